@@ -1,4 +1,25 @@
 //! Handoff's pure ledger. Everything here is deterministic: no I/O, no clock, no threads,
 //! so the same rules run in validators, light nodes and the browser (wasm32).
+//!
+//! - [`gs1`]: identifiers as scanned (Digital Link, element strings) and their canonical keys.
+//! - [`tx`]: the signed, versioned transaction encoding and its limits.
+//! - [`apply`]: the state transition function and its invariants.
+//! - [`block`]: headers, certificates, genesis, block execution.
+//! - [`proof`]: Merkle proofs of records against a header's state root.
+//! - [`query`]: provenance (an item's journey) and the consumer verdict.
 
+pub mod apply;
+pub mod block;
+pub mod crypto;
+pub mod event;
 pub mod gs1;
+pub mod limits;
+pub mod proof;
+pub mod query;
+pub mod rejection;
+pub mod state;
+pub mod tx;
+pub mod types;
+
+pub use apply::{BlockContext, apply, apply_verified};
+pub use rejection::{Code, Rejection};

@@ -1,0 +1,2031 @@
+//! The state transition function: `apply(ctx, state, tx) -> Result<Effects, Rejection>`.
+//!
+//! Two stages. The *envelope* (chain id, signer, device standing, nonce) is checked first;
+//! a failure there changes nothing at all, and such a transaction never enters a block.
+//! After that the signer's nonce is consumed whatever happens, so a transaction refused by
+//! a ledger rule is recorded with its code and can never be replayed later when the state
+//! would let it through; its payload's writes are dropped whole.
+
+use crate::event::{Effects, Event, HistoryAppend, IndexOp};
+use crate::gs1::{self, Gs1Key};
+use crate::limits::*;
+use crate::rejection::{Code, Rejection, reject};
+use crate::state::*;
+use crate::tx::*;
+use crate::types::{HandoffId, Hash32, OrgId, PublicKey, Role, scope};
+use std::collections::HashSet;
+
+/// The block a transaction is applied in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BlockContext {
+    /// The chain.
+    pub chain_id: Hash32,
+    /// Height of the block being built.
+    pub height: u64,
+    /// Block time, unix ms (the validator's clock, agreed with the block).
+    pub time_ms: i64,
+}
+
+impl Code {
+    /// Whether a rejection with this code leaves the state exactly as it was (the
+    /// transaction is not attributable to a valid signer in good standing, so it does not
+    /// even consume a nonce and is kept out of blocks).
+    pub fn changes_nothing(self) -> bool {
+        matches!(
+            self,
+            Code::Malformed
+                | Code::TooLarge
+                | Code::UnsupportedVersion
+                | Code::WrongChain
+                | Code::BadSignature
+                | Code::WeakKey
+                | Code::NonceReused
+                | Code::NonceGap
+                | Code::UnknownSigner
+                | Code::OrgSuspended
+                | Code::DeviceRevoked
+                | Code::DeviceExpired
+        )
+    }
+}
+
+/// Who is acting.
+#[derive(Clone, Debug)]
+struct Actor {
+    /// The org, for org and device signers.
+    org: Option<OrgRecord>,
+    /// Scope bits: all for an org key, the device's for a device key.
+    scopes: u32,
+    /// Signed by a device key.
+    device: bool,
+}
+
+impl Actor {
+    fn org(&self) -> Result<&OrgRecord, Rejection> {
+        self.org.as_ref().ok_or_else(|| {
+            Rejection::new(
+                Code::ConsumerNotAllowed,
+                "a consumer key may only claim items",
+            )
+        })
+    }
+    fn id(&self) -> Result<OrgId, Rejection> {
+        Ok(self.org()?.key)
+    }
+    fn need_scope(&self, bit: u32, what: &str) -> Result<(), Rejection> {
+        if self.scopes & bit == 0 {
+            return reject(
+                Code::DeviceScope,
+                format!("this device is not authorized to {what}"),
+            );
+        }
+        Ok(())
+    }
+    fn need_org_key(&self, what: &str) -> Result<(), Rejection> {
+        if self.device {
+            return reject(Code::OrgKeyRequired, format!("only the org key may {what}"));
+        }
+        Ok(())
+    }
+    fn need_role(&self, roles: &[Role], what: &str) -> Result<(), Rejection> {
+        let org = self.org()?;
+        if roles.iter().any(|r| org.has_role(*r)) {
+            return Ok(());
+        }
+        let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+        reject(
+            Code::WrongRole,
+            format!(
+                "{} needs the role {} to {what}",
+                org.name,
+                names.join(" or ")
+            ),
+        )
+    }
+}
+
+/// Applies a transaction whose signature the caller has verified (block execution verifies
+/// signatures in batches first; `apply` below verifies one itself).
+pub fn apply_verified(
+    ctx: &BlockContext,
+    index: u32,
+    state: &mut Overlay<'_>,
+    tx: &SignedTx,
+) -> Result<Effects, Rejection> {
+    state.abort_tx();
+    let actor = authenticate(ctx, state, tx)?;
+    let body = &tx.body;
+    let mut run = Run {
+        ctx,
+        index,
+        tx,
+        actor: &actor,
+        state,
+        effects: Effects::default(),
+    };
+    run.effects.org = actor.org.as_ref().map(|o| o.key);
+    let result = if body.event_time_ms > ctx.time_ms.saturating_add(MAX_CLOCK_SKEW_MS) {
+        reject(
+            Code::EventInFuture,
+            format!(
+                "event time is {} s ahead of the block time; at most {} s allowed",
+                (body.event_time_ms - ctx.time_ms) / 1000,
+                MAX_CLOCK_SKEW_MS / 1000
+            ),
+        )
+    } else {
+        run.payload()
+    };
+    let effects = run.effects;
+    if result.is_err() {
+        state.abort_tx();
+    }
+    state.put(
+        StateKey::Account(body.signer),
+        Record::Account(AccountRecord {
+            next_nonce: body.nonce + 1,
+        }),
+    );
+    state.commit_tx();
+    result.map(|()| effects)
+}
+
+/// Verifies the signature strictly, then applies.
+pub fn apply(
+    ctx: &BlockContext,
+    index: u32,
+    state: &mut Overlay<'_>,
+    tx: &SignedTx,
+) -> Result<Effects, Rejection> {
+    if !crate::crypto::verify_tx(tx) {
+        return reject(
+            Code::BadSignature,
+            "the signature does not verify against the signer's key",
+        );
+    }
+    apply_verified(ctx, index, state, tx)
+}
+
+fn authenticate(
+    ctx: &BlockContext,
+    state: &Overlay<'_>,
+    tx: &SignedTx,
+) -> Result<Actor, Rejection> {
+    let body = &tx.body;
+    if body.chain_id != ctx.chain_id {
+        return reject(
+            Code::WrongChain,
+            format!("signed for chain {}", body.chain_id.short()),
+        );
+    }
+    let actor = if let Some(org) = state.org(&StateKey::Org(body.signer)) {
+        if org.suspended {
+            return reject(Code::OrgSuspended, format!("{} is suspended", org.name));
+        }
+        Actor {
+            org: Some(org),
+            scopes: scope::ALL,
+            device: false,
+        }
+    } else if let Some(dev) = state.device(&StateKey::Device(body.signer)) {
+        if dev.revoked_at.is_some() {
+            return reject(
+                Code::DeviceRevoked,
+                format!("device '{}' was revoked", dev.label),
+            );
+        }
+        if dev.expires_at_ms.is_some_and(|e| ctx.time_ms > e) {
+            return reject(
+                Code::DeviceExpired,
+                format!("device '{}' authorization expired", dev.label),
+            );
+        }
+        let org = state
+            .org(&StateKey::Org(dev.org))
+            .ok_or_else(|| Rejection::new(Code::UnknownSigner, "the device's org is unknown"))?;
+        if org.suspended {
+            return reject(Code::OrgSuspended, format!("{} is suspended", org.name));
+        }
+        Actor {
+            org: Some(org),
+            scopes: dev.scopes,
+            device: true,
+        }
+    } else if matches!(body.payload, Payload::Claim { .. }) {
+        if !crate::crypto::key_is_acceptable(&body.signer) {
+            return reject(Code::WeakKey, "the consumer key is not a valid ed25519 key");
+        }
+        Actor {
+            org: None,
+            scopes: 0,
+            device: false,
+        }
+    } else {
+        return reject(
+            Code::UnknownSigner,
+            format!(
+                "signer {} is not an admitted org or an authorized device",
+                body.signer.short()
+            ),
+        );
+    };
+    let expected = match state.get(&StateKey::Account(body.signer)) {
+        Some(Record::Account(a)) => a.next_nonce,
+        _ => 0,
+    };
+    if body.nonce < expected {
+        return reject(
+            Code::NonceReused,
+            format!("nonce {} was already used; next is {expected}", body.nonce),
+        );
+    }
+    if body.nonce > expected {
+        return reject(
+            Code::NonceGap,
+            format!("nonce {} skips ahead; next is {expected}", body.nonce),
+        );
+    }
+    Ok(actor)
+}
+
+/// Where an item effectively is: the outermost container decides custody and ownership.
+#[derive(Clone, Debug)]
+pub struct Custody {
+    /// Effective custodian.
+    pub custodian: OrgId,
+    /// Effective owner.
+    pub owner: OrgId,
+    /// The open handoff locking it or one of its containers.
+    pub handoff: Option<HandoffId>,
+    /// The outermost container, if packed.
+    pub root: Option<Gs1Key>,
+    /// How many containers it is inside.
+    pub depth: usize,
+}
+
+/// Resolves the effective custody of an item or container through its containers.
+pub fn resolve_custody(get: &dyn Fn(&Gs1Key) -> Option<ItemRecord>, item: &ItemRecord) -> Custody {
+    let mut c = Custody {
+        custodian: item.custodian,
+        owner: item.owner,
+        handoff: item.handoff,
+        root: None,
+        depth: 0,
+    };
+    let mut parent = item.container.clone();
+    while let Some(pk) = parent {
+        if c.depth > MAX_NESTING {
+            break;
+        }
+        let Some(p) = get(&pk) else { break };
+        c.depth += 1;
+        c.custodian = p.custodian;
+        c.owner = p.owner;
+        c.handoff = c.handoff.or(p.handoff);
+        c.root = Some(pk);
+        parent = p.container.clone();
+    }
+    c
+}
+
+struct Run<'r, 'a> {
+    ctx: &'r BlockContext,
+    index: u32,
+    tx: &'r SignedTx,
+    actor: &'r Actor,
+    state: &'r mut Overlay<'a>,
+    effects: Effects,
+}
+
+fn bad_id(what: &str, e: impl std::fmt::Display) -> Rejection {
+    Rejection::new(Code::BadId, format!("{what}: {e}"))
+}
+
+fn check_gln(what: &str, gln: &Option<String>) -> Result<(), Rejection> {
+    if let Some(g) = gln {
+        Gs1Key::Gln {
+            gln: g.clone(),
+            extension: None,
+        }
+        .validate()
+        .map_err(|e| bad_id(what, e))?;
+    }
+    Ok(())
+}
+
+fn check_expiry(expiry: &Option<String>) -> Result<(), Rejection> {
+    if let Some(e) = expiry {
+        let ok = e.len() == 6
+            && e.bytes().all(|b| b.is_ascii_digit())
+            && matches!(e[2..4].parse::<u8>(), Ok(1..=12))
+            && matches!(e[4..6].parse::<u8>(), Ok(0..=31));
+        if !ok {
+            return reject(Code::BadField, format!("expiry '{e}' is not a YYMMDD date"));
+        }
+    }
+    Ok(())
+}
+
+fn no_duplicates<'e>(entries: impl IntoIterator<Item = &'e Entry>) -> Result<(), Rejection> {
+    let mut seen = HashSet::new();
+    for e in entries {
+        if !seen.insert(&e.key) {
+            return reject(
+                Code::DuplicateEntry,
+                format!("{} appears twice", e.key.canonical()),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The kind of thing an entry names, with its quantity checked.
+enum Thing {
+    Item(ItemRecord),
+    Lot(LotRecord, u64),
+}
+
+impl<'r, 'a> Run<'r, 'a> {
+    fn event(&self, kind: &str) -> Event {
+        Event {
+            kind: kind.to_string(),
+            tx: self.tx.id(),
+            height: self.ctx.height,
+            index: self.index,
+            by: self
+                .actor
+                .org
+                .as_ref()
+                .map_or(self.tx.body.signer, |o| o.key),
+            signer: self.tx.body.signer,
+            event_time_ms: self.tx.body.event_time_ms,
+            record_time_ms: self.ctx.time_ms,
+            handoff: None,
+            counterparty: None,
+            transfer: None,
+            at: None,
+            quantity: None,
+            related: Vec::new(),
+            note: None,
+            data: Vec::new(),
+        }
+    }
+
+    fn append(&mut self, key: &Gs1Key, head: &mut HistoryHead, ev: &Event) {
+        let bytes = ev.encode();
+        let seq = head.append(&bytes);
+        self.effects.history.push(HistoryAppend {
+            key: key.canonical(),
+            seq,
+            event: bytes,
+        });
+    }
+
+    fn put_item(&mut self, item: ItemRecord) {
+        self.state
+            .put(StateKey::item(&item.key), Record::Item(item));
+    }
+    fn put_lot(&mut self, lot: LotRecord) {
+        self.state.put(StateKey::item(&lot.key), Record::Lot(lot));
+    }
+
+    /// Appends `ev` to the history of the item or lot under `key` and stores it.
+    fn record_event(&mut self, key: &Gs1Key, ev: &Event) {
+        match self.state.get(&StateKey::item(key)) {
+            Some(Record::Item(mut it)) => {
+                self.append(key, &mut it.history, ev);
+                self.put_item(it);
+            }
+            Some(Record::Lot(mut lot)) => {
+                self.append(key, &mut lot.history, ev);
+                self.put_lot(lot);
+            }
+            _ => {}
+        }
+    }
+
+    fn custody(&self, item: &ItemRecord) -> Custody {
+        let st = &*self.state;
+        resolve_custody(&|k| st.item(&StateKey::item(k)), item)
+    }
+
+    fn load(&self, e: &Entry) -> Result<Thing, Rejection> {
+        let c = e.key.canonical();
+        match &e.key {
+            Gs1Key::Serial { .. } | Gs1Key::Sscc { .. } => {
+                if e.quantity.is_some() {
+                    return reject(
+                        Code::BadQuantity,
+                        format!("{c} is a single item; give no quantity"),
+                    );
+                }
+                match self.state.item(&StateKey::item(&e.key)) {
+                    Some(it) => Ok(Thing::Item(it)),
+                    None => reject(Code::UnknownItem, format!("{c} was never commissioned")),
+                }
+            }
+            Gs1Key::Lot { .. } => {
+                let Some(q) = e.quantity else {
+                    return reject(Code::BadQuantity, format!("{c} is a lot; give a quantity"));
+                };
+                match self.state.lot(&StateKey::item(&e.key)) {
+                    Some(l) => Ok(Thing::Lot(l, q)),
+                    None => reject(Code::UnknownItem, format!("lot {c} was never commissioned")),
+                }
+            }
+            _ => reject(Code::BadId, format!("{c} is not an item, lot or container")),
+        }
+    }
+
+    /// Checks an item can be moved by the actor: active, loose, not locked, and held or
+    /// owned as the transfer requires.
+    fn check_movable(
+        &self,
+        it: &ItemRecord,
+        custody: bool,
+        ownership: bool,
+    ) -> Result<(), Rejection> {
+        let me = self.actor.id()?;
+        let c = it.key.canonical();
+        if it.status != ItemStatus::Active {
+            return reject(
+                Code::ItemInactive,
+                format!("{c} is {:?}", it.status).to_lowercase(),
+            );
+        }
+        if let Some(container) = &it.container {
+            return reject(
+                Code::ItemPacked,
+                format!(
+                    "{c} is packed in {}; move or unpack the container",
+                    container.canonical()
+                ),
+            );
+        }
+        if it.handoff.is_some() {
+            return reject(
+                Code::ItemInTransit,
+                format!("{c} is already in an open handoff"),
+            );
+        }
+        if custody && it.custodian != me {
+            return reject(Code::NotCustodian, format!("{c} is not in your custody"));
+        }
+        if ownership && it.owner != me {
+            return reject(Code::NotOwner, format!("{c} is not owned by you"));
+        }
+        Ok(())
+    }
+
+    /// Takes `q` of a lot from the loose positions the actor may move, owner-and-custodian
+    /// positions first. Returns the positions taken from.
+    fn take_lot(
+        &self,
+        lot: &mut LotRecord,
+        q: u64,
+        custody: bool,
+        ownership: bool,
+    ) -> Result<Vec<(OrgId, OrgId, u64)>, Rejection> {
+        let me = self.actor.id()?;
+        let mut positions: Vec<(bool, OrgId, OrgId, u64)> = lot
+            .balances
+            .iter()
+            .filter_map(|(h, n)| match h {
+                Holder::Org { custodian, owner }
+                    if (!custody || *custodian == me) && (!ownership || *owner == me) =>
+                {
+                    Some((!(*custodian == me && *owner == me), *custodian, *owner, *n))
+                }
+                _ => None,
+            })
+            .collect();
+        positions.sort();
+        let available: u64 = positions.iter().map(|p| p.3).sum();
+        if available < q {
+            return reject(
+                Code::InsufficientQuantity,
+                format!(
+                    "you can move {available} of lot {}; {q} asked",
+                    lot.key.canonical()
+                ),
+            );
+        }
+        let mut left = q;
+        let mut taken = Vec::new();
+        for (_, c, o, n) in positions {
+            if left == 0 {
+                break;
+            }
+            let t = n.min(left);
+            lot.debit(
+                &Holder::Org {
+                    custodian: c,
+                    owner: o,
+                },
+                t,
+            );
+            taken.push((c, o, t));
+            left -= t;
+        }
+        Ok(taken)
+    }
+
+    fn payload(&mut self) -> Result<(), Rejection> {
+        let p = self.tx.body.payload.clone();
+        match p {
+            Payload::AdmitOrg(a) => self.admit_org(a),
+            Payload::SuspendOrg { org, reason } => self.suspend_org(org, reason),
+            Payload::AuthorizeDevice {
+                device,
+                label,
+                scopes,
+                expires_at_ms,
+            } => self.authorize_device(device, label, scopes, expires_at_ms),
+            Payload::RevokeDevice { device, .. } => self.revoke_device(device),
+            Payload::DefineProduct {
+                gtin,
+                name,
+                description,
+                attributes,
+                image_hash,
+            } => self.define_product(gtin, name, description, attributes, image_hash),
+            Payload::LicenseProduct { gtin, licensee } => self.license_product(gtin, licensee),
+            Payload::Commission(c) => self.commission(c),
+            Payload::Pack { container, entries } => self.pack(container, entries),
+            Payload::Unpack { container, entries } => self.unpack(container, entries),
+            Payload::ProposeHandoff(h) => self.propose(h),
+            Payload::AcceptHandoff(a) => self.accept(a),
+            Payload::RejectHandoff { handoff, reason } => self.close(handoff, Some(reason), false),
+            Payload::CancelHandoff { handoff } => self.close(handoff, None, true),
+            Payload::Observe(o) => self.observe(o),
+            Payload::Transform(t) => self.transform(t),
+            Payload::Sell { entries } => self.sell(entries),
+            Payload::Claim { item, pin } => self.claim(item, pin),
+            Payload::Recall {
+                gtin,
+                scope,
+                reason,
+            } => self.recall(gtin, scope, reason),
+            Payload::ReportStolen { entries, note } => self.report_stolen(entries, note),
+            Payload::Decommission { entries, reason } => self.decommission(entries, reason),
+            Payload::Correct {
+                target,
+                reason,
+                fields,
+            } => self.correct(target, reason, fields),
+        }
+    }
+
+    fn remember(&mut self, keys: Vec<Gs1Key>) {
+        let kind = self.tx.body.payload.type_name().to_string();
+        let org = self
+            .actor
+            .org
+            .as_ref()
+            .map_or(self.tx.body.signer, |o| o.key);
+        self.state.put(
+            StateKey::Event(self.tx.id()),
+            Record::Event(EventMeta {
+                org,
+                kind,
+                keys,
+                corrections: 0,
+            }),
+        );
+    }
+
+    // ---- organizations and devices ----
+
+    fn admit_org(&mut self, a: AdmitOrg) -> Result<(), Rejection> {
+        self.actor.need_org_key("admit organizations")?;
+        self.actor
+            .need_role(&[Role::Registrar], "admit organizations")?;
+        if !crate::crypto::key_is_acceptable(&a.org) {
+            return reject(
+                Code::WeakKey,
+                "the new org's key is not a valid, strong ed25519 key",
+            );
+        }
+        let name = a.name.trim().to_string();
+        if name.is_empty() {
+            return reject(Code::BadField, "an org needs a name");
+        }
+        if self.state.get(&StateKey::Org(a.org)).is_some() {
+            return reject(
+                Code::OrgExists,
+                format!("org {} is already admitted", a.org.short()),
+            );
+        }
+        if self.state.get(&StateKey::Device(a.org)).is_some() {
+            return reject(Code::DeviceExists, "that key is already a device key");
+        }
+        let name_key = StateKey::OrgName(name.to_lowercase());
+        if self.state.get(&name_key).is_some() {
+            return reject(
+                Code::OrgExists,
+                format!("an org named '{name}' already exists"),
+            );
+        }
+        for p in &a.prefixes {
+            if !gs1::valid_company_prefix(p) {
+                return reject(
+                    Code::BadField,
+                    format!("'{p}' is not a GS1 company prefix (6–12 digits)"),
+                );
+            }
+            for n in 6..=p.len() {
+                if self
+                    .state
+                    .get(&StateKey::Prefix(p[..n].to_string()))
+                    .is_some()
+                {
+                    return reject(
+                        Code::PrefixTaken,
+                        format!("company prefix {} is already held", &p[..n]),
+                    );
+                }
+            }
+        }
+        for g in &a.glns {
+            check_gln("org location", &Some(g.clone()))?;
+        }
+        let mut roles = a.roles.clone();
+        roles.sort();
+        roles.dedup();
+        for p in &a.prefixes {
+            self.state
+                .put(StateKey::Prefix(p.clone()), Record::Claimed(a.org));
+        }
+        self.state.put(name_key, Record::Claimed(a.org));
+        self.state.put(
+            StateKey::Org(a.org),
+            Record::Org(OrgRecord {
+                key: a.org,
+                name,
+                prefixes: a.prefixes,
+                glns: a.glns,
+                roles,
+                suspended: false,
+                admitted_at: self.ctx.height,
+            }),
+        );
+        Ok(())
+    }
+
+    fn suspend_org(&mut self, org: OrgId, _reason: String) -> Result<(), Rejection> {
+        self.actor.need_org_key("suspend organizations")?;
+        self.actor
+            .need_role(&[Role::Registrar], "suspend organizations")?;
+        let Some(mut rec) = self.state.org(&StateKey::Org(org)) else {
+            return reject(Code::UnknownOrg, format!("no org {}", org.short()));
+        };
+        rec.suspended = true;
+        self.state.put(StateKey::Org(org), Record::Org(rec));
+        Ok(())
+    }
+
+    fn authorize_device(
+        &mut self,
+        device: PublicKey,
+        label: String,
+        scopes: u32,
+        expires_at_ms: Option<i64>,
+    ) -> Result<(), Rejection> {
+        self.actor.need_org_key("authorize devices")?;
+        let org = self.actor.id()?;
+        if !crate::crypto::key_is_acceptable(&device) {
+            return reject(
+                Code::WeakKey,
+                "the device key is not a valid, strong ed25519 key",
+            );
+        }
+        if scopes == 0 || scopes & !scope::ALL != 0 {
+            return reject(
+                Code::BadField,
+                format!("scope bits {scopes:#x} are not valid"),
+            );
+        }
+        if self.state.get(&StateKey::Device(device)).is_some()
+            || self.state.get(&StateKey::Org(device)).is_some()
+        {
+            return reject(Code::DeviceExists, "that key is already in use");
+        }
+        self.state.put(
+            StateKey::Device(device),
+            Record::Device(DeviceRecord {
+                key: device,
+                org,
+                label,
+                scopes,
+                expires_at_ms,
+                revoked_at: None,
+            }),
+        );
+        Ok(())
+    }
+
+    fn revoke_device(&mut self, device: PublicKey) -> Result<(), Rejection> {
+        self.actor.need_org_key("revoke devices")?;
+        let org = self.actor.id()?;
+        match self.state.device(&StateKey::Device(device)) {
+            Some(mut d) if d.org == org => {
+                if d.revoked_at.is_none() {
+                    d.revoked_at = Some(self.ctx.height);
+                }
+                self.state.put(StateKey::Device(device), Record::Device(d));
+                Ok(())
+            }
+            _ => reject(
+                Code::UnknownDevice,
+                format!("no device {} of yours", device.short()),
+            ),
+        }
+    }
+
+    // ---- products ----
+
+    fn define_product(
+        &mut self,
+        gtin: String,
+        name: String,
+        description: String,
+        attributes: Vec<Attr>,
+        image_hash: Option<Hash32>,
+    ) -> Result<(), Rejection> {
+        self.actor.need_scope(scope::PRODUCTS, "define products")?;
+        self.actor
+            .need_role(&[Role::Producer, Role::Manufacturer], "define products")?;
+        let org = self.actor.org()?.clone();
+        let gtin = gs1::normalize_gtin(&gtin).map_err(|e| bad_id("GTIN", e))?;
+        if name.trim().is_empty() {
+            return reject(Code::BadField, "a product needs a name");
+        }
+        if !org.prefixes.iter().any(|p| gs1::gtin_in_prefix(&gtin, p)) {
+            return reject(
+                Code::PrefixNotOwned,
+                format!("GTIN {gtin} is not under a company prefix of {}", org.name),
+            );
+        }
+        let key = StateKey::Product(gtin.clone());
+        if self.state.get(&key).is_some() {
+            return reject(
+                Code::ProductExists,
+                format!("GTIN {gtin} is already defined"),
+            );
+        }
+        self.state.put(
+            key,
+            Record::Product(ProductRecord {
+                gtin,
+                owner: org.key,
+                name,
+                description,
+                attributes,
+                image_hash,
+                licensees: Vec::new(),
+                recalls: Vec::new(),
+            }),
+        );
+        Ok(())
+    }
+
+    fn owned_product(&self, gtin: &str) -> Result<ProductRecord, Rejection> {
+        let gtin = gs1::normalize_gtin(gtin).map_err(|e| bad_id("GTIN", e))?;
+        let Some(p) = self.state.product(&StateKey::Product(gtin.clone())) else {
+            return reject(Code::UnknownProduct, format!("GTIN {gtin} is not defined"));
+        };
+        if p.owner != self.actor.id()? {
+            return reject(
+                Code::NotBrandOwner,
+                format!("you are not the brand owner of {}", p.name),
+            );
+        }
+        Ok(p)
+    }
+
+    fn license_product(&mut self, gtin: String, licensee: OrgId) -> Result<(), Rejection> {
+        self.actor.need_scope(scope::PRODUCTS, "license products")?;
+        let mut p = self.owned_product(&gtin)?;
+        if self.state.org(&StateKey::Org(licensee)).is_none() {
+            return reject(Code::UnknownOrg, format!("no org {}", licensee.short()));
+        }
+        if !p.licensees.contains(&licensee) {
+            if p.licensees.len() >= MAX_LICENSEES {
+                return reject(
+                    Code::RecordFull,
+                    format!("{} already has {MAX_LICENSEES} licensees", p.name),
+                );
+            }
+            p.licensees.push(licensee);
+        }
+        self.state
+            .put(StateKey::Product(p.gtin.clone()), Record::Product(p));
+        Ok(())
+    }
+
+    /// Checks the actor may commission items of the GTIN (brand owner or licensee).
+    fn may_commission(&self, gtin: &str) -> Result<(), Rejection> {
+        let Some(p) = self.state.product(&StateKey::Product(gtin.to_string())) else {
+            return reject(Code::UnknownProduct, format!("GTIN {gtin} is not defined"));
+        };
+        let me = self.actor.id()?;
+        if p.owner != me && !p.licensees.contains(&me) {
+            return reject(
+                Code::NotBrandOwner,
+                format!("you neither own nor hold a licence for {} ({gtin})", p.name),
+            );
+        }
+        Ok(())
+    }
+
+    /// Creates new items/lots owned and held by the actor.
+    #[allow(clippy::too_many_arguments)]
+    fn create(
+        &mut self,
+        entries: &[Entry],
+        pins: &[Hash32],
+        at: &Option<String>,
+        lot_attr: &Option<String>,
+        expiry: &Option<String>,
+        attributes: &[Attr],
+        inputs: &[Entry],
+        ev: &Event,
+    ) -> Result<(), Rejection> {
+        let me = self.actor.id()?;
+        for (i, e) in entries.iter().enumerate() {
+            let gtin = e.key.gtin().unwrap_or_default().to_string();
+            let c = e.key.canonical();
+            match &e.key {
+                Gs1Key::Serial { .. } | Gs1Key::Lot { .. } => self.may_commission(&gtin)?,
+                Gs1Key::Sscc { .. } => {
+                    return reject(
+                        Code::BadId,
+                        format!("{c}: containers come into being when packed"),
+                    );
+                }
+                _ => return reject(Code::BadId, format!("{c} is not a serialized item or lot")),
+            }
+            let key = StateKey::item(&e.key);
+            let existing = self.state.get(&key);
+            let mut ev = ev.clone();
+            ev.quantity = e.quantity;
+            match (&e.key, e.quantity) {
+                (Gs1Key::Serial { .. }, None) => {
+                    if existing.is_some() {
+                        return reject(
+                            Code::AlreadyCommissioned,
+                            format!("{c} was already commissioned"),
+                        );
+                    }
+                    let mut it = ItemRecord {
+                        key: e.key.clone(),
+                        owner: me,
+                        custodian: me,
+                        status: ItemStatus::Active,
+                        container: None,
+                        handoff: None,
+                        contents: Vec::new(),
+                        commissioned_by: me,
+                        commissioned_height: self.ctx.height,
+                        commissioned_at: at.clone(),
+                        lot: lot_attr.clone(),
+                        expiry: expiry.clone(),
+                        attributes: attributes.to_vec(),
+                        pin_hash: pins.get(i).copied(),
+                        stolen: false,
+                        recalled: None,
+                        exception: None,
+                        inputs: inputs.to_vec(),
+                        history: HistoryHead::default(),
+                    };
+                    self.append(&e.key, &mut it.history, &ev);
+                    self.put_item(it);
+                }
+                (Gs1Key::Lot { .. }, Some(q)) => {
+                    let mut lot = match existing {
+                        None => LotRecord {
+                            key: e.key.clone(),
+                            commissioned_by: me,
+                            commissioned_height: self.ctx.height,
+                            commissioned_at: at.clone(),
+                            expiry: expiry.clone(),
+                            attributes: attributes.to_vec(),
+                            commissioned: 0,
+                            retired: 0,
+                            balances: Vec::new(),
+                            excepted: 0,
+                            stolen: 0,
+                            inputs: Vec::new(),
+                            history: HistoryHead::default(),
+                        },
+                        Some(Record::Lot(l)) if l.commissioned_by == me => l,
+                        Some(_) => {
+                            return reject(
+                                Code::AlreadyCommissioned,
+                                format!("lot {c} belongs to another org"),
+                            );
+                        }
+                    };
+                    if lot.commissioned.saturating_add(q) > MAX_QUANTITY {
+                        return reject(
+                            Code::BadQuantity,
+                            format!("lot {c} would exceed {MAX_QUANTITY}"),
+                        );
+                    }
+                    lot.commissioned += q;
+                    lot.credit(
+                        Holder::Org {
+                            custodian: me,
+                            owner: me,
+                        },
+                        q,
+                    );
+                    for input in inputs {
+                        if !lot.inputs.contains(input) && lot.inputs.len() < MAX_ENTRIES {
+                            lot.inputs.push(input.clone());
+                        }
+                    }
+                    self.append(&e.key, &mut lot.history, &ev);
+                    self.put_lot(lot);
+                }
+                _ => {
+                    return reject(
+                        Code::BadQuantity,
+                        format!("{c}: lots need a quantity, items none"),
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn commission(&mut self, c: Commission) -> Result<(), Rejection> {
+        self.actor
+            .need_scope(scope::COMMISSION, "commission items")?;
+        no_duplicates(&c.entries)?;
+        if c.entries.is_empty() {
+            return reject(Code::BadField, "nothing to commission");
+        }
+        if !c.pin_hashes.is_empty() && c.pin_hashes.len() != c.entries.len() {
+            return reject(Code::BadField, "give one claim PIN hash per entry, or none");
+        }
+        check_gln("commissioning location", &c.at)?;
+        check_expiry(&c.expiry)?;
+        if let Some(lot) = &c.lot {
+            Gs1Key::Lot {
+                gtin: "00000000000000".into(),
+                lot: lot.clone(),
+            }
+            .validate()
+            .map_err(|e| bad_id("lot", e))?;
+        }
+        let mut ev = self.event("commission");
+        ev.at = c.at.clone();
+        ev.data = c.attributes.clone();
+        if let Some(l) = &c.lot {
+            ev.data.push(("lot".into(), l.clone()));
+        }
+        if let Some(x) = &c.expiry {
+            ev.data.push(("expiry".into(), x.clone()));
+        }
+        self.create(
+            &c.entries,
+            &c.pin_hashes,
+            &c.at,
+            &c.lot,
+            &c.expiry,
+            &c.attributes,
+            &[],
+            &ev,
+        )?;
+        self.remember(c.entries.iter().map(|e| e.key.clone()).collect());
+        Ok(())
+    }
+
+    // ---- containers ----
+
+    /// Height of the container tree below an item (0 for a plain item).
+    fn subtree_height(&self, it: &ItemRecord, budget: usize) -> usize {
+        if budget == 0 {
+            return usize::MAX / 2;
+        }
+        it.contents
+            .iter()
+            .filter(|e| matches!(e.key, Gs1Key::Sscc { .. }))
+            .filter_map(|e| self.state.item(&StateKey::item(&e.key)))
+            .map(|child| 1 + self.subtree_height(&child, budget - 1))
+            .max()
+            .unwrap_or(0)
+    }
+
+    fn pack(&mut self, container: Gs1Key, entries: Vec<Entry>) -> Result<(), Rejection> {
+        self.actor.need_scope(scope::PACK, "pack containers")?;
+        let me = self.actor.id()?;
+        if !matches!(container, Gs1Key::Sscc { .. }) {
+            return reject(
+                Code::BadId,
+                format!("{} is not a container (SSCC)", container.canonical()),
+            );
+        }
+        if entries.is_empty() {
+            return reject(Code::BadField, "nothing to pack");
+        }
+        no_duplicates(&entries)?;
+        let ckey = StateKey::item(&container);
+        let mut cont = match self.state.get(&ckey) {
+            None => ItemRecord {
+                key: container.clone(),
+                owner: me,
+                custodian: me,
+                status: ItemStatus::Active,
+                container: None,
+                handoff: None,
+                contents: Vec::new(),
+                commissioned_by: me,
+                commissioned_height: self.ctx.height,
+                commissioned_at: None,
+                lot: None,
+                expiry: None,
+                attributes: Vec::new(),
+                pin_hash: None,
+                stolen: false,
+                recalled: None,
+                exception: None,
+                inputs: Vec::new(),
+                history: HistoryHead::default(),
+            },
+            Some(Record::Item(c)) => c,
+            Some(_) => return reject(Code::BadId, "not a container"),
+        };
+        let cc = self.custody(&cont);
+        if cont.status != ItemStatus::Active {
+            return reject(
+                Code::ItemInactive,
+                format!("{} is no longer in use", container.canonical()),
+            );
+        }
+        if cc.custodian != me {
+            return reject(
+                Code::NotCustodian,
+                format!("{} is not in your custody", container.canonical()),
+            );
+        }
+        if cc.handoff.is_some() {
+            return reject(
+                Code::ItemInTransit,
+                format!("{} is in an open handoff", container.canonical()),
+            );
+        }
+        // Ancestors of the target container: nothing may be packed into its own descendant.
+        let mut ancestors = vec![container.clone()];
+        let mut p = cont.container.clone();
+        while let Some(k) = p {
+            if ancestors.len() > MAX_NESTING + 1 {
+                break;
+            }
+            p = self
+                .state
+                .item(&StateKey::item(&k))
+                .and_then(|r| r.container);
+            ancestors.push(k);
+        }
+        let mut ev = self.event("pack");
+        ev.related = vec![container.clone()];
+        for e in &entries {
+            let c = e.key.canonical();
+            if ancestors.contains(&e.key) {
+                return reject(
+                    Code::ContainerRule,
+                    format!("{c} cannot be packed into itself"),
+                );
+            }
+            match self.load(e)? {
+                Thing::Item(mut it) => {
+                    self.check_movable(&it, true, false)?;
+                    if it.owner != cc.owner {
+                        return reject(
+                            Code::OwnerMismatch,
+                            format!("{c} and the container have different owners"),
+                        );
+                    }
+                    if cc.depth + 1 + self.subtree_height(&it, MAX_NESTING + 1) > MAX_NESTING {
+                        return reject(
+                            Code::ContainerRule,
+                            format!("packing {c} nests containers more than {MAX_NESTING} deep"),
+                        );
+                    }
+                    it.container = Some(container.clone());
+                    self.append(&e.key, &mut it.history, &ev);
+                    self.put_item(it);
+                    cont.contents.push(e.clone());
+                }
+                Thing::Lot(mut lot, q) => {
+                    let src = Holder::Org {
+                        custodian: me,
+                        owner: cc.owner,
+                    };
+                    if !lot.debit(&src, q) {
+                        return reject(
+                            Code::InsufficientQuantity,
+                            format!("you do not hold {q} of lot {c} for the container's owner"),
+                        );
+                    }
+                    lot.credit(Holder::Container(container.clone()), q);
+                    let mut lev = ev.clone();
+                    lev.quantity = Some(q);
+                    self.append(&e.key, &mut lot.history, &lev);
+                    self.put_lot(lot);
+                    match cont.contents.iter_mut().find(|x| x.key == e.key) {
+                        Some(x) => x.quantity = Some(x.quantity.unwrap_or(0) + q),
+                        None => cont.contents.push(e.clone()),
+                    }
+                }
+            }
+        }
+        if cont.contents.len() > MAX_CONTAINER_CONTENTS {
+            return reject(
+                Code::ContainerRule,
+                format!("a container holds at most {MAX_CONTAINER_CONTENTS} entries"),
+            );
+        }
+        let mut cev = self.event("pack");
+        cev.related = entries.iter().map(|e| e.key.clone()).collect();
+        self.append(&container, &mut cont.history, &cev);
+        self.put_item(cont);
+        let mut keys = vec![container];
+        keys.extend(entries.into_iter().map(|e| e.key));
+        self.remember(keys);
+        Ok(())
+    }
+
+    fn unpack(&mut self, container: Gs1Key, entries: Vec<Entry>) -> Result<(), Rejection> {
+        self.actor.need_scope(scope::PACK, "unpack containers")?;
+        let me = self.actor.id()?;
+        let Some(mut cont) = self
+            .state
+            .item(&StateKey::item(&container))
+            .filter(|c| c.is_container())
+        else {
+            return reject(
+                Code::UnknownItem,
+                format!("no container {}", container.canonical()),
+            );
+        };
+        let cc = self.custody(&cont);
+        if cc.custodian != me {
+            return reject(
+                Code::NotCustodian,
+                format!("{} is not in your custody", container.canonical()),
+            );
+        }
+        if cc.handoff.is_some() {
+            return reject(
+                Code::ItemInTransit,
+                format!("{} is in an open handoff", container.canonical()),
+            );
+        }
+        no_duplicates(&entries)?;
+        let out: Vec<Entry> = if entries.is_empty() {
+            cont.contents.clone()
+        } else {
+            entries
+        };
+        if out.is_empty() {
+            return reject(
+                Code::BadField,
+                format!("{} is empty", container.canonical()),
+            );
+        }
+        let mut ev = self.event("unpack");
+        ev.related = vec![container.clone()];
+        for e in &out {
+            let c = e.key.canonical();
+            let Some(pos) = cont.contents.iter().position(|x| x.key == e.key) else {
+                return reject(
+                    Code::NotInContainer,
+                    format!("{c} is not in {}", container.canonical()),
+                );
+            };
+            match &e.key {
+                Gs1Key::Lot { .. } => {
+                    let inside = cont.contents[pos].quantity.unwrap_or(0);
+                    let q = e.quantity.unwrap_or(inside);
+                    if q > inside {
+                        return reject(
+                            Code::InsufficientQuantity,
+                            format!("{} holds {inside} of {c}", container.canonical()),
+                        );
+                    }
+                    let Some(mut lot) = self.state.lot(&StateKey::item(&e.key)) else {
+                        return reject(Code::UnknownItem, format!("no lot {c}"));
+                    };
+                    lot.debit(&Holder::Container(container.clone()), q);
+                    lot.credit(
+                        Holder::Org {
+                            custodian: cc.custodian,
+                            owner: cc.owner,
+                        },
+                        q,
+                    );
+                    let mut lev = ev.clone();
+                    lev.quantity = Some(q);
+                    self.append(&e.key, &mut lot.history, &lev);
+                    self.put_lot(lot);
+                    if q == inside {
+                        cont.contents.remove(pos);
+                    } else {
+                        cont.contents[pos].quantity = Some(inside - q);
+                    }
+                }
+                _ => {
+                    if e.quantity.is_some() {
+                        return reject(
+                            Code::BadQuantity,
+                            format!("{c} is a single item; give no quantity"),
+                        );
+                    }
+                    let Some(mut it) = self.state.item(&StateKey::item(&e.key)) else {
+                        return reject(Code::UnknownItem, format!("no item {c}"));
+                    };
+                    it.container = None;
+                    it.custodian = cc.custodian;
+                    it.owner = cc.owner;
+                    self.append(&e.key, &mut it.history, &ev);
+                    self.put_item(it);
+                    cont.contents.remove(pos);
+                }
+            }
+        }
+        let mut cev = self.event("unpack");
+        cev.related = out.iter().map(|e| e.key.clone()).collect();
+        self.append(&container, &mut cont.history, &cev);
+        self.put_item(cont);
+        let mut keys = vec![container];
+        keys.extend(out.into_iter().map(|e| e.key));
+        self.remember(keys);
+        Ok(())
+    }
+
+    // ---- handoffs ----
+
+    fn propose(&mut self, h: ProposeHandoff) -> Result<(), Rejection> {
+        self.actor.need_scope(scope::HANDOFF, "hand off goods")?;
+        let me = self.actor.id()?;
+        if h.to == me {
+            return reject(Code::SelfHandoff, "you cannot hand goods to yourself");
+        }
+        let Some(to) = self.state.org(&StateKey::Org(h.to)) else {
+            return reject(Code::UnknownOrg, format!("no org {}", h.to.short()));
+        };
+        if to.suspended {
+            return reject(Code::OrgSuspended, format!("{} is suspended", to.name));
+        }
+        if h.entries.is_empty() {
+            return reject(Code::BadField, "nothing to hand off");
+        }
+        if h.expires_at_height.is_some_and(|x| x <= self.ctx.height) {
+            return reject(Code::BadField, "the offer would expire before it is made");
+        }
+        check_gln("ship-from", &h.ship_from)?;
+        check_gln("ship-to", &h.ship_to)?;
+        no_duplicates(&h.entries)?;
+        let id = self.tx.id();
+        let (custody, ownership) = (h.transfer.custody(), h.transfer.ownership());
+        let mut ev = self.event("handoff_proposed");
+        ev.handoff = Some(id);
+        ev.counterparty = Some(h.to);
+        ev.transfer = Some(h.transfer);
+        ev.at = h.ship_from.clone();
+        ev.data = h
+            .docs
+            .iter()
+            .map(|d| (d.kind.clone(), d.id.clone()))
+            .collect();
+        for e in &h.entries {
+            match self.load(e)? {
+                Thing::Item(mut it) => {
+                    self.check_movable(&it, custody, ownership)?;
+                    it.handoff = Some(id);
+                    self.append(&e.key, &mut it.history, &ev);
+                    self.put_item(it);
+                }
+                Thing::Lot(mut lot, q) => {
+                    for (custodian, owner, n) in self.take_lot(&mut lot, q, custody, ownership)? {
+                        lot.credit(
+                            Holder::Transit {
+                                handoff: id,
+                                custodian,
+                                owner,
+                            },
+                            n,
+                        );
+                    }
+                    if lot.balances.len() > MAX_LOT_HOLDERS {
+                        return reject(
+                            Code::RecordFull,
+                            format!("lot {} has too many holders", e.key.canonical()),
+                        );
+                    }
+                    let mut lev = ev.clone();
+                    lev.quantity = Some(q);
+                    self.append(&e.key, &mut lot.history, &lev);
+                    self.put_lot(lot);
+                }
+            }
+        }
+        self.state.put(
+            StateKey::Handoff(id),
+            Record::Handoff(HandoffRecord {
+                id,
+                from: me,
+                to: h.to,
+                entries: h.entries,
+                transfer: h.transfer,
+                ship_from: h.ship_from,
+                ship_to: h.ship_to,
+                docs: h.docs,
+                status: HandoffStatus::Open,
+                proposed_height: self.ctx.height,
+                proposed_time_ms: self.tx.body.event_time_ms,
+                expires_at_height: h.expires_at_height,
+                closed_height: None,
+                missing: Vec::new(),
+                damaged: Vec::new(),
+                reason: None,
+            }),
+        );
+        self.effects.index.push(IndexOp::HandoffOpened {
+            from: me,
+            to: h.to,
+            id,
+        });
+        Ok(())
+    }
+
+    fn open_handoff(&self, id: HandoffId) -> Result<HandoffRecord, Rejection> {
+        let Some(h) = self.state.handoff(&StateKey::Handoff(id)) else {
+            return reject(Code::UnknownHandoff, format!("no handoff {}", id.short()));
+        };
+        if h.status != HandoffStatus::Open {
+            return reject(
+                Code::HandoffClosed,
+                format!("handoff {} is already {:?}", id.short(), h.status).to_lowercase(),
+            );
+        }
+        Ok(h)
+    }
+
+    /// Re-checks at acceptance that everything offered is still locked by this very
+    /// handoff (a stale or duplicate proposal can never transfer anything).
+    fn check_locked(&self, h: &HandoffRecord) -> Result<(), Rejection> {
+        for e in &h.entries {
+            let c = e.key.canonical();
+            let locked = match self.state.get(&StateKey::item(&e.key)) {
+                Some(Record::Item(it)) => it.handoff == Some(h.id),
+                Some(Record::Lot(lot)) => {
+                    let held: u64 = lot
+                        .balances
+                        .iter()
+                        .filter(|(k, _)| matches!(k, Holder::Transit { handoff, .. } if *handoff == h.id))
+                        .map(|(_, q)| q)
+                        .sum();
+                    Some(held) == e.quantity
+                }
+                _ => false,
+            };
+            if !locked {
+                return reject(
+                    Code::StaleHandoff,
+                    format!("{c} is no longer held for this handoff"),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Moves a lot's transit quantity for handoff `h`: `deliver` of it to the recipient's
+    /// side, the rest back to the positions it came from.
+    fn settle_lot(lot: &mut LotRecord, h: &HandoffRecord, mut deliver: u64) {
+        let transit: Vec<(Holder, u64)> = lot
+            .balances
+            .iter()
+            .filter(|(k, _)| matches!(k, Holder::Transit { handoff, .. } if *handoff == h.id))
+            .cloned()
+            .collect();
+        for (holder, n) in transit {
+            let Holder::Transit {
+                custodian, owner, ..
+            } = holder
+            else {
+                continue;
+            };
+            lot.debit(&holder, n);
+            let d = n.min(deliver);
+            deliver -= d;
+            if d > 0 {
+                let to_custodian = if h.transfer.custody() {
+                    h.to
+                } else {
+                    custodian
+                };
+                let to_owner = if h.transfer.ownership() { h.to } else { owner };
+                lot.credit(
+                    Holder::Org {
+                        custodian: to_custodian,
+                        owner: to_owner,
+                    },
+                    d,
+                );
+            }
+            if n > d {
+                lot.credit(Holder::Org { custodian, owner }, n - d);
+            }
+        }
+    }
+
+    fn accept(&mut self, a: AcceptHandoff) -> Result<(), Rejection> {
+        self.actor.need_scope(scope::HANDOFF, "accept handoffs")?;
+        let me = self.actor.id()?;
+        let mut h = self.open_handoff(a.handoff)?;
+        if h.to != me {
+            return reject(
+                Code::NotRecipient,
+                "only the recipient may accept this handoff",
+            );
+        }
+        if h.expires_at_height.is_some_and(|x| self.ctx.height > x) {
+            return reject(
+                Code::HandoffExpired,
+                format!(
+                    "handoff {} lapsed at height {}",
+                    h.id.short(),
+                    h.expires_at_height.unwrap_or(0)
+                ),
+            );
+        }
+        self.check_locked(&h)?;
+        no_duplicates(a.missing.iter().chain(&a.damaged))?;
+        let id = h.id;
+        // Exceptions: whole entries, lot quantities, or items inside offered containers.
+        let mut excepted_lot: Vec<(Gs1Key, u64)> = Vec::new();
+        let mut excepted_whole: Vec<(Gs1Key, &'static str)> = Vec::new();
+        let mut excepted_inner: Vec<(Gs1Key, &'static str)> = Vec::new();
+        for (list, kind) in [(&a.missing, "missing"), (&a.damaged, "damaged")] {
+            for e in list {
+                let c = e.key.canonical();
+                if let Some(offered) = h.entries.iter().find(|x| x.key == e.key) {
+                    match (offered.quantity, e.quantity) {
+                        (Some(oq), q) => {
+                            let q = q.unwrap_or(oq);
+                            let already: u64 = excepted_lot
+                                .iter()
+                                .filter(|(k, _)| *k == e.key)
+                                .map(|x| x.1)
+                                .sum();
+                            if q + already > oq {
+                                return reject(
+                                    Code::BadQuantity,
+                                    format!("only {oq} of {c} were offered"),
+                                );
+                            }
+                            excepted_lot.push((e.key.clone(), q));
+                        }
+                        (None, None) => excepted_whole.push((e.key.clone(), kind)),
+                        (None, Some(_)) => {
+                            return reject(
+                                Code::BadQuantity,
+                                format!("{c} is a single item; give no quantity"),
+                            );
+                        }
+                    }
+                    continue;
+                }
+                // An item inside an offered container.
+                let inside = match self.state.item(&StateKey::item(&e.key)) {
+                    Some(it) => self.custody(&it).handoff == Some(id) && it.container.is_some(),
+                    None => false,
+                };
+                if !inside || e.quantity.is_some() {
+                    return reject(
+                        Code::NotInHandoff,
+                        format!("{c} is not part of this handoff"),
+                    );
+                }
+                excepted_inner.push((e.key.clone(), kind));
+            }
+        }
+        let mut ev = self.event("handoff_accepted");
+        ev.handoff = Some(id);
+        ev.counterparty = Some(h.from);
+        ev.transfer = Some(h.transfer);
+        ev.at = h.ship_to.clone();
+        // Items inside containers that did not arrive: out of the container, back with the
+        // sender, flagged.
+        for (key, kind) in &excepted_inner {
+            let Some(mut it) = self.state.item(&StateKey::item(key)) else {
+                continue;
+            };
+            if let Some(parent) = it.container.take() {
+                if let Some(mut p) = self.state.item(&StateKey::item(&parent)) {
+                    p.contents.retain(|x| x.key != *key);
+                    self.put_item(p);
+                }
+            }
+            it.custodian = h.from;
+            it.owner = if h.transfer.ownership() {
+                h.from
+            } else {
+                it.owner
+            };
+            it.exception = Some(ItemException {
+                kind: kind.to_string(),
+                handoff: id,
+                height: self.ctx.height,
+            });
+            let mut xev = self.event("handoff_exception");
+            xev.handoff = Some(id);
+            xev.counterparty = Some(h.from);
+            xev.note = Some(kind.to_string());
+            self.append(key, &mut it.history, &xev);
+            self.put_item(it);
+        }
+        for e in &h.entries {
+            match self.state.get(&StateKey::item(&e.key)) {
+                Some(Record::Item(mut it)) => {
+                    it.handoff = None;
+                    if let Some((_, kind)) = excepted_whole.iter().find(|(k, _)| *k == e.key) {
+                        it.exception = Some(ItemException {
+                            kind: kind.to_string(),
+                            handoff: id,
+                            height: self.ctx.height,
+                        });
+                        let mut xev = self.event("handoff_exception");
+                        xev.handoff = Some(id);
+                        xev.counterparty = Some(h.from);
+                        xev.note = Some(kind.to_string());
+                        self.append(&e.key, &mut it.history, &xev);
+                    } else {
+                        if h.transfer.custody() {
+                            it.custodian = h.to;
+                        }
+                        if h.transfer.ownership() {
+                            it.owner = h.to;
+                        }
+                        self.append(&e.key, &mut it.history, &ev);
+                    }
+                    self.put_item(it);
+                }
+                Some(Record::Lot(mut lot)) => {
+                    let offered = e.quantity.unwrap_or(0);
+                    let excepted: u64 = excepted_lot
+                        .iter()
+                        .filter(|(k, _)| *k == e.key)
+                        .map(|x| x.1)
+                        .sum();
+                    Self::settle_lot(&mut lot, &h, offered - excepted);
+                    lot.excepted += excepted;
+                    let mut lev = ev.clone();
+                    lev.quantity = Some(offered - excepted);
+                    if excepted > 0 {
+                        lev.data.push(("excepted".into(), excepted.to_string()));
+                    }
+                    self.append(&e.key, &mut lot.history, &lev);
+                    self.put_lot(lot);
+                }
+                _ => {}
+            }
+        }
+        h.status = HandoffStatus::Accepted;
+        h.closed_height = Some(self.ctx.height);
+        h.missing = a.missing;
+        h.damaged = a.damaged;
+        let (from, to) = (h.from, h.to);
+        self.state.put(StateKey::Handoff(id), Record::Handoff(h));
+        self.effects
+            .index
+            .push(IndexOp::HandoffClosed { from, to, id });
+        Ok(())
+    }
+
+    fn close(
+        &mut self,
+        id: HandoffId,
+        reason: Option<String>,
+        cancel: bool,
+    ) -> Result<(), Rejection> {
+        self.actor.need_scope(scope::HANDOFF, "close handoffs")?;
+        let me = self.actor.id()?;
+        let mut h = self.open_handoff(id)?;
+        let expired = h.expires_at_height.is_some_and(|x| self.ctx.height > x);
+        if cancel && h.from != me && !(expired && h.to == me) {
+            return reject(
+                Code::NotProposer,
+                "only the proposer may cancel this handoff",
+            );
+        }
+        if !cancel && h.to != me && !(expired && h.from == me) {
+            return reject(
+                Code::NotRecipient,
+                "only the recipient may reject this handoff",
+            );
+        }
+        let kind = if cancel {
+            "handoff_cancelled"
+        } else {
+            "handoff_rejected"
+        };
+        let mut ev = self.event(kind);
+        ev.handoff = Some(id);
+        ev.counterparty = Some(if me == h.from { h.to } else { h.from });
+        ev.note = reason.clone();
+        for e in &h.entries {
+            match self.state.get(&StateKey::item(&e.key)) {
+                Some(Record::Item(mut it)) if it.handoff == Some(id) => {
+                    it.handoff = None;
+                    self.append(&e.key, &mut it.history, &ev);
+                    self.put_item(it);
+                }
+                Some(Record::Lot(mut lot)) => {
+                    Self::settle_lot(&mut lot, &h, 0);
+                    let mut lev = ev.clone();
+                    lev.quantity = e.quantity;
+                    self.append(&e.key, &mut lot.history, &lev);
+                    self.put_lot(lot);
+                }
+                _ => {}
+            }
+        }
+        h.status = if cancel {
+            HandoffStatus::Cancelled
+        } else {
+            HandoffStatus::Rejected
+        };
+        h.closed_height = Some(self.ctx.height);
+        h.reason = reason;
+        let (from, to) = (h.from, h.to);
+        self.state.put(StateKey::Handoff(id), Record::Handoff(h));
+        self.effects
+            .index
+            .push(IndexOp::HandoffClosed { from, to, id });
+        Ok(())
+    }
+
+    // ---- observations, transforms, sales, claims ----
+
+    /// Checks the actor holds the entry (custody through containers for items; any loose
+    /// or contained position for lots).
+    fn check_holds(&self, e: &Entry) -> Result<Thing, Rejection> {
+        let me = self.actor.id()?;
+        let c = e.key.canonical();
+        let t = self.load(e)?;
+        match &t {
+            Thing::Item(it) => {
+                if self.custody(it).custodian != me {
+                    return reject(Code::NotCustodian, format!("{c} is not in your custody"));
+                }
+            }
+            Thing::Lot(lot, _) => {
+                let holds = lot
+                    .balances
+                    .iter()
+                    .any(|(h, _)| matches!(h, Holder::Org { custodian, .. } if *custodian == me));
+                if !holds {
+                    return reject(Code::NotCustodian, format!("you hold none of lot {c}"));
+                }
+            }
+        }
+        Ok(t)
+    }
+
+    fn observe(&mut self, o: Observe) -> Result<(), Rejection> {
+        self.actor
+            .need_scope(scope::OBSERVE, "record observations")?;
+        if o.entries.is_empty() {
+            return reject(Code::BadField, "nothing observed");
+        }
+        if o.kind.trim().is_empty() {
+            return reject(
+                Code::BadField,
+                "an observation needs a kind (inspection, temperature…)",
+            );
+        }
+        check_gln("observation location", &o.at)?;
+        no_duplicates(&o.entries)?;
+        let mut ev = self.event("observe");
+        ev.at = o.at.clone();
+        ev.note = Some(o.kind.clone());
+        ev.data = o.readings.clone();
+        for e in &o.entries {
+            self.check_holds(e)?;
+            self.record_event(&e.key, &ev);
+        }
+        self.remember(o.entries.into_iter().map(|e| e.key).collect());
+        Ok(())
+    }
+
+    /// Consumes an entry held (and owned) by the actor; returns the event quantity.
+    fn retire(&mut self, e: &Entry, status: ItemStatus, ev: &Event) -> Result<(), Rejection> {
+        match self.load(e)? {
+            Thing::Item(mut it) => {
+                self.check_movable(&it, true, status == ItemStatus::Consumed)?;
+                if it.is_container() {
+                    return reject(
+                        Code::ContainerRule,
+                        format!("{} is a container; unpack it first", e.key.canonical()),
+                    );
+                }
+                it.status = status;
+                self.append(&e.key, &mut it.history, ev);
+                self.put_item(it);
+            }
+            Thing::Lot(mut lot, q) => {
+                self.take_lot(&mut lot, q, true, false)?;
+                lot.retired += q;
+                let mut lev = ev.clone();
+                lev.quantity = Some(q);
+                self.append(&e.key, &mut lot.history, &lev);
+                self.put_lot(lot);
+            }
+        }
+        Ok(())
+    }
+
+    fn transform(&mut self, t: Transform) -> Result<(), Rejection> {
+        self.actor.need_scope(scope::TRANSFORM, "transform goods")?;
+        self.actor
+            .need_role(&[Role::Producer, Role::Manufacturer], "transform goods")?;
+        if t.inputs.is_empty() || t.outputs.is_empty() {
+            return reject(Code::BadField, "a transform needs inputs and outputs");
+        }
+        no_duplicates(t.inputs.iter().chain(&t.outputs))?;
+        check_gln("transform location", &t.at)?;
+        check_expiry(&t.expiry)?;
+        let mut ev = self.event("transform");
+        ev.at = t.at.clone();
+        ev.related = t.outputs.iter().map(|e| e.key.clone()).collect();
+        ev.note = Some("input".into());
+        for e in &t.inputs {
+            self.retire(e, ItemStatus::Consumed, &ev)?;
+        }
+        let mut oev = self.event("transform");
+        oev.at = t.at.clone();
+        oev.related = t.inputs.iter().map(|e| e.key.clone()).collect();
+        oev.note = Some("output".into());
+        oev.data = t.attributes.clone();
+        self.create(
+            &t.outputs,
+            &[],
+            &t.at,
+            &None,
+            &t.expiry,
+            &t.attributes,
+            &t.inputs,
+            &oev,
+        )?;
+        self.remember(
+            t.inputs
+                .iter()
+                .chain(&t.outputs)
+                .map(|e| e.key.clone())
+                .collect(),
+        );
+        Ok(())
+    }
+
+    fn sell(&mut self, entries: Vec<Entry>) -> Result<(), Rejection> {
+        self.actor.need_scope(scope::SELL, "sell")?;
+        self.actor
+            .need_role(&[Role::Retailer], "sell to consumers")?;
+        if entries.is_empty() {
+            return reject(Code::BadField, "nothing sold");
+        }
+        no_duplicates(&entries)?;
+        let ev = self.event("sell");
+        for e in &entries {
+            self.retire(e, ItemStatus::Sold, &ev)?;
+        }
+        self.remember(entries.into_iter().map(|e| e.key).collect());
+        Ok(())
+    }
+
+    fn claim(&mut self, item: Gs1Key, pin: String) -> Result<(), Rejection> {
+        if self.actor.org.is_some() {
+            return reject(
+                Code::WrongRole,
+                "claims are made with a consumer key, not an org's",
+            );
+        }
+        let c = item.canonical();
+        let Some(mut it) = self
+            .state
+            .item(&StateKey::item(&item))
+            .filter(|i| !i.is_container())
+        else {
+            return reject(Code::UnknownItem, format!("{c} was never commissioned"));
+        };
+        match it.status {
+            ItemStatus::Claimed => {
+                return reject(Code::AlreadyClaimed, format!("{c} was already claimed"));
+            }
+            ItemStatus::Sold => {}
+            _ => {
+                return reject(
+                    Code::NotSold,
+                    format!("{c} has not been sold by a retailer"),
+                );
+            }
+        }
+        if it.pin_hash != Some(pin_hash(&item, &pin)) {
+            return reject(Code::BadPin, format!("the PIN does not match {c}"));
+        }
+        it.status = ItemStatus::Claimed;
+        let ev = self.event("claim");
+        self.append(&item, &mut it.history, &ev);
+        self.put_item(it);
+        Ok(())
+    }
+
+    // ---- recalls, losses, corrections ----
+
+    fn recall(
+        &mut self,
+        gtin: String,
+        scope_: RecallScope,
+        reason: String,
+    ) -> Result<(), Rejection> {
+        self.actor.need_scope(scope::PRODUCTS, "recall products")?;
+        let mut p = self.owned_product(&gtin)?;
+        if reason.trim().is_empty() {
+            return reject(Code::BadField, "a recall needs a reason");
+        }
+        if p.recalls.len() >= MAX_RECALLS {
+            return reject(
+                Code::RecordFull,
+                format!("{} has {MAX_RECALLS} recalls on record", p.name),
+            );
+        }
+        let mut ev = self.event("recall");
+        ev.note = Some(reason.clone());
+        let mut keys = Vec::new();
+        match &scope_ {
+            RecallScope::Product => {}
+            RecallScope::Lot(l) => {
+                let key = Gs1Key::Lot {
+                    gtin: p.gtin.clone(),
+                    lot: l.clone(),
+                };
+                key.validate().map_err(|e| bad_id("lot", e))?;
+                self.record_event(&key, &ev);
+                keys.push(key);
+            }
+            RecallScope::Items(items) => {
+                let mut seen = HashSet::new();
+                for k in items {
+                    let c = k.canonical();
+                    if !seen.insert(k) {
+                        return reject(Code::DuplicateEntry, format!("{c} appears twice"));
+                    }
+                    if k.gtin() != Some(p.gtin.as_str()) {
+                        return reject(Code::BadId, format!("{c} is not an item of {}", p.name));
+                    }
+                    let Some(mut it) = self.state.item(&StateKey::item(k)) else {
+                        return reject(Code::UnknownItem, format!("{c} was never commissioned"));
+                    };
+                    it.recalled = Some(self.tx.id());
+                    self.append(k, &mut it.history, &ev);
+                    self.put_item(it);
+                    keys.push(k.clone());
+                }
+            }
+        }
+        p.recalls.push(RecallRecord {
+            scope: scope_,
+            reason,
+            height: self.ctx.height,
+            tx: self.tx.id(),
+        });
+        self.state
+            .put(StateKey::Product(p.gtin.clone()), Record::Product(p));
+        self.remember(keys);
+        Ok(())
+    }
+
+    fn report_stolen(&mut self, entries: Vec<Entry>, note: String) -> Result<(), Rejection> {
+        self.actor.need_scope(scope::REPORT, "report losses")?;
+        let me = self.actor.id()?;
+        if entries.is_empty() {
+            return reject(Code::BadField, "nothing reported");
+        }
+        no_duplicates(&entries)?;
+        let mut ev = self.event("report_stolen");
+        ev.note = Some(note);
+        for e in &entries {
+            let c = e.key.canonical();
+            match self.load(e)? {
+                Thing::Item(mut it) => {
+                    let cu = self.custody(&it);
+                    if cu.custodian != me && cu.owner != me {
+                        return reject(
+                            Code::NotOwner,
+                            format!("{c} is neither owned nor held by you"),
+                        );
+                    }
+                    it.stolen = true;
+                    self.append(&e.key, &mut it.history, &ev);
+                    self.put_item(it);
+                }
+                Thing::Lot(mut lot, q) => {
+                    let mine: u64 = lot
+                        .balances
+                        .iter()
+                        .filter(|(h, _)| matches!(h, Holder::Org { custodian, owner } if *custodian == me || *owner == me))
+                        .map(|(_, n)| n)
+                        .sum();
+                    if mine < q {
+                        return reject(
+                            Code::InsufficientQuantity,
+                            format!("you own or hold {mine} of {c}"),
+                        );
+                    }
+                    lot.stolen = lot.stolen.saturating_add(q);
+                    let mut lev = ev.clone();
+                    lev.quantity = Some(q);
+                    self.append(&e.key, &mut lot.history, &lev);
+                    self.put_lot(lot);
+                }
+            }
+        }
+        self.remember(entries.into_iter().map(|e| e.key).collect());
+        Ok(())
+    }
+
+    fn decommission(&mut self, entries: Vec<Entry>, reason: String) -> Result<(), Rejection> {
+        self.actor.need_scope(scope::REPORT, "decommission")?;
+        if entries.is_empty() {
+            return reject(Code::BadField, "nothing to decommission");
+        }
+        no_duplicates(&entries)?;
+        let mut ev = self.event("decommission");
+        ev.note = Some(reason);
+        for e in &entries {
+            if let Gs1Key::Sscc { .. } = e.key {
+                let Some(mut it) = self.state.item(&StateKey::item(&e.key)) else {
+                    return reject(
+                        Code::UnknownItem,
+                        format!("no container {}", e.key.canonical()),
+                    );
+                };
+                self.check_movable(&it, true, false)?;
+                if !it.contents.is_empty() {
+                    return reject(
+                        Code::ContainerRule,
+                        format!("{} is not empty; unpack it first", e.key.canonical()),
+                    );
+                }
+                it.status = ItemStatus::Decommissioned;
+                self.append(&e.key, &mut it.history, &ev);
+                self.put_item(it);
+            } else {
+                self.retire(e, ItemStatus::Decommissioned, &ev)?;
+            }
+        }
+        self.remember(entries.into_iter().map(|e| e.key).collect());
+        Ok(())
+    }
+
+    fn correct(
+        &mut self,
+        target: Hash32,
+        reason: String,
+        fields: Vec<Attr>,
+    ) -> Result<(), Rejection> {
+        self.actor.need_scope(scope::REPORT, "correct events")?;
+        let me = self.actor.id()?;
+        if reason.trim().is_empty() {
+            return reject(Code::BadField, "a correction needs a reason");
+        }
+        let Some(mut meta) = self.state.event(&StateKey::Event(target)) else {
+            return reject(
+                Code::NotCorrectable,
+                format!("no correctable event {}", target.short()),
+            );
+        };
+        if meta.org != me {
+            return reject(
+                Code::NotCorrectable,
+                "only the org that recorded an event may correct it",
+            );
+        }
+        meta.corrections += 1;
+        let mut ev = self.event("correct");
+        ev.note = Some(reason);
+        ev.data = fields;
+        ev.data.push(("corrects".into(), target.to_hex()));
+        ev.data.push(("corrected_type".into(), meta.kind.clone()));
+        for k in meta.keys.clone() {
+            self.record_event(&k, &ev);
+        }
+        self.state.put(StateKey::Event(target), Record::Event(meta));
+        Ok(())
+    }
+}

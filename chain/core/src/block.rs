@@ -1,0 +1,266 @@
+//! Blocks and genesis: headers that commit to the transactions, their outcomes and the
+//! state root after them; commit certificates; executing a block against a state.
+
+use crate::apply::{BlockContext, apply_verified};
+use crate::crypto::{Keypair, verify_strict, verify_txs};
+use crate::event::Effects;
+use crate::rejection::{Code, Rejection};
+use crate::state::{OrgRecord, Overlay, Record, StateKey, StateRead};
+use crate::tx::{AdmitOrg, SignedTx};
+use crate::types::{Hash32, PublicKey, sha256};
+use borsh::{BorshDeserialize, BorshSerialize};
+use serde::Serialize;
+
+/// Version byte of the block header layout.
+pub const BLOCK_VERSION: u8 = 1;
+/// Domain tag of commit signatures over a header hash.
+pub const COMMIT_SIGNING_DOMAIN: &[u8] = b"HANDOFF/COMMIT/1\0";
+/// Longest rejection message kept in a block.
+pub const MAX_OUTCOME_MESSAGE: usize = 512;
+
+/// What the chain starts from.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
+pub struct Genesis {
+    /// A human name for the chain.
+    pub name: String,
+    /// Genesis time, unix ms.
+    pub time_ms: i64,
+    /// The validator set.
+    pub validators: Vec<PublicKey>,
+    /// Organizations that exist from the start (the registrar(s) among them).
+    pub orgs: Vec<AdmitOrg>,
+}
+
+impl Genesis {
+    /// The chain id: SHA-256 of the genesis encoding.
+    pub fn chain_id(&self) -> Hash32 {
+        sha256(&[
+            b"HANDOFF/GENESIS/1\0",
+            &borsh::to_vec(self).unwrap_or_default(),
+        ])
+    }
+
+    /// The state writes genesis makes.
+    pub fn writes(&self) -> Vec<(StateKey, Record)> {
+        let mut w = Vec::new();
+        for a in &self.orgs {
+            let mut roles = a.roles.clone();
+            roles.sort();
+            roles.dedup();
+            for p in &a.prefixes {
+                w.push((StateKey::Prefix(p.clone()), Record::Claimed(a.org)));
+            }
+            w.push((
+                StateKey::OrgName(a.name.trim().to_lowercase()),
+                Record::Claimed(a.org),
+            ));
+            w.push((
+                StateKey::Org(a.org),
+                Record::Org(OrgRecord {
+                    key: a.org,
+                    name: a.name.trim().to_string(),
+                    prefixes: a.prefixes.clone(),
+                    glns: a.glns.clone(),
+                    roles,
+                    suspended: false,
+                    admitted_at: 0,
+                }),
+            ));
+        }
+        w.sort_by(|a, b| a.0.cmp(&b.0));
+        w
+    }
+}
+
+/// A block header.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
+pub struct BlockHeader {
+    /// `BLOCK_VERSION`.
+    pub version: u8,
+    /// The chain.
+    pub chain_id: Hash32,
+    /// 0 for genesis.
+    pub height: u64,
+    /// Hash of the previous header (zero for genesis).
+    pub prev_hash: Hash32,
+    /// Block time, unix ms.
+    pub time_ms: i64,
+    /// The validator that proposed it.
+    pub proposer: PublicKey,
+    /// Number of transactions.
+    pub tx_count: u32,
+    /// Merkle root over (tx id, outcome) leaves.
+    pub tx_root: Hash32,
+    /// State root after the block.
+    pub state_root: Hash32,
+}
+
+impl BlockHeader {
+    /// The header hash (what commit signatures sign and the next block links to).
+    pub fn hash(&self) -> Hash32 {
+        sha256(&[&borsh::to_vec(self).unwrap_or_default()])
+    }
+}
+
+/// One validator's commit signature.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct CommitSig {
+    /// The validator.
+    pub validator: PublicKey,
+    /// Signature over `COMMIT_SIGNING_DOMAIN ‖ header hash`.
+    pub signature: [u8; 64],
+}
+
+/// Signatures of more than 2/3 of the validators over a header.
+#[derive(Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct Certificate {
+    /// The signatures.
+    pub sigs: Vec<CommitSig>,
+}
+
+fn commit_message(header_hash: &Hash32) -> Vec<u8> {
+    [COMMIT_SIGNING_DOMAIN, &header_hash.0].concat()
+}
+
+impl Certificate {
+    /// A validator signs a header.
+    pub fn sign(key: &Keypair, header: &BlockHeader) -> CommitSig {
+        CommitSig {
+            validator: key.public(),
+            signature: key.sign_raw(&commit_message(&header.hash())),
+        }
+    }
+
+    /// Checks that more than 2/3 of `validators` (equal power) validly signed `header`.
+    pub fn verify(&self, header: &BlockHeader, validators: &[PublicKey]) -> bool {
+        let msg = commit_message(&header.hash());
+        let mut signed: Vec<PublicKey> = Vec::new();
+        for s in &self.sigs {
+            if validators.contains(&s.validator)
+                && !signed.contains(&s.validator)
+                && verify_strict(&s.validator, &msg, &s.signature)
+            {
+                signed.push(s.validator);
+            }
+        }
+        signed.len() * 3 > validators.len() * 2
+    }
+}
+
+/// What happened to a transaction in a block.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
+pub struct Outcome {
+    /// None when applied; the rejection code otherwise.
+    pub code: Option<String>,
+    /// The rejection message.
+    pub message: Option<String>,
+}
+
+impl Outcome {
+    /// Applied.
+    pub fn applied() -> Outcome {
+        Outcome {
+            code: None,
+            message: None,
+        }
+    }
+    /// Rejected by a ledger rule.
+    pub fn rejected(r: &Rejection) -> Outcome {
+        let mut m = r.message.clone();
+        if m.len() > MAX_OUTCOME_MESSAGE {
+            let mut cut = MAX_OUTCOME_MESSAGE;
+            while !m.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            m.truncate(cut);
+        }
+        Outcome {
+            code: Some(r.code.as_str().to_string()),
+            message: Some(m),
+        }
+    }
+}
+
+/// A block: header, certificate, the transactions in wire form and their outcomes.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct Block {
+    /// The header.
+    pub header: BlockHeader,
+    /// Commit signatures.
+    pub certificate: Certificate,
+    /// Encoded signed transactions.
+    pub txs: Vec<Vec<u8>>,
+    /// One outcome per transaction.
+    pub outcomes: Vec<Outcome>,
+}
+
+/// Merkle root (RFC 6962 shape: 0x00 leaf / 0x01 node prefixes) over tx leaves.
+pub fn tx_root(leaves: &[(Hash32, Outcome)]) -> Hash32 {
+    if leaves.is_empty() {
+        return sha256(&[]);
+    }
+    let mut level: Vec<Hash32> = leaves
+        .iter()
+        .map(|(id, o)| sha256(&[&[0], &id.0, &borsh::to_vec(o).unwrap_or_default()]))
+        .collect();
+    while level.len() > 1 {
+        level = level
+            .chunks(2)
+            .map(|c| {
+                if c.len() == 2 {
+                    sha256(&[&[1], &c[0].0, &c[1].0])
+                } else {
+                    c[0]
+                }
+            })
+            .collect();
+    }
+    level[0]
+}
+
+/// The result of executing transactions on top of a state.
+pub struct Execution {
+    /// Per transaction: effects, or the rejection.
+    pub results: Vec<Result<Effects, Rejection>>,
+    /// Sorted state writes of the whole block.
+    pub writes: Vec<(StateKey, Record)>,
+}
+
+/// Executes `txs` in order on `base`: signatures batch-verified, then applied one by one.
+/// Transactions whose rejection changes nothing (`Code::changes_nothing`) leave no trace
+/// and take no event index, so a proposer can leave them out of its block and a replay of
+/// the block gives the same state and events.
+pub fn execute(ctx: &BlockContext, base: &dyn StateRead, txs: &[&SignedTx]) -> Execution {
+    let sig_ok = verify_txs(txs);
+    execute_verified(ctx, base, txs, &sig_ok)
+}
+
+/// Like `execute`, with signature results computed by the caller (e.g. in parallel).
+pub fn execute_verified(
+    ctx: &BlockContext,
+    base: &dyn StateRead,
+    txs: &[&SignedTx],
+    sig_ok: &[bool],
+) -> Execution {
+    let mut overlay = Overlay::new(base);
+    let mut results = Vec::with_capacity(txs.len());
+    let mut index = 0u32;
+    for (tx, ok) in txs.iter().zip(sig_ok) {
+        let r = if *ok {
+            apply_verified(ctx, index, &mut overlay, tx)
+        } else {
+            Err(Rejection::new(
+                Code::BadSignature,
+                "the signature does not verify against the signer's key",
+            ))
+        };
+        if !matches!(&r, Err(e) if e.code.changes_nothing()) {
+            index += 1;
+        }
+        results.push(r);
+    }
+    Execution {
+        results,
+        writes: overlay.into_writes(),
+    }
+}

@@ -1,0 +1,45 @@
+//! Every bound on untrusted input, in one place. Decoders and `apply` check these; a value
+//! over a bound is rejected with `TOO_LARGE`/`BAD_FIELD`, never truncated.
+
+/// A signed transaction's encoded size.
+pub const MAX_TX_BYTES: usize = 64 * 1024;
+/// Items, lots or containers named in one transaction.
+pub const MAX_ENTRIES: usize = 1000;
+/// Names: org, product, device label.
+pub const MAX_NAME_LEN: usize = 128;
+/// Free text: descriptions, reasons, notes.
+pub const MAX_TEXT_LEN: usize = 1024;
+/// Key/value attributes or readings on one record or event.
+pub const MAX_ATTRS: usize = 32;
+/// Length of an attribute key.
+pub const MAX_ATTR_KEY_LEN: usize = 64;
+/// Length of an attribute value.
+pub const MAX_ATTR_VALUE_LEN: usize = 256;
+/// GS1 company prefixes of one org.
+pub const MAX_PREFIXES: usize = 16;
+/// GLNs of one org.
+pub const MAX_GLNS: usize = 64;
+/// Document references on a handoff.
+pub const MAX_DOCS: usize = 16;
+/// Licensees of one product.
+pub const MAX_LICENSEES: usize = 64;
+/// Recalls recorded on one product.
+pub const MAX_RECALLS: usize = 256;
+/// Entries directly inside one container.
+pub const MAX_CONTAINER_CONTENTS: usize = 2000;
+/// Containers inside containers (case in pallet in trailer…).
+pub const MAX_NESTING: usize = 4;
+/// Distinct holders of one lot's quantity.
+pub const MAX_LOT_HOLDERS: usize = 512;
+/// Largest quantity in one entry.
+pub const MAX_QUANTITY: u64 = 1_000_000_000_000;
+/// A claim PIN's length.
+pub const MAX_PIN_LEN: usize = 64;
+/// How far an event's device time may be ahead of the block time.
+pub const MAX_CLOCK_SKEW_MS: i64 = 5 * 60 * 1000;
+/// Transactions in one block.
+pub const MAX_BLOCK_TXS: usize = 8192;
+/// Encoded size of one block.
+pub const MAX_BLOCK_BYTES: usize = 32 * 1024 * 1024;
+/// A Merkle proof's encoded size.
+pub const MAX_PROOF_BYTES: usize = 16 * 1024;

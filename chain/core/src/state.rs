@@ -1,0 +1,563 @@
+//! The ledger state: typed records under typed keys, read through `StateRead` and changed
+//! through an `Overlay` that keeps one block's writes and one transaction's tentative
+//! writes apart (a rejected transaction's writes are dropped whole).
+
+use crate::gs1::Gs1Key;
+use crate::tx::{Attr, DocRef, Entry, RecallScope, Transfer};
+use crate::types::{HandoffId, Hash32, OrgId, PublicKey, Role, TxId, sha256};
+use borsh::{BorshDeserialize, BorshSerialize};
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// A member organization.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
+pub struct OrgRecord {
+    /// Its key.
+    pub key: OrgId,
+    /// Display name (unique on the chain).
+    pub name: String,
+    /// GS1 company prefixes.
+    pub prefixes: Vec<String>,
+    /// Location numbers.
+    pub glns: Vec<String>,
+    /// Roles.
+    pub roles: Vec<Role>,
+    /// Suspended orgs can sign nothing.
+    pub suspended: bool,
+    /// Height it was admitted at (0 = genesis).
+    pub admitted_at: u64,
+}
+
+impl OrgRecord {
+    /// Whether it has a role.
+    pub fn has_role(&self, r: Role) -> bool {
+        self.roles.contains(&r)
+    }
+}
+
+/// A device key that signs for an org.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
+pub struct DeviceRecord {
+    /// The device's key.
+    pub key: PublicKey,
+    /// Its org.
+    pub org: OrgId,
+    /// Label.
+    pub label: String,
+    /// Scope bits (`types::scope`).
+    pub scopes: u32,
+    /// Expiry, unix ms.
+    pub expires_at_ms: Option<i64>,
+    /// Revoked at this height.
+    pub revoked_at: Option<u64>,
+}
+
+/// Per-signer replay protection.
+#[derive(Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
+pub struct AccountRecord {
+    /// The nonce the signer's next transaction must carry.
+    pub next_nonce: u64,
+}
+
+/// A recall recorded on a product.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
+pub struct RecallRecord {
+    /// What it covers.
+    pub scope: RecallScope,
+    /// Why.
+    pub reason: String,
+    /// When (block height).
+    pub height: u64,
+    /// The recall transaction.
+    pub tx: TxId,
+}
+
+/// A product (GTIN) and its brand owner.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
+pub struct ProductRecord {
+    /// 14 digits.
+    pub gtin: String,
+    /// Brand owner.
+    pub owner: OrgId,
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// Attributes.
+    pub attributes: Vec<Attr>,
+    /// Image hash.
+    pub image_hash: Option<Hash32>,
+    /// Orgs licensed to commission it.
+    pub licensees: Vec<OrgId>,
+    /// Recalls.
+    pub recalls: Vec<RecallRecord>,
+}
+
+/// The head of an append-only event chain: every record with a history commits to all its
+/// events, so a proof of the record proves the history a node serves for it.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize,
+)]
+pub struct HistoryHead {
+    /// Number of events.
+    pub len: u32,
+    /// `sha256(previous head ‖ encoded event)`, zero when empty.
+    pub head: Hash32,
+}
+
+impl HistoryHead {
+    /// Appends an encoded event, returning its sequence number.
+    pub fn append(&mut self, event_bytes: &[u8]) -> u32 {
+        let seq = self.len;
+        self.head = sha256(&[&self.head.0, event_bytes]);
+        self.len += 1;
+        seq
+    }
+}
+
+/// Lifecycle of a serialized item.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemStatus {
+    /// In the supply chain.
+    Active,
+    /// Consumed by a transform.
+    Consumed,
+    /// Sold to a consumer.
+    Sold,
+    /// Sold and claimed by a consumer.
+    Claimed,
+    /// Destroyed; the id is never reused.
+    Decommissioned,
+}
+
+/// An exception flagged on an item when a handoff was accepted without it.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
+pub struct ItemException {
+    /// `missing` or `damaged`.
+    pub kind: String,
+    /// The handoff it was excepted from.
+    pub handoff: HandoffId,
+    /// When.
+    pub height: u64,
+}
+
+/// A serialized item (`/01/…/21/…`) or a container (`/00/…`).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
+pub struct ItemRecord {
+    /// Its key.
+    pub key: Gs1Key,
+    /// Who owns it (when packed, the outermost container's owner is authoritative).
+    pub owner: OrgId,
+    /// Who holds it (when packed, the outermost container's custodian is authoritative).
+    pub custodian: OrgId,
+    /// Lifecycle.
+    pub status: ItemStatus,
+    /// The container it is in.
+    pub container: Option<Gs1Key>,
+    /// The open handoff it is locked in.
+    pub handoff: Option<HandoffId>,
+    /// Contents, for containers.
+    pub contents: Vec<Entry>,
+    /// Who commissioned it (or first packed the container).
+    pub commissioned_by: OrgId,
+    /// Height of commissioning.
+    pub commissioned_height: u64,
+    /// GLN of commissioning.
+    pub commissioned_at: Option<String>,
+    /// Lot it belongs to.
+    pub lot: Option<String>,
+    /// Expiry, YYMMDD.
+    pub expiry: Option<String>,
+    /// Attributes at commissioning.
+    pub attributes: Vec<Attr>,
+    /// Claim PIN hash.
+    pub pin_hash: Option<Hash32>,
+    /// Reported stolen.
+    pub stolen: bool,
+    /// Recalled by this transaction (item-level recalls).
+    pub recalled: Option<TxId>,
+    /// The last exception flagged on it.
+    pub exception: Option<ItemException>,
+    /// Transform inputs it was made from.
+    pub inputs: Vec<Entry>,
+    /// Its events.
+    pub history: HistoryHead,
+}
+
+impl ItemRecord {
+    /// Whether this record is a container.
+    pub fn is_container(&self) -> bool {
+        matches!(self.key, Gs1Key::Sscc { .. })
+    }
+}
+
+/// Who holds part of a lot.
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, BorshSerialize, BorshDeserialize, Serialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Holder {
+    /// Loose at an org.
+    Org {
+        /// Who holds it.
+        custodian: OrgId,
+        /// Who owns it.
+        owner: OrgId,
+    },
+    /// Inside a container (its owner and custodian are the container's).
+    Container(Gs1Key),
+    /// Locked in an open handoff.
+    Transit {
+        /// The handoff.
+        handoff: HandoffId,
+        /// Who held it when it was offered.
+        custodian: OrgId,
+        /// Who owned it when it was offered.
+        owner: OrgId,
+    },
+}
+
+/// A lot of a product (`/01/…/10/…`): a quantity split among holders.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
+pub struct LotRecord {
+    /// Its key.
+    pub key: Gs1Key,
+    /// Who commissioned it.
+    pub commissioned_by: OrgId,
+    /// Height of commissioning.
+    pub commissioned_height: u64,
+    /// GLN of commissioning.
+    pub commissioned_at: Option<String>,
+    /// Expiry, YYMMDD.
+    pub expiry: Option<String>,
+    /// Attributes.
+    pub attributes: Vec<Attr>,
+    /// Everything ever commissioned into the lot.
+    pub commissioned: u64,
+    /// Consumed by transforms, sold or decommissioned.
+    pub retired: u64,
+    /// Who holds what, sorted by holder; sums to `commissioned - retired`.
+    pub balances: Vec<(Holder, u64)>,
+    /// Quantities flagged missing or damaged at handoffs.
+    pub excepted: u64,
+    /// Reported stolen (quantity).
+    pub stolen: u64,
+    /// Transform inputs it was made from.
+    pub inputs: Vec<Entry>,
+    /// Its events.
+    pub history: HistoryHead,
+}
+
+impl LotRecord {
+    /// Quantity held by `h`.
+    pub fn balance(&self, h: &Holder) -> u64 {
+        self.balances
+            .iter()
+            .find(|(k, _)| k == h)
+            .map_or(0, |(_, q)| *q)
+    }
+    /// Adds to a holder's balance.
+    pub fn credit(&mut self, h: Holder, q: u64) {
+        match self.balances.binary_search_by(|(k, _)| k.cmp(&h)) {
+            Ok(i) => self.balances[i].1 += q,
+            Err(i) => self.balances.insert(i, (h, q)),
+        }
+    }
+    /// Takes from a holder's balance; false (and no change) if it holds less.
+    pub fn debit(&mut self, h: &Holder, q: u64) -> bool {
+        match self.balances.binary_search_by(|(k, _)| k.cmp(h)) {
+            Ok(i) if self.balances[i].1 >= q => {
+                self.balances[i].1 -= q;
+                if self.balances[i].1 == 0 {
+                    self.balances.remove(i);
+                }
+                true
+            }
+            _ => false,
+        }
+    }
+    /// Sum of all balances.
+    pub fn outstanding(&self) -> u64 {
+        self.balances.iter().map(|(_, q)| q).sum()
+    }
+}
+
+/// Where a handoff stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HandoffStatus {
+    /// Waiting for the recipient.
+    Open,
+    /// Taken (possibly with exceptions).
+    Accepted,
+    /// Refused by the recipient.
+    Rejected,
+    /// Withdrawn by the proposer.
+    Cancelled,
+}
+
+/// An offer of goods from one org to another.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
+pub struct HandoffRecord {
+    /// Id (= the proposal's transaction id).
+    pub id: HandoffId,
+    /// Proposer.
+    pub from: OrgId,
+    /// Recipient.
+    pub to: OrgId,
+    /// What is offered.
+    pub entries: Vec<Entry>,
+    /// Custody, ownership or both.
+    pub transfer: Transfer,
+    /// Ship-from GLN.
+    pub ship_from: Option<String>,
+    /// Ship-to GLN.
+    pub ship_to: Option<String>,
+    /// Documents.
+    pub docs: Vec<DocRef>,
+    /// Status.
+    pub status: HandoffStatus,
+    /// Height proposed.
+    pub proposed_height: u64,
+    /// Device time of the proposal.
+    pub proposed_time_ms: i64,
+    /// Lapses after this height.
+    pub expires_at_height: Option<u64>,
+    /// Height closed.
+    pub closed_height: Option<u64>,
+    /// Missing at acceptance.
+    pub missing: Vec<Entry>,
+    /// Damaged at acceptance.
+    pub damaged: Vec<Entry>,
+    /// Rejection reason.
+    pub reason: Option<String>,
+}
+
+/// Who did an event that can be corrected, and what it touched.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
+pub struct EventMeta {
+    /// The org whose signer made it.
+    pub org: OrgId,
+    /// Its type name.
+    pub kind: String,
+    /// Keys whose history it is in.
+    pub keys: Vec<Gs1Key>,
+    /// Corrections so far.
+    pub corrections: u32,
+}
+
+/// Where a record lives in the state map.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum StateKey {
+    /// An org.
+    Org(OrgId),
+    /// A device.
+    Device(PublicKey),
+    /// A signer's nonce.
+    Account(PublicKey),
+    /// A product by GTIN-14.
+    Product(String),
+    /// An item, container or lot by canonical key.
+    Item(String),
+    /// A handoff.
+    Handoff(HandoffId),
+    /// A correctable event.
+    Event(TxId),
+    /// An org's name, for uniqueness.
+    OrgName(String),
+    /// A company prefix, for uniqueness.
+    Prefix(String),
+}
+
+impl StateKey {
+    /// The bytes under which the record is stored and proven (its hash is the tree key).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let (tag, body): (u8, &[u8]) = match self {
+            StateKey::Org(k) => (b'o', &k.0),
+            StateKey::Device(k) => (b'd', &k.0),
+            StateKey::Account(k) => (b'a', &k.0),
+            StateKey::Product(g) => (b'p', g.as_bytes()),
+            StateKey::Item(c) => (b'i', c.as_bytes()),
+            StateKey::Handoff(h) => (b'h', &h.0),
+            StateKey::Event(t) => (b'e', &t.0),
+            StateKey::OrgName(n) => (b'n', n.as_bytes()),
+            StateKey::Prefix(p) => (b'x', p.as_bytes()),
+        };
+        let mut v = Vec::with_capacity(1 + body.len());
+        v.push(tag);
+        v.extend_from_slice(body);
+        v
+    }
+
+    /// The state key of an item, container or lot.
+    pub fn item(key: &Gs1Key) -> StateKey {
+        StateKey::Item(key.canonical())
+    }
+}
+
+/// Any record.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
+#[serde(tag = "record", rename_all = "snake_case")]
+pub enum Record {
+    /// An org.
+    Org(OrgRecord),
+    /// A device.
+    Device(DeviceRecord),
+    /// A nonce.
+    Account(AccountRecord),
+    /// A product.
+    Product(ProductRecord),
+    /// A serialized item or container.
+    Item(ItemRecord),
+    /// A lot.
+    Lot(LotRecord),
+    /// A handoff.
+    Handoff(HandoffRecord),
+    /// A correctable event.
+    Event(EventMeta),
+    /// A name or prefix claimed by an org.
+    Claimed(OrgId),
+}
+
+impl Record {
+    /// Canonical bytes (what the state tree commits to).
+    pub fn encode(&self) -> Vec<u8> {
+        borsh::to_vec(self).unwrap_or_default()
+    }
+    /// Decodes stored bytes.
+    pub fn decode(bytes: &[u8]) -> Option<Record> {
+        borsh::from_slice(bytes).ok()
+    }
+}
+
+/// Read access to committed state.
+pub trait StateRead {
+    /// The record under a key, if any.
+    fn read(&self, key: &StateKey) -> Option<Record>;
+}
+
+impl StateRead for HashMap<StateKey, Record> {
+    fn read(&self, key: &StateKey) -> Option<Record> {
+        self.get(key).cloned()
+    }
+}
+
+/// Writes of one block on top of committed state, with one transaction's tentative
+/// writes on top of those.
+pub struct Overlay<'a> {
+    base: &'a dyn StateRead,
+    block: HashMap<StateKey, Record>,
+    tx: HashMap<StateKey, Record>,
+}
+
+impl<'a> Overlay<'a> {
+    /// An empty overlay over `base`.
+    pub fn new(base: &'a dyn StateRead) -> Overlay<'a> {
+        Overlay {
+            base,
+            block: HashMap::new(),
+            tx: HashMap::new(),
+        }
+    }
+    /// The current value (tentative, then block, then committed).
+    pub fn get(&self, key: &StateKey) -> Option<Record> {
+        if let Some(r) = self.tx.get(key) {
+            return Some(r.clone());
+        }
+        if let Some(r) = self.block.get(key) {
+            return Some(r.clone());
+        }
+        self.base.read(key)
+    }
+    /// Sets a value tentatively.
+    pub fn put(&mut self, key: StateKey, rec: Record) {
+        self.tx.insert(key, rec);
+    }
+    /// Keeps the current transaction's writes.
+    pub fn commit_tx(&mut self) {
+        let tx = std::mem::take(&mut self.tx);
+        self.block.extend(tx);
+    }
+    /// Drops the current transaction's writes.
+    pub fn abort_tx(&mut self) {
+        self.tx.clear();
+    }
+    /// The block's writes, sorted by key bytes (deterministic order for the store).
+    pub fn into_writes(mut self) -> Vec<(StateKey, Record)> {
+        self.commit_tx();
+        let mut v: Vec<_> = self.block.into_iter().collect();
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        v
+    }
+    /// Number of keys written so far in this block.
+    pub fn block_writes(&self) -> usize {
+        self.block.len()
+    }
+}
+
+macro_rules! typed_get {
+    ($name:ident, $variant:ident, $t:ty) => {
+        /// Typed read.
+        pub fn $name(&self, key: &StateKey) -> Option<$t> {
+            match self.get(key) {
+                Some(Record::$variant(r)) => Some(r),
+                _ => None,
+            }
+        }
+    };
+}
+
+impl Overlay<'_> {
+    typed_get!(org, Org, OrgRecord);
+    typed_get!(device, Device, DeviceRecord);
+    typed_get!(product, Product, ProductRecord);
+    typed_get!(item, Item, ItemRecord);
+    typed_get!(lot, Lot, LotRecord);
+    typed_get!(handoff, Handoff, HandoffRecord);
+    typed_get!(event, Event, EventMeta);
+}
+
+/// Typed reads straight from committed state (for queries).
+pub trait StateReadExt: StateRead {
+    /// An org.
+    fn org(&self, id: &OrgId) -> Option<OrgRecord> {
+        match self.read(&StateKey::Org(*id)) {
+            Some(Record::Org(r)) => Some(r),
+            _ => None,
+        }
+    }
+    /// A product.
+    fn product(&self, gtin: &str) -> Option<ProductRecord> {
+        match self.read(&StateKey::Product(gtin.to_string())) {
+            Some(Record::Product(r)) => Some(r),
+            _ => None,
+        }
+    }
+    /// An item/container or lot record.
+    fn thing(&self, key: &Gs1Key) -> Option<Record> {
+        self.read(&StateKey::item(key))
+    }
+    /// A handoff.
+    fn handoff(&self, id: &HandoffId) -> Option<HandoffRecord> {
+        match self.read(&StateKey::Handoff(*id)) {
+            Some(Record::Handoff(r)) => Some(r),
+            _ => None,
+        }
+    }
+    /// A device.
+    fn device(&self, key: &PublicKey) -> Option<DeviceRecord> {
+        match self.read(&StateKey::Device(*key)) {
+            Some(Record::Device(r)) => Some(r),
+            _ => None,
+        }
+    }
+    /// A signer's next nonce.
+    fn next_nonce(&self, key: &PublicKey) -> u64 {
+        match self.read(&StateKey::Account(*key)) {
+            Some(Record::Account(a)) => a.next_nonce,
+            _ => 0,
+        }
+    }
+}
+impl<T: StateRead + ?Sized> StateReadExt for T {}

@@ -1,0 +1,643 @@
+//! Transactions: the canonical, versioned binary encoding that is signed, the signed
+//! envelope, and decoding of untrusted bytes with every limit checked.
+
+use crate::gs1::Gs1Key;
+use crate::limits::*;
+use crate::rejection::{Code, Rejection};
+use crate::types::{HandoffId, Hash32, OrgId, PublicKey, Role, TxId, sha256};
+use borsh::{BorshDeserialize, BorshSerialize};
+use serde::Serialize;
+
+/// Version byte of the transaction encoding; a new layout gets a new number.
+pub const TX_VERSION: u8 = 1;
+/// Domain tag prepended to the body bytes before signing, so a transaction signature can
+/// never be replayed as a block or vote signature.
+pub const TX_SIGNING_DOMAIN: &[u8] = b"HANDOFF/TX/1\0";
+
+/// One item, container or lot quantity named by a transaction.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
+pub struct Entry {
+    /// A serialized item, a container (SSCC) or a lot.
+    pub key: Gs1Key,
+    /// For lots: how much. Must be absent for serialized items and containers.
+    pub quantity: Option<u64>,
+}
+
+impl Entry {
+    /// A serialized item or container.
+    pub fn item(key: Gs1Key) -> Entry {
+        Entry {
+            key,
+            quantity: None,
+        }
+    }
+    /// A quantity of a lot.
+    pub fn lot(key: Gs1Key, quantity: u64) -> Entry {
+        Entry {
+            key,
+            quantity: Some(quantity),
+        }
+    }
+}
+
+/// What a handoff transfers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Transfer {
+    /// Physical custody only (a carrier or warehouse takes the goods).
+    Custody,
+    /// Ownership only (goods stay where they are).
+    Ownership,
+    /// Both custody and ownership (a sale with delivery).
+    Both,
+}
+
+impl Transfer {
+    /// Whether custody moves.
+    pub fn custody(self) -> bool {
+        matches!(self, Transfer::Custody | Transfer::Both)
+    }
+    /// Whether ownership moves.
+    pub fn ownership(self) -> bool {
+        matches!(self, Transfer::Ownership | Transfer::Both)
+    }
+}
+
+/// A business document a handoff refers to (purchase order, despatch advice, invoice).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
+pub struct DocRef {
+    /// e.g. `po`, `despatch_advice`, `invoice`.
+    pub kind: String,
+    /// The document's number.
+    pub id: String,
+}
+
+/// A key/value pair: product attributes, sensor readings, corrected fields.
+pub type Attr = (String, String);
+
+/// Admit an organization (registrar).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
+pub struct AdmitOrg {
+    /// The new org's key.
+    pub org: OrgId,
+    /// Display name.
+    pub name: String,
+    /// GS1 company prefixes (6–12 digits).
+    pub prefixes: Vec<String>,
+    /// GLNs of its locations (13 digits).
+    pub glns: Vec<String>,
+    /// Roles.
+    pub roles: Vec<Role>,
+}
+
+/// Commission new items or lots (brand owner or licensee).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
+pub struct Commission {
+    /// Serialized items (no quantity) or lots (with quantity) of one or more products.
+    pub entries: Vec<Entry>,
+    /// Claim-PIN hashes, one per entry or none: `sha256(canonical key ‖ 0 ‖ PIN)`.
+    pub pin_hashes: Vec<Hash32>,
+    /// Where (GLN).
+    pub at: Option<String>,
+    /// The lot the serialized items belong to.
+    pub lot: Option<String>,
+    /// Expiry date, YYMMDD.
+    pub expiry: Option<String>,
+    /// Further attributes.
+    pub attributes: Vec<Attr>,
+}
+
+/// Offer items to another org.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
+pub struct ProposeHandoff {
+    /// Recipient.
+    pub to: OrgId,
+    /// Items, containers and lot quantities offered.
+    pub entries: Vec<Entry>,
+    /// Custody, ownership or both.
+    pub transfer: Transfer,
+    /// Ship-from GLN.
+    pub ship_from: Option<String>,
+    /// Ship-to GLN.
+    pub ship_to: Option<String>,
+    /// Purchase order, despatch advice…
+    pub docs: Vec<DocRef>,
+    /// The offer lapses after this block height.
+    pub expires_at_height: Option<u64>,
+}
+
+/// Accept an offer, listing what did not arrive or arrived damaged.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
+pub struct AcceptHandoff {
+    /// The proposal.
+    pub handoff: HandoffId,
+    /// Entries (or lot quantities) that did not arrive; they stay with the sender, flagged.
+    pub missing: Vec<Entry>,
+    /// Entries that arrived damaged and were refused; they stay with the sender, flagged.
+    pub damaged: Vec<Entry>,
+}
+
+/// An observation: inspection, storage, sensor reading.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
+pub struct Observe {
+    /// What was observed.
+    pub entries: Vec<Entry>,
+    /// Where (GLN).
+    pub at: Option<String>,
+    /// e.g. `inspection`, `storage`, `temperature`.
+    pub kind: String,
+    /// Readings, e.g. `("celsius", "4.5")`.
+    pub readings: Vec<Attr>,
+}
+
+/// Inputs consumed, outputs commissioned and linked to them.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
+pub struct Transform {
+    /// Consumed (serialized items whole; lots by quantity).
+    pub inputs: Vec<Entry>,
+    /// Created.
+    pub outputs: Vec<Entry>,
+    /// Where (GLN).
+    pub at: Option<String>,
+    /// Expiry of the outputs, YYMMDD.
+    pub expiry: Option<String>,
+    /// Attributes of the outputs (roast profile…).
+    pub attributes: Vec<Attr>,
+}
+
+/// What a recall covers.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecallScope {
+    /// Every item of the product.
+    Product,
+    /// One lot of the product.
+    Lot(String),
+    /// Named items of the product.
+    Items(Vec<Gs1Key>),
+}
+
+/// The body of a transaction: what it does.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Payload {
+    /// Registrar admits an org.
+    AdmitOrg(AdmitOrg),
+    /// Registrar suspends an org; its later transactions are rejected.
+    SuspendOrg {
+        /// Which.
+        org: OrgId,
+        /// Why.
+        reason: String,
+    },
+    /// Org authorizes a device key to sign for it.
+    AuthorizeDevice {
+        /// The device's key.
+        device: PublicKey,
+        /// A label people recognise ("dock scanner 2").
+        label: String,
+        /// What it may do (see `types::scope`).
+        scopes: u32,
+        /// Unix milliseconds after which it may no longer sign.
+        expires_at_ms: Option<i64>,
+    },
+    /// Org revokes a device key.
+    RevokeDevice {
+        /// Which.
+        device: PublicKey,
+        /// Why.
+        reason: String,
+    },
+    /// Brand owner defines a product under its GS1 company prefix.
+    DefineProduct {
+        /// 14 digits.
+        gtin: String,
+        /// Display name.
+        name: String,
+        /// Description.
+        description: String,
+        /// Attributes.
+        attributes: Vec<Attr>,
+        /// Hash of the product image.
+        image_hash: Option<Hash32>,
+    },
+    /// Brand owner lets another org commission items of a product.
+    LicenseProduct {
+        /// 14 digits.
+        gtin: String,
+        /// The contract manufacturer.
+        licensee: OrgId,
+    },
+    /// New items or lots exist.
+    Commission(Commission),
+    /// Items into a container.
+    Pack {
+        /// The container (SSCC).
+        container: Gs1Key,
+        /// What goes in.
+        entries: Vec<Entry>,
+    },
+    /// Items out of a container.
+    Unpack {
+        /// The container (SSCC).
+        container: Gs1Key,
+        /// What comes out; empty means everything.
+        entries: Vec<Entry>,
+    },
+    /// Offer items to another org.
+    ProposeHandoff(ProposeHandoff),
+    /// Take an offer.
+    AcceptHandoff(AcceptHandoff),
+    /// Refuse an offer.
+    RejectHandoff {
+        /// The proposal.
+        handoff: HandoffId,
+        /// Why.
+        reason: String,
+    },
+    /// Withdraw an offer.
+    CancelHandoff {
+        /// The proposal.
+        handoff: HandoffId,
+    },
+    /// Record an observation.
+    Observe(Observe),
+    /// Consume inputs into outputs.
+    Transform(Transform),
+    /// Sold to a consumer.
+    Sell {
+        /// What was sold.
+        entries: Vec<Entry>,
+    },
+    /// A consumer proves purchase with the hidden PIN.
+    Claim {
+        /// The item.
+        item: Gs1Key,
+        /// The PIN from under the scratch-off.
+        pin: String,
+    },
+    /// Brand owner recalls a product, lot or items.
+    Recall {
+        /// 14 digits.
+        gtin: String,
+        /// What is recalled.
+        scope: RecallScope,
+        /// Why.
+        reason: String,
+    },
+    /// Owner or custodian reports items stolen.
+    ReportStolen {
+        /// What.
+        entries: Vec<Entry>,
+        /// Details.
+        note: String,
+    },
+    /// Owner or custodian destroys items; their ids are never reused.
+    Decommission {
+        /// What.
+        entries: Vec<Entry>,
+        /// Why.
+        reason: String,
+    },
+    /// The original signer's org corrects an earlier event (append-only).
+    Correct {
+        /// The event being corrected.
+        target: TxId,
+        /// Why.
+        reason: String,
+        /// Replacement values.
+        fields: Vec<Attr>,
+    },
+}
+
+impl Payload {
+    /// The event type name (snake_case) the history shows for this transaction.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Payload::AdmitOrg(_) => "admit_org",
+            Payload::SuspendOrg { .. } => "suspend_org",
+            Payload::AuthorizeDevice { .. } => "authorize_device",
+            Payload::RevokeDevice { .. } => "revoke_device",
+            Payload::DefineProduct { .. } => "define_product",
+            Payload::LicenseProduct { .. } => "license_product",
+            Payload::Commission(_) => "commission",
+            Payload::Pack { .. } => "pack",
+            Payload::Unpack { .. } => "unpack",
+            Payload::ProposeHandoff(_) => "handoff_proposed",
+            Payload::AcceptHandoff(_) => "handoff_accepted",
+            Payload::RejectHandoff { .. } => "handoff_rejected",
+            Payload::CancelHandoff { .. } => "handoff_cancelled",
+            Payload::Observe(_) => "observe",
+            Payload::Transform(_) => "transform",
+            Payload::Sell { .. } => "sell",
+            Payload::Claim { .. } => "claim",
+            Payload::Recall { .. } => "recall",
+            Payload::ReportStolen { .. } => "report_stolen",
+            Payload::Decommission { .. } => "decommission",
+            Payload::Correct { .. } => "correct",
+        }
+    }
+}
+
+/// What is signed: version, chain, signer, nonce, device time and the payload.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
+pub struct TxBody {
+    /// Always `TX_VERSION` for now.
+    pub version: u8,
+    /// The chain this transaction is for (hash of its genesis).
+    pub chain_id: Hash32,
+    /// Who signs: an org key, a device key, or a consumer key.
+    pub signer: PublicKey,
+    /// The signer's next nonce (0, 1, 2, …): replay protection and ordering.
+    pub nonce: u64,
+    /// When it happened on the device, unix milliseconds (EPCIS eventTime).
+    pub event_time_ms: i64,
+    /// What it does.
+    pub payload: Payload,
+}
+
+/// A transaction with its signature, and the canonical bytes it was decoded from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignedTx {
+    /// The decoded body.
+    pub body: TxBody,
+    /// ed25519 signature over `TX_SIGNING_DOMAIN ‖ body_bytes`.
+    pub signature: [u8; 64],
+    /// Canonical encoding of `body` (what is hashed and signed).
+    body_bytes: Vec<u8>,
+    /// SHA-256 of `body_bytes`.
+    id: TxId,
+}
+
+impl SignedTx {
+    /// Builds a transaction from a body and a signature over it.
+    pub fn new(body: TxBody, signature: [u8; 64]) -> SignedTx {
+        let body_bytes = borsh::to_vec(&body).unwrap_or_default();
+        let id = sha256(&[&body_bytes]);
+        SignedTx {
+            body,
+            signature,
+            body_bytes,
+            id,
+        }
+    }
+
+    /// The transaction id: SHA-256 of the canonical body encoding.
+    pub fn id(&self) -> TxId {
+        self.id
+    }
+
+    /// The canonical body bytes.
+    pub fn body_bytes(&self) -> &[u8] {
+        &self.body_bytes
+    }
+
+    /// The exact message the signature covers.
+    pub fn signing_message(&self) -> Vec<u8> {
+        signing_message(&self.body_bytes)
+    }
+
+    /// Wire form: `u32 LE body length ‖ body ‖ signature`.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(4 + self.body_bytes.len() + 64);
+        out.extend_from_slice(&(self.body_bytes.len() as u32).to_le_bytes());
+        out.extend_from_slice(&self.body_bytes);
+        out.extend_from_slice(&self.signature);
+        out
+    }
+
+    /// Decodes untrusted bytes: size limits first, then the layout, then canonicity (the
+    /// bytes must be exactly what encoding the decoded value gives), then field limits.
+    pub fn decode(bytes: &[u8]) -> Result<SignedTx, Rejection> {
+        if bytes.len() > MAX_TX_BYTES {
+            return Err(Rejection::new(
+                Code::TooLarge,
+                format!(
+                    "transaction is {} bytes; at most {MAX_TX_BYTES} allowed",
+                    bytes.len()
+                ),
+            ));
+        }
+        let malformed = |why: &str| Rejection::new(Code::Malformed, why.to_string());
+        let (len, rest) = bytes
+            .split_first_chunk::<4>()
+            .ok_or_else(|| malformed("truncated"))?;
+        let len = u32::from_le_bytes(*len) as usize;
+        if rest.len() != len.saturating_add(64) {
+            return Err(malformed(
+                "length prefix does not match the transaction size",
+            ));
+        }
+        let (body_bytes, sig) = rest.split_at(len);
+        let body: TxBody = borsh::from_slice(body_bytes)
+            .map_err(|e| Rejection::new(Code::Malformed, format!("undecodable body: {e}")))?;
+        // borsh is canonical for our types (no maps, no floats), so a successful decode that
+        // consumed every byte means these are the canonical bytes; check anyway, cheaply.
+        if body.version != TX_VERSION {
+            return Err(Rejection::new(
+                Code::UnsupportedVersion,
+                format!(
+                    "transaction version {} is not supported (expected {TX_VERSION})",
+                    body.version
+                ),
+            ));
+        }
+        check_limits(&body.payload)?;
+        let mut signature = [0u8; 64];
+        signature.copy_from_slice(sig);
+        let id = sha256(&[body_bytes]);
+        Ok(SignedTx {
+            body,
+            signature,
+            body_bytes: body_bytes.to_vec(),
+            id,
+        })
+    }
+}
+
+/// `TX_SIGNING_DOMAIN ‖ body_bytes`.
+pub fn signing_message(body_bytes: &[u8]) -> Vec<u8> {
+    let mut m = Vec::with_capacity(TX_SIGNING_DOMAIN.len() + body_bytes.len());
+    m.extend_from_slice(TX_SIGNING_DOMAIN);
+    m.extend_from_slice(body_bytes);
+    m
+}
+
+fn too_large(what: &str, n: usize, max: usize) -> Rejection {
+    Rejection::new(
+        Code::TooLarge,
+        format!("{what}: {n} given; at most {max} allowed"),
+    )
+}
+
+fn check_len(what: &str, s: &str, max: usize) -> Result<(), Rejection> {
+    if s.len() > max {
+        return Err(too_large(what, s.len(), max));
+    }
+    if s.chars().any(|c| c.is_control()) {
+        return Err(Rejection::new(
+            Code::BadField,
+            format!("{what} contains a control character"),
+        ));
+    }
+    Ok(())
+}
+
+fn check_count<T>(what: &str, v: &[T], max: usize) -> Result<(), Rejection> {
+    if v.len() > max {
+        return Err(too_large(what, v.len(), max));
+    }
+    Ok(())
+}
+
+fn check_attrs(what: &str, attrs: &[Attr]) -> Result<(), Rejection> {
+    check_count(what, attrs, MAX_ATTRS)?;
+    for (k, v) in attrs {
+        check_len("attribute name", k, MAX_ATTR_KEY_LEN)?;
+        check_len("attribute value", v, MAX_ATTR_VALUE_LEN)?;
+    }
+    Ok(())
+}
+
+fn check_entries(what: &str, entries: &[Entry]) -> Result<(), Rejection> {
+    check_count(what, entries, MAX_ENTRIES)?;
+    for e in entries {
+        e.key
+            .validate()
+            .map_err(|err| Rejection::new(Code::BadId, format!("{what}: {err}")))?;
+        if let Some(q) = e.quantity {
+            if q == 0 || q > MAX_QUANTITY {
+                return Err(Rejection::new(
+                    Code::BadQuantity,
+                    format!("{what}: quantity {q} must be between 1 and {MAX_QUANTITY}"),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check_opt(what: &str, s: &Option<String>, max: usize) -> Result<(), Rejection> {
+    s.as_deref().map_or(Ok(()), |s| check_len(what, s, max))
+}
+
+/// Checks every size bound of a payload (the cheap, stateless part of validation).
+pub fn check_limits(p: &Payload) -> Result<(), Rejection> {
+    match p {
+        Payload::AdmitOrg(a) => {
+            check_len("org name", &a.name, MAX_NAME_LEN)?;
+            check_count("company prefixes", &a.prefixes, MAX_PREFIXES)?;
+            check_count("GLNs", &a.glns, MAX_GLNS)?;
+            check_count("roles", &a.roles, Role::ALL.len())?;
+            for s in a.prefixes.iter().chain(&a.glns) {
+                check_len("GS1 number", s, 13)?;
+            }
+        }
+        Payload::SuspendOrg { reason, .. }
+        | Payload::RevokeDevice { reason, .. }
+        | Payload::RejectHandoff { reason, .. } => check_len("reason", reason, MAX_TEXT_LEN)?,
+        Payload::AuthorizeDevice { label, .. } => check_len("device label", label, MAX_NAME_LEN)?,
+        Payload::DefineProduct {
+            gtin,
+            name,
+            description,
+            attributes,
+            ..
+        } => {
+            check_len("GTIN", gtin, 14)?;
+            check_len("product name", name, MAX_NAME_LEN)?;
+            check_len("description", description, MAX_TEXT_LEN)?;
+            check_attrs("product attributes", attributes)?;
+        }
+        Payload::LicenseProduct { gtin, .. } => check_len("GTIN", gtin, 14)?,
+        Payload::Commission(c) => {
+            check_entries("commissioned entries", &c.entries)?;
+            check_count("claim PIN hashes", &c.pin_hashes, MAX_ENTRIES)?;
+            check_opt("GLN", &c.at, 13)?;
+            check_opt("lot", &c.lot, 20)?;
+            check_opt("expiry", &c.expiry, 6)?;
+            check_attrs("attributes", &c.attributes)?;
+        }
+        Payload::Pack { container, entries } | Payload::Unpack { container, entries } => {
+            container
+                .validate()
+                .map_err(|e| Rejection::new(Code::BadId, format!("container: {e}")))?;
+            check_entries("entries", entries)?;
+        }
+        Payload::ProposeHandoff(h) => {
+            check_entries("offered entries", &h.entries)?;
+            check_opt("ship-from GLN", &h.ship_from, 13)?;
+            check_opt("ship-to GLN", &h.ship_to, 13)?;
+            check_count("documents", &h.docs, MAX_DOCS)?;
+            for d in &h.docs {
+                check_len("document kind", &d.kind, MAX_ATTR_KEY_LEN)?;
+                check_len("document id", &d.id, MAX_ATTR_VALUE_LEN)?;
+            }
+        }
+        Payload::AcceptHandoff(a) => {
+            check_entries("missing entries", &a.missing)?;
+            check_entries("damaged entries", &a.damaged)?;
+        }
+        Payload::CancelHandoff { .. } => {}
+        Payload::Observe(o) => {
+            check_entries("observed entries", &o.entries)?;
+            check_opt("GLN", &o.at, 13)?;
+            check_len("observation kind", &o.kind, MAX_ATTR_KEY_LEN)?;
+            check_attrs("readings", &o.readings)?;
+        }
+        Payload::Transform(t) => {
+            check_entries("inputs", &t.inputs)?;
+            check_entries("outputs", &t.outputs)?;
+            check_opt("GLN", &t.at, 13)?;
+            check_opt("expiry", &t.expiry, 6)?;
+            check_attrs("attributes", &t.attributes)?;
+        }
+        Payload::Sell { entries } => check_entries("sold entries", entries)?,
+        Payload::Claim { item, pin } => {
+            item.validate()
+                .map_err(|e| Rejection::new(Code::BadId, format!("item: {e}")))?;
+            check_len("PIN", pin, MAX_PIN_LEN)?;
+        }
+        Payload::Recall {
+            gtin,
+            scope,
+            reason,
+        } => {
+            check_len("GTIN", gtin, 14)?;
+            check_len("reason", reason, MAX_TEXT_LEN)?;
+            match scope {
+                RecallScope::Product => {}
+                RecallScope::Lot(l) => check_len("lot", l, 20)?,
+                RecallScope::Items(keys) => {
+                    check_count("recalled items", keys, MAX_ENTRIES)?;
+                    for k in keys {
+                        k.validate().map_err(|e| {
+                            Rejection::new(Code::BadId, format!("recalled item: {e}"))
+                        })?;
+                    }
+                }
+            }
+        }
+        Payload::ReportStolen {
+            entries,
+            note: text,
+        }
+        | Payload::Decommission {
+            entries,
+            reason: text,
+        } => {
+            check_entries("entries", entries)?;
+            check_len("note", text, MAX_TEXT_LEN)?;
+        }
+        Payload::Correct { reason, fields, .. } => {
+            check_len("reason", reason, MAX_TEXT_LEN)?;
+            check_attrs("corrected fields", fields)?;
+        }
+    }
+    Ok(())
+}
+
+/// Hash of a claim PIN as stored at commissioning: `sha256(canonical ‖ 0 ‖ pin)`.
+pub fn pin_hash(key: &Gs1Key, pin: &str) -> Hash32 {
+    sha256(&[key.canonical().as_bytes(), &[0], pin.as_bytes()])
+}
