@@ -669,6 +669,7 @@ impl<'r, 'a> Run<'r, 'a> {
                 admitted_at: self.ctx.height,
             }),
         );
+        self.effects.index.push(IndexOp::OrgAdmitted { org: a.org });
         Ok(())
     }
 

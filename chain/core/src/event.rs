@@ -60,6 +60,11 @@ impl Event {
 /// A change to an index the store keeps beside the state (not part of the state root).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum IndexOp {
+    /// An org joined (for listing orgs and resolving key prefixes).
+    OrgAdmitted {
+        /// The org.
+        org: PublicKey,
+    },
     /// A handoff opened: in the recipient's inbox and the proposer's outbox.
     HandoffOpened {
         /// Proposer.

@@ -63,14 +63,28 @@ pub struct Scan {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct ScanError {
-    /// Code.
-    pub code: &'static str,
+    /// Stable code.
+    pub code: ScanErrorCode,
     /// Message.
     pub message: String,
 }
+/// Stable codes of scan errors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ScanErrorCode {
+    /// The scan does not have the structure of any accepted form.
+    BadStructure,
+}
+impl ScanErrorCode {
+    /// The stable code string.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScanErrorCode::BadStructure => "SCAN_BAD_STRUCTURE",
+        }
+    }
+}
 fn err(m: &str) -> ScanError {
     ScanError {
-        code: "SCAN_BAD_STRUCTURE",
+        code: ScanErrorCode::BadStructure,
         message: m.into(),
     }
 }

@@ -1,1 +1,490 @@
-//! Handoff store (sled).
+//! Handoff's durable store on sled: blocks, the authenticated state (a Jellyfish Merkle
+//! tree whose nodes and versioned values live in sled), and the indexes queries need
+//! (history per item/lot/container, inbox/outbox per org, transactions per org).
+//!
+//! Crash safety: everything one block changes goes into a single sled batch, which sled
+//! applies atomically, followed by a flush; `commit` returns only after that flush, so an
+//! acknowledged block is durable and a crash leaves either the whole block or none of it.
+//! This is the only crate that touches sled.
+
+use borsh::{BorshDeserialize, BorshSerialize};
+use handoff_core::block::{Block, BlockHeader, Genesis};
+use handoff_core::event::{Effects, Event, IndexOp};
+use handoff_core::proof::{key_hash, RecordProof, StateHasher};
+use handoff_core::query::HistoryRead;
+use handoff_core::state::{Record, StateKey, StateRead};
+use handoff_core::types::{HandoffId, Hash32, PublicKey, TxId};
+use jmt::storage::{LeafNode, Node, NodeKey, TreeReader, TreeUpdateBatch};
+use jmt::{JellyfishMerkleTree, KeyHash, OwnedValue, Version};
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Errors of the store (operational, not ledger rules).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// sled failed (disk full, permissions, corruption).
+    #[error("storage error: {0}")]
+    Sled(#[from] sled::Error),
+    /// The state tree could not be read or updated.
+    #[error("state tree error: {0}")]
+    Tree(String),
+    /// Stored bytes did not decode.
+    #[error("corrupt record in the store: {0}")]
+    Corrupt(&'static str),
+    /// The folder holds no chain yet.
+    #[error("no chain in this folder")]
+    NotInitialized,
+    /// The folder already holds a chain.
+    #[error("this folder already holds a chain")]
+    AlreadyInitialized,
+    /// A block does not follow the last one.
+    #[error("block {got} does not follow height {have}")]
+    OutOfOrder {
+        /// Current height.
+        have: u64,
+        /// Offered height.
+        got: u64,
+    },
+    /// Re-executing a block gave another result than its header says.
+    #[error("block {height} does not replay: {what}")]
+    Mismatch {
+        /// Height.
+        height: u64,
+        /// What differed.
+        what: String,
+    },
+}
+
+/// Result alias.
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+// Key prefixes in the one sled tree (one tree, so a block is one atomic batch).
+const P_BLOCK: u8 = b'B';
+const P_TX: u8 = b'T';
+const P_VALUE: u8 = b'V';
+const P_NODE: u8 = b'N';
+const P_EVENT: u8 = b'E';
+const P_OPEN: u8 = b'I';
+const P_ORG_TX: u8 = b'O';
+const P_ORG: u8 = b'G';
+const META_HEIGHT: &[u8] = b"Mheight";
+const META_GENESIS: &[u8] = b"Mgenesis";
+
+fn be8(v: u64) -> [u8; 8] {
+    v.to_be_bytes()
+}
+
+fn value_key(kh: &KeyHash, version: Version) -> Vec<u8> {
+    let mut k = Vec::with_capacity(41);
+    k.push(P_VALUE);
+    k.extend_from_slice(&kh.0);
+    k.extend_from_slice(&be8(version));
+    k
+}
+
+fn node_key(nk: &NodeKey) -> Vec<u8> {
+    let mut k = vec![P_NODE];
+    k.extend_from_slice(&borsh::to_vec(nk).unwrap_or_default());
+    k
+}
+
+fn event_key(canonical: &str, seq: u32) -> Vec<u8> {
+    let mut k = Vec::with_capacity(canonical.len() + 6);
+    k.push(P_EVENT);
+    k.extend_from_slice(canonical.as_bytes());
+    k.push(0);
+    k.extend_from_slice(&seq.to_be_bytes());
+    k
+}
+
+fn open_key(org: &PublicKey, dir: u8, id: &HandoffId) -> Vec<u8> {
+    let mut k = Vec::with_capacity(66);
+    k.push(P_OPEN);
+    k.extend_from_slice(&org.0);
+    k.push(dir);
+    k.extend_from_slice(&id.0);
+    k
+}
+
+/// Where a transaction landed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct TxLocation {
+    /// Block height.
+    pub height: u64,
+    /// Index in the block.
+    pub index: u32,
+}
+
+/// State tree changes computed for a block, ready to be committed with it.
+pub struct Prepared {
+    /// Height (tree version).
+    pub height: u64,
+    /// The state root after the block.
+    pub root: Hash32,
+    batch: TreeUpdateBatch,
+}
+
+/// The store of one node.
+pub struct Store {
+    db: sled::Db,
+    tree: sled::Tree,
+    height: AtomicU64,
+}
+
+impl Store {
+    /// Opens (or creates) the store in `path`. Recovery is sled's: the last batch that
+    /// was flushed is there whole; anything after it is not.
+    pub fn open(path: &Path) -> Result<Store> {
+        let db = sled::Config::new()
+            .path(path)
+            .cache_capacity(512 * 1024 * 1024)
+            .mode(sled::Mode::HighThroughput)
+            .open()?;
+        let tree = db.open_tree("chain")?;
+        let height = match tree.get(META_HEIGHT)? {
+            Some(v) => u64::from_be_bytes(v.as_ref().try_into().map_err(|_| StoreError::Corrupt("height"))?),
+            None => 0,
+        };
+        Ok(Store { db, tree, height: AtomicU64::new(height) })
+    }
+
+    /// Whether the folder holds a chain.
+    pub fn is_initialized(&self) -> bool {
+        self.tree.contains_key(META_GENESIS).unwrap_or(false)
+    }
+
+    /// Writes the genesis block (height 0) with its state.
+    pub fn init(&self, genesis: &Genesis, proposer: PublicKey) -> Result<BlockHeader> {
+        if self.is_initialized() {
+            return Err(StoreError::AlreadyInitialized);
+        }
+        let writes = genesis.writes();
+        let prepared = self.prepare(0, &writes)?;
+        let header = BlockHeader {
+            version: handoff_core::block::BLOCK_VERSION,
+            chain_id: genesis.chain_id(),
+            height: 0,
+            prev_hash: Hash32::default(),
+            time_ms: genesis.time_ms,
+            proposer,
+            tx_count: 0,
+            tx_root: handoff_core::block::tx_root(&[]),
+            state_root: prepared.root,
+        };
+        let block = Block { header: header.clone(), certificate: Default::default(), txs: vec![], outcomes: vec![] };
+        let mut batch = sled::Batch::default();
+        batch.insert(META_GENESIS, borsh::to_vec(genesis).unwrap_or_default());
+        for o in &genesis.orgs {
+            batch.insert([&[P_ORG][..], &o.org.0].concat(), &[]);
+        }
+        self.write_block(&mut batch, &block, prepared, &[], &[]);
+        self.tree.apply_batch(batch)?;
+        self.db.flush()?;
+        self.height.store(0, Ordering::SeqCst);
+        Ok(header)
+    }
+
+    /// The genesis.
+    pub fn genesis(&self) -> Result<Genesis> {
+        let v = self.tree.get(META_GENESIS)?.ok_or(StoreError::NotInitialized)?;
+        borsh::from_slice(&v).map_err(|_| StoreError::Corrupt("genesis"))
+    }
+
+    /// Height of the last committed block.
+    pub fn height(&self) -> u64 {
+        self.height.load(Ordering::SeqCst)
+    }
+
+    /// A committed block.
+    pub fn block(&self, height: u64) -> Result<Option<Block>> {
+        let mut k = vec![P_BLOCK];
+        k.extend_from_slice(&be8(height));
+        match self.tree.get(k)? {
+            Some(v) => Ok(Some(borsh::from_slice(&v).map_err(|_| StoreError::Corrupt("block"))?)),
+            None => Ok(None),
+        }
+    }
+
+    /// A committed header.
+    pub fn header(&self, height: u64) -> Result<Option<BlockHeader>> {
+        Ok(self.block(height)?.map(|b| b.header))
+    }
+
+    /// The last committed header.
+    pub fn last_header(&self) -> Result<BlockHeader> {
+        self.header(self.height())?.ok_or(StoreError::NotInitialized)
+    }
+
+    /// Computes the state tree update for a block's writes at `height`.
+    pub fn prepare(&self, height: u64, writes: &[(StateKey, Record)]) -> Result<Prepared> {
+        let tree = JellyfishMerkleTree::<_, StateHasher>::new(self);
+        let set: Vec<(KeyHash, Option<OwnedValue>)> =
+            writes.iter().map(|(k, r)| (key_hash(k), Some(r.encode()))).collect();
+        let (root, batch) = tree.put_value_set(set, height).map_err(|e| StoreError::Tree(e.to_string()))?;
+        Ok(Prepared { height, root: Hash32(root.0), batch })
+    }
+
+    fn write_block(
+        &self,
+        batch: &mut sled::Batch,
+        block: &Block,
+        prepared: Prepared,
+        tx_ids: &[TxId],
+        effects: &[Option<&Effects>],
+    ) {
+        let height = block.header.height;
+        for (nk, node) in prepared.batch.node_batch.nodes() {
+            batch.insert(node_key(nk), borsh::to_vec(node).unwrap_or_default());
+        }
+        for ((version, kh), value) in prepared.batch.node_batch.values() {
+            batch.insert(value_key(kh, *version), borsh::to_vec(value).unwrap_or_default());
+        }
+        for (i, id) in tx_ids.iter().enumerate() {
+            let mut k = vec![P_TX];
+            k.extend_from_slice(&id.0);
+            let loc = TxLocation { height, index: i as u32 };
+            batch.insert(k, borsh::to_vec(&loc).unwrap_or_default());
+        }
+        for (i, eff) in effects.iter().enumerate() {
+            let Some(eff) = eff else { continue };
+            for h in &eff.history {
+                batch.insert(event_key(&h.key, h.seq), h.event.as_slice());
+            }
+            for op in &eff.index {
+                match op {
+                    IndexOp::OrgAdmitted { org } => {
+                        batch.insert([&[P_ORG][..], &org.0].concat(), &[]);
+                    }
+                    IndexOp::HandoffOpened { from, to, id } => {
+                        batch.insert(open_key(to, b'i', id), &[]);
+                        batch.insert(open_key(from, b'o', id), &[]);
+                    }
+                    IndexOp::HandoffClosed { from, to, id } => {
+                        batch.remove(open_key(to, b'i', id));
+                        batch.remove(open_key(from, b'o', id));
+                    }
+                }
+            }
+            if let Some(org) = eff.org {
+                let mut k = vec![P_ORG_TX];
+                k.extend_from_slice(&org.0);
+                k.extend_from_slice(&be8(height));
+                k.extend_from_slice(&(i as u32).to_be_bytes());
+                batch.insert(k, &tx_ids.get(i).copied().unwrap_or_default().0);
+            }
+        }
+        let mut k = vec![P_BLOCK];
+        k.extend_from_slice(&be8(height));
+        batch.insert(k, borsh::to_vec(block).unwrap_or_default());
+        batch.insert(META_HEIGHT, &be8(height));
+    }
+
+    /// Commits a block durably: state tree changes, the block, and indexes in one atomic
+    /// batch, then a flush. `effects[i]` belongs to `block.txs[i]` (None if it was rejected).
+    pub fn commit(
+        &self,
+        block: &Block,
+        prepared: Prepared,
+        tx_ids: &[TxId],
+        effects: &[Option<&Effects>],
+    ) -> Result<()> {
+        let have = self.height();
+        if block.header.height != have + 1 || prepared.height != block.header.height {
+            return Err(StoreError::OutOfOrder { have, got: block.header.height });
+        }
+        if prepared.root != block.header.state_root {
+            return Err(StoreError::Mismatch { height: block.header.height, what: "state root".into() });
+        }
+        let mut batch = sled::Batch::default();
+        self.write_block(&mut batch, block, prepared, tx_ids, effects);
+        self.tree.apply_batch(batch)?;
+        self.db.flush()?;
+        self.height.store(block.header.height, Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// The state root committed at `height` (from the tree itself).
+    pub fn tree_root(&self, height: u64) -> Result<Hash32> {
+        let tree = JellyfishMerkleTree::<_, StateHasher>::new(self);
+        let r = tree.get_root_hash(height).map_err(|e| StoreError::Tree(e.to_string()))?;
+        Ok(Hash32(r.0))
+    }
+
+    /// A record with its proof against the state root at `height` (default: latest).
+    pub fn prove(&self, key: &StateKey, height: Option<u64>) -> Result<RecordProof> {
+        let height = height.unwrap_or_else(|| self.height());
+        let tree = JellyfishMerkleTree::<_, StateHasher>::new(self);
+        let (value, proof) =
+            tree.get_with_proof(key_hash(key), height).map_err(|e| StoreError::Tree(e.to_string()))?;
+        Ok(RecordProof {
+            height,
+            key: key.to_bytes(),
+            value,
+            proof: borsh::to_vec(&proof).unwrap_or_default(),
+        })
+    }
+
+    /// Where a transaction was committed.
+    pub fn tx_location(&self, id: &TxId) -> Result<Option<TxLocation>> {
+        let mut k = vec![P_TX];
+        k.extend_from_slice(&id.0);
+        match self.tree.get(k)? {
+            Some(v) => Ok(borsh::from_slice(&v).ok()),
+            None => Ok(None),
+        }
+    }
+
+    /// Open handoffs addressed to `org` (its inbox) or, with `outgoing`, proposed by it.
+    pub fn open_handoffs(&self, org: &PublicKey, outgoing: bool) -> Result<Vec<HandoffId>> {
+        let mut prefix = vec![P_OPEN];
+        prefix.extend_from_slice(&org.0);
+        prefix.push(if outgoing { b'o' } else { b'i' });
+        let mut out = Vec::new();
+        for kv in self.tree.scan_prefix(&prefix) {
+            let (k, _) = kv?;
+            let mut id = [0u8; 32];
+            if k.len() == prefix.len() + 32 {
+                id.copy_from_slice(&k[prefix.len()..]);
+                out.push(Hash32(id));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every admitted org's key, in key order.
+    pub fn org_keys(&self) -> Result<Vec<PublicKey>> {
+        let mut out = Vec::new();
+        for kv in self.tree.scan_prefix([P_ORG]) {
+            let (k, _) = kv?;
+            if k.len() == 33 {
+                let mut id = [0u8; 32];
+                id.copy_from_slice(&k[1..]);
+                out.push(PublicKey(id));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Transactions an org made, newest first, at most `limit`.
+    pub fn org_txs(&self, org: &PublicKey, limit: usize) -> Result<Vec<TxId>> {
+        let mut prefix = vec![P_ORG_TX];
+        prefix.extend_from_slice(&org.0);
+        let mut out = Vec::new();
+        for kv in self.tree.scan_prefix(&prefix).rev().take(limit) {
+            let (_, v) = kv?;
+            if v.len() == 32 {
+                let mut id = [0u8; 32];
+                id.copy_from_slice(&v);
+                out.push(Hash32(id));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Events of a canonical key, oldest first.
+    pub fn history(&self, canonical: &str) -> Result<Vec<Event>> {
+        let mut prefix = Vec::with_capacity(canonical.len() + 2);
+        prefix.push(P_EVENT);
+        prefix.extend_from_slice(canonical.as_bytes());
+        prefix.push(0);
+        let mut out = Vec::new();
+        for kv in self.tree.scan_prefix(&prefix) {
+            let (_, v) = kv?;
+            out.push(Event::decode(&v).ok_or(StoreError::Corrupt("event"))?);
+        }
+        Ok(out)
+    }
+
+    /// Bytes the store occupies on disk.
+    pub fn size_on_disk(&self) -> u64 {
+        self.db.size_on_disk().unwrap_or(0)
+    }
+
+    /// Flushes everything to disk.
+    pub fn flush(&self) -> Result<()> {
+        self.db.flush()?;
+        Ok(())
+    }
+
+    fn latest_value(&self, kh: &KeyHash, max_version: Version) -> anyhow::Result<Option<OwnedValue>> {
+        let lo = value_key(kh, 0);
+        let hi = value_key(kh, max_version);
+        match self.tree.range(lo..=hi).next_back() {
+            Some(kv) => {
+                let (_, v) = kv?;
+                let value: Option<OwnedValue> = borsh::from_slice(&v)?;
+                Ok(value)
+            }
+            None => Ok(None),
+        }
+    }
+}
+
+impl TreeReader for Store {
+    fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
+        match self.tree.get(crate::node_key(node_key))? {
+            Some(v) => Ok(Some(borsh::from_slice(&v)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn get_value_option(&self, max_version: Version, key_hash: KeyHash) -> anyhow::Result<Option<OwnedValue>> {
+        self.latest_value(&key_hash, max_version)
+    }
+
+    fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
+        // Only used when restoring a tree from chunks, which this store does not do.
+        Ok(None)
+    }
+}
+
+impl StateRead for Store {
+    fn read(&self, key: &StateKey) -> Option<Record> {
+        let v = self.latest_value(&key_hash(key), u64::MAX).ok()??;
+        Record::decode(&v)
+    }
+}
+
+impl HistoryRead for Store {
+    fn events(&self, canonical: &str) -> Vec<Event> {
+        self.history(canonical).unwrap_or_default()
+    }
+}
+
+/// Re-executes a committed block on `store` (which must be at `block.height - 1`) and
+/// commits it, checking that outcomes and the state root match the header: the replay
+/// that recovery tests and (later) full-node sync rely on.
+pub fn replay_block(store: &Store, block: &Block) -> Result<()> {
+    use handoff_core::apply::BlockContext;
+    use handoff_core::block::{execute, Outcome};
+    use handoff_core::tx::SignedTx;
+    let height = block.header.height;
+    let mismatch = |what: &str| StoreError::Mismatch { height, what: what.to_string() };
+    let txs: Vec<SignedTx> = block
+        .txs
+        .iter()
+        .map(|b| SignedTx::decode(b))
+        .collect::<std::result::Result<_, _>>()
+        .map_err(|_| mismatch("undecodable transaction"))?;
+    let refs: Vec<&SignedTx> = txs.iter().collect();
+    let ctx = BlockContext { chain_id: block.header.chain_id, height, time_ms: block.header.time_ms };
+    let exec = execute(&ctx, store, &refs);
+    let outcomes: Vec<Outcome> = exec
+        .results
+        .iter()
+        .map(|r| match r {
+            Ok(_) => Outcome::applied(),
+            Err(e) => Outcome::rejected(e),
+        })
+        .collect();
+    if outcomes.iter().map(|o| &o.code).ne(block.outcomes.iter().map(|o| &o.code)) {
+        return Err(mismatch("transaction outcomes"));
+    }
+    let prepared = store.prepare(height, &exec.writes)?;
+    if prepared.root != block.header.state_root {
+        return Err(mismatch("state root"));
+    }
+    let ids: Vec<TxId> = txs.iter().map(|t| t.id()).collect();
+    let effects: Vec<Option<&Effects>> = exec.results.iter().map(|r| r.as_ref().ok()).collect();
+    store.commit(block, prepared, &ids, &effects)
+}

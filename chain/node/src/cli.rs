@@ -1,0 +1,949 @@
+//! The `handoff` command line (contract: PRODUCT.md §7). Every command that changes the
+//! ledger returns once its transaction is committed, or with the rule that rejected it.
+//! Exit codes: 0 done; 2 bad input; 3 rejected by a ledger rule; 1 anything else.
+
+use crate::identity;
+use crate::ledger::{first_rejection, now_ms, Ledger, Receipt, Sequencer};
+use crate::view;
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use handoff_core::block::Genesis;
+use handoff_core::gs1::{self, Gs1Key, Scan};
+use handoff_core::query;
+use handoff_core::rejection::Rejection;
+use handoff_core::state::{Record, StateReadExt};
+use handoff_core::tx::*;
+use handoff_core::types::{scope, Hash32, PublicKey, Role};
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+
+/// What went wrong, and which exit code it maps to.
+#[derive(Debug)]
+pub enum CliError {
+    /// Bad input: usage, malformed scan, unreadable file (exit 2).
+    Input {
+        /// Stable code.
+        code: String,
+        /// Message.
+        message: String,
+    },
+    /// Rejected by a ledger rule (exit 3).
+    Rejected(Rejection),
+    /// Anything else (exit 1).
+    Other(anyhow::Error),
+}
+
+impl CliError {
+    /// Bad input.
+    pub fn input(code: &str, message: impl Into<String>) -> CliError {
+        CliError::Input { code: code.to_string(), message: message.into() }
+    }
+    /// The process exit code.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            CliError::Input { .. } => 2,
+            CliError::Rejected(_) => 3,
+            CliError::Other(_) => 1,
+        }
+    }
+    /// `(code, message)`.
+    pub fn parts(&self) -> (String, String) {
+        match self {
+            CliError::Input { code, message } => (code.clone(), message.clone()),
+            CliError::Rejected(r) => (r.code.as_str().to_string(), r.message.clone()),
+            CliError::Other(e) => ("ERROR".to_string(), format!("{e:#}")),
+        }
+    }
+}
+
+impl From<anyhow::Error> for CliError {
+    fn from(e: anyhow::Error) -> Self {
+        CliError::Other(e)
+    }
+}
+impl From<handoff_store::StoreError> for CliError {
+    fn from(e: handoff_store::StoreError) -> Self {
+        CliError::Other(e.into())
+    }
+}
+
+type R<T> = Result<T, CliError>;
+
+/// Handoff: record and trace supply-chain handoffs on a shared, signed ledger.
+#[derive(Parser, Debug)]
+#[command(name = "handoff", version, about, disable_help_subcommand = true)]
+pub struct Cli {
+    /// The node's data folder (default: the OS data dir).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// Which local identity signs (name or key prefix; default: the folder's first).
+    #[arg(long = "as", global = true, value_name = "NAME")]
+    pub as_: Option<String>,
+    /// Machine-readable output on stdout.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// New data folder: identity + single-validator chain.
+    Init(InitArgs),
+    /// Organizations.
+    #[command(subcommand)]
+    Org(OrgCmd),
+    /// A demo chain: farm → exporter → roaster → warehouse → retailer.
+    Demo(crate::demo::DemoArgs),
+    /// GS1 identifiers.
+    #[command(subcommand)]
+    Id(IdCmd),
+    /// Products.
+    #[command(subcommand)]
+    Product(ProductCmd),
+    /// Items, lots and containers.
+    #[command(subcommand)]
+    Item(ItemCmd),
+    /// Handoffs between organizations.
+    #[command(subcommand)]
+    Handoff(HandoffCmd),
+    /// Is this item genuine? Verdict with reasons.
+    Verify {
+        /// The scanned code.
+        scan: String,
+    },
+    /// QR codes.
+    #[command(subcommand)]
+    Qr(QrCmd),
+    /// Chain status.
+    Status,
+    /// Benchmarks (JSON figures).
+    #[command(subcommand)]
+    Bench(crate::bench::BenchCmd),
+}
+
+#[derive(Args, Debug)]
+struct InitArgs {
+    /// The org's display name.
+    #[arg(long)]
+    org: String,
+    /// GS1 company prefix (repeatable).
+    #[arg(long = "prefix")]
+    prefixes: Vec<String>,
+    /// Role (repeatable); default: every trading role plus registrar.
+    #[arg(long = "role")]
+    roles: Vec<String>,
+    /// Location number (repeatable).
+    #[arg(long = "gln")]
+    glns: Vec<String>,
+}
+
+#[derive(Subcommand, Debug)]
+enum OrgCmd {
+    /// New local identity, admitted by the registrar.
+    Add {
+        /// Display name.
+        name: String,
+        /// GS1 company prefix (repeatable).
+        #[arg(long = "prefix")]
+        prefixes: Vec<String>,
+        /// Role (repeatable); default: producer, manufacturer, warehouse, carrier, distributor, retailer.
+        #[arg(long = "role")]
+        roles: Vec<String>,
+        /// Location number (repeatable).
+        #[arg(long = "gln")]
+        glns: Vec<String>,
+    },
+    /// Every org on the chain.
+    List,
+    /// Authorize a device key to sign for the org.
+    AuthorizeDevice {
+        /// The device's public key (hex).
+        key: String,
+        /// Label.
+        #[arg(long, default_value = "device")]
+        label: String,
+        /// Scopes (repeatable): commission, handoff, pack, observe, sell, products, report, transform; default all.
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
+    },
+    /// Revoke a device key.
+    RevokeDevice {
+        /// The device's public key (hex).
+        key: String,
+        /// Why.
+        #[arg(long, default_value = "revoked")]
+        reason: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum IdCmd {
+    /// Parse a scan into its GS1 key and canonical form.
+    Parse {
+        /// The scanned text.
+        scan: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ProductCmd {
+    /// Define a product under your company prefix.
+    Define {
+        /// GTIN (8, 12, 13 or 14 digits).
+        #[arg(long)]
+        gtin: String,
+        /// Name.
+        #[arg(long)]
+        name: String,
+        /// Description.
+        #[arg(long, default_value = "")]
+        description: String,
+        /// Attribute `key=value` (repeatable).
+        #[arg(long = "attr")]
+        attrs: Vec<String>,
+    },
+    /// Let another org commission items of your product.
+    License {
+        /// GTIN.
+        #[arg(long)]
+        gtin: String,
+        /// The licensee org.
+        #[arg(long)]
+        to: String,
+    },
+    /// Recall a product, a lot, or items.
+    Recall {
+        /// GTIN.
+        #[arg(long)]
+        gtin: String,
+        /// Only this lot.
+        #[arg(long)]
+        lot: Option<String>,
+        /// Only these items (scans, repeatable).
+        #[arg(long = "item")]
+        items: Vec<String>,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Show a product.
+    Show {
+        /// GTIN.
+        gtin: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ItemCmd {
+    /// New items or lots (`--lot L --qty N` with a GTIN makes a lot).
+    Commission {
+        /// Scans of the items (serials), or of the GTIN with --lot.
+        #[arg(required = true)]
+        scans: Vec<String>,
+        /// Lot: with a GTIN scan, commissions that lot; with serials, the lot they belong to.
+        #[arg(long)]
+        lot: Option<String>,
+        /// Quantity of a lot.
+        #[arg(long)]
+        qty: Option<u64>,
+        /// Where (GLN).
+        #[arg(long)]
+        at: Option<String>,
+        /// Expiry date YYMMDD.
+        #[arg(long)]
+        expiry: Option<String>,
+        /// Claim PIN (same for every item of this command; print it under a scratch-off).
+        #[arg(long)]
+        pin: Option<String>,
+    },
+    /// Pack items into a container.
+    Pack {
+        /// The container (SSCC).
+        #[arg(long)]
+        into: String,
+        /// What goes in.
+        #[arg(required = true)]
+        scans: Vec<String>,
+    },
+    /// Unpack a container (everything, or the items named).
+    Unpack {
+        /// The container (SSCC).
+        container: String,
+        /// Only these.
+        scans: Vec<String>,
+    },
+    /// Current record.
+    Show {
+        /// The scan.
+        scan: String,
+    },
+    /// Full history, including containers it travelled in and inputs it was made from.
+    History {
+        /// The scan.
+        scan: String,
+    },
+    /// Record an observation (inspection, storage, temperature…).
+    Observe {
+        /// What.
+        #[arg(required = true)]
+        scans: Vec<String>,
+        /// Kind.
+        #[arg(long)]
+        kind: String,
+        /// Reading `name=value` (repeatable).
+        #[arg(long = "reading")]
+        readings: Vec<String>,
+        /// Where (GLN).
+        #[arg(long)]
+        at: Option<String>,
+    },
+    /// Consume inputs into new outputs.
+    Transform {
+        /// Inputs (repeatable).
+        #[arg(long = "input", required = true)]
+        inputs: Vec<String>,
+        /// Outputs (repeatable).
+        #[arg(long = "output", required = true)]
+        outputs: Vec<String>,
+        /// Where (GLN).
+        #[arg(long)]
+        at: Option<String>,
+    },
+    /// Sold to a consumer (retailers).
+    Sell {
+        /// What.
+        #[arg(required = true)]
+        scans: Vec<String>,
+    },
+    /// A consumer claims a purchased item with its PIN (signed by a fresh consumer key).
+    Claim {
+        /// The item.
+        scan: String,
+        /// The PIN.
+        #[arg(long)]
+        pin: String,
+    },
+    /// Report items stolen.
+    Stolen {
+        /// What.
+        #[arg(required = true)]
+        scans: Vec<String>,
+        /// Details.
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Destroy items (their ids are never reused).
+    Decommission {
+        /// What.
+        #[arg(required = true)]
+        scans: Vec<String>,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Correct an earlier event of yours (append-only).
+    Correct {
+        /// The event's transaction id.
+        tx: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+        /// Replacement `field=value` (repeatable).
+        #[arg(long = "field")]
+        fields: Vec<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum HandoffCmd {
+    /// Offer items to another org (custody; with --ownership, custody and ownership).
+    Propose {
+        /// Recipient org (name or key).
+        #[arg(long)]
+        to: String,
+        /// What (items, containers, lots with a quantity).
+        #[arg(required = true)]
+        scans: Vec<String>,
+        /// Transfer ownership as well as custody.
+        #[arg(long, conflicts_with = "ownership_only")]
+        ownership: bool,
+        /// Transfer ownership only; the goods stay where they are.
+        #[arg(long)]
+        ownership_only: bool,
+        /// Quantity for lot scans that carry none.
+        #[arg(long)]
+        qty: Option<u64>,
+        /// Ship-from GLN.
+        #[arg(long)]
+        ship_from: Option<String>,
+        /// Ship-to GLN.
+        #[arg(long)]
+        ship_to: Option<String>,
+        /// Document `kind=number` (repeatable), e.g. po=4711.
+        #[arg(long = "doc")]
+        docs: Vec<String>,
+        /// The offer lapses after this many blocks.
+        #[arg(long)]
+        expires_in: Option<u64>,
+    },
+    /// Accept an offer, listing what is missing or damaged.
+    Accept {
+        /// Handoff id (hex, or a unique prefix).
+        id: String,
+        /// Did not arrive (repeatable).
+        #[arg(long = "missing")]
+        missing: Vec<String>,
+        /// Arrived damaged (repeatable).
+        #[arg(long = "damaged")]
+        damaged: Vec<String>,
+    },
+    /// Refuse an offer.
+    Reject {
+        /// Handoff id.
+        id: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Withdraw your offer.
+    Cancel {
+        /// Handoff id.
+        id: String,
+    },
+    /// Open handoffs to and from you.
+    Inbox,
+    /// One handoff.
+    Show {
+        /// Handoff id.
+        id: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum QrCmd {
+    /// Write a QR code (GS1 Digital Link) as PNG or SVG.
+    Encode {
+        /// The scan (any accepted form; encoded as a Digital Link URI).
+        scan: String,
+        /// Output file (.png or .svg).
+        #[arg(short = 'o', long = "output")]
+        output: PathBuf,
+        /// Digital Link host.
+        #[arg(long, default_value = "https://id.gs1.org")]
+        base: String,
+    },
+    /// Read QR codes from an image.
+    Decode {
+        /// The image.
+        image: PathBuf,
+    },
+}
+
+/// The default data folder.
+pub fn default_data_dir() -> PathBuf {
+    directories::ProjectDirs::from("org", "Handoff", "handoff")
+        .map(|d| d.data_dir().to_path_buf())
+        .unwrap_or_else(|| PathBuf::from(".handoff"))
+}
+
+/// Parses a scan; malformed input is a bad-input error naming the problem.
+pub fn scan(s: &str) -> R<Scan> {
+    gs1::parse_scan(s).map_err(|e| CliError::input(e.code.as_str(), format!("'{}': {}", s.trim(), e.message)))
+}
+
+fn entry(s: &str, default_qty: Option<u64>) -> R<Entry> {
+    let sc = scan(s)?;
+    match sc.key {
+        Gs1Key::Serial { .. } | Gs1Key::Sscc { .. } => Ok(Entry::item(sc.key)),
+        Gs1Key::Lot { .. } => {
+            let q = sc.quantity.or(default_qty).ok_or_else(|| {
+                CliError::input("QTY_REQUIRED", format!("'{s}' is a lot: give a quantity (AI 30 in the scan, or --qty)"))
+            })?;
+            Ok(Entry::lot(sc.key, q))
+        }
+        k => Err(CliError::input("NOT_AN_ITEM", format!("'{s}' names {}, not an item, lot or container", k.canonical()))),
+    }
+}
+
+fn entries(scans: &[String], default_qty: Option<u64>) -> R<Vec<Entry>> {
+    scans.iter().map(|s| entry(s, default_qty)).collect()
+}
+
+fn kv(s: &str, what: &str) -> R<(String, String)> {
+    s.split_once('=')
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .ok_or_else(|| CliError::input("BAD_ARGUMENT", format!("{what} '{s}' must look like name=value")))
+}
+
+fn roles(names: &[String], default: &[Role]) -> R<Vec<Role>> {
+    if names.is_empty() {
+        return Ok(default.to_vec());
+    }
+    names
+        .iter()
+        .map(|n| Role::parse(n).ok_or_else(|| CliError::input("BAD_ROLE", format!("unknown role '{n}'"))))
+        .collect()
+}
+
+const TRADING_ROLES: [Role; 6] =
+    [Role::Producer, Role::Manufacturer, Role::Warehouse, Role::Carrier, Role::Distributor, Role::Retailer];
+
+/// Resolves an org argument: its name, its key in hex, or a unique prefix of the key.
+pub fn resolve_org(ledger: &Ledger, s: &str) -> R<PublicKey> {
+    let s = s.trim();
+    if let Some(Record::Claimed(k)) =
+        handoff_core::state::StateRead::read(&ledger.store, &handoff_core::state::StateKey::OrgName(s.to_lowercase()))
+    {
+        return Ok(k);
+    }
+    let lower = s.to_lowercase();
+    if lower.len() >= 4 && lower.bytes().all(|b| b.is_ascii_hexdigit()) {
+        let found: Vec<PublicKey> =
+            ledger.store.org_keys()?.into_iter().filter(|k| k.to_hex().starts_with(&lower)).collect();
+        match found.len() {
+            1 => return Ok(found[0]),
+            0 => {}
+            _ => return Err(CliError::input("AMBIGUOUS_ORG", format!("'{s}' matches {} orgs", found.len()))),
+        }
+    }
+    Err(CliError::input("UNKNOWN_ORG", format!("no org named or keyed '{s}'")))
+}
+
+fn resolve_handoff(ledger: &Ledger, me: &PublicKey, s: &str) -> R<Hash32> {
+    let s = s.trim().to_lowercase();
+    if let Some(h) = Hash32::from_hex(&s) {
+        return Ok(h);
+    }
+    if s.len() >= 4 && s.bytes().all(|b| b.is_ascii_hexdigit()) {
+        let mut found: Vec<Hash32> = ledger.store.open_handoffs(me, false)?;
+        found.extend(ledger.store.open_handoffs(me, true)?);
+        found.retain(|h| h.to_hex().starts_with(&s));
+        found.sort();
+        found.dedup();
+        if found.len() == 1 {
+            return Ok(found[0]);
+        }
+    }
+    Err(CliError::input("BAD_HANDOFF_ID", format!("'{s}' is not a handoff id (64 hex digits, or a unique prefix of one of your open handoffs)")))
+}
+
+/// What a command printed: JSON for `--json`, text otherwise.
+pub struct Output {
+    /// Machine-readable.
+    pub json: Value,
+    /// For people.
+    pub text: String,
+}
+
+fn out(json: Value, text: impl Into<String>) -> R<Output> {
+    Ok(Output { json, text: text.into() })
+}
+
+/// Commits transactions, mapping the first rejection to exit 3.
+fn commit(ledger: &Ledger, txs: Vec<SignedTx>) -> R<Vec<Receipt>> {
+    let receipts = ledger.submit(txs)?;
+    if let Some(r) = first_rejection(&receipts) {
+        return Err(CliError::Rejected(r.clone()));
+    }
+    Ok(receipts)
+}
+
+fn commit_one(ledger: &Ledger, signer: &identity::Identity, payload: Payload) -> R<Receipt> {
+    let tx = ledger.sign(&signer.key, payload);
+    let mut r = commit(ledger, vec![tx])?;
+    r.pop().ok_or_else(|| CliError::Other(anyhow::anyhow!("no receipt")))
+}
+
+fn receipt_json(r: &Receipt) -> Value {
+    json!({"tx": r.tx.to_hex(), "height": r.height})
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> R<Output> {
+    let data = cli.data.clone().unwrap_or_else(default_data_dir);
+    let me = cli.as_.as_deref();
+    match cli.cmd {
+        Cmd::Id(IdCmd::Parse { scan: s }) => {
+            let sc = scan(&s)?;
+            let v = view::scan_json(&sc);
+            let text = format!("{}\n{}", sc.key.canonical(), v["uri"].as_str().unwrap_or_default());
+            out(v, text)
+        }
+        Cmd::Qr(QrCmd::Encode { scan: s, output, base }) => {
+            let sc = scan(&s)?;
+            let uri = sc.key.digital_link(&base);
+            crate::qr::encode_to_file(&uri, &output).map_err(qr_err)?;
+            out(json!({"uri": uri, "file": output.display().to_string()}), format!("wrote {}", output.display()))
+        }
+        Cmd::Qr(QrCmd::Decode { image }) => {
+            let codes = crate::qr::decode_file(&image).map_err(qr_err)?;
+            let parsed: Vec<Value> = codes
+                .iter()
+                .map(|c| match gs1::parse_scan(c) {
+                    Ok(sc) => json!({"text": c, "canonical": sc.key.canonical()}),
+                    Err(e) => json!({"text": c, "error": {"code": e.code.as_str(), "message": e.message}}),
+                })
+                .collect();
+            out(json!({"codes": parsed}), codes.join("\n"))
+        }
+        Cmd::Init(a) => init(&data, a),
+        Cmd::Demo(a) => crate::demo::run(&data, a).map_err(CliError::from),
+        Cmd::Bench(b) => crate::bench::run(b).map_err(CliError::from),
+        cmd => {
+            let ledger = Ledger::open(&data)?;
+            with_ledger(&ledger, &data, me, cmd)
+        }
+    }
+}
+
+fn qr_err(e: crate::qr::QrError) -> CliError {
+    match e.code {
+        "QR_WRITE_FAILED" => CliError::Other(anyhow::anyhow!("{}", e.message)),
+        c => CliError::input(c, e.message),
+    }
+}
+
+fn init(data: &Path, a: InitArgs) -> R<Output> {
+    if data.join("chain").exists() {
+        return Err(CliError::input("ALREADY_INITIALIZED", format!("{} already holds a chain", data.display())));
+    }
+    let mut rs = roles(&a.roles, &TRADING_ROLES)?;
+    if !rs.contains(&Role::Registrar) {
+        rs.push(Role::Registrar);
+    }
+    for p in &a.prefixes {
+        if !gs1::valid_company_prefix(p) {
+            return Err(CliError::input("BAD_PREFIX", format!("'{p}' is not a GS1 company prefix (6–12 digits)")));
+        }
+    }
+    std::fs::create_dir_all(data).with_context(|| format!("cannot create {}", data.display()))?;
+    let org = identity::generate()?;
+    let validator = identity::generate()?;
+    let now = now_ms();
+    let genesis = Genesis {
+        name: format!("{} local chain", a.org.trim()),
+        time_ms: now,
+        validators: vec![validator.public()],
+        orgs: vec![AdmitOrg { org: org.public(), name: a.org.trim().to_string(), prefixes: a.prefixes, glns: a.glns, roles: rs }],
+    };
+    identity::save(data, &a.org, &org, now)?;
+    identity::save_validator(data, &validator, now)?;
+    let ledger = Ledger::create(data, &genesis, validator)?;
+    out(
+        json!({"org": org.public().to_hex(), "name": a.org, "chain_id": ledger.chain_id().to_hex(), "data": data.display().to_string()}),
+        format!("created {} with org {} ({})", data.display(), a.org, org.public().short()),
+    )
+}
+
+fn registrar(ledger: &Ledger, data: &Path, me: Option<&str>) -> R<identity::Identity> {
+    if me.is_some() {
+        return Ok(identity::select(data, me)?);
+    }
+    for id in identity::list(data)? {
+        if ledger.store.org(&id.key.public()).is_some_and(|o| o.has_role(Role::Registrar)) {
+            return Ok(id);
+        }
+    }
+    Err(CliError::Other(anyhow::anyhow!("no local identity is a registrar; use --as")))
+}
+
+fn with_ledger(ledger: &Ledger, data: &Path, me: Option<&str>, cmd: Cmd) -> R<Output> {
+    let signer = || -> R<identity::Identity> { Ok(identity::select(data, me)?) };
+    match cmd {
+        Cmd::Org(OrgCmd::Add { name, prefixes, roles: rnames, glns }) => {
+            let reg = registrar(ledger, data, me)?;
+            let key = identity::generate()?;
+            let payload = Payload::AdmitOrg(AdmitOrg {
+                org: key.public(),
+                name: name.trim().to_string(),
+                prefixes,
+                glns,
+                roles: roles(&rnames, &TRADING_ROLES)?,
+            });
+            let r = commit_one(ledger, &reg, payload)?;
+            identity::save(data, &name, &key, now_ms())?;
+            out(
+                json!({"org": key.public().to_hex(), "name": name, "tx": r.tx.to_hex(), "height": r.height}),
+                format!("admitted {name} ({})", key.public().short()),
+            )
+        }
+        Cmd::Org(OrgCmd::List) => {
+            let mut orgs = Vec::new();
+            let mut text = String::new();
+            for k in ledger.store.org_keys()? {
+                if let Some(o) = ledger.store.org(&k) {
+                    text.push_str(&format!("{}  {}  {}\n", o.key.short(), o.name, o.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(",")));
+                    orgs.push(serde_json::to_value(&o).map_err(anyhow::Error::from)?);
+                }
+            }
+            out(json!({"orgs": orgs}), text)
+        }
+        Cmd::Org(OrgCmd::AuthorizeDevice { key, label, scopes }) => {
+            let device = PublicKey::from_hex(&key).ok_or_else(|| CliError::input("BAD_KEY", "a device key is 64 hex digits"))?;
+            let mut bits = 0;
+            for s in &scopes {
+                bits |= scope::NAMES
+                    .iter()
+                    .find(|(n, _)| n.eq_ignore_ascii_case(s))
+                    .map(|(_, b)| *b)
+                    .ok_or_else(|| CliError::input("BAD_SCOPE", format!("unknown scope '{s}'")))?;
+            }
+            if bits == 0 {
+                bits = scope::ALL;
+            }
+            let r = commit_one(ledger, &signer()?, Payload::AuthorizeDevice { device, label, scopes: bits, expires_at_ms: None })?;
+            out(receipt_json(&r), "device authorized")
+        }
+        Cmd::Org(OrgCmd::RevokeDevice { key, reason }) => {
+            let device = PublicKey::from_hex(&key).ok_or_else(|| CliError::input("BAD_KEY", "a device key is 64 hex digits"))?;
+            let r = commit_one(ledger, &signer()?, Payload::RevokeDevice { device, reason })?;
+            out(receipt_json(&r), "device revoked")
+        }
+        Cmd::Product(ProductCmd::Define { gtin, name, description, attrs }) => {
+            let gtin14 = gs1::normalize_gtin(&gtin).map_err(|e| CliError::input(e.code.as_str(), e.message))?;
+            let attributes = attrs.iter().map(|a| kv(a, "attribute")).collect::<R<Vec<_>>>()?;
+            let r = commit_one(
+                ledger,
+                &signer()?,
+                Payload::DefineProduct { gtin: gtin14.clone(), name: name.clone(), description, attributes, image_hash: None },
+            )?;
+            let mut j = receipt_json(&r);
+            j["gtin"] = json!(gtin14);
+            out(j, format!("defined {name} ({gtin14})"))
+        }
+        Cmd::Product(ProductCmd::License { gtin, to }) => {
+            let gtin14 = gs1::normalize_gtin(&gtin).map_err(|e| CliError::input(e.code.as_str(), e.message))?;
+            let licensee = resolve_org(ledger, &to)?;
+            let r = commit_one(ledger, &signer()?, Payload::LicenseProduct { gtin: gtin14, licensee })?;
+            out(receipt_json(&r), "licensed")
+        }
+        Cmd::Product(ProductCmd::Recall { gtin, lot, items, reason }) => {
+            let gtin14 = gs1::normalize_gtin(&gtin).map_err(|e| CliError::input(e.code.as_str(), e.message))?;
+            let scope_ = match (lot, items.is_empty()) {
+                (Some(l), true) => RecallScope::Lot(l),
+                (None, true) => RecallScope::Product,
+                (None, false) => RecallScope::Items(items.iter().map(|s| scan(s).map(|x| x.key)).collect::<R<Vec<_>>>()?),
+                (Some(_), false) => return Err(CliError::input("BAD_ARGUMENT", "give --lot or --item, not both")),
+            };
+            let r = commit_one(ledger, &signer()?, Payload::Recall { gtin: gtin14, scope: scope_, reason })?;
+            out(receipt_json(&r), "recalled")
+        }
+        Cmd::Product(ProductCmd::Show { gtin }) => {
+            let gtin14 = gs1::normalize_gtin(&gtin).map_err(|e| CliError::input(e.code.as_str(), e.message))?;
+            let p = ledger
+                .store
+                .product(&gtin14)
+                .ok_or_else(|| CliError::input("UNKNOWN_PRODUCT", format!("GTIN {gtin14} is not defined")))?;
+            let text = format!("{} ({}) by {}", p.name, p.gtin, view::org_name(&ledger.store, &p.owner));
+            out(json!({"product": view::product_json(&ledger.store, &p)}), text)
+        }
+        Cmd::Item(ItemCmd::Commission { scans, lot, qty, at, expiry, pin }) => {
+            let mut list = Vec::new();
+            for s in &scans {
+                let sc = scan(s)?;
+                let e = match (&sc.key, &lot) {
+                    (Gs1Key::Gtin { gtin }, Some(l)) => {
+                        let k = Gs1Key::Lot { gtin: gtin.clone(), lot: l.clone() };
+                        k.validate().map_err(|e| CliError::input(e.code.as_str(), e.message))?;
+                        Entry::lot(k, qty.or(sc.quantity).ok_or_else(|| CliError::input("QTY_REQUIRED", "a lot needs --qty"))?)
+                    }
+                    _ => entry(s, qty)?,
+                };
+                list.push(e);
+            }
+            let serial_lot = lot.filter(|_| list.iter().any(|e| matches!(e.key, Gs1Key::Serial { .. })));
+            let pin_hashes = match &pin {
+                Some(p) => list.iter().map(|e| pin_hash(&e.key, p)).collect(),
+                None => Vec::new(),
+            };
+            let keys: Vec<String> = list.iter().map(|e| e.key.canonical()).collect();
+            let r = commit_one(
+                ledger,
+                &signer()?,
+                Payload::Commission(Commission { entries: list, pin_hashes, at, lot: serial_lot, expiry, attributes: vec![] }),
+            )?;
+            let mut j = receipt_json(&r);
+            j["items"] = json!(keys);
+            out(j, format!("commissioned {}", keys.join(" ")))
+        }
+        Cmd::Item(ItemCmd::Pack { into, scans }) => {
+            let container = scan(&into)?.key;
+            let r = commit_one(ledger, &signer()?, Payload::Pack { container, entries: entries(&scans, None)? })?;
+            out(receipt_json(&r), "packed")
+        }
+        Cmd::Item(ItemCmd::Unpack { container, scans }) => {
+            let container = scan(&container)?.key;
+            let r = commit_one(ledger, &signer()?, Payload::Unpack { container, entries: entries(&scans, None)? })?;
+            out(receipt_json(&r), "unpacked")
+        }
+        Cmd::Item(ItemCmd::Show { scan: s }) => {
+            let key = scan(&s)?.key;
+            let item = view::thing_json(&ledger.store, &key)
+                .ok_or_else(|| CliError::input("UNKNOWN_ITEM", format!("{} was never commissioned", key.canonical())))?;
+            let text = view::thing_text(&item);
+            out(json!({"item": item}), text)
+        }
+        Cmd::Item(ItemCmd::History { scan: s }) => {
+            let key = scan(&s)?.key;
+            let item = view::thing_json(&ledger.store, &key)
+                .ok_or_else(|| CliError::input("UNKNOWN_ITEM", format!("{} was never commissioned", key.canonical())))?;
+            let journey = query::journey(&ledger.store, &ledger.store, &key);
+            let events: Vec<Value> = journey.iter().map(|e| view::event_json(&ledger.store, e)).collect();
+            let text = events.iter().map(view::event_text).collect::<Vec<_>>().join("\n");
+            out(json!({"item": item, "events": events}), format!("{}\n{text}", view::thing_text(&item)))
+        }
+        Cmd::Item(ItemCmd::Observe { scans, kind, readings, at }) => {
+            let readings = readings.iter().map(|r| kv(r, "reading")).collect::<R<Vec<_>>>()?;
+            let r = commit_one(ledger, &signer()?, Payload::Observe(Observe { entries: entries(&scans, None)?, at, kind, readings }))?;
+            out(receipt_json(&r), "observed")
+        }
+        Cmd::Item(ItemCmd::Transform { inputs, outputs, at }) => {
+            let r = commit_one(
+                ledger,
+                &signer()?,
+                Payload::Transform(Transform {
+                    inputs: entries(&inputs, None)?,
+                    outputs: entries(&outputs, None)?,
+                    at,
+                    expiry: None,
+                    attributes: vec![],
+                }),
+            )?;
+            out(receipt_json(&r), "transformed")
+        }
+        Cmd::Item(ItemCmd::Sell { scans }) => {
+            let r = commit_one(ledger, &signer()?, Payload::Sell { entries: entries(&scans, None)? })?;
+            out(receipt_json(&r), "sold")
+        }
+        Cmd::Item(ItemCmd::Claim { scan: s, pin }) => {
+            let item = scan(&s)?.key;
+            let consumer = identity::Identity { name: "consumer".into(), key: identity::generate()? };
+            let r = commit_one(ledger, &consumer, Payload::Claim { item, pin })?;
+            out(receipt_json(&r), "claimed")
+        }
+        Cmd::Item(ItemCmd::Stolen { scans, note }) => {
+            let r = commit_one(ledger, &signer()?, Payload::ReportStolen { entries: entries(&scans, None)?, note })?;
+            out(receipt_json(&r), "reported stolen")
+        }
+        Cmd::Item(ItemCmd::Decommission { scans, reason }) => {
+            let r = commit_one(ledger, &signer()?, Payload::Decommission { entries: entries(&scans, None)?, reason })?;
+            out(receipt_json(&r), "decommissioned")
+        }
+        Cmd::Item(ItemCmd::Correct { tx, reason, fields }) => {
+            let target = Hash32::from_hex(&tx).ok_or_else(|| CliError::input("BAD_TX_ID", "a transaction id is 64 hex digits"))?;
+            let fields = fields.iter().map(|f| kv(f, "field")).collect::<R<Vec<_>>>()?;
+            let r = commit_one(ledger, &signer()?, Payload::Correct { target, reason, fields })?;
+            out(receipt_json(&r), "corrected")
+        }
+        Cmd::Handoff(HandoffCmd::Propose { to, scans, ownership, ownership_only, qty, ship_from, ship_to, docs, expires_in }) => {
+            let to = resolve_org(ledger, &to)?;
+            let transfer = if ownership_only {
+                Transfer::Ownership
+            } else if ownership {
+                Transfer::Both
+            } else {
+                Transfer::Custody
+            };
+            let docs = docs
+                .iter()
+                .map(|d| kv(d, "document").map(|(kind, id)| DocRef { kind, id }))
+                .collect::<R<Vec<_>>>()?;
+            let expires_at_height = expires_in.map(|n| ledger.store.height() + 1 + n);
+            let r = commit_one(
+                ledger,
+                &signer()?,
+                Payload::ProposeHandoff(ProposeHandoff {
+                    to,
+                    entries: entries(&scans, qty)?,
+                    transfer,
+                    ship_from,
+                    ship_to,
+                    docs,
+                    expires_at_height,
+                }),
+            )?;
+            let mut j = receipt_json(&r);
+            j["handoff"] = json!(r.tx.to_hex());
+            out(j, format!("handoff {} proposed", r.tx.to_hex()))
+        }
+        Cmd::Handoff(HandoffCmd::Accept { id, missing, damaged }) => {
+            let s = signer()?;
+            let handoff = resolve_handoff(ledger, &s.key.public(), &id)?;
+            let r = commit_one(
+                ledger,
+                &s,
+                Payload::AcceptHandoff(AcceptHandoff { handoff, missing: entries(&missing, None)?, damaged: entries(&damaged, None)? }),
+            )?;
+            let mut j = receipt_json(&r);
+            j["handoff"] = json!(handoff.to_hex());
+            out(j, format!("handoff {} accepted", handoff.short()))
+        }
+        Cmd::Handoff(HandoffCmd::Reject { id, reason }) => {
+            let s = signer()?;
+            let handoff = resolve_handoff(ledger, &s.key.public(), &id)?;
+            let r = commit_one(ledger, &s, Payload::RejectHandoff { handoff, reason })?;
+            out(receipt_json(&r), format!("handoff {} rejected", handoff.short()))
+        }
+        Cmd::Handoff(HandoffCmd::Cancel { id }) => {
+            let s = signer()?;
+            let handoff = resolve_handoff(ledger, &s.key.public(), &id)?;
+            let r = commit_one(ledger, &s, Payload::CancelHandoff { handoff })?;
+            out(receipt_json(&r), format!("handoff {} cancelled", handoff.short()))
+        }
+        Cmd::Handoff(HandoffCmd::Inbox) => {
+            let s = signer()?;
+            let me = s.key.public();
+            let list = |outgoing| -> R<Vec<Value>> {
+                Ok(ledger
+                    .store
+                    .open_handoffs(&me, outgoing)?
+                    .iter()
+                    .filter_map(|id| ledger.store.handoff(id))
+                    .map(|h| view::handoff_json(&ledger.store, &h))
+                    .collect())
+            };
+            let (incoming, outgoing) = (list(false)?, list(true)?);
+            let mut text = format!("{}: {} incoming, {} outgoing\n", s.name, incoming.len(), outgoing.len());
+            for h in incoming.iter().chain(&outgoing) {
+                text.push_str(&view::handoff_text(h));
+                text.push('\n');
+            }
+            out(json!({"org": me.to_hex(), "incoming": incoming, "outgoing": outgoing}), text)
+        }
+        Cmd::Handoff(HandoffCmd::Show { id }) => {
+            let s = signer()?;
+            let hid = resolve_handoff(ledger, &s.key.public(), &id)?;
+            let h = ledger
+                .store
+                .handoff(&hid)
+                .ok_or_else(|| CliError::input("UNKNOWN_HANDOFF", format!("no handoff {}", hid.short())))?;
+            let j = view::handoff_json(&ledger.store, &h);
+            let text = view::handoff_text(&j);
+            out(json!({"handoff": j}), text)
+        }
+        Cmd::Verify { scan: s } => {
+            let parsed = gs1::parse_scan(&s);
+            let report = query::verdict(&ledger.store, &parsed, now_ms());
+            let mut j = serde_json::to_value(&report).map_err(anyhow::Error::from)?;
+            if let Ok(sc) = &parsed {
+                j["item"] = json!(sc.key.canonical());
+            }
+            let text = std::iter::once(format!("{:?}", report.verdict).to_uppercase())
+                .chain(report.reasons.iter().map(|r| format!("  {}: {}", r.code, r.message)))
+                .collect::<Vec<_>>()
+                .join("\n");
+            out(j, text)
+        }
+        Cmd::Status => {
+            let h = ledger.store.last_header()?;
+            out(
+                json!({"chain_id": ledger.chain_id().to_hex(), "height": h.height, "time_ms": h.time_ms, "state_root": h.state_root.to_hex(), "validator": ledger.validator().to_hex(), "disk_bytes": ledger.store.size_on_disk()}),
+                format!("height {} state root {}", h.height, h.state_root.short()),
+            )
+        }
+        Cmd::Init(_) | Cmd::Demo(_) | Cmd::Bench(_) | Cmd::Id(_) | Cmd::Qr(_) => {
+            Err(CliError::Other(anyhow::anyhow!("handled before opening the ledger")))
+        }
+    }
+}

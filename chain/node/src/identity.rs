@@ -1,0 +1,149 @@
+//! Local identities: the signing keys a data folder holds (one per org acting from this
+//! machine, plus the validator key), in `keys/`, readable only by the user.
+
+use anyhow::{bail, Context, Result};
+use handoff_core::crypto::Keypair;
+use handoff_core::types::PublicKey;
+use serde::{Deserialize, Serialize};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// One local identity.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct IdentityFile {
+    /// The org's name.
+    pub name: String,
+    /// Public key, hex.
+    pub public: String,
+    /// Secret key seed, hex.
+    pub secret: String,
+    /// Creation order (the first identity is the default signer).
+    pub created_ms: i64,
+}
+
+/// A loaded identity.
+#[derive(Debug)]
+pub struct Identity {
+    /// The org's name.
+    pub name: String,
+    /// Its key pair.
+    pub key: Keypair,
+}
+
+/// Generates a fresh key pair from the operating system's randomness.
+pub fn generate() -> Result<Keypair> {
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed).map_err(|e| anyhow::anyhow!("no randomness available: {e}"))?;
+    Ok(Keypair::from_secret(seed))
+}
+
+fn keys_dir(data: &Path) -> PathBuf {
+    data.join("keys")
+}
+
+fn file_name(name: &str) -> String {
+    let safe: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c.to_ascii_lowercase() } else { '_' })
+        .collect();
+    format!("{safe}.key")
+}
+
+/// Writes a key file atomically with owner-only permissions.
+pub fn write_key(path: &Path, f: &IdentityFile) -> Result<()> {
+    let tmp = path.with_extension("tmp");
+    fs::write(&tmp, serde_json::to_vec_pretty(f)?).with_context(|| format!("cannot write {}", tmp.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(&tmp, fs::Permissions::from_mode(0o600))?;
+    }
+    fs::rename(&tmp, path)?;
+    Ok(())
+}
+
+fn read_key(path: &Path) -> Result<IdentityFile> {
+    let bytes = fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    serde_json::from_slice(&bytes).with_context(|| format!("{} is not a key file", path.display()))
+}
+
+fn to_identity(f: IdentityFile) -> Result<Identity> {
+    let mut seed = [0u8; 32];
+    hex::decode_to_slice(f.secret.trim(), &mut seed).context("bad secret in key file")?;
+    Ok(Identity { name: f.name, key: Keypair::from_secret(seed) })
+}
+
+/// Saves a new org identity in the data folder.
+pub fn save(data: &Path, name: &str, key: &Keypair, now_ms: i64) -> Result<()> {
+    let dir = keys_dir(data);
+    fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let path = dir.join(file_name(name));
+    if path.exists() {
+        bail!("an identity named '{name}' already exists in this folder");
+    }
+    write_key(
+        &path,
+        &IdentityFile {
+            name: name.to_string(),
+            public: key.public().to_hex(),
+            secret: hex::encode(key.secret()),
+            created_ms: now_ms,
+        },
+    )
+}
+
+/// All org identities of the folder, oldest first (the validator key is not one).
+pub fn list(data: &Path) -> Result<Vec<Identity>> {
+    let dir = keys_dir(data);
+    let mut files = Vec::new();
+    if dir.exists() {
+        for e in fs::read_dir(&dir)? {
+            let p = e?.path();
+            if p.extension().is_some_and(|x| x == "key") && p.file_stem().is_some_and(|s| s != "validator") {
+                files.push(read_key(&p)?);
+            }
+        }
+    }
+    files.sort_by(|a, b| a.created_ms.cmp(&b.created_ms).then(a.name.cmp(&b.name)));
+    files.into_iter().map(to_identity).collect()
+}
+
+/// The identity named `name` (case-insensitive), or the folder's first one.
+pub fn select(data: &Path, name: Option<&str>) -> Result<Identity> {
+    let all = list(data)?;
+    match name {
+        Some(n) => {
+            let n = n.trim();
+            let found = all.into_iter().find(|i| {
+                i.name.eq_ignore_ascii_case(n) || i.key.public().to_hex().starts_with(&n.to_lowercase())
+            });
+            found.with_context(|| format!("no local identity '{n}' in this data folder"))
+        }
+        None => all.into_iter().next().context("this data folder has no identity; run `handoff init`"),
+    }
+}
+
+/// The validator key of the folder.
+pub fn validator(data: &Path) -> Result<Keypair> {
+    Ok(to_identity(read_key(&keys_dir(data).join("validator.key"))?)?.key)
+}
+
+/// Saves the validator key.
+pub fn save_validator(data: &Path, key: &Keypair, now_ms: i64) -> Result<()> {
+    let dir = keys_dir(data);
+    fs::create_dir_all(&dir)?;
+    write_key(
+        &dir.join("validator.key"),
+        &IdentityFile {
+            name: "validator".into(),
+            public: key.public().to_hex(),
+            secret: hex::encode(key.secret()),
+            created_ms: now_ms,
+        },
+    )
+}
+
+/// Looks up a public key by the identity's name (for `--to` when the org is local).
+pub fn public_of(data: &Path, name: &str) -> Option<PublicKey> {
+    select(data, Some(name)).ok().map(|i| i.key.public())
+}

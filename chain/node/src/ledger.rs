@@ -1,0 +1,223 @@
+//! The embedded single validator: orders submitted transactions into blocks, signs each
+//! block's commit certificate with its own key, and commits it durably before answering.
+//!
+//! Ordering sits behind [`Sequencer`], the seam where the BFT engine plugs in: a client
+//! hands transactions to a sequencer and gets one receipt per transaction once its block
+//! is final (or its rejection).
+
+use anyhow::{bail, Context, Result};
+use handoff_core::apply::BlockContext;
+use handoff_core::block::{execute_verified, tx_root, Block, BlockHeader, Certificate, Genesis, Outcome};
+use handoff_core::crypto::{Keypair, BATCH_CHUNK};
+use handoff_core::event::Effects;
+use handoff_core::limits::MAX_BLOCK_TXS;
+use handoff_core::rejection::Rejection;
+use handoff_core::state::StateReadExt;
+use handoff_core::tx::{Payload, SignedTx, TxBody, TX_VERSION};
+use handoff_core::types::{Hash32, PublicKey, TxId};
+use handoff_store::Store;
+use rayon::prelude::*;
+use std::path::Path;
+
+/// The current time in unix milliseconds.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// What became of a submitted transaction.
+#[derive(Clone, Debug)]
+pub struct Receipt {
+    /// The transaction.
+    pub tx: TxId,
+    /// The block it is in (rejections that change nothing are in no block).
+    pub height: Option<u64>,
+    /// Applied, or the rule that rejected it.
+    pub result: Result<(), Rejection>,
+}
+
+/// Orders transactions into final blocks.
+pub trait Sequencer {
+    /// Submits transactions in order; returns once each is final or rejected.
+    fn submit(&self, txs: Vec<SignedTx>) -> Result<Vec<Receipt>>;
+}
+
+/// A chain on this machine with this machine as its only validator.
+pub struct Ledger {
+    /// The store.
+    pub store: Store,
+    validator: Keypair,
+    chain_id: Hash32,
+}
+
+/// Where the store lives in a data folder.
+pub fn chain_dir(data: &Path) -> std::path::PathBuf {
+    data.join("chain")
+}
+
+/// Verifies signatures in the fixed chunks block execution uses, chunks in parallel.
+pub fn verify_parallel(txs: &[SignedTx]) -> Vec<bool> {
+    let refs: Vec<&SignedTx> = txs.iter().collect();
+    refs.par_chunks(BATCH_CHUNK).flat_map_iter(handoff_core::crypto::verify_txs).collect()
+}
+
+impl Ledger {
+    /// Creates a chain in `data` from a genesis.
+    pub fn create(data: &Path, genesis: &Genesis, validator: Keypair) -> Result<Ledger> {
+        let store = Store::open(&chain_dir(data)).context("cannot open the chain store")?;
+        store.init(genesis, validator.public())?;
+        Ok(Ledger { store, validator, chain_id: genesis.chain_id() })
+    }
+
+    /// Opens the chain in `data`.
+    pub fn open(data: &Path) -> Result<Ledger> {
+        if !chain_dir(data).exists() {
+            bail!("{} holds no Handoff chain; run `handoff init` first", data.display());
+        }
+        let store = Store::open(&chain_dir(data)).map_err(|e| {
+            anyhow::anyhow!(
+                "cannot open the chain in {} ({e}); is a `handoff node` already running on it?",
+                data.display()
+            )
+        })?;
+        let genesis = store.genesis()?;
+        let validator = crate::identity::validator(data)?;
+        if !genesis.validators.contains(&validator.public()) {
+            bail!("this folder's validator key is not a validator of its chain");
+        }
+        Ok(Ledger { store, validator, chain_id: genesis.chain_id() })
+    }
+
+    /// The chain id.
+    pub fn chain_id(&self) -> Hash32 {
+        self.chain_id
+    }
+
+    /// A signed transaction from `key` with its next nonce.
+    pub fn sign(&self, key: &Keypair, payload: Payload) -> SignedTx {
+        self.sign_with_nonce(key, self.store.next_nonce(&key.public()), payload)
+    }
+
+    /// A signed transaction with an explicit nonce.
+    pub fn sign_with_nonce(&self, key: &Keypair, nonce: u64, payload: Payload) -> SignedTx {
+        key.sign_tx(TxBody {
+            version: TX_VERSION,
+            chain_id: self.chain_id,
+            signer: key.public(),
+            nonce,
+            event_time_ms: now_ms(),
+            payload,
+        })
+    }
+
+    /// Builds, certifies and durably commits one block from `txs` (signatures already
+    /// checked into `sig_ok`). Transactions whose rejection changes nothing stay out.
+    fn produce(&self, txs: &[SignedTx], sig_ok: &[bool]) -> Result<Vec<Receipt>> {
+        let last = self.store.last_header()?;
+        let height = last.height + 1;
+        let ctx = BlockContext { chain_id: self.chain_id, height, time_ms: now_ms().max(last.time_ms) };
+        let refs: Vec<&SignedTx> = txs.iter().collect();
+        let exec = execute_verified(&ctx, &self.store, &refs, sig_ok);
+        let mut receipts = Vec::with_capacity(txs.len());
+        let mut wire = Vec::new();
+        let mut outcomes = Vec::new();
+        let mut ids = Vec::new();
+        let mut effects: Vec<Option<&Effects>> = Vec::new();
+        for (tx, r) in txs.iter().zip(&exec.results) {
+            match r {
+                Err(e) if e.code.changes_nothing() => {
+                    receipts.push(Receipt { tx: tx.id(), height: None, result: Err(e.clone()) });
+                    continue;
+                }
+                Err(e) => {
+                    outcomes.push(Outcome::rejected(e));
+                    effects.push(None);
+                }
+                Ok(eff) => {
+                    outcomes.push(Outcome::applied());
+                    effects.push(Some(eff));
+                }
+            }
+            receipts.push(Receipt { tx: tx.id(), height: Some(height), result: r.clone().map(|_| ()) });
+            wire.push(tx.encode());
+            ids.push(tx.id());
+        }
+        if wire.is_empty() {
+            return Ok(receipts);
+        }
+        let leaves: Vec<(Hash32, Outcome)> = ids.iter().copied().zip(outcomes.iter().cloned()).collect();
+        let prepared = self.store.prepare(height, &exec.writes)?;
+        let header = BlockHeader {
+            version: handoff_core::block::BLOCK_VERSION,
+            chain_id: self.chain_id,
+            height,
+            prev_hash: last.hash(),
+            time_ms: ctx.time_ms,
+            proposer: self.validator.public(),
+            tx_count: wire.len() as u32,
+            tx_root: tx_root(&leaves),
+            state_root: prepared.root,
+        };
+        let certificate = Certificate { sigs: vec![Certificate::sign(&self.validator, &header)] };
+        let block = Block { header, certificate, txs: wire, outcomes };
+        self.store.commit(&block, prepared, &ids, &effects)?;
+        Ok(receipts)
+    }
+
+    /// Submits a stream of transaction batches with verification of the next batch running
+    /// on the thread pool while the current one is applied and committed.
+    pub fn submit_pipelined(
+        &self,
+        batches: impl Iterator<Item = Vec<SignedTx>> + Send,
+        mut on_block: impl FnMut(&[Receipt]),
+    ) -> Result<()> {
+        let (tx, rx) = crossbeam_channel::bounded::<(Vec<SignedTx>, Vec<bool>)>(2);
+        std::thread::scope(|s| -> Result<()> {
+            s.spawn(move || {
+                for b in batches {
+                    let ok = verify_parallel(&b);
+                    if tx.send((b, ok)).is_err() {
+                        break;
+                    }
+                }
+            });
+            for (b, ok) in rx {
+                for (txs, oks) in b.chunks(MAX_BLOCK_TXS).zip(ok.chunks(MAX_BLOCK_TXS)) {
+                    let receipts = self.produce(txs, oks)?;
+                    on_block(&receipts);
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// The validator's public key.
+    pub fn validator(&self) -> PublicKey {
+        self.validator.public()
+    }
+}
+
+impl Sequencer for Ledger {
+    fn submit(&self, txs: Vec<SignedTx>) -> Result<Vec<Receipt>> {
+        let ok = verify_parallel(&txs);
+        let mut out = Vec::with_capacity(txs.len());
+        for (t, o) in txs.chunks(MAX_BLOCK_TXS).zip(ok.chunks(MAX_BLOCK_TXS)) {
+            out.extend(self.produce(t, o)?);
+        }
+        Ok(out)
+    }
+}
+
+/// The first rejection among receipts, if any.
+pub fn first_rejection(receipts: &[Receipt]) -> Option<&Rejection> {
+    receipts.iter().find_map(|r| r.result.as_ref().err())
+}
+
+/// Reads the committed outcome of a transaction: `None` if unknown.
+pub fn committed_outcome(store: &Store, id: &TxId) -> Result<Option<(u64, Outcome)>> {
+    let Some(loc) = store.tx_location(id)? else { return Ok(None) };
+    let block = store.block(loc.height)?.context("block missing for a committed transaction")?;
+    Ok(block.outcomes.get(loc.index as usize).cloned().map(|o| (loc.height, o)))
+}
