@@ -195,3 +195,15 @@ impl Gs1Key {
         format!("{}{}", base.trim_end_matches('/'), self.canonical())
     }
 }
+/// The check digit for `digits` (the key without its check digit), or `None` if not all digits.
+pub fn check_digit(digits: &str) -> Option<u8> {
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let mut sum = 0u32;
+    for (i, c) in digits.bytes().rev().enumerate() {
+        let v = u32::from(c - b'0');
+        sum += if i % 2 == 0 { v * 3 } else { v };
+    }
+    Some(((10 - sum % 10) % 10) as u8)
+}

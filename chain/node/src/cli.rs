@@ -3,7 +3,7 @@
 //! Exit codes: 0 done; 2 bad input; 3 rejected by a ledger rule; 1 anything else.
 
 use crate::identity;
-use crate::ledger::{first_rejection, now_ms, Ledger, Receipt, Sequencer};
+use crate::ledger::{Ledger, Receipt, Sequencer, first_rejection, now_ms};
 use crate::view;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
@@ -13,8 +13,8 @@ use handoff_core::query;
 use handoff_core::rejection::Rejection;
 use handoff_core::state::{Record, StateReadExt};
 use handoff_core::tx::*;
-use handoff_core::types::{scope, Hash32, PublicKey, Role};
-use serde_json::{json, Value};
+use handoff_core::types::{Hash32, PublicKey, Role, scope};
+use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
 /// What went wrong, and which exit code it maps to.
@@ -36,7 +36,10 @@ pub enum CliError {
 impl CliError {
     /// Bad input.
     pub fn input(code: &str, message: impl Into<String>) -> CliError {
-        CliError::Input { code: code.to_string(), message: message.into() }
+        CliError::Input {
+            code: code.to_string(),
+            message: message.into(),
+        }
     }
     /// The process exit code.
     pub fn exit_code(&self) -> i32 {
@@ -449,7 +452,8 @@ pub fn default_data_dir() -> PathBuf {
 
 /// Parses a scan; malformed input is a bad-input error naming the problem.
 pub fn scan(s: &str) -> R<Scan> {
-    gs1::parse_scan(s).map_err(|e| CliError::input(e.code.as_str(), format!("'{}': {}", s.trim(), e.message)))
+    gs1::parse_scan(s)
+        .map_err(|e| CliError::input(e.code.as_str(), format!("'{}': {}", s.trim(), e.message)))
 }
 
 fn entry(s: &str, default_qty: Option<u64>) -> R<Entry> {
@@ -458,11 +462,20 @@ fn entry(s: &str, default_qty: Option<u64>) -> R<Entry> {
         Gs1Key::Serial { .. } | Gs1Key::Sscc { .. } => Ok(Entry::item(sc.key)),
         Gs1Key::Lot { .. } => {
             let q = sc.quantity.or(default_qty).ok_or_else(|| {
-                CliError::input("QTY_REQUIRED", format!("'{s}' is a lot: give a quantity (AI 30 in the scan, or --qty)"))
+                CliError::input(
+                    "QTY_REQUIRED",
+                    format!("'{s}' is a lot: give a quantity (AI 30 in the scan, or --qty)"),
+                )
             })?;
             Ok(Entry::lot(sc.key, q))
         }
-        k => Err(CliError::input("NOT_AN_ITEM", format!("'{s}' names {}, not an item, lot or container", k.canonical()))),
+        k => Err(CliError::input(
+            "NOT_AN_ITEM",
+            format!(
+                "'{s}' names {}, not an item, lot or container",
+                k.canonical()
+            ),
+        )),
     }
 }
 
@@ -473,7 +486,12 @@ fn entries(scans: &[String], default_qty: Option<u64>) -> R<Vec<Entry>> {
 fn kv(s: &str, what: &str) -> R<(String, String)> {
     s.split_once('=')
         .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-        .ok_or_else(|| CliError::input("BAD_ARGUMENT", format!("{what} '{s}' must look like name=value")))
+        .ok_or_else(|| {
+            CliError::input(
+                "BAD_ARGUMENT",
+                format!("{what} '{s}' must look like name=value"),
+            )
+        })
 }
 
 fn roles(names: &[String], default: &[Role]) -> R<Vec<Role>> {
@@ -482,32 +500,53 @@ fn roles(names: &[String], default: &[Role]) -> R<Vec<Role>> {
     }
     names
         .iter()
-        .map(|n| Role::parse(n).ok_or_else(|| CliError::input("BAD_ROLE", format!("unknown role '{n}'"))))
+        .map(|n| {
+            Role::parse(n).ok_or_else(|| CliError::input("BAD_ROLE", format!("unknown role '{n}'")))
+        })
         .collect()
 }
 
-const TRADING_ROLES: [Role; 6] =
-    [Role::Producer, Role::Manufacturer, Role::Warehouse, Role::Carrier, Role::Distributor, Role::Retailer];
+const TRADING_ROLES: [Role; 6] = [
+    Role::Producer,
+    Role::Manufacturer,
+    Role::Warehouse,
+    Role::Carrier,
+    Role::Distributor,
+    Role::Retailer,
+];
 
 /// Resolves an org argument: its name, its key in hex, or a unique prefix of the key.
 pub fn resolve_org(ledger: &Ledger, s: &str) -> R<PublicKey> {
     let s = s.trim();
-    if let Some(Record::Claimed(k)) =
-        handoff_core::state::StateRead::read(&ledger.store, &handoff_core::state::StateKey::OrgName(s.to_lowercase()))
-    {
+    if let Some(Record::Claimed(k)) = handoff_core::state::StateRead::read(
+        &ledger.store,
+        &handoff_core::state::StateKey::OrgName(s.to_lowercase()),
+    ) {
         return Ok(k);
     }
     let lower = s.to_lowercase();
     if lower.len() >= 4 && lower.bytes().all(|b| b.is_ascii_hexdigit()) {
-        let found: Vec<PublicKey> =
-            ledger.store.org_keys()?.into_iter().filter(|k| k.to_hex().starts_with(&lower)).collect();
+        let found: Vec<PublicKey> = ledger
+            .store
+            .org_keys()?
+            .into_iter()
+            .filter(|k| k.to_hex().starts_with(&lower))
+            .collect();
         match found.len() {
             1 => return Ok(found[0]),
             0 => {}
-            _ => return Err(CliError::input("AMBIGUOUS_ORG", format!("'{s}' matches {} orgs", found.len()))),
+            _ => {
+                return Err(CliError::input(
+                    "AMBIGUOUS_ORG",
+                    format!("'{s}' matches {} orgs", found.len()),
+                ));
+            }
         }
     }
-    Err(CliError::input("UNKNOWN_ORG", format!("no org named or keyed '{s}'")))
+    Err(CliError::input(
+        "UNKNOWN_ORG",
+        format!("no org named or keyed '{s}'"),
+    ))
 }
 
 fn resolve_handoff(ledger: &Ledger, me: &PublicKey, s: &str) -> R<Hash32> {
@@ -525,7 +564,12 @@ fn resolve_handoff(ledger: &Ledger, me: &PublicKey, s: &str) -> R<Hash32> {
             return Ok(found[0]);
         }
     }
-    Err(CliError::input("BAD_HANDOFF_ID", format!("'{s}' is not a handoff id (64 hex digits, or a unique prefix of one of your open handoffs)")))
+    Err(CliError::input(
+        "BAD_HANDOFF_ID",
+        format!(
+            "'{s}' is not a handoff id (64 hex digits, or a unique prefix of one of your open handoffs)"
+        ),
+    ))
 }
 
 /// What a command printed: JSON for `--json`, text otherwise.
@@ -537,7 +581,10 @@ pub struct Output {
 }
 
 fn out(json: Value, text: impl Into<String>) -> R<Output> {
-    Ok(Output { json, text: text.into() })
+    Ok(Output {
+        json,
+        text: text.into(),
+    })
 }
 
 /// Commits transactions, mapping the first rejection to exit 3.
@@ -552,7 +599,8 @@ fn commit(ledger: &Ledger, txs: Vec<SignedTx>) -> R<Vec<Receipt>> {
 fn commit_one(ledger: &Ledger, signer: &identity::Identity, payload: Payload) -> R<Receipt> {
     let tx = ledger.sign(&signer.key, payload);
     let mut r = commit(ledger, vec![tx])?;
-    r.pop().ok_or_else(|| CliError::Other(anyhow::anyhow!("no receipt")))
+    r.pop()
+        .ok_or_else(|| CliError::Other(anyhow::anyhow!("no receipt")))
 }
 
 fn receipt_json(r: &Receipt) -> Value {
@@ -567,14 +615,25 @@ pub fn run(cli: Cli) -> R<Output> {
         Cmd::Id(IdCmd::Parse { scan: s }) => {
             let sc = scan(&s)?;
             let v = view::scan_json(&sc);
-            let text = format!("{}\n{}", sc.key.canonical(), v["uri"].as_str().unwrap_or_default());
+            let text = format!(
+                "{}\n{}",
+                sc.key.canonical(),
+                v["uri"].as_str().unwrap_or_default()
+            );
             out(v, text)
         }
-        Cmd::Qr(QrCmd::Encode { scan: s, output, base }) => {
+        Cmd::Qr(QrCmd::Encode {
+            scan: s,
+            output,
+            base,
+        }) => {
             let sc = scan(&s)?;
             let uri = sc.key.digital_link(&base);
             crate::qr::encode_to_file(&uri, &output).map_err(qr_err)?;
-            out(json!({"uri": uri, "file": output.display().to_string()}), format!("wrote {}", output.display()))
+            out(
+                json!({"uri": uri, "file": output.display().to_string()}),
+                format!("wrote {}", output.display()),
+            )
         }
         Cmd::Qr(QrCmd::Decode { image }) => {
             let codes = crate::qr::decode_file(&image).map_err(qr_err)?;
@@ -582,7 +641,9 @@ pub fn run(cli: Cli) -> R<Output> {
                 .iter()
                 .map(|c| match gs1::parse_scan(c) {
                     Ok(sc) => json!({"text": c, "canonical": sc.key.canonical()}),
-                    Err(e) => json!({"text": c, "error": {"code": e.code.as_str(), "message": e.message}}),
+                    Err(e) => {
+                        json!({"text": c, "error": {"code": e.code.as_str(), "message": e.message}})
+                    }
                 })
                 .collect();
             out(json!({"codes": parsed}), codes.join("\n"))
@@ -606,7 +667,10 @@ fn qr_err(e: crate::qr::QrError) -> CliError {
 
 fn init(data: &Path, a: InitArgs) -> R<Output> {
     if data.join("chain").exists() {
-        return Err(CliError::input("ALREADY_INITIALIZED", format!("{} already holds a chain", data.display())));
+        return Err(CliError::input(
+            "ALREADY_INITIALIZED",
+            format!("{} already holds a chain", data.display()),
+        ));
     }
     let mut rs = roles(&a.roles, &TRADING_ROLES)?;
     if !rs.contains(&Role::Registrar) {
@@ -614,7 +678,10 @@ fn init(data: &Path, a: InitArgs) -> R<Output> {
     }
     for p in &a.prefixes {
         if !gs1::valid_company_prefix(p) {
-            return Err(CliError::input("BAD_PREFIX", format!("'{p}' is not a GS1 company prefix (6–12 digits)")));
+            return Err(CliError::input(
+                "BAD_PREFIX",
+                format!("'{p}' is not a GS1 company prefix (6–12 digits)"),
+            ));
         }
     }
     std::fs::create_dir_all(data).with_context(|| format!("cannot create {}", data.display()))?;
@@ -625,14 +692,25 @@ fn init(data: &Path, a: InitArgs) -> R<Output> {
         name: format!("{} local chain", a.org.trim()),
         time_ms: now,
         validators: vec![validator.public()],
-        orgs: vec![AdmitOrg { org: org.public(), name: a.org.trim().to_string(), prefixes: a.prefixes, glns: a.glns, roles: rs }],
+        orgs: vec![AdmitOrg {
+            org: org.public(),
+            name: a.org.trim().to_string(),
+            prefixes: a.prefixes,
+            glns: a.glns,
+            roles: rs,
+        }],
     };
     identity::save(data, &a.org, &org, now)?;
     identity::save_validator(data, &validator, now)?;
     let ledger = Ledger::create(data, &genesis, validator)?;
     out(
         json!({"org": org.public().to_hex(), "name": a.org, "chain_id": ledger.chain_id().to_hex(), "data": data.display().to_string()}),
-        format!("created {} with org {} ({})", data.display(), a.org, org.public().short()),
+        format!(
+            "created {} with org {} ({})",
+            data.display(),
+            a.org,
+            org.public().short()
+        ),
     )
 }
 
@@ -641,17 +719,28 @@ fn registrar(ledger: &Ledger, data: &Path, me: Option<&str>) -> R<identity::Iden
         return Ok(identity::select(data, me)?);
     }
     for id in identity::list(data)? {
-        if ledger.store.org(&id.key.public()).is_some_and(|o| o.has_role(Role::Registrar)) {
+        if ledger
+            .store
+            .org(&id.key.public())
+            .is_some_and(|o| o.has_role(Role::Registrar))
+        {
             return Ok(id);
         }
     }
-    Err(CliError::Other(anyhow::anyhow!("no local identity is a registrar; use --as")))
+    Err(CliError::Other(anyhow::anyhow!(
+        "no local identity is a registrar; use --as"
+    )))
 }
 
 fn with_ledger(ledger: &Ledger, data: &Path, me: Option<&str>, cmd: Cmd) -> R<Output> {
     let signer = || -> R<identity::Identity> { Ok(identity::select(data, me)?) };
     match cmd {
-        Cmd::Org(OrgCmd::Add { name, prefixes, roles: rnames, glns }) => {
+        Cmd::Org(OrgCmd::Add {
+            name,
+            prefixes,
+            roles: rnames,
+            glns,
+        }) => {
             let reg = registrar(ledger, data, me)?;
             let key = identity::generate()?;
             let payload = Payload::AdmitOrg(AdmitOrg {
@@ -673,14 +762,24 @@ fn with_ledger(ledger: &Ledger, data: &Path, me: Option<&str>, cmd: Cmd) -> R<Ou
             let mut text = String::new();
             for k in ledger.store.org_keys()? {
                 if let Some(o) = ledger.store.org(&k) {
-                    text.push_str(&format!("{}  {}  {}\n", o.key.short(), o.name, o.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(",")));
+                    text.push_str(&format!(
+                        "{}  {}  {}\n",
+                        o.key.short(),
+                        o.name,
+                        o.roles
+                            .iter()
+                            .map(|r| r.as_str())
+                            .collect::<Vec<_>>()
+                            .join(",")
+                    ));
                     orgs.push(serde_json::to_value(&o).map_err(anyhow::Error::from)?);
                 }
             }
             out(json!({"orgs": orgs}), text)
         }
         Cmd::Org(OrgCmd::AuthorizeDevice { key, label, scopes }) => {
-            let device = PublicKey::from_hex(&key).ok_or_else(|| CliError::input("BAD_KEY", "a device key is 64 hex digits"))?;
+            let device = PublicKey::from_hex(&key)
+                .ok_or_else(|| CliError::input("BAD_KEY", "a device key is 64 hex digits"))?;
             let mut bits = 0;
             for s in &scopes {
                 bits |= scope::NAMES
@@ -692,67 +791,149 @@ fn with_ledger(ledger: &Ledger, data: &Path, me: Option<&str>, cmd: Cmd) -> R<Ou
             if bits == 0 {
                 bits = scope::ALL;
             }
-            let r = commit_one(ledger, &signer()?, Payload::AuthorizeDevice { device, label, scopes: bits, expires_at_ms: None })?;
-            out(receipt_json(&r), "device authorized")
-        }
-        Cmd::Org(OrgCmd::RevokeDevice { key, reason }) => {
-            let device = PublicKey::from_hex(&key).ok_or_else(|| CliError::input("BAD_KEY", "a device key is 64 hex digits"))?;
-            let r = commit_one(ledger, &signer()?, Payload::RevokeDevice { device, reason })?;
-            out(receipt_json(&r), "device revoked")
-        }
-        Cmd::Product(ProductCmd::Define { gtin, name, description, attrs }) => {
-            let gtin14 = gs1::normalize_gtin(&gtin).map_err(|e| CliError::input(e.code.as_str(), e.message))?;
-            let attributes = attrs.iter().map(|a| kv(a, "attribute")).collect::<R<Vec<_>>>()?;
             let r = commit_one(
                 ledger,
                 &signer()?,
-                Payload::DefineProduct { gtin: gtin14.clone(), name: name.clone(), description, attributes, image_hash: None },
+                Payload::AuthorizeDevice {
+                    device,
+                    label,
+                    scopes: bits,
+                    expires_at_ms: None,
+                },
+            )?;
+            out(receipt_json(&r), "device authorized")
+        }
+        Cmd::Org(OrgCmd::RevokeDevice { key, reason }) => {
+            let device = PublicKey::from_hex(&key)
+                .ok_or_else(|| CliError::input("BAD_KEY", "a device key is 64 hex digits"))?;
+            let r = commit_one(ledger, &signer()?, Payload::RevokeDevice { device, reason })?;
+            out(receipt_json(&r), "device revoked")
+        }
+        Cmd::Product(ProductCmd::Define {
+            gtin,
+            name,
+            description,
+            attrs,
+        }) => {
+            let gtin14 = gs1::normalize_gtin(&gtin)
+                .map_err(|e| CliError::input(e.code.as_str(), e.message))?;
+            let attributes = attrs
+                .iter()
+                .map(|a| kv(a, "attribute"))
+                .collect::<R<Vec<_>>>()?;
+            let r = commit_one(
+                ledger,
+                &signer()?,
+                Payload::DefineProduct {
+                    gtin: gtin14.clone(),
+                    name: name.clone(),
+                    description,
+                    attributes,
+                    image_hash: None,
+                },
             )?;
             let mut j = receipt_json(&r);
             j["gtin"] = json!(gtin14);
             out(j, format!("defined {name} ({gtin14})"))
         }
         Cmd::Product(ProductCmd::License { gtin, to }) => {
-            let gtin14 = gs1::normalize_gtin(&gtin).map_err(|e| CliError::input(e.code.as_str(), e.message))?;
+            let gtin14 = gs1::normalize_gtin(&gtin)
+                .map_err(|e| CliError::input(e.code.as_str(), e.message))?;
             let licensee = resolve_org(ledger, &to)?;
-            let r = commit_one(ledger, &signer()?, Payload::LicenseProduct { gtin: gtin14, licensee })?;
+            let r = commit_one(
+                ledger,
+                &signer()?,
+                Payload::LicenseProduct {
+                    gtin: gtin14,
+                    licensee,
+                },
+            )?;
             out(receipt_json(&r), "licensed")
         }
-        Cmd::Product(ProductCmd::Recall { gtin, lot, items, reason }) => {
-            let gtin14 = gs1::normalize_gtin(&gtin).map_err(|e| CliError::input(e.code.as_str(), e.message))?;
+        Cmd::Product(ProductCmd::Recall {
+            gtin,
+            lot,
+            items,
+            reason,
+        }) => {
+            let gtin14 = gs1::normalize_gtin(&gtin)
+                .map_err(|e| CliError::input(e.code.as_str(), e.message))?;
             let scope_ = match (lot, items.is_empty()) {
                 (Some(l), true) => RecallScope::Lot(l),
                 (None, true) => RecallScope::Product,
-                (None, false) => RecallScope::Items(items.iter().map(|s| scan(s).map(|x| x.key)).collect::<R<Vec<_>>>()?),
-                (Some(_), false) => return Err(CliError::input("BAD_ARGUMENT", "give --lot or --item, not both")),
+                (None, false) => RecallScope::Items(
+                    items
+                        .iter()
+                        .map(|s| scan(s).map(|x| x.key))
+                        .collect::<R<Vec<_>>>()?,
+                ),
+                (Some(_), false) => {
+                    return Err(CliError::input(
+                        "BAD_ARGUMENT",
+                        "give --lot or --item, not both",
+                    ));
+                }
             };
-            let r = commit_one(ledger, &signer()?, Payload::Recall { gtin: gtin14, scope: scope_, reason })?;
+            let r = commit_one(
+                ledger,
+                &signer()?,
+                Payload::Recall {
+                    gtin: gtin14,
+                    scope: scope_,
+                    reason,
+                },
+            )?;
             out(receipt_json(&r), "recalled")
         }
         Cmd::Product(ProductCmd::Show { gtin }) => {
-            let gtin14 = gs1::normalize_gtin(&gtin).map_err(|e| CliError::input(e.code.as_str(), e.message))?;
-            let p = ledger
-                .store
-                .product(&gtin14)
-                .ok_or_else(|| CliError::input("UNKNOWN_PRODUCT", format!("GTIN {gtin14} is not defined")))?;
-            let text = format!("{} ({}) by {}", p.name, p.gtin, view::org_name(&ledger.store, &p.owner));
-            out(json!({"product": view::product_json(&ledger.store, &p)}), text)
+            let gtin14 = gs1::normalize_gtin(&gtin)
+                .map_err(|e| CliError::input(e.code.as_str(), e.message))?;
+            let p = ledger.store.product(&gtin14).ok_or_else(|| {
+                CliError::input("UNKNOWN_PRODUCT", format!("GTIN {gtin14} is not defined"))
+            })?;
+            let text = format!(
+                "{} ({}) by {}",
+                p.name,
+                p.gtin,
+                view::org_name(&ledger.store, &p.owner)
+            );
+            out(
+                json!({"product": view::product_json(&ledger.store, &p)}),
+                text,
+            )
         }
-        Cmd::Item(ItemCmd::Commission { scans, lot, qty, at, expiry, pin }) => {
+        Cmd::Item(ItemCmd::Commission {
+            scans,
+            lot,
+            qty,
+            at,
+            expiry,
+            pin,
+        }) => {
             let mut list = Vec::new();
             for s in &scans {
                 let sc = scan(s)?;
                 let e = match (&sc.key, &lot) {
                     (Gs1Key::Gtin { gtin }, Some(l)) => {
-                        let k = Gs1Key::Lot { gtin: gtin.clone(), lot: l.clone() };
-                        k.validate().map_err(|e| CliError::input(e.code.as_str(), e.message))?;
-                        Entry::lot(k, qty.or(sc.quantity).ok_or_else(|| CliError::input("QTY_REQUIRED", "a lot needs --qty"))?)
+                        let k = Gs1Key::Lot {
+                            gtin: gtin.clone(),
+                            lot: l.clone(),
+                        };
+                        k.validate()
+                            .map_err(|e| CliError::input(e.code.as_str(), e.message))?;
+                        Entry::lot(
+                            k,
+                            qty.or(sc.quantity).ok_or_else(|| {
+                                CliError::input("QTY_REQUIRED", "a lot needs --qty")
+                            })?,
+                        )
                     }
                     _ => entry(s, qty)?,
                 };
                 list.push(e);
             }
-            let serial_lot = lot.filter(|_| list.iter().any(|e| matches!(e.key, Gs1Key::Serial { .. })));
+            let serial_lot =
+                lot.filter(|_| list.iter().any(|e| matches!(e.key, Gs1Key::Serial { .. })));
             let pin_hashes = match &pin {
                 Some(p) => list.iter().map(|e| pin_hash(&e.key, p)).collect(),
                 None => Vec::new(),
@@ -761,7 +942,14 @@ fn with_ledger(ledger: &Ledger, data: &Path, me: Option<&str>, cmd: Cmd) -> R<Ou
             let r = commit_one(
                 ledger,
                 &signer()?,
-                Payload::Commission(Commission { entries: list, pin_hashes, at, lot: serial_lot, expiry, attributes: vec![] }),
+                Payload::Commission(Commission {
+                    entries: list,
+                    pin_hashes,
+                    at,
+                    lot: serial_lot,
+                    expiry,
+                    attributes: vec![],
+                }),
             )?;
             let mut j = receipt_json(&r);
             j["items"] = json!(keys);
@@ -769,36 +957,89 @@ fn with_ledger(ledger: &Ledger, data: &Path, me: Option<&str>, cmd: Cmd) -> R<Ou
         }
         Cmd::Item(ItemCmd::Pack { into, scans }) => {
             let container = scan(&into)?.key;
-            let r = commit_one(ledger, &signer()?, Payload::Pack { container, entries: entries(&scans, None)? })?;
+            let r = commit_one(
+                ledger,
+                &signer()?,
+                Payload::Pack {
+                    container,
+                    entries: entries(&scans, None)?,
+                },
+            )?;
             out(receipt_json(&r), "packed")
         }
         Cmd::Item(ItemCmd::Unpack { container, scans }) => {
             let container = scan(&container)?.key;
-            let r = commit_one(ledger, &signer()?, Payload::Unpack { container, entries: entries(&scans, None)? })?;
+            let r = commit_one(
+                ledger,
+                &signer()?,
+                Payload::Unpack {
+                    container,
+                    entries: entries(&scans, None)?,
+                },
+            )?;
             out(receipt_json(&r), "unpacked")
         }
         Cmd::Item(ItemCmd::Show { scan: s }) => {
             let key = scan(&s)?.key;
-            let item = view::thing_json(&ledger.store, &key)
-                .ok_or_else(|| CliError::input("UNKNOWN_ITEM", format!("{} was never commissioned", key.canonical())))?;
+            let item = view::thing_json(&ledger.store, &key).ok_or_else(|| {
+                CliError::input(
+                    "UNKNOWN_ITEM",
+                    format!("{} was never commissioned", key.canonical()),
+                )
+            })?;
             let text = view::thing_text(&item);
             out(json!({"item": item}), text)
         }
         Cmd::Item(ItemCmd::History { scan: s }) => {
             let key = scan(&s)?.key;
-            let item = view::thing_json(&ledger.store, &key)
-                .ok_or_else(|| CliError::input("UNKNOWN_ITEM", format!("{} was never commissioned", key.canonical())))?;
+            let item = view::thing_json(&ledger.store, &key).ok_or_else(|| {
+                CliError::input(
+                    "UNKNOWN_ITEM",
+                    format!("{} was never commissioned", key.canonical()),
+                )
+            })?;
             let journey = query::journey(&ledger.store, &ledger.store, &key);
-            let events: Vec<Value> = journey.iter().map(|e| view::event_json(&ledger.store, e)).collect();
-            let text = events.iter().map(view::event_text).collect::<Vec<_>>().join("\n");
-            out(json!({"item": item, "events": events}), format!("{}\n{text}", view::thing_text(&item)))
+            let events: Vec<Value> = journey
+                .iter()
+                .map(|e| view::event_json(&ledger.store, e))
+                .collect();
+            let text = events
+                .iter()
+                .map(view::event_text)
+                .collect::<Vec<_>>()
+                .join("\n");
+            out(
+                json!({"item": item, "events": events}),
+                format!("{}\n{text}", view::thing_text(&item)),
+            )
         }
-        Cmd::Item(ItemCmd::Observe { scans, kind, readings, at }) => {
-            let readings = readings.iter().map(|r| kv(r, "reading")).collect::<R<Vec<_>>>()?;
-            let r = commit_one(ledger, &signer()?, Payload::Observe(Observe { entries: entries(&scans, None)?, at, kind, readings }))?;
+        Cmd::Item(ItemCmd::Observe {
+            scans,
+            kind,
+            readings,
+            at,
+        }) => {
+            let readings = readings
+                .iter()
+                .map(|r| kv(r, "reading"))
+                .collect::<R<Vec<_>>>()?;
+            let r = commit_one(
+                ledger,
+                &signer()?,
+                Payload::Observe(Observe {
+                    entries: entries(&scans, None)?,
+                    at,
+                    kind,
+                    readings,
+                }),
+            )?;
             out(receipt_json(&r), "observed")
         }
-        Cmd::Item(ItemCmd::Transform { inputs, outputs, at }) => {
+        Cmd::Item(ItemCmd::Transform {
+            inputs,
+            outputs,
+            at,
+        }) => {
             let r = commit_one(
                 ledger,
                 &signer()?,
@@ -813,30 +1054,75 @@ fn with_ledger(ledger: &Ledger, data: &Path, me: Option<&str>, cmd: Cmd) -> R<Ou
             out(receipt_json(&r), "transformed")
         }
         Cmd::Item(ItemCmd::Sell { scans }) => {
-            let r = commit_one(ledger, &signer()?, Payload::Sell { entries: entries(&scans, None)? })?;
+            let r = commit_one(
+                ledger,
+                &signer()?,
+                Payload::Sell {
+                    entries: entries(&scans, None)?,
+                },
+            )?;
             out(receipt_json(&r), "sold")
         }
         Cmd::Item(ItemCmd::Claim { scan: s, pin }) => {
             let item = scan(&s)?.key;
-            let consumer = identity::Identity { name: "consumer".into(), key: identity::generate()? };
+            let consumer = identity::Identity {
+                name: "consumer".into(),
+                key: identity::generate()?,
+            };
             let r = commit_one(ledger, &consumer, Payload::Claim { item, pin })?;
             out(receipt_json(&r), "claimed")
         }
         Cmd::Item(ItemCmd::Stolen { scans, note }) => {
-            let r = commit_one(ledger, &signer()?, Payload::ReportStolen { entries: entries(&scans, None)?, note })?;
+            let r = commit_one(
+                ledger,
+                &signer()?,
+                Payload::ReportStolen {
+                    entries: entries(&scans, None)?,
+                    note,
+                },
+            )?;
             out(receipt_json(&r), "reported stolen")
         }
         Cmd::Item(ItemCmd::Decommission { scans, reason }) => {
-            let r = commit_one(ledger, &signer()?, Payload::Decommission { entries: entries(&scans, None)?, reason })?;
+            let r = commit_one(
+                ledger,
+                &signer()?,
+                Payload::Decommission {
+                    entries: entries(&scans, None)?,
+                    reason,
+                },
+            )?;
             out(receipt_json(&r), "decommissioned")
         }
         Cmd::Item(ItemCmd::Correct { tx, reason, fields }) => {
-            let target = Hash32::from_hex(&tx).ok_or_else(|| CliError::input("BAD_TX_ID", "a transaction id is 64 hex digits"))?;
-            let fields = fields.iter().map(|f| kv(f, "field")).collect::<R<Vec<_>>>()?;
-            let r = commit_one(ledger, &signer()?, Payload::Correct { target, reason, fields })?;
+            let target = Hash32::from_hex(&tx)
+                .ok_or_else(|| CliError::input("BAD_TX_ID", "a transaction id is 64 hex digits"))?;
+            let fields = fields
+                .iter()
+                .map(|f| kv(f, "field"))
+                .collect::<R<Vec<_>>>()?;
+            let r = commit_one(
+                ledger,
+                &signer()?,
+                Payload::Correct {
+                    target,
+                    reason,
+                    fields,
+                },
+            )?;
             out(receipt_json(&r), "corrected")
         }
-        Cmd::Handoff(HandoffCmd::Propose { to, scans, ownership, ownership_only, qty, ship_from, ship_to, docs, expires_in }) => {
+        Cmd::Handoff(HandoffCmd::Propose {
+            to,
+            scans,
+            ownership,
+            ownership_only,
+            qty,
+            ship_from,
+            ship_to,
+            docs,
+            expires_in,
+        }) => {
             let to = resolve_org(ledger, &to)?;
             let transfer = if ownership_only {
                 Transfer::Ownership
@@ -867,13 +1153,21 @@ fn with_ledger(ledger: &Ledger, data: &Path, me: Option<&str>, cmd: Cmd) -> R<Ou
             j["handoff"] = json!(r.tx.to_hex());
             out(j, format!("handoff {} proposed", r.tx.to_hex()))
         }
-        Cmd::Handoff(HandoffCmd::Accept { id, missing, damaged }) => {
+        Cmd::Handoff(HandoffCmd::Accept {
+            id,
+            missing,
+            damaged,
+        }) => {
             let s = signer()?;
             let handoff = resolve_handoff(ledger, &s.key.public(), &id)?;
             let r = commit_one(
                 ledger,
                 &s,
-                Payload::AcceptHandoff(AcceptHandoff { handoff, missing: entries(&missing, None)?, damaged: entries(&damaged, None)? }),
+                Payload::AcceptHandoff(AcceptHandoff {
+                    handoff,
+                    missing: entries(&missing, None)?,
+                    damaged: entries(&damaged, None)?,
+                }),
             )?;
             let mut j = receipt_json(&r);
             j["handoff"] = json!(handoff.to_hex());
@@ -883,13 +1177,19 @@ fn with_ledger(ledger: &Ledger, data: &Path, me: Option<&str>, cmd: Cmd) -> R<Ou
             let s = signer()?;
             let handoff = resolve_handoff(ledger, &s.key.public(), &id)?;
             let r = commit_one(ledger, &s, Payload::RejectHandoff { handoff, reason })?;
-            out(receipt_json(&r), format!("handoff {} rejected", handoff.short()))
+            out(
+                receipt_json(&r),
+                format!("handoff {} rejected", handoff.short()),
+            )
         }
         Cmd::Handoff(HandoffCmd::Cancel { id }) => {
             let s = signer()?;
             let handoff = resolve_handoff(ledger, &s.key.public(), &id)?;
             let r = commit_one(ledger, &s, Payload::CancelHandoff { handoff })?;
-            out(receipt_json(&r), format!("handoff {} cancelled", handoff.short()))
+            out(
+                receipt_json(&r),
+                format!("handoff {} cancelled", handoff.short()),
+            )
         }
         Cmd::Handoff(HandoffCmd::Inbox) => {
             let s = signer()?;
@@ -904,20 +1204,27 @@ fn with_ledger(ledger: &Ledger, data: &Path, me: Option<&str>, cmd: Cmd) -> R<Ou
                     .collect())
             };
             let (incoming, outgoing) = (list(false)?, list(true)?);
-            let mut text = format!("{}: {} incoming, {} outgoing\n", s.name, incoming.len(), outgoing.len());
+            let mut text = format!(
+                "{}: {} incoming, {} outgoing\n",
+                s.name,
+                incoming.len(),
+                outgoing.len()
+            );
             for h in incoming.iter().chain(&outgoing) {
                 text.push_str(&view::handoff_text(h));
                 text.push('\n');
             }
-            out(json!({"org": me.to_hex(), "incoming": incoming, "outgoing": outgoing}), text)
+            out(
+                json!({"org": me.to_hex(), "incoming": incoming, "outgoing": outgoing}),
+                text,
+            )
         }
         Cmd::Handoff(HandoffCmd::Show { id }) => {
             let s = signer()?;
             let hid = resolve_handoff(ledger, &s.key.public(), &id)?;
-            let h = ledger
-                .store
-                .handoff(&hid)
-                .ok_or_else(|| CliError::input("UNKNOWN_HANDOFF", format!("no handoff {}", hid.short())))?;
+            let h = ledger.store.handoff(&hid).ok_or_else(|| {
+                CliError::input("UNKNOWN_HANDOFF", format!("no handoff {}", hid.short()))
+            })?;
             let j = view::handoff_json(&ledger.store, &h);
             let text = view::handoff_text(&j);
             out(json!({"handoff": j}), text)
@@ -930,7 +1237,12 @@ fn with_ledger(ledger: &Ledger, data: &Path, me: Option<&str>, cmd: Cmd) -> R<Ou
                 j["item"] = json!(sc.key.canonical());
             }
             let text = std::iter::once(format!("{:?}", report.verdict).to_uppercase())
-                .chain(report.reasons.iter().map(|r| format!("  {}: {}", r.code, r.message)))
+                .chain(
+                    report
+                        .reasons
+                        .iter()
+                        .map(|r| format!("  {}: {}", r.code, r.message)),
+                )
                 .collect::<Vec<_>>()
                 .join("\n");
             out(j, text)
@@ -942,8 +1254,8 @@ fn with_ledger(ledger: &Ledger, data: &Path, me: Option<&str>, cmd: Cmd) -> R<Ou
                 format!("height {} state root {}", h.height, h.state_root.short()),
             )
         }
-        Cmd::Init(_) | Cmd::Demo(_) | Cmd::Bench(_) | Cmd::Id(_) | Cmd::Qr(_) => {
-            Err(CliError::Other(anyhow::anyhow!("handled before opening the ledger")))
-        }
+        Cmd::Init(_) | Cmd::Demo(_) | Cmd::Bench(_) | Cmd::Id(_) | Cmd::Qr(_) => Err(
+            CliError::Other(anyhow::anyhow!("handled before opening the ledger")),
+        ),
     }
 }

@@ -1,7 +1,7 @@
 //! Local identities: the signing keys a data folder holds (one per org acting from this
 //! machine, plus the validator key), in `keys/`, readable only by the user.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result, bail};
 use handoff_core::crypto::Keypair;
 use handoff_core::types::PublicKey;
 use serde::{Deserialize, Serialize};
@@ -44,7 +44,13 @@ fn keys_dir(data: &Path) -> PathBuf {
 fn file_name(name: &str) -> String {
     let safe: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c.to_ascii_lowercase() } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
         .collect();
     format!("{safe}.key")
 }
@@ -52,7 +58,8 @@ fn file_name(name: &str) -> String {
 /// Writes a key file atomically with owner-only permissions.
 pub fn write_key(path: &Path, f: &IdentityFile) -> Result<()> {
     let tmp = path.with_extension("tmp");
-    fs::write(&tmp, serde_json::to_vec_pretty(f)?).with_context(|| format!("cannot write {}", tmp.display()))?;
+    fs::write(&tmp, serde_json::to_vec_pretty(f)?)
+        .with_context(|| format!("cannot write {}", tmp.display()))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -70,7 +77,10 @@ fn read_key(path: &Path) -> Result<IdentityFile> {
 fn to_identity(f: IdentityFile) -> Result<Identity> {
     let mut seed = [0u8; 32];
     hex::decode_to_slice(f.secret.trim(), &mut seed).context("bad secret in key file")?;
-    Ok(Identity { name: f.name, key: Keypair::from_secret(seed) })
+    Ok(Identity {
+        name: f.name,
+        key: Keypair::from_secret(seed),
+    })
 }
 
 /// Saves a new org identity in the data folder.
@@ -99,7 +109,9 @@ pub fn list(data: &Path) -> Result<Vec<Identity>> {
     if dir.exists() {
         for e in fs::read_dir(&dir)? {
             let p = e?.path();
-            if p.extension().is_some_and(|x| x == "key") && p.file_stem().is_some_and(|s| s != "validator") {
+            if p.extension().is_some_and(|x| x == "key")
+                && p.file_stem().is_some_and(|s| s != "validator")
+            {
                 files.push(read_key(&p)?);
             }
         }
@@ -115,11 +127,15 @@ pub fn select(data: &Path, name: Option<&str>) -> Result<Identity> {
         Some(n) => {
             let n = n.trim();
             let found = all.into_iter().find(|i| {
-                i.name.eq_ignore_ascii_case(n) || i.key.public().to_hex().starts_with(&n.to_lowercase())
+                i.name.eq_ignore_ascii_case(n)
+                    || i.key.public().to_hex().starts_with(&n.to_lowercase())
             });
             found.with_context(|| format!("no local identity '{n}' in this data folder"))
         }
-        None => all.into_iter().next().context("this data folder has no identity; run `handoff init`"),
+        None => all
+            .into_iter()
+            .next()
+            .context("this data folder has no identity; run `handoff init`"),
     }
 }
 

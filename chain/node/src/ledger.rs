@@ -5,15 +5,17 @@
 //! hands transactions to a sequencer and gets one receipt per transaction once its block
 //! is final (or its rejection).
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result, bail};
 use handoff_core::apply::BlockContext;
-use handoff_core::block::{execute_verified, tx_root, Block, BlockHeader, Certificate, Genesis, Outcome};
-use handoff_core::crypto::{Keypair, BATCH_CHUNK};
+use handoff_core::block::{
+    Block, BlockHeader, Certificate, Genesis, Outcome, execute_verified, tx_root,
+};
+use handoff_core::crypto::{BATCH_CHUNK, Keypair};
 use handoff_core::event::Effects;
 use handoff_core::limits::MAX_BLOCK_TXS;
 use handoff_core::rejection::Rejection;
 use handoff_core::state::StateReadExt;
-use handoff_core::tx::{Payload, SignedTx, TxBody, TX_VERSION};
+use handoff_core::tx::{Payload, SignedTx, TX_VERSION, TxBody};
 use handoff_core::types::{Hash32, PublicKey, TxId};
 use handoff_store::Store;
 use rayon::prelude::*;
@@ -60,7 +62,9 @@ pub fn chain_dir(data: &Path) -> std::path::PathBuf {
 /// Verifies signatures in the fixed chunks block execution uses, chunks in parallel.
 pub fn verify_parallel(txs: &[SignedTx]) -> Vec<bool> {
     let refs: Vec<&SignedTx> = txs.iter().collect();
-    refs.par_chunks(BATCH_CHUNK).flat_map_iter(handoff_core::crypto::verify_txs).collect()
+    refs.par_chunks(BATCH_CHUNK)
+        .flat_map_iter(handoff_core::crypto::verify_txs)
+        .collect()
 }
 
 impl Ledger {
@@ -68,13 +72,20 @@ impl Ledger {
     pub fn create(data: &Path, genesis: &Genesis, validator: Keypair) -> Result<Ledger> {
         let store = Store::open(&chain_dir(data)).context("cannot open the chain store")?;
         store.init(genesis, validator.public())?;
-        Ok(Ledger { store, validator, chain_id: genesis.chain_id() })
+        Ok(Ledger {
+            store,
+            validator,
+            chain_id: genesis.chain_id(),
+        })
     }
 
     /// Opens the chain in `data`.
     pub fn open(data: &Path) -> Result<Ledger> {
         if !chain_dir(data).exists() {
-            bail!("{} holds no Handoff chain; run `handoff init` first", data.display());
+            bail!(
+                "{} holds no Handoff chain; run `handoff init` first",
+                data.display()
+            );
         }
         let store = Store::open(&chain_dir(data)).map_err(|e| {
             anyhow::anyhow!(
@@ -87,7 +98,11 @@ impl Ledger {
         if !genesis.validators.contains(&validator.public()) {
             bail!("this folder's validator key is not a validator of its chain");
         }
-        Ok(Ledger { store, validator, chain_id: genesis.chain_id() })
+        Ok(Ledger {
+            store,
+            validator,
+            chain_id: genesis.chain_id(),
+        })
     }
 
     /// The chain id.
@@ -117,7 +132,11 @@ impl Ledger {
     fn produce(&self, txs: &[SignedTx], sig_ok: &[bool]) -> Result<Vec<Receipt>> {
         let last = self.store.last_header()?;
         let height = last.height + 1;
-        let ctx = BlockContext { chain_id: self.chain_id, height, time_ms: now_ms().max(last.time_ms) };
+        let ctx = BlockContext {
+            chain_id: self.chain_id,
+            height,
+            time_ms: now_ms().max(last.time_ms),
+        };
         let refs: Vec<&SignedTx> = txs.iter().collect();
         let exec = execute_verified(&ctx, &self.store, &refs, sig_ok);
         let mut receipts = Vec::with_capacity(txs.len());
@@ -128,7 +147,11 @@ impl Ledger {
         for (tx, r) in txs.iter().zip(&exec.results) {
             match r {
                 Err(e) if e.code.changes_nothing() => {
-                    receipts.push(Receipt { tx: tx.id(), height: None, result: Err(e.clone()) });
+                    receipts.push(Receipt {
+                        tx: tx.id(),
+                        height: None,
+                        result: Err(e.clone()),
+                    });
                     continue;
                 }
                 Err(e) => {
@@ -140,14 +163,19 @@ impl Ledger {
                     effects.push(Some(eff));
                 }
             }
-            receipts.push(Receipt { tx: tx.id(), height: Some(height), result: r.clone().map(|_| ()) });
+            receipts.push(Receipt {
+                tx: tx.id(),
+                height: Some(height),
+                result: r.clone().map(|_| ()),
+            });
             wire.push(tx.encode());
             ids.push(tx.id());
         }
         if wire.is_empty() {
             return Ok(receipts);
         }
-        let leaves: Vec<(Hash32, Outcome)> = ids.iter().copied().zip(outcomes.iter().cloned()).collect();
+        let leaves: Vec<(Hash32, Outcome)> =
+            ids.iter().copied().zip(outcomes.iter().cloned()).collect();
         let prepared = self.store.prepare(height, &exec.writes)?;
         let header = BlockHeader {
             version: handoff_core::block::BLOCK_VERSION,
@@ -160,8 +188,15 @@ impl Ledger {
             tx_root: tx_root(&leaves),
             state_root: prepared.root,
         };
-        let certificate = Certificate { sigs: vec![Certificate::sign(&self.validator, &header)] };
-        let block = Block { header, certificate, txs: wire, outcomes };
+        let certificate = Certificate {
+            sigs: vec![Certificate::sign(&self.validator, &header)],
+        };
+        let block = Block {
+            header,
+            certificate,
+            txs: wire,
+            outcomes,
+        };
         self.store.commit(&block, prepared, &ids, &effects)?;
         Ok(receipts)
     }
@@ -217,7 +252,15 @@ pub fn first_rejection(receipts: &[Receipt]) -> Option<&Rejection> {
 
 /// Reads the committed outcome of a transaction: `None` if unknown.
 pub fn committed_outcome(store: &Store, id: &TxId) -> Result<Option<(u64, Outcome)>> {
-    let Some(loc) = store.tx_location(id)? else { return Ok(None) };
-    let block = store.block(loc.height)?.context("block missing for a committed transaction")?;
-    Ok(block.outcomes.get(loc.index as usize).cloned().map(|o| (loc.height, o)))
+    let Some(loc) = store.tx_location(id)? else {
+        return Ok(None);
+    };
+    let block = store
+        .block(loc.height)?
+        .context("block missing for a committed transaction")?;
+    Ok(block
+        .outcomes
+        .get(loc.index as usize)
+        .cloned()
+        .map(|o| (loc.height, o)))
 }

@@ -1,4 +1,9 @@
 //! Handoff node: identities, the embedded single validator, and the `handoff` command line.
 
+pub mod bench;
+pub mod cli;
+pub mod demo;
 pub mod identity;
 pub mod ledger;
+pub mod qr;
+pub mod view;

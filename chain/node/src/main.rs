@@ -1,2 +1,64 @@
-//! The `handoff` command line.
-fn main() {}
+//! The `handoff` command line. Exit codes: 0 done, 2 bad input, 3 rejected by a ledger
+//! rule, 1 anything else. With `--json`, results go to stdout as JSON and errors as
+//! `{"error": {"code", "message"}}` (also on stdout, so scripts read one stream).
+
+use clap::Parser;
+use handoff_node::cli::{self, Cli, CliError};
+use std::io::Write;
+
+fn main() {
+    let wants_json = std::env::args().any(|a| a == "--json");
+    let code = match Cli::try_parse() {
+        Ok(cli) => {
+            let json = cli.json;
+            match cli::run(cli) {
+                Ok(out) => {
+                    if json {
+                        println!(
+                            "{}",
+                            serde_json::to_string_pretty(&out.json).unwrap_or_default()
+                        );
+                    } else if !out.text.is_empty() {
+                        println!("{}", out.text.trim_end());
+                    }
+                    0
+                }
+                Err(e) => report(&e, json),
+            }
+        }
+        Err(e) => match e.kind() {
+            clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                let _ = e.print();
+                0
+            }
+            _ if wants_json => report(
+                &CliError::input("USAGE", e.to_string().trim().to_string()),
+                true,
+            ),
+            _ => {
+                let _ = e.print();
+                2
+            }
+        },
+    };
+    let _ = std::io::stdout().flush();
+    std::process::exit(code);
+}
+
+fn report(e: &CliError, json: bool) -> i32 {
+    let (code, message) = e.parts();
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({"error": {"code": code, "message": message}})
+        );
+    } else {
+        let what = match e {
+            CliError::Rejected(_) => "rejected",
+            CliError::Input { .. } => "bad input",
+            CliError::Other(_) => "error",
+        };
+        eprintln!("{what}: {message} [{code}]");
+    }
+    e.exit_code()
+}

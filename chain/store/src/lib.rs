@@ -10,7 +10,7 @@
 use borsh::{BorshDeserialize, BorshSerialize};
 use handoff_core::block::{Block, BlockHeader, Genesis};
 use handoff_core::event::{Effects, Event, IndexOp};
-use handoff_core::proof::{key_hash, RecordProof, StateHasher};
+use handoff_core::proof::{RecordProof, StateHasher, key_hash};
 use handoff_core::query::HistoryRead;
 use handoff_core::state::{Record, StateKey, StateRead};
 use handoff_core::types::{HandoffId, Hash32, PublicKey, TxId};
@@ -142,10 +142,18 @@ impl Store {
             .open()?;
         let tree = db.open_tree("chain")?;
         let height = match tree.get(META_HEIGHT)? {
-            Some(v) => u64::from_be_bytes(v.as_ref().try_into().map_err(|_| StoreError::Corrupt("height"))?),
+            Some(v) => u64::from_be_bytes(
+                v.as_ref()
+                    .try_into()
+                    .map_err(|_| StoreError::Corrupt("height"))?,
+            ),
             None => 0,
         };
-        Ok(Store { db, tree, height: AtomicU64::new(height) })
+        Ok(Store {
+            db,
+            tree,
+            height: AtomicU64::new(height),
+        })
     }
 
     /// Whether the folder holds a chain.
@@ -171,7 +179,12 @@ impl Store {
             tx_root: handoff_core::block::tx_root(&[]),
             state_root: prepared.root,
         };
-        let block = Block { header: header.clone(), certificate: Default::default(), txs: vec![], outcomes: vec![] };
+        let block = Block {
+            header: header.clone(),
+            certificate: Default::default(),
+            txs: vec![],
+            outcomes: vec![],
+        };
         let mut batch = sled::Batch::default();
         batch.insert(META_GENESIS, borsh::to_vec(genesis).unwrap_or_default());
         for o in &genesis.orgs {
@@ -186,7 +199,10 @@ impl Store {
 
     /// The genesis.
     pub fn genesis(&self) -> Result<Genesis> {
-        let v = self.tree.get(META_GENESIS)?.ok_or(StoreError::NotInitialized)?;
+        let v = self
+            .tree
+            .get(META_GENESIS)?
+            .ok_or(StoreError::NotInitialized)?;
         borsh::from_slice(&v).map_err(|_| StoreError::Corrupt("genesis"))
     }
 
@@ -200,7 +216,9 @@ impl Store {
         let mut k = vec![P_BLOCK];
         k.extend_from_slice(&be8(height));
         match self.tree.get(k)? {
-            Some(v) => Ok(Some(borsh::from_slice(&v).map_err(|_| StoreError::Corrupt("block"))?)),
+            Some(v) => Ok(Some(
+                borsh::from_slice(&v).map_err(|_| StoreError::Corrupt("block"))?,
+            )),
             None => Ok(None),
         }
     }
@@ -212,16 +230,25 @@ impl Store {
 
     /// The last committed header.
     pub fn last_header(&self) -> Result<BlockHeader> {
-        self.header(self.height())?.ok_or(StoreError::NotInitialized)
+        self.header(self.height())?
+            .ok_or(StoreError::NotInitialized)
     }
 
     /// Computes the state tree update for a block's writes at `height`.
     pub fn prepare(&self, height: u64, writes: &[(StateKey, Record)]) -> Result<Prepared> {
         let tree = JellyfishMerkleTree::<_, StateHasher>::new(self);
-        let set: Vec<(KeyHash, Option<OwnedValue>)> =
-            writes.iter().map(|(k, r)| (key_hash(k), Some(r.encode()))).collect();
-        let (root, batch) = tree.put_value_set(set, height).map_err(|e| StoreError::Tree(e.to_string()))?;
-        Ok(Prepared { height, root: Hash32(root.0), batch })
+        let set: Vec<(KeyHash, Option<OwnedValue>)> = writes
+            .iter()
+            .map(|(k, r)| (key_hash(k), Some(r.encode())))
+            .collect();
+        let (root, batch) = tree
+            .put_value_set(set, height)
+            .map_err(|e| StoreError::Tree(e.to_string()))?;
+        Ok(Prepared {
+            height,
+            root: Hash32(root.0),
+            batch,
+        })
     }
 
     fn write_block(
@@ -237,12 +264,18 @@ impl Store {
             batch.insert(node_key(nk), borsh::to_vec(node).unwrap_or_default());
         }
         for ((version, kh), value) in prepared.batch.node_batch.values() {
-            batch.insert(value_key(kh, *version), borsh::to_vec(value).unwrap_or_default());
+            batch.insert(
+                value_key(kh, *version),
+                borsh::to_vec(value).unwrap_or_default(),
+            );
         }
         for (i, id) in tx_ids.iter().enumerate() {
             let mut k = vec![P_TX];
             k.extend_from_slice(&id.0);
-            let loc = TxLocation { height, index: i as u32 };
+            let loc = TxLocation {
+                height,
+                index: i as u32,
+            };
             batch.insert(k, borsh::to_vec(&loc).unwrap_or_default());
         }
         for (i, eff) in effects.iter().enumerate() {
@@ -290,10 +323,16 @@ impl Store {
     ) -> Result<()> {
         let have = self.height();
         if block.header.height != have + 1 || prepared.height != block.header.height {
-            return Err(StoreError::OutOfOrder { have, got: block.header.height });
+            return Err(StoreError::OutOfOrder {
+                have,
+                got: block.header.height,
+            });
         }
         if prepared.root != block.header.state_root {
-            return Err(StoreError::Mismatch { height: block.header.height, what: "state root".into() });
+            return Err(StoreError::Mismatch {
+                height: block.header.height,
+                what: "state root".into(),
+            });
         }
         let mut batch = sled::Batch::default();
         self.write_block(&mut batch, block, prepared, tx_ids, effects);
@@ -306,7 +345,9 @@ impl Store {
     /// The state root committed at `height` (from the tree itself).
     pub fn tree_root(&self, height: u64) -> Result<Hash32> {
         let tree = JellyfishMerkleTree::<_, StateHasher>::new(self);
-        let r = tree.get_root_hash(height).map_err(|e| StoreError::Tree(e.to_string()))?;
+        let r = tree
+            .get_root_hash(height)
+            .map_err(|e| StoreError::Tree(e.to_string()))?;
         Ok(Hash32(r.0))
     }
 
@@ -314,8 +355,9 @@ impl Store {
     pub fn prove(&self, key: &StateKey, height: Option<u64>) -> Result<RecordProof> {
         let height = height.unwrap_or_else(|| self.height());
         let tree = JellyfishMerkleTree::<_, StateHasher>::new(self);
-        let (value, proof) =
-            tree.get_with_proof(key_hash(key), height).map_err(|e| StoreError::Tree(e.to_string()))?;
+        let (value, proof) = tree
+            .get_with_proof(key_hash(key), height)
+            .map_err(|e| StoreError::Tree(e.to_string()))?;
         Ok(RecordProof {
             height,
             key: key.to_bytes(),
@@ -406,7 +448,11 @@ impl Store {
         Ok(())
     }
 
-    fn latest_value(&self, kh: &KeyHash, max_version: Version) -> anyhow::Result<Option<OwnedValue>> {
+    fn latest_value(
+        &self,
+        kh: &KeyHash,
+        max_version: Version,
+    ) -> anyhow::Result<Option<OwnedValue>> {
         let lo = value_key(kh, 0);
         let hi = value_key(kh, max_version);
         match self.tree.range(lo..=hi).next_back() {
@@ -428,7 +474,11 @@ impl TreeReader for Store {
         }
     }
 
-    fn get_value_option(&self, max_version: Version, key_hash: KeyHash) -> anyhow::Result<Option<OwnedValue>> {
+    fn get_value_option(
+        &self,
+        max_version: Version,
+        key_hash: KeyHash,
+    ) -> anyhow::Result<Option<OwnedValue>> {
         self.latest_value(&key_hash, max_version)
     }
 
@@ -456,10 +506,13 @@ impl HistoryRead for Store {
 /// that recovery tests and (later) full-node sync rely on.
 pub fn replay_block(store: &Store, block: &Block) -> Result<()> {
     use handoff_core::apply::BlockContext;
-    use handoff_core::block::{execute, Outcome};
+    use handoff_core::block::{Outcome, execute};
     use handoff_core::tx::SignedTx;
     let height = block.header.height;
-    let mismatch = |what: &str| StoreError::Mismatch { height, what: what.to_string() };
+    let mismatch = |what: &str| StoreError::Mismatch {
+        height,
+        what: what.to_string(),
+    };
     let txs: Vec<SignedTx> = block
         .txs
         .iter()
@@ -467,7 +520,11 @@ pub fn replay_block(store: &Store, block: &Block) -> Result<()> {
         .collect::<std::result::Result<_, _>>()
         .map_err(|_| mismatch("undecodable transaction"))?;
     let refs: Vec<&SignedTx> = txs.iter().collect();
-    let ctx = BlockContext { chain_id: block.header.chain_id, height, time_ms: block.header.time_ms };
+    let ctx = BlockContext {
+        chain_id: block.header.chain_id,
+        height,
+        time_ms: block.header.time_ms,
+    };
     let exec = execute(&ctx, store, &refs);
     let outcomes: Vec<Outcome> = exec
         .results
@@ -477,7 +534,11 @@ pub fn replay_block(store: &Store, block: &Block) -> Result<()> {
             Err(e) => Outcome::rejected(e),
         })
         .collect();
-    if outcomes.iter().map(|o| &o.code).ne(block.outcomes.iter().map(|o| &o.code)) {
+    if outcomes
+        .iter()
+        .map(|o| &o.code)
+        .ne(block.outcomes.iter().map(|o| &o.code))
+    {
         return Err(mismatch("transaction outcomes"));
     }
     let prepared = store.prepare(height, &exec.writes)?;
