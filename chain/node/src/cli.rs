@@ -120,6 +120,17 @@ enum Cmd {
     Qr(QrCmd),
     /// Chain status.
     Status,
+    /// Commits handoffs until stopped, printing `ACK <tx id>` once each is durable (for
+    /// crash testing the store).
+    #[command(hide = true)]
+    Load {
+        /// Items per handoff.
+        #[arg(long, default_value_t = 10)]
+        items: u64,
+        /// Stop after this many rounds (default: run until killed).
+        #[arg(long)]
+        rounds: Option<u64>,
+    },
     /// Benchmarks (JSON figures).
     #[command(subcommand)]
     Bench(crate::bench::BenchCmd),
@@ -716,7 +727,8 @@ fn init(data: &Path, a: InitArgs) -> R<Output> {
 
 fn registrar(ledger: &Ledger, data: &Path, me: Option<&str>) -> R<identity::Identity> {
     if me.is_some() {
-        return Ok(identity::select(data, me)?);
+        return identity::select(data, me)
+            .map_err(|e| CliError::input("UNKNOWN_IDENTITY", format!("{e:#}")));
     }
     for id in identity::list(data)? {
         if ledger
@@ -733,7 +745,10 @@ fn registrar(ledger: &Ledger, data: &Path, me: Option<&str>) -> R<identity::Iden
 }
 
 fn with_ledger(ledger: &Ledger, data: &Path, me: Option<&str>, cmd: Cmd) -> R<Output> {
-    let signer = || -> R<identity::Identity> { Ok(identity::select(data, me)?) };
+    let signer = || -> R<identity::Identity> {
+        identity::select(data, me)
+            .map_err(|e| CliError::input("UNKNOWN_IDENTITY", format!("{e:#}")))
+    };
     match cmd {
         Cmd::Org(OrgCmd::Add {
             name,
@@ -1247,6 +1262,7 @@ fn with_ledger(ledger: &Ledger, data: &Path, me: Option<&str>, cmd: Cmd) -> R<Ou
                 .join("\n");
             out(j, text)
         }
+        Cmd::Load { items, rounds } => load(ledger, data, items, rounds),
         Cmd::Status => {
             let h = ledger.store.last_header()?;
             out(
@@ -1258,4 +1274,110 @@ fn with_ledger(ledger: &Ledger, data: &Path, me: Option<&str>, cmd: Cmd) -> R<Ou
             CliError::Other(anyhow::anyhow!("handled before opening the ledger")),
         ),
     }
+}
+
+/// One round: commission items, offer them to a second org, which accepts — three
+/// transactions in one block. Each acknowledged id is printed (and flushed) only after
+/// its block is durable.
+fn load(ledger: &Ledger, data: &Path, items: u64, rounds: Option<u64>) -> R<Output> {
+    use std::io::Write;
+    let me = identity::select(data, None)
+        .map_err(|e| CliError::input("UNKNOWN_IDENTITY", format!("{e:#}")))?;
+    let peer_name = "Load Peer";
+    let peer = match identity::select(data, Some(peer_name)) {
+        Ok(p) => p,
+        Err(_) => {
+            let key = identity::generate()?;
+            let payload = Payload::AdmitOrg(AdmitOrg {
+                org: key.public(),
+                name: peer_name.into(),
+                prefixes: vec![],
+                glns: vec![],
+                roles: TRADING_ROLES.to_vec(),
+            });
+            commit_one(ledger, &me, payload)?;
+            identity::save(data, peer_name, &key, now_ms())?;
+            identity::Identity {
+                name: peer_name.into(),
+                key,
+            }
+        }
+    };
+    let org = ledger
+        .store
+        .org(&me.key.public())
+        .ok_or_else(|| CliError::input("NOT_AN_ORG", "the first identity is not an org"))?;
+    let prefix = org
+        .prefixes
+        .first()
+        .cloned()
+        .ok_or_else(|| CliError::input("NO_PREFIX", "the first org needs a company prefix"))?;
+    let item_ref = format!("{:0>width$}", 7, width = 12 - prefix.len());
+    let body = format!("0{prefix}{item_ref}");
+    let gtin = format!("{body}{}", gs1::check_digit(&body).unwrap_or(0));
+    if ledger.store.product(&gtin).is_none() {
+        let p = Payload::DefineProduct {
+            gtin: gtin.clone(),
+            name: "Load item".into(),
+            description: String::new(),
+            attributes: vec![],
+            image_hash: None,
+        };
+        commit_one(ledger, &me, p)?;
+    }
+    let stdout = std::io::stdout();
+    let mut round = 0u64;
+    while rounds.is_none_or(|n| round < n) {
+        let h = ledger.store.height();
+        let entries: Vec<Entry> = (0..items)
+            .map(|i| {
+                Entry::item(Gs1Key::Serial {
+                    gtin: gtin.clone(),
+                    serial: format!("L{h}-{i}"),
+                })
+            })
+            .collect();
+        let c = ledger.sign(
+            &me.key,
+            Payload::Commission(Commission {
+                entries: entries.clone(),
+                pin_hashes: vec![],
+                at: None,
+                lot: None,
+                expiry: None,
+                attributes: vec![],
+            }),
+        );
+        let n = ledger.store.next_nonce(&me.key.public());
+        let p = ledger.sign_with_nonce(
+            &me.key,
+            n + 1,
+            Payload::ProposeHandoff(ProposeHandoff {
+                to: peer.key.public(),
+                entries,
+                transfer: Transfer::Both,
+                ship_from: None,
+                ship_to: None,
+                docs: vec![],
+                expires_at_height: None,
+            }),
+        );
+        let a = ledger.sign(
+            &peer.key,
+            Payload::AcceptHandoff(AcceptHandoff {
+                handoff: p.id(),
+                missing: vec![],
+                damaged: vec![],
+            }),
+        );
+        let receipts = commit(ledger, vec![c, p, a])?;
+        let mut out = stdout.lock();
+        for r in &receipts {
+            writeln!(out, "ACK {} {}", r.tx.to_hex(), r.height.unwrap_or(0))
+                .map_err(anyhow::Error::from)?;
+        }
+        out.flush().map_err(anyhow::Error::from)?;
+        round += 1;
+    }
+    out(json!({"rounds": round}), format!("{round} rounds"))
 }

@@ -93,6 +93,9 @@ impl Ledger {
                 data.display()
             )
         })?;
+        store
+            .check_head()
+            .context("the chain store failed its integrity check")?;
         let genesis = store.genesis()?;
         let validator = crate::identity::validator(data)?;
         if !genesis.validators.contains(&validator.public()) {

@@ -342,6 +342,24 @@ impl Store {
         Ok(())
     }
 
+    /// Checks that the last block is whole: its header, its state tree root and the
+    /// recorded height agree. Run on open; a failure means the folder was damaged outside
+    /// Handoff (a crash cannot cause it: every block is one atomic batch).
+    pub fn check_head(&self) -> Result<()> {
+        if !self.is_initialized() {
+            return Ok(());
+        }
+        let h = self.last_header()?;
+        let root = self.tree_root(h.height)?;
+        if root != h.state_root {
+            return Err(StoreError::Mismatch {
+                height: h.height,
+                what: "state root of the last block".into(),
+            });
+        }
+        Ok(())
+    }
+
     /// The state root committed at `height` (from the tree itself).
     pub fn tree_root(&self, height: u64) -> Result<Hash32> {
         let tree = JellyfishMerkleTree::<_, StateHasher>::new(self);
