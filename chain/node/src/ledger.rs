@@ -141,7 +141,9 @@ impl Ledger {
             time_ms: now_ms().max(last.time_ms),
         };
         let refs: Vec<&SignedTx> = txs.iter().collect();
+        let t0 = std::time::Instant::now();
         let exec = execute_verified(&ctx, &self.store, &refs, sig_ok);
+        let t_exec = t0.elapsed();
         let mut receipts = Vec::with_capacity(txs.len());
         let mut wire = Vec::new();
         let mut outcomes = Vec::new();
@@ -179,7 +181,9 @@ impl Ledger {
         }
         let leaves: Vec<(Hash32, Outcome)> =
             ids.iter().copied().zip(outcomes.iter().cloned()).collect();
+        let t1 = std::time::Instant::now();
         let prepared = self.store.prepare(height, &exec.writes)?;
+        let t_prep = t1.elapsed();
         let header = BlockHeader {
             version: handoff_core::block::BLOCK_VERSION,
             chain_id: self.chain_id,
@@ -200,7 +204,18 @@ impl Ledger {
             txs: wire,
             outcomes,
         };
+        let t2 = std::time::Instant::now();
         self.store.commit(&block, prepared, &ids, &effects)?;
+        if std::env::var_os("HANDOFF_TRACE").is_some() {
+            eprintln!(
+                "block {height}: {} txs {} writes exec {:?} prepare {:?} commit {:?}",
+                ids.len(),
+                exec.writes.len(),
+                t_exec,
+                t_prep,
+                t2.elapsed()
+            );
+        }
         Ok(receipts)
     }
 

@@ -6,6 +6,11 @@ use clap::Parser;
 use handoff_node::cli::{self, Cli, CliError};
 use std::io::Write;
 
+// glibc's allocator slows down as sled's page cache fragments the heap (measured: history
+// queries 2x slower after a bulk load); mimalloc keeps allocation cost flat.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let wants_json = std::env::args().any(|a| a == "--json");
     let code = match Cli::try_parse() {

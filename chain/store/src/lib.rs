@@ -16,8 +16,48 @@ use handoff_core::state::{Record, StateKey, StateRead};
 use handoff_core::types::{HandoffId, Hash32, PublicKey, TxId};
 use jmt::storage::{LeafNode, Node, NodeKey, TreeReader, TreeUpdateBatch};
 use jmt::{JellyfishMerkleTree, KeyHash, OwnedValue, Version};
+use std::collections::HashMap;
+use std::hash::Hash;
 use std::path::Path;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+
+/// A bounded two-generation cache: recent entries in `young`; when it fills it becomes
+/// `old` and the previous `old` is dropped. Holds only committed, latest values, written
+/// through on commit, so a hit is always what sled would return.
+struct Cache<K, V> {
+    young: HashMap<K, V>,
+    old: HashMap<K, V>,
+    cap: usize,
+}
+
+impl<K: Eq + Hash, V: Clone> Cache<K, V> {
+    fn new(cap: usize) -> Self {
+        Cache {
+            young: HashMap::new(),
+            old: HashMap::new(),
+            cap,
+        }
+    }
+    fn get(&self, k: &K) -> Option<V> {
+        self.young.get(k).or_else(|| self.old.get(k)).cloned()
+    }
+    fn put(&mut self, k: K, v: V) {
+        if self.young.len() >= self.cap {
+            self.old = std::mem::take(&mut self.young);
+        }
+        self.young.insert(k, v);
+    }
+}
+
+/// Latest records kept decoded in memory (entries).
+const RECORD_CACHE: usize = 100_000;
+/// State tree nodes kept in memory (entries).
+const NODE_CACHE: usize = 100_000;
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
 
 /// Errors of the store (operational, not ledger rules).
 #[derive(Debug, thiserror::Error)]
@@ -122,6 +162,7 @@ pub struct Prepared {
     /// The state root after the block.
     pub root: Hash32,
     batch: TreeUpdateBatch,
+    records: Vec<(KeyHash, Record)>,
 }
 
 /// The store of one node.
@@ -129,6 +170,8 @@ pub struct Store {
     db: sled::Db,
     tree: sled::Tree,
     height: AtomicU64,
+    records: Mutex<Cache<KeyHash, Record>>,
+    nodes: Mutex<Cache<NodeKey, Node>>,
 }
 
 impl Store {
@@ -153,6 +196,8 @@ impl Store {
             db,
             tree,
             height: AtomicU64::new(height),
+            records: Mutex::new(Cache::new(RECORD_CACHE)),
+            nodes: Mutex::new(Cache::new(NODE_CACHE)),
         })
     }
 
@@ -248,6 +293,10 @@ impl Store {
             height,
             root: Hash32(root.0),
             batch,
+            records: writes
+                .iter()
+                .map(|(k, r)| (key_hash(k), r.clone()))
+                .collect(),
         })
     }
 
@@ -258,8 +307,10 @@ impl Store {
         prepared: Prepared,
         tx_ids: &[TxId],
         effects: &[Option<&Effects>],
-    ) {
+    ) -> usize {
         let height = block.header.height;
+        let mut n =
+            prepared.batch.node_batch.nodes().len() + prepared.batch.node_batch.values().len();
         for (nk, node) in prepared.batch.node_batch.nodes() {
             batch.insert(node_key(nk), borsh::to_vec(node).unwrap_or_default());
         }
@@ -310,6 +361,13 @@ impl Store {
         k.extend_from_slice(&be8(height));
         batch.insert(k, borsh::to_vec(block).unwrap_or_default());
         batch.insert(META_HEIGHT, &be8(height));
+        n += tx_ids.len() * 2
+            + effects
+                .iter()
+                .flatten()
+                .map(|e| e.history.len() + e.index.len())
+                .sum::<usize>();
+        n
     }
 
     /// Commits a block durably: state tree changes, the block, and indexes in one atomic
@@ -317,7 +375,7 @@ impl Store {
     pub fn commit(
         &self,
         block: &Block,
-        prepared: Prepared,
+        mut prepared: Prepared,
         tx_ids: &[TxId],
         effects: &[Option<&Effects>],
     ) -> Result<()> {
@@ -335,10 +393,41 @@ impl Store {
             });
         }
         let mut batch = sled::Batch::default();
-        self.write_block(&mut batch, block, prepared, tx_ids, effects);
+        let nodes: Vec<(NodeKey, Node)> = prepared
+            .batch
+            .node_batch
+            .nodes()
+            .iter()
+            .map(|(k, n)| (k.clone(), n.clone()))
+            .collect();
+        let records = std::mem::take(&mut prepared.records);
+        let t0 = std::time::Instant::now();
+        let n = self.write_block(&mut batch, block, prepared, tx_ids, effects);
+        let t1 = std::time::Instant::now();
         self.tree.apply_batch(batch)?;
+        let t2 = std::time::Instant::now();
         self.db.flush()?;
+        if std::env::var_os("HANDOFF_TRACE").is_some() {
+            eprintln!(
+                "  commit: {n} keys, build {:?} apply {:?} flush {:?}",
+                t1 - t0,
+                t2 - t1,
+                t2.elapsed()
+            );
+        }
+        // Durable: now the caches may show the block's state. The record cache and the
+        // height change under one lock, so a reader never caches a value older than it.
+        let mut nc = lock(&self.nodes);
+        for (k, n) in nodes {
+            nc.put(k, n);
+        }
+        drop(nc);
+        let mut rc = lock(&self.records);
+        for (k, r) in records {
+            rc.put(k, r);
+        }
         self.height.store(block.header.height, Ordering::SeqCst);
+        drop(rc);
         Ok(())
     }
 
@@ -486,8 +575,15 @@ impl Store {
 
 impl TreeReader for Store {
     fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
+        if let Some(n) = lock(&self.nodes).get(node_key) {
+            return Ok(Some(n));
+        }
         match self.tree.get(crate::node_key(node_key))? {
-            Some(v) => Ok(Some(borsh::from_slice(&v)?)),
+            Some(v) => {
+                let n: Node = borsh::from_slice(&v)?;
+                lock(&self.nodes).put(node_key.clone(), n.clone());
+                Ok(Some(n))
+            }
             None => Ok(None),
         }
     }
@@ -508,8 +604,18 @@ impl TreeReader for Store {
 
 impl StateRead for Store {
     fn read(&self, key: &StateKey) -> Option<Record> {
-        let v = self.latest_value(&key_hash(key), u64::MAX).ok()??;
-        Record::decode(&v)
+        let kh = key_hash(key);
+        if let Some(r) = lock(&self.records).get(&kh) {
+            return Some(r);
+        }
+        let h0 = self.height();
+        let v = self.latest_value(&kh, u64::MAX).ok()??;
+        let r = Record::decode(&v)?;
+        let mut rc = lock(&self.records);
+        if self.height() == h0 {
+            rc.put(kh, r.clone());
+        }
+        Some(r)
     }
 }
 
