@@ -340,6 +340,7 @@ fn no_duplicates<'e>(entries: impl IntoIterator<Item = &'e Entry>) -> Result<(),
 }
 
 /// The kind of thing an entry names, with its quantity checked.
+#[allow(clippy::large_enum_variant)] // short-lived, one per entry being applied
 enum Thing {
     Item(ItemRecord),
     Lot(LotRecord, u64),
@@ -1526,11 +1527,11 @@ impl<'r, 'a> Run<'r, 'a> {
             let Some(mut it) = self.state.item(&StateKey::item(key)) else {
                 continue;
             };
-            if let Some(parent) = it.container.take() {
-                if let Some(mut p) = self.state.item(&StateKey::item(&parent)) {
-                    p.contents.retain(|x| x.key != *key);
-                    self.put_item(p);
-                }
+            if let Some(parent) = it.container.take()
+                && let Some(mut p) = self.state.item(&StateKey::item(&parent))
+            {
+                p.contents.retain(|x| x.key != *key);
+                self.put_item(p);
             }
             it.custodian = h.from;
             it.owner = if h.transfer.ownership() {

@@ -104,11 +104,11 @@ fn collect(
                 }
             }
             "unpack" if !is_container || e.related.len() == 1 => {
-                if let Some(c) = e.related.first() {
-                    if let Some(i) = open.iter().position(|(k, _)| k == c) {
-                        let (k, start) = open.remove(i);
-                        intervals.push((k, start, p));
-                    }
+                if let Some(c) = e.related.first()
+                    && let Some(i) = open.iter().position(|(k, _)| k == c)
+                {
+                    let (k, start) = open.remove(i);
+                    intervals.push((k, start, p));
                 }
             }
             "handoff_exception" => {
@@ -353,13 +353,13 @@ pub fn verdict(
         }
         Some(Record::Lot(lot)) => {
             commissioned_by = lot.commissioned_by;
-            if let Gs1Key::Lot { lot: l, .. } = key {
-                if let Some(r) = lot_recall(&Some(l.clone())) {
-                    reasons.push(Reason {
-                        code: "RECALLED",
-                        message: format!("lot recalled: {}", r.reason),
-                    });
-                }
+            if let Gs1Key::Lot { lot: l, .. } = key
+                && let Some(r) = lot_recall(&Some(l.clone()))
+            {
+                reasons.push(Reason {
+                    code: "RECALLED",
+                    message: format!("lot recalled: {}", r.reason),
+                });
             }
             if lot.stolen > 0 {
                 reasons.push(Reason {

@@ -397,6 +397,9 @@ impl StateKey {
 }
 
 /// Any record.
+// Records are decoded one at a time and moved into caches whole; boxing the item
+// variant would add an allocation per read for no saving.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
 #[serde(tag = "record", rename_all = "snake_case")]
 pub enum Record {

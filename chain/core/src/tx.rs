@@ -505,13 +505,13 @@ fn check_entries(what: &str, entries: &[Entry]) -> Result<(), Rejection> {
         e.key
             .validate()
             .map_err(|err| Rejection::new(Code::BadId, format!("{what}: {err}")))?;
-        if let Some(q) = e.quantity {
-            if q == 0 || q > MAX_QUANTITY {
-                return Err(Rejection::new(
-                    Code::BadQuantity,
-                    format!("{what}: quantity {q} must be between 1 and {MAX_QUANTITY}"),
-                ));
-            }
+        if let Some(q) = e.quantity
+            && (q == 0 || q > MAX_QUANTITY)
+        {
+            return Err(Rejection::new(
+                Code::BadQuantity,
+                format!("{what}: quantity {q} must be between 1 and {MAX_QUANTITY}"),
+            ));
         }
     }
     Ok(())
