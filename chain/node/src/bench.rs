@@ -500,8 +500,8 @@ fn history(a: HistoryArgs) -> Result<Value> {
     b.ledger.store.flush()?;
     let bytes0 = b.ledger.store.size_on_disk();
     let mut txs = Vec::new();
-    let disk_items: Vec<Gs1Key> = (0..a.disk_handoffs as u64)
-        .map(|i| b.item(i + 1))
+    let disk_items: Vec<Gs1Key> = (1..a.small.min(a.disk_handoffs as u64 + 1))
+        .map(|i| b.item(i))
         .filter(|k| !keys.contains(k))
         .collect();
     let props: Vec<SignedTx> = disk_items
