@@ -50,6 +50,7 @@ pub fn scan_json(sc: &Scan) -> Value {
         "key": key_kind(&sc.key),
         "canonical": sc.key.canonical(),
         "uri": sc.key.digital_link("https://id.gs1.org"),
+        "form": sc.form,
     });
     match &sc.key {
         Gs1Key::Gtin { gtin } => v["gtin"] = json!(gtin),
