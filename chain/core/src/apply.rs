@@ -63,10 +63,9 @@ struct Actor {
 impl Actor {
     fn org(&self) -> Result<&OrgRecord, Rejection> {
         self.org.as_ref().ok_or_else(|| {
-            Rejection::new(
-                Code::ConsumerNotAllowed,
-                "a consumer key may only claim items",
-            )
+            // Unreachable through `authenticate` (a key that is neither org nor device
+            // may only sign a claim), kept as a guard.
+            Rejection::new(Code::UnknownSigner, "a consumer key may only claim items")
         })
     }
     fn id(&self) -> Result<OrgId, Rejection> {
@@ -113,6 +112,16 @@ pub fn apply_verified(
     tx: &SignedTx,
 ) -> Result<Effects, Rejection> {
     state.abort_tx();
+    // Transactions built in-process never went through `SignedTx::decode`: apply the same
+    // bounds here, so nothing enters a block that a peer could not decode.
+    let wire_len = tx.body_bytes().len() + 4 + 64;
+    if wire_len > MAX_TX_BYTES {
+        return reject(
+            Code::TooLarge,
+            format!("transaction is {wire_len} bytes; at most {MAX_TX_BYTES} allowed"),
+        );
+    }
+    check_limits(&tx.body.payload)?;
     let actor = authenticate(ctx, state, tx)?;
     let body = &tx.body;
     let mut run = Run {
@@ -139,6 +148,14 @@ pub fn apply_verified(
     let effects = run.effects;
     if result.is_err() {
         state.abort_tx();
+    }
+    // A payload refused with a "changes nothing" code (e.g. a weak key being admitted)
+    // stays out of the block entirely, so it must not consume the nonce either: the block
+    // replayed elsewhere would not contain it.
+    if let Err(e) = &result
+        && e.code.changes_nothing()
+    {
+        return Err(e.clone());
     }
     state.put(
         StateKey::Account(body.signer),

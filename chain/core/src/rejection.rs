@@ -51,8 +51,6 @@ codes! {
     WrongRole => "WRONG_ROLE",
     /// Only an org key (not a device) may do this.
     OrgKeyRequired => "ORG_KEY_REQUIRED",
-    /// A consumer key may only claim.
-    ConsumerNotAllowed => "CONSUMER_NOT_ALLOWED",
     /// The event time is too far in the future.
     EventInFuture => "EVENT_IN_FUTURE",
     /// A field is invalid (control characters, empty where required…).

@@ -1,0 +1,960 @@
+//! One test per rejection code: a user action the ledger must refuse, the exact code it
+//! refuses with, and proof that nothing changed (beyond the signer's nonce for refusals
+//! by a ledger rule). `every_code_has_a_test` keeps this list complete.
+
+mod common;
+
+use common::*;
+use handoff_core::crypto::Keypair;
+use handoff_core::gs1::Gs1Key;
+use handoff_core::limits::{MAX_ENTRIES, MAX_LICENSEES, MAX_TX_BYTES};
+use handoff_core::rejection::Code;
+use handoff_core::state::{Record, StateKey};
+use handoff_core::tx::*;
+use handoff_core::types::{Hash32, PublicKey, Role, scope};
+
+/// A farm (producer, prefix 0614141) with a product defined and two bags commissioned, a
+/// carrier and a shop (retailer).
+struct Chain {
+    w: World,
+    farm: Keypair,
+    carrier: Keypair,
+    shop: Keypair,
+    g: String,
+    bag1: Gs1Key,
+    bag2: Gs1Key,
+}
+
+fn chain() -> Chain {
+    let mut w = World::new();
+    let farm = w.org("Farm", &["0614141"], &[Role::Producer]);
+    let carrier = w.org("Carrier", &[], &[Role::Carrier]);
+    let shop = w.org("Shop", &[], &[Role::Retailer]);
+    let g = gtin("0061414100001");
+    w.define(&farm, &g);
+    let (bag1, bag2) = (serial(&g, "BAG1"), serial(&g, "BAG2"));
+    w.commission(&farm, items(&[&bag1, &bag2]));
+    Chain {
+        w,
+        farm,
+        carrier,
+        shop,
+        g,
+        bag1,
+        bag2,
+    }
+}
+
+fn sell(entries: Vec<Entry>) -> Payload {
+    Payload::Sell { entries }
+}
+
+fn pack(container: &Gs1Key, entries: Vec<Entry>) -> Payload {
+    Payload::Pack {
+        container: container.clone(),
+        entries,
+    }
+}
+
+fn authorize(device: &Keypair, scopes: u32, expires_at_ms: Option<i64>) -> Payload {
+    Payload::AuthorizeDevice {
+        device: device.public(),
+        label: "scanner 1".into(),
+        scopes,
+        expires_at_ms,
+    }
+}
+
+fn admit(k: &Keypair, name: &str, prefixes: &[&str]) -> Payload {
+    Payload::AdmitOrg(AdmitOrg {
+        org: k.public(),
+        name: name.into(),
+        prefixes: prefixes.iter().map(|p| p.to_string()).collect(),
+        glns: vec![],
+        roles: vec![Role::Retailer],
+    })
+}
+
+// ---- the envelope: bytes, chain, signature, signer, nonce ------------------------------
+
+#[test]
+fn malformed() {
+    for bytes in [&[][..], &[1, 2, 3], &[8, 0, 0, 0, 1, 2, 3]] {
+        let r = SignedTx::decode(bytes).expect_err("garbage decodes");
+        assert_eq!(r.code, Code::Malformed);
+    }
+    let mut c = chain();
+    let mut wire = c.w.sign(&c.farm, sell(vec![])).encode();
+    wire[4] ^= 0xff; // the version byte inside the body is fine; corrupt the layout instead
+    wire.truncate(wire.len() - 1);
+    assert_eq!(
+        SignedTx::decode(&wire).map_err(|r| r.code).err(),
+        Some(Code::Malformed)
+    );
+}
+
+#[test]
+fn too_large() {
+    let r = SignedTx::decode(&vec![0u8; MAX_TX_BYTES + 1]).expect_err("oversized decodes");
+    assert_eq!(r.code, Code::TooLarge);
+    // Built in-process (never decoded), the same bound applies when it is applied.
+    let mut c = chain();
+    let many: Vec<Entry> = (0..=MAX_ENTRIES)
+        .map(|i| Entry::item(serial(&c.g, &format!("X{i}"))))
+        .collect();
+    let tx = c.w.sign(&c.farm, World::commission_payload(many));
+    c.w.refused_tx(&tx, Code::TooLarge);
+}
+
+#[test]
+fn unsupported_version() {
+    let c = chain();
+    let tx = c.farm.sign_tx(TxBody {
+        version: TX_VERSION + 1,
+        chain_id: c.w.chain_id,
+        signer: c.farm.public(),
+        nonce: 0,
+        event_time_ms: T0,
+        payload: sell(vec![]),
+    });
+    let r = SignedTx::decode(&tx.encode()).expect_err("future version decodes");
+    assert_eq!(r.code, Code::UnsupportedVersion);
+}
+
+#[test]
+fn wrong_chain() {
+    let mut c = chain();
+    let mut tx = c.w.sign(&c.farm, sell(items(&[&c.bag1])));
+    tx = c.farm.sign_tx(TxBody {
+        chain_id: Hash32([7; 32]),
+        ..tx.body.clone()
+    });
+    c.w.refused_tx(&tx, Code::WrongChain);
+}
+
+#[test]
+fn bad_signature() {
+    let mut c = chain();
+    let tx = c.w.sign(
+        &c.farm,
+        World::propose_payload(&c.shop, items(&[&c.bag1]), Transfer::Both),
+    );
+    let mut sig = tx.signature;
+    sig[10] ^= 1;
+    let forged = SignedTx::new(tx.body.clone(), sig);
+    c.w.refused_tx(&forged, Code::BadSignature);
+    // Signed by someone else in the farm's name.
+    let other = c.carrier.sign_tx(tx.body.clone());
+    c.w.refused_tx(
+        &SignedTx::new(tx.body.clone(), other.signature),
+        Code::BadSignature,
+    );
+}
+
+#[test]
+fn weak_key() {
+    let mut c = chain();
+    // The identity point has small order: signatures "by" it prove nothing.
+    let mut weak = [0u8; 32];
+    weak[0] = 1;
+    let reg = key("registrar");
+    let payload = Payload::AdmitOrg(AdmitOrg {
+        org: PublicKey(weak),
+        name: "Weak".into(),
+        prefixes: vec![],
+        glns: vec![],
+        roles: vec![Role::Retailer],
+    });
+    c.w.refused(&reg, payload.clone(), Code::WeakKey);
+    // Not even the nonce was consumed: the same nonce works next.
+    c.w.ok(&reg, admit(&key("strong"), "Strong", &[]));
+}
+
+#[test]
+fn nonce_reused() {
+    let mut c = chain();
+    let tx = c.w.sign(
+        &c.farm,
+        Payload::Observe(Observe {
+            entries: items(&[&c.bag1]),
+            at: None,
+            kind: "inspection".into(),
+            readings: vec![],
+        }),
+    );
+    c.w.submit(&tx).expect("first time");
+    // The very same transaction again (a replay) — and a different one with the old nonce.
+    c.w.refused_tx(&tx, Code::NonceReused);
+    let old = c.w.sign_with(&c.farm, tx.body.nonce, T0, sell(vec![]));
+    c.w.refused_tx(&old, Code::NonceReused);
+}
+
+#[test]
+fn nonce_gap() {
+    let mut c = chain();
+    let next = c.w.sign(&c.farm, sell(vec![])).body.nonce;
+    let ahead = c.w.sign_with(&c.farm, next + 1, c.w.time_ms, sell(vec![]));
+    c.w.refused_tx(&ahead, Code::NonceGap);
+}
+
+#[test]
+fn unknown_signer() {
+    let mut c = chain();
+    let stranger = key("stranger");
+    c.w.refused(
+        &stranger,
+        World::propose_payload(&c.shop, items(&[&c.bag1]), Transfer::Both),
+        Code::UnknownSigner,
+    );
+    // A consumer key may only claim.
+    c.w.refused(&stranger, sell(items(&[&c.bag1])), Code::UnknownSigner);
+}
+
+#[test]
+fn org_suspended() {
+    let mut c = chain();
+    let reg = key("registrar");
+    c.w.ok(
+        &reg,
+        Payload::SuspendOrg {
+            org: c.farm.public(),
+            reason: "audit".into(),
+        },
+    );
+    c.w.refused(
+        &c.farm,
+        World::propose_payload(&c.shop, items(&[&c.bag1]), Transfer::Both),
+        Code::OrgSuspended,
+    );
+    assert_eq!(c.w.item(&c.bag1).custodian, c.farm.public());
+}
+
+#[test]
+fn device_revoked() {
+    let mut c = chain();
+    let dev = key("farm scanner");
+    c.w.ok(&c.farm, authorize(&dev, scope::ALL, None));
+    c.w.ok(
+        &dev,
+        Payload::Observe(Observe {
+            entries: items(&[&c.bag1]),
+            at: None,
+            kind: "inspection".into(),
+            readings: vec![],
+        }),
+    );
+    c.w.ok(
+        &c.farm,
+        Payload::RevokeDevice {
+            device: dev.public(),
+            reason: "lost".into(),
+        },
+    );
+    c.w.refused(
+        &dev,
+        World::propose_payload(&c.shop, items(&[&c.bag1]), Transfer::Both),
+        Code::DeviceRevoked,
+    );
+}
+
+#[test]
+fn device_expired() {
+    let mut c = chain();
+    let dev = key("temp scanner");
+    let until = c.w.time_ms + 1500;
+    c.w.ok(&c.farm, authorize(&dev, scope::ALL, Some(until)));
+    c.w.time_ms = until + 1;
+    c.w.refused(
+        &dev,
+        World::propose_payload(&c.shop, items(&[&c.bag1]), Transfer::Both),
+        Code::DeviceExpired,
+    );
+}
+
+#[test]
+fn device_scope() {
+    let mut c = chain();
+    let dev = key("observer");
+    c.w.ok(&c.farm, authorize(&dev, scope::OBSERVE, None));
+    c.w.refused(
+        &dev,
+        World::propose_payload(&c.shop, items(&[&c.bag1]), Transfer::Both),
+        Code::DeviceScope,
+    );
+}
+
+#[test]
+fn org_key_required() {
+    let mut c = chain();
+    let dev = key("scanner");
+    c.w.ok(&c.farm, authorize(&dev, scope::ALL, None));
+    // A device cannot authorize more devices.
+    c.w.refused(
+        &dev,
+        authorize(&key("second"), scope::ALL, None),
+        Code::OrgKeyRequired,
+    );
+}
+
+#[test]
+fn wrong_role() {
+    let mut c = chain();
+    // Only retailers sell to consumers; a farm is not one.
+    c.w.refused(&c.farm, sell(items(&[&c.bag1])), Code::WrongRole);
+    // Only the registrar admits orgs.
+    c.w.refused(&c.shop, admit(&key("newco"), "NewCo", &[]), Code::WrongRole);
+}
+
+#[test]
+fn event_in_future() {
+    let mut c = chain();
+    let next = c.w.sign(&c.farm, sell(vec![])).body.nonce;
+    let tx = c.w.sign_with(
+        &c.farm,
+        next,
+        c.w.time_ms + 3_600_000,
+        World::propose_payload(&c.shop, items(&[&c.bag1]), Transfer::Both),
+    );
+    c.w.refused_tx(&tx, Code::EventInFuture);
+}
+
+// ---- fields and identifiers --------------------------------------------------------------
+
+#[test]
+fn bad_field() {
+    let mut c = chain();
+    let reg = key("registrar");
+    c.w.refused(&reg, admit(&key("blank"), "   ", &[]), Code::BadField);
+    c.w.refused(
+        &reg,
+        admit(&key("ctl"), "Bad\u{7}Name", &[]),
+        Code::BadField,
+    );
+}
+
+#[test]
+fn bad_id() {
+    let mut c = chain();
+    let wrong_check = Gs1Key::Serial {
+        gtin: "00614141000013".into(),
+        serial: "X".into(),
+    };
+    c.w.refused(
+        &c.farm,
+        World::commission_payload(items(&[&wrong_check])),
+        Code::BadId,
+    );
+    let bad_serial = Gs1Key::Serial {
+        gtin: c.g.clone(),
+        serial: "has space".into(),
+    };
+    c.w.refused(
+        &c.farm,
+        World::commission_payload(items(&[&bad_serial])),
+        Code::BadId,
+    );
+}
+
+#[test]
+fn bad_quantity() {
+    let mut c = chain();
+    let l = lot(&c.g, "L1");
+    // A lot needs a quantity; a serialized item may not have one.
+    c.w.refused(
+        &c.farm,
+        World::commission_payload(vec![Entry::item(l.clone())]),
+        Code::BadQuantity,
+    );
+    c.w.refused(
+        &c.farm,
+        World::commission_payload(vec![Entry::lot(serial(&c.g, "S9"), 3)]),
+        Code::BadQuantity,
+    );
+    c.w.refused(
+        &c.farm,
+        World::commission_payload(vec![Entry::lot(l, 0)]),
+        Code::BadQuantity,
+    );
+}
+
+#[test]
+fn duplicate_entry() {
+    let mut c = chain();
+    let b = serial(&c.g, "DUP");
+    c.w.refused(
+        &c.farm,
+        World::commission_payload(items(&[&b, &b])),
+        Code::DuplicateEntry,
+    );
+}
+
+// ---- organizations, devices, products --------------------------------------------------
+
+#[test]
+fn org_exists() {
+    let mut c = chain();
+    let reg = key("registrar");
+    c.w.refused(&reg, admit(&c.shop, "Shop Again", &[]), Code::OrgExists);
+    // The name is taken too (case-insensitive).
+    c.w.refused(&reg, admit(&key("other"), "shop", &[]), Code::OrgExists);
+}
+
+#[test]
+fn unknown_org() {
+    let mut c = chain();
+    let nobody = key("nobody");
+    c.w.refused(
+        &c.farm,
+        World::propose_payload(&nobody, items(&[&c.bag1]), Transfer::Both),
+        Code::UnknownOrg,
+    );
+}
+
+#[test]
+fn device_exists() {
+    let mut c = chain();
+    let dev = key("scanner");
+    c.w.ok(&c.farm, authorize(&dev, scope::ALL, None));
+    c.w.refused(
+        &c.shop,
+        authorize(&dev, scope::ALL, None),
+        Code::DeviceExists,
+    );
+}
+
+#[test]
+fn unknown_device() {
+    let mut c = chain();
+    c.w.refused(
+        &c.farm,
+        Payload::RevokeDevice {
+            device: key("never").public(),
+            reason: "x".into(),
+        },
+        Code::UnknownDevice,
+    );
+}
+
+#[test]
+fn prefix_not_owned() {
+    let mut c = chain();
+    let foreign = gtin("0950600013435");
+    c.w.refused(
+        &c.farm,
+        Payload::DefineProduct {
+            gtin: foreign,
+            name: "Not ours".into(),
+            description: String::new(),
+            attributes: vec![],
+            image_hash: None,
+        },
+        Code::PrefixNotOwned,
+    );
+}
+
+#[test]
+fn prefix_taken() {
+    let mut c = chain();
+    let reg = key("registrar");
+    c.w.refused(
+        &reg,
+        admit(&key("copycat"), "Copycat", &["0614141"]),
+        Code::PrefixTaken,
+    );
+}
+
+#[test]
+fn product_exists() {
+    let mut c = chain();
+    let g = c.g.clone();
+    c.w.refused(
+        &c.farm,
+        Payload::DefineProduct {
+            gtin: g,
+            name: "Again".into(),
+            description: String::new(),
+            attributes: vec![],
+            image_hash: None,
+        },
+        Code::ProductExists,
+    );
+}
+
+#[test]
+fn unknown_product() {
+    let mut c = chain();
+    let undefined = serial(&gtin("0061414100002"), "A");
+    c.w.refused(
+        &c.farm,
+        World::commission_payload(items(&[&undefined])),
+        Code::UnknownProduct,
+    );
+}
+
+#[test]
+fn not_brand_owner() {
+    let mut c = chain();
+    let mfr = c.w.org("Maker", &["0614142"], &[Role::Manufacturer]);
+    let g = c.g.clone();
+    c.w.refused(
+        &mfr,
+        Payload::LicenseProduct {
+            gtin: g.clone(),
+            licensee: mfr.public(),
+        },
+        Code::NotBrandOwner,
+    );
+    c.w.refused(
+        &mfr,
+        World::commission_payload(items(&[&serial(&g, "FAKE")])),
+        Code::NotBrandOwner,
+    );
+}
+
+#[test]
+fn record_full() {
+    let mut c = chain();
+    let g = c.g.clone();
+    for i in 0..MAX_LICENSEES {
+        let m = c.w.org(&format!("Maker {i}"), &[], &[Role::Manufacturer]);
+        c.w.ok(
+            &c.farm,
+            Payload::LicenseProduct {
+                gtin: g.clone(),
+                licensee: m.public(),
+            },
+        );
+    }
+    let one_more = c.w.org("Maker extra", &[], &[Role::Manufacturer]);
+    c.w.refused(
+        &c.farm,
+        Payload::LicenseProduct {
+            gtin: g,
+            licensee: one_more.public(),
+        },
+        Code::RecordFull,
+    );
+}
+
+// ---- items, lots, containers --------------------------------------------------------------
+
+#[test]
+fn already_commissioned() {
+    let mut c = chain();
+    let b = c.bag1.clone();
+    c.w.refused(
+        &c.farm,
+        World::commission_payload(items(&[&b])),
+        Code::AlreadyCommissioned,
+    );
+    // Decommissioned serials are never reused either.
+    c.w.ok(
+        &c.farm,
+        Payload::Decommission {
+            entries: items(&[&b]),
+            reason: "crushed".into(),
+        },
+    );
+    c.w.refused(
+        &c.farm,
+        World::commission_payload(items(&[&b])),
+        Code::AlreadyCommissioned,
+    );
+}
+
+#[test]
+fn unknown_item() {
+    let mut c = chain();
+    let ghost = serial(&c.g, "GHOST");
+    c.w.refused(
+        &c.farm,
+        World::propose_payload(&c.shop, items(&[&ghost]), Transfer::Both),
+        Code::UnknownItem,
+    );
+}
+
+#[test]
+fn not_custodian() {
+    let mut c = chain();
+    c.w.refused(
+        &c.shop,
+        World::propose_payload(&c.carrier, items(&[&c.bag1]), Transfer::Both),
+        Code::NotCustodian,
+    );
+    c.w.refused(
+        &c.carrier,
+        Payload::Observe(Observe {
+            entries: items(&[&c.bag1]),
+            at: None,
+            kind: "peek".into(),
+            readings: vec![],
+        }),
+        Code::NotCustodian,
+    );
+}
+
+#[test]
+fn not_owner() {
+    let mut c = chain();
+    // The carrier gets custody only; it cannot pass ownership on.
+    let tx = c.w.sign(
+        &c.farm,
+        World::propose_payload(&c.carrier, items(&[&c.bag1]), Transfer::Custody),
+    );
+    c.w.submit(&tx).expect("custody offer");
+    c.w.accept(&c.carrier, tx.id());
+    c.w.refused(
+        &c.carrier,
+        World::propose_payload(&c.shop, items(&[&c.bag1]), Transfer::Ownership),
+        Code::NotOwner,
+    );
+}
+
+#[test]
+fn item_in_transit() {
+    let mut c = chain();
+    c.w.propose(&c.farm, &c.shop, items(&[&c.bag1]));
+    c.w.refused(
+        &c.farm,
+        World::propose_payload(&c.carrier, items(&[&c.bag1]), Transfer::Both),
+        Code::ItemInTransit,
+    );
+}
+
+#[test]
+fn item_packed() {
+    let mut c = chain();
+    let pallet = sscc(1);
+    // A pallet comes into being when something is packed on it.
+    c.w.ok(&c.farm, pack(&pallet, items(&[&c.bag1])));
+    // A packed bag moves with its pallet, not on its own.
+    c.w.refused(
+        &c.farm,
+        World::propose_payload(&c.shop, items(&[&c.bag1]), Transfer::Both),
+        Code::ItemPacked,
+    );
+}
+
+#[test]
+fn item_inactive() {
+    let mut c = chain();
+    let b = c.bag1.clone();
+    c.w.ok(
+        &c.farm,
+        Payload::Decommission {
+            entries: items(&[&b]),
+            reason: "crushed".into(),
+        },
+    );
+    c.w.refused(
+        &c.farm,
+        World::propose_payload(&c.shop, items(&[&b]), Transfer::Both),
+        Code::ItemInactive,
+    );
+}
+
+#[test]
+fn insufficient_quantity() {
+    let mut c = chain();
+    let l = lot(&c.g, "L7");
+    c.w.commission(&c.farm, vec![Entry::lot(l.clone(), 100)]);
+    c.w.refused(
+        &c.farm,
+        World::propose_payload(&c.shop, vec![Entry::lot(l.clone(), 101)], Transfer::Both),
+        Code::InsufficientQuantity,
+    );
+    assert_eq!(
+        c.w.lot(&l).balance(&handoff_core::state::Holder::Org {
+            custodian: c.farm.public(),
+            owner: c.farm.public()
+        }),
+        100
+    );
+}
+
+#[test]
+fn container_rule() {
+    let mut c = chain();
+    let pallet = sscc(2);
+    c.w.ok(&c.farm, pack(&pallet, items(&[&c.bag1])));
+    // A container cannot go inside itself.
+    c.w.refused(
+        &c.farm,
+        pack(&pallet, items(&[&pallet])),
+        Code::ContainerRule,
+    );
+}
+
+#[test]
+fn owner_mismatch() {
+    let mut c = chain();
+    let pallet = sscc(3);
+    c.w.ok(&c.farm, pack(&pallet, items(&[&c.bag1])));
+    // The carrier holds bag 2 in custody but the farm still owns it; the carrier's own
+    // pallet may only hold goods of one owner: the pallet's.
+    let carrier_pallet = {
+        let tx = c.w.sign(
+            &c.farm,
+            World::propose_payload(&c.carrier, items(&[&pallet]), Transfer::Both),
+        );
+        c.w.submit(&tx).expect("offer pallet");
+        c.w.accept(&c.carrier, tx.id());
+        pallet
+    };
+    let tx = c.w.sign(
+        &c.farm,
+        World::propose_payload(&c.carrier, items(&[&c.bag2]), Transfer::Custody),
+    );
+    c.w.submit(&tx).expect("offer bag");
+    c.w.accept(&c.carrier, tx.id());
+    c.w.refused(
+        &c.carrier,
+        pack(&carrier_pallet, items(&[&c.bag2])),
+        Code::OwnerMismatch,
+    );
+}
+
+#[test]
+fn not_in_container() {
+    let mut c = chain();
+    let pallet = sscc(4);
+    c.w.ok(&c.farm, pack(&pallet, items(&[&c.bag1])));
+    c.w.refused(
+        &c.farm,
+        Payload::Unpack {
+            container: pallet,
+            entries: items(&[&c.bag2]),
+        },
+        Code::NotInContainer,
+    );
+}
+
+// ---- handoffs ------------------------------------------------------------------------------
+
+#[test]
+fn unknown_handoff() {
+    let mut c = chain();
+    c.w.refused(
+        &c.shop,
+        World::accept_payload(Hash32([9; 32])),
+        Code::UnknownHandoff,
+    );
+}
+
+#[test]
+fn handoff_closed() {
+    let mut c = chain();
+    let h = c.w.propose(&c.farm, &c.shop, items(&[&c.bag1]));
+    c.w.accept(&c.shop, h);
+    // Accepting twice never transfers twice.
+    c.w.refused(&c.shop, World::accept_payload(h), Code::HandoffClosed);
+    c.w.refused(
+        &c.farm,
+        Payload::CancelHandoff { handoff: h },
+        Code::HandoffClosed,
+    );
+}
+
+#[test]
+fn handoff_expired() {
+    let mut c = chain();
+    let mut p = World::propose_payload(&c.shop, items(&[&c.bag1]), Transfer::Both);
+    if let Payload::ProposeHandoff(ph) = &mut p {
+        ph.expires_at_height = Some(c.w.height + 2);
+    }
+    let tx = c.w.sign(&c.farm, p);
+    c.w.submit(&tx).expect("offer");
+    c.w.ok(
+        &c.farm,
+        Payload::Observe(Observe {
+            entries: items(&[&c.bag2]),
+            at: None,
+            kind: "wait".into(),
+            readings: vec![],
+        }),
+    );
+    c.w.ok(
+        &c.farm,
+        Payload::Observe(Observe {
+            entries: items(&[&c.bag2]),
+            at: None,
+            kind: "wait".into(),
+            readings: vec![],
+        }),
+    );
+    c.w.refused(
+        &c.shop,
+        World::accept_payload(tx.id()),
+        Code::HandoffExpired,
+    );
+}
+
+#[test]
+fn not_recipient() {
+    let mut c = chain();
+    let h = c.w.propose(&c.farm, &c.shop, items(&[&c.bag1]));
+    c.w.refused(&c.carrier, World::accept_payload(h), Code::NotRecipient);
+    assert_eq!(c.w.item(&c.bag1).custodian, c.farm.public());
+}
+
+#[test]
+fn not_proposer() {
+    let mut c = chain();
+    let h = c.w.propose(&c.farm, &c.shop, items(&[&c.bag1]));
+    c.w.refused(
+        &c.carrier,
+        Payload::CancelHandoff { handoff: h },
+        Code::NotProposer,
+    );
+}
+
+#[test]
+fn stale_handoff() {
+    // Through transactions an open handoff's items stay locked to it; this guards the
+    // state itself: if an item were no longer locked by the proposal, acceptance must not
+    // transfer it.
+    let mut c = chain();
+    let h = c.w.propose(&c.farm, &c.shop, items(&[&c.bag1]));
+    let mut bag = c.w.item(&c.bag1);
+    bag.handoff = Some(Hash32([1; 32]));
+    c.w.state.insert(StateKey::item(&c.bag1), Record::Item(bag));
+    c.w.refused(&c.shop, World::accept_payload(h), Code::StaleHandoff);
+    assert_eq!(c.w.item(&c.bag1).custodian, c.farm.public());
+}
+
+#[test]
+fn not_in_handoff() {
+    let mut c = chain();
+    let h = c.w.propose(&c.farm, &c.shop, items(&[&c.bag1]));
+    let p = Payload::AcceptHandoff(AcceptHandoff {
+        handoff: h,
+        missing: items(&[&c.bag2]),
+        damaged: vec![],
+    });
+    c.w.refused(&c.shop, p, Code::NotInHandoff);
+}
+
+#[test]
+fn self_handoff() {
+    let mut c = chain();
+    c.w.refused(
+        &c.farm,
+        World::propose_payload(&c.farm, items(&[&c.bag1]), Transfer::Both),
+        Code::SelfHandoff,
+    );
+}
+
+// ---- consumers, recalls, corrections ---------------------------------------------------------
+
+fn sold_bag_with_pin(c: &mut Chain, pin: &str) -> Gs1Key {
+    let b = serial(&c.g, "PINBAG");
+    c.w.ok(
+        &c.farm,
+        Payload::Commission(Commission {
+            entries: items(&[&b]),
+            pin_hashes: vec![pin_hash(&b, pin)],
+            at: None,
+            lot: None,
+            expiry: None,
+            attributes: vec![],
+        }),
+    );
+    let h = c.w.propose(&c.farm, &c.shop, items(&[&b]));
+    c.w.accept(&c.shop, h);
+    b
+}
+
+#[test]
+fn bad_pin() {
+    let mut c = chain();
+    let b = sold_bag_with_pin(&mut c, "4242");
+    c.w.ok(&c.shop, sell(items(&[&b])));
+    c.w.refused(
+        &key("consumer"),
+        Payload::Claim {
+            item: b,
+            pin: "0000".into(),
+        },
+        Code::BadPin,
+    );
+}
+
+#[test]
+fn already_claimed() {
+    let mut c = chain();
+    let b = sold_bag_with_pin(&mut c, "4242");
+    c.w.ok(&c.shop, sell(items(&[&b])));
+    c.w.ok(
+        &key("consumer"),
+        Payload::Claim {
+            item: b.clone(),
+            pin: "4242".into(),
+        },
+    );
+    c.w.refused(
+        &key("second consumer"),
+        Payload::Claim {
+            item: b,
+            pin: "4242".into(),
+        },
+        Code::AlreadyClaimed,
+    );
+}
+
+#[test]
+fn not_sold() {
+    let mut c = chain();
+    let b = sold_bag_with_pin(&mut c, "4242");
+    // On the shelf, not yet sold: the PIN cannot be claimed.
+    c.w.refused(
+        &key("consumer"),
+        Payload::Claim {
+            item: b,
+            pin: "4242".into(),
+        },
+        Code::NotSold,
+    );
+}
+
+#[test]
+fn not_correctable() {
+    let mut c = chain();
+    let obs = c.w.sign(
+        &c.farm,
+        Payload::Observe(Observe {
+            entries: items(&[&c.bag1]),
+            at: None,
+            kind: "inspection".into(),
+            readings: vec![],
+        }),
+    );
+    c.w.submit(&obs).expect("observe");
+    // Only the org that recorded an event may correct it; an unknown event cannot be.
+    let fix = Payload::Correct {
+        target: obs.id(),
+        reason: "typo".into(),
+        fields: vec![("kind".into(), "storage".into())],
+    };
+    c.w.refused(&c.shop, fix, Code::NotCorrectable);
+    let unknown = Payload::Correct {
+        target: Hash32([3; 32]),
+        reason: "typo".into(),
+        fields: vec![],
+    };
+    c.w.refused(&c.farm, unknown, Code::NotCorrectable);
+}
+
+#[test]
+fn every_code_has_a_test() {
+    let src = include_str!("rejection.rs");
+    for code in Code::ALL {
+        let name = format!("{code:?}");
+        assert!(
+            src.contains(&format!("Code::{name}")),
+            "no test refuses with {}",
+            code.as_str()
+        );
+        let test_name = format!("fn {}()", code.as_str().to_lowercase());
+        assert!(src.contains(&test_name), "no test named {test_name}");
+    }
+}
