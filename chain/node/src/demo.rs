@@ -24,8 +24,9 @@ use std::path::Path;
 /// Options of `handoff demo`.
 #[derive(Args, Debug)]
 pub struct DemoArgs {
-    /// Espresso bags roasted (serialized items, 50 to a pallet).
-    #[arg(long, default_value_t = 300)]
+    /// Espresso bags roasted (serialized items, 50 to a pallet; at least 250, so that
+    /// five pallets exist for the story: four sold to the grocer, one shipped later).
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u32).range(250..=100_000))]
     pub bags: u32,
     /// No progress bar.
     #[arg(long)]
