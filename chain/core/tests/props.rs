@@ -9,7 +9,7 @@ use handoff_core::crypto::Keypair;
 use handoff_core::gs1::Gs1Key;
 use handoff_core::state::{HandoffStatus, Holder, ItemStatus, Record, StateKey};
 use handoff_core::tx::*;
-use handoff_core::types::{HandoffId, Role};
+use handoff_core::types::HandoffId;
 use proptest::prelude::*;
 use std::collections::{BTreeMap, HashMap};
 
@@ -93,11 +93,7 @@ struct Sim {
 impl Sim {
     fn new() -> Sim {
         let mut w = World::new();
-        let farm = w.org("Farm", &["0614141"], &[Role::Producer]);
-        let carrier = w.org("Carrier", &[], &[Role::Carrier]);
-        let shop = w.org("Shop", &[], &[Role::Retailer]);
-        let g = gtin("0061414100001");
-        w.define(&farm, &g);
+        let (farm, carrier, shop, g) = w.farm_carrier_shop();
         let serials: Vec<Gs1Key> = (0..SERIALS).map(|i| serial(&g, &format!("S{i}"))).collect();
         let lot = lot(&g, "L1");
         let mut entries: Vec<Entry> = serials.iter().cloned().map(Entry::item).collect();

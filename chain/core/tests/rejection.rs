@@ -27,11 +27,7 @@ struct Chain {
 
 fn chain() -> Chain {
     let mut w = World::new();
-    let farm = w.org("Farm", &["0614141"], &[Role::Producer]);
-    let carrier = w.org("Carrier", &[], &[Role::Carrier]);
-    let shop = w.org("Shop", &[], &[Role::Retailer]);
-    let g = gtin("0061414100001");
-    w.define(&farm, &g);
+    let (farm, carrier, shop, g) = w.farm_carrier_shop();
     let (bag1, bag2) = (serial(&g, "BAG1"), serial(&g, "BAG2"));
     w.commission(&farm, items(&[&bag1, &bag2]));
     Chain {
@@ -43,6 +39,19 @@ fn chain() -> Chain {
         bag1,
         bag2,
     }
+}
+
+fn offer(to: &Keypair, entries: Vec<Entry>) -> Payload {
+    World::propose_payload(to, entries, Transfer::Both)
+}
+
+fn observe(entries: Vec<Entry>, kind: &str) -> Payload {
+    Payload::Observe(Observe {
+        entries,
+        at: None,
+        kind: kind.into(),
+        readings: vec![],
+    })
 }
 
 fn sell(entries: Vec<Entry>) -> Payload {
@@ -135,10 +144,7 @@ fn wrong_chain() {
 #[test]
 fn bad_signature() {
     let mut c = chain();
-    let tx = c.w.sign(
-        &c.farm,
-        World::propose_payload(&c.shop, items(&[&c.bag1]), Transfer::Both),
-    );
+    let tx = c.w.sign(&c.farm, offer(&c.shop, items(&[&c.bag1])));
     let mut sig = tx.signature;
     sig[10] ^= 1;
     let forged = SignedTx::new(tx.body.clone(), sig);
@@ -173,15 +179,7 @@ fn weak_key() {
 #[test]
 fn nonce_reused() {
     let mut c = chain();
-    let tx = c.w.sign(
-        &c.farm,
-        Payload::Observe(Observe {
-            entries: items(&[&c.bag1]),
-            at: None,
-            kind: "inspection".into(),
-            readings: vec![],
-        }),
-    );
+    let tx = c.w.sign(&c.farm, observe(items(&[&c.bag1]), "inspection"));
     c.w.submit(&tx).expect("first time");
     // The very same transaction again (a replay) — and a different one with the old nonce.
     c.w.refused_tx(&tx, Code::NonceReused);
@@ -203,7 +201,7 @@ fn unknown_signer() {
     let stranger = key("stranger");
     c.w.refused(
         &stranger,
-        World::propose_payload(&c.shop, items(&[&c.bag1]), Transfer::Both),
+        offer(&c.shop, items(&[&c.bag1])),
         Code::UnknownSigner,
     );
     // A consumer key may only claim.
@@ -223,7 +221,7 @@ fn org_suspended() {
     );
     c.w.refused(
         &c.farm,
-        World::propose_payload(&c.shop, items(&[&c.bag1]), Transfer::Both),
+        offer(&c.shop, items(&[&c.bag1])),
         Code::OrgSuspended,
     );
     assert_eq!(c.w.item(&c.bag1).custodian, c.farm.public());
@@ -234,15 +232,7 @@ fn device_revoked() {
     let mut c = chain();
     let dev = key("farm scanner");
     c.w.ok(&c.farm, authorize(&dev, scope::ALL, None));
-    c.w.ok(
-        &dev,
-        Payload::Observe(Observe {
-            entries: items(&[&c.bag1]),
-            at: None,
-            kind: "inspection".into(),
-            readings: vec![],
-        }),
-    );
+    c.w.ok(&dev, observe(items(&[&c.bag1]), "inspection"));
     c.w.ok(
         &c.farm,
         Payload::RevokeDevice {
@@ -250,11 +240,7 @@ fn device_revoked() {
             reason: "lost".into(),
         },
     );
-    c.w.refused(
-        &dev,
-        World::propose_payload(&c.shop, items(&[&c.bag1]), Transfer::Both),
-        Code::DeviceRevoked,
-    );
+    c.w.refused(&dev, offer(&c.shop, items(&[&c.bag1])), Code::DeviceRevoked);
 }
 
 #[test]
@@ -264,11 +250,7 @@ fn device_expired() {
     let until = c.w.time_ms + 1500;
     c.w.ok(&c.farm, authorize(&dev, scope::ALL, Some(until)));
     c.w.time_ms = until + 1;
-    c.w.refused(
-        &dev,
-        World::propose_payload(&c.shop, items(&[&c.bag1]), Transfer::Both),
-        Code::DeviceExpired,
-    );
+    c.w.refused(&dev, offer(&c.shop, items(&[&c.bag1])), Code::DeviceExpired);
 }
 
 #[test]
@@ -276,11 +258,7 @@ fn device_scope() {
     let mut c = chain();
     let dev = key("observer");
     c.w.ok(&c.farm, authorize(&dev, scope::OBSERVE, None));
-    c.w.refused(
-        &dev,
-        World::propose_payload(&c.shop, items(&[&c.bag1]), Transfer::Both),
-        Code::DeviceScope,
-    );
+    c.w.refused(&dev, offer(&c.shop, items(&[&c.bag1])), Code::DeviceScope);
 }
 
 #[test]
@@ -313,7 +291,7 @@ fn event_in_future() {
         &c.farm,
         next,
         c.w.time_ms + 3_600_000,
-        World::propose_payload(&c.shop, items(&[&c.bag1]), Transfer::Both),
+        offer(&c.shop, items(&[&c.bag1])),
     );
     c.w.refused_tx(&tx, Code::EventInFuture);
 }
@@ -403,11 +381,7 @@ fn org_exists() {
 fn unknown_org() {
     let mut c = chain();
     let nobody = key("nobody");
-    c.w.refused(
-        &c.farm,
-        World::propose_payload(&nobody, items(&[&c.bag1]), Transfer::Both),
-        Code::UnknownOrg,
-    );
+    c.w.refused(&c.farm, offer(&nobody, items(&[&c.bag1])), Code::UnknownOrg);
 }
 
 #[test]
@@ -566,11 +540,7 @@ fn already_commissioned() {
 fn unknown_item() {
     let mut c = chain();
     let ghost = serial(&c.g, "GHOST");
-    c.w.refused(
-        &c.farm,
-        World::propose_payload(&c.shop, items(&[&ghost]), Transfer::Both),
-        Code::UnknownItem,
-    );
+    c.w.refused(&c.farm, offer(&c.shop, items(&[&ghost])), Code::UnknownItem);
 }
 
 #[test]
@@ -578,17 +548,12 @@ fn not_custodian() {
     let mut c = chain();
     c.w.refused(
         &c.shop,
-        World::propose_payload(&c.carrier, items(&[&c.bag1]), Transfer::Both),
+        offer(&c.carrier, items(&[&c.bag1])),
         Code::NotCustodian,
     );
     c.w.refused(
         &c.carrier,
-        Payload::Observe(Observe {
-            entries: items(&[&c.bag1]),
-            at: None,
-            kind: "peek".into(),
-            readings: vec![],
-        }),
+        observe(items(&[&c.bag1]), "peek"),
         Code::NotCustodian,
     );
 }
@@ -616,7 +581,7 @@ fn item_in_transit() {
     c.w.propose(&c.farm, &c.shop, items(&[&c.bag1]));
     c.w.refused(
         &c.farm,
-        World::propose_payload(&c.carrier, items(&[&c.bag1]), Transfer::Both),
+        offer(&c.carrier, items(&[&c.bag1])),
         Code::ItemInTransit,
     );
 }
@@ -628,11 +593,7 @@ fn item_packed() {
     // A pallet comes into being when something is packed on it.
     c.w.ok(&c.farm, pack(&pallet, items(&[&c.bag1])));
     // A packed bag moves with its pallet, not on its own.
-    c.w.refused(
-        &c.farm,
-        World::propose_payload(&c.shop, items(&[&c.bag1]), Transfer::Both),
-        Code::ItemPacked,
-    );
+    c.w.refused(&c.farm, offer(&c.shop, items(&[&c.bag1])), Code::ItemPacked);
 }
 
 #[test]
@@ -646,11 +607,7 @@ fn item_inactive() {
             reason: "crushed".into(),
         },
     );
-    c.w.refused(
-        &c.farm,
-        World::propose_payload(&c.shop, items(&[&b]), Transfer::Both),
-        Code::ItemInactive,
-    );
+    c.w.refused(&c.farm, offer(&c.shop, items(&[&b])), Code::ItemInactive);
 }
 
 #[test]
@@ -693,10 +650,7 @@ fn owner_mismatch() {
     // The carrier holds bag 2 in custody but the farm still owns it; the carrier's own
     // pallet may only hold goods of one owner: the pallet's.
     let carrier_pallet = {
-        let tx = c.w.sign(
-            &c.farm,
-            World::propose_payload(&c.carrier, items(&[&pallet]), Transfer::Both),
-        );
+        let tx = c.w.sign(&c.farm, offer(&c.carrier, items(&[&pallet])));
         c.w.submit(&tx).expect("offer pallet");
         c.w.accept(&c.carrier, tx.id());
         pallet
@@ -758,30 +712,14 @@ fn handoff_closed() {
 #[test]
 fn handoff_expired() {
     let mut c = chain();
-    let mut p = World::propose_payload(&c.shop, items(&[&c.bag1]), Transfer::Both);
+    let mut p = offer(&c.shop, items(&[&c.bag1]));
     if let Payload::ProposeHandoff(ph) = &mut p {
         ph.expires_at_height = Some(c.w.height + 2);
     }
     let tx = c.w.sign(&c.farm, p);
     c.w.submit(&tx).expect("offer");
-    c.w.ok(
-        &c.farm,
-        Payload::Observe(Observe {
-            entries: items(&[&c.bag2]),
-            at: None,
-            kind: "wait".into(),
-            readings: vec![],
-        }),
-    );
-    c.w.ok(
-        &c.farm,
-        Payload::Observe(Observe {
-            entries: items(&[&c.bag2]),
-            at: None,
-            kind: "wait".into(),
-            readings: vec![],
-        }),
-    );
+    c.w.ok(&c.farm, observe(items(&[&c.bag2]), "wait"));
+    c.w.ok(&c.farm, observe(items(&[&c.bag2]), "wait"));
     c.w.refused(
         &c.shop,
         World::accept_payload(tx.id()),
@@ -839,7 +777,7 @@ fn self_handoff() {
     let mut c = chain();
     c.w.refused(
         &c.farm,
-        World::propose_payload(&c.farm, items(&[&c.bag1]), Transfer::Both),
+        offer(&c.farm, items(&[&c.bag1])),
         Code::SelfHandoff,
     );
 }
@@ -919,15 +857,7 @@ fn not_sold() {
 #[test]
 fn not_correctable() {
     let mut c = chain();
-    let obs = c.w.sign(
-        &c.farm,
-        Payload::Observe(Observe {
-            entries: items(&[&c.bag1]),
-            at: None,
-            kind: "inspection".into(),
-            readings: vec![],
-        }),
-    );
+    let obs = c.w.sign(&c.farm, observe(items(&[&c.bag1]), "inspection"));
     c.w.submit(&obs).expect("observe");
     // Only the org that recorded an event may correct it; an unknown event cannot be.
     let fix = Payload::Correct {

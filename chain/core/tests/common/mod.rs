@@ -90,6 +90,17 @@ impl World {
         }
     }
 
+    /// The usual cast: a farm (producer, prefix 0614141) with one product defined, a
+    /// carrier and a shop (retailer). Returns (farm, carrier, shop, the product's GTIN).
+    pub fn farm_carrier_shop(&mut self) -> (Keypair, Keypair, Keypair, String) {
+        let farm = self.org("Farm", &["0614141"], &[Role::Producer]);
+        let carrier = self.org("Carrier", &[], &[Role::Carrier]);
+        let shop = self.org("Shop", &[], &[Role::Retailer]);
+        let g = gtin("0061414100001");
+        self.define(&farm, &g);
+        (farm, carrier, shop, g)
+    }
+
     pub fn ctx(&self) -> BlockContext {
         BlockContext {
             chain_id: self.chain_id,
