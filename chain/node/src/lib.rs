@@ -5,5 +5,6 @@ pub mod cli;
 pub mod demo;
 pub mod identity;
 pub mod ledger;
+pub mod producer;
 pub mod qr;
 pub mod view;
