@@ -11,7 +11,7 @@ use handoff_core::block::Genesis;
 use handoff_core::gs1::{self, Gs1Key, Scan};
 use handoff_core::query;
 use handoff_core::rejection::Rejection;
-use handoff_core::state::{Record, StateReadExt};
+use handoff_core::state::{Record, StateKey, StateReadExt};
 use handoff_core::tx::*;
 use handoff_core::types::{Hash32, PublicKey, Role, scope};
 use serde_json::{Value, json};
@@ -291,6 +291,10 @@ enum ItemCmd {
     Show {
         /// The scan.
         scan: String,
+        /// Also prove the record against the latest block header's state root (Merkle
+        /// proof, verified here the way a light node verifies it).
+        #[arg(long)]
+        proof: bool,
     },
     /// Full history, including containers it travelled in and inputs it was made from.
     History {
@@ -994,7 +998,7 @@ fn with_ledger(ledger: &Ledger, data: &Path, me: Option<&str>, cmd: Cmd) -> R<Ou
             )?;
             out(receipt_json(&r), "unpacked")
         }
-        Cmd::Item(ItemCmd::Show { scan: s }) => {
+        Cmd::Item(ItemCmd::Show { scan: s, proof }) => {
             let key = scan(&s)?.key;
             let item = view::thing_json(&ledger.store, &key).ok_or_else(|| {
                 CliError::input(
@@ -1002,8 +1006,31 @@ fn with_ledger(ledger: &Ledger, data: &Path, me: Option<&str>, cmd: Cmd) -> R<Ou
                     format!("{} was never commissioned", key.canonical()),
                 )
             })?;
-            let text = view::thing_text(&item);
-            out(json!({"item": item}), text)
+            let mut text = view::thing_text(&item);
+            let mut j = json!({"item": item});
+            if proof {
+                let header = ledger.store.last_header()?;
+                let p = ledger
+                    .store
+                    .prove(&StateKey::item(&key), Some(header.height))?;
+                let verified = p.verify(&header.state_root);
+                j["proof"] = json!({
+                    "height": p.height,
+                    "state_root": header.state_root.to_hex(),
+                    "header_hash": header.hash().to_hex(),
+                    "proof_bytes": p.proof.len(),
+                    "verified": verified.is_ok(),
+                });
+                text.push_str(&match verified {
+                    Ok(()) => format!(
+                        "\nproof: verified against the state root {} of block {}",
+                        header.state_root.short(),
+                        header.height
+                    ),
+                    Err(e) => format!("\nproof: FAILED: {e}"),
+                });
+            }
+            out(j, text)
         }
         Cmd::Item(ItemCmd::History { scan: s }) => {
             let key = scan(&s)?.key;
