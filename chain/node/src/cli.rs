@@ -170,6 +170,14 @@ enum OrgCmd {
     },
     /// Every org on the chain.
     List,
+    /// An org's transactions, newest first (default: the signing identity's org).
+    Log {
+        /// Org name or key prefix.
+        org: Option<String>,
+        /// At most this many.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
     /// Authorize a device key to sign for the org.
     AuthorizeDevice {
         /// The device's public key (hex).
@@ -795,6 +803,33 @@ fn with_ledger(ledger: &Ledger, data: &Path, me: Option<&str>, cmd: Cmd) -> R<Ou
                 }
             }
             out(json!({"orgs": orgs}), text)
+        }
+        Cmd::Org(OrgCmd::Log { org, limit }) => {
+            let key = match org {
+                Some(o) => resolve_org(ledger, &o)?,
+                None => signer()?.key.public(),
+            };
+            let mut rows = Vec::new();
+            let mut text = String::new();
+            for id in ledger.store.org_txs(&key, limit)? {
+                let Some(loc) = ledger.store.tx_location(&id)? else { continue };
+                let Some(block) = ledger.store.block(loc.height)? else { continue };
+                let (Some(wire), Some(outcome)) =
+                    (block.txs.get(loc.index as usize), block.outcomes.get(loc.index as usize))
+                else {
+                    continue;
+                };
+                let kind = SignedTx::decode(wire).map(|t| t.body.payload.type_name()).unwrap_or("?");
+                text.push_str(&format!(
+                    "{}  block {}  {:<18} {}\n",
+                    id.short(),
+                    loc.height,
+                    kind,
+                    outcome.code.as_deref().unwrap_or("applied")
+                ));
+                rows.push(json!({"tx": id.to_hex(), "height": loc.height, "type": kind, "rejected": outcome.code}));
+            }
+            out(json!({"org": key.to_hex(), "transactions": rows}), text)
         }
         Cmd::Org(OrgCmd::AuthorizeDevice { key, label, scopes }) => {
             let device = PublicKey::from_hex(&key)

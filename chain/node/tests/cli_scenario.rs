@@ -124,6 +124,13 @@ fn three_orgs_hand_off_and_trace_an_item() {
     let again = handoff(d, &["--as", "Corner Shop", "handoff", "accept", &hid]);
     assert_eq!(again.code, 3, "{}", again.json);
 
+    // The shop's own log: its acceptance, newest first.
+    let log = ok(d, &["org", "log", "Corner Shop"]);
+    assert_eq!(log["transactions"][0]["type"], "handoff_accepted", "{log}");
+    let farm_log = ok(d, &["org", "log", "Acme Farms", "--limit", "2"]);
+    assert_eq!(farm_log["transactions"].as_array().map(Vec::len), Some(2));
+    assert_eq!(farm_log["transactions"][0]["type"], "handoff_proposed");
+
     let hist = ok(d, &["item", "history", &sn1]);
     let types: Vec<&str> = hist["events"]
         .as_array()

@@ -16,7 +16,7 @@ use handoff_core::state::{Record, StateKey, StateRead};
 use handoff_core::types::{HandoffId, Hash32, PublicKey, TxId};
 use jmt::storage::{LeafNode, Node, NodeKey, TreeReader, TreeUpdateBatch};
 use jmt::{JellyfishMerkleTree, KeyHash, OwnedValue, Version};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::hash::Hash;
 use std::path::Path;
 use std::sync::Mutex;
@@ -85,6 +85,14 @@ pub enum StoreError {
         /// Offered height.
         got: u64,
     },
+    /// The folder was written by a build with another store layout.
+    #[error("this chain folder uses store format {found}; this build reads format {expected}")]
+    Format {
+        /// On disk.
+        found: u16,
+        /// This build.
+        expected: u16,
+    },
     /// Re-executing a block gave another result than its header says.
     #[error("block {height} does not replay: {what}")]
     Mismatch {
@@ -102,13 +110,17 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 const P_BLOCK: u8 = b'B';
 const P_TX: u8 = b'T';
 const P_VALUE: u8 = b'V';
-const P_NODE: u8 = b'N';
+const P_NODE_GROUP: u8 = b'N';
 const P_EVENT: u8 = b'E';
 const P_OPEN: u8 = b'I';
 const P_ORG_TX: u8 = b'O';
 const P_ORG: u8 = b'G';
 const META_HEIGHT: &[u8] = b"Mheight";
 const META_GENESIS: &[u8] = b"Mgenesis";
+const META_FORMAT: &[u8] = b"Mformat";
+/// Layout version of the keys below; a store written in another layout is refused on
+/// open rather than misread.
+pub const STORE_FORMAT: u16 = 2;
 
 fn be8(v: u64) -> [u8; 8] {
     v.to_be_bytes()
@@ -122,9 +134,33 @@ fn value_key(kh: &KeyHash, version: Version) -> Vec<u8> {
     k
 }
 
-fn node_key(nk: &NodeKey) -> Vec<u8> {
-    let mut k = vec![P_NODE];
-    k.extend_from_slice(&borsh::to_vec(nk).unwrap_or_default());
+/// State tree nodes are stored in groups: every node one block (tree version) writes
+/// under the same two-nibble subtree shares one sled key, and the few nodes above that
+/// level share another. sled's cost is per key written, so this turns about three keys per
+/// transaction into a few hundred per block; a read of one node loads its group (tens of
+/// nodes, which go into the node cache together).
+fn node_group(nk: &NodeKey) -> u16 {
+    let p = nk.nibble_path();
+    if p.num_nibbles() < 2 {
+        256
+    } else {
+        u16::from(u8::from(p.get_nibble(0))) * 16 + u16::from(u8::from(p.get_nibble(1)))
+    }
+}
+
+fn node_group_key(version: Version, group: u16) -> [u8; 11] {
+    let mut k = [0u8; 11];
+    k[0] = P_NODE_GROUP;
+    k[1..9].copy_from_slice(&be8(version));
+    k[9..].copy_from_slice(&group.to_be_bytes());
+    k
+}
+
+fn org_tx_key(org: &PublicKey, height: u64) -> Vec<u8> {
+    let mut k = Vec::with_capacity(41);
+    k.push(P_ORG_TX);
+    k.extend_from_slice(&org.0);
+    k.extend_from_slice(&be8(height));
     k
 }
 
@@ -192,6 +228,15 @@ impl Store {
             ),
             None => 0,
         };
+        if tree.contains_key(META_GENESIS)? {
+            let found = tree
+                .get(META_FORMAT)?
+                .and_then(|v| v.as_ref().try_into().ok().map(u16::from_be_bytes))
+                .unwrap_or(1);
+            if found != STORE_FORMAT {
+                return Err(StoreError::Format { found, expected: STORE_FORMAT });
+            }
+        }
         Ok(Store {
             db,
             tree,
@@ -231,6 +276,7 @@ impl Store {
             outcomes: vec![],
         };
         let mut batch = sled::Batch::default();
+        batch.insert(META_FORMAT, &STORE_FORMAT.to_be_bytes());
         batch.insert(META_GENESIS, borsh::to_vec(genesis).unwrap_or_default());
         for o in &genesis.orgs {
             batch.insert([&[P_ORG][..], &o.org.0].concat(), &[]);
@@ -311,8 +357,16 @@ impl Store {
         let height = block.header.height;
         let mut n =
             prepared.batch.node_batch.nodes().len() + prepared.batch.node_batch.values().len();
+        let mut groups: BTreeMap<(Version, u16), Vec<(&NodeKey, &Node)>> = BTreeMap::new();
         for (nk, node) in prepared.batch.node_batch.nodes() {
-            batch.insert(node_key(nk), borsh::to_vec(node).unwrap_or_default());
+            groups.entry((nk.version(), node_group(nk))).or_default().push((nk, node));
+        }
+        n -= prepared.batch.node_batch.nodes().len() - groups.len();
+        for ((version, group), nodes) in groups {
+            batch.insert(
+                &node_group_key(version, group)[..],
+                borsh::to_vec(&nodes).unwrap_or_default(),
+            );
         }
         for ((version, kh), value) in prepared.batch.node_batch.values() {
             batch.insert(
@@ -329,6 +383,8 @@ impl Store {
             };
             batch.insert(k, borsh::to_vec(&loc).unwrap_or_default());
         }
+        // Transactions per org: one key per org and block, listing (index, id).
+        let mut by_org: BTreeMap<PublicKey, Vec<(u32, TxId)>> = BTreeMap::new();
         for (i, eff) in effects.iter().enumerate() {
             let Some(eff) = eff else { continue };
             for h in &eff.history {
@@ -350,12 +406,14 @@ impl Store {
                 }
             }
             if let Some(org) = eff.org {
-                let mut k = vec![P_ORG_TX];
-                k.extend_from_slice(&org.0);
-                k.extend_from_slice(&be8(height));
-                k.extend_from_slice(&(i as u32).to_be_bytes());
-                batch.insert(k, &tx_ids.get(i).copied().unwrap_or_default().0);
+                by_org
+                    .entry(org)
+                    .or_default()
+                    .push((i as u32, tx_ids.get(i).copied().unwrap_or_default()));
             }
+        }
+        for (org, list) in &by_org {
+            batch.insert(org_tx_key(org, height), borsh::to_vec(list).unwrap_or_default());
         }
         let mut k = vec![P_BLOCK];
         k.extend_from_slice(&be8(height));
@@ -519,12 +577,15 @@ impl Store {
         let mut prefix = vec![P_ORG_TX];
         prefix.extend_from_slice(&org.0);
         let mut out = Vec::new();
-        for kv in self.tree.scan_prefix(&prefix).rev().take(limit) {
+        for kv in self.tree.scan_prefix(&prefix).rev() {
             let (_, v) = kv?;
-            if v.len() == 32 {
-                let mut id = [0u8; 32];
-                id.copy_from_slice(&v);
-                out.push(Hash32(id));
+            let list: Vec<(u32, TxId)> =
+                borsh::from_slice(&v).map_err(|_| StoreError::Corrupt("org index"))?;
+            for (_, id) in list.into_iter().rev() {
+                if out.len() == limit {
+                    return Ok(out);
+                }
+                out.push(id);
             }
         }
         Ok(out)
@@ -578,14 +639,20 @@ impl TreeReader for Store {
         if let Some(n) = lock(&self.nodes).get(node_key) {
             return Ok(Some(n));
         }
-        match self.tree.get(crate::node_key(node_key))? {
-            Some(v) => {
-                let n: Node = borsh::from_slice(&v)?;
-                lock(&self.nodes).put(node_key.clone(), n.clone());
-                Ok(Some(n))
+        let key = node_group_key(node_key.version(), node_group(node_key));
+        let Some(v) = self.tree.get(key)? else {
+            return Ok(None);
+        };
+        let group: Vec<(NodeKey, Node)> = borsh::from_slice(&v)?;
+        let mut found = None;
+        let mut cache = lock(&self.nodes);
+        for (k, n) in group {
+            if k == *node_key {
+                found = Some(n.clone());
             }
-            None => Ok(None),
+            cache.put(k, n);
         }
+        Ok(found)
     }
 
     fn get_value_option(
