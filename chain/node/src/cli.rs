@@ -812,14 +812,21 @@ fn with_ledger(ledger: &Ledger, data: &Path, me: Option<&str>, cmd: Cmd) -> R<Ou
             let mut rows = Vec::new();
             let mut text = String::new();
             for id in ledger.store.org_txs(&key, limit)? {
-                let Some(loc) = ledger.store.tx_location(&id)? else { continue };
-                let Some(block) = ledger.store.block(loc.height)? else { continue };
-                let (Some(wire), Some(outcome)) =
-                    (block.txs.get(loc.index as usize), block.outcomes.get(loc.index as usize))
-                else {
+                let Some(loc) = ledger.store.tx_location(&id)? else {
                     continue;
                 };
-                let kind = SignedTx::decode(wire).map(|t| t.body.payload.type_name()).unwrap_or("?");
+                let Some(block) = ledger.store.block(loc.height)? else {
+                    continue;
+                };
+                let (Some(wire), Some(outcome)) = (
+                    block.txs.get(loc.index as usize),
+                    block.outcomes.get(loc.index as usize),
+                ) else {
+                    continue;
+                };
+                let kind = SignedTx::decode(wire)
+                    .map(|t| t.body.payload.type_name())
+                    .unwrap_or("?");
                 text.push_str(&format!(
                     "{}  block {}  {:<18} {}\n",
                     id.short(),
@@ -1387,59 +1394,85 @@ fn load(ledger: &Ledger, data: &Path, items: u64, rounds: Option<u64>) -> R<Outp
         };
         commit_one(ledger, &me, p)?;
     }
+    // Rounds are signed ahead (nonces counted here) and committed through the pipelined
+    // producer, so a kill can land while one block is being written and the next executed.
+    let first = ledger.store.height();
+    let (me_key, peer_key) = (
+        handoff_core::crypto::Keypair::from_secret(me.key.secret()),
+        handoff_core::crypto::Keypair::from_secret(peer.key.secret()),
+    );
+    let (mut n_me, mut n_peer) = (
+        ledger.store.next_nonce(&me.key.public()),
+        ledger.store.next_nonce(&peer.key.public()),
+    );
+    let batches = (0u64..)
+        .take_while(|r| rounds.is_none_or(|n| *r < n))
+        .map(|r| {
+            let entries: Vec<Entry> = (0..items)
+                .map(|i| {
+                    Entry::item(Gs1Key::Serial {
+                        gtin: gtin.clone(),
+                        serial: format!("L{first}-{r}-{i}"),
+                    })
+                })
+                .collect();
+            let c = ledger.sign_with_nonce(
+                &me_key,
+                n_me,
+                Payload::Commission(Commission {
+                    entries: entries.clone(),
+                    pin_hashes: vec![],
+                    at: None,
+                    lot: None,
+                    expiry: None,
+                    attributes: vec![],
+                }),
+            );
+            let p = ledger.sign_with_nonce(
+                &me_key,
+                n_me + 1,
+                Payload::ProposeHandoff(ProposeHandoff {
+                    to: peer_key.public(),
+                    entries,
+                    transfer: Transfer::Both,
+                    ship_from: None,
+                    ship_to: None,
+                    docs: vec![],
+                    expires_at_height: None,
+                }),
+            );
+            let a = ledger.sign_with_nonce(
+                &peer_key,
+                n_peer,
+                Payload::AcceptHandoff(AcceptHandoff {
+                    handoff: p.id(),
+                    missing: vec![],
+                    damaged: vec![],
+                }),
+            );
+            n_me += 2;
+            n_peer += 1;
+            vec![c, p, a]
+        });
     let stdout = std::io::stdout();
     let mut round = 0u64;
-    while rounds.is_none_or(|n| round < n) {
-        let h = ledger.store.height();
-        let entries: Vec<Entry> = (0..items)
-            .map(|i| {
-                Entry::item(Gs1Key::Serial {
-                    gtin: gtin.clone(),
-                    serial: format!("L{h}-{i}"),
-                })
-            })
-            .collect();
-        let c = ledger.sign(
-            &me.key,
-            Payload::Commission(Commission {
-                entries: entries.clone(),
-                pin_hashes: vec![],
-                at: None,
-                lot: None,
-                expiry: None,
-                attributes: vec![],
-            }),
-        );
-        let n = ledger.store.next_nonce(&me.key.public());
-        let p = ledger.sign_with_nonce(
-            &me.key,
-            n + 1,
-            Payload::ProposeHandoff(ProposeHandoff {
-                to: peer.key.public(),
-                entries,
-                transfer: Transfer::Both,
-                ship_from: None,
-                ship_to: None,
-                docs: vec![],
-                expires_at_height: None,
-            }),
-        );
-        let a = ledger.sign(
-            &peer.key,
-            Payload::AcceptHandoff(AcceptHandoff {
-                handoff: p.id(),
-                missing: vec![],
-                damaged: vec![],
-            }),
-        );
-        let receipts = commit(ledger, vec![c, p, a])?;
+    let mut failure: Option<String> = None;
+    ledger.submit_pipelined(batches, |receipts| {
         let mut out = stdout.lock();
-        for r in &receipts {
-            writeln!(out, "ACK {} {}", r.tx.to_hex(), r.height.unwrap_or(0))
-                .map_err(anyhow::Error::from)?;
+        for r in receipts {
+            if let Err(e) = &r.result {
+                failure.get_or_insert_with(|| format!("{}: {}", e.code.as_str(), e.message));
+            }
+            // Printed (and flushed) only now that the block is durable.
+            let _ = writeln!(out, "ACK {} {}", r.tx.to_hex(), r.height.unwrap_or(0));
         }
-        out.flush().map_err(anyhow::Error::from)?;
+        let _ = out.flush();
         round += 1;
+    })?;
+    if let Some(f) = failure {
+        return Err(CliError::Other(anyhow::anyhow!(
+            "load transaction refused: {f}"
+        )));
     }
     out(json!({"rounds": round}), format!("{round} rounds"))
 }

@@ -17,7 +17,7 @@ use handoff_core::rejection::Rejection;
 use handoff_core::state::StateReadExt;
 use handoff_core::tx::{Payload, SignedTx, TX_VERSION, TxBody};
 use handoff_core::types::{Hash32, PublicKey, TxId};
-use handoff_store::Store;
+use handoff_store::{Staged, Store};
 use rayon::prelude::*;
 use std::path::Path;
 
@@ -130,10 +130,11 @@ impl Ledger {
         })
     }
 
-    /// Builds, certifies and durably commits one block from `txs` (signatures already
-    /// checked into `sig_ok`). Transactions whose rejection changes nothing stay out.
-    fn produce(&self, txs: &[SignedTx], sig_ok: &[bool]) -> Result<Vec<Receipt>> {
-        let last = self.store.last_header()?;
+    /// Builds and certifies one block from `txs` (signatures already checked into
+    /// `sig_ok`) on top of the tip, and stages its writes; `None` when every transaction
+    /// was refused without a trace. Transactions whose rejection changes nothing stay out.
+    fn build(&self, txs: &[SignedTx], sig_ok: &[bool]) -> Result<(Option<Staged>, Vec<Receipt>)> {
+        let last = self.store.tip()?;
         let height = last.height + 1;
         let ctx = BlockContext {
             chain_id: self.chain_id,
@@ -177,7 +178,7 @@ impl Ledger {
             ids.push(tx.id());
         }
         if wire.is_empty() {
-            return Ok(receipts);
+            return Ok((None, receipts));
         }
         let leaves: Vec<(Hash32, Outcome)> =
             ids.iter().copied().zip(outcomes.iter().cloned()).collect();
@@ -204,19 +205,45 @@ impl Ledger {
             txs: wire,
             outcomes,
         };
-        let t2 = std::time::Instant::now();
-        self.store.commit(&block, prepared, &ids, &effects)?;
+        let staged = self.store.stage(&block, prepared, &ids, &effects)?;
         if std::env::var_os("HANDOFF_TRACE").is_some() {
             eprintln!(
-                "block {height}: {} txs {} writes exec {:?} prepare {:?} commit {:?}",
+                "block {height}: {} txs {} writes exec {:?} prepare {:?}",
                 ids.len(),
                 exec.writes.len(),
                 t_exec,
                 t_prep,
-                t2.elapsed()
             );
         }
-        Ok(receipts)
+        Ok((Some(staged), receipts))
+    }
+
+    /// Produces blocks from verified chunks, pipelined: while block N is being written
+    /// (on its own thread), block N+1 is executed on top of N's published state. Block N+1
+    /// is published only once N is durable, and `on_block` gets each block's receipts only
+    /// after that block is durable.
+    fn produce_all<T: AsRef<[SignedTx]>, B: AsRef<[bool]>>(
+        &self,
+        chunks: impl Iterator<Item = (T, B)>,
+        on_block: &mut dyn FnMut(&[Receipt]),
+    ) -> Result<()> {
+        std::thread::scope(|s| -> Result<()> {
+            let mut inflight: Inflight<'_> = None;
+            for (txs, oks) in chunks {
+                let built = self.build(txs.as_ref(), oks.as_ref());
+                finish(&mut inflight, on_block)?;
+                let (staged, receipts) = built?;
+                match staged {
+                    Some(staged) => {
+                        self.store.publish(&staged)?;
+                        let store = &self.store;
+                        inflight = Some((s.spawn(move || store.write(staged)), receipts));
+                    }
+                    None => on_block(&receipts),
+                }
+            }
+            finish(&mut inflight, on_block)
+        })
     }
 
     /// Submits a stream of transaction batches with verification of the next batch running
@@ -236,13 +263,23 @@ impl Ledger {
                     }
                 }
             });
-            for (b, ok) in rx {
-                for (txs, oks) in b.chunks(MAX_BLOCK_TXS).zip(ok.chunks(MAX_BLOCK_TXS)) {
-                    let receipts = self.produce(txs, oks)?;
-                    on_block(&receipts);
+            // One pipeline across all batches: a block is executed while the previous
+            // one (possibly from the previous batch) is being written.
+            let chunks = rx.into_iter().flat_map(|(b, ok)| {
+                let mut out = Vec::new();
+                let (mut b, mut ok) = (b, ok);
+                while b.len() > MAX_BLOCK_TXS {
+                    let (rest_b, rest_ok) =
+                        (b.split_off(MAX_BLOCK_TXS), ok.split_off(MAX_BLOCK_TXS));
+                    out.push((
+                        std::mem::replace(&mut b, rest_b),
+                        std::mem::replace(&mut ok, rest_ok),
+                    ));
                 }
-            }
-            Ok(())
+                out.push((b, ok));
+                out
+            });
+            self.produce_all(chunks, &mut on_block)
         })
     }
 
@@ -256,11 +293,29 @@ impl Sequencer for Ledger {
     fn submit(&self, txs: Vec<SignedTx>) -> Result<Vec<Receipt>> {
         let ok = verify_parallel(&txs);
         let mut out = Vec::with_capacity(txs.len());
-        for (t, o) in txs.chunks(MAX_BLOCK_TXS).zip(ok.chunks(MAX_BLOCK_TXS)) {
-            out.extend(self.produce(t, o)?);
-        }
+        self.produce_all(
+            txs.chunks(MAX_BLOCK_TXS).zip(ok.chunks(MAX_BLOCK_TXS)),
+            &mut |r| out.extend_from_slice(r),
+        )?;
         Ok(out)
     }
+}
+
+/// The block being written on its own thread, with the receipts it will release.
+type Inflight<'s> = Option<(
+    std::thread::ScopedJoinHandle<'s, handoff_store::Result<()>>,
+    Vec<Receipt>,
+)>;
+
+/// Waits for the block in flight to be durable, then releases its receipts.
+fn finish(inflight: &mut Inflight<'_>, on_block: &mut dyn FnMut(&[Receipt])) -> Result<()> {
+    if let Some((h, receipts)) = inflight.take() {
+        h.join()
+            .map_err(|_| anyhow::anyhow!("the block writer panicked"))?
+            .context("writing a block")?;
+        on_block(&receipts);
+    }
+    Ok(())
 }
 
 /// The first rejection among receipts, if any.

@@ -146,3 +146,98 @@ proptest! {
         prop_assert_eq!(replay_matches(&dir.path().join("chain")), 1 + blocks.len() as u64);
     }
 }
+
+/// One submission larger than a block: block N+1 (proposals) is executed while block N
+/// (the commissions it depends on) is still being written. Every receipt comes back
+/// applied, in order, and the chain replays to the same roots.
+#[test]
+fn pipelined_blocks_build_on_the_block_in_flight() {
+    use handoff_core::limits::MAX_BLOCK_TXS;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (farm, shop) = (key(31), key(32));
+    let genesis = Genesis {
+        name: "pipeline".into(),
+        time_ms: 1_700_000_000_000,
+        validators: vec![key(1).public()],
+        orgs: vec![
+            AdmitOrg {
+                org: farm.public(),
+                name: "Farm".into(),
+                prefixes: vec!["0614141".into()],
+                glns: vec![],
+                roles: vec![Role::Producer],
+            },
+            AdmitOrg {
+                org: shop.public(),
+                name: "Shop".into(),
+                prefixes: vec![],
+                glns: vec![],
+                roles: vec![Role::Retailer],
+            },
+        ],
+    };
+    let ledger = Ledger::create(dir.path(), &genesis, key(1)).expect("create");
+    let g = format!("0061414100001{}", check_digit("0061414100001").unwrap_or(0));
+    let n = MAX_BLOCK_TXS; // one block of commissions, then proposals in the next blocks
+    let mut txs = vec![ledger.sign_with_nonce(
+        &farm,
+        0,
+        Payload::DefineProduct {
+            gtin: g.clone(),
+            name: "Beans".into(),
+            description: String::new(),
+            attributes: vec![],
+            image_hash: None,
+        },
+    )];
+    let bag = |i: usize| Gs1Key::Serial {
+        gtin: g.clone(),
+        serial: format!("P{i}"),
+    };
+    for i in 0..n {
+        txs.push(ledger.sign_with_nonce(
+            &farm,
+            1 + i as u64,
+            Payload::Commission(Commission {
+                entries: vec![Entry::item(bag(i))],
+                pin_hashes: vec![],
+                at: None,
+                lot: None,
+                expiry: None,
+                attributes: vec![],
+            }),
+        ));
+    }
+    for i in 0..n {
+        txs.push(ledger.sign_with_nonce(
+            &farm,
+            1 + (n + i) as u64,
+            Payload::ProposeHandoff(ProposeHandoff {
+                to: shop.public(),
+                entries: vec![Entry::item(bag(i))],
+                transfer: Transfer::Both,
+                ship_from: None,
+                ship_to: None,
+                docs: vec![],
+                expires_at_height: None,
+            }),
+        ));
+    }
+    let total = txs.len();
+    let receipts = ledger.submit(txs).expect("submit");
+    assert_eq!(receipts.len(), total);
+    assert!(
+        receipts.iter().all(|r| r.result.is_ok()),
+        "{:?}",
+        receipts.iter().find(|r| r.result.is_err())
+    );
+    let heights: Vec<u64> = receipts.iter().filter_map(|r| r.height).collect();
+    assert!(heights.windows(2).all(|w| w[0] <= w[1]) && heights.last() > heights.first());
+    assert_eq!(
+        ledger.store.height(),
+        ledger.store.tip().expect("tip").height,
+        "nothing left in flight"
+    );
+    drop(ledger);
+    assert_eq!(replay_matches(&dir.path().join("chain")), 3);
+}

@@ -19,8 +19,8 @@ use jmt::{JellyfishMerkleTree, KeyHash, OwnedValue, Version};
 use std::collections::{BTreeMap, HashMap};
 use std::hash::Hash;
 use std::path::Path;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// A bounded two-generation cache: recent entries in `young`; when it fills it becomes
 /// `old` and the previous `old` is dropped. Holds only committed, latest values, written
@@ -201,6 +201,22 @@ pub struct Prepared {
     records: Vec<(KeyHash, Record)>,
 }
 
+/// A block's writes, built and checked, not yet durable.
+pub struct Staged {
+    batch: sled::Batch,
+    keys: usize,
+    build: std::time::Duration,
+    pending: Arc<Pending>,
+}
+
+/// What a block in flight makes visible before it is durable.
+struct Pending {
+    header: BlockHeader,
+    nodes: HashMap<NodeKey, Node>,
+    values: HashMap<KeyHash, Option<OwnedValue>>,
+    records: HashMap<KeyHash, Record>,
+}
+
 /// The store of one node.
 pub struct Store {
     db: sled::Db,
@@ -208,6 +224,7 @@ pub struct Store {
     height: AtomicU64,
     records: Mutex<Cache<KeyHash, Record>>,
     nodes: Mutex<Cache<NodeKey, Node>>,
+    pending: Mutex<Option<Arc<Pending>>>,
 }
 
 impl Store {
@@ -234,7 +251,10 @@ impl Store {
                 .and_then(|v| v.as_ref().try_into().ok().map(u16::from_be_bytes))
                 .unwrap_or(1);
             if found != STORE_FORMAT {
-                return Err(StoreError::Format { found, expected: STORE_FORMAT });
+                return Err(StoreError::Format {
+                    found,
+                    expected: STORE_FORMAT,
+                });
             }
         }
         Ok(Store {
@@ -243,6 +263,7 @@ impl Store {
             height: AtomicU64::new(height),
             records: Mutex::new(Cache::new(RECORD_CACHE)),
             nodes: Mutex::new(Cache::new(NODE_CACHE)),
+            pending: Mutex::new(None),
         })
     }
 
@@ -297,7 +318,11 @@ impl Store {
         borsh::from_slice(&v).map_err(|_| StoreError::Corrupt("genesis"))
     }
 
-    /// Height of the last committed block.
+    fn pending(&self) -> Option<Arc<Pending>> {
+        lock(&self.pending).clone()
+    }
+
+    /// Height of the last durable block.
     pub fn height(&self) -> u64 {
         self.height.load(Ordering::SeqCst)
     }
@@ -359,7 +384,10 @@ impl Store {
             prepared.batch.node_batch.nodes().len() + prepared.batch.node_batch.values().len();
         let mut groups: BTreeMap<(Version, u16), Vec<(&NodeKey, &Node)>> = BTreeMap::new();
         for (nk, node) in prepared.batch.node_batch.nodes() {
-            groups.entry((nk.version(), node_group(nk))).or_default().push((nk, node));
+            groups
+                .entry((nk.version(), node_group(nk)))
+                .or_default()
+                .push((nk, node));
         }
         n -= prepared.batch.node_batch.nodes().len() - groups.len();
         for ((version, group), nodes) in groups {
@@ -413,7 +441,10 @@ impl Store {
             }
         }
         for (org, list) in &by_org {
-            batch.insert(org_tx_key(org, height), borsh::to_vec(list).unwrap_or_default());
+            batch.insert(
+                org_tx_key(org, height),
+                borsh::to_vec(list).unwrap_or_default(),
+            );
         }
         let mut k = vec![P_BLOCK];
         k.extend_from_slice(&be8(height));
@@ -433,11 +464,35 @@ impl Store {
     pub fn commit(
         &self,
         block: &Block,
-        mut prepared: Prepared,
+        prepared: Prepared,
         tx_ids: &[TxId],
         effects: &[Option<&Effects>],
     ) -> Result<()> {
-        let have = self.height();
+        let staged = self.stage(block, prepared, tx_ids, effects)?;
+        self.publish(&staged)?;
+        self.write(staged)
+    }
+
+    /// The newest header: the block being written, if any, else the last durable one.
+    /// Block production builds on this, so the next block can be executed while the
+    /// previous one is still being written.
+    pub fn tip(&self) -> Result<BlockHeader> {
+        match lock(&self.pending).as_ref() {
+            Some(p) => Ok(p.header.clone()),
+            None => self.last_header(),
+        }
+    }
+
+    /// Builds everything a block writes (checks order and root first). Nothing is visible
+    /// until [`Store::publish`]; nothing is durable until [`Store::write`] returns.
+    pub fn stage(
+        &self,
+        block: &Block,
+        mut prepared: Prepared,
+        tx_ids: &[TxId],
+        effects: &[Option<&Effects>],
+    ) -> Result<Staged> {
+        let have = self.tip()?.height;
         if block.header.height != have + 1 || prepared.height != block.header.height {
             return Err(StoreError::OutOfOrder {
                 have,
@@ -450,41 +505,91 @@ impl Store {
                 what: "state root".into(),
             });
         }
+        let pending = Pending {
+            header: block.header.clone(),
+            nodes: prepared
+                .batch
+                .node_batch
+                .nodes()
+                .iter()
+                .map(|(k, n)| (k.clone(), n.clone()))
+                .collect(),
+            values: prepared
+                .batch
+                .node_batch
+                .values()
+                .iter()
+                .map(|((_, kh), v)| (*kh, v.clone()))
+                .collect(),
+            records: std::mem::take(&mut prepared.records).into_iter().collect(),
+        };
         let mut batch = sled::Batch::default();
-        let nodes: Vec<(NodeKey, Node)> = prepared
-            .batch
-            .node_batch
-            .nodes()
-            .iter()
-            .map(|(k, n)| (k.clone(), n.clone()))
-            .collect();
-        let records = std::mem::take(&mut prepared.records);
         let t0 = std::time::Instant::now();
-        let n = self.write_block(&mut batch, block, prepared, tx_ids, effects);
+        let keys = self.write_block(&mut batch, block, prepared, tx_ids, effects);
+        Ok(Staged {
+            batch,
+            keys,
+            build: t0.elapsed(),
+            pending: Arc::new(pending),
+        })
+    }
+
+    /// Makes a staged block visible to reads (state, tree nodes, the tip) before it is
+    /// durable, so the next block can be executed on top of it. At most one block is in
+    /// flight: it must directly follow the last durable block.
+    pub fn publish(&self, staged: &Staged) -> Result<()> {
+        let have = self.height();
+        let got = staged.pending.header.height;
+        let mut p = lock(&self.pending);
+        if got != have + 1 || p.as_ref().is_some_and(|x| x.header.height != got) {
+            return Err(StoreError::OutOfOrder { have, got });
+        }
+        *p = Some(staged.pending.clone());
+        Ok(())
+    }
+
+    /// Writes a published block durably (one atomic sled batch, then a flush), then moves
+    /// it from the pending layer into the caches. On failure the pending layer is dropped,
+    /// so nothing that is not durable stays visible.
+    pub fn write(&self, staged: Staged) -> Result<()> {
+        let Staged {
+            batch,
+            keys,
+            build,
+            pending,
+        } = staged;
         let t1 = std::time::Instant::now();
-        self.tree.apply_batch(batch)?;
-        let t2 = std::time::Instant::now();
-        self.db.flush()?;
+        let written = self
+            .tree
+            .apply_batch(batch)
+            .and_then(|()| self.db.flush().map(|_| ()));
+        if let Err(e) = written {
+            lock(&self.pending).take();
+            return Err(e.into());
+        }
         if std::env::var_os("HANDOFF_TRACE").is_some() {
             eprintln!(
-                "  commit: {n} keys, build {:?} apply {:?} flush {:?}",
-                t1 - t0,
-                t2 - t1,
-                t2.elapsed()
+                "  commit: {keys} keys, build {build:?} apply+flush {:?}",
+                t1.elapsed()
             );
         }
         // Durable: now the caches may show the block's state. The record cache and the
         // height change under one lock, so a reader never caches a value older than it.
         let mut nc = lock(&self.nodes);
-        for (k, n) in nodes {
-            nc.put(k, n);
+        for (k, n) in &pending.nodes {
+            nc.put(k.clone(), n.clone());
         }
         drop(nc);
         let mut rc = lock(&self.records);
-        for (k, r) in records {
-            rc.put(k, r);
+        for (k, r) in &pending.records {
+            rc.put(*k, r.clone());
         }
-        self.height.store(block.header.height, Ordering::SeqCst);
+        self.height.store(pending.header.height, Ordering::SeqCst);
+        let mut p = lock(&self.pending);
+        if p.as_ref().is_some_and(|x| Arc::ptr_eq(x, &pending)) {
+            p.take();
+        }
+        drop(p);
         drop(rc);
         Ok(())
     }
@@ -636,6 +741,11 @@ impl Store {
 
 impl TreeReader for Store {
     fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
+        if let Some(p) = self.pending()
+            && let Some(n) = p.nodes.get(node_key)
+        {
+            return Ok(Some(n.clone()));
+        }
         if let Some(n) = lock(&self.nodes).get(node_key) {
             return Ok(Some(n));
         }
@@ -660,6 +770,12 @@ impl TreeReader for Store {
         max_version: Version,
         key_hash: KeyHash,
     ) -> anyhow::Result<Option<OwnedValue>> {
+        if let Some(p) = self.pending()
+            && p.header.height <= max_version
+            && let Some(v) = p.values.get(&key_hash)
+        {
+            return Ok(v.clone());
+        }
         self.latest_value(&key_hash, max_version)
     }
 
@@ -672,6 +788,11 @@ impl TreeReader for Store {
 impl StateRead for Store {
     fn read(&self, key: &StateKey) -> Option<Record> {
         let kh = key_hash(key);
+        if let Some(p) = self.pending()
+            && let Some(r) = p.records.get(&kh)
+        {
+            return Some(r.clone());
+        }
         if let Some(r) = lock(&self.records).get(&kh) {
             return Some(r);
         }
