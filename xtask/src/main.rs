@@ -1,7 +1,7 @@
 //! `cargo xtask`: the project's chores, in Rust so they run the same everywhere.
 //!
-//! - `cargo xtask run`   — set the machine up, build, and launch Handoff on an embedded
-//!   single-node chain with demo data.
+//! - `cargo xtask run`   — set the machine up, build, and launch the Handoff desktop app
+//!   on an embedded single-node chain with demo data.
 //! - `cargo xtask test`  — set the machine up and run every check CI runs (`.ci/run`).
 //! - `cargo xtask setup` — only install what is missing.
 //! - `cargo xtask bench` — the ledger and history benchmarks, as JSON.
@@ -15,13 +15,44 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Instant;
 
-/// Debian packages the build needs (C compiler for mimalloc, pkg-config for -sys crates).
-const APT_PACKAGES: &[&str] = &["build-essential", "pkg-config"];
+/// Debian packages: the C toolchain (mimalloc, -sys crates); WebKitGTK and friends for the
+/// Tauri desktop app; Xvfb, WebKitWebDriver and Chromium for end-to-end and browser
+/// tests; binaryen (wasm-opt) so trunk never downloads it; imagemagick for screenshots.
+const APT_PACKAGES: &[&str] = &[
+    "build-essential",
+    "pkg-config",
+    "file",
+    "libssl-dev",
+    "libwebkit2gtk-4.1-dev",
+    "libxdo-dev",
+    "libayatana-appindicator3-dev",
+    "librsvg2-dev",
+    "xvfb",
+    "xauth",
+    "webkit2gtk-driver",
+    "chromium",
+    "chromium-driver",
+    "imagemagick",
+    "binaryen",
+];
 /// Rust targets: wasm32 for the pure ledger crate (the browser verifies with it).
 const RUST_TARGETS: &[&str] = &["wasm32-unknown-unknown"];
 const RUST_COMPONENTS: &[&str] = &["rustfmt", "clippy"];
-/// Pinned tools installed with `cargo install --locked`.
-const CARGO_FUZZ_VERSION: &str = "0.13.1";
+/// Pinned cargo tools: (crate, version, binary, `--locked`). wasm-bindgen-cli must equal
+/// the `wasm-bindgen` crate of Cargo.lock and is installed without `--locked`.
+const CARGO_TOOLS: &[(&str, &str, &str, bool)] = &[
+    ("cargo-fuzz", "0.13.1", "cargo-fuzz", true),
+    ("trunk", "0.21.14", "trunk", true),
+    (
+        "wasm-bindgen-cli",
+        WASM_BINDGEN_VERSION,
+        "wasm-bindgen",
+        false,
+    ),
+    ("tauri-driver", "2.1.0", "tauri-driver", true),
+];
+/// The `wasm-bindgen` version pinned in ui/Cargo.toml.
+const WASM_BINDGEN_VERSION: &str = "0.2.130";
 /// Seconds each fuzz target runs in `test` (a smoke run; long runs are `cargo fuzz run`).
 const FUZZ_SMOKE_SECONDS: u32 = 20;
 /// The demo's data folder, under the repository root.
@@ -168,23 +199,49 @@ fn setup() -> Result<()> {
             )?;
         }
     }
-    // Pinned cargo tools.
-    let have = output(cargo().args(["fuzz", "--version"])).unwrap_or_default();
-    if have.split_whitespace().nth(1) == Some(CARGO_FUZZ_VERSION) {
-        eprintln!("ok   cargo-fuzz {CARGO_FUZZ_VERSION}");
-    } else {
-        step(
-            &format!("cargo install cargo-fuzz {CARGO_FUZZ_VERSION}"),
-            cargo().args([
-                "install",
-                "cargo-fuzz",
-                "--locked",
-                "--version",
-                &format!("={CARGO_FUZZ_VERSION}"),
-            ]),
-        )?;
+    // Pinned cargo tools, each skipped when the installed binary reports its version.
+    for (krate, version, bin, locked) in CARGO_TOOLS {
+        let have = output(Command::new(tool_path(bin)).arg("--version")).unwrap_or_default();
+        if have
+            .split_whitespace()
+            .any(|w| w.trim_start_matches('v') == *version)
+        {
+            eprintln!("ok   {krate} {version}");
+            continue;
+        }
+        let mut cmd = cargo();
+        cmd.args(["install", krate, "--version", &format!("={version}")]);
+        if *locked {
+            cmd.arg("--locked");
+        }
+        step(&format!("cargo install {krate} {version}"), &mut cmd)?;
+    }
+    // The browser tests' one npm dependency (playwright-core, pinned by its lock file).
+    let tests = root().join("ui").join("tests");
+    if tests.join("package-lock.json").exists() {
+        if tests.join("node_modules").join("playwright-core").exists() {
+            eprintln!("ok   npm packages of ui/tests");
+        } else {
+            step(
+                "npm ci (ui/tests)",
+                Command::new("npm")
+                    .current_dir(&tests)
+                    .args(["ci", "--no-audit", "--no-fund"]),
+            )?;
+        }
     }
     Ok(())
+}
+
+/// A cargo-installed tool: `~/.cargo/bin/<bin>` when it is there, else from PATH.
+fn tool_path(bin: &str) -> PathBuf {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")));
+    match home.map(|h| h.join("bin").join(bin)) {
+        Some(p) if p.exists() => p,
+        _ => PathBuf::from(bin),
+    }
 }
 
 fn test(quick: bool, no_setup: bool) -> Result<()> {
@@ -218,7 +275,24 @@ fn test(quick: bool, no_setup: bool) -> Result<()> {
             "wasm32-unknown-unknown",
         ]),
     )?;
-    step("tests", cargo().args(["test", "--workspace", "--locked"]))?;
+    step(
+        "tests",
+        cargo().args([
+            "test",
+            "--workspace",
+            "--locked",
+            "--exclude",
+            "handoff-e2e",
+        ]),
+    )?;
+    ui_build()?;
+    step(
+        "UI in Chromium (mock backend, desktop and phone size)",
+        Command::new("node")
+            .current_dir(root())
+            .arg("ui/tests/run.mjs"),
+    )?;
+    e2e()?;
     if quick {
         eprintln!("    (fuzz smoke skipped: --quick)");
     } else {
@@ -226,6 +300,84 @@ fn test(quick: bool, no_setup: bool) -> Result<()> {
     }
     eprintln!("all checks passed in {:.0} s", t.elapsed().as_secs_f64());
     Ok(())
+}
+
+/// Builds the UI (`ui/dist`) with trunk, release mode.
+fn ui_build() -> Result<()> {
+    step(
+        "UI build (trunk, release)",
+        Command::new(tool_path("trunk"))
+            .current_dir(root().join("ui"))
+            .env("PATH", tool_path_env())
+            .args(["build", "--release", "--locked"]),
+    )
+}
+
+/// PATH with cargo's bin folder first, so trunk finds the pinned wasm-bindgen.
+fn tool_path_env() -> std::ffi::OsString {
+    let bin = tool_path("trunk")
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let mut paths = vec![bin];
+    if let Some(p) = std::env::var_os("PATH") {
+        paths.extend(std::env::split_paths(&p));
+    }
+    std::env::join_paths(paths).unwrap_or_default()
+}
+
+/// Builds the desktop app (with the UI bundled) and the CLI, debug or release.
+fn app_build(release: bool) -> Result<(PathBuf, PathBuf)> {
+    let mut cmd = cargo();
+    cmd.args([
+        "build",
+        "--locked",
+        "-p",
+        "handoff-app",
+        "-p",
+        "handoff-node",
+        "--features",
+        "handoff-app/custom-protocol",
+    ]);
+    if release {
+        cmd.arg("--release");
+    }
+    step(
+        if release {
+            "desktop app build (release)"
+        } else {
+            "desktop app build"
+        },
+        &mut cmd,
+    )?;
+    let dir = target_dir()?.join(if release { "release" } else { "debug" });
+    Ok((dir.join("handoff-app"), dir.join("handoff")))
+}
+
+/// The end-to-end test of the real app window: tauri-driver in front of WebKitWebDriver,
+/// under Xvfb.
+fn e2e() -> Result<()> {
+    let (app, cli) = app_build(false)?;
+    step(
+        "end-to-end test of the real app window (Xvfb, tauri-driver)",
+        Command::new("xvfb-run")
+            .current_dir(root())
+            .args(["-a", "-s", "-screen 0 1280x800x24"])
+            .arg(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .args(["test", "--locked", "-p", "handoff-e2e", "--", "--nocapture"])
+            .env("HANDOFF_APP", &app)
+            .env("HANDOFF_CLI", &cli)
+            .env("TAURI_DRIVER", tool_path("tauri-driver"))
+            .env("HANDOFF_ARTIFACTS", root().join("test-artifacts")),
+    )
+}
+
+fn target_dir() -> Result<PathBuf> {
+    let meta = output(cargo().args(["metadata", "--format-version", "1", "--no-deps"]))
+        .ok_or("cargo metadata failed")?;
+    let dir =
+        json_string(&meta, "target_directory").ok_or("no target_directory in cargo metadata")?;
+    Ok(PathBuf::from(dir))
 }
 
 /// Runs every fuzz target briefly on its checked-in seeds. The fuzz crate builds with the
@@ -280,11 +432,7 @@ fn handoff_bin() -> Result<PathBuf> {
         "build handoff (release)",
         cargo().args(["build", "--release", "--locked", "-p", "handoff-node"]),
     )?;
-    let meta = output(cargo().args(["metadata", "--format-version", "1", "--no-deps"]))
-        .ok_or("cargo metadata failed")?;
-    let target_dir =
-        json_string(&meta, "target_directory").ok_or("no target_directory in cargo metadata")?;
-    Ok(PathBuf::from(target_dir).join("release").join("handoff"))
+    Ok(target_dir()?.join("release").join("handoff"))
 }
 
 /// The string value of the first `"key":"…"` in a JSON text (enough for cargo metadata).
@@ -304,34 +452,41 @@ fn json_string(json: &str, key: &str) -> Option<String> {
     None
 }
 
-/// Until the desktop app exists, `run` seeds the demo chain and shows what to try.
+/// Builds the UI and the desktop app (release) and launches it on the demo chain in
+/// `.handoff-demo` (seeded on first run). Without a display it runs under Xvfb and says so.
 fn run() -> Result<()> {
     setup()?;
-    let bin = handoff_bin()?;
+    ui_build()?;
+    let (app, cli) = app_build(true)?;
     let data = root().join(DEMO_DATA);
-    let handoff = |args: &[&str]| {
-        let mut c = Command::new(&bin);
-        c.arg("--data").arg(&data).args(args);
-        c
-    };
     if data.join("chain").exists() {
         eprintln!("ok   demo data in {}", data.display());
     } else {
-        step("seed the demo supply chain", &mut handoff(&["demo"]))?;
+        step(
+            "seed the demo supply chain",
+            Command::new(&cli).arg("--data").arg(&data).arg("demo"),
+        )?;
     }
-    step("chain status", &mut handoff(&["status"]))?;
-    let d = data.display();
-    let b = bin.display();
-    println!(
-        "\nHandoff is running on an embedded single-node chain in {d}.\n\
-         Try:\n  \
-         {b} --data {d} --as \"Corner Grocer\" handoff inbox\n  \
-         {b} --data {d} id parse \"(01)00614141025015(21)E261000001\"\n  \
-         {b} --data {d} --json item history \"https://id.gs1.org/01/00614141025015/21/E261000001\"\n  \
-         {b} --data {d} verify \"(01)00614141025015(21)E261000001\"\n  \
-         {b} --help"
+    eprintln!(
+        "==> Handoff desktop app on the embedded demo chain in {}\n    the same folder works \
+         from the command line: {} --data {} status",
+        data.display(),
+        cli.display(),
+        data.display()
     );
-    Ok(())
+    let mut cmd =
+        if std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some() {
+            Command::new(&app)
+        } else {
+            eprintln!("    no display: running under Xvfb (xvfb-run -a)");
+            let mut c = Command::new("xvfb-run");
+            c.args(["-a", "-s", "-screen 0 1280x800x24"]).arg(&app);
+            c
+        };
+    cmd.arg("--data")
+        .arg(&data)
+        .args(["--as", "Harbor Logistics"]);
+    step("Handoff (close the window to stop)", &mut cmd)
 }
 
 fn bench() -> Result<()> {

@@ -54,6 +54,9 @@ impl CliError {
         match self {
             CliError::Input { code, message } => (code.clone(), message.clone()),
             CliError::Rejected(r) => (r.code.as_str().to_string(), r.message.clone()),
+            CliError::Other(e) if e.chain().any(|c| c.is::<handoff_store::StoreError>()) => {
+                ("STORAGE".to_string(), format!("{e:#}"))
+            }
             CliError::Other(e) => ("ERROR".to_string(), format!("{e:#}")),
         }
     }
@@ -87,6 +90,14 @@ pub struct Cli {
     pub json: bool,
     #[command(subcommand)]
     cmd: Cmd,
+}
+
+impl Cli {
+    /// Parses a command line (program name first); a usage error is bad input (`USAGE`).
+    pub fn from_args(args: &[&str]) -> R<Cli> {
+        Cli::try_parse_from(args)
+            .map_err(|e| CliError::input("USAGE", e.to_string().trim().to_string()))
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -634,7 +645,45 @@ fn receipt_json(r: &Receipt) -> Value {
 pub fn run(cli: Cli) -> R<Output> {
     let data = cli.data.clone().unwrap_or_else(default_data_dir);
     let me = cli.as_.as_deref();
-    match cli.cmd {
+    let cmd = match standalone(cli.cmd)? {
+        Ok(done) => return Ok(done),
+        Err(cmd) => cmd,
+    };
+    match cmd {
+        Cmd::Init(a) => init(&data, a),
+        Cmd::Demo(a) => crate::demo::run(&data, a).map_err(CliError::from),
+        Cmd::Bench(b) => crate::bench::run(b).map_err(CliError::from),
+        cmd => {
+            let ledger = Ledger::open(&data)?;
+            with_ledger(&ledger, &data, me, cmd)
+        }
+    }
+}
+
+/// Runs one command line (without the program name) against a ledger that is already
+/// open on `data`. The desktop app holds its ledger open for its whole life (sled allows
+/// one opener per folder) and reaches the ledger through the same commands, with the
+/// same rules, codes and JSON, as a user at the command line. `--data` in `args` is
+/// ignored; `init`, `demo` and `bench` need the folder to themselves and are refused.
+pub fn run_on(ledger: &Ledger, data: &Path, args: &[&str]) -> R<Output> {
+    let full: Vec<&str> = std::iter::once("handoff")
+        .chain(args.iter().copied())
+        .collect();
+    let cli = Cli::from_args(&full)?;
+    let me = cli.as_.as_deref();
+    match standalone(cli.cmd)? {
+        Ok(done) => Ok(done),
+        Err(Cmd::Init(_) | Cmd::Demo(_) | Cmd::Bench(_)) => Err(CliError::input(
+            "USAGE",
+            "init, demo and bench need the data folder to themselves",
+        )),
+        Err(cmd) => with_ledger(ledger, data, me, cmd),
+    }
+}
+
+/// Commands that need no data folder (`id parse`, `qr`); any other command is handed back.
+fn standalone(cmd: Cmd) -> R<std::result::Result<Output, Cmd>> {
+    let done = match cmd {
         Cmd::Id(IdCmd::Parse { scan: s }) => {
             let sc = scan(&s)?;
             let v = view::scan_json(&sc);
@@ -671,14 +720,9 @@ pub fn run(cli: Cli) -> R<Output> {
                 .collect();
             out(json!({"codes": parsed}), codes.join("\n"))
         }
-        Cmd::Init(a) => init(&data, a),
-        Cmd::Demo(a) => crate::demo::run(&data, a).map_err(CliError::from),
-        Cmd::Bench(b) => crate::bench::run(b).map_err(CliError::from),
-        cmd => {
-            let ledger = Ledger::open(&data)?;
-            with_ledger(&ledger, &data, me, cmd)
-        }
-    }
+        cmd => return Ok(Err(cmd)),
+    };
+    done.map(Ok)
 }
 
 fn qr_err(e: crate::qr::QrError) -> CliError {

@@ -19,12 +19,9 @@ fn main() {
             match cli::run(cli) {
                 Ok(out) => {
                     if json {
-                        println!(
-                            "{}",
-                            serde_json::to_string_pretty(&out.json).unwrap_or_default()
-                        );
+                        emit(&serde_json::to_string_pretty(&out.json).unwrap_or_default());
                     } else if !out.text.is_empty() {
-                        println!("{}", out.text.trim_end());
+                        emit(out.text.trim_end());
                     }
                     0
                 }
@@ -50,13 +47,17 @@ fn main() {
     std::process::exit(code);
 }
 
+/// Writes a result line to stdout. A reader that went away (`handoff … | head`) is not an
+/// error of ours: the exit code still says what happened to the command.
+fn emit(s: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{s}");
+}
+
 fn report(e: &CliError, json: bool) -> i32 {
     let (code, message) = e.parts();
     if json {
-        println!(
-            "{}",
-            serde_json::json!({"error": {"code": code, "message": message}})
-        );
+        emit(&serde_json::json!({"error": {"code": code, "message": message}}).to_string());
     } else {
         let what = match e {
             CliError::Rejected(_) => "rejected",

@@ -302,3 +302,20 @@ fn demo_seeds_a_traceable_coffee_chain() {
     let inbox = ok(d, &["--as", "Corner Grocer", "handoff", "inbox"]);
     assert_eq!(inbox["incoming"].as_array().map(Vec::len), Some(1));
 }
+
+#[test]
+fn a_reader_that_goes_away_is_not_a_crash() {
+    // `handoff … | head -1`: stdout is closed before the result is written. The command
+    // still finishes with its own exit code and prints no panic.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_handoff"))
+        .args(["--json", "id", "parse", "(01)09506000134352(21)ABC"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run handoff");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "stderr: {stderr}");
+    assert!(!stderr.contains("panicked"), "stderr: {stderr}");
+}

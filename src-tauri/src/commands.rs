@@ -1,0 +1,248 @@
+//! Command adapters: each turns one UI request (plain values in) into one or more ledger
+//! commands on the app's node and returns their JSON (the shapes of the `handoff` command
+//! line's `--json` output), or `{code, message}`. Values from the UI always go after
+//! `--` or as `--flag=value`, so a scanned text can never be read as an option.
+
+use crate::node::{ApiError, AppNode};
+use base64::Engine;
+use handoff_core::gs1;
+use serde_json::{Value, json};
+use tauri::{AppHandle, Manager};
+
+/// A command's JSON, or the error the UI shows.
+pub type Res = Result<Value, ApiError>;
+
+/// Runs `f` on a blocking thread: ledger commands wait for a durable block, which must
+/// not hold up the window's event loop.
+async fn blocking(app: AppHandle, f: impl FnOnce(&AppNode) -> Res + Send + 'static) -> Res {
+    tauri::async_runtime::spawn_blocking(move || f(&app.state::<AppNode>()))
+        .await
+        .map_err(|e| ApiError::new("ERROR", format!("the command stopped: {e}")))?
+}
+
+fn flag(name: &str, value: &str) -> String {
+    format!("--{name}={value}")
+}
+
+/// Chain status, the data folder, and the local identities with the one acted as.
+pub fn status_of(node: &AppNode) -> Res {
+    let mut v = node.call(&["status"])?;
+    let ids = node.identities()?;
+    let acting = node.acting_as();
+    let current = acting
+        .as_deref()
+        .and_then(|a| {
+            ids.iter()
+                .find(|(n, k)| n.eq_ignore_ascii_case(a) || k.starts_with(&a.to_lowercase()))
+        })
+        .or(ids.first());
+    let id_json = |(n, k): &(String, String)| json!({"name": n, "org": k, "org_name": n});
+    v["identity"] = current.map(id_json).unwrap_or(Value::Null);
+    v["identities"] = ids.iter().map(id_json).collect();
+    v["data_dir"] = json!(node.data().display().to_string());
+    v["mode"] = json!("embedded");
+    v["peers"] = json!(0);
+    v["outbox"] = json!(0);
+    Ok(v)
+}
+
+/// Chain height, identity and folder.
+#[tauri::command]
+pub async fn status(app: AppHandle) -> Res {
+    blocking(app, status_of).await
+}
+
+/// Acts as another local identity.
+#[tauri::command]
+pub async fn switch_identity(app: AppHandle, name: String) -> Res {
+    blocking(app, move |n| {
+        n.switch(&name)?;
+        status_of(n)
+    })
+    .await
+}
+
+/// What a scan is: the parsed identifier, its current record and the verdict.
+pub fn lookup_of(node: &AppNode, code: &str) -> Res {
+    let scan = node.call(&["id", "parse", "--", code])?;
+    let canonical = scan["canonical"].as_str().unwrap_or_default().to_string();
+    let thing = node.call(&["item", "show", "--", &canonical])?;
+    let verdict = node.call(&["verify", "--", &canonical])?;
+    Ok(json!({"scan": scan, "thing": thing, "verdict": verdict}))
+}
+
+/// Looks up a scanned code.
+#[tauri::command]
+pub async fn lookup(app: AppHandle, code: String) -> Res {
+    blocking(app, move |n| lookup_of(n, &code)).await
+}
+
+/// An item's full provenance.
+#[tauri::command]
+pub async fn history(app: AppHandle, code: String) -> Res {
+    blocking(app, move |n| n.call(&["item", "history", "--", &code])).await
+}
+
+/// Every org on the chain.
+#[tauri::command]
+pub async fn orgs(app: AppHandle) -> Res {
+    blocking(app, |n| n.call(&["org", "list"])).await
+}
+
+/// Open handoffs to and from the acting org.
+#[tauri::command]
+pub async fn inbox(app: AppHandle) -> Res {
+    blocking(app, |n| n.call(&["handoff", "inbox"])).await
+}
+
+/// Offers items to another org.
+#[tauri::command]
+pub async fn propose(app: AppHandle, codes: Vec<String>, to: String, ownership: bool) -> Res {
+    blocking(app, move |n| {
+        let to = flag("to", &to);
+        let mut args = vec!["handoff", "propose", to.as_str()];
+        if ownership {
+            args.push("--ownership");
+        }
+        args.push("--");
+        args.extend(codes.iter().map(String::as_str));
+        n.call(&args)
+    })
+    .await
+}
+
+/// Accepts an offer, naming what did not arrive or arrived damaged.
+#[tauri::command]
+pub async fn accept(app: AppHandle, id: String, missing: Vec<String>, damaged: Vec<String>) -> Res {
+    blocking(app, move |n| {
+        let opts: Vec<String> = missing
+            .iter()
+            .map(|m| flag("missing", m))
+            .chain(damaged.iter().map(|d| flag("damaged", d)))
+            .collect();
+        let mut args = vec!["handoff", "accept"];
+        args.extend(opts.iter().map(String::as_str));
+        args.extend(["--", id.as_str()]);
+        n.call(&args)
+    })
+    .await
+}
+
+/// Refuses an offer.
+#[tauri::command]
+pub async fn reject(app: AppHandle, id: String, reason: String) -> Res {
+    blocking(app, move |n| {
+        let reason = flag("reason", &reason);
+        n.call(&["handoff", "reject", &reason, "--", &id])
+    })
+    .await
+}
+
+/// Withdraws an offer.
+#[tauri::command]
+pub async fn cancel(app: AppHandle, id: String) -> Res {
+    blocking(app, move |n| n.call(&["handoff", "cancel", "--", &id])).await
+}
+
+/// A product by GTIN.
+#[tauri::command]
+pub async fn product(app: AppHandle, gtin: String) -> Res {
+    blocking(app, move |n| n.call(&["product", "show", "--", &gtin])).await
+}
+
+/// Defines a product under the acting org's company prefix.
+#[tauri::command]
+pub async fn define_product(
+    app: AppHandle,
+    gtin: String,
+    name: String,
+    description: String,
+) -> Res {
+    blocking(app, move |n| {
+        let (g, nm, d) = (
+            flag("gtin", &gtin),
+            flag("name", &name),
+            flag("description", &description),
+        );
+        n.call(&["product", "define", &g, &nm, &d])
+    })
+    .await
+}
+
+/// Commissions serials, or a lot with a quantity.
+#[tauri::command]
+pub async fn commission(
+    app: AppHandle,
+    codes: Vec<String>,
+    lot: Option<String>,
+    qty: Option<u64>,
+    expiry: Option<String>,
+) -> Res {
+    blocking(app, move |n| {
+        let mut opts = Vec::new();
+        if let Some(l) = lot.filter(|l| !l.is_empty()) {
+            opts.push(flag("lot", &l));
+        }
+        if let Some(q) = qty {
+            opts.push(flag("qty", &q.to_string()));
+        }
+        if let Some(e) = expiry.filter(|e| !e.is_empty()) {
+            opts.push(flag("expiry", &e));
+        }
+        let mut args = vec!["item", "commission"];
+        args.extend(opts.iter().map(String::as_str));
+        args.push("--");
+        args.extend(codes.iter().map(String::as_str));
+        n.call(&args)
+    })
+    .await
+}
+
+/// Packs items into a container.
+#[tauri::command]
+pub async fn pack(app: AppHandle, into: String, codes: Vec<String>) -> Res {
+    blocking(app, move |n| {
+        let into = flag("into", &into);
+        let mut args = vec!["item", "pack", into.as_str(), "--"];
+        args.extend(codes.iter().map(String::as_str));
+        n.call(&args)
+    })
+    .await
+}
+
+/// Unpacks a container.
+#[tauri::command]
+pub async fn unpack(app: AppHandle, container: String) -> Res {
+    blocking(app, move |n| n.call(&["item", "unpack", "--", &container])).await
+}
+
+/// Decodes the QR codes in an image (base64 of the file's bytes).
+#[tauri::command]
+pub async fn decode_image(bytes: String) -> Res {
+    tauri::async_runtime::spawn_blocking(move || decode_image_of(&bytes))
+        .await
+        .map_err(|e| ApiError::new("ERROR", format!("the command stopped: {e}")))?
+}
+
+/// The QR codes in an image given as base64, each parsed as a scan.
+pub fn decode_image_of(b64: &str) -> Res {
+    if b64.len() > handoff_node::qr::MAX_IMAGE_BYTES / 3 * 4 + 4 {
+        return Err(ApiError::new(
+            "QR_IMAGE_TOO_LARGE",
+            "the image is larger than Handoff reads (20 MB)",
+        ));
+    }
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(b64.trim())
+        .map_err(|e| ApiError::new("BAD_IMAGE", format!("the file did not arrive whole: {e}")))?;
+    let codes =
+        handoff_node::qr::decode_bytes(&bytes).map_err(|e| ApiError::new(e.code, e.message))?;
+    let parsed: Vec<Value> = codes
+        .iter()
+        .map(|c| match gs1::parse_scan(c) {
+            Ok(sc) => json!({"text": c, "canonical": sc.key.canonical()}),
+            Err(e) => json!({"text": c, "error": {"code": e.code.as_str(), "message": e.message}}),
+        })
+        .collect();
+    Ok(json!({"codes": parsed}))
+}

@@ -1,0 +1,54 @@
+//! The Handoff desktop and mobile app: a thin Tauri shell around an in-process Handoff
+//! node. The window shows the Leptos UI (`ui/`); every UI request is a small command
+//! adapter (`commands.rs`) that runs one ledger command on the node this process holds
+//! open, with the same rules, rejection codes and JSON shapes as the `handoff` command
+//! line, and returns errors as `{code, message}`. No ledger logic lives here.
+//!
+//! By default the node is an embedded single-validator chain in the OS data folder, so
+//! the app works alone; on first launch it creates the folder (with the demo supply chain
+//! when started with `--demo`, else a fresh identity for the user's organization).
+
+pub mod commands;
+mod node;
+
+pub use node::{ApiError, AppNode, Startup};
+
+/// Starts the app. `args` are the process arguments after the program name:
+/// `--data DIR` (default: the OS data folder, or `HANDOFF_DATA`), `--demo` (seed the demo
+/// supply chain if the folder is new), `--org NAME` (the organization of a new folder),
+/// `--as NAME` (the identity to act as first).
+pub fn run_with(args: Vec<String>) {
+    let startup = Startup::from_args(&args);
+    let node = AppNode::start(startup);
+    let result = tauri::Builder::default()
+        .manage(node)
+        .invoke_handler(tauri::generate_handler![
+            commands::status,
+            commands::switch_identity,
+            commands::lookup,
+            commands::history,
+            commands::orgs,
+            commands::inbox,
+            commands::propose,
+            commands::accept,
+            commands::reject,
+            commands::cancel,
+            commands::product,
+            commands::define_product,
+            commands::commission,
+            commands::pack,
+            commands::unpack,
+            commands::decode_image,
+        ])
+        .run(tauri::generate_context!());
+    if let Err(e) = result {
+        eprintln!("Handoff could not open its window: {e}");
+        std::process::exit(1);
+    }
+}
+
+/// The mobile entry point (and the desktop one, through `main.rs`).
+#[cfg_attr(mobile, tauri::mobile_entry_point)]
+pub fn run() {
+    run_with(std::env::args().skip(1).collect());
+}

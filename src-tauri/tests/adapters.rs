@@ -1,0 +1,114 @@
+//! The app's command adapters on a real data folder (sled on disk, real signatures),
+//! without a window: what the UI gets back for the actions staff take.
+
+use handoff_app_lib::commands::lookup_of;
+use handoff_app_lib::{AppNode, Startup};
+use std::path::Path;
+
+fn demo_node(dir: &Path, act_as: &str) -> AppNode {
+    AppNode::start(Startup {
+        data: dir.to_path_buf(),
+        demo: true,
+        org: String::new(),
+        act_as: Some(act_as.to_string()),
+    })
+}
+
+fn custodian(node: &AppNode, code: &str) -> String {
+    let v = node.call(&["item", "show", "--", code]).expect("item show");
+    v["item"]["custodian"]["name"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[test]
+fn first_launch_seeds_the_demo_and_a_scan_shows_the_item() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let node = demo_node(dir.path(), "Corner Grocer");
+    let v = lookup_of(&node, "(01)00614141025015(21)E261000022").expect("lookup");
+    assert_eq!(v["scan"]["canonical"], "/01/00614141025015/21/E261000022");
+    assert_eq!(v["thing"]["item"]["custodian"]["name"], "Corner Grocer");
+    assert_eq!(v["verdict"]["verdict"], "genuine");
+    // The same scan as a keyboard-wedge scanner sends it: symbology prefix and GS.
+    let raw = "]Q3010061414102501521E261000022";
+    let v = lookup_of(&node, raw).expect("raw lookup");
+    assert_eq!(v["scan"]["canonical"], "/01/00614141025015/21/E261000022");
+}
+
+#[test]
+fn ship_switch_identity_and_receive_with_one_item_missing() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let node = demo_node(dir.path(), "Harbor Logistics");
+    // The demo warehouse holds a pallet of espresso bags.
+    let pallet = "/00/306141410000000068";
+    let lost = "/01/00614141025015/21/E261000300";
+    let kept = "/01/00614141025015/21/E261000299";
+    assert_eq!(custodian(&node, pallet), "Harbor Logistics");
+    let p = node
+        .call(&["handoff", "propose", "--to=Corner Grocer", "--", pallet])
+        .expect("propose");
+    let id = p["handoff"].as_str().expect("handoff id").to_string();
+    node.switch("Corner Grocer").expect("switch");
+    let inbox = node.call(&["handoff", "inbox"]).expect("inbox");
+    let incoming = inbox["incoming"].as_array().expect("incoming");
+    assert!(
+        incoming.iter().any(|h| h["id"] == id.as_str()),
+        "the offer is in the grocer's inbox: {inbox}"
+    );
+    node.call(&["handoff", "accept", &format!("--missing={lost}"), "--", &id])
+        .expect("accept");
+    assert_eq!(custodian(&node, pallet), "Corner Grocer");
+    assert_eq!(
+        custodian(&node, kept),
+        "Corner Grocer",
+        "contents move with the pallet"
+    );
+    assert_eq!(
+        custodian(&node, lost),
+        "Harbor Logistics",
+        "a missing item stays with the sender"
+    );
+    let v = node.call(&["item", "show", "--", lost]).expect("show");
+    assert_eq!(v["item"]["exception"]["kind"], "missing");
+}
+
+#[test]
+fn rejected_actions_and_bad_scans_come_back_as_code_and_message() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let node = demo_node(dir.path(), "Corner Grocer");
+    // Shipping an item the grocer does not hold (the roaster has it).
+    let e = node
+        .call(&[
+            "handoff",
+            "propose",
+            "--to=Harbor Logistics",
+            "--",
+            "/01/00614141025015/21/E261000018",
+        ])
+        .expect_err("not the custodian");
+    assert_eq!(e.code, "NOT_CUSTODIAN", "{e:?}");
+    // A malformed scan names the problem.
+    let e = lookup_of(&node, "(01)00614141025016(21)X").expect_err("bad check digit");
+    assert_eq!(e.code, "SCAN_BAD_CHECK_DIGIT");
+    assert!(e.message.contains("check digit"), "{}", e.message);
+    // A scan that looks like an option is still a scan.
+    let e = lookup_of(&node, "--as").expect_err("not a code");
+    assert!(e.code.starts_with("SCAN_"), "{e:?}");
+}
+
+#[test]
+fn an_unwritable_data_folder_is_an_error_the_ui_can_show() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = dir.path().join("not-a-folder");
+    std::fs::write(&file, b"x").expect("write");
+    let node = AppNode::start(Startup {
+        data: file.join("data"),
+        demo: false,
+        org: "Test".into(),
+        act_as: None,
+    });
+    let e = node.call(&["status"]).expect_err("no folder");
+    assert_eq!(e.code, "DATA_FOLDER");
+    assert!(e.message.contains("not-a-folder"), "{}", e.message);
+}
