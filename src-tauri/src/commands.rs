@@ -246,3 +246,22 @@ pub fn decode_image_of(b64: &str) -> Res {
         .collect();
     Ok(json!({"codes": parsed}))
 }
+
+/// The UI calls this once its first screen is interactive. The app writes one line to
+/// stderr, which the start-up benchmark times from process launch; with
+/// `HANDOFF_EXIT_WHEN_READY=1` it then quits (one cold start per process).
+#[tauri::command]
+pub fn ready(app: AppHandle) {
+    eprintln!("HANDOFF_READY");
+    if std::env::var_os("HANDOFF_EXIT_WHEN_READY").is_some() {
+        app.exit(0);
+    }
+}
+
+/// A timing the UI measured (e.g. `scan_to_item_ms`), written to stderr for benchmarks.
+#[tauri::command]
+pub fn timing(name: String, ms: f64) {
+    if name.len() <= 64 && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        eprintln!("HANDOFF_TIMING {name} {ms:.2}");
+    }
+}

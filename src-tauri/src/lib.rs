@@ -39,6 +39,8 @@ pub fn run_with(args: Vec<String>) {
             commands::pack,
             commands::unpack,
             commands::decode_image,
+            commands::ready,
+            commands::timing,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -17,7 +17,7 @@ use std::time::Instant;
 
 /// Debian packages: the C toolchain (mimalloc, -sys crates); WebKitGTK and friends for the
 /// Tauri desktop app; Xvfb, WebKitWebDriver and Chromium for end-to-end and browser
-/// tests; binaryen (wasm-opt) so trunk never downloads it; imagemagick for screenshots.
+/// tests; imagemagick for screenshots; a CJK font so the Chinese UI renders in both.
 const APT_PACKAGES: &[&str] = &[
     "build-essential",
     "pkg-config",
@@ -33,7 +33,7 @@ const APT_PACKAGES: &[&str] = &[
     "chromium",
     "chromium-driver",
     "imagemagick",
-    "binaryen",
+    "fonts-wqy-microhei",
 ];
 /// Rust targets: wasm32 for the pure ledger crate (the browser verifies with it).
 const RUST_TARGETS: &[&str] = &["wasm32-unknown-unknown"];

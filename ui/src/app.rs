@@ -1,0 +1,210 @@
+//! The shell: navigation, the shared state of the screens, the error banner.
+
+use crate::backend::{self, ApiError};
+use crate::i18n::{Lang, t};
+use crate::screens;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use serde_json::Value;
+
+/// The screens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tab {
+    /// Scan (home).
+    Scan,
+    /// One item's timeline.
+    Item,
+    /// Incoming and outgoing handoffs.
+    Inbox,
+    /// Products and labels.
+    Products,
+    /// Build and break containers.
+    Pack,
+    /// Identity and chain.
+    Node,
+}
+
+/// State every screen shares.
+#[derive(Clone, Copy)]
+pub struct Ctx {
+    /// UI language.
+    pub lang: RwSignal<Lang>,
+    /// The screen shown.
+    pub tab: RwSignal<Tab>,
+    /// `status` of the node (identity, height…).
+    pub status: RwSignal<Option<Value>>,
+    /// The error shown in the banner.
+    pub error: RwSignal<Option<ApiError>>,
+    /// A confirmation shown in the banner.
+    pub notice: RwSignal<Option<String>>,
+    /// The canonical code of the item in view.
+    pub current: RwSignal<Option<String>>,
+    /// Open incoming handoffs (badge).
+    pub inbox_count: RwSignal<usize>,
+    /// The scanner's FNC1 substitute (empty: none).
+    pub fnc1: RwSignal<String>,
+    /// Bumped after every change on the ledger, so screens reload.
+    pub version: RwSignal<u32>,
+    /// An action is running.
+    pub busy: RwSignal<bool>,
+}
+
+impl Ctx {
+    /// Text in the current language.
+    pub fn t(&self, key: &'static str) -> &'static str {
+        t(self.lang.get(), key)
+    }
+
+    /// Shows an error.
+    pub fn fail(&self, e: ApiError) {
+        self.notice.set(None);
+        self.error.set(Some(e));
+    }
+
+    /// Shows a confirmation and reloads what depends on the ledger.
+    pub fn done(&self, msg: String) {
+        self.error.set(None);
+        self.notice.set(Some(msg));
+        self.version.update(|v| *v += 1);
+    }
+
+    /// The acting org's name.
+    pub fn me(&self) -> String {
+        self.status
+            .get()
+            .and_then(|s| s["identity"]["name"].as_str().map(String::from))
+            .unwrap_or_default()
+    }
+}
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok()?
+}
+
+/// A stored setting.
+pub fn setting(key: &str) -> Option<String> {
+    storage()?.get_item(key).ok()?
+}
+
+/// Stores a setting.
+pub fn set_setting(key: &str, value: &str) {
+    if let Some(s) = storage() {
+        let _ = s.set_item(key, value);
+    }
+}
+
+/// Reloads status and the inbox count.
+pub fn refresh_status(ctx: Ctx) {
+    spawn_local(async move {
+        match backend::status().await {
+            Ok(s) => ctx.status.set(Some(s)),
+            Err(e) => ctx.fail(e),
+        }
+        if let Ok(i) = backend::inbox().await {
+            ctx.inbox_count
+                .set(i["incoming"].as_array().map(Vec::len).unwrap_or(0));
+        }
+    });
+}
+
+/// The app.
+#[component]
+pub fn App() -> impl IntoView {
+    let lang = Lang::from_tag(&setting("lang").unwrap_or_else(|| {
+        web_sys::window()
+            .and_then(|w| w.navigator().language())
+            .unwrap_or_default()
+    }));
+    let ctx = Ctx {
+        lang: RwSignal::new(lang),
+        tab: RwSignal::new(Tab::Scan),
+        status: RwSignal::new(None),
+        error: RwSignal::new(None),
+        notice: RwSignal::new(None),
+        current: RwSignal::new(None),
+        inbox_count: RwSignal::new(0),
+        fnc1: RwSignal::new(setting("fnc1").unwrap_or_default()),
+        version: RwSignal::new(0),
+        busy: RwSignal::new(false),
+    };
+    provide_context(ctx);
+    Effect::new(move |_| {
+        ctx.version.get();
+        refresh_status(ctx);
+    });
+    Effect::new(move |_| {
+        if let Some(html) = document().document_element() {
+            let _ = html.set_attribute("lang", ctx.lang.get().tag());
+        }
+    });
+    // Interactive: tell the app (start-up benchmark) once, after the first paint.
+    request_animation_frame(move || spawn_local(backend::ready()));
+
+    let nav = move |tab: Tab, key: &'static str, id: &'static str| {
+        view! {
+            <button
+                class="nav-item"
+                class:active=move || ctx.tab.get() == tab
+                data-testid=id
+                on:click=move |_| ctx.tab.set(tab)
+            >
+                <span class="nav-label">{move || ctx.t(key)}</span>
+                {(tab == Tab::Inbox).then(|| view! {
+                    <span class="badge" data-testid="inbox-count" class:hidden=move || ctx.inbox_count.get() == 0>
+                        {move || ctx.inbox_count.get()}
+                    </span>
+                })}
+            </button>
+        }
+    };
+
+    view! {
+        <div class="shell">
+            <nav class="nav">
+                <div class="brand">"Handoff"</div>
+                {nav(Tab::Scan, "nav.scan", "nav-scan")}
+                {nav(Tab::Item, "nav.item", "nav-item")}
+                {nav(Tab::Inbox, "nav.inbox", "nav-inbox")}
+                {nav(Tab::Products, "nav.products", "nav-products")}
+                {nav(Tab::Pack, "nav.pack", "nav-pack")}
+                {nav(Tab::Node, "nav.node", "nav-node")}
+                <div class="whoami" data-testid="whoami">{move || ctx.me()}</div>
+            </nav>
+            <main class="main">
+                <Banner/>
+                {move || match ctx.tab.get() {
+                    Tab::Scan => view! { <screens::ScanScreen/> }.into_any(),
+                    Tab::Item => view! { <screens::ItemScreen/> }.into_any(),
+                    Tab::Inbox => view! { <screens::InboxScreen/> }.into_any(),
+                    Tab::Products => view! { <screens::ProductsScreen/> }.into_any(),
+                    Tab::Pack => view! { <screens::PackScreen/> }.into_any(),
+                    Tab::Node => view! { <screens::NodeScreen/> }.into_any(),
+                }}
+            </main>
+        </div>
+    }
+}
+
+/// Errors (code + message) and confirmations, dismissible.
+#[component]
+fn Banner() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    view! {
+        {move || ctx.error.get().map(|e| view! {
+            <div class="banner error" role="alert" data-testid="error-banner">
+                <div>
+                    <div class="banner-message">{e.message.clone()}</div>
+                    <div class="banner-code" data-testid="error-code">{e.code.clone()}</div>
+                </div>
+                <button class="ghost" on:click=move |_| ctx.error.set(None)>{move || ctx.t("action.dismiss")}</button>
+            </div>
+        })}
+        {move || ctx.notice.get().map(|m| view! {
+            <div class="banner notice" role="status" data-testid="notice-banner">
+                <div class="banner-message">{m}</div>
+                <button class="ghost" on:click=move |_| ctx.notice.set(None)>{move || ctx.t("action.dismiss")}</button>
+            </div>
+        })}
+        {move || ctx.busy.get().then(|| view! { <div class="busy" data-testid="busy">{ctx.t("msg.loading")}</div> })}
+    }
+}

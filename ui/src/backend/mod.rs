@@ -1,0 +1,156 @@
+//! The one way the UI reaches the node: named commands with JSON arguments, answered with
+//! JSON (the shapes of the `handoff` command line's `--json` output) or an [`ApiError`].
+//! In the app window the Tauri implementation calls the Rust side; anywhere else (plain
+//! browser, UI tests) the mock answers from the demo chain's real outputs.
+
+mod mock;
+mod tauri;
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+/// An error as the node reports it: a stable code and a message for people.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct ApiError {
+    /// Stable code.
+    pub code: String,
+    /// What happened.
+    pub message: String,
+}
+
+impl ApiError {
+    /// An error made on this side.
+    pub fn new(code: &str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            code: code.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+/// The result of a command.
+pub type Res = Result<Value, ApiError>;
+
+/// Runs a command.
+pub async fn call(cmd: &str, args: Value) -> Res {
+    if tauri::available() {
+        tauri::invoke(cmd, args).await
+    } else {
+        mock::call(cmd, &args)
+    }
+}
+
+/// Chain status with identities.
+pub async fn status() -> Res {
+    call("status", json!({})).await
+}
+
+/// Acts as another local identity.
+pub async fn switch_identity(name: &str) -> Res {
+    call("switch_identity", json!({ "name": name })).await
+}
+
+/// The parsed scan, the current record and the verdict.
+pub async fn lookup(code: &str) -> Res {
+    call("lookup", json!({ "code": code })).await
+}
+
+/// Full provenance.
+pub async fn history(code: &str) -> Res {
+    call("history", json!({ "code": code })).await
+}
+
+/// Every org.
+pub async fn orgs() -> Res {
+    call("orgs", json!({})).await
+}
+
+/// Open handoffs to and from the acting org.
+pub async fn inbox() -> Res {
+    call("inbox", json!({})).await
+}
+
+/// Offers items to another org.
+pub async fn propose(codes: &[String], to: &str, ownership: bool) -> Res {
+    call(
+        "propose",
+        json!({ "codes": codes, "to": to, "ownership": ownership }),
+    )
+    .await
+}
+
+/// Accepts an offer with exceptions.
+pub async fn accept(id: &str, missing: &[String], damaged: &[String]) -> Res {
+    call(
+        "accept",
+        json!({ "id": id, "missing": missing, "damaged": damaged }),
+    )
+    .await
+}
+
+/// Refuses an offer.
+pub async fn reject(id: &str, reason: &str) -> Res {
+    call("reject", json!({ "id": id, "reason": reason })).await
+}
+
+/// Withdraws an offer.
+pub async fn cancel(id: &str) -> Res {
+    call("cancel", json!({ "id": id })).await
+}
+
+/// A product.
+pub async fn product(gtin: &str) -> Res {
+    call("product", json!({ "gtin": gtin })).await
+}
+
+/// Defines a product.
+pub async fn define_product(gtin: &str, name: &str, description: &str) -> Res {
+    call(
+        "define_product",
+        json!({ "gtin": gtin, "name": name, "description": description }),
+    )
+    .await
+}
+
+/// Commissions serials or a lot.
+pub async fn commission(
+    codes: &[String],
+    lot: Option<String>,
+    qty: Option<u64>,
+    expiry: Option<String>,
+) -> Res {
+    call(
+        "commission",
+        json!({ "codes": codes, "lot": lot, "qty": qty, "expiry": expiry }),
+    )
+    .await
+}
+
+/// Packs items into a container.
+pub async fn pack(into: &str, codes: &[String]) -> Res {
+    call("pack", json!({ "into": into, "codes": codes })).await
+}
+
+/// Unpacks a container.
+pub async fn unpack(container: &str) -> Res {
+    call("unpack", json!({ "container": container })).await
+}
+
+/// Decodes the QR codes of an image (base64).
+pub async fn decode_image(bytes_b64: &str) -> Res {
+    call("decode_image", json!({ "bytes": bytes_b64 })).await
+}
+
+/// Tells the app the first screen is interactive (start-up benchmark).
+pub async fn ready() {
+    if tauri::available() {
+        let _ = tauri::invoke("ready", json!({})).await;
+    }
+}
+
+/// Reports a measured timing to the app (benchmarks).
+pub async fn timing(name: &str, ms: f64) {
+    if tauri::available() {
+        let _ = tauri::invoke("timing", json!({ "name": name, "ms": ms })).await;
+    }
+}

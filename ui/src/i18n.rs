@@ -1,0 +1,226 @@
+//! English and Simplified Chinese. Every visible string goes through [`t`]; dates and
+//! numbers are formatted by the browser's `Intl` for the chosen locale.
+
+use wasm_bindgen::JsValue;
+
+/// A UI language.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lang {
+    /// English.
+    En,
+    /// Simplified Chinese.
+    Zh,
+}
+
+impl Lang {
+    /// BCP 47 tag.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Zh => "zh-CN",
+        }
+    }
+    /// From a stored tag.
+    pub fn from_tag(s: &str) -> Lang {
+        if s.starts_with("zh") {
+            Lang::Zh
+        } else {
+            Lang::En
+        }
+    }
+}
+
+const TABLE: &[(&str, &str, &str)] = &[
+    ("nav.scan", "Scan", "扫描"),
+    ("nav.item", "Item", "货品"),
+    ("nav.inbox", "Inbox", "收件箱"),
+    ("nav.products", "Products", "产品与标签"),
+    ("nav.pack", "Pack", "装箱"),
+    ("nav.node", "Node", "节点"),
+    (
+        "scan.placeholder",
+        "Scan or type a GS1 code, then Enter",
+        "扫描或输入 GS1 条码，按回车",
+    ),
+    ("scan.batch", "Batch mode", "批量模式"),
+    ("scan.batch_count", "scanned", "已扫描"),
+    ("scan.duplicate", "already in the list", "已在列表中"),
+    ("scan.clear", "Clear list", "清空列表"),
+    (
+        "scan.invalid",
+        "not a valid GS1 code",
+        "不是有效的 GS1 条码",
+    ),
+    ("scan.image", "Read QR from image", "从图片读取二维码"),
+    ("scan.camera", "Camera", "摄像头"),
+    (
+        "scan.hint",
+        "Point a scanner at a label, or drop an image of a QR code here.",
+        "用扫码枪扫描标签，或把二维码图片拖到这里。",
+    ),
+    ("action.ship", "Ship", "发货"),
+    ("action.ship_to", "Ship to", "发往"),
+    (
+        "action.ownership",
+        "Also transfer ownership",
+        "同时转移所有权",
+    ),
+    (
+        "action.pack_into",
+        "Pack into container (SSCC)",
+        "装入容器（SSCC）",
+    ),
+    ("action.pack", "Pack", "装箱"),
+    ("action.unpack", "Unpack", "拆箱"),
+    ("action.receive", "Receive", "收货"),
+    ("action.timeline", "Timeline", "流转记录"),
+    ("action.accept", "Accept", "接收"),
+    ("action.accept_all", "Accept all", "全部接收"),
+    ("action.reject", "Reject", "拒收"),
+    ("action.cancel", "Withdraw", "撤回"),
+    ("action.dismiss", "Dismiss", "关闭"),
+    ("action.lookup", "Look up", "查询"),
+    ("action.define", "Define product", "定义产品"),
+    ("action.commission", "Commission", "赋码入链"),
+    ("action.switch", "Act as", "切换身份"),
+    ("item.owner", "Owner", "所有者"),
+    ("item.custodian", "Custodian", "保管方"),
+    ("item.status", "Status", "状态"),
+    ("item.product", "Product", "产品"),
+    ("item.container", "In container", "所在容器"),
+    ("item.contents", "Contents", "内含"),
+    ("item.inputs", "Made from", "原料"),
+    ("item.recalled", "RECALLED", "已召回"),
+    ("item.stolen", "REPORTED STOLEN", "已报失窃"),
+    ("item.exception", "Exception", "异常"),
+    (
+        "item.none",
+        "Scan an item to see where it has been.",
+        "扫描货品即可查看其流转记录。",
+    ),
+    ("item.events", "events", "条记录"),
+    ("via.container", "via its container", "随所在容器"),
+    ("via.input", "via an input it was made from", "来自其原料"),
+    ("verdict.genuine", "Genuine", "正品"),
+    ("verdict.suspicious", "Suspicious", "可疑"),
+    ("verdict.counterfeit", "Counterfeit", "假冒"),
+    ("verdict.recalled", "Recalled", "已召回"),
+    ("verdict.unknown", "Unknown", "未知"),
+    ("inbox.incoming", "Incoming", "待收"),
+    ("inbox.outgoing", "Outgoing", "待对方接收"),
+    ("inbox.empty", "Nothing waiting.", "暂无待处理。"),
+    ("inbox.from", "From", "来自"),
+    ("inbox.to", "To", "发往"),
+    ("inbox.missing", "Missing", "缺失"),
+    ("inbox.damaged", "Damaged", "损坏"),
+    (
+        "inbox.scan_arrived",
+        "Scan what arrived; the rest is marked missing",
+        "扫描实际到货，其余标记为缺失",
+    ),
+    ("inbox.reason", "Reason", "原因"),
+    ("products.gtin", "GTIN", "GTIN"),
+    ("products.name", "Name", "名称"),
+    ("products.description", "Description", "描述"),
+    ("products.first_serial", "First serial", "起始序列号"),
+    ("products.count", "How many", "数量"),
+    ("products.lot", "Lot", "批次"),
+    ("products.qty", "Quantity", "数量"),
+    ("products.labels", "Labels", "标签"),
+    ("products.label_for", "Label for a code", "为条码生成标签"),
+    ("products.size", "Size", "尺寸"),
+    ("products.format", "Format", "格式"),
+    ("products.make_label", "Make label", "生成标签"),
+    ("products.download", "Download", "下载"),
+    ("pack.container", "Container (SSCC)", "容器（SSCC）"),
+    ("pack.contents", "Scan the contents", "扫描内装货品"),
+    ("node.identity", "Identity", "身份"),
+    ("node.org", "Organization", "组织"),
+    ("node.org_key", "Organization key", "组织公钥"),
+    ("node.height", "Chain height", "区块高度"),
+    ("node.last_block", "Last block", "最新区块时间"),
+    ("node.peers", "Peers", "对等节点"),
+    ("node.outbox", "Outbox queue", "待发送队列"),
+    ("node.data", "Data folder", "数据目录"),
+    ("node.mode", "Chain", "链"),
+    (
+        "node.mode.embedded",
+        "Embedded single-node chain on this computer",
+        "本机内嵌单节点链",
+    ),
+    (
+        "node.mode.mock",
+        "Demo data in the browser (no node)",
+        "浏览器演示数据（无节点）",
+    ),
+    ("node.language", "Language", "语言"),
+    ("node.copy", "Copy", "复制"),
+    (
+        "msg.shipped",
+        "Shipped; waiting for the recipient to accept",
+        "已发货，等待对方接收",
+    ),
+    ("msg.accepted", "Received", "已收货"),
+    ("msg.rejected", "Rejected", "已拒收"),
+    ("msg.cancelled", "Withdrawn", "已撤回"),
+    ("msg.packed", "Packed", "已装箱"),
+    ("msg.unpacked", "Unpacked", "已拆箱"),
+    ("msg.defined", "Product defined", "产品已定义"),
+    ("msg.commissioned", "Commissioned", "已赋码"),
+    ("msg.loading", "Working…", "处理中…"),
+    ("msg.block", "block", "区块"),
+];
+
+/// The text of `key` in `lang` (the key itself if it has none, so a gap is visible).
+pub fn t(lang: Lang, key: &'static str) -> &'static str {
+    TABLE
+        .iter()
+        .find(|(k, _, _)| *k == key)
+        .map(|(_, en, zh)| if lang == Lang::Zh { *zh } else { *en })
+        .unwrap_or(key)
+}
+
+/// A date and time (RFC 3339 text or ms since the epoch) in the locale's format.
+pub fn datetime(lang: Lang, rfc3339_or_ms: &serde_json::Value) -> String {
+    let d = match rfc3339_or_ms {
+        serde_json::Value::Number(n) => {
+            js_sys::Date::new(&JsValue::from_f64(n.as_f64().unwrap_or(0.0)))
+        }
+        serde_json::Value::String(s) => js_sys::Date::new(&JsValue::from_str(s)),
+        _ => return String::new(),
+    };
+    if d.get_time().is_nan() {
+        return rfc3339_or_ms.as_str().unwrap_or_default().to_string();
+    }
+    let opts = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&opts, &"dateStyle".into(), &"medium".into());
+    let _ = js_sys::Reflect::set(&opts, &"timeStyle".into(), &"short".into());
+    d.to_locale_string(lang.tag(), &opts).into()
+}
+
+/// A number in the locale's format.
+pub fn number(lang: Lang, n: f64) -> String {
+    js_sys::Number::from(n)
+        .to_locale_string(lang.tag())
+        .as_string()
+        .unwrap_or_else(|| n.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_has_both_languages() {
+        for (k, en, zh) in TABLE {
+            assert!(!en.is_empty() && !zh.is_empty(), "{k}");
+        }
+        let mut keys: Vec<&str> = TABLE.iter().map(|(k, _, _)| *k).collect();
+        keys.sort_unstable();
+        let n = keys.len();
+        keys.dedup();
+        assert_eq!(keys.len(), n, "duplicate keys");
+        assert_eq!(t(Lang::Zh, "nav.scan"), "扫描");
+        assert_eq!(t(Lang::En, "nav.scan"), "Scan");
+    }
+}

@@ -1,0 +1,1158 @@
+//! The screens: Scan, Item, Inbox/Outbox, Products & labels, Pack, Node.
+
+use crate::app::{Ctx, Tab, set_setting};
+use crate::backend::{self, ApiError};
+use crate::i18n::{Lang, datetime, number, t};
+use crate::scan::{Added, Batch, normalize};
+use leptos::ev;
+use leptos::html;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use serde_json::Value;
+use wasm_bindgen::JsCast;
+
+fn s(v: &Value) -> String {
+    match v {
+        Value::String(x) => x.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+fn now_ms() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map(|p| p.now())
+        .unwrap_or(0.0)
+}
+
+/// A short tone: high for a good scan, low for a bad one.
+fn beep(ok: bool) {
+    let Ok(ac) = web_sys::AudioContext::new() else {
+        return;
+    };
+    let (Ok(osc), Ok(gain)) = (ac.create_oscillator(), ac.create_gain()) else {
+        return;
+    };
+    osc.frequency().set_value(if ok { 1320.0 } else { 220.0 });
+    gain.gain().set_value(0.08);
+    let _ = osc.connect_with_audio_node(&gain);
+    let _ = gain.connect_with_audio_node(&ac.destination());
+    let t0 = ac.current_time();
+    let _ = osc.start();
+    let _ = osc.stop_with_when(t0 + if ok { 0.07 } else { 0.25 });
+}
+
+fn is_form_field(target: Option<web_sys::EventTarget>) -> bool {
+    target
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        .map(|e| {
+            let tag = e.tag_name().to_ascii_uppercase();
+            matches!(
+                tag.as_str(),
+                "INPUT" | "SELECT" | "TEXTAREA" | "BUTTON" | "OPTION" | "LABEL" | "A"
+            ) || e
+                .closest("button, label, a, select")
+                .ok()
+                .flatten()
+                .is_some()
+        })
+        .unwrap_or(false)
+}
+
+/// Runs an action with the busy indicator; errors go to the banner.
+fn act<F>(ctx: Ctx, fut: F, ok: impl FnOnce(Value) + 'static)
+where
+    F: std::future::Future<Output = Result<Value, ApiError>> + 'static,
+{
+    ctx.busy.set(true);
+    spawn_local(async move {
+        match fut.await {
+            Ok(v) => ok(v),
+            Err(e) => {
+                beep(false);
+                ctx.fail(e);
+            }
+        }
+        ctx.busy.set(false);
+    });
+}
+
+fn verdict_badge(lang: Lang, verdict: &str) -> impl IntoView + use<> {
+    let key = match verdict {
+        "genuine" => "verdict.genuine",
+        "suspicious" => "verdict.suspicious",
+        "counterfeit" => "verdict.counterfeit",
+        "recalled" => "verdict.recalled",
+        _ => "verdict.unknown",
+    };
+    view! {
+        <span class=format!("verdict verdict-{verdict}") data-testid="verdict">{t(lang, key)}</span>
+    }
+}
+
+fn event_label(lang: Lang, kind: &str) -> String {
+    let (en, zh) = match kind {
+        "commission" => ("Commissioned", "赋码入链"),
+        "observe" => ("Observed", "记录观察"),
+        "pack" => ("Packed", "装箱"),
+        "unpack" => ("Unpacked", "拆箱"),
+        "handoff_proposed" => ("Shipped", "发货"),
+        "handoff_accepted" => ("Received", "收货"),
+        "handoff_rejected" => ("Refused", "拒收"),
+        "handoff_cancelled" => ("Shipment withdrawn", "撤回发货"),
+        "transform" => ("Made into", "加工"),
+        "sell" => ("Sold", "售出"),
+        "recall" => ("Recalled", "召回"),
+        "stolen" => ("Reported stolen", "报失窃"),
+        "decommission" => ("Destroyed", "销毁"),
+        "correct" => ("Correction", "更正"),
+        "claim" => ("Claimed by a consumer", "消费者认领"),
+        other => (other, other),
+    };
+    if lang == Lang::Zh { zh } else { en }.to_string()
+}
+
+/// The summary of a scanned thing: product, holder, status, verdict, banners.
+#[component]
+pub fn ItemSummary(thing: Value, verdict: Value) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let lang = ctx.lang.get_untracked();
+    let item = if thing["item"].is_object() {
+        thing["item"].clone()
+    } else {
+        thing["lot"].clone()
+    };
+    let key = s(&item["key"]);
+    let key_click = key.clone();
+    let product = s(&item["product"]["name"]);
+    let recalled = !item["recalled"].is_null() && item.get("recalled").is_some();
+    let stolen = item["stolen"] == true;
+    let exception = s(&item["exception"]["kind"]);
+    let contents: Vec<String> = item["contents"]
+        .as_array()
+        .map(|c| c.iter().map(|e| s(&e["key"])).collect())
+        .unwrap_or_default();
+    let n_contents = contents.len();
+    let row = |label: &'static str, value: String| {
+        (!value.is_empty()).then(|| {
+            view! { <div class="kv"><span class="k">{t(lang, label)}</span><span class="v">{value}</span></div> }
+        })
+    };
+    view! {
+        <article class="card item-card" data-testid="item-card" data-key=key.clone()>
+            {recalled.then(|| view! { <div class="alert recalled" data-testid="recalled-banner">{t(lang, "item.recalled")}</div> })}
+            {stolen.then(|| view! { <div class="alert stolen" data-testid="stolen-banner">{t(lang, "item.stolen")}</div> })}
+            <header class="card-head">
+                <div>
+                    <h2 class="title">{if product.is_empty() { s(&item["kind"]) } else { product }}</h2>
+                    <div class="code">{key.clone()}</div>
+                </div>
+                {verdict_badge(lang, verdict["verdict"].as_str().unwrap_or("unknown"))}
+            </header>
+            <div class="kvs">
+                {row("item.custodian", s(&item["custodian"]["name"]))}
+                {row("item.owner", s(&item["owner"]["name"]))}
+                {row("item.status", s(&item["status"]))}
+                {row("item.container", s(&item["container"]))}
+                {row("item.exception", exception)}
+                {(n_contents > 0).then(|| view! {
+                    <div class="kv"><span class="k">{t(lang, "item.contents")}</span>
+                    <span class="v">{number(lang, n_contents as f64)}</span></div>
+                })}
+            </div>
+            <div class="reasons">
+                {verdict["reasons"].as_array().cloned().unwrap_or_default().into_iter().map(|r| view! {
+                    <div class="reason">{s(&r["message"])}</div>
+                }).collect_view()}
+            </div>
+            <div class="actions">
+                <button class="secondary" data-testid="open-timeline" on:click=move |_| {
+                    ctx.current.set(Some(key_click.clone()));
+                    ctx.tab.set(Tab::Item);
+                }>{t(lang, "action.timeline")}</button>
+            </div>
+        </article>
+    }
+}
+
+/// Ship the given codes to another org.
+#[component]
+pub fn ShipPanel(#[prop(into)] codes: Signal<Vec<String>>) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let orgs = RwSignal::new(Vec::<(String, String)>::new());
+    let to = RwSignal::new(String::new());
+    let ownership = RwSignal::new(false);
+    spawn_local(async move {
+        if let Ok(v) = backend::orgs().await {
+            let list: Vec<(String, String)> = v["orgs"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .iter()
+                .map(|o| (s(&o["name"]), s(&o["key"])))
+                .collect();
+            orgs.set(list);
+        }
+    });
+    let ship = move |_| {
+        let codes = codes.get_untracked();
+        let dest = to.get_untracked();
+        if dest.is_empty() || codes.is_empty() {
+            return;
+        }
+        let own = ownership.get_untracked();
+        act(
+            ctx,
+            async move { backend::propose(&codes, &dest, own).await },
+            move |v| {
+                beep(true);
+                ctx.done(format!(
+                    "{} · {} {}",
+                    ctx.t("msg.shipped"),
+                    ctx.t("msg.block"),
+                    s(&v["height"])
+                ))
+            },
+        );
+    };
+    view! {
+        <div class="panel ship-panel">
+            <label class="field">
+                <span>{move || ctx.t("action.ship_to")}</span>
+                <select data-testid="ship-to" on:change=move |ev| to.set(event_target_value(&ev))>
+                    <option value="">"—"</option>
+                    {move || {
+                        let me = ctx.me();
+                        orgs.get().into_iter().filter(|(n, _)| *n != me).map(|(n, _)| view! {
+                            <option value=n.clone()>{n.clone()}</option>
+                        }).collect_view()
+                    }}
+                </select>
+            </label>
+            <label class="check">
+                <input type="checkbox" on:change=move |ev| ownership.set(event_target_checked(&ev))/>
+                <span>{move || ctx.t("action.ownership")}</span>
+            </label>
+            <button class="primary" data-testid="ship-button"
+                disabled=move || to.get().is_empty() || codes.get().is_empty() || ctx.busy.get()
+                on:click=ship>
+                {move || ctx.t("action.ship")}
+                {move || { let n = codes.get().len(); (n > 1).then(|| format!(" ({n})")) }}
+            </button>
+        </div>
+    }
+}
+
+/// Reads an image file and decodes its QR codes in the app.
+async fn read_image(file: web_sys::File) -> Result<Vec<String>, ApiError> {
+    use base64::Engine;
+    let buf = wasm_bindgen_futures::JsFuture::from(file.array_buffer())
+        .await
+        .map_err(|_| ApiError::new("BAD_IMAGE", "the file could not be read"))?;
+    let bytes = js_sys::Uint8Array::new(&buf).to_vec();
+    let b64 = base64::engine::general_purpose::STANDARD.encode(bytes);
+    let v = backend::decode_image(&b64).await?;
+    Ok(v["codes"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|c| s(&c["text"]))
+        .collect())
+}
+
+/// Scan: the always-focused scanner input, one item at once or a batch for one action.
+#[component]
+pub fn ScanScreen() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let input: NodeRef<html::Input> = NodeRef::new();
+    let batch_mode = RwSignal::new(false);
+    let batch = RwSignal::new(Batch::default());
+    let flash = RwSignal::new(None::<bool>);
+    let last = RwSignal::new(None::<Added>);
+    let result = RwSignal::new(None::<Value>);
+    let scan_ms = RwSignal::new(None::<f64>);
+    let into = RwSignal::new(String::new());
+
+    let focus = move || {
+        if let Some(i) = input.get_untracked() {
+            let _ = i.focus();
+        }
+    };
+    Effect::new(move |_| {
+        if let Some(i) = input.get() {
+            let _ = i.focus();
+        }
+    });
+    let click = window_event_listener(ev::click, move |e| {
+        if !is_form_field(e.target()) {
+            focus();
+        }
+    });
+    on_cleanup(move || click.remove());
+
+    let submit = move |raw: String| {
+        let code = normalize(&raw, &ctx.fnc1.get_untracked());
+        if code.is_empty() {
+            return;
+        }
+        if batch_mode.get_untracked() {
+            let added = batch.try_update(|b| b.add(&code));
+            let good = added == Some(Added::New);
+            last.set(added);
+            flash.set(Some(good));
+            beep(good);
+            return;
+        }
+        let start = now_ms();
+        ctx.busy.set(true);
+        spawn_local(async move {
+            match backend::lookup(&code).await {
+                Ok(v) => {
+                    ctx.error.set(None);
+                    ctx.notice.set(None);
+                    ctx.current
+                        .set(v["scan"]["canonical"].as_str().map(String::from));
+                    result.set(Some(v));
+                    flash.set(Some(true));
+                    beep(true);
+                    request_animation_frame(move || {
+                        let ms = now_ms() - start;
+                        scan_ms.set(Some(ms));
+                        spawn_local(backend::timing("scan_to_item_ms", ms));
+                    });
+                }
+                Err(e) => {
+                    result.set(None);
+                    flash.set(Some(false));
+                    beep(false);
+                    ctx.fail(e);
+                }
+            }
+            ctx.busy.set(false);
+        });
+    };
+
+    let on_files = move |files: Option<web_sys::FileList>| {
+        let Some(files) = files else { return };
+        let Some(file) = files.get(0) else { return };
+        spawn_local(async move {
+            match read_image(file).await {
+                Ok(codes) if codes.is_empty() => ctx.fail(ApiError::new(
+                    "QR_NOT_FOUND",
+                    "no QR code was found in that image",
+                )),
+                Ok(codes) => {
+                    if codes.len() > 1 {
+                        batch_mode.set(true);
+                    }
+                    for c in codes {
+                        submit(c);
+                    }
+                }
+                Err(e) => ctx.fail(e),
+            }
+        });
+    };
+
+    let codes = Signal::derive(move || {
+        if batch_mode.get() {
+            batch.get().codes()
+        } else {
+            ctx.current.get().into_iter().collect()
+        }
+    });
+
+    view! {
+        <section class="screen scan-screen"
+            on:dragover=move |ev: web_sys::DragEvent| ev.prevent_default()
+            on:drop=move |ev: web_sys::DragEvent| {
+                ev.prevent_default();
+                on_files(ev.data_transfer().and_then(|d| d.files()));
+            }>
+            <div class="scan-row" class:flash-ok=move || flash.get() == Some(true) class:flash-bad=move || flash.get() == Some(false)>
+                <input class="scan-input" data-testid="scan-input" node_ref=input
+                    autocomplete="off" autocapitalize="off" spellcheck="false"
+                    placeholder=move || ctx.t("scan.placeholder")
+                    on:keydown=move |ev: web_sys::KeyboardEvent| {
+                        if ev.key() == "Enter" {
+                            ev.prevent_default();
+                            let v = event_target_value(&ev);
+                            if let Some(i) = input.get_untracked() { i.set_value(""); }
+                            submit(v);
+                        }
+                    }/>
+            </div>
+            <div class="toolbar">
+                <label class="check">
+                    <input type="checkbox" data-testid="batch-toggle"
+                        prop:checked=move || batch_mode.get()
+                        on:change=move |ev| { batch_mode.set(event_target_checked(&ev)); focus(); }/>
+                    <span>{move || ctx.t("scan.batch")}</span>
+                </label>
+                <label class="file-button">
+                    <input type="file" accept="image/*" data-testid="image-input"
+                        on:change=move |ev| {
+                            let files = ev.target()
+                                .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+                                .and_then(|i| i.files());
+                            on_files(files);
+                        }/>
+                    <span>{move || ctx.t("scan.image")}</span>
+                </label>
+            </div>
+            <p class="hint">{move || ctx.t("scan.hint")}</p>
+            {move || if batch_mode.get() {
+                view! {
+                    <div class="card batch" data-testid="batch-list">
+                        <div class="batch-head">
+                            <span class="batch-count" data-testid="batch-count">{move || batch.get().count()}</span>
+                            <span>{move || ctx.t("scan.batch_count")}</span>
+                            <button class="ghost" on:click=move |_| batch.set(Batch::default())>{move || ctx.t("scan.clear")}</button>
+                        </div>
+                        <ol class="batch-entries">
+                            {move || {
+                                let b = batch.get();
+                                let lang = ctx.lang.get();
+                                let mut seen: Vec<String> = Vec::new();
+                                b.entries.iter().map(|e| {
+                                    let (class, note) = match &e.parsed {
+                                        Ok(c) if seen.contains(c) => ("dup", t(lang, "scan.duplicate").to_string()),
+                                        Ok(c) => { seen.push(c.clone()); ("ok", c.clone()) }
+                                        Err((code, msg)) => ("bad", format!("{msg} [{code}]")),
+                                    };
+                                    view! { <li class=class data-testid=format!("batch-{class}")>
+                                        <span class="raw">{e.raw.clone()}</span><span class="note">{note}</span>
+                                    </li> }
+                                }).collect_view()
+                            }}
+                        </ol>
+                        <div class="batch-dup" data-testid="batch-last">
+                            {move || match last.get() {
+                                Some(Added::Duplicate) => ctx.t("scan.duplicate"),
+                                Some(Added::Invalid) => ctx.t("scan.invalid"),
+                                _ => "",
+                            }}
+                        </div>
+                        <ShipPanel codes=codes/>
+                        <div class="panel">
+                            <label class="field">
+                                <span>{move || ctx.t("action.pack_into")}</span>
+                                <input type="text" data-testid="batch-pack-into" on:input=move |ev| into.set(event_target_value(&ev))/>
+                            </label>
+                            <button class="secondary" data-testid="batch-pack"
+                                disabled=move || into.get().is_empty() || codes.get().is_empty()
+                                on:click=move |_| {
+                                    let c = codes.get_untracked();
+                                    let i = into.get_untracked();
+                                    act(ctx, async move { backend::pack(&i, &c).await }, move |_| {
+                                        batch.set(Batch::default());
+                                        ctx.done(ctx.t("msg.packed").to_string());
+                                    });
+                                }>{move || ctx.t("action.pack")}</button>
+                        </div>
+                        <ReceivePanel codes=codes/>
+                    </div>
+                }.into_any()
+            } else {
+                view! {
+                    <div data-scan-ms=move || scan_ms.get().map(|m| format!("{m:.1}")) data-testid="scan-result">
+                        {move || result.get().map(|v| view! {
+                            <ItemSummary thing=v["thing"].clone() verdict=v["verdict"].clone()/>
+                            <ShipPanel codes=codes/>
+                        })}
+                    </div>
+                }.into_any()
+            }}
+        </section>
+    }
+}
+
+/// Receive what a batch scanned: accept each incoming handoff it matches; entries of the
+/// handoff that were not scanned are reported missing.
+#[component]
+fn ReceivePanel(#[prop(into)] codes: Signal<Vec<String>>) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let receive = move |_| {
+        let scanned = codes.get_untracked();
+        act(
+            ctx,
+            async move {
+                let inbox = backend::inbox().await?;
+                let mut n = 0;
+                for h in inbox["incoming"].as_array().cloned().unwrap_or_default() {
+                    let entries: Vec<String> = h["entries"]
+                        .as_array()
+                        .cloned()
+                        .unwrap_or_default()
+                        .iter()
+                        .map(|e| s(&e["key"]))
+                        .collect();
+                    if !entries.iter().any(|e| scanned.contains(e)) {
+                        continue;
+                    }
+                    let missing: Vec<String> = entries
+                        .into_iter()
+                        .filter(|e| !scanned.contains(e))
+                        .collect();
+                    backend::accept(&s(&h["id"]), &missing, &[]).await?;
+                    n += 1;
+                }
+                if n == 0 {
+                    return Err(ApiError::new(
+                        "NOTHING_TO_RECEIVE",
+                        "none of the scanned codes is in an incoming handoff",
+                    ));
+                }
+                Ok(Value::from(n))
+            },
+            move |n| ctx.done(format!("{} ({})", ctx.t("msg.accepted"), n)),
+        );
+    };
+    view! {
+        <div class="panel">
+            <button class="secondary" data-testid="batch-receive" disabled=move || codes.get().is_empty() on:click=receive>
+                {move || ctx.t("action.receive")}
+            </button>
+        </div>
+    }
+}
+
+/// Item: the provenance timeline.
+#[component]
+pub fn ItemScreen() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let data = RwSignal::new(None::<(Value, Value)>);
+    Effect::new(move |_| {
+        ctx.version.get();
+        let Some(code) = ctx.current.get() else {
+            return;
+        };
+        spawn_local(async move {
+            let h = backend::history(&code).await;
+            let l = backend::lookup(&code).await;
+            match (h, l) {
+                (Ok(h), Ok(l)) => data.set(Some((h, l))),
+                (Err(e), _) | (_, Err(e)) => ctx.fail(e),
+            }
+        });
+    });
+    view! {
+        <section class="screen item-screen">
+            {move || match data.get() {
+                None => view! { <p class="hint">{ctx.t("item.none")}</p> }.into_any(),
+                Some((h, l)) => {
+                    let lang = ctx.lang.get();
+                    let events = h["events"].as_array().cloned().unwrap_or_default();
+                    let n = events.len();
+                    view! {
+                        <ItemSummary thing=l["thing"].clone() verdict=l["verdict"].clone()/>
+                        <h3 class="section">{format!("{} {}", number(lang, n as f64), t(lang, "item.events"))}</h3>
+                        <ol class="timeline" data-testid="timeline">
+                            {events.into_iter().map(|e| {
+                                let via = s(&e["via"]);
+                                let via_note = match via.as_str() {
+                                    "container" => Some(t(lang, "via.container")),
+                                    "input" => Some(t(lang, "via.input")),
+                                    _ => None,
+                                };
+                                let party = s(&e["counterparty_name"]);
+                                let details: Vec<(String, String)> = e["data"].as_object().map(|o| {
+                                    o.iter().map(|(k, v)| (k.clone(), s(v))).collect()
+                                }).unwrap_or_default();
+                                view! {
+                                    <li class=format!("event via-{via}") data-testid="timeline-event" data-type=s(&e["type"])>
+                                        <div class="when">{datetime(lang, &e["time"])}</div>
+                                        <div class="what">
+                                            <strong>{event_label(lang, e["type"].as_str().unwrap_or_default())}</strong>
+                                            {(!party.is_empty()).then(|| view! { <span class="party">{format!(" ↔ {party}")}</span> })}
+                                        </div>
+                                        <div class="who">{s(&e["by_name"])}
+                                            {(!s(&e["at"]).is_empty()).then(|| view! { <span class="gln">{format!(" · GLN {}", s(&e["at"]))}</span> })}
+                                        </div>
+                                        {via_note.map(|v| view! { <div class="via">{format!("{v}: {}", s(&e["subject"]))}</div> })}
+                                        {(!e["quantity"].is_null()).then(|| view! {
+                                            <div class="qty">{number(lang, e["quantity"].as_f64().unwrap_or(0.0))}</div>
+                                        })}
+                                        {(!details.is_empty()).then(|| view! {
+                                            <div class="data">{details.into_iter().map(|(k, v)| view! {
+                                                <span class="tag">{format!("{k}: {v}")}</span>
+                                            }).collect_view()}</div>
+                                        })}
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ol>
+                    }.into_any()
+                }
+            }}
+        </section>
+    }
+}
+
+/// How a received entry arrived.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Arrival {
+    Arrived,
+    Missing,
+    Damaged,
+}
+
+/// One incoming or outgoing handoff.
+#[component]
+fn HandoffCard(h: Value, incoming: bool) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let lang = ctx.lang.get_untracked();
+    let id = s(&h["id"]);
+    let rows = RwSignal::new(
+        h["entries"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|e| (s(&e["key"]), 0usize, Arrival::Arrived))
+            .collect::<Vec<_>>(),
+    );
+    // Containers: list what is inside, so single items can be marked missing or damaged.
+    if incoming {
+        let containers: Vec<String> = rows
+            .get_untracked()
+            .iter()
+            .map(|r| r.0.clone())
+            .filter(|k| k.starts_with("/00/"))
+            .collect();
+        spawn_local(async move {
+            for c in containers {
+                if let Ok(v) = backend::lookup(&c).await {
+                    let inside: Vec<String> = v["thing"]["item"]["contents"]
+                        .as_array()
+                        .cloned()
+                        .unwrap_or_default()
+                        .iter()
+                        .map(|e| s(&e["key"]))
+                        .collect();
+                    rows.update(|r| {
+                        let at = r.iter().position(|x| x.0 == c).map_or(r.len(), |p| p + 1);
+                        for (i, k) in inside.into_iter().enumerate() {
+                            r.insert(at + i, (k, 1, Arrival::Arrived));
+                        }
+                    });
+                }
+            }
+        });
+    }
+    let open = RwSignal::new(Vec::<String>::new());
+    let reason = RwSignal::new(String::new());
+    let scan_arrived = move |code: String| {
+        if let Ok(sc) = handoff_core::gs1::parse_scan(&code) {
+            let c = sc.key.canonical();
+            rows.update(|r| {
+                for x in r.iter_mut() {
+                    if x.0 == c {
+                        x.2 = Arrival::Arrived;
+                    }
+                }
+            });
+        }
+    };
+    let (id1, id2, id3) = (id.clone(), id.clone(), id.clone());
+    let accept = move |_| {
+        let r = rows.get_untracked();
+        let pick = |a: Arrival| -> Vec<String> {
+            r.iter().filter(|x| x.2 == a).map(|x| x.0.clone()).collect()
+        };
+        let (missing, damaged) = (pick(Arrival::Missing), pick(Arrival::Damaged));
+        let id = id1.clone();
+        act(
+            ctx,
+            async move { backend::accept(&id, &missing, &damaged).await },
+            move |v| {
+                beep(true);
+                ctx.done(format!(
+                    "{} · {} {}",
+                    ctx.t("msg.accepted"),
+                    ctx.t("msg.block"),
+                    s(&v["height"])
+                ))
+            },
+        );
+    };
+    let reject = move |_| {
+        let id = id2.clone();
+        let why = reason.get_untracked();
+        act(
+            ctx,
+            async move { backend::reject(&id, &why).await },
+            move |_| ctx.done(ctx.t("msg.rejected").to_string()),
+        );
+    };
+    let cancel = move |_| {
+        let id = id3.clone();
+        act(ctx, async move { backend::cancel(&id).await }, move |_| {
+            ctx.done(ctx.t("msg.cancelled").to_string())
+        });
+    };
+    let other = if incoming {
+        format!("{} {}", t(lang, "inbox.from"), s(&h["from"]["name"]))
+    } else {
+        format!("{} {}", t(lang, "inbox.to"), s(&h["to"]["name"]))
+    };
+    view! {
+        <article class="card handoff" data-testid=if incoming { "handoff-incoming" } else { "handoff-outgoing" } data-id=id.clone()>
+            <header class="card-head">
+                <div>
+                    <h3 class="title">{other}</h3>
+                    <div class="code">{format!("#{}", &id[..id.len().min(12)])}
+                        {format!(" · {}", datetime(lang, &h["proposed_time"]))}</div>
+                </div>
+                <span class="pill">{s(&h["transfer"])}</span>
+            </header>
+            <div class="docs">{h["docs"].as_array().cloned().unwrap_or_default().into_iter().map(|d| view! {
+                <span class="tag">{format!("{}: {}", s(&d["kind"]), s(&d["id"]))}</span>
+            }).collect_view()}</div>
+            {incoming.then(|| view! {
+                <input class="small-scan" type="text" data-testid="receive-scan"
+                    placeholder=t(lang, "inbox.scan_arrived")
+                    on:keydown=move |ev: web_sys::KeyboardEvent| {
+                        if ev.key() == "Enter" {
+                            let v = event_target_value(&ev);
+                            scan_arrived(v);
+                            if let Some(t) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) { t.set_value(""); }
+                        }
+                    }/>
+            })}
+            <ul class="entries">
+                {move || {
+                    let all = rows.get();
+                    let expanded = open.get();
+                    let mut parent = String::new();
+                    all.iter().cloned().enumerate().filter_map(|(i, (k, depth, state))| {
+                        if depth == 0 {
+                            parent = k.clone();
+                        } else if !expanded.contains(&parent) {
+                            return None;
+                        }
+                        let inside = all.iter().skip(i + 1).take_while(|r| r.1 > depth).count();
+                        let key = k.clone();
+                        let mark = move |a: Arrival| move |_| rows.update(|r| { if let Some(x) = r.get_mut(i) { x.2 = a; } });
+                        Some(view! {
+                            <li class=format!("entry depth-{depth}") data-testid=format!("entry-{k}") data-state=format!("{state:?}")>
+                                <span class="code">{k.clone()}</span>
+                                {(inside > 0).then(|| view! {
+                                    <button class="ghost" data-testid="toggle-contents" on:click=move |_| open.update(|o| {
+                                        if let Some(p) = o.iter().position(|x| *x == key) { o.remove(p); } else { o.push(key.clone()); }
+                                    })>{format!("{} ({inside})", t(lang, "item.contents"))}</button>
+                                })}
+                                {incoming.then(|| view! {
+                                    <span class="seg">
+                                        <button class:on=state == Arrival::Arrived data-testid="mark-arrived" on:click=mark(Arrival::Arrived)>"✓"</button>
+                                        <button class:on=state == Arrival::Missing data-testid="mark-missing" on:click=mark(Arrival::Missing)>{t(lang, "inbox.missing")}</button>
+                                        <button class:on=state == Arrival::Damaged data-testid="mark-damaged" on:click=mark(Arrival::Damaged)>{t(lang, "inbox.damaged")}</button>
+                                    </span>
+                                })}
+                            </li>
+                        })
+                    }).collect_view()
+                }}
+            </ul>
+            <div class="actions">
+                {if incoming {
+                    view! {
+                        <button class="primary" data-testid="accept-button" disabled=move || ctx.busy.get() on:click=accept>{t(lang, "action.accept")}</button>
+                        <input type="text" class="reason" placeholder=t(lang, "inbox.reason") on:input=move |ev| reason.set(event_target_value(&ev))/>
+                        <button class="danger" data-testid="reject-button" on:click=reject>{t(lang, "action.reject")}</button>
+                    }.into_any()
+                } else {
+                    view! { <button class="secondary" data-testid="cancel-button" on:click=cancel>{t(lang, "action.cancel")}</button> }.into_any()
+                }}
+            </div>
+        </article>
+    }
+}
+
+/// Inbox and outbox.
+#[component]
+pub fn InboxScreen() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let data = RwSignal::new(None::<Value>);
+    Effect::new(move |_| {
+        ctx.version.get();
+        ctx.status.get();
+        spawn_local(async move {
+            match backend::inbox().await {
+                Ok(v) => data.set(Some(v)),
+                Err(e) => ctx.fail(e),
+            }
+        });
+    });
+    let list = move |key: &'static str, incoming: bool| {
+        move || {
+            let items = data
+                .get()
+                .and_then(|d| d[key].as_array().cloned())
+                .unwrap_or_default();
+            if items.is_empty() {
+                view! { <p class="hint">{ctx.t("inbox.empty")}</p> }.into_any()
+            } else {
+                items
+                    .into_iter()
+                    .map(|h| view! { <HandoffCard h=h incoming=incoming/> })
+                    .collect_view()
+                    .into_any()
+            }
+        }
+    };
+    view! {
+        <section class="screen inbox-screen">
+            <h2 class="section">{move || ctx.t("inbox.incoming")}</h2>
+            <div data-testid="inbox-incoming">{list("incoming", true)}</div>
+            <h2 class="section">{move || ctx.t("inbox.outgoing")}</h2>
+            <div data-testid="inbox-outgoing">{list("outgoing", false)}</div>
+        </section>
+    }
+}
+
+fn field(
+    ctx: Ctx,
+    key: &'static str,
+    sig: RwSignal<String>,
+    id: &'static str,
+) -> impl IntoView + use<> {
+    view! {
+        <label class="field">
+            <span>{move || ctx.t(key)}</span>
+            <input type="text" data-testid=id prop:value=move || sig.get() on:input=move |ev| sig.set(event_target_value(&ev))/>
+        </label>
+    }
+}
+
+/// Products & labels.
+#[component]
+pub fn ProductsScreen() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let gtin = RwSignal::new(String::new());
+    let name = RwSignal::new(String::new());
+    let desc = RwSignal::new(String::new());
+    let product = RwSignal::new(None::<Value>);
+    let first = RwSignal::new(String::new());
+    let count = RwSignal::new("10".to_string());
+    let lot = RwSignal::new(String::new());
+    let qty = RwSignal::new(String::new());
+    let label_code = RwSignal::new(String::new());
+    let size = RwSignal::new("50x30".to_string());
+    let format = RwSignal::new("svg".to_string());
+    let label = RwSignal::new(None::<Value>);
+
+    let lookup = move |_| {
+        let g = gtin.get_untracked();
+        act(ctx, async move { backend::product(&g).await }, move |v| {
+            product.set(Some(v))
+        });
+    };
+    let define = move |_| {
+        let (g, n, d) = (
+            gtin.get_untracked(),
+            name.get_untracked(),
+            desc.get_untracked(),
+        );
+        act(
+            ctx,
+            async move { backend::define_product(&g, &n, &d).await },
+            move |_| ctx.done(ctx.t("msg.defined").to_string()),
+        );
+    };
+    let commission = move |_| {
+        let g = gtin.get_untracked();
+        let l = lot.get_untracked();
+        let result = if l.is_empty() {
+            let f = first.get_untracked();
+            let n: usize = count.get_untracked().trim().parse().unwrap_or(0);
+            serials(&f, n).map(|ss| {
+                let codes: Vec<String> = ss.iter().map(|x| format!("(01){g}(21){x}")).collect();
+                (codes, None, None)
+            })
+        } else {
+            let q = qty.get_untracked().trim().parse::<u64>().ok();
+            Ok((vec![format!("(01){g}")], Some(l), q))
+        };
+        match result {
+            Err(e) => ctx.fail(e),
+            Ok((codes, l, q)) => act(
+                ctx,
+                async move { backend::commission(&codes, l, q, None).await },
+                move |v| {
+                    let n = v["items"].as_array().map(Vec::len).unwrap_or(1);
+                    ctx.done(format!("{} ({n})", ctx.t("msg.commissioned")))
+                },
+            ),
+        }
+    };
+    let make_label = move |_| {
+        let (c, f, z) = (
+            label_code.get_untracked(),
+            format.get_untracked(),
+            size.get_untracked(),
+        );
+        act(
+            ctx,
+            async move {
+                backend::call(
+                    "label",
+                    serde_json::json!({"code": c, "format": f, "size": z}),
+                )
+                .await
+            },
+            move |v| label.set(Some(v)),
+        );
+    };
+    view! {
+        <section class="screen products-screen">
+            <div class="card">
+                {field(ctx, "products.gtin", gtin, "product-gtin")}
+                <div class="actions">
+                    <button class="secondary" data-testid="product-lookup" on:click=lookup>{move || ctx.t("action.lookup")}</button>
+                </div>
+                {move || product.get().map(|p| view! {
+                    <div class="product" data-testid="product-card">
+                        <h3 class="title">{s(&p["product"]["name"])}</h3>
+                        <div>{s(&p["product"]["description"])}</div>
+                        <div class="code">{format!("{} · {}", s(&p["product"]["gtin"]), s(&p["product"]["owner"]["name"]))}</div>
+                    </div>
+                })}
+                {field(ctx, "products.name", name, "product-name")}
+                {field(ctx, "products.description", desc, "product-description")}
+                <div class="actions">
+                    <button class="secondary" data-testid="product-define" on:click=define>{move || ctx.t("action.define")}</button>
+                </div>
+            </div>
+            <div class="card">
+                <div class="row">
+                    {field(ctx, "products.first_serial", first, "commission-first")}
+                    {field(ctx, "products.count", count, "commission-count")}
+                </div>
+                <div class="row">
+                    {field(ctx, "products.lot", lot, "commission-lot")}
+                    {field(ctx, "products.qty", qty, "commission-qty")}
+                </div>
+                <div class="actions">
+                    <button class="primary" data-testid="commission-button" on:click=commission>{move || ctx.t("action.commission")}</button>
+                </div>
+            </div>
+            <div class="card">
+                <h3 class="section">{move || ctx.t("products.labels")}</h3>
+                {field(ctx, "products.label_for", label_code, "label-code")}
+                <div class="row">
+                    <label class="field"><span>{move || ctx.t("products.size")}</span>
+                        <select on:change=move |ev| size.set(event_target_value(&ev))>
+                            <option value="50x30">"50 × 30 mm"</option>
+                            <option value="100x50">"100 × 50 mm"</option>
+                            <option value="a4">"A4 sheet (3 × 8)"</option>
+                        </select>
+                    </label>
+                    <label class="field"><span>{move || ctx.t("products.format")}</span>
+                        <select on:change=move |ev| format.set(event_target_value(&ev))>
+                            <option value="svg">"SVG"</option>
+                            <option value="png">"PNG"</option>
+                            <option value="pdf">"PDF"</option>
+                        </select>
+                    </label>
+                </div>
+                <div class="actions">
+                    <button class="secondary" data-testid="label-make" on:click=make_label>{move || ctx.t("products.make_label")}</button>
+                </div>
+                {move || label.get().map(|l| {
+                    let href = format!("data:{};base64,{}", s(&l["mime"]), s(&l["data_base64"]));
+                    let file = format!("label.{}", format.get_untracked());
+                    let is_pdf = s(&l["mime"]) == "application/pdf";
+                    view! {
+                        <div class="label-preview" data-testid="label-preview">
+                            {(!is_pdf).then(|| view! { <img src=href.clone() alt="label"/> })}
+                            <a class="button secondary" href=href download=file>{ctx.t("products.download")}</a>
+                        </div>
+                    }
+                })}
+            </div>
+        </section>
+    }
+}
+
+/// `count` serials counting up from `first`, keeping its letters and zero padding
+/// (`E261000030` → `E261000031`, …).
+pub fn serials(first: &str, count: usize) -> Result<Vec<String>, ApiError> {
+    let digits = first.chars().rev().take_while(char::is_ascii_digit).count();
+    if first.is_empty() || digits == 0 || count == 0 || count > 1000 {
+        return Err(ApiError::new(
+            "BAD_SERIALS",
+            "give a first serial ending in digits and a count from 1 to 1,000",
+        ));
+    }
+    let (head, num) = first.split_at(first.len() - digits);
+    let start: u64 = num
+        .parse()
+        .map_err(|_| ApiError::new("BAD_SERIALS", "the serial's number is too long"))?;
+    Ok((0..count as u64)
+        .map(|i| format!("{head}{:0width$}", start + i, width = digits))
+        .collect())
+}
+
+/// Pack: build and break containers by scanning.
+#[component]
+pub fn PackScreen() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let container = RwSignal::new(String::new());
+    let batch = RwSignal::new(Batch::default());
+    let pack = move |_| {
+        let (c, codes) = (container.get_untracked(), batch.get_untracked().codes());
+        act(
+            ctx,
+            async move { backend::pack(&c, &codes).await },
+            move |_| {
+                batch.set(Batch::default());
+                ctx.done(ctx.t("msg.packed").to_string())
+            },
+        );
+    };
+    let unpack = move |_| {
+        let c = container.get_untracked();
+        act(ctx, async move { backend::unpack(&c).await }, move |_| {
+            ctx.done(ctx.t("msg.unpacked").to_string())
+        });
+    };
+    view! {
+        <section class="screen pack-screen">
+            <div class="card">
+                {field(ctx, "pack.container", container, "pack-container")}
+                <label class="field">
+                    <span>{move || ctx.t("pack.contents")}</span>
+                    <input type="text" data-testid="pack-scan" on:keydown=move |ev: web_sys::KeyboardEvent| {
+                        if ev.key() == "Enter" {
+                            let v = normalize(&event_target_value(&ev), &ctx.fnc1.get_untracked());
+                            let good = batch.try_update(|b| b.add(&v)) == Some(Added::New);
+                            beep(good);
+                            if let Some(t) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) { t.set_value(""); }
+                        }
+                    }/>
+                </label>
+                <ol class="batch-entries">
+                    {move || batch.get().entries.into_iter().map(|e| view! {
+                        <li class=if e.parsed.is_ok() { "ok" } else { "bad" }>
+                            <span class="raw">{e.raw.clone()}</span>
+                            <span class="note">{match &e.parsed { Ok(c) => c.clone(), Err((c, m)) => format!("{m} [{c}]") }}</span>
+                        </li>
+                    }).collect_view()}
+                </ol>
+                <div class="actions">
+                    <button class="primary" data-testid="pack-button" on:click=pack
+                        disabled=move || container.get().is_empty() || batch.get().count() == 0>
+                        {move || ctx.t("action.pack")}{move || format!(" ({})", batch.get().count())}
+                    </button>
+                    <button class="secondary" data-testid="unpack-button" on:click=unpack
+                        disabled=move || container.get().is_empty()>{move || ctx.t("action.unpack")}</button>
+                </div>
+            </div>
+        </section>
+    }
+}
+
+/// Node: identity, chain, language, scanner settings.
+#[component]
+pub fn NodeScreen() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let switch = move |name: String| {
+        act(
+            ctx,
+            async move { backend::switch_identity(&name).await },
+            move |v| {
+                ctx.status.set(Some(v));
+                ctx.error.set(None);
+                ctx.version.update(|x| *x += 1);
+            },
+        );
+    };
+    let set_lang = move |l: Lang| {
+        ctx.lang.set(l);
+        set_setting("lang", l.tag());
+    };
+    view! {
+        <section class="screen node-screen">
+            {move || {
+                let lang = ctx.lang.get();
+                let st = ctx.status.get().unwrap_or(Value::Null);
+                let me = s(&st["identity"]["name"]);
+                let mode_key = if st["mode"] == "mock" { "node.mode.mock" } else { "node.mode.embedded" };
+                let row = |k: &'static str, v: String, id: &'static str| view! {
+                    <div class="kv"><span class="k">{t(lang, k)}</span><span class="v" data-testid=id>{v}</span></div>
+                };
+                let key = s(&st["identity"]["org"]);
+                let key2 = key.clone();
+                view! {
+                    <div class="card">
+                        <label class="field">
+                            <span>{t(lang, "action.switch")}</span>
+                            <select data-testid="identity-select" on:change=move |ev| switch(event_target_value(&ev))>
+                                {st["identities"].as_array().cloned().unwrap_or_default().into_iter().map(|i| {
+                                    let n = s(&i["name"]);
+                                    view! { <option value=n.clone() selected=n == me>{n.clone()}</option> }
+                                }).collect_view()}
+                            </select>
+                        </label>
+                        {row("node.org", me.clone(), "node-org")}
+                        <div class="kv"><span class="k">{t(lang, "node.org_key")}</span>
+                            <span class="v mono">{key}</span>
+                            <button class="ghost" on:click=move |_| {
+                                if let Some(w) = web_sys::window() {
+                                    let _ = w.navigator().clipboard().write_text(&key2);
+                                }
+                            }>{t(lang, "node.copy")}</button>
+                        </div>
+                    </div>
+                    <div class="card">
+                        {row("node.mode", t(lang, mode_key).to_string(), "node-mode")}
+                        {row("node.height", number(lang, st["height"].as_f64().unwrap_or(0.0)), "node-height")}
+                        {row("node.last_block", datetime(lang, &st["time_ms"]), "node-last-block")}
+                        {row("node.peers", number(lang, st["peers"].as_f64().unwrap_or(0.0)), "node-peers")}
+                        {row("node.outbox", number(lang, st["outbox"].as_f64().unwrap_or(0.0)), "node-outbox")}
+                        {row("node.data", s(&st["data_dir"]), "node-data")}
+                    </div>
+                }
+            }}
+            <div class="card">
+                <div class="field">
+                    <span>{move || ctx.t("node.language")}</span>
+                    <div class="seg">
+                        <button data-testid="lang-en" class:on=move || ctx.lang.get() == Lang::En on:click=move |_| set_lang(Lang::En)>"English"</button>
+                        <button data-testid="lang-zh" class:on=move || ctx.lang.get() == Lang::Zh on:click=move |_| set_lang(Lang::Zh)>"中文"</button>
+                    </div>
+                </div>
+                <label class="field">
+                    <span>"FNC1 substitute (scanner setting)"</span>
+                    <input type="text" maxlength="3" prop:value=move || ctx.fnc1.get()
+                        on:input=move |ev| { let v = event_target_value(&ev); set_setting("fnc1", &v); ctx.fnc1.set(v); }/>
+                </label>
+            </div>
+        </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serials_count_up_keeping_padding_and_letters() {
+        assert_eq!(
+            serials("E261000030", 3).expect("ok"),
+            vec!["E261000030", "E261000031", "E261000032"]
+        );
+        assert_eq!(serials("A09", 2).expect("ok"), vec!["A09", "A10"]);
+        assert_eq!(
+            serials("ABC", 2).expect_err("no digits").code,
+            "BAD_SERIALS"
+        );
+        assert_eq!(
+            serials("1", 1001).expect_err("too many").code,
+            "BAD_SERIALS"
+        );
+    }
+}

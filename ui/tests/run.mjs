@@ -1,0 +1,200 @@
+// Browser tests of the Handoff UI (ui/dist, built by trunk) on its mock backend, in
+// Debian's Chromium at desktop size (1280×800) and phone size (390×844), English and
+// Chinese. Run from the repository root or ui/tests: `node ui/tests/run.mjs`.
+// Screenshots of every screen go to ui/tests/artifacts/.
+import { chromium } from 'playwright-core';
+import http from 'node:http';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const dist = path.resolve(here, '..', 'dist');
+const artifacts = path.resolve(here, 'artifacts');
+fs.mkdirSync(artifacts, { recursive: true });
+if (!fs.existsSync(path.join(dist, 'index.html'))) {
+  console.error(`no UI build in ${dist}: run trunk build --release in ui/ first`);
+  process.exit(2);
+}
+
+const types = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css' };
+const server = http.createServer((req, res) => {
+  const p = path.join(dist, decodeURIComponent(new URL(req.url, 'http://x').pathname));
+  const file = p.startsWith(dist) && fs.existsSync(p) && fs.statSync(p).isFile() ? p : path.join(dist, 'index.html');
+  res.writeHead(200, { 'content-type': types[path.extname(file)] ?? 'application/octet-stream' });
+  fs.createReadStream(file).pipe(res);
+});
+await new Promise((r) => server.listen(0, '127.0.0.1', r));
+const url = `http://127.0.0.1:${server.address().port}/`;
+
+// playwright gives the browser a fresh, empty profile of its own.
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+
+let failures = 0;
+async function check(name, fn) {
+  try {
+    await fn();
+    console.log(`ok   ${name}`);
+  } catch (e) {
+    failures++;
+    console.log(`FAIL ${name}\n     ${String(e.message ?? e).split('\n').join('\n     ')}`);
+  }
+}
+function expect(cond, msg) {
+  if (!cond) throw new Error(msg);
+}
+
+const T = (id) => `[data-testid="${id}"]`;
+async function scan(page, code) {
+  await page.locator(T('scan-input')).focus();
+  await page.keyboard.type(code); // a keyboard-wedge scanner types the code…
+  await page.keyboard.press('Enter'); // …and ends with Enter
+}
+async function nav(page, id) {
+  await page.locator(T(`nav-${id}`)).click();
+}
+
+const BAG = '(01)00614141025015(21)E261000022'; // at the grocer, genuine
+const LOOSE_A = '(01)00614141025015(21)E261000260'; // loose bags at the warehouse
+const LOOSE_B = 'https://id.gs1.org/01/00614141025015/21/E261000261';
+
+for (const vp of [{ name: 'desktop', width: 1280, height: 800 }, { name: 'phone', width: 390, height: 844 }]) {
+  const ctx = await browser.newContext({ viewport: { width: vp.width, height: vp.height }, locale: 'en-US' });
+  const page = await ctx.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  await page.goto(url);
+  await page.locator(T('scan-input')).waitFor();
+  const shot = (n) => page.screenshot({ path: path.join(artifacts, `${vp.name}-${n}.png`), fullPage: true });
+
+  await check(`${vp.name}: the scan input has focus on start`, async () => {
+    const focused = await page.evaluate(() => document.activeElement?.dataset?.testid);
+    expect(focused === 'scan-input', `focused: ${focused}`);
+  });
+
+  await check(`${vp.name}: a scanned code shows the item and its timeline`, async () => {
+    await scan(page, BAG);
+    const card = page.locator(T('item-card'));
+    await card.waitFor();
+    const text = await card.innerText();
+    expect(text.includes('Northside Espresso Roast 250 g'), text);
+    expect(text.includes('Corner Grocer'), text);
+    expect((await page.locator(T('verdict')).innerText()).includes('Genuine'), 'verdict');
+    await shot('scan');
+    await page.locator(T('open-timeline')).click();
+    await page.locator(T('timeline')).waitFor();
+    const n = await page.locator(T('timeline-event')).count();
+    expect(n >= 10, `timeline events: ${n}`);
+    const firstType = await page.locator(T('timeline-event')).first().getAttribute('data-type');
+    expect(firstType === 'commission', `first event: ${firstType}`);
+    await shot('item');
+  });
+
+  await check(`${vp.name}: a malformed scan shows a message naming the problem`, async () => {
+    await nav(page, 'scan');
+    await scan(page, '(01)00614141025016(21)X');
+    const banner = page.locator(T('error-banner'));
+    await banner.waitFor();
+    const text = await banner.innerText();
+    expect(text.includes('check digit'), text);
+    expect(text.includes('SCAN_BAD_CHECK_DIGIT'), text);
+    await shot('bad-scan');
+    await banner.getByRole('button').click();
+  });
+
+  await check(`${vp.name}: shipping an item you do not hold is refused with its rule`, async () => {
+    await scan(page, BAG);
+    await page.locator(T('item-card')).waitFor();
+    await page.locator(T('ship-to')).selectOption('Northside Roasters');
+    await page.locator(T('ship-button')).click();
+    const banner = page.locator(T('error-banner'));
+    await banner.waitFor();
+    expect((await banner.innerText()).includes('NOT_CUSTODIAN'), await banner.innerText());
+    await banner.getByRole('button').click();
+  });
+
+  await check(`${vp.name}: batch mode counts scans and flags a duplicate`, async () => {
+    await page.locator(T('batch-toggle')).check();
+    await scan(page, LOOSE_A);
+    await scan(page, LOOSE_B);
+    await scan(page, 'https://id.gs1.org/01/00614141025015/21/E261000260'); // same bag again
+    await scan(page, '(01)123');
+    expect((await page.locator(T('batch-count')).innerText()).trim() === '2', 'count');
+    expect(await page.locator(T('batch-dup')).count() === 1, 'one duplicate flagged');
+    expect(await page.locator(T('batch-bad')).count() === 1, 'one invalid flagged');
+    await shot('batch');
+  });
+
+  await check(`${vp.name}: ship a batch, switch identity, receive it with one item missing`, async () => {
+    await page.locator(T('ship-to')).selectOption('Corner Grocer');
+    await page.locator(T('ship-button')).click();
+    await page.locator(T('notice-banner')).waitFor();
+    await nav(page, 'node');
+    await page.locator(T('identity-select')).selectOption('Corner Grocer');
+    await page.waitForFunction(() => document.querySelector('[data-testid="node-org"]')?.textContent === 'Corner Grocer');
+    await shot('node');
+    await nav(page, 'inbox');
+    const card = page.locator(T('handoff-incoming')).filter({ hasText: 'E261000261' });
+    await card.waitFor();
+    expect((await page.locator(T('inbox-count')).innerText()).trim() === '2', 'badge counts 2 incoming');
+    await card.locator('[data-testid="entry-/01/00614141025015/21/E261000261"] [data-testid="mark-missing"]').click();
+    await shot('inbox');
+    await card.locator(T('accept-button')).click();
+    await page.locator(T('notice-banner')).waitFor();
+    await nav(page, 'scan');
+    await page.locator(T('batch-toggle')).uncheck();
+    await scan(page, LOOSE_B);
+    const text = await page.locator(T('item-card')).innerText();
+    expect(text.includes('Harbor Logistics') && text.toLowerCase().includes('missing'), text);
+    await scan(page, LOOSE_A);
+    await page.waitForFunction(() => document.querySelector('[data-testid="item-card"]')?.dataset.key?.endsWith('E261000260'));
+    const a = await page.locator(T('item-card')).innerText();
+    expect(a.includes('Corner Grocer'), a);
+  });
+
+  await check(`${vp.name}: products, labels and pack screens render`, async () => {
+    await nav(page, 'products');
+    await page.locator(T('product-gtin')).fill('00614141025015');
+    await page.locator(T('product-lookup')).click();
+    await page.locator(T('product-card')).waitFor();
+    await shot('products');
+    await nav(page, 'pack');
+    await page.locator(T('pack-container')).waitFor();
+    await shot('pack');
+  });
+
+  await check(`${vp.name}: Chinese switches every navigation label`, async () => {
+    await nav(page, 'node');
+    await page.locator(T('lang-zh')).click();
+    expect((await page.locator(T('nav-scan')).innerText()).includes('扫描'), 'scan label');
+    expect((await page.locator(T('nav-inbox')).innerText()).includes('收件箱'), 'inbox label');
+    await shot('node-zh');
+    await nav(page, 'scan');
+    await scan(page, BAG);
+    await page.locator(T('item-card')).waitFor();
+    expect((await page.locator(T('verdict')).innerText()).includes('正品'), 'verdict in Chinese');
+    await shot('scan-zh');
+    await page.locator(T('open-timeline')).click();
+    await page.locator(T('timeline')).waitFor();
+    await shot('item-zh');
+    // The choice is kept across restarts.
+    await page.reload();
+    await page.locator(T('scan-input')).waitFor();
+    expect((await page.locator(T('nav-scan')).innerText()).includes('扫描'), 'language kept');
+  });
+
+  await check(`${vp.name}: no script errors`, async () => {
+    expect(errors.length === 0, errors.join('\n'));
+  });
+  await ctx.close();
+}
+
+await browser.close();
+server.close();
+console.log(failures ? `${failures} failed` : 'all UI checks passed');
+process.exit(failures ? 1 : 0);
