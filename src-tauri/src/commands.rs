@@ -67,7 +67,12 @@ pub fn lookup_of(node: &AppNode, code: &str) -> Res {
     let scan = node.call(&["id", "parse", "--", code])?;
     let canonical = scan["canonical"].as_str().unwrap_or_default().to_string();
     let thing = node.call(&["item", "show", "--", &canonical])?;
-    let verdict = node.call(&["verify", "--", &canonical])?;
+    // The genuine/counterfeit verdict is about products; a pallet or case (SSCC) has none.
+    let verdict = if scan["gtin"].is_string() {
+        node.call(&["verify", "--", &canonical])?
+    } else {
+        Value::Null
+    };
     Ok(json!({"scan": scan, "thing": thing, "verdict": verdict}))
 }
 

@@ -30,6 +30,10 @@ fn first_launch_seeds_the_demo_and_a_scan_shows_the_item() {
     assert_eq!(v["scan"]["canonical"], "/01/00614141025015/21/E261000022");
     assert_eq!(v["thing"]["item"]["custodian"]["name"], "Corner Grocer");
     assert_eq!(v["verdict"]["verdict"], "genuine");
+    // A pallet has a holder and a history but no product verdict.
+    let v = lookup_of(&node, "(00)306141410000000068").expect("pallet");
+    assert_eq!(v["thing"]["item"]["kind"], "container");
+    assert!(v["verdict"].is_null(), "{}", v["verdict"]);
     // The same scan as a keyboard-wedge scanner sends it: symbology prefix and GS.
     let raw = "]Q3010061414102501521E261000022";
     let v = lookup_of(&node, raw).expect("raw lookup");

@@ -99,6 +99,7 @@ const TABLE: &[(&str, &str, &str)] = &[
         "扫描货品即可查看其流转记录。",
     ),
     ("item.events", "events", "条记录"),
+    ("item.kind_container", "Pallet or case", "托盘或箱"),
     ("via.container", "via its container", "随所在容器"),
     ("via.input", "via an input it was made from", "来自其原料"),
     ("verdict.genuine", "Genuine", "正品"),

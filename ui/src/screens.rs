@@ -145,10 +145,16 @@ pub fn ItemSummary(thing: Value, verdict: Value) -> impl IntoView {
             {stolen.then(|| view! { <div class="alert stolen" data-testid="stolen-banner">{t(lang, "item.stolen")}</div> })}
             <header class="card-head">
                 <div>
-                    <h2 class="title">{if product.is_empty() { s(&item["kind"]) } else { product }}</h2>
+                    <h2 class="title">{if !product.is_empty() {
+                        product
+                    } else if item["kind"] == "container" {
+                        t(lang, "item.kind_container").to_string()
+                    } else {
+                        s(&item["kind"])
+                    }}</h2>
                     <div class="code">{key.clone()}</div>
                 </div>
-                {verdict_badge(lang, verdict["verdict"].as_str().unwrap_or("unknown"))}
+                {verdict["verdict"].as_str().map(|v| verdict_badge(lang, v))}
             </header>
             <div class="kvs">
                 {row("item.custodian", s(&item["custodian"]["name"]))}
@@ -306,6 +312,7 @@ pub fn ScanScreen() -> impl IntoView {
             return;
         }
         let start = now_ms();
+        scan_ms.set(None);
         ctx.busy.set(true);
         spawn_local(async move {
             match backend::lookup(&code).await {

@@ -67,6 +67,7 @@ fn main() -> ExitCode {
         Some("setup") => setup(),
         Some("test") => test(flag("--quick"), flag("--no-setup")),
         Some("run") => run(),
+        Some("bench") if args.get(1).map(String::as_str) == Some("app") => bench_app(),
         Some("bench") => bench(),
         Some("tidy") => tidy::check(&root()),
         _ => {
@@ -75,7 +76,7 @@ fn main() -> ExitCode {
                  \n  run    set up, build and launch Handoff with demo data\
                  \n  test   set up and run every check CI runs (--quick skips fuzzing)\
                  \n  setup  install what this machine lacks\
-                 \n  bench  ledger and history benchmarks\
+                 \n  bench  ledger and history benchmarks (bench app: app start-up and bundle size)\
                  \n  tidy   the repository's own rules"
             );
             return ExitCode::from(2);
@@ -252,6 +253,8 @@ fn test(quick: bool, no_setup: bool) -> Result<()> {
     eprintln!("==> tidy");
     tidy::check(&root())?;
     step("rustfmt", cargo().args(["fmt", "--all", "--", "--check"]))?;
+    // The desktop app bundles ui/dist, so the UI is built before anything compiles the app.
+    ui_build()?;
     step(
         "clippy",
         cargo().args([
@@ -285,7 +288,6 @@ fn test(quick: bool, no_setup: bool) -> Result<()> {
             "handoff-e2e",
         ]),
     )?;
-    ui_build()?;
     step(
         "UI in Chromium (mock backend, desktop and phone size)",
         Command::new("node")
@@ -336,8 +338,6 @@ fn app_build(release: bool) -> Result<(PathBuf, PathBuf)> {
         "handoff-app",
         "-p",
         "handoff-node",
-        "--features",
-        "handoff-app/custom-protocol",
     ]);
     if release {
         cmd.arg("--release");
@@ -497,4 +497,103 @@ fn bench() -> Result<()> {
         Command::new(&bin).args(["bench", "history"]),
     )?;
     Ok(())
+}
+
+/// Cold start of the desktop app to its first interactive screen, ten fresh processes
+/// under one Xvfb, timed from spawn to the UI's "ready" signal; and the UI bundle size.
+fn bench_app() -> Result<()> {
+    setup()?;
+    ui_build()?;
+    let (app, cli) = app_build(true)?;
+    let data = target_dir()?.join("bench-app-data");
+    if !data.join("chain").exists() {
+        step(
+            "seed the demo chain",
+            Command::new(&cli)
+                .arg("--data")
+                .arg(&data)
+                .args(["demo", "--quiet"]),
+        )?;
+    }
+    let display = (90..110)
+        .find(|n| !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists())
+        .ok_or("no free X display number")?;
+    let mut xvfb = Command::new("Xvfb")
+        .arg(format!(":{display}"))
+        .args(["-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map_err(|e| format!("Xvfb: {e}"))?;
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    let mut times = Vec::new();
+    let mut result = Ok(());
+    for _ in 0..10 {
+        match start_once(&app, &data, display) {
+            Ok(ms) => times.push(ms),
+            Err(e) => {
+                result = Err(e);
+                break;
+            }
+        }
+    }
+    let _ = xvfb.kill();
+    let _ = xvfb.wait();
+    result?;
+    times.sort_by(f64::total_cmp);
+    let median = (times[4] + times[5]) / 2.0;
+    let (raw, gz) = wasm_size()?;
+    println!(
+        "{{\"bench\":\"app\",\"cold_start_ms\":{times:?},\"cold_start_median_ms\":{median:.0},\
+         \"ui_wasm_bytes\":{raw},\"ui_wasm_gzip_bytes\":{gz}}}"
+    );
+    Ok(())
+}
+
+fn start_once(app: &Path, data: &Path, display: u32) -> Result<f64> {
+    use std::io::{BufRead, BufReader};
+    let t0 = Instant::now();
+    let mut child = Command::new(app)
+        .arg("--data")
+        .arg(data)
+        .args(["--as", "Harbor Logistics"])
+        .env("DISPLAY", format!(":{display}"))
+        .env("HANDOFF_EXIT_WHEN_READY", "1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("{}: {e}", app.display()))?;
+    let stderr = child.stderr.take().ok_or("no stderr")?;
+    let mut ready = None;
+    for line in BufReader::new(stderr).lines() {
+        let Ok(line) = line else { break };
+        if line.trim() == "HANDOFF_READY" {
+            ready = Some(t0.elapsed().as_secs_f64() * 1000.0);
+            break;
+        }
+        if t0.elapsed().as_secs() > 60 {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    ready.ok_or_else(|| "the app never became interactive".to_string())
+}
+
+/// The UI's wasm, raw and gzipped (-9), from ui/dist.
+fn wasm_size() -> Result<(u64, u64)> {
+    let dist = root().join("ui").join("dist");
+    let wasm = std::fs::read_dir(&dist)
+        .map_err(|e| format!("{}: {e}", dist.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.extension().is_some_and(|x| x == "wasm"))
+        .ok_or("no wasm in ui/dist")?;
+    let raw = std::fs::metadata(&wasm).map_err(|e| e.to_string())?.len();
+    let gz = output(
+        Command::new("sh")
+            .arg("-c")
+            .arg(format!("gzip -9c '{}' | wc -c", wasm.display())),
+    )
+    .and_then(|s| s.trim().parse().ok())
+    .ok_or("gzip failed")?;
+    Ok((raw, gz))
 }

@@ -1,0 +1,326 @@
+//! The Handoff desktop app as warehouse staff use it, in the real app window (Tauri +
+//! WebKitGTK under Xvfb, driven through tauri-driver and WebKitWebDriver): scan a demo
+//! pallet the way a scanner types it, see its timeline, ship it to the grocer, switch
+//! identity, accept it with one bag missing; then, after the app has exited, check with
+//! the `handoff` command line on the same data folder that the ledger says exactly that.
+//!
+//! Needs `HANDOFF_APP`, `HANDOFF_CLI` and `TAURI_DRIVER` (paths) and a display;
+//! `cargo xtask test` sets all of them. Screenshots go to `HANDOFF_ARTIFACTS`
+//! (default `test-artifacts/`).
+
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const PALLET: &str = "/00/306141410000000068";
+const LOST_BAG: &str = "/01/00614141025015/21/E261000300";
+const KEPT_BAG: &str = "/01/00614141025015/21/E261000299";
+/// The pallet's SSCC as a scanner sends it: symbology identifier ]C1, then AI 00.
+const PALLET_SCAN: &str = "]C100306141410000000068";
+
+fn env_path(name: &str) -> PathBuf {
+    PathBuf::from(
+        std::env::var_os(name).unwrap_or_else(|| {
+            panic!("{name} is not set: run this test through `cargo xtask test`")
+        }),
+    )
+}
+
+fn cli(cli: &Path, data: &Path, args: &[&str]) -> Value {
+    let out = Command::new(cli)
+        .arg("--data")
+        .arg(data)
+        .arg("--json")
+        .args(args)
+        .output()
+        .expect("run handoff");
+    assert!(
+        out.status.success(),
+        "handoff {args:?}: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    serde_json::from_slice(&out.stdout).expect("json")
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+struct Driver(std::process::Child);
+
+impl Drop for Driver {
+    /// SIGTERM, not SIGKILL: tauri-driver then stops the WebKitWebDriver it started.
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status();
+        let t0 = Instant::now();
+        while t0.elapsed() < Duration::from_secs(5) {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn css(s: &str) -> Locator<'_> {
+    Locator::Css(s)
+}
+
+async fn wait(c: &Client, sel: &str) -> Element {
+    c.wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(css(sel))
+        .await
+        .unwrap_or_else(|e| panic!("{sel} did not appear: {e}"))
+}
+
+async fn shot(c: &Client, dir: &Path, name: &str) {
+    let png = c.screenshot().await.expect("screenshot");
+    std::fs::write(dir.join(format!("app-{name}.png")), png).expect("write screenshot");
+}
+
+async fn scan(c: &Client, code: &str) {
+    let input = wait(c, "[data-testid='scan-input']").await;
+    // A keyboard-wedge scanner: the whole code as keystrokes, then Enter.
+    input
+        .send_keys(&format!("{code}\u{E007}"))
+        .await
+        .expect("type the scan");
+}
+
+async fn text_of(c: &Client, sel: &str) -> String {
+    wait(c, sel).await.text().await.expect("text")
+}
+
+async fn until_text(c: &Client, sel: &str, want: &str) {
+    let t0 = Instant::now();
+    loop {
+        if let Ok(e) = c.find(css(sel)).await
+            && let Ok(t) = e.text().await
+            && t.contains(want)
+        {
+            return;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "{sel} never showed '{want}'"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn staff_ship_a_pallet_and_the_grocer_receives_it_with_one_bag_missing() {
+    let app = env_path("HANDOFF_APP");
+    let handoff = env_path("HANDOFF_CLI");
+    let driver = env_path("TAURI_DRIVER");
+    let artifacts = std::env::var_os("HANDOFF_ARTIFACTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("test-artifacts"));
+    std::fs::create_dir_all(&artifacts).expect("artifacts folder");
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("data");
+    cli(&handoff, &data, &["demo", "--quiet"]);
+
+    let port = free_port();
+    let native = free_port();
+    let _driver = Driver(
+        Command::new(&driver)
+            .args(["--port", &port.to_string()])
+            .args(["--native-port", &native.to_string()])
+            .args(["--native-driver", "/usr/bin/WebKitWebDriver"])
+            .spawn()
+            .expect("start tauri-driver"),
+    );
+    let caps = json!({
+        "browserName": "wry",
+        "tauri:options": {
+            "application": app,
+            "args": ["--data", data, "--as", "Harbor Logistics"],
+        }
+    });
+    let caps = caps.as_object().cloned().expect("caps");
+    let t0 = Instant::now();
+    let c = loop {
+        match ClientBuilder::native()
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
+            Ok(c) => break c,
+            Err(e) if t0.elapsed() < Duration::from_secs(30) => {
+                let _ = e;
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            Err(e) => panic!("no WebDriver session with the app: {e}"),
+        }
+    };
+
+    // Scan the warehouse's pallet: the item appears with its holder and verdict.
+    until_text(&c, "[data-testid='whoami']", "Harbor Logistics").await;
+    shot(&c, &artifacts, "1-scan-empty").await;
+    scan(&c, PALLET_SCAN).await;
+    let card = text_of(&c, "[data-testid='item-card']").await;
+    assert!(card.contains(PALLET), "{card}");
+    assert!(card.contains("Harbor Logistics"), "{card}");
+    shot(&c, &artifacts, "2-scanned").await;
+
+    // Its timeline.
+    wait(&c, "[data-testid='open-timeline']")
+        .await
+        .click()
+        .await
+        .expect("open timeline");
+    wait(&c, "[data-testid='timeline']").await;
+    let events = c
+        .find_all(css("[data-testid='timeline-event']"))
+        .await
+        .expect("events");
+    assert!(!events.is_empty(), "the pallet has a history");
+    shot(&c, &artifacts, "3-timeline").await;
+
+    // Ship it to the grocer.
+    wait(&c, "[data-testid='nav-scan']")
+        .await
+        .click()
+        .await
+        .expect("nav");
+    scan(&c, PALLET_SCAN).await;
+    wait(&c, "[data-testid='item-card']").await;
+    wait(&c, "[data-testid='ship-to']")
+        .await
+        .select_by_value("Corner Grocer")
+        .await
+        .expect("choose the grocer");
+    wait(&c, "[data-testid='ship-button']")
+        .await
+        .click()
+        .await
+        .expect("ship");
+    wait(&c, "[data-testid='notice-banner']").await;
+    shot(&c, &artifacts, "4-shipped").await;
+
+    // Switch identity: now acting as the grocer.
+    wait(&c, "[data-testid='nav-node']")
+        .await
+        .click()
+        .await
+        .expect("nav");
+    wait(&c, "[data-testid='identity-select']")
+        .await
+        .select_by_value("Corner Grocer")
+        .await
+        .expect("switch identity");
+    until_text(&c, "[data-testid='node-org']", "Corner Grocer").await;
+    shot(&c, &artifacts, "5-node").await;
+
+    // Receive the pallet with one bag missing.
+    wait(&c, "[data-testid='nav-inbox']")
+        .await
+        .click()
+        .await
+        .expect("nav");
+    wait(&c, "[data-testid='handoff-incoming']").await;
+    let mut ours = None;
+    for h in c
+        .find_all(css("[data-testid='handoff-incoming']"))
+        .await
+        .expect("cards")
+    {
+        if h.text().await.unwrap_or_default().contains(PALLET) {
+            ours = Some(h);
+        }
+    }
+    let card = ours.expect("the pallet is in the grocer's inbox");
+    let toggle = c
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(css(&format!(
+            "[data-testid='entry-{PALLET}'] [data-testid='toggle-contents']"
+        )))
+        .await
+        .expect("the pallet's contents are listed");
+    toggle.click().await.expect("show contents");
+    wait(
+        &c,
+        &format!("[data-testid='entry-{LOST_BAG}'] [data-testid='mark-missing']"),
+    )
+    .await
+    .click()
+    .await
+    .expect("mark missing");
+    shot(&c, &artifacts, "6-inbox").await;
+    card.find(css("[data-testid='accept-button']"))
+        .await
+        .expect("accept button")
+        .click()
+        .await
+        .expect("accept");
+    wait(&c, "[data-testid='notice-banner']").await;
+    shot(&c, &artifacts, "7-accepted").await;
+
+    // Scan to item on screen, as staff feel it: ten scans of the received pallet.
+    wait(&c, "[data-testid='nav-scan']")
+        .await
+        .click()
+        .await
+        .expect("nav");
+    let mut times = Vec::new();
+    for _ in 0..10 {
+        scan(&c, PALLET_SCAN).await;
+        let t0 = Instant::now();
+        loop {
+            let e = wait(&c, "[data-testid='scan-result']").await;
+            // The UI clears the timing on Enter and sets it once the item is painted.
+            if let Ok(Some(ms)) = e.attr("data-scan-ms").await
+                && let Ok(ms) = ms.parse::<f64>()
+            {
+                times.push(ms);
+                break;
+            }
+            assert!(t0.elapsed() < Duration::from_secs(10), "no scan timing");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    let card = text_of(&c, "[data-testid='item-card']").await;
+    assert!(card.contains("Corner Grocer"), "{card}");
+    times.sort_by(f64::total_cmp);
+    std::fs::write(
+        artifacts.join("app-scan-timings.json"),
+        json!({"scan_to_item_ms": times, "median_ms": times[times.len() / 2]}).to_string(),
+    )
+    .expect("timings");
+    c.close().await.expect("close the app");
+    drop(_driver);
+
+    // The ledger, read by the command line on the same folder after the app exited.
+    let show = |code: &str| cli(&handoff, &data, &["item", "show", code]);
+    let pallet = show(PALLET);
+    assert_eq!(pallet["item"]["custodian"]["name"], "Corner Grocer");
+    let kept = show(KEPT_BAG);
+    assert_eq!(kept["item"]["custodian"]["name"], "Corner Grocer");
+    let lost = show(LOST_BAG);
+    assert_eq!(lost["item"]["custodian"]["name"], "Harbor Logistics");
+    assert_eq!(lost["item"]["exception"]["kind"], "missing");
+    let inbox = cli(
+        &handoff,
+        &data,
+        &["--as", "Corner Grocer", "handoff", "inbox"],
+    );
+    let open_for_pallet = inbox["incoming"]
+        .as_array()
+        .expect("incoming")
+        .iter()
+        .any(|h| h.to_string().contains(PALLET));
+    assert!(!open_for_pallet, "the pallet's handoff is closed: {inbox}");
+}
