@@ -221,6 +221,34 @@ pub async fn unpack(app: AppHandle, container: String) -> Res {
     blocking(app, move |n| n.call(&["item", "unpack", "--", &container])).await
 }
 
+/// A printable label for a code: `{uri, mime, data_base64}`. The product name is looked
+/// up on the chain when the code names a product.
+#[tauri::command]
+pub async fn label(app: AppHandle, code: String, format: String, size: String) -> Res {
+    blocking(app, move |n| label_of(n, &code, &format, &size)).await
+}
+
+/// The label command's work (see [`label`]).
+pub fn label_of(node: &AppNode, code: &str, format: &str, size: &str) -> Res {
+    use handoff_node::label;
+    let bad = |e: label::LabelError| ApiError::new(e.code, e.message);
+    let f = label::Format::parse(format).map_err(bad)?;
+    let z = label::Size::parse(size).map_err(bad)?;
+    let sc = gs1::parse_scan(code).map_err(|e| ApiError::new(e.code.as_str(), e.message))?;
+    let title = sc
+        .key
+        .gtin()
+        .and_then(|g| node.call(&["product", "show", "--", g]).ok())
+        .and_then(|p| p["product"]["name"].as_str().map(String::from));
+    let base = "https://id.gs1.org";
+    let bytes = label::render(&[(code.to_string(), title)], f, z, base).map_err(bad)?;
+    Ok(json!({
+        "uri": sc.key.digital_link(base),
+        "mime": f.mime(),
+        "data_base64": base64::engine::general_purpose::STANDARD.encode(bytes),
+    }))
+}
+
 /// Decodes the QR codes in an image (base64 of the file's bytes).
 #[tauri::command]
 pub async fn decode_image(bytes: String) -> Res {

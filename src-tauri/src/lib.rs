@@ -38,6 +38,7 @@ pub fn run_with(args: Vec<String>) {
             commands::commission,
             commands::pack,
             commands::unpack,
+            commands::label,
             commands::decode_image,
             commands::ready,
             commands::timing,

@@ -116,3 +116,36 @@ fn an_unwritable_data_folder_is_an_error_the_ui_can_show() {
     assert_eq!(e.code, "DATA_FOLDER");
     assert!(e.message.contains("not-a-folder"), "{}", e.message);
 }
+
+#[test]
+fn a_label_for_a_scanned_bag_carries_its_product_name_and_reads_back() {
+    use base64::Engine;
+    let dir = tempfile::tempdir().expect("tmp");
+    let node = demo_node(dir.path(), "Northside Roasters");
+    let v = handoff_app_lib::commands::label_of(
+        &node,
+        "(01)00614141025015(21)E261000022",
+        "png",
+        "50x30",
+    )
+    .expect("label");
+    assert_eq!(v["mime"], "image/png");
+    let png = base64::engine::general_purpose::STANDARD
+        .decode(v["data_base64"].as_str().expect("data"))
+        .expect("base64");
+    let codes = handoff_node::qr::decode_bytes(&png).expect("decode");
+    assert_eq!(codes, vec![v["uri"].as_str().expect("uri").to_string()]);
+    let svg = handoff_app_lib::commands::label_of(
+        &node,
+        "(01)00614141025015(21)E261000022",
+        "svg",
+        "100x50",
+    )
+    .expect("svg");
+    let svg = base64::engine::general_purpose::STANDARD
+        .decode(svg["data_base64"].as_str().expect("data"))
+        .expect("base64");
+    assert!(String::from_utf8_lossy(&svg).contains("Northside Espresso Roast 250 g"));
+    let e = handoff_app_lib::commands::label_of(&node, "(01)123", "png", "50x30").expect_err("bad");
+    assert!(e.code.starts_with("SCAN_"), "{e:?}");
+}

@@ -3,6 +3,7 @@
 //! Exit codes: 0 done; 2 bad input; 3 rejected by a ledger rule; 1 anything else.
 
 use crate::identity;
+use crate::label;
 use crate::ledger::{Ledger, Receipt, Sequencer, first_rejection, now_ms};
 use crate::view;
 use anyhow::Context;
@@ -129,6 +130,27 @@ enum Cmd {
     /// QR codes.
     #[command(subcommand)]
     Qr(QrCmd),
+    /// Printable labels: QR code (GS1 Digital Link) and human-readable text.
+    Label {
+        /// The codes to print (any accepted scan form).
+        #[arg(required = true)]
+        scans: Vec<String>,
+        /// svg, png (300 dpi) or pdf.
+        #[arg(long, default_value = "pdf")]
+        format: String,
+        /// 50x30 or 100x50 (mm, one label) or a4 (sheet of 3 × 8 labels).
+        #[arg(long, default_value = "50x30")]
+        size: String,
+        /// Product name printed above the code.
+        #[arg(long)]
+        title: Option<String>,
+        /// Output file.
+        #[arg(short = 'o', long = "output")]
+        output: PathBuf,
+        /// Digital Link host.
+        #[arg(long, default_value = "https://id.gs1.org")]
+        base: String,
+    },
     /// Chain status.
     Status,
     /// Commits handoffs until stopped, printing `ACK <tx id>` once each is durable (for
@@ -720,9 +742,39 @@ fn standalone(cmd: Cmd) -> R<std::result::Result<Output, Cmd>> {
                 .collect();
             out(json!({"codes": parsed}), codes.join("\n"))
         }
+        Cmd::Label {
+            scans,
+            format,
+            size,
+            title,
+            output,
+            base,
+        } => {
+            let f = label::Format::parse(&format).map_err(label_err)?;
+            let z = label::Size::parse(&size).map_err(label_err)?;
+            let labels: Vec<(String, Option<String>)> =
+                scans.iter().map(|s| (s.clone(), title.clone())).collect();
+            let bytes = label::render(&labels, f, z, &base).map_err(label_err)?;
+            std::fs::write(&output, &bytes)
+                .with_context(|| format!("cannot write {}", output.display()))?;
+            out(
+                json!({"file": output.display().to_string(), "labels": labels.len(),
+                       "format": format, "size": size, "bytes": bytes.len()}),
+                format!("wrote {} ({} labels)", output.display(), labels.len()),
+            )
+        }
         cmd => return Ok(Err(cmd)),
     };
     done.map(Ok)
+}
+
+fn label_err(e: label::LabelError) -> CliError {
+    match e.code {
+        "LABEL_RENDER_FAILED" | "LABEL_QR_FAILED" => {
+            CliError::Other(anyhow::anyhow!("{}", e.message))
+        }
+        c => CliError::input(c, e.message),
+    }
 }
 
 fn qr_err(e: crate::qr::QrError) -> CliError {
@@ -1383,9 +1435,14 @@ fn with_ledger(ledger: &Ledger, data: &Path, me: Option<&str>, cmd: Cmd) -> R<Ou
                 format!("height {} state root {}", h.height, h.state_root.short()),
             )
         }
-        Cmd::Init(_) | Cmd::Demo(_) | Cmd::Bench(_) | Cmd::Id(_) | Cmd::Qr(_) => Err(
-            CliError::Other(anyhow::anyhow!("handled before opening the ledger")),
-        ),
+        Cmd::Init(_)
+        | Cmd::Demo(_)
+        | Cmd::Bench(_)
+        | Cmd::Id(_)
+        | Cmd::Qr(_)
+        | Cmd::Label { .. } => Err(CliError::Other(anyhow::anyhow!(
+            "handled before opening the ledger"
+        ))),
     }
 }
 

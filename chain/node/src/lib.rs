@@ -4,6 +4,7 @@ pub mod bench;
 pub mod cli;
 pub mod demo;
 pub mod identity;
+pub mod label;
 pub mod ledger;
 pub mod producer;
 pub mod qr;

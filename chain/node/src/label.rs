@@ -1,0 +1,315 @@
+//! Printable GS1 labels: the QR code of an item's GS1 Digital Link URI with the
+//! human-readable interpretation (`(01) 00614141025015` / `(21) E261000022`) and an
+//! optional product name, at real sizes in millimetres. One design, three formats: the
+//! label is drawn once as SVG; PNG is that SVG rendered at 300 dpi (resvg) and PDF is it
+//! converted with embedded, subset fonts (svg2pdf), so all three look the same.
+//!
+//! Sizes: `50x30` and `100x50` mm hold one label (label printers); `a4` is a sheet of
+//! 3 × 8 labels of 70 × 37 mm (the common adhesive sheets), up to 24 codes per sheet.
+
+use handoff_core::gs1;
+use qrcode::{Color, EcLevel, QrCode};
+use resvg::usvg;
+use std::fmt::Write as _;
+use std::sync::{Arc, OnceLock};
+
+/// Labels on one A4 sheet.
+pub const SHEET_LABELS: usize = 24;
+/// Longest product name printed (characters); longer names are cut with "…".
+pub const MAX_TITLE: usize = 60;
+
+/// A label error: a stable code and a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LabelError {
+    /// Stable code (`LABEL_*` or the `SCAN_*` code of a bad scan).
+    pub code: &'static str,
+    /// For people.
+    pub message: String,
+}
+
+fn err(code: &'static str, message: impl Into<String>) -> LabelError {
+    LabelError {
+        code,
+        message: message.into(),
+    }
+}
+
+/// Output format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// Scalable vector graphics.
+    Svg,
+    /// 300 dpi bitmap.
+    Png,
+    /// PDF, fonts embedded.
+    Pdf,
+}
+
+impl Format {
+    /// From `svg`, `png`, `pdf`.
+    pub fn parse(s: &str) -> Result<Format, LabelError> {
+        match s.to_ascii_lowercase().as_str() {
+            "svg" => Ok(Format::Svg),
+            "png" => Ok(Format::Png),
+            "pdf" => Ok(Format::Pdf),
+            _ => Err(err(
+                "LABEL_BAD_FORMAT",
+                format!("'{s}' is not a label format: use svg, png or pdf"),
+            )),
+        }
+    }
+    /// MIME type.
+    pub fn mime(self) -> &'static str {
+        match self {
+            Format::Svg => "image/svg+xml",
+            Format::Png => "image/png",
+            Format::Pdf => "application/pdf",
+        }
+    }
+}
+
+/// Label size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Size {
+    /// 50 × 30 mm.
+    Small,
+    /// 100 × 50 mm.
+    Medium,
+    /// A4 sheet of 3 × 8 labels, 70 × 37 mm each.
+    A4Sheet,
+}
+
+impl Size {
+    /// From `50x30`, `100x50`, `a4`.
+    pub fn parse(s: &str) -> Result<Size, LabelError> {
+        match s.to_ascii_lowercase().as_str() {
+            "50x30" => Ok(Size::Small),
+            "100x50" => Ok(Size::Medium),
+            "a4" | "a4-sheet" => Ok(Size::A4Sheet),
+            _ => Err(err(
+                "LABEL_BAD_SIZE",
+                format!("'{s}' is not a label size: use 50x30, 100x50 or a4"),
+            )),
+        }
+    }
+    fn label_mm(self) -> (f64, f64) {
+        match self {
+            Size::Small => (50.0, 30.0),
+            Size::Medium => (100.0, 50.0),
+            Size::A4Sheet => (70.0, 37.0),
+        }
+    }
+    fn page_mm(self) -> (f64, f64) {
+        match self {
+            Size::A4Sheet => (210.0, 297.0),
+            s => s.label_mm(),
+        }
+    }
+}
+
+struct One {
+    uri: String,
+    hri: Vec<String>,
+    title: Option<String>,
+}
+
+fn prepare(scan: &str, title: Option<&str>, base: &str) -> Result<One, LabelError> {
+    let sc = gs1::parse_scan(scan).map_err(|e| err(e.code.as_str(), e.message))?;
+    let canonical = sc.key.canonical();
+    let parts: Vec<&str> = canonical.split('/').filter(|p| !p.is_empty()).collect();
+    let hri = parts
+        .chunks(2)
+        .map(|c| format!("({}) {}", c[0], c.get(1).copied().unwrap_or_default()))
+        .collect();
+    let title = title.map(str::trim).filter(|t| !t.is_empty()).map(|t| {
+        if t.chars().count() > MAX_TITLE {
+            let cut: String = t.chars().take(MAX_TITLE - 1).collect();
+            format!("{cut}…")
+        } else {
+            t.to_string()
+        }
+    });
+    Ok(One {
+        uri: sc.key.digital_link(base),
+        hri,
+        title,
+    })
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// Draws one label with its top-left corner at (x, y), all in mm.
+fn draw(out: &mut String, one: &One, x: f64, y: f64, w: f64, h: f64) -> Result<(), LabelError> {
+    let code = QrCode::with_error_correction_level(one.uri.as_bytes(), EcLevel::M)
+        .map_err(|e| err("LABEL_QR_FAILED", format!("cannot encode {}: {e}", one.uri)))?;
+    let n = code.width();
+    let colors = code.to_colors();
+    // The QR fills the label's height less a 2 mm margin; its quiet zone (4 modules) is
+    // included in that square.
+    let side = h - 4.0;
+    let module = side / (n as f64 + 8.0);
+    let (qx, qy) = (x + 2.0 + 4.0 * module, y + 2.0 + 4.0 * module);
+    out.push_str(r##"<path fill="#000" d=""##);
+    for row in 0..n {
+        let mut col = 0;
+        while col < n {
+            if colors[row * n + col] == Color::Dark {
+                let start = col;
+                while col < n && colors[row * n + col] == Color::Dark {
+                    col += 1;
+                }
+                let _ = write!(
+                    out,
+                    "M{:.3} {:.3}h{:.3}v{:.3}h-{:.3}z",
+                    qx + start as f64 * module,
+                    qy + row as f64 * module,
+                    (col - start) as f64 * module,
+                    module,
+                    (col - start) as f64 * module
+                );
+            } else {
+                col += 1;
+            }
+        }
+    }
+    out.push_str("\"/>");
+    // Text to the right of the code.
+    let tx = x + 2.0 + side + 2.0;
+    let tw = (x + w - 2.0 - tx).max(1.0);
+    let big = (h / 8.0).min(tw / 8.0).max(2.0);
+    let mut ty = y + 2.0 + big;
+    if let Some(t) = &one.title {
+        let _ = write!(
+            out,
+            r#"<text x="{tx:.2}" y="{ty:.2}" font-family="DejaVu Sans, WenQuanYi Micro Hei, Noto Sans CJK SC, sans-serif" font-size="{:.2}" font-weight="bold" textLength="{:.2}" lengthAdjust="spacingAndGlyphs">{}</text>"#,
+            big * 0.9,
+            tw.min(big * 0.55 * t.chars().count() as f64),
+            esc(t)
+        );
+        ty += big * 1.5;
+    }
+    // Monospace digits are 0.6 em wide: size the text so the longest line fits.
+    let longest = one.hri.iter().map(|l| l.chars().count()).max().unwrap_or(1) as f64;
+    let mono = (big * 0.8).min(tw / (0.62 * longest));
+    for line in &one.hri {
+        let _ = write!(
+            out,
+            r#"<text x="{tx:.2}" y="{ty:.2}" font-family="DejaVu Sans Mono, monospace" font-size="{mono:.2}">{}</text>"#,
+            esc(line)
+        );
+        ty += mono * 1.4;
+    }
+    Ok(())
+}
+
+/// Draws the labels as one SVG page (sizes in mm).
+pub fn svg(
+    labels: &[(String, Option<String>)],
+    size: Size,
+    base: &str,
+) -> Result<String, LabelError> {
+    let max = if size == Size::A4Sheet {
+        SHEET_LABELS
+    } else {
+        1
+    };
+    if labels.is_empty() {
+        return Err(err("LABEL_NOTHING", "no code to print"));
+    }
+    if labels.len() > max {
+        return Err(err(
+            "LABEL_TOO_MANY",
+            format!(
+                "{} codes, but a {} page holds {max}; use the a4 sheet or print in parts",
+                labels.len(),
+                match size {
+                    Size::A4Sheet => "sheet",
+                    _ => "single-label",
+                }
+            ),
+        ));
+    }
+    let ones = labels
+        .iter()
+        .map(|(s, t)| prepare(s, t.as_deref(), base))
+        .collect::<Result<Vec<_>, _>>()?;
+    let (pw, ph) = size.page_mm();
+    let (lw, lh) = size.label_mm();
+    let mut out = format!(
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{pw}mm" height="{ph}mm" viewBox="0 0 {pw} {ph}"><rect width="{pw}" height="{ph}" fill="#fff"/>"##
+    );
+    for (i, one) in ones.iter().enumerate() {
+        let (x, y) = if size == Size::A4Sheet {
+            // 3 × 8 grid centred on the sheet.
+            let (mx, my) = ((pw - 3.0 * lw) / 2.0, (ph - 8.0 * lh) / 2.0);
+            (mx + (i % 3) as f64 * lw, my + (i / 3) as f64 * lh)
+        } else {
+            (0.0, 0.0)
+        };
+        draw(&mut out, one, x, y, lw, lh)?;
+    }
+    out.push_str("</svg>");
+    Ok(out)
+}
+
+fn fonts() -> Arc<usvg::fontdb::Database> {
+    static DB: OnceLock<Arc<usvg::fontdb::Database>> = OnceLock::new();
+    DB.get_or_init(|| {
+        let mut db = usvg::fontdb::Database::new();
+        db.load_system_fonts();
+        Arc::new(db)
+    })
+    .clone()
+}
+
+fn tree(svg: &str) -> Result<usvg::Tree, LabelError> {
+    let opts = usvg::Options {
+        fontdb: fonts(),
+        ..usvg::Options::default()
+    };
+    usvg::Tree::from_str(svg, &opts).map_err(|e| err("LABEL_RENDER_FAILED", e.to_string()))
+}
+
+/// Renders labels in a format: the file's bytes.
+pub fn render(
+    labels: &[(String, Option<String>)],
+    format: Format,
+    size: Size,
+    base: &str,
+) -> Result<Vec<u8>, LabelError> {
+    let svg = svg(labels, size, base)?;
+    match format {
+        Format::Svg => Ok(svg.into_bytes()),
+        Format::Png => {
+            let tree = tree(&svg)?;
+            // The tree's size is in CSS pixels (96 per inch); print at 300 dpi.
+            let scale = 300.0 / 96.0;
+            let w = (tree.size().width() * scale).ceil() as u32;
+            let h = (tree.size().height() * scale).ceil() as u32;
+            let mut pix = resvg::tiny_skia::Pixmap::new(w, h)
+                .ok_or_else(|| err("LABEL_RENDER_FAILED", "label too large to draw"))?;
+            resvg::render(
+                &tree,
+                resvg::tiny_skia::Transform::from_scale(scale, scale),
+                &mut pix.as_mut(),
+            );
+            pix.encode_png()
+                .map_err(|e| err("LABEL_RENDER_FAILED", e.to_string()))
+        }
+        Format::Pdf => {
+            let tree = tree(&svg)?;
+            // The tree's size is in CSS pixels (96 per inch); the page keeps the real size.
+            svg2pdf::to_pdf(
+                &tree,
+                svg2pdf::ConversionOptions::default(),
+                svg2pdf::PageOptions { dpi: 96.0 },
+            )
+            .map_err(|e| err("LABEL_RENDER_FAILED", e.to_string()))
+        }
+    }
+}
