@@ -64,6 +64,8 @@ pub async fn switch_identity(app: AppHandle, name: String) -> Res {
 
 /// What a scan is: the parsed identifier, its current record and the verdict.
 pub fn lookup_of(node: &AppNode, code: &str) -> Res {
+    // A malformed scan is explained even when the chain cannot be opened.
+    gs1::parse_scan(code).map_err(|e| ApiError::new(e.code.as_str(), e.message))?;
     let scan = node.call(&["id", "parse", "--", code])?;
     let canonical = scan["canonical"].as_str().unwrap_or_default().to_string();
     let thing = node.call(&["item", "show", "--", &canonical])?;
@@ -297,4 +299,43 @@ pub fn timing(name: String, ms: f64) {
     if name.len() <= 64 && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
         eprintln!("HANDOFF_TIMING {name} {ms:.2}");
     }
+}
+
+/// Bootstrap peers for joining a network: `{peers: [...], network: "..."}`. They are kept
+/// in the data folder and used once Handoff nodes connect to each other; until then the
+/// app runs its embedded chain and says so.
+#[tauri::command]
+pub async fn network(app: AppHandle) -> Res {
+    blocking(app, |n| n.network()).await
+}
+
+/// Saves the bootstrap peers (multiaddresses such as `/ip4/10.0.0.5/tcp/4001/p2p/12D3…`
+/// or `/dns4/hub.example.com/udp/4001/quic-v1`).
+#[tauri::command]
+pub async fn set_network(app: AppHandle, peers: Vec<String>) -> Res {
+    blocking(app, move |n| n.set_network(&peers)).await
+}
+
+/// A QR code for pairing another device with this organization: `{text, svg}`.
+#[tauri::command]
+pub async fn pair_qr(app: AppHandle) -> Res {
+    blocking(app, pair_qr_of).await
+}
+
+/// The pairing code of the acting identity (see [`pair_qr`]).
+pub fn pair_qr_of(node: &AppNode) -> Res {
+    let st = status_of(node)?;
+    let text = format!(
+        "handoff:pair?org={}&chain={}",
+        st["identity"]["org"].as_str().unwrap_or_default(),
+        st["chain_id"].as_str().unwrap_or_default()
+    );
+    let svg = handoff_node::qr::encode_svg(&text).map_err(|e| ApiError::new(e.code, e.message))?;
+    Ok(json!({"text": text, "svg": svg}))
+}
+
+/// Backs up the chain and the identities into `<data>/backups/<time>/`: `{path, height}`.
+#[tauri::command]
+pub async fn backup(app: AppHandle) -> Res {
+    blocking(app, |n| n.backup()).await
 }

@@ -40,6 +40,10 @@ pub fn run_with(args: Vec<String>) {
             commands::unpack,
             commands::label,
             commands::decode_image,
+            commands::network,
+            commands::set_network,
+            commands::pair_qr,
+            commands::backup,
             commands::ready,
             commands::timing,
         ])

@@ -185,6 +185,104 @@ impl AppNode {
     }
 }
 
+/// Most bootstrap peers kept.
+pub const MAX_PEERS: usize = 32;
+/// Longest peer address accepted.
+pub const MAX_PEER_LEN: usize = 256;
+
+fn check_peer(p: &str) -> Result<String, ApiError> {
+    let p = p.trim();
+    let proto_ok = ["/ip4/", "/ip6/", "/dns/", "/dns4/", "/dns6/"]
+        .iter()
+        .any(|x| p.starts_with(x));
+    let transport_ok = p.contains("/tcp/") || p.contains("/udp/");
+    if p.len() > MAX_PEER_LEN || !proto_ok || !transport_ok || p.chars().any(char::is_whitespace) {
+        return Err(ApiError::new(
+            "BAD_PEER",
+            format!(
+                "'{p}' is not a peer address: use a multiaddress such as /ip4/10.0.0.5/tcp/4001 \
+                 or /dns4/hub.example.com/udp/4001/quic-v1"
+            ),
+        ));
+    }
+    Ok(p.to_string())
+}
+
+impl AppNode {
+    fn network_file(&self) -> PathBuf {
+        self.data().join("network.json")
+    }
+
+    /// The saved bootstrap peers.
+    pub fn network(&self) -> Result<Value, ApiError> {
+        let peers: Vec<String> = std::fs::read(self.network_file())
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+            .and_then(|v| serde_json::from_value(v["peers"].clone()).ok())
+            .unwrap_or_default();
+        Ok(serde_json::json!({
+            "peers": peers,
+            "network": "embedded single-node chain; the peers are used once this version of \
+                        Handoff can join a network",
+        }))
+    }
+
+    /// Validates and saves bootstrap peers (empty: stay on the embedded chain).
+    pub fn set_network(&self, peers: &[String]) -> Result<Value, ApiError> {
+        if peers.len() > MAX_PEERS {
+            return Err(ApiError::new(
+                "TOO_MANY_PEERS",
+                format!("at most {MAX_PEERS} bootstrap peers"),
+            ));
+        }
+        let peers = peers
+            .iter()
+            .filter(|p| !p.trim().is_empty())
+            .map(|p| check_peer(p))
+            .collect::<Result<Vec<_>, _>>()?;
+        let body = serde_json::json!({ "peers": peers }).to_string();
+        let tmp = self.data().join("network.json.tmp");
+        std::fs::write(&tmp, body)
+            .and_then(|()| std::fs::rename(&tmp, self.network_file()))
+            .map_err(|e| ApiError::new("DATA_FOLDER", format!("cannot save the peers: {e}")))?;
+        self.network()
+    }
+
+    /// Copies the chain (a consistent sled export) and the identities into
+    /// `<data>/backups/<UTC time>/`.
+    pub fn backup(&self) -> Result<Value, ApiError> {
+        let inner = self.lock();
+        let ledger = inner.ledger.as_ref().map_err(Clone::clone)?;
+        let stamp =
+            handoff_node::view::rfc3339(handoff_node::ledger::now_ms()).replace([':', '.'], "-");
+        let dest = inner.data.join("backups").join(stamp);
+        let fail = |e: String| {
+            ApiError::new(
+                "BACKUP_FAILED",
+                format!("backup to {}: {e}", dest.display()),
+            )
+        };
+        std::fs::create_dir_all(&dest).map_err(|e| fail(e.to_string()))?;
+        ledger
+            .store
+            .backup_to(&handoff_node::ledger::chain_dir(&dest))
+            .map_err(|e| fail(e.to_string()))?;
+        let keys = inner.data.join("keys");
+        let keys_to = dest.join("keys");
+        std::fs::create_dir_all(&keys_to).map_err(|e| fail(e.to_string()))?;
+        for e in std::fs::read_dir(&keys).map_err(|e| fail(e.to_string()))? {
+            let p = e.map_err(|e| fail(e.to_string()))?.path();
+            if let Some(name) = p.file_name() {
+                std::fs::copy(&p, keys_to.join(name)).map_err(|e| fail(e.to_string()))?;
+            }
+        }
+        Ok(serde_json::json!({
+            "path": dest.display().to_string(),
+            "height": ledger.store.height(),
+        }))
+    }
+}
+
 fn list_identities(data: &Path) -> Result<Vec<(String, String)>, ApiError> {
     let ids = handoff_node::identity::list(data)
         .map_err(|e| ApiError::new("DATA_FOLDER", format!("{e:#}")))?;

@@ -157,6 +157,21 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("node.language", "Language", "语言"),
     ("node.copy", "Copy", "复制"),
     (
+        "node.network",
+        "Join a network: bootstrap peers, one per line",
+        "加入网络：引导节点，每行一个",
+    ),
+    ("node.save_peers", "Save peers", "保存节点"),
+    ("node.pair", "Show pairing code", "显示配对码"),
+    (
+        "node.pair_hint",
+        "Scan this with another device to add it to your organization.",
+        "用另一台设备扫描此码，将其加入您的组织。",
+    ),
+    ("node.backup", "Back up now", "立即备份"),
+    ("msg.saved", "Saved", "已保存"),
+    ("msg.backed_up", "Backed up to", "已备份到"),
+    (
         "msg.shipped",
         "Shipped; waiting for the recipient to accept",
         "已发货，等待对方接收",

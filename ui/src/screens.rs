@@ -1081,6 +1081,40 @@ pub fn NodeScreen() -> impl IntoView {
         ctx.lang.set(l);
         set_setting("lang", l.tag());
     };
+    let peers = RwSignal::new(String::new());
+    spawn_local(async move {
+        if let Ok(v) = backend::network().await {
+            let list: Vec<String> = v["peers"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .iter()
+                .map(s)
+                .collect();
+            peers.set(list.join("\n"));
+        }
+    });
+    let save_peers = move |_| {
+        let list: Vec<String> = peers
+            .get_untracked()
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(String::from)
+            .collect();
+        act(
+            ctx,
+            async move { backend::set_network(&list).await },
+            move |_| ctx.done(ctx.t("msg.saved").to_string()),
+        );
+    };
+    let pair = RwSignal::new(None::<Value>);
+    let show_pair = move |_| act(ctx, backend::pair_qr(), move |v| pair.set(Some(v)));
+    let backup = move |_| {
+        act(ctx, backend::backup(), move |v| {
+            ctx.done(format!("{} {}", ctx.t("msg.backed_up"), s(&v["path"])))
+        })
+    };
     view! {
         <section class="screen node-screen">
             {move || {
@@ -1132,6 +1166,24 @@ pub fn NodeScreen() -> impl IntoView {
                         <button data-testid="lang-zh" class:on=move || ctx.lang.get() == Lang::Zh on:click=move |_| set_lang(Lang::Zh)>"中文"</button>
                     </div>
                 </div>
+                <label class="field">
+                    <span>{move || ctx.t("node.network")}</span>
+                    <textarea rows="3" data-testid="peers-input" prop:value=move || peers.get()
+                        placeholder="/ip4/10.0.0.5/tcp/4001"
+                        on:input=move |ev| peers.set(event_target_value(&ev))></textarea>
+                </label>
+                <div class="actions">
+                    <button class="secondary" data-testid="peers-save" on:click=save_peers>{move || ctx.t("node.save_peers")}</button>
+                    <button class="secondary" data-testid="pair-show" on:click=show_pair>{move || ctx.t("node.pair")}</button>
+                    <button class="secondary" data-testid="backup-button" on:click=backup>{move || ctx.t("node.backup")}</button>
+                </div>
+                {move || pair.get().map(|p| view! {
+                    <div class="pair" data-testid="pair-qr">
+                        <div class="pair-qr" inner_html=s(&p["svg"])></div>
+                        <p class="hint">{ctx.t("node.pair_hint")}</p>
+                        <div class="mono">{s(&p["text"])}</div>
+                    </div>
+                })}
                 <label class="field">
                     <span>"FNC1 substitute (scanner setting)"</span>
                     <input type="text" maxlength="3" prop:value=move || ctx.fnc1.get()

@@ -364,7 +364,16 @@ fn e2e() -> Result<()> {
             .current_dir(root())
             .args(["-a", "-s", "-screen 0 1280x800x24"])
             .arg(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-            .args(["test", "--locked", "-p", "handoff-e2e", "--", "--nocapture"])
+            .args([
+                "test",
+                "--locked",
+                "-p",
+                "handoff-e2e",
+                "--",
+                "--nocapture",
+                "--test-threads",
+                "1",
+            ])
             .env("HANDOFF_APP", &app)
             .env("HANDOFF_CLI", &cli)
             .env("TAURI_DRIVER", tool_path("tauri-driver"))

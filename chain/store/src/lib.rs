@@ -710,6 +710,20 @@ impl Store {
         Ok(out)
     }
 
+    /// Writes a consistent copy of the whole store into a new folder `dest` (which must
+    /// not exist yet): every tree is exported and imported into a fresh sled database,
+    /// then flushed. The caller keeps writers out meanwhile (the node serializes commits).
+    pub fn backup_to(&self, dest: &Path) -> Result<()> {
+        if dest.exists() {
+            return Err(StoreError::AlreadyInitialized);
+        }
+        self.db.flush()?;
+        let copy = sled::Config::new().path(dest).open()?;
+        copy.import(self.db.export());
+        copy.flush()?;
+        Ok(())
+    }
+
     /// Bytes the store occupies on disk.
     pub fn size_on_disk(&self) -> u64 {
         self.db.size_on_disk().unwrap_or(0)

@@ -119,23 +119,12 @@ async fn until_text(c: &Client, sel: &str, want: &str) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn staff_ship_a_pallet_and_the_grocer_receives_it_with_one_bag_missing() {
-    let app = env_path("HANDOFF_APP");
-    let handoff = env_path("HANDOFF_CLI");
-    let driver = env_path("TAURI_DRIVER");
-    let artifacts = std::env::var_os("HANDOFF_ARTIFACTS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("test-artifacts"));
-    std::fs::create_dir_all(&artifacts).expect("artifacts folder");
-    let dir = tempfile::tempdir().expect("tmp");
-    let data = dir.path().join("data");
-    cli(&handoff, &data, &["demo", "--quiet"]);
-
+/// Starts tauri-driver and a WebDriver session that launches the app with `args`.
+async fn open_app(app: &Path, driver: &Path, args: Value) -> (Driver, Client) {
     let port = free_port();
     let native = free_port();
-    let _driver = Driver(
-        Command::new(&driver)
+    let d = Driver(
+        Command::new(driver)
             .args(["--port", &port.to_string()])
             .args(["--native-port", &native.to_string()])
             .args(["--native-driver", "/usr/bin/WebKitWebDriver"])
@@ -144,27 +133,74 @@ async fn staff_ship_a_pallet_and_the_grocer_receives_it_with_one_bag_missing() {
     );
     let caps = json!({
         "browserName": "wry",
-        "tauri:options": {
-            "application": app,
-            "args": ["--data", data, "--as", "Harbor Logistics"],
-        }
+        "tauri:options": { "application": app, "args": args }
     });
     let caps = caps.as_object().cloned().expect("caps");
     let t0 = Instant::now();
-    let c = loop {
+    loop {
         match ClientBuilder::native()
             .capabilities(caps.clone())
             .connect(&format!("http://127.0.0.1:{port}"))
             .await
         {
-            Ok(c) => break c,
-            Err(e) if t0.elapsed() < Duration::from_secs(30) => {
-                let _ = e;
+            Ok(c) => return (d, c),
+            Err(_) if t0.elapsed() < Duration::from_secs(30) => {
                 tokio::time::sleep(Duration::from_millis(250)).await;
             }
             Err(e) => panic!("no WebDriver session with the app: {e}"),
         }
-    };
+    }
+}
+
+fn artifacts_dir() -> PathBuf {
+    let dir = std::env::var_os("HANDOFF_ARTIFACTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("test-artifacts"));
+    std::fs::create_dir_all(&dir).expect("artifacts folder");
+    dir
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unusable_data_folder_is_a_clear_message_not_a_crash() {
+    let app = env_path("HANDOFF_APP");
+    let driver = env_path("TAURI_DRIVER");
+    let dir = tempfile::tempdir().expect("tmp");
+    // The data folder would have to live inside a file: it cannot be created.
+    let file = dir.path().join("not-a-folder");
+    std::fs::write(&file, b"x").expect("write");
+    let (_driver, c) = open_app(&app, &driver, json!(["--data", file.join("data")])).await;
+    let banner = text_of(&c, "[data-testid='error-banner']").await;
+    assert!(banner.contains("DATA_FOLDER"), "{banner}");
+    assert!(banner.contains("not-a-folder"), "{banner}");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    shot(&c, &artifacts_dir(), "0-unusable-folder").await;
+    let still = text_of(&c, "[data-testid='error-banner']").await;
+    assert!(
+        still.contains("DATA_FOLDER"),
+        "the message stays until dismissed: {still}"
+    );
+    // The app still works as far as it can: a bad scan is still explained.
+    scan(&c, "(01)00614141025016").await;
+    until_text(&c, "[data-testid='error-banner']", "SCAN_BAD_CHECK_DIGIT").await;
+    c.close().await.expect("close");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn staff_ship_a_pallet_and_the_grocer_receives_it_with_one_bag_missing() {
+    let app = env_path("HANDOFF_APP");
+    let handoff = env_path("HANDOFF_CLI");
+    let driver = env_path("TAURI_DRIVER");
+    let artifacts = artifacts_dir();
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("data");
+    cli(&handoff, &data, &["demo", "--quiet"]);
+
+    let (_driver, c) = open_app(
+        &app,
+        &driver,
+        json!(["--data", data, "--as", "Harbor Logistics"]),
+    )
+    .await;
 
     // Scan the warehouse's pallet: the item appears with its holder and verdict.
     until_text(&c, "[data-testid='whoami']", "Harbor Logistics").await;
@@ -222,6 +258,30 @@ async fn staff_ship_a_pallet_and_the_grocer_receives_it_with_one_bag_missing() {
         .await
         .expect("switch identity");
     until_text(&c, "[data-testid='node-org']", "Corner Grocer").await;
+    // Network peers for later, a pairing code, a backup.
+    wait(&c, "[data-testid='peers-input']")
+        .await
+        .send_keys("/ip4/10.0.0.5/tcp/4001")
+        .await
+        .expect("type a peer");
+    wait(&c, "[data-testid='peers-save']")
+        .await
+        .click()
+        .await
+        .expect("save peers");
+    wait(&c, "[data-testid='notice-banner']").await;
+    wait(&c, "[data-testid='pair-show']")
+        .await
+        .click()
+        .await
+        .expect("pairing code");
+    wait(&c, "[data-testid='pair-qr'] svg").await;
+    wait(&c, "[data-testid='backup-button']")
+        .await
+        .click()
+        .await
+        .expect("backup");
+    until_text(&c, "[data-testid='notice-banner']", "backups").await;
     shot(&c, &artifacts, "5-node").await;
 
     // Receive the pallet with one bag missing.
@@ -302,6 +362,32 @@ async fn staff_ship_a_pallet_and_the_grocer_receives_it_with_one_bag_missing() {
     .expect("timings");
     c.close().await.expect("close the app");
     drop(_driver);
+    // The app lets go of its folder as it exits (sled holds a lock while open).
+    let t0 = Instant::now();
+    while !Command::new(&handoff)
+        .arg("--data")
+        .arg(&data)
+        .arg("status")
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        assert!(
+            t0.elapsed() < Duration::from_secs(20),
+            "the app never exited"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    // The peers were kept, the backup opens as a chain of the same height.
+    let net = std::fs::read_to_string(data.join("network.json")).expect("network.json");
+    assert!(net.contains("/ip4/10.0.0.5/tcp/4001"), "{net}");
+    let backups: Vec<PathBuf> = std::fs::read_dir(data.join("backups"))
+        .expect("backups")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    assert_eq!(backups.len(), 1);
+    let st = cli(&handoff, &backups[0], &["status"]);
+    assert!(st["height"].as_u64().is_some_and(|h| h > 0), "{st}");
 
     // The ledger, read by the command line on the same folder after the app exited.
     let show = |code: &str| cli(&handoff, &data, &["item", "show", code]);

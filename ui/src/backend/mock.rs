@@ -30,6 +30,7 @@ struct Mock {
     extra_events: BTreeMap<String, Vec<Value>>,
     handoffs: Vec<Value>,
     orgs: Vec<Value>,
+    peers: Vec<String>,
 }
 
 fn s_of(v: &Value) -> String {
@@ -96,6 +97,7 @@ impl Mock {
             extra_events: BTreeMap::new(),
             handoffs,
             orgs,
+            peers: Vec::new(),
         }
     }
 
@@ -441,6 +443,22 @@ impl Mock {
                 }
                 Ok(self.receipt())
             }
+            "network" => Ok(json!({"peers": self.peers, "network": "mock"})),
+            "set_network" => {
+                let peers = list("peers");
+                if let Some(bad) = peers.iter().find(|p| !p.starts_with('/')) {
+                    return Err(ApiError::new(
+                        "BAD_PEER",
+                        format!("'{bad}' is not a peer address"),
+                    ));
+                }
+                self.peers = peers;
+                Ok(json!({"peers": self.peers, "network": "mock"}))
+            }
+            "pair_qr" | "backup" => Err(ApiError::new(
+                "NEEDS_APP",
+                "pairing codes and backups need the Handoff app",
+            )),
             "decode_image" => Err(ApiError::new(
                 "QR_NEEDS_APP",
                 "reading QR codes from images needs the Handoff app",

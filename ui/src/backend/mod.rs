@@ -141,6 +141,26 @@ pub async fn decode_image(bytes_b64: &str) -> Res {
     call("decode_image", json!({ "bytes": bytes_b64 })).await
 }
 
+/// The saved bootstrap peers.
+pub async fn network() -> Res {
+    call("network", json!({})).await
+}
+
+/// Saves bootstrap peers.
+pub async fn set_network(peers: &[String]) -> Res {
+    call("set_network", json!({ "peers": peers })).await
+}
+
+/// The pairing QR code of the acting org (`{text, svg}`).
+pub async fn pair_qr() -> Res {
+    call("pair_qr", json!({})).await
+}
+
+/// Backs the data folder up (`{path, height}`).
+pub async fn backup() -> Res {
+    call("backup", json!({})).await
+}
+
 /// Tells the app the first screen is interactive (start-up benchmark).
 pub async fn ready() {
     if tauri::available() {
