@@ -22,6 +22,10 @@ pub fn run_with(args: Vec<String>) {
     let node = AppNode::start(startup);
     let result = tauri::Builder::default()
         .manage(node)
+        .setup(|app| {
+            allow_camera(app);
+            Ok(())
+        })
         .invoke_handler(tauri::generate_handler![
             commands::status,
             commands::switch_identity,
@@ -53,6 +57,42 @@ pub fn run_with(args: Vec<String>) {
         std::process::exit(1);
     }
 }
+
+/// Camera scanning: WebKitGTK ships with media streams off and denies camera requests
+/// unless the app answers them. Turn streams on and allow the camera (never the
+/// microphone) for our own window. Android and iOS ask the user through the OS.
+#[cfg(target_os = "linux")]
+fn allow_camera(app: &tauri::App) {
+    use tauri::Manager;
+    use webkit2gtk::glib::prelude::Cast;
+    use webkit2gtk::{
+        PermissionRequestExt, SettingsExt, UserMediaPermissionRequest,
+        UserMediaPermissionRequestExt, WebViewExt,
+    };
+    let Some(window) = app.get_webview_window("main") else {
+        return;
+    };
+    let _ = window.with_webview(|webview| {
+        let view = webview.inner();
+        if let Some(settings) = view.settings() {
+            settings.set_enable_media_stream(true);
+        }
+        view.connect_permission_request(|_, request| {
+            let Some(media) = request.downcast_ref::<UserMediaPermissionRequest>() else {
+                return false;
+            };
+            if media.is_for_video_device() && !media.is_for_audio_device() {
+                request.allow();
+            } else {
+                request.deny();
+            }
+            true
+        });
+    });
+}
+
+#[cfg(not(target_os = "linux"))]
+fn allow_camera(_app: &tauri::App) {}
 
 /// The mobile entry point (and the desktop one, through `main.rs`).
 #[cfg_attr(mobile, tauri::mobile_entry_point)]

@@ -52,6 +52,8 @@ const TABLE: &[(&str, &str, &str)] = &[
         "不是有效的 GS1 条码",
     ),
     ("scan.image", "Read QR from image", "从图片读取二维码"),
+    ("scan.camera", "Scan with camera", "用摄像头扫描"),
+    ("scan.camera_stop", "Stop camera", "关闭摄像头"),
     ("scan.camera", "Camera", "摄像头"),
     (
         "scan.hint",

@@ -4,6 +4,7 @@
 
 mod app;
 mod backend;
+mod camera;
 mod i18n;
 mod scan;
 mod screens;

@@ -2,6 +2,7 @@
 
 use crate::app::{Ctx, Tab, set_setting};
 use crate::backend::{self, ApiError};
+use crate::camera;
 use crate::i18n::{Lang, datetime, number, t};
 use crate::scan::{Added, Batch, normalize};
 use leptos::ev;
@@ -9,6 +10,8 @@ use leptos::html;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::Value;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 use wasm_bindgen::JsCast;
 
 fn s(v: &Value) -> String {
@@ -363,6 +366,102 @@ pub fn ScanScreen() -> impl IntoView {
         });
     };
 
+    // Camera: one loop per start; stopping (or leaving the screen) bumps the generation
+    // and the loop turns the camera off at its next frame.
+    let has_camera = camera::available();
+    let camera_on = RwSignal::new(false);
+    let video: NodeRef<html::Video> = NodeRef::new();
+    let canvas: NodeRef<html::Canvas> = NodeRef::new();
+    let generation = Arc::new(AtomicU32::new(0));
+    let stop_camera = {
+        let generation = generation.clone();
+        move || {
+            generation.fetch_add(1, Ordering::SeqCst);
+            camera_on.set(false);
+        }
+    };
+    {
+        let generation = generation.clone();
+        on_cleanup(move || {
+            generation.fetch_add(1, Ordering::SeqCst);
+        });
+    }
+    let start_camera = {
+        let generation = generation.clone();
+        let stop_camera = stop_camera.clone();
+        move || {
+            let mine = generation.fetch_add(1, Ordering::SeqCst) + 1;
+            let generation = generation.clone();
+            let stop_camera = stop_camera.clone();
+            let live = move || generation.load(Ordering::SeqCst) == mine;
+            camera_on.set(true);
+            spawn_local(async move {
+                let Some(v) = video.get_untracked() else {
+                    return;
+                };
+                let stream = match camera::open(&v).await {
+                    Ok(stream) => stream,
+                    Err(e) => {
+                        if live() {
+                            camera_on.set(false);
+                            ctx.fail(e);
+                        }
+                        return;
+                    }
+                };
+                // The same label held in view is read once, not every frame.
+                let mut recent: Option<(String, f64)> = None;
+                while live() {
+                    camera::sleep(200).await;
+                    if !live() {
+                        break;
+                    }
+                    let (Some(v), Some(c)) = (video.get_untracked(), canvas.get_untracked()) else {
+                        break;
+                    };
+                    let Some(frame) = camera::grab(&v, &c) else {
+                        continue;
+                    };
+                    let found = backend::decode_image(&frame).await;
+                    if !live() {
+                        break;
+                    }
+                    match found {
+                        Ok(found) => {
+                            let texts: Vec<String> = found["codes"]
+                                .as_array()
+                                .into_iter()
+                                .flatten()
+                                .map(|c| s(&c["text"]))
+                                .collect();
+                            let now = now_ms();
+                            for text in texts {
+                                if matches!(&recent, Some((t, at)) if *t == text && now - at < 2500.0)
+                                {
+                                    continue;
+                                }
+                                recent = Some((text.clone(), now));
+                                submit(text);
+                                if !batch_mode.get_untracked() {
+                                    stop_camera();
+                                    break;
+                                }
+                            }
+                        }
+                        Err(e) => {
+                            ctx.fail(e);
+                            stop_camera();
+                        }
+                    }
+                }
+                camera::close(&stream);
+                if let Some(v) = video.try_get_untracked().flatten() {
+                    v.set_src_object(None);
+                }
+            });
+        }
+    };
+
     let codes = Signal::derive(move || {
         if batch_mode.get() {
             batch.get().codes()
@@ -408,6 +507,20 @@ pub fn ScanScreen() -> impl IntoView {
                         }/>
                     <span>{move || ctx.t("scan.image")}</span>
                 </label>
+                {has_camera.then(|| {
+                    let start_camera = start_camera.clone();
+                    let stop_camera = stop_camera.clone();
+                    view! {
+                        <button class="file-button" data-testid="camera-button"
+                            on:click=move |_| if camera_on.get_untracked() { stop_camera() } else { start_camera() }>
+                            {move || ctx.t(if camera_on.get() { "scan.camera_stop" } else { "scan.camera" })}
+                        </button>
+                    }
+                })}
+            </div>
+            <div class="camera" class:hidden=move || !camera_on.get() data-testid="camera-view">
+                <video node_ref=video muted=true playsinline=true></video>
+                <canvas node_ref=canvas class="hidden"></canvas>
             </div>
             <p class="hint">{move || ctx.t("scan.hint")}</p>
             {move || if batch_mode.get() {

@@ -6,6 +6,8 @@ import { chromium } from 'playwright-core';
 import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
+import os from 'node:os';
+import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -193,6 +195,90 @@ for (const vp of [{ name: 'desktop', width: 1280, height: 800 }, { name: 'phone'
   });
   await ctx.close();
 }
+
+// Camera scanning: Chromium's fake camera plays a frame with a real QR label (made by
+// `handoff qr encode`); the UI grabs frames and the real `handoff qr decode` reads them.
+const cli = process.env.HANDOFF_CLI ?? path.resolve(here, '..', '..', 'target', 'debug', 'handoff');
+await check('camera: a QR label held to the camera shows the item', async () => {
+  expect(fs.existsSync(cli), `no handoff CLI at ${cli}: build it (cargo build -p handoff-node) or set HANDOFF_CLI`);
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'handoff-camera-'));
+  try {
+    const png = path.join(tmp, 'label.png');
+    execFileSync(cli, ['qr', 'encode', BAG, '-o', png]);
+    // The label, centred on a 640×480 white frame, as a one-frame Y4M video.
+    const [W, H] = [640, 480];
+    const convert = await browser.newPage();
+    const luma = Buffer.from(await convert.evaluate(async ([src, W, H]) => {
+      const img = new Image();
+      img.src = src;
+      await img.decode();
+      const c = document.createElement('canvas');
+      c.width = W; c.height = H;
+      const g = c.getContext('2d');
+      g.fillStyle = '#fff'; g.fillRect(0, 0, W, H);
+      g.imageSmoothingEnabled = false;
+      g.drawImage(img, (W - 360) / 2, (H - 360) / 2, 360, 360);
+      const px = g.getImageData(0, 0, W, H).data;
+      let out = '';
+      for (let i = 0; i < px.length; i += 4) out += String.fromCharCode(Math.round(0.299 * px[i] + 0.587 * px[i + 1] + 0.114 * px[i + 2]));
+      return btoa(out);
+    }, [`data:image/png;base64,${fs.readFileSync(png).toString('base64')}`, W, H]), 'base64');
+    await convert.close();
+    const chroma = Buffer.alloc((W / 2) * (H / 2), 128);
+    const y4m = path.join(tmp, 'camera.y4m');
+    fs.writeFileSync(y4m, Buffer.concat([Buffer.from(`YUV4MPEG2 W${W} H${H} F10:1 Ip A1:1 C420jpeg\nFRAME\n`), luma, chroma, chroma]));
+
+    const cam = await chromium.launch({
+      executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--use-fake-ui-for-media-stream',
+        '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${y4m}`],
+    });
+    try {
+      const ctx = await cam.newContext({ viewport: { width: 390, height: 844 }, locale: 'en-US' });
+      await ctx.grantPermissions(['camera']);
+      const page = await ctx.newPage();
+      const errors = [];
+      page.on('pageerror', (e) => errors.push(String(e)));
+      let frames = 0;
+      await page.exposeFunction('handoffDecodeImage', async (b64) => {
+        frames++;
+        const jpg = path.join(tmp, `frame-${frames}.jpg`);
+        fs.writeFileSync(jpg, Buffer.from(b64, 'base64'));
+        try {
+          return execFileSync(cli, ['qr', 'decode', jpg, '--json']).toString();
+        } catch (e) {
+          return e.stdout?.toString() || JSON.stringify({ error: { code: 'QR_DECODE', message: String(e) } });
+        }
+      });
+      await page.goto(url);
+      await page.locator(T('camera-button')).click();
+      const card = page.locator(T('item-card'));
+      await card.waitFor({ timeout: 20000 });
+      const text = await card.innerText();
+      expect(text.includes('Northside Espresso Roast 250 g'), text);
+      expect(frames >= 1, 'no frame was decoded');
+      // One item read: the camera turns itself off.
+      await page.locator(`${T('camera-view')}.hidden`).waitFor({ state: 'attached', timeout: 5000 });
+      expect((await page.locator(T('camera-button')).innerText()).includes('Scan with camera'), 'button back to start');
+      // Batch mode: the camera stays on and the label held in view counts once.
+      await page.locator(T('batch-toggle')).check();
+      await page.locator(T('camera-button')).click();
+      await page.waitForFunction((sel) => document.querySelector(sel)?.innerText.trim() === '1', T('batch-count'), { timeout: 20000 });
+      const seen = frames;
+      await page.waitForTimeout(1500);
+      expect(frames > seen, 'the camera kept reading in batch mode');
+      expect((await page.locator(T('batch-count')).innerText()).trim() === '1', 'the same label counted once');
+      await page.screenshot({ path: path.join(artifacts, 'phone-camera.png') });
+      await page.locator(T('camera-button')).click();
+      await page.locator(`${T('camera-view')}.hidden`).waitFor({ state: 'attached', timeout: 5000 });
+      expect(errors.length === 0, errors.join('\n'));
+    } finally {
+      await cam.close();
+    }
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+});
 
 await browser.close();
 server.close();

@@ -185,6 +185,28 @@ async fn an_unusable_data_folder_is_a_clear_message_not_a_crash() {
     c.close().await.expect("close");
 }
 
+/// The app window turns WebKitGTK's camera support on, so the camera button is there; on
+/// a machine with no camera (like this test's Xvfb display) pressing it says so plainly.
+#[tokio::test(flavor = "multi_thread")]
+async fn without_a_camera_the_camera_button_says_so() {
+    let app = env_path("HANDOFF_APP");
+    let driver = env_path("TAURI_DRIVER");
+    let dir = tempfile::tempdir().expect("tmp");
+    let (_driver, c) = open_app(&app, &driver, json!(["--data", dir.path().join("data")])).await;
+    wait(&c, "[data-testid='camera-button']")
+        .await
+        .click()
+        .await
+        .expect("press the camera button");
+    let banner = text_of(&c, "[data-testid='error-banner']").await;
+    assert!(banner.contains("CAMERA_NOT_FOUND"), "{banner}");
+    shot(&c, &artifacts_dir(), "0-no-camera").await;
+    // The scanner input still works.
+    scan(&c, "(01)00614141025016").await;
+    until_text(&c, "[data-testid='error-banner']", "SCAN_BAD_CHECK_DIGIT").await;
+    c.close().await.expect("close");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn staff_ship_a_pallet_and_the_grocer_receives_it_with_one_bag_missing() {
     let app = env_path("HANDOFF_APP");

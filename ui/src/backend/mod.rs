@@ -8,6 +8,7 @@ mod tauri;
 
 use serde::Deserialize;
 use serde_json::{Value, json};
+use wasm_bindgen::JsCast;
 
 /// An error as the node reports it: a stable code and a message for people.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
@@ -137,7 +138,37 @@ pub async fn unpack(container: &str) -> Res {
 }
 
 /// Decodes the QR codes of an image (base64).
+///
+/// Outside the app, a page may provide `window.handoffDecodeImage(b64) -> Promise<json>`
+/// (the browser tests do, backed by the real `handoff qr decode`); otherwise the mock
+/// explains that images need the app.
 pub async fn decode_image(bytes_b64: &str) -> Res {
+    if !tauri::available()
+        && let Some(decode) = web_sys::window()
+            .and_then(|w| js_sys::Reflect::get(&w, &"handoffDecodeImage".into()).ok())
+            .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+    {
+        let failed = |_| ApiError::new("QR_DECODE", "the page's image decoder failed");
+        let promise = decode
+            .call1(&wasm_bindgen::JsValue::NULL, &bytes_b64.into())
+            .map_err(failed)?;
+        let text = wasm_bindgen_futures::JsFuture::from(js_sys::Promise::from(promise))
+            .await
+            .map_err(failed)?
+            .as_string()
+            .unwrap_or_default();
+        let v: Value =
+            serde_json::from_str(&text).map_err(|_| failed(wasm_bindgen::JsValue::NULL))?;
+        return match v.get("error") {
+            Some(e) => Err(ApiError::new(
+                e["code"].as_str().unwrap_or("QR_DECODE"),
+                e["message"]
+                    .as_str()
+                    .unwrap_or("the image could not be read"),
+            )),
+            None => Ok(v),
+        };
+    }
     call("decode_image", json!({ "bytes": bytes_b64 })).await
 }
 
