@@ -54,7 +54,6 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("scan.image", "Read QR from image", "从图片读取二维码"),
     ("scan.camera", "Scan with camera", "用摄像头扫描"),
     ("scan.camera_stop", "Stop camera", "关闭摄像头"),
-    ("scan.camera", "Camera", "摄像头"),
     (
         "scan.hint",
         "Point a scanner at a label, or drop an image of a QR code here.",
