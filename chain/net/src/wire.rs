@@ -1,0 +1,746 @@
+//! Typed requests and responses between peers, their borsh encoding, and decoders for
+//! untrusted bytes.
+//!
+//! Encoding is plain borsh (derived). Decoding is written out by hand over a bounded
+//! cursor: every length prefix is checked against a named limit from [`crate::limits`]
+//! *and* against the bytes actually left before anything is allocated, so a 4 GB length
+//! prefix costs nothing; trailing bytes are refused, so an accepted frame is canonical
+//! (it re-encodes to the same bytes).
+
+use crate::limits::*;
+use borsh::{BorshDeserialize, BorshSerialize};
+use handoff_core::block::{Block, BlockHeader, Certificate, CommitSig, Outcome};
+use handoff_core::proof::RecordProof;
+use handoff_core::types::Hash32;
+
+/// A question one peer asks another.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize)]
+pub enum Request {
+    /// The peer's chain and tip.
+    Status,
+    /// Full blocks (with their certificates) from `from`, at most `count` of them
+    /// (1..=[`MAX_BLOCKS_PER_REQUEST`]).
+    Blocks {
+        /// First height.
+        from: u64,
+        /// How many (1..=[`MAX_BLOCKS_PER_REQUEST`]).
+        count: u32,
+    },
+    /// Headers with their certificates from `from`, for light nodes
+    /// (1..=[`MAX_HEADERS_PER_REQUEST`]).
+    Headers {
+        /// First height.
+        from: u64,
+        /// How many (1..=[`MAX_HEADERS_PER_REQUEST`]).
+        count: u32,
+    },
+    /// A state record (or its absence) with its Merkle proof at a height.
+    Record {
+        /// The height whose state root the proof must lead to.
+        height: u64,
+        /// The state key bytes (at most [`MAX_STATE_KEY_BYTES`]).
+        key: Vec<u8>,
+    },
+    /// Submit an encoded signed transaction (at most [`MAX_SUBMIT_TX_BYTES`]) for
+    /// inclusion; a light node submits to a full node.
+    SubmitTx {
+        /// `SignedTx::encode` bytes; the receiving node decodes and checks them.
+        tx: Vec<u8>,
+    },
+}
+
+/// A peer's chain and tip.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct Status {
+    /// The chain id (from genesis).
+    pub chain_id: Hash32,
+    /// Height of the newest certified block.
+    pub height: u64,
+    /// Hash of that block's header.
+    pub tip_hash: Hash32,
+}
+
+/// A header with the certificate that commits it.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize)]
+pub struct CertifiedHeader {
+    /// The header.
+    pub header: BlockHeader,
+    /// Its commit signatures.
+    pub certificate: Certificate,
+}
+
+/// What a full node did with a submitted transaction.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize)]
+pub enum SubmitOutcome {
+    /// Taken into the node's queue for a block.
+    Accepted,
+    /// Refused before ordering.
+    Rejected {
+        /// A stable code (a ledger rejection code such as `BAD_SIGNATURE`, or `BUSY`).
+        code: String,
+        /// Why, for people.
+        message: String,
+    },
+}
+
+/// Why a request was not answered with data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize)]
+pub enum ErrorCode {
+    /// The peer does not have what was asked for (height beyond its tip, pruned…).
+    Unavailable,
+    /// The request made no sense (range out of order…).
+    BadRequest,
+    /// The peer is overloaded; try another or later.
+    Busy,
+    /// This kind of node does not serve this request (a light node asked for blocks).
+    Unsupported,
+}
+
+/// The answer to a [`Request`].
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize)]
+pub enum Response {
+    /// Answer to [`Request::Status`].
+    Status(Status),
+    /// Answer to [`Request::Blocks`], in height order.
+    Blocks(Vec<Block>),
+    /// Answer to [`Request::Headers`], in height order.
+    Headers(Vec<CertifiedHeader>),
+    /// Answer to [`Request::Record`].
+    Record(RecordProof),
+    /// Answer to [`Request::SubmitTx`].
+    Submitted(SubmitOutcome),
+    /// No data; why.
+    Error {
+        /// What kind of failure.
+        code: ErrorCode,
+        /// For people (at most [`MAX_MESSAGE_LEN`] bytes).
+        message: String,
+    },
+}
+
+/// Why bytes from a peer were refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WireError {
+    /// A frame, field or count over its limit.
+    #[error("{what} is {len}; at most {max} allowed")]
+    TooLarge {
+        /// Which bound.
+        what: &'static str,
+        /// The size or count given.
+        len: u64,
+        /// The bound.
+        max: u64,
+    },
+    /// The bytes end before the value does.
+    #[error("truncated while reading {0}")]
+    Truncated(&'static str),
+    /// Bytes left over after a complete value.
+    #[error("{0} trailing bytes after the message")]
+    TrailingBytes(usize),
+    /// An enum tag or flag byte that means nothing.
+    #[error("unknown {what} tag {tag}")]
+    UnknownTag {
+        /// Which enum.
+        what: &'static str,
+        /// The byte.
+        tag: u8,
+    },
+    /// A string that is not UTF-8.
+    #[error("{0} is not UTF-8")]
+    BadUtf8(&'static str),
+    /// A value that is well-formed but not allowed (zero count…).
+    #[error("{0}")]
+    Invalid(&'static str),
+}
+
+impl WireError {
+    /// Whether the bytes were refused for their size (as opposed to their shape).
+    pub fn is_oversized(&self) -> bool {
+        matches!(self, WireError::TooLarge { .. })
+    }
+}
+
+fn too_large(what: &'static str, len: usize, max: usize) -> WireError {
+    WireError::TooLarge {
+        what,
+        len: len as u64,
+        max: max as u64,
+    }
+}
+
+/// A cursor over untrusted bytes; every read is bounds-checked.
+struct Cursor<'a> {
+    buf: &'a [u8],
+}
+
+impl<'a> Cursor<'a> {
+    fn take(&mut self, n: usize, what: &'static str) -> Result<&'a [u8], WireError> {
+        if self.buf.len() < n {
+            return Err(WireError::Truncated(what));
+        }
+        let (head, rest) = self.buf.split_at(n);
+        self.buf = rest;
+        Ok(head)
+    }
+    fn array<const N: usize>(&mut self, what: &'static str) -> Result<[u8; N], WireError> {
+        let mut a = [0u8; N];
+        a.copy_from_slice(self.take(N, what)?);
+        Ok(a)
+    }
+    fn u8(&mut self, what: &'static str) -> Result<u8, WireError> {
+        Ok(self.array::<1>(what)?[0])
+    }
+    fn u32(&mut self, what: &'static str) -> Result<u32, WireError> {
+        Ok(u32::from_le_bytes(self.array(what)?))
+    }
+    fn u64(&mut self, what: &'static str) -> Result<u64, WireError> {
+        Ok(u64::from_le_bytes(self.array(what)?))
+    }
+    fn hash(&mut self, what: &'static str) -> Result<Hash32, WireError> {
+        Ok(Hash32(self.array(what)?))
+    }
+    /// A borsh `u32` length prefix, checked against `max` before anything is allocated.
+    fn len(&mut self, what: &'static str, max: usize) -> Result<usize, WireError> {
+        let n = self.u32(what)? as usize;
+        if n > max {
+            return Err(too_large(what, n, max));
+        }
+        Ok(n)
+    }
+    /// A count of elements that each take at least `min_elem` bytes: besides `max`, the
+    /// count can never exceed what the remaining bytes could hold.
+    fn count(
+        &mut self,
+        what: &'static str,
+        max: usize,
+        min_elem: usize,
+    ) -> Result<usize, WireError> {
+        let n = self.len(what, max)?;
+        if n.saturating_mul(min_elem.max(1)) > self.buf.len() {
+            return Err(WireError::Truncated(what));
+        }
+        Ok(n)
+    }
+    fn bytes(&mut self, what: &'static str, max: usize) -> Result<Vec<u8>, WireError> {
+        let n = self.len(what, max)?;
+        Ok(self.take(n, what)?.to_vec())
+    }
+    fn string(&mut self, what: &'static str, max: usize) -> Result<String, WireError> {
+        let n = self.len(what, max)?;
+        let b = self.take(n, what)?;
+        std::str::from_utf8(b)
+            .map(str::to_owned)
+            .map_err(|_| WireError::BadUtf8(what))
+    }
+    fn option<T>(
+        &mut self,
+        what: &'static str,
+        f: impl FnOnce(&mut Self) -> Result<T, WireError>,
+    ) -> Result<Option<T>, WireError> {
+        match self.u8(what)? {
+            0 => Ok(None),
+            1 => f(self).map(Some),
+            tag => Err(WireError::UnknownTag { what, tag }),
+        }
+    }
+    /// A fixed-layout borsh value (no length prefixes inside, so nothing to bound).
+    fn fixed<T: BorshDeserialize>(&mut self, what: &'static str) -> Result<T, WireError> {
+        T::deserialize(&mut self.buf).map_err(|_| WireError::Truncated(what))
+    }
+    fn finish(self) -> Result<(), WireError> {
+        if self.buf.is_empty() {
+            Ok(())
+        } else {
+            Err(WireError::TrailingBytes(self.buf.len()))
+        }
+    }
+}
+
+/// Encoded sizes of fixed-layout parts, for plausibility checks of counts.
+const HEADER_BYTES: usize = 1 + 32 + 8 + 32 + 8 + 32 + 4 + 32 + 32;
+const COMMIT_SIG_BYTES: usize = 32 + 64;
+
+fn certificate(c: &mut Cursor<'_>) -> Result<Certificate, WireError> {
+    let n = c.count(
+        "certificate signatures",
+        MAX_CERTIFICATE_SIGS,
+        COMMIT_SIG_BYTES,
+    )?;
+    let mut sigs = Vec::with_capacity(n);
+    for _ in 0..n {
+        sigs.push(c.fixed::<CommitSig>("commit signature")?);
+    }
+    Ok(Certificate { sigs })
+}
+
+fn header(c: &mut Cursor<'_>) -> Result<BlockHeader, WireError> {
+    c.fixed::<BlockHeader>("block header")
+}
+
+fn outcome(c: &mut Cursor<'_>) -> Result<Outcome, WireError> {
+    let code = c.option("outcome code", |c| c.string("outcome code", MAX_CODE_LEN))?;
+    let message = c.option("outcome message", |c| {
+        c.string("outcome message", MAX_MESSAGE_LEN)
+    })?;
+    Ok(Outcome { code, message })
+}
+
+fn block(c: &mut Cursor<'_>) -> Result<Block, WireError> {
+    let header = header(c)?;
+    let certificate = certificate(c)?;
+    let n = c.count("block transactions", MAX_WIRE_BLOCK_TXS, 4)?;
+    let mut txs = Vec::with_capacity(n);
+    for _ in 0..n {
+        txs.push(c.bytes("block transaction", MAX_SUBMIT_TX_BYTES)?);
+    }
+    let n = c.count("block outcomes", MAX_WIRE_BLOCK_TXS, 2)?;
+    let mut outcomes = Vec::with_capacity(n);
+    for _ in 0..n {
+        outcomes.push(outcome(c)?);
+    }
+    Ok(Block {
+        header,
+        certificate,
+        txs,
+        outcomes,
+    })
+}
+
+fn record_proof(c: &mut Cursor<'_>) -> Result<RecordProof, WireError> {
+    let height = c.u64("record height")?;
+    let key = c.bytes("state key", MAX_STATE_KEY_BYTES)?;
+    let value = c.option("record value", |c| {
+        c.bytes("record value", MAX_RECORD_BYTES)
+    })?;
+    let proof = c.bytes("merkle proof", MAX_WIRE_PROOF_BYTES)?;
+    Ok(RecordProof {
+        height,
+        key,
+        value,
+        proof,
+    })
+}
+
+fn range_count(count: u32, max: u32, what: &'static str) -> Result<u32, WireError> {
+    if count == 0 {
+        return Err(WireError::Invalid(
+            "a range must ask for at least one entry",
+        ));
+    }
+    if count > max {
+        return Err(too_large(what, count as usize, max as usize));
+    }
+    Ok(count)
+}
+
+fn encode_bounded<T: BorshSerialize>(
+    v: &T,
+    what: &'static str,
+    max: usize,
+) -> Result<Vec<u8>, WireError> {
+    let len = borsh::object_length(v).map_err(|_| WireError::Invalid("unencodable value"))?;
+    if len > max {
+        return Err(too_large(what, len, max));
+    }
+    borsh::to_vec(v).map_err(|_| WireError::Invalid("unencodable value"))
+}
+
+impl Request {
+    /// The canonical encoding; fails if any bound the receiver checks is broken (so what
+    /// is sent is always decodable), e.g. over [`MAX_REQUEST_BYTES`].
+    pub fn encode(&self) -> Result<Vec<u8>, WireError> {
+        let bytes = encode_bounded(self, "request", MAX_REQUEST_BYTES)?;
+        // Requests are small; decoding once keeps the sender honest about every bound.
+        Request::decode(&bytes)?;
+        Ok(bytes)
+    }
+
+    /// Decodes untrusted bytes: size first, then the layout with every bound checked.
+    pub fn decode(bytes: &[u8]) -> Result<Request, WireError> {
+        if bytes.len() > MAX_REQUEST_BYTES {
+            return Err(too_large("request", bytes.len(), MAX_REQUEST_BYTES));
+        }
+        let mut c = Cursor { buf: bytes };
+        let r = match c.u8("request kind")? {
+            0 => Request::Status,
+            1 => {
+                let from = c.u64("from height")?;
+                let count = range_count(
+                    c.u32("block count")?,
+                    MAX_BLOCKS_PER_REQUEST,
+                    "blocks requested",
+                )?;
+                Request::Blocks { from, count }
+            }
+            2 => {
+                let from = c.u64("from height")?;
+                let count = range_count(
+                    c.u32("header count")?,
+                    MAX_HEADERS_PER_REQUEST,
+                    "headers requested",
+                )?;
+                Request::Headers { from, count }
+            }
+            3 => {
+                let height = c.u64("record height")?;
+                let key = c.bytes("state key", MAX_STATE_KEY_BYTES)?;
+                Request::Record { height, key }
+            }
+            4 => Request::SubmitTx {
+                tx: c.bytes("submitted transaction", MAX_SUBMIT_TX_BYTES)?,
+            },
+            tag => {
+                return Err(WireError::UnknownTag {
+                    what: "request",
+                    tag,
+                });
+            }
+        };
+        c.finish()?;
+        Ok(r)
+    }
+}
+
+impl Response {
+    /// The canonical encoding; fails if it would be over [`MAX_RESPONSE_BYTES`] (a node
+    /// answering with blocks sends fewer, see [`Response::encoded_len`]).
+    pub fn encode(&self) -> Result<Vec<u8>, WireError> {
+        encode_bounded(self, "response", MAX_RESPONSE_BYTES)
+    }
+
+    /// The encoded size, computed without encoding.
+    pub fn encoded_len(&self) -> usize {
+        borsh::object_length(self).unwrap_or(usize::MAX)
+    }
+
+    /// A short error answer.
+    pub fn error(code: ErrorCode, message: impl Into<String>) -> Response {
+        let mut message: String = message.into();
+        if message.len() > MAX_MESSAGE_LEN {
+            let mut cut = MAX_MESSAGE_LEN;
+            while !message.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            message.truncate(cut);
+        }
+        Response::Error { code, message }
+    }
+
+    /// Decodes untrusted bytes: size first, then the layout with every bound checked.
+    pub fn decode(bytes: &[u8]) -> Result<Response, WireError> {
+        if bytes.len() > MAX_RESPONSE_BYTES {
+            return Err(too_large("response", bytes.len(), MAX_RESPONSE_BYTES));
+        }
+        let mut c = Cursor { buf: bytes };
+        let r = match c.u8("response kind")? {
+            0 => Response::Status(Status {
+                chain_id: c.hash("chain id")?,
+                height: c.u64("tip height")?,
+                tip_hash: c.hash("tip hash")?,
+            }),
+            1 => {
+                let n = c.count(
+                    "blocks returned",
+                    MAX_BLOCKS_PER_REQUEST as usize,
+                    HEADER_BYTES,
+                )?;
+                let mut blocks = Vec::with_capacity(n);
+                for _ in 0..n {
+                    blocks.push(block(&mut c)?);
+                }
+                Response::Blocks(blocks)
+            }
+            2 => {
+                let n = c.count(
+                    "headers returned",
+                    MAX_HEADERS_PER_REQUEST as usize,
+                    HEADER_BYTES,
+                )?;
+                let mut headers = Vec::with_capacity(n);
+                for _ in 0..n {
+                    let header = header(&mut c)?;
+                    let certificate = certificate(&mut c)?;
+                    headers.push(CertifiedHeader {
+                        header,
+                        certificate,
+                    });
+                }
+                Response::Headers(headers)
+            }
+            3 => Response::Record(record_proof(&mut c)?),
+            4 => Response::Submitted(match c.u8("submit outcome")? {
+                0 => SubmitOutcome::Accepted,
+                1 => SubmitOutcome::Rejected {
+                    code: c.string("rejection code", MAX_CODE_LEN)?,
+                    message: c.string("rejection message", MAX_MESSAGE_LEN)?,
+                },
+                tag => {
+                    return Err(WireError::UnknownTag {
+                        what: "submit outcome",
+                        tag,
+                    });
+                }
+            }),
+            5 => {
+                let code = match c.u8("error code")? {
+                    0 => ErrorCode::Unavailable,
+                    1 => ErrorCode::BadRequest,
+                    2 => ErrorCode::Busy,
+                    3 => ErrorCode::Unsupported,
+                    tag => {
+                        return Err(WireError::UnknownTag {
+                            what: "error code",
+                            tag,
+                        });
+                    }
+                };
+                let message = c.string("error message", MAX_MESSAGE_LEN)?;
+                Response::Error { code, message }
+            }
+            tag => {
+                return Err(WireError::UnknownTag {
+                    what: "response",
+                    tag,
+                });
+            }
+        };
+        c.finish()?;
+        Ok(r)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use handoff_core::types::PublicKey;
+
+    fn header_at(height: u64) -> BlockHeader {
+        BlockHeader {
+            version: 1,
+            chain_id: Hash32([7; 32]),
+            height,
+            prev_hash: Hash32([height as u8; 32]),
+            time_ms: 1_700_000_000_000 + height as i64,
+            proposer: PublicKey([9; 32]),
+            tx_count: 1,
+            tx_root: Hash32([3; 32]),
+            state_root: Hash32([4; 32]),
+        }
+    }
+
+    fn cert() -> Certificate {
+        Certificate {
+            sigs: vec![CommitSig {
+                validator: PublicKey([9; 32]),
+                signature: [5; 64],
+            }],
+        }
+    }
+
+    pub(crate) fn every_request() -> Vec<Request> {
+        vec![
+            Request::Status,
+            Request::Blocks { from: 1, count: 64 },
+            Request::Headers {
+                from: 0,
+                count: 512,
+            },
+            Request::Record {
+                height: 9,
+                key: b"item/01/09506000134352/21/A1".to_vec(),
+            },
+            Request::SubmitTx { tx: vec![1; 300] },
+        ]
+    }
+
+    pub(crate) fn every_response() -> Vec<Response> {
+        vec![
+            Response::Status(Status {
+                chain_id: Hash32([1; 32]),
+                height: 42,
+                tip_hash: Hash32([2; 32]),
+            }),
+            Response::Blocks(vec![Block {
+                header: header_at(5),
+                certificate: cert(),
+                txs: vec![vec![1, 2, 3]],
+                outcomes: vec![Outcome {
+                    code: Some("STALE_HANDOFF".into()),
+                    message: Some("already accepted".into()),
+                }],
+            }]),
+            Response::Headers(vec![
+                CertifiedHeader {
+                    header: header_at(1),
+                    certificate: cert(),
+                },
+                CertifiedHeader {
+                    header: header_at(2),
+                    certificate: Certificate::default(),
+                },
+            ]),
+            Response::Record(RecordProof {
+                height: 3,
+                key: b"k".to_vec(),
+                value: None,
+                proof: vec![0; 40],
+            }),
+            Response::Submitted(SubmitOutcome::Accepted),
+            Response::Submitted(SubmitOutcome::Rejected {
+                code: "BAD_SIGNATURE".into(),
+                message: "the signature does not verify".into(),
+            }),
+            Response::error(ErrorCode::Unavailable, "beyond tip"),
+        ]
+    }
+
+    #[test]
+    fn every_kind_round_trips_canonically() {
+        for r in every_request() {
+            let b = r.encode().expect("encode");
+            assert_eq!(Request::decode(&b), Ok(r.clone()));
+        }
+        for r in every_response() {
+            let b = r.encode().expect("encode");
+            assert_eq!(b.len(), r.encoded_len());
+            assert_eq!(Response::decode(&b), Ok(r.clone()));
+        }
+    }
+
+    #[test]
+    fn a_huge_length_prefix_is_refused_before_allocating() {
+        // SubmitTx with a 4 GB length prefix and no body.
+        let mut b = vec![4u8];
+        b.extend_from_slice(&u32::MAX.to_le_bytes());
+        let e = Request::decode(&b).unwrap_err();
+        assert!(e.is_oversized(), "{e}");
+        // Blocks response claiming 64 blocks with no bytes behind it.
+        let mut b = vec![1u8];
+        b.extend_from_slice(&64u32.to_le_bytes());
+        assert_eq!(
+            Response::decode(&b),
+            Err(WireError::Truncated("blocks returned"))
+        );
+        // A block claiming u32::MAX transactions.
+        let mut b = vec![1u8];
+        b.extend_from_slice(&1u32.to_le_bytes());
+        b.extend_from_slice(&borsh::to_vec(&header_at(1)).expect("header"));
+        b.extend_from_slice(&0u32.to_le_bytes());
+        b.extend_from_slice(&u32::MAX.to_le_bytes());
+        assert!(Response::decode(&b).unwrap_err().is_oversized());
+    }
+
+    #[test]
+    fn refusals() {
+        let cases: Vec<(Vec<u8>, WireError)> = vec![
+            (vec![], WireError::Truncated("request kind")),
+            (
+                vec![9],
+                WireError::UnknownTag {
+                    what: "request",
+                    tag: 9,
+                },
+            ),
+            (vec![0, 0], WireError::TrailingBytes(1)),
+            (
+                [
+                    vec![1],
+                    5u64.to_le_bytes().to_vec(),
+                    0u32.to_le_bytes().to_vec(),
+                ]
+                .concat(),
+                WireError::Invalid("a range must ask for at least one entry"),
+            ),
+            (
+                [
+                    vec![1],
+                    5u64.to_le_bytes().to_vec(),
+                    65u32.to_le_bytes().to_vec(),
+                ]
+                .concat(),
+                WireError::TooLarge {
+                    what: "blocks requested",
+                    len: 65,
+                    max: 64,
+                },
+            ),
+            (vec![1, 0, 0], WireError::Truncated("from height")),
+        ];
+        for (bytes, want) in cases {
+            assert_eq!(Request::decode(&bytes), Err(want), "{bytes:?}");
+        }
+        let big = vec![4u8; MAX_REQUEST_BYTES + 1];
+        assert!(Request::decode(&big).unwrap_err().is_oversized());
+        // Not UTF-8 in an error message.
+        let b = [vec![5, 0], 2u32.to_le_bytes().to_vec(), vec![0xff, 0xfe]].concat();
+        assert_eq!(
+            Response::decode(&b),
+            Err(WireError::BadUtf8("error message"))
+        );
+        // A bad option flag.
+        let b = [
+            vec![3],
+            1u64.to_le_bytes().to_vec(),
+            0u32.to_le_bytes().to_vec(),
+            vec![2],
+        ]
+        .concat();
+        assert_eq!(
+            Response::decode(&b),
+            Err(WireError::UnknownTag {
+                what: "record value",
+                tag: 2
+            })
+        );
+    }
+
+    #[test]
+    fn too_large_values_are_not_encoded() {
+        let r = Request::SubmitTx {
+            tx: vec![0; MAX_SUBMIT_TX_BYTES + 1],
+        };
+        // Over the field bound the receiver checks, and over the frame bound.
+        assert!(r.encode().unwrap_err().is_oversized());
+        assert!(Request::decode(&borsh::to_vec(&r).expect("borsh")).is_err());
+        let r = Request::Record {
+            height: 1,
+            key: vec![0; MAX_REQUEST_BYTES],
+        };
+        assert!(r.encode().unwrap_err().is_oversized());
+    }
+
+    /// Writes the `net_msg` fuzz seeds (selector byte ‖ frame body) when
+    /// `HANDOFF_FUZZ_SEEDS` names the seeds folder.
+    #[test]
+    fn write_fuzz_seeds() {
+        let Some(dir) = std::env::var_os("HANDOFF_FUZZ_SEEDS") else {
+            return;
+        };
+        let dir = std::path::PathBuf::from(dir).join("net_msg");
+        std::fs::create_dir_all(&dir).expect("seed dir");
+        for (i, r) in every_request().iter().enumerate() {
+            let b = [vec![0], r.encode().expect("encode")].concat();
+            std::fs::write(dir.join(format!("req{i}")), b).expect("seed");
+        }
+        for (i, r) in every_response().iter().enumerate() {
+            let b = [vec![1], r.encode().expect("encode")].concat();
+            std::fs::write(dir.join(format!("res{i}")), b).expect("seed");
+        }
+    }
+
+    #[test]
+    fn truncations_of_valid_frames_never_decode() {
+        for r in every_response() {
+            let b = r.encode().expect("encode");
+            for cut in 0..b.len() {
+                assert!(Response::decode(&b[..cut]).is_err(), "{r:?} cut at {cut}");
+            }
+        }
+        for r in every_request() {
+            let b = r.encode().expect("encode");
+            for cut in 0..b.len() {
+                assert!(Request::decode(&b[..cut]).is_err(), "{r:?} cut at {cut}");
+            }
+        }
+    }
+}
