@@ -1,7 +1,7 @@
 //! The running network: one tokio task owns the libp2p swarm; the node talks to it
 //! through a cloneable [`NetHandle`] (commands) and a channel of [`NetEvent`]s.
 
-use crate::codec::{REQUEST_PROTOCOL, WireCodec, wire_error};
+use crate::codec::{REQUEST_PROTOCOL, RequestFrame, WireCodec, wire_error};
 use crate::limits::*;
 use crate::score::{Misbehaviour, PeerScores, ScoreConfig, ScoreVerdict};
 use crate::wire::{ErrorCode, Request, Response, WireError};
@@ -728,7 +728,7 @@ impl Driver {
                     .swarm
                     .behaviour_mut()
                     .requests
-                    .send_request(&peer, request);
+                    .send_request(&peer, RequestFrame::Request(request));
                 self.pending.insert(id, (peer, reply));
             }
             Command::Respond { reply, response } => {
@@ -870,14 +870,41 @@ impl Driver {
         }
     }
 
-    fn on_request(&mut self, e: request_response::Event<Request, Response>) {
-        use request_response::{Event, InboundFailure, Message};
+    fn on_request(&mut self, e: request_response::Event<RequestFrame, Response>) {
+        use request_response::{Event, Message};
         match e {
             Event::Message {
                 peer,
                 message:
                     Message::Request {
-                        request, channel, ..
+                        request: RequestFrame::Refused(e),
+                        channel,
+                        ..
+                    },
+                ..
+            } => {
+                self.report(
+                    peer,
+                    if e.is_oversized() {
+                        Misbehaviour::Oversized
+                    } else {
+                        Misbehaviour::Garbage
+                    },
+                );
+                let answer = Response::error(ErrorCode::BadRequest, e.to_string());
+                let _ = self
+                    .swarm
+                    .behaviour_mut()
+                    .requests
+                    .send_response(channel, answer);
+            }
+            Event::Message {
+                peer,
+                message:
+                    Message::Request {
+                        request: RequestFrame::Request(request),
+                        channel,
+                        ..
                     },
                 ..
             } => {
@@ -937,21 +964,14 @@ impl Driver {
                     let _ = tx.send(Err(e));
                 }
             }
-            Event::InboundFailure {
-                peer,
-                error: InboundFailure::Io(io),
-                ..
-            } => {
-                if let Some(m) = io_misbehaviour(&io, Misbehaviour::Garbage) {
-                    self.report(peer, m);
-                }
-            }
+            // Inbound read failures arrive as `RequestFrame::Refused` above; what fails
+            // later (writing our answer, timeouts) is not the peer's fault.
             _ => {}
         }
     }
 }
 
-/// Which misbehaviour a codec failure is: our own refusals, or a frame cut short.
+/// Which misbehaviour a failed answer is: refused by our decoder, or cut short.
 fn io_misbehaviour(e: &std::io::Error, cut_short: Misbehaviour) -> Option<Misbehaviour> {
     match wire_error(e) {
         Some(w) if w.is_oversized() => Some(Misbehaviour::Oversized),

@@ -14,6 +14,8 @@ use handoff_net::{
 };
 use libp2p::multiaddr::Protocol;
 use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use tokio::sync::mpsc::Receiver;
 
@@ -277,14 +279,20 @@ fn answer(request: &Request) -> Response {
     }
 }
 
-/// Answers every request with `answer`, and forwards everything else to the returned
-/// receiver.
-fn serve(mut node_events: Receiver<NetEvent>, net: NetHandle) -> Receiver<NetEvent> {
+/// Answers every request with `answer` and counts them; forwards everything else to the
+/// returned receiver.
+fn serve(
+    mut node_events: Receiver<NetEvent>,
+    net: NetHandle,
+) -> (Receiver<NetEvent>, Arc<AtomicUsize>) {
     let (tx, rx) = tokio::sync::mpsc::channel(256);
+    let served = Arc::new(AtomicUsize::new(0));
+    let count = served.clone();
     tokio::spawn(async move {
         while let Some(e) = node_events.recv().await {
             match e {
                 NetEvent::Request { request, reply, .. } => {
+                    count.fetch_add(1, Ordering::SeqCst);
                     let _ = net.respond(reply, answer(&request)).await;
                 }
                 other => {
@@ -293,7 +301,7 @@ fn serve(mut node_events: Receiver<NetEvent>, net: NetHandle) -> Receiver<NetEve
             }
         }
     });
-    rx
+    (rx, served)
 }
 
 fn every_request() -> Vec<Request> {
@@ -322,7 +330,7 @@ fn every_request() -> Vec<Request> {
 async fn requests_round_trip(listen: Multiaddr) {
     let full = node(10, listen.clone(), vec![]).await;
     let light = node(11, listen, vec![full.addr.clone()]).await;
-    let _rest = serve(full.events, full.net.clone());
+    let (_rest, served) = serve(full.events, full.net.clone());
     assert!(
         eventually(WAIT, || async {
             light
@@ -338,6 +346,7 @@ async fn requests_round_trip(listen: Multiaddr) {
         let got = light.net.request(full.id, r.clone()).await.expect("answer");
         assert_eq!(got, answer(&r), "{r:?}");
     }
+    assert_eq!(served.load(Ordering::SeqCst), every_request().len());
     // A request over a bound is refused before it leaves.
     let e = light
         .net
@@ -551,21 +560,33 @@ fn raw_peer() -> libp2p::Swarm<RawBehaviour> {
         .build()
 }
 
-/// Sends raw bytes as a request and drives the swarm until that request ends.
-async fn send_raw(swarm: &mut libp2p::Swarm<RawBehaviour>, to: PeerId, bytes: Vec<u8>) -> bool {
+/// Sends raw bytes as a request and drives the swarm until that request ends; the answer
+/// decoded, if one came.
+async fn send_raw(
+    swarm: &mut libp2p::Swarm<RawBehaviour>,
+    to: PeerId,
+    bytes: Vec<u8>,
+) -> Option<Response> {
     use libp2p::request_response::{Event, Message};
     use libp2p::swarm::SwarmEvent;
     let id = swarm.behaviour_mut().send_request(&to, bytes);
     loop {
         match swarm.select_next_some().await {
             SwarmEvent::Behaviour(Event::Message {
-                message: Message::Response { request_id, .. },
+                message:
+                    Message::Response {
+                        request_id,
+                        response,
+                    },
                 ..
-            }) if request_id == id => return true,
+            }) if request_id == id => {
+                let body = response.get(4..)?;
+                return Response::decode(body).ok();
+            }
             SwarmEvent::Behaviour(Event::OutboundFailure { request_id, .. })
                 if request_id == id =>
             {
-                return false;
+                return None;
             }
             _ => {}
         }
@@ -577,7 +598,7 @@ async fn garbage_and_oversized_frames_are_refused_and_scored() {
     bounded(async {
         let full = node(30, tcp(), vec![]).await;
         let full_id = full.id;
-        let mut full_events = serve(full.events, full.net.clone());
+        let (mut full_events, served) = serve(full.events, full.net.clone());
 
         let mut evil = raw_peer();
         let evil_id = *evil.local_peer_id();
@@ -595,10 +616,17 @@ async fn garbage_and_oversized_frames_are_refused_and_scored() {
         // Garbage: a well-framed body that is no request.
         let mut garbage = 3u32.to_le_bytes().to_vec();
         garbage.extend_from_slice(&[0xee, 0x01, 0x02]);
-        assert!(
-            !send_raw(&mut evil, full_id, garbage).await,
-            "garbage was answered"
-        );
+        let bad_request = |r: &Option<Response>| {
+            matches!(
+                r,
+                Some(Response::Error {
+                    code: ErrorCode::BadRequest,
+                    ..
+                })
+            )
+        };
+        let r = send_raw(&mut evil, full_id, garbage).await;
+        assert!(bad_request(&r), "garbage was not refused: {r:?}");
         assert!(
             eventually(WAIT, || async {
                 full.net.score(evil_id).await.ok().map(|s| s.0) == Some(-40)
@@ -610,9 +638,11 @@ async fn garbage_and_oversized_frames_are_refused_and_scored() {
         // Oversized: a length prefix of 4 GB (nothing is allocated for it).
         let mut huge = u32::MAX.to_le_bytes().to_vec();
         huge.extend_from_slice(&[0; 64]);
+        let r = send_raw(&mut evil, full_id, huge).await;
+        // Refused with BadRequest, or the stream reset while the peer was still sending.
         assert!(
-            !send_raw(&mut evil, full_id, huge).await,
-            "oversized was answered"
+            r.is_none() || bad_request(&r),
+            "oversized was not refused: {r:?}"
         );
         assert!(
             eventually(WAIT, || async {
@@ -627,7 +657,17 @@ async fn garbage_and_oversized_frames_are_refused_and_scored() {
         let ok = handoff_net::Request::Status.encode().expect("encode");
         let mut frame = (ok.len() as u32).to_le_bytes().to_vec();
         frame.extend_from_slice(&ok);
-        assert!(send_raw(&mut evil, full_id, frame).await, "a valid request");
+        assert_eq!(
+            served.load(Ordering::SeqCst),
+            0,
+            "the node saw a refused frame"
+        );
+        assert_eq!(
+            send_raw(&mut evil, full_id, frame).await,
+            Some(answer(&Request::Status)),
+            "a valid request from the same peer"
+        );
+        assert_eq!(served.load(Ordering::SeqCst), 1);
 
         // A light node asking the evil peer gets refused garbage back, and scores it.
         let light = node(31, tcp(), vec![full.addr.clone()]).await;
