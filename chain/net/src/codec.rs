@@ -164,7 +164,7 @@ mod tests {
             "{r:?}"
         );
         let e = block_on(c.read_response(&REQUEST_PROTOCOL, &mut futures::io::Cursor::new(&frame)))
-            .unwrap_err();
+            .expect_err("refused");
         assert!(wire_error(&e).is_some_and(WireError::is_oversized), "{e}");
     }
 
@@ -189,7 +189,7 @@ mod tests {
         );
         // A garbage response is an error of the stream, with the refusal inside.
         let e = block_on(c.read_response(&REQUEST_PROTOCOL, &mut futures::io::Cursor::new(&frame)))
-            .unwrap_err();
+            .expect_err("refused");
         assert!(wire_error(&e).is_some_and(|w| !w.is_oversized()), "{e}");
     }
 }

@@ -796,18 +796,16 @@ impl Driver {
             }
             SwarmEvent::ConnectionClosed {
                 peer_id,
-                num_established,
+                num_established: 0,
                 ..
             } => {
-                if num_established == 0 {
-                    let now = Instant::now();
-                    for b in &mut self.bootstrap {
-                        if matches!(b.state, BootState::Connected(p) if p == peer_id) {
-                            b.next = b.next.max(now + b.backoff);
-                        }
+                let now = Instant::now();
+                for b in &mut self.bootstrap {
+                    if matches!(b.state, BootState::Connected(p) if p == peer_id) {
+                        b.next = b.next.max(now + b.backoff);
                     }
-                    self.emit(NetEvent::PeerDisconnected(peer_id));
                 }
+                self.emit(NetEvent::PeerDisconnected(peer_id));
             }
             SwarmEvent::OutgoingConnectionError { connection_id, .. } => {
                 for b in &mut self.bootstrap {

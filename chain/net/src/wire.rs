@@ -612,7 +612,7 @@ mod tests {
         // SubmitTx with a 4 GB length prefix and no body.
         let mut b = vec![4u8];
         b.extend_from_slice(&u32::MAX.to_le_bytes());
-        let e = Request::decode(&b).unwrap_err();
+        let e = Request::decode(&b).expect_err("refused");
         assert!(e.is_oversized(), "{e}");
         // Blocks response claiming 64 blocks with no bytes behind it.
         let mut b = vec![1u8];
@@ -627,7 +627,7 @@ mod tests {
         b.extend_from_slice(&borsh::to_vec(&header_at(1)).expect("header"));
         b.extend_from_slice(&0u32.to_le_bytes());
         b.extend_from_slice(&u32::MAX.to_le_bytes());
-        assert!(Response::decode(&b).unwrap_err().is_oversized());
+        assert!(Response::decode(&b).expect_err("refused").is_oversized());
     }
 
     #[test]
@@ -670,7 +670,7 @@ mod tests {
             assert_eq!(Request::decode(&bytes), Err(want), "{bytes:?}");
         }
         let big = vec![4u8; MAX_REQUEST_BYTES + 1];
-        assert!(Request::decode(&big).unwrap_err().is_oversized());
+        assert!(Request::decode(&big).expect_err("refused").is_oversized());
         // Not UTF-8 in an error message.
         let b = [vec![5, 0], 2u32.to_le_bytes().to_vec(), vec![0xff, 0xfe]].concat();
         assert_eq!(
@@ -700,13 +700,13 @@ mod tests {
             tx: vec![0; MAX_SUBMIT_TX_BYTES + 1],
         };
         // Over the field bound the receiver checks, and over the frame bound.
-        assert!(r.encode().unwrap_err().is_oversized());
+        assert!(r.encode().expect_err("refused").is_oversized());
         assert!(Request::decode(&borsh::to_vec(&r).expect("borsh")).is_err());
         let r = Request::Record {
             height: 1,
             key: vec![0; MAX_REQUEST_BYTES],
         };
-        assert!(r.encode().unwrap_err().is_oversized());
+        assert!(r.encode().expect_err("refused").is_oversized());
     }
 
     /// Writes the `net_msg` fuzz seeds (selector byte ‖ frame body) when
