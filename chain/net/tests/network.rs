@@ -716,3 +716,43 @@ async fn garbage_and_oversized_frames_are_refused_and_scored() {
     })
     .await
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bootstrap_peer_that_restarts_is_redialed() {
+    bounded(async {
+        let hub = node(40, tcp(), vec![]).await;
+        let port = hub
+            .addr
+            .iter()
+            .find_map(|p| match p {
+                Protocol::Tcp(port) => Some(port),
+                _ => None,
+            })
+            .expect("a tcp port");
+        let mut shop = node(41, tcp(), vec![hub.addr.clone()]).await;
+        let up = wait_for(&mut shop.events, WAIT, |e| {
+            matches!(e, NetEvent::PeerConnected(p) if *p == hub.id).then_some(())
+        })
+        .await;
+        assert!(up.is_some(), "connected through the bootstrap address");
+
+        // The hub goes away; the shop notices.
+        hub.net.shutdown().await.expect("shutdown");
+        let down = wait_for(&mut shop.events, WAIT, |e| {
+            matches!(e, NetEvent::PeerDisconnected(p) if *p == hub.id).then_some(())
+        })
+        .await;
+        assert!(down.is_some(), "disconnect seen");
+
+        // The same node (same key, same port) comes back: the shop redials it by itself.
+        let again: Multiaddr = format!("/ip4/127.0.0.1/tcp/{port}").parse().expect("addr");
+        let hub = node(40, again, vec![]).await;
+        let back = wait_for(&mut shop.events, WAIT, |e| {
+            matches!(e, NetEvent::PeerConnected(p) if *p == hub.id).then_some(())
+        })
+        .await;
+        assert!(back.is_some(), "redialed after the restart");
+        assert!(shop.net.peers().await.expect("peers").contains(&hub.id));
+    })
+    .await
+}
