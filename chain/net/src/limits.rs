@@ -46,6 +46,9 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
 /// Inbound and outbound request streams open at once on one connection.
 pub const MAX_CONCURRENT_STREAMS: usize = 32;
 
+/// Requests one peer may make per second; more are answered `Busy` and scored.
+pub const MAX_REQUESTS_PER_PEER_PER_SEC: u32 = 50;
+
 /// Established connections in total.
 pub const MAX_ESTABLISHED: u32 = 128;
 /// Established connections to one peer.

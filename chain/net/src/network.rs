@@ -3,7 +3,7 @@
 
 use crate::codec::{REQUEST_PROTOCOL, RequestFrame, WireCodec, wire_error};
 use crate::limits::*;
-use crate::score::{Misbehaviour, PeerScores, ScoreConfig, ScoreVerdict};
+use crate::score::{Misbehaviour, PeerScores, RateLimit, ScoreConfig, ScoreVerdict};
 use crate::wire::{ErrorCode, Request, Response, WireError};
 use futures::StreamExt;
 use handoff_core::crypto::Keypair;
@@ -489,6 +489,7 @@ struct Driver {
     swarm: Swarm<Behaviour>,
     events: mpsc::Sender<NetEvent>,
     scores: PeerScores<PeerId>,
+    rates: RateLimit<PeerId>,
     bootstrap: Vec<Bootstrap>,
     pending: HashMap<OutboundRequestId, (PeerId, oneshot::Sender<Result<Response, NetError>>)>,
 }
@@ -601,6 +602,7 @@ impl Network {
             swarm,
             events: events_tx,
             scores: PeerScores::new(config.score.clone()),
+            rates: RateLimit::new(MAX_REQUESTS_PER_PEER_PER_SEC),
             bootstrap,
             pending: HashMap::new(),
         };
@@ -671,6 +673,7 @@ impl Driver {
             self.swarm.behaviour_mut().blocked.unblock_peer(peer);
         }
         self.scores.prune(now);
+        self.rates.prune(now);
         for i in 0..self.bootstrap.len() {
             let b = &self.bootstrap[i];
             let due = match b.state {
@@ -906,6 +909,20 @@ impl Driver {
                     },
                 ..
             } => {
+                let over = self.rates.over(peer, Instant::now());
+                if over > 0 {
+                    // Scored once per window; the rest are only refused.
+                    if over == 1 {
+                        self.report(peer, Misbehaviour::Flooding);
+                    }
+                    let busy = Response::error(ErrorCode::Busy, "too many requests");
+                    let _ = self
+                        .swarm
+                        .behaviour_mut()
+                        .requests
+                        .send_response(channel, busy);
+                    return;
+                }
                 let event = NetEvent::Request {
                     peer,
                     request,

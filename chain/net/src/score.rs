@@ -25,6 +25,8 @@ pub enum Misbehaviour {
     Unanswered,
     /// An answer that does not match the question (wrong heights, unasked data).
     BadResponse,
+    /// More requests than [`crate::limits::MAX_REQUESTS_PER_PEER_PER_SEC`].
+    Flooding,
 }
 
 impl Misbehaviour {
@@ -34,7 +36,7 @@ impl Misbehaviour {
             Misbehaviour::InvalidBlock | Misbehaviour::BadSignature => 50,
             Misbehaviour::Garbage | Misbehaviour::Oversized | Misbehaviour::BadResponse => 40,
             Misbehaviour::InvalidMessage => 20,
-            Misbehaviour::Unanswered => 10,
+            Misbehaviour::Unanswered | Misbehaviour::Flooding => 10,
         }
     }
 }
@@ -156,6 +158,40 @@ impl<K: Hash + Eq + Copy> PeerScores<K> {
     }
 }
 
+/// Counts each peer's requests in one-second windows.
+#[derive(Debug)]
+pub struct RateLimit<K> {
+    per_second: u32,
+    windows: HashMap<K, (Instant, u32)>,
+}
+
+impl<K: Hash + Eq + Copy> RateLimit<K> {
+    /// At most `per_second` requests per peer and second.
+    pub fn new(per_second: u32) -> Self {
+        RateLimit {
+            per_second,
+            windows: HashMap::new(),
+        }
+    }
+
+    /// Counts one request: 0 when it is within the limit, else how many this window is
+    /// over (so the first excess of a window can be scored once, not every request).
+    pub fn over(&mut self, peer: K, now: Instant) -> u32 {
+        let w = self.windows.entry(peer).or_insert((now, 0));
+        if now.saturating_duration_since(w.0) >= Duration::from_secs(1) {
+            *w = (now, 0);
+        }
+        w.1 = w.1.saturating_add(1);
+        w.1.saturating_sub(self.per_second)
+    }
+
+    /// Forgets windows that are over, bounding memory.
+    pub fn prune(&mut self, now: Instant) {
+        self.windows
+            .retain(|_, w| now.saturating_duration_since(w.0) < Duration::from_secs(1));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -188,6 +224,19 @@ mod tests {
         assert!(s.is_banned(&1, t));
         assert_eq!(s.score(&2, t), 0);
         assert!(!s.is_banned(&2, t));
+    }
+
+    #[test]
+    fn requests_over_the_rate_are_refused_per_peer_and_window() {
+        let t = Instant::now();
+        let mut r = RateLimit::new(3);
+        assert!((0..3).all(|_| r.over(1u8, t) == 0));
+        assert_eq!(r.over(1, t + Duration::from_millis(999)), 1);
+        assert_eq!(r.over(1, t + Duration::from_millis(999)), 2);
+        assert_eq!(r.over(2, t), 0, "another peer has its own budget");
+        assert_eq!(r.over(1, t + Duration::from_secs(1)), 0, "a new window");
+        r.prune(t + Duration::from_secs(5));
+        assert!(r.windows.is_empty());
     }
 
     #[test]

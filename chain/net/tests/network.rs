@@ -8,6 +8,7 @@ use handoff_core::block::{Block, BlockHeader, Certificate, CommitSig, Outcome};
 use handoff_core::crypto::Keypair;
 use handoff_core::proof::RecordProof;
 use handoff_core::types::{Hash32, PublicKey};
+use handoff_net::limits::MAX_REQUESTS_PER_PEER_PER_SEC;
 use handoff_net::{
     CertifiedHeader, ErrorCode, Misbehaviour, Multiaddr, NetConfig, NetError, NetEvent, NetHandle,
     Network, PeerId, Request, Response, Status, SubmitOutcome, Topic, Verdict, peer_id_of,
@@ -347,6 +348,39 @@ async fn requests_round_trip(listen: Multiaddr) {
         assert_eq!(got, answer(&r), "{r:?}");
     }
     assert_eq!(served.load(Ordering::SeqCst), every_request().len());
+
+    // A flood: past the per-second budget the full node answers Busy without asking its
+    // node layer, and scores the flooder once per window.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let before = served.load(Ordering::SeqCst);
+    let mut answered = 0;
+    let mut busy = false;
+    for _ in 0..400 {
+        match light
+            .net
+            .request(full.id, Request::Status)
+            .await
+            .expect("answer")
+        {
+            Response::Error {
+                code: ErrorCode::Busy,
+                ..
+            } => {
+                busy = true;
+                break;
+            }
+            r => assert_eq!(r, answer(&Request::Status)),
+        }
+        answered += 1;
+    }
+    assert!(busy, "no Busy after {answered} requests");
+    assert!(
+        answered >= MAX_REQUESTS_PER_PEER_PER_SEC as usize,
+        "{answered}"
+    );
+    assert_eq!(served.load(Ordering::SeqCst) - before, answered);
+    assert_eq!(full.net.score(light.id).await.expect("score"), (-10, false));
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     // A request over a bound is refused before it leaves.
     let e = light
         .net
