@@ -672,6 +672,13 @@ impl Driver {
         for peer in self.scores.expired(now) {
             self.swarm.behaviour_mut().blocked.unblock_peer(peer);
         }
+        // gossipsub's application score follows ours as it recovers.
+        for (peer, score) in self.scores.current(now) {
+            self.swarm
+                .behaviour_mut()
+                .gossip
+                .set_application_score(&peer, f64::from(score));
+        }
         self.scores.prune(now);
         self.rates.prune(now);
         for i in 0..self.bootstrap.len() {

@@ -146,6 +146,14 @@ impl<K: Hash + Eq + Copy> PeerScores<K> {
         over
     }
 
+    /// Every scored peer with its current score (recovered ones show 0 until pruned).
+    pub fn current(&self, now: Instant) -> Vec<(K, i32)> {
+        self.scores
+            .iter()
+            .map(|(k, e)| (*k, self.recovered(*e, now)))
+            .collect()
+    }
+
     /// Forgets recovered peers (score back at zero, not banned), bounding memory.
     pub fn prune(&mut self, now: Instant) {
         let keep: Vec<(K, Entry)> = self
@@ -247,6 +255,7 @@ mod tests {
         assert_eq!(s.score(&1, t + Duration::from_secs(59)), -50);
         assert_eq!(s.score(&1, t + Duration::from_secs(120)), -30);
         assert_eq!(s.score(&1, t + Duration::from_secs(3600)), 0);
+        assert_eq!(s.current(t + Duration::from_secs(3600)), vec![(1, 0)]);
         s.prune(t + Duration::from_secs(3600));
         assert!(s.scores.is_empty());
 
