@@ -1618,11 +1618,14 @@ impl<'r, 'a> Run<'r, 'a> {
         h.closed_height = Some(self.ctx.height);
         h.missing = a.missing;
         h.damaged = a.damaged;
-        let (from, to) = (h.from, h.to);
+        let (from, to, opened_height) = (h.from, h.to, h.proposed_height);
         self.state.put(StateKey::Handoff(id), Record::Handoff(h));
-        self.effects
-            .index
-            .push(IndexOp::HandoffClosed { from, to, id });
+        self.effects.index.push(IndexOp::HandoffClosed {
+            from,
+            to,
+            id,
+            opened_height,
+        });
         Ok(())
     }
 
@@ -1681,11 +1684,14 @@ impl<'r, 'a> Run<'r, 'a> {
         };
         h.closed_height = Some(self.ctx.height);
         h.reason = reason;
-        let (from, to) = (h.from, h.to);
+        let (from, to, opened_height) = (h.from, h.to, h.proposed_height);
         self.state.put(StateKey::Handoff(id), Record::Handoff(h));
-        self.effects
-            .index
-            .push(IndexOp::HandoffClosed { from, to, id });
+        self.effects.index.push(IndexOp::HandoffClosed {
+            from,
+            to,
+            id,
+            opened_height,
+        });
         Ok(())
     }
 

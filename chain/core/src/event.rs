@@ -82,6 +82,8 @@ pub enum IndexOp {
         to: PublicKey,
         /// The handoff.
         id: HandoffId,
+        /// The height it was proposed at (the store groups open handoffs by it).
+        opened_height: u64,
     },
 }
 

@@ -907,10 +907,7 @@ fn with_ledger(ledger: &Ledger, data: &Path, me: Option<&str>, cmd: Cmd) -> R<Ou
             };
             let mut rows = Vec::new();
             let mut text = String::new();
-            for id in ledger.store.org_txs(&key, limit)? {
-                let Some(loc) = ledger.store.tx_location(&id)? else {
-                    continue;
-                };
+            for (loc, id) in ledger.store.org_txs(&key, limit)? {
                 let Some(block) = ledger.store.block(loc.height)? else {
                     continue;
                 };

@@ -17,7 +17,7 @@ use handoff_core::rejection::Rejection;
 use handoff_core::state::StateReadExt;
 use handoff_core::tx::{Payload, SignedTx, TX_VERSION, TxBody};
 use handoff_core::types::{Hash32, PublicKey, TxId};
-use handoff_store::{Staged, Store};
+use handoff_store::{Staged, Store, TxMeta};
 use rayon::prelude::*;
 use std::path::Path;
 
@@ -149,6 +149,7 @@ impl Ledger {
         let mut wire = Vec::new();
         let mut outcomes = Vec::new();
         let mut ids = Vec::new();
+        let mut metas = Vec::new();
         let mut effects: Vec<Option<&Effects>> = Vec::new();
         for (tx, r) in txs.iter().zip(&exec.results) {
             match r {
@@ -176,6 +177,7 @@ impl Ledger {
             });
             wire.push(tx.encode());
             ids.push(tx.id());
+            metas.push(TxMeta::of(tx));
         }
         if wire.is_empty() {
             return Ok((None, receipts));
@@ -205,7 +207,7 @@ impl Ledger {
             txs: wire,
             outcomes,
         };
-        let staged = self.store.stage(&block, prepared, &ids, &effects)?;
+        let staged = self.store.stage(&block, prepared, &metas, &effects)?;
         if std::env::var_os("HANDOFF_TRACE").is_some() {
             eprintln!(
                 "block {height}: {} txs {} writes exec {:?} prepare {:?}",
@@ -323,14 +325,23 @@ pub fn first_rejection(receipts: &[Receipt]) -> Option<&Rejection> {
     receipts.iter().find_map(|r| r.result.as_ref().err())
 }
 
-/// Reads the committed outcome of a transaction: `None` if unknown.
-pub fn committed_outcome(store: &Store, id: &TxId) -> Result<Option<(u64, Outcome)>> {
-    let Some(loc) = store.tx_location(id)? else {
+/// Reads the committed outcome of a transaction: `None` if it is in no block.
+pub fn committed_outcome(store: &Store, tx: &TxMeta) -> Result<Option<(u64, Outcome)>> {
+    let Some(loc) = store.tx_location(&tx.signer, tx.nonce)? else {
         return Ok(None);
     };
     let block = store
         .block(loc.height)?
         .context("block missing for a committed transaction")?;
+    // The signer index names (signer, nonce); the id makes sure it is this transaction.
+    let same = block
+        .txs
+        .get(loc.index as usize)
+        .and_then(|w| SignedTx::decode(w).ok())
+        .is_some_and(|t| t.id() == tx.id);
+    if !same {
+        return Ok(None);
+    }
     Ok(block
         .outcomes
         .get(loc.index as usize)

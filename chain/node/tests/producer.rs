@@ -64,7 +64,7 @@ fn concurrent_submitters_share_blocks_and_lose_nothing() {
                         image_hash: None,
                     },
                 );
-                let mut ids = vec![define.id()];
+                let mut ids = vec![handoff_store::TxMeta::of(&define)];
                 let r = producer.submit(vec![define]).expect("submit");
                 assert!(r[0].result.is_ok(), "{:?}", r[0].result);
                 // One scan at a time, as a hand scanner sends them.
@@ -85,7 +85,7 @@ fn concurrent_submitters_share_blocks_and_lose_nothing() {
                             attributes: vec![],
                         }),
                     );
-                    ids.push(tx.id());
+                    ids.push(handoff_store::TxMeta::of(&tx));
                     let r = producer.submit(vec![tx]).expect("submit");
                     assert!(r[0].result.is_ok(), "{:?}", r[0].result);
                     assert!(

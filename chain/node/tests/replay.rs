@@ -8,7 +8,7 @@ use handoff_core::gs1::{Gs1Key, check_digit};
 use handoff_core::state::StateReadExt;
 use handoff_core::tx::*;
 use handoff_core::types::{HandoffId, Role};
-use handoff_node::ledger::{Ledger, Sequencer};
+use handoff_node::ledger::{Ledger, Sequencer, committed_outcome};
 use handoff_store::{Store, replay_block};
 use proptest::prelude::*;
 use std::path::Path;
@@ -32,7 +32,48 @@ fn replay_matches(chain: &Path) -> u64 {
         );
     }
     assert_eq!(fresh.last_header().expect("head").hash(), head.hash());
+    // The indexes beside the state rebuild the same from the blocks.
+    for org in store.org_keys().expect("orgs") {
+        for outgoing in [false, true] {
+            assert_eq!(
+                sorted(store.open_handoffs(&org, outgoing).expect("open")),
+                sorted(fresh.open_handoffs(&org, outgoing).expect("open")),
+                "open handoffs of {org:?} (outgoing: {outgoing}) after replay"
+            );
+        }
+    }
     head.height
+}
+
+fn sorted(mut v: Vec<HandoffId>) -> Vec<HandoffId> {
+    v.sort();
+    v
+}
+
+/// The inbox and outbox the store lists are exactly the open handoffs in the state.
+fn assert_open_index_matches_state(ledger: &Ledger, offers: &[HandoffId]) {
+    use handoff_core::state::HandoffStatus;
+    for org in ledger.store.org_keys().expect("orgs") {
+        for outgoing in [false, true] {
+            let listed = sorted(ledger.store.open_handoffs(&org, outgoing).expect("open"));
+            let open: Vec<HandoffId> = sorted(
+                offers
+                    .iter()
+                    .filter(|id| {
+                        ledger.store.handoff(id).is_some_and(|h| {
+                            h.status == HandoffStatus::Open
+                                && if outgoing { h.from == org } else { h.to == org }
+                        })
+                    })
+                    .copied()
+                    .collect(),
+            );
+            assert_eq!(
+                listed, open,
+                "open handoffs of {org:?}, outgoing: {outgoing}"
+            );
+        }
+    }
 }
 
 #[test]
@@ -139,6 +180,7 @@ proptest! {
                 txs.push(tx);
             }
             ledger.submit(txs).expect("submit");
+            assert_open_index_matches_state(&ledger, &offers);
         }
         drop(ledger);
         // Setup, then one block per batch: every transaction enters a block, applied or
@@ -223,6 +265,27 @@ fn pipelined_blocks_build_on_the_block_in_flight() {
             }),
         ));
     }
+    // The shop accepts the first offers in the same submission: their block is executed
+    // while the block that opened them is still being written.
+    let accepted = 100;
+    let offers: Vec<HandoffId> = txs[1 + n..].iter().map(|t| t.id()).collect();
+    for (i, id) in offers.iter().take(accepted).enumerate() {
+        txs.push(ledger.sign_with_nonce(
+            &shop,
+            i as u64,
+            Payload::AcceptHandoff(AcceptHandoff {
+                handoff: *id,
+                missing: vec![],
+                damaged: vec![],
+            }),
+        ));
+    }
+    let last = handoff_store::TxMeta::of(txs.last().expect("txs"));
+    // Signed but never submitted: one reuses a committed (signer, nonce), one is ahead.
+    let conflicting =
+        ledger.sign_with_nonce(&shop, 0, Payload::CancelHandoff { handoff: offers[0] });
+    let ahead =
+        ledger.sign_with_nonce(&shop, 10_000, Payload::CancelHandoff { handoff: offers[0] });
     let total = txs.len();
     let receipts = ledger.submit(txs).expect("submit");
     assert_eq!(receipts.len(), total);
@@ -237,6 +300,26 @@ fn pipelined_blocks_build_on_the_block_in_flight() {
         ledger.store.height(),
         ledger.store.tip().expect("tip").height,
         "nothing left in flight"
+    );
+    assert_open_index_matches_state(&ledger, &offers);
+    let (height, outcome) = committed_outcome(&ledger.store, &last)
+        .expect("read")
+        .expect("the last acceptance is found by signer and nonce");
+    assert_eq!((height, outcome.code), (3, None));
+    for never in [&conflicting, &ahead] {
+        assert!(
+            committed_outcome(&ledger.store, &handoff_store::TxMeta::of(never))
+                .expect("read")
+                .is_none()
+        );
+    }
+    assert_eq!(
+        ledger
+            .store
+            .open_handoffs(&shop.public(), false)
+            .expect("inbox")
+            .len(),
+        n - accepted
     );
     drop(ledger);
     assert_eq!(replay_matches(&dir.path().join("chain")), 3);

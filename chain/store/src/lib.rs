@@ -108,7 +108,7 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 
 // Key prefixes in the one sled tree (one tree, so a block is one atomic batch).
 const P_BLOCK: u8 = b'B';
-const P_TX: u8 = b'T';
+const P_SIGNER_TX: u8 = b'S';
 const P_VALUE: u8 = b'V';
 const P_NODE_GROUP: u8 = b'N';
 const P_EVENT: u8 = b'E';
@@ -120,7 +120,7 @@ const META_GENESIS: &[u8] = b"Mgenesis";
 const META_FORMAT: &[u8] = b"Mformat";
 /// Layout version of the keys below; a store written in another layout is refused on
 /// open rather than misread.
-pub const STORE_FORMAT: u16 = 2;
+pub const STORE_FORMAT: u16 = 3;
 
 fn be8(v: u64) -> [u8; 8] {
     v.to_be_bytes()
@@ -173,13 +173,56 @@ fn event_key(canonical: &str, seq: u32) -> Vec<u8> {
     k
 }
 
-fn open_key(org: &PublicKey, dir: u8, id: &HandoffId) -> Vec<u8> {
-    let mut k = Vec::with_capacity(66);
+/// Open handoffs are grouped by org, direction and the height they were proposed at: one
+/// key lists every still-open handoff an org proposed (or received) in one block, so a
+/// block of thousands of handoffs opens two keys, and accepting them rewrites or removes
+/// the few groups they came from, instead of two keys per handoff each way.
+fn open_group_key(org: &PublicKey, dir: u8, opened_height: u64) -> Vec<u8> {
+    let mut k = Vec::with_capacity(42);
     k.push(P_OPEN);
     k.extend_from_slice(&org.0);
     k.push(dir);
-    k.extend_from_slice(&id.0);
+    k.extend_from_slice(&be8(opened_height));
     k
+}
+
+/// A signer's transactions in one block share a key, under the signer and the first nonce
+/// of the block; a transaction is found by (signer, nonce), which every submitter knows.
+fn signer_tx_key(signer: &PublicKey, first_nonce: u64) -> Vec<u8> {
+    let mut k = Vec::with_capacity(41);
+    k.push(P_SIGNER_TX);
+    k.extend_from_slice(&signer.0);
+    k.extend_from_slice(&be8(first_nonce));
+    k
+}
+
+/// What the store indexes of each transaction in a block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TxMeta {
+    /// Transaction id.
+    pub id: TxId,
+    /// Signer.
+    pub signer: PublicKey,
+    /// The signer's nonce.
+    pub nonce: u64,
+}
+
+impl TxMeta {
+    /// The metadata of a signed transaction.
+    pub fn of(tx: &handoff_core::tx::SignedTx) -> TxMeta {
+        TxMeta {
+            id: tx.id(),
+            signer: tx.body.signer,
+            nonce: tx.body.nonce,
+        }
+    }
+}
+
+/// One signer's transactions in one block: (nonce, index in the block), nonce order.
+#[derive(BorshSerialize, BorshDeserialize)]
+struct SignerTxs {
+    height: u64,
+    txs: Vec<(u64, u32)>,
 }
 
 /// Where a transaction landed.
@@ -209,9 +252,13 @@ pub struct Staged {
     pending: Arc<Pending>,
 }
 
+/// Open handoff groups by sled key, with the ids still open in each.
+type OpenGroups = BTreeMap<Vec<u8>, Vec<HandoffId>>;
+
 /// What a block in flight makes visible before it is durable.
 struct Pending {
     header: BlockHeader,
+    open: OpenGroups,
     nodes: HashMap<NodeKey, Node>,
     values: HashMap<KeyHash, Option<OwnedValue>>,
     records: HashMap<KeyHash, Record>,
@@ -302,7 +349,7 @@ impl Store {
         for o in &genesis.orgs {
             batch.insert([&[P_ORG][..], &o.org.0].concat(), &[]);
         }
-        self.write_block(&mut batch, &block, prepared, &[], &[]);
+        self.write_block(&mut batch, &block, &prepared, &[], &[], None)?;
         self.tree.apply_batch(batch)?;
         self.db.flush()?;
         self.height.store(0, Ordering::SeqCst);
@@ -371,17 +418,20 @@ impl Store {
         })
     }
 
+    /// Adds everything a block writes to `batch`; returns the number of keys and the open
+    /// handoff groups it rewrote (for the pending layer, so the next block, staged before
+    /// this one is durable, builds on them).
     fn write_block(
         &self,
         batch: &mut sled::Batch,
         block: &Block,
-        prepared: Prepared,
-        tx_ids: &[TxId],
+        prepared: &Prepared,
+        txs: &[TxMeta],
         effects: &[Option<&Effects>],
-    ) -> usize {
+        earlier: Option<&Pending>,
+    ) -> Result<(usize, OpenGroups)> {
         let height = block.header.height;
-        let mut n =
-            prepared.batch.node_batch.nodes().len() + prepared.batch.node_batch.values().len();
+        let mut n = 0usize;
         let mut groups: BTreeMap<(Version, u16), Vec<(&NodeKey, &Node)>> = BTreeMap::new();
         for (nk, node) in prepared.batch.node_batch.nodes() {
             groups
@@ -389,47 +439,74 @@ impl Store {
                 .or_default()
                 .push((nk, node));
         }
-        n -= prepared.batch.node_batch.nodes().len() - groups.len();
         for ((version, group), nodes) in groups {
             batch.insert(
                 &node_group_key(version, group)[..],
                 borsh::to_vec(&nodes).unwrap_or_default(),
             );
+            n += 1;
         }
         for ((version, kh), value) in prepared.batch.node_batch.values() {
             batch.insert(
                 value_key(kh, *version),
                 borsh::to_vec(value).unwrap_or_default(),
             );
+            n += 1;
         }
-        for (i, id) in tx_ids.iter().enumerate() {
-            let mut k = vec![P_TX];
-            k.extend_from_slice(&id.0);
-            let loc = TxLocation {
-                height,
-                index: i as u32,
-            };
-            batch.insert(k, borsh::to_vec(&loc).unwrap_or_default());
+        // Transactions per signer: one key per signer and block.
+        let mut by_signer: BTreeMap<PublicKey, Vec<(u64, u32)>> = BTreeMap::new();
+        for (i, t) in txs.iter().enumerate() {
+            by_signer
+                .entry(t.signer)
+                .or_default()
+                .push((t.nonce, i as u32));
+        }
+        for (signer, mut list) in by_signer {
+            list.sort_unstable();
+            let first = list.first().map(|x| x.0).unwrap_or(0);
+            let v = SignerTxs { height, txs: list };
+            batch.insert(
+                signer_tx_key(&signer, first),
+                borsh::to_vec(&v).unwrap_or_default(),
+            );
+            n += 1;
         }
         // Transactions per org: one key per org and block, listing (index, id).
         let mut by_org: BTreeMap<PublicKey, Vec<(u32, TxId)>> = BTreeMap::new();
+        // Open handoff groups this block changes: key -> (group, its ids).
+        let mut open: OpenGroups = BTreeMap::new();
         for (i, eff) in effects.iter().enumerate() {
             let Some(eff) = eff else { continue };
             for h in &eff.history {
                 batch.insert(event_key(&h.key, h.seq), h.event.as_slice());
+                n += 1;
             }
             for op in &eff.index {
                 match op {
                     IndexOp::OrgAdmitted { org } => {
                         batch.insert([&[P_ORG][..], &org.0].concat(), &[]);
+                        n += 1;
                     }
                     IndexOp::HandoffOpened { from, to, id } => {
-                        batch.insert(open_key(to, b'i', id), &[]);
-                        batch.insert(open_key(from, b'o', id), &[]);
+                        for k in [
+                            open_group_key(to, b'i', height),
+                            open_group_key(from, b'o', height),
+                        ] {
+                            self.open_group(&mut open, k, earlier)?.push(*id);
+                        }
                     }
-                    IndexOp::HandoffClosed { from, to, id } => {
-                        batch.remove(open_key(to, b'i', id));
-                        batch.remove(open_key(from, b'o', id));
+                    IndexOp::HandoffClosed {
+                        from,
+                        to,
+                        id,
+                        opened_height,
+                    } => {
+                        for k in [
+                            open_group_key(to, b'i', *opened_height),
+                            open_group_key(from, b'o', *opened_height),
+                        ] {
+                            self.open_group(&mut open, k, earlier)?.retain(|x| x != id);
+                        }
                     }
                 }
             }
@@ -437,26 +514,54 @@ impl Store {
                 by_org
                     .entry(org)
                     .or_default()
-                    .push((i as u32, tx_ids.get(i).copied().unwrap_or_default()));
+                    .push((i as u32, txs.get(i).map(|t| t.id).unwrap_or_default()));
             }
+        }
+        for (k, ids) in &open {
+            if ids.is_empty() {
+                batch.remove(k.as_slice());
+            } else {
+                batch.insert(k.as_slice(), borsh::to_vec(ids).unwrap_or_default());
+            }
+            n += 1;
         }
         for (org, list) in &by_org {
             batch.insert(
                 org_tx_key(org, height),
                 borsh::to_vec(list).unwrap_or_default(),
             );
+            n += 1;
         }
         let mut k = vec![P_BLOCK];
         k.extend_from_slice(&be8(height));
         batch.insert(k, borsh::to_vec(block).unwrap_or_default());
         batch.insert(META_HEIGHT, &be8(height));
-        n += tx_ids.len() * 2
-            + effects
-                .iter()
-                .flatten()
-                .map(|e| e.history.len() + e.index.len())
-                .sum::<usize>();
-        n
+        Ok((n + 2, open))
+    }
+
+    /// The ids of an open handoff group as this block sees them: already changed by this
+    /// block, else as the block before it (pending) left them, else as stored.
+    fn open_group<'a>(
+        &self,
+        open: &'a mut OpenGroups,
+        key: Vec<u8>,
+        earlier: Option<&Pending>,
+    ) -> Result<&'a mut Vec<HandoffId>> {
+        use std::collections::btree_map::Entry;
+        match open.entry(key) {
+            Entry::Occupied(e) => Ok(e.into_mut()),
+            Entry::Vacant(e) => {
+                let ids = match earlier.and_then(|p| p.open.get(e.key())) {
+                    Some(ids) => ids.clone(),
+                    None => match self.tree.get(e.key())? {
+                        Some(v) => borsh::from_slice(&v)
+                            .map_err(|_| StoreError::Corrupt("open handoff index"))?,
+                        None => Vec::new(),
+                    },
+                };
+                Ok(e.insert(ids))
+            }
+        }
     }
 
     /// Commits a block durably: state tree changes, the block, and indexes in one atomic
@@ -465,10 +570,10 @@ impl Store {
         &self,
         block: &Block,
         prepared: Prepared,
-        tx_ids: &[TxId],
+        txs: &[TxMeta],
         effects: &[Option<&Effects>],
     ) -> Result<()> {
-        let staged = self.stage(block, prepared, tx_ids, effects)?;
+        let staged = self.stage(block, prepared, txs, effects)?;
         self.publish(&staged)?;
         self.write(staged)
     }
@@ -489,9 +594,15 @@ impl Store {
         &self,
         block: &Block,
         mut prepared: Prepared,
-        tx_ids: &[TxId],
+        txs: &[TxMeta],
         effects: &[Option<&Effects>],
     ) -> Result<Staged> {
+        if txs.len() != block.txs.len() {
+            return Err(StoreError::Mismatch {
+                height: block.header.height,
+                what: "transaction index".into(),
+            });
+        }
         let have = self.tip()?.height;
         if block.header.height != have + 1 || prepared.height != block.header.height {
             return Err(StoreError::OutOfOrder {
@@ -505,8 +616,21 @@ impl Store {
                 what: "state root".into(),
             });
         }
+        let records = std::mem::take(&mut prepared.records);
+        let mut batch = sled::Batch::default();
+        let t0 = std::time::Instant::now();
+        let earlier = self.pending();
+        let (keys, open) = self.write_block(
+            &mut batch,
+            block,
+            &prepared,
+            txs,
+            effects,
+            earlier.as_deref(),
+        )?;
         let pending = Pending {
             header: block.header.clone(),
+            open,
             nodes: prepared
                 .batch
                 .node_batch
@@ -521,11 +645,8 @@ impl Store {
                 .iter()
                 .map(|((_, kh), v)| (*kh, v.clone()))
                 .collect(),
-            records: std::mem::take(&mut prepared.records).into_iter().collect(),
+            records: records.into_iter().collect(),
         };
-        let mut batch = sled::Batch::default();
-        let t0 = std::time::Instant::now();
-        let keys = self.write_block(&mut batch, block, prepared, tx_ids, effects);
         Ok(Staged {
             batch,
             keys,
@@ -636,29 +757,38 @@ impl Store {
         })
     }
 
-    /// Where a transaction was committed.
-    pub fn tx_location(&self, id: &TxId) -> Result<Option<TxLocation>> {
-        let mut k = vec![P_TX];
-        k.extend_from_slice(&id.0);
-        match self.tree.get(k)? {
-            Some(v) => Ok(borsh::from_slice(&v).ok()),
-            None => Ok(None),
-        }
+    /// Where a signer's transaction with `nonce` was committed, if it was.
+    pub fn tx_location(&self, signer: &PublicKey, nonce: u64) -> Result<Option<TxLocation>> {
+        let lo = signer_tx_key(signer, 0);
+        let hi = signer_tx_key(signer, nonce);
+        let Some(kv) = self.tree.range(lo..=hi).next_back() else {
+            return Ok(None);
+        };
+        let (_, v) = kv?;
+        let group: SignerTxs =
+            borsh::from_slice(&v).map_err(|_| StoreError::Corrupt("signer index"))?;
+        Ok(group
+            .txs
+            .binary_search_by_key(&nonce, |x| x.0)
+            .ok()
+            .map(|i| TxLocation {
+                height: group.height,
+                index: group.txs[i].1,
+            }))
     }
 
-    /// Open handoffs addressed to `org` (its inbox) or, with `outgoing`, proposed by it.
+    /// Open handoffs addressed to `org` (its inbox) or, with `outgoing`, proposed by it,
+    /// oldest first.
     pub fn open_handoffs(&self, org: &PublicKey, outgoing: bool) -> Result<Vec<HandoffId>> {
         let mut prefix = vec![P_OPEN];
         prefix.extend_from_slice(&org.0);
         prefix.push(if outgoing { b'o' } else { b'i' });
         let mut out = Vec::new();
         for kv in self.tree.scan_prefix(&prefix) {
-            let (k, _) = kv?;
-            let mut id = [0u8; 32];
-            if k.len() == prefix.len() + 32 {
-                id.copy_from_slice(&k[prefix.len()..]);
-                out.push(Hash32(id));
-            }
+            let (_, v) = kv?;
+            let ids: Vec<HandoffId> =
+                borsh::from_slice(&v).map_err(|_| StoreError::Corrupt("open handoff index"))?;
+            out.extend(ids);
         }
         Ok(out)
     }
@@ -677,20 +807,25 @@ impl Store {
         Ok(out)
     }
 
-    /// Transactions an org made, newest first, at most `limit`.
-    pub fn org_txs(&self, org: &PublicKey, limit: usize) -> Result<Vec<TxId>> {
+    /// Transactions an org made, newest first, at most `limit`, with where each is.
+    pub fn org_txs(&self, org: &PublicKey, limit: usize) -> Result<Vec<(TxLocation, TxId)>> {
         let mut prefix = vec![P_ORG_TX];
         prefix.extend_from_slice(&org.0);
         let mut out = Vec::new();
         for kv in self.tree.scan_prefix(&prefix).rev() {
-            let (_, v) = kv?;
+            let (k, v) = kv?;
+            let height = k
+                .get(prefix.len()..)
+                .and_then(|b| b.try_into().ok())
+                .map(u64::from_be_bytes)
+                .ok_or(StoreError::Corrupt("org index key"))?;
             let list: Vec<(u32, TxId)> =
                 borsh::from_slice(&v).map_err(|_| StoreError::Corrupt("org index"))?;
-            for (_, id) in list.into_iter().rev() {
+            for (index, id) in list.into_iter().rev() {
                 if out.len() == limit {
                     return Ok(out);
                 }
-                out.push(id);
+                out.push((TxLocation { height, index }, id));
             }
         }
         Ok(out)
@@ -871,7 +1006,7 @@ pub fn replay_block(store: &Store, block: &Block) -> Result<()> {
     if prepared.root != block.header.state_root {
         return Err(mismatch("state root"));
     }
-    let ids: Vec<TxId> = txs.iter().map(|t| t.id()).collect();
+    let metas: Vec<TxMeta> = txs.iter().map(TxMeta::of).collect();
     let effects: Vec<Option<&Effects>> = exec.results.iter().map(|r| r.as_ref().ok()).collect();
-    store.commit(block, prepared, &ids, &effects)
+    store.commit(block, prepared, &metas, &effects)
 }
