@@ -1091,10 +1091,11 @@ impl Replica {
         let expected = *state.get_proposer(Height(w.height), round);
         let signed = decode_proposal(&w);
         // Cheap checks before anything is re-executed: the round's proposer signed it and
-        // the block claims this height and this proposer.
+        // the block claims this height. (The header names the validator that built the
+        // block, which differs from the round's proposer when a locked block is
+        // re-proposed in a later round.)
         if expected.0 != w.proposer
             || w.block.header.height != w.height
-            || w.block.header.proposer != w.proposer
             || !self
                 .io
                 .ctx
