@@ -34,6 +34,9 @@ fn good_root(h: u64) -> Hash32 {
     Hash32([h as u8; 32])
 }
 
+/// Decides which messages (from, to, message) are lost.
+type Loss = Box<dyn Fn(usize, usize, &ConsensusMsg) -> bool>;
+
 struct Net {
     replicas: Vec<Option<Replica>>,
     queue: VecDeque<(usize, usize, Vec<u8>)>,
@@ -46,6 +49,8 @@ struct Net {
     bad_proposer: Option<PublicKey>,
     /// Deliver nothing sent by these replicas.
     mute: Vec<usize>,
+    /// Messages (from, to, message) this returns true for are lost.
+    lose: Option<Loss>,
     log: Vec<(usize, Vec<u8>)>,
 }
 
@@ -74,6 +79,7 @@ impl Net {
             misbehaved: Vec::new(),
             bad_proposer: None,
             mute: Vec::new(),
+            lose: None,
             log: Vec::new(),
         }
     }
@@ -202,6 +208,11 @@ impl Net {
                 if self.mute.contains(&from) {
                     continue;
                 }
+                if let (Some(lose), Ok(m)) = (&self.lose, ConsensusMsg::decode(&bytes))
+                    && lose(from, to, &m)
+                {
+                    continue;
+                }
                 self.input(
                     to,
                     Input::Message {
@@ -273,6 +284,43 @@ fn a_block_with_a_wrong_state_root_is_never_decided() {
     assert!(first.certificate.round >= 1, "decided in a later round");
     for i in 0..4 {
         assert_eq!(headers(&net.decided[i]), headers(&net.decided[0]));
+    }
+}
+
+#[test]
+fn a_locked_block_is_re_proposed_by_the_next_proposer_and_decided() {
+    // Height 1, round 0: validator 1 proposes X; replica 3 never gets the proposal, and
+    // the round-0 precommits of validators 1 and 2 for X never arrive, so 0, 1 and 2 lock
+    // on X without deciding. In round 1 validator 2 re-proposes X (whose header names
+    // validator 1) with its polka; replica 3 must accept it.
+    let mut net = Net::new(&[0, 1, 2, 3]);
+    net.lose = Some(Box::new(|from, to, m| match m {
+        ConsensusMsg::Proposal(p) => p.round == 0 && to == 3,
+        ConsensusMsg::Vote(v) => {
+            v.round == 0
+                && v.vote_type == WireVoteType::Precommit
+                && v.value.is_some()
+                && (from == 1 || from == 2)
+        }
+        _ => false,
+    }));
+    net.start();
+    net.run(1, Duration::from_secs(120));
+    for i in 0..4 {
+        assert!(
+            !net.decided[i].is_empty(),
+            "replica {i} decided nothing (round {:?}, now {:?})",
+            net.replicas[i].as_ref().and_then(|r| r.round()),
+            net.now
+        );
+        let b = &net.decided[i][0];
+        assert_eq!(
+            b.header.proposer,
+            keys()[1],
+            "replica {i}: the round-0 block"
+        );
+        assert_eq!(b.certificate.round, 1, "replica {i}: decided in round 1");
+        assert!(b.certificate.verify(&b.header, &keys()));
     }
 }
 
