@@ -880,7 +880,8 @@ impl Replica {
         if vs.is_empty() || vs.len() > MAX_VALIDATORS || height == 0 {
             return;
         }
-        if self.state.is_some() && height <= self.io.height && !self.io.decided {
+        // Heights only go up: a start for the running or an earlier height is ignored.
+        if self.state.is_some() && height <= self.io.height {
             return;
         }
         self.io.height = height;
