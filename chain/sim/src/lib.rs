@@ -618,7 +618,7 @@ impl Sim {
 
     /// Opens a node's store and starts its replica at the height after its tip.
     fn boot(&mut self, i: usize) {
-        let store = match Store::open(&self.nodes[i].dir) {
+        let store = match open_store(&self.nodes[i].dir) {
             Ok(s) => s,
             Err(e) => {
                 self.failure = Some(format!("node {i} cannot reopen its store: {e}"));
@@ -1152,6 +1152,23 @@ impl Sim {
             misbehaviour_reports: self.misbehaviour_reports,
             faults: self.faults.clone(),
         })
+    }
+}
+
+/// Opens a store, waiting while a just-dropped handle's background flusher still holds
+/// sled's folder lock (a crashed node is dropped and reopened in the same process; a
+/// real restart is a new process). Waiting takes wall time only: nothing the run
+/// computes depends on it.
+fn open_store(dir: &Path) -> Result<Store, handoff_store::StoreError> {
+    let mut tries = 0;
+    loop {
+        match Store::open(dir) {
+            Err(e) if tries < 500 && e.to_string().contains("lock") => {
+                tries += 1;
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            other => return other,
+        }
     }
 }
 
