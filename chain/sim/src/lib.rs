@@ -522,6 +522,8 @@ pub struct Sim {
     dirty: bool,
     /// `HANDOFF_SIM_VERBOSE`: print every event.
     verbose: bool,
+    /// Honest nodes re-execute proposals (false only to check that the checks bite).
+    validate: bool,
     timeouts: Timeouts,
     _tmp: tempfile::TempDir,
 }
@@ -580,6 +582,7 @@ impl Sim {
             failure: None,
             dirty: false,
             verbose: std::env::var_os("HANDOFF_SIM_VERBOSE").is_some(),
+            validate: true,
             timeouts,
             _tmp: tmp,
         };
@@ -803,7 +806,7 @@ impl Sim {
                 let valid = self.nodes[i]
                     .live
                     .as_ref()
-                    .is_some_and(|l| l.app.validate(&block));
+                    .is_some_and(|l| !self.validate || l.app.validate(&block));
                 self.note(&[b"validate", &[i as u8, valid as u8], &block.header.hash().0]);
                 self.input(i, Input::BlockValidated { ticket, valid });
             }
@@ -1322,4 +1325,12 @@ fn describe_msg(bytes: &[u8]) -> String {
 /// Runs one seed.
 pub fn run(seed: u64) -> Result<Report, Failure> {
     Sim::new(seed)?.run()
+}
+
+/// Runs one seed with honest nodes that accept every proposed block unchecked: a broken
+/// application the simulator must catch (used by its own tests).
+pub fn run_without_validation(seed: u64) -> Result<Report, Failure> {
+    let mut sim = Sim::new(seed)?;
+    sim.validate = false;
+    sim.run()
 }

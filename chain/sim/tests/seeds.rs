@@ -7,7 +7,7 @@
 
 use std::time::Instant;
 
-use handoff_sim::{Byzantine, Failure, Report, run};
+use handoff_sim::{Byzantine, Failure, Faults, Report, run, run_without_validation};
 
 fn seeds_from_env(default: u64) -> u64 {
     std::env::var("HANDOFF_SIM_SEEDS")
@@ -134,4 +134,37 @@ fn the_same_seed_gives_the_same_run() {
     let x = run(3).unwrap_or_else(|f| panic!("{f}"));
     let y = run(4).unwrap_or_else(|f| panic!("{f}"));
     assert_ne!(x.trace, y.trace, "different seeds, different runs");
+}
+
+#[test]
+fn nodes_that_skip_validation_are_caught() {
+    // Among the first seeds with a validator proposing wrong state roots, honest nodes
+    // that accept every block commit one of them sooner or later; the simulator must
+    // report it (a decided block that does not apply), never pass.
+    let seeds: Vec<u64> = (0..200)
+        .filter(|s| {
+            matches!(
+                Faults::from_seed(*s).byzantine,
+                Some((_, Byzantine::InvalidBlocks))
+            )
+        })
+        .take(10)
+        .collect();
+    assert!(!seeds.is_empty());
+    let caught: Vec<String> = seeds
+        .iter()
+        .filter_map(|s| run_without_validation(*s).err())
+        .map(|f| f.to_string())
+        .collect();
+    assert!(!caught.is_empty(), "no run noticed unvalidated blocks");
+    assert!(
+        caught
+            .iter()
+            .any(|f| f.contains("cannot apply decided block")),
+        "{caught:?}"
+    );
+    // The same seeds pass with validation on.
+    for s in seeds {
+        run(s).unwrap_or_else(|f| panic!("{f}"));
+    }
 }
