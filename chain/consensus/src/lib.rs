@@ -6,7 +6,7 @@
 //! The protocol is Malachite's (Tendermint-style) consensus core, used sans-IO: the
 //! [`Replica`] turns [`Input`]s (a height to start, peer bytes, fired timers, the
 //! application's answers) into [`Action`]s (messages to send, timers, "build a block",
-//! "validate this block", "persist my signature", "decided"). It owns no clock, thread,
+//! "validate this block", "persist this log record", "decided"). It owns no clock, thread,
 //! socket or disk, so the node runs it over libp2p and `handoff-sim` runs many of them
 //! in one deterministic process. The application side is explicit request/answer
 //! actions rather than a trait: `BuildBlock` → [`Input::BlockBuilt`], `ValidateBlock` →
@@ -25,4 +25,4 @@ pub use replica::{
     Action, Config, Input, Misbehavior, PeerId, Replica, Timeouts, Timer, TimerKind,
     certified_block_message,
 };
-pub use wire::{ConsensusMsg, DecodeError};
+pub use wire::{ConsensusMsg, DecodeError, WalRecord};

@@ -25,8 +25,8 @@ use crate::context::{
     Address, BlockId, BlockValue, HandoffContext, Height, Proposal, ValidatorSet, Vote,
 };
 use crate::wire::{
-    ConsensusMsg, WirePolka, WireProposal, WireRoundCert, WireRoundVote, WireSig, WireVote,
-    WireVoteType,
+    ConsensusMsg, WalRecord, WirePolka, WireProposal, WireRoundCert, WireRoundVote, WireSig,
+    WireVote, WireVoteType,
 };
 
 type Ctx = HandoffContext;
@@ -196,9 +196,11 @@ pub enum Action {
         /// The block.
         block: Arc<Block>,
     },
-    /// Store this record of the replica's own signature durably **before carrying out
-    /// any later action**, and give it back with [`Replica::restore_signed`] after a
-    /// restart: it keeps a restarted validator from signing two different votes or
+    /// Append this write-ahead-log record (a `WalRecord`: one of the replica's own
+    /// signatures, or an input consensus logs) to durable storage **before carrying out
+    /// any later action**, and give all records back, in order, with
+    /// [`Replica::restore_signed`] after a restart: the replica re-derives the height's
+    /// state from them (locks included) and never signs two different votes or
     /// proposals for one height, round and kind.
     Persist {
         /// Height the record belongs to (records below the committed height can go).
@@ -283,6 +285,8 @@ struct Io {
     decided: bool,
     /// Our own signatures by (height, round, kind).
     signed: BTreeMap<(u64, u32, SignKind), ConsensusMsg>,
+    /// Re-feeding restored records: nothing is persisted again.
+    replaying: bool,
 }
 
 /// One validator's (or observer's) consensus replica. See the crate docs.
@@ -298,6 +302,8 @@ pub struct Replica {
     future_blocks: BTreeMap<u64, Block>,
     status_started: bool,
     rejected_msgs: u64,
+    /// Restored records to re-feed when their height starts.
+    wal: BTreeMap<u64, Vec<WalRecord>>,
 }
 
 fn wire_type(t: VoteType) -> WireVoteType {
@@ -454,9 +460,45 @@ impl Io {
     fn persist(&mut self, height: u64, key: (u64, u32, SignKind), m: ConsensusMsg) {
         self.actions.push(Action::Persist {
             height,
-            record: m.encode(),
+            record: WalRecord::Signed(m.clone()).encode(),
         });
         self.signed.insert(key, m);
+    }
+
+    /// Logs an input consensus asked to keep (Malachite's write-ahead log entries).
+    fn log_input(&mut self, height: u64, input: &mcons::Input<Ctx>) {
+        if self.replaying {
+            return;
+        }
+        let record = match input {
+            mcons::Input::Vote(v) => WalRecord::Received(encode_vote(v)),
+            mcons::Input::Proposal(p) => WalRecord::Received(encode_proposal(p)),
+            mcons::Input::PolkaCertificate(c) => WalRecord::Received(encode_polka(c)),
+            mcons::Input::RoundCertificate(c) => WalRecord::Received(encode_round_cert(c)),
+            mcons::Input::ProposedValue(pv, _) => WalRecord::Validity {
+                height: pv.height.0,
+                round: round_of(pv.round),
+                valid_round: pv.valid_round.as_u32(),
+                proposer: pv.proposer.0,
+                block: pv.value.block().clone(),
+                valid: pv.validity.is_valid(),
+            },
+            mcons::Input::TimeoutElapsed(t) => WalRecord::Timeout {
+                height,
+                round: round_of(t.round),
+                kind: match t.kind {
+                    TimeoutKind::Propose => 0,
+                    TimeoutKind::Prevote => 1,
+                    TimeoutKind::Precommit => 2,
+                    _ => return,
+                },
+            },
+            _ => return,
+        };
+        self.actions.push(Action::Persist {
+            height,
+            record: record.encode(),
+        });
     }
 
     fn sign_vote(&mut self, vote: Vote) -> mc::SignedVote<Ctx> {
@@ -737,8 +779,11 @@ impl Io {
                 let res = self.verify_round(&c, &vs, th);
                 r.resume_with(res)
             }
-            // The write-ahead log's job (never signing twice) is done by `Action::Persist`.
-            Effect::WalAppend(_, _, r) => r.resume_with(()),
+            // Malachite's write-ahead log is the node's storage of `Action::Persist`.
+            Effect::WalAppend(h, input, r) => {
+                self.log_input(h.0, &input);
+                r.resume_with(())
+            }
             Effect::ExtendVote(.., r) => r.resume_with(None),
             Effect::VerifyVoteExtension(.., r) => r.resume_with(Ok(())),
             Effect::Finalize(_, _, evidence, r) => {
@@ -779,6 +824,7 @@ impl Replica {
                 values: BTreeMap::new(),
                 decided: false,
                 signed: BTreeMap::new(),
+                replaying: false,
             },
             state: None,
             next_ticket: 0,
@@ -789,16 +835,24 @@ impl Replica {
             future_blocks: BTreeMap::new(),
             status_started: false,
             rejected_msgs: 0,
+            wal: BTreeMap::new(),
         }
     }
 
-    /// Gives back the records of [`Action::Persist`] after a restart (before the first
-    /// `StartHeight`). Records that do not decode, or are not this replica's, are skipped.
+    /// Gives back the records of [`Action::Persist`] after a restart, in the order they
+    /// were persisted (before the first `StartHeight`). When the height they belong to
+    /// starts, they are fed to consensus again, so the replica re-derives its locks and
+    /// re-sends exactly the votes it signed before; it never signs a second, different
+    /// vote or proposal for a height, round and kind. Records that do not decode, and
+    /// signatures that are not this replica's, are skipped.
     pub fn restore_signed(&mut self, records: &[Vec<u8>]) {
         let me = self.io.key.public();
         for r in records {
-            match ConsensusMsg::decode(r) {
-                Ok(ConsensusMsg::Vote(w)) if w.validator == me => {
+            let Ok(rec) = WalRecord::decode(r) else {
+                continue;
+            };
+            match rec {
+                WalRecord::Signed(ConsensusMsg::Vote(w)) if w.validator == me => {
                     let kind = match w.vote_type {
                         WireVoteType::Prevote => SignKind::Prevote,
                         WireVoteType::Precommit => SignKind::Precommit,
@@ -807,15 +861,82 @@ impl Replica {
                         .signed
                         .insert((w.height, w.round, kind), ConsensusMsg::Vote(w));
                 }
-                Ok(ConsensusMsg::Proposal(w)) if w.proposer == me => {
+                WalRecord::Signed(ConsensusMsg::Proposal(w)) if w.proposer == me => {
                     self.io.signed.insert(
                         (w.height, w.round, SignKind::Proposal),
                         ConsensusMsg::Proposal(w),
                     );
                 }
-                _ => {}
+                WalRecord::Signed(_) => {}
+                WalRecord::Received(ref m) => {
+                    if let Some(h) = msg_height(m) {
+                        self.wal.entry(h).or_default().push(rec);
+                    }
+                }
+                WalRecord::Validity { height, .. } | WalRecord::Timeout { height, .. } => {
+                    self.wal.entry(height).or_default().push(rec);
+                }
             }
         }
+    }
+
+    fn replay(&mut self, height: u64) {
+        let Some(records) = self.wal.remove(&height) else {
+            return;
+        };
+        self.wal.retain(|h, _| *h > height);
+        self.io.replaying = true;
+        for rec in records {
+            match rec {
+                WalRecord::Received(ConsensusMsg::Vote(v)) => {
+                    self.run(mcons::Input::Vote(decode_vote(&v)))
+                }
+                WalRecord::Received(ConsensusMsg::Proposal(p)) => {
+                    self.run(mcons::Input::Proposal(decode_proposal(&p)))
+                }
+                WalRecord::Received(m @ (ConsensusMsg::Polka(_) | ConsensusMsg::RoundCert(_))) => {
+                    self.on_message(u64::MAX, m)
+                }
+                WalRecord::Received(_) | WalRecord::Signed(_) => {}
+                WalRecord::Validity {
+                    height,
+                    round,
+                    valid_round,
+                    proposer,
+                    block,
+                    valid,
+                } => {
+                    let value = BlockValue::new(block);
+                    self.checked.insert(
+                        sha256(&[&borsh::to_vec(value.block()).unwrap_or_default()]),
+                        valid,
+                    );
+                    self.feed_value(
+                        height,
+                        round,
+                        opt_round(valid_round),
+                        Address(proposer),
+                        value,
+                        valid,
+                    );
+                }
+                WalRecord::Timeout { round, kind, .. } => {
+                    let kind = match kind {
+                        0 => TimeoutKind::Propose,
+                        1 => TimeoutKind::Prevote,
+                        _ => TimeoutKind::Precommit,
+                    };
+                    self.run(mcons::Input::TimeoutElapsed(Timeout::new(
+                        Round::new(round),
+                        kind,
+                    )));
+                }
+            }
+            if self.io.decided {
+                break;
+            }
+        }
+        self.io.replaying = false;
     }
 
     /// This replica's validator key.
@@ -918,6 +1039,7 @@ impl Replica {
             None,
             VoteExtensionPolicy::Disabled,
         ));
+        self.replay(height);
         if !self.status_started {
             self.status_started = true;
             self.schedule_status();

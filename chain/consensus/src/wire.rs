@@ -205,3 +205,59 @@ fn check_block(b: &Block) -> Result<(), DecodeError> {
     }
     Ok(())
 }
+
+/// One durable record of a replica (see `Action::Persist`): its own signatures, and
+/// every input consensus asked to log, so that a restarted replica re-derives the
+/// height's state (locks included) before it signs anything new.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub enum WalRecord {
+    /// A vote or proposal this replica signed.
+    Signed(ConsensusMsg),
+    /// A vote, proposal, polka or round certificate consensus accepted.
+    Received(ConsensusMsg),
+    /// The application's verdict on a proposed block.
+    Validity {
+        /// Height.
+        height: u64,
+        /// Round of the proposal.
+        round: u32,
+        /// Its polka round, if re-proposed.
+        valid_round: Option<u32>,
+        /// Its proposer.
+        proposer: PublicKey,
+        /// The block.
+        block: Block,
+        /// The verdict.
+        valid: bool,
+    },
+    /// A consensus timeout elapsed.
+    Timeout {
+        /// Height.
+        height: u64,
+        /// Round.
+        round: u32,
+        /// 0 propose, 1 prevote, 2 precommit.
+        kind: u8,
+    },
+}
+
+impl WalRecord {
+    /// The canonical encoding.
+    pub fn encode(&self) -> Vec<u8> {
+        borsh::to_vec(self).unwrap_or_default()
+    }
+
+    /// Decodes a record read back from the node's own storage (bounded like a message).
+    pub fn decode(bytes: &[u8]) -> Result<WalRecord, DecodeError> {
+        if bytes.len() > MAX_CONSENSUS_MSG_BYTES {
+            return Err(DecodeError::TooLarge(bytes.len()));
+        }
+        let r = WalRecord::try_from_slice(bytes).map_err(|_| DecodeError::Malformed)?;
+        match &r {
+            WalRecord::Signed(m) | WalRecord::Received(m) => m.check_bounds()?,
+            WalRecord::Validity { block, .. } => check_block(block)?,
+            WalRecord::Timeout { .. } => {}
+        }
+        Ok(r)
+    }
+}

@@ -51,6 +51,8 @@ struct Net {
     mute: Vec<usize>,
     /// Messages (from, to, message) this returns true for are lost.
     lose: Option<Loss>,
+    /// Each replica's `Action::Persist` records, in order.
+    persisted: Vec<Vec<Vec<u8>>>,
     log: Vec<(usize, Vec<u8>)>,
 }
 
@@ -80,6 +82,7 @@ impl Net {
             bad_proposer: None,
             mute: Vec::new(),
             lose: None,
+            persisted: vec![Vec::new(); 4],
             log: Vec::new(),
         }
     }
@@ -164,7 +167,7 @@ impl Net {
                     let valid = block.header.state_root == good_root(block.header.height);
                     self.input(i, Input::BlockValidated { ticket, valid });
                 }
-                Action::Persist { .. } => {}
+                Action::Persist { record, .. } => self.persisted[i].push(record),
                 Action::Decided(block) => {
                     let h = block.header.height;
                     self.decided[i].push(block);
@@ -322,6 +325,79 @@ fn a_locked_block_is_re_proposed_by_the_next_proposer_and_decided() {
         assert_eq!(b.certificate.round, 1, "replica {i}: decided in round 1");
         assert!(b.certificate.verify(&b.header, &keys()));
     }
+}
+
+#[test]
+fn a_restarted_replica_replays_its_log_and_keeps_its_lock() {
+    // As above: 0, 1 and 2 lock on validator 1's block X in round 0 without deciding.
+    let mut net = Net::new(&[0, 1, 2, 3]);
+    net.lose = Some(Box::new(|from, to, m| match m {
+        ConsensusMsg::Proposal(p) => p.round == 0 && to == 3,
+        ConsensusMsg::Vote(v) => {
+            v.round == 0
+                && v.vote_type == WireVoteType::Precommit
+                && v.value.is_some()
+                && (from == 1 || from == 2)
+        }
+        _ => false,
+    }));
+    net.start();
+    net.run(1, Duration::from_millis(500));
+    let precommit_x = |bytes: &[u8]| match ConsensusMsg::decode(bytes) {
+        Ok(ConsensusMsg::Vote(v))
+            if v.vote_type == WireVoteType::Precommit && v.round == 0 && v.value.is_some() =>
+        {
+            Some(v)
+        }
+        _ => None,
+    };
+    let before = net
+        .log
+        .iter()
+        .filter(|(from, _)| *from == 0)
+        .find_map(|(_, b)| precommit_x(b))
+        .expect("replica 0 precommitted X in round 0");
+    assert!(net.decided.iter().all(|d| d.is_empty()));
+    // Replica 0 crashes: a new one from its persisted records only.
+    let records = net.persisted[0].clone();
+    let mut fresh = Replica::new(
+        Config {
+            chain_id: CHAIN,
+            timeouts: Timeouts::default(),
+        },
+        key(0),
+    );
+    fresh.restore_signed(&records);
+    net.timers.retain(|_, v| v.0 != 0);
+    net.replicas[0] = Some(fresh);
+    net.log.clear();
+    net.input(
+        0,
+        Input::StartHeight {
+            height: 1,
+            validators: keys(),
+        },
+    );
+    let again = net
+        .log
+        .iter()
+        .filter(|(from, _)| *from == 0)
+        .find_map(|(_, b)| precommit_x(b))
+        .expect("the restarted replica re-derived its round-0 precommit from its log");
+    assert_eq!(again, before, "the same vote, the same signature");
+    net.run(1, Duration::from_secs(120));
+    for i in 0..4 {
+        assert_eq!(net.decided[i].len(), 1, "replica {i}");
+        assert_eq!(
+            net.decided[i][0].header.hash(),
+            before.value.expect("value")
+        );
+    }
+    assert!(
+        net.misbehaved.is_empty(),
+        "no one saw a double vote: {:?}",
+        net.misbehaved
+    );
 }
 
 fn vote(
