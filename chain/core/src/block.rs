@@ -13,8 +13,10 @@ use serde::Serialize;
 
 /// Version byte of the block header layout.
 pub const BLOCK_VERSION: u8 = 1;
-/// Domain tag of commit signatures over a header hash.
-pub const COMMIT_SIGNING_DOMAIN: &[u8] = b"HANDOFF/COMMIT/1\0";
+/// Domain tag of precommit votes: a commit signature is a consensus precommit for the
+/// header hash, so the certificate a light node checks is made of the very signatures
+/// the validators exchanged while deciding the block.
+pub const PRECOMMIT_SIGNING_DOMAIN: &[u8] = b"HANDOFF/PRECOMMIT/1\0";
 /// Longest rejection message kept in a block.
 pub const MAX_OUTCOME_MESSAGE: usize = 512;
 
@@ -107,43 +109,78 @@ impl BlockHeader {
 pub struct CommitSig {
     /// The validator.
     pub validator: PublicKey,
-    /// Signature over `COMMIT_SIGNING_DOMAIN ‖ header hash`.
+    /// Signature over [`precommit_message`] for the header's chain, height, the
+    /// certificate's round and the header hash.
     pub signature: [u8; 64],
 }
 
-/// Signatures of more than 2/3 of the validators over a header.
+/// Signatures of more than 2/3 of the validators over a header: their precommits for it
+/// in the consensus round that decided it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct Certificate {
+    /// The consensus round in which the block was decided (0 for the single validator).
+    pub round: u32,
     /// The signatures.
     pub sigs: Vec<CommitSig>,
 }
 
-fn commit_message(header_hash: &Hash32) -> Vec<u8> {
-    [COMMIT_SIGNING_DOMAIN, &header_hash.0].concat()
+/// The bytes a precommit vote is signed over:
+/// `PRECOMMIT_SIGNING_DOMAIN ‖ chain_id ‖ height (u64 BE) ‖ round (u32 BE) ‖ value`, where
+/// the value is the 32-byte header hash, or nothing for a nil precommit. Fixed-width
+/// fields keep the two forms apart.
+pub fn precommit_message(
+    chain_id: &Hash32,
+    height: u64,
+    round: u32,
+    header_hash: Option<&Hash32>,
+) -> Vec<u8> {
+    let mut m = Vec::with_capacity(PRECOMMIT_SIGNING_DOMAIN.len() + 32 + 8 + 4 + 32);
+    m.extend_from_slice(PRECOMMIT_SIGNING_DOMAIN);
+    m.extend_from_slice(&chain_id.0);
+    m.extend_from_slice(&height.to_be_bytes());
+    m.extend_from_slice(&round.to_be_bytes());
+    if let Some(h) = header_hash {
+        m.extend_from_slice(&h.0);
+    }
+    m
 }
 
 impl Certificate {
-    /// A validator signs a header.
-    pub fn sign(key: &Keypair, header: &BlockHeader) -> CommitSig {
+    /// A validator signs (precommits) a header in `round`.
+    pub fn sign(key: &Keypair, header: &BlockHeader, round: u32) -> CommitSig {
+        let msg = precommit_message(&header.chain_id, header.height, round, Some(&header.hash()));
         CommitSig {
             validator: key.public(),
-            signature: key.sign_raw(&commit_message(&header.hash())),
+            signature: key.sign_raw(&msg),
         }
     }
 
-    /// Checks that more than 2/3 of `validators` (equal power) validly signed `header`.
+    /// Checks that more than 2/3 of `validators` (equal power, duplicates in the list
+    /// counted once) validly signed `header` in the certificate's round. Signatures from
+    /// keys outside the set, repeated signers and bad signatures count for nothing.
     pub fn verify(&self, header: &BlockHeader, validators: &[PublicKey]) -> bool {
-        let msg = commit_message(&header.hash());
+        let mut set: Vec<PublicKey> = validators.to_vec();
+        set.sort();
+        set.dedup();
+        if set.is_empty() {
+            return false;
+        }
+        let msg = precommit_message(
+            &header.chain_id,
+            header.height,
+            self.round,
+            Some(&header.hash()),
+        );
         let mut signed: Vec<PublicKey> = Vec::new();
         for s in &self.sigs {
-            if validators.contains(&s.validator)
+            if set.binary_search(&s.validator).is_ok()
                 && !signed.contains(&s.validator)
                 && verify_strict(&s.validator, &msg, &s.signature)
             {
                 signed.push(s.validator);
             }
         }
-        signed.len() * 3 > validators.len() * 2
+        signed.len() * 3 > set.len() * 2
     }
 }
 

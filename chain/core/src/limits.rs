@@ -43,3 +43,12 @@ pub const MAX_BLOCK_TXS: usize = 8192;
 pub const MAX_BLOCK_BYTES: usize = 32 * 1024 * 1024;
 /// A Merkle proof's encoded size.
 pub const MAX_PROOF_BYTES: usize = 16 * 1024;
+/// Validators in one set (and so signatures in one certificate).
+pub const MAX_VALIDATORS: usize = 256;
+/// Highest consensus round a peer's message may name; rounds grow by one per failed
+/// round, so an honest network never gets near it.
+pub const MAX_CONSENSUS_ROUND: u32 = 1 << 20;
+/// Encoded size of one consensus message: a block plus its signatures and envelope.
+pub const MAX_CONSENSUS_MSG_BYTES: usize = MAX_BLOCK_BYTES + 64 * 1024;
+/// Certified blocks one peer is asked to send in one catch-up answer.
+pub const MAX_SYNC_BLOCKS: u64 = 16;
