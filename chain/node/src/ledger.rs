@@ -329,21 +329,12 @@ pub fn first_rejection(receipts: &[Receipt]) -> Option<&Rejection> {
 
 /// Reads the committed outcome of a transaction: `None` if it is in no block.
 pub fn committed_outcome(store: &Store, tx: &TxMeta) -> Result<Option<(u64, Outcome)>> {
-    let Some(loc) = store.tx_location(&tx.signer, tx.nonce)? else {
+    let Some(loc) = store.find_tx(tx)? else {
         return Ok(None);
     };
     let block = store
         .block(loc.height)?
         .context("block missing for a committed transaction")?;
-    // The signer index names (signer, nonce); the id makes sure it is this transaction.
-    let same = block
-        .txs
-        .get(loc.index as usize)
-        .and_then(|w| SignedTx::decode(w).ok())
-        .is_some_and(|t| t.id() == tx.id);
-    if !same {
-        return Ok(None);
-    }
     Ok(block
         .outcomes
         .get(loc.index as usize)

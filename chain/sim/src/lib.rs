@@ -41,7 +41,7 @@ use handoff_core::tx::{
     Transfer, TxBody,
 };
 use handoff_core::types::{Hash32, PublicKey, Role, TxId, sha256};
-use handoff_store::{Store, replay_block};
+use handoff_store::{Store, TxMeta, replay_block};
 use malachitebft_core_types::{NilOrVal, Round, VoteType};
 
 /// Number of validators.
@@ -368,7 +368,12 @@ impl App {
         };
         let candidates: Vec<&SignedTx> = mempool
             .iter()
-            .filter(|t| matches!(self.store.tx_location(&t.id()), Ok(None)))
+            .filter(|t| {
+                matches!(
+                    self.store.tx_location(&t.body.signer, t.body.nonce),
+                    Ok(None)
+                )
+            })
             .take(BLOCK_TXS)
             .collect();
         let exec = execute(&ctx, &self.store, &candidates);
@@ -1028,7 +1033,7 @@ impl Sim {
                 self.workload
                     .txs
                     .iter()
-                    .all(|t| matches!(l.app.store.tx_location(&t.id()), Ok(Some(_))))
+                    .all(|t| matches!(l.app.store.find_tx(&TxMeta::of(t)), Ok(Some(_))))
             })
         })
     }

@@ -778,6 +778,23 @@ impl Store {
             }))
     }
 
+    /// Where this very transaction was committed: found by its signer and nonce, then
+    /// confirmed by its id (another transaction may have taken that nonce).
+    pub fn find_tx(&self, tx: &TxMeta) -> Result<Option<TxLocation>> {
+        let Some(loc) = self.tx_location(&tx.signer, tx.nonce)? else {
+            return Ok(None);
+        };
+        let Some(block) = self.block(loc.height)? else {
+            return Ok(None);
+        };
+        let same = block
+            .txs
+            .get(loc.index as usize)
+            .and_then(|w| handoff_core::tx::SignedTx::decode(w).ok())
+            .is_some_and(|t| t.id() == tx.id);
+        Ok(same.then_some(loc))
+    }
+
     /// Open handoffs addressed to `org` (its inbox) or, with `outgoing`, proposed by it,
     /// oldest first.
     pub fn open_handoffs(&self, org: &PublicKey, outgoing: bool) -> Result<Vec<HandoffId>> {
