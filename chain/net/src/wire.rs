@@ -261,6 +261,10 @@ const HEADER_BYTES: usize = 1 + 32 + 8 + 32 + 8 + 32 + 4 + 32 + 32;
 const COMMIT_SIG_BYTES: usize = 32 + 64;
 
 fn certificate(c: &mut Cursor<'_>) -> Result<Certificate, WireError> {
+    let round = c.fixed::<u32>("certificate round")?;
+    if round > handoff_core::limits::MAX_CONSENSUS_ROUND {
+        return Err(WireError::Invalid("certificate round out of range"));
+    }
     let n = c.count(
         "certificate signatures",
         MAX_CERTIFICATE_SIGS,
@@ -270,7 +274,7 @@ fn certificate(c: &mut Cursor<'_>) -> Result<Certificate, WireError> {
     for _ in 0..n {
         sigs.push(c.fixed::<CommitSig>("commit signature")?);
     }
-    Ok(Certificate { sigs })
+    Ok(Certificate { round, sigs })
 }
 
 fn header(c: &mut Cursor<'_>) -> Result<BlockHeader, WireError> {
@@ -530,6 +534,7 @@ mod tests {
 
     fn cert() -> Certificate {
         Certificate {
+            round: 2,
             sigs: vec![CommitSig {
                 validator: PublicKey([9; 32]),
                 signature: [5; 64],

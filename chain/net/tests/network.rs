@@ -227,6 +227,7 @@ fn header_at(height: u64) -> BlockHeader {
 
 fn certificate() -> Certificate {
     Certificate {
+        round: 1,
         sigs: vec![CommitSig {
             validator: PublicKey([9; 32]),
             signature: [5; 64],
