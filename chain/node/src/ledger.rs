@@ -329,12 +329,9 @@ pub fn first_rejection(receipts: &[Receipt]) -> Option<&Rejection> {
 
 /// Reads the committed outcome of a transaction: `None` if it is in no block.
 pub fn committed_outcome(store: &Store, tx: &TxMeta) -> Result<Option<(u64, Outcome)>> {
-    let Some(loc) = store.find_tx(tx)? else {
+    let Some((loc, block)) = store.find_tx(tx)? else {
         return Ok(None);
     };
-    let block = store
-        .block(loc.height)?
-        .context("block missing for a committed transaction")?;
     Ok(block
         .outcomes
         .get(loc.index as usize)

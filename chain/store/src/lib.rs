@@ -778,9 +778,9 @@ impl Store {
             }))
     }
 
-    /// Where this very transaction was committed: found by its signer and nonce, then
-    /// confirmed by its id (another transaction may have taken that nonce).
-    pub fn find_tx(&self, tx: &TxMeta) -> Result<Option<TxLocation>> {
+    /// Where this very transaction was committed, with its block: found by its signer and
+    /// nonce, then confirmed by its id (another transaction may have taken that nonce).
+    pub fn find_tx(&self, tx: &TxMeta) -> Result<Option<(TxLocation, Block)>> {
         let Some(loc) = self.tx_location(&tx.signer, tx.nonce)? else {
             return Ok(None);
         };
@@ -792,7 +792,7 @@ impl Store {
             .get(loc.index as usize)
             .and_then(|w| handoff_core::tx::SignedTx::decode(w).ok())
             .is_some_and(|t| t.id() == tx.id);
-        Ok(same.then_some(loc))
+        Ok(same.then_some((loc, block)))
     }
 
     /// Open handoffs addressed to `org` (its inbox) or, with `outgoing`, proposed by it,
