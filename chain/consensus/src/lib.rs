@@ -22,7 +22,7 @@ mod replica;
 pub mod wire;
 
 pub use replica::{
-    Action, Config, Input, Misbehavior, PeerId, Replica, Timeouts, Timer, TimerKind,
+    Action, Config, Input, Misbehavior, PeerId, Precheck, Replica, Timeouts, Timer, TimerKind,
     certified_block_message,
 };
 pub use wire::{ConsensusMsg, DecodeError, WalRecord};

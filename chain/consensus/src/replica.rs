@@ -147,6 +147,27 @@ pub enum Input {
     },
 }
 
+/// The node's first look at consensus bytes from a peer ([`Replica::precheck`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Precheck {
+    /// The bytes are not a consensus message within its limits.
+    Undecodable,
+    /// A current validator's vote or proposal with a signature that does not verify.
+    BadSignature,
+    /// A validly signed proposal (or one of a key outside the current set) of this block.
+    Proposal {
+        /// Its height.
+        height: u64,
+        /// Its block's header hash.
+        block: Hash32,
+    },
+    /// Decodes and carries no bad signature the node can see.
+    Plausible {
+        /// The message's height, if it has one.
+        height: Option<u64>,
+    },
+}
+
 /// Kinds of misbehaviour consensus found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Misbehavior {
@@ -937,6 +958,44 @@ impl Replica {
             }
         }
         self.io.replaying = false;
+    }
+
+    /// What the node can tell about consensus bytes from a peer before handing them
+    /// over, to judge gossip before it is forwarded: undecodable bytes, and votes or
+    /// proposals of a current validator whose signature does not verify, are the
+    /// sender's fault; anything else is plausible (the replica decides the rest).
+    pub fn precheck(&self, bytes: &[u8]) -> Precheck {
+        let Ok(m) = ConsensusMsg::decode(bytes) else {
+            return Precheck::Undecodable;
+        };
+        let vs = &self.io.validators;
+        let signed_ok = match &m {
+            ConsensusMsg::Vote(v) if vs.contains(&v.validator) => {
+                let sv = decode_vote(v);
+                self.io
+                    .ctx
+                    .verify_vote(&sv.message, &v.validator, &v.signature)
+            }
+            ConsensusMsg::Proposal(p) if vs.contains(&p.proposer) => {
+                let sp = decode_proposal(p);
+                self.io
+                    .ctx
+                    .verify_proposal(&sp.message, &p.proposer, &p.signature)
+            }
+            _ => true,
+        };
+        if !signed_ok {
+            return Precheck::BadSignature;
+        }
+        match m {
+            ConsensusMsg::Proposal(p) => Precheck::Proposal {
+                height: p.height,
+                block: p.block.header.hash(),
+            },
+            other => Precheck::Plausible {
+                height: msg_height(&other),
+            },
+        }
     }
 
     /// This replica's validator key.

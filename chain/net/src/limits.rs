@@ -6,13 +6,15 @@ use handoff_core::block::MAX_OUTCOME_MESSAGE;
 use handoff_core::limits::{MAX_BLOCK_BYTES, MAX_BLOCK_TXS, MAX_PROOF_BYTES, MAX_TX_BYTES};
 use std::time::Duration;
 
-/// A gossiped transaction: one encoded `SignedTx`, with room for nothing else.
-pub const MAX_TX_GOSSIP_BYTES: usize = MAX_TX_BYTES;
+/// A gossiped batch of encoded `SignedTx` (the node bounds the count and each one).
+pub const MAX_TX_GOSSIP_BYTES: usize = 512 * 1024;
+/// Transactions in one gossiped batch.
+pub const MAX_GOSSIP_BATCH_TXS: usize = 4096;
 /// A gossiped block announcement: a header and its certificate (the block itself is
 /// fetched with a request), generously bounded.
 pub const MAX_BLOCK_GOSSIP_BYTES: usize = 256 * 1024;
 /// A gossiped consensus message (proposal, vote…), opaque to this crate.
-pub const MAX_CONSENSUS_GOSSIP_BYTES: usize = 1024 * 1024;
+pub const MAX_CONSENSUS_GOSSIP_BYTES: usize = 4 * 1024 * 1024;
 /// The largest gossipsub RPC frame: the largest topic limit plus protobuf framing.
 pub const MAX_GOSSIP_TRANSMIT_BYTES: usize = MAX_CONSENSUS_GOSSIP_BYTES + 64 * 1024;
 

@@ -11,7 +11,7 @@ use crate::limits::*;
 use borsh::{BorshDeserialize, BorshSerialize};
 use handoff_core::block::{Block, BlockHeader, Certificate, CommitSig, Outcome};
 use handoff_core::proof::RecordProof;
-use handoff_core::types::Hash32;
+use handoff_core::types::{Hash32, PublicKey};
 
 /// A question one peer asks another.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize)]
@@ -46,6 +46,14 @@ pub enum Request {
     SubmitTx {
         /// `SignedTx::encode` bytes; the receiving node decodes and checks them.
         tx: Vec<u8>,
+    },
+    /// Where the transaction of `signer` with `nonce` was committed, if it was (a light
+    /// node then fetches that block and checks it against its certified header).
+    TxLocation {
+        /// The signer.
+        signer: PublicKey,
+        /// Its nonce.
+        nonce: u64,
     },
 }
 
@@ -109,6 +117,8 @@ pub enum Response {
     Record(RecordProof),
     /// Answer to [`Request::SubmitTx`].
     Submitted(SubmitOutcome),
+    /// Answer to [`Request::TxLocation`]: the block height and index in it, if committed.
+    TxLocation(Option<(u64, u32)>),
     /// No data; why.
     Error {
         /// What kind of failure.
@@ -393,6 +403,10 @@ impl Request {
             4 => Request::SubmitTx {
                 tx: c.bytes("submitted transaction", MAX_SUBMIT_TX_BYTES)?,
             },
+            5 => Request::TxLocation {
+                signer: PublicKey(c.hash("signer")?.0),
+                nonce: c.u64("nonce")?,
+            },
             tag => {
                 return Err(WireError::UnknownTag {
                     what: "request",
@@ -501,6 +515,16 @@ impl Response {
                 let message = c.string("error message", MAX_MESSAGE_LEN)?;
                 Response::Error { code, message }
             }
+            6 => Response::TxLocation(match c.u8("location present")? {
+                0 => None,
+                1 => Some((c.u64("location height")?, c.u32("location index")?)),
+                tag => {
+                    return Err(WireError::UnknownTag {
+                        what: "location",
+                        tag,
+                    });
+                }
+            }),
             tag => {
                 return Err(WireError::UnknownTag {
                     what: "response",
@@ -513,10 +537,42 @@ impl Response {
     }
 }
 
+/// Encodes a batch of encoded transactions for the `handoff/tx/1` topic: a count
+/// (u32 LE) and each transaction as a length-prefixed byte string.
+pub fn encode_tx_batch(txs: &[Vec<u8>]) -> Vec<u8> {
+    borsh::to_vec(txs).unwrap_or_default()
+}
+
+/// Decodes a gossiped transaction batch from a peer: the size, the count and every
+/// length are checked before anything is allocated for them, then each transaction is
+/// decoded with its own limits. Signatures are the node's to check.
+pub fn decode_tx_batch(bytes: &[u8]) -> Result<Vec<handoff_core::tx::SignedTx>, WireError> {
+    if bytes.len() > MAX_TX_GOSSIP_BYTES {
+        return Err(too_large(
+            "transaction batch",
+            bytes.len(),
+            MAX_TX_GOSSIP_BYTES,
+        ));
+    }
+    let mut c = Cursor { buf: bytes };
+    let n = c.count("batched transactions", MAX_GOSSIP_BATCH_TXS, 4)?;
+    if n == 0 {
+        return Err(WireError::Invalid("an empty transaction batch"));
+    }
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        let raw = c.bytes("batched transaction", handoff_core::limits::MAX_TX_BYTES)?;
+        let tx = handoff_core::tx::SignedTx::decode(&raw)
+            .map_err(|_| WireError::Invalid("a batched transaction does not decode"))?;
+        out.push(tx);
+    }
+    c.finish()?;
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use handoff_core::types::PublicKey;
 
     fn header_at(height: u64) -> BlockHeader {
         BlockHeader {
@@ -555,6 +611,10 @@ mod tests {
                 key: b"item/01/09506000134352/21/A1".to_vec(),
             },
             Request::SubmitTx { tx: vec![1; 300] },
+            Request::TxLocation {
+                signer: PublicKey([6; 32]),
+                nonce: 41,
+            },
         ]
     }
 
@@ -596,7 +656,46 @@ mod tests {
                 message: "the signature does not verify".into(),
             }),
             Response::error(ErrorCode::Unavailable, "beyond tip"),
+            Response::TxLocation(None),
+            Response::TxLocation(Some((12, 3))),
         ]
+    }
+
+    #[test]
+    fn transaction_batches_are_bounded_and_canonical() {
+        use handoff_core::crypto::Keypair;
+        use handoff_core::tx::{Payload, TX_VERSION, TxBody};
+        let k = Keypair::from_secret([3; 32]);
+        let tx = k.sign_tx(TxBody {
+            version: TX_VERSION,
+            chain_id: Hash32([1; 32]),
+            signer: k.public(),
+            nonce: 0,
+            event_time_ms: 1,
+            payload: Payload::RevokeDevice {
+                device: PublicKey([4; 32]),
+                reason: "lost".into(),
+            },
+        });
+        let one = encode_tx_batch(&[tx.encode(), tx.encode()]);
+        let back = decode_tx_batch(&one).expect("decodes");
+        assert_eq!(back.len(), 2);
+        assert_eq!(back[1].id(), tx.id());
+        assert!(
+            decode_tx_batch(&encode_tx_batch(&[])).is_err(),
+            "empty batch"
+        );
+        // A count over the bound is refused before anything is read for it.
+        let mut big = (MAX_GOSSIP_BATCH_TXS as u32 + 1).to_le_bytes().to_vec();
+        big.extend(vec![0; 64]);
+        assert!(decode_tx_batch(&big).is_err());
+        let mut trailing = one.clone();
+        trailing.push(0);
+        assert!(decode_tx_batch(&trailing).is_err());
+        assert!(decode_tx_batch(&one[..one.len() - 1]).is_err(), "truncated");
+        let mut bad = one.clone();
+        bad[8] ^= 0xff;
+        assert!(decode_tx_batch(&bad).is_err(), "a mangled transaction");
     }
 
     #[test]

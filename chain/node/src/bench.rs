@@ -26,6 +26,10 @@ pub enum BenchCmd {
     /// `item history` latency for a 20-event item with a small and a large store, and the
     /// bytes on disk per handoff.
     History(HistoryArgs),
+    /// Committed transactions per second and finality latency of a local network of
+    /// validator processes under a steady load.
+    #[cfg(feature = "p2p")]
+    Cluster(crate::bench_cluster::ClusterArgs),
 }
 
 /// Options of `bench ledger`.
@@ -73,6 +77,8 @@ pub fn run(cmd: BenchCmd) -> Result<crate::cli::Output> {
     let json = match cmd {
         BenchCmd::Ledger(a) => ledger(a)?,
         BenchCmd::History(a) => history(a)?,
+        #[cfg(feature = "p2p")]
+        BenchCmd::Cluster(a) => crate::bench_cluster::run(a)?,
     };
     let text = serde_json::to_string_pretty(&json)?;
     Ok(crate::cli::Output { json, text })
@@ -107,7 +113,7 @@ struct Bench {
     gtin: String,
 }
 
-fn machine() -> Value {
+pub(crate) fn machine() -> Value {
     let cpus = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);

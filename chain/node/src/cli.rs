@@ -89,6 +89,13 @@ pub struct Cli {
     /// Machine-readable output on stdout.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Run the command on the node whose HTTP gateway is at this URL
+    /// (`http://HOST:PORT`); a node running on the data folder is used without it.
+    #[arg(long, global = true, value_name = "URL")]
+    pub node: Option<String>,
+    /// The gateway's token (its `node.json`), with `--node`.
+    #[arg(long, global = true, value_name = "TOKEN")]
+    pub token: Option<String>,
     #[command(subcommand)]
     cmd: Cmd,
 }
@@ -167,6 +174,13 @@ enum Cmd {
     /// Benchmarks (JSON figures).
     #[command(subcommand)]
     Bench(crate::bench::BenchCmd),
+    /// Run this folder's node on the network.
+    #[cfg(feature = "p2p")]
+    #[command(subcommand)]
+    Node(crate::noderun::NodeCmd),
+    /// Data folders for a local network of several validators sharing one genesis.
+    #[cfg(feature = "p2p")]
+    Testnet(crate::noderun::TestnetArgs),
 }
 
 #[derive(Args, Debug)]
@@ -550,7 +564,7 @@ fn kv(s: &str, what: &str) -> R<(String, String)> {
         })
 }
 
-fn roles(names: &[String], default: &[Role]) -> R<Vec<Role>> {
+pub(crate) fn roles(names: &[String], default: &[Role]) -> R<Vec<Role>> {
     if names.is_empty() {
         return Ok(default.to_vec());
     }
@@ -562,7 +576,7 @@ fn roles(names: &[String], default: &[Role]) -> R<Vec<Role>> {
         .collect()
 }
 
-const TRADING_ROLES: [Role; 6] = [
+pub(crate) const TRADING_ROLES: [Role; 6] = [
     Role::Producer,
     Role::Manufacturer,
     Role::Warehouse,
@@ -671,11 +685,36 @@ pub fn run(cli: Cli) -> R<Output> {
         Ok(done) => return Ok(done),
         Err(cmd) => cmd,
     };
+    #[cfg(feature = "p2p")]
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    #[cfg(feature = "p2p")]
+    if let Some(url) = &cli.node {
+        if matches!(
+            cmd,
+            Cmd::Init(_) | Cmd::Demo(_) | Cmd::Bench(_) | Cmd::Node(_) | Cmd::Testnet(_)
+        ) {
+            return Err(CliError::input(
+                "USAGE",
+                "init, demo, bench, node and testnet run on this machine, not with --node",
+            ));
+        }
+        let token = cli.token.clone().unwrap_or_default();
+        return crate::gateway::forward(url, &token, &args)?;
+    }
     match cmd {
         Cmd::Init(a) => init(&data, a),
         Cmd::Demo(a) => crate::demo::run(&data, a).map_err(CliError::from),
         Cmd::Bench(b) => crate::bench::run(b).map_err(CliError::from),
+        #[cfg(feature = "p2p")]
+        Cmd::Node(n) => crate::noderun::run(&data, n),
+        #[cfg(feature = "p2p")]
+        Cmd::Testnet(a) => crate::noderun::testnet(&data, a),
         cmd => {
+            // A node running on the folder holds it: the command runs there.
+            #[cfg(feature = "p2p")]
+            if let Some(done) = crate::gateway::forward_local(&data, &args) {
+                return done;
+            }
             let ledger = Ledger::open(&data)?;
             with_ledger(&ledger, &data, me, cmd)
         }
@@ -698,6 +737,11 @@ pub fn run_on(ledger: &Ledger, data: &Path, args: &[&str]) -> R<Output> {
         Err(Cmd::Init(_) | Cmd::Demo(_) | Cmd::Bench(_)) => Err(CliError::input(
             "USAGE",
             "init, demo and bench need the data folder to themselves",
+        )),
+        #[cfg(feature = "p2p")]
+        Err(Cmd::Node(_) | Cmd::Testnet(_)) => Err(CliError::input(
+            "USAGE",
+            "a node is already running on this data folder",
         )),
         Err(cmd) => with_ledger(ledger, data, me, cmd),
     }
@@ -1149,7 +1193,14 @@ fn with_ledger(ledger: &Ledger, data: &Path, me: Option<&str>, cmd: Cmd) -> R<Ou
                     .store
                     .prove(&StateKey::item(&key), Some(header.height))?;
                 let verified = p.verify(&header.state_root);
+                // The header the proof leads to is itself final: its commit certificate
+                // carries more than 2/3 of the validators' signatures.
+                let validators = ledger.store.genesis()?.validators;
+                let certified = ledger.store.block(header.height)?.is_some_and(|b| {
+                    header.height == 0 || b.certificate.verify(&header, &validators)
+                });
                 j["proof"] = json!({
+                    "certified": certified,
                     "height": p.height,
                     "state_root": header.state_root.to_hex(),
                     "header_hash": header.hash().to_hex(),
@@ -1432,6 +1483,10 @@ fn with_ledger(ledger: &Ledger, data: &Path, me: Option<&str>, cmd: Cmd) -> R<Ou
                 format!("height {} state root {}", h.height, h.state_root.short()),
             )
         }
+        #[cfg(feature = "p2p")]
+        Cmd::Node(_) | Cmd::Testnet(_) => Err(CliError::Other(anyhow::anyhow!(
+            "handled before opening the ledger"
+        ))),
         Cmd::Init(_)
         | Cmd::Demo(_)
         | Cmd::Bench(_)

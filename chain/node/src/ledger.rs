@@ -52,6 +52,9 @@ pub struct Ledger {
     pub store: Store,
     validator: Keypair,
     chain_id: Hash32,
+    data: std::path::PathBuf,
+    /// Set while a networked node runs on this ledger: transactions go to consensus.
+    network: std::sync::OnceLock<Box<dyn Sequencer + Send + Sync>>,
 }
 
 /// Where the store lives in a data folder.
@@ -71,16 +74,33 @@ impl Ledger {
     /// Creates a chain in `data` from a genesis.
     pub fn create(data: &Path, genesis: &Genesis, validator: Keypair) -> Result<Ledger> {
         let store = Store::open(&chain_dir(data)).context("cannot open the chain store")?;
-        store.init(genesis, validator.public())?;
+        // Every node of a chain builds the same genesis block: its proposer is the
+        // first validator, whichever node creates it.
+        let first = genesis
+            .validators
+            .first()
+            .copied()
+            .unwrap_or(validator.public());
+        store.init(genesis, first)?;
         Ok(Ledger {
             store,
             validator,
             chain_id: genesis.chain_id(),
+            data: data.to_path_buf(),
+            network: std::sync::OnceLock::new(),
         })
     }
 
-    /// Opens the chain in `data`.
+    /// Opens the chain in `data`. It commits through its embedded single validator when
+    /// the chain's only validator is this folder's key; a chain of several validators
+    /// commits only through its network (`handoff node run`).
     pub fn open(data: &Path) -> Result<Ledger> {
+        Ledger::open_node(data)
+    }
+
+    /// Opens the chain in `data` for a networked node (`handoff node run`), which may
+    /// be one validator of many or no validator at all.
+    pub fn open_node(data: &Path) -> Result<Ledger> {
         if !chain_dir(data).exists() {
             bail!(
                 "{} holds no Handoff chain; run `handoff init` first",
@@ -98,14 +118,48 @@ impl Ledger {
             .context("the chain store failed its integrity check")?;
         let genesis = store.genesis()?;
         let validator = crate::identity::validator(data)?;
-        if !genesis.validators.contains(&validator.public()) {
-            bail!("this folder's validator key is not a validator of its chain");
-        }
         Ok(Ledger {
             store,
             validator,
             chain_id: genesis.chain_id(),
+            data: data.to_path_buf(),
+            network: std::sync::OnceLock::new(),
         })
+    }
+
+    /// Refuses to commit alone on a chain this folder does not validate alone.
+    fn check_solo(&self) -> Result<()> {
+        let validators = self.store.genesis()?.validators;
+        if validators == [self.validator.public()] {
+            return Ok(());
+        }
+        if validators.contains(&self.validator.public()) {
+            bail!(
+                "this chain has {} validators, so it commits only through its network: start `handoff node run --validator` on this folder and run the command again",
+                validators.len()
+            );
+        }
+        bail!(
+            "this folder's validator key is not a validator of its chain: start `handoff node run` on it to commit through the network"
+        )
+    }
+
+    /// The folder's node key (its validator key when it is a validator).
+    pub fn node_key(&self) -> &Keypair {
+        &self.validator
+    }
+
+    /// The data folder.
+    pub fn data(&self) -> &Path {
+        &self.data
+    }
+
+    /// From now on, transactions submitted to this ledger go to `network` (a running
+    /// networked node) instead of the embedded single validator.
+    pub fn attach_network(&self, network: Box<dyn Sequencer + Send + Sync>) -> Result<()> {
+        self.network
+            .set(network)
+            .map_err(|_| anyhow::anyhow!("a network is already attached to this ledger"))
     }
 
     /// The chain id.
@@ -257,6 +311,7 @@ impl Ledger {
         batches: impl Iterator<Item = Vec<SignedTx>> + Send,
         mut on_block: impl FnMut(&[Receipt]),
     ) -> Result<()> {
+        self.check_solo()?;
         let (tx, rx) = crossbeam_channel::bounded::<(Vec<SignedTx>, Vec<bool>)>(2);
         std::thread::scope(|s| -> Result<()> {
             s.spawn(move || {
@@ -295,6 +350,10 @@ impl Ledger {
 
 impl Sequencer for Ledger {
     fn submit(&self, txs: Vec<SignedTx>) -> Result<Vec<Receipt>> {
+        if let Some(n) = self.network.get() {
+            return n.submit(txs);
+        }
+        self.check_solo()?;
         let ok = verify_parallel(&txs);
         let mut out = Vec::with_capacity(txs.len());
         self.produce_all(

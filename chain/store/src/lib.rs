@@ -758,6 +758,21 @@ impl Store {
         })
     }
 
+    /// Like [`Store::prove`], for state key bytes from outside (a peer's record request):
+    /// the proof of whatever is stored under them, or of their absence.
+    pub fn prove_raw(&self, key: &[u8], height: u64) -> Result<RecordProof> {
+        let tree = JellyfishMerkleTree::<_, StateHasher>::new(self);
+        let (value, proof) = tree
+            .get_with_proof(jmt::KeyHash::with::<StateHasher>(key), height)
+            .map_err(|e| StoreError::Tree(e.to_string()))?;
+        Ok(RecordProof {
+            height,
+            key: key.to_vec(),
+            value,
+            proof: borsh::to_vec(&proof).unwrap_or_default(),
+        })
+    }
+
     /// Where a signer's transaction with `nonce` was committed, if it was.
     pub fn tx_location(&self, signer: &PublicKey, nonce: u64) -> Result<Option<TxLocation>> {
         let lo = signer_tx_key(signer, 0);

@@ -1,0 +1,442 @@
+//! `handoff bench cluster`: committed handoffs per second and finality latency of a
+//! local network of validators, each a separate `handoff node run --validator` process on
+//! loopback TCP, under a steady offered load.
+//!
+//! The bench creates the validators' folders (one genesis, two trading orgs), starts the
+//! processes, and joins the network itself as a non-voting peer. It commissions the items
+//! first (not timed), then gossips pre-signed handoffs (each a proposal and its
+//! acceptance) at a fixed rate, as any node relays its users' transactions. A
+//! transaction's finality latency runs from the moment the bench sends it to the moment
+//! the certified header of the block holding it arrives (the bench fetches each
+//! announced block to see which transactions it holds).
+
+use crate::bench::machine;
+use crate::ledger::{Ledger, now_ms};
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use handoff_core::block::Genesis;
+use handoff_core::crypto::Keypair;
+use handoff_core::gs1::{Gs1Key, check_digit};
+use handoff_core::tx::*;
+use handoff_core::types::{Hash32, Role, TxId};
+use handoff_net::{NetConfig, NetEvent, Network, PeerId, Request, Response, Topic, Verdict};
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, HashMap};
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Options of `bench cluster`.
+#[derive(Args, Debug)]
+pub struct ClusterArgs {
+    /// Validator processes.
+    #[arg(long, default_value_t = 4)]
+    pub validators: usize,
+    /// Offered load, transactions per second (half proposals, half acceptances).
+    #[arg(long, default_value_t = 4000)]
+    pub rate: u64,
+    /// Seconds of steady load.
+    #[arg(long, default_value_t = 20)]
+    pub seconds: u64,
+    /// Where to put the validators' folders (default: a temporary folder).
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    /// No progress output.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+struct Procs(Vec<Child>);
+
+impl Drop for Procs {
+    fn drop(&mut self) {
+        for c in &mut self.0 {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+fn free_port() -> Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn sign(key: &Keypair, chain_id: Hash32, nonce: &mut u64, payload: Payload) -> SignedTx {
+    let tx = key.sign_tx(TxBody {
+        version: TX_VERSION,
+        chain_id,
+        signer: key.public(),
+        nonce: *nonce,
+        event_time_ms: now_ms(),
+        payload,
+    });
+    *nonce += 1;
+    tx
+}
+
+/// Runs the bench.
+pub fn run(a: ClusterArgs) -> Result<Value> {
+    if a.validators == 0 || a.validators > 16 || a.rate == 0 || a.seconds == 0 {
+        bail!("--validators must be 1 to 16, --rate and --seconds positive");
+    }
+    let say = |m: &str| {
+        if !a.quiet {
+            eprintln!("{m}");
+        }
+    };
+    let tmp = tempfile::Builder::new()
+        .prefix("handoff-cluster")
+        .tempdir()?;
+    let root = a.dir.clone().unwrap_or_else(|| tmp.path().to_path_buf());
+    std::fs::create_dir_all(&root)?;
+
+    // One genesis: the validators and two trading orgs.
+    let maker = crate::identity::generate()?;
+    let store = crate::identity::generate()?;
+    let keys: Vec<Keypair> = (0..a.validators)
+        .map(|_| crate::identity::generate())
+        .collect::<Result<_>>()?;
+    let roles = vec![Role::Manufacturer, Role::Warehouse, Role::Retailer];
+    let genesis = Genesis {
+        name: "cluster bench".into(),
+        time_ms: now_ms(),
+        validators: keys.iter().map(|k| k.public()).collect(),
+        orgs: vec![
+            AdmitOrg {
+                org: maker.public(),
+                name: "Bench Maker".into(),
+                prefixes: vec!["0614141".into()],
+                glns: vec![],
+                roles: roles.clone(),
+            },
+            AdmitOrg {
+                org: store.public(),
+                name: "Bench Store".into(),
+                prefixes: vec![],
+                glns: vec![],
+                roles,
+            },
+        ],
+    };
+    let chain_id = genesis.chain_id();
+    let mut dirs = Vec::new();
+    for (i, k) in keys.into_iter().enumerate() {
+        let d = root.join(format!("node{i}"));
+        if d.join("chain").exists() {
+            bail!("{} already holds a chain", d.display());
+        }
+        std::fs::create_dir_all(&d)?;
+        crate::identity::save_validator(&d, &k, now_ms())?;
+        let l = Ledger::create(&d, &genesis, k)?;
+        l.store.flush()?;
+        dirs.push(d);
+    }
+    let ports: Vec<u16> = (0..a.validators)
+        .map(|_| free_port())
+        .collect::<Result<_>>()?;
+    let exe = std::env::current_exe().context("cannot find the handoff binary")?;
+    let mut procs = Procs(Vec::new());
+    for (i, d) in dirs.iter().enumerate() {
+        let mut cmd = Command::new(&exe);
+        cmd.arg("--data")
+            .arg(d)
+            .args(["node", "run", "--validator", "--no-mdns", "--listen"])
+            .arg(format!("/ip4/127.0.0.1/tcp/{}", ports[i]));
+        for (j, p) in ports.iter().enumerate() {
+            if j != i {
+                cmd.arg("--peer").arg(format!("/ip4/127.0.0.1/tcp/{p}"));
+            }
+        }
+        let log = std::fs::File::create(root.join(format!("node{i}.log")))?;
+        let mut child = cmd.stdout(Stdio::piped()).stderr(log).spawn()?;
+        let out = child.stdout.take().context("validator stdout")?;
+        procs.0.push(child);
+        let mut line = String::new();
+        BufReader::new(out).read_line(&mut line)?;
+        if !line.contains("\"ready\":true") {
+            bail!(
+                "validator {i} did not start: {line} (see {})",
+                root.display()
+            );
+        }
+    }
+    say(&format!(
+        "{} validators up under {}",
+        a.validators,
+        root.display()
+    ));
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    let result = rt.block_on(drive(&a, chain_id, &maker, &store, &ports, &say));
+    drop(procs);
+    let mut out = result?;
+    out["machine"] = machine();
+    Ok(out)
+}
+
+async fn drive(
+    a: &ClusterArgs,
+    chain_id: Hash32,
+    maker: &Keypair,
+    store: &Keypair,
+    ports: &[u16],
+    say: &dyn Fn(&str),
+) -> Result<Value> {
+    let mut cfg = NetConfig::new(crate::identity::generate()?);
+    cfg.mdns = false;
+    cfg.bootstrap = ports
+        .iter()
+        .map(|p| format!("/ip4/127.0.0.1/tcp/{p}").parse())
+        .collect::<Result<_, _>>()?;
+    let (net, mut events) = Network::start(cfg).await?;
+    let mut peers: Vec<PeerId> = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while peers.len() < ports.len() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, events.recv()).await {
+            Ok(Some(NetEvent::PeerConnected(p))) => peers.push(p),
+            Ok(Some(NetEvent::Gossip { msg_id, peer, .. })) => {
+                let _ = net.report_validation(msg_id, peer, Verdict::Ignore).await;
+            }
+            Ok(Some(_)) => {}
+            _ => bail!("connected to {} of {} validators", peers.len(), ports.len()),
+        }
+    }
+    // Let gossipsub learn the peers' subscriptions before publishing.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+
+    let d13 = "0061414100001";
+    let gtin = format!("{d13}{}", check_digit(d13).unwrap_or(0));
+    let (mut nm, mut ns) = (0u64, 0u64);
+    let pairs = (a.rate * a.seconds / 2) as usize;
+    let item = |i: usize| Gs1Key::Serial {
+        gtin: gtin.clone(),
+        serial: format!("C{i:09}"),
+    };
+
+    // Setup, not timed: the product and the items.
+    let mut setup = vec![sign(
+        maker,
+        chain_id,
+        &mut nm,
+        Payload::DefineProduct {
+            gtin: gtin.clone(),
+            name: "Bench item".into(),
+            description: String::new(),
+            attributes: vec![],
+            image_hash: None,
+        },
+    )];
+    for chunk in (0..pairs).collect::<Vec<_>>().chunks(1000) {
+        setup.push(sign(
+            maker,
+            chain_id,
+            &mut nm,
+            Payload::Commission(Commission {
+                entries: chunk.iter().map(|i| Entry::item(item(*i))).collect(),
+                pin_hashes: vec![],
+                at: None,
+                lot: None,
+                expiry: None,
+                attributes: vec![],
+            }),
+        ));
+    }
+    let last_setup = setup.last().map(|t| (t.body.signer, t.body.nonce));
+    for t in &setup {
+        match net
+            .request(peers[0], Request::SubmitTx { tx: t.encode() })
+            .await?
+        {
+            Response::Submitted(handoff_net::SubmitOutcome::Accepted) => {}
+            other => bail!("setup transaction refused: {other:?}"),
+        }
+        // A peer answers a bounded number of requests per second.
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+    if let Some((signer, nonce)) = last_setup {
+        let t = Instant::now();
+        loop {
+            if let Response::TxLocation(Some(_)) = net
+                .request(peers[0], Request::TxLocation { signer, nonce })
+                .await?
+            {
+                break;
+            }
+            if t.elapsed() > Duration::from_secs(120) {
+                bail!("the setup transactions were not committed within two minutes");
+            }
+            // Announcements arrive meanwhile; nothing to validate for them yet.
+            while let Ok(ev) = events.try_recv() {
+                if let NetEvent::Gossip { msg_id, peer, .. } = ev {
+                    let _ = net.report_validation(msg_id, peer, Verdict::Ignore).await;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+    say(&format!(
+        "{pairs} items commissioned; signing {} handoff transactions",
+        2 * pairs
+    ));
+
+    let mut load: Vec<SignedTx> = Vec::with_capacity(2 * pairs);
+    for i in 0..pairs {
+        let p = sign(
+            maker,
+            chain_id,
+            &mut nm,
+            Payload::ProposeHandoff(ProposeHandoff {
+                to: store.public(),
+                entries: vec![Entry::item(item(i))],
+                transfer: Transfer::Both,
+                ship_from: None,
+                ship_to: None,
+                docs: vec![],
+                expires_at_height: None,
+            }),
+        );
+        let acc = sign(
+            store,
+            chain_id,
+            &mut ns,
+            Payload::AcceptHandoff(AcceptHandoff {
+                handoff: p.id(),
+                missing: vec![],
+                damaged: vec![],
+            }),
+        );
+        load.push(p);
+        load.push(acc);
+    }
+
+    // Steady load: a batch every 20 ms.
+    say(&format!("offering {} tx/s for {} s", a.rate, a.seconds));
+    let tick = Duration::from_millis(20);
+    let per_tick = ((a.rate as f64 * tick.as_secs_f64()).round() as usize).max(2) & !1;
+    let mut sent: HashMap<TxId, Instant> = HashMap::with_capacity(load.len());
+    let mut committed: HashMap<TxId, f64> = HashMap::with_capacity(load.len());
+    let mut announced: BTreeMap<u64, Instant> = BTreeMap::new();
+    let mut fetched = 0u64;
+    let mut next = 0usize;
+    let start = Instant::now();
+    let mut interval = tokio::time::interval(tick);
+    let mut first_commit: Option<Instant> = None;
+    let mut last_commit = start;
+    let mut blocks = 0u64;
+    let mut txs_in_blocks = 0u64;
+    let mut fetcher = 0usize;
+    loop {
+        tokio::select! {
+            _ = interval.tick(), if next < load.len() => {
+                let end = (next + per_tick).min(load.len());
+                // Gossip batches stay under the topic's size limit.
+                for chunk in load[next..end].chunks(1024) {
+                    let bytes: Vec<Vec<u8>> = chunk.iter().map(SignedTx::encode).collect();
+                    let now = Instant::now();
+                    for t in chunk {
+                        sent.insert(t.id(), now);
+                    }
+                    let data = borsh::to_vec(&bytes)?;
+                    if let Err(e) = net.publish(Topic::Transactions, data).await {
+                        bail!("cannot gossip the load: {e}");
+                    }
+                }
+                next = end;
+            }
+            ev = events.recv() => {
+                let Some(ev) = ev else { bail!("the bench's network stopped") };
+                if let NetEvent::Gossip { peer, topic, msg_id, data } = ev {
+                    let mut verdict = Verdict::Ignore;
+                    if topic == Topic::Blocks
+                        && let Ok(Response::Headers(hs)) = Response::decode(&data)
+                    {
+                        verdict = Verdict::Accept;
+                        for h in hs {
+                            announced.entry(h.header.height).or_insert_with(Instant::now);
+                        }
+                    }
+                    let _ = net.report_validation(msg_id, peer, verdict).await;
+                }
+            }
+        }
+        // Fetch announced blocks to see which transactions they hold (spread over the
+        // validators: each answers at most a few requests a second here).
+        while fetched < announced.keys().next_back().copied().unwrap_or(0) {
+            let h = fetched + 1;
+            let Some(at) = announced.get(&h).copied() else {
+                // Missed announcement: count it as arriving now.
+                announced.insert(h, Instant::now());
+                continue;
+            };
+            fetcher = (fetcher + 1) % peers.len();
+            let r = net
+                .request(peers[fetcher], Request::Blocks { from: h, count: 1 })
+                .await;
+            let Ok(Response::Blocks(bs)) = r else { break };
+            let Some(b) = bs.into_iter().next() else {
+                break;
+            };
+            fetched = h;
+            blocks += 1;
+            let mut here = 0;
+            for w in &b.txs {
+                if let Ok(t) = SignedTx::decode(w)
+                    && let Some(s) = sent.get(&t.id())
+                {
+                    committed.insert(
+                        t.id(),
+                        at.saturating_duration_since(*s).as_secs_f64() * 1000.0,
+                    );
+                    here += 1;
+                }
+            }
+            if here > 0 {
+                txs_in_blocks += here;
+                first_commit.get_or_insert(at);
+                last_commit = at;
+            }
+        }
+        if next >= load.len() {
+            if committed.len() >= load.len() {
+                break;
+            }
+            if start.elapsed() > Duration::from_secs(a.seconds + 60) {
+                break;
+            }
+        }
+    }
+    let _ = net.shutdown().await;
+    let mut lat: Vec<f64> = committed.values().copied().collect();
+    lat.sort_by(|x, y| x.total_cmp(y));
+    let span = last_commit.saturating_duration_since(start).as_secs_f64();
+    let committed_n = committed.len() as f64;
+    Ok(json!({
+        "validators": a.validators,
+        "offered_tx_per_s": a.rate,
+        "seconds": a.seconds,
+        "submitted_txs": load.len(),
+        "committed_txs": committed.len(),
+        "committed_tx_per_s": if span > 0.0 { (committed_n / span).round() } else { 0.0 },
+        "finality_p50_ms": (percentile(&lat, 0.50) * 10.0).round() / 10.0,
+        "finality_p99_ms": (percentile(&lat, 0.99) * 10.0).round() / 10.0,
+        "finality_max_ms": (lat.last().copied().unwrap_or(0.0) * 10.0).round() / 10.0,
+        "blocks": blocks,
+        "txs_per_block": if blocks > 0 { txs_in_blocks / blocks } else { 0 },
+        "first_commit_after_s": first_commit.map(|f| f.saturating_duration_since(start).as_secs_f64()),
+    }))
+}

@@ -1,0 +1,265 @@
+//! The node's HTTP gateway (`handoff node run --http ADDR`) and the client side of it.
+//!
+//! A running node holds its data folder (sled allows one opener), so every `handoff`
+//! command on that folder goes through the node: the command line finds `node.json` in
+//! the folder (written by the node, readable only by its owner, holding the gateway's
+//! address and a random token), sends its arguments to `POST /v1/cli`, and the node runs
+//! them with the same code, rules, exit codes and JSON as locally, committing through
+//! consensus. `handoff --node http://HOST:PORT --token T …` does the same against a
+//! node on another machine. `GET /v1/status` answers without a token.
+
+use crate::cli::{self, CliError, Output};
+use crate::ledger::Ledger;
+use crate::service::NodeHandle;
+use anyhow::{Context, Result, anyhow};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+/// A command's request body, at most.
+pub const MAX_REQUEST_BYTES: u64 = 1024 * 1024;
+/// Threads answering requests.
+const WORKERS: usize = 4;
+
+/// What a running node writes into its data folder for local commands.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct NodeFile {
+    /// Gateway address, `host:port`.
+    pub http: String,
+    /// The bearer token commands must present.
+    pub token: String,
+    /// The node's peer id.
+    pub peer_id: String,
+    /// Its listen addresses.
+    pub listen: Vec<String>,
+    /// Its process id.
+    pub pid: u32,
+}
+
+/// Where the node file lives.
+pub fn node_file(data: &Path) -> PathBuf {
+    data.join("node.json")
+}
+
+/// Writes the node file, readable by its owner only.
+pub fn write_node_file(data: &Path, f: &NodeFile) -> Result<()> {
+    let path = node_file(data);
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(&tmp, serde_json::to_vec_pretty(f)?)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))?;
+    }
+    std::fs::rename(&tmp, &path).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// A running gateway.
+pub struct Gateway {
+    server: Arc<tiny_http::Server>,
+    threads: Vec<JoinHandle<()>>,
+    /// The bound address.
+    pub addr: String,
+}
+
+impl Gateway {
+    /// Serves `ledger` on `addr` (`host:port`, port 0 for any).
+    pub fn start(
+        ledger: Arc<Ledger>,
+        node: NodeHandle,
+        addr: &str,
+        token: String,
+    ) -> Result<Gateway> {
+        let server = Arc::new(
+            tiny_http::Server::http(addr)
+                .map_err(|e| anyhow!("cannot serve HTTP on {addr}: {e}"))?,
+        );
+        let bound = server
+            .server_addr()
+            .to_ip()
+            .map(|a| a.to_string())
+            .unwrap_or_else(|| addr.to_string());
+        let token = Arc::new(token);
+        let threads = (0..WORKERS)
+            .map(|_| {
+                let (server, ledger, node, token) =
+                    (server.clone(), ledger.clone(), node.clone(), token.clone());
+                std::thread::spawn(move || {
+                    while let Ok(rq) = server.recv() {
+                        serve(&ledger, &node, &token, rq);
+                    }
+                })
+            })
+            .collect();
+        Ok(Gateway {
+            server,
+            threads,
+            addr: bound,
+        })
+    }
+
+    /// Stops serving.
+    pub fn stop(self) {
+        self.server.unblock();
+        for _ in 1..WORKERS {
+            self.server.unblock();
+        }
+        for t in self.threads {
+            let _ = t.join();
+        }
+    }
+}
+
+fn reply(rq: tiny_http::Request, status: u16, body: &Value) {
+    let header = tiny_http::Header::from_bytes(&b"Content-Type"[..], &b"application/json"[..]);
+    let mut resp = tiny_http::Response::from_string(body.to_string()).with_status_code(status);
+    if let Ok(h) = header {
+        resp = resp.with_header(h);
+    }
+    let _ = rq.respond(resp);
+}
+
+fn error_body(code: &str, message: &str) -> Value {
+    json!({"error": {"code": code, "message": message}})
+}
+
+fn serve(ledger: &Ledger, node: &NodeHandle, token: &str, mut rq: tiny_http::Request) {
+    let path = rq.url().split('?').next().unwrap_or_default().to_string();
+    match (rq.method(), path.as_str()) {
+        (tiny_http::Method::Get, "/v1/status") => {
+            let s = node.status();
+            reply(rq, 200, &json!(s));
+        }
+        (tiny_http::Method::Post, "/v1/cli") => {
+            let authorized = rq.headers().iter().any(|h| {
+                h.field.equiv("Authorization") && h.value.as_str() == format!("Bearer {token}")
+            });
+            if !authorized {
+                return reply(
+                    rq,
+                    401,
+                    &error_body("UNAUTHORIZED", "a valid token is needed"),
+                );
+            }
+            let mut body = Vec::new();
+            let read = rq
+                .as_reader()
+                .take(MAX_REQUEST_BYTES + 1)
+                .read_to_end(&mut body);
+            if read.is_err() || body.len() as u64 > MAX_REQUEST_BYTES {
+                return reply(
+                    rq,
+                    413,
+                    &error_body("TOO_LARGE", "the request is too large"),
+                );
+            }
+            #[derive(Deserialize)]
+            struct Cmd {
+                args: Vec<String>,
+            }
+            let Ok(cmd) = serde_json::from_slice::<Cmd>(&body) else {
+                return reply(
+                    rq,
+                    400,
+                    &error_body("USAGE", "the body must be {\"args\": [\"…\"]}"),
+                );
+            };
+            let args: Vec<&str> = cmd.args.iter().map(String::as_str).collect();
+            let answer = match cli::run_on(ledger, ledger.data(), &args) {
+                Ok(out) => json!({"exit": 0, "json": out.json, "text": out.text}),
+                Err(e) => {
+                    let (code, message) = e.parts();
+                    json!({"exit": e.exit_code(), "error": {"code": code, "message": message}})
+                }
+            };
+            reply(rq, 200, &answer)
+        }
+        _ => reply(rq, 404, &error_body("NOT_FOUND", "no such endpoint")),
+    }
+}
+
+/// Runs a command line on the node whose gateway is at `url` (`http://host:port`).
+pub fn forward(url: &str, token: &str, args: &[String]) -> Result<Result<Output, CliError>> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(std::time::Duration::from_secs(600)))
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let body = json!({ "args": args }).to_string();
+    let mut resp = agent
+        .post(&format!("{}/v1/cli", url.trim_end_matches('/')))
+        .header("Authorization", &format!("Bearer {token}"))
+        .header("Content-Type", "application/json")
+        .send(body.as_bytes())
+        .map_err(|e| anyhow!("cannot reach the node at {url}: {e}"))?;
+    let status = resp.status().as_u16();
+    let text = resp
+        .body_mut()
+        .with_config()
+        .limit(64 * 1024 * 1024)
+        .read_to_string()
+        .map_err(|e| anyhow!("the node at {url} sent no answer: {e}"))?;
+    let v: Value = serde_json::from_str(&text)
+        .map_err(|_| anyhow!("the node at {url} answered with something other than JSON"))?;
+    let err = |v: &Value| {
+        (
+            v["error"]["code"].as_str().unwrap_or("ERROR").to_string(),
+            v["error"]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+        )
+    };
+    if status != 200 {
+        let (code, message) = err(&v);
+        return Ok(Err(CliError::Other(anyhow!("{message} [{code}]"))));
+    }
+    Ok(match v["exit"].as_i64().unwrap_or(1) {
+        0 => Ok(Output {
+            json: v["json"].clone(),
+            text: v["text"].as_str().unwrap_or_default().to_string(),
+        }),
+        2 => {
+            let (code, message) = err(&v);
+            Err(CliError::Input { code, message })
+        }
+        3 => {
+            let (code, message) = err(&v);
+            let c = handoff_core::rejection::Code::ALL
+                .iter()
+                .copied()
+                .find(|k| k.as_str() == code);
+            match c {
+                Some(c) => Err(CliError::Rejected(handoff_core::rejection::Rejection::new(
+                    c, message,
+                ))),
+                None => Err(CliError::Other(anyhow!("{message} [{code}]"))),
+            }
+        }
+        _ => {
+            let (code, message) = err(&v);
+            Err(CliError::Other(anyhow!("{message} [{code}]")))
+        }
+    })
+}
+
+/// If a node runs on `data`, runs the command line there. `None`: no node runs on it.
+pub fn forward_local(data: &Path, args: &[String]) -> Option<Result<Output, CliError>> {
+    let bytes = std::fs::read(node_file(data)).ok()?;
+    let f: NodeFile = serde_json::from_slice(&bytes).ok()?;
+    // A node file left by a node that was killed names an address nobody serves.
+    std::net::TcpStream::connect_timeout(
+        &f.http.parse().ok()?,
+        std::time::Duration::from_millis(500),
+    )
+    .ok()?;
+    Some(
+        match forward(&format!("http://{}", f.http), &f.token, args) {
+            Ok(r) => r,
+            Err(e) => Err(CliError::Other(e)),
+        },
+    )
+}

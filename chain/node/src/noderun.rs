@@ -1,0 +1,197 @@
+//! `handoff node run` and `handoff testnet`.
+
+use crate::cli::{CliError, Output, TRADING_ROLES, roles};
+use crate::gateway::{Gateway, NodeFile, node_file, write_node_file};
+use crate::identity;
+use crate::ledger::{Ledger, now_ms};
+use crate::service::{Node, NodeOptions};
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use handoff_core::block::Genesis;
+use handoff_core::tx::AdmitOrg;
+use handoff_core::types::Role;
+use handoff_net::Multiaddr;
+use serde_json::json;
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+
+type R<T> = Result<T, CliError>;
+
+/// `handoff node …`
+#[derive(Subcommand, Debug)]
+pub enum NodeCmd {
+    /// Run this folder's node until stopped (Ctrl-C or SIGTERM): joins the network,
+    /// follows the chain, serves peers, votes with `--validator`. Prints one JSON line
+    /// with its peer id and addresses once it is up.
+    Run(RunArgs),
+}
+
+/// `handoff node run` options.
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// Listen address (repeatable), e.g. `/ip4/0.0.0.0/tcp/7420` or
+    /// `/ip4/0.0.0.0/udp/7420/quic-v1`. Default: TCP and QUIC on port 7420.
+    #[arg(long)]
+    pub listen: Vec<String>,
+    /// A peer to dial and keep dialing (repeatable), e.g. `/ip4/10.0.0.5/tcp/7420`.
+    #[arg(long)]
+    pub peer: Vec<String>,
+    /// HTTP gateway address for commands and status (default: 127.0.0.1, any port).
+    #[arg(long)]
+    pub http: Option<String>,
+    /// Vote in consensus with this folder's validator key.
+    #[arg(long)]
+    pub validator: bool,
+    /// Do not look for peers on the local network (mDNS).
+    #[arg(long)]
+    pub no_mdns: bool,
+}
+
+/// `handoff testnet` options.
+#[derive(Args, Debug)]
+pub struct TestnetArgs {
+    /// Validators (one data folder each: `node0`, `node1`, … under `--data`).
+    #[arg(long, default_value_t = 4)]
+    pub validators: usize,
+    /// The first org (registrar and every trading role), known in every folder.
+    #[arg(long, default_value = "Testnet Registry")]
+    pub org: String,
+    /// Its GS1 company prefixes.
+    #[arg(long = "prefix")]
+    pub prefixes: Vec<String>,
+}
+
+fn addrs(list: &[String], what: &str) -> R<Vec<Multiaddr>> {
+    list.iter()
+        .map(|a| {
+            a.parse::<Multiaddr>().map_err(|e| {
+                CliError::input(
+                    "BAD_ADDRESS",
+                    format!("{what} '{a}' is not a multiaddr: {e}"),
+                )
+            })
+        })
+        .collect()
+}
+
+/// Runs a node until it is told to stop.
+pub fn run(data: &Path, cmd: NodeCmd) -> R<Output> {
+    let NodeCmd::Run(a) = cmd;
+    let listen = if a.listen.is_empty() {
+        addrs(
+            &[
+                "/ip4/0.0.0.0/tcp/7420".to_string(),
+                "/ip4/0.0.0.0/udp/7420/quic-v1".to_string(),
+            ],
+            "listen address",
+        )?
+    } else {
+        addrs(&a.listen, "listen address")?
+    };
+    let peers = addrs(&a.peer, "peer")?;
+    let ledger = Arc::new(Ledger::open_node(data)?);
+    let mut opts = NodeOptions::new(listen, peers, a.validator);
+    opts.mdns = !a.no_mdns;
+    let node = Node::start(ledger.clone(), opts)?;
+    ledger.attach_network(Box::new(node.handle()))?;
+    let mut secret = [0u8; 32];
+    getrandom::fill(&mut secret).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    let token = hex::encode(secret);
+    let http = a.http.unwrap_or_else(|| "127.0.0.1:0".to_string());
+    let gateway = Gateway::start(ledger.clone(), node.handle(), &http, token.clone())?;
+    let listen: Vec<String> = node.listen.iter().map(|m| m.to_string()).collect();
+    write_node_file(
+        data,
+        &NodeFile {
+            http: gateway.addr.clone(),
+            token,
+            peer_id: node.peer_id.to_string(),
+            listen: listen.clone(),
+            pid: std::process::id(),
+        },
+    )?;
+    let ready = json!({
+        "ready": true,
+        "peer_id": node.peer_id.to_string(),
+        "listen": listen,
+        "http": gateway.addr,
+        "validator": a.validator,
+        "height": ledger.store.height(),
+    });
+    {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{ready}");
+        let _ = out.flush();
+    }
+    node.wait_for_stop_signal();
+    let _ = std::fs::remove_file(node_file(data));
+    gateway.stop();
+    let height = ledger.store.height();
+    node.shutdown();
+    Ok(Output {
+        json: json!({"stopped": true, "height": height}),
+        text: format!("stopped at height {height}"),
+    })
+}
+
+/// Creates `validators` data folders under `root` sharing one genesis.
+pub fn testnet(root: &Path, a: TestnetArgs) -> R<Output> {
+    if a.validators == 0 || a.validators > handoff_core::limits::MAX_VALIDATORS {
+        return Err(CliError::input(
+            "USAGE",
+            format!(
+                "--validators must be 1 to {}",
+                handoff_core::limits::MAX_VALIDATORS
+            ),
+        ));
+    }
+    let dirs: Vec<_> = (0..a.validators)
+        .map(|i| root.join(format!("node{i}")))
+        .collect();
+    if let Some(d) = dirs.iter().find(|d| d.join("chain").exists()) {
+        return Err(CliError::input(
+            "ALREADY_INITIALIZED",
+            format!("{} already holds a chain", d.display()),
+        ));
+    }
+    let mut rs = roles(&[], &TRADING_ROLES)?;
+    rs.push(Role::Registrar);
+    let org = identity::generate()?;
+    let keys = (0..a.validators)
+        .map(|_| identity::generate())
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let now = now_ms();
+    let genesis = Genesis {
+        name: format!("{} testnet", a.org.trim()),
+        time_ms: now,
+        validators: keys.iter().map(|k| k.public()).collect(),
+        orgs: vec![AdmitOrg {
+            org: org.public(),
+            name: a.org.trim().to_string(),
+            prefixes: a.prefixes.clone(),
+            glns: vec![],
+            roles: rs,
+        }],
+    };
+    let mut nodes = Vec::new();
+    for (dir, key) in dirs.iter().zip(keys) {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        identity::save(dir, &a.org, &org, now)?;
+        identity::save_validator(dir, &key, now)?;
+        let ledger = Ledger::create(dir, &genesis, key)?;
+        ledger.store.flush()?;
+        nodes.push(
+            json!({"data": dir.display().to_string(), "validator": ledger.validator().to_hex()}),
+        );
+    }
+    Ok(Output {
+        json: json!({"chain_id": genesis.chain_id().to_hex(), "org": org.public().to_hex(), "nodes": nodes}),
+        text: format!(
+            "{} validator folders under {} (chain {})",
+            a.validators,
+            root.display(),
+            genesis.chain_id().short()
+        ),
+    })
+}

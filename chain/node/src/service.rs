@@ -1,0 +1,1308 @@
+//! The networked node behind `handoff node run`: the node's store, the libp2p network
+//! (`handoff-net`) and, on a validator, the BFT replica (`handoff-consensus`), driven by
+//! one task that owns them all.
+//!
+//! What it does:
+//! - **Transactions** arrive from local commands ([`NodeHandle`], a [`Sequencer`]), from
+//!   peers' `SubmitTx` requests and from gossip (`handoff/tx/1`, batches of encoded
+//!   transactions). Each is checked before it enters the mempool (chain id, strict
+//!   signature, nonce not spent; a resubmission of a committed transaction gets its
+//!   committed receipt) and gossiped on in batches; a gossiped batch with a bad signature
+//!   is rejected (not forwarded) and its sender scored down.
+//! - **Consensus** messages go to the replica after a precheck (undecodable bytes or bad
+//!   signatures: rejected, not forwarded, sender scored down). A proposal is forwarded only
+//!   once its block validated; an invalid block is rejected and its sender scored down.
+//!   Blocks are validated by re-executing them on the committed state; the result is kept,
+//!   so the decided block is committed without executing it twice.
+//! - **Commit**: a decided block is written durably, then its transactions' waiters get
+//!   their receipts, the block is announced (`handoff/block/1`: header and certificate)
+//!   and the next height starts.
+//! - **Sync**: a node behind a peer (seen in a status answer, an announcement or the
+//!   replica's status exchange) pulls certified blocks with `Blocks` requests, at most
+//!   one request in flight, and commits them in order after checking each certificate
+//!   against the validators; a peer that serves a bad block is scored down.
+//! - **Serving**: status, blocks, certified headers and record proofs for peers and
+//!   light nodes, bounded by the wire limits.
+//!
+//! Everything a peer can make the node do is bounded: the mempool by count and bytes,
+//! gossip batches by count and size, block requests by count and response size, the
+//! replica's own buffers by its limits, and sync to one request at a time.
+
+use crate::ledger::{Ledger, Receipt, Sequencer, now_ms, verify_parallel};
+use crate::wal::Wal;
+use anyhow::{Context, Result, anyhow};
+use handoff_consensus::{Action, Config, Input, Precheck, Replica, Timeouts, Timer, TimerKind};
+use handoff_core::apply::BlockContext;
+use handoff_core::block::{
+    BLOCK_VERSION, Block, BlockHeader, Certificate, Execution, Outcome, execute_verified, tx_root,
+};
+use handoff_core::crypto::Keypair;
+use handoff_core::limits::{MAX_BLOCK_TXS, MAX_SYNC_BLOCKS};
+use handoff_core::rejection::{Code, Rejection};
+use handoff_core::state::{StateKey, StateReadExt};
+use handoff_core::tx::SignedTx;
+use handoff_core::types::{Hash32, PublicKey, TxId};
+use handoff_net::{
+    CertifiedHeader, ErrorCode, Misbehaviour, Multiaddr, NetConfig, NetEvent, NetHandle, Network,
+    PeerId, Request, Response, Status, SubmitOutcome, Topic, Verdict,
+};
+use handoff_store::{Prepared, TxMeta, replay_block};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, oneshot};
+
+/// Transactions waiting in the mempool, at most.
+pub const MAX_MEMPOOL_TXS: usize = 200_000;
+/// Bytes of transactions waiting in the mempool, at most.
+pub const MAX_MEMPOOL_BYTES: usize = 256 * 1024 * 1024;
+/// Encoded transaction bytes one proposed block carries, at most (the proposal travels
+/// as one consensus gossip message).
+pub const MAX_PROPOSAL_TX_BYTES: usize = handoff_net::limits::MAX_CONSENSUS_GOSSIP_BYTES * 7 / 8;
+/// A block time this far ahead of the validator's clock is refused.
+pub const MAX_CLOCK_DRIFT_MS: i64 = 5_000;
+/// With nothing to order, a validator waits this long after a block before it starts the
+/// next height (it starts at once when a transaction or a peer's message for that height
+/// arrives), so an idle chain adds one empty block a second, not one per round trip.
+pub const EMPTY_BLOCK_INTERVAL: Duration = Duration::from_millis(1000);
+/// How often batched transaction gossip is sent.
+const GOSSIP_FLUSH: Duration = Duration::from_millis(20);
+/// Blocks asked for in one sync request.
+const SYNC_BATCH: u32 = MAX_SYNC_BLOCKS as u32;
+
+/// How `handoff node run` runs.
+#[derive(Clone, Debug)]
+pub struct NodeOptions {
+    /// Listen addresses.
+    pub listen: Vec<Multiaddr>,
+    /// Bootstrap peers.
+    pub peers: Vec<Multiaddr>,
+    /// Find peers on the LAN.
+    pub mdns: bool,
+    /// Take part in consensus with the folder's validator key.
+    pub validator: bool,
+    /// Consensus timeouts.
+    pub timeouts: Timeouts,
+}
+
+impl NodeOptions {
+    /// A node listening on `listen`, dialing `peers`, mDNS on, default timeouts.
+    pub fn new(listen: Vec<Multiaddr>, peers: Vec<Multiaddr>, validator: bool) -> NodeOptions {
+        NodeOptions {
+            listen,
+            peers,
+            mdns: true,
+            validator,
+            timeouts: Timeouts {
+                propose: Duration::from_millis(2000),
+                prevote: Duration::from_millis(600),
+                precommit: Duration::from_millis(600),
+                delta: Duration::from_millis(300),
+                rebroadcast: Duration::from_millis(2000),
+                status: Duration::from_millis(1500),
+            },
+        }
+    }
+}
+
+/// What a running node reports about itself.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct NodeStatus {
+    /// Committed height.
+    pub height: u64,
+    /// Connected peers.
+    pub peers: usize,
+    /// Transactions waiting in the mempool.
+    pub mempool: usize,
+    /// Whether this node votes.
+    pub validator: bool,
+    /// Blocks taken from peers by sync.
+    pub synced_blocks: u64,
+    /// Proposals this node found invalid.
+    pub invalid_proposals: u64,
+}
+
+enum Cmd {
+    Submit {
+        txs: Vec<SignedTx>,
+        reply: oneshot::Sender<Vec<Receipt>>,
+    },
+    Shutdown,
+}
+
+/// A running node: its tokio runtime and the task that drives it.
+pub struct Node {
+    runtime: Option<tokio::runtime::Runtime>,
+    cmds: mpsc::Sender<Cmd>,
+    task: Option<tokio::task::JoinHandle<()>>,
+    status: Arc<Mutex<NodeStatus>>,
+    /// This node's peer id.
+    pub peer_id: PeerId,
+    /// The addresses it listens on.
+    pub listen: Vec<Multiaddr>,
+}
+
+/// Submits transactions to a running node and waits for their receipts.
+#[derive(Clone)]
+pub struct NodeHandle {
+    cmds: mpsc::Sender<Cmd>,
+    status: Arc<Mutex<NodeStatus>>,
+}
+
+impl NodeHandle {
+    /// The node's status now.
+    pub fn status(&self) -> NodeStatus {
+        self.status.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+}
+
+impl Sequencer for NodeHandle {
+    fn submit(&self, txs: Vec<SignedTx>) -> Result<Vec<Receipt>> {
+        let (reply, answer) = oneshot::channel();
+        self.cmds
+            .blocking_send(Cmd::Submit { txs, reply })
+            .map_err(|_| anyhow!("the node has stopped"))?;
+        answer
+            .blocking_recv()
+            .map_err(|_| anyhow!("the node stopped before the transactions were final"))
+    }
+}
+
+impl Node {
+    /// Starts the node on `ledger` (whose store it drives from now on).
+    pub fn start(ledger: Arc<Ledger>, opts: NodeOptions) -> Result<Node> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("handoff-node")
+            .enable_all()
+            .build()
+            .context("cannot start the node's runtime")?;
+        let genesis = ledger.store.genesis()?;
+        let key = Keypair::from_secret(ledger.node_key().secret());
+        let me = key.public();
+        let validators = genesis.validators.clone();
+        if opts.validator && !validators.contains(&me) {
+            anyhow::bail!(
+                "this folder's validator key {} is not one of the chain's {} validators",
+                me.short(),
+                validators.len()
+            );
+        }
+        let mut cfg = NetConfig::new(Keypair::from_secret(key.secret()));
+        cfg.listen = opts.listen.clone();
+        cfg.bootstrap = opts.peers.clone();
+        cfg.mdns = opts.mdns;
+        let (net, events) = runtime
+            .block_on(Network::start(cfg))
+            .context("cannot start the network")?;
+        let listen = runtime.block_on(net.listen_addrs()).unwrap_or_default();
+        let status = Arc::new(Mutex::new(NodeStatus {
+            height: ledger.store.height(),
+            validator: opts.validator,
+            ..NodeStatus::default()
+        }));
+        let (cmds, cmd_rx) = mpsc::channel(1024);
+        let (sync_tx, sync_rx) = mpsc::channel(64);
+        let (replica, wal) = if opts.validator {
+            let mut wal = Wal::open(ledger.data())?;
+            let mut r = Replica::new(
+                Config {
+                    chain_id: genesis.chain_id(),
+                    timeouts: opts.timeouts,
+                },
+                Keypair::from_secret(key.secret()),
+            );
+            r.restore_signed(&wal.records());
+            wal.prune_below(ledger.store.height() + 1)?;
+            (Some(r), Some(wal))
+        } else {
+            (None, None)
+        };
+        let core = Core {
+            chain_id: genesis.chain_id(),
+            validators,
+            ledger,
+            net: net.clone(),
+            replica,
+            wal,
+            actions: VecDeque::new(),
+            timers: BTreeMap::new(),
+            peers: Vec::new(),
+            peer_index: HashMap::new(),
+            connected: 0,
+            mempool: Mempool::default(),
+            waiters: HashMap::new(),
+            checked: HashMap::new(),
+            validations: Vec::new(),
+            gossip_out: Vec::new(),
+            gossip_bytes: 0,
+            sync: None,
+            sync_tx,
+            status: status.clone(),
+            next_start: None,
+            broadcasts: now_ms() as u64 * 1000,
+        };
+        let peer_id = net.local_peer_id();
+        let task = runtime.spawn(core.run(events, cmd_rx, sync_rx));
+        Ok(Node {
+            runtime: Some(runtime),
+            cmds,
+            task: Some(task),
+            status,
+            peer_id,
+            listen,
+        })
+    }
+
+    /// A handle that submits to this node.
+    pub fn handle(&self) -> NodeHandle {
+        NodeHandle {
+            cmds: self.cmds.clone(),
+            status: self.status.clone(),
+        }
+    }
+
+    /// Blocks until the process is asked to stop (Ctrl-C or SIGTERM).
+    pub fn wait_for_stop_signal(&self) {
+        let Some(rt) = self.runtime.as_ref() else {
+            return;
+        };
+        rt.block_on(async {
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+            let terminated = async {
+                match term.as_mut() {
+                    Some(t) => {
+                        t.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = terminated => {}
+            }
+        });
+    }
+
+    /// Stops the node after the block being committed (if any) is durable.
+    pub fn shutdown(mut self) {
+        self.stop();
+    }
+
+    fn stop(&mut self) {
+        let _ = self.cmds.try_send(Cmd::Shutdown);
+        if let (Some(rt), Some(task)) = (self.runtime.as_ref(), self.task.take()) {
+            let _ =
+                rt.block_on(async { tokio::time::timeout(Duration::from_secs(10), task).await });
+        }
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_timeout(Duration::from_secs(2));
+        }
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Transactions waiting for a block, in arrival order.
+#[derive(Default)]
+struct Mempool {
+    order: BTreeMap<u64, TxId>,
+    by_id: HashMap<TxId, (u64, SignedTx, usize)>,
+    seq: u64,
+    bytes: usize,
+}
+
+impl Mempool {
+    fn len(&self) -> usize {
+        self.by_id.len()
+    }
+    fn contains(&self, id: &TxId) -> bool {
+        self.by_id.contains_key(id)
+    }
+    /// Whether exactly this transaction (same body and signature) was admitted, so its
+    /// signature is already verified.
+    fn has_verified(&self, tx: &SignedTx) -> bool {
+        self.by_id
+            .get(&tx.id())
+            .is_some_and(|(_, t, _)| t.signature == tx.signature)
+    }
+    fn full(&self, len: usize) -> bool {
+        self.by_id.len() >= MAX_MEMPOOL_TXS || self.bytes + len > MAX_MEMPOOL_BYTES
+    }
+    fn insert(&mut self, tx: SignedTx, len: usize) {
+        self.seq += 1;
+        self.order.insert(self.seq, tx.id());
+        self.bytes += len;
+        self.by_id.insert(tx.id(), (self.seq, tx, len));
+    }
+    fn remove(&mut self, id: &TxId) -> Option<SignedTx> {
+        let (seq, tx, len) = self.by_id.remove(id)?;
+        self.order.remove(&seq);
+        self.bytes -= len;
+        Some(tx)
+    }
+    fn iter(&self) -> impl Iterator<Item = (&SignedTx, usize)> {
+        self.order
+            .values()
+            .filter_map(|id| self.by_id.get(id).map(|(_, t, l)| (t, *l)))
+    }
+}
+
+/// A block executed on the committed tip (built here or validated), ready to commit.
+struct Checked {
+    exec: Execution,
+    /// Which of `exec`'s transactions are in the block, in order.
+    included: Vec<usize>,
+    metas: Vec<TxMeta>,
+    prepared: Prepared,
+}
+
+enum SyncResult {
+    Status(PeerId, Result<Response, String>),
+    Blocks(PeerId, u64, Result<Response, String>),
+}
+
+struct Core {
+    ledger: Arc<Ledger>,
+    net: NetHandle,
+    chain_id: Hash32,
+    validators: Vec<PublicKey>,
+    replica: Option<Replica>,
+    wal: Option<Wal>,
+    actions: VecDeque<Action>,
+    timers: BTreeMap<Timer, Instant>,
+    /// Replica peer numbers: index into `peers`.
+    peers: Vec<PeerId>,
+    peer_index: HashMap<PeerId, u64>,
+    connected: usize,
+    mempool: Mempool,
+    waiters: HashMap<TxId, Vec<oneshot::Sender<Receipt>>>,
+    /// Blocks of the current height executed here, by header hash.
+    checked: HashMap<Hash32, Checked>,
+    /// Validation results while one input is being handled.
+    validations: Vec<(Hash32, bool)>,
+    gossip_out: Vec<Vec<u8>>,
+    gossip_bytes: usize,
+    /// The peer being synced from, and the height it has.
+    sync: Option<(PeerId, u64)>,
+    sync_tx: mpsc::Sender<SyncResult>,
+    status: Arc<Mutex<NodeStatus>>,
+    /// The next height and when it starts even with an empty mempool.
+    next_start: Option<(u64, Instant)>,
+    /// Consensus broadcasts sent (their envelope number; starts at the clock so a
+    /// restarted node does not repeat its earlier envelopes).
+    broadcasts: u64,
+}
+
+/// The code a stored outcome names, for a receipt.
+fn rejection_of(o: &Outcome) -> Result<(), Rejection> {
+    match &o.code {
+        None => Ok(()),
+        Some(c) => {
+            let code = Code::ALL
+                .iter()
+                .copied()
+                .find(|k| k.as_str() == c)
+                .unwrap_or(Code::Malformed);
+            Err(Rejection::new(code, o.message.clone().unwrap_or_default()))
+        }
+    }
+}
+
+impl Core {
+    async fn run(
+        mut self,
+        mut events: mpsc::Receiver<NetEvent>,
+        mut cmds: mpsc::Receiver<Cmd>,
+        mut sync_rx: mpsc::Receiver<SyncResult>,
+    ) {
+        let height = self.ledger.store.height() + 1;
+        if self.replica.is_some() {
+            self.input(Input::StartHeight {
+                height,
+                validators: self.validators.clone(),
+            });
+            self.drain().await;
+        }
+        let mut flush = tokio::time::interval(GOSSIP_FLUSH);
+        flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            let next = self
+                .timers
+                .values()
+                .chain(self.next_start.as_ref().map(|(_, at)| at))
+                .min()
+                .copied()
+                .unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
+            tokio::select! {
+                ev = events.recv() => match ev {
+                    Some(ev) => self.on_net(ev).await,
+                    None => break,
+                },
+                cmd = cmds.recv() => match cmd {
+                    Some(Cmd::Submit { txs, reply }) => self.on_submit(txs, reply),
+                    Some(Cmd::Shutdown) | None => break,
+                },
+                r = sync_rx.recv() => if let Some(r) = r { self.on_sync(r).await },
+                _ = tokio::time::sleep_until(next.into()) => self.fire_timers(),
+                _ = flush.tick() => self.flush_gossip().await,
+            }
+            self.drain().await;
+            self.update_status();
+        }
+        let _ = self.net.shutdown().await;
+    }
+
+    fn update_status(&self) {
+        if let Ok(mut s) = self.status.lock() {
+            s.height = self.ledger.store.height();
+            s.peers = self.connected;
+            s.mempool = self.mempool.len();
+        }
+    }
+
+    fn peer_no(&mut self, p: PeerId) -> u64 {
+        if let Some(n) = self.peer_index.get(&p) {
+            return *n;
+        }
+        let n = self.peers.len() as u64;
+        self.peers.push(p);
+        self.peer_index.insert(p, n);
+        n
+    }
+
+    fn input(&mut self, input: Input) {
+        if let Some(r) = self.replica.as_mut() {
+            self.actions.extend(r.handle(input));
+        }
+    }
+
+    /// Starts the next height if it is due.
+    fn start_next(&mut self, now: bool) {
+        if let Some((height, at)) = self.next_start
+            && (now || at <= Instant::now())
+        {
+            self.next_start = None;
+            self.input(Input::StartHeight {
+                height,
+                validators: self.validators.clone(),
+            });
+        }
+    }
+
+    fn fire_timers(&mut self) {
+        self.start_next(false);
+        let now = Instant::now();
+        let due: Vec<Timer> = self
+            .timers
+            .iter()
+            .filter(|(_, at)| **at <= now)
+            .map(|(t, _)| *t)
+            .collect();
+        for t in due {
+            self.timers.remove(&t);
+            self.input(Input::TimerFired(t));
+        }
+    }
+
+    /// Carries out the replica's actions in order (each may add more).
+    async fn drain(&mut self) {
+        while let Some(a) = self.actions.pop_front() {
+            if let Err(e) = self.act(a).await {
+                eprintln!("node: {e:#}");
+            }
+        }
+    }
+
+    async fn act(&mut self, a: Action) -> Result<()> {
+        match a {
+            Action::Broadcast(bytes) => {
+                // Gossip ids are content hashes, so a rebroadcast of the same vote would
+                // be dropped as a duplicate; an 8-byte envelope makes every broadcast its
+                // own message (replicas rebroadcast while a round is stuck, which is how
+                // a message lost before the mesh formed gets through). No peers yet is
+                // not an error for the same reason.
+                self.broadcasts += 1;
+                let mut data = Vec::with_capacity(bytes.len() + 8);
+                data.extend_from_slice(&self.broadcasts.to_le_bytes());
+                data.extend_from_slice(&bytes);
+                let _ = self.net.publish(Topic::Consensus, data).await;
+            }
+            Action::Send { to, .. } => {
+                // The replica answers a peer that is ahead with its own status; here
+                // the node pulls the blocks it lacks from that peer instead.
+                if let Some(p) = self.peers.get(to as usize).copied() {
+                    self.ask_status(p);
+                }
+            }
+            Action::ScheduleTimer { timer, after } => {
+                self.timers.insert(timer, Instant::now() + after);
+            }
+            Action::CancelTimer(t) => {
+                self.timers.remove(&t);
+            }
+            Action::CancelConsensusTimers => self.timers.retain(|t, _| t.kind == TimerKind::Status),
+            Action::BuildBlock { height, round } => {
+                let proposer = self.ledger.node_key().public();
+                let block = tokio::task::block_in_place(|| self.build(height, proposer))?;
+                self.input(Input::BlockBuilt {
+                    height,
+                    round,
+                    block,
+                });
+            }
+            Action::ValidateBlock { ticket, block } => {
+                let hash = block.header.hash();
+                let valid = tokio::task::block_in_place(|| self.validate(&block));
+                if !valid {
+                    if let Ok(mut s) = self.status.lock() {
+                        s.invalid_proposals += 1;
+                    }
+                }
+                self.validations.push((hash, valid));
+                self.input(Input::BlockValidated { ticket, valid });
+            }
+            Action::Persist { height, record } => {
+                if let Some(w) = self.wal.as_mut() {
+                    // Durable before any later action: a validator that cannot log its
+                    // vote must not send it.
+                    if let Err(e) = w.append(height, &record) {
+                        eprintln!("node: cannot log consensus record, stopping: {e:#}");
+                        std::process::abort();
+                    }
+                }
+            }
+            Action::Decided(block) => {
+                let h = block.header.height;
+                tokio::task::block_in_place(|| self.commit(&block))?;
+                self.after_commit(&block).await;
+                if let Some(w) = self.wal.as_mut() {
+                    w.prune_below(h + 1)?;
+                }
+                self.next_start = Some((h + 1, Instant::now() + EMPTY_BLOCK_INTERVAL));
+                if self.mempool.len() > 0 {
+                    self.start_next(true);
+                }
+            }
+            Action::ServeBlocks { .. } => {
+                // Peers that are behind pull blocks with requests (see `ask_status`).
+            }
+            Action::Misbehaved {
+                validator, kind, ..
+            } => {
+                eprintln!("node: validator {} misbehaved: {kind:?}", validator.short());
+                if let Some(p) = handoff_net::peer_id_of(&validator) {
+                    let _ = self.net.report(p, Misbehaviour::InvalidMessage).await;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks a transaction for the mempool. `Ok(None)`: admitted (or already waiting);
+    /// `Ok(Some(receipt))`: already committed; `Err`: refused.
+    fn admit(&mut self, tx: &SignedTx, verified: bool) -> Result<Option<Receipt>, Rejection> {
+        if tx.body.chain_id != self.chain_id {
+            return Err(Rejection::new(
+                Code::WrongChain,
+                "the transaction is signed for another chain",
+            ));
+        }
+        if self.mempool.contains(&tx.id()) {
+            return Ok(None);
+        }
+        let store = &self.ledger.store;
+        if tx.body.nonce < store.next_nonce(&tx.body.signer) {
+            if let Ok(Some((loc, block))) = store.find_tx(&TxMeta::of(tx)) {
+                let result = block
+                    .outcomes
+                    .get(loc.index as usize)
+                    .map(rejection_of)
+                    .unwrap_or(Ok(()));
+                return Ok(Some(Receipt {
+                    tx: tx.id(),
+                    height: Some(loc.height),
+                    result,
+                }));
+            }
+            return Err(Rejection::new(
+                Code::NonceReused,
+                format!(
+                    "nonce {} of this signer is already used by another transaction",
+                    tx.body.nonce
+                ),
+            ));
+        }
+        if !verified
+            && !handoff_core::crypto::verify_txs(&[tx])
+                .first()
+                .copied()
+                .unwrap_or(false)
+        {
+            return Err(Rejection::new(
+                Code::BadSignature,
+                "the signature does not verify",
+            ));
+        }
+        let len = tx.encode().len();
+        if self.mempool.full(len) {
+            return Err(Rejection::new(
+                Code::TooLarge,
+                "the node's queue is full; submit again later",
+            ));
+        }
+        self.mempool.insert(tx.clone(), len);
+        // Something to order: the next height need not wait.
+        self.start_next(true);
+        Ok(None)
+    }
+
+    fn queue_gossip(&mut self, tx: &SignedTx) {
+        let bytes = tx.encode();
+        let limit = Topic::Transactions.max_bytes() - 64;
+        if self.gossip_bytes + bytes.len() + 4 > limit
+            || self.gossip_out.len() >= handoff_net::limits::MAX_GOSSIP_BATCH_TXS
+        {
+            let batch = std::mem::take(&mut self.gossip_out);
+            self.gossip_bytes = 0;
+            let net = self.net.clone();
+            tokio::spawn(async move {
+                let _ = net
+                    .publish(
+                        Topic::Transactions,
+                        handoff_net::wire::encode_tx_batch(&batch),
+                    )
+                    .await;
+            });
+        }
+        self.gossip_bytes += bytes.len() + 4;
+        self.gossip_out.push(bytes);
+    }
+
+    async fn flush_gossip(&mut self) {
+        if self.gossip_out.is_empty() {
+            return;
+        }
+        let batch = std::mem::take(&mut self.gossip_out);
+        self.gossip_bytes = 0;
+        let _ = self
+            .net
+            .publish(
+                Topic::Transactions,
+                handoff_net::wire::encode_tx_batch(&batch),
+            )
+            .await;
+    }
+
+    fn on_submit(&mut self, txs: Vec<SignedTx>, reply: oneshot::Sender<Vec<Receipt>>) {
+        let ok = tokio::task::block_in_place(|| verify_parallel(&txs));
+        let mut pending: Vec<Result<Receipt, oneshot::Receiver<Receipt>>> = Vec::new();
+        for (tx, ok) in txs.iter().zip(ok) {
+            let refused = |e: Rejection| Receipt {
+                tx: tx.id(),
+                height: None,
+                result: Err(e),
+            };
+            if !ok {
+                pending.push(Ok(refused(Rejection::new(
+                    Code::BadSignature,
+                    "the signature does not verify",
+                ))));
+                continue;
+            }
+            match self.admit(tx, true) {
+                Err(e) => pending.push(Ok(refused(e))),
+                Ok(Some(done)) => pending.push(Ok(done)),
+                Ok(None) => {
+                    let (w, r) = oneshot::channel();
+                    self.waiters.entry(tx.id()).or_default().push(w);
+                    self.queue_gossip(tx);
+                    pending.push(Err(r));
+                }
+            }
+        }
+        tokio::spawn(async move {
+            let mut out = Vec::with_capacity(pending.len());
+            for p in pending {
+                match p {
+                    Ok(r) => out.push(r),
+                    Err(rx) => match rx.await {
+                        Ok(r) => out.push(r),
+                        Err(_) => return,
+                    },
+                }
+            }
+            let _ = reply.send(out);
+        });
+    }
+
+    /// Tells waiters of a transaction that left the mempool without a block.
+    fn refuse(&mut self, id: TxId, e: Rejection) {
+        if let Some(ws) = self.waiters.remove(&id) {
+            for w in ws {
+                let _ = w.send(Receipt {
+                    tx: id,
+                    height: None,
+                    result: Err(e.clone()),
+                });
+            }
+        }
+    }
+
+    /// A block at `height` on the committed tip from the mempool.
+    fn build(&mut self, height: u64, proposer: PublicKey) -> Result<Block> {
+        let ledger = self.ledger.clone();
+        let store = &ledger.store;
+        let last = store.last_header()?;
+        if last.height + 1 != height {
+            anyhow::bail!("asked to build {height} on tip {}", last.height);
+        }
+        let time_ms = (last.time_ms + 1).max(now_ms());
+        let ctx = BlockContext {
+            chain_id: self.chain_id,
+            height,
+            time_ms,
+        };
+        let mut candidates: Vec<SignedTx> = Vec::new();
+        let mut stale = Vec::new();
+        let mut bytes = 0;
+        let mut next_nonce: HashMap<PublicKey, u64> = HashMap::new();
+        for (tx, len) in self.mempool.iter() {
+            if candidates.len() >= MAX_BLOCK_TXS || bytes + len > MAX_PROPOSAL_TX_BYTES {
+                break;
+            }
+            let n = *next_nonce
+                .entry(tx.body.signer)
+                .or_insert_with(|| store.next_nonce(&tx.body.signer));
+            if tx.body.nonce < n {
+                stale.push(tx.id());
+                continue;
+            }
+            bytes += len;
+            candidates.push(tx.clone());
+        }
+        for id in stale {
+            self.mempool.remove(&id);
+            self.refuse(
+                id,
+                Rejection::new(Code::NonceReused, "another transaction used this nonce"),
+            );
+        }
+        let refs: Vec<&SignedTx> = candidates.iter().collect();
+        let exec = execute_verified(&ctx, store, &refs, &vec![true; refs.len()]);
+        let mut included = Vec::new();
+        let mut leaves = Vec::new();
+        let mut outcomes = Vec::new();
+        let mut wire = Vec::new();
+        let mut metas = Vec::new();
+        let mut dropped = Vec::new();
+        for (i, (tx, r)) in candidates.iter().zip(&exec.results).enumerate() {
+            if let Err(e) = r
+                && e.code.changes_nothing()
+            {
+                // A gap may be filled by a later transaction; anything else never applies.
+                if e.code != Code::NonceGap {
+                    dropped.push((tx.id(), e.clone()));
+                }
+                continue;
+            }
+            let o = match r {
+                Ok(_) => Outcome::applied(),
+                Err(e) => Outcome::rejected(e),
+            };
+            leaves.push((tx.id(), o.clone()));
+            outcomes.push(o);
+            wire.push(tx.encode());
+            metas.push(TxMeta::of(tx));
+            included.push(i);
+        }
+        for (id, e) in dropped {
+            self.mempool.remove(&id);
+            self.refuse(id, e);
+        }
+        let prepared = self.ledger.store.prepare(height, &exec.writes)?;
+        let header = BlockHeader {
+            version: BLOCK_VERSION,
+            chain_id: self.chain_id,
+            height,
+            prev_hash: last.hash(),
+            time_ms,
+            proposer,
+            tx_count: wire.len() as u32,
+            tx_root: tx_root(&leaves),
+            state_root: prepared.root,
+        };
+        let block = Block {
+            header,
+            certificate: Certificate::default(),
+            txs: wire,
+            outcomes,
+        };
+        self.checked.insert(
+            block.header.hash(),
+            Checked {
+                exec,
+                included,
+                metas,
+                prepared,
+            },
+        );
+        Ok(block)
+    }
+
+    /// Re-executes a proposed block on the committed tip: valid only if it gives exactly
+    /// its header and outcomes.
+    fn validate(&mut self, b: &Block) -> bool {
+        let store = &self.ledger.store;
+        let Ok(last) = store.last_header() else {
+            return false;
+        };
+        let h = &b.header;
+        if h.version != BLOCK_VERSION
+            || h.chain_id != self.chain_id
+            || h.height != last.height + 1
+            || h.prev_hash != last.hash()
+            || h.time_ms <= last.time_ms
+            || h.time_ms > now_ms() + MAX_CLOCK_DRIFT_MS
+            || !self.validators.contains(&h.proposer)
+            || h.tx_count as usize != b.txs.len()
+            || b.outcomes.len() != b.txs.len()
+            || b.txs.len() > MAX_BLOCK_TXS
+        {
+            return false;
+        }
+        let Ok(txs) = b
+            .txs
+            .iter()
+            .map(|t| SignedTx::decode(t))
+            .collect::<Result<Vec<_>, _>>()
+        else {
+            return false;
+        };
+        // Signatures admitted to the mempool are verified already; the rest now.
+        let unknown: Vec<SignedTx> = txs
+            .iter()
+            .filter(|t| !self.mempool.has_verified(t))
+            .cloned()
+            .collect();
+        let mut fresh = verify_parallel(&unknown).into_iter();
+        let sig_ok: Vec<bool> = txs
+            .iter()
+            .map(|t| self.mempool.has_verified(t) || fresh.next().unwrap_or(false))
+            .collect();
+        let refs: Vec<&SignedTx> = txs.iter().collect();
+        let ctx = BlockContext {
+            chain_id: self.chain_id,
+            height: h.height,
+            time_ms: h.time_ms,
+        };
+        let exec = execute_verified(&ctx, store, &refs, &sig_ok);
+        let mut leaves = Vec::with_capacity(txs.len());
+        for ((tx, r), claimed) in txs.iter().zip(&exec.results).zip(&b.outcomes) {
+            if matches!(r, Err(e) if e.code.changes_nothing()) {
+                return false;
+            }
+            let o = match r {
+                Ok(_) => Outcome::applied(),
+                Err(e) => Outcome::rejected(e),
+            };
+            if &o != claimed {
+                return false;
+            }
+            leaves.push((tx.id(), o));
+        }
+        if tx_root(&leaves) != h.tx_root {
+            return false;
+        }
+        let Ok(prepared) = store.prepare(h.height, &exec.writes) else {
+            return false;
+        };
+        if prepared.root != h.state_root {
+            return false;
+        }
+        let metas = txs.iter().map(TxMeta::of).collect();
+        self.checked.insert(
+            h.hash(),
+            Checked {
+                included: (0..txs.len()).collect(),
+                exec,
+                metas,
+                prepared,
+            },
+        );
+        true
+    }
+
+    /// Writes a final block durably: from its execution here if it was built or validated
+    /// here, else by replaying it (a block taken by sync).
+    fn commit(&mut self, block: &Block) -> Result<()> {
+        let store = &self.ledger.store;
+        match self.checked.remove(&block.header.hash()) {
+            Some(c) => {
+                let effects: Vec<_> = c
+                    .included
+                    .iter()
+                    .map(|i| c.exec.results.get(*i).and_then(|r| r.as_ref().ok()))
+                    .collect();
+                store.commit(block, c.prepared, &c.metas, &effects)?;
+            }
+            None => replay_block(store, block)
+                .with_context(|| format!("replaying block {}", block.header.height))?,
+        }
+        self.checked.clear();
+        Ok(())
+    }
+
+    /// Receipts, mempool clean-up and the announcement of a committed block.
+    async fn after_commit(&mut self, block: &Block) {
+        let height = block.header.height;
+        for (wire, outcome) in block.txs.iter().zip(&block.outcomes) {
+            let Ok(tx) = SignedTx::decode(wire) else {
+                continue;
+            };
+            let id = tx.id();
+            self.mempool.remove(&id);
+            if let Some(ws) = self.waiters.remove(&id) {
+                for w in ws {
+                    let _ = w.send(Receipt {
+                        tx: id,
+                        height: Some(height),
+                        result: rejection_of(outcome),
+                    });
+                }
+            }
+        }
+        let announce = Response::Headers(vec![CertifiedHeader {
+            header: block.header.clone(),
+            certificate: block.certificate.clone(),
+        }]);
+        if let Ok(bytes) = announce.encode() {
+            let _ = self.net.publish(Topic::Blocks, bytes).await;
+        }
+    }
+
+    async fn on_net(&mut self, ev: NetEvent) {
+        match ev {
+            NetEvent::Gossip {
+                peer,
+                topic,
+                msg_id,
+                data,
+            } => {
+                let verdict = match topic {
+                    Topic::Consensus => self.on_consensus_gossip(peer, data).await,
+                    Topic::Transactions => self.on_tx_gossip(peer, &data).await,
+                    Topic::Blocks => self.on_block_gossip(peer, &data),
+                };
+                let _ = self.net.report_validation(msg_id, peer, verdict).await;
+            }
+            NetEvent::Request {
+                peer,
+                request,
+                reply,
+            } => {
+                let response = tokio::task::block_in_place(|| self.serve(request));
+                let _ = self.net.respond(reply, response).await;
+                let _ = peer;
+            }
+            NetEvent::PeerConnected(p) => {
+                self.connected += 1;
+                self.ask_status(p);
+            }
+            NetEvent::PeerDisconnected(p) => {
+                self.connected = self.connected.saturating_sub(1);
+                if self.sync.is_some_and(|(s, _)| s == p) {
+                    self.sync = None;
+                }
+            }
+            NetEvent::PeerBanned(p) => eprintln!("node: peer {p} banned"),
+            NetEvent::Listening(_) => {}
+        }
+    }
+
+    async fn on_consensus_gossip(&mut self, peer: PeerId, mut data: Vec<u8>) -> Verdict {
+        let Some(r) = self.replica.as_ref() else {
+            // A full node that does not vote does not relay votes either.
+            return Verdict::Ignore;
+        };
+        if data.len() < 8 {
+            let _ = self.net.report(peer, Misbehaviour::Garbage).await;
+            return Verdict::Reject;
+        }
+        data.drain(..8);
+        let check = r.precheck(&data);
+        // A peer already at the next height: join it now.
+        if let Precheck::Proposal { height, .. }
+        | Precheck::Plausible {
+            height: Some(height),
+        } = check
+            && self.next_start.is_some_and(|(h, _)| height >= h)
+        {
+            self.start_next(true);
+            self.drain().await;
+        }
+        match check {
+            Precheck::Undecodable => {
+                let _ = self.net.report(peer, Misbehaviour::Garbage).await;
+                Verdict::Reject
+            }
+            Precheck::BadSignature => {
+                let _ = self.net.report(peer, Misbehaviour::BadSignature).await;
+                Verdict::Reject
+            }
+            Precheck::Proposal { block, .. } => {
+                self.validations.clear();
+                let from = self.peer_no(peer);
+                self.input(Input::Message { from, bytes: data });
+                self.drain().await;
+                match self.validations.iter().find(|(h, _)| *h == block) {
+                    Some((_, true)) => Verdict::Accept,
+                    Some((_, false)) => {
+                        let _ = self.net.report(peer, Misbehaviour::InvalidBlock).await;
+                        Verdict::Reject
+                    }
+                    None => Verdict::Ignore,
+                }
+            }
+            Precheck::Plausible { .. } => {
+                let from = self.peer_no(peer);
+                self.input(Input::Message { from, bytes: data });
+                Verdict::Accept
+            }
+        }
+    }
+
+    async fn on_tx_gossip(&mut self, peer: PeerId, data: &[u8]) -> Verdict {
+        let Ok(txs) = handoff_net::wire::decode_tx_batch(data) else {
+            let _ = self.net.report(peer, Misbehaviour::Garbage).await;
+            return Verdict::Reject;
+        };
+        let ok = tokio::task::block_in_place(|| verify_parallel(&txs));
+        if ok.iter().any(|o| !o) {
+            let _ = self.net.report(peer, Misbehaviour::BadSignature).await;
+            return Verdict::Reject;
+        }
+        for tx in &txs {
+            // Refusals here (a spent nonce, a full queue) are not the sender's fault.
+            let _ = self.admit(tx, true);
+        }
+        Verdict::Accept
+    }
+
+    fn on_block_gossip(&mut self, peer: PeerId, data: &[u8]) -> Verdict {
+        let Ok(Response::Headers(hs)) = Response::decode(data) else {
+            return Verdict::Reject;
+        };
+        let Some(ch) = hs.first() else {
+            return Verdict::Reject;
+        };
+        if ch.header.chain_id != self.chain_id {
+            return Verdict::Reject;
+        }
+        if !ch.certificate.verify(&ch.header, &self.validators) {
+            // Possibly certified by a validator set this node has not reached yet.
+            return Verdict::Ignore;
+        }
+        let tip = self.ledger.store.height();
+        if ch.header.height > tip {
+            self.want_sync(peer, ch.header.height);
+        }
+        Verdict::Accept
+    }
+
+    fn ask_status(&mut self, peer: PeerId) {
+        let net = self.net.clone();
+        let tx = self.sync_tx.clone();
+        tokio::spawn(async move {
+            let r = net
+                .request(peer, Request::Status)
+                .await
+                .map_err(|e| e.to_string());
+            let _ = tx.send(SyncResult::Status(peer, r)).await;
+        });
+    }
+
+    fn want_sync(&mut self, peer: PeerId, their_height: u64) {
+        let tip = self.ledger.store.height();
+        if their_height <= tip || self.sync.is_some() {
+            return;
+        }
+        self.sync = Some((peer, their_height));
+        let count = SYNC_BATCH.min((their_height - tip).min(u32::MAX as u64) as u32);
+        let from = tip + 1;
+        let net = self.net.clone();
+        let tx = self.sync_tx.clone();
+        tokio::spawn(async move {
+            let r = net
+                .request(peer, Request::Blocks { from, count })
+                .await
+                .map_err(|e| e.to_string());
+            let _ = tx.send(SyncResult::Blocks(peer, from, r)).await;
+        });
+    }
+
+    async fn on_sync(&mut self, r: SyncResult) {
+        match r {
+            SyncResult::Status(peer, Ok(Response::Status(s))) => {
+                if s.chain_id == self.chain_id {
+                    self.want_sync(peer, s.height);
+                }
+            }
+            SyncResult::Status(..) => {}
+            SyncResult::Blocks(peer, from, result) => {
+                let target = self.sync.take().map(|(_, h)| h).unwrap_or(0);
+                let blocks = match result {
+                    Ok(Response::Blocks(b)) => b,
+                    _ => return,
+                };
+                let mut expect = from;
+                for b in blocks {
+                    if b.header.height != expect {
+                        let _ = self.net.report(peer, Misbehaviour::BadResponse).await;
+                        return;
+                    }
+                    expect += 1;
+                    if !self.take_synced(peer, b).await {
+                        return;
+                    }
+                }
+                if let Ok(mut s) = self.status.lock() {
+                    s.synced_blocks += expect - from;
+                }
+                if expect > from {
+                    self.want_sync(peer, target);
+                }
+            }
+        }
+    }
+
+    /// Commits a block fetched from a peer if its certificate verifies.
+    async fn take_synced(&mut self, peer: PeerId, b: Block) -> bool {
+        let tip = self.ledger.store.height();
+        if b.header.height <= tip {
+            return true;
+        }
+        if b.header.height != tip + 1
+            || b.header.chain_id != self.chain_id
+            || !b.certificate.verify(&b.header, &self.validators)
+        {
+            let _ = self.net.report(peer, Misbehaviour::InvalidBlock).await;
+            return false;
+        }
+        if self.replica.is_some() {
+            // The replica takes certified blocks as decisions (and asks to commit them).
+            let from = self.peer_no(peer);
+            self.input(Input::Message {
+                from,
+                bytes: handoff_consensus::certified_block_message(&b),
+            });
+            self.drain().await;
+            return self.ledger.store.height() > tip;
+        }
+        match tokio::task::block_in_place(|| self.commit(&b)) {
+            Ok(()) => {
+                self.after_commit(&b).await;
+                true
+            }
+            Err(e) => {
+                eprintln!(
+                    "node: block {} from {peer} does not replay: {e:#}",
+                    b.header.height
+                );
+                let _ = self.net.report(peer, Misbehaviour::InvalidBlock).await;
+                false
+            }
+        }
+    }
+
+    /// Answers a peer's request from the committed store.
+    fn serve(&mut self, request: Request) -> Response {
+        let store = &self.ledger.store;
+        let tip = store.height();
+        let unavailable = |m: &str| Response::error(ErrorCode::Unavailable, m);
+        match request {
+            Request::Status => match store.last_header() {
+                Ok(h) => Response::Status(Status {
+                    chain_id: self.chain_id,
+                    height: h.height,
+                    tip_hash: h.hash(),
+                }),
+                Err(_) => unavailable("no chain"),
+            },
+            Request::Blocks { from, count } => {
+                if from == 0 || from > tip {
+                    return unavailable("beyond this node's tip");
+                }
+                let mut out = Vec::new();
+                let mut size = 0usize;
+                let budget = handoff_net::limits::MAX_RESPONSE_BYTES - 64 * 1024;
+                for h in from..=tip.min(from + count as u64 - 1) {
+                    let Ok(Some(b)) = store.block(h) else { break };
+                    let len: usize = b.txs.iter().map(|t| t.len() + 64).sum::<usize>() + 4096;
+                    if !out.is_empty() && size + len > budget {
+                        break;
+                    }
+                    size += len;
+                    out.push(b);
+                }
+                Response::Blocks(out)
+            }
+            Request::Headers { from, count } => {
+                if from == 0 || from > tip {
+                    return unavailable("beyond this node's tip");
+                }
+                let mut out = Vec::new();
+                for h in from..=tip.min(from + count as u64 - 1) {
+                    let Ok(Some(b)) = store.block(h) else { break };
+                    out.push(CertifiedHeader {
+                        header: b.header,
+                        certificate: b.certificate,
+                    });
+                }
+                Response::Headers(out)
+            }
+            Request::Record { height, key } => {
+                if height == 0 || height > tip {
+                    return unavailable("beyond this node's tip");
+                }
+                match store.prove_raw(&key, height) {
+                    Ok(p) => Response::Record(p),
+                    Err(e) => unavailable(&format!("no proof: {e}")),
+                }
+            }
+            Request::SubmitTx { tx } => {
+                let outcome = match SignedTx::decode(&tx) {
+                    Err(e) => SubmitOutcome::Rejected {
+                        code: "MALFORMED".into(),
+                        message: e.to_string(),
+                    },
+                    Ok(t) => match self.admit(&t, false) {
+                        Ok(_) => {
+                            self.queue_gossip(&t);
+                            SubmitOutcome::Accepted
+                        }
+                        Err(r) => SubmitOutcome::Rejected {
+                            code: r.code.as_str().into(),
+                            message: r.message,
+                        },
+                    },
+                };
+                Response::Submitted(outcome)
+            }
+            Request::TxLocation { signer, nonce } => match store.tx_location(&signer, nonce) {
+                Ok(loc) => Response::TxLocation(loc.map(|l| (l.height, l.index))),
+                Err(e) => unavailable(&format!("no index: {e}")),
+            },
+        }
+    }
+}
+
+/// The state key of an item record, for record requests.
+pub fn item_key(canonical: &str) -> Vec<u8> {
+    StateKey::Item(canonical.to_string()).to_bytes()
+}

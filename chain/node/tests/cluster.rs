@@ -1,0 +1,272 @@
+//! Four validators as separate `handoff node run --validator` processes on loopback TCP:
+//! handoffs submitted through one node are committed and visible, with a verified proof
+//! against a certified header, at every node; with one validator killed the chain goes
+//! on; restarted, it catches up.
+
+use handoff_core::gs1::check_digit;
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_handoff")
+}
+
+/// Runs a command; one that has not finished in two minutes is killed (and fails).
+fn handoff(data: &Path, args: &[&str]) -> (i32, Value, String) {
+    let mut child = Command::new(bin())
+        .arg("--data")
+        .arg(data)
+        .arg("--json")
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run handoff");
+    let t = Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        if t.elapsed() > Duration::from_secs(120) {
+            let _ = child.kill();
+            panic!("{args:?} did not finish in two minutes");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().expect("output");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let json = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("{args:?}: stdout is not JSON ({e}): {stdout}"));
+    (
+        out.status.code().unwrap_or(-1),
+        json,
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
+fn ok(data: &Path, args: &[&str]) -> Value {
+    let (code, json, stderr) = handoff(data, args);
+    assert_eq!(code, 0, "{args:?} failed: {json} {stderr}");
+    json
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+struct Cluster {
+    root: PathBuf,
+    ports: Vec<u16>,
+    procs: Vec<Option<Child>>,
+}
+
+impl Cluster {
+    fn dir(&self, i: usize) -> PathBuf {
+        self.root.join(format!("node{i}"))
+    }
+
+    fn start(&mut self, i: usize) {
+        let mut cmd = Command::new(bin());
+        cmd.arg("--data")
+            .arg(self.dir(i))
+            .args(["node", "run", "--validator", "--no-mdns", "--listen"])
+            .arg(format!("/ip4/127.0.0.1/tcp/{}", self.ports[i]));
+        for (j, p) in self.ports.iter().enumerate() {
+            if j != i {
+                cmd.arg("--peer").arg(format!("/ip4/127.0.0.1/tcp/{p}"));
+            }
+        }
+        let log = std::fs::File::create(self.root.join(format!("node{i}.log"))).expect("log");
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .expect("spawn node");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("ready line");
+        let ready: Value = serde_json::from_str(&line)
+            .unwrap_or_else(|e| panic!("node {i} did not start ({e}): {line}"));
+        assert_eq!(ready["ready"], true, "{ready}");
+        self.procs[i] = Some(child);
+    }
+
+    fn kill(&mut self, i: usize) {
+        if let Some(mut c) = self.procs[i].take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    fn height(&self, i: usize) -> u64 {
+        let (code, j, _) = handoff(&self.dir(i), &["status"]);
+        if code != 0 {
+            return 0;
+        }
+        j["height"].as_u64().unwrap_or(0)
+    }
+
+    fn wait_height(&self, i: usize, h: u64, limit: Duration) {
+        let t = Instant::now();
+        while self.height(i) < h {
+            assert!(
+                t.elapsed() < limit,
+                "node {i} stayed at height {} below {h}; see {}",
+                self.height(i),
+                self.root.display()
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        for i in 0..self.procs.len() {
+            self.kill(i);
+        }
+        if std::thread::panicking() {
+            for i in 0..self.procs.len() {
+                let log = std::fs::read_to_string(self.root.join(format!("node{i}.log")))
+                    .unwrap_or_default();
+                let tail: Vec<&str> = log.lines().rev().take(30).collect();
+                eprintln!(
+                    "--- node {i} log (last lines, newest first) ---\n{}",
+                    tail.join("\n")
+                );
+            }
+        }
+    }
+}
+
+fn gtin(digits13: &str) -> String {
+    format!("{digits13}{}", check_digit(digits13).expect("digits"))
+}
+
+/// The item as node `i` shows it, with its proof checked there.
+fn item_at(c: &Cluster, i: usize, scan: &str) -> Value {
+    let j = ok(&c.dir(i), &["item", "show", scan, "--proof"]);
+    assert_eq!(j["proof"]["verified"], true, "node {i}: {j}");
+    assert_eq!(j["proof"]["certified"], true, "node {i}: {j}");
+    j
+}
+
+#[test]
+fn four_validator_processes_commit_survive_a_crash_and_catch_up() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = tmp.path().to_path_buf();
+    let made = ok(
+        &root,
+        &[
+            "testnet",
+            "--validators",
+            "4",
+            "--org",
+            "Registry",
+            "--prefix",
+            "0614141",
+        ],
+    );
+    assert_eq!(made["nodes"].as_array().map(Vec::len), Some(4));
+    let mut c = Cluster {
+        root: root.clone(),
+        ports: (0..4).map(|_| free_port()).collect(),
+        procs: (0..4).map(|_| None).collect(),
+    };
+    let n0 = c.dir(0);
+    let g = gtin("0061414100001");
+    // A folder of a chain with four validators reads on its own but commits only
+    // through its network.
+    assert_eq!(ok(&n0, &["status"])["height"], 0);
+    let (code, j, _) = handoff(
+        &n0,
+        &[
+            "--as", "Registry", "product", "define", "--gtin", &g, "--name", "Coffee",
+        ],
+    );
+    assert_eq!(code, 1, "{j}");
+    assert!(
+        j["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("node run"),
+        "{j}"
+    );
+    for i in 0..4 {
+        c.start(i);
+    }
+    ok(
+        &n0,
+        &[
+            "--as", "Registry", "product", "define", "--gtin", &g, "--name", "Coffee",
+        ],
+    );
+    ok(&n0, &["org", "add", "Shop", "--role", "retailer"]);
+    let bag1 = format!("(01){g}(21)BAG1");
+    let bag2 = format!("(01){g}(21)BAG2");
+    ok(
+        &n0,
+        &["--as", "Registry", "item", "commission", &bag1, &bag2],
+    );
+    let offer = ok(
+        &n0,
+        &[
+            "--as", "Registry", "handoff", "propose", "--to", "Shop", &bag1,
+        ],
+    );
+    let id = offer["handoff"].as_str().expect("handoff id").to_string();
+    let accepted = ok(&n0, &["--as", "Shop", "handoff", "accept", &id]);
+    let h = accepted["height"].as_u64().expect("height");
+
+    // Every node has the block and shows the handoff with a verified proof.
+    for i in 0..4 {
+        c.wait_height(i, h, Duration::from_secs(60));
+        let item = item_at(&c, i, &bag1);
+        assert_eq!(
+            item["item"]["custodian"]["name"], "Shop",
+            "node {i}: {item}"
+        );
+    }
+
+    // One validator down: three of four still commit.
+    c.kill(3);
+    let offer = ok(
+        &n0,
+        &[
+            "--as", "Registry", "handoff", "propose", "--to", "Shop", &bag2,
+        ],
+    );
+    let id2 = offer["handoff"].as_str().expect("id").to_string();
+    let done = ok(&n0, &["--as", "Shop", "handoff", "accept", &id2]);
+    let h2 = done["height"].as_u64().expect("height");
+    assert!(h2 > h);
+    for i in 0..3 {
+        c.wait_height(i, h2, Duration::from_secs(60));
+        assert_eq!(item_at(&c, i, &bag2)["item"]["custodian"]["name"], "Shop");
+    }
+
+    // Restarted, it catches up from its peers and shows the handoff made while it was down.
+    c.start(3);
+    c.wait_height(3, h2, Duration::from_secs(90));
+    assert_eq!(item_at(&c, 3, &bag2)["item"]["custodian"]["name"], "Shop");
+    // And it votes again: with node 0 down, nodes 1, 2 and 3 commit.
+    c.kill(0);
+    let n1 = c.dir(1);
+    let last = ok(
+        &n1,
+        &[
+            "--as",
+            "Registry",
+            "item",
+            "commission",
+            &format!("(01){g}(21)BAG3"),
+        ],
+    );
+    let h3 = last["height"].as_u64().expect("height");
+    c.wait_height(3, h3, Duration::from_secs(60));
+}
