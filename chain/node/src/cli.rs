@@ -151,6 +151,9 @@ enum Cmd {
         #[arg(long, default_value = "https://id.gs1.org")]
         base: String,
     },
+    /// The validator set: show it, approve a change, submit a change.
+    #[command(subcommand)]
+    Validators(crate::govern::ValidatorsCmd),
     /// Chain status.
     Status,
     /// Commits handoffs until stopped, printing `ACK <tx id>` once each is durable (for
@@ -1424,6 +1427,7 @@ fn with_ledger(ledger: &Ledger, data: &Path, me: Option<&str>, cmd: Cmd) -> R<Ou
                 .join("\n");
             out(j, text)
         }
+        Cmd::Validators(c) => crate::govern::run(ledger, data, me, c),
         Cmd::Load { items, rounds } => load(ledger, data, items, rounds),
         Cmd::Status => {
             let h = ledger.store.last_header()?;

@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod cli;
 pub mod demo;
+pub mod govern;
 pub mod identity;
 pub mod label;
 pub mod ledger;
