@@ -228,6 +228,18 @@ fn authenticate(
             scopes: dev.scopes,
             device: true,
         }
+    } else if matches!(body.payload, Payload::SetValidators { .. })
+        && state
+            .validator_set(&StateKey::Validators)
+            .is_some_and(|s| s.validators.contains(&body.signer))
+    {
+        // A current validator's own key may submit a validator-set change (validators
+        // need not be orgs); it has a nonce like any signer and may sign nothing else.
+        Actor {
+            org: None,
+            scopes: 0,
+            device: false,
+        }
     } else if matches!(body.payload, Payload::Claim { .. }) {
         if !crate::crypto::key_is_acceptable(&body.signer) {
             return reject(Code::WeakKey, "the consumer key is not a valid ed25519 key");
@@ -591,6 +603,11 @@ impl<'r, 'a> Run<'r, 'a> {
                 reason,
                 fields,
             } => self.correct(target, reason, fields),
+            Payload::SetValidators {
+                validators,
+                epoch,
+                approvals,
+            } => self.set_validators(validators, epoch, approvals),
         }
     }
 
@@ -2051,6 +2068,97 @@ impl<'r, 'a> Run<'r, 'a> {
             self.record_event(&k, &ev);
         }
         self.state.put(StateKey::Event(target), Record::Event(meta));
+        Ok(())
+    }
+
+    // ---- governance ----
+
+    /// Replaces the validator set. Signed by an org key or a current validator's key (a
+    /// device may not); authorised by the approvals, which must come from more than 2/3
+    /// of the distinct current validators and sign (chain, new epoch, new set).
+    fn set_validators(
+        &mut self,
+        validators: Vec<PublicKey>,
+        epoch: u64,
+        approvals: Vec<Approval>,
+    ) -> Result<(), Rejection> {
+        self.actor.need_org_key("change the validator set")?;
+        let Some(current) = self.state.validator_set(&StateKey::Validators) else {
+            return reject(Code::NotValidator, "the chain has no validator set");
+        };
+        if current.epoch.checked_add(1) != Some(epoch) {
+            return reject(
+                Code::WrongEpoch,
+                format!(
+                    "the validator set is at epoch {}; a change must name epoch {}",
+                    current.epoch,
+                    current.epoch.saturating_add(1)
+                ),
+            );
+        }
+        if validators.is_empty() {
+            return reject(Code::EmptyValidatorSet, "the new validator set is empty");
+        }
+        let mut seen = HashSet::new();
+        for v in &validators {
+            if !seen.insert(*v) {
+                return reject(
+                    Code::DuplicateValidator,
+                    format!("validator {} appears twice in the new set", v.short()),
+                );
+            }
+            if !crate::crypto::key_is_acceptable(v) {
+                return reject(
+                    Code::WeakKey,
+                    format!("validator {} is not a valid, strong ed25519 key", v.short()),
+                );
+            }
+        }
+        let mut members: Vec<PublicKey> = current.validators.clone();
+        members.sort();
+        members.dedup();
+        let mut approved: HashSet<PublicKey> = HashSet::new();
+        for a in &approvals {
+            if members.binary_search(&a.validator).is_err() {
+                return reject(
+                    Code::NotValidator,
+                    format!(
+                        "{} approved but is not a validator of epoch {}",
+                        a.validator.short(),
+                        current.epoch
+                    ),
+                );
+            }
+            if !approved.insert(a.validator) {
+                return reject(
+                    Code::DuplicateApproval,
+                    format!("validator {} approved twice", a.validator.short()),
+                );
+            }
+            if !crate::governance::approval_verifies(a, &self.ctx.chain_id, epoch, &validators) {
+                return reject(
+                    Code::BadApproval,
+                    format!(
+                        "the approval of {} does not verify for epoch {epoch} and this set",
+                        a.validator.short()
+                    ),
+                );
+            }
+        }
+        if approved.len() * 3 <= members.len() * 2 {
+            return reject(
+                Code::InsufficientApprovals,
+                format!(
+                    "{} of {} validators approved; more than 2/3 are needed",
+                    approved.len(),
+                    members.len()
+                ),
+            );
+        }
+        self.state.put(
+            StateKey::Validators,
+            Record::Validators(ValidatorSetRecord { epoch, validators }),
+        );
         Ok(())
     }
 }

@@ -5,7 +5,7 @@ use crate::apply::{BlockContext, apply_verified};
 use crate::crypto::{Keypair, verify_strict, verify_txs};
 use crate::event::Effects;
 use crate::rejection::{Code, Rejection};
-use crate::state::{OrgRecord, Overlay, Record, StateKey, StateRead};
+use crate::state::{OrgRecord, Overlay, Record, StateKey, StateRead, ValidatorSetRecord};
 use crate::tx::{AdmitOrg, SignedTx};
 use crate::types::{Hash32, PublicKey, sha256};
 use borsh::{BorshDeserialize, BorshSerialize};
@@ -42,9 +42,15 @@ impl Genesis {
         ])
     }
 
-    /// The state writes genesis makes.
+    /// The state writes genesis makes: its orgs, and the validator set at epoch 0.
     pub fn writes(&self) -> Vec<(StateKey, Record)> {
-        let mut w = Vec::new();
+        let mut w = vec![(
+            StateKey::Validators,
+            Record::Validators(ValidatorSetRecord {
+                epoch: 0,
+                validators: self.validators.clone(),
+            }),
+        )];
         for a in &self.orgs {
             let mut roles = a.roles.clone();
             roles.sort();

@@ -6,12 +6,14 @@
 //! - [`apply`]: the state transition function and its invariants.
 //! - [`block`]: headers, certificates, genesis, block execution.
 //! - [`proof`]: Merkle proofs of records against a header's state root.
+//! - [`governance`]: validator-set approvals and how a light node follows a change.
 //! - [`query`]: provenance (an item's journey) and the consumer verdict.
 
 pub mod apply;
 pub mod block;
 pub mod crypto;
 pub mod event;
+pub mod governance;
 pub mod gs1;
 pub mod limits;
 pub mod proof;

@@ -45,6 +45,8 @@ pub const MAX_BLOCK_BYTES: usize = 32 * 1024 * 1024;
 pub const MAX_PROOF_BYTES: usize = 16 * 1024;
 /// Validators in one set (and so signatures in one certificate).
 pub const MAX_VALIDATORS: usize = 256;
+/// Approvals carried by one validator-set change (at most one per current validator).
+pub const MAX_APPROVALS: usize = MAX_VALIDATORS;
 /// Highest consensus round a peer's message may name; rounds grow by one per failed
 /// round, so an honest network never gets near it.
 pub const MAX_CONSENSUS_ROUND: u32 = 1 << 20;

@@ -127,6 +127,20 @@ codes! {
     NotCorrectable => "NOT_CORRECTABLE",
     /// Too many of something stored on one record (licensees, recalls, lot holders).
     RecordFull => "RECORD_FULL",
+    /// A validator-set change names another epoch than the current one plus one.
+    WrongEpoch => "WRONG_EPOCH",
+    /// A validator-set change approved by a key outside the current validator set.
+    NotValidator => "NOT_VALIDATOR",
+    /// The same validator approves a validator-set change twice.
+    DuplicateApproval => "DUPLICATE_APPROVAL",
+    /// An approval's signature does not verify (strictly) against its validator's key.
+    BadApproval => "BAD_APPROVAL",
+    /// Not more than 2/3 of the current validators approve the validator-set change.
+    InsufficientApprovals => "INSUFFICIENT_APPROVALS",
+    /// The new validator set is empty.
+    EmptyValidatorSet => "EMPTY_VALIDATOR_SET",
+    /// A key appears twice in the new validator set.
+    DuplicateValidator => "DUPLICATE_VALIDATOR",
 }
 
 impl Serialize for Code {

@@ -347,6 +347,17 @@ pub struct EventMeta {
     pub corrections: u32,
 }
 
+/// The validator set and its epoch: one record, under [`StateKey::Validators`], written at
+/// genesis (epoch 0, the genesis validators) and replaced by each `SetValidators`. The
+/// record in the state after block `h` is the set that certifies block `h + 1`.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
+pub struct ValidatorSetRecord {
+    /// 0 at genesis, one more with each change.
+    pub epoch: u64,
+    /// The validators, in the chain's order (equal voting power).
+    pub validators: Vec<PublicKey>,
+}
+
 /// Where a record lives in the state map.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum StateKey {
@@ -368,6 +379,8 @@ pub enum StateKey {
     OrgName(String),
     /// A company prefix, for uniqueness.
     Prefix(String),
+    /// The validator set (one record for the chain).
+    Validators,
 }
 
 impl StateKey {
@@ -383,6 +396,7 @@ impl StateKey {
             StateKey::Event(t) => (b'e', &t.0),
             StateKey::OrgName(n) => (b'n', n.as_bytes()),
             StateKey::Prefix(p) => (b'x', p.as_bytes()),
+            StateKey::Validators => (b'v', &[]),
         };
         let mut v = Vec::with_capacity(1 + body.len());
         v.push(tag);
@@ -421,6 +435,8 @@ pub enum Record {
     Event(EventMeta),
     /// A name or prefix claimed by an org.
     Claimed(OrgId),
+    /// The validator set.
+    Validators(ValidatorSetRecord),
 }
 
 impl Record {
@@ -519,6 +535,7 @@ impl Overlay<'_> {
     typed_get!(lot, Lot, LotRecord);
     typed_get!(handoff, Handoff, HandoffRecord);
     typed_get!(event, Event, EventMeta);
+    typed_get!(validator_set, Validators, ValidatorSetRecord);
 }
 
 /// Typed reads straight from committed state (for queries).
@@ -552,6 +569,13 @@ pub trait StateReadExt: StateRead {
     fn device(&self, key: &PublicKey) -> Option<DeviceRecord> {
         match self.read(&StateKey::Device(*key)) {
             Some(Record::Device(r)) => Some(r),
+            _ => None,
+        }
+    }
+    /// The current validator set and epoch.
+    fn validator_set(&self) -> Option<ValidatorSetRecord> {
+        match self.read(&StateKey::Validators) {
+            Some(Record::Validators(r)) => Some(r),
             _ => None,
         }
     }

@@ -177,6 +177,17 @@ pub enum RecallScope {
     Items(Vec<Gs1Key>),
 }
 
+/// A current validator's consent to a validator-set change: an ed25519 signature over
+/// [`crate::governance::approval_message`] for the chain, the new epoch and the new set.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
+pub struct Approval {
+    /// The approving validator (a member of the current set).
+    pub validator: PublicKey,
+    /// Its signature.
+    #[serde(serialize_with = "crate::types::serialize_hex64")]
+    pub signature: [u8; 64],
+}
+
 /// The body of a transaction: what it does.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -308,6 +319,16 @@ pub enum Payload {
         /// Replacement values.
         fields: Vec<Attr>,
     },
+    /// Replace the validator set, approved by more than 2/3 of the current validators;
+    /// the new set certifies the blocks after the one this transaction is in.
+    SetValidators {
+        /// The new set, in the order the chain lists it (the proposer rotation order).
+        validators: Vec<PublicKey>,
+        /// The new epoch: the current epoch plus one.
+        epoch: u64,
+        /// Approvals of current validators over (chain, epoch, new set).
+        approvals: Vec<Approval>,
+    },
 }
 
 impl Payload {
@@ -335,6 +356,7 @@ impl Payload {
             Payload::ReportStolen { .. } => "report_stolen",
             Payload::Decommission { .. } => "decommission",
             Payload::Correct { .. } => "correct",
+            Payload::SetValidators { .. } => "set_validators",
         }
     }
 }
@@ -632,6 +654,14 @@ pub fn check_limits(p: &Payload) -> Result<(), Rejection> {
         Payload::Correct { reason, fields, .. } => {
             check_len("reason", reason, MAX_TEXT_LEN)?;
             check_attrs("corrected fields", fields)?;
+        }
+        Payload::SetValidators {
+            validators,
+            approvals,
+            ..
+        } => {
+            check_count("validators", validators, MAX_VALIDATORS)?;
+            check_count("approvals", approvals, MAX_APPROVALS)?;
         }
     }
     Ok(())

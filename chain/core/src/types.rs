@@ -60,6 +60,11 @@ macro_rules! hex_newtype {
 hex_newtype!(PublicKey);
 hex_newtype!(Hash32);
 
+/// Serializes 64 bytes (a signature) as lower-case hex.
+pub fn serialize_hex64<S: Serializer>(v: &[u8; 64], s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&hex::encode(v))
+}
+
 /// SHA-256 over the concatenation of `parts`.
 pub fn sha256(parts: &[&[u8]]) -> Hash32 {
     let mut h = Sha256::new();

@@ -10,7 +10,9 @@ mod common;
 use common::*;
 use handoff_core::block::{BLOCK_VERSION, BlockHeader, Genesis};
 use handoff_core::crypto::{Keypair, verify_tx};
+use handoff_core::governance::{approval_message, sign_approval};
 use handoff_core::gs1::Gs1Key;
+use handoff_core::state::{Record, StateKey, ValidatorSetRecord};
 use handoff_core::tx::*;
 use handoff_core::types::{Hash32, Role};
 
@@ -132,6 +134,53 @@ fn header_hash_is_stable() {
     assert_eq!(h.hash().to_hex(), HEADER_HASH);
 }
 
+fn set_validators() -> SignedTx {
+    let chain = genesis().chain_id();
+    let set = vec![fixed_key(1).public(), fixed_key(5).public()];
+    fixed_key(1).sign_tx(TxBody {
+        version: TX_VERSION,
+        chain_id: chain,
+        signer: fixed_key(1).public(),
+        nonce: 0,
+        event_time_ms: 1_700_000_300_000,
+        payload: Payload::SetValidators {
+            validators: set.clone(),
+            epoch: 1,
+            approvals: vec![sign_approval(&fixed_key(1), &chain, 1, &set)],
+        },
+    })
+}
+
+const APPROVAL_MESSAGE: &str = "48414e444f46462f56414c494441544f52532f3100b0a965169fc647b15207280cfce15cbbd0c58cec9ea8148fad0b90226fcc85510000000000000001000000028a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c6e7a1cdd29b0b78fd13af4c5598feff4ef2a97166e3ca6f2e4fbfccd80505bf1";
+const SET_VALIDATORS_WIRE: &str = "0201000001b0a965169fc647b15207280cfce15cbbd0c58cec9ea8148fad0b90226fcc85518a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c0000000000000000e0fbe9cf8b01000015020000008a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c6e7a1cdd29b0b78fd13af4c5598feff4ef2a97166e3ca6f2e4fbfccd80505bf10100000000000000010000008a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5ca9bc4911abf37ce4cfd6fd130a875d2f42dbc7de1b11eed03f035b59c2e2112b2a8edf311b478ae254f4515dc55c9d03b68f3bdf922391debb4f2cc6b14d590f483399fe36b14ff8dd757d93582e15bd23326a36899e3ab620f966ec63d32fe63f8a1c99ecdb7010c3acf5123cb35ce65b022aa0194f458d2ab809493c3f1b0f";
+const SET_VALIDATORS_ID: &str = "e2e153b967f80703109cf3125031a07c59636ddc8e114b049e1d0bb4f54c1791";
+const VALIDATORS_RECORD: &str = "090100000000000000020000008a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c6e7a1cdd29b0b78fd13af4c5598feff4ef2a97166e3ca6f2e4fbfccd80505bf1";
+
+#[test]
+fn validator_set_change_encoding_is_stable() {
+    let tx = set_validators();
+    let Payload::SetValidators {
+        validators, epoch, ..
+    } = &tx.body.payload
+    else {
+        unreachable!()
+    };
+    let msg = approval_message(&tx.body.chain_id, *epoch, validators);
+    let record = Record::Validators(ValidatorSetRecord {
+        epoch: *epoch,
+        validators: validators.clone(),
+    });
+    assert_eq!(hex(&msg), APPROVAL_MESSAGE);
+    assert_eq!(hex(&tx.encode()), SET_VALIDATORS_WIRE);
+    assert_eq!(tx.id().to_hex(), SET_VALIDATORS_ID);
+    assert_eq!(hex(&record.encode()), VALIDATORS_RECORD);
+    assert_eq!(StateKey::Validators.to_bytes(), b"v");
+    let back = SignedTx::decode(&tx.encode()).expect("decodes");
+    assert_eq!(back, tx);
+    assert!(verify_tx(&back));
+    assert_eq!(Record::decode(&record.encode()), Some(record));
+}
+
 #[test]
 fn write_fuzz_seeds() {
     let Some(dir) = std::env::var_os("HANDOFF_FUZZ_SEEDS") else {
@@ -153,6 +202,7 @@ fn write_fuzz_seeds() {
             &farm,
             World::commission_payload(vec![Entry::lot(lot(&g, "L9"), 40)]),
         ),
+        set_validators(),
     ];
     let write = |sub: &str, name: String, bytes: &[u8]| {
         let d = dir.join(sub);

@@ -6,6 +6,7 @@ mod common;
 
 use common::*;
 use handoff_core::crypto::Keypair;
+use handoff_core::governance::sign_approval;
 use handoff_core::gs1::Gs1Key;
 use handoff_core::limits::{MAX_ENTRIES, MAX_LICENSEES, MAX_TX_BYTES};
 use handoff_core::rejection::Code;
@@ -872,6 +873,119 @@ fn not_correctable() {
         fields: vec![],
     };
     c.w.refused(&c.farm, unknown, Code::NotCorrectable);
+}
+
+// ---- governance: validator-set changes -------------------------------------------------
+
+const VALS: [&str; 4] = ["val a", "val b", "val c", "val d"];
+
+/// A chain with four genesis validators (so more than 2/3 means three approvals), and
+/// their keys.
+fn four_validators() -> (World, [Keypair; 4]) {
+    (World::with_validators(&VALS), VALS.map(key))
+}
+
+/// The genesis set with its first validator replaced by `newcomer`.
+fn rotated(v: &[Keypair], newcomer: &Keypair) -> Vec<PublicKey> {
+    let mut set: Vec<PublicKey> = v.iter().map(|k| k.public()).collect();
+    set[0] = newcomer.public();
+    set
+}
+
+#[test]
+fn wrong_epoch() {
+    let (mut w, v) = four_validators();
+    let set = rotated(&v, &key("val e"));
+    let [a, b, c, _] = &v;
+    // Epoch 0 is the genesis set's; epoch 2 skips one; both are refused even though
+    // three validators approved exactly that (epoch, set).
+    for epoch in [0, 2, u64::MAX] {
+        let p = w.set_validators_payload(&set, epoch, &[a, b, c]);
+        w.refused(a, p, Code::WrongEpoch);
+    }
+    assert_eq!(w.validator_set().epoch, 0);
+}
+
+#[test]
+fn not_validator() {
+    let (mut w, v) = four_validators();
+    let outsider = key("val e");
+    let set = rotated(&v, &outsider);
+    // The incoming validator is not a validator yet: its approval counts for nothing.
+    let p = w.set_validators_payload(&set, 1, &[&v[0], &v[1], &outsider]);
+    w.refused(&v[1], p, Code::NotValidator);
+}
+
+#[test]
+fn duplicate_approval() {
+    let (mut w, v) = four_validators();
+    let set = rotated(&v, &key("val e"));
+    // One validator approving twice is still one approval.
+    let p = w.set_validators_payload(&set, 1, &[&v[0], &v[1], &v[1]]);
+    w.refused(&v[0], p, Code::DuplicateApproval);
+}
+
+#[test]
+fn bad_approval() {
+    let (mut w, v) = four_validators();
+    let set = rotated(&v, &key("val e"));
+    let other_set = rotated(&v, &key("val f"));
+    let good = match w.set_validators_payload(&set, 1, &[&v[0], &v[1], &v[2]]) {
+        Payload::SetValidators { approvals, .. } => approvals,
+        _ => unreachable!(),
+    };
+    // An approval of another set, of another epoch, or on another chain, and a corrupted
+    // signature: none verifies for this (chain, epoch, set).
+    let mut corrupted = good[2].clone();
+    corrupted.signature[5] ^= 1;
+    let wrong = [
+        sign_approval(&v[2], &w.chain_id, 1, &other_set),
+        sign_approval(&v[2], &w.chain_id, 2, &set),
+        sign_approval(&v[2], &Hash32([9; 32]), 1, &set),
+        corrupted,
+    ];
+    for bad in wrong {
+        let mut approvals = good.clone();
+        approvals[2] = bad;
+        let p = Payload::SetValidators {
+            validators: set.clone(),
+            epoch: 1,
+            approvals,
+        };
+        w.refused(&v[0], p, Code::BadApproval);
+    }
+}
+
+#[test]
+fn insufficient_approvals() {
+    let (mut w, v) = four_validators();
+    let set = rotated(&v, &key("val e"));
+    // Two of four is not more than 2/3; neither is none.
+    for approvers in [vec![&v[0], &v[1]], vec![]] {
+        let p = w.set_validators_payload(&set, 1, &approvers);
+        w.refused(&v[0], p, Code::InsufficientApprovals);
+    }
+    // Exactly 2/3 (two of three) is not enough either.
+    let mut w = World::with_validators(&VALS[..3]);
+    let set = rotated(&v[..3], &key("val e"));
+    let p = w.set_validators_payload(&set, 1, &[&v[0], &v[1]]);
+    w.refused(&v[0], p, Code::InsufficientApprovals);
+}
+
+#[test]
+fn empty_validator_set() {
+    let (mut w, v) = four_validators();
+    let p = w.set_validators_payload(&[], 1, &[&v[0], &v[1], &v[2]]);
+    w.refused(&v[0], p, Code::EmptyValidatorSet);
+}
+
+#[test]
+fn duplicate_validator() {
+    let (mut w, v) = four_validators();
+    let mut set = rotated(&v, &key("val e"));
+    set.push(set[1]);
+    let p = w.set_validators_payload(&set, 1, &[&v[0], &v[1], &v[2]]);
+    w.refused(&v[0], p, Code::DuplicateValidator);
 }
 
 #[test]

@@ -117,8 +117,6 @@ pub enum Response {
     Record(RecordProof),
     /// Answer to [`Request::SubmitTx`].
     Submitted(SubmitOutcome),
-    /// Answer to [`Request::TxLocation`]: the block height and index in it, if committed.
-    TxLocation(Option<(u64, u32)>),
     /// No data; why.
     Error {
         /// What kind of failure.
@@ -126,6 +124,8 @@ pub enum Response {
         /// For people (at most [`MAX_MESSAGE_LEN`] bytes).
         message: String,
     },
+    /// Answer to [`Request::TxLocation`]: the block height and index in it, if committed.
+    TxLocation(Option<(u64, u32)>),
 }
 
 /// Why bytes from a peer were refused.

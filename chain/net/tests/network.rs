@@ -271,6 +271,7 @@ fn answer(request: &Request) -> Response {
             proof: vec![1; 300],
         }),
         Request::Record { .. } => Response::error(ErrorCode::Unavailable, "beyond the tip"),
+        Request::TxLocation { nonce, .. } => Response::TxLocation(Some((*nonce, 0))),
         Request::SubmitTx { tx } if tx.starts_with(b"good") => {
             Response::Submitted(SubmitOutcome::Accepted)
         }

@@ -158,6 +158,9 @@ enum Cmd {
         #[arg(long, default_value = "https://id.gs1.org")]
         base: String,
     },
+    /// The validator set: show it, approve a change, submit a change.
+    #[command(subcommand)]
+    Validators(crate::govern::ValidatorsCmd),
     /// Chain status.
     Status,
     /// Commits handoffs until stopped, printing `ACK <tx id>` once each is durable (for
@@ -1195,7 +1198,7 @@ fn with_ledger(ledger: &Ledger, data: &Path, me: Option<&str>, cmd: Cmd) -> R<Ou
                 let verified = p.verify(&header.state_root);
                 // The header the proof leads to is itself final: its commit certificate
                 // carries more than 2/3 of the validators' signatures.
-                let validators = ledger.store.genesis()?.validators;
+                let validators = ledger.store.validators_at(header.height)?.validators;
                 let certified = ledger.store.block(header.height)?.is_some_and(|b| {
                     header.height == 0 || b.certificate.verify(&header, &validators)
                 });
@@ -1475,6 +1478,7 @@ fn with_ledger(ledger: &Ledger, data: &Path, me: Option<&str>, cmd: Cmd) -> R<Ou
                 .join("\n");
             out(j, text)
         }
+        Cmd::Validators(c) => crate::govern::run(ledger, data, me, c),
         Cmd::Load { items, rounds } => load(ledger, data, items, rounds),
         Cmd::Status => {
             let h = ledger.store.last_header()?;

@@ -118,6 +118,8 @@ impl Ledger {
             .context("the chain store failed its integrity check")?;
         let genesis = store.genesis()?;
         let validator = crate::identity::validator(data)?;
+        // Whether this key may still certify blocks is checked per block (`build`): the
+        // set can change, and a folder whose key left it must still answer queries.
         Ok(Ledger {
             store,
             validator,
@@ -129,7 +131,7 @@ impl Ledger {
 
     /// Refuses to commit alone on a chain this folder does not validate alone.
     fn check_solo(&self) -> Result<()> {
-        let validators = self.store.genesis()?.validators;
+        let validators = self.store.validators()?.validators;
         if validators == [self.validator.public()] {
             return Ok(());
         }
@@ -190,6 +192,22 @@ impl Ledger {
     fn build(&self, txs: &[SignedTx], sig_ok: &[bool]) -> Result<(Option<Staged>, Vec<Receipt>)> {
         let last = self.store.tip()?;
         let height = last.height + 1;
+        // This validator certifies alone, which is a valid certificate only while it is
+        // the whole validator set (of the state after the tip, which governs `height`).
+        let set = self.store.validators()?;
+        let me = self.validator.public();
+        if set.validators.is_empty() || set.validators.iter().any(|v| *v != me) {
+            bail!(
+                "this folder's validator key alone cannot certify block {height}: the validator set of epoch {} is {} key(s){}",
+                set.epoch,
+                set.validators.len(),
+                if set.validators.contains(&me) {
+                    ""
+                } else {
+                    " without it"
+                }
+            );
+        }
         let ctx = BlockContext {
             chain_id: self.chain_id,
             height,

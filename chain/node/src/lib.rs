@@ -7,6 +7,7 @@ pub mod cli;
 pub mod demo;
 #[cfg(feature = "p2p")]
 pub mod gateway;
+pub mod govern;
 pub mod identity;
 pub mod label;
 pub mod ledger;

@@ -180,7 +180,7 @@ impl Node {
         let genesis = ledger.store.genesis()?;
         let key = Keypair::from_secret(ledger.node_key().secret());
         let me = key.public();
-        let validators = genesis.validators.clone();
+        let validators = ledger.store.validators()?.validators;
         if opts.validator && !validators.contains(&me) {
             anyhow::bail!(
                 "this folder's validator key {} is not one of the chain's {} validators",
@@ -955,6 +955,8 @@ impl Core {
                 .with_context(|| format!("replaying block {}", block.header.height))?,
         }
         self.checked.clear();
+        // A governance transaction in this block changes who certifies the next one.
+        self.validators = store.validators()?.validators;
         Ok(())
     }
 

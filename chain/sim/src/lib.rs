@@ -647,6 +647,13 @@ impl Sim {
             .collect();
         replica.restore_signed(&records);
         let height = store.height() + 1;
+        let validators = match store.validators() {
+            Ok(set) => set.validators,
+            Err(e) => {
+                self.failure = Some(format!("node {i} cannot read its validator set: {e}"));
+                return;
+            }
+        };
         self.nodes[i].live = Some(Live {
             replica,
             app: App {
@@ -657,13 +664,7 @@ impl Sim {
         });
         // Clients resubmit what they sent before (a restarted node's mempool is empty).
         self.nodes[i].mempool = self.workload.txs[..self.released].to_vec();
-        self.input(
-            i,
-            Input::StartHeight {
-                height,
-                validators: self.workload.genesis.validators.clone(),
-            },
-        );
+        self.input(i, Input::StartHeight { height, validators });
     }
 
     fn partitioned(&self, a: usize, b: usize) -> bool {
@@ -896,6 +897,14 @@ impl Sim {
             }
             return;
         }
+        // The set that certifies the next block, from the state after this one.
+        let validators = match live.app.store.validators() {
+            Ok(set) => set.validators,
+            Err(e) => {
+                self.failure = Some(format!("node {i} cannot read its validator set: {e}"));
+                return;
+            }
+        };
         let ids: BTreeSet<TxId> = block
             .txs
             .iter()
@@ -909,7 +918,7 @@ impl Sim {
             i,
             Input::StartHeight {
                 height: h + 1,
-                validators: self.workload.genesis.validators.clone(),
+                validators,
             },
         );
     }

@@ -12,7 +12,7 @@ use handoff_core::block::{Block, BlockHeader, Genesis};
 use handoff_core::event::{Effects, Event, IndexOp};
 use handoff_core::proof::{RecordProof, StateHasher, key_hash};
 use handoff_core::query::HistoryRead;
-use handoff_core::state::{Record, StateKey, StateRead};
+use handoff_core::state::{Record, StateKey, StateRead, ValidatorSetRecord};
 use handoff_core::types::{HandoffId, Hash32, PublicKey, TxId};
 use jmt::storage::{LeafNode, Node, NodeKey, TreeReader, TreeUpdateBatch};
 use jmt::{JellyfishMerkleTree, KeyHash, OwnedValue, Version};
@@ -68,6 +68,14 @@ pub enum StoreError {
     /// The state tree could not be read or updated.
     #[error("state tree error: {0}")]
     Tree(String),
+    /// A height the store cannot know about yet.
+    #[error("height {height} is beyond the next block ({next})")]
+    Beyond {
+        /// Asked for.
+        height: u64,
+        /// The next block's height.
+        next: u64,
+    },
     /// Stored bytes did not decode.
     #[error("corrupt record in the store: {0}")]
     Corrupt(&'static str),
@@ -120,8 +128,9 @@ const META_GENESIS: &[u8] = b"Mgenesis";
 const META_FORMAT: &[u8] = b"Mformat";
 /// Layout version of the keys below; a store written in another layout is refused on
 /// open rather than misread. 3: certificates carry their consensus round; transaction
-/// locations per signer and block; open handoffs grouped per proposal block.
-pub const STORE_FORMAT: u16 = 3;
+/// locations per signer and block; open handoffs grouped per proposal block. 4: the
+/// validator set is a state record (written at genesis).
+pub const STORE_FORMAT: u16 = 4;
 
 fn be8(v: u64) -> [u8; 8] {
     v.to_be_bytes()
@@ -771,6 +780,41 @@ impl Store {
             value,
             proof: borsh::to_vec(&proof).unwrap_or_default(),
         })
+    }
+
+    /// The validator set that must certify the next block (`tip().height + 1`): the
+    /// record in the newest state.
+    pub fn validators(&self) -> Result<ValidatorSetRecord> {
+        if !self.is_initialized() {
+            return Err(StoreError::NotInitialized);
+        }
+        match StateRead::read(self, &StateKey::Validators) {
+            Some(Record::Validators(r)) => Ok(r),
+            _ => Err(StoreError::Corrupt("validator set")),
+        }
+    }
+
+    /// The validator set that certifies block `height`: the record in the state after
+    /// block `height - 1`, read from the state tree at that version (so it is the value
+    /// `prove(&StateKey::Validators, Some(height - 1))` proves). Height 0 (genesis, which
+    /// has no certificate) gives the genesis set; `tip().height + 1` gives
+    /// [`Store::validators`]; anything later is not known yet.
+    pub fn validators_at(&self, height: u64) -> Result<ValidatorSetRecord> {
+        if !self.is_initialized() {
+            return Err(StoreError::NotInitialized);
+        }
+        let next = self.tip()?.height + 1;
+        if height > next {
+            return Err(StoreError::Beyond { height, next });
+        }
+        let tree = JellyfishMerkleTree::<_, StateHasher>::new(self);
+        let value = tree
+            .get(key_hash(&StateKey::Validators), height.saturating_sub(1))
+            .map_err(|e| StoreError::Tree(e.to_string()))?;
+        match value.as_deref().and_then(Record::decode) {
+            Some(Record::Validators(r)) => Ok(r),
+            _ => Err(StoreError::Corrupt("validator set")),
+        }
     }
 
     /// Where a signer's transaction with `nonce` was committed, if it was.

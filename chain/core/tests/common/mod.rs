@@ -6,9 +6,10 @@ use handoff_core::apply::BlockContext;
 use handoff_core::block::{Genesis, execute};
 use handoff_core::crypto::Keypair;
 use handoff_core::event::Effects;
+use handoff_core::governance::sign_approval;
 use handoff_core::gs1::{Gs1Key, check_digit};
 use handoff_core::rejection::{Code, Rejection};
-use handoff_core::state::{ItemRecord, LotRecord, Record, StateKey};
+use handoff_core::state::{ItemRecord, LotRecord, Record, StateKey, ValidatorSetRecord};
 use handoff_core::tx::*;
 use handoff_core::types::{HandoffId, Hash32, PublicKey, Role};
 use std::collections::HashMap;
@@ -22,6 +23,8 @@ pub struct World {
     pub time_ms: i64,
     nonces: HashMap<PublicKey, u64>,
     pub registrar: Keypair,
+    /// The genesis validators' keys.
+    pub validators: Vec<Keypair>,
 }
 
 /// A deterministic key from a label.
@@ -67,11 +70,17 @@ pub fn items(keys: &[&Gs1Key]) -> Vec<Entry> {
 
 impl World {
     pub fn new() -> World {
+        World::with_validators(&["validator"])
+    }
+
+    /// A chain whose genesis validators are the keys of `labels`.
+    pub fn with_validators(labels: &[&str]) -> World {
         let registrar = key("registrar");
+        let validators: Vec<Keypair> = labels.iter().map(|l| key(l)).collect();
         let genesis = Genesis {
             name: "test chain".into(),
             time_ms: T0,
-            validators: vec![key("validator").public()],
+            validators: validators.iter().map(|k| k.public()).collect(),
             orgs: vec![AdmitOrg {
                 org: registrar.public(),
                 name: "Registry".into(),
@@ -87,6 +96,7 @@ impl World {
             time_ms: T0,
             nonces: HashMap::new(),
             registrar,
+            validators,
         }
     }
 
@@ -272,6 +282,31 @@ impl World {
 
     pub fn accept(&mut self, k: &Keypair, h: HandoffId) {
         self.ok(k, World::accept_payload(h));
+    }
+
+    /// A validator-set change to `set` at `epoch`, approved by `approvers`.
+    pub fn set_validators_payload(
+        &self,
+        set: &[PublicKey],
+        epoch: u64,
+        approvers: &[&Keypair],
+    ) -> Payload {
+        Payload::SetValidators {
+            validators: set.to_vec(),
+            epoch,
+            approvals: approvers
+                .iter()
+                .map(|k| sign_approval(k, &self.chain_id, epoch, set))
+                .collect(),
+        }
+    }
+
+    /// The validator set record.
+    pub fn validator_set(&self) -> ValidatorSetRecord {
+        match self.state.get(&StateKey::Validators) {
+            Some(Record::Validators(v)) => v.clone(),
+            other => panic!("no validator set: {other:?}"),
+        }
     }
 
     pub fn item(&self, key: &Gs1Key) -> ItemRecord {
