@@ -65,6 +65,10 @@ pub const MAX_CLOCK_DRIFT_MS: i64 = 5_000;
 /// next height (it starts at once when a transaction or a peer's message for that height
 /// arrives), so an idle chain adds one empty block a second, not one per round trip.
 pub const EMPTY_BLOCK_INTERVAL: Duration = Duration::from_millis(1000);
+/// Fault injection for tests of the network's defences: with this variable set to `1`,
+/// a validator proposes blocks whose state root is wrong (as a faulty or malicious
+/// validator would). Honest validators must reject them, score the sender down and go on.
+pub const FAULT_INVALID_BLOCKS_ENV: &str = "HANDOFF_FAULT_INVALID_BLOCKS";
 /// How often batched transaction gossip is sent.
 const GOSSIP_FLUSH: Duration = Duration::from_millis(20);
 /// Blocks asked for in one sync request.
@@ -120,6 +124,10 @@ pub struct NodeStatus {
     pub synced_blocks: u64,
     /// Proposals this node found invalid.
     pub invalid_proposals: u64,
+    /// Times this node reported a peer's misbehaviour to the network's scoring.
+    pub peer_reports: u64,
+    /// Proposer of the newest committed block (hex key).
+    pub tip_proposer: String,
 }
 
 enum Cmd {
@@ -458,9 +466,23 @@ impl Core {
         let _ = self.net.shutdown().await;
     }
 
+    async fn report_peer(
+        &self,
+        peer: PeerId,
+        m: Misbehaviour,
+    ) -> Result<(), handoff_net::NetError> {
+        if let Ok(mut s) = self.status.lock() {
+            s.peer_reports += 1;
+        }
+        self.net.report(peer, m).await
+    }
+
     fn update_status(&self) {
         if let Ok(mut s) = self.status.lock() {
             s.height = self.ledger.store.height();
+            if let Ok(h) = self.ledger.store.last_header() {
+                s.tip_proposer = h.proposer.to_hex();
+            }
             s.peers = self.connected;
             s.mempool = self.mempool.len();
         }
@@ -595,7 +617,7 @@ impl Core {
             } => {
                 eprintln!("node: validator {} misbehaved: {kind:?}", validator.short());
                 if let Some(p) = handoff_net::peer_id_of(&validator) {
-                    let _ = self.net.report(p, Misbehaviour::InvalidMessage).await;
+                    let _ = self.report_peer(p, Misbehaviour::InvalidMessage).await;
                 }
             }
         }
@@ -835,12 +857,16 @@ impl Core {
             tx_root: tx_root(&leaves),
             state_root: prepared.root,
         };
-        let block = Block {
+        let mut block = Block {
             header,
             certificate: Certificate::default(),
             txs: wire,
             outcomes,
         };
+        if std::env::var(FAULT_INVALID_BLOCKS_ENV).is_ok_and(|v| v == "1") {
+            block.header.state_root =
+                handoff_core::types::sha256(&[b"wrong", &height.to_be_bytes()]);
+        }
         self.checked.insert(
             block.header.hash(),
             Checked {
@@ -1031,7 +1057,7 @@ impl Core {
             return Verdict::Ignore;
         };
         if data.len() < 8 {
-            let _ = self.net.report(peer, Misbehaviour::Garbage).await;
+            let _ = self.report_peer(peer, Misbehaviour::Garbage).await;
             return Verdict::Reject;
         }
         data.drain(..8);
@@ -1048,11 +1074,11 @@ impl Core {
         }
         match check {
             Precheck::Undecodable => {
-                let _ = self.net.report(peer, Misbehaviour::Garbage).await;
+                let _ = self.report_peer(peer, Misbehaviour::Garbage).await;
                 Verdict::Reject
             }
             Precheck::BadSignature => {
-                let _ = self.net.report(peer, Misbehaviour::BadSignature).await;
+                let _ = self.report_peer(peer, Misbehaviour::BadSignature).await;
                 Verdict::Reject
             }
             Precheck::Proposal { block, .. } => {
@@ -1063,7 +1089,7 @@ impl Core {
                 match self.validations.iter().find(|(h, _)| *h == block) {
                     Some((_, true)) => Verdict::Accept,
                     Some((_, false)) => {
-                        let _ = self.net.report(peer, Misbehaviour::InvalidBlock).await;
+                        let _ = self.report_peer(peer, Misbehaviour::InvalidBlock).await;
                         Verdict::Reject
                     }
                     None => Verdict::Ignore,
@@ -1079,12 +1105,12 @@ impl Core {
 
     async fn on_tx_gossip(&mut self, peer: PeerId, data: &[u8]) -> Verdict {
         let Ok(txs) = handoff_net::wire::decode_tx_batch(data) else {
-            let _ = self.net.report(peer, Misbehaviour::Garbage).await;
+            let _ = self.report_peer(peer, Misbehaviour::Garbage).await;
             return Verdict::Reject;
         };
         let ok = tokio::task::block_in_place(|| verify_parallel(&txs));
         if ok.iter().any(|o| !o) {
-            let _ = self.net.report(peer, Misbehaviour::BadSignature).await;
+            let _ = self.report_peer(peer, Misbehaviour::BadSignature).await;
             return Verdict::Reject;
         }
         for tx in &txs {
@@ -1163,7 +1189,7 @@ impl Core {
                 let mut expect = from;
                 for b in blocks {
                     if b.header.height != expect {
-                        let _ = self.net.report(peer, Misbehaviour::BadResponse).await;
+                        let _ = self.report_peer(peer, Misbehaviour::BadResponse).await;
                         return;
                     }
                     expect += 1;
@@ -1191,7 +1217,7 @@ impl Core {
             || b.header.chain_id != self.chain_id
             || !b.certificate.verify(&b.header, &self.validators)
         {
-            let _ = self.net.report(peer, Misbehaviour::InvalidBlock).await;
+            let _ = self.report_peer(peer, Misbehaviour::InvalidBlock).await;
             return false;
         }
         if self.replica.is_some() {
@@ -1214,7 +1240,7 @@ impl Core {
                     "node: block {} from {peer} does not replay: {e:#}",
                     b.header.height
                 );
-                let _ = self.net.report(peer, Misbehaviour::InvalidBlock).await;
+                let _ = self.report_peer(peer, Misbehaviour::InvalidBlock).await;
                 false
             }
         }

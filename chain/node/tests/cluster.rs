@@ -69,7 +69,12 @@ impl Cluster {
     }
 
     fn start(&mut self, i: usize) {
+        self.start_with(i, &[]);
+    }
+
+    fn start_with(&mut self, i: usize, env: &[(&str, &str)]) {
         let mut cmd = Command::new(bin());
+        cmd.envs(env.iter().copied());
         cmd.arg("--data")
             .arg(self.dir(i))
             .args(["node", "run", "--validator", "--no-mdns", "--listen"])
@@ -142,6 +147,21 @@ impl Drop for Cluster {
             }
         }
     }
+}
+
+/// `GET /v1/status` of node `i`'s gateway (the address is in its `node.json`).
+fn node_status(c: &Cluster, i: usize) -> Value {
+    use std::io::{Read, Write};
+    let f: Value =
+        serde_json::from_slice(&std::fs::read(c.dir(i).join("node.json")).expect("node.json"))
+            .expect("node.json is JSON");
+    let addr = f["http"].as_str().expect("http address");
+    let mut s = std::net::TcpStream::connect(addr).expect("connect to the gateway");
+    write!(s, "GET /v1/status HTTP/1.0\r\nHost: {addr}\r\n\r\n").expect("request");
+    let mut body = String::new();
+    s.read_to_string(&mut body).expect("response");
+    let json = body.split("\r\n\r\n").nth(1).unwrap_or_default();
+    serde_json::from_str(json).unwrap_or_else(|e| panic!("status is not JSON ({e}): {body}"))
 }
 
 fn gtin(digits13: &str) -> String {
@@ -269,4 +289,93 @@ fn four_validator_processes_commit_survive_a_crash_and_catch_up() {
     );
     let h3 = last["height"].as_u64().expect("height");
     c.wait_height(3, h3, Duration::from_secs(60));
+}
+
+#[test]
+fn a_validator_proposing_invalid_blocks_is_ignored_and_scored_down() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = tmp.path().to_path_buf();
+    let made = ok(
+        &root,
+        &[
+            "testnet",
+            "--validators",
+            "4",
+            "--org",
+            "Registry",
+            "--prefix",
+            "0614141",
+        ],
+    );
+    let faulty_key = made["nodes"][3]["validator"]
+        .as_str()
+        .expect("validator key")
+        .to_string();
+    let mut c = Cluster {
+        root: root.clone(),
+        ports: (0..4).map(|_| free_port()).collect(),
+        procs: (0..4).map(|_| None).collect(),
+    };
+    for i in 0..3 {
+        c.start(i);
+    }
+    // Node 3 proposes blocks with a wrong state root whenever it is its turn.
+    c.start_with(3, &[("HANDOFF_FAULT_INVALID_BLOCKS", "1")]);
+    let n0 = c.dir(0);
+    let g = gtin("0061414100001");
+    ok(
+        &n0,
+        &[
+            "--as", "Registry", "product", "define", "--gtin", &g, "--name", "Tea",
+        ],
+    );
+    let mut proposers = std::collections::BTreeMap::new();
+    let mut last = 0;
+    for k in 0..8 {
+        let r = ok(
+            &n0,
+            &[
+                "--as",
+                "Registry",
+                "item",
+                "commission",
+                &format!("(01){g}(21)T{k}"),
+            ],
+        );
+        last = r["height"].as_u64().expect("height");
+        let s = node_status(&c, 0);
+        proposers.insert(
+            s["height"].as_u64().unwrap_or(0),
+            s["tip_proposer"].to_string(),
+        );
+    }
+    // Keep sampling tips until well past several turns of node 3 (round-robin proposers).
+    let t = Instant::now();
+    while node_status(&c, 1)["height"].as_u64().unwrap_or(0) < last + 8 {
+        assert!(t.elapsed() < Duration::from_secs(90), "the chain stalled");
+        for i in 0..3 {
+            let s = node_status(&c, i);
+            proposers.insert(
+                s["height"].as_u64().unwrap_or(0),
+                s["tip_proposer"].to_string(),
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        proposers.values().all(|p| !p.contains(&faulty_key)),
+        "a block proposed by the faulty validator was committed: {proposers:?}"
+    );
+    for i in 0..3 {
+        let s = node_status(&c, i);
+        assert!(
+            s["invalid_proposals"].as_u64().unwrap_or(0) > 0,
+            "node {i}: {s}"
+        );
+        assert!(s["peer_reports"].as_u64().unwrap_or(0) > 0, "node {i}: {s}");
+    }
+    // Every honest node holds the same chain and shows the items with verified proofs.
+    for i in 0..3 {
+        item_at(&c, i, &format!("(01){g}(21)T7"));
+    }
 }
