@@ -279,6 +279,10 @@ enum Command {
         misbehaviour: Misbehaviour,
     },
     Score(PeerId, oneshot::Sender<(i32, bool)>),
+    Block {
+        peer: PeerId,
+        block: bool,
+    },
     Shutdown,
 }
 
@@ -417,6 +421,12 @@ impl NetHandle {
         self.ask(|r| Command::Score(peer, r)).await
     }
 
+    /// Blocks a peer by the operator's decision (`block = true`): its connections close
+    /// and it is refused until unblocked (unlike a score ban, which ends by itself).
+    pub async fn set_blocked(&self, peer: PeerId, block: bool) -> Result<(), NetError> {
+        self.tell(Command::Block { peer, block }).await
+    }
+
     /// Stops the network: every connection closes and pending requests fail.
     pub async fn shutdown(&self) -> Result<(), NetError> {
         self.tell(Command::Shutdown).await
@@ -492,6 +502,8 @@ struct Driver {
     rates: RateLimit<PeerId>,
     bootstrap: Vec<Bootstrap>,
     pending: HashMap<OutboundRequestId, (PeerId, oneshot::Sender<Result<Response, NetError>>)>,
+    /// Peers the operator blocked: a score ban ending does not unblock them.
+    operator_blocked: std::collections::HashSet<PeerId>,
 }
 
 /// Starts the network.
@@ -605,6 +617,7 @@ impl Network {
             rates: RateLimit::new(MAX_REQUESTS_PER_PEER_PER_SEC),
             bootstrap,
             pending: HashMap::new(),
+            operator_blocked: Default::default(),
         };
         tokio::spawn(driver.run(cmd_rx));
         let handle = NetHandle {
@@ -670,7 +683,9 @@ impl Driver {
     fn on_tick(&mut self) {
         let now = Instant::now();
         for peer in self.scores.expired(now) {
-            self.swarm.behaviour_mut().blocked.unblock_peer(peer);
+            if !self.operator_blocked.contains(&peer) {
+                self.swarm.behaviour_mut().blocked.unblock_peer(peer);
+            }
         }
         // gossipsub's application score follows ours as it recovers.
         for (peer, score) in self.scores.current(now) {
@@ -780,6 +795,17 @@ impl Driver {
                     self.scores.score(&peer, now),
                     self.scores.is_banned(&peer, now),
                 ));
+            }
+            Command::Block { peer, block } => {
+                if block {
+                    self.operator_blocked.insert(peer);
+                    self.swarm.behaviour_mut().blocked.block_peer(peer);
+                } else {
+                    self.operator_blocked.remove(&peer);
+                    if !self.scores.is_banned(&peer, Instant::now()) {
+                        self.swarm.behaviour_mut().blocked.unblock_peer(peer);
+                    }
+                }
             }
             Command::Shutdown => {}
         }

@@ -126,6 +126,12 @@ fn error_body(code: &str, message: &str) -> Value {
     json!({"error": {"code": code, "message": message}})
 }
 
+fn authorized(rq: &tiny_http::Request, token: &str) -> bool {
+    rq.headers()
+        .iter()
+        .any(|h| h.field.equiv("Authorization") && h.value.as_str() == format!("Bearer {token}"))
+}
+
 fn serve(ledger: &Ledger, node: &NodeHandle, token: &str, mut rq: tiny_http::Request) {
     let path = rq.url().split('?').next().unwrap_or_default().to_string();
     match (rq.method(), path.as_str()) {
@@ -133,11 +139,48 @@ fn serve(ledger: &Ledger, node: &NodeHandle, token: &str, mut rq: tiny_http::Req
             let s = node.status();
             reply(rq, 200, &json!(s));
         }
-        (tiny_http::Method::Post, "/v1/cli") => {
-            let authorized = rq.headers().iter().any(|h| {
-                h.field.equiv("Authorization") && h.value.as_str() == format!("Bearer {token}")
+        (tiny_http::Method::Post, "/v1/peers/block") => {
+            if !authorized(&rq, token) {
+                return reply(
+                    rq,
+                    401,
+                    &error_body("UNAUTHORIZED", "a valid token is needed"),
+                );
+            }
+            let mut body = Vec::new();
+            let _ = rq.as_reader().take(4096).read_to_end(&mut body);
+            #[derive(Deserialize)]
+            struct Block {
+                peer: String,
+                block: bool,
+            }
+            let parsed = serde_json::from_slice::<Block>(&body).ok().and_then(|b| {
+                b.peer
+                    .parse::<handoff_net::PeerId>()
+                    .ok()
+                    .map(|p| (p, b.block))
             });
-            if !authorized {
+            let Some((peer, block)) = parsed else {
+                return reply(
+                    rq,
+                    400,
+                    &error_body(
+                        "BAD_PEER",
+                        "the body must be {\"peer\": PEER_ID, \"block\": bool}",
+                    ),
+                );
+            };
+            match node.set_blocked(peer, block) {
+                Ok(()) => reply(
+                    rq,
+                    200,
+                    &json!({"peer": peer.to_string(), "blocked": block}),
+                ),
+                Err(e) => reply(rq, 503, &error_body("STOPPED", &format!("{e:#}"))),
+            }
+        }
+        (tiny_http::Method::Post, "/v1/cli") => {
+            if !authorized(&rq, token) {
                 return reply(
                     rq,
                     401,
@@ -244,6 +287,33 @@ pub fn forward(url: &str, token: &str, args: &[String]) -> Result<Result<Output,
             Err(CliError::Other(anyhow!("{message} [{code}]")))
         }
     })
+}
+
+/// Blocks or unblocks a peer on the node running on `data`.
+pub fn set_blocked_local(data: &Path, peer: &str, block: bool) -> Result<Value> {
+    let bytes = std::fs::read(node_file(data))
+        .with_context(|| format!("no node is running on {}", data.display()))?;
+    let f: NodeFile = serde_json::from_slice(&bytes)?;
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(std::time::Duration::from_secs(30)))
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut resp = agent
+        .post(&format!("http://{}/v1/peers/block", f.http))
+        .header("Authorization", &format!("Bearer {}", f.token))
+        .send(json!({"peer": peer, "block": block}).to_string().as_bytes())
+        .map_err(|e| anyhow!("cannot reach the node: {e}"))?;
+    let ok = resp.status().as_u16() == 200;
+    let v: Value = serde_json::from_str(&resp.body_mut().read_to_string()?)?;
+    if !ok {
+        anyhow::bail!(
+            "{} [{}]",
+            v["error"]["message"].as_str().unwrap_or_default(),
+            v["error"]["code"].as_str().unwrap_or("ERROR")
+        );
+    }
+    Ok(v)
 }
 
 /// If a node runs on `data`, runs the command line there. `None`: no node runs on it.

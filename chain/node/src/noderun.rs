@@ -25,6 +25,16 @@ pub enum NodeCmd {
     /// follows the chain, serves peers, votes with `--validator`. Prints one JSON line
     /// with its peer id and addresses once it is up.
     Run(RunArgs),
+    /// Refuse a peer (by peer id) on the node running on this folder until unblocked.
+    Block {
+        /// The peer id.
+        peer: String,
+    },
+    /// Accept a blocked peer again.
+    Unblock {
+        /// The peer id.
+        peer: String,
+    },
 }
 
 /// `handoff node run` options.
@@ -77,7 +87,21 @@ fn addrs(list: &[String], what: &str) -> R<Vec<Multiaddr>> {
 
 /// Runs a node until it is told to stop.
 pub fn run(data: &Path, cmd: NodeCmd) -> R<Output> {
-    let NodeCmd::Run(a) = cmd;
+    let block = matches!(cmd, NodeCmd::Block { .. });
+    let a = match cmd {
+        NodeCmd::Run(a) => a,
+        NodeCmd::Block { peer } | NodeCmd::Unblock { peer } => {
+            if peer.parse::<handoff_net::PeerId>().is_err() {
+                return Err(CliError::input(
+                    "BAD_PEER",
+                    format!("'{peer}' is not a peer id"),
+                ));
+            }
+            let v = crate::gateway::set_blocked_local(data, &peer, block)?;
+            let text = format!("{} {peer}", if block { "blocked" } else { "unblocked" });
+            return Ok(Output { json: v, text });
+        }
+    };
     let listen = if a.listen.is_empty() {
         addrs(
             &[

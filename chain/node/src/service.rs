@@ -135,6 +135,10 @@ enum Cmd {
         txs: Vec<SignedTx>,
         reply: oneshot::Sender<Vec<Receipt>>,
     },
+    Block {
+        peer: PeerId,
+        block: bool,
+    },
     Shutdown,
 }
 
@@ -161,6 +165,15 @@ impl NodeHandle {
     /// The node's status now.
     pub fn status(&self) -> NodeStatus {
         self.status.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+}
+
+impl NodeHandle {
+    /// Blocks (or unblocks) a peer: the operator's decision, until undone.
+    pub fn set_blocked(&self, peer: PeerId, block: bool) -> Result<()> {
+        self.cmds
+            .blocking_send(Cmd::Block { peer, block })
+            .map_err(|_| anyhow!("the node has stopped"))
     }
 }
 
@@ -454,6 +467,9 @@ impl Core {
                 },
                 cmd = cmds.recv() => match cmd {
                     Some(Cmd::Submit { txs, reply }) => self.on_submit(txs, reply),
+                    Some(Cmd::Block { peer, block }) => {
+                        let _ = self.net.set_blocked(peer, block).await;
+                    }
                     Some(Cmd::Shutdown) | None => break,
                 },
                 r = sync_rx.recv() => if let Some(r) = r { self.on_sync(r).await },

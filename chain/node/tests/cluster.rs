@@ -379,3 +379,99 @@ fn a_validator_proposing_invalid_blocks_is_ignored_and_scored_down() {
         item_at(&c, i, &format!("(01){g}(21)T7"));
     }
 }
+
+#[test]
+fn a_two_two_split_commits_nothing_and_heals() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = tmp.path().to_path_buf();
+    ok(
+        &root,
+        &[
+            "testnet",
+            "--validators",
+            "4",
+            "--org",
+            "Registry",
+            "--prefix",
+            "0614141",
+        ],
+    );
+    let mut c = Cluster {
+        root: root.clone(),
+        ports: (0..4).map(|_| free_port()).collect(),
+        procs: (0..4).map(|_| None).collect(),
+    };
+    for i in 0..4 {
+        c.start(i);
+    }
+    let n0 = c.dir(0);
+    let g = gtin("0061414100001");
+    ok(
+        &n0,
+        &[
+            "--as", "Registry", "product", "define", "--gtin", &g, "--name", "Rice",
+        ],
+    );
+    let peer = |i: usize| -> String {
+        let f: Value =
+            serde_json::from_slice(&std::fs::read(c.dir(i).join("node.json")).expect("node.json"))
+                .expect("json");
+        f["peer_id"].as_str().expect("peer id").to_string()
+    };
+    let ids: Vec<String> = (0..4).map(peer).collect();
+    // Nodes 0 and 1 on one side, 2 and 3 on the other: each side refuses the other.
+    let cut = |block: bool| {
+        for (a, b) in [(0, 2), (0, 3), (1, 2), (1, 3)] {
+            let verb = if block { "block" } else { "unblock" };
+            ok(&c.dir(a), &["node", verb, &ids[b]]);
+            ok(&c.dir(b), &["node", verb, &ids[a]]);
+        }
+    };
+    cut(true);
+    std::thread::sleep(Duration::from_secs(1));
+    let frozen = (0..4).map(|i| c.height(i)).max().unwrap_or(0);
+    let mut pending = Command::new(bin())
+        .arg("--data")
+        .arg(&n0)
+        .args(["--json", "--as", "Registry", "item", "commission"])
+        .arg(format!("(01){g}(21)SPLIT1"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let t = Instant::now();
+    while t.elapsed() < Duration::from_secs(8) {
+        for i in 0..4 {
+            assert!(
+                c.height(i) <= frozen,
+                "node {i} committed a block with only two of four validators"
+            );
+        }
+        assert!(
+            pending.try_wait().expect("wait").is_none(),
+            "a transaction committed during the split"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    cut(false);
+    let t = Instant::now();
+    let status = loop {
+        if let Some(s) = pending.try_wait().expect("wait") {
+            break s;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(90),
+            "the network did not heal"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let out = pending.wait_with_output().expect("output");
+    assert!(status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    let j: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let h = j["height"].as_u64().expect("height");
+    assert!(h > frozen);
+    for i in 0..4 {
+        c.wait_height(i, h, Duration::from_secs(60));
+        item_at(&c, i, &format!("(01){g}(21)SPLIT1"));
+    }
+}
