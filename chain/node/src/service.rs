@@ -1237,7 +1237,9 @@ impl Core {
             return false;
         }
         if self.replica.is_some() {
-            // The replica takes certified blocks as decisions (and asks to commit them).
+            // The replica takes certified blocks as decisions (and asks to commit them);
+            // a height waiting for transactions starts now.
+            self.start_next(true);
             let from = self.peer_no(peer);
             self.input(Input::Message {
                 from,
