@@ -151,12 +151,6 @@ impl OutboxStatus {
             OutboxStatus::Rejected { .. } => "rejected",
         }
     }
-    fn is_final(&self) -> bool {
-        matches!(
-            self,
-            OutboxStatus::Committed { .. } | OutboxStatus::Rejected { .. }
-        )
-    }
 }
 
 /// One queued transaction.
