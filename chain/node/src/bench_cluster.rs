@@ -436,7 +436,7 @@ async fn drive(
         "finality_p99_ms": (percentile(&lat, 0.99) * 10.0).round() / 10.0,
         "finality_max_ms": (lat.last().copied().unwrap_or(0.0) * 10.0).round() / 10.0,
         "blocks": blocks,
-        "txs_per_block": if blocks > 0 { txs_in_blocks / blocks } else { 0 },
+        "txs_per_block": txs_in_blocks.checked_div(blocks).unwrap_or(0),
         "first_commit_after_s": first_commit.map(|f| f.saturating_duration_since(start).as_secs_f64()),
     }))
 }

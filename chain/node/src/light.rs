@@ -388,7 +388,7 @@ impl LightStore {
             .lock()
             .map_err(|_| anyhow!("outbox lock poisoned"))?;
         let chain_id = self.chain_id()?;
-        let mut nonce = self.next_nonce(&key.public())?;
+        let nonce = self.next_nonce(&key.public())?;
         let seq_bytes = self.db.get(K_NEXT_SEQ)?.unwrap_or_default();
         let mut seq = u64::from_be_bytes(
             seq_bytes
@@ -398,7 +398,7 @@ impl LightStore {
         );
         let mut out = Vec::new();
         let mut b = sled::Batch::default();
-        for payload in payloads {
+        for (nonce, payload) in (nonce..).zip(payloads) {
             let tx = key.sign_tx(TxBody {
                 version: TX_VERSION,
                 chain_id,
@@ -418,7 +418,6 @@ impl LightStore {
             b.insert(&outbox_key(seq)[..], borsh::to_vec(&e)?);
             out.push(e);
             seq += 1;
-            nonce += 1;
         }
         b.insert(K_NEXT_SEQ, &seq.to_be_bytes()[..]);
         self.db.apply_batch(b)?;
@@ -863,7 +862,7 @@ impl LightNode {
         let Some((header, _)) = self.store.header(height)? else {
             return Ok(Confirm::Later);
         };
-        if !blocks.contains_key(&height) {
+        if let std::collections::hash_map::Entry::Vacant(slot) = blocks.entry(height) {
             *budget = budget.saturating_sub(1);
             let r = request_err(
                 self.net
@@ -882,7 +881,7 @@ impl LightNode {
             let Some(b) = bs.into_iter().next() else {
                 return Ok(Confirm::Later);
             };
-            blocks.insert(height, b);
+            slot.insert(b);
         }
         let Some(block) = blocks.get(&height) else {
             return Ok(Confirm::Later);

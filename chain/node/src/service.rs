@@ -559,10 +559,8 @@ impl Core {
             Action::ValidateBlock { ticket, block } => {
                 let hash = block.header.hash();
                 let valid = tokio::task::block_in_place(|| self.validate(&block));
-                if !valid {
-                    if let Ok(mut s) = self.status.lock() {
-                        s.invalid_proposals += 1;
-                    }
+                if !valid && let Ok(mut s) = self.status.lock() {
+                    s.invalid_proposals += 1;
                 }
                 self.validations.push((hash, valid));
                 self.input(Input::BlockValidated { ticket, valid });
