@@ -184,6 +184,12 @@ enum Cmd {
     /// Data folders for a local network of several validators sharing one genesis.
     #[cfg(feature = "p2p")]
     Testnet(crate::noderun::TestnetArgs),
+    /// This chain's genesis (hex of its encoding) and chain id, to start a light node.
+    Genesis,
+    /// The light node: certified headers, verified reads, an outbox of signed scans.
+    #[cfg(feature = "p2p")]
+    #[command(subcommand)]
+    Light(crate::light::LightCmd),
 }
 
 #[derive(Args, Debug)]
@@ -529,7 +535,7 @@ pub fn scan(s: &str) -> R<Scan> {
         .map_err(|e| CliError::input(e.code.as_str(), format!("'{}': {}", s.trim(), e.message)))
 }
 
-fn entry(s: &str, default_qty: Option<u64>) -> R<Entry> {
+pub(crate) fn entry(s: &str, default_qty: Option<u64>) -> R<Entry> {
     let sc = scan(s)?;
     match sc.key {
         Gs1Key::Serial { .. } | Gs1Key::Sscc { .. } => Ok(Entry::item(sc.key)),
@@ -690,6 +696,12 @@ pub fn run(cli: Cli) -> R<Output> {
     };
     #[cfg(feature = "p2p")]
     let args: Vec<String> = std::env::args().skip(1).collect();
+    // A light folder has no ledger: its commands run on its light store (or its daemon).
+    #[cfg(feature = "p2p")]
+    let cmd = match cmd {
+        Cmd::Light(l) => return crate::light::run(&data, me, l, &args),
+        cmd => cmd,
+    };
     #[cfg(feature = "p2p")]
     if let Some(url) = &cli.node {
         if matches!(
@@ -742,7 +754,7 @@ pub fn run_on(ledger: &Ledger, data: &Path, args: &[&str]) -> R<Output> {
             "init, demo and bench need the data folder to themselves",
         )),
         #[cfg(feature = "p2p")]
-        Err(Cmd::Node(_) | Cmd::Testnet(_)) => Err(CliError::input(
+        Err(Cmd::Node(_) | Cmd::Testnet(_) | Cmd::Light(_)) => Err(CliError::input(
             "USAGE",
             "a node is already running on this data folder",
         )),
@@ -1487,8 +1499,16 @@ fn with_ledger(ledger: &Ledger, data: &Path, me: Option<&str>, cmd: Cmd) -> R<Ou
                 format!("height {} state root {}", h.height, h.state_root.short()),
             )
         }
+        Cmd::Genesis => {
+            let g = ledger.store.genesis()?;
+            let hex = hex::encode(borsh::to_vec(&g).map_err(anyhow::Error::from)?);
+            out(
+                json!({"genesis": hex, "chain_id": g.chain_id().to_hex()}),
+                hex.clone(),
+            )
+        }
         #[cfg(feature = "p2p")]
-        Cmd::Node(_) | Cmd::Testnet(_) => Err(CliError::Other(anyhow::anyhow!(
+        Cmd::Node(_) | Cmd::Testnet(_) | Cmd::Light(_) => Err(CliError::Other(anyhow::anyhow!(
             "handled before opening the ledger"
         ))),
         Cmd::Init(_)

@@ -12,6 +12,8 @@ pub mod identity;
 pub mod label;
 pub mod ledger;
 #[cfg(feature = "p2p")]
+pub mod light;
+#[cfg(feature = "p2p")]
 pub mod noderun;
 pub mod producer;
 pub mod qr;

@@ -5,7 +5,12 @@
 //! Crash safety: everything one block changes goes into a single sled batch, which sled
 //! applies atomically, followed by a flush; `commit` returns only after that flush, so an
 //! acknowledged block is durable and a crash leaves either the whole block or none of it.
-//! This is the only crate that touches sled.
+//! This is the only crate that depends on sled; the light node keeps its own small
+//! database through the re-export below.
+
+/// The embedded database, for crates that keep a small store of their own next to the
+/// chain's (the light node's headers and outbox).
+pub use sled;
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use handoff_core::block::{Block, BlockHeader, Genesis};

@@ -1,0 +1,394 @@
+//! A light node over real sockets: four validator processes on loopback TCP, a light
+//! folder trusting node 0's genesis and signing as the registrar, 100 commissions queued
+//! while offline, then submitted by `handoff light run`, which is killed mid-way and
+//! restarted: every scan is committed exactly once, in nonce order.
+
+use handoff_core::gs1::check_digit;
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_handoff")
+}
+
+/// Runs a command; one that has not finished in two minutes is killed (and fails).
+fn handoff(data: &Path, args: &[&str]) -> (i32, Value, String) {
+    let mut child = Command::new(bin())
+        .arg("--data")
+        .arg(data)
+        .arg("--json")
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run handoff");
+    let t = Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        if t.elapsed() > Duration::from_secs(120) {
+            let _ = child.kill();
+            panic!("{args:?} did not finish in two minutes");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().expect("output");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let json = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("{args:?}: stdout is not JSON ({e}): {stdout}"));
+    (
+        out.status.code().unwrap_or(-1),
+        json,
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
+fn ok(data: &Path, args: &[&str]) -> Value {
+    let (code, json, stderr) = handoff(data, args);
+    assert_eq!(code, 0, "{args:?} failed: {json} {stderr}");
+    json
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+struct Cluster {
+    root: PathBuf,
+    ports: Vec<u16>,
+    procs: Vec<Option<Child>>,
+}
+
+impl Cluster {
+    fn dir(&self, i: usize) -> PathBuf {
+        self.root.join(format!("node{i}"))
+    }
+
+    fn start(&mut self, i: usize) {
+        let mut cmd = Command::new(bin());
+        cmd.arg("--data")
+            .arg(self.dir(i))
+            .args(["node", "run", "--validator", "--no-mdns", "--listen"])
+            .arg(format!("/ip4/127.0.0.1/tcp/{}", self.ports[i]));
+        for (j, p) in self.ports.iter().enumerate() {
+            if j != i {
+                cmd.arg("--peer").arg(format!("/ip4/127.0.0.1/tcp/{p}"));
+            }
+        }
+        let log = std::fs::File::create(self.root.join(format!("node{i}.log"))).expect("log");
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .expect("spawn node");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("ready line");
+        let ready: Value = serde_json::from_str(&line)
+            .unwrap_or_else(|e| panic!("node {i} did not start ({e}): {line}"));
+        assert_eq!(ready["ready"], true, "{ready}");
+        self.procs[i] = Some(child);
+    }
+
+    fn kill(&mut self, i: usize) {
+        if let Some(mut c) = self.procs[i].take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    fn height(&self, i: usize) -> u64 {
+        let (code, j, _) = handoff(&self.dir(i), &["status"]);
+        if code != 0 {
+            return 0;
+        }
+        j["height"].as_u64().unwrap_or(0)
+    }
+
+    fn wait_height(&self, i: usize, h: u64, limit: Duration) {
+        let t = Instant::now();
+        while self.height(i) < h {
+            assert!(
+                t.elapsed() < limit,
+                "node {i} stayed at height {} below {h}; see {}",
+                self.height(i),
+                self.root.display()
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        for i in 0..self.procs.len() {
+            self.kill(i);
+        }
+        if std::thread::panicking() {
+            for i in 0..self.procs.len() {
+                let log = std::fs::read_to_string(self.root.join(format!("node{i}.log")))
+                    .unwrap_or_default();
+                let tail: Vec<&str> = log.lines().rev().take(30).collect();
+                eprintln!(
+                    "--- node {i} log (last lines, newest first) ---\n{}",
+                    tail.join("\n")
+                );
+            }
+        }
+    }
+}
+
+fn gtin(digits13: &str) -> String {
+    format!("{digits13}{}", check_digit(digits13).expect("digits"))
+}
+
+/// A running `handoff light run`.
+fn start_light(dir: &Path, ports: &[u16], log: &Path, max_inflight: usize) -> Child {
+    let mut cmd = Command::new(bin());
+    cmd.arg("--data")
+        .arg(dir)
+        .args(["light", "run", "--no-mdns", "--max-inflight"])
+        .arg(max_inflight.to_string());
+    for p in ports {
+        cmd.arg("--peer").arg(format!("/ip4/127.0.0.1/tcp/{p}"));
+    }
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .expect("log");
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(log)
+        .spawn()
+        .expect("spawn light");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("ready line");
+    let ready: Value = serde_json::from_str(&line)
+        .unwrap_or_else(|e| panic!("light node did not start ({e}): {line}"));
+    assert_eq!(ready["ready"], true, "{ready}");
+    child
+}
+
+fn outbox(dir: &Path) -> Value {
+    ok(dir, &["light", "outbox"])
+}
+
+fn committed(o: &Value) -> usize {
+    o["entries"]
+        .as_array()
+        .map(|es| es.iter().filter(|e| e["status"] == "committed").count())
+        .unwrap_or(0)
+}
+
+fn wait_for(what: &str, limit: Duration, mut f: impl FnMut() -> bool) {
+    let t = Instant::now();
+    while !f() {
+        assert!(t.elapsed() < limit, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn terminate(child: &mut Child) {
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
+    let t = Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        if t.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.wait();
+}
+
+struct Light(Option<Child>, PathBuf);
+
+impl Drop for Light {
+    fn drop(&mut self) {
+        if let Some(c) = self.0.as_mut() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        if std::thread::panicking() {
+            let log = std::fs::read_to_string(&self.1).unwrap_or_default();
+            let tail: Vec<&str> = log.lines().rev().take(40).collect();
+            eprintln!("--- light log (newest first) ---\n{}", tail.join("\n"));
+        }
+    }
+}
+
+#[test]
+fn light_node_submits_an_offline_outbox_in_order_across_a_crash() {
+    let t0 = Instant::now();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = tmp.path().to_path_buf();
+    ok(
+        &root,
+        &[
+            "testnet",
+            "--validators",
+            "4",
+            "--org",
+            "Registry",
+            "--prefix",
+            "0614141",
+        ],
+    );
+    let mut c = Cluster {
+        root: root.clone(),
+        ports: (0..4).map(|_| free_port()).collect(),
+        procs: (0..4).map(|_| None).collect(),
+    };
+    for i in 0..4 {
+        c.start(i);
+    }
+    let n0 = c.dir(0);
+    let g = gtin("0061414100001");
+    ok(
+        &n0,
+        &[
+            "--as", "Registry", "product", "define", "--gtin", &g, "--name", "Coffee",
+        ],
+    );
+    // The genesis, read through node 0's gateway.
+    let genesis = ok(&n0, &["genesis"]);
+    let hex = genesis["genesis"]
+        .as_str()
+        .expect("genesis hex")
+        .to_string();
+
+    let light = root.join("light");
+    let log = root.join("light.log");
+    let made = ok(
+        &light,
+        &[
+            "--as",
+            "Registry",
+            "light",
+            "init",
+            "--genesis",
+            &hex,
+            "--org-key-from",
+            n0.to_str().expect("path"),
+        ],
+    );
+    assert_eq!(made["chain_id"], genesis["chain_id"]);
+    let mut guard = Light(None, log.clone());
+
+    // Online once: the light node learns (with a proof) that the registrar's next nonce
+    // is 1 (the product definition took 0).
+    guard.0 = Some(start_light(&light, &c.ports, &log, 4));
+    wait_for("the account nonce", Duration::from_secs(60), || {
+        outbox(&light)["account_nonce"] == 1
+    });
+    terminate(guard.0.as_mut().expect("light"));
+    guard.0 = None;
+
+    // Offline: 100 commissions, one item each, in four commands.
+    let scans: Vec<String> = (0..100).map(|i| format!("(01){g}(21)L{i:03}")).collect();
+    let mut nonces = Vec::new();
+    for chunk in scans.chunks(25) {
+        let mut args = vec!["light", "commission"];
+        args.extend(chunk.iter().map(String::as_str));
+        let q = ok(&light, &args);
+        for e in q["queued"].as_array().expect("queued") {
+            nonces.push(e["nonce"].as_u64().expect("nonce"));
+        }
+    }
+    assert_eq!(nonces, (1..=100).collect::<Vec<u64>>());
+    let o = outbox(&light);
+    assert_eq!(o["running"], false);
+    assert_eq!(o["entries"].as_array().map(Vec::len), Some(100));
+    assert!(
+        o["entries"]
+            .as_array()
+            .expect("entries")
+            .iter()
+            .all(|e| e["status"] == "pending")
+    );
+    eprintln!("queued offline after {:?}", t0.elapsed());
+
+    // Online, a few in flight at a time; killed once some (not all) are committed.
+    guard.0 = Some(start_light(&light, &c.ports, &log, 4));
+    let mut seen = 0;
+    wait_for("some commits", Duration::from_secs(120), || {
+        seen = committed(&outbox(&light));
+        seen >= 8
+    });
+    let mut child = guard.0.take().expect("light");
+    let _ = child.kill();
+    let _ = child.wait();
+    let after_kill = outbox(&light);
+    let kept = committed(&after_kill);
+    assert!(
+        kept >= seen,
+        "{kept} committed after the crash, {seen} before"
+    );
+    assert!(
+        kept < 100,
+        "all committed before the crash: nothing was tested"
+    );
+    eprintln!("killed with {kept}/100 committed after {:?}", t0.elapsed());
+
+    // Restarted: it finishes the outbox.
+    guard.0 = Some(start_light(&light, &c.ports, &log, 16));
+    let mut last = Value::Null;
+    wait_for("all 100 committed", Duration::from_secs(180), || {
+        last = outbox(&light);
+        committed(&last) == 100
+    });
+    eprintln!("all committed after {:?}", t0.elapsed());
+    let entries = last["entries"].as_array().expect("entries").clone();
+    assert_eq!(entries.len(), 100);
+    let mut prev_height = 0;
+    let mut ids = std::collections::HashSet::new();
+    for (i, e) in entries.iter().enumerate() {
+        assert_eq!(e["seq"].as_u64(), Some(i as u64 + 1), "{e}");
+        assert_eq!(e["nonce"].as_u64(), Some(i as u64 + 1), "{e}");
+        assert_eq!(e["status"], "committed", "{e}");
+        let h = e["height"].as_u64().expect("height");
+        assert!(h >= prev_height, "entry {i} at {h} before {prev_height}");
+        prev_height = h;
+        assert!(ids.insert(e["tx"].as_str().expect("tx").to_string()), "{e}");
+    }
+
+    // The chain agrees: the registrar signed exactly 101 transactions (the product and
+    // the 100 commissions), every one applied, and node 1 proves the last item.
+    let n1 = c.dir(1);
+    c.wait_height(1, prev_height, Duration::from_secs(60));
+    let logj = ok(&n1, &["org", "log", "Registry", "--limit", "1000"]);
+    let txs = logj["transactions"].as_array().expect("transactions");
+    assert_eq!(txs.len(), 101, "{logj}");
+    assert!(txs.iter().all(|t| t["rejected"].is_null()), "{logj}");
+    for e in &entries {
+        assert_eq!(
+            txs.iter().filter(|t| t["tx"] == e["tx"]).count(),
+            1,
+            "{e} on the chain"
+        );
+    }
+    let lastscan = scans.last().expect("scan");
+    let shown = ok(&n1, &["item", "show", lastscan, "--proof"]);
+    assert_eq!(shown["proof"]["verified"], true, "{shown}");
+    assert_eq!(shown["proof"]["certified"], true, "{shown}");
+    // And the light node reads it with a proof of its own.
+    let mine = ok(&light, &["light", "show", lastscan]);
+    assert_eq!(mine["verified"], true, "{mine}");
+    assert_eq!(mine["item"]["record"], "item", "{mine}");
+    terminate(guard.0.as_mut().expect("light"));
+    guard.0 = None;
+    eprintln!("done after {:?}", t0.elapsed());
+}
