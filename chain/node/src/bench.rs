@@ -30,6 +30,10 @@ pub enum BenchCmd {
     /// validator processes under a steady load.
     #[cfg(feature = "p2p")]
     Cluster(crate::bench_cluster::ClusterArgs),
+    /// Light-node sync rate of certified headers from a full node, and its memory after
+    /// a day's worth of blocks.
+    #[cfg(feature = "p2p")]
+    Light(crate::bench_light::LightBenchArgs),
 }
 
 /// Options of `bench ledger`.
@@ -79,6 +83,8 @@ pub fn run(cmd: BenchCmd) -> Result<crate::cli::Output> {
         BenchCmd::History(a) => history(a)?,
         #[cfg(feature = "p2p")]
         BenchCmd::Cluster(a) => crate::bench_cluster::run(a)?,
+        #[cfg(feature = "p2p")]
+        BenchCmd::Light(a) => crate::bench_light::run(a)?,
     };
     let text = serde_json::to_string_pretty(&json)?;
     Ok(crate::cli::Output { json, text })

@@ -81,6 +81,9 @@ const HEADER_BATCH: u32 = handoff_net::limits::MAX_HEADERS_PER_REQUEST;
 const RESUBMIT_AFTER: Duration = Duration::from_secs(15);
 /// How often the node looks for work when nothing is announced.
 const TICK: Duration = Duration::from_millis(500);
+/// Pause between two header requests to one peer while catching up: stays well under
+/// the full nodes' per-peer request limit (`MAX_REQUESTS_PER_PEER_PER_SEC`).
+const HEADER_REQUEST_GAP: Duration = Duration::from_millis(25);
 /// Requests one outbox step makes, at most.
 const STEP_REQUESTS: usize = 24;
 /// How often the account nonce is read again.
@@ -614,6 +617,8 @@ impl LightNode {
             if n < HEADER_BATCH as usize {
                 return Ok(());
             }
+            // Full nodes answer a bounded number of requests per peer and second.
+            tokio::time::sleep(HEADER_REQUEST_GAP).await;
         }
     }
 
