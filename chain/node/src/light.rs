@@ -1131,22 +1131,7 @@ impl Running {
 
     /// Blocks until Ctrl-C or SIGTERM.
     pub fn wait_for_stop_signal(&self) {
-        self.runtime.block_on(async {
-            let mut term =
-                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-            let terminated = async {
-                match term.as_mut() {
-                    Some(t) => {
-                        t.recv().await;
-                    }
-                    None => std::future::pending::<()>().await,
-                }
-            };
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = terminated => {}
-            }
-        });
+        self.runtime.block_on(crate::service::stop_signal());
     }
 
     /// Stops the worker after its current step and the network.

@@ -3,150 +3,15 @@
 //! while offline, then submitted by `handoff light run`, which is killed mid-way and
 //! restarted: every scan is committed exactly once, in nonce order.
 
-use handoff_core::gs1::check_digit;
+mod common;
+
+use common::*;
+
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_handoff")
-}
-
-/// Runs a command; one that has not finished in two minutes is killed (and fails).
-fn handoff(data: &Path, args: &[&str]) -> (i32, Value, String) {
-    let mut child = Command::new(bin())
-        .arg("--data")
-        .arg(data)
-        .arg("--json")
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run handoff");
-    let t = Instant::now();
-    while child.try_wait().expect("wait").is_none() {
-        if t.elapsed() > Duration::from_secs(120) {
-            let _ = child.kill();
-            panic!("{args:?} did not finish in two minutes");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let out = child.wait_with_output().expect("output");
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    let json = serde_json::from_str(&stdout)
-        .unwrap_or_else(|e| panic!("{args:?}: stdout is not JSON ({e}): {stdout}"));
-    (
-        out.status.code().unwrap_or(-1),
-        json,
-        String::from_utf8_lossy(&out.stderr).to_string(),
-    )
-}
-
-fn ok(data: &Path, args: &[&str]) -> Value {
-    let (code, json, stderr) = handoff(data, args);
-    assert_eq!(code, 0, "{args:?} failed: {json} {stderr}");
-    json
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
-struct Cluster {
-    root: PathBuf,
-    ports: Vec<u16>,
-    procs: Vec<Option<Child>>,
-}
-
-impl Cluster {
-    fn dir(&self, i: usize) -> PathBuf {
-        self.root.join(format!("node{i}"))
-    }
-
-    fn start(&mut self, i: usize) {
-        let mut cmd = Command::new(bin());
-        cmd.arg("--data")
-            .arg(self.dir(i))
-            .args(["node", "run", "--validator", "--no-mdns", "--listen"])
-            .arg(format!("/ip4/127.0.0.1/tcp/{}", self.ports[i]));
-        for (j, p) in self.ports.iter().enumerate() {
-            if j != i {
-                cmd.arg("--peer").arg(format!("/ip4/127.0.0.1/tcp/{p}"));
-            }
-        }
-        let log = std::fs::File::create(self.root.join(format!("node{i}.log"))).expect("log");
-        let mut child = cmd
-            .stdout(Stdio::piped())
-            .stderr(log)
-            .spawn()
-            .expect("spawn node");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("ready line");
-        let ready: Value = serde_json::from_str(&line)
-            .unwrap_or_else(|e| panic!("node {i} did not start ({e}): {line}"));
-        assert_eq!(ready["ready"], true, "{ready}");
-        self.procs[i] = Some(child);
-    }
-
-    fn kill(&mut self, i: usize) {
-        if let Some(mut c) = self.procs[i].take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-
-    fn height(&self, i: usize) -> u64 {
-        let (code, j, _) = handoff(&self.dir(i), &["status"]);
-        if code != 0 {
-            return 0;
-        }
-        j["height"].as_u64().unwrap_or(0)
-    }
-
-    fn wait_height(&self, i: usize, h: u64, limit: Duration) {
-        let t = Instant::now();
-        while self.height(i) < h {
-            assert!(
-                t.elapsed() < limit,
-                "node {i} stayed at height {} below {h}; see {}",
-                self.height(i),
-                self.root.display()
-            );
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    }
-}
-
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        for i in 0..self.procs.len() {
-            self.kill(i);
-        }
-        if std::thread::panicking() {
-            for i in 0..self.procs.len() {
-                let log = std::fs::read_to_string(self.root.join(format!("node{i}.log")))
-                    .unwrap_or_default();
-                let tail: Vec<&str> = log.lines().rev().take(30).collect();
-                eprintln!(
-                    "--- node {i} log (last lines, newest first) ---\n{}",
-                    tail.join("\n")
-                );
-            }
-        }
-    }
-}
-
-fn gtin(digits13: &str) -> String {
-    format!("{digits13}{}", check_digit(digits13).expect("digits"))
-}
 
 /// A running `handoff light run`.
 fn start_light(dir: &Path, ports: &[u16], log: &Path, max_inflight: usize) -> Child {
