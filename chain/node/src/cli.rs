@@ -226,6 +226,8 @@ enum OrgCmd {
     },
     /// Every org on the chain.
     List,
+    /// The next nonce of the signing identity (what its next transaction must carry).
+    Nonce,
     /// An org's transactions, newest first (default: the signing identity's org).
     Log {
         /// Org name or key prefix.
@@ -937,6 +939,14 @@ fn with_ledger(ledger: &Ledger, data: &Path, me: Option<&str>, cmd: Cmd) -> R<Ou
             out(
                 json!({"org": key.public().to_hex(), "name": name, "tx": r.tx.to_hex(), "height": r.height}),
                 format!("admitted {name} ({})", key.public().short()),
+            )
+        }
+        Cmd::Org(OrgCmd::Nonce) => {
+            let me = signer()?;
+            let next = ledger.store.next_nonce(&me.key.public());
+            out(
+                json!({"org": me.key.public().to_hex(), "name": me.name, "next_nonce": next}),
+                format!("{}: next nonce {next}", me.name),
             )
         }
         Cmd::Org(OrgCmd::List) => {

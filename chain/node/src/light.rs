@@ -1325,6 +1325,22 @@ fn init(data: &Path, me: Option<&str>, genesis_hex: &str, from: &Path) -> R<Outp
     }
     let store = LightStore::create(data, &genesis)?;
     let chain_id = store.chain_id()?;
+    // The identity may have signed already: its next nonce comes from the folder it was
+    // copied from (through its running node, or its store), so scans queued offline
+    // right after this carry the right nonces.
+    let args: Vec<String> = ["--as", id.name.as_str(), "org", "nonce"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let learned = match crate::gateway::forward_local(from, &args) {
+        Some(r) => r.ok().and_then(|o| o.json["next_nonce"].as_u64()),
+        None => crate::ledger::Ledger::open(from)
+            .ok()
+            .map(|l| handoff_core::state::StateReadExt::next_nonce(&l.store, &id.key.public())),
+    };
+    if let Some(n) = learned {
+        store.set_known_nonce(&id.key.public(), n)?;
+    }
     out(
         json!({"data": data.display().to_string(), "chain_id": chain_id.to_hex(),
                "org": id.key.public().to_hex(), "name": id.name}),
