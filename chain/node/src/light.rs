@@ -1408,8 +1408,15 @@ fn local(
             let text = entries
                 .iter()
                 .map(|e| {
+                    let why = match &e.status {
+                        OutboxStatus::Rejected { code, message, .. } => {
+                            format!(": {message} [{code}]")
+                        }
+                        OutboxStatus::Committed { height, .. } => format!(" in block {height}"),
+                        _ => String::new(),
+                    };
                     format!(
-                        "{:>6}  {}  nonce {}  {}",
+                        "{:>6}  {}  nonce {}  {}{why}",
                         e.seq,
                         e.id.short(),
                         e.nonce,
