@@ -14,24 +14,8 @@ use std::time::{Duration, Instant};
 fn four_validator_processes_commit_survive_a_crash_and_catch_up() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let root = tmp.path().to_path_buf();
-    let made = ok(
-        &root,
-        &[
-            "testnet",
-            "--validators",
-            "4",
-            "--org",
-            "Registry",
-            "--prefix",
-            "0614141",
-        ],
-    );
+    let (mut c, made) = Cluster::testnet(&root);
     assert_eq!(made["nodes"].as_array().map(Vec::len), Some(4));
-    let mut c = Cluster {
-        root: root.clone(),
-        ports: (0..4).map(|_| free_port()).collect(),
-        procs: (0..4).map(|_| None).collect(),
-    };
     let n0 = c.dir(0);
     let g = gtin("0061414100001");
     // A folder of a chain with four validators reads on its own but commits only
@@ -129,27 +113,11 @@ fn four_validator_processes_commit_survive_a_crash_and_catch_up() {
 fn a_validator_proposing_invalid_blocks_is_ignored_and_scored_down() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let root = tmp.path().to_path_buf();
-    let made = ok(
-        &root,
-        &[
-            "testnet",
-            "--validators",
-            "4",
-            "--org",
-            "Registry",
-            "--prefix",
-            "0614141",
-        ],
-    );
+    let (mut c, made) = Cluster::testnet(&root);
     let faulty_key = made["nodes"][3]["validator"]
         .as_str()
         .expect("validator key")
         .to_string();
-    let mut c = Cluster {
-        root: root.clone(),
-        ports: (0..4).map(|_| free_port()).collect(),
-        procs: (0..4).map(|_| None).collect(),
-    };
     for i in 0..3 {
         c.start(i);
     }

@@ -8,9 +8,8 @@ mod common;
 use common::*;
 
 use serde_json::Value;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 /// A running `handoff light run`.
@@ -28,20 +27,7 @@ fn start_light(dir: &Path, ports: &[u16], log: &Path, max_inflight: usize) -> Ch
         .append(true)
         .open(log)
         .expect("log");
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(log)
-        .spawn()
-        .expect("spawn light");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("ready line");
-    let ready: Value = serde_json::from_str(&line)
-        .unwrap_or_else(|e| panic!("light node did not start ({e}): {line}"));
-    assert_eq!(ready["ready"], true, "{ready}");
-    child
+    spawn_ready(&mut cmd, log, "light node")
 }
 
 fn outbox(dir: &Path) -> Value {

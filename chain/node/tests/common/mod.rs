@@ -56,6 +56,25 @@ pub fn free_port() -> u16 {
         .expect("free port")
 }
 
+/// Spawns a `handoff` process that prints one ready JSON line on stdout, logging its
+/// stderr to `log`, and waits for that line.
+pub fn spawn_ready(cmd: &mut Command, log: std::fs::File, what: &str) -> Child {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(log)
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawn {what}: {e}"));
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("ready line");
+    let ready: Value = serde_json::from_str(&line)
+        .unwrap_or_else(|e| panic!("{what} did not start ({e}): {line}"));
+    assert_eq!(ready["ready"], true, "{ready}");
+    child
+}
+
 pub struct Cluster {
     pub root: PathBuf,
     pub ports: Vec<u16>,
@@ -63,6 +82,29 @@ pub struct Cluster {
 }
 
 impl Cluster {
+    /// `handoff testnet` with four validators (org Registry, prefix 0614141) under `root`,
+    /// not started yet; also what the command printed.
+    pub fn testnet(root: &Path) -> (Cluster, Value) {
+        let made = ok(
+            root,
+            &[
+                "testnet",
+                "--validators",
+                "4",
+                "--org",
+                "Registry",
+                "--prefix",
+                "0614141",
+            ],
+        );
+        let c = Cluster {
+            root: root.to_path_buf(),
+            ports: (0..4).map(|_| free_port()).collect(),
+            procs: (0..4).map(|_| None).collect(),
+        };
+        (c, made)
+    }
+
     pub fn dir(&self, i: usize) -> PathBuf {
         self.root.join(format!("node{i}"))
     }
@@ -84,19 +126,7 @@ impl Cluster {
             }
         }
         let log = std::fs::File::create(self.root.join(format!("node{i}.log"))).expect("log");
-        let mut child = cmd
-            .stdout(Stdio::piped())
-            .stderr(log)
-            .spawn()
-            .expect("spawn node");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("ready line");
-        let ready: Value = serde_json::from_str(&line)
-            .unwrap_or_else(|e| panic!("node {i} did not start ({e}): {line}"));
-        assert_eq!(ready["ready"], true, "{ready}");
+        let child = spawn_ready(&mut cmd, log, &format!("node {i}"));
         self.procs[i] = Some(child);
     }
 
