@@ -5,10 +5,13 @@
 //! - `cargo xtask test`  — set the machine up and run every check CI runs (`.ci/run`).
 //! - `cargo xtask setup` — only install what is missing.
 //! - `cargo xtask bench` — the ledger and history benchmarks, as JSON.
+//! - `cargo xtask network` — a local shared chain: four validator processes and two
+//!   desktop apps joined to it as light nodes (`--no-apps`: only the validators).
 //!
 //! Set-up is idempotent: each step checks first and installs only what is missing, so a
 //! warm machine spends well under a second on it.
 
+mod network;
 mod tidy;
 
 use std::path::{Path, PathBuf};
@@ -67,16 +70,18 @@ fn main() -> ExitCode {
         Some("setup") => setup(),
         Some("test") => test(flag("--quick"), flag("--no-setup")),
         Some("run") => run(),
+        Some("network") => shared_network(flag("--no-apps")),
         Some("bench") if args.get(1).map(String::as_str) == Some("app") => bench_app(),
         Some("bench") => bench(),
         Some("tidy") => tidy::check(&root()),
         _ => {
             eprintln!(
-                "usage: cargo xtask <run|test [--quick] [--no-setup]|setup|bench|tidy>\n\
+                "usage: cargo xtask <run|test [--quick] [--no-setup]|setup|bench|network [--no-apps]|tidy>\n\
                  \n  run    set up, build and launch Handoff with demo data\
                  \n  test   set up and run every check CI runs (--quick skips fuzzing)\
                  \n  setup  install what this machine lacks\
                  \n  bench  ledger and history benchmarks (bench app: app start-up and bundle size)\
+                 \n  network  four local validators and two light desktop apps (--no-apps: validators only)\
                  \n  tidy   the repository's own rules"
             );
             return ExitCode::from(2);
@@ -503,6 +508,19 @@ fn run() -> Result<()> {
         .arg(&data)
         .args(["--as", "Harbor Logistics"]);
     step("Handoff (close the window to stop)", &mut cmd)
+}
+
+/// A local shared chain (see the `network` module): four validators, and unless `no_apps` two
+/// desktop apps running as light nodes.
+fn shared_network(no_apps: bool) -> Result<()> {
+    setup()?;
+    if no_apps {
+        let cli = handoff_bin()?;
+        return network::run(&cli, None, &root());
+    }
+    ui_build()?;
+    let (app, cli) = app_build(true)?;
+    network::run(&cli, Some(&app), &root())
 }
 
 fn bench() -> Result<()> {

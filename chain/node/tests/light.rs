@@ -1,7 +1,9 @@
 //! A light node over real sockets: four validator processes on loopback TCP, a light
 //! folder trusting node 0's genesis and signing as the registrar, 100 commissions queued
 //! while offline, then submitted by `handoff light run`, which is killed mid-way and
-//! restarted: every scan is committed exactly once, in nonce order.
+//! restarted: every scan is committed exactly once, in nonce order. Then a handoff
+//! offered at the light node is committed and shown, with a verified proof, at every
+//! validator.
 
 mod common;
 
@@ -114,6 +116,9 @@ fn light_node_submits_an_offline_outbox_in_order_across_a_crash() {
             "--as", "Registry", "product", "define", "--gtin", &g, "--name", "Coffee",
         ],
     );
+    // The retailer the light node hands an item to at the end.
+    let shop = ok(&n0, &["org", "add", "Shop", "--role", "retailer"]);
+    let shop_key = shop["org"].as_str().expect("shop key").to_string();
     // The genesis, read through node 0's gateway.
     let genesis = ok(&n0, &["genesis"]);
     let hex = genesis["genesis"]
@@ -140,10 +145,10 @@ fn light_node_submits_an_offline_outbox_in_order_across_a_crash() {
     let mut guard = Light(None, log.clone());
 
     // Online once: the light node learns (with a proof) that the registrar's next nonce
-    // is 1 (the product definition took 0).
+    // is 2 (the product definition took 0, admitting the retailer 1).
     guard.0 = Some(start_light(&light, &c.ports, &log, 4));
     wait_for("the account nonce", Duration::from_secs(60), || {
-        outbox(&light)["account_nonce"] == 1
+        outbox(&light)["account_nonce"] == 2
     });
     terminate(guard.0.as_mut().expect("light"));
     guard.0 = None;
@@ -159,7 +164,7 @@ fn light_node_submits_an_offline_outbox_in_order_across_a_crash() {
             nonces.push(e["nonce"].as_u64().expect("nonce"));
         }
     }
-    assert_eq!(nonces, (1..=100).collect::<Vec<u64>>());
+    assert_eq!(nonces, (2..=101).collect::<Vec<u64>>());
     let o = outbox(&light);
     assert_eq!(o["running"], false);
     assert_eq!(o["entries"].as_array().map(Vec::len), Some(100));
@@ -208,7 +213,7 @@ fn light_node_submits_an_offline_outbox_in_order_across_a_crash() {
     let mut ids = std::collections::HashSet::new();
     for (i, e) in entries.iter().enumerate() {
         assert_eq!(e["seq"].as_u64(), Some(i as u64 + 1), "{e}");
-        assert_eq!(e["nonce"].as_u64(), Some(i as u64 + 1), "{e}");
+        assert_eq!(e["nonce"].as_u64(), Some(i as u64 + 2), "{e}");
         assert_eq!(e["status"], "committed", "{e}");
         let h = e["height"].as_u64().expect("height");
         assert!(h >= prev_height, "entry {i} at {h} before {prev_height}");
@@ -216,13 +221,14 @@ fn light_node_submits_an_offline_outbox_in_order_across_a_crash() {
         assert!(ids.insert(e["tx"].as_str().expect("tx").to_string()), "{e}");
     }
 
-    // The chain agrees: the registrar signed exactly 101 transactions (the product and
-    // the 100 commissions), every one applied, and node 1 proves the last item.
+    // The chain agrees: the registrar signed exactly 102 transactions (the product, the
+    // retailer's admission and the 100 commissions), every one applied, and node 1
+    // proves the last item.
     let n1 = c.dir(1);
     c.wait_height(1, prev_height, Duration::from_secs(60));
     let logj = ok(&n1, &["org", "log", "Registry", "--limit", "1000"]);
     let txs = logj["transactions"].as_array().expect("transactions");
-    assert_eq!(txs.len(), 101, "{logj}");
+    assert_eq!(txs.len(), 102, "{logj}");
     assert!(txs.iter().all(|t| t["rejected"].is_null()), "{logj}");
     for e in &entries {
         assert_eq!(
@@ -239,6 +245,42 @@ fn light_node_submits_an_offline_outbox_in_order_across_a_crash() {
     let mine = ok(&light, &["light", "show", lastscan]);
     assert_eq!(mine["verified"], true, "{mine}");
     assert_eq!(mine["item"]["record"], "item", "{mine}");
+
+    // A handoff submitted at the light node is committed, and every validator shows the
+    // open offer with a verified proof against a certified header; accepted at node 0,
+    // every validator shows the new custodian the same way.
+    let offer = ok(&light, &["light", "propose", "--to", &shop_key, lastscan]);
+    let offer_tx = offer["queued"][0]["tx"]
+        .as_str()
+        .expect("queued offer")
+        .to_string();
+    let mut offered = Value::Null;
+    wait_for("the offer committed", Duration::from_secs(120), || {
+        let o = outbox(&light);
+        offered = o["entries"]
+            .as_array()
+            .and_then(|es| es.iter().find(|e| e["tx"] == offer_tx.as_str()))
+            .cloned()
+            .unwrap_or(Value::Null);
+        offered["status"] == "committed"
+    });
+    let h = offered["height"].as_u64().expect("offer height");
+    for i in 0..4 {
+        c.wait_height(i, h, Duration::from_secs(60));
+        let j = item_at(&c, i, lastscan);
+        assert_eq!(
+            j["item"]["open_handoff"],
+            offer_tx.as_str(),
+            "node {i}: {j}"
+        );
+    }
+    let done = ok(&n0, &["--as", "Shop", "handoff", "accept", &offer_tx]);
+    let h = done["height"].as_u64().expect("accept height");
+    for i in 0..4 {
+        c.wait_height(i, h, Duration::from_secs(60));
+        let j = item_at(&c, i, lastscan);
+        assert_eq!(j["item"]["custodian"]["name"], "Shop", "node {i}: {j}");
+    }
     terminate(guard.0.as_mut().expect("light"));
     guard.0 = None;
     eprintln!("done after {:?}", t0.elapsed());
