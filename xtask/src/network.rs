@@ -144,7 +144,9 @@ fn seed(cli: &Path, dir: &Path) -> Result<()> {
             "Harbor Blend coffee, 1 kg",
         ],
     )?;
-    let items: Vec<String> = (1..=6).map(|i| format!("(01){GTIN}(21)NET{i:03}")).collect();
+    let items: Vec<String> = (1..=6)
+        .map(|i| format!("(01){GTIN}(21)NET{i:03}"))
+        .collect();
     let mut args = vec!["--as", "Registry", "item", "commission"];
     args.extend(items.iter().map(String::as_str));
     handoff(cli, &n0, &args)?;
