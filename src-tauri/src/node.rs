@@ -99,7 +99,8 @@ impl Startup {
     }
 }
 
-/// The chain the app runs on.
+/// The chain the app runs on (one per process, so the ledger's size is no concern).
+#[allow(clippy::large_enum_variant)]
 enum Chain {
     /// The embedded single-validator ledger (or why it could not be opened).
     Embedded(Result<Ledger, ApiError>),

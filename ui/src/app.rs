@@ -161,12 +161,16 @@ pub fn App() -> impl IntoView {
             let _ = html.set_attribute("lang", ctx.lang.get().tag());
         }
     });
-    // A light node's outbox moves on its own: refresh while entries are open.
+    // A light node moves on its own: its header height and peers are refreshed, and its
+    // outbox too while entries are open.
     set_interval(
         move || {
-            if ctx.light() && ctx.outbox_count.get_untracked() > 0 {
+            if ctx.light() {
+                let open = ctx.outbox_count.get_untracked() > 0;
                 refresh_status(ctx);
-                ctx.tick.update(|t| *t += 1);
+                if open {
+                    ctx.tick.update(|t| *t += 1);
+                }
             }
         },
         std::time::Duration::from_secs(3),
