@@ -6,17 +6,20 @@
 //!
 //! By default the node is an embedded single-validator chain in the OS data folder, so
 //! the app works alone; on first launch it creates the folder (with the demo supply chain
-//! when started with `--demo`, else a fresh identity for the user's organization).
+//! when started with `--demo`, else a fresh identity for the user's organization). A
+//! folder that has joined a network (`<data>/light`, made by "join a network" or by
+//! `handoff light init`) runs as a light node of that network instead.
 
 pub mod commands;
 mod node;
 
-pub use node::{ApiError, AppNode, Startup};
+pub use node::{ApiError, AppNode, Startup, light_node_error, parse_genesis};
 
 /// Starts the app. `args` are the process arguments after the program name:
 /// `--data DIR` (default: the OS data folder, or `HANDOFF_DATA`), `--demo` (seed the demo
 /// supply chain if the folder is new), `--org NAME` (the organization of a new folder),
-/// `--as NAME` (the identity to act as first).
+/// `--as NAME` (the identity to act as first), `--peer ADDR` (repeatable: a full node to
+/// dial in light mode) and `--no-mdns`.
 pub fn run_with(args: Vec<String>) {
     let startup = Startup::from_args(&args);
     let node = AppNode::start(startup);
@@ -48,6 +51,7 @@ pub fn run_with(args: Vec<String>) {
             commands::set_network,
             commands::pair_qr,
             commands::backup,
+            commands::outbox,
             commands::ready,
             commands::timing,
         ])

@@ -11,6 +11,8 @@ fn demo_node(dir: &Path, act_as: &str) -> AppNode {
         demo: true,
         org: String::new(),
         act_as: Some(act_as.to_string()),
+        peers: vec![],
+        mdns: false,
     })
 }
 
@@ -111,6 +113,8 @@ fn an_unwritable_data_folder_is_an_error_the_ui_can_show() {
         demo: false,
         org: "Test".into(),
         act_as: None,
+        peers: vec![],
+        mdns: false,
     });
     let e = node.call(&["status"]).expect_err("no folder");
     assert_eq!(e.code, "DATA_FOLDER");

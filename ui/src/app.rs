@@ -41,6 +41,10 @@ pub struct Ctx {
     pub current: RwSignal<Option<String>>,
     /// Open incoming handoffs (badge).
     pub inbox_count: RwSignal<usize>,
+    /// Outbox entries not yet committed or rejected (light mode; badge).
+    pub outbox_count: RwSignal<usize>,
+    /// Bumped by the periodic refresh while outbox entries are open.
+    pub tick: RwSignal<u32>,
     /// The scanner's FNC1 substitute (empty: none).
     pub fnc1: RwSignal<String>,
     /// Bumped after every change on the ledger, so screens reload.
@@ -66,6 +70,12 @@ impl Ctx {
         self.error.set(None);
         self.notice.set(Some(msg));
         self.version.update(|v| *v += 1);
+    }
+
+    /// Whether the app runs as a light node.
+    pub fn light(&self) -> bool {
+        self.status
+            .with(|s| s.as_ref().is_some_and(|s| s["mode"] == "light"))
     }
 
     /// The acting org's name.
@@ -96,11 +106,23 @@ pub fn set_setting(key: &str, value: &str) {
 /// Reloads status and the inbox count.
 pub fn refresh_status(ctx: Ctx) {
     spawn_local(async move {
-        match backend::status().await {
-            Ok(s) => ctx.status.set(Some(s)),
-            Err(e) => ctx.fail(e),
-        }
-        if let Ok(i) = backend::inbox().await {
+        let light = match backend::status().await {
+            Ok(s) => {
+                let light = s["mode"] == "light";
+                ctx.outbox_count
+                    .set(s["outbox"].as_u64().unwrap_or(0) as usize);
+                ctx.status.set(Some(s));
+                light
+            }
+            Err(e) => {
+                ctx.fail(e);
+                false
+            }
+        };
+        // A light node keeps no inbox index.
+        if light {
+            ctx.inbox_count.set(0);
+        } else if let Ok(i) = backend::inbox().await {
             ctx.inbox_count
                 .set(i["incoming"].as_array().map(Vec::len).unwrap_or(0));
         }
@@ -123,6 +145,8 @@ pub fn App() -> impl IntoView {
         notice: RwSignal::new(None),
         current: RwSignal::new(None),
         inbox_count: RwSignal::new(0),
+        outbox_count: RwSignal::new(0),
+        tick: RwSignal::new(0),
         fnc1: RwSignal::new(setting("fnc1").unwrap_or_default()),
         version: RwSignal::new(0),
         busy: RwSignal::new(false),
@@ -137,6 +161,20 @@ pub fn App() -> impl IntoView {
             let _ = html.set_attribute("lang", ctx.lang.get().tag());
         }
     });
+    // A light node moves on its own: its header height and peers are refreshed, and its
+    // outbox too while entries are open.
+    set_interval(
+        move || {
+            if ctx.light() {
+                let open = ctx.outbox_count.get_untracked() > 0;
+                refresh_status(ctx);
+                if open {
+                    ctx.tick.update(|t| *t += 1);
+                }
+            }
+        },
+        std::time::Duration::from_secs(3),
+    );
     // Interactive: tell the app (start-up benchmark) once, after the first paint.
     request_animation_frame(move || spawn_local(backend::ready()));
 
@@ -152,6 +190,13 @@ pub fn App() -> impl IntoView {
                 {(tab == Tab::Inbox).then(|| view! {
                     <span class="badge" data-testid="inbox-count" class:hidden=move || ctx.inbox_count.get() == 0>
                         {move || ctx.inbox_count.get()}
+                    </span>
+                })}
+                {(tab == Tab::Node).then(|| view! {
+                    <span class="badge outbox-badge" data-testid="outbox-count"
+                        title=move || ctx.t("node.outbox_list")
+                        class:hidden=move || !ctx.light() || ctx.outbox_count.get() == 0>
+                        {move || ctx.outbox_count.get()}
                     </span>
                 })}
             </button>

@@ -186,6 +186,53 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("msg.commissioned", "Commissioned", "已赋码"),
     ("msg.loading", "Working…", "处理中…"),
     ("msg.block", "block", "区块"),
+    (
+        "msg.queued",
+        "Queued — will be sent when a peer is reachable",
+        "已排队——连接到对等节点后发送",
+    ),
+    (
+        "msg.joined",
+        "Joined the network: Handoff now runs as a light node",
+        "已加入网络：Handoff 现以轻节点运行",
+    ),
+    (
+        "node.mode.light",
+        "Light node of a network (verifies certified headers)",
+        "网络轻节点（校验已认证区块头）",
+    ),
+    (
+        "node.header_height",
+        "Certified header height",
+        "已认证区块头高度",
+    ),
+    ("node.last_header", "Last header", "最新区块头时间"),
+    ("node.outbox_list", "Outbox", "待发送队列"),
+    (
+        "node.outbox_hint",
+        "Actions are signed here and sent to the network in order.",
+        "操作在本机签名，按顺序发送到网络。",
+    ),
+    ("node.outbox_empty", "Nothing queued.", "暂无排队操作。"),
+    (
+        "node.genesis",
+        "Network genesis (hex, from `handoff genesis` on one of its full nodes)",
+        "网络创世块（十六进制，在其全节点上运行 `handoff genesis` 获得）",
+    ),
+    ("node.join", "Save and join", "保存并加入"),
+    ("outbox.pending", "Pending", "待发送"),
+    ("outbox.submitted", "Submitted", "已提交"),
+    ("outbox.committed", "Committed", "已上链"),
+    ("outbox.rejected", "Rejected", "被拒绝"),
+    ("outbox.rule", "Rule", "规则"),
+    ("outbox.tx", "tx", "交易"),
+    ("outbox.entries", "entries", "项"),
+    ("item.verified", "Verified against block", "已校验，区块"),
+    (
+        "item.history_light",
+        "The full history needs a full node; this light node verified the current record.",
+        "完整流转记录需要全节点；本轻节点已校验当前记录。",
+    ),
 ];
 
 /// The text of `key` in `lang` (the key itself if it has none, so a gap is visible).

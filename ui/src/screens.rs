@@ -81,6 +81,25 @@ where
     });
 }
 
+/// The confirmation of an action a light node queued instead of committing (`None`: the
+/// action was committed).
+fn queued_note(ctx: Ctx, v: &Value) -> Option<String> {
+    (v["light"] == true).then(|| {
+        let seqs: Vec<String> = v["queued"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|q| format!("#{}", s(&q["seq"])))
+            .collect();
+        format!(
+            "{} · {} {}",
+            ctx.t("msg.queued"),
+            ctx.t("node.outbox_list"),
+            seqs.join(", ")
+        )
+    })
+}
+
 fn verdict_badge(lang: Lang, verdict: &str) -> impl IntoView + use<> {
     let key = match verdict {
         "genuine" => "verdict.genuine",
@@ -118,7 +137,13 @@ fn event_label(lang: Lang, kind: &str) -> String {
 
 /// The summary of a scanned thing: product, holder, status, verdict, banners.
 #[component]
-pub fn ItemSummary(thing: Value, verdict: Value) -> impl IntoView {
+pub fn ItemSummary(
+    thing: Value,
+    verdict: Value,
+    /// A light node's proof: `{height}` of the certified header the record verified against.
+    #[prop(optional)]
+    verified: Value,
+) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let lang = ctx.lang.get_untracked();
     let item = if thing["item"].is_object() {
@@ -158,6 +183,11 @@ pub fn ItemSummary(thing: Value, verdict: Value) -> impl IntoView {
                     <div class="code">{key.clone()}</div>
                 </div>
                 {verdict["verdict"].as_str().map(|v| verdict_badge(lang, v))}
+                {(!verified.is_null()).then(|| view! {
+                    <span class="verified" data-testid="verified-at">
+                        {format!("✓ {} {}", t(lang, "item.verified"), number(lang, verified["height"].as_f64().unwrap_or(0.0)))}
+                    </span>
+                })}
             </header>
             <div class="kvs">
                 {row("item.custodian", s(&item["custodian"]["name"]))}
@@ -216,12 +246,14 @@ pub fn ShipPanel(#[prop(into)] codes: Signal<Vec<String>>) -> impl IntoView {
             async move { backend::propose(&codes, &dest, own).await },
             move |v| {
                 beep(true);
-                ctx.done(format!(
-                    "{} · {} {}",
-                    ctx.t("msg.shipped"),
-                    ctx.t("msg.block"),
-                    s(&v["height"])
-                ))
+                ctx.done(queued_note(ctx, &v).unwrap_or_else(|| {
+                    format!(
+                        "{} · {} {}",
+                        ctx.t("msg.shipped"),
+                        ctx.t("msg.block"),
+                        s(&v["height"])
+                    )
+                }))
             },
         );
     };
@@ -579,7 +611,7 @@ pub fn ScanScreen() -> impl IntoView {
                 view! {
                     <div data-scan-ms=move || scan_ms.get().map(|m| format!("{m:.1}")) data-testid="scan-result">
                         {move || result.get().map(|v| view! {
-                            <ItemSummary thing=v["thing"].clone() verdict=v["verdict"].clone()/>
+                            <ItemSummary thing=v["thing"].clone() verdict=v["verdict"].clone() verified=v["verified"].clone()/>
                             <ShipPanel codes=codes/>
                         })}
                     </div>
@@ -654,6 +686,10 @@ pub fn ItemScreen() -> impl IntoView {
             let l = backend::lookup(&code).await;
             match (h, l) {
                 (Ok(h), Ok(l)) => data.set(Some((h, l))),
+                // A light node verifies the record but keeps no history.
+                (Err(e), Ok(l)) if e.code == "LIGHT_NODE" => {
+                    data.set(Some((serde_json::json!({"light_only": true}), l)))
+                }
                 (Err(e), _) | (_, Err(e)) => ctx.fail(e),
             }
         });
@@ -662,6 +698,10 @@ pub fn ItemScreen() -> impl IntoView {
         <section class="screen item-screen">
             {move || match data.get() {
                 None => view! { <p class="hint">{ctx.t("item.none")}</p> }.into_any(),
+                Some((h, l)) if h["light_only"] == true => view! {
+                    <ItemSummary thing=l["thing"].clone() verdict=l["verdict"].clone() verified=l["verified"].clone()/>
+                    <p class="hint" data-testid="history-light">{ctx.t("item.history_light")}</p>
+                }.into_any(),
                 Some((h, l)) => {
                     let lang = ctx.lang.get();
                     let events = h["events"].as_array().cloned().unwrap_or_default();
@@ -789,12 +829,14 @@ fn HandoffCard(h: Value, incoming: bool) -> impl IntoView {
             async move { backend::accept(&id, &missing, &damaged).await },
             move |v| {
                 beep(true);
-                ctx.done(format!(
-                    "{} · {} {}",
-                    ctx.t("msg.accepted"),
-                    ctx.t("msg.block"),
-                    s(&v["height"])
-                ))
+                ctx.done(queued_note(ctx, &v).unwrap_or_else(|| {
+                    format!(
+                        "{} · {} {}",
+                        ctx.t("msg.accepted"),
+                        ctx.t("msg.block"),
+                        s(&v["height"])
+                    )
+                }))
             },
         );
     };
@@ -896,12 +938,22 @@ fn HandoffCard(h: Value, incoming: bool) -> impl IntoView {
 pub fn InboxScreen() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let data = RwSignal::new(None::<Value>);
+    // A light node has no inbox index: its answer is shown in place, not as a banner that
+    // would come back with every refresh.
+    let light_note = RwSignal::new(None::<ApiError>);
     Effect::new(move |_| {
         ctx.version.get();
         ctx.status.get();
         spawn_local(async move {
             match backend::inbox().await {
-                Ok(v) => data.set(Some(v)),
+                Ok(v) => {
+                    light_note.set(None);
+                    data.set(Some(v));
+                }
+                Err(e) if e.code == "LIGHT_NODE" => {
+                    data.set(None);
+                    light_note.set(Some(e));
+                }
                 Err(e) => ctx.fail(e),
             }
         });
@@ -925,10 +977,18 @@ pub fn InboxScreen() -> impl IntoView {
     };
     view! {
         <section class="screen inbox-screen">
-            <h2 class="section">{move || ctx.t("inbox.incoming")}</h2>
-            <div data-testid="inbox-incoming">{list("incoming", true)}</div>
-            <h2 class="section">{move || ctx.t("inbox.outgoing")}</h2>
-            <div data-testid="inbox-outgoing">{list("outgoing", false)}</div>
+            {move || light_note.get().map(|e| view! {
+                <div class="card light-note" data-testid="light-node-note">
+                    <div class="banner-message">{e.message.clone()}</div>
+                    <div class="banner-code">{e.code.clone()}</div>
+                </div>
+            })}
+            {move || light_note.get().is_none().then(|| view! {
+                <h2 class="section">{move || ctx.t("inbox.incoming")}</h2>
+                <div data-testid="inbox-incoming">{list("incoming", true)}</div>
+                <h2 class="section">{move || ctx.t("inbox.outgoing")}</h2>
+                <div data-testid="inbox-outgoing">{list("outgoing", false)}</div>
+            })}
         </section>
     }
 }
@@ -1003,7 +1063,10 @@ pub fn ProductsScreen() -> impl IntoView {
                 async move { backend::commission(&codes, l, q, None).await },
                 move |v| {
                     let n = v["items"].as_array().map(Vec::len).unwrap_or(1);
-                    ctx.done(format!("{} ({n})", ctx.t("msg.commissioned")))
+                    ctx.done(
+                        queued_note(ctx, &v)
+                            .unwrap_or_else(|| format!("{} ({n})", ctx.t("msg.commissioned"))),
+                    )
                 },
             ),
         }
@@ -1207,6 +1270,7 @@ pub fn NodeScreen() -> impl IntoView {
             peers.set(list.join("\n"));
         }
     });
+    let genesis = RwSignal::new(String::new());
     let save_peers = move |_| {
         let list: Vec<String> = peers
             .get_untracked()
@@ -1215,12 +1279,36 @@ pub fn NodeScreen() -> impl IntoView {
             .filter(|l| !l.is_empty())
             .map(String::from)
             .collect();
+        let g = genesis.get_untracked().trim().to_string();
+        let g = (!g.is_empty()).then_some(g);
         act(
             ctx,
-            async move { backend::set_network(&list).await },
-            move |_| ctx.done(ctx.t("msg.saved").to_string()),
+            async move { backend::set_network(&list, g).await },
+            move |v| {
+                if v["switched"] == true {
+                    genesis.set(String::new());
+                    ctx.done(ctx.t("msg.joined").to_string())
+                } else {
+                    ctx.done(ctx.t("msg.saved").to_string())
+                }
+            },
         );
     };
+    // The light node's outbox, reloaded after actions and by the periodic refresh.
+    let outbox = RwSignal::new(None::<Value>);
+    Effect::new(move |_| {
+        ctx.version.get();
+        ctx.tick.get();
+        if !ctx.light() {
+            outbox.set(None);
+            return;
+        }
+        spawn_local(async move {
+            if let Ok(v) = backend::outbox().await {
+                outbox.set(Some(v));
+            }
+        });
+    });
     let pair = RwSignal::new(None::<Value>);
     let show_pair = move |_| act(ctx, backend::pair_qr(), move |v| pair.set(Some(v)));
     let backup = move |_| {
@@ -1234,7 +1322,19 @@ pub fn NodeScreen() -> impl IntoView {
                 let lang = ctx.lang.get();
                 let st = ctx.status.get().unwrap_or(Value::Null);
                 let me = s(&st["identity"]["name"]);
-                let mode_key = if st["mode"] == "mock" { "node.mode.mock" } else { "node.mode.embedded" };
+                let light = st["mode"] == "light";
+                let mode_key = if light {
+                    "node.mode.light"
+                } else if st["mode"] == "mock" {
+                    "node.mode.mock"
+                } else {
+                    "node.mode.embedded"
+                };
+                let (height_key, time_key) = if light {
+                    ("node.header_height", "node.last_header")
+                } else {
+                    ("node.height", "node.last_block")
+                };
                 let row = |k: &'static str, v: String, id: &'static str| view! {
                     <div class="kv"><span class="k">{t(lang, k)}</span><span class="v" data-testid=id>{v}</span></div>
                 };
@@ -1261,15 +1361,22 @@ pub fn NodeScreen() -> impl IntoView {
                             }>{t(lang, "node.copy")}</button>
                         </div>
                     </div>
-                    <div class="card">
+                    <div class="card" data-testid="node-chain" data-mode=s(&st["mode"])>
                         {row("node.mode", t(lang, mode_key).to_string(), "node-mode")}
-                        {row("node.height", number(lang, st["height"].as_f64().unwrap_or(0.0)), "node-height")}
-                        {row("node.last_block", datetime(lang, &st["time_ms"]), "node-last-block")}
-                        {row("node.peers", number(lang, st["peers"].as_f64().unwrap_or(0.0)), "node-peers")}
-                        {row("node.outbox", number(lang, st["outbox"].as_f64().unwrap_or(0.0)), "node-outbox")}
+                        <div class="kvs">
+                            {row(height_key, number(lang, st["height"].as_f64().unwrap_or(0.0)), "node-height")}
+                            {row(time_key, datetime(lang, &st["time_ms"]), "node-last-block")}
+                            {row("node.peers", number(lang, st["peers"].as_f64().unwrap_or(0.0)), "node-peers")}
+                            {row("node.outbox", number(lang, st["outbox"].as_f64().unwrap_or(0.0)), "node-outbox")}
+                        </div>
                         {row("node.data", s(&st["data_dir"]), "node-data")}
                     </div>
                 }
+            }}
+            {move || {
+                // Redrawn in the new language too.
+                ctx.lang.track();
+                outbox.get().map(|o| view! { <OutboxList outbox=o/> })
             }}
             <div class="card">
                 <div class="field">
@@ -1285,10 +1392,19 @@ pub fn NodeScreen() -> impl IntoView {
                         placeholder="/ip4/10.0.0.5/tcp/4001"
                         on:input=move |ev| peers.set(event_target_value(&ev))></textarea>
                 </label>
+                {move || (!ctx.light()).then(|| view! {
+                    <label class="field">
+                        <span>{ctx.t("node.genesis")}</span>
+                        <textarea rows="2" data-testid="genesis-input" prop:value=move || genesis.get()
+                            on:input=move |ev| genesis.set(event_target_value(&ev))></textarea>
+                    </label>
+                })}
                 <div class="actions">
-                    <button class="secondary" data-testid="peers-save" on:click=save_peers>{move || ctx.t("node.save_peers")}</button>
+                    <button class="secondary" data-testid="peers-save" on:click=save_peers>
+                        {move || ctx.t(if genesis.get().trim().is_empty() { "node.save_peers" } else { "node.join" })}
+                    </button>
                     <button class="secondary" data-testid="pair-show" on:click=show_pair>{move || ctx.t("node.pair")}</button>
-                    <button class="secondary" data-testid="backup-button" on:click=backup>{move || ctx.t("node.backup")}</button>
+                    <button class="secondary" data-testid="backup-button" class:hidden=move || ctx.light() on:click=backup>{move || ctx.t("node.backup")}</button>
                 </div>
                 {move || pair.get().map(|p| view! {
                     <div class="pair" data-testid="pair-qr">
@@ -1304,6 +1420,62 @@ pub fn NodeScreen() -> impl IntoView {
                 </label>
             </div>
         </section>
+    }
+}
+
+/// The light node's outbox: each entry's number, transaction, what it does and where it
+/// stands (pending, submitted, committed in block N, or rejected with the rule).
+#[component]
+fn OutboxList(outbox: Value) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let lang = ctx.lang.get_untracked();
+    let entries = outbox["entries"].as_array().cloned().unwrap_or_default();
+    let empty = entries.is_empty();
+    view! {
+        <div class="card outbox" data-testid="outbox-list">
+            <header class="card-head">
+                <h3 class="title">{t(lang, "node.outbox_list")}</h3>
+                <span class="pill">{format!("{} {}", number(lang, entries.len() as f64), t(lang, "outbox.entries"))}</span>
+            </header>
+            <p class="hint">{t(lang, "node.outbox_hint")}</p>
+            {empty.then(|| view! { <p class="hint">{t(lang, "node.outbox_empty")}</p> })}
+            <ol class="outbox-entries">
+                {entries.into_iter().rev().map(|e| {
+                    let status = s(&e["status"]);
+                    let tx = s(&e["tx"]);
+                    let short_tx = tx.chars().take(12).collect::<String>();
+                    let kind = e["kind"].as_str().map(|k| event_label(lang, k)).unwrap_or_default();
+                    let items: Vec<String> = e["items"].as_array().into_iter().flatten().map(s).collect();
+                    let subject = match (items.first(), items.len()) {
+                        (Some(first), 1) => first.clone(),
+                        (Some(first), n) => format!("{first} +{}", n - 1),
+                        (None, _) => e["handoff"].as_str().map(|h| format!("#{}", &h[..h.len().min(12)])).unwrap_or_default(),
+                    };
+                    let chip = match status.as_str() {
+                        "committed" => format!("{} · {} {}", t(lang, "outbox.committed"), t(lang, "msg.block"), number(lang, e["height"].as_f64().unwrap_or(0.0))),
+                        "rejected" => t(lang, "outbox.rejected").to_string(),
+                        "submitted" => t(lang, "outbox.submitted").to_string(),
+                        _ => t(lang, "outbox.pending").to_string(),
+                    };
+                    let why = (status == "rejected").then(|| format!(
+                        "{} {}: {}", t(lang, "outbox.rule"), s(&e["code"]), s(&e["message"])
+                    ));
+                    view! {
+                        <li class=format!("outbox-entry st-{status}") data-testid="outbox-entry"
+                            data-status=status.clone() data-seq=s(&e["seq"])>
+                            <div class="ob-head">
+                                <span class="ob-seq">{format!("#{}", s(&e["seq"]))}</span>
+                                <span class="ob-kind">{kind}</span>
+                                <span class=format!("chip chip-{status}") data-testid="outbox-status">{chip}</span>
+                            </div>
+                            <div class="ob-subject mono">{subject}</div>
+                            <div class="ob-tx mono">{format!("{} {short_tx}…", t(lang, "outbox.tx"))}</div>
+                            {why.map(|w| view! { <div class="ob-why" data-testid="outbox-why">{w}</div> })}
+                        </li>
+                    }
+                }).collect_view()}
+            </ol>
+        </div>
     }
 }
 

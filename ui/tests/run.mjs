@@ -196,6 +196,124 @@ for (const vp of [{ name: 'desktop', width: 1280, height: 800 }, { name: 'phone'
   await ctx.close();
 }
 
+// Light mode (`?mock=light`): the app follows a network as a light node. The Node screen
+// shows the certified header height, peers and the outbox (committed, rejected with the
+// rule, submitted, pending); actions are queued, reads are verified against a block, and
+// what needs a full node's indexes says so.
+for (const vp of [{ name: 'desktop', width: 1280, height: 800 }, { name: 'phone', width: 390, height: 844 }]) {
+  const ctx = await browser.newContext({ viewport: { width: vp.width, height: vp.height }, locale: 'en-US' });
+  const page = await ctx.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  await page.goto(`${url}?mock=light`);
+  await page.locator(T('scan-input')).waitFor();
+  const shot = (n) => page.screenshot({ path: path.join(artifacts, `${vp.name}-light-${n}.png`), fullPage: true });
+  const entry = (status) => page.locator(`${T('outbox-entry')}[data-status="${status}"]`);
+
+  await check(`${vp.name} light: the Node screen shows a light node and its outbox`, async () => {
+    await nav(page, 'node');
+    await page.locator(T('outbox-list')).waitFor();
+    const mode = await page.locator(T('node-mode')).innerText();
+    expect(mode.includes('Light node'), mode);
+    expect((await page.locator(T('node-height')).innerText()).trim() === '1,520', 'header height');
+    expect((await page.locator(T('node-peers')).innerText()).trim() === '2', 'peers');
+    expect(await page.locator(T('outbox-entry')).count() === 3, 'three entries');
+    const committed = await entry('committed').innerText();
+    expect(committed.includes('Committed') && committed.includes('block 1,498'), committed);
+    expect(committed.includes('Commissioned') && committed.includes('E261000264'), committed);
+    const rejected = await entry('rejected').innerText();
+    expect(rejected.includes('Rejected') && rejected.includes('NOT_CUSTODIAN'), rejected);
+    expect((await entry('rejected').locator(T('outbox-why')).innerText()).includes('is not the custodian'), 'the rule');
+    expect((await entry('submitted').innerText()).includes('Submitted'), 'submitted');
+    expect((await page.locator(T('outbox-count')).innerText()).trim() === '1', 'one open entry in the navigation');
+    await shot('node');
+  });
+
+  await check(`${vp.name} light: a scan is verified against a block and a ship is queued`, async () => {
+    await nav(page, 'scan');
+    await scan(page, LOOSE_A);
+    await page.locator(T('item-card')).waitFor();
+    const v = await page.locator(T('verified-at')).innerText();
+    expect(v.includes('Verified against block') && v.includes('1,520'), v);
+    const over = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(over <= 0, `the scan screen is ${over}px wider than the viewport`);
+    expect((await page.locator(T('item-card')).innerText()).includes('Harbor Logistics'), 'custodian');
+    await shot('scan');
+    await page.locator(T('ship-to')).selectOption('Corner Grocer');
+    await page.locator(T('ship-button')).click();
+    const notice = await page.locator(T('notice-banner')).innerText();
+    expect(notice.includes('Queued — will be sent when a peer is reachable'), notice);
+    expect(!notice.toLowerCase().includes('committed'), notice);
+    await page.waitForFunction(() => document.querySelector('[data-testid="outbox-count"]')?.textContent.trim() === '2');
+    await nav(page, 'node');
+    await entry('pending').waitFor();
+    const pending = await entry('pending').innerText();
+    expect(pending.includes('Pending') && pending.includes('Shipped') && pending.includes('#4'), pending);
+    expect(pending.includes('E261000260'), pending);
+  });
+
+  await check(`${vp.name} light: what needs a full node says so`, async () => {
+    await nav(page, 'inbox');
+    const note = await page.locator(T('light-node-note')).innerText();
+    expect(note.includes('LIGHT_NODE') && note.includes('light node'), note);
+    await shot('inbox');
+    await nav(page, 'item');
+    await page.locator(T('history-light')).waitFor();
+    expect(await page.locator(T('timeline')).count() === 0, 'no timeline');
+    expect((await page.locator(T('verified-at')).innerText()).includes('1,520'), 'verified record');
+  });
+
+  await check(`${vp.name} light: Chinese outbox`, async () => {
+    await nav(page, 'node');
+    await page.locator(T('lang-zh')).click();
+    await page.locator(T('outbox-list')).waitFor();
+    expect((await page.locator(T('node-mode')).innerText()).includes('轻节点'), 'mode in Chinese');
+    expect((await entry('committed').innerText()).includes('已上链'), 'committed in Chinese');
+    const rejected = await entry('rejected').innerText();
+    expect(rejected.includes('被拒绝') && rejected.includes('规则 NOT_CUSTODIAN'), rejected);
+    expect((await entry('pending').innerText()).includes('待发送'), 'pending in Chinese');
+    await shot('node-zh');
+    await page.locator(T('lang-en')).click();
+  });
+
+  await check(`${vp.name} light: nothing overflows the screen`, async () => {
+    await nav(page, 'node');
+    const over = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(over <= 0, `page is ${over}px wider than the viewport`);
+  });
+
+  await check(`${vp.name} light: no script errors`, async () => {
+    expect(errors.length === 0, errors.join('\n'));
+  });
+  await ctx.close();
+}
+
+// Joining a network: a bad genesis is refused with its code; a good one switches the
+// (mock) app to light mode at once.
+await check('desktop: join a network with a genesis', async () => {
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-US' });
+  const page = await ctx.newPage();
+  await page.goto(url);
+  await page.locator(T('scan-input')).waitFor();
+  await nav(page, 'node');
+  await page.locator(T('peers-input')).fill('/ip4/127.0.0.1/tcp/4001');
+  await page.locator(T('genesis-input')).fill('not a genesis');
+  expect((await page.locator(T('peers-save')).innerText()).includes('join'), 'the button says join');
+  await page.locator(T('peers-save')).click();
+  const banner = page.locator(T('error-banner'));
+  await banner.waitFor();
+  expect((await banner.innerText()).includes('BAD_GENESIS'), await banner.innerText());
+  await banner.getByRole('button').click();
+  await page.locator(T('genesis-input')).fill('00'.repeat(64));
+  await page.locator(T('peers-save')).click();
+  const notice = await page.locator(T('notice-banner')).innerText();
+  expect(notice.includes('light node'), notice);
+  await page.waitForFunction(() => document.querySelector('[data-testid="node-mode"]')?.textContent.includes('Light node'));
+  await page.locator(T('outbox-list')).waitFor();
+  await ctx.close();
+});
+
 // Camera scanning: Chromium's fake camera plays a frame with a real QR label (made by
 // `handoff qr encode`); the UI grabs frames and the real `handoff qr decode` reads them.
 const cli = process.env.HANDOFF_CLI ?? path.resolve(here, '..', '..', 'target', 'debug', 'handoff');

@@ -560,7 +560,7 @@ pub(crate) fn entry(s: &str, default_qty: Option<u64>) -> R<Entry> {
     }
 }
 
-fn entries(scans: &[String], default_qty: Option<u64>) -> R<Vec<Entry>> {
+pub(crate) fn entries(scans: &[String], default_qty: Option<u64>) -> R<Vec<Entry>> {
     scans.iter().map(|s| entry(s, default_qty)).collect()
 }
 
@@ -654,6 +654,7 @@ fn resolve_handoff(ledger: &Ledger, me: &PublicKey, s: &str) -> R<Hash32> {
 }
 
 /// What a command printed: JSON for `--json`, text otherwise.
+#[derive(Debug)]
 pub struct Output {
     /// Machine-readable.
     pub json: Value,

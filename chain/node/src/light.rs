@@ -53,9 +53,9 @@ use handoff_core::crypto::Keypair;
 use handoff_core::governance::follow_validator_change;
 use handoff_core::proof::RecordProof;
 use handoff_core::rejection::Code;
-use handoff_core::state::{Record, StateKey, ValidatorSetRecord};
+use handoff_core::state::{Record, StateKey, StateRead, ValidatorSetRecord};
 use handoff_core::tx::{
-    Commission, Payload, ProposeHandoff, SignedTx, TX_VERSION, Transfer, TxBody,
+    AcceptHandoff, Commission, Payload, ProposeHandoff, SignedTx, TX_VERSION, Transfer, TxBody,
 };
 use handoff_core::types::{Hash32, PublicKey, TxId};
 use handoff_net::{
@@ -65,6 +65,7 @@ use handoff_net::{
 use handoff_store::sled;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -185,9 +186,35 @@ impl OutboxEntry {
             } => (*height, None, Some(code.clone()), Some(message.clone())),
             _ => (None, None, None, None),
         };
+        let (kind, items, handoff) = self.what();
         json!({"seq": self.seq, "tx": self.id.to_hex(), "nonce": self.nonce,
                "status": self.status.name(), "height": height, "index": index,
-               "code": code, "message": message})
+               "code": code, "message": message, "kind": kind, "items": items,
+               "handoff": handoff})
+    }
+
+    /// What the queued transaction does: its event type, the items it names and, for an
+    /// answer to an offer, the handoff (none of it when the bytes do not decode).
+    pub fn what(&self) -> (Option<&'static str>, Vec<String>, Option<String>) {
+        let Ok(tx) = SignedTx::decode(&self.tx) else {
+            return (None, vec![], None);
+        };
+        let p = &tx.body.payload;
+        let keys = |es: &[handoff_core::tx::Entry]| -> Vec<String> {
+            es.iter().map(|e| e.key.canonical()).collect()
+        };
+        let (items, handoff) = match p {
+            Payload::Commission(c) => (keys(&c.entries), None),
+            Payload::ProposeHandoff(h) => (keys(&h.entries), None),
+            Payload::AcceptHandoff(a) => (keys(&a.missing), Some(a.handoff.to_hex())),
+            _ => (vec![], None),
+        };
+        (Some(p.type_name()), items, handoff)
+    }
+
+    /// Whether the entry still waits for the chain (pending or submitted).
+    pub fn is_open(&self) -> bool {
+        matches!(self.status, OutboxStatus::Pending | OutboxStatus::Submitted)
     }
 }
 
@@ -700,6 +727,13 @@ impl LightNode {
 
     /// [`LightNode::record`] from `peer` at the current light tip, without syncing first.
     async fn record_at(&self, peer: PeerId, key: &StateKey) -> Result<(Option<Record>, u64)> {
+        let header = self.tip_header()?;
+        let rec = self.proven(peer, &header, key).await?;
+        Ok((rec, header.height))
+    }
+
+    /// The certified header at the light tip (an error before the first one).
+    fn tip_header(&self) -> Result<BlockHeader> {
         let tip = self.store.tip()?;
         if tip == 0 {
             bail!("no certified header yet");
@@ -708,13 +742,24 @@ impl LightNode {
             .store
             .header(tip)?
             .ok_or_else(|| anyhow!("header {tip} is missing"))?;
+        Ok(header)
+    }
+
+    /// A record from `peer` at `header`'s height, its proof verified against that
+    /// certified header's state root.
+    async fn proven(
+        &self,
+        peer: PeerId,
+        header: &BlockHeader,
+        key: &StateKey,
+    ) -> Result<Option<Record>> {
         let kb = key.to_bytes();
         let r = request_err(
             self.net
                 .request(
                     peer,
                     Request::Record {
-                        height: tip,
+                        height: header.height,
                         key: kb.clone(),
                     },
                 )
@@ -723,8 +768,8 @@ impl LightNode {
         let Response::Record(p) = r else {
             bail!("the peer did not answer with a record");
         };
-        match verify_record(&header, &kb, &p) {
-            Ok(rec) => Ok((rec, tip)),
+        match verify_record(header, &kb, &p) {
+            Ok(rec) => Ok(rec),
             Err(e) => {
                 let _ = self.net.report(peer, Misbehaviour::BadResponse).await;
                 Err(e)
@@ -1174,9 +1219,24 @@ pub enum LightCmd {
         /// The recipient org's public key (hex).
         #[arg(long)]
         to: String,
+        /// Transfer ownership with custody.
+        #[arg(long)]
+        ownership: bool,
         /// What.
         #[arg(required = true)]
         scans: Vec<String>,
+    },
+    /// Accept an offer, naming what is missing or damaged: signed now, queued in the
+    /// outbox (works offline).
+    Accept {
+        /// The handoff id (64 hex digits: a light node has no index to resolve a prefix).
+        id: String,
+        /// Did not arrive (repeatable).
+        #[arg(long = "missing")]
+        missing: Vec<String>,
+        /// Arrived damaged (repeatable).
+        #[arg(long = "damaged")]
+        damaged: Vec<String>,
     },
     /// Run the light node until stopped: follows headers, submits the outbox. Prints one
     /// JSON line once it is up.
@@ -1306,11 +1366,16 @@ fn forward_to_daemon(data: &Path, args: &[String]) -> Option<R<Output>> {
     )
 }
 
-fn init(data: &Path, me: Option<&str>, genesis_hex: &str, from: &Path) -> R<Output> {
+/// Decodes a genesis as `handoff genesis` prints it (hex of its encoding).
+pub fn parse_genesis(genesis_hex: &str) -> R<Genesis> {
     let bytes = hex::decode(genesis_hex.trim())
         .map_err(|_| CliError::input("BAD_GENESIS", "the genesis is not hex"))?;
-    let genesis: Genesis = borsh::from_slice(&bytes)
-        .map_err(|_| CliError::input("BAD_GENESIS", "the genesis does not decode"))?;
+    borsh::from_slice(&bytes)
+        .map_err(|_| CliError::input("BAD_GENESIS", "the genesis does not decode"))
+}
+
+fn init(data: &Path, me: Option<&str>, genesis_hex: &str, from: &Path) -> R<Output> {
+    let genesis = parse_genesis(genesis_hex)?;
     if store_dir(data).exists() {
         return Err(CliError::input(
             "ALREADY_INITIALIZED",
@@ -1378,7 +1443,11 @@ fn local(
             }
             queued(store, &signer, payloads)
         }
-        LightCmd::Propose { to, scans } => {
+        LightCmd::Propose {
+            to,
+            ownership,
+            scans,
+        } => {
             let signer = signer_of(data, me)?;
             let to = PublicKey::from_hex(to.trim())
                 .ok_or_else(|| CliError::input("BAD_KEY", "--to is an org key, 64 hex digits"))?;
@@ -1389,11 +1458,38 @@ fn local(
             let payload = Payload::ProposeHandoff(ProposeHandoff {
                 to,
                 entries,
-                transfer: Transfer::Custody,
+                transfer: if ownership {
+                    Transfer::Both
+                } else {
+                    Transfer::Custody
+                },
                 ship_from: None,
                 ship_to: None,
                 docs: vec![],
                 expires_at_height: None,
+            });
+            queued(store, &signer, vec![payload])
+        }
+        LightCmd::Accept {
+            id,
+            missing,
+            damaged,
+        } => {
+            let signer = signer_of(data, me)?;
+            let handoff = Hash32::from_hex(&id.to_lowercase()).ok_or_else(|| {
+                CliError::input(
+                    "BAD_HANDOFF_ID",
+                    format!(
+                        "'{}' is not a handoff id: a light node needs all 64 hex digits \
+                         (it keeps no index of open handoffs to resolve a prefix)",
+                        id.trim()
+                    ),
+                )
+            })?;
+            let payload = Payload::AcceptHandoff(AcceptHandoff {
+                handoff,
+                missing: crate::cli::entries(&missing, None)?,
+                damaged: crate::cli::entries(&damaged, None)?,
             });
             queued(store, &signer, vec![payload])
         }
@@ -1435,10 +1531,12 @@ fn local(
             let key = crate::cli::scan(&scan)?.key;
             let skey = StateKey::item(&key);
             let read = |r: &Running| -> R<Output> {
-                let (rec, height) = r.block_on(r.node().record(&skey))?;
-                let (header, _) = store
-                    .header(height)?
-                    .ok_or_else(|| anyhow!("header {height} is missing"))?;
+                let node = r.node();
+                let peer = node.peer().ok_or_else(|| anyhow!("no peer is connected"))?;
+                let _ = r.block_on(node.sync_headers(peer));
+                let header = node.tip_header()?;
+                let height = header.height;
+                let rec = r.block_on(node.proven(peer, &header, &skey))?;
                 let Some(rec) = rec else {
                     return Err(CliError::input(
                         "UNKNOWN_ITEM",
@@ -1448,8 +1546,13 @@ fn local(
                         ),
                     ));
                 };
+                // The view people read (names, custody through containers, product),
+                // every record of it proven against the same certified header.
+                let state = ProvenState::new(r, peer, header.clone());
+                state.seed(&skey, Some(rec.clone()));
+                let thing = crate::view::thing_json(&state, &key);
                 out(
-                    json!({"item": rec, "height": height, "verified": true,
+                    json!({"item": rec, "thing": thing, "height": height, "verified": true,
                            "state_root": header.state_root.to_hex(), "header_hash": header.hash().to_hex()}),
                     format!(
                         "{}: verified against the state root of block {height}",
@@ -1610,15 +1713,7 @@ fn serve(
             json!({"exit": 2, "error": {"code": "USAGE", "message": "the body must be {\"args\": […]}"}})
         }
         Ok(c) => {
-            let full = std::iter::once("handoff".to_string()).chain(c.args);
-            let result = match Forwarded::try_parse_from(full) {
-                Err(e) => Err(CliError::input("USAGE", e.to_string().trim().to_string())),
-                Ok(f) => {
-                    let ForwardedCmd::Light(cmd) = f.cmd;
-                    let _ = (f.data, f.json, f.node, f.token);
-                    local(store, data, f.as_.as_deref(), Some(running), cmd)
-                }
-            };
+            let result = run_forwarded(store, Some(running), data, c.args);
             match result {
                 Ok(o) => json!({"exit": 0, "json": o.json, "text": o.text}),
                 Err(e) => {
@@ -1629,6 +1724,207 @@ fn serve(
         }
     };
     reply(rq, 200, &answer)
+}
+
+/// Parses a forwarded `light …` command line (the arguments after the program name, with
+/// the global options) and runs it on the open store.
+fn run_forwarded(
+    store: &LightStore,
+    running: Option<&Running>,
+    data: &Path,
+    args: Vec<String>,
+) -> R<Output> {
+    let full = std::iter::once("handoff".to_string()).chain(args);
+    match Forwarded::try_parse_from(full) {
+        Err(e) => Err(CliError::input("USAGE", e.to_string().trim().to_string())),
+        Ok(f) => {
+            let ForwardedCmd::Light(cmd) = f.cmd;
+            let _ = (f.data, f.json, f.node, f.token);
+            local(store, data, f.as_.as_deref(), running, cmd)
+        }
+    }
+}
+
+/// State read from a peer, each record's proof verified against one certified header;
+/// reads are cached, and a read that fails is an absent record (so names fall back to
+/// short keys rather than the view failing).
+struct ProvenState<'a> {
+    running: &'a Running,
+    peer: PeerId,
+    header: BlockHeader,
+    cache: RefCell<HashMap<Vec<u8>, Option<Record>>>,
+}
+
+impl<'a> ProvenState<'a> {
+    fn new(running: &'a Running, peer: PeerId, header: BlockHeader) -> ProvenState<'a> {
+        ProvenState {
+            running,
+            peer,
+            header,
+            cache: RefCell::new(HashMap::new()),
+        }
+    }
+
+    fn seed(&self, key: &StateKey, rec: Option<Record>) {
+        self.cache.borrow_mut().insert(key.to_bytes(), rec);
+    }
+}
+
+impl StateRead for ProvenState<'_> {
+    fn read(&self, key: &StateKey) -> Option<Record> {
+        let kb = key.to_bytes();
+        if let Some(r) = self.cache.borrow().get(&kb) {
+            return r.clone();
+        }
+        let node = self.running.node();
+        let r = self
+            .running
+            .block_on(node.proven(self.peer, &self.header, key))
+            .ok()
+            .flatten();
+        self.cache.borrow_mut().insert(kb, r.clone());
+        r
+    }
+}
+
+/// A light node held by a long-running host (the desktop app): the open store, the
+/// running node and the folder. Commands are the `handoff light …` commands, parsed and
+/// run by the same code as the command line and `light run`'s endpoint.
+pub struct LightSession {
+    store: Arc<LightStore>,
+    running: Running,
+    data: PathBuf,
+}
+
+impl LightSession {
+    /// Opens the light folder `data` and starts its node: dials `peers` (and finds peers
+    /// on the LAN with `mdns`), follows headers and pumps the outbox. `signer_name`: the
+    /// identity whose account nonce the node keeps verified (None: the folder's first).
+    pub fn open(
+        data: &Path,
+        signer_name: Option<&str>,
+        peers: &[String],
+        mdns: bool,
+    ) -> R<LightSession> {
+        let store = Arc::new(LightStore::open(data)?);
+        LightSession::start(store, data, signer_name, peers, mdns)
+    }
+
+    /// Makes `data` a light folder trusting `genesis` (its identities stay) and starts
+    /// the node as [`LightSession::open`] does.
+    pub fn create(
+        data: &Path,
+        genesis: &Genesis,
+        signer_name: Option<&str>,
+        peers: &[String],
+        mdns: bool,
+    ) -> R<LightSession> {
+        if store_dir(data).exists() {
+            return Err(CliError::input(
+                "ALREADY_INITIALIZED",
+                format!("{} already holds a light node", data.display()),
+            ));
+        }
+        // Check the addresses before the folder changes.
+        parse_addrs(peers)?;
+        let store = Arc::new(LightStore::create(data, genesis)?);
+        LightSession::start(store, data, signer_name, peers, mdns)
+    }
+
+    fn start(
+        store: Arc<LightStore>,
+        data: &Path,
+        signer_name: Option<&str>,
+        peers: &[String],
+        mdns: bool,
+    ) -> R<LightSession> {
+        let peers = parse_addrs(peers)?;
+        let signer = signer_of(data, signer_name).ok().map(|i| i.key.public());
+        let running = Running::start(
+            store.clone(),
+            signer,
+            LightOptions {
+                peers,
+                mdns,
+                max_inflight: 256,
+                pump: true,
+            },
+            Arc::new(|| {}),
+        )?;
+        Ok(LightSession {
+            store,
+            running,
+            data: data.to_path_buf(),
+        })
+    }
+
+    /// Runs one `light …` command (`args`: what follows `handoff light`, e.g.
+    /// `["outbox"]` or `["commission", "--", SCAN]`) as `me` (None: the folder's first
+    /// identity) on the running node.
+    pub fn call(&self, me: Option<&str>, args: &[&str]) -> R<Output> {
+        let mut full: Vec<String> = Vec::new();
+        if let Some(me) = me {
+            full.extend(["--as".to_string(), me.to_string()]);
+        }
+        full.push("light".to_string());
+        full.extend(args.iter().map(|a| a.to_string()));
+        run_forwarded(&self.store, Some(&self.running), &self.data, full)
+    }
+
+    /// The store.
+    pub fn store(&self) -> &LightStore {
+        &self.store
+    }
+
+    /// The data folder.
+    pub fn data(&self) -> &Path {
+        &self.data
+    }
+
+    /// Full nodes connected now.
+    pub fn peer_count(&self) -> usize {
+        self.running
+            .node()
+            .peers
+            .lock()
+            .map(|p| p.len())
+            .unwrap_or(0)
+    }
+
+    /// Where the node stands: `{chain_id, height (certified header tip), time_ms (of
+    /// that header, else of the genesis), state_root, peers, outbox (entries not yet
+    /// committed or rejected), outbox_counts {pending, submitted, committed, rejected}}`.
+    pub fn status(&self) -> R<Value> {
+        let genesis = self.store.genesis()?;
+        let tip = self.store.tip()?;
+        let header = self.store.header(tip)?.map(|(h, _)| h);
+        let mut counts: [u64; 4] = [0; 4];
+        for e in self.store.entries()? {
+            let i = match e.status {
+                OutboxStatus::Pending => 0,
+                OutboxStatus::Submitted => 1,
+                OutboxStatus::Committed { .. } => 2,
+                OutboxStatus::Rejected { .. } => 3,
+            };
+            counts[i] += 1;
+        }
+        Ok(json!({
+            "chain_id": genesis.chain_id().to_hex(),
+            "chain_name": genesis.name,
+            "height": tip,
+            "time_ms": header.as_ref().map_or(genesis.time_ms, |h| h.time_ms),
+            "state_root": header.as_ref().map(|h| h.state_root.to_hex()),
+            "peers": self.peer_count(),
+            "outbox": counts[0] + counts[1],
+            "outbox_counts": {"pending": counts[0], "submitted": counts[1],
+                              "committed": counts[2], "rejected": counts[3]},
+        }))
+    }
+
+    /// Stops the node (after its current step) and its network.
+    pub fn shutdown(self) {
+        self.running.shutdown();
+    }
 }
 
 /// `light show SCAN --peer …` with no light node running: a one-shot session.
@@ -1853,5 +2149,74 @@ mod tests {
             entry_outcome(&b2.header, &b2, 0, &entry).expect("ok"),
             OutboxStatus::Rejected { code, .. } if code == "NONCE_REUSED"
         ));
+    }
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn a_warehouse_accepts_offline_naming_what_is_missing() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let data = tmp.path();
+        let warehouse = Keypair::from_secret([21; 32]);
+        identity::save(data, "Warehouse", &warehouse, 0).expect("identity");
+        let store = LightStore::create(data, &genesis(&keys(4))).expect("light store");
+        let offer = Hash32([0xab; 32]);
+        let lost = "(01)00614141025015(21)E261000300";
+        let cmd = args(&[
+            "--as",
+            "Warehouse",
+            "light",
+            "accept",
+            &format!("--missing={lost}"),
+            "--",
+            &offer.to_hex(),
+        ]);
+        let o = run_forwarded(&store, None, data, cmd).expect("queued");
+        assert_eq!(o.json["queued"][0]["seq"], 1);
+        let entries = store.entries().expect("entries");
+        assert_eq!(entries.len(), 1);
+        let e = &entries[0];
+        assert_eq!(
+            (e.nonce, &e.status, e.signer),
+            (0, &OutboxStatus::Pending, warehouse.public())
+        );
+        let tx = SignedTx::decode(&e.tx).expect("decodes");
+        assert_eq!(tx.body.chain_id, store.chain_id().expect("chain"));
+        let Payload::AcceptHandoff(a) = &tx.body.payload else {
+            panic!("not an accept: {:?}", tx.body.payload);
+        };
+        assert_eq!(a.handoff, offer);
+        let missing: Vec<String> = a.missing.iter().map(|m| m.key.canonical()).collect();
+        assert_eq!(missing, vec!["/01/00614141025015/21/E261000300"]);
+        assert!(a.damaged.is_empty());
+        // The outbox row says what it is.
+        let row = e.json();
+        assert_eq!(
+            (&row["kind"], &row["handoff"], &row["status"]),
+            (
+                &json!("handoff_accepted"),
+                &json!(offer.to_hex()),
+                &json!("pending")
+            )
+        );
+        // The next one takes the next nonce; a prefix of an id is not enough offline.
+        let again = args(&["light", "accept", "--", &offer.to_hex()]);
+        run_forwarded(&store, None, data, again).expect("queued");
+        assert_eq!(store.entries().expect("entries")[1].nonce, 1);
+        let short = args(&["light", "accept", "--", &offer.to_hex()[..8]]);
+        let err = run_forwarded(&store, None, data, short).expect_err("prefix");
+        assert_eq!(err.parts().0, "BAD_HANDOFF_ID");
+        let bad = args(&[
+            "light",
+            "accept",
+            "--missing=(01)123",
+            "--",
+            &offer.to_hex(),
+        ]);
+        let err = run_forwarded(&store, None, data, bad).expect_err("bad scan");
+        assert!(err.parts().0.starts_with("SCAN_"), "{:?}", err.parts());
+        assert_eq!(store.entries().expect("entries").len(), 2);
     }
 }

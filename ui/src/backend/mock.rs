@@ -2,6 +2,11 @@
 //! slice of the demo chain, built from real `handoff --json` outputs (`ui/fixtures/`),
 //! that follows the main ledger rules (only the custodian ships, only the recipient
 //! accepts, missing items stay with the sender) and parses scans with the real GS1 parser.
+//!
+//! With `?mock=light` in the page's address (or after "join a network" with a genesis)
+//! the mock is a light node: status, reads "verified against block N", actions queued in
+//! an outbox that already holds a committed, a rejected and a submitted entry, and
+//! `LIGHT_NODE` for what needs a full node's indexes.
 
 use super::{ApiError, Res};
 use handoff_core::gs1;
@@ -31,6 +36,67 @@ struct Mock {
     handoffs: Vec<Value>,
     orgs: Vec<Value>,
     peers: Vec<String>,
+    /// Runs as a light node.
+    light: bool,
+    /// The light node's outbox.
+    outbox: Vec<Value>,
+}
+
+/// Whether the page asked for the light-node mock (`?mock=light`).
+fn light_requested() -> bool {
+    use js_sys::Reflect;
+    // Unit tests run natively, where there is no page.
+    if !cfg!(target_arch = "wasm32") {
+        return false;
+    }
+    web_sys::window()
+        .and_then(|w| Reflect::get(&w, &"location".into()).ok())
+        .and_then(|l| Reflect::get(&l, &"search".into()).ok())
+        .and_then(|s| s.as_string())
+        .is_some_and(|s| s.contains("mock=light"))
+}
+
+fn light_node_error(what: &str) -> ApiError {
+    ApiError::new(
+        "LIGHT_NODE",
+        format!(
+            "{what} needs a full node: this app runs as a light node, which verifies single \
+             records against certified block headers but keeps no indexes of the chain. Use \
+             the app of a full node (or `handoff node run`) for it."
+        ),
+    )
+}
+
+/// A transaction id that looks like one (SplitMix64 of the entry number, four times).
+fn tx_hex(n: u64) -> String {
+    let mut x = n.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    (0..4)
+        .map(|_| {
+            x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = x;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            format!("{:016x}", z ^ (z >> 31))
+        })
+        .collect()
+}
+
+/// The outbox a light node has after a day's work: one committed, one refused by a rule,
+/// one waiting for its block.
+fn seeded_outbox() -> Vec<Value> {
+    let bag = |n: u32| format!("/01/00614141025015/21/E261000{n:03}");
+    vec![
+        json!({"seq": 1, "tx": tx_hex(1), "nonce": 0, "status": "committed", "height": 1498,
+               "index": 0, "code": null, "message": null, "kind": "commission",
+               "items": [bag(264)], "handoff": null}),
+        json!({"seq": 2, "tx": tx_hex(2), "nonce": 1, "status": "rejected", "height": 1503,
+               "index": null, "code": "NOT_CUSTODIAN",
+               "message": format!("Harbor Logistics is not the custodian of {}", bag(18)),
+               "kind": "handoff_proposed", "items": [bag(18)], "handoff": null}),
+        json!({"seq": 3, "tx": tx_hex(3), "nonce": 2, "status": "submitted", "height": null,
+               "index": null, "code": null, "message": null, "kind": "commission",
+               "items": [bag(265)], "handoff": null}),
+    ]
 }
 
 fn s_of(v: &Value) -> String {
@@ -98,7 +164,45 @@ impl Mock {
             handoffs,
             orgs,
             peers: Vec::new(),
+            light: false,
+            outbox: Vec::new(),
         }
+    }
+
+    fn new_light() -> Mock {
+        let mut m = Mock::new();
+        m.light = true;
+        m.height = 1520;
+        m.peers = vec!["/ip4/10.0.0.5/tcp/4001".into()];
+        m.outbox = seeded_outbox();
+        m
+    }
+
+    fn open_outbox(&self) -> usize {
+        self.outbox
+            .iter()
+            .filter(|e| e["status"] == "pending" || e["status"] == "submitted")
+            .count()
+    }
+
+    fn outbox_counts(&self) -> Value {
+        let n = |st: &str| self.outbox.iter().filter(|e| e["status"] == st).count();
+        json!({"pending": n("pending"), "submitted": n("submitted"),
+               "committed": n("committed"), "rejected": n("rejected")})
+    }
+
+    /// Queues one transaction per item list in the light outbox.
+    fn queue(&mut self, kind: &str, items: Vec<Vec<String>>, handoff: Option<String>) -> Value {
+        let mut rows = Vec::new();
+        for its in items {
+            let seq = self.outbox.len() as u64 + 1;
+            let e = json!({"seq": seq, "tx": tx_hex(seq), "nonce": seq - 1, "status": "pending",
+                           "height": null, "index": null, "code": null, "message": null,
+                           "kind": kind, "items": its, "handoff": handoff});
+            rows.push(json!({"seq": seq, "tx": e["tx"], "nonce": e["nonce"]}));
+            self.outbox.push(e);
+        }
+        json!({"queued": rows, "light": true, "tx": rows.first().map(|r| r["tx"].clone())})
     }
 
     fn next_id(&mut self) -> String {
@@ -147,9 +251,16 @@ impl Mock {
             .unwrap_or(Value::Null);
         s["identities"] = json!(ids);
         s["data_dir"] = json!("(mock)");
-        s["mode"] = json!("mock");
-        s["peers"] = json!(0);
-        s["outbox"] = json!(0);
+        if self.light {
+            s["mode"] = json!("light");
+            s["peers"] = json!(2);
+            s["outbox"] = json!(self.open_outbox());
+            s["outbox_counts"] = self.outbox_counts();
+        } else {
+            s["mode"] = json!("mock");
+            s["peers"] = json!(0);
+            s["outbox"] = json!(0);
+        }
         s
     }
 
@@ -192,8 +303,68 @@ impl Mock {
                 })
                 .unwrap_or_default()
         };
+        if self.light {
+            match cmd {
+                "history" => return Err(light_node_error("An item's full history")),
+                "inbox" => return Err(light_node_error("The inbox of open handoffs")),
+                "reject" | "cancel" => return Err(light_node_error("Answering an offer")),
+                "define_product" | "pack" | "unpack" | "product" => {
+                    return Err(light_node_error("Products and packing"));
+                }
+                "outbox" => {
+                    return Ok(
+                        json!({"entries": self.outbox, "counts": self.outbox_counts(),
+                                     "tip": self.height, "mode": "light"}),
+                    );
+                }
+                "lookup" => {
+                    let mut v = self.call_embedded("lookup", a)?;
+                    v["verdict"] = Value::Null;
+                    v["verified"] = json!({"height": self.height});
+                    return Ok(v);
+                }
+                "commission" => {
+                    let mut items = Vec::new();
+                    for code in list("codes") {
+                        items.push(vec![Self::canonical(&code)?]);
+                    }
+                    return Ok(self.queue("commission", items, None));
+                }
+                "propose" => {
+                    let mut items = Vec::new();
+                    for code in list("codes") {
+                        items.push(Self::canonical(&code)?);
+                    }
+                    if items.is_empty() {
+                        return Err(ApiError::new("EMPTY_HANDOFF", "nothing to hand off"));
+                    }
+                    return Ok(self.queue("handoff_proposed", vec![items], None));
+                }
+                "accept" => {
+                    let id = s("id");
+                    let missing = list("missing");
+                    return Ok(self.queue("handoff_accepted", vec![missing], Some(id)));
+                }
+                _ => {}
+            }
+        }
+        self.call_embedded(cmd, a)
+    }
+
+    fn call_embedded(&mut self, cmd: &str, a: &Value) -> Res {
+        let s = |k: &str| a[k].as_str().unwrap_or_default().to_string();
+        let list = |k: &str| -> Vec<String> {
+            a[k].as_array()
+                .map(|v| {
+                    v.iter()
+                        .filter_map(|x| x.as_str().map(String::from))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
         match cmd {
             "status" => Ok(self.status()),
+            "outbox" => Ok(json!({"entries": [], "mode": "mock"})),
             "switch_identity" => {
                 let n = s("name");
                 if !IDENTITIES.iter().any(|i| i.eq_ignore_ascii_case(&n)) {
@@ -443,7 +614,8 @@ impl Mock {
                 }
                 Ok(self.receipt())
             }
-            "network" => Ok(json!({"peers": self.peers, "network": "mock"})),
+            "network" => Ok(json!({"peers": self.peers, "network": "mock",
+                                   "mode": if self.light { "light" } else { "mock" }})),
             "set_network" => {
                 let peers = list("peers");
                 if let Some(bad) = peers.iter().find(|p| !p.starts_with('/')) {
@@ -452,8 +624,27 @@ impl Mock {
                         format!("'{bad}' is not a peer address"),
                     ));
                 }
+                let genesis = s("genesis");
+                let genesis = genesis.trim();
+                if !genesis.is_empty()
+                    && (genesis.len() < 64
+                        || genesis.len() % 2 == 1
+                        || !genesis.bytes().all(|b| b.is_ascii_hexdigit()))
+                {
+                    return Err(ApiError::new(
+                        "BAD_GENESIS",
+                        "the genesis is not hex: paste the whole of what `handoff genesis` \
+                         prints on a full node of the network",
+                    ));
+                }
                 self.peers = peers;
-                Ok(json!({"peers": self.peers, "network": "mock"}))
+                let mut v = json!({"peers": self.peers, "network": "mock"});
+                if !genesis.is_empty() && !self.light {
+                    self.light = true;
+                    v["switched"] = json!(true);
+                }
+                v["mode"] = json!(if self.light { "light" } else { "mock" });
+                Ok(v)
             }
             "pair_qr" | "backup" => Err(ApiError::new(
                 "NEEDS_APP",
@@ -479,7 +670,14 @@ thread_local! {
 pub fn call(cmd: &str, args: &Value) -> Res {
     MOCK.with(|m| {
         let mut m = m.borrow_mut();
-        m.get_or_insert_with(Mock::new).call(cmd, args)
+        m.get_or_insert_with(|| {
+            if light_requested() {
+                Mock::new_light()
+            } else {
+                Mock::new()
+            }
+        })
+        .call(cmd, args)
     })
 }
 
@@ -539,6 +737,40 @@ mod tests {
         let e = call("propose", &json!({"codes": [b], "to": "Harbor Logistics"}))
             .expect_err("not held");
         assert_eq!(e.code, "NOT_CUSTODIAN");
+    }
+
+    #[test]
+    fn the_light_mock_queues_and_refuses_what_needs_a_full_node() {
+        let mut m = Mock::new_light();
+        let st = m.call("status", &json!({})).expect("status");
+        assert_eq!(
+            (st["mode"].as_str(), st["outbox"].as_u64()),
+            (Some("light"), Some(1))
+        );
+        let q = m
+            .call(
+                "propose",
+                &json!({"codes": ["/01/00614141025015/21/E261000260"], "to": "Corner Grocer"}),
+            )
+            .expect("queued");
+        assert_eq!(
+            (q["light"].as_bool(), q["queued"][0]["seq"].as_u64()),
+            (Some(true), Some(4))
+        );
+        let o = m.call("outbox", &json!({})).expect("outbox");
+        assert_eq!(o["entries"][3]["status"], "pending");
+        assert_eq!(o["counts"]["rejected"], 1);
+        assert_eq!(
+            m.call("inbox", &json!({})).expect_err("inbox").code,
+            "LIGHT_NODE"
+        );
+        let l = m
+            .call(
+                "lookup",
+                &json!({"code": "(01)00614141025015(21)E261000022"}),
+            )
+            .expect("lookup");
+        assert_eq!(l["verified"]["height"], 1520);
     }
 
     #[test]

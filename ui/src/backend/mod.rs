@@ -177,9 +177,16 @@ pub async fn network() -> Res {
     call("network", json!({})).await
 }
 
-/// Saves bootstrap peers.
-pub async fn set_network(peers: &[String]) -> Res {
-    call("set_network", json!({ "peers": peers })).await
+/// Saves bootstrap peers and, with a genesis (hex of `handoff genesis`), joins that
+/// network as a light node.
+pub async fn set_network(peers: &[String], genesis: Option<String>) -> Res {
+    call("set_network", json!({ "peers": peers, "genesis": genesis })).await
+}
+
+/// The light node's outbox: `{entries: [{seq, tx, status, height, code, message, kind,
+/// items, handoff}], counts}` (empty on the embedded chain).
+pub async fn outbox() -> Res {
+    call("outbox", json!({})).await
 }
 
 /// The pairing QR code of the acting org (`{text, svg}`).
