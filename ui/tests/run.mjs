@@ -64,15 +64,24 @@ const BAG = '(01)00614141025015(21)E261000022'; // at the grocer, genuine
 const LOOSE_A = '(01)00614141025015(21)E261000260'; // loose bags at the warehouse
 const LOOSE_B = 'https://id.gs1.org/01/00614141025015/21/E261000261';
 
-for (const vp of [{ name: 'desktop', width: 1280, height: 800 }, { name: 'phone', width: 390, height: 844 }]) {
+const VIEWPORTS = [{ name: 'desktop', width: 1280, height: 800 }, { name: 'phone', width: 390, height: 844 }];
+
+// A fresh page of the UI at viewport `vp` with `query` appended to the URL, collecting
+// script errors; `shot(n)` saves `<viewport>-<prefix><n>.png` in the artifacts folder.
+async function openPage(vp, query, prefix) {
   const ctx = await browser.newContext({ viewport: { width: vp.width, height: vp.height }, locale: 'en-US' });
   const page = await ctx.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-  await page.goto(url);
+  await page.goto(`${url}${query}`);
   await page.locator(T('scan-input')).waitFor();
-  const shot = (n) => page.screenshot({ path: path.join(artifacts, `${vp.name}-${n}.png`), fullPage: true });
+  const shot = (n) => page.screenshot({ path: path.join(artifacts, `${vp.name}-${prefix}${n}.png`), fullPage: true });
+  return { ctx, page, errors, shot };
+}
+
+for (const vp of VIEWPORTS) {
+  const { ctx, page, errors, shot } = await openPage(vp, '', '');
 
   await check(`${vp.name}: the scan input has focus on start`, async () => {
     const focused = await page.evaluate(() => document.activeElement?.dataset?.testid);
@@ -200,15 +209,8 @@ for (const vp of [{ name: 'desktop', width: 1280, height: 800 }, { name: 'phone'
 // shows the certified header height, peers and the outbox (committed, rejected with the
 // rule, submitted, pending); actions are queued, reads are verified against a block, and
 // what needs a full node's indexes says so.
-for (const vp of [{ name: 'desktop', width: 1280, height: 800 }, { name: 'phone', width: 390, height: 844 }]) {
-  const ctx = await browser.newContext({ viewport: { width: vp.width, height: vp.height }, locale: 'en-US' });
-  const page = await ctx.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-  await page.goto(`${url}?mock=light`);
-  await page.locator(T('scan-input')).waitFor();
-  const shot = (n) => page.screenshot({ path: path.join(artifacts, `${vp.name}-light-${n}.png`), fullPage: true });
+for (const vp of VIEWPORTS) {
+  const { ctx, page, errors, shot } = await openPage(vp, '?mock=light', 'light-');
   const entry = (status) => page.locator(`${T('outbox-entry')}[data-status="${status}"]`);
 
   await check(`${vp.name} light: the Node screen shows a light node and its outbox`, async () => {

@@ -56,6 +56,22 @@ fn light_requested() -> bool {
         .is_some_and(|s| s.contains("mock=light"))
 }
 
+/// A string argument of a command (empty when absent).
+fn arg_str(a: &Value, k: &str) -> String {
+    a[k].as_str().unwrap_or_default().to_string()
+}
+
+/// A list-of-strings argument of a command (empty when absent).
+fn arg_list(a: &Value, k: &str) -> Vec<String> {
+    a[k].as_array()
+        .map(|v| {
+            v.iter()
+                .filter_map(|x| x.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 fn light_node_error(what: &str) -> ApiError {
     ApiError::new(
         "LIGHT_NODE",
@@ -293,16 +309,8 @@ impl Mock {
     }
 
     fn call(&mut self, cmd: &str, a: &Value) -> Res {
-        let s = |k: &str| a[k].as_str().unwrap_or_default().to_string();
-        let list = |k: &str| -> Vec<String> {
-            a[k].as_array()
-                .map(|v| {
-                    v.iter()
-                        .filter_map(|x| x.as_str().map(String::from))
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
+        let s = |k: &str| arg_str(a, k);
+        let list = |k: &str| arg_list(a, k);
         if self.light {
             match cmd {
                 "history" => return Err(light_node_error("An item's full history")),
@@ -352,16 +360,8 @@ impl Mock {
     }
 
     fn call_embedded(&mut self, cmd: &str, a: &Value) -> Res {
-        let s = |k: &str| a[k].as_str().unwrap_or_default().to_string();
-        let list = |k: &str| -> Vec<String> {
-            a[k].as_array()
-                .map(|v| {
-                    v.iter()
-                        .filter_map(|x| x.as_str().map(String::from))
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
+        let s = |k: &str| arg_str(a, k);
+        let list = |k: &str| arg_list(a, k);
         match cmd {
             "status" => Ok(self.status()),
             "outbox" => Ok(json!({"entries": [], "mode": "mock"})),
