@@ -165,6 +165,11 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("node.save_peers", "Save peers", "保存节点"),
     ("node.pair", "Show pairing code", "显示配对码"),
     (
+        "node.fnc1",
+        "FNC1 substitute (scanner setting)",
+        "FNC1 替代字符（扫描枪设置）",
+    ),
+    (
         "node.pair_hint",
         "Scan this with another device to add it to your organization.",
         "用另一台设备扫描此码，将其加入您的组织。",

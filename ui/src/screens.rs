@@ -1414,7 +1414,7 @@ pub fn NodeScreen() -> impl IntoView {
                     </div>
                 })}
                 <label class="field">
-                    <span>"FNC1 substitute (scanner setting)"</span>
+                    <span>{move || ctx.t("node.fnc1")}</span>
                     <input type="text" maxlength="3" prop:value=move || ctx.fnc1.get()
                         on:input=move |ev| { let v = event_target_value(&ev); set_setting("fnc1", &v); ctx.fnc1.set(v); }/>
                 </label>
