@@ -78,7 +78,8 @@ pub async fn switch_identity(app: AppHandle, name: String) -> Res {
     .await
 }
 
-/// What a scan is: the parsed identifier, its current record and the verdict.
+/// What a scan is: the parsed identifier, its current record, the verdict and the open
+/// handoff it travels in (`handoff`, null when none).
 pub fn lookup_of(node: &AppNode, code: &str) -> Res {
     // A malformed scan is explained even when the chain cannot be opened.
     gs1::parse_scan(code).map_err(|e| ApiError::new(e.code.as_str(), e.message))?;
@@ -103,18 +104,26 @@ pub fn lookup_of(node: &AppNode, code: &str) -> Res {
             "scan": scan,
             "thing": {key: thing},
             "verdict": Value::Null,
+            "handoff": v["handoff"],
             "verified": {"height": v["height"], "state_root": v["state_root"],
                          "header_hash": v["header_hash"]},
         }));
     }
     let thing = node.call(&["item", "show", "--", &canonical])?;
+    // The offer the thing travels in, so it can be accepted from the scan.
+    let handoff = match thing["item"]["open_handoff"].as_str() {
+        Some(id) => node
+            .call(&["handoff", "show", "--", id])
+            .map_or(Value::Null, |h| h["handoff"].clone()),
+        None => Value::Null,
+    };
     // The genuine/counterfeit verdict is about products; a pallet or case (SSCC) has none.
     let verdict = if scan["gtin"].is_string() {
         node.call(&["verify", "--", &canonical])?
     } else {
         Value::Null
     };
-    Ok(json!({"scan": scan, "thing": thing, "verdict": verdict}))
+    Ok(json!({"scan": scan, "thing": thing, "verdict": verdict, "handoff": handoff}))
 }
 
 /// Looks up a scanned code.

@@ -50,7 +50,11 @@ fn hex_of(g: &Genesis) -> String {
 /// A light folder as `handoff light init` leaves it: an identity and a light store.
 fn light_folder(dir: &Path, name: &str, key: &Keypair, genesis: &Genesis) {
     handoff_node::identity::save(dir, name, key, 0).expect("identity");
-    LightStore::create(dir, genesis).expect("light store");
+    let store = LightStore::create(dir, genesis).expect("light store");
+    // `light init` records the identity's account nonce (here: an org that never signed).
+    store
+        .set_known_nonce(&key.public(), 0)
+        .expect("known nonce");
 }
 
 const BAG: &str = "(01)00614141025015(21)L0001";
@@ -103,6 +107,22 @@ fn a_light_folder_queues_offline_and_shows_its_outbox() {
     let e = commission_of(&node, &[BAG.into()], Some("L1".into()), Some(5), None)
         .expect_err("lots need a full node");
     assert_eq!(e.code, "LIGHT_NODE");
+    // Another identity of the folder whose account the node never read cannot number
+    // its transactions offline: refused, nothing queued, and the first identity goes on.
+    let shop = Keypair::from_secret([42; 32]);
+    handoff_node::identity::save(dir.path(), "Shop", &shop, 0).expect("identity");
+    node.switch("Shop").expect("switch");
+    let e = commission_of(
+        &node,
+        &["(01)00614141025015(21)L0009".into()],
+        None,
+        None,
+        None,
+    )
+    .expect_err("unknown nonce");
+    assert_eq!(e.code, "NONCE_UNKNOWN", "{e:?}");
+    assert!(e.message.contains("Shop"), "{}", e.message);
+    node.switch("Registry").expect("switch back");
 
     // The outbox: in order, each pending, saying what it is.
     let o = outbox_of(&node).expect("outbox");
@@ -203,8 +223,15 @@ fn joining_a_network_switches_an_embedded_folder_to_light_mode() {
     assert_eq!(st["mode"], "light");
     assert_eq!(st["chain_id"], genesis.chain_id().to_hex());
     assert_eq!(st["identity"]["name"], "Farm");
-    let c = commission_of(&node, &[BAG.into()], None, None, None).expect("queued");
-    assert_eq!(c["queued"][0]["seq"], 1);
+    // The identity's account on that network has not been read (no peer answers here):
+    // it cannot number a transaction yet, and says so rather than guess.
+    let e = commission_of(&node, &[BAG.into()], None, None, None).expect_err("no nonce yet");
+    assert_eq!(e.code, "NONCE_UNKNOWN", "{e:?}");
+    assert!(
+        e.message.contains("connect to a full node"),
+        "{}",
+        e.message
+    );
     // The same genesis again is fine; another network is refused.
     node.set_network(&peer, Some(&hex_of(&genesis)))
         .expect("same network");

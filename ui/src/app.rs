@@ -78,6 +78,16 @@ impl Ctx {
             .with(|s| s.as_ref().is_some_and(|s| s["mode"] == "light"))
     }
 
+    /// The acting org's key (hex).
+    pub fn my_org(&self) -> String {
+        self.status
+            .with(|s| {
+                s.as_ref()
+                    .and_then(|s| s["identity"]["org"].as_str().map(String::from))
+            })
+            .unwrap_or_default()
+    }
+
     /// The acting org's name.
     pub fn me(&self) -> String {
         self.status

@@ -46,6 +46,12 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("scan.batch_count", "scanned", "已扫描"),
     ("scan.duplicate", "already in the list", "已在列表中"),
     ("scan.clear", "Clear list", "清空列表"),
+    ("scan.incoming", "Arriving for you", "待您收货"),
+    (
+        "inbox.light_scan",
+        "To receive goods, scan one of them on the Scan screen: the handoff it travels in appears there to accept, marking anything missing or damaged.",
+        "收货时，请在“扫描”页扫描到货的任一商品：它所在的交接单会显示在那里，可直接确认收货并标记缺失或损坏。",
+    ),
     (
         "scan.invalid",
         "not a valid GS1 code",

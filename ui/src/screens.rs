@@ -612,6 +612,10 @@ pub fn ScanScreen() -> impl IntoView {
                     <div data-scan-ms=move || scan_ms.get().map(|m| format!("{m:.1}")) data-testid="scan-result">
                         {move || result.get().map(|v| view! {
                             <ItemSummary thing=v["thing"].clone() verdict=v["verdict"].clone() verified=v["verified"].clone()/>
+                            {incoming_for_me(ctx, &v["handoff"]).then(|| view! {
+                                <h2 class="section">{ctx.t("scan.incoming")}</h2>
+                                <HandoffCard h=v["handoff"].clone() incoming=true/>
+                            })}
                             <ShipPanel codes=codes/>
                         })}
                     </div>
@@ -619,6 +623,11 @@ pub fn ScanScreen() -> impl IntoView {
             }}
         </section>
     }
+}
+
+/// Whether `h` (a scan's `handoff`) is an open offer to the acting org.
+fn incoming_for_me(ctx: Ctx, h: &Value) -> bool {
+    h["status"] == "open" && !s(&h["to"]["key"]).is_empty() && s(&h["to"]["key"]) == ctx.my_org()
 }
 
 /// Receive what a batch scanned: accept each incoming handoff it matches; entries of the
@@ -631,9 +640,24 @@ fn ReceivePanel(#[prop(into)] codes: Signal<Vec<String>>) -> impl IntoView {
         act(
             ctx,
             async move {
-                let inbox = backend::inbox().await?;
+                let incoming = match backend::inbox().await {
+                    Ok(inbox) => inbox["incoming"].as_array().cloned().unwrap_or_default(),
+                    // A light node has no inbox: the offers the scanned things travel in.
+                    Err(e) if e.code == "LIGHT_NODE" => {
+                        let mut found: Vec<Value> = Vec::new();
+                        for c in &scanned {
+                            let h = backend::lookup(c).await?["handoff"].clone();
+                            if incoming_for_me(ctx, &h) && !found.iter().any(|f| f["id"] == h["id"])
+                            {
+                                found.push(h);
+                            }
+                        }
+                        found
+                    }
+                    Err(e) => return Err(e),
+                };
                 let mut n = 0;
-                for h in inbox["incoming"].as_array().cloned().unwrap_or_default() {
+                for h in incoming {
                     let entries: Vec<String> = h["entries"]
                         .as_array()
                         .cloned()
@@ -981,6 +1005,7 @@ pub fn InboxScreen() -> impl IntoView {
                 <div class="card light-note" data-testid="light-node-note">
                     <div class="banner-message">{e.message.clone()}</div>
                     <div class="banner-code">{e.code.clone()}</div>
+                    <p class="hint" data-testid="light-receive-hint">{ctx.t("inbox.light_scan")}</p>
                 </div>
             })}
             {move || light_note.get().is_none().then(|| view! {

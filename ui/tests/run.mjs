@@ -279,6 +279,37 @@ for (const vp of VIEWPORTS) {
     await page.locator(T('lang-en')).click();
   });
 
+  await check(`${vp.name} light: the receiver scans a bag that arrived and accepts its pallet, one bag missing`, async () => {
+    await nav(page, 'node');
+    await page.locator(T('identity-select')).selectOption('Corner Grocer');
+    await page.waitForFunction(() => document.querySelector('[data-testid="node-org"]')?.textContent === 'Corner Grocer');
+    await nav(page, 'inbox');
+    expect((await page.locator(T('light-receive-hint')).innerText()).includes('scan one of them'), 'the inbox says how to receive');
+    await nav(page, 'scan');
+    await scan(page, '(01)00614141025015(21)E261000205');
+    const card = page.locator(`${T('scan-result')} ${T('handoff-incoming')}`);
+    await card.waitFor();
+    expect((await card.innerText()).includes('Harbor Logistics'), 'the offer is from the warehouse');
+    await card.locator(`[data-testid="entry-/00/306141410000000051"] ${T('toggle-contents')}`).click();
+    const lost = card.locator('[data-testid="entry-/01/00614141025015/21/E261000207"]');
+    await lost.locator(T('mark-missing')).click();
+    await shot('receive');
+    await card.locator(T('accept-button')).click();
+    const notice = await page.locator(T('notice-banner')).innerText();
+    expect(notice.includes('Queued'), notice);
+    await nav(page, 'node');
+    const row = entry('pending').filter({ hasText: 'Received' });
+    await row.waitFor();
+    expect((await row.innerText()).includes('E261000207'), await row.innerText());
+    // The sender of the offer is not asked to accept it.
+    await page.locator(T('identity-select')).selectOption('Harbor Logistics');
+    await page.waitForFunction(() => document.querySelector('[data-testid="node-org"]')?.textContent === 'Harbor Logistics');
+    await nav(page, 'scan');
+    await scan(page, '(01)00614141025015(21)E261000206');
+    await page.waitForFunction(() => document.querySelector('[data-testid="item-card"]')?.dataset.key?.endsWith('E261000206'));
+    expect(await page.locator(`${T('scan-result')} ${T('handoff-incoming')}`).count() === 0, 'the sender is offered nothing to accept');
+  });
+
   await check(`${vp.name} light: nothing overflows the screen`, async () => {
     await nav(page, 'node');
     const over = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);

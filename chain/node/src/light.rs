@@ -32,10 +32,11 @@
 //!
 //! **Nonces.** A transaction queued here takes the signer's highest nonce in the outbox
 //! plus one; with none in the outbox, the account's next nonce as last verified from the
-//! chain (the running light node reads it with a proof and stores it); with neither, 0 —
-//! right for an org that never signed, wrong if it signed elsewhere since: run
-//! `light run` once before queueing offline in a folder whose org has signed elsewhere,
-//! and sign with one folder per org key (two signers of one key race for nonces).
+//! chain (`light init` records it, and the running light node reads it again with a
+//! proof for every identity that queues here). An identity the folder has never read is
+//! read from a peer before its first transaction is queued; offline it is refused with
+//! `NONCE_UNKNOWN` rather than numbered by a guess the chain would refuse later. Sign with
+//! one folder per org key (two signers of one key race for nonces).
 //!
 //! **Running.** `light run` holds the folder; `light commission|propose|outbox|show`
 //! then go to it through a local HTTP endpoint (`light.json` in the folder: address,
@@ -53,7 +54,7 @@ use handoff_core::crypto::Keypair;
 use handoff_core::governance::follow_validator_change;
 use handoff_core::proof::RecordProof;
 use handoff_core::rejection::Code;
-use handoff_core::state::{Record, StateKey, StateRead, ValidatorSetRecord};
+use handoff_core::state::{Record, StateKey, StateRead, StateReadExt, ValidatorSetRecord};
 use handoff_core::tx::{
     AcceptHandoff, Commission, Payload, ProposeHandoff, SignedTx, TX_VERSION, Transfer, TxBody,
 };
@@ -396,6 +397,13 @@ impl LightStore {
         Ok(())
     }
 
+    /// Whether the signer's next nonce is known: it has queued here, or its account was
+    /// read with a proof.
+    pub fn nonce_known(&self, signer: &PublicKey) -> Result<bool> {
+        Ok(self.entries()?.iter().any(|e| e.signer == *signer)
+            || self.known_nonce(signer)?.is_some())
+    }
+
     /// The nonce the next transaction of `signer` takes (see the module docs).
     pub fn next_nonce(&self, signer: &PublicKey) -> Result<u64> {
         let mut best: Option<u64> = None;
@@ -576,14 +584,17 @@ fn transient(code: &str, message: &str) -> bool {
 pub struct LightNode {
     store: Arc<LightStore>,
     net: NetHandle,
-    signer: Option<PublicKey>,
+    /// The identities whose account nonces the node keeps read (the folder's identity at
+    /// start, and every identity that queues a transaction here).
+    signers: Mutex<Vec<PublicKey>>,
     peers: Arc<Mutex<Vec<PeerId>>>,
     max_inflight: usize,
     pump: bool,
     submitted_at: Mutex<HashMap<u64, Instant>>,
     changed: Arc<dyn Fn() + Send + Sync>,
     rr: Mutex<usize>,
-    nonce_read: Mutex<Option<Instant>>,
+    /// When each watched signer's account was last read.
+    nonce_read: Mutex<HashMap<PublicKey, Instant>>,
 }
 
 /// Where a submitted entry stands after a look at the chain.
@@ -954,23 +965,38 @@ impl LightNode {
         }
     }
 
-    /// Reads and stores the signer's account nonce with a proof.
-    async fn refresh_nonce(&self, peer: PeerId) -> Result<()> {
-        let Some(signer) = self.signer else {
-            return Ok(());
-        };
-        if self
-            .nonce_read
-            .lock()
-            .ok()
-            .and_then(|t| *t)
-            .is_some_and(|t| t.elapsed() < NONCE_REFRESH)
+    /// Keeps `signer`'s account nonce read from now on (idempotent).
+    pub fn watch(&self, signer: PublicKey) {
+        if let Ok(mut s) = self.signers.lock()
+            && !s.contains(&signer)
         {
-            return Ok(());
+            s.push(signer);
         }
+    }
+
+    /// Reads and stores each watched signer's account nonce with a proof (each at most
+    /// once per `NONCE_REFRESH`).
+    async fn refresh_nonce(&self, peer: PeerId) -> Result<()> {
+        let signers = self.signers.lock().map(|s| s.clone()).unwrap_or_default();
+        for signer in signers {
+            let fresh = self
+                .nonce_read
+                .lock()
+                .ok()
+                .and_then(|t| t.get(&signer).copied())
+                .is_some_and(|t| t.elapsed() < NONCE_REFRESH);
+            if !fresh {
+                self.read_nonce(peer, signer).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads `signer`'s account nonce at the tip with a proof and stores it.
+    pub async fn read_nonce(&self, peer: PeerId, signer: PublicKey) -> Result<u64> {
         let (rec, _) = self.record_at(peer, &StateKey::Account(signer)).await?;
         if let Ok(mut t) = self.nonce_read.lock() {
-            *t = Some(Instant::now());
+            t.insert(signer, Instant::now());
         }
         let next = match rec {
             Some(Record::Account(a)) => a.next_nonce,
@@ -979,7 +1005,7 @@ impl LightNode {
         };
         self.store.set_known_nonce(&signer, next)?;
         self.changed();
-        Ok(())
+        Ok(next)
     }
 
     /// One round of work with one peer.
@@ -1113,14 +1139,14 @@ impl Running {
         let node = Arc::new(LightNode {
             store: store.clone(),
             net: net.clone(),
-            signer,
+            signers: Mutex::new(signer.into_iter().collect()),
             peers: peers.clone(),
             max_inflight: opts.max_inflight.max(1),
             pump: opts.pump,
             submitted_at: Mutex::new(HashMap::new()),
             changed,
             rr: Mutex::new(0),
-            nonce_read: Mutex::new(None),
+            nonce_read: Mutex::new(HashMap::new()),
         });
         let (ann_tx, mut ann_rx) = mpsc::channel(16);
         runtime.spawn(net_loop(store, net, peers, events, ann_tx));
@@ -1441,7 +1467,7 @@ fn local(
                     attributes: vec![],
                 }));
             }
-            queued(store, &signer, payloads)
+            queued(store, running, &signer, payloads)
         }
         LightCmd::Propose {
             to,
@@ -1468,7 +1494,7 @@ fn local(
                 docs: vec![],
                 expires_at_height: None,
             });
-            queued(store, &signer, vec![payload])
+            queued(store, running, &signer, vec![payload])
         }
         LightCmd::Accept {
             id,
@@ -1491,7 +1517,7 @@ fn local(
                 missing: crate::cli::entries(&missing, None)?,
                 damaged: crate::cli::entries(&damaged, None)?,
             });
-            queued(store, &signer, vec![payload])
+            queued(store, running, &signer, vec![payload])
         }
         LightCmd::Outbox => {
             let entries = store.entries()?;
@@ -1551,9 +1577,18 @@ fn local(
                 let state = ProvenState::new(r, peer, header.clone());
                 state.seed(&skey, Some(rec.clone()));
                 let thing = crate::view::thing_json(&state, &key);
+                // The offer it travels in (to or from whom, what else it holds), so the
+                // receiver can accept from a scan: a light node has no inbox index.
+                let handoff = thing
+                    .as_ref()
+                    .and_then(|t| t["open_handoff"].as_str())
+                    .and_then(Hash32::from_hex)
+                    .and_then(|id| state.handoff(&id))
+                    .map(|h| crate::view::handoff_json(&state, &h));
                 out(
-                    json!({"item": rec, "thing": thing, "height": height, "verified": true,
-                           "state_root": header.state_root.to_hex(), "header_hash": header.hash().to_hex()}),
+                    json!({"item": rec, "thing": thing, "handoff": handoff, "height": height,
+                           "verified": true, "state_root": header.state_root.to_hex(),
+                           "header_hash": header.hash().to_hex()}),
                     format!(
                         "{}: verified against the state root of block {height}",
                         key.canonical()
@@ -1578,7 +1613,38 @@ fn local(
     }
 }
 
-fn queued(store: &LightStore, signer: &identity::Identity, payloads: Vec<Payload>) -> R<Output> {
+/// Signs and queues `payloads` as `signer`. Their nonces follow the signer's last queued
+/// entry, else its account nonce as last read with a proof; an identity this folder has
+/// never read (another identity of the folder, first used here) is read from a peer
+/// first, and cannot queue while offline (`NONCE_UNKNOWN`): a guessed nonce would be
+/// refused by the chain after the fact.
+fn queued(
+    store: &LightStore,
+    running: Option<&Running>,
+    signer: &identity::Identity,
+    payloads: Vec<Payload>,
+) -> R<Output> {
+    let pk = signer.key.public();
+    if let Some(r) = running {
+        let node = r.node();
+        node.watch(pk);
+        if !store.nonce_known(&pk)?
+            && let Some(peer) = node.peer()
+            && let Err(e) = r.block_on(node.read_nonce(peer, pk))
+        {
+            eprintln!("light: account nonce of {}: {e:#}", signer.name);
+        }
+    }
+    if !store.nonce_known(&pk)? {
+        return Err(CliError::input(
+            "NONCE_UNKNOWN",
+            format!(
+                "this light node has not yet read the account of {} from the chain, so it \
+                 cannot number its transactions: connect to a full node once, then try again",
+                signer.name
+            ),
+        ));
+    }
     let entries = store.queue(&signer.key, payloads)?;
     let rows: Vec<Value> = entries
         .iter()
@@ -2162,6 +2228,9 @@ mod tests {
         let warehouse = Keypair::from_secret([21; 32]);
         identity::save(data, "Warehouse", &warehouse, 0).expect("identity");
         let store = LightStore::create(data, &genesis(&keys(4))).expect("light store");
+        store
+            .set_known_nonce(&warehouse.public(), 0)
+            .expect("known nonce");
         let offer = Hash32([0xab; 32]);
         let lost = "(01)00614141025015(21)E261000300";
         let cmd = args(&[

@@ -274,6 +274,12 @@ fn light_node_submits_an_offline_outbox_in_order_across_a_crash() {
             "node {i}: {j}"
         );
     }
+    // The light node reads the offer the item travels in with the same kind of proof, so
+    // the receiver can accept from a scan (a light node has no inbox index).
+    let seen = ok(&light, &["light", "show", lastscan]);
+    assert_eq!(seen["handoff"]["id"], offer_tx.as_str(), "{seen}");
+    assert_eq!(seen["handoff"]["to"]["key"], shop_key.as_str(), "{seen}");
+    assert_eq!(seen["handoff"]["status"], "open", "{seen}");
     let done = ok(&n0, &["--as", "Shop", "handoff", "accept", &offer_tx]);
     let h = done["height"].as_u64().expect("accept height");
     for i in 0..4 {

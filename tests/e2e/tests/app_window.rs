@@ -158,6 +158,30 @@ async fn open_app(app: &Path, driver: &Path, args: Value) -> (Driver, Client) {
     }
 }
 
+/// The processes whose command line names `data` (pid, state, command line), from /proc.
+fn processes_using(data: &Path) -> Vec<String> {
+    let needle = data.to_string_lossy().into_owned();
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let dir = e.path();
+        let Ok(cmd) = std::fs::read(dir.join("cmdline")) else {
+            continue;
+        };
+        let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+        if cmd.contains(&needle) {
+            let stat = std::fs::read_to_string(dir.join("stat")).unwrap_or_default();
+            let state = stat.rsplit(") ").next().and_then(|r| r.split(' ').next());
+            out.push(format!(
+                "{} [{}] {}",
+                e.file_name().to_string_lossy(),
+                state.unwrap_or("?"),
+                cmd.trim()
+            ));
+        }
+    }
+    out
+}
+
 fn artifacts_dir() -> PathBuf {
     let dir = std::env::var_os("HANDOFF_ARTIFACTS")
         .map(PathBuf::from)
@@ -386,20 +410,29 @@ async fn staff_ship_a_pallet_and_the_grocer_receives_it_with_one_bag_missing() {
         json!({"scan_to_item_ms": times, "median_ms": times[times.len() / 2]}).to_string(),
     )
     .expect("timings");
-    c.close().await.expect("close the app");
+    // Close the window as a user does: the app exits with its last window, on its own
+    // (not by the driver's teardown). The session goes with the window.
+    c.close_window().await.expect("close the window");
+    let _ = c.close().await;
     drop(_driver);
     // The app lets go of its folder as it exits (sled holds a lock while open).
     let t0 = Instant::now();
-    while !Command::new(&handoff)
-        .arg("--data")
-        .arg(&data)
-        .arg("status")
-        .output()
-        .is_ok_and(|o| o.status.success())
-    {
+    loop {
+        let st = Command::new(&handoff)
+            .arg("--data")
+            .arg(&data)
+            .arg("status")
+            .output()
+            .expect("run handoff status");
+        if st.status.success() {
+            break;
+        }
         assert!(
-            t0.elapsed() < Duration::from_secs(20),
-            "the app never exited"
+            t0.elapsed() < Duration::from_secs(60),
+            "the app has not let go of its data folder 60 s after its window closed; \
+             processes on the folder: {:?}; status said: {}",
+            processes_using(&data),
+            String::from_utf8_lossy(&st.stderr)
         );
         std::thread::sleep(Duration::from_millis(100));
     }

@@ -394,10 +394,20 @@ impl Mock {
                     parse(VERIFY_RECALLED)
                 };
                 let key = if item["kind"] == "lot" { "lot" } else { "item" };
+                // The open offer it travels in, itself or in its container.
+                let carried = |h: &&Value| {
+                    h["status"] == "open"
+                        && h["entries"].as_array().is_some_and(|es| {
+                            es.iter()
+                                .any(|e| e["key"] == c.as_str() || e["key"] == item["container"])
+                        })
+                };
+                let handoff = self.handoffs.iter().find(carried).cloned();
                 Ok(json!({
                     "scan": {"canonical": c, "uri": sc.key.digital_link("https://id.gs1.org")},
                     "thing": {key: item},
                     "verdict": verdict,
+                    "handoff": handoff,
                 }))
             }
             "history" => {
