@@ -414,14 +414,12 @@ impl Store {
 
     /// Computes the state tree update for a block's writes at `height`.
     pub fn prepare(&self, height: u64, writes: &[(StateKey, Record)]) -> Result<Prepared> {
-        let tree = JellyfishMerkleTree::<_, StateHasher>::new(self);
-        let set: Vec<(KeyHash, Option<OwnedValue>)> = writes
+        let set: Vec<(KeyHash, OwnedValue)> = writes
             .iter()
-            .map(|(k, r)| (key_hash(k), Some(r.encode())))
+            .map(|(k, r)| (key_hash(k), r.encode()))
             .collect();
-        let (root, batch) = tree
-            .put_value_set(set, height)
-            .map_err(|e| StoreError::Tree(e.to_string()))?;
+        let (root, batch) =
+            update_tree(self, set, height).map_err(|e| StoreError::Tree(e.to_string()))?;
         Ok(Prepared {
             height,
             root: Hash32(root.0),
@@ -970,6 +968,31 @@ impl Store {
     }
 }
 
+/// The state tree after writing `set` (records inserted or overwritten, no deletions) at
+/// `version` on top of version `version - 1`.
+///
+/// The batch insertion walks the tree once for the whole block and hashes every changed
+/// node once, where inserting key by key rehashes the path from the root for every key;
+/// both give the same tree (the shape and hashes of a Jellyfish Merkle tree depend only on
+/// its keys and values; `tests::batch_update_matches_key_by_key` checks it). The batch
+/// needs at least one write; a block without writes still gets its tree version.
+fn update_tree<R: TreeReader>(
+    reader: &R,
+    set: Vec<(KeyHash, OwnedValue)>,
+    version: Version,
+) -> anyhow::Result<(jmt::RootHash, TreeUpdateBatch)> {
+    let tree = JellyfishMerkleTree::<_, StateHasher>::new(reader);
+    if set.is_empty() {
+        return tree.put_value_set(Vec::<(KeyHash, Option<OwnedValue>)>::new(), version);
+    }
+    let (roots, batch) = tree.batch_put_value_sets(vec![set], None, version)?;
+    let root = roots
+        .first()
+        .copied()
+        .ok_or_else(|| anyhow::anyhow!("no root for version {version}"))?;
+    Ok((root, batch))
+}
+
 impl TreeReader for Store {
     fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
         if let Some(p) = self.pending()
@@ -1091,4 +1114,111 @@ pub fn replay_block(store: &Store, block: &Block) -> Result<()> {
     let metas: Vec<TxMeta> = txs.iter().map(TxMeta::of).collect();
     let effects: Vec<Option<&Effects>> = exec.results.iter().map(|r| r.as_ref().ok()).collect();
     store.commit(block, prepared, &metas, &effects)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jmt::storage::TreeWriter;
+    use proptest::prelude::*;
+    use std::sync::RwLock;
+
+    /// A state tree kept in memory.
+    #[derive(Default)]
+    struct MemTree {
+        nodes: RwLock<HashMap<NodeKey, Node>>,
+        values: RwLock<BTreeMap<(KeyHash, Version), Option<OwnedValue>>>,
+    }
+
+    impl TreeReader for MemTree {
+        fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
+            Ok(self
+                .nodes
+                .read()
+                .map_err(|_| anyhow::anyhow!("poisoned"))?
+                .get(node_key)
+                .cloned())
+        }
+        fn get_value_option(
+            &self,
+            max_version: Version,
+            key_hash: KeyHash,
+        ) -> anyhow::Result<Option<OwnedValue>> {
+            let values = self
+                .values
+                .read()
+                .map_err(|_| anyhow::anyhow!("poisoned"))?;
+            Ok(values
+                .range((key_hash, 0)..=(key_hash, max_version))
+                .next_back()
+                .and_then(|(_, v)| v.clone()))
+        }
+        fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
+            Ok(None)
+        }
+    }
+
+    impl TreeWriter for MemTree {
+        fn write_node_batch(&self, batch: &jmt::storage::NodeBatch) -> anyhow::Result<()> {
+            let mut nodes = self
+                .nodes
+                .write()
+                .map_err(|_| anyhow::anyhow!("poisoned"))?;
+            for (k, n) in batch.nodes() {
+                nodes.insert(k.clone(), n.clone());
+            }
+            let mut values = self
+                .values
+                .write()
+                .map_err(|_| anyhow::anyhow!("poisoned"))?;
+            for ((version, kh), v) in batch.values() {
+                values.insert((*kh, *version), v.clone());
+            }
+            Ok(())
+        }
+    }
+
+    fn kh(k: u16) -> KeyHash {
+        KeyHash::with::<StateHasher>(k.to_be_bytes())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        /// Over several versions of random inserts and overwrites (including empty
+        /// versions), the batch update gives the same root as inserting key by key, and
+        /// every key proves against it.
+        #[test]
+        fn batch_update_matches_key_by_key(
+            versions in proptest::collection::vec(
+                proptest::collection::btree_map(0u16..600, proptest::collection::vec(any::<u8>(), 0..40), 0..120),
+                1..8,
+            )
+        ) {
+            let batched = MemTree::default();
+            let reference = MemTree::default();
+            let mut latest: BTreeMap<u16, Vec<u8>> = BTreeMap::new();
+            for (version, set) in versions.iter().enumerate() {
+                let version = version as Version;
+                let mut sorted: Vec<(KeyHash, OwnedValue)> =
+                    set.iter().map(|(k, v)| (kh(*k), v.clone())).collect();
+                sorted.sort_by_key(|x| x.0);
+                let (root, batch) = update_tree(&batched, sorted, version).expect("batch");
+                batched.write_node_batch(&batch.node_batch).expect("write");
+                let tree = JellyfishMerkleTree::<_, StateHasher>::new(&reference);
+                let (want, batch) = tree
+                    .put_value_set(set.iter().map(|(k, v)| (kh(*k), Some(v.clone()))), version)
+                    .expect("key by key");
+                reference.write_node_batch(&batch.node_batch).expect("write");
+                prop_assert_eq!(root, want);
+                latest.extend(set.iter().map(|(k, v)| (*k, v.clone())));
+                let tree = JellyfishMerkleTree::<_, StateHasher>::new(&batched);
+                for k in (0u16..600).step_by(7) {
+                    let (value, proof) = tree.get_with_proof(kh(k), version).expect("proof");
+                    prop_assert_eq!(value.as_ref(), latest.get(&k));
+                    prop_assert!(proof.verify(root, kh(k), value.as_deref()).is_ok());
+                }
+            }
+        }
+    }
 }
