@@ -134,19 +134,63 @@ const META_FORMAT: &[u8] = b"Mformat";
 /// Layout version of the keys below; a store written in another layout is refused on
 /// open rather than misread. 3: certificates carry their consensus round; transaction
 /// locations per signer and block; open handoffs grouped per proposal block. 4: the
-/// validator set is a state record (written at genesis).
-pub const STORE_FORMAT: u16 = 4;
+/// validator set is a state record (written at genesis). 5: state values grouped per
+/// block and first key hash byte, found through the tree.
+pub const STORE_FORMAT: u16 = 5;
 
 fn be8(v: u64) -> [u8; 8] {
     v.to_be_bytes()
 }
 
-fn value_key(kh: &KeyHash, version: Version) -> Vec<u8> {
-    let mut k = Vec::with_capacity(41);
-    k.push(P_VALUE);
-    k.extend_from_slice(&kh.0);
-    k.extend_from_slice(&be8(version));
+/// State values are stored in groups too: the values of every leaf one block (tree
+/// version) wrote, grouped by the first byte of their key hash, share one sled key. A
+/// value is found through the tree: the leaf of its key at a version names the version
+/// that wrote it, and so its group. When a block moves a leaf it did not change (a new key
+/// split the leaf's place in the tree), the leaf is rewritten at the block's version, so
+/// its value is copied into that block's group too: every leaf's value is in the group of
+/// the leaf's own version.
+fn value_group_key(version: Version, first: u8) -> [u8; 10] {
+    let mut k = [0u8; 10];
+    k[0] = P_VALUE;
+    k[1..9].copy_from_slice(&be8(version));
+    k[9] = first;
     k
+}
+
+/// The values of one group, sorted by key hash: `(key hash, value)` each, borsh-encoded.
+type ValueGroup<'a> = Vec<(&'a [u8; 32], &'a [u8])>;
+
+/// Finds one key's value in an encoded [`ValueGroup`] without decoding the others.
+fn value_in_group(bytes: &[u8], kh: &KeyHash) -> Option<OwnedValue> {
+    fn take<'b>(b: &mut &'b [u8], n: usize) -> Option<&'b [u8]> {
+        if b.len() < n {
+            return None;
+        }
+        let (head, rest) = b.split_at(n);
+        *b = rest;
+        Some(head)
+    }
+    fn len(b: &mut &[u8]) -> Option<usize> {
+        let v = take(b, 4)?;
+        Some(u32::from_le_bytes(v.try_into().ok()?) as usize)
+    }
+    let mut b = bytes;
+    let count = len(&mut b)?;
+    for _ in 0..count {
+        let k = take(&mut b, 32)?;
+        let n = len(&mut b)?;
+        let v = take(&mut b, n)?;
+        if k == kh.0 {
+            return Some(v.to_vec());
+        }
+    }
+    None
+}
+
+/// The `i`th nibble of a key hash.
+fn nibble(kh: &KeyHash, i: usize) -> u8 {
+    let b = kh.0[i / 2];
+    if i % 2 == 0 { b >> 4 } else { b & 0x0f }
 }
 
 /// State tree nodes are stored in groups: every node one block (tree version) writes
@@ -275,7 +319,8 @@ struct Pending {
     header: BlockHeader,
     open: OpenGroups,
     nodes: HashMap<NodeKey, Node>,
-    values: HashMap<KeyHash, Option<OwnedValue>>,
+    /// The value of every leaf the block wrote (changed, or moved).
+    values: HashMap<KeyHash, OwnedValue>,
     records: HashMap<KeyHash, Record>,
 }
 
@@ -364,7 +409,8 @@ impl Store {
         for o in &genesis.orgs {
             batch.insert([&[P_ORG][..], &o.org.0].concat(), &[]);
         }
-        self.write_block(&mut batch, &block, &prepared, &[], &[], None)?;
+        let values = self.leaf_values(&prepared, None)?;
+        self.write_block(&mut batch, &block, &prepared, &values, &[], &[], None)?;
         self.tree.apply_batch(batch)?;
         self.db.flush()?;
         self.height.store(0, Ordering::SeqCst);
@@ -439,6 +485,7 @@ impl Store {
         batch: &mut sled::Batch,
         block: &Block,
         prepared: &Prepared,
+        values: &BTreeMap<KeyHash, OwnedValue>,
         txs: &[TxMeta],
         effects: &[Option<&Effects>],
         earlier: Option<&Pending>,
@@ -459,10 +506,17 @@ impl Store {
             );
             n += 1;
         }
-        for ((version, kh), value) in prepared.batch.node_batch.values() {
+        let mut by_first: BTreeMap<u8, ValueGroup<'_>> = BTreeMap::new();
+        for (kh, value) in values {
+            by_first
+                .entry(kh.0[0])
+                .or_default()
+                .push((&kh.0, value.as_slice()));
+        }
+        for (first, group) in by_first {
             batch.insert(
-                value_key(kh, *version),
-                borsh::to_vec(value).unwrap_or_default(),
+                &value_group_key(height, first)[..],
+                borsh::to_vec(&group).unwrap_or_default(),
             );
             n += 1;
         }
@@ -633,10 +687,12 @@ impl Store {
         let mut batch = sled::Batch::default();
         let t0 = std::time::Instant::now();
         let earlier = self.pending();
+        let values = self.leaf_values(&prepared, earlier.as_deref())?;
         let (keys, open) = self.write_block(
             &mut batch,
             block,
             &prepared,
+            &values,
             txs,
             effects,
             earlier.as_deref(),
@@ -651,13 +707,7 @@ impl Store {
                 .iter()
                 .map(|(k, n)| (k.clone(), n.clone()))
                 .collect(),
-            values: prepared
-                .batch
-                .node_batch
-                .values()
-                .iter()
-                .map(|((_, kh), v)| (*kh, v.clone()))
-                .collect(),
+            values: values.into_iter().collect(),
             records: records.into_iter().collect(),
         };
         Ok(Staged {
@@ -950,20 +1000,123 @@ impl Store {
         Ok(())
     }
 
-    fn latest_value(
+    /// The value of every leaf node the prepared block writes: the values it changed, and
+    /// the unchanged values of leaves it moved (read as of the version before, from the
+    /// block before it, the record caches, or the tree). Sorted by key hash.
+    fn leaf_values(
+        &self,
+        prepared: &Prepared,
+        earlier: Option<&Pending>,
+    ) -> Result<BTreeMap<KeyHash, OwnedValue>> {
+        let height = prepared.height;
+        let written = prepared.batch.node_batch.values();
+        let mut out = BTreeMap::new();
+        for (nk, node) in prepared.batch.node_batch.nodes() {
+            let Node::Leaf(leaf) = node else { continue };
+            if nk.version() != height {
+                continue;
+            }
+            let kh = leaf.key_hash();
+            if let Some(v) = written.get(&(height, kh)) {
+                out.insert(kh, v.clone().unwrap_or_default());
+                continue;
+            }
+            let moved = height
+                .checked_sub(1)
+                .map(|before| self.moved_value(leaf, before, earlier))
+                .transpose()?
+                .flatten()
+                .ok_or(StoreError::Corrupt("value of a moved state tree leaf"))?;
+            out.insert(kh, moved);
+        }
+        if let Some(((_, kh), _)) = written.iter().find(|((_, kh), _)| !out.contains_key(kh)) {
+            return Err(StoreError::Tree(format!("no leaf for the value of {kh:?}")));
+        }
+        Ok(out)
+    }
+
+    /// The value of a leaf a block moves without changing, as of version `before`. The
+    /// newest record of its key usually is in memory; its encoding is taken only if it
+    /// hashes to the leaf.
+    fn moved_value(
+        &self,
+        leaf: &LeafNode,
+        before: Version,
+        earlier: Option<&Pending>,
+    ) -> Result<Option<OwnedValue>> {
+        let kh = leaf.key_hash();
+        let known = match earlier.and_then(|p| p.values.get(&kh)) {
+            Some(v) => Some(v.clone()),
+            None => earlier
+                .and_then(|p| p.records.get(&kh).cloned())
+                .or_else(|| lock(&self.records).get(&kh))
+                .map(|r| r.encode()),
+        };
+        if let Some(v) = known
+            && LeafNode::new(kh, jmt::ValueHash::with::<StateHasher>(&v)) == *leaf
+        {
+            return Ok(Some(v));
+        }
+        self.value_at(&kh, before)
+            .map_err(|e| StoreError::Tree(e.to_string()))
+    }
+
+    /// The leaf of `kh` in the tree of `version`, if the key is in it.
+    fn leaf_of(
         &self,
         kh: &KeyHash,
-        max_version: Version,
-    ) -> anyhow::Result<Option<OwnedValue>> {
-        let lo = value_key(kh, 0);
-        let hi = value_key(kh, max_version);
-        match self.tree.range(lo..=hi).next_back() {
-            Some(kv) => {
-                let (_, v) = kv?;
-                let value: Option<OwnedValue> = borsh::from_slice(&v)?;
-                Ok(value)
+        version: Version,
+    ) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
+        let mut nk = NodeKey::new(version, std::iter::empty::<u8>().map(Into::into).collect());
+        let mut depth = 0;
+        loop {
+            match self.get_node_option(&nk)? {
+                None | Some(Node::Null) => return Ok(None),
+                Some(Node::Leaf(leaf)) => {
+                    return Ok((leaf.key_hash() == *kh).then_some((nk, leaf)));
+                }
+                Some(Node::Internal(internal)) => {
+                    if depth >= 64 {
+                        anyhow::bail!("state tree deeper than a key hash");
+                    }
+                    let Some(child) = internal.child(nibble(kh, depth).into()) else {
+                        return Ok(None);
+                    };
+                    depth += 1;
+                    nk = NodeKey::new(
+                        child.version,
+                        (0..depth).map(|i| nibble(kh, i).into()).collect(),
+                    );
+                }
             }
-            None => Ok(None),
+        }
+    }
+
+    /// The value of `kh` in the state of `version` (which must exist).
+    fn value_at(&self, kh: &KeyHash, version: Version) -> anyhow::Result<Option<OwnedValue>> {
+        let Some((nk, _)) = self.leaf_of(kh, version)? else {
+            return Ok(None);
+        };
+        let wrote = nk.version();
+        if let Some(p) = self.pending()
+            && p.header.height == wrote
+        {
+            return Ok(p.values.get(kh).cloned());
+        }
+        let Some(group) = self.tree.get(value_group_key(wrote, kh.0[0]))? else {
+            anyhow::bail!("no value group for a leaf of version {wrote}");
+        };
+        match value_in_group(&group, kh) {
+            Some(v) => Ok(Some(v)),
+            None => anyhow::bail!("a leaf of version {wrote} has no value"),
+        }
+    }
+
+    /// The newest version of the tree: the block being written, else the last durable one.
+    fn newest_version(&self) -> Version {
+        match self.pending() {
+            Some(p) => p.header.height,
+            None => self.height(),
         }
     }
 }
@@ -1028,9 +1181,9 @@ impl TreeReader for Store {
             && p.header.height <= max_version
             && let Some(v) = p.values.get(&key_hash)
         {
-            return Ok(v.clone());
+            return Ok(Some(v.clone()));
         }
-        self.latest_value(&key_hash, max_version)
+        self.value_at(&key_hash, max_version.min(self.newest_version()))
     }
 
     fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
@@ -1050,8 +1203,9 @@ impl StateRead for Store {
         if let Some(r) = lock(&self.records).get(&kh) {
             return Some(r);
         }
+        // The durable state only: what is read here may go into the record cache.
         let h0 = self.height();
-        let v = self.latest_value(&kh, u64::MAX).ok()??;
+        let v = self.value_at(&kh, h0).ok()??;
         let r = Record::decode(&v)?;
         let mut rc = lock(&self.records);
         if self.height() == h0 {
@@ -1218,6 +1372,128 @@ mod tests {
                     prop_assert_eq!(value.as_ref(), latest.get(&k));
                     prop_assert!(proof.verify(root, kh(k), value.as_deref()).is_ok());
                 }
+            }
+        }
+    }
+
+    /// Blocks of random account records written through the store: every record reads
+    /// back (also after reopening, with cold caches) and proves against every height's
+    /// root with its value at that height, including leaves that later blocks moved.
+    #[test]
+    fn grouped_values_read_and_prove_at_every_height() {
+        use handoff_core::state::AccountRecord;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let genesis = Genesis {
+            name: "values".into(),
+            time_ms: 1,
+            validators: vec![PublicKey([9; 32])],
+            orgs: vec![],
+        };
+        // Per height, the nonce of each of the 300 accounts (0: not written yet).
+        let mut model: Vec<Vec<u64>> = vec![vec![0; 300]];
+        let mut seed = 7u64;
+        let mut rand = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let key = |i: usize| {
+            StateKey::Account(PublicKey([
+                (i % 256) as u8,
+                (i / 256) as u8,
+                1,
+                2,
+                3,
+                4,
+                5,
+                6,
+                7,
+                8,
+                9,
+                10,
+                11,
+                12,
+                13,
+                14,
+                15,
+                16,
+                17,
+                18,
+                19,
+                20,
+                21,
+                22,
+                23,
+                24,
+                25,
+                26,
+                27,
+                28,
+                29,
+                30,
+            ]))
+        };
+        {
+            let store = Store::open(dir.path()).expect("open");
+            let mut last = store.init(&genesis, PublicKey([9; 32])).expect("init");
+            for height in 1..=12u64 {
+                let mut now = model.last().cloned().unwrap_or_default();
+                let mut writes = BTreeMap::new();
+                // Early blocks add many new keys (splitting leaves); later ones few.
+                let count = if height < 4 { 60 } else { 15 };
+                for _ in 0..count {
+                    let i = (rand() % 300) as usize;
+                    now[i] = height * 1000 + (rand() % 100);
+                    writes.insert(
+                        key(i),
+                        Record::Account(AccountRecord { next_nonce: now[i] }),
+                    );
+                }
+                let writes: Vec<(StateKey, Record)> = writes.into_iter().collect();
+                let prepared = store.prepare(height, &writes).expect("prepare");
+                let header = BlockHeader {
+                    height,
+                    prev_hash: last.hash(),
+                    state_root: prepared.root,
+                    ..last.clone()
+                };
+                let block = Block {
+                    header: header.clone(),
+                    certificate: Default::default(),
+                    txs: vec![],
+                    outcomes: vec![],
+                };
+                store.commit(&block, prepared, &[], &[]).expect("commit");
+                last = header;
+                model.push(now);
+            }
+        }
+        let store = Store::open(dir.path()).expect("reopen");
+        store.check_head().expect("head");
+        for (i, nonce) in model.last().expect("model").iter().enumerate() {
+            let got = StateRead::read(&store, &key(i));
+            match nonce {
+                0 => assert!(got.is_none(), "account {i}"),
+                n => assert_eq!(
+                    got,
+                    Some(Record::Account(AccountRecord { next_nonce: *n })),
+                    "account {i}"
+                ),
+            }
+        }
+        for (height, nonces) in model.iter().enumerate() {
+            let root = store
+                .header(height as u64)
+                .expect("read")
+                .expect("header")
+                .state_root;
+            for (i, nonce) in nonces.iter().enumerate().step_by(3) {
+                let proof = store.prove(&key(i), Some(height as u64)).expect("prove");
+                assert!(proof.verify(&root).is_ok(), "account {i} at {height}");
+                let want = (*nonce != 0)
+                    .then(|| Record::Account(AccountRecord { next_nonce: *nonce }).encode());
+                assert_eq!(proof.value, want, "account {i} at {height}");
             }
         }
     }
