@@ -479,6 +479,14 @@ impl<'a> Overlay<'a> {
             tx: HashMap::new(),
         }
     }
+    /// An empty overlay over `base`, with room for about `writes` block writes.
+    pub fn with_capacity(base: &'a dyn StateRead, writes: usize) -> Overlay<'a> {
+        Overlay {
+            base,
+            block: HashMap::with_capacity(writes),
+            tx: HashMap::new(),
+        }
+    }
     /// The current value (tentative, then block, then committed).
     pub fn get(&self, key: &StateKey) -> Option<Record> {
         if let Some(r) = self.tx.get(key) {
@@ -495,8 +503,7 @@ impl<'a> Overlay<'a> {
     }
     /// Keeps the current transaction's writes.
     pub fn commit_tx(&mut self) {
-        let tx = std::mem::take(&mut self.tx);
-        self.block.extend(tx);
+        self.block.extend(self.tx.drain());
     }
     /// Drops the current transaction's writes.
     pub fn abort_tx(&mut self) {

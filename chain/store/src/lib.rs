@@ -21,7 +21,7 @@ use handoff_core::state::{Record, StateKey, StateRead, ValidatorSetRecord};
 use handoff_core::types::{HandoffId, Hash32, PublicKey, TxId};
 use jmt::storage::{LeafNode, Node, NodeKey, TreeReader, TreeUpdateBatch};
 use jmt::{JellyfishMerkleTree, KeyHash, OwnedValue, Version};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::Hash;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -57,8 +57,11 @@ impl<K: Eq + Hash, V: Clone> Cache<K, V> {
 
 /// Latest records kept decoded in memory (entries).
 const RECORD_CACHE: usize = 100_000;
-/// State tree nodes kept in memory (entries).
+/// State tree nodes read from sled kept in memory (entries).
 const NODE_CACHE: usize = 100_000;
+/// Durable blocks whose tree nodes stay in memory as they were written (a block of 4,096
+/// handoff transactions writes about 15,000 nodes).
+const RECENT_BLOCKS: usize = 8;
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
@@ -318,7 +321,8 @@ type OpenGroups = BTreeMap<Vec<u8>, Vec<HandoffId>>;
 struct Pending {
     header: BlockHeader,
     open: OpenGroups,
-    nodes: HashMap<NodeKey, Node>,
+    /// Every tree node the block wrote (all of the nodes of its version).
+    nodes: jmt::storage::NodeBatch,
     /// The value of every leaf the block wrote (changed, or moved).
     values: HashMap<KeyHash, OwnedValue>,
     records: HashMap<KeyHash, Record>,
@@ -332,6 +336,8 @@ pub struct Store {
     records: Mutex<Cache<KeyHash, Record>>,
     nodes: Mutex<Cache<NodeKey, Node>>,
     pending: Mutex<Option<Arc<Pending>>>,
+    /// The last durable blocks' layers, oldest first: their tree nodes are read from here.
+    recent: Mutex<std::collections::VecDeque<Arc<Pending>>>,
 }
 
 impl Store {
@@ -371,6 +377,7 @@ impl Store {
             records: Mutex::new(Cache::new(RECORD_CACHE)),
             nodes: Mutex::new(Cache::new(NODE_CACHE)),
             pending: Mutex::new(None),
+            recent: Mutex::new(std::collections::VecDeque::new()),
         })
     }
 
@@ -428,6 +435,20 @@ impl Store {
 
     fn pending(&self) -> Option<Arc<Pending>> {
         lock(&self.pending).clone()
+    }
+
+    /// The block in memory (pending, or one of the recent durable ones) at `height`.
+    fn layer(&self, height: u64) -> Option<Arc<Pending>> {
+        if let Some(p) = lock(&self.pending).as_ref()
+            && p.header.height == height
+        {
+            return Some(p.clone());
+        }
+        lock(&self.recent)
+            .iter()
+            .rev()
+            .find(|p| p.header.height == height)
+            .cloned()
     }
 
     /// Height of the last durable block.
@@ -542,6 +563,9 @@ impl Store {
         let mut by_org: BTreeMap<PublicKey, Vec<(u32, TxId)>> = BTreeMap::new();
         // Open handoff groups this block changes: key -> (group, its ids).
         let mut open: OpenGroups = BTreeMap::new();
+        // Handoffs this block closes, per group: removed once per group at the end (a
+        // handoff id is never reopened, so this is the same as removing each in turn).
+        let mut closed: HashMap<Vec<u8>, HashSet<HandoffId>> = HashMap::new();
         for (i, eff) in effects.iter().enumerate() {
             let Some(eff) = eff else { continue };
             for h in &eff.history {
@@ -572,7 +596,8 @@ impl Store {
                             open_group_key(to, b'i', *opened_height),
                             open_group_key(from, b'o', *opened_height),
                         ] {
-                            self.open_group(&mut open, k, earlier)?.retain(|x| x != id);
+                            self.open_group(&mut open, k.clone(), earlier)?;
+                            closed.entry(k).or_default().insert(*id);
                         }
                     }
                 }
@@ -582,6 +607,11 @@ impl Store {
                     .entry(org)
                     .or_default()
                     .push((i as u32, txs.get(i).map(|t| t.id).unwrap_or_default()));
+            }
+        }
+        for (k, gone) in &closed {
+            if let Some(ids) = open.get_mut(k) {
+                ids.retain(|x| !gone.contains(x));
             }
         }
         for (k, ids) in &open {
@@ -700,13 +730,7 @@ impl Store {
         let pending = Pending {
             header: block.header.clone(),
             open,
-            nodes: prepared
-                .batch
-                .node_batch
-                .nodes()
-                .iter()
-                .map(|(k, n)| (k.clone(), n.clone()))
-                .collect(),
+            nodes: std::mem::take(&mut prepared.batch.node_batch),
             values: values.into_iter().collect(),
             records: records.into_iter().collect(),
         };
@@ -759,11 +783,14 @@ impl Store {
         }
         // Durable: now the caches may show the block's state. The record cache and the
         // height change under one lock, so a reader never caches a value older than it.
-        let mut nc = lock(&self.nodes);
-        for (k, n) in &pending.nodes {
-            nc.put(k.clone(), n.clone());
+        // The block's tree nodes stay readable from its layer, now among the recent ones
+        // (before it leaves the pending slot, so a reader finds it in one or the other).
+        let mut recent = lock(&self.recent);
+        recent.push_back(pending.clone());
+        while recent.len() > RECENT_BLOCKS {
+            recent.pop_front();
         }
-        drop(nc);
+        drop(recent);
         let mut rc = lock(&self.records);
         for (k, r) in &pending.records {
             rc.put(*k, r.clone());
@@ -1098,10 +1125,8 @@ impl Store {
             return Ok(None);
         };
         let wrote = nk.version();
-        if let Some(p) = self.pending()
-            && p.header.height == wrote
-        {
-            return Ok(p.values.get(kh).cloned());
+        if let Some(layer) = self.layer(wrote) {
+            return Ok(layer.values.get(kh).cloned());
         }
         let Some(group) = self.tree.get(value_group_key(wrote, kh.0[0]))? else {
             anyhow::bail!("no value group for a leaf of version {wrote}");
@@ -1148,10 +1173,9 @@ fn update_tree<R: TreeReader>(
 
 impl TreeReader for Store {
     fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
-        if let Some(p) = self.pending()
-            && let Some(n) = p.nodes.get(node_key)
-        {
-            return Ok(Some(n.clone()));
+        // A block in memory holds every node of its version.
+        if let Some(layer) = self.layer(node_key.version()) {
+            return Ok(layer.nodes.get_node(node_key).cloned());
         }
         if let Some(n) = lock(&self.nodes).get(node_key) {
             return Ok(Some(n));
