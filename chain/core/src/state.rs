@@ -513,7 +513,8 @@ impl<'a> Overlay<'a> {
     pub fn into_writes(mut self) -> Vec<(StateKey, Record)> {
         self.commit_tx();
         let mut v: Vec<_> = self.block.into_iter().collect();
-        v.sort_by(|a, b| a.0.cmp(&b.0));
+        // Keys are unique, so an unstable sort gives the one order.
+        v.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         v
     }
     /// Number of keys written so far in this block.

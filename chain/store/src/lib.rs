@@ -193,7 +193,11 @@ fn value_in_group(bytes: &[u8], kh: &KeyHash) -> Option<OwnedValue> {
 /// The `i`th nibble of a key hash.
 fn nibble(kh: &KeyHash, i: usize) -> u8 {
     let b = kh.0[i / 2];
-    if i % 2 == 0 { b >> 4 } else { b & 0x0f }
+    if i.is_multiple_of(2) {
+        b >> 4
+    } else {
+        b & 0x0f
+    }
 }
 
 /// State tree nodes are stored in groups: every node one block (tree version) writes
@@ -308,11 +312,15 @@ pub struct Prepared {
 
 /// A block's writes, built and checked, not yet durable.
 pub struct Staged {
-    batch: sled::Batch,
-    keys: usize,
+    /// Index and block writes; the tree nodes, values and open groups are in `pending`.
+    /// Encoded into the sled batch by [`Store::write`], on the writing thread.
+    ops: Ops,
     build: std::time::Duration,
     pending: Arc<Pending>,
 }
+
+/// Plain sled inserts (key, value).
+type Ops = Vec<(Vec<u8>, Vec<u8>)>;
 
 /// Open handoff groups by sled key, with the ids still open in each.
 type OpenGroups = BTreeMap<Vec<u8>, Vec<HandoffId>>;
@@ -324,7 +332,7 @@ struct Pending {
     /// Every tree node the block wrote (all of the nodes of its version).
     nodes: jmt::storage::NodeBatch,
     /// The value of every leaf the block wrote (changed, or moved).
-    values: HashMap<KeyHash, OwnedValue>,
+    values: BTreeMap<KeyHash, OwnedValue>,
     records: HashMap<KeyHash, Record>,
 }
 
@@ -410,14 +418,16 @@ impl Store {
             txs: vec![],
             outcomes: vec![],
         };
-        let mut batch = sled::Batch::default();
-        batch.insert(META_FORMAT, &STORE_FORMAT.to_be_bytes());
-        batch.insert(META_GENESIS, borsh::to_vec(genesis).unwrap_or_default());
+        let (pending, mut ops) = self.pending_layer(&block, prepared, &[], &[], None)?;
+        ops.push((META_FORMAT.to_vec(), STORE_FORMAT.to_be_bytes().to_vec()));
+        ops.push((
+            META_GENESIS.to_vec(),
+            borsh::to_vec(genesis).unwrap_or_default(),
+        ));
         for o in &genesis.orgs {
-            batch.insert([&[P_ORG][..], &o.org.0].concat(), &[]);
+            ops.push(([&[P_ORG][..], &o.org.0].concat(), Vec::new()));
         }
-        let values = self.leaf_values(&prepared, None)?;
-        self.write_block(&mut batch, &block, &prepared, &values, &[], &[], None)?;
+        let (batch, _) = encode_batch(&pending, ops);
         self.tree.apply_batch(batch)?;
         self.db.flush()?;
         self.height.store(0, Ordering::SeqCst);
@@ -498,49 +508,19 @@ impl Store {
         })
     }
 
-    /// Adds everything a block writes to `batch`; returns the number of keys and the open
-    /// handoff groups it rewrote (for the pending layer, so the next block, staged before
-    /// this one is durable, builds on them).
-    fn write_block(
+    /// The index and block writes of a block (everything but its state tree and open
+    /// handoff groups) as plain sled inserts, and the open handoff groups it rewrites (for
+    /// the pending layer, so the next block, staged before this one is durable, builds on
+    /// them).
+    fn index_block(
         &self,
-        batch: &mut sled::Batch,
         block: &Block,
-        prepared: &Prepared,
-        values: &BTreeMap<KeyHash, OwnedValue>,
         txs: &[TxMeta],
         effects: &[Option<&Effects>],
         earlier: Option<&Pending>,
-    ) -> Result<(usize, OpenGroups)> {
+    ) -> Result<(Ops, OpenGroups)> {
         let height = block.header.height;
-        let mut n = 0usize;
-        let mut groups: BTreeMap<(Version, u16), Vec<(&NodeKey, &Node)>> = BTreeMap::new();
-        for (nk, node) in prepared.batch.node_batch.nodes() {
-            groups
-                .entry((nk.version(), node_group(nk)))
-                .or_default()
-                .push((nk, node));
-        }
-        for ((version, group), nodes) in groups {
-            batch.insert(
-                &node_group_key(version, group)[..],
-                borsh::to_vec(&nodes).unwrap_or_default(),
-            );
-            n += 1;
-        }
-        let mut by_first: BTreeMap<u8, ValueGroup<'_>> = BTreeMap::new();
-        for (kh, value) in values {
-            by_first
-                .entry(kh.0[0])
-                .or_default()
-                .push((&kh.0, value.as_slice()));
-        }
-        for (first, group) in by_first {
-            batch.insert(
-                &value_group_key(height, first)[..],
-                borsh::to_vec(&group).unwrap_or_default(),
-            );
-            n += 1;
-        }
+        let mut ops: Ops = Vec::new();
         // Transactions per signer: one key per signer and block.
         let mut by_signer: BTreeMap<PublicKey, Vec<(u64, u32)>> = BTreeMap::new();
         for (i, t) in txs.iter().enumerate() {
@@ -553,11 +533,10 @@ impl Store {
             list.sort_unstable();
             let first = list.first().map(|x| x.0).unwrap_or(0);
             let v = SignerTxs { height, txs: list };
-            batch.insert(
+            ops.push((
                 signer_tx_key(&signer, first),
                 borsh::to_vec(&v).unwrap_or_default(),
-            );
-            n += 1;
+            ));
         }
         // Transactions per org: one key per org and block, listing (index, id).
         let mut by_org: BTreeMap<PublicKey, Vec<(u32, TxId)>> = BTreeMap::new();
@@ -569,14 +548,12 @@ impl Store {
         for (i, eff) in effects.iter().enumerate() {
             let Some(eff) = eff else { continue };
             for h in &eff.history {
-                batch.insert(event_key(&h.key, h.seq), h.event.as_slice());
-                n += 1;
+                ops.push((event_key(&h.key, h.seq), h.event.clone()));
             }
             for op in &eff.index {
                 match op {
                     IndexOp::OrgAdmitted { org } => {
-                        batch.insert([&[P_ORG][..], &org.0].concat(), &[]);
-                        n += 1;
+                        ops.push(([&[P_ORG][..], &org.0].concat(), Vec::new()));
                     }
                     IndexOp::HandoffOpened { from, to, id } => {
                         for k in [
@@ -614,26 +591,17 @@ impl Store {
                 ids.retain(|x| !gone.contains(x));
             }
         }
-        for (k, ids) in &open {
-            if ids.is_empty() {
-                batch.remove(k.as_slice());
-            } else {
-                batch.insert(k.as_slice(), borsh::to_vec(ids).unwrap_or_default());
-            }
-            n += 1;
-        }
         for (org, list) in &by_org {
-            batch.insert(
+            ops.push((
                 org_tx_key(org, height),
                 borsh::to_vec(list).unwrap_or_default(),
-            );
-            n += 1;
+            ));
         }
         let mut k = vec![P_BLOCK];
         k.extend_from_slice(&be8(height));
-        batch.insert(k, borsh::to_vec(block).unwrap_or_default());
-        batch.insert(META_HEIGHT, &be8(height));
-        Ok((n + 2, open))
+        ops.push((k, borsh::to_vec(block).unwrap_or_default()));
+        ops.push((META_HEIGHT.to_vec(), be8(height).to_vec()));
+        Ok((ops, open))
     }
 
     /// The ids of an open handoff group as this block sees them: already changed by this
@@ -690,7 +658,7 @@ impl Store {
     pub fn stage(
         &self,
         block: &Block,
-        mut prepared: Prepared,
+        prepared: Prepared,
         txs: &[TxMeta],
         effects: &[Option<&Effects>],
     ) -> Result<Staged> {
@@ -713,33 +681,36 @@ impl Store {
                 what: "state root".into(),
             });
         }
-        let records = std::mem::take(&mut prepared.records);
-        let mut batch = sled::Batch::default();
         let t0 = std::time::Instant::now();
         let earlier = self.pending();
-        let values = self.leaf_values(&prepared, earlier.as_deref())?;
-        let (keys, open) = self.write_block(
-            &mut batch,
-            block,
-            &prepared,
-            &values,
-            txs,
-            effects,
-            earlier.as_deref(),
-        )?;
+        let (pending, ops) =
+            self.pending_layer(block, prepared, txs, effects, earlier.as_deref())?;
+        Ok(Staged {
+            ops,
+            build: t0.elapsed(),
+            pending: Arc::new(pending),
+        })
+    }
+
+    /// A block's pending layer (what it makes visible) and its index writes.
+    fn pending_layer(
+        &self,
+        block: &Block,
+        mut prepared: Prepared,
+        txs: &[TxMeta],
+        effects: &[Option<&Effects>],
+        earlier: Option<&Pending>,
+    ) -> Result<(Pending, Ops)> {
+        let values = self.leaf_values(&prepared, earlier)?;
+        let (ops, open) = self.index_block(block, txs, effects, earlier)?;
         let pending = Pending {
             header: block.header.clone(),
             open,
             nodes: std::mem::take(&mut prepared.batch.node_batch),
-            values: values.into_iter().collect(),
-            records: records.into_iter().collect(),
+            values,
+            records: std::mem::take(&mut prepared.records).into_iter().collect(),
         };
-        Ok(Staged {
-            batch,
-            keys,
-            build: t0.elapsed(),
-            pending: Arc::new(pending),
-        })
+        Ok((pending, ops))
     }
 
     /// Makes a staged block visible to reads (state, tree nodes, the tip) before it is
@@ -761,12 +732,13 @@ impl Store {
     /// so nothing that is not durable stays visible.
     pub fn write(&self, staged: Staged) -> Result<()> {
         let Staged {
-            batch,
-            keys,
+            ops,
             build,
             pending,
         } = staged;
         let t1 = std::time::Instant::now();
+        let (batch, keys) = encode_batch(&pending, ops);
+        let encode = t1.elapsed();
         let written = self
             .tree
             .apply_batch(batch)
@@ -777,8 +749,8 @@ impl Store {
         }
         if std::env::var_os("HANDOFF_TRACE").is_some() {
             eprintln!(
-                "  commit: {keys} keys, build {build:?} apply+flush {:?}",
-                t1.elapsed()
+                "  commit: {keys} keys, build {build:?} encode {encode:?} apply+flush {:?}",
+                t1.elapsed() - encode
             );
         }
         // Durable: now the caches may show the block's state. The record cache and the
@@ -1144,6 +1116,56 @@ impl Store {
             None => self.height(),
         }
     }
+}
+
+/// Encodes a staged block into its sled batch: its tree nodes and state values in groups,
+/// the open handoff groups it rewrote (an empty group is removed), and `ops`. Returns the
+/// batch and its number of keys.
+fn encode_batch(pending: &Pending, ops: Ops) -> (sled::Batch, usize) {
+    let height = pending.header.height;
+    let mut batch = sled::Batch::default();
+    let mut n = 0usize;
+    let mut groups: BTreeMap<(Version, u16), Vec<(&NodeKey, &Node)>> = BTreeMap::new();
+    for (nk, node) in pending.nodes.nodes() {
+        groups
+            .entry((nk.version(), node_group(nk)))
+            .or_default()
+            .push((nk, node));
+    }
+    for ((version, group), nodes) in groups {
+        batch.insert(
+            &node_group_key(version, group)[..],
+            borsh::to_vec(&nodes).unwrap_or_default(),
+        );
+        n += 1;
+    }
+    let mut by_first: BTreeMap<u8, ValueGroup<'_>> = BTreeMap::new();
+    for (kh, value) in &pending.values {
+        by_first
+            .entry(kh.0[0])
+            .or_default()
+            .push((&kh.0, value.as_slice()));
+    }
+    for (first, group) in by_first {
+        batch.insert(
+            &value_group_key(height, first)[..],
+            borsh::to_vec(&group).unwrap_or_default(),
+        );
+        n += 1;
+    }
+    for (k, ids) in &pending.open {
+        if ids.is_empty() {
+            batch.remove(k.as_slice());
+        } else {
+            batch.insert(k.as_slice(), borsh::to_vec(ids).unwrap_or_default());
+        }
+        n += 1;
+    }
+    n += ops.len();
+    for (k, v) in ops {
+        batch.insert(k, v);
+    }
+    (batch, n)
 }
 
 /// The state tree after writing `set` (records inserted or overwritten, no deletions) at
