@@ -285,7 +285,8 @@ pub fn execute_verified(
     txs: &[&SignedTx],
     sig_ok: &[bool],
 ) -> Execution {
-    let mut overlay = Overlay::new(base);
+    // A transaction writes about two records (its record or records, and its nonce).
+    let mut overlay = Overlay::with_capacity(base, 2 * txs.len() + 1);
     let mut results = Vec::with_capacity(txs.len());
     let mut index = 0u32;
     for (tx, ok) in txs.iter().zip(sig_ok) {

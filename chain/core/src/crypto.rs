@@ -93,14 +93,26 @@ fn verify_chunk(chunk: &[&SignedTx]) -> Vec<bool> {
     let mut sigs = Vec::with_capacity(chunk.len());
     let mut msgs = Vec::with_capacity(chunk.len());
     let mut all_keys_ok = true;
+    // A chunk usually holds several transactions of one signer: each distinct key is
+    // decompressed (and checked for small order) once.
+    let mut decoded: std::collections::HashMap<PublicKey, VerifyingKey> =
+        std::collections::HashMap::new();
     for tx in chunk {
-        match VerifyingKey::from_bytes(&tx.body.signer.0) {
-            Ok(vk) if !vk.is_weak() => keys.push(vk),
-            _ => {
-                all_keys_ok = false;
-                break;
-            }
-        }
+        let signer = tx.body.signer;
+        let vk = match decoded.get(&signer) {
+            Some(vk) => *vk,
+            None => match VerifyingKey::from_bytes(&signer.0) {
+                Ok(vk) if !vk.is_weak() => {
+                    decoded.insert(signer, vk);
+                    vk
+                }
+                _ => {
+                    all_keys_ok = false;
+                    break;
+                }
+            },
+        };
+        keys.push(vk);
         sigs.push(Signature::from_bytes(&tx.signature));
         msgs.push(tx.signing_message());
     }

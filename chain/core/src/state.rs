@@ -479,6 +479,14 @@ impl<'a> Overlay<'a> {
             tx: HashMap::new(),
         }
     }
+    /// An empty overlay over `base`, with room for about `writes` block writes.
+    pub fn with_capacity(base: &'a dyn StateRead, writes: usize) -> Overlay<'a> {
+        Overlay {
+            base,
+            block: HashMap::with_capacity(writes),
+            tx: HashMap::new(),
+        }
+    }
     /// The current value (tentative, then block, then committed).
     pub fn get(&self, key: &StateKey) -> Option<Record> {
         if let Some(r) = self.tx.get(key) {
@@ -495,8 +503,7 @@ impl<'a> Overlay<'a> {
     }
     /// Keeps the current transaction's writes.
     pub fn commit_tx(&mut self) {
-        let tx = std::mem::take(&mut self.tx);
-        self.block.extend(tx);
+        self.block.extend(self.tx.drain());
     }
     /// Drops the current transaction's writes.
     pub fn abort_tx(&mut self) {
@@ -506,7 +513,8 @@ impl<'a> Overlay<'a> {
     pub fn into_writes(mut self) -> Vec<(StateKey, Record)> {
         self.commit_tx();
         let mut v: Vec<_> = self.block.into_iter().collect();
-        v.sort_by(|a, b| a.0.cmp(&b.0));
+        // Keys are unique, so an unstable sort gives the one order.
+        v.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         v
     }
     /// Number of keys written so far in this block.

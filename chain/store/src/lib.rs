@@ -21,7 +21,7 @@ use handoff_core::state::{Record, StateKey, StateRead, ValidatorSetRecord};
 use handoff_core::types::{HandoffId, Hash32, PublicKey, TxId};
 use jmt::storage::{LeafNode, Node, NodeKey, TreeReader, TreeUpdateBatch};
 use jmt::{JellyfishMerkleTree, KeyHash, OwnedValue, Version};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::Hash;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -57,8 +57,11 @@ impl<K: Eq + Hash, V: Clone> Cache<K, V> {
 
 /// Latest records kept decoded in memory (entries).
 const RECORD_CACHE: usize = 100_000;
-/// State tree nodes kept in memory (entries).
+/// State tree nodes read from sled kept in memory (entries).
 const NODE_CACHE: usize = 100_000;
+/// Durable blocks whose tree nodes stay in memory as they were written (a block of 4,096
+/// handoff transactions writes about 15,000 nodes).
+const RECENT_BLOCKS: usize = 8;
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
@@ -134,19 +137,67 @@ const META_FORMAT: &[u8] = b"Mformat";
 /// Layout version of the keys below; a store written in another layout is refused on
 /// open rather than misread. 3: certificates carry their consensus round; transaction
 /// locations per signer and block; open handoffs grouped per proposal block. 4: the
-/// validator set is a state record (written at genesis).
-pub const STORE_FORMAT: u16 = 4;
+/// validator set is a state record (written at genesis). 5: state values grouped per
+/// block and first key hash byte, found through the tree.
+pub const STORE_FORMAT: u16 = 5;
 
 fn be8(v: u64) -> [u8; 8] {
     v.to_be_bytes()
 }
 
-fn value_key(kh: &KeyHash, version: Version) -> Vec<u8> {
-    let mut k = Vec::with_capacity(41);
-    k.push(P_VALUE);
-    k.extend_from_slice(&kh.0);
-    k.extend_from_slice(&be8(version));
+/// State values are stored in groups too: the values of every leaf one block (tree
+/// version) wrote, grouped by the first byte of their key hash, share one sled key. A
+/// value is found through the tree: the leaf of its key at a version names the version
+/// that wrote it, and so its group. When a block moves a leaf it did not change (a new key
+/// split the leaf's place in the tree), the leaf is rewritten at the block's version, so
+/// its value is copied into that block's group too: every leaf's value is in the group of
+/// the leaf's own version.
+fn value_group_key(version: Version, first: u8) -> [u8; 10] {
+    let mut k = [0u8; 10];
+    k[0] = P_VALUE;
+    k[1..9].copy_from_slice(&be8(version));
+    k[9] = first;
     k
+}
+
+/// The values of one group, sorted by key hash: `(key hash, value)` each, borsh-encoded.
+type ValueGroup<'a> = Vec<(&'a [u8; 32], &'a [u8])>;
+
+/// Finds one key's value in an encoded [`ValueGroup`] without decoding the others.
+fn value_in_group(bytes: &[u8], kh: &KeyHash) -> Option<OwnedValue> {
+    fn take<'b>(b: &mut &'b [u8], n: usize) -> Option<&'b [u8]> {
+        if b.len() < n {
+            return None;
+        }
+        let (head, rest) = b.split_at(n);
+        *b = rest;
+        Some(head)
+    }
+    fn len(b: &mut &[u8]) -> Option<usize> {
+        let v = take(b, 4)?;
+        Some(u32::from_le_bytes(v.try_into().ok()?) as usize)
+    }
+    let mut b = bytes;
+    let count = len(&mut b)?;
+    for _ in 0..count {
+        let k = take(&mut b, 32)?;
+        let n = len(&mut b)?;
+        let v = take(&mut b, n)?;
+        if k == kh.0 {
+            return Some(v.to_vec());
+        }
+    }
+    None
+}
+
+/// The `i`th nibble of a key hash.
+fn nibble(kh: &KeyHash, i: usize) -> u8 {
+    let b = kh.0[i / 2];
+    if i.is_multiple_of(2) {
+        b >> 4
+    } else {
+        b & 0x0f
+    }
 }
 
 /// State tree nodes are stored in groups: every node one block (tree version) writes
@@ -261,11 +312,15 @@ pub struct Prepared {
 
 /// A block's writes, built and checked, not yet durable.
 pub struct Staged {
-    batch: sled::Batch,
-    keys: usize,
+    /// Index and block writes; the tree nodes, values and open groups are in `pending`.
+    /// Encoded into the sled batch by [`Store::write`], on the writing thread.
+    ops: Ops,
     build: std::time::Duration,
     pending: Arc<Pending>,
 }
+
+/// Plain sled inserts (key, value).
+type Ops = Vec<(Vec<u8>, Vec<u8>)>;
 
 /// Open handoff groups by sled key, with the ids still open in each.
 type OpenGroups = BTreeMap<Vec<u8>, Vec<HandoffId>>;
@@ -274,8 +329,10 @@ type OpenGroups = BTreeMap<Vec<u8>, Vec<HandoffId>>;
 struct Pending {
     header: BlockHeader,
     open: OpenGroups,
-    nodes: HashMap<NodeKey, Node>,
-    values: HashMap<KeyHash, Option<OwnedValue>>,
+    /// Every tree node the block wrote (all of the nodes of its version).
+    nodes: jmt::storage::NodeBatch,
+    /// The value of every leaf the block wrote (changed, or moved).
+    values: BTreeMap<KeyHash, OwnedValue>,
     records: HashMap<KeyHash, Record>,
 }
 
@@ -287,6 +344,8 @@ pub struct Store {
     records: Mutex<Cache<KeyHash, Record>>,
     nodes: Mutex<Cache<NodeKey, Node>>,
     pending: Mutex<Option<Arc<Pending>>>,
+    /// The last durable blocks' layers, oldest first: their tree nodes are read from here.
+    recent: Mutex<std::collections::VecDeque<Arc<Pending>>>,
 }
 
 impl Store {
@@ -326,6 +385,7 @@ impl Store {
             records: Mutex::new(Cache::new(RECORD_CACHE)),
             nodes: Mutex::new(Cache::new(NODE_CACHE)),
             pending: Mutex::new(None),
+            recent: Mutex::new(std::collections::VecDeque::new()),
         })
     }
 
@@ -358,13 +418,16 @@ impl Store {
             txs: vec![],
             outcomes: vec![],
         };
-        let mut batch = sled::Batch::default();
-        batch.insert(META_FORMAT, &STORE_FORMAT.to_be_bytes());
-        batch.insert(META_GENESIS, borsh::to_vec(genesis).unwrap_or_default());
+        let (pending, mut ops) = self.pending_layer(&block, prepared, &[], &[], None)?;
+        ops.push((META_FORMAT.to_vec(), STORE_FORMAT.to_be_bytes().to_vec()));
+        ops.push((
+            META_GENESIS.to_vec(),
+            borsh::to_vec(genesis).unwrap_or_default(),
+        ));
         for o in &genesis.orgs {
-            batch.insert([&[P_ORG][..], &o.org.0].concat(), &[]);
+            ops.push(([&[P_ORG][..], &o.org.0].concat(), Vec::new()));
         }
-        self.write_block(&mut batch, &block, &prepared, &[], &[], None)?;
+        let (batch, _) = encode_batch(&pending, ops);
         self.tree.apply_batch(batch)?;
         self.db.flush()?;
         self.height.store(0, Ordering::SeqCst);
@@ -382,6 +445,20 @@ impl Store {
 
     fn pending(&self) -> Option<Arc<Pending>> {
         lock(&self.pending).clone()
+    }
+
+    /// The block in memory (pending, or one of the recent durable ones) at `height`.
+    fn layer(&self, height: u64) -> Option<Arc<Pending>> {
+        if let Some(p) = lock(&self.pending).as_ref()
+            && p.header.height == height
+        {
+            return Some(p.clone());
+        }
+        lock(&self.recent)
+            .iter()
+            .rev()
+            .find(|p| p.header.height == height)
+            .cloned()
     }
 
     /// Height of the last durable block.
@@ -414,14 +491,12 @@ impl Store {
 
     /// Computes the state tree update for a block's writes at `height`.
     pub fn prepare(&self, height: u64, writes: &[(StateKey, Record)]) -> Result<Prepared> {
-        let tree = JellyfishMerkleTree::<_, StateHasher>::new(self);
-        let set: Vec<(KeyHash, Option<OwnedValue>)> = writes
+        let set: Vec<(KeyHash, OwnedValue)> = writes
             .iter()
-            .map(|(k, r)| (key_hash(k), Some(r.encode())))
+            .map(|(k, r)| (key_hash(k), r.encode()))
             .collect();
-        let (root, batch) = tree
-            .put_value_set(set, height)
-            .map_err(|e| StoreError::Tree(e.to_string()))?;
+        let (root, batch) =
+            update_tree(self, set, height).map_err(|e| StoreError::Tree(e.to_string()))?;
         Ok(Prepared {
             height,
             root: Hash32(root.0),
@@ -433,41 +508,19 @@ impl Store {
         })
     }
 
-    /// Adds everything a block writes to `batch`; returns the number of keys and the open
-    /// handoff groups it rewrote (for the pending layer, so the next block, staged before
-    /// this one is durable, builds on them).
-    fn write_block(
+    /// The index and block writes of a block (everything but its state tree and open
+    /// handoff groups) as plain sled inserts, and the open handoff groups it rewrites (for
+    /// the pending layer, so the next block, staged before this one is durable, builds on
+    /// them).
+    fn index_block(
         &self,
-        batch: &mut sled::Batch,
         block: &Block,
-        prepared: &Prepared,
         txs: &[TxMeta],
         effects: &[Option<&Effects>],
         earlier: Option<&Pending>,
-    ) -> Result<(usize, OpenGroups)> {
+    ) -> Result<(Ops, OpenGroups)> {
         let height = block.header.height;
-        let mut n = 0usize;
-        let mut groups: BTreeMap<(Version, u16), Vec<(&NodeKey, &Node)>> = BTreeMap::new();
-        for (nk, node) in prepared.batch.node_batch.nodes() {
-            groups
-                .entry((nk.version(), node_group(nk)))
-                .or_default()
-                .push((nk, node));
-        }
-        for ((version, group), nodes) in groups {
-            batch.insert(
-                &node_group_key(version, group)[..],
-                borsh::to_vec(&nodes).unwrap_or_default(),
-            );
-            n += 1;
-        }
-        for ((version, kh), value) in prepared.batch.node_batch.values() {
-            batch.insert(
-                value_key(kh, *version),
-                borsh::to_vec(value).unwrap_or_default(),
-            );
-            n += 1;
-        }
+        let mut ops: Ops = Vec::new();
         // Transactions per signer: one key per signer and block.
         let mut by_signer: BTreeMap<PublicKey, Vec<(u64, u32)>> = BTreeMap::new();
         for (i, t) in txs.iter().enumerate() {
@@ -480,27 +533,27 @@ impl Store {
             list.sort_unstable();
             let first = list.first().map(|x| x.0).unwrap_or(0);
             let v = SignerTxs { height, txs: list };
-            batch.insert(
+            ops.push((
                 signer_tx_key(&signer, first),
                 borsh::to_vec(&v).unwrap_or_default(),
-            );
-            n += 1;
+            ));
         }
         // Transactions per org: one key per org and block, listing (index, id).
         let mut by_org: BTreeMap<PublicKey, Vec<(u32, TxId)>> = BTreeMap::new();
         // Open handoff groups this block changes: key -> (group, its ids).
         let mut open: OpenGroups = BTreeMap::new();
+        // Handoffs this block closes, per group: removed once per group at the end (a
+        // handoff id is never reopened, so this is the same as removing each in turn).
+        let mut closed: HashMap<Vec<u8>, HashSet<HandoffId>> = HashMap::new();
         for (i, eff) in effects.iter().enumerate() {
             let Some(eff) = eff else { continue };
             for h in &eff.history {
-                batch.insert(event_key(&h.key, h.seq), h.event.as_slice());
-                n += 1;
+                ops.push((event_key(&h.key, h.seq), h.event.clone()));
             }
             for op in &eff.index {
                 match op {
                     IndexOp::OrgAdmitted { org } => {
-                        batch.insert([&[P_ORG][..], &org.0].concat(), &[]);
-                        n += 1;
+                        ops.push(([&[P_ORG][..], &org.0].concat(), Vec::new()));
                     }
                     IndexOp::HandoffOpened { from, to, id } => {
                         for k in [
@@ -520,7 +573,8 @@ impl Store {
                             open_group_key(to, b'i', *opened_height),
                             open_group_key(from, b'o', *opened_height),
                         ] {
-                            self.open_group(&mut open, k, earlier)?.retain(|x| x != id);
+                            self.open_group(&mut open, k.clone(), earlier)?;
+                            closed.entry(k).or_default().insert(*id);
                         }
                     }
                 }
@@ -532,26 +586,22 @@ impl Store {
                     .push((i as u32, txs.get(i).map(|t| t.id).unwrap_or_default()));
             }
         }
-        for (k, ids) in &open {
-            if ids.is_empty() {
-                batch.remove(k.as_slice());
-            } else {
-                batch.insert(k.as_slice(), borsh::to_vec(ids).unwrap_or_default());
+        for (k, gone) in &closed {
+            if let Some(ids) = open.get_mut(k) {
+                ids.retain(|x| !gone.contains(x));
             }
-            n += 1;
         }
         for (org, list) in &by_org {
-            batch.insert(
+            ops.push((
                 org_tx_key(org, height),
                 borsh::to_vec(list).unwrap_or_default(),
-            );
-            n += 1;
+            ));
         }
         let mut k = vec![P_BLOCK];
         k.extend_from_slice(&be8(height));
-        batch.insert(k, borsh::to_vec(block).unwrap_or_default());
-        batch.insert(META_HEIGHT, &be8(height));
-        Ok((n + 2, open))
+        ops.push((k, borsh::to_vec(block).unwrap_or_default()));
+        ops.push((META_HEIGHT.to_vec(), be8(height).to_vec()));
+        Ok((ops, open))
     }
 
     /// The ids of an open handoff group as this block sees them: already changed by this
@@ -608,7 +658,7 @@ impl Store {
     pub fn stage(
         &self,
         block: &Block,
-        mut prepared: Prepared,
+        prepared: Prepared,
         txs: &[TxMeta],
         effects: &[Option<&Effects>],
     ) -> Result<Staged> {
@@ -631,43 +681,36 @@ impl Store {
                 what: "state root".into(),
             });
         }
-        let records = std::mem::take(&mut prepared.records);
-        let mut batch = sled::Batch::default();
         let t0 = std::time::Instant::now();
         let earlier = self.pending();
-        let (keys, open) = self.write_block(
-            &mut batch,
-            block,
-            &prepared,
-            txs,
-            effects,
-            earlier.as_deref(),
-        )?;
-        let pending = Pending {
-            header: block.header.clone(),
-            open,
-            nodes: prepared
-                .batch
-                .node_batch
-                .nodes()
-                .iter()
-                .map(|(k, n)| (k.clone(), n.clone()))
-                .collect(),
-            values: prepared
-                .batch
-                .node_batch
-                .values()
-                .iter()
-                .map(|((_, kh), v)| (*kh, v.clone()))
-                .collect(),
-            records: records.into_iter().collect(),
-        };
+        let (pending, ops) =
+            self.pending_layer(block, prepared, txs, effects, earlier.as_deref())?;
         Ok(Staged {
-            batch,
-            keys,
+            ops,
             build: t0.elapsed(),
             pending: Arc::new(pending),
         })
+    }
+
+    /// A block's pending layer (what it makes visible) and its index writes.
+    fn pending_layer(
+        &self,
+        block: &Block,
+        mut prepared: Prepared,
+        txs: &[TxMeta],
+        effects: &[Option<&Effects>],
+        earlier: Option<&Pending>,
+    ) -> Result<(Pending, Ops)> {
+        let values = self.leaf_values(&prepared, earlier)?;
+        let (ops, open) = self.index_block(block, txs, effects, earlier)?;
+        let pending = Pending {
+            header: block.header.clone(),
+            open,
+            nodes: std::mem::take(&mut prepared.batch.node_batch),
+            values,
+            records: std::mem::take(&mut prepared.records).into_iter().collect(),
+        };
+        Ok((pending, ops))
     }
 
     /// Makes a staged block visible to reads (state, tree nodes, the tip) before it is
@@ -689,12 +732,13 @@ impl Store {
     /// so nothing that is not durable stays visible.
     pub fn write(&self, staged: Staged) -> Result<()> {
         let Staged {
-            batch,
-            keys,
+            ops,
             build,
             pending,
         } = staged;
         let t1 = std::time::Instant::now();
+        let (batch, keys) = encode_batch(&pending, ops);
+        let encode = t1.elapsed();
         let written = self
             .tree
             .apply_batch(batch)
@@ -705,17 +749,20 @@ impl Store {
         }
         if std::env::var_os("HANDOFF_TRACE").is_some() {
             eprintln!(
-                "  commit: {keys} keys, build {build:?} apply+flush {:?}",
-                t1.elapsed()
+                "  commit: {keys} keys, build {build:?} encode {encode:?} apply+flush {:?}",
+                t1.elapsed() - encode
             );
         }
         // Durable: now the caches may show the block's state. The record cache and the
         // height change under one lock, so a reader never caches a value older than it.
-        let mut nc = lock(&self.nodes);
-        for (k, n) in &pending.nodes {
-            nc.put(k.clone(), n.clone());
+        // The block's tree nodes stay readable from its layer, now among the recent ones
+        // (before it leaves the pending slot, so a reader finds it in one or the other).
+        let mut recent = lock(&self.recent);
+        recent.push_back(pending.clone());
+        while recent.len() > RECENT_BLOCKS {
+            recent.pop_front();
         }
-        drop(nc);
+        drop(recent);
         let mut rc = lock(&self.records);
         for (k, r) in &pending.records {
             rc.put(*k, r.clone());
@@ -952,30 +999,205 @@ impl Store {
         Ok(())
     }
 
-    fn latest_value(
+    /// The value of every leaf node the prepared block writes: the values it changed, and
+    /// the unchanged values of leaves it moved (read as of the version before, from the
+    /// block before it, the record caches, or the tree). Sorted by key hash.
+    fn leaf_values(
+        &self,
+        prepared: &Prepared,
+        earlier: Option<&Pending>,
+    ) -> Result<BTreeMap<KeyHash, OwnedValue>> {
+        let height = prepared.height;
+        let written = prepared.batch.node_batch.values();
+        let mut out = BTreeMap::new();
+        for (nk, node) in prepared.batch.node_batch.nodes() {
+            let Node::Leaf(leaf) = node else { continue };
+            if nk.version() != height {
+                continue;
+            }
+            let kh = leaf.key_hash();
+            if let Some(v) = written.get(&(height, kh)) {
+                out.insert(kh, v.clone().unwrap_or_default());
+                continue;
+            }
+            let moved = height
+                .checked_sub(1)
+                .map(|before| self.moved_value(leaf, before, earlier))
+                .transpose()?
+                .flatten()
+                .ok_or(StoreError::Corrupt("value of a moved state tree leaf"))?;
+            out.insert(kh, moved);
+        }
+        if let Some(((_, kh), _)) = written.iter().find(|((_, kh), _)| !out.contains_key(kh)) {
+            return Err(StoreError::Tree(format!("no leaf for the value of {kh:?}")));
+        }
+        Ok(out)
+    }
+
+    /// The value of a leaf a block moves without changing, as of version `before`. The
+    /// newest record of its key usually is in memory; its encoding is taken only if it
+    /// hashes to the leaf.
+    fn moved_value(
+        &self,
+        leaf: &LeafNode,
+        before: Version,
+        earlier: Option<&Pending>,
+    ) -> Result<Option<OwnedValue>> {
+        let kh = leaf.key_hash();
+        let known = match earlier.and_then(|p| p.values.get(&kh)) {
+            Some(v) => Some(v.clone()),
+            None => earlier
+                .and_then(|p| p.records.get(&kh).cloned())
+                .or_else(|| lock(&self.records).get(&kh))
+                .map(|r| r.encode()),
+        };
+        if let Some(v) = known
+            && LeafNode::new(kh, jmt::ValueHash::with::<StateHasher>(&v)) == *leaf
+        {
+            return Ok(Some(v));
+        }
+        self.value_at(&kh, before)
+            .map_err(|e| StoreError::Tree(e.to_string()))
+    }
+
+    /// The leaf of `kh` in the tree of `version`, if the key is in it.
+    fn leaf_of(
         &self,
         kh: &KeyHash,
-        max_version: Version,
-    ) -> anyhow::Result<Option<OwnedValue>> {
-        let lo = value_key(kh, 0);
-        let hi = value_key(kh, max_version);
-        match self.tree.range(lo..=hi).next_back() {
-            Some(kv) => {
-                let (_, v) = kv?;
-                let value: Option<OwnedValue> = borsh::from_slice(&v)?;
-                Ok(value)
+        version: Version,
+    ) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
+        let mut nk = NodeKey::new(version, std::iter::empty::<u8>().map(Into::into).collect());
+        let mut depth = 0;
+        loop {
+            match self.get_node_option(&nk)? {
+                None | Some(Node::Null) => return Ok(None),
+                Some(Node::Leaf(leaf)) => {
+                    return Ok((leaf.key_hash() == *kh).then_some((nk, leaf)));
+                }
+                Some(Node::Internal(internal)) => {
+                    if depth >= 64 {
+                        anyhow::bail!("state tree deeper than a key hash");
+                    }
+                    let Some(child) = internal.child(nibble(kh, depth).into()) else {
+                        return Ok(None);
+                    };
+                    depth += 1;
+                    nk = NodeKey::new(
+                        child.version,
+                        (0..depth).map(|i| nibble(kh, i).into()).collect(),
+                    );
+                }
             }
-            None => Ok(None),
+        }
+    }
+
+    /// The value of `kh` in the state of `version` (which must exist).
+    fn value_at(&self, kh: &KeyHash, version: Version) -> anyhow::Result<Option<OwnedValue>> {
+        let Some((nk, _)) = self.leaf_of(kh, version)? else {
+            return Ok(None);
+        };
+        let wrote = nk.version();
+        if let Some(layer) = self.layer(wrote) {
+            return Ok(layer.values.get(kh).cloned());
+        }
+        let Some(group) = self.tree.get(value_group_key(wrote, kh.0[0]))? else {
+            anyhow::bail!("no value group for a leaf of version {wrote}");
+        };
+        match value_in_group(&group, kh) {
+            Some(v) => Ok(Some(v)),
+            None => anyhow::bail!("a leaf of version {wrote} has no value"),
+        }
+    }
+
+    /// The newest version of the tree: the block being written, else the last durable one.
+    fn newest_version(&self) -> Version {
+        match self.pending() {
+            Some(p) => p.header.height,
+            None => self.height(),
         }
     }
 }
 
+/// Encodes a staged block into its sled batch: its tree nodes and state values in groups,
+/// the open handoff groups it rewrote (an empty group is removed), and `ops`. Returns the
+/// batch and its number of keys.
+fn encode_batch(pending: &Pending, ops: Ops) -> (sled::Batch, usize) {
+    let height = pending.header.height;
+    let mut batch = sled::Batch::default();
+    let mut n = 0usize;
+    let mut groups: BTreeMap<(Version, u16), Vec<(&NodeKey, &Node)>> = BTreeMap::new();
+    for (nk, node) in pending.nodes.nodes() {
+        groups
+            .entry((nk.version(), node_group(nk)))
+            .or_default()
+            .push((nk, node));
+    }
+    for ((version, group), nodes) in groups {
+        batch.insert(
+            &node_group_key(version, group)[..],
+            borsh::to_vec(&nodes).unwrap_or_default(),
+        );
+        n += 1;
+    }
+    let mut by_first: BTreeMap<u8, ValueGroup<'_>> = BTreeMap::new();
+    for (kh, value) in &pending.values {
+        by_first
+            .entry(kh.0[0])
+            .or_default()
+            .push((&kh.0, value.as_slice()));
+    }
+    for (first, group) in by_first {
+        batch.insert(
+            &value_group_key(height, first)[..],
+            borsh::to_vec(&group).unwrap_or_default(),
+        );
+        n += 1;
+    }
+    for (k, ids) in &pending.open {
+        if ids.is_empty() {
+            batch.remove(k.as_slice());
+        } else {
+            batch.insert(k.as_slice(), borsh::to_vec(ids).unwrap_or_default());
+        }
+        n += 1;
+    }
+    n += ops.len();
+    for (k, v) in ops {
+        batch.insert(k, v);
+    }
+    (batch, n)
+}
+
+/// The state tree after writing `set` (records inserted or overwritten, no deletions) at
+/// `version` on top of version `version - 1`.
+///
+/// The batch insertion walks the tree once for the whole block and hashes every changed
+/// node once, where inserting key by key rehashes the path from the root for every key;
+/// both give the same tree (the shape and hashes of a Jellyfish Merkle tree depend only on
+/// its keys and values; `tests::batch_update_matches_key_by_key` checks it). The batch
+/// needs at least one write; a block without writes still gets its tree version.
+fn update_tree<R: TreeReader>(
+    reader: &R,
+    set: Vec<(KeyHash, OwnedValue)>,
+    version: Version,
+) -> anyhow::Result<(jmt::RootHash, TreeUpdateBatch)> {
+    let tree = JellyfishMerkleTree::<_, StateHasher>::new(reader);
+    if set.is_empty() {
+        return tree.put_value_set(Vec::<(KeyHash, Option<OwnedValue>)>::new(), version);
+    }
+    let (roots, batch) = tree.batch_put_value_sets(vec![set], None, version)?;
+    let root = roots
+        .first()
+        .copied()
+        .ok_or_else(|| anyhow::anyhow!("no root for version {version}"))?;
+    Ok((root, batch))
+}
+
 impl TreeReader for Store {
     fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
-        if let Some(p) = self.pending()
-            && let Some(n) = p.nodes.get(node_key)
-        {
-            return Ok(Some(n.clone()));
+        // A block in memory holds every node of its version.
+        if let Some(layer) = self.layer(node_key.version()) {
+            return Ok(layer.nodes.get_node(node_key).cloned());
         }
         if let Some(n) = lock(&self.nodes).get(node_key) {
             return Ok(Some(n));
@@ -1005,9 +1227,9 @@ impl TreeReader for Store {
             && p.header.height <= max_version
             && let Some(v) = p.values.get(&key_hash)
         {
-            return Ok(v.clone());
+            return Ok(Some(v.clone()));
         }
-        self.latest_value(&key_hash, max_version)
+        self.value_at(&key_hash, max_version.min(self.newest_version()))
     }
 
     fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
@@ -1027,8 +1249,9 @@ impl StateRead for Store {
         if let Some(r) = lock(&self.records).get(&kh) {
             return Some(r);
         }
+        // The durable state only: what is read here may go into the record cache.
         let h0 = self.height();
-        let v = self.latest_value(&kh, u64::MAX).ok()??;
+        let v = self.value_at(&kh, h0).ok()??;
         let r = Record::decode(&v)?;
         let mut rc = lock(&self.records);
         if self.height() == h0 {
@@ -1091,4 +1314,233 @@ pub fn replay_block(store: &Store, block: &Block) -> Result<()> {
     let metas: Vec<TxMeta> = txs.iter().map(TxMeta::of).collect();
     let effects: Vec<Option<&Effects>> = exec.results.iter().map(|r| r.as_ref().ok()).collect();
     store.commit(block, prepared, &metas, &effects)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jmt::storage::TreeWriter;
+    use proptest::prelude::*;
+    use std::sync::RwLock;
+
+    /// A state tree kept in memory.
+    #[derive(Default)]
+    struct MemTree {
+        nodes: RwLock<HashMap<NodeKey, Node>>,
+        values: RwLock<BTreeMap<(KeyHash, Version), Option<OwnedValue>>>,
+    }
+
+    impl TreeReader for MemTree {
+        fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
+            Ok(self
+                .nodes
+                .read()
+                .map_err(|_| anyhow::anyhow!("poisoned"))?
+                .get(node_key)
+                .cloned())
+        }
+        fn get_value_option(
+            &self,
+            max_version: Version,
+            key_hash: KeyHash,
+        ) -> anyhow::Result<Option<OwnedValue>> {
+            let values = self
+                .values
+                .read()
+                .map_err(|_| anyhow::anyhow!("poisoned"))?;
+            Ok(values
+                .range((key_hash, 0)..=(key_hash, max_version))
+                .next_back()
+                .and_then(|(_, v)| v.clone()))
+        }
+        fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
+            Ok(None)
+        }
+    }
+
+    impl TreeWriter for MemTree {
+        fn write_node_batch(&self, batch: &jmt::storage::NodeBatch) -> anyhow::Result<()> {
+            let mut nodes = self
+                .nodes
+                .write()
+                .map_err(|_| anyhow::anyhow!("poisoned"))?;
+            for (k, n) in batch.nodes() {
+                nodes.insert(k.clone(), n.clone());
+            }
+            let mut values = self
+                .values
+                .write()
+                .map_err(|_| anyhow::anyhow!("poisoned"))?;
+            for ((version, kh), v) in batch.values() {
+                values.insert((*kh, *version), v.clone());
+            }
+            Ok(())
+        }
+    }
+
+    fn kh(k: u16) -> KeyHash {
+        KeyHash::with::<StateHasher>(k.to_be_bytes())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        /// Over several versions of random inserts and overwrites (including empty
+        /// versions), the batch update gives the same root as inserting key by key, and
+        /// every key proves against it.
+        #[test]
+        fn batch_update_matches_key_by_key(
+            versions in proptest::collection::vec(
+                proptest::collection::btree_map(0u16..600, proptest::collection::vec(any::<u8>(), 0..40), 0..120),
+                1..8,
+            )
+        ) {
+            let batched = MemTree::default();
+            let reference = MemTree::default();
+            let mut latest: BTreeMap<u16, Vec<u8>> = BTreeMap::new();
+            for (version, set) in versions.iter().enumerate() {
+                let version = version as Version;
+                let mut sorted: Vec<(KeyHash, OwnedValue)> =
+                    set.iter().map(|(k, v)| (kh(*k), v.clone())).collect();
+                sorted.sort_by_key(|x| x.0);
+                let (root, batch) = update_tree(&batched, sorted, version).expect("batch");
+                batched.write_node_batch(&batch.node_batch).expect("write");
+                let tree = JellyfishMerkleTree::<_, StateHasher>::new(&reference);
+                let (want, batch) = tree
+                    .put_value_set(set.iter().map(|(k, v)| (kh(*k), Some(v.clone()))), version)
+                    .expect("key by key");
+                reference.write_node_batch(&batch.node_batch).expect("write");
+                prop_assert_eq!(root, want);
+                latest.extend(set.iter().map(|(k, v)| (*k, v.clone())));
+                let tree = JellyfishMerkleTree::<_, StateHasher>::new(&batched);
+                for k in (0u16..600).step_by(7) {
+                    let (value, proof) = tree.get_with_proof(kh(k), version).expect("proof");
+                    prop_assert_eq!(value.as_ref(), latest.get(&k));
+                    prop_assert!(proof.verify(root, kh(k), value.as_deref()).is_ok());
+                }
+            }
+        }
+    }
+
+    /// Blocks of random account records written through the store: every record reads
+    /// back (also after reopening, with cold caches) and proves against every height's
+    /// root with its value at that height, including leaves that later blocks moved.
+    #[test]
+    fn grouped_values_read_and_prove_at_every_height() {
+        use handoff_core::state::AccountRecord;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let genesis = Genesis {
+            name: "values".into(),
+            time_ms: 1,
+            validators: vec![PublicKey([9; 32])],
+            orgs: vec![],
+        };
+        // Per height, the nonce of each of the 300 accounts (0: not written yet).
+        let mut model: Vec<Vec<u64>> = vec![vec![0; 300]];
+        let mut seed = 7u64;
+        let mut rand = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let key = |i: usize| {
+            StateKey::Account(PublicKey([
+                (i % 256) as u8,
+                (i / 256) as u8,
+                1,
+                2,
+                3,
+                4,
+                5,
+                6,
+                7,
+                8,
+                9,
+                10,
+                11,
+                12,
+                13,
+                14,
+                15,
+                16,
+                17,
+                18,
+                19,
+                20,
+                21,
+                22,
+                23,
+                24,
+                25,
+                26,
+                27,
+                28,
+                29,
+                30,
+            ]))
+        };
+        {
+            let store = Store::open(dir.path()).expect("open");
+            let mut last = store.init(&genesis, PublicKey([9; 32])).expect("init");
+            for height in 1..=12u64 {
+                let mut now = model.last().cloned().unwrap_or_default();
+                let mut writes = BTreeMap::new();
+                // Early blocks add many new keys (splitting leaves); later ones few.
+                let count = if height < 4 { 60 } else { 15 };
+                for _ in 0..count {
+                    let i = (rand() % 300) as usize;
+                    now[i] = height * 1000 + (rand() % 100);
+                    writes.insert(
+                        key(i),
+                        Record::Account(AccountRecord { next_nonce: now[i] }),
+                    );
+                }
+                let writes: Vec<(StateKey, Record)> = writes.into_iter().collect();
+                let prepared = store.prepare(height, &writes).expect("prepare");
+                let header = BlockHeader {
+                    height,
+                    prev_hash: last.hash(),
+                    state_root: prepared.root,
+                    ..last.clone()
+                };
+                let block = Block {
+                    header: header.clone(),
+                    certificate: Default::default(),
+                    txs: vec![],
+                    outcomes: vec![],
+                };
+                store.commit(&block, prepared, &[], &[]).expect("commit");
+                last = header;
+                model.push(now);
+            }
+        }
+        let store = Store::open(dir.path()).expect("reopen");
+        store.check_head().expect("head");
+        for (i, nonce) in model.last().expect("model").iter().enumerate() {
+            let got = StateRead::read(&store, &key(i));
+            match nonce {
+                0 => assert!(got.is_none(), "account {i}"),
+                n => assert_eq!(
+                    got,
+                    Some(Record::Account(AccountRecord { next_nonce: *n })),
+                    "account {i}"
+                ),
+            }
+        }
+        for (height, nonces) in model.iter().enumerate() {
+            let root = store
+                .header(height as u64)
+                .expect("read")
+                .expect("header")
+                .state_root;
+            for (i, nonce) in nonces.iter().enumerate().step_by(3) {
+                let proof = store.prove(&key(i), Some(height as u64)).expect("prove");
+                assert!(proof.verify(&root).is_ok(), "account {i} at {height}");
+                let want = (*nonce != 0)
+                    .then(|| Record::Account(AccountRecord { next_nonce: *nonce }).encode());
+                assert_eq!(proof.value, want, "account {i} at {height}");
+            }
+        }
+    }
 }
