@@ -646,7 +646,12 @@ fn ReceivePanel(#[prop(into)] codes: Signal<Vec<String>>) -> impl IntoView {
                     Err(e) if e.code == "LIGHT_NODE" => {
                         let mut found: Vec<Value> = Vec::new();
                         for c in &scanned {
-                            let h = backend::lookup(c).await?["handoff"].clone();
+                            // A code the chain does not know is no reason to stop; no peer is.
+                            let h = match backend::lookup(c).await {
+                                Ok(v) => v["handoff"].clone(),
+                                Err(e) if e.code == "NO_PEER" => return Err(e),
+                                Err(_) => continue,
+                            };
                             if incoming_for_me(ctx, &h) && !found.iter().any(|f| f["id"] == h["id"])
                             {
                                 found.push(h);
@@ -683,7 +688,15 @@ fn ReceivePanel(#[prop(into)] codes: Signal<Vec<String>>) -> impl IntoView {
                 }
                 Ok(Value::from(n))
             },
-            move |n| ctx.done(format!("{} ({})", ctx.t("msg.accepted"), n)),
+            move |n| {
+                // A light node queued the acceptances; they are not committed yet.
+                let what = if ctx.light() {
+                    "msg.queued"
+                } else {
+                    "msg.accepted"
+                };
+                ctx.done(format!("{} ({})", ctx.t(what), n))
+            },
         );
     };
     view! {

@@ -301,6 +301,20 @@ for (const vp of VIEWPORTS) {
     const row = entry('pending').filter({ hasText: 'Received' });
     await row.waitFor();
     expect((await row.innerText()).includes('E261000207'), await row.innerText());
+    // Batch Receive works without an inbox too: the offers the scanned codes travel in
+    // (a code that is not on the chain does not stop it).
+    await nav(page, 'scan');
+    await page.locator(T('batch-toggle')).check();
+    await scan(page, '(00)306141410000000051');
+    await scan(page, '(01)00614141025015(21)E999999999');
+    await page.locator(T('batch-receive')).click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="notice-banner"]')?.textContent.includes('(1)')
+      || document.querySelector('[data-testid="error-banner"]'));
+    expect(await page.locator(T('error-banner')).count() === 0, await page.locator(T('error-banner')).innerText().catch(() => ''));
+    const received = await page.locator(T('notice-banner')).innerText();
+    expect(received.includes('Queued') && received.includes('(1)'), received);
+    await page.locator(T('batch-toggle')).uncheck();
+    await nav(page, 'node');
     // The sender of the offer is not asked to accept it.
     await page.locator(T('identity-select')).selectOption('Harbor Logistics');
     await page.waitForFunction(() => document.querySelector('[data-testid="node-org"]')?.textContent === 'Harbor Logistics');
