@@ -56,6 +56,11 @@ fn ship_switch_identity_and_receive_with_one_item_missing() {
         .expect("propose");
     let id = p["handoff"].as_str().expect("handoff id").to_string();
     node.switch("Corner Grocer").expect("switch");
+    // A scan of a bag in the offered pallet shows the offer it travels in, to accept there.
+    let v = lookup_of(&node, kept).expect("lookup");
+    assert_eq!(v["handoff"]["id"], id.as_str(), "{v}");
+    assert_eq!(v["handoff"]["to"]["name"], "Corner Grocer", "{v}");
+    assert_eq!(v["handoff"]["status"], "open", "{v}");
     let inbox = node.call(&["handoff", "inbox"]).expect("inbox");
     let incoming = inbox["incoming"].as_array().expect("incoming");
     assert!(
@@ -77,6 +82,9 @@ fn ship_switch_identity_and_receive_with_one_item_missing() {
     );
     let v = node.call(&["item", "show", "--", lost]).expect("show");
     assert_eq!(v["item"]["exception"]["kind"], "missing");
+    // Once accepted, a scan offers nothing more to accept.
+    let v = lookup_of(&node, kept).expect("lookup");
+    assert!(v["handoff"].is_null(), "{v}");
 }
 
 #[test]
