@@ -627,7 +627,8 @@ pub fn ScanScreen() -> impl IntoView {
 
 /// Whether `h` (a scan's `handoff`) is an open offer to the acting org.
 fn incoming_for_me(ctx: Ctx, h: &Value) -> bool {
-    h["status"] == "open" && !s(&h["to"]["key"]).is_empty() && s(&h["to"]["key"]) == ctx.my_org()
+    let to = s(&h["to"]["key"]);
+    h["status"] == "open" && !to.is_empty() && to == ctx.my_org()
 }
 
 /// Receive what a batch scanned: accept each incoming handoff it matches; entries of the

@@ -400,8 +400,8 @@ impl LightStore {
     /// Whether the signer's next nonce is known: it has queued here, or its account was
     /// read with a proof.
     pub fn nonce_known(&self, signer: &PublicKey) -> Result<bool> {
-        Ok(self.entries()?.iter().any(|e| e.signer == *signer)
-            || self.known_nonce(signer)?.is_some())
+        Ok(self.known_nonce(signer)?.is_some()
+            || self.entries()?.iter().any(|e| e.signer == *signer))
     }
 
     /// The nonce the next transaction of `signer` takes (see the module docs).
@@ -1625,17 +1625,18 @@ fn queued(
     payloads: Vec<Payload>,
 ) -> R<Output> {
     let pk = signer.key.public();
+    let mut known = store.nonce_known(&pk)?;
     if let Some(r) = running {
         let node = r.node();
         node.watch(pk);
-        if !store.nonce_known(&pk)?
-            && let Some(peer) = node.peer()
-            && let Err(e) = r.block_on(node.read_nonce(peer, pk))
-        {
-            eprintln!("light: account nonce of {}: {e:#}", signer.name);
+        if !known && let Some(peer) = node.peer() {
+            match r.block_on(node.read_nonce(peer, pk)) {
+                Ok(_) => known = true,
+                Err(e) => eprintln!("light: account nonce of {}: {e:#}", signer.name),
+            }
         }
     }
-    if !store.nonce_known(&pk)? {
+    if !known {
         return Err(CliError::input(
             "NONCE_UNKNOWN",
             format!(
