@@ -1,6 +1,6 @@
-//! `handoff bench cluster`: committed handoffs per second and finality latency of a
-//! local network of validators, each a separate `handoff node run --validator` process on
-//! loopback TCP, under a steady offered load.
+//! `handoff bench cluster`: applied transactions and completed handoffs per second, and
+//! finality latency, of a local network of validators, each a separate `handoff node run
+//! --validator` process on loopback TCP, under a steady offered load.
 //!
 //! The bench creates the validators' folders (one genesis, two trading orgs), starts the
 //! processes, and joins the network itself as a non-voting peer. It commissions the items
@@ -8,7 +8,19 @@
 //! acceptance) at a fixed rate, as any node relays its users' transactions. A
 //! transaction's finality latency runs from the moment the bench sends it to the moment
 //! the certified header of the block holding it arrives (the bench fetches each
-//! announced block to see which transactions it holds).
+//! announced block to see which transactions it holds and the outcome the block records
+//! for each).
+//!
+//! Only transactions the ledger **applied** count: a transaction included in a block but
+//! refused by a ledger rule is reported apart (`refused_txs`, by rejection code), never as
+//! committed work. A handoff is two transactions (the proposal and its acceptance); it is
+//! complete when its acceptance is applied, so `committed_handoffs_per_s` counts applied
+//! acceptances.
+//!
+//! `--rtt-ms N` runs the whole bench inside a new network namespace whose loopback device
+//! delays every packet by N/2 ms (netem), so every pair of processes — validator to
+//! validator, and the bench to each validator — sees an N ms round trip. It needs root and
+//! iproute2 (`ip`, `tc`).
 
 use crate::bench::machine;
 use crate::ledger::{Ledger, now_ms};
@@ -45,6 +57,10 @@ pub struct ClusterArgs {
     /// No progress output.
     #[arg(long)]
     pub quiet: bool,
+    /// Round-trip delay between all processes, in ms (a network namespace with netem on
+    /// its loopback; needs root and iproute2). 0: plain loopback.
+    #[arg(long, default_value_t = 0)]
+    pub rtt_ms: u64,
 }
 
 struct Procs(Vec<Child>);
@@ -89,6 +105,9 @@ fn sign(key: &Keypair, chain_id: Hash32, nonce: &mut u64, payload: Payload) -> S
 pub fn run(a: ClusterArgs) -> Result<Value> {
     if a.validators == 0 || a.validators > 16 || a.rate == 0 || a.seconds == 0 {
         bail!("--validators must be 1 to 16, --rate and --seconds positive");
+    }
+    if a.rtt_ms > 0 {
+        return run_delayed(&a);
     }
     let say = |m: &str| {
         if !a.quiet {
@@ -186,6 +205,76 @@ pub fn run(a: ClusterArgs) -> Result<Value> {
     let mut out = result?;
     out["machine"] = machine();
     Ok(out)
+}
+
+/// Runs the bench again in a new network namespace whose loopback delays each packet by
+/// half the round trip, and returns that run's result with the measured round trip.
+fn run_delayed(a: &ClusterArgs) -> Result<Value> {
+    let ns = format!("handoff-bench-{}", std::process::id());
+    let ip = |args: &[&str]| -> Result<()> {
+        let st = Command::new("ip")
+            .args(args)
+            .status()
+            .context("cannot run `ip` (iproute2)")?;
+        if !st.success() {
+            bail!("`ip {}` failed ({st}); --rtt-ms needs root", args.join(" "));
+        }
+        Ok(())
+    };
+    ip(&["netns", "add", &ns])?;
+    struct Ns(String);
+    impl Drop for Ns {
+        fn drop(&mut self) {
+            let _ = Command::new("ip").args(["netns", "del", &self.0]).status();
+        }
+    }
+    let _guard = Ns(ns.clone());
+    ip(&["netns", "exec", &ns, "ip", "link", "set", "lo", "up"])?;
+    let half = format!("{}us", a.rtt_ms * 500);
+    ip(&[
+        "netns", "exec", &ns, "tc", "qdisc", "add", "dev", "lo", "root", "netem", "delay", &half,
+    ])?;
+    // What the validators will see: the ping round trip on the delayed loopback.
+    let ping = Command::new("ip")
+        .args(["netns", "exec", &ns, "ping", "-c", "3", "-q", "127.0.0.1"])
+        .output();
+    let measured_rtt_ms = ping.ok().and_then(|o| {
+        let s = String::from_utf8_lossy(&o.stdout).to_string();
+        // "rtt min/avg/max/mdev = 100.1/100.2/100.3/0.1 ms"
+        let tail = s
+            .lines()
+            .find(|l| l.contains("min/avg/max"))?
+            .split('=')
+            .nth(1)?
+            .to_string();
+        tail.trim().split('/').nth(1)?.parse::<f64>().ok()
+    });
+    let exe = std::env::current_exe().context("cannot find the handoff binary")?;
+    let mut cmd = Command::new("ip");
+    cmd.args(["netns", "exec", &ns])
+        .arg(&exe)
+        .args(["--json", "bench", "cluster"])
+        .args(["--validators", &a.validators.to_string()])
+        .args(["--rate", &a.rate.to_string()])
+        .args(["--seconds", &a.seconds.to_string()]);
+    if let Some(d) = &a.dir {
+        cmd.arg("--dir").arg(d);
+    }
+    if a.quiet {
+        cmd.arg("--quiet");
+    }
+    let out = cmd
+        .stderr(Stdio::inherit())
+        .output()
+        .context("cannot run the bench in the namespace")?;
+    if !out.status.success() {
+        bail!("the delayed run failed ({})", out.status);
+    }
+    let mut v: Value =
+        serde_json::from_slice(&out.stdout).context("the delayed run printed no JSON result")?;
+    v["rtt_ms"] = json!(a.rtt_ms);
+    v["measured_ping_rtt_ms"] = json!(measured_rtt_ms);
+    Ok(v)
 }
 
 async fn drive(
@@ -295,6 +384,9 @@ async fn drive(
     ));
 
     let mut load: Vec<SignedTx> = Vec::with_capacity(2 * pairs);
+    // The acceptances: a handoff is complete when its acceptance is applied.
+    let mut acceptances: std::collections::HashSet<TxId> =
+        std::collections::HashSet::with_capacity(pairs);
     for i in 0..pairs {
         let p = sign(
             maker,
@@ -320,6 +412,7 @@ async fn drive(
                 damaged: vec![],
             }),
         );
+        acceptances.insert(acc.id());
         load.push(p);
         load.push(acc);
     }
@@ -329,7 +422,11 @@ async fn drive(
     let tick = Duration::from_millis(20);
     let per_tick = ((a.rate as f64 * tick.as_secs_f64()).round() as usize).max(2) & !1;
     let mut sent: HashMap<TxId, Instant> = HashMap::with_capacity(load.len());
-    let mut committed: HashMap<TxId, f64> = HashMap::with_capacity(load.len());
+    // Included in a block and applied by the ledger: finality latency in ms.
+    let mut applied: HashMap<TxId, f64> = HashMap::with_capacity(load.len());
+    // Included in a block but refused by a ledger rule, by rejection code.
+    let mut refused: BTreeMap<String, u64> = BTreeMap::new();
+    let mut included = 0usize;
     let mut announced: BTreeMap<u64, Instant> = BTreeMap::new();
     let mut fetched = 0u64;
     let mut next = 0usize;
@@ -394,16 +491,20 @@ async fn drive(
             fetched = h;
             blocks += 1;
             let mut here = 0;
-            for w in &b.txs {
-                if let Ok(t) = SignedTx::decode(w)
-                    && let Some(s) = sent.get(&t.id())
-                {
-                    committed.insert(
-                        t.id(),
-                        at.saturating_duration_since(*s).as_secs_f64() * 1000.0,
-                    );
-                    here += 1;
+            for (w, outcome) in b.txs.iter().zip(&b.outcomes) {
+                let Ok(t) = SignedTx::decode(w) else { continue };
+                let Some(s) = sent.get(&t.id()) else { continue };
+                included += 1;
+                match &outcome.code {
+                    None => {
+                        applied.insert(
+                            t.id(),
+                            at.saturating_duration_since(*s).as_secs_f64() * 1000.0,
+                        );
+                    }
+                    Some(code) => *refused.entry(code.clone()).or_default() += 1,
                 }
+                here += 1;
             }
             if here > 0 {
                 txs_in_blocks += here;
@@ -412,7 +513,7 @@ async fn drive(
             }
         }
         if next >= load.len() {
-            if committed.len() >= load.len() {
+            if included >= load.len() {
                 break;
             }
             if start.elapsed() > Duration::from_secs(a.seconds + 60) {
@@ -421,20 +522,33 @@ async fn drive(
         }
     }
     let _ = net.shutdown().await;
-    let mut lat: Vec<f64> = committed.values().copied().collect();
+    let mut lat: Vec<f64> = applied.values().copied().collect();
     lat.sort_by(|x, y| x.total_cmp(y));
     let span = last_commit.saturating_duration_since(start).as_secs_f64();
-    let committed_n = committed.len() as f64;
+    let per_s = |n: usize| {
+        if span > 0.0 {
+            (n as f64 / span).round()
+        } else {
+            0.0
+        }
+    };
+    let handoffs = applied.keys().filter(|id| acceptances.contains(id)).count();
+    let ms = |x: f64| (x * 10.0).round() / 10.0;
     Ok(json!({
         "validators": a.validators,
         "offered_tx_per_s": a.rate,
         "seconds": a.seconds,
         "submitted_txs": load.len(),
-        "committed_txs": committed.len(),
-        "committed_tx_per_s": if span > 0.0 { (committed_n / span).round() } else { 0.0 },
-        "finality_p50_ms": (percentile(&lat, 0.50) * 10.0).round() / 10.0,
-        "finality_p99_ms": (percentile(&lat, 0.99) * 10.0).round() / 10.0,
-        "finality_max_ms": (lat.last().copied().unwrap_or(0.0) * 10.0).round() / 10.0,
+        "included_txs": included,
+        "committed_txs": applied.len(),
+        "refused_txs": refused.values().sum::<u64>(),
+        "refused_by_code": refused,
+        "committed_handoffs": handoffs,
+        "committed_tx_per_s": per_s(applied.len()),
+        "committed_handoffs_per_s": per_s(handoffs),
+        "finality_p50_ms": ms(percentile(&lat, 0.50)),
+        "finality_p99_ms": ms(percentile(&lat, 0.99)),
+        "finality_max_ms": ms(lat.last().copied().unwrap_or(0.0)),
         "blocks": blocks,
         "txs_per_block": txs_in_blocks.checked_div(blocks).unwrap_or(0),
         "first_commit_after_s": first_commit.map(|f| f.saturating_duration_since(start).as_secs_f64()),
