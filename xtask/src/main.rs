@@ -53,6 +53,9 @@ const CARGO_TOOLS: &[(&str, &str, &str, bool)] = &[
         false,
     ),
     ("tauri-driver", "2.1.0", "tauri-driver", true),
+    // Runs the test binaries in parallel, each test in its own process (on the machine
+    // image already; installed only where it is missing).
+    ("cargo-nextest", "0.9.143", "cargo-nextest", true),
 ];
 /// The `wasm-bindgen` version pinned in ui/Cargo.toml.
 const WASM_BINDGEN_VERSION: &str = "0.2.130";
@@ -110,6 +113,19 @@ fn cargo() -> Command {
     if std::env::var_os("CI").is_some() && std::env::var_os("CARGO_INCREMENTAL").is_none() {
         c.env("CARGO_INCREMENTAL", "0");
     }
+    c
+}
+
+/// A cargo command whose builds of the workspace's own crates also run clippy with
+/// warnings denied (what `cargo clippy -- -D warnings` does, without a second build).
+/// Every cargo command of `test` that builds workspace crates goes through this, so they
+/// all share one set of artifacts.
+fn linted(mut c: Command) -> Command {
+    c.env("RUSTC_WORKSPACE_WRAPPER", tool_path("clippy-driver"))
+        .env(
+            "CLIPPY_ARGS",
+            "-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__",
+        );
     c
 }
 
@@ -265,16 +281,19 @@ fn test(quick: bool, no_setup: bool) -> Result<()> {
     step("rustfmt", cargo().args(["fmt", "--all", "--", "--check"]))?;
     // The desktop app bundles ui/dist, so the UI is built before anything compiles the app.
     ui_build()?;
+    // One build serves clippy, the tests and the app: clippy's driver wraps rustc for the
+    // workspace's own crates, so linting happens while the test build compiles them (no
+    // separate `cargo clippy` build), and the dev and test profiles are equal (Cargo.toml),
+    // so the app and CLI binaries the E2E and browser tests need come out of this build too.
     step(
-        "clippy",
-        cargo().args([
-            "clippy",
+        "build and clippy (every workspace target, -D warnings)",
+        linted(cargo()).args([
+            "nextest",
+            "run",
+            "--no-run",
             "--workspace",
             "--all-targets",
             "--locked",
-            "--",
-            "-D",
-            "warnings",
         ]),
     )?;
     step(
@@ -288,14 +307,18 @@ fn test(quick: bool, no_setup: bool) -> Result<()> {
             "wasm32-unknown-unknown",
         ]),
     )?;
+    // Test binaries run in parallel (cargo-nextest, one process per test); tests that
+    // start several node processes run one at a time (.config/nextest.toml).
     step(
         "tests",
-        cargo().args([
-            "test",
+        linted(cargo()).args([
+            "nextest",
+            "run",
             "--workspace",
             "--locked",
             "--exclude",
             "handoff-e2e",
+            "--no-fail-fast",
         ]),
     )?;
     step(
@@ -342,7 +365,8 @@ fn tool_path_env() -> std::ffi::OsString {
 
 /// Builds the desktop app (with the UI bundled) and the CLI, debug or release.
 fn app_build(release: bool) -> Result<(PathBuf, PathBuf)> {
-    let mut cmd = cargo();
+    // The debug build is the test suite's: linted like it, so it reuses its artifacts.
+    let mut cmd = if release { cargo() } else { linted(cargo()) };
     cmd.args([
         "build",
         "--locked",
@@ -372,7 +396,7 @@ fn e2e() -> Result<()> {
     let (app, cli) = app_build(false)?;
     step(
         "end-to-end test of the real app window (Xvfb, tauri-driver)",
-        Command::new("xvfb-run")
+        linted(Command::new("xvfb-run"))
             .current_dir(root())
             .args(["-a", "-s", "-screen 0 1280x800x24"])
             .arg(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
