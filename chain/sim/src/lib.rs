@@ -3,9 +3,11 @@
 //! over a simulated network with a virtual clock, message delay, loss, duplication and
 //! reordering, partitions that heal, crashes with restart from the durable store, and one
 //! byzantine validator (equivocating, proposing blocks with a wrong state root, or
-//! sending garbage). Each node executes real signed Handoff transactions with
-//! `handoff_core::block::execute` and keeps its state in a real `handoff_store::Store`
-//! in a temporary folder.
+//! sending garbage). Each node runs the node's own application,
+//! [`handoff_application::Application`] (mempool admission, block build, validation at
+//! the node's clock, commit of decided and caught-up blocks), on real signed Handoff
+//! transactions, and keeps its state in a real `handoff_store::Store` in a temporary
+//! folder.
 //!
 //! After every run: no two honest nodes committed different blocks at one height, every
 //! committed certificate verifies with `handoff-core` alone, all honest nodes end at the
@@ -22,6 +24,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use handoff_application::{Application, Limits, verify_chunked};
 use handoff_consensus::context::{
     Address, BlockId, BlockValue, HandoffContext, Height, Proposal, Vote,
 };
@@ -30,18 +33,15 @@ use handoff_consensus::{
     Action, Config, ConsensusMsg, Input, Replica, Timeouts, Timer, TimerKind,
     certified_block_message,
 };
-use handoff_core::apply::BlockContext;
-use handoff_core::block::{
-    BLOCK_VERSION, Block, BlockHeader, Certificate, Genesis, Outcome, execute, tx_root,
-};
+use handoff_core::block::{BLOCK_VERSION, Block, BlockHeader, Certificate, Genesis, tx_root};
 use handoff_core::crypto::Keypair;
 use handoff_core::gs1::{Gs1Key, check_digit};
 use handoff_core::tx::{
     AcceptHandoff, AdmitOrg, Commission, Entry, Payload, ProposeHandoff, SignedTx, TX_VERSION,
     Transfer, TxBody,
 };
-use handoff_core::types::{Hash32, PublicKey, Role, TxId, sha256};
-use handoff_store::{Store, TxMeta, replay_block};
+use handoff_core::types::{Hash32, PublicKey, Role, sha256};
+use handoff_store::{Store, TxMeta};
 use malachitebft_core_types::{NilOrVal, Round, VoteType};
 
 /// Number of validators.
@@ -332,135 +332,11 @@ impl Workload {
     }
 }
 
-/// The application side of one node: builds, validates and commits blocks on its store.
-struct App {
-    store: Store,
-    chain_id: Hash32,
-}
-
-fn outcome_of(
-    r: &Result<handoff_core::event::Effects, handoff_core::rejection::Rejection>,
-) -> Outcome {
-    match r {
-        Ok(_) => Outcome::applied(),
-        Err(e) => Outcome::rejected(e),
-    }
-}
-
-impl App {
-    /// A block on the committed tip from the mempool's uncommitted transactions.
-    fn build(
-        &self,
-        height: u64,
-        proposer: PublicKey,
-        now_ms: u64,
-        mempool: &[SignedTx],
-    ) -> Option<Block> {
-        let last = self.store.last_header().ok()?;
-        if last.height + 1 != height {
-            return None;
-        }
-        let time_ms = (last.time_ms + 1).max(GENESIS_MS + now_ms as i64);
-        let ctx = BlockContext {
-            chain_id: self.chain_id,
-            height,
-            time_ms,
-        };
-        let candidates: Vec<&SignedTx> = mempool
-            .iter()
-            .filter(|t| {
-                matches!(
-                    self.store.tx_location(&t.body.signer, t.body.nonce),
-                    Ok(None)
-                )
-            })
-            .take(BLOCK_TXS)
-            .collect();
-        let exec = execute(&ctx, &self.store, &candidates);
-        let mut wire = Vec::new();
-        let mut leaves = Vec::new();
-        let mut outcomes = Vec::new();
-        for (tx, r) in candidates.iter().zip(&exec.results) {
-            if matches!(r, Err(e) if e.code.changes_nothing()) {
-                continue;
-            }
-            let o = outcome_of(r);
-            leaves.push((tx.id(), o.clone()));
-            outcomes.push(o);
-            wire.push(tx.encode());
-        }
-        let prepared = self.store.prepare(height, &exec.writes).ok()?;
-        Some(Block {
-            header: BlockHeader {
-                version: BLOCK_VERSION,
-                chain_id: self.chain_id,
-                height,
-                prev_hash: last.hash(),
-                time_ms,
-                proposer,
-                tx_count: wire.len() as u32,
-                tx_root: tx_root(&leaves),
-                state_root: prepared.root,
-            },
-            certificate: Certificate::default(),
-            txs: wire,
-            outcomes,
-        })
-    }
-
-    /// Re-executes a proposed block on the committed tip: valid only if it gives exactly
-    /// its header.
-    fn validate(&self, b: &Block) -> bool {
-        let Ok(last) = self.store.last_header() else {
-            return false;
-        };
-        let h = &b.header;
-        if h.version != BLOCK_VERSION
-            || h.chain_id != self.chain_id
-            || h.height != last.height + 1
-            || h.prev_hash != last.hash()
-            || h.time_ms <= last.time_ms
-            || h.tx_count as usize != b.txs.len()
-            || b.outcomes.len() != b.txs.len()
-        {
-            return false;
-        }
-        let Ok(txs) = b
-            .txs
-            .iter()
-            .map(|t| SignedTx::decode(t))
-            .collect::<Result<Vec<_>, _>>()
-        else {
-            return false;
-        };
-        let refs: Vec<&SignedTx> = txs.iter().collect();
-        let ctx = BlockContext {
-            chain_id: self.chain_id,
-            height: h.height,
-            time_ms: h.time_ms,
-        };
-        let exec = execute(&ctx, &self.store, &refs);
-        let mut leaves = Vec::new();
-        for ((tx, r), claimed) in txs.iter().zip(&exec.results).zip(&b.outcomes) {
-            if matches!(r, Err(e) if e.code.changes_nothing()) {
-                return false;
-            }
-            let o = outcome_of(r);
-            if &o != claimed {
-                return false;
-            }
-            leaves.push((tx.id(), o));
-        }
-        if tx_root(&leaves) != h.tx_root {
-            return false;
-        }
-        matches!(self.store.prepare(h.height, &exec.writes), Ok(p) if p.root == h.state_root)
-    }
-}
-
 struct Live {
     replica: Replica,
-    app: App,
+    /// The node's application (mempool included): the one the node runs.
+    app: Application,
+    store: Store,
     /// Scheduled timers and the token of their pending event.
     timers: BTreeMap<Timer, u64>,
 }
@@ -471,7 +347,6 @@ struct Node {
     live: Option<Live>,
     /// Durable across crashes: the replica's own signatures (`Action::Persist`).
     signed: Vec<(u64, Vec<u8>)>,
-    mempool: Vec<SignedTx>,
     byzantine: Option<Byzantine>,
 }
 
@@ -556,7 +431,6 @@ impl Sim {
                 dir,
                 live: None,
                 signed: Vec::new(),
-                mempool: Vec::new(),
                 byzantine: faults.byzantine.filter(|(b, _)| *b == i).map(|(_, m)| m),
             });
         }
@@ -654,17 +528,34 @@ impl Sim {
                 return;
             }
         };
+        let mut app = Application::new(
+            self.workload.genesis.chain_id(),
+            Limits {
+                block_txs: BLOCK_TXS,
+                ..Limits::network()
+            },
+            verify_chunked,
+        );
+        // Clients resubmit what they sent before (a restarted node's mempool is empty);
+        // what is committed already is answered with its receipt and not queued.
+        for t in &self.workload.txs[..self.released] {
+            if let Err(e) = app.admit(&store, t, false) {
+                self.failure = Some(format!("node {i} refuses workload transaction: {e}"));
+                return;
+            }
+        }
         self.nodes[i].live = Some(Live {
             replica,
-            app: App {
-                store,
-                chain_id: self.workload.genesis.chain_id(),
-            },
+            app,
+            store,
             timers: BTreeMap::new(),
         });
-        // Clients resubmit what they sent before (a restarted node's mempool is empty).
-        self.nodes[i].mempool = self.workload.txs[..self.released].to_vec();
         self.input(i, Input::StartHeight { height, validators });
+    }
+
+    /// Node `i`'s clock, unix ms: the simulated chain's genesis time plus virtual time.
+    fn clock(&self, _i: usize) -> i64 {
+        GENESIS_MS + self.now as i64
     }
 
     fn partitioned(&self, a: usize, b: usize) -> bool {
@@ -809,10 +700,12 @@ impl Sim {
                 );
             }
             Action::ValidateBlock { ticket, block } => {
+                let now_ms = self.clock(i);
+                let check = self.validate;
                 let valid = self.nodes[i]
                     .live
-                    .as_ref()
-                    .is_some_and(|l| !self.validate || l.app.validate(&block));
+                    .as_mut()
+                    .is_some_and(|l| !check || l.app.validate(&l.store, &block, now_ms).is_ok());
                 self.note(&[b"validate", &[i as u8, valid as u8], &block.header.hash().0]);
                 self.input(i, Input::BlockValidated { ticket, valid });
             }
@@ -834,7 +727,7 @@ impl Sim {
                     let b = self.nodes[i]
                         .live
                         .as_ref()
-                        .and_then(|l| l.app.store.block(h).ok().flatten());
+                        .and_then(|l| l.store.block(h).ok().flatten());
                     if let Some(b) = b {
                         let bytes = certified_block_message(&b);
                         self.send(i, to, bytes);
@@ -863,11 +756,19 @@ impl Sim {
         let hash = block.header.hash();
         let honest = self.nodes[i].byzantine.is_none();
         self.note(&[b"commit", &[i as u8], &h.to_be_bytes(), &hash.0]);
+        let Some(live) = self.nodes[i].live.as_mut() else {
+            return;
+        };
         if honest {
-            if !block
-                .certificate
-                .verify(&block.header, &self.workload.genesis.validators)
-            {
+            // The set that governs this height: the one in the state after h - 1.
+            let set = match live.app.validators(&live.store) {
+                Ok(set) => set,
+                Err(e) => {
+                    self.failure = Some(format!("node {i} cannot read its validator set: {e}"));
+                    return;
+                }
+            };
+            if !block.certificate.verify(&block.header, &set) {
                 self.failure = Some(format!(
                     "node {i} decided height {h} without a valid certificate"
                 ));
@@ -888,30 +789,20 @@ impl Sim {
                 }
             }
         }
-        let Some(live) = self.nodes[i].live.as_mut() else {
-            return;
-        };
-        if let Err(e) = replay_block(&live.app.store, &block) {
+        if let Err(e) = live.app.commit(&live.store, &block) {
             if honest {
                 self.failure = Some(format!("node {i} cannot apply decided block {h}: {e}"));
             }
             return;
         }
         // The set that certifies the next block, from the state after this one.
-        let validators = match live.app.store.validators() {
-            Ok(set) => set.validators,
+        let validators = match live.app.validators(&live.store) {
+            Ok(set) => set,
             Err(e) => {
                 self.failure = Some(format!("node {i} cannot read its validator set: {e}"));
                 return;
             }
         };
-        let ids: BTreeSet<TxId> = block
-            .txs
-            .iter()
-            .filter_map(|t| SignedTx::decode(t).ok())
-            .map(|t| t.id())
-            .collect();
-        self.nodes[i].mempool.retain(|t| !ids.contains(&t.id()));
         self.dirty = true;
         self.nodes[i].signed.retain(|(hh, _)| *hh > h);
         self.input(
@@ -972,11 +863,14 @@ impl Sim {
             } => {
                 let _ = token;
                 let proposer = validator_key(node).public();
-                let built = self.nodes[node].live.as_ref().and_then(|l| {
-                    l.app
-                        .build(height, proposer, self.now, &self.nodes[node].mempool)
-                });
-                let Some(mut block) = built else { return };
+                let now_ms = self.clock(node);
+                let built = self.nodes[node]
+                    .live
+                    .as_mut()
+                    .and_then(|l| l.app.build(&l.store, height, proposer, now_ms).ok());
+                let Some(mut block) = built.map(|b| b.block) else {
+                    return;
+                };
                 if self.nodes[node].byzantine == Some(Byzantine::InvalidBlocks) {
                     block.header.state_root = Hash32(
                         self.rng
@@ -1001,9 +895,12 @@ impl Sim {
                 self.released = self.released.max(tx + 1);
                 let t = self.workload.txs[tx].clone();
                 self.note(&[b"submit", &t.id().0]);
-                for n in &mut self.nodes {
-                    if n.live.is_some() {
-                        n.mempool.push(t.clone());
+                for (i, n) in self.nodes.iter_mut().enumerate() {
+                    if let Some(l) = n.live.as_mut()
+                        && let Err(e) = l.app.admit(&l.store, &t, false)
+                    {
+                        self.failure = Some(format!("node {i} refuses workload transaction: {e}"));
+                        return;
                     }
                 }
             }
@@ -1011,7 +908,6 @@ impl Sim {
                 self.note(&[b"crash", &[node as u8]]);
                 // Everything not durable is lost: replica, caches, timers, mempool.
                 self.nodes[node].live = None;
-                self.nodes[node].mempool.clear();
             }
             Event::Restart { node } => {
                 self.note(&[b"restart", &[node as u8]]);
@@ -1028,7 +924,7 @@ impl Sim {
             let Some(l) = self.nodes[*i].live.as_ref() else {
                 return false;
             };
-            heights.insert(l.app.store.height());
+            heights.insert(l.store.height());
         }
         let Some(h) = heights.iter().next().copied() else {
             return false;
@@ -1042,7 +938,7 @@ impl Sim {
                 self.workload
                     .txs
                     .iter()
-                    .all(|t| matches!(l.app.store.find_tx(&TxMeta::of(t)), Ok(Some(_))))
+                    .all(|t| matches!(l.store.find_tx(&TxMeta::of(t)), Ok(Some(_))))
             })
         })
     }
@@ -1100,11 +996,11 @@ impl Sim {
                     } else {
                         ""
                     },
-                    l.app.store.height(),
+                    l.store.height(),
                     l.replica.height(),
                     l.replica.round(),
                     l.replica.is_decided(),
-                    n.mempool.len(),
+                    l.app.mempool().len(),
                     l.replica.rejected_messages()
                 )),
                 None => out.push(format!("node {i}: down")),
@@ -1120,7 +1016,7 @@ impl Sim {
                 self.nodes[*i]
                     .live
                     .as_ref()
-                    .map(|l| l.app.store.height())
+                    .map(|l| l.store.height())
                     .unwrap_or(0)
             })
             .collect()
@@ -1135,11 +1031,10 @@ impl Sim {
                 return Err(fail(format!("node {i} is down at the end")));
             };
             let head = l
-                .app
                 .store
                 .last_header()
                 .map_err(|e| fail(format!("node {i}: {e}")))?;
-            l.app.store.check_head().map_err(|e| {
+            l.store.check_head().map_err(|e| {
                 fail(format!(
                     "node {i}: the tree root disagrees with its header: {e}"
                 ))
