@@ -2,7 +2,8 @@
 //!
 //! - `cargo xtask run`   — set the machine up, build, and launch the Handoff desktop app
 //!   on an embedded single-node chain with demo data.
-//! - `cargo xtask test`  — set the machine up and run every check CI runs (`.ci/run`).
+//! - `cargo xtask test`  — set the machine up and run every check CI runs (`.ci/run`);
+//!   `--long` adds the long seeded simulation (`LONG_SIM_SEEDS` seeds in each setup).
 //! - `cargo xtask setup` — only install what is missing.
 //! - `cargo xtask bench` — the ledger and history benchmarks, as JSON.
 //! - `cargo xtask network` — a local shared chain: four validator processes and two
@@ -59,6 +60,9 @@ const CARGO_TOOLS: &[(&str, &str, &str, bool)] = &[
 ];
 /// The `wasm-bindgen` version pinned in ui/Cargo.toml.
 const WASM_BINDGEN_VERSION: &str = "0.2.130";
+/// Seeds per setup (four and seven validators, each with and without validator-set
+/// changes) in the long simulation of `test --long`.
+const LONG_SIM_SEEDS: u64 = 500;
 /// Seconds each fuzz target runs in `test` (a smoke run; long runs are `cargo fuzz run`).
 const FUZZ_SMOKE_SECONDS: u32 = 20;
 /// The demo's data folder, under the repository root.
@@ -71,7 +75,7 @@ fn main() -> ExitCode {
     let flag = |f: &str| args.iter().any(|a| a == f);
     let result = match args.first().map(String::as_str) {
         Some("setup") => setup(),
-        Some("test") => test(flag("--quick"), flag("--no-setup")),
+        Some("test") => test(flag("--quick"), flag("--no-setup"), flag("--long")),
         Some("run") => run(),
         Some("network") => shared_network(flag("--no-apps")),
         Some("bench") if args.get(1).map(String::as_str) == Some("app") => bench_app(),
@@ -79,9 +83,9 @@ fn main() -> ExitCode {
         Some("tidy") => tidy::check(&root()),
         _ => {
             eprintln!(
-                "usage: cargo xtask <run|test [--quick] [--no-setup]|setup|bench|network [--no-apps]|tidy>\n\
+                "usage: cargo xtask <run|test [--quick] [--no-setup] [--long]|setup|bench|network [--no-apps]|tidy>\n\
                  \n  run    set up, build and launch Handoff with demo data\
-                 \n  test   set up and run every check CI runs (--quick skips fuzzing)\
+                 \n  test   set up and run every check CI runs (--quick skips fuzzing, --long adds the long simulation)\
                  \n  setup  install what this machine lacks\
                  \n  bench  ledger and history benchmarks (bench app: app start-up and bundle size)\
                  \n  network  four local validators and two light desktop apps (--no-apps: validators only)\
@@ -271,7 +275,7 @@ fn tool_path(bin: &str) -> PathBuf {
     }
 }
 
-fn test(quick: bool, no_setup: bool) -> Result<()> {
+fn test(quick: bool, no_setup: bool, long: bool) -> Result<()> {
     let t = Instant::now();
     if !no_setup {
         setup()?;
@@ -335,8 +339,35 @@ fn test(quick: bool, no_setup: bool) -> Result<()> {
     } else {
         fuzz_smoke()?;
     }
+    if long {
+        long_simulation()?;
+    }
     eprintln!("all checks passed in {:.0} s", t.elapsed().as_secs_f64());
     Ok(())
+}
+
+/// The long seeded simulation: `LONG_SIM_SEEDS` seeds in each of the four setups, in a
+/// release build (the default test run keeps a short set, CI time being tight).
+fn long_simulation() -> Result<()> {
+    step(
+        &format!("long simulation ({LONG_SIM_SEEDS} seeds in each of 4 setups, release)"),
+        cargo()
+            .args([
+                "test",
+                "--locked",
+                "--release",
+                "-p",
+                "handoff-sim",
+                "--test",
+                "seeds",
+                "--",
+                "--ignored",
+                "--exact",
+                "long",
+                "--nocapture",
+            ])
+            .env("HANDOFF_SIM_SEEDS", LONG_SIM_SEEDS.to_string()),
+    )
 }
 
 /// Builds the UI (`ui/dist`) with trunk, release mode.

@@ -6,20 +6,20 @@
 //! is final (or its rejection).
 
 use anyhow::{Context, Result, bail};
-use handoff_core::apply::BlockContext;
-use handoff_core::block::{
-    Block, BlockHeader, Certificate, Genesis, Outcome, execute_verified, tx_root,
-};
+use handoff_application::{Application, Limits};
+use handoff_core::block::{Certificate, Genesis, Outcome};
 use handoff_core::crypto::{BATCH_CHUNK, Keypair};
-use handoff_core::event::Effects;
-use handoff_core::limits::MAX_BLOCK_TXS;
+use handoff_core::limits::{MAX_BLOCK_BYTES, MAX_BLOCK_TXS};
 use handoff_core::rejection::Rejection;
 use handoff_core::state::StateReadExt;
 use handoff_core::tx::{Payload, SignedTx, TX_VERSION, TxBody};
-use handoff_core::types::{Hash32, PublicKey, TxId};
+use handoff_core::types::{Hash32, PublicKey};
 use handoff_store::{Staged, Store, TxMeta};
 use rayon::prelude::*;
 use std::path::Path;
+use std::sync::Mutex;
+
+pub use handoff_application::Receipt;
 
 /// The current time in unix milliseconds.
 pub fn now_ms() -> i64 {
@@ -27,17 +27,6 @@ pub fn now_ms() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
-}
-
-/// What became of a submitted transaction.
-#[derive(Clone, Debug)]
-pub struct Receipt {
-    /// The transaction.
-    pub tx: TxId,
-    /// The block it is in (rejections that change nothing are in no block).
-    pub height: Option<u64>,
-    /// Applied, or the rule that rejected it.
-    pub result: Result<(), Rejection>,
 }
 
 /// Orders transactions into final blocks.
@@ -53,6 +42,9 @@ pub struct Ledger {
     validator: Keypair,
     chain_id: Hash32,
     data: std::path::PathBuf,
+    /// Block build and commit, the same application a networked node and the simulator
+    /// run; the lock also keeps two submitters from building on one tip.
+    app: Mutex<Application>,
     /// Set while a networked node runs on this ledger: transactions go to consensus.
     network: std::sync::OnceLock<Box<dyn Sequencer + Send + Sync>>,
 }
@@ -65,9 +57,46 @@ pub fn chain_dir(data: &Path) -> std::path::PathBuf {
 /// Verifies signatures in the fixed chunks block execution uses, chunks in parallel.
 pub fn verify_parallel(txs: &[SignedTx]) -> Vec<bool> {
     let refs: Vec<&SignedTx> = txs.iter().collect();
-    refs.par_chunks(BATCH_CHUNK)
+    verify_parallel_refs(&refs)
+}
+
+/// The node's [`handoff_application::Verifier`]: the chunks of
+/// `handoff_application::verify_chunked`, spread over the cores.
+pub fn verify_parallel_refs(txs: &[&SignedTx]) -> Vec<bool> {
+    txs.par_chunks(BATCH_CHUNK)
         .flat_map_iter(handoff_core::crypto::verify_txs)
         .collect()
+}
+
+/// The embedded validator's application of a chain.
+fn application(chain_id: Hash32) -> Mutex<Application> {
+    Mutex::new(Application::new(
+        chain_id,
+        Limits::embedded(),
+        verify_parallel_refs,
+    ))
+}
+
+/// Splits transactions (with their signature checks) into blocks: at most
+/// `MAX_BLOCK_TXS` transactions and `MAX_BLOCK_BYTES` encoded bytes each.
+fn block_chunks(txs: Vec<SignedTx>, ok: Vec<bool>) -> Vec<(Vec<SignedTx>, Vec<bool>)> {
+    let mut out = Vec::new();
+    let mut cur = (Vec::new(), Vec::new());
+    let mut bytes = 0;
+    for (tx, ok) in txs.into_iter().zip(ok) {
+        let len = tx.encode().len();
+        if !cur.0.is_empty() && (cur.0.len() >= MAX_BLOCK_TXS || bytes + len > MAX_BLOCK_BYTES) {
+            out.push(std::mem::take(&mut cur));
+            bytes = 0;
+        }
+        bytes += len;
+        cur.0.push(tx);
+        cur.1.push(ok);
+    }
+    if !cur.0.is_empty() {
+        out.push(cur);
+    }
+    out
 }
 
 impl Ledger {
@@ -87,6 +116,7 @@ impl Ledger {
             validator,
             chain_id: genesis.chain_id(),
             data: data.to_path_buf(),
+            app: application(genesis.chain_id()),
             network: std::sync::OnceLock::new(),
         })
     }
@@ -125,6 +155,7 @@ impl Ledger {
             validator,
             chain_id: genesis.chain_id(),
             data: data.to_path_buf(),
+            app: application(genesis.chain_id()),
             network: std::sync::OnceLock::new(),
         })
     }
@@ -189,9 +220,13 @@ impl Ledger {
     /// Builds and certifies one block from `txs` (signatures already checked into
     /// `sig_ok`) on top of the tip, and stages its writes; `None` when every transaction
     /// was refused without a trace. Transactions whose rejection changes nothing stay out.
-    fn build(&self, txs: &[SignedTx], sig_ok: &[bool]) -> Result<(Option<Staged>, Vec<Receipt>)> {
-        let last = self.store.tip()?;
-        let height = last.height + 1;
+    fn build(
+        &self,
+        app: &mut Application,
+        txs: &[SignedTx],
+        sig_ok: &[bool],
+    ) -> Result<(Option<Staged>, Vec<Receipt>)> {
+        let height = self.store.tip()?.height + 1;
         // This validator certifies alone, which is a valid certificate only while it is
         // the whole validator set (of the state after the tip, which governs `height`).
         let set = self.store.validators()?;
@@ -208,90 +243,27 @@ impl Ledger {
                 }
             );
         }
-        let ctx = BlockContext {
-            chain_id: self.chain_id,
-            height,
-            time_ms: now_ms().max(last.time_ms),
-        };
-        let refs: Vec<&SignedTx> = txs.iter().collect();
         let t0 = std::time::Instant::now();
-        let exec = execute_verified(&ctx, &self.store, &refs, sig_ok);
-        let t_exec = t0.elapsed();
-        let mut receipts = Vec::with_capacity(txs.len());
-        let mut wire = Vec::new();
-        let mut outcomes = Vec::new();
-        let mut ids = Vec::new();
-        let mut metas = Vec::new();
-        let mut effects: Vec<Option<&Effects>> = Vec::new();
-        for (tx, r) in txs.iter().zip(&exec.results) {
-            match r {
-                Err(e) if e.code.changes_nothing() => {
-                    receipts.push(Receipt {
-                        tx: tx.id(),
-                        height: None,
-                        result: Err(e.clone()),
-                    });
-                    continue;
-                }
-                Err(e) => {
-                    outcomes.push(Outcome::rejected(e));
-                    effects.push(None);
-                }
-                Ok(eff) => {
-                    outcomes.push(Outcome::applied());
-                    effects.push(Some(eff));
-                }
-            }
-            receipts.push(Receipt {
-                tx: tx.id(),
-                height: Some(height),
-                result: r.clone().map(|_| ()),
-            });
-            wire.push(tx.encode());
-            ids.push(tx.id());
-            metas.push(TxMeta::of(tx));
+        let built = app.build_from(&self.store, me, now_ms(), txs, sig_ok)?;
+        let t_build = t0.elapsed();
+        let mut block = built.block;
+        if block.txs.is_empty() {
+            return Ok((None, built.receipts));
         }
-        if wire.is_empty() {
-            return Ok((None, receipts));
-        }
-        let leaves: Vec<(Hash32, Outcome)> =
-            ids.iter().copied().zip(outcomes.iter().cloned()).collect();
-        let t1 = std::time::Instant::now();
-        let prepared = self.store.prepare(height, &exec.writes)?;
-        let t_prep = t1.elapsed();
-        let header = BlockHeader {
-            version: handoff_core::block::BLOCK_VERSION,
-            chain_id: self.chain_id,
-            height,
-            prev_hash: last.hash(),
-            time_ms: ctx.time_ms,
-            proposer: self.validator.public(),
-            tx_count: wire.len() as u32,
-            tx_root: tx_root(&leaves),
-            state_root: prepared.root,
-        };
         // The single validator decides every block alone, in round 0.
-        let certificate = Certificate {
+        block.certificate = Certificate {
             round: 0,
-            sigs: vec![Certificate::sign(&self.validator, &header, 0)],
+            sigs: vec![Certificate::sign(&self.validator, &block.header, 0)],
         };
-        let block = Block {
-            header,
-            certificate,
-            txs: wire,
-            outcomes,
-        };
-        let staged = self.store.stage(&block, prepared, &metas, &effects)?;
+        let staged = app.stage(&self.store, &block)?;
         if std::env::var_os("HANDOFF_TRACE").is_some() {
             eprintln!(
-                "block {height}: {} txs {} writes exec {:?} prepare {:?}",
-                ids.len(),
-                exec.writes.len(),
-                t_exec,
-                t_prep,
+                "block {height}: {} txs, execute and prepare {:?}",
+                block.txs.len(),
+                t_build,
             );
         }
-        Ok((Some(staged), receipts))
+        Ok((Some(staged), built.receipts))
     }
 
     /// Produces blocks from verified chunks, pipelined: while block N is being written
@@ -303,10 +275,14 @@ impl Ledger {
         chunks: impl Iterator<Item = (T, B)>,
         on_block: &mut dyn FnMut(&[Receipt]),
     ) -> Result<()> {
+        let mut app = self
+            .app
+            .lock()
+            .map_err(|_| anyhow::anyhow!("the block producer failed earlier"))?;
         std::thread::scope(|s| -> Result<()> {
             let mut inflight: Inflight<'_> = None;
             for (txs, oks) in chunks {
-                let built = self.build(txs.as_ref(), oks.as_ref());
+                let built = self.build(&mut app, txs.as_ref(), oks.as_ref());
                 finish(&mut inflight, on_block)?;
                 let (staged, receipts) = built?;
                 match staged {
@@ -342,20 +318,7 @@ impl Ledger {
             });
             // One pipeline across all batches: a block is executed while the previous
             // one (possibly from the previous batch) is being written.
-            let chunks = rx.into_iter().flat_map(|(b, ok)| {
-                let mut out = Vec::new();
-                let (mut b, mut ok) = (b, ok);
-                while b.len() > MAX_BLOCK_TXS {
-                    let (rest_b, rest_ok) =
-                        (b.split_off(MAX_BLOCK_TXS), ok.split_off(MAX_BLOCK_TXS));
-                    out.push((
-                        std::mem::replace(&mut b, rest_b),
-                        std::mem::replace(&mut ok, rest_ok),
-                    ));
-                }
-                out.push((b, ok));
-                out
-            });
+            let chunks = rx.into_iter().flat_map(|(b, ok)| block_chunks(b, ok));
             self.produce_all(chunks, &mut on_block)
         })
     }
@@ -374,10 +337,9 @@ impl Sequencer for Ledger {
         self.check_solo()?;
         let ok = verify_parallel(&txs);
         let mut out = Vec::with_capacity(txs.len());
-        self.produce_all(
-            txs.chunks(MAX_BLOCK_TXS).zip(ok.chunks(MAX_BLOCK_TXS)),
-            &mut |r| out.extend_from_slice(r),
-        )?;
+        self.produce_all(block_chunks(txs, ok).into_iter(), &mut |r| {
+            out.extend_from_slice(r)
+        })?;
         Ok(out)
     }
 }

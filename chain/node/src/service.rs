@@ -28,39 +28,34 @@
 //! gossip batches by count and size, block requests by count and response size, the
 //! replica's own buffers by its limits, and sync to one request at a time.
 
-use crate::ledger::{Ledger, Receipt, Sequencer, now_ms, verify_parallel};
+use crate::ledger::{Ledger, Receipt, Sequencer, now_ms, verify_parallel, verify_parallel_refs};
 use crate::wal::Wal;
 use anyhow::{Context, Result, anyhow};
+use handoff_application::{Admission, AppError, Application, Limits};
 use handoff_consensus::{Action, Config, Input, Precheck, Replica, Timeouts, Timer, TimerKind};
-use handoff_core::apply::BlockContext;
-use handoff_core::block::{
-    BLOCK_VERSION, Block, BlockHeader, Certificate, Execution, Outcome, execute_verified, tx_root,
-};
+use handoff_core::block::Block;
 use handoff_core::crypto::Keypair;
-use handoff_core::limits::{MAX_BLOCK_TXS, MAX_SYNC_BLOCKS};
+use handoff_core::limits::MAX_SYNC_BLOCKS;
 use handoff_core::rejection::{Code, Rejection};
-use handoff_core::state::{StateKey, StateReadExt};
+use handoff_core::state::StateKey;
 use handoff_core::tx::SignedTx;
 use handoff_core::types::{Hash32, PublicKey, TxId};
 use handoff_net::{
     CertifiedHeader, ErrorCode, Misbehaviour, Multiaddr, NetConfig, NetEvent, NetHandle, Network,
     PeerId, Request, Response, Status, SubmitOutcome, Topic, Verdict,
 };
-use handoff_store::{Prepared, TxMeta, replay_block};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 
-/// Transactions waiting in the mempool, at most.
-pub const MAX_MEMPOOL_TXS: usize = 200_000;
-/// Bytes of transactions waiting in the mempool, at most.
-pub const MAX_MEMPOOL_BYTES: usize = 256 * 1024 * 1024;
-/// Encoded transaction bytes one proposed block carries, at most (the proposal travels
-/// as one consensus gossip message).
-pub const MAX_PROPOSAL_TX_BYTES: usize = handoff_net::limits::MAX_CONSENSUS_GOSSIP_BYTES * 7 / 8;
-/// A block time this far ahead of the validator's clock is refused.
-pub const MAX_CLOCK_DRIFT_MS: i64 = 5_000;
+pub use handoff_application::{
+    MAX_CLOCK_DRIFT_MS, MAX_MEMPOOL_BYTES, MAX_MEMPOOL_TXS, MAX_PROPOSAL_TX_BYTES,
+};
+// A proposal travels as one consensus gossip message: the application's budget for its
+// transactions is 7/8 of the network's limit.
+const _: () =
+    assert!(MAX_PROPOSAL_TX_BYTES == handoff_net::limits::MAX_CONSENSUS_GOSSIP_BYTES * 7 / 8);
 /// With nothing to order, a validator waits this long after a block before it starts the
 /// next height (it starts at once when a transaction or a peer's message for that height
 /// arrives), so an idle chain adds one empty block a second, not one per round trip.
@@ -242,6 +237,7 @@ impl Node {
         let core = Core {
             chain_id: genesis.chain_id(),
             validators,
+            app: Application::new(genesis.chain_id(), Limits::network(), verify_parallel_refs),
             ledger,
             net: net.clone(),
             replica,
@@ -251,9 +247,7 @@ impl Node {
             peers: Vec::new(),
             peer_index: HashMap::new(),
             connected: 0,
-            mempool: Mempool::default(),
             waiters: HashMap::new(),
-            checked: HashMap::new(),
             validations: Vec::new(),
             gossip_out: Vec::new(),
             gossip_bytes: 0,
@@ -331,60 +325,6 @@ pub async fn stop_signal() {
     }
 }
 
-/// Transactions waiting for a block, in arrival order.
-#[derive(Default)]
-struct Mempool {
-    order: BTreeMap<u64, TxId>,
-    by_id: HashMap<TxId, (u64, SignedTx, usize)>,
-    seq: u64,
-    bytes: usize,
-}
-
-impl Mempool {
-    fn len(&self) -> usize {
-        self.by_id.len()
-    }
-    fn contains(&self, id: &TxId) -> bool {
-        self.by_id.contains_key(id)
-    }
-    /// Whether exactly this transaction (same body and signature) was admitted, so its
-    /// signature is already verified.
-    fn has_verified(&self, tx: &SignedTx) -> bool {
-        self.by_id
-            .get(&tx.id())
-            .is_some_and(|(_, t, _)| t.signature == tx.signature)
-    }
-    fn full(&self, len: usize) -> bool {
-        self.by_id.len() >= MAX_MEMPOOL_TXS || self.bytes + len > MAX_MEMPOOL_BYTES
-    }
-    fn insert(&mut self, tx: SignedTx, len: usize) {
-        self.seq += 1;
-        self.order.insert(self.seq, tx.id());
-        self.bytes += len;
-        self.by_id.insert(tx.id(), (self.seq, tx, len));
-    }
-    fn remove(&mut self, id: &TxId) -> Option<SignedTx> {
-        let (seq, tx, len) = self.by_id.remove(id)?;
-        self.order.remove(&seq);
-        self.bytes -= len;
-        Some(tx)
-    }
-    fn iter(&self) -> impl Iterator<Item = (&SignedTx, usize)> {
-        self.order
-            .values()
-            .filter_map(|id| self.by_id.get(id).map(|(_, t, l)| (t, *l)))
-    }
-}
-
-/// A block executed on the committed tip (built here or validated), ready to commit.
-struct Checked {
-    exec: Execution,
-    /// Which of `exec`'s transactions are in the block, in order.
-    included: Vec<usize>,
-    metas: Vec<TxMeta>,
-    prepared: Prepared,
-}
-
 enum SyncResult {
     Status(PeerId, Result<Response, String>),
     Blocks(PeerId, u64, Result<Response, String>),
@@ -394,7 +334,10 @@ struct Core {
     ledger: Arc<Ledger>,
     net: NetHandle,
     chain_id: Hash32,
+    /// The validators of the next height (refreshed at every commit).
     validators: Vec<PublicKey>,
+    /// Mempool, block build, validation, commit and sync acceptance.
+    app: Application,
     replica: Option<Replica>,
     wal: Option<Wal>,
     actions: VecDeque<Action>,
@@ -403,10 +346,7 @@ struct Core {
     peers: Vec<PeerId>,
     peer_index: HashMap<PeerId, u64>,
     connected: usize,
-    mempool: Mempool,
     waiters: HashMap<TxId, Vec<oneshot::Sender<Receipt>>>,
-    /// Blocks of the current height executed here, by header hash.
-    checked: HashMap<Hash32, Checked>,
     /// Validation results while one input is being handled.
     validations: Vec<(Hash32, bool)>,
     gossip_out: Vec<Vec<u8>>,
@@ -420,21 +360,6 @@ struct Core {
     /// Consensus broadcasts sent (their envelope number; starts at the clock so a
     /// restarted node does not repeat its earlier envelopes).
     broadcasts: u64,
-}
-
-/// The code a stored outcome names, for a receipt.
-fn rejection_of(o: &Outcome) -> Result<(), Rejection> {
-    match &o.code {
-        None => Ok(()),
-        Some(c) => {
-            let code = Code::ALL
-                .iter()
-                .copied()
-                .find(|k| k.as_str() == c)
-                .unwrap_or(Code::Malformed);
-            Err(Rejection::new(code, o.message.clone().unwrap_or_default()))
-        }
-    }
 }
 
 impl Core {
@@ -502,7 +427,7 @@ impl Core {
                 s.tip_proposer = h.proposer.to_hex();
             }
             s.peers = self.connected;
-            s.mempool = self.mempool.len();
+            s.mempool = self.app.mempool().len();
         }
     }
 
@@ -617,13 +542,13 @@ impl Core {
             }
             Action::Decided(block) => {
                 let h = block.header.height;
-                tokio::task::block_in_place(|| self.commit(&block))?;
-                self.after_commit(&block).await;
+                let receipts = tokio::task::block_in_place(|| self.commit(&block))?;
+                self.after_commit(&block, receipts).await;
                 if let Some(w) = self.wal.as_mut() {
                     w.prune_below(h + 1)?;
                 }
                 self.next_start = Some((h + 1, Instant::now() + EMPTY_BLOCK_INTERVAL));
-                if self.mempool.len() > 0 {
+                if !self.app.mempool().is_empty() {
                     self.start_next(true);
                 }
             }
@@ -642,62 +567,19 @@ impl Core {
         Ok(())
     }
 
-    /// Checks a transaction for the mempool. `Ok(None)`: admitted (or already waiting);
-    /// `Ok(Some(receipt))`: already committed; `Err`: refused.
+    /// Checks a transaction for the mempool (the application's admission). `Ok(None)`:
+    /// admitted (or already waiting); `Ok(Some(receipt))`: already committed; `Err`:
+    /// refused.
     fn admit(&mut self, tx: &SignedTx, verified: bool) -> Result<Option<Receipt>, Rejection> {
-        if tx.body.chain_id != self.chain_id {
-            return Err(Rejection::new(
-                Code::WrongChain,
-                "the transaction is signed for another chain",
-            ));
-        }
-        if self.mempool.contains(&tx.id()) {
-            return Ok(None);
-        }
-        let store = &self.ledger.store;
-        if tx.body.nonce < store.next_nonce(&tx.body.signer) {
-            if let Ok(Some((loc, block))) = store.find_tx(&TxMeta::of(tx)) {
-                let result = block
-                    .outcomes
-                    .get(loc.index as usize)
-                    .map(rejection_of)
-                    .unwrap_or(Ok(()));
-                return Ok(Some(Receipt {
-                    tx: tx.id(),
-                    height: Some(loc.height),
-                    result,
-                }));
+        match self.app.admit(&self.ledger.store, tx, verified)? {
+            Admission::Committed(r) => Ok(Some(r)),
+            Admission::AlreadyQueued => Ok(None),
+            Admission::Queued => {
+                // Something to order: the next height need not wait.
+                self.start_next(true);
+                Ok(None)
             }
-            return Err(Rejection::new(
-                Code::NonceReused,
-                format!(
-                    "nonce {} of this signer is already used by another transaction",
-                    tx.body.nonce
-                ),
-            ));
         }
-        if !verified
-            && !handoff_core::crypto::verify_txs(&[tx])
-                .first()
-                .copied()
-                .unwrap_or(false)
-        {
-            return Err(Rejection::new(
-                Code::BadSignature,
-                "the signature does not verify",
-            ));
-        }
-        let len = tx.encode().len();
-        if self.mempool.full(len) {
-            return Err(Rejection::new(
-                Code::TooLarge,
-                "the node's queue is full; submit again later",
-            ));
-        }
-        self.mempool.insert(tx.clone(), len);
-        // Something to order: the next height need not wait.
-        self.start_next(true);
-        Ok(None)
     }
 
     fn queue_gossip(&mut self, tx: &SignedTx) {
@@ -794,230 +676,55 @@ impl Core {
 
     /// A block at `height` on the committed tip from the mempool.
     fn build(&mut self, height: u64, proposer: PublicKey) -> Result<Block> {
-        let ledger = self.ledger.clone();
-        let store = &ledger.store;
-        let last = store.last_header()?;
-        if last.height + 1 != height {
-            anyhow::bail!("asked to build {height} on tip {}", last.height);
-        }
-        let time_ms = (last.time_ms + 1).max(now_ms());
-        let ctx = BlockContext {
-            chain_id: self.chain_id,
-            height,
-            time_ms,
-        };
-        let mut candidates: Vec<SignedTx> = Vec::new();
-        let mut stale = Vec::new();
-        let mut bytes = 0;
-        let mut next_nonce: HashMap<PublicKey, u64> = HashMap::new();
-        for (tx, len) in self.mempool.iter() {
-            if candidates.len() >= MAX_BLOCK_TXS || bytes + len > MAX_PROPOSAL_TX_BYTES {
-                break;
+        let built = self
+            .app
+            .build(&self.ledger.store, height, proposer, now_ms())?;
+        for r in built.dropped {
+            if let Err(e) = r.result {
+                self.refuse(r.tx, e);
             }
-            let n = *next_nonce
-                .entry(tx.body.signer)
-                .or_insert_with(|| store.next_nonce(&tx.body.signer));
-            if tx.body.nonce < n {
-                stale.push(tx.id());
-                continue;
-            }
-            bytes += len;
-            candidates.push(tx.clone());
         }
-        for id in stale {
-            self.mempool.remove(&id);
-            self.refuse(
-                id,
-                Rejection::new(Code::NonceReused, "another transaction used this nonce"),
-            );
-        }
-        let refs: Vec<&SignedTx> = candidates.iter().collect();
-        let exec = execute_verified(&ctx, store, &refs, &vec![true; refs.len()]);
-        let mut included = Vec::new();
-        let mut leaves = Vec::new();
-        let mut outcomes = Vec::new();
-        let mut wire = Vec::new();
-        let mut metas = Vec::new();
-        let mut dropped = Vec::new();
-        for (i, (tx, r)) in candidates.iter().zip(&exec.results).enumerate() {
-            if let Err(e) = r
-                && e.code.changes_nothing()
-            {
-                // A gap may be filled by a later transaction; anything else never applies.
-                if e.code != Code::NonceGap {
-                    dropped.push((tx.id(), e.clone()));
-                }
-                continue;
-            }
-            let o = match r {
-                Ok(_) => Outcome::applied(),
-                Err(e) => Outcome::rejected(e),
-            };
-            leaves.push((tx.id(), o.clone()));
-            outcomes.push(o);
-            wire.push(tx.encode());
-            metas.push(TxMeta::of(tx));
-            included.push(i);
-        }
-        for (id, e) in dropped {
-            self.mempool.remove(&id);
-            self.refuse(id, e);
-        }
-        let prepared = self.ledger.store.prepare(height, &exec.writes)?;
-        let header = BlockHeader {
-            version: BLOCK_VERSION,
-            chain_id: self.chain_id,
-            height,
-            prev_hash: last.hash(),
-            time_ms,
-            proposer,
-            tx_count: wire.len() as u32,
-            tx_root: tx_root(&leaves),
-            state_root: prepared.root,
-        };
-        let mut block = Block {
-            header,
-            certificate: Certificate::default(),
-            txs: wire,
-            outcomes,
-        };
+        let mut block = built.block;
         if std::env::var(FAULT_INVALID_BLOCKS_ENV).is_ok_and(|v| v == "1") {
             block.header.state_root =
                 handoff_core::types::sha256(&[b"wrong", &height.to_be_bytes()]);
         }
-        self.checked.insert(
-            block.header.hash(),
-            Checked {
-                exec,
-                included,
-                metas,
-                prepared,
-            },
-        );
         Ok(block)
     }
 
     /// Re-executes a proposed block on the committed tip: valid only if it gives exactly
-    /// its header and outcomes.
+    /// its header and outcomes. A store fault is not a verdict on the block: it is
+    /// reported and the block is not voted for.
     fn validate(&mut self, b: &Block) -> bool {
-        let store = &self.ledger.store;
-        let Ok(last) = store.last_header() else {
-            return false;
-        };
-        let h = &b.header;
-        if h.version != BLOCK_VERSION
-            || h.chain_id != self.chain_id
-            || h.height != last.height + 1
-            || h.prev_hash != last.hash()
-            || h.time_ms <= last.time_ms
-            || h.time_ms > now_ms() + MAX_CLOCK_DRIFT_MS
-            || !self.validators.contains(&h.proposer)
-            || h.tx_count as usize != b.txs.len()
-            || b.outcomes.len() != b.txs.len()
-            || b.txs.len() > MAX_BLOCK_TXS
-        {
-            return false;
-        }
-        let Ok(txs) = b
-            .txs
-            .iter()
-            .map(|t| SignedTx::decode(t))
-            .collect::<Result<Vec<_>, _>>()
-        else {
-            return false;
-        };
-        // Signatures admitted to the mempool are verified already; the rest now.
-        let unknown: Vec<SignedTx> = txs
-            .iter()
-            .filter(|t| !self.mempool.has_verified(t))
-            .cloned()
-            .collect();
-        let mut fresh = verify_parallel(&unknown).into_iter();
-        let sig_ok: Vec<bool> = txs
-            .iter()
-            .map(|t| self.mempool.has_verified(t) || fresh.next().unwrap_or(false))
-            .collect();
-        let refs: Vec<&SignedTx> = txs.iter().collect();
-        let ctx = BlockContext {
-            chain_id: self.chain_id,
-            height: h.height,
-            time_ms: h.time_ms,
-        };
-        let exec = execute_verified(&ctx, store, &refs, &sig_ok);
-        let mut leaves = Vec::with_capacity(txs.len());
-        for ((tx, r), claimed) in txs.iter().zip(&exec.results).zip(&b.outcomes) {
-            if matches!(r, Err(e) if e.code.changes_nothing()) {
-                return false;
+        match self.app.validate(&self.ledger.store, b, now_ms()) {
+            Ok(()) => true,
+            Err(AppError::Invalid(_)) => false,
+            Err(e) => {
+                eprintln!("node: cannot validate block {}: {e}", b.header.height);
+                false
             }
-            let o = match r {
-                Ok(_) => Outcome::applied(),
-                Err(e) => Outcome::rejected(e),
-            };
-            if &o != claimed {
-                return false;
-            }
-            leaves.push((tx.id(), o));
         }
-        if tx_root(&leaves) != h.tx_root {
-            return false;
-        }
-        let Ok(prepared) = store.prepare(h.height, &exec.writes) else {
-            return false;
-        };
-        if prepared.root != h.state_root {
-            return false;
-        }
-        let metas = txs.iter().map(TxMeta::of).collect();
-        self.checked.insert(
-            h.hash(),
-            Checked {
-                included: (0..txs.len()).collect(),
-                exec,
-                metas,
-                prepared,
-            },
-        );
-        true
     }
 
-    /// Writes a final block durably: from its execution here if it was built or validated
-    /// here, else by replaying it (a block taken by sync).
-    fn commit(&mut self, block: &Block) -> Result<()> {
-        let store = &self.ledger.store;
-        match self.checked.remove(&block.header.hash()) {
-            Some(c) => {
-                let effects: Vec<_> = c
-                    .included
-                    .iter()
-                    .map(|i| c.exec.results.get(*i).and_then(|r| r.as_ref().ok()))
-                    .collect();
-                store.commit(block, c.prepared, &c.metas, &effects)?;
-            }
-            None => replay_block(store, block)
-                .with_context(|| format!("replaying block {}", block.header.height))?,
-        }
-        self.checked.clear();
+    /// Writes a final block durably (from its execution here if it was built or
+    /// validated here, else by executing it as a certified block) and returns its
+    /// receipts.
+    fn commit(&mut self, block: &Block) -> Result<Vec<Receipt>> {
+        let receipts = self
+            .app
+            .commit(&self.ledger.store, block)
+            .with_context(|| format!("committing block {}", block.header.height))?;
         // A governance transaction in this block changes who certifies the next one.
-        self.validators = store.validators()?.validators;
-        Ok(())
+        self.validators = self.app.validators(&self.ledger.store)?;
+        Ok(receipts)
     }
 
     /// Receipts, mempool clean-up and the announcement of a committed block.
-    async fn after_commit(&mut self, block: &Block) {
-        let height = block.header.height;
-        for (wire, outcome) in block.txs.iter().zip(&block.outcomes) {
-            let Ok(tx) = SignedTx::decode(wire) else {
-                continue;
-            };
-            let id = tx.id();
-            self.mempool.remove(&id);
-            if let Some(ws) = self.waiters.remove(&id) {
+    async fn after_commit(&mut self, block: &Block, receipts: Vec<Receipt>) {
+        for r in receipts {
+            if let Some(ws) = self.waiters.remove(&r.tx) {
                 for w in ws {
-                    let _ = w.send(Receipt {
-                        tx: id,
-                        height: Some(height),
-                        result: rejection_of(outcome),
-                    });
+                    let _ = w.send(r.clone());
                 }
             }
         }
@@ -1231,14 +938,12 @@ impl Core {
         if b.header.height <= tip {
             return true;
         }
-        if b.header.height != tip + 1
-            || b.header.chain_id != self.chain_id
-            || !b.certificate.verify(&b.header, &self.validators)
-        {
-            let _ = self.report_peer(peer, Misbehaviour::InvalidBlock).await;
-            return false;
-        }
         if self.replica.is_some() {
+            // Chain, height and certificate first: the replica is given only a block
+            // that is the next one, certified by this height's validators.
+            if let Err(e) = self.app.certified(&self.ledger.store, &b) {
+                return self.sync_refused(peer, &b, e).await;
+            }
             // The replica takes certified blocks as decisions (and asks to commit them);
             // a height waiting for transactions starts now.
             self.start_next(true);
@@ -1250,20 +955,28 @@ impl Core {
             self.drain().await;
             return self.ledger.store.height() > tip;
         }
-        match tokio::task::block_in_place(|| self.commit(&b)) {
-            Ok(()) => {
-                self.after_commit(&b).await;
+        let store = &self.ledger.store;
+        match tokio::task::block_in_place(|| self.app.accept_synced(store, &b)) {
+            Ok(receipts) => {
+                match self.app.validators(&self.ledger.store) {
+                    Ok(v) => self.validators = v,
+                    Err(e) => eprintln!("node: cannot read the validator set: {e}"),
+                }
+                self.after_commit(&b, receipts).await;
                 true
             }
-            Err(e) => {
-                eprintln!(
-                    "node: block {} from {peer} does not replay: {e:#}",
-                    b.header.height
-                );
-                let _ = self.report_peer(peer, Misbehaviour::InvalidBlock).await;
-                false
-            }
+            Err(e) => self.sync_refused(peer, &b, e).await,
         }
+    }
+
+    /// A block from a peer that was not taken: the peer is scored down when the block
+    /// broke a rule (not when this node's store failed).
+    async fn sync_refused(&mut self, peer: PeerId, b: &Block, e: AppError) -> bool {
+        eprintln!("node: block {} from {peer} not taken: {e}", b.header.height);
+        if matches!(e, AppError::Invalid(_)) {
+            let _ = self.report_peer(peer, Misbehaviour::InvalidBlock).await;
+        }
+        false
     }
 
     /// Answers a peer's request from the committed store.

@@ -1,27 +1,36 @@
 //! Seeded deterministic simulation of Handoff consensus, in the manner of TigerBeetle's
-//! simulator: four validators run the real [`handoff_consensus::Replica`] in one process,
+//! simulator: four or seven validators (a [`Setup`], optionally with validator-set changes
+//! by governance transactions during the run) run the real
+//! [`handoff_consensus::Replica`] in one process,
 //! over a simulated network with a virtual clock, message delay, loss, duplication and
-//! reordering, partitions that heal, crashes with restart from the durable store, and one
-//! byzantine validator (equivocating, proposing blocks with a wrong state root, or
-//! sending garbage). Each node executes real signed Handoff transactions with
-//! `handoff_core::block::execute` and keeps its state in a real `handoff_store::Store`
-//! in a temporary folder.
+//! reordering, partitions that heal, skewed clocks, crashes with restart from the durable
+//! store, and byzantine validators (equivocating, proposing blocks with a wrong state
+//! root or a bad header, or sending garbage). Each node runs the node's own application,
+//! [`handoff_application::Application`] (mempool admission, block build, validation at
+//! the node's clock, commit of decided and caught-up blocks), on real signed Handoff
+//! transactions, and keeps its state in a real `handoff_store::Store` in a temporary
+//! folder.
 //!
 //! After every run: no two honest nodes committed different blocks at one height, every
-//! committed certificate verifies with `handoff-core` alone, all honest nodes end at the
-//! same height with the same state root, every transaction of the workload was committed
-//! once the network healed, and the run is a pure function of the seed (the hash of the
-//! full event trace is returned, and tests compare it across two runs).
+//! committed certificate verifies with `handoff-core` alone against the validator set of
+//! its height, all honest nodes end at the same height with the same state root and
+//! validator set, every transaction of the workload was committed once the network
+//! healed, the committed chain passes what validators assert before voting (proposer in
+//! the set, time after the parent's and within the clock drift), and the run is a pure
+//! function of the seed (the hash of the full event trace is returned, and tests compare
+//! it across two runs).
 //!
 //! The simulator owns all time and randomness; it never reads the wall clock and uses no
-//! threads, so a failing seed replays exactly: `HANDOFF_SIM_SEED=<seed> cargo test -p
-//! handoff-sim --test seeds one_seed -- --nocapture`.
+//! threads, so a failing seed replays exactly: `HANDOFF_SIM_SEED=<seed>
+//! HANDOFF_SIM_VALIDATORS=<n> HANDOFF_SIM_SET_CHANGES=<0|1> cargo test -p handoff-sim
+//! --test seeds one_seed -- --nocapture`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use handoff_application::{Application, Limits, verify_chunked};
 use handoff_consensus::context::{
     Address, BlockId, BlockValue, HandoffContext, Height, Proposal, Vote,
 };
@@ -30,21 +39,19 @@ use handoff_consensus::{
     Action, Config, ConsensusMsg, Input, Replica, Timeouts, Timer, TimerKind,
     certified_block_message,
 };
-use handoff_core::apply::BlockContext;
-use handoff_core::block::{
-    BLOCK_VERSION, Block, BlockHeader, Certificate, Genesis, Outcome, execute, tx_root,
-};
+use handoff_core::block::{BLOCK_VERSION, Block, BlockHeader, Certificate, Genesis, tx_root};
 use handoff_core::crypto::Keypair;
+use handoff_core::governance::sign_approval;
 use handoff_core::gs1::{Gs1Key, check_digit};
 use handoff_core::tx::{
     AcceptHandoff, AdmitOrg, Commission, Entry, Payload, ProposeHandoff, SignedTx, TX_VERSION,
     Transfer, TxBody,
 };
-use handoff_core::types::{Hash32, PublicKey, Role, TxId, sha256};
-use handoff_store::{Store, TxMeta, replay_block};
+use handoff_core::types::{Hash32, PublicKey, Role, sha256};
+use handoff_store::{Store, TxMeta};
 use malachitebft_core_types::{NilOrVal, Round, VoteType};
 
-/// Number of validators.
+/// Validators at genesis in the default setup.
 pub const VALIDATORS: usize = 4;
 /// Virtual time with faults; afterwards the network heals and every node is up.
 pub const CHAOS_MS: u64 = 8_000;
@@ -56,6 +63,64 @@ pub const BLOCK_TXS: usize = 16;
 pub const BUILD_MS: u64 = 150;
 /// Genesis time of the simulated chain.
 pub const GENESIS_MS: i64 = 1_790_000_000_000;
+/// Largest offset of an honest node's clock from virtual time, ms (either way).
+pub const CLOCK_SKEW_MS: u64 = 1_000;
+/// How far ahead a byzantine validator with a bad clock proposes, ms: beyond
+/// `MAX_CLOCK_DRIFT_MS`, so honest validators must refuse its blocks.
+pub const BAD_CLOCK_AHEAD_MS: i64 = 60_000;
+
+/// What is simulated: how many validators, and whether the set changes during the run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Setup {
+    /// Validators at genesis (4 or 7 in the tests; at most 2 of 7 byzantine).
+    pub validators: usize,
+    /// Two validator-set changes by governance transactions in the middle of the
+    /// workload: a spare node joins the set (epoch 1), then genesis validator 0 leaves it
+    /// (epoch 2). The spare runs from the start, following as an observer; the validator
+    /// that leaves keeps running as one.
+    pub set_changes: bool,
+}
+
+impl Default for Setup {
+    fn default() -> Setup {
+        Setup {
+            validators: VALIDATORS,
+            set_changes: false,
+        }
+    }
+}
+
+impl Setup {
+    /// Nodes in the run: the validators, and the spare when the set changes.
+    pub fn nodes(&self) -> usize {
+        self.validators + usize::from(self.set_changes)
+    }
+    /// Byzantine validators the set tolerates: fewer than a third.
+    pub fn tolerated(&self) -> usize {
+        self.validators.saturating_sub(1) / 3
+    }
+    /// The variables that select this setup in `one_seed`.
+    pub fn env(&self) -> String {
+        format!(
+            "HANDOFF_SIM_VALIDATORS={} HANDOFF_SIM_SET_CHANGES={}",
+            self.validators,
+            u8::from(self.set_changes)
+        )
+    }
+    /// The setup `HANDOFF_SIM_VALIDATORS` and `HANDOFF_SIM_SET_CHANGES` name (default: 4
+    /// validators, no changes).
+    pub fn from_env() -> Setup {
+        let validators = std::env::var("HANDOFF_SIM_VALIDATORS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(VALIDATORS);
+        let set_changes = std::env::var("HANDOFF_SIM_SET_CHANGES").is_ok_and(|v| v == "1");
+        Setup {
+            validators,
+            set_changes,
+        }
+    }
+}
 
 /// A small deterministic PRNG (SplitMix64): the whole run derives from the seed.
 #[derive(Clone, Debug)]
@@ -88,7 +153,7 @@ impl Rng {
     }
 }
 
-/// How the byzantine validator misbehaves.
+/// How a byzantine validator misbehaves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Byzantine {
     /// Sends conflicting votes and proposals to different peers.
@@ -97,6 +162,9 @@ pub enum Byzantine {
     InvalidBlocks,
     /// Sends garbage, truncated and forged messages besides its normal ones.
     Garbage,
+    /// Proposes well-executed blocks with a header no validator may accept: a time a
+    /// minute ahead (its clock is wrong), or a proposer outside the validator set.
+    BadHeader,
 }
 
 /// The faults of one run, drawn from its seed.
@@ -112,34 +180,51 @@ pub struct Faults {
     pub partitions: Vec<(u64, u64, Vec<usize>)>,
     /// Crashes: (node, at, restart at).
     pub crashes: Vec<(usize, u64, u64)>,
-    /// The byzantine validator and its mode.
-    pub byzantine: Option<(usize, Byzantine)>,
+    /// The byzantine validators (at most what the set tolerates) and their modes.
+    pub byzantine: Vec<(usize, Byzantine)>,
+    /// Each node's clock offset from virtual time, ms.
+    pub clock_offsets: Vec<i64>,
 }
 
 impl Faults {
-    /// The faults seed `seed` stands for.
+    /// The faults seed `seed` stands for in the default setup.
     pub fn from_seed(seed: u64) -> Faults {
+        Faults::for_setup(seed, Setup::default())
+    }
+
+    /// The faults seed `seed` stands for in `setup`.
+    pub fn for_setup(seed: u64, setup: Setup) -> Faults {
         let mut r = Rng::new(seed.wrapping_mul(31).wrapping_add(7));
-        let byz_node = r.below(VALIDATORS as u64) as usize;
-        let byzantine = match r.below(4) {
-            0 => None,
-            1 => Some((byz_node, Byzantine::Equivocate)),
-            2 => Some((byz_node, Byzantine::InvalidBlocks)),
-            _ => Some((byz_node, Byzantine::Garbage)),
-        };
+        let nodes = setup.nodes();
+        // Byzantine nodes are genesis validators; with set changes, the set of every
+        // epoch has at most as many as it tolerates (the one that leaves may be one).
+        let mut byzantine: Vec<(usize, Byzantine)> = Vec::new();
+        for _ in 0..setup.tolerated().max(1) {
+            let node = r.below(setup.validators as u64) as usize;
+            let mode = match r.below(5) {
+                0 => continue,
+                1 => Byzantine::Equivocate,
+                2 => Byzantine::InvalidBlocks,
+                3 => Byzantine::Garbage,
+                _ => Byzantine::BadHeader,
+            };
+            if byzantine.iter().all(|(n, _)| *n != node) {
+                byzantine.push((node, mode));
+            }
+        }
         let mut partitions = Vec::new();
         for _ in 0..r.below(3) {
             let start = r.below(CHAOS_MS - 1000);
             let end = (start + r.range(300, 4000)).min(CHAOS_MS);
-            let mut group: Vec<usize> = (0..VALIDATORS).filter(|_| r.chance(500)).collect();
-            if group.is_empty() || group.len() == VALIDATORS {
-                group = vec![r.below(VALIDATORS as u64) as usize];
+            let mut group: Vec<usize> = (0..nodes).filter(|_| r.chance(500)).collect();
+            if group.is_empty() || group.len() == nodes {
+                group = vec![r.below(nodes as u64) as usize];
             }
             partitions.push((start, end, group));
         }
         let mut crashes = Vec::new();
-        let honest: Vec<usize> = (0..VALIDATORS)
-            .filter(|i| byzantine.map(|(b, _)| b) != Some(*i))
+        let honest: Vec<usize> = (0..nodes)
+            .filter(|i| byzantine.iter().all(|(b, _)| b != i))
             .collect();
         for _ in 0..r.below(3) {
             let node = honest[r.below(honest.len() as u64) as usize];
@@ -152,14 +237,29 @@ impl Faults {
                 crashes.push((node, at, back));
             }
         }
+        let loss = r.below(120);
+        let dup = r.below(60);
+        let max_delay = r.range(2, 150);
+        let clock_offsets = (0..nodes)
+            .map(|_| r.range(0, 2 * CLOCK_SKEW_MS) as i64 - CLOCK_SKEW_MS as i64)
+            .collect();
         Faults {
-            loss: r.below(120),
-            dup: r.below(60),
-            max_delay: r.range(2, 150),
+            loss,
+            dup,
+            max_delay,
             partitions,
             crashes,
             byzantine,
+            clock_offsets,
         }
+    }
+
+    /// The byzantine mode of `node`, if it is byzantine.
+    pub fn mode_of(&self, node: usize) -> Option<Byzantine> {
+        self.byzantine
+            .iter()
+            .find(|(n, _)| *n == node)
+            .map(|(_, m)| *m)
     }
 }
 
@@ -184,6 +284,14 @@ pub struct Report {
     pub restarts: u64,
     /// Misbehaviour reports by honest replicas.
     pub misbehaviour_reports: u64,
+    /// The setup.
+    pub setup: Setup,
+    /// The validator-set epoch all honest nodes ended at.
+    pub epoch: u64,
+    /// Blocks proposed by validators that joined during the run.
+    pub joined_proposals: u64,
+    /// Certificates signed by validators that joined during the run.
+    pub joined_signatures: u64,
     /// The faults of the run.
     pub faults: Faults,
 }
@@ -193,6 +301,8 @@ pub struct Report {
 pub struct Failure {
     /// The seed.
     pub seed: u64,
+    /// The setup.
+    pub setup: Setup,
     /// What broke.
     pub what: String,
 }
@@ -201,8 +311,12 @@ impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "seed {}: {}\n  rerun: HANDOFF_SIM_SEED={} cargo test -p handoff-sim --test seeds one_seed -- --nocapture",
-            self.seed, self.what, self.seed
+            "seed {} ({:?}): {}\n  rerun: HANDOFF_SIM_SEED={} {} cargo test -p handoff-sim --test seeds one_seed -- --nocapture",
+            self.seed,
+            self.setup,
+            self.what,
+            self.seed,
+            self.setup.env()
         )
     }
 }
@@ -218,24 +332,40 @@ fn validator_key(i: usize) -> Keypair {
 
 /// The workload: a farm and a shop admitted by the registrar, a product defined, bags
 /// commissioned, each bag offered to the shop and accepted. All signed up front (a
-/// handoff is named by its proposal's transaction id).
+/// handoff is named by its proposal's transaction id). With set changes, two
+/// `SetValidators` transactions sit in the middle, approved by every member of the set
+/// they replace (gathered off-chain, as `handoff validators approve` does) and submitted
+/// by validator 1 with consecutive nonces, so the second follows the first.
 pub struct Workload {
     /// The chain's genesis.
     pub genesis: Genesis,
     /// The transactions, in the order clients submit them.
     pub txs: Vec<SignedTx>,
+    /// The validator set once every transaction is committed.
+    pub final_set: Vec<PublicKey>,
+    /// Its epoch.
+    pub final_epoch: u64,
+    /// Validators that join during the run.
+    pub joining: Vec<PublicKey>,
 }
 
 impl Workload {
-    /// The workload with `bags` bags.
+    /// The workload with `bags` bags, four validators, no set change.
     pub fn new(bags: usize) -> Workload {
+        Workload::for_setup(bags, Setup::default())
+    }
+
+    /// The workload with `bags` bags for `setup`.
+    pub fn for_setup(bags: usize, setup: Setup) -> Workload {
         let registrar = label_key("registrar");
         let farm = label_key("farm");
         let shop = label_key("shop");
         let genesis = Genesis {
             name: "handoff sim".into(),
             time_ms: GENESIS_MS,
-            validators: (0..VALIDATORS).map(|i| validator_key(i).public()).collect(),
+            validators: (0..setup.validators)
+                .map(|i| validator_key(i).public())
+                .collect(),
             orgs: vec![AdmitOrg {
                 org: registrar.public(),
                 name: "Registry".into(),
@@ -328,139 +458,54 @@ impl Workload {
                 }),
             ));
         }
-        Workload { genesis, txs }
-    }
-}
-
-/// The application side of one node: builds, validates and commits blocks on its store.
-struct App {
-    store: Store,
-    chain_id: Hash32,
-}
-
-fn outcome_of(
-    r: &Result<handoff_core::event::Effects, handoff_core::rejection::Rejection>,
-) -> Outcome {
-    match r {
-        Ok(_) => Outcome::applied(),
-        Err(e) => Outcome::rejected(e),
-    }
-}
-
-impl App {
-    /// A block on the committed tip from the mempool's uncommitted transactions.
-    fn build(
-        &self,
-        height: u64,
-        proposer: PublicKey,
-        now_ms: u64,
-        mempool: &[SignedTx],
-    ) -> Option<Block> {
-        let last = self.store.last_header().ok()?;
-        if last.height + 1 != height {
-            return None;
-        }
-        let time_ms = (last.time_ms + 1).max(GENESIS_MS + now_ms as i64);
-        let ctx = BlockContext {
-            chain_id: self.chain_id,
-            height,
-            time_ms,
-        };
-        let candidates: Vec<&SignedTx> = mempool
-            .iter()
-            .filter(|t| {
-                matches!(
-                    self.store.tx_location(&t.body.signer, t.body.nonce),
-                    Ok(None)
-                )
-            })
-            .take(BLOCK_TXS)
-            .collect();
-        let exec = execute(&ctx, &self.store, &candidates);
-        let mut wire = Vec::new();
-        let mut leaves = Vec::new();
-        let mut outcomes = Vec::new();
-        for (tx, r) in candidates.iter().zip(&exec.results) {
-            if matches!(r, Err(e) if e.code.changes_nothing()) {
-                continue;
+        let mut final_set = genesis.validators.clone();
+        let mut final_epoch = 0;
+        let mut joining = Vec::new();
+        if setup.set_changes {
+            let spare = validator_key(setup.validators).public();
+            let submitter = validator_key(1);
+            let mut changes = Vec::new();
+            // Epoch 1: the spare joins. Epoch 2: genesis validator 0 leaves.
+            let set1: Vec<PublicKey> = final_set.iter().copied().chain([spare]).collect();
+            let set2: Vec<PublicKey> = set1[1..].to_vec();
+            // Every member of the set being replaced approves (node i holds key i).
+            for (epoch, members, set) in [
+                (1, setup.validators, &set1),
+                (2, setup.validators + 1, &set2),
+            ] {
+                let approvals = (0..members)
+                    .map(|i| sign_approval(&validator_key(i), &chain_id, epoch, set))
+                    .collect();
+                changes.push(sign(
+                    &submitter,
+                    Payload::SetValidators {
+                        validators: set.clone(),
+                        epoch,
+                        approvals,
+                    },
+                ));
             }
-            let o = outcome_of(r);
-            leaves.push((tx.id(), o.clone()));
-            outcomes.push(o);
-            wire.push(tx.encode());
+            let middle = txs.len() / 2;
+            txs.splice(middle..middle, changes);
+            final_set = set2;
+            final_epoch = 2;
+            joining.push(spare);
         }
-        let prepared = self.store.prepare(height, &exec.writes).ok()?;
-        Some(Block {
-            header: BlockHeader {
-                version: BLOCK_VERSION,
-                chain_id: self.chain_id,
-                height,
-                prev_hash: last.hash(),
-                time_ms,
-                proposer,
-                tx_count: wire.len() as u32,
-                tx_root: tx_root(&leaves),
-                state_root: prepared.root,
-            },
-            certificate: Certificate::default(),
-            txs: wire,
-            outcomes,
-        })
-    }
-
-    /// Re-executes a proposed block on the committed tip: valid only if it gives exactly
-    /// its header.
-    fn validate(&self, b: &Block) -> bool {
-        let Ok(last) = self.store.last_header() else {
-            return false;
-        };
-        let h = &b.header;
-        if h.version != BLOCK_VERSION
-            || h.chain_id != self.chain_id
-            || h.height != last.height + 1
-            || h.prev_hash != last.hash()
-            || h.time_ms <= last.time_ms
-            || h.tx_count as usize != b.txs.len()
-            || b.outcomes.len() != b.txs.len()
-        {
-            return false;
+        Workload {
+            genesis,
+            txs,
+            final_set,
+            final_epoch,
+            joining,
         }
-        let Ok(txs) = b
-            .txs
-            .iter()
-            .map(|t| SignedTx::decode(t))
-            .collect::<Result<Vec<_>, _>>()
-        else {
-            return false;
-        };
-        let refs: Vec<&SignedTx> = txs.iter().collect();
-        let ctx = BlockContext {
-            chain_id: self.chain_id,
-            height: h.height,
-            time_ms: h.time_ms,
-        };
-        let exec = execute(&ctx, &self.store, &refs);
-        let mut leaves = Vec::new();
-        for ((tx, r), claimed) in txs.iter().zip(&exec.results).zip(&b.outcomes) {
-            if matches!(r, Err(e) if e.code.changes_nothing()) {
-                return false;
-            }
-            let o = outcome_of(r);
-            if &o != claimed {
-                return false;
-            }
-            leaves.push((tx.id(), o));
-        }
-        if tx_root(&leaves) != h.tx_root {
-            return false;
-        }
-        matches!(self.store.prepare(h.height, &exec.writes), Ok(p) if p.root == h.state_root)
     }
 }
 
 struct Live {
     replica: Replica,
-    app: App,
+    /// The node's application (mempool included): the one the node runs.
+    app: Application,
+    store: Store,
     /// Scheduled timers and the token of their pending event.
     timers: BTreeMap<Timer, u64>,
 }
@@ -471,7 +516,6 @@ struct Node {
     live: Option<Live>,
     /// Durable across crashes: the replica's own signatures (`Action::Persist`).
     signed: Vec<(u64, Vec<u8>)>,
-    mempool: Vec<SignedTx>,
     byzantine: Option<Byzantine>,
 }
 
@@ -507,6 +551,7 @@ enum Event {
 /// The simulator of one seed.
 pub struct Sim {
     seed: u64,
+    setup: Setup,
     rng: Rng,
     now: u64,
     seq: u64,
@@ -522,6 +567,8 @@ pub struct Sim {
     misbehaviour_reports: u64,
     /// Height → header hash of the first honest commit: the fork check.
     committed: BTreeMap<u64, Hash32>,
+    /// Height → virtual time of its first honest commit.
+    committed_at: BTreeMap<u64, u64>,
     failure: Option<String>,
     /// A block was committed since convergence was last checked.
     dirty: bool,
@@ -536,15 +583,20 @@ pub struct Sim {
 impl Sim {
     /// Sets up the run of `seed` (stores in a fresh temporary folder).
     pub fn new(seed: u64) -> Result<Sim, Failure> {
-        let fail = |what: String| Failure { seed, what };
+        Sim::with_setup(seed, Setup::default())
+    }
+
+    /// Sets up the run of `seed` in `setup`.
+    pub fn with_setup(seed: u64, setup: Setup) -> Result<Sim, Failure> {
+        let fail = |what: String| Failure { seed, setup, what };
         let tmp = tempfile::Builder::new()
             .prefix("handoff-sim-")
             .tempdir_in(sim_tmp_root())
             .map_err(|e| fail(format!("temp dir: {e}")))?;
-        let faults = Faults::from_seed(seed);
-        let workload = Workload::new(6);
+        let faults = Faults::for_setup(seed, setup);
+        let workload = Workload::for_setup(6, setup);
         let mut nodes = Vec::new();
-        for i in 0..VALIDATORS {
+        for i in 0..setup.nodes() {
             let dir = tmp.path().join(format!("node{i}"));
             let store = Store::open(&dir).map_err(|e| fail(format!("open: {e}")))?;
             store
@@ -556,8 +608,7 @@ impl Sim {
                 dir,
                 live: None,
                 signed: Vec::new(),
-                mempool: Vec::new(),
-                byzantine: faults.byzantine.filter(|(b, _)| *b == i).map(|(_, m)| m),
+                byzantine: faults.mode_of(i),
             });
         }
         let timeouts = Timeouts {
@@ -570,6 +621,7 @@ impl Sim {
         };
         let mut sim = Sim {
             seed,
+            setup,
             rng: Rng::new(seed),
             now: 0,
             seq: 0,
@@ -584,6 +636,7 @@ impl Sim {
             restarts: 0,
             misbehaviour_reports: 0,
             committed: BTreeMap::new(),
+            committed_at: BTreeMap::new(),
             failure: None,
             dirty: false,
             verbose: std::env::var_os("HANDOFF_SIM_VERBOSE").is_some(),
@@ -591,7 +644,7 @@ impl Sim {
             timeouts,
             _tmp: tmp,
         };
-        for i in 0..VALIDATORS {
+        for i in 0..setup.nodes() {
             sim.boot(i);
         }
         let n = sim.workload.txs.len() as u64;
@@ -619,7 +672,7 @@ impl Sim {
     }
 
     fn honest(&self) -> Vec<usize> {
-        (0..VALIDATORS)
+        (0..self.nodes.len())
             .filter(|i| self.nodes[*i].byzantine.is_none())
             .collect()
     }
@@ -654,17 +707,35 @@ impl Sim {
                 return;
             }
         };
+        let mut app = Application::new(
+            self.workload.genesis.chain_id(),
+            Limits {
+                block_txs: BLOCK_TXS,
+                ..Limits::network()
+            },
+            verify_chunked,
+        );
+        // Clients resubmit what they sent before (a restarted node's mempool is empty);
+        // what is committed already is answered with its receipt and not queued.
+        for t in &self.workload.txs[..self.released] {
+            if let Err(e) = app.admit(&store, t, false) {
+                self.failure = Some(format!("node {i} refuses workload transaction: {e}"));
+                return;
+            }
+        }
         self.nodes[i].live = Some(Live {
             replica,
-            app: App {
-                store,
-                chain_id: self.workload.genesis.chain_id(),
-            },
+            app,
+            store,
             timers: BTreeMap::new(),
         });
-        // Clients resubmit what they sent before (a restarted node's mempool is empty).
-        self.nodes[i].mempool = self.workload.txs[..self.released].to_vec();
         self.input(i, Input::StartHeight { height, validators });
+    }
+
+    /// Node `i`'s clock, unix ms: the simulated chain's genesis time plus virtual time,
+    /// off by the node's own offset.
+    fn clock(&self, i: usize) -> i64 {
+        GENESIS_MS + self.now as i64 + self.faults.clock_offsets.get(i).copied().unwrap_or(0)
     }
 
     fn partitioned(&self, a: usize, b: usize) -> bool {
@@ -705,7 +776,7 @@ impl Sim {
         match self.nodes[from].byzantine {
             Some(mode) => self.byzantine_broadcast(from, mode, bytes),
             None => {
-                for to in 0..VALIDATORS {
+                for to in 0..self.nodes.len() {
                     self.send(from, to, bytes.clone());
                 }
             }
@@ -724,20 +795,20 @@ impl Sim {
                     Ok(ConsensusMsg::Proposal(p)) => Some(conflicting_proposal(&ctx, &key, &p)),
                     _ => None,
                 };
-                for to in 0..VALIDATORS {
+                for to in 0..self.nodes.len() {
                     match &other {
                         Some(o) if self.rng.chance(500) => self.send(from, to, o.clone()),
                         _ => self.send(from, to, bytes.clone()),
                     }
                 }
             }
-            Byzantine::InvalidBlocks => {
-                for to in 0..VALIDATORS {
+            Byzantine::InvalidBlocks | Byzantine::BadHeader => {
+                for to in 0..self.nodes.len() {
                     self.send(from, to, bytes.clone());
                 }
             }
             Byzantine::Garbage => {
-                for to in 0..VALIDATORS {
+                for to in 0..self.nodes.len() {
                     self.send(from, to, bytes.clone());
                     let junk = garbage(&bytes, &key, &ctx, &mut self.rng);
                     self.send(from, to, junk);
@@ -764,7 +835,7 @@ impl Sim {
             Action::Broadcast(bytes) => self.broadcast(i, bytes),
             Action::Send { to, bytes } => {
                 if let Ok(to) = usize::try_from(to)
-                    && to < VALIDATORS
+                    && to < self.nodes.len()
                 {
                     self.send(i, to, bytes);
                 }
@@ -809,10 +880,12 @@ impl Sim {
                 );
             }
             Action::ValidateBlock { ticket, block } => {
+                let now_ms = self.clock(i);
+                let check = self.validate;
                 let valid = self.nodes[i]
                     .live
-                    .as_ref()
-                    .is_some_and(|l| !self.validate || l.app.validate(&block));
+                    .as_mut()
+                    .is_some_and(|l| !check || l.app.validate(&l.store, &block, now_ms).is_ok());
                 self.note(&[b"validate", &[i as u8, valid as u8], &block.header.hash().0]);
                 self.input(i, Input::BlockValidated { ticket, valid });
             }
@@ -827,14 +900,14 @@ impl Sim {
                 to_height,
             } => {
                 let Ok(to) = usize::try_from(to) else { return };
-                if to >= VALIDATORS {
+                if to >= self.nodes.len() {
                     return;
                 }
                 for h in from..=to_height {
                     let b = self.nodes[i]
                         .live
                         .as_ref()
-                        .and_then(|l| l.app.store.block(h).ok().flatten());
+                        .and_then(|l| l.store.block(h).ok().flatten());
                     if let Some(b) = b {
                         let bytes = certified_block_message(&b);
                         self.send(i, to, bytes);
@@ -863,11 +936,19 @@ impl Sim {
         let hash = block.header.hash();
         let honest = self.nodes[i].byzantine.is_none();
         self.note(&[b"commit", &[i as u8], &h.to_be_bytes(), &hash.0]);
+        let Some(live) = self.nodes[i].live.as_mut() else {
+            return;
+        };
         if honest {
-            if !block
-                .certificate
-                .verify(&block.header, &self.workload.genesis.validators)
-            {
+            // The set that governs this height: the one in the state after h - 1.
+            let set = match live.app.validators(&live.store) {
+                Ok(set) => set,
+                Err(e) => {
+                    self.failure = Some(format!("node {i} cannot read its validator set: {e}"));
+                    return;
+                }
+            };
+            if !block.certificate.verify(&block.header, &set) {
                 self.failure = Some(format!(
                     "node {i} decided height {h} without a valid certificate"
                 ));
@@ -885,33 +966,24 @@ impl Sim {
                 Some(_) => {}
                 None => {
                     self.committed.insert(h, hash);
+                    self.committed_at.insert(h, self.now);
                 }
             }
         }
-        let Some(live) = self.nodes[i].live.as_mut() else {
-            return;
-        };
-        if let Err(e) = replay_block(&live.app.store, &block) {
+        if let Err(e) = live.app.commit(&live.store, &block) {
             if honest {
                 self.failure = Some(format!("node {i} cannot apply decided block {h}: {e}"));
             }
             return;
         }
         // The set that certifies the next block, from the state after this one.
-        let validators = match live.app.store.validators() {
-            Ok(set) => set.validators,
+        let validators = match live.app.validators(&live.store) {
+            Ok(set) => set,
             Err(e) => {
                 self.failure = Some(format!("node {i} cannot read its validator set: {e}"));
                 return;
             }
         };
-        let ids: BTreeSet<TxId> = block
-            .txs
-            .iter()
-            .filter_map(|t| SignedTx::decode(t).ok())
-            .map(|t| t.id())
-            .collect();
-        self.nodes[i].mempool.retain(|t| !ids.contains(&t.id()));
         self.dirty = true;
         self.nodes[i].signed.retain(|(hh, _)| *hh > h);
         self.input(
@@ -971,12 +1043,24 @@ impl Sim {
                 token,
             } => {
                 let _ = token;
-                let proposer = validator_key(node).public();
-                let built = self.nodes[node].live.as_ref().and_then(|l| {
-                    l.app
-                        .build(height, proposer, self.now, &self.nodes[node].mempool)
-                });
-                let Some(mut block) = built else { return };
+                let mut proposer = validator_key(node).public();
+                let mut now_ms = self.clock(node);
+                if self.nodes[node].byzantine == Some(Byzantine::BadHeader) {
+                    // A clock a minute ahead, or a proposer the set does not hold: the
+                    // block executes correctly, but no validator may accept its header.
+                    if self.rng.chance(500) {
+                        now_ms += BAD_CLOCK_AHEAD_MS;
+                    } else {
+                        proposer = label_key("impostor").public();
+                    }
+                }
+                let built = self.nodes[node]
+                    .live
+                    .as_mut()
+                    .and_then(|l| l.app.build(&l.store, height, proposer, now_ms).ok());
+                let Some(mut block) = built.map(|b| b.block) else {
+                    return;
+                };
                 if self.nodes[node].byzantine == Some(Byzantine::InvalidBlocks) {
                     block.header.state_root = Hash32(
                         self.rng
@@ -1001,9 +1085,12 @@ impl Sim {
                 self.released = self.released.max(tx + 1);
                 let t = self.workload.txs[tx].clone();
                 self.note(&[b"submit", &t.id().0]);
-                for n in &mut self.nodes {
-                    if n.live.is_some() {
-                        n.mempool.push(t.clone());
+                for (i, n) in self.nodes.iter_mut().enumerate() {
+                    if let Some(l) = n.live.as_mut()
+                        && let Err(e) = l.app.admit(&l.store, &t, false)
+                    {
+                        self.failure = Some(format!("node {i} refuses workload transaction: {e}"));
+                        return;
                     }
                 }
             }
@@ -1011,7 +1098,6 @@ impl Sim {
                 self.note(&[b"crash", &[node as u8]]);
                 // Everything not durable is lost: replica, caches, timers, mempool.
                 self.nodes[node].live = None;
-                self.nodes[node].mempool.clear();
             }
             Event::Restart { node } => {
                 self.note(&[b"restart", &[node as u8]]);
@@ -1028,7 +1114,7 @@ impl Sim {
             let Some(l) = self.nodes[*i].live.as_ref() else {
                 return false;
             };
-            heights.insert(l.app.store.height());
+            heights.insert(l.store.height());
         }
         let Some(h) = heights.iter().next().copied() else {
             return false;
@@ -1042,7 +1128,7 @@ impl Sim {
                 self.workload
                     .txs
                     .iter()
-                    .all(|t| matches!(l.app.store.find_tx(&TxMeta::of(t)), Ok(Some(_))))
+                    .all(|t| matches!(l.store.find_tx(&TxMeta::of(t)), Ok(Some(_))))
             })
         })
     }
@@ -1050,7 +1136,8 @@ impl Sim {
     /// Runs to convergence (or failure).
     pub fn run(mut self) -> Result<Report, Failure> {
         let seed = self.seed;
-        let fail = |what: String| Failure { seed, what };
+        let setup = self.setup;
+        let fail = |what: String| Failure { seed, setup, what };
         let mut heal_height: Option<u64> = None;
         loop {
             if let Some(f) = self.failure.take() {
@@ -1100,11 +1187,11 @@ impl Sim {
                     } else {
                         ""
                     },
-                    l.app.store.height(),
+                    l.store.height(),
                     l.replica.height(),
                     l.replica.round(),
                     l.replica.is_decided(),
-                    n.mempool.len(),
+                    l.app.mempool().len(),
                     l.replica.rejected_messages()
                 )),
                 None => out.push(format!("node {i}: down")),
@@ -1120,7 +1207,7 @@ impl Sim {
                 self.nodes[*i]
                     .live
                     .as_ref()
-                    .map(|l| l.app.store.height())
+                    .map(|l| l.store.height())
                     .unwrap_or(0)
             })
             .collect()
@@ -1128,18 +1215,18 @@ impl Sim {
 
     fn finish(self, height: u64) -> Result<Report, Failure> {
         let seed = self.seed;
-        let fail = |what: String| Failure { seed, what };
+        let setup = self.setup;
+        let fail = |what: String| Failure { seed, setup, what };
         let mut root: Option<(Hash32, Hash32)> = None;
         for i in self.honest() {
             let Some(l) = self.nodes[i].live.as_ref() else {
                 return Err(fail(format!("node {i} is down at the end")));
             };
             let head = l
-                .app
                 .store
                 .last_header()
                 .map_err(|e| fail(format!("node {i}: {e}")))?;
-            l.app.store.check_head().map_err(|e| {
+            l.store.check_head().map_err(|e| {
                 fail(format!(
                     "node {i}: the tree root disagrees with its header: {e}"
                 ))
@@ -1156,7 +1243,21 @@ impl Sim {
                 }
                 Some(_) => {}
             }
+            // The set changes took effect on every honest node.
+            let set = l
+                .store
+                .validators()
+                .map_err(|e| fail(format!("node {i}: validator set: {e}")))?;
+            if set.validators != self.workload.final_set || set.epoch != self.workload.final_epoch {
+                return Err(fail(format!(
+                    "node {i} ended with the validator set of epoch {} ({} keys), not epoch {}",
+                    set.epoch,
+                    set.validators.len(),
+                    self.workload.final_epoch
+                )));
+            }
         }
+        let (joined_proposals, joined_signatures) = self.audit_chain(height).map_err(fail)?;
         Ok(Report {
             seed,
             trace: self.trace,
@@ -1167,8 +1268,80 @@ impl Sim {
             dropped: self.dropped,
             restarts: self.restarts,
             misbehaviour_reports: self.misbehaviour_reports,
+            setup,
+            epoch: self.workload.final_epoch,
+            joined_proposals,
+            joined_signatures,
             faults: self.faults.clone(),
         })
+    }
+
+    /// Checks the committed chain (one honest node's; the others have the same blocks)
+    /// against what every validator asserts of a block before voting for it: each block
+    /// is certified by the validator set of its height, its proposer is in that set, its
+    /// time is after its parent's and at most `MAX_CLOCK_DRIFT_MS` ahead of the clock of
+    /// an honest validator when it was decided. Returns how many blocks validators that
+    /// joined during the run proposed, and how many certificates they signed.
+    fn audit_chain(&self, height: u64) -> Result<(u64, u64), String> {
+        let Some(store) = self
+            .honest()
+            .into_iter()
+            .find_map(|i| self.nodes[i].live.as_ref().map(|l| &l.store))
+        else {
+            return Err("no honest node is up".into());
+        };
+        let mut parent = store
+            .header(0)
+            .map_err(|e| e.to_string())?
+            .ok_or("no genesis header")?;
+        let (mut proposals, mut signatures) = (0, 0);
+        for h in 1..=height {
+            let block = store
+                .block(h)
+                .map_err(|e| e.to_string())?
+                .ok_or(format!("block {h} missing"))?;
+            let head = &block.header;
+            let set = store
+                .validators_at(h)
+                .map_err(|e| format!("validator set of {h}: {e}"))?
+                .validators;
+            if !block.certificate.verify(head, &set) {
+                return Err(format!(
+                    "block {h} is not certified by the validator set of its height"
+                ));
+            }
+            if !set.contains(&head.proposer) {
+                return Err(format!(
+                    "block {h} was proposed by {}, not a validator of its height",
+                    head.proposer.short()
+                ));
+            }
+            if head.time_ms <= parent.time_ms {
+                return Err(format!("block {h}'s time is not after its parent's"));
+            }
+            let decided = self.committed_at.get(&h).copied().unwrap_or(self.now);
+            let latest = GENESIS_MS
+                + decided as i64
+                + CLOCK_SKEW_MS as i64
+                + handoff_application::MAX_CLOCK_DRIFT_MS;
+            if head.time_ms > latest {
+                return Err(format!(
+                    "block {h}'s time is {} ms ahead of every honest clock when it was decided",
+                    head.time_ms - (GENESIS_MS + decided as i64)
+                ));
+            }
+            if self.workload.joining.contains(&head.proposer) {
+                proposals += 1;
+            }
+            signatures += block
+                .certificate
+                .sigs
+                .iter()
+                .filter(|s| self.workload.joining.contains(&s.validator))
+                .count() as u64;
+            parent = block.header;
+        }
+        Ok((proposals, signatures))
     }
 }
 
@@ -1336,9 +1509,14 @@ fn describe_msg(bytes: &[u8]) -> String {
     }
 }
 
-/// Runs one seed.
+/// Runs one seed (four validators, no set change).
 pub fn run(seed: u64) -> Result<Report, Failure> {
     Sim::new(seed)?.run()
+}
+
+/// Runs one seed in `setup`.
+pub fn run_setup(seed: u64, setup: Setup) -> Result<Report, Failure> {
+    Sim::with_setup(seed, setup)?.run()
 }
 
 /// Runs one seed with honest nodes that accept every proposed block unchecked: a broken
