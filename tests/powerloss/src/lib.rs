@@ -873,20 +873,20 @@ impl Disk {
             }
             s.powered = false;
         }
-        if let Some(session) = self.session.take() {
-            if let Err(e) = session.umount_and_join() {
-                // Busy: a file is still open. The power is off, so the old mount can change
-                // nothing durable any more: detach it lazily.
-                let detached = std::process::Command::new("umount")
-                    .arg("-l")
-                    .arg(&self.mountpoint)
-                    .status();
-                if !detached.is_ok_and(|s| s.success()) {
-                    return Err(Error::Io(
-                        e,
-                        format!("unmounting {}", self.mountpoint.display()),
-                    ));
-                }
+        if let Some(session) = self.session.take()
+            && let Err(e) = session.umount_and_join()
+        {
+            // Busy: a file is still open. The power is off, so the old mount can change
+            // nothing durable any more: detach it lazily.
+            let detached = std::process::Command::new("umount")
+                .arg("-l")
+                .arg(&self.mountpoint)
+                .status();
+            if !detached.is_ok_and(|s| s.success()) {
+                return Err(Error::Io(
+                    e,
+                    format!("unmounting {}", self.mountpoint.display()),
+                ));
             }
         }
         let s = self.shared.lock();

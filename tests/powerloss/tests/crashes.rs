@@ -97,7 +97,14 @@ fn power_cuts_during_ledger_commits_lose_no_acknowledged_transaction() {
         // through (few such runs: each grows the store by megabytes).
         let big = cut % 4 == 1;
         let mut cmd = driver();
-        cmd.args(["handoff", "--data", d, "load", "--items", if big { "1000" } else { "8" }]);
+        cmd.args([
+            "handoff",
+            "--data",
+            d,
+            "load",
+            "--items",
+            if big { "1000" } else { "8" },
+        ]);
         let wanted = 3 + rng.below(if big { 6 } else { 30 }) as usize;
         let lines = rig.run_and_cut(cmd, wanted, &mut rng);
         acked.extend(lines.iter().filter_map(|l| match words(l)[..] {

@@ -104,14 +104,14 @@ fn outbox(data: &Path) -> Result<i32> {
             writeln!(out, "ACK {} {} {}", e.seq, e.id.to_hex(), e.nonce)?;
         }
         out.flush()?;
-        if round % 4 == 3 {
-            if let Some(first) = queued.first() {
-                let mut e = first.clone();
-                e.status = OutboxStatus::Submitted;
-                store.put_entry(&e).context("marking an entry submitted")?;
-                writeln!(out, "SUBMITTED {}", e.seq)?;
-                out.flush()?;
-            }
+        if round % 4 == 3
+            && let Some(first) = queued.first()
+        {
+            let mut e = first.clone();
+            e.status = OutboxStatus::Submitted;
+            store.put_entry(&e).context("marking an entry submitted")?;
+            writeln!(out, "SUBMITTED {}", e.seq)?;
+            out.flush()?;
         }
     }
     Ok(0)
