@@ -6,7 +6,7 @@
 //! a filesystem over a backing folder (the "disk") that keeps every change in memory
 //! until it is synced, and on [`Disk::power_cut`] drops everything that was not.
 //!
-//! **The model** (deliberately harsher than ext4 or APFS in their default modes):
+//! **The model** (deliberately harsher than common filesystems in their default modes):
 //! - A file's bytes and size (writes, truncations, extensions) become durable only with
 //!   `fsync` or `fdatasync` of that file (through any descriptor: like Linux, a sync is of
 //!   the inode). `sync_file_range(2)` is not a durability call and never reaches the
