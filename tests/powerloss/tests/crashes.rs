@@ -10,11 +10,14 @@
 //!   transaction, entries stay numbered without gaps and nonces are never reused, and an
 //!   acknowledged status change is kept;
 //! - the consensus write-ahead log: every acknowledged record at or above the last
-//!   acknowledged prune is there, in order, and nothing below it.
+//!   acknowledged prune is there, in order, and nothing below it;
+//! - a validator node (`handoff node run`, committing through consensus with its
+//!   write-ahead log): every transaction it acknowledged is in a block, the chain replays,
+//!   and the node starts again after every cut and goes on committing.
 
 mod common;
 
-use common::{Rig, Rng, driver, handoff};
+use common::{Rig, Rng, driver, handoff, start_node};
 use handoff_core::tx::SignedTx;
 use handoff_core::types::Hash32;
 use handoff_node::light::{LightStore, OutboxStatus};
@@ -281,6 +284,80 @@ fn power_cuts_while_logging_lose_no_acknowledged_consensus_record() {
     }
     eprintln!(
         "{} cuts, {} acknowledged records, pruned below {pruned}; the cuts dropped {:?}",
+        rig.cuts,
+        acked.len(),
+        rig.dropped
+    );
+    assert!(
+        rig.dropped.pages > 0,
+        "no cut dropped an unsynced write, so this test could not have failed"
+    );
+}
+
+/// Power cuts on a running validator node (`handoff node run --validator`, a chain with one
+/// validator so it commits alone, through consensus and its write-ahead log).
+const NODE_CUTS: usize = 10;
+
+#[test]
+fn a_validator_node_restarts_after_power_cuts_and_keeps_what_it_committed() {
+    let mut rng = Rng::seeded(
+        "a_validator_node_restarts_after_power_cuts_and_keeps_what_it_committed",
+        0x4841_4e44_4f46_4604,
+    );
+    let mut rig = Rig::new();
+    let data = rig.path("validator");
+    let d = data.to_str().expect("utf-8 path");
+    let body = "0061414100001";
+    let gtin = format!(
+        "{body}{}",
+        handoff_core::gs1::check_digit(body).expect("check digit")
+    );
+    handoff(&[
+        "--data",
+        d,
+        "init",
+        "--org",
+        "Power Cut Mill",
+        "--prefix",
+        "0614141",
+    ]);
+    handoff(&[
+        "--data", d, "product", "define", "--gtin", &gtin, "--name", "Flour",
+    ]);
+    rig.disk().sync_everything();
+
+    let mut acked: Vec<Hash32> = Vec::new();
+    for cut in 0..NODE_CUTS {
+        // The node starts on what the last cut left (its store and consensus log) ...
+        let node = start_node(&data);
+        // ... and commits again: acknowledged transactions arrive before the next cut.
+        let mut cmd = driver();
+        cmd.args(["node-load", d, &gtin]);
+        let wanted = 2 + rng.below(15) as usize;
+        let lines = rig.run_and_cut_with(cmd, wanted, &mut rng, vec![node]);
+        acked.extend(lines.iter().filter_map(|l| match words(l)[..] {
+            ["ACK", id] => Hash32::from_hex(id),
+            _ => None,
+        }));
+        let store = Store::open(&data.join("chain")).expect("open after the cut");
+        store.check_head().expect("the last block is whole");
+        let committed = committed_ids(&store);
+        for id in &acked {
+            assert!(
+                committed.contains(id),
+                "cut {cut}: transaction {} acknowledged by the node is missing after the power cut",
+                id.to_hex()
+            );
+        }
+    }
+    // The node comes up once more after the last cut.
+    let mut node = start_node(&data);
+    let _ = node.kill();
+    let _ = node.wait();
+    rig.unmount();
+    let height = assert_replays(&rig.backing().join("validator").join("chain"));
+    eprintln!(
+        "{} cuts, {} acknowledged transactions, {height} blocks; the cuts dropped {:?}",
         rig.cuts,
         acked.len(),
         rig.dropped

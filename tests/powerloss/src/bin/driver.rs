@@ -8,6 +8,9 @@
 //!   (`LightStore::queue`) until killed, printing `ACK <seq> <tx id> <nonce>` once each
 //!   queueing returned, and now and then marks an entry submitted (`LightStore::put_entry`),
 //!   printing `SUBMITTED <seq>`.
+//! - `powerloss-driver node-load DATA GTIN` — commissions one item after another through
+//!   the `handoff` command line on a folder where `handoff node run` runs (so each commit
+//!   goes through the node's consensus), printing `ACK <tx id>` once each is committed.
 //! - `powerloss-driver wal DATA` — appends records to the consensus write-ahead log
 //!   (`Wal::append`) until killed, printing `ACK <height> <index>`, and prunes old heights
 //!   (`Wal::prune_below`), printing `PRUNED <height>`.
@@ -34,8 +37,9 @@ fn main() {
         Some("handoff") => handoff(&args[1..]),
         Some("outbox") if args.len() == 2 => outbox(Path::new(&args[1])),
         Some("wal") if args.len() == 2 => wal(Path::new(&args[1])),
+        Some("node-load") if args.len() == 3 => node_load(&args[1], &args[2]),
         _ => Err(anyhow::anyhow!(
-            "usage: powerloss-driver handoff ARGS… | outbox DATA | wal DATA"
+            "usage: powerloss-driver handoff ARGS… | outbox DATA | node-load DATA GTIN | wal DATA"
         )),
     };
     match r {
@@ -71,6 +75,32 @@ fn handoff(args: &[String]) -> Result<i32> {
     };
     let _ = std::io::stdout().flush();
     Ok(code)
+}
+
+fn node_load(data: &str, gtin: &str) -> Result<i32> {
+    let run = std::process::id();
+    let mut out = std::io::stdout().lock();
+    for i in 0u64.. {
+        let scan = format!("(01){gtin}(21)N{run}-{i}");
+        // What `handoff --data DATA --json item commission SCAN` does with a node on the
+        // folder: the command runs in the node, which commits it through consensus.
+        let args: Vec<String> = ["--data", data, "--json", "item", "commission", &scan]
+            .iter()
+            .map(|a| a.to_string())
+            .collect();
+        let done = handoff_node::gateway::forward_local(Path::new(data), &args)
+            .ok_or_else(|| anyhow::anyhow!("no node runs on {data}"))?
+            .map_err(|e| {
+                let (code, message) = e.parts();
+                anyhow::anyhow!("commissioning {scan}: {message} [{code}]")
+            })?;
+        let Some(tx) = done.json["tx"].as_str() else {
+            bail!("no transaction id in {}", done.json);
+        };
+        writeln!(out, "ACK {tx}")?;
+        out.flush()?;
+    }
+    Ok(0)
 }
 
 fn outbox(data: &Path) -> Result<i32> {

@@ -85,7 +85,19 @@ impl Rig {
     /// with `ACK`, then waits a random moment (so the cut lands inside a later commit),
     /// cuts the power, kills the driver and brings the disk back: unmounted with only what
     /// was synced, mounted again. Returns every line the driver printed before it died.
-    pub fn run_and_cut(&mut self, mut cmd: Command, acks: usize, rng: &mut Rng) -> Vec<String> {
+    pub fn run_and_cut(&mut self, cmd: Command, acks: usize, rng: &mut Rng) -> Vec<String> {
+        self.run_and_cut_with(cmd, acks, rng, Vec::new())
+    }
+
+    /// [`Rig::run_and_cut`], also killing `others` (processes the driver talks to, such as
+    /// a node) right after the cut.
+    pub fn run_and_cut_with(
+        &mut self,
+        mut cmd: Command,
+        acks: usize,
+        rng: &mut Rng,
+        others: Vec<Child>,
+    ) -> Vec<String> {
         let mut child = cmd
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -133,6 +145,10 @@ impl Rig {
         let dropped = self.disk().power_cut();
         child.kill().expect("SIGKILL");
         let _ = child.wait();
+        for mut other in others {
+            let _ = other.kill();
+            let _ = other.wait();
+        }
         let _ = reader.join();
         lines.extend(rx.try_iter());
         self.cuts += 1;
@@ -187,4 +203,46 @@ pub fn handoff(args: &[&str]) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Starts `handoff node run --validator` on `data` (through the driver) and waits for its
+/// ready line; panics with its error output if it does not come up within a minute.
+pub fn start_node(data: &Path) -> Child {
+    let mut child = driver()
+        .arg("handoff")
+        .arg("--data")
+        .arg(data)
+        .args([
+            "node",
+            "run",
+            "--validator",
+            "--no-mdns",
+            "--listen",
+            "/ip4/127.0.0.1/tcp/0",
+            "--http",
+            "127.0.0.1:0",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn node");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut lines = BufReader::new(stdout).lines();
+        while let Some(Ok(line)) = lines.next() {
+            if line.contains("\"ready\":true") {
+                let _ = tx.send(());
+            }
+        }
+    });
+    if rx.recv_timeout(Duration::from_secs(60)).is_err() {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!(
+            "the node did not start after the power cut: {}",
+            stderr(&mut child)
+        );
+    }
+    child
 }
