@@ -21,7 +21,9 @@ use std::time::Instant;
 
 /// Debian packages: the C toolchain (mimalloc, -sys crates); WebKitGTK and friends for the
 /// Tauri desktop app; Xvfb, WebKitWebDriver and Chromium for end-to-end and browser
-/// tests; imagemagick for screenshots; a CJK font so the Chinese UI renders in both.
+/// tests; imagemagick for screenshots; a CJK font so the Chinese UI renders in both;
+/// FUSE (`fusermount3`, and the library headers for tools built against libfuse) for the
+/// power-loss tests' filesystem (tests/powerloss).
 const APT_PACKAGES: &[&str] = &[
     "build-essential",
     "pkg-config",
@@ -38,6 +40,8 @@ const APT_PACKAGES: &[&str] = &[
     "chromium-driver",
     "imagemagick",
     "fonts-wqy-microhei",
+    "fuse3",
+    "libfuse3-dev",
 ];
 /// Rust targets: wasm32 for the pure ledger crate (the browser verifies with it).
 const RUST_TARGETS: &[&str] = &["wasm32-unknown-unknown"];

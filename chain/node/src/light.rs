@@ -222,6 +222,8 @@ impl OutboxEntry {
 /// The light node's database (`<data>/light`).
 pub struct LightStore {
     db: sled::Db,
+    /// Makes each flush durable (sled's own is not; see `handoff_store::durable`).
+    durable: handoff_store::durable::Durable,
     /// Serialises queueing (nonce choice and append).
     queue: Mutex<()>,
 }
@@ -255,7 +257,7 @@ impl LightStore {
         b.insert(K_NET_KEY, &net.secret()[..]);
         b.insert(K_NEXT_SEQ, &1u64.to_be_bytes()[..]);
         s.db.apply_batch(b)?;
-        s.db.flush()?;
+        s.durable.flush(&s.db)?;
         Ok(s)
     }
 
@@ -274,13 +276,15 @@ impl LightStore {
     }
 
     fn open_dir(dir: &Path) -> Result<LightStore> {
-        let db = sled::Config::new()
-            .path(dir)
+        let db = handoff_store::durable::config(dir)
             .cache_capacity(16 * 1024 * 1024)
             .open()
             .with_context(|| format!("cannot open the light store {}", dir.display()))?;
+        let durable = handoff_store::durable::Durable::open(dir)
+            .with_context(|| format!("cannot sync the light store {}", dir.display()))?;
         Ok(LightStore {
             db,
+            durable,
             queue: Mutex::new(()),
         })
     }
@@ -342,7 +346,7 @@ impl LightStore {
             b.insert(K_VALIDATORS, borsh::to_vec(s)?);
         }
         self.db.apply_batch(b)?;
-        self.db.flush()?;
+        self.durable.flush(&self.db)?;
         Ok(())
     }
 
@@ -375,7 +379,7 @@ impl LightStore {
         }
         self.db
             .insert(account_key(signer), &next.to_be_bytes()[..])?;
-        self.db.flush()?;
+        self.durable.flush(&self.db)?;
         Ok(())
     }
 
@@ -393,7 +397,7 @@ impl LightStore {
     /// Writes an entry's new status; durable on return.
     pub fn put_entry(&self, e: &OutboxEntry) -> Result<()> {
         self.db.insert(&outbox_key(e.seq)[..], borsh::to_vec(e)?)?;
-        self.db.flush()?;
+        self.durable.flush(&self.db)?;
         Ok(())
     }
 
@@ -459,7 +463,7 @@ impl LightStore {
         }
         b.insert(K_NEXT_SEQ, &seq.to_be_bytes()[..]);
         self.db.apply_batch(b)?;
-        self.db.flush()?;
+        self.durable.flush(&self.db)?;
         Ok(out)
     }
 }

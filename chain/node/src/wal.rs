@@ -121,9 +121,11 @@ impl Wal {
         f.sync_all()?;
         std::fs::rename(&tmp, &self.path)
             .with_context(|| format!("cannot replace {}", self.path.display()))?;
-        if let Some(dir) = self.path.parent() {
-            // The rename itself must be durable.
-            let _ = File::open(dir).and_then(|d| d.sync_all());
+        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            // The rename itself must be durable; a failed sync is an error, not a shrug.
+            File::open(dir)
+                .and_then(|d| d.sync_all())
+                .with_context(|| format!("cannot sync {}", dir.display()))?;
         }
         self.file = OpenOptions::new().append(true).open(&self.path)?;
         Ok(())

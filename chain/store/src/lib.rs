@@ -3,14 +3,18 @@
 //! (history per item/lot/container, inbox/outbox per org, transactions per org).
 //!
 //! Crash safety: everything one block changes goes into a single sled batch, which sled
-//! applies atomically, followed by a flush; `commit` returns only after that flush, so an
-//! acknowledged block is durable and a crash leaves either the whole block or none of it.
+//! applies atomically, followed by a durable flush ([`durable::Durable`]: sled's flush,
+//! then fsync of its blob files, log file and folder, since sled's own flush is no
+//! durability barrier); `commit` returns only after it, so an acknowledged block survives
+//! a power cut and a crash leaves either the whole block or none of it.
 //! This is the only crate that depends on sled; the light node keeps its own small
 //! database through the re-export below.
 
 /// The embedded database, for crates that keep a small store of their own next to the
 /// chain's (the light node's headers and outbox).
 pub use sled;
+
+pub mod durable;
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use handoff_core::block::{Block, BlockHeader, Genesis};
@@ -73,6 +77,9 @@ pub enum StoreError {
     /// sled failed (disk full, permissions, corruption).
     #[error("storage error: {0}")]
     Sled(#[from] sled::Error),
+    /// Syncing the store's files to disk failed: what was written may not be durable.
+    #[error("cannot sync the store to disk: {0}")]
+    Sync(std::io::Error),
     /// The state tree could not be read or updated.
     #[error("state tree error: {0}")]
     Tree(String),
@@ -339,6 +346,7 @@ struct Pending {
 /// The store of one node.
 pub struct Store {
     db: sled::Db,
+    durable: durable::Durable,
     tree: sled::Tree,
     height: AtomicU64,
     records: Mutex<Cache<KeyHash, Record>>,
@@ -352,11 +360,11 @@ impl Store {
     /// Opens (or creates) the store in `path`. Recovery is sled's: the last batch that
     /// was flushed is there whole; anything after it is not.
     pub fn open(path: &Path) -> Result<Store> {
-        let db = sled::Config::new()
-            .path(path)
+        let db = durable::config(path)
             .cache_capacity(512 * 1024 * 1024)
             .mode(sled::Mode::HighThroughput)
             .open()?;
+        let durable = durable::Durable::open(path).map_err(StoreError::Sync)?;
         let tree = db.open_tree("chain")?;
         let height = match tree.get(META_HEIGHT)? {
             Some(v) => u64::from_be_bytes(
@@ -380,6 +388,7 @@ impl Store {
         }
         Ok(Store {
             db,
+            durable,
             tree,
             height: AtomicU64::new(height),
             records: Mutex::new(Cache::new(RECORD_CACHE)),
@@ -429,7 +438,7 @@ impl Store {
         }
         let (batch, _) = encode_batch(&pending, ops);
         self.tree.apply_batch(batch)?;
-        self.db.flush()?;
+        self.durable.flush(&self.db)?;
         self.height.store(0, Ordering::SeqCst);
         Ok(header)
     }
@@ -742,10 +751,11 @@ impl Store {
         let written = self
             .tree
             .apply_batch(batch)
-            .and_then(|()| self.db.flush().map(|_| ()));
+            .map_err(StoreError::from)
+            .and_then(|()| self.durable.flush(&self.db));
         if let Err(e) = written {
             lock(&self.pending).take();
-            return Err(e.into());
+            return Err(e);
         }
         if std::env::var_os("HANDOFF_TRACE").is_some() {
             eprintln!(
@@ -981,10 +991,11 @@ impl Store {
         if dest.exists() {
             return Err(StoreError::AlreadyInitialized);
         }
-        self.db.flush()?;
-        let copy = sled::Config::new().path(dest).open()?;
+        self.durable.flush(&self.db)?;
+        let copy = durable::config(dest).open()?;
+        let synced = durable::Durable::open(dest).map_err(StoreError::Sync)?;
         copy.import(self.db.export());
-        copy.flush()?;
+        synced.flush(&copy)?;
         Ok(())
     }
 
@@ -995,7 +1006,7 @@ impl Store {
 
     /// Flushes everything to disk.
     pub fn flush(&self) -> Result<()> {
-        self.db.flush()?;
+        self.durable.flush(&self.db)?;
         Ok(())
     }
 
