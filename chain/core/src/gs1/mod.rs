@@ -748,6 +748,12 @@ fn assemble(form: ScanForm, elements: Vec<Element>) -> Result<Scan, ScanError> {
     Ok(scan)
 }
 
+/// Checks one AI's value against the AI table (characters, length, check digit, date),
+/// e.g. a lot given apart from any key.
+pub fn validate_ai(ai: &str, value: &str) -> Result<(), ScanError> {
+    validate_value(ai, &spec_for(ai)?, value)
+}
+
 fn validate_value(ai: &str, spec: &AiSpec, v: &str) -> Result<(), ScanError> {
     use ScanErrorCode as C;
     let name = format!("{} (AI {ai})", spec.title);
