@@ -1814,3 +1814,79 @@ fn load(ledger: &Ledger, data: &Path, items: u64, rounds: Option<u64>) -> R<Outp
     }
     out(json!({"rounds": round}), format!("{round} rounds"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const G: &str = "09506000134352";
+
+    fn parsed(scans: &[String]) -> Vec<(&str, Scan)> {
+        scans
+            .iter()
+            .map(|s| (s.as_str(), gs1::parse_scan(s).expect("scan")))
+            .collect()
+    }
+
+    #[test]
+    fn a_label_gives_its_item_lot_expiry_and_other_ais() {
+        let f = scan_fields(
+            &gs1::parse_scan(&format!("(01){G}(10)L1(21)S(17)261231(30)2(11)250101"))
+                .expect("scan"),
+        );
+        assert_eq!(f.lot.as_deref(), Some("L1"));
+        assert_eq!(f.expiry.as_deref(), Some("261231"));
+        assert_eq!(
+            f.attributes,
+            vec![("30".into(), "2".into()), ("11".into(), "250101".into())]
+        );
+        // A lot's count is its quantity, and its lot is its key: neither is repeated.
+        let f =
+            scan_fields(&gs1::parse_scan(&format!("(01){G}(10)L1(30)12(15)261130")).expect("scan"));
+        assert_eq!(f.lot, None);
+        assert_eq!(f.attributes, vec![("15".into(), "261130".into())]);
+    }
+
+    #[test]
+    fn one_commissioning_takes_labels_that_agree_and_refuses_others() {
+        let label = |s: &str, lot: &str| format!("(01){G}(10){lot}(21){s}(17)261231");
+        let same = [label("A", "L1"), label("B", "L1")];
+        let f = commission_fields(&parsed(&same), Some("L1".into()), None).expect("agree");
+        assert_eq!(f.lot.as_deref(), Some("L1"));
+        assert_eq!(f.expiry.as_deref(), Some("261231"));
+        // --lot names the lot of serials whose labels carry none.
+        let bare = [format!("(01){G}(21)C")];
+        let f = commission_fields(&parsed(&bare), Some("L2".into()), Some("270101".into()))
+            .expect("options");
+        assert_eq!(
+            (f.lot.as_deref(), f.expiry.as_deref()),
+            (Some("L2"), Some("270101"))
+        );
+        for (scans, lot, expiry) in [
+            (vec![label("A", "L1"), label("B", "L2")], None, None),
+            (
+                vec![label("A", "L1"), format!("(01){G}(21)B(17)261231")],
+                None,
+                None,
+            ),
+            (
+                vec![label("A", "L1"), format!("(01){G}(10)L1(21)B")],
+                None,
+                None,
+            ),
+            (
+                vec![
+                    label("A", "L1"),
+                    format!("(01){G}(10)L1(21)B(17)261231(15)261130"),
+                ],
+                None,
+                None,
+            ),
+            (vec![label("A", "L1")], Some("L2".to_string()), None),
+            (vec![label("A", "L1")], None, Some("261230".to_string())),
+        ] {
+            let e = commission_fields(&parsed(&scans), lot, expiry).expect_err("conflict");
+            assert_eq!(e.parts().0, "SCAN_CONFLICT", "{scans:?}");
+        }
+    }
+}
