@@ -132,8 +132,13 @@ fn recall_of<'p>(p: &'p ProductRecord, lot: Option<&str>) -> Option<&'p RecallRe
     lot_recall.or_else(|| p.recalls.iter().find(|r| r.scope == RecallScope::Product))
 }
 
-fn recall_json(scope: &str, tx: String, reason: Option<&str>, height: Option<u64>) -> Value {
-    json!({"scope": scope, "tx": tx, "reason": reason, "height": height})
+fn recall_json(r: &RecallRecord) -> Value {
+    let scope = match r.scope {
+        RecallScope::Product => "product",
+        RecallScope::Lot(_) => "lot",
+        RecallScope::Items(_) => "item",
+    };
+    json!({"scope": scope, "tx": r.tx.to_hex(), "reason": r.reason, "height": r.height})
 }
 
 fn key_kind(k: &Gs1Key) -> &'static str {
@@ -199,23 +204,17 @@ fn item_json(state: &dyn StateRead, i: &ItemRecord) -> Value {
         "stolen": i.stolen,
         "recalled": i.recalled.map(|t| t.to_hex()),
     });
-    if let Some(t) = i.recalled {
-        v["recall"] = recall_json("item", t.to_hex(), None, None);
-    }
     if let Some(p) = product {
         v["product"] =
             json!({"gtin": p.gtin, "name": p.name, "brand_owner": org_name(state, &p.owner)});
-        // A serialized item of a recalled lot (or product) is recalled too.
-        if i.recalled.is_none()
-            && let Some(r) = recall_of(&p, i.lot.as_deref())
-        {
-            let scope = if r.scope == RecallScope::Product {
-                "product"
-            } else {
-                "lot"
-            };
+        // Recalled by name, else through its lot or its product: an item of a recalled lot
+        // is recalled too.
+        let by_name = i
+            .recalled
+            .and_then(|t| p.recalls.iter().find(|r| r.tx == t));
+        if let Some(r) = by_name.or_else(|| recall_of(&p, i.lot.as_deref())) {
             v["recalled"] = json!(r.tx.to_hex());
-            v["recall"] = recall_json(scope, r.tx.to_hex(), Some(&r.reason), Some(r.height));
+            v["recall"] = recall_json(r);
         }
     }
     if !i.attributes.is_empty() {
@@ -291,13 +290,8 @@ fn lot_json(state: &dyn StateRead, l: &LotRecord) -> Value {
             _ => None,
         };
         if let Some(r) = recall_of(&p, lot) {
-            let scope = if r.scope == RecallScope::Product {
-                "product"
-            } else {
-                "lot"
-            };
             v["recalled"] = json!(r.tx.to_hex());
-            v["recall"] = recall_json(scope, r.tx.to_hex(), Some(&r.reason), Some(r.height));
+            v["recall"] = recall_json(r);
         }
     }
     if let Some(e) = &l.expiry {
@@ -372,11 +366,13 @@ pub fn thing_text(v: &Value) -> String {
         s.push_str(&format!("\n  label {}", shown.join(" ")));
     }
     if !v["recalled"].is_null() {
-        match v["recall"]["scope"].as_str() {
-            Some(scope @ ("lot" | "product")) => s.push_str(&format!(
-                "\n  RECALLED ({scope} recall: {})",
-                v["recall"]["reason"].as_str().unwrap_or_default()
-            )),
+        match (
+            v["recall"]["scope"].as_str(),
+            v["recall"]["reason"].as_str(),
+        ) {
+            (Some(scope), Some(why)) => {
+                s.push_str(&format!("\n  RECALLED ({scope} recall: {why})"));
+            }
             _ => s.push_str("\n  RECALLED"),
         }
     }
