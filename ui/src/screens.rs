@@ -1083,6 +1083,9 @@ pub fn ProductsScreen() -> impl IntoView {
     };
     let commission = move |_| {
         let g = gtin.get_untracked();
+        // The codes below are element strings, where a GTIN has 14 digits: a GTIN-8/12/13
+        // typed here is padded first (an invalid one is passed on for the node to name).
+        let g = handoff_core::gs1::normalize_gtin(g.trim()).unwrap_or(g);
         let l = lot.get_untracked();
         let result = if l.is_empty() {
             let f = first.get_untracked();

@@ -1008,12 +1008,9 @@ impl<'r, 'a> Run<'r, 'a> {
         check_gln("commissioning location", &c.at)?;
         check_expiry(&c.expiry)?;
         if let Some(lot) = &c.lot {
-            Gs1Key::Lot {
-                gtin: "00000000000000".into(),
-                lot: lot.clone(),
-            }
-            .validate()
-            .map_err(|e| bad_id("lot", e))?;
+            // The lot value alone (AI 10): checking it inside a key with a placeholder
+            // GTIN refused every lot, since an all-zero GTIN is never valid.
+            gs1::validate_ai("10", lot).map_err(|e| bad_id("lot", e))?;
         }
         let mut ev = self.event("commission");
         ev.at = c.at.clone();

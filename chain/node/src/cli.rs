@@ -560,6 +560,125 @@ pub(crate) fn entry(s: &str, default_qty: Option<u64>) -> R<Entry> {
     }
 }
 
+/// What a commissioning records about its items beyond their keys.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct ScanFields {
+    /// The lot the serialized items belong to (AI 10).
+    pub lot: Option<String>,
+    /// Expiry YYMMDD (AI 17).
+    pub expiry: Option<String>,
+    /// Every other AI of the label, named by its AI number (`"15"`, `"3103"`…).
+    pub attributes: Vec<Attr>,
+}
+
+/// What one scan says about the item or lot it commissions, beyond its key: a serialized
+/// item's lot (AI 10) and expiry (AI 17) go to their own fields, every other AI is kept as
+/// an attribute; a lot's count (AI 30/37) is its quantity and is not repeated.
+pub(crate) fn scan_fields(sc: &Scan) -> ScanFields {
+    let serial = matches!(sc.key, Gs1Key::Serial { .. });
+    ScanFields {
+        lot: if serial { sc.lot.clone() } else { None },
+        expiry: sc.expiry.clone(),
+        attributes: sc
+            .attributes
+            .iter()
+            .filter(|(ai, _)| match ai.as_str() {
+                "10" | "17" => false,
+                "30" | "37" => serial,
+                _ => true,
+            })
+            .cloned()
+            .collect(),
+    }
+}
+
+/// The fields of one `Commission` from its scans and the `--lot`/`--expiry` options. One
+/// transaction carries one lot, expiry and attribute list for all its items, so scans
+/// that say different things (or contradict an option) are refused rather than recorded
+/// wrongly: commission them in separate commands.
+pub(crate) fn commission_fields(
+    scans: &[(&str, Scan)],
+    lot: Option<String>,
+    expiry: Option<String>,
+) -> R<ScanFields> {
+    let conflict = |what: &str, a: (&str, String), b: (&str, String)| {
+        CliError::input(
+            "SCAN_CONFLICT",
+            format!(
+                "{what}: '{}' says {}, '{}' says {}; commission them in separate commands",
+                a.0, a.1, b.0, b.1
+            ),
+        )
+    };
+    let shown = |v: &Option<String>| v.clone().unwrap_or_else(|| "none".into());
+    let listed = |a: &[Attr]| {
+        let l: Vec<String> = a.iter().map(|(k, v)| format!("({k}){v}")).collect();
+        if l.is_empty() {
+            "nothing more".to_string()
+        } else {
+            l.join("")
+        }
+    };
+    // (scan, its lot) of the first serialized item; (scan, its fields) of the first scan.
+    let mut serial_lot: Option<(&str, Option<String>)> = None;
+    let mut first: Option<(&str, ScanFields)> = None;
+    for (text, sc) in scans {
+        let f = scan_fields(sc);
+        if matches!(sc.key, Gs1Key::Serial { .. }) {
+            match &serial_lot {
+                None => serial_lot = Some((text, f.lot.clone())),
+                Some((t0, l0)) if *l0 != f.lot => {
+                    return Err(conflict(
+                        "the items' lots (AI 10) differ",
+                        (t0, shown(l0)),
+                        (text, shown(&f.lot)),
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
+        let Some((t0, f0)) = &first else {
+            first = Some((text, f));
+            continue;
+        };
+        if f.expiry != f0.expiry {
+            return Err(conflict(
+                "the expiry dates (AI 17) differ",
+                (t0, shown(&f0.expiry)),
+                (text, shown(&f.expiry)),
+            ));
+        }
+        if f.attributes != f0.attributes {
+            return Err(conflict(
+                "the labels carry different attributes",
+                (t0, listed(&f0.attributes)),
+                (text, listed(&f.attributes)),
+            ));
+        }
+    }
+    let mut fields = first.map(|(_, f)| f).unwrap_or_default();
+    // `--lot` names the serialized items' lot only when there are any (with a GTIN scan
+    // it names the lot being commissioned, which is the entry's key).
+    let has_serials = serial_lot.is_some();
+    fields.lot = serial_lot.and_then(|(_, l)| l);
+    for (what, from_scans, option, flag) in [
+        ("lot", &mut fields.lot, lot.filter(|_| has_serials), "--lot"),
+        ("expiry", &mut fields.expiry, expiry, "--expiry"),
+    ] {
+        match (&*from_scans, option) {
+            (Some(s), Some(o)) if *s != o => {
+                return Err(CliError::input(
+                    "SCAN_CONFLICT",
+                    format!("{flag} {o} contradicts the {what} {s} on the scanned labels"),
+                ));
+            }
+            (None, Some(o)) => *from_scans = Some(o),
+            _ => {}
+        }
+    }
+    Ok(fields)
+}
+
 pub(crate) fn entries(scans: &[String], default_qty: Option<u64>) -> R<Vec<Entry>> {
     scans.iter().map(|s| entry(s, default_qty)).collect()
 }
@@ -771,12 +890,7 @@ fn standalone(cmd: Cmd) -> R<std::result::Result<Output, Cmd>> {
         Cmd::Id(IdCmd::Parse { scan: s }) => {
             let sc = scan(&s)?;
             let v = view::scan_json(&sc);
-            let text = format!(
-                "{}\n{}",
-                sc.key.canonical(),
-                v["uri"].as_str().unwrap_or_default()
-            );
-            out(v, text)
+            out(v, view::scan_text(&sc))
         }
         Cmd::Qr(QrCmd::Encode {
             scan: s,
@@ -935,8 +1049,32 @@ fn with_ledger(ledger: &Ledger, data: &Path, me: Option<&str>, cmd: Cmd) -> R<Ou
                 glns,
                 roles: roles(&rnames, &TRADING_ROLES)?,
             });
-            let r = commit_one(ledger, &reg, payload)?;
-            identity::save(data, &name, &key, now_ms())?;
+            // The key is saved (durably) before the org is committed: an org on the chain
+            // whose key was lost could never sign. If the chain refuses the org, the key is
+            // taken back; if the outcome is unknown, it is kept, marked, for the user.
+            let path = identity::save(data, &name, &key, now_ms())?;
+            let r = match commit_one(ledger, &reg, payload) {
+                Ok(r) => r,
+                Err(e @ (CliError::Rejected(_) | CliError::Input { .. })) => {
+                    identity::remove_key(&path)?;
+                    return Err(e);
+                }
+                Err(CliError::Other(e)) => {
+                    let kept = match identity::mark_unconfirmed(&path) {
+                        Ok(marked) => format!(
+                            "its key is kept in {}: if `handoff org list` shows {name}, rename \
+                             that file to {}",
+                            marked.display(),
+                            path.display()
+                        ),
+                        Err(_) => format!("its key is kept in {}", path.display()),
+                    };
+                    return Err(CliError::Other(e.context(format!(
+                        "admitting {name} did not finish, so whether it is on the chain is \
+                         unknown; {kept}"
+                    ))));
+                }
+            };
             out(
                 json!({"org": key.public().to_hex(), "name": name, "tx": r.tx.to_hex(), "height": r.height}),
                 format!("admitted {name} ({})", key.public().short()),
@@ -1135,8 +1273,10 @@ fn with_ledger(ledger: &Ledger, data: &Path, me: Option<&str>, cmd: Cmd) -> R<Ou
             pin,
         }) => {
             let mut list = Vec::new();
+            let mut parsed = Vec::new();
             for s in &scans {
                 let sc = scan(s)?;
+                parsed.push((s.as_str(), sc.clone()));
                 let e = match (&sc.key, &lot) {
                     (Gs1Key::Gtin { gtin }, Some(l)) => {
                         let k = Gs1Key::Lot {
@@ -1156,8 +1296,9 @@ fn with_ledger(ledger: &Ledger, data: &Path, me: Option<&str>, cmd: Cmd) -> R<Ou
                 };
                 list.push(e);
             }
-            let serial_lot =
-                lot.filter(|_| list.iter().any(|e| matches!(e.key, Gs1Key::Serial { .. })));
+            // The labels' lot, expiry and other AIs stay with the items (a recall of the
+            // lot then reaches its serialized items).
+            let fields = commission_fields(&parsed, lot, expiry)?;
             let pin_hashes = match &pin {
                 Some(p) => list.iter().map(|e| pin_hash(&e.key, p)).collect(),
                 None => Vec::new(),
@@ -1170,13 +1311,22 @@ fn with_ledger(ledger: &Ledger, data: &Path, me: Option<&str>, cmd: Cmd) -> R<Ou
                     entries: list,
                     pin_hashes,
                     at,
-                    lot: serial_lot,
-                    expiry,
-                    attributes: vec![],
+                    lot: fields.lot.clone(),
+                    expiry: fields.expiry.clone(),
+                    attributes: fields.attributes.clone(),
                 }),
             )?;
             let mut j = receipt_json(&r);
             j["items"] = json!(keys);
+            if let Some(l) = &fields.lot {
+                j["lot"] = json!(l);
+            }
+            if let Some(x) = &fields.expiry {
+                j["expiry"] = json!(x);
+            }
+            if !fields.attributes.is_empty() {
+                j["attributes"] = view::attrs_json(&fields.attributes);
+            }
             out(j, format!("commissioned {}", keys.join(" ")))
         }
         Cmd::Item(ItemCmd::Pack { into, scans }) => {
@@ -1663,4 +1813,80 @@ fn load(ledger: &Ledger, data: &Path, items: u64, rounds: Option<u64>) -> R<Outp
         )));
     }
     out(json!({"rounds": round}), format!("{round} rounds"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const G: &str = "09506000134352";
+
+    fn parsed(scans: &[String]) -> Vec<(&str, Scan)> {
+        scans
+            .iter()
+            .map(|s| (s.as_str(), gs1::parse_scan(s).expect("scan")))
+            .collect()
+    }
+
+    #[test]
+    fn a_label_gives_its_item_lot_expiry_and_other_ais() {
+        let f = scan_fields(
+            &gs1::parse_scan(&format!("(01){G}(10)L1(21)S(17)261231(30)2(11)250101"))
+                .expect("scan"),
+        );
+        assert_eq!(f.lot.as_deref(), Some("L1"));
+        assert_eq!(f.expiry.as_deref(), Some("261231"));
+        assert_eq!(
+            f.attributes,
+            vec![("30".into(), "2".into()), ("11".into(), "250101".into())]
+        );
+        // A lot's count is its quantity, and its lot is its key: neither is repeated.
+        let f =
+            scan_fields(&gs1::parse_scan(&format!("(01){G}(10)L1(30)12(15)261130")).expect("scan"));
+        assert_eq!(f.lot, None);
+        assert_eq!(f.attributes, vec![("15".into(), "261130".into())]);
+    }
+
+    #[test]
+    fn one_commissioning_takes_labels_that_agree_and_refuses_others() {
+        let label = |s: &str, lot: &str| format!("(01){G}(10){lot}(21){s}(17)261231");
+        let same = [label("A", "L1"), label("B", "L1")];
+        let f = commission_fields(&parsed(&same), Some("L1".into()), None).expect("agree");
+        assert_eq!(f.lot.as_deref(), Some("L1"));
+        assert_eq!(f.expiry.as_deref(), Some("261231"));
+        // --lot names the lot of serials whose labels carry none.
+        let bare = [format!("(01){G}(21)C")];
+        let f = commission_fields(&parsed(&bare), Some("L2".into()), Some("270101".into()))
+            .expect("options");
+        assert_eq!(
+            (f.lot.as_deref(), f.expiry.as_deref()),
+            (Some("L2"), Some("270101"))
+        );
+        for (scans, lot, expiry) in [
+            (vec![label("A", "L1"), label("B", "L2")], None, None),
+            (
+                vec![label("A", "L1"), format!("(01){G}(21)B(17)261231")],
+                None,
+                None,
+            ),
+            (
+                vec![label("A", "L1"), format!("(01){G}(10)L1(21)B")],
+                None,
+                None,
+            ),
+            (
+                vec![
+                    label("A", "L1"),
+                    format!("(01){G}(10)L1(21)B(17)261231(15)261130"),
+                ],
+                None,
+                None,
+            ),
+            (vec![label("A", "L1")], Some("L2".to_string()), None),
+            (vec![label("A", "L1")], None, Some("261230".to_string())),
+        ] {
+            let e = commission_fields(&parsed(&scans), lot, expiry).expect_err("conflict");
+            assert_eq!(e.parts().0, "SCAN_CONFLICT", "{scans:?}");
+        }
+    }
 }

@@ -55,18 +55,60 @@ fn file_name(name: &str) -> String {
     format!("{safe}.key")
 }
 
-/// Writes a key file atomically with owner-only permissions.
+/// Writes a key file atomically and durably with owner-only permissions: a temporary file
+/// created `0600`, written and synced, renamed over `path`, then the folder synced, so
+/// after a crash the key is either whole on disk or absent, never half-written.
 pub fn write_key(path: &Path, f: &IdentityFile) -> Result<()> {
-    let tmp = path.with_extension("tmp");
-    fs::write(&tmp, serde_json::to_vec_pretty(f)?)
-        .with_context(|| format!("cannot write {}", tmp.display()))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        fs::set_permissions(&tmp, fs::Permissions::from_mode(0o600))?;
+    use std::io::Write;
+    let tmp = path.with_extension("key.tmp");
+    let bytes = serde_json::to_vec_pretty(f)?;
+    let write = || -> std::io::Result<()> {
+        let mut opts = fs::OpenOptions::new();
+        opts.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        let mut file = opts.open(&tmp)?;
+        #[cfg(unix)]
+        {
+            // `mode` applies only to a file it creates; a stale temporary keeps its own.
+            use std::os::unix::fs::PermissionsExt;
+            file.set_permissions(fs::Permissions::from_mode(0o600))?;
+        }
+        file.write_all(&bytes)?;
+        file.sync_all()?;
+        fs::rename(&tmp, path)?;
+        sync_dir(path)
+    };
+    write().with_context(|| format!("cannot write the key file {}", path.display()))
+}
+
+/// Syncs the folder holding `path`, so a rename or removal in it is durable.
+fn sync_dir(path: &Path) -> std::io::Result<()> {
+    match path.parent() {
+        #[cfg(unix)]
+        Some(dir) => fs::File::open(dir)?.sync_all(),
+        _ => Ok(()),
     }
-    fs::rename(&tmp, path)?;
-    Ok(())
+}
+
+/// Takes back a key saved for an org the chain refused: removes the file durably.
+pub fn remove_key(path: &Path) -> Result<()> {
+    fs::remove_file(path)
+        .and_then(|()| sync_dir(path))
+        .with_context(|| format!("cannot remove {}", path.display()))
+}
+
+/// Keeps a key whose org may or may not have been committed (the outcome is unknown)
+/// under `<file>.unconfirmed`, where it is no identity of the folder; returns that path.
+pub fn mark_unconfirmed(path: &Path) -> Result<PathBuf> {
+    let marked = path.with_extension("key.unconfirmed");
+    fs::rename(path, &marked)
+        .and_then(|()| sync_dir(path))
+        .with_context(|| format!("cannot rename {}", path.display()))?;
+    Ok(marked)
 }
 
 fn read_key(path: &Path) -> Result<IdentityFile> {
@@ -83,8 +125,8 @@ fn to_identity(f: IdentityFile) -> Result<Identity> {
     })
 }
 
-/// Saves a new org identity in the data folder.
-pub fn save(data: &Path, name: &str, key: &Keypair, now_ms: i64) -> Result<()> {
+/// Saves a new org identity in the data folder (durably); returns the key file's path.
+pub fn save(data: &Path, name: &str, key: &Keypair, now_ms: i64) -> Result<PathBuf> {
     let dir = keys_dir(data);
     fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let path = dir.join(file_name(name));
@@ -99,7 +141,8 @@ pub fn save(data: &Path, name: &str, key: &Keypair, now_ms: i64) -> Result<()> {
             secret: hex::encode(key.secret()),
             created_ms: now_ms,
         },
-    )
+    )?;
+    Ok(path)
 }
 
 /// All org identities of the folder, oldest first (the validator key is not one).

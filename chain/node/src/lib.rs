@@ -16,6 +16,8 @@ pub mod ledger;
 #[cfg(feature = "p2p")]
 pub mod light;
 #[cfg(feature = "p2p")]
+pub mod limits;
+#[cfg(feature = "p2p")]
 pub mod noderun;
 pub mod producer;
 pub mod qr;

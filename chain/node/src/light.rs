@@ -68,7 +68,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -1462,13 +1462,15 @@ fn local(
             let mut payloads = Vec::new();
             for s in &scans {
                 let e = crate::cli::entry(s, None)?;
+                // The label's lot, expiry and other AIs stay with the item.
+                let f = crate::cli::scan_fields(&crate::cli::scan(s)?);
                 payloads.push(Payload::Commission(Commission {
                     entries: vec![e],
                     pin_hashes: vec![],
                     at: None,
-                    lot: None,
-                    expiry: None,
-                    attributes: vec![],
+                    lot: f.lot,
+                    expiry: f.expiry,
+                    attributes: f.attributes,
                 }));
             }
             queued(store, running, &signer, payloads)
@@ -1762,10 +1764,7 @@ fn serve(
         let _ =
             rq.respond(tiny_http::Response::from_string(body.to_string()).with_status_code(status));
     };
-    let authorized = rq
-        .headers()
-        .iter()
-        .any(|h| h.field.equiv("Authorization") && h.value.as_str() == format!("Bearer {token}"));
+    let authorized = crate::gateway::authorized(&rq, token);
     if rq.url() != "/v1/cli" || !authorized {
         return reply(
             rq,
@@ -1773,8 +1772,14 @@ fn serve(
             &json!({"error": {"code": "UNAUTHORIZED", "message": "a valid token is needed"}}),
         );
     }
-    let mut body = Vec::new();
-    let _ = rq.as_reader().take(1024 * 1024).read_to_end(&mut body);
+    let limit = crate::limits::MAX_CLI_BODY_BYTES;
+    let body = match crate::gateway::read_body(&mut rq, limit) {
+        Ok(b) => b,
+        Err(e) => {
+            let (status, body) = e.answer(limit);
+            return reply(rq, status, &body);
+        }
+    };
     #[derive(Deserialize)]
     struct Cmd {
         args: Vec<String>,

@@ -3,12 +3,13 @@
 //! their names beside their keys, times as RFC 3339 UTC.
 
 use handoff_core::apply::resolve_custody;
-use handoff_core::gs1::{Gs1Key, Scan};
+use handoff_core::gs1::{Gs1Key, Scan, ai};
 use handoff_core::query::JourneyEvent;
 use handoff_core::state::{
-    HandoffRecord, Holder, ItemRecord, LotRecord, ProductRecord, Record, StateRead, StateReadExt,
+    HandoffRecord, Holder, ItemRecord, LotRecord, ProductRecord, RecallRecord, Record, StateRead,
+    StateReadExt,
 };
-use handoff_core::tx::{Entry, Transfer};
+use handoff_core::tx::{Attr, Entry, RecallScope, Transfer};
 use handoff_core::types::PublicKey;
 use serde_json::{Value, json};
 
@@ -70,6 +71,9 @@ pub fn scan_json(sc: &Scan) -> Value {
             }
         }
     }
+    if let Some(l) = &sc.lot {
+        v["lot"] = json!(l);
+    }
     if let Some(c) = &sc.cpv {
         v["cpv"] = json!(c);
     }
@@ -80,14 +84,61 @@ pub fn scan_json(sc: &Scan) -> Value {
         v["expiry"] = json!(e);
     }
     if !sc.attributes.is_empty() {
-        v["attributes"] = sc
+        v["attributes"] = attrs_json(&sc.attributes);
+        // The same AIs in scan order, with their GS1 data titles.
+        v["elements"] = sc
             .attributes
             .iter()
-            .map(|(k, val)| (k.clone(), json!(val)))
-            .collect::<serde_json::Map<_, _>>()
-            .into();
+            .map(|(k, val)| json!({"ai": k, "title": ai_title(k), "value": val}))
+            .collect();
     }
     v
+}
+
+/// `id parse` as text: the canonical key, its Digital Link, then every other AI of the
+/// code with its title.
+pub fn scan_text(sc: &Scan) -> String {
+    let mut s = format!(
+        "{}\n{}",
+        sc.key.canonical(),
+        sc.key.digital_link("https://id.gs1.org")
+    );
+    for (k, val) in &sc.attributes {
+        s.push_str(&format!("\n({k}) {}: {val}", ai_title(k)));
+    }
+    s
+}
+
+fn ai_title(ai_digits: &str) -> &'static str {
+    ai::lookup(ai_digits).map_or("", |a| a.title)
+}
+
+/// Attributes as a JSON object (name → value).
+pub fn attrs_json(attrs: &[Attr]) -> Value {
+    attrs
+        .iter()
+        .map(|(k, val)| (k.clone(), json!(val)))
+        .collect::<serde_json::Map<_, _>>()
+        .into()
+}
+
+/// The recall covering an item or lot of product `p`: one naming the lot, else one of the
+/// whole product (item-level recalls are on the item record itself).
+fn recall_of<'p>(p: &'p ProductRecord, lot: Option<&str>) -> Option<&'p RecallRecord> {
+    let lot_recall = p
+        .recalls
+        .iter()
+        .find(|r| matches!(&r.scope, RecallScope::Lot(l) if Some(l.as_str()) == lot));
+    lot_recall.or_else(|| p.recalls.iter().find(|r| r.scope == RecallScope::Product))
+}
+
+fn recall_json(r: &RecallRecord) -> Value {
+    let scope = match r.scope {
+        RecallScope::Product => "product",
+        RecallScope::Lot(_) => "lot",
+        RecallScope::Items(_) => "item",
+    };
+    json!({"scope": scope, "tx": r.tx.to_hex(), "reason": r.reason, "height": r.height})
 }
 
 fn key_kind(k: &Gs1Key) -> &'static str {
@@ -156,6 +207,18 @@ fn item_json(state: &dyn StateRead, i: &ItemRecord) -> Value {
     if let Some(p) = product {
         v["product"] =
             json!({"gtin": p.gtin, "name": p.name, "brand_owner": org_name(state, &p.owner)});
+        // Recalled by name, else through its lot or its product: an item of a recalled lot
+        // is recalled too.
+        let by_name = i
+            .recalled
+            .and_then(|t| p.recalls.iter().find(|r| r.tx == t));
+        if let Some(r) = by_name.or_else(|| recall_of(&p, i.lot.as_deref())) {
+            v["recalled"] = json!(r.tx.to_hex());
+            v["recall"] = recall_json(r);
+        }
+    }
+    if !i.attributes.is_empty() {
+        v["attributes"] = attrs_json(&i.attributes);
     }
     if let Some(k) = &i.container {
         v["container"] = json!(k.canonical());
@@ -222,9 +285,20 @@ fn lot_json(state: &dyn StateRead, l: &LotRecord) -> Value {
     if let Some(p) = product {
         v["product"] =
             json!({"gtin": p.gtin, "name": p.name, "brand_owner": org_name(state, &p.owner)});
+        let lot = match &l.key {
+            Gs1Key::Lot { lot, .. } => Some(lot.as_str()),
+            _ => None,
+        };
+        if let Some(r) = recall_of(&p, lot) {
+            v["recalled"] = json!(r.tx.to_hex());
+            v["recall"] = recall_json(r);
+        }
     }
     if let Some(e) = &l.expiry {
         v["expiry"] = json!(e);
+    }
+    if !l.attributes.is_empty() {
+        v["attributes"] = attrs_json(&l.attributes);
     }
     if !l.inputs.is_empty() {
         v["inputs"] = l.inputs.iter().map(entry_json).collect();
@@ -274,11 +348,32 @@ pub fn thing_text(v: &Value) -> String {
         if let Some(h) = v["open_handoff"].as_str() {
             s.push_str(&format!("\n  in open handoff {}", &h[..16.min(h.len())]));
         }
+        if let Some(l) = v["lot"].as_str() {
+            s.push_str(&format!("\n  lot {l}"));
+        }
         if v["stolen"] == true {
             s.push_str("\n  REPORTED STOLEN");
         }
-        if !v["recalled"].is_null() {
-            s.push_str("\n  RECALLED");
+    }
+    if let Some(x) = v["expiry"].as_str() {
+        s.push_str(&format!("\n  expiry {x}"));
+    }
+    if let Some(a) = v["attributes"].as_object() {
+        let shown: Vec<String> = a
+            .iter()
+            .map(|(k, x)| format!("({k}) {}", x.as_str().unwrap_or_default()))
+            .collect();
+        s.push_str(&format!("\n  label {}", shown.join(" ")));
+    }
+    if !v["recalled"].is_null() {
+        match (
+            v["recall"]["scope"].as_str(),
+            v["recall"]["reason"].as_str(),
+        ) {
+            (Some(scope), Some(why)) => {
+                s.push_str(&format!("\n  RECALLED ({scope} recall: {why})"));
+            }
+            _ => s.push_str("\n  RECALLED"),
         }
     }
     s

@@ -76,7 +76,7 @@ fn three_orgs_hand_off_and_trace_an_item() {
             "Arabica 1 kg",
         ],
     );
-    let sn1 = format!("(01){g}(21)SN1");
+    let sn1 = format!("(01)0{g}(21)SN1");
     let sn1_dl = format!("https://id.example.com/01/{g}/21/SN1");
     let com = ok(
         d,
@@ -86,7 +86,7 @@ fn three_orgs_hand_off_and_trace_an_item() {
             "item",
             "commission",
             &sn1,
-            &format!("(01){g}(21)SN2"),
+            &format!("(01)0{g}(21)SN2"),
         ],
     );
     assert_eq!(com["items"][0], format!("/01/0{g}/21/SN1"));
@@ -153,11 +153,11 @@ fn three_orgs_hand_off_and_trace_an_item() {
 
     let v = ok(d, &["verify", &sn1_dl]);
     assert_eq!(v["verdict"], "genuine", "{v}");
-    let unknown = ok(d, &["verify", &format!("(01){g}(21)NOPE999")]);
+    let unknown = ok(d, &["verify", &format!("(01)0{g}(21)NOPE999")]);
     assert_eq!(unknown["verdict"], "counterfeit");
     assert_eq!(unknown["reasons"][0]["code"], "NEVER_COMMISSIONED");
     // An item that never left the producer is not yet genuine at a shop.
-    let sn2 = ok(d, &["verify", &format!("(01){g}(21)SN2")]);
+    let sn2 = ok(d, &["verify", &format!("(01)0{g}(21)SN2")]);
     assert_ne!(sn2["verdict"], "genuine");
 
     ok(d, &["--as", "Corner Shop", "item", "sell", &sn1]);
@@ -187,6 +187,22 @@ fn malformed_scans_are_bad_input_naming_the_problem() {
             "{scan}: message should quote the scan: {msg}"
         );
     }
+    // Broken percent-encoding and a GTIN-12 in an element string are refused, not guessed.
+    for (scan, code) in [
+        (
+            "https://id.gs1.org/01/09506000134352/21/A%%%",
+            "SCAN_BAD_ENCODING",
+        ),
+        (
+            "https://id.gs1.org/01/09506000134352/21/A%2",
+            "SCAN_BAD_ENCODING",
+        ),
+        ("(01)036000291452(21)1", "SCAN_BAD_LENGTH"),
+    ] {
+        let r = handoff(d, &["id", "parse", scan]);
+        assert_eq!(r.code, 2, "{scan}: {}", r.json);
+        assert_eq!(r.json["error"]["code"], code, "{scan}: {}", r.json);
+    }
     let good = ok(d, &["id", "parse", "(01)09506000134352(21)ABC"]);
     assert_eq!(good["canonical"], "/01/09506000134352/21/ABC");
 
@@ -197,6 +213,198 @@ fn malformed_scans_are_bad_input_naming_the_problem() {
     let v = ok(d, &["verify", "(01)09506000134353(21)X"]);
     assert_eq!(v["verdict"], "counterfeit");
     assert_eq!(v["reasons"][0]["code"], "MALFORMED_ID");
+}
+
+/// A label's lot, dates and other AIs, whatever form it is scanned in: `id parse` shows
+/// them, commissioning keeps them with the item, and a recall of the lot reaches it.
+#[test]
+fn a_serialized_label_keeps_its_lot_and_a_lot_recall_reaches_the_item() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let g = gtin("0061414100002");
+    let forms = [
+        format!("https://id.example.com/01/{g}/10/L7/21/B1?17=301231&15=301130&3103=000500"),
+        format!("(01){g}(10)L7(21)B1(17)301231(15)301130(3103)000500"),
+        format!("01{g}10L7\u{1d}21B1\u{1d}17301231153011303103000500"),
+    ];
+    for label in &forms {
+        let j = ok(d, &["id", "parse", label]);
+        assert_eq!(j["canonical"], format!("/01/{g}/21/B1"), "{label}: {j}");
+        assert_eq!(j["serial"], "B1", "{label}: {j}");
+        assert_eq!(j["lot"], "L7", "{label}: {j}");
+        assert_eq!(j["expiry"], "301231", "{label}: {j}");
+        for (ai, v) in [
+            ("10", "L7"),
+            ("17", "301231"),
+            ("15", "301130"),
+            ("3103", "000500"),
+        ] {
+            assert_eq!(j["attributes"][ai], v, "{label}: AI {ai}: {j}");
+        }
+        assert_eq!(j["elements"][0]["title"], "BATCH/LOT", "{label}: {j}");
+        let text = Command::new(env!("CARGO_BIN_EXE_handoff"))
+            .args(["id", "parse", "--", label])
+            .output()
+            .expect("run handoff");
+        let text = String::from_utf8_lossy(&text.stdout);
+        for line in [
+            "(10) BATCH/LOT: L7",
+            "(17) USE BY OR EXPIRY: 301231",
+            "(15) BEST BEFORE: 301130",
+            "(3103) NET WEIGHT (kg): 000500",
+        ] {
+            assert!(text.contains(line), "{label}: no '{line}' in\n{text}");
+        }
+    }
+
+    ok(
+        d,
+        &[
+            "init",
+            "--org",
+            "Acme Farms",
+            "--prefix",
+            "0614141",
+            "--role",
+            "producer",
+        ],
+    );
+    ok(d, &["product", "define", "--gtin", &g, "--name", "Beans"]);
+    let label =
+        |serial: &str, lot: &str| format!("(01){g}(10){lot}(21){serial}(17)301231(3103)000500");
+    let com = ok(
+        d,
+        &["item", "commission", &label("B1", "L7"), &label("B6", "L7")],
+    );
+    assert_eq!(com["lot"], "L7", "{com}");
+    ok(d, &["item", "commission", &forms[0].replace("B1", "B2")]);
+    ok(d, &["item", "commission", &label("B3", "L8")]);
+    let b1 = ok(d, &["item", "show", &label("B1", "L7")]);
+    assert_eq!(b1["item"]["lot"], "L7", "{b1}");
+    assert_eq!(b1["item"]["expiry"], "301231", "{b1}");
+    assert_eq!(b1["item"]["attributes"]["3103"], "000500", "{b1}");
+    assert_eq!(
+        b1["item"]["attributes"]["15"],
+        serde_json::Value::Null,
+        "{b1}"
+    );
+    let b2 = ok(d, &["item", "show", &format!("/01/{g}/21/B2")]);
+    assert_eq!(b2["item"]["attributes"]["15"], "301130", "{b2}");
+
+    // Labels that disagree on the lot, or a --lot that contradicts them, are refused: one
+    // commissioning records one lot, and recording the wrong one would hide items from
+    // their lot's recall.
+    for args in [
+        vec!["item", "commission", &label("B4", "L7"), &label("B5", "L8")],
+        vec!["item", "commission", "--lot", "L9", &label("B4", "L7")],
+        vec![
+            "item",
+            "commission",
+            "--expiry",
+            "301130",
+            &label("B4", "L7"),
+        ],
+    ] {
+        let r = handoff(d, &args);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.json);
+        assert_eq!(r.json["error"]["code"], "SCAN_CONFLICT", "{args:?}");
+        let r = handoff(d, &["item", "show", &label("B4", "L7")]);
+        assert_ne!(r.code, 0, "{args:?} commissioned B4: {}", r.json);
+    }
+
+    ok(
+        d,
+        &[
+            "product",
+            "recall",
+            "--gtin",
+            &g,
+            "--lot",
+            "L7",
+            "--reason",
+            "glass in the lot",
+        ],
+    );
+    for scan in [
+        label("B1", "L7"),
+        format!("https://id.gs1.org/01/{g}/21/B2"),
+    ] {
+        let v = ok(d, &["verify", &scan]);
+        let reasons = v["reasons"].as_array().expect("reasons");
+        assert!(
+            reasons.iter().any(|r| r["code"] == "RECALLED"),
+            "{scan}: {v}"
+        );
+        let shown = ok(d, &["item", "show", &scan]);
+        assert!(!shown["item"]["recalled"].is_null(), "{scan}: {shown}");
+        assert_eq!(shown["item"]["recall"]["scope"], "lot", "{scan}: {shown}");
+    }
+    let b3 = ok(d, &["verify", &label("B3", "L8")]);
+    assert!(
+        !b3["reasons"]
+            .as_array()
+            .expect("reasons")
+            .iter()
+            .any(|r| r["code"] == "RECALLED"),
+        "{b3}"
+    );
+    let shown = ok(d, &["item", "show", &label("B3", "L8")]);
+    assert!(shown["item"]["recalled"].is_null(), "{shown}");
+}
+
+fn org_names(d: &Path) -> Vec<String> {
+    ok(d, &["org", "list"])["orgs"]
+        .as_array()
+        .expect("orgs")
+        .iter()
+        .filter_map(|o| o["name"].as_str().map(str::to_string))
+        .collect()
+}
+
+/// `org add` keeps the new org's key before the chain hears of the org: when the key
+/// cannot be saved, no org nobody can sign for is left on the chain; when the chain
+/// refuses the org, no key is left behind.
+#[test]
+fn org_add_saves_the_key_first_and_commits_only_then() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    ok(d, &["init", "--org", "Acme Farms"]);
+    // The key file cannot be written: folders sit where the writer puts its temporary
+    // file (`.key.tmp`, and `.tmp` as it was named before) — a read-only folder would not
+    // stop root, who runs these tests.
+    let blockers = ["bolt_freight.key.tmp", "bolt_freight.tmp"].map(|n| d.join("keys").join(n));
+    for b in &blockers {
+        std::fs::create_dir_all(b).expect("blocker");
+    }
+    let r = handoff(d, &["org", "add", "Bolt Freight", "--role", "carrier"]);
+    assert_ne!(r.code, 0, "{}", r.json);
+    assert!(
+        !org_names(d).iter().any(|n| n == "Bolt Freight"),
+        "the org is on the chain without its key: {:?}",
+        org_names(d)
+    );
+    assert!(!d.join("keys").join("bolt_freight.key").exists());
+
+    for b in &blockers {
+        std::fs::remove_dir(b).expect("remove blocker");
+    }
+    ok(d, &["org", "add", "Bolt Freight", "--role", "carrier"]);
+    assert!(org_names(d).iter().any(|n| n == "Bolt Freight"));
+    let n = ok(d, &["--as", "Bolt Freight", "org", "nonce"]);
+    assert_eq!(n["name"], "Bolt Freight");
+
+    // The chain refuses a second org of that name (names are unique, case aside): the key
+    // saved for it is taken back.
+    let r = handoff(d, &["org", "add", " bolt freight", "--role", "carrier"]);
+    assert_eq!(r.code, 3, "{}", r.json);
+    let keys: Vec<String> = std::fs::read_dir(d.join("keys"))
+        .expect("keys")
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().to_string()))
+        .collect();
+    assert!(
+        !keys.iter().any(|k| k.starts_with("_bolt")),
+        "a key for a refused org is left: {keys:?}"
+    );
 }
 
 #[test]

@@ -220,7 +220,7 @@ fn measure(ai: &str) -> Option<AiSpec> {
         (b'9', b'0' | b'2') => ("AMOUNT", 1, 15),
         (b'9', b'1' | b'3') => ("AMOUNT (ISO CURRENCY)", 4, 18),
         (b'9', _) => ("PRICE", 1, 15),
-        _ => ("MEASURE", 6, 6),
+        _ => (measure_title(&ai[..3]), 6, 6),
     };
     Some(AiSpec {
         ai: "3nnn",
@@ -232,6 +232,28 @@ fn measure(ai: &str) -> Option<AiSpec> {
         date: false,
         role: Role::Data,
     })
+}
+
+/// GS1 data titles of the measure families (the fourth digit is the decimal point).
+fn measure_title(family: &str) -> &'static str {
+    match family {
+        "310" => "NET WEIGHT (kg)",
+        "311" | "331" => "LENGTH (m)",
+        "312" | "332" => "WIDTH (m)",
+        "313" | "333" => "HEIGHT (m)",
+        "314" | "334" => "AREA (m2)",
+        "315" => "NET VOLUME (l)",
+        "316" => "NET VOLUME (m3)",
+        "320" => "NET WEIGHT (lb)",
+        "330" => "GROSS WEIGHT (kg)",
+        "335" => "VOLUME (l)",
+        "336" => "VOLUME (m3)",
+        "337" => "KG PER m2",
+        "340" => "GROSS WEIGHT (lb)",
+        "356" => "NET WEIGHT (t)",
+        "357" => "NET VOLUME (oz)",
+        _ => "MEASURE",
+    }
 }
 
 /// Finds the AI at the start of `s` (2–4 digits; GS1 AIs are prefix-free).

@@ -90,14 +90,19 @@ pub enum ScanForm {
 pub struct Scan {
     /// The item, lot, pallet, product or place the code names.
     pub key: Gs1Key,
+    /// The lot (AI 10) of a serialized item or of a lot key; a lot beside an SSCC is the
+    /// lot of the pallet's content and stays in `attributes` only.
+    pub lot: Option<String>,
     /// Consumer product variant (AI 22).
     pub cpv: Option<String>,
     /// A count printed on the code: AI 30 (variable count) or AI 37 (count of trade items).
     pub quantity: Option<u64>,
     /// Expiry date YYMMDD (AI 17); day `00` means the end of the month.
     pub expiry: Option<String>,
-    /// Every other AI, in scan order, as (AI, value). A lot (AI 10) on a serialized item
-    /// appears here.
+    /// Every AI the code carries besides the parts of `key`, in scan order, as (AI,
+    /// value): the lot (10) of a serialized item, dates (11, 15, 17…), CPV (22), counts
+    /// (30, 37), measures (310n…) and any other AI of the table. Nothing a label says is
+    /// dropped; the fields above are conveniences over this list.
     pub attributes: Vec<(String, String)>,
     /// How the code was written.
     pub form: ScanForm,
@@ -150,6 +155,8 @@ scan_codes! {
     BadValue => "SCAN_BAD_VALUE",
     /// The same AI twice with different values.
     DuplicateAi => "SCAN_DUPLICATE_AI",
+    /// Broken percent-encoding in a Digital Link: a `%` not followed by two hex digits.
+    BadEncoding => "SCAN_BAD_ENCODING",
     /// No GS1 key Handoff tracks (GTIN, SSCC, GLN).
     NoKey => "SCAN_NO_KEY",
     /// A GS1 key of a kind Handoff does not track (GRAI, GIAI, GSRN…).
@@ -309,8 +316,8 @@ fn element(ai: &str, value: String) -> Result<Element, ScanError> {
     })
 }
 
-/// GTIN-8/12/13 written without leading zeros (allowed in Digital Link and in the
-/// human-readable form) become GTIN-14.
+/// GTIN-8/12/13 written without leading zeros (allowed in a Digital Link and as a bare
+/// EAN/UPC number, never in an element string) become GTIN-14.
 fn pad_gtin(v: &str) -> String {
     if matches!(v.len(), 8 | 12 | 13) && v.bytes().all(|b| b.is_ascii_digit()) {
         format!("{v:0>14}")
@@ -405,9 +412,22 @@ fn split_parenthesised(s: &str) -> Result<Vec<Element>, ScanError> {
                 break;
             }
         }
-        let mut value = after[..end].trim().to_string();
-        if ai == "01" || ai == "02" {
-            value = pad_gtin(&value);
+        let value = after[..end].trim().to_string();
+        if matches!(ai, "01" | "02")
+            && matches!(value.len(), 8 | 12 | 13)
+            && value.bytes().all(|b| b.is_ascii_digit())
+        {
+            // Only a Digital Link may shorten a GTIN; in an element string (01) and (02)
+            // are fixed at 14 digits, and a label printing fewer is misprinted.
+            return fail(
+                C::BadLength,
+                format!(
+                    "GTIN (AI {ai}) has exactly 14 digits in an element string, '{value}' has {}; \
+                     a GTIN-{} is written with leading zeros: {value:0>14}",
+                    value.len(),
+                    value.len()
+                ),
+            );
         }
         out.push(element(ai, value)?);
         rest = &after[end..];
@@ -422,6 +442,24 @@ const URI_ESCAPE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'~');
 
 fn decode_component(raw: &str, what: &str) -> Result<String, ScanError> {
+    // `percent_decode_str` passes a `%` without two hex digits through as text; a URI
+    // holding one is broken (RFC 3986 §2.1), and reading it literally would name a
+    // different item than the label meant.
+    let bytes = raw.as_bytes();
+    for (i, _) in raw.match_indices('%') {
+        let hex = bytes.get(i + 1..i + 3);
+        if !hex.is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) {
+            let got: String = raw[i..].chars().take(3).collect();
+            return fail(
+                ScanErrorCode::BadEncoding,
+                format!(
+                    "{what} '{raw}' has broken percent-encoding at position {}: '{got}' is not \
+                     '%' followed by two hex digits (a literal % is written %25)",
+                    i + 1
+                ),
+            );
+        }
+    }
     percent_decode_str(raw)
         .decode_utf8()
         .map(|c| c.into_owned())
@@ -681,19 +719,26 @@ fn assemble(form: ScanForm, elements: Vec<Element>) -> Result<Scan, ScanError> {
         }
         (a, b) => a.or(b),
     };
-    let used: &[&str] = match &key {
-        Gs1Key::Serial { .. } => &["01", "21", "22", "30", "37", "17"],
-        Gs1Key::Lot { .. } | Gs1Key::Gtin { .. } => &["01", "10", "22", "30", "37", "17"],
-        Gs1Key::Sscc { .. } => &["00", "30", "37", "17"],
-        Gs1Key::Gln { .. } => &["414", "254", "30", "37", "17"],
+    // The AIs that make up the key; everything else the code says is kept.
+    let key_parts: &[&str] = match &key {
+        Gs1Key::Serial { .. } => &["01", "21"],
+        Gs1Key::Lot { .. } => &["01", "10"],
+        Gs1Key::Gtin { .. } => &["01"],
+        Gs1Key::Sscc { .. } => &["00"],
+        Gs1Key::Gln { .. } => &["414", "254"],
+    };
+    let lot = match &key {
+        Gs1Key::Serial { .. } | Gs1Key::Lot { .. } => get("10"),
+        _ => None,
     };
     let scan = Scan {
+        lot,
         cpv: get("22"),
         quantity,
         expiry: get("17"),
         attributes: seen
             .iter()
-            .filter(|e| !used.contains(&e.ai.as_str()))
+            .filter(|e| !key_parts.contains(&e.ai.as_str()))
             .map(|e| (e.ai.clone(), e.value.clone()))
             .collect(),
         key,
@@ -701,6 +746,12 @@ fn assemble(form: ScanForm, elements: Vec<Element>) -> Result<Scan, ScanError> {
     };
     scan.key.validate()?;
     Ok(scan)
+}
+
+/// Checks one AI's value against the AI table (characters, length, check digit, date),
+/// e.g. a lot given apart from any key.
+pub fn validate_ai(ai: &str, value: &str) -> Result<(), ScanError> {
+    validate_value(ai, &spec_for(ai)?, value)
 }
 
 fn validate_value(ai: &str, spec: &AiSpec, v: &str) -> Result<(), ScanError> {

@@ -116,6 +116,14 @@ const VALID: &[(&str, &str)] = &[
         "/01/09506000134352/21/A%25B",
     ),
     (
+        "https://id.gs1.org/01/0950600013435%32/21/%25%2f%41",
+        "/01/09506000134352/21/%25%2FA",
+    ),
+    (
+        "https://id.gs1.org/01/09506000134352/10/L1/21/S?15=261231&11=250101&3103=000500",
+        "/01/09506000134352/21/S",
+    ),
+    (
         "https://id.gs1.org/01/09506000134352/21/A'B(1)*",
         "/01/09506000134352/21/A%27B%281%29%2A",
     ),
@@ -189,10 +197,10 @@ const VALID: &[(&str, &str)] = &[
     ),
     ("(01)09506000134352(22)2A(10)L", "/01/09506000134352/10/L"),
     ("(01) 09506000134352 (21) ABC", "/01/09506000134352/21/ABC"),
-    ("(01)9506000134352(21)ABC", "/01/09506000134352/21/ABC"),
-    ("(01)5901234123457(21)1", "/01/05901234123457/21/1"),
-    ("(01)036000291452(21)1", "/01/00036000291452/21/1"),
-    ("(01)96385074(10)B", "/01/00000096385074/10/B"),
+    ("(01)09506000134352(21)ABC", "/01/09506000134352/21/ABC"),
+    ("(01)05901234123457(21)1", "/01/05901234123457/21/1"),
+    ("(01)00036000291452(21)1", "/01/00036000291452/21/1"),
+    ("(01)00000096385074(10)B", "/01/00000096385074/10/B"),
     (
         "(01)09506000134352(21)A(1)",
         "/01/09506000134352/21/A%281%29",
@@ -249,6 +257,14 @@ const VALID: &[(&str, &str)] = &[
         "/01/09506000134352/21/Z",
     ),
     ("(00)106141411234567897", "/00/106141411234567897"),
+    (
+        "(01)09506000134352(10)L1(21)S1(17)261231(15)261130(11)250101(22)2A(3103)000500",
+        "/01/09506000134352/21/S1",
+    ),
+    (
+        "(01)09506000134352(10)L1(21)S1(10)L1",
+        "/01/09506000134352/21/S1",
+    ),
     (
         "(00)106141411234567897(02)09506000134352(37)40",
         "/00/106141411234567897",
@@ -307,6 +323,10 @@ const VALID: &[(&str, &str)] = &[
         "/00/106141411234567897",
     ),
     ("41406141410000052541", "/414/0614141000005/254/1"),
+    (
+        "010950600013435210L1\u{1d}21S1\u{1d}172612311526113011250101222A",
+        "/01/09506000134352/21/S1",
+    ),
     (
         "010950600013435230500\u{1d}10L9",
         "/01/09506000134352/10/L9",
@@ -455,10 +475,104 @@ const INVALID: &[(&str, ScanErrorCode)] = &[
         C::BadCombination,
     ),
     ("/01/09506000134352/21", C::BadStructure),
+    // Broken percent-encoding is refused, never read as text.
+    (
+        "https://id.gs1.org/01/09506000134352/21/A%%%",
+        C::BadEncoding,
+    ),
+    (
+        "https://id.gs1.org/01/09506000134352/21/A%2",
+        C::BadEncoding,
+    ),
+    ("https://id.gs1.org/01/09506000134352/21/A%", C::BadEncoding),
+    (
+        "https://id.gs1.org/01/09506000134352/21/A%zzB",
+        C::BadEncoding,
+    ),
+    (
+        "https://id.gs1.org/01/09506000134352/21/A%2GB",
+        C::BadEncoding,
+    ),
+    (
+        "https://id.gs1.org/01/09506000134352/10/%%41",
+        C::BadEncoding,
+    ),
+    ("https://id.gs1.org/01/0950600013435%3/21/A", C::BadEncoding),
+    (
+        "https://id.gs1.org/01/09506000134352/21/A?17=26123%",
+        C::BadEncoding,
+    ),
+    ("/01/09506000134352/21/%G0", C::BadEncoding),
+    // Wrong fixed lengths, values over their maximum, check digits, dates, characters
+    // and duplicates in a Digital Link.
+    ("https://id.gs1.org/00/1061414112345678970", C::BadLength),
+    ("https://id.gs1.org/414/061414100000", C::BadLength),
+    (
+        "https://id.gs1.org/01/09506000134352/10/ABCDEFGHIJKLMNOPQRSTU",
+        C::BadLength,
+    ),
+    (
+        "https://id.gs1.org/01/09506000134352/21/A?15=2612",
+        C::BadLength,
+    ),
+    (
+        "https://id.gs1.org/01/09506000134352/21/A?400=1234567890123456789012345678901",
+        C::BadLength,
+    ),
+    (
+        "https://id.gs1.org/01/09506000134352/21/A?11=250230",
+        C::BadDate,
+    ),
+    (
+        "https://id.gs1.org/01/09506000134352/21/A%C3%84",
+        C::BadCharacter,
+    ),
+    (
+        "https://id.gs1.org/01/09506000134352/21/A?15=261231&15=261230",
+        C::DuplicateAi,
+    ),
     ("/21/ABC", C::NoKey),
     ("/", C::NoKey),
     // Parenthesised
     ("(01)12345", C::BadLength),
+    // (01) and (02) are fixed at 14 digits in an element string: never padded.
+    ("(01)036000291452(21)1", C::BadLength),
+    ("(01)036000291452", C::BadLength),
+    ("(01)9506000134352(21)ABC", C::BadLength),
+    ("(01)5901234123457(21)1", C::BadLength),
+    ("(01)96385074(10)B", C::BadLength),
+    (
+        "(00)106141411234567897(02)9506000134352(37)40",
+        C::BadLength,
+    ),
+    ("(00)10614141123456789", C::BadLength),
+    ("(00)1061414112345678970", C::BadLength),
+    ("(414)061414100000", C::BadLength),
+    ("(01)09506000134352(15)26123", C::BadLength),
+    ("(01)09506000134352(11)2501011", C::BadLength),
+    ("(01)09506000134352(10)ABCDEFGHIJKLMNOPQRSTU", C::BadLength),
+    ("(01)09506000134352(22)ABCDEFGHIJKLMNOPQRSTU", C::BadLength),
+    (
+        "(01)09506000134352(10)L(91)AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        C::BadLength,
+    ),
+    (
+        "(01)09506000134352(02)09506000134353(37)1",
+        C::BadCheckDigit,
+    ),
+    ("(00)106141411234567898", C::BadCheckDigit),
+    ("(414)0614141000006", C::BadCheckDigit),
+    ("(01)09506000134352(15)260230", C::BadDate),
+    ("(01)09506000134352(11)251301", C::BadDate),
+    ("(01)09506000134352(10)L 1", C::BadCharacter),
+    ("(01)09506000134352(22)2A#", C::BadCharacter),
+    ("(01)09506000134352(11)25O101", C::BadCharacter),
+    ("(01)09506000134352(10)L1(21)S(10)L2", C::DuplicateAi),
+    ("(01)09506000134352(01)09501101530003", C::DuplicateAi),
+    (
+        "(01)09506000134352(17)261231(21)S(17)261230",
+        C::DuplicateAi,
+    ),
     ("(01)09506000134353(21)X", C::BadCheckDigit),
     ("(01)0950600013435A", C::BadCharacter),
     ("(01)095060001343521", C::BadLength),
@@ -530,6 +644,16 @@ const INVALID: &[(&str, ScanErrorCode)] = &[
     ("010950600013435210LOT^17261231", C::BadCharacter),
     ("010950600013435221", C::BadLength),
     ("01095060001343522112345678901234567890121", C::BadLength),
+    ("01036000291452\u{1d}21X", C::BadLength),
+    ("0109506000134352172612\u{1d}21X", C::BadLength),
+    (
+        "010950600013435210ABCDEFGHIJKLMNOPQRSTU\u{1d}21X",
+        C::BadLength,
+    ),
+    ("0109506000134352\u{1d}17261232", C::BadDate),
+    ("010950600013435210L\u{e4}", C::BadCharacter),
+    ("010950600013435210L1\u{1d}10L2", C::DuplicateAi),
+    ("0109506000134352\u{1d}0109501101530003", C::DuplicateAi),
     ("21ABC", C::NoKey),
     ("00106141411234567898", C::BadCheckDigit),
     ("]X9010950600013435221ABC", C::BadStructure),
@@ -623,6 +747,18 @@ fn messages_name_the_problem() {
     assert!(m("(01)09506000134352(05)1").contains("(05)"));
     assert!(m("01095060001343521012345678901234567890123").contains("separator missing"));
     assert!(m("https://id.gs1.org/8004/0614141ABC").contains("GIAI"));
+    let pct = m("https://id.gs1.org/01/09506000134352/21/A%%%");
+    assert!(
+        pct.contains("percent-encoding") && pct.contains("'%%%'"),
+        "{pct}"
+    );
+    let pct = m("https://id.gs1.org/01/09506000134352/21/A%2");
+    assert!(pct.contains("'%2'"), "{pct}");
+    let short = m("(01)036000291452(21)1");
+    assert!(
+        short.contains("14 digits") && short.contains("00036000291452"),
+        "{short}"
+    );
 }
 
 #[test]
@@ -646,9 +782,10 @@ fn scans_carry_attributes_quantity_and_expiry() {
     );
     assert_eq!(s.expiry.as_deref(), Some("261231"));
     assert_eq!(s.quantity, Some(500));
+    assert_eq!(s.lot.as_deref(), Some("LOT1"));
     assert_eq!(
         s.attributes,
-        vec![("3103".to_string(), "000750".to_string())]
+        pairs(&[("17", "261231"), ("30", "500"), ("3103", "000750")])
     );
     assert_eq!(s.form, ScanForm::ElementString);
 
@@ -662,16 +799,29 @@ fn scans_carry_attributes_quantity_and_expiry() {
         }
     );
     assert_eq!(s.cpv.as_deref(), Some("2A"));
+    assert_eq!(s.lot.as_deref(), Some("L"));
     assert_eq!(
         s.attributes,
-        vec![("10".into(), "L".into()), ("11".into(), "250101".into())]
+        pairs(&[
+            ("22", "2A"),
+            ("10", "L"),
+            ("17", "261200"),
+            ("11", "250101")
+        ])
     );
     assert_eq!(s.form, ScanForm::DigitalLink);
 
     let s = parse_scan(&format!("(00){SSCC}(02){G}(37)40")).expect("scan");
     assert_eq!(s.key, Gs1Key::Sscc { sscc: SSCC.into() });
     assert_eq!(s.quantity, Some(40));
-    assert_eq!(s.attributes, vec![("02".into(), G.into())]);
+    assert_eq!(s.attributes, pairs(&[("02", G), ("37", "40")]));
+    // A lot beside an SSCC is the content's lot, not the pallet's.
+    let s = parse_scan(&format!("(00){SSCC}(02){G}(10)L1(37)40")).expect("scan");
+    assert_eq!(s.lot, None);
+    assert_eq!(
+        s.attributes,
+        pairs(&[("02", G), ("10", "L1"), ("37", "40")])
+    );
     assert_eq!(s.form, ScanForm::Parenthesised);
 
     let s = parse_scan("(414)9501101530003(254)DOCK/4").expect("scan");
@@ -686,6 +836,70 @@ fn scans_carry_attributes_quantity_and_expiry() {
         parse_scan("5901234123457").map(|s| s.form),
         Ok(ScanForm::Gtin)
     );
+}
+
+fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
+    p.iter()
+        .map(|(a, v)| (a.to_string(), v.to_string()))
+        .collect()
+}
+
+/// A serialized item's label with a lot, dates, a variant and a net weight, written in
+/// each form a scanner delivers: nothing it says is dropped, and every form says the same.
+#[test]
+fn a_serialized_scan_keeps_its_lot_and_every_other_ai_in_every_form() {
+    let forms = [
+        (
+            ScanForm::DigitalLink,
+            format!(
+                "https://id.gs1.org/01/{G}/22/2A/10/L%2F7/21/S1?17=261231&15=261130&11=250101&3103=000500&linkType=all"
+            ),
+        ),
+        (
+            ScanForm::Parenthesised,
+            format!("(01){G}(22)2A(10)L/7(21)S1(17)261231(15)261130(11)250101(3103)000500"),
+        ),
+        (
+            ScanForm::ElementString,
+            format!("]d201{G}222A\u{1d}10L/7\u{1d}21S1\u{1d}1726123115261130112501013103000500"),
+        ),
+        (
+            ScanForm::ElementString,
+            format!("01{G}222A\u{1d}10L/7\u{1d}21S1\u{1d}1726123115261130112501013103000500"),
+        ),
+    ];
+    for (form, text) in forms {
+        let s = parse_scan(&text).unwrap_or_else(|e| panic!("{text:?}: {e}"));
+        assert_eq!(s.form, form, "{text:?}");
+        assert_eq!(
+            s.key,
+            Gs1Key::Serial {
+                gtin: G.into(),
+                serial: "S1".into()
+            },
+            "{text:?}"
+        );
+        assert_eq!(s.lot.as_deref(), Some("L/7"), "{text:?}");
+        assert_eq!(s.expiry.as_deref(), Some("261231"), "{text:?}");
+        assert_eq!(s.cpv.as_deref(), Some("2A"), "{text:?}");
+        assert_eq!(
+            s.attributes,
+            pairs(&[
+                ("22", "2A"),
+                ("10", "L/7"),
+                ("17", "261231"),
+                ("15", "261130"),
+                ("11", "250101"),
+                ("3103", "000500"),
+            ]),
+            "{text:?}"
+        );
+    }
+    // A lot key keeps its other AIs too, but not its own lot twice.
+    let s = parse_scan(&format!("(01){G}(10)L1(15)261130(30)12")).expect("scan");
+    assert_eq!(s.lot.as_deref(), Some("L1"));
+    assert_eq!(s.attributes, pairs(&[("15", "261130"), ("30", "12")]));
+    assert_eq!(ai::lookup("3103").map(|a| a.title), Some("NET WEIGHT (kg)"));
 }
 
 #[test]
