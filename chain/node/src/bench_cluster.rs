@@ -72,7 +72,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)]
 }
 
-fn sign(key: &Keypair, chain_id: Hash32, nonce: &mut u64, payload: Payload) -> SignedTx {
+fn sign(key: &Keypair, chain_id: Hash32, nonce: &mut u64, payload: Payload) -> Result<SignedTx> {
     let tx = key.sign_tx(TxBody {
         version: TX_VERSION,
         chain_id,
@@ -80,9 +80,9 @@ fn sign(key: &Keypair, chain_id: Hash32, nonce: &mut u64, payload: Payload) -> S
         nonce: *nonce,
         event_time_ms: now_ms(),
         payload,
-    });
+    })?;
     *nonce += 1;
-    tx
+    Ok(tx)
 }
 
 /// Runs the bench.
@@ -240,7 +240,7 @@ async fn drive(
             attributes: vec![],
             image_hash: None,
         },
-    )];
+    )?];
     for chunk in (0..pairs).collect::<Vec<_>>().chunks(1000) {
         setup.push(sign(
             maker,
@@ -254,7 +254,7 @@ async fn drive(
                 expiry: None,
                 attributes: vec![],
             }),
-        ));
+        )?);
     }
     let last_setup = setup.last().map(|t| (t.body.signer, t.body.nonce));
     for t in &setup {
@@ -309,7 +309,7 @@ async fn drive(
                 docs: vec![],
                 expires_at_height: None,
             }),
-        );
+        )?;
         let acc = sign(
             store,
             chain_id,
@@ -319,7 +319,7 @@ async fn drive(
                 missing: vec![],
                 damaged: vec![],
             }),
-        );
+        )?;
         load.push(p);
         load.push(acc);
     }

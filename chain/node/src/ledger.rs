@@ -169,13 +169,19 @@ impl Ledger {
         self.chain_id
     }
 
-    /// A signed transaction from `key` with its next nonce.
-    pub fn sign(&self, key: &Keypair, payload: Payload) -> SignedTx {
+    /// A signed transaction from `key` with its next nonce (`TOO_LARGE` when the body has
+    /// no encoding).
+    pub fn sign(&self, key: &Keypair, payload: Payload) -> Result<SignedTx, Rejection> {
         self.sign_with_nonce(key, self.store.next_nonce(&key.public()), payload)
     }
 
     /// A signed transaction with an explicit nonce.
-    pub fn sign_with_nonce(&self, key: &Keypair, nonce: u64, payload: Payload) -> SignedTx {
+    pub fn sign_with_nonce(
+        &self,
+        key: &Keypair,
+        nonce: u64,
+        payload: Payload,
+    ) -> Result<SignedTx, Rejection> {
         key.sign_tx(TxBody {
             version: TX_VERSION,
             chain_id: self.chain_id,

@@ -444,7 +444,7 @@ impl LightStore {
                 nonce,
                 event_time_ms: now_ms(),
                 payload,
-            });
+            })?;
             let e = OutboxEntry {
                 seq,
                 tx: tx.encode(),
@@ -2165,12 +2165,13 @@ mod tests {
                 event_time_ms: 0,
                 payload: Payload::Sell { entries: vec![] },
             })
+            .expect("the body encodes")
         };
         let mine = tx(0);
         let other = {
             let mut b = mine.body.clone();
             b.event_time_ms = 5;
-            k.sign_tx(b)
+            k.sign_tx(b).expect("the body encodes")
         };
         let entry = OutboxEntry {
             seq: 1,
