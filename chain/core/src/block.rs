@@ -42,6 +42,26 @@ impl Genesis {
         ])
     }
 
+    /// Refuses a genesis that gives standing to a key [`crate::crypto::key_is_acceptable`]
+    /// refuses (`WEAK_KEY`): under ZIP-215 a small-order validator or org key would verify
+    /// signatures nobody made, and every other way onto the chain checks keys the same way.
+    pub fn check_keys(&self) -> Result<(), Rejection> {
+        let keys = self.validators.iter().map(|k| ("validator", k));
+        let orgs = self.orgs.iter().map(|a| ("org", &a.org));
+        for (what, k) in keys.chain(orgs) {
+            if !crate::crypto::key_is_acceptable(k) {
+                return Err(Rejection::new(
+                    Code::WeakKey,
+                    format!(
+                        "genesis {what} {} is not a valid, strong ed25519 key",
+                        k.short()
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// The state writes genesis makes: its orgs, and the validator set at epoch 0.
     pub fn writes(&self) -> Vec<(StateKey, Record)> {
         let mut w = vec![(

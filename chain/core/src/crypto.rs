@@ -1,7 +1,7 @@
 //! Signatures: one rule, whatever the path.
 //!
-//! **The rule is ZIP-215** (the ed25519 validity criteria Zcash fixed so that every node
-//! agrees): a signature `(R, s)` by key `A` over message `M` is valid iff
+//! **The rule is ZIP-215** (published ed25519 validity criteria, written so that every
+//! verifier agrees): a signature `(R, s)` by key `A` over message `M` is valid iff
 //! - `A` and `R` decode as curve points (a non-canonical `y` is accepted and reduced; so is
 //!   a small-order or mixed-order point),
 //! - `s` is canonical (`s < ℓ`),

@@ -500,6 +500,29 @@ fn keys_the_chain_admits_are_the_ones_honest_key_generation_makes() {
     // vectors' non-canonical keys (cases 10 and 11) are refused above.
 }
 
+#[test]
+fn a_genesis_that_gives_a_weak_key_standing_is_refused() {
+    let strong = Keypair::from_secret([4; 32]).public();
+    let mut g = handoff_core::block::Genesis {
+        name: "test".into(),
+        time_ms: 0,
+        validators: vec![strong],
+        orgs: vec![],
+    };
+    assert_eq!(g.check_keys(), Ok(()));
+    g.validators.push(PublicKey(identity()));
+    assert_eq!(g.check_keys().map_err(|e| e.code), Err(Code::WeakKey));
+    g.validators.pop();
+    g.orgs.push(handoff_core::tx::AdmitOrg {
+        org: PublicKey(negative_zero_minus_one()),
+        name: "Weak".into(),
+        prefixes: vec![],
+        glns: vec![],
+        roles: vec![Role::Registrar],
+    });
+    assert_eq!(g.check_keys().map_err(|e| e.code), Err(Code::WeakKey));
+}
+
 fn curve25519_point(key: &PublicKey) -> curve25519_dalek::edwards::EdwardsPoint {
     curve25519_dalek::edwards::CompressedEdwardsY(key.0)
         .decompress()

@@ -73,6 +73,7 @@ pub fn verify_parallel(txs: &[SignedTx]) -> Vec<bool> {
 impl Ledger {
     /// Creates a chain in `data` from a genesis.
     pub fn create(data: &Path, genesis: &Genesis, validator: Keypair) -> Result<Ledger> {
+        genesis.check_keys()?;
         let store = Store::open(&chain_dir(data)).context("cannot open the chain store")?;
         // Every node of a chain builds the same genesis block: its proposer is the
         // first validator, whichever node creates it.

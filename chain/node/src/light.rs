@@ -238,6 +238,7 @@ fn decode<T: BorshDeserialize>(v: &[u8], what: &str) -> Result<T> {
 impl LightStore {
     /// Creates the light database of `data` trusting `genesis`.
     pub fn create(data: &Path, genesis: &Genesis) -> Result<LightStore> {
+        genesis.check_keys()?;
         let dir = store_dir(data);
         if dir.exists() {
             bail!("{} already holds a light node", data.display());
