@@ -223,6 +223,44 @@ fn all_vectors_together_in_any_order_keep_their_verdicts() {
     }
 }
 
+#[test]
+fn every_grouping_agrees_with_the_single_check() {
+    // Whatever the rule, a signature's verdict must not depend on its company: the
+    // single check, and the signature at each position of batches of each size.
+    let k = key("grouping");
+    let mut cases = vectors();
+    for (name, craft, _) in crafted_cases() {
+        for salt in 0..4u8 {
+            let msg = format!("{name} {salt}").into_bytes();
+            let sig = match name {
+                "order-8 torsion in R" => crafted::with_torsion_in_r(&k, &msg, 8, salt.into()),
+                "order-4 torsion in R" => crafted::with_torsion_in_r(&k, &msg, 4, salt.into()),
+                "order-2 torsion in R" => crafted::with_torsion_in_r(&k, &msg, 2, salt.into()),
+                _ => craft(&k, &msg),
+            }
+            .expect("craftable");
+            cases.push(Vector {
+                key: k.public(),
+                msg,
+                sig,
+            });
+        }
+    }
+    let mut split = Vec::new();
+    for (i, v) in cases.iter().enumerate() {
+        let single = verify(&v.key, &v.msg, &v.sig);
+        for (before, after) in GROUPINGS.iter().chain(&[(2, 2), (5, 0), (0, 7), (30, 30)]) {
+            if verdicts_around(v, *before, *after)[*before] != single {
+                split.push((i, *before, *after));
+            }
+        }
+    }
+    assert!(
+        split.is_empty(),
+        "case, honest before, honest after, where a batch disagreed with the single check: {split:?}"
+    );
+}
+
 /// A transaction by `signer` with its own signature replaced by `crafted(message)`.
 fn crafted_tx(
     w: &World,
