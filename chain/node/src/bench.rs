@@ -336,7 +336,7 @@ fn ledger(a: LedgerArgs) -> Result<Value> {
     }
     pb.finish_and_clear();
 
-    // Raw single-core verification rate, strict, one signature at a time.
+    // Raw single-core verification rate, one signature at a time (the ledger's rule).
     let sample: Vec<&SignedTx> = proposals.iter().chain(&accepts).take(20_000).collect();
     let t0 = Instant::now();
     let mut ok = 0usize;
