@@ -7,7 +7,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use handoff_core::block::{Block, precommit_message};
-use handoff_core::crypto::verify_strict;
+use handoff_core::crypto::verify;
 use handoff_core::types::{Hash32, PublicKey};
 use malachitebft_core_types as mc;
 use malachitebft_core_types::{NilOrVal, Round, VoteType};
@@ -314,7 +314,7 @@ impl fmt::Display for BadEncoding {
     }
 }
 
-/// ed25519 as used by `handoff_core::crypto` (strict verification).
+/// ed25519 as used by `handoff_core::crypto` (its one rule, ZIP-215).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Ed25519;
 
@@ -399,12 +399,12 @@ impl HandoffContext {
 
     /// Whether `sig` by `key` is valid for `vote`.
     pub fn verify_vote(&self, vote: &Vote, key: &PublicKey, sig: &[u8; 64]) -> bool {
-        vote.validator.0 == *key && verify_strict(key, &self.vote_sign_bytes(vote), sig)
+        vote.validator.0 == *key && verify(key, &self.vote_sign_bytes(vote), sig)
     }
 
     /// Whether `sig` by `key` is valid for `proposal`.
     pub fn verify_proposal(&self, p: &Proposal, key: &PublicKey, sig: &[u8; 64]) -> bool {
-        p.proposer.0 == *key && verify_strict(key, &self.proposal_sign_bytes(p), sig)
+        p.proposer.0 == *key && verify(key, &self.proposal_sign_bytes(p), sig)
     }
 }
 

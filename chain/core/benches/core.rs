@@ -78,6 +78,7 @@ fn setup(n: usize) -> Setup {
             event_time_ms: 1_700_000_000_000,
             payload,
         })
+        .expect("the body encodes")
     };
     let ctx = BlockContext {
         chain_id,

@@ -167,7 +167,7 @@ pub fn apply_verified(
     result.map(|()| effects)
 }
 
-/// Verifies the signature strictly, then applies.
+/// Verifies the signature (the one rule, `crypto::verify_tx`), then applies.
 pub fn apply(
     ctx: &BlockContext,
     index: u32,

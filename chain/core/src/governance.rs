@@ -8,7 +8,7 @@
 //! `h + 1` from one Merkle proof against `h`'s state root.
 
 use crate::block::{BlockHeader, Certificate};
-use crate::crypto::{Keypair, verify_strict};
+use crate::crypto::{Keypair, verify};
 use crate::proof::{ProofError, RecordProof};
 use crate::state::{Record, StateKey, ValidatorSetRecord};
 use crate::tx::Approval;
@@ -47,15 +47,15 @@ pub fn sign_approval(
     }
 }
 
-/// Whether an approval's signature verifies strictly for (chain, epoch, set). Says
-/// nothing about whether its validator belongs to the current set.
+/// Whether an approval's signature verifies (the ledger's rule, ZIP-215) for (chain,
+/// epoch, set). Says nothing about whether its validator belongs to the current set.
 pub fn approval_verifies(
     approval: &Approval,
     chain_id: &Hash32,
     epoch: u64,
     validators: &[PublicKey],
 ) -> bool {
-    verify_strict(
+    verify(
         &approval.validator,
         &approval_message(chain_id, epoch, validators),
         &approval.signature,

@@ -11,6 +11,8 @@
 
 pub mod apply;
 pub mod block;
+#[cfg(feature = "crafted-signatures")]
+pub mod crafted;
 pub mod crypto;
 pub mod event;
 pub mod governance;

@@ -29,7 +29,7 @@ codes! {
     UnsupportedVersion => "UNSUPPORTED_VERSION",
     /// Signed for another chain.
     WrongChain => "WRONG_CHAIN",
-    /// The signature does not verify (strictly) against the signer key.
+    /// The signature does not verify (ZIP-215, see `crypto`) against the signer key.
     BadSignature => "BAD_SIGNATURE",
     /// The signer key is not a valid, strong ed25519 key.
     WeakKey => "WEAK_KEY",
@@ -133,7 +133,7 @@ codes! {
     NotValidator => "NOT_VALIDATOR",
     /// The same validator approves a validator-set change twice.
     DuplicateApproval => "DUPLICATE_APPROVAL",
-    /// An approval's signature does not verify (strictly) against its validator's key.
+    /// An approval's signature does not verify (ZIP-215) against its validator's key.
     BadApproval => "BAD_APPROVAL",
     /// Not more than 2/3 of the current validators approve the validator-set change.
     InsufficientApprovals => "INSUFFICIENT_APPROVALS",

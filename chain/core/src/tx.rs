@@ -392,9 +392,16 @@ pub struct SignedTx {
 }
 
 impl SignedTx {
-    /// Builds a transaction from a body and a signature over it.
-    pub fn new(body: TxBody, signature: [u8; 64]) -> SignedTx {
-        let body_bytes = borsh::to_vec(&body).unwrap_or_default();
+    /// Builds a transaction from a body and a signature over it; refused (`TOO_LARGE`)
+    /// when the body has no encoding.
+    pub fn new(body: TxBody, signature: [u8; 64]) -> Result<SignedTx, Rejection> {
+        let body_bytes = encode_body(&body)?;
+        Ok(SignedTx::from_encoded(body, body_bytes, signature))
+    }
+
+    /// From a body and its encoding (`body_bytes` must be `encode_body(&body)`), so the
+    /// bytes kept, hashed and sent are the very bytes that were signed.
+    pub(crate) fn from_encoded(body: TxBody, body_bytes: Vec<u8>, signature: [u8; 64]) -> SignedTx {
         let id = sha256(&[&body_bytes]);
         SignedTx {
             body,
@@ -475,6 +482,18 @@ impl SignedTx {
             id,
         })
     }
+}
+
+/// The canonical encoding of a body. Encoding into memory fails only when a string or
+/// list is longer than borsh's `u32` length prefix can say; such a body is refused as
+/// too large rather than encoded as something else (e.g. no bytes at all).
+pub fn encode_body(body: &TxBody) -> Result<Vec<u8>, Rejection> {
+    borsh::to_vec(body).map_err(|e| {
+        Rejection::new(
+            Code::TooLarge,
+            format!("the transaction body cannot be encoded: {e}"),
+        )
+    })
 }
 
 /// `TX_SIGNING_DOMAIN ‖ body_bytes`.

@@ -41,37 +41,39 @@ fn genesis() -> Genesis {
 
 fn propose() -> SignedTx {
     let farm = fixed_key(3);
-    fixed_key(3).sign_tx(TxBody {
-        version: TX_VERSION,
-        chain_id: genesis().chain_id(),
-        signer: farm.public(),
-        nonce: 7,
-        event_time_ms: 1_700_000_123_456,
-        payload: Payload::ProposeHandoff(ProposeHandoff {
-            to: fixed_key(4).public(),
-            entries: vec![
-                Entry::item(Gs1Key::Serial {
-                    gtin: "09506000134352".into(),
-                    serial: "BAG1".into(),
-                }),
-                Entry::lot(
-                    Gs1Key::Lot {
+    fixed_key(3)
+        .sign_tx(TxBody {
+            version: TX_VERSION,
+            chain_id: genesis().chain_id(),
+            signer: farm.public(),
+            nonce: 7,
+            event_time_ms: 1_700_000_123_456,
+            payload: Payload::ProposeHandoff(ProposeHandoff {
+                to: fixed_key(4).public(),
+                entries: vec![
+                    Entry::item(Gs1Key::Serial {
                         gtin: "09506000134352".into(),
-                        lot: "L1".into(),
-                    },
-                    250,
-                ),
-            ],
-            transfer: Transfer::Both,
-            ship_from: Some("0614141000005".into()),
-            ship_to: None,
-            docs: vec![DocRef {
-                kind: "PO".into(),
-                id: "PO-77".into(),
-            }],
-            expires_at_height: Some(1000),
-        }),
-    })
+                        serial: "BAG1".into(),
+                    }),
+                    Entry::lot(
+                        Gs1Key::Lot {
+                            gtin: "09506000134352".into(),
+                            lot: "L1".into(),
+                        },
+                        250,
+                    ),
+                ],
+                transfer: Transfer::Both,
+                ship_from: Some("0614141000005".into()),
+                ship_to: None,
+                docs: vec![DocRef {
+                    kind: "PO".into(),
+                    id: "PO-77".into(),
+                }],
+                expires_at_height: Some(1000),
+            }),
+        })
+        .expect("the body encodes")
 }
 
 const CHAIN_ID: &str = "b0a965169fc647b15207280cfce15cbbd0c58cec9ea8148fad0b90226fcc8551";
@@ -137,18 +139,20 @@ fn header_hash_is_stable() {
 fn set_validators() -> SignedTx {
     let chain = genesis().chain_id();
     let set = vec![fixed_key(1).public(), fixed_key(5).public()];
-    fixed_key(1).sign_tx(TxBody {
-        version: TX_VERSION,
-        chain_id: chain,
-        signer: fixed_key(1).public(),
-        nonce: 0,
-        event_time_ms: 1_700_000_300_000,
-        payload: Payload::SetValidators {
-            validators: set.clone(),
-            epoch: 1,
-            approvals: vec![sign_approval(&fixed_key(1), &chain, 1, &set)],
-        },
-    })
+    fixed_key(1)
+        .sign_tx(TxBody {
+            version: TX_VERSION,
+            chain_id: chain,
+            signer: fixed_key(1).public(),
+            nonce: 0,
+            event_time_ms: 1_700_000_300_000,
+            payload: Payload::SetValidators {
+                validators: set.clone(),
+                epoch: 1,
+                approvals: vec![sign_approval(&fixed_key(1), &chain, 1, &set)],
+            },
+        })
+        .expect("the body encodes")
 }
 
 const APPROVAL_MESSAGE: &str = "48414e444f46462f56414c494441544f52532f3100b0a965169fc647b15207280cfce15cbbd0c58cec9ea8148fad0b90226fcc85510000000000000001000000028a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c6e7a1cdd29b0b78fd13af4c5598feff4ef2a97166e3ca6f2e4fbfccd80505bf1";

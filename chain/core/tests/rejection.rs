@@ -119,14 +119,17 @@ fn too_large() {
 #[test]
 fn unsupported_version() {
     let c = chain();
-    let tx = c.farm.sign_tx(TxBody {
-        version: TX_VERSION + 1,
-        chain_id: c.w.chain_id,
-        signer: c.farm.public(),
-        nonce: 0,
-        event_time_ms: T0,
-        payload: sell(vec![]),
-    });
+    let tx = c
+        .farm
+        .sign_tx(TxBody {
+            version: TX_VERSION + 1,
+            chain_id: c.w.chain_id,
+            signer: c.farm.public(),
+            nonce: 0,
+            event_time_ms: T0,
+            payload: sell(vec![]),
+        })
+        .expect("the body encodes");
     let r = SignedTx::decode(&tx.encode()).expect_err("future version decodes");
     assert_eq!(r.code, Code::UnsupportedVersion);
 }
@@ -135,10 +138,13 @@ fn unsupported_version() {
 fn wrong_chain() {
     let mut c = chain();
     let mut tx = c.w.sign(&c.farm, sell(items(&[&c.bag1])));
-    tx = c.farm.sign_tx(TxBody {
-        chain_id: Hash32([7; 32]),
-        ..tx.body.clone()
-    });
+    tx = c
+        .farm
+        .sign_tx(TxBody {
+            chain_id: Hash32([7; 32]),
+            ..tx.body.clone()
+        })
+        .expect("the body encodes");
     c.w.refused_tx(&tx, Code::WrongChain);
 }
 
@@ -148,12 +154,15 @@ fn bad_signature() {
     let tx = c.w.sign(&c.farm, offer(&c.shop, items(&[&c.bag1])));
     let mut sig = tx.signature;
     sig[10] ^= 1;
-    let forged = SignedTx::new(tx.body.clone(), sig);
+    let forged = SignedTx::new(tx.body.clone(), sig).expect("the body encodes");
     c.w.refused_tx(&forged, Code::BadSignature);
     // Signed by someone else in the farm's name.
-    let other = c.carrier.sign_tx(tx.body.clone());
+    let other = c
+        .carrier
+        .sign_tx(tx.body.clone())
+        .expect("the body encodes");
     c.w.refused_tx(
-        &SignedTx::new(tx.body.clone(), other.signature),
+        &SignedTx::new(tx.body.clone(), other.signature).expect("the body encodes"),
         Code::BadSignature,
     );
 }

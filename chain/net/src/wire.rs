@@ -666,17 +666,19 @@ mod tests {
         use handoff_core::crypto::Keypair;
         use handoff_core::tx::{Payload, TX_VERSION, TxBody};
         let k = Keypair::from_secret([3; 32]);
-        let tx = k.sign_tx(TxBody {
-            version: TX_VERSION,
-            chain_id: Hash32([1; 32]),
-            signer: k.public(),
-            nonce: 0,
-            event_time_ms: 1,
-            payload: Payload::RevokeDevice {
-                device: PublicKey([4; 32]),
-                reason: "lost".into(),
-            },
-        });
+        let tx = k
+            .sign_tx(TxBody {
+                version: TX_VERSION,
+                chain_id: Hash32([1; 32]),
+                signer: k.public(),
+                nonce: 0,
+                event_time_ms: 1,
+                payload: Payload::RevokeDevice {
+                    device: PublicKey([4; 32]),
+                    reason: "lost".into(),
+                },
+            })
+            .expect("the body encodes");
         let one = encode_tx_batch(&[tx.encode(), tx.encode()]);
         let back = decode_tx_batch(&one).expect("decodes");
         assert_eq!(back.len(), 2);

@@ -182,21 +182,21 @@ impl Bench {
             description: String::new(),
             attributes: vec![],
             image_hash: None,
-        });
+        })?;
         me.submit(vec![t])?;
         Ok(me)
     }
 
-    fn sign_a(&mut self, p: Payload) -> SignedTx {
-        let t = self.ledger.sign_with_nonce(&self.a, self.na, p);
+    fn sign_a(&mut self, p: Payload) -> Result<SignedTx> {
+        let t = self.ledger.sign_with_nonce(&self.a, self.na, p)?;
         self.na += 1;
-        t
+        Ok(t)
     }
 
-    fn sign_b(&mut self, p: Payload) -> SignedTx {
-        let t = self.ledger.sign_with_nonce(&self.b, self.nb, p);
+    fn sign_b(&mut self, p: Payload) -> Result<SignedTx> {
+        let t = self.ledger.sign_with_nonce(&self.b, self.nb, p)?;
         self.nb += 1;
-        t
+        Ok(t)
     }
 
     fn submit(&self, txs: Vec<SignedTx>) -> Result<()> {
@@ -232,7 +232,7 @@ impl Bench {
                 lot: None,
                 expiry: None,
                 attributes: vec![],
-            })));
+            }))?);
             bar.inc(end - i);
             i = end;
             if batch.len() == 20 {
@@ -245,7 +245,7 @@ impl Bench {
         Ok(())
     }
 
-    fn propose(&mut self, from_a: bool, items: Vec<Entry>) -> SignedTx {
+    fn propose(&mut self, from_a: bool, items: Vec<Entry>) -> Result<SignedTx> {
         let (to, p) = if from_a {
             (self.b.public(), true)
         } else {
@@ -267,7 +267,7 @@ impl Bench {
         }
     }
 
-    fn accept(&mut self, by_b: bool, handoff: handoff_core::types::Hash32) -> SignedTx {
+    fn accept(&mut self, by_b: bool, handoff: handoff_core::types::Hash32) -> Result<SignedTx> {
         let payload = Payload::AcceptHandoff(AcceptHandoff {
             handoff,
             missing: vec![],
@@ -326,17 +326,17 @@ fn ledger(a: LedgerArgs) -> Result<Value> {
     let mut proposals = Vec::with_capacity(a.handoffs);
     for i in 0..n {
         let e = Entry::item(b.item(i));
-        proposals.push(b.propose(true, vec![e]));
+        proposals.push(b.propose(true, vec![e])?);
         pb.inc(1);
     }
     let mut accepts = Vec::with_capacity(a.handoffs);
     for p in &proposals {
-        accepts.push(b.accept(true, p.id()));
+        accepts.push(b.accept(true, p.id())?);
         pb.inc(1);
     }
     pb.finish_and_clear();
 
-    // Raw single-core verification rate, strict, one signature at a time.
+    // Raw single-core verification rate, one signature at a time (the ledger's rule).
     let sample: Vec<&SignedTx> = proposals.iter().chain(&accepts).take(20_000).collect();
     let t0 = Instant::now();
     let mut ok = 0usize;
@@ -465,9 +465,9 @@ fn twenty_events(b: &mut Bench, keys: &[Gs1Key]) -> Result<()> {
     let entries: Vec<Entry> = keys.iter().cloned().map(Entry::item).collect();
     let mut from_a = true;
     for _ in 0..9 {
-        let p = b.propose(from_a, entries.clone());
+        let p = b.propose(from_a, entries.clone())?;
         let id = p.id();
-        let acc = b.accept(from_a, id);
+        let acc = b.accept(from_a, id)?;
         b.submit(vec![p])?;
         b.submit(vec![acc])?;
         from_a = !from_a;
@@ -483,7 +483,7 @@ fn twenty_events(b: &mut Bench, keys: &[Gs1Key]) -> Result<()> {
         b.sign_a(obs)
     } else {
         b.sign_b(obs)
-    };
+    }?;
     b.submit(vec![t])
 }
 
@@ -519,9 +519,9 @@ fn history(a: HistoryArgs) -> Result<Value> {
     let props: Vec<SignedTx> = disk_items
         .iter()
         .map(|k| b.propose(true, vec![Entry::item(k.clone())]))
-        .collect();
+        .collect::<Result<_>>()?;
     for p in &props {
-        txs.push(b.accept(true, p.id()));
+        txs.push(b.accept(true, p.id())?);
     }
     b.submit(props)?;
     b.submit(txs)?;

@@ -88,7 +88,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)]
 }
 
-fn sign(key: &Keypair, chain_id: Hash32, nonce: &mut u64, payload: Payload) -> SignedTx {
+fn sign(key: &Keypair, chain_id: Hash32, nonce: &mut u64, payload: Payload) -> Result<SignedTx> {
     let tx = key.sign_tx(TxBody {
         version: TX_VERSION,
         chain_id,
@@ -96,9 +96,9 @@ fn sign(key: &Keypair, chain_id: Hash32, nonce: &mut u64, payload: Payload) -> S
         nonce: *nonce,
         event_time_ms: now_ms(),
         payload,
-    });
+    })?;
     *nonce += 1;
-    tx
+    Ok(tx)
 }
 
 /// Runs the bench.
@@ -329,7 +329,7 @@ async fn drive(
             attributes: vec![],
             image_hash: None,
         },
-    )];
+    )?];
     for chunk in (0..pairs).collect::<Vec<_>>().chunks(1000) {
         setup.push(sign(
             maker,
@@ -343,7 +343,7 @@ async fn drive(
                 expiry: None,
                 attributes: vec![],
             }),
-        ));
+        )?);
     }
     let last_setup = setup.last().map(|t| (t.body.signer, t.body.nonce));
     for t in &setup {
@@ -401,7 +401,7 @@ async fn drive(
                 docs: vec![],
                 expires_at_height: None,
             }),
-        );
+        )?;
         let acc = sign(
             store,
             chain_id,
@@ -411,7 +411,7 @@ async fn drive(
                 missing: vec![],
                 damaged: vec![],
             }),
-        );
+        )?;
         acceptances.insert(acc.id());
         load.push(p);
         load.push(acc);

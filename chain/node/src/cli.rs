@@ -798,7 +798,9 @@ fn commit(ledger: &Ledger, txs: Vec<SignedTx>) -> R<Vec<Receipt>> {
 }
 
 fn commit_one(ledger: &Ledger, signer: &identity::Identity, payload: Payload) -> R<Receipt> {
-    let tx = ledger.sign(&signer.key, payload);
+    let tx = ledger
+        .sign(&signer.key, payload)
+        .map_err(CliError::Rejected)?;
     let mut r = commit(ledger, vec![tx])?;
     r.pop()
         .ok_or_else(|| CliError::Other(anyhow::anyhow!("no receipt")))
@@ -1743,9 +1745,10 @@ fn load(ledger: &Ledger, data: &Path, items: u64, rounds: Option<u64>) -> R<Outp
         ledger.store.next_nonce(&me.key.public()),
         ledger.store.next_nonce(&peer.key.public()),
     );
+    let unsigned = std::sync::OnceLock::new();
     let batches = (0u64..)
         .take_while(|r| rounds.is_none_or(|n| *r < n))
-        .map(|r| {
+        .map_while(|r| {
             let entries: Vec<Entry> = (0..items)
                 .map(|i| {
                     Entry::item(Gs1Key::Serial {
@@ -1754,43 +1757,55 @@ fn load(ledger: &Ledger, data: &Path, items: u64, rounds: Option<u64>) -> R<Outp
                     })
                 })
                 .collect();
-            let c = ledger.sign_with_nonce(
-                &me_key,
-                n_me,
-                Payload::Commission(Commission {
-                    entries: entries.clone(),
-                    pin_hashes: vec![],
-                    at: None,
-                    lot: None,
-                    expiry: None,
-                    attributes: vec![],
-                }),
-            );
-            let p = ledger.sign_with_nonce(
-                &me_key,
-                n_me + 1,
-                Payload::ProposeHandoff(ProposeHandoff {
-                    to: peer_key.public(),
-                    entries,
-                    transfer: Transfer::Both,
-                    ship_from: None,
-                    ship_to: None,
-                    docs: vec![],
-                    expires_at_height: None,
-                }),
-            );
-            let a = ledger.sign_with_nonce(
-                &peer_key,
-                n_peer,
-                Payload::AcceptHandoff(AcceptHandoff {
-                    handoff: p.id(),
-                    missing: vec![],
-                    damaged: vec![],
-                }),
-            );
-            n_me += 2;
-            n_peer += 1;
-            vec![c, p, a]
+            let signed = (|| {
+                let c = ledger.sign_with_nonce(
+                    &me_key,
+                    n_me,
+                    Payload::Commission(Commission {
+                        entries: entries.clone(),
+                        pin_hashes: vec![],
+                        at: None,
+                        lot: None,
+                        expiry: None,
+                        attributes: vec![],
+                    }),
+                )?;
+                let p = ledger.sign_with_nonce(
+                    &me_key,
+                    n_me + 1,
+                    Payload::ProposeHandoff(ProposeHandoff {
+                        to: peer_key.public(),
+                        entries,
+                        transfer: Transfer::Both,
+                        ship_from: None,
+                        ship_to: None,
+                        docs: vec![],
+                        expires_at_height: None,
+                    }),
+                )?;
+                let a = ledger.sign_with_nonce(
+                    &peer_key,
+                    n_peer,
+                    Payload::AcceptHandoff(AcceptHandoff {
+                        handoff: p.id(),
+                        missing: vec![],
+                        damaged: vec![],
+                    }),
+                )?;
+                Ok::<_, Rejection>(vec![c, p, a])
+            })();
+            match signed {
+                Ok(round) => {
+                    n_me += 2;
+                    n_peer += 1;
+                    Some(round)
+                }
+                // Signing stops the stream; the refusal is reported once it drained.
+                Err(e) => {
+                    let _ = unsigned.set(e);
+                    None
+                }
+            }
         });
     let stdout = std::io::stdout();
     let mut round = 0u64;
@@ -1807,6 +1822,9 @@ fn load(ledger: &Ledger, data: &Path, items: u64, rounds: Option<u64>) -> R<Outp
         let _ = out.flush();
         round += 1;
     })?;
+    if let Some(e) = unsigned.get() {
+        return Err(CliError::Rejected(e.clone()));
+    }
     if let Some(f) = failure {
         return Err(CliError::Other(anyhow::anyhow!(
             "load transaction refused: {f}"

@@ -73,7 +73,7 @@ struct Run<'a> {
 }
 
 impl Run<'_> {
-    fn tx(&mut self, org: &mut Org, payload: Payload) -> SignedTx {
+    fn tx(&mut self, org: &mut Org, payload: Payload) -> Result<SignedTx> {
         let body = TxBody {
             version: TX_VERSION,
             chain_id: self.ledger.chain_id(),
@@ -82,8 +82,9 @@ impl Run<'_> {
             event_time_ms: self.start_ms + (self.day * DAY_MS as f64) as i64,
             payload,
         };
+        let tx = org.key.sign_tx(body)?;
         org.nonce += 1;
-        org.key.sign_tx(body)
+        Ok(tx)
     }
 
     fn commit(&mut self, what: &str, txs: Vec<SignedTx>) -> Result<Vec<Receipt>> {
@@ -103,7 +104,7 @@ impl Run<'_> {
     }
 
     fn one(&mut self, what: &str, org: &mut Org, payload: Payload) -> Result<Hash32> {
-        let t = self.tx(org, payload);
+        let t = self.tx(org, payload)?;
         let id = t.id();
         self.commit(what, vec![t])?;
         Ok(id)
@@ -298,7 +299,7 @@ pub fn run(data: &Path, a: DemoArgs) -> Result<crate::cli::Output> {
                 ("process".into(), "washed".into()),
             ],
         }),
-    );
+    )?;
     r.commit("farm commissions two harvest lots", vec![t])?;
     r.day = 4.0;
     r.one(
@@ -458,7 +459,7 @@ pub fn run(data: &Path, a: DemoArgs) -> Result<crate::cli::Output> {
                 container: p.clone(),
                 entries: chunk.iter().cloned().map(Entry::item).collect(),
             },
-        ));
+        )?);
         pallets.push(p);
     }
     let filter_pallet = sscc(roaster_prefix, 900);
@@ -468,7 +469,7 @@ pub fn run(data: &Path, a: DemoArgs) -> Result<crate::cli::Output> {
             container: filter_pallet.clone(),
             entries: vec![Entry::lot(filter_lot.clone(), 160)],
         },
-    ));
+    )?);
     r.commit("roaster palletizes", packs)?;
 
     // Roaster → warehouse (custody only; the roaster keeps ownership). One bag is missing.

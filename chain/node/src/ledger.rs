@@ -102,6 +102,7 @@ fn block_chunks(txs: Vec<SignedTx>, ok: Vec<bool>) -> Vec<(Vec<SignedTx>, Vec<bo
 impl Ledger {
     /// Creates a chain in `data` from a genesis.
     pub fn create(data: &Path, genesis: &Genesis, validator: Keypair) -> Result<Ledger> {
+        genesis.check_keys()?;
         let store = Store::open(&chain_dir(data)).context("cannot open the chain store")?;
         // Every node of a chain builds the same genesis block: its proposer is the
         // first validator, whichever node creates it.
@@ -200,13 +201,19 @@ impl Ledger {
         self.chain_id
     }
 
-    /// A signed transaction from `key` with its next nonce.
-    pub fn sign(&self, key: &Keypair, payload: Payload) -> SignedTx {
+    /// A signed transaction from `key` with its next nonce (`TOO_LARGE` when the body has
+    /// no encoding).
+    pub fn sign(&self, key: &Keypair, payload: Payload) -> Result<SignedTx, Rejection> {
         self.sign_with_nonce(key, self.store.next_nonce(&key.public()), payload)
     }
 
     /// A signed transaction with an explicit nonce.
-    pub fn sign_with_nonce(&self, key: &Keypair, nonce: u64, payload: Payload) -> SignedTx {
+    pub fn sign_with_nonce(
+        &self,
+        key: &Keypair,
+        nonce: u64,
+        payload: Payload,
+    ) -> Result<SignedTx, Rejection> {
         key.sign_tx(TxBody {
             version: TX_VERSION,
             chain_id: self.chain_id,

@@ -240,6 +240,7 @@ fn decode<T: BorshDeserialize>(v: &[u8], what: &str) -> Result<T> {
 impl LightStore {
     /// Creates the light database of `data` trusting `genesis`.
     pub fn create(data: &Path, genesis: &Genesis) -> Result<LightStore> {
+        genesis.check_keys()?;
         let dir = store_dir(data);
         if dir.exists() {
             bail!("{} already holds a light node", data.display());
@@ -448,7 +449,7 @@ impl LightStore {
                 nonce,
                 event_time_ms: now_ms(),
                 payload,
-            });
+            })?;
             let e = OutboxEntry {
                 seq,
                 tx: tx.encode(),
@@ -2174,12 +2175,13 @@ mod tests {
                 event_time_ms: 0,
                 payload: Payload::Sell { entries: vec![] },
             })
+            .expect("the body encodes")
         };
         let mine = tx(0);
         let other = {
             let mut b = mine.body.clone();
             b.event_time_ms = 5;
-            k.sign_tx(b)
+            k.sign_tx(b).expect("the body encodes")
         };
         let entry = OutboxEntry {
             seq: 1,

@@ -53,17 +53,19 @@ fn concurrent_submitters_share_blocks_and_lose_nothing() {
             std::thread::spawn(move || {
                 let body = format!("0061414{i}00001");
                 let gtin = format!("{body}{}", check_digit(&body).unwrap_or(0));
-                let define = ledger.sign_with_nonce(
-                    &k,
-                    0,
-                    Payload::DefineProduct {
-                        gtin: gtin.clone(),
-                        name: format!("Product {i}"),
-                        description: String::new(),
-                        attributes: vec![],
-                        image_hash: None,
-                    },
-                );
+                let define = ledger
+                    .sign_with_nonce(
+                        &k,
+                        0,
+                        Payload::DefineProduct {
+                            gtin: gtin.clone(),
+                            name: format!("Product {i}"),
+                            description: String::new(),
+                            attributes: vec![],
+                            image_hash: None,
+                        },
+                    )
+                    .expect("the body encodes");
                 let mut ids = vec![handoff_store::TxMeta::of(&define)];
                 let r = producer.submit(vec![define]).expect("submit");
                 assert!(r[0].result.is_ok(), "{:?}", r[0].result);
@@ -73,18 +75,20 @@ fn concurrent_submitters_share_blocks_and_lose_nothing() {
                         gtin: gtin.clone(),
                         serial: format!("S{n}"),
                     };
-                    let tx = ledger.sign_with_nonce(
-                        &k,
-                        1 + n as u64,
-                        Payload::Commission(Commission {
-                            entries: vec![Entry::item(item)],
-                            pin_hashes: vec![],
-                            at: None,
-                            lot: None,
-                            expiry: None,
-                            attributes: vec![],
-                        }),
-                    );
+                    let tx = ledger
+                        .sign_with_nonce(
+                            &k,
+                            1 + n as u64,
+                            Payload::Commission(Commission {
+                                entries: vec![Entry::item(item)],
+                                pin_hashes: vec![],
+                                at: None,
+                                lot: None,
+                                expiry: None,
+                                attributes: vec![],
+                            }),
+                        )
+                        .expect("the body encodes");
                     ids.push(handoff_store::TxMeta::of(&tx));
                     let r = producer.submit(vec![tx]).expect("submit");
                     assert!(r[0].result.is_ok(), "{:?}", r[0].result);

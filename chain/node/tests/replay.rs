@@ -152,8 +152,8 @@ proptest! {
         let g = format!("0061414100001{}", check_digit("0061414100001").unwrap_or(0));
         let bags: Vec<Gs1Key> = (0..8).map(|i| Gs1Key::Serial { gtin: g.clone(), serial: format!("B{i}") }).collect();
         let setup = vec![
-            ledger.sign_with_nonce(&orgs[0], 0, Payload::DefineProduct { gtin: g.clone(), name: "Beans".into(), description: String::new(), attributes: vec![], image_hash: None }),
-            ledger.sign_with_nonce(&orgs[0], 1, Payload::Commission(Commission { entries: bags.iter().cloned().map(Entry::item).collect(), pin_hashes: vec![], at: None, lot: None, expiry: None, attributes: vec![] })),
+            ledger.sign_with_nonce(&orgs[0], 0, Payload::DefineProduct { gtin: g.clone(), name: "Beans".into(), description: String::new(), attributes: vec![], image_hash: None }).expect("the body encodes"),
+            ledger.sign_with_nonce(&orgs[0], 1, Payload::Commission(Commission { entries: bags.iter().cloned().map(Entry::item).collect(), pin_hashes: vec![], at: None, lot: None, expiry: None, attributes: vec![] })).expect("the body encodes"),
         ];
         ledger.submit(setup).expect("setup");
         let mut offers: Vec<HandoffId> = Vec::new();
@@ -172,7 +172,7 @@ proptest! {
                     Act::Pack(a, p, i) => (*a, Payload::Pack { container: sscc(*p), entries: i.iter().map(|x| Entry::item(bags[*x].clone())).collect() }),
                     Act::Observe(a, i) => (*a, Payload::Observe(Observe { entries: vec![Entry::item(bags[*i].clone())], at: None, kind: "check".into(), readings: vec![] })),
                 };
-                let tx = ledger.sign_with_nonce(&orgs[who], next[who], p);
+                let tx = ledger.sign_with_nonce(&orgs[who], next[who], p).expect("the body encodes");
                 next[who] += 1;
                 if matches!(a, Act::Propose(..)) {
                     offers.push(tx.id());
@@ -221,71 +221,89 @@ fn pipelined_blocks_build_on_the_block_in_flight() {
     let ledger = Ledger::create(dir.path(), &genesis, key(1)).expect("create");
     let g = format!("0061414100001{}", check_digit("0061414100001").unwrap_or(0));
     let n = MAX_BLOCK_TXS; // one block of commissions, then proposals in the next blocks
-    let mut txs = vec![ledger.sign_with_nonce(
-        &farm,
-        0,
-        Payload::DefineProduct {
-            gtin: g.clone(),
-            name: "Beans".into(),
-            description: String::new(),
-            attributes: vec![],
-            image_hash: None,
-        },
-    )];
+    let mut txs = vec![
+        ledger
+            .sign_with_nonce(
+                &farm,
+                0,
+                Payload::DefineProduct {
+                    gtin: g.clone(),
+                    name: "Beans".into(),
+                    description: String::new(),
+                    attributes: vec![],
+                    image_hash: None,
+                },
+            )
+            .expect("the body encodes"),
+    ];
     let bag = |i: usize| Gs1Key::Serial {
         gtin: g.clone(),
         serial: format!("P{i}"),
     };
     for i in 0..n {
-        txs.push(ledger.sign_with_nonce(
-            &farm,
-            1 + i as u64,
-            Payload::Commission(Commission {
-                entries: vec![Entry::item(bag(i))],
-                pin_hashes: vec![],
-                at: None,
-                lot: None,
-                expiry: None,
-                attributes: vec![],
-            }),
-        ));
+        txs.push(
+            ledger
+                .sign_with_nonce(
+                    &farm,
+                    1 + i as u64,
+                    Payload::Commission(Commission {
+                        entries: vec![Entry::item(bag(i))],
+                        pin_hashes: vec![],
+                        at: None,
+                        lot: None,
+                        expiry: None,
+                        attributes: vec![],
+                    }),
+                )
+                .expect("the body encodes"),
+        );
     }
     for i in 0..n {
-        txs.push(ledger.sign_with_nonce(
-            &farm,
-            1 + (n + i) as u64,
-            Payload::ProposeHandoff(ProposeHandoff {
-                to: shop.public(),
-                entries: vec![Entry::item(bag(i))],
-                transfer: Transfer::Both,
-                ship_from: None,
-                ship_to: None,
-                docs: vec![],
-                expires_at_height: None,
-            }),
-        ));
+        txs.push(
+            ledger
+                .sign_with_nonce(
+                    &farm,
+                    1 + (n + i) as u64,
+                    Payload::ProposeHandoff(ProposeHandoff {
+                        to: shop.public(),
+                        entries: vec![Entry::item(bag(i))],
+                        transfer: Transfer::Both,
+                        ship_from: None,
+                        ship_to: None,
+                        docs: vec![],
+                        expires_at_height: None,
+                    }),
+                )
+                .expect("the body encodes"),
+        );
     }
     // The shop accepts the first offers in the same submission: their block is executed
     // while the block that opened them is still being written.
     let accepted = 100;
     let offers: Vec<HandoffId> = txs[1 + n..].iter().map(|t| t.id()).collect();
     for (i, id) in offers.iter().take(accepted).enumerate() {
-        txs.push(ledger.sign_with_nonce(
-            &shop,
-            i as u64,
-            Payload::AcceptHandoff(AcceptHandoff {
-                handoff: *id,
-                missing: vec![],
-                damaged: vec![],
-            }),
-        ));
+        txs.push(
+            ledger
+                .sign_with_nonce(
+                    &shop,
+                    i as u64,
+                    Payload::AcceptHandoff(AcceptHandoff {
+                        handoff: *id,
+                        missing: vec![],
+                        damaged: vec![],
+                    }),
+                )
+                .expect("the body encodes"),
+        );
     }
     let last = handoff_store::TxMeta::of(txs.last().expect("txs"));
     // Signed but never submitted: one reuses a committed (signer, nonce), one is ahead.
-    let conflicting =
-        ledger.sign_with_nonce(&shop, 0, Payload::CancelHandoff { handoff: offers[0] });
-    let ahead =
-        ledger.sign_with_nonce(&shop, 10_000, Payload::CancelHandoff { handoff: offers[0] });
+    let conflicting = ledger
+        .sign_with_nonce(&shop, 0, Payload::CancelHandoff { handoff: offers[0] })
+        .expect("the body encodes");
+    let ahead = ledger
+        .sign_with_nonce(&shop, 10_000, Payload::CancelHandoff { handoff: offers[0] })
+        .expect("the body encodes");
     let total = txs.len();
     let receipts = ledger.submit(txs).expect("submit");
     assert_eq!(receipts.len(), total);

@@ -55,6 +55,7 @@ fn sign(store: &Store, k: &Keypair, payload: Payload) -> SignedTx {
         event_time_ms: T0,
         payload,
     })
+    .expect("the body encodes")
 }
 
 fn change(store: &Store, set: &[PublicKey], epoch: u64, approvers: &[&Keypair]) -> Payload {

@@ -140,6 +140,7 @@ impl World {
             event_time_ms,
             payload,
         })
+        .expect("the body encodes")
     }
 
     /// Executes one transaction in its own block; keeps the writes if it entered the block.
