@@ -93,6 +93,7 @@ impl Chain {
             event_time_ms: T0,
             payload,
         })
+        .expect("the body encodes")
     }
 
     fn sign(&mut self, k: &Keypair, payload: Payload) -> SignedTx {
@@ -370,7 +371,7 @@ fn block_refused_tx() {
     // checked it); a validator that never saw it verifies it and refuses the block.
     let mut c = chain();
     let genuine = c.admit_org("Shop");
-    let forged = SignedTx::new(genuine.body.clone(), [7; 64]);
+    let forged = SignedTx::new(genuine.body.clone(), [7; 64]).expect("the body encodes");
     let node = &mut c.nodes[0];
     let b = node
         .app
@@ -482,7 +483,7 @@ fn admission_refuses_another_chain_a_bad_signature_and_a_spent_nonce() {
     let node = &mut c.nodes[0];
     let mut other = t.body.clone();
     other.chain_id = sha256(&[b"elsewhere"]);
-    let elsewhere = c.registrar.sign_tx(other);
+    let elsewhere = c.registrar.sign_tx(other).expect("the body encodes");
     let code = |r: Result<Admission, handoff_core::rejection::Rejection>| match r {
         Err(e) => e.code,
         Ok(a) => panic!("admitted: {a:?}"),
@@ -491,7 +492,7 @@ fn admission_refuses_another_chain_a_bad_signature_and_a_spent_nonce() {
         code(node.app.admit(&node.store, &elsewhere, false)),
         Code::WrongChain
     );
-    let forged = SignedTx::new(t.body.clone(), [9; 64]);
+    let forged = SignedTx::new(t.body.clone(), [9; 64]).expect("the body encodes");
     assert_eq!(
         code(node.app.admit(&node.store, &forged, false)),
         Code::BadSignature
@@ -560,7 +561,7 @@ fn a_forged_copy_of_an_admitted_transaction_is_verified_again() {
     node.app
         .admit(&node.store, &genuine, false)
         .expect("admitted");
-    let forged = SignedTx::new(genuine.body.clone(), [7; 64]);
+    let forged = SignedTx::new(genuine.body.clone(), [7; 64]).expect("the body encodes");
     assert_eq!(forged.id(), genuine.id());
     let node = &mut c.nodes[0];
     let b = node
