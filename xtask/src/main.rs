@@ -400,8 +400,7 @@ fn tool_path_env() -> std::ffi::OsString {
 
 /// Builds the desktop app (with the UI bundled) and the CLI, debug or release.
 fn app_build(release: bool) -> Result<(PathBuf, PathBuf)> {
-    // The debug build is the test suite's: linted like it, so it reuses its artifacts.
-    let mut cmd = if release { cargo() } else { linted(cargo()) };
+    let mut cmd = cargo();
     cmd.args([
         "build",
         "--locked",
@@ -428,7 +427,16 @@ fn app_build(release: bool) -> Result<(PathBuf, PathBuf)> {
 /// The end-to-end test of the real app window: tauri-driver in front of WebKitWebDriver,
 /// under Xvfb.
 fn e2e() -> Result<()> {
-    let (app, cli) = app_build(false)?;
+    // The binaries of the test build (nextest built them for the app's and the node's
+    // process tests): no second build. They carry the test-only fault hooks that the test
+    // build enables, inert unless their environment variables are set.
+    let dir = target_dir()?.join("debug");
+    let (app, cli) = (dir.join("handoff-app"), dir.join("handoff"));
+    for b in [&app, &cli] {
+        if !b.exists() {
+            return Err(format!("{} was not built by the test build", b.display()));
+        }
+    }
     step(
         "end-to-end test of the real app window (Xvfb, tauri-driver)",
         linted(Command::new("xvfb-run"))
