@@ -250,6 +250,26 @@ fn event_key(canonical: &str, seq: u32) -> Vec<u8> {
 /// key lists every still-open handoff an org proposed (or received) in one block, so a
 /// block of thousands of handoffs opens two keys, and accepting them rewrites or removes
 /// the few groups they came from, instead of two keys per handoff each way.
+/// How long `open` waits for the folder's lock: sled releases it from its own threads a
+/// moment after the previous handle of this process is dropped (seen under load, when a
+/// store is reopened at once). Another process holding the folder still gets the error.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+fn open_locked(cfg: &sled::Config) -> std::result::Result<sled::Db, sled::Error> {
+    let start = std::time::Instant::now();
+    loop {
+        match cfg.open() {
+            Err(sled::Error::Io(e))
+                if e.to_string().contains("could not acquire lock")
+                    && start.elapsed() < LOCK_WAIT =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            r => return r,
+        }
+    }
+}
+
 fn open_group_key(org: &PublicKey, dir: u8, opened_height: u64) -> Vec<u8> {
     let mut k = Vec::with_capacity(42);
     k.push(P_OPEN);
@@ -360,10 +380,11 @@ impl Store {
     /// Opens (or creates) the store in `path`. Recovery is sled's: the last batch that
     /// was flushed is there whole; anything after it is not.
     pub fn open(path: &Path) -> Result<Store> {
-        let db = durable::config(path)
-            .cache_capacity(512 * 1024 * 1024)
-            .mode(sled::Mode::HighThroughput)
-            .open()?;
+        let db = open_locked(
+            &durable::config(path)
+                .cache_capacity(512 * 1024 * 1024)
+                .mode(sled::Mode::HighThroughput),
+        )?;
         let durable = durable::Durable::open(path).map_err(StoreError::Sync)?;
         let tree = db.open_tree("chain")?;
         let height = match tree.get(META_HEIGHT)? {
