@@ -50,6 +50,19 @@ pub struct Rig {
 }
 
 impl Rig {
+    /// Prints what the cuts did (`what`: what the test saw acknowledged) and fails the test
+    /// when no cut dropped an unsynced write: then it could not have failed.
+    pub fn report(&self, what: &str) {
+        eprintln!(
+            "{} cuts, {what}; the cuts dropped {:?}",
+            self.cuts, self.dropped
+        );
+        assert!(
+            self.dropped.pages > 0,
+            "no cut dropped an unsynced write, so this test could not have failed"
+        );
+    }
+
     /// A fresh, empty disk, mounted. Fails loudly when FUSE cannot be used.
     pub fn new() -> Rig {
         let dir = tempfile::tempdir().expect("tempdir");
