@@ -401,29 +401,22 @@ fn tool_path_env() -> std::ffi::OsString {
     std::env::join_paths(paths).unwrap_or_default()
 }
 
-/// Builds the desktop app (with the UI bundled) and the CLI, debug or release.
-fn app_build(release: bool) -> Result<(PathBuf, PathBuf)> {
-    let mut cmd = cargo();
-    cmd.args([
-        "build",
-        "--locked",
-        "-p",
-        "handoff-app",
-        "-p",
-        "handoff-node",
-    ]);
-    if release {
-        cmd.arg("--release");
-    }
+/// Builds the desktop app (with the UI bundled) and the CLI, release. (The test suite's
+/// debug binaries come out of its own build.)
+fn app_build() -> Result<(PathBuf, PathBuf)> {
     step(
-        if release {
-            "desktop app build (release)"
-        } else {
-            "desktop app build"
-        },
-        &mut cmd,
+        "desktop app build (release)",
+        cargo().args([
+            "build",
+            "--locked",
+            "--release",
+            "-p",
+            "handoff-app",
+            "-p",
+            "handoff-node",
+        ]),
     )?;
-    let dir = target_dir()?.join(if release { "release" } else { "debug" });
+    let dir = target_dir()?.join("release");
     Ok((dir.join("handoff-app"), dir.join("handoff")))
 }
 
@@ -547,7 +540,7 @@ fn json_string(json: &str, key: &str) -> Option<String> {
 fn run() -> Result<()> {
     setup()?;
     ui_build()?;
-    let (app, cli) = app_build(true)?;
+    let (app, cli) = app_build()?;
     let data = root().join(DEMO_DATA);
     if data.join("chain").exists() {
         eprintln!("ok   demo data in {}", data.display());
@@ -588,7 +581,7 @@ fn shared_network(no_apps: bool) -> Result<()> {
         return network::run(&cli, None, &root());
     }
     ui_build()?;
-    let (app, cli) = app_build(true)?;
+    let (app, cli) = app_build()?;
     network::run(&cli, Some(&app), &root())
 }
 
@@ -607,7 +600,7 @@ fn bench() -> Result<()> {
 fn bench_app() -> Result<()> {
     setup()?;
     ui_build()?;
-    let (app, cli) = app_build(true)?;
+    let (app, cli) = app_build()?;
     let data = target_dir()?.join("bench-app-data");
     if !data.join("chain").exists() {
         step(
