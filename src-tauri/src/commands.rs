@@ -112,9 +112,12 @@ pub fn lookup_of(node: &AppNode, code: &str) -> Res {
     let thing = node.call(&["item", "show", "--", &canonical])?;
     // The offer the thing travels in, so it can be accepted from the scan.
     let handoff = match thing["item"]["open_handoff"].as_str() {
-        Some(id) => node
-            .call(&["handoff", "show", "--", id])
-            .map_or(Value::Null, |h| h["handoff"].clone()),
+        Some(id) => match node.call(&["handoff", "show", "--", id]) {
+            Ok(h) => h["handoff"].clone(),
+            // A record the store could not read is an error, not "no offer".
+            Err(e) if e.code == "STORE_FAULT" => return Err(e),
+            Err(_) => Value::Null,
+        },
         None => Value::Null,
     };
     // The genuine/counterfeit verdict is about products; a pallet or case (SSCC) has none.

@@ -240,6 +240,12 @@ pub fn App() -> impl IntoView {
     }
 }
 
+/// Whether an error code means a record could not be read or verified (a failed or
+/// missing proof, a store fault): shown as "could not verify", never as "not found".
+pub fn unverified(code: &str) -> bool {
+    matches!(code, "PROOF_INVALID" | "PROOF_UNAVAILABLE" | "STORE_FAULT")
+}
+
 /// Errors (code + message) and confirmations, dismissible.
 #[component]
 fn Banner() -> impl IntoView {
@@ -248,6 +254,9 @@ fn Banner() -> impl IntoView {
         {move || ctx.error.get().map(|e| view! {
             <div class="banner error" role="alert" data-testid="error-banner">
                 <div>
+                    {unverified(&e.code).then(|| view! {
+                        <div class="banner-title" data-testid="error-unverified">{ctx.t("error.unverified")}</div>
+                    })}
                     <div class="banner-message">{e.message.clone()}</div>
                     <div class="banner-code" data-testid="error-code">{e.code.clone()}</div>
                 </div>

@@ -240,6 +240,11 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("outbox.entries", "entries", "项"),
     ("item.verified", "Verified against block", "已校验，区块"),
     (
+        "error.unverified",
+        "Could not verify this record: it is not shown as verified or as absent",
+        "无法校验此记录：既不显示为已校验，也不显示为不存在",
+    ),
+    (
         "item.history_light",
         "The full history needs a full node; this light node verified the current record.",
         "完整流转记录需要全节点；本轻节点已校验当前记录。",

@@ -651,6 +651,9 @@ fn ReceivePanel(#[prop(into)] codes: Signal<Vec<String>>) -> impl IntoView {
                             let h = match backend::lookup(c).await {
                                 Ok(v) => v["handoff"].clone(),
                                 Err(e) if e.code == "NO_PEER" => return Err(e),
+                                // A record that could not be verified may hide an offer:
+                                // say so rather than skip it.
+                                Err(e) if crate::app::unverified(&e.code) => return Err(e),
                                 Err(_) => continue,
                             };
                             if incoming_for_me(ctx, &h) && !found.iter().any(|f| f["id"] == h["id"])

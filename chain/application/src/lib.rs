@@ -38,7 +38,7 @@ use handoff_core::crypto::{BATCH_CHUNK, verify_txs};
 use handoff_core::event::Effects;
 use handoff_core::limits::{MAX_BLOCK_BYTES, MAX_BLOCK_TXS};
 use handoff_core::rejection::{Code, Rejection};
-use handoff_core::state::StateReadExt;
+use handoff_core::state::{ReadError, StateReadExt};
 use handoff_core::tx::SignedTx;
 use handoff_core::types::{Hash32, PublicKey, TxId};
 use handoff_store::{Prepared, Staged, Store, StoreError, TxMeta};
@@ -292,6 +292,45 @@ pub enum AppError {
     },
 }
 
+impl From<ReadError> for AppError {
+    /// A state read that failed is a store fault: no proposal, no vote, no commit.
+    fn from(e: ReadError) -> Self {
+        AppError::Store(StoreError::Read(e))
+    }
+}
+
+impl AppError {
+    /// The state read that failed, if this is one (a store fault, not a bad block).
+    pub fn read_fault(&self) -> Option<&ReadError> {
+        match self {
+            AppError::Store(StoreError::Read(e)) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// Why a transaction was not admitted to the mempool.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// A rule refused it (its code goes back to the submitter).
+    #[error(transparent)]
+    Rule(#[from] Rejection),
+    /// This node's store could not check it (code `STORE_FAULT`): not the transaction's
+    /// fault, and not a verdict on it.
+    #[error(transparent)]
+    Fault(#[from] ReadError),
+}
+
+impl Refusal {
+    /// The rule that refused the transaction, if a rule did.
+    pub fn rejection(&self) -> Option<&Rejection> {
+        match self {
+            Refusal::Rule(r) => Some(r),
+            Refusal::Fault(_) => None,
+        }
+    }
+}
+
 /// What admission did with a transaction.
 #[derive(Clone, Debug)]
 pub enum Admission {
@@ -381,22 +420,24 @@ impl Application {
     /// Checks a transaction for the mempool: chain, spent nonce (a committed transaction
     /// gets its committed receipt, so retries are idempotent), the signature unless
     /// `verified` (the caller checked it already, e.g. a batch on all cores), and room.
+    /// A nonce this node's store cannot read is [`Refusal::Fault`], never a verdict.
     pub fn admit(
         &mut self,
         store: &Store,
         tx: &SignedTx,
         verified: bool,
-    ) -> Result<Admission, Rejection> {
+    ) -> Result<Admission, Refusal> {
         if tx.body.chain_id != self.chain_id {
             return Err(Rejection::new(
                 Code::WrongChain,
                 "the transaction is signed for another chain",
-            ));
+            )
+            .into());
         }
         if self.mempool.contains(&tx.id()) {
             return Ok(Admission::AlreadyQueued);
         }
-        if tx.body.nonce < store.next_nonce(&tx.body.signer) {
+        if tx.body.nonce < store.next_nonce(&tx.body.signer)? {
             if let Ok(Some((loc, block))) = store.find_tx(&TxMeta::of(tx)) {
                 let result = block
                     .outcomes
@@ -415,13 +456,11 @@ impl Application {
                     "nonce {} of this signer is already used by another transaction",
                     tx.body.nonce
                 ),
-            ));
+            )
+            .into());
         }
         if !verified && !(self.verify)(&[tx]).first().copied().unwrap_or(false) {
-            return Err(Rejection::new(
-                Code::BadSignature,
-                "the signature does not verify",
-            ));
+            return Err(Rejection::new(Code::BadSignature, "the signature does not verify").into());
         }
         let len = tx.encode().len();
         if self.mempool.len() >= self.limits.mempool_txs
@@ -430,7 +469,8 @@ impl Application {
             return Err(Rejection::new(
                 Code::TooLarge,
                 "the node's queue is full; submit again later",
-            ));
+            )
+            .into());
         }
         self.mempool.insert(tx.clone(), len);
         Ok(Admission::Queued)
@@ -463,9 +503,15 @@ impl Application {
             {
                 break;
             }
-            let n = *next_nonce
-                .entry(tx.body.signer)
-                .or_insert_with(|| store.next_nonce(&tx.body.signer));
+            // A nonce that cannot be read: no block is built on a guess.
+            let n = match next_nonce.get(&tx.body.signer) {
+                Some(n) => *n,
+                None => {
+                    let n = store.next_nonce(&tx.body.signer)?;
+                    next_nonce.insert(tx.body.signer, n);
+                    n
+                }
+            };
             if tx.body.nonce < n {
                 stale.push(tx.id());
                 continue;
@@ -549,7 +595,8 @@ impl Application {
             time_ms,
         };
         let refs: Vec<&SignedTx> = txs.iter().collect();
-        let exec = execute_verified(&ctx, store, &refs, sig_ok);
+        // A failed state read abandons the block: a store fault, nothing proposed.
+        let exec = execute_verified(&ctx, store, &refs, sig_ok)?;
         let mut included = Vec::new();
         let mut leaves = Vec::new();
         let mut outcomes = Vec::new();
@@ -788,7 +835,8 @@ impl Application {
             height: h.height,
             time_ms: h.time_ms,
         };
-        let exec = execute_verified(&ctx, store, &refs, &sig_ok);
+        // A failed state read is no verdict on the block: a store fault, no vote.
+        let exec = execute_verified(&ctx, store, &refs, &sig_ok)?;
         let mut leaves = Vec::with_capacity(txs.len());
         for (index, ((tx, r), claimed)) in txs
             .iter()

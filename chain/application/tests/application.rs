@@ -5,7 +5,8 @@
 //! `every_block_error_code_has_a_test`), then admission, build, commit and sync.
 
 use handoff_application::{
-    Admission, AppError, Application, BlockError, Limits, MAX_CLOCK_DRIFT_MS, verify_chunked,
+    Admission, AppError, Application, BlockError, Limits, MAX_CLOCK_DRIFT_MS, Refusal,
+    verify_chunked,
 };
 use handoff_core::block::{Block, Certificate, Genesis, Outcome};
 use handoff_core::crypto::Keypair;
@@ -14,6 +15,7 @@ use handoff_core::limits::MAX_BLOCK_TXS;
 use handoff_core::rejection::Code;
 use handoff_core::tx::{AdmitOrg, Payload, SignedTx, TX_VERSION, TxBody};
 use handoff_core::types::{Hash32, PublicKey, Role, sha256};
+use handoff_store::faults::ReadFaults;
 use handoff_store::{Store, TxMeta};
 use std::collections::BTreeMap;
 
@@ -484,8 +486,9 @@ fn admission_refuses_another_chain_a_bad_signature_and_a_spent_nonce() {
     let mut other = t.body.clone();
     other.chain_id = sha256(&[b"elsewhere"]);
     let elsewhere = c.registrar.sign_tx(other).expect("the body encodes");
-    let code = |r: Result<Admission, handoff_core::rejection::Rejection>| match r {
-        Err(e) => e.code,
+    let code = |r: Result<Admission, Refusal>| match r {
+        Err(Refusal::Rule(e)) => e.code,
+        Err(Refusal::Fault(e)) => panic!("store fault: {e}"),
         Ok(a) => panic!("admitted: {a:?}"),
     };
     assert_eq!(
@@ -538,8 +541,8 @@ fn a_full_mempool_refuses_until_a_block_makes_room() {
     node.app.admit(&node.store, &txs[0], false).expect("first");
     node.app.admit(&node.store, &txs[1], false).expect("second");
     match node.app.admit(&node.store, &txs[2], false) {
-        Err(e) => assert_eq!(e.code, Code::TooLarge),
-        Ok(a) => panic!("{a:?}"),
+        Err(Refusal::Rule(e)) => assert_eq!(e.code, Code::TooLarge),
+        other => panic!("{other:?}"),
     }
     let b = c.propose(0, 0, &[]);
     assert_eq!(b.txs.len(), 2);
@@ -777,4 +780,35 @@ fn a_validator_set_change_moves_who_certifies_and_who_proposes() {
         refusal(c.validate(3, &from_gone)),
         BlockError::ProposerNotValidator(gone)
     );
+}
+
+#[test]
+fn a_store_that_fails_reads_builds_votes_and_commits_nothing() {
+    // Node 1's store fails every read of the registrar's account: that is a store fault
+    // (`AppError::Store`), never an invalid block or a refused transaction.
+    let mut c = chain();
+    let t = c.admit_org("Shop");
+    let b = c.propose(0, 0, std::slice::from_ref(&t));
+    let account = handoff_core::state::StateKey::Account(c.registrar.public()).to_bytes();
+    c.nodes[1]
+        .store
+        .inject_read_faults(ReadFaults::keys(vec![account]));
+    let fault = |e: &AppError| e.read_fault().map(|r| r.code());
+    let e = c.validate(1, &b).expect_err("no verdict");
+    assert_eq!(fault(&e), Some("STORE_FAULT"), "{e}");
+    let node = &mut c.nodes[1];
+    match node.app.admit(&node.store, &t, false) {
+        Err(Refusal::Fault(e)) => assert_eq!(e.code(), "STORE_FAULT"),
+        other => panic!("{other:?}"),
+    }
+    let h = node.store.height();
+    let certified = c.certify(b.clone(), &[0, 1, 2, 3]);
+    let e = c.sync(1, &certified).expect_err("not committed");
+    assert_eq!(fault(&e), Some("STORE_FAULT"), "{e}");
+    assert_eq!(c.nodes[1].store.height(), h, "nothing committed");
+    // Once the store reads again, the same block validates and commits.
+    c.nodes[1].store.inject_read_faults(ReadFaults::default());
+    c.validate(1, &b).expect("valid");
+    c.sync(1, &certified).expect("committed");
+    assert_eq!(c.nodes[1].store.height(), h + 1);
 }

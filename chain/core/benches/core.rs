@@ -106,7 +106,8 @@ fn setup(n: usize) -> Setup {
             attributes: vec![],
         }),
     );
-    let exec = execute_verified(&ctx, &state, &[&define, &commission], &[true, true]);
+    let exec = execute_verified(&ctx, &state, &[&define, &commission], &[true, true])
+        .expect("an in-memory state always reads");
     assert!(exec.results.iter().all(Result::is_ok));
     state.extend(exec.writes);
     let txs = bags

@@ -9,11 +9,37 @@
 use crate::event::{Effects, Event, HistoryAppend, IndexOp};
 use crate::gs1::{self, Gs1Key};
 use crate::limits::*;
-use crate::rejection::{Code, Rejection, reject};
+use crate::rejection::{Code, Rejection};
 use crate::state::*;
 use crate::tx::*;
 use crate::types::{HandoffId, Hash32, OrgId, PublicKey, Role, scope};
 use std::collections::HashSet;
+
+/// Why applying stopped inside the rules: a ledger rule refused the transaction (a
+/// verdict, recorded in the block), or the state could not be read (no verdict at all:
+/// the block cannot be executed on this node until its store is sound).
+#[derive(Debug)]
+enum Stop {
+    Rejected(Rejection),
+    Unreadable(ReadError),
+}
+
+impl From<Rejection> for Stop {
+    fn from(r: Rejection) -> Stop {
+        Stop::Rejected(r)
+    }
+}
+
+impl From<ReadError> for Stop {
+    fn from(e: ReadError) -> Stop {
+        Stop::Unreadable(e)
+    }
+}
+
+/// A rule's refusal.
+fn reject<T>(code: Code, message: impl Into<String>) -> Result<T, Stop> {
+    Err(Stop::Rejected(Rejection::new(code, message)))
+}
 
 /// The block a transaction is applied in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,17 +87,20 @@ struct Actor {
 }
 
 impl Actor {
-    fn org(&self) -> Result<&OrgRecord, Rejection> {
+    fn org(&self) -> Result<&OrgRecord, Stop> {
         self.org.as_ref().ok_or_else(|| {
             // Unreachable through `authenticate` (a key that is neither org nor device
             // may only sign a claim), kept as a guard.
-            Rejection::new(Code::UnknownSigner, "a consumer key may only claim items")
+            Stop::Rejected(Rejection::new(
+                Code::UnknownSigner,
+                "a consumer key may only claim items",
+            ))
         })
     }
-    fn id(&self) -> Result<OrgId, Rejection> {
+    fn id(&self) -> Result<OrgId, Stop> {
         Ok(self.org()?.key)
     }
-    fn need_scope(&self, bit: u32, what: &str) -> Result<(), Rejection> {
+    fn need_scope(&self, bit: u32, what: &str) -> Result<(), Stop> {
         if self.scopes & bit == 0 {
             return reject(
                 Code::DeviceScope,
@@ -80,13 +109,13 @@ impl Actor {
         }
         Ok(())
     }
-    fn need_org_key(&self, what: &str) -> Result<(), Rejection> {
+    fn need_org_key(&self, what: &str) -> Result<(), Stop> {
         if self.device {
             return reject(Code::OrgKeyRequired, format!("only the org key may {what}"));
         }
         Ok(())
     }
-    fn need_role(&self, roles: &[Role], what: &str) -> Result<(), Rejection> {
+    fn need_role(&self, roles: &[Role], what: &str) -> Result<(), Stop> {
         let org = self.org()?;
         if roles.iter().any(|r| org.has_role(*r)) {
             return Ok(());
@@ -105,12 +134,32 @@ impl Actor {
 
 /// Applies a transaction whose signature the caller has verified (block execution verifies
 /// signatures in batches first; `apply` below verifies one itself).
+///
+/// The outer `Err` is a failed state read: no verdict on the transaction exists, the
+/// overlay's tentative writes are dropped, and the caller must abandon the whole block
+/// (it is not a `Rejection`, which would be recorded in the block as if it were a rule).
 pub fn apply_verified(
     ctx: &BlockContext,
     index: u32,
     state: &mut Overlay<'_>,
     tx: &SignedTx,
-) -> Result<Effects, Rejection> {
+) -> Result<Result<Effects, Rejection>, ReadError> {
+    match apply_inner(ctx, index, state, tx) {
+        Ok(effects) => Ok(Ok(effects)),
+        Err(Stop::Rejected(r)) => Ok(Err(r)),
+        Err(Stop::Unreadable(e)) => {
+            state.abort_tx();
+            Err(e)
+        }
+    }
+}
+
+fn apply_inner(
+    ctx: &BlockContext,
+    index: u32,
+    state: &mut Overlay<'_>,
+    tx: &SignedTx,
+) -> Result<Effects, Stop> {
     state.abort_tx();
     // Transactions built in-process never went through `SignedTx::decode`: apply the same
     // bounds here, so nothing enters a block that a peer could not decode.
@@ -146,16 +195,21 @@ pub fn apply_verified(
         run.payload()
     };
     let effects = run.effects;
-    if result.is_err() {
-        state.abort_tx();
-    }
+    let result = match result {
+        Ok(()) => Ok(()),
+        Err(Stop::Unreadable(e)) => return Err(Stop::Unreadable(e)),
+        Err(Stop::Rejected(r)) => {
+            state.abort_tx();
+            Err(r)
+        }
+    };
     // A payload refused with a "changes nothing" code (e.g. a weak key being admitted)
     // stays out of the block entirely, so it must not consume the nonce either: the block
     // replayed elsewhere would not contain it.
     if let Err(e) = &result
         && e.code.changes_nothing()
     {
-        return Err(e.clone());
+        return Err(Stop::Rejected(e.clone()));
     }
     state.put(
         StateKey::Account(body.signer),
@@ -164,30 +218,27 @@ pub fn apply_verified(
         }),
     );
     state.commit_tx();
-    result.map(|()| effects)
+    result.map(|()| effects).map_err(Stop::Rejected)
 }
 
-/// Verifies the signature (the one rule, `crypto::verify_tx`), then applies.
+/// Verifies the signature (the one rule, `crypto::verify_tx`), then applies (see
+/// [`apply_verified`]).
 pub fn apply(
     ctx: &BlockContext,
     index: u32,
     state: &mut Overlay<'_>,
     tx: &SignedTx,
-) -> Result<Effects, Rejection> {
+) -> Result<Result<Effects, Rejection>, ReadError> {
     if !crate::crypto::verify_tx(tx) {
-        return reject(
+        return Ok(Err(Rejection::new(
             Code::BadSignature,
             "the signature does not verify against the signer's key",
-        );
+        )));
     }
     apply_verified(ctx, index, state, tx)
 }
 
-fn authenticate(
-    ctx: &BlockContext,
-    state: &Overlay<'_>,
-    tx: &SignedTx,
-) -> Result<Actor, Rejection> {
+fn authenticate(ctx: &BlockContext, state: &Overlay<'_>, tx: &SignedTx) -> Result<Actor, Stop> {
     let body = &tx.body;
     if body.chain_id != ctx.chain_id {
         return reject(
@@ -195,7 +246,7 @@ fn authenticate(
             format!("signed for chain {}", body.chain_id.short()),
         );
     }
-    let actor = if let Some(org) = state.org(&StateKey::Org(body.signer)) {
+    let actor = if let Some(org) = state.org(&StateKey::Org(body.signer))? {
         if org.suspended {
             return reject(Code::OrgSuspended, format!("{} is suspended", org.name));
         }
@@ -204,7 +255,7 @@ fn authenticate(
             scopes: scope::ALL,
             device: false,
         }
-    } else if let Some(dev) = state.device(&StateKey::Device(body.signer)) {
+    } else if let Some(dev) = state.device(&StateKey::Device(body.signer))? {
         if dev.revoked_at.is_some() {
             return reject(
                 Code::DeviceRevoked,
@@ -218,7 +269,7 @@ fn authenticate(
             );
         }
         let org = state
-            .org(&StateKey::Org(dev.org))
+            .org(&StateKey::Org(dev.org))?
             .ok_or_else(|| Rejection::new(Code::UnknownSigner, "the device's org is unknown"))?;
         if org.suspended {
             return reject(Code::OrgSuspended, format!("{} is suspended", org.name));
@@ -230,7 +281,7 @@ fn authenticate(
         }
     } else if matches!(body.payload, Payload::SetValidators { .. })
         && state
-            .validator_set(&StateKey::Validators)
+            .validator_set(&StateKey::Validators)?
             .is_some_and(|s| s.validators.contains(&body.signer))
     {
         // A current validator's own key may submit a validator-set change (validators
@@ -258,7 +309,7 @@ fn authenticate(
             ),
         );
     };
-    let expected = match state.get(&StateKey::Account(body.signer)) {
+    let expected = match state.get(&StateKey::Account(body.signer))? {
         Some(Record::Account(a)) => a.next_nonce,
         _ => 0,
     };
@@ -292,8 +343,12 @@ pub struct Custody {
     pub depth: usize,
 }
 
-/// Resolves the effective custody of an item or container through its containers.
-pub fn resolve_custody(get: &dyn Fn(&Gs1Key) -> Option<ItemRecord>, item: &ItemRecord) -> Custody {
+/// Resolves the effective custody of an item or container through its containers (a
+/// failed read of a container fails the whole resolution).
+pub fn resolve_custody(
+    get: &dyn Fn(&Gs1Key) -> ReadResult<Option<ItemRecord>>,
+    item: &ItemRecord,
+) -> ReadResult<Custody> {
     let mut c = Custody {
         custodian: item.custodian,
         owner: item.owner,
@@ -306,7 +361,7 @@ pub fn resolve_custody(get: &dyn Fn(&Gs1Key) -> Option<ItemRecord>, item: &ItemR
         if c.depth > MAX_NESTING {
             break;
         }
-        let Some(p) = get(&pk) else { break };
+        let Some(p) = get(&pk)? else { break };
         c.depth += 1;
         c.custodian = p.custodian;
         c.owner = p.owner;
@@ -314,7 +369,7 @@ pub fn resolve_custody(get: &dyn Fn(&Gs1Key) -> Option<ItemRecord>, item: &ItemR
         c.root = Some(pk);
         parent = p.container.clone();
     }
-    c
+    Ok(c)
 }
 
 struct Run<'r, 'a> {
@@ -330,7 +385,7 @@ fn bad_id(what: &str, e: impl std::fmt::Display) -> Rejection {
     Rejection::new(Code::BadId, format!("{what}: {e}"))
 }
 
-fn check_gln(what: &str, gln: &Option<String>) -> Result<(), Rejection> {
+fn check_gln(what: &str, gln: &Option<String>) -> Result<(), Stop> {
     if let Some(g) = gln {
         Gs1Key::Gln {
             gln: g.clone(),
@@ -342,7 +397,7 @@ fn check_gln(what: &str, gln: &Option<String>) -> Result<(), Rejection> {
     Ok(())
 }
 
-fn check_expiry(expiry: &Option<String>) -> Result<(), Rejection> {
+fn check_expiry(expiry: &Option<String>) -> Result<(), Stop> {
     if let Some(e) = expiry {
         let ok = e.len() == 6
             && e.bytes().all(|b| b.is_ascii_digit())
@@ -355,7 +410,7 @@ fn check_expiry(expiry: &Option<String>) -> Result<(), Rejection> {
     Ok(())
 }
 
-fn no_duplicates<'e>(entries: impl IntoIterator<Item = &'e Entry>) -> Result<(), Rejection> {
+fn no_duplicates<'e>(entries: impl IntoIterator<Item = &'e Entry>) -> Result<(), Stop> {
     let mut seen = HashSet::new();
     for e in entries {
         if !seen.insert(&e.key) {
@@ -420,8 +475,8 @@ impl<'r, 'a> Run<'r, 'a> {
     }
 
     /// Appends `ev` to the history of the item or lot under `key` and stores it.
-    fn record_event(&mut self, key: &Gs1Key, ev: &Event) {
-        match self.state.get(&StateKey::item(key)) {
+    fn record_event(&mut self, key: &Gs1Key, ev: &Event) -> ReadResult<()> {
+        match self.state.get(&StateKey::item(key))? {
             Some(Record::Item(mut it)) => {
                 self.append(key, &mut it.history, ev);
                 self.put_item(it);
@@ -432,14 +487,15 @@ impl<'r, 'a> Run<'r, 'a> {
             }
             _ => {}
         }
+        Ok(())
     }
 
-    fn custody(&self, item: &ItemRecord) -> Custody {
+    fn custody(&self, item: &ItemRecord) -> ReadResult<Custody> {
         let st = &*self.state;
         resolve_custody(&|k| st.item(&StateKey::item(k)), item)
     }
 
-    fn load(&self, e: &Entry) -> Result<Thing, Rejection> {
+    fn load(&self, e: &Entry) -> Result<Thing, Stop> {
         let c = e.key.canonical();
         match &e.key {
             Gs1Key::Serial { .. } | Gs1Key::Sscc { .. } => {
@@ -449,7 +505,7 @@ impl<'r, 'a> Run<'r, 'a> {
                         format!("{c} is a single item; give no quantity"),
                     );
                 }
-                match self.state.item(&StateKey::item(&e.key)) {
+                match self.state.item(&StateKey::item(&e.key))? {
                     Some(it) => Ok(Thing::Item(it)),
                     None => reject(Code::UnknownItem, format!("{c} was never commissioned")),
                 }
@@ -458,7 +514,7 @@ impl<'r, 'a> Run<'r, 'a> {
                 let Some(q) = e.quantity else {
                     return reject(Code::BadQuantity, format!("{c} is a lot; give a quantity"));
                 };
-                match self.state.lot(&StateKey::item(&e.key)) {
+                match self.state.lot(&StateKey::item(&e.key))? {
                     Some(l) => Ok(Thing::Lot(l, q)),
                     None => reject(Code::UnknownItem, format!("lot {c} was never commissioned")),
                 }
@@ -469,12 +525,7 @@ impl<'r, 'a> Run<'r, 'a> {
 
     /// Checks an item can be moved by the actor: active, loose, not locked, and held or
     /// owned as the transfer requires.
-    fn check_movable(
-        &self,
-        it: &ItemRecord,
-        custody: bool,
-        ownership: bool,
-    ) -> Result<(), Rejection> {
+    fn check_movable(&self, it: &ItemRecord, custody: bool, ownership: bool) -> Result<(), Stop> {
         let me = self.actor.id()?;
         let c = it.key.canonical();
         if it.status != ItemStatus::Active {
@@ -515,7 +566,7 @@ impl<'r, 'a> Run<'r, 'a> {
         q: u64,
         custody: bool,
         ownership: bool,
-    ) -> Result<Vec<(OrgId, OrgId, u64)>, Rejection> {
+    ) -> Result<Vec<(OrgId, OrgId, u64)>, Stop> {
         let me = self.actor.id()?;
         let mut positions: Vec<(bool, OrgId, OrgId, u64)> = lot
             .balances
@@ -560,7 +611,7 @@ impl<'r, 'a> Run<'r, 'a> {
         Ok(taken)
     }
 
-    fn payload(&mut self) -> Result<(), Rejection> {
+    fn payload(&mut self) -> Result<(), Stop> {
         let p = self.tx.body.payload.clone();
         match p {
             Payload::AdmitOrg(a) => self.admit_org(a),
@@ -631,7 +682,7 @@ impl<'r, 'a> Run<'r, 'a> {
 
     // ---- organizations and devices ----
 
-    fn admit_org(&mut self, a: AdmitOrg) -> Result<(), Rejection> {
+    fn admit_org(&mut self, a: AdmitOrg) -> Result<(), Stop> {
         self.actor.need_org_key("admit organizations")?;
         self.actor
             .need_role(&[Role::Registrar], "admit organizations")?;
@@ -645,17 +696,17 @@ impl<'r, 'a> Run<'r, 'a> {
         if name.is_empty() {
             return reject(Code::BadField, "an org needs a name");
         }
-        if self.state.get(&StateKey::Org(a.org)).is_some() {
+        if self.state.get(&StateKey::Org(a.org))?.is_some() {
             return reject(
                 Code::OrgExists,
                 format!("org {} is already admitted", a.org.short()),
             );
         }
-        if self.state.get(&StateKey::Device(a.org)).is_some() {
+        if self.state.get(&StateKey::Device(a.org))?.is_some() {
             return reject(Code::DeviceExists, "that key is already a device key");
         }
         let name_key = StateKey::OrgName(name.to_lowercase());
-        if self.state.get(&name_key).is_some() {
+        if self.state.get(&name_key)?.is_some() {
             return reject(
                 Code::OrgExists,
                 format!("an org named '{name}' already exists"),
@@ -671,7 +722,7 @@ impl<'r, 'a> Run<'r, 'a> {
             for n in 6..=p.len() {
                 if self
                     .state
-                    .get(&StateKey::Prefix(p[..n].to_string()))
+                    .get(&StateKey::Prefix(p[..n].to_string()))?
                     .is_some()
                 {
                     return reject(
@@ -708,11 +759,11 @@ impl<'r, 'a> Run<'r, 'a> {
         Ok(())
     }
 
-    fn suspend_org(&mut self, org: OrgId, _reason: String) -> Result<(), Rejection> {
+    fn suspend_org(&mut self, org: OrgId, _reason: String) -> Result<(), Stop> {
         self.actor.need_org_key("suspend organizations")?;
         self.actor
             .need_role(&[Role::Registrar], "suspend organizations")?;
-        let Some(mut rec) = self.state.org(&StateKey::Org(org)) else {
+        let Some(mut rec) = self.state.org(&StateKey::Org(org))? else {
             return reject(Code::UnknownOrg, format!("no org {}", org.short()));
         };
         rec.suspended = true;
@@ -726,7 +777,7 @@ impl<'r, 'a> Run<'r, 'a> {
         label: String,
         scopes: u32,
         expires_at_ms: Option<i64>,
-    ) -> Result<(), Rejection> {
+    ) -> Result<(), Stop> {
         self.actor.need_org_key("authorize devices")?;
         let org = self.actor.id()?;
         if !crate::crypto::key_is_acceptable(&device) {
@@ -741,8 +792,8 @@ impl<'r, 'a> Run<'r, 'a> {
                 format!("scope bits {scopes:#x} are not valid"),
             );
         }
-        if self.state.get(&StateKey::Device(device)).is_some()
-            || self.state.get(&StateKey::Org(device)).is_some()
+        if self.state.get(&StateKey::Device(device))?.is_some()
+            || self.state.get(&StateKey::Org(device))?.is_some()
         {
             return reject(Code::DeviceExists, "that key is already in use");
         }
@@ -760,10 +811,10 @@ impl<'r, 'a> Run<'r, 'a> {
         Ok(())
     }
 
-    fn revoke_device(&mut self, device: PublicKey) -> Result<(), Rejection> {
+    fn revoke_device(&mut self, device: PublicKey) -> Result<(), Stop> {
         self.actor.need_org_key("revoke devices")?;
         let org = self.actor.id()?;
-        match self.state.device(&StateKey::Device(device)) {
+        match self.state.device(&StateKey::Device(device))? {
             Some(mut d) if d.org == org => {
                 if d.revoked_at.is_none() {
                     d.revoked_at = Some(self.ctx.height);
@@ -787,7 +838,7 @@ impl<'r, 'a> Run<'r, 'a> {
         description: String,
         attributes: Vec<Attr>,
         image_hash: Option<Hash32>,
-    ) -> Result<(), Rejection> {
+    ) -> Result<(), Stop> {
         self.actor.need_scope(scope::PRODUCTS, "define products")?;
         self.actor
             .need_role(&[Role::Producer, Role::Manufacturer], "define products")?;
@@ -803,7 +854,7 @@ impl<'r, 'a> Run<'r, 'a> {
             );
         }
         let key = StateKey::Product(gtin.clone());
-        if self.state.get(&key).is_some() {
+        if self.state.get(&key)?.is_some() {
             return reject(
                 Code::ProductExists,
                 format!("GTIN {gtin} is already defined"),
@@ -825,9 +876,9 @@ impl<'r, 'a> Run<'r, 'a> {
         Ok(())
     }
 
-    fn owned_product(&self, gtin: &str) -> Result<ProductRecord, Rejection> {
+    fn owned_product(&self, gtin: &str) -> Result<ProductRecord, Stop> {
         let gtin = gs1::normalize_gtin(gtin).map_err(|e| bad_id("GTIN", e))?;
-        let Some(p) = self.state.product(&StateKey::Product(gtin.clone())) else {
+        let Some(p) = self.state.product(&StateKey::Product(gtin.clone()))? else {
             return reject(Code::UnknownProduct, format!("GTIN {gtin} is not defined"));
         };
         if p.owner != self.actor.id()? {
@@ -839,10 +890,10 @@ impl<'r, 'a> Run<'r, 'a> {
         Ok(p)
     }
 
-    fn license_product(&mut self, gtin: String, licensee: OrgId) -> Result<(), Rejection> {
+    fn license_product(&mut self, gtin: String, licensee: OrgId) -> Result<(), Stop> {
         self.actor.need_scope(scope::PRODUCTS, "license products")?;
         let mut p = self.owned_product(&gtin)?;
-        if self.state.org(&StateKey::Org(licensee)).is_none() {
+        if self.state.org(&StateKey::Org(licensee))?.is_none() {
             return reject(Code::UnknownOrg, format!("no org {}", licensee.short()));
         }
         if !p.licensees.contains(&licensee) {
@@ -860,8 +911,8 @@ impl<'r, 'a> Run<'r, 'a> {
     }
 
     /// Checks the actor may commission items of the GTIN (brand owner or licensee).
-    fn may_commission(&self, gtin: &str) -> Result<(), Rejection> {
-        let Some(p) = self.state.product(&StateKey::Product(gtin.to_string())) else {
+    fn may_commission(&self, gtin: &str) -> Result<(), Stop> {
+        let Some(p) = self.state.product(&StateKey::Product(gtin.to_string()))? else {
             return reject(Code::UnknownProduct, format!("GTIN {gtin} is not defined"));
         };
         let me = self.actor.id()?;
@@ -886,7 +937,7 @@ impl<'r, 'a> Run<'r, 'a> {
         attributes: &[Attr],
         inputs: &[Entry],
         ev: &Event,
-    ) -> Result<(), Rejection> {
+    ) -> Result<(), Stop> {
         let me = self.actor.id()?;
         for (i, e) in entries.iter().enumerate() {
             let gtin = e.key.gtin().unwrap_or_default().to_string();
@@ -902,7 +953,7 @@ impl<'r, 'a> Run<'r, 'a> {
                 _ => return reject(Code::BadId, format!("{c} is not a serialized item or lot")),
             }
             let key = StateKey::item(&e.key);
-            let existing = self.state.get(&key);
+            let existing = self.state.get(&key)?;
             let mut ev = ev.clone();
             ev.quantity = e.quantity;
             match (&e.key, e.quantity) {
@@ -995,7 +1046,7 @@ impl<'r, 'a> Run<'r, 'a> {
         Ok(())
     }
 
-    fn commission(&mut self, c: Commission) -> Result<(), Rejection> {
+    fn commission(&mut self, c: Commission) -> Result<(), Stop> {
         self.actor
             .need_scope(scope::COMMISSION, "commission items")?;
         no_duplicates(&c.entries)?;
@@ -1038,20 +1089,23 @@ impl<'r, 'a> Run<'r, 'a> {
     // ---- containers ----
 
     /// Height of the container tree below an item (0 for a plain item).
-    fn subtree_height(&self, it: &ItemRecord, budget: usize) -> usize {
+    fn subtree_height(&self, it: &ItemRecord, budget: usize) -> ReadResult<usize> {
         if budget == 0 {
-            return usize::MAX / 2;
+            return Ok(usize::MAX / 2);
         }
-        it.contents
-            .iter()
-            .filter(|e| matches!(e.key, Gs1Key::Sscc { .. }))
-            .filter_map(|e| self.state.item(&StateKey::item(&e.key)))
-            .map(|child| 1 + self.subtree_height(&child, budget - 1))
-            .max()
-            .unwrap_or(0)
+        let mut height = 0;
+        for e in &it.contents {
+            if !matches!(e.key, Gs1Key::Sscc { .. }) {
+                continue;
+            }
+            if let Some(child) = self.state.item(&StateKey::item(&e.key))? {
+                height = height.max(1 + self.subtree_height(&child, budget - 1)?);
+            }
+        }
+        Ok(height)
     }
 
-    fn pack(&mut self, container: Gs1Key, entries: Vec<Entry>) -> Result<(), Rejection> {
+    fn pack(&mut self, container: Gs1Key, entries: Vec<Entry>) -> Result<(), Stop> {
         self.actor.need_scope(scope::PACK, "pack containers")?;
         let me = self.actor.id()?;
         if !matches!(container, Gs1Key::Sscc { .. }) {
@@ -1065,7 +1119,7 @@ impl<'r, 'a> Run<'r, 'a> {
         }
         no_duplicates(&entries)?;
         let ckey = StateKey::item(&container);
-        let mut cont = match self.state.get(&ckey) {
+        let mut cont = match self.state.get(&ckey)? {
             None => ItemRecord {
                 key: container.clone(),
                 owner: me,
@@ -1090,7 +1144,7 @@ impl<'r, 'a> Run<'r, 'a> {
             Some(Record::Item(c)) => c,
             Some(_) => return reject(Code::BadId, "not a container"),
         };
-        let cc = self.custody(&cont);
+        let cc = self.custody(&cont)?;
         if cont.status != ItemStatus::Active {
             return reject(
                 Code::ItemInactive,
@@ -1118,7 +1172,7 @@ impl<'r, 'a> Run<'r, 'a> {
             }
             p = self
                 .state
-                .item(&StateKey::item(&k))
+                .item(&StateKey::item(&k))?
                 .and_then(|r| r.container);
             ancestors.push(k);
         }
@@ -1141,7 +1195,7 @@ impl<'r, 'a> Run<'r, 'a> {
                             format!("{c} and the container have different owners"),
                         );
                     }
-                    if cc.depth + 1 + self.subtree_height(&it, MAX_NESTING + 1) > MAX_NESTING {
+                    if cc.depth + 1 + self.subtree_height(&it, MAX_NESTING + 1)? > MAX_NESTING {
                         return reject(
                             Code::ContainerRule,
                             format!("packing {c} nests containers more than {MAX_NESTING} deep"),
@@ -1191,12 +1245,12 @@ impl<'r, 'a> Run<'r, 'a> {
         Ok(())
     }
 
-    fn unpack(&mut self, container: Gs1Key, entries: Vec<Entry>) -> Result<(), Rejection> {
+    fn unpack(&mut self, container: Gs1Key, entries: Vec<Entry>) -> Result<(), Stop> {
         self.actor.need_scope(scope::PACK, "unpack containers")?;
         let me = self.actor.id()?;
         let Some(mut cont) = self
             .state
-            .item(&StateKey::item(&container))
+            .item(&StateKey::item(&container))?
             .filter(|c| c.is_container())
         else {
             return reject(
@@ -1204,7 +1258,7 @@ impl<'r, 'a> Run<'r, 'a> {
                 format!("no container {}", container.canonical()),
             );
         };
-        let cc = self.custody(&cont);
+        let cc = self.custody(&cont)?;
         if cc.custodian != me {
             return reject(
                 Code::NotCustodian,
@@ -1249,7 +1303,7 @@ impl<'r, 'a> Run<'r, 'a> {
                             format!("{} holds {inside} of {c}", container.canonical()),
                         );
                     }
-                    let Some(mut lot) = self.state.lot(&StateKey::item(&e.key)) else {
+                    let Some(mut lot) = self.state.lot(&StateKey::item(&e.key))? else {
                         return reject(Code::UnknownItem, format!("no lot {c}"));
                     };
                     lot.debit(&Holder::Container(container.clone()), q);
@@ -1277,7 +1331,7 @@ impl<'r, 'a> Run<'r, 'a> {
                             format!("{c} is a single item; give no quantity"),
                         );
                     }
-                    let Some(mut it) = self.state.item(&StateKey::item(&e.key)) else {
+                    let Some(mut it) = self.state.item(&StateKey::item(&e.key))? else {
                         return reject(Code::UnknownItem, format!("no item {c}"));
                     };
                     it.container = None;
@@ -1301,13 +1355,13 @@ impl<'r, 'a> Run<'r, 'a> {
 
     // ---- handoffs ----
 
-    fn propose(&mut self, h: ProposeHandoff) -> Result<(), Rejection> {
+    fn propose(&mut self, h: ProposeHandoff) -> Result<(), Stop> {
         self.actor.need_scope(scope::HANDOFF, "hand off goods")?;
         let me = self.actor.id()?;
         if h.to == me {
             return reject(Code::SelfHandoff, "you cannot hand goods to yourself");
         }
-        let Some(to) = self.state.org(&StateKey::Org(h.to)) else {
+        let Some(to) = self.state.org(&StateKey::Org(h.to))? else {
             return reject(Code::UnknownOrg, format!("no org {}", h.to.short()));
         };
         if to.suspended {
@@ -1395,8 +1449,8 @@ impl<'r, 'a> Run<'r, 'a> {
         Ok(())
     }
 
-    fn open_handoff(&self, id: HandoffId) -> Result<HandoffRecord, Rejection> {
-        let Some(h) = self.state.handoff(&StateKey::Handoff(id)) else {
+    fn open_handoff(&self, id: HandoffId) -> Result<HandoffRecord, Stop> {
+        let Some(h) = self.state.handoff(&StateKey::Handoff(id))? else {
             return reject(Code::UnknownHandoff, format!("no handoff {}", id.short()));
         };
         if h.status != HandoffStatus::Open {
@@ -1410,10 +1464,10 @@ impl<'r, 'a> Run<'r, 'a> {
 
     /// Re-checks at acceptance that everything offered is still locked by this very
     /// handoff (a stale or duplicate proposal can never transfer anything).
-    fn check_locked(&self, h: &HandoffRecord) -> Result<(), Rejection> {
+    fn check_locked(&self, h: &HandoffRecord) -> Result<(), Stop> {
         for e in &h.entries {
             let c = e.key.canonical();
-            let locked = match self.state.get(&StateKey::item(&e.key)) {
+            let locked = match self.state.get(&StateKey::item(&e.key))? {
                 Some(Record::Item(it)) => it.handoff == Some(h.id),
                 Some(Record::Lot(lot)) => {
                     let held: u64 = lot
@@ -1476,7 +1530,7 @@ impl<'r, 'a> Run<'r, 'a> {
         }
     }
 
-    fn accept(&mut self, a: AcceptHandoff) -> Result<(), Rejection> {
+    fn accept(&mut self, a: AcceptHandoff) -> Result<(), Stop> {
         self.actor.need_scope(scope::HANDOFF, "accept handoffs")?;
         let me = self.actor.id()?;
         let mut h = self.open_handoff(a.handoff)?;
@@ -1534,8 +1588,8 @@ impl<'r, 'a> Run<'r, 'a> {
                     continue;
                 }
                 // An item inside an offered container.
-                let inside = match self.state.item(&StateKey::item(&e.key)) {
-                    Some(it) => self.custody(&it).handoff == Some(id) && it.container.is_some(),
+                let inside = match self.state.item(&StateKey::item(&e.key))? {
+                    Some(it) => self.custody(&it)?.handoff == Some(id) && it.container.is_some(),
                     None => false,
                 };
                 if !inside || e.quantity.is_some() {
@@ -1555,11 +1609,11 @@ impl<'r, 'a> Run<'r, 'a> {
         // Items inside containers that did not arrive: out of the container, back with the
         // sender, flagged.
         for (key, kind) in &excepted_inner {
-            let Some(mut it) = self.state.item(&StateKey::item(key)) else {
+            let Some(mut it) = self.state.item(&StateKey::item(key))? else {
                 continue;
             };
             if let Some(parent) = it.container.take()
-                && let Some(mut p) = self.state.item(&StateKey::item(&parent))
+                && let Some(mut p) = self.state.item(&StateKey::item(&parent))?
             {
                 p.contents.retain(|x| x.key != *key);
                 self.put_item(p);
@@ -1583,7 +1637,7 @@ impl<'r, 'a> Run<'r, 'a> {
             self.put_item(it);
         }
         for e in &h.entries {
-            match self.state.get(&StateKey::item(&e.key)) {
+            match self.state.get(&StateKey::item(&e.key))? {
                 Some(Record::Item(mut it)) => {
                     it.handoff = None;
                     if let Some((_, kind)) = excepted_whole.iter().find(|(k, _)| *k == e.key) {
@@ -1643,12 +1697,7 @@ impl<'r, 'a> Run<'r, 'a> {
         Ok(())
     }
 
-    fn close(
-        &mut self,
-        id: HandoffId,
-        reason: Option<String>,
-        cancel: bool,
-    ) -> Result<(), Rejection> {
+    fn close(&mut self, id: HandoffId, reason: Option<String>, cancel: bool) -> Result<(), Stop> {
         self.actor.need_scope(scope::HANDOFF, "close handoffs")?;
         let me = self.actor.id()?;
         let mut h = self.open_handoff(id)?;
@@ -1675,7 +1724,7 @@ impl<'r, 'a> Run<'r, 'a> {
         ev.counterparty = Some(if me == h.from { h.to } else { h.from });
         ev.note = reason.clone();
         for e in &h.entries {
-            match self.state.get(&StateKey::item(&e.key)) {
+            match self.state.get(&StateKey::item(&e.key))? {
                 Some(Record::Item(mut it)) if it.handoff == Some(id) => {
                     it.handoff = None;
                     self.append(&e.key, &mut it.history, &ev);
@@ -1713,13 +1762,13 @@ impl<'r, 'a> Run<'r, 'a> {
 
     /// Checks the actor holds the entry (custody through containers for items; any loose
     /// or contained position for lots).
-    fn check_holds(&self, e: &Entry) -> Result<Thing, Rejection> {
+    fn check_holds(&self, e: &Entry) -> Result<Thing, Stop> {
         let me = self.actor.id()?;
         let c = e.key.canonical();
         let t = self.load(e)?;
         match &t {
             Thing::Item(it) => {
-                if self.custody(it).custodian != me {
+                if self.custody(it)?.custodian != me {
                     return reject(Code::NotCustodian, format!("{c} is not in your custody"));
                 }
             }
@@ -1736,7 +1785,7 @@ impl<'r, 'a> Run<'r, 'a> {
         Ok(t)
     }
 
-    fn observe(&mut self, o: Observe) -> Result<(), Rejection> {
+    fn observe(&mut self, o: Observe) -> Result<(), Stop> {
         self.actor
             .need_scope(scope::OBSERVE, "record observations")?;
         if o.entries.is_empty() {
@@ -1756,14 +1805,14 @@ impl<'r, 'a> Run<'r, 'a> {
         ev.data = o.readings.clone();
         for e in &o.entries {
             self.check_holds(e)?;
-            self.record_event(&e.key, &ev);
+            self.record_event(&e.key, &ev)?;
         }
         self.remember(o.entries.into_iter().map(|e| e.key).collect());
         Ok(())
     }
 
     /// Consumes an entry held (and owned) by the actor; returns the event quantity.
-    fn retire(&mut self, e: &Entry, status: ItemStatus, ev: &Event) -> Result<(), Rejection> {
+    fn retire(&mut self, e: &Entry, status: ItemStatus, ev: &Event) -> Result<(), Stop> {
         match self.load(e)? {
             Thing::Item(mut it) => {
                 self.check_movable(&it, true, status == ItemStatus::Consumed)?;
@@ -1789,7 +1838,7 @@ impl<'r, 'a> Run<'r, 'a> {
         Ok(())
     }
 
-    fn transform(&mut self, t: Transform) -> Result<(), Rejection> {
+    fn transform(&mut self, t: Transform) -> Result<(), Stop> {
         self.actor.need_scope(scope::TRANSFORM, "transform goods")?;
         self.actor
             .need_role(&[Role::Producer, Role::Manufacturer], "transform goods")?;
@@ -1831,7 +1880,7 @@ impl<'r, 'a> Run<'r, 'a> {
         Ok(())
     }
 
-    fn sell(&mut self, entries: Vec<Entry>) -> Result<(), Rejection> {
+    fn sell(&mut self, entries: Vec<Entry>) -> Result<(), Stop> {
         self.actor.need_scope(scope::SELL, "sell")?;
         self.actor
             .need_role(&[Role::Retailer], "sell to consumers")?;
@@ -1847,7 +1896,7 @@ impl<'r, 'a> Run<'r, 'a> {
         Ok(())
     }
 
-    fn claim(&mut self, item: Gs1Key, pin: String) -> Result<(), Rejection> {
+    fn claim(&mut self, item: Gs1Key, pin: String) -> Result<(), Stop> {
         if self.actor.org.is_some() {
             return reject(
                 Code::WrongRole,
@@ -1857,7 +1906,7 @@ impl<'r, 'a> Run<'r, 'a> {
         let c = item.canonical();
         let Some(mut it) = self
             .state
-            .item(&StateKey::item(&item))
+            .item(&StateKey::item(&item))?
             .filter(|i| !i.is_container())
         else {
             return reject(Code::UnknownItem, format!("{c} was never commissioned"));
@@ -1886,12 +1935,7 @@ impl<'r, 'a> Run<'r, 'a> {
 
     // ---- recalls, losses, corrections ----
 
-    fn recall(
-        &mut self,
-        gtin: String,
-        scope_: RecallScope,
-        reason: String,
-    ) -> Result<(), Rejection> {
+    fn recall(&mut self, gtin: String, scope_: RecallScope, reason: String) -> Result<(), Stop> {
         self.actor.need_scope(scope::PRODUCTS, "recall products")?;
         let mut p = self.owned_product(&gtin)?;
         if reason.trim().is_empty() {
@@ -1914,7 +1958,7 @@ impl<'r, 'a> Run<'r, 'a> {
                     lot: l.clone(),
                 };
                 key.validate().map_err(|e| bad_id("lot", e))?;
-                self.record_event(&key, &ev);
+                self.record_event(&key, &ev)?;
                 keys.push(key);
             }
             RecallScope::Items(items) => {
@@ -1927,7 +1971,7 @@ impl<'r, 'a> Run<'r, 'a> {
                     if k.gtin() != Some(p.gtin.as_str()) {
                         return reject(Code::BadId, format!("{c} is not an item of {}", p.name));
                     }
-                    let Some(mut it) = self.state.item(&StateKey::item(k)) else {
+                    let Some(mut it) = self.state.item(&StateKey::item(k))? else {
                         return reject(Code::UnknownItem, format!("{c} was never commissioned"));
                     };
                     it.recalled = Some(self.tx.id());
@@ -1949,7 +1993,7 @@ impl<'r, 'a> Run<'r, 'a> {
         Ok(())
     }
 
-    fn report_stolen(&mut self, entries: Vec<Entry>, note: String) -> Result<(), Rejection> {
+    fn report_stolen(&mut self, entries: Vec<Entry>, note: String) -> Result<(), Stop> {
         self.actor.need_scope(scope::REPORT, "report losses")?;
         let me = self.actor.id()?;
         if entries.is_empty() {
@@ -1962,7 +2006,7 @@ impl<'r, 'a> Run<'r, 'a> {
             let c = e.key.canonical();
             match self.load(e)? {
                 Thing::Item(mut it) => {
-                    let cu = self.custody(&it);
+                    let cu = self.custody(&it)?;
                     if cu.custodian != me && cu.owner != me {
                         return reject(
                             Code::NotOwner,
@@ -1998,7 +2042,7 @@ impl<'r, 'a> Run<'r, 'a> {
         Ok(())
     }
 
-    fn decommission(&mut self, entries: Vec<Entry>, reason: String) -> Result<(), Rejection> {
+    fn decommission(&mut self, entries: Vec<Entry>, reason: String) -> Result<(), Stop> {
         self.actor.need_scope(scope::REPORT, "decommission")?;
         if entries.is_empty() {
             return reject(Code::BadField, "nothing to decommission");
@@ -2008,7 +2052,7 @@ impl<'r, 'a> Run<'r, 'a> {
         ev.note = Some(reason);
         for e in &entries {
             if let Gs1Key::Sscc { .. } = e.key {
-                let Some(mut it) = self.state.item(&StateKey::item(&e.key)) else {
+                let Some(mut it) = self.state.item(&StateKey::item(&e.key))? else {
                     return reject(
                         Code::UnknownItem,
                         format!("no container {}", e.key.canonical()),
@@ -2032,18 +2076,13 @@ impl<'r, 'a> Run<'r, 'a> {
         Ok(())
     }
 
-    fn correct(
-        &mut self,
-        target: Hash32,
-        reason: String,
-        fields: Vec<Attr>,
-    ) -> Result<(), Rejection> {
+    fn correct(&mut self, target: Hash32, reason: String, fields: Vec<Attr>) -> Result<(), Stop> {
         self.actor.need_scope(scope::REPORT, "correct events")?;
         let me = self.actor.id()?;
         if reason.trim().is_empty() {
             return reject(Code::BadField, "a correction needs a reason");
         }
-        let Some(mut meta) = self.state.event(&StateKey::Event(target)) else {
+        let Some(mut meta) = self.state.event(&StateKey::Event(target))? else {
             return reject(
                 Code::NotCorrectable,
                 format!("no correctable event {}", target.short()),
@@ -2062,7 +2101,7 @@ impl<'r, 'a> Run<'r, 'a> {
         ev.data.push(("corrects".into(), target.to_hex()));
         ev.data.push(("corrected_type".into(), meta.kind.clone()));
         for k in meta.keys.clone() {
-            self.record_event(&k, &ev);
+            self.record_event(&k, &ev)?;
         }
         self.state.put(StateKey::Event(target), Record::Event(meta));
         Ok(())
@@ -2078,9 +2117,9 @@ impl<'r, 'a> Run<'r, 'a> {
         validators: Vec<PublicKey>,
         epoch: u64,
         approvals: Vec<Approval>,
-    ) -> Result<(), Rejection> {
+    ) -> Result<(), Stop> {
         self.actor.need_org_key("change the validator set")?;
-        let Some(current) = self.state.validator_set(&StateKey::Validators) else {
+        let Some(current) = self.state.validator_set(&StateKey::Validators)? else {
             return reject(Code::NotValidator, "the chain has no validator set");
         };
         if current.epoch.checked_add(1) != Some(epoch) {

@@ -5,7 +5,9 @@ use crate::apply::{BlockContext, apply_verified};
 use crate::crypto::{Keypair, verify, verify_txs};
 use crate::event::Effects;
 use crate::rejection::{Code, Rejection};
-use crate::state::{OrgRecord, Overlay, Record, StateKey, StateRead, ValidatorSetRecord};
+use crate::state::{
+    OrgRecord, Overlay, ReadError, Record, StateKey, StateRead, ValidatorSetRecord,
+};
 use crate::tx::{AdmitOrg, SignedTx};
 use crate::types::{Hash32, PublicKey, sha256};
 use borsh::{BorshDeserialize, BorshSerialize};
@@ -293,7 +295,15 @@ pub struct Execution {
 /// Transactions whose rejection changes nothing (`Code::changes_nothing`) leave no trace
 /// and take no event index, so a proposer can leave them out of its block and a replay of
 /// the block gives the same state and events.
-pub fn execute(ctx: &BlockContext, base: &dyn StateRead, txs: &[&SignedTx]) -> Execution {
+///
+/// A failed state read stops the whole block: the caller gets the [`ReadError`] and no
+/// execution, since a transaction decided on a guess (an unreadable item taken as never
+/// commissioned) would give another state than every other validator's.
+pub fn execute(
+    ctx: &BlockContext,
+    base: &dyn StateRead,
+    txs: &[&SignedTx],
+) -> Result<Execution, ReadError> {
     let sig_ok = verify_txs(txs);
     execute_verified(ctx, base, txs, &sig_ok)
 }
@@ -304,14 +314,14 @@ pub fn execute_verified(
     base: &dyn StateRead,
     txs: &[&SignedTx],
     sig_ok: &[bool],
-) -> Execution {
+) -> Result<Execution, ReadError> {
     // A transaction writes about two records (its record or records, and its nonce).
     let mut overlay = Overlay::with_capacity(base, 2 * txs.len() + 1);
     let mut results = Vec::with_capacity(txs.len());
     let mut index = 0u32;
     for (tx, ok) in txs.iter().zip(sig_ok) {
         let r = if *ok {
-            apply_verified(ctx, index, &mut overlay, tx)
+            apply_verified(ctx, index, &mut overlay, tx)?
         } else {
             Err(Rejection::new(
                 Code::BadSignature,
@@ -323,8 +333,8 @@ pub fn execute_verified(
         }
         results.push(r);
     }
-    Execution {
+    Ok(Execution {
         results,
         writes: overlay.into_writes(),
-    }
+    })
 }

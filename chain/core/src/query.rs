@@ -12,8 +12,9 @@ use serde::Serialize;
 
 /// Access to stored histories.
 pub trait HistoryRead {
-    /// Events of a canonical key, in order.
-    fn events(&self, canonical: &str) -> Vec<Event>;
+    /// Events of a canonical key, in order (an unreadable history is an error, never an
+    /// empty one).
+    fn events(&self, canonical: &str) -> ReadResult<Vec<Event>>;
 }
 
 /// How deep provenance follows containers and transform inputs.
@@ -39,8 +40,13 @@ fn pos(e: &Event) -> Pos {
     (e.height, e.index)
 }
 
-/// The full journey of an item, container or lot, oldest first.
-pub fn journey(state: &dyn StateRead, hist: &dyn HistoryRead, key: &Gs1Key) -> Vec<JourneyEvent> {
+/// The full journey of an item, container or lot, oldest first. Any record or history
+/// that cannot be read fails the whole query: a journey with a gap would look complete.
+pub fn journey(
+    state: &dyn StateRead,
+    hist: &dyn HistoryRead,
+    key: &Gs1Key,
+) -> ReadResult<Vec<JourneyEvent>> {
     let mut out = Vec::new();
     collect(
         state,
@@ -51,7 +57,7 @@ pub fn journey(state: &dyn StateRead, hist: &dyn HistoryRead, key: &Gs1Key) -> V
         (u64::MAX, u32::MAX),
         0,
         &mut out,
-    );
+    )?;
     out.sort_by(|a, b| {
         pos(&a.event)
             .cmp(&pos(&b.event))
@@ -59,7 +65,7 @@ pub fn journey(state: &dyn StateRead, hist: &dyn HistoryRead, key: &Gs1Key) -> V
     });
     out.dedup_by(|a, b| a.event.tx == b.event.tx && a.subject == b.subject);
     out.truncate(MAX_PROVENANCE_EVENTS);
-    out
+    Ok(out)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -72,12 +78,12 @@ fn collect(
     to: Pos,
     depth: usize,
     out: &mut Vec<JourneyEvent>,
-) {
+) -> ReadResult<()> {
     if depth > MAX_PROVENANCE_DEPTH || out.len() >= MAX_PROVENANCE_EVENTS {
-        return;
+        return Ok(());
     }
     let canonical = key.canonical();
-    let events = hist.events(&canonical);
+    let events = hist.events(&canonical)?;
     // Intervals spent inside containers: from a pack into C to the unpack from C (or an
     // exception that took it out).
     let mut open: Vec<(Gs1Key, Pos)> = Vec::new();
@@ -132,10 +138,10 @@ fn collect(
             end.min(to),
             depth + 1,
             out,
-        );
+        )?;
     }
     // Transform inputs: everything that happened to them up to the transform.
-    let inputs = match state.read(&StateKey::item(key)) {
+    let inputs = match state.read(&StateKey::item(key))? {
         Some(Record::Item(it)) => it.inputs,
         Some(Record::Lot(l)) => l.inputs,
         _ => Vec::new(),
@@ -155,8 +161,9 @@ fn collect(
             made_at.min(to),
             depth + 1,
             out,
-        );
+        )?;
     }
+    Ok(())
 }
 
 /// The consumer verdict.
@@ -214,12 +221,14 @@ fn expired(expiry: &Option<String>, today: &str) -> bool {
     }
 }
 
-/// The verdict for a scan (§6 of the product spec), as of `now_ms`.
+/// The verdict for a scan (§6 of the product spec), as of `now_ms`. A record that cannot
+/// be read gives no verdict at all (never "counterfeit" for an unreadable item, never
+/// "genuine" with a recall unread).
 pub fn verdict(
     state: &dyn StateRead,
     scan: &Result<Scan, ScanError>,
     now_ms: i64,
-) -> VerdictReport {
+) -> ReadResult<VerdictReport> {
     let mut reasons = Vec::new();
     let counterfeit = |code: &'static str, message: String| VerdictReport {
         verdict: Verdict::Counterfeit,
@@ -228,19 +237,22 @@ pub fn verdict(
     let scan = match scan {
         Ok(s) => s,
         Err(e) => {
-            return counterfeit(
+            return Ok(counterfeit(
                 "MALFORMED_ID",
                 format!("the code is not a valid GS1 identifier: {e}"),
-            );
+            ));
         }
     };
     let key = &scan.key;
     let c = key.canonical();
     let Some(gtin) = key.gtin().map(str::to_string) else {
-        return counterfeit("NOT_A_PRODUCT", format!("{c} does not name a product"));
+        return Ok(counterfeit(
+            "NOT_A_PRODUCT",
+            format!("{c} does not name a product"),
+        ));
     };
     if matches!(key, Gs1Key::Gtin { .. }) {
-        return VerdictReport {
+        return Ok(VerdictReport {
             verdict: Verdict::Warning,
             reasons: vec![Reason {
                 code: "NOT_SERIALIZED",
@@ -248,20 +260,22 @@ pub fn verdict(
                     "this code names only the product, not an individual item; it cannot be checked"
                         .into(),
             }],
-        };
+        });
     }
-    let Some(product) = state.product(&gtin) else {
-        return counterfeit(
+    let Some(product) = state.product(&gtin)? else {
+        return Ok(counterfeit(
             "UNKNOWN_PRODUCT",
             format!("no brand has defined GTIN {gtin}"),
-        );
+        ));
     };
     let today = yymmdd(now_ms);
-    let is_retailer = |org| state.org(&org).is_some_and(|o| o.has_role(Role::Retailer));
-    let org_name = |org| {
-        state
-            .org(&org)
-            .map_or_else(|| "an unknown org".to_string(), |o| o.name)
+    let is_retailer = |org| -> ReadResult<bool> {
+        Ok(state.org(&org)?.is_some_and(|o| o.has_role(Role::Retailer)))
+    };
+    let org_name = |org| -> ReadResult<String> {
+        Ok(state
+            .org(&org)?
+            .map_or_else(|| "an unknown org".to_string(), |o| o.name))
     };
     let recalled_product = product
         .recalls
@@ -274,15 +288,20 @@ pub fn verdict(
             .find(|r| matches!(&r.scope, RecallScope::Lot(l) if Some(l) == lot.as_ref()))
     };
     let commissioned_by;
-    match state.thing(key) {
-        None => return counterfeit("NEVER_COMMISSIONED", format!("{c} was never commissioned")),
+    match state.thing(key)? {
+        None => {
+            return Ok(counterfeit(
+                "NEVER_COMMISSIONED",
+                format!("{c} was never commissioned"),
+            ));
+        }
         Some(Record::Item(it)) => {
             commissioned_by = it.commissioned_by;
             if it.status == ItemStatus::Decommissioned {
-                return counterfeit(
+                return Ok(counterfeit(
                     "DECOMMISSIONED",
                     format!("{c} was destroyed; this code should not exist"),
-                );
+                ));
             }
             if it.recalled.is_some() {
                 reasons.push(Reason {
@@ -317,12 +336,14 @@ pub fn verdict(
                 });
             }
             let cu = resolve_custody(
-                &|k| match state.thing(k) {
-                    Some(Record::Item(i)) => Some(i),
-                    _ => None,
+                &|k| {
+                    Ok(match state.thing(k)? {
+                        Some(Record::Item(i)) => Some(i),
+                        _ => None,
+                    })
                 },
                 &it,
-            );
+            )?;
             if cu.handoff.is_some() {
                 reasons.push(Reason {
                     code: "OPEN_HANDOFF",
@@ -335,12 +356,12 @@ pub fn verdict(
                     code: "CONSUMED",
                     message: "this item was used up to make another product".into(),
                 });
-            } else if !sold && !is_retailer(cu.custodian) {
+            } else if !sold && !is_retailer(cu.custodian)? {
                 reasons.push(Reason {
                     code: "NOT_AT_RETAILER",
                     message: format!(
                         "this item never reached a retailer; it is with {}",
-                        org_name(cu.custodian)
+                        org_name(cu.custodian)?
                     ),
                 });
             }
@@ -367,9 +388,15 @@ pub fn verdict(
                     message: format!("{} of this lot were reported stolen", lot.stolen),
                 });
             }
-            let at_retail = lot.balances.iter().any(
-                |(h, _)| matches!(h, Holder::Org { custodian, .. } if is_retailer(*custodian)),
-            );
+            let mut at_retail = false;
+            for (h, _) in &lot.balances {
+                if let Holder::Org { custodian, .. } = h
+                    && is_retailer(*custodian)?
+                {
+                    at_retail = true;
+                    break;
+                }
+            }
             if !at_retail && lot.retired == 0 {
                 reasons.push(Reason {
                     code: "NOT_AT_RETAILER",
@@ -394,18 +421,21 @@ pub fn verdict(
             }
         }
         Some(_) => {
-            return counterfeit("NOT_A_PRODUCT", format!("{c} does not name a product item"));
+            return Ok(counterfeit(
+                "NOT_A_PRODUCT",
+                format!("{c} does not name a product item"),
+            ));
         }
     }
     if commissioned_by != product.owner && !product.licensees.contains(&commissioned_by) {
-        return counterfeit(
+        return Ok(counterfeit(
             "UNLICENSED",
             format!(
                 "{c} was commissioned by {}, who neither owns nor licenses {}",
-                org_name(commissioned_by),
+                org_name(commissioned_by)?,
                 product.name
             ),
-        );
+        ));
     }
     if let Some(r) = recalled_product {
         reasons.insert(
@@ -417,20 +447,20 @@ pub fn verdict(
         );
     }
     if reasons.is_empty() {
-        return VerdictReport {
+        return Ok(VerdictReport {
             verdict: Verdict::Genuine,
             reasons: vec![Reason {
                 code: "GENUINE",
                 message: format!(
                     "{} by {}, handed on through accepted handoffs to a retailer",
                     product.name,
-                    org_name(product.owner)
+                    org_name(product.owner)?
                 ),
             }],
-        };
+        });
     }
-    VerdictReport {
+    Ok(VerdictReport {
         verdict: Verdict::Warning,
         reasons,
-    }
+    })
 }

@@ -404,6 +404,22 @@ impl StateKey {
         v
     }
 
+    /// A short description for messages (`item /01/…/21/…`, `org 1a2b3c4d`).
+    pub fn describe(&self) -> String {
+        match self {
+            StateKey::Org(k) => format!("org {}", k.short()),
+            StateKey::Device(k) => format!("device {}", k.short()),
+            StateKey::Account(k) => format!("the account of {}", k.short()),
+            StateKey::Product(g) => format!("product {g}"),
+            StateKey::Item(c) => format!("item {c}"),
+            StateKey::Handoff(h) => format!("handoff {}", h.short()),
+            StateKey::Event(t) => format!("event {}", t.short()),
+            StateKey::OrgName(n) => format!("org name '{n}'"),
+            StateKey::Prefix(p) => format!("company prefix {p}"),
+            StateKey::Validators => "the validator set".to_string(),
+        }
+    }
+
     /// The state key of an item, container or lot.
     pub fn item(key: &Gs1Key) -> StateKey {
         StateKey::Item(key.canonical())
@@ -450,15 +466,71 @@ impl Record {
     }
 }
 
-/// Read access to committed state.
+/// Why a state read could not answer. Never the same as "absent": a reader that gets
+/// this must stop what it is doing (a block is not executed, a query is not answered, a
+/// light node does not say "verified"), because anything decided on a guess could
+/// re-commission an existing item or hide a recall.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ReadError {
+    /// The store failed to read (I/O, or data the state tree names is missing).
+    #[error("the store could not read {key}: {detail}")]
+    Store {
+        /// What was being read (see [`StateKey::describe`]).
+        key: String,
+        /// What failed.
+        detail: String,
+    },
+    /// Bytes were found under the key but they are not a record.
+    #[error("the record stored for {key} does not decode")]
+    Undecodable {
+        /// What was being read.
+        key: String,
+    },
+    /// A record's proof was missing, malformed or did not match the certified state root.
+    #[error("{key} could not be verified: {detail}")]
+    Proof {
+        /// What was being read.
+        key: String,
+        /// Why the proof failed.
+        detail: String,
+    },
+    /// No peer answered with a proof (a light node read).
+    #[error("{key} could not be verified: {detail}")]
+    Unavailable {
+        /// What was being read.
+        key: String,
+        /// Why no proof came.
+        detail: String,
+    },
+}
+
+impl ReadError {
+    /// The stable code shown to users and programs: `STORE_FAULT` (this node's store
+    /// failed), `PROOF_INVALID` (a peer's proof failed) or `PROOF_UNAVAILABLE` (no proof
+    /// could be fetched).
+    pub fn code(&self) -> &'static str {
+        match self {
+            ReadError::Store { .. } | ReadError::Undecodable { .. } => "STORE_FAULT",
+            ReadError::Proof { .. } => "PROOF_INVALID",
+            ReadError::Unavailable { .. } => "PROOF_UNAVAILABLE",
+        }
+    }
+}
+
+/// What a state read answers: the record, its proven or stored absence, or why it could
+/// not tell.
+pub type ReadResult<T> = Result<T, ReadError>;
+
+/// Read access to committed state. An implementation returns `Ok(None)` only when it
+/// knows the key is absent; any failure to read or decode is an `Err`.
 pub trait StateRead {
     /// The record under a key, if any.
-    fn read(&self, key: &StateKey) -> Option<Record>;
+    fn read(&self, key: &StateKey) -> ReadResult<Option<Record>>;
 }
 
 impl StateRead for HashMap<StateKey, Record> {
-    fn read(&self, key: &StateKey) -> Option<Record> {
-        self.get(key).cloned()
+    fn read(&self, key: &StateKey) -> ReadResult<Option<Record>> {
+        Ok(self.get(key).cloned())
     }
 }
 
@@ -488,12 +560,12 @@ impl<'a> Overlay<'a> {
         }
     }
     /// The current value (tentative, then block, then committed).
-    pub fn get(&self, key: &StateKey) -> Option<Record> {
+    pub fn get(&self, key: &StateKey) -> ReadResult<Option<Record>> {
         if let Some(r) = self.tx.get(key) {
-            return Some(r.clone());
+            return Ok(Some(r.clone()));
         }
         if let Some(r) = self.block.get(key) {
-            return Some(r.clone());
+            return Ok(Some(r.clone()));
         }
         self.base.read(key)
     }
@@ -525,12 +597,12 @@ impl<'a> Overlay<'a> {
 
 macro_rules! typed_get {
     ($name:ident, $variant:ident, $t:ty) => {
-        /// Typed read.
-        pub fn $name(&self, key: &StateKey) -> Option<$t> {
-            match self.get(key) {
+        /// Typed read (a record of another kind under the key reads as none).
+        pub fn $name(&self, key: &StateKey) -> ReadResult<Option<$t>> {
+            Ok(match self.get(key)? {
                 Some(Record::$variant(r)) => Some(r),
                 _ => None,
-            }
+            })
         }
     };
 }
@@ -546,53 +618,54 @@ impl Overlay<'_> {
     typed_get!(validator_set, Validators, ValidatorSetRecord);
 }
 
-/// Typed reads straight from committed state (for queries).
+/// Typed reads straight from committed state (for queries). A record of another kind
+/// under the key reads as none; a failed read is an error.
 pub trait StateReadExt: StateRead {
     /// An org.
-    fn org(&self, id: &OrgId) -> Option<OrgRecord> {
-        match self.read(&StateKey::Org(*id)) {
+    fn org(&self, id: &OrgId) -> ReadResult<Option<OrgRecord>> {
+        Ok(match self.read(&StateKey::Org(*id))? {
             Some(Record::Org(r)) => Some(r),
             _ => None,
-        }
+        })
     }
     /// A product.
-    fn product(&self, gtin: &str) -> Option<ProductRecord> {
-        match self.read(&StateKey::Product(gtin.to_string())) {
+    fn product(&self, gtin: &str) -> ReadResult<Option<ProductRecord>> {
+        Ok(match self.read(&StateKey::Product(gtin.to_string()))? {
             Some(Record::Product(r)) => Some(r),
             _ => None,
-        }
+        })
     }
     /// An item/container or lot record.
-    fn thing(&self, key: &Gs1Key) -> Option<Record> {
+    fn thing(&self, key: &Gs1Key) -> ReadResult<Option<Record>> {
         self.read(&StateKey::item(key))
     }
     /// A handoff.
-    fn handoff(&self, id: &HandoffId) -> Option<HandoffRecord> {
-        match self.read(&StateKey::Handoff(*id)) {
+    fn handoff(&self, id: &HandoffId) -> ReadResult<Option<HandoffRecord>> {
+        Ok(match self.read(&StateKey::Handoff(*id))? {
             Some(Record::Handoff(r)) => Some(r),
             _ => None,
-        }
+        })
     }
     /// A device.
-    fn device(&self, key: &PublicKey) -> Option<DeviceRecord> {
-        match self.read(&StateKey::Device(*key)) {
+    fn device(&self, key: &PublicKey) -> ReadResult<Option<DeviceRecord>> {
+        Ok(match self.read(&StateKey::Device(*key))? {
             Some(Record::Device(r)) => Some(r),
             _ => None,
-        }
+        })
     }
     /// The current validator set and epoch.
-    fn validator_set(&self) -> Option<ValidatorSetRecord> {
-        match self.read(&StateKey::Validators) {
+    fn validator_set(&self) -> ReadResult<Option<ValidatorSetRecord>> {
+        Ok(match self.read(&StateKey::Validators)? {
             Some(Record::Validators(r)) => Some(r),
             _ => None,
-        }
+        })
     }
-    /// A signer's next nonce.
-    fn next_nonce(&self, key: &PublicKey) -> u64 {
-        match self.read(&StateKey::Account(*key)) {
+    /// A signer's next nonce (0 for a signer never seen).
+    fn next_nonce(&self, key: &PublicKey) -> ReadResult<u64> {
+        Ok(match self.read(&StateKey::Account(*key))? {
             Some(Record::Account(a)) => a.next_nonce,
             _ => 0,
-        }
+        })
     }
 }
 impl<T: StateRead + ?Sized> StateReadExt for T {}

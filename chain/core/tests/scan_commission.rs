@@ -44,7 +44,7 @@ fn recall_lot(w: &mut World, k: &handoff_core::crypto::Keypair, g: &str, lot: &s
 }
 
 fn reasons(w: &World, sc: &Scan) -> (Verdict, Vec<String>) {
-    let r = verdict(&w.state, &Ok(sc.clone()), w.time_ms);
+    let r = verdict(&w.state, &Ok(sc.clone()), w.time_ms).expect("the state reads");
     (
         r.verdict,
         r.reasons

@@ -387,7 +387,7 @@ fn crafted_transactions_get_the_same_verdict_on_every_path() {
             let pre = fillers(&w, before);
             let post = fillers(&w, after);
             let block: Vec<&SignedTx> = pre.iter().chain([&tx]).chain(post.iter()).collect();
-            let exec = execute(&w.ctx(), &w.state, &block);
+            let exec = execute(&w.ctx(), &w.state, &block).expect("the state reads");
             match (&exec.results[before], zip215) {
                 (Ok(_), true) => {}
                 (Err(e), false) => assert_eq!(e.code, Code::BadSignature, "{name}: {e:?}"),
@@ -426,7 +426,7 @@ fn all_crafted_transactions_in_one_block_keep_their_verdicts() {
         .collect();
     // Executed as one block: each applied or refused by its own verdict.
     let refs: Vec<&SignedTx> = txs.iter().collect();
-    let exec = execute(&w.ctx(), &w.state, &refs);
+    let exec = execute(&w.ctx(), &w.state, &refs).expect("the state reads");
     for (r, (name, _, zip215)) in exec.results.iter().zip(&cases) {
         match r {
             Ok(_) => assert!(*zip215, "{name} applied"),

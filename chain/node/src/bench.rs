@@ -427,12 +427,12 @@ fn settle(b: &Bench) -> Result<()> {
 /// One `item history` as the CLI serves it: the record, the provenance query, the JSON.
 fn history_once(b: &Bench, key: &Gs1Key) -> Result<(f64, usize)> {
     let t0 = Instant::now();
-    let item = crate::view::thing_json(&b.ledger.store, key).context("bench item missing")?;
-    let j = query::journey(&b.ledger.store, &b.ledger.store, key);
+    let item = crate::view::thing_json(&b.ledger.store, key)?.context("bench item missing")?;
+    let j = query::journey(&b.ledger.store, &b.ledger.store, key)?;
     let ev: Vec<Value> = j
         .iter()
         .map(|e| crate::view::event_json(&b.ledger.store, e))
-        .collect();
+        .collect::<Result<_, _>>()?;
     let out = serde_json::to_string(&json!({"item": item, "events": ev}))?;
     let us = t0.elapsed().as_secs_f64() * 1e6;
     std::hint::black_box(out);

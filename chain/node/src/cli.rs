@@ -12,7 +12,7 @@ use handoff_core::block::Genesis;
 use handoff_core::gs1::{self, Gs1Key, Scan};
 use handoff_core::query;
 use handoff_core::rejection::Rejection;
-use handoff_core::state::{Record, StateKey, StateReadExt};
+use handoff_core::state::{ReadError, Record, StateKey, StateReadExt};
 use handoff_core::tx::*;
 use handoff_core::types::{Hash32, PublicKey, Role, scope};
 use serde_json::{Value, json};
@@ -32,6 +32,14 @@ pub enum CliError {
     Rejected(Rejection),
     /// Anything else (exit 1).
     Other(anyhow::Error),
+    /// Anything else, with the code a node answered for a forwarded command (exit 1), so
+    /// `STORE_FAULT` or `PROOF_INVALID` reach the caller as they were.
+    Failed {
+        /// Stable code.
+        code: String,
+        /// Message.
+        message: String,
+    },
 }
 
 impl CliError {
@@ -47,14 +55,23 @@ impl CliError {
         match self {
             CliError::Input { .. } => 2,
             CliError::Rejected(_) => 3,
-            CliError::Other(_) => 1,
+            CliError::Other(_) | CliError::Failed { .. } => 1,
         }
     }
     /// `(code, message)`.
     pub fn parts(&self) -> (String, String) {
         match self {
-            CliError::Input { code, message } => (code.clone(), message.clone()),
+            CliError::Input { code, message } | CliError::Failed { code, message } => {
+                (code.clone(), message.clone())
+            }
             CliError::Rejected(r) => (r.code.as_str().to_string(), r.message.clone()),
+            // A record that could not be read or verified: its own code (STORE_FAULT,
+            // PROOF_INVALID…), never "not found".
+            CliError::Other(e)
+                if let Some(r) = e.chain().find_map(|c| c.downcast_ref::<ReadError>()) =>
+            {
+                (r.code().to_string(), format!("{e:#}"))
+            }
             CliError::Other(e) if e.chain().any(|c| c.is::<handoff_store::StoreError>()) => {
                 ("STORAGE".to_string(), format!("{e:#}"))
             }
@@ -66,6 +83,19 @@ impl CliError {
 impl From<anyhow::Error> for CliError {
     fn from(e: anyhow::Error) -> Self {
         CliError::Other(e)
+    }
+}
+impl From<ReadError> for CliError {
+    fn from(e: ReadError) -> Self {
+        CliError::Other(e.into())
+    }
+}
+impl From<crate::ledger::SignError> for CliError {
+    fn from(e: crate::ledger::SignError) -> Self {
+        match e {
+            crate::ledger::SignError::Rejected(r) => CliError::Rejected(r),
+            crate::ledger::SignError::Read(e) => e.into(),
+        }
     }
 }
 impl From<handoff_store::StoreError> for CliError {
@@ -721,7 +751,7 @@ pub fn resolve_org(ledger: &Ledger, s: &str) -> R<PublicKey> {
     if let Some(Record::Claimed(k)) = handoff_core::state::StateRead::read(
         &ledger.store,
         &handoff_core::state::StateKey::OrgName(s.to_lowercase()),
-    ) {
+    )? {
         return Ok(k);
     }
     let lower = s.to_lowercase();
@@ -798,9 +828,7 @@ fn commit(ledger: &Ledger, txs: Vec<SignedTx>) -> R<Vec<Receipt>> {
 }
 
 fn commit_one(ledger: &Ledger, signer: &identity::Identity, payload: Payload) -> R<Receipt> {
-    let tx = ledger
-        .sign(&signer.key, payload)
-        .map_err(CliError::Rejected)?;
+    let tx = ledger.sign(&signer.key, payload)?;
     let mut r = commit(ledger, vec![tx])?;
     r.pop()
         .ok_or_else(|| CliError::Other(anyhow::anyhow!("no receipt")))
@@ -1019,7 +1047,7 @@ fn registrar(ledger: &Ledger, data: &Path, me: Option<&str>) -> R<identity::Iden
     for id in identity::list(data)? {
         if ledger
             .store
-            .org(&id.key.public())
+            .org(&id.key.public())?
             .is_some_and(|o| o.has_role(Role::Registrar))
         {
             return Ok(id);
@@ -1061,7 +1089,9 @@ fn with_ledger(ledger: &Ledger, data: &Path, me: Option<&str>, cmd: Cmd) -> R<Ou
                     identity::remove_key(&path)?;
                     return Err(e);
                 }
-                Err(CliError::Other(e)) => {
+                // Not refused, but not known to be committed either (a store fault keeps
+                // its code).
+                Err(e @ (CliError::Other(_) | CliError::Failed { .. })) => {
                     let kept = match identity::mark_unconfirmed(&path) {
                         Ok(marked) => format!(
                             "its key is kept in {}: if `handoff org list` shows {name}, rename \
@@ -1071,10 +1101,18 @@ fn with_ledger(ledger: &Ledger, data: &Path, me: Option<&str>, cmd: Cmd) -> R<Ou
                         ),
                         Err(_) => format!("its key is kept in {}", path.display()),
                     };
-                    return Err(CliError::Other(e.context(format!(
+                    let what = format!(
                         "admitting {name} did not finish, so whether it is on the chain is \
                          unknown; {kept}"
-                    ))));
+                    );
+                    return Err(match e {
+                        CliError::Other(e) => CliError::Other(e.context(what)),
+                        CliError::Failed { code, message } => CliError::Failed {
+                            code,
+                            message: format!("{what}: {message}"),
+                        },
+                        e => e,
+                    });
                 }
             };
             out(
@@ -1084,7 +1122,7 @@ fn with_ledger(ledger: &Ledger, data: &Path, me: Option<&str>, cmd: Cmd) -> R<Ou
         }
         Cmd::Org(OrgCmd::Nonce) => {
             let me = signer()?;
-            let next = ledger.store.next_nonce(&me.key.public());
+            let next = ledger.store.next_nonce(&me.key.public())?;
             out(
                 json!({"org": me.key.public().to_hex(), "name": me.name, "next_nonce": next}),
                 format!("{}: next nonce {next}", me.name),
@@ -1094,7 +1132,7 @@ fn with_ledger(ledger: &Ledger, data: &Path, me: Option<&str>, cmd: Cmd) -> R<Ou
             let mut orgs = Vec::new();
             let mut text = String::new();
             for k in ledger.store.org_keys()? {
-                if let Some(o) = ledger.store.org(&k) {
+                if let Some(o) = ledger.store.org(&k)? {
                     text.push_str(&format!(
                         "{}  {}  {}\n",
                         o.key.short(),
@@ -1252,17 +1290,17 @@ fn with_ledger(ledger: &Ledger, data: &Path, me: Option<&str>, cmd: Cmd) -> R<Ou
         Cmd::Product(ProductCmd::Show { gtin }) => {
             let gtin14 = gs1::normalize_gtin(&gtin)
                 .map_err(|e| CliError::input(e.code.as_str(), e.message))?;
-            let p = ledger.store.product(&gtin14).ok_or_else(|| {
+            let p = ledger.store.product(&gtin14)?.ok_or_else(|| {
                 CliError::input("UNKNOWN_PRODUCT", format!("GTIN {gtin14} is not defined"))
             })?;
             let text = format!(
                 "{} ({}) by {}",
                 p.name,
                 p.gtin,
-                view::org_name(&ledger.store, &p.owner)
+                view::org_name(&ledger.store, &p.owner)?
             );
             out(
-                json!({"product": view::product_json(&ledger.store, &p)}),
+                json!({"product": view::product_json(&ledger.store, &p)?}),
                 text,
             )
         }
@@ -1357,7 +1395,7 @@ fn with_ledger(ledger: &Ledger, data: &Path, me: Option<&str>, cmd: Cmd) -> R<Ou
         }
         Cmd::Item(ItemCmd::Show { scan: s, proof }) => {
             let key = scan(&s)?.key;
-            let item = view::thing_json(&ledger.store, &key).ok_or_else(|| {
+            let item = view::thing_json(&ledger.store, &key)?.ok_or_else(|| {
                 CliError::input(
                     "UNKNOWN_ITEM",
                     format!("{} was never commissioned", key.canonical()),
@@ -1398,17 +1436,17 @@ fn with_ledger(ledger: &Ledger, data: &Path, me: Option<&str>, cmd: Cmd) -> R<Ou
         }
         Cmd::Item(ItemCmd::History { scan: s }) => {
             let key = scan(&s)?.key;
-            let item = view::thing_json(&ledger.store, &key).ok_or_else(|| {
+            let item = view::thing_json(&ledger.store, &key)?.ok_or_else(|| {
                 CliError::input(
                     "UNKNOWN_ITEM",
                     format!("{} was never commissioned", key.canonical()),
                 )
             })?;
-            let journey = query::journey(&ledger.store, &ledger.store, &key);
+            let journey = query::journey(&ledger.store, &ledger.store, &key)?;
             let events: Vec<Value> = journey
                 .iter()
                 .map(|e| view::event_json(&ledger.store, e))
-                .collect();
+                .collect::<Result<_, _>>()?;
             let text = events
                 .iter()
                 .map(view::event_text)
@@ -1601,13 +1639,13 @@ fn with_ledger(ledger: &Ledger, data: &Path, me: Option<&str>, cmd: Cmd) -> R<Ou
             let s = signer()?;
             let me = s.key.public();
             let list = |outgoing| -> R<Vec<Value>> {
-                Ok(ledger
-                    .store
-                    .open_handoffs(&me, outgoing)?
-                    .iter()
-                    .filter_map(|id| ledger.store.handoff(id))
-                    .map(|h| view::handoff_json(&ledger.store, &h))
-                    .collect())
+                let mut out = Vec::new();
+                for id in ledger.store.open_handoffs(&me, outgoing)? {
+                    if let Some(h) = ledger.store.handoff(&id)? {
+                        out.push(view::handoff_json(&ledger.store, &h)?);
+                    }
+                }
+                Ok(out)
             };
             let (incoming, outgoing) = (list(false)?, list(true)?);
             let mut text = format!(
@@ -1628,16 +1666,18 @@ fn with_ledger(ledger: &Ledger, data: &Path, me: Option<&str>, cmd: Cmd) -> R<Ou
         Cmd::Handoff(HandoffCmd::Show { id }) => {
             let s = signer()?;
             let hid = resolve_handoff(ledger, &s.key.public(), &id)?;
-            let h = ledger.store.handoff(&hid).ok_or_else(|| {
+            let h = ledger.store.handoff(&hid)?.ok_or_else(|| {
                 CliError::input("UNKNOWN_HANDOFF", format!("no handoff {}", hid.short()))
             })?;
-            let j = view::handoff_json(&ledger.store, &h);
+            let j = view::handoff_json(&ledger.store, &h)?;
             let text = view::handoff_text(&j);
             out(json!({"handoff": j}), text)
         }
         Cmd::Verify { scan: s } => {
             let parsed = gs1::parse_scan(&s);
-            let report = query::verdict(&ledger.store, &parsed, now_ms());
+            // No verdict from a record that cannot be read (STORE_FAULT), never
+            // "counterfeit" for an item the store failed to find.
+            let report = query::verdict(&ledger.store, &parsed, now_ms())?;
             let mut j = serde_json::to_value(&report).map_err(anyhow::Error::from)?;
             if let Ok(sc) = &parsed {
                 j["item"] = json!(sc.key.canonical());
@@ -1714,7 +1754,7 @@ fn load(ledger: &Ledger, data: &Path, items: u64, rounds: Option<u64>) -> R<Outp
     };
     let org = ledger
         .store
-        .org(&me.key.public())
+        .org(&me.key.public())?
         .ok_or_else(|| CliError::input("NOT_AN_ORG", "the first identity is not an org"))?;
     let prefix = org
         .prefixes
@@ -1724,7 +1764,7 @@ fn load(ledger: &Ledger, data: &Path, items: u64, rounds: Option<u64>) -> R<Outp
     let item_ref = format!("{:0>width$}", 7, width = 12 - prefix.len());
     let body = format!("0{prefix}{item_ref}");
     let gtin = format!("{body}{}", gs1::check_digit(&body).unwrap_or(0));
-    if ledger.store.product(&gtin).is_none() {
+    if ledger.store.product(&gtin)?.is_none() {
         let p = Payload::DefineProduct {
             gtin: gtin.clone(),
             name: "Load item".into(),
@@ -1742,8 +1782,8 @@ fn load(ledger: &Ledger, data: &Path, items: u64, rounds: Option<u64>) -> R<Outp
         handoff_core::crypto::Keypair::from_secret(peer.key.secret()),
     );
     let (mut n_me, mut n_peer) = (
-        ledger.store.next_nonce(&me.key.public()),
-        ledger.store.next_nonce(&peer.key.public()),
+        ledger.store.next_nonce(&me.key.public())?,
+        ledger.store.next_nonce(&peer.key.public())?,
     );
     let unsigned = std::sync::OnceLock::new();
     let batches = (0u64..)

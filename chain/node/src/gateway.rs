@@ -341,7 +341,7 @@ pub fn forward(url: &str, token: &str, args: &[String]) -> Result<Result<Output,
         }
         _ => {
             let (code, message) = err(&v);
-            Err(CliError::Other(anyhow!("{message} [{code}]")))
+            Err(CliError::Failed { code, message })
         }
     })
 }

@@ -129,7 +129,7 @@ pub fn run(
                         .key
                 }
             };
-            let tx = ledger.sign(&signer, payload).map_err(CliError::Rejected)?;
+            let tx = ledger.sign(&signer, payload)?;
             let receipts = ledger.submit(vec![tx])?;
             if let Some(r) = first_rejection(&receipts) {
                 return Err(CliError::Rejected(r.clone()));

@@ -99,6 +99,18 @@ fn block_chunks(txs: Vec<SignedTx>, ok: Vec<bool>) -> Vec<(Vec<SignedTx>, Vec<bo
     out
 }
 
+/// Why [`Ledger::sign`] gave no transaction: the signer's account could not be read, or
+/// the transaction is refused by a rule before it is signed.
+#[derive(Debug, thiserror::Error)]
+pub enum SignError {
+    /// The store could not read the signer's next nonce (`STORE_FAULT`).
+    #[error("cannot sign: {0}")]
+    Read(#[from] handoff_core::state::ReadError),
+    /// A rule refuses the transaction (e.g. `TOO_LARGE`).
+    #[error(transparent)]
+    Rejected(#[from] Rejection),
+}
+
 impl Ledger {
     /// Creates a chain in `data` from a genesis.
     pub fn create(data: &Path, genesis: &Genesis, validator: Keypair) -> Result<Ledger> {
@@ -201,10 +213,12 @@ impl Ledger {
         self.chain_id
     }
 
-    /// A signed transaction from `key` with its next nonce (`TOO_LARGE` when the body has
-    /// no encoding).
-    pub fn sign(&self, key: &Keypair, payload: Payload) -> Result<SignedTx, Rejection> {
-        self.sign_with_nonce(key, self.store.next_nonce(&key.public()), payload)
+    /// A signed transaction from `key` with its next nonce. [`SignError::Read`] when the
+    /// account cannot be read (a guessed nonce would be refused, or worse, replay nothing
+    /// it should); [`SignError::Rejected`] (`TOO_LARGE`) when the body has no encoding.
+    pub fn sign(&self, key: &Keypair, payload: Payload) -> Result<SignedTx, SignError> {
+        let nonce = self.store.next_nonce(&key.public())?;
+        Ok(self.sign_with_nonce(key, nonce, payload)?)
     }
 
     /// A signed transaction with an explicit nonce.
@@ -251,7 +265,17 @@ impl Ledger {
             );
         }
         let t0 = std::time::Instant::now();
-        let built = app.build_from(&self.store, me, now_ms(), txs, sig_ok)?;
+        // A state read that fails stops the block here: nothing is certified, staged or
+        // acknowledged, and the caller reports the store fault (`STORE_FAULT`).
+        let built = match app.build_from(&self.store, me, now_ms(), txs, sig_ok) {
+            Ok(b) => b,
+            Err(e) if e.read_fault().is_some() => {
+                return Err(anyhow::Error::new(e).context(format!(
+                    "block {height} not produced: the store could not read the state"
+                )));
+            }
+            Err(e) => return Err(e.into()),
+        };
         let t_build = t0.elapsed();
         let mut block = built.block;
         if block.txs.is_empty() {

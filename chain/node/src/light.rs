@@ -54,7 +54,9 @@ use handoff_core::crypto::Keypair;
 use handoff_core::governance::follow_validator_change;
 use handoff_core::proof::RecordProof;
 use handoff_core::rejection::Code;
-use handoff_core::state::{Record, StateKey, StateRead, StateReadExt, ValidatorSetRecord};
+use handoff_core::state::{
+    ReadError, Record, StateKey, StateRead, StateReadExt, ValidatorSetRecord,
+};
 use handoff_core::tx::{
     AcceptHandoff, Commission, Payload, ProposeHandoff, SignedTx, TX_VERSION, Transfer, TxBody,
 };
@@ -579,7 +581,11 @@ pub fn entry_outcome(
 
 /// Whether a full node's refusal of a submission is worth trying again later.
 fn transient(code: &str, message: &str) -> bool {
-    code == "BUSY" || (code == Code::TooLarge.as_str() && message.contains("full"))
+    // STORE_FAULT: that node's store failed to check it, which says nothing about the
+    // transaction; another node (or the same one, repaired) may take it.
+    code == "BUSY"
+        || code == "STORE_FAULT"
+        || (code == Code::TooLarge.as_str() && message.contains("full"))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -762,33 +768,55 @@ impl LightNode {
     }
 
     /// A record from `peer` at `header`'s height, its proof verified against that
-    /// certified header's state root.
+    /// certified header's state root. `Ok(None)` only for a proven absence; a proof that
+    /// is missing, malformed, forged or for another key or height is
+    /// [`ReadError::Proof`] (`PROOF_INVALID`, and the peer is reported), no answer at all
+    /// is [`ReadError::Unavailable`].
     async fn proven(
         &self,
         peer: PeerId,
         header: &BlockHeader,
         key: &StateKey,
-    ) -> Result<Option<Record>> {
+    ) -> Result<Option<Record>, ReadError> {
         let kb = key.to_bytes();
-        let r = request_err(
-            self.net
-                .request(
-                    peer,
-                    Request::Record {
-                        height: header.height,
-                        key: kb.clone(),
-                    },
-                )
-                .await,
-        )?;
-        let Response::Record(p) = r else {
-            bail!("the peer did not answer with a record");
+        let unavailable = |detail: String| ReadError::Unavailable {
+            key: key.describe(),
+            detail,
+        };
+        let r = self
+            .net
+            .request(
+                peer,
+                Request::Record {
+                    height: header.height,
+                    key: kb.clone(),
+                },
+            )
+            .await
+            .map_err(|e| unavailable(format!("the peer did not answer: {e}")))?;
+        let p = match r {
+            Response::Record(p) => p,
+            Response::Error { code, message } => {
+                return Err(unavailable(format!(
+                    "the peer has no proof ({code:?}: {message})"
+                )));
+            }
+            _ => {
+                let _ = self.net.report(peer, Misbehaviour::BadResponse).await;
+                return Err(ReadError::Proof {
+                    key: key.describe(),
+                    detail: "the peer answered without a proof".into(),
+                });
+            }
         };
         match verify_record(header, &kb, &p) {
             Ok(rec) => Ok(rec),
             Err(e) => {
                 let _ = self.net.report(peer, Misbehaviour::BadResponse).await;
-                Err(e)
+                Err(ReadError::Proof {
+                    key: key.describe(),
+                    detail: format!("{e:#} (block {})", header.height),
+                })
             }
         }
     }
@@ -1432,7 +1460,10 @@ fn init(data: &Path, me: Option<&str>, genesis_hex: &str, from: &Path) -> R<Outp
         Some(r) => r.ok().and_then(|o| o.json["next_nonce"].as_u64()),
         None => crate::ledger::Ledger::open(from)
             .ok()
-            .map(|l| handoff_core::state::StateReadExt::next_nonce(&l.store, &id.key.public())),
+            // Unreadable: left unknown (read with a proof later), never taken as 0.
+            .and_then(|l| {
+                handoff_core::state::StateReadExt::next_nonce(&l.store, &id.key.public()).ok()
+            }),
     };
     if let Some(n) = learned {
         store.set_known_nonce(&id.key.public(), n)?;
@@ -1583,15 +1614,22 @@ fn local(
                 // every record of it proven against the same certified header.
                 let state = ProvenState::new(r, peer, header.clone());
                 state.seed(&skey, Some(rec.clone()));
-                let thing = crate::view::thing_json(&state, &key);
+                // Any record of the view that does not verify fails the whole answer
+                // (PROOF_INVALID): nothing below is shown as "verified" unless all is.
+                let thing = crate::view::thing_json(&state, &key)?;
                 // The offer it travels in (to or from whom, what else it holds), so the
                 // receiver can accept from a scan: a light node has no inbox index.
-                let handoff = thing
+                let open = thing
                     .as_ref()
                     .and_then(|t| t["open_handoff"].as_str())
-                    .and_then(Hash32::from_hex)
-                    .and_then(|id| state.handoff(&id))
-                    .map(|h| crate::view::handoff_json(&state, &h));
+                    .and_then(Hash32::from_hex);
+                let handoff = match open {
+                    Some(id) => match state.handoff(&id)? {
+                        Some(h) => Some(crate::view::handoff_json(&state, &h)?),
+                        None => None,
+                    },
+                    None => None,
+                };
                 out(
                     json!({"item": rec, "thing": thing, "handoff": handoff, "height": height,
                            "verified": true, "state_root": header.state_root.to_hex(),
@@ -1823,8 +1861,9 @@ fn run_forwarded(
 }
 
 /// State read from a peer, each record's proof verified against one certified header;
-/// reads are cached, and a read that fails is an absent record (so names fall back to
-/// short keys rather than the view failing).
+/// verified reads are cached. A read whose proof fails or cannot be fetched is an error,
+/// so the view fails with "could not verify" instead of showing a record as absent (a
+/// hidden recall, a pallet left out) under "verified against block N".
 struct ProvenState<'a> {
     running: &'a Running,
     peer: PeerId,
@@ -1848,19 +1887,17 @@ impl<'a> ProvenState<'a> {
 }
 
 impl StateRead for ProvenState<'_> {
-    fn read(&self, key: &StateKey) -> Option<Record> {
+    fn read(&self, key: &StateKey) -> Result<Option<Record>, ReadError> {
         let kb = key.to_bytes();
         if let Some(r) = self.cache.borrow().get(&kb) {
-            return r.clone();
+            return Ok(r.clone());
         }
         let node = self.running.node();
         let r = self
             .running
-            .block_on(node.proven(self.peer, &self.header, key))
-            .ok()
-            .flatten();
+            .block_on(node.proven(self.peer, &self.header, key))?;
         self.cache.borrow_mut().insert(kb, r.clone());
-        r
+        Ok(r)
     }
 }
 

@@ -62,7 +62,7 @@ fn report(e: &CliError, json: bool) -> i32 {
         let what = match e {
             CliError::Rejected(_) => "rejected",
             CliError::Input { .. } => "bad input",
-            CliError::Other(_) => "error",
+            CliError::Other(_) | CliError::Failed { .. } => "error",
         };
         eprintln!("{what}: {message} [{code}]");
     }

@@ -31,13 +31,13 @@
 use crate::ledger::{Ledger, Receipt, Sequencer, now_ms, verify_parallel, verify_parallel_refs};
 use crate::wal::Wal;
 use anyhow::{Context, Result, anyhow};
-use handoff_application::{Admission, AppError, Application, Limits};
+use handoff_application::{Admission, AppError, Application, Limits, Refusal};
 use handoff_consensus::{Action, Config, Input, Precheck, Replica, Timeouts, Timer, TimerKind};
 use handoff_core::block::Block;
 use handoff_core::crypto::Keypair;
 use handoff_core::limits::MAX_SYNC_BLOCKS;
 use handoff_core::rejection::{Code, Rejection};
-use handoff_core::state::StateKey;
+use handoff_core::state::{ReadError, StateKey};
 use handoff_core::tx::SignedTx;
 use handoff_core::types::{Hash32, PublicKey, TxId};
 use handoff_net::{
@@ -60,9 +60,11 @@ const _: () =
 /// next height (it starts at once when a transaction or a peer's message for that height
 /// arrives), so an idle chain adds one empty block a second, not one per round trip.
 pub const EMPTY_BLOCK_INTERVAL: Duration = Duration::from_millis(1000);
-/// Fault injection for tests of the network's defences: with this variable set to `1`,
-/// a validator proposes blocks whose state root is wrong (as a faulty or malicious
-/// validator would). Honest validators must reject them, score the sender down and go on.
+/// Fault injection for tests of the network's defences (feature `fault-injection`, never
+/// in a release build): with this variable set to `1`, a validator proposes blocks whose
+/// state root is wrong (as a faulty or malicious validator would). Honest validators must
+/// reject them, score the sender down and go on.
+#[cfg(feature = "fault-injection")]
 pub const FAULT_INVALID_BLOCKS_ENV: &str = "HANDOFF_FAULT_INVALID_BLOCKS";
 /// How often batched transaction gossip is sent.
 const GOSSIP_FLUSH: Duration = Duration::from_millis(20);
@@ -123,12 +125,17 @@ pub struct NodeStatus {
     pub peer_reports: u64,
     /// Proposer of the newest committed block (hex key).
     pub tip_proposer: String,
+    /// Times this node's store failed a state read (a block it could not build, validate
+    /// or commit, a transaction it could not check): it refused to act on a guess.
+    pub store_faults: u64,
+    /// The last such failure, for the operator (code `STORE_FAULT`).
+    pub last_store_fault: Option<String>,
 }
 
 enum Cmd {
     Submit {
         txs: Vec<SignedTx>,
-        reply: oneshot::Sender<Vec<Receipt>>,
+        reply: oneshot::Sender<Result<Vec<Receipt>, ReadError>>,
     },
     Block {
         peer: PeerId,
@@ -180,7 +187,8 @@ impl Sequencer for NodeHandle {
             .map_err(|_| anyhow!("the node has stopped"))?;
         answer
             .blocking_recv()
-            .map_err(|_| anyhow!("the node stopped before the transactions were final"))
+            .map_err(|_| anyhow!("the node stopped before the transactions were final"))?
+            .context("the node could not check the transactions")
     }
 }
 
@@ -362,6 +370,11 @@ struct Core {
     broadcasts: u64,
 }
 
+/// Whether an error is a state read that failed (a store fault), not a bad block.
+fn read_fault(e: &anyhow::Error) -> Option<&ReadError> {
+    e.chain().find_map(|c| c.downcast_ref::<ReadError>())
+}
+
 impl Core {
     async fn run(
         mut self,
@@ -479,8 +492,23 @@ impl Core {
     async fn drain(&mut self) {
         while let Some(a) = self.actions.pop_front() {
             if let Err(e) = self.act(a).await {
-                eprintln!("node: {e:#}");
+                match read_fault(&e) {
+                    // A block this node could not build or commit because its store
+                    // failed a read: it proposed and committed nothing on a guess.
+                    Some(_) => self.store_fault(&format!("{e:#}")),
+                    None => eprintln!("node: {e:#}"),
+                }
             }
+        }
+    }
+
+    /// Records (and logs) a store fault: shown in the node's status as `store_faults` and
+    /// `last_store_fault`.
+    fn store_fault(&self, what: &str) {
+        eprintln!("node: STORE_FAULT: {what}");
+        if let Ok(mut s) = self.status.lock() {
+            s.store_faults += 1;
+            s.last_store_fault = Some(what.to_string());
         }
     }
 
@@ -523,7 +551,20 @@ impl Core {
             }
             Action::ValidateBlock { ticket, block } => {
                 let hash = block.header.hash();
-                let valid = tokio::task::block_in_place(|| self.validate(&block));
+                let valid = match tokio::task::block_in_place(|| self.validate(&block)) {
+                    Ok(valid) => valid,
+                    Err(e) => {
+                        // The block could not be executed here: no verdict. The replica
+                        // gets no answer, so this validator does not vote for it (it
+                        // prevotes nil when the round times out), and the proposer is
+                        // not blamed for this node's disk.
+                        self.store_fault(&format!(
+                            "block {} not validated: {e}",
+                            block.header.height
+                        ));
+                        return Ok(());
+                    }
+                };
                 if !valid && let Ok(mut s) = self.status.lock() {
                     s.invalid_proposals += 1;
                 }
@@ -569,8 +610,8 @@ impl Core {
 
     /// Checks a transaction for the mempool (the application's admission). `Ok(None)`:
     /// admitted (or already waiting); `Ok(Some(receipt))`: already committed; `Err`:
-    /// refused.
-    fn admit(&mut self, tx: &SignedTx, verified: bool) -> Result<Option<Receipt>, Rejection> {
+    /// refused by a rule, or not checked because the store failed a read.
+    fn admit(&mut self, tx: &SignedTx, verified: bool) -> Result<Option<Receipt>, Refusal> {
         match self.app.admit(&self.ledger.store, tx, verified)? {
             Admission::Committed(r) => Ok(Some(r)),
             Admission::AlreadyQueued => Ok(None),
@@ -619,7 +660,11 @@ impl Core {
             .await;
     }
 
-    fn on_submit(&mut self, txs: Vec<SignedTx>, reply: oneshot::Sender<Vec<Receipt>>) {
+    fn on_submit(
+        &mut self,
+        txs: Vec<SignedTx>,
+        reply: oneshot::Sender<Result<Vec<Receipt>, ReadError>>,
+    ) {
         let ok = tokio::task::block_in_place(|| verify_parallel(&txs));
         let mut pending: Vec<Result<Receipt, oneshot::Receiver<Receipt>>> = Vec::new();
         for (tx, ok) in txs.iter().zip(ok) {
@@ -636,7 +681,13 @@ impl Core {
                 continue;
             }
             match self.admit(tx, true) {
-                Err(e) => pending.push(Ok(refused(e))),
+                Err(Refusal::Rule(e)) => pending.push(Ok(refused(e))),
+                Err(Refusal::Fault(e)) => {
+                    // No receipt on a guess: the submitter learns the node's store failed.
+                    self.store_fault(&format!("transaction {} not checked: {e}", tx.id()));
+                    let _ = reply.send(Err(e));
+                    return;
+                }
                 Ok(Some(done)) => pending.push(Ok(done)),
                 Ok(None) => {
                     let (w, r) = oneshot::channel();
@@ -657,7 +708,7 @@ impl Core {
                     },
                 }
             }
-            let _ = reply.send(out);
+            let _ = reply.send(Ok(out));
         });
     }
 
@@ -684,7 +735,9 @@ impl Core {
                 self.refuse(r.tx, e);
             }
         }
+        #[cfg_attr(not(feature = "fault-injection"), allow(unused_mut))]
         let mut block = built.block;
+        #[cfg(feature = "fault-injection")]
         if std::env::var(FAULT_INVALID_BLOCKS_ENV).is_ok_and(|v| v == "1") {
             block.header.state_root =
                 handoff_core::types::sha256(&[b"wrong", &height.to_be_bytes()]);
@@ -693,15 +746,16 @@ impl Core {
     }
 
     /// Re-executes a proposed block on the committed tip: valid only if it gives exactly
-    /// its header and outcomes. A store fault is not a verdict on the block: it is
-    /// reported and the block is not voted for.
-    fn validate(&mut self, b: &Block) -> bool {
+    /// its header and outcomes. `Err`: a store fault, which is not a verdict on the block:
+    /// the caller reports it and does not vote for the block.
+    fn validate(&mut self, b: &Block) -> Result<bool, AppError> {
         match self.app.validate(&self.ledger.store, b, now_ms()) {
-            Ok(()) => true,
-            Err(AppError::Invalid(_)) => false,
+            Ok(()) => Ok(true),
+            Err(AppError::Invalid(_)) => Ok(false),
+            Err(e @ AppError::Store(_)) => Err(e),
             Err(e) => {
                 eprintln!("node: cannot validate block {}: {e}", b.header.height);
-                false
+                Ok(false)
             }
         }
     }
@@ -840,7 +894,12 @@ impl Core {
         }
         for tx in &txs {
             // Refusals here (a spent nonce, a full queue) are not the sender's fault.
-            let _ = self.admit(tx, true);
+            if let Err(Refusal::Fault(e)) = self.admit(tx, true) {
+                self.store_fault(&format!(
+                    "gossiped transaction {} not checked: {e}",
+                    tx.id()
+                ));
+            }
         }
         Verdict::Accept
     }
@@ -972,6 +1031,14 @@ impl Core {
     /// A block from a peer that was not taken: the peer is scored down when the block
     /// broke a rule (not when this node's store failed).
     async fn sync_refused(&mut self, peer: PeerId, b: &Block, e: AppError) -> bool {
+        if e.read_fault().is_some() {
+            // This node's store failed: the block is not the peer's fault.
+            self.store_fault(&format!(
+                "block {} from {peer} not taken: {e}",
+                b.header.height
+            ));
+            return false;
+        }
         eprintln!("node: block {} from {peer} not taken: {e}", b.header.height);
         if matches!(e, AppError::Invalid(_)) {
             let _ = self.report_peer(peer, Misbehaviour::InvalidBlock).await;
@@ -1030,6 +1097,9 @@ impl Core {
                     return unavailable("beyond this node's tip");
                 }
                 match store.prove_raw(&key, height) {
+                    #[cfg(feature = "fault-injection")]
+                    Ok(p) => Response::Record(forge_proof(p)),
+                    #[cfg(not(feature = "fault-injection"))]
                     Ok(p) => Response::Record(p),
                     Err(e) => unavailable(&format!("no proof: {e}")),
                 }
@@ -1045,10 +1115,19 @@ impl Core {
                             self.queue_gossip(&t);
                             SubmitOutcome::Accepted
                         }
-                        Err(r) => SubmitOutcome::Rejected {
+                        Err(Refusal::Rule(r)) => SubmitOutcome::Rejected {
                             code: r.code.as_str().into(),
                             message: r.message,
                         },
+                        // The submitter may try another node (a light node treats this
+                        // code as transient).
+                        Err(Refusal::Fault(e)) => {
+                            self.store_fault(&format!("submitted transaction not checked: {e}"));
+                            SubmitOutcome::Rejected {
+                                code: e.code().into(),
+                                message: e.to_string(),
+                            }
+                        }
                     },
                 };
                 Response::Submitted(outcome)
@@ -1059,6 +1138,28 @@ impl Core {
             },
         }
     }
+}
+
+/// Fault injection for tests of light nodes (feature `fault-injection`, never in a
+/// release build): hex prefixes of state keys, comma-separated, whose record proofs this
+/// node serves forged, claiming the record is absent while keeping the real proof (a
+/// lying peer hiding a recall or a pallet). A light node must answer `PROOF_INVALID`.
+#[cfg(feature = "fault-injection")]
+pub const FAULT_FORGE_PROOFS_ENV: &str = "HANDOFF_FAULT_FORGE_PROOFS";
+
+#[cfg(feature = "fault-injection")]
+fn forge_proof(mut p: handoff_core::proof::RecordProof) -> handoff_core::proof::RecordProof {
+    let Ok(v) = std::env::var(FAULT_FORGE_PROOFS_ENV) else {
+        return p;
+    };
+    let forged = v
+        .split(',')
+        .filter_map(|x| hex::decode(x.trim()).ok())
+        .any(|prefix| !prefix.is_empty() && p.key.starts_with(&prefix));
+    if forged {
+        p.value = None;
+    }
+    p
 }
 
 /// The state key of an item record, for record requests.

@@ -1,24 +1,26 @@
 //! How records look to people and to scripts: the JSON shapes of `--json` output and the
 //! text lines of the default output. Keys are canonical GS1 paths, orgs are shown with
-//! their names beside their keys, times as RFC 3339 UTC.
+//! their names beside their keys, times as RFC 3339 UTC. Every function that reads state
+//! returns the read error instead of a view with a gap: a record that cannot be read
+//! (a store fault, a failed proof) is never shown as absent or as a short key.
 
 use handoff_core::apply::resolve_custody;
 use handoff_core::gs1::{Gs1Key, Scan, ai};
 use handoff_core::query::JourneyEvent;
 use handoff_core::state::{
-    HandoffRecord, Holder, ItemRecord, LotRecord, ProductRecord, RecallRecord, Record, StateRead,
-    StateReadExt,
+    HandoffRecord, Holder, ItemRecord, LotRecord, ProductRecord, ReadResult, RecallRecord, Record,
+    StateRead, StateReadExt,
 };
 use handoff_core::tx::{Attr, Entry, RecallScope, Transfer};
 use handoff_core::types::PublicKey;
 use serde_json::{Value, json};
 
-/// An org's display name, or its short key when unknown (consumers, devices).
-pub fn org_name(state: &dyn StateRead, key: &PublicKey) -> String {
-    state
-        .org(key)
+/// An org's display name, or its short key when it is no org (consumers, devices).
+pub fn org_name(state: &dyn StateRead, key: &PublicKey) -> ReadResult<String> {
+    Ok(state
+        .org(key)?
         .map(|o| o.name)
-        .unwrap_or_else(|| key.short())
+        .unwrap_or_else(|| key.short()))
 }
 
 /// Unix milliseconds as RFC 3339 UTC (`2026-11-24T19:14:59.123Z`).
@@ -151,8 +153,8 @@ fn key_kind(k: &Gs1Key) -> &'static str {
     }
 }
 
-fn org_json(state: &dyn StateRead, key: &PublicKey) -> Value {
-    json!({"key": key.to_hex(), "name": org_name(state, key)})
+fn org_json(state: &dyn StateRead, key: &PublicKey) -> ReadResult<Value> {
+    Ok(json!({"key": key.to_hex(), "name": org_name(state, key)?}))
 }
 
 fn entry_json(e: &Entry) -> Value {
@@ -172,33 +174,40 @@ fn entries_text(es: &[Entry]) -> String {
         .join(", ")
 }
 
-fn item_record(state: &dyn StateRead, k: &Gs1Key) -> Option<ItemRecord> {
-    match state.thing(k) {
+fn item_record(state: &dyn StateRead, k: &Gs1Key) -> ReadResult<Option<ItemRecord>> {
+    Ok(match state.thing(k)? {
         Some(Record::Item(i)) => Some(i),
         _ => None,
+    })
+}
+
+fn product_of(state: &dyn StateRead, key: &Gs1Key) -> ReadResult<Option<ProductRecord>> {
+    match key.gtin() {
+        Some(g) => state.product(g),
+        None => Ok(None),
     }
 }
 
 /// An item, container or lot as it stands now (custody resolved through its containers),
 /// or `None` if it was never commissioned.
-pub fn thing_json(state: &dyn StateRead, key: &Gs1Key) -> Option<Value> {
-    match state.thing(key)? {
-        Record::Item(i) => Some(item_json(state, &i)),
-        Record::Lot(l) => Some(lot_json(state, &l)),
+pub fn thing_json(state: &dyn StateRead, key: &Gs1Key) -> ReadResult<Option<Value>> {
+    Ok(match state.thing(key)? {
+        Some(Record::Item(i)) => Some(item_json(state, &i)?),
+        Some(Record::Lot(l)) => Some(lot_json(state, &l)?),
         _ => None,
-    }
+    })
 }
 
-fn item_json(state: &dyn StateRead, i: &ItemRecord) -> Value {
-    let c = resolve_custody(&|k| item_record(state, k), i);
-    let product = i.key.gtin().and_then(|g| state.product(g));
+fn item_json(state: &dyn StateRead, i: &ItemRecord) -> ReadResult<Value> {
+    let c = resolve_custody(&|k| item_record(state, k), i)?;
+    let product = product_of(state, &i.key)?;
     let mut v = json!({
         "key": i.key.canonical(),
         "kind": if matches!(i.key, Gs1Key::Sscc { .. }) { "container" } else { "item" },
         "status": format!("{:?}", i.status).to_lowercase(),
-        "owner": org_json(state, &c.owner),
-        "custodian": org_json(state, &c.custodian),
-        "commissioned_by": org_json(state, &i.commissioned_by),
+        "owner": org_json(state, &c.owner)?,
+        "custodian": org_json(state, &c.custodian)?,
+        "commissioned_by": org_json(state, &i.commissioned_by)?,
         "commissioned_height": i.commissioned_height,
         "events": i.history.len,
         "stolen": i.stolen,
@@ -206,7 +215,7 @@ fn item_json(state: &dyn StateRead, i: &ItemRecord) -> Value {
     });
     if let Some(p) = product {
         v["product"] =
-            json!({"gtin": p.gtin, "name": p.name, "brand_owner": org_name(state, &p.owner)});
+            json!({"gtin": p.gtin, "name": p.name, "brand_owner": org_name(state, &p.owner)?});
         // Recalled by name, else through its lot or its product: an item of a recalled lot
         // is recalled too.
         let by_name = i
@@ -247,13 +256,13 @@ fn item_json(state: &dyn StateRead, i: &ItemRecord) -> Value {
     if let Some(e) = &i.exception {
         v["exception"] = json!({"kind": e.kind, "handoff": e.handoff.to_hex()});
     }
-    v
+    Ok(v)
 }
 
-fn holder_json(state: &dyn StateRead, h: &Holder, qty: u64) -> Value {
-    match h {
+fn holder_json(state: &dyn StateRead, h: &Holder, qty: u64) -> ReadResult<Value> {
+    Ok(match h {
         Holder::Org { custodian, owner } => {
-            json!({"quantity": qty, "custodian": org_json(state, custodian), "owner": org_json(state, owner)})
+            json!({"quantity": qty, "custodian": org_json(state, custodian)?, "owner": org_json(state, owner)?})
         }
         Holder::Container(k) => json!({"quantity": qty, "container": k.canonical()}),
         Holder::Transit {
@@ -262,29 +271,34 @@ fn holder_json(state: &dyn StateRead, h: &Holder, qty: u64) -> Value {
             owner,
         } => json!({
             "quantity": qty, "open_handoff": handoff.to_hex(),
-            "custodian": org_json(state, custodian), "owner": org_json(state, owner)
+            "custodian": org_json(state, custodian)?, "owner": org_json(state, owner)?
         }),
-    }
+    })
 }
 
-fn lot_json(state: &dyn StateRead, l: &LotRecord) -> Value {
-    let product = l.key.gtin().and_then(|g| state.product(g));
+fn lot_json(state: &dyn StateRead, l: &LotRecord) -> ReadResult<Value> {
+    let product = product_of(state, &l.key)?;
+    let balances = l
+        .balances
+        .iter()
+        .map(|(h, q)| holder_json(state, h, *q))
+        .collect::<ReadResult<Vec<_>>>()?;
     let mut v = json!({
         "key": l.key.canonical(),
         "kind": "lot",
         "status": if l.commissioned == l.retired { "retired" } else { "active" },
-        "commissioned_by": org_json(state, &l.commissioned_by),
+        "commissioned_by": org_json(state, &l.commissioned_by)?,
         "commissioned_height": l.commissioned_height,
         "commissioned": l.commissioned,
         "retired": l.retired,
         "excepted": l.excepted,
         "stolen": l.stolen,
-        "balances": l.balances.iter().map(|(h, q)| holder_json(state, h, *q)).collect::<Vec<_>>(),
+        "balances": balances,
         "events": l.history.len,
     });
     if let Some(p) = product {
         v["product"] =
-            json!({"gtin": p.gtin, "name": p.name, "brand_owner": org_name(state, &p.owner)});
+            json!({"gtin": p.gtin, "name": p.name, "brand_owner": org_name(state, &p.owner)?});
         let lot = match &l.key {
             Gs1Key::Lot { lot, .. } => Some(lot.as_str()),
             _ => None,
@@ -303,7 +317,7 @@ fn lot_json(state: &dyn StateRead, l: &LotRecord) -> Value {
     if !l.inputs.is_empty() {
         v["inputs"] = l.inputs.iter().map(entry_json).collect();
     }
-    v
+    Ok(v)
 }
 
 fn name_of(v: &Value, field: &str) -> String {
@@ -380,12 +394,12 @@ pub fn thing_text(v: &Value) -> String {
 }
 
 /// An event of a journey.
-pub fn event_json(state: &dyn StateRead, je: &JourneyEvent) -> Value {
+pub fn event_json(state: &dyn StateRead, je: &JourneyEvent) -> ReadResult<Value> {
     let e = &je.event;
     let mut v = json!({
         "type": e.kind,
         "by": e.by.to_hex(),
-        "by_name": org_name(state, &e.by),
+        "by_name": org_name(state, &e.by)?,
         "signer": e.signer.to_hex(),
         "height": e.height,
         "index": e.index,
@@ -401,7 +415,7 @@ pub fn event_json(state: &dyn StateRead, je: &JourneyEvent) -> Value {
     }
     if let Some(c) = e.counterparty {
         v["counterparty"] = json!(c.to_hex());
-        v["counterparty_name"] = json!(org_name(state, &c));
+        v["counterparty_name"] = json!(org_name(state, &c)?);
     }
     if let Some(t) = e.transfer {
         v["transfer"] = json!(transfer_str(t));
@@ -426,7 +440,7 @@ pub fn event_json(state: &dyn StateRead, je: &JourneyEvent) -> Value {
             .collect::<serde_json::Map<_, _>>()
             .into();
     }
-    v
+    Ok(v)
 }
 
 fn transfer_str(t: Transfer) -> &'static str {
@@ -469,11 +483,11 @@ pub fn event_text(v: &Value) -> String {
 }
 
 /// A handoff.
-pub fn handoff_json(state: &dyn StateRead, h: &HandoffRecord) -> Value {
-    json!({
+pub fn handoff_json(state: &dyn StateRead, h: &HandoffRecord) -> ReadResult<Value> {
+    Ok(json!({
         "id": h.id.to_hex(),
-        "from": org_json(state, &h.from),
-        "to": org_json(state, &h.to),
+        "from": org_json(state, &h.from)?,
+        "to": org_json(state, &h.to)?,
         "status": format!("{:?}", h.status).to_lowercase(),
         "transfer": transfer_str(h.transfer),
         "entries": h.entries.iter().map(entry_json).collect::<Vec<_>>(),
@@ -487,7 +501,7 @@ pub fn handoff_json(state: &dyn StateRead, h: &HandoffRecord) -> Value {
         "missing": h.missing.iter().map(entry_json).collect::<Vec<_>>(),
         "damaged": h.damaged.iter().map(entry_json).collect::<Vec<_>>(),
         "reason": h.reason,
-    })
+    }))
 }
 
 /// Text of [`handoff_json`].
@@ -516,16 +530,21 @@ pub fn handoff_text(v: &Value) -> String {
 }
 
 /// A product.
-pub fn product_json(state: &dyn StateRead, p: &ProductRecord) -> Value {
-    json!({
+pub fn product_json(state: &dyn StateRead, p: &ProductRecord) -> ReadResult<Value> {
+    let licensees = p
+        .licensees
+        .iter()
+        .map(|k| org_json(state, k))
+        .collect::<ReadResult<Vec<_>>>()?;
+    Ok(json!({
         "gtin": p.gtin,
         "name": p.name,
         "description": p.description,
-        "owner": org_json(state, &p.owner),
+        "owner": org_json(state, &p.owner)?,
         "attributes": p.attributes.iter().map(|(k, v)| (k.clone(), json!(v))).collect::<serde_json::Map<_, _>>(),
-        "licensees": p.licensees.iter().map(|k| org_json(state, k)).collect::<Vec<_>>(),
+        "licensees": licensees,
         "recalls": serde_json::to_value(&p.recalls).unwrap_or(Value::Null),
-    })
+    }))
 }
 
 /// Text listing of entries (used by handoff receipts).

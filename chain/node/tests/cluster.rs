@@ -277,3 +277,110 @@ fn a_two_two_split_commits_nothing_and_heals() {
         item_at(&c, i, &format!("(01){g}(21)SPLIT1"));
     }
 }
+
+#[test]
+fn a_validator_whose_store_fails_reads_stops_and_reports_then_catches_up() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = tmp.path().to_path_buf();
+    let (mut c, _) = Cluster::testnet(&root);
+    for i in 0..4 {
+        c.start(i);
+    }
+    let n0 = c.dir(0);
+    let n3 = c.dir(3);
+    let g = gtin("0061414100001");
+    let bag = format!("(01){g}(21)BAG1");
+    ok(
+        &n0,
+        &[
+            "--as", "Registry", "product", "define", "--gtin", &g, "--name", "Cocoa",
+        ],
+    );
+    let h1 = ok(&n0, &["--as", "Registry", "item", "commission", &bag])["height"]
+        .as_u64()
+        .expect("height");
+    for i in 0..4 {
+        c.wait_height(i, h1, Duration::from_secs(60));
+    }
+
+    // Node 3's disk now fails every read of the bag's record.
+    let key = handoff_node::service::item_key(&format!("/01/{g}/21/BAG1"));
+    c.kill(3);
+    c.start_with(3, &[("HANDOFF_FAULT_READ_KEYS", &hex::encode(key))]);
+    // Its queries say so instead of "never commissioned" or "counterfeit".
+    for args in [
+        vec!["item", "show", bag.as_str()],
+        vec!["verify", bag.as_str()],
+    ] {
+        let (code, j, _) = handoff(&n3, &args);
+        assert_eq!(code, 1, "{args:?}: {j}");
+        assert_eq!(j["error"]["code"], "STORE_FAULT", "{args:?}: {j}");
+    }
+
+    // The bag commissioned again: the ledger refuses it (the other nodes read the bag).
+    // Node 3 cannot execute that block: it must neither vote for it on a guess nor
+    // commit a state in which the bag was commissioned twice.
+    let (code, j, _) = handoff(&n0, &["--as", "Registry", "item", "commission", &bag]);
+    assert_eq!(code, 3, "{j}");
+    assert_eq!(j["error"]["code"], "ALREADY_COMMISSIONED", "{j}");
+    let mut last = 0;
+    for k in 0..4 {
+        last = ok(
+            &n0,
+            &[
+                "--as",
+                "Registry",
+                "item",
+                "commission",
+                &format!("(01){g}(21)AFTER{k}"),
+            ],
+        )["height"]
+            .as_u64()
+            .expect("height");
+    }
+    // The other three keep committing one chain, each showing it with certified proofs.
+    for i in 0..3 {
+        c.wait_height(i, last, Duration::from_secs(60));
+        let item = item_at(&c, i, &format!("(01){g}(21)AFTER3"));
+        assert_eq!(item["item"]["custodian"]["name"], "Registry", "node {i}");
+        let s = node_status(&c, i);
+        assert_eq!(s["invalid_proposals"], 0, "node {i} blamed a proposer: {s}");
+    }
+    // Node 3 stopped below that block and reports why; it blamed no proposer.
+    let stuck = c.height(3);
+    assert!(
+        stuck < last,
+        "node 3 went on to {stuck} on a store that fails reads"
+    );
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(
+        c.height(3),
+        stuck,
+        "node 3 committed blocks it could not execute"
+    );
+    let s = node_status(&c, 3);
+    eprintln!("node 3 while its store fails reads: {s}");
+    assert!(s["store_faults"].as_u64().unwrap_or(0) > 0, "{s}");
+    assert!(
+        s["last_store_fault"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("BAG1"),
+        "{s}"
+    );
+    assert_eq!(
+        s["invalid_proposals"], 0,
+        "a sound proposal was called invalid: {s}"
+    );
+
+    // The disk repaired (restarted without the fault), node 3 catches up to the same
+    // chain: every block it takes must match its certified header's state root.
+    c.kill(3);
+    c.start(3);
+    c.wait_height(3, last, Duration::from_secs(90));
+    let item = item_at(&c, 3, &bag);
+    assert_eq!(item["item"]["commissioned_by"]["name"], "Registry");
+    assert_eq!(item["item"]["commissioned_height"], h1);
+    item_at(&c, 3, &format!("(01){g}(21)AFTER3"));
+    assert_eq!(node_status(&c, 3)["store_faults"], 0);
+}

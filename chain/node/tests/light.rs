@@ -291,3 +291,94 @@ fn light_node_submits_an_offline_outbox_in_order_across_a_crash() {
     guard.0 = None;
     eprintln!("done after {:?}", t0.elapsed());
 }
+
+/// A peer that serves forged record proofs (it claims records are absent, keeping the
+/// real proof: a lying full node hiding a product's record, or an item): the light node
+/// answers "could not verify" (`PROOF_INVALID`), never "absent" and never "verified
+/// against block N". Records the peer does not forge still verify through it.
+#[test]
+fn light_node_fed_forged_proofs_says_it_could_not_verify() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = tmp.path().to_path_buf();
+    let (mut c, _) = Cluster::testnet(&root);
+    let g = gtin("0061414100001");
+    let g2 = gtin("0061414100002");
+    // Node 3 lies about the coffee's product record and about BAG2's record.
+    let forge = [
+        hex::encode(format!("p{g}")),
+        hex::encode(handoff_node::service::item_key(&format!("/01/{g}/21/BAG2"))),
+    ]
+    .join(",");
+    for i in 0..3 {
+        c.start(i);
+    }
+    c.start_with(3, &[("HANDOFF_FAULT_FORGE_PROOFS", &forge)]);
+    let n0 = c.dir(0);
+    for (gtin, name) in [(&g, "Coffee"), (&g2, "Tea")] {
+        ok(
+            &n0,
+            &[
+                "--as", "Registry", "product", "define", "--gtin", gtin, "--name", name,
+            ],
+        );
+    }
+    let bag1 = format!("(01){g}(21)BAG1");
+    let bag2 = format!("(01){g}(21)BAG2");
+    let tea = format!("(01){g2}(21)TEA1");
+    let h = ok(
+        &n0,
+        &["--as", "Registry", "item", "commission", &bag1, &bag2, &tea],
+    )["height"]
+        .as_u64()
+        .expect("height");
+    c.wait_height(3, h, Duration::from_secs(60));
+
+    let genesis = ok(&n0, &["genesis"]);
+    let hex = genesis["genesis"].as_str().expect("genesis").to_string();
+    let light = root.join("light");
+    let log = root.join("light.log");
+    ok(
+        &light,
+        &[
+            "--as",
+            "Registry",
+            "light",
+            "init",
+            "--genesis",
+            &hex,
+            "--org-key-from",
+            n0.to_str().expect("path"),
+        ],
+    );
+    let mut guard = Light(None, log.clone());
+    // The lying node is the light node's only peer.
+    guard.0 = Some(start_light(&light, &c.ports[3..], &log, 4));
+
+    // Honest records through the same peer verify: the setup is sound.
+    let mut shown = Value::Null;
+    wait_for("a verified read", Duration::from_secs(60), || {
+        let (code, j, _) = handoff(&light, &["light", "show", &tea]);
+        shown = j;
+        code == 0 && shown["height"].as_u64().is_some_and(|x| x >= h)
+    });
+    assert_eq!(shown["verified"], true, "{shown}");
+    assert_eq!(shown["thing"]["product"]["name"], "Tea", "{shown}");
+
+    // The item verifies but its product's proof is forged: the whole view fails.
+    let (code, j, _) = handoff(&light, &["light", "show", &bag1]);
+    assert_eq!(code, 1, "{j}");
+    assert_eq!(j["error"]["code"], "PROOF_INVALID", "{j}");
+    assert!(j.get("verified").is_none(), "{j}");
+    let message = j["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("could not be verified"), "{j}");
+    assert!(message.contains(&g), "names the record: {j}");
+
+    // The item's own proof is forged: not "never commissioned", not verified.
+    let (code, j, _) = handoff(&light, &["light", "show", &bag2]);
+    assert_eq!(code, 1, "{j}");
+    assert_eq!(j["error"]["code"], "PROOF_INVALID", "{j}");
+    assert_ne!(j["error"]["code"], "UNKNOWN_ITEM", "{j}");
+
+    terminate(guard.0.as_mut().expect("light"));
+    guard.0 = None;
+}

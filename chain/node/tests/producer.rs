@@ -116,7 +116,7 @@ fn concurrent_submitters_share_blocks_and_lose_nothing() {
         assert!(outcome.code.is_none(), "{outcome:?}");
     }
     for k in &keys {
-        assert_eq!(ledger.store.next_nonce(&k.public()), 1 + EACH as u64);
+        assert_eq!(ledger.store.next_nonce(&k.public()), Ok(1 + EACH as u64));
     }
     // Four scanners at once: blocks carry several submissions each.
     assert!(

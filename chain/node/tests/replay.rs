@@ -60,7 +60,7 @@ fn assert_open_index_matches_state(ledger: &Ledger, offers: &[HandoffId]) {
                 offers
                     .iter()
                     .filter(|id| {
-                        ledger.store.handoff(id).is_some_and(|h| {
+                        ledger.store.handoff(id).expect("read").is_some_and(|h| {
                             h.status == HandoffStatus::Open
                                 && if outgoing { h.from == org } else { h.to == org }
                         })
@@ -159,7 +159,7 @@ proptest! {
         let mut offers: Vec<HandoffId> = Vec::new();
         for block in &blocks {
             // Nonces within a block are assigned in order, as a client would.
-            let mut next: Vec<u64> = orgs.iter().map(|k| ledger.store.next_nonce(&k.public())).collect();
+            let mut next: Vec<u64> = orgs.iter().map(|k| ledger.store.next_nonce(&k.public()).expect("read")).collect();
             let mut txs = Vec::new();
             for a in block {
                 let pick = |o: usize| offers.get(o % offers.len().max(1)).copied().unwrap_or_default();

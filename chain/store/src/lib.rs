@@ -21,7 +21,7 @@ use handoff_core::block::{Block, BlockHeader, Genesis};
 use handoff_core::event::{Effects, Event, IndexOp};
 use handoff_core::proof::{RecordProof, StateHasher, key_hash};
 use handoff_core::query::HistoryRead;
-use handoff_core::state::{Record, StateKey, StateRead, ValidatorSetRecord};
+use handoff_core::state::{ReadError, ReadResult, Record, StateKey, StateRead, ValidatorSetRecord};
 use handoff_core::types::{HandoffId, Hash32, PublicKey, TxId};
 use jmt::storage::{LeafNode, Node, NodeKey, TreeReader, TreeUpdateBatch};
 use jmt::{JellyfishMerkleTree, KeyHash, OwnedValue, Version};
@@ -116,6 +116,10 @@ pub enum StoreError {
         /// This build.
         expected: u16,
     },
+    /// A state record could not be read or decoded: the operation stops rather than
+    /// take the record as absent.
+    #[error("{0}")]
+    Read(#[from] ReadError),
     /// Re-executing a block gave another result than its header says.
     #[error("block {height} does not replay: {what}")]
     Mismatch {
@@ -374,6 +378,10 @@ pub struct Store {
     pending: Mutex<Option<Arc<Pending>>>,
     /// The last durable blocks' layers, oldest first: their tree nodes are read from here.
     recent: Mutex<std::collections::VecDeque<Arc<Pending>>>,
+    /// Read faults injected by tests (`HANDOFF_FAULT_READ_*`, or
+    /// [`Store::inject_read_faults`]).
+    #[cfg(feature = "fault-injection")]
+    faults: Mutex<faults::ReadFaults>,
 }
 
 impl Store {
@@ -416,7 +424,15 @@ impl Store {
             nodes: Mutex::new(Cache::new(NODE_CACHE)),
             pending: Mutex::new(None),
             recent: Mutex::new(std::collections::VecDeque::new()),
+            #[cfg(feature = "fault-injection")]
+            faults: Mutex::new(faults::ReadFaults::from_env()),
         })
+    }
+
+    /// Makes state reads fail as `faults` says, from now on (replacing earlier faults).
+    #[cfg(feature = "fault-injection")]
+    pub fn inject_read_faults(&self, faults: faults::ReadFaults) {
+        *lock(&self.faults) = faults;
     }
 
     /// Whether the folder holds a chain.
@@ -871,7 +887,7 @@ impl Store {
         if !self.is_initialized() {
             return Err(StoreError::NotInitialized);
         }
-        match StateRead::read(self, &StateKey::Validators) {
+        match StateRead::read(self, &StateKey::Validators)? {
             Some(Record::Validators(r)) => Ok(r),
             _ => Err(StoreError::Corrupt("validator set")),
         }
@@ -1271,31 +1287,51 @@ impl TreeReader for Store {
 }
 
 impl StateRead for Store {
-    fn read(&self, key: &StateKey) -> Option<Record> {
+    /// Pending layer, then the record cache, then the durable state. A sled error, a
+    /// value the tree names but the store lacks, or bytes that are not a record are
+    /// errors: taken as "absent", one validator's disk fault would re-commission an item
+    /// that exists.
+    fn read(&self, key: &StateKey) -> ReadResult<Option<Record>> {
+        #[cfg(feature = "fault-injection")]
+        lock(&self.faults).check(key)?;
         let kh = key_hash(key);
         if let Some(p) = self.pending()
             && let Some(r) = p.records.get(&kh)
         {
-            return Some(r.clone());
+            return Ok(Some(r.clone()));
         }
         if let Some(r) = lock(&self.records).get(&kh) {
-            return Some(r);
+            return Ok(Some(r));
         }
         // The durable state only: what is read here may go into the record cache.
         let h0 = self.height();
-        let v = self.value_at(&kh, h0).ok()??;
-        let r = Record::decode(&v)?;
+        let Some(v) = self.value_at(&kh, h0).map_err(|e| ReadError::Store {
+            key: key.describe(),
+            detail: e.to_string(),
+        })?
+        else {
+            return Ok(None);
+        };
+        let r = Record::decode(&v).ok_or_else(|| ReadError::Undecodable {
+            key: key.describe(),
+        })?;
         let mut rc = lock(&self.records);
         if self.height() == h0 {
             rc.put(kh, r.clone());
         }
-        Some(r)
+        Ok(Some(r))
     }
 }
 
 impl HistoryRead for Store {
-    fn events(&self, canonical: &str) -> Vec<Event> {
-        self.history(canonical).unwrap_or_default()
+    fn events(&self, canonical: &str) -> ReadResult<Vec<Event>> {
+        self.history(canonical).map_err(|e| match e {
+            StoreError::Read(r) => r,
+            other => ReadError::Store {
+                key: format!("the history of {canonical}"),
+                detail: other.to_string(),
+            },
+        })
     }
 }
 
@@ -1323,7 +1359,7 @@ pub fn replay_block(store: &Store, block: &Block) -> Result<()> {
         height,
         time_ms: block.header.time_ms,
     };
-    let exec = execute(&ctx, store, &refs);
+    let exec = execute(&ctx, store, &refs)?;
     let outcomes: Vec<Outcome> = exec
         .results
         .iter()
@@ -1346,6 +1382,84 @@ pub fn replay_block(store: &Store, block: &Block) -> Result<()> {
     let metas: Vec<TxMeta> = txs.iter().map(TxMeta::of).collect();
     let effects: Vec<Option<&Effects>> = exec.results.iter().map(|r| r.as_ref().ok()).collect();
     store.commit(block, prepared, &metas, &effects)
+}
+
+/// Read faults for tests (feature `fault-injection`, never in a release build): state
+/// reads of chosen keys, or every state read after a number of them, fail as a disk
+/// fault would, so tests can check that nodes stop instead of executing on a guess.
+#[cfg(feature = "fault-injection")]
+pub mod faults {
+    use handoff_core::state::{ReadError, StateKey};
+
+    /// Hex prefixes of state key bytes whose reads fail, comma-separated (an item's key
+    /// bytes are `i` followed by its canonical form).
+    pub const FAULT_READ_KEYS_ENV: &str = "HANDOFF_FAULT_READ_KEYS";
+    /// Every state read after this many fails.
+    pub const FAULT_READ_AFTER_ENV: &str = "HANDOFF_FAULT_READ_AFTER";
+
+    /// Which state reads fail.
+    #[derive(Clone, Debug, Default)]
+    pub struct ReadFaults {
+        /// Reads of keys whose bytes start with one of these fail.
+        pub keys: Vec<Vec<u8>>,
+        /// Reads after this many (counted from when the faults were set) fail.
+        pub after: Option<u64>,
+        reads: u64,
+    }
+
+    impl ReadFaults {
+        /// Reads of keys starting with any of `prefixes` fail.
+        pub fn keys(prefixes: Vec<Vec<u8>>) -> ReadFaults {
+            ReadFaults {
+                keys: prefixes,
+                ..ReadFaults::default()
+            }
+        }
+
+        /// Every read after the first `n` fails.
+        pub fn after(n: u64) -> ReadFaults {
+            ReadFaults {
+                after: Some(n),
+                ..ReadFaults::default()
+            }
+        }
+
+        /// The faults the environment asks for (none when unset; a malformed prefix is
+        /// ignored with a warning).
+        pub fn from_env() -> ReadFaults {
+            let mut f = ReadFaults::default();
+            if let Ok(v) = std::env::var(FAULT_READ_KEYS_ENV) {
+                for p in v.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+                    match hex::decode(p) {
+                        Ok(b) => f.keys.push(b),
+                        Err(_) => eprintln!("store: {FAULT_READ_KEYS_ENV}: '{p}' is not hex"),
+                    }
+                }
+            }
+            if let Ok(v) = std::env::var(FAULT_READ_AFTER_ENV) {
+                f.after = v.trim().parse().ok();
+            }
+            if !f.keys.is_empty() || f.after.is_some() {
+                eprintln!("store: injecting read faults: {f:?}");
+            }
+            f
+        }
+
+        /// Counts a read of `key`; an error if it must fail.
+        pub(crate) fn check(&mut self, key: &StateKey) -> Result<(), ReadError> {
+            self.reads += 1;
+            let bytes = key.to_bytes();
+            let chosen = self.keys.iter().any(|p| bytes.starts_with(p));
+            let late = self.after.is_some_and(|n| self.reads > n);
+            if chosen || late {
+                return Err(ReadError::Store {
+                    key: key.describe(),
+                    detail: "injected read fault".into(),
+                });
+            }
+            Ok(())
+        }
+    }
 }
 
 #[cfg(test)]
@@ -1550,7 +1664,7 @@ mod tests {
         let store = Store::open(dir.path()).expect("reopen");
         store.check_head().expect("head");
         for (i, nonce) in model.last().expect("model").iter().enumerate() {
-            let got = StateRead::read(&store, &key(i));
+            let got = StateRead::read(&store, &key(i)).expect("read");
             match nonce {
                 0 => assert!(got.is_none(), "account {i}"),
                 n => assert_eq!(
@@ -1573,6 +1687,92 @@ mod tests {
                     .then(|| Record::Account(AccountRecord { next_nonce: *nonce }).encode());
                 assert_eq!(proof.value, want, "account {i} at {height}");
             }
+        }
+    }
+
+    /// Bytes on disk that are not a record (a damaged value group) are a read error for
+    /// every reader: the state read, the typed reads, and block execution, which stops
+    /// instead of treating the org as unknown.
+    #[test]
+    fn an_undecodable_record_on_disk_is_an_error_not_an_absence() {
+        use handoff_core::apply::BlockContext;
+        use handoff_core::block::execute;
+        use handoff_core::crypto::Keypair;
+        use handoff_core::state::{ReadError, StateReadExt};
+        use handoff_core::tx::{AdmitOrg, Payload, TX_VERSION, TxBody};
+        use handoff_core::types::Role;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let farm = Keypair::from_secret([7; 32]);
+        let genesis = Genesis {
+            name: "undecodable".into(),
+            time_ms: 1,
+            validators: vec![farm.public()],
+            orgs: vec![AdmitOrg {
+                org: farm.public(),
+                name: "Farm".into(),
+                prefixes: vec!["0614141".into()],
+                glns: vec![],
+                roles: vec![Role::Registrar],
+            }],
+        };
+        let org_key = StateKey::Org(farm.public());
+        {
+            let store = Store::open(dir.path()).expect("open");
+            store.init(&genesis, farm.public()).expect("init");
+            assert!(matches!(
+                StateRead::read(&store, &org_key),
+                Ok(Some(Record::Org(_)))
+            ));
+            // Damage the org's value in its group on disk (genesis wrote it at version 0).
+            let kh = key_hash(&org_key);
+            let gk = value_group_key(0, kh.0[0]);
+            let bytes = store.tree.get(gk).expect("sled").expect("value group");
+            let mut group: Vec<([u8; 32], Vec<u8>)> =
+                borsh::from_slice(&bytes).expect("a value group");
+            let mut damaged = 0;
+            for (k, v) in &mut group {
+                if *k == kh.0 {
+                    *v = vec![0xff; 3];
+                    damaged += 1;
+                }
+            }
+            assert_eq!(damaged, 1);
+            store
+                .tree
+                .insert(gk, borsh::to_vec(&group).expect("encode"))
+                .expect("sled");
+            store.flush().expect("flush");
+        }
+        // Reopened (cold caches), the store reads the damaged bytes.
+        let store = Store::open(dir.path()).expect("reopen");
+        let err = StateRead::read(&store, &org_key).expect_err("undecodable");
+        assert!(matches!(err, ReadError::Undecodable { .. }), "{err:?}");
+        assert_eq!(err.code(), "STORE_FAULT");
+        assert!(store.org(&farm.public()).is_err());
+        let tx = farm
+            .sign_tx(TxBody {
+                version: TX_VERSION,
+                chain_id: genesis.chain_id(),
+                signer: farm.public(),
+                nonce: 0,
+                event_time_ms: 1,
+                payload: Payload::SuspendOrg {
+                    org: farm.public(),
+                    reason: "test".into(),
+                },
+            })
+            .expect("the body encodes");
+        let ctx = BlockContext {
+            chain_id: genesis.chain_id(),
+            height: 1,
+            time_ms: 1000,
+        };
+        match execute(&ctx, &store, &[&tx]) {
+            Err(e) => assert_eq!(e, err),
+            Ok(exec) => panic!(
+                "executed with an undecodable org record: {:?}",
+                exec.results[0].as_ref().err()
+            ),
         }
     }
 }

@@ -51,7 +51,7 @@ fn sign(store: &Store, k: &Keypair, payload: Payload) -> SignedTx {
         version: TX_VERSION,
         chain_id: store.genesis().expect("genesis").chain_id(),
         signer: k.public(),
-        nonce: store.next_nonce(&k.public()),
+        nonce: store.next_nonce(&k.public()).expect("nonce"),
         event_time_ms: T0,
         payload,
     })
@@ -81,7 +81,7 @@ fn produce(store: &Store, txs: &[SignedTx], signers: &[&Keypair]) -> (Block, Vec
         time_ms: last.time_ms + 1000,
     };
     let refs: Vec<&SignedTx> = txs.iter().collect();
-    let exec = execute(&ctx, store, &refs);
+    let exec = execute(&ctx, store, &refs).expect("the store reads");
     let mut wire = Vec::new();
     let mut outcomes = Vec::new();
     let mut metas = Vec::new();
@@ -183,7 +183,7 @@ fn validators_follow_a_change_from_the_next_block() {
     let b2 = store.block(2).expect("read").expect("block");
     assert!(!b2.certificate.verify(&b2.header, &epoch0.validators));
     // The record is the same through the typed state read.
-    assert_eq!(store.validator_set(), Some(epoch1));
+    assert_eq!(store.validator_set(), Ok(Some(epoch1)));
 }
 
 #[test]

@@ -146,7 +146,7 @@ impl World {
     /// Executes one transaction in its own block; keeps the writes if it entered the block.
     pub fn submit(&mut self, tx: &SignedTx) -> Result<Effects, Rejection> {
         let ctx = self.ctx();
-        let exec = execute(&ctx, &self.state, &[tx]);
+        let exec = execute(&ctx, &self.state, &[tx]).expect("an in-memory state always reads");
         let r = exec.results.into_iter().next().expect("one result");
         if !matches!(&r, Err(e) if e.code.changes_nothing()) {
             self.nonces.insert(tx.body.signer, tx.body.nonce + 1);
