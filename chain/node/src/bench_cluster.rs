@@ -17,10 +17,14 @@
 //! complete when its acceptance is applied, so `committed_handoffs_per_s` counts applied
 //! acceptances.
 //!
-//! `--rtt-ms N` runs the whole bench inside a new network namespace whose loopback device
-//! delays every packet by N/2 ms (netem), so every pair of processes — validator to
-//! validator, and the bench to each validator — sees an N ms round trip. It needs root and
-//! iproute2 (`ip`, `tc`).
+//! `--rtt-ms N` puts a delay relay between every ordered pair of validators: validator
+//! *i* reaches validator *j* through a TCP relay in the bench process that holds every
+//! byte for N/2 ms in each direction, so every validator-to-validator connection has an
+//! N ms round trip (the bench itself, like a client next to its validator, talks to the
+//! validators directly). The relay delays in user space because the kernels these
+//! machines run have no netem queueing discipline; the round trip it really adds is
+//! measured through a relay to an echo server before the run and reported as
+//! `measured_relay_rtt_ms`.
 
 use crate::bench::machine;
 use crate::ledger::{Ledger, now_ms};
@@ -57,8 +61,8 @@ pub struct ClusterArgs {
     /// No progress output.
     #[arg(long)]
     pub quiet: bool,
-    /// Round-trip delay between all processes, in ms (a network namespace with netem on
-    /// its loopback; needs root and iproute2). 0: plain loopback.
+    /// Round-trip delay between validators, in ms (each validator-to-validator connection
+    /// runs through a relay that holds each byte for half of it). 0: plain loopback.
     #[arg(long, default_value_t = 0)]
     pub rtt_ms: u64,
 }
@@ -105,9 +109,6 @@ fn sign(key: &Keypair, chain_id: Hash32, nonce: &mut u64, payload: Payload) -> R
 pub fn run(a: ClusterArgs) -> Result<Value> {
     if a.validators == 0 || a.validators > 16 || a.rate == 0 || a.seconds == 0 {
         bail!("--validators must be 1 to 16, --rate and --seconds positive");
-    }
-    if a.rtt_ms > 0 {
-        return run_delayed(&a);
     }
     let say = |m: &str| {
         if !a.quiet {
@@ -164,6 +165,36 @@ pub fn run(a: ClusterArgs) -> Result<Value> {
     let ports: Vec<u16> = (0..a.validators)
         .map(|_| free_port())
         .collect::<Result<_>>()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    // With --rtt-ms, validator i dials validator j through relays[i][j].
+    let one_way = Duration::from_micros(a.rtt_ms * 500);
+    let (relays, measured_relay_rtt_ms) = if a.rtt_ms > 0 {
+        let relays = rt.block_on(async {
+            let mut all = Vec::new();
+            for i in 0..ports.len() {
+                let mut row = Vec::new();
+                for (j, p) in ports.iter().enumerate() {
+                    row.push(if i == j {
+                        *p
+                    } else {
+                        delay::relay(*p, one_way).await?
+                    });
+                }
+                all.push(row);
+            }
+            anyhow::Ok(all)
+        })?;
+        let rtt = rt.block_on(delay::measure(one_way))?;
+        say(&format!(
+            "validators linked through delay relays: {rtt:.1} ms measured round trip"
+        ));
+        (relays, Some(rtt))
+    } else {
+        (vec![ports.clone(); ports.len()], None)
+    };
     let exe = std::env::current_exe().context("cannot find the handoff binary")?;
     let mut procs = Procs(Vec::new());
     for (i, d) in dirs.iter().enumerate() {
@@ -172,7 +203,7 @@ pub fn run(a: ClusterArgs) -> Result<Value> {
             .arg(d)
             .args(["node", "run", "--validator", "--no-mdns", "--listen"])
             .arg(format!("/ip4/127.0.0.1/tcp/{}", ports[i]));
-        for (j, p) in ports.iter().enumerate() {
+        for (j, p) in relays[i].iter().enumerate() {
             if j != i {
                 cmd.arg("--peer").arg(format!("/ip4/127.0.0.1/tcp/{p}"));
             }
@@ -196,85 +227,97 @@ pub fn run(a: ClusterArgs) -> Result<Value> {
         root.display()
     ));
 
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()?;
     let result = rt.block_on(drive(&a, chain_id, &maker, &store, &ports, &say));
     drop(procs);
     let mut out = result?;
+    out["rtt_ms"] = json!(a.rtt_ms);
+    out["measured_relay_rtt_ms"] = json!(measured_relay_rtt_ms);
     out["machine"] = machine();
     Ok(out)
 }
 
-/// Runs the bench again in a new network namespace whose loopback delays each packet by
-/// half the round trip, and returns that run's result with the measured round trip.
-fn run_delayed(a: &ClusterArgs) -> Result<Value> {
-    let ns = format!("handoff-bench-{}", std::process::id());
-    let ip = |args: &[&str]| -> Result<()> {
-        let st = Command::new("ip")
-            .args(args)
-            .status()
-            .context("cannot run `ip` (iproute2)")?;
-        if !st.success() {
-            bail!("`ip {}` failed ({st}); --rtt-ms needs root", args.join(" "));
+/// The delay relay of `--rtt-ms`.
+mod delay {
+    use anyhow::{Context, Result};
+    use std::net::SocketAddr;
+    use std::time::Duration;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+    use tokio::net::{TcpListener, TcpStream};
+    use tokio::sync::mpsc;
+    use tokio::time::Instant;
+
+    /// Starts a relay to `127.0.0.1:port` that holds each byte `one_way` in each
+    /// direction; returns the relay's port. It runs until the runtime stops.
+    pub async fn relay(port: u16, one_way: Duration) -> Result<u16> {
+        let target = SocketAddr::from(([127, 0, 0, 1], port));
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let own = listener.local_addr()?.port();
+        tokio::spawn(async move {
+            while let Ok((inbound, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let Ok(outbound) = TcpStream::connect(target).await else {
+                        return;
+                    };
+                    let _ = inbound.set_nodelay(true);
+                    let _ = outbound.set_nodelay(true);
+                    let (ri, wi) = inbound.into_split();
+                    let (ro, wo) = outbound.into_split();
+                    tokio::join!(late_copy(ri, wo, one_way), late_copy(ro, wi, one_way));
+                });
+            }
+        });
+        Ok(own)
+    }
+
+    /// Copies `r` to `w`, each chunk written `by` after it was read, in order.
+    async fn late_copy(mut r: OwnedReadHalf, mut w: OwnedWriteHalf, by: Duration) {
+        let (tx, mut rx) = mpsc::unbounded_channel::<(Instant, Vec<u8>)>();
+        let read = async move {
+            let mut buf = vec![0u8; 64 * 1024];
+            while let Ok(n @ 1..) = r.read(&mut buf).await {
+                if tx.send((Instant::now() + by, buf[..n].to_vec())).is_err() {
+                    break;
+                }
+            }
+        };
+        let write = async move {
+            while let Some((due, chunk)) = rx.recv().await {
+                tokio::time::sleep_until(due).await;
+                if w.write_all(&chunk).await.is_err() {
+                    return;
+                }
+            }
+            let _ = w.shutdown().await;
+        };
+        tokio::join!(read, write);
+    }
+
+    /// The mean of five one-byte round trips through a relay to an echo server, in ms.
+    pub async fn measure(one_way: Duration) -> Result<f64> {
+        let echo = TcpListener::bind("127.0.0.1:0").await?;
+        let echo_port = echo.local_addr()?.port();
+        tokio::spawn(async move {
+            if let Ok((mut s, _)) = echo.accept().await {
+                let mut b = [0u8; 1];
+                while s.read_exact(&mut b).await.is_ok() && s.write_all(&b).await.is_ok() {}
+            }
+        });
+        let port = relay(echo_port, one_way).await?;
+        let mut s = TcpStream::connect(("127.0.0.1", port)).await?;
+        s.set_nodelay(true)?;
+        let mut total = Duration::ZERO;
+        let mut b = [7u8; 1];
+        for _ in 0..5 {
+            let t = Instant::now();
+            s.write_all(&b).await?;
+            tokio::time::timeout(Duration::from_secs(10), s.read_exact(&mut b))
+                .await
+                .context("the delay relay did not echo")??;
+            total += t.elapsed();
         }
-        Ok(())
-    };
-    ip(&["netns", "add", &ns])?;
-    struct Ns(String);
-    impl Drop for Ns {
-        fn drop(&mut self) {
-            let _ = Command::new("ip").args(["netns", "del", &self.0]).status();
-        }
+        Ok(total.as_secs_f64() * 1000.0 / 5.0)
     }
-    let _guard = Ns(ns.clone());
-    ip(&["netns", "exec", &ns, "ip", "link", "set", "lo", "up"])?;
-    let half = format!("{}us", a.rtt_ms * 500);
-    ip(&[
-        "netns", "exec", &ns, "tc", "qdisc", "add", "dev", "lo", "root", "netem", "delay", &half,
-    ])?;
-    // What the validators will see: the ping round trip on the delayed loopback.
-    let ping = Command::new("ip")
-        .args(["netns", "exec", &ns, "ping", "-c", "3", "-q", "127.0.0.1"])
-        .output();
-    let measured_rtt_ms = ping.ok().and_then(|o| {
-        let s = String::from_utf8_lossy(&o.stdout).to_string();
-        // "rtt min/avg/max/mdev = 100.1/100.2/100.3/0.1 ms"
-        let tail = s
-            .lines()
-            .find(|l| l.contains("min/avg/max"))?
-            .split('=')
-            .nth(1)?
-            .to_string();
-        tail.trim().split('/').nth(1)?.parse::<f64>().ok()
-    });
-    let exe = std::env::current_exe().context("cannot find the handoff binary")?;
-    let mut cmd = Command::new("ip");
-    cmd.args(["netns", "exec", &ns])
-        .arg(&exe)
-        .args(["--json", "bench", "cluster"])
-        .args(["--validators", &a.validators.to_string()])
-        .args(["--rate", &a.rate.to_string()])
-        .args(["--seconds", &a.seconds.to_string()]);
-    if let Some(d) = &a.dir {
-        cmd.arg("--dir").arg(d);
-    }
-    if a.quiet {
-        cmd.arg("--quiet");
-    }
-    let out = cmd
-        .stderr(Stdio::inherit())
-        .output()
-        .context("cannot run the bench in the namespace")?;
-    if !out.status.success() {
-        bail!("the delayed run failed ({})", out.status);
-    }
-    let mut v: Value =
-        serde_json::from_slice(&out.stdout).context("the delayed run printed no JSON result")?;
-    v["rtt_ms"] = json!(a.rtt_ms);
-    v["measured_ping_rtt_ms"] = json!(measured_rtt_ms);
-    Ok(v)
 }
 
 async fn drive(
