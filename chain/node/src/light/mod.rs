@@ -14,7 +14,8 @@
 //! links to the hash of stored header `h` and its certificate verifies against the set the
 //! node holds. If the certificate does not verify, the node fetches the validator set
 //! record proven against header `h`'s state root and follows the change
-//! ([`follow_validator_change`]); otherwise the header is refused and its peer reported.
+//! ([`handoff_core::governance::follow_validator_change`]); otherwise the header is
+//! refused and its peer reported.
 //! Header 1 is checked against the genesis validators and chain id (the genesis header
 //! itself is never served; its chain id is the hash of the trusted genesis).
 //!
