@@ -1,4 +1,8 @@
-//! The repository's own rules, checked in CI (`cargo xtask tidy`, part of `test`).
+//! The repository's own rules, checked in CI (`cargo xtask tidy`, part of `test`):
+//! TODO markers carry an issue, crate roots say what they are, docs and pins, and the
+//! dependency graph ([`deps`]).
+
+mod deps;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -39,6 +43,7 @@ pub fn check(root: &Path) -> Result<(), String> {
     }
     problems.extend(check_docs(root));
     problems.extend(check_pins(root));
+    problems.extend(deps::check(root));
     if problems.is_empty() {
         eprintln!("    tidy: ok ({} Rust files)", sources.len());
         Ok(())

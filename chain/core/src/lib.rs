@@ -7,6 +7,8 @@
 //! - [`block`]: headers, certificates, genesis, block execution.
 //! - [`proof`]: Merkle proofs of records against a header's state root.
 //! - [`governance`]: validator-set approvals and how a light node follows a change.
+//! - [`light`]: what a light node checks: the next certified header, record proofs, the
+//!   block holding its own transaction.
 //! - [`query`]: provenance (an item's journey) and the consumer verdict.
 
 pub mod apply;
@@ -17,6 +19,7 @@ pub mod crypto;
 pub mod event;
 pub mod governance;
 pub mod gs1;
+pub mod light;
 pub mod limits;
 pub mod proof;
 pub mod query;

@@ -98,6 +98,11 @@ impl From<crate::ledger::SignError> for CliError {
         }
     }
 }
+impl From<handoff_store::light::LightStoreError> for CliError {
+    fn from(e: handoff_store::light::LightStoreError) -> Self {
+        CliError::Other(e.into())
+    }
+}
 impl From<handoff_store::StoreError> for CliError {
     fn from(e: handoff_store::StoreError) -> Self {
         CliError::Other(e.into())

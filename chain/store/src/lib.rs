@@ -7,14 +7,11 @@
 //! then fsync of its blob files, log file and folder, since sled's own flush is no
 //! durability barrier); `commit` returns only after it, so an acknowledged block survives
 //! a power cut and a crash leaves either the whole block or none of it.
-//! This is the only crate that depends on sled; the light node keeps its own small
-//! database through the re-export below.
-
-/// The embedded database, for crates that keep a small store of their own next to the
-/// chain's (the light node's headers and outbox).
-pub use sled;
+//! This is the only crate that depends on sled: the light node's own small database
+//! (headers and outbox) is here too, in [`light`].
 
 pub mod durable;
+pub mod light;
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use handoff_core::block::{Block, BlockHeader, Genesis};

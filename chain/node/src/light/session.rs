@@ -1,0 +1,184 @@
+//! The light node for a long-running host (the desktop app), and `light show --peer`'s
+//! one-shot session.
+
+use super::cli::{LightCmd, local, parse_addrs, run_forwarded, signer_of};
+use super::node::{LightOptions, Running};
+use super::{LightStore, OutboxStatus, store_dir};
+use crate::cli::{CliError, Output};
+use handoff_core::block::Genesis;
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+type R<T> = Result<T, CliError>;
+
+/// A light node held by a long-running host (the desktop app): the open store, the
+/// running node and the folder. Commands are the `handoff light …` commands, parsed and
+/// run by the same code as the command line and `light run`'s endpoint.
+pub struct LightSession {
+    store: Arc<LightStore>,
+    running: Running,
+    data: PathBuf,
+}
+
+impl LightSession {
+    /// Opens the light folder `data` and starts its node: dials `peers` (and finds peers
+    /// on the LAN with `mdns`), follows headers and pumps the outbox. `signer_name`: the
+    /// identity whose account nonce the node keeps verified (None: the folder's first).
+    pub fn open(
+        data: &Path,
+        signer_name: Option<&str>,
+        peers: &[String],
+        mdns: bool,
+    ) -> R<LightSession> {
+        let store = Arc::new(LightStore::open(data)?);
+        LightSession::start(store, data, signer_name, peers, mdns)
+    }
+
+    /// Makes `data` a light folder trusting `genesis` (its identities stay) and starts
+    /// the node as [`LightSession::open`] does.
+    pub fn create(
+        data: &Path,
+        genesis: &Genesis,
+        signer_name: Option<&str>,
+        peers: &[String],
+        mdns: bool,
+    ) -> R<LightSession> {
+        if store_dir(data).exists() {
+            return Err(CliError::input(
+                "ALREADY_INITIALIZED",
+                format!("{} already holds a light node", data.display()),
+            ));
+        }
+        // Check the addresses before the folder changes.
+        parse_addrs(peers)?;
+        let store = Arc::new(LightStore::create(data, genesis)?);
+        LightSession::start(store, data, signer_name, peers, mdns)
+    }
+
+    fn start(
+        store: Arc<LightStore>,
+        data: &Path,
+        signer_name: Option<&str>,
+        peers: &[String],
+        mdns: bool,
+    ) -> R<LightSession> {
+        let peers = parse_addrs(peers)?;
+        let signer = signer_of(data, signer_name).ok().map(|i| i.key.public());
+        let running = Running::start(
+            store.clone(),
+            signer,
+            LightOptions {
+                peers,
+                mdns,
+                max_inflight: 256,
+                pump: true,
+            },
+            Arc::new(|| {}),
+        )?;
+        Ok(LightSession {
+            store,
+            running,
+            data: data.to_path_buf(),
+        })
+    }
+
+    /// Runs one `light …` command (`args`: what follows `handoff light`, e.g.
+    /// `["outbox"]` or `["commission", "--", SCAN]`) as `me` (None: the folder's first
+    /// identity) on the running node.
+    pub fn call(&self, me: Option<&str>, args: &[&str]) -> R<Output> {
+        let mut full: Vec<String> = Vec::new();
+        if let Some(me) = me {
+            full.extend(["--as".to_string(), me.to_string()]);
+        }
+        full.push("light".to_string());
+        full.extend(args.iter().map(|a| a.to_string()));
+        run_forwarded(&self.store, Some(&self.running), &self.data, full)
+    }
+
+    /// The store.
+    pub fn store(&self) -> &LightStore {
+        &self.store
+    }
+
+    /// The data folder.
+    pub fn data(&self) -> &Path {
+        &self.data
+    }
+
+    /// Full nodes connected now.
+    pub fn peer_count(&self) -> usize {
+        self.running
+            .node()
+            .peers
+            .lock()
+            .map(|p| p.len())
+            .unwrap_or(0)
+    }
+
+    /// Where the node stands: `{chain_id, height (certified header tip), time_ms (of
+    /// that header, else of the genesis), state_root, peers, outbox (entries not yet
+    /// committed or rejected), outbox_counts {pending, submitted, committed, rejected}}`.
+    pub fn status(&self) -> R<Value> {
+        let genesis = self.store.genesis()?;
+        let tip = self.store.tip()?;
+        let header = self.store.header(tip)?.map(|(h, _)| h);
+        let mut counts: [u64; 4] = [0; 4];
+        for e in self.store.entries()? {
+            let i = match e.status {
+                OutboxStatus::Pending => 0,
+                OutboxStatus::Submitted => 1,
+                OutboxStatus::Committed { .. } => 2,
+                OutboxStatus::Rejected { .. } => 3,
+            };
+            counts[i] += 1;
+        }
+        Ok(json!({
+            "chain_id": genesis.chain_id().to_hex(),
+            "chain_name": genesis.name,
+            "height": tip,
+            "time_ms": header.as_ref().map_or(genesis.time_ms, |h| h.time_ms),
+            "state_root": header.as_ref().map(|h| h.state_root.to_hex()),
+            "peers": self.peer_count(),
+            "outbox": counts[0] + counts[1],
+            "outbox_counts": {"pending": counts[0], "submitted": counts[1],
+                              "committed": counts[2], "rejected": counts[3]},
+        }))
+    }
+
+    /// Stops the node (after its current step) and its network.
+    pub fn shutdown(self) {
+        self.running.shutdown();
+    }
+}
+
+/// `light show SCAN --peer …` with no light node running: a one-shot session.
+pub fn show_oneshot(data: &Path, scan: &str, peers: &[String]) -> R<Output> {
+    let store = Arc::new(LightStore::open(data)?);
+    let peers = parse_addrs(peers)?;
+    let r = Running::start(
+        store.clone(),
+        None,
+        LightOptions {
+            peers,
+            mdns: false,
+            max_inflight: 1,
+            pump: false,
+        },
+        Arc::new(|| {}),
+    )?;
+    r.wait_synced(Duration::from_secs(30))?;
+    let res = local(
+        &store,
+        data,
+        None,
+        Some(&r),
+        LightCmd::Show {
+            scan: scan.to_string(),
+            peer: vec![],
+        },
+    );
+    r.shutdown();
+    res
+}

@@ -1,0 +1,487 @@
+//! The light node's own database (`<data>/light`): the trusted genesis, the validator set
+//! that certifies the next header, certified headers by height, the account nonces last
+//! verified from the chain, the light node's network key, and the **outbox** of
+//! transactions signed on this machine.
+//!
+//! Every write is durable on return (one sled batch where a write changes several keys,
+//! then [`Durable::flush`]), so an acknowledged outbox entry or status change survives a
+//! power cut (`tests/powerloss`). Reads fail closed: a key that a created store always
+//! holds but is missing, or bytes that do not decode, are [`LightStoreError::Corrupt`],
+//! never taken as "absent" or as zero.
+
+use crate::StoreError;
+use crate::durable::{self, Durable};
+use borsh::{BorshDeserialize, BorshSerialize};
+use handoff_core::block::{BlockHeader, Certificate, Genesis};
+use handoff_core::crypto::Keypair;
+use handoff_core::light::OutboxStatus;
+use handoff_core::rejection::Rejection;
+use handoff_core::state::ValidatorSetRecord;
+use handoff_core::tx::{Payload, SignedTx, TX_VERSION, TxBody};
+use handoff_core::types::{Hash32, PublicKey, TxId};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+const K_GENESIS: &[u8] = b"m/genesis";
+const K_VALIDATORS: &[u8] = b"m/validators";
+const K_TIP: &[u8] = b"m/tip";
+const K_NET_KEY: &[u8] = b"m/netkey";
+const K_NEXT_SEQ: &[u8] = b"m/nextseq";
+const P_HEADER: u8 = b'h';
+const P_OUTBOX: u8 = b'o';
+const P_ACCOUNT: u8 = b'a';
+
+fn header_key(h: u64) -> [u8; 9] {
+    let mut k = [0u8; 9];
+    k[0] = P_HEADER;
+    k[1..].copy_from_slice(&h.to_be_bytes());
+    k
+}
+
+fn outbox_key(seq: u64) -> [u8; 9] {
+    let mut k = [0u8; 9];
+    k[0] = P_OUTBOX;
+    k[1..].copy_from_slice(&seq.to_be_bytes());
+    k
+}
+
+fn account_key(signer: &PublicKey) -> Vec<u8> {
+    [&[P_ACCOUNT][..], &signer.0].concat()
+}
+
+/// Errors of the light store.
+#[derive(Debug, thiserror::Error)]
+pub enum LightStoreError {
+    /// sled failed, or a flush could not be made durable.
+    #[error("light store: {0}")]
+    Store(#[from] StoreError),
+    /// The database folder could not be opened or synced.
+    #[error("cannot open the light store {dir}: {source}")]
+    Open {
+        /// The folder.
+        dir: PathBuf,
+        /// Why.
+        source: StoreError,
+    },
+    /// The folder is not a light folder.
+    #[error("{0} is not a light folder; run `handoff light init`")]
+    NotLight(PathBuf),
+    /// The folder already holds a light node.
+    #[error("{0} already holds a light node")]
+    AlreadyLight(PathBuf),
+    /// Stored bytes are missing or do not decode.
+    #[error("the light store's {0} is missing or corrupt")]
+    Corrupt(&'static str),
+    /// The genesis names a key no honest key generation makes, or a transaction could
+    /// not be signed.
+    #[error("{0}")]
+    Rejected(#[from] Rejection),
+    /// No randomness for the network key.
+    #[error("no randomness available: {0}")]
+    Randomness(String),
+    /// A thread panicked while queueing.
+    #[error("the outbox lock is poisoned")]
+    Poisoned,
+}
+
+/// Result alias of the light store.
+pub type LightResult<T> = std::result::Result<T, LightStoreError>;
+
+impl From<sled::Error> for LightStoreError {
+    fn from(e: sled::Error) -> Self {
+        LightStoreError::Store(StoreError::Sled(e))
+    }
+}
+
+/// One queued transaction.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct OutboxEntry {
+    /// Position in the outbox (1, 2, …).
+    pub seq: u64,
+    /// `SignedTx::encode` bytes.
+    pub tx: Vec<u8>,
+    /// Its id.
+    pub id: TxId,
+    /// Its signer.
+    pub signer: PublicKey,
+    /// Its nonce.
+    pub nonce: u64,
+    /// Where it stands.
+    pub status: OutboxStatus,
+}
+
+impl OutboxEntry {
+    /// What the queued transaction does: its event type, the items it names and, for an
+    /// answer to an offer, the handoff (none of it when the bytes do not decode).
+    pub fn what(&self) -> (Option<&'static str>, Vec<String>, Option<String>) {
+        let Ok(tx) = SignedTx::decode(&self.tx) else {
+            return (None, vec![], None);
+        };
+        let p = &tx.body.payload;
+        let keys = |es: &[handoff_core::tx::Entry]| -> Vec<String> {
+            es.iter().map(|e| e.key.canonical()).collect()
+        };
+        let (items, handoff) = match p {
+            Payload::Commission(c) => (keys(&c.entries), None),
+            Payload::ProposeHandoff(h) => (keys(&h.entries), None),
+            Payload::AcceptHandoff(a) => (keys(&a.missing), Some(a.handoff.to_hex())),
+            _ => (vec![], None),
+        };
+        (Some(p.type_name()), items, handoff)
+    }
+
+    /// Whether the entry still waits for the chain (pending or submitted).
+    pub fn is_open(&self) -> bool {
+        matches!(self.status, OutboxStatus::Pending | OutboxStatus::Submitted)
+    }
+}
+
+/// The light node's database (`<data>/light`).
+pub struct LightStore {
+    db: sled::Db,
+    /// Makes each flush durable (sled's own is not; see [`crate::durable`]).
+    durable: Durable,
+    /// Serialises queueing (nonce choice and append).
+    queue: Mutex<()>,
+}
+
+/// Where the light database of a folder lives.
+pub fn store_dir(data: &Path) -> PathBuf {
+    data.join("light")
+}
+
+fn decode<T: BorshDeserialize>(v: &[u8], what: &'static str) -> LightResult<T> {
+    borsh::from_slice(v).map_err(|_| LightStoreError::Corrupt(what))
+}
+
+fn encode<T: BorshSerialize>(v: &T, what: &'static str) -> LightResult<Vec<u8>> {
+    borsh::to_vec(v).map_err(|_| LightStoreError::Corrupt(what))
+}
+
+fn decode_u64(v: &[u8], what: &'static str) -> LightResult<u64> {
+    let a: [u8; 8] = v.try_into().map_err(|_| LightStoreError::Corrupt(what))?;
+    Ok(u64::from_be_bytes(a))
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+impl LightStore {
+    /// Creates the light database of `data` trusting `genesis`.
+    pub fn create(data: &Path, genesis: &Genesis) -> LightResult<LightStore> {
+        genesis.check_keys()?;
+        let dir = store_dir(data);
+        if dir.exists() {
+            return Err(LightStoreError::AlreadyLight(data.to_path_buf()));
+        }
+        let s = LightStore::open_dir(&dir)?;
+        let set = ValidatorSetRecord {
+            epoch: 0,
+            validators: genesis.validators.clone(),
+        };
+        let mut seed = [0u8; 32];
+        getrandom::fill(&mut seed).map_err(|e| LightStoreError::Randomness(e.to_string()))?;
+        let mut b = sled::Batch::default();
+        b.insert(K_GENESIS, encode(genesis, "genesis")?);
+        b.insert(K_VALIDATORS, encode(&set, "validator set")?);
+        b.insert(K_TIP, &0u64.to_be_bytes()[..]);
+        b.insert(K_NET_KEY, &seed[..]);
+        b.insert(K_NEXT_SEQ, &1u64.to_be_bytes()[..]);
+        s.db.apply_batch(b)?;
+        s.durable.flush(&s.db)?;
+        Ok(s)
+    }
+
+    /// Opens the light database of `data`.
+    pub fn open(data: &Path) -> LightResult<LightStore> {
+        let dir = store_dir(data);
+        if !dir.exists() {
+            return Err(LightStoreError::NotLight(data.to_path_buf()));
+        }
+        let s = LightStore::open_dir(&dir)?;
+        s.genesis()?;
+        Ok(s)
+    }
+
+    fn open_dir(dir: &Path) -> LightResult<LightStore> {
+        let open_err = |source: StoreError| LightStoreError::Open {
+            dir: dir.to_path_buf(),
+            source,
+        };
+        let db = durable::config(dir)
+            .cache_capacity(16 * 1024 * 1024)
+            .open()
+            .map_err(|e| open_err(StoreError::Sled(e)))?;
+        let durable = Durable::open(dir).map_err(|e| open_err(StoreError::Sync(e)))?;
+        Ok(LightStore {
+            db,
+            durable,
+            queue: Mutex::new(()),
+        })
+    }
+
+    /// The value a created store always holds under `key`.
+    fn required(&self, key: &[u8], what: &'static str) -> LightResult<sled::IVec> {
+        self.db.get(key)?.ok_or(LightStoreError::Corrupt(what))
+    }
+
+    /// The trusted genesis.
+    pub fn genesis(&self) -> LightResult<Genesis> {
+        decode(&self.required(K_GENESIS, "genesis")?, "genesis")
+    }
+
+    /// The chain id.
+    pub fn chain_id(&self) -> LightResult<Hash32> {
+        Ok(self.genesis()?.chain_id())
+    }
+
+    /// The validator set that certifies the header after the tip.
+    pub fn validators(&self) -> LightResult<ValidatorSetRecord> {
+        decode(
+            &self.required(K_VALIDATORS, "validator set")?,
+            "validator set",
+        )
+    }
+
+    /// Height of the newest certified header held (0: only genesis).
+    pub fn tip(&self) -> LightResult<u64> {
+        decode_u64(&self.required(K_TIP, "tip")?, "tip")
+    }
+
+    /// The certified header at `h`.
+    pub fn header(&self, h: u64) -> LightResult<Option<(BlockHeader, Certificate)>> {
+        match self.db.get(header_key(h))? {
+            Some(v) => Ok(Some(decode(&v, "header")?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Appends verified headers (consecutive from tip + 1) and, when they changed it, the
+    /// validator set that certifies the next one; durable on return.
+    pub fn append_headers(
+        &self,
+        headers: &[(BlockHeader, Certificate)],
+        set: Option<&ValidatorSetRecord>,
+    ) -> LightResult<()> {
+        let Some(last) = headers.last() else {
+            return Ok(());
+        };
+        let mut b = sled::Batch::default();
+        for h in headers {
+            b.insert(&header_key(h.0.height)[..], encode(h, "header")?);
+        }
+        b.insert(K_TIP, &last.0.height.to_be_bytes()[..]);
+        if let Some(s) = set {
+            b.insert(K_VALIDATORS, encode(s, "validator set")?);
+        }
+        self.db.apply_batch(b)?;
+        self.durable.flush(&self.db)?;
+        Ok(())
+    }
+
+    /// The libp2p key of this light node (not the org key: the peer id says nothing about
+    /// who signs).
+    pub fn net_key(&self) -> LightResult<Keypair> {
+        let v = self.required(K_NET_KEY, "network key")?;
+        let a: [u8; 32] = v
+            .as_ref()
+            .try_into()
+            .map_err(|_| LightStoreError::Corrupt("network key"))?;
+        Ok(Keypair::from_secret(a))
+    }
+
+    /// The account's next nonce as last verified from the chain (None: never read).
+    pub fn known_nonce(&self, signer: &PublicKey) -> LightResult<Option<u64>> {
+        match self.db.get(account_key(signer))? {
+            Some(v) => Ok(Some(decode_u64(&v, "account nonce")?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Stores a verified account nonce.
+    pub fn set_known_nonce(&self, signer: &PublicKey, next: u64) -> LightResult<()> {
+        if self.known_nonce(signer)? == Some(next) {
+            return Ok(());
+        }
+        self.db
+            .insert(account_key(signer), &next.to_be_bytes()[..])?;
+        self.durable.flush(&self.db)?;
+        Ok(())
+    }
+
+    /// Every outbox entry, in order.
+    pub fn entries(&self) -> LightResult<Vec<OutboxEntry>> {
+        self.db
+            .scan_prefix([P_OUTBOX])
+            .map(|kv| {
+                let (_, v) = kv?;
+                decode(&v, "outbox entry")
+            })
+            .collect()
+    }
+
+    /// Writes an entry's new status; durable on return.
+    pub fn put_entry(&self, e: &OutboxEntry) -> LightResult<()> {
+        self.db
+            .insert(&outbox_key(e.seq)[..], encode(e, "outbox entry")?)?;
+        self.durable.flush(&self.db)?;
+        Ok(())
+    }
+
+    /// Whether the signer's next nonce is known: it has queued here, or its account was
+    /// read with a proof.
+    pub fn nonce_known(&self, signer: &PublicKey) -> LightResult<bool> {
+        Ok(self.known_nonce(signer)?.is_some()
+            || self.entries()?.iter().any(|e| e.signer == *signer))
+    }
+
+    /// The nonce the next transaction of `signer` takes: its highest nonce in the outbox
+    /// plus one, else its account's next nonce as last verified, else 0.
+    pub fn next_nonce(&self, signer: &PublicKey) -> LightResult<u64> {
+        let mut best: Option<u64> = None;
+        for e in self.entries()? {
+            if e.signer == *signer {
+                best = Some(best.map_or(e.nonce, |b| b.max(e.nonce)));
+            }
+        }
+        Ok(match best {
+            Some(n) => n + 1,
+            None => self.known_nonce(signer)?.unwrap_or(0),
+        })
+    }
+
+    /// Signs one transaction per payload with consecutive nonces and appends them to the
+    /// outbox; durable on return.
+    pub fn queue(&self, key: &Keypair, payloads: Vec<Payload>) -> LightResult<Vec<OutboxEntry>> {
+        let _g = self.queue.lock().map_err(|_| LightStoreError::Poisoned)?;
+        let chain_id = self.chain_id()?;
+        let nonce = self.next_nonce(&key.public())?;
+        let mut seq = decode_u64(
+            &self.required(K_NEXT_SEQ, "outbox number")?,
+            "outbox number",
+        )?;
+        let mut out = Vec::new();
+        let mut b = sled::Batch::default();
+        for (nonce, payload) in (nonce..).zip(payloads) {
+            let tx = key.sign_tx(TxBody {
+                version: TX_VERSION,
+                chain_id,
+                signer: key.public(),
+                nonce,
+                event_time_ms: now_ms(),
+                payload,
+            })?;
+            let e = OutboxEntry {
+                seq,
+                tx: tx.encode(),
+                id: tx.id(),
+                signer: key.public(),
+                nonce,
+                status: OutboxStatus::Pending,
+            };
+            b.insert(&outbox_key(seq)[..], encode(&e, "outbox entry")?);
+            out.push(e);
+            seq += 1;
+        }
+        b.insert(K_NEXT_SEQ, &seq.to_be_bytes()[..]);
+        self.db.apply_batch(b)?;
+        self.durable.flush(&self.db)?;
+        Ok(out)
+    }
+
+    /// Test support: overwrites the raw value under `key` (to damage the store the way a
+    /// bad disk would).
+    #[cfg(test)]
+    fn put_raw(&self, key: &[u8], value: &[u8]) {
+        self.db.insert(key, value).expect("sled writes");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn genesis() -> Genesis {
+        Genesis {
+            name: "light store test".into(),
+            time_ms: 1,
+            validators: (1..=4u8)
+                .map(|i| Keypair::from_secret([i; 32]).public())
+                .collect(),
+            orgs: vec![],
+        }
+    }
+
+    fn sell() -> Payload {
+        Payload::Sell { entries: vec![] }
+    }
+
+    #[test]
+    fn a_light_folder_is_created_once_and_reopens_with_its_outbox() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let key = Keypair::from_secret([21; 32]);
+        {
+            let s = LightStore::create(tmp.path(), &genesis()).expect("created");
+            assert_eq!(s.tip().expect("tip"), 0);
+            assert_eq!(s.known_nonce(&key.public()).expect("nonce"), None);
+            s.set_known_nonce(&key.public(), 7).expect("nonce stored");
+            let q = s.queue(&key, vec![sell(), sell()]).expect("queued");
+            assert_eq!(
+                q.iter().map(|e| (e.seq, e.nonce)).collect::<Vec<_>>(),
+                vec![(1, 7), (2, 8)]
+            );
+        }
+        assert!(matches!(
+            LightStore::create(tmp.path(), &genesis()),
+            Err(LightStoreError::AlreadyLight(_))
+        ));
+        let s = LightStore::open(tmp.path()).expect("reopens");
+        assert_eq!(s.chain_id().expect("chain"), genesis().chain_id());
+        let es = s.entries().expect("entries");
+        assert_eq!(es.len(), 2);
+        assert!(es.iter().all(|e| e.status == OutboxStatus::Pending));
+        // Numbering and nonces go on from what was queued.
+        let q = s.queue(&key, vec![sell()]).expect("queued");
+        assert_eq!((q[0].seq, q[0].nonce), (3, 9));
+        let other = tempfile::tempdir().expect("tmp");
+        assert!(matches!(
+            LightStore::open(other.path()),
+            Err(LightStoreError::NotLight(_))
+        ));
+    }
+
+    #[test]
+    fn damaged_bytes_are_an_error_never_absent_or_zero() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let key = Keypair::from_secret([21; 32]);
+        let s = LightStore::create(tmp.path(), &genesis()).expect("created");
+        s.queue(&key, vec![sell()]).expect("queued");
+        s.put_raw(K_TIP, b"bad");
+        assert!(matches!(s.tip(), Err(LightStoreError::Corrupt("tip"))));
+        s.put_raw(&account_key(&key.public()), b"bad");
+        assert!(matches!(
+            s.known_nonce(&key.public()),
+            Err(LightStoreError::Corrupt("account nonce"))
+        ));
+        s.put_raw(K_NEXT_SEQ, b"");
+        assert!(matches!(
+            s.queue(&key, vec![sell()]),
+            Err(LightStoreError::Corrupt(_))
+        ));
+        s.put_raw(&outbox_key(1), b"\xff");
+        assert!(matches!(
+            s.entries(),
+            Err(LightStoreError::Corrupt("outbox entry"))
+        ));
+        s.put_raw(K_GENESIS, b"\x01");
+        drop(s);
+        assert!(matches!(
+            LightStore::open(tmp.path()),
+            Err(LightStoreError::Corrupt("genesis"))
+        ));
+    }
+}
