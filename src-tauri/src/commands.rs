@@ -335,6 +335,47 @@ pub async fn product(app: AppHandle, gtin: String) -> Res {
     .await
 }
 
+/// A product's picture: `{gtin, image_hash, mime, data_base64}`; `image_hash` is null (and
+/// there is no data) when the product's definition names no picture. The ledger holds
+/// only the hash; the bytes are the pictures this app carries (`handoff_node::images`),
+/// found by that hash. A hash the app has no picture for is `IMAGE_UNAVAILABLE`.
+#[tauri::command]
+pub async fn product_image(app: AppHandle, gtin: String) -> Res {
+    blocking(app, move |n| product_image_of(n, &gtin)).await
+}
+
+/// The product_image command's work (see [`product_image`]).
+pub fn product_image_of(node: &AppNode, gtin: &str) -> Res {
+    let v = node
+        .call(&["product", "show", "--", gtin])
+        .map_err(|e| light_named(node, e, "The product list"))?;
+    let product = &v["product"];
+    let Some(hash_hex) = product["image_hash"].as_str() else {
+        return Ok(json!({"gtin": product["gtin"], "image_hash": null}));
+    };
+    let unavailable = || {
+        ApiError::new(
+            "IMAGE_UNAVAILABLE",
+            format!(
+                "the picture of product {} (SHA-256 {hash_hex}) is not one this app carries",
+                product["gtin"].as_str().unwrap_or(gtin)
+            ),
+        )
+    };
+    let hash = hex::decode(hash_hex)
+        .ok()
+        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+        .ok_or_else(unavailable)?;
+    let image =
+        handoff_node::images::find(&handoff_core::types::Hash32(hash)).ok_or_else(unavailable)?;
+    Ok(json!({
+        "gtin": product["gtin"],
+        "image_hash": hash_hex,
+        "mime": image.mime,
+        "data_base64": base64::engine::general_purpose::STANDARD.encode(image.bytes),
+    }))
+}
+
 /// Defines a product under the acting org's company prefix.
 #[tauri::command]
 pub async fn define_product(

@@ -41,6 +41,7 @@ pub fn run_with(args: Vec<String>) {
             commands::reject,
             commands::cancel,
             commands::product,
+            commands::product_image,
             commands::define_product,
             commands::commission,
             commands::pack,

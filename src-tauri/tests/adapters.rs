@@ -161,3 +161,44 @@ fn a_label_for_a_scanned_bag_carries_its_product_name_and_reads_back() {
     let e = handoff_app_lib::commands::label_of(&node, "(01)123", "png", "50x30").expect_err("bad");
     assert!(e.code.starts_with("SCAN_"), "{e:?}");
 }
+
+#[test]
+fn a_demo_product_shows_its_picture_and_a_product_without_one_shows_none() {
+    use base64::Engine;
+    use handoff_app_lib::commands::product_image_of;
+    let dir = tempfile::tempdir().expect("tmp");
+    let node = demo_node(dir.path(), "Northside Roasters");
+    // The espresso's definition names the hash of assets/demo/espresso.svg, and the app
+    // answers that file.
+    let v = product_image_of(&node, "00614141025015").expect("picture");
+    assert_eq!(v["mime"], "image/svg+xml");
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(v["data_base64"].as_str().expect("data"))
+        .expect("base64");
+    let file =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets/demo/espresso.svg"))
+            .expect("the picture");
+    assert!(bytes == file, "the espresso's picture");
+    assert_eq!(
+        v["image_hash"],
+        hex::encode(handoff_core::types::sha256(&[&file]).0)
+    );
+    // A product defined without a picture: no picture, and no error.
+    let decaf = handoff_node::demo::with_check("0061414100077");
+    node.call(&[
+        "product",
+        "define",
+        &format!("--gtin={decaf}"),
+        "--name=Decaf 250 g",
+    ])
+    .expect("define");
+    let v = product_image_of(&node, &decaf).expect("no picture");
+    assert!(
+        v["image_hash"].is_null() && v["data_base64"].is_null(),
+        "{v}"
+    );
+    // An unknown product is the ledger's error, not an empty picture.
+    let e = product_image_of(&node, &handoff_node::demo::with_check("0061414100088"))
+        .expect_err("unknown");
+    assert_eq!(e.code, "UNKNOWN_PRODUCT", "{e:?}");
+}

@@ -6,6 +6,7 @@ mod app;
 mod backend;
 mod camera;
 mod i18n;
+mod picture;
 mod scan;
 mod screens;
 

@@ -4,6 +4,7 @@ use crate::app::{Ctx, Tab, set_setting};
 use crate::backend::{self, ApiError};
 use crate::camera;
 use crate::i18n::{Lang, datetime, number, t};
+use crate::picture::ProductPicture;
 use crate::scan::{Added, Batch, normalize};
 use leptos::ev;
 use leptos::html;
@@ -1143,6 +1144,7 @@ pub fn ProductsScreen() -> impl IntoView {
                 </div>
                 {move || product.get().map(|p| view! {
                     <div class="product" data-testid="product-card">
+                        <ProductPicture gtin=s(&p["product"]["gtin"]) image_hash=p["product"]["image_hash"].as_str().map(String::from) name=s(&p["product"]["name"]) />
                         <h3 class="title">{s(&p["product"]["name"])}</h3>
                         <div>{s(&p["product"]["description"])}</div>
                         <div class="code">{format!("{} · {}", s(&p["product"]["gtin"]), s(&p["product"]["owner"]["name"]))}</div>

@@ -9,6 +9,7 @@
 //! folder so any of them can act with `--as`.
 
 use crate::identity;
+use crate::images;
 use crate::ledger::{Ledger, Receipt, Sequencer, first_rejection, now_ms};
 use anyhow::{Context, Result, bail};
 use clap::Args;
@@ -278,7 +279,7 @@ pub fn run(data: &Path, a: DemoArgs) -> Result<crate::cli::Output> {
                 ("unit".into(), "kg".into()),
                 ("origin".into(), "CO-HUI".into()),
             ],
-            image_hash: None,
+            image_hash: Some(images::GREEN_COFFEE.hash()),
         },
     )?;
     r.day = 1.0;
@@ -394,7 +395,7 @@ pub fn run(data: &Path, a: DemoArgs) -> Result<crate::cli::Output> {
             name: "Northside Espresso Roast 250 g".into(),
             description: "Single origin Huila, roasted in Portland".into(),
             attributes: vec![("net_weight_g".into(), "250".into())],
-            image_hash: None,
+            image_hash: Some(images::ESPRESSO.hash()),
         },
     )?;
     r.one(
@@ -405,7 +406,7 @@ pub fn run(data: &Path, a: DemoArgs) -> Result<crate::cli::Output> {
             name: "Northside Filter Roast 1 kg".into(),
             description: "Light roast for batch brew".into(),
             attributes: vec![("net_weight_g".into(), "1000".into())],
-            image_hash: None,
+            image_hash: Some(images::FILTER_ROAST.hash()),
         },
     )?;
     r.day = 33.0;

@@ -6,6 +6,18 @@
 //!
 //! Sizes: `50x30` and `100x50` mm hold one label (label printers); `a4` is a sheet of
 //! 3 × 8 labels of 70 × 37 mm (the common adhesive sheets), up to 24 codes per sheet.
+//!
+//! **Fonts are compiled in.** The font database holds exactly the faces of
+//! `assets/fonts` (DejaVu Sans Bold for a product name in Latin, Greek or Cyrillic;
+//! WenQuanYi Micro Hei for one with Chinese or kana, which it draws whole, Latin included;
+//! DejaVu Sans Mono for the code lines), never the machine's fonts (the `system-fonts` feature of
+//! resvg is off, so it cannot load them), so a PNG or PDF label comes out the same on
+//! every machine. A product name with a character none of them has is refused
+//! (`LABEL_GLYPH_MISSING`) rather than printed with a gap. The SVG names those families
+//! and keeps its text as text (searchable, editable in a drawing program); a viewer draws
+//! it with its own copy of the fonts, so print from the PNG or the PDF. The PNG is the
+//! same bytes everywhere; the PDF embeds the same font subsets and drawing, though
+//! svg2pdf numbers its font objects in hash-map order, so its bytes vary run to run.
 
 use handoff_core::gs1;
 use qrcode::{Color, EcLevel, QrCode};
@@ -17,6 +29,28 @@ use std::sync::{Arc, OnceLock};
 pub const SHEET_LABELS: usize = 24;
 /// Longest product name printed (characters); longer names are cut with "…".
 pub const MAX_TITLE: usize = 60;
+
+/// The families a product name is drawn with: Latin first, then Chinese.
+pub const TITLE_FAMILIES: &str = "DejaVu Sans, WenQuanYi Micro Hei";
+/// The family of the human-readable code lines.
+pub const CODE_FAMILY: &str = "DejaVu Sans Mono";
+
+/// The label fonts, compiled in: file name in `assets/fonts` and its bytes (subsets made
+/// by `assets/fonts/subset.py`; licences next to them).
+pub const EMBEDDED_FONTS: [(&str, &[u8]); 3] = [
+    (
+        "DejaVuSans-Bold.label.ttf",
+        include_bytes!("../../../assets/fonts/DejaVuSans-Bold.label.ttf"),
+    ),
+    (
+        "DejaVuSansMono.label.ttf",
+        include_bytes!("../../../assets/fonts/DejaVuSansMono.label.ttf"),
+    ),
+    (
+        "WenQuanYiMicroHei.label.ttf",
+        include_bytes!("../../../assets/fonts/WenQuanYiMicroHei.label.ttf"),
+    ),
+];
 
 /// A label error: a stable code and a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,6 +147,66 @@ struct One {
     title: Option<String>,
 }
 
+/// The characters of `text` that no label font can draw (white space aside), each once,
+/// in order of appearance.
+pub fn missing_glyphs(text: &str) -> Vec<char> {
+    let faces = faces();
+    let mut missing: Vec<char> = Vec::new();
+    for c in text.chars() {
+        if c.is_whitespace() || missing.contains(&c) {
+            continue;
+        }
+        if !faces.iter().any(|f| f.glyph_index(c).is_some()) {
+            missing.push(c);
+        }
+    }
+    missing
+}
+
+/// The width of a product name at `size` (kerning aside), drawn as the renderer draws it:
+/// in the first title face that has every character (a name with any hanzi is drawn
+/// wholly in the Chinese face, Latin included), else character by character.
+fn title_width(text: &str, size: f64) -> f64 {
+    let faces = faces();
+    let title: Vec<&ttf_parser::Face<'static>> = [TITLE_FACE, CJK_FACE]
+        .iter()
+        .filter_map(|&i| faces.get(i))
+        .collect();
+    let advance = |f: &ttf_parser::Face<'_>, c: char| {
+        let g = f.glyph_index(c)?;
+        Some(f64::from(f.glyph_hor_advance(g)?) / f64::from(f.units_per_em()))
+    };
+    let whole = title
+        .iter()
+        .find(|f| text.chars().all(|c| f.glyph_index(c).is_some()));
+    text.chars()
+        .map(|c| {
+            let em = match whole {
+                Some(f) => advance(f, c),
+                None => title.iter().find_map(|f| advance(f, c)),
+            };
+            em.unwrap_or(1.0) * size
+        })
+        .sum()
+}
+
+/// Indexes in `EMBEDDED_FONTS` of the product name's faces.
+const TITLE_FACE: usize = 0;
+const CJK_FACE: usize = 2;
+
+/// The parsed embedded faces (parsed once; the bytes are static).
+fn faces() -> &'static [ttf_parser::Face<'static>] {
+    static FACES: OnceLock<Vec<ttf_parser::Face<'static>>> = OnceLock::new();
+    FACES.get_or_init(|| {
+        EMBEDDED_FONTS
+            .iter()
+            // A face that does not parse covers nothing, so its characters are refused
+            // as missing (and the label tests fail) rather than drawn as gaps.
+            .filter_map(|(_, bytes)| ttf_parser::Face::parse(bytes, 0).ok())
+            .collect()
+    })
+}
+
 fn prepare(scan: &str, title: Option<&str>, base: &str) -> Result<One, LabelError> {
     let sc = gs1::parse_scan(scan).map_err(|e| err(e.code.as_str(), e.message))?;
     let canonical = sc.key.canonical();
@@ -129,6 +223,23 @@ fn prepare(scan: &str, title: Option<&str>, base: &str) -> Result<One, LabelErro
             t.to_string()
         }
     });
+    if let Some(t) = &title {
+        let missing = missing_glyphs(t);
+        if !missing.is_empty() {
+            let chars: Vec<String> = missing
+                .iter()
+                .map(|c| format!("'{c}' (U+{:04X})", u32::from(*c)))
+                .collect();
+            return Err(err(
+                "LABEL_GLYPH_MISSING",
+                format!(
+                    "the label font cannot print {} of the product name '{t}'; labels print \
+                     Latin, Chinese (GB2312), Greek, Cyrillic and kana",
+                    chars.join(", ")
+                ),
+            ));
+        }
+    }
     Ok(One {
         uri: sc.key.digital_link(base),
         hri,
@@ -184,11 +295,16 @@ fn draw(out: &mut String, one: &One, x: f64, y: f64, w: f64, h: f64) -> Result<(
     let big = (h / 8.0).min(tw / 8.0).max(2.0);
     let mut ty = y + 2.0 + big;
     if let Some(t) = &one.title {
+        let size = big * 0.9;
+        // A name wider than the space is squeezed to fit; a shorter one keeps its shape.
+        let fit = if title_width(t, size) > tw {
+            format!(r#" textLength="{tw:.2}" lengthAdjust="spacingAndGlyphs""#)
+        } else {
+            String::new()
+        };
         let _ = write!(
             out,
-            r#"<text x="{tx:.2}" y="{ty:.2}" font-family="DejaVu Sans, WenQuanYi Micro Hei, Noto Sans CJK SC, sans-serif" font-size="{:.2}" font-weight="bold" textLength="{:.2}" lengthAdjust="spacingAndGlyphs">{}</text>"#,
-            big * 0.9,
-            tw.min(big * 0.55 * t.chars().count() as f64),
+            r#"<text x="{tx:.2}" y="{ty:.2}" font-family="{TITLE_FAMILIES}" font-size="{size:.2}" font-weight="bold"{fit}>{}</text>"#,
             esc(t)
         );
         ty += big * 1.5;
@@ -199,7 +315,7 @@ fn draw(out: &mut String, one: &One, x: f64, y: f64, w: f64, h: f64) -> Result<(
     for line in &one.hri {
         let _ = write!(
             out,
-            r#"<text x="{tx:.2}" y="{ty:.2}" font-family="DejaVu Sans Mono, monospace" font-size="{mono:.2}">{}</text>"#,
+            r#"<text x="{tx:.2}" y="{ty:.2}" font-family="{CODE_FAMILY}" font-size="{mono:.2}">{}</text>"#,
             esc(line)
         );
         ty += mono * 1.4;
@@ -257,11 +373,44 @@ pub fn svg(
     Ok(out)
 }
 
+/// One face of the labels' font database.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FontFace {
+    /// Its family name (English).
+    pub family: String,
+    /// Its PostScript name.
+    pub post_script_name: String,
+    /// Loaded from bytes compiled into the program (not from a file on this machine).
+    pub compiled_in: bool,
+}
+
+/// Every face the labels can be drawn with: the font database as the renderer sees it.
+pub fn font_faces() -> Vec<FontFace> {
+    fonts()
+        .faces()
+        .map(|f| FontFace {
+            family: f
+                .families
+                .first()
+                .map(|(name, _)| name.clone())
+                .unwrap_or_default(),
+            post_script_name: f.post_script_name.clone(),
+            compiled_in: matches!(f.source, usvg::fontdb::Source::Binary(_)),
+        })
+        .collect()
+}
+
 fn fonts() -> Arc<usvg::fontdb::Database> {
     static DB: OnceLock<Arc<usvg::fontdb::Database>> = OnceLock::new();
     DB.get_or_init(|| {
         let mut db = usvg::fontdb::Database::new();
-        db.load_system_fonts();
+        for (_, bytes) in EMBEDDED_FONTS {
+            db.load_font_source(usvg::fontdb::Source::Binary(Arc::new(bytes)));
+        }
+        // Generic names resolve to the embedded faces too.
+        db.set_sans_serif_family("DejaVu Sans");
+        db.set_serif_family("DejaVu Sans");
+        db.set_monospace_family(CODE_FAMILY);
         Arc::new(db)
     })
     .clone()

@@ -11,6 +11,7 @@ pub mod demo;
 pub mod gateway;
 pub mod govern;
 pub mod identity;
+pub mod images;
 pub mod label;
 pub mod ledger;
 #[cfg(feature = "p2p")]

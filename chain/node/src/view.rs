@@ -544,6 +544,9 @@ pub fn product_json(state: &dyn StateRead, p: &ProductRecord) -> ReadResult<Valu
         "attributes": p.attributes.iter().map(|(k, v)| (k.clone(), json!(v))).collect::<serde_json::Map<_, _>>(),
         "licensees": licensees,
         "recalls": serde_json::to_value(&p.recalls).unwrap_or(Value::Null),
+        // SHA-256 of the product's picture (hex), or null: the picture itself is not on
+        // the ledger.
+        "image_hash": p.image_hash.map(|h| hex::encode(h.0)),
     }))
 }
 

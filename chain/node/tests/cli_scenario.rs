@@ -509,6 +509,28 @@ fn demo_seeds_a_traceable_coffee_chain() {
     );
     let inbox = ok(d, &["--as", "Corner Grocer", "handoff", "inbox"]);
     assert_eq!(inbox["incoming"].as_array().map(Vec::len), Some(1));
+    // Each demo product's definition records the hash of its picture in assets/demo.
+    for (example, file) in [
+        ("green_lot", "green-coffee.svg"),
+        ("shelf_bag", "espresso.svg"),
+        ("recalled_lot", "filter-roast.svg"),
+    ] {
+        let key = ex[example].as_str().expect("example");
+        let gtin = key.split('/').nth(2).expect("a GTIN");
+        let product = ok(d, &["product", "show", gtin]);
+        let picture = std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../assets/demo")
+                .join(file),
+        )
+        .expect("the picture");
+        let hash = handoff_core::types::sha256(&[&picture]);
+        assert_eq!(
+            product["product"]["image_hash"],
+            hex::encode(hash.0),
+            "{example}: {product}"
+        );
+    }
 }
 
 #[test]

@@ -104,6 +104,12 @@ pub async fn product(gtin: &str) -> Res {
     call("product", json!({ "gtin": gtin })).await
 }
 
+/// A product's picture: `{gtin, image_hash, mime, data_base64}` (`image_hash` null and no
+/// data when its definition names none).
+pub async fn product_image(gtin: &str) -> Res {
+    call("product_image", json!({ "gtin": gtin })).await
+}
+
 /// Defines a product.
 pub async fn define_product(gtin: &str, name: &str, description: &str) -> Res {
     call(
