@@ -184,7 +184,7 @@ fn a_demo_product_shows_its_picture_and_a_product_without_one_shows_none() {
         hex::encode(handoff_core::types::sha256(&[&file]).0)
     );
     // A product defined without a picture: no picture, and no error.
-    let decaf = handoff_node::demo::with_check("0061414100077");
+    let decaf = gtin("0061414100077");
     node.call(&[
         "product",
         "define",
@@ -198,7 +198,13 @@ fn a_demo_product_shows_its_picture_and_a_product_without_one_shows_none() {
         "{v}"
     );
     // An unknown product is the ledger's error, not an empty picture.
-    let e = product_image_of(&node, &handoff_node::demo::with_check("0061414100088"))
+    let e = product_image_of(&node, &gtin("0061414100088"))
         .expect_err("unknown");
     assert_eq!(e.code, "UNKNOWN_PRODUCT", "{e:?}");
+}
+
+/// A GTIN-14 from its first 13 digits and their check digit.
+fn gtin(digits: &str) -> String {
+    let check = handoff_core::gs1::check_digit(digits).expect("13 digits");
+    format!("{digits}{check}")
 }
