@@ -198,8 +198,7 @@ fn a_demo_product_shows_its_picture_and_a_product_without_one_shows_none() {
         "{v}"
     );
     // An unknown product is the ledger's error, not an empty picture.
-    let e = product_image_of(&node, &gtin("0061414100088"))
-        .expect_err("unknown");
+    let e = product_image_of(&node, &gtin("0061414100088")).expect_err("unknown");
     assert_eq!(e.code, "UNKNOWN_PRODUCT", "{e:?}");
 }
 
