@@ -1,0 +1,81 @@
+//! Bearer tokens, one per identity of the node's data folder.
+//!
+//! A token stands for one identity: an action sent with it is signed by that identity
+//! (`Caller::identity`); the node's own token (the one in `node.json`) stands for the
+//! folder's default identity, so `handoff` commands on a folder held by a running node
+//! keep working. Only SHA-256 digests of the tokens are kept, and a presented token is
+//! compared with every one of them in constant time, so response times tell a client
+//! nothing about how close its guess was, nor which identity it nearly matched.
+
+use crate::api::Caller;
+use axum::http::{HeaderMap, header};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+/// The tokens a server accepts.
+#[derive(Clone, Default)]
+pub struct Tokens {
+    entries: Vec<([u8; 32], Option<String>)>,
+}
+
+impl std::fmt::Debug for Tokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the digests: a debug print of a server's options leaks nothing.
+        f.debug_struct("Tokens")
+            .field(
+                "identities",
+                &self.entries.iter().map(|(_, i)| i).collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
+impl Tokens {
+    /// No tokens: every route that needs one is refused.
+    pub fn new() -> Tokens {
+        Tokens::default()
+    }
+
+    /// Accepts `token` for `identity` (`None`: the folder's default identity). An empty
+    /// token is never accepted.
+    pub fn with(mut self, token: &str, identity: Option<String>) -> Tokens {
+        if !token.is_empty() {
+            self.entries
+                .push((Sha256::digest(token.as_bytes()).into(), identity));
+        }
+        self
+    }
+
+    /// The caller a presented token stands for, if it is one of these.
+    pub fn caller_for(&self, presented: &str) -> Option<Caller> {
+        let digest: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
+        let mut found: Option<&Option<String>> = None;
+        // Every entry is compared, matched or not.
+        for (want, identity) in &self.entries {
+            if bool::from(digest.ct_eq(want)) && !presented.is_empty() {
+                found = Some(identity);
+            }
+        }
+        found.map(|identity| Caller {
+            identity: identity.clone(),
+            authenticated: true,
+        })
+    }
+
+    /// The caller of a request: the identity of its `Authorization: Bearer` token, or
+    /// `None` when it presents no valid one.
+    pub fn caller(&self, headers: &HeaderMap) -> Option<Caller> {
+        let mut found = None;
+        for v in headers.get_all(header::AUTHORIZATION) {
+            let presented = v
+                .to_str()
+                .ok()
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .unwrap_or_default();
+            if let Some(c) = self.caller_for(presented) {
+                found = Some(c);
+            }
+        }
+        found
+    }
+}

@@ -1,0 +1,203 @@
+//! Turning what a client sent (path parameters, a query string, a body) into a typed
+//! request, and back: the one function the server decodes with (and the fuzz target
+//! drives), and the one the typed client encodes with.
+//!
+//! The rule for every route (the API's rule for every transport): path parameters are
+//! strings named by the route's template (`/v1/items/{key}`); a `GET` carries the other
+//! fields as query parameters, a `POST`/`PUT`/`DELETE` as a JSON object in the body. Path
+//! and query (or path and body) are merged into one set of fields and deserialized into
+//! the request type, which refuses unknown fields; a field given twice is refused. A
+//! query string is decoded as a form (`serde_urlencoded`), which reads numbers and
+//! booleans from their text, so `?limit=10` fills a number field.
+
+use crate::api::{ApiError, Endpoint, Method};
+use crate::error::{code, err};
+use crate::limits::{MAX_BODY_BYTES, MAX_QUERY_BYTES};
+use serde_json::{Map, Value};
+
+/// The names of the `{field}` placeholders of a path template, in order.
+pub fn path_fields(template: &str) -> Vec<&str> {
+    template
+        .split('/')
+        .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+        .collect()
+}
+
+/// Whether requests of this method carry their fields in a query string (else in a JSON
+/// body).
+pub fn uses_query(m: Method) -> bool {
+    matches!(m, Method::Get)
+}
+
+/// Decodes a request of type `E` from its path parameters (already percent-decoded, as
+/// the router found them), its query string (raw, without `?`) and its body. Validates
+/// it with the API's own bounds. Every failure is an `ApiError` with a stable code.
+pub fn decode<E: Endpoint>(
+    path: &[(String, String)],
+    query: Option<&str>,
+    body: &[u8],
+) -> Result<E, ApiError> {
+    let req: E = if uses_query(E::METHOD) {
+        decode_query(path, query.unwrap_or_default())?
+    } else {
+        decode_body(path, body)?
+    };
+    req.validate()?;
+    Ok(req)
+}
+
+fn decode_query<E: Endpoint>(path: &[(String, String)], query: &str) -> Result<E, ApiError> {
+    if query.len() > MAX_QUERY_BYTES {
+        return Err(err(
+            code::TOO_LARGE,
+            format!("the query string is longer than {MAX_QUERY_BYTES} bytes"),
+        ));
+    }
+    let mut pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).map_err(|e| {
+        err(
+            code::BAD_REQUEST,
+            format!("the query string is malformed: {e}"),
+        )
+    })?;
+    for (k, v) in path {
+        if pairs.iter().any(|(q, _)| q == k) {
+            return Err(twice(k));
+        }
+        pairs.push((k.clone(), v.clone()));
+    }
+    // Each name once: a form decoder would keep the last of two.
+    for (i, (k, _)) in pairs.iter().enumerate() {
+        if pairs[..i].iter().any(|(q, _)| q == k) {
+            return Err(twice(k));
+        }
+    }
+    let form = serde_urlencoded::to_string(&pairs).map_err(|e| {
+        err(
+            code::BAD_REQUEST,
+            format!("the query string is malformed: {e}"),
+        )
+    })?;
+    serde_urlencoded::from_str::<E>(&form)
+        .map_err(|e| err(code::BAD_REQUEST, fields_message(&e.to_string())))
+}
+
+fn decode_body<E: Endpoint>(path: &[(String, String)], body: &[u8]) -> Result<E, ApiError> {
+    if body.len() > MAX_BODY_BYTES {
+        return Err(err(
+            code::TOO_LARGE,
+            format!("the request body is larger than {MAX_BODY_BYTES} bytes"),
+        ));
+    }
+    // An empty body is an empty object: a request made of path parameters alone
+    // (`POST /v1/handoffs/{id}/cancel`) need not send `{}`.
+    let mut fields = if body.iter().all(u8::is_ascii_whitespace) {
+        Map::new()
+    } else {
+        match serde_json::from_slice::<Value>(body) {
+            Ok(Value::Object(m)) => m,
+            Ok(_) => {
+                return Err(err(
+                    code::BAD_JSON,
+                    "the request body must be a JSON object",
+                ));
+            }
+            Err(e) => {
+                return Err(err(
+                    code::BAD_JSON,
+                    format!("the request body is not JSON: {e}"),
+                ));
+            }
+        }
+    };
+    for (k, v) in path {
+        if fields.contains_key(k) {
+            return Err(twice(k));
+        }
+        fields.insert(k.clone(), Value::String(v.clone()));
+    }
+    serde_json::from_value::<E>(Value::Object(fields))
+        .map_err(|e| err(code::BAD_REQUEST, fields_message(&e.to_string())))
+}
+
+fn twice(k: &str) -> ApiError {
+    err(
+        code::BAD_REQUEST,
+        format!("the field '{k}' is given twice (in the path and in the request)"),
+    )
+}
+
+fn fields_message(e: &str) -> String {
+    format!("the request's fields do not fit: {e}")
+}
+
+/// What the typed client sends for `req`: the path with its placeholders filled
+/// (percent-encoded) and the query string appended for a `GET`, and the JSON body for the
+/// other methods.
+pub fn encode<E: Endpoint>(req: &E) -> Result<(String, Option<Vec<u8>>), ApiError> {
+    let mut fields = match serde_json::to_value(req) {
+        Ok(Value::Object(m)) => m,
+        Ok(_) => {
+            return Err(err(
+                code::BAD_REQUEST,
+                format!("{} does not encode as an object", E::PATH),
+            ));
+        }
+        Err(e) => return Err(err(code::BAD_REQUEST, format!("cannot encode: {e}"))),
+    };
+    let mut path = String::new();
+    for seg in E::PATH.split('/').filter(|s| !s.is_empty()) {
+        path.push('/');
+        match seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+            Some(name) => {
+                let value = match fields.remove(name) {
+                    Some(Value::String(s)) => s,
+                    _ => {
+                        return Err(err(
+                            code::BAD_REQUEST,
+                            format!("the path field '{name}' of {} must be a string", E::PATH),
+                        ));
+                    }
+                };
+                path.extend(percent_encoding::utf8_percent_encode(&value, SEGMENT));
+            }
+            None => path.push_str(seg),
+        }
+    }
+    if uses_query(E::METHOD) {
+        let mut pairs = Vec::new();
+        for (k, v) in fields {
+            let text = match v {
+                Value::Null => continue,
+                Value::String(s) => s,
+                Value::Bool(b) => b.to_string(),
+                Value::Number(n) => n.to_string(),
+                Value::Array(_) | Value::Object(_) => {
+                    return Err(err(
+                        code::BAD_REQUEST,
+                        format!("the field '{k}' of a GET request must be a single value"),
+                    ));
+                }
+            };
+            pairs.push((k, text));
+        }
+        if !pairs.is_empty() {
+            let q = serde_urlencoded::to_string(&pairs)
+                .map_err(|e| err(code::BAD_REQUEST, format!("cannot encode: {e}")))?;
+            path.push('?');
+            path.push_str(&q);
+        }
+        Ok((path, None))
+    } else {
+        let body = serde_json::to_vec(&Value::Object(fields))
+            .map_err(|e| err(code::BAD_REQUEST, format!("cannot encode: {e}")))?;
+        Ok((path, Some(body)))
+    }
+}
+
+/// Everything but the unreserved characters of RFC 3986 is escaped in a path segment (a
+/// scan may hold `/`, `(`, `)`, `%`, spaces).
+const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
