@@ -10,7 +10,9 @@
 //! query string is decoded as a form (`serde_urlencoded`), which reads numbers and
 //! booleans from their text, so `?limit=10` fills a number field.
 
-use crate::api::{ApiError, Endpoint, Method};
+use crate::api::{ApiError, Endpoint, Method, Request, Validate};
+use crate::endpoints::{Visit, visit};
+use utoipa::ToSchema;
 use crate::error::{code, err};
 use crate::limits::{MAX_BODY_BYTES, MAX_QUERY_BYTES};
 use serde_json::{Map, Value};
@@ -201,3 +203,115 @@ const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
     .remove(b'.')
     .remove(b'_')
     .remove(b'~');
+
+/// The HTTP status the server answers a refusal of the decoder with: 413 for a bound of
+/// the transport, the API's own status for its codes (a `validate()` refusal), 400 for
+/// the rest.
+pub fn refusal_status(e: &ApiError) -> u16 {
+    match e.code.as_str() {
+        code::TOO_LARGE => 413,
+        code::BAD_JSON | code::BAD_REQUEST => 400,
+        _ => e.http_status(),
+    }
+}
+
+/// Decodes a request of the operation `op` (an `op` of the route table) as the server
+/// does; `None` when no endpoint has that operation.
+pub fn decode_route(
+    op: &str,
+    path: &[(String, String)],
+    query: Option<&str>,
+    body: &[u8],
+) -> Option<Result<Request, ApiError>> {
+    struct D<'a> {
+        op: &'a str,
+        path: &'a [(String, String)],
+        query: Option<&'a str>,
+        body: &'a [u8],
+        out: Option<Result<Request, ApiError>>,
+    }
+    impl Visit for D<'_> {
+        fn endpoint<E>(&mut self)
+        where
+            E: Endpoint + ToSchema + Send + 'static,
+            E::Response: ToSchema + Send,
+        {
+            if E::OP == self.op && self.out.is_none() {
+                self.out = Some(decode::<E>(self.path, self.query, self.body).map(Into::into));
+            }
+        }
+    }
+    let mut d = D {
+        op,
+        path,
+        query,
+        body,
+        out: None,
+    };
+    visit(&mut d);
+    d.out
+}
+
+/// Encodes `req` as the typed client sends it and decodes that as the server does (the
+/// property the fuzz target and the tests check: what the client sends is what the
+/// server reads).
+pub fn round_trip(req: &Request) -> Result<Request, ApiError> {
+    struct R<'a> {
+        req: &'a Request,
+        out: Option<Result<Request, ApiError>>,
+    }
+    impl Visit for R<'_> {
+        fn endpoint<E>(&mut self)
+        where
+            E: Endpoint + ToSchema + Send + 'static,
+            E::Response: ToSchema + Send,
+        {
+            if E::OP != self.req.op() || self.out.is_some() {
+                return;
+            }
+            self.out = Some((|| {
+                let mut v = serde_json::to_value(self.req)
+                    .map_err(|e| err(code::BAD_REQUEST, e.to_string()))?;
+                if let Value::Object(m) = &mut v {
+                    m.remove("op");
+                }
+                let typed: E = serde_json::from_value(v)
+                    .map_err(|e| err(code::BAD_REQUEST, e.to_string()))?;
+                let (target, body) = encode(&typed)?;
+                let (path, query) = match target.split_once('?') {
+                    Some((p, q)) => (p, Some(q)),
+                    None => (target.as_str(), None),
+                };
+                let params = match_path(E::PATH, path)
+                    .ok_or_else(|| err(code::BAD_REQUEST, format!("{path} is not {}", E::PATH)))?;
+                decode::<E>(&params, query, body.as_deref().unwrap_or_default()).map(Into::into)
+            })());
+        }
+    }
+    let mut r = R { req, out: None };
+    visit(&mut r);
+    r.out
+        .unwrap_or_else(|| Err(err(code::NOT_FOUND, format!("no endpoint for {}", req.op()))))
+}
+
+/// The percent-decoded path parameters of `path` under `template`, as the router finds
+/// them; `None` when the path does not fit the template.
+pub fn match_path(template: &str, path: &str) -> Option<Vec<(String, String)>> {
+    let t: Vec<&str> = template.split('/').collect();
+    let p: Vec<&str> = path.split('/').collect();
+    if t.len() != p.len() {
+        return None;
+    }
+    let mut params = Vec::new();
+    for (ts, ps) in t.iter().zip(&p) {
+        match ts.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+            Some(name) => {
+                let v = percent_encoding::percent_decode_str(ps).decode_utf8().ok()?;
+                params.push((name.to_string(), v.into_owned()));
+            }
+            None if ts == ps => {}
+            None => return None,
+        }
+    }
+    Some(params)
+}

@@ -2,13 +2,13 @@
 //! (the command line's `--json` error shape, PRODUCT.md §7), and the codes of the
 //! transport's own refusals.
 
-use crate::api::ApiError;
+use crate::api::{ApiError, ErrorKind};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 /// The body of every error answer.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ErrorBody {
     /// The error.
@@ -43,12 +43,16 @@ pub mod code {
     pub const BAD_ANSWER: &str = "BAD_ANSWER";
 }
 
-/// An error made by the transport.
+/// An error made by the transport, of the kind its code says.
 pub fn err(code: &str, message: impl Into<String>) -> ApiError {
-    ApiError {
-        code: code.to_string(),
-        message: message.into(),
-    }
+    let kind = match code {
+        code::UNAUTHORIZED => ErrorKind::Unauthorized,
+        code::NOT_FOUND => ErrorKind::NotFound,
+        code::RATE_LIMITED | code::TIMEOUT | code::UNREACHABLE => ErrorKind::Unavailable,
+        code::INTERNAL | code::BAD_ANSWER => ErrorKind::Fault,
+        _ => ErrorKind::Input,
+    };
+    ApiError::new(kind, code, message)
 }
 
 /// The answer for `e` with the given status.
@@ -58,7 +62,7 @@ pub fn error_response(status: StatusCode, e: ApiError) -> Response {
 
 /// The answer for an error of the API, with its own status.
 pub fn api_error_response(e: ApiError) -> Response {
-    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let status = StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     error_response(status, e)
 }
 

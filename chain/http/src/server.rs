@@ -9,6 +9,7 @@
 use crate::api::{self, Api, ApiError, Caller, Endpoint, Method};
 use crate::auth::Tokens;
 use crate::decode::decode;
+use crate::endpoints::Visit;
 use crate::error::{api_error_response, code, err, error_response, json_response, shape_errors};
 use crate::limits::{
     MAX_BLOCKING_CALLS, MAX_BODY_BYTES, PUBLIC_BURST, PUBLIC_REQUESTS_PER_SECOND, REQUEST_TIMEOUT,
@@ -32,6 +33,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::timeout::TimeoutLayer;
+use utoipa::ToSchema;
 
 /// The rate one client address may send requests to the public routes at.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -110,7 +112,18 @@ pub enum ServerError {
 /// Which API operations need no token: reads of public data. Everything else — every
 /// action, and the reads of a node's private state (inbox and outbox, identities,
 /// network) — needs a bearer token.
-pub const PUBLIC_OPS: &[&str] = &[];
+/// `id_parse` is among them: it parses a scan and reads nothing. `label` is not: it reads
+/// only public data, but renders an image or a PDF, which costs the node far more than a
+/// read and so stays with the callers who hold a token.
+pub const PUBLIC_OPS: &[&str] = &[
+    "status",
+    "id_parse",
+    "lookup",
+    "item_show",
+    "item_history",
+    "verify",
+    "product_show",
+];
 
 /// Whether an operation of the route table answers without a token.
 pub fn is_public(op: &str) -> bool {
@@ -130,11 +143,11 @@ pub(crate) struct Routes {
     private: Router<S>,
 }
 
-impl Routes {
-    pub(crate) fn add<E>(&mut self)
+impl Visit for Routes {
+    fn endpoint<E>(&mut self)
     where
-        E: Endpoint + Send + 'static,
-        E::Response: Send,
+        E: Endpoint + ToSchema + Send + 'static,
+        E::Response: ToSchema + Send,
     {
         let public = is_public(E::OP);
         let handler = move |State(s): State<S>,
@@ -173,7 +186,7 @@ where
 {
     let caller = match s.tokens.caller(&headers) {
         Some(c) => c,
-        None if public => Caller::default(),
+        None if public => Caller::anonymous(),
         None => {
             return error_response(
                 StatusCode::UNAUTHORIZED,
@@ -232,14 +245,11 @@ where
     }
 }
 
-/// A refusal of the decoder: 413 for a bound, the API's own status for its codes (a
-/// `validate()` failure), 400 for the rest.
+/// A refusal of the decoder, with the status `refusal_status` gives it.
 fn transport_error(e: ApiError) -> Response {
-    match e.code.as_str() {
-        code::TOO_LARGE => error_response(StatusCode::PAYLOAD_TOO_LARGE, e),
-        code::BAD_JSON | code::BAD_REQUEST => error_response(StatusCode::BAD_REQUEST, e),
-        _ => api_error_response(e),
-    }
+    let status = StatusCode::from_u16(crate::decode::refusal_status(&e))
+        .unwrap_or(StatusCode::BAD_REQUEST);
+    error_response(status, e)
 }
 
 async fn not_found() -> Response {
@@ -255,7 +265,7 @@ pub fn app(api: Arc<dyn Api>, opts: &ServerOptions) -> Result<Router, ServerErro
         public: Router::new(),
         private: Router::new(),
     };
-    crate::endpoints::register(&mut routes);
+    crate::endpoints::visit(&mut routes);
     let openapi = crate::openapi::document_json();
     let mut public = routes.public.route(
         "/v1/openapi.json",
