@@ -46,6 +46,18 @@ impl Tokens {
         self
     }
 
+    /// Accepts the token whose SHA-256 digest is `digest` for `identity` (tokens made
+    /// for an identity are kept only as their digest).
+    pub fn with_digest(mut self, digest: [u8; 32], identity: Option<String>) -> Tokens {
+        self.entries.push((digest, identity));
+        self
+    }
+
+    /// The SHA-256 digest a token is kept as.
+    pub fn digest(token: &str) -> [u8; 32] {
+        Sha256::digest(token.as_bytes()).into()
+    }
+
     /// The caller a presented token stands for, if it is one of these.
     pub fn caller_for(&self, presented: &str) -> Option<Caller> {
         let digest: [u8; 32] = Sha256::digest(presented.as_bytes()).into();

@@ -10,12 +10,12 @@
 //! query string is decoded as a form (`serde_urlencoded`), which reads numbers and
 //! booleans from their text, so `?limit=10` fills a number field.
 
-use crate::api::{ApiError, Endpoint, Method, Request, Validate};
+use crate::api::{ApiError, Endpoint, Method, Request};
 use crate::endpoints::{Visit, visit};
-use utoipa::ToSchema;
 use crate::error::{code, err};
 use crate::limits::{MAX_BODY_BYTES, MAX_QUERY_BYTES};
 use serde_json::{Map, Value};
+use utoipa::ToSchema;
 
 /// The names of the `{field}` placeholders of a path template, in order.
 pub fn path_fields(template: &str) -> Vec<&str> {
@@ -275,8 +275,8 @@ pub fn round_trip(req: &Request) -> Result<Request, ApiError> {
                 if let Value::Object(m) = &mut v {
                     m.remove("op");
                 }
-                let typed: E = serde_json::from_value(v)
-                    .map_err(|e| err(code::BAD_REQUEST, e.to_string()))?;
+                let typed: E =
+                    serde_json::from_value(v).map_err(|e| err(code::BAD_REQUEST, e.to_string()))?;
                 let (target, body) = encode(&typed)?;
                 let (path, query) = match target.split_once('?') {
                     Some((p, q)) => (p, Some(q)),
@@ -290,8 +290,12 @@ pub fn round_trip(req: &Request) -> Result<Request, ApiError> {
     }
     let mut r = R { req, out: None };
     visit(&mut r);
-    r.out
-        .unwrap_or_else(|| Err(err(code::NOT_FOUND, format!("no endpoint for {}", req.op()))))
+    r.out.unwrap_or_else(|| {
+        Err(err(
+            code::NOT_FOUND,
+            format!("no endpoint for {}", req.op()),
+        ))
+    })
 }
 
 /// The percent-decoded path parameters of `path` under `template`, as the router finds
@@ -306,7 +310,9 @@ pub fn match_path(template: &str, path: &str) -> Option<Vec<(String, String)>> {
     for (ts, ps) in t.iter().zip(&p) {
         match ts.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
             Some(name) => {
-                let v = percent_encoding::percent_decode_str(ps).decode_utf8().ok()?;
+                let v = percent_encoding::percent_decode_str(ps)
+                    .decode_utf8()
+                    .ok()?;
                 params.push((name.to_string(), v.into_owned()));
             }
             None if ts == ps => {}
@@ -314,4 +320,172 @@ pub fn match_path(template: &str, path: &str) -> Option<Vec<(String, String)>> {
         }
     }
     Some(params)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::{
+        AcceptRequest, CancelRequest, ItemShowRequest, OrgLogRequest, SellRequest, limits,
+    };
+
+    fn p(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn code_of<E: Endpoint + std::fmt::Debug>(r: Result<E, ApiError>) -> String {
+        r.expect_err("refused").code
+    }
+
+    #[test]
+    fn a_get_takes_its_path_and_query() {
+        let r: ItemShowRequest =
+            decode(&p(&[("key", "urn:x")]), Some("proof=true"), b"").expect("ok");
+        assert_eq!((r.key.as_str(), r.proof), ("urn:x", true));
+        let r: ItemShowRequest = decode(&p(&[("key", "k")]), None, b"").expect("ok");
+        assert!(!r.proof);
+        // Numbers are read from their text.
+        let r: OrgLogRequest = decode(&[], Some("limit=7&org=ab"), b"").expect("ok");
+        assert_eq!((r.limit, r.org.as_deref()), (7, Some("ab")));
+    }
+
+    #[test]
+    fn a_post_takes_its_path_and_body() {
+        let r: AcceptRequest =
+            decode(&p(&[("id", "ab")]), None, br#"{"missing": ["m1"]}"#).expect("ok");
+        assert_eq!(
+            (r.id.as_str(), r.missing.as_slice()),
+            ("ab", &["m1".to_string()][..])
+        );
+        // A request made of its path alone needs no body.
+        let r: CancelRequest = decode(&p(&[("id", "ab")]), None, b"").expect("ok");
+        assert_eq!(r.id, "ab");
+    }
+
+    #[test]
+    fn malformed_requests_are_refused_with_their_codes() {
+        let id = p(&[("id", "ab")]);
+        assert_eq!(
+            code_of(decode::<AcceptRequest>(&id, None, b"{\"missing\": [")),
+            code::BAD_JSON
+        );
+        assert_eq!(
+            code_of(decode::<AcceptRequest>(&id, None, b"[1]")),
+            code::BAD_JSON
+        );
+        assert_eq!(
+            code_of(decode::<AcceptRequest>(&id, None, b"\xff\xfe")),
+            code::BAD_JSON
+        );
+        assert_eq!(
+            code_of(decode::<AcceptRequest>(&id, None, br#"{"bogus": 1}"#)),
+            code::BAD_REQUEST
+        );
+        assert_eq!(
+            code_of(decode::<AcceptRequest>(&id, None, br#"{"missing": "m"}"#)),
+            code::BAD_REQUEST
+        );
+        assert_eq!(
+            code_of(decode::<AcceptRequest>(&id, None, br#"{"id": "cd"}"#)),
+            code::BAD_REQUEST
+        );
+        assert_eq!(
+            code_of(decode::<SellRequest>(&[], None, b"{}")),
+            code::BAD_REQUEST
+        );
+        let key = p(&[("key", "k")]);
+        assert_eq!(
+            code_of(decode::<ItemShowRequest>(&key, Some("bogus=1"), b"")),
+            code::BAD_REQUEST
+        );
+        assert_eq!(
+            code_of(decode::<ItemShowRequest>(&key, Some("proof=maybe"), b"")),
+            code::BAD_REQUEST
+        );
+        assert_eq!(
+            code_of(decode::<ItemShowRequest>(
+                &key,
+                Some("proof=true&proof=false"),
+                b""
+            )),
+            code::BAD_REQUEST
+        );
+        assert_eq!(
+            code_of(decode::<ItemShowRequest>(&key, Some("key=other"), b"")),
+            code::BAD_REQUEST
+        );
+        let long = "x".repeat(MAX_QUERY_BYTES + 1);
+        assert_eq!(
+            code_of(decode::<ItemShowRequest>(&key, Some(&long), b"")),
+            code::TOO_LARGE
+        );
+        let big = vec![b' '; MAX_BODY_BYTES + 1];
+        assert_eq!(
+            code_of(decode::<AcceptRequest>(&id, None, &big)),
+            code::TOO_LARGE
+        );
+        // The API's own bounds, with the API's own code.
+        let many = format!(
+            r#"{{"scans": [{}"s"]}}"#,
+            "\"s\",".repeat(limits::MAX_LIST_LEN)
+        );
+        assert_eq!(
+            code_of(decode::<SellRequest>(&[], None, many.as_bytes())),
+            limits::REQUEST_TOO_LARGE
+        );
+        for e in [
+            decode::<AcceptRequest>(&id, None, b"{").expect_err("bad"),
+            decode::<SellRequest>(&[], None, many.as_bytes()).expect_err("big"),
+        ] {
+            assert_eq!(refusal_status(&e), 400, "{e:?}");
+            assert!(!e.message.is_empty());
+        }
+        assert_eq!(refusal_status(&err(code::TOO_LARGE, "x")), 413);
+    }
+
+    #[test]
+    fn what_the_client_sends_is_what_the_server_reads() {
+        let scan = "https://id.gs1.org/01/09506000134352/21/a%2Fb c(1)";
+        let req: Request = ItemShowRequest {
+            key: scan.into(),
+            proof: true,
+        }
+        .into();
+        assert_eq!(round_trip(&req), Ok(req.clone()));
+        let (path, body) = encode(&ItemShowRequest {
+            key: scan.into(),
+            proof: true,
+        })
+        .expect("encode");
+        assert!(body.is_none());
+        assert!(
+            path.starts_with("/v1/items/https%3A%2F%2Fid.gs1.org"),
+            "{path}"
+        );
+        assert!(path.ends_with("?proof=true"), "{path}");
+        let req: Request = AcceptRequest {
+            id: "ab/cd".into(),
+            missing: vec!["m".into()],
+            damaged: vec![],
+        }
+        .into();
+        assert_eq!(round_trip(&req), Ok(req.clone()));
+        let req: Request = OrgLogRequest {
+            org: None,
+            limit: 3,
+        }
+        .into();
+        assert_eq!(round_trip(&req), Ok(req.clone()));
+    }
+
+    #[test]
+    fn every_operation_has_a_decoder() {
+        for r in crate::api::routes() {
+            assert!(decode_route(r.op, &[], None, b"").is_some(), "{}", r.op);
+        }
+        assert!(decode_route("no_such_op", &[], None, b"").is_none());
+    }
 }

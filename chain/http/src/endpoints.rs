@@ -39,7 +39,8 @@ pub(crate) fn visit<V: Visit>(v: &mut V) {
 }
 
 /// `(method, path, op)` of every endpoint type listed here.
-pub fn listed() -> Vec<(api::Method, &'static str, &'static str)> {
+#[cfg(test)]
+pub(crate) fn listed() -> Vec<(api::Method, &'static str, &'static str)> {
     struct L(Vec<(api::Method, &'static str, &'static str)>);
     impl Visit for L {
         fn endpoint<E>(&mut self)

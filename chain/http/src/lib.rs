@@ -11,8 +11,7 @@
 //! The crate never names the node: it is generic over the `Api` trait, so the node links
 //! it, not the other way around.
 
-mod shape;
-pub(crate) use shape as api;
+pub(crate) use handoff_api as api;
 
 pub mod auth;
 pub mod client;

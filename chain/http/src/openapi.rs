@@ -10,9 +10,7 @@ use crate::decode::{path_fields, uses_query};
 use crate::endpoints::{Visit, visit};
 use crate::error::ErrorBody;
 use crate::server::is_public;
-use utoipa::openapi::path::{
-    HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn, Paths,
-};
+use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn, Paths};
 use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
@@ -123,7 +121,8 @@ impl Visit for Doc {
             Method::Put => HttpMethod::Put,
             Method::Delete => HttpMethod::Delete,
         };
-        self.paths.add_path_operation(E::PATH, vec![method], op.build());
+        self.paths
+            .add_path_operation(E::PATH, vec![method], op.build());
         self.schemas.push((E::name().into_owned(), E::schema()));
         E::schemas(&mut self.schemas);
         self.schemas

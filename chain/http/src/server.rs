@@ -53,6 +53,30 @@ impl Default for RateLimit {
     }
 }
 
+/// What a node-specific action does with its JSON body (run on a blocking thread).
+pub type ActionFn = Arc<dyn Fn(&[u8]) -> Result<serde_json::Value, ApiError> + Send + Sync>;
+
+/// A node-specific `POST` route outside the API's table (blocking a peer on a running
+/// node): it needs the token like every action, and has its own body bound.
+#[derive(Clone)]
+pub struct NodeAction {
+    /// Its path under `/v1`.
+    pub path: &'static str,
+    /// The largest body it takes (larger: 413).
+    pub max_body: usize,
+    /// What it does.
+    pub run: ActionFn,
+}
+
+impl std::fmt::Debug for NodeAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NodeAction")
+            .field("path", &self.path)
+            .field("max_body", &self.max_body)
+            .finish()
+    }
+}
+
 /// How a server is set up.
 #[derive(Clone, Debug)]
 pub struct ServerOptions {
@@ -71,6 +95,8 @@ pub struct ServerOptions {
     pub rate_limit: Option<RateLimit>,
     /// How long one request may take.
     pub timeout: Duration,
+    /// Node-specific actions outside the API's route table.
+    pub node_actions: Vec<NodeAction>,
 }
 
 impl ServerOptions {
@@ -83,6 +109,7 @@ impl ServerOptions {
             ui_dir: None,
             rate_limit: Some(RateLimit::default()),
             timeout: REQUEST_TIMEOUT,
+            node_actions: Vec::new(),
         }
     }
 }
@@ -247,9 +274,58 @@ where
 
 /// A refusal of the decoder, with the status `refusal_status` gives it.
 fn transport_error(e: ApiError) -> Response {
-    let status = StatusCode::from_u16(crate::decode::refusal_status(&e))
-        .unwrap_or(StatusCode::BAD_REQUEST);
+    let status =
+        StatusCode::from_u16(crate::decode::refusal_status(&e)).unwrap_or(StatusCode::BAD_REQUEST);
     error_response(status, e)
+}
+
+async fn node_action(
+    s: S,
+    action: NodeAction,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    if s.tokens.caller(&headers).is_none() {
+        return error_response(
+            StatusCode::UNAUTHORIZED,
+            err(
+                code::UNAUTHORIZED,
+                "this endpoint needs a valid bearer token",
+            ),
+        );
+    }
+    let too_large = || {
+        error_response(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            err(
+                code::TOO_LARGE,
+                format!("the request body is larger than {} bytes", action.max_body),
+            ),
+        )
+    };
+    let body = match body {
+        Ok(b) if b.len() > action.max_body => return too_large(),
+        Ok(b) => b,
+        Err(r) if r.status() == StatusCode::PAYLOAD_TOO_LARGE => return too_large(),
+        Err(r) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                err(
+                    code::BAD_REQUEST,
+                    format!("the request body could not be read: {r}"),
+                ),
+            );
+        }
+    };
+    let run = action.run.clone();
+    match tokio::task::spawn_blocking(move || run(&body)).await {
+        Ok(Ok(v)) => json_response(StatusCode::OK, &v),
+        Ok(Err(e)) => transport_error(e),
+        Err(_) => error_response(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            err(code::INTERNAL, "the node failed while answering"),
+        ),
+    }
 }
 
 async fn not_found() -> Response {
@@ -322,9 +398,24 @@ pub fn app(api: Arc<dyn Api>, opts: &ServerOptions) -> Result<Router, ServerErro
         api,
         tokens: opts.tokens.clone(),
     });
+    let mut private = routes.private;
+    for action in &opts.node_actions {
+        let action = action.clone();
+        private = private.route(
+            action.path,
+            post(
+                move |State(s): State<S>,
+                      headers: HeaderMap,
+                      body: Result<Bytes, BytesRejection>| {
+                    let action = action.clone();
+                    async move { node_action(s, action, headers, body).await }
+                },
+            ),
+        );
+    }
     let mut router = Router::new()
         .merge(public)
-        .merge(routes.private)
+        .merge(private)
         // A path under /v1 that names no endpoint is an API 404, never the UI's page.
         .route("/v1", axum::routing::any(not_found))
         .route("/v1/{*rest}", axum::routing::any(not_found))
