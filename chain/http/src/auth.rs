@@ -91,3 +91,86 @@ impl Tokens {
         found
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    const TOKEN: &str = "5f2b9c0e41d7a8b36e9f0c1d2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d";
+    const SHOP: &str = "0000000000000000000000000000000000000000000000000000000000000001";
+
+    fn headers(values: &[&str]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for v in values {
+            h.append(
+                header::AUTHORIZATION,
+                HeaderValue::from_str(v).expect("header"),
+            );
+        }
+        h
+    }
+
+    fn tokens() -> Tokens {
+        Tokens::new()
+            .with(TOKEN, None)
+            .with_digest(Tokens::digest(SHOP), Some("Corner Shop".into()))
+    }
+
+    #[test]
+    fn only_the_exact_bearer_token_is_authorized() {
+        let t = tokens();
+        assert_eq!(
+            t.caller(&headers(&[&format!("Bearer {TOKEN}")])),
+            Some(Caller {
+                identity: None,
+                authenticated: true
+            })
+        );
+        // One wrong character, at the start or at the end; a prefix; the token alone.
+        let mut last = TOKEN.to_string();
+        last.replace_range(63.., "e");
+        let mut first = TOKEN.to_string();
+        first.replace_range(..1, "6");
+        for wrong in [
+            format!("Bearer {last}"),
+            format!("Bearer {first}"),
+            format!("Bearer {}", &TOKEN[..32]),
+            format!("Bearer {TOKEN}0"),
+            TOKEN.to_string(),
+            format!("Basic {TOKEN}"),
+            "Bearer ".to_string(),
+        ] {
+            assert_eq!(t.caller(&headers(&[&wrong])), None, "{wrong}");
+        }
+        assert_eq!(t.caller(&headers(&[])), None);
+        // A right header among others still authorizes.
+        assert!(
+            t.caller(&headers(&["Bearer nope", &format!("Bearer {TOKEN}")]))
+                .is_some()
+        );
+        // No token at all accepts nothing, not even an empty one.
+        assert_eq!(Tokens::new().with("", None).caller_for(""), None);
+    }
+
+    #[test]
+    fn a_token_stands_for_its_identity() {
+        let t = tokens();
+        assert_eq!(
+            t.caller_for(SHOP).and_then(|c| c.identity),
+            Some("Corner Shop".to_string())
+        );
+        assert_eq!(t.caller_for(TOKEN).map(|c| c.identity), Some(None));
+        // A debug print of the tokens shows identities, never digests.
+        let printed = format!("{t:?}");
+        assert!(printed.contains("Corner Shop"), "{printed}");
+        assert!(
+            !printed.contains(&hex_of(&Tokens::digest(SHOP))),
+            "{printed}"
+        );
+    }
+
+    fn hex_of(b: &[u8]) -> String {
+        b.iter().map(|x| format!("{x:02x}")).collect()
+    }
+}
