@@ -72,7 +72,9 @@ pub fn run(a: HttpBenchArgs) -> Result<Value> {
             eprintln!("{m}");
         }
     };
-    let tmp = tempfile::Builder::new().prefix("handoff-bench-http").tempdir()?;
+    let tmp = tempfile::Builder::new()
+        .prefix("handoff-bench-http")
+        .tempdir()?;
     let root = a.dir.clone().unwrap_or_else(|| tmp.path().to_path_buf());
     let data = root.join("node");
     say("seeding the demo chain…");
@@ -96,7 +98,14 @@ pub fn run(a: HttpBenchArgs) -> Result<Value> {
     let mut child = Command::new(&exe)
         .arg("--data")
         .arg(&data)
-        .args(["node", "run", "--validator", "--no-mdns", "--public-rate", "0"])
+        .args([
+            "node",
+            "run",
+            "--validator",
+            "--no-mdns",
+            "--public-rate",
+            "0",
+        ])
         .args(["--http", "127.0.0.1:0", "--listen"])
         .arg(format!("/ip4/127.0.0.1/tcp/{port}"))
         .stdout(Stdio::piped())
@@ -112,9 +121,20 @@ pub fn run(a: HttpBenchArgs) -> Result<Value> {
     let url = format!("http://{http}");
     let file: crate::gateway::NodeFile =
         serde_json::from_slice(&std::fs::read(crate::gateway::node_file(&data))?)?;
-    say(&format!("node up at {url}; driving it for 2 × {} s…", a.seconds));
+    say(&format!(
+        "node up at {url}; driving it for 2 × {} s…",
+        a.seconds
+    ));
     let driven = Command::new(&exe)
-        .args(["bench", "http", "--quiet", "--drive", &url, "--token", &file.token])
+        .args([
+            "bench",
+            "http",
+            "--quiet",
+            "--drive",
+            &url,
+            "--token",
+            &file.token,
+        ])
         .args(["--lookup", &lookup, "--verify", &verify])
         .args(["--seconds", &a.seconds.to_string()])
         .args(["--clients", &a.clients.to_string()])
@@ -127,14 +147,16 @@ pub fn run(a: HttpBenchArgs) -> Result<Value> {
             String::from_utf8_lossy(&driven.stdout)
         );
     }
-    let mut result: Value = serde_json::from_slice(&driven.stdout)
-        .context("the driver printed no JSON")?;
+    let mut result: Value =
+        serde_json::from_slice(&driven.stdout).context("the driver printed no JSON")?;
     // The node process, not only its answers: it is still running.
     let node_running = node.0.try_wait()?.is_none();
     let answers = Client::new(&url, None).call(&StatusRequest {}).is_ok();
-    result["server_alive_after"] = json!(result["server_alive_after"] == json!(true) && node_running && answers);
+    result["server_alive_after"] =
+        json!(result["server_alive_after"] == json!(true) && node_running && answers);
     result["node_process_running_after"] = json!(node_running);
-    result["rate_limit"] = json!("off (--public-rate 0): the bench measures the server, not the limiter");
+    result["rate_limit"] =
+        json!("off (--public-rate 0): the bench measures the server, not the limiter");
     result["data"] = json!({"chain": "demo, 250 bags", "lookup": lookup, "verify": verify});
     result["machine"] = crate::bench::machine();
     drop(node);
@@ -142,7 +164,9 @@ pub fn run(a: HttpBenchArgs) -> Result<Value> {
 }
 
 fn free_port() -> Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
 }
 
 /// Latencies of one timed phase.
@@ -209,19 +233,32 @@ fn drive(a: &HttpBenchArgs, url: &str) -> Result<Value> {
     let verify = a.verify.clone().context("--verify")?;
     let client = Client::new(url, None);
     client
-        .call(&LookupRequest { scan: lookup.clone() })
+        .call(&LookupRequest {
+            scan: lookup.clone(),
+        })
         .map_err(|e| anyhow::anyhow!("the first lookup failed: {e}"))?;
     let u = url.to_string();
     let lookups = {
         let u = u.clone();
         timed_at(&u, a.clients, a.seconds, move |c| {
-            c.call(&LookupRequest { scan: lookup.clone() }).is_ok()
+            c.call(&LookupRequest {
+                scan: lookup.clone(),
+            })
+            .is_ok()
         })
     };
     let verifies = timed_at(&u, a.clients, a.seconds, move |c| {
-        c.call(&VerifyRequest { scan: verify.clone() }).is_ok()
+        c.call(&VerifyRequest {
+            scan: verify.clone(),
+        })
+        .is_ok()
     });
-    let burst = malformed_burst(url, a.token.as_deref().unwrap_or_default(), a.malformed, a.clients)?;
+    let burst = malformed_burst(
+        url,
+        a.token.as_deref().unwrap_or_default(),
+        a.malformed,
+        a.clients,
+    )?;
     let alive = client.call(&StatusRequest {}).is_ok();
     let mut out = json!({
         "clients": a.clients,
@@ -344,7 +381,9 @@ fn malformed_burst(url: &str, token: &str, count: usize, clients: usize) -> Resu
     let (mut sent, mut four, mut shaped, mut unanswered) = (0u64, 0u64, 0u64, 0u64);
     let mut by_kind = serde_json::Map::new();
     for t in threads {
-        let tally = t.join().map_err(|_| anyhow::anyhow!("a burst thread panicked"))?;
+        let tally = t
+            .join()
+            .map_err(|_| anyhow::anyhow!("a burst thread panicked"))?;
         for (k, answer) in tally {
             sent += 1;
             let entry = by_kind

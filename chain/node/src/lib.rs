@@ -4,6 +4,8 @@ pub mod bench;
 #[cfg(feature = "p2p")]
 pub mod bench_cluster;
 #[cfg(feature = "p2p")]
+pub mod bench_http;
+#[cfg(feature = "p2p")]
 pub mod bench_light;
 pub mod cli;
 pub mod demo;
