@@ -1,5 +1,6 @@
 //! Handoff node: identities, the embedded single validator, and the `handoff` command line.
 
+pub mod api;
 pub mod bench;
 #[cfg(feature = "p2p")]
 pub mod bench_cluster;
@@ -9,6 +10,7 @@ pub mod bench_http;
 pub mod bench_light;
 pub mod cli;
 pub mod demo;
+pub mod error;
 #[cfg(feature = "p2p")]
 pub mod gateway;
 pub mod govern;
