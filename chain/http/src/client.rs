@@ -2,10 +2,12 @@
 //! server decodes with (`decode::encode`), answered with the endpoint's response type or
 //! the server's `ApiError`.
 
-use crate::api::{ApiError, Endpoint, Method};
+use crate::api::{Api, ApiError, Caller, Endpoint, Method, Request, Response};
 use crate::decode::encode;
+use crate::endpoints::{Visit, visit};
 use crate::error::{ErrorBody, code, err};
 use crate::limits::{CLIENT_TIMEOUT, MAX_ANSWER_BYTES};
+use utoipa::ToSchema;
 
 /// A client of one node's HTTP API.
 #[derive(Clone)]
@@ -145,5 +147,53 @@ impl Client {
                 )
             })?;
         Ok((status, text))
+    }
+}
+
+/// A remote node is an `Api` like the local one, so a transport-neutral caller (the
+/// command line's `--node`) takes either. The identity that signs is the one the token
+/// stands for; `Caller` is not sent (a client cannot choose to act as another identity).
+impl Api for Client {
+    fn call(&self, _who: &Caller, req: Request) -> Result<Response, ApiError> {
+        struct C<'a> {
+            client: &'a Client,
+            req: &'a Request,
+            out: Option<Result<Response, ApiError>>,
+        }
+        impl Visit for C<'_> {
+            fn endpoint<E>(&mut self)
+            where
+                E: Endpoint + ToSchema + Send + 'static,
+                E::Response: ToSchema + Send,
+            {
+                if E::OP != self.req.op() || self.out.is_some() {
+                    return;
+                }
+                self.out = Some((|| {
+                    let bad = |e: serde_json::Error| err(code::BAD_REQUEST, e.to_string());
+                    let mut v = serde_json::to_value(self.req).map_err(bad)?;
+                    if let serde_json::Value::Object(m) = &mut v {
+                        m.remove("op");
+                    }
+                    let typed: E = serde_json::from_value(v).map_err(bad)?;
+                    let answer = self.client.call(&typed)?;
+                    let body = serde_json::to_value(&answer).map_err(bad)?;
+                    serde_json::from_value(serde_json::json!({"op": E::OP, "body": body}))
+                        .map_err(|e| err(code::BAD_ANSWER, e.to_string()))
+                })());
+            }
+        }
+        let mut c = C {
+            client: self,
+            req: &req,
+            out: None,
+        };
+        visit(&mut c);
+        c.out.unwrap_or_else(|| {
+            Err(err(
+                code::NOT_FOUND,
+                format!("no endpoint for {}", req.op()),
+            ))
+        })
     }
 }

@@ -378,3 +378,34 @@ fn refusals_have_their_status_and_the_error_shape() {
     acme.call(&define)
         .expect("define while the public routes are limited");
 }
+
+/// A remote node is an `Api` like the local one: the same `Request` answered with the
+/// same `Response` through the client as through the node's own implementation.
+#[test]
+fn the_client_is_an_api_answering_like_the_node() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (d, _, _) = three_orgs(dir.path());
+    let n = start(dir.path(), &d, &[]);
+    let remote: &dyn Api = &Client::new(&n.url, Some(&n.token));
+    let who = Caller::anonymous();
+    let r = remote
+        .call(&who, Request::OrgList(OrgListRequest {}))
+        .expect("org list");
+    let Response::OrgList(orgs) = r else {
+        panic!("another answer: {r:?}")
+    };
+    let names: Vec<&str> = orgs.orgs.iter().map(|o| o.name.as_str()).collect();
+    assert_eq!(names.len(), 3, "{names:?}");
+    assert!(names.contains(&"Corner Shop"), "{names:?}");
+    let status = call_typed(remote, &who, StatusRequest {}).expect("status");
+    assert!(status.height >= 3, "{status:?}");
+    let e = remote
+        .call(
+            &who,
+            Request::Lookup(LookupRequest {
+                scan: "hello".into(),
+            }),
+        )
+        .expect_err("bad scan");
+    assert!(e.code.starts_with("SCAN_"), "{e:?}");
+}
