@@ -409,3 +409,56 @@ fn the_client_is_an_api_answering_like_the_node() {
         .expect_err("bad scan");
     assert!(e.code.starts_with("SCAN_"), "{e:?}");
 }
+
+/// `--ui DIR` serves the built UI at `/` (its `index.html` for the UI's own routes),
+/// while `/v1/…` stays the API; `--cors ORIGIN` lets a page from that origin call it,
+/// and no other.
+#[test]
+fn the_ui_is_served_beside_the_api_and_cors_is_only_for_named_origins() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (d, _, _) = three_orgs(dir.path());
+    let ui = dir.path().join("dist");
+    std::fs::create_dir_all(&ui).expect("ui dir");
+    std::fs::write(ui.join("index.html"), "<html>handoff ui</html>").expect("index");
+    std::fs::write(ui.join("app.js"), "console.log(1)").expect("js");
+    let ui_arg = ui.to_str().expect("path");
+    let n = start(
+        dir.path(),
+        &d,
+        &["--ui", ui_arg, "--cors", "https://app.example.test"],
+    );
+    let get = |target: &str, extra: &str| {
+        let mut s = TcpStream::connect(&n.http).expect("connect");
+        write!(
+            s,
+            "GET {target} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n{extra}\r\n",
+            n.http
+        )
+        .expect("request");
+        let mut answer = String::new();
+        let _ = s.read_to_string(&mut answer);
+        answer
+    };
+    assert!(get("/", "").contains("handoff ui"));
+    assert!(get("/app.js", "").contains("console.log(1)"));
+    // A route of the UI itself loads the UI.
+    let page = get("/items/abc", "");
+    assert!(
+        page.starts_with("HTTP/1.1 200") && page.contains("handoff ui"),
+        "{page}"
+    );
+    // Under /v1 a path that names no endpoint is the API's 404, never the UI's page.
+    let api = get("/v1/no/such", "");
+    assert!(
+        api.starts_with("HTTP/1.1 404") && api.contains("NOT_FOUND"),
+        "{api}"
+    );
+
+    let allowed = get("/v1/status", "Origin: https://app.example.test\r\n").to_lowercase();
+    assert!(
+        allowed.contains("access-control-allow-origin: https://app.example.test"),
+        "{allowed}"
+    );
+    let other = get("/v1/status", "Origin: https://elsewhere.test\r\n").to_lowercase();
+    assert!(!other.contains("access-control-allow-origin"), "{other}");
+}
