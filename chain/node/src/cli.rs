@@ -657,6 +657,20 @@ fn qr_err(e: crate::qr::QrError) -> CliError {
     }
 }
 
+/// Makes `data` a new data folder: an identity for `org` (every trading role plus
+/// registrar) and a single-validator chain (`handoff init --org ORG`).
+pub fn init_folder(data: &Path, org: &str) -> R<Output> {
+    init(
+        data,
+        InitArgs {
+            org: org.to_string(),
+            prefixes: vec![],
+            roles: vec![],
+            glns: vec![],
+        },
+    )
+}
+
 fn init(data: &Path, a: InitArgs) -> R<Output> {
     if data.join("chain").exists() {
         return Err(CliError::input(
