@@ -1,8 +1,9 @@
 //! The Handoff desktop and mobile app: a thin Tauri shell around an in-process Handoff
-//! node. The window shows the Leptos UI (`ui/`); every UI request is a small command
-//! adapter (`commands.rs`) that runs one ledger command on the node this process holds
-//! open, with the same rules, rejection codes and JSON shapes as the `handoff` command
-//! line, and returns errors as `{code, message}`. No ledger logic lives here.
+//! node. The window shows the Leptos UI (`ui/`); every UI request is one typed API
+//! request (`handoff_api::Request`, through the `api` command in `commands.rs`) that the
+//! node's API implementation runs on the chain this process holds open, with the same
+//! rules, rejection codes and JSON shapes as the `handoff` command line; errors come back
+//! as `{code, message, kind}`. No ledger logic lives here.
 //!
 //! By default the node is an embedded single-validator chain in the OS data folder, so
 //! the app works alone; on first launch it creates the folder (with the demo supply chain
@@ -13,7 +14,7 @@
 pub mod commands;
 mod node;
 
-pub use node::{ApiError, AppNode, Startup, light_node_error, parse_genesis};
+pub use node::{ApiError, AppNode, Backup, Startup, light_node_error, parse_genesis};
 
 /// Starts the app. `args` are the process arguments after the program name:
 /// `--data DIR` (default: the OS data folder, or `HANDOFF_DATA`), `--demo` (seed the demo
@@ -30,29 +31,11 @@ pub fn run_with(args: Vec<String>) {
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
-            commands::status,
-            commands::switch_identity,
-            commands::lookup,
-            commands::history,
-            commands::orgs,
-            commands::inbox,
-            commands::propose,
-            commands::accept,
-            commands::reject,
-            commands::cancel,
-            commands::product,
-            commands::product_image,
-            commands::define_product,
-            commands::commission,
-            commands::pack,
-            commands::unpack,
-            commands::label,
+            commands::api,
             commands::decode_image,
-            commands::network,
-            commands::set_network,
+            commands::product_image,
             commands::pair_qr,
             commands::backup,
-            commands::outbox,
             commands::ready,
             commands::timing,
         ])

@@ -4,39 +4,18 @@
 //! network (`<data>/light` exists), a light node ([`LightSession`]) that follows certified
 //! headers from full nodes and sends an outbox of transactions signed here.
 
+use handoff_api::*;
 use handoff_core::block::Genesis;
-use handoff_node::cli::{self, Cli, CliError};
+use handoff_node::api::{self, NodeApi};
+use handoff_node::cli;
+use handoff_node::error::CliError;
 use handoff_node::ledger::Ledger;
 use handoff_node::light::{self, LightSession};
-use serde::Serialize;
-use serde_json::{Value, json};
+use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-/// An error as the UI shows it: a stable code and a message for people.
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
-pub struct ApiError {
-    /// Stable code (a rejection code, a `SCAN_*` code, `STORAGE`, `DATA_FOLDER`, …).
-    pub code: String,
-    /// What happened, for people.
-    pub message: String,
-}
-
-impl ApiError {
-    pub(crate) fn new(code: &str, message: impl Into<String>) -> ApiError {
-        ApiError {
-            code: code.to_string(),
-            message: message.into(),
-        }
-    }
-}
-
-impl From<CliError> for ApiError {
-    fn from(e: CliError) -> Self {
-        let (code, message) = e.parts();
-        ApiError { code, message }
-    }
-}
+pub use handoff_api::ApiError;
 
 /// How the app was started.
 #[derive(Clone, Debug)]
@@ -126,24 +105,25 @@ pub struct AppNode {
 
 /// The error of a command that needs a full node's indexes, in light mode.
 pub fn light_node_error(what: &str) -> ApiError {
-    ApiError::new(
-        "LIGHT_NODE",
-        format!(
-            "{what} needs a full node: this app runs as a light node, which verifies single \
-             records against certified block headers but keeps no indexes of the chain. Use \
-             the app of a full node (or `handoff node run`) for it."
-        ),
-    )
+    api::light_node_error(what)
+}
+
+/// What `network.json` holds.
+#[derive(Default, Deserialize)]
+struct NetworkFile {
+    #[serde(default)]
+    peers: Vec<String>,
+    #[serde(default)]
+    genesis: Option<String>,
 }
 
 /// The saved network settings: bootstrap peers and the genesis (hex) of the chain joined.
 fn read_network(data: &Path) -> (Vec<String>, Option<String>) {
-    let v = std::fs::read(data.join("network.json"))
+    let f = std::fs::read(data.join("network.json"))
         .ok()
-        .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
-        .unwrap_or(Value::Null);
-    let peers = serde_json::from_value(v["peers"].clone()).unwrap_or_default();
-    (peers, v["genesis"].as_str().map(String::from))
+        .and_then(|b| serde_json::from_slice::<NetworkFile>(&b).ok())
+        .unwrap_or_default();
+    (f.peers, f.genesis)
 }
 
 /// Command-line peers first, then the saved ones, each once.
@@ -162,7 +142,8 @@ pub fn parse_genesis(hex_text: &str) -> Result<Genesis, ApiError> {
     light::parse_genesis(hex_text).map_err(|e| {
         let e = ApiError::from(e);
         ApiError::new(
-            &e.code,
+            e.kind,
+            e.code,
             format!(
                 "{}: paste the whole of what `handoff genesis` prints on a full node of the \
                  network",
@@ -179,7 +160,7 @@ fn open_light(s: &Startup) -> Chain {
         Ok(l) => Chain::Light(Arc::new(l)),
         Err(e) => {
             let e = ApiError::from(e);
-            Chain::Embedded(Err(ApiError::new(
+            Chain::Embedded(Err(ApiError::fault(
                 "DATA_FOLDER",
                 format!(
                     "Handoff cannot start the light node in {}: {} [{}]",
@@ -196,27 +177,30 @@ fn open(s: &Startup) -> Result<Ledger, ApiError> {
     let data = s.data.display().to_string();
     if !s.data.join("chain").exists() {
         std::fs::create_dir_all(&s.data).map_err(|e| {
-            ApiError::new(
+            ApiError::fault(
                 "DATA_FOLDER",
                 format!("Handoff cannot create its data folder {data}: {e}"),
             )
         })?;
-        let args: Vec<&str> = if s.demo {
-            vec!["handoff", "--data", &data, "demo", "--quiet"]
+        let made = if s.demo {
+            let a = handoff_node::demo::DemoArgs {
+                bags: 300,
+                quiet: true,
+            };
+            handoff_node::demo::run(&s.data, a).map_err(CliError::from)
         } else {
-            vec!["handoff", "--data", &data, "init", "--org", &s.org]
+            cli::init_folder(&s.data, &s.org)
         };
-        let cli = Cli::from_args(&args)?;
-        cli::run(cli).map_err(|e| {
+        made.map_err(|e| {
             let e = ApiError::from(e);
-            ApiError::new(
+            ApiError::fault(
                 "DATA_FOLDER",
                 format!("Handoff cannot set up its chain in {data}: {}", e.message),
             )
         })?;
     }
     Ledger::open(&s.data).map_err(|e| {
-        ApiError::new(
+        ApiError::fault(
             "DATA_FOLDER",
             format!("Handoff cannot open the chain in {data}: {e:#}"),
         )
@@ -268,16 +252,6 @@ impl AppNode {
         }
     }
 
-    /// Runs one `handoff light …` command (what follows `light`) as the current identity
-    /// on the light node and returns its JSON; `LIGHT_NODE` when not in light mode.
-    pub fn light_call(&self, args: &[&str]) -> Result<Value, ApiError> {
-        let me = self.acting_as();
-        let l = self
-            .light()
-            .ok_or_else(|| ApiError::new("NOT_LIGHT", "this app runs the embedded chain"))?;
-        Ok(l.call(me.as_deref(), args)?.json)
-    }
-
     fn lock(&self) -> MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -287,33 +261,101 @@ impl AppNode {
         self.lock().data.clone()
     }
 
-    /// Runs one `handoff` command (arguments after the program name, without `--json`,
-    /// `--data` or `--as`) as the current identity and returns its JSON.
-    ///
-    /// In light mode only the commands that need no chain (`id`, `qr`) run; the others
-    /// answer `LIGHT_NODE` (the adapters map what a light node can do to `light …`).
-    pub fn call(&self, args: &[&str]) -> Result<Value, ApiError> {
-        let inner = self.lock();
-        let ledger = match &inner.chain {
-            Chain::Embedded(l) => l.as_ref().map_err(Clone::clone)?,
-            Chain::Light(_) => {
-                if matches!(args.first(), Some(&"id") | Some(&"qr")) {
-                    let full: Vec<&str> = ["handoff", "--json"]
-                        .into_iter()
-                        .chain(args.iter().copied())
-                        .collect();
-                    return Ok(cli::run(Cli::from_args(&full)?)?.json);
-                }
-                return Err(light_node_error(&format!("`{}`", args.join(" "))));
+    /// Runs one API request as the identity acted as. The app's own settings (status
+    /// with identities and mode, identity switch, network, outbox mode) are answered
+    /// here; everything else by the node's API on the chain this app holds.
+    pub fn request(&self, req: Request) -> Result<Response, ApiError> {
+        req.validate()?;
+        Ok(match req {
+            Request::Status(_) => Response::Status(self.status()?),
+            Request::IdentitySwitch(r) => {
+                self.switch(&r.name)?;
+                let ids = self.identities()?;
+                let identity = current_identity(&ids, self.acting_as().as_deref())
+                    .cloned()
+                    .ok_or_else(|| {
+                        ApiError::not_found("UNKNOWN_IDENTITY", format!("no identity {}", r.name))
+                    })?;
+                Response::IdentitySwitch(IdentitySwitchResponse { identity })
             }
-        };
-        let mut full: Vec<&str> = vec!["--json"];
-        if let Some(me) = inner.act_as.as_deref() {
-            full.extend(["--as", me]);
+            Request::Identities(_) => Response::Identities(IdentitiesResponse {
+                identities: self.identities()?,
+            }),
+            Request::NetworkShow(_) => Response::NetworkShow(self.network()?),
+            Request::NetworkSet(r) => {
+                Response::NetworkSet(self.set_network(&r.peers, r.genesis.as_deref())?)
+            }
+            Request::Outbox(_) => {
+                let mode = self.mode();
+                let mut o = match self.node_call(Request::Outbox(OutboxRequest {}))? {
+                    Response::Outbox(o) => o,
+                    _ => return Err(ApiError::fault("BAD_RESPONSE", "outbox")),
+                };
+                o.mode = Some(mode.to_string());
+                Response::Outbox(o)
+            }
+            req => self.node_call(req)?,
+        })
+    }
+
+    /// Runs a typed request (see [`AppNode::request`]).
+    pub fn call<E: Endpoint>(&self, req: E) -> Result<E::Response, ApiError> {
+        let op = E::OP;
+        E::response(self.request(req.into())?).ok_or_else(|| {
+            ApiError::fault(
+                "BAD_RESPONSE",
+                format!("the node answered {op} with another operation's answer"),
+            )
+        })
+    }
+
+    /// The node's API on this app's chain. Commands on the embedded ledger run one at a
+    /// time (one identity's transactions take consecutive nonces); the light node's
+    /// outbox serializes its own queueing.
+    fn node_call(&self, req: Request) -> Result<Response, ApiError> {
+        let inner = self.lock();
+        let who = Caller::local(inner.act_as.as_deref());
+        match &inner.chain {
+            Chain::Embedded(Ok(ledger)) => NodeApi::ledger_at(ledger, &inner.data).call(&who, req),
+            Chain::Embedded(Err(e)) => {
+                // What needs no chain still answers; a malformed scan is explained even
+                // when the chain cannot be opened.
+                let offline = NodeApi::new(api::Chain::Offline, &inner.data);
+                match req {
+                    Request::IdParse(_) | Request::Label(_) => offline.call(&who, req),
+                    Request::Lookup(r) => {
+                        offline.call(&who, Request::IdParse(IdParseRequest { scan: r.scan }))?;
+                        Err(e.clone())
+                    }
+                    _ => Err(e.clone()),
+                }
+            }
+            Chain::Light(l) => {
+                let (l, data) = (l.clone(), inner.data.clone());
+                drop(inner);
+                NodeApi::new(api::Chain::Light(&l), &data).call(&who, req)
+            }
         }
-        full.extend_from_slice(args);
-        let out = cli::run_on(ledger, &inner.data, &full)?;
-        Ok(out.json)
+    }
+
+    /// Chain status with the app's mode, the data folder and the local identities with
+    /// the one acted as.
+    fn status(&self) -> Result<StatusResponse, ApiError> {
+        let light = self.light().is_some();
+        let mut st = match self.node_call(Request::Status(StatusRequest {}))? {
+            Response::Status(s) => s,
+            _ => return Err(ApiError::fault("BAD_RESPONSE", "status")),
+        };
+        st.mode = Some(if light { "light" } else { "embedded" }.to_string());
+        if !light {
+            st.peers = Some(0);
+            st.outbox = Some(0);
+        }
+        let ids = self.identities()?;
+        st.identity = current_identity(&ids, self.acting_as().as_deref()).cloned();
+        st.identities = Some(ids);
+        st.data_dir = Some(self.data().display().to_string());
+        Ok(st)
     }
 
     /// The identity acted as (None: the folder's first).
@@ -325,16 +367,26 @@ impl AppNode {
     pub fn switch(&self, name: &str) -> Result<(), ApiError> {
         let mut inner = self.lock();
         handoff_node::identity::select(&inner.data, Some(name))
-            .map_err(|e| ApiError::new("UNKNOWN_IDENTITY", format!("{e:#}")))?;
+            .map_err(|e| ApiError::not_found("UNKNOWN_IDENTITY", format!("{e:#}")))?;
         inner.act_as = Some(name.to_string());
         Ok(())
     }
 
-    /// Local identities as `(name, org key hex)`, oldest first.
-    pub fn identities(&self) -> Result<Vec<(String, String)>, ApiError> {
+    /// Local identities, oldest first.
+    pub fn identities(&self) -> Result<Vec<IdentityView>, ApiError> {
         let data = self.data();
         list_identities(&data)
     }
+}
+
+/// The identity acted as: the one named (by name or key prefix), else the first.
+fn current_identity<'a>(ids: &'a [IdentityView], acting: Option<&str>) -> Option<&'a IdentityView> {
+    acting
+        .and_then(|a| {
+            ids.iter()
+                .find(|i| i.name.eq_ignore_ascii_case(a) || i.org.starts_with(&a.to_lowercase()))
+        })
+        .or(ids.first())
 }
 
 /// Most bootstrap peers kept.
@@ -349,7 +401,7 @@ fn check_peer(p: &str) -> Result<String, ApiError> {
         .any(|x| p.starts_with(x));
     let transport_ok = p.contains("/tcp/") || p.contains("/udp/");
     if p.len() > MAX_PEER_LEN || !proto_ok || !transport_ok || p.chars().any(char::is_whitespace) {
-        return Err(ApiError::new(
+        return Err(ApiError::input(
             "BAD_PEER",
             format!(
                 "'{p}' is not a peer address: use a multiaddress such as /ip4/10.0.0.5/tcp/4001 \
@@ -365,25 +417,37 @@ impl AppNode {
         self.data().join("network.json")
     }
 
-    /// The saved network settings: `{peers, genesis, mode, chain_id?, network}`.
-    pub fn network(&self) -> Result<Value, ApiError> {
+    /// The saved network settings.
+    pub fn network(&self) -> Result<NetworkResponse, ApiError> {
         let (peers, genesis) = read_network(&self.data());
-        let mut v = json!({"peers": peers, "genesis": genesis, "mode": self.mode()});
+        let mut v = NetworkResponse {
+            peers,
+            genesis,
+            mode: self.mode().to_string(),
+            chain_id: None,
+            network: String::new(),
+            switched: None,
+            message: None,
+        };
         match self.light() {
             Some(l) => {
-                let st = l.status()?;
-                v["chain_id"] = st["chain_id"].clone();
-                v["network"] = json!(format!(
+                let st: StatusResponse = api::call(
+                    &NodeApi::new(api::Chain::Light(&l), &self.data()),
+                    &Caller::anonymous(),
+                    StatusRequest {},
+                )
+                .map_err(ApiError::from)?;
+                v.chain_id = Some(st.chain_id);
+                v.network = format!(
                     "light node of chain {}: follows certified headers from full nodes and \
                      sends the outbox once one is reachable",
-                    st["chain_name"].as_str().unwrap_or_default()
-                ));
+                    st.chain_name.unwrap_or_default()
+                );
             }
             None => {
-                v["network"] = json!(
-                    "embedded single-node chain; save peers with the genesis of a network \
+                v.network = "embedded single-node chain; save peers with the genesis of a network \
                      (`handoff genesis` on one of its full nodes) to join it as a light node"
-                );
+                    .to_string();
             }
         }
         Ok(v)
@@ -393,9 +457,13 @@ impl AppNode {
     /// `handoff genesis` prints it), joins that network: an embedded folder becomes a
     /// light folder for the acting identity and the app switches to light mode at once.
     /// The embedded chain stays in `<data>/chain`, unused while `<data>/light` exists.
-    pub fn set_network(&self, peers: &[String], genesis: Option<&str>) -> Result<Value, ApiError> {
+    pub fn set_network(
+        &self,
+        peers: &[String],
+        genesis: Option<&str>,
+    ) -> Result<NetworkResponse, ApiError> {
         if peers.len() > MAX_PEERS {
-            return Err(ApiError::new(
+            return Err(ApiError::input(
                 "TOO_MANY_PEERS",
                 format!("at most {MAX_PEERS} bootstrap peers"),
             ));
@@ -412,7 +480,7 @@ impl AppNode {
             if let Some(l) = self.light() {
                 let have = l.store().chain_id().map_err(CliError::from)?;
                 if have != g.chain_id() {
-                    return Err(ApiError::new(
+                    return Err(ApiError::input(
                         "ALREADY_JOINED",
                         format!(
                             "this folder already follows chain {}; a folder joins one network",
@@ -425,19 +493,24 @@ impl AppNode {
             }
         }
         let (_, saved_genesis) = read_network(&self.data());
-        let body = json!({
-            "peers": peers,
-            "genesis": genesis_hex.map(String::from).or(saved_genesis),
+        #[derive(serde::Serialize)]
+        struct Saved<'a> {
+            peers: &'a [String],
+            genesis: Option<String>,
+        }
+        let body = serde_json::to_string(&Saved {
+            peers: &peers,
+            genesis: genesis_hex.map(String::from).or(saved_genesis),
         })
-        .to_string();
+        .map_err(|e| ApiError::fault("DATA_FOLDER", format!("cannot save the peers: {e}")))?;
         let tmp = self.data().join("network.json.tmp");
         std::fs::write(&tmp, body)
             .and_then(|()| std::fs::rename(&tmp, self.network_file()))
-            .map_err(|e| ApiError::new("DATA_FOLDER", format!("cannot save the peers: {e}")))?;
+            .map_err(|e| ApiError::fault("DATA_FOLDER", format!("cannot save the peers: {e}")))?;
         let mut v = self.network()?;
         if let Some(msg) = switched {
-            v["switched"] = json!(true);
-            v["message"] = json!(msg);
+            v.switched = Some(true);
+            v.message = Some(msg);
         }
         Ok(v)
     }
@@ -451,7 +524,7 @@ impl AppNode {
         }
         let me = inner.act_as.clone();
         let signer = handoff_node::identity::select(&inner.data, me.as_deref())
-            .map_err(|e| ApiError::new("UNKNOWN_IDENTITY", format!("{e:#}")))?;
+            .map_err(|e| ApiError::not_found("UNKNOWN_IDENTITY", format!("{e:#}")))?;
         let all = all_peers(&inner.cli_peers, peers);
         // The light store lives beside the embedded chain (another sled folder), so the
         // ledger is closed only once the light node is up.
@@ -471,7 +544,7 @@ impl AppNode {
 
     /// Copies the chain (a consistent sled export) and the identities into
     /// `<data>/backups/<UTC time>/`.
-    pub fn backup(&self) -> Result<Value, ApiError> {
+    pub fn backup(&self) -> Result<Backup, ApiError> {
         let inner = self.lock();
         let ledger = match &inner.chain {
             Chain::Embedded(l) => l.as_ref().map_err(Clone::clone)?,
@@ -481,7 +554,7 @@ impl AppNode {
             handoff_node::view::rfc3339(handoff_node::ledger::now_ms()).replace([':', '.'], "-");
         let dest = inner.data.join("backups").join(stamp);
         let fail = |e: String| {
-            ApiError::new(
+            ApiError::fault(
                 "BACKUP_FAILED",
                 format!("backup to {}: {e}", dest.display()),
             )
@@ -500,18 +573,31 @@ impl AppNode {
                 std::fs::copy(&p, keys_to.join(name)).map_err(|e| fail(e.to_string()))?;
             }
         }
-        Ok(serde_json::json!({
-            "path": dest.display().to_string(),
-            "height": ledger.store.height(),
-        }))
+        Ok(Backup {
+            path: dest.display().to_string(),
+            height: ledger.store.height(),
+        })
     }
 }
 
-fn list_identities(data: &Path) -> Result<Vec<(String, String)>, ApiError> {
+fn list_identities(data: &Path) -> Result<Vec<IdentityView>, ApiError> {
     let ids = handoff_node::identity::list(data)
-        .map_err(|e| ApiError::new("DATA_FOLDER", format!("{e:#}")))?;
+        .map_err(|e| ApiError::fault("DATA_FOLDER", format!("{e:#}")))?;
     Ok(ids
         .into_iter()
-        .map(|i| (i.name, i.key.public().to_hex()))
+        .map(|i| IdentityView {
+            org: i.key.public().to_hex(),
+            org_name: i.name.clone(),
+            name: i.name,
+        })
         .collect())
+}
+
+/// Where a backup went.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, Deserialize)]
+pub struct Backup {
+    /// The backup folder.
+    pub path: String,
+    /// The chain's height in it.
+    pub height: u64,
 }

@@ -1,9 +1,38 @@
 //! The app's command adapters on a real data folder (sled on disk, real signatures),
 //! without a window: what the UI gets back for the actions staff take.
 
-use handoff_app_lib::commands::lookup_of;
+use handoff_api::*;
 use handoff_app_lib::{AppNode, Startup};
+use serde_json::Value;
 use std::path::Path;
+
+/// A typed answer as the UI reads it.
+fn j<T: serde::Serialize>(r: Result<T, ApiError>) -> Result<Value, ApiError> {
+    r.map(|v| serde_json::to_value(v).expect("json"))
+}
+
+fn lookup_of(node: &AppNode, code: &str) -> Result<Value, ApiError> {
+    j(node.call(LookupRequest { scan: code.into() }))
+}
+
+fn show(node: &AppNode, code: &str) -> Value {
+    j(node.call(ItemShowRequest {
+        key: code.into(),
+        proof: false,
+    }))
+    .expect("item show")
+}
+
+fn label_of(node: &AppNode, code: &str, format: &str, size: &str) -> Result<Value, ApiError> {
+    j(node.call(LabelRequest {
+        scans: vec![code.into()],
+        format: format.into(),
+        size: size.into(),
+        title: None,
+        title_from_chain: true,
+        base: DIGITAL_LINK_BASE.into(),
+    }))
+}
 
 fn demo_node(dir: &Path, act_as: &str) -> AppNode {
     AppNode::start(Startup {
@@ -17,7 +46,7 @@ fn demo_node(dir: &Path, act_as: &str) -> AppNode {
 }
 
 fn custodian(node: &AppNode, code: &str) -> String {
-    let v = node.call(&["item", "show", "--", code]).expect("item show");
+    let v = show(node, code);
     v["item"]["custodian"]["name"]
         .as_str()
         .unwrap_or_default()
@@ -52,23 +81,36 @@ fn ship_switch_identity_and_receive_with_one_item_missing() {
     let kept = "/01/00614141025015/21/E261000299";
     assert_eq!(custodian(&node, pallet), "Harbor Logistics");
     let p = node
-        .call(&["handoff", "propose", "--to=Corner Grocer", "--", pallet])
+        .call(ProposeRequest {
+            to: "Corner Grocer".into(),
+            scans: vec![pallet.into()],
+            transfer: TransferKind::Custody,
+            qty: None,
+            ship_from: None,
+            ship_to: None,
+            docs: vec![],
+            expires_in: None,
+        })
         .expect("propose");
-    let id = p["handoff"].as_str().expect("handoff id").to_string();
+    let id = p.handoff.clone();
     node.switch("Corner Grocer").expect("switch");
     // A scan of a bag in the offered pallet shows the offer it travels in, to accept there.
     let v = lookup_of(&node, kept).expect("lookup");
     assert_eq!(v["handoff"]["id"], id.as_str(), "{v}");
     assert_eq!(v["handoff"]["to"]["name"], "Corner Grocer", "{v}");
     assert_eq!(v["handoff"]["status"], "open", "{v}");
-    let inbox = node.call(&["handoff", "inbox"]).expect("inbox");
+    let inbox = j(node.call(InboxRequest {})).expect("inbox");
     let incoming = inbox["incoming"].as_array().expect("incoming");
     assert!(
         incoming.iter().any(|h| h["id"] == id.as_str()),
         "the offer is in the grocer's inbox: {inbox}"
     );
-    node.call(&["handoff", "accept", &format!("--missing={lost}"), "--", &id])
-        .expect("accept");
+    node.call(AcceptRequest {
+        id: id.clone(),
+        missing: vec![lost.into()],
+        damaged: vec![],
+    })
+    .expect("accept");
     assert_eq!(custodian(&node, pallet), "Corner Grocer");
     assert_eq!(
         custodian(&node, kept),
@@ -80,7 +122,7 @@ fn ship_switch_identity_and_receive_with_one_item_missing() {
         "Harbor Logistics",
         "a missing item stays with the sender"
     );
-    let v = node.call(&["item", "show", "--", lost]).expect("show");
+    let v = show(&node, lost);
     assert_eq!(v["item"]["exception"]["kind"], "missing");
     // Once accepted, a scan offers nothing more to accept.
     let v = lookup_of(&node, kept).expect("lookup");
@@ -93,13 +135,16 @@ fn rejected_actions_and_bad_scans_come_back_as_code_and_message() {
     let node = demo_node(dir.path(), "Corner Grocer");
     // Shipping an item the grocer does not hold (the roaster has it).
     let e = node
-        .call(&[
-            "handoff",
-            "propose",
-            "--to=Harbor Logistics",
-            "--",
-            "/01/00614141025015/21/E261000018",
-        ])
+        .call(ProposeRequest {
+            to: "Harbor Logistics".into(),
+            scans: vec!["/01/00614141025015/21/E261000018".into()],
+            transfer: TransferKind::Custody,
+            qty: None,
+            ship_from: None,
+            ship_to: None,
+            docs: vec![],
+            expires_in: None,
+        })
         .expect_err("not the custodian");
     assert_eq!(e.code, "NOT_CUSTODIAN", "{e:?}");
     // A malformed scan names the problem.
@@ -124,7 +169,7 @@ fn an_unwritable_data_folder_is_an_error_the_ui_can_show() {
         peers: vec![],
         mdns: false,
     });
-    let e = node.call(&["status"]).expect_err("no folder");
+    let e = node.call(StatusRequest {}).expect_err("no folder");
     assert_eq!(e.code, "DATA_FOLDER");
     assert!(e.message.contains("not-a-folder"), "{}", e.message);
 }
@@ -134,31 +179,19 @@ fn a_label_for_a_scanned_bag_carries_its_product_name_and_reads_back() {
     use base64::Engine;
     let dir = tempfile::tempdir().expect("tmp");
     let node = demo_node(dir.path(), "Northside Roasters");
-    let v = handoff_app_lib::commands::label_of(
-        &node,
-        "(01)00614141025015(21)E261000022",
-        "png",
-        "50x30",
-    )
-    .expect("label");
+    let v = label_of(&node, "(01)00614141025015(21)E261000022", "png", "50x30").expect("label");
     assert_eq!(v["mime"], "image/png");
     let png = base64::engine::general_purpose::STANDARD
         .decode(v["data_base64"].as_str().expect("data"))
         .expect("base64");
     let codes = handoff_node::qr::decode_bytes(&png).expect("decode");
     assert_eq!(codes, vec![v["uri"].as_str().expect("uri").to_string()]);
-    let svg = handoff_app_lib::commands::label_of(
-        &node,
-        "(01)00614141025015(21)E261000022",
-        "svg",
-        "100x50",
-    )
-    .expect("svg");
+    let svg = label_of(&node, "(01)00614141025015(21)E261000022", "svg", "100x50").expect("svg");
     let svg = base64::engine::general_purpose::STANDARD
         .decode(svg["data_base64"].as_str().expect("data"))
         .expect("base64");
     assert!(String::from_utf8_lossy(&svg).contains("Northside Espresso Roast 250 g"));
-    let e = handoff_app_lib::commands::label_of(&node, "(01)123", "png", "50x30").expect_err("bad");
+    let e = label_of(&node, "(01)123", "png", "50x30").expect_err("bad");
     assert!(e.code.starts_with("SCAN_"), "{e:?}");
 }
 

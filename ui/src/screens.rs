@@ -85,7 +85,7 @@ where
 /// The confirmation of an action a light node queued instead of committing (`None`: the
 /// action was committed).
 fn queued_note(ctx: Ctx, v: &Value) -> Option<String> {
-    (v["light"] == true).then(|| {
+    v["queued"].is_array().then(|| {
         let seqs: Vec<String> = v["queued"]
             .as_array()
             .into_iter()
@@ -1125,13 +1125,7 @@ pub fn ProductsScreen() -> impl IntoView {
         );
         act(
             ctx,
-            async move {
-                backend::call(
-                    "label",
-                    serde_json::json!({"code": c, "format": f, "size": z}),
-                )
-                .await
-            },
+            async move { backend::label(&c, &f, &z).await },
             move |v| label.set(Some(v)),
         );
     };

@@ -34,6 +34,11 @@ pub enum BenchCmd {
     /// a day's worth of blocks.
     #[cfg(feature = "p2p")]
     Light(crate::bench_light::LightBenchArgs),
+    /// Requests a second and p50/p99 latency of lookups and verifies through a running
+    /// node's HTTP API, from a second process on loopback, and how a burst of malformed
+    /// and oversized requests was answered.
+    #[cfg(feature = "p2p")]
+    Http(crate::bench_http::HttpBenchArgs),
 }
 
 /// Options of `bench ledger`.
@@ -85,6 +90,8 @@ pub fn run(cmd: BenchCmd) -> Result<crate::cli::Output> {
         BenchCmd::Cluster(a) => crate::bench_cluster::run(a)?,
         #[cfg(feature = "p2p")]
         BenchCmd::Light(a) => crate::bench_light::run(a)?,
+        #[cfg(feature = "p2p")]
+        BenchCmd::Http(a) => crate::bench_http::run(a)?,
     };
     let text = serde_json::to_string_pretty(&json)?;
     Ok(crate::cli::Output { json, text })

@@ -3,111 +3,24 @@
 //! Exit codes: 0 done; 2 bad input; 3 rejected by a ledger rule; 1 anything else.
 
 use crate::identity;
-use crate::label;
-use crate::ledger::{Ledger, Receipt, Sequencer, first_rejection, now_ms};
+use crate::ledger::{Ledger, now_ms};
 use crate::view;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use handoff_core::block::Genesis;
-use handoff_core::gs1::{self, Gs1Key, Scan};
-use handoff_core::query;
+use handoff_core::gs1::{self, Gs1Key};
 use handoff_core::rejection::Rejection;
-use handoff_core::state::{ReadError, Record, StateKey, StateReadExt};
+use handoff_core::state::StateReadExt;
 use handoff_core::tx::*;
-use handoff_core::types::{Hash32, PublicKey, Role, scope};
+use handoff_core::types::Role;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
-/// What went wrong, and which exit code it maps to.
-#[derive(Debug)]
-pub enum CliError {
-    /// Bad input: usage, malformed scan, unreadable file (exit 2).
-    Input {
-        /// Stable code.
-        code: String,
-        /// Message.
-        message: String,
-    },
-    /// Rejected by a ledger rule (exit 3).
-    Rejected(Rejection),
-    /// Anything else (exit 1).
-    Other(anyhow::Error),
-    /// Anything else, with the code a node answered for a forwarded command (exit 1), so
-    /// `STORE_FAULT` or `PROOF_INVALID` reach the caller as they were.
-    Failed {
-        /// Stable code.
-        code: String,
-        /// Message.
-        message: String,
-    },
-}
-
-impl CliError {
-    /// Bad input.
-    pub fn input(code: &str, message: impl Into<String>) -> CliError {
-        CliError::Input {
-            code: code.to_string(),
-            message: message.into(),
-        }
-    }
-    /// The process exit code.
-    pub fn exit_code(&self) -> i32 {
-        match self {
-            CliError::Input { .. } => 2,
-            CliError::Rejected(_) => 3,
-            CliError::Other(_) | CliError::Failed { .. } => 1,
-        }
-    }
-    /// `(code, message)`.
-    pub fn parts(&self) -> (String, String) {
-        match self {
-            CliError::Input { code, message } | CliError::Failed { code, message } => {
-                (code.clone(), message.clone())
-            }
-            CliError::Rejected(r) => (r.code.as_str().to_string(), r.message.clone()),
-            // A record that could not be read or verified: its own code (STORE_FAULT,
-            // PROOF_INVALID…), never "not found".
-            CliError::Other(e)
-                if let Some(r) = e.chain().find_map(|c| c.downcast_ref::<ReadError>()) =>
-            {
-                (r.code().to_string(), format!("{e:#}"))
-            }
-            CliError::Other(e) if e.chain().any(|c| c.is::<handoff_store::StoreError>()) => {
-                ("STORAGE".to_string(), format!("{e:#}"))
-            }
-            CliError::Other(e) => ("ERROR".to_string(), format!("{e:#}")),
-        }
-    }
-}
-
-impl From<anyhow::Error> for CliError {
-    fn from(e: anyhow::Error) -> Self {
-        CliError::Other(e)
-    }
-}
-impl From<ReadError> for CliError {
-    fn from(e: ReadError) -> Self {
-        CliError::Other(e.into())
-    }
-}
-impl From<crate::ledger::SignError> for CliError {
-    fn from(e: crate::ledger::SignError) -> Self {
-        match e {
-            crate::ledger::SignError::Rejected(r) => CliError::Rejected(r),
-            crate::ledger::SignError::Read(e) => e.into(),
-        }
-    }
-}
-impl From<handoff_store::light::LightStoreError> for CliError {
-    fn from(e: handoff_store::light::LightStoreError) -> Self {
-        CliError::Other(e.into())
-    }
-}
-impl From<handoff_store::StoreError> for CliError {
-    fn from(e: handoff_store::StoreError) -> Self {
-        CliError::Other(e.into())
-    }
-}
+use crate::api::{self, NodeApi, commit_one};
+pub(crate) use crate::api::{TRADING_ROLES, entries, entry, roles, scan_fields};
+pub use crate::api::{resolve_org, scan};
+pub use crate::error::{CliError, Output};
+use handoff_api::Caller;
 
 type R<T> = Result<T, CliError>;
 
@@ -566,156 +479,11 @@ pub fn default_data_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(".handoff"))
 }
 
-/// Parses a scan; malformed input is a bad-input error naming the problem.
-pub fn scan(s: &str) -> R<Scan> {
-    gs1::parse_scan(s)
-        .map_err(|e| CliError::input(e.code.as_str(), format!("'{}': {}", s.trim(), e.message)))
-}
-
-pub(crate) fn entry(s: &str, default_qty: Option<u64>) -> R<Entry> {
-    let sc = scan(s)?;
-    match sc.key {
-        Gs1Key::Serial { .. } | Gs1Key::Sscc { .. } => Ok(Entry::item(sc.key)),
-        Gs1Key::Lot { .. } => {
-            let q = sc.quantity.or(default_qty).ok_or_else(|| {
-                CliError::input(
-                    "QTY_REQUIRED",
-                    format!("'{s}' is a lot: give a quantity (AI 30 in the scan, or --qty)"),
-                )
-            })?;
-            Ok(Entry::lot(sc.key, q))
-        }
-        k => Err(CliError::input(
-            "NOT_AN_ITEM",
-            format!(
-                "'{s}' names {}, not an item, lot or container",
-                k.canonical()
-            ),
-        )),
-    }
-}
-
-/// What a commissioning records about its items beyond their keys.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(crate) struct ScanFields {
-    /// The lot the serialized items belong to (AI 10).
-    pub lot: Option<String>,
-    /// Expiry YYMMDD (AI 17).
-    pub expiry: Option<String>,
-    /// Every other AI of the label, named by its AI number (`"15"`, `"3103"`…).
-    pub attributes: Vec<Attr>,
-}
-
-/// What one scan says about the item or lot it commissions, beyond its key: a serialized
-/// item's lot (AI 10) and expiry (AI 17) go to their own fields, every other AI is kept as
-/// an attribute; a lot's count (AI 30/37) is its quantity and is not repeated.
-pub(crate) fn scan_fields(sc: &Scan) -> ScanFields {
-    let serial = matches!(sc.key, Gs1Key::Serial { .. });
-    ScanFields {
-        lot: if serial { sc.lot.clone() } else { None },
-        expiry: sc.expiry.clone(),
-        attributes: sc
-            .attributes
-            .iter()
-            .filter(|(ai, _)| match ai.as_str() {
-                "10" | "17" => false,
-                "30" | "37" => serial,
-                _ => true,
-            })
-            .cloned()
-            .collect(),
-    }
-}
-
-/// The fields of one `Commission` from its scans and the `--lot`/`--expiry` options. One
-/// transaction carries one lot, expiry and attribute list for all its items, so scans
-/// that say different things (or contradict an option) are refused rather than recorded
-/// wrongly: commission them in separate commands.
-pub(crate) fn commission_fields(
-    scans: &[(&str, Scan)],
-    lot: Option<String>,
-    expiry: Option<String>,
-) -> R<ScanFields> {
-    let conflict = |what: &str, a: (&str, String), b: (&str, String)| {
-        CliError::input(
-            "SCAN_CONFLICT",
-            format!(
-                "{what}: '{}' says {}, '{}' says {}; commission them in separate commands",
-                a.0, a.1, b.0, b.1
-            ),
-        )
-    };
-    let shown = |v: &Option<String>| v.clone().unwrap_or_else(|| "none".into());
-    let listed = |a: &[Attr]| {
-        let l: Vec<String> = a.iter().map(|(k, v)| format!("({k}){v}")).collect();
-        if l.is_empty() {
-            "nothing more".to_string()
-        } else {
-            l.join("")
-        }
-    };
-    // (scan, its lot) of the first serialized item; (scan, its fields) of the first scan.
-    let mut serial_lot: Option<(&str, Option<String>)> = None;
-    let mut first: Option<(&str, ScanFields)> = None;
-    for (text, sc) in scans {
-        let f = scan_fields(sc);
-        if matches!(sc.key, Gs1Key::Serial { .. }) {
-            match &serial_lot {
-                None => serial_lot = Some((text, f.lot.clone())),
-                Some((t0, l0)) if *l0 != f.lot => {
-                    return Err(conflict(
-                        "the items' lots (AI 10) differ",
-                        (t0, shown(l0)),
-                        (text, shown(&f.lot)),
-                    ));
-                }
-                Some(_) => {}
-            }
-        }
-        let Some((t0, f0)) = &first else {
-            first = Some((text, f));
-            continue;
-        };
-        if f.expiry != f0.expiry {
-            return Err(conflict(
-                "the expiry dates (AI 17) differ",
-                (t0, shown(&f0.expiry)),
-                (text, shown(&f.expiry)),
-            ));
-        }
-        if f.attributes != f0.attributes {
-            return Err(conflict(
-                "the labels carry different attributes",
-                (t0, listed(&f0.attributes)),
-                (text, listed(&f.attributes)),
-            ));
-        }
-    }
-    let mut fields = first.map(|(_, f)| f).unwrap_or_default();
-    // `--lot` names the serialized items' lot only when there are any (with a GTIN scan
-    // it names the lot being commissioned, which is the entry's key).
-    let has_serials = serial_lot.is_some();
-    fields.lot = serial_lot.and_then(|(_, l)| l);
-    for (what, from_scans, option, flag) in [
-        ("lot", &mut fields.lot, lot.filter(|_| has_serials), "--lot"),
-        ("expiry", &mut fields.expiry, expiry, "--expiry"),
-    ] {
-        match (&*from_scans, option) {
-            (Some(s), Some(o)) if *s != o => {
-                return Err(CliError::input(
-                    "SCAN_CONFLICT",
-                    format!("{flag} {o} contradicts the {what} {s} on the scanned labels"),
-                ));
-            }
-            (None, Some(o)) => *from_scans = Some(o),
-            _ => {}
-        }
-    }
-    Ok(fields)
-}
-
-pub(crate) fn entries(scans: &[String], default_qty: Option<u64>) -> R<Vec<Entry>> {
-    scans.iter().map(|s| entry(s, default_qty)).collect()
+fn out(json: Value, text: impl Into<String>) -> R<Output> {
+    Ok(Output {
+        json,
+        text: text.into(),
+    })
 }
 
 fn kv(s: &str, what: &str) -> R<(String, String)> {
@@ -727,120 +495,6 @@ fn kv(s: &str, what: &str) -> R<(String, String)> {
                 format!("{what} '{s}' must look like name=value"),
             )
         })
-}
-
-pub(crate) fn roles(names: &[String], default: &[Role]) -> R<Vec<Role>> {
-    if names.is_empty() {
-        return Ok(default.to_vec());
-    }
-    names
-        .iter()
-        .map(|n| {
-            Role::parse(n).ok_or_else(|| CliError::input("BAD_ROLE", format!("unknown role '{n}'")))
-        })
-        .collect()
-}
-
-pub(crate) const TRADING_ROLES: [Role; 6] = [
-    Role::Producer,
-    Role::Manufacturer,
-    Role::Warehouse,
-    Role::Carrier,
-    Role::Distributor,
-    Role::Retailer,
-];
-
-/// Resolves an org argument: its name, its key in hex, or a unique prefix of the key.
-pub fn resolve_org(ledger: &Ledger, s: &str) -> R<PublicKey> {
-    let s = s.trim();
-    if let Some(Record::Claimed(k)) = handoff_core::state::StateRead::read(
-        &ledger.store,
-        &handoff_core::state::StateKey::OrgName(s.to_lowercase()),
-    )? {
-        return Ok(k);
-    }
-    let lower = s.to_lowercase();
-    if lower.len() >= 4 && lower.bytes().all(|b| b.is_ascii_hexdigit()) {
-        let found: Vec<PublicKey> = ledger
-            .store
-            .org_keys()?
-            .into_iter()
-            .filter(|k| k.to_hex().starts_with(&lower))
-            .collect();
-        match found.len() {
-            1 => return Ok(found[0]),
-            0 => {}
-            _ => {
-                return Err(CliError::input(
-                    "AMBIGUOUS_ORG",
-                    format!("'{s}' matches {} orgs", found.len()),
-                ));
-            }
-        }
-    }
-    Err(CliError::input(
-        "UNKNOWN_ORG",
-        format!("no org named or keyed '{s}'"),
-    ))
-}
-
-fn resolve_handoff(ledger: &Ledger, me: &PublicKey, s: &str) -> R<Hash32> {
-    let s = s.trim().to_lowercase();
-    if let Some(h) = Hash32::from_hex(&s) {
-        return Ok(h);
-    }
-    if s.len() >= 4 && s.bytes().all(|b| b.is_ascii_hexdigit()) {
-        let mut found: Vec<Hash32> = ledger.store.open_handoffs(me, false)?;
-        found.extend(ledger.store.open_handoffs(me, true)?);
-        found.retain(|h| h.to_hex().starts_with(&s));
-        found.sort();
-        found.dedup();
-        if found.len() == 1 {
-            return Ok(found[0]);
-        }
-    }
-    Err(CliError::input(
-        "BAD_HANDOFF_ID",
-        format!(
-            "'{s}' is not a handoff id (64 hex digits, or a unique prefix of one of your open handoffs)"
-        ),
-    ))
-}
-
-/// What a command printed: JSON for `--json`, text otherwise.
-#[derive(Debug)]
-pub struct Output {
-    /// Machine-readable.
-    pub json: Value,
-    /// For people.
-    pub text: String,
-}
-
-fn out(json: Value, text: impl Into<String>) -> R<Output> {
-    Ok(Output {
-        json,
-        text: text.into(),
-    })
-}
-
-/// Commits transactions, mapping the first rejection to exit 3.
-fn commit(ledger: &Ledger, txs: Vec<SignedTx>) -> R<Vec<Receipt>> {
-    let receipts = ledger.submit(txs)?;
-    if let Some(r) = first_rejection(&receipts) {
-        return Err(CliError::Rejected(r.clone()));
-    }
-    Ok(receipts)
-}
-
-fn commit_one(ledger: &Ledger, signer: &identity::Identity, payload: Payload) -> R<Receipt> {
-    let tx = ledger.sign(&signer.key, payload)?;
-    let mut r = commit(ledger, vec![tx])?;
-    r.pop()
-        .ok_or_else(|| CliError::Other(anyhow::anyhow!("no receipt")))
-}
-
-fn receipt_json(r: &Receipt) -> Value {
-    json!({"tx": r.tx.to_hex(), "height": r.height})
 }
 
 /// Runs a parsed command line.
@@ -921,11 +575,17 @@ pub fn run_on(ledger: &Ledger, data: &Path, args: &[&str]) -> R<Output> {
 
 /// Commands that need no data folder (`id parse`, `qr`); any other command is handed back.
 fn standalone(cmd: Cmd) -> R<std::result::Result<Output, Cmd>> {
+    let here = PathBuf::new();
+    let offline = NodeApi::new(api::Chain::Offline, &here);
+    let who = Caller::local(None);
     let done = match cmd {
         Cmd::Id(IdCmd::Parse { scan: s }) => {
-            let sc = scan(&s)?;
-            let v = view::scan_json(&sc);
-            out(v, view::scan_text(&sc))
+            let r = api::call(&offline, &who, handoff_api::IdParseRequest { scan: s })?;
+            let mut text = format!("{}\n{}", r.canonical, r.uri);
+            for e in r.elements.iter().flatten() {
+                text.push_str(&format!("\n({}) {}: {}", e.ai, e.title, e.value));
+            }
+            answer(&r, text)
         }
         Cmd::Qr(QrCmd::Encode {
             scan: s,
@@ -961,17 +621,28 @@ fn standalone(cmd: Cmd) -> R<std::result::Result<Output, Cmd>> {
             output,
             base,
         } => {
-            let f = label::Format::parse(&format).map_err(label_err)?;
-            let z = label::Size::parse(&size).map_err(label_err)?;
-            let labels: Vec<(String, Option<String>)> =
-                scans.iter().map(|s| (s.clone(), title.clone())).collect();
-            let bytes = label::render(&labels, f, z, &base).map_err(label_err)?;
+            use base64::Engine;
+            let r = api::call(
+                &offline,
+                &who,
+                handoff_api::LabelRequest {
+                    scans,
+                    format: format.clone(),
+                    size: size.clone(),
+                    title,
+                    title_from_chain: false,
+                    base,
+                },
+            )?;
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(&r.data_base64)
+                .map_err(|e| CliError::Other(anyhow::anyhow!("the label did not decode: {e}")))?;
             std::fs::write(&output, &bytes)
                 .with_context(|| format!("cannot write {}", output.display()))?;
             out(
-                json!({"file": output.display().to_string(), "labels": labels.len(),
-                       "format": format, "size": size, "bytes": bytes.len()}),
-                format!("wrote {} ({} labels)", output.display(), labels.len()),
+                json!({"file": output.display().to_string(), "labels": r.labels,
+                       "format": format, "size": size, "bytes": r.bytes}),
+                format!("wrote {} ({} labels)", output.display(), r.labels),
             )
         }
         cmd => return Ok(Err(cmd)),
@@ -979,20 +650,25 @@ fn standalone(cmd: Cmd) -> R<std::result::Result<Output, Cmd>> {
     done.map(Ok)
 }
 
-fn label_err(e: label::LabelError) -> CliError {
-    match e.code {
-        "LABEL_RENDER_FAILED" | "LABEL_QR_FAILED" => {
-            CliError::Other(anyhow::anyhow!("{}", e.message))
-        }
-        c => CliError::input(c, e.message),
-    }
-}
-
 fn qr_err(e: crate::qr::QrError) -> CliError {
     match e.code {
         "QR_WRITE_FAILED" => CliError::Other(anyhow::anyhow!("{}", e.message)),
         c => CliError::input(c, e.message),
     }
+}
+
+/// Makes `data` a new data folder: an identity for `org` (every trading role plus
+/// registrar) and a single-validator chain (`handoff init --org ORG`).
+pub fn init_folder(data: &Path, org: &str) -> R<Output> {
+    init(
+        data,
+        InitArgs {
+            org: org.to_string(),
+            prefixes: vec![],
+            roles: vec![],
+            glns: vec![],
+        },
+    )
 }
 
 fn init(data: &Path, a: InitArgs) -> R<Output> {
@@ -1044,270 +720,132 @@ fn init(data: &Path, a: InitArgs) -> R<Output> {
     )
 }
 
-fn registrar(ledger: &Ledger, data: &Path, me: Option<&str>) -> R<identity::Identity> {
-    if me.is_some() {
-        return identity::select(data, me)
-            .map_err(|e| CliError::input("UNKNOWN_IDENTITY", format!("{e:#}")));
-    }
-    for id in identity::list(data)? {
-        if ledger
-            .store
-            .org(&id.key.public())?
-            .is_some_and(|o| o.has_role(Role::Registrar))
-        {
-            return Ok(id);
-        }
-    }
-    Err(CliError::Other(anyhow::anyhow!(
-        "no local identity is a registrar; use --as"
-    )))
+/// The first 16 hex digits of a key or id, as people read them.
+fn short(hex: &str) -> &str {
+    &hex[..16.min(hex.len())]
 }
 
+fn pairs(list: &[String], what: &str) -> R<Vec<handoff_api::Pair>> {
+    list.iter()
+        .map(|s| kv(s, what).map(|(name, value)| handoff_api::Pair { name, value }))
+        .collect()
+}
+
+fn json_of<T: serde::Serialize>(v: &T) -> R<Value> {
+    serde_json::to_value(v).map_err(|e| CliError::Other(e.into()))
+}
+
+/// The answer of a typed call: its JSON as `--json` prints it, and the text for people.
+fn answer<T: serde::Serialize>(v: &T, text: impl Into<String>) -> R<Output> {
+    out(json_of(v)?, text)
+}
+
+/// Runs a command on the ledger: the command line as a typed request to the node's API,
+/// its answer rendered as text or JSON.
 fn with_ledger(ledger: &Ledger, data: &Path, me: Option<&str>, cmd: Cmd) -> R<Output> {
-    let signer = || -> R<identity::Identity> {
-        identity::select(data, me)
-            .map_err(|e| CliError::input("UNKNOWN_IDENTITY", format!("{e:#}")))
-    };
+    use handoff_api as a;
+    let node = NodeApi::ledger_at(ledger, data);
+    let who = Caller::local(me);
+    macro_rules! typed_call {
+        ($req:expr) => {
+            api::call(&node, &who, $req)
+        };
+    }
+    let receipt = |r: a::Receipt, text: &str| answer(&r, text);
     match cmd {
         Cmd::Org(OrgCmd::Add {
             name,
             prefixes,
-            roles: rnames,
+            roles,
             glns,
         }) => {
-            let reg = registrar(ledger, data, me)?;
-            let key = identity::generate()?;
-            let payload = Payload::AdmitOrg(AdmitOrg {
-                org: key.public(),
-                name: name.trim().to_string(),
+            let r = typed_call!(a::OrgAddRequest {
+                name,
                 prefixes,
-                glns,
-                roles: roles(&rnames, &TRADING_ROLES)?,
-            });
-            // The key is saved (durably) before the org is committed: an org on the chain
-            // whose key was lost could never sign. If the chain refuses the org, the key is
-            // taken back; if the outcome is unknown, it is kept, marked, for the user.
-            let path = identity::save(data, &name, &key, now_ms())?;
-            let r = match commit_one(ledger, &reg, payload) {
-                Ok(r) => r,
-                Err(e @ (CliError::Rejected(_) | CliError::Input { .. })) => {
-                    identity::remove_key(&path)?;
-                    return Err(e);
-                }
-                // Not refused, but not known to be committed either (a store fault keeps
-                // its code).
-                Err(e @ (CliError::Other(_) | CliError::Failed { .. })) => {
-                    let kept = match identity::mark_unconfirmed(&path) {
-                        Ok(marked) => format!(
-                            "its key is kept in {}: if `handoff org list` shows {name}, rename \
-                             that file to {}",
-                            marked.display(),
-                            path.display()
-                        ),
-                        Err(_) => format!("its key is kept in {}", path.display()),
-                    };
-                    let what = format!(
-                        "admitting {name} did not finish, so whether it is on the chain is \
-                         unknown; {kept}"
-                    );
-                    return Err(match e {
-                        CliError::Other(e) => CliError::Other(e.context(what)),
-                        CliError::Failed { code, message } => CliError::Failed {
-                            code,
-                            message: format!("{what}: {message}"),
-                        },
-                        e => e,
-                    });
-                }
-            };
-            out(
-                json!({"org": key.public().to_hex(), "name": name, "tx": r.tx.to_hex(), "height": r.height}),
-                format!("admitted {name} ({})", key.public().short()),
-            )
+                roles,
+                glns
+            })?;
+            let text = format!("admitted {} ({})", r.name, short(&r.org));
+            answer(&r, text)
         }
         Cmd::Org(OrgCmd::Nonce) => {
-            let me = signer()?;
-            let next = ledger.store.next_nonce(&me.key.public())?;
-            out(
-                json!({"org": me.key.public().to_hex(), "name": me.name, "next_nonce": next}),
-                format!("{}: next nonce {next}", me.name),
-            )
+            let r = typed_call!(a::OrgNonceRequest {})?;
+            let text = format!("{}: next nonce {}", r.name, r.next_nonce);
+            answer(&r, text)
         }
         Cmd::Org(OrgCmd::List) => {
-            let mut orgs = Vec::new();
-            let mut text = String::new();
-            for k in ledger.store.org_keys()? {
-                if let Some(o) = ledger.store.org(&k)? {
-                    text.push_str(&format!(
-                        "{}  {}  {}\n",
-                        o.key.short(),
-                        o.name,
-                        o.roles
-                            .iter()
-                            .map(|r| r.as_str())
-                            .collect::<Vec<_>>()
-                            .join(",")
-                    ));
-                    orgs.push(serde_json::to_value(&o).map_err(anyhow::Error::from)?);
-                }
-            }
-            out(json!({"orgs": orgs}), text)
+            let r = typed_call!(a::OrgListRequest {})?;
+            let text: String = r
+                .orgs
+                .iter()
+                .map(|o| format!("{}  {}  {}\n", short(&o.key), o.name, o.roles.join(",")))
+                .collect();
+            answer(&r, text)
         }
         Cmd::Org(OrgCmd::Log { org, limit }) => {
-            let key = match org {
-                Some(o) => resolve_org(ledger, &o)?,
-                None => signer()?.key.public(),
-            };
-            let mut rows = Vec::new();
-            let mut text = String::new();
-            for (loc, id) in ledger.store.org_txs(&key, limit)? {
-                let Some(block) = ledger.store.block(loc.height)? else {
-                    continue;
-                };
-                let (Some(wire), Some(outcome)) = (
-                    block.txs.get(loc.index as usize),
-                    block.outcomes.get(loc.index as usize),
-                ) else {
-                    continue;
-                };
-                let kind = SignedTx::decode(wire)
-                    .map(|t| t.body.payload.type_name())
-                    .unwrap_or("?");
-                text.push_str(&format!(
-                    "{}  block {}  {:<18} {}\n",
-                    id.short(),
-                    loc.height,
-                    kind,
-                    outcome.code.as_deref().unwrap_or("applied")
-                ));
-                rows.push(json!({"tx": id.to_hex(), "height": loc.height, "type": kind, "rejected": outcome.code}));
-            }
-            out(json!({"org": key.to_hex(), "transactions": rows}), text)
+            let r = typed_call!(a::OrgLogRequest { org, limit })?;
+            let text: String = r
+                .transactions
+                .iter()
+                .map(|t| {
+                    format!(
+                        "{}  block {}  {:<18} {}\n",
+                        short(&t.tx),
+                        t.height,
+                        t.kind,
+                        t.rejected.as_deref().unwrap_or("applied")
+                    )
+                })
+                .collect();
+            answer(&r, text)
         }
-        Cmd::Org(OrgCmd::AuthorizeDevice { key, label, scopes }) => {
-            let device = PublicKey::from_hex(&key)
-                .ok_or_else(|| CliError::input("BAD_KEY", "a device key is 64 hex digits"))?;
-            let mut bits = 0;
-            for s in &scopes {
-                bits |= scope::NAMES
-                    .iter()
-                    .find(|(n, _)| n.eq_ignore_ascii_case(s))
-                    .map(|(_, b)| *b)
-                    .ok_or_else(|| CliError::input("BAD_SCOPE", format!("unknown scope '{s}'")))?;
-            }
-            if bits == 0 {
-                bits = scope::ALL;
-            }
-            let r = commit_one(
-                ledger,
-                &signer()?,
-                Payload::AuthorizeDevice {
-                    device,
-                    label,
-                    scopes: bits,
-                    expires_at_ms: None,
-                },
-            )?;
-            out(receipt_json(&r), "device authorized")
-        }
-        Cmd::Org(OrgCmd::RevokeDevice { key, reason }) => {
-            let device = PublicKey::from_hex(&key)
-                .ok_or_else(|| CliError::input("BAD_KEY", "a device key is 64 hex digits"))?;
-            let r = commit_one(ledger, &signer()?, Payload::RevokeDevice { device, reason })?;
-            out(receipt_json(&r), "device revoked")
-        }
+        Cmd::Org(OrgCmd::AuthorizeDevice { key, label, scopes }) => receipt(
+            typed_call!(a::DeviceAuthorizeRequest { key, label, scopes })?,
+            "device authorized",
+        ),
+        Cmd::Org(OrgCmd::RevokeDevice { key, reason }) => receipt(
+            typed_call!(a::DeviceRevokeRequest { key, reason })?,
+            "device revoked",
+        ),
         Cmd::Product(ProductCmd::Define {
             gtin,
             name,
             description,
             attrs,
         }) => {
-            let gtin14 = gs1::normalize_gtin(&gtin)
-                .map_err(|e| CliError::input(e.code.as_str(), e.message))?;
-            let attributes = attrs
-                .iter()
-                .map(|a| kv(a, "attribute"))
-                .collect::<R<Vec<_>>>()?;
-            let r = commit_one(
-                ledger,
-                &signer()?,
-                Payload::DefineProduct {
-                    gtin: gtin14.clone(),
-                    name: name.clone(),
-                    description,
-                    attributes,
-                    image_hash: None,
-                },
-            )?;
-            let mut j = receipt_json(&r);
-            j["gtin"] = json!(gtin14);
-            out(j, format!("defined {name} ({gtin14})"))
+            let attributes = pairs(&attrs, "attribute")?;
+            let r = typed_call!(a::ProductDefineRequest {
+                gtin,
+                name: name.clone(),
+                description,
+                attributes
+            })?;
+            let text = format!("defined {name} ({})", r.gtin);
+            answer(&r, text)
         }
-        Cmd::Product(ProductCmd::License { gtin, to }) => {
-            let gtin14 = gs1::normalize_gtin(&gtin)
-                .map_err(|e| CliError::input(e.code.as_str(), e.message))?;
-            let licensee = resolve_org(ledger, &to)?;
-            let r = commit_one(
-                ledger,
-                &signer()?,
-                Payload::LicenseProduct {
-                    gtin: gtin14,
-                    licensee,
-                },
-            )?;
-            out(receipt_json(&r), "licensed")
-        }
+        Cmd::Product(ProductCmd::License { gtin, to }) => receipt(
+            typed_call!(a::ProductLicenseRequest { gtin, to })?,
+            "licensed",
+        ),
         Cmd::Product(ProductCmd::Recall {
             gtin,
             lot,
             items,
             reason,
-        }) => {
-            let gtin14 = gs1::normalize_gtin(&gtin)
-                .map_err(|e| CliError::input(e.code.as_str(), e.message))?;
-            let scope_ = match (lot, items.is_empty()) {
-                (Some(l), true) => RecallScope::Lot(l),
-                (None, true) => RecallScope::Product,
-                (None, false) => RecallScope::Items(
-                    items
-                        .iter()
-                        .map(|s| scan(s).map(|x| x.key))
-                        .collect::<R<Vec<_>>>()?,
-                ),
-                (Some(_), false) => {
-                    return Err(CliError::input(
-                        "BAD_ARGUMENT",
-                        "give --lot or --item, not both",
-                    ));
-                }
-            };
-            let r = commit_one(
-                ledger,
-                &signer()?,
-                Payload::Recall {
-                    gtin: gtin14,
-                    scope: scope_,
-                    reason,
-                },
-            )?;
-            out(receipt_json(&r), "recalled")
-        }
+        }) => receipt(
+            typed_call!(a::ProductRecallRequest {
+                gtin,
+                lot,
+                items,
+                reason
+            })?,
+            "recalled",
+        ),
         Cmd::Product(ProductCmd::Show { gtin }) => {
-            let gtin14 = gs1::normalize_gtin(&gtin)
-                .map_err(|e| CliError::input(e.code.as_str(), e.message))?;
-            let p = ledger.store.product(&gtin14)?.ok_or_else(|| {
-                CliError::input("UNKNOWN_PRODUCT", format!("GTIN {gtin14} is not defined"))
-            })?;
-            let text = format!(
-                "{} ({}) by {}",
-                p.name,
-                p.gtin,
-                view::org_name(&ledger.store, &p.owner)?
-            );
-            out(
-                json!({"product": view::product_json(&ledger.store, &p)?}),
-                text,
-            )
+            let r = typed_call!(a::ProductShowRequest { gtin })?;
+            let p = &r.product;
+            let text = format!("{} ({}) by {}", p.name, p.gtin, p.owner.name);
+            answer(&r, text)
         }
         Cmd::Item(ItemCmd::Commission {
             scans,
@@ -1317,150 +855,50 @@ fn with_ledger(ledger: &Ledger, data: &Path, me: Option<&str>, cmd: Cmd) -> R<Ou
             expiry,
             pin,
         }) => {
-            let mut list = Vec::new();
-            let mut parsed = Vec::new();
-            for s in &scans {
-                let sc = scan(s)?;
-                parsed.push((s.as_str(), sc.clone()));
-                let e = match (&sc.key, &lot) {
-                    (Gs1Key::Gtin { gtin }, Some(l)) => {
-                        let k = Gs1Key::Lot {
-                            gtin: gtin.clone(),
-                            lot: l.clone(),
-                        };
-                        k.validate()
-                            .map_err(|e| CliError::input(e.code.as_str(), e.message))?;
-                        Entry::lot(
-                            k,
-                            qty.or(sc.quantity).ok_or_else(|| {
-                                CliError::input("QTY_REQUIRED", "a lot needs --qty")
-                            })?,
-                        )
-                    }
-                    _ => entry(s, qty)?,
-                };
-                list.push(e);
-            }
-            // The labels' lot, expiry and other AIs stay with the items (a recall of the
-            // lot then reaches its serialized items).
-            let fields = commission_fields(&parsed, lot, expiry)?;
-            let pin_hashes = match &pin {
-                Some(p) => list.iter().map(|e| pin_hash(&e.key, p)).collect(),
-                None => Vec::new(),
-            };
-            let keys: Vec<String> = list.iter().map(|e| e.key.canonical()).collect();
-            let r = commit_one(
-                ledger,
-                &signer()?,
-                Payload::Commission(Commission {
-                    entries: list,
-                    pin_hashes,
-                    at,
-                    lot: fields.lot.clone(),
-                    expiry: fields.expiry.clone(),
-                    attributes: fields.attributes.clone(),
-                }),
-            )?;
-            let mut j = receipt_json(&r);
-            j["items"] = json!(keys);
-            if let Some(l) = &fields.lot {
-                j["lot"] = json!(l);
-            }
-            if let Some(x) = &fields.expiry {
-                j["expiry"] = json!(x);
-            }
-            if !fields.attributes.is_empty() {
-                j["attributes"] = view::attrs_json(&fields.attributes);
-            }
-            out(j, format!("commissioned {}", keys.join(" ")))
+            let r = typed_call!(a::CommissionRequest {
+                scans,
+                lot,
+                qty,
+                at,
+                expiry,
+                pin
+            })?;
+            let text = format!("commissioned {}", r.items.join(" "));
+            answer(&r, text)
         }
         Cmd::Item(ItemCmd::Pack { into, scans }) => {
-            let container = scan(&into)?.key;
-            let r = commit_one(
-                ledger,
-                &signer()?,
-                Payload::Pack {
-                    container,
-                    entries: entries(&scans, None)?,
-                },
-            )?;
-            out(receipt_json(&r), "packed")
+            receipt(typed_call!(a::PackRequest { into, scans })?, "packed")
         }
-        Cmd::Item(ItemCmd::Unpack { container, scans }) => {
-            let container = scan(&container)?.key;
-            let r = commit_one(
-                ledger,
-                &signer()?,
-                Payload::Unpack {
-                    container,
-                    entries: entries(&scans, None)?,
-                },
-            )?;
-            out(receipt_json(&r), "unpacked")
-        }
+        Cmd::Item(ItemCmd::Unpack { container, scans }) => receipt(
+            typed_call!(a::UnpackRequest { container, scans })?,
+            "unpacked",
+        ),
         Cmd::Item(ItemCmd::Show { scan: s, proof }) => {
-            let key = scan(&s)?.key;
-            let item = view::thing_json(&ledger.store, &key)?.ok_or_else(|| {
-                CliError::input(
-                    "UNKNOWN_ITEM",
-                    format!("{} was never commissioned", key.canonical()),
-                )
-            })?;
-            let mut text = view::thing_text(&item);
-            let mut j = json!({"item": item});
-            if proof {
-                let header = ledger.store.last_header()?;
-                let p = ledger
-                    .store
-                    .prove(&StateKey::item(&key), Some(header.height))?;
-                let verified = p.verify(&header.state_root);
-                // The header the proof leads to is itself final: its commit certificate
-                // carries more than 2/3 of the validators' signatures.
-                let validators = ledger.store.validators_at(header.height)?.validators;
-                let certified = ledger.store.block(header.height)?.is_some_and(|b| {
-                    header.height == 0 || b.certificate.verify(&header, &validators)
-                });
-                j["proof"] = json!({
-                    "certified": certified,
-                    "height": p.height,
-                    "state_root": header.state_root.to_hex(),
-                    "header_hash": header.hash().to_hex(),
-                    "proof_bytes": p.proof.len(),
-                    "verified": verified.is_ok(),
-                });
-                text.push_str(&match verified {
-                    Ok(()) => format!(
+            let r = typed_call!(a::ItemShowRequest { key: s, proof })?;
+            let mut text = view::thing_text(&json_of(&r.item)?);
+            if let Some(p) = &r.proof {
+                text.push_str(&if p.verified {
+                    format!(
                         "\nproof: verified against the state root {} of block {}",
-                        header.state_root.short(),
-                        header.height
-                    ),
-                    Err(e) => format!("\nproof: FAILED: {e}"),
+                        short(&p.state_root),
+                        p.height
+                    )
+                } else {
+                    "\nproof: FAILED: the proof does not lead to the block's state root".to_string()
                 });
             }
-            out(j, text)
+            answer(&r, text)
         }
         Cmd::Item(ItemCmd::History { scan: s }) => {
-            let key = scan(&s)?.key;
-            let item = view::thing_json(&ledger.store, &key)?.ok_or_else(|| {
-                CliError::input(
-                    "UNKNOWN_ITEM",
-                    format!("{} was never commissioned", key.canonical()),
-                )
-            })?;
-            let journey = query::journey(&ledger.store, &ledger.store, &key)?;
-            let events: Vec<Value> = journey
+            let r = typed_call!(a::ItemHistoryRequest { key: s })?;
+            let events = r
+                .events
                 .iter()
-                .map(|e| view::event_json(&ledger.store, e))
-                .collect::<Result<_, _>>()?;
-            let text = events
-                .iter()
-                .map(view::event_text)
-                .collect::<Vec<_>>()
+                .map(|e| json_of(e).map(|v| view::event_text(&v)))
+                .collect::<R<Vec<_>>>()?
                 .join("\n");
-            out(
-                json!({"item": item, "events": events}),
-                format!("{}\n{text}", view::thing_text(&item)),
-            )
+            let text = format!("{}\n{events}", view::thing_text(&json_of(&r.item)?));
+            answer(&r, text)
         }
         Cmd::Item(ItemCmd::Observe {
             scans,
@@ -1468,98 +906,49 @@ fn with_ledger(ledger: &Ledger, data: &Path, me: Option<&str>, cmd: Cmd) -> R<Ou
             readings,
             at,
         }) => {
-            let readings = readings
-                .iter()
-                .map(|r| kv(r, "reading"))
-                .collect::<R<Vec<_>>>()?;
-            let r = commit_one(
-                ledger,
-                &signer()?,
-                Payload::Observe(Observe {
-                    entries: entries(&scans, None)?,
-                    at,
+            let readings = pairs(&readings, "reading")?;
+            receipt(
+                typed_call!(a::ObserveRequest {
+                    scans,
                     kind,
                     readings,
-                }),
-            )?;
-            out(receipt_json(&r), "observed")
+                    at
+                })?,
+                "observed",
+            )
         }
         Cmd::Item(ItemCmd::Transform {
             inputs,
             outputs,
             at,
-        }) => {
-            let r = commit_one(
-                ledger,
-                &signer()?,
-                Payload::Transform(Transform {
-                    inputs: entries(&inputs, None)?,
-                    outputs: entries(&outputs, None)?,
-                    at,
-                    expiry: None,
-                    attributes: vec![],
-                }),
-            )?;
-            out(receipt_json(&r), "transformed")
-        }
+        }) => receipt(
+            typed_call!(a::TransformRequest {
+                inputs,
+                outputs,
+                at
+            })?,
+            "transformed",
+        ),
         Cmd::Item(ItemCmd::Sell { scans }) => {
-            let r = commit_one(
-                ledger,
-                &signer()?,
-                Payload::Sell {
-                    entries: entries(&scans, None)?,
-                },
-            )?;
-            out(receipt_json(&r), "sold")
+            receipt(typed_call!(a::SellRequest { scans })?, "sold")
         }
         Cmd::Item(ItemCmd::Claim { scan: s, pin }) => {
-            let item = scan(&s)?.key;
-            let consumer = identity::Identity {
-                name: "consumer".into(),
-                key: identity::generate()?,
-            };
-            let r = commit_one(ledger, &consumer, Payload::Claim { item, pin })?;
-            out(receipt_json(&r), "claimed")
+            receipt(typed_call!(a::ClaimRequest { key: s, pin })?, "claimed")
         }
-        Cmd::Item(ItemCmd::Stolen { scans, note }) => {
-            let r = commit_one(
-                ledger,
-                &signer()?,
-                Payload::ReportStolen {
-                    entries: entries(&scans, None)?,
-                    note,
-                },
-            )?;
-            out(receipt_json(&r), "reported stolen")
-        }
-        Cmd::Item(ItemCmd::Decommission { scans, reason }) => {
-            let r = commit_one(
-                ledger,
-                &signer()?,
-                Payload::Decommission {
-                    entries: entries(&scans, None)?,
-                    reason,
-                },
-            )?;
-            out(receipt_json(&r), "decommissioned")
-        }
+        Cmd::Item(ItemCmd::Stolen { scans, note }) => receipt(
+            typed_call!(a::StolenRequest { scans, note })?,
+            "reported stolen",
+        ),
+        Cmd::Item(ItemCmd::Decommission { scans, reason }) => receipt(
+            typed_call!(a::DecommissionRequest { scans, reason })?,
+            "decommissioned",
+        ),
         Cmd::Item(ItemCmd::Correct { tx, reason, fields }) => {
-            let target = Hash32::from_hex(&tx)
-                .ok_or_else(|| CliError::input("BAD_TX_ID", "a transaction id is 64 hex digits"))?;
-            let fields = fields
-                .iter()
-                .map(|f| kv(f, "field"))
-                .collect::<R<Vec<_>>>()?;
-            let r = commit_one(
-                ledger,
-                &signer()?,
-                Payload::Correct {
-                    target,
-                    reason,
-                    fields,
-                },
-            )?;
-            out(receipt_json(&r), "corrected")
+            let fields = pairs(&fields, "field")?;
+            receipt(
+                typed_call!(a::CorrectRequest { tx, reason, fields })?,
+                "corrected",
+            )
         }
         Cmd::Handoff(HandoffCmd::Propose {
             to,
@@ -1572,148 +961,103 @@ fn with_ledger(ledger: &Ledger, data: &Path, me: Option<&str>, cmd: Cmd) -> R<Ou
             docs,
             expires_in,
         }) => {
-            let to = resolve_org(ledger, &to)?;
             let transfer = if ownership_only {
-                Transfer::Ownership
+                a::TransferKind::Ownership
             } else if ownership {
-                Transfer::Both
+                a::TransferKind::Both
             } else {
-                Transfer::Custody
+                a::TransferKind::Custody
             };
             let docs = docs
                 .iter()
-                .map(|d| kv(d, "document").map(|(kind, id)| DocRef { kind, id }))
+                .map(|d| kv(d, "document").map(|(kind, id)| a::DocRef { kind, id }))
                 .collect::<R<Vec<_>>>()?;
-            let expires_at_height = expires_in.map(|n| ledger.store.height() + 1 + n);
-            let r = commit_one(
-                ledger,
-                &signer()?,
-                Payload::ProposeHandoff(ProposeHandoff {
-                    to,
-                    entries: entries(&scans, qty)?,
-                    transfer,
-                    ship_from,
-                    ship_to,
-                    docs,
-                    expires_at_height,
-                }),
-            )?;
-            let mut j = receipt_json(&r);
-            j["handoff"] = json!(r.tx.to_hex());
-            out(j, format!("handoff {} proposed", r.tx.to_hex()))
+            let r = typed_call!(a::ProposeRequest {
+                to,
+                scans,
+                transfer,
+                qty,
+                ship_from,
+                ship_to,
+                docs,
+                expires_in
+            })?;
+            let text = format!("handoff {} proposed", r.handoff);
+            answer(&r, text)
         }
         Cmd::Handoff(HandoffCmd::Accept {
             id,
             missing,
             damaged,
         }) => {
-            let s = signer()?;
-            let handoff = resolve_handoff(ledger, &s.key.public(), &id)?;
-            let r = commit_one(
-                ledger,
-                &s,
-                Payload::AcceptHandoff(AcceptHandoff {
-                    handoff,
-                    missing: entries(&missing, None)?,
-                    damaged: entries(&damaged, None)?,
-                }),
-            )?;
-            let mut j = receipt_json(&r);
-            j["handoff"] = json!(handoff.to_hex());
-            out(j, format!("handoff {} accepted", handoff.short()))
+            let r = typed_call!(a::AcceptRequest {
+                id,
+                missing,
+                damaged
+            })?;
+            let text = format!("handoff {} accepted", short(&r.handoff));
+            answer(&r, text)
         }
         Cmd::Handoff(HandoffCmd::Reject { id, reason }) => {
-            let s = signer()?;
-            let handoff = resolve_handoff(ledger, &s.key.public(), &id)?;
-            let r = commit_one(ledger, &s, Payload::RejectHandoff { handoff, reason })?;
-            out(
-                receipt_json(&r),
-                format!("handoff {} rejected", handoff.short()),
-            )
+            let id = full_handoff_id(ledger, data, me, &id)?;
+            let text = format!("handoff {} rejected", short(&id));
+            let r = typed_call!(a::RejectRequest { id, reason })?;
+            answer(&r, text)
         }
         Cmd::Handoff(HandoffCmd::Cancel { id }) => {
-            let s = signer()?;
-            let handoff = resolve_handoff(ledger, &s.key.public(), &id)?;
-            let r = commit_one(ledger, &s, Payload::CancelHandoff { handoff })?;
-            out(
-                receipt_json(&r),
-                format!("handoff {} cancelled", handoff.short()),
-            )
+            let id = full_handoff_id(ledger, data, me, &id)?;
+            let text = format!("handoff {} cancelled", short(&id));
+            let r = typed_call!(a::CancelRequest { id })?;
+            answer(&r, text)
         }
         Cmd::Handoff(HandoffCmd::Inbox) => {
-            let s = signer()?;
-            let me = s.key.public();
-            let list = |outgoing| -> R<Vec<Value>> {
-                let mut out = Vec::new();
-                for id in ledger.store.open_handoffs(&me, outgoing)? {
-                    if let Some(h) = ledger.store.handoff(&id)? {
-                        out.push(view::handoff_json(&ledger.store, &h)?);
-                    }
-                }
-                Ok(out)
-            };
-            let (incoming, outgoing) = (list(false)?, list(true)?);
+            let r = typed_call!(a::InboxRequest {})?;
+            let name = identity::select(data, me)
+                .map(|i| i.name)
+                .unwrap_or_default();
             let mut text = format!(
-                "{}: {} incoming, {} outgoing\n",
-                s.name,
-                incoming.len(),
-                outgoing.len()
+                "{name}: {} incoming, {} outgoing\n",
+                r.incoming.len(),
+                r.outgoing.len()
             );
-            for h in incoming.iter().chain(&outgoing) {
-                text.push_str(&view::handoff_text(h));
+            for h in r.incoming.iter().chain(&r.outgoing) {
+                text.push_str(&view::handoff_text(&json_of(h)?));
                 text.push('\n');
             }
-            out(
-                json!({"org": me.to_hex(), "incoming": incoming, "outgoing": outgoing}),
-                text,
-            )
+            answer(&r, text)
         }
         Cmd::Handoff(HandoffCmd::Show { id }) => {
-            let s = signer()?;
-            let hid = resolve_handoff(ledger, &s.key.public(), &id)?;
-            let h = ledger.store.handoff(&hid)?.ok_or_else(|| {
-                CliError::input("UNKNOWN_HANDOFF", format!("no handoff {}", hid.short()))
-            })?;
-            let j = view::handoff_json(&ledger.store, &h)?;
-            let text = view::handoff_text(&j);
-            out(json!({"handoff": j}), text)
+            let r = typed_call!(a::HandoffShowRequest { id })?;
+            let text = view::handoff_text(&json_of(&r.handoff)?);
+            answer(&r, text)
         }
         Cmd::Verify { scan: s } => {
-            let parsed = gs1::parse_scan(&s);
-            // No verdict from a record that cannot be read (STORE_FAULT), never
-            // "counterfeit" for an item the store failed to find.
-            let report = query::verdict(&ledger.store, &parsed, now_ms())?;
-            let mut j = serde_json::to_value(&report).map_err(anyhow::Error::from)?;
-            if let Ok(sc) = &parsed {
-                j["item"] = json!(sc.key.canonical());
-            }
-            let text = std::iter::once(format!("{:?}", report.verdict).to_uppercase())
+            let r = typed_call!(a::VerifyRequest { scan: s })?;
+            let text = std::iter::once(r.verdict.to_uppercase())
                 .chain(
-                    report
-                        .reasons
+                    r.reasons
                         .iter()
-                        .map(|r| format!("  {}: {}", r.code, r.message)),
+                        .map(|x| format!("  {}: {}", x.code, x.message)),
                 )
                 .collect::<Vec<_>>()
                 .join("\n");
-            out(j, text)
+            answer(&r, text)
         }
         Cmd::Validators(c) => crate::govern::run(ledger, data, me, c),
         Cmd::Load { items, rounds } => load(ledger, data, items, rounds),
         Cmd::Status => {
-            let h = ledger.store.last_header()?;
-            out(
-                json!({"chain_id": ledger.chain_id().to_hex(), "height": h.height, "time_ms": h.time_ms, "state_root": h.state_root.to_hex(), "validator": ledger.validator().to_hex(), "disk_bytes": ledger.store.size_on_disk()}),
-                format!("height {} state root {}", h.height, h.state_root.short()),
-            )
+            let r = typed_call!(a::StatusRequest {})?;
+            let text = format!(
+                "height {} state root {}",
+                r.height,
+                short(r.state_root.as_deref().unwrap_or_default())
+            );
+            answer(&r, text)
         }
         Cmd::Genesis => {
-            let g = ledger.store.genesis()?;
-            let hex = hex::encode(borsh::to_vec(&g).map_err(anyhow::Error::from)?);
-            out(
-                json!({"genesis": hex, "chain_id": g.chain_id().to_hex()}),
-                hex.clone(),
-            )
+            let r = typed_call!(a::GenesisRequest {})?;
+            let text = r.genesis.clone();
+            answer(&r, text)
         }
         #[cfg(feature = "p2p")]
         Cmd::Node(_) | Cmd::Testnet(_) | Cmd::Light(_) => Err(CliError::Other(anyhow::anyhow!(
@@ -1728,6 +1072,14 @@ fn with_ledger(ledger: &Ledger, data: &Path, me: Option<&str>, cmd: Cmd) -> R<Ou
             "handled before opening the ledger"
         ))),
     }
+}
+
+/// The full id of a handoff named by `id` (hex, or a unique prefix of the signer's open
+/// handoffs), resolved before the answer closes it.
+fn full_handoff_id(ledger: &Ledger, data: &Path, me: Option<&str>, id: &str) -> R<String> {
+    let s = identity::select(data, me)
+        .map_err(|e| CliError::input("UNKNOWN_IDENTITY", format!("{e:#}")))?;
+    Ok(api::resolve_handoff(ledger, &s.key.public(), id)?.to_hex())
 }
 
 /// One round: commission items, offer them to a second org, which accepts — three
@@ -1876,80 +1228,4 @@ fn load(ledger: &Ledger, data: &Path, items: u64, rounds: Option<u64>) -> R<Outp
         )));
     }
     out(json!({"rounds": round}), format!("{round} rounds"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const G: &str = "09506000134352";
-
-    fn parsed(scans: &[String]) -> Vec<(&str, Scan)> {
-        scans
-            .iter()
-            .map(|s| (s.as_str(), gs1::parse_scan(s).expect("scan")))
-            .collect()
-    }
-
-    #[test]
-    fn a_label_gives_its_item_lot_expiry_and_other_ais() {
-        let f = scan_fields(
-            &gs1::parse_scan(&format!("(01){G}(10)L1(21)S(17)261231(30)2(11)250101"))
-                .expect("scan"),
-        );
-        assert_eq!(f.lot.as_deref(), Some("L1"));
-        assert_eq!(f.expiry.as_deref(), Some("261231"));
-        assert_eq!(
-            f.attributes,
-            vec![("30".into(), "2".into()), ("11".into(), "250101".into())]
-        );
-        // A lot's count is its quantity, and its lot is its key: neither is repeated.
-        let f =
-            scan_fields(&gs1::parse_scan(&format!("(01){G}(10)L1(30)12(15)261130")).expect("scan"));
-        assert_eq!(f.lot, None);
-        assert_eq!(f.attributes, vec![("15".into(), "261130".into())]);
-    }
-
-    #[test]
-    fn one_commissioning_takes_labels_that_agree_and_refuses_others() {
-        let label = |s: &str, lot: &str| format!("(01){G}(10){lot}(21){s}(17)261231");
-        let same = [label("A", "L1"), label("B", "L1")];
-        let f = commission_fields(&parsed(&same), Some("L1".into()), None).expect("agree");
-        assert_eq!(f.lot.as_deref(), Some("L1"));
-        assert_eq!(f.expiry.as_deref(), Some("261231"));
-        // --lot names the lot of serials whose labels carry none.
-        let bare = [format!("(01){G}(21)C")];
-        let f = commission_fields(&parsed(&bare), Some("L2".into()), Some("270101".into()))
-            .expect("options");
-        assert_eq!(
-            (f.lot.as_deref(), f.expiry.as_deref()),
-            (Some("L2"), Some("270101"))
-        );
-        for (scans, lot, expiry) in [
-            (vec![label("A", "L1"), label("B", "L2")], None, None),
-            (
-                vec![label("A", "L1"), format!("(01){G}(21)B(17)261231")],
-                None,
-                None,
-            ),
-            (
-                vec![label("A", "L1"), format!("(01){G}(10)L1(21)B")],
-                None,
-                None,
-            ),
-            (
-                vec![
-                    label("A", "L1"),
-                    format!("(01){G}(10)L1(21)B(17)261231(15)261130"),
-                ],
-                None,
-                None,
-            ),
-            (vec![label("A", "L1")], Some("L2".to_string()), None),
-            (vec![label("A", "L1")], None, Some("261230".to_string())),
-        ] {
-            let e = commission_fields(&parsed(&scans), lot, expiry).expect_err("conflict");
-            assert_eq!(e.parts().0, "SCAN_CONFLICT", "{scans:?}");
-        }
-    }
 }

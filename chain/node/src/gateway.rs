@@ -1,27 +1,33 @@
-//! The node's HTTP gateway (`handoff node run --http ADDR`) and the client side of it.
+//! The node's HTTP server (`handoff node run --http ADDR`) and the client side of it.
 //!
-//! A running node holds its data folder (sled allows one opener), so every `handoff`
-//! command on that folder goes through the node: the command line finds `node.json` in
-//! the folder (written by the node, readable only by its owner, holding the gateway's
-//! address and a random token), sends its arguments to `POST /v1/cli`, and the node runs
-//! them with the same code, rules, exit codes and JSON as locally, committing through
-//! consensus. `handoff --node http://HOST:PORT --token T …` does the same against a
-//! node on another machine. `GET /v1/status` answers without a token.
+//! The server is `handoff_http`'s (axum): the typed API under `/v1/…` answered by the
+//! node's one implementation (`crate::api::NodeApi`) on this node's ledger, committing
+//! through consensus; the OpenAPI document at `/v1/openapi.json`; the built UI at `/`
+//! when given. Actions need a bearer token: the node's own (written to `node.json`,
+//! readable only by its owner, standing for the folder's default identity) or one made
+//! for an identity with `handoff node token NAME` (kept in `http_tokens.json` as its
+//! SHA-256 only). Reads of public data need none.
+//!
+//! Two node routes sit beside the API: `POST /v1/peers/block` (`handoff node block`) and
+//! `POST /v1/cli`, which runs a command line on the node with the same code, rules, exit
+//! codes and JSON as locally: a running node holds its data folder (sled allows one
+//! opener), so every `handoff` command on that folder goes through it
+//! (`forward_local`), and `handoff --node http://HOST:PORT --token T …` does the same
+//! against a node on another machine (`forward`).
 
 use crate::cli::{self, CliError, Output};
 use crate::ledger::Ledger;
 use crate::limits::{MAX_CLI_BODY_BYTES, MAX_GATEWAY_ANSWER_BYTES, MAX_PEER_BLOCK_BODY_BYTES};
 use crate::service::NodeHandle;
 use anyhow::{Context, Result, anyhow};
+use handoff_api::{Api, ApiError, Caller, Request, Response};
+use handoff_http::server::NodeAction;
+use handoff_http::{RateLimit, Server, ServerOptions, Tokens};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::thread::JoinHandle;
-
-/// Threads answering requests.
-const WORKERS: usize = 4;
 
 /// What a running node writes into its data folder for local commands.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -56,70 +62,215 @@ pub fn write_node_file(data: &Path, f: &NodeFile) -> Result<()> {
     std::fs::rename(&tmp, &path).with_context(|| format!("cannot write {}", path.display()))
 }
 
-/// A running gateway.
+/// Tokens made for identities of the folder (`handoff node token NAME`).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenFile {
+    /// One entry per token.
+    pub tokens: Vec<TokenEntry>,
+}
+
+/// One token made for an identity: only its SHA-256 is kept.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenEntry {
+    /// The identity its actions are signed by (a name of the folder's identities).
+    pub identity: String,
+    /// SHA-256 of the token, hex.
+    pub sha256: String,
+    /// When it was made, Unix ms.
+    pub created_ms: i64,
+}
+
+/// Where the tokens made for identities are kept.
+pub fn tokens_file(data: &Path) -> PathBuf {
+    data.join("http_tokens.json")
+}
+
+/// The tokens made for identities. No file: none. A file that does not read is an error
+/// (the node does not start with fewer tokens than its owner made, nor guess).
+pub(crate) fn load_tokens(data: &Path) -> Result<TokenFile> {
+    let path = tokens_file(data);
+    match std::fs::read(&path) {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .with_context(|| format!("{} is not a token file", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(TokenFile::default()),
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+    }
+}
+
+/// Makes a token for the identity `name` of the folder and returns it (it is shown once;
+/// the folder keeps its SHA-256). A node running on the folder takes it at its next start.
+pub(crate) fn add_token(data: &Path, name: &str) -> Result<(String, String)> {
+    let id = crate::identity::select(data, Some(name))?;
+    let mut secret = [0u8; 32];
+    getrandom::fill(&mut secret).map_err(|e| anyhow!("no randomness: {e}"))?;
+    let token = hex::encode(secret);
+    let mut file = load_tokens(data)?;
+    file.tokens.push(TokenEntry {
+        identity: id.name.clone(),
+        sha256: hex::encode(Tokens::digest(&token)),
+        created_ms: crate::ledger::now_ms(),
+    });
+    let path = tokens_file(data);
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(&tmp, serde_json::to_vec_pretty(&file)?)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))?;
+    }
+    std::fs::rename(&tmp, &path).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok((id.name, token))
+}
+
+/// The tokens a node on `data` accepts: its own (the default identity's) and those made
+/// for identities.
+pub(crate) fn tokens(data: &Path, node_token: &str) -> Result<Tokens> {
+    let mut t = Tokens::new().with(node_token, None);
+    for e in load_tokens(data)?.tokens {
+        let digest: [u8; 32] = hex::decode(&e.sha256)
+            .ok()
+            .and_then(|d| d.try_into().ok())
+            .with_context(|| {
+                format!(
+                    "a token of {} in {} is not a SHA-256",
+                    e.identity,
+                    tokens_file(data).display()
+                )
+            })?;
+        t = t.with_digest(digest, Some(e.identity));
+    }
+    Ok(t)
+}
+
+/// The node's API as the server holds it: the ledger, the network node and the folder.
+struct ServedApi {
+    ledger: Arc<Ledger>,
+    node: NodeHandle,
+    data: PathBuf,
+}
+
+impl Api for ServedApi {
+    fn call(&self, who: &Caller, req: Request) -> Result<Response, ApiError> {
+        crate::api::NodeApi::ledger_at(&self.ledger, &self.data)
+            .with_node(&self.node)
+            .call(who, req)
+    }
+}
+
+/// How the node's HTTP server is set up (`handoff node run` options).
+#[derive(Clone, Debug)]
+pub struct GatewayOptions {
+    /// `host:port` (port 0: any).
+    pub addr: String,
+    /// The node's own token (the default identity's).
+    pub token: String,
+    /// The built UI to serve at `/`.
+    pub ui_dir: Option<PathBuf>,
+    /// Origins a browser may call the API from (CORS); none: CORS off.
+    pub cors_origins: Vec<String>,
+    /// Public reads a second per client address (0: no limit).
+    pub public_rate: u64,
+}
+
+/// A running server.
 pub struct Gateway {
-    server: Arc<tiny_http::Server>,
-    threads: Vec<JoinHandle<()>>,
+    server: Server,
     /// The bound address.
     pub addr: String,
 }
 
 impl Gateway {
-    /// Serves `ledger` on `addr` (`host:port`, port 0 for any).
-    pub fn start(
-        ledger: Arc<Ledger>,
-        node: NodeHandle,
-        addr: &str,
-        token: String,
-    ) -> Result<Gateway> {
-        let server = Arc::new(
-            tiny_http::Server::http(addr)
-                .map_err(|e| anyhow!("cannot serve HTTP on {addr}: {e}"))?,
-        );
-        let bound = server
-            .server_addr()
-            .to_ip()
-            .map(|a| a.to_string())
-            .unwrap_or_else(|| addr.to_string());
-        let token = Arc::new(token);
-        let threads = (0..WORKERS)
-            .map(|_| {
-                let (server, ledger, node, token) =
-                    (server.clone(), ledger.clone(), node.clone(), token.clone());
-                std::thread::spawn(move || {
-                    while let Ok(rq) = server.recv() {
-                        serve(&ledger, &node, &token, rq);
-                    }
-                })
-            })
-            .collect();
+    /// Serves the node's API on `ledger` as `opts` say.
+    pub fn start(ledger: Arc<Ledger>, node: NodeHandle, opts: GatewayOptions) -> Result<Gateway> {
+        let data = ledger.data().to_path_buf();
+        let mut o = ServerOptions::new(opts.addr.clone(), tokens(&data, &opts.token)?);
+        o.ui_dir = opts.ui_dir;
+        o.cors_origins = opts.cors_origins;
+        o.rate_limit = match opts.public_rate {
+            0 => None,
+            n => Some(RateLimit {
+                per_second: n,
+                ..RateLimit::default()
+            }),
+        };
+        o.node_actions = vec![block_action(node.clone()), cli_action(ledger.clone())];
+        let api = Arc::new(ServedApi { ledger, node, data });
+        let server = Server::start(api, o)?;
         Ok(Gateway {
+            addr: server.addr.to_string(),
             server,
-            threads,
-            addr: bound,
         })
     }
 
     /// Stops serving.
     pub fn stop(self) {
-        self.server.unblock();
-        for _ in 1..WORKERS {
-            self.server.unblock();
-        }
-        for t in self.threads {
-            let _ = t.join();
-        }
+        self.server.stop();
     }
 }
 
-fn reply(rq: tiny_http::Request, status: u16, body: &Value) {
-    let header = tiny_http::Header::from_bytes(&b"Content-Type"[..], &b"application/json"[..]);
-    let mut resp = tiny_http::Response::from_string(body.to_string()).with_status_code(status);
-    if let Ok(h) = header {
-        resp = resp.with_header(h);
+/// `POST /v1/peers/block`: `{"peer": PEER_ID, "block": bool}`.
+fn block_action(node: NodeHandle) -> NodeAction {
+    NodeAction {
+        path: "/v1/peers/block",
+        max_body: MAX_PEER_BLOCK_BODY_BYTES as usize,
+        run: Arc::new(move |body| {
+            #[derive(Deserialize)]
+            struct Block {
+                peer: String,
+                block: bool,
+            }
+            let parsed = serde_json::from_slice::<Block>(body).ok().and_then(|b| {
+                b.peer
+                    .parse::<handoff_net::PeerId>()
+                    .ok()
+                    .map(|p| (p, b.block))
+            });
+            let Some((peer, block)) = parsed else {
+                return Err(ApiError::input(
+                    "BAD_PEER",
+                    "the body must be {\"peer\": PEER_ID, \"block\": bool}",
+                ));
+            };
+            node.set_blocked(peer, block)
+                .map_err(|e| ApiError::unavailable("STOPPED", format!("{e:#}")))?;
+            Ok(json!({"peer": peer.to_string(), "blocked": block}))
+        }),
     }
-    let _ = rq.respond(resp);
 }
+
+/// `POST /v1/cli`: `{"args": ["…"]}`, answered `{"exit", "json", "text"}` or `{"exit",
+/// "error"}` (the command line's own result, whatever it is, with status 200).
+fn cli_action(ledger: Arc<Ledger>) -> NodeAction {
+    NodeAction {
+        path: "/v1/cli",
+        max_body: MAX_CLI_BODY_BYTES as usize,
+        run: Arc::new(move |body| {
+            #[derive(Deserialize)]
+            struct Cmd {
+                args: Vec<String>,
+            }
+            let Ok(cmd) = serde_json::from_slice::<Cmd>(body) else {
+                return Err(ApiError::input(
+                    "USAGE",
+                    "the body must be {\"args\": [\"…\"]}",
+                ));
+            };
+            let args: Vec<&str> = cmd.args.iter().map(String::as_str).collect();
+            Ok(match cli::run_on(&ledger, ledger.data(), &args) {
+                Ok(out) => json!({"exit": 0, "json": out.json, "text": out.text}),
+                Err(e) => {
+                    let (code, message) = e.parts();
+                    json!({"exit": e.exit_code(), "error": {"code": code, "message": message}})
+                }
+            })
+        }),
+    }
+}
+
+// The light node's daemon (light.rs) still serves its local commands on tiny_http and
+// checks them with these two; they move with it when it is put on `handoff_http`.
 
 fn error_body(code: &str, message: &str) -> Value {
     json!({"error": {"code": code, "message": message}})
@@ -187,98 +338,6 @@ pub(crate) fn read_body(rq: &mut tiny_http::Request, limit: u64) -> Result<Vec<u
         return Err(BodyError::TooLarge);
     }
     Ok(body)
-}
-
-fn serve(ledger: &Ledger, node: &NodeHandle, token: &str, mut rq: tiny_http::Request) {
-    let path = rq.url().split('?').next().unwrap_or_default().to_string();
-    match (rq.method(), path.as_str()) {
-        (tiny_http::Method::Get, "/v1/status") => {
-            let s = node.status();
-            reply(rq, 200, &json!(s));
-        }
-        (tiny_http::Method::Post, "/v1/peers/block") => {
-            if !authorized(&rq, token) {
-                return reply(
-                    rq,
-                    401,
-                    &error_body("UNAUTHORIZED", "a valid token is needed"),
-                );
-            }
-            let body = match read_body(&mut rq, MAX_PEER_BLOCK_BODY_BYTES) {
-                Ok(b) => b,
-                Err(e) => {
-                    let (status, body) = e.answer(MAX_PEER_BLOCK_BODY_BYTES);
-                    return reply(rq, status, &body);
-                }
-            };
-            #[derive(Deserialize)]
-            struct Block {
-                peer: String,
-                block: bool,
-            }
-            let parsed = serde_json::from_slice::<Block>(&body).ok().and_then(|b| {
-                b.peer
-                    .parse::<handoff_net::PeerId>()
-                    .ok()
-                    .map(|p| (p, b.block))
-            });
-            let Some((peer, block)) = parsed else {
-                return reply(
-                    rq,
-                    400,
-                    &error_body(
-                        "BAD_PEER",
-                        "the body must be {\"peer\": PEER_ID, \"block\": bool}",
-                    ),
-                );
-            };
-            match node.set_blocked(peer, block) {
-                Ok(()) => reply(
-                    rq,
-                    200,
-                    &json!({"peer": peer.to_string(), "blocked": block}),
-                ),
-                Err(e) => reply(rq, 503, &error_body("STOPPED", &format!("{e:#}"))),
-            }
-        }
-        (tiny_http::Method::Post, "/v1/cli") => {
-            if !authorized(&rq, token) {
-                return reply(
-                    rq,
-                    401,
-                    &error_body("UNAUTHORIZED", "a valid token is needed"),
-                );
-            }
-            let body = match read_body(&mut rq, MAX_CLI_BODY_BYTES) {
-                Ok(b) => b,
-                Err(e) => {
-                    let (status, body) = e.answer(MAX_CLI_BODY_BYTES);
-                    return reply(rq, status, &body);
-                }
-            };
-            #[derive(Deserialize)]
-            struct Cmd {
-                args: Vec<String>,
-            }
-            let Ok(cmd) = serde_json::from_slice::<Cmd>(&body) else {
-                return reply(
-                    rq,
-                    400,
-                    &error_body("USAGE", "the body must be {\"args\": [\"…\"]}"),
-                );
-            };
-            let args: Vec<&str> = cmd.args.iter().map(String::as_str).collect();
-            let answer = match cli::run_on(ledger, ledger.data(), &args) {
-                Ok(out) => json!({"exit": 0, "json": out.json, "text": out.text}),
-                Err(e) => {
-                    let (code, message) = e.parts();
-                    json!({"exit": e.exit_code(), "error": {"code": code, "message": message}})
-                }
-            };
-            reply(rq, 200, &answer)
-        }
-        _ => reply(rq, 404, &error_body("NOT_FOUND", "no such endpoint")),
-    }
 }
 
 /// Runs a command line on the node whose gateway is at `url` (`http://host:port`).

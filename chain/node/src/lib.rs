@@ -1,12 +1,16 @@
 //! Handoff node: identities, the embedded single validator, and the `handoff` command line.
 
+pub mod api;
 pub mod bench;
 #[cfg(feature = "p2p")]
 pub mod bench_cluster;
 #[cfg(feature = "p2p")]
+pub mod bench_http;
+#[cfg(feature = "p2p")]
 pub mod bench_light;
 pub mod cli;
 pub mod demo;
+pub mod error;
 #[cfg(feature = "p2p")]
 pub mod gateway;
 pub mod govern;

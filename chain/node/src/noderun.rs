@@ -1,7 +1,7 @@
 //! `handoff node run` and `handoff testnet`.
 
 use crate::cli::{CliError, Output, TRADING_ROLES, roles};
-use crate::gateway::{Gateway, NodeFile, node_file, write_node_file};
+use crate::gateway::{Gateway, GatewayOptions, NodeFile, node_file, write_node_file};
 use crate::identity;
 use crate::ledger::{Ledger, now_ms};
 use crate::service::{Node, NodeOptions};
@@ -35,6 +35,13 @@ pub enum NodeCmd {
         /// The peer id.
         peer: String,
     },
+    /// Make a bearer token for the HTTP API that acts as one identity of this folder
+    /// (its actions are signed by that identity). Printed once; the folder keeps only
+    /// its SHA-256. A node running on the folder takes it at its next start.
+    Token {
+        /// The identity's name.
+        identity: String,
+    },
 }
 
 /// `handoff node run` options.
@@ -47,9 +54,20 @@ pub struct RunArgs {
     /// A peer to dial and keep dialing (repeatable), e.g. `/ip4/10.0.0.5/tcp/7420`.
     #[arg(long)]
     pub peer: Vec<String>,
-    /// HTTP gateway address for commands and status (default: 127.0.0.1, any port).
+    /// HTTP address of the node's API (default: 127.0.0.1, any port).
     #[arg(long)]
     pub http: Option<String>,
+    /// The built UI to serve at `/` (default: `ui/dist` under the current folder, when
+    /// it holds an `index.html`).
+    #[arg(long)]
+    pub ui: Option<std::path::PathBuf>,
+    /// An origin a browser may call the API from (CORS; repeatable). None: CORS is off.
+    #[arg(long)]
+    pub cors: Vec<String>,
+    /// Public reads (status, lookup, item, history, verify, product) a second per client
+    /// address; 0 turns the limit off.
+    #[arg(long, default_value_t = handoff_http::limits::PUBLIC_REQUESTS_PER_SECOND)]
+    pub public_rate: u64,
     /// Vote in consensus with this folder's validator key.
     #[arg(long)]
     pub validator: bool,
@@ -90,6 +108,15 @@ pub fn run(data: &Path, cmd: NodeCmd) -> R<Output> {
     let block = matches!(cmd, NodeCmd::Block { .. });
     let a = match cmd {
         NodeCmd::Run(a) => a,
+        NodeCmd::Token { identity } => {
+            let (name, token) = crate::gateway::add_token(data, &identity)?;
+            return Ok(Output {
+                json: json!({"identity": name, "token": token}),
+                text: format!(
+                    "token for {name} (shown once; a running node takes it at its next start):\n{token}"
+                ),
+            });
+        }
         NodeCmd::Block { peer } | NodeCmd::Unblock { peer } => {
             if peer.parse::<handoff_net::PeerId>().is_err() {
                 return Err(CliError::input(
@@ -123,7 +150,21 @@ pub fn run(data: &Path, cmd: NodeCmd) -> R<Output> {
     getrandom::fill(&mut secret).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
     let token = hex::encode(secret);
     let http = a.http.unwrap_or_else(|| "127.0.0.1:0".to_string());
-    let gateway = Gateway::start(ledger.clone(), node.handle(), &http, token.clone())?;
+    let ui_dir = a.ui.or_else(|| {
+        let d = std::path::PathBuf::from("ui/dist");
+        d.join("index.html").is_file().then_some(d)
+    });
+    let gateway = Gateway::start(
+        ledger.clone(),
+        node.handle(),
+        GatewayOptions {
+            addr: http,
+            token: token.clone(),
+            ui_dir,
+            cors_origins: a.cors,
+            public_rate: a.public_rate,
+        },
+    )?;
     let listen: Vec<String> = node.listen.iter().map(|m| m.to_string()).collect();
     write_node_file(
         data,

@@ -97,6 +97,12 @@ impl LightSession {
         run_forwarded(&self.store, Some(&self.running), &self.data, full)
     }
 
+    /// Runs one light command as `me` (None: the folder's first identity) on the running
+    /// node: the typed API's way in ([`crate::api`]).
+    pub fn run(&self, me: Option<&str>, cmd: LightCmd) -> R<Output> {
+        local(&self.store, &self.data, me, Some(&self.running), cmd)
+    }
+
     /// The store.
     pub fn store(&self) -> &LightStore {
         &self.store

@@ -178,15 +178,21 @@ impl Drop for Cluster {
     }
 }
 
-/// `GET /v1/status` of node `i`'s gateway (the address is in its `node.json`).
+/// `GET /v1/node` of node `i`'s HTTP API (the address and the token are in its
+/// `node.json`): height, peers, proposals, store faults.
 pub fn node_status(c: &Cluster, i: usize) -> Value {
     use std::io::{Read, Write};
     let f: Value =
         serde_json::from_slice(&std::fs::read(c.dir(i).join("node.json")).expect("node.json"))
             .expect("node.json is JSON");
     let addr = f["http"].as_str().expect("http address");
-    let mut s = std::net::TcpStream::connect(addr).expect("connect to the gateway");
-    write!(s, "GET /v1/status HTTP/1.0\r\nHost: {addr}\r\n\r\n").expect("request");
+    let token = f["token"].as_str().expect("token");
+    let mut s = std::net::TcpStream::connect(addr).expect("connect to the node");
+    write!(
+        s,
+        "GET /v1/node HTTP/1.0\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\r\n"
+    )
+    .expect("request");
     let mut body = String::new();
     s.read_to_string(&mut body).expect("response");
     let json = body.split("\r\n\r\n").nth(1).unwrap_or_default();

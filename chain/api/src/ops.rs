@@ -1,0 +1,924 @@
+//! Every operation's request and response. Requests refuse unknown fields; a response is
+//! exactly what `handoff --json …` prints for the same operation.
+
+use crate::views::*;
+use serde::{Deserialize, Serialize};
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+fn default_label_format() -> String {
+    "pdf".into()
+}
+fn default_label_size() -> String {
+    "50x30".into()
+}
+fn default_base() -> String {
+    crate::DIGITAL_LINK_BASE.into()
+}
+fn default_log_limit() -> usize {
+    20
+}
+fn default_device_label() -> String {
+    "device".into()
+}
+fn default_revoke_reason() -> String {
+    "revoked".into()
+}
+
+macro_rules! request {
+    ($(#[$m:meta])* pub struct $name:ident { $($body:tt)* }) => {
+        $(#[$m])*
+        #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        #[serde(deny_unknown_fields)]
+        pub struct $name { $($body)* }
+    };
+}
+
+macro_rules! response {
+    ($(#[$m:meta])* pub struct $name:ident { $($body:tt)* }) => {
+        $(#[$m])*
+        #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        pub struct $name { $($body)* }
+    };
+}
+
+// ---------------------------------------------------------------- queries
+
+request! {
+    /// Chain status (`handoff status`).
+    pub struct StatusRequest {}
+}
+
+response! {
+    /// Where the chain stands. The command line prints the first six fields; the app
+    /// adds its mode, peers, outbox and identities.
+    pub struct StatusResponse {
+        /// Chain id, hex.
+        pub chain_id: String,
+        /// Height of the newest block (light node: of the newest certified header).
+        pub height: u64,
+        /// Its time, Unix ms.
+        pub time_ms: i64,
+        /// Its state root, hex (null on a light node that has no header yet).
+        pub state_root: Option<String>,
+        /// This node's validator key (absent on a light node).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub validator: Option<String>,
+        /// The store's size on disk (absent on a light node).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub disk_bytes: Option<u64>,
+        /// The chain's name (light node).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub chain_name: Option<String>,
+        /// `embedded` or `light` (the app).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub mode: Option<String>,
+        /// Connected full nodes (the app).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub peers: Option<u64>,
+        /// Outbox entries not yet committed or rejected (the app).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub outbox: Option<u64>,
+        /// Outbox entries by status (light node).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub outbox_counts: Option<OutboxCounts>,
+        /// The identity acted as (the app).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub identity: Option<IdentityView>,
+        /// The local identities (the app).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub identities: Option<Vec<IdentityView>>,
+        /// The data folder (the app).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub data_dir: Option<String>,
+    }
+}
+
+request! {
+    /// Parses a scan into its GS1 key and canonical form (`handoff id parse`). Needs no
+    /// chain.
+    pub struct IdParseRequest {
+        /// The scanned text.
+        pub scan: String,
+    }
+}
+
+request! {
+    /// What a scan is: the parsed identifier, its current record, the verdict and the
+    /// open handoff it travels in.
+    pub struct LookupRequest {
+        /// The scanned text.
+        pub scan: String,
+    }
+}
+
+response! {
+    /// Proof that a light node's answer comes from a certified header.
+    pub struct VerifiedAt {
+        /// Header height.
+        pub height: u64,
+        /// Its state root, hex.
+        pub state_root: String,
+        /// Its hash, hex.
+        pub header_hash: String,
+    }
+}
+
+response! {
+    /// See [`LookupRequest`].
+    pub struct LookupResponse {
+        /// The parsed scan.
+        pub scan: ScanView,
+        /// Its current record.
+        pub thing: ItemShowResponse,
+        /// Genuine/warning/counterfeit (null for containers, and on a light node).
+        pub verdict: Option<VerifyResponse>,
+        /// The open offer it travels in (null when none).
+        pub handoff: Option<HandoffView>,
+        /// The certified header the record was proven against (light node only).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub verified: Option<VerifiedAt>,
+    }
+}
+
+request! {
+    /// An item's, container's or lot's current record (`handoff item show`).
+    pub struct ItemShowRequest {
+        /// The scan.
+        pub key: String,
+        /// Also prove the record against the newest header's state root.
+        #[serde(default, skip_serializing_if = "is_false")]
+        pub proof: bool,
+    }
+}
+
+response! {
+    /// A Merkle proof of a record, checked here.
+    pub struct ProofView {
+        /// The header carries a valid commit certificate.
+        pub certified: bool,
+        /// Height proven at.
+        pub height: u64,
+        /// State root, hex.
+        pub state_root: String,
+        /// Header hash, hex.
+        pub header_hash: String,
+        /// Size of the proof.
+        pub proof_bytes: u64,
+        /// The proof verified.
+        pub verified: bool,
+    }
+}
+
+response! {
+    /// See [`ItemShowRequest`].
+    pub struct ItemShowResponse {
+        /// The record (under `item` for lots too).
+        pub item: Thing,
+        /// With `proof`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub proof: Option<ProofView>,
+    }
+}
+
+request! {
+    /// Full history (`handoff item history`).
+    pub struct ItemHistoryRequest {
+        /// The scan.
+        pub key: String,
+    }
+}
+
+response! {
+    /// See [`ItemHistoryRequest`].
+    pub struct ItemHistoryResponse {
+        /// The record.
+        pub item: Thing,
+        /// Its journey, oldest first (containers it travelled in, inputs it was made from).
+        pub events: Vec<EventView>,
+    }
+}
+
+request! {
+    /// Open handoffs to and from the caller's org (`handoff handoff inbox`).
+    pub struct InboxRequest {}
+}
+
+response! {
+    /// See [`InboxRequest`].
+    pub struct InboxResponse {
+        /// The org, hex.
+        pub org: String,
+        /// Offers to it.
+        pub incoming: Vec<HandoffView>,
+        /// Offers from it.
+        pub outgoing: Vec<HandoffView>,
+    }
+}
+
+request! {
+    /// The caller's open offers to others.
+    pub struct OutgoingRequest {}
+}
+
+response! {
+    /// See [`OutgoingRequest`].
+    pub struct OutgoingResponse {
+        /// The org, hex.
+        pub org: String,
+        /// Its open offers.
+        pub handoffs: Vec<HandoffView>,
+    }
+}
+
+request! {
+    /// One handoff (`handoff handoff show`).
+    pub struct HandoffShowRequest {
+        /// Handoff id (hex, or a unique prefix of one of the caller's open handoffs).
+        pub id: String,
+    }
+}
+
+response! {
+    /// See [`HandoffShowRequest`].
+    pub struct HandoffShowResponse {
+        /// The handoff.
+        pub handoff: HandoffView,
+    }
+}
+
+request! {
+    /// A product (`handoff product show`).
+    pub struct ProductShowRequest {
+        /// GTIN (8, 12, 13 or 14 digits).
+        pub gtin: String,
+    }
+}
+
+response! {
+    /// See [`ProductShowRequest`].
+    pub struct ProductShowResponse {
+        /// The product.
+        pub product: ProductView,
+    }
+}
+
+request! {
+    /// Every product defined on the chain.
+    pub struct ProductListRequest {}
+}
+
+response! {
+    /// See [`ProductListRequest`].
+    pub struct ProductListResponse {
+        /// Products by GTIN.
+        pub products: Vec<ProductView>,
+    }
+}
+
+request! {
+    /// Every org (`handoff org list`).
+    pub struct OrgListRequest {}
+}
+
+response! {
+    /// See [`OrgListRequest`].
+    pub struct OrgListResponse {
+        /// The orgs.
+        pub orgs: Vec<OrgView>,
+        /// `genesis` when listed from the trusted genesis (a light node keeps no org
+        /// index); absent on a full node.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub source: Option<String>,
+    }
+}
+
+request! {
+    /// The next nonce of the caller's identity (`handoff org nonce`).
+    pub struct OrgNonceRequest {}
+}
+
+response! {
+    /// See [`OrgNonceRequest`].
+    pub struct OrgNonceResponse {
+        /// Org key, hex.
+        pub org: String,
+        /// Identity name.
+        pub name: String,
+        /// What its next transaction must carry.
+        pub next_nonce: u64,
+    }
+}
+
+request! {
+    /// An org's transactions, newest first (`handoff org log`).
+    pub struct OrgLogRequest {
+        /// Org name or key prefix (default: the caller's org).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub org: Option<String>,
+        /// At most this many.
+        #[serde(default = "default_log_limit")]
+        pub limit: usize,
+    }
+}
+
+response! {
+    /// A row of an org's log.
+    pub struct LogRow {
+        /// Transaction id.
+        pub tx: String,
+        /// Block.
+        pub height: u64,
+        /// Payload type.
+        #[serde(rename = "type")]
+        pub kind: String,
+        /// Rejection code (null: applied).
+        pub rejected: Option<String>,
+    }
+}
+
+response! {
+    /// See [`OrgLogRequest`].
+    pub struct OrgLogResponse {
+        /// Org key, hex.
+        pub org: String,
+        /// Newest first.
+        pub transactions: Vec<LogRow>,
+    }
+}
+
+request! {
+    /// Is this item genuine? (`handoff verify`). A scan that does not parse is an answer
+    /// (counterfeit, with the reason), not an error.
+    pub struct VerifyRequest {
+        /// The scan.
+        pub scan: String,
+    }
+}
+
+response! {
+    /// See [`VerifyRequest`].
+    pub struct VerifyResponse {
+        /// `genuine`, `warning` or `counterfeit`.
+        pub verdict: String,
+        /// Why.
+        pub reasons: Vec<ReasonView>,
+        /// The canonical key (absent when the scan did not parse).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub item: Option<String>,
+    }
+}
+
+request! {
+    /// The light node's outbox of signed transactions.
+    pub struct OutboxRequest {}
+}
+
+response! {
+    /// See [`OutboxRequest`]. A full node commits at once and has no outbox: empty.
+    pub struct OutboxResponse {
+        /// Entries in order.
+        pub entries: Vec<OutboxRow>,
+        /// Newest certified header.
+        pub tip: u64,
+        /// The signer's account nonce as last proven (null: not read yet).
+        pub account_nonce: Option<u64>,
+        /// Whether a light node runs.
+        pub running: bool,
+        /// `light` or `embedded` (the app).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub mode: Option<String>,
+        /// Entries by status (the app, light mode).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub counts: Option<OutboxCounts>,
+    }
+}
+
+request! {
+    /// What the running network node reports about itself.
+    pub struct NodeInfoRequest {}
+}
+
+response! {
+    /// See [`NodeInfoRequest`].
+    pub struct NodeInfoResponse {
+        /// Committed height.
+        pub height: u64,
+        /// Connected peers.
+        pub peers: u64,
+        /// Transactions waiting in the mempool.
+        pub mempool: u64,
+        /// Whether this node votes.
+        pub validator: bool,
+        /// Blocks taken from peers by sync.
+        pub synced_blocks: u64,
+        /// Proposals found invalid.
+        pub invalid_proposals: u64,
+        /// Misbehaviour reports.
+        pub peer_reports: u64,
+        /// Proposer of the newest block, hex.
+        pub tip_proposer: String,
+        /// Store read failures.
+        pub store_faults: u64,
+        /// The last one.
+        pub last_store_fault: Option<String>,
+    }
+}
+
+request! {
+    /// The chain's genesis (`handoff genesis`), to start a light node.
+    pub struct GenesisRequest {}
+}
+
+response! {
+    /// See [`GenesisRequest`].
+    pub struct GenesisResponse {
+        /// Hex of the genesis encoding.
+        pub genesis: String,
+        /// Chain id, hex.
+        pub chain_id: String,
+    }
+}
+
+request! {
+    /// The local identities of the data folder.
+    pub struct IdentitiesRequest {}
+}
+
+response! {
+    /// See [`IdentitiesRequest`].
+    pub struct IdentitiesResponse {
+        /// Oldest first.
+        pub identities: Vec<IdentityView>,
+    }
+}
+
+request! {
+    /// Checks that an identity exists, to act as it from now on (a session setting of
+    /// the caller, e.g. the app; the node itself keeps none).
+    pub struct IdentitySwitchRequest {
+        /// Its name (or key prefix).
+        pub name: String,
+    }
+}
+
+response! {
+    /// See [`IdentitySwitchRequest`].
+    pub struct IdentitySwitchResponse {
+        /// The identity now acted as.
+        pub identity: IdentityView,
+    }
+}
+
+request! {
+    /// The app's network settings: saved bootstrap peers and the genesis joined.
+    pub struct NetworkShowRequest {}
+}
+
+response! {
+    /// See [`NetworkShowRequest`].
+    pub struct NetworkResponse {
+        /// Saved bootstrap peers (multiaddresses).
+        pub peers: Vec<String>,
+        /// The genesis joined (hex), null when none.
+        pub genesis: Option<String>,
+        /// `embedded` or `light`.
+        pub mode: String,
+        /// Chain id (light mode).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub chain_id: Option<String>,
+        /// What the node does, for people.
+        pub network: String,
+        /// The folder just became a light node.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub switched: Option<bool>,
+        /// What changed, for people.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub message: Option<String>,
+    }
+}
+
+request! {
+    /// Saves bootstrap peers and, with a genesis, joins that network as a light node.
+    pub struct NetworkSetRequest {
+        /// Peers (empty: none).
+        #[serde(default)]
+        pub peers: Vec<String>,
+        /// Hex of the genesis (as `handoff genesis` prints it).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub genesis: Option<String>,
+    }
+}
+
+// ---------------------------------------------------------------- actions
+
+response! {
+    /// A committed transaction (or, on a light node, a queued one).
+    pub struct Receipt {
+        /// Transaction id (light node: the first queued).
+        pub tx: String,
+        /// The block it is in (null: not in a block; light node: not yet).
+        pub height: Option<u64>,
+        /// The transactions a light node signed and queued (absent on a full node).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub queued: Option<Vec<QueuedTx>>,
+    }
+}
+
+request! {
+    /// New items or lots (`handoff item commission`).
+    pub struct CommissionRequest {
+        /// Scans of the items, or of the GTIN with `lot`.
+        pub scans: Vec<String>,
+        /// With a GTIN scan, the lot commissioned; with serials, their lot.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub lot: Option<String>,
+        /// Quantity of a lot.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub qty: Option<u64>,
+        /// Where (GLN).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub at: Option<String>,
+        /// Expiry YYMMDD.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub expiry: Option<String>,
+        /// Claim PIN of every item.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub pin: Option<String>,
+    }
+}
+
+response! {
+    /// See [`CommissionRequest`].
+    pub struct CommissionResponse {
+        /// Transaction id.
+        pub tx: String,
+        /// Block.
+        pub height: Option<u64>,
+        /// Canonical keys commissioned.
+        pub items: Vec<String>,
+        /// Their lot (absent when none).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub lot: Option<String>,
+        /// Their expiry (absent when none).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub expiry: Option<String>,
+        /// Other AIs of the labels (absent when none).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub attributes: Option<Attributes>,
+        /// Light node: the queued transactions.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub queued: Option<Vec<QueuedTx>>,
+    }
+}
+
+/// What a handoff transfers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum TransferKind {
+    /// Custody only.
+    #[default]
+    Custody,
+    /// Ownership only; the goods stay where they are.
+    Ownership,
+    /// Custody and ownership.
+    Both,
+}
+
+impl TransferKind {
+    fn is_custody(&self) -> bool {
+        *self == TransferKind::Custody
+    }
+}
+
+request! {
+    /// Offers items to another org (`handoff handoff propose`).
+    pub struct ProposeRequest {
+        /// Recipient org (name or key).
+        pub to: String,
+        /// What (items, containers, lots with a quantity).
+        pub scans: Vec<String>,
+        /// What is transferred.
+        #[serde(default, skip_serializing_if = "TransferKind::is_custody")]
+        pub transfer: TransferKind,
+        /// Quantity for lot scans that carry none.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub qty: Option<u64>,
+        /// Ship-from GLN.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub ship_from: Option<String>,
+        /// Ship-to GLN.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub ship_to: Option<String>,
+        /// Documents.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub docs: Vec<DocRef>,
+        /// The offer lapses after this many blocks.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub expires_in: Option<u64>,
+    }
+}
+
+response! {
+    /// An answer naming the handoff (propose, accept).
+    pub struct HandoffReceipt {
+        /// Transaction id.
+        pub tx: String,
+        /// Block.
+        pub height: Option<u64>,
+        /// The handoff id, hex.
+        pub handoff: String,
+        /// Light node: the queued transactions.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub queued: Option<Vec<QueuedTx>>,
+    }
+}
+
+request! {
+    /// Accepts an offer, naming what is missing or damaged.
+    pub struct AcceptRequest {
+        /// Handoff id (hex or a unique prefix; a light node needs all 64 digits).
+        pub id: String,
+        /// Did not arrive.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub missing: Vec<String>,
+        /// Arrived damaged.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub damaged: Vec<String>,
+    }
+}
+
+request! {
+    /// Refuses an offer.
+    pub struct RejectRequest {
+        /// Handoff id.
+        pub id: String,
+        /// Why.
+        pub reason: String,
+    }
+}
+
+request! {
+    /// Withdraws one's own offer.
+    pub struct CancelRequest {
+        /// Handoff id.
+        pub id: String,
+    }
+}
+
+request! {
+    /// Packs items into a container.
+    pub struct PackRequest {
+        /// The container (SSCC).
+        pub into: String,
+        /// What goes in.
+        pub scans: Vec<String>,
+    }
+}
+
+request! {
+    /// Unpacks a container (everything, or the items named).
+    pub struct UnpackRequest {
+        /// The container (SSCC).
+        pub container: String,
+        /// Only these.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub scans: Vec<String>,
+    }
+}
+
+request! {
+    /// Defines a product under the caller's company prefix.
+    pub struct ProductDefineRequest {
+        /// GTIN (8, 12, 13 or 14 digits).
+        pub gtin: String,
+        /// Name.
+        pub name: String,
+        /// Description.
+        #[serde(default)]
+        pub description: String,
+        /// Attributes.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub attributes: Vec<Pair>,
+    }
+}
+
+response! {
+    /// See [`ProductDefineRequest`].
+    pub struct ProductDefineResponse {
+        /// Transaction id.
+        pub tx: String,
+        /// Block.
+        pub height: Option<u64>,
+        /// GTIN-14.
+        pub gtin: String,
+    }
+}
+
+request! {
+    /// Lets another org commission items of the caller's product.
+    pub struct ProductLicenseRequest {
+        /// GTIN.
+        pub gtin: String,
+        /// The licensee org (name or key).
+        pub to: String,
+    }
+}
+
+request! {
+    /// Recalls a product, a lot of it, or named items.
+    pub struct ProductRecallRequest {
+        /// GTIN.
+        pub gtin: String,
+        /// Only this lot.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub lot: Option<String>,
+        /// Only these items (scans).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub items: Vec<String>,
+        /// Why.
+        pub reason: String,
+    }
+}
+
+request! {
+    /// Records an observation (inspection, storage, temperature…).
+    pub struct ObserveRequest {
+        /// What.
+        pub scans: Vec<String>,
+        /// Kind.
+        pub kind: String,
+        /// Readings.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub readings: Vec<Pair>,
+        /// Where (GLN).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub at: Option<String>,
+    }
+}
+
+request! {
+    /// Consumes inputs into new outputs.
+    pub struct TransformRequest {
+        /// Inputs.
+        pub inputs: Vec<String>,
+        /// Outputs.
+        pub outputs: Vec<String>,
+        /// Where (GLN).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub at: Option<String>,
+    }
+}
+
+request! {
+    /// Sold to a consumer (retailers).
+    pub struct SellRequest {
+        /// What.
+        pub scans: Vec<String>,
+    }
+}
+
+request! {
+    /// A consumer claims a purchased item with its PIN (signed by a fresh consumer key).
+    pub struct ClaimRequest {
+        /// The item.
+        pub key: String,
+        /// The PIN.
+        pub pin: String,
+    }
+}
+
+request! {
+    /// Reports items stolen.
+    pub struct StolenRequest {
+        /// What.
+        pub scans: Vec<String>,
+        /// Details.
+        #[serde(default)]
+        pub note: String,
+    }
+}
+
+request! {
+    /// Destroys items (their ids are never reused).
+    pub struct DecommissionRequest {
+        /// What.
+        pub scans: Vec<String>,
+        /// Why.
+        pub reason: String,
+    }
+}
+
+request! {
+    /// Corrects an earlier event of the caller's (append-only).
+    pub struct CorrectRequest {
+        /// The event's transaction id.
+        pub tx: String,
+        /// Why.
+        pub reason: String,
+        /// Replacement fields.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub fields: Vec<Pair>,
+    }
+}
+
+request! {
+    /// Admits a new org with a new local identity, signed by a registrar of the folder.
+    pub struct OrgAddRequest {
+        /// Display name.
+        pub name: String,
+        /// GS1 company prefixes.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub prefixes: Vec<String>,
+        /// Roles (default: every trading role).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub roles: Vec<String>,
+        /// Location numbers.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub glns: Vec<String>,
+    }
+}
+
+response! {
+    /// See [`OrgAddRequest`].
+    pub struct OrgAddResponse {
+        /// The new org's key, hex.
+        pub org: String,
+        /// Its name.
+        pub name: String,
+        /// Transaction id.
+        pub tx: String,
+        /// Block.
+        pub height: Option<u64>,
+    }
+}
+
+request! {
+    /// Authorizes a device key to sign for the caller's org.
+    pub struct DeviceAuthorizeRequest {
+        /// The device's public key, hex.
+        pub key: String,
+        /// Label.
+        #[serde(default = "default_device_label")]
+        pub label: String,
+        /// Scopes (commission, handoff, pack, observe, sell, products, report,
+        /// transform); none: all.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub scopes: Vec<String>,
+    }
+}
+
+request! {
+    /// Revokes a device key.
+    pub struct DeviceRevokeRequest {
+        /// The device's public key, hex.
+        pub key: String,
+        /// Why.
+        #[serde(default = "default_revoke_reason")]
+        pub reason: String,
+    }
+}
+
+request! {
+    /// Printable labels: QR code (GS1 Digital Link) and human-readable text.
+    pub struct LabelRequest {
+        /// The codes to print (any accepted scan form).
+        pub scans: Vec<String>,
+        /// `svg`, `png` (300 dpi) or `pdf`.
+        #[serde(default = "default_label_format")]
+        pub format: String,
+        /// `50x30`, `100x50` (mm, one label) or `a4` (sheet of 3 × 8).
+        #[serde(default = "default_label_size")]
+        pub size: String,
+        /// Product name printed above the code.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub title: Option<String>,
+        /// Without `title`, print the product's name from the chain.
+        #[serde(default, skip_serializing_if = "is_false")]
+        pub title_from_chain: bool,
+        /// Digital Link host.
+        #[serde(default = "default_base")]
+        pub base: String,
+    }
+}
+
+response! {
+    /// See [`LabelRequest`].
+    pub struct LabelResponse {
+        /// Digital Link URI of the first code.
+        pub uri: String,
+        /// `application/pdf`, `image/png` or `image/svg+xml`.
+        pub mime: String,
+        /// The file, base64.
+        pub data_base64: String,
+        /// Labels on it.
+        pub labels: u64,
+        /// Bytes of the file.
+        pub bytes: u64,
+    }
+}

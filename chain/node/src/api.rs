@@ -1,0 +1,1516 @@
+//! The node's one implementation of the typed API (`handoff_api::Api`), for each way it
+//! holds a chain:
+//!
+//! - **embedded** ([`Chain::Ledger`]): a [`Ledger`] this process opened, committing as
+//!   the single validator; the same ledger with a network attached (`handoff node run`)
+//!   commits through consensus instead, unchanged here (the ledger's sequencer decides);
+//! - **light** ([`Chain::Light`]): a [`LightSession`], whose reads are single records
+//!   proven against certified headers and whose actions are signed and queued in its
+//!   outbox; what needs a full node's indexes answers `LIGHT_NODE`;
+//! - **offline** ([`Chain::Offline`]): no chain at all, for what needs none (parsing a
+//!   scan, rendering a label).
+//!
+//! The command line, the desktop app and the node's gateway all call this; each action
+//! signs, commits and answers through one helper ([`commit_one`]).
+
+use crate::error::CliError;
+use crate::identity;
+use crate::ledger::{Ledger, Receipt, Sequencer, first_rejection, now_ms};
+use crate::view;
+use handoff_api::*;
+use handoff_core::gs1::{self, Gs1Key, Scan};
+use handoff_core::query;
+use handoff_core::state::{Record, StateKey, StateReadExt};
+use handoff_core::tx::*;
+use handoff_core::types::{Hash32, PublicKey, Role, scope};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use std::path::Path;
+
+#[cfg(feature = "p2p")]
+use crate::light::{LightCmd, LightSession};
+#[cfg(feature = "p2p")]
+use crate::service::NodeHandle;
+
+type R<T> = Result<T, CliError>;
+
+/// Parses a scan; malformed input is a bad-input error naming the problem.
+pub fn scan(s: &str) -> R<Scan> {
+    gs1::parse_scan(s)
+        .map_err(|e| CliError::input(e.code.as_str(), format!("'{}': {}", s.trim(), e.message)))
+}
+
+pub(crate) fn entry(s: &str, default_qty: Option<u64>) -> R<Entry> {
+    let sc = scan(s)?;
+    match sc.key {
+        Gs1Key::Serial { .. } | Gs1Key::Sscc { .. } => Ok(Entry::item(sc.key)),
+        Gs1Key::Lot { .. } => {
+            let q = sc.quantity.or(default_qty).ok_or_else(|| {
+                CliError::input(
+                    "QTY_REQUIRED",
+                    format!("'{s}' is a lot: give a quantity (AI 30 in the scan, or --qty)"),
+                )
+            })?;
+            Ok(Entry::lot(sc.key, q))
+        }
+        k => Err(CliError::input(
+            "NOT_AN_ITEM",
+            format!(
+                "'{s}' names {}, not an item, lot or container",
+                k.canonical()
+            ),
+        )),
+    }
+}
+
+/// What a commissioning records about its items beyond their keys.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct ScanFields {
+    /// The lot the serialized items belong to (AI 10).
+    pub lot: Option<String>,
+    /// Expiry YYMMDD (AI 17).
+    pub expiry: Option<String>,
+    /// Every other AI of the label, named by its AI number (`"15"`, `"3103"`…).
+    pub attributes: Vec<Attr>,
+}
+
+/// What one scan says about the item or lot it commissions, beyond its key: a serialized
+/// item's lot (AI 10) and expiry (AI 17) go to their own fields, every other AI is kept as
+/// an attribute; a lot's count (AI 30/37) is its quantity and is not repeated.
+pub(crate) fn scan_fields(sc: &Scan) -> ScanFields {
+    let serial = matches!(sc.key, Gs1Key::Serial { .. });
+    ScanFields {
+        lot: if serial { sc.lot.clone() } else { None },
+        expiry: sc.expiry.clone(),
+        attributes: sc
+            .attributes
+            .iter()
+            .filter(|(ai, _)| match ai.as_str() {
+                "10" | "17" => false,
+                "30" | "37" => serial,
+                _ => true,
+            })
+            .cloned()
+            .collect(),
+    }
+}
+
+/// The fields of one `Commission` from its scans and the `--lot`/`--expiry` options. One
+/// transaction carries one lot, expiry and attribute list for all its items, so scans
+/// that say different things (or contradict an option) are refused rather than recorded
+/// wrongly: commission them in separate commands.
+pub(crate) fn commission_fields(
+    scans: &[(&str, Scan)],
+    lot: Option<String>,
+    expiry: Option<String>,
+) -> R<ScanFields> {
+    let conflict = |what: &str, a: (&str, String), b: (&str, String)| {
+        CliError::input(
+            "SCAN_CONFLICT",
+            format!(
+                "{what}: '{}' says {}, '{}' says {}; commission them in separate commands",
+                a.0, a.1, b.0, b.1
+            ),
+        )
+    };
+    let shown = |v: &Option<String>| v.clone().unwrap_or_else(|| "none".into());
+    let listed = |a: &[Attr]| {
+        let l: Vec<String> = a.iter().map(|(k, v)| format!("({k}){v}")).collect();
+        if l.is_empty() {
+            "nothing more".to_string()
+        } else {
+            l.join("")
+        }
+    };
+    // (scan, its lot) of the first serialized item; (scan, its fields) of the first scan.
+    let mut serial_lot: Option<(&str, Option<String>)> = None;
+    let mut first: Option<(&str, ScanFields)> = None;
+    for (text, sc) in scans {
+        let f = scan_fields(sc);
+        if matches!(sc.key, Gs1Key::Serial { .. }) {
+            match &serial_lot {
+                None => serial_lot = Some((text, f.lot.clone())),
+                Some((t0, l0)) if *l0 != f.lot => {
+                    return Err(conflict(
+                        "the items' lots (AI 10) differ",
+                        (t0, shown(l0)),
+                        (text, shown(&f.lot)),
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
+        let Some((t0, f0)) = &first else {
+            first = Some((text, f));
+            continue;
+        };
+        if f.expiry != f0.expiry {
+            return Err(conflict(
+                "the expiry dates (AI 17) differ",
+                (t0, shown(&f0.expiry)),
+                (text, shown(&f.expiry)),
+            ));
+        }
+        if f.attributes != f0.attributes {
+            return Err(conflict(
+                "the labels carry different attributes",
+                (t0, listed(&f0.attributes)),
+                (text, listed(&f.attributes)),
+            ));
+        }
+    }
+    let mut fields = first.map(|(_, f)| f).unwrap_or_default();
+    // `--lot` names the serialized items' lot only when there are any (with a GTIN scan
+    // it names the lot being commissioned, which is the entry's key).
+    let has_serials = serial_lot.is_some();
+    fields.lot = serial_lot.and_then(|(_, l)| l);
+    for (what, from_scans, option, flag) in [
+        ("lot", &mut fields.lot, lot.filter(|_| has_serials), "--lot"),
+        ("expiry", &mut fields.expiry, expiry, "--expiry"),
+    ] {
+        match (&*from_scans, option) {
+            (Some(s), Some(o)) if *s != o => {
+                return Err(CliError::input(
+                    "SCAN_CONFLICT",
+                    format!("{flag} {o} contradicts the {what} {s} on the scanned labels"),
+                ));
+            }
+            (None, Some(o)) => *from_scans = Some(o),
+            _ => {}
+        }
+    }
+    Ok(fields)
+}
+
+pub(crate) fn entries(scans: &[String], default_qty: Option<u64>) -> R<Vec<Entry>> {
+    scans.iter().map(|s| entry(s, default_qty)).collect()
+}
+
+pub(crate) fn roles(names: &[String], default: &[Role]) -> R<Vec<Role>> {
+    if names.is_empty() {
+        return Ok(default.to_vec());
+    }
+    names
+        .iter()
+        .map(|n| {
+            Role::parse(n).ok_or_else(|| CliError::input("BAD_ROLE", format!("unknown role '{n}'")))
+        })
+        .collect()
+}
+
+pub(crate) const TRADING_ROLES: [Role; 6] = [
+    Role::Producer,
+    Role::Manufacturer,
+    Role::Warehouse,
+    Role::Carrier,
+    Role::Distributor,
+    Role::Retailer,
+];
+
+/// Resolves an org argument: its name, its key in hex, or a unique prefix of the key.
+pub fn resolve_org(ledger: &Ledger, s: &str) -> R<PublicKey> {
+    let s = s.trim();
+    if let Some(Record::Claimed(k)) = handoff_core::state::StateRead::read(
+        &ledger.store,
+        &handoff_core::state::StateKey::OrgName(s.to_lowercase()),
+    )? {
+        return Ok(k);
+    }
+    let lower = s.to_lowercase();
+    if lower.len() >= 4 && lower.bytes().all(|b| b.is_ascii_hexdigit()) {
+        let found: Vec<PublicKey> = ledger
+            .store
+            .org_keys()?
+            .into_iter()
+            .filter(|k| k.to_hex().starts_with(&lower))
+            .collect();
+        match found.len() {
+            1 => return Ok(found[0]),
+            0 => {}
+            _ => {
+                return Err(CliError::input(
+                    "AMBIGUOUS_ORG",
+                    format!("'{s}' matches {} orgs", found.len()),
+                ));
+            }
+        }
+    }
+    Err(CliError::input(
+        "UNKNOWN_ORG",
+        format!("no org named or keyed '{s}'"),
+    ))
+}
+
+pub(crate) fn resolve_handoff(ledger: &Ledger, me: &PublicKey, s: &str) -> R<Hash32> {
+    let s = s.trim().to_lowercase();
+    if let Some(h) = Hash32::from_hex(&s) {
+        return Ok(h);
+    }
+    if s.len() >= 4 && s.bytes().all(|b| b.is_ascii_hexdigit()) {
+        let mut found: Vec<Hash32> = ledger.store.open_handoffs(me, false)?;
+        found.extend(ledger.store.open_handoffs(me, true)?);
+        found.retain(|h| h.to_hex().starts_with(&s));
+        found.sort();
+        found.dedup();
+        if found.len() == 1 {
+            return Ok(found[0]);
+        }
+    }
+    Err(CliError::input(
+        "BAD_HANDOFF_ID",
+        format!(
+            "'{s}' is not a handoff id (64 hex digits, or a unique prefix of one of your open handoffs)"
+        ),
+    ))
+}
+
+/// Commits transactions, mapping the first rejection to exit 3.
+fn commit(ledger: &Ledger, txs: Vec<SignedTx>) -> R<Vec<Receipt>> {
+    let receipts = ledger.submit(txs)?;
+    if let Some(r) = first_rejection(&receipts) {
+        return Err(CliError::Rejected(r.clone()));
+    }
+    Ok(receipts)
+}
+
+pub(crate) fn commit_one(
+    ledger: &Ledger,
+    signer: &identity::Identity,
+    payload: Payload,
+) -> R<Receipt> {
+    let tx = ledger.sign(&signer.key, payload)?;
+    let mut r = commit(ledger, vec![tx])?;
+    r.pop()
+        .ok_or_else(|| CliError::Other(anyhow::anyhow!("no receipt")))
+}
+
+fn registrar(ledger: &Ledger, data: &Path, me: Option<&str>) -> R<identity::Identity> {
+    if me.is_some() {
+        return identity::select(data, me)
+            .map_err(|e| CliError::input("UNKNOWN_IDENTITY", format!("{e:#}")));
+    }
+    for id in identity::list(data)? {
+        if ledger
+            .store
+            .org(&id.key.public())?
+            .is_some_and(|o| o.has_role(Role::Registrar))
+        {
+            return Ok(id);
+        }
+    }
+    Err(CliError::Other(anyhow::anyhow!(
+        "no local identity is a registrar; use --as"
+    )))
+}
+
+/// The chain an API call runs on.
+#[derive(Clone, Copy)]
+pub enum Chain<'a> {
+    /// The embedded ledger (networked when a network is attached to it).
+    Ledger(&'a Ledger),
+    /// A light node.
+    #[cfg(feature = "p2p")]
+    Light(&'a LightSession),
+    /// No chain: only what needs none.
+    Offline,
+}
+
+/// The node's API on one chain and data folder (whose `keys/` hold the identities that
+/// sign).
+#[derive(Clone, Copy)]
+pub struct NodeApi<'a> {
+    chain: Chain<'a>,
+    data: &'a Path,
+    #[cfg(feature = "p2p")]
+    node: Option<&'a NodeHandle>,
+}
+
+impl<'a> NodeApi<'a> {
+    /// The API of `chain` with the identities of `data`.
+    pub fn new(chain: Chain<'a>, data: &'a Path) -> NodeApi<'a> {
+        NodeApi {
+            chain,
+            data,
+            #[cfg(feature = "p2p")]
+            node: None,
+        }
+    }
+
+    /// The embedded (or networked) ledger's API.
+    pub fn ledger(ledger: &'a Ledger) -> NodeApi<'a> {
+        NodeApi::new(Chain::Ledger(ledger), ledger.data())
+    }
+
+    /// The ledger's API with the identities of `data`.
+    pub fn ledger_at(ledger: &'a Ledger, data: &'a Path) -> NodeApi<'a> {
+        NodeApi::new(Chain::Ledger(ledger), data)
+    }
+
+    /// With the running network node, for `node_info`.
+    #[cfg(feature = "p2p")]
+    pub fn with_node(mut self, node: &'a NodeHandle) -> NodeApi<'a> {
+        self.node = Some(node);
+        self
+    }
+
+    /// Runs one request, with the node's own error type (for the command line).
+    pub fn run(&self, who: &Caller, req: Request) -> R<Response> {
+        req.validate()?;
+        if req.is_action() && !who.authenticated {
+            return Err(ApiError::unauthorized().into());
+        }
+        let me = who.identity.as_deref();
+        match self.chain {
+            Chain::Ledger(l) => embedded(l, self.data, me, self.node_info(), req),
+            #[cfg(feature = "p2p")]
+            Chain::Light(l) => light(l, me, req),
+            Chain::Offline => offline(req),
+        }
+    }
+
+    #[cfg(feature = "p2p")]
+    fn node_info(&self) -> Option<NodeInfoResponse> {
+        self.node.map(|n| {
+            let s = n.status();
+            NodeInfoResponse {
+                height: s.height,
+                peers: s.peers as u64,
+                mempool: s.mempool as u64,
+                validator: s.validator,
+                synced_blocks: s.synced_blocks,
+                invalid_proposals: s.invalid_proposals,
+                peer_reports: s.peer_reports,
+                tip_proposer: s.tip_proposer,
+                store_faults: s.store_faults,
+                last_store_fault: s.last_store_fault,
+            }
+        })
+    }
+
+    #[cfg(not(feature = "p2p"))]
+    fn node_info(&self) -> Option<NodeInfoResponse> {
+        None
+    }
+}
+
+impl Api for NodeApi<'_> {
+    fn call(&self, who: &Caller, req: Request) -> Result<Response, ApiError> {
+        self.run(who, req).map_err(ApiError::from)
+    }
+}
+
+/// Calls `api` with a typed request, with the node's error type.
+pub fn call<E: Endpoint>(api: &NodeApi<'_>, who: &Caller, req: E) -> R<E::Response> {
+    let answer = api.run(who, req.into())?;
+    E::response(answer).ok_or_else(|| {
+        CliError::Other(anyhow::anyhow!(
+            "the node answered {} with another operation's answer",
+            E::OP
+        ))
+    })
+}
+
+/// A view built by `view` as its typed answer. The shapes are the same by construction;
+/// builds with debug assertions (every test) check it on every answer, so a field the
+/// typed struct would drop, or write as null where it was absent, fails loudly.
+pub(crate) fn typed<T: DeserializeOwned + serde::Serialize>(v: Value) -> R<T> {
+    let shape =
+        |e: String| CliError::Other(anyhow::anyhow!("a view does not have its API shape: {e}"));
+    let t: T = serde_json::from_value(v.clone()).map_err(|e| shape(e.to_string()))?;
+    if cfg!(debug_assertions) {
+        let back = serde_json::to_value(&t).map_err(|e| shape(e.to_string()))?;
+        if back != v {
+            return Err(shape(format!("{v} came back as {back}")));
+        }
+    }
+    Ok(t)
+}
+
+/// Some fields of a light command's answer.
+#[cfg(feature = "p2p")]
+fn part<T: DeserializeOwned>(v: Value) -> R<T> {
+    serde_json::from_value(v).map_err(|e| {
+        CliError::Other(anyhow::anyhow!(
+            "a light node's answer is missing a field: {e}"
+        ))
+    })
+}
+
+fn unknown_item(key: &Gs1Key) -> CliError {
+    CliError::input(
+        "UNKNOWN_ITEM",
+        format!("{} was never commissioned", key.canonical()),
+    )
+}
+
+fn gtin14(gtin: &str) -> R<String> {
+    gs1::normalize_gtin(gtin).map_err(|e| CliError::input(e.code.as_str(), e.message))
+}
+
+fn pairs(p: Vec<Pair>) -> Vec<(String, String)> {
+    p.into_iter().map(|x| (x.name, x.value)).collect()
+}
+
+fn receipt(r: &Receipt) -> handoff_api::Receipt {
+    handoff_api::Receipt {
+        tx: r.tx.to_hex(),
+        height: r.height,
+        queued: None,
+    }
+}
+
+fn signer_of(data: &Path, me: Option<&str>) -> R<identity::Identity> {
+    identity::select(data, me).map_err(|e| CliError::input("UNKNOWN_IDENTITY", format!("{e:#}")))
+}
+
+/// The parsed scan as `id parse` shows it.
+pub fn scan_view(sc: &Scan) -> R<ScanView> {
+    typed(view::scan_json(sc))
+}
+
+fn identities(data: &Path) -> R<Vec<IdentityView>> {
+    Ok(identity::list(data)?
+        .into_iter()
+        .map(|i| IdentityView {
+            org: i.key.public().to_hex(),
+            org_name: i.name.clone(),
+            name: i.name,
+        })
+        .collect())
+}
+
+fn switch(data: &Path, name: &str) -> R<Response> {
+    let id = signer_of(data, Some(name))?;
+    Ok(Response::IdentitySwitch(IdentitySwitchResponse {
+        identity: IdentityView {
+            org: id.key.public().to_hex(),
+            org_name: id.name.clone(),
+            name: id.name,
+        },
+    }))
+}
+
+fn label(req: LabelRequest, title_of: impl Fn(&str) -> Option<String>) -> R<Response> {
+    use base64::Engine;
+    let bad = |e: crate::label::LabelError| match e.code {
+        "LABEL_RENDER_FAILED" | "LABEL_QR_FAILED" => {
+            CliError::Other(anyhow::anyhow!("{}", e.message))
+        }
+        c => CliError::input(c, e.message),
+    };
+    let f = crate::label::Format::parse(&req.format).map_err(bad)?;
+    let z = crate::label::Size::parse(&req.size).map_err(bad)?;
+    let mut labels = Vec::new();
+    for s in &req.scans {
+        let title = match (&req.title, req.title_from_chain) {
+            (Some(t), _) => Some(t.clone()),
+            (None, true) => gs1::parse_scan(s)
+                .ok()
+                .and_then(|sc| sc.key.gtin().and_then(&title_of)),
+            (None, false) => None,
+        };
+        labels.push((s.clone(), title));
+    }
+    let bytes = crate::label::render(&labels, f, z, &req.base).map_err(bad)?;
+    let uri = req
+        .scans
+        .first()
+        .and_then(|s| gs1::parse_scan(s).ok())
+        .map(|sc| sc.key.digital_link(&req.base))
+        .unwrap_or_default();
+    Ok(Response::Label(LabelResponse {
+        uri,
+        mime: f.mime().to_string(),
+        labels: labels.len() as u64,
+        bytes: bytes.len() as u64,
+        data_base64: base64::engine::general_purpose::STANDARD.encode(&bytes),
+    }))
+}
+
+fn offline(req: Request) -> R<Response> {
+    match req {
+        Request::IdParse(r) => Ok(Response::IdParse(scan_view(&scan(&r.scan)?)?)),
+        Request::Label(r) if !r.title_from_chain => label(r, |_| None),
+        r => Err(ApiError::unavailable(
+            "NO_CHAIN",
+            format!(
+                "`{}` needs a chain: give a data folder that holds one",
+                r.op()
+            ),
+        )
+        .into()),
+    }
+}
+
+/// The `LIGHT_NODE` error: what a light node cannot answer, named for people.
+pub fn light_node_error(what: &str) -> ApiError {
+    ApiError::unavailable(
+        "LIGHT_NODE",
+        format!(
+            "{what} needs a full node: this app runs as a light node, which verifies single \
+             records against certified block headers but keeps no indexes of the chain. Use \
+             the app of a full node (or `handoff node run`) for it."
+        ),
+    )
+}
+
+fn status(ledger: &Ledger) -> R<StatusResponse> {
+    let h = ledger.store.last_header()?;
+    Ok(StatusResponse {
+        chain_id: ledger.chain_id().to_hex(),
+        height: h.height,
+        time_ms: h.time_ms,
+        state_root: Some(h.state_root.to_hex()),
+        validator: Some(ledger.validator().to_hex()),
+        disk_bytes: Some(ledger.store.size_on_disk()),
+        chain_name: None,
+        mode: None,
+        peers: None,
+        outbox: None,
+        outbox_counts: None,
+        identity: None,
+        identities: None,
+        data_dir: None,
+    })
+}
+
+fn item_show(ledger: &Ledger, key: &str, proof: bool) -> R<ItemShowResponse> {
+    let key = scan(key)?.key;
+    let item = view::thing_json(&ledger.store, &key)?.ok_or_else(|| unknown_item(&key))?;
+    let mut out = ItemShowResponse {
+        item: typed(item)?,
+        proof: None,
+    };
+    if proof {
+        let header = ledger.store.last_header()?;
+        let p = ledger
+            .store
+            .prove(&StateKey::item(&key), Some(header.height))?;
+        let verified = p.verify(&header.state_root);
+        // The header the proof leads to is itself final: its commit certificate carries
+        // more than 2/3 of the validators' signatures.
+        let validators = ledger.store.validators_at(header.height)?.validators;
+        let certified = ledger
+            .store
+            .block(header.height)?
+            .is_some_and(|b| header.height == 0 || b.certificate.verify(&header, &validators));
+        out.proof = Some(ProofView {
+            certified,
+            height: p.height,
+            state_root: header.state_root.to_hex(),
+            header_hash: header.hash().to_hex(),
+            proof_bytes: p.proof.len() as u64,
+            verified: verified.is_ok(),
+        });
+    }
+    Ok(out)
+}
+
+fn handoff_view(ledger: &Ledger, id: &Hash32) -> R<Option<HandoffView>> {
+    match ledger.store.handoff(id)? {
+        Some(h) => Ok(Some(typed(view::handoff_json(&ledger.store, &h)?)?)),
+        None => Ok(None),
+    }
+}
+
+fn verify(ledger: &Ledger, s: &str) -> R<VerifyResponse> {
+    let parsed = gs1::parse_scan(s);
+    // No verdict from a record that cannot be read (STORE_FAULT), never "counterfeit"
+    // for an item the store failed to find.
+    let report = query::verdict(&ledger.store, &parsed, now_ms())?;
+    let mut j = serde_json::to_value(&report).map_err(anyhow::Error::from)?;
+    if let Ok(sc) = &parsed {
+        j["item"] = serde_json::json!(sc.key.canonical());
+    }
+    typed(j)
+}
+
+fn open_handoffs(ledger: &Ledger, me: &PublicKey, outgoing: bool) -> R<Vec<HandoffView>> {
+    let mut out = Vec::new();
+    for id in ledger.store.open_handoffs(me, outgoing)? {
+        if let Some(h) = handoff_view(ledger, &id)? {
+            out.push(h);
+        }
+    }
+    Ok(out)
+}
+
+fn product_view(ledger: &Ledger, p: &handoff_core::state::ProductRecord) -> R<ProductView> {
+    typed(view::product_json(&ledger.store, p)?)
+}
+
+fn embedded(
+    ledger: &Ledger,
+    data: &Path,
+    me: Option<&str>,
+    node: Option<NodeInfoResponse>,
+    req: Request,
+) -> R<Response> {
+    let signer = || signer_of(data, me);
+    Ok(match req {
+        Request::Status(_) => Response::Status(status(ledger)?),
+        Request::IdParse(r) => Response::IdParse(scan_view(&scan(&r.scan)?)?),
+        Request::Lookup(r) => {
+            // A malformed scan is explained before anything is read.
+            let sc = scan(&r.scan)?;
+            let canonical = sc.key.canonical();
+            let thing = item_show(ledger, &canonical, false)?;
+            // The offer the thing travels in, so it can be accepted from the scan.
+            let handoff = match thing.item.open_handoff().and_then(Hash32::from_hex) {
+                Some(id) => handoff_view(ledger, &id)?,
+                None => None,
+            };
+            // The genuine/counterfeit verdict is about products; an SSCC has none.
+            let verdict = match sc.key.gtin() {
+                Some(_) => Some(verify(ledger, &canonical)?),
+                None => None,
+            };
+            Response::Lookup(LookupResponse {
+                scan: scan_view(&sc)?,
+                thing,
+                verdict,
+                handoff,
+                verified: None,
+            })
+        }
+        Request::ItemShow(r) => Response::ItemShow(item_show(ledger, &r.key, r.proof)?),
+        Request::ItemHistory(r) => {
+            let key = scan(&r.key)?.key;
+            let item = view::thing_json(&ledger.store, &key)?.ok_or_else(|| unknown_item(&key))?;
+            let journey = query::journey(&ledger.store, &ledger.store, &key)?;
+            let events = journey
+                .iter()
+                .map(|e| view::event_json(&ledger.store, e).map_err(CliError::from))
+                .map(|v| v.and_then(typed))
+                .collect::<R<Vec<EventView>>>()?;
+            Response::ItemHistory(ItemHistoryResponse {
+                item: typed(item)?,
+                events,
+            })
+        }
+        Request::Verify(r) => Response::Verify(verify(ledger, &r.scan)?),
+        Request::Inbox(_) => {
+            let me = signer()?.key.public();
+            Response::Inbox(InboxResponse {
+                org: me.to_hex(),
+                incoming: open_handoffs(ledger, &me, false)?,
+                outgoing: open_handoffs(ledger, &me, true)?,
+            })
+        }
+        Request::Outgoing(_) => {
+            let me = signer()?.key.public();
+            Response::Outgoing(OutgoingResponse {
+                org: me.to_hex(),
+                handoffs: open_handoffs(ledger, &me, true)?,
+            })
+        }
+        Request::HandoffShow(r) => {
+            let s = signer()?;
+            let hid = resolve_handoff(ledger, &s.key.public(), &r.id)?;
+            let handoff = handoff_view(ledger, &hid)?.ok_or_else(|| {
+                CliError::input("UNKNOWN_HANDOFF", format!("no handoff {}", hid.short()))
+            })?;
+            Response::HandoffShow(HandoffShowResponse { handoff })
+        }
+        Request::ProductShow(r) => {
+            let g = gtin14(&r.gtin)?;
+            let p = ledger.store.product(&g)?.ok_or_else(|| {
+                CliError::input("UNKNOWN_PRODUCT", format!("GTIN {g} is not defined"))
+            })?;
+            Response::ProductShow(ProductShowResponse {
+                product: product_view(ledger, &p)?,
+            })
+        }
+        Request::ProductList(_) => {
+            let mut products = Vec::new();
+            for gtin in product_gtins(ledger)? {
+                if let Some(p) = ledger.store.product(&gtin)? {
+                    products.push(product_view(ledger, &p)?);
+                }
+            }
+            Response::ProductList(ProductListResponse { products })
+        }
+        Request::OrgList(_) => {
+            let mut orgs = Vec::new();
+            for k in ledger.store.org_keys()? {
+                if let Some(o) = ledger.store.org(&k)? {
+                    orgs.push(typed(
+                        serde_json::to_value(&o).map_err(anyhow::Error::from)?,
+                    )?);
+                }
+            }
+            Response::OrgList(OrgListResponse { orgs, source: None })
+        }
+        Request::OrgNonce(_) => {
+            let me = signer()?;
+            let next = ledger.store.next_nonce(&me.key.public())?;
+            Response::OrgNonce(OrgNonceResponse {
+                org: me.key.public().to_hex(),
+                name: me.name,
+                next_nonce: next,
+            })
+        }
+        Request::OrgLog(r) => {
+            let key = match r.org {
+                Some(o) => resolve_org(ledger, &o)?,
+                None => signer()?.key.public(),
+            };
+            let mut rows = Vec::new();
+            for (loc, id) in ledger.store.org_txs(&key, r.limit)? {
+                let Some(block) = ledger.store.block(loc.height)? else {
+                    continue;
+                };
+                let (Some(wire), Some(outcome)) = (
+                    block.txs.get(loc.index as usize),
+                    block.outcomes.get(loc.index as usize),
+                ) else {
+                    continue;
+                };
+                let kind = SignedTx::decode(wire)
+                    .map(|t| t.body.payload.type_name())
+                    .unwrap_or("?");
+                rows.push(LogRow {
+                    tx: id.to_hex(),
+                    height: loc.height,
+                    kind: kind.to_string(),
+                    rejected: outcome.code.clone(),
+                });
+            }
+            Response::OrgLog(OrgLogResponse {
+                org: key.to_hex(),
+                transactions: rows,
+            })
+        }
+        Request::Outbox(_) => Response::Outbox(OutboxResponse {
+            entries: vec![],
+            tip: ledger.store.height(),
+            account_nonce: None,
+            running: false,
+            mode: None,
+            counts: None,
+        }),
+        Request::NodeInfo(_) => Response::NodeInfo(node.ok_or_else(|| {
+            CliError::from(ApiError::unavailable(
+                "NOT_NETWORKED",
+                "this node runs no network (start it with `handoff node run`)",
+            ))
+        })?),
+        Request::Genesis(_) => {
+            let g = ledger.store.genesis()?;
+            let hex = hex::encode(borsh::to_vec(&g).map_err(anyhow::Error::from)?);
+            Response::Genesis(GenesisResponse {
+                genesis: hex,
+                chain_id: g.chain_id().to_hex(),
+            })
+        }
+        Request::Identities(_) => Response::Identities(IdentitiesResponse {
+            identities: identities(data)?,
+        }),
+        Request::IdentitySwitch(r) => switch(data, &r.name)?,
+        Request::NetworkShow(_) | Request::NetworkSet(_) => {
+            return Err(ApiError::unavailable(
+                "APP_ONLY",
+                "network settings belong to the app's data folder; a node is configured \
+                 with `handoff node run`",
+            )
+            .into());
+        }
+        Request::Label(r) => label(r, |g| {
+            ledger.store.product(g).ok().flatten().map(|p| p.name)
+        })?,
+        // Actions.
+        Request::Commission(r) => Response::Commission(commission(ledger, &signer()?, r)?),
+        Request::Propose(r) => {
+            let to = resolve_org(ledger, &r.to)?;
+            let transfer = match r.transfer {
+                TransferKind::Custody => Transfer::Custody,
+                TransferKind::Ownership => Transfer::Ownership,
+                TransferKind::Both => Transfer::Both,
+            };
+            let docs = r
+                .docs
+                .into_iter()
+                .map(|d| handoff_core::tx::DocRef {
+                    kind: d.kind,
+                    id: d.id,
+                })
+                .collect();
+            let expires_at_height = r.expires_in.map(|n| ledger.store.height() + 1 + n);
+            let rc = commit_one(
+                ledger,
+                &signer()?,
+                Payload::ProposeHandoff(ProposeHandoff {
+                    to,
+                    entries: entries(&r.scans, r.qty)?,
+                    transfer,
+                    ship_from: r.ship_from,
+                    ship_to: r.ship_to,
+                    docs,
+                    expires_at_height,
+                }),
+            )?;
+            Response::Propose(HandoffReceipt {
+                tx: rc.tx.to_hex(),
+                height: rc.height,
+                handoff: rc.tx.to_hex(),
+                queued: None,
+            })
+        }
+        Request::Accept(r) => {
+            let s = signer()?;
+            let handoff = resolve_handoff(ledger, &s.key.public(), &r.id)?;
+            let rc = commit_one(
+                ledger,
+                &s,
+                Payload::AcceptHandoff(AcceptHandoff {
+                    handoff,
+                    missing: entries(&r.missing, None)?,
+                    damaged: entries(&r.damaged, None)?,
+                }),
+            )?;
+            Response::Accept(HandoffReceipt {
+                tx: rc.tx.to_hex(),
+                height: rc.height,
+                handoff: handoff.to_hex(),
+                queued: None,
+            })
+        }
+        Request::Reject(r) => {
+            let s = signer()?;
+            let handoff = resolve_handoff(ledger, &s.key.public(), &r.id)?;
+            let reason = r.reason;
+            Response::Reject(receipt(&commit_one(
+                ledger,
+                &s,
+                Payload::RejectHandoff { handoff, reason },
+            )?))
+        }
+        Request::Cancel(r) => {
+            let s = signer()?;
+            let handoff = resolve_handoff(ledger, &s.key.public(), &r.id)?;
+            Response::Cancel(receipt(&commit_one(
+                ledger,
+                &s,
+                Payload::CancelHandoff { handoff },
+            )?))
+        }
+        Request::Pack(r) => {
+            let container = scan(&r.into)?.key;
+            let p = Payload::Pack {
+                container,
+                entries: entries(&r.scans, None)?,
+            };
+            Response::Pack(receipt(&commit_one(ledger, &signer()?, p)?))
+        }
+        Request::Unpack(r) => {
+            let container = scan(&r.container)?.key;
+            let p = Payload::Unpack {
+                container,
+                entries: entries(&r.scans, None)?,
+            };
+            Response::Unpack(receipt(&commit_one(ledger, &signer()?, p)?))
+        }
+        Request::ProductDefine(r) => {
+            let g = gtin14(&r.gtin)?;
+            let rc = commit_one(
+                ledger,
+                &signer()?,
+                Payload::DefineProduct {
+                    gtin: g.clone(),
+                    name: r.name,
+                    description: r.description,
+                    attributes: pairs(r.attributes),
+                    image_hash: None,
+                },
+            )?;
+            Response::ProductDefine(ProductDefineResponse {
+                tx: rc.tx.to_hex(),
+                height: rc.height,
+                gtin: g,
+            })
+        }
+        Request::ProductLicense(r) => {
+            let g = gtin14(&r.gtin)?;
+            let licensee = resolve_org(ledger, &r.to)?;
+            let p = Payload::LicenseProduct { gtin: g, licensee };
+            Response::ProductLicense(receipt(&commit_one(ledger, &signer()?, p)?))
+        }
+        Request::ProductRecall(r) => {
+            let g = gtin14(&r.gtin)?;
+            let scope_ = match (r.lot, r.items.is_empty()) {
+                (Some(l), true) => RecallScope::Lot(l),
+                (None, true) => RecallScope::Product,
+                (None, false) => RecallScope::Items(
+                    r.items
+                        .iter()
+                        .map(|s| scan(s).map(|x| x.key))
+                        .collect::<R<Vec<_>>>()?,
+                ),
+                (Some(_), false) => {
+                    return Err(CliError::input(
+                        "BAD_ARGUMENT",
+                        "give --lot or --item, not both",
+                    ));
+                }
+            };
+            let p = Payload::Recall {
+                gtin: g,
+                scope: scope_,
+                reason: r.reason,
+            };
+            Response::ProductRecall(receipt(&commit_one(ledger, &signer()?, p)?))
+        }
+        Request::Observe(r) => {
+            let p = Payload::Observe(Observe {
+                entries: entries(&r.scans, None)?,
+                at: r.at,
+                kind: r.kind,
+                readings: pairs(r.readings),
+            });
+            Response::Observe(receipt(&commit_one(ledger, &signer()?, p)?))
+        }
+        Request::Transform(r) => {
+            let p = Payload::Transform(Transform {
+                inputs: entries(&r.inputs, None)?,
+                outputs: entries(&r.outputs, None)?,
+                at: r.at,
+                expiry: None,
+                attributes: vec![],
+            });
+            Response::Transform(receipt(&commit_one(ledger, &signer()?, p)?))
+        }
+        Request::Sell(r) => {
+            let p = Payload::Sell {
+                entries: entries(&r.scans, None)?,
+            };
+            Response::Sell(receipt(&commit_one(ledger, &signer()?, p)?))
+        }
+        Request::Claim(r) => {
+            let item = scan(&r.key)?.key;
+            let consumer = identity::Identity {
+                name: "consumer".into(),
+                key: identity::generate()?,
+            };
+            let p = Payload::Claim { item, pin: r.pin };
+            Response::Claim(receipt(&commit_one(ledger, &consumer, p)?))
+        }
+        Request::Stolen(r) => {
+            let p = Payload::ReportStolen {
+                entries: entries(&r.scans, None)?,
+                note: r.note,
+            };
+            Response::Stolen(receipt(&commit_one(ledger, &signer()?, p)?))
+        }
+        Request::Decommission(r) => {
+            let p = Payload::Decommission {
+                entries: entries(&r.scans, None)?,
+                reason: r.reason,
+            };
+            Response::Decommission(receipt(&commit_one(ledger, &signer()?, p)?))
+        }
+        Request::Correct(r) => {
+            let target = Hash32::from_hex(&r.tx)
+                .ok_or_else(|| CliError::input("BAD_TX_ID", "a transaction id is 64 hex digits"))?;
+            let p = Payload::Correct {
+                target,
+                reason: r.reason,
+                fields: pairs(r.fields),
+            };
+            Response::Correct(receipt(&commit_one(ledger, &signer()?, p)?))
+        }
+        Request::OrgAdd(r) => Response::OrgAdd(org_add(ledger, data, me, r)?),
+        Request::DeviceAuthorize(r) => {
+            let device = PublicKey::from_hex(&r.key)
+                .ok_or_else(|| CliError::input("BAD_KEY", "a device key is 64 hex digits"))?;
+            let mut bits = 0;
+            for s in &r.scopes {
+                bits |= scope::NAMES
+                    .iter()
+                    .find(|(n, _)| n.eq_ignore_ascii_case(s))
+                    .map(|(_, b)| *b)
+                    .ok_or_else(|| CliError::input("BAD_SCOPE", format!("unknown scope '{s}'")))?;
+            }
+            if bits == 0 {
+                bits = scope::ALL;
+            }
+            let p = Payload::AuthorizeDevice {
+                device,
+                label: r.label,
+                scopes: bits,
+                expires_at_ms: None,
+            };
+            Response::DeviceAuthorize(receipt(&commit_one(ledger, &signer()?, p)?))
+        }
+        Request::DeviceRevoke(r) => {
+            let device = PublicKey::from_hex(&r.key)
+                .ok_or_else(|| CliError::input("BAD_KEY", "a device key is 64 hex digits"))?;
+            let p = Payload::RevokeDevice {
+                device,
+                reason: r.reason,
+            };
+            Response::DeviceRevoke(receipt(&commit_one(ledger, &signer()?, p)?))
+        }
+    })
+}
+
+fn commission(
+    ledger: &Ledger,
+    signer: &identity::Identity,
+    r: CommissionRequest,
+) -> R<CommissionResponse> {
+    let (lot, qty) = (r.lot, r.qty);
+    let mut list = Vec::new();
+    let mut parsed = Vec::new();
+    for s in &r.scans {
+        let sc = scan(s)?;
+        parsed.push((s.as_str(), sc.clone()));
+        let e = match (&sc.key, &lot) {
+            (Gs1Key::Gtin { gtin }, Some(l)) => {
+                let k = Gs1Key::Lot {
+                    gtin: gtin.clone(),
+                    lot: l.clone(),
+                };
+                k.validate()
+                    .map_err(|e| CliError::input(e.code.as_str(), e.message))?;
+                Entry::lot(
+                    k,
+                    qty.or(sc.quantity)
+                        .ok_or_else(|| CliError::input("QTY_REQUIRED", "a lot needs --qty"))?,
+                )
+            }
+            _ => entry(s, qty)?,
+        };
+        list.push(e);
+    }
+    // The labels' lot, expiry and other AIs stay with the items (a recall of the lot
+    // then reaches its serialized items).
+    let fields = commission_fields(&parsed, lot, r.expiry)?;
+    let pin_hashes = match &r.pin {
+        Some(p) => list.iter().map(|e| pin_hash(&e.key, p)).collect(),
+        None => Vec::new(),
+    };
+    let keys: Vec<String> = list.iter().map(|e| e.key.canonical()).collect();
+    let rc = commit_one(
+        ledger,
+        signer,
+        Payload::Commission(Commission {
+            entries: list,
+            pin_hashes,
+            at: r.at,
+            lot: fields.lot.clone(),
+            expiry: fields.expiry.clone(),
+            attributes: fields.attributes.clone(),
+        }),
+    )?;
+    Ok(CommissionResponse {
+        tx: rc.tx.to_hex(),
+        height: rc.height,
+        items: keys,
+        lot: fields.lot,
+        expiry: fields.expiry,
+        attributes: (!fields.attributes.is_empty())
+            .then(|| fields.attributes.into_iter().collect()),
+        queued: None,
+    })
+}
+
+fn org_add(ledger: &Ledger, data: &Path, me: Option<&str>, r: OrgAddRequest) -> R<OrgAddResponse> {
+    let name = r.name;
+    let reg = registrar(ledger, data, me)?;
+    let key = identity::generate()?;
+    let payload = Payload::AdmitOrg(AdmitOrg {
+        org: key.public(),
+        name: name.trim().to_string(),
+        prefixes: r.prefixes,
+        glns: r.glns,
+        roles: roles(&r.roles, &TRADING_ROLES)?,
+    });
+    // The key is saved (durably) before the org is committed: an org on the chain whose
+    // key was lost could never sign. If the chain refuses the org, the key is taken back;
+    // if the outcome is unknown, it is kept, marked, for the user.
+    let path = identity::save(data, &name, &key, now_ms())?;
+    let rc = match commit_one(ledger, &reg, payload) {
+        Ok(r) => r,
+        Err(e @ (CliError::Rejected(_) | CliError::Input { .. })) => {
+            identity::remove_key(&path)?;
+            return Err(e);
+        }
+        // Not refused, but not known to be committed either (a store fault keeps its
+        // code).
+        Err(e @ (CliError::Other(_) | CliError::Failed { .. })) => {
+            let kept = match identity::mark_unconfirmed(&path) {
+                Ok(marked) => format!(
+                    "its key is kept in {}: if `handoff org list` shows {name}, rename that \
+                     file to {}",
+                    marked.display(),
+                    path.display()
+                ),
+                Err(_) => format!("its key is kept in {}", path.display()),
+            };
+            let what = format!(
+                "admitting {name} did not finish, so whether it is on the chain is unknown; \
+                 {kept}"
+            );
+            return Err(match e {
+                CliError::Other(e) => CliError::Other(e.context(what)),
+                CliError::Failed { code, message } => CliError::Failed {
+                    code,
+                    message: format!("{what}: {message}"),
+                },
+                e => e,
+            });
+        }
+    };
+    Ok(OrgAddResponse {
+        org: key.public().to_hex(),
+        name,
+        tx: rc.tx.to_hex(),
+        height: rc.height,
+    })
+}
+
+/// Every GTIN a product was defined under: from the `DefineProduct` transactions in the
+/// orgs' logs (the store keeps no product index; a refused definition is filtered out by
+/// the product read that follows).
+fn product_gtins(ledger: &Ledger) -> R<std::collections::BTreeSet<String>> {
+    let mut gtins = std::collections::BTreeSet::new();
+    let mut block: Option<handoff_core::block::Block> = None;
+    for org in ledger.store.org_keys()? {
+        for (loc, _) in ledger.store.org_txs(&org, usize::MAX)? {
+            if block.as_ref().is_none_or(|b| b.header.height != loc.height) {
+                block = ledger.store.block(loc.height)?;
+            }
+            let Some(wire) = block.as_ref().and_then(|b| b.txs.get(loc.index as usize)) else {
+                continue;
+            };
+            if let Ok(t) = SignedTx::decode(wire)
+                && let Payload::DefineProduct { gtin, .. } = t.body.payload
+            {
+                gtins.insert(gtin);
+            }
+        }
+    }
+    Ok(gtins)
+}
+
+#[cfg(feature = "p2p")]
+fn light_queued(out: crate::error::Output) -> R<Vec<QueuedTx>> {
+    #[derive(serde::Deserialize)]
+    struct Queued {
+        queued: Vec<QueuedTx>,
+    }
+    Ok(part::<Queued>(out.json)?.queued)
+}
+
+/// An org key for a light node: 64 hex digits, or the name of an org of the genesis.
+#[cfg(feature = "p2p")]
+fn light_org_key(l: &LightSession, to: &str) -> R<String> {
+    let t = to.trim();
+    if t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Ok(t.to_lowercase());
+    }
+    let g = l.store().genesis()?;
+    g.orgs
+        .iter()
+        .find(|o| o.name.eq_ignore_ascii_case(t))
+        .map(|o| o.org.to_hex())
+        .ok_or_else(|| {
+            CliError::input(
+                "UNKNOWN_ORG",
+                format!(
+                    "'{t}' is not an org this light node knows: give the recipient's org key \
+                     (64 hex digits)"
+                ),
+            )
+        })
+}
+
+#[cfg(feature = "p2p")]
+fn light_status(l: &LightSession) -> R<StatusResponse> {
+    typed(l.status()?)
+}
+
+/// A record read with a proof through the light node: `(thing, open handoff, header)`.
+#[cfg(feature = "p2p")]
+fn light_show(
+    l: &LightSession,
+    me: Option<&str>,
+    canonical: String,
+) -> R<(Thing, Option<HandoffView>, VerifiedAt)> {
+    #[derive(serde::Deserialize)]
+    struct Shown {
+        thing: Option<Thing>,
+        handoff: Option<HandoffView>,
+        height: u64,
+        state_root: String,
+        header_hash: String,
+    }
+    if l.peer_count() == 0 {
+        return Err(ApiError::unavailable(
+            "NO_PEER",
+            "no full node is reachable, so the record cannot be verified now; actions you \
+             take are queued and sent once a peer is reachable",
+        )
+        .into());
+    }
+    let out = l.run(
+        me,
+        LightCmd::Show {
+            scan: canonical.clone(),
+            peer: vec![],
+        },
+    )?;
+    let s: Shown = part(out.json)?;
+    let thing = s.thing.ok_or_else(|| {
+        CliError::input(
+            "UNKNOWN_ITEM",
+            format!("{canonical} is no item, container or lot"),
+        )
+    })?;
+    Ok((
+        thing,
+        s.handoff,
+        VerifiedAt {
+            height: s.height,
+            state_root: s.state_root,
+            header_hash: s.header_hash,
+        },
+    ))
+}
+
+#[cfg(feature = "p2p")]
+fn light(l: &LightSession, me: Option<&str>, req: Request) -> R<Response> {
+    let data = l.data();
+    Ok(match req {
+        Request::Status(_) => Response::Status(light_status(l)?),
+        Request::IdParse(r) => Response::IdParse(scan_view(&scan(&r.scan)?)?),
+        Request::Lookup(r) => {
+            let sc = scan(&r.scan)?;
+            let (thing, handoff, verified) = light_show(l, me, sc.key.canonical())?;
+            Response::Lookup(LookupResponse {
+                scan: scan_view(&sc)?,
+                thing: ItemShowResponse {
+                    item: thing,
+                    proof: None,
+                },
+                verdict: None,
+                handoff,
+                verified: Some(verified),
+            })
+        }
+        Request::ItemShow(r) => {
+            let key = scan(&r.key)?.key;
+            let (thing, _, v) = light_show(l, me, key.canonical())?;
+            Response::ItemShow(ItemShowResponse {
+                item: thing,
+                proof: Some(ProofView {
+                    certified: true,
+                    height: v.height,
+                    state_root: v.state_root,
+                    header_hash: v.header_hash,
+                    proof_bytes: 0,
+                    verified: true,
+                }),
+            })
+        }
+        Request::OrgList(_) => {
+            // The org list is a full node's index; the genesis is what a light node
+            // knows for sure.
+            let g = l.store().genesis()?;
+            let orgs = g
+                .orgs
+                .iter()
+                .map(|o| OrgView {
+                    key: o.org.to_hex(),
+                    name: o.name.clone(),
+                    prefixes: o.prefixes.clone(),
+                    glns: o.glns.clone(),
+                    roles: o.roles.iter().map(|r| r.as_str().to_string()).collect(),
+                    suspended: false,
+                    admitted_at: 0,
+                })
+                .collect();
+            Response::OrgList(OrgListResponse {
+                orgs,
+                source: Some("genesis".into()),
+            })
+        }
+        Request::Outbox(_) => {
+            let mut o: OutboxResponse = typed(l.run(me, LightCmd::Outbox)?.json)?;
+            o.counts = light_status(l)?.outbox_counts;
+            Response::Outbox(o)
+        }
+        Request::Genesis(_) => {
+            let g = l.store().genesis()?;
+            let hex = hex::encode(borsh::to_vec(&g).map_err(anyhow::Error::from)?);
+            Response::Genesis(GenesisResponse {
+                genesis: hex,
+                chain_id: g.chain_id().to_hex(),
+            })
+        }
+        Request::Identities(_) => Response::Identities(IdentitiesResponse {
+            identities: identities(data)?,
+        }),
+        Request::IdentitySwitch(r) => switch(data, &r.name)?,
+        Request::Label(r) => label(r, |_| None)?,
+        Request::Commission(r) => {
+            if r.lot.is_some() || r.qty.is_some() || r.expiry.is_some() || r.pin.is_some() {
+                return Err(
+                    light_node_error("Commissioning with a lot, quantity, expiry or PIN").into(),
+                );
+            }
+            let items = r
+                .scans
+                .iter()
+                .map(|s| scan(s).map(|sc| sc.key.canonical()))
+                .collect::<R<Vec<_>>>()?;
+            let q = light_queued(l.run(me, LightCmd::Commission { scans: r.scans })?)?;
+            Response::Commission(CommissionResponse {
+                tx: q.first().map(|x| x.tx.clone()).unwrap_or_default(),
+                height: None,
+                items,
+                lot: None,
+                expiry: None,
+                attributes: None,
+                queued: Some(q),
+            })
+        }
+        Request::Propose(r) => {
+            if r.transfer == TransferKind::Ownership
+                || r.qty.is_some()
+                || r.ship_from.is_some()
+                || r.ship_to.is_some()
+                || !r.docs.is_empty()
+                || r.expires_in.is_some()
+            {
+                return Err(light_node_error(
+                    "An offer of ownership only, or with quantities, places, documents or \
+                     an expiry,",
+                )
+                .into());
+            }
+            let to = light_org_key(l, &r.to)?;
+            let q = light_queued(l.run(
+                me,
+                LightCmd::Propose {
+                    to,
+                    ownership: r.transfer == TransferKind::Both,
+                    scans: r.scans,
+                },
+            )?)?;
+            let tx = q.first().map(|x| x.tx.clone()).unwrap_or_default();
+            Response::Propose(HandoffReceipt {
+                handoff: tx.clone(),
+                tx,
+                height: None,
+                queued: Some(q),
+            })
+        }
+        Request::Accept(r) => {
+            let q = light_queued(l.run(
+                me,
+                LightCmd::Accept {
+                    id: r.id.clone(),
+                    missing: r.missing,
+                    damaged: r.damaged,
+                },
+            )?)?;
+            Response::Accept(HandoffReceipt {
+                tx: q.first().map(|x| x.tx.clone()).unwrap_or_default(),
+                height: None,
+                handoff: r.id.trim().to_lowercase(),
+                queued: Some(q),
+            })
+        }
+        r => {
+            let what = match r.op() {
+                "item_history" => "An item's full history".to_string(),
+                "inbox" | "outgoing" => "The inbox of open handoffs".to_string(),
+                "reject" => "Refusing an offer".to_string(),
+                "cancel" => "Withdrawing an offer".to_string(),
+                "product_show" | "product_list" => "The product list".to_string(),
+                "product_define" => "Defining a product".to_string(),
+                "pack" => "Packing a container".to_string(),
+                "unpack" => "Unpacking a container".to_string(),
+                op => format!("`{op}`"),
+            };
+            return Err(light_node_error(&what).into());
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const G: &str = "09506000134352";
+
+    fn parsed(scans: &[String]) -> Vec<(&str, Scan)> {
+        scans
+            .iter()
+            .map(|s| (s.as_str(), gs1::parse_scan(s).expect("scan")))
+            .collect()
+    }
+
+    #[test]
+    fn a_label_gives_its_item_lot_expiry_and_other_ais() {
+        let f = scan_fields(
+            &gs1::parse_scan(&format!("(01){G}(10)L1(21)S(17)261231(30)2(11)250101"))
+                .expect("scan"),
+        );
+        assert_eq!(f.lot.as_deref(), Some("L1"));
+        assert_eq!(f.expiry.as_deref(), Some("261231"));
+        assert_eq!(
+            f.attributes,
+            vec![("30".into(), "2".into()), ("11".into(), "250101".into())]
+        );
+        // A lot's count is its quantity, and its lot is its key: neither is repeated.
+        let f =
+            scan_fields(&gs1::parse_scan(&format!("(01){G}(10)L1(30)12(15)261130")).expect("scan"));
+        assert_eq!(f.lot, None);
+        assert_eq!(f.attributes, vec![("15".into(), "261130".into())]);
+    }
+
+    #[test]
+    fn one_commissioning_takes_labels_that_agree_and_refuses_others() {
+        let label = |s: &str, lot: &str| format!("(01){G}(10){lot}(21){s}(17)261231");
+        let same = [label("A", "L1"), label("B", "L1")];
+        let f = commission_fields(&parsed(&same), Some("L1".into()), None).expect("agree");
+        assert_eq!(f.lot.as_deref(), Some("L1"));
+        assert_eq!(f.expiry.as_deref(), Some("261231"));
+        // --lot names the lot of serials whose labels carry none.
+        let bare = [format!("(01){G}(21)C")];
+        let f = commission_fields(&parsed(&bare), Some("L2".into()), Some("270101".into()))
+            .expect("options");
+        assert_eq!(
+            (f.lot.as_deref(), f.expiry.as_deref()),
+            (Some("L2"), Some("270101"))
+        );
+        for (scans, lot, expiry) in [
+            (vec![label("A", "L1"), label("B", "L2")], None, None),
+            (
+                vec![label("A", "L1"), format!("(01){G}(21)B(17)261231")],
+                None,
+                None,
+            ),
+            (
+                vec![label("A", "L1"), format!("(01){G}(10)L1(21)B")],
+                None,
+                None,
+            ),
+            (
+                vec![
+                    label("A", "L1"),
+                    format!("(01){G}(10)L1(21)B(17)261231(15)261130"),
+                ],
+                None,
+                None,
+            ),
+            (vec![label("A", "L1")], Some("L2".to_string()), None),
+            (vec![label("A", "L1")], None, Some("261230".to_string())),
+        ] {
+            let e = commission_fields(&parsed(&scans), lot, expiry).expect_err("conflict");
+            assert_eq!(e.parts().0, "SCAN_CONFLICT", "{scans:?}");
+        }
+    }
+}
