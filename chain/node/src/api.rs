@@ -490,7 +490,7 @@ fn switch(data: &Path, name: &str) -> R<Response> {
     }))
 }
 
-fn label(req: LabelRequest, title_of: impl Fn(&str) -> Option<String>) -> R<Response> {
+fn label(req: LabelRequest, title_of: impl Fn(&str) -> R<Option<String>>) -> R<Response> {
     use base64::Engine;
     let bad = |e: crate::label::LabelError| match e.code {
         "LABEL_RENDER_FAILED" | "LABEL_QR_FAILED" => {
@@ -504,9 +504,15 @@ fn label(req: LabelRequest, title_of: impl Fn(&str) -> Option<String>) -> R<Resp
     for s in &req.scans {
         let title = match (&req.title, req.title_from_chain) {
             (Some(t), _) => Some(t.clone()),
-            (None, true) => gs1::parse_scan(s)
+            // A product name that cannot be read stops the label (never a label that
+            // silently lacks it); a scan that does not parse is refused by the renderer.
+            (None, true) => match gs1::parse_scan(s)
                 .ok()
-                .and_then(|sc| sc.key.gtin().and_then(&title_of)),
+                .and_then(|sc| sc.key.gtin().map(String::from))
+            {
+                Some(g) => title_of(&g)?,
+                None => None,
+            },
             (None, false) => None,
         };
         labels.push((s.clone(), title));
@@ -530,7 +536,7 @@ fn label(req: LabelRequest, title_of: impl Fn(&str) -> Option<String>) -> R<Resp
 fn offline(req: Request) -> R<Response> {
     match req {
         Request::IdParse(r) => Ok(Response::IdParse(scan_view(&scan(&r.scan)?)?)),
-        Request::Label(r) if !r.title_from_chain => label(r, |_| None),
+        Request::Label(r) if !r.title_from_chain => label(r, |_| Ok(None)),
         r => Err(ApiError::unavailable(
             "NO_CHAIN",
             format!(
@@ -815,9 +821,7 @@ fn embedded(
             )
             .into());
         }
-        Request::Label(r) => label(r, |g| {
-            ledger.store.product(g).ok().flatten().map(|p| p.name)
-        })?,
+        Request::Label(r) => label(r, |g| Ok(ledger.store.product(g)?.map(|p| p.name)))?,
         // Actions.
         Request::Commission(r) => Response::Commission(commission(ledger, &signer()?, r)?),
         Request::Propose(r) => {
@@ -1300,17 +1304,12 @@ fn light(l: &LightSession, me: Option<&str>, req: Request) -> R<Response> {
         }
         Request::ItemShow(r) => {
             let key = scan(&r.key)?.key;
-            let (thing, _, v) = light_show(l, me, key.canonical())?;
+            // Every read of a light node is proven against a certified header (or fails);
+            // the header is in a lookup's `verified`.
+            let (thing, _, _) = light_show(l, me, key.canonical())?;
             Response::ItemShow(ItemShowResponse {
                 item: thing,
-                proof: Some(ProofView {
-                    certified: true,
-                    height: v.height,
-                    state_root: v.state_root,
-                    header_hash: v.header_hash,
-                    proof_bytes: 0,
-                    verified: true,
-                }),
+                proof: None,
             })
         }
         Request::OrgList(_) => {
@@ -1352,7 +1351,8 @@ fn light(l: &LightSession, me: Option<&str>, req: Request) -> R<Response> {
             identities: identities(data)?,
         }),
         Request::IdentitySwitch(r) => switch(data, &r.name)?,
-        Request::Label(r) => label(r, |_| None)?,
+        // A light node reads no product record for a title: the label carries none.
+        Request::Label(r) => label(r, |_| Ok(None))?,
         Request::Commission(r) => {
             if r.lot.is_some() || r.qty.is_some() || r.expiry.is_some() || r.pin.is_some() {
                 return Err(
