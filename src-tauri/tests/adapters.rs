@@ -204,32 +204,29 @@ fn a_demo_product_shows_its_picture_and_a_product_without_one_shows_none() {
     // The espresso's definition names the hash of assets/demo/espresso.svg, and the app
     // answers that file.
     let v = product_image_of(&node, "00614141025015").expect("picture");
-    assert_eq!(v["mime"], "image/svg+xml");
+    assert_eq!(v.mime.as_deref(), Some("image/svg+xml"));
     let bytes = base64::engine::general_purpose::STANDARD
-        .decode(v["data_base64"].as_str().expect("data"))
+        .decode(v.data_base64.as_deref().expect("data"))
         .expect("base64");
     let file =
         std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets/demo/espresso.svg"))
             .expect("the picture");
     assert!(bytes == file, "the espresso's picture");
     assert_eq!(
-        v["image_hash"],
-        hex::encode(handoff_core::types::sha256(&[&file]).0)
+        v.image_hash.as_deref(),
+        Some(hex::encode(handoff_core::types::sha256(&[&file]).0).as_str())
     );
     // A product defined without a picture: no picture, and no error.
     let decaf = gtin("0061414100077");
-    node.call(&[
-        "product",
-        "define",
-        &format!("--gtin={decaf}"),
-        "--name=Decaf 250 g",
-    ])
+    node.call(handoff_api::ProductDefineRequest {
+        gtin: decaf.clone(),
+        name: "Decaf 250 g".into(),
+        description: String::new(),
+        attributes: vec![],
+    })
     .expect("define");
     let v = product_image_of(&node, &decaf).expect("no picture");
-    assert!(
-        v["image_hash"].is_null() && v["data_base64"].is_null(),
-        "{v}"
-    );
+    assert!(v.image_hash.is_none() && v.data_base64.is_none(), "{v:?}");
     // An unknown product is the ledger's error, not an empty picture.
     let e = product_image_of(&node, &gtin("0061414100088")).expect_err("unknown");
     assert_eq!(e.code, "UNKNOWN_PRODUCT", "{e:?}");

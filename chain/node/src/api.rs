@@ -801,14 +801,7 @@ fn embedded(
                 "this node runs no network (start it with `handoff node run`)",
             ))
         })?),
-        Request::Genesis(_) => {
-            let g = ledger.store.genesis()?;
-            let hex = hex::encode(borsh::to_vec(&g).map_err(anyhow::Error::from)?);
-            Response::Genesis(GenesisResponse {
-                genesis: hex,
-                chain_id: g.chain_id().to_hex(),
-            })
-        }
+        Request::Genesis(_) => genesis_response(&ledger.store.genesis()?)?,
         Request::Identities(_) => Response::Identities(IdentitiesResponse {
             identities: identities(data)?,
         }),
@@ -1339,14 +1332,7 @@ fn light(l: &LightSession, me: Option<&str>, req: Request) -> R<Response> {
             o.counts = light_status(l)?.outbox_counts;
             Response::Outbox(o)
         }
-        Request::Genesis(_) => {
-            let g = l.store().genesis()?;
-            let hex = hex::encode(borsh::to_vec(&g).map_err(anyhow::Error::from)?);
-            Response::Genesis(GenesisResponse {
-                genesis: hex,
-                chain_id: g.chain_id().to_hex(),
-            })
-        }
+        Request::Genesis(_) => genesis_response(&l.store().genesis()?)?,
         Request::Identities(_) => Response::Identities(IdentitiesResponse {
             identities: identities(data)?,
         }),
@@ -1437,6 +1423,15 @@ fn light(l: &LightSession, me: Option<&str>, req: Request) -> R<Response> {
             return Err(light_node_error(&what).into());
         }
     })
+}
+
+/// A chain's genesis as the API answers it: its canonical encoding (hex) and its id.
+fn genesis_response(g: &handoff_core::block::Genesis) -> R<Response> {
+    let encoded = borsh::to_vec(g).map_err(anyhow::Error::from)?;
+    Ok(Response::Genesis(GenesisResponse {
+        genesis: hex::encode(encoded),
+        chain_id: g.chain_id().to_hex(),
+    }))
 }
 
 #[cfg(test)]
