@@ -436,7 +436,7 @@ mod tests {
 
     const BAG: &str = "(01)00614141025015(21)E261000022";
     const LOOSE: &str = "/01/00614141025015/21/E261000260";
-    const PALLET: &str = "/00/306141410000000068";
+    const PALLET: &str = "/00/306141410000000051";
 
     /// Every answer the mock gives the screens decodes into the real typed response: a
     /// drifted shape would be a `BAD_RESPONSE` here, not an empty screen in a browser.
