@@ -3,9 +3,9 @@
 use crate::backend::{self, ApiError};
 use crate::i18n::{Lang, t};
 use crate::screens;
+use handoff_api::StatusResponse;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use serde_json::Value;
 
 /// The screens.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,7 +32,7 @@ pub struct Ctx {
     /// The screen shown.
     pub tab: RwSignal<Tab>,
     /// `status` of the node (identity, height…).
-    pub status: RwSignal<Option<Value>>,
+    pub status: RwSignal<Option<StatusResponse>>,
     /// The error shown in the banner.
     pub error: RwSignal<Option<ApiError>>,
     /// A confirmation shown in the banner.
@@ -74,8 +74,10 @@ impl Ctx {
 
     /// Whether the app runs as a light node.
     pub fn light(&self) -> bool {
-        self.status
-            .with(|s| s.as_ref().is_some_and(|s| s["mode"] == "light"))
+        self.status.with(|s| {
+            s.as_ref()
+                .is_some_and(|s| s.mode.as_deref() == Some("light"))
+        })
     }
 
     /// The acting org's key (hex).
@@ -83,7 +85,7 @@ impl Ctx {
         self.status
             .with(|s| {
                 s.as_ref()
-                    .and_then(|s| s["identity"]["org"].as_str().map(String::from))
+                    .and_then(|s| s.identity.as_ref().map(|i| i.org.clone()))
             })
             .unwrap_or_default()
     }
@@ -92,7 +94,7 @@ impl Ctx {
     pub fn me(&self) -> String {
         self.status
             .get()
-            .and_then(|s| s["identity"]["name"].as_str().map(String::from))
+            .and_then(|s| s.identity.map(|i| i.name))
             .unwrap_or_default()
     }
 }
@@ -118,9 +120,8 @@ pub fn refresh_status(ctx: Ctx) {
     spawn_local(async move {
         let light = match backend::status().await {
             Ok(s) => {
-                let light = s["mode"] == "light";
-                ctx.outbox_count
-                    .set(s["outbox"].as_u64().unwrap_or(0) as usize);
+                let light = s.mode.as_deref() == Some("light");
+                ctx.outbox_count.set(s.outbox.unwrap_or(0) as usize);
                 ctx.status.set(Some(s));
                 light
             }
@@ -133,8 +134,7 @@ pub fn refresh_status(ctx: Ctx) {
         if light {
             ctx.inbox_count.set(0);
         } else if let Ok(i) = backend::inbox().await {
-            ctx.inbox_count
-                .set(i["incoming"].as_array().map(Vec::len).unwrap_or(0));
+            ctx.inbox_count.set(i.incoming.len());
         }
     });
 }

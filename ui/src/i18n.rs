@@ -260,17 +260,24 @@ pub fn t(lang: Lang, key: &'static str) -> &'static str {
         .unwrap_or(key)
 }
 
-/// A date and time (RFC 3339 text or ms since the epoch) in the locale's format.
-pub fn datetime(lang: Lang, rfc3339_or_ms: &serde_json::Value) -> String {
-    let d = match rfc3339_or_ms {
-        serde_json::Value::Number(n) => {
-            js_sys::Date::new(&JsValue::from_f64(n.as_f64().unwrap_or(0.0)))
-        }
-        serde_json::Value::String(s) => js_sys::Date::new(&JsValue::from_str(s)),
-        _ => return String::new(),
-    };
+/// A date and time (RFC 3339 text) in the locale's format; text that is no date is
+/// shown as it is.
+pub fn datetime(lang: Lang, rfc3339: &str) -> String {
+    let d = js_sys::Date::new(&JsValue::from_str(rfc3339));
     if d.get_time().is_nan() {
-        return rfc3339_or_ms.as_str().unwrap_or_default().to_string();
+        return rfc3339.to_string();
+    }
+    locale_datetime(lang, &d)
+}
+
+/// A date and time (ms since the epoch) in the locale's format.
+pub fn datetime_ms(lang: Lang, ms: i64) -> String {
+    locale_datetime(lang, &js_sys::Date::new(&JsValue::from_f64(ms as f64)))
+}
+
+fn locale_datetime(lang: Lang, d: &js_sys::Date) -> String {
+    if d.get_time().is_nan() {
+        return String::new();
     }
     let opts = js_sys::Object::new();
     let _ = js_sys::Reflect::set(&opts, &"dateStyle".into(), &"medium".into());

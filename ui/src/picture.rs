@@ -14,7 +14,7 @@ pub fn ProductPicture(gtin: String, image_hash: Option<String>, name: String) ->
     if image_hash.is_some() {
         spawn_local(async move {
             if let Ok(v) = backend::product_image(&gtin).await
-                && let (Some(mime), Some(data)) = (v["mime"].as_str(), v["data_base64"].as_str())
+                && let (Some(mime), Some(data)) = (v.mime, v.data_base64)
             {
                 src.set(Some(format!("data:{mime};base64,{data}")));
             }

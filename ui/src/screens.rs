@@ -3,24 +3,21 @@
 use crate::app::{Ctx, Tab, set_setting};
 use crate::backend::{self, ApiError};
 use crate::camera;
-use crate::i18n::{Lang, datetime, number, t};
+use crate::i18n::{Lang, datetime, datetime_ms, number, t};
 use crate::picture::ProductPicture;
 use crate::scan::{Added, Batch, normalize};
+use handoff_api as api;
 use leptos::ev;
 use leptos::html;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use serde_json::Value;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use wasm_bindgen::JsCast;
 
-fn s(v: &Value) -> String {
-    match v {
-        Value::String(x) => x.clone(),
-        Value::Null => String::new(),
-        other => other.to_string(),
-    }
+/// An optional value as text (empty when absent).
+fn opt<T: ToString>(v: Option<T>) -> String {
+    v.map(|x| x.to_string()).unwrap_or_default()
 }
 
 fn now_ms() -> f64 {
@@ -65,9 +62,10 @@ fn is_form_field(target: Option<web_sys::EventTarget>) -> bool {
 }
 
 /// Runs an action with the busy indicator; errors go to the banner.
-fn act<F>(ctx: Ctx, fut: F, ok: impl FnOnce(Value) + 'static)
+fn act<T, F>(ctx: Ctx, fut: F, ok: impl FnOnce(T) + 'static)
 where
-    F: std::future::Future<Output = Result<Value, ApiError>> + 'static,
+    T: 'static,
+    F: std::future::Future<Output = Result<T, ApiError>> + 'static,
 {
     ctx.busy.set(true);
     spawn_local(async move {
@@ -84,14 +82,9 @@ where
 
 /// The confirmation of an action a light node queued instead of committing (`None`: the
 /// action was committed).
-fn queued_note(ctx: Ctx, v: &Value) -> Option<String> {
-    v["queued"].is_array().then(|| {
-        let seqs: Vec<String> = v["queued"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|q| format!("#{}", s(&q["seq"])))
-            .collect();
+fn queued_note(ctx: Ctx, queued: Option<&[api::QueuedTx]>) -> Option<String> {
+    queued.map(|queued| {
+        let seqs: Vec<String> = queued.iter().map(|q| format!("#{}", q.seq)).collect();
         format!(
             "{} · {} {}",
             ctx.t("msg.queued"),
@@ -139,30 +132,62 @@ fn event_label(lang: Lang, kind: &str) -> String {
 /// The summary of a scanned thing: product, holder, status, verdict, banners.
 #[component]
 pub fn ItemSummary(
-    thing: Value,
-    verdict: Value,
-    /// A light node's proof: `{height}` of the certified header the record verified against.
-    #[prop(optional)]
-    verified: Value,
+    thing: api::Thing,
+    verdict: Option<api::VerifyResponse>,
+    /// A light node's proof: the certified header the record verified against.
+    #[prop(optional_no_strip)]
+    verified: Option<api::VerifiedAt>,
 ) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let lang = ctx.lang.get_untracked();
-    let item = if thing["item"].is_object() {
-        thing["item"].clone()
-    } else {
-        thing["lot"].clone()
+    /// What the card shows of an item, a container or a lot.
+    struct Shown {
+        key: String,
+        kind: String,
+        product: Option<api::ProductRef>,
+        recalled: bool,
+        stolen: bool,
+        custodian: String,
+        owner: String,
+        status: String,
+        container: String,
+        exception: String,
+        n_contents: usize,
+    }
+    let item = match thing {
+        api::Thing::Item(i) => Shown {
+            key: i.key,
+            kind: i.kind,
+            product: i.product,
+            recalled: i.recalled.is_some(),
+            stolen: i.stolen,
+            custodian: i.custodian.name,
+            owner: i.owner.name,
+            status: i.status,
+            container: i.container.unwrap_or_default(),
+            exception: i.exception.map(|e| e.kind).unwrap_or_default(),
+            n_contents: i.contents.map_or(0, |c| c.len()),
+        },
+        api::Thing::Lot(l) => Shown {
+            key: l.key,
+            kind: l.kind,
+            product: l.product,
+            recalled: l.recalled.is_some(),
+            // A lot's thefts are counted in its balances, not flagged on the lot.
+            stolen: false,
+            custodian: String::new(),
+            owner: String::new(),
+            status: l.status,
+            container: String::new(),
+            exception: String::new(),
+            n_contents: 0,
+        },
     };
-    let key = s(&item["key"]);
+    let key = item.key.clone();
     let key_click = key.clone();
-    let product = s(&item["product"]["name"]);
-    let recalled = !item["recalled"].is_null() && item.get("recalled").is_some();
-    let stolen = item["stolen"] == true;
-    let exception = s(&item["exception"]["kind"]);
-    let contents: Vec<String> = item["contents"]
-        .as_array()
-        .map(|c| c.iter().map(|e| s(&e["key"])).collect())
-        .unwrap_or_default();
-    let n_contents = contents.len();
+    let product = item.product.map(|p| p.name).unwrap_or_default();
+    let (recalled, stolen, exception, n_contents) =
+        (item.recalled, item.stolen, item.exception, item.n_contents);
     let row = |label: &'static str, value: String| {
         (!value.is_empty()).then(|| {
             view! { <div class="kv"><span class="k">{t(lang, label)}</span><span class="v">{value}</span></div> }
@@ -176,25 +201,25 @@ pub fn ItemSummary(
                 <div>
                     <h2 class="title">{if !product.is_empty() {
                         product
-                    } else if item["kind"] == "container" {
+                    } else if item.kind == "container" {
                         t(lang, "item.kind_container").to_string()
                     } else {
-                        s(&item["kind"])
+                        item.kind.clone()
                     }}</h2>
                     <div class="code">{key.clone()}</div>
                 </div>
-                {verdict["verdict"].as_str().map(|v| verdict_badge(lang, v))}
-                {(!verified.is_null()).then(|| view! {
+                {verdict.as_ref().map(|v| verdict_badge(lang, &v.verdict))}
+                {verified.map(|v| view! {
                     <span class="verified" data-testid="verified-at">
-                        {format!("✓ {} {}", t(lang, "item.verified"), number(lang, verified["height"].as_f64().unwrap_or(0.0)))}
+                        {format!("✓ {} {}", t(lang, "item.verified"), number(lang, v.height as f64))}
                     </span>
                 })}
             </header>
             <div class="kvs">
-                {row("item.custodian", s(&item["custodian"]["name"]))}
-                {row("item.owner", s(&item["owner"]["name"]))}
-                {row("item.status", s(&item["status"]))}
-                {row("item.container", s(&item["container"]))}
+                {row("item.custodian", item.custodian)}
+                {row("item.owner", item.owner)}
+                {row("item.status", item.status)}
+                {row("item.container", item.container)}
                 {row("item.exception", exception)}
                 {(n_contents > 0).then(|| view! {
                     <div class="kv"><span class="k">{t(lang, "item.contents")}</span>
@@ -202,8 +227,8 @@ pub fn ItemSummary(
                 })}
             </div>
             <div class="reasons">
-                {verdict["reasons"].as_array().cloned().unwrap_or_default().into_iter().map(|r| view! {
-                    <div class="reason">{s(&r["message"])}</div>
+                {verdict.map(|v| v.reasons).unwrap_or_default().into_iter().map(|r| view! {
+                    <div class="reason">{r.message}</div>
                 }).collect_view()}
             </div>
             <div class="actions">
@@ -225,13 +250,7 @@ pub fn ShipPanel(#[prop(into)] codes: Signal<Vec<String>>) -> impl IntoView {
     let ownership = RwSignal::new(false);
     spawn_local(async move {
         if let Ok(v) = backend::orgs().await {
-            let list: Vec<(String, String)> = v["orgs"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default()
-                .iter()
-                .map(|o| (s(&o["name"]), s(&o["key"])))
-                .collect();
+            let list: Vec<(String, String)> = v.orgs.into_iter().map(|o| (o.name, o.key)).collect();
             orgs.set(list);
         }
     });
@@ -247,12 +266,12 @@ pub fn ShipPanel(#[prop(into)] codes: Signal<Vec<String>>) -> impl IntoView {
             async move { backend::propose(&codes, &dest, own).await },
             move |v| {
                 beep(true);
-                ctx.done(queued_note(ctx, &v).unwrap_or_else(|| {
+                ctx.done(queued_note(ctx, v.queued.as_deref()).unwrap_or_else(|| {
                     format!(
                         "{} · {} {}",
                         ctx.t("msg.shipped"),
                         ctx.t("msg.block"),
-                        s(&v["height"])
+                        opt(v.height)
                     )
                 }))
             },
@@ -295,13 +314,7 @@ async fn read_image(file: web_sys::File) -> Result<Vec<String>, ApiError> {
     let bytes = js_sys::Uint8Array::new(&buf).to_vec();
     let b64 = base64::engine::general_purpose::STANDARD.encode(bytes);
     let v = backend::decode_image(&b64).await?;
-    Ok(v["codes"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .iter()
-        .map(|c| s(&c["text"]))
-        .collect())
+    Ok(v.codes.into_iter().map(|c| c.text).collect())
 }
 
 /// Scan: the always-focused scanner input, one item at once or a batch for one action.
@@ -313,7 +326,7 @@ pub fn ScanScreen() -> impl IntoView {
     let batch = RwSignal::new(Batch::default());
     let flash = RwSignal::new(None::<bool>);
     let last = RwSignal::new(None::<Added>);
-    let result = RwSignal::new(None::<Value>);
+    let result = RwSignal::new(None::<api::LookupResponse>);
     let scan_ms = RwSignal::new(None::<f64>);
     let into = RwSignal::new(String::new());
 
@@ -355,8 +368,7 @@ pub fn ScanScreen() -> impl IntoView {
                 Ok(v) => {
                     ctx.error.set(None);
                     ctx.notice.set(None);
-                    ctx.current
-                        .set(v["scan"]["canonical"].as_str().map(String::from));
+                    ctx.current.set(Some(v.scan.canonical.clone()));
                     result.set(Some(v));
                     flash.set(Some(true));
                     beep(true);
@@ -461,12 +473,8 @@ pub fn ScanScreen() -> impl IntoView {
                     }
                     match found {
                         Ok(found) => {
-                            let texts: Vec<String> = found["codes"]
-                                .as_array()
-                                .into_iter()
-                                .flatten()
-                                .map(|c| s(&c["text"]))
-                                .collect();
+                            let texts: Vec<String> =
+                                found.codes.into_iter().map(|c| c.text).collect();
                             let now = now_ms();
                             for text in texts {
                                 if matches!(&recent, Some((t, at)) if *t == text && now - at < 2500.0)
@@ -612,10 +620,10 @@ pub fn ScanScreen() -> impl IntoView {
                 view! {
                     <div data-scan-ms=move || scan_ms.get().map(|m| format!("{m:.1}")) data-testid="scan-result">
                         {move || result.get().map(|v| view! {
-                            <ItemSummary thing=v["thing"].clone() verdict=v["verdict"].clone() verified=v["verified"].clone()/>
-                            {incoming_for_me(ctx, &v["handoff"]).then(|| view! {
+                            <ItemSummary thing=v.thing.item verdict=v.verdict verified=v.verified/>
+                            {v.handoff.filter(|h| incoming_for_me(ctx, h)).map(|h| view! {
                                 <h2 class="section">{ctx.t("scan.incoming")}</h2>
-                                <HandoffCard h=v["handoff"].clone() incoming=true/>
+                                <HandoffCard h=h incoming=true/>
                             })}
                             <ShipPanel codes=codes/>
                         })}
@@ -627,9 +635,8 @@ pub fn ScanScreen() -> impl IntoView {
 }
 
 /// Whether `h` (a scan's `handoff`) is an open offer to the acting org.
-fn incoming_for_me(ctx: Ctx, h: &Value) -> bool {
-    let to = s(&h["to"]["key"]);
-    h["status"] == "open" && !to.is_empty() && to == ctx.my_org()
+fn incoming_for_me(ctx: Ctx, h: &api::HandoffView) -> bool {
+    h.status == "open" && !h.to.key.is_empty() && h.to.key == ctx.my_org()
 }
 
 /// Receive what a batch scanned: accept each incoming handoff it matches; entries of the
@@ -643,21 +650,23 @@ fn ReceivePanel(#[prop(into)] codes: Signal<Vec<String>>) -> impl IntoView {
             ctx,
             async move {
                 let incoming = match backend::inbox().await {
-                    Ok(inbox) => inbox["incoming"].as_array().cloned().unwrap_or_default(),
+                    Ok(inbox) => inbox.incoming,
                     // A light node has no inbox: the offers the scanned things travel in.
                     Err(e) if e.code == "LIGHT_NODE" => {
-                        let mut found: Vec<Value> = Vec::new();
+                        let mut found: Vec<api::HandoffView> = Vec::new();
                         for c in &scanned {
                             // A code the chain does not know is no reason to stop; no peer is.
                             let h = match backend::lookup(c).await {
-                                Ok(v) => v["handoff"].clone(),
+                                Ok(v) => v.handoff,
                                 Err(e) if e.code == "NO_PEER" => return Err(e),
                                 // A record that could not be verified may hide an offer:
                                 // say so rather than skip it.
                                 Err(e) if crate::app::unverified(&e.code) => return Err(e),
                                 Err(_) => continue,
                             };
-                            if incoming_for_me(ctx, &h) && !found.iter().any(|f| f["id"] == h["id"])
+                            if let Some(h) = h
+                                && incoming_for_me(ctx, &h)
+                                && !found.iter().any(|f| f.id == h.id)
                             {
                                 found.push(h);
                             }
@@ -668,13 +677,7 @@ fn ReceivePanel(#[prop(into)] codes: Signal<Vec<String>>) -> impl IntoView {
                 };
                 let mut n = 0;
                 for h in incoming {
-                    let entries: Vec<String> = h["entries"]
-                        .as_array()
-                        .cloned()
-                        .unwrap_or_default()
-                        .iter()
-                        .map(|e| s(&e["key"]))
-                        .collect();
+                    let entries: Vec<String> = h.entries.into_iter().map(|e| e.key).collect();
                     if !entries.iter().any(|e| scanned.contains(e)) {
                         continue;
                     }
@@ -682,7 +685,7 @@ fn ReceivePanel(#[prop(into)] codes: Signal<Vec<String>>) -> impl IntoView {
                         .into_iter()
                         .filter(|e| !scanned.contains(e))
                         .collect();
-                    backend::accept(&s(&h["id"]), &missing, &[]).await?;
+                    backend::accept(&h.id, &missing, &[]).await?;
                     n += 1;
                 }
                 if n == 0 {
@@ -691,7 +694,7 @@ fn ReceivePanel(#[prop(into)] codes: Signal<Vec<String>>) -> impl IntoView {
                         "none of the scanned codes is in an incoming handoff",
                     ));
                 }
-                Ok(Value::from(n))
+                Ok(n)
             },
             move |n| {
                 // A light node queued the acceptances; they are not committed yet.
@@ -717,7 +720,8 @@ fn ReceivePanel(#[prop(into)] codes: Signal<Vec<String>>) -> impl IntoView {
 #[component]
 pub fn ItemScreen() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
-    let data = RwSignal::new(None::<(Value, Value)>);
+    // The history (`None`: a light node, which keeps none) and the lookup.
+    let data = RwSignal::new(None::<(Option<api::ItemHistoryResponse>, api::LookupResponse)>);
     Effect::new(move |_| {
         ctx.version.get();
         let Some(code) = ctx.current.get() else {
@@ -727,11 +731,9 @@ pub fn ItemScreen() -> impl IntoView {
             let h = backend::history(&code).await;
             let l = backend::lookup(&code).await;
             match (h, l) {
-                (Ok(h), Ok(l)) => data.set(Some((h, l))),
+                (Ok(h), Ok(l)) => data.set(Some((Some(h), l))),
                 // A light node verifies the record but keeps no history.
-                (Err(e), Ok(l)) if e.code == "LIGHT_NODE" => {
-                    data.set(Some((serde_json::json!({"light_only": true}), l)))
-                }
+                (Err(e), Ok(l)) if e.code == "LIGHT_NODE" => data.set(Some((None, l))),
                 (Err(e), _) | (_, Err(e)) => ctx.fail(e),
             }
         });
@@ -740,42 +742,43 @@ pub fn ItemScreen() -> impl IntoView {
         <section class="screen item-screen">
             {move || match data.get() {
                 None => view! { <p class="hint">{ctx.t("item.none")}</p> }.into_any(),
-                Some((h, l)) if h["light_only"] == true => view! {
-                    <ItemSummary thing=l["thing"].clone() verdict=l["verdict"].clone() verified=l["verified"].clone()/>
+                Some((None, l)) => view! {
+                    <ItemSummary thing=l.thing.item verdict=l.verdict verified=l.verified/>
                     <p class="hint" data-testid="history-light">{ctx.t("item.history_light")}</p>
                 }.into_any(),
-                Some((h, l)) => {
+                Some((Some(h), l)) => {
                     let lang = ctx.lang.get();
-                    let events = h["events"].as_array().cloned().unwrap_or_default();
+                    let events = h.events;
                     let n = events.len();
                     view! {
-                        <ItemSummary thing=l["thing"].clone() verdict=l["verdict"].clone()/>
+                        <ItemSummary thing=l.thing.item verdict=l.verdict/>
                         <h3 class="section">{format!("{} {}", number(lang, n as f64), t(lang, "item.events"))}</h3>
                         <ol class="timeline" data-testid="timeline">
                             {events.into_iter().map(|e| {
-                                let via = s(&e["via"]);
+                                let via = e.via.clone();
                                 let via_note = match via.as_str() {
                                     "container" => Some(t(lang, "via.container")),
                                     "input" => Some(t(lang, "via.input")),
                                     _ => None,
                                 };
-                                let party = s(&e["counterparty_name"]);
-                                let details: Vec<(String, String)> = e["data"].as_object().map(|o| {
-                                    o.iter().map(|(k, v)| (k.clone(), s(v))).collect()
-                                }).unwrap_or_default();
+                                let party = e.counterparty_name.clone().unwrap_or_default();
+                                let at = e.at.clone().unwrap_or_default();
+                                // The event's attributes, a free-form map of names to values.
+                                let details: Vec<(String, String)> =
+                                    e.data.clone().map(|d| d.into_iter().collect()).unwrap_or_default();
                                 view! {
-                                    <li class=format!("event via-{via}") data-testid="timeline-event" data-type=s(&e["type"])>
-                                        <div class="when">{datetime(lang, &e["time"])}</div>
+                                    <li class=format!("event via-{via}") data-testid="timeline-event" data-type=e.kind.clone()>
+                                        <div class="when">{datetime(lang, &e.time)}</div>
                                         <div class="what">
-                                            <strong>{event_label(lang, e["type"].as_str().unwrap_or_default())}</strong>
+                                            <strong>{event_label(lang, &e.kind)}</strong>
                                             {(!party.is_empty()).then(|| view! { <span class="party">{format!(" ↔ {party}")}</span> })}
                                         </div>
-                                        <div class="who">{s(&e["by_name"])}
-                                            {(!s(&e["at"]).is_empty()).then(|| view! { <span class="gln">{format!(" · GLN {}", s(&e["at"]))}</span> })}
+                                        <div class="who">{e.by_name.clone()}
+                                            {(!at.is_empty()).then(|| view! { <span class="gln">{format!(" · GLN {at}")}</span> })}
                                         </div>
-                                        {via_note.map(|v| view! { <div class="via">{format!("{v}: {}", s(&e["subject"]))}</div> })}
-                                        {(!e["quantity"].is_null()).then(|| view! {
-                                            <div class="qty">{number(lang, e["quantity"].as_f64().unwrap_or(0.0))}</div>
+                                        {via_note.map(|v| view! { <div class="via">{format!("{v}: {}", e.subject)}</div> })}
+                                        {e.quantity.map(|q| view! {
+                                            <div class="qty">{number(lang, q as f64)}</div>
                                         })}
                                         {(!details.is_empty()).then(|| view! {
                                             <div class="data">{details.into_iter().map(|(k, v)| view! {
@@ -803,17 +806,14 @@ enum Arrival {
 
 /// One incoming or outgoing handoff.
 #[component]
-fn HandoffCard(h: Value, incoming: bool) -> impl IntoView {
+fn HandoffCard(h: api::HandoffView, incoming: bool) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let lang = ctx.lang.get_untracked();
-    let id = s(&h["id"]);
+    let id = h.id.clone();
     let rows = RwSignal::new(
-        h["entries"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
+        h.entries
             .iter()
-            .map(|e| (s(&e["key"]), 0usize, Arrival::Arrived))
+            .map(|e| (e.key.clone(), 0usize, Arrival::Arrived))
             .collect::<Vec<_>>(),
     );
     // Containers: list what is inside, so single items can be marked missing or damaged.
@@ -827,13 +827,13 @@ fn HandoffCard(h: Value, incoming: bool) -> impl IntoView {
         spawn_local(async move {
             for c in containers {
                 if let Ok(v) = backend::lookup(&c).await {
-                    let inside: Vec<String> = v["thing"]["item"]["contents"]
-                        .as_array()
-                        .cloned()
-                        .unwrap_or_default()
-                        .iter()
-                        .map(|e| s(&e["key"]))
-                        .collect();
+                    let inside: Vec<String> = match v.thing.item {
+                        api::Thing::Item(i) => i.contents.unwrap_or_default(),
+                        api::Thing::Lot(_) => Vec::new(),
+                    }
+                    .into_iter()
+                    .map(|e| e.key)
+                    .collect();
                     rows.update(|r| {
                         let at = r.iter().position(|x| x.0 == c).map_or(r.len(), |p| p + 1);
                         for (i, k) in inside.into_iter().enumerate() {
@@ -871,12 +871,12 @@ fn HandoffCard(h: Value, incoming: bool) -> impl IntoView {
             async move { backend::accept(&id, &missing, &damaged).await },
             move |v| {
                 beep(true);
-                ctx.done(queued_note(ctx, &v).unwrap_or_else(|| {
+                ctx.done(queued_note(ctx, v.queued.as_deref()).unwrap_or_else(|| {
                     format!(
                         "{} · {} {}",
                         ctx.t("msg.accepted"),
                         ctx.t("msg.block"),
-                        s(&v["height"])
+                        opt(v.height)
                     )
                 }))
             },
@@ -898,9 +898,9 @@ fn HandoffCard(h: Value, incoming: bool) -> impl IntoView {
         });
     };
     let other = if incoming {
-        format!("{} {}", t(lang, "inbox.from"), s(&h["from"]["name"]))
+        format!("{} {}", t(lang, "inbox.from"), h.from.name)
     } else {
-        format!("{} {}", t(lang, "inbox.to"), s(&h["to"]["name"]))
+        format!("{} {}", t(lang, "inbox.to"), h.to.name)
     };
     view! {
         <article class="card handoff" data-testid=if incoming { "handoff-incoming" } else { "handoff-outgoing" } data-id=id.clone()>
@@ -908,12 +908,12 @@ fn HandoffCard(h: Value, incoming: bool) -> impl IntoView {
                 <div>
                     <h3 class="title">{other}</h3>
                     <div class="code">{format!("#{}", &id[..id.len().min(12)])}
-                        {format!(" · {}", datetime(lang, &h["proposed_time"]))}</div>
+                        {format!(" · {}", datetime(lang, &h.proposed_time))}</div>
                 </div>
-                <span class="pill">{s(&h["transfer"])}</span>
+                <span class="pill">{h.transfer.clone()}</span>
             </header>
-            <div class="docs">{h["docs"].as_array().cloned().unwrap_or_default().into_iter().map(|d| view! {
-                <span class="tag">{format!("{}: {}", s(&d["kind"]), s(&d["id"]))}</span>
+            <div class="docs">{h.docs.iter().map(|d| view! {
+                <span class="tag">{format!("{}: {}", d.kind, d.id)}</span>
             }).collect_view()}</div>
             {incoming.then(|| view! {
                 <input class="small-scan" type="text" data-testid="receive-scan"
@@ -979,7 +979,7 @@ fn HandoffCard(h: Value, incoming: bool) -> impl IntoView {
 #[component]
 pub fn InboxScreen() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
-    let data = RwSignal::new(None::<Value>);
+    let data = RwSignal::new(None::<api::InboxResponse>);
     // A light node has no inbox index: its answer is shown in place, not as a banner that
     // would come back with every refresh.
     let light_note = RwSignal::new(None::<ApiError>);
@@ -1000,11 +1000,11 @@ pub fn InboxScreen() -> impl IntoView {
             }
         });
     });
-    let list = move |key: &'static str, incoming: bool| {
+    let list = move |incoming: bool| {
         move || {
             let items = data
                 .get()
-                .and_then(|d| d[key].as_array().cloned())
+                .map(|d| if incoming { d.incoming } else { d.outgoing })
                 .unwrap_or_default();
             if items.is_empty() {
                 view! { <p class="hint">{ctx.t("inbox.empty")}</p> }.into_any()
@@ -1028,9 +1028,9 @@ pub fn InboxScreen() -> impl IntoView {
             })}
             {move || light_note.get().is_none().then(|| view! {
                 <h2 class="section">{move || ctx.t("inbox.incoming")}</h2>
-                <div data-testid="inbox-incoming">{list("incoming", true)}</div>
+                <div data-testid="inbox-incoming">{list(true)}</div>
                 <h2 class="section">{move || ctx.t("inbox.outgoing")}</h2>
-                <div data-testid="inbox-outgoing">{list("outgoing", false)}</div>
+                <div data-testid="inbox-outgoing">{list(false)}</div>
             })}
         </section>
     }
@@ -1057,7 +1057,7 @@ pub fn ProductsScreen() -> impl IntoView {
     let gtin = RwSignal::new(String::new());
     let name = RwSignal::new(String::new());
     let desc = RwSignal::new(String::new());
-    let product = RwSignal::new(None::<Value>);
+    let product = RwSignal::new(None::<api::ProductView>);
     let first = RwSignal::new(String::new());
     let count = RwSignal::new("10".to_string());
     let lot = RwSignal::new(String::new());
@@ -1065,12 +1065,12 @@ pub fn ProductsScreen() -> impl IntoView {
     let label_code = RwSignal::new(String::new());
     let size = RwSignal::new("50x30".to_string());
     let format = RwSignal::new("svg".to_string());
-    let label = RwSignal::new(None::<Value>);
+    let label = RwSignal::new(None::<api::LabelResponse>);
 
     let lookup = move |_| {
         let g = gtin.get_untracked();
         act(ctx, async move { backend::product(&g).await }, move |v| {
-            product.set(Some(v))
+            product.set(Some(v.product))
         });
     };
     let define = move |_| {
@@ -1108,9 +1108,9 @@ pub fn ProductsScreen() -> impl IntoView {
                 ctx,
                 async move { backend::commission(&codes, l, q, None).await },
                 move |v| {
-                    let n = v["items"].as_array().map(Vec::len).unwrap_or(1);
+                    let n = v.items.len();
                     ctx.done(
-                        queued_note(ctx, &v)
+                        queued_note(ctx, v.queued.as_deref())
                             .unwrap_or_else(|| format!("{} ({n})", ctx.t("msg.commissioned"))),
                     )
                 },
@@ -1138,10 +1138,10 @@ pub fn ProductsScreen() -> impl IntoView {
                 </div>
                 {move || product.get().map(|p| view! {
                     <div class="product" data-testid="product-card">
-                        <ProductPicture gtin=s(&p["product"]["gtin"]) image_hash=p["product"]["image_hash"].as_str().map(String::from) name=s(&p["product"]["name"]) />
-                        <h3 class="title">{s(&p["product"]["name"])}</h3>
-                        <div>{s(&p["product"]["description"])}</div>
-                        <div class="code">{format!("{} · {}", s(&p["product"]["gtin"]), s(&p["product"]["owner"]["name"]))}</div>
+                        <ProductPicture gtin=p.gtin.clone() image_hash=p.image_hash.clone() name=p.name.clone() />
+                        <h3 class="title">{p.name.clone()}</h3>
+                        <div>{p.description.clone()}</div>
+                        <div class="code">{format!("{} · {}", p.gtin, p.owner.name)}</div>
                     </div>
                 })}
                 {field(ctx, "products.name", name, "product-name")}
@@ -1186,9 +1186,9 @@ pub fn ProductsScreen() -> impl IntoView {
                     <button class="secondary" data-testid="label-make" on:click=make_label>{move || ctx.t("products.make_label")}</button>
                 </div>
                 {move || label.get().map(|l| {
-                    let href = format!("data:{};base64,{}", s(&l["mime"]), s(&l["data_base64"]));
+                    let href = format!("data:{};base64,{}", l.mime, l.data_base64);
                     let file = format!("label.{}", format.get_untracked());
-                    let is_pdf = s(&l["mime"]) == "application/pdf";
+                    let is_pdf = l.mime == "application/pdf";
                     view! {
                         <div class="label-preview" data-testid="label-preview">
                             {(!is_pdf).then(|| view! { <img src=href.clone() alt="label"/> })}
@@ -1301,14 +1301,7 @@ pub fn NodeScreen() -> impl IntoView {
     let peers = RwSignal::new(String::new());
     spawn_local(async move {
         if let Ok(v) = backend::network().await {
-            let list: Vec<String> = v["peers"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default()
-                .iter()
-                .map(s)
-                .collect();
-            peers.set(list.join("\n"));
+            peers.set(v.peers.join("\n"));
         }
     });
     let genesis = RwSignal::new(String::new());
@@ -1326,7 +1319,7 @@ pub fn NodeScreen() -> impl IntoView {
             ctx,
             async move { backend::set_network(&list, g).await },
             move |v| {
-                if v["switched"] == true {
+                if v.switched == Some(true) {
                     genesis.set(String::new());
                     ctx.done(ctx.t("msg.joined").to_string())
                 } else {
@@ -1336,7 +1329,7 @@ pub fn NodeScreen() -> impl IntoView {
         );
     };
     // The light node's outbox, reloaded after actions and by the periodic refresh.
-    let outbox = RwSignal::new(None::<Value>);
+    let outbox = RwSignal::new(None::<api::OutboxResponse>);
     Effect::new(move |_| {
         ctx.version.get();
         ctx.tick.get();
@@ -1350,23 +1343,24 @@ pub fn NodeScreen() -> impl IntoView {
             }
         });
     });
-    let pair = RwSignal::new(None::<Value>);
+    let pair = RwSignal::new(None::<backend::PairQr>);
     let show_pair = move |_| act(ctx, backend::pair_qr(), move |v| pair.set(Some(v)));
     let backup = move |_| {
         act(ctx, backend::backup(), move |v| {
-            ctx.done(format!("{} {}", ctx.t("msg.backed_up"), s(&v["path"])))
+            ctx.done(format!("{} {}", ctx.t("msg.backed_up"), v.path))
         })
     };
     view! {
         <section class="screen node-screen">
             {move || {
                 let lang = ctx.lang.get();
-                let st = ctx.status.get().unwrap_or(Value::Null);
-                let me = s(&st["identity"]["name"]);
-                let light = st["mode"] == "light";
+                let st = ctx.status.get();
+                let me = ctx.me();
+                let mode = st.as_ref().and_then(|s| s.mode.clone()).unwrap_or_default();
+                let light = mode == "light";
                 let mode_key = if light {
                     "node.mode.light"
-                } else if st["mode"] == "mock" {
+                } else if mode == "mock" {
                     "node.mode.mock"
                 } else {
                     "node.mode.embedded"
@@ -1379,15 +1373,17 @@ pub fn NodeScreen() -> impl IntoView {
                 let row = |k: &'static str, v: String, id: &'static str| view! {
                     <div class="kv"><span class="k">{t(lang, k)}</span><span class="v" data-testid=id>{v}</span></div>
                 };
-                let key = s(&st["identity"]["org"]);
+                let key = ctx.my_org();
                 let key2 = key.clone();
+                let identities = st.as_ref().and_then(|s| s.identities.clone()).unwrap_or_default();
+                let count = |n: Option<u64>| number(lang, n.unwrap_or(0) as f64);
                 view! {
                     <div class="card">
                         <label class="field">
                             <span>{t(lang, "action.switch")}</span>
                             <select data-testid="identity-select" on:change=move |ev| switch(event_target_value(&ev))>
-                                {st["identities"].as_array().cloned().unwrap_or_default().into_iter().map(|i| {
-                                    let n = s(&i["name"]);
+                                {identities.into_iter().map(|i| {
+                                    let n = i.name;
                                     view! { <option value=n.clone() selected=n == me>{n.clone()}</option> }
                                 }).collect_view()}
                             </select>
@@ -1402,15 +1398,15 @@ pub fn NodeScreen() -> impl IntoView {
                             }>{t(lang, "node.copy")}</button>
                         </div>
                     </div>
-                    <div class="card" data-testid="node-chain" data-mode=s(&st["mode"])>
+                    <div class="card" data-testid="node-chain" data-mode=mode.clone()>
                         {row("node.mode", t(lang, mode_key).to_string(), "node-mode")}
                         <div class="kvs">
-                            {row(height_key, number(lang, st["height"].as_f64().unwrap_or(0.0)), "node-height")}
-                            {row(time_key, datetime(lang, &st["time_ms"]), "node-last-block")}
-                            {row("node.peers", number(lang, st["peers"].as_f64().unwrap_or(0.0)), "node-peers")}
-                            {row("node.outbox", number(lang, st["outbox"].as_f64().unwrap_or(0.0)), "node-outbox")}
+                            {row(height_key, count(st.as_ref().map(|s| s.height)), "node-height")}
+                            {row(time_key, st.as_ref().map(|s| datetime_ms(lang, s.time_ms)).unwrap_or_default(), "node-last-block")}
+                            {row("node.peers", count(st.as_ref().and_then(|s| s.peers)), "node-peers")}
+                            {row("node.outbox", count(st.as_ref().and_then(|s| s.outbox)), "node-outbox")}
                         </div>
-                        {row("node.data", s(&st["data_dir"]), "node-data")}
+                        {row("node.data", st.as_ref().and_then(|s| s.data_dir.clone()).unwrap_or_default(), "node-data")}
                     </div>
                 }
             }}
@@ -1449,9 +1445,9 @@ pub fn NodeScreen() -> impl IntoView {
                 </div>
                 {move || pair.get().map(|p| view! {
                     <div class="pair" data-testid="pair-qr">
-                        <div class="pair-qr" inner_html=s(&p["svg"])></div>
+                        <div class="pair-qr" inner_html=p.svg.clone()></div>
                         <p class="hint">{ctx.t("node.pair_hint")}</p>
-                        <div class="mono">{s(&p["text"])}</div>
+                        <div class="mono">{p.text.clone()}</div>
                     </div>
                 })}
                 <label class="field">
@@ -1467,10 +1463,10 @@ pub fn NodeScreen() -> impl IntoView {
 /// The light node's outbox: each entry's number, transaction, what it does and where it
 /// stands (pending, submitted, committed in block N, or rejected with the rule).
 #[component]
-fn OutboxList(outbox: Value) -> impl IntoView {
+fn OutboxList(outbox: api::OutboxResponse) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let lang = ctx.lang.get_untracked();
-    let entries = outbox["entries"].as_array().cloned().unwrap_or_default();
+    let entries = outbox.entries;
     let empty = entries.is_empty();
     view! {
         <div class="card outbox" data-testid="outbox-list">
@@ -1482,30 +1478,29 @@ fn OutboxList(outbox: Value) -> impl IntoView {
             {empty.then(|| view! { <p class="hint">{t(lang, "node.outbox_empty")}</p> })}
             <ol class="outbox-entries">
                 {entries.into_iter().rev().map(|e| {
-                    let status = s(&e["status"]);
-                    let tx = s(&e["tx"]);
-                    let short_tx = tx.chars().take(12).collect::<String>();
-                    let kind = e["kind"].as_str().map(|k| event_label(lang, k)).unwrap_or_default();
-                    let items: Vec<String> = e["items"].as_array().into_iter().flatten().map(s).collect();
+                    let status = e.status.clone();
+                    let short_tx = e.tx.chars().take(12).collect::<String>();
+                    let kind = e.kind.as_deref().map(|k| event_label(lang, k)).unwrap_or_default();
+                    let items = &e.items;
                     let subject = match (items.first(), items.len()) {
                         (Some(first), 1) => first.clone(),
                         (Some(first), n) => format!("{first} +{}", n - 1),
-                        (None, _) => e["handoff"].as_str().map(|h| format!("#{}", &h[..h.len().min(12)])).unwrap_or_default(),
+                        (None, _) => e.handoff.as_deref().map(|h| format!("#{}", h.get(..12).unwrap_or(h))).unwrap_or_default(),
                     };
                     let chip = match status.as_str() {
-                        "committed" => format!("{} · {} {}", t(lang, "outbox.committed"), t(lang, "msg.block"), number(lang, e["height"].as_f64().unwrap_or(0.0))),
+                        "committed" => format!("{} · {} {}", t(lang, "outbox.committed"), t(lang, "msg.block"), number(lang, e.height.unwrap_or(0) as f64)),
                         "rejected" => t(lang, "outbox.rejected").to_string(),
                         "submitted" => t(lang, "outbox.submitted").to_string(),
                         _ => t(lang, "outbox.pending").to_string(),
                     };
                     let why = (status == "rejected").then(|| format!(
-                        "{} {}: {}", t(lang, "outbox.rule"), s(&e["code"]), s(&e["message"])
+                        "{} {}: {}", t(lang, "outbox.rule"), opt(e.code.as_deref()), opt(e.message.as_deref())
                     ));
                     view! {
                         <li class=format!("outbox-entry st-{status}") data-testid="outbox-entry"
-                            data-status=status.clone() data-seq=s(&e["seq"])>
+                            data-status=status.clone() data-seq=e.seq.to_string()>
                             <div class="ob-head">
-                                <span class="ob-seq">{format!("#{}", s(&e["seq"]))}</span>
+                                <span class="ob-seq">{format!("#{}", e.seq)}</span>
                                 <span class="ob-kind">{kind}</span>
                                 <span class=format!("chip chip-{status}") data-testid="outbox-status">{chip}</span>
                             </div>

@@ -115,6 +115,20 @@ fn seeded_outbox() -> Vec<Value> {
     ]
 }
 
+/// The head of what `id_parse` answers for a scan: its kind of key, canonical form,
+/// Digital Link and how it was written.
+fn scan_view(sc: &gs1::Scan) -> Value {
+    let key = match &sc.key {
+        gs1::Gs1Key::Gtin { .. } => "gtin",
+        gs1::Gs1Key::Serial { .. } => "serial",
+        gs1::Gs1Key::Lot { .. } => "lot",
+        gs1::Gs1Key::Sscc { .. } => "sscc",
+        gs1::Gs1Key::Gln { .. } => "gln",
+    };
+    json!({"key": key, "canonical": sc.key.canonical(),
+           "uri": sc.key.digital_link("https://id.gs1.org"), "form": sc.form})
+}
+
 fn s_of(v: &Value) -> String {
     v.as_str().unwrap_or_default().to_string()
 }
@@ -210,6 +224,11 @@ impl Mock {
     /// Queues one transaction per item list in the light outbox.
     fn queue(&mut self, kind: &str, items: Vec<Vec<String>>, handoff: Option<String>) -> Value {
         let mut rows = Vec::new();
+        let made: Vec<String> = if kind == "commission" {
+            items.iter().flatten().cloned().collect()
+        } else {
+            Vec::new()
+        };
         for its in items {
             let seq = self.outbox.len() as u64 + 1;
             let e = json!({"seq": seq, "tx": tx_hex(seq), "nonce": seq - 1, "status": "pending",
@@ -218,7 +237,10 @@ impl Mock {
             rows.push(json!({"seq": seq, "tx": e["tx"], "nonce": e["nonce"]}));
             self.outbox.push(e);
         }
-        json!({"queued": rows, "light": true, "tx": rows.first().map(|r| r["tx"].clone())})
+        let tx = rows.first().map(|r| r["tx"].clone()).unwrap_or(Value::Null);
+        // A light node names the handoff a proposal opens by its transaction.
+        let handoff = handoff.map(Value::from).unwrap_or_else(|| tx.clone());
+        json!({"queued": rows, "tx": tx, "height": null, "items": made, "handoff": handoff})
     }
 
     fn next_id(&mut self) -> String {
@@ -281,13 +303,20 @@ impl Mock {
     }
 
     fn event(&self, kind: &str, subject: &str, extra: Value) -> Value {
+        let by = self.me_ref()["key"].clone();
+        let e_tx = tx_hex(self.height);
         let mut e = json!({
             "type": kind,
             "subject": subject,
-            "by": self.me_ref()["key"],
+            "by": by,
             "by_name": self.me,
+            "signer": by,
             "height": self.height,
+            "index": 0,
             "time": "2026-11-24T12:00:00.000Z",
+            "time_ms": 1_795_521_600_000_i64,
+            "record_time": "2026-11-24T12:00:00.000Z",
+            "tx": e_tx,
             "via": "self",
         });
         if let (Some(o), Some(x)) = (e.as_object_mut(), extra.as_object()) {
@@ -308,7 +337,7 @@ impl Mock {
         out
     }
 
-    fn call(&mut self, cmd: &str, a: &Value) -> Res {
+    fn call(&mut self, cmd: &str, a: &Value) -> Res<Value> {
         let s = |k: &str| arg_str(a, k);
         let list = |k: &str| arg_list(a, k);
         if self.light {
@@ -322,13 +351,15 @@ impl Mock {
                 "outbox" => {
                     return Ok(
                         json!({"entries": self.outbox, "counts": self.outbox_counts(),
-                                     "tip": self.height, "mode": "light"}),
+                               "tip": self.height, "account_nonce": self.outbox.len(),
+                               "running": true, "mode": "light"}),
                     );
                 }
                 "lookup" => {
                     let mut v = self.call_embedded("lookup", a)?;
                     v["verdict"] = Value::Null;
-                    v["verified"] = json!({"height": self.height});
+                    v["verified"] = json!({"height": self.height,
+                        "state_root": tx_hex(self.height + 1), "header_hash": tx_hex(self.height + 2)});
                     return Ok(v);
                 }
                 "commission" => {
@@ -359,12 +390,15 @@ impl Mock {
         self.call_embedded(cmd, a)
     }
 
-    fn call_embedded(&mut self, cmd: &str, a: &Value) -> Res {
+    fn call_embedded(&mut self, cmd: &str, a: &Value) -> Res<Value> {
         let s = |k: &str| arg_str(a, k);
         let list = |k: &str| arg_list(a, k);
         match cmd {
             "status" => Ok(self.status()),
-            "outbox" => Ok(json!({"entries": [], "mode": "mock"})),
+            "outbox" => Ok(
+                json!({"entries": [], "tip": self.height, "account_nonce": null,
+                                  "running": false, "mode": "mock"}),
+            ),
             "switch_identity" => {
                 let n = s("name");
                 if !IDENTITIES.iter().any(|i| i.eq_ignore_ascii_case(&n)) {
@@ -393,7 +427,6 @@ impl Mock {
                 } else {
                     parse(VERIFY_RECALLED)
                 };
-                let key = if item["kind"] == "lot" { "lot" } else { "item" };
                 // The open offer it travels in, itself or in its container.
                 let carried = |h: &&Value| {
                     h["status"] == "open"
@@ -404,8 +437,8 @@ impl Mock {
                 };
                 let handoff = self.handoffs.iter().find(carried).cloned();
                 Ok(json!({
-                    "scan": {"canonical": c, "uri": sc.key.digital_link("https://id.gs1.org")},
-                    "thing": {key: item},
+                    "scan": scan_view(&sc),
+                    "thing": {"item": item},
                     "verdict": verdict,
                     "handoff": handoff,
                 }))
@@ -557,8 +590,10 @@ impl Mock {
                     _ => "cancelled",
                 };
                 self.handoffs[pos]["status"] = json!(status);
-                self.handoffs[pos]["missing"] = json!(missing);
-                self.handoffs[pos]["damaged"] = json!(damaged);
+                let entries_of =
+                    |ks: &[String]| ks.iter().map(|k| json!({"key": k})).collect::<Vec<_>>();
+                self.handoffs[pos]["missing"] = json!(entries_of(&missing));
+                self.handoffs[pos]["damaged"] = json!(entries_of(&damaged));
                 Ok(json!({"handoff": h["id"], "height": r["height"], "tx": r["tx"]}))
             }
             "product" => {
@@ -677,7 +712,7 @@ thread_local! {
 }
 
 /// Answers a command from the in-memory demo chain.
-pub fn call(cmd: &str, args: &Value) -> Res {
+pub fn call(cmd: &str, args: &Value) -> Res<Value> {
     MOCK.with(|m| {
         let mut m = m.borrow_mut();
         m.get_or_insert_with(|| {
@@ -689,6 +724,18 @@ pub fn call(cmd: &str, args: &Value) -> Res {
         })
         .call(cmd, args)
     })
+}
+
+/// Starts this thread's mock afresh, as the full or the light node (tests).
+#[cfg(test)]
+pub fn reset_for_test(light: bool) {
+    MOCK.with(|m| {
+        *m.borrow_mut() = Some(if light {
+            Mock::new_light()
+        } else {
+            Mock::new()
+        })
+    });
 }
 
 #[cfg(test)]
@@ -764,8 +811,8 @@ mod tests {
             )
             .expect("queued");
         assert_eq!(
-            (q["light"].as_bool(), q["queued"][0]["seq"].as_u64()),
-            (Some(true), Some(4))
+            (q["height"].is_null(), q["queued"][0]["seq"].as_u64()),
+            (true, Some(4))
         );
         let o = m.call("outbox", &json!({})).expect("outbox");
         assert_eq!(o["entries"][3]["status"], "pending");

@@ -30,7 +30,7 @@ fn from_js(v: &JsValue) -> Option<Value> {
 }
 
 /// Calls a command of the app.
-pub async fn invoke(cmd: &str, args: Value) -> Res {
+pub async fn invoke(cmd: &str, args: Value) -> Res<Value> {
     let ipc = internals().ok_or_else(|| ApiError::new("NO_APP", "not running in the app"))?;
     let f: Function = Reflect::get(&ipc, &JsValue::from_str("invoke"))
         .ok()
