@@ -1191,12 +1191,20 @@ fn product_gtins(ledger: &Ledger) -> R<std::collections::BTreeSet<String>> {
 }
 
 #[cfg(feature = "p2p")]
-fn light_queued(out: crate::error::Output) -> R<Vec<QueuedTx>> {
+fn light_queued(out: crate::error::Output) -> R<(String, Vec<QueuedTx>)> {
     #[derive(serde::Deserialize)]
     struct Queued {
         queued: Vec<QueuedTx>,
     }
-    Ok(part::<Queued>(out.json)?.queued)
+    let queued = part::<Queued>(out.json)?.queued;
+    // An action that queued nothing has no transaction to name: a fault, never an
+    // answer with an empty id.
+    let first = queued.first().map(|x| x.tx.clone()).ok_or_else(|| {
+        CliError::Other(anyhow::anyhow!(
+            "the light node queued no transaction for the action"
+        ))
+    })?;
+    Ok((first, queued))
 }
 
 /// An org key for a light node: 64 hex digits, or the name of an org of the genesis.
@@ -1350,9 +1358,9 @@ fn light(l: &LightSession, me: Option<&str>, req: Request) -> R<Response> {
                 .iter()
                 .map(|s| scan(s).map(|sc| sc.key.canonical()))
                 .collect::<R<Vec<_>>>()?;
-            let q = light_queued(l.run(me, LightCmd::Commission { scans: r.scans })?)?;
+            let (tx, q) = light_queued(l.run(me, LightCmd::Commission { scans: r.scans })?)?;
             Response::Commission(CommissionResponse {
-                tx: q.first().map(|x| x.tx.clone()).unwrap_or_default(),
+                tx,
                 height: None,
                 items,
                 lot: None,
@@ -1376,7 +1384,7 @@ fn light(l: &LightSession, me: Option<&str>, req: Request) -> R<Response> {
                 .into());
             }
             let to = light_org_key(l, &r.to)?;
-            let q = light_queued(l.run(
+            let (tx, q) = light_queued(l.run(
                 me,
                 LightCmd::Propose {
                     to,
@@ -1384,7 +1392,6 @@ fn light(l: &LightSession, me: Option<&str>, req: Request) -> R<Response> {
                     scans: r.scans,
                 },
             )?)?;
-            let tx = q.first().map(|x| x.tx.clone()).unwrap_or_default();
             Response::Propose(HandoffReceipt {
                 handoff: tx.clone(),
                 tx,
@@ -1393,7 +1400,7 @@ fn light(l: &LightSession, me: Option<&str>, req: Request) -> R<Response> {
             })
         }
         Request::Accept(r) => {
-            let q = light_queued(l.run(
+            let (tx, q) = light_queued(l.run(
                 me,
                 LightCmd::Accept {
                     id: r.id.clone(),
@@ -1402,7 +1409,7 @@ fn light(l: &LightSession, me: Option<&str>, req: Request) -> R<Response> {
                 },
             )?)?;
             Response::Accept(HandoffReceipt {
-                tx: q.first().map(|x| x.tx.clone()).unwrap_or_default(),
+                tx,
                 height: None,
                 handoff: r.id.trim().to_lowercase(),
                 queued: Some(q),
