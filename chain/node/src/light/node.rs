@@ -33,6 +33,14 @@ const HEADER_REQUEST_GAP: Duration = Duration::from_millis(25);
 const STEP_REQUESTS: usize = 24;
 /// How often the account nonce is read again.
 const NONCE_REFRESH: Duration = Duration::from_secs(5);
+/// Pauses before asking again when a full node answers `Busy` (its per-peer request
+/// window is one second): a read waits out a busy moment instead of failing.
+const BUSY_BACKOFF: [Duration; 4] = [
+    Duration::from_millis(150),
+    Duration::from_millis(300),
+    Duration::from_millis(600),
+    Duration::from_millis(1000),
+];
 
 /// Whether a full node's refusal of a submission is worth trying again later.
 fn transient(code: &str, message: &str) -> bool {
@@ -86,21 +94,45 @@ impl LightNode {
         Some(peers[*rr % peers.len()])
     }
 
+    /// A request to `peer`; answered `Busy`, it is asked again after a pause (of
+    /// [`BUSY_BACKOFF`]), of the next connected peer when there is one. Answers the
+    /// peer that answered (the one to hold to its answer) and its answer; any answer
+    /// other than `Busy`, and the last `Busy`, is the caller's to judge.
+    async fn ask(
+        &self,
+        peer: PeerId,
+        request: Request,
+    ) -> Result<(PeerId, Response), handoff_net::NetError> {
+        let mut to = peer;
+        for pause in BUSY_BACKOFF {
+            match self.net.request(to, request.clone()).await? {
+                Response::Error {
+                    code: ErrorCode::Busy,
+                    ..
+                } => {
+                    tokio::time::sleep(pause).await;
+                    to = self.peer().unwrap_or(peer);
+                }
+                answer => return Ok((to, answer)),
+            }
+        }
+        Ok((to, self.net.request(to, request).await?))
+    }
+
     /// Takes headers from `peer` until this node is at its tip.
     pub(super) async fn sync_headers(&self, peer: PeerId) -> Result<()> {
         loop {
             let tip = self.store.tip()?;
-            let r = request_err(
-                self.net
-                    .request(
-                        peer,
-                        Request::Headers {
-                            from: tip + 1,
-                            count: HEADER_BATCH,
-                        },
-                    )
-                    .await,
-            )?;
+            let (from, r) = self
+                .ask(
+                    peer,
+                    Request::Headers {
+                        from: tip + 1,
+                        count: HEADER_BATCH,
+                    },
+                )
+                .await
+                .map_err(|e| anyhow!("{e}"))?;
             let hs = match r {
                 Response::Headers(hs) => hs,
                 Response::Error {
@@ -113,7 +145,7 @@ impl LightNode {
                 return Ok(());
             }
             let n = hs.len();
-            self.take_headers(peer, hs).await?;
+            self.take_headers(from, hs).await?;
             self.changed();
             if n < HEADER_BATCH as usize {
                 return Ok(());
@@ -148,6 +180,7 @@ impl LightNode {
                     // Possibly a new validator set: the one proven against the tip's state.
                     // Store what verified so far, so the proof is asked at a stored tip.
                     let prev = tip_header.clone().ok_or_else(|| anyhow!("no tip"))?;
+                    // Asked of the peer that sent the headers: it answers for both.
                     let r = request_err(
                         self.net
                             .request(
@@ -242,9 +275,8 @@ impl LightNode {
             key: key.describe(),
             detail,
         };
-        let r = self
-            .net
-            .request(
+        let (peer, r) = self
+            .ask(
                 peer,
                 Request::Record {
                     height: header.height,
