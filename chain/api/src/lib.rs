@@ -280,6 +280,7 @@ endpoints! {
     OrgNonce: OrgNonceRequest => OrgNonceResponse, Get "/v1/nonce", "org_nonce", false;
     OrgLog: OrgLogRequest => OrgLogResponse, Get "/v1/log", "org_log", false;
     Outbox: OutboxRequest => OutboxResponse, Get "/v1/outbox", "outbox", false;
+    LightShow: LightShowRequest => LightShowResponse, Get "/v1/light/items/{scan}", "light_show", false;
     NodeInfo: NodeInfoRequest => NodeInfoResponse, Get "/v1/node", "node_info", false;
     Genesis: GenesisRequest => GenesisResponse, Get "/v1/genesis", "genesis", false;
     Identities: IdentitiesRequest => IdentitiesResponse, Get "/v1/identities", "identities", false;

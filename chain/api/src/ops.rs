@@ -399,6 +399,32 @@ response! {
 }
 
 request! {
+    /// An item's record read by a light node (`handoff light show`): proven against the
+    /// newest certified header it holds, with the view people read, every record of it
+    /// proven against the same header. Only a light node answers it (a full node:
+    /// `item show --proof`).
+    pub struct LightShowRequest {
+        /// The scan.
+        pub scan: String,
+    }
+}
+
+response! {
+    /// See [`LightShowRequest`]. Given only when every record of it verified.
+    pub struct LightShowResponse {
+        /// The item's record as proven: hex of its canonical encoding (what the state
+        /// tree commits to), so the caller holds exactly the bytes that verified.
+        pub record: String,
+        /// The record as people read it (null when it is no item, container or lot).
+        pub thing: Option<Thing>,
+        /// The open offer it travels in (null when none).
+        pub handoff: Option<HandoffView>,
+        /// The certified header every record was proven against.
+        pub verified: VerifiedAt,
+    }
+}
+
+request! {
     /// What the running network node reports about itself.
     pub struct NodeInfoRequest {}
 }

@@ -28,6 +28,7 @@ pub(crate) fn visit<V: Visit>(v: &mut V) {
         StatusRequest, IdParseRequest, LookupRequest, ItemShowRequest, ItemHistoryRequest,
         VerifyRequest, InboxRequest, OutgoingRequest, HandoffShowRequest, ProductListRequest,
         ProductShowRequest, OrgListRequest, OrgNonceRequest, OrgLogRequest, OutboxRequest,
+        LightShowRequest,
         NodeInfoRequest, GenesisRequest, IdentitiesRequest, NetworkShowRequest,
         CommissionRequest, ProposeRequest, AcceptRequest, RejectRequest, CancelRequest,
         PackRequest, UnpackRequest, ProductDefineRequest, ProductLicenseRequest,

@@ -787,6 +787,14 @@ fn embedded(
                 transactions: rows,
             })
         }
+        Request::LightShow(_) => {
+            return Err(ApiError::unavailable(
+                "LIGHT_ONLY",
+                "`light show` is a light node's read; a full node shows a record with its \
+                 proof with `item show --proof`",
+            )
+            .into());
+        }
         Request::Outbox(_) => Response::Outbox(OutboxResponse {
             entries: vec![],
             tip: ledger.store.height(),
@@ -1237,19 +1245,7 @@ fn light_status(l: &LightSession) -> R<StatusResponse> {
 
 /// A record read with a proof through the light node: `(thing, open handoff, header)`.
 #[cfg(feature = "p2p")]
-fn light_show(
-    l: &LightSession,
-    me: Option<&str>,
-    canonical: String,
-) -> R<(Thing, Option<HandoffView>, VerifiedAt)> {
-    #[derive(serde::Deserialize)]
-    struct Shown {
-        thing: Option<Thing>,
-        handoff: Option<HandoffView>,
-        height: u64,
-        state_root: String,
-        header_hash: String,
-    }
+fn light_show(l: &LightSession, canonical: String) -> R<(Thing, Option<HandoffView>, VerifiedAt)> {
     if l.peer_count() == 0 {
         return Err(ApiError::unavailable(
             "NO_PEER",
@@ -1258,29 +1254,14 @@ fn light_show(
         )
         .into());
     }
-    let out = l.run(
-        me,
-        LightCmd::Show {
-            scan: canonical.clone(),
-            peer: vec![],
-        },
-    )?;
-    let s: Shown = part(out.json)?;
+    let s = l.show(&canonical)?;
     let thing = s.thing.ok_or_else(|| {
         CliError::input(
             "UNKNOWN_ITEM",
             format!("{canonical} is no item, container or lot"),
         )
     })?;
-    Ok((
-        thing,
-        s.handoff,
-        VerifiedAt {
-            height: s.height,
-            state_root: s.state_root,
-            header_hash: s.header_hash,
-        },
-    ))
+    Ok((thing, s.handoff, s.verified))
 }
 
 #[cfg(feature = "p2p")]
@@ -1291,7 +1272,7 @@ fn light(l: &LightSession, me: Option<&str>, req: Request) -> R<Response> {
         Request::IdParse(r) => Response::IdParse(scan_view(&scan(&r.scan)?)?),
         Request::Lookup(r) => {
             let sc = scan(&r.scan)?;
-            let (thing, handoff, verified) = light_show(l, me, sc.key.canonical())?;
+            let (thing, handoff, verified) = light_show(l, sc.key.canonical())?;
             Response::Lookup(LookupResponse {
                 scan: scan_view(&sc)?,
                 thing: ItemShowResponse {
@@ -1307,7 +1288,7 @@ fn light(l: &LightSession, me: Option<&str>, req: Request) -> R<Response> {
             let key = scan(&r.key)?.key;
             // Every read of a light node is proven against a certified header (or fails);
             // the header is in a lookup's `verified`.
-            let (thing, _, _) = light_show(l, me, key.canonical())?;
+            let (thing, _, _) = light_show(l, key.canonical())?;
             Response::ItemShow(ItemShowResponse {
                 item: thing,
                 proof: None,
@@ -1335,6 +1316,7 @@ fn light(l: &LightSession, me: Option<&str>, req: Request) -> R<Response> {
                 source: Some("genesis".into()),
             })
         }
+        Request::LightShow(r) => Response::LightShow(l.show(&r.scan)?),
         Request::Outbox(_) => {
             let mut o: OutboxResponse = typed(l.run(me, LightCmd::Outbox)?.json)?;
             o.counts = light_status(l)?.outbox_counts;

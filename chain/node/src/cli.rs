@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
 use crate::api::{self, NodeApi, commit_one};
-pub(crate) use crate::api::{TRADING_ROLES, entries, entry, roles, scan_fields};
+pub(crate) use crate::api::{TRADING_ROLES, roles};
 pub use crate::api::{resolve_org, scan};
 pub use crate::error::{CliError, Output};
 use handoff_api::Caller;
@@ -510,7 +510,7 @@ pub fn run(cli: Cli) -> R<Output> {
     // A light folder has no ledger: its commands run on its light store (or its daemon).
     #[cfg(feature = "p2p")]
     let cmd = match cmd {
-        Cmd::Light(l) => return crate::light::run(&data, me, l, &args),
+        Cmd::Light(l) => return crate::light::run(&data, me, l),
         cmd => cmd,
     };
     #[cfg(feature = "p2p")]

@@ -121,6 +121,7 @@ pub const NOT_FOUND_CODES: &[&str] = &[
 pub const UNAVAILABLE_CODES: &[&str] = &[
     "PROOF_UNAVAILABLE",
     "LIGHT_NODE",
+    "LIGHT_ONLY",
     "NO_PEER",
     "NOT_RUNNING",
     "NOT_NETWORKED",

@@ -25,7 +25,6 @@ use handoff_http::server::NodeAction;
 use handoff_http::{RateLimit, Server, ServerOptions, Tokens};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -269,77 +268,6 @@ fn cli_action(ledger: Arc<Ledger>) -> NodeAction {
     }
 }
 
-// The light node's daemon (light.rs) still serves its local commands on tiny_http and
-// checks them with these two; they move with it when it is put on `handoff_http`.
-
-fn error_body(code: &str, message: &str) -> Value {
-    json!({"error": {"code": code, "message": message}})
-}
-
-/// Whether the request carries `Authorization: Bearer <token>`. The comparison takes the
-/// same time whatever the presented token is (SHA-256 of both, compared in constant time),
-/// so a client cannot find the token byte by byte from response times.
-pub(crate) fn authorized(rq: &tiny_http::Request, token: &str) -> bool {
-    use sha2::{Digest, Sha256};
-    use subtle::ConstantTimeEq;
-    let want = Sha256::digest(token.as_bytes());
-    let mut ok = subtle::Choice::from(0);
-    for h in rq.headers() {
-        if h.field.equiv("Authorization") {
-            let presented = h.value.as_str().strip_prefix("Bearer ").unwrap_or_default();
-            ok |= Sha256::digest(presented.as_bytes())
-                .as_slice()
-                .ct_eq(want.as_slice());
-        }
-    }
-    ok.into()
-}
-
-/// Why a request body was not read.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) enum BodyError {
-    /// Longer than the endpoint's bound (declared or sent).
-    TooLarge,
-    /// The connection failed while reading.
-    Unreadable,
-}
-
-impl BodyError {
-    /// The HTTP status and the error body of the answer.
-    pub(crate) fn answer(&self, limit: u64) -> (u16, Value) {
-        match self {
-            BodyError::TooLarge => (
-                413,
-                error_body(
-                    "TOO_LARGE",
-                    &format!("the request body is larger than {limit} bytes"),
-                ),
-            ),
-            BodyError::Unreadable => (
-                400,
-                error_body("UNREADABLE_BODY", "the request body could not be read"),
-            ),
-        }
-    }
-}
-
-/// Reads a request body of at most `limit` bytes. A declared length over the bound is
-/// refused before anything is read; a body that runs past it is refused, never cut.
-pub(crate) fn read_body(rq: &mut tiny_http::Request, limit: u64) -> Result<Vec<u8>, BodyError> {
-    if rq.body_length().is_some_and(|n| n as u64 > limit) {
-        return Err(BodyError::TooLarge);
-    }
-    let mut body = Vec::new();
-    rq.as_reader()
-        .take(limit + 1)
-        .read_to_end(&mut body)
-        .map_err(|_| BodyError::Unreadable)?;
-    if body.len() as u64 > limit {
-        return Err(BodyError::TooLarge);
-    }
-    Ok(body)
-}
-
 /// Runs a command line on the node whose gateway is at `url` (`http://host:port`).
 pub fn forward(url: &str, token: &str, args: &[String]) -> Result<Result<Output, CliError>> {
     let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -448,69 +376,4 @@ pub fn forward_local(data: &Path, args: &[String]) -> Option<Result<Output, CliE
             Err(e) => Err(CliError::Other(e)),
         },
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use tiny_http::{Header, Method, TestRequest};
-
-    const TOKEN: &str = "5f2b9c0e41d7a8b36e9f0c1d2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d";
-
-    fn with_auth(values: &[&str]) -> tiny_http::Request {
-        let mut rq = TestRequest::new()
-            .with_method(Method::Post)
-            .with_path("/v1/cli");
-        for v in values {
-            rq = rq.with_header(
-                Header::from_bytes(&b"Authorization"[..], v.as_bytes()).expect("header"),
-            );
-        }
-        rq.into()
-    }
-
-    #[test]
-    fn only_the_exact_bearer_token_is_authorized() {
-        assert!(authorized(&with_auth(&[&format!("Bearer {TOKEN}")]), TOKEN));
-        // One wrong character, at the start or at the end; a prefix; the token alone.
-        let mut last = TOKEN.to_string();
-        last.replace_range(63.., "e");
-        let mut first = TOKEN.to_string();
-        first.replace_range(..1, "6");
-        for wrong in [
-            format!("Bearer {last}"),
-            format!("Bearer {first}"),
-            format!("Bearer {}", &TOKEN[..32]),
-            format!("Bearer {TOKEN}0"),
-            TOKEN.to_string(),
-            format!("Basic {TOKEN}"),
-            "Bearer ".to_string(),
-        ] {
-            assert!(!authorized(&with_auth(&[&wrong]), TOKEN), "{wrong}");
-        }
-        assert!(!authorized(&with_auth(&[]), TOKEN));
-        // A right header among others still authorizes.
-        assert!(authorized(
-            &with_auth(&["Bearer nope", &format!("Bearer {TOKEN}")]),
-            TOKEN
-        ));
-    }
-
-    #[test]
-    fn bodies_over_their_bound_are_refused_whole() {
-        let body: &'static str = Box::leak("x".repeat(4096).into_boxed_str());
-        let mut rq: tiny_http::Request = TestRequest::new().with_body(body).into();
-        assert_eq!(read_body(&mut rq, 4096).map(|b| b.len()), Ok(4096));
-        let mut rq: tiny_http::Request = TestRequest::new().with_body(body).into();
-        assert_eq!(read_body(&mut rq, 4095), Err(BodyError::TooLarge));
-        let (status, answer) = BodyError::TooLarge.answer(4095);
-        assert_eq!(status, 413);
-        assert_eq!(answer["error"]["code"], "TOO_LARGE");
-        assert!(
-            answer["error"]["message"]
-                .as_str()
-                .is_some_and(|m| m.contains("4095")),
-            "{answer}"
-        );
-    }
 }

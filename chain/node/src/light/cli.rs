@@ -1,20 +1,29 @@
-//! `handoff light …`: the command line, and the commands a running light node serves
-//! (parsed by the same code whether typed, forwarded to `light run` or called by a
-//! [`super::LightSession`]).
+//! `handoff light …`: the light node's command line. While `light run` holds the folder,
+//! the commands go to it as typed requests of its HTTP API ([`handoff_http::Client`]);
+//! otherwise they run here on the folder's store. Both ways answer with the same typed
+//! responses, rendered by the same code, so the text, the `--json` and the exit codes are
+//! the same whichever way a command went.
 
-use super::daemon::{forward_to_daemon, run_daemon};
+use super::daemon::{daemon_client, run_daemon};
 use super::node::{ProvenState, Running};
 use super::session::show_oneshot;
 use super::{LightStore, OutboxEntry, OutboxStatus, store_dir};
-use crate::cli::{CliError, Output};
+use crate::api::typed;
+use crate::error::{CliError, Output};
 use crate::identity;
 use crate::ledger::now_ms;
-use anyhow::{Context, anyhow};
-use clap::{Args, Parser, Subcommand};
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use handoff_api::{
+    AcceptRequest, ApiError, CommissionRequest, LightShowRequest, LightShowResponse,
+    OrgNonceRequest, OutboxRequest, OutboxResponse, OutboxRow, ProposeRequest, QueuedTx,
+    TransferKind, VerifiedAt,
+};
 use handoff_core::block::Genesis;
-use handoff_core::state::{StateKey, StateReadExt};
+use handoff_core::state::{Record, StateKey, StateReadExt};
 use handoff_core::tx::{AcceptHandoff, Commission, Payload, ProposeHandoff, Transfer};
 use handoff_core::types::{Hash32, PublicKey};
+use handoff_http::Client;
 use handoff_net::Multiaddr;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -110,30 +119,14 @@ pub struct LightRunArgs {
     /// Submitted entries waiting for their block at once, at most.
     #[arg(long, default_value_t = 256)]
     pub max_inflight: usize,
-}
-
-/// The same global options as `handoff`, for parsing a forwarded light command.
-#[derive(Parser, Debug)]
-#[command(name = "handoff")]
-struct Forwarded {
-    #[arg(long, global = true)]
-    data: Option<PathBuf>,
-    #[arg(long = "as", global = true)]
-    as_: Option<String>,
-    #[arg(long, global = true)]
-    json: bool,
-    #[arg(long, global = true)]
-    node: Option<String>,
-    #[arg(long, global = true)]
-    token: Option<String>,
-    #[command(subcommand)]
-    cmd: ForwardedCmd,
-}
-
-#[derive(Subcommand, Debug)]
-enum ForwardedCmd {
-    #[command(subcommand)]
-    Light(LightCmd),
+    /// HTTP address of the light node's API (default: 127.0.0.1, any port; the address
+    /// taken is written to `light.json`).
+    #[arg(long)]
+    pub http: Option<String>,
+    /// The built UI to serve at `/` (default: `ui/dist` under the current folder, when
+    /// it holds an `index.html`).
+    #[arg(long)]
+    pub ui: Option<PathBuf>,
 }
 
 pub(super) fn out(json: Value, text: impl Into<String>) -> R<Output> {
@@ -157,9 +150,9 @@ pub(super) fn parse_addrs(list: &[String]) -> R<Vec<Multiaddr>> {
         .collect()
 }
 
-/// Runs `handoff light …` (`args`: the whole command line, for forwarding to a running
-/// light node).
-pub fn run(data: &Path, me: Option<&str>, cmd: LightCmd, args: &[String]) -> R<Output> {
+/// Runs `handoff light …` as `me` (None: the folder's first identity): sent to the light
+/// node running on the folder when one runs, else run here.
+pub fn run(data: &Path, me: Option<&str>, cmd: LightCmd) -> R<Output> {
     match cmd {
         LightCmd::Init {
             genesis,
@@ -167,8 +160,8 @@ pub fn run(data: &Path, me: Option<&str>, cmd: LightCmd, args: &[String]) -> R<O
         } => init(data, me, &genesis, &org_key_from),
         LightCmd::Run(a) => run_daemon(data, me, a),
         cmd => {
-            if let Some(done) = forward_to_daemon(data, args) {
-                return done;
+            if let Some(client) = daemon_client(data, me)? {
+                return remote(&client, cmd);
             }
             if let LightCmd::Show { scan, peer } = &cmd
                 && !peer.is_empty()
@@ -179,6 +172,84 @@ pub fn run(data: &Path, me: Option<&str>, cmd: LightCmd, args: &[String]) -> R<O
             local(&store, data, me, None, cmd)
         }
     }
+}
+
+/// Runs a light command on the light node serving `client`, as typed requests of its
+/// API, rendered as [`local`] renders them.
+fn remote(client: &Client, cmd: LightCmd) -> R<Output> {
+    let queued = |q: Option<Vec<QueuedTx>>| -> R<Output> {
+        let q = q.ok_or_else(|| {
+            CliError::from(ApiError::fault(
+                "BAD_ANSWER",
+                "the light node answered an action without the transactions it queued",
+            ))
+        })?;
+        render_queued(&q)
+    };
+    match cmd {
+        LightCmd::Commission { scans } => queued(
+            client
+                .call(&CommissionRequest {
+                    scans,
+                    lot: None,
+                    qty: None,
+                    at: None,
+                    expiry: None,
+                    pin: None,
+                })?
+                .queued,
+        ),
+        LightCmd::Propose {
+            to,
+            ownership,
+            scans,
+        } => queued(
+            client
+                .call(&ProposeRequest {
+                    to: org_key(&to)?.to_hex(),
+                    scans,
+                    transfer: if ownership {
+                        TransferKind::Both
+                    } else {
+                        TransferKind::Custody
+                    },
+                    qty: None,
+                    ship_from: None,
+                    ship_to: None,
+                    docs: vec![],
+                    expires_in: None,
+                })?
+                .queued,
+        ),
+        LightCmd::Accept {
+            id,
+            missing,
+            damaged,
+        } => queued(
+            client
+                .call(&AcceptRequest {
+                    id,
+                    missing,
+                    damaged,
+                })?
+                .queued,
+        ),
+        LightCmd::Outbox => Ok(render_outbox(&client.call(&OutboxRequest {})?)),
+        LightCmd::Show { scan, .. } => {
+            let shown = client.call(&LightShowRequest { scan: scan.clone() })?;
+            render_show(&scan, &shown)
+        }
+        LightCmd::Init { .. } | LightCmd::Run(_) => Err(CliError::input(
+            "USAGE",
+            "a light node is already running on this folder",
+        )),
+    }
+}
+
+/// The recipient of an offer: a light node has no org index to resolve a name.
+fn org_key(to: &str) -> R<PublicKey> {
+    PublicKey::from_hex(to.trim())
+        .ok_or_else(|| CliError::input("BAD_KEY", "--to is an org key, 64 hex digits"))
 }
 
 /// Decodes a genesis as `handoff genesis` prints it (hex of its encoding).
@@ -208,12 +279,8 @@ fn init(data: &Path, me: Option<&str>, genesis_hex: &str, from: &Path) -> R<Outp
     // The identity may have signed already: its next nonce comes from the folder it was
     // copied from (through its running node, or its store), so scans queued offline
     // right after this carry the right nonces.
-    let args: Vec<String> = ["--as", id.name.as_str(), "org", "nonce"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    let learned = match crate::gateway::forward_local(from, &args) {
-        Some(r) => r.ok().and_then(|o| o.json["next_nonce"].as_u64()),
+    let learned = match nonce_from_running_node(from, &id) {
+        Some(answer) => answer,
         None => crate::ledger::Ledger::open(from)
             .ok()
             // Unreadable: left unknown (read with a proof later), never taken as 0.
@@ -236,6 +303,29 @@ fn init(data: &Path, me: Option<&str>, genesis_hex: &str, from: &Path) -> R<Outp
     )
 }
 
+/// The next nonce of `id` asked of the full node running on `from` with its typed API:
+/// `None` when no node runs there; `Some(None)` when it does not answer, or answers for
+/// another identity (its own token acts as the folder's default identity): unknown then,
+/// read with a proof later, never guessed.
+fn nonce_from_running_node(from: &Path, id: &identity::Identity) -> Option<Option<u64>> {
+    let bytes = std::fs::read(crate::gateway::node_file(from)).ok()?;
+    let f: crate::gateway::NodeFile = serde_json::from_slice(&bytes).ok()?;
+    // A node file left by a node that was killed names an address nobody serves.
+    std::net::TcpStream::connect_timeout(
+        &f.http.parse().ok()?,
+        std::time::Duration::from_millis(500),
+    )
+    .ok()?;
+    let client = Client::new(&format!("http://{}", f.http), Some(&f.token));
+    Some(
+        client
+            .call(&OrgNonceRequest {})
+            .ok()
+            .filter(|n| n.org == id.key.public().to_hex())
+            .map(|n| n.next_nonce),
+    )
+}
+
 /// Runs a light command on an open store (`running`: the light node, for reads).
 pub(super) fn local(
     store: &LightStore,
@@ -249,9 +339,9 @@ pub(super) fn local(
             let signer = signer_of(data, me)?;
             let mut payloads = Vec::new();
             for s in &scans {
-                let e = crate::cli::entry(s, None)?;
+                let e = crate::api::entry(s, None)?;
                 // The label's lot, expiry and other AIs stay with the item.
-                let f = crate::cli::scan_fields(&crate::cli::scan(s)?);
+                let f = crate::api::scan_fields(&crate::api::scan(s)?);
                 payloads.push(Payload::Commission(Commission {
                     entries: vec![e],
                     pin_hashes: vec![],
@@ -273,7 +363,7 @@ pub(super) fn local(
                 .ok_or_else(|| CliError::input("BAD_KEY", "--to is an org key, 64 hex digits"))?;
             let entries = scans
                 .iter()
-                .map(|s| crate::cli::entry(s, None))
+                .map(|s| crate::api::entry(s, None))
                 .collect::<R<Vec<_>>>()?;
             let payload = Payload::ProposeHandoff(ProposeHandoff {
                 to,
@@ -308,105 +398,19 @@ pub(super) fn local(
             })?;
             let payload = Payload::AcceptHandoff(AcceptHandoff {
                 handoff,
-                missing: crate::cli::entries(&missing, None)?,
-                damaged: crate::cli::entries(&damaged, None)?,
+                missing: crate::api::entries(&missing, None)?,
+                damaged: crate::api::entries(&damaged, None)?,
             });
             queued(store, running, &signer, vec![payload])
         }
-        LightCmd::Outbox => {
-            let entries = store.entries()?;
-            let rows: Vec<Value> = entries.iter().map(outbox_json).collect();
-            let signer = signer_of(data, me).ok().map(|i| i.key.public());
-            let known = match &signer {
-                Some(s) => store.known_nonce(s)?,
-                None => None,
-            };
-            let text = entries
-                .iter()
-                .map(|e| {
-                    let why = match &e.status {
-                        OutboxStatus::Rejected { code, message, .. } => {
-                            format!(": {message} [{code}]")
-                        }
-                        OutboxStatus::Committed { height, .. } => format!(" in block {height}"),
-                        _ => String::new(),
-                    };
-                    format!(
-                        "{:>6}  {}  nonce {}  {}{why}",
-                        e.seq,
-                        e.id.short(),
-                        e.nonce,
-                        e.status.name()
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join("\n");
-            out(
-                json!({"entries": rows, "tip": store.tip()?, "account_nonce": known,
-                       "running": running.is_some()}),
-                text,
-            )
-        }
-        LightCmd::Show { scan, peer } => {
-            let key = crate::cli::scan(&scan)?.key;
-            let skey = StateKey::item(&key);
-            let read = |r: &Running| -> R<Output> {
-                let node = r.node();
-                let peer = node.peer().ok_or_else(|| anyhow!("no peer is connected"))?;
-                let _ = r.block_on(node.sync_headers(peer));
-                let header = node.tip_header()?;
-                let height = header.height;
-                let rec = r.block_on(node.proven(peer, &header, &skey))?;
-                let Some(rec) = rec else {
-                    return Err(CliError::input(
-                        "UNKNOWN_ITEM",
-                        format!(
-                            "{} was never commissioned (proven absent at block {height})",
-                            key.canonical()
-                        ),
-                    ));
-                };
-                // The view people read (names, custody through containers, product),
-                // every record of it proven against the same certified header.
-                let state = ProvenState::new(r, peer, header.clone());
-                state.seed(&skey, Some(rec.clone()));
-                // Any record of the view that does not verify fails the whole answer
-                // (PROOF_INVALID): nothing below is shown as "verified" unless all is.
-                let thing = crate::view::thing_json(&state, &key)?;
-                // The offer it travels in (to or from whom, what else it holds), so the
-                // receiver can accept from a scan: a light node has no inbox index.
-                let open = thing
-                    .as_ref()
-                    .and_then(|t| t["open_handoff"].as_str())
-                    .and_then(Hash32::from_hex);
-                let handoff = match open {
-                    Some(id) => match state.handoff(&id)? {
-                        Some(h) => Some(crate::view::handoff_json(&state, &h)?),
-                        None => None,
-                    },
-                    None => None,
-                };
-                out(
-                    json!({"item": rec, "thing": thing, "handoff": handoff, "height": height,
-                           "verified": true, "state_root": header.state_root.to_hex(),
-                           "header_hash": header.hash().to_hex()}),
-                    format!(
-                        "{}: verified against the state root of block {height}",
-                        key.canonical()
-                    ),
-                )
-            };
-            match running {
-                Some(r) => read(r),
-                None => {
-                    let _ = peer;
-                    Err(CliError::input(
-                        "NOT_RUNNING",
-                        "no light node runs on this folder: start `handoff light run` or give --peer",
-                    ))
-                }
-            }
-        }
+        LightCmd::Outbox => Ok(render_outbox(&outbox(store, data, me, running.is_some())?)),
+        LightCmd::Show { scan, .. } => match running {
+            Some(r) => render_show(&scan, &show(r, &scan)?),
+            None => Err(CliError::input(
+                "NOT_RUNNING",
+                "no light node runs on this folder: start `handoff light run` or give --peer",
+            )),
+        },
         LightCmd::Init { .. } | LightCmd::Run(_) => Err(CliError::input(
             "USAGE",
             "a light node is already running on this folder",
@@ -448,33 +452,157 @@ fn queued(
         ));
     }
     let entries = store.queue(&signer.key, payloads)?;
-    let rows: Vec<Value> = entries
+    let rows: Vec<QueuedTx> = entries
         .iter()
-        .map(|e| json!({"seq": e.seq, "tx": e.id.to_hex(), "nonce": e.nonce}))
+        .map(|e| QueuedTx {
+            seq: e.seq,
+            tx: e.id.to_hex(),
+            nonce: e.nonce,
+        })
         .collect();
+    render_queued(&rows)
+}
+
+/// What an action that queued `rows` prints.
+fn render_queued(rows: &[QueuedTx]) -> R<Output> {
     out(
-        json!({"queued": rows}),
-        format!("queued {} transaction(s)", entries.len()),
+        json!({ "queued": rows }),
+        format!("queued {} transaction(s)", rows.len()),
     )
 }
 
-/// Parses a forwarded `light …` command line (the arguments after the program name, with
-/// the global options) and runs it on the open store.
-pub(super) fn run_forwarded(
+/// The outbox as `me` (None: the folder's first identity) sees it: every entry, and the
+/// signer's account nonce as last proven. `running`: whether a light node runs on it.
+pub(super) fn outbox(
     store: &LightStore,
-    running: Option<&Running>,
     data: &Path,
-    args: Vec<String>,
-) -> R<Output> {
-    let full = std::iter::once("handoff".to_string()).chain(args);
-    match Forwarded::try_parse_from(full) {
-        Err(e) => Err(CliError::input("USAGE", e.to_string().trim().to_string())),
-        Ok(f) => {
-            let ForwardedCmd::Light(cmd) = f.cmd;
-            let _ = (f.data, f.json, f.node, f.token);
-            local(store, data, f.as_.as_deref(), running, cmd)
-        }
-    }
+    me: Option<&str>,
+    running: bool,
+) -> R<OutboxResponse> {
+    let entries = store
+        .entries()?
+        .iter()
+        .map(|e| typed::<OutboxRow>(outbox_json(e)))
+        .collect::<R<Vec<_>>>()?;
+    let signer = signer_of(data, me).ok().map(|i| i.key.public());
+    let account_nonce = match &signer {
+        Some(s) => store.known_nonce(s)?,
+        None => None,
+    };
+    Ok(OutboxResponse {
+        entries,
+        tip: store.tip()?,
+        account_nonce,
+        running,
+        mode: None,
+        counts: None,
+    })
+}
+
+/// What `light outbox` prints: one line an entry, and the rows as JSON.
+fn render_outbox(o: &OutboxResponse) -> Output {
+    let text = o
+        .entries
+        .iter()
+        .map(|e| {
+            let why = match (e.status.as_str(), &e.message, &e.code, e.height) {
+                ("rejected", Some(message), Some(code), _) => format!(": {message} [{code}]"),
+                ("committed", _, _, Some(height)) => format!(" in block {height}"),
+                _ => String::new(),
+            };
+            let short = Hash32::from_hex(&e.tx).map_or_else(|| e.tx.clone(), |h| h.short());
+            format!(
+                "{:>6}  {short}  nonce {}  {}{why}",
+                e.seq, e.nonce, e.status
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    // The app's fields (mode, counts) are not the command's.
+    let json = json!({"entries": o.entries, "tip": o.tip, "account_nonce": o.account_nonce,
+                      "running": o.running});
+    Output { json, text }
+}
+
+/// An item's record read through the running light node with a Merkle proof verified
+/// against its newest certified header, and the view people read (names, custody through
+/// containers, product, the offer it travels in), every record of it proven against the
+/// same header. Any record that does not verify fails the whole answer
+/// (`PROOF_INVALID`): nothing is shown as verified unless all is.
+pub(super) fn show(r: &Running, scan: &str) -> R<LightShowResponse> {
+    let key = crate::api::scan(scan)?.key;
+    let skey = StateKey::item(&key);
+    let node = r.node();
+    let peer = node.peer().ok_or_else(|| {
+        CliError::from(ApiError::unavailable(
+            "NO_PEER",
+            "no full node is connected, so the record cannot be read with a proof now",
+        ))
+    })?;
+    let _ = r.block_on(node.sync_headers(peer));
+    let header = node.tip_header()?;
+    let height = header.height;
+    let rec = r.block_on(node.proven(peer, &header, &skey))?;
+    let Some(rec) = rec else {
+        return Err(CliError::input(
+            "UNKNOWN_ITEM",
+            format!(
+                "{} was never commissioned (proven absent at block {height})",
+                key.canonical()
+            ),
+        ));
+    };
+    let state = ProvenState::new(r, peer, header.clone());
+    state.seed(&skey, Some(rec.clone()));
+    let thing = crate::view::thing_json(&state, &key)?;
+    // The offer it travels in (to or from whom, what else it holds), so the receiver can
+    // accept from a scan: a light node has no inbox index.
+    let open = thing
+        .as_ref()
+        .and_then(|t| t["open_handoff"].as_str())
+        .and_then(Hash32::from_hex);
+    let handoff = match open {
+        Some(id) => match state.handoff(&id)? {
+            Some(h) => Some(typed(crate::view::handoff_json(&state, &h)?)?),
+            None => None,
+        },
+        None => None,
+    };
+    Ok(LightShowResponse {
+        record: hex::encode(rec.encode()),
+        thing: thing.map(typed).transpose()?,
+        handoff,
+        verified: VerifiedAt {
+            height,
+            state_root: header.state_root.to_hex(),
+            header_hash: header.hash().to_hex(),
+        },
+    })
+}
+
+/// What `light show SCAN` prints: the proven record, its view, the offer it travels in,
+/// and the header they were proven against.
+fn render_show(scan: &str, s: &LightShowResponse) -> R<Output> {
+    let key = crate::api::scan(scan)?.key;
+    let record = hex::decode(&s.record)
+        .ok()
+        .and_then(|b| Record::decode(&b))
+        .ok_or_else(|| {
+            CliError::from(ApiError::fault(
+                "BAD_ANSWER",
+                "the light node answered with a record that does not decode",
+            ))
+        })?;
+    let v = &s.verified;
+    out(
+        json!({"item": record, "thing": s.thing, "handoff": s.handoff, "height": v.height,
+               "verified": true, "state_root": v.state_root, "header_hash": v.header_hash}),
+        format!(
+            "{}: verified against the state root of block {}",
+            key.canonical(),
+            v.height
+        ),
+    )
 }
 
 #[cfg(test)]
@@ -496,8 +624,12 @@ mod tests {
         }
     }
 
-    fn args(list: &[&str]) -> Vec<String> {
-        list.iter().map(|s| s.to_string()).collect()
+    fn accept(id: &str, missing: &[&str]) -> LightCmd {
+        LightCmd::Accept {
+            id: id.to_string(),
+            missing: missing.iter().map(|m| m.to_string()).collect(),
+            damaged: vec![],
+        }
     }
 
     #[test]
@@ -512,16 +644,8 @@ mod tests {
             .expect("known nonce");
         let offer = Hash32([0xab; 32]);
         let lost = "(01)00614141025015(21)E261000300";
-        let cmd = args(&[
-            "--as",
-            "Warehouse",
-            "light",
-            "accept",
-            &format!("--missing={lost}"),
-            "--",
-            &offer.to_hex(),
-        ]);
-        let o = run_forwarded(&store, None, data, cmd).expect("queued");
+        let cmd = accept(&offer.to_hex(), &[lost]);
+        let o = local(&store, data, Some("Warehouse"), None, cmd).expect("queued");
         assert_eq!(o.json["queued"][0]["seq"], 1);
         let entries = store.entries().expect("entries");
         assert_eq!(entries.len(), 1);
@@ -550,20 +674,13 @@ mod tests {
             )
         );
         // The next one takes the next nonce; a prefix of an id is not enough offline.
-        let again = args(&["light", "accept", "--", &offer.to_hex()]);
-        run_forwarded(&store, None, data, again).expect("queued");
+        local(&store, data, None, None, accept(&offer.to_hex(), &[])).expect("queued");
         assert_eq!(store.entries().expect("entries")[1].nonce, 1);
-        let short = args(&["light", "accept", "--", &offer.to_hex()[..8]]);
-        let err = run_forwarded(&store, None, data, short).expect_err("prefix");
+        let short = accept(&offer.to_hex()[..8], &[]);
+        let err = local(&store, data, None, None, short).expect_err("prefix");
         assert_eq!(err.parts().0, "BAD_HANDOFF_ID");
-        let bad = args(&[
-            "light",
-            "accept",
-            "--missing=(01)123",
-            "--",
-            &offer.to_hex(),
-        ]);
-        let err = run_forwarded(&store, None, data, bad).expect_err("bad scan");
+        let bad = accept(&offer.to_hex(), &["(01)123"]);
+        let err = local(&store, data, None, None, bad).expect_err("bad scan");
         assert!(err.parts().0.starts_with("SCAN_"), "{:?}", err.parts());
         assert_eq!(store.entries().expect("entries").len(), 2);
     }

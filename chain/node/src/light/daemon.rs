@@ -1,14 +1,27 @@
-//! `light run`: the light node as a process holding its folder, and the token-protected
-//! loopback endpoint (named in `light.json`) through which the other light commands reach
-//! it.
+//! `light run`: the light node as a process holding its folder, serving the typed API of
+//! its light session on `handoff_http` (the same `/v1/…` routes as a full node, answered
+//! by [`crate::api::NodeApi`] in light mode), and `light.json`, through which the other
+//! light commands reach it with the typed client.
+//!
+//! Tokens: the daemon's own (in `light.json`, readable by the folder's owner only) acts as
+//! the folder's default identity; one more is made at every start for each identity of
+//! the folder (also in `light.json`, by name), so `handoff --as NAME light …` acts as
+//! NAME; tokens made with `handoff node token NAME` (`http_tokens.json`) are taken too.
+//! Public reads need none, as on a full node.
 
 use super::LightStore;
-use super::cli::{LightRunArgs, parse_addrs, run_forwarded, signer_of};
-use super::node::{LightOptions, Running};
-use crate::cli::{CliError, Output};
+use super::cli::{LightRunArgs, parse_addrs, signer_of};
+use super::node::LightOptions;
+use super::session::LightSession;
+use crate::api::{Chain, NodeApi};
+use crate::error::{CliError, Output};
+use crate::identity;
 use anyhow::{Context, anyhow};
+use handoff_api::{Api, ApiError, Caller, Request, Response};
+use handoff_http::{Client, Server, ServerOptions};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::json;
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -19,10 +32,13 @@ type R<T> = Result<T, CliError>;
 /// What `light run` writes into its folder for the other light commands.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct DaemonFile {
-    /// Local endpoint, `host:port`.
+    /// The HTTP API's address, `host:port`.
     pub http: String,
-    /// The bearer token commands must present.
+    /// The bearer token of the folder's default identity.
     pub token: String,
+    /// A bearer token for each identity of the folder, by name.
+    #[serde(default)]
+    pub tokens: BTreeMap<String, String>,
     /// Its process id.
     pub pid: u32,
 }
@@ -32,25 +48,68 @@ pub fn daemon_file(data: &Path) -> PathBuf {
     data.join("light.json")
 }
 
-pub(super) fn forward_to_daemon(data: &Path, args: &[String]) -> Option<R<Output>> {
-    let bytes = std::fs::read(daemon_file(data)).ok()?;
-    let f: DaemonFile = serde_json::from_slice(&bytes).ok()?;
-    // A file left by a light node that was killed names an address nobody serves.
-    std::net::TcpStream::connect_timeout(&f.http.parse().ok()?, Duration::from_millis(500)).ok()?;
-    Some(
-        match crate::gateway::forward(&format!("http://{}", f.http), &f.token, args) {
-            Ok(r) => r,
-            Err(e) => Err(CliError::Other(e)),
-        },
-    )
+/// A client of the light node running on `data`, presenting the token of `me` (None:
+/// the folder's default identity). `None`: no light node runs there (no file, or a file
+/// left by a light node that was killed, naming an address nobody serves).
+pub(super) fn daemon_client(data: &Path, me: Option<&str>) -> R<Option<Client>> {
+    let Ok(bytes) = std::fs::read(daemon_file(data)) else {
+        return Ok(None);
+    };
+    let Ok(f) = serde_json::from_slice::<DaemonFile>(&bytes) else {
+        return Ok(None);
+    };
+    let Ok(addr) = f.http.parse::<std::net::SocketAddr>() else {
+        return Ok(None);
+    };
+    if std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(500)).is_err() {
+        return Ok(None);
+    }
+    let token = match me {
+        None => f.token,
+        Some(me) => {
+            let id = signer_of(data, Some(me))?;
+            f.tokens.get(&id.name).cloned().ok_or_else(|| {
+                CliError::input(
+                    "UNKNOWN_IDENTITY",
+                    format!(
+                        "the light node running on {} was started before the identity {} \
+                         was added to the folder: stop it and start it again to act as {}",
+                        data.display(),
+                        id.name,
+                        id.name
+                    ),
+                )
+            })?
+        }
+    };
+    Ok(Some(Client::new(
+        &format!("http://{}", f.http),
+        Some(&token),
+    )))
+}
+
+/// The light session's API as the server holds it.
+struct ServedLight(Arc<LightSession>);
+
+impl Api for ServedLight {
+    fn call(&self, who: &Caller, req: Request) -> Result<Response, ApiError> {
+        NodeApi::new(Chain::Light(&self.0), self.0.data()).call(who, req)
+    }
+}
+
+fn new_token() -> R<String> {
+    let mut secret = [0u8; 32];
+    getrandom::fill(&mut secret).map_err(|e| anyhow!("no randomness: {e}"))?;
+    Ok(hex::encode(secret))
 }
 
 pub(super) fn run_daemon(data: &Path, me: Option<&str>, a: LightRunArgs) -> R<Output> {
     let store = Arc::new(LightStore::open(data)?);
     let signer = signer_of(data, me).ok().map(|i| i.key.public());
     let peers = parse_addrs(&a.peer)?;
-    let running = Arc::new(Running::start(
+    let session = Arc::new(LightSession::start_with(
         store.clone(),
+        data,
         signer,
         LightOptions {
             peers,
@@ -58,38 +117,27 @@ pub(super) fn run_daemon(data: &Path, me: Option<&str>, a: LightRunArgs) -> R<Ou
             max_inflight: a.max_inflight,
             pump: true,
         },
-        Arc::new(|| {}),
     )?);
-    let server = Arc::new(
-        tiny_http::Server::http("127.0.0.1:0").map_err(|e| anyhow!("cannot serve HTTP: {e}"))?,
-    );
-    let addr = server
-        .server_addr()
-        .to_ip()
-        .map(|a| a.to_string())
-        .unwrap_or_default();
-    let mut secret = [0u8; 32];
-    getrandom::fill(&mut secret).map_err(|e| anyhow!("no randomness: {e}"))?;
-    let token = hex::encode(secret);
-    let threads: Vec<_> = (0..2)
-        .map(|_| {
-            let (server, store, running, token, data) = (
-                server.clone(),
-                store.clone(),
-                running.clone(),
-                token.clone(),
-                data.to_path_buf(),
-            );
-            std::thread::spawn(move || {
-                while let Ok(rq) = server.recv() {
-                    serve(&store, &running, &data, &token, rq);
-                }
-            })
-        })
-        .collect();
+    let token = new_token()?;
+    let mut tokens = crate::gateway::tokens(data, &token)?;
+    let mut by_name = BTreeMap::new();
+    for id in identity::list(data)? {
+        let t = new_token()?;
+        tokens = tokens.with(&t, Some(id.name.clone()));
+        by_name.insert(id.name, t);
+    }
+    let mut opts = ServerOptions::new(a.http.unwrap_or_else(|| "127.0.0.1:0".into()), tokens);
+    opts.ui_dir = a.ui.or_else(|| {
+        let d = PathBuf::from("ui/dist");
+        d.join("index.html").is_file().then_some(d)
+    });
+    let server =
+        Server::start(Arc::new(ServedLight(session.clone())), opts).map_err(anyhow::Error::from)?;
+    let addr = server.addr.to_string();
     let file = DaemonFile {
         http: addr.clone(),
         token,
+        tokens: by_name,
         pid: std::process::id(),
     };
     let path = daemon_file(data);
@@ -118,68 +166,15 @@ pub(super) fn run_daemon(data: &Path, me: Option<&str>, a: LightRunArgs) -> R<Ou
         let _ = writeln!(o, "{ready}");
         let _ = o.flush();
     }
-    running.wait_for_stop_signal();
+    session.running().wait_for_stop_signal();
     let _ = std::fs::remove_file(&path);
-    for _ in &threads {
-        server.unblock();
-    }
-    for t in threads {
-        let _ = t.join();
-    }
+    // The server's runtime holds the session: stopped first, it lets go of it.
+    server.stop();
     let tip = store.tip()?;
-    if let Ok(r) = Arc::try_unwrap(running) {
-        r.shutdown();
+    if let Ok(s) = Arc::try_unwrap(session) {
+        s.shutdown();
     }
     eprintln!("light: stopped at header {tip}");
     // Nothing more on stdout once the ready line is out.
     std::process::exit(0)
-}
-
-fn serve(
-    store: &LightStore,
-    running: &Running,
-    data: &Path,
-    token: &str,
-    mut rq: tiny_http::Request,
-) {
-    let reply = |rq: tiny_http::Request, status: u16, body: &Value| {
-        let _ =
-            rq.respond(tiny_http::Response::from_string(body.to_string()).with_status_code(status));
-    };
-    let authorized = crate::gateway::authorized(&rq, token);
-    if rq.url() != "/v1/cli" || !authorized {
-        return reply(
-            rq,
-            401,
-            &json!({"error": {"code": "UNAUTHORIZED", "message": "a valid token is needed"}}),
-        );
-    }
-    let limit = crate::limits::MAX_CLI_BODY_BYTES;
-    let body = match crate::gateway::read_body(&mut rq, limit) {
-        Ok(b) => b,
-        Err(e) => {
-            let (status, body) = e.answer(limit);
-            return reply(rq, status, &body);
-        }
-    };
-    #[derive(Deserialize)]
-    struct Cmd {
-        args: Vec<String>,
-    }
-    let answer = match serde_json::from_slice::<Cmd>(&body) {
-        Err(_) => {
-            json!({"exit": 2, "error": {"code": "USAGE", "message": "the body must be {\"args\": […]}"}})
-        }
-        Ok(c) => {
-            let result = run_forwarded(store, Some(running), data, c.args);
-            match result {
-                Ok(o) => json!({"exit": 0, "json": o.json, "text": o.text}),
-                Err(e) => {
-                    let (code, message) = e.parts();
-                    json!({"exit": e.exit_code(), "error": {"code": code, "message": message}})
-                }
-            }
-        }
-    };
-    reply(rq, 200, &answer)
 }

@@ -1,11 +1,13 @@
 //! The light node for a long-running host (the desktop app), and `light show --peer`'s
 //! one-shot session.
 
-use super::cli::{LightCmd, local, parse_addrs, run_forwarded, signer_of};
+use super::cli::{LightCmd, local, parse_addrs, signer_of};
 use super::node::{LightOptions, Running};
 use super::{LightStore, OutboxStatus, store_dir};
-use crate::cli::{CliError, Output};
+use crate::error::{CliError, Output};
+use handoff_api::LightShowResponse;
 use handoff_core::block::Genesis;
+use handoff_core::types::PublicKey;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -13,9 +15,9 @@ use std::time::Duration;
 
 type R<T> = Result<T, CliError>;
 
-/// A light node held by a long-running host (the desktop app): the open store, the
-/// running node and the folder. Commands are the `handoff light …` commands, parsed and
-/// run by the same code as the command line and `light run`'s endpoint.
+/// A light node held by a long-running host (the desktop app, `light run`): the open
+/// store, the running node and the folder. Commands are the `handoff light …` commands,
+/// run by the same code as the command line.
 pub struct LightSession {
     store: Arc<LightStore>,
     running: Running,
@@ -66,8 +68,9 @@ impl LightSession {
     ) -> R<LightSession> {
         let peers = parse_addrs(peers)?;
         let signer = signer_of(data, signer_name).ok().map(|i| i.key.public());
-        let running = Running::start(
-            store.clone(),
+        LightSession::start_with(
+            store,
+            data,
             signer,
             LightOptions {
                 peers,
@@ -75,8 +78,18 @@ impl LightSession {
                 max_inflight: 256,
                 pump: true,
             },
-            Arc::new(|| {}),
-        )?;
+        )
+    }
+
+    /// Starts the node on an open store as `opts` say, keeping `signer`'s account nonce
+    /// verified.
+    pub(crate) fn start_with(
+        store: Arc<LightStore>,
+        data: &Path,
+        signer: Option<PublicKey>,
+        opts: LightOptions,
+    ) -> R<LightSession> {
+        let running = Running::start(store.clone(), signer, opts, Arc::new(|| {}))?;
         Ok(LightSession {
             store,
             running,
@@ -84,23 +97,21 @@ impl LightSession {
         })
     }
 
-    /// Runs one `light …` command (`args`: what follows `handoff light`, e.g.
-    /// `["outbox"]` or `["commission", "--", SCAN]`) as `me` (None: the folder's first
-    /// identity) on the running node.
-    pub fn call(&self, me: Option<&str>, args: &[&str]) -> R<Output> {
-        let mut full: Vec<String> = Vec::new();
-        if let Some(me) = me {
-            full.extend(["--as".to_string(), me.to_string()]);
-        }
-        full.push("light".to_string());
-        full.extend(args.iter().map(|a| a.to_string()));
-        run_forwarded(&self.store, Some(&self.running), &self.data, full)
+    /// The running node.
+    pub(crate) fn running(&self) -> &Running {
+        &self.running
     }
 
     /// Runs one light command as `me` (None: the folder's first identity) on the running
     /// node: the typed API's way in ([`crate::api`]).
     pub fn run(&self, me: Option<&str>, cmd: LightCmd) -> R<Output> {
         local(&self.store, &self.data, me, Some(&self.running), cmd)
+    }
+
+    /// An item's record read with a proof against the newest certified header, with the
+    /// view people read (`light show`).
+    pub fn show(&self, scan: &str) -> R<LightShowResponse> {
+        super::cli::show(&self.running, scan)
     }
 
     /// The store.
