@@ -3,7 +3,8 @@
 //! while offline, then submitted by `handoff light run`, which is killed mid-way and
 //! restarted: every scan is committed exactly once, in nonce order. Then a handoff
 //! offered at the light node is committed and shown, with a verified proof, at every
-//! validator.
+//! validator. The light node's HTTP API driven with the typed client: proven reads, a
+//! queued action committed, refusals of bad tokens and bodies.
 
 mod common;
 
@@ -16,11 +17,23 @@ use std::time::{Duration, Instant};
 
 /// A running `handoff light run`.
 fn start_light(dir: &Path, ports: &[u16], log: &Path, max_inflight: usize) -> Child {
+    start_light_with(dir, ports, log, max_inflight, &[])
+}
+
+/// A running `handoff light run` with more options.
+fn start_light_with(
+    dir: &Path,
+    ports: &[u16],
+    log: &Path,
+    max_inflight: usize,
+    extra: &[&str],
+) -> Child {
     let mut cmd = Command::new(bin());
     cmd.arg("--data")
         .arg(dir)
         .args(["light", "run", "--no-mdns", "--max-inflight"])
-        .arg(max_inflight.to_string());
+        .arg(max_inflight.to_string())
+        .args(extra);
     for p in ports {
         cmd.arg("--peer").arg(format!("/ip4/127.0.0.1/tcp/{p}"));
     }
@@ -34,6 +47,18 @@ fn start_light(dir: &Path, ports: &[u16], log: &Path, max_inflight: usize) -> Ch
 
 fn outbox(dir: &Path) -> Value {
     ok(dir, &["light", "outbox"])
+}
+
+/// What a command prints for people (without `--json`).
+fn text_of(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new(bin())
+        .arg("--data")
+        .arg(dir)
+        .args(args)
+        .output()
+        .expect("run handoff");
+    assert!(out.status.success(), "{args:?}: {out:?}");
+    String::from_utf8_lossy(&out.stdout).to_string()
 }
 
 fn committed(o: &Value) -> usize {
@@ -381,4 +406,311 @@ fn light_node_fed_forged_proofs_says_it_could_not_verify() {
 
     terminate(guard.0.as_mut().expect("light"));
     guard.0 = None;
+}
+
+/// `handoff light run` serves the typed API of its light session, as a client program
+/// (the browser's UI, a script) meets it: a read proven against a certified header (the
+/// same header, record and state root the validators hold), an action queued and then
+/// committed by the validators, another identity of the folder acting with its own
+/// token (also from the command line, `--as`), what a light node cannot answer, a wrong
+/// or missing token, malformed bodies: all answered with the error shape, and the light
+/// node still serves afterwards. It also serves the built UI.
+#[test]
+fn light_node_serves_the_typed_api_over_http() {
+    use handoff_api::*;
+    use handoff_http::Client;
+
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = tmp.path().to_path_buf();
+    let (mut c, _) = Cluster::testnet(&root);
+    for i in 0..4 {
+        c.start(i);
+    }
+    let n0 = c.dir(0);
+    let g = gtin("0061414100001");
+    ok(
+        &n0,
+        &[
+            "--as", "Registry", "product", "define", "--gtin", &g, "--name", "Coffee",
+        ],
+    );
+    let shop = ok(&n0, &["org", "add", "Shop", "--role", "retailer"]);
+    let shop_key = shop["org"].as_str().expect("shop key").to_string();
+    let bag = format!("(01){g}(21)BAG1");
+    let h = ok(&n0, &["--as", "Registry", "item", "commission", &bag])["height"]
+        .as_u64()
+        .expect("height");
+    let hex = ok(&n0, &["genesis"])["genesis"]
+        .as_str()
+        .expect("genesis")
+        .to_string();
+    let light = root.join("light");
+    let log = root.join("light.log");
+    ok(
+        &light,
+        &[
+            "--as",
+            "Registry",
+            "light",
+            "init",
+            "--genesis",
+            &hex,
+            "--org-key-from",
+            n0.to_str().expect("path"),
+        ],
+    );
+    // A second identity in the light folder: the shop, signing with its own token.
+    let shop_id = handoff_node::identity::select(&n0, Some("Shop")).expect("shop identity");
+    handoff_node::identity::save(
+        &light,
+        "Shop",
+        &shop_id.key,
+        handoff_node::ledger::now_ms() + 1,
+    )
+    .expect("save shop");
+    let ui = root.join("ui");
+    std::fs::create_dir_all(&ui).expect("ui dir");
+    std::fs::write(ui.join("index.html"), "<html>handoff light ui</html>").expect("index");
+    let mut guard = Light(None, log.clone());
+    guard.0 = Some(start_light_with(
+        &light,
+        &c.ports,
+        &log,
+        4,
+        &[
+            "--http",
+            "127.0.0.1:0",
+            "--ui",
+            ui.to_str().expect("ui path"),
+        ],
+    ));
+    let file: Value =
+        serde_json::from_slice(&std::fs::read(light.join("light.json")).expect("light.json"))
+            .expect("light.json is JSON");
+    let base = format!("http://{}", file["http"].as_str().expect("http"));
+    let token = |v: &Value| v.as_str().expect("token").to_string();
+    let registry = Client::new(&base, Some(&token(&file["token"])));
+    let shop_client = Client::new(&base, Some(&token(&file["tokens"]["Shop"])));
+    assert_eq!(file["tokens"]["Registry"].as_str().map(str::len), Some(64));
+
+    // A read with a proof: the item as the validators committed it, proven against a
+    // certified header at or after its block.
+    let mut seen = None;
+    wait_for("a verified read", Duration::from_secs(60), || {
+        seen = registry
+            .call(&LookupRequest { scan: bag.clone() })
+            .ok()
+            .filter(|l| l.verified.as_ref().is_some_and(|v| v.height >= h));
+        seen.is_some()
+    });
+    let seen = seen.expect("lookup");
+    let Thing::Item(item) = &seen.thing.item else {
+        panic!("not an item: {seen:?}");
+    };
+    assert_eq!(item.custodian.name, "Registry", "{seen:?}");
+    assert_eq!(
+        item.product.as_ref().map(|p| p.name.as_str()),
+        Some("Coffee")
+    );
+    // `light show`'s operation gives the proven record itself.
+    let shown = registry
+        .call(&LightShowRequest { scan: bag.clone() })
+        .expect("light show");
+    assert!(shown.verified.height >= h, "{shown:?}");
+
+    // An action: queued at once, then committed by the validators.
+    let offer = registry
+        .call(&ProposeRequest {
+            to: shop_key.clone(),
+            scans: vec![bag.clone()],
+            transfer: TransferKind::Custody,
+            qty: None,
+            ship_from: None,
+            ship_to: None,
+            docs: vec![],
+            expires_in: None,
+        })
+        .expect("propose");
+    let queued = offer.queued.clone().expect("queued");
+    assert_eq!((queued.len(), offer.height), (1, None), "{offer:?}");
+    let committed_at = |tx: &str| -> Option<u64> {
+        let o = registry.call(&OutboxRequest {}).ok()?;
+        let e = o.entries.into_iter().find(|e| e.tx == tx)?;
+        (e.status == "committed").then_some(e.height).flatten()
+    };
+    let mut at = None;
+    wait_for("the offer committed", Duration::from_secs(120), || {
+        at = committed_at(&offer.tx);
+        at.is_some()
+    });
+    let at = at.expect("height");
+    c.wait_height(1, at, Duration::from_secs(60));
+    assert_eq!(
+        item_at(&c, 1, &bag)["item"]["open_handoff"],
+        offer.tx.as_str()
+    );
+
+    // The shop accepts from its own identity of the light folder, on the command line:
+    // `--as Shop` takes the shop's token.
+    let accepted = ok(&light, &["--as", "Shop", "light", "accept", &offer.tx]);
+    let accept_tx = accepted["queued"][0]["tx"]
+        .as_str()
+        .expect("queued accept")
+        .to_string();
+    let mut at = None;
+    wait_for("the acceptance committed", Duration::from_secs(120), || {
+        at = committed_at(&accept_tx);
+        at.is_some()
+    });
+    let at = at.expect("height");
+    c.wait_height(2, at, Duration::from_secs(60));
+    assert_eq!(item_at(&c, 2, &bag)["item"]["custodian"]["name"], "Shop");
+    // The light node reads the new custodian with a proof of its own.
+    let mut after = None;
+    wait_for(
+        "the new custodian verified",
+        Duration::from_secs(60),
+        || {
+            after = shop_client
+                .call(&LightShowRequest { scan: bag.clone() })
+                .ok()
+                .filter(|s| s.verified.height >= at);
+            after.is_some()
+        },
+    );
+    let after = after.expect("light show");
+    let Some(Thing::Item(item)) = &after.thing else {
+        panic!("not an item: {after:?}");
+    };
+    assert_eq!(item.custodian.key, shop_key, "{after:?}");
+
+    // What a light node cannot answer says so.
+    let e = registry
+        .call(&ItemHistoryRequest { key: bag.clone() })
+        .expect_err("history");
+    assert_eq!((e.code.as_str(), e.http_status()), ("LIGHT_NODE", 503));
+
+    // A wrong token, or none, acts on nothing and reads no outbox.
+    let before = registry
+        .call(&OutboxRequest {})
+        .expect("outbox")
+        .entries
+        .len();
+    for bad in [
+        Client::new(&base, Some(&"0".repeat(64))),
+        Client::new(&base, None),
+    ] {
+        let e = bad
+            .call(&CommissionRequest {
+                scans: vec![format!("(01){g}(21)BAG2")],
+                lot: None,
+                qty: None,
+                at: None,
+                expiry: None,
+                pin: None,
+            })
+            .expect_err("refused");
+        assert_eq!(
+            (e.code.as_str(), e.kind),
+            ("UNAUTHORIZED", ErrorKind::Unauthorized)
+        );
+        let e = bad.call(&OutboxRequest {}).expect_err("refused");
+        assert_eq!(e.code, "UNAUTHORIZED");
+    }
+    assert_eq!(
+        registry
+            .call(&OutboxRequest {})
+            .expect("outbox")
+            .entries
+            .len(),
+        before
+    );
+
+    // Malformed bodies: 400 with the error shape, nothing queued.
+    for (body, code) in [
+        (&b"{\"scans\": ["[..], "BAD_JSON"),
+        (
+            &b"{\"scans\": [\"x\"], \"colour\": \"red\"}"[..],
+            "BAD_REQUEST",
+        ),
+        (&b"[1, 2]"[..], "BAD_JSON"),
+    ] {
+        let (status, text) = registry
+            .send(Method::Post, "/v1/items", Some(body))
+            .expect("answered");
+        let shape: handoff_http::ErrorBody = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("not the error shape ({e}): {text}"));
+        assert_eq!(
+            (status, shape.error.code.as_str()),
+            (400, code),
+            "{}",
+            String::from_utf8_lossy(body)
+        );
+    }
+    assert_eq!(
+        registry
+            .call(&OutboxRequest {})
+            .expect("outbox")
+            .entries
+            .len(),
+        before
+    );
+
+    // The built UI is served at `/`.
+    let (status, page) = registry.send(Method::Get, "/", None).expect("ui");
+    assert_eq!(
+        (status, page.as_str()),
+        (200, "<html>handoff light ui</html>")
+    );
+
+    // It survived all of it.
+    assert!(
+        guard
+            .0
+            .as_mut()
+            .expect("light")
+            .try_wait()
+            .expect("wait")
+            .is_none(),
+        "the light node exited"
+    );
+    let st = registry.call(&StatusRequest {}).expect("status");
+    assert!(st.height >= at, "{st:?}");
+    // A command sent to the light node prints what it prints run on the folder itself.
+    let remote = (outbox(&light), text_of(&light, &["light", "outbox"]));
+    terminate(guard.0.as_mut().expect("light"));
+    guard.0 = None;
+    let mut local = (outbox(&light), text_of(&light, &["light", "outbox"]));
+    assert_eq!(
+        (&remote.0["running"], &local.0["running"]),
+        (&true.into(), &false.into())
+    );
+    local.0["running"] = true.into();
+    assert_eq!(remote, local);
+    assert!(
+        local.1.contains(&format!("{}  nonce", &offer.tx[..16])),
+        "{}",
+        local.1
+    );
+
+    // The proven answer is the chain's own: the header at that height on a validator has
+    // the same hash and state root, and its store proves the same record bytes there.
+    for i in 0..4 {
+        c.kill(i);
+    }
+    let ledger = handoff_node::ledger::Ledger::open(&n0).expect("open node 0");
+    let v = &shown.verified;
+    let block = ledger
+        .store
+        .block(v.height)
+        .expect("read")
+        .expect("the block");
+    assert_eq!(block.header.hash().to_hex(), v.header_hash);
+    assert_eq!(block.header.state_root.to_hex(), v.state_root);
+    let key = handoff_core::gs1::parse_scan(&bag).expect("scan").key;
+    let p = ledger
+        .store
+        .prove(&handoff_core::state::StateKey::item(&key), Some(v.height))
+        .expect("prove");
+    assert_eq!(p.value.map(hex::encode), Some(shown.record.clone()));
 }
