@@ -39,14 +39,15 @@
 //! `NONCE_UNKNOWN` rather than numbered by a guess the chain would refuse later. Sign with
 //! one folder per org key (two signers of one key race for nonces).
 //!
-//! **Running.** `light run` holds the folder; `light commission|propose|outbox|show`
-//! then go to it through a local HTTP endpoint (`light.json` in the folder: address,
-//! token, pid — like a full node's `node.json`), and open the database directly
-//! otherwise.
+//! **Running.** `light run` holds the folder and serves the typed API of its session on
+//! `handoff_http` (the `/v1/…` routes of a full node; `light.json` in the folder holds
+//! the address, a token for the default identity and one for each identity, and the
+//! pid — like a full node's `node.json`); `light commission|propose|accept|outbox|show`
+//! then go to it as typed requests, and open the database directly otherwise.
 //!
 //! **Where the parts live.** The database is [`handoff_store::light`] (re-exported here),
 //! the pure checks of headers, proofs and blocks are [`handoff_core::light`] (re-exported
-//! here); this module is the networked node ([`node`]), `light run`'s local endpoint
+//! here); this module is the networked node ([`node`]), `light run` and its HTTP API
 //! ([`daemon`]), the session a long-running host holds ([`session`]) and the command line
 //! ([`cli`]).
 
