@@ -684,4 +684,60 @@ mod tests {
         assert!(err.parts().0.starts_with("SCAN_"), "{:?}", err.parts());
         assert_eq!(store.entries().expect("entries").len(), 2);
     }
+
+    #[test]
+    fn the_outbox_prints_a_line_an_entry_with_why_it_ended() {
+        let row =
+            |seq: u64, status: &str, height, code: Option<&str>, message: Option<&str>| OutboxRow {
+                seq,
+                tx: format!("{seq:02x}").repeat(32),
+                nonce: seq + 4,
+                status: status.into(),
+                height,
+                index: height.map(|_| 0),
+                code: code.map(String::from),
+                message: message.map(String::from),
+                kind: Some("commission".into()),
+                items: vec![],
+                handoff: None,
+            };
+        let o = OutboxResponse {
+            entries: vec![
+                row(1, "committed", Some(7), None, None),
+                row(
+                    2,
+                    "rejected",
+                    Some(8),
+                    Some("NOT_CUSTODIAN"),
+                    Some("not yours"),
+                ),
+                row(3, "pending", None, None, None),
+            ],
+            tip: 9,
+            account_nonce: Some(6),
+            running: true,
+            mode: Some("light".into()),
+            counts: None,
+        };
+        let out = render_outbox(&o);
+        assert_eq!(
+            out.text.lines().collect::<Vec<_>>(),
+            vec![
+                "     1  0101010101010101  nonce 5  committed in block 7",
+                "     2  0202020202020202  nonce 6  rejected: not yours [NOT_CUSTODIAN]",
+                "     3  0303030303030303  nonce 7  pending",
+            ]
+        );
+        // The command's JSON: the rows as the API has them, without the app's fields.
+        assert_eq!(out.json["entries"][1]["code"], "NOT_CUSTODIAN");
+        assert_eq!(
+            (
+                &out.json["tip"],
+                &out.json["account_nonce"],
+                &out.json["running"]
+            ),
+            (&json!(9), &json!(6), &json!(true))
+        );
+        assert!(out.json.get("mode").is_none(), "{}", out.json);
+    }
 }
