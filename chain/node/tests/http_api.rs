@@ -398,7 +398,9 @@ fn the_client_is_an_api_answering_like_the_node() {
     assert_eq!(names.len(), 3, "{names:?}");
     assert!(names.contains(&"Corner Shop"), "{names:?}");
     let status = call_typed(remote, &who, StatusRequest {}).expect("status");
-    assert!(status.height >= 3, "{status:?}");
+    // The two orgs added after the genesis are two blocks; the running validator may or
+    // may not have made more by now.
+    assert!(status.height >= 2, "{status:?}");
     let e = remote
         .call(
             &who,
