@@ -34,7 +34,8 @@ pub(crate) fn visit<V: Visit>(v: &mut V) {
         ProductRecallRequest, ObserveRequest, TransformRequest, SellRequest, ClaimRequest,
         StolenRequest, DecommissionRequest, CorrectRequest, OrgAddRequest,
         DeviceAuthorizeRequest, DeviceRevokeRequest, LabelRequest, IdentitySwitchRequest,
-        NetworkSetRequest,
+        NetworkSetRequest, CertListRequest, DocVerifyRequest, CertIssueRequest,
+        CertChangeRequest, DocNotarizeRequest,
     );
 }
 
