@@ -318,3 +318,56 @@ fn documents_link_only_to_what_the_org_is_party_to() {
         Code::NotParty,
     );
 }
+
+#[test]
+fn the_verdict_warns_when_a_displayed_certification_no_longer_counts() {
+    let mut w = World::new();
+    let farm = w.org("Farm", &["0614141"], &[Role::Producer, Role::Retailer]);
+    let auditor = w.org("Organic Control Body", &[], &[Role::Auditor]);
+    let g = gtin("0061414100001");
+    w.ok(
+        &farm,
+        Payload::DefineProduct {
+            gtin: g.clone(),
+            name: "Organic oats".into(),
+            description: String::new(),
+            attributes: vec![("certification".into(), "EU organic".into())],
+            image_hash: None,
+        },
+    );
+    let bag = serial(&g, "OATS1");
+    w.commission(&farm, items(&[&bag]));
+    let scan = Ok(handoff_core::gs1::Scan {
+        key: bag.clone(),
+        ..handoff_core::gs1::parse_scan(&format!("(01){g}(21)OATS1")).expect("scan")
+    });
+    let verdict = |w: &World| {
+        let r = handoff_core::query::verdict(&w.state, &scan, w.time_ms).expect("reads");
+        r.reasons.iter().map(|r| r.code).collect::<Vec<_>>()
+    };
+    // Claimed on the pack, certified by nobody: a warning.
+    assert!(verdict(&w).contains(&"CERTIFICATION_NOT_VALID"));
+    let now = w.time_ms;
+    let p = organic(
+        CertSubject::Product(g.clone()),
+        "DE-9",
+        now - DAY,
+        now + 365 * DAY,
+    );
+    let id = p.id(&auditor.public());
+    w.ok(&auditor, Payload::Certify(p));
+    assert!(
+        !verdict(&w).contains(&"CERTIFICATION_NOT_VALID"),
+        "{:?}",
+        verdict(&w)
+    );
+    w.ok(
+        &auditor,
+        Payload::ChangeCertification {
+            id,
+            change: CertChange::Revoke,
+            reason: "fraud".into(),
+        },
+    );
+    assert!(verdict(&w).contains(&"CERTIFICATION_NOT_VALID"));
+}
