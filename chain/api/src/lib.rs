@@ -285,6 +285,8 @@ endpoints! {
     Genesis: GenesisRequest => GenesisResponse, Get "/v1/genesis", "genesis", false;
     Identities: IdentitiesRequest => IdentitiesResponse, Get "/v1/identities", "identities", false;
     NetworkShow: NetworkShowRequest => NetworkResponse, Get "/v1/network", "network_show", false;
+    CertList: CertListRequest => CertListResponse, Get "/v1/certifications", "cert_list", false;
+    DocVerify: DocVerifyRequest => DocVerifyResponse, Get "/v1/documents/{hash}", "doc_verify", false;
     // Actions.
     Commission: CommissionRequest => CommissionResponse, Post "/v1/items", "commission", true;
     Propose: ProposeRequest => HandoffReceipt, Post "/v1/handoffs", "propose", true;
@@ -309,6 +311,9 @@ endpoints! {
     Label: LabelRequest => LabelResponse, Post "/v1/labels", "label", false;
     IdentitySwitch: IdentitySwitchRequest => IdentitySwitchResponse, Post "/v1/identities/{name}/switch", "identity_switch", true;
     NetworkSet: NetworkSetRequest => NetworkResponse, Put "/v1/network", "network_set", true;
+    CertIssue: CertIssueRequest => CertIssueResponse, Post "/v1/certifications", "cert_issue", true;
+    CertChange: CertChangeRequest => Receipt, Post "/v1/certifications/{id}/changes", "cert_change", true;
+    DocNotarize: DocNotarizeRequest => DocNotarizeResponse, Post "/v1/documents", "doc_notarize", true;
 }
 
 #[cfg(test)]

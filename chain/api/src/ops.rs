@@ -948,3 +948,213 @@ response! {
         pub bytes: u64,
     }
 }
+
+// ---------------------------------------------------------------- certifications, documents
+
+response! {
+    /// A certification as people read it.
+    pub struct CertView {
+        /// Id, hex.
+        pub id: String,
+        /// The issuing auditor's key, hex.
+        pub issuer: String,
+        /// Its name.
+        pub issuer_name: String,
+        /// What is certified: `product`, `thing`, `org` or `location`.
+        pub subject_kind: String,
+        /// Its id (GTIN, canonical key, org key hex, GLN).
+        pub subject: String,
+        /// The scheme ("EU organic").
+        pub scheme: String,
+        /// The standard; may be empty.
+        pub standard: String,
+        /// The certificate number.
+        pub number: String,
+        /// Valid from, RFC 3339.
+        pub valid_from: String,
+        /// Valid until (exclusive), RFC 3339.
+        pub valid_until: String,
+        /// SHA-256 of the certificate document, hex.
+        pub document: Option<String>,
+        /// `valid`, `not_yet_valid`, `expired`, `suspended` or `revoked`, at the newest
+        /// block's time.
+        pub status: String,
+        /// Why it is suspended, if it is.
+        pub suspended: Option<String>,
+        /// Why it was revoked, if it was.
+        pub revoked: Option<String>,
+        /// Block of issue.
+        pub issued_height: u64,
+        /// Through what it applies when listed for an item (`thing`, `lot`, `product`,
+        /// `producer`, `location`); absent otherwise.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub via: Option<String>,
+    }
+}
+
+request! {
+    /// The certifications of an item (with those of its lot, product, producer and the
+    /// places it passed), a product, an org or a location (`handoff cert list --for …`).
+    pub struct CertListRequest {
+        /// A scan, a GTIN, `gln:NUMBER` or `org:NAME|KEY`.
+        #[serde(rename = "for")]
+        pub for_: String,
+        /// Only those that count now.
+        #[serde(default, skip_serializing_if = "is_false")]
+        pub valid: bool,
+    }
+}
+
+response! {
+    /// See [`CertListRequest`].
+    pub struct CertListResponse {
+        /// In issue order, those of the thing itself first.
+        pub certifications: Vec<CertView>,
+        /// The newest block's time, RFC 3339: what `status` was judged at.
+        pub at: String,
+    }
+}
+
+request! {
+    /// An auditor certifies (`handoff cert issue`).
+    pub struct CertIssueRequest {
+        /// A scan, a GTIN, `gln:NUMBER` or `org:NAME|KEY`.
+        #[serde(rename = "for")]
+        pub for_: String,
+        /// The scheme ("EU organic").
+        pub scheme: String,
+        /// The standard or programme version.
+        #[serde(default)]
+        pub standard: String,
+        /// The certificate number.
+        pub number: String,
+        /// First day (YYYY-MM-DD, UTC) or moment (RFC 3339) it is valid.
+        pub from: String,
+        /// Day (from its start, UTC) or moment it stops being valid.
+        pub until: String,
+        /// SHA-256 of the certificate document, hex (`--doc FILE` hashes the file).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub document: Option<String>,
+    }
+}
+
+response! {
+    /// See [`CertIssueRequest`].
+    pub struct CertIssueResponse {
+        /// The certification's id, hex.
+        pub id: String,
+        /// Transaction id.
+        pub tx: String,
+        /// Block.
+        pub height: Option<u64>,
+    }
+}
+
+request! {
+    /// The issuing auditor suspends, reinstates or revokes a certification
+    /// (`handoff cert suspend|reinstate|revoke ID`).
+    pub struct CertChangeRequest {
+        /// The certification's id (hex).
+        pub id: String,
+        /// `suspend`, `reinstate` or `revoke`.
+        pub change: String,
+        /// Why (required to suspend or revoke).
+        #[serde(default)]
+        pub reason: String,
+    }
+}
+
+request! {
+    /// Registers a document by its SHA-256 (`handoff doc notarize FILE`: the file is
+    /// hashed where it is and never sent).
+    pub struct DocNotarizeRequest {
+        /// SHA-256 of the file, hex.
+        pub hash: String,
+        /// `po`, `invoice`, `despatch`, `bill_of_lading`, `lab_report`, `photo` or `other`.
+        #[serde(rename = "type")]
+        pub kind: String,
+        /// A short title.
+        #[serde(default)]
+        pub title: String,
+        /// Items, lots (scans) and handoffs (ids) it concerns.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub links: Vec<String>,
+    }
+}
+
+response! {
+    /// See [`DocNotarizeRequest`].
+    pub struct DocNotarizeResponse {
+        /// The document's hash, hex.
+        pub hash: String,
+        /// Transaction id.
+        pub tx: String,
+        /// Block.
+        pub height: Option<u64>,
+    }
+}
+
+response! {
+    /// One org's registration of a document.
+    pub struct DocRegistrationView {
+        /// The org's key, hex.
+        pub by: String,
+        /// Its name.
+        pub by_name: String,
+        /// Block.
+        pub height: u64,
+        /// Block time, RFC 3339.
+        pub time: String,
+        /// Document type.
+        #[serde(rename = "type")]
+        pub kind: String,
+        /// Title.
+        pub title: String,
+        /// What it is linked to: canonical keys and `handoff:ID`.
+        pub links: Vec<String>,
+        /// Transaction id.
+        pub tx: String,
+    }
+}
+
+request! {
+    /// Was this document registered? (`handoff doc verify FILE` sends the file's hash).
+    pub struct DocVerifyRequest {
+        /// SHA-256 of the file, hex.
+        pub hash: String,
+    }
+}
+
+response! {
+    /// See [`DocVerifyRequest`]. Not registered is an answer (`registered: false`), with
+    /// the proof of absence.
+    pub struct DocVerifyResponse {
+        /// Whether any org registered exactly these bytes.
+        pub registered: bool,
+        /// The hash asked about, hex.
+        pub hash: String,
+        /// The first registration: who.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub by: Option<String>,
+        /// Its name.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub by_name: Option<String>,
+        /// Block of the first registration.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub height: Option<u64>,
+        /// Its time, RFC 3339.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub time: Option<String>,
+        /// Its type.
+        #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+        pub kind: Option<String>,
+        /// Its links.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub links: Vec<String>,
+        /// Every registration, first first.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub registrations: Vec<DocRegistrationView>,
+        /// The record (or its absence) proven against the newest certified header.
+        pub proof: ProofView,
+    }
+}

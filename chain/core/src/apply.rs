@@ -6,6 +6,10 @@
 //! a ledger rule is recorded with its code and can never be replayed later when the state
 //! would let it through; its payload's writes are dropped whole.
 
+use crate::certify::{
+    CertChange, CertId, CertRecord, CertSubject, Certify, DocLink, DocList, DocumentRecord,
+    Notarize, Registration,
+};
 use crate::event::{Effects, Event, HistoryAppend, IndexOp};
 use crate::gs1::{self, Gs1Key};
 use crate::limits::*;
@@ -659,6 +663,11 @@ impl<'r, 'a> Run<'r, 'a> {
                 epoch,
                 approvals,
             } => self.set_validators(validators, epoch, approvals),
+            Payload::Certify(c) => self.certify(c),
+            Payload::ChangeCertification { id, change, reason } => {
+                self.change_certification(id, change, reason)
+            }
+            Payload::NotarizeDocument(n) => self.notarize(n),
         }
     }
 
@@ -2112,6 +2121,280 @@ impl<'r, 'a> Run<'r, 'a> {
     /// Replaces the validator set. Signed by an org key or a current validator's key (a
     /// device may not); authorised by the approvals, which must come from more than 2/3
     /// of the distinct current validators and sign (chain, new epoch, new set).
+    fn certify(&mut self, c: Certify) -> Result<(), Stop> {
+        self.actor
+            .need_scope(scope::CERTIFY, "issue certifications")?;
+        self.actor.need_role(&[Role::Auditor], "certify")?;
+        let me = self.actor.id()?;
+        if c.scheme.trim().is_empty() || c.number.trim().is_empty() {
+            return reject(
+                Code::BadField,
+                "a certification needs a scheme and a certificate number",
+            );
+        }
+        if c.valid_until_ms <= c.valid_from_ms {
+            return reject(
+                Code::CertWindow,
+                "a certification's validity must end after it begins",
+            );
+        }
+        if c.valid_until_ms - c.valid_from_ms > MAX_CERT_VALIDITY_MS {
+            return reject(
+                Code::CertWindow,
+                "a certification may be valid for at most ten years",
+            );
+        }
+        if c.valid_until_ms <= self.ctx.time_ms {
+            return reject(
+                Code::CertWindow,
+                "this certification's validity is already over at the block time",
+            );
+        }
+        let mut c = c;
+        match &mut c.subject {
+            CertSubject::Product(g) => {
+                let gtin = gs1::normalize_gtin(g).map_err(|e| bad_id("GTIN", e))?;
+                if self
+                    .state
+                    .product(&StateKey::Product(gtin.clone()))?
+                    .is_none()
+                {
+                    return reject(Code::UnknownProduct, format!("GTIN {gtin} is not defined"));
+                }
+                *g = gtin;
+            }
+            CertSubject::Thing(k) => {
+                if self.state.get(&StateKey::item(k))?.is_none() {
+                    return reject(
+                        Code::UnknownItem,
+                        format!("{} was never commissioned", k.canonical()),
+                    );
+                }
+            }
+            CertSubject::Org(o) => {
+                if *o == me {
+                    return reject(Code::BadField, "an auditor does not certify itself");
+                }
+                if self.state.org(&StateKey::Org(*o))?.is_none() {
+                    return reject(Code::UnknownOrg, format!("no org {}", o.short()));
+                }
+            }
+            CertSubject::Location(g) => check_gln("location", &Some(g.clone()))?,
+        }
+        let id = c.id(&me);
+        if self.state.get(&StateKey::Certification(id))?.is_some() {
+            return reject(
+                Code::CertExists,
+                format!("you already issued {} certificate {}", c.scheme, c.number),
+            );
+        }
+        let list_key = StateKey::CertsOf(c.subject.index_key());
+        let mut list = self.state.cert_list(&list_key)?.unwrap_or_default();
+        if list.ids.len() >= MAX_CERTS_PER_SUBJECT {
+            return reject(
+                Code::RecordFull,
+                format!(
+                    "{} already has {MAX_CERTS_PER_SUBJECT} certifications on record",
+                    c.subject.describe()
+                ),
+            );
+        }
+        list.ids.push(id);
+        self.state.put(list_key, Record::CertList(list));
+        self.state.put(
+            StateKey::Certification(id),
+            Record::Certification(CertRecord {
+                id,
+                issuer: me,
+                cert: c,
+                issued_height: self.ctx.height,
+                issued_tx: self.tx.id(),
+                suspended: None,
+                revoked: None,
+                changed_height: None,
+            }),
+        );
+        Ok(())
+    }
+
+    fn change_certification(
+        &mut self,
+        id: CertId,
+        change: CertChange,
+        reason: String,
+    ) -> Result<(), Stop> {
+        self.actor
+            .need_scope(scope::CERTIFY, "change certifications")?;
+        let me = self.actor.id()?;
+        let Some(mut r) = self.state.certification(&StateKey::Certification(id))? else {
+            return reject(
+                Code::UnknownCertification,
+                format!("no certification {}", id.short()),
+            );
+        };
+        if r.issuer != me {
+            return reject(
+                Code::NotIssuer,
+                format!(
+                    "only the auditor that issued {} certificate {} may {} it",
+                    r.cert.scheme,
+                    r.cert.number,
+                    change.verb()
+                ),
+            );
+        }
+        if r.revoked.is_some() {
+            return reject(
+                Code::CertStanding,
+                format!("{} certificate {} is revoked", r.cert.scheme, r.cert.number),
+            );
+        }
+        if change != CertChange::Reinstate && reason.trim().is_empty() {
+            return reject(
+                Code::BadField,
+                format!("say why you {} the certification", change.verb()),
+            );
+        }
+        match change {
+            CertChange::Suspend if r.suspended.is_some() => {
+                return reject(Code::CertStanding, "the certification is already suspended");
+            }
+            CertChange::Reinstate if r.suspended.is_none() => {
+                return reject(Code::CertStanding, "the certification is not suspended");
+            }
+            CertChange::Suspend => r.suspended = Some(reason),
+            CertChange::Reinstate => r.suspended = None,
+            CertChange::Revoke => r.revoked = Some(reason),
+        }
+        r.changed_height = Some(self.ctx.height);
+        self.state
+            .put(StateKey::Certification(id), Record::Certification(r));
+        Ok(())
+    }
+
+    fn notarize(&mut self, n: Notarize) -> Result<(), Stop> {
+        self.actor
+            .need_scope(scope::DOCUMENTS, "notarize documents")?;
+        let me = self.actor.id()?;
+        let mut seen = HashSet::new();
+        for l in &n.links {
+            let key = l.index_key();
+            if !seen.insert(key.clone()) {
+                return reject(Code::DuplicateEntry, format!("{key} is linked twice"));
+            }
+            match l {
+                DocLink::Thing(k) => {
+                    let c = k.canonical();
+                    let party = match self.state.get(&StateKey::item(k))? {
+                        None => {
+                            return reject(
+                                Code::UnknownItem,
+                                format!("{c} was never commissioned"),
+                            );
+                        }
+                        Some(Record::Item(it)) => {
+                            let held = self.custody(&it)?;
+                            held.owner == me || held.custodian == me || it.commissioned_by == me
+                        }
+                        Some(Record::Lot(lot)) => {
+                            let mut party = lot.commissioned_by == me;
+                            for (h, _) in &lot.balances {
+                                party |= match h {
+                                    Holder::Org { custodian, owner }
+                                    | Holder::Transit {
+                                        custodian, owner, ..
+                                    } => *custodian == me || *owner == me,
+                                    Holder::Container(box_) => {
+                                        match self.state.item(&StateKey::item(box_))? {
+                                            Some(b) => {
+                                                let held = self.custody(&b)?;
+                                                held.owner == me || held.custodian == me
+                                            }
+                                            None => false,
+                                        }
+                                    }
+                                };
+                            }
+                            party
+                        }
+                        Some(_) => false,
+                    };
+                    if !party {
+                        return reject(
+                            Code::NotParty,
+                            format!(
+                                "only an org that made, owns or holds {c} links documents to it"
+                            ),
+                        );
+                    }
+                }
+                DocLink::Handoff(h) => {
+                    let Some(rec) = self.state.handoff(&StateKey::Handoff(*h))? else {
+                        return reject(Code::UnknownHandoff, format!("no handoff {}", h.short()));
+                    };
+                    if rec.from != me && rec.to != me {
+                        return reject(
+                            Code::NotParty,
+                            format!(
+                                "only the two orgs of handoff {} link documents to it",
+                                h.short()
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+        let key = StateKey::Document(n.hash);
+        let mut doc = self.state.document(&key)?.unwrap_or(DocumentRecord {
+            hash: n.hash,
+            registrations: Vec::new(),
+        });
+        if doc.registrations.iter().any(|r| r.by == me) {
+            return reject(
+                Code::DocExists,
+                format!("you already registered document {}", n.hash.short()),
+            );
+        }
+        if doc.registrations.len() >= MAX_DOC_REGISTRATIONS {
+            return reject(
+                Code::RecordFull,
+                format!(
+                    "document {} is registered by {MAX_DOC_REGISTRATIONS} orgs already",
+                    n.hash.short()
+                ),
+            );
+        }
+        for l in &n.links {
+            let list_key = StateKey::DocsOf(l.index_key());
+            let mut list: DocList = self.state.doc_list(&list_key)?.unwrap_or_default();
+            if list.hashes.contains(&n.hash) {
+                continue;
+            }
+            if list.hashes.len() >= MAX_DOCS_PER_LINK {
+                return reject(
+                    Code::RecordFull,
+                    format!(
+                        "{} has {MAX_DOCS_PER_LINK} documents linked already",
+                        l.index_key()
+                    ),
+                );
+            }
+            list.hashes.push(n.hash);
+            self.state.put(list_key, Record::DocList(list));
+        }
+        doc.registrations.push(Registration {
+            by: me,
+            kind: n.kind,
+            title: n.title,
+            links: n.links,
+            height: self.ctx.height,
+            time_ms: self.ctx.time_ms,
+            tx: self.tx.id(),
+        });
+        self.state.put(key, Record::Document(doc));
+        Ok(())
+    }
+
     fn set_validators(
         &mut self,
         validators: Vec<PublicKey>,

@@ -13,6 +13,7 @@
 
 pub mod apply;
 pub mod block;
+pub mod certify;
 #[cfg(feature = "crafted-signatures")]
 pub mod crafted;
 pub mod crypto;

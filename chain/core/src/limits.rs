@@ -21,6 +21,18 @@ pub const MAX_PREFIXES: usize = 16;
 pub const MAX_GLNS: usize = 64;
 /// Document references on a handoff.
 pub const MAX_DOCS: usize = 16;
+/// A certificate number.
+pub const MAX_CERT_NUMBER_LEN: usize = 64;
+/// Certifications recorded for one subject (product, lot, item, org or location).
+pub const MAX_CERTS_PER_SUBJECT: usize = 64;
+/// Longest validity a certification may claim (ten years).
+pub const MAX_CERT_VALIDITY_MS: i64 = 10 * 366 * 24 * 60 * 60 * 1000;
+/// Items, lots and handoffs one notarized document links to.
+pub const MAX_DOC_LINKS: usize = 64;
+/// Orgs that may register the same document.
+pub const MAX_DOC_REGISTRATIONS: usize = 16;
+/// Documents linked to one item, lot or handoff.
+pub const MAX_DOCS_PER_LINK: usize = 256;
 /// Licensees of one product.
 pub const MAX_LICENSEES: usize = 64;
 /// Recalls recorded on one product.

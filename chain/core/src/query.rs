@@ -3,6 +3,7 @@
 //! made from), and the consumer verdict.
 
 use crate::apply::resolve_custody;
+use crate::certify;
 use crate::event::Event;
 use crate::gs1::{Gs1Key, Scan, ScanError};
 use crate::state::*;
@@ -16,6 +17,10 @@ pub trait HistoryRead {
     /// empty one).
     fn events(&self, canonical: &str) -> ReadResult<Vec<Event>>;
 }
+
+/// The product attribute by which a brand displays a certification (`certification=EU
+/// organic`); the verdict warns when none of that scheme counts for the item.
+pub const CERTIFICATION_ATTR: &str = "certification";
 
 /// How deep provenance follows containers and transform inputs.
 pub const MAX_PROVENANCE_DEPTH: usize = 4;
@@ -288,6 +293,7 @@ pub fn verdict(
             .find(|r| matches!(&r.scope, RecallScope::Lot(l) if Some(l) == lot.as_ref()))
     };
     let commissioned_by;
+    let mut lot_of: Option<String> = None;
     match state.thing(key)? {
         None => {
             return Ok(counterfeit(
@@ -297,6 +303,7 @@ pub fn verdict(
         }
         Some(Record::Item(it)) => {
             commissioned_by = it.commissioned_by;
+            lot_of = it.lot.clone();
             if it.status == ItemStatus::Decommissioned {
                 return Ok(counterfeit(
                     "DECOMMISSIONED",
@@ -445,6 +452,39 @@ pub fn verdict(
                 message: format!("{} is recalled: {}", product.name, r.reason),
             },
         );
+    }
+    // A certification the brand displays (a product attribute `certification=SCHEME`)
+    // must be covered by one that counts now, through the item, its lot, its product or
+    // its maker.
+    let displayed: Vec<&str> = product
+        .attributes
+        .iter()
+        .filter(|(k, _)| k == CERTIFICATION_ATTR)
+        .map(|(_, v)| v.as_str())
+        .collect();
+    if !displayed.is_empty() {
+        let subjects = certify::subjects_of(key, lot_of.as_deref(), Some(commissioned_by), []);
+        let certs = certify::applicable(state, &subjects, now_ms)?;
+        for scheme in displayed {
+            let of_scheme =
+                |a: &&certify::Applied| a.record.cert.scheme.eq_ignore_ascii_case(scheme);
+            if certs.iter().filter(of_scheme).any(|a| a.status.counts()) {
+                continue;
+            }
+            let why = match certs.iter().find(of_scheme).map(|a| a.status) {
+                Some(certify::CertStatus::Revoked) => " (it was revoked)",
+                Some(certify::CertStatus::Suspended) => " (it is suspended)",
+                Some(certify::CertStatus::Expired) => " (it expired)",
+                Some(certify::CertStatus::NotYetValid) => " (it is not valid yet)",
+                _ => "",
+            };
+            reasons.push(Reason {
+                code: "CERTIFICATION_NOT_VALID",
+                message: format!(
+                    "the product claims {scheme}, but no valid {scheme} certification covers it{why}"
+                ),
+            });
+        }
     }
     if reasons.is_empty() {
         return Ok(VerdictReport {

@@ -141,6 +141,22 @@ codes! {
     EmptyValidatorSet => "EMPTY_VALIDATOR_SET",
     /// A key appears twice in the new validator set.
     DuplicateValidator => "DUPLICATE_VALIDATOR",
+    /// The issuer already issued a certification with this scheme and number.
+    CertExists => "CERT_EXISTS",
+    /// No such certification.
+    UnknownCertification => "UNKNOWN_CERTIFICATION",
+    /// Only the issuing auditor may change a certification.
+    NotIssuer => "NOT_ISSUER",
+    /// The validity window is empty, too long, or already over at the block time.
+    CertWindow => "CERT_WINDOW",
+    /// The change does not apply in the certification's standing (revoked is final;
+    /// only a suspended one is reinstated; a suspended one is not suspended again).
+    CertStanding => "CERT_STANDING",
+    /// This org already registered this document.
+    DocExists => "DOC_EXISTS",
+    /// Only a party of the handoff, or an org that made, owns or holds the item, links a
+    /// document to it.
+    NotParty => "NOT_PARTY",
 }
 
 impl Serialize for Code {

@@ -2,6 +2,7 @@
 //! through an `Overlay` that keeps one block's writes and one transaction's tentative
 //! writes apart (a rejected transaction's writes are dropped whole).
 
+use crate::certify::{CertId, CertList, CertRecord, DocList, DocumentRecord};
 use crate::gs1::Gs1Key;
 use crate::tx::{Attr, DocRef, Entry, RecallScope, Transfer};
 use crate::types::{HandoffId, Hash32, OrgId, PublicKey, Role, TxId, sha256};
@@ -381,6 +382,14 @@ pub enum StateKey {
     Prefix(String),
     /// The validator set (one record for the chain).
     Validators,
+    /// A certification.
+    Certification(CertId),
+    /// The certifications of a subject (`CertSubject::index_key`).
+    CertsOf(String),
+    /// A notarized document by its SHA-256.
+    Document(Hash32),
+    /// The documents linked to an item, lot or handoff (`DocLink::index_key`).
+    DocsOf(String),
 }
 
 impl StateKey {
@@ -397,6 +406,10 @@ impl StateKey {
             StateKey::OrgName(n) => (b'n', n.as_bytes()),
             StateKey::Prefix(p) => (b'x', p.as_bytes()),
             StateKey::Validators => (b'v', &[]),
+            StateKey::Certification(c) => (b'c', &c.0),
+            StateKey::CertsOf(s) => (b'C', s.as_bytes()),
+            StateKey::Document(h) => (b'D', &h.0),
+            StateKey::DocsOf(s) => (b'L', s.as_bytes()),
         };
         let mut v = Vec::with_capacity(1 + body.len());
         v.push(tag);
@@ -417,6 +430,10 @@ impl StateKey {
             StateKey::OrgName(n) => format!("org name '{n}'"),
             StateKey::Prefix(p) => format!("company prefix {p}"),
             StateKey::Validators => "the validator set".to_string(),
+            StateKey::Certification(c) => format!("certification {}", c.short()),
+            StateKey::CertsOf(s) => format!("the certifications of {s}"),
+            StateKey::Document(h) => format!("document {}", h.short()),
+            StateKey::DocsOf(s) => format!("the documents of {s}"),
         }
     }
 
@@ -453,6 +470,14 @@ pub enum Record {
     Claimed(OrgId),
     /// The validator set.
     Validators(ValidatorSetRecord),
+    /// A certification.
+    Certification(CertRecord),
+    /// The certifications of a subject.
+    CertList(CertList),
+    /// A notarized document.
+    Document(DocumentRecord),
+    /// The documents linked to something.
+    DocList(DocList),
 }
 
 impl Record {
@@ -616,6 +641,10 @@ impl Overlay<'_> {
     typed_get!(handoff, Handoff, HandoffRecord);
     typed_get!(event, Event, EventMeta);
     typed_get!(validator_set, Validators, ValidatorSetRecord);
+    typed_get!(certification, Certification, CertRecord);
+    typed_get!(cert_list, CertList, CertList);
+    typed_get!(document, Document, DocumentRecord);
+    typed_get!(doc_list, DocList, DocList);
 }
 
 /// Typed reads straight from committed state (for queries). A record of another kind

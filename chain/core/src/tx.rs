@@ -1,6 +1,7 @@
 //! Transactions: the canonical, versioned binary encoding that is signed, the signed
 //! envelope, and decoding of untrusted bytes with every limit checked.
 
+use crate::certify::{CertChange, CertId, CertSubject, Certify, DocLink, Notarize};
 use crate::gs1::Gs1Key;
 use crate::limits::*;
 use crate::rejection::{Code, Rejection};
@@ -329,6 +330,19 @@ pub enum Payload {
         /// Approvals of current validators over (chain, epoch, new set).
         approvals: Vec<Approval>,
     },
+    /// An auditor certifies a product, lot, item, org or location.
+    Certify(Certify),
+    /// The issuing auditor suspends, reinstates or revokes a certification.
+    ChangeCertification {
+        /// Which.
+        id: CertId,
+        /// What happens to it.
+        change: CertChange,
+        /// Why (required to suspend or revoke).
+        reason: String,
+    },
+    /// An org registers a document's hash.
+    NotarizeDocument(Notarize),
 }
 
 impl Payload {
@@ -357,6 +371,13 @@ impl Payload {
             Payload::Decommission { .. } => "decommission",
             Payload::Correct { .. } => "correct",
             Payload::SetValidators { .. } => "set_validators",
+            Payload::Certify(_) => "certify",
+            Payload::ChangeCertification { change, .. } => match change {
+                CertChange::Suspend => "certification_suspended",
+                CertChange::Reinstate => "certification_reinstated",
+                CertChange::Revoke => "certification_revoked",
+            },
+            Payload::NotarizeDocument(_) => "notarize_document",
         }
     }
 }
@@ -681,6 +702,30 @@ pub fn check_limits(p: &Payload) -> Result<(), Rejection> {
         } => {
             check_count("validators", validators, MAX_VALIDATORS)?;
             check_count("approvals", approvals, MAX_APPROVALS)?;
+        }
+        Payload::Certify(c) => {
+            match &c.subject {
+                CertSubject::Product(g) => check_len("GTIN", g, 14)?,
+                CertSubject::Location(g) => check_len("GLN", g, 13)?,
+                CertSubject::Thing(k) => k
+                    .validate()
+                    .map_err(|e| Rejection::new(Code::BadId, format!("certified thing: {e}")))?,
+                CertSubject::Org(_) => {}
+            }
+            check_len("scheme", &c.scheme, MAX_NAME_LEN)?;
+            check_len("standard", &c.standard, MAX_NAME_LEN)?;
+            check_len("certificate number", &c.number, MAX_CERT_NUMBER_LEN)?;
+        }
+        Payload::ChangeCertification { reason, .. } => check_len("reason", reason, MAX_TEXT_LEN)?,
+        Payload::NotarizeDocument(n) => {
+            check_len("document title", &n.title, MAX_NAME_LEN)?;
+            check_count("document links", &n.links, MAX_DOC_LINKS)?;
+            for l in &n.links {
+                if let DocLink::Thing(k) = l {
+                    k.validate()
+                        .map_err(|e| Rejection::new(Code::BadId, format!("linked item: {e}")))?;
+                }
+            }
         }
     }
     Ok(())

@@ -160,10 +160,14 @@ pub mod scope {
     pub const REPORT: u32 = 1 << 6;
     /// Transform inputs into outputs.
     pub const TRANSFORM: u32 = 1 << 7;
+    /// Issue and change certifications (an auditor's field devices).
+    pub const CERTIFY: u32 = 1 << 8;
+    /// Notarize documents.
+    pub const DOCUMENTS: u32 = 1 << 9;
     /// Everything a device may do (devices never admit orgs or manage other devices).
-    pub const ALL: u32 = (1 << 8) - 1;
+    pub const ALL: u32 = (1 << 10) - 1;
     /// Names for the command line, in bit order.
-    pub const NAMES: [(&str, u32); 8] = [
+    pub const NAMES: [(&str, u32); 10] = [
         ("commission", COMMISSION),
         ("handoff", HANDOFF),
         ("pack", PACK),
@@ -172,5 +176,7 @@ pub mod scope {
         ("products", PRODUCTS),
         ("report", REPORT),
         ("transform", TRANSFORM),
+        ("certify", CERTIFY),
+        ("documents", DOCUMENTS),
     ];
 }

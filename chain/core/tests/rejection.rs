@@ -5,6 +5,7 @@
 mod common;
 
 use common::*;
+use handoff_core::certify::{CertChange, CertId, CertSubject, Certify, DocKind, DocLink, Notarize};
 use handoff_core::crypto::Keypair;
 use handoff_core::governance::sign_approval;
 use handoff_core::gs1::Gs1Key;
@@ -995,6 +996,143 @@ fn duplicate_validator() {
     set.push(set[1]);
     let p = w.set_validators_payload(&set, 1, &[&v[0], &v[1], &v[2]]);
     w.refused(&v[0], p, Code::DuplicateValidator);
+}
+
+// ---- certifications and documents ---------------------------------------------------------
+
+fn certify_payload(subject: CertSubject, number: &str, from: i64, until: i64) -> Payload {
+    Payload::Certify(Certify {
+        subject,
+        scheme: "EU organic".into(),
+        standard: String::new(),
+        number: number.into(),
+        valid_from_ms: from,
+        valid_until_ms: until,
+        document: None,
+    })
+}
+
+const YEAR_MS: i64 = 365 * 24 * 60 * 60 * 1000;
+
+/// A chain with an auditor that has certified the farm's product (certificate "C-1").
+fn certified() -> (Chain, Keypair, CertId) {
+    let mut c = chain();
+    let auditor = c.w.org("Auditor", &[], &[Role::Auditor]);
+    let now = c.w.time_ms;
+    let p = certify_payload(CertSubject::Product(c.g.clone()), "C-1", now, now + YEAR_MS);
+    c.w.ok(&auditor, p);
+    let id = handoff_core::certify::cert_id(&auditor.public(), "EU organic", "C-1");
+    (c, auditor, id)
+}
+
+#[test]
+fn cert_exists() {
+    let (mut c, auditor, _) = certified();
+    let now = c.w.time_ms;
+    // The same number of the same scheme again, even for another subject.
+    let again = certify_payload(CertSubject::Org(c.farm.public()), "C-1", now, now + YEAR_MS);
+    c.w.refused(&auditor, again, Code::CertExists);
+}
+
+#[test]
+fn unknown_certification() {
+    let (mut c, auditor, _) = certified();
+    let p = Payload::ChangeCertification {
+        id: Hash32([7; 32]),
+        change: CertChange::Revoke,
+        reason: "no such".into(),
+    };
+    c.w.refused(&auditor, p, Code::UnknownCertification);
+}
+
+#[test]
+fn not_issuer() {
+    let (mut c, _auditor, id) = certified();
+    let rival = c.w.org("Rival auditor", &[], &[Role::Auditor]);
+    let p = Payload::ChangeCertification {
+        id,
+        change: CertChange::Revoke,
+        reason: "we disagree".into(),
+    };
+    c.w.refused(&rival, p.clone(), Code::NotIssuer);
+    // The certified farm cannot lift it either.
+    c.w.refused(&c.farm, p, Code::NotIssuer);
+}
+
+#[test]
+fn cert_window() {
+    let (mut c, auditor, _) = certified();
+    let now = c.w.time_ms;
+    let product = CertSubject::Product(c.g.clone());
+    // Ends before it begins.
+    let p = certify_payload(product.clone(), "W-1", now + 10, now);
+    c.w.refused(&auditor, p, Code::CertWindow);
+    // Already over at the block time.
+    let p = certify_payload(product.clone(), "W-2", now - 2 * YEAR_MS, now - YEAR_MS);
+    c.w.refused(&auditor, p, Code::CertWindow);
+    // Longer than ten years.
+    let p = certify_payload(product, "W-3", now, now + 11 * YEAR_MS);
+    c.w.refused(&auditor, p, Code::CertWindow);
+}
+
+#[test]
+fn cert_standing() {
+    let (mut c, auditor, id) = certified();
+    let change = |change, reason: &str| Payload::ChangeCertification {
+        id,
+        change,
+        reason: reason.into(),
+    };
+    // Not suspended: nothing to reinstate.
+    c.w.refused(
+        &auditor,
+        change(CertChange::Reinstate, ""),
+        Code::CertStanding,
+    );
+    c.w.ok(&auditor, change(CertChange::Suspend, "audit overdue"));
+    c.w.refused(
+        &auditor,
+        change(CertChange::Suspend, "again"),
+        Code::CertStanding,
+    );
+    c.w.ok(&auditor, change(CertChange::Revoke, "failed audit"));
+    // Revoked is final.
+    c.w.refused(
+        &auditor,
+        change(CertChange::Reinstate, ""),
+        Code::CertStanding,
+    );
+    c.w.refused(
+        &auditor,
+        change(CertChange::Revoke, "twice"),
+        Code::CertStanding,
+    );
+}
+
+#[test]
+fn doc_exists() {
+    let mut c = chain();
+    let p = Payload::NotarizeDocument(Notarize {
+        hash: Hash32([5; 32]),
+        kind: DocKind::Invoice,
+        title: "Invoice 17".into(),
+        links: vec![DocLink::Thing(c.bag1.clone())],
+    });
+    c.w.ok(&c.farm, p.clone());
+    c.w.refused(&c.farm, p, Code::DocExists);
+}
+
+#[test]
+fn not_party() {
+    let mut c = chain();
+    // The carrier never held the farm's bag.
+    let p = Payload::NotarizeDocument(Notarize {
+        hash: Hash32([6; 32]),
+        kind: DocKind::Photo,
+        title: "photo".into(),
+        links: vec![DocLink::Thing(c.bag1.clone())],
+    });
+    c.w.refused(&c.carrier, p, Code::NotParty);
 }
 
 #[test]

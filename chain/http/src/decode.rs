@@ -479,6 +479,20 @@ mod tests {
         }
         .into();
         assert_eq!(round_trip(&req), Ok(req.clone()));
+        // A field named like a keyword (`for`) and a path id under a sub-route.
+        let req: Request = crate::api::CertListRequest {
+            for_: "(01)00614141000012(21)A B".into(),
+            valid: true,
+        }
+        .into();
+        assert_eq!(round_trip(&req), Ok(req.clone()));
+        let req: Request = crate::api::CertChangeRequest {
+            id: "ab".repeat(32),
+            change: "suspend".into(),
+            reason: "audit due".into(),
+        }
+        .into();
+        assert_eq!(round_trip(&req), Ok(req.clone()));
     }
 
     #[test]

@@ -35,7 +35,8 @@ pub(crate) fn visit<V: Visit>(v: &mut V) {
         ProductRecallRequest, ObserveRequest, TransformRequest, SellRequest, ClaimRequest,
         StolenRequest, DecommissionRequest, CorrectRequest, OrgAddRequest,
         DeviceAuthorizeRequest, DeviceRevokeRequest, LabelRequest, IdentitySwitchRequest,
-        NetworkSetRequest,
+        NetworkSetRequest, CertListRequest, DocVerifyRequest, CertIssueRequest,
+        CertChangeRequest, DocNotarizeRequest,
     );
 }
 

@@ -32,7 +32,7 @@ use crate::light::{LightCmd, LightSession};
 #[cfg(feature = "p2p")]
 use crate::service::NodeHandle;
 
-type R<T> = Result<T, CliError>;
+pub(crate) type R<T> = Result<T, CliError>;
 
 /// Parses a scan; malformed input is a bad-input error naming the problem.
 pub fn scan(s: &str) -> R<Scan> {
@@ -583,33 +583,36 @@ fn status(ledger: &Ledger) -> R<StatusResponse> {
 fn item_show(ledger: &Ledger, key: &str, proof: bool) -> R<ItemShowResponse> {
     let key = scan(key)?.key;
     let item = view::thing_json(&ledger.store, &key)?.ok_or_else(|| unknown_item(&key))?;
-    let mut out = ItemShowResponse {
-        item: typed(item)?,
-        proof: None,
+    let proof = match proof {
+        true => Some(prove_view(ledger, &StateKey::item(&key))?),
+        false => None,
     };
-    if proof {
-        let header = ledger.store.last_header()?;
-        let p = ledger
-            .store
-            .prove(&StateKey::item(&key), Some(header.height))?;
-        let verified = p.verify(&header.state_root);
-        // The header the proof leads to is itself final: its commit certificate carries
-        // more than 2/3 of the validators' signatures.
-        let validators = ledger.store.validators_at(header.height)?.validators;
-        let certified = ledger
-            .store
-            .block(header.height)?
-            .is_some_and(|b| header.height == 0 || b.certificate.verify(&header, &validators));
-        out.proof = Some(ProofView {
-            certified,
-            height: p.height,
-            state_root: header.state_root.to_hex(),
-            header_hash: header.hash().to_hex(),
-            proof_bytes: p.proof.len() as u64,
-            verified: verified.is_ok(),
-        });
-    }
-    Ok(out)
+    Ok(ItemShowResponse {
+        item: typed(item)?,
+        proof,
+    })
+}
+
+/// A record (or its absence) proven against the newest header's state root, and whether
+/// that header is itself final (its commit certificate carries more than 2/3 of the
+/// validators' signatures).
+pub(crate) fn prove_view(ledger: &Ledger, key: &StateKey) -> R<ProofView> {
+    let header = ledger.store.last_header()?;
+    let p = ledger.store.prove(key, Some(header.height))?;
+    let verified = p.verify(&header.state_root);
+    let validators = ledger.store.validators_at(header.height)?.validators;
+    let certified = ledger
+        .store
+        .block(header.height)?
+        .is_some_and(|b| header.height == 0 || b.certificate.verify(&header, &validators));
+    Ok(ProofView {
+        certified,
+        height: p.height,
+        state_root: header.state_root.to_hex(),
+        header_hash: header.hash().to_hex(),
+        proof_bytes: p.proof.len() as u64,
+        verified: verified.is_ok(),
+    })
 }
 
 fn handoff_view(ledger: &Ledger, id: &Hash32) -> R<Option<HandoffView>> {
@@ -695,6 +698,15 @@ fn embedded(
             })
         }
         Request::Verify(r) => Response::Verify(verify(ledger, &r.scan)?),
+        Request::CertList(r) => Response::CertList(crate::certs::list(ledger, r)?),
+        Request::DocVerify(r) => Response::DocVerify(crate::certs::verify(ledger, r)?),
+        Request::CertIssue(r) => Response::CertIssue(crate::certs::issue(ledger, &signer()?, r)?),
+        Request::CertChange(r) => {
+            Response::CertChange(crate::certs::change(ledger, &signer()?, r)?)
+        }
+        Request::DocNotarize(r) => {
+            Response::DocNotarize(crate::certs::notarize(ledger, &signer()?, r)?)
+        }
         Request::Inbox(_) => {
             let me = signer()?.key.public();
             Response::Inbox(InboxResponse {

@@ -31,6 +31,14 @@ pub enum CliError {
 }
 
 impl CliError {
+    /// A failure of the node, with its stable code (exit 1).
+    pub fn failed(code: &str, message: impl Into<String>) -> CliError {
+        CliError::Failed {
+            code: code.to_string(),
+            message: message.into(),
+        }
+    }
+
     /// Bad input.
     pub fn input(code: &str, message: impl Into<String>) -> CliError {
         CliError::Input {

@@ -8,6 +8,7 @@ pub mod bench_cluster;
 pub mod bench_http;
 #[cfg(feature = "p2p")]
 pub mod bench_light;
+mod certs;
 pub mod cli;
 pub mod demo;
 pub mod error;
