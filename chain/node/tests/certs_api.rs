@@ -11,10 +11,9 @@ use common::{gtin, ok};
 use handoff_api::*;
 use handoff_node::api::NodeApi;
 use handoff_node::ledger::Ledger;
-use sha2::{Digest, Sha256};
 
 fn sha(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
+    handoff_core::types::sha256(&[bytes]).to_hex()
 }
 
 #[test]
