@@ -42,6 +42,11 @@ pub struct NodeFile {
     pub listen: Vec<String>,
     /// Its process id.
     pub pid: u32,
+    /// The link that opens the UI this node serves in a browser, signed in with the node's
+    /// own token (`http://ADDR/#token=…`; absent when it serves no UI). The UI takes the
+    /// token from the address once and keeps it for the browser tab.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub browser_url: Option<String>,
 }
 
 /// Where the node file lives.
@@ -202,6 +207,20 @@ impl Gateway {
             addr: server.addr.to_string(),
             server,
         })
+    }
+
+    /// The link that opens the served UI signed in with `token`: the bound address (a
+    /// wildcard address becomes loopback: the link is for the person at this machine),
+    /// the token in the fragment, which a browser never sends to a server.
+    pub fn browser_url(&self, token: &str) -> String {
+        let mut addr = self.server.addr;
+        if addr.ip().is_unspecified() {
+            addr.set_ip(match addr.ip() {
+                std::net::IpAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+                std::net::IpAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+            });
+        }
+        format!("http://{addr}/#token={token}")
     }
 
     /// Stops serving.

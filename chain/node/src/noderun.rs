@@ -154,6 +154,7 @@ pub fn run(data: &Path, cmd: NodeCmd) -> R<Output> {
         let d = std::path::PathBuf::from("ui/dist");
         d.join("index.html").is_file().then_some(d)
     });
+    let serves_ui = ui_dir.is_some();
     let gateway = Gateway::start(
         ledger.clone(),
         node.handle(),
@@ -165,6 +166,7 @@ pub fn run(data: &Path, cmd: NodeCmd) -> R<Output> {
             public_rate: a.public_rate,
         },
     )?;
+    let browser_url = serves_ui.then(|| gateway.browser_url(&token));
     let listen: Vec<String> = node.listen.iter().map(|m| m.to_string()).collect();
     write_node_file(
         data,
@@ -174,6 +176,7 @@ pub fn run(data: &Path, cmd: NodeCmd) -> R<Output> {
             peer_id: node.peer_id.to_string(),
             listen: listen.clone(),
             pid: std::process::id(),
+            browser_url: browser_url.clone(),
         },
     )?;
     let ready = json!({
@@ -183,11 +186,16 @@ pub fn run(data: &Path, cmd: NodeCmd) -> R<Output> {
         "http": gateway.addr,
         "validator": a.validator,
         "height": ledger.store.height(),
+        "browser_url": browser_url,
     });
     {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "{ready}");
         let _ = out.flush();
+    }
+    if let Some(url) = &browser_url {
+        // For the person at the terminal; the JSON line above is for programs.
+        eprintln!("open the Handoff UI in a browser (signed in as this node): {url}");
     }
     node.wait_for_stop_signal();
     let _ = std::fs::remove_file(node_file(data));
