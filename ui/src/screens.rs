@@ -718,6 +718,9 @@ pub fn ItemScreen() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     // The history (`None`: a light node, which keeps none) and the lookup.
     let data = RwSignal::new(None::<(Option<api::ItemHistoryResponse>, api::LookupResponse)>);
+    // A full node's proof of the record: the block it verified against, shown only when
+    // the proof verified against a certified header (never assumed).
+    let proven = RwSignal::new(None::<api::VerifiedAt>);
     Effect::new(move |_| {
         ctx.version.get();
         let Some(code) = ctx.current.get() else {
@@ -726,6 +729,18 @@ pub fn ItemScreen() -> impl IntoView {
         spawn_local(async move {
             let h = backend::history(&code).await;
             let l = backend::lookup(&code).await;
+            proven.set(None);
+            if h.is_ok()
+                && let Ok(p) = backend::item_proof(&code).await
+            {
+                proven.set(p.proof.filter(|p| p.verified && p.certified).map(|p| {
+                    api::VerifiedAt {
+                        height: p.height,
+                        state_root: p.state_root,
+                        header_hash: p.header_hash,
+                    }
+                }));
+            }
             match (h, l) {
                 (Ok(h), Ok(l)) => data.set(Some((Some(h), l))),
                 // A light node verifies the record but keeps no history.
@@ -747,7 +762,7 @@ pub fn ItemScreen() -> impl IntoView {
                     let events = h.events;
                     let n = events.len();
                     view! {
-                        <ItemSummary thing=l.thing.item verdict=l.verdict/>
+                        <ItemSummary thing=l.thing.item verdict=l.verdict verified=proven.get()/>
                         <h3 class="section">{format!("{} {}", number(lang, n as f64), t(lang, "item.events"))}</h3>
                         <ol class="timeline" data-testid="timeline">
                             {events.into_iter().map(|e| {

@@ -202,6 +202,16 @@ pub async fn history(code: &str) -> Res<api::ItemHistoryResponse> {
     request(api::ItemHistoryRequest { key: code.into() }).await
 }
 
+/// The record with its Merkle proof against the newest certified block (a full node's
+/// own check: `verified` and `certified` say whether it held).
+pub async fn item_proof(code: &str) -> Res<api::ItemShowResponse> {
+    request(api::ItemShowRequest {
+        key: code.into(),
+        proof: true,
+    })
+    .await
+}
+
 /// Every org.
 pub async fn orgs() -> Res<api::OrgListResponse> {
     request(api::OrgListRequest {}).await
