@@ -87,3 +87,36 @@ const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
     .remove(b'.')
     .remove(b'_')
     .remove(b'~');
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{AcceptRequest, ItemShowRequest, LookupRequest, StatusRequest};
+
+    #[test]
+    fn a_read_goes_in_the_path_and_query_an_action_in_a_body() {
+        // A scan's slashes and brackets stay inside their path segment.
+        let (target, body) = encode(&LookupRequest {
+            scan: "(01)09506000134352(21)A/B".into(),
+        })
+        .expect("lookup");
+        assert_eq!(target, "/v1/lookup/%2801%2909506000134352%2821%29A%2FB");
+        assert_eq!(body, None);
+        let (target, _) = encode(&ItemShowRequest {
+            key: "/00/306141410000000051".into(),
+            proof: true,
+        })
+        .expect("item");
+        assert_eq!(target, "/v1/items/%2F00%2F306141410000000051?proof=true");
+        assert_eq!(encode(&StatusRequest {}).expect("status").0, "/v1/status");
+        let (target, body) = encode(&AcceptRequest {
+            id: "ab".into(),
+            missing: vec!["m".into()],
+            damaged: vec![],
+        })
+        .expect("accept");
+        assert_eq!(target, "/v1/handoffs/ab/accept");
+        let body: Value = serde_json::from_slice(&body.expect("a body")).expect("json");
+        assert_eq!(body, serde_json::json!({"missing": ["m"]}));
+    }
+}
