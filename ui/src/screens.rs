@@ -1407,25 +1407,30 @@ pub fn NodeScreen() -> impl IntoView {
                         } else {
                             view! { <p class="hint" data-testid="signed-out-note">{t(lang, "node.signed_out")}</p> }.into_any()
                         }}
-                        {row("node.org", me.clone(), "node-org")}
-                        <div class="kv"><span class="k">{t(lang, "node.org_key")}</span>
-                            <span class="v mono">{key}</span>
-                            <button class="ghost" on:click=move |_| {
-                                if let Some(w) = web_sys::window() {
-                                    let _ = w.navigator().clipboard().write_text(&key2);
-                                }
-                            }>{t(lang, "node.copy")}</button>
-                        </div>
+                        // A browser tab that is not signed in acts as nobody.
+                        {(!me.is_empty()).then(|| view! {
+                            {row("node.org", me.clone(), "node-org")}
+                            <div class="kv"><span class="k">{t(lang, "node.org_key")}</span>
+                                <span class="v mono">{key}</span>
+                                <button class="ghost" on:click=move |_| {
+                                    if let Some(w) = web_sys::window() {
+                                        let _ = w.navigator().clipboard().write_text(&key2);
+                                    }
+                                }>{t(lang, "node.copy")}</button>
+                            </div>
+                        })}
                     </div>
                     <div class="card" data-testid="node-chain" data-mode=mode.clone()>
                         {row("node.mode", t(lang, mode_key).to_string(), "node-mode")}
                         <div class="kvs">
                             {row(height_key, count(st.as_ref().map(|s| s.height)), "node-height")}
                             {row(time_key, st.as_ref().map(|s| datetime_ms(lang, s.time_ms)).unwrap_or_default(), "node-last-block")}
-                            {row("node.peers", count(st.as_ref().and_then(|s| s.peers)), "node-peers")}
-                            {row("node.outbox", count(st.as_ref().and_then(|s| s.outbox)), "node-outbox")}
+                            // What the node does not say (a node over HTTP names no peers, no
+                            // outbox, no folder) is left out rather than shown as zero.
+                            {st.as_ref().and_then(|s| s.peers).map(|n| row("node.peers", count(Some(n)), "node-peers"))}
+                            {st.as_ref().and_then(|s| s.outbox).map(|n| row("node.outbox", count(Some(n)), "node-outbox"))}
                         </div>
-                        {row("node.data", st.as_ref().and_then(|s| s.data_dir.clone()).unwrap_or_default(), "node-data")}
+                        {st.as_ref().and_then(|s| s.data_dir.clone()).map(|d| row("node.data", d, "node-data"))}
                     </div>
                 }
             }}

@@ -10,7 +10,7 @@
 //! query string is decoded as a form (`serde_urlencoded`), which reads numbers and
 //! booleans from their text, so `?limit=10` fills a number field.
 
-use crate::api::{ApiError, Endpoint, Method, Request};
+use crate::api::{ApiError, Endpoint, Request};
 use crate::endpoints::{Visit, visit};
 use crate::error::{code, err};
 use crate::limits::{MAX_BODY_BYTES, MAX_QUERY_BYTES};
