@@ -6,7 +6,10 @@
 //! when given. Actions need a bearer token: the node's own (written to `node.json`,
 //! readable only by its owner, standing for the folder's default identity) or one made
 //! for an identity with `handoff node token NAME` (kept in `http_tokens.json` as its
-//! SHA-256 only). Reads of public data need none.
+//! SHA-256 only). Reads of public data need none. When it serves the UI, the node prints
+//! and writes to `node.json` (`browser_url`) the link `http://ADDR/#token=…` that opens
+//! the UI in a browser signed in as the folder's default identity; the UI moves the token
+//! out of the address into the tab's session storage.
 //!
 //! Two node routes sit beside the API: `POST /v1/peers/block` (`handoff node block`) and
 //! `POST /v1/cli`, which runs a command line on the node with the same code, rules, exit

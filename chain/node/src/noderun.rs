@@ -58,7 +58,8 @@ pub struct RunArgs {
     #[arg(long)]
     pub http: Option<String>,
     /// The built UI to serve at `/` (default: `ui/dist` under the current folder, when
-    /// it holds an `index.html`).
+    /// it holds an `index.html`). The node then prints the link that opens it signed in
+    /// (`browser_url`, also in `node.json`).
     #[arg(long)]
     pub ui: Option<std::path::PathBuf>,
     /// An origin a browser may call the API from (CORS; repeatable). None: CORS is off.
