@@ -1,7 +1,7 @@
 //! The shell: navigation, the shared state of the screens, the error banner.
 
 use crate::backend::{self, ApiError};
-use crate::i18n::{Lang, t};
+use crate::i18n::{Lang, error_text, fill, number, t};
 use crate::screens;
 use handoff_api::StatusResponse;
 use leptos::prelude::*;
@@ -36,7 +36,7 @@ pub struct Ctx {
     /// The error shown in the banner.
     pub error: RwSignal<Option<ApiError>>,
     /// A confirmation shown in the banner.
-    pub notice: RwSignal<Option<String>>,
+    pub notice: RwSignal<Option<Notice>>,
     /// The canonical code of the item in view.
     pub current: RwSignal<Option<String>>,
     /// Open incoming handoffs (badge).
@@ -66,7 +66,7 @@ impl Ctx {
     }
 
     /// Shows a confirmation and reloads what depends on the ledger.
-    pub fn done(&self, msg: String) {
+    pub fn done(&self, msg: Notice) {
         self.error.set(None);
         self.notice.set(Some(msg));
         self.version.update(|v| *v += 1);
@@ -96,6 +96,55 @@ impl Ctx {
             .get()
             .and_then(|s| s.identity.map(|i| i.name))
             .unwrap_or_default()
+    }
+}
+
+/// A confirmation, kept as a message key and its arguments so that it is said in the
+/// language on screen whenever it is drawn (a notice raised in English reads in Chinese
+/// after the language is switched, and back).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Notice {
+    /// The message's key in the text table; `{0}`, `{1}`… stand for the arguments.
+    pub key: &'static str,
+    /// Its arguments.
+    pub args: Vec<Arg>,
+}
+
+/// One argument of a [`Notice`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum Arg {
+    /// Shown as it is (a code, a path, a list of outbox numbers).
+    Text(String),
+    /// A count or a block height, in the language's number format.
+    Number(u64),
+}
+
+impl Notice {
+    /// A notice without arguments.
+    pub fn new(key: &'static str) -> Notice {
+        Notice {
+            key,
+            args: Vec::new(),
+        }
+    }
+
+    /// With one more argument.
+    pub fn arg(mut self, a: Arg) -> Notice {
+        self.args.push(a);
+        self
+    }
+
+    /// The notice in `lang`.
+    pub fn text(&self, lang: Lang) -> String {
+        let args: Vec<String> = self
+            .args
+            .iter()
+            .map(|a| match a {
+                Arg::Text(s) => s.clone(),
+                Arg::Number(n) => number(lang, *n as f64),
+            })
+            .collect();
+        fill(t(lang, self.key), &args)
     }
 }
 
@@ -130,8 +179,9 @@ pub fn refresh_status(ctx: Ctx) {
                 false
             }
         };
-        // A light node keeps no inbox index.
-        if light {
+        // A light node keeps no inbox index; a browser tab that is not signed in may not
+        // read one.
+        if light || !backend::signed_in() {
             ctx.inbox_count.set(0);
         } else if let Ok(i) = backend::inbox().await {
             ctx.inbox_count.set(i.incoming.len());
@@ -257,7 +307,13 @@ fn Banner() -> impl IntoView {
                     {unverified(&e.code).then(|| view! {
                         <div class="banner-title" data-testid="error-unverified">{ctx.t("error.unverified")}</div>
                     })}
-                    <div class="banner-message">{e.message.clone()}</div>
+                    // The UI's own errors (the node unreachable, a sign-in needed) are said in
+                    // the language on screen; the node's are its own words.
+                    <div class="banner-message">{
+                        let code = e.code.clone();
+                        let message = e.message.clone();
+                        move || error_text(ctx.lang.get(), &code).map(String::from).unwrap_or_else(|| message.clone())
+                    }</div>
                     <div class="banner-code" data-testid="error-code">{e.code.clone()}</div>
                 </div>
                 <button class="ghost" on:click=move |_| ctx.error.set(None)>{move || ctx.t("action.dismiss")}</button>
@@ -265,7 +321,7 @@ fn Banner() -> impl IntoView {
         })}
         {move || ctx.notice.get().map(|m| view! {
             <div class="banner notice" role="status" data-testid="notice-banner">
-                <div class="banner-message">{m}</div>
+                <div class="banner-message">{move || m.text(ctx.lang.get())}</div>
                 <button class="ghost" on:click=move |_| ctx.notice.set(None)>{move || ctx.t("action.dismiss")}</button>
             </div>
         })}

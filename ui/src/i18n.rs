@@ -157,9 +157,44 @@ const TABLE: &[(&str, &str, &str)] = &[
         "本机内嵌单节点链",
     ),
     (
-        "node.mode.mock",
-        "Demo data in the browser (no node)",
-        "浏览器演示数据（无节点）",
+        "node.mode.http",
+        "Handoff node, reached from this browser over HTTP",
+        "Handoff 节点（本浏览器经 HTTP 访问）",
+    ),
+    (
+        "node.browser_identity",
+        "In a browser you act as the organization of the link you opened. To act as another, open the link made for it (handoff node token NAME).",
+        "在浏览器中，您以所打开链接对应的组织身份操作。如需以其他组织操作，请打开为其生成的链接（handoff node token 名称）。",
+    ),
+    (
+        "node.signed_out",
+        "Not signed in: you can look items up. To act, open the link the Handoff node printed when it started.",
+        "未登录：您可以查询货品。如需操作，请打开 Handoff 节点启动时打印的链接。",
+    ),
+    (
+        "node.app_only",
+        "Network settings, pairing and backups are done in the Handoff app or on the node's own machine, not in a browser.",
+        "网络设置、设备配对和备份需在 Handoff 应用或节点所在的计算机上进行，浏览器中不提供。",
+    ),
+    (
+        "error.SIGN_IN_NEEDED",
+        "This needs you to sign in: open the link the Handoff node printed when it started (it ends in #token=…). Looking items up needs no sign-in.",
+        "此操作需要登录：请打开 Handoff 节点启动时打印的链接（以 #token=… 结尾）。查询货品无需登录。",
+    ),
+    (
+        "error.TOKEN_REFUSED",
+        "The node did not accept this page's sign-in (a node makes a new link each time it starts): open the link it printed again.",
+        "节点未接受本页面的登录凭据（节点每次启动都会生成新链接）：请重新打开节点打印的链接。",
+    ),
+    (
+        "error.NODE_UNREACHABLE",
+        "Cannot reach the Handoff node that served this page. Check that it is still running, then try again.",
+        "无法连接提供此页面的 Handoff 节点。请确认节点仍在运行，然后重试。",
+    ),
+    (
+        "error.APP_ONLY",
+        "This is done in the Handoff app, not in a browser.",
+        "此操作需在 Handoff 应用中进行，浏览器中不提供。",
     ),
     ("node.language", "Language", "语言"),
     ("node.copy", "Copy", "复制"),
@@ -182,25 +217,35 @@ const TABLE: &[(&str, &str, &str)] = &[
     ),
     ("node.backup", "Back up now", "立即备份"),
     ("msg.saved", "Saved", "已保存"),
-    ("msg.backed_up", "Backed up to", "已备份到"),
+    ("notice.backed_up", "Backed up to {0}", "已备份到 {0}"),
     (
-        "msg.shipped",
-        "Shipped; waiting for the recipient to accept",
-        "已发货，等待对方接收",
+        "notice.shipped",
+        "Shipped; waiting for the recipient to accept · block {0}",
+        "已发货，等待对方接收 · 区块 {0}",
     ),
-    ("msg.accepted", "Received", "已收货"),
+    (
+        "notice.accepted",
+        "Received · block {0}",
+        "已收货 · 区块 {0}",
+    ),
+    ("notice.received_n", "Received ({0})", "已收货（{0}）"),
+    ("notice.commissioned", "Commissioned ({0})", "已赋码（{0}）"),
     ("msg.rejected", "Rejected", "已拒收"),
     ("msg.cancelled", "Withdrawn", "已撤回"),
     ("msg.packed", "Packed", "已装箱"),
     ("msg.unpacked", "Unpacked", "已拆箱"),
     ("msg.defined", "Product defined", "产品已定义"),
-    ("msg.commissioned", "Commissioned", "已赋码"),
     ("msg.loading", "Working…", "处理中…"),
     ("msg.block", "block", "区块"),
     (
-        "msg.queued",
-        "Queued — will be sent when a peer is reachable",
-        "已排队——连接到对等节点后发送",
+        "notice.queued",
+        "Queued — will be sent when a peer is reachable · Outbox {0}",
+        "已排队——连接到对等节点后发送 · 待发送队列 {0}",
+    ),
+    (
+        "notice.queued_n",
+        "Queued — will be sent when a peer is reachable ({0})",
+        "已排队——连接到对等节点后发送（{0}）",
     ),
     (
         "msg.joined",
@@ -260,6 +305,26 @@ pub fn t(lang: Lang, key: &'static str) -> &'static str {
         .unwrap_or(key)
 }
 
+/// `template` with `{0}`, `{1}`… replaced by `args` (a placeholder without an argument
+/// is left as it is, so a gap is visible).
+pub fn fill(template: &str, args: &[String]) -> String {
+    let mut out = template.to_string();
+    for (i, a) in args.iter().enumerate() {
+        out = out.replace(&format!("{{{i}}}"), a);
+    }
+    out
+}
+
+/// The UI's own words for an error code (`error.CODE` in the table), if it has any: the
+/// errors the page makes itself (the node unreachable, a sign-in needed), said in the
+/// language on screen.
+pub fn error_text(lang: Lang, code: &str) -> Option<&'static str> {
+    TABLE
+        .iter()
+        .find(|(k, _, _)| k.strip_prefix("error.") == Some(code))
+        .map(|(_, en, zh)| if lang == Lang::Zh { *zh } else { *en })
+}
+
 /// A date and time (RFC 3339 text) in the locale's format; text that is no date is
 /// shown as it is.
 pub fn datetime(lang: Lang, rfc3339: &str) -> String {
@@ -309,5 +374,44 @@ mod tests {
         assert_eq!(keys.len(), n, "duplicate keys");
         assert_eq!(t(Lang::Zh, "nav.scan"), "扫描");
         assert_eq!(t(Lang::En, "nav.scan"), "Scan");
+    }
+
+    #[test]
+    fn notices_fill_their_arguments_in_either_language() {
+        assert_eq!(
+            fill(t(Lang::En, "notice.accepted"), &["12".into()]),
+            "Received · block 12"
+        );
+        assert_eq!(
+            fill(t(Lang::Zh, "notice.accepted"), &["12".into()]),
+            "已收货 · 区块 12"
+        );
+        assert_eq!(fill("{0} and {1}", &["a".into()]), "a and {1}");
+        // Every placeholder of one language is in the other.
+        for (k, en, zh) in TABLE {
+            for i in 0..3 {
+                let p = format!("{{{i}}}");
+                assert_eq!(en.contains(&p), zh.contains(&p), "{k}: {p}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_pages_own_errors_are_said_in_both_languages() {
+        for code in [
+            "SIGN_IN_NEEDED",
+            "TOKEN_REFUSED",
+            "NODE_UNREACHABLE",
+            "APP_ONLY",
+        ] {
+            assert!(error_text(Lang::En, code).is_some(), "{code}");
+            assert_ne!(
+                error_text(Lang::En, code),
+                error_text(Lang::Zh, code),
+                "{code}"
+            );
+        }
+        // A node's error has no words of the page: its own message is shown.
+        assert_eq!(error_text(Lang::En, "NOT_CUSTODIAN"), None);
     }
 }

@@ -1,6 +1,6 @@
 //! Handoff's user interface: a Leptos app rendered in the browser engine of the Tauri
-//! window (or any browser, where it runs on the mock backend). It reaches the node only
-//! through [`backend`].
+//! window, or in any browser from a node's HTTP server (`handoff node run --http ADDR`).
+//! It reaches the node only through [`backend`].
 
 mod app;
 mod backend;
@@ -12,5 +12,6 @@ mod screens;
 
 fn main() {
     console_error_panic_hook::set_once();
+    backend::start();
     leptos::mount::mount_to_body(app::App);
 }

@@ -1,6 +1,6 @@
 //! The screens: Scan, Item, Inbox/Outbox, Products & labels, Pack, Node.
 
-use crate::app::{Ctx, Tab, set_setting};
+use crate::app::{Arg, Ctx, Notice, Tab, set_setting};
 use crate::backend::{self, ApiError};
 use crate::camera;
 use crate::i18n::{Lang, datetime, datetime_ms, number, t};
@@ -82,16 +82,16 @@ where
 
 /// The confirmation of an action a light node queued instead of committing (`None`: the
 /// action was committed).
-fn queued_note(ctx: Ctx, queued: Option<&[api::QueuedTx]>) -> Option<String> {
+fn queued_note(queued: Option<&[api::QueuedTx]>) -> Option<Notice> {
     queued.map(|queued| {
         let seqs: Vec<String> = queued.iter().map(|q| format!("#{}", q.seq)).collect();
-        format!(
-            "{} · {} {}",
-            ctx.t("msg.queued"),
-            ctx.t("node.outbox_list"),
-            seqs.join(", ")
-        )
+        Notice::new("notice.queued").arg(Arg::Text(seqs.join(", ")))
     })
+}
+
+/// The confirmation of a committed action: `key` with the block it went into.
+fn committed_note(key: &'static str, height: Option<u64>) -> Notice {
+    Notice::new(key).arg(Arg::Text(opt(height)))
 }
 
 fn verdict_badge(lang: Lang, verdict: &str) -> impl IntoView + use<> {
@@ -266,14 +266,10 @@ pub fn ShipPanel(#[prop(into)] codes: Signal<Vec<String>>) -> impl IntoView {
             async move { backend::propose(&codes, &dest, own).await },
             move |v| {
                 beep(true);
-                ctx.done(queued_note(ctx, v.queued.as_deref()).unwrap_or_else(|| {
-                    format!(
-                        "{} · {} {}",
-                        ctx.t("msg.shipped"),
-                        ctx.t("msg.block"),
-                        opt(v.height)
-                    )
-                }))
+                ctx.done(
+                    queued_note(v.queued.as_deref())
+                        .unwrap_or_else(|| committed_note("notice.shipped", v.height)),
+                )
             },
         );
     };
@@ -609,7 +605,7 @@ pub fn ScanScreen() -> impl IntoView {
                                     let i = into.get_untracked();
                                     act(ctx, async move { backend::pack(&i, &c).await }, move |_| {
                                         batch.set(Batch::default());
-                                        ctx.done(ctx.t("msg.packed").to_string());
+                                        ctx.done(Notice::new("msg.packed"));
                                     });
                                 }>{move || ctx.t("action.pack")}</button>
                         </div>
@@ -699,11 +695,11 @@ fn ReceivePanel(#[prop(into)] codes: Signal<Vec<String>>) -> impl IntoView {
             move |n| {
                 // A light node queued the acceptances; they are not committed yet.
                 let what = if ctx.light() {
-                    "msg.queued"
+                    "notice.queued_n"
                 } else {
-                    "msg.accepted"
+                    "notice.received_n"
                 };
-                ctx.done(format!("{} ({})", ctx.t(what), n))
+                ctx.done(Notice::new(what).arg(Arg::Number(n)))
             },
         );
     };
@@ -722,6 +718,9 @@ pub fn ItemScreen() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     // The history (`None`: a light node, which keeps none) and the lookup.
     let data = RwSignal::new(None::<(Option<api::ItemHistoryResponse>, api::LookupResponse)>);
+    // A full node's proof of the record: the block it verified against, shown only when
+    // the proof verified against a certified header (never assumed).
+    let proven = RwSignal::new(None::<api::VerifiedAt>);
     Effect::new(move |_| {
         ctx.version.get();
         let Some(code) = ctx.current.get() else {
@@ -730,6 +729,18 @@ pub fn ItemScreen() -> impl IntoView {
         spawn_local(async move {
             let h = backend::history(&code).await;
             let l = backend::lookup(&code).await;
+            proven.set(None);
+            if h.is_ok()
+                && let Ok(p) = backend::item_proof(&code).await
+            {
+                proven.set(p.proof.filter(|p| p.verified && p.certified).map(|p| {
+                    api::VerifiedAt {
+                        height: p.height,
+                        state_root: p.state_root,
+                        header_hash: p.header_hash,
+                    }
+                }));
+            }
             match (h, l) {
                 (Ok(h), Ok(l)) => data.set(Some((Some(h), l))),
                 // A light node verifies the record but keeps no history.
@@ -751,7 +762,7 @@ pub fn ItemScreen() -> impl IntoView {
                     let events = h.events;
                     let n = events.len();
                     view! {
-                        <ItemSummary thing=l.thing.item verdict=l.verdict/>
+                        <ItemSummary thing=l.thing.item verdict=l.verdict verified=proven.get()/>
                         <h3 class="section">{format!("{} {}", number(lang, n as f64), t(lang, "item.events"))}</h3>
                         <ol class="timeline" data-testid="timeline">
                             {events.into_iter().map(|e| {
@@ -871,14 +882,10 @@ fn HandoffCard(h: api::HandoffView, incoming: bool) -> impl IntoView {
             async move { backend::accept(&id, &missing, &damaged).await },
             move |v| {
                 beep(true);
-                ctx.done(queued_note(ctx, v.queued.as_deref()).unwrap_or_else(|| {
-                    format!(
-                        "{} · {} {}",
-                        ctx.t("msg.accepted"),
-                        ctx.t("msg.block"),
-                        opt(v.height)
-                    )
-                }))
+                ctx.done(
+                    queued_note(v.queued.as_deref())
+                        .unwrap_or_else(|| committed_note("notice.accepted", v.height)),
+                )
             },
         );
     };
@@ -888,13 +895,13 @@ fn HandoffCard(h: api::HandoffView, incoming: bool) -> impl IntoView {
         act(
             ctx,
             async move { backend::reject(&id, &why).await },
-            move |_| ctx.done(ctx.t("msg.rejected").to_string()),
+            move |_| ctx.done(Notice::new("msg.rejected")),
         );
     };
     let cancel = move |_| {
         let id = id3.clone();
         act(ctx, async move { backend::cancel(&id).await }, move |_| {
-            ctx.done(ctx.t("msg.cancelled").to_string())
+            ctx.done(Notice::new("msg.cancelled"))
         });
     };
     let other = if incoming {
@@ -1082,7 +1089,7 @@ pub fn ProductsScreen() -> impl IntoView {
         act(
             ctx,
             async move { backend::define_product(&g, &n, &d).await },
-            move |_| ctx.done(ctx.t("msg.defined").to_string()),
+            move |_| ctx.done(Notice::new("msg.defined")),
         );
     };
     let commission = move |_| {
@@ -1109,10 +1116,9 @@ pub fn ProductsScreen() -> impl IntoView {
                 async move { backend::commission(&codes, l, q, None).await },
                 move |v| {
                     let n = v.items.len();
-                    ctx.done(
-                        queued_note(ctx, v.queued.as_deref())
-                            .unwrap_or_else(|| format!("{} ({n})", ctx.t("msg.commissioned"))),
-                    )
+                    ctx.done(queued_note(v.queued.as_deref()).unwrap_or_else(|| {
+                        Notice::new("notice.commissioned").arg(Arg::Number(n as u64))
+                    }))
                 },
             ),
         }
@@ -1233,14 +1239,14 @@ pub fn PackScreen() -> impl IntoView {
             async move { backend::pack(&c, &codes).await },
             move |_| {
                 batch.set(Batch::default());
-                ctx.done(ctx.t("msg.packed").to_string())
+                ctx.done(Notice::new("msg.packed"))
             },
         );
     };
     let unpack = move |_| {
         let c = container.get_untracked();
         act(ctx, async move { backend::unpack(&c).await }, move |_| {
-            ctx.done(ctx.t("msg.unpacked").to_string())
+            ctx.done(Notice::new("msg.unpacked"))
         });
     };
     view! {
@@ -1299,11 +1305,15 @@ pub fn NodeScreen() -> impl IntoView {
         set_setting("lang", l.tag());
     };
     let peers = RwSignal::new(String::new());
-    spawn_local(async move {
-        if let Ok(v) = backend::network().await {
-            peers.set(v.peers.join("\n"));
-        }
-    });
+    // Network settings, pairing and backups belong to the app (a browser shows why not).
+    let in_app = backend::in_app();
+    if in_app {
+        spawn_local(async move {
+            if let Ok(v) = backend::network().await {
+                peers.set(v.peers.join("\n"));
+            }
+        });
+    }
     let genesis = RwSignal::new(String::new());
     let save_peers = move |_| {
         let list: Vec<String> = peers
@@ -1321,9 +1331,9 @@ pub fn NodeScreen() -> impl IntoView {
             move |v| {
                 if v.switched == Some(true) {
                     genesis.set(String::new());
-                    ctx.done(ctx.t("msg.joined").to_string())
+                    ctx.done(Notice::new("msg.joined"))
                 } else {
-                    ctx.done(ctx.t("msg.saved").to_string())
+                    ctx.done(Notice::new("msg.saved"))
                 }
             },
         );
@@ -1347,7 +1357,7 @@ pub fn NodeScreen() -> impl IntoView {
     let show_pair = move |_| act(ctx, backend::pair_qr(), move |v| pair.set(Some(v)));
     let backup = move |_| {
         act(ctx, backend::backup(), move |v| {
-            ctx.done(format!("{} {}", ctx.t("msg.backed_up"), v.path))
+            ctx.done(Notice::new("notice.backed_up").arg(Arg::Text(v.path)))
         })
     };
     view! {
@@ -1360,8 +1370,8 @@ pub fn NodeScreen() -> impl IntoView {
                 let light = mode == "light";
                 let mode_key = if light {
                     "node.mode.light"
-                } else if mode == "mock" {
-                    "node.mode.mock"
+                } else if mode == backend::MODE_HTTP {
+                    "node.mode.http"
                 } else {
                     "node.mode.embedded"
                 };
@@ -1379,34 +1389,48 @@ pub fn NodeScreen() -> impl IntoView {
                 let count = |n: Option<u64>| number(lang, n.unwrap_or(0) as f64);
                 view! {
                     <div class="card">
-                        <label class="field">
-                            <span>{t(lang, "action.switch")}</span>
-                            <select data-testid="identity-select" on:change=move |ev| switch(event_target_value(&ev))>
-                                {identities.into_iter().map(|i| {
-                                    let n = i.name;
-                                    view! { <option value=n.clone() selected=n == me>{n.clone()}</option> }
-                                }).collect_view()}
-                            </select>
-                        </label>
-                        {row("node.org", me.clone(), "node-org")}
-                        <div class="kv"><span class="k">{t(lang, "node.org_key")}</span>
-                            <span class="v mono">{key}</span>
-                            <button class="ghost" on:click=move |_| {
-                                if let Some(w) = web_sys::window() {
-                                    let _ = w.navigator().clipboard().write_text(&key2);
-                                }
-                            }>{t(lang, "node.copy")}</button>
-                        </div>
+                        {if in_app {
+                            view! {
+                                <label class="field">
+                                    <span>{t(lang, "action.switch")}</span>
+                                    <select data-testid="identity-select" on:change=move |ev| switch(event_target_value(&ev))>
+                                        {identities.into_iter().map(|i| {
+                                            let n = i.name;
+                                            view! { <option value=n.clone() selected=n == me>{n.clone()}</option> }
+                                        }).collect_view()}
+                                    </select>
+                                </label>
+                            }.into_any()
+                        } else if backend::signed_in() {
+                            // A browser acts as the identity of its link's token.
+                            view! { <p class="hint" data-testid="browser-identity-note">{t(lang, "node.browser_identity")}</p> }.into_any()
+                        } else {
+                            view! { <p class="hint" data-testid="signed-out-note">{t(lang, "node.signed_out")}</p> }.into_any()
+                        }}
+                        // A browser tab that is not signed in acts as nobody.
+                        {(!me.is_empty()).then(|| view! {
+                            {row("node.org", me.clone(), "node-org")}
+                            <div class="kv"><span class="k">{t(lang, "node.org_key")}</span>
+                                <span class="v mono">{key}</span>
+                                <button class="ghost" on:click=move |_| {
+                                    if let Some(w) = web_sys::window() {
+                                        let _ = w.navigator().clipboard().write_text(&key2);
+                                    }
+                                }>{t(lang, "node.copy")}</button>
+                            </div>
+                        })}
                     </div>
                     <div class="card" data-testid="node-chain" data-mode=mode.clone()>
                         {row("node.mode", t(lang, mode_key).to_string(), "node-mode")}
                         <div class="kvs">
                             {row(height_key, count(st.as_ref().map(|s| s.height)), "node-height")}
                             {row(time_key, st.as_ref().map(|s| datetime_ms(lang, s.time_ms)).unwrap_or_default(), "node-last-block")}
-                            {row("node.peers", count(st.as_ref().and_then(|s| s.peers)), "node-peers")}
-                            {row("node.outbox", count(st.as_ref().and_then(|s| s.outbox)), "node-outbox")}
+                            // What the node does not say (a node over HTTP names no peers, no
+                            // outbox, no folder) is left out rather than shown as zero.
+                            {st.as_ref().and_then(|s| s.peers).map(|n| row("node.peers", count(Some(n)), "node-peers"))}
+                            {st.as_ref().and_then(|s| s.outbox).map(|n| row("node.outbox", count(Some(n)), "node-outbox"))}
                         </div>
-                        {row("node.data", st.as_ref().and_then(|s| s.data_dir.clone()).unwrap_or_default(), "node-data")}
+                        {st.as_ref().and_then(|s| s.data_dir.clone()).map(|d| row("node.data", d, "node-data"))}
                     </div>
                 }
             }}
@@ -1423,6 +1447,10 @@ pub fn NodeScreen() -> impl IntoView {
                         <button data-testid="lang-zh" class:on=move || ctx.lang.get() == Lang::Zh on:click=move |_| set_lang(Lang::Zh)>"中文"</button>
                     </div>
                 </div>
+                {(!in_app).then(|| view! {
+                    <p class="hint" data-testid="app-only-note">{move || ctx.t("node.app_only")}</p>
+                })}
+                <div class="app-only" class:hidden=!in_app>
                 <label class="field">
                     <span>{move || ctx.t("node.network")}</span>
                     <textarea rows="3" data-testid="peers-input" prop:value=move || peers.get()
@@ -1450,6 +1478,7 @@ pub fn NodeScreen() -> impl IntoView {
                         <div class="mono">{p.text.clone()}</div>
                     </div>
                 })}
+                </div>
                 <label class="field">
                     <span>{move || ctx.t("node.fnc1")}</span>
                     <input type="text" maxlength="3" prop:value=move || ctx.fnc1.get()

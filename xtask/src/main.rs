@@ -352,11 +352,12 @@ fn test(quick: bool, no_setup: bool, long: bool) -> Result<()> {
         ]),
     )?;
     step(
-        "UI in Chromium (mock backend, desktop and phone size)",
+        "UI in Chromium against a real node (demo chain; desktop and phone size, English and Chinese)",
         Command::new("node")
             .current_dir(root())
             .arg("ui/tests/run.mjs")
-            // The camera test reads its frames with the real decoder (built by the tests).
+            // The node under test is the `handoff` debug binary the build above made; it
+            // serves the ui/dist built at the start.
             .env("HANDOFF_CLI", target_dir()?.join("debug").join("handoff")),
     )?;
     e2e()?;

@@ -23,6 +23,7 @@ mod error;
 pub mod limits;
 mod ops;
 pub mod views;
+pub mod wire;
 
 pub use error::{ApiError, ErrorKind};
 pub use ops::*;
@@ -276,6 +277,7 @@ endpoints! {
     HandoffShow: HandoffShowRequest => HandoffShowResponse, Get "/v1/handoffs/{id}", "handoff_show", false;
     ProductList: ProductListRequest => ProductListResponse, Get "/v1/products", "product_list", false;
     ProductShow: ProductShowRequest => ProductShowResponse, Get "/v1/products/{gtin}", "product_show", false;
+    ProductImage: ProductImageRequest => ProductImageResponse, Get "/v1/products/{gtin}/image", "product_image", false;
     OrgList: OrgListRequest => OrgListResponse, Get "/v1/orgs", "org_list", false;
     OrgNonce: OrgNonceRequest => OrgNonceResponse, Get "/v1/nonce", "org_nonce", false;
     OrgLog: OrgLogRequest => OrgLogResponse, Get "/v1/log", "org_log", false;

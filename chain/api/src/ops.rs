@@ -268,6 +268,33 @@ response! {
 }
 
 request! {
+    /// A product's picture. The ledger holds only its SHA-256 (`image_hash` of the
+    /// product's definition); the node answers with the picture of that hash it carries.
+    pub struct ProductImageRequest {
+        /// GTIN (8, 12, 13 or 14 digits).
+        pub gtin: String,
+    }
+}
+
+response! {
+    /// See [`ProductImageRequest`]. `image_hash` is `None` (and there is no data) when the
+    /// product's definition names no picture; a hash the node carries no picture for is
+    /// the error `IMAGE_UNAVAILABLE`.
+    pub struct ProductImageResponse {
+        /// GTIN-14.
+        pub gtin: String,
+        /// SHA-256 of the picture (hex).
+        pub image_hash: Option<String>,
+        /// Media type of `data_base64`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub mime: Option<String>,
+        /// The picture, base64.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub data_base64: Option<String>,
+    }
+}
+
+request! {
     /// Every product defined on the chain.
     pub struct ProductListRequest {}
 }

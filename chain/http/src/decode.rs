@@ -10,7 +10,7 @@
 //! query string is decoded as a form (`serde_urlencoded`), which reads numbers and
 //! booleans from their text, so `?limit=10` fills a number field.
 
-use crate::api::{ApiError, Endpoint, Method, Request};
+use crate::api::{ApiError, Endpoint, Request};
 use crate::endpoints::{Visit, visit};
 use crate::error::{code, err};
 use crate::limits::{MAX_BODY_BYTES, MAX_QUERY_BYTES};
@@ -25,11 +25,7 @@ pub fn path_fields(template: &str) -> Vec<&str> {
         .collect()
 }
 
-/// Whether requests of this method carry their fields in a query string (else in a JSON
-/// body).
-pub fn uses_query(m: Method) -> bool {
-    matches!(m, Method::Get)
-}
+pub use crate::api::wire::uses_query;
 
 /// Decodes a request of type `E` from its path parameters (already percent-decoded, as
 /// the router found them), its query string (raw, without `?`) and its body. Validates
@@ -132,77 +128,9 @@ fn fields_message(e: &str) -> String {
     format!("the request's fields do not fit: {e}")
 }
 
-/// What the typed client sends for `req`: the path with its placeholders filled
-/// (percent-encoded) and the query string appended for a `GET`, and the JSON body for the
-/// other methods.
-pub fn encode<E: Endpoint>(req: &E) -> Result<(String, Option<Vec<u8>>), ApiError> {
-    let mut fields = match serde_json::to_value(req) {
-        Ok(Value::Object(m)) => m,
-        Ok(_) => {
-            return Err(err(
-                code::BAD_REQUEST,
-                format!("{} does not encode as an object", E::PATH),
-            ));
-        }
-        Err(e) => return Err(err(code::BAD_REQUEST, format!("cannot encode: {e}"))),
-    };
-    let mut path = String::new();
-    for seg in E::PATH.split('/').filter(|s| !s.is_empty()) {
-        path.push('/');
-        match seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-            Some(name) => {
-                let value = match fields.remove(name) {
-                    Some(Value::String(s)) => s,
-                    _ => {
-                        return Err(err(
-                            code::BAD_REQUEST,
-                            format!("the path field '{name}' of {} must be a string", E::PATH),
-                        ));
-                    }
-                };
-                path.extend(percent_encoding::utf8_percent_encode(&value, SEGMENT));
-            }
-            None => path.push_str(seg),
-        }
-    }
-    if uses_query(E::METHOD) {
-        let mut pairs = Vec::new();
-        for (k, v) in fields {
-            let text = match v {
-                Value::Null => continue,
-                Value::String(s) => s,
-                Value::Bool(b) => b.to_string(),
-                Value::Number(n) => n.to_string(),
-                Value::Array(_) | Value::Object(_) => {
-                    return Err(err(
-                        code::BAD_REQUEST,
-                        format!("the field '{k}' of a GET request must be a single value"),
-                    ));
-                }
-            };
-            pairs.push((k, text));
-        }
-        if !pairs.is_empty() {
-            let q = serde_urlencoded::to_string(&pairs)
-                .map_err(|e| err(code::BAD_REQUEST, format!("cannot encode: {e}")))?;
-            path.push('?');
-            path.push_str(&q);
-        }
-        Ok((path, None))
-    } else {
-        let body = serde_json::to_vec(&Value::Object(fields))
-            .map_err(|e| err(code::BAD_REQUEST, format!("cannot encode: {e}")))?;
-        Ok((path, Some(body)))
-    }
-}
-
-/// Everything but the unreserved characters of RFC 3986 is escaped in a path segment (a
-/// scan may hold `/`, `(`, `)`, `%`, spaces).
-const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
+/// What a client sends for `req` (the API's one rule, shared with the UI's browser
+/// transport): see [`handoff_api::wire::encode`].
+pub use crate::api::wire::encode;
 
 /// The HTTP status the server answers a refusal of the decoder with: 413 for a bound of
 /// the transport, the API's own status for its codes (a `validate()` refusal), 400 for

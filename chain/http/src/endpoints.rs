@@ -27,8 +27,8 @@ pub(crate) fn visit<V: Visit>(v: &mut V) {
     visit_all!(v:
         StatusRequest, IdParseRequest, LookupRequest, ItemShowRequest, ItemHistoryRequest,
         VerifyRequest, InboxRequest, OutgoingRequest, HandoffShowRequest, ProductListRequest,
-        ProductShowRequest, OrgListRequest, OrgNonceRequest, OrgLogRequest, OutboxRequest,
-        LightShowRequest,
+        ProductShowRequest, ProductImageRequest, OrgListRequest, OrgNonceRequest, OrgLogRequest,
+        OutboxRequest, LightShowRequest,
         NodeInfoRequest, GenesisRequest, IdentitiesRequest, NetworkShowRequest,
         CommissionRequest, ProposeRequest, AcceptRequest, RejectRequest, CancelRequest,
         PackRequest, UnpackRequest, ProductDefineRequest, ProductLicenseRequest,

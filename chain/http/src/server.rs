@@ -139,7 +139,8 @@ pub enum ServerError {
 /// Which API operations need no token: reads of public data. Everything else — every
 /// action, and the reads of a node's private state (inbox and outbox, identities,
 /// network) — needs a bearer token.
-/// `id_parse` is among them: it parses a scan and reads nothing. `label` is not: it reads
+/// `id_parse` is among them: it parses a scan and reads nothing; so is `product_image`, a
+/// product's picture (public data, a few kilobytes, from the pictures the node carries). `label` is not: it reads
 /// only public data, but renders an image or a PDF, which costs the node far more than a
 /// read and so stays with the callers who hold a token.
 pub const PUBLIC_OPS: &[&str] = &[
@@ -150,6 +151,7 @@ pub const PUBLIC_OPS: &[&str] = &[
     "item_history",
     "verify",
     "product_show",
+    "product_image",
 ];
 
 /// Whether an operation of the route table answers without a token.

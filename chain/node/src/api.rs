@@ -548,6 +548,35 @@ fn offline(req: Request) -> R<Response> {
     }
 }
 
+/// The picture a product's definition names (`image_hash`), from the pictures this build
+/// carries (`crate::images`). A hash it carries no picture for is `IMAGE_UNAVAILABLE`.
+fn product_image(gtin: String, image_hash: Option<Hash32>) -> R<ProductImageResponse> {
+    use base64::Engine;
+    let Some(hash) = image_hash else {
+        return Ok(ProductImageResponse {
+            gtin,
+            image_hash: None,
+            mime: None,
+            data_base64: None,
+        });
+    };
+    let image = crate::images::find(&hash).ok_or_else(|| {
+        CliError::from(ApiError::not_found(
+            "IMAGE_UNAVAILABLE",
+            format!(
+                "the picture of product {gtin} (SHA-256 {}) is not one this node carries",
+                hash.to_hex()
+            ),
+        ))
+    })?;
+    Ok(ProductImageResponse {
+        gtin,
+        image_hash: Some(hash.to_hex()),
+        mime: Some(image.mime.to_string()),
+        data_base64: Some(base64::engine::general_purpose::STANDARD.encode(image.bytes)),
+    })
+}
+
 /// The `LIGHT_NODE` error: what a light node cannot answer, named for people.
 pub fn light_node_error(what: &str) -> ApiError {
     ApiError::unavailable(
@@ -738,6 +767,13 @@ fn embedded(
             Response::ProductShow(ProductShowResponse {
                 product: product_view(ledger, &p)?,
             })
+        }
+        Request::ProductImage(r) => {
+            let g = gtin14(&r.gtin)?;
+            let p = ledger.store.product(&g)?.ok_or_else(|| {
+                CliError::input("UNKNOWN_PRODUCT", format!("GTIN {g} is not defined"))
+            })?;
+            Response::ProductImage(product_image(g, p.image_hash)?)
         }
         Request::ProductList(_) => {
             let mut products = Vec::new();
@@ -1416,6 +1452,7 @@ fn light(l: &LightSession, me: Option<&str>, req: Request) -> R<Response> {
                 "reject" => "Refusing an offer".to_string(),
                 "cancel" => "Withdrawing an offer".to_string(),
                 "product_show" | "product_list" => "The product list".to_string(),
+                "product_image" => "A product's picture".to_string(),
                 "product_define" => "Defining a product".to_string(),
                 "pack" => "Packing a container".to_string(),
                 "unpack" => "Unpacking a container".to_string(),

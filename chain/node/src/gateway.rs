@@ -6,7 +6,10 @@
 //! when given. Actions need a bearer token: the node's own (written to `node.json`,
 //! readable only by its owner, standing for the folder's default identity) or one made
 //! for an identity with `handoff node token NAME` (kept in `http_tokens.json` as its
-//! SHA-256 only). Reads of public data need none.
+//! SHA-256 only). Reads of public data need none. When it serves the UI, the node prints
+//! and writes to `node.json` (`browser_url`) the link `http://ADDR/#token=…` that opens
+//! the UI in a browser signed in as the folder's default identity; the UI moves the token
+//! out of the address into the tab's session storage.
 //!
 //! Two node routes sit beside the API: `POST /v1/peers/block` (`handoff node block`) and
 //! `POST /v1/cli`, which runs a command line on the node with the same code, rules, exit
@@ -41,6 +44,11 @@ pub struct NodeFile {
     pub listen: Vec<String>,
     /// Its process id.
     pub pid: u32,
+    /// The link that opens the UI this node serves in a browser, signed in with the node's
+    /// own token (`http://ADDR/#token=…`; absent when it serves no UI). The UI takes the
+    /// token from the address once and keeps it for the browser tab.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub browser_url: Option<String>,
 }
 
 /// Where the node file lives.
@@ -201,6 +209,20 @@ impl Gateway {
             addr: server.addr.to_string(),
             server,
         })
+    }
+
+    /// The link that opens the served UI signed in with `token`: the bound address (a
+    /// wildcard address becomes loopback: the link is for the person at this machine),
+    /// the token in the fragment, which a browser never sends to a server.
+    pub fn browser_url(&self, token: &str) -> String {
+        let mut addr = self.server.addr;
+        if addr.ip().is_unspecified() {
+            addr.set_ip(match addr.ip() {
+                std::net::IpAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+                std::net::IpAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+            });
+        }
+        format!("http://{addr}/#token={token}")
     }
 
     /// Stops serving.

@@ -58,7 +58,8 @@ pub struct RunArgs {
     #[arg(long)]
     pub http: Option<String>,
     /// The built UI to serve at `/` (default: `ui/dist` under the current folder, when
-    /// it holds an `index.html`).
+    /// it holds an `index.html`). The node then prints the link that opens it signed in
+    /// (`browser_url`, also in `node.json`).
     #[arg(long)]
     pub ui: Option<std::path::PathBuf>,
     /// An origin a browser may call the API from (CORS; repeatable). None: CORS is off.
@@ -154,6 +155,7 @@ pub fn run(data: &Path, cmd: NodeCmd) -> R<Output> {
         let d = std::path::PathBuf::from("ui/dist");
         d.join("index.html").is_file().then_some(d)
     });
+    let serves_ui = ui_dir.is_some();
     let gateway = Gateway::start(
         ledger.clone(),
         node.handle(),
@@ -165,6 +167,7 @@ pub fn run(data: &Path, cmd: NodeCmd) -> R<Output> {
             public_rate: a.public_rate,
         },
     )?;
+    let browser_url = serves_ui.then(|| gateway.browser_url(&token));
     let listen: Vec<String> = node.listen.iter().map(|m| m.to_string()).collect();
     write_node_file(
         data,
@@ -174,6 +177,7 @@ pub fn run(data: &Path, cmd: NodeCmd) -> R<Output> {
             peer_id: node.peer_id.to_string(),
             listen: listen.clone(),
             pid: std::process::id(),
+            browser_url: browser_url.clone(),
         },
     )?;
     let ready = json!({
@@ -183,11 +187,16 @@ pub fn run(data: &Path, cmd: NodeCmd) -> R<Output> {
         "http": gateway.addr,
         "validator": a.validator,
         "height": ledger.store.height(),
+        "browser_url": browser_url,
     });
     {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "{ready}");
         let _ = out.flush();
+    }
+    if let Some(url) = &browser_url {
+        // For the person at the terminal; the JSON line above is for programs.
+        eprintln!("open the Handoff UI in a browser (signed in as this node): {url}");
     }
     node.wait_for_stop_signal();
     let _ = std::fs::remove_file(node_file(data));

@@ -464,3 +464,52 @@ fn the_ui_is_served_beside_the_api_and_cors_is_only_for_named_origins() {
     let other = get("/v1/status", "Origin: https://elsewhere.test\r\n").to_lowercase();
     assert!(!other.contains("access-control-allow-origin"), "{other}");
 }
+
+#[test]
+fn the_node_serves_the_ui_with_its_sign_in_link_and_product_pictures() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (d, _, _) = three_orgs(dir.path());
+    let ui = dir.path().join("dist");
+    std::fs::create_dir_all(&ui).expect("ui dir");
+    std::fs::write(ui.join("index.html"), "<title>Handoff UI page</title>").expect("index");
+    let n = start(dir.path(), &d, &["--ui", ui.to_str().expect("utf-8 path")]);
+    // The link a person opens: the node's own token in the fragment, in node.json too.
+    let f: Value = serde_json::from_slice(&std::fs::read(d.join("node.json")).expect("node.json"))
+        .expect("node.json is JSON");
+    assert_eq!(
+        f["browser_url"],
+        format!("http://{}/#token={}", n.http, n.token)
+    );
+    let public = Client::new(&n.url, None);
+    // The page, and a path of the UI's own, answer its index; an API path never does.
+    for path in ["/", "/item/anything"] {
+        let (status, text) = public.send(Method::Get, path, None).expect("page");
+        assert_eq!(status, 200, "{path}");
+        assert!(text.contains("Handoff UI page"), "{path}: {text}");
+    }
+    let (status, text) = public.send(Method::Get, "/v1/nothing", None).expect("404");
+    assert_eq!(status, 404, "{text}");
+    // A product's picture is a public read: a product defined without one answers none;
+    // an undefined product is refused with its code.
+    let acme = Client::new(&n.url, Some(&n.token));
+    let g = gtin("061414100002");
+    acme.call(&ProductDefineRequest {
+        gtin: g.clone(),
+        name: "Robusta 1 kg".into(),
+        description: String::new(),
+        attributes: vec![],
+    })
+    .expect("define");
+    let p = public
+        .call(&ProductImageRequest { gtin: g.clone() })
+        .expect("picture");
+    // Answered under its GTIN-14.
+    assert_eq!(p.gtin, format!("{g:0>14}"));
+    assert_eq!((p.image_hash, p.data_base64), (None, None));
+    let e = public
+        .call(&ProductImageRequest {
+            gtin: gtin("061414199999"),
+        })
+        .expect_err("undefined");
+    assert_eq!(code(&e), "UNKNOWN_PRODUCT");
+}

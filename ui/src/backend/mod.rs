@@ -1,21 +1,28 @@
 //! The one way the UI reaches the node: typed API requests (`handoff_api`), answered
 //! with the typed response (`E::Response` of the request's [`Endpoint`]) or an
-//! [`ApiError`]. In the app window the Tauri implementation sends each request through the
-//! app's one `api` command and takes the typed answer out of its `Response`; anywhere else
-//! (plain browser, UI tests) the mock answers in JSON, which is decoded into the same
-//! typed response, so a mock answer that drifts from the real shapes is a visible
-//! `BAD_RESPONSE`, not an empty screen. The app's own commands (pictures, QR decoding,
-//! pairing, backups) answer the typed structs below, the shapes of the shell's answers.
+//! [`ApiError`], through one of two transports:
+//! - in the app window, the app's one `api` command (Tauri invoke), whose typed
+//!   `Response` carries the answer;
+//! - in a plain browser, `fetch` on the endpoint's `/v1/…` route of the node that served
+//!   the page ([`http`]), signed in with the token of the link the node printed.
+//!
+//! The app's own commands (pictures, QR decoding, pairing, backups) answer the typed
+//! structs below, the shapes of the shell's answers. In a browser a product's picture
+//! comes from the node's `product_image` endpoint and QR codes are read in the page
+//! ([`qr`]); pairing, backups and network settings belong to the app and are not offered.
 
-mod mock;
+mod http;
+mod qr;
 mod tauri;
+
+/// What a browser answers when asked for something only the app does.
+pub const APP_ONLY: &str = "APP_ONLY";
 
 use handoff_api as api;
 use handoff_api::Endpoint;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
-use wasm_bindgen::JsCast;
 
 /// An error as the node reports it: a stable code and a message for people.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
@@ -93,31 +100,36 @@ pub struct Backup {
     pub height: u64,
 }
 
-/// What a page's own image decoder (`window.handoffDecodeImage`) answers.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum PageDecoded {
-    /// It could not read the image.
-    Failed { error: ApiError },
-    /// The codes found.
-    Found(DecodedImage),
-}
-
 /// Decodes an answer into its typed shape; a shape that does not fit is `BAD_RESPONSE`.
 fn decode<T: DeserializeOwned>(what: &str, v: Value) -> Res<T> {
     serde_json::from_value(v).map_err(|e| ApiError::new("BAD_RESPONSE", format!("{what}: {e}")))
 }
 
-/// The mock's answer to `mock_cmd`, decoded into the typed response of `E`.
-fn mock_request<E: Endpoint>(mock_cmd: &str, mock_args: &Value) -> Res<E::Response> {
-    decode(E::OP, mock::call(mock_cmd, mock_args)?)
+/// Whether the page runs in the app window (else in a plain browser, on the node that
+/// served it).
+pub fn in_app() -> bool {
+    tauri::available()
 }
 
-/// Runs a typed request in the app (through its `api` command), or the mock's command
-/// of the same meaning (`mock_cmd` with `mock_args`) elsewhere.
-async fn request<E: Endpoint>(req: E, mock_cmd: &str, mock_args: Value) -> Res<E::Response> {
+/// Once, before the first request: in a browser, takes the sign-in token from the
+/// page's address (see [`http`]).
+pub fn start() {
+    if !in_app() {
+        http::take_token_from_address();
+    }
+}
+
+/// Whether actions can be signed: always in the app; in a browser, when the tab holds a
+/// token (the node still decides whether it is valid).
+pub fn signed_in() -> bool {
+    in_app() || http::token().is_some()
+}
+
+/// Runs a typed request: through the app's `api` command in its window, with `fetch` on
+/// the endpoint's route of the page's node in a browser.
+async fn request<E: Endpoint>(req: E) -> Res<E::Response> {
     if !tauri::available() {
-        return mock_request::<E>(mock_cmd, &mock_args);
+        return http::request(&req).await;
     }
     let op = E::OP;
     let req: api::Request = req.into();
@@ -127,14 +139,16 @@ async fn request<E: Endpoint>(req: E, mock_cmd: &str, mock_args: Value) -> Res<E
         .ok_or_else(|| ApiError::new("BAD_RESPONSE", format!("{op}: another operation's answer")))
 }
 
-/// Runs one of the app's own commands (pairing, backup, images) or the mock's.
+/// Runs one of the app's own commands (pairing, backup, images). A browser has no app:
+/// the screens hide what needs one and say why; this answers `APP_ONLY` if asked anyway.
 async fn shell<T: DeserializeOwned>(cmd: &str, args: Value) -> Res<T> {
-    let answer = if tauri::available() {
-        tauri::invoke(cmd, args).await?
-    } else {
-        mock::call(cmd, &args)?
-    };
-    decode(cmd, answer)
+    if !tauri::available() {
+        return Err(ApiError::new(
+            APP_ONLY,
+            format!("`{cmd}` is done in the Handoff app, not in a browser"),
+        ));
+    }
+    decode(cmd, tauri::invoke(cmd, args).await?)
 }
 
 fn receipt_transfer(ownership: bool) -> api::TransferKind {
@@ -145,121 +159,126 @@ fn receipt_transfer(ownership: bool) -> api::TransferKind {
     }
 }
 
-/// Chain status with identities.
+/// Chain status with the acting identity (in the app: with every local identity).
+///
+/// In a browser the node's public status names no identity; a tab that holds a token
+/// learns the identity it signs as from the node (`org_nonce` answers the caller's own
+/// org), and the mode is `http` unless the node names its own (a light node's `light`).
 pub async fn status() -> Res<api::StatusResponse> {
-    request(api::StatusRequest {}, "status", json!({})).await
+    let mut st = request(api::StatusRequest {}).await?;
+    if in_app() {
+        return Ok(st);
+    }
+    st.mode.get_or_insert_with(|| MODE_HTTP.to_string());
+    if st.identity.is_none()
+        && http::token().is_some()
+        && let Ok(me) = request(api::OrgNonceRequest {}).await
+    {
+        st.identity = Some(api::IdentityView {
+            org: me.org,
+            org_name: me.name.clone(),
+            name: me.name,
+        });
+    }
+    Ok(st)
 }
+
+/// The mode of a page in a plain browser on a node's HTTP server.
+pub const MODE_HTTP: &str = "http";
 
 /// Acts as another local identity.
 pub async fn switch_identity(name: &str) -> Res<api::StatusResponse> {
-    request(
-        api::IdentitySwitchRequest { name: name.into() },
-        "switch_identity",
-        json!({ "name": name }),
-    )
-    .await?;
+    request(api::IdentitySwitchRequest { name: name.into() }).await?;
     status().await
 }
 
 /// The parsed scan, the current record and the verdict.
 pub async fn lookup(code: &str) -> Res<api::LookupResponse> {
-    request(
-        api::LookupRequest { scan: code.into() },
-        "lookup",
-        json!({ "code": code }),
-    )
-    .await
+    request(api::LookupRequest { scan: code.into() }).await
 }
 
 /// Full provenance.
 pub async fn history(code: &str) -> Res<api::ItemHistoryResponse> {
-    request(
-        api::ItemHistoryRequest { key: code.into() },
-        "history",
-        json!({ "code": code }),
-    )
+    request(api::ItemHistoryRequest { key: code.into() }).await
+}
+
+/// The record with its Merkle proof against the newest certified block (a full node's
+/// own check: `verified` and `certified` say whether it held).
+pub async fn item_proof(code: &str) -> Res<api::ItemShowResponse> {
+    request(api::ItemShowRequest {
+        key: code.into(),
+        proof: true,
+    })
     .await
 }
 
 /// Every org.
 pub async fn orgs() -> Res<api::OrgListResponse> {
-    request(api::OrgListRequest {}, "orgs", json!({})).await
+    request(api::OrgListRequest {}).await
 }
 
 /// Open handoffs to and from the acting org.
 pub async fn inbox() -> Res<api::InboxResponse> {
-    request(api::InboxRequest {}, "inbox", json!({})).await
+    request(api::InboxRequest {}).await
 }
 
 /// Offers items to another org.
 pub async fn propose(codes: &[String], to: &str, ownership: bool) -> Res<api::HandoffReceipt> {
-    request(
-        api::ProposeRequest {
-            to: to.into(),
-            scans: codes.to_vec(),
-            transfer: receipt_transfer(ownership),
-            qty: None,
-            ship_from: None,
-            ship_to: None,
-            docs: vec![],
-            expires_in: None,
-        },
-        "propose",
-        json!({ "codes": codes, "to": to, "ownership": ownership }),
-    )
+    request(api::ProposeRequest {
+        to: to.into(),
+        scans: codes.to_vec(),
+        transfer: receipt_transfer(ownership),
+        qty: None,
+        ship_from: None,
+        ship_to: None,
+        docs: vec![],
+        expires_in: None,
+    })
     .await
 }
 
 /// Accepts an offer with exceptions.
 pub async fn accept(id: &str, missing: &[String], damaged: &[String]) -> Res<api::HandoffReceipt> {
-    request(
-        api::AcceptRequest {
-            id: id.into(),
-            missing: missing.to_vec(),
-            damaged: damaged.to_vec(),
-        },
-        "accept",
-        json!({ "id": id, "missing": missing, "damaged": damaged }),
-    )
+    request(api::AcceptRequest {
+        id: id.into(),
+        missing: missing.to_vec(),
+        damaged: damaged.to_vec(),
+    })
     .await
 }
 
 /// Refuses an offer.
 pub async fn reject(id: &str, reason: &str) -> Res<api::Receipt> {
-    request(
-        api::RejectRequest {
-            id: id.into(),
-            reason: reason.into(),
-        },
-        "reject",
-        json!({ "id": id, "reason": reason }),
-    )
+    request(api::RejectRequest {
+        id: id.into(),
+        reason: reason.into(),
+    })
     .await
 }
 
 /// Withdraws an offer.
 pub async fn cancel(id: &str) -> Res<api::Receipt> {
-    request(
-        api::CancelRequest { id: id.into() },
-        "cancel",
-        json!({ "id": id }),
-    )
-    .await
+    request(api::CancelRequest { id: id.into() }).await
 }
 
 /// A product.
 pub async fn product(gtin: &str) -> Res<api::ProductShowResponse> {
-    request(
-        api::ProductShowRequest { gtin: gtin.into() },
-        "product",
-        json!({ "gtin": gtin }),
-    )
-    .await
+    request(api::ProductShowRequest { gtin: gtin.into() }).await
 }
 
-/// A product's picture (see [`ProductImage`]).
+/// A product's picture (see [`ProductImage`]): the app's own command in its window, the
+/// node's `product_image` endpoint (the same shape) in a browser.
 pub async fn product_image(gtin: &str) -> Res<ProductImage> {
-    shell("product_image", json!({ "gtin": gtin })).await
+    if in_app() {
+        return shell("product_image", json!({ "gtin": gtin })).await;
+    }
+    let p = request(api::ProductImageRequest { gtin: gtin.into() }).await?;
+    Ok(ProductImage {
+        gtin: p.gtin,
+        image_hash: p.image_hash,
+        mime: p.mime,
+        data_base64: p.data_base64,
+    })
 }
 
 /// Defines a product.
@@ -268,16 +287,12 @@ pub async fn define_product(
     name: &str,
     description: &str,
 ) -> Res<api::ProductDefineResponse> {
-    request(
-        api::ProductDefineRequest {
-            gtin: gtin.into(),
-            name: name.into(),
-            description: description.into(),
-            attributes: vec![],
-        },
-        "define_product",
-        json!({ "gtin": gtin, "name": name, "description": description }),
-    )
+    request(api::ProductDefineRequest {
+        gtin: gtin.into(),
+        name: name.into(),
+        description: description.into(),
+        attributes: vec![],
+    })
     .await
 }
 
@@ -290,120 +305,75 @@ pub async fn commission(
 ) -> Res<api::CommissionResponse> {
     let lot = lot.filter(|l| !l.is_empty());
     let expiry = expiry.filter(|e| !e.is_empty());
-    let mock_args = json!({ "codes": codes, "lot": lot, "qty": qty, "expiry": expiry });
-    request(
-        api::CommissionRequest {
-            scans: codes.to_vec(),
-            lot,
-            qty,
-            at: None,
-            expiry,
-            pin: None,
-        },
-        "commission",
-        mock_args,
-    )
+    request(api::CommissionRequest {
+        scans: codes.to_vec(),
+        lot,
+        qty,
+        at: None,
+        expiry,
+        pin: None,
+    })
     .await
 }
 
 /// Packs items into a container.
 pub async fn pack(into: &str, codes: &[String]) -> Res<api::Receipt> {
-    request(
-        api::PackRequest {
-            into: into.into(),
-            scans: codes.to_vec(),
-        },
-        "pack",
-        json!({ "into": into, "codes": codes }),
-    )
+    request(api::PackRequest {
+        into: into.into(),
+        scans: codes.to_vec(),
+    })
     .await
 }
 
 /// Unpacks a container.
 pub async fn unpack(container: &str) -> Res<api::Receipt> {
-    request(
-        api::UnpackRequest {
-            container: container.into(),
-            scans: vec![],
-        },
-        "unpack",
-        json!({ "container": container }),
-    )
+    request(api::UnpackRequest {
+        container: container.into(),
+        scans: vec![],
+    })
     .await
 }
 
 /// A printable label for a code, titled with its product's name from the chain.
 pub async fn label(code: &str, format: &str, size: &str) -> Res<api::LabelResponse> {
-    request(
-        api::LabelRequest {
-            scans: vec![code.into()],
-            format: format.into(),
-            size: size.into(),
-            title: None,
-            title_from_chain: true,
-            base: api::DIGITAL_LINK_BASE.into(),
-        },
-        "label",
-        json!({ "code": code, "format": format, "size": size }),
-    )
+    request(api::LabelRequest {
+        scans: vec![code.into()],
+        format: format.into(),
+        size: size.into(),
+        title: None,
+        title_from_chain: true,
+        base: api::DIGITAL_LINK_BASE.into(),
+    })
     .await
 }
 
-/// Decodes the QR codes of an image (base64).
-///
-/// Outside the app, a page may provide `window.handoffDecodeImage(b64) -> Promise<json>`
-/// (the browser tests do, backed by the real `handoff qr decode`); otherwise the mock
-/// explains that images need the app.
+/// Decodes the QR codes of an image (base64 of its file): the app's decoder in its
+/// window, the page's own ([`qr`]) in a browser.
 pub async fn decode_image(bytes_b64: &str) -> Res<DecodedImage> {
-    if !tauri::available()
-        && let Some(decode) = web_sys::window()
-            .and_then(|w| js_sys::Reflect::get(&w, &"handoffDecodeImage".into()).ok())
-            .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
-    {
-        let failed = |_| ApiError::new("QR_DECODE", "the page's image decoder failed");
-        let promise = decode
-            .call1(&wasm_bindgen::JsValue::NULL, &bytes_b64.into())
-            .map_err(failed)?;
-        let text = wasm_bindgen_futures::JsFuture::from(js_sys::Promise::from(promise))
-            .await
-            .map_err(failed)?
-            .as_string()
-            .unwrap_or_default();
-        return match serde_json::from_str::<PageDecoded>(&text) {
-            Ok(PageDecoded::Found(found)) => Ok(found),
-            Ok(PageDecoded::Failed { error }) => Err(error),
-            Err(e) => Err(ApiError::new(
-                "BAD_RESPONSE",
-                format!("the page's image decoder answered: {e}"),
-            )),
-        };
+    if !in_app() {
+        return qr::decode_base64(bytes_b64).await;
     }
     shell("decode_image", json!({ "bytes": bytes_b64 })).await
 }
 
 /// The saved bootstrap peers.
 pub async fn network() -> Res<api::NetworkResponse> {
-    request(api::NetworkShowRequest {}, "network", json!({})).await
+    request(api::NetworkShowRequest {}).await
 }
 
 /// Saves bootstrap peers and, with a genesis (hex of `handoff genesis`), joins that
 /// network as a light node.
 pub async fn set_network(peers: &[String], genesis: Option<String>) -> Res<api::NetworkResponse> {
-    let mock_args = json!({ "peers": peers, "genesis": genesis });
-    request(
-        api::NetworkSetRequest {
-            peers: peers.to_vec(),
-            genesis,
-        },
-        "set_network",
-        mock_args,
-    )
+    request(api::NetworkSetRequest {
+        peers: peers.to_vec(),
+        genesis,
+    })
     .await
 }
 
 /// The light node's outbox (empty on the embedded chain).
 pub async fn outbox() -> Res<api::OutboxResponse> {
-    request(api::OutboxRequest {}, "outbox", json!({})).await
+    request(api::OutboxRequest {}).await
 }
 
 /// The pairing QR code of the acting org.
@@ -434,119 +404,32 @@ pub async fn timing(name: &str, ms: f64) {
 mod tests {
     use super::*;
 
-    const BAG: &str = "(01)00614141025015(21)E261000022";
-    const LOOSE: &str = "/01/00614141025015/21/E261000260";
-    const PALLET: &str = "/00/306141410000000051";
-
-    /// Every answer the mock gives the screens decodes into the real typed response: a
-    /// drifted shape would be a `BAD_RESPONSE` here, not an empty screen in a browser.
-    #[test]
-    fn every_mock_answer_decodes_into_the_real_type() {
-        mock::reset_for_test(false);
-        let st = mock_request::<api::StatusRequest>("status", &json!({})).expect("status");
-        assert_eq!(st.mode.as_deref(), Some("mock"));
-        assert_eq!(st.identities.map(|i| i.len()), Some(3));
-        let l =
-            mock_request::<api::LookupRequest>("lookup", &json!({ "code": BAG })).expect("lookup");
-        assert_eq!(l.scan.canonical, "/01/00614141025015/21/E261000022");
-        assert_eq!(l.scan.key, "serial");
-        assert!(l.verdict.is_some());
-        let p = mock_request::<api::LookupRequest>("lookup", &json!({ "code": PALLET }))
-            .expect("pallet");
-        match p.thing.item {
-            api::Thing::Item(i) => assert!(i.contents.is_some_and(|c| !c.is_empty())),
-            api::Thing::Lot(_) => panic!("a pallet is no lot"),
-        }
-        let h = mock_request::<api::ItemHistoryRequest>("history", &json!({ "code": BAG }))
-            .expect("history");
-        assert!(!h.events.is_empty());
-        mock_request::<api::OrgListRequest>("orgs", &json!({})).expect("orgs");
-        mock_request::<api::InboxRequest>("inbox", &json!({})).expect("inbox");
-        let r = mock_request::<api::ProposeRequest>(
-            "propose",
-            &json!({ "codes": [LOOSE], "to": "Corner Grocer", "ownership": false }),
-        )
-        .expect("propose");
-        mock_request::<api::IdentitySwitchRequest>(
-            "switch_identity",
-            &json!({ "name": "Corner Grocer" }),
-        )
-        .expect("switch");
-        let inbox = mock_request::<api::InboxRequest>("inbox", &json!({})).expect("inbox");
-        assert!(inbox.incoming.iter().any(|x| x.id == r.handoff));
-        mock_request::<api::AcceptRequest>(
-            "accept",
-            &json!({ "id": r.handoff, "missing": [LOOSE], "damaged": [] }),
-        )
-        .expect("accept");
-        // The accepted handoff, with its missing entry, still decodes in a lookup.
-        let l = mock_request::<api::LookupRequest>("lookup", &json!({ "code": LOOSE }))
-            .expect("lookup after accept");
-        match l.thing.item {
-            api::Thing::Item(i) => {
-                assert_eq!(i.exception.map(|e| e.kind).as_deref(), Some("missing"))
-            }
-            api::Thing::Lot(_) => panic!("a bag is no lot"),
-        }
-        let h = mock_request::<api::ItemHistoryRequest>("history", &json!({ "code": LOOSE }))
-            .expect("history with the mock's own events");
-        assert!(h.events.iter().any(|e| e.kind == "handoff_accepted"));
-        mock_request::<api::ProductShowRequest>("product", &json!({ "gtin": "00614141025015" }))
-            .expect("product");
-        mock_request::<api::ProductDefineRequest>(
-            "define_product",
-            &json!({ "gtin": "00614141025022", "name": "x", "description": "" }),
-        )
-        .expect("define");
-        let c = mock_request::<api::CommissionRequest>(
-            "commission",
-            &json!({ "codes": ["(01)00614141025015(21)Z1"] }),
-        )
-        .expect("commission");
-        assert_eq!(c.items.len(), 1);
-        mock_request::<api::OutboxRequest>("outbox", &json!({})).expect("outbox");
-        mock_request::<api::NetworkShowRequest>("network", &json!({})).expect("network");
-        let n = mock_request::<api::NetworkSetRequest>(
-            "set_network",
-            &json!({ "peers": ["/ip4/10.0.0.5/tcp/4001"], "genesis": null }),
-        )
-        .expect("set network");
-        assert_eq!(n.switched, None);
-    }
-
-    #[test]
-    fn every_light_mock_answer_decodes_into_the_real_type() {
-        mock::reset_for_test(true);
-        let st = mock_request::<api::StatusRequest>("status", &json!({})).expect("status");
-        assert_eq!((st.mode.as_deref(), st.outbox), (Some("light"), Some(1)));
-        let l =
-            mock_request::<api::LookupRequest>("lookup", &json!({ "code": BAG })).expect("lookup");
-        assert_eq!(l.verified.map(|v| v.height), Some(1520));
-        let r = mock_request::<api::ProposeRequest>(
-            "propose",
-            &json!({ "codes": [LOOSE], "to": "Corner Grocer" }),
-        )
-        .expect("queued");
-        assert_eq!(r.queued.map(|q| q[0].seq), Some(4));
-        let c = mock_request::<api::CommissionRequest>(
-            "commission",
-            &json!({ "codes": ["(01)00614141025015(21)Z2"] }),
-        )
-        .expect("queued commission");
-        assert_eq!((c.height, c.items.len()), (None, 1));
-        mock_request::<api::AcceptRequest>("accept", &json!({ "id": "ab", "missing": [] }))
-            .expect("queued accept");
-        let o = mock_request::<api::OutboxRequest>("outbox", &json!({})).expect("outbox");
-        assert_eq!(o.entries.len(), 6);
-        let e = mock_request::<api::InboxRequest>("inbox", &json!({})).expect_err("no inbox");
-        assert_eq!(e.code, "LIGHT_NODE");
-    }
-
     #[test]
     fn a_drifted_answer_is_a_bad_response() {
         // A receipt without its transaction id.
         let e = decode::<api::Receipt>("pack", json!({ "height": 3 })).expect_err("drifted");
         assert_eq!(e.code, "BAD_RESPONSE");
         assert!(e.message.starts_with("pack: "), "{}", e.message);
+    }
+
+    /// The shell's answers decode into the structs the screens read (the shapes of
+    /// `src-tauri/src/commands.rs`, and of the node's `product_image` endpoint).
+    #[test]
+    fn the_shells_answers_decode() {
+        let p: ProductImage = decode(
+            "product_image",
+            json!({ "gtin": "00614141025015", "image_hash": null }),
+        )
+        .expect("no picture");
+        assert_eq!(p.image_hash, None);
+        let d: DecodedImage = decode(
+            "decode_image",
+            json!({ "codes": [{ "text": "x", "error": { "code": "SCAN_BAD", "message": "m", "kind": "input" } }] }),
+        )
+        .expect("codes");
+        assert_eq!(
+            d.codes[0].error.as_ref().map(|e| e.code.as_str()),
+            Some("SCAN_BAD")
+        );
     }
 }
