@@ -7,7 +7,6 @@
 use handoff_api::*;
 use handoff_core::block::Genesis;
 use handoff_node::api::{self, NodeApi};
-use handoff_node::cli;
 use handoff_node::error::CliError;
 use handoff_node::ledger::Ledger;
 use handoff_node::light::{self, LightSession};
@@ -43,7 +42,7 @@ impl Startup {
         let mut s = Startup {
             data: std::env::var_os("HANDOFF_DATA")
                 .map(PathBuf::from)
-                .unwrap_or_else(cli::default_data_dir),
+                .unwrap_or_else(handoff_node::folder::default_data_dir),
             demo: false,
             org: "My organization".to_string(),
             act_as: None,
@@ -189,7 +188,7 @@ fn open(s: &Startup) -> Result<Ledger, ApiError> {
             };
             handoff_node::demo::run(&s.data, a).map_err(CliError::from)
         } else {
-            cli::init_folder(&s.data, &s.org)
+            handoff_node::folder::init(&s.data, handoff_node::folder::NewFolder::named(&s.org))
         };
         made.map_err(|e| {
             let e = ApiError::from(e);

@@ -66,6 +66,11 @@ impl Method {
 /// Who calls: which identity of the node's data folder signs actions, and whether the
 /// caller proved it may act (a local user, the app, an HTTP client with the bearer token).
 /// Reads need neither.
+///
+/// The identity rule: the folder's owner (a local user, the app, an HTTP client with the
+/// node's own token from `node.json`) may act as any identity of the folder and use the
+/// node's validator key; a client with a token made for one identity (`handoff node
+/// token NAME`) acts only as that identity and never with the validator key.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Caller {
     /// An identity name (or key prefix) of the data folder; `None`: the folder's first.
@@ -73,14 +78,26 @@ pub struct Caller {
     /// Whether the caller may act (sign). Actions from an unauthenticated caller answer
     /// `UNAUTHORIZED`.
     pub authenticated: bool,
+    /// Whether the caller is the folder's owner (may act as any identity, and sign with
+    /// the node's validator key).
+    pub owner: bool,
 }
 
 impl Caller {
-    /// A local caller (the command line, the app) acting as `identity`.
+    /// A local caller (the command line, the app) acting as `identity`: the owner.
     pub fn local(identity: Option<&str>) -> Caller {
         Caller {
             identity: identity.map(String::from),
             authenticated: true,
+            owner: true,
+        }
+    }
+    /// A caller holding a token made for `identity` only.
+    pub fn identity_only(identity: &str) -> Caller {
+        Caller {
+            identity: Some(identity.to_string()),
+            authenticated: true,
+            owner: false,
         }
     }
     /// A caller that may only read.
@@ -284,6 +301,7 @@ endpoints! {
     Genesis: GenesisRequest => GenesisResponse, Get "/v1/genesis", "genesis", false;
     Identities: IdentitiesRequest => IdentitiesResponse, Get "/v1/identities", "identities", false;
     NetworkShow: NetworkShowRequest => NetworkResponse, Get "/v1/network", "network_show", false;
+    ValidatorsShow: ValidatorsShowRequest => ValidatorsResponse, Get "/v1/validators", "validators_show", false;
     // Actions.
     Commission: CommissionRequest => CommissionResponse, Post "/v1/items", "commission", true;
     Propose: ProposeRequest => HandoffReceipt, Post "/v1/handoffs", "propose", true;
@@ -308,6 +326,8 @@ endpoints! {
     Label: LabelRequest => LabelResponse, Post "/v1/labels", "label", false;
     IdentitySwitch: IdentitySwitchRequest => IdentitySwitchResponse, Post "/v1/identities/{name}/switch", "identity_switch", true;
     NetworkSet: NetworkSetRequest => NetworkResponse, Put "/v1/network", "network_set", true;
+    ValidatorsApprove: ValidatorsApproveRequest => ApprovalResponse, Post "/v1/validators/approvals", "validators_approve", true;
+    ValidatorsSet: ValidatorsSetRequest => ValidatorsSetResponse, Post "/v1/validators", "validators_set", true;
 }
 
 #[cfg(test)]

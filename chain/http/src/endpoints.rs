@@ -34,7 +34,7 @@ pub(crate) fn visit<V: Visit>(v: &mut V) {
         ProductRecallRequest, ObserveRequest, TransformRequest, SellRequest, ClaimRequest,
         StolenRequest, DecommissionRequest, CorrectRequest, OrgAddRequest,
         DeviceAuthorizeRequest, DeviceRevokeRequest, LabelRequest, IdentitySwitchRequest,
-        NetworkSetRequest,
+        NetworkSetRequest, ValidatorsShowRequest, ValidatorsApproveRequest, ValidatorsSetRequest,
     );
 }
 

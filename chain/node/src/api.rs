@@ -361,7 +361,7 @@ impl<'a> NodeApi<'a> {
         }
         let me = who.identity.as_deref();
         match self.chain {
-            Chain::Ledger(l) => embedded(l, self.data, me, self.node_info(), req),
+            Chain::Ledger(l) => embedded(l, self.data, who, self.node_info(), req),
             #[cfg(feature = "p2p")]
             Chain::Light(l) => light(l, me, req),
             Chain::Offline => offline(req),
@@ -648,10 +648,11 @@ fn product_view(ledger: &Ledger, p: &handoff_core::state::ProductRecord) -> R<Pr
 fn embedded(
     ledger: &Ledger,
     data: &Path,
-    me: Option<&str>,
+    who: &Caller,
     node: Option<NodeInfoResponse>,
     req: Request,
 ) -> R<Response> {
+    let me = who.identity.as_deref();
     let signer = || signer_of(data, me);
     Ok(match req {
         Request::Status(_) => Response::Status(status(ledger)?),
@@ -806,6 +807,13 @@ fn embedded(
             identities: identities(data)?,
         }),
         Request::IdentitySwitch(r) => switch(data, &r.name)?,
+        Request::ValidatorsShow(_) => Response::ValidatorsShow(crate::govern::show(ledger)?),
+        Request::ValidatorsApprove(r) => {
+            Response::ValidatorsApprove(crate::govern::approve(ledger, data, who, r)?)
+        }
+        Request::ValidatorsSet(r) => {
+            Response::ValidatorsSet(crate::govern::set(ledger, data, who, r)?)
+        }
         Request::NetworkShow(_) | Request::NetworkSet(_) => {
             return Err(ApiError::unavailable(
                 "APP_ONLY",

@@ -7,12 +7,10 @@ use crate::ledger::{Ledger, now_ms};
 use crate::view;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use handoff_core::block::Genesis;
 use handoff_core::gs1::{self, Gs1Key};
 use handoff_core::rejection::Rejection;
 use handoff_core::state::StateReadExt;
 use handoff_core::tx::*;
-use handoff_core::types::Role;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
@@ -20,7 +18,7 @@ use crate::api::{self, NodeApi, commit_one};
 pub(crate) use crate::api::{TRADING_ROLES, entries, entry, roles, scan_fields};
 pub use crate::api::{resolve_org, scan};
 pub use crate::error::{CliError, Output};
-use handoff_api::Caller;
+use handoff_api::{Api, Caller};
 
 type R<T> = Result<T, CliError>;
 
@@ -37,23 +35,17 @@ pub struct Cli {
     /// Machine-readable output on stdout.
     #[arg(long, global = true)]
     pub json: bool,
-    /// Run the command on the node whose HTTP gateway is at this URL
-    /// (`http://HOST:PORT`); a node running on the data folder is used without it.
+    /// Send the command to the node whose HTTP API is at this URL (`http://HOST:PORT`);
+    /// a node running on the data folder is used without it.
     #[arg(long, global = true, value_name = "URL")]
     pub node: Option<String>,
-    /// The gateway's token (its `node.json`), with `--node`.
+    /// The node's token, with `--node`: its own (its `node.json`; acts as any identity,
+    /// `--as` picks one) or one made for an identity (`handoff node token NAME`; acts as
+    /// that identity only).
     #[arg(long, global = true, value_name = "TOKEN")]
     pub token: Option<String>,
     #[command(subcommand)]
     cmd: Cmd,
-}
-
-impl Cli {
-    /// Parses a command line (program name first); a usage error is bad input (`USAGE`).
-    pub fn from_args(args: &[&str]) -> R<Cli> {
-        Cli::try_parse_from(args)
-            .map_err(|e| CliError::input("USAGE", e.to_string().trim().to_string()))
-    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -108,7 +100,7 @@ enum Cmd {
     },
     /// The validator set: show it, approve a change, submit a change.
     #[command(subcommand)]
-    Validators(crate::govern::ValidatorsCmd),
+    Validators(ValidatorsCmd),
     /// Chain status.
     Status,
     /// Commits handoffs until stopped, printing `ACK <tx id>` once each is durable (for
@@ -202,6 +194,37 @@ enum OrgCmd {
         /// Why.
         #[arg(long, default_value = "revoked")]
         reason: String,
+    },
+}
+
+/// `handoff validators …`: a change is gathered off-chain. Each validator runs `approve`
+/// with the same epoch and keys and passes its `VALIDATOR:SIGNATURE` line on; anyone
+/// holding enough of them runs `set`.
+#[derive(Subcommand, Debug)]
+enum ValidatorsCmd {
+    /// The current epoch and validator set (the set that certifies the next block).
+    Show,
+    /// Approve a new set with this folder's validator key; prints `VALIDATOR:SIGNATURE`.
+    Approve {
+        /// The new epoch: the current one plus one.
+        #[arg(long)]
+        epoch: u64,
+        /// The new set's keys (hex), in the chain's order.
+        #[arg(required = true)]
+        keys: Vec<String>,
+    },
+    /// Submit a validator-set change carrying the approvals (signed by this folder's
+    /// validator key when it is a current validator, or by the `--as` identity).
+    Set {
+        /// The new epoch: the current one plus one.
+        #[arg(long)]
+        epoch: u64,
+        /// The new set's keys (hex), in the same order as approved.
+        #[arg(required = true)]
+        keys: Vec<String>,
+        /// An approval `VALIDATOR:SIGNATURE` (hex), as `approve` prints it (repeatable).
+        #[arg(long = "approval")]
+        approvals: Vec<String>,
     },
 }
 
@@ -472,13 +495,6 @@ enum QrCmd {
     },
 }
 
-/// The default data folder.
-pub fn default_data_dir() -> PathBuf {
-    directories::ProjectDirs::from("org", "Handoff", "handoff")
-        .map(|d| d.data_dir().to_path_buf())
-        .unwrap_or_else(|| PathBuf::from(".handoff"))
-}
-
 fn out(json: Value, text: impl Into<String>) -> R<Output> {
     Ok(Output {
         json,
@@ -497,38 +513,71 @@ fn kv(s: &str, what: &str) -> R<(String, String)> {
         })
 }
 
-/// Runs a parsed command line.
+/// The command a `Cmd` is, for messages.
+fn local_only(cmd: &Cmd) -> Option<&'static str> {
+    Some(match cmd {
+        Cmd::Init(_) => "init",
+        Cmd::Demo(_) => "demo",
+        Cmd::Bench(_) => "bench",
+        Cmd::Load { .. } => "load",
+        Cmd::Label { .. } => "label",
+        Cmd::Qr(_) => "qr",
+        #[cfg(feature = "p2p")]
+        Cmd::Node(_) => "node",
+        #[cfg(feature = "p2p")]
+        Cmd::Testnet(_) => "testnet",
+        #[cfg(feature = "p2p")]
+        Cmd::Light(_) => "light",
+        _ => return None,
+    })
+}
+
+/// Runs a parsed command line: on the node at `--node`, else on the node running on the
+/// data folder, else on the folder's ledger opened here. Whichever it is, the command is
+/// one typed request and its typed answer is rendered the same way.
 pub fn run(cli: Cli) -> R<Output> {
-    let data = cli.data.clone().unwrap_or_else(default_data_dir);
+    let data = cli
+        .data
+        .clone()
+        .unwrap_or_else(crate::folder::default_data_dir);
     let me = cli.as_.as_deref();
+    let who = Caller::local(me);
+    if cli.node.is_some()
+        && let Some(what) = local_only(&cli.cmd)
+    {
+        return Err(CliError::input(
+            "USAGE",
+            format!("`{what}` works on this machine's files, not on a node: run it without --node"),
+        ));
+    }
     let cmd = match standalone(cli.cmd)? {
         Ok(done) => return Ok(done),
         Err(cmd) => cmd,
     };
-    #[cfg(feature = "p2p")]
-    let args: Vec<String> = std::env::args().skip(1).collect();
     // A light folder has no ledger: its commands run on its light store (or its daemon).
     #[cfg(feature = "p2p")]
     let cmd = match cmd {
-        Cmd::Light(l) => return crate::light::run(&data, me, l, &args),
+        Cmd::Light(l) => {
+            let args: Vec<String> = std::env::args().skip(1).collect();
+            return crate::light::run(&data, me, l, &args);
+        }
         cmd => cmd,
     };
     #[cfg(feature = "p2p")]
     if let Some(url) = &cli.node {
-        if matches!(
-            cmd,
-            Cmd::Init(_) | Cmd::Demo(_) | Cmd::Bench(_) | Cmd::Node(_) | Cmd::Testnet(_)
-        ) {
-            return Err(CliError::input(
-                "USAGE",
-                "init, demo, bench, node and testnet run on this machine, not with --node",
-            ));
-        }
-        let token = cli.token.clone().unwrap_or_default();
-        return crate::gateway::forward(url, &token, &args)?;
+        let node = handoff_http::Client::new(url, cli.token.as_deref());
+        return with_api(&node, &who, cmd);
     }
     match cmd {
-        Cmd::Init(a) => init(&data, a),
+        Cmd::Init(a) => crate::folder::init(
+            &data,
+            crate::folder::NewFolder {
+                org: a.org,
+                prefixes: a.prefixes,
+                roles: a.roles,
+                glns: a.glns,
+            },
+        ),
         Cmd::Demo(a) => crate::demo::run(&data, a).map_err(CliError::from),
         Cmd::Bench(b) => crate::bench::run(b).map_err(CliError::from),
         #[cfg(feature = "p2p")]
@@ -536,40 +585,24 @@ pub fn run(cli: Cli) -> R<Output> {
         #[cfg(feature = "p2p")]
         Cmd::Testnet(a) => crate::noderun::testnet(&data, a),
         cmd => {
-            // A node running on the folder holds it: the command runs there.
+            // A node running on the folder holds it: the typed request goes there, with
+            // the node's own token (the owner's: `--as` names any identity).
             #[cfg(feature = "p2p")]
-            if let Some(done) = crate::gateway::forward_local(&data, &args) {
-                return done;
+            if let Some(node) = crate::gateway::running_node(&data) {
+                if matches!(cmd, Cmd::Load { .. }) {
+                    return Err(CliError::input(
+                        "USAGE",
+                        "`load` needs the data folder to itself: a node is running on it",
+                    ));
+                }
+                return with_api(&node, &who, cmd);
             }
             let ledger = Ledger::open(&data)?;
-            with_ledger(&ledger, &data, me, cmd)
+            match cmd {
+                Cmd::Load { items, rounds } => load(&ledger, &data, items, rounds),
+                cmd => with_api(&NodeApi::ledger_at(&ledger, &data), &who, cmd),
+            }
         }
-    }
-}
-
-/// Runs one command line (without the program name) against a ledger that is already
-/// open on `data`. The desktop app holds its ledger open for its whole life (sled allows
-/// one opener per folder) and reaches the ledger through the same commands, with the
-/// same rules, codes and JSON, as a user at the command line. `--data` in `args` is
-/// ignored; `init`, `demo` and `bench` need the folder to themselves and are refused.
-pub fn run_on(ledger: &Ledger, data: &Path, args: &[&str]) -> R<Output> {
-    let full: Vec<&str> = std::iter::once("handoff")
-        .chain(args.iter().copied())
-        .collect();
-    let cli = Cli::from_args(&full)?;
-    let me = cli.as_.as_deref();
-    match standalone(cli.cmd)? {
-        Ok(done) => Ok(done),
-        Err(Cmd::Init(_) | Cmd::Demo(_) | Cmd::Bench(_)) => Err(CliError::input(
-            "USAGE",
-            "init, demo and bench need the data folder to themselves",
-        )),
-        #[cfg(feature = "p2p")]
-        Err(Cmd::Node(_) | Cmd::Testnet(_) | Cmd::Light(_)) => Err(CliError::input(
-            "USAGE",
-            "a node is already running on this data folder",
-        )),
-        Err(cmd) => with_ledger(ledger, data, me, cmd),
     }
 }
 
@@ -657,69 +690,6 @@ fn qr_err(e: crate::qr::QrError) -> CliError {
     }
 }
 
-/// Makes `data` a new data folder: an identity for `org` (every trading role plus
-/// registrar) and a single-validator chain (`handoff init --org ORG`).
-pub fn init_folder(data: &Path, org: &str) -> R<Output> {
-    init(
-        data,
-        InitArgs {
-            org: org.to_string(),
-            prefixes: vec![],
-            roles: vec![],
-            glns: vec![],
-        },
-    )
-}
-
-fn init(data: &Path, a: InitArgs) -> R<Output> {
-    if data.join("chain").exists() {
-        return Err(CliError::input(
-            "ALREADY_INITIALIZED",
-            format!("{} already holds a chain", data.display()),
-        ));
-    }
-    let mut rs = roles(&a.roles, &TRADING_ROLES)?;
-    if !rs.contains(&Role::Registrar) {
-        rs.push(Role::Registrar);
-    }
-    for p in &a.prefixes {
-        if !gs1::valid_company_prefix(p) {
-            return Err(CliError::input(
-                "BAD_PREFIX",
-                format!("'{p}' is not a GS1 company prefix (6–12 digits)"),
-            ));
-        }
-    }
-    std::fs::create_dir_all(data).with_context(|| format!("cannot create {}", data.display()))?;
-    let org = identity::generate()?;
-    let validator = identity::generate()?;
-    let now = now_ms();
-    let genesis = Genesis {
-        name: format!("{} local chain", a.org.trim()),
-        time_ms: now,
-        validators: vec![validator.public()],
-        orgs: vec![AdmitOrg {
-            org: org.public(),
-            name: a.org.trim().to_string(),
-            prefixes: a.prefixes,
-            glns: a.glns,
-            roles: rs,
-        }],
-    };
-    identity::save(data, &a.org, &org, now)?;
-    identity::save_validator(data, &validator, now)?;
-    let ledger = Ledger::create(data, &genesis, validator)?;
-    out(
-        json!({"org": org.public().to_hex(), "name": a.org, "chain_id": ledger.chain_id().to_hex(), "data": data.display().to_string()}),
-        format!(
-            "created {} with org {} ({})",
-            data.display(),
-            a.org,
-            org.public().short()
-        ),
-    )
-}
-
 /// The first 16 hex digits of a key or id, as people read them.
 fn short(hex: &str) -> &str {
     &hex[..16.min(hex.len())]
@@ -740,15 +710,14 @@ fn answer<T: serde::Serialize>(v: &T, text: impl Into<String>) -> R<Output> {
     out(json_of(v)?, text)
 }
 
-/// Runs a command on the ledger: the command line as a typed request to the node's API,
-/// its answer rendered as text or JSON.
-fn with_ledger(ledger: &Ledger, data: &Path, me: Option<&str>, cmd: Cmd) -> R<Output> {
+/// Runs a command on a node: the command line as a typed request to the node's API
+/// (this process's `NodeApi` on the ledger, or a node's over HTTP), its typed answer
+/// rendered as text or JSON.
+fn with_api(node: &dyn Api, who: &Caller, cmd: Cmd) -> R<Output> {
     use handoff_api as a;
-    let node = NodeApi::ledger_at(ledger, data);
-    let who = Caller::local(me);
     macro_rules! typed_call {
         ($req:expr) => {
-            api::call(&node, &who, $req)
+            handoff_api::call_typed(node, who, $req).map_err(CliError::from)
         };
     }
     let receipt = |r: a::Receipt, text: &str| answer(&r, text);
@@ -999,21 +968,21 @@ fn with_ledger(ledger: &Ledger, data: &Path, me: Option<&str>, cmd: Cmd) -> R<Ou
             answer(&r, text)
         }
         Cmd::Handoff(HandoffCmd::Reject { id, reason }) => {
-            let id = full_handoff_id(ledger, data, me, &id)?;
+            let id = full_handoff_id(node, who, id)?;
             let text = format!("handoff {} rejected", short(&id));
             let r = typed_call!(a::RejectRequest { id, reason })?;
             answer(&r, text)
         }
         Cmd::Handoff(HandoffCmd::Cancel { id }) => {
-            let id = full_handoff_id(ledger, data, me, &id)?;
+            let id = full_handoff_id(node, who, id)?;
             let text = format!("handoff {} cancelled", short(&id));
             let r = typed_call!(a::CancelRequest { id })?;
             answer(&r, text)
         }
         Cmd::Handoff(HandoffCmd::Inbox) => {
             let r = typed_call!(a::InboxRequest {})?;
-            let name = identity::select(data, me)
-                .map(|i| i.name)
+            let name = typed_call!(a::OrgNonceRequest {})
+                .map(|n| n.name)
                 .unwrap_or_default();
             let mut text = format!(
                 "{name}: {} incoming, {} outgoing\n",
@@ -1043,8 +1012,36 @@ fn with_ledger(ledger: &Ledger, data: &Path, me: Option<&str>, cmd: Cmd) -> R<Ou
                 .join("\n");
             answer(&r, text)
         }
-        Cmd::Validators(c) => crate::govern::run(ledger, data, me, c),
-        Cmd::Load { items, rounds } => load(ledger, data, items, rounds),
+        Cmd::Validators(ValidatorsCmd::Show) => {
+            let r = typed_call!(a::ValidatorsShowRequest {})?;
+            let mut text = format!("epoch {} (certifies block {} on)", r.epoch, r.next_height);
+            for k in &r.validators {
+                text.push('\n');
+                text.push_str(k);
+            }
+            answer(&r, text)
+        }
+        Cmd::Validators(ValidatorsCmd::Approve { epoch, keys }) => {
+            let r = typed_call!(a::ValidatorsApproveRequest { epoch, keys })?;
+            let text = format!("{}:{}", r.validator, r.signature);
+            answer(&r, text)
+        }
+        Cmd::Validators(ValidatorsCmd::Set {
+            epoch,
+            keys,
+            approvals,
+        }) => {
+            let r = typed_call!(a::ValidatorsSetRequest {
+                epoch,
+                keys,
+                approvals
+            })?;
+            let text = format!(
+                "validator set of epoch {} takes over after this block",
+                r.epoch
+            );
+            answer(&r, text)
+        }
         Cmd::Status => {
             let r = typed_call!(a::StatusRequest {})?;
             let text = format!(
@@ -1061,25 +1058,31 @@ fn with_ledger(ledger: &Ledger, data: &Path, me: Option<&str>, cmd: Cmd) -> R<Ou
         }
         #[cfg(feature = "p2p")]
         Cmd::Node(_) | Cmd::Testnet(_) | Cmd::Light(_) => Err(CliError::Other(anyhow::anyhow!(
-            "handled before opening the ledger"
+            "handled before a node is asked"
         ))),
         Cmd::Init(_)
         | Cmd::Demo(_)
         | Cmd::Bench(_)
+        | Cmd::Load { .. }
         | Cmd::Id(_)
         | Cmd::Qr(_)
         | Cmd::Label { .. } => Err(CliError::Other(anyhow::anyhow!(
-            "handled before opening the ledger"
+            "handled before a node is asked"
         ))),
     }
 }
 
 /// The full id of a handoff named by `id` (hex, or a unique prefix of the signer's open
-/// handoffs), resolved before the answer closes it.
-fn full_handoff_id(ledger: &Ledger, data: &Path, me: Option<&str>, id: &str) -> R<String> {
-    let s = identity::select(data, me)
-        .map_err(|e| CliError::input("UNKNOWN_IDENTITY", format!("{e:#}")))?;
-    Ok(api::resolve_handoff(ledger, &s.key.public(), id)?.to_hex())
+/// handoffs), resolved before the answer closes it: a prefix is resolved by the node
+/// (`handoff_show` resolves the same way the action does).
+fn full_handoff_id(node: &dyn Api, who: &Caller, id: String) -> R<String> {
+    let trimmed = id.trim().to_lowercase();
+    if handoff_core::types::Hash32::from_hex(&trimmed).is_some() {
+        return Ok(trimmed);
+    }
+    let shown = handoff_api::call_typed(node, who, handoff_api::HandoffShowRequest { id })
+        .map_err(CliError::from)?;
+    Ok(shown.handoff.id)
 }
 
 /// One round: commission items, offer them to a second org, which accepts — three

@@ -8,16 +8,18 @@
 //! for an identity with `handoff node token NAME` (kept in `http_tokens.json` as its
 //! SHA-256 only). Reads of public data need none.
 //!
-//! Two node routes sit beside the API: `POST /v1/peers/block` (`handoff node block`) and
-//! `POST /v1/cli`, which runs a command line on the node with the same code, rules, exit
-//! codes and JSON as locally: a running node holds its data folder (sled allows one
-//! opener), so every `handoff` command on that folder goes through it
-//! (`forward_local`), and `handoff --node http://HOST:PORT --token T …` does the same
-//! against a node on another machine (`forward`).
+//! One node route sits beside the API: `POST /v1/peers/block` (`handoff node block`).
+//!
+//! A running node holds its data folder (sled allows one opener), so a `handoff` command
+//! on that folder sends its typed request to the node ([`running_node`], a typed
+//! `handoff_http::Client` with the node's own token) and renders the typed answer as it
+//! would locally; `handoff --node http://HOST:PORT --token T …` does the same against a
+//! node on another machine. The identity rule (which token may act as which identity)
+//! is `handoff_http::auth`'s.
 
-use crate::cli::{self, CliError, Output};
+use crate::error::{CliError, Output};
 use crate::ledger::Ledger;
-use crate::limits::{MAX_CLI_BODY_BYTES, MAX_GATEWAY_ANSWER_BYTES, MAX_PEER_BLOCK_BODY_BYTES};
+use crate::limits::{MAX_GATEWAY_ANSWER_BYTES, MAX_PEER_BLOCK_BODY_BYTES};
 use crate::service::NodeHandle;
 use anyhow::{Context, Result, anyhow};
 use handoff_api::{Api, ApiError, Caller, Request, Response};
@@ -195,7 +197,7 @@ impl Gateway {
                 ..RateLimit::default()
             }),
         };
-        o.node_actions = vec![block_action(node.clone()), cli_action(ledger.clone())];
+        o.node_actions = vec![block_action(node.clone())];
         let api = Arc::new(ServedApi { ledger, node, data });
         let server = Server::start(api, o)?;
         Ok(Gateway {
@@ -240,37 +242,9 @@ fn block_action(node: NodeHandle) -> NodeAction {
     }
 }
 
-/// `POST /v1/cli`: `{"args": ["…"]}`, answered `{"exit", "json", "text"}` or `{"exit",
-/// "error"}` (the command line's own result, whatever it is, with status 200).
-fn cli_action(ledger: Arc<Ledger>) -> NodeAction {
-    NodeAction {
-        path: "/v1/cli",
-        max_body: MAX_CLI_BODY_BYTES as usize,
-        run: Arc::new(move |body| {
-            #[derive(Deserialize)]
-            struct Cmd {
-                args: Vec<String>,
-            }
-            let Ok(cmd) = serde_json::from_slice::<Cmd>(body) else {
-                return Err(ApiError::input(
-                    "USAGE",
-                    "the body must be {\"args\": [\"…\"]}",
-                ));
-            };
-            let args: Vec<&str> = cmd.args.iter().map(String::as_str).collect();
-            Ok(match cli::run_on(&ledger, ledger.data(), &args) {
-                Ok(out) => json!({"exit": 0, "json": out.json, "text": out.text}),
-                Err(e) => {
-                    let (code, message) = e.parts();
-                    json!({"exit": e.exit_code(), "error": {"code": code, "message": message}})
-                }
-            })
-        }),
-    }
-}
-
-// The light node's daemon (light.rs) still serves its local commands on tiny_http and
-// checks them with these two; they move with it when it is put on `handoff_http`.
+// The light node's daemon (light/daemon.rs) still serves its local commands on tiny_http:
+// it checks them with these two and its command line reaches it through `forward`; all
+// three go when it is put on `handoff_http`.
 
 fn error_body(code: &str, message: &str) -> Value {
     json!({"error": {"code": code, "message": message}})
@@ -340,7 +314,8 @@ pub(crate) fn read_body(rq: &mut tiny_http::Request, limit: u64) -> Result<Vec<u
     Ok(body)
 }
 
-/// Runs a command line on the node whose gateway is at `url` (`http://host:port`).
+/// Runs a command line on the light daemon whose local endpoint is at `url`
+/// (`http://host:port`). Only the light daemon serves command lines.
 pub fn forward(url: &str, token: &str, args: &[String]) -> Result<Result<Output, CliError>> {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_global(Some(std::time::Duration::from_secs(600)))
@@ -349,7 +324,7 @@ pub fn forward(url: &str, token: &str, args: &[String]) -> Result<Result<Output,
         .into();
     let body = json!({ "args": args }).to_string();
     let mut resp = agent
-        .post(&format!("{}/v1/cli", url.trim_end_matches('/')))
+        .post(&format!("{}{LIGHT_DAEMON_PATH}", url.trim_end_matches('/')))
         .header("Authorization", &format!("Bearer {token}"))
         .header("Content-Type", "application/json")
         .send(body.as_bytes())
@@ -432,22 +407,25 @@ pub fn set_blocked_local(data: &Path, peer: &str, block: bool) -> Result<Value> 
     Ok(v)
 }
 
-/// If a node runs on `data`, runs the command line there. `None`: no node runs on it.
-pub fn forward_local(data: &Path, args: &[String]) -> Option<Result<Output, CliError>> {
+/// The light daemon's one endpoint (`light/daemon.rs`).
+const LIGHT_DAEMON_PATH: &str = "/v1/cli";
+
+/// A typed client of the node running on `data`, with the node's own token (the
+/// folder's owner: any identity of the folder may be acted as). `None`: no node runs on
+/// it (no `node.json`, or one left by a node that was killed, naming an address nobody
+/// serves).
+pub fn running_node(data: &Path) -> Option<handoff_http::Client> {
     let bytes = std::fs::read(node_file(data)).ok()?;
     let f: NodeFile = serde_json::from_slice(&bytes).ok()?;
-    // A node file left by a node that was killed names an address nobody serves.
     std::net::TcpStream::connect_timeout(
         &f.http.parse().ok()?,
         std::time::Duration::from_millis(500),
     )
     .ok()?;
-    Some(
-        match forward(&format!("http://{}", f.http), &f.token, args) {
-            Ok(r) => r,
-            Err(e) => Err(CliError::Other(e)),
-        },
-    )
+    Some(handoff_http::Client::new(
+        &format!("http://{}", f.http),
+        Some(&f.token),
+    ))
 }
 
 #[cfg(test)]
@@ -460,7 +438,7 @@ mod tests {
     fn with_auth(values: &[&str]) -> tiny_http::Request {
         let mut rq = TestRequest::new()
             .with_method(Method::Post)
-            .with_path("/v1/cli");
+            .with_path("/v1/status");
         for v in values {
             rq = rq.with_header(
                 Header::from_bytes(&b"Authorization"[..], v.as_bytes()).expect("header"),

@@ -11,6 +11,7 @@ pub mod bench_light;
 pub mod cli;
 pub mod demo;
 pub mod error;
+pub mod folder;
 #[cfg(feature = "p2p")]
 pub mod gateway;
 pub mod govern;

@@ -208,12 +208,11 @@ fn init(data: &Path, me: Option<&str>, genesis_hex: &str, from: &Path) -> R<Outp
     // The identity may have signed already: its next nonce comes from the folder it was
     // copied from (through its running node, or its store), so scans queued offline
     // right after this carry the right nonces.
-    let args: Vec<String> = ["--as", id.name.as_str(), "org", "nonce"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    let learned = match crate::gateway::forward_local(from, &args) {
-        Some(r) => r.ok().and_then(|o| o.json["next_nonce"].as_u64()),
+    let learned = match crate::gateway::running_node(from) {
+        Some(node) => node
+            .call_as(Some(&id.name), &handoff_api::OrgNonceRequest {})
+            .ok()
+            .map(|r| r.next_nonce),
         None => crate::ledger::Ledger::open(from)
             .ok()
             // Unreadable: left unknown (read with a proof later), never taken as 0.
