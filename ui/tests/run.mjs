@@ -365,7 +365,7 @@ await check('desktop: join a network with a genesis', async () => {
 // `handoff qr encode`); the UI grabs frames and the real `handoff qr decode` reads them.
 const cli = process.env.HANDOFF_CLI ?? path.resolve(here, '..', '..', 'target', 'debug', 'handoff');
 await check('camera: a QR label held to the camera shows the item', async () => {
-  expect(fs.existsSync(cli), `no handoff CLI at ${cli}: build it (cargo build -p handoff-node) or set HANDOFF_CLI`);
+  expect(fs.existsSync(cli), `no handoff CLI at ${cli}: build it (cargo build -p handoff-cli) or set HANDOFF_CLI`);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'handoff-camera-'));
   try {
     const png = path.join(tmp, 'label.png');

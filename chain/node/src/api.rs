@@ -186,7 +186,8 @@ pub(crate) fn entries(scans: &[String], default_qty: Option<u64>) -> R<Vec<Entry
     scans.iter().map(|s| entry(s, default_qty)).collect()
 }
 
-pub(crate) fn roles(names: &[String], default: &[Role]) -> R<Vec<Role>> {
+/// Role names as roles (`default` when none are given); an unknown name is bad input.
+pub fn roles(names: &[String], default: &[Role]) -> R<Vec<Role>> {
     if names.is_empty() {
         return Ok(default.to_vec());
     }
@@ -198,7 +199,8 @@ pub(crate) fn roles(names: &[String], default: &[Role]) -> R<Vec<Role>> {
         .collect()
 }
 
-pub(crate) const TRADING_ROLES: [Role; 6] = [
+/// The roles an org trades in (every role but registrar).
+pub const TRADING_ROLES: [Role; 6] = [
     Role::Producer,
     Role::Manufacturer,
     Role::Warehouse,
@@ -273,11 +275,9 @@ fn commit(ledger: &Ledger, txs: Vec<SignedTx>) -> R<Vec<Receipt>> {
     Ok(receipts)
 }
 
-pub(crate) fn commit_one(
-    ledger: &Ledger,
-    signer: &identity::Identity,
-    payload: Payload,
-) -> R<Receipt> {
+/// Signs `payload` as `signer`, commits it, and answers its receipt (a rejection is
+/// `CliError::Rejected`).
+pub fn commit_one(ledger: &Ledger, signer: &identity::Identity, payload: Payload) -> R<Receipt> {
     let tx = ledger.sign(&signer.key, payload)?;
     let mut r = commit(ledger, vec![tx])?;
     r.pop()

@@ -1,15 +1,15 @@
-//! Handoff node: identities, the embedded single validator, and the `handoff` command line.
+//! Handoff node: identities, the embedded single validator, the networked node, the light
+//! node and the one implementation of the typed API (`api::NodeApi`). The `handoff`
+//! command line is its own crate (`chain/cli`, `handoff-cli`); nothing here imports it.
 
 pub mod api;
-pub mod bench;
+/// The names `light/` still imports under their old path (`crate::cli::…`). No command
+/// line lives here; this goes when `light/` imports them from `error` and `api`.
 #[cfg(feature = "p2p")]
-pub mod bench_cluster;
-#[cfg(feature = "p2p")]
-pub mod bench_http;
-#[cfg(feature = "p2p")]
-pub mod bench_light;
-pub mod cli;
-pub mod demo;
+mod cli {
+    pub(crate) use crate::api::{entries, entry, scan, scan_fields};
+    pub(crate) use crate::error::{CliError, Output};
+}
 pub mod error;
 pub mod folder;
 #[cfg(feature = "p2p")]

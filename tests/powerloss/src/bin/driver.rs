@@ -18,10 +18,10 @@
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
+use handoff_cli::cli::{self, Cli};
 use handoff_core::crypto::Keypair;
 use handoff_core::gs1::Gs1Key;
 use handoff_core::tx::{Commission, Entry, Payload};
-use handoff_node::cli::{self, Cli};
 use handoff_node::light::{LightStore, OutboxStatus};
 use handoff_node::wal::Wal;
 use handoff_powerloss::workload::{

@@ -2,23 +2,17 @@
 //! ledger returns once its transaction is committed, or with the rule that rejected it.
 //! Exit codes: 0 done; 2 bad input; 3 rejected by a ledger rule; 1 anything else.
 
-use crate::identity;
-use crate::ledger::{Ledger, now_ms};
-use crate::view;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use handoff_core::gs1::{self, Gs1Key};
-use handoff_core::rejection::Rejection;
-use handoff_core::state::StateReadExt;
-use handoff_core::tx::*;
+use handoff_core::gs1;
+use handoff_node::ledger::Ledger;
+use handoff_node::view;
 use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use crate::api::{self, NodeApi, commit_one};
-pub(crate) use crate::api::{TRADING_ROLES, entries, entry, roles, scan_fields};
-pub use crate::api::{resolve_org, scan};
-pub use crate::error::{CliError, Output};
 use handoff_api::{Api, Caller};
+use handoff_node::api::{self, NodeApi, scan};
+pub use handoff_node::error::{CliError, Output};
 
 type R<T> = Result<T, CliError>;
 
@@ -120,16 +114,16 @@ enum Cmd {
     /// Run this folder's node on the network.
     #[cfg(feature = "p2p")]
     #[command(subcommand)]
-    Node(crate::noderun::NodeCmd),
+    Node(handoff_node::noderun::NodeCmd),
     /// Data folders for a local network of several validators sharing one genesis.
     #[cfg(feature = "p2p")]
-    Testnet(crate::noderun::TestnetArgs),
+    Testnet(handoff_node::noderun::TestnetArgs),
     /// This chain's genesis (hex of its encoding) and chain id, to start a light node.
     Genesis,
     /// The light node: certified headers, verified reads, an outbox of signed scans.
     #[cfg(feature = "p2p")]
     #[command(subcommand)]
-    Light(crate::light::LightCmd),
+    Light(handoff_node::light::LightCmd),
 }
 
 #[derive(Args, Debug)]
@@ -539,7 +533,7 @@ pub fn run(cli: Cli) -> R<Output> {
     let data = cli
         .data
         .clone()
-        .unwrap_or_else(crate::folder::default_data_dir);
+        .unwrap_or_else(handoff_node::folder::default_data_dir);
     let me = cli.as_.as_deref();
     let who = Caller::local(me);
     if cli.node.is_some()
@@ -559,7 +553,7 @@ pub fn run(cli: Cli) -> R<Output> {
     let cmd = match cmd {
         Cmd::Light(l) => {
             let args: Vec<String> = std::env::args().skip(1).collect();
-            return crate::light::run(&data, me, l, &args);
+            return handoff_node::light::run(&data, me, l, &args);
         }
         cmd => cmd,
     };
@@ -569,9 +563,9 @@ pub fn run(cli: Cli) -> R<Output> {
         return with_api(&node, &who, cmd);
     }
     match cmd {
-        Cmd::Init(a) => crate::folder::init(
+        Cmd::Init(a) => handoff_node::folder::init(
             &data,
-            crate::folder::NewFolder {
+            handoff_node::folder::NewFolder {
                 org: a.org,
                 prefixes: a.prefixes,
                 roles: a.roles,
@@ -581,14 +575,14 @@ pub fn run(cli: Cli) -> R<Output> {
         Cmd::Demo(a) => crate::demo::run(&data, a).map_err(CliError::from),
         Cmd::Bench(b) => crate::bench::run(b).map_err(CliError::from),
         #[cfg(feature = "p2p")]
-        Cmd::Node(n) => crate::noderun::run(&data, n),
+        Cmd::Node(n) => handoff_node::noderun::run(&data, n),
         #[cfg(feature = "p2p")]
-        Cmd::Testnet(a) => crate::noderun::testnet(&data, a),
+        Cmd::Testnet(a) => handoff_node::noderun::testnet(&data, a),
         cmd => {
             // A node running on the folder holds it: the typed request goes there, with
             // the node's own token (the owner's: `--as` names any identity).
             #[cfg(feature = "p2p")]
-            if let Some(node) = crate::gateway::running_node(&data) {
+            if let Some(node) = handoff_node::gateway::running_node(&data) {
                 if matches!(cmd, Cmd::Load { .. }) {
                     return Err(CliError::input(
                         "USAGE",
@@ -599,7 +593,7 @@ pub fn run(cli: Cli) -> R<Output> {
             }
             let ledger = Ledger::open(&data)?;
             match cmd {
-                Cmd::Load { items, rounds } => load(&ledger, &data, items, rounds),
+                Cmd::Load { items, rounds } => crate::load::run(&ledger, &data, items, rounds),
                 cmd => with_api(&NodeApi::ledger_at(&ledger, &data), &who, cmd),
             }
         }
@@ -627,14 +621,14 @@ fn standalone(cmd: Cmd) -> R<std::result::Result<Output, Cmd>> {
         }) => {
             let sc = scan(&s)?;
             let uri = sc.key.digital_link(&base);
-            crate::qr::encode_to_file(&uri, &output).map_err(qr_err)?;
+            handoff_node::qr::encode_to_file(&uri, &output).map_err(qr_err)?;
             out(
                 json!({"uri": uri, "file": output.display().to_string()}),
                 format!("wrote {}", output.display()),
             )
         }
         Cmd::Qr(QrCmd::Decode { image }) => {
-            let codes = crate::qr::decode_file(&image).map_err(qr_err)?;
+            let codes = handoff_node::qr::decode_file(&image).map_err(qr_err)?;
             let parsed: Vec<Value> = codes
                 .iter()
                 .map(|c| match gs1::parse_scan(c) {
@@ -683,7 +677,7 @@ fn standalone(cmd: Cmd) -> R<std::result::Result<Output, Cmd>> {
     done.map(Ok)
 }
 
-fn qr_err(e: crate::qr::QrError) -> CliError {
+fn qr_err(e: handoff_node::qr::QrError) -> CliError {
     match e.code {
         "QR_WRITE_FAILED" => CliError::Other(anyhow::anyhow!("{}", e.message)),
         c => CliError::input(c, e.message),
@@ -1083,152 +1077,4 @@ fn full_handoff_id(node: &dyn Api, who: &Caller, id: String) -> R<String> {
     let shown = handoff_api::call_typed(node, who, handoff_api::HandoffShowRequest { id })
         .map_err(CliError::from)?;
     Ok(shown.handoff.id)
-}
-
-/// One round: commission items, offer them to a second org, which accepts — three
-/// transactions in one block. Each acknowledged id is printed (and flushed) only after
-/// its block is durable.
-fn load(ledger: &Ledger, data: &Path, items: u64, rounds: Option<u64>) -> R<Output> {
-    use std::io::Write;
-    let me = identity::select(data, None)
-        .map_err(|e| CliError::input("UNKNOWN_IDENTITY", format!("{e:#}")))?;
-    let peer_name = "Load Peer";
-    let peer = match identity::select(data, Some(peer_name)) {
-        Ok(p) => p,
-        Err(_) => {
-            let key = identity::generate()?;
-            let payload = Payload::AdmitOrg(AdmitOrg {
-                org: key.public(),
-                name: peer_name.into(),
-                prefixes: vec![],
-                glns: vec![],
-                roles: TRADING_ROLES.to_vec(),
-            });
-            commit_one(ledger, &me, payload)?;
-            identity::save(data, peer_name, &key, now_ms())?;
-            identity::Identity {
-                name: peer_name.into(),
-                key,
-            }
-        }
-    };
-    let org = ledger
-        .store
-        .org(&me.key.public())?
-        .ok_or_else(|| CliError::input("NOT_AN_ORG", "the first identity is not an org"))?;
-    let prefix = org
-        .prefixes
-        .first()
-        .cloned()
-        .ok_or_else(|| CliError::input("NO_PREFIX", "the first org needs a company prefix"))?;
-    let item_ref = format!("{:0>width$}", 7, width = 12 - prefix.len());
-    let body = format!("0{prefix}{item_ref}");
-    let gtin = format!("{body}{}", gs1::check_digit(&body).unwrap_or(0));
-    if ledger.store.product(&gtin)?.is_none() {
-        let p = Payload::DefineProduct {
-            gtin: gtin.clone(),
-            name: "Load item".into(),
-            description: String::new(),
-            attributes: vec![],
-            image_hash: None,
-        };
-        commit_one(ledger, &me, p)?;
-    }
-    // Rounds are signed ahead (nonces counted here) and committed through the pipelined
-    // producer, so a kill can land while one block is being written and the next executed.
-    let first = ledger.store.height();
-    let (me_key, peer_key) = (
-        handoff_core::crypto::Keypair::from_secret(me.key.secret()),
-        handoff_core::crypto::Keypair::from_secret(peer.key.secret()),
-    );
-    let (mut n_me, mut n_peer) = (
-        ledger.store.next_nonce(&me.key.public())?,
-        ledger.store.next_nonce(&peer.key.public())?,
-    );
-    let unsigned = std::sync::OnceLock::new();
-    let batches = (0u64..)
-        .take_while(|r| rounds.is_none_or(|n| *r < n))
-        .map_while(|r| {
-            let entries: Vec<Entry> = (0..items)
-                .map(|i| {
-                    Entry::item(Gs1Key::Serial {
-                        gtin: gtin.clone(),
-                        serial: format!("L{first}-{r}-{i}"),
-                    })
-                })
-                .collect();
-            let signed = (|| {
-                let c = ledger.sign_with_nonce(
-                    &me_key,
-                    n_me,
-                    Payload::Commission(Commission {
-                        entries: entries.clone(),
-                        pin_hashes: vec![],
-                        at: None,
-                        lot: None,
-                        expiry: None,
-                        attributes: vec![],
-                    }),
-                )?;
-                let p = ledger.sign_with_nonce(
-                    &me_key,
-                    n_me + 1,
-                    Payload::ProposeHandoff(ProposeHandoff {
-                        to: peer_key.public(),
-                        entries,
-                        transfer: Transfer::Both,
-                        ship_from: None,
-                        ship_to: None,
-                        docs: vec![],
-                        expires_at_height: None,
-                    }),
-                )?;
-                let a = ledger.sign_with_nonce(
-                    &peer_key,
-                    n_peer,
-                    Payload::AcceptHandoff(AcceptHandoff {
-                        handoff: p.id(),
-                        missing: vec![],
-                        damaged: vec![],
-                    }),
-                )?;
-                Ok::<_, Rejection>(vec![c, p, a])
-            })();
-            match signed {
-                Ok(round) => {
-                    n_me += 2;
-                    n_peer += 1;
-                    Some(round)
-                }
-                // Signing stops the stream; the refusal is reported once it drained.
-                Err(e) => {
-                    let _ = unsigned.set(e);
-                    None
-                }
-            }
-        });
-    let stdout = std::io::stdout();
-    let mut round = 0u64;
-    let mut failure: Option<String> = None;
-    ledger.submit_pipelined(batches, |receipts| {
-        let mut out = stdout.lock();
-        for r in receipts {
-            if let Err(e) = &r.result {
-                failure.get_or_insert_with(|| format!("{}: {}", e.code.as_str(), e.message));
-            }
-            // Printed (and flushed) only now that the block is durable.
-            let _ = writeln!(out, "ACK {} {}", r.tx.to_hex(), r.height.unwrap_or(0));
-        }
-        let _ = out.flush();
-        round += 1;
-    })?;
-    if let Some(e) = unsigned.get() {
-        return Err(CliError::Rejected(e.clone()));
-    }
-    if let Some(f) = failure {
-        return Err(CliError::Other(anyhow::anyhow!(
-            "load transaction refused: {f}"
-        )));
-    }
-    out(json!({"rounds": round}), format!("{round} rounds"))
 }
