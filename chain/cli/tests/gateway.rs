@@ -36,7 +36,7 @@ fn node(root: &std::path::Path) -> Node {
 fn node_at(root: &std::path::Path, d: &std::path::Path) -> Node {
     let mut cmd = Command::new(bin());
     cmd.arg("--data")
-        .arg(&d)
+        .arg(d)
         .args(["node", "run", "--validator", "--no-mdns", "--listen"])
         .arg(format!("/ip4/127.0.0.1/tcp/{}", free_port()));
     let log = std::fs::File::create(root.join("node.log")).expect("log");

@@ -359,11 +359,10 @@ impl<'a> NodeApi<'a> {
         if req.is_action() && !who.authenticated {
             return Err(ApiError::unauthorized().into());
         }
-        let me = who.identity.as_deref();
         match self.chain {
             Chain::Ledger(l) => embedded(l, self.data, who, self.node_info(), req),
             #[cfg(feature = "p2p")]
-            Chain::Light(l) => light(l, me, req),
+            Chain::Light(l) => light(l, who.identity.as_deref(), req),
             Chain::Offline => offline(req),
         }
     }

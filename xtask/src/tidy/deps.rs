@@ -761,6 +761,11 @@ mod tests {
     #[test]
     fn the_app_links_the_command_line_only_in_its_tests() {
         let f = Fake::new();
+        let root = fs::read_to_string(f.root.join("Cargo.toml")).expect("workspace");
+        f.write(
+            "Cargo.toml",
+            &root.replace("\"ui\"]", "\"ui\", \"src-tauri\"]"),
+        );
         f.write(
             "src-tauri/Cargo.toml",
             "[package]\nname = \"handoff-app\"\n[dependencies]\nhandoff-node.workspace = true\n\
