@@ -1,6 +1,11 @@
 //! The `handoff` command line (contract: PRODUCT.md §7). Every command that changes the
 //! ledger returns once its transaction is committed, or with the rule that rejected it.
 //! Exit codes: 0 done; 2 bad input; 3 rejected by a ledger rule; 1 anything else.
+//!
+//! A command that runs on a ledger is one typed request (`handoff_api`) sent to a
+//! `dyn Api`: the folder's `NodeApi` in this process, the node running on the folder, or
+//! the node at `--node URL` (both over `handoff_http::Client`); its typed answer is
+//! rendered here the same way whichever answered.
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
@@ -507,7 +512,8 @@ fn kv(s: &str, what: &str) -> R<(String, String)> {
         })
 }
 
-/// The command a `Cmd` is, for messages.
+/// The name of a command that works on this machine's files (a folder, an output file,
+/// processes it starts) and so cannot run on a node at `--node`; `None`: any other.
 fn local_only(cmd: &Cmd) -> Option<&'static str> {
     Some(match cmd {
         Cmd::Init(_) => "init",
