@@ -6,8 +6,9 @@
 //! as `{code, message, kind}`. No ledger logic lives here.
 //!
 //! By default the node is an embedded single-validator chain in the OS data folder, so
-//! the app works alone; on first launch it creates the folder (with the demo supply chain
-//! when started with `--demo`, else a fresh identity for the user's organization). A
+//! the app works alone; on first launch it creates the folder with a fresh identity for
+//! the user's organization (the demo supply chain is seeded by `handoff demo`, as `cargo
+//! xtask run` does, before the app starts on that folder). A
 //! folder that has joined a network (`<data>/light`, made by "join a network" or by
 //! `handoff light init`) runs as a light node of that network instead.
 
@@ -17,8 +18,8 @@ mod node;
 pub use node::{ApiError, AppNode, Backup, Startup, light_node_error, parse_genesis};
 
 /// Starts the app. `args` are the process arguments after the program name:
-/// `--data DIR` (default: the OS data folder, or `HANDOFF_DATA`), `--demo` (seed the demo
-/// supply chain if the folder is new), `--org NAME` (the organization of a new folder),
+/// `--data DIR` (default: the OS data folder, or `HANDOFF_DATA`), `--org NAME` (the
+/// organization of a new folder),
 /// `--as NAME` (the identity to act as first), `--peer ADDR` (repeatable: a full node to
 /// dial in light mode) and `--no-mdns`.
 pub fn run_with(args: Vec<String>) {

@@ -7,7 +7,6 @@
 use handoff_api::*;
 use handoff_core::block::Genesis;
 use handoff_node::api::{self, NodeApi};
-use handoff_node::cli;
 use handoff_node::error::CliError;
 use handoff_node::ledger::Ledger;
 use handoff_node::light::{self, LightSession};
@@ -22,9 +21,7 @@ pub use handoff_api::ApiError;
 pub struct Startup {
     /// The data folder.
     pub data: PathBuf,
-    /// Seed the demo supply chain if the folder is new.
-    pub demo: bool,
-    /// Organization name for a new folder without the demo.
+    /// Organization name for a new folder.
     pub org: String,
     /// Identity to act as first.
     pub act_as: Option<String>,
@@ -36,15 +33,14 @@ pub struct Startup {
 }
 
 impl Startup {
-    /// Reads `--data`, `--demo`, `--org`, `--as`, `--peer` (repeatable) and `--no-mdns`
+    /// Reads `--data`, `--org`, `--as`, `--peer` (repeatable) and `--no-mdns`
     /// (unknown arguments are ignored, so the platform's own launch arguments do no harm).
     /// `HANDOFF_DATA` sets the folder too.
     pub fn from_args(args: &[String]) -> Startup {
         let mut s = Startup {
             data: std::env::var_os("HANDOFF_DATA")
                 .map(PathBuf::from)
-                .unwrap_or_else(cli::default_data_dir),
-            demo: false,
+                .unwrap_or_else(handoff_node::folder::default_data_dir),
             org: "My organization".to_string(),
             act_as: None,
             peers: Vec::new(),
@@ -53,7 +49,6 @@ impl Startup {
         let mut it = args.iter();
         while let Some(a) = it.next() {
             match a.as_str() {
-                "--demo" => s.demo = true,
                 "--data" => {
                     if let Some(v) = it.next() {
                         s.data = PathBuf::from(v);
@@ -182,15 +177,10 @@ fn open(s: &Startup) -> Result<Ledger, ApiError> {
                 format!("Handoff cannot create its data folder {data}: {e}"),
             )
         })?;
-        let made = if s.demo {
-            let a = handoff_node::demo::DemoArgs {
-                bags: 300,
-                quiet: true,
-            };
-            handoff_node::demo::run(&s.data, a).map_err(CliError::from)
-        } else {
-            cli::init_folder(&s.data, &s.org)
-        };
+        // The demo chain is the command line's (`handoff demo`): the app only makes a
+        // fresh folder for the user's organization.
+        let made =
+            handoff_node::folder::init(&s.data, handoff_node::folder::NewFolder::named(&s.org));
         made.map_err(|e| {
             let e = ApiError::from(e);
             ApiError::fault(

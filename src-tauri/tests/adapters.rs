@@ -34,10 +34,18 @@ fn label_of(node: &AppNode, code: &str, format: &str, size: &str) -> Result<Valu
     }))
 }
 
+/// The app on a folder the command line seeded with the demo chain (`handoff demo`).
 fn demo_node(dir: &Path, act_as: &str) -> AppNode {
+    handoff_cli::demo::run(
+        dir,
+        handoff_cli::demo::DemoArgs {
+            bags: 300,
+            quiet: true,
+        },
+    )
+    .expect("seed the demo");
     AppNode::start(Startup {
         data: dir.to_path_buf(),
-        demo: true,
         org: String::new(),
         act_as: Some(act_as.to_string()),
         peers: vec![],
@@ -54,7 +62,7 @@ fn custodian(node: &AppNode, code: &str) -> String {
 }
 
 #[test]
-fn first_launch_seeds_the_demo_and_a_scan_shows_the_item() {
+fn on_the_demo_chain_a_scan_shows_the_item() {
     let dir = tempfile::tempdir().expect("tmp");
     let node = demo_node(dir.path(), "Corner Grocer");
     let v = lookup_of(&node, "(01)00614141025015(21)E261000022").expect("lookup");
@@ -163,7 +171,6 @@ fn an_unwritable_data_folder_is_an_error_the_ui_can_show() {
     std::fs::write(&file, b"x").expect("write");
     let node = AppNode::start(Startup {
         data: file.join("data"),
-        demo: false,
         org: "Test".into(),
         act_as: None,
         peers: vec![],

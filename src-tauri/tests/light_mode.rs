@@ -15,7 +15,6 @@ use std::path::Path;
 fn startup(dir: &Path, act_as: Option<&str>, peers: &[&str]) -> Startup {
     Startup {
         data: dir.to_path_buf(),
-        demo: false,
         org: "Farm".into(),
         act_as: act_as.map(String::from),
         peers: peers.iter().map(|p| p.to_string()).collect(),

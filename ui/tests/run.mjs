@@ -24,7 +24,7 @@ if (!fs.existsSync(path.join(dist, 'index.html'))) {
 }
 const cli = process.env.HANDOFF_CLI ?? path.resolve(root, 'target', 'debug', 'handoff');
 if (!fs.existsSync(cli)) {
-  console.error(`no handoff CLI at ${cli}: build it (cargo build -p handoff-node) or set HANDOFF_CLI`);
+  console.error(`no handoff CLI at ${cli}: build it (cargo build -p handoff-cli) or set HANDOFF_CLI`);
   process.exit(2);
 }
 

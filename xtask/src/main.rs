@@ -433,7 +433,7 @@ fn app_build() -> Result<(PathBuf, PathBuf)> {
             "-p",
             "handoff-app",
             "-p",
-            "handoff-node",
+            "handoff-cli",
         ]),
     )?;
     let dir = target_dir()?.join("release");
@@ -443,7 +443,7 @@ fn app_build() -> Result<(PathBuf, PathBuf)> {
 /// The end-to-end test of the real app window: tauri-driver in front of WebKitWebDriver,
 /// under Xvfb.
 fn e2e() -> Result<()> {
-    // The binaries of the test build (nextest built them for the app's and the node's
+    // The binaries of the test build (nextest built them for the app's and the command line's
     // process tests): no second build. They carry the test-only fault hooks that the test
     // build enables, inert unless their environment variables are set.
     let dir = target_dir()?.join("debug");
@@ -533,7 +533,7 @@ fn fuzz_smoke() -> Result<()> {
 fn handoff_bin() -> Result<PathBuf> {
     step(
         "build handoff (release)",
-        cargo().args(["build", "--release", "--locked", "-p", "handoff-node"]),
+        cargo().args(["build", "--release", "--locked", "-p", "handoff-cli"]),
     )?;
     Ok(target_dir()?.join("release").join("handoff"))
 }

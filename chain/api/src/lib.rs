@@ -67,6 +67,11 @@ impl Method {
 /// Who calls: which identity of the node's data folder signs actions, and whether the
 /// caller proved it may act (a local user, the app, an HTTP client with the bearer token).
 /// Reads need neither.
+///
+/// The identity rule: the folder's owner (a local user, the app, an HTTP client with the
+/// node's own token from `node.json`) may act as any identity of the folder and use the
+/// node's validator key; a client with a token made for one identity (`handoff node
+/// token NAME`) acts only as that identity and never with the validator key.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Caller {
     /// An identity name (or key prefix) of the data folder; `None`: the folder's first.
@@ -74,14 +79,26 @@ pub struct Caller {
     /// Whether the caller may act (sign). Actions from an unauthenticated caller answer
     /// `UNAUTHORIZED`.
     pub authenticated: bool,
+    /// Whether the caller is the folder's owner (may act as any identity, and sign with
+    /// the node's validator key).
+    pub owner: bool,
 }
 
 impl Caller {
-    /// A local caller (the command line, the app) acting as `identity`.
+    /// A local caller (the command line, the app) acting as `identity`: the owner.
     pub fn local(identity: Option<&str>) -> Caller {
         Caller {
             identity: identity.map(String::from),
             authenticated: true,
+            owner: true,
+        }
+    }
+    /// A caller holding a token made for `identity` only.
+    pub fn identity_only(identity: &str) -> Caller {
+        Caller {
+            identity: Some(identity.to_string()),
+            authenticated: true,
+            owner: false,
         }
     }
     /// A caller that may only read.
@@ -289,6 +306,7 @@ endpoints! {
     NetworkShow: NetworkShowRequest => NetworkResponse, Get "/v1/network", "network_show", false;
     CertList: CertListRequest => CertListResponse, Get "/v1/certifications", "cert_list", false;
     DocVerify: DocVerifyRequest => DocVerifyResponse, Get "/v1/documents/{hash}", "doc_verify", false;
+    ValidatorsShow: ValidatorsShowRequest => ValidatorsResponse, Get "/v1/validators", "validators_show", false;
     // Actions.
     Commission: CommissionRequest => CommissionResponse, Post "/v1/items", "commission", true;
     Propose: ProposeRequest => HandoffReceipt, Post "/v1/handoffs", "propose", true;
@@ -316,6 +334,8 @@ endpoints! {
     CertIssue: CertIssueRequest => CertIssueResponse, Post "/v1/certifications", "cert_issue", true;
     CertChange: CertChangeRequest => Receipt, Post "/v1/certifications/{id}/changes", "cert_change", true;
     DocNotarize: DocNotarizeRequest => DocNotarizeResponse, Post "/v1/documents", "doc_notarize", true;
+    ValidatorsApprove: ValidatorsApproveRequest => ApprovalResponse, Post "/v1/validators/approvals", "validators_approve", true;
+    ValidatorsSet: ValidatorsSetRequest => ValidatorsSetResponse, Post "/v1/validators", "validators_set", true;
 }
 
 #[cfg(test)]

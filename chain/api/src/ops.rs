@@ -567,6 +567,24 @@ request! {
     }
 }
 
+request! {
+    /// The chain's validator set: its epoch and keys, the set that certifies the next
+    /// block (`handoff validators show`).
+    pub struct ValidatorsShowRequest {}
+}
+
+response! {
+    /// See [`ValidatorsShowRequest`].
+    pub struct ValidatorsResponse {
+        /// The set's epoch.
+        pub epoch: u64,
+        /// Its keys, hex, in the chain's order.
+        pub validators: Vec<String>,
+        /// The first block it certifies from now: the next one.
+        pub next_height: u64,
+    }
+}
+
 // ---------------------------------------------------------------- actions
 
 response! {
@@ -1183,5 +1201,54 @@ response! {
         pub registrations: Vec<DocRegistrationView>,
         /// The record (or its absence) proven against the newest certified header.
         pub proof: ProofView,
+    }
+}
+
+request! {
+    /// Approves a new validator set with the node's validator key (`handoff validators
+    /// approve`): what the node signs, not a transaction. Only the node's owner may ask
+    /// (a local user, the node's own token), never a token made for one identity.
+    pub struct ValidatorsApproveRequest {
+        /// The new epoch: the current one plus one.
+        pub epoch: u64,
+        /// The new set's keys (hex), in the chain's order.
+        pub keys: Vec<String>,
+    }
+}
+
+response! {
+    /// See [`ValidatorsApproveRequest`]: `VALIDATOR:SIGNATURE` as its parts.
+    pub struct ApprovalResponse {
+        /// The approving validator's key, hex.
+        pub validator: String,
+        /// Its signature over the chain id, epoch and set, hex.
+        pub signature: String,
+    }
+}
+
+request! {
+    /// Submits a validator-set change carrying the approvals (`handoff validators set`).
+    /// Signed by the node's validator key when the caller names no identity and the node
+    /// is a current validator (the owner only), else by the caller's identity.
+    pub struct ValidatorsSetRequest {
+        /// The new epoch: the current one plus one.
+        pub epoch: u64,
+        /// The new set's keys (hex), in the same order as approved.
+        pub keys: Vec<String>,
+        /// Approvals `VALIDATOR:SIGNATURE` (hex), as `validators approve` prints them.
+        #[serde(default)]
+        pub approvals: Vec<String>,
+    }
+}
+
+response! {
+    /// See [`ValidatorsSetRequest`].
+    pub struct ValidatorsSetResponse {
+        /// Transaction id.
+        pub tx: String,
+        /// The block it is in.
+        pub height: Option<u64>,
+        /// The new set's epoch.
+        pub epoch: u64,
     }
 }

@@ -1,16 +1,22 @@
 //! Bearer tokens, one per identity of the node's data folder.
 //!
-//! A token stands for one identity: an action sent with it is signed by that identity
-//! (`Caller::identity`); the node's own token (the one in `node.json`) stands for the
-//! folder's default identity, so `handoff` commands on a folder held by a running node
-//! keep working. Only SHA-256 digests of the tokens are kept, and a presented token is
+//! The identity rule. A token made for one identity (`handoff node token NAME`) stands
+//! for that identity only: an action sent with it is signed by it, and a request naming
+//! another identity in [`IDENTITY_HEADER`] is refused (403 `IDENTITY_FORBIDDEN`). The
+//! node's own token (the one in `node.json`, readable only by the folder's owner) stands
+//! for the owner: its requests act as the identity [`IDENTITY_HEADER`] names (what
+//! `handoff --as NAME` sends), or as the folder's default identity without it, and may
+//! use the node's validator key (`Caller::owner`). Only SHA-256 digests of the tokens are kept, and a presented token is
 //! compared with every one of them in constant time, so response times tell a client
 //! nothing about how close its guess was, nor which identity it nearly matched.
 
-use crate::api::Caller;
+use crate::api::{ApiError, Caller, ErrorKind};
 use axum::http::{HeaderMap, header};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
+
+/// The header a request names the identity it acts as in (`handoff --as NAME`).
+pub const IDENTITY_HEADER: &str = "handoff-identity";
 
 /// The tokens a server accepts.
 #[derive(Clone, Default)]
@@ -71,7 +77,55 @@ impl Tokens {
         found.map(|identity| Caller {
             identity: identity.clone(),
             authenticated: true,
+            owner: identity.is_none(),
         })
+    }
+
+    /// The caller of a request by the identity rule (see the module): its token's
+    /// identity, or for the node's own token the identity [`IDENTITY_HEADER`] names.
+    /// `Ok(None)`: no valid token. A per-identity token naming another identity is
+    /// `IDENTITY_FORBIDDEN`; a header that is not text or names nothing is `BAD_REQUEST`.
+    pub fn caller_as(&self, headers: &HeaderMap) -> Result<Option<Caller>, ApiError> {
+        let Some(mut caller) = self.caller(headers) else {
+            return Ok(None);
+        };
+        let mut named = headers.get_all(IDENTITY_HEADER).iter();
+        let asked = match (named.next(), named.next()) {
+            (None, _) => return Ok(Some(caller)),
+            (Some(v), None) => v
+                .to_str()
+                .ok()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .ok_or_else(|| {
+                    ApiError::input(
+                        "BAD_REQUEST",
+                        format!("the {IDENTITY_HEADER} header must name an identity"),
+                    )
+                })?
+                .to_string(),
+            (Some(_), Some(_)) => {
+                return Err(ApiError::input(
+                    "BAD_REQUEST",
+                    format!("the {IDENTITY_HEADER} header is given more than once"),
+                ));
+            }
+        };
+        match &caller.identity {
+            _ if caller.owner => caller.identity = Some(asked),
+            Some(own) if *own == asked => {}
+            own => {
+                return Err(ApiError::new(
+                    ErrorKind::Forbidden,
+                    "IDENTITY_FORBIDDEN",
+                    format!(
+                        "this token acts only as {}, not as {asked}",
+                        own.as_deref().unwrap_or("the folder's default identity")
+                    ),
+                ));
+            }
+        }
+        Ok(Some(caller))
     }
 
     /// The caller of a request: the identity of its `Authorization: Bearer` token, or
@@ -124,7 +178,8 @@ mod tests {
             t.caller(&headers(&[&format!("Bearer {TOKEN}")])),
             Some(Caller {
                 identity: None,
-                authenticated: true
+                authenticated: true,
+                owner: true,
             })
         );
         // One wrong character, at the start or at the end; a prefix; the token alone.
@@ -168,6 +223,45 @@ mod tests {
             !printed.contains(&hex_of(&Tokens::digest(SHOP))),
             "{printed}"
         );
+    }
+
+    #[test]
+    fn the_owner_acts_as_any_identity_a_token_of_one_only_as_it() {
+        let t = tokens();
+        let with = |token: &str, asked: &[&str]| {
+            let mut h = headers(&[&format!("Bearer {token}")]);
+            for a in asked {
+                h.append(IDENTITY_HEADER, HeaderValue::from_str(a).expect("header"));
+            }
+            t.caller_as(&h)
+        };
+        // The node's own token: the default identity, or the one it names, as the owner.
+        assert_eq!(with(TOKEN, &[]), Ok(Some(Caller::local(None))));
+        assert_eq!(
+            with(TOKEN, &["Corner Shop"]),
+            Ok(Some(Caller::local(Some("Corner Shop"))))
+        );
+        // A token made for one identity: that identity, never the owner, never another.
+        assert_eq!(
+            with(SHOP, &[]),
+            Ok(Some(Caller::identity_only("Corner Shop")))
+        );
+        assert_eq!(
+            with(SHOP, &["Corner Shop"]),
+            Ok(Some(Caller::identity_only("Corner Shop")))
+        );
+        let e = with(SHOP, &["Acme Farms"]).expect_err("another identity");
+        assert_eq!(
+            (e.code.as_str(), e.http_status()),
+            ("IDENTITY_FORBIDDEN", 403)
+        );
+        // Naming twice, or nothing, is a bad request; no token is no caller at all.
+        let e = with(TOKEN, &["Acme Farms", "Corner Shop"]).expect_err("twice");
+        assert_eq!(e.http_status(), 400);
+        assert_eq!(with(TOKEN, &[" "]).map_err(|e| e.http_status()), Err(400));
+        let mut h = headers(&["Bearer nope"]);
+        h.append(IDENTITY_HEADER, HeaderValue::from_static("Acme Farms"));
+        assert_eq!(t.caller_as(&h), Ok(None));
     }
 
     fn hex_of(b: &[u8]) -> String {

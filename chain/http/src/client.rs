@@ -3,6 +3,7 @@
 //! the server's `ApiError`.
 
 use crate::api::{Api, ApiError, Caller, Endpoint, Method, Request, Response};
+use crate::auth::IDENTITY_HEADER;
 use crate::decode::encode;
 use crate::endpoints::{Visit, visit};
 use crate::error::{ErrorBody, code, err};
@@ -51,8 +52,19 @@ impl Client {
     /// with; a node that cannot be reached is `UNREACHABLE`, an answer of another shape
     /// `BAD_ANSWER`.
     pub fn call<E: Endpoint>(&self, req: &E) -> Result<E::Response, ApiError> {
+        self.call_as(None, req)
+    }
+
+    /// [`Client::call`] acting as the identity `as_` of the node's folder (sent in
+    /// [`IDENTITY_HEADER`]): allowed for the node's own token, and for a token made for
+    /// that very identity (the identity rule, `crate::auth`).
+    pub fn call_as<E: Endpoint>(
+        &self,
+        as_: Option<&str>,
+        req: &E,
+    ) -> Result<E::Response, ApiError> {
         let (path, body) = encode(req)?;
-        let (status, text) = self.send(E::METHOD, &path, body.as_deref())?;
+        let (status, text) = self.send_as(as_, E::METHOD, &path, body.as_deref())?;
         if (200..300).contains(&status) {
             serde_json::from_str::<E::Response>(&text).map_err(|e| {
                 err(
@@ -85,8 +97,25 @@ impl Client {
         path: &str,
         body: Option<&[u8]>,
     ) -> Result<(u16, String), ApiError> {
+        self.send_as(None, method, path, body)
+    }
+
+    fn send_as(
+        &self,
+        as_: Option<&str>,
+        method: Method,
+        path: &str,
+        body: Option<&[u8]>,
+    ) -> Result<(u16, String), ApiError> {
         let url = format!("{}{path}", self.base);
-        let auth = self.token.as_ref().map(|t| format!("Bearer {t}"));
+        // Authorization and the identity acted as, on every request.
+        let mut extra: Vec<(&str, String)> = Vec::new();
+        if let Some(t) = &self.token {
+            extra.push(("Authorization", format!("Bearer {t}")));
+        }
+        if let Some(n) = as_ {
+            extra.push((IDENTITY_HEADER, n.to_string()));
+        }
         let unreachable = |e: ureq::Error| {
             err(
                 code::UNREACHABLE,
@@ -100,8 +129,8 @@ impl Client {
                 } else {
                     self.agent.delete(&url)
                 };
-                if let Some(a) = &auth {
-                    rq = rq.header("Authorization", a);
+                for (k, v) in &extra {
+                    rq = rq.header(*k, v);
                 }
                 rq.call()
             }
@@ -110,12 +139,11 @@ impl Client {
                     Method::Put => self.agent.put(&url),
                     Method::Delete => {
                         // A DELETE with a body: ureq builds it through the generic request.
-                        let rq = ureq::http::Request::delete(&url)
+                        let mut rq = ureq::http::Request::delete(&url)
                             .header("Content-Type", "application/json");
-                        let rq = match &auth {
-                            Some(a) => rq.header("Authorization", a),
-                            None => rq,
-                        };
+                        for (k, v) in &extra {
+                            rq = rq.header(*k, v);
+                        }
                         let rq = rq.body(body.unwrap_or_default().to_vec()).map_err(|e| {
                             err(code::BAD_REQUEST, format!("cannot build the request: {e}"))
                         })?;
@@ -124,8 +152,8 @@ impl Client {
                     _ => self.agent.post(&url),
                 };
                 rq = rq.header("Content-Type", "application/json");
-                if let Some(a) = &auth {
-                    rq = rq.header("Authorization", a);
+                for (k, v) in &extra {
+                    rq = rq.header(*k, v);
                 }
                 rq.send(body.unwrap_or_default())
             }
@@ -151,12 +179,15 @@ impl Client {
 }
 
 /// A remote node is an `Api` like the local one, so a transport-neutral caller (the
-/// command line's `--node`) takes either. The identity that signs is the one the token
-/// stands for; `Caller` is not sent (a client cannot choose to act as another identity).
+/// command line's `--node`, and on a folder a node runs on) takes either. The caller's
+/// identity is sent in [`IDENTITY_HEADER`]; the server decides by the identity rule
+/// whether the token may act as it (`crate::auth`). Whether the caller is the owner is
+/// the token's to say, never the client's.
 impl Api for Client {
-    fn call(&self, _who: &Caller, req: Request) -> Result<Response, ApiError> {
+    fn call(&self, who: &Caller, req: Request) -> Result<Response, ApiError> {
         struct C<'a> {
             client: &'a Client,
+            as_: Option<&'a str>,
             req: &'a Request,
             out: Option<Result<Response, ApiError>>,
         }
@@ -176,7 +207,7 @@ impl Api for Client {
                         m.remove("op");
                     }
                     let typed: E = serde_json::from_value(v).map_err(bad)?;
-                    let answer = self.client.call(&typed)?;
+                    let answer = self.client.call_as(self.as_, &typed)?;
                     let body = serde_json::to_value(&answer).map_err(bad)?;
                     serde_json::from_value(serde_json::json!({"op": E::OP, "body": body}))
                         .map_err(|e| err(code::BAD_ANSWER, e.to_string()))
@@ -185,6 +216,7 @@ impl Api for Client {
         }
         let mut c = C {
             client: self,
+            as_: who.identity.as_deref(),
             req: &req,
             out: None,
         };

@@ -37,6 +37,7 @@ pub(crate) fn visit<V: Visit>(v: &mut V) {
         DeviceAuthorizeRequest, DeviceRevokeRequest, LabelRequest, IdentitySwitchRequest,
         NetworkSetRequest, CertListRequest, DocVerifyRequest, CertIssueRequest,
         CertChangeRequest, DocNotarizeRequest,
+        ValidatorsShowRequest, ValidatorsApproveRequest, ValidatorsSetRequest,
     );
 }
 

@@ -213,10 +213,11 @@ where
     E: Endpoint + Send + 'static,
     E::Response: Send,
 {
-    let caller = match s.tokens.caller(&headers) {
-        Some(c) => c,
-        None if public => Caller::anonymous(),
-        None => {
+    let caller = match s.tokens.caller_as(&headers) {
+        Ok(Some(c)) => c,
+        Err(e) => return api_error_response(e),
+        Ok(None) if public => Caller::anonymous(),
+        Ok(None) => {
             return error_response(
                 StatusCode::UNAUTHORIZED,
                 err(
@@ -450,7 +451,11 @@ pub fn app(api: Arc<dyn Api>, opts: &ServerOptions) -> Result<Router, ServerErro
                     axum::http::Method::PUT,
                     axum::http::Method::DELETE,
                 ])
-                .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE]),
+                .allow_headers([
+                    header::AUTHORIZATION,
+                    header::CONTENT_TYPE,
+                    header::HeaderName::from_static(crate::auth::IDENTITY_HEADER),
+                ]),
         );
     }
     Ok(router.layer(axum::middleware::map_response(shape_errors)))

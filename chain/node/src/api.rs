@@ -186,7 +186,8 @@ pub(crate) fn entries(scans: &[String], default_qty: Option<u64>) -> R<Vec<Entry
     scans.iter().map(|s| entry(s, default_qty)).collect()
 }
 
-pub(crate) fn roles(names: &[String], default: &[Role]) -> R<Vec<Role>> {
+/// Role names as roles (`default` when none are given); an unknown name is bad input.
+pub fn roles(names: &[String], default: &[Role]) -> R<Vec<Role>> {
     if names.is_empty() {
         return Ok(default.to_vec());
     }
@@ -198,7 +199,8 @@ pub(crate) fn roles(names: &[String], default: &[Role]) -> R<Vec<Role>> {
         .collect()
 }
 
-pub(crate) const TRADING_ROLES: [Role; 6] = [
+/// The roles an org trades in (every role but registrar).
+pub const TRADING_ROLES: [Role; 6] = [
     Role::Producer,
     Role::Manufacturer,
     Role::Warehouse,
@@ -273,11 +275,9 @@ fn commit(ledger: &Ledger, txs: Vec<SignedTx>) -> R<Vec<Receipt>> {
     Ok(receipts)
 }
 
-pub(crate) fn commit_one(
-    ledger: &Ledger,
-    signer: &identity::Identity,
-    payload: Payload,
-) -> R<Receipt> {
+/// Signs `payload` as `signer`, commits it, and answers its receipt (a rejection is
+/// `CliError::Rejected`).
+pub fn commit_one(ledger: &Ledger, signer: &identity::Identity, payload: Payload) -> R<Receipt> {
     let tx = ledger.sign(&signer.key, payload)?;
     let mut r = commit(ledger, vec![tx])?;
     r.pop()
@@ -359,11 +359,10 @@ impl<'a> NodeApi<'a> {
         if req.is_action() && !who.authenticated {
             return Err(ApiError::unauthorized().into());
         }
-        let me = who.identity.as_deref();
         match self.chain {
-            Chain::Ledger(l) => embedded(l, self.data, me, self.node_info(), req),
+            Chain::Ledger(l) => embedded(l, self.data, who, self.node_info(), req),
             #[cfg(feature = "p2p")]
-            Chain::Light(l) => light(l, me, req),
+            Chain::Light(l) => light(l, who.identity.as_deref(), req),
             Chain::Offline => offline(req),
         }
     }
@@ -680,10 +679,11 @@ fn product_view(ledger: &Ledger, p: &handoff_core::state::ProductRecord) -> R<Pr
 fn embedded(
     ledger: &Ledger,
     data: &Path,
-    me: Option<&str>,
+    who: &Caller,
     node: Option<NodeInfoResponse>,
     req: Request,
 ) -> R<Response> {
+    let me = who.identity.as_deref();
     let signer = || signer_of(data, me);
     Ok(match req {
         Request::Status(_) => Response::Status(status(ledger)?),
@@ -862,6 +862,13 @@ fn embedded(
             identities: identities(data)?,
         }),
         Request::IdentitySwitch(r) => switch(data, &r.name)?,
+        Request::ValidatorsShow(_) => Response::ValidatorsShow(crate::govern::show(ledger)?),
+        Request::ValidatorsApprove(r) => {
+            Response::ValidatorsApprove(crate::govern::approve(ledger, data, who, r)?)
+        }
+        Request::ValidatorsSet(r) => {
+            Response::ValidatorsSet(crate::govern::set(ledger, data, who, r)?)
+        }
         Request::NetworkShow(_) | Request::NetworkSet(_) => {
             return Err(ApiError::unavailable(
                 "APP_ONLY",

@@ -137,6 +137,10 @@ pub const UNAVAILABLE_CODES: &[&str] = &[
     "APP_ONLY",
 ];
 
+/// Codes of credentials that do not allow the operation (HTTP 403): a token made for one
+/// identity asking for another, or for the node's validator key.
+pub const FORBIDDEN_CODES: &[&str] = &["IDENTITY_FORBIDDEN", "VALIDATOR_KEY_FORBIDDEN"];
+
 impl From<CliError> for handoff_api::ApiError {
     fn from(e: CliError) -> Self {
         use handoff_api::ApiError;
@@ -148,6 +152,9 @@ impl From<CliError> for handoff_api::ApiError {
             CliError::Input { .. } => ApiError::input(code, message),
             CliError::Rejected(_) => ApiError::rejected(code, message),
             _ if UNAVAILABLE_CODES.contains(&code.as_str()) => ApiError::unavailable(code, message),
+            _ if FORBIDDEN_CODES.contains(&code.as_str()) => {
+                ApiError::new(handoff_api::ErrorKind::Forbidden, code, message)
+            }
             _ if code == "UNAUTHORIZED" => {
                 ApiError::new(handoff_api::ErrorKind::Unauthorized, code, message)
             }

@@ -11,16 +11,17 @@
 //! the UI in a browser signed in as the folder's default identity; the UI moves the token
 //! out of the address into the tab's session storage.
 //!
-//! Two node routes sit beside the API: `POST /v1/peers/block` (`handoff node block`) and
-//! `POST /v1/cli`, which runs a command line on the node with the same code, rules, exit
-//! codes and JSON as locally: a running node holds its data folder (sled allows one
-//! opener), so every `handoff` command on that folder goes through it
-//! (`forward_local`), and `handoff --node http://HOST:PORT --token T …` does the same
-//! against a node on another machine (`forward`).
+//! One node route sits beside the API: `POST /v1/peers/block` (`handoff node block`).
+//!
+//! A running node holds its data folder (sled allows one opener), so a `handoff` command
+//! on that folder sends its typed request to the node ([`running_node`], a typed
+//! `handoff_http::Client` with the node's own token) and renders the typed answer as it
+//! would locally; `handoff --node http://HOST:PORT --token T …` does the same against a
+//! node on another machine. The identity rule (which token may act as which identity)
+//! is `handoff_http::auth`'s.
 
-use crate::cli::{self, CliError, Output};
 use crate::ledger::Ledger;
-use crate::limits::{MAX_CLI_BODY_BYTES, MAX_GATEWAY_ANSWER_BYTES, MAX_PEER_BLOCK_BODY_BYTES};
+use crate::limits::MAX_PEER_BLOCK_BODY_BYTES;
 use crate::service::NodeHandle;
 use anyhow::{Context, Result, anyhow};
 use handoff_api::{Api, ApiError, Caller, Request, Response};
@@ -202,7 +203,7 @@ impl Gateway {
                 ..RateLimit::default()
             }),
         };
-        o.node_actions = vec![block_action(node.clone()), cli_action(ledger.clone())];
+        o.node_actions = vec![block_action(node.clone())];
         let api = Arc::new(ServedApi { ledger, node, data });
         let server = Server::start(api, o)?;
         Ok(Gateway {
@@ -261,100 +262,6 @@ fn block_action(node: NodeHandle) -> NodeAction {
     }
 }
 
-/// `POST /v1/cli`: `{"args": ["…"]}`, answered `{"exit", "json", "text"}` or `{"exit",
-/// "error"}` (the command line's own result, whatever it is, with status 200).
-fn cli_action(ledger: Arc<Ledger>) -> NodeAction {
-    NodeAction {
-        path: "/v1/cli",
-        max_body: MAX_CLI_BODY_BYTES as usize,
-        run: Arc::new(move |body| {
-            #[derive(Deserialize)]
-            struct Cmd {
-                args: Vec<String>,
-            }
-            let Ok(cmd) = serde_json::from_slice::<Cmd>(body) else {
-                return Err(ApiError::input(
-                    "USAGE",
-                    "the body must be {\"args\": [\"…\"]}",
-                ));
-            };
-            let args: Vec<&str> = cmd.args.iter().map(String::as_str).collect();
-            Ok(match cli::run_on(&ledger, ledger.data(), &args) {
-                Ok(out) => json!({"exit": 0, "json": out.json, "text": out.text}),
-                Err(e) => {
-                    let (code, message) = e.parts();
-                    json!({"exit": e.exit_code(), "error": {"code": code, "message": message}})
-                }
-            })
-        }),
-    }
-}
-
-/// Runs a command line on the node whose gateway is at `url` (`http://host:port`).
-pub fn forward(url: &str, token: &str, args: &[String]) -> Result<Result<Output, CliError>> {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_global(Some(std::time::Duration::from_secs(600)))
-        .http_status_as_error(false)
-        .build()
-        .into();
-    let body = json!({ "args": args }).to_string();
-    let mut resp = agent
-        .post(&format!("{}/v1/cli", url.trim_end_matches('/')))
-        .header("Authorization", &format!("Bearer {token}"))
-        .header("Content-Type", "application/json")
-        .send(body.as_bytes())
-        .map_err(|e| anyhow!("cannot reach the node at {url}: {e}"))?;
-    let status = resp.status().as_u16();
-    let text = resp
-        .body_mut()
-        .with_config()
-        .limit(MAX_GATEWAY_ANSWER_BYTES)
-        .read_to_string()
-        .map_err(|e| anyhow!("the node at {url} sent no answer: {e}"))?;
-    let v: Value = serde_json::from_str(&text)
-        .map_err(|_| anyhow!("the node at {url} answered with something other than JSON"))?;
-    let err = |v: &Value| {
-        (
-            v["error"]["code"].as_str().unwrap_or("ERROR").to_string(),
-            v["error"]["message"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string(),
-        )
-    };
-    if status != 200 {
-        let (code, message) = err(&v);
-        return Ok(Err(CliError::Other(anyhow!("{message} [{code}]"))));
-    }
-    Ok(match v["exit"].as_i64().unwrap_or(1) {
-        0 => Ok(Output {
-            json: v["json"].clone(),
-            text: v["text"].as_str().unwrap_or_default().to_string(),
-        }),
-        2 => {
-            let (code, message) = err(&v);
-            Err(CliError::Input { code, message })
-        }
-        3 => {
-            let (code, message) = err(&v);
-            let c = handoff_core::rejection::Code::ALL
-                .iter()
-                .copied()
-                .find(|k| k.as_str() == code);
-            match c {
-                Some(c) => Err(CliError::Rejected(handoff_core::rejection::Rejection::new(
-                    c, message,
-                ))),
-                None => Err(CliError::Other(anyhow!("{message} [{code}]"))),
-            }
-        }
-        _ => {
-            let (code, message) = err(&v);
-            Err(CliError::Failed { code, message })
-        }
-    })
-}
-
 /// Blocks or unblocks a peer on the node running on `data`.
 pub fn set_blocked_local(data: &Path, peer: &str, block: bool) -> Result<Value> {
     let bytes = std::fs::read(node_file(data))
@@ -382,20 +289,20 @@ pub fn set_blocked_local(data: &Path, peer: &str, block: bool) -> Result<Value> 
     Ok(v)
 }
 
-/// If a node runs on `data`, runs the command line there. `None`: no node runs on it.
-pub fn forward_local(data: &Path, args: &[String]) -> Option<Result<Output, CliError>> {
+/// A typed client of the node running on `data`, with the node's own token (the
+/// folder's owner: any identity of the folder may be acted as). `None`: no node runs on
+/// it (no `node.json`, or one left by a node that was killed, naming an address nobody
+/// serves).
+pub fn running_node(data: &Path) -> Option<handoff_http::Client> {
     let bytes = std::fs::read(node_file(data)).ok()?;
     let f: NodeFile = serde_json::from_slice(&bytes).ok()?;
-    // A node file left by a node that was killed names an address nobody serves.
     std::net::TcpStream::connect_timeout(
         &f.http.parse().ok()?,
         std::time::Duration::from_millis(500),
     )
     .ok()?;
-    Some(
-        match forward(&format!("http://{}", f.http), &f.token, args) {
-            Ok(r) => r,
-            Err(e) => Err(CliError::Other(e)),
-        },
-    )
+    Some(handoff_http::Client::new(
+        &format!("http://{}", f.http),
+        Some(&f.token),
+    ))
 }

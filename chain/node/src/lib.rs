@@ -1,17 +1,11 @@
-//! Handoff node: identities, the embedded single validator, and the `handoff` command line.
+//! Handoff node: identities, the embedded single validator, the networked node, the light
+//! node and the one implementation of the typed API (`api::NodeApi`). The `handoff`
+//! command line is its own crate (`chain/cli`, `handoff-cli`); nothing here imports it.
 
 pub mod api;
-pub mod bench;
-#[cfg(feature = "p2p")]
-pub mod bench_cluster;
-#[cfg(feature = "p2p")]
-pub mod bench_http;
-#[cfg(feature = "p2p")]
-pub mod bench_light;
 mod certs;
-pub mod cli;
-pub mod demo;
 pub mod error;
+pub mod folder;
 #[cfg(feature = "p2p")]
 pub mod gateway;
 pub mod govern;

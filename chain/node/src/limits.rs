@@ -3,11 +3,5 @@
 //! A request body over its bound is answered 413 with `{error: {code: "TOO_LARGE", …}}`;
 //! nothing is truncated and read on.
 
-/// The body of `POST /v1/cli` (the gateway's and a light node's): one command line as
-/// JSON, `{"args": […]}`. A scan is at most 1 KiB; this leaves room for long lists of them.
-pub const MAX_CLI_BODY_BYTES: u64 = 1024 * 1024;
 /// The body of `POST /v1/peers/block`: `{"peer": PEER_ID, "block": bool}`.
 pub const MAX_PEER_BLOCK_BODY_BYTES: u64 = 4 * 1024;
-/// An answer of a node's gateway read by the command line (a command's JSON output, e.g.
-/// a long history).
-pub const MAX_GATEWAY_ANSWER_BYTES: u64 = 64 * 1024 * 1024;

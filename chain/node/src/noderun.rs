@@ -1,6 +1,7 @@
 //! `handoff node run` and `handoff testnet`.
 
-use crate::cli::{CliError, Output, TRADING_ROLES, roles};
+use crate::api::{TRADING_ROLES, roles};
+use crate::error::{CliError, Output};
 use crate::gateway::{Gateway, GatewayOptions, NodeFile, node_file, write_node_file};
 use crate::identity;
 use crate::ledger::{Ledger, now_ms};

@@ -15,9 +15,8 @@ use crate::ledger::now_ms;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use handoff_api::{
-    AcceptRequest, ApiError, CommissionRequest, LightShowRequest, LightShowResponse,
-    OrgNonceRequest, OutboxRequest, OutboxResponse, OutboxRow, ProposeRequest, QueuedTx,
-    TransferKind, VerifiedAt,
+    AcceptRequest, ApiError, CommissionRequest, LightShowRequest, LightShowResponse, OutboxRequest,
+    OutboxResponse, OutboxRow, ProposeRequest, QueuedTx, TransferKind, VerifiedAt,
 };
 use handoff_core::block::Genesis;
 use handoff_core::state::{Record, StateKey, StateReadExt};
@@ -279,8 +278,11 @@ fn init(data: &Path, me: Option<&str>, genesis_hex: &str, from: &Path) -> R<Outp
     // The identity may have signed already: its next nonce comes from the folder it was
     // copied from (through its running node, or its store), so scans queued offline
     // right after this carry the right nonces.
-    let learned = match nonce_from_running_node(from, &id) {
-        Some(answer) => answer,
+    let learned = match crate::gateway::running_node(from) {
+        Some(node) => node
+            .call_as(Some(&id.name), &handoff_api::OrgNonceRequest {})
+            .ok()
+            .map(|r| r.next_nonce),
         None => crate::ledger::Ledger::open(from)
             .ok()
             // Unreadable: left unknown (read with a proof later), never taken as 0.
@@ -300,29 +302,6 @@ fn init(data: &Path, me: Option<&str>, genesis_hex: &str, from: &Path) -> R<Outp
             chain_id.short(),
             id.name
         ),
-    )
-}
-
-/// The next nonce of `id` asked of the full node running on `from` with its typed API:
-/// `None` when no node runs there; `Some(None)` when it does not answer, or answers for
-/// another identity (its own token acts as the folder's default identity): unknown then,
-/// read with a proof later, never guessed.
-fn nonce_from_running_node(from: &Path, id: &identity::Identity) -> Option<Option<u64>> {
-    let bytes = std::fs::read(crate::gateway::node_file(from)).ok()?;
-    let f: crate::gateway::NodeFile = serde_json::from_slice(&bytes).ok()?;
-    // A node file left by a node that was killed names an address nobody serves.
-    std::net::TcpStream::connect_timeout(
-        &f.http.parse().ok()?,
-        std::time::Duration::from_millis(500),
-    )
-    .ok()?;
-    let client = Client::new(&format!("http://{}", f.http), Some(&f.token));
-    Some(
-        client
-            .call(&OrgNonceRequest {})
-            .ok()
-            .filter(|n| n.org == id.key.public().to_hex())
-            .map(|n| n.next_nonce),
     )
 }
 

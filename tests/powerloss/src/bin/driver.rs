@@ -8,19 +8,20 @@
 //!   (`LightStore::queue`) until killed, printing `ACK <seq> <tx id> <nonce>` once each
 //!   queueing returned, and now and then marks an entry submitted (`LightStore::put_entry`),
 //!   printing `SUBMITTED <seq>`.
-//! - `powerloss-driver node-load DATA GTIN` — commissions one item after another through
-//!   the `handoff` command line on a folder where `handoff node run` runs (so each commit
-//!   goes through the node's consensus), printing `ACK <tx id>` once each is committed.
+//! - `powerloss-driver node-load DATA GTIN` — commissions one item after another on a
+//!   folder where `handoff node run` runs, sending each typed request to the node as the
+//!   `handoff` command line does (so each commit goes through the node's consensus),
+//!   printing `ACK <tx id>` once each is committed.
 //! - `powerloss-driver wal DATA` — appends records to the consensus write-ahead log
 //!   (`Wal::append`) until killed, printing `ACK <height> <index>`, and prunes old heights
 //!   (`Wal::prune_below`), printing `PRUNED <height>`.
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
+use handoff_cli::cli::{self, Cli};
 use handoff_core::crypto::Keypair;
 use handoff_core::gs1::Gs1Key;
 use handoff_core::tx::{Commission, Entry, Payload};
-use handoff_node::cli::{self, Cli};
 use handoff_node::light::{LightStore, OutboxStatus};
 use handoff_node::wal::Wal;
 use handoff_powerloss::workload::{
@@ -80,24 +81,23 @@ fn handoff(args: &[String]) -> Result<i32> {
 fn node_load(data: &str, gtin: &str) -> Result<i32> {
     let run = std::process::id();
     let mut out = std::io::stdout().lock();
+    // What `handoff --data DATA item commission SCAN` does with a node on the folder:
+    // the typed request goes to the node, which commits it through consensus.
+    let node = handoff_node::gateway::running_node(Path::new(data))
+        .ok_or_else(|| anyhow::anyhow!("no node runs on {data}"))?;
     for i in 0u64.. {
         let scan = format!("(01){gtin}(21)N{run}-{i}");
-        // What `handoff --data DATA --json item commission SCAN` does with a node on the
-        // folder: the command runs in the node, which commits it through consensus.
-        let args: Vec<String> = ["--data", data, "--json", "item", "commission", &scan]
-            .iter()
-            .map(|a| a.to_string())
-            .collect();
-        let done = handoff_node::gateway::forward_local(Path::new(data), &args)
-            .ok_or_else(|| anyhow::anyhow!("no node runs on {data}"))?
-            .map_err(|e| {
-                let (code, message) = e.parts();
-                anyhow::anyhow!("commissioning {scan}: {message} [{code}]")
-            })?;
-        let Some(tx) = done.json["tx"].as_str() else {
-            bail!("no transaction id in {}", done.json);
-        };
-        writeln!(out, "ACK {tx}")?;
+        let done = node
+            .call(&handoff_api::CommissionRequest {
+                scans: vec![scan.clone()],
+                lot: None,
+                qty: None,
+                at: None,
+                expiry: None,
+                pin: None,
+            })
+            .map_err(|e| anyhow::anyhow!("commissioning {scan}: {e}"))?;
+        writeln!(out, "ACK {}", done.tx)?;
         out.flush()?;
     }
     Ok(0)

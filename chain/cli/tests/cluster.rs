@@ -304,7 +304,7 @@ fn a_validator_whose_store_fails_reads_stops_and_reports_then_catches_up() {
     }
 
     // Node 3's disk now fails every read of the bag's record.
-    let key = handoff_node::service::item_key(&format!("/01/{g}/21/BAG1"));
+    let key = handoff_core::state::StateKey::Item(format!("/01/{g}/21/BAG1")).to_bytes();
     c.kill(3);
     c.start_with(3, &[("HANDOFF_FAULT_READ_KEYS", &hex::encode(key))]);
     // Its queries say so instead of "never commissioned" or "counterfeit".

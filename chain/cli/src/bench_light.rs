@@ -9,14 +9,14 @@
 //! in its sled store. The rate is timed for the first `--headers` headers; memory is this
 //! process's resident set once the whole day is synced.
 
-use crate::ledger::{Ledger, now_ms};
-use crate::light::{LightOptions, LightStore, Running};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use handoff_core::block::{BLOCK_VERSION, Block, BlockHeader, Certificate, Genesis, tx_root};
 use handoff_core::crypto::Keypair;
 use handoff_core::tx::AdmitOrg;
 use handoff_core::types::{Role, sha256};
+use handoff_node::ledger::{Ledger, now_ms};
+use handoff_node::light::{LightOptions, LightStore, Running};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -63,7 +63,7 @@ fn genesis() -> Genesis {
 /// Builds `blocks` empty blocks certified by all four validators.
 fn build_chain(dir: &Path, blocks: u64) -> Result<Value> {
     let g = genesis();
-    crate::identity::save_validator(dir, &key(0), now_ms())?;
+    handoff_node::identity::save_validator(dir, &key(0), now_ms())?;
     let ledger = Ledger::create(dir, &g, key(0))?;
     let store = &ledger.store;
     let keys: Vec<Keypair> = (0..4).map(key).collect();

@@ -80,9 +80,9 @@ fn assert_open_index_matches_state(ledger: &Ledger, offers: &[HandoffId]) {
 fn the_demo_chain_replays_to_the_same_roots() {
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("demo");
-    handoff_node::demo::run(
+    handoff_cli::demo::run(
         &data,
-        handoff_node::demo::DemoArgs {
+        handoff_cli::demo::DemoArgs {
             bags: 250,
             quiet: true,
         },

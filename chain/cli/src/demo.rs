@@ -8,9 +8,6 @@
 //! the warehouse delivers them, the grocer sells bags to consumers, and the roaster recalls the filter-roast lot. Every org's key is saved in the data
 //! folder so any of them can act with `--as`.
 
-use crate::identity;
-use crate::images;
-use crate::ledger::{Ledger, Receipt, Sequencer, first_rejection, now_ms};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use handoff_core::block::Genesis;
@@ -18,6 +15,9 @@ use handoff_core::crypto::Keypair;
 use handoff_core::gs1::{Gs1Key, check_digit};
 use handoff_core::tx::*;
 use handoff_core::types::{Hash32, PublicKey, Role};
+use handoff_node::identity;
+use handoff_node::images;
+use handoff_node::ledger::{Ledger, Receipt, Sequencer, first_rejection, now_ms};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 use std::path::Path;
@@ -184,7 +184,7 @@ fn org(name: &'static str, gln_prefix: &str) -> Result<Org> {
 
 /// Seeds the demo into `data` (which must not hold a chain yet).
 pub fn run(data: &Path, a: DemoArgs) -> Result<crate::cli::Output> {
-    if crate::ledger::chain_dir(data).exists() {
+    if handoff_node::ledger::chain_dir(data).exists() {
         bail!(
             "{} already holds a chain; give another --data folder or remove it",
             data.display()

@@ -10,9 +10,9 @@ use handoff_core::state::{Record, StateKey};
 fn records_are_proven_against_certified_headers() {
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("demo");
-    let out = handoff_node::demo::run(
+    let out = handoff_cli::demo::run(
         &data,
-        handoff_node::demo::DemoArgs {
+        handoff_cli::demo::DemoArgs {
             bags: 250,
             quiet: true,
         },

@@ -27,7 +27,6 @@
 //! `measured_relay_rtt_ms`.
 
 use crate::bench::machine;
-use crate::ledger::{Ledger, now_ms};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use handoff_core::block::Genesis;
@@ -36,6 +35,7 @@ use handoff_core::gs1::{Gs1Key, check_digit};
 use handoff_core::tx::*;
 use handoff_core::types::{Hash32, Role, TxId};
 use handoff_net::{NetConfig, NetEvent, Network, PeerId, Request, Response, Topic, Verdict};
+use handoff_node::ledger::{Ledger, now_ms};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader};
@@ -122,10 +122,10 @@ pub fn run(a: ClusterArgs) -> Result<Value> {
     std::fs::create_dir_all(&root)?;
 
     // One genesis: the validators and two trading orgs.
-    let maker = crate::identity::generate()?;
-    let store = crate::identity::generate()?;
+    let maker = handoff_node::identity::generate()?;
+    let store = handoff_node::identity::generate()?;
     let keys: Vec<Keypair> = (0..a.validators)
-        .map(|_| crate::identity::generate())
+        .map(|_| handoff_node::identity::generate())
         .collect::<Result<_>>()?;
     let roles = vec![Role::Manufacturer, Role::Warehouse, Role::Retailer];
     let genesis = Genesis {
@@ -157,7 +157,7 @@ pub fn run(a: ClusterArgs) -> Result<Value> {
             bail!("{} already holds a chain", d.display());
         }
         std::fs::create_dir_all(&d)?;
-        crate::identity::save_validator(&d, &k, now_ms())?;
+        handoff_node::identity::save_validator(&d, &k, now_ms())?;
         let l = Ledger::create(&d, &genesis, k)?;
         l.store.flush()?;
         dirs.push(d);
@@ -328,7 +328,7 @@ async fn drive(
     ports: &[u16],
     say: &dyn Fn(&str),
 ) -> Result<Value> {
-    let mut cfg = NetConfig::new(crate::identity::generate()?);
+    let mut cfg = NetConfig::new(handoff_node::identity::generate()?);
     cfg.mdns = false;
     cfg.bootstrap = ports
         .iter()

@@ -1,26 +1,23 @@
 //! The `handoff` command line (contract: PRODUCT.md §7). Every command that changes the
 //! ledger returns once its transaction is committed, or with the rule that rejected it.
 //! Exit codes: 0 done; 2 bad input; 3 rejected by a ledger rule; 1 anything else.
+//!
+//! A command that runs on a ledger is one typed request (`handoff_api`) sent to a
+//! `dyn Api`: the folder's `NodeApi` in this process, the node running on the folder, or
+//! the node at `--node URL` (both over `handoff_http::Client`); its typed answer is
+//! rendered here the same way whichever answered.
 
-use crate::identity;
-use crate::ledger::{Ledger, now_ms};
-use crate::view;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use handoff_core::block::Genesis;
-use handoff_core::gs1::{self, Gs1Key};
-use handoff_core::rejection::Rejection;
-use handoff_core::state::StateReadExt;
-use handoff_core::tx::*;
-use handoff_core::types::Role;
+use handoff_core::gs1;
+use handoff_node::ledger::Ledger;
+use handoff_node::view;
 use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use crate::api::{self, NodeApi, commit_one};
-pub(crate) use crate::api::{TRADING_ROLES, roles};
-pub use crate::api::{resolve_org, scan};
-pub use crate::error::{CliError, Output};
-use handoff_api::Caller;
+use handoff_api::{Api, Caller};
+use handoff_node::api::{self, NodeApi, scan};
+pub use handoff_node::error::{CliError, Output};
 
 type R<T> = Result<T, CliError>;
 
@@ -37,23 +34,17 @@ pub struct Cli {
     /// Machine-readable output on stdout.
     #[arg(long, global = true)]
     pub json: bool,
-    /// Run the command on the node whose HTTP gateway is at this URL
-    /// (`http://HOST:PORT`); a node running on the data folder is used without it.
+    /// Send the command to the node whose HTTP API is at this URL (`http://HOST:PORT`);
+    /// a node running on the data folder is used without it.
     #[arg(long, global = true, value_name = "URL")]
     pub node: Option<String>,
-    /// The gateway's token (its `node.json`), with `--node`.
+    /// The node's token, with `--node`: its own (its `node.json`; acts as any identity,
+    /// `--as` picks one) or one made for an identity (`handoff node token NAME`; acts as
+    /// that identity only).
     #[arg(long, global = true, value_name = "TOKEN")]
     pub token: Option<String>,
     #[command(subcommand)]
     cmd: Cmd,
-}
-
-impl Cli {
-    /// Parses a command line (program name first); a usage error is bad input (`USAGE`).
-    pub fn from_args(args: &[&str]) -> R<Cli> {
-        Cli::try_parse_from(args)
-            .map_err(|e| CliError::input("USAGE", e.to_string().trim().to_string()))
-    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -108,7 +99,7 @@ enum Cmd {
     },
     /// The validator set: show it, approve a change, submit a change.
     #[command(subcommand)]
-    Validators(crate::govern::ValidatorsCmd),
+    Validators(ValidatorsCmd),
     /// Chain status.
     Status,
     /// Commits handoffs until stopped, printing `ACK <tx id>` once each is durable (for
@@ -128,16 +119,16 @@ enum Cmd {
     /// Run this folder's node on the network.
     #[cfg(feature = "p2p")]
     #[command(subcommand)]
-    Node(crate::noderun::NodeCmd),
+    Node(handoff_node::noderun::NodeCmd),
     /// Data folders for a local network of several validators sharing one genesis.
     #[cfg(feature = "p2p")]
-    Testnet(crate::noderun::TestnetArgs),
+    Testnet(handoff_node::noderun::TestnetArgs),
     /// This chain's genesis (hex of its encoding) and chain id, to start a light node.
     Genesis,
     /// The light node: certified headers, verified reads, an outbox of signed scans.
     #[cfg(feature = "p2p")]
     #[command(subcommand)]
-    Light(crate::light::LightCmd),
+    Light(handoff_node::light::LightCmd),
 }
 
 #[derive(Args, Debug)]
@@ -202,6 +193,37 @@ enum OrgCmd {
         /// Why.
         #[arg(long, default_value = "revoked")]
         reason: String,
+    },
+}
+
+/// `handoff validators …`: a change is gathered off-chain. Each validator runs `approve`
+/// with the same epoch and keys and passes its `VALIDATOR:SIGNATURE` line on; anyone
+/// holding enough of them runs `set`.
+#[derive(Subcommand, Debug)]
+enum ValidatorsCmd {
+    /// The current epoch and validator set (the set that certifies the next block).
+    Show,
+    /// Approve a new set with this folder's validator key; prints `VALIDATOR:SIGNATURE`.
+    Approve {
+        /// The new epoch: the current one plus one.
+        #[arg(long)]
+        epoch: u64,
+        /// The new set's keys (hex), in the chain's order.
+        #[arg(required = true)]
+        keys: Vec<String>,
+    },
+    /// Submit a validator-set change carrying the approvals (signed by this folder's
+    /// validator key when it is a current validator, or by the `--as` identity).
+    Set {
+        /// The new epoch: the current one plus one.
+        #[arg(long)]
+        epoch: u64,
+        /// The new set's keys (hex), in the same order as approved.
+        #[arg(required = true)]
+        keys: Vec<String>,
+        /// An approval `VALIDATOR:SIGNATURE` (hex), as `approve` prints it (repeatable).
+        #[arg(long = "approval")]
+        approvals: Vec<String>,
     },
 }
 
@@ -472,13 +494,6 @@ enum QrCmd {
     },
 }
 
-/// The default data folder.
-pub fn default_data_dir() -> PathBuf {
-    directories::ProjectDirs::from("org", "Handoff", "handoff")
-        .map(|d| d.data_dir().to_path_buf())
-        .unwrap_or_else(|| PathBuf::from(".handoff"))
-}
-
 fn out(json: Value, text: impl Into<String>) -> R<Output> {
     Ok(Output {
         json,
@@ -497,79 +512,94 @@ fn kv(s: &str, what: &str) -> R<(String, String)> {
         })
 }
 
-/// Runs a parsed command line.
+/// The name of a command that works on this machine's files (a folder, an output file,
+/// processes it starts) and so cannot run on a node at `--node`; `None`: any other.
+fn local_only(cmd: &Cmd) -> Option<&'static str> {
+    Some(match cmd {
+        Cmd::Init(_) => "init",
+        Cmd::Demo(_) => "demo",
+        Cmd::Bench(_) => "bench",
+        Cmd::Load { .. } => "load",
+        Cmd::Label { .. } => "label",
+        Cmd::Qr(_) => "qr",
+        #[cfg(feature = "p2p")]
+        Cmd::Node(_) => "node",
+        #[cfg(feature = "p2p")]
+        Cmd::Testnet(_) => "testnet",
+        #[cfg(feature = "p2p")]
+        Cmd::Light(_) => "light",
+        _ => return None,
+    })
+}
+
+/// Runs a parsed command line: on the node at `--node`, else on the node running on the
+/// data folder, else on the folder's ledger opened here. Whichever it is, the command is
+/// one typed request and its typed answer is rendered the same way.
 pub fn run(cli: Cli) -> R<Output> {
-    let data = cli.data.clone().unwrap_or_else(default_data_dir);
+    let data = cli
+        .data
+        .clone()
+        .unwrap_or_else(handoff_node::folder::default_data_dir);
     let me = cli.as_.as_deref();
+    let who = Caller::local(me);
+    if cli.node.is_some()
+        && let Some(what) = local_only(&cli.cmd)
+    {
+        return Err(CliError::input(
+            "USAGE",
+            format!("`{what}` works on this machine's files, not on a node: run it without --node"),
+        ));
+    }
     let cmd = match standalone(cli.cmd)? {
         Ok(done) => return Ok(done),
         Err(cmd) => cmd,
     };
-    #[cfg(feature = "p2p")]
-    let args: Vec<String> = std::env::args().skip(1).collect();
     // A light folder has no ledger: its commands run on its light store (or its daemon).
     #[cfg(feature = "p2p")]
     let cmd = match cmd {
-        Cmd::Light(l) => return crate::light::run(&data, me, l),
+        Cmd::Light(l) => return handoff_node::light::run(&data, me, l),
         cmd => cmd,
     };
     #[cfg(feature = "p2p")]
     if let Some(url) = &cli.node {
-        if matches!(
-            cmd,
-            Cmd::Init(_) | Cmd::Demo(_) | Cmd::Bench(_) | Cmd::Node(_) | Cmd::Testnet(_)
-        ) {
-            return Err(CliError::input(
-                "USAGE",
-                "init, demo, bench, node and testnet run on this machine, not with --node",
-            ));
-        }
-        let token = cli.token.clone().unwrap_or_default();
-        return crate::gateway::forward(url, &token, &args)?;
+        let node = handoff_http::Client::new(url, cli.token.as_deref());
+        return with_api(&node, &who, cmd);
     }
     match cmd {
-        Cmd::Init(a) => init(&data, a),
+        Cmd::Init(a) => handoff_node::folder::init(
+            &data,
+            handoff_node::folder::NewFolder {
+                org: a.org,
+                prefixes: a.prefixes,
+                roles: a.roles,
+                glns: a.glns,
+            },
+        ),
         Cmd::Demo(a) => crate::demo::run(&data, a).map_err(CliError::from),
         Cmd::Bench(b) => crate::bench::run(b).map_err(CliError::from),
         #[cfg(feature = "p2p")]
-        Cmd::Node(n) => crate::noderun::run(&data, n),
+        Cmd::Node(n) => handoff_node::noderun::run(&data, n),
         #[cfg(feature = "p2p")]
-        Cmd::Testnet(a) => crate::noderun::testnet(&data, a),
+        Cmd::Testnet(a) => handoff_node::noderun::testnet(&data, a),
         cmd => {
-            // A node running on the folder holds it: the command runs there.
+            // A node running on the folder holds it: the typed request goes there, with
+            // the node's own token (the owner's: `--as` names any identity).
             #[cfg(feature = "p2p")]
-            if let Some(done) = crate::gateway::forward_local(&data, &args) {
-                return done;
+            if let Some(node) = handoff_node::gateway::running_node(&data) {
+                if matches!(cmd, Cmd::Load { .. }) {
+                    return Err(CliError::input(
+                        "USAGE",
+                        "`load` needs the data folder to itself: a node is running on it",
+                    ));
+                }
+                return with_api(&node, &who, cmd);
             }
             let ledger = Ledger::open(&data)?;
-            with_ledger(&ledger, &data, me, cmd)
+            match cmd {
+                Cmd::Load { items, rounds } => crate::load::run(&ledger, &data, items, rounds),
+                cmd => with_api(&NodeApi::ledger_at(&ledger, &data), &who, cmd),
+            }
         }
-    }
-}
-
-/// Runs one command line (without the program name) against a ledger that is already
-/// open on `data`. The desktop app holds its ledger open for its whole life (sled allows
-/// one opener per folder) and reaches the ledger through the same commands, with the
-/// same rules, codes and JSON, as a user at the command line. `--data` in `args` is
-/// ignored; `init`, `demo` and `bench` need the folder to themselves and are refused.
-pub fn run_on(ledger: &Ledger, data: &Path, args: &[&str]) -> R<Output> {
-    let full: Vec<&str> = std::iter::once("handoff")
-        .chain(args.iter().copied())
-        .collect();
-    let cli = Cli::from_args(&full)?;
-    let me = cli.as_.as_deref();
-    match standalone(cli.cmd)? {
-        Ok(done) => Ok(done),
-        Err(Cmd::Init(_) | Cmd::Demo(_) | Cmd::Bench(_)) => Err(CliError::input(
-            "USAGE",
-            "init, demo and bench need the data folder to themselves",
-        )),
-        #[cfg(feature = "p2p")]
-        Err(Cmd::Node(_) | Cmd::Testnet(_) | Cmd::Light(_)) => Err(CliError::input(
-            "USAGE",
-            "a node is already running on this data folder",
-        )),
-        Err(cmd) => with_ledger(ledger, data, me, cmd),
     }
 }
 
@@ -594,14 +624,14 @@ fn standalone(cmd: Cmd) -> R<std::result::Result<Output, Cmd>> {
         }) => {
             let sc = scan(&s)?;
             let uri = sc.key.digital_link(&base);
-            crate::qr::encode_to_file(&uri, &output).map_err(qr_err)?;
+            handoff_node::qr::encode_to_file(&uri, &output).map_err(qr_err)?;
             out(
                 json!({"uri": uri, "file": output.display().to_string()}),
                 format!("wrote {}", output.display()),
             )
         }
         Cmd::Qr(QrCmd::Decode { image }) => {
-            let codes = crate::qr::decode_file(&image).map_err(qr_err)?;
+            let codes = handoff_node::qr::decode_file(&image).map_err(qr_err)?;
             let parsed: Vec<Value> = codes
                 .iter()
                 .map(|c| match gs1::parse_scan(c) {
@@ -650,74 +680,11 @@ fn standalone(cmd: Cmd) -> R<std::result::Result<Output, Cmd>> {
     done.map(Ok)
 }
 
-fn qr_err(e: crate::qr::QrError) -> CliError {
+fn qr_err(e: handoff_node::qr::QrError) -> CliError {
     match e.code {
         "QR_WRITE_FAILED" => CliError::Other(anyhow::anyhow!("{}", e.message)),
         c => CliError::input(c, e.message),
     }
-}
-
-/// Makes `data` a new data folder: an identity for `org` (every trading role plus
-/// registrar) and a single-validator chain (`handoff init --org ORG`).
-pub fn init_folder(data: &Path, org: &str) -> R<Output> {
-    init(
-        data,
-        InitArgs {
-            org: org.to_string(),
-            prefixes: vec![],
-            roles: vec![],
-            glns: vec![],
-        },
-    )
-}
-
-fn init(data: &Path, a: InitArgs) -> R<Output> {
-    if data.join("chain").exists() {
-        return Err(CliError::input(
-            "ALREADY_INITIALIZED",
-            format!("{} already holds a chain", data.display()),
-        ));
-    }
-    let mut rs = roles(&a.roles, &TRADING_ROLES)?;
-    if !rs.contains(&Role::Registrar) {
-        rs.push(Role::Registrar);
-    }
-    for p in &a.prefixes {
-        if !gs1::valid_company_prefix(p) {
-            return Err(CliError::input(
-                "BAD_PREFIX",
-                format!("'{p}' is not a GS1 company prefix (6–12 digits)"),
-            ));
-        }
-    }
-    std::fs::create_dir_all(data).with_context(|| format!("cannot create {}", data.display()))?;
-    let org = identity::generate()?;
-    let validator = identity::generate()?;
-    let now = now_ms();
-    let genesis = Genesis {
-        name: format!("{} local chain", a.org.trim()),
-        time_ms: now,
-        validators: vec![validator.public()],
-        orgs: vec![AdmitOrg {
-            org: org.public(),
-            name: a.org.trim().to_string(),
-            prefixes: a.prefixes,
-            glns: a.glns,
-            roles: rs,
-        }],
-    };
-    identity::save(data, &a.org, &org, now)?;
-    identity::save_validator(data, &validator, now)?;
-    let ledger = Ledger::create(data, &genesis, validator)?;
-    out(
-        json!({"org": org.public().to_hex(), "name": a.org, "chain_id": ledger.chain_id().to_hex(), "data": data.display().to_string()}),
-        format!(
-            "created {} with org {} ({})",
-            data.display(),
-            a.org,
-            org.public().short()
-        ),
-    )
 }
 
 /// The first 16 hex digits of a key or id, as people read them.
@@ -740,15 +707,14 @@ fn answer<T: serde::Serialize>(v: &T, text: impl Into<String>) -> R<Output> {
     out(json_of(v)?, text)
 }
 
-/// Runs a command on the ledger: the command line as a typed request to the node's API,
-/// its answer rendered as text or JSON.
-fn with_ledger(ledger: &Ledger, data: &Path, me: Option<&str>, cmd: Cmd) -> R<Output> {
+/// Runs a command on a node: the command line as a typed request to the node's API
+/// (this process's `NodeApi` on the ledger, or a node's over HTTP), its typed answer
+/// rendered as text or JSON.
+fn with_api(node: &dyn Api, who: &Caller, cmd: Cmd) -> R<Output> {
     use handoff_api as a;
-    let node = NodeApi::ledger_at(ledger, data);
-    let who = Caller::local(me);
     macro_rules! typed_call {
         ($req:expr) => {
-            api::call(&node, &who, $req)
+            handoff_api::call_typed(node, who, $req).map_err(CliError::from)
         };
     }
     let receipt = |r: a::Receipt, text: &str| answer(&r, text);
@@ -999,21 +965,21 @@ fn with_ledger(ledger: &Ledger, data: &Path, me: Option<&str>, cmd: Cmd) -> R<Ou
             answer(&r, text)
         }
         Cmd::Handoff(HandoffCmd::Reject { id, reason }) => {
-            let id = full_handoff_id(ledger, data, me, &id)?;
+            let id = full_handoff_id(node, who, id)?;
             let text = format!("handoff {} rejected", short(&id));
             let r = typed_call!(a::RejectRequest { id, reason })?;
             answer(&r, text)
         }
         Cmd::Handoff(HandoffCmd::Cancel { id }) => {
-            let id = full_handoff_id(ledger, data, me, &id)?;
+            let id = full_handoff_id(node, who, id)?;
             let text = format!("handoff {} cancelled", short(&id));
             let r = typed_call!(a::CancelRequest { id })?;
             answer(&r, text)
         }
         Cmd::Handoff(HandoffCmd::Inbox) => {
             let r = typed_call!(a::InboxRequest {})?;
-            let name = identity::select(data, me)
-                .map(|i| i.name)
+            let name = typed_call!(a::OrgNonceRequest {})
+                .map(|n| n.name)
                 .unwrap_or_default();
             let mut text = format!(
                 "{name}: {} incoming, {} outgoing\n",
@@ -1043,8 +1009,36 @@ fn with_ledger(ledger: &Ledger, data: &Path, me: Option<&str>, cmd: Cmd) -> R<Ou
                 .join("\n");
             answer(&r, text)
         }
-        Cmd::Validators(c) => crate::govern::run(ledger, data, me, c),
-        Cmd::Load { items, rounds } => load(ledger, data, items, rounds),
+        Cmd::Validators(ValidatorsCmd::Show) => {
+            let r = typed_call!(a::ValidatorsShowRequest {})?;
+            let mut text = format!("epoch {} (certifies block {} on)", r.epoch, r.next_height);
+            for k in &r.validators {
+                text.push('\n');
+                text.push_str(k);
+            }
+            answer(&r, text)
+        }
+        Cmd::Validators(ValidatorsCmd::Approve { epoch, keys }) => {
+            let r = typed_call!(a::ValidatorsApproveRequest { epoch, keys })?;
+            let text = format!("{}:{}", r.validator, r.signature);
+            answer(&r, text)
+        }
+        Cmd::Validators(ValidatorsCmd::Set {
+            epoch,
+            keys,
+            approvals,
+        }) => {
+            let r = typed_call!(a::ValidatorsSetRequest {
+                epoch,
+                keys,
+                approvals
+            })?;
+            let text = format!(
+                "validator set of epoch {} takes over after this block",
+                r.epoch
+            );
+            answer(&r, text)
+        }
         Cmd::Status => {
             let r = typed_call!(a::StatusRequest {})?;
             let text = format!(
@@ -1061,171 +1055,29 @@ fn with_ledger(ledger: &Ledger, data: &Path, me: Option<&str>, cmd: Cmd) -> R<Ou
         }
         #[cfg(feature = "p2p")]
         Cmd::Node(_) | Cmd::Testnet(_) | Cmd::Light(_) => Err(CliError::Other(anyhow::anyhow!(
-            "handled before opening the ledger"
+            "handled before a node is asked"
         ))),
         Cmd::Init(_)
         | Cmd::Demo(_)
         | Cmd::Bench(_)
+        | Cmd::Load { .. }
         | Cmd::Id(_)
         | Cmd::Qr(_)
         | Cmd::Label { .. } => Err(CliError::Other(anyhow::anyhow!(
-            "handled before opening the ledger"
+            "handled before a node is asked"
         ))),
     }
 }
 
 /// The full id of a handoff named by `id` (hex, or a unique prefix of the signer's open
-/// handoffs), resolved before the answer closes it.
-fn full_handoff_id(ledger: &Ledger, data: &Path, me: Option<&str>, id: &str) -> R<String> {
-    let s = identity::select(data, me)
-        .map_err(|e| CliError::input("UNKNOWN_IDENTITY", format!("{e:#}")))?;
-    Ok(api::resolve_handoff(ledger, &s.key.public(), id)?.to_hex())
-}
-
-/// One round: commission items, offer them to a second org, which accepts — three
-/// transactions in one block. Each acknowledged id is printed (and flushed) only after
-/// its block is durable.
-fn load(ledger: &Ledger, data: &Path, items: u64, rounds: Option<u64>) -> R<Output> {
-    use std::io::Write;
-    let me = identity::select(data, None)
-        .map_err(|e| CliError::input("UNKNOWN_IDENTITY", format!("{e:#}")))?;
-    let peer_name = "Load Peer";
-    let peer = match identity::select(data, Some(peer_name)) {
-        Ok(p) => p,
-        Err(_) => {
-            let key = identity::generate()?;
-            let payload = Payload::AdmitOrg(AdmitOrg {
-                org: key.public(),
-                name: peer_name.into(),
-                prefixes: vec![],
-                glns: vec![],
-                roles: TRADING_ROLES.to_vec(),
-            });
-            commit_one(ledger, &me, payload)?;
-            identity::save(data, peer_name, &key, now_ms())?;
-            identity::Identity {
-                name: peer_name.into(),
-                key,
-            }
-        }
-    };
-    let org = ledger
-        .store
-        .org(&me.key.public())?
-        .ok_or_else(|| CliError::input("NOT_AN_ORG", "the first identity is not an org"))?;
-    let prefix = org
-        .prefixes
-        .first()
-        .cloned()
-        .ok_or_else(|| CliError::input("NO_PREFIX", "the first org needs a company prefix"))?;
-    let item_ref = format!("{:0>width$}", 7, width = 12 - prefix.len());
-    let body = format!("0{prefix}{item_ref}");
-    let gtin = format!("{body}{}", gs1::check_digit(&body).unwrap_or(0));
-    if ledger.store.product(&gtin)?.is_none() {
-        let p = Payload::DefineProduct {
-            gtin: gtin.clone(),
-            name: "Load item".into(),
-            description: String::new(),
-            attributes: vec![],
-            image_hash: None,
-        };
-        commit_one(ledger, &me, p)?;
+/// handoffs), resolved before the answer closes it: a prefix is resolved by the node
+/// (`handoff_show` resolves the same way the action does).
+fn full_handoff_id(node: &dyn Api, who: &Caller, id: String) -> R<String> {
+    let trimmed = id.trim().to_lowercase();
+    if handoff_core::types::Hash32::from_hex(&trimmed).is_some() {
+        return Ok(trimmed);
     }
-    // Rounds are signed ahead (nonces counted here) and committed through the pipelined
-    // producer, so a kill can land while one block is being written and the next executed.
-    let first = ledger.store.height();
-    let (me_key, peer_key) = (
-        handoff_core::crypto::Keypair::from_secret(me.key.secret()),
-        handoff_core::crypto::Keypair::from_secret(peer.key.secret()),
-    );
-    let (mut n_me, mut n_peer) = (
-        ledger.store.next_nonce(&me.key.public())?,
-        ledger.store.next_nonce(&peer.key.public())?,
-    );
-    let unsigned = std::sync::OnceLock::new();
-    let batches = (0u64..)
-        .take_while(|r| rounds.is_none_or(|n| *r < n))
-        .map_while(|r| {
-            let entries: Vec<Entry> = (0..items)
-                .map(|i| {
-                    Entry::item(Gs1Key::Serial {
-                        gtin: gtin.clone(),
-                        serial: format!("L{first}-{r}-{i}"),
-                    })
-                })
-                .collect();
-            let signed = (|| {
-                let c = ledger.sign_with_nonce(
-                    &me_key,
-                    n_me,
-                    Payload::Commission(Commission {
-                        entries: entries.clone(),
-                        pin_hashes: vec![],
-                        at: None,
-                        lot: None,
-                        expiry: None,
-                        attributes: vec![],
-                    }),
-                )?;
-                let p = ledger.sign_with_nonce(
-                    &me_key,
-                    n_me + 1,
-                    Payload::ProposeHandoff(ProposeHandoff {
-                        to: peer_key.public(),
-                        entries,
-                        transfer: Transfer::Both,
-                        ship_from: None,
-                        ship_to: None,
-                        docs: vec![],
-                        expires_at_height: None,
-                    }),
-                )?;
-                let a = ledger.sign_with_nonce(
-                    &peer_key,
-                    n_peer,
-                    Payload::AcceptHandoff(AcceptHandoff {
-                        handoff: p.id(),
-                        missing: vec![],
-                        damaged: vec![],
-                    }),
-                )?;
-                Ok::<_, Rejection>(vec![c, p, a])
-            })();
-            match signed {
-                Ok(round) => {
-                    n_me += 2;
-                    n_peer += 1;
-                    Some(round)
-                }
-                // Signing stops the stream; the refusal is reported once it drained.
-                Err(e) => {
-                    let _ = unsigned.set(e);
-                    None
-                }
-            }
-        });
-    let stdout = std::io::stdout();
-    let mut round = 0u64;
-    let mut failure: Option<String> = None;
-    ledger.submit_pipelined(batches, |receipts| {
-        let mut out = stdout.lock();
-        for r in receipts {
-            if let Err(e) = &r.result {
-                failure.get_or_insert_with(|| format!("{}: {}", e.code.as_str(), e.message));
-            }
-            // Printed (and flushed) only now that the block is durable.
-            let _ = writeln!(out, "ACK {} {}", r.tx.to_hex(), r.height.unwrap_or(0));
-        }
-        let _ = out.flush();
-        round += 1;
-    })?;
-    if let Some(e) = unsigned.get() {
-        return Err(CliError::Rejected(e.clone()));
-    }
-    if let Some(f) = failure {
-        return Err(CliError::Other(anyhow::anyhow!(
-            "load transaction refused: {f}"
-        )));
-    }
-    out(json!({"rounds": round}), format!("{round} rounds"))
+    let shown = handoff_api::call_typed(node, who, handoff_api::HandoffShowRequest { id })
+        .map_err(CliError::from)?;
+    Ok(shown.handoff.id)
 }

@@ -119,8 +119,8 @@ pub fn run(a: HttpBenchArgs) -> Result<Value> {
         .with_context(|| format!("the node did not start: {line} (see {})", root.display()))?;
     let http = ready["http"].as_str().context("the node serves no HTTP")?;
     let url = format!("http://{http}");
-    let file: crate::gateway::NodeFile =
-        serde_json::from_slice(&std::fs::read(crate::gateway::node_file(&data))?)?;
+    let file: handoff_node::gateway::NodeFile =
+        serde_json::from_slice(&std::fs::read(handoff_node::gateway::node_file(&data))?)?;
     say(&format!(
         "node up at {url}; driving it for 2 × {} s…",
         a.seconds

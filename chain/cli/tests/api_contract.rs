@@ -316,6 +316,33 @@ fn cli_json_is_the_typed_api_response_for_every_step() {
         ProductShowRequest { gtin: g.clone() },
     );
 
+    // The validator set: shown, approved, changed (the one validator re-approves itself
+    // for the next epoch), each answer the typed response.
+    let v = query(d, None, &["validators", "show"], ValidatorsShowRequest {});
+    let me = v.validators[0].clone();
+    let a = same_shape::<ApprovalResponse>(
+        "validators_approve",
+        &ok(d, &["validators", "approve", "--epoch", "1", &me]),
+    );
+    let set = same_shape::<ValidatorsSetResponse>(
+        "validators_set",
+        &ok(
+            d,
+            &[
+                "validators",
+                "set",
+                "--epoch",
+                "1",
+                &me,
+                "--approval",
+                &format!("{}:{}", a.validator, a.signature),
+            ],
+        ),
+    );
+    assert_eq!(set.epoch, 1);
+    let v = query(d, None, &["validators", "show"], ValidatorsShowRequest {});
+    assert_eq!((v.epoch, v.validators), (1, vec![me]));
+
     // Errors keep their codes and exit codes through the API.
     let (code, json, _) = handoff(d, &["item", "show", &format!("(01)0{g}(21)NOPE")]);
     assert_eq!(

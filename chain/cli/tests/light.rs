@@ -331,7 +331,7 @@ fn light_node_fed_forged_proofs_says_it_could_not_verify() {
     // Node 3 lies about the coffee's product record and about BAG2's record.
     let forge = [
         hex::encode(format!("p{g}")),
-        hex::encode(handoff_node::service::item_key(&format!("/01/{g}/21/BAG2"))),
+        hex::encode(handoff_core::state::StateKey::Item(format!("/01/{g}/21/BAG2")).to_bytes()),
     ]
     .join(",");
     for i in 0..3 {

@@ -3,7 +3,7 @@
 //! `{"error": {"code", "message"}}` (also on stdout, so scripts read one stream).
 
 use clap::Parser;
-use handoff_node::cli::{self, Cli, CliError};
+use handoff_cli::cli::{self, Cli, CliError};
 use std::io::Write;
 
 // glibc's allocator slows down as sled's page cache fragments the heap (measured: history

@@ -2,7 +2,6 @@
 //! sled store on disk, durable commits), printed as JSON. Everything a figure depends on
 //! is measured in the same run, so ratios hold on a noisy shared machine.
 
-use crate::ledger::{Ledger, Sequencer, first_rejection, now_ms, verify_parallel};
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use handoff_core::block::Genesis;
@@ -12,6 +11,7 @@ use handoff_core::limits::MAX_BLOCK_TXS;
 use handoff_core::query;
 use handoff_core::tx::*;
 use handoff_core::types::Role;
+use handoff_node::ledger::{Ledger, Sequencer, first_rejection, now_ms, verify_parallel};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -143,9 +143,9 @@ pub(crate) fn machine() -> Value {
 
 impl Bench {
     fn new(dir: &Path) -> Result<Bench> {
-        let a = crate::identity::generate()?;
-        let b = crate::identity::generate()?;
-        let v = crate::identity::generate()?;
+        let a = handoff_node::identity::generate()?;
+        let b = handoff_node::identity::generate()?;
+        let v = handoff_node::identity::generate()?;
         let roles = vec![
             Role::Manufacturer,
             Role::Warehouse,
@@ -434,11 +434,12 @@ fn settle(b: &Bench) -> Result<()> {
 /// One `item history` as the CLI serves it: the record, the provenance query, the JSON.
 fn history_once(b: &Bench, key: &Gs1Key) -> Result<(f64, usize)> {
     let t0 = Instant::now();
-    let item = crate::view::thing_json(&b.ledger.store, key)?.context("bench item missing")?;
+    let item =
+        handoff_node::view::thing_json(&b.ledger.store, key)?.context("bench item missing")?;
     let j = query::journey(&b.ledger.store, &b.ledger.store, key)?;
     let ev: Vec<Value> = j
         .iter()
-        .map(|e| crate::view::event_json(&b.ledger.store, e))
+        .map(|e| handoff_node::view::event_json(&b.ledger.store, e))
         .collect::<Result<_, _>>()?;
     let out = serde_json::to_string(&json!({"item": item, "events": ev}))?;
     let us = t0.elapsed().as_secs_f64() * 1e6;
