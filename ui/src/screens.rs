@@ -1027,8 +1027,9 @@ pub fn InboxScreen() -> impl IntoView {
     view! {
         <section class="screen inbox-screen">
             {move || light_note.get().map(|e| view! {
-                <div class="card light-note" data-testid="light-node-note">
-                    <div class="banner-message">{e.message.clone()}</div>
+                // Said in the language on screen (the node's own words are English).
+                <div class="card light-note" data-testid="light-node-note" title=e.message.clone()>
+                    <div class="banner-message">{ctx.t("inbox.light_node")}</div>
                     <div class="banner-code">{e.code.clone()}</div>
                     <p class="hint" data-testid="light-receive-hint">{ctx.t("inbox.light_scan")}</p>
                 </div>
