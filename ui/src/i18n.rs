@@ -283,6 +283,7 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("outbox.rule", "Rule", "规则"),
     ("outbox.tx", "tx", "交易"),
     ("outbox.entries", "entries", "项"),
+    ("outbox.entry", "entry", "项"),
     ("item.verified", "Verified against block", "已校验，区块"),
     (
         "error.unverified",

@@ -1502,7 +1502,7 @@ fn OutboxList(outbox: api::OutboxResponse) -> impl IntoView {
         <div class="card outbox" data-testid="outbox-list">
             <header class="card-head">
                 <h3 class="title">{t(lang, "node.outbox_list")}</h3>
-                <span class="pill">{format!("{} {}", number(lang, entries.len() as f64), t(lang, "outbox.entries"))}</span>
+                <span class="pill">{format!("{} {}", number(lang, entries.len() as f64), t(lang, if entries.len() == 1 { "outbox.entry" } else { "outbox.entries" }))}</span>
             </header>
             <p class="hint">{t(lang, "node.outbox_hint")}</p>
             {empty.then(|| view! { <p class="hint">{t(lang, "node.outbox_empty")}</p> })}

@@ -558,6 +558,8 @@ async function lightNodeChecks(vp, node) {
     await page.locator(T('outbox-entry')).first().waitFor();
     const row = await page.locator(T('outbox-entry')).first().innerText();
     expect(row.includes('Shipped') && row.includes('306141410000000068'), row);
+    const count = await page.locator(`${T('outbox-list')} .pill`).innerText();
+    expect(count.trim() === '1 entry', count);
     await light('queued');
     // The screen follows the entry to the block the validators put it in (bounded wait).
     await entry('committed').waitFor({ timeout: 60000 });
