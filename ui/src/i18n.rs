@@ -283,6 +283,7 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("outbox.rule", "Rule", "规则"),
     ("outbox.tx", "tx", "交易"),
     ("outbox.entries", "entries", "项"),
+    ("outbox.entry", "entry", "项"),
     ("item.verified", "Verified against block", "已校验，区块"),
     (
         "error.unverified",
@@ -293,6 +294,11 @@ const TABLE: &[(&str, &str, &str)] = &[
         "item.history_light",
         "The full history needs a full node; this light node verified the current record.",
         "完整流转记录需要全节点；本轻节点已校验当前记录。",
+    ),
+    (
+        "inbox.light_node",
+        "The inbox of open handoffs needs a full node: this light node verifies single records against certified block headers but keeps no index of the chain.",
+        "待处理交接的收件箱需要全节点：本轻节点按已认证区块头逐条校验记录，但不保存链的索引。",
     ),
 ];
 

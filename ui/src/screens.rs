@@ -1027,8 +1027,9 @@ pub fn InboxScreen() -> impl IntoView {
     view! {
         <section class="screen inbox-screen">
             {move || light_note.get().map(|e| view! {
-                <div class="card light-note" data-testid="light-node-note">
-                    <div class="banner-message">{e.message.clone()}</div>
+                // Said in the language on screen (the node's own words are English).
+                <div class="card light-note" data-testid="light-node-note" title=e.message.clone()>
+                    <div class="banner-message">{ctx.t("inbox.light_node")}</div>
                     <div class="banner-code">{e.code.clone()}</div>
                     <p class="hint" data-testid="light-receive-hint">{ctx.t("inbox.light_scan")}</p>
                 </div>
@@ -1501,7 +1502,7 @@ fn OutboxList(outbox: api::OutboxResponse) -> impl IntoView {
         <div class="card outbox" data-testid="outbox-list">
             <header class="card-head">
                 <h3 class="title">{t(lang, "node.outbox_list")}</h3>
-                <span class="pill">{format!("{} {}", number(lang, entries.len() as f64), t(lang, "outbox.entries"))}</span>
+                <span class="pill">{format!("{} {}", number(lang, entries.len() as f64), t(lang, if entries.len() == 1 { "outbox.entry" } else { "outbox.entries" }))}</span>
             </header>
             <p class="hint">{t(lang, "node.outbox_hint")}</p>
             {empty.then(|| view! { <p class="hint">{t(lang, "node.outbox_empty")}</p> })}

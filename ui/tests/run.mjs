@@ -2,7 +2,10 @@
 // temporary folder, `handoff node run --http … --ui ui/dist` serves the built UI and the
 // typed API, and Debian's Chromium drives the UI it serves at desktop size (1280×800) and
 // phone size (390×844), in English and Chinese, signed in with a token per organization
-// (`handoff node token NAME`). Run from the repository root or ui/tests:
+// (`handoff node token NAME`). The same screens run on a light node too: `handoff light
+// run --http … --ui …` joined to the demo chain's full node, signed in as the warehouse
+// (reads proven, actions queued then committed, `LIGHT_NODE` for what needs a full
+// node). Run from the repository root or ui/tests:
 //   HANDOFF_CLI=target/debug/handoff node ui/tests/run.mjs
 // Screenshots of every screen go to ui/tests/artifacts/. Every node started is killed at
 // the end, whatever failed.
@@ -42,46 +45,133 @@ for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => { killAll(); proc
 
 const handoff = (data, ...args) => JSON.parse(execFileSync(cli, ['--data', data, '--json', ...args]).toString());
 
-// A node under test is a function returning `{ base, tokens: {NAME: token}, stop() }`:
-// the URL of the UI it serves and a sign-in token per organization. This one is a full
-// node (the folder's validator) on the demo chain; a light node is another such function.
-async function fullNodeOnDemoChain(orgs) {
-  const data = fs.mkdtempSync(path.join(os.tmpdir(), 'handoff-ui-'));
-  execFileSync(cli, ['--data', data, 'demo', '--quiet'], { stdio: 'ignore' });
-  const tokens = {};
-  for (const name of orgs) tokens[name] = handoff(data, 'node', 'token', name).token;
-  const log = fs.openSync(path.join(data, 'node.log'), 'w');
-  const child = spawn(cli, ['--data', data, 'node', 'run', '--validator', '--no-mdns',
-    '--listen', '/ip4/127.0.0.1/tcp/0', '--http', '127.0.0.1:0', '--ui', dist],
-  { stdio: ['ignore', 'pipe', log] });
-  const node = { child, data };
-  running.add(node);
+// Starts `args` on the CLI, its stderr into `log`, and waits for its `"ready"` JSON line
+// (`what` names it in errors); the process is killed at the end, whatever failed.
+async function spawnReady(args, log, what) {
+  const fd = fs.openSync(log, 'w');
+  const child = spawn(cli, args, { stdio: ['ignore', 'pipe', fd] });
+  const proc = { child };
+  running.add(proc);
   const ready = await new Promise((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`the node did not start in 60 s: ${out}`)), 60000);
+    const timer = setTimeout(() => reject(new Error(`${what} did not start in 60 s: ${out}`)), 60000);
     child.stdout.on('data', (b) => {
       out += b;
       const line = out.split('\n').find((l) => l.includes('"ready"'));
       if (line) { clearTimeout(timer); resolve(JSON.parse(line)); }
     });
-    child.on('exit', (c) => { clearTimeout(timer); reject(new Error(`the node exited (${c}): ${fs.readFileSync(path.join(data, 'node.log'))}`)); });
+    child.on('exit', (c) => { clearTimeout(timer); reject(new Error(`${what} exited (${c}): ${fs.readFileSync(log)}`)); });
   });
+  return {
+    child,
+    ready,
+    async stop() {
+      running.delete(proc);
+      child.kill('SIGTERM');
+      await new Promise((r) => { if (child.exitCode !== null) r(); else child.on('exit', r); setTimeout(r, 10000); });
+      if (child.exitCode === null) child.kill('SIGKILL');
+    },
+  };
+}
+
+// A node under test is a function returning `{ base, tokens: {NAME: token}, stop() }`:
+// the URL of the UI it serves and a sign-in token per organization. This one is a full
+// node (the folder's validator) on the demo chain; `lightNodeOnDemoChain` is a light
+// node following such a full node.
+async function fullNodeOnDemoChain(orgs) {
+  const data = fs.mkdtempSync(path.join(os.tmpdir(), 'handoff-ui-'));
+  execFileSync(cli, ['--data', data, 'demo', '--quiet'], { stdio: 'ignore' });
+  const tokens = {};
+  for (const name of orgs) tokens[name] = handoff(data, 'node', 'token', name).token;
+  // The chain's genesis, for a light node to join it (read before the node holds the store).
+  const { genesis } = handoff(data, 'genesis');
+  let proc;
+  try {
+    proc = await spawnReady(['--data', data, 'node', 'run', '--validator', '--no-mdns',
+      '--listen', '/ip4/127.0.0.1/tcp/0', '--http', '127.0.0.1:0', '--ui', dist], path.join(data, 'node.log'), 'the node');
+  } catch (e) {
+    fs.rmSync(data, { recursive: true, force: true });
+    throw e;
+  }
+  const { ready } = proc;
   const file = JSON.parse(fs.readFileSync(path.join(data, 'node.json')));
   if (file.browser_url !== ready.browser_url || !file.browser_url?.includes('#token=')) {
+    await proc.stop();
     throw new Error(`node.json and the ready line disagree on the browser link: ${file.browser_url} / ${ready.browser_url}`);
   }
   return {
     base: `http://${file.http}`,
     link: file.browser_url,
     tokens,
+    data,
+    genesis,
+    listen: ready.listen,
     async stop() {
-      running.delete(node);
-      child.kill('SIGTERM');
-      await new Promise((r) => { if (child.exitCode !== null) r(); else child.on('exit', r); setTimeout(r, 10000); });
-      if (child.exitCode === null) child.kill('SIGKILL');
+      await proc.stop();
       fs.rmSync(data, { recursive: true, force: true });
     },
   };
+}
+
+// A typed API call on a node's HTTP server (`GET` for a read, `POST` with a JSON body for
+// an action), signed with `token`; answers the JSON, or throws the node's error.
+async function api(base, route, { token, body } = {}) {
+  const headers = { Accept: 'application/json' };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (body) headers['Content-Type'] = 'application/json';
+  const r = await fetch(`${base}${route}`, { method: body ? 'POST' : 'GET', headers, body: body && JSON.stringify(body) });
+  const json = await r.json();
+  if (!r.ok) throw new Error(`${route}: HTTP ${r.status} ${JSON.stringify(json)}`);
+  return json;
+}
+async function until(what, ms, fn) {
+  const t = Date.now();
+  for (;;) {
+    const v = await fn().catch(() => undefined);
+    if (v) return v;
+    if (Date.now() - t > ms) throw new Error(`timed out after ${ms / 1000} s waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+// The light node under test: the demo chain's full node (its validator) as above, and a
+// light node joined to it — `handoff light init` with the demo's genesis and the
+// identity of `org` from the full node's folder, then `handoff light run --http … --ui …
+// --peer <the full node>` — serving the UI. `base` and `tokens` are the light node's
+// (from its `light.json`); `full` is the full node, to check what the validators
+// committed. Answers once the light node follows the chain (a peer and a certified header).
+async function lightNodeOnDemoChain(org) {
+  const full = await fullNodeOnDemoChain([org, GROCER]);
+  const data = fs.mkdtempSync(path.join(os.tmpdir(), 'handoff-ui-light-'));
+  let proc;
+  try {
+    handoff(data, '--as', org, 'light', 'init', '--genesis', full.genesis, '--org-key-from', full.data);
+    const peers = full.listen.flatMap((a) => ['--peer', a]);
+    proc = await spawnReady(['--data', data, 'light', 'run', '--no-mdns', '--http', '127.0.0.1:0', '--ui', dist, ...peers],
+      path.join(data, 'light.log'), 'the light node');
+    const file = JSON.parse(fs.readFileSync(path.join(data, 'light.json')));
+    const base = `http://${file.http}`;
+    const height = (await api(full.base, '/v1/status')).height;
+    await until('the light node to follow the full node', 60000, async () => {
+      const st = await api(base, '/v1/status');
+      return st.peers > 0 && st.height >= height;
+    });
+    return {
+      base,
+      tokens: file.tokens,
+      full,
+      async stop() {
+        await proc.stop();
+        fs.rmSync(data, { recursive: true, force: true });
+        await full.stop();
+      },
+    };
+  } catch (e) {
+    if (proc) await proc.stop();
+    fs.rmSync(data, { recursive: true, force: true });
+    await full.stop();
+    throw e;
+  }
 }
 
 // ---------------------------------------------------------------- the browser
@@ -135,10 +225,13 @@ const LOOSE_B = 'https://id.gs1.org/01/00614141025015/21/E261000261';
 const WAREHOUSE = 'Harbor Logistics';
 const GROCER = 'Corner Grocer';
 
-// `UI_ONLY=desktop` (or `phone`, `camera`) runs one part, when working on it.
+// `UI_ONLY=desktop` (or `phone`: both nodes at one size; `full`, `light`: one node at
+// both sizes; `camera`) runs one part, when working on it.
 const only = process.env.UI_ONLY;
 const VIEWPORTS = [{ name: 'desktop', width: 1280, height: 800 }, { name: 'phone', width: 390, height: 844 }]
-  .filter((v) => !only || only === v.name);
+  .filter((v) => !only || only === v.name || only === 'full' || only === 'light');
+const RUN_FULL = !only || only !== 'light';
+const RUN_LIGHT = !only || only !== 'full';
 
 // A fresh browser context (its own session storage) at viewport `vp` on `address`,
 // collecting script errors; `shot(n)` saves `<viewport>-<n>.png` in the artifacts folder.
@@ -396,10 +489,168 @@ async function fullNodeChecks(vp, node) {
   await anon.ctx.close();
 }
 
+// What a warehouse on a light node does and sees: the light node's page, signed in with
+// its token for the warehouse. Its reads are proven against certified headers; its
+// actions are queued in its outbox, sent to the full node and committed there; what needs
+// a full node's index says so in words. Screenshots are `<viewport>-light-<n>.png`.
+const PALLET = '(00)306141410000000068'; // the loose bags' pallet, at the warehouse
+async function lightNodeChecks(vp, node) {
+  const { ctx, page, errors, shot } = await openPage(vp, signIn(node, WAREHOUSE));
+  const light = (n) => shot(`light-${n}`);
+  // What a light node cannot answer is a 503 with `LIGHT_NODE`, which the page shows in
+  // words; the browser logs each such answer, and any other 503 is a failure.
+  const unavailable = [];
+  page.on('response', (r) => {
+    if (r.status() === 503) unavailable.push(r.json().then((j) => j.error?.code, () => 'not the error shape'));
+  });
+  const entry = (status) => page.locator(`${T('outbox-entry')}[data-status="${status}"]`);
+
+  await check(`${vp.name} light: the Node screen says light node, signed in as the warehouse, nothing queued`, async () => {
+    await page.waitForFunction(() => document.querySelector('[data-testid="whoami"]')?.textContent === 'Harbor Logistics');
+    await nav(page, 'node');
+    await page.locator(T('outbox-list')).waitFor();
+    const mode = await page.locator(T('node-mode')).innerText();
+    expect(mode.includes('Light node'), mode);
+    expect((await page.locator(T('node-org')).innerText()) === WAREHOUSE, 'org');
+    expect(Number((await page.locator(T('node-peers')).innerText()).trim()) >= 1, 'a peer');
+    expect((await page.locator(T('outbox-list')).innerText()).includes('Nothing queued'), 'empty outbox');
+    await light('node');
+  });
+
+  await check(`${vp.name} light: a scan shows the record verified against a certified block`, async () => {
+    await nav(page, 'scan');
+    await scan(page, BAG);
+    const card = page.locator(T('item-card'));
+    await card.waitFor();
+    const text = await card.innerText();
+    expect(text.includes('Northside Espresso Roast 250 g') && text.includes(GROCER), text);
+    const v = await page.locator(T('verified-at')).innerText();
+    const at = Number(v.replace(/[^0-9]/g, ''));
+    expect(v.includes('Verified against block') && at > 0, v);
+    // The block is one the full node certified: its height is not past the full node's.
+    const full = await api(node.full.base, '/v1/status');
+    expect(at <= full.height, `verified at ${at}, the full node is at ${full.height}`);
+    await light('scan');
+  });
+
+  await check(`${vp.name} light: a malformed scan shows its stable code`, async () => {
+    await scan(page, '(01)00614141025016(21)X');
+    const banner = page.locator(T('error-banner'));
+    await banner.waitFor();
+    const text = await banner.innerText();
+    expect(text.includes('check digit') && text.includes('SCAN_BAD_CHECK_DIGIT'), text);
+    await light('bad-scan');
+    await dismiss(page, 'error-banner');
+  });
+
+  let offer;
+  await check(`${vp.name} light: shipping a pallet is queued, then committed, and the full node has the offer`, async () => {
+    await scan(page, PALLET);
+    await page.waitForFunction(() => document.querySelector('[data-testid="item-card"]')?.dataset.key?.endsWith('306141410000000068'));
+    expect((await page.locator(T('item-card')).innerText()).includes(WAREHOUSE), 'the warehouse holds it');
+    await page.locator(`${T('ship-to')} option[value="${GROCER}"]`).waitFor({ state: 'attached' });
+    await page.locator(T('ship-to')).selectOption(GROCER);
+    await page.locator(T('ship-button')).click();
+    const notice = await noticeSaying(page, 'Queued');
+    expect(notice.includes('Queued — will be sent when a peer is reachable'), notice);
+    expect(!notice.toLowerCase().includes('committed'), notice);
+    await nav(page, 'node');
+    await page.locator(T('outbox-entry')).first().waitFor();
+    const row = await page.locator(T('outbox-entry')).first().innerText();
+    expect(row.includes('Shipped') && row.includes('306141410000000068'), row);
+    const count = await page.locator(`${T('outbox-list')} .pill`).innerText();
+    expect(count.trim() === '1 entry', count);
+    await light('queued');
+    // The screen follows the entry to the block the validators put it in (bounded wait).
+    await entry('committed').waitFor({ timeout: 60000 });
+    const done = await entry('committed').innerText();
+    expect(done.includes('Committed') && /block \d/.test(done), done);
+    await page.waitForFunction(() => document.querySelector('[data-testid="outbox-count"]')?.classList.contains('hidden'));
+    await light('committed');
+    // The full node has it: the pallet's open offer, to the grocer, in its inbox.
+    const inbox = await api(node.full.base, '/v1/handoffs/inbox', { token: node.full.tokens[GROCER] });
+    offer = inbox.incoming.find((h) => JSON.stringify(h).includes('306141410000000068'));
+    expect(offer, `not in the grocer's inbox on the full node: ${JSON.stringify(inbox.incoming.map((h) => h.id))}`);
+  });
+
+  await check(`${vp.name} light: the grocer accepts on the full node, and the light node shows the new holder, proven`, async () => {
+    expect(offer, 'no offer to accept');
+    await api(node.full.base, `/v1/handoffs/${offer.id}/accept`, { token: node.full.tokens[GROCER], body: {} });
+    await nav(page, 'scan');
+    // Scanned again until the light node's headers reach the block of the acceptance.
+    await until('the light node to show the grocer holding the bag', 60000, async () => {
+      await scan(page, LOOSE_A);
+      await page.waitForFunction(() => document.querySelector('[data-testid="item-card"]')?.dataset.key?.endsWith('E261000260')
+        || document.querySelector('[data-testid="error-banner"]'));
+      if (await page.locator(T('error-banner')).count()) {
+        const said = await page.locator(T('error-banner')).innerText();
+        await dismiss(page, 'error-banner');
+        throw new Error(said);
+      }
+      return (await page.locator(T('item-card')).innerText()).includes(GROCER);
+    });
+    const v = await page.locator(T('verified-at')).innerText();
+    expect(v.includes('Verified against block'), v);
+  });
+
+  await check(`${vp.name} light: what needs a full node's index says so, in words`, async () => {
+    await nav(page, 'inbox');
+    const note = page.locator(T('light-node-note'));
+    await note.waitFor();
+    const text = await note.innerText();
+    expect(text.includes('LIGHT_NODE') && text.includes('needs a full node') && text.includes('light node'), text);
+    expect((await page.locator(T('light-receive-hint')).innerText()).includes('scan one of them'), 'how to receive');
+    await light('inbox');
+    await nav(page, 'item');
+    await page.locator(T('history-light')).waitFor();
+    expect(await page.locator(T('timeline')).count() === 0, 'no timeline');
+    expect((await page.locator(T('history-light')).innerText()).includes('needs a full node'), 'why no history');
+    expect((await page.locator(T('verified-at')).innerText()).includes('Verified against block'), 'the verified record');
+    await light('item');
+  });
+
+  await check(`${vp.name} light: in Chinese, the mode, the outbox, the scan and the light-node notes`, async () => {
+    await nav(page, 'node');
+    await page.locator(T('lang-zh')).click();
+    await dismiss(page, 'notice-banner');
+    expect((await page.locator(T('node-mode')).innerText()).includes('轻节点'), 'mode in Chinese');
+    await entry('committed').waitFor();
+    expect((await entry('committed').innerText()).includes('已上链'), 'committed in Chinese');
+    await light('node-zh');
+    await nav(page, 'scan');
+    await scan(page, BAG);
+    await page.waitForFunction(() => document.querySelector('[data-testid="item-card"]')?.dataset.key?.endsWith('E261000022'));
+    expect((await page.locator(T('verified-at')).innerText()).includes('已校验'), 'verified in Chinese');
+    await light('scan-zh');
+    await nav(page, 'inbox');
+    const note = await page.locator(T('light-node-note')).innerText();
+    expect(note.includes('轻节点') && note.includes('LIGHT_NODE'), note);
+    await light('inbox-zh');
+    await nav(page, 'node');
+    await page.locator(T('lang-en')).click();
+  });
+
+  await check(`${vp.name} light: nothing overflows the screen`, async () => {
+    for (const tab of ['scan', 'inbox', 'node']) {
+      await nav(page, tab);
+      const over = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      expect(over <= 0, `${tab}: page is ${over}px wider than the viewport`);
+    }
+  });
+
+  await check(`${vp.name} light: no script errors, and only LIGHT_NODE answers unavailable`, async () => {
+    const codes = await Promise.all(unavailable);
+    expect(codes.length > 0 && codes.every((c) => c === 'LIGHT_NODE'), `503 answers: ${codes.join(', ')}`);
+    const logged = errors.filter((e) => !/status of 503/.test(e));
+    expect(logged.length === 0 && errors.length - logged.length === codes.length, errors.join('\n'));
+  });
+  await ctx.close();
+}
+
 // ---------------------------------------------------------------- the runs
 
 try {
-  for (const vp of VIEWPORTS) {
+  for (const vp of RUN_FULL ? VIEWPORTS : []) {
     let node;
     await check(`${vp.name}: a full node on the demo chain starts and serves the UI`, async () => {
       node = await fullNodeOnDemoChain([WAREHOUSE, GROCER]);
@@ -427,6 +678,20 @@ try {
       }
     } finally {
       if (node) await node.stop();
+    }
+  }
+
+  // The same screens on a light node, with a full node to follow.
+  for (const vp of RUN_LIGHT ? VIEWPORTS : []) {
+    let node;
+    await check(`${vp.name} light: a light node joined to the demo chain's full node starts and serves the UI`, async () => {
+      node = await lightNodeOnDemoChain(WAREHOUSE);
+    });
+    if (!node) continue;
+    try {
+      await lightNodeChecks(vp, node);
+    } finally {
+      await node.stop();
     }
   }
 

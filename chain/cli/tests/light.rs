@@ -676,6 +676,18 @@ fn light_node_serves_the_typed_api_over_http() {
     );
     let st = registry.call(&StatusRequest {}).expect("status");
     assert!(st.height >= at, "{st:?}");
+    // The status says it is a light node, and names the identity a token signs as (the
+    // browser's Node screen shows both); without a token it names none.
+    assert_eq!(st.mode.as_deref(), Some("light"), "{st:?}");
+    let named = |c: &Client| {
+        c.call(&StatusRequest {})
+            .expect("status")
+            .identity
+            .map(|i| i.name)
+    };
+    assert_eq!(named(&registry).as_deref(), Some("Registry"));
+    assert_eq!(named(&shop_client).as_deref(), Some("Shop"));
+    assert_eq!(named(&Client::new(&base, None)), None);
     // A command sent to the light node prints what it prints run on the folder itself.
     let remote = (outbox(&light), text_of(&light, &["light", "outbox"]));
     terminate(guard.0.as_mut().expect("light"));

@@ -362,7 +362,7 @@ impl<'a> NodeApi<'a> {
         match self.chain {
             Chain::Ledger(l) => embedded(l, self.data, who, self.node_info(), req),
             #[cfg(feature = "p2p")]
-            Chain::Light(l) => light(l, who.identity.as_deref(), req),
+            Chain::Light(l) => light(l, who.identity.as_deref(), who.authenticated, req),
             Chain::Offline => offline(req),
         }
     }
@@ -1319,11 +1319,28 @@ fn light_show(l: &LightSession, canonical: String) -> R<(Thing, Option<HandoffVi
     Ok((thing, s.handoff, s.verified))
 }
 
+/// `signed_in`: the caller showed a token (over HTTP) or is the folder's own user; only
+/// then does the status name the identity its actions are signed by.
 #[cfg(feature = "p2p")]
-fn light(l: &LightSession, me: Option<&str>, req: Request) -> R<Response> {
+fn light(l: &LightSession, me: Option<&str>, signed_in: bool, req: Request) -> R<Response> {
     let data = l.data();
     Ok(match req {
-        Request::Status(_) => Response::Status(light_status(l)?),
+        Request::Status(_) => {
+            // The mode, so that a browser on the light node's server shows a light
+            // node (its proofs, its outbox) rather than a full node's screens.
+            let mut st = light_status(l)?;
+            st.mode = Some("light".into());
+            if signed_in {
+                let id = identity::select(data, me)
+                    .map_err(|e| CliError::input("UNKNOWN_IDENTITY", format!("{e:#}")))?;
+                st.identity = Some(IdentityView {
+                    org: id.key.public().to_hex(),
+                    org_name: id.name.clone(),
+                    name: id.name,
+                });
+            }
+            Response::Status(st)
+        }
         Request::IdParse(r) => Response::IdParse(scan_view(&scan(&r.scan)?)?),
         Request::Lookup(r) => {
             let sc = scan(&r.scan)?;
