@@ -259,7 +259,9 @@ pub fn DocumentsPanel(links: Vec<String>) -> impl IntoView {
                 Ok(r) => ctx.done(
                     Notice::new("notice.doc_registered")
                         .arg(Arg::Text(r.hash[..12.min(r.hash.len())].to_string()))
-                        .arg(Arg::Text(r.height.map(|h| h.to_string()).unwrap_or_default())),
+                        .arg(Arg::Text(
+                            r.height.map(|h| h.to_string()).unwrap_or_default(),
+                        )),
                 ),
                 Err(e) => ctx.fail(e),
             }
@@ -301,7 +303,7 @@ pub fn DocumentsPanel(links: Vec<String>) -> impl IntoView {
     };
 
     view! {
-        <section class="panel documents" data-testid="documents">
+        <section class="panel stack documents" data-testid="documents">
             <h3 class="section">{move || ctx.t("doc.title")}</h3>
             <p class="hint" data-testid="doc-local-note">{move || ctx.t("doc.local")}</p>
             <div class="doc-part">
@@ -412,15 +414,16 @@ pub fn AuditorScreen() -> impl IntoView {
             });
         }
     };
-    let run = move |fut: std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), ApiError>>>>| {
-        ctx.busy.set(true);
-        spawn_local(async move {
-            if let Err(e) = fut.await {
-                ctx.fail(e);
-            }
-            ctx.busy.set(false);
-        });
-    };
+    let run =
+        move |fut: std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), ApiError>>>>| {
+            ctx.busy.set(true);
+            spawn_local(async move {
+                if let Err(e) = fut.await {
+                    ctx.fail(e);
+                }
+                ctx.busy.set(false);
+            });
+        };
     let issue = move |_| {
         let req = api::CertIssueRequest {
             for_: for_.get_untracked().trim().to_string(),
@@ -480,20 +483,21 @@ pub fn AuditorScreen() -> impl IntoView {
         });
     });
 
-    let text = move |key: &'static str, sig: RwSignal<String>, tid: &'static str, kind: &'static str| {
-        view! {
-            <label class="field">
-                <span>{move || ctx.t(key)}</span>
-                <input type=kind data-testid=tid prop:value=move || sig.get()
-                    on:input=move |ev| sig.set(event_target_value(&ev))/>
-            </label>
-        }
-    };
+    let text =
+        move |key: &'static str, sig: RwSignal<String>, tid: &'static str, kind: &'static str| {
+            view! {
+                <label class="field">
+                    <span>{move || ctx.t(key)}</span>
+                    <input type=kind data-testid=tid prop:value=move || sig.get()
+                        on:input=move |ev| sig.set(event_target_value(&ev))/>
+                </label>
+            }
+        };
 
     view! {
         <section class="screen auditor-screen" data-testid="auditor-screen">
             <h2>{move || ctx.t("auditor.title")}</h2>
-            <div class="panel">
+            <div class="panel stack">
                 <h3 class="section">{move || ctx.t("auditor.issue")}</h3>
                 {text("auditor.for", for_, "cert-for", "text")}
                 <p class="hint">{move || ctx.t("auditor.for_hint")}</p>
@@ -535,7 +539,7 @@ pub fn AuditorScreen() -> impl IntoView {
                     view! { <CertTable certs=l show_ids=true/> }.into_any()
                 })}
             </div>
-            <div class="panel">
+            <div class="panel stack">
                 <h3 class="section">{move || ctx.t("auditor.change")}</h3>
                 {text("auditor.id", id, "cert-change-id", "text")}
                 <div class="row">
