@@ -20,6 +20,8 @@ pub enum Tab {
     Products,
     /// Build and break containers.
     Pack,
+    /// Certifications: issue, suspend, reinstate, revoke.
+    Auditor,
     /// Identity and chain.
     Node,
 }
@@ -272,6 +274,7 @@ pub fn App() -> impl IntoView {
                 {nav(Tab::Inbox, "nav.inbox", "nav-inbox")}
                 {nav(Tab::Products, "nav.products", "nav-products")}
                 {nav(Tab::Pack, "nav.pack", "nav-pack")}
+                {nav(Tab::Auditor, "nav.auditor", "nav-auditor")}
                 {nav(Tab::Node, "nav.node", "nav-node")}
                 <div class="whoami" data-testid="whoami">{move || ctx.me()}</div>
             </nav>
@@ -283,6 +286,7 @@ pub fn App() -> impl IntoView {
                     Tab::Inbox => view! { <screens::InboxScreen/> }.into_any(),
                     Tab::Products => view! { <screens::ProductsScreen/> }.into_any(),
                     Tab::Pack => view! { <screens::PackScreen/> }.into_any(),
+                    Tab::Auditor => view! { <crate::certs::AuditorScreen/> }.into_any(),
                     Tab::Node => view! { <screens::NodeScreen/> }.into_any(),
                 }}
             </main>

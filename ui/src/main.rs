@@ -5,6 +5,7 @@
 mod app;
 mod backend;
 mod camera;
+mod certs;
 mod i18n;
 mod picture;
 mod scan;

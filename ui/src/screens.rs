@@ -3,6 +3,7 @@
 use crate::app::{Arg, Ctx, Notice, Tab, set_setting};
 use crate::backend::{self, ApiError};
 use crate::camera;
+use crate::certs::{CertSection, DocumentsPanel};
 use crate::i18n::{Lang, datetime, datetime_ms, number, t};
 use crate::picture::ProductPicture;
 use crate::scan::{Added, Batch, normalize};
@@ -761,8 +762,10 @@ pub fn ItemScreen() -> impl IntoView {
                     let lang = ctx.lang.get();
                     let events = h.events;
                     let n = events.len();
+                    let code = ctx.current.get_untracked().unwrap_or_default();
                     view! {
                         <ItemSummary thing=l.thing.item verdict=l.verdict verified=proven.get()/>
+                        <CertSection code=code.clone()/>
                         <h3 class="section">{format!("{} {}", number(lang, n as f64), t(lang, "item.events"))}</h3>
                         <ol class="timeline" data-testid="timeline">
                             {events.into_iter().map(|e| {
@@ -800,6 +803,7 @@ pub fn ItemScreen() -> impl IntoView {
                                 }
                             }).collect_view()}
                         </ol>
+                        <DocumentsPanel links=vec![code]/>
                     }.into_any()
                 }
             }}
@@ -821,6 +825,7 @@ fn HandoffCard(h: api::HandoffView, incoming: bool) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let lang = ctx.lang.get_untracked();
     let id = h.id.clone();
+    let doc_link = h.id.clone();
     let rows = RwSignal::new(
         h.entries
             .iter()
@@ -978,6 +983,10 @@ fn HandoffCard(h: api::HandoffView, incoming: bool) -> impl IntoView {
                     view! { <button class="secondary" data-testid="cancel-button" on:click=cancel>{t(lang, "action.cancel")}</button> }.into_any()
                 }}
             </div>
+            <details class="handoff-docs" data-testid="handoff-docs">
+                <summary>{t(lang, "doc.title")}</summary>
+                <DocumentsPanel links=vec![doc_link]/>
+            </details>
         </article>
     }
 }

@@ -15,6 +15,7 @@ import path from 'node:path';
 import os from 'node:os';
 import { spawn, execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import crypto from 'node:crypto';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
@@ -77,10 +78,14 @@ async function spawnReady(args, log, what) {
 // A node under test is a function returning `{ base, tokens: {NAME: token}, stop() }`:
 // the URL of the UI it serves and a sign-in token per organization. This one is a full
 // node (the folder's validator) on the demo chain; `lightNodeOnDemoChain` is a light
-// node following such a full node.
-async function fullNodeOnDemoChain(orgs) {
+// node following such a full node. `auditors` are admitted with the auditor role (by the
+// demo's registrar) before the node starts, so they can be signed in like the demo's
+// organizations.
+async function fullNodeOnDemoChain(orgs, auditors = []) {
   const data = fs.mkdtempSync(path.join(os.tmpdir(), 'handoff-ui-'));
   execFileSync(cli, ['--data', data, 'demo', '--quiet'], { stdio: 'ignore' });
+  for (const name of auditors) handoff(data, 'org', 'add', name, '--role', 'auditor');
+  orgs = [...orgs, ...auditors];
   const tokens = {};
   for (const name of orgs) tokens[name] = handoff(data, 'node', 'token', name).token;
   // The chain's genesis, for a light node to join it (read before the node holds the store).
@@ -224,6 +229,7 @@ const LOOSE_A = '(01)00614141025015(21)E261000260'; // loose bags at the warehou
 const LOOSE_B = 'https://id.gs1.org/01/00614141025015/21/E261000261';
 const WAREHOUSE = 'Harbor Logistics';
 const GROCER = 'Corner Grocer';
+const AUDITOR = 'Organic Audit'; // admitted for these tests: the demo has no auditor
 
 // `UI_ONLY=desktop` (or `phone`: both nodes at one size; `full`, `light`: one node at
 // both sizes; `camera`) runs one part, when working on it.
@@ -647,17 +653,180 @@ async function lightNodeChecks(vp, node) {
   await ctx.close();
 }
 
+// ---------------------------------------------------------------- certifications, documents
+
+const day = (offset) => new Date(Date.now() + offset * 86400000).toISOString().slice(0, 10);
+const sha256 = (bytes) => crypto.createHash('sha256').update(bytes).digest('hex');
+
+// Opens the item screen of `code` and waits for its timeline.
+async function openItem(page, code) {
+  await nav(page, 'scan');
+  await scan(page, code);
+  await page.locator(T('item-card')).waitFor();
+  await page.locator(T('open-timeline')).click();
+  await page.locator(T('timeline')).waitFor();
+}
+
+// An auditor certifies the demo's coffee through the Auditor screen; the item screen of a
+// bag shows it through its product, then as revoked (muted) after the auditor revokes it.
+// A document registered from a file is found again by its file, a one-byte-changed copy
+// is not.
+async function certificationChecks(vp, node) {
+  const auditor = await openPage(vp, signIn(node, AUDITOR));
+  // The grocer holds the bag, so it may link documents to it.
+  const staff = await openPage(vp, signIn(node, GROCER));
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'handoff-docs-'));
+  let certId;
+  try {
+    await check(`${vp.name}: an item without certifications shows no certification heading`, async () => {
+      const p = staff.page;
+      await openItem(p, BAG);
+      // The list is read after the timeline: give it the time of a read, then look.
+      await p.waitForTimeout(1000);
+      expect(await p.locator(T('cert-section')).count() === 0, 'a certification section with nothing in it');
+    });
+
+    await check(`${vp.name}: an auditor certifies a product on the Auditor screen`, async () => {
+      const p = auditor.page;
+      await p.waitForFunction((n) => document.querySelector('[data-testid="whoami"]')?.textContent === n, AUDITOR);
+      await nav(p, 'auditor');
+      await p.locator(T('cert-for')).fill('00614141025015');
+      await p.locator(T('cert-scheme')).fill('EU organic');
+      await p.locator(T('cert-standard')).fill('EU 2018/848');
+      await p.locator(T('cert-number')).fill('DE-ÖKO-006-4711');
+      await p.locator(T('cert-from')).fill(day(-1));
+      await p.locator(T('cert-until')).fill(day(365));
+      const certificate = path.join(tmp, 'certificate.pdf');
+      fs.writeFileSync(certificate, `%PDF-1.4 organic certificate ${vp.name}\n`);
+      await p.locator(T('cert-doc')).setInputFiles(certificate);
+      await p.locator('.doc-hash code').waitFor();
+      await p.locator(T('cert-issue')).click();
+      await noticeSaying(p, 'Certified');
+      certId = (await p.locator(T('cert-issued-id')).innerText()).trim();
+      expect(/^[0-9a-f]{64}$/.test(certId), `id: ${certId}`);
+      await p.locator(T('cert-list-button')).click();
+      await p.locator(`${T('cert')}[data-id="${certId}"]`).waitFor();
+      if (vp.name === 'desktop') await auditor.shot('auditor');
+    });
+
+    await check(`${vp.name}: the item screen shows the certification through its product`, async () => {
+      const p = staff.page;
+      await p.reload();
+      await p.locator(T('scan-input')).waitFor();
+      await openItem(p, BAG);
+      const cert = p.locator(`${T('cert')}[data-id="${certId}"]`);
+      await cert.waitFor();
+      const text = await cert.innerText();
+      for (const want of ['EU organic', 'EU 2018/848', 'DE-ÖKO-006-4711', AUDITOR, 'Through its product', 'Valid until', 'Valid']) {
+        expect(text.includes(want), `missing "${want}" in: ${text}`);
+      }
+      expect((await cert.getAttribute('data-status')) === 'valid', 'status');
+      expect(!(await cert.getAttribute('class')).includes('muted'), 'a counting certification is not muted');
+      expect((await p.locator(T('cert-section')).locator('h3').innerText()).includes('Certifications'), 'heading');
+    });
+
+    await check(`${vp.name}: a certification revoked by its auditor shows as revoked, muted, after reload`, async () => {
+      const p = auditor.page;
+      expect((await p.locator(T('cert-change-id')).inputValue()) === certId, 'the issued id is ready to change');
+      await p.locator(T('cert-change')).selectOption('revoke');
+      await p.locator(T('cert-reason')).fill('residue found in a lab test');
+      await p.locator(T('cert-change-button')).click();
+      await noticeSaying(p, 'Certification changed');
+      await p.locator(T('cert-changed')).waitFor();
+      const s = staff.page;
+      await s.reload();
+      await s.locator(T('scan-input')).waitFor();
+      await openItem(s, BAG);
+      const cert = s.locator(`${T('cert')}[data-id="${certId}"]`);
+      await cert.waitFor();
+      expect((await cert.getAttribute('data-status')) === 'revoked', `status ${await cert.getAttribute('data-status')}`);
+      expect((await cert.getAttribute('class')).includes('muted'), 'a revoked certification is muted');
+      const text = await cert.innerText();
+      expect(text.includes('Revoked') && text.includes('residue found in a lab test'), text);
+    });
+
+    await check(`${vp.name}: a document registered from a file is found by its file; a changed copy never was`, async () => {
+      const p = staff.page;
+      const original = Buffer.from(`Bill of lading MSKU 1234565 · ${vp.name} · ${crypto.randomUUID()}\n`);
+      const changed = Buffer.from(original);
+      changed[0] ^= 1; // one byte changed
+      const a = path.join(tmp, 'bill-of-lading.txt');
+      const b = path.join(tmp, 'bill-of-lading-changed.txt');
+      fs.writeFileSync(a, original);
+      fs.writeFileSync(b, changed);
+      const docs = p.locator(`.item-screen ${T('documents')}`);
+      expect((await docs.locator(T('doc-local-note')).innerText()).includes('never leaves'), 'says the file stays here');
+      await docs.locator(T('doc-file')).setInputFiles(a);
+      const shown = await docs.locator(T('doc-hash')).innerText();
+      expect(shown === sha256(original), `hashed in the page: ${shown}, expected ${sha256(original)}`);
+      await docs.locator(T('doc-type')).selectOption('bill_of_lading');
+      await docs.locator(T('doc-title')).fill('Bill of lading MSKU 1234565');
+      await docs.locator(T('doc-register')).click();
+      await noticeSaying(p, 'registered');
+      await dismiss(p, 'notice-banner');
+      // The notice reloads the screen: the panel is found again.
+      const again = p.locator(`.item-screen ${T('documents')}`);
+      await again.locator(T('doc-check-file')).setInputFiles(a);
+      const ok = again.locator(T('doc-check-result'));
+      await ok.waitFor();
+      expect((await ok.getAttribute('data-registered')) === 'true', await ok.innerText());
+      const text = await ok.innerText();
+      expect(text.includes(`Registered by ${GROCER} in block`) && text.includes('Bill of lading'), text);
+      expect((await again.locator(T('doc-proof')).innerText()).includes('Verified against block'), 'proof state');
+      await again.locator(T('doc-check-file')).setInputFiles(b);
+      await p.waitForFunction(() => document.querySelector('.item-screen [data-testid="doc-check-result"]')?.dataset.registered === 'false');
+      expect((await again.locator(T('doc-check-result')).innerText()).includes('Never registered — a changed file has another hash'), 'never registered');
+      if (vp.name === 'desktop') {
+        await again.locator(T('doc-check-file')).setInputFiles(a);
+        await p.waitForFunction(() => document.querySelector('.item-screen [data-testid="doc-check-result"]')?.dataset.registered === 'true');
+        await staff.shot('certifications');
+      }
+    });
+
+    if (vp.name === 'phone') await check('phone: certifications and documents in Chinese', async () => {
+      const p = staff.page;
+      await nav(p, 'node');
+      await p.locator(T('lang-zh')).click();
+      await openItem(p, BAG);
+      const cert = p.locator(`${T('cert')}[data-id="${certId}"]`);
+      await cert.waitFor();
+      const text = await cert.innerText();
+      expect(text.includes('已撤销') && text.includes('通过所属产品'), text);
+      expect((await p.locator(`.item-screen ${T('doc-local-note')}`).innerText()).includes('不会离开本机'), 'local note in Chinese');
+      await staff.shot('certifications-zh');
+      await nav(auditor.page, 'node');
+      await auditor.page.locator(T('lang-zh')).click();
+      await nav(auditor.page, 'auditor');
+      expect((await auditor.page.locator(T('cert-issue')).innerText()).includes('颁发'), 'auditor screen in Chinese');
+      await auditor.shot('auditor-zh');
+      const over = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      expect(over <= 0, `page is ${over}px wider than the viewport`);
+      await nav(p, 'node');
+      await p.locator(T('lang-en')).click();
+    });
+
+    await check(`${vp.name}: no script errors on the certification and document screens`, async () => {
+      expect(auditor.errors.length === 0 && staff.errors.length === 0, [...auditor.errors, ...staff.errors].join('\n'));
+    });
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    await auditor.ctx.close();
+    await staff.ctx.close();
+  }
+}
+
 // ---------------------------------------------------------------- the runs
 
 try {
   for (const vp of RUN_FULL ? VIEWPORTS : []) {
     let node;
     await check(`${vp.name}: a full node on the demo chain starts and serves the UI`, async () => {
-      node = await fullNodeOnDemoChain([WAREHOUSE, GROCER]);
+      node = await fullNodeOnDemoChain([WAREHOUSE, GROCER], [AUDITOR]);
     });
     if (!node) continue;
     try {
       await fullNodeChecks(vp, node);
+      await certificationChecks(vp, node);
       if (vp.name === 'desktop') {
         await check('desktop: a node that stopped is said to be unreachable, in the language on screen', async () => {
           const { ctx, page, errors, shot } = await openPage(vp, signIn(node, WAREHOUSE));

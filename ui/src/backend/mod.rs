@@ -371,6 +371,52 @@ pub async fn set_network(peers: &[String], genesis: Option<String>) -> Res<api::
     .await
 }
 
+/// The certifications that apply to `code` (a scan, a GTIN, `gln:…`, `org:…`); with
+/// `valid`, only those that count now.
+pub async fn cert_list(code: &str, valid: bool) -> Res<api::CertListResponse> {
+    request(api::CertListRequest {
+        for_: code.into(),
+        valid,
+    })
+    .await
+}
+
+/// An auditor certifies.
+pub async fn cert_issue(req: api::CertIssueRequest) -> Res<api::CertIssueResponse> {
+    request(req).await
+}
+
+/// The issuing auditor suspends, reinstates or revokes a certification.
+pub async fn cert_change(id: &str, change: &str, reason: &str) -> Res<api::Receipt> {
+    request(api::CertChangeRequest {
+        id: id.into(),
+        change: change.into(),
+        reason: reason.into(),
+    })
+    .await
+}
+
+/// Registers a document by its SHA-256 (the file itself is never sent).
+pub async fn doc_notarize(
+    hash: &str,
+    kind: &str,
+    title: &str,
+    links: Vec<String>,
+) -> Res<api::DocNotarizeResponse> {
+    request(api::DocNotarizeRequest {
+        hash: hash.into(),
+        kind: kind.into(),
+        title: title.into(),
+        links,
+    })
+    .await
+}
+
+/// Whether a document with this SHA-256 was registered, with the proof.
+pub async fn doc_verify(hash: &str) -> Res<api::DocVerifyResponse> {
+    request(api::DocVerifyRequest { hash: hash.into() }).await
+}
+
 /// The light node's outbox (empty on the embedded chain).
 pub async fn outbox() -> Res<api::OutboxResponse> {
     request(api::OutboxRequest {}).await
