@@ -171,8 +171,10 @@ fn CertTable(certs: Vec<api::CertView>, show_ids: bool) -> impl IntoView {
     }
 }
 
-/// The certifications that apply to the item `code`: nothing at all (no heading) when
-/// there are none.
+/// The certifications that apply to the item `code`: those that count now, and below them,
+/// folded, those that do not (revoked, suspended, expired, not yet valid): a revoked
+/// certification leaves the item's list at the next block. Nothing at all (no heading)
+/// when there are none.
 #[component]
 pub fn CertSection(code: String) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
@@ -193,10 +195,22 @@ pub fn CertSection(code: String) -> impl IntoView {
     move || {
         let list = certs.get();
         (!list.is_empty()).then(|| {
+            let (now, lapsed): (Vec<_>, Vec<_>) = list.into_iter().partition(|c| counts(&c.status));
+            let lapsed_count = lapsed.len();
             view! {
                 <section class="cert-section" data-testid="cert-section">
                     <h3 class="section">{move || ctx.t("cert.title")}</h3>
-                    <CertTable certs=list show_ids=false/>
+                    {if now.is_empty() {
+                        view! { <p class="hint" data-testid="cert-none-valid">{move || ctx.t("cert.none_valid")}</p> }.into_any()
+                    } else {
+                        view! { <CertTable certs=now show_ids=false/> }.into_any()
+                    }}
+                    {(lapsed_count > 0).then(|| view! {
+                        <details class="cert-lapsed" data-testid="cert-lapsed">
+                            <summary>{move || format!("{} ({})", ctx.t("cert.lapsed"), number(ctx.lang.get(), lapsed_count as f64))}</summary>
+                            <CertTable certs=lapsed show_ids=false/>
+                        </details>
+                    })}
                 </section>
             }
         })
@@ -473,7 +487,8 @@ pub fn AuditorScreen() -> impl IntoView {
     Effect::new(move |_| {
         ctx.version.get();
         let f = for_.get_untracked().trim().to_string();
-        if listed.get_untracked().is_none() || f.is_empty() {
+        // (An empty "for" lists what this auditor issued.)
+        if listed.get_untracked().is_none() {
             return;
         }
         spawn_local(async move {

@@ -229,7 +229,8 @@ const LOOSE_A = '(01)00614141025015(21)E261000260'; // loose bags at the warehou
 const LOOSE_B = 'https://id.gs1.org/01/00614141025015/21/E261000261';
 const WAREHOUSE = 'Harbor Logistics';
 const GROCER = 'Corner Grocer';
-const AUDITOR = 'Organic Audit'; // admitted for these tests: the demo has no auditor
+const AUDITOR = 'Organic Audit'; // admitted for these tests, beside the demo's own auditor
+const DEMO_AUDITOR = 'Verde Certification'; // certified the demo's espresso EU organic
 
 // `UI_ONLY=desktop` (or `phone`: both nodes at one size; `full`, `light`: one node at
 // both sizes; `camera`) runs one part, when working on it.
@@ -667,23 +668,39 @@ async function openItem(page, code) {
   await page.locator(T('timeline')).waitFor();
 }
 
-// An auditor certifies the demo's coffee through the Auditor screen; the item screen of a
-// bag shows it through its product, then as revoked (muted) after the auditor revokes it.
-// A document registered from a file is found again by its file, a one-byte-changed copy
-// is not.
+// A demo bag shows the demo's EU organic certification through its product. An auditor
+// certifies the coffee through the Auditor screen; the bag's screen shows it, and after
+// the auditor revokes it, it leaves the bag's list (folded under "Not valid now", muted).
+// When the demo's auditor revokes the organic certification the brand displays, the
+// bag's verdict warns. A document registered from a file is found again by its file, a
+// one-byte-changed copy is not.
 async function certificationChecks(vp, node) {
   const auditor = await openPage(vp, signIn(node, AUDITOR));
+  const demoAuditor = await openPage(vp, signIn(node, DEMO_AUDITOR));
   // The grocer holds the bag, so it may link documents to it.
   const staff = await openPage(vp, signIn(node, GROCER));
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'handoff-docs-'));
   let certId;
   try {
-    await check(`${vp.name}: an item without certifications shows no certification heading`, async () => {
+    await check(`${vp.name}: a container without certifications shows no certification heading`, async () => {
       const p = staff.page;
-      await openItem(p, BAG);
+      await openItem(p, PALLET);
       // The list is read after the timeline: give it the time of a read, then look.
       await p.waitForTimeout(1000);
       expect(await p.locator(T('cert-section')).count() === 0, 'a certification section with nothing in it');
+    });
+
+    await check(`${vp.name}: a demo bag shows the demo's EU organic certification, and is genuine`, async () => {
+      const p = staff.page;
+      await openItem(p, BAG);
+      const cert = p.locator(`${T('cert-section')} > ${T('cert-list')} > ${T('cert')}`, { hasText: 'CO-BIO-141-2026-0187' });
+      await cert.waitFor();
+      const text = await cert.innerText();
+      for (const want of ['EU organic', DEMO_AUDITOR, 'Through its product', 'Valid']) {
+        expect(text.includes(want), `missing "${want}" in: ${text}`);
+      }
+      expect((await cert.getAttribute('data-status')) === 'valid', 'status');
+      expect((await p.locator(T('verdict')).getAttribute('class')).includes('verdict-genuine'), 'verdict');
     });
 
     await check(`${vp.name}: an auditor certifies a product on the Auditor screen`, async () => {
@@ -737,12 +754,45 @@ async function certificationChecks(vp, node) {
       await s.reload();
       await s.locator(T('scan-input')).waitFor();
       await openItem(s, BAG);
-      const cert = s.locator(`${T('cert')}[data-id="${certId}"]`);
+      // Gone from the list of those that count; folded below, revoked and muted.
+      await s.locator(T('cert-lapsed')).waitFor();
+      expect(await s.locator(`${T('cert-section')} > ${T('cert-list')} > ${T('cert')}[data-id="${certId}"]`).count() === 0,
+        'a revoked certification is still listed among those that count');
+      await s.locator(`${T('cert-lapsed')} > summary`).click();
+      const cert = s.locator(`${T('cert-lapsed')} ${T('cert')}[data-id="${certId}"]`);
       await cert.waitFor();
       expect((await cert.getAttribute('data-status')) === 'revoked', `status ${await cert.getAttribute('data-status')}`);
       expect((await cert.getAttribute('class')).includes('muted'), 'a revoked certification is muted');
       const text = await cert.innerText();
       expect(text.includes('Revoked') && text.includes('residue found in a lab test'), text);
+    });
+
+    await check(`${vp.name}: the demo's auditor lists what it issued and revokes the organic certification; the bag's verdict warns`, async () => {
+      const p = demoAuditor.page;
+      await p.waitForFunction((n) => document.querySelector('[data-testid="whoami"]')?.textContent === n, DEMO_AUDITOR);
+      await nav(p, 'auditor');
+      // With nothing in "for", the list is what this auditor issued, those that count first.
+      await p.locator(T('cert-list-button')).click();
+      const organic = p.locator(T('cert'), { hasText: 'CO-BIO-141-2026-0187' });
+      await organic.waitFor();
+      const statuses = await p.locator(T('cert')).evaluateAll((els) => els.map((e) => e.dataset.status));
+      expect(statuses.join() === 'valid,valid,revoked', `issued list: ${statuses.join()}`);
+      const id = await organic.getAttribute('data-id');
+      await p.locator(T('cert-change-id')).fill(id);
+      await p.locator(T('cert-change')).selectOption('revoke');
+      await p.locator(T('cert-reason')).fill('pesticide residue in a lab test');
+      await p.locator(T('cert-change-button')).click();
+      await noticeSaying(p, 'Certification changed');
+      const s = staff.page;
+      await s.reload();
+      await s.locator(T('scan-input')).waitFor();
+      await openItem(s, BAG);
+      // Neither certification counts now: the list says so, both are folded below.
+      await s.locator(T('cert-none-valid')).waitFor();
+      expect((await s.locator(`${T('cert-lapsed')} > summary`).innerText()).includes('(2)'), 'two folded');
+      const verdict = s.locator(T('verdict'));
+      expect((await verdict.getAttribute('class')).includes('verdict-warning'), `verdict: ${await verdict.innerText()}`);
+      if (vp.name === 'desktop') await demoAuditor.shot('auditor-issued');
     });
 
     await check(`${vp.name}: a document registered from a file is found by its file; a changed copy never was`, async () => {
@@ -788,6 +838,9 @@ async function certificationChecks(vp, node) {
       await nav(p, 'node');
       await p.locator(T('lang-zh')).click();
       await openItem(p, BAG);
+      const folded = p.locator(`${T('cert-lapsed')} > summary`);
+      expect((await folded.innerText()).includes('目前无效'), 'folded list in Chinese');
+      await folded.click();
       const cert = p.locator(`${T('cert')}[data-id="${certId}"]`);
       await cert.waitFor();
       const text = await cert.innerText();
@@ -806,11 +859,13 @@ async function certificationChecks(vp, node) {
     });
 
     await check(`${vp.name}: no script errors on the certification and document screens`, async () => {
-      expect(auditor.errors.length === 0 && staff.errors.length === 0, [...auditor.errors, ...staff.errors].join('\n'));
+      const errors = [...auditor.errors, ...staff.errors, ...demoAuditor.errors];
+      expect(errors.length === 0, errors.join('\n'));
     });
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
     await auditor.ctx.close();
+    await demoAuditor.ctx.close();
     await staff.ctx.close();
   }
 }
@@ -821,7 +876,7 @@ try {
   for (const vp of RUN_FULL ? VIEWPORTS : []) {
     let node;
     await check(`${vp.name}: a full node on the demo chain starts and serves the UI`, async () => {
-      node = await fullNodeOnDemoChain([WAREHOUSE, GROCER], [AUDITOR]);
+      node = await fullNodeOnDemoChain([WAREHOUSE, GROCER, DEMO_AUDITOR], [AUDITOR]);
     });
     if (!node) continue;
     try {

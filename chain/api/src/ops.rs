@@ -1039,11 +1039,17 @@ response! {
 
 request! {
     /// The certifications of an item (with those of its lot, product, producer and the
-    /// places it passed), a product, an org or a location (`handoff cert list --for …`).
+    /// places it passed), a product, an org or a location (`handoff cert list --for …`);
+    /// or those an auditor issued (`--by ORG`; with neither, the caller's own org),
+    /// valid ones first, then by expiry.
     pub struct CertListRequest {
-        /// A scan, a GTIN, `gln:NUMBER` or `org:NAME|KEY`.
-        #[serde(rename = "for")]
+        /// A scan, a GTIN, `gln:NUMBER` or `org:NAME|KEY`; empty: see `by`.
+        #[serde(rename = "for", default, skip_serializing_if = "String::is_empty")]
         pub for_: String,
+        /// The issuing org (name or key); with neither this nor `for`, the caller's org
+        /// (a signed-in caller only).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub by: Option<String>,
         /// Only those that count now.
         #[serde(default, skip_serializing_if = "is_false")]
         pub valid: bool,

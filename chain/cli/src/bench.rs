@@ -39,6 +39,9 @@ pub enum BenchCmd {
     /// and oversized requests was answered.
     #[cfg(feature = "p2p")]
     Http(crate::bench_http::HttpBenchArgs),
+    /// Documents notarized a second from 1 MB files (hashing included, durable commits),
+    /// and `doc verify` latency (proof included) on a chain holding a million documents.
+    Docs(crate::bench_docs::DocsArgs),
 }
 
 /// Options of `bench ledger`.
@@ -92,12 +95,13 @@ pub fn run(cmd: BenchCmd) -> Result<crate::cli::Output> {
         BenchCmd::Light(a) => crate::bench_light::run(a)?,
         #[cfg(feature = "p2p")]
         BenchCmd::Http(a) => crate::bench_http::run(a)?,
+        BenchCmd::Docs(a) => crate::bench_docs::run(a)?,
     };
     let text = serde_json::to_string_pretty(&json)?;
     Ok(crate::cli::Output { json, text })
 }
 
-fn bar(quiet: bool, len: u64, msg: &str) -> ProgressBar {
+pub(crate) fn bar(quiet: bool, len: u64, msg: &str) -> ProgressBar {
     let b = if quiet {
         ProgressBar::hidden()
     } else {
@@ -117,9 +121,9 @@ fn with_check(d: &str) -> String {
 }
 
 /// Two trading orgs on a fresh chain in `dir`, the first owning a product.
-struct Bench {
-    ledger: Ledger,
-    a: Keypair,
+pub(crate) struct Bench {
+    pub(crate) ledger: Ledger,
+    pub(crate) a: Keypair,
     b: Keypair,
     na: u64,
     nb: u64,
@@ -142,7 +146,7 @@ pub(crate) fn machine() -> Value {
 }
 
 impl Bench {
-    fn new(dir: &Path) -> Result<Bench> {
+    pub(crate) fn new(dir: &Path) -> Result<Bench> {
         let a = handoff_node::identity::generate()?;
         let b = handoff_node::identity::generate()?;
         let v = handoff_node::identity::generate()?;
@@ -194,7 +198,7 @@ impl Bench {
         Ok(me)
     }
 
-    fn sign_a(&mut self, p: Payload) -> Result<SignedTx> {
+    pub(crate) fn sign_a(&mut self, p: Payload) -> Result<SignedTx> {
         let t = self.ledger.sign_with_nonce(&self.a, self.na, p)?;
         self.na += 1;
         Ok(t)
@@ -206,7 +210,7 @@ impl Bench {
         Ok(t)
     }
 
-    fn submit(&self, txs: Vec<SignedTx>) -> Result<()> {
+    pub(crate) fn submit(&self, txs: Vec<SignedTx>) -> Result<()> {
         let r = self.ledger.submit(txs)?;
         if let Some(e) = first_rejection(&r) {
             bail!(
@@ -288,12 +292,12 @@ impl Bench {
     }
 }
 
-struct Scratch {
-    path: PathBuf,
+pub(crate) struct Scratch {
+    pub(crate) path: PathBuf,
     _tmp: Option<tempfile::TempDir>,
 }
 
-fn scratch(dir: &Option<PathBuf>) -> Result<Scratch> {
+pub(crate) fn scratch(dir: &Option<PathBuf>) -> Result<Scratch> {
     match dir {
         Some(d) => {
             if d.join("chain").exists() {
@@ -415,7 +419,7 @@ fn ledger(a: LedgerArgs) -> Result<Value> {
     }))
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
+pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }
@@ -425,7 +429,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 /// Both sizes are measured on a store at rest: flushed, and given a moment for sled's
 /// background page writer to finish what the load before it left.
-fn settle(b: &Bench) -> Result<()> {
+pub(crate) fn settle(b: &Bench) -> Result<()> {
     b.ledger.store.flush()?;
     std::thread::sleep(std::time::Duration::from_secs(2));
     Ok(())

@@ -100,6 +100,12 @@ enum Cmd {
     /// The validator set: show it, approve a change, submit a change.
     #[command(subcommand)]
     Validators(ValidatorsCmd),
+    /// Certifications: auditors certify products, lots, items, orgs and locations.
+    #[command(subcommand)]
+    Cert(CertCmd),
+    /// Documents: register a file by its SHA-256 (the file stays here), check one.
+    #[command(subcommand)]
+    Doc(DocCmd),
     /// Chain status.
     Status,
     /// Commits handoffs until stopped, printing `ACK <tx id>` once each is durable (for
@@ -224,6 +230,96 @@ enum ValidatorsCmd {
         /// An approval `VALIDATOR:SIGNATURE` (hex), as `approve` prints it (repeatable).
         #[arg(long = "approval")]
         approvals: Vec<String>,
+    },
+}
+
+/// `handoff cert …`: an org with the `auditor` role certifies; anyone lists.
+#[derive(Subcommand, Debug)]
+enum CertCmd {
+    /// Certify something (an auditor): prints the certification's id.
+    Issue {
+        /// What is certified: a scan (item, lot, container), a GTIN, `gln:NUMBER` or
+        /// `org:NAME|KEY`.
+        #[arg(long = "for")]
+        for_: String,
+        /// The scheme ("EU organic", "Fairtrade").
+        #[arg(long)]
+        scheme: String,
+        /// The standard or programme version.
+        #[arg(long, default_value = "")]
+        standard: String,
+        /// The certificate number.
+        #[arg(long)]
+        number: String,
+        /// First day it is valid (YYYY-MM-DD, UTC) or a moment (RFC 3339).
+        #[arg(long)]
+        from: String,
+        /// The day it stops being valid (from its start, UTC) or a moment.
+        #[arg(long)]
+        until: String,
+        /// The certificate document: hashed here, only its SHA-256 goes on the chain.
+        #[arg(long)]
+        doc: Option<PathBuf>,
+    },
+    /// Suspend a certification you issued (it stops counting at the next block).
+    Suspend {
+        /// The certification's id (hex).
+        id: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Lift a suspension you made.
+    Reinstate {
+        /// The certification's id (hex).
+        id: String,
+    },
+    /// Revoke a certification you issued, for good.
+    Revoke {
+        /// The certification's id (hex).
+        id: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
+    /// The certifications of an item (with those of its lot, product, producer and the
+    /// places it passed), a product, an org or a location; or those an auditor issued
+    /// (`--by`, else the acting org), valid first, then by expiry.
+    List {
+        /// A scan, a GTIN, `gln:NUMBER` or `org:NAME|KEY`.
+        #[arg(long = "for", conflicts_with = "by")]
+        for_: Option<String>,
+        /// The issuing org (name or key).
+        #[arg(long)]
+        by: Option<String>,
+        /// Only those that count now.
+        #[arg(long)]
+        valid: bool,
+    },
+}
+
+/// `handoff doc …`: documents notarized by their SHA-256; the file never leaves here.
+#[derive(Subcommand, Debug)]
+enum DocCmd {
+    /// Register a document: its hash, type, title and what it concerns.
+    Notarize {
+        /// The file (read and hashed here).
+        file: PathBuf,
+        /// po, invoice, despatch, bill_of_lading, lab_report, photo or other.
+        #[arg(long = "type")]
+        kind: String,
+        /// A short title.
+        #[arg(long, default_value = "")]
+        title: String,
+        /// An item, lot or container (scan) or a handoff (id) it concerns (repeatable).
+        #[arg(long = "link")]
+        links: Vec<String>,
+    },
+    /// Was this file registered, by whom, when? (exit 0 either way; a changed file has
+    /// another hash and is not registered).
+    Verify {
+        /// The file (read and hashed here).
+        file: PathBuf,
     },
 }
 
@@ -687,6 +783,44 @@ fn qr_err(e: handoff_node::qr::QrError) -> CliError {
     }
 }
 
+/// SHA-256 of a file, hex, read in pieces (a document may be large; it never leaves
+/// this machine).
+fn file_sha256(path: &std::path::Path) -> R<String> {
+    use sha2::Digest;
+    use std::io::Read;
+    let mut f = std::fs::File::open(path)
+        .map_err(|e| CliError::input("FILE_UNREADABLE", format!("{}: {e}", path.display())))?;
+    let mut h = sha2::Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = f
+            .read(&mut buf)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(hex_of(&h.finalize()))
+}
+
+fn hex_of(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn cert_change(id: String, change: &str, reason: String) -> handoff_api::CertChangeRequest {
+    handoff_api::CertChangeRequest {
+        id,
+        change: change.into(),
+        reason,
+    }
+}
+
+/// A receipt's block, as people read it ("pending" before it is in one).
+fn block_of(height: Option<u64>) -> String {
+    height.map_or_else(|| "pending".into(), |h| h.to_string())
+}
+
 /// The first 16 hex digits of a key or id, as people read them.
 fn short(hex: &str) -> &str {
     &hex[..16.min(hex.len())]
@@ -1037,6 +1171,109 @@ fn with_api(node: &dyn Api, who: &Caller, cmd: Cmd) -> R<Output> {
                 "validator set of epoch {} takes over after this block",
                 r.epoch
             );
+            answer(&r, text)
+        }
+        Cmd::Cert(CertCmd::Issue {
+            for_,
+            scheme,
+            standard,
+            number,
+            from,
+            until,
+            doc,
+        }) => {
+            let document = doc.as_deref().map(file_sha256).transpose()?;
+            let r = typed_call!(a::CertIssueRequest {
+                for_,
+                scheme,
+                standard,
+                number,
+                from,
+                until,
+                document
+            })?;
+            let text = format!("certification {} in block {}", r.id, block_of(r.height));
+            answer(&r, text)
+        }
+        Cmd::Cert(CertCmd::Suspend { id, reason }) => {
+            let r = typed_call!(cert_change(id, "suspend", reason))?;
+            receipt(r, "suspended")
+        }
+        Cmd::Cert(CertCmd::Reinstate { id }) => {
+            let r = typed_call!(cert_change(id, "reinstate", String::new()))?;
+            receipt(r, "reinstated")
+        }
+        Cmd::Cert(CertCmd::Revoke { id, reason }) => {
+            let r = typed_call!(cert_change(id, "revoke", reason))?;
+            receipt(r, "revoked")
+        }
+        Cmd::Cert(CertCmd::List { for_, by, valid }) => {
+            let r = typed_call!(a::CertListRequest {
+                for_: for_.unwrap_or_default(),
+                by,
+                valid
+            })?;
+            let mut text = format!("as of {}", r.at);
+            for c in &r.certifications {
+                text.push_str(&format!(
+                    "\n{}  {:<13} {} {} ({}){}  {} .. {}  by {}",
+                    short(&c.id),
+                    c.status,
+                    c.scheme,
+                    c.number,
+                    c.subject_kind,
+                    c.via
+                        .as_deref()
+                        .map(|v| format!(" via {v}"))
+                        .unwrap_or_default(),
+                    c.valid_from.get(..10).unwrap_or(&c.valid_from),
+                    c.valid_until.get(..10).unwrap_or(&c.valid_until),
+                    c.issuer_name
+                ));
+            }
+            if r.certifications.is_empty() {
+                text.push_str("\nno certifications");
+            }
+            answer(&r, text)
+        }
+        Cmd::Doc(DocCmd::Notarize {
+            file,
+            kind,
+            title,
+            links,
+        }) => {
+            let hash = file_sha256(&file)?;
+            let r = typed_call!(a::DocNotarizeRequest {
+                hash,
+                kind,
+                title,
+                links
+            })?;
+            let text = format!("registered {} in block {}", r.hash, block_of(r.height));
+            answer(&r, text)
+        }
+        Cmd::Doc(DocCmd::Verify { file }) => {
+            let hash = file_sha256(&file)?;
+            let r = typed_call!(a::DocVerifyRequest { hash })?;
+            let text = match (&r.by_name, r.height, &r.time, &r.kind) {
+                (Some(by), Some(h), Some(t), Some(k)) if r.registered => {
+                    let mut text = format!("REGISTERED by {by} in block {h} at {t} as {k}");
+                    for l in &r.links {
+                        text.push_str(&format!("\n  linked to {l}"));
+                    }
+                    if r.registrations.len() > 1 {
+                        text.push_str(&format!(
+                            "\n  registered {} times in all",
+                            r.registrations.len()
+                        ));
+                    }
+                    text
+                }
+                _ => format!(
+                    "NOT REGISTERED: no document with SHA-256 {} (proven absent at block {})",
+                    r.hash, r.proof.height
+                ),
+            };
             answer(&r, text)
         }
         Cmd::Status => {

@@ -5,12 +5,17 @@
 //! roaster roasts one lot into 300 serialized espresso bags and the other into a lot of
 //! filter-roast bags, palletizes them, and hands the pallets to Harbor Logistics (one bag
 //! is missing from a pallet on arrival). The roaster sells four pallets to Corner Grocer,
-//! the warehouse delivers them, the grocer sells bags to consumers, and the roaster recalls the filter-roast lot. Every org's key is saved in the data
-//! folder so any of them can act with `--as`.
+//! the warehouse delivers them, the grocer sells bags to consumers, and the roaster
+//! recalls the filter-roast lot. Verde Certification, an auditor, certifies the espresso
+//! EU organic and the farm Fairtrade, and revokes the filter roast's Rainforest Alliance
+//! certificate; the exporter, roaster and warehouse notarize their shipping documents
+//! (written to `documents/` in the folder, so `handoff doc verify` has files to check).
+//! Every org's key is saved in the data folder so any of them can act with `--as`.
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use handoff_core::block::Genesis;
+use handoff_core::certify::{CertChange, CertSubject, Certify, DocKind, DocLink, Notarize};
 use handoff_core::crypto::Keypair;
 use handoff_core::gs1::{Gs1Key, check_digit};
 use handoff_core::tx::*;
@@ -62,6 +67,7 @@ pub struct Cast {
     roaster: Org,
     warehouse: Org,
     grocer: Org,
+    auditor: Org,
 }
 
 struct Run<'a> {
@@ -109,6 +115,28 @@ impl Run<'_> {
         let id = t.id();
         self.commit(what, vec![t])?;
         Ok(id)
+    }
+}
+
+/// The demo's documents: written to `documents/` in the data folder (the files stay with
+/// their owners; the chain holds their SHA-256).
+struct Docs {
+    dir: std::path::PathBuf,
+}
+
+impl Docs {
+    fn new(data: &Path) -> Result<Docs> {
+        let dir = data.join("documents");
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+        Ok(Docs { dir })
+    }
+
+    /// Writes `text` as `name` and answers its SHA-256.
+    fn write(&self, name: &str, text: &str) -> Result<Hash32> {
+        let path = self.dir.join(name);
+        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+        Ok(handoff_core::types::sha256(&[text.as_bytes()]))
     }
 }
 
@@ -202,6 +230,7 @@ pub fn run(data: &Path, a: DemoArgs) -> Result<crate::cli::Output> {
         roaster: org("Northside Roasters", "0614141")?,
         warehouse: org("Harbor Logistics", "0614142")?,
         grocer: org("Corner Grocer", "0614143")?,
+        auditor: org("Verde Certification", "7701234")?,
     };
     let (gln_farm, gln_exporter, gln_roaster, gln_warehouse) = (
         c.farm.gln.clone(),
@@ -232,6 +261,7 @@ pub fn run(data: &Path, a: DemoArgs) -> Result<crate::cli::Output> {
             admit(&c.roaster, &[roaster_prefix], vec![Role::Manufacturer]),
             admit(&c.warehouse, &[], vec![Role::Warehouse, Role::Carrier]),
             admit(&c.grocer, &[], vec![Role::Retailer]),
+            admit(&c.auditor, &[], vec![Role::Auditor]),
         ],
     };
     for o in [
@@ -241,6 +271,7 @@ pub fn run(data: &Path, a: DemoArgs) -> Result<crate::cli::Output> {
         &c.roaster,
         &c.warehouse,
         &c.grocer,
+        &c.auditor,
     ] {
         identity::save(data, o.name, &o.key, now)?;
     }
@@ -250,7 +281,7 @@ pub fn run(data: &Path, a: DemoArgs) -> Result<crate::cli::Output> {
     let bar = if a.quiet {
         ProgressBar::hidden()
     } else {
-        ProgressBar::new(25)
+        ProgressBar::new(33)
     };
     bar.set_style(
         ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} {msg}")
@@ -264,6 +295,8 @@ pub fn run(data: &Path, a: DemoArgs) -> Result<crate::cli::Output> {
         day: 0.0,
         txs: 0,
     };
+
+    let docs = Docs::new(data)?;
 
     // The farm: product, harvest lots, drying inspection.
     let green = gtin(farm_prefix, 10);
@@ -377,6 +410,23 @@ pub fn run(data: &Path, a: DemoArgs) -> Result<crate::cli::Output> {
             ("bill_of_lading", "MAEU-240981337"),
         ),
     )?;
+    r.day = 12.5;
+    let bl = docs.write(
+        "bill-of-lading-MAEU-240981337.txt",
+        "BILL OF LADING MAEU-240981337\nShipper: Andes Export, Cartagena\nConsignee: \
+         Northside Roasters, Portland\n21,000 kg green coffee in 350 bags, lots HUI-2609-A \
+         and HUI-2609-B\n",
+    )?;
+    r.one(
+        "exporter notarizes the bill of lading",
+        &mut c.exporter,
+        Payload::NotarizeDocument(Notarize {
+            hash: bl,
+            kind: DocKind::BillOfLading,
+            title: "Bill of lading MAEU-240981337".into(),
+            links: vec![DocLink::Handoff(h2)],
+        }),
+    )?;
     r.day = 31.0;
     r.one(
         "roaster accepts; 60 kg damaged",
@@ -394,7 +444,11 @@ pub fn run(data: &Path, a: DemoArgs) -> Result<crate::cli::Output> {
             gtin: espresso.clone(),
             name: "Northside Espresso Roast 250 g".into(),
             description: "Single origin Huila, roasted in Portland".into(),
-            attributes: vec![("net_weight_g".into(), "250".into())],
+            // The brand displays the organic certification: the verdict checks it counts.
+            attributes: vec![
+                ("net_weight_g".into(), "250".into()),
+                ("certification".into(), "EU organic".into()),
+            ],
             image_hash: Some(images::ESPRESSO.hash()),
         },
     )?;
@@ -408,6 +462,63 @@ pub fn run(data: &Path, a: DemoArgs) -> Result<crate::cli::Output> {
             attributes: vec![("net_weight_g".into(), "1000".into())],
             image_hash: Some(images::FILTER_ROAST.hash()),
         },
+    )?;
+    // The auditor certifies: the espresso EU organic, the farm Fairtrade, the filter
+    // roast Rainforest Alliance (revoked below). Each certificate's document is written
+    // to the folder and only its hash goes on the chain.
+    r.day = 32.0;
+    let year = 365 * DAY_MS;
+    let mut certify = |r: &mut Run,
+                       what: &str,
+                       subject: CertSubject,
+                       scheme: &str,
+                       standard: &str,
+                       number: &str,
+                       file: &str|
+     -> Result<Hash32> {
+        let document = docs.write(
+            file,
+            &format!("{scheme} certificate {number}\n{standard}\n"),
+        )?;
+        let cert = Certify {
+            subject,
+            scheme: scheme.into(),
+            standard: standard.into(),
+            number: number.into(),
+            valid_from_ms: start_ms - 200 * DAY_MS,
+            valid_until_ms: start_ms + 2 * year,
+            document: Some(document),
+        };
+        let id = cert.id(&c.auditor.id());
+        r.one(what, &mut c.auditor, Payload::Certify(cert))?;
+        Ok(id)
+    };
+    certify(
+        &mut r,
+        "auditor certifies the espresso organic",
+        CertSubject::Product(espresso.clone()),
+        "EU organic",
+        "EU 2018/848",
+        "CO-BIO-141-2026-0187",
+        "certificate-eu-organic.txt",
+    )?;
+    certify(
+        &mut r,
+        "auditor certifies the farm Fairtrade",
+        CertSubject::Org(c.farm.id()),
+        "Fairtrade",
+        "Fairtrade Small-scale Producer Organizations 2.3",
+        "FLO-ID 4711",
+        "certificate-fairtrade.txt",
+    )?;
+    let rainforest = certify(
+        &mut r,
+        "auditor certifies the filter roast",
+        CertSubject::Product(filter.clone()),
+        "Rainforest Alliance",
+        "Chain of Custody 2020 v1.3",
+        "RA-CoC-0098812",
+        "certificate-rainforest-alliance.txt",
     )?;
     r.day = 33.0;
     let bags: Vec<Gs1Key> = (1..=a.bags)
@@ -532,6 +643,21 @@ pub fn run(data: &Path, a: DemoArgs) -> Result<crate::cli::Output> {
             ("invoice", "NR-INV-5531"),
         ),
     )?;
+    let invoice = docs.write(
+        "invoice-NR-INV-5531.txt",
+        "INVOICE NR-INV-5531\nNorthside Roasters to Corner Grocer\n200 x Northside \
+         Espresso Roast 250 g, 4 pallets\n",
+    )?;
+    r.one(
+        "roaster notarizes the invoice",
+        &mut c.roaster,
+        Payload::NotarizeDocument(Notarize {
+            hash: invoice,
+            kind: DocKind::Invoice,
+            title: "Invoice NR-INV-5531".into(),
+            links: vec![DocLink::Handoff(h4)],
+        }),
+    )?;
     r.one(
         "grocer accepts the sale",
         &mut c.grocer,
@@ -549,6 +675,20 @@ pub fn run(data: &Path, a: DemoArgs) -> Result<crate::cli::Output> {
             &grocer_gln,
             ("delivery_note", "HL-DN-88412"),
         ),
+    )?;
+    let note = docs.write(
+        "delivery-note-HL-DN-88412.txt",
+        "DELIVERY NOTE HL-DN-88412\nHarbor Logistics to Corner Grocer\n4 pallets\n",
+    )?;
+    r.one(
+        "warehouse notarizes the delivery note",
+        &mut c.warehouse,
+        Payload::NotarizeDocument(Notarize {
+            hash: note,
+            kind: DocKind::DespatchAdvice,
+            title: "Delivery note HL-DN-88412".into(),
+            links: vec![DocLink::Handoff(h5)],
+        }),
     )?;
     r.one(
         "grocer receives the delivery",
@@ -593,6 +733,30 @@ pub fn run(data: &Path, a: DemoArgs) -> Result<crate::cli::Output> {
             reason: "possible foreign material from a damaged sieve".into(),
         },
     )?;
+    let lab = docs.write(
+        "lab-report-F2610-07.txt",
+        "LAB REPORT F2610-07\nForeign material: metal fragments 0.4-1.1 mm in 3 of 20 \
+         samples\n",
+    )?;
+    r.one(
+        "roaster notarizes the lab report",
+        &mut c.roaster,
+        Payload::NotarizeDocument(Notarize {
+            hash: lab,
+            kind: DocKind::LabReport,
+            title: "Lab report, filter lot F2610-07".into(),
+            links: vec![DocLink::Thing(filter_lot.clone())],
+        }),
+    )?;
+    r.one(
+        "auditor revokes the filter roast's certificate",
+        &mut c.auditor,
+        Payload::ChangeCertification {
+            id: rainforest,
+            change: CertChange::Revoke,
+            reason: "chain-of-custody audit failed after the recall".into(),
+        },
+    )?;
     // Still on the road: the next delivery waits in the grocer's inbox.
     r.day = 44.5;
     r.one(
@@ -616,6 +780,7 @@ pub fn run(data: &Path, a: DemoArgs) -> Result<crate::cli::Output> {
         &c.roaster,
         &c.warehouse,
         &c.grocer,
+        &c.auditor,
     ]
     .iter()
     .map(|o| json!({"name": o.name, "key": o.id().to_hex(), "gln": o.gln}))
@@ -638,6 +803,7 @@ pub fn run(data: &Path, a: DemoArgs) -> Result<crate::cli::Output> {
             "recalled_lot": filter_lot.canonical(),
             "pallet": pallets[1].canonical(),
             "green_lot": lot_a.canonical(),
+            "documents": docs.dir.display().to_string(),
         },
         "seconds": seconds,
     });
@@ -645,7 +811,8 @@ pub fn run(data: &Path, a: DemoArgs) -> Result<crate::cli::Output> {
         "seeded {} transactions in {height} blocks in {seconds:.1} s into {}\n\
          orgs: {}\n\
          try:\n  handoff --data {d} item history {sold_bag}\n  handoff --data {d} verify {shelf_bag}\n  \
-         handoff --data {d} verify {missing}\n  handoff --data {d} item show {}\n  handoff --data {d} --as \"Corner Grocer\" handoff inbox",
+         handoff --data {d} verify {missing}\n  handoff --data {d} item show {}\n  handoff --data {d} --as \"Corner Grocer\" handoff inbox\n  \
+         handoff --data {d} cert list --for {shelf_bag}\n  handoff --data {d} doc verify {}",
         r.txs,
         data.display(),
         [
@@ -654,13 +821,15 @@ pub fn run(data: &Path, a: DemoArgs) -> Result<crate::cli::Output> {
             &c.exporter,
             &c.roaster,
             &c.warehouse,
-            &c.grocer
+            &c.grocer,
+            &c.auditor
         ]
         .iter()
         .map(|o| o.name)
         .collect::<Vec<_>>()
         .join(", "),
         filter_lot.canonical(),
+        docs.dir.join("bill-of-lading-MAEU-240981337.txt").display(),
         d = data.display(),
     );
     Ok(crate::cli::Output { json: out, text })

@@ -8,6 +8,7 @@
 pub mod bench;
 #[cfg(feature = "p2p")]
 pub mod bench_cluster;
+pub mod bench_docs;
 #[cfg(feature = "p2p")]
 pub mod bench_http;
 #[cfg(feature = "p2p")]

@@ -3,11 +3,12 @@
 //! item's list shows both with how they apply; a revocation takes the product's off the
 //! list of those that count at the next block; a document registered by its hash is
 //! found with a verified proof, and a copy changed by one byte is not registered (with a
-//! verified proof of absence).
+//! verified proof of absence). The `cert` and `doc` commands do the same on files, with
+//! the command line's exit codes.
 
 mod common;
 
-use common::{gtin, ok};
+use common::{gtin, handoff, ok};
 use handoff_api::*;
 use handoff_node::api::NodeApi;
 use handoff_node::ledger::Ledger;
@@ -69,6 +70,7 @@ fn an_auditor_certifies_and_revokes_and_documents_prove_what_was_registered() {
             &farm,
             CertListRequest {
                 for_: sn.clone(),
+                by: None,
                 valid,
             },
         )
@@ -169,4 +171,242 @@ fn an_auditor_certifies_and_revokes_and_documents_prove_what_was_registered() {
     };
     let e = call_typed(&api, &farm, again).expect_err("registered twice");
     assert_eq!(e.code, "DOC_EXISTS");
+}
+
+/// The command line: `cert issue|list|suspend|reinstate|revoke` and `doc notarize|verify`
+/// on a real folder, files hashed where they are.
+#[test]
+fn the_cert_and_doc_commands_certify_list_revoke_and_check_files() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    ok(
+        d,
+        &[
+            "init",
+            "--org",
+            "Acme Farms",
+            "--prefix",
+            "0614141",
+            "--gln",
+            "0614141000005",
+        ],
+    );
+    ok(d, &["org", "add", "Organic Control", "--role", "auditor"]);
+    let g = gtin("061414100001");
+    ok(
+        d,
+        &["product", "define", "--gtin", &g, "--name", "Arabica 1 kg"],
+    );
+    let sn = format!("(01)0{g}(21)SN1");
+    ok(d, &["item", "commission", &sn]);
+    let certificate = d.join("certificate.pdf");
+    std::fs::write(
+        &certificate,
+        b"%PDF-1.7 EU organic certificate DE-OKO-001 4711",
+    )
+    .expect("file");
+
+    let issue = |who: &str, for_: &str, number: &str| {
+        handoff(
+            d,
+            &[
+                "--as",
+                who,
+                "cert",
+                "issue",
+                "--for",
+                for_,
+                "--scheme",
+                "EU organic",
+                "--number",
+                number,
+                "--from",
+                "2025-01-01",
+                "--until",
+                "2034-01-01",
+                "--doc",
+                certificate.to_str().expect("path"),
+            ],
+        )
+    };
+    // Only an auditor certifies; an unknown GTIN is refused; both are ledger rules (exit 3).
+    let (code, j, _) = issue("Acme Farms", &g, "X1");
+    assert_eq!(
+        (code, j["error"]["code"].as_str()),
+        (3, Some("WRONG_ROLE")),
+        "{j}"
+    );
+    let (code, j, _) = issue("Organic Control", &gtin("061414100099"), "X2");
+    assert_eq!(
+        (code, j["error"]["code"].as_str()),
+        (3, Some("UNKNOWN_PRODUCT")),
+        "{j}"
+    );
+    // A date that is no date is bad input (exit 2).
+    let (code, j, _) = handoff(
+        d,
+        &[
+            "--as",
+            "Organic Control",
+            "cert",
+            "issue",
+            "--for",
+            &g,
+            "--scheme",
+            "EU organic",
+            "--number",
+            "X3",
+            "--from",
+            "yesterday",
+            "--until",
+            "2034-01-01",
+        ],
+    );
+    assert_eq!(
+        (code, j["error"]["code"].as_str()),
+        (2, Some("BAD_ARGUMENT")),
+        "{j}"
+    );
+
+    let (code, made, _) = issue("Organic Control", &g, "DE-OKO-001-4711");
+    assert_eq!(code, 0, "{made}");
+    let id = made["id"].as_str().expect("id").to_string();
+    assert_eq!(id.len(), 64);
+    let listed = ok(d, &["cert", "list", "--for", &sn]);
+    let certs = listed["certifications"].as_array().expect("list");
+    assert_eq!(certs.len(), 1, "{listed}");
+    assert_eq!(certs[0]["id"], id.as_str());
+    assert_eq!(certs[0]["status"], "valid");
+    assert_eq!(certs[0]["via"], "product");
+    assert_eq!(certs[0]["issuer_name"], "Organic Control");
+    // The document recorded is the file's SHA-256.
+    let digest =
+        handoff_core::types::sha256(&[&std::fs::read(&certificate).expect("file")]).to_hex();
+    assert_eq!(certs[0]["document"], digest.as_str());
+    // The auditor's own list (no --for): what it issued.
+    let mine = ok(d, &["--as", "Organic Control", "cert", "list"]);
+    assert_eq!(mine["certifications"][0]["id"], id.as_str(), "{mine}");
+    assert_eq!(ok(d, &["cert", "list", "--by", "Organic Control"]), mine);
+
+    // Someone else's certification is not theirs to revoke.
+    let (code, j, _) = handoff(d, &["cert", "revoke", &id, "--reason", "no"]);
+    assert_eq!(code, 3, "{j}");
+    ok(
+        d,
+        &[
+            "--as",
+            "Organic Control",
+            "cert",
+            "suspend",
+            &id,
+            "--reason",
+            "audit due",
+        ],
+    );
+    let l = ok(d, &["cert", "list", "--for", &sn]);
+    assert_eq!(l["certifications"][0]["status"], "suspended");
+    assert_eq!(l["certifications"][0]["suspended"], "audit due");
+    assert_eq!(
+        ok(d, &["cert", "list", "--for", &sn, "--valid"])["certifications"],
+        serde_json::json!([])
+    );
+    ok(d, &["--as", "Organic Control", "cert", "reinstate", &id]);
+    assert_eq!(
+        ok(d, &["cert", "list", "--for", &sn])["certifications"][0]["status"],
+        "valid"
+    );
+    ok(
+        d,
+        &[
+            "--as",
+            "Organic Control",
+            "cert",
+            "revoke",
+            &id,
+            "--reason",
+            "pesticide found",
+        ],
+    );
+    let l = ok(d, &["cert", "list", "--for", &sn]);
+    assert_eq!(l["certifications"][0]["status"], "revoked", "{l}");
+    assert_eq!(
+        ok(d, &["cert", "list", "--for", &sn, "--valid"])["certifications"],
+        serde_json::json!([])
+    );
+    // Revoked is for good.
+    let (code, j, _) = handoff(d, &["--as", "Organic Control", "cert", "reinstate", &id]);
+    assert_eq!(
+        (code, j["error"]["code"].as_str()),
+        (3, Some("CERT_STANDING")),
+        "{j}"
+    );
+
+    // Documents: notarized by hash, linked to the item; a one-byte change is not registered.
+    let bl = d.join("bill-of-lading.pdf");
+    std::fs::write(
+        &bl,
+        b"%PDF-1.7 Bill of lading MSKU 1234565, 20 bags Arabica",
+    )
+    .expect("file");
+    let n = ok(
+        d,
+        &[
+            "doc",
+            "notarize",
+            bl.to_str().expect("path"),
+            "--type",
+            "bill_of_lading",
+            "--title",
+            "B/L MSKU 1234565",
+            "--link",
+            &sn,
+        ],
+    );
+    let height = n["height"].as_u64().expect("height");
+    let v = ok(d, &["doc", "verify", bl.to_str().expect("path")]);
+    assert_eq!(v["registered"], true, "{v}");
+    assert_eq!(v["by_name"], "Acme Farms");
+    assert_eq!(v["height"], height);
+    assert_eq!(v["type"], "bill_of_lading");
+    assert_eq!(v["links"][0], format!("/01/0{g}/21/SN1").as_str(), "{v}");
+    assert_eq!(v["proof"]["verified"], true);
+    let mut bytes = std::fs::read(&bl).expect("file");
+    bytes[10] ^= 1;
+    let changed = d.join("changed.pdf");
+    std::fs::write(&changed, &bytes).expect("file");
+    let (code, v, _) = handoff(d, &["doc", "verify", changed.to_str().expect("path")]);
+    assert_eq!(code, 0, "not registered is an answer: {v}");
+    assert_eq!(v["registered"], false, "{v}");
+    assert_eq!(v["proof"]["verified"], true, "absence not proven: {v}");
+    // A file that is not there is bad input, and nothing is registered.
+    let (code, j, _) = handoff(
+        d,
+        &[
+            "doc",
+            "notarize",
+            d.join("missing.pdf").to_str().expect("path"),
+            "--type",
+            "po",
+        ],
+    );
+    assert_eq!(
+        (code, j["error"]["code"].as_str()),
+        (2, Some("FILE_UNREADABLE")),
+        "{j}"
+    );
+    let (code, j, _) = handoff(
+        d,
+        &[
+            "doc",
+            "notarize",
+            bl.to_str().expect("path"),
+            "--type",
+            "memo",
+        ],
+    );
+    assert_eq!(
+        (code, j["error"]["code"].as_str()),
+        (2, Some("BAD_ARGUMENT")),
+        "{j}"
+    );
 }

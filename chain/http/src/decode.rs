@@ -410,7 +410,15 @@ mod tests {
         // A field named like a keyword (`for`) and a path id under a sub-route.
         let req: Request = crate::api::CertListRequest {
             for_: "(01)00614141000012(21)A B".into(),
+            by: None,
             valid: true,
+        }
+        .into();
+        assert_eq!(round_trip(&req), Ok(req.clone()));
+        let req: Request = crate::api::CertListRequest {
+            for_: String::new(),
+            by: Some("Organic Audit Co".into()),
+            valid: false,
         }
         .into();
         assert_eq!(round_trip(&req), Ok(req.clone()));

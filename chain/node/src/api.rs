@@ -727,7 +727,14 @@ fn embedded(
             })
         }
         Request::Verify(r) => Response::Verify(verify(ledger, &r.scan)?),
-        Request::CertList(r) => Response::CertList(crate::certs::list(ledger, r)?),
+        Request::CertList(r) => {
+            let me = if who.authenticated && r.for_.trim().is_empty() && r.by.is_none() {
+                Some(signer()?.key.public())
+            } else {
+                None
+            };
+            Response::CertList(crate::certs::list(ledger, r, me)?)
+        }
         Request::DocVerify(r) => Response::DocVerify(crate::certs::verify(ledger, r)?),
         Request::CertIssue(r) => Response::CertIssue(crate::certs::issue(ledger, &signer()?, r)?),
         Request::CertChange(r) => {

@@ -17,7 +17,7 @@ use handoff_core::certify::{
 use handoff_core::gs1::{self, Gs1Key};
 use handoff_core::query::HistoryRead;
 use handoff_core::state::{Record, StateKey, StateRead, StateReadExt};
-use handoff_core::tx::Payload;
+use handoff_core::tx::{Payload, SignedTx};
 use handoff_core::types::{Hash32, PublicKey};
 
 /// A certification subject from the command line's `--for`: `gln:NUMBER`, `org:NAME|KEY`,
@@ -136,7 +136,31 @@ fn via(thing: &Gs1Key, s: &CertSubject) -> &'static str {
     }
 }
 
-pub(crate) fn list(ledger: &Ledger, r: CertListRequest) -> R<CertListResponse> {
+/// `me`: the caller's org when it is signed in (for a list with neither `for` nor `by`).
+pub(crate) fn list(
+    ledger: &Ledger,
+    r: CertListRequest,
+    me: Option<PublicKey>,
+) -> R<CertListResponse> {
+    if r.for_.trim().is_empty() {
+        let issuer = match (&r.by, me) {
+            (Some(by), _) => resolve_org(ledger, by)?,
+            (None, Some(me)) => me,
+            (None, None) => {
+                return Err(CliError::input(
+                    "BAD_ARGUMENT",
+                    "say what the certifications are of (`for`) or who issued them (`by`)",
+                ));
+            }
+        };
+        return issued_by(ledger, issuer, r.valid);
+    }
+    if r.by.is_some() {
+        return Err(CliError::input(
+            "BAD_ARGUMENT",
+            "`for` and `by` are two different lists: give one",
+        ));
+    }
     let subject = subject(ledger, &r.for_)?;
     let time_ms = ledger.store.last_header()?.time_ms;
     let (subjects, thing) = match &subject {
@@ -164,6 +188,74 @@ pub(crate) fn list(ledger: &Ledger, r: CertListRequest) -> R<CertListResponse> {
         let v = thing.as_ref().map(|t| via(t, &a.via).to_string());
         certifications.push(cert_view(ledger, a.record, a.status, v)?);
     }
+    Ok(CertListResponse {
+        certifications,
+        at: rfc3339(time_ms),
+    })
+}
+
+/// The certifications `issuer` issued (from its committed `Certify` transactions), those
+/// that count first, then suspended, not yet valid, expired and revoked; each group by
+/// expiry, soonest first.
+fn issued_by(ledger: &Ledger, issuer: PublicKey, valid: bool) -> R<CertListResponse> {
+    let time_ms = ledger.store.last_header()?.time_ms;
+    let mut found: Vec<(CertRecord, CertStatus)> = Vec::new();
+    for (loc, id) in ledger.store.org_txs(&issuer, usize::MAX)? {
+        let missing = || {
+            CliError::failed(
+                "STORE_FAULT",
+                format!(
+                    "transaction {} of block {} is indexed but not readable",
+                    id.short(),
+                    loc.height
+                ),
+            )
+        };
+        let block = ledger.store.block(loc.height)?.ok_or_else(missing)?;
+        let (Some(wire), Some(outcome)) = (
+            block.txs.get(loc.index as usize),
+            block.outcomes.get(loc.index as usize),
+        ) else {
+            return Err(missing());
+        };
+        if outcome.code.is_some() {
+            continue;
+        }
+        let tx = SignedTx::decode(wire).map_err(|_| missing())?;
+        let Payload::Certify(c) = tx.body.payload else {
+            continue;
+        };
+        let cid = c.id(&issuer);
+        match ledger.store.read(&StateKey::Certification(cid))? {
+            Some(Record::Certification(rec)) => {
+                let st = rec.status(time_ms);
+                if !valid || st.counts() {
+                    found.push((rec, st));
+                }
+            }
+            _ => {
+                return Err(CliError::failed(
+                    "STORE_FAULT",
+                    format!(
+                        "certification {} was issued but is not readable",
+                        cid.short()
+                    ),
+                ));
+            }
+        }
+    }
+    let rank = |s: CertStatus| match s {
+        CertStatus::Valid => 0,
+        CertStatus::Suspended => 1,
+        CertStatus::NotYetValid => 2,
+        CertStatus::Expired => 3,
+        CertStatus::Revoked => 4,
+    };
+    found.sort_by_key(|(r, s)| (rank(*s), r.cert.valid_until_ms, r.issued_height));
+    let certifications = found
+        .into_iter()
+        .map(|(r, s)| cert_view(ledger, r, s, None))
+        .collect::<R<Vec<_>>>()?;
     Ok(CertListResponse {
         certifications,
         at: rfc3339(time_ms),

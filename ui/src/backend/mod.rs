@@ -371,11 +371,12 @@ pub async fn set_network(peers: &[String], genesis: Option<String>) -> Res<api::
     .await
 }
 
-/// The certifications that apply to `code` (a scan, a GTIN, `gln:…`, `org:…`); with
-/// `valid`, only those that count now.
+/// The certifications that apply to `code` (a scan, a GTIN, `gln:…`, `org:…`), or with an
+/// empty `code` those the signed-in org issued; with `valid`, only those that count now.
 pub async fn cert_list(code: &str, valid: bool) -> Res<api::CertListResponse> {
     request(api::CertListRequest {
         for_: code.into(),
+        by: None,
         valid,
     })
     .await
