@@ -242,6 +242,30 @@ fn a_whole_custody_scenario_through_the_typed_client() {
         looked.handoff.is_none() || looked.verdict.is_some(),
         "{looked:?}"
     );
+    // Anyone may check a document (here one never registered: its absence proven) and
+    // list an item's certifications; the list of "mine" needs a signed-in org.
+    let doc = public
+        .call(&DocVerifyRequest {
+            hash: "ab".repeat(32),
+        })
+        .expect("a public document check");
+    assert!(!doc.registered && doc.proof.verified, "{doc:?}");
+    let certs = public
+        .call(&CertListRequest {
+            for_: sn("SN1"),
+            by: None,
+            valid: false,
+        })
+        .expect("a public certification list");
+    assert!(certs.certifications.is_empty(), "{certs:?}");
+    let e = public
+        .call(&CertListRequest {
+            for_: String::new(),
+            by: None,
+            valid: false,
+        })
+        .expect_err("whose certifications?");
+    assert_eq!((code(&e), e.http_status()), ("BAD_ARGUMENT", 400), "{e:?}");
 
     // What only the shop's token may do is not done with the farm's: the acceptance is
     // signed by the identity the token stands for.

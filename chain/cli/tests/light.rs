@@ -584,6 +584,49 @@ fn light_node_serves_the_typed_api_over_http() {
     };
     assert_eq!(item.custodian.key, shop_key, "{after:?}");
 
+    // A document registered on the full node is checked on the light node, by anyone,
+    // with its own proof: found, and a one-byte-changed copy proven never registered.
+    let invoice = root.join("invoice.txt");
+    std::fs::write(&invoice, b"INVOICE 4711: 1 bag of coffee").expect("invoice");
+    let registered = ok(
+        &n0,
+        &[
+            "--as",
+            "Registry",
+            "doc",
+            "notarize",
+            invoice.to_str().expect("path"),
+            "--type",
+            "invoice",
+        ],
+    );
+    let (hash, doc_height) = (
+        registered["hash"].as_str().expect("hash").to_string(),
+        registered["height"].as_u64().expect("height"),
+    );
+    let anyone = Client::new(&base, None);
+    let mut found = None;
+    wait_for("the document proven", Duration::from_secs(60), || {
+        found = anyone
+            .call(&DocVerifyRequest { hash: hash.clone() })
+            .ok()
+            .filter(|v| v.proof.height >= doc_height);
+        found.is_some()
+    });
+    let found = found.expect("doc verify");
+    assert!(found.registered && found.proof.verified, "{found:?}");
+    assert!(found.proof.proof_bytes > 0, "{found:?}");
+    assert_eq!(found.by_name.as_deref(), Some("Registry"));
+    assert_eq!(found.height, Some(doc_height));
+    let mut changed = std::fs::read(&invoice).expect("read");
+    changed[0] ^= 1;
+    let never = anyone
+        .call(&DocVerifyRequest {
+            hash: handoff_core::types::sha256(&[&changed]).to_hex(),
+        })
+        .expect("doc verify");
+    assert!(!never.registered && never.proof.verified, "{never:?}");
+
     // What a light node cannot answer says so.
     let e = registry
         .call(&ItemHistoryRequest { key: bag.clone() })

@@ -142,7 +142,9 @@ pub enum ServerError {
 /// `id_parse` is among them: it parses a scan and reads nothing; so is `product_image`, a
 /// product's picture (public data, a few kilobytes, from the pictures the node carries). `label` is not: it reads
 /// only public data, but renders an image or a PDF, which costs the node far more than a
-/// read and so stays with the callers who hold a token.
+/// read and so stays with the callers who hold a token. `cert_list` and `doc_verify` are
+/// public too: anyone may ask what certifies an item and whether a document was
+/// registered (a shopper, a lender, an auditor checking a file).
 pub const PUBLIC_OPS: &[&str] = &[
     "status",
     "id_parse",
@@ -152,6 +154,8 @@ pub const PUBLIC_OPS: &[&str] = &[
     "verify",
     "product_show",
     "product_image",
+    "cert_list",
+    "doc_verify",
 ];
 
 /// Whether an operation of the route table answers without a token.

@@ -1396,6 +1396,7 @@ fn light(l: &LightSession, me: Option<&str>, signed_in: bool, req: Request) -> R
             })
         }
         Request::LightShow(r) => Response::LightShow(l.show(&r.scan)?),
+        Request::DocVerify(r) => Response::DocVerify(crate::certs::verify_light(l, r)?),
         Request::Outbox(_) => {
             let mut o: OutboxResponse = typed(l.run(me, LightCmd::Outbox)?.json)?;
             o.counts = light_status(l)?.outbox_counts;

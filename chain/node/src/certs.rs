@@ -373,7 +373,47 @@ pub(crate) fn verify(ledger: &Ledger, r: DocVerifyRequest) -> R<DocVerifyRespons
             ),
         ));
     }
-    let doc = match ledger.store.read(&key)? {
+    let rec = ledger.store.read(&key)?;
+    doc_response(hash, rec, proof, &|k| org_name(ledger, k))
+}
+
+/// A light node's `doc_verify`: the record read with a Merkle proof against the newest
+/// certified header (an unverifiable answer is an error, never "not registered"); the
+/// registering orgs named from the genesis, else by their key.
+#[cfg(feature = "p2p")]
+pub(crate) fn verify_light(
+    l: &crate::light::LightSession,
+    r: DocVerifyRequest,
+) -> R<DocVerifyResponse> {
+    let hash = hash_arg(&r.hash)?;
+    let (rec, header, proof_bytes) = l.proven(&StateKey::Document(hash))?;
+    let genesis = l.store().genesis()?;
+    let proof = handoff_api::ProofView {
+        certified: true,
+        height: header.height,
+        state_root: header.state_root.to_hex(),
+        header_hash: header.hash().to_hex(),
+        proof_bytes,
+        verified: true,
+    };
+    let name = |k: &PublicKey| -> R<String> {
+        Ok(genesis
+            .orgs
+            .iter()
+            .find(|o| o.org == *k)
+            .map_or_else(|| k.short(), |o| o.name.clone()))
+    };
+    doc_response(hash, rec, proof, &name)
+}
+
+/// The answer to "was this document registered?" from its record (or proven absence).
+fn doc_response(
+    hash: Hash32,
+    rec: Option<Record>,
+    proof: handoff_api::ProofView,
+    org_name: &dyn Fn(&PublicKey) -> R<String>,
+) -> R<DocVerifyResponse> {
+    let doc = match rec {
         Some(Record::Document(d)) => Some(d),
         None => None,
         Some(_) => {
@@ -404,7 +444,7 @@ pub(crate) fn verify(ledger: &Ledger, r: DocVerifyRequest) -> R<DocVerifyRespons
     for g in &doc.registrations {
         registrations.push(DocRegistrationView {
             by: g.by.to_hex(),
-            by_name: org_name(ledger, &g.by)?,
+            by_name: org_name(&g.by)?,
             height: g.height,
             time: rfc3339(g.time_ms),
             kind: g.kind.as_str().into(),

@@ -18,7 +18,7 @@ use handoff_api::{
     AcceptRequest, ApiError, CommissionRequest, LightShowRequest, LightShowResponse, OutboxRequest,
     OutboxResponse, OutboxRow, ProposeRequest, QueuedTx, TransferKind, VerifiedAt,
 };
-use handoff_core::block::Genesis;
+use handoff_core::block::{BlockHeader, Genesis};
 use handoff_core::state::{Record, StateKey, StateReadExt};
 use handoff_core::tx::{AcceptHandoff, Commission, Payload, ProposeHandoff, Transfer};
 use handoff_core::types::{Hash32, PublicKey};
@@ -508,6 +508,24 @@ fn render_outbox(o: &OutboxResponse) -> Output {
 /// containers, product, the offer it travels in), every record of it proven against the
 /// same header. Any record that does not verify fails the whole answer
 /// (`PROOF_INVALID`): nothing is shown as verified unless all is.
+/// See [`super::LightSession::proven`].
+pub(super) fn proven(
+    r: &Running,
+    key: &StateKey,
+) -> R<(Option<handoff_core::state::Record>, BlockHeader, u64)> {
+    let node = r.node();
+    let peer = node.peer().ok_or_else(|| {
+        CliError::from(ApiError::unavailable(
+            "NO_PEER",
+            "no full node is connected, so the record cannot be read with a proof now",
+        ))
+    })?;
+    let _ = r.block_on(node.sync_headers(peer));
+    let header = node.tip_header()?;
+    let (rec, bytes) = r.block_on(node.proven_sized(peer, &header, key))?;
+    Ok((rec, header, bytes))
+}
+
 pub(super) fn show(r: &Running, scan: &str) -> R<LightShowResponse> {
     let key = crate::api::scan(scan)?.key;
     let skey = StateKey::item(&key);

@@ -270,6 +270,16 @@ impl LightNode {
         header: &BlockHeader,
         key: &StateKey,
     ) -> Result<Option<Record>, ReadError> {
+        Ok(self.proven_sized(peer, header, key).await?.0)
+    }
+
+    /// [`LightNode::proven`], with the size of the Merkle proof that was checked.
+    pub(super) async fn proven_sized(
+        &self,
+        peer: PeerId,
+        header: &BlockHeader,
+        key: &StateKey,
+    ) -> Result<(Option<Record>, u64), ReadError> {
         let kb = key.to_bytes();
         let unavailable = |detail: String| ReadError::Unavailable {
             key: key.describe(),
@@ -301,7 +311,7 @@ impl LightNode {
             }
         };
         match verify_record(header, &kb, &p) {
-            Ok(rec) => Ok(rec),
+            Ok(rec) => Ok((rec, p.proof.len() as u64)),
             Err(e) => {
                 let _ = self.net.report(peer, Misbehaviour::BadResponse).await;
                 Err(ReadError::Proof {

@@ -114,6 +114,20 @@ impl LightSession {
         super::cli::show(&self.running, scan)
     }
 
+    /// A record read with a proof against the newest certified header (after asking a
+    /// peer for newer headers): the record (`None`: proven absent), the header, and the
+    /// size of the proof checked. No peer, no proof, a bad proof: an error, never absence.
+    pub fn proven(
+        &self,
+        key: &handoff_core::state::StateKey,
+    ) -> R<(
+        Option<handoff_core::state::Record>,
+        handoff_core::block::BlockHeader,
+        u64,
+    )> {
+        super::cli::proven(&self.running, key)
+    }
+
     /// The store.
     pub fn store(&self) -> &LightStore {
         &self.store
