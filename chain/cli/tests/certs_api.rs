@@ -17,10 +17,8 @@ fn sha(bytes: &[u8]) -> String {
     handoff_core::types::sha256(&[bytes]).to_hex()
 }
 
-#[test]
-fn an_auditor_certifies_and_revokes_and_documents_prove_what_was_registered() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let d = dir.path();
+/// A farm's folder with an auditor admitted and a product defined; answers its GTIN.
+fn farm_with_an_auditor(d: &std::path::Path) -> String {
     ok(
         d,
         &[
@@ -39,6 +37,14 @@ fn an_auditor_certifies_and_revokes_and_documents_prove_what_was_registered() {
         d,
         &["product", "define", "--gtin", &g, "--name", "Arabica 1 kg"],
     );
+    g
+}
+
+#[test]
+fn an_auditor_certifies_and_revokes_and_documents_prove_what_was_registered() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let g = farm_with_an_auditor(d);
     let sn = format!("(01)0{g}(21)SN1(10)L7");
     ok(d, &["item", "commission", &sn]);
 
@@ -179,24 +185,7 @@ fn an_auditor_certifies_and_revokes_and_documents_prove_what_was_registered() {
 fn the_cert_and_doc_commands_certify_list_revoke_and_check_files() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    ok(
-        d,
-        &[
-            "init",
-            "--org",
-            "Acme Farms",
-            "--prefix",
-            "0614141",
-            "--gln",
-            "0614141000005",
-        ],
-    );
-    ok(d, &["org", "add", "Organic Control", "--role", "auditor"]);
-    let g = gtin("061414100001");
-    ok(
-        d,
-        &["product", "define", "--gtin", &g, "--name", "Arabica 1 kg"],
-    );
+    let g = farm_with_an_auditor(d);
     let sn = format!("(01)0{g}(21)SN1");
     ok(d, &["item", "commission", &sn]);
     let certificate = d.join("certificate.pdf");

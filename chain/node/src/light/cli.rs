@@ -503,41 +503,37 @@ fn render_outbox(o: &OutboxResponse) -> Output {
     Output { json, text }
 }
 
+/// The peer to read from and the newest certified header (after asking that peer for
+/// newer ones): every proven read starts here. No peer connected: `NO_PEER`.
+fn peer_and_tip(r: &Running) -> R<(handoff_net::PeerId, BlockHeader)> {
+    let node = r.node();
+    let peer = node.peer().ok_or_else(|| {
+        CliError::from(ApiError::unavailable(
+            "NO_PEER",
+            "no full node is connected, so the record cannot be read with a proof now",
+        ))
+    })?;
+    let _ = r.block_on(node.sync_headers(peer));
+    Ok((peer, node.tip_header()?))
+}
+
+/// See [`super::LightSession::proven`].
+pub(super) fn proven(r: &Running, key: &StateKey) -> R<(Option<Record>, BlockHeader, u64)> {
+    let (peer, header) = peer_and_tip(r)?;
+    let (rec, bytes) = r.block_on(r.node().proven_sized(peer, &header, key))?;
+    Ok((rec, header, bytes))
+}
+
 /// An item's record read through the running light node with a Merkle proof verified
 /// against its newest certified header, and the view people read (names, custody through
 /// containers, product, the offer it travels in), every record of it proven against the
 /// same header. Any record that does not verify fails the whole answer
 /// (`PROOF_INVALID`): nothing is shown as verified unless all is.
-/// See [`super::LightSession::proven`].
-pub(super) fn proven(
-    r: &Running,
-    key: &StateKey,
-) -> R<(Option<handoff_core::state::Record>, BlockHeader, u64)> {
-    let node = r.node();
-    let peer = node.peer().ok_or_else(|| {
-        CliError::from(ApiError::unavailable(
-            "NO_PEER",
-            "no full node is connected, so the record cannot be read with a proof now",
-        ))
-    })?;
-    let _ = r.block_on(node.sync_headers(peer));
-    let header = node.tip_header()?;
-    let (rec, bytes) = r.block_on(node.proven_sized(peer, &header, key))?;
-    Ok((rec, header, bytes))
-}
-
 pub(super) fn show(r: &Running, scan: &str) -> R<LightShowResponse> {
     let key = crate::api::scan(scan)?.key;
     let skey = StateKey::item(&key);
     let node = r.node();
-    let peer = node.peer().ok_or_else(|| {
-        CliError::from(ApiError::unavailable(
-            "NO_PEER",
-            "no full node is connected, so the record cannot be read with a proof now",
-        ))
-    })?;
-    let _ = r.block_on(node.sync_headers(peer));
-    let header = node.tip_header()?;
+    let (peer, header) = peer_and_tip(r)?;
     let height = header.height;
     let rec = r.block_on(node.proven(peer, &header, &skey))?;
     let Some(rec) = rec else {
