@@ -110,7 +110,7 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("via.container", "via its container", "随所在容器"),
     ("via.input", "via an input it was made from", "来自其原料"),
     ("verdict.genuine", "Genuine", "正品"),
-    ("verdict.suspicious", "Suspicious", "可疑"),
+    ("verdict.warning", "Warning", "警告"),
     ("verdict.counterfeit", "Counterfeit", "假冒"),
     ("verdict.recalled", "Recalled", "已召回"),
     ("verdict.unknown", "Unknown", "未知"),

@@ -98,7 +98,7 @@ fn committed_note(key: &'static str, height: Option<u64>) -> Notice {
 fn verdict_badge(lang: Lang, verdict: &str) -> impl IntoView + use<> {
     let key = match verdict {
         "genuine" => "verdict.genuine",
-        "suspicious" => "verdict.suspicious",
+        "warning" => "verdict.warning",
         "counterfeit" => "verdict.counterfeit",
         "recalled" => "verdict.recalled",
         _ => "verdict.unknown",

@@ -791,7 +791,8 @@ async function certificationChecks(vp, node) {
       await s.locator(T('cert-none-valid')).waitFor();
       expect((await s.locator(`${T('cert-lapsed')} > summary`).innerText()).includes('(2)'), 'two folded');
       const verdict = s.locator(T('verdict'));
-      expect((await verdict.getAttribute('class')).includes('verdict-warning'), `verdict: ${await verdict.innerText()}`);
+      expect((await verdict.getAttribute('class')).includes('verdict-warning') && (await verdict.innerText()).includes('Warning'),
+        `verdict: ${await verdict.innerText()}`);
       if (vp.name === 'desktop') await demoAuditor.shot('auditor-issued');
     });
 
