@@ -108,8 +108,41 @@ pub fn pre_hash(doc: &Document, e: &Event) -> String {
         "sensorElementList",
         e.sensor_element_list.iter().map(|s| c.sensor_element(s)),
     );
+    // Attributes without a namespace that are not standard fields of the sensor metadata
+    // or report they sit on (`bizRules` on a report): the reference generator leaves them
+    // out of the ordered part and hashes them with the rest, under their path.
+    let stray = |name: &str, attrs: &[Attr], order: &[&str]| {
+        let inner = sorted(
+            attrs
+                .iter()
+                .filter(|a| a.name.ns.is_empty() && !order.contains(&a.name.local.as_str()))
+                .map(|a| c.field(&a.name.local, a.value.text())),
+        );
+        if inner.is_empty() {
+            inner
+        } else {
+            format!("{name}{inner}")
+        }
+    };
+    let strays = sorted(e.sensor_element_list.iter().map(|s| {
+        let inner = s.metadata.as_ref().map_or(String::new(), |m| {
+            stray("sensorMetadata", m, SENSOR_METADATA_FIELDS)
+        }) + &sorted(
+            s.reports
+                .iter()
+                .map(|r| stray("sensorReport", r, SENSOR_REPORT_FIELDS)),
+        );
+        if inner.is_empty() {
+            inner
+        } else {
+            format!("sensorElement{inner}")
+        }
+    }));
 
     let mut rest: Vec<String> = Vec::new();
+    if !strays.is_empty() {
+        rest.push(format!("sensorElementList{strays}"));
+    }
     if !e.biz_transaction_list.is_empty() {
         rest.push(format!(
             "bizTransactionList{}",
@@ -240,7 +273,7 @@ impl Canon<'_> {
         inner += &sorted(
             attrs
                 .iter()
-                .filter(|a| !a.name.ns.is_empty() || !order.contains(&a.name.local.as_str()))
+                .filter(|a| !a.name.ns.is_empty())
                 .map(|a| self.field(&a.name.expanded(), a.value.text())),
         );
         if inner.is_empty() {

@@ -253,9 +253,25 @@ pub fn parse_jsonld(text: &str) -> Result<Document, EpcisError> {
         schema_version,
         creation_date,
         namespaces,
+        expand_value_prefixes: true,
         query_name,
         subscription_id,
         events,
+    })
+}
+
+/// The prefixes the EPCIS 2.0 context itself defines.
+fn context_prefix(p: &str) -> Option<&'static str> {
+    Some(match p {
+        "epcis" => "https://ref.gs1.org/epcis/",
+        "cbv" => "https://ref.gs1.org/cbv/",
+        "cbvmda" => "urn:epcglobal:cbv:mda:",
+        "gs1" => "https://gs1.org/voc/",
+        "rdfs" => "http://www.w3.org/2000/01/rdf-schema#",
+        "owl" => "http://www.w3.org/2002/07/owl#",
+        "xsd" => "http://www.w3.org/2001/XMLSchema#",
+        "dcterms" => "http://purl.org/dc/terms/",
+        _ => return None,
     })
 }
 
@@ -302,12 +318,27 @@ fn scalar(v: &J) -> Option<Scalar> {
 
 impl Cx<'_> {
     fn name(&self, key: &str) -> Name {
-        if let Some((p, local)) = key.split_once(':')
-            && !local.starts_with("//")
-            && let Some(ns) = self.namespaces.iter().rev().find(|n| n.prefix == p)
-        {
+        if let Some((p, local)) = key.split_once(':') {
+            if local.starts_with("//") {
+                // A full IRI as the key: its namespace is everything up to the last `/` or `#`.
+                let cut = key.rfind(['/', '#']).map_or(key.len(), |i| i + 1);
+                return Name {
+                    ns: key[..cut].to_string(),
+                    local: key[cut..].to_string(),
+                    prefix: None,
+                };
+            }
+            let iri = self
+                .namespaces
+                .iter()
+                .rev()
+                .find(|n| n.prefix == p)
+                .map(|n| n.iri.clone())
+                .or_else(|| context_prefix(p).map(str::to_string))
+                // An undeclared prefix: JSON-LD reads `p:x` as the absolute IRI `p:x`.
+                .unwrap_or_else(|| format!("{p}:"));
             return Name {
-                ns: ns.iri.clone(),
+                ns: iri,
                 local: local.to_string(),
                 prefix: Some(p.to_string()),
             };
@@ -356,13 +387,19 @@ impl Cx<'_> {
             J::Obj(m) => {
                 spend(budget)?;
                 let mut children = Vec::new();
+                let mut value = None;
                 for (k, x) in m {
-                    self.ext(k, x, &mut children, budget)?;
+                    // `#text`: the text of an element that also has members (the JSON
+                    // form of XML mixed content), its value.
+                    match (k.as_str(), scalar(x)) {
+                        ("#text", Some(v)) => value = Some(v),
+                        _ => self.ext(k, x, &mut children, budget)?,
+                    }
                 }
                 out.push(Element {
                     name,
                     attrs: Vec::new(),
-                    value: None,
+                    value,
                     children,
                     in_array: false,
                 });
@@ -713,7 +750,11 @@ fn key_of(doc: &Document, n: &Name) -> String {
     match n
         .prefix
         .as_deref()
-        .filter(|p| doc.namespace_iri(p) == Some(n.ns.as_str()))
+        .filter(|p| {
+            doc.namespaces
+                .iter()
+                .any(|x| x.prefix == *p && x.iri == n.ns)
+        })
         .or_else(|| {
             doc.namespaces
                 .iter()
@@ -721,40 +762,46 @@ fn key_of(doc: &Document, n: &Name) -> String {
                 .map(|x| x.prefix.as_str())
         }) {
         Some(p) => format!("{p}:{}", n.local),
-        None => format!("{}{}", n.ns, n.local),
+        None => match n
+            .prefix
+            .as_deref()
+            .filter(|p| context_prefix(p) == Some(n.ns.as_str()) || n.ns == format!("{p}:"))
+        {
+            Some(p) => format!("{p}:{}", n.local),
+            None => format!("{}{}", n.ns, n.local),
+        },
     }
 }
 
 fn write_elements(w: &mut W, doc: &Document, first: &mut bool, els: &[Element]) {
-    let mut i = 0;
-    while i < els.len() {
-        let e = &els[i];
-        w.key(first, &key_of(doc, &e.name));
-        if e.in_array {
-            let mut j = i;
-            w.raw("[");
-            while j < els.len() && els[j].in_array && els[j].name == e.name {
-                let x = &els[j];
-                let empty = x.value.is_none() && x.children.is_empty();
-                if !(empty
-                    && j == i
-                    && !els
-                        .get(j + 1)
-                        .is_some_and(|n| n.in_array && n.name == e.name))
-                {
-                    if j > i {
-                        w.raw(",");
-                    }
-                    write_element_value(w, doc, x);
-                }
-                j += 1;
-            }
-            w.raw("]");
-            i = j;
-        } else {
-            write_element_value(w, doc, e);
-            i += 1;
+    // JSON has one member per name: elements of the same name (an array read from
+    // JSON-LD, or repeated XML elements) become one array at the place of the first.
+    let mut done: Vec<&Name> = Vec::new();
+    for e in els {
+        if done.contains(&&e.name) {
+            continue;
         }
+        done.push(&e.name);
+        let same: Vec<&Element> = els.iter().filter(|x| x.name == e.name).collect();
+        w.key(first, &key_of(doc, &e.name));
+        if same.len() == 1 && !e.in_array {
+            write_element_value(w, doc, e);
+            continue;
+        }
+        w.raw("[");
+        let mut n = 0;
+        for x in same {
+            // JSON-LD's empty array is one element with no value.
+            if x.in_array && x.value.is_none() && x.children.is_empty() && x.attrs.is_empty() {
+                continue;
+            }
+            if n > 0 {
+                w.raw(",");
+            }
+            write_element_value(w, doc, x);
+            n += 1;
+        }
+        w.raw("]");
     }
 }
 
@@ -773,9 +820,7 @@ fn write_element_value(w: &mut W, doc: &Document, e: &Element) {
         w.key(&mut first, &key_of(doc, n));
         w.str(v);
     }
-    if let Some(v) = &e.value
-        && !v.text().trim().is_empty()
-    {
+    if let Some(v) = &e.value {
         w.key(&mut first, "#text");
         w.scalar(v);
     }
@@ -834,9 +879,19 @@ pub fn write_jsonld(doc: &Document) -> String {
     w.key(&mut f, "@context");
     w.raw("[");
     w.str(EPCIS_CONTEXT);
+    // From XML, a value `p:x` is a URI of scheme `p`; declaring `p` in the context would
+    // make it a compact IRI. So only the prefixes that names use are declared then.
+    let mut used: Vec<String> = Vec::new();
+    if !doc.expand_value_prefixes {
+        for e in &doc.events {
+            e.visit_extension_names(&mut |n: &Name| used.push(n.ns.clone()));
+        }
+    }
     let mut seen: Vec<&str> = Vec::new();
     for n in &doc.namespaces {
-        if seen.contains(&n.prefix.as_str()) {
+        if seen.contains(&n.prefix.as_str())
+            || (!doc.expand_value_prefixes && !used.contains(&n.iri))
+        {
             continue;
         }
         seen.push(&n.prefix);

@@ -4,8 +4,9 @@
 //! [`crate::ids`] and [`crate::hash`] normalize them where the standard compares.
 
 /// A namespaced name: a user extension's element or attribute, or (with an empty
-/// namespace) a standard field.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// namespace) a standard field. Two names are equal when their namespace and local name
+/// are: the prefix is only how one document spelled it.
+#[derive(Clone, Debug, Default)]
 pub struct Name {
     /// The namespace IRI (`https://ns.example.com/epcis/`); empty for standard fields.
     pub ns: String,
@@ -13,6 +14,21 @@ pub struct Name {
     pub local: String,
     /// The prefix the document used for it, kept to write it back the same way.
     pub prefix: Option<String>,
+}
+
+impl PartialEq for Name {
+    fn eq(&self, other: &Name) -> bool {
+        self.ns == other.ns && self.local == other.local
+    }
+}
+
+impl Eq for Name {}
+
+impl std::hash::Hash for Name {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.ns.hash(h);
+        self.local.hash(h);
+    }
 }
 
 impl Name {
@@ -400,8 +416,13 @@ pub struct Document {
     pub schema_version: String,
     /// `creationDate`.
     pub creation_date: String,
-    /// The namespace prefixes declared, in order (used for extensions and CURIEs).
+    /// The namespace prefixes declared, in order (JSON-LD context entries, XML `xmlns`).
     pub namespaces: Vec<Namespace>,
+    /// Whether the declared prefixes also expand compact IRIs in values (`example:x` →
+    /// `https://ns.example.com/epcis/x`), as the event hash reads them. True for JSON-LD,
+    /// where the context applies to values; false for XML, where a value `example:x` is a
+    /// URI of scheme `example` (only `gs1:` and `cbv:` are expanded there).
+    pub expand_value_prefixes: bool,
     /// A query result's query name.
     pub query_name: Option<String>,
     /// A query result's subscription id.
@@ -418,17 +439,20 @@ impl Document {
             schema_version: "2.0".into(),
             creation_date: creation_date.into(),
             namespaces: Vec::new(),
+            expand_value_prefixes: true,
             query_name: None,
             subscription_id: None,
             events,
         }
     }
 
-    /// The IRI of `prefix`, from the document's declarations or the two prefixes EPCIS
-    /// 2.0 defines for values (`gs1:`, `cbv:`).
+    /// The IRI a value's `prefix:` expands to: the document's declarations (when
+    /// [`Self::expand_value_prefixes`]) or the two prefixes EPCIS 2.0 defines for values
+    /// (`gs1:`, `cbv:`).
     pub fn namespace_iri(&self, prefix: &str) -> Option<&str> {
         self.namespaces
             .iter()
+            .filter(|_| self.expand_value_prefixes)
             .rev()
             .find(|n| n.prefix == prefix)
             .map(|n| n.iri.as_str())
@@ -437,5 +461,47 @@ impl Document {
                 "cbv" => Some("https://ref.gs1.org/cbv/"),
                 _ => None,
             })
+    }
+}
+
+fn visit_element(e: &Element, f: &mut impl FnMut(&Name)) {
+    f(&e.name);
+    for (n, _) in &e.attrs {
+        f(n);
+    }
+    for c in &e.children {
+        visit_element(c, f);
+    }
+}
+
+impl Event {
+    /// Calls `f` with every user extension name in the event (elements, attributes,
+    /// sensor attributes), nested ones included.
+    pub fn visit_extension_names(&self, f: &mut impl FnMut(&Name)) {
+        let groups = [
+            Some(&self.extensions),
+            self.ilmd.as_ref(),
+            self.read_point.as_ref().map(|p| &p.extensions),
+            self.biz_location.as_ref().map(|p| &p.extensions),
+            self.error_declaration.as_ref().map(|d| &d.extensions),
+        ];
+        for g in groups.into_iter().flatten() {
+            for x in g {
+                visit_element(x, f);
+            }
+        }
+        for s in &self.sensor_element_list {
+            for x in &s.extensions {
+                visit_element(x, f);
+            }
+            for a in s
+                .metadata
+                .iter()
+                .flatten()
+                .chain(s.reports.iter().flatten())
+            {
+                f(&a.name);
+            }
+        }
     }
 }

@@ -314,6 +314,7 @@ pub fn parse_xml(text: &str) -> Result<Document, EpcisError> {
         schema_version,
         creation_date,
         namespaces,
+        expand_value_prefixes: false,
         query_name,
         subscription_id,
         events,
@@ -381,7 +382,16 @@ fn quantities(n: &XNode) -> Result<Vec<QuantityElement>, EpcisError> {
         })?;
         out.push(QuantityElement {
             epc_class,
-            quantity: child(q, "quantity").map(text),
+            // `<quantity xsi:nil="true"/>`: no quantity.
+            quantity: child(q, "quantity")
+                .filter(|x| {
+                    !x.attrs.iter().any(|(k, v)| {
+                        k.local == "nil"
+                            && k.ns == "http://www.w3.org/2001/XMLSchema-instance"
+                            && v.trim() == "true"
+                    })
+                })
+                .map(text),
             uom: child(q, "uom").map(text),
         });
     }
@@ -605,7 +615,7 @@ impl Prefixes {
             p.map.push((n.iri.clone(), n.prefix.clone()));
         }
         for e in &doc.events {
-            visit_names(e, &mut |n: &Name| p.add(n));
+            e.visit_extension_names(&mut |n: &Name| p.add(n));
         }
         p
     }
@@ -643,44 +653,6 @@ fn is_ncname(p: &str) -> bool {
     cs.next()
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && cs.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
-}
-
-fn visit_element(e: &Element, f: &mut impl FnMut(&Name)) {
-    f(&e.name);
-    for (n, _) in &e.attrs {
-        f(n);
-    }
-    for c in &e.children {
-        visit_element(c, f);
-    }
-}
-
-fn visit_names(e: &Event, f: &mut impl FnMut(&Name)) {
-    let groups = [
-        Some(&e.extensions),
-        e.ilmd.as_ref(),
-        e.read_point.as_ref().map(|p| &p.extensions),
-        e.biz_location.as_ref().map(|p| &p.extensions),
-        e.error_declaration.as_ref().map(|d| &d.extensions),
-    ];
-    for g in groups.into_iter().flatten() {
-        for x in g {
-            visit_element(x, f);
-        }
-    }
-    for s in &e.sensor_element_list {
-        for x in &s.extensions {
-            visit_element(x, f);
-        }
-        for a in s
-            .metadata
-            .iter()
-            .flatten()
-            .chain(s.reports.iter().flatten())
-        {
-            f(&a.name);
-        }
-    }
 }
 
 struct Out<'a> {
