@@ -1,13 +1,19 @@
-//! Development probe: pre-hash strings before and after a JSON-LD round trip.
+//! Development probe: pre-hash strings before and after a round trip through the other format.
 fn main() {
     let p = std::env::args().nth(1).unwrap_or_default();
     let text = std::fs::read_to_string(&p).unwrap_or_default();
     let Ok(d) = handoff_epcis::parse(&text) else {
         return;
     };
-    let j = handoff_epcis::write_jsonld(&d);
-    let Ok(d2) = handoff_epcis::parse_jsonld(&j) else {
-        println!("reparse failed");
+    let (j, d2) = if text.trim_start().starts_with('<') {
+        let j = handoff_epcis::write_jsonld(&d);
+        (j.clone(), handoff_epcis::parse_jsonld(&j))
+    } else {
+        let j = handoff_epcis::write_xml(&d);
+        (j.clone(), handoff_epcis::parse_xml(&j))
+    };
+    let Ok(d2) = d2 else {
+        println!("reparse failed {j}");
         return;
     };
     for (a, b) in d.events.iter().zip(&d2.events) {

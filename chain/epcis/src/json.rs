@@ -873,6 +873,34 @@ fn write_attrs(w: &mut W, doc: &Document, attrs: &[Attr]) {
 /// the document's namespace prefixes; standard fields in the standard's order, user
 /// extensions after them in the order they were read.
 pub fn write_jsonld(doc: &Document) -> String {
+    let first = write_jsonld_with(doc, false);
+    // From XML, a value `p:x` is a URI of scheme `p`; in JSON-LD it would be a compact
+    // IRI if `p` is declared for extension names. If that changes an event's identity,
+    // the names' namespaces are declared under prefixes of our own instead.
+    if !doc.expand_value_prefixes
+        && parse_jsonld(&first).map(|d| crate::hash::hash_ids(&d)).ok()
+            != Some(crate::hash::hash_ids(doc))
+    {
+        return write_jsonld_with(doc, true);
+    }
+    first
+}
+
+fn write_jsonld_with(doc: &Document, own_prefixes: bool) -> String {
+    let renamed;
+    let doc = if own_prefixes {
+        let mut d = doc.clone();
+        for (i, n) in d.namespaces.iter_mut().enumerate() {
+            n.prefix = format!("ns{i}");
+        }
+        for e in &mut d.events {
+            e.clear_prefixes();
+        }
+        renamed = d;
+        &renamed
+    } else {
+        doc
+    };
     let mut w = W { out: String::new() };
     w.raw("{");
     let mut f = true;

@@ -446,6 +446,21 @@ impl Document {
         }
     }
 
+    /// `value` with a declared prefix expanded (`ex:product` →
+    /// `https://ns.example.com/product`) when [`Self::expand_value_prefixes`]; else as it is.
+    /// The two EPCIS prefixes `gs1:` and `cbv:` are left to [`Self::namespace_iri`].
+    pub fn expand_declared(&self, value: &str) -> Option<String> {
+        if !self.expand_value_prefixes {
+            return None;
+        }
+        let (p, rest) = value.split_once(':')?;
+        if rest.starts_with("//") {
+            return None;
+        }
+        let ns = self.namespaces.iter().rev().find(|n| n.prefix == p)?;
+        Some(format!("{}{rest}", ns.iri))
+    }
+
     /// The IRI a value's `prefix:` expands to: the document's declarations (when
     /// [`Self::expand_value_prefixes`]) or the two prefixes EPCIS 2.0 defines for values
     /// (`gs1:`, `cbv:`).
@@ -501,6 +516,44 @@ impl Event {
                 .chain(s.reports.iter().flatten())
             {
                 f(&a.name);
+            }
+        }
+    }
+}
+
+fn clear_element(e: &mut Element) {
+    e.name.prefix = None;
+    for (n, _) in &mut e.attrs {
+        n.prefix = None;
+    }
+    for c in &mut e.children {
+        clear_element(c);
+    }
+}
+
+impl Event {
+    /// Forgets the prefixes extension names were read with (writers then use the
+    /// document's declarations).
+    pub fn clear_prefixes(&mut self) {
+        let groups = [
+            Some(&mut self.extensions),
+            self.ilmd.as_mut(),
+            self.read_point.as_mut().map(|p| &mut p.extensions),
+            self.biz_location.as_mut().map(|p| &mut p.extensions),
+            self.error_declaration.as_mut().map(|d| &mut d.extensions),
+        ];
+        for g in groups.into_iter().flatten() {
+            g.iter_mut().for_each(clear_element);
+        }
+        for s in &mut self.sensor_element_list {
+            s.extensions.iter_mut().for_each(clear_element);
+            for a in s
+                .metadata
+                .iter_mut()
+                .flatten()
+                .chain(s.reports.iter_mut().flatten())
+            {
+                a.name.prefix = None;
             }
         }
     }

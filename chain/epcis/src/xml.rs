@@ -658,11 +658,20 @@ fn is_ncname(p: &str) -> bool {
 struct Out<'a> {
     s: String,
     p: &'a Prefixes,
+    doc: &'a Document,
 }
 
 impl Out<'_> {
+    /// A value as XML must carry it: a compact IRI of a JSON-LD context prefix expanded
+    /// (in XML `p:x` would be a URI of scheme `p`), escaped.
+    fn val(&self, v: &str) -> String {
+        match self.doc.expand_declared(v) {
+            Some(x) => esc(&x),
+            None => esc(v),
+        }
+    }
     fn leaf(&mut self, tag: &str, v: &str) {
-        self.s += &format!("<{tag}>{}</{tag}>", esc(v));
+        self.s += &format!("<{tag}>{}</{tag}>", self.val(v));
     }
     fn opt(&mut self, tag: &str, v: &Option<String>) {
         if let Some(v) = v {
@@ -738,7 +747,7 @@ impl Out<'_> {
             } else {
                 v.to_string()
             };
-            self.s += &format!(" {}=\"{}\"", self.p.qname(&a.name), esc(&v));
+            self.s += &format!(" {}=\"{}\"", self.p.qname(&a.name), self.val(&v));
         }
         self.s += "/>";
     }
@@ -761,6 +770,7 @@ pub fn write_xml(doc: &Document) -> String {
     let mut o = Out {
         s: String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"),
         p: &prefixes,
+        doc,
     };
     let root = match doc.kind {
         DocumentKind::Epcis => "epcis:EPCISDocument",
@@ -892,8 +902,8 @@ fn write_event(o: &mut Out, e: &Event) {
         for s in xs {
             o.s += &format!(
                 "<{item} type=\"{}\">{}</{item}>",
-                esc(&bare_to(Vocab::SourceDestType, &s.kind)),
-                esc(&s.id)
+                o.val(&bare_to(Vocab::SourceDestType, &s.kind)),
+                o.val(&s.id)
             );
         }
         o.s += &format!("</{tag}>");
@@ -932,8 +942,8 @@ fn write_biz_transactions(o: &mut Out, e: &Event) {
             Some(t) => {
                 o.s += &format!(
                     "<bizTransaction type=\"{}\">{}</bizTransaction>",
-                    esc(&bare_to(Vocab::BizTransactionType, t)),
-                    esc(&b.id)
+                    o.val(&bare_to(Vocab::BizTransactionType, t)),
+                    o.val(&b.id)
                 )
             }
             None => o.leaf("bizTransaction", &b.id),
