@@ -595,8 +595,17 @@ fn event(n: &XNode) -> Result<Event, EpcisError> {
 // ---------------------------------------------------------------------------------------
 // Writing.
 
+/// Escapes text and attribute values: quick-xml's escapes, and tab, line feed and
+/// carriage return as character references, so that attribute-value and line-end
+/// normalization on reading cannot change them.
 fn esc(s: &str) -> String {
-    quick_xml::escape::escape(s).into_owned()
+    let e = quick_xml::escape::escape(s);
+    if !e.contains(['\t', '\n', '\r']) {
+        return e.into_owned();
+    }
+    e.replace('\t', "&#9;")
+        .replace('\n', "&#10;")
+        .replace('\r', "&#13;")
 }
 
 struct Prefixes {

@@ -89,6 +89,7 @@ pub const EDGES: &[(&str, &[&str])] = &[
             "handoff-consensus",
             "handoff-api",
             "handoff-http",
+            "handoff-epcis",
         ],
     ),
     ("xtask", &[]),
