@@ -54,7 +54,8 @@ impl<'de> Visitor<'de> for JVisitor {
         if !v.is_finite() {
             return Err(E::custom("a number out of range"));
         }
-        Ok(J::Num(format!("{v}")))
+        // -0.0 reads back as the integer 0: keep one form.
+        Ok(J::Num(if v == 0.0 { "0".into() } else { format!("{v}") }))
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<J, E> {
         if v.len() > MAX_STRING_BYTES {
@@ -844,7 +845,9 @@ fn write_quantities(w: &mut W, first: &mut bool, k: &str, qs: &[QuantityElement]
         w.str(&q.epc_class);
         if let Some(n) = &q.quantity {
             w.key(&mut f, "quantity");
-            if serde_json::from_str::<serde_json::Number>(n).is_ok() {
+            // As a JSON number when it reads back as the same text (`12`, `2.5`); a
+            // quantity written as a string or as `2.50` stays a string.
+            if serde_json::from_str::<J>(n).ok() == Some(J::Num(n.clone())) {
                 w.raw(n);
             } else {
                 w.str(n);

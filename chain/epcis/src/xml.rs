@@ -132,9 +132,17 @@ fn tree(text: &str) -> Result<(XNode, Vec<Namespace>), EpcisError> {
                 }
                 let qname: String = AsRef::<str>::as_ref(&s.name()).to_string();
                 let (prefix, local) = split(&qname);
+                let mut ns = resolve(&scopes, prefix, true)?;
+                // The EPCIS namespaces themselves (a document may make one its default):
+                // standard elements, like those in no namespace.
+                if ns.starts_with("urn:epcglobal:epcis:")
+                    || ns.starts_with("urn:epcglobal:epcis-query:")
+                {
+                    ns.clear();
+                }
                 let mut node = XNode {
                     name: Name {
-                        ns: resolve(&scopes, prefix, true)?,
+                        ns,
                         local: local.to_string(),
                         prefix: prefix.map(str::to_string),
                     },

@@ -283,3 +283,37 @@ fn user_extensions_keep_their_order_and_content() {
     assert_ne!(swapped.events, doc.events);
     assert_eq!(hash_ids(&swapped), hash_ids(&doc));
 }
+
+#[test]
+fn the_epcis_namespace_may_be_the_default_one() {
+    let prefixed = xml_doc(XML_EVENT);
+    let default_ns = prefixed
+        .replace("epcis:EPCISDocument xmlns:epcis=", "EPCISDocument xmlns=")
+        .replace("</epcis:EPCISDocument>", "</EPCISDocument>");
+    assert!(default_ns.contains("<EPCISDocument xmlns=\"urn:epcglobal:epcis:xsd:2\""));
+    let a = parse_xml(&prefixed).expect("prefixed");
+    let b = parse_xml(&default_ns).expect("default namespace");
+    assert_eq!(a.events, b.events);
+    assert!(b.events[0].extensions.is_empty());
+}
+
+#[test]
+fn quantities_keep_their_written_form_in_json() {
+    let ev = EVENT.replace(
+        "\"epcList\":[\"urn:epc:id:sgtin:9506000.013435.1\"]",
+        r#""quantityList":[{"epcClass":"urn:epc:class:lgtin:9506000.013435.L1","quantity":2.5,"uom":"KGM"},{"epcClass":"urn:epc:class:lgtin:9506000.013435.L2","quantity":"2.50"},{"epcClass":"urn:epc:class:lgtin:9506000.013435.L3","quantity":-0.0}]"#,
+    );
+    let doc = parse_jsonld(&json_doc(&ev)).expect("json");
+    let q: Vec<Option<&str>> = doc.events[0]
+        .quantity_list
+        .iter()
+        .map(|q| q.quantity.as_deref())
+        .collect();
+    assert_eq!(q, [Some("2.5"), Some("2.50"), Some("0")]);
+    let text = write_jsonld(&doc);
+    assert!(
+        text.contains(r#""quantity":2.5,"#) && text.contains(r#""quantity":"2.50""#),
+        "{text}"
+    );
+    assert_eq!(parse_jsonld(&text).expect("again").events, doc.events);
+}
