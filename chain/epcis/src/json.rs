@@ -748,30 +748,37 @@ fn key_of(doc: &Document, n: &Name) -> String {
     if n.ns.is_empty() {
         return n.local.clone();
     }
-    match n
-        .prefix
-        .as_deref()
-        .filter(|p| {
-            doc.namespaces
-                .iter()
-                .any(|x| x.prefix == *p && x.iri == n.ns)
-        })
+    // A prefix that the reader will resolve to this namespace: the name's own, or any
+    // declared for it; else the EPCIS context's own or an undeclared `p:` (not shadowed
+    // by a declaration); else the full IRI.
+    let ns = n.ns.as_str();
+    let declared = |p: &str| effective(doc, p) == Some(ns);
+    let builtin = |p: &str| {
+        effective(doc, p).is_none() && (context_prefix(p) == Some(ns) || ns == format!("{p}:"))
+    };
+    let own = n.prefix.as_deref();
+    let p = own
+        .filter(|p| declared(p))
         .or_else(|| {
             doc.namespaces
                 .iter()
-                .find(|x| x.iri == n.ns)
                 .map(|x| x.prefix.as_str())
-        }) {
+                .find(|p| declared(p))
+        })
+        .or_else(|| own.filter(|p| builtin(p)));
+    match p {
         Some(p) => format!("{p}:{}", n.local),
-        None => match n
-            .prefix
-            .as_deref()
-            .filter(|p| context_prefix(p) == Some(n.ns.as_str()) || n.ns == format!("{p}:"))
-        {
-            Some(p) => format!("{p}:{}", n.local),
-            None => format!("{}{}", n.ns, n.local),
-        },
+        None => format!("{ns}{}", n.local),
     }
+}
+
+/// The IRI `p` stands for in `doc`'s context: its last declaration, as the reader takes it.
+fn effective<'a>(doc: &'a Document, p: &str) -> Option<&'a str> {
+    doc.namespaces
+        .iter()
+        .rev()
+        .find(|x| x.prefix == p)
+        .map(|x| x.iri.as_str())
 }
 
 fn write_elements(w: &mut W, doc: &Document, first: &mut bool, els: &[Element]) {
@@ -918,14 +925,13 @@ fn write_jsonld_with(doc: &Document, own_prefixes: bool) -> String {
             e.visit_extension_names(&mut |n: &Name| used.push(n.ns.clone()));
         }
     }
-    let mut seen: Vec<&str> = Vec::new();
     for n in &doc.namespaces {
-        if seen.contains(&n.prefix.as_str())
+        // One entry per prefix, the one that counts (the last).
+        if effective(doc, &n.prefix) != Some(n.iri.as_str())
             || (!doc.expand_value_prefixes && !used.contains(&n.iri))
         {
             continue;
         }
-        seen.push(&n.prefix);
         w.raw(",{");
         w.str(&n.prefix);
         w.raw(":");

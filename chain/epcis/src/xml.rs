@@ -32,11 +32,15 @@ fn bad(msg: impl Into<String>) -> EpcisError {
     EpcisError::new(ErrorCode::BadXml, msg)
 }
 
-fn split(q: &str) -> (Option<&str>, &str) {
-    match q.split_once(':') {
+fn split(q: &str) -> Result<(Option<&str>, &str), EpcisError> {
+    let (p, l) = match q.split_once(':') {
         Some((p, l)) => (Some(p), l),
         None => (None, q),
+    };
+    if !is_ncname(l) || p.is_some_and(|p| !is_ncname(p)) {
+        return Err(bad(format!("'{q}' is not an XML name")));
     }
+    Ok((p, l))
 }
 
 fn resolve(
@@ -113,6 +117,9 @@ fn tree(text: &str) -> Result<(XNode, Vec<Namespace>), EpcisError> {
                     if key == "xmlns" {
                         scopes.push((String::new(), value));
                     } else if let Some(p) = key.strip_prefix("xmlns:") {
+                        if !is_ncname(p) {
+                            return Err(bad(format!("'{p}' is not a namespace prefix")));
+                        }
                         if declared.len() >= MAX_NAMESPACES {
                             return err(
                                 ErrorCode::TooLarge,
@@ -131,7 +138,7 @@ fn tree(text: &str) -> Result<(XNode, Vec<Namespace>), EpcisError> {
                     }
                 }
                 let qname: String = AsRef::<str>::as_ref(&s.name()).to_string();
-                let (prefix, local) = split(&qname);
+                let (prefix, local) = split(&qname)?;
                 let mut ns = resolve(&scopes, prefix, true)?;
                 // The EPCIS namespaces themselves (a document may make one its default):
                 // standard elements, like those in no namespace.
@@ -149,7 +156,7 @@ fn tree(text: &str) -> Result<(XNode, Vec<Namespace>), EpcisError> {
                     ..XNode::default()
                 };
                 for (k, v) in raw_attrs {
-                    let (p, l) = split(&k);
+                    let (p, l) = split(&k)?;
                     node.attrs.push((
                         Name {
                             ns: resolve(&scopes, p, false)?,
@@ -625,6 +632,7 @@ impl Prefixes {
         let mut p = Prefixes { map: Vec::new() };
         for n in &doc.namespaces {
             if matches!(n.prefix.as_str(), "epcis" | "epcisq" | "xml")
+                || !is_ncname(&n.prefix)
                 || p.map.iter().any(|(i, x)| *i == n.iri || *x == n.prefix)
             {
                 continue;
@@ -665,11 +673,17 @@ impl Prefixes {
     }
 }
 
+/// An XML name without a colon: a letter or `_` (or a non-ASCII letter) first, then
+/// letters, digits, `-`, `.`, `_`.
 fn is_ncname(p: &str) -> bool {
     let mut cs = p.chars();
-    cs.next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && cs.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+    cs.next().is_some_and(|c| {
+        c.is_ascii_alphabetic() || c == '_' || (!c.is_ascii() && c.is_alphabetic())
+    }) && cs.all(|c| {
+        c.is_ascii_alphanumeric()
+            || matches!(c, '_' | '-' | '.')
+            || (!c.is_ascii() && c.is_alphanumeric())
+    })
 }
 
 struct Out<'a> {
@@ -685,6 +699,15 @@ impl Out<'_> {
         match self.doc.expand_declared(v) {
             Some(x) => esc(&x),
             None => esc(v),
+        }
+    }
+    /// A vocabulary value: a bare word from JSON-LD (where the context makes it a CBV
+    /// term) in its URN form; a value read from XML as it is.
+    fn vocab(&self, v: Vocab, s: &str) -> String {
+        if self.doc.expand_value_prefixes {
+            bare_to(v, s)
+        } else {
+            s.to_string()
         }
     }
     fn leaf(&mut self, tag: &str, v: &str) {
@@ -756,9 +779,9 @@ impl Out<'_> {
             let v = a.value.text();
             let v = if a.name.ns.is_empty() {
                 match a.name.local.as_str() {
-                    "type" => bare_to(Vocab::MeasurementType, v),
-                    "exception" => bare_to(Vocab::SensorAlertType, v),
-                    "component" => bare_to(Vocab::Component, v),
+                    "type" => self.vocab(Vocab::MeasurementType, v),
+                    "exception" => self.vocab(Vocab::SensorAlertType, v),
+                    "component" => self.vocab(Vocab::Component, v),
                     _ => v.to_string(),
                 }
             } else {
@@ -841,7 +864,7 @@ fn write_event(o: &mut Out, e: &Event) {
         o.leaf("declarationTime", &d.declaration_time);
         o.opt(
             "reason",
-            &d.reason.as_deref().map(|r| bare_to(Vocab::ErrorReason, r)),
+            &d.reason.as_deref().map(|r| o.vocab(Vocab::ErrorReason, r)),
         );
         o.list(
             "correctiveEventIDs",
@@ -876,21 +899,21 @@ fn write_event(o: &mut Out, e: &Event) {
     }
     o.opt(
         "bizStep",
-        &e.biz_step.as_deref().map(|v| bare_to(Vocab::BizStep, v)),
+        &e.biz_step.as_deref().map(|v| o.vocab(Vocab::BizStep, v)),
     );
     o.opt(
         "disposition",
         &e.disposition
             .as_deref()
-            .map(|v| bare_to(Vocab::Disposition, v)),
+            .map(|v| o.vocab(Vocab::Disposition, v)),
     );
     if let Some(p) = &e.persistent_disposition {
         o.s += "<persistentDisposition>";
         for s in &p.set {
-            o.leaf("set", &bare_to(Vocab::Disposition, s));
+            o.leaf("set", &o.vocab(Vocab::Disposition, s));
         }
         for s in &p.unset {
-            o.leaf("unset", &bare_to(Vocab::Disposition, s));
+            o.leaf("unset", &o.vocab(Vocab::Disposition, s));
         }
         o.s += "</persistentDisposition>";
     }
@@ -919,7 +942,7 @@ fn write_event(o: &mut Out, e: &Event) {
         for s in xs {
             o.s += &format!(
                 "<{item} type=\"{}\">{}</{item}>",
-                o.val(&bare_to(Vocab::SourceDestType, &s.kind)),
+                o.val(&o.vocab(Vocab::SourceDestType, &s.kind)),
                 o.val(&s.id)
             );
         }
@@ -959,7 +982,7 @@ fn write_biz_transactions(o: &mut Out, e: &Event) {
             Some(t) => {
                 o.s += &format!(
                     "<bizTransaction type=\"{}\">{}</bizTransaction>",
-                    o.val(&bare_to(Vocab::BizTransactionType, t)),
+                    o.val(&o.vocab(Vocab::BizTransactionType, t)),
                     o.val(&b.id)
                 )
             }
