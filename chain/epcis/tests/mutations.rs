@@ -8,6 +8,9 @@ use handoff_epcis::{
 };
 use std::path::Path;
 
+type Parse = fn(&str) -> Result<Document, EpcisError>;
+type Write = fn(&Document) -> String;
+
 struct Rng(u64);
 
 impl Rng {
@@ -52,11 +55,7 @@ fn mutate(rng: &mut Rng, src: &[u8]) -> Vec<u8> {
     v
 }
 
-fn check(
-    text: &str,
-    parse: fn(&str) -> Result<Document, EpcisError>,
-    write: fn(&Document) -> String,
-) -> bool {
+fn check(text: &str, parse: Parse, write: Write) -> bool {
     match parse(text) {
         Ok(doc) => {
             let written = write(&doc);
@@ -94,12 +93,11 @@ fn edited_documents_never_break_the_decoders() {
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let (mut tried, mut accepted) = (0, 0);
     for f in files {
-        let (parse, write): (fn(&str) -> _, fn(&Document) -> String) =
-            match f.extension().and_then(|x| x.to_str()) {
-                Some("jsonld") => (parse_jsonld, write_jsonld),
-                Some("xml") => (parse_xml, write_xml),
-                _ => continue,
-            };
+        let (parse, write): (Parse, Write) = match f.extension().and_then(|x| x.to_str()) {
+            Some("jsonld") => (parse_jsonld, write_jsonld),
+            Some("xml") => (parse_xml, write_xml),
+            _ => continue,
+        };
         let src = std::fs::read(&f).expect("fixture");
         for _ in 0..60 {
             let m = mutate(&mut rng, &src);
