@@ -804,8 +804,25 @@ fn bare_to(v: Vocab, s: &str) -> String {
 }
 
 /// Writes a document as EPCIS 2.0 XML. Bare CBV words (from JSON-LD) are written in their
-/// URN form; every other value as it is.
-pub fn write_xml(doc: &Document) -> String {
+/// URN form; every other value as it is. Refused (`EPCIS_BAD_FIELD`, with the event's
+/// index) when a user extension's name, read from JSON-LD, is not an XML name (`ex:my
+/// field`, `@type`): it has no XML form, and a document is never written broken.
+pub fn write_xml(doc: &Document) -> Result<String, EpcisError> {
+    for (i, e) in doc.events.iter().enumerate() {
+        let mut bad_name = None;
+        e.visit_extension_names(&mut |n: &Name| {
+            if bad_name.is_none() && !is_ncname(&n.local) {
+                bad_name = Some(n.local.clone());
+            }
+        });
+        if let Some(n) = bad_name {
+            return Err(EpcisError::new(
+                ErrorCode::BadField,
+                format!("the extension name '{n}' is not an XML name; the event cannot be written as XML"),
+            )
+            .at_event(i));
+        }
+    }
     let prefixes = Prefixes::new(doc);
     let mut o = Out {
         s: String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"),
@@ -846,7 +863,7 @@ pub fn write_xml(doc: &Document) -> String {
         o.s += "</resultsBody></epcisq:QueryResults>";
     }
     o.s += &format!("</EPCISBody></{root}>\n");
-    o.s
+    Ok(o.s)
 }
 
 fn write_event(o: &mut Out, e: &Event) {

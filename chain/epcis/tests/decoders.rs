@@ -246,9 +246,13 @@ fn epcis_1_2_extension_placement_reads_as_2_0() {
     // eventID and errorDeclaration do not count.
     assert_eq!(hash_ids(&a), hash_ids(&b));
     // Written as 2.0 and read back: the same events.
-    let again = parse_xml(&write_xml(&a)).expect("written");
+    let again = parse_xml(&write_xml(&a).expect("writable")).expect("written");
     assert_eq!(again.events, a.events);
-    assert!(write_xml(&a).contains("urn:epcglobal:epcis:xsd:2"));
+    assert!(
+        write_xml(&a)
+            .expect("writable")
+            .contains("urn:epcglobal:epcis:xsd:2")
+    );
 }
 
 #[test]
@@ -316,4 +320,17 @@ fn quantities_keep_their_written_form_in_json() {
         "{text}"
     );
     assert_eq!(parse_jsonld(&text).expect("again").events, doc.events);
+}
+
+#[test]
+fn a_json_name_without_xml_form_is_refused_not_written_broken() {
+    let ev = EVENT.replace("\"action\"", "\"ex:my field\":1,\"action\"");
+    let doc = parse_jsonld(&json_doc(&format!("{EVENT},{ev}"))).expect("json");
+    let e = write_xml(&doc).expect_err("no XML name");
+    assert_eq!((e.code(), e.event), ("EPCIS_BAD_FIELD", Some(1)));
+    // Its JSON-LD form is fine.
+    assert_eq!(
+        parse_jsonld(&write_jsonld(&doc)).expect("again").events,
+        doc.events
+    );
 }

@@ -283,7 +283,7 @@ fn jsonld_round_trip_keeps_every_event() {
 fn xml_round_trip_keeps_every_event() {
     for (rel, _) in DOCUMENTS {
         let doc = parse(&read(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"));
-        let text = write_xml(&doc);
+        let text = write_xml(&doc).unwrap_or_else(|e| panic!("{rel}: {e}"));
         let again = parse_xml(&text).unwrap_or_else(|e| panic!("{rel}: {e}\n{text}"));
         if detect_format(&read(rel)).ok() == Some(Format::Xml) {
             same_events(rel, &doc, &again);
@@ -291,7 +291,7 @@ fn xml_round_trip_keeps_every_event() {
         // From JSON-LD, bare CBV words are written as URNs and numbers as text: the same
         // events for the hash.
         assert_eq!(hash_ids(&doc), hash_ids(&again), "{rel}");
-        assert_eq!(write_xml(&again), text, "{rel}");
+        assert_eq!(write_xml(&again).ok(), Some(text), "{rel}");
     }
 }
 

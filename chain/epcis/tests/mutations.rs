@@ -11,6 +11,11 @@ use std::path::Path;
 type Parse = fn(&str) -> Result<Document, EpcisError>;
 type Write = fn(&Document) -> String;
 
+fn xml(doc: &Document) -> String {
+    // Only documents read from XML are written back to XML here: their names are XML names.
+    write_xml(doc).expect("a document read from XML can be written as XML")
+}
+
 struct Rng(u64);
 
 impl Rng {
@@ -71,7 +76,10 @@ fn check(text: &str, parse: Parse, write: Write) -> bool {
             }
             assert_eq!(hash_ids(&again), hash_ids(&doc), "{text}");
             assert_eq!(write(&again), written, "{text}");
-            let _ = (write_jsonld(&doc), write_xml(&doc));
+            let _ = write_jsonld(&doc);
+            if let Err(e) = write_xml(&doc) {
+                assert_eq!(e.code(), "EPCIS_BAD_FIELD");
+            }
             true
         }
         Err(e) => {
@@ -95,7 +103,7 @@ fn edited_documents_never_break_the_decoders() {
     for f in files {
         let (parse, write): (Parse, Write) = match f.extension().and_then(|x| x.to_str()) {
             Some("jsonld") => (parse_jsonld, write_jsonld),
-            Some("xml") => (parse_xml, write_xml),
+            Some("xml") => (parse_xml, xml),
             _ => continue,
         };
         let src = std::fs::read(&f).expect("fixture");
