@@ -447,6 +447,37 @@ fn attrs_of(n: &XNode, budget: &mut usize) -> Result<Vec<Attr>, EpcisError> {
         .collect())
 }
 
+/// The standard fields of an event, as XML element names.
+const STANDARD: &[&str] = &[
+    "eventTime",
+    "eventTimeZoneOffset",
+    "recordTime",
+    "eventID",
+    "errorDeclaration",
+    "certificationInfo",
+    "parentID",
+    "epcList",
+    "childEPCs",
+    "inputEPCList",
+    "outputEPCList",
+    "quantityList",
+    "childQuantityList",
+    "inputQuantityList",
+    "outputQuantityList",
+    "action",
+    "transformationID",
+    "bizStep",
+    "disposition",
+    "persistentDisposition",
+    "readPoint",
+    "bizLocation",
+    "bizTransactionList",
+    "sourceList",
+    "destinationList",
+    "sensorElementList",
+    "ilmd",
+];
+
 fn event(n: &XNode) -> Result<Event, EpcisError> {
     let t = EventType::parse(&n.name.local).ok_or_else(|| {
         EpcisError::new(
@@ -457,12 +488,22 @@ fn event(n: &XNode) -> Result<Event, EpcisError> {
     let mut e = Event::new(t, "", "");
     let mut budget = MAX_EXTENSION_NODES;
     let (mut has_time, mut has_offset) = (false, false);
+    let mut seen: Vec<&str> = Vec::new();
     for c in flat(n) {
         if !c.name.ns.is_empty() {
             e.extensions.push(to_element(c, &mut budget)?);
             continue;
         }
-        match c.name.local.as_str() {
+        let local = c.name.local.as_str();
+        // A standard field twice (JSON cannot say it twice either): which one is meant
+        // cannot be told. certificationInfo is the one that may repeat.
+        if local != "certificationInfo" && STANDARD.contains(&local) {
+            if seen.contains(&local) {
+                return err(ErrorCode::BadField, format!("<{local}> twice in one event"));
+            }
+            seen.push(local);
+        }
+        match local {
             "eventTime" => {
                 e.event_time = text(c);
                 has_time = true;

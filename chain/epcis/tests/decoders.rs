@@ -200,6 +200,14 @@ fn malformed_input_gets_its_code_and_the_event_index() {
             None,
         ),
         (
+            xml_doc(&XML_EVENT.replace(
+                "<action>OBSERVE</action>",
+                "<action>OBSERVE</action><action>ADD</action>",
+            )),
+            "EPCIS_BAD_FIELD",
+            Some(0),
+        ),
+        (
             json_doc(EVENT).replace("\"creationDate\":\"2024-01-01T00:00:00Z\",", ""),
             "EPCIS_MISSING_FIELD",
             None,
