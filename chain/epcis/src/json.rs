@@ -129,6 +129,16 @@ pub fn parse_jsonld(text: &str) -> Result<Document, EpcisError> {
             ),
         );
     }
+    let nodes = text
+        .bytes()
+        .filter(|b| matches!(b, b'{' | b'[' | b','))
+        .count();
+    if nodes > MAX_NODES {
+        return err(
+            ErrorCode::TooLarge,
+            format!("about {nodes} values in the document (at most {MAX_NODES})"),
+        );
+    }
     let mut de = serde_json::Deserializer::from_str(text);
     let root = J::deserialize(&mut de).map_err(|e| {
         let msg = e.to_string();

@@ -7,6 +7,11 @@
 /// events fits; anything larger is split by the sender.
 pub const MAX_DOCUMENT_BYTES: usize = 16 * 1024 * 1024;
 
+/// The most values in one document: JSON values (counted as `{`, `[` and `,`, before
+/// parsing) or XML elements and attributes. Bounds the memory a document of the largest
+/// size can take while it is read (about 150 bytes a node).
+pub const MAX_NODES: usize = 1_000_000;
+
 /// The most events in one document.
 pub const MAX_EVENTS: usize = 10_000;
 

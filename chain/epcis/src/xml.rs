@@ -85,6 +85,7 @@ fn tree(text: &str) -> Result<(XNode, Vec<Namespace>), EpcisError> {
     let mut stack: Vec<(XNode, usize)> = Vec::new();
     let mut declared: Vec<Namespace> = Vec::new();
     let mut root: Option<XNode> = None;
+    let mut nodes = 0usize;
     loop {
         let ev = r.read_event().map_err(|e| {
             bad(format!(
@@ -104,10 +105,24 @@ fn tree(text: &str) -> Result<(XNode, Vec<Namespace>), EpcisError> {
                         format!("elements nested deeper than {MAX_DEPTH} levels"),
                     );
                 }
+                nodes += 1;
+                if nodes > MAX_NODES {
+                    return err(
+                        ErrorCode::TooLarge,
+                        format!("more than {MAX_NODES} elements and attributes"),
+                    );
+                }
                 let mark = scopes.len();
                 let mut raw_attrs = Vec::new();
                 for a in s.attributes().with_checks(true) {
                     let a = a.map_err(|e| bad(format!("a bad attribute: {e}")))?;
+                    nodes += 1;
+                    if nodes > MAX_NODES {
+                        return err(
+                            ErrorCode::TooLarge,
+                            format!("more than {MAX_NODES} elements and attributes"),
+                        );
+                    }
                     let key: String = AsRef::<str>::as_ref(&a.key).to_string();
                     let value = a
                         .normalized_value(XmlVersion::Implicit1_0)

@@ -58,6 +58,19 @@ fn documents_over_the_size_limit_are_refused_before_parsing() {
 }
 
 #[test]
+fn documents_of_too_many_values_are_refused() {
+    // Within the byte limit, but a million tiny values.
+    let values = vec!["0"; MAX_NODES + 1].join(",");
+    let ev = EVENT.replace("\"action\"", &format!("\"ex:v\":[{values}],\"action\""));
+    assert_eq!(code_of(parse(&json_doc(&ev))), ("EPCIS_TOO_LARGE", None));
+    // In groups, so that no element has more children than a list may have entries.
+    let group = format!("<ex:g>{}</ex:g>", "<ex:v/>".repeat(MAX_LIST_LEN / 2));
+    let els = group.repeat(MAX_NODES / (MAX_LIST_LEN / 2) + 1);
+    let ev = XML_EVENT.replace("</ObjectEvent>", &format!("{els}</ObjectEvent>"));
+    assert_eq!(code_of(parse(&xml_doc(&ev))), ("EPCIS_TOO_LARGE", None));
+}
+
+#[test]
 fn too_many_events_are_refused() {
     let many = vec![EVENT; MAX_EVENTS + 1].join(",");
     assert_eq!(code_of(parse(&json_doc(&many))), ("EPCIS_TOO_LARGE", None));
