@@ -173,7 +173,7 @@ pub fn pre_hash(doc: &Document, e: &Event) -> String {
         rest.push(format!("ilmd{}", c.extensions(ilmd)));
     }
     for x in &e.extensions {
-        if is_comment(&x.name) || (x.in_array && x.value.is_none() && x.children.is_empty()) {
+        if is_comment(&x.name) || x.is_empty_array() {
             continue;
         }
         rest.push(c.element(x));
@@ -304,7 +304,7 @@ impl Canon<'_> {
     fn extensions(&self, els: &[Element]) -> String {
         sorted(
             els.iter()
-                .filter(|x| !(x.in_array && x.value.is_none() && x.children.is_empty()))
+                .filter(|x| !x.is_empty_array())
                 .map(|x| self.element(x)),
         )
     }
@@ -333,7 +333,7 @@ impl Canon<'_> {
         kids.extend(
             x.children
                 .iter()
-                .filter(|c| !(c.in_array && c.value.is_none() && c.children.is_empty()))
+                .filter(|c| !c.is_empty_array())
                 .map(|c| self.element(c)),
         );
         kids.sort();

@@ -379,7 +379,7 @@ impl Cx<'_> {
                     let mut one = Vec::new();
                     self.ext(key, x, &mut one, budget)?;
                     for mut e in one {
-                        e.in_array = true;
+                        e.shape = Shape::ArrayItem;
                         out.push(e);
                     }
                 }
@@ -391,7 +391,7 @@ impl Cx<'_> {
                         attrs: Vec::new(),
                         value: None,
                         children: Vec::new(),
-                        in_array: true,
+                        shape: Shape::EmptyArray,
                     });
                 }
             }
@@ -412,7 +412,7 @@ impl Cx<'_> {
                     attrs: Vec::new(),
                     value,
                     children,
-                    in_array: false,
+                    shape: Shape::Value,
                 });
             }
             x => {
@@ -422,7 +422,7 @@ impl Cx<'_> {
                     attrs: Vec::new(),
                     value: scalar(x),
                     children: Vec::new(),
-                    in_array: false,
+                    shape: Shape::Value,
                 });
             }
         }
@@ -802,7 +802,7 @@ fn write_elements(w: &mut W, doc: &Document, first: &mut bool, els: &[Element]) 
         done.push(&e.name);
         let same: Vec<&Element> = els.iter().filter(|x| x.name == e.name).collect();
         w.key(first, &key_of(doc, &e.name));
-        if same.len() == 1 && !e.in_array {
+        if same.len() == 1 && e.shape == Shape::Value {
             write_element_value(w, doc, e);
             continue;
         }
@@ -810,7 +810,7 @@ fn write_elements(w: &mut W, doc: &Document, first: &mut bool, els: &[Element]) 
         let mut n = 0;
         for x in same {
             // JSON-LD's empty array is one element with no value.
-            if x.in_array && x.value.is_none() && x.children.is_empty() && x.attrs.is_empty() {
+            if x.is_empty_array() {
                 continue;
             }
             if n > 0 {

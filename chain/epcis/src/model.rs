@@ -89,9 +89,28 @@ pub struct Element {
     pub value: Option<Scalar>,
     /// Nested elements, in order.
     pub children: Vec<Element>,
-    /// In JSON-LD: one entry of an array value (consecutive entries with the same name and
-    /// this flag form one array when written).
-    pub in_array: bool,
+    /// Its place in JSON-LD: a member's value, one entry of an array value (the entries
+    /// with the same name form one array when written), or an empty array.
+    pub shape: Shape,
+}
+
+/// How an extension element stands in JSON-LD (XML has only [`Shape::Value`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Shape {
+    /// A member's value (an XML element).
+    #[default]
+    Value,
+    /// One entry of an array.
+    ArrayItem,
+    /// An empty array: no value, nothing to hash, no XML form.
+    EmptyArray,
+}
+
+impl Element {
+    /// Whether this stands for JSON-LD's empty array.
+    pub fn is_empty_array(&self) -> bool {
+        self.shape == Shape::EmptyArray
+    }
 }
 
 /// One attribute of a sensor's metadata or report: a standard field (empty namespace,

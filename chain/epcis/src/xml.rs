@@ -367,7 +367,7 @@ fn to_element(n: &XNode, budget: &mut usize) -> Result<Element, EpcisError> {
         attrs: n.attrs.clone(),
         value: (!t.is_empty()).then(|| Scalar::Text(t.to_string())),
         children,
-        in_array: false,
+        shape: Shape::Value,
     })
 }
 
@@ -823,7 +823,7 @@ impl Out<'_> {
     fn elements(&mut self, els: &[Element]) {
         for e in els {
             // JSON-LD's empty array has no XML form.
-            if e.in_array && e.value.is_none() && e.children.is_empty() {
+            if e.is_empty_array() {
                 continue;
             }
             self.element(e);

@@ -355,3 +355,32 @@ fn a_json_name_without_xml_form_is_refused_not_written_broken() {
         doc.events
     );
 }
+
+#[test]
+fn an_empty_array_and_an_array_of_one_empty_object_stay_apart() {
+    // Found by the epcis_jsonld fuzz target: `[{}]` was written back as `[]`.
+    let ev = EVENT.replace(
+        "\"action\"",
+        r#""ex:none":[],"ex:one":[{}],"ex:two":[{},{"ex:a":1}],"action""#,
+    );
+    let doc = parse_jsonld(&json_doc(&ev)).expect("json");
+    let text = write_jsonld(&doc);
+    assert!(
+        text.contains(r#""ex:none":[],"ex:one":[{}],"ex:two":[{},{"ex:a":1}]"#),
+        "{text}"
+    );
+    assert_eq!(parse_jsonld(&text).expect("again").events, doc.events);
+    // `[]` says nothing for the hash; `[{}]` names the field.
+    let without = parse_jsonld(&json_doc(&EVENT.replace(
+        "\"action\"",
+        r#""ex:one":[{}],"ex:two":[{},{"ex:a":1}],"action""#,
+    )))
+    .expect("json");
+    assert_eq!(hash_ids(&without), hash_ids(&doc));
+    let without_one = parse_jsonld(&json_doc(&EVENT.replace(
+        "\"action\"",
+        r#""ex:none":[],"ex:two":[{},{"ex:a":1}],"action""#,
+    )))
+    .expect("json");
+    assert_ne!(hash_ids(&without_one), hash_ids(&doc));
+}
