@@ -145,6 +145,10 @@ const DOCUMENTS: &[(&str, usize)] = &[
         "gs1/XML_WithEventHashID_event_with_identical_hash_id_6.xml",
         1,
     ),
+    (
+        "gs1/XML_WithEventHashID_event_with_identical_hash_id_7.json",
+        1,
+    ),
     ("gs1/XML_WithExtension_AggregationEvent.xml", 1),
     ("gs1/XML_WithExtension_AssociationEvent.xml", 1),
     ("gs1/XML_WithExtension_ObjectEvent.xml", 2),
