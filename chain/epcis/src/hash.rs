@@ -15,7 +15,8 @@
 //! separator (`epcListepc=…epc=…`). Values are normalized: GS1 identifiers to canonical
 //! Digital Link URIs on `id.gs1.org`, CBV values to their Web URIs, numbers to their
 //! shortest form (`26.0` → `26`), CURIEs of declared prefixes expanded. `recordTime`,
-//! `eventID`, `errorDeclaration` and comments do not count.
+//! `eventID`, `errorDeclaration`, comments and the XML Schema instance attributes of
+//! extension elements (`xsi:type`) do not count.
 //!
 //! The order above is that of the reference generator GS1 publishes with its expected
 //! ids (where `bizTransactionList`, `sourceList`, `destinationList` and `ilmd` fall
@@ -183,6 +184,8 @@ pub fn pre_hash(doc: &Document, e: &Event) -> String {
     out
 }
 
+const XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";
+
 fn is_comment(n: &Name) -> bool {
     n.local == "comment" && (n.ns.is_empty() || n.ns == "http://www.w3.org/2000/01/rdf-schema#")
 }
@@ -321,6 +324,9 @@ impl Canon<'_> {
         let mut kids: Vec<String> = x
             .attrs
             .iter()
+            // XML Schema instance attributes (`xsi:type="xsd:integer"`) type the XML
+            // binding of a value; the value is the same without them, and JSON-LD has none.
+            .filter(|(n, _)| n.ns != XSI)
             .map(|(n, v)| {
                 let v = v.trim();
                 if v.is_empty() {
@@ -333,7 +339,8 @@ impl Canon<'_> {
         kids.extend(
             x.children
                 .iter()
-                .filter(|c| !c.is_empty_array())
+                // From XML by way of JSON-LD, `xsi:type` arrives as a member.
+                .filter(|c| !c.is_empty_array() && c.name.ns != XSI)
                 .map(|c| self.element(c)),
         );
         kids.sort();

@@ -402,3 +402,27 @@ fn hash_ids_equal_the_published_ones() {
     assert_eq!(files, 38);
     assert_eq!((matched, total), (83, 87));
 }
+
+#[test]
+fn gs1_examples_of_one_event_written_differently_have_one_hash_id() {
+    // GS1's `XML/WithEventHashID` examples: the same event with its EPCs shuffled (3),
+    // its quantities shuffled (4), another namespace prefix (5), an `xsi:type` on an
+    // extension (6), and as JSON-LD (7).
+    let id = |n: u32| {
+        let ext = if n == 7 { "json" } else { "xml" };
+        let doc = parse(&read(&format!(
+            "gs1/XML_WithEventHashID_event_with_identical_hash_id_{n}.{ext}"
+        )))
+        .unwrap_or_else(|e| panic!("{n}: {e}"));
+        assert_eq!(doc.events.len(), 1);
+        hash_ids(&doc).remove(0)
+    };
+    let first = id(1);
+    for n in [3, 4, 5, 6, 7] {
+        assert_eq!(id(n), first, "example {n}");
+    }
+    // Example 2 moves the event to offset -05:00 (the same instant). Its comment calls it
+    // identical, but CBV 2.0's pre-hash includes eventTimeZoneOffset (and GS1's reference
+    // generator hashes it), so its id differs.
+    assert_ne!(id(2), first);
+}
