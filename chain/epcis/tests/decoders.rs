@@ -384,3 +384,17 @@ fn an_empty_array_and_an_array_of_one_empty_object_stay_apart() {
     .expect("json");
     assert_ne!(hash_ids(&without_one), hash_ids(&doc));
 }
+
+#[test]
+fn numbers_read_back_as_the_same_number() {
+    // Found by the epcis_jsonld fuzz target: without correctly rounded parsing, the
+    // shortest form of this value read back as a neighbouring double.
+    let ev = EVENT.replace(
+        "\"action\"",
+        r#""ex:v":13.222220000001485690610386,"action""#,
+    );
+    let doc = parse_jsonld(&json_doc(&ev)).expect("json");
+    let text = write_jsonld(&doc);
+    assert!(text.contains(r#""ex:v":13.222220000001485"#), "{text}");
+    assert_eq!(parse_jsonld(&text).expect("again").events, doc.events);
+}
