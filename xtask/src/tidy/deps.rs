@@ -24,6 +24,9 @@ pub const EDGES: &[(&str, &[&str])] = &[
     ("handoff-api", &["handoff-core"]),
     // The HTTP server (chain/http): speaks the API, never the ledger's internals.
     ("handoff-http", &["handoff-api"]),
+    // EPCIS 2.0 documents (chain/epcis): pure, over core's GS1 keys; the node's import
+    // and export will build on it.
+    ("handoff-epcis", &["handoff-core"]),
     (
         "handoff-node",
         &[
@@ -86,6 +89,7 @@ pub const EDGES: &[(&str, &[&str])] = &[
             "handoff-consensus",
             "handoff-api",
             "handoff-http",
+            "handoff-epcis",
         ],
     ),
     ("xtask", &[]),

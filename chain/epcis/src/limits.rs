@@ -1,0 +1,35 @@
+//! Every bound on outside data, in one place. Each decoder checks these before or while it
+//! reads, and refuses what is over with [`ErrorCode::TooLarge`](crate::ErrorCode::TooLarge)
+//! or [`ErrorCode::TooDeep`](crate::ErrorCode::TooDeep), never by panicking or allocating
+//! without bound.
+
+/// The largest document accepted, in bytes (JSON-LD or XML text). A day of a busy site's
+/// events fits; anything larger is split by the sender.
+pub const MAX_DOCUMENT_BYTES: usize = 16 * 1024 * 1024;
+
+/// The most values in one document: JSON values (counted as `{`, `[` and `,`, before
+/// parsing) or XML elements and attributes. Bounds the memory a document of the largest
+/// size can take while it is read (about 150 bytes a node).
+pub const MAX_NODES: usize = 1_000_000;
+
+/// The most events in one document.
+pub const MAX_EVENTS: usize = 10_000;
+
+/// The most entries in one list of an event (EPCs, quantities, business transactions,
+/// sources, destinations, sensor elements, sensor reports, certification infos,
+/// corrective event ids).
+pub const MAX_LIST_LEN: usize = 10_000;
+
+/// The longest string value (an identifier, a time, an extension's text), in bytes.
+pub const MAX_STRING_BYTES: usize = 8 * 1024;
+
+/// The deepest nesting of elements or JSON values, counted from the document root.
+pub const MAX_DEPTH: usize = 32;
+
+/// The most extension elements (counting nested ones and attributes) under one event,
+/// its ILMD and its sensor elements included.
+pub const MAX_EXTENSION_NODES: usize = 2_000;
+
+/// The most namespace declarations in one document (JSON-LD context prefixes or XML
+/// `xmlns` attributes).
+pub const MAX_NAMESPACES: usize = 256;
