@@ -132,6 +132,24 @@ impl Docs {
         Ok(Docs { dir })
     }
 
+    /// Writes `text` as `name` and answers the transaction registering it: its SHA-256
+    /// with a type, a title and what it concerns.
+    fn notarize(
+        &self,
+        name: &str,
+        text: &str,
+        kind: DocKind,
+        title: &str,
+        link: DocLink,
+    ) -> Result<Payload> {
+        Ok(Payload::NotarizeDocument(Notarize {
+            hash: self.write(name, text)?,
+            kind,
+            title: title.into(),
+            links: vec![link],
+        }))
+    }
+
     /// Writes `text` as `name` and answers its SHA-256.
     fn write(&self, name: &str, text: &str) -> Result<Hash32> {
         let path = self.dir.join(name);
@@ -411,21 +429,19 @@ pub fn run(data: &Path, a: DemoArgs) -> Result<crate::cli::Output> {
         ),
     )?;
     r.day = 12.5;
-    let bl = docs.write(
+    let doc = docs.notarize(
         "bill-of-lading-MAEU-240981337.txt",
         "BILL OF LADING MAEU-240981337\nShipper: Andes Export, Cartagena\nConsignee: \
          Northside Roasters, Portland\n21,000 kg green coffee in 350 bags, lots HUI-2609-A \
          and HUI-2609-B\n",
+        DocKind::BillOfLading,
+        "Bill of lading MAEU-240981337",
+        DocLink::Handoff(h2),
     )?;
     r.one(
         "exporter notarizes the bill of lading",
         &mut c.exporter,
-        Payload::NotarizeDocument(Notarize {
-            hash: bl,
-            kind: DocKind::BillOfLading,
-            title: "Bill of lading MAEU-240981337".into(),
-            links: vec![DocLink::Handoff(h2)],
-        }),
+        doc,
     )?;
     r.day = 31.0;
     r.one(
@@ -643,21 +659,15 @@ pub fn run(data: &Path, a: DemoArgs) -> Result<crate::cli::Output> {
             ("invoice", "NR-INV-5531"),
         ),
     )?;
-    let invoice = docs.write(
+    let doc = docs.notarize(
         "invoice-NR-INV-5531.txt",
         "INVOICE NR-INV-5531\nNorthside Roasters to Corner Grocer\n200 x Northside \
          Espresso Roast 250 g, 4 pallets\n",
+        DocKind::Invoice,
+        "Invoice NR-INV-5531",
+        DocLink::Handoff(h4),
     )?;
-    r.one(
-        "roaster notarizes the invoice",
-        &mut c.roaster,
-        Payload::NotarizeDocument(Notarize {
-            hash: invoice,
-            kind: DocKind::Invoice,
-            title: "Invoice NR-INV-5531".into(),
-            links: vec![DocLink::Handoff(h4)],
-        }),
-    )?;
+    r.one("roaster notarizes the invoice", &mut c.roaster, doc)?;
     r.one(
         "grocer accepts the sale",
         &mut c.grocer,
@@ -676,19 +686,17 @@ pub fn run(data: &Path, a: DemoArgs) -> Result<crate::cli::Output> {
             ("delivery_note", "HL-DN-88412"),
         ),
     )?;
-    let note = docs.write(
+    let doc = docs.notarize(
         "delivery-note-HL-DN-88412.txt",
         "DELIVERY NOTE HL-DN-88412\nHarbor Logistics to Corner Grocer\n4 pallets\n",
+        DocKind::DespatchAdvice,
+        "Delivery note HL-DN-88412",
+        DocLink::Handoff(h5),
     )?;
     r.one(
         "warehouse notarizes the delivery note",
         &mut c.warehouse,
-        Payload::NotarizeDocument(Notarize {
-            hash: note,
-            kind: DocKind::DespatchAdvice,
-            title: "Delivery note HL-DN-88412".into(),
-            links: vec![DocLink::Handoff(h5)],
-        }),
+        doc,
     )?;
     r.one(
         "grocer receives the delivery",
@@ -733,21 +741,15 @@ pub fn run(data: &Path, a: DemoArgs) -> Result<crate::cli::Output> {
             reason: "possible foreign material from a damaged sieve".into(),
         },
     )?;
-    let lab = docs.write(
+    let doc = docs.notarize(
         "lab-report-F2610-07.txt",
         "LAB REPORT F2610-07\nForeign material: metal fragments 0.4-1.1 mm in 3 of 20 \
          samples\n",
+        DocKind::LabReport,
+        "Lab report, filter lot F2610-07",
+        DocLink::Thing(filter_lot.clone()),
     )?;
-    r.one(
-        "roaster notarizes the lab report",
-        &mut c.roaster,
-        Payload::NotarizeDocument(Notarize {
-            hash: lab,
-            kind: DocKind::LabReport,
-            title: "Lab report, filter lot F2610-07".into(),
-            links: vec![DocLink::Thing(filter_lot.clone())],
-        }),
-    )?;
+    r.one("roaster notarizes the lab report", &mut c.roaster, doc)?;
     r.one(
         "auditor revokes the filter roast's certificate",
         &mut c.auditor,

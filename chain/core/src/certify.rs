@@ -159,6 +159,18 @@ pub enum CertStatus {
 }
 
 impl CertStatus {
+    /// Its name, as serialized (`valid`, `not_yet_valid`, `expired`, `suspended`,
+    /// `revoked`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CertStatus::Valid => "valid",
+            CertStatus::NotYetValid => "not_yet_valid",
+            CertStatus::Expired => "expired",
+            CertStatus::Suspended => "suspended",
+            CertStatus::Revoked => "revoked",
+        }
+    }
+
     /// Whether a certification with this status counts.
     pub fn counts(self) -> bool {
         self == CertStatus::Valid

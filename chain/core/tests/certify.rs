@@ -371,3 +371,21 @@ fn the_verdict_warns_when_a_displayed_certification_no_longer_counts() {
     );
     assert!(verdict(&w).contains(&"CERTIFICATION_NOT_VALID"));
 }
+
+/// A status's name is the one it serializes as (what the API and the UI compare).
+#[test]
+fn a_status_name_is_its_serialized_name() {
+    use handoff_core::certify::CertStatus;
+    for s in [
+        CertStatus::Valid,
+        CertStatus::NotYetValid,
+        CertStatus::Expired,
+        CertStatus::Suspended,
+        CertStatus::Revoked,
+    ] {
+        assert_eq!(
+            serde_json::to_value(s).expect("serializes"),
+            serde_json::Value::String(s.as_str().into())
+        );
+    }
+}

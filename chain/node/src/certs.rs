@@ -101,10 +101,7 @@ fn cert_view(
         valid_from: rfc3339(r.cert.valid_from_ms),
         valid_until: rfc3339(r.cert.valid_until_ms),
         document: r.cert.document.map(|h| h.to_hex()),
-        status: serde_json::to_value(status)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default(),
+        status: status.as_str().into(),
         suspended: r.suspended,
         revoked: r.revoked,
         issued_height: r.issued_height,
