@@ -23,7 +23,7 @@ const dist = path.resolve(here, '..', 'dist');
 const artifacts = path.resolve(here, 'artifacts');
 fs.mkdirSync(artifacts, { recursive: true });
 if (!fs.existsSync(path.join(dist, 'index.html'))) {
-  console.error(`no UI build in ${dist}: run trunk build --release in ui/ first`);
+  console.error(`no UI build in ${dist}: run cargo xtask ui first`);
   process.exit(2);
 }
 const cli = process.env.HANDOFF_CLI ?? path.resolve(root, 'target', 'debug', 'handoff');

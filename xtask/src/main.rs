@@ -14,6 +14,7 @@
 
 mod network;
 mod tidy;
+mod web;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -50,7 +51,6 @@ const RUST_COMPONENTS: &[&str] = &["rustfmt", "clippy"];
 /// the `wasm-bindgen` crate of Cargo.lock and is installed without `--locked`.
 const CARGO_TOOLS: &[(&str, &str, &str, bool)] = &[
     ("cargo-fuzz", "0.13.1", "cargo-fuzz", true),
-    ("trunk", "0.21.14", "trunk", true),
     (
         "wasm-bindgen-cli",
         WASM_BINDGEN_VERSION,
@@ -85,12 +85,14 @@ fn main() -> ExitCode {
         Some("bench") if args.get(1).map(String::as_str) == Some("app") => bench_app(),
         Some("bench") => bench(),
         Some("tidy") => tidy::check(&root()),
+        Some("ui") => ui_build(),
         _ => {
             eprintln!(
-                "usage: cargo xtask <run|test [--quick] [--no-setup] [--long]|setup|bench|network [--no-apps]|tidy>\n\
+                "usage: cargo xtask <run|test [--quick] [--no-setup] [--long]|setup|ui|bench|network [--no-apps]|tidy>\n\
                  \n  run    set up, build and launch Handoff with demo data\
                  \n  test   set up and run every check CI runs (--quick skips fuzzing, --long adds the long simulation)\
                  \n  setup  install what this machine lacks\
+                 \n  ui     build the UI into ui/dist (wasm32 release, wasm-bindgen)\
                  \n  bench  ledger and history benchmarks (bench app: app start-up and bundle size)\
                  \n  network  four local validators and two light desktop apps (--no-apps: validators only)\
                  \n  tidy   the repository's own rules"
@@ -323,17 +325,8 @@ fn test(quick: bool, no_setup: bool, long: bool) -> Result<()> {
             "--locked",
         ]),
     )?;
-    step(
-        "wasm32 build of handoff-core",
-        cargo().args([
-            "build",
-            "--locked",
-            "-p",
-            "handoff-core",
-            "--target",
-            "wasm32-unknown-unknown",
-        ]),
-    )?;
+    // (handoff-core's wasm32 build, which the browser verifies with, is part of the UI
+    // build above.)
     // Test binaries run in parallel (cargo-nextest, one process per test); tests that
     // start several node processes run one at a time (.config/nextest.toml).
     step(
@@ -397,28 +390,12 @@ fn long_simulation() -> Result<()> {
     )
 }
 
-/// Builds the UI (`ui/dist`) with trunk, release mode.
+/// Builds the UI (`ui/dist`): wasm32 release build, wasm-bindgen, hashed file names.
 fn ui_build() -> Result<()> {
-    step(
-        "UI build (trunk, release)",
-        Command::new(tool_path("trunk"))
-            .current_dir(root().join("ui"))
-            .env("PATH", tool_path_env())
-            .args(["build", "--release", "--locked"]),
-    )
-}
-
-/// PATH with cargo's bin folder first, so trunk finds the pinned wasm-bindgen.
-fn tool_path_env() -> std::ffi::OsString {
-    let bin = tool_path("trunk")
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_default();
-    let mut paths = vec![bin];
-    if let Some(p) = std::env::var_os("PATH") {
-        paths.extend(std::env::split_paths(&p));
-    }
-    std::env::join_paths(paths).unwrap_or_default()
+    let t = Instant::now();
+    web::build(&root(), &target_dir()?, &web::STAFF_UI)?;
+    eprintln!("    UI build: ok in {:.1} s", t.elapsed().as_secs_f64());
+    Ok(())
 }
 
 /// Builds the desktop app (with the UI bundled) and the CLI, release. (The test suite's
