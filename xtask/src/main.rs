@@ -92,7 +92,7 @@ fn main() -> ExitCode {
                  \n  run    set up, build and launch Handoff with demo data\
                  \n  test   set up and run every check CI runs (--quick skips fuzzing, --long adds the long simulation)\
                  \n  setup  install what this machine lacks\
-                 \n  ui     build the UI into ui/dist (wasm32 release, wasm-bindgen)\
+                 \n  ui     build the UI and the consumer page (ui/dist, consumer/dist)\
                  \n  bench  ledger and history benchmarks (bench app: app start-up and bundle size)\
                  \n  network  four local validators and two light desktop apps (--no-apps: validators only)\
                  \n  tidy   the repository's own rules"
@@ -390,10 +390,13 @@ fn long_simulation() -> Result<()> {
     )
 }
 
-/// Builds the UI (`ui/dist`): wasm32 release build, wasm-bindgen, hashed file names.
+/// Builds the UI (`ui/dist`) and the consumer page (`consumer/dist`): wasm32 release
+/// builds, wasm-bindgen, hashed file names.
 fn ui_build() -> Result<()> {
     let t = Instant::now();
-    web::build(&root(), &target_dir()?, &web::STAFF_UI)?;
+    let (root, target) = (root(), target_dir()?);
+    web::build(&root, &target, &web::STAFF_UI)?;
+    web::build(&root, &target, &web::CONSUMER)?;
     eprintln!("    UI build: ok in {:.1} s", t.elapsed().as_secs_f64());
     Ok(())
 }
