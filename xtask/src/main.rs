@@ -353,6 +353,13 @@ fn test(quick: bool, no_setup: bool, long: bool) -> Result<()> {
             // serves the ui/dist built at the start.
             .env("HANDOFF_CLI", target_dir()?.join("debug").join("handoff")),
     )?;
+    step(
+        "consumer page in Chromium at phone size against real nodes (demo chain; English and Chinese; a tampering node)",
+        Command::new("node")
+            .current_dir(root())
+            .arg("ui/tests/consumer.mjs")
+            .env("HANDOFF_CLI", target_dir()?.join("debug").join("handoff")),
+    )?;
     e2e()?;
     if quick {
         eprintln!("    (fuzz smoke skipped: --quick)");
