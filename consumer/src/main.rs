@@ -58,9 +58,10 @@ fn node_refusal(status: u16, body: &str) -> Outcome {
             .as_str()
             .unwrap_or("NODE_ERROR")
             .to_string(),
-        message: v["error"]["message"]
-            .as_str()
-            .map_or_else(|| format!("the node answered HTTP {status}"), str::to_string),
+        message: v["error"]["message"].as_str().map_or_else(
+            || format!("the node answered HTTP {status}"),
+            str::to_string,
+        ),
     }
 }
 

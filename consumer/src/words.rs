@@ -198,7 +198,9 @@ impl Lang {
             Lang::En => format!(
                 "Checked in your browser: block {height} of chain {chain}, signed by {n} of its {of} validators."
             ),
-            Lang::Zh => format!("已在您的浏览器中核验：链 {chain} 的第 {height} 块，由 {of} 个验证者中的 {n} 个签署。"),
+            Lang::Zh => format!(
+                "已在您的浏览器中核验：链 {chain} 的第 {height} 块，由 {of} 个验证者中的 {n} 个签署。"
+            ),
         }
     }
 

@@ -101,9 +101,7 @@ pub fn run(cmd: BenchCmd) -> Result<crate::cli::Output> {
         #[cfg(feature = "p2p")]
         BenchCmd::Http(a) => crate::bench_http::run(a, crate::bench_http::Mode::Api)?,
         #[cfg(feature = "p2p")]
-        BenchCmd::Resolver(a) => {
-            crate::bench_http::run(a, crate::bench_http::Mode::Resolver)?
-        }
+        BenchCmd::Resolver(a) => crate::bench_http::run(a, crate::bench_http::Mode::Resolver)?,
         BenchCmd::Docs(a) => crate::bench_docs::run(a)?,
     };
     let text = serde_json::to_string_pretty(&json)?;

@@ -154,7 +154,14 @@ pub fn run(a: HttpBenchArgs, mode: Mode) -> Result<Value> {
             "--token",
             &file.token,
         ])
-        .args(["--lookup", &lookup, "--verify", &verify, "--resolve", &lookup])
+        .args([
+            "--lookup",
+            &lookup,
+            "--verify",
+            &verify,
+            "--resolve",
+            &lookup,
+        ])
         .args(["--seconds", &a.seconds.to_string()])
         .args(["--clients", &a.clients.to_string()])
         .args(["--malformed", &a.malformed.to_string()])
@@ -493,7 +500,9 @@ fn drive_resolver(a: &HttpBenchArgs, url: &str) -> Result<Value> {
     while bad.len() < a.malformed.max(12) {
         let serial: String = (0..(seed % 40 + 1))
             .map(|_| {
-                seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
                 format!("%{:02X}", (seed >> 56) as u8)
             })
             .collect();

@@ -5,8 +5,8 @@
 //! a changed record, a record left out, a history cut short, another chain's header, a
 //! header no validator signed, garbage — is refused with its code, never a verdict.
 
-use handoff_api::{EvidenceRequest, VerifyRequest, call_typed};
 use handoff_api::Caller;
+use handoff_api::{EvidenceRequest, VerifyRequest, call_typed};
 use handoff_core::evidence::{Anchor, Evidence, EvidenceError, check};
 use handoff_core::types::Hash32;
 use handoff_node::api::NodeApi;
@@ -112,7 +112,14 @@ fn the_page_recomputes_the_nodes_verdict_from_evidence_alone() {
         verdicts.insert(node.verdict.clone());
         if !got.journey.is_empty() {
             journeys += 1;
-            assert_eq!(got.journey[0].event.kind, "commission", "{scan}");
+            // An item's or lot's journey starts where it was made; a pallet's where it
+            // was packed.
+            let first = if scan.starts_with("/00/") {
+                "pack"
+            } else {
+                "commission"
+            };
+            assert_eq!(got.journey[0].event.kind, first, "{scan}");
         }
     }
     // The sample covers what a shopper can meet.
@@ -154,11 +161,22 @@ fn evidence_a_node_altered_is_refused_never_believed() {
     v[last] ^= 1;
     expect_refused(&e, &anchor, &scan, "EVIDENCE_PROOF_INVALID");
 
-    // A record left out (the product with its recall): the verdict cannot be computed.
+    // Any record left out: refused. The product's record (with its recall) leaves the
+    // verdict uncomputable; a record whose history is served leaves that history without
+    // the head it must match.
     for i in 0..honest.records.len() {
         let mut e = honest.clone();
-        e.records.remove(i);
-        expect_refused(&e, &anchor, &scan, "EVIDENCE_INCOMPLETE");
+        let gone = e.records.remove(i);
+        let with_history = e
+            .histories
+            .iter()
+            .any(|h| [b"i".as_slice(), h.key.as_bytes()].concat() == gone.key);
+        let code = if with_history {
+            "EVIDENCE_HISTORY_INVALID"
+        } else {
+            "EVIDENCE_INCOMPLETE"
+        };
+        expect_refused(&e, &anchor, &scan, code);
     }
 
     // A history cut short, or with an event changed.

@@ -18,9 +18,7 @@ use crate::gs1::{Gs1Key, parse_scan};
 use crate::limits::{MAX_EVIDENCE_BYTES, MAX_EVIDENCE_EVENTS, MAX_EVIDENCE_RECORDS};
 use crate::proof::RecordProof;
 use crate::query::{HistoryRead, JourneyEvent, VerdictReport, journey, verdict};
-use crate::state::{
-    HistoryHead, ReadError, ReadResult, Record, StateKey, StateRead, StateReadExt,
-};
+use crate::state::{HistoryHead, ReadError, ReadResult, Record, StateKey, StateRead, StateReadExt};
 use crate::types::{Hash32, PublicKey};
 use borsh::{BorshDeserialize, BorshSerialize};
 use std::cell::RefCell;
@@ -217,10 +215,7 @@ pub fn check(
         }
         histories.insert(h.key.clone(), events);
     }
-    let proven = Proven {
-        records,
-        histories,
-    };
+    let proven = Proven { records, histories };
     let (report, journey, names, product) =
         queries(&proven, scan, now_ms).map_err(EvidenceError::Incomplete)?;
     Ok(Checked {

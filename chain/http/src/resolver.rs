@@ -22,8 +22,20 @@ use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-pub use handoff_core::gs1::resolve::{digital_link_part, resolver_request};
 use handoff_core::gs1::resolve::ResolverRequest;
+pub use handoff_core::gs1::resolve::{digital_link_part, resolver_request};
+
+/// The link types the resolver serves, with their titles.
+pub const LINK_TYPES: &[(&str, &str)] = &[
+    (
+        "gs1:verificationService",
+        "Is it genuine? The verdict, checked in your browser",
+    ),
+    ("gs1:pip", "Product information"),
+    ("gs1:recallStatus", "Recall status"),
+    ("gs1:certificationInfo", "Certifications"),
+    ("gs1:traceability", "Where it has been"),
+];
 
 /// What the request asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,7 +85,11 @@ fn verdict_status(v: &VerifyResponse) -> StatusCode {
 
 impl Resolver {
     /// Answers a Digital Link request (`dl` from [`digital_link_part`]).
-    pub(crate) async fn answer(self: Arc<Self>, req: ResolverRequest, headers: HeaderMap) -> Response {
+    pub(crate) async fn answer(
+        self: Arc<Self>,
+        req: ResolverRequest,
+        headers: HeaderMap,
+    ) -> Response {
         let ResolverRequest {
             path: dl,
             scan,
@@ -107,7 +123,10 @@ impl Resolver {
                 if let Some(c) = &canonical {
                     return redirect(&format!(
                         "/v1/certifications?for={}",
-                        percent_encoding::utf8_percent_encode(c, percent_encoding::NON_ALPHANUMERIC)
+                        percent_encoding::utf8_percent_encode(
+                            c,
+                            percent_encoding::NON_ALPHANUMERIC
+                        )
                     ));
                 }
             }
@@ -115,7 +134,10 @@ impl Resolver {
                 if let Some(c) = &canonical {
                     return redirect(&format!(
                         "/v1/items/{}/history",
-                        percent_encoding::utf8_percent_encode(c, percent_encoding::NON_ALPHANUMERIC)
+                        percent_encoding::utf8_percent_encode(
+                            c,
+                            percent_encoding::NON_ALPHANUMERIC
+                        )
                     ));
                 }
             }
@@ -177,10 +199,7 @@ impl Resolver {
     }
 
     /// The parsed scan (none when malformed) and the verdict.
-    fn look_up(
-        &self,
-        scan: &str,
-    ) -> Result<(Option<api::ScanView>, VerifyResponse), ApiError> {
+    fn look_up(&self, scan: &str) -> Result<(Option<api::ScanView>, VerifyResponse), ApiError> {
         let anyone = Caller::anonymous();
         let parsed = api::call_typed(
             &*self.api,
@@ -368,7 +387,10 @@ mod tests {
     fn browsers_get_the_page_programs_the_json() {
         let h = |accept: &str| {
             let mut m = HeaderMap::new();
-            m.insert(header::ACCEPT, HeaderValue::from_str(accept).expect("header"));
+            m.insert(
+                header::ACCEPT,
+                HeaderValue::from_str(accept).expect("header"),
+            );
             m
         };
         let chromium = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";

@@ -11,10 +11,10 @@ use crate::auth::Tokens;
 use crate::decode::decode;
 use crate::endpoints::Visit;
 use crate::error::{api_error_response, code, err, error_response, json_response, shape_errors};
-use crate::resolver::{self, Resolver};
 use crate::limits::{
     MAX_BLOCKING_CALLS, MAX_BODY_BYTES, PUBLIC_BURST, PUBLIC_REQUESTS_PER_SECOND, REQUEST_TIMEOUT,
 };
+use crate::resolver::{self, Resolver};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, RawPathParamsRejection};
@@ -27,9 +27,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
+use tower::ServiceExt;
 use tower_governor::GovernorLayer;
 use tower_governor::governor::GovernorConfigBuilder;
-use tower::ServiceExt;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
@@ -373,7 +373,7 @@ pub fn app(api: Arc<dyn Api>, opts: &ServerOptions) -> Result<Router, ServerErro
             }
         }),
     );
-    let mut limiter = None;
+    let mut governor = None;
     if let Some(rl) = opts.rate_limit {
         if rl.per_second == 0 || rl.burst == 0 {
             return Err(ServerError::BadRateLimit);
@@ -411,15 +411,15 @@ pub fn app(api: Arc<dyn Api>, opts: &ServerOptions) -> Result<Router, ServerErro
             r
         });
         public = public.layer(layer.clone());
-        limiter = Some(layer);
+        governor = Some(layer);
     }
     let resolver = Arc::new(Resolver {
         api: api.clone(),
         consumer_dir: opts.consumer_dir.clone(),
     });
     // The resolver's routes: Digital Links under any prefix (so a fallback, not a route
-    // pattern), its description and the consumer page's anchor; public and rate-limited
-    // like the public API.
+    // pattern) and its description; public and rate-limited like the public API, as is
+    // the consumer page's anchor.
     let mut resolving: Router = Router::new()
         .route(
             "/.well-known/gs1resolver",
@@ -432,10 +432,6 @@ pub fn app(api: Arc<dyn Api>, opts: &ServerOptions) -> Result<Router, ServerErro
                 json_response(StatusCode::OK, &resolver::description(&host))
             }),
         )
-        .route("/c/genesis.json", {
-            let r = resolver.clone();
-            get(move || r.clone().genesis())
-        })
         .fallback({
             let r = resolver.clone();
             move |uri: Uri, headers: HeaderMap| {
@@ -448,7 +444,12 @@ pub fn app(api: Arc<dyn Api>, opts: &ServerOptions) -> Result<Router, ServerErro
                 }
             }
         });
-    if let Some(layer) = limiter {
+    let mut anchor = {
+        let r = resolver.clone();
+        get(move || r.clone().genesis())
+    };
+    if let Some(layer) = governor {
+        anchor = anchor.layer(layer.clone());
         resolving = resolving.layer(layer);
     }
     let shared = Arc::new(Shared {
@@ -478,7 +479,7 @@ pub fn app(api: Arc<dyn Api>, opts: &ServerOptions) -> Result<Router, ServerErro
         .route("/v1/{*rest}", axum::routing::any(not_found))
         .with_state(shared);
     // The anchor is a route of its own, so the static folder below does not shadow it.
-    router = router.route_service("/c/genesis.json", resolving.clone());
+    router = router.route("/c/genesis.json", anchor);
     if let Some(dir) = &opts.consumer_dir {
         router = router.nest_service("/c", ServeDir::new(dir));
     }
@@ -488,8 +489,10 @@ pub fn app(api: Arc<dyn Api>, opts: &ServerOptions) -> Result<Router, ServerErro
         async move {
             let path = req.uri().path();
             let resolves = path == "/.well-known/gs1resolver"
-                || (matches!(*req.method(), axum::http::Method::GET | axum::http::Method::HEAD)
-                    && resolver::digital_link_part(path).is_some());
+                || (matches!(
+                    *req.method(),
+                    axum::http::Method::GET | axum::http::Method::HEAD
+                ) && resolver::digital_link_part(path).is_some());
             let answer = if resolves {
                 resolving.oneshot(req).await
             } else {

@@ -105,6 +105,8 @@ fn build_once(store: &Store, scan: &str, now_ms: i64) -> Result<Evidence, CliErr
 fn too_large(what: String) -> CliError {
     CliError::failed(
         "EVIDENCE_TOO_LARGE",
-        format!("{what}: too much for a consumer's phone to check; ask the node for the verdict instead"),
+        format!(
+            "{what}: too much for a consumer's phone to check; ask the node for the verdict instead"
+        ),
     )
 }

@@ -88,7 +88,15 @@ mod tests {
             digital_link_part("/00/106141412345678908"),
             Some("/00/106141412345678908")
         );
-        for not in ["", "/", "/index.html", "/01", "/01/", "/style.css", "/c/x.js"] {
+        for not in [
+            "",
+            "/",
+            "/index.html",
+            "/01",
+            "/01/",
+            "/style.css",
+            "/c/x.js",
+        ] {
             assert_eq!(digital_link_part(not), None, "{not}");
         }
     }
@@ -107,7 +115,10 @@ mod tests {
         );
         assert_eq!(r.link_type.as_deref(), Some("gs1:pip"));
         let plain = resolver_request("/01/09506000134352/21/A", None).expect("a link");
-        assert_eq!(plain.scan, "https://id.handoff.invalid/01/09506000134352/21/A");
+        assert_eq!(
+            plain.scan,
+            "https://id.handoff.invalid/01/09506000134352/21/A"
+        );
         assert_eq!(plain.link_type, None);
     }
 }
