@@ -92,7 +92,7 @@ fn main() -> ExitCode {
                  \n  run    set up, build and launch Handoff with demo data\
                  \n  test   set up and run every check CI runs (--quick skips fuzzing, --long adds the long simulation)\
                  \n  setup  install what this machine lacks\
-                 \n  ui     build the UI into ui/dist (wasm32 release, wasm-bindgen)\
+                 \n  ui     build the UI and the consumer page (ui/dist, consumer/dist)\
                  \n  bench  ledger and history benchmarks (bench app: app start-up and bundle size)\
                  \n  network  four local validators and two light desktop apps (--no-apps: validators only)\
                  \n  tidy   the repository's own rules"
@@ -353,6 +353,13 @@ fn test(quick: bool, no_setup: bool, long: bool) -> Result<()> {
             // serves the ui/dist built at the start.
             .env("HANDOFF_CLI", target_dir()?.join("debug").join("handoff")),
     )?;
+    step(
+        "consumer page in Chromium at phone size against real nodes (demo chain; English and Chinese; a tampering node)",
+        Command::new("node")
+            .current_dir(root())
+            .arg("ui/tests/consumer.mjs")
+            .env("HANDOFF_CLI", target_dir()?.join("debug").join("handoff")),
+    )?;
     e2e()?;
     if quick {
         eprintln!("    (fuzz smoke skipped: --quick)");
@@ -390,10 +397,13 @@ fn long_simulation() -> Result<()> {
     )
 }
 
-/// Builds the UI (`ui/dist`): wasm32 release build, wasm-bindgen, hashed file names.
+/// Builds the UI (`ui/dist`) and the consumer page (`consumer/dist`): wasm32 release
+/// builds, wasm-bindgen, hashed file names.
 fn ui_build() -> Result<()> {
     let t = Instant::now();
-    web::build(&root(), &target_dir()?, &web::STAFF_UI)?;
+    let (root, target) = (root(), target_dir()?);
+    web::build(&root, &target, &web::STAFF_UI)?;
+    web::build(&root, &target, &web::CONSUMER)?;
     eprintln!("    UI build: ok in {:.1} s", t.elapsed().as_secs_f64());
     Ok(())
 }

@@ -1,5 +1,5 @@
-//! Builds a web bundle (the UI's `dist` folder) with the tools the workspace already has:
-//! cargo builds the wasm32 binary (release profile, `opt-level = "z"` for the UI), the
+//! Builds a web bundle (a page's `dist` folder) with the tools the workspace already has:
+//! cargo builds the wasm32 binary (the `web` profile of Cargo.toml: size first), the
 //! pinned wasm-bindgen CLI writes its JavaScript glue, and the page's `index.html` gets
 //! the files under content-hashed names (so a browser or the app's webview never mixes a
 //! cached old script with a new wasm file). No bundler is compiled or downloaded.
@@ -20,12 +20,24 @@ pub struct Bundle {
     pub package: &'static str,
     /// The folder holding `index.html`, relative to the repository root.
     pub dir: &'static str,
+    /// The URL path the files are served under (`/` for the staff app, `/c/` for the
+    /// consumer page, whose own address is a product's Digital Link).
+    pub base: &'static str,
 }
 
 /// The staff app (`ui/dist`, which the desktop app bundles and nodes serve with `--ui`).
 pub const STAFF_UI: Bundle = Bundle {
     package: "handoff-ui",
     dir: "ui",
+    base: "/",
+};
+
+/// The consumer page (`consumer/dist`, served by nodes at `/c/` and to browsers that open
+/// a Digital Link).
+pub const CONSUMER: Bundle = Bundle {
+    package: "handoff-consumer",
+    dir: "consumer",
+    base: "/c/",
 };
 
 /// The marker in `index.html` replaced by the preload links and the start-up script.
@@ -34,10 +46,11 @@ const MARKER: &str = "<!-- handoff:wasm -->";
 /// Builds `bundle` into `<dir>/dist`, replacing what was there.
 pub fn build(root: &Path, target_dir: &Path, bundle: &Bundle) -> Result<()> {
     step(
-        &format!("{}: cargo build (wasm32, release)", bundle.package),
+        &format!("{}: cargo build (wasm32, profile web)", bundle.package),
         crate::cargo().current_dir(root).args([
             "build",
-            "--release",
+            "--profile",
+            "web",
             "--locked",
             "--target",
             "wasm32-unknown-unknown",
@@ -49,7 +62,7 @@ pub fn build(root: &Path, target_dir: &Path, bundle: &Bundle) -> Result<()> {
     )?;
     let wasm = target_dir
         .join("wasm32-unknown-unknown")
-        .join("release")
+        .join("web")
         .join(format!("{}.wasm", bundle.package));
     let page = root.join(bundle.dir);
     let dist = page.join("dist");
@@ -62,6 +75,9 @@ pub fn build(root: &Path, target_dir: &Path, bundle: &Bundle) -> Result<()> {
             .arg("--target")
             .arg("web")
             .arg("--no-typescript")
+            // Function names and tool versions are of no use on a phone; the size is.
+            .arg("--remove-name-section")
+            .arg("--remove-producers-section")
             .arg("--out-dir")
             .arg(&glue)
             .arg("--out-name")
@@ -99,15 +115,16 @@ pub fn build(root: &Path, target_dir: &Path, bundle: &Bundle) -> Result<()> {
         let name = copy_hashed(&src, &staging, stem, ext)?;
         html = html.replace(
             &format!("rel=\"{rel}\" href=\"{href}\""),
-            &format!("rel=\"{rel}\" href=\"/{name}\""),
+            &format!("rel=\"{rel}\" href=\"{}{name}\"", bundle.base),
         );
     }
+    let base = bundle.base;
     let start = format!(
-        "<link rel=\"modulepreload\" href=\"/{js}\" crossorigin=\"anonymous\" />\n    \
-         <link rel=\"preload\" href=\"/{wasm_name}\" as=\"fetch\" type=\"application/wasm\" \
+        "<link rel=\"modulepreload\" href=\"{base}{js}\" crossorigin=\"anonymous\" />\n    \
+         <link rel=\"preload\" href=\"{base}{wasm_name}\" as=\"fetch\" type=\"application/wasm\" \
          crossorigin=\"anonymous\" />\n    \
-         <script type=\"module\">import init from '/{js}'; await init({{ module_or_path: \
-         '/{wasm_name}' }});</script>"
+         <script type=\"module\">import init from '{base}{js}'; await init({{ module_or_path: \
+         '{base}{wasm_name}' }});</script>"
     );
     html = html.replace(MARKER, &start);
     fs::write(staging.join("index.html"), html)

@@ -289,6 +289,7 @@ endpoints! {
     ItemShow: ItemShowRequest => ItemShowResponse, Get "/v1/items/{key}", "item_show", false;
     ItemHistory: ItemHistoryRequest => ItemHistoryResponse, Get "/v1/items/{key}/history", "item_history", false;
     Verify: VerifyRequest => VerifyResponse, Get "/v1/verify/{scan}", "verify", false;
+    Evidence: EvidenceRequest => EvidenceResponse, Get "/v1/evidence/{scan}", "evidence", false;
     Inbox: InboxRequest => InboxResponse, Get "/v1/handoffs/inbox", "inbox", false;
     Outgoing: OutgoingRequest => OutgoingResponse, Get "/v1/handoffs/outbox", "outgoing", false;
     HandoffShow: HandoffShowRequest => HandoffShowResponse, Get "/v1/handoffs/{id}", "handoff_show", false;

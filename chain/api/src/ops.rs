@@ -401,6 +401,28 @@ response! {
 }
 
 request! {
+    /// The evidence of a scan's verdict and journey: every record they read with its
+    /// Merkle proof against one certified header, and the histories, so the consumer
+    /// page recomputes both itself (`handoff_core::evidence`). Public.
+    pub struct EvidenceRequest {
+        /// The scan (a Digital Link URI, element string or canonical key).
+        pub scan: String,
+    }
+}
+
+response! {
+    /// See [`EvidenceRequest`].
+    pub struct EvidenceResponse {
+        /// The height proven at.
+        pub height: u64,
+        /// The encoded `handoff_core::evidence::Evidence`, hex.
+        pub evidence: String,
+        /// Its size in bytes.
+        pub bytes: u64,
+    }
+}
+
+request! {
     /// The light node's outbox of signed transactions.
     pub struct OutboxRequest {}
 }

@@ -39,6 +39,11 @@ pub enum BenchCmd {
     /// and oversized requests was answered.
     #[cfg(feature = "p2p")]
     Http(crate::bench_http::HttpBenchArgs),
+    /// Digital Links resolved a second (JSON), evidence fetched a second and the consumer
+    /// page served a second, p50/p99, through a running node from a second process on
+    /// loopback, and how malformed Digital Links were answered.
+    #[cfg(feature = "p2p")]
+    Resolver(crate::bench_http::HttpBenchArgs),
     /// Documents notarized a second from 1 MB files (hashing included, durable commits),
     /// and `doc verify` latency (proof included) on a chain holding a million documents.
     Docs(crate::bench_docs::DocsArgs),
@@ -94,7 +99,9 @@ pub fn run(cmd: BenchCmd) -> Result<crate::cli::Output> {
         #[cfg(feature = "p2p")]
         BenchCmd::Light(a) => crate::bench_light::run(a)?,
         #[cfg(feature = "p2p")]
-        BenchCmd::Http(a) => crate::bench_http::run(a)?,
+        BenchCmd::Http(a) => crate::bench_http::run(a, crate::bench_http::Mode::Api)?,
+        #[cfg(feature = "p2p")]
+        BenchCmd::Resolver(a) => crate::bench_http::run(a, crate::bench_http::Mode::Resolver)?,
         BenchCmd::Docs(a) => crate::bench_docs::run(a)?,
     };
     let text = serde_json::to_string_pretty(&json)?;

@@ -48,6 +48,19 @@ pub struct HttpBenchArgs {
     /// The driver: the scan to verify.
     #[arg(long, hide = true)]
     pub verify: Option<String>,
+    /// The driver of `bench resolver`: the Digital Link path to resolve.
+    #[arg(long, hide = true)]
+    pub resolve: Option<String>,
+}
+
+/// What the driver measures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// `bench http`: lookups and verifies through the typed API, malformed API requests.
+    Api,
+    /// `bench resolver`: Digital Links resolved as a program asks (JSON), the consumer
+    /// page's evidence, and malformed Digital Links.
+    Resolver,
 }
 
 struct Killed(Child);
@@ -60,12 +73,15 @@ impl Drop for Killed {
 }
 
 /// Runs the bench (or, with `--drive`, the driver side of it).
-pub fn run(a: HttpBenchArgs) -> Result<Value> {
+pub fn run(a: HttpBenchArgs, mode: Mode) -> Result<Value> {
     if a.seconds == 0 || a.clients == 0 || a.clients > 64 {
         bail!("--seconds must be positive and --clients 1 to 64");
     }
     if let Some(url) = &a.drive {
-        return drive(&a, url);
+        return match mode {
+            Mode::Api => drive(&a, url),
+            Mode::Resolver => drive_resolver(&a, url),
+        };
     }
     let say = |m: &str| {
         if !a.quiet {
@@ -128,14 +144,24 @@ pub fn run(a: HttpBenchArgs) -> Result<Value> {
     let driven = Command::new(&exe)
         .args([
             "bench",
-            "http",
+            match mode {
+                Mode::Api => "http",
+                Mode::Resolver => "resolver",
+            },
             "--quiet",
             "--drive",
             &url,
             "--token",
             &file.token,
         ])
-        .args(["--lookup", &lookup, "--verify", &verify])
+        .args([
+            "--lookup",
+            &lookup,
+            "--verify",
+            &verify,
+            "--resolve",
+            &lookup,
+        ])
         .args(["--seconds", &a.seconds.to_string()])
         .args(["--clients", &a.clients.to_string()])
         .args(["--malformed", &a.malformed.to_string()])
@@ -194,14 +220,25 @@ fn timed_at<F>(url: &str, clients: usize, seconds: u64, call: F) -> Value
 where
     F: Fn(&Client) -> bool + Send + Sync + 'static,
 {
+    let url = url.to_string();
+    timed(clients, seconds, move || Client::new(&url, None), call)
+}
+
+/// Runs `call` from `clients` threads, each with its own `setup()`, for `seconds`.
+fn timed<S, M, F>(clients: usize, seconds: u64, setup: M, call: F) -> Value
+where
+    M: Fn() -> S + Send + Sync + 'static,
+    F: Fn(&S) -> bool + Send + Sync + 'static,
+{
     let call = Arc::new(call);
+    let setup = Arc::new(setup);
     let stop = Arc::new(AtomicBool::new(false));
     let started = Instant::now();
     let threads: Vec<_> = (0..clients)
         .map(|_| {
-            let (call, stop, url) = (call.clone(), stop.clone(), url.to_string());
+            let (call, stop, setup) = (call.clone(), stop.clone(), setup.clone());
             std::thread::spawn(move || {
-                let client = Client::new(&url, None);
+                let client = setup();
                 let (mut lat, mut errors) = (Vec::new(), 0u64);
                 while !stop.load(Ordering::Relaxed) {
                     let t = Instant::now();
@@ -413,5 +450,86 @@ fn malformed_burst(url: &str, token: &str, count: usize, clients: usize) -> Resu
         "malformed_unanswered": unanswered,
         "malformed_seconds": (started.elapsed().as_secs_f64() * 100.0).round() / 100.0,
         "malformed_by_kind": by_kind,
+    }))
+}
+
+/// The driver of `bench resolver`: Digital Links resolved as JSON, the evidence the
+/// consumer page fetches, then malformed Digital Links (each must be answered 4xx).
+fn drive_resolver(a: &HttpBenchArgs, url: &str) -> Result<Value> {
+    let path = a.resolve.clone().context("--resolve")?;
+    let addr = url.trim_start_matches("http://").to_string();
+    let get = |target: &str, accept: &str| {
+        format!(
+            "GET {target} HTTP/1.1\r\nHost: {addr}\r\nAccept: {accept}\r\nConnection: close\r\n\r\n"
+        )
+        .into_bytes()
+    };
+    let resolve = get(&path, "application/json");
+    match send_raw(&addr, &resolve) {
+        Some((200, _)) => {}
+        other => bail!("the first resolve of {path} answered {other:?}"),
+    }
+    let enc = percent_encoding::utf8_percent_encode(&path, percent_encoding::NON_ALPHANUMERIC);
+    let evidence = get(&format!("/v1/evidence/{enc}"), "application/json");
+    let page = get(&path, "text/html");
+    let ok200 = |bytes: Vec<u8>| {
+        let addr = addr.clone();
+        move |_: &()| matches!(send_raw(&addr, &bytes), Some((200, _)))
+    };
+    let resolved = timed(a.clients, a.seconds, || (), ok200(resolve));
+    let evidenced = timed(a.clients, a.seconds, || (), ok200(evidence));
+    let paged = timed(a.clients, a.seconds, || (), ok200(page));
+    // Malformed and hostile Digital Links, then pseudo-random bytes in the serial.
+    let mut bad: Vec<String> = [
+        "/01/123/21/X1",
+        "/01/09506000134353/21/X1",
+        "/01/09506000134352/21/%zz",
+        "/01/09506000134352/21/%2",
+        "/01/09506000134352/21/%F0%9F%92%A5",
+        "/01/09506000134352/10/../../etc/passwd",
+        "/00/12",
+        "/414/abc",
+        "/01/09506000134352/21/X1?17=999999&linkType=%ff",
+        "/a/b/c/01/00000000000000/21/0",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    bad.push(format!("/01/09506000134352/21/{}", "A".repeat(4000)));
+    let mut seed: u64 = 0x5eed;
+    while bad.len() < a.malformed.max(12) {
+        let serial: String = (0..(seed % 40 + 1))
+            .map(|_| {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                format!("%{:02X}", (seed >> 56) as u8)
+            })
+            .collect();
+        bad.push(format!("/01/09506000134352/21/{serial}"));
+    }
+    let started = Instant::now();
+    let (mut four, mut five, mut unanswered) = (0u64, 0u64, 0u64);
+    for target in &bad {
+        match send_raw(&addr, &get(target, "application/json")) {
+            Some((s, _)) if (400..500).contains(&s) => four += 1,
+            Some((s, _)) if s >= 500 => five += 1,
+            Some(_) => {}
+            None => unanswered += 1,
+        }
+    }
+    let alive = Client::new(url, None).call(&StatusRequest {}).is_ok();
+    Ok(json!({
+        "clients": a.clients,
+        "seconds_per_phase": a.seconds,
+        "resolve_json": resolved,
+        "evidence": evidenced,
+        "consumer_page_html": paged,
+        "malformed_sent": bad.len(),
+        "malformed_answered_4xx": four,
+        "malformed_answered_5xx": five,
+        "malformed_unanswered": unanswered,
+        "malformed_seconds": (started.elapsed().as_secs_f64() * 100.0).round() / 100.0,
+        "server_alive_after": alive,
     }))
 }

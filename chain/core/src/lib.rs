@@ -10,6 +10,7 @@
 //! - [`light`]: what a light node checks: the next certified header, record proofs, the
 //!   block holding its own transaction.
 //! - [`query`]: provenance (an item's journey) and the consumer verdict.
+//! - [`evidence`]: a verdict and journey with every read proven, checkable anywhere.
 
 pub mod apply;
 pub mod block;
@@ -18,6 +19,7 @@ pub mod certify;
 pub mod crafted;
 pub mod crypto;
 pub mod event;
+pub mod evidence;
 pub mod governance;
 pub mod gs1;
 pub mod light;

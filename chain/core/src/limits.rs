@@ -55,6 +55,13 @@ pub const MAX_BLOCK_TXS: usize = 8192;
 pub const MAX_BLOCK_BYTES: usize = 32 * 1024 * 1024;
 /// A Merkle proof's encoded size.
 pub const MAX_PROOF_BYTES: usize = 16 * 1024;
+/// Encoded size of the evidence of one verdict and journey (`evidence`): a consumer's
+/// phone downloads it.
+pub const MAX_EVIDENCE_BYTES: usize = 8 * 1024 * 1024;
+/// Record proofs in one evidence (and histories in it).
+pub const MAX_EVIDENCE_RECORDS: usize = 4096;
+/// History events in one evidence, over all its histories.
+pub const MAX_EVIDENCE_EVENTS: usize = 20_000;
 /// Validators in one set (and so signatures in one certificate).
 pub const MAX_VALIDATORS: usize = 256;
 /// Approvals carried by one validator-set change (at most one per current validator).

@@ -102,7 +102,13 @@ pub async fn shape_errors(r: Response) -> Response {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/json"));
-    if is_json {
+    // A page for people (the resolver's answer to a browser) is shown as it is.
+    let is_page = r
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if is_json || is_page {
         return r;
     }
     let (code, message) = match status {

@@ -6,7 +6,8 @@
 //! implementation. Actions need a bearer token (one per identity of the data folder);
 //! public reads need none and are rate-limited per client address. Every refusal has the
 //! command line's error shape, `{"error": {"code", "message"}}`. The OpenAPI document of
-//! the routes is served at `/v1/openapi.json`; the built UI can be served at `/`.
+//! the routes is served at `/v1/openapi.json`; the built UI can be served at `/`. GS1 Digital Links under any path are resolved
+//! ([`resolver`]): the consumer page for browsers, the verdict and journey for programs.
 //!
 //! The crate never names the node: it is generic over the `Api` trait, so the node links
 //! it, not the other way around.
@@ -20,6 +21,7 @@ mod endpoints;
 pub mod error;
 pub mod limits;
 pub mod openapi;
+pub mod resolver;
 pub mod server;
 
 pub use auth::Tokens;

@@ -14,6 +14,7 @@ use crate::error::{api_error_response, code, err, error_response, json_response,
 use crate::limits::{
     MAX_BLOCKING_CALLS, MAX_BODY_BYTES, PUBLIC_BURST, PUBLIC_REQUESTS_PER_SECOND, REQUEST_TIMEOUT,
 };
+use crate::resolver::{self, Resolver};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, RawPathParamsRejection};
@@ -26,6 +27,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
+use tower::ServiceExt;
 use tower_governor::GovernorLayer;
 use tower_governor::governor::GovernorConfigBuilder;
 use tower_http::compression::CompressionLayer;
@@ -90,6 +92,10 @@ pub struct ServerOptions {
     /// A folder of static files (the built UI) served at `/`; its `index.html` answers
     /// paths that are no file, so the UI's own routes load.
     pub ui_dir: Option<PathBuf>,
+    /// The consumer page's folder (`handoff-consumer`'s build), served at `/c/`; its
+    /// `index.html` answers browsers that open a Digital Link. `None`: browsers get a plain
+    /// page with the node's verdict.
+    pub consumer_dir: Option<PathBuf>,
     /// The per-address rate of the public routes; `None` turns it off (a benchmark on
     /// loopback measures the server, not the limiter).
     pub rate_limit: Option<RateLimit>,
@@ -107,6 +113,7 @@ impl ServerOptions {
             tokens,
             cors_origins: Vec::new(),
             ui_dir: None,
+            consumer_dir: None,
             rate_limit: Some(RateLimit::default()),
             timeout: REQUEST_TIMEOUT,
             node_actions: Vec::new(),
@@ -144,7 +151,8 @@ pub enum ServerError {
 /// only public data, but renders an image or a PDF, which costs the node far more than a
 /// read and so stays with the callers who hold a token. `cert_list` and `doc_verify` are
 /// public too: anyone may ask what certifies an item and whether a document was
-/// registered (a shopper, a lender, an auditor checking a file).
+/// registered (a shopper, a lender, an auditor checking a file). `evidence` is what the
+/// consumer page checks a verdict with.
 pub const PUBLIC_OPS: &[&str] = &[
     "status",
     "id_parse",
@@ -152,6 +160,7 @@ pub const PUBLIC_OPS: &[&str] = &[
     "item_show",
     "item_history",
     "verify",
+    "evidence",
     "product_show",
     "product_image",
     "cert_list",
@@ -364,6 +373,7 @@ pub fn app(api: Arc<dyn Api>, opts: &ServerOptions) -> Result<Router, ServerErro
             }
         }),
     );
+    let mut governor = None;
     if let Some(rl) = opts.rate_limit {
         if rl.per_second == 0 || rl.burst == 0 {
             return Err(ServerError::BadRateLimit);
@@ -383,7 +393,7 @@ pub fn app(api: Arc<dyn Api>, opts: &ServerOptions) -> Result<Router, ServerErro
                 limiter.retain_recent();
             }
         });
-        public = public.layer(GovernorLayer::new(config).error_handler(|e| {
+        let layer = GovernorLayer::new(config).error_handler(|e| {
             let wait = match &e {
                 tower_governor::GovernorError::TooManyRequests { wait_time, .. } => *wait_time,
                 _ => 1,
@@ -399,7 +409,48 @@ pub fn app(api: Arc<dyn Api>, opts: &ServerOptions) -> Result<Router, ServerErro
                 r.headers_mut().insert(header::RETRY_AFTER, v);
             }
             r
-        }));
+        });
+        public = public.layer(layer.clone());
+        governor = Some(layer);
+    }
+    let resolver = Arc::new(Resolver {
+        api: api.clone(),
+        consumer_dir: opts.consumer_dir.clone(),
+    });
+    // The resolver's routes: Digital Links under any prefix (so a fallback, not a route
+    // pattern) and its description; public and rate-limited like the public API, as is
+    // the consumer page's anchor.
+    let mut resolving: Router = Router::new()
+        .route(
+            "/.well-known/gs1resolver",
+            get(|headers: HeaderMap| async move {
+                let host = headers
+                    .get(header::HOST)
+                    .and_then(|h| h.to_str().ok())
+                    .unwrap_or("localhost")
+                    .to_string();
+                json_response(StatusCode::OK, &resolver::description(&host))
+            }),
+        )
+        .fallback({
+            let r = resolver.clone();
+            move |uri: Uri, headers: HeaderMap| {
+                let r = r.clone();
+                async move {
+                    match resolver::resolver_request(uri.path(), uri.query()) {
+                        Some(req) => r.answer(req, headers).await,
+                        None => not_found().await,
+                    }
+                }
+            }
+        });
+    let mut anchor = {
+        let r = resolver.clone();
+        get(move || r.clone().genesis())
+    };
+    if let Some(layer) = governor {
+        anchor = anchor.layer(layer.clone());
+        resolving = resolving.layer(layer);
     }
     let shared = Arc::new(Shared {
         api,
@@ -427,11 +478,36 @@ pub fn app(api: Arc<dyn Api>, opts: &ServerOptions) -> Result<Router, ServerErro
         .route("/v1", axum::routing::any(not_found))
         .route("/v1/{*rest}", axum::routing::any(not_found))
         .with_state(shared);
-    router = match &opts.ui_dir {
-        Some(dir) => router
-            .fallback_service(ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html")))),
-        None => router.fallback(not_found),
-    };
+    // The anchor is a route of its own, so the static folder below does not shadow it.
+    router = router.route("/c/genesis.json", anchor);
+    if let Some(dir) = &opts.consumer_dir {
+        router = router.nest_service("/c", ServeDir::new(dir));
+    }
+    let ui = opts.ui_dir.clone();
+    router = router.fallback(move |req: axum::extract::Request| {
+        let (resolving, ui) = (resolving.clone(), ui.clone());
+        async move {
+            let path = req.uri().path();
+            let resolves = path == "/.well-known/gs1resolver"
+                || (matches!(
+                    *req.method(),
+                    axum::http::Method::GET | axum::http::Method::HEAD
+                ) && resolver::digital_link_part(path).is_some());
+            let answer = if resolves {
+                resolving.oneshot(req).await
+            } else {
+                match ui {
+                    Some(dir) => ServeDir::new(&dir)
+                        .fallback(ServeFile::new(dir.join("index.html")))
+                        .oneshot(req)
+                        .await
+                        .map(IntoResponse::into_response),
+                    None => Ok(not_found().await),
+                }
+            };
+            answer.unwrap_or_else(|e| match e {})
+        }
+    });
     router = router
         .layer(DefaultBodyLimit::disable())
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))

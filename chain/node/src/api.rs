@@ -650,6 +650,32 @@ fn handoff_view(ledger: &Ledger, id: &Hash32) -> R<Option<HandoffView>> {
     }
 }
 
+/// Fault injection for the consumer page's tests (feature `fault-injection`, never in a
+/// release build): with this variable set to `1`, the node serves evidence whose first
+/// proven record is altered, as a lying gateway would.
+#[cfg(feature = "fault-injection")]
+pub const FAULT_TAMPER_EVIDENCE_ENV: &str = "HANDOFF_FAULT_TAMPER_EVIDENCE";
+
+fn evidence(ledger: &Ledger, s: &str) -> R<EvidenceResponse> {
+    #[allow(unused_mut)]
+    let mut ev = crate::evidence::build(&ledger.store, s, now_ms())?;
+    #[cfg(feature = "fault-injection")]
+    if std::env::var(FAULT_TAMPER_EVIDENCE_ENV).as_deref() == Ok("1")
+        && let Some(byte) = ev
+            .records
+            .iter_mut()
+            .find_map(|r| r.value.as_mut().and_then(|v| v.last_mut()))
+    {
+        *byte ^= 1;
+    }
+    let bytes = ev.encode();
+    Ok(EvidenceResponse {
+        height: ev.header.height,
+        bytes: bytes.len() as u64,
+        evidence: hex::encode(bytes),
+    })
+}
+
 fn verify(ledger: &Ledger, s: &str) -> R<VerifyResponse> {
     let parsed = gs1::parse_scan(s);
     // No verdict from a record that cannot be read (STORE_FAULT), never "counterfeit"
@@ -727,6 +753,7 @@ fn embedded(
             })
         }
         Request::Verify(r) => Response::Verify(verify(ledger, &r.scan)?),
+        Request::Evidence(r) => Response::Evidence(evidence(ledger, &r.scan)?),
         Request::CertList(r) => {
             let me = if who.authenticated && r.for_.trim().is_empty() && r.by.is_none() {
                 Some(signer()?.key.public())
@@ -1480,6 +1507,7 @@ fn light(l: &LightSession, me: Option<&str>, signed_in: bool, req: Request) -> R
         r => {
             let what = match r.op() {
                 "item_history" => "An item's full history".to_string(),
+                "evidence" => "The evidence of a verdict (a full node proves it)".to_string(),
                 "inbox" | "outgoing" => "The inbox of open handoffs".to_string(),
                 "reject" => "Refusing an offer".to_string(),
                 "cancel" => "Withdrawing an offer".to_string(),

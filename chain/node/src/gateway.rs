@@ -176,6 +176,8 @@ pub struct GatewayOptions {
     pub token: String,
     /// The built UI to serve at `/`.
     pub ui_dir: Option<PathBuf>,
+    /// The built consumer page, served at `/c/` and to browsers opening a Digital Link.
+    pub consumer_dir: Option<PathBuf>,
     /// Origins a browser may call the API from (CORS); none: CORS off.
     pub cors_origins: Vec<String>,
     /// Public reads a second per client address (0: no limit).
@@ -195,6 +197,7 @@ impl Gateway {
         let data = ledger.data().to_path_buf();
         let mut o = ServerOptions::new(opts.addr.clone(), tokens(&data, &opts.token)?);
         o.ui_dir = opts.ui_dir;
+        o.consumer_dir = opts.consumer_dir;
         o.cors_origins = opts.cors_origins;
         o.rate_limit = match opts.public_rate {
             0 => None,

@@ -5,6 +5,7 @@
 pub mod api;
 mod certs;
 pub mod error;
+pub mod evidence;
 pub mod folder;
 #[cfg(feature = "p2p")]
 pub mod gateway;

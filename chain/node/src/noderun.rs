@@ -63,6 +63,11 @@ pub struct RunArgs {
     /// (`browser_url`, also in `node.json`).
     #[arg(long)]
     pub ui: Option<std::path::PathBuf>,
+    /// The built consumer page (`cargo xtask ui` builds it into `consumer/dist`) that
+    /// browsers get when they open a product's Digital Link on this node (default:
+    /// `consumer/dist` under the current folder, when it holds an `index.html`).
+    #[arg(long)]
+    pub consumer: Option<std::path::PathBuf>,
     /// An origin a browser may call the API from (CORS; repeatable). None: CORS is off.
     #[arg(long)]
     pub cors: Vec<String>,
@@ -157,6 +162,10 @@ pub fn run(data: &Path, cmd: NodeCmd) -> R<Output> {
         d.join("index.html").is_file().then_some(d)
     });
     let serves_ui = ui_dir.is_some();
+    let consumer_dir = a.consumer.or_else(|| {
+        let d = std::path::PathBuf::from("consumer/dist");
+        d.join("index.html").is_file().then_some(d)
+    });
     let gateway = Gateway::start(
         ledger.clone(),
         node.handle(),
@@ -164,6 +173,7 @@ pub fn run(data: &Path, cmd: NodeCmd) -> R<Output> {
             addr: http,
             token: token.clone(),
             ui_dir,
+            consumer_dir,
             cors_origins: a.cors,
             public_rate: a.public_rate,
         },

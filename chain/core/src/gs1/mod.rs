@@ -19,6 +19,7 @@
 //! that says what is wrong, never a silent lookup miss.
 
 pub mod ai;
+pub mod resolve;
 
 use ai::{AiSpec, Charset, Role};
 use borsh::{BorshDeserialize, BorshSerialize};
