@@ -249,7 +249,8 @@ fn wrong_codes_copies_and_replays_are_refused_and_a_second_claim_warns() {
     let ledger = Ledger::open(d).expect("open the chain");
     let loc = ledger
         .store
-        .tx_location(&buyer.public(), 0)
+        // Nonce 0 was the refused claim with the wrong code (a rule refusal uses it).
+        .tx_location(&buyer.public(), 1)
         .expect("read")
         .expect("the claim is in a block");
     assert_eq!(Some(loc.height), claimed["height"].as_u64());
@@ -259,6 +260,7 @@ fn wrong_codes_copies_and_replays_are_refused_and_a_second_claim_warns() {
         .expect("read")
         .expect("block");
     let tx = SignedTx::decode(&block.txs[loc.index as usize]).expect("decodes");
+    assert_eq!(tx.id().to_hex(), s(&claimed["tx"]));
     let Payload::Claim(claim) = &tx.body.payload else {
         panic!("not a claim: {:?}", tx.body.payload);
     };
