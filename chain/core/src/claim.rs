@@ -144,3 +144,63 @@ pub fn claim_verifies(
             signature,
         )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bag(serial: &str) -> Gs1Key {
+        Gs1Key::Serial {
+            gtin: "09506000134352".into(),
+            serial: serial.into(),
+        }
+    }
+
+    #[test]
+    fn a_code_parses_as_printed_typed_or_shouted() {
+        let s = ClaimSecret::from_bytes([
+            0x3f, 0x2a, 0x91, 0xbc, 0x0d, 0x4e, 0x77, 0xa1, 0x5b, 0x6c, 0x9e, 0x08, 0xf1, 0xd2,
+            0xc3, 0xb4,
+        ]);
+        let printed = s.code();
+        assert_eq!(printed, "3f2a-91bc-0d4e-77a1-5b6c-9e08-f1d2-c3b4");
+        for text in [
+            printed.as_str(),
+            "3f2a91bc0d4e77a15b6c9e08f1d2c3b4",
+            "3F2A 91BC 0D4E 77A1 5B6C 9E08 F1D2 C3B4",
+        ] {
+            assert_eq!(ClaimSecret::parse(text), Ok(s.clone()), "{text}");
+        }
+    }
+
+    #[test]
+    fn what_is_not_a_code_is_refused_with_the_reason() {
+        let long = "0".repeat(65);
+        for (text, says) in [
+            ("1234", "32 hex digits; 4 given"),
+            ("3f2a91bc0d4e77a15b6c9e08f1d2c3b4ff", "34 given"),
+            ("3f2a91bc0d4e77a15b6c9e08f1d2c3bz", "'z'"),
+            (long.as_str(), "65 characters"),
+        ] {
+            let e = ClaimSecret::parse(text).expect_err(text);
+            assert!(e.0.contains(says), "{text}: {}", e.0);
+        }
+    }
+
+    #[test]
+    fn one_secret_gives_unrelated_keys_on_two_items_and_signatures_bind_the_buyer() {
+        let s = ClaimSecret::from_bytes([1; CLAIM_SECRET_BYTES]);
+        let (a, b) = (bag("A"), bag("B"));
+        assert_ne!(s.public_key(&a), s.public_key(&b));
+        let chain = Hash32([9; 32]);
+        let buyer = Keypair::from_secret([2; 32]).public();
+        let other = Keypair::from_secret([3; 32]).public();
+        let sig = s.sign(&chain, &a, &buyer);
+        let key = s.public_key(&a);
+        assert!(claim_verifies(&key, &chain, &a, &buyer, &sig));
+        assert!(!claim_verifies(&key, &chain, &a, &other, &sig));
+        assert!(!claim_verifies(&key, &Hash32([8; 32]), &a, &buyer, &sig));
+        assert!(!claim_verifies(&s.public_key(&b), &chain, &b, &buyer, &sig));
+        assert_eq!(format!("{s:?}"), "ClaimSecret(…)");
+    }
+}
