@@ -40,7 +40,7 @@ fn shelf() -> Shelf {
 
 impl Shelf {
     /// The bag handed to the shop (custody and ownership).
-    fn to_shop(&mut self) {
+    fn hand_to_shop(&mut self) {
         let h = self.w.propose(&self.farm, &self.shop, items(&[&self.bag]));
         self.w.accept(&self.shop, h);
     }
@@ -71,7 +71,7 @@ fn assert_reason(r: &VerdictReport, v: Verdict, code: &str) {
 #[test]
 fn genuine() {
     let mut s = shelf();
-    s.to_shop();
+    s.hand_to_shop();
     let r = s.check(&s.bag);
     assert_eq!(r.verdict, Verdict::Genuine);
     assert_eq!(codes(&r), ["GENUINE"]);
@@ -129,7 +129,7 @@ fn decommissioned() {
 #[test]
 fn unlicensed() {
     let mut s = shelf();
-    s.to_shop();
+    s.hand_to_shop();
     // The ledger refuses such a commission (NOT_BRAND_OWNER), so the record is written
     // as a faulty or hostile node might serve it: the verdict must still refuse it.
     let rogue = s.w.org("Rogue", &[], &[Role::Manufacturer]);
@@ -163,7 +163,7 @@ fn licensed_maker_is_genuine() {
 #[test]
 fn recalled() {
     let mut s = shelf();
-    s.to_shop();
+    s.hand_to_shop();
     s.w.ok(
         &s.farm,
         Payload::Recall {
@@ -178,7 +178,7 @@ fn recalled() {
 #[test]
 fn stolen() {
     let mut s = shelf();
-    s.to_shop();
+    s.hand_to_shop();
     s.w.ok(
         &s.shop,
         Payload::ReportStolen {

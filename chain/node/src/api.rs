@@ -1476,7 +1476,7 @@ fn light(l: &LightSession, me: Option<&str>, signed_in: bool, req: Request) -> R
         Request::Label(r) => label(r, |_| Ok(None))?,
         Request::Commission(r) => {
             if r.pin.is_some() {
-                return Err(pin_retired("commission with claim codes instead").into());
+                return Err(pin_retired("commission with claim codes instead"));
             }
             if r.lot.is_some() || r.qty.is_some() || r.expiry.is_some() || r.claim_codes {
                 return Err(light_node_error(
