@@ -740,7 +740,7 @@ pub fn run(data: &Path, a: DemoArgs) -> Result<crate::cli::Output> {
         .collect();
     let secrets = tins
         .iter()
-        .map(|_| identity::claim_secret())
+        .map(|_| identity::claim_secret().map_err(|e| anyhow::anyhow!("{e:?}")))
         .collect::<Result<Vec<_>>>()?;
     let codes_path = data.join("claim-codes.csv");
     let mut codes_csv = String::from("item,code\n");
@@ -793,7 +793,7 @@ pub fn run(data: &Path, a: DemoArgs) -> Result<crate::cli::Output> {
     )?;
     let mut consumer = Org {
         name: "a consumer",
-        key: identity::consumer(data, now)?,
+        key: identity::consumer(data, now).map_err(|e| anyhow::anyhow!("{e:?}"))?,
         nonce: 0,
         gln: String::new(),
     };

@@ -1182,7 +1182,7 @@ fn commission(
     let secrets = if r.claim_codes {
         list.iter()
             .map(|e| match e.key {
-                Gs1Key::Serial { .. } => identity::claim_secret().map_err(CliError::from),
+                Gs1Key::Serial { .. } => identity::claim_secret(),
                 _ => Err(CliError::input(
                     "CLAIM_CODE_NOT_ITEM",
                     format!(
