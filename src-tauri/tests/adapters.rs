@@ -30,6 +30,7 @@ fn label_of(node: &AppNode, code: &str, format: &str, size: &str) -> Result<Valu
         size: size.into(),
         title: None,
         title_from_chain: true,
+        claim_codes: vec![],
         base: DIGITAL_LINK_BASE.into(),
     }))
 }

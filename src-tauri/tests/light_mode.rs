@@ -96,6 +96,7 @@ fn commission_of(
         qty,
         at: None,
         expiry,
+        claim_codes: false,
         pin: None,
     }))
 }

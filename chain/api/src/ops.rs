@@ -639,9 +639,24 @@ request! {
         /// Expiry YYMMDD.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub expiry: Option<String>,
-        /// Claim PIN of every item.
+        /// Give every serialized item its own claim code: a random secret returned once in
+        /// `claim_codes` (for the label printer) and never stored; only its public key
+        /// goes on the chain.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        pub claim_codes: bool,
+        /// Retired: claim PINs are refused (`PIN_RETIRED`); use `claim_codes`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub pin: Option<String>,
+    }
+}
+
+response! {
+    /// One item's claim code, as printed under its scratch-off.
+    pub struct ClaimCode {
+        /// The item (canonical key).
+        pub item: String,
+        /// The secret code (32 hex digits in groups of four); the claim QR carries it.
+        pub code: String,
     }
 }
 
@@ -663,6 +678,9 @@ response! {
         /// Other AIs of the labels (absent when none).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub attributes: Option<Attributes>,
+        /// The items' claim codes, when asked for: shown this once, kept nowhere.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub claim_codes: Option<Vec<ClaimCode>>,
         /// Light node: the queued transactions.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub queued: Option<Vec<QueuedTx>>,
@@ -877,12 +895,17 @@ request! {
 }
 
 request! {
-    /// A consumer claims a purchased item with its PIN (signed by a fresh consumer key).
+    /// A consumer claims a purchased item with its claim code, signed by the consumer key
+    /// kept in the data folder (made on the first claim).
     pub struct ClaimRequest {
         /// The item.
         pub key: String,
-        /// The PIN.
-        pub pin: String,
+        /// The claim code from under the scratch-off (or its QR's text).
+        #[serde(default)]
+        pub code: String,
+        /// Retired: a PIN is refused (`PIN_RETIRED`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub pin: Option<String>,
     }
 }
 
@@ -994,6 +1017,10 @@ request! {
         /// Without `title`, print the product's name from the chain.
         #[serde(default, skip_serializing_if = "is_false")]
         pub title_from_chain: bool,
+        /// The items' claim codes, one per scan (or none): each printed as a second QR in
+        /// a scratch-off box on its item's label.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub claim_codes: Vec<String>,
         /// Digital Link host.
         #[serde(default = "default_base")]
         pub base: String,

@@ -245,7 +245,7 @@ impl Bench {
             let entries = (i..end).map(|k| Entry::item(self.item(k))).collect();
             batch.push(self.sign_a(Payload::Commission(Commission {
                 entries,
-                pin_hashes: vec![],
+                claim_keys: vec![],
                 at: None,
                 lot: None,
                 expiry: None,

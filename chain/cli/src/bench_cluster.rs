@@ -380,7 +380,7 @@ async fn drive(
             &mut nm,
             Payload::Commission(Commission {
                 entries: chunk.iter().map(|i| Entry::item(item(*i))).collect(),
-                pin_hashes: vec![],
+                claim_keys: vec![],
                 at: None,
                 lot: None,
                 expiry: None,

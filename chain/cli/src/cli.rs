@@ -13,7 +13,7 @@ use handoff_core::gs1;
 use handoff_node::ledger::Ledger;
 use handoff_node::view;
 use serde_json::{Value, json};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use handoff_api::{Api, Caller};
 use handoff_node::api::{self, NodeApi, scan};
@@ -78,9 +78,14 @@ enum Cmd {
     Qr(QrCmd),
     /// Printable labels: QR code (GS1 Digital Link) and human-readable text.
     Label {
-        /// The codes to print (any accepted scan form).
-        #[arg(required = true)]
+        /// The codes to print (any accepted scan form); with --claim-codes and none
+        /// given, every item of the codes file (an a4 sheet for a whole commission).
+        #[arg(required_unless_present = "claim_codes")]
         scans: Vec<String>,
+        /// A claim-codes file from `item commission --claim-codes`: each item's code is
+        /// printed as a second QR in a scratch-off box on its label.
+        #[arg(long, value_name = "FILE")]
+        claim_codes: Option<PathBuf>,
         /// svg, png (300 dpi) or pdf.
         #[arg(long, default_value = "pdf")]
         format: String,
@@ -399,8 +404,13 @@ enum ItemCmd {
         /// Expiry date YYMMDD.
         #[arg(long)]
         expiry: Option<String>,
-        /// Claim PIN (same for every item of this command; print it under a scratch-off).
-        #[arg(long)]
+        /// Give every item its own claim code and write the codes to this new file (CSV
+        /// `item,code`) for the label printer (`handoff label --claim-codes FILE`). The
+        /// codes are kept nowhere else: only their public keys go on the chain.
+        #[arg(long, value_name = "FILE")]
+        claim_codes: Option<PathBuf>,
+        /// Retired: claim PINs are refused; use --claim-codes.
+        #[arg(long, hide = true)]
         pin: Option<String>,
     },
     /// Pack items into a container.
@@ -466,13 +476,17 @@ enum ItemCmd {
         #[arg(required = true)]
         scans: Vec<String>,
     },
-    /// A consumer claims a purchased item with its PIN (signed by a fresh consumer key).
+    /// A consumer claims a purchased item with the claim code under its scratch-off
+    /// (signed by this folder's consumer key).
     Claim {
         /// The item.
         scan: String,
-        /// The PIN.
-        #[arg(long)]
-        pin: String,
+        /// The claim code (or the claim QR's text).
+        #[arg(required_unless_present = "pin")]
+        code: Option<String>,
+        /// Retired: claim PINs are refused; give the claim code.
+        #[arg(long, hide = true)]
+        pin: Option<String>,
     },
     /// Report items stolen.
     Stolen {
@@ -741,6 +755,7 @@ fn standalone(cmd: Cmd) -> R<std::result::Result<Output, Cmd>> {
         }
         Cmd::Label {
             scans,
+            claim_codes,
             format,
             size,
             title,
@@ -748,6 +763,10 @@ fn standalone(cmd: Cmd) -> R<std::result::Result<Output, Cmd>> {
             base,
         } => {
             use base64::Engine;
+            let (scans, claim_codes) = match &claim_codes {
+                Some(path) => codes_for(path, scans)?,
+                None => (scans, Vec::new()),
+            };
             let r = api::call(
                 &offline,
                 &who,
@@ -757,6 +776,7 @@ fn standalone(cmd: Cmd) -> R<std::result::Result<Output, Cmd>> {
                     size: size.clone(),
                     title,
                     title_from_chain: false,
+                    claim_codes,
                     base,
                 },
             )?;
@@ -774,6 +794,42 @@ fn standalone(cmd: Cmd) -> R<std::result::Result<Output, Cmd>> {
         cmd => return Ok(Err(cmd)),
     };
     done.map(Ok)
+}
+
+/// The scans to label and their claim codes from a codes file (CSV `item,code`): the
+/// scans given, each found in the file by its canonical key, or every item of the file.
+fn codes_for(path: &Path, scans: Vec<String>) -> R<(Vec<String>, Vec<String>)> {
+    let bad = |m: String| CliError::input("CODES_FILE", m);
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| bad(format!("cannot read {}: {e}", path.display())))?;
+    let mut rows = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if (i == 0 && line.trim() == "item,code") || line.trim().is_empty() {
+            continue;
+        }
+        let (item, code) = line.split_once(',').ok_or_else(|| {
+            bad(format!(
+                "{} line {}: expected `item,code`",
+                path.display(),
+                i + 1
+            ))
+        })?;
+        rows.push((item.trim().to_string(), code.trim().to_string()));
+    }
+    if scans.is_empty() {
+        return Ok(rows.into_iter().unzip());
+    }
+    let mut codes = Vec::with_capacity(scans.len());
+    for s in &scans {
+        let key = scan(s)?.key.canonical();
+        let code = rows
+            .iter()
+            .find(|(item, _)| *item == key)
+            .map(|(_, c)| c.clone())
+            .ok_or_else(|| bad(format!("{key} has no claim code in {}", path.display())))?;
+        codes.push(code);
+    }
+    Ok((scans, codes))
 }
 
 fn qr_err(e: handoff_node::qr::QrError) -> CliError {
@@ -837,6 +893,42 @@ fn json_of<T: serde::Serialize>(v: &T) -> R<Value> {
 }
 
 /// The answer of a typed call: its JSON as `--json` prints it, and the text for people.
+/// Creates a new claim-codes file (owner-only on Unix); never overwrites one.
+fn codes_file(path: &Path) -> R<(std::fs::File, &Path)> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let file = opts.open(path).map_err(|e| {
+        CliError::input(
+            "CODES_FILE",
+            format!("cannot create the claim-codes file {}: {e}", path.display()),
+        )
+    })?;
+    Ok((file, path))
+}
+
+/// Writes the codes as CSV `item,code` and syncs the file.
+fn write_codes(mut file: std::fs::File, path: &Path, codes: &[handoff_api::ClaimCode]) -> R<()> {
+    use std::io::Write;
+    let mut text = String::from("item,code\n");
+    for c in codes {
+        text.push_str(&format!("{},{}\n", c.item, c.code));
+    }
+    file.write_all(text.as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(|e| {
+            CliError::Other(anyhow::anyhow!(
+                "the items are commissioned but their claim codes could not be written to \
+                 {}: {e}; here they are, print them before they are lost:\n{text}",
+                path.display()
+            ))
+        })
+}
+
 fn answer<T: serde::Serialize>(v: &T, text: impl Into<String>) -> R<Output> {
     out(json_of(v)?, text)
 }
@@ -953,17 +1045,33 @@ fn with_api(node: &dyn Api, who: &Caller, cmd: Cmd) -> R<Output> {
             qty,
             at,
             expiry,
+            claim_codes,
             pin,
         }) => {
+            // The codes file is made before the items exist, so a path that cannot be
+            // written stops the command before any code could be lost.
+            let codes_file = match &claim_codes {
+                Some(path) if pin.is_none() => Some(codes_file(path)?),
+                _ => None,
+            };
             let r = typed_call!(a::CommissionRequest {
                 scans,
                 lot,
                 qty,
                 at,
                 expiry,
+                claim_codes: claim_codes.is_some(),
                 pin
             })?;
-            let text = format!("commissioned {}", r.items.join(" "));
+            let mut text = format!("commissioned {}", r.items.join(" "));
+            if let (Some((file, path)), Some(codes)) = (codes_file, &r.claim_codes) {
+                write_codes(file, path, codes)?;
+                text.push_str(&format!(
+                    "\n{} claim codes written to {} (keep it secret until printed)",
+                    codes.len(),
+                    path.display()
+                ));
+            }
             answer(&r, text)
         }
         Cmd::Item(ItemCmd::Pack { into, scans }) => {
@@ -1032,9 +1140,14 @@ fn with_api(node: &dyn Api, who: &Caller, cmd: Cmd) -> R<Output> {
         Cmd::Item(ItemCmd::Sell { scans }) => {
             receipt(typed_call!(a::SellRequest { scans })?, "sold")
         }
-        Cmd::Item(ItemCmd::Claim { scan: s, pin }) => {
-            receipt(typed_call!(a::ClaimRequest { key: s, pin })?, "claimed")
-        }
+        Cmd::Item(ItemCmd::Claim { scan: s, code, pin }) => receipt(
+            typed_call!(a::ClaimRequest {
+                key: s,
+                code: code.unwrap_or_default(),
+                pin
+            })?,
+            "claimed",
+        ),
         Cmd::Item(ItemCmd::Stolen { scans, note }) => receipt(
             typed_call!(a::StolenRequest { scans, note })?,
             "reported stolen",

@@ -5,7 +5,8 @@
 //! roaster roasts one lot into 300 serialized espresso bags and the other into a lot of
 //! filter-roast bags, palletizes them, and hands the pallets to Harbor Logistics (one bag
 //! is missing from a pallet on arrival). The roaster sells four pallets to Corner Grocer,
-//! the warehouse delivers them, the grocer sells bags to consumers, and the roaster
+//! the warehouse delivers them, the grocer sells bags to consumers (and gift tins with
+//! claim codes, one of which a consumer claims), and the roaster
 //! recalls the filter-roast lot. Verde Certification, an auditor, certifies the espresso
 //! EU organic and the farm Fairtrade, and revokes the filter roast's Rainforest Alliance
 //! certificate; the exporter, roaster and warehouse notarize their shipping documents
@@ -342,7 +343,7 @@ pub fn run(data: &Path, a: DemoArgs) -> Result<crate::cli::Output> {
                 Entry::lot(lot_a.clone(), 12_000),
                 Entry::lot(lot_b.clone(), 9_000),
             ],
-            pin_hashes: vec![],
+            claim_keys: vec![],
             at: farm_gln.clone(),
             lot: None,
             expiry: Some("270930".into()),
@@ -730,6 +731,82 @@ pub fn run(data: &Path, a: DemoArgs) -> Result<crate::cli::Output> {
         },
     )?;
 
+    // Gift tins with claim codes: the roaster commissions them, each with its own random
+    // secret (written to claim-codes.csv for the label printer; the chain gets only the
+    // public keys), sends them to the grocer, who sells two; a consumer claims the first.
+    r.day = 42.2;
+    let tins: Vec<Gs1Key> = (1..=4)
+        .map(|i| serial(&espresso, &format!("TIN{i:03}")))
+        .collect();
+    let secrets = tins
+        .iter()
+        .map(|_| identity::claim_secret().map_err(|e| anyhow::anyhow!("{e:?}")))
+        .collect::<Result<Vec<_>>>()?;
+    let codes_path = data.join("claim-codes.csv");
+    let mut codes_csv = String::from("item,code\n");
+    for (t, s) in tins.iter().zip(&secrets) {
+        codes_csv.push_str(&format!("{},{}\n", t.canonical(), s.code()));
+    }
+    std::fs::write(&codes_path, codes_csv)
+        .with_context(|| format!("cannot write {}", codes_path.display()))?;
+    let tin_entries: Vec<Entry> = tins.iter().cloned().map(Entry::item).collect();
+    r.one(
+        "roaster commissions gift tins with claim codes",
+        &mut c.roaster,
+        Payload::Commission(Commission {
+            entries: tin_entries.clone(),
+            claim_keys: tins
+                .iter()
+                .zip(&secrets)
+                .map(|(t, s)| s.public_key(t))
+                .collect(),
+            at: Some(gln_roaster.clone()),
+            lot: None,
+            expiry: Some("270630".into()),
+            attributes: vec![("edition".into(), "gift tin".into())],
+        }),
+    )?;
+    let h_tins = r.one(
+        "roaster sends the gift tins to the grocer",
+        &mut c.roaster,
+        handoff(
+            c.grocer.id(),
+            tin_entries,
+            Transfer::Both,
+            &gln_roaster,
+            &grocer_gln,
+            ("despatch_advice", "NR-DA-20412"),
+        ),
+    )?;
+    r.one(
+        "grocer receives the gift tins",
+        &mut c.grocer,
+        accept(h_tins, vec![], vec![]),
+    )?;
+    r.day = 43.2;
+    r.one(
+        "grocer sells gift tins",
+        &mut c.grocer,
+        Payload::Sell {
+            entries: tins.iter().take(2).cloned().map(Entry::item).collect(),
+        },
+    )?;
+    let mut consumer = Org {
+        name: "a consumer",
+        key: identity::consumer(data, now).map_err(|e| anyhow::anyhow!("{e:?}"))?,
+        nonce: 0,
+        gln: String::new(),
+    };
+    let claim_signature = secrets[0].sign(&ledger.chain_id(), &tins[0], &consumer.id());
+    r.one(
+        "a consumer claims a gift tin",
+        &mut consumer,
+        Payload::Claim(Claim {
+            item: tins[0].clone(),
+            claim_signature,
+        }),
+    )?;
+
     // The filter-roast lot is recalled.
     r.day = 44.0;
     r.one(
@@ -805,6 +882,9 @@ pub fn run(data: &Path, a: DemoArgs) -> Result<crate::cli::Output> {
             "recalled_lot": filter_lot.canonical(),
             "pallet": pallets[1].canonical(),
             "green_lot": lot_a.canonical(),
+            "claimed_tin": tins[0].canonical(),
+            "sold_tin": tins[1].canonical(),
+            "claim_codes": codes_path.display().to_string(),
             "documents": docs.dir.display().to_string(),
         },
         "seconds": seconds,
@@ -814,7 +894,8 @@ pub fn run(data: &Path, a: DemoArgs) -> Result<crate::cli::Output> {
          orgs: {}\n\
          try:\n  handoff --data {d} item history {sold_bag}\n  handoff --data {d} verify {shelf_bag}\n  \
          handoff --data {d} verify {missing}\n  handoff --data {d} item show {}\n  handoff --data {d} --as \"Corner Grocer\" handoff inbox\n  \
-         handoff --data {d} cert list --for {shelf_bag}\n  handoff --data {d} doc verify {}",
+         handoff --data {d} cert list --for {shelf_bag}\n  handoff --data {d} doc verify {}\n  \
+         handoff --data {d} item claim {} CODE   (codes in {})",
         r.txs,
         data.display(),
         [
@@ -832,6 +913,8 @@ pub fn run(data: &Path, a: DemoArgs) -> Result<crate::cli::Output> {
         .join(", "),
         filter_lot.canonical(),
         docs.dir.join("bill-of-lading-MAEU-240981337.txt").display(),
+        tins[1].canonical(),
+        codes_path.display(),
         d = data.display(),
     );
     Ok(crate::cli::Output { json: out, text })

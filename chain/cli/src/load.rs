@@ -100,7 +100,7 @@ pub fn run(ledger: &Ledger, data: &Path, items: u64, rounds: Option<u64>) -> R<O
                     n_me,
                     Payload::Commission(Commission {
                         entries: entries.clone(),
-                        pin_hashes: vec![],
+                        claim_keys: vec![],
                         at: None,
                         lot: None,
                         expiry: None,

@@ -114,11 +114,23 @@ fn cli_json_is_the_typed_api_response_for_every_step() {
     );
     let sn1 = format!("(01)0{g}(21)SN1(17)271231(10)L7");
     let sn2 = format!("(01)0{g}(21)SN2(17)271231(10)L7");
+    let codes_file = d.join("claim-codes.csv");
     let c = same_shape::<CommissionResponse>(
         "commission",
-        &ok(d, &["item", "commission", &sn1, &sn2, "--pin", "1234"]),
+        &ok(
+            d,
+            &[
+                "item",
+                "commission",
+                &sn1,
+                &sn2,
+                "--claim-codes",
+                codes_file.to_str().expect("utf-8 path"),
+            ],
+        ),
     );
     assert_eq!(c.lot.as_deref(), Some("L7"));
+    let code1 = c.claim_codes.as_ref().expect("claim codes")[0].code.clone();
     same_shape::<CommissionResponse>(
         "commission lot",
         &ok(
@@ -268,7 +280,7 @@ fn cli_json_is_the_typed_api_response_for_every_step() {
         "sell",
         &ok(d, &["--as", "Bolt Freight", "item", "sell", &sn1]),
     );
-    same_shape::<Receipt>("claim", &ok(d, &["item", "claim", &sn1, "--pin", "1234"]));
+    same_shape::<Receipt>("claim", &ok(d, &["item", "claim", &sn1, &code1]));
     same_shape::<Receipt>(
         "recall",
         &ok(

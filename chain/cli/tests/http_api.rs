@@ -132,6 +132,7 @@ fn a_whole_custody_scenario_through_the_typed_client() {
             qty: None,
             at: None,
             expiry: None,
+            claim_codes: false,
             pin: None,
         })
         .expect("commission");

@@ -650,6 +650,7 @@ fn light_node_serves_the_typed_api_over_http() {
                 qty: None,
                 at: None,
                 expiry: None,
+                claim_codes: false,
                 pin: None,
             })
             .expect_err("refused");

@@ -153,7 +153,7 @@ proptest! {
         let bags: Vec<Gs1Key> = (0..8).map(|i| Gs1Key::Serial { gtin: g.clone(), serial: format!("B{i}") }).collect();
         let setup = vec![
             ledger.sign_with_nonce(&orgs[0], 0, Payload::DefineProduct { gtin: g.clone(), name: "Beans".into(), description: String::new(), attributes: vec![], image_hash: None }).expect("the body encodes"),
-            ledger.sign_with_nonce(&orgs[0], 1, Payload::Commission(Commission { entries: bags.iter().cloned().map(Entry::item).collect(), pin_hashes: vec![], at: None, lot: None, expiry: None, attributes: vec![] })).expect("the body encodes"),
+            ledger.sign_with_nonce(&orgs[0], 1, Payload::Commission(Commission { entries: bags.iter().cloned().map(Entry::item).collect(), claim_keys: vec![], at: None, lot: None, expiry: None, attributes: vec![] })).expect("the body encodes"),
         ];
         ledger.submit(setup).expect("setup");
         let mut offers: Vec<HandoffId> = Vec::new();
@@ -248,7 +248,7 @@ fn pipelined_blocks_build_on_the_block_in_flight() {
                     1 + i as u64,
                     Payload::Commission(Commission {
                         entries: vec![Entry::item(bag(i))],
-                        pin_hashes: vec![],
+                        claim_keys: vec![],
                         at: None,
                         lot: None,
                         expiry: None,

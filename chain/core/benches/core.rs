@@ -99,7 +99,7 @@ fn setup(n: usize) -> Setup {
         1,
         Payload::Commission(Commission {
             entries: bags.iter().cloned().map(Entry::item).collect(),
-            pin_hashes: vec![],
+            claim_keys: vec![],
             at: None,
             lot: None,
             expiry: None,

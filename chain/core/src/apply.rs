@@ -295,7 +295,7 @@ fn authenticate(ctx: &BlockContext, state: &Overlay<'_>, tx: &SignedTx) -> Resul
             scopes: 0,
             device: false,
         }
-    } else if matches!(body.payload, Payload::Claim { .. }) {
+    } else if matches!(body.payload, Payload::Claim(_) | Payload::PinClaim { .. }) {
         if !crate::crypto::key_is_acceptable(&body.signer) {
             return reject(Code::WeakKey, "the consumer key is not a valid ed25519 key");
         }
@@ -636,6 +636,7 @@ impl<'r, 'a> Run<'r, 'a> {
             } => self.define_product(gtin, name, description, attributes, image_hash),
             Payload::LicenseProduct { gtin, licensee } => self.license_product(gtin, licensee),
             Payload::Commission(c) => self.commission(c),
+            Payload::PinCommission(c) => self.pin_commission(c),
             Payload::Pack { container, entries } => self.pack(container, entries),
             Payload::Unpack { container, entries } => self.unpack(container, entries),
             Payload::ProposeHandoff(h) => self.propose(h),
@@ -645,7 +646,11 @@ impl<'r, 'a> Run<'r, 'a> {
             Payload::Observe(o) => self.observe(o),
             Payload::Transform(t) => self.transform(t),
             Payload::Sell { entries } => self.sell(entries),
-            Payload::Claim { item, pin } => self.claim(item, pin),
+            Payload::Claim(c) => self.claim(c),
+            Payload::PinClaim { .. } => reject(
+                Code::PinRetired,
+                "claim PINs are retired: claim with the item's claim code",
+            ),
             Payload::Recall {
                 gtin,
                 scope,
@@ -939,7 +944,7 @@ impl<'r, 'a> Run<'r, 'a> {
     fn create(
         &mut self,
         entries: &[Entry],
-        pins: &[Hash32],
+        claim_keys: &[PublicKey],
         at: &Option<String>,
         lot_attr: &Option<String>,
         expiry: &Option<String>,
@@ -987,7 +992,7 @@ impl<'r, 'a> Run<'r, 'a> {
                         lot: lot_attr.clone(),
                         expiry: expiry.clone(),
                         attributes: attributes.to_vec(),
-                        pin_hash: pins.get(i).copied(),
+                        claim_key: claim_keys.get(i).copied(),
                         stolen: false,
                         recalled: None,
                         exception: None,
@@ -1055,6 +1060,26 @@ impl<'r, 'a> Run<'r, 'a> {
         Ok(())
     }
 
+    /// The retired first commission layout: without PIN hashes it is a commission without
+    /// claim keys (so chains made before claim codes replay alike); with any it is refused.
+    fn pin_commission(&mut self, c: PinCommission) -> Result<(), Stop> {
+        if !c.pin_hashes.is_empty() {
+            return reject(
+                Code::PinRetired,
+                "claim PINs are retired: commission with claim codes instead \
+                 (one random secret per item; only its public key goes on the chain)",
+            );
+        }
+        self.commission(Commission {
+            entries: c.entries,
+            claim_keys: Vec::new(),
+            at: c.at,
+            lot: c.lot,
+            expiry: c.expiry,
+            attributes: c.attributes,
+        })
+    }
+
     fn commission(&mut self, c: Commission) -> Result<(), Stop> {
         self.actor
             .need_scope(scope::COMMISSION, "commission items")?;
@@ -1062,8 +1087,33 @@ impl<'r, 'a> Run<'r, 'a> {
         if c.entries.is_empty() {
             return reject(Code::BadField, "nothing to commission");
         }
-        if !c.pin_hashes.is_empty() && c.pin_hashes.len() != c.entries.len() {
-            return reject(Code::BadField, "give one claim PIN hash per entry, or none");
+        if !c.claim_keys.is_empty() {
+            if c.claim_keys.len() != c.entries.len() {
+                return reject(Code::BadField, "give one claim key per entry, or none");
+            }
+            let mut seen = HashSet::new();
+            for (e, k) in c.entries.iter().zip(&c.claim_keys) {
+                let name = e.key.canonical();
+                if !matches!(e.key, Gs1Key::Serial { .. }) {
+                    return reject(
+                        Code::BadField,
+                        format!("{name}: only serialized items take a claim key"),
+                    );
+                }
+                if !crate::crypto::key_is_acceptable(k) {
+                    return reject(
+                        Code::BadField,
+                        format!("{name}: the claim key is not a valid ed25519 key"),
+                    );
+                }
+                // One code on two items would let one purchase claim both.
+                if !seen.insert(*k) {
+                    return reject(
+                        Code::BadField,
+                        format!("{name}: the same claim key is given to two items"),
+                    );
+                }
+            }
         }
         check_gln("commissioning location", &c.at)?;
         check_expiry(&c.expiry)?;
@@ -1083,7 +1133,7 @@ impl<'r, 'a> Run<'r, 'a> {
         }
         self.create(
             &c.entries,
-            &c.pin_hashes,
+            &c.claim_keys,
             &c.at,
             &c.lot,
             &c.expiry,
@@ -1143,7 +1193,7 @@ impl<'r, 'a> Run<'r, 'a> {
                 lot: None,
                 expiry: None,
                 attributes: Vec::new(),
-                pin_hash: None,
+                claim_key: None,
                 stolen: false,
                 recalled: None,
                 exception: None,
@@ -1905,13 +1955,14 @@ impl<'r, 'a> Run<'r, 'a> {
         Ok(())
     }
 
-    fn claim(&mut self, item: Gs1Key, pin: String) -> Result<(), Stop> {
+    fn claim(&mut self, claim: Claim) -> Result<(), Stop> {
         if self.actor.org.is_some() {
             return reject(
                 Code::WrongRole,
                 "claims are made with a consumer key, not an org's",
             );
         }
+        let item = claim.item;
         let c = item.canonical();
         let Some(mut it) = self
             .state
@@ -1920,9 +1971,35 @@ impl<'r, 'a> Run<'r, 'a> {
         else {
             return reject(Code::UnknownItem, format!("{c} was never commissioned"));
         };
+        let Some(claim_key) = it.claim_key else {
+            return reject(
+                Code::NoClaimKey,
+                format!("{c} was commissioned without a claim code, so it cannot be claimed"),
+            );
+        };
+        // The code is checked before the item's standing, so ALREADY_CLAIMED tells a
+        // second claimer that their code is the genuine one: someone claimed it first.
+        if !crate::claim::claim_verifies(
+            &claim_key,
+            &self.ctx.chain_id,
+            &item,
+            &self.tx.body.signer,
+            &claim.claim_signature,
+        ) {
+            return reject(
+                Code::BadClaimCode,
+                format!("the claim code does not match {c} (or was signed for another buyer)"),
+            );
+        }
         match it.status {
             ItemStatus::Claimed => {
-                return reject(Code::AlreadyClaimed, format!("{c} was already claimed"));
+                return reject(
+                    Code::AlreadyClaimed,
+                    format!(
+                        "warning: {c} was already claimed by another buyer with this same \
+                         code; if you bought it new, the code may have been copied"
+                    ),
+                );
             }
             ItemStatus::Sold => {}
             _ => {
@@ -1931,9 +2008,6 @@ impl<'r, 'a> Run<'r, 'a> {
                     format!("{c} has not been sold by a retailer"),
                 );
             }
-        }
-        if it.pin_hash != Some(pin_hash(&item, &pin)) {
-            return reject(Code::BadPin, format!("the PIN does not match {c}"));
         }
         it.status = ItemStatus::Claimed;
         let ev = self.event("claim");

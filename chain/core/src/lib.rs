@@ -3,6 +3,7 @@
 //!
 //! - [`gs1`]: identifiers as scanned (Digital Link, element strings) and their canonical keys.
 //! - [`tx`]: the signed, versioned transaction encoding and its limits.
+//! - [`claim`]: claim codes: per-item secrets, the claim keys on chain, claim signatures.
 //! - [`apply`]: the state transition function and its invariants.
 //! - [`block`]: headers, certificates, genesis, block execution.
 //! - [`proof`]: Merkle proofs of records against a header's state root.
@@ -15,6 +16,7 @@
 pub mod apply;
 pub mod block;
 pub mod certify;
+pub mod claim;
 #[cfg(feature = "crafted-signatures")]
 pub mod crafted;
 pub mod crypto;

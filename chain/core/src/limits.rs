@@ -45,8 +45,10 @@ pub const MAX_NESTING: usize = 4;
 pub const MAX_LOT_HOLDERS: usize = 512;
 /// Largest quantity in one entry.
 pub const MAX_QUANTITY: u64 = 1_000_000_000_000;
-/// A claim PIN's length.
+/// A claim PIN's length (retired PIN claims are still decoded, then refused).
 pub const MAX_PIN_LEN: usize = 64;
+/// A claim code as typed or read from its QR: 32 hex digits plus separators.
+pub const MAX_CLAIM_CODE_LEN: usize = 64;
 /// How far an event's device time may be ahead of the block time.
 pub const MAX_CLOCK_SKEW_MS: i64 = 5 * 60 * 1000;
 /// Transactions in one block.

@@ -117,8 +117,13 @@ codes! {
     NotInHandoff => "NOT_IN_HANDOFF",
     /// A handoff to oneself.
     SelfHandoff => "SELF_HANDOFF",
-    /// The item has no claim PIN, or the PIN is wrong.
-    BadPin => "BAD_PIN",
+    /// The claim signature does not verify under the item's claim key: the claim code
+    /// is wrong, or the claim was made for another consumer key.
+    BadClaimCode => "BAD_CLAIM_CODE",
+    /// The item was commissioned without a claim key, so it cannot be claimed.
+    NoClaimKey => "NO_CLAIM_KEY",
+    /// Claim PINs are retired (a PIN commission or a PIN claim); claim codes replace them.
+    PinRetired => "PIN_RETIRED",
     /// The item was already claimed.
     AlreadyClaimed => "ALREADY_CLAIMED",
     /// The item must be sold before it can be claimed.

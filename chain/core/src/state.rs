@@ -172,8 +172,9 @@ pub struct ItemRecord {
     pub expiry: Option<String>,
     /// Attributes at commissioning.
     pub attributes: Vec<Attr>,
-    /// Claim PIN hash.
-    pub pin_hash: Option<Hash32>,
+    /// Claim key (see `claim`): a claim must carry its signature. Same place and layout
+    /// as the retired claim-PIN hash it replaced.
+    pub claim_key: Option<PublicKey>,
     /// Reported stolen.
     pub stolen: bool,
     /// Recalled by this transaction (item-level recalls).

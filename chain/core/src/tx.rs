@@ -96,7 +96,29 @@ pub struct AdmitOrg {
 pub struct Commission {
     /// Serialized items (no quantity) or lots (with quantity) of one or more products.
     pub entries: Vec<Entry>,
-    /// Claim-PIN hashes, one per entry or none: `sha256(canonical key ‖ 0 ‖ PIN)`.
+    /// Claim keys (see [`crate::claim`]), one per entry or none; only serialized items
+    /// take one. The secrets they come from are never on the chain.
+    pub claim_keys: Vec<PublicKey>,
+    /// Where (GLN).
+    pub at: Option<String>,
+    /// The lot the serialized items belong to.
+    pub lot: Option<String>,
+    /// Expiry date, YYMMDD.
+    pub expiry: Option<String>,
+    /// Further attributes.
+    pub attributes: Vec<Attr>,
+}
+
+/// The first commission layout, with claim-PIN hashes. Retired: still decoded, so bytes
+/// made before claim keys keep their meaning; applied as a commission without claim keys
+/// when it carries no PIN hash, refused (`PIN_RETIRED`) when it carries any.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
+pub struct PinCommission {
+    /// As in [`Commission`].
+    pub entries: Vec<Entry>,
+    /// Claim-PIN hashes, one per entry or none: `sha256(canonical key ‖ 0 ‖ PIN)`. Any
+    /// PIN hash is refused: a PIN shared by a batch and hashed on a public chain is
+    /// recovered in milliseconds.
     pub pin_hashes: Vec<Hash32>,
     /// Where (GLN).
     pub at: Option<String>,
@@ -240,8 +262,8 @@ pub enum Payload {
         /// The contract manufacturer.
         licensee: OrgId,
     },
-    /// New items or lots exist.
-    Commission(Commission),
+    /// Retired first commission layout (kept at its place in the encoding).
+    PinCommission(PinCommission),
     /// Items into a container.
     Pack {
         /// The container (SSCC).
@@ -281,11 +303,12 @@ pub enum Payload {
         /// What was sold.
         entries: Vec<Entry>,
     },
-    /// A consumer proves purchase with the hidden PIN.
-    Claim {
+    /// Retired PIN claim (kept at its place in the encoding); always refused
+    /// (`PIN_RETIRED`).
+    PinClaim {
         /// The item.
         item: Gs1Key,
-        /// The PIN from under the scratch-off.
+        /// The PIN, which travelled in clear.
         pin: String,
     },
     /// Brand owner recalls a product, lot or items.
@@ -343,6 +366,21 @@ pub enum Payload {
     },
     /// An org registers a document's hash.
     NotarizeDocument(Notarize),
+    /// New items or lots exist, serialized items with their claim keys.
+    Commission(Commission),
+    /// A consumer proves purchase with the item's claim code.
+    Claim(Claim),
+}
+
+/// A consumer's claim of a sold item (signed by the consumer's own key).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
+pub struct Claim {
+    /// The item.
+    pub item: Gs1Key,
+    /// The item's claim key's signature over [`crate::claim::claim_message`] for this
+    /// chain, this item and the transaction's signer.
+    #[serde(serialize_with = "crate::types::serialize_hex64")]
+    pub claim_signature: [u8; 64],
 }
 
 impl Payload {
@@ -355,7 +393,7 @@ impl Payload {
             Payload::RevokeDevice { .. } => "revoke_device",
             Payload::DefineProduct { .. } => "define_product",
             Payload::LicenseProduct { .. } => "license_product",
-            Payload::Commission(_) => "commission",
+            Payload::Commission(_) | Payload::PinCommission(_) => "commission",
             Payload::Pack { .. } => "pack",
             Payload::Unpack { .. } => "unpack",
             Payload::ProposeHandoff(_) => "handoff_proposed",
@@ -365,7 +403,7 @@ impl Payload {
             Payload::Observe(_) => "observe",
             Payload::Transform(_) => "transform",
             Payload::Sell { .. } => "sell",
-            Payload::Claim { .. } => "claim",
+            Payload::Claim(_) | Payload::PinClaim { .. } => "claim",
             Payload::Recall { .. } => "recall",
             Payload::ReportStolen { .. } => "report_stolen",
             Payload::Decommission { .. } => "decommission",
@@ -614,6 +652,14 @@ pub fn check_limits(p: &Payload) -> Result<(), Rejection> {
         Payload::LicenseProduct { gtin, .. } => check_len("GTIN", gtin, 14)?,
         Payload::Commission(c) => {
             check_entries("commissioned entries", &c.entries)?;
+            check_count("claim keys", &c.claim_keys, MAX_ENTRIES)?;
+            check_opt("GLN", &c.at, 13)?;
+            check_opt("lot", &c.lot, 20)?;
+            check_opt("expiry", &c.expiry, 6)?;
+            check_attrs("attributes", &c.attributes)?;
+        }
+        Payload::PinCommission(c) => {
+            check_entries("commissioned entries", &c.entries)?;
             check_count("claim PIN hashes", &c.pin_hashes, MAX_ENTRIES)?;
             check_opt("GLN", &c.at, 13)?;
             check_opt("lot", &c.lot, 20)?;
@@ -655,7 +701,11 @@ pub fn check_limits(p: &Payload) -> Result<(), Rejection> {
             check_attrs("attributes", &t.attributes)?;
         }
         Payload::Sell { entries } => check_entries("sold entries", entries)?,
-        Payload::Claim { item, pin } => {
+        Payload::Claim(c) => c
+            .item
+            .validate()
+            .map_err(|e| Rejection::new(Code::BadId, format!("item: {e}")))?,
+        Payload::PinClaim { item, pin } => {
             item.validate()
                 .map_err(|e| Rejection::new(Code::BadId, format!("item: {e}")))?;
             check_len("PIN", pin, MAX_PIN_LEN)?;
@@ -731,7 +781,8 @@ pub fn check_limits(p: &Payload) -> Result<(), Rejection> {
     Ok(())
 }
 
-/// Hash of a claim PIN as stored at commissioning: `sha256(canonical ‖ 0 ‖ pin)`.
+/// Hash of a claim PIN as the retired [`PinCommission`] stored it:
+/// `sha256(canonical ‖ 0 ‖ pin)`. Kept to write tests of the refusal.
 pub fn pin_hash(key: &Gs1Key, pin: &str) -> Hash32 {
     sha256(&[key.canonical().as_bytes(), &[0], pin.as_bytes()])
 }

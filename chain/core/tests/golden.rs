@@ -220,3 +220,50 @@ fn write_fuzz_seeds() {
         write("record_decode", format!("rec{i:02}"), &rec.encode());
     }
 }
+
+/// A claim by consumer key 5 of a bag whose claim code is sixteen 0x07 bytes.
+fn claim() -> (SignedTx, handoff_core::claim::ClaimSecret) {
+    use handoff_core::claim::{CLAIM_SECRET_BYTES, ClaimSecret};
+    let secret = ClaimSecret::from_bytes([7; CLAIM_SECRET_BYTES]);
+    let item = Gs1Key::Serial {
+        gtin: "09506000134352".into(),
+        serial: "BAG1".into(),
+    };
+    let consumer = fixed_key(5);
+    let tx = consumer
+        .sign_tx(TxBody {
+            version: TX_VERSION,
+            chain_id: genesis().chain_id(),
+            signer: consumer.public(),
+            nonce: 0,
+            event_time_ms: 1_700_000_300_000,
+            payload: Payload::Claim(Claim {
+                claim_signature: secret.sign(&genesis().chain_id(), &item, &consumer.public()),
+                item,
+            }),
+        })
+        .expect("encodes");
+    (tx, secret)
+}
+
+const CLAIM_CODE: &str = "0707-0707-0707-0707-0707-0707-0707-0707";
+const CLAIM_KEY: &str = "f2c7af4127d1ca4326ea87c7a1c367900e6190f54acbdc5a81db1458f329c4fe";
+const CLAIM_WIRE: &str = "ad00000001b0a965169fc647b15207280cfce15cbbd0c58cec9ea8148fad0b90226fcc85516e7a1cdd29b0b78fd13af4c5598feff4ef2a97166e3ca6f2e4fbfccd80505bf10000000000000000e0fbe9cf8b0100001a010e000000303935303630303031333433353204000000424147318c7aa354e2bb172beae11ea10f81fc0491e1739ba4281f377a8332c9187f11dae1f07a4865242e62e72b1b44f1cc2b15ae9941daba9cd1eb1d1b54a1eb960003d49b4337c6652eda520e84ddf4bb6d9ae737478eaebdc17e3005bedb590729b7e2b5eb36a24605e5e3788822014b38d3892f2aa20220909db523d7f70e4fe007";
+
+#[test]
+fn claim_code_key_and_claim_encoding_are_stable() {
+    let (tx, secret) = claim();
+    let item = Gs1Key::Serial {
+        gtin: "09506000134352".into(),
+        serial: "BAG1".into(),
+    };
+    assert_eq!(secret.code(), CLAIM_CODE);
+    assert_eq!(secret.public_key(&item).to_hex(), CLAIM_KEY);
+    assert_eq!(hex(&tx.encode()), CLAIM_WIRE);
+    // The new variants come after every earlier one, so no earlier encoding moved: a
+    // claim is variant 26, a commission with claim keys 25.
+    let body = tx.body_bytes();
+    let payload_at = 1 + 32 + 32 + 8 + 8;
+    assert_eq!(body[payload_at], 26);
+    assert_eq!(SignedTx::decode(&tx.encode()).expect("decodes"), tx);
+}

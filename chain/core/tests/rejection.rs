@@ -6,12 +6,13 @@ mod common;
 
 use common::*;
 use handoff_core::certify::{CertChange, CertId, CertSubject, Certify, DocKind, DocLink, Notarize};
+use handoff_core::claim::{CLAIM_SECRET_BYTES, ClaimSecret};
 use handoff_core::crypto::Keypair;
 use handoff_core::governance::sign_approval;
 use handoff_core::gs1::Gs1Key;
 use handoff_core::limits::{MAX_ENTRIES, MAX_LICENSEES, MAX_TX_BYTES};
 use handoff_core::rejection::Code;
-use handoff_core::state::{Record, StateKey};
+use handoff_core::state::{ItemStatus, Record, StateKey};
 use handoff_core::tx::*;
 use handoff_core::types::{Hash32, PublicKey, Role, scope};
 
@@ -795,13 +796,14 @@ fn self_handoff() {
 
 // ---- consumers, recalls, corrections ---------------------------------------------------------
 
-fn sold_bag_with_pin(c: &mut Chain, pin: &str) -> Gs1Key {
-    let b = serial(&c.g, "PINBAG");
+/// A bag with its own claim code, handed to the shop (not yet sold).
+fn bag_with_code(c: &mut Chain, secret: &ClaimSecret) -> Gs1Key {
+    let b = serial(&c.g, "BAG3");
     c.w.ok(
         &c.farm,
         Payload::Commission(Commission {
             entries: items(&[&b]),
-            pin_hashes: vec![pin_hash(&b, pin)],
+            claim_keys: vec![secret.public_key(&b)],
             at: None,
             lot: None,
             expiry: None,
@@ -813,56 +815,118 @@ fn sold_bag_with_pin(c: &mut Chain, pin: &str) -> Gs1Key {
     b
 }
 
+/// A claim of `item` by `consumer` with the code `secret`.
+fn claim(w: &World, secret: &ClaimSecret, item: &Gs1Key, consumer: &Keypair) -> Payload {
+    Payload::Claim(Claim {
+        item: item.clone(),
+        claim_signature: secret.sign(&w.chain_id, item, &consumer.public()),
+    })
+}
+
+fn code(byte: u8) -> ClaimSecret {
+    ClaimSecret::from_bytes([byte; CLAIM_SECRET_BYTES])
+}
+
 #[test]
-fn bad_pin() {
+fn bad_claim_code() {
     let mut c = chain();
-    let b = sold_bag_with_pin(&mut c, "4242");
+    let b = bag_with_code(&mut c, &code(7));
     c.w.ok(&c.shop, sell(items(&[&b])));
-    c.w.refused(
-        &key("consumer"),
-        Payload::Claim {
-            item: b,
-            pin: "0000".into(),
-        },
-        Code::BadPin,
-    );
+    let buyer = key("consumer");
+    // A guessed code.
+    let guess = claim(&c.w, &code(8), &b, &buyer);
+    c.w.refused(&buyer, guess, Code::BadClaimCode);
+    // The right code, but its signature made for another buyer's key (copied from the
+    // mempool and re-signed by the copier).
+    let copied = claim(&c.w, &code(7), &b, &key("the buyer"));
+    c.w.refused(&buyer, copied, Code::BadClaimCode);
+    assert_eq!(c.w.item(&b).status, ItemStatus::Sold);
 }
 
 #[test]
 fn already_claimed() {
     let mut c = chain();
-    let b = sold_bag_with_pin(&mut c, "4242");
+    let b = bag_with_code(&mut c, &code(7));
     c.w.ok(&c.shop, sell(items(&[&b])));
-    c.w.ok(
-        &key("consumer"),
-        Payload::Claim {
-            item: b.clone(),
-            pin: "4242".into(),
-        },
-    );
-    c.w.refused(
-        &key("second consumer"),
-        Payload::Claim {
-            item: b,
-            pin: "4242".into(),
-        },
+    let first = key("consumer");
+    c.w.ok(&first, claim(&c.w, &code(7), &b, &first));
+    // A second buyer holding the same (copied) code: the code is genuine, the item is
+    // taken, and the message warns them.
+    let second = key("second consumer");
+    let r = c.w.refused(
+        &second,
+        claim(&c.w, &code(7), &b, &second),
         Code::AlreadyClaimed,
     );
+    assert!(
+        r.message.contains("warning") && r.message.contains("copied"),
+        "{}",
+        r.message
+    );
+    assert_eq!(c.w.item(&b).status, ItemStatus::Claimed);
+}
+
+#[test]
+fn no_claim_key() {
+    let mut c = chain();
+    // bag1 was commissioned without a claim code.
+    let b = c.bag1.clone();
+    let h = c.w.propose(&c.farm, &c.shop, items(&[&b]));
+    c.w.accept(&c.shop, h);
+    c.w.ok(&c.shop, sell(items(&[&b])));
+    let buyer = key("consumer");
+    c.w.refused(&buyer, claim(&c.w, &code(7), &b, &buyer), Code::NoClaimKey);
+}
+
+#[test]
+fn pin_retired() {
+    let mut c = chain();
+    let b = serial(&c.g, "BAG3");
+    // A commission in the retired PIN layout with a PIN hash is refused…
+    c.w.refused(
+        &c.farm,
+        Payload::PinCommission(PinCommission {
+            entries: items(&[&b]),
+            pin_hashes: vec![pin_hash(&b, "4242")],
+            at: None,
+            lot: None,
+            expiry: None,
+            attributes: vec![],
+        }),
+        Code::PinRetired,
+    );
+    // …and so is a PIN claim, whatever the item.
+    c.w.refused(
+        &key("consumer"),
+        Payload::PinClaim {
+            item: c.bag1.clone(),
+            pin: "4242".into(),
+        },
+        Code::PinRetired,
+    );
+    // The old layout without a PIN still commissions (bytes made before claim codes keep
+    // their meaning), with no claim key.
+    c.w.ok(
+        &c.farm,
+        Payload::PinCommission(PinCommission {
+            entries: items(&[&b]),
+            pin_hashes: vec![],
+            at: None,
+            lot: None,
+            expiry: None,
+            attributes: vec![],
+        }),
+    );
+    assert_eq!(c.w.item(&b).claim_key, None);
 }
 
 #[test]
 fn not_sold() {
     let mut c = chain();
-    let b = sold_bag_with_pin(&mut c, "4242");
-    // On the shelf, not yet sold: the PIN cannot be claimed.
-    c.w.refused(
-        &key("consumer"),
-        Payload::Claim {
-            item: b,
-            pin: "4242".into(),
-        },
-        Code::NotSold,
-    );
+    let b = bag_with_code(&mut c, &code(7));
+    // On the shelf, not yet sold: even the right code cannot claim it.
+    let buyer = key("consumer");
+    c.w.refused(&buyer, claim(&c.w, &code(7), &b, &buyer), Code::NotSold);
 }
 
 #[test]

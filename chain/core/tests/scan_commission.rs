@@ -22,7 +22,7 @@ fn commission_label(w: &mut World, k: &handoff_core::crypto::Keypair, label: &st
         k,
         Payload::Commission(Commission {
             entries: vec![Entry::item(sc.key.clone())],
-            pin_hashes: vec![],
+            claim_keys: vec![],
             at: None,
             lot: sc.lot.clone(),
             expiry: sc.expiry.clone(),
@@ -122,7 +122,7 @@ fn a_lot_that_is_not_a_gs1_lot_is_refused_and_changes_nothing() {
             &farm,
             Payload::Commission(Commission {
                 entries: items(&[&serial(&g, "BAG9")]),
-                pin_hashes: vec![],
+                claim_keys: vec![],
                 at: None,
                 lot: Some(bad.into()),
                 expiry: None,

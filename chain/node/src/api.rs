@@ -516,7 +516,18 @@ fn label(req: LabelRequest, title_of: impl Fn(&str) -> R<Option<String>>) -> R<R
         };
         labels.push((s.clone(), title));
     }
-    let bytes = crate::label::render(&labels, f, z, &req.base).map_err(bad)?;
+    // Codes are checked before printing: a label must never carry a code that cannot
+    // claim (printed as normalized, grouped hex).
+    let claims = req
+        .claim_codes
+        .iter()
+        .map(|c| {
+            handoff_core::claim::ClaimSecret::parse(c)
+                .map(|s| Some(s.code()))
+                .map_err(|e| CliError::input("BAD_CLAIM_CODE", e.0))
+        })
+        .collect::<R<Vec<_>>>()?;
+    let bytes = crate::label::render_with_claims(&labels, &claims, f, z, &req.base).map_err(bad)?;
     let uri = req
         .scans
         .first()
@@ -1080,12 +1091,21 @@ fn embedded(
             Response::Sell(receipt(&commit_one(ledger, &signer()?, p)?))
         }
         Request::Claim(r) => {
+            if r.pin.is_some() {
+                return Err(pin_retired("claim with the item's claim code instead"));
+            }
             let item = scan(&r.key)?.key;
+            let secret = handoff_core::claim::ClaimSecret::parse(&r.code)
+                .map_err(|e| CliError::input("BAD_CLAIM_CODE", e.0))?;
             let consumer = identity::Identity {
                 name: "consumer".into(),
-                key: identity::generate()?,
+                key: identity::consumer(data, now_ms())?,
             };
-            let p = Payload::Claim { item, pin: r.pin };
+            let chain_id = ledger.chain_id();
+            let p = Payload::Claim(Claim {
+                claim_signature: secret.sign(&chain_id, &item, &consumer.key.public()),
+                item,
+            });
             Response::Claim(receipt(&commit_one(ledger, &consumer, p)?))
         }
         Request::Stolen(r) => {
@@ -1152,6 +1172,11 @@ fn commission(
     signer: &identity::Identity,
     r: CommissionRequest,
 ) -> R<CommissionResponse> {
+    if r.pin.is_some() {
+        return Err(pin_retired(
+            "commission with claim codes instead (one random secret per item)",
+        ));
+    }
     let (lot, qty) = (r.lot, r.qty);
     let mut list = Vec::new();
     let mut parsed = Vec::new();
@@ -1179,17 +1204,45 @@ fn commission(
     // The labels' lot, expiry and other AIs stay with the items (a recall of the lot
     // then reaches its serialized items).
     let fields = commission_fields(&parsed, lot, r.expiry)?;
-    let pin_hashes = match &r.pin {
-        Some(p) => list.iter().map(|e| pin_hash(&e.key, p)).collect(),
-        None => Vec::new(),
+    // One secret per item from the operating system's random source; the secrets leave
+    // only in the response (for the label printer), the chain gets their public keys.
+    let secrets = if r.claim_codes {
+        list.iter()
+            .map(|e| match e.key {
+                Gs1Key::Serial { .. } => identity::claim_secret(),
+                _ => Err(CliError::input(
+                    "CLAIM_CODE_NOT_ITEM",
+                    format!(
+                        "{}: claim codes go on serialized items only, not lots",
+                        e.key.canonical()
+                    ),
+                )),
+            })
+            .collect::<R<Vec<_>>>()?
+    } else {
+        Vec::new()
     };
+    let claim_keys = list
+        .iter()
+        .zip(&secrets)
+        .map(|(e, s)| s.public_key(&e.key))
+        .collect();
+    let claim_codes = r.claim_codes.then(|| {
+        list.iter()
+            .zip(&secrets)
+            .map(|(e, s)| ClaimCode {
+                item: e.key.canonical(),
+                code: s.code(),
+            })
+            .collect()
+    });
     let keys: Vec<String> = list.iter().map(|e| e.key.canonical()).collect();
     let rc = commit_one(
         ledger,
         signer,
         Payload::Commission(Commission {
             entries: list,
-            pin_hashes,
+            claim_keys,
             at: r.at,
             lot: fields.lot.clone(),
             expiry: fields.expiry.clone(),
@@ -1204,8 +1257,20 @@ fn commission(
         expiry: fields.expiry,
         attributes: (!fields.attributes.is_empty())
             .then(|| fields.attributes.into_iter().collect()),
+        claim_codes,
         queued: None,
     })
+}
+
+/// The answer to any use of the retired claim PIN.
+fn pin_retired(what: &str) -> CliError {
+    CliError::input(
+        "PIN_RETIRED",
+        format!(
+            "claim PINs are retired (one PIN for a whole batch, recoverable from the chain); \
+             {what}"
+        ),
+    )
 }
 
 fn org_add(ledger: &Ledger, data: &Path, me: Option<&str>, r: OrgAddRequest) -> R<OrgAddResponse> {
@@ -1437,10 +1502,14 @@ fn light(l: &LightSession, me: Option<&str>, signed_in: bool, req: Request) -> R
         // A light node reads no product record for a title: the label carries none.
         Request::Label(r) => label(r, |_| Ok(None))?,
         Request::Commission(r) => {
-            if r.lot.is_some() || r.qty.is_some() || r.expiry.is_some() || r.pin.is_some() {
-                return Err(
-                    light_node_error("Commissioning with a lot, quantity, expiry or PIN").into(),
-                );
+            if r.pin.is_some() {
+                return Err(pin_retired("commission with claim codes instead"));
+            }
+            if r.lot.is_some() || r.qty.is_some() || r.expiry.is_some() || r.claim_codes {
+                return Err(light_node_error(
+                    "Commissioning with a lot, quantity, expiry or claim codes",
+                )
+                .into());
             }
             let items = r
                 .scans
@@ -1455,6 +1524,7 @@ fn light(l: &LightSession, me: Option<&str>, signed_in: bool, req: Request) -> R
                 lot: None,
                 expiry: None,
                 attributes: None,
+                claim_codes: None,
                 queued: Some(q),
             })
         }

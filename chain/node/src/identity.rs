@@ -1,6 +1,7 @@
 //! Local identities: the signing keys a data folder holds (one per org acting from this
 //! machine, plus the validator key), in `keys/`, readable only by the user.
 
+use crate::error::CliError;
 use anyhow::{Context, Result, bail};
 use handoff_core::crypto::Keypair;
 use handoff_core::types::PublicKey;
@@ -35,6 +36,38 @@ pub fn generate() -> Result<Keypair> {
     let mut seed = [0u8; 32];
     getrandom::fill(&mut seed).map_err(|e| anyhow::anyhow!("no randomness available: {e}"))?;
     Ok(Keypair::from_secret(seed))
+}
+
+/// A fresh claim secret (128 bits) from the operating system's random source.
+pub fn claim_secret() -> std::result::Result<handoff_core::claim::ClaimSecret, CliError> {
+    let mut bytes = [0u8; handoff_core::claim::CLAIM_SECRET_BYTES];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| CliError::Other(anyhow::anyhow!("no randomness available: {e}")))?;
+    Ok(handoff_core::claim::ClaimSecret::from_bytes(bytes))
+}
+
+/// The folder's consumer key, which signs its claims (`consumer.key` beside `keys/`, so it
+/// is never taken for an org identity); made on first use.
+pub fn consumer(data: &Path, now_ms: i64) -> std::result::Result<Keypair, CliError> {
+    let load_or_make = || -> Result<Keypair> {
+        let path = data.join("consumer.key");
+        if path.exists() {
+            return Ok(to_identity(read_key(&path)?)?.key);
+        }
+        let key = generate()?;
+        fs::create_dir_all(data).with_context(|| format!("cannot create {}", data.display()))?;
+        write_key(
+            &path,
+            &IdentityFile {
+                name: "consumer".into(),
+                public: key.public().to_hex(),
+                secret: hex::encode(key.secret()),
+                created_ms: now_ms,
+            },
+        )?;
+        Ok(key)
+    };
+    load_or_make().map_err(CliError::from)
 }
 
 fn keys_dir(data: &Path) -> PathBuf {

@@ -145,6 +145,8 @@ struct One {
     uri: String,
     hri: Vec<String>,
     title: Option<String>,
+    /// The item's claim code, printed as a second QR in a scratch-off box.
+    claim: Option<String>,
 }
 
 /// The characters of `text` that no label font can draw (white space aside), each once,
@@ -244,6 +246,7 @@ fn prepare(scan: &str, title: Option<&str>, base: &str) -> Result<One, LabelErro
         uri: sc.key.digital_link(base),
         hri,
         title,
+        claim: None,
     })
 }
 
@@ -254,17 +257,16 @@ fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// Draws one label with its top-left corner at (x, y), all in mm.
-fn draw(out: &mut String, one: &One, x: f64, y: f64, w: f64, h: f64) -> Result<(), LabelError> {
-    let code = QrCode::with_error_correction_level(one.uri.as_bytes(), EcLevel::M)
-        .map_err(|e| err("LABEL_QR_FAILED", format!("cannot encode {}: {e}", one.uri)))?;
+/// Draws a QR code of `text` whose square (quiet zone included) has its top-left corner at
+/// (x, y) and side `side`, in mm.
+fn draw_qr(out: &mut String, text: &str, x: f64, y: f64, side: f64) -> Result<(), LabelError> {
+    let code = QrCode::with_error_correction_level(text.as_bytes(), EcLevel::M)
+        .map_err(|e| err("LABEL_QR_FAILED", format!("cannot encode {text}: {e}")))?;
     let n = code.width();
     let colors = code.to_colors();
-    // The QR fills the label's height less a 2 mm margin; its quiet zone (4 modules) is
-    // included in that square.
-    let side = h - 4.0;
+    // The quiet zone (4 modules each side) is included in the square.
     let module = side / (n as f64 + 8.0);
-    let (qx, qy) = (x + 2.0 + 4.0 * module, y + 2.0 + 4.0 * module);
+    let (qx, qy) = (x + 4.0 * module, y + 4.0 * module);
     out.push_str(r##"<path fill="#000" d=""##);
     for row in 0..n {
         let mut col = 0;
@@ -289,9 +291,36 @@ fn draw(out: &mut String, one: &One, x: f64, y: f64, w: f64, h: f64) -> Result<(
         }
     }
     out.push_str("\"/>");
+    Ok(())
+}
+
+/// Draws one label with its top-left corner at (x, y), all in mm.
+fn draw(out: &mut String, one: &One, x: f64, y: f64, w: f64, h: f64) -> Result<(), LabelError> {
+    // The QR fills the label's height less a 2 mm margin.
+    let side = h - 4.0;
+    draw_qr(out, &one.uri, x + 2.0, y + 2.0, side)?;
+    // A claim code: a second QR at the right end, inside a dashed scratch-off box, so the
+    // text column narrows by its width.
+    let claim_w = match &one.claim {
+        Some(code) => {
+            let cs = side * 0.8;
+            let (cx, cy) = (x + w - 2.0 - cs, y + 2.0 + (side - cs) / 2.0);
+            let _ = write!(
+                out,
+                r##"<rect x="{:.2}" y="{:.2}" width="{:.2}" height="{:.2}" fill="none" stroke="#000" stroke-width="0.2" stroke-dasharray="0.8 0.6"/>"##,
+                cx - 0.5,
+                cy - 0.5,
+                cs + 1.0,
+                cs + 1.0
+            );
+            draw_qr(out, code, cx, cy, cs)?;
+            cs + 2.0
+        }
+        None => 0.0,
+    };
     // Text to the right of the code.
     let tx = x + 2.0 + side + 2.0;
-    let tw = (x + w - 2.0 - tx).max(1.0);
+    let tw = (x + w - 2.0 - claim_w - tx).max(1.0);
     let big = (h / 8.0).min(tw / 8.0).max(2.0);
     let mut ty = y + 2.0 + big;
     if let Some(t) = &one.title {
@@ -320,6 +349,13 @@ fn draw(out: &mut String, one: &One, x: f64, y: f64, w: f64, h: f64) -> Result<(
         );
         ty += mono * 1.4;
     }
+    if one.claim.is_some() {
+        let _ = write!(
+            out,
+            r#"<text x="{tx:.2}" y="{ty:.2}" font-family="{CODE_FAMILY}" font-size="{:.2}">claim code: scratch off</text>"#,
+            mono * 0.8
+        );
+    }
     Ok(())
 }
 
@@ -329,6 +365,27 @@ pub fn svg(
     size: Size,
     base: &str,
 ) -> Result<String, LabelError> {
+    svg_with_claims(labels, &[], size, base)
+}
+
+/// [`svg`], with the items' claim codes (`claims[i]` for `labels[i]`; none, or one per
+/// label) printed as a second QR in a scratch-off box on each label.
+pub fn svg_with_claims(
+    labels: &[(String, Option<String>)],
+    claims: &[Option<String>],
+    size: Size,
+    base: &str,
+) -> Result<String, LabelError> {
+    if !claims.is_empty() && claims.len() != labels.len() {
+        return Err(err(
+            "LABEL_CLAIM_CODES",
+            format!(
+                "{} claim codes for {} labels: give one per label, or none",
+                claims.len(),
+                labels.len()
+            ),
+        ));
+    }
     let max = if size == Size::A4Sheet {
         SHEET_LABELS
     } else {
@@ -350,10 +407,13 @@ pub fn svg(
             ),
         ));
     }
-    let ones = labels
+    let mut ones = labels
         .iter()
         .map(|(s, t)| prepare(s, t.as_deref(), base))
         .collect::<Result<Vec<_>, _>>()?;
+    for (one, claim) in ones.iter_mut().zip(claims) {
+        one.claim = claim.clone();
+    }
     let (pw, ph) = size.page_mm();
     let (lw, lh) = size.label_mm();
     let mut out = format!(
@@ -431,7 +491,18 @@ pub fn render(
     size: Size,
     base: &str,
 ) -> Result<Vec<u8>, LabelError> {
-    let svg = svg(labels, size, base)?;
+    render_with_claims(labels, &[], format, size, base)
+}
+
+/// [`render`], with claim codes as in [`svg_with_claims`].
+pub fn render_with_claims(
+    labels: &[(String, Option<String>)],
+    claims: &[Option<String>],
+    format: Format,
+    size: Size,
+    base: &str,
+) -> Result<Vec<u8>, LabelError> {
+    let svg = svg_with_claims(labels, claims, size, base)?;
     match format {
         Format::Svg => Ok(svg.into_bytes()),
         Format::Png => {

@@ -375,3 +375,71 @@ fn render_for_the_parent() {
     std::fs::write(out.join("zh.png"), zh_label(Format::Png)).expect("write png");
     std::fs::write(out.join("zh.pdf"), zh_label(Format::Pdf)).expect("write pdf");
 }
+
+#[test]
+fn a_label_with_a_claim_code_carries_both_qrs_and_a_sheet_each_its_own() {
+    let code = "3f2a-91bc-0d4e-77a1-5b6c-9e08-f1d2-c3b4";
+    let png = label::render_with_claims(
+        &one(BAG, Some("Espresso 250 g")),
+        &[Some(code.to_string())],
+        Format::Png,
+        Size::Small,
+        "https://id.gs1.org",
+    )
+    .expect("render");
+    let mut codes = qr::decode_bytes(&png).expect("decode");
+    codes.sort();
+    assert_eq!(codes, vec![code.to_string(), URI.to_string()]);
+    let svg = label::svg_with_claims(
+        &one(BAG, None),
+        &[Some(code.to_string())],
+        Size::Small,
+        "https://id.gs1.org",
+    )
+    .expect("svg");
+    assert!(svg.contains("claim code: scratch off"), "{svg}");
+    assert!(svg.contains("stroke-dasharray"), "the scratch-off box");
+
+    // A sheet for a whole commission: every label carries its own item's claim code.
+    let sheet: Vec<(String, Option<String>)> = (0..24)
+        .map(|i| (format!("(01)00614141025015(21)S{i:03}"), None))
+        .collect();
+    let claims: Vec<Option<String>> = (0..24).map(|i| Some(format!("{i:032x}"))).collect();
+    let png = label::render_with_claims(
+        &sheet,
+        &claims,
+        Format::Png,
+        Size::A4Sheet,
+        "https://id.gs1.org",
+    )
+    .expect("sheet");
+    let img = image::load_from_memory(&png).expect("png").to_luma8();
+    let px = |mm: f64| (mm * 300.0 / 25.4).round() as u32;
+    for i in [0u32, 7, 23] {
+        let (x, y) = (
+            px(f64::from(i % 3) * 70.0),
+            px(0.5 + f64::from(i / 3) * 37.0),
+        );
+        let cell = image::imageops::crop_imm(&img, x, y, px(70.0), px(37.0)).to_image();
+        let mut codes = qr::decode_image(&cell).expect("decode a label");
+        codes.sort();
+        assert_eq!(
+            codes,
+            vec![
+                format!("{i:032x}"),
+                format!("https://id.gs1.org/01/00614141025015/21/S{i:03}"),
+            ],
+            "label {i}"
+        );
+    }
+    // Codes must match the labels one for one.
+    let e = label::render_with_claims(
+        &sheet,
+        &claims[..2],
+        Format::Svg,
+        Size::A4Sheet,
+        "https://id.gs1.org",
+    )
+    .expect_err("two codes for 24 labels");
+    assert_eq!(e.code, "LABEL_CLAIM_CODES");
+}

@@ -81,7 +81,7 @@ fn concurrent_submitters_share_blocks_and_lose_nothing() {
                             1 + n as u64,
                             Payload::Commission(Commission {
                                 entries: vec![Entry::item(item)],
-                                pin_hashes: vec![],
+                                claim_keys: vec![],
                                 at: None,
                                 lot: None,
                                 expiry: None,

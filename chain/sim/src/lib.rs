@@ -429,7 +429,7 @@ impl Workload {
                 &farm,
                 Payload::Commission(Commission {
                     entries: chunk.iter().map(|i| Entry::item(bag(*i))).collect(),
-                    pin_hashes: vec![],
+                    claim_keys: vec![],
                     at: None,
                     lot: None,
                     expiry: None,

@@ -70,7 +70,7 @@ fn sign(store: &Store, nonce: u64, payload: Payload) -> SignedTx {
 fn commission(key: Gs1Key) -> Payload {
     Payload::Commission(Commission {
         entries: vec![Entry::item(key)],
-        pin_hashes: vec![],
+        claim_keys: vec![],
         at: None,
         lot: None,
         expiry: None,

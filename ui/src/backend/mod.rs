@@ -311,6 +311,7 @@ pub async fn commission(
         qty,
         at: None,
         expiry,
+        claim_codes: false,
         pin: None,
     })
     .await
@@ -342,6 +343,7 @@ pub async fn label(code: &str, format: &str, size: &str) -> Res<api::LabelRespon
         size: size.into(),
         title: None,
         title_from_chain: true,
+        claim_codes: vec![],
         base: api::DIGITAL_LINK_BASE.into(),
     })
     .await

@@ -241,7 +241,7 @@ impl World {
     pub fn commission_payload(entries: Vec<Entry>) -> Payload {
         Payload::Commission(Commission {
             entries,
-            pin_hashes: vec![],
+            claim_keys: vec![],
             at: None,
             lot: None,
             expiry: None,

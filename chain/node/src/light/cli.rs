@@ -194,6 +194,7 @@ fn remote(client: &Client, cmd: LightCmd) -> R<Output> {
                     qty: None,
                     at: None,
                     expiry: None,
+                    claim_codes: false,
                     pin: None,
                 })?
                 .queued,
@@ -323,7 +324,7 @@ pub(super) fn local(
                 let f = crate::api::scan_fields(&crate::api::scan(s)?);
                 payloads.push(Payload::Commission(Commission {
                     entries: vec![e],
-                    pin_hashes: vec![],
+                    claim_keys: vec![],
                     at: None,
                     lot: f.lot,
                     expiry: f.expiry,

@@ -94,6 +94,7 @@ fn node_load(data: &str, gtin: &str) -> Result<i32> {
                 qty: None,
                 at: None,
                 expiry: None,
+                claim_codes: false,
                 pin: None,
             })
             .map_err(|e| anyhow::anyhow!("commissioning {scan}: {e}"))?;
@@ -121,7 +122,7 @@ fn outbox(data: &Path) -> Result<i32> {
                         gtin: GTIN.into(),
                         serial: format!("R{run}-{round}-{j}"),
                     })],
-                    pin_hashes: vec![],
+                    claim_keys: vec![],
                     at: None,
                     lot: None,
                     expiry: None,
