@@ -4,6 +4,7 @@
 
 pub mod api;
 mod certs;
+mod epcis;
 pub mod error;
 pub mod folder;
 #[cfg(feature = "p2p")]
