@@ -410,7 +410,7 @@ fn an_event_a_rule_refuses_is_reported_and_the_others_stand() {
 fn the_demo_chain_exports_in_both_formats_and_reads_back() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    ok(d, &["demo"]);
+    ok(d, &["demo", "--quiet"]);
     let mut counts = Vec::new();
     for format in ["jsonld", "xml"] {
         let j = ok(d, &["epcis", "export", "--all", "--format", format]);
