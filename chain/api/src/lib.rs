@@ -124,14 +124,25 @@ pub trait Validate: Serialize {
     }
 }
 
+/// The bound of a string field: a whole document (`document`, an EPCIS file) is larger
+/// than any other field.
+fn string_bound(field: &str) -> usize {
+    if field == "document" {
+        limits::MAX_DOCUMENT_BYTES
+    } else {
+        limits::MAX_STRING_BYTES
+    }
+}
+
 fn check_value(v: &serde_json::Value, at: &str) -> Result<(), ApiError> {
-    use limits::{MAX_LIST_LEN, MAX_STRING_BYTES, REQUEST_TOO_LARGE};
+    use limits::{MAX_LIST_LEN, REQUEST_TOO_LARGE};
     match v {
-        serde_json::Value::String(s) if s.len() > MAX_STRING_BYTES => Err(ApiError::input(
+        serde_json::Value::String(s) if s.len() > string_bound(at) => Err(ApiError::input(
             REQUEST_TOO_LARGE,
             format!(
-                "{at} is {} bytes, more than the {MAX_STRING_BYTES} a field may hold",
-                s.len()
+                "{at} is {} bytes, more than the {} a field may hold",
+                s.len(),
+                string_bound(at)
             ),
         )),
         serde_json::Value::Array(a) => {
@@ -308,6 +319,7 @@ endpoints! {
     CertList: CertListRequest => CertListResponse, Get "/v1/certifications", "cert_list", false;
     DocVerify: DocVerifyRequest => DocVerifyResponse, Get "/v1/documents/{hash}", "doc_verify", false;
     ValidatorsShow: ValidatorsShowRequest => ValidatorsResponse, Get "/v1/validators", "validators_show", false;
+    EpcisExport: EpcisExportRequest => EpcisExportResponse, Get "/v1/epcis/export", "epcis_export", false;
     // Actions.
     Commission: CommissionRequest => CommissionResponse, Post "/v1/items", "commission", true;
     Propose: ProposeRequest => HandoffReceipt, Post "/v1/handoffs", "propose", true;
@@ -337,6 +349,8 @@ endpoints! {
     DocNotarize: DocNotarizeRequest => DocNotarizeResponse, Post "/v1/documents", "doc_notarize", true;
     ValidatorsApprove: ValidatorsApproveRequest => ApprovalResponse, Post "/v1/validators/approvals", "validators_approve", true;
     ValidatorsSet: ValidatorsSetRequest => ValidatorsSetResponse, Post "/v1/validators", "validators_set", true;
+    EpcisCheck: EpcisCheckRequest => EpcisCheckResponse, Post "/v1/epcis/check", "epcis_check", true;
+    EpcisImport: EpcisImportRequest => EpcisImportResponse, Post "/v1/epcis/import", "epcis_import", true;
 }
 
 #[cfg(test)]

@@ -8,6 +8,9 @@
 
 /// Longest string field, in bytes (a scan, a name, a reason, a genesis in hex).
 pub const MAX_STRING_BYTES: usize = 64 * 1024;
+/// A document field (an EPCIS file to check or import): the size of the largest EPCIS
+/// document the node reads (`handoff_epcis::limits::MAX_DOCUMENT_BYTES`).
+pub const MAX_DOCUMENT_BYTES: usize = 16 * 1024 * 1024;
 /// Longest list field (scans of one request, attributes, peers).
 pub const MAX_LIST_LEN: usize = 10_000;
 /// The code of a request over one of these bounds.

@@ -1307,3 +1307,117 @@ response! {
         pub epoch: u64,
     }
 }
+
+// ---------------------------------------------------------------- EPCIS 2.0
+
+fn default_epcis_format() -> String {
+    "jsonld".into()
+}
+
+request! {
+    /// Validates an EPCIS 2.0 document (JSON-LD or XML, told from its content) and maps
+    /// each event to the transaction the caller's org would sign, writing nothing
+    /// (`handoff epcis check FILE`).
+    pub struct EpcisCheckRequest {
+        /// The document's text.
+        pub document: String,
+    }
+}
+
+response! {
+    /// One event of a checked document: what it becomes on the ledger.
+    pub struct EpcisEventView {
+        /// Its place in the document, from 0.
+        pub index: u64,
+        /// The transaction it becomes (`commission`, `handoff_proposed`, `pack`…).
+        #[serde(rename = "type")]
+        pub kind: String,
+        /// Its GS1 event hash id (`ni:///sha-256;…?ver=CBV2.0`).
+        pub hash: String,
+        /// The EPCIS event type (`ObjectEvent`…).
+        pub event_type: String,
+        /// Whether an event with this hash id is already on the ledger.
+        pub already: bool,
+    }
+}
+
+response! {
+    /// See [`EpcisCheckRequest`].
+    pub struct EpcisCheckResponse {
+        /// Every event, in document order.
+        pub events: Vec<EpcisEventView>,
+    }
+}
+
+request! {
+    /// Imports an EPCIS 2.0 document: the whole document is read and every event mapped
+    /// first (a malformed document or an event that cannot be mapped: nothing is
+    /// submitted); then each event is committed as a transaction signed by the caller's
+    /// org, in order (`handoff epcis import FILE`).
+    pub struct EpcisImportRequest {
+        /// The document's text.
+        pub document: String,
+    }
+}
+
+response! {
+    /// What became of one imported event.
+    pub struct EpcisImportView {
+        /// Its place in the document, from 0.
+        pub index: u64,
+        /// Its GS1 event hash id.
+        pub hash: String,
+        /// `committed`, `already` (an event with this hash id is on the ledger: nothing
+        /// done) or `rejected` (a ledger rule refused it).
+        pub status: String,
+        /// The rule's code, when rejected.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub code: Option<String>,
+        /// The rule's message, when rejected.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub message: Option<String>,
+        /// The transaction it is (committed or already), hex.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub tx: Option<String>,
+        /// Its block.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub height: Option<u64>,
+    }
+}
+
+response! {
+    /// See [`EpcisImportRequest`]. Any `rejected` event makes the command exit 3; the
+    /// others stand.
+    pub struct EpcisImportResponse {
+        /// Every event, in document order.
+        pub events: Vec<EpcisImportView>,
+    }
+}
+
+request! {
+    /// The ledger's events as an EPCIS 2.0 document (`handoff epcis export`): one item's
+    /// history (`scan`) or every supply-chain event of the chain (`all`).
+    pub struct EpcisExportRequest {
+        /// An item, lot or container (any scan form).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub scan: Option<String>,
+        /// Every event of the chain.
+        #[serde(default, skip_serializing_if = "is_false")]
+        pub all: bool,
+        /// `jsonld` or `xml`.
+        #[serde(default = "default_epcis_format")]
+        pub format: String,
+    }
+}
+
+response! {
+    /// See [`EpcisExportRequest`].
+    pub struct EpcisExportResponse {
+        /// `jsonld` or `xml`.
+        pub format: String,
+        /// Events in it.
+        pub events: u64,
+        /// The document's text.
+        pub document: String,
+    }
+}

@@ -111,6 +111,10 @@ enum Cmd {
     /// Documents: register a file by its SHA-256 (the file stays here), check one.
     #[command(subcommand)]
     Doc(DocCmd),
+    /// GS1 EPCIS 2.0 (JSON-LD or XML, told from the content): event hash ids, check,
+    /// import as transactions of `--as`, export of the ledger's events.
+    #[command(subcommand)]
+    Epcis(EpcisCmd),
     /// Chain status.
     Status,
     /// Commits handoffs until stopped, printing `ACK <tx id>` once each is durable (for
@@ -325,6 +329,41 @@ enum DocCmd {
     Verify {
         /// The file (read and hashed here).
         file: PathBuf,
+    },
+}
+
+/// `handoff epcis …`.
+#[derive(Subcommand, Debug)]
+enum EpcisCmd {
+    /// One GS1 event hash id (`ni:///sha-256;…?ver=CBV2.0`) a line, in document order.
+    Hash {
+        /// The document.
+        file: PathBuf,
+    },
+    /// Validate the document and map each event to its transaction, writing nothing
+    /// (exit 2 names the first event that cannot be mapped).
+    Check {
+        /// The document.
+        file: PathBuf,
+    },
+    /// Import each event as a transaction signed by `--as`: nothing is submitted unless
+    /// the whole document reads and maps (exit 2); an event a rule refuses is reported
+    /// with its code and the others stand (exit 3).
+    Import {
+        /// The document.
+        file: PathBuf,
+    },
+    /// The ledger's events as an EPCIS document on stdout: one item's journey, or all.
+    Export {
+        /// An item, lot or container.
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        scan: Option<String>,
+        /// Every supply-chain event of the chain.
+        #[arg(long)]
+        all: bool,
+        /// jsonld or xml.
+        #[arg(long, default_value = "jsonld")]
+        format: String,
     },
 }
 
@@ -719,6 +758,13 @@ fn standalone(cmd: Cmd) -> R<std::result::Result<Output, Cmd>> {
     let offline = NodeApi::new(api::Chain::Offline, &here);
     let who = Caller::local(None);
     let done = match cmd {
+        Cmd::Epcis(EpcisCmd::Hash { file }) => {
+            let text = read_document(&file)?;
+            let doc = handoff_epcis::parse(&text)
+                .map_err(|e| CliError::input(e.code(), e.to_string()))?;
+            let hashes = handoff_epcis::hash_ids(&doc);
+            out(json!({ "hashes": hashes }), hashes.join("\n"))
+        }
         Cmd::Id(IdCmd::Parse { scan: s }) => {
             let r = api::call(&offline, &who, handoff_api::IdParseRequest { scan: s })?;
             let mut text = format!("{}\n{}", r.canonical, r.uri);
@@ -837,6 +883,31 @@ fn qr_err(e: handoff_node::qr::QrError) -> CliError {
         "QR_WRITE_FAILED" => CliError::Other(anyhow::anyhow!("{}", e.message)),
         c => CliError::input(c, e.message),
     }
+}
+
+/// An EPCIS document's text: at most `handoff_epcis::limits::MAX_DOCUMENT_BYTES`, UTF-8.
+fn read_document(path: &std::path::Path) -> R<String> {
+    use std::io::Read;
+    let unreadable =
+        |e: std::io::Error| CliError::input("FILE_UNREADABLE", format!("{}: {e}", path.display()));
+    let f = std::fs::File::open(path).map_err(unreadable)?;
+    let max = handoff_epcis::limits::MAX_DOCUMENT_BYTES;
+    let mut bytes = Vec::new();
+    f.take(max as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(unreadable)?;
+    if bytes.len() > max {
+        return Err(CliError::input(
+            handoff_epcis::ErrorCode::TooLarge.as_str(),
+            format!("{} is larger than {max} bytes", path.display()),
+        ));
+    }
+    String::from_utf8(bytes).map_err(|_| {
+        CliError::input(
+            "FILE_UNREADABLE",
+            format!("{} is not UTF-8 text", path.display()),
+        )
+    })
 }
 
 /// SHA-256 of a file, hex, read in pieces (a document may be large; it never leaves
@@ -1389,6 +1460,71 @@ fn with_api(node: &dyn Api, who: &Caller, cmd: Cmd) -> R<Output> {
             };
             answer(&r, text)
         }
+        Cmd::Epcis(EpcisCmd::Check { file }) => {
+            let document = read_document(&file)?;
+            let r = typed_call!(a::EpcisCheckRequest { document })?;
+            let text = r
+                .events
+                .iter()
+                .map(|e| {
+                    format!(
+                        "event {}: {} -> {}{} {}",
+                        e.index,
+                        e.event_type,
+                        e.kind,
+                        if e.already { " (already)" } else { "" },
+                        e.hash
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            answer(&r, text)
+        }
+        Cmd::Epcis(EpcisCmd::Import { file }) => {
+            let document = read_document(&file)?;
+            let r = typed_call!(a::EpcisImportRequest { document })?;
+            let text = r
+                .events
+                .iter()
+                .map(|e| {
+                    let why = match (&e.code, &e.message) {
+                        (Some(c), Some(m)) => format!(" {m} [{c}]"),
+                        _ => String::new(),
+                    };
+                    format!("event {} {} {}{why}", e.index, e.status, e.hash)
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            let refused = r.events.iter().find(|e| e.status == "rejected").map(|e| {
+                let code = e.code.as_deref().unwrap_or_default();
+                let code = handoff_core::rejection::Code::ALL
+                    .iter()
+                    .copied()
+                    .find(|c| c.as_str() == code)
+                    .unwrap_or(handoff_core::rejection::Code::Malformed);
+                handoff_core::rejection::Rejection::new(
+                    code,
+                    format!(
+                        "event {}: {}",
+                        e.index,
+                        e.message.as_deref().unwrap_or_default()
+                    ),
+                )
+            });
+            let output = answer(&r, text)?;
+            match refused {
+                Some(rejection) => Err(CliError::Partial {
+                    output: Box::new(output),
+                    rejection,
+                }),
+                None => Ok(output),
+            }
+        }
+        Cmd::Epcis(EpcisCmd::Export { scan, all, format }) => {
+            let r = typed_call!(a::EpcisExportRequest { scan, all, format })?;
+            let text = r.document.clone();
+            answer(&r, text)
+        }
         Cmd::Status => {
             let r = typed_call!(a::StatusRequest {})?;
             let text = format!(
@@ -1412,6 +1548,7 @@ fn with_api(node: &dyn Api, who: &Caller, cmd: Cmd) -> R<Output> {
         | Cmd::Bench(_)
         | Cmd::Load { .. }
         | Cmd::Id(_)
+        | Cmd::Epcis(EpcisCmd::Hash { .. })
         | Cmd::Qr(_)
         | Cmd::Label { .. } => Err(CliError::Other(anyhow::anyhow!(
             "handled before a node is asked"

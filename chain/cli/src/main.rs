@@ -55,12 +55,20 @@ fn emit(s: &str) {
 }
 
 fn report(e: &CliError, json: bool) -> i32 {
+    if let CliError::Partial { output, .. } = e {
+        if json {
+            emit(&serde_json::to_string_pretty(&output.json).unwrap_or_default());
+        } else {
+            emit(output.text.trim_end());
+        }
+        return e.exit_code();
+    }
     let (code, message) = e.parts();
     if json {
         emit(&serde_json::json!({"error": {"code": code, "message": message}}).to_string());
     } else {
         let what = match e {
-            CliError::Rejected(_) => "rejected",
+            CliError::Rejected(_) | CliError::Partial { .. } => "rejected",
             CliError::Input { .. } => "bad input",
             CliError::Other(_) | CliError::Failed { .. } => "error",
         };

@@ -43,6 +43,21 @@ codes! {
     UnknownEventType = "EPCIS_UNKNOWN_EVENT_TYPE",
     /// A company prefix length that does not fit the key, or none known.
     BadCompanyPrefix = "EPCIS_BAD_COMPANY_PREFIX",
+    /// An event that names nothing the ledger tracks (no item, lot or logistics unit).
+    NoEntries = "EPCIS_NO_ENTRIES",
+    /// An identifier the ledger cannot hold in its place: a class pattern, a GTIN without
+    /// serial or lot, a parent that is no SSCC, a place or party that is no GLN.
+    UnmappableId = "EPCIS_UNMAPPABLE_ID",
+    /// A quantity that is not a whole count of pieces of a lot (the ledger counts lots).
+    UnmappableQuantity = "EPCIS_UNMAPPABLE_QUANTITY",
+    /// A shipment without a destination party (owning_party or possessing_party).
+    NoDestination = "EPCIS_NO_DESTINATION",
+    /// A destination party whose GLN no org on the ledger holds.
+    UnknownParty = "EPCIS_UNKNOWN_PARTY",
+    /// A receipt of items no open handoff to the receiving org offers.
+    NoOpenHandoff = "EPCIS_NO_OPEN_HANDOFF",
+    /// An error declaration of an event that is not on the ledger.
+    UnknownTarget = "EPCIS_UNKNOWN_TARGET",
 }
 
 /// Why a document, an event or an identifier was refused.

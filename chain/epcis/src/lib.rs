@@ -14,6 +14,7 @@ pub mod error;
 pub mod hash;
 pub mod ids;
 pub mod json;
+pub mod ledger;
 pub mod limits;
 pub mod model;
 pub mod time;

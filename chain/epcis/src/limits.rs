@@ -33,3 +33,8 @@ pub const MAX_EXTENSION_NODES: usize = 2_000;
 /// The most namespace declarations in one document (JSON-LD context prefixes or XML
 /// `xmlns` attributes).
 pub const MAX_NAMESPACES: usize = 256;
+
+/// The largest imported event kept beside the transaction it became (its one-event
+/// JSON-LD document): an event with this much extension data is refused at import rather
+/// than kept in part, so that every kept event exports whole.
+pub const MAX_KEPT_EVENT_BYTES: usize = 64 * 1024;

@@ -38,6 +38,7 @@ pub(crate) fn visit<V: Visit>(v: &mut V) {
         NetworkSetRequest, CertListRequest, DocVerifyRequest, CertIssueRequest,
         CertChangeRequest, DocNotarizeRequest,
         ValidatorsShowRequest, ValidatorsApproveRequest, ValidatorsSetRequest,
+        EpcisCheckRequest, EpcisImportRequest, EpcisExportRequest,
     );
 }
 

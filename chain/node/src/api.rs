@@ -774,6 +774,11 @@ fn embedded(
             Response::CertList(crate::certs::list(ledger, r, me)?)
         }
         Request::DocVerify(r) => Response::DocVerify(crate::certs::verify(ledger, r)?),
+        Request::EpcisCheck(r) => Response::EpcisCheck(crate::epcis::check(ledger, &signer()?, r)?),
+        Request::EpcisImport(r) => {
+            Response::EpcisImport(crate::epcis::import(ledger, &signer()?, r)?)
+        }
+        Request::EpcisExport(r) => Response::EpcisExport(crate::epcis::export(ledger, r)?),
         Request::CertIssue(r) => Response::CertIssue(crate::certs::issue(ledger, &signer()?, r)?),
         Request::CertChange(r) => {
             Response::CertChange(crate::certs::change(ledger, &signer()?, r)?)
@@ -1290,7 +1295,7 @@ fn org_add(ledger: &Ledger, data: &Path, me: Option<&str>, r: OrgAddRequest) -> 
     let path = identity::save(data, &name, &key, now_ms())?;
     let rc = match commit_one(ledger, &reg, payload) {
         Ok(r) => r,
-        Err(e @ (CliError::Rejected(_) | CliError::Input { .. })) => {
+        Err(e @ (CliError::Rejected(_) | CliError::Partial { .. } | CliError::Input { .. })) => {
             identity::remove_key(&path)?;
             return Err(e);
         }
@@ -1586,6 +1591,9 @@ fn light(l: &LightSession, me: Option<&str>, signed_in: bool, req: Request) -> R
                 "product_define" => "Defining a product".to_string(),
                 "pack" => "Packing a container".to_string(),
                 "unpack" => "Unpacking a container".to_string(),
+                "epcis_check" | "epcis_import" | "epcis_export" => {
+                    "EPCIS import and export".to_string()
+                }
                 op => format!("`{op}`"),
             };
             return Err(light_node_error(&what).into());

@@ -20,6 +20,14 @@ pub enum CliError {
     Rejected(Rejection),
     /// Anything else (exit 1).
     Other(anyhow::Error),
+    /// A report printed whole although some of it was refused by a ledger rule (exit 3):
+    /// an EPCIS import whose events stand but one was rejected.
+    Partial {
+        /// What is printed.
+        output: Box<Output>,
+        /// The first rule that refused something.
+        rejection: Rejection,
+    },
     /// Anything else, with the code a node answered for a forwarded command (exit 1), so
     /// `STORE_FAULT` or `PROOF_INVALID` reach the caller as they were.
     Failed {
@@ -50,7 +58,7 @@ impl CliError {
     pub fn exit_code(&self) -> i32 {
         match self {
             CliError::Input { .. } => 2,
-            CliError::Rejected(_) => 3,
+            CliError::Rejected(_) | CliError::Partial { .. } => 3,
             CliError::Other(_) | CliError::Failed { .. } => 1,
         }
     }
@@ -60,7 +68,9 @@ impl CliError {
             CliError::Input { code, message } | CliError::Failed { code, message } => {
                 (code.clone(), message.clone())
             }
-            CliError::Rejected(r) => (r.code.as_str().to_string(), r.message.clone()),
+            CliError::Rejected(r) | CliError::Partial { rejection: r, .. } => {
+                (r.code.as_str().to_string(), r.message.clone())
+            }
             // A record that could not be read or verified: its own code (STORE_FAULT,
             // PROOF_INVALID…), never "not found".
             CliError::Other(e)
@@ -150,7 +160,7 @@ impl From<CliError> for handoff_api::ApiError {
                 ApiError::not_found(code, message)
             }
             CliError::Input { .. } => ApiError::input(code, message),
-            CliError::Rejected(_) => ApiError::rejected(code, message),
+            CliError::Rejected(_) | CliError::Partial { .. } => ApiError::rejected(code, message),
             _ if UNAVAILABLE_CODES.contains(&code.as_str()) => ApiError::unavailable(code, message),
             _ if FORBIDDEN_CODES.contains(&code.as_str()) => {
                 ApiError::new(handoff_api::ErrorKind::Forbidden, code, message)

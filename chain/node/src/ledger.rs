@@ -221,6 +221,25 @@ impl Ledger {
         Ok(self.sign_with_nonce(key, nonce, payload)?)
     }
 
+    /// A signed transaction with the signer's next nonce and the time the event happened
+    /// (an imported EPCIS event's `eventTime`), Unix ms.
+    pub fn sign_at(
+        &self,
+        key: &Keypair,
+        payload: Payload,
+        event_time_ms: i64,
+    ) -> Result<SignedTx, SignError> {
+        let nonce = self.store.next_nonce(&key.public())?;
+        Ok(key.sign_tx(TxBody {
+            version: TX_VERSION,
+            chain_id: self.chain_id,
+            signer: key.public(),
+            nonce,
+            event_time_ms,
+            payload,
+        })?)
+    }
+
     /// A signed transaction with an explicit nonce.
     pub fn sign_with_nonce(
         &self,

@@ -4,6 +4,7 @@
 
 pub mod api;
 mod certs;
+mod epcis;
 pub mod error;
 pub mod evidence;
 pub mod folder;

@@ -369,6 +369,8 @@ pub struct Store {
     db: sled::Db,
     durable: durable::Durable,
     tree: sled::Tree,
+    /// Imported EPCIS events: `h` + hash id → tx id, `t` + tx id → kept event.
+    epcis: sled::Tree,
     height: AtomicU64,
     records: Mutex<Cache<KeyHash, Record>>,
     nodes: Mutex<Cache<NodeKey, Node>>,
@@ -392,6 +394,7 @@ impl Store {
         )?;
         let durable = durable::Durable::open(path).map_err(StoreError::Sync)?;
         let tree = db.open_tree("chain")?;
+        let epcis = db.open_tree("epcis")?;
         let height = match tree.get(META_HEIGHT)? {
             Some(v) => u64::from_be_bytes(
                 v.as_ref()
@@ -416,6 +419,7 @@ impl Store {
             db,
             durable,
             tree,
+            epcis,
             height: AtomicU64::new(height),
             records: Mutex::new(Cache::new(RECORD_CACHE)),
             nodes: Mutex::new(Cache::new(NODE_CACHE)),
@@ -1030,6 +1034,53 @@ impl Store {
         let synced = durable::Durable::open(dest).map_err(StoreError::Sync)?;
         copy.import(self.db.export());
         synced.flush(&copy)?;
+        Ok(())
+    }
+
+    /// The transaction an imported EPCIS event (by its hash id) became, if it was
+    /// imported here.
+    pub fn epcis_tx(&self, hash_id: &str) -> Result<Option<TxId>> {
+        let mut k = vec![b'h'];
+        k.extend_from_slice(hash_id.as_bytes());
+        match self.epcis.get(k)? {
+            None => Ok(None),
+            Some(v) => {
+                let id: [u8; 32] = v
+                    .as_ref()
+                    .try_into()
+                    .map_err(|_| StoreError::Corrupt("EPCIS hash index"))?;
+                Ok(Some(Hash32(id)))
+            }
+        }
+    }
+
+    /// The EPCIS event kept with a transaction (its hash id and one-event JSON-LD
+    /// document), if the transaction was imported here.
+    pub fn epcis_kept(&self, tx: &TxId) -> Result<Option<(String, String)>> {
+        let mut k = vec![b't'];
+        k.extend_from_slice(&tx.0);
+        match self.epcis.get(k)? {
+            None => Ok(None),
+            Some(v) => borsh::from_slice::<(String, String)>(&v)
+                .map(Some)
+                .map_err(|_| StoreError::Corrupt("kept EPCIS event")),
+        }
+    }
+
+    /// Keeps an imported EPCIS event with the transaction it became, durably: both index
+    /// entries in one batch, flushed before this returns.
+    pub fn keep_epcis(&self, hash_id: &str, tx: &TxId, jsonld: &str) -> Result<()> {
+        let mut by_hash = vec![b'h'];
+        by_hash.extend_from_slice(hash_id.as_bytes());
+        let mut by_tx = vec![b't'];
+        by_tx.extend_from_slice(&tx.0);
+        let value = borsh::to_vec(&(hash_id.to_string(), jsonld.to_string()))
+            .map_err(|_| StoreError::Corrupt("kept EPCIS event"))?;
+        let mut batch = sled::Batch::default();
+        batch.insert(by_hash, tx.0.to_vec());
+        batch.insert(by_tx, value);
+        self.epcis.apply_batch(batch)?;
+        self.durable.flush(&self.db)?;
         Ok(())
     }
 

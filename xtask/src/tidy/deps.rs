@@ -25,7 +25,7 @@ pub const EDGES: &[(&str, &[&str])] = &[
     // The HTTP server (chain/http): speaks the API, never the ledger's internals.
     ("handoff-http", &["handoff-api"]),
     // EPCIS 2.0 documents (chain/epcis): pure, over core's GS1 keys; the node's import
-    // and export will build on it.
+    // and export build on it.
     ("handoff-epcis", &["handoff-core"]),
     (
         "handoff-node",
@@ -37,6 +37,7 @@ pub const EDGES: &[(&str, &[&str])] = &[
             "handoff-consensus",
             "handoff-api",
             "handoff-http",
+            "handoff-epcis",
         ],
     ),
     // The command line (chain/cli): clap, rendering, demo, benchmarks, load; a binary
@@ -50,6 +51,7 @@ pub const EDGES: &[(&str, &[&str])] = &[
             "handoff-api",
             "handoff-http",
             "handoff-node",
+            "handoff-epcis",
         ],
     ),
     (

@@ -1,0 +1,407 @@
+//! EPCIS 2.0 import, check and export over the embedded ledger: the I/O around
+//! `handoff_epcis::ledger`'s pure mapping. Import reads and maps the whole document
+//! before it signs anything; each event then becomes one transaction of the caller's org,
+//! committed in document order, and is kept (hash id and one-event JSON-LD) beside the
+//! transaction in the store, so re-importing it finds it ("already") and exporting it
+//! writes it back as it came.
+
+use crate::api::R;
+use crate::error::CliError;
+use crate::identity::Identity;
+use crate::ledger::{Ledger, Sequencer};
+use handoff_api::{
+    EpcisCheckRequest, EpcisCheckResponse, EpcisEventView, EpcisExportRequest, EpcisExportResponse,
+    EpcisImportRequest, EpcisImportResponse, EpcisImportView,
+};
+use handoff_core::block::Outcome;
+use handoff_core::gs1::Gs1Key;
+use handoff_core::state::{EventMeta, Record, StateKey, StateRead, StateReadExt};
+use handoff_core::tx::{Payload, ProposeHandoff, SignedTx};
+use handoff_core::types::{HandoffId, OrgId, TxId};
+use handoff_epcis::ledger::{self as map, Committed, ExportLookup, Kept, Lookup, Mapped};
+use handoff_epcis::{Document, EpcisError, Event, Namespace};
+use std::cell::RefCell;
+use std::collections::HashSet;
+
+/// The ledger as the mapping asks it. A failed read is kept and turns the whole operation
+/// into an error after the mapping returns (fail closed: never "no such org").
+struct Reader<'a> {
+    ledger: &'a Ledger,
+    orgs: Vec<(OrgId, Vec<String>)>,
+    fault: RefCell<Option<String>>,
+}
+
+impl<'a> Reader<'a> {
+    fn new(ledger: &'a Ledger) -> R<Reader<'a>> {
+        let mut orgs = Vec::new();
+        for k in ledger.store.org_keys()? {
+            if let Some(o) = ledger.store.org(&k)? {
+                orgs.push((k, o.glns));
+            }
+        }
+        Ok(Reader {
+            ledger,
+            orgs,
+            fault: RefCell::new(None),
+        })
+    }
+
+    fn note<T, E: std::fmt::Display>(&self, r: Result<Option<T>, E>) -> Option<T> {
+        r.unwrap_or_else(|e| {
+            self.fault.borrow_mut().get_or_insert(e.to_string());
+            None
+        })
+    }
+
+    /// The first read that failed, as the operation's error.
+    fn check(&self) -> R<()> {
+        match self.fault.borrow_mut().take() {
+            Some(m) => Err(CliError::failed("STORE_FAULT", m)),
+            None => Ok(()),
+        }
+    }
+
+    /// A committed transaction by its location, with its block time.
+    fn tx_at(&self, height: u64, index: u32) -> R<Option<(SignedTx, i64, Outcome)>> {
+        let Some(block) = self.ledger.store.block(height)? else {
+            return Ok(None);
+        };
+        let i = index as usize;
+        let (Some(bytes), Some(outcome)) = (block.txs.get(i), block.outcomes.get(i)) else {
+            return Ok(None);
+        };
+        let tx = SignedTx::decode(bytes).map_err(|e| {
+            CliError::failed(
+                "STORE_FAULT",
+                format!("a stored transaction does not decode: {e}"),
+            )
+        })?;
+        Ok(Some((tx, block.header.time_ms, outcome.clone())))
+    }
+
+    /// A committed transaction by id: found through the history of the first thing it
+    /// names.
+    fn tx_by_id(&self, id: &TxId) -> R<Option<(SignedTx, i64)>> {
+        let Some(meta) = event_meta(self.ledger, id)? else {
+            return Ok(None);
+        };
+        for key in &meta.keys {
+            for ev in self.ledger.store.history(&key.canonical())? {
+                if ev.tx == *id {
+                    return Ok(self
+                        .tx_at(ev.height, ev.index)?
+                        .map(|(t, time, _)| (t, time)));
+                }
+            }
+        }
+        Ok(None)
+    }
+}
+
+impl Lookup for Reader<'_> {
+    fn org_by_gln(&self, gln: &str) -> Option<OrgId> {
+        self.orgs
+            .iter()
+            .find(|(_, glns)| glns.iter().any(|g| g == gln))
+            .map(|(k, _)| *k)
+    }
+
+    fn open_handoff(&self, to: &OrgId, keys: &[Gs1Key]) -> Option<HandoffId> {
+        let ids = self.note(self.ledger.store.open_handoffs(to, false).map(Some))?;
+        ids.into_iter().find(|id| {
+            self.note(self.ledger.store.handoff(id))
+                .is_some_and(|h| keys.iter().all(|k| h.entries.iter().any(|e| &e.key == k)))
+        })
+    }
+
+    fn tx_of_event(&self, id: &str) -> Option<TxId> {
+        self.note(self.ledger.store.epcis_tx(id))
+    }
+}
+
+impl ExportLookup for Reader<'_> {
+    fn gln_of(&self, org: &OrgId) -> Option<String> {
+        self.orgs
+            .iter()
+            .find(|(k, _)| k == org)
+            .and_then(|(_, g)| g.first().cloned())
+    }
+
+    fn proposal(&self, id: &HandoffId) -> Option<(OrgId, ProposeHandoff)> {
+        let h = self.note(self.ledger.store.handoff(id))?;
+        Some((
+            h.from,
+            ProposeHandoff {
+                to: h.to,
+                entries: h.entries,
+                transfer: h.transfer,
+                ship_from: h.ship_from,
+                ship_to: h.ship_to,
+                docs: h.docs,
+                expires_at_height: h.expires_at_height,
+            },
+        ))
+    }
+
+    fn transaction(&self, id: &TxId) -> Option<(Payload, i64, OrgId)> {
+        match self.tx_by_id(id) {
+            Ok(found) => {
+                let (tx, _) = found?;
+                let by = self
+                    .note(event_meta(self.ledger, id).map_err(|e| e.parts().1))
+                    .map_or(tx.body.signer, |m| m.org);
+                Some((tx.body.payload, tx.body.event_time_ms, by))
+            }
+            Err(e) => {
+                self.fault.borrow_mut().get_or_insert(e.parts().1);
+                None
+            }
+        }
+    }
+}
+
+/// What the ledger recorded of a transaction (its org, type and the things it named).
+fn event_meta(ledger: &Ledger, id: &TxId) -> R<Option<EventMeta>> {
+    Ok(match ledger.store.read(&StateKey::Event(*id))? {
+        Some(Record::Event(m)) => Some(m),
+        _ => None,
+    })
+}
+
+fn bad(e: &EpcisError, hashes: &[String]) -> CliError {
+    let message = match e.event.and_then(|i| hashes.get(i).map(|h| (i, h))) {
+        Some((i, h)) => format!("event {i} ({h}): {}", e.message),
+        None => e.to_string(),
+    };
+    CliError::input(e.code(), message)
+}
+
+/// A document read whole, with every event's hash id.
+fn read(text: &str) -> R<(Document, Vec<String>)> {
+    let doc = handoff_epcis::parse(text).map_err(|e| bad(&e, &[]))?;
+    let hashes = handoff_epcis::hash_ids(&doc);
+    Ok((doc, hashes))
+}
+
+/// What one event of a document becomes: already on the ledger, or its transaction and
+/// kept form.
+#[allow(clippy::large_enum_variant)] // one a document event, moved once
+enum Plan {
+    Already(TxId),
+    Submit(Mapped, Kept),
+}
+
+/// Maps every event (refusing the document at the first that cannot be mapped).
+fn plan(reader: &Reader<'_>, doc: &Document, hashes: &[String], me: &OrgId) -> R<Vec<Plan>> {
+    let mut out = Vec::with_capacity(doc.events.len());
+    for (i, hash) in hashes.iter().enumerate() {
+        if let Some(tx) = reader.ledger.store.epcis_tx(hash)? {
+            out.push(Plan::Already(tx));
+            continue;
+        }
+        let mapped = map::to_payload(doc, i, me, reader);
+        reader.check()?;
+        let mapped = mapped.map_err(|e| bad(&e, hashes))?;
+        let kept = map::keep(doc, i).map_err(|e| bad(&e, hashes))?;
+        out.push(Plan::Submit(mapped, kept));
+    }
+    Ok(out)
+}
+
+/// `epcis_check`: the document validated and mapped as `signer`'s org; nothing written.
+pub(crate) fn check(
+    ledger: &Ledger,
+    signer: &Identity,
+    r: EpcisCheckRequest,
+) -> R<EpcisCheckResponse> {
+    let (doc, hashes) = read(&r.document)?;
+    let reader = Reader::new(ledger)?;
+    let me = signer.key.public();
+    let plans = plan(&reader, &doc, &hashes, &me)?;
+    let mut events = Vec::with_capacity(plans.len());
+    for (i, p) in plans.iter().enumerate() {
+        let kind = match p {
+            Plan::Already(tx) => {
+                event_meta(ledger, tx)?.map_or_else(|| "unknown".to_string(), |m| m.kind)
+            }
+            Plan::Submit(m, _) => m.payload.type_name().to_string(),
+        };
+        events.push(EpcisEventView {
+            index: i as u64,
+            kind,
+            hash: hashes[i].clone(),
+            event_type: doc.events[i].event_type.as_str().to_string(),
+            already: matches!(p, Plan::Already(_)),
+        });
+    }
+    Ok(EpcisCheckResponse { events })
+}
+
+/// `epcis_import`: the whole document mapped first (nothing submitted if any event cannot
+/// be), then each event committed in order as `signer`'s transaction and kept with it.
+pub(crate) fn import(
+    ledger: &Ledger,
+    signer: &Identity,
+    r: EpcisImportRequest,
+) -> R<EpcisImportResponse> {
+    let (doc, hashes) = read(&r.document)?;
+    let reader = Reader::new(ledger)?;
+    let me = signer.key.public();
+    let plans = plan(&reader, &doc, &hashes, &me)?;
+    let mut events = Vec::with_capacity(plans.len());
+    for (i, p) in plans.into_iter().enumerate() {
+        let hash = hashes[i].clone();
+        let view = |status: &str| EpcisImportView {
+            index: i as u64,
+            hash: hash.clone(),
+            status: status.to_string(),
+            code: None,
+            message: None,
+            tx: None,
+            height: None,
+        };
+        // The same event twice in one document: the second finds the first.
+        let found = match &p {
+            Plan::Already(tx) => Some(*tx),
+            Plan::Submit(..) => ledger.store.epcis_tx(&hash)?,
+        };
+        if let Some(tx) = found {
+            events.push(EpcisImportView {
+                tx: Some(tx.to_hex()),
+                ..view("already")
+            });
+            continue;
+        }
+        let Plan::Submit(m, kept) = p else { continue };
+        let tx = ledger.sign_at(&signer.key, m.payload, m.event_time_ms)?;
+        let receipt = ledger
+            .submit(vec![tx])?
+            .pop()
+            .ok_or_else(|| CliError::Other(anyhow::anyhow!("no receipt")))?;
+        match receipt.result {
+            Ok(()) => {
+                ledger
+                    .store
+                    .keep_epcis(&kept.hash_id, &receipt.tx, &kept.jsonld)?;
+                events.push(EpcisImportView {
+                    tx: Some(receipt.tx.to_hex()),
+                    height: receipt.height,
+                    ..view("committed")
+                });
+            }
+            Err(rej) => events.push(EpcisImportView {
+                code: Some(rej.code.as_str().to_string()),
+                message: Some(rej.message),
+                tx: Some(receipt.tx.to_hex()),
+                height: receipt.height,
+                ..view("rejected")
+            }),
+        }
+    }
+    Ok(EpcisImportResponse { events })
+}
+
+/// The EPCIS event of one committed transaction: the kept original when it was imported
+/// here, else its mapping; `None` for a transaction that is no supply-chain event.
+fn export_one(
+    reader: &Reader<'_>,
+    tx: &SignedTx,
+    record_time_ms: i64,
+) -> R<Option<(Vec<Namespace>, Event)>> {
+    let id = tx.id();
+    if let Some((_, jsonld)) = reader.ledger.store.epcis_kept(&id)? {
+        let d = map::restore(&jsonld).map_err(|e| {
+            CliError::failed(
+                "STORE_FAULT",
+                format!("a kept EPCIS event does not read: {e}"),
+            )
+        })?;
+        let event = d.events.into_iter().next();
+        return Ok(event.map(|e| (d.namespaces, e)));
+    }
+    let by = event_meta(reader.ledger, &id)?.map_or(tx.body.signer, |m| m.org);
+    let c = Committed {
+        payload: &tx.body.payload,
+        event_time_ms: tx.body.event_time_ms,
+        record_time_ms,
+        by,
+        tx: id,
+    };
+    let e = map::from_payload(&c, reader);
+    reader.check()?;
+    Ok(e.map(|e| (Vec::new(), e)))
+}
+
+/// `epcis_export`: one item's journey or every supply-chain event, as a document.
+pub(crate) fn export(ledger: &Ledger, r: EpcisExportRequest) -> R<EpcisExportResponse> {
+    let xml = match r.format.as_str() {
+        "jsonld" | "json" => false,
+        "xml" => true,
+        other => {
+            return Err(CliError::input(
+                "BAD_FORMAT",
+                format!("the format is jsonld or xml, not '{other}'"),
+            ));
+        }
+    };
+    let reader = Reader::new(ledger)?;
+    let mut parts = Vec::new();
+    match (&r.scan, r.all) {
+        (Some(s), false) => {
+            let key = crate::api::scan(s)?.key;
+            let journey = handoff_core::query::journey(&ledger.store, &ledger.store, &key)?;
+            if journey.is_empty() && ledger.store.thing(&key)?.is_none() {
+                return Err(CliError::input(
+                    "UNKNOWN_ITEM",
+                    format!("{} was never commissioned", key.canonical()),
+                ));
+            }
+            let mut seen = HashSet::new();
+            for ev in journey.iter().map(|j| &j.event) {
+                if !seen.insert(ev.tx) {
+                    continue;
+                }
+                if let Some((tx, time, _)) = reader.tx_at(ev.height, ev.index)?
+                    && let Some(p) = export_one(&reader, &tx, time)?
+                {
+                    parts.push(p);
+                }
+            }
+        }
+        (None, true) => {
+            for height in 1..=ledger.store.height() {
+                let Some(block) = ledger.store.block(height)? else {
+                    continue;
+                };
+                for i in 0..block.txs.len() {
+                    if let Some((tx, time, outcome)) = reader.tx_at(height, i as u32)?
+                        && outcome.code.is_none()
+                        && let Some(p) = export_one(&reader, &tx, time)?
+                    {
+                        parts.push(p);
+                    }
+                }
+            }
+        }
+        _ => {
+            return Err(CliError::input(
+                "BAD_ARGUMENTS",
+                "export one item (a scan) or everything (all), not both or neither",
+            ));
+        }
+    }
+    let now = handoff_epcis::time::format_ms(crate::ledger::now_ms());
+    let doc = map::merge(&now, parts);
+    let document = if xml {
+        // An extension name with no XML form (JSON-LD allows keys XML does not) cannot be
+        // written as XML; the JSON-LD export has it.
+        handoff_epcis::write_xml(&doc).map_err(|e| CliError::input(e.code(), e.to_string()))?
+    } else {
+        handoff_epcis::write_jsonld(&doc)
+    };
+    Ok(EpcisExportResponse {
+        format: if xml { "xml" } else { "jsonld" }.into(),
+        events: doc.events.len() as u64,
+        document,
+    })
+}
