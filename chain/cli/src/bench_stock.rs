@@ -62,7 +62,7 @@ fn time_stock(b: &Bench, req: &StockRequest, samples: usize, items: u64) -> Resu
     let mut us = Vec::with_capacity(samples);
     for _ in 0..samples {
         let t = Instant::now();
-        let r = stock(&b, &me, req)?;
+        let r = stock(b, &me, req)?;
         us.push(t.elapsed().as_secs_f64() * 1e6);
         if r.totals.items != items {
             bail!(

@@ -363,8 +363,8 @@ pub fn stock(ledger: &Ledger, me: &PublicKey, r: &StockRequest) -> R<StockRespon
         if content_filter && contents.is_empty() {
             continue;
         }
-        if !filter.at.as_deref().is_none_or(|a| a == location)
-            || !filter.status.is_none_or(|s| s == status)
+        if filter.at.as_deref().is_some_and(|a| a != location)
+            || filter.status.is_some_and(|s| s != status)
         {
             continue;
         }

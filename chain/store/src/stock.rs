@@ -331,6 +331,9 @@ fn lot_contributions(
 /// The stock index writes of one block: `Some(bytes)` to write, `None` to remove.
 pub(crate) type StockWrites = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
 
+/// Reads a stock index key as the block before left it.
+pub(crate) type IndexRead<'a, E> = dyn Fn(&[u8]) -> Result<Option<Vec<u8>>, E> + 'a;
+
 /// Computes the stock index writes of a block from the records it wrote and the events it
 /// appended (`history`: canonical key and encoded event, in order). `read` gives a stock
 /// index key's value as the block before this one left it (fails closed: an error stops
@@ -338,7 +341,7 @@ pub(crate) type StockWrites = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
 pub(crate) fn index<E>(
     records: &[&Record],
     history: &[(&str, &[u8])],
-    read: &dyn Fn(&[u8]) -> Result<Option<Vec<u8>>, E>,
+    read: &IndexRead<'_, E>,
     corrupt: &dyn Fn() -> E,
 ) -> Result<StockWrites, E> {
     // The last place each (record, acting org) was recorded at in this block.
