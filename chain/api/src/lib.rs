@@ -303,6 +303,8 @@ endpoints! {
     Evidence: EvidenceRequest => EvidenceResponse, Get "/v1/evidence/{scan}", "evidence", false;
     Inbox: InboxRequest => InboxResponse, Get "/v1/handoffs/inbox", "inbox", false;
     Outgoing: OutgoingRequest => OutgoingResponse, Get "/v1/handoffs/outbox", "outgoing", false;
+    Stock: StockRequest => StockResponse, Get "/v1/stock", "stock", false;
+    Activity: ActivityRequest => ActivityResponse, Get "/v1/activity", "activity", false;
     HandoffShow: HandoffShowRequest => HandoffShowResponse, Get "/v1/handoffs/{id}", "handoff_show", false;
     ProductList: ProductListRequest => ProductListResponse, Get "/v1/products", "product_list", false;
     ProductShow: ProductShowRequest => ProductShowResponse, Get "/v1/products/{gtin}", "product_show", false;

@@ -20,6 +20,9 @@ fn default_base() -> String {
 fn default_log_limit() -> usize {
     20
 }
+fn default_activity_limit() -> usize {
+    50
+}
 fn default_device_label() -> String {
     "device".into()
 }
@@ -375,6 +378,211 @@ response! {
         pub org: String,
         /// Newest first.
         pub transactions: Vec<LogRow>,
+    }
+}
+
+request! {
+    /// What the caller's org holds (`handoff stock`): grouped by product, with lots,
+    /// expiry, location, containers and status, plus arrivals expected and shipments in
+    /// transit. Only the org's own business: needs an authenticated caller.
+    pub struct StockRequest {
+        /// Only this product (GTIN: 8, 12, 13 or 14 digits).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub product: Option<String>,
+        /// Only this lot.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub lot: Option<String>,
+        /// Only at this location (GLN, 13 digits).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub at: Option<String>,
+        /// Only with this status (`in_stock`, `in_transit`, `recalled`, `missing`,
+        /// `damaged`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub status: Option<String>,
+        /// Only what expires within this many days of the chain's time (expired included).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub expiring_days: Option<u32>,
+    }
+}
+
+response! {
+    /// One group of held goods: a product's items or lot quantity with one lot, expiry,
+    /// location, status and container.
+    pub struct StockLine {
+        /// `item` (serialized items, counted) or `lot` (a lot quantity).
+        pub kind: String,
+        /// Lot (absent when none).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub lot: Option<String>,
+        /// Expiry date, `YYYY-MM-DD` (absent when none).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub expiry: Option<String>,
+        /// Days from the chain's time to the expiry (negative: expired).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub expires_in_days: Option<i64>,
+        /// GLN where it is (absent when never recorded; for packed goods, the container's).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub location: Option<String>,
+        /// `in_stock`, `in_transit`, `recalled`, `missing` or `damaged`.
+        pub status: String,
+        /// The SSCC of the container it is packed in (absent when loose).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub container: Option<String>,
+        /// Items, or the lot quantity.
+        pub quantity: u64,
+    }
+}
+
+response! {
+    /// Everything held of one product.
+    pub struct StockProduct {
+        /// GTIN-14.
+        pub gtin: String,
+        /// Product name (the GTIN when the product is not defined).
+        pub name: String,
+        /// Serialized items held.
+        pub items: u64,
+        /// Lot quantity held.
+        pub lot_quantity: u64,
+        /// The groups, earliest expiry first.
+        pub lines: Vec<StockLine>,
+    }
+}
+
+response! {
+    /// What is packed in a held container, by product.
+    pub struct StockContent {
+        /// GTIN-14.
+        pub gtin: String,
+        /// Product name.
+        pub name: String,
+        /// `item` or `lot`.
+        pub kind: String,
+        /// Lot (absent when none).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub lot: Option<String>,
+        /// Expiry, `YYYY-MM-DD`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub expiry: Option<String>,
+        /// Items or lot quantity.
+        pub quantity: u64,
+    }
+}
+
+response! {
+    /// A held container (SSCC) with its contents.
+    pub struct StockContainer {
+        /// SSCC, 18 digits.
+        pub sscc: String,
+        /// GLN where it is.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub location: Option<String>,
+        /// Status.
+        pub status: String,
+        /// The container it is packed in (absent when outermost).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub inside: Option<String>,
+        /// Serialized items in it (not counting inner containers').
+        pub items: u64,
+        /// Lot quantity in it.
+        pub lot_quantity: u64,
+        /// Its contents by product and lot.
+        pub contents: Vec<StockContent>,
+    }
+}
+
+response! {
+    /// Counts and totals of a stock answer (after filters).
+    pub struct StockTotals {
+        /// Products with something held.
+        pub products: u64,
+        /// Serialized items.
+        pub items: u64,
+        /// Lot quantity.
+        pub lot_quantity: u64,
+        /// Containers.
+        pub containers: u64,
+        /// Lines (groups).
+        pub lines: u64,
+    }
+}
+
+response! {
+    /// Open handoffs to the org from one sender.
+    pub struct ArrivalGroup {
+        /// The sender.
+        pub from: OrgRef,
+        /// Its open offers, oldest first.
+        pub handoffs: Vec<HandoffView>,
+    }
+}
+
+response! {
+    /// See [`StockRequest`].
+    pub struct StockResponse {
+        /// The org.
+        pub org: OrgRef,
+        /// The block the answer is as of.
+        pub height: u64,
+        /// That block's time (RFC 3339 UTC): "expiring within N days" counts from it.
+        pub as_of: String,
+        /// By product, product name order.
+        pub products: Vec<StockProduct>,
+        /// Containers held (outermost and inner), SSCC order.
+        pub containers: Vec<StockContainer>,
+        /// Counts and totals.
+        pub totals: StockTotals,
+        /// Open handoffs to the org, by sender.
+        pub arrivals: Vec<ArrivalGroup>,
+        /// Open handoffs from the org (shipments not yet accepted).
+        pub in_transit: Vec<HandoffView>,
+    }
+}
+
+request! {
+    /// The caller's org's latest transactions (`handoff activity`), newest first, since a
+    /// time the ledger recorded them at.
+    pub struct ActivityRequest {
+        /// Only since this time: RFC 3339 (`2026-12-01T08:00:00Z`), a date
+        /// (`2026-12-01`), unix milliseconds, or an age before the chain's time (`30m`,
+        /// `24h`, `7d`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub since: Option<String>,
+        /// At most this many.
+        #[serde(default = "default_activity_limit")]
+        pub limit: usize,
+    }
+}
+
+response! {
+    /// A row of an org's activity.
+    pub struct ActivityRow {
+        /// Transaction id.
+        pub tx: String,
+        /// Block.
+        pub height: u64,
+        /// When the ledger recorded it (block time), RFC 3339 UTC; `since` counts by it.
+        pub time: String,
+        /// When the signing device says it happened, RFC 3339 UTC.
+        pub event_time: String,
+        /// Payload type.
+        #[serde(rename = "type")]
+        pub kind: String,
+        /// Rejection code (null: applied).
+        pub rejected: Option<String>,
+    }
+}
+
+response! {
+    /// See [`ActivityRequest`].
+    pub struct ActivityResponse {
+        /// The org.
+        pub org: OrgRef,
+        /// Since when (RFC 3339 UTC; absent: no bound).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub since: Option<String>,
+        /// Newest first.
+        pub events: Vec<ActivityRow>,
     }
 }
 

@@ -47,6 +47,9 @@ pub enum BenchCmd {
     /// Documents notarized a second from 1 MB files (hashing included, durable commits),
     /// and `doc verify` latency (proof included) on a chain holding a million documents.
     Docs(crate::bench_docs::DocsArgs),
+    /// `handoff stock` latency (p50/p99) for an org holding 100,000 items in lots,
+    /// pallets and open handoffs, answered from the store's stock index.
+    Stock(crate::bench_stock::StockBenchArgs),
 }
 
 /// Options of `bench ledger`.
@@ -103,6 +106,7 @@ pub fn run(cmd: BenchCmd) -> Result<crate::cli::Output> {
         #[cfg(feature = "p2p")]
         BenchCmd::Resolver(a) => crate::bench_http::run(a, crate::bench_http::Mode::Resolver)?,
         BenchCmd::Docs(a) => crate::bench_docs::run(a)?,
+        BenchCmd::Stock(a) => crate::bench_stock::run(a)?,
     };
     let text = serde_json::to_string_pretty(&json)?;
     Ok(crate::cli::Output { json, text })
@@ -131,10 +135,10 @@ fn with_check(d: &str) -> String {
 pub(crate) struct Bench {
     pub(crate) ledger: Ledger,
     pub(crate) a: Keypair,
-    b: Keypair,
+    pub(crate) b: Keypair,
     na: u64,
     nb: u64,
-    gtin: String,
+    pub(crate) gtin: String,
 }
 
 pub(crate) fn machine() -> Value {
@@ -229,7 +233,7 @@ impl Bench {
         Ok(())
     }
 
-    fn item(&self, i: u64) -> Gs1Key {
+    pub(crate) fn item(&self, i: u64) -> Gs1Key {
         Gs1Key::Serial {
             gtin: self.gtin.clone(),
             serial: format!("B{i:09}"),

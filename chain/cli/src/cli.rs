@@ -115,6 +115,18 @@ enum Cmd {
     /// import as transactions of `--as`, export of the ledger's events.
     #[command(subcommand)]
     Epcis(EpcisCmd),
+    /// What your org holds: by product, lots with expiry, locations, containers; arrivals
+    /// expected and shipments in transit.
+    Stock(StockArgs),
+    /// Your org's latest transactions, newest first.
+    Activity {
+        /// Only since: RFC 3339, a date (2026-12-01), unix ms, or an age (30m, 24h, 7d).
+        #[arg(long)]
+        since: Option<String>,
+        /// At most this many.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
     /// Chain status.
     Status,
     /// Commits handoffs until stopped, printing `ACK <tx id>` once each is durable (for
@@ -144,6 +156,28 @@ enum Cmd {
     #[cfg(feature = "p2p")]
     #[command(subcommand)]
     Light(handoff_node::light::LightCmd),
+}
+
+#[derive(Args, Debug)]
+struct StockArgs {
+    /// Only this product (GTIN).
+    #[arg(long)]
+    product: Option<String>,
+    /// Only this lot.
+    #[arg(long)]
+    lot: Option<String>,
+    /// Only at this location (GLN).
+    #[arg(long = "at", value_name = "GLN")]
+    at: Option<String>,
+    /// Only this status: in_stock, in_transit, recalled, missing, damaged.
+    #[arg(long)]
+    status: Option<String>,
+    /// Only what expires within this many days (expired included).
+    #[arg(long, value_name = "DAYS")]
+    expiring: Option<u32>,
+    /// The stock lines as CSV (one row per product, lot, location, status and container).
+    #[arg(long)]
+    csv: bool,
 }
 
 #[derive(Args, Debug)]
@@ -943,6 +977,128 @@ fn cert_change(id: String, change: &str, reason: String) -> handoff_api::CertCha
     }
 }
 
+/// A CSV field: quoted when it holds a comma, a quote or a line break.
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// Stock lines as CSV, a header row first.
+fn stock_csv(r: &handoff_api::StockResponse) -> String {
+    let mut out = String::from(
+        "gtin,product,kind,lot,expiry,expires_in_days,location,status,container,quantity\n",
+    );
+    for p in &r.products {
+        for l in &p.lines {
+            let row = [
+                p.gtin.clone(),
+                p.name.clone(),
+                l.kind.clone(),
+                l.lot.clone().unwrap_or_default(),
+                l.expiry.clone().unwrap_or_default(),
+                l.expires_in_days.map(|d| d.to_string()).unwrap_or_default(),
+                l.location.clone().unwrap_or_default(),
+                l.status.clone(),
+                l.container.clone().unwrap_or_default(),
+                l.quantity.to_string(),
+            ];
+            let row: Vec<String> = row.iter().map(|f| csv_field(f)).collect();
+            out.push_str(&row.join(","));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// Stock for people: totals, then each product with its lines, containers, arrivals and
+/// shipments.
+fn stock_text(r: &handoff_api::StockResponse) -> String {
+    let t = &r.totals;
+    let mut s = format!(
+        "{} as of block {} ({}): {} products, {} items, lot quantity {}, {} containers\n",
+        r.org.name, r.height, r.as_of, t.products, t.items, t.lot_quantity, t.containers
+    );
+    for p in &r.products {
+        s.push_str(&format!(
+            "\n{} ({})  items {}  lot quantity {}\n",
+            p.name, p.gtin, p.items, p.lot_quantity
+        ));
+        for l in &p.lines {
+            let mut parts = vec![format!("{:>8}", l.quantity), format!("{:<4}", l.kind)];
+            if let Some(lot) = &l.lot {
+                parts.push(format!("lot {lot}"));
+            }
+            if let Some(e) = &l.expiry {
+                let days = l
+                    .expires_in_days
+                    .map(|d| format!(" ({d} days)"))
+                    .unwrap_or_default();
+                parts.push(format!("expires {e}{days}"));
+            }
+            if let Some(at) = &l.location {
+                parts.push(format!("at {at}"));
+            }
+            if let Some(c) = &l.container {
+                parts.push(format!("in {c}"));
+            }
+            parts.push(l.status.replace('_', " "));
+            s.push_str(&format!("  {}\n", parts.join("  ")));
+        }
+    }
+    if !r.containers.is_empty() {
+        s.push_str("\ncontainers\n");
+        for c in &r.containers {
+            s.push_str(&format!(
+                "  {}  {} items, lot quantity {}{}{}  {}\n",
+                c.sscc,
+                c.items,
+                c.lot_quantity,
+                c.location
+                    .as_deref()
+                    .map(|l| format!("  at {l}"))
+                    .unwrap_or_default(),
+                c.inside
+                    .as_deref()
+                    .map(|i| format!("  inside {i}"))
+                    .unwrap_or_default(),
+                c.status.replace('_', " ")
+            ));
+        }
+    }
+    if !r.arrivals.is_empty() {
+        s.push_str("\narriving\n");
+        for a in &r.arrivals {
+            s.push_str(&format!(
+                "  from {}: {} handoffs\n",
+                a.from.name,
+                a.handoffs.len()
+            ));
+            for h in &a.handoffs {
+                s.push_str(&format!(
+                    "    {}  {} entries\n",
+                    short(&h.id),
+                    h.entries.len()
+                ));
+            }
+        }
+    }
+    if !r.in_transit.is_empty() {
+        s.push_str("\nin transit\n");
+        for h in &r.in_transit {
+            s.push_str(&format!(
+                "  {}  to {}  {} entries\n",
+                short(&h.id),
+                h.to.name,
+                h.entries.len()
+            ));
+        }
+    }
+    s
+}
+
 /// A receipt's block, as people read it ("pending" before it is in one).
 fn block_of(height: Option<u64>) -> String {
     height.map_or_else(|| "pending".into(), |h| h.to_string())
@@ -1307,6 +1463,44 @@ fn with_api(node: &dyn Api, who: &Caller, cmd: Cmd) -> R<Output> {
             for h in r.incoming.iter().chain(&r.outgoing) {
                 text.push_str(&view::handoff_text(&json_of(h)?));
                 text.push('\n');
+            }
+            answer(&r, text)
+        }
+        Cmd::Stock(args) => {
+            let r = typed_call!(a::StockRequest {
+                product: args.product,
+                lot: args.lot,
+                at: args.at,
+                status: args.status,
+                expiring_days: args.expiring,
+            })?;
+            let text = if args.csv {
+                stock_csv(&r)
+            } else {
+                stock_text(&r)
+            };
+            answer(&r, text)
+        }
+        Cmd::Activity { since, limit } => {
+            let r = typed_call!(a::ActivityRequest { since, limit })?;
+            let mut text = format!(
+                "{}: {} transactions{}\n",
+                r.org.name,
+                r.events.len(),
+                r.since
+                    .as_deref()
+                    .map(|s| format!(" since {s}"))
+                    .unwrap_or_default()
+            );
+            for e in &r.events {
+                text.push_str(&format!(
+                    "{}  block {}  {}  {:<18} {}\n",
+                    e.time,
+                    e.height,
+                    short(&e.tx),
+                    e.kind,
+                    e.rejected.as_deref().unwrap_or("applied")
+                ));
             }
             answer(&r, text)
         }

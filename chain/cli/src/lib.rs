@@ -13,6 +13,7 @@ pub mod bench_docs;
 pub mod bench_http;
 #[cfg(feature = "p2p")]
 pub mod bench_light;
+pub mod bench_stock;
 pub mod cli;
 pub mod demo;
 pub mod load;

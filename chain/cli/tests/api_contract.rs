@@ -259,6 +259,40 @@ fn cli_json_is_the_typed_api_response_for_every_step() {
         },
     );
     query(d, None, &["genesis"], GenesisRequest {});
+    let stock = query(
+        d,
+        Some("Bolt Freight"),
+        &["stock"],
+        StockRequest {
+            product: None,
+            lot: None,
+            at: None,
+            status: None,
+            expiring_days: None,
+        },
+    );
+    assert_eq!(stock.arrivals.len(), 1);
+    query(
+        d,
+        None,
+        &["stock", "--expiring", "3650", "--status", "in_transit"],
+        StockRequest {
+            product: None,
+            lot: None,
+            at: None,
+            status: Some("in_transit".into()),
+            expiring_days: Some(3650),
+        },
+    );
+    query(
+        d,
+        None,
+        &["activity", "--since", "1h", "--limit", "3"],
+        ActivityRequest {
+            since: Some("1h".into()),
+            limit: 3,
+        },
+    );
 
     // Actions and queries after the offer is answered.
     same_shape::<HandoffReceipt>(

@@ -26,7 +26,8 @@ macro_rules! visit_all {
 pub(crate) fn visit<V: Visit>(v: &mut V) {
     visit_all!(v:
         StatusRequest, IdParseRequest, LookupRequest, ItemShowRequest, ItemHistoryRequest,
-        VerifyRequest, EvidenceRequest, InboxRequest, OutgoingRequest, HandoffShowRequest, ProductListRequest,
+        VerifyRequest, EvidenceRequest, InboxRequest, OutgoingRequest, StockRequest, ActivityRequest,
+        HandoffShowRequest, ProductListRequest,
         ProductShowRequest, ProductImageRequest, OrgListRequest, OrgNonceRequest, OrgLogRequest,
         OutboxRequest, LightShowRequest,
         NodeInfoRequest, GenesisRequest, IdentitiesRequest, NetworkShowRequest,

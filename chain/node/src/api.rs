@@ -699,7 +699,11 @@ fn verify(ledger: &Ledger, s: &str) -> R<VerifyResponse> {
     typed(j)
 }
 
-fn open_handoffs(ledger: &Ledger, me: &PublicKey, outgoing: bool) -> R<Vec<HandoffView>> {
+pub(crate) fn open_handoffs(
+    ledger: &Ledger,
+    me: &PublicKey,
+    outgoing: bool,
+) -> R<Vec<HandoffView>> {
     let mut out = Vec::new();
     for id in ledger.store.open_handoffs(me, outgoing)? {
         if let Some(h) = handoff_view(ledger, &id)? {
@@ -793,6 +797,19 @@ fn embedded(
                 incoming: open_handoffs(ledger, &me, false)?,
                 outgoing: open_handoffs(ledger, &me, true)?,
             })
+        }
+        Request::Stock(r) => {
+            // The org's own business: an anonymous reader gets nothing.
+            if !who.authenticated {
+                return Err(ApiError::unauthorized().into());
+            }
+            Response::Stock(crate::stock::stock(ledger, &signer()?.key.public(), &r)?)
+        }
+        Request::Activity(r) => {
+            if !who.authenticated {
+                return Err(ApiError::unauthorized().into());
+            }
+            Response::Activity(crate::stock::activity(ledger, &signer()?.key.public(), &r)?)
         }
         Request::Outgoing(_) => {
             let me = signer()?.key.public();
@@ -1584,6 +1601,8 @@ fn light(l: &LightSession, me: Option<&str>, signed_in: bool, req: Request) -> R
                 "item_history" => "An item's full history".to_string(),
                 "evidence" => "The evidence of a verdict (a full node proves it)".to_string(),
                 "inbox" | "outgoing" => "The inbox of open handoffs".to_string(),
+                "stock" => "Stock on hand".to_string(),
+                "activity" => "The org's activity".to_string(),
                 "reject" => "Refusing an offer".to_string(),
                 "cancel" => "Withdrawing an offer".to_string(),
                 "product_show" | "product_list" => "The product list".to_string(),

@@ -25,5 +25,6 @@ pub mod producer;
 pub mod qr;
 #[cfg(feature = "p2p")]
 pub mod service;
+pub mod stock;
 pub mod view;
 pub mod wal;

@@ -12,6 +12,7 @@
 
 pub mod durable;
 pub mod light;
+pub mod stock;
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use handoff_core::block::{Block, BlockHeader, Genesis};
@@ -147,7 +148,7 @@ const META_FORMAT: &[u8] = b"Mformat";
 /// locations per signer and block; open handoffs grouped per proposal block. 4: the
 /// validator set is a state record (written at genesis). 5: state values grouped per
 /// block and first key hash byte, found through the tree.
-pub const STORE_FORMAT: u16 = 5;
+pub const STORE_FORMAT: u16 = 6;
 
 fn be8(v: u64) -> [u8; 8] {
     v.to_be_bytes()
@@ -357,6 +358,8 @@ type OpenGroups = BTreeMap<Vec<u8>, Vec<HandoffId>>;
 struct Pending {
     header: BlockHeader,
     open: OpenGroups,
+    /// The stock index rows and contributions the block rewrites (`None`: removed).
+    stock: stock::StockWrites,
     /// Every tree node the block wrote (all of the nodes of its version).
     nodes: jmt::storage::NodeBatch,
     /// The value of every leaf the block wrote (changed, or moved).
@@ -651,6 +654,40 @@ impl Store {
         Ok((ops, open))
     }
 
+    /// The stock index writes of a block (see [`stock`]), reading the index as the block
+    /// before it (pending, else durable) left it.
+    fn index_stock(
+        &self,
+        prepared: &Prepared,
+        effects: &[Option<&Effects>],
+        earlier: Option<&Pending>,
+    ) -> Result<stock::StockWrites> {
+        let records: Vec<&Record> = prepared
+            .records
+            .iter()
+            .map(|(_, r)| r)
+            .filter(|r| matches!(r, Record::Item(_) | Record::Lot(_)))
+            .collect();
+        if records.is_empty() {
+            return Ok(stock::StockWrites::new());
+        }
+        let history: Vec<(&str, &[u8])> = effects
+            .iter()
+            .flatten()
+            .flat_map(|e| e.history.iter())
+            .map(|h| (h.key.as_str(), h.event.as_slice()))
+            .collect();
+        let read = |k: &[u8]| -> Result<Option<Vec<u8>>> {
+            if let Some(v) = earlier.and_then(|p| p.stock.get(k)) {
+                return Ok(v.clone());
+            }
+            Ok(self.tree.get(k)?.map(|v| v.to_vec()))
+        };
+        stock::index(&records, &history, &read, &|| {
+            StoreError::Corrupt("stock index")
+        })
+    }
+
     /// The ids of an open handoff group as this block sees them: already changed by this
     /// block, else as the block before it (pending) left them, else as stored.
     fn open_group<'a>(
@@ -750,9 +787,11 @@ impl Store {
     ) -> Result<(Pending, Ops)> {
         let values = self.leaf_values(&prepared, earlier)?;
         let (ops, open) = self.index_block(block, txs, effects, earlier)?;
+        let stock = self.index_stock(&prepared, effects, earlier)?;
         let pending = Pending {
             header: block.header.clone(),
             open,
+            stock,
             nodes: std::mem::take(&mut prepared.batch.node_batch),
             values,
             records: std::mem::take(&mut prepared.records).into_iter().collect(),
@@ -966,6 +1005,23 @@ impl Store {
             let ids: Vec<HandoffId> =
                 borsh::from_slice(&v).map_err(|_| StoreError::Corrupt("open handoff index"))?;
             out.extend(ids);
+        }
+        Ok(out)
+    }
+
+    /// The stock rows `holder` holds directly (an org's loose goods, goods it offered that
+    /// are in transit and its containers; or what is packed in a container), with their
+    /// quantities, in row order. Reads the durable index; a row that does not decode is
+    /// an error.
+    pub fn stock_rows(&self, holder: &stock::StockHolder) -> Result<Vec<(stock::StockRow, u64)>> {
+        let prefix = holder.prefix();
+        let mut out = Vec::new();
+        for kv in self.tree.scan_prefix(&prefix) {
+            let (k, v) = kv?;
+            out.push(
+                stock::decode_row(prefix.len(), &k, &v)
+                    .ok_or(StoreError::Corrupt("stock index"))?,
+            );
         }
         Ok(out)
     }
@@ -1247,6 +1303,13 @@ fn encode_batch(pending: &Pending, ops: Ops) -> (sled::Batch, usize) {
             &value_group_key(height, first)[..],
             borsh::to_vec(&group).unwrap_or_default(),
         );
+        n += 1;
+    }
+    for (k, v) in &pending.stock {
+        match v {
+            Some(v) => batch.insert(k.as_slice(), v.as_slice()),
+            None => batch.remove(k.as_slice()),
+        }
         n += 1;
     }
     for (k, ids) in &pending.open {
