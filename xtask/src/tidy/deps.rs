@@ -22,8 +22,9 @@ pub const EDGES: &[(&str, &[&str])] = &[
     ("handoff-consensus", &["handoff-core"]),
     // The typed API (chain/api): requests and responses over ledger types.
     ("handoff-api", &["handoff-core"]),
-    // The HTTP server (chain/http): speaks the API, never the ledger's internals.
-    ("handoff-http", &["handoff-api"]),
+    // The HTTP server (chain/http): speaks the API, never the ledger's internals; the
+    // resolver reads Digital Links with core's pure GS1 code (`gs1::resolve`).
+    ("handoff-http", &["handoff-api", "handoff-core"]),
     // EPCIS 2.0 documents (chain/epcis): pure, over core's GS1 keys; the node's import
     // and export build on it.
     ("handoff-epcis", &["handoff-core"]),
@@ -71,6 +72,8 @@ pub const EDGES: &[(&str, &[&str])] = &[
     ),
     // The UI (wasm): the ledger's pure types and the API, never the node.
     ("handoff-ui", &["handoff-core", "handoff-api"]),
+    // The consumer page (wasm): checks evidence with core, speaks the API's types.
+    ("handoff-consumer", &["handoff-core", "handoff-api"]),
     ("handoff-e2e", &[]),
     (
         "handoff-powerloss",
