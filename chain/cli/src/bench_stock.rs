@@ -100,7 +100,7 @@ pub fn run(a: StockBenchArgs) -> Result<Value> {
         let expiry = format!("{:02}{:02}15", now_yy + 1 + lot / 12, lot % 12 + 1);
         batch.push(b.sign_a(Payload::Commission(Commission {
             entries: (i..end).map(|k| Entry::item(b.item(k))).collect(),
-            pin_hashes: vec![],
+            claim_keys: vec![],
             at: Some(gln.clone()),
             lot: Some(format!("L{lot:03}")),
             expiry: Some(expiry),

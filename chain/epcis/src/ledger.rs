@@ -314,7 +314,7 @@ fn map(doc: &Document, e: &Event, me: &OrgId, lookup: &impl Lookup) -> Result<Ma
                 {
                     mapped(Payload::Commission(Commission {
                         entries: things,
-                        pin_hashes: Vec::new(),
+                        claim_keys: Vec::new(),
                         at: at(e)?,
                         lot: None,
                         expiry: None,

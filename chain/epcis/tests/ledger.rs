@@ -416,7 +416,7 @@ fn exported_transactions_map_back_to_themselves() {
             farm(),
             Payload::Commission(handoff_core::tx::Commission {
                 entries: vec![Entry::item(key(BAG)), Entry::lot(key(LOT), 40)],
-                pin_hashes: vec![],
+                claim_keys: vec![],
                 at: Some(FARM_GLN.into()),
                 lot: None,
                 expiry: None,
