@@ -57,7 +57,7 @@ impl View {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
     /// The evidence checked.
-    Checked(View),
+    Checked(Box<View>),
     /// It did not (or could not be fetched): code and why.
     CouldNotVerify {
         /// Stable code.
@@ -134,7 +134,7 @@ pub fn judge(anchor: &Anchor, evidence_json: &str, scan: &str, now_ms: i64) -> O
         })
         .collect();
     let signed = evidence.certificate.sigs.len();
-    Outcome::Checked(View {
+    Outcome::Checked(Box::new(View {
         verdict: checked.report.verdict,
         reasons: checked
             .report
@@ -147,5 +147,5 @@ pub fn judge(anchor: &Anchor, evidence_json: &str, scan: &str, now_ms: i64) -> O
         height: checked.height,
         chain: anchor.chain_id.to_hex()[..8].to_string(),
         signed: (signed, anchor.validators.len()),
-    })
+    }))
 }

@@ -143,7 +143,7 @@ fn Page() -> impl IntoView {
                     <p class="detail" data-code=code.clone()>{format!("{code}: {message}")}</p>
                 }
                 .into_any(),
-                Stage::Done(Outcome::Checked(v)) => checked(lang, v).into_any(),
+                Stage::Done(Outcome::Checked(v)) => checked(lang, *v).into_any(),
             }}
         </main>
     }
