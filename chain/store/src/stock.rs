@@ -446,7 +446,7 @@ mod tests {
             lot: Some("L1".into()),
             expiry: Some("270101".into()),
             attributes: vec![],
-            pin_hash: None,
+            claim_key: None,
             stolen: false,
             recalled: None,
             exception: None,
