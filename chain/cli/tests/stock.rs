@@ -120,9 +120,10 @@ fn the_demo_warehouse_sees_its_pallets_the_recall_and_the_next_delivery() {
     assert_eq!(wh["in_transit"].as_array().map(Vec::len), Some(1));
 
     // The grocer: three pallets and the unpacked one's bags (one missing at the
-    // warehouse, twelve sold), the delivery expected from the warehouse.
+    // warehouse, twelve sold), the two gift tins not sold of four (claim codes), the
+    // delivery expected from the warehouse.
     let gr = ok(d, &["--as", "Corner Grocer", "stock"]);
-    assert_eq!(gr["totals"]["items"], 150 + 37, "{gr}");
+    assert_eq!(gr["totals"]["items"], 150 + 37 + 2, "{gr}");
     // Four pallets: three full, and the unpacked one, empty, still in the grocer's hands.
     assert_eq!(gr["totals"]["containers"], 4, "{gr}");
     let empty = gr["containers"]
@@ -140,14 +141,15 @@ fn the_demo_warehouse_sees_its_pallets_the_recall_and_the_next_delivery() {
         gr["arrivals"][0]["handoffs"].as_array().map(Vec::len),
         Some(1)
     );
-    // The unpacked bags are at the grocer's place, where their pallet was.
+    // The unpacked bags are at the grocer's place, where their pallet was, with the two
+    // gift tins the grocer has not sold.
     let loose = qty(&gr, |l| {
         l["container"].is_null()
             && l["location"]
                 .as_str()
                 .is_some_and(|g| g.starts_with("0614143"))
     });
-    assert_eq!(loose, 37, "{gr}");
+    assert_eq!(loose, 37 + 2, "{gr}");
 
     // The bag missing at the warehouse stayed with the roaster, flagged.
     let ro = ok(
