@@ -202,9 +202,10 @@ pub struct VerdictReport {
     pub reasons: Vec<Reason>,
 }
 
-/// Today's date as YYMMDD from unix milliseconds (UTC), for expiry checks.
-pub fn yymmdd(unix_ms: i64) -> String {
-    // Civil-from-days (Howard Hinnant's algorithm).
+/// The UTC calendar date `(year, month, day)` of unix milliseconds (Howard Hinnant's
+/// civil-from-days algorithm), for every date the ledger, the node and the consumer page
+/// print or compare.
+pub fn civil_date(unix_ms: i64) -> (i64, i64, i64) {
     let z = unix_ms.div_euclid(86_400_000) + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;
@@ -213,7 +214,12 @@ pub fn yymmdd(unix_ms: i64) -> String {
     let mp = (5 * doy + 2) / 153;
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// Today's date as YYMMDD from unix milliseconds (UTC), for expiry checks.
+pub fn yymmdd(unix_ms: i64) -> String {
+    let (y, m, d) = civil_date(unix_ms);
     format!("{:02}{:02}{:02}", y.rem_euclid(100), m, d)
 }
 
