@@ -98,16 +98,9 @@ impl Resolver {
         let want = wanted(&headers, link_type.as_deref());
         let me = self.clone();
         let s = scan.clone();
-        let looked = tokio::task::spawn_blocking(move || me.look_up(&s)).await;
-        let (parsed, verdict) = match looked {
-            Ok(Ok(x)) => x,
-            Ok(Err(e)) => return api_error_response(e),
-            Err(_) => {
-                return error_response(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    err(code::INTERNAL, "the node failed while answering"),
-                );
-            }
+        let (parsed, verdict) = match blocking(move || me.look_up(&s)).await {
+            Ok(x) => x,
+            Err(r) => return r,
         };
         let status = verdict_status(&verdict);
         let canonical = parsed.as_ref().map(|p| p.canonical.clone());
@@ -170,18 +163,10 @@ impl Resolver {
                 let me = self.clone();
                 let c = canonical.clone();
                 let journey = match (status, c) {
-                    (StatusCode::OK, Some(c)) => {
-                        match tokio::task::spawn_blocking(move || me.journey(&c)).await {
-                            Ok(Ok(j)) => j,
-                            Ok(Err(e)) => return api_error_response(e),
-                            Err(_) => {
-                                return error_response(
-                                    StatusCode::INTERNAL_SERVER_ERROR,
-                                    err(code::INTERNAL, "the node failed while answering"),
-                                );
-                            }
-                        }
-                    }
+                    (StatusCode::OK, Some(c)) => match blocking(move || me.journey(&c)).await {
+                        Ok(j) => j,
+                        Err(r) => return r,
+                    },
                     _ => Value::Array(Vec::new()),
                 };
                 let body = json!({
@@ -201,14 +186,19 @@ impl Resolver {
     /// The parsed scan (none when malformed) and the verdict.
     fn look_up(&self, scan: &str) -> Result<(Option<api::ScanView>, VerifyResponse), ApiError> {
         let anyone = Caller::anonymous();
-        let parsed = api::call_typed(
+        // A scan that does not parse is an answer (the verdict says so); any other
+        // failure of the node is the request's failure.
+        let parsed = match api::call_typed(
             &*self.api,
             &anyone,
             IdParseRequest {
                 scan: scan.to_string(),
             },
-        )
-        .ok();
+        ) {
+            Ok(p) => Some(p),
+            Err(e) if e.kind == api::ErrorKind::Input => None,
+            Err(e) => return Err(e),
+        };
         let verdict = api::call_typed(
             &*self.api,
             &anyone,
@@ -282,18 +272,27 @@ impl Resolver {
     /// The chain's genesis as the consumer page's anchor (`/c/genesis.json`).
     pub(crate) async fn genesis(self: Arc<Self>) -> Response {
         let me = self.clone();
-        match tokio::task::spawn_blocking(move || {
-            api::call_typed(&*me.api, &Caller::anonymous(), GenesisRequest {})
-        })
-        .await
+        match blocking(move || api::call_typed(&*me.api, &Caller::anonymous(), GenesisRequest {}))
+            .await
         {
-            Ok(Ok(g)) => json_response(StatusCode::OK, &g),
-            Ok(Err(e)) => api_error_response(e),
-            Err(_) => error_response(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                err(code::INTERNAL, "the node failed while answering"),
-            ),
+            Ok(g) => json_response(StatusCode::OK, &g),
+            Err(r) => r,
         }
+    }
+}
+
+/// Runs one of the node's blocking calls off the async workers; its error, or the
+/// worker's failure, as the answer to send.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, Response> {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(Ok(x)) => Ok(x),
+        Ok(Err(e)) => Err(api_error_response(e)),
+        Err(_) => Err(error_response(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            err(code::INTERNAL, "the node failed while answering"),
+        )),
     }
 }
 
