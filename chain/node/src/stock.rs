@@ -505,9 +505,13 @@ pub fn activity(ledger: &Ledger, me: &PublicKey, r: &ActivityRequest) -> R<Activ
     let mut times: BTreeMap<u64, i64> = BTreeMap::new();
     // Newest first: stop at the first block older than `since`.
     'rows: for (loc, id) in ledger.store.org_txs(me, r.limit.min(MAX_ACTIVITY))? {
-        let Some(block) = ledger.store.block(loc.height)? else {
-            continue;
-        };
+        // The org's transaction index names this block: a block or a transaction that is
+        // not there, or does not decode, is a fault of the store, never a shorter list.
+        let fault = |what: String| CliError::failed("STORE_FAULT", what);
+        let block = ledger
+            .store
+            .block(loc.height)?
+            .ok_or_else(|| fault(format!("block {} is missing from the store", loc.height)))?;
         let time = *times.entry(loc.height).or_insert(block.header.time_ms);
         if since.is_some_and(|s| time < s) {
             break 'rows;
@@ -516,16 +520,23 @@ pub fn activity(ledger: &Ledger, me: &PublicKey, r: &ActivityRequest) -> R<Activ
             block.txs.get(loc.index as usize),
             block.outcomes.get(loc.index as usize),
         ) else {
-            continue;
+            return Err(fault(format!(
+                "block {} has no transaction {}",
+                loc.height, loc.index
+            )));
         };
-        let tx = SignedTx::decode(wire).ok();
-        let kind = tx.as_ref().map_or("?", |t| t.body.payload.type_name());
+        let tx = SignedTx::decode(wire).map_err(|e| {
+            fault(format!(
+                "transaction {} of block {} does not decode: {e}",
+                loc.index, loc.height
+            ))
+        })?;
         events.push(ActivityRow {
             tx: id.to_hex(),
             height: loc.height,
             time: view::rfc3339(time),
-            event_time: view::rfc3339(tx.as_ref().map_or(time, |t| t.body.event_time_ms)),
-            kind: kind.to_string(),
+            event_time: view::rfc3339(tx.body.event_time_ms),
+            kind: tx.body.payload.type_name().to_string(),
             rejected: outcome.code.clone(),
         });
     }
