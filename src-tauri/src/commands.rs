@@ -9,7 +9,7 @@
 //! certified header, actions are signed and queued in the outbox (answered at once with
 //! the queued entries), and what needs a full node's indexes answers `LIGHT_NODE`.
 
-use crate::node::{ApiError, AppNode, Backup};
+use crate::node::{ApiError, AppNode, Backup, Saved};
 use base64::Engine;
 use handoff_api::{ProductShowRequest, Request, Response, StatusRequest};
 use handoff_core::gs1;
@@ -208,4 +208,16 @@ pub fn pair_qr_of(node: &AppNode) -> Res<PairQr> {
 #[tauri::command]
 pub async fn backup(app: AppHandle) -> Res<Backup> {
     blocking(app, |n| n.backup()).await
+}
+
+/// Saves a file the window made (an EPCIS export) in the user's Downloads folder, or in
+/// the data folder's `exports/` where there is none; answers where it went.
+#[tauri::command]
+pub async fn save_file(app: AppHandle, name: String, text: String) -> Res<Saved> {
+    let downloads = app.path().download_dir().ok().filter(|d| d.is_dir());
+    blocking(app, move |n| {
+        let dir = downloads.unwrap_or_else(|| n.exports_dir());
+        crate::node::save_file(&dir, &name, &text)
+    })
+    .await
 }

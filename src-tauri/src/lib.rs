@@ -15,7 +15,9 @@
 pub mod commands;
 mod node;
 
-pub use node::{ApiError, AppNode, Backup, Startup, light_node_error, parse_genesis};
+pub use node::{
+    ApiError, AppNode, Backup, Saved, Startup, light_node_error, parse_genesis, save_file,
+};
 
 /// Starts the app. `args` are the process arguments after the program name:
 /// `--data DIR` (default: the OS data folder, or `HANDOFF_DATA`), `--org NAME` (the
@@ -37,6 +39,7 @@ pub fn run_with(args: Vec<String>) {
             commands::product_image,
             commands::pair_qr,
             commands::backup,
+            commands::save_file,
             commands::ready,
             commands::timing,
         ])

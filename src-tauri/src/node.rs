@@ -532,6 +532,12 @@ impl AppNode {
         ))
     }
 
+    /// The data folder's `exports/`, where files are saved when the user has no
+    /// Downloads folder.
+    pub fn exports_dir(&self) -> PathBuf {
+        self.lock().data.join("exports")
+    }
+
     /// Copies the chain (a consistent sled export) and the identities into
     /// `<data>/backups/<UTC time>/`.
     pub fn backup(&self) -> Result<Backup, ApiError> {
@@ -581,6 +587,89 @@ fn list_identities(data: &Path) -> Result<Vec<IdentityView>, ApiError> {
             name: i.name,
         })
         .collect())
+}
+
+/// The largest file the window may ask the app to save (an EPCIS export is bounded by
+/// the node's own document bound well below this).
+pub const MAX_SAVED_BYTES: usize = 64 * 1024 * 1024;
+
+/// Where a saved file went.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, Deserialize)]
+pub struct Saved {
+    /// The file written.
+    pub path: String,
+}
+
+/// Writes `text` as `dir/name`, never over an existing file (`name-1.ext`, `name-2.ext`…
+/// instead) and never outside `dir`: the name is a plain file name of letters, digits,
+/// `.`, `-` and `_`. The file is written under a temporary name and renamed, so a file
+/// with the final name is always whole.
+pub fn save_file(dir: &Path, name: &str, text: &str) -> Result<Saved, ApiError> {
+    let plain = !name.is_empty()
+        && name.len() <= 128
+        && !name.starts_with('.')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'));
+    if !plain {
+        return Err(ApiError::input(
+            "BAD_FILE_NAME",
+            format!(
+                "'{name}' is not a plain file name (letters, digits, '.', '-', '_'; at most 128)"
+            ),
+        ));
+    }
+    if text.len() > MAX_SAVED_BYTES {
+        return Err(ApiError::input(
+            "TOO_LARGE",
+            format!(
+                "a file of {} bytes is over the {MAX_SAVED_BYTES} bytes the app saves",
+                text.len()
+            ),
+        ));
+    }
+    let fail = |e: std::io::Error| {
+        ApiError::fault(
+            "SAVE_FAILED",
+            format!("saving {name} in {}: {e}", dir.display()),
+        )
+    };
+    std::fs::create_dir_all(dir).map_err(fail)?;
+    let (stem, ext) = match name.rsplit_once('.') {
+        Some((s, e)) if !s.is_empty() => (s, format!(".{e}")),
+        _ => (name, String::new()),
+    };
+    let tmp = dir.join(format!(".{name}.partial"));
+    std::fs::write(&tmp, text).map_err(fail)?;
+    for n in 0..1000 {
+        let candidate = if n == 0 {
+            dir.join(name)
+        } else {
+            dir.join(format!("{stem}-{n}{ext}"))
+        };
+        // A hard link fails if the name is taken, so two saves never overwrite each other.
+        match std::fs::hard_link(&tmp, &candidate) {
+            Ok(()) => {
+                let _ = std::fs::remove_file(&tmp);
+                return Ok(Saved {
+                    path: candidate.display().to_string(),
+                });
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(fail(e));
+            }
+        }
+    }
+    let _ = std::fs::remove_file(&tmp);
+    Err(ApiError::fault(
+        "SAVE_FAILED",
+        format!(
+            "{} already holds 1,000 files named like {name}",
+            dir.display()
+        ),
+    ))
 }
 
 /// Where a backup went.

@@ -245,3 +245,37 @@ fn gtin(digits: &str) -> String {
     let check = handoff_core::gs1::check_digit(digits).expect("13 digits");
     format!("{digits}{check}")
 }
+
+/// What the window's "export" saves: the file whole under its own name, a second save of
+/// the same name beside it (never over it), and nothing written for a name that would
+/// leave the folder.
+#[test]
+fn saved_exports_never_overwrite_and_stay_in_their_folder() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = dir.path().join("Downloads");
+    let a =
+        handoff_app_lib::save_file(&out, "handoff-epcis-all.jsonld", "{\"a\":1}").expect("saved");
+    let b =
+        handoff_app_lib::save_file(&out, "handoff-epcis-all.jsonld", "{\"b\":2}").expect("saved");
+    assert_eq!(
+        a.path,
+        out.join("handoff-epcis-all.jsonld").display().to_string()
+    );
+    assert_eq!(
+        b.path,
+        out.join("handoff-epcis-all-1.jsonld").display().to_string()
+    );
+    assert_eq!(std::fs::read_to_string(&a.path).expect("a"), "{\"a\":1}");
+    assert_eq!(std::fs::read_to_string(&b.path).expect("b"), "{\"b\":2}");
+    for bad in ["../escape.jsonld", "/etc/passwd", "a/b.xml", ".hidden", ""] {
+        let e = handoff_app_lib::save_file(&out, bad, "x").expect_err(bad);
+        assert_eq!(e.code, "BAD_FILE_NAME", "{bad}");
+    }
+    assert!(!dir.path().join("escape.jsonld").exists());
+    // Only the two saves are there: no partial file left behind.
+    let names: Vec<_> = std::fs::read_dir(&out)
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+}

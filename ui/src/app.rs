@@ -22,6 +22,8 @@ pub enum Tab {
     Pack,
     /// Certifications: issue, suspend, reinstate, revoke.
     Auditor,
+    /// EPCIS files in and out.
+    Exchange,
     /// Identity and chain.
     Node,
 }
@@ -275,6 +277,7 @@ pub fn App() -> impl IntoView {
                 {nav(Tab::Products, "nav.products", "nav-products")}
                 {nav(Tab::Pack, "nav.pack", "nav-pack")}
                 {nav(Tab::Auditor, "nav.auditor", "nav-auditor")}
+                {nav(Tab::Exchange, "nav.exchange", "nav-exchange")}
                 {nav(Tab::Node, "nav.node", "nav-node")}
                 <div class="whoami" data-testid="whoami">{move || ctx.me()}</div>
             </nav>
@@ -287,6 +290,7 @@ pub fn App() -> impl IntoView {
                     Tab::Products => view! { <screens::ProductsScreen/> }.into_any(),
                     Tab::Pack => view! { <screens::PackScreen/> }.into_any(),
                     Tab::Auditor => view! { <crate::certs::AuditorScreen/> }.into_any(),
+                    Tab::Exchange => view! { <crate::exchange::ExchangeScreen/> }.into_any(),
                     Tab::Node => view! { <screens::NodeScreen/> }.into_any(),
                 }}
             </main>

@@ -31,6 +31,70 @@ impl Lang {
 }
 
 const TABLE: &[(&str, &str, &str)] = &[
+    ("nav.exchange", "EPCIS", "EPCIS"),
+    ("epcis.title", "EPCIS exchange", "EPCIS 数据交换"),
+    (
+        "epcis.import",
+        "Import a partner's EPCIS file",
+        "导入合作方的 EPCIS 文件",
+    ),
+    (
+        "epcis.import_hint",
+        "EPCIS 2.0 events (JSON-LD or XML) become transactions signed by your organization. The file is checked first; nothing is written until you import it.",
+        "EPCIS 2.0 事件（JSON-LD 或 XML）将成为由本机构签名的交易。文件先经检查，确认导入前不写入任何内容。",
+    ),
+    (
+        "epcis.light",
+        "This light node cannot read EPCIS files: import them on a full node.",
+        "轻节点无法读取 EPCIS 文件：请在全节点上导入。",
+    ),
+    (
+        "epcis.drop",
+        "Drop an EPCIS file here",
+        "将 EPCIS 文件拖放到此处",
+    ),
+    ("epcis.choose", "Choose a file", "选择文件"),
+    ("epcis.events_n", "{0} events", "{0} 个事件"),
+    (
+        "epcis.checked_hint",
+        "Checked: {0} new events to import, {1} already on the ledger (left as they are).",
+        "检查完毕：{0} 个新事件待导入，{1} 个已在账本上（保持不变）。",
+    ),
+    ("epcis.import_n", "Import {0} events", "导入 {0} 个事件"),
+    ("epcis.cancel", "Cancel", "取消"),
+    (
+        "epcis.tally",
+        "{0} committed · {1} already · {2} refused",
+        "{0} 已提交 · {1} 已存在 · {2} 被拒",
+    ),
+    (
+        "epcis.refused_hint",
+        "Refused events broke a ledger rule (code and reason below); the other events stand.",
+        "被拒事件违反了账本规则（代码和原因见下）；其他事件照常生效。",
+    ),
+    ("epcis.st.new", "new", "新"),
+    ("epcis.st.committed", "committed", "已提交"),
+    ("epcis.st.already", "already on the ledger", "已在账本上"),
+    ("epcis.st.rejected", "refused", "被拒"),
+    ("epcis.export", "Export EPCIS", "导出 EPCIS"),
+    (
+        "epcis.export_hint",
+        "Every supply-chain event of the chain as one EPCIS 2.0 document, for partners and their systems. One item's history is exported from its page.",
+        "将链上全部供应链事件导出为一份 EPCIS 2.0 文档，供合作方及其系统使用。单个货品的记录可在其页面导出。",
+    ),
+    ("epcis.format", "Format", "格式"),
+    ("epcis.export_all", "Export everything", "全部导出"),
+    ("epcis.export_item", "Export as EPCIS", "导出为 EPCIS"),
+    (
+        "epcis.exported",
+        "Exported {0} events to {1}",
+        "已导出 {0} 个事件至 {1}",
+    ),
+    (
+        "epcis.imported",
+        "Imported: {0} committed, {1} already on the ledger, {2} refused",
+        "导入完成：{0} 已提交，{1} 已在账本上，{2} 被拒",
+    ),
     ("nav.scan", "Scan", "扫描"),
     ("nav.item", "Item", "货品"),
     ("nav.inbox", "Inbox", "收件箱"),

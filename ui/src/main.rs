@@ -6,6 +6,7 @@ mod app;
 mod backend;
 mod camera;
 mod certs;
+mod exchange;
 mod i18n;
 mod picture;
 mod scan;

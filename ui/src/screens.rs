@@ -108,7 +108,7 @@ fn verdict_badge(lang: Lang, verdict: &str) -> impl IntoView + use<> {
     }
 }
 
-fn event_label(lang: Lang, kind: &str) -> String {
+pub(crate) fn event_label(lang: Lang, kind: &str) -> String {
     let (en, zh) = match kind {
         "commission" => ("Commissioned", "赋码入链"),
         "observe" => ("Observed", "记录观察"),
@@ -803,7 +803,13 @@ pub fn ItemScreen() -> impl IntoView {
                                 }
                             }).collect_view()}
                         </ol>
-                        <DocumentsPanel links=vec![code]/>
+                        <DocumentsPanel links=vec![code.clone()]/>
+                        <div class="actions">
+                            <button class="secondary" data-testid="item-export-epcis"
+                                on:click=move |_| crate::exchange::export(ctx, Some(code.clone()), "jsonld".into())>
+                                {t(lang, "epcis.export_item")}
+                            </button>
+                        </div>
                     }.into_any()
                 }
             }}

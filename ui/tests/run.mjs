@@ -231,6 +231,7 @@ const WAREHOUSE = 'Harbor Logistics';
 const GROCER = 'Corner Grocer';
 const AUDITOR = 'Organic Audit'; // admitted for these tests, beside the demo's own auditor
 const DEMO_AUDITOR = 'Verde Certification'; // certified the demo's espresso EU organic
+const ROASTER = 'Northside Roasters'; // brand owner of the espresso (GTIN 00614141025015)
 
 // `UI_ONLY=desktop` (or `phone`: both nodes at one size; `full`, `light`: one node at
 // both sizes; `camera`) runs one part, when working on it.
@@ -871,18 +872,155 @@ async function certificationChecks(vp, node) {
   }
 }
 
+
+
+// ---------------------------------------------------------------- EPCIS files in and out
+
+// An EPCIS 2.0 JSON-LD document of the roaster's: two new espresso bags commissioned at its
+// GLN, and a bag the demo already commissioned (which the ledger refuses).
+function roasterDocument(gln, serials, taken) {
+  const dl = (s) => `https://id.gs1.org/01/00614141025015/21/${s}`;
+  const commission = (time, epcs) => ({
+    type: 'ObjectEvent', eventTime: time, eventTimeZoneOffset: '+00:00', action: 'ADD',
+    bizStep: 'commissioning', disposition: 'active', epcList: epcs.map(dl),
+    bizLocation: { id: `https://id.gs1.org/414/${gln}` },
+  });
+  return JSON.stringify({
+    '@context': ['https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld'],
+    type: 'EPCISDocument', schemaVersion: '2.0', creationDate: '2026-12-01T08:00:00Z',
+    epcisBody: { eventList: [commission('2026-12-01T07:00:00Z', serials), commission('2026-12-01T07:05:00Z', [taken])] },
+  });
+}
+
+async function epcisChecks(vp, node) {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'handoff-epcis-'));
+  const { page, ctx, errors, shot } = await openPage(vp, signIn(node, ROASTER));
+  try {
+    const roaster = (await api(node.base, '/v1/orgs', { token: node.tokens[ROASTER] })).orgs.find((o) => o.name === ROASTER);
+    const gln = roaster.glns[0];
+    const serials = [`EPCIS${vp.name.toUpperCase()}1`, `EPCIS${vp.name.toUpperCase()}2`];
+    const doc = roasterDocument(gln, serials, 'E261000022');
+    const file = path.join(tmp, 'roaster-day.jsonld');
+    fs.writeFileSync(file, doc);
+
+    await check(`${vp.name}: an EPCIS file dropped on the EPCIS screen is checked, event by event, before anything is written`, async () => {
+      await nav(page, 'exchange');
+      // A real drop: a DataTransfer holding the file, dropped on the zone.
+      await page.evaluate(([text, name]) => {
+        const dt = new DataTransfer();
+        dt.items.add(new File([text], name, { type: 'application/ld+json' }));
+        const zone = document.querySelector('[data-testid="epcis-drop"]');
+        zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
+        zone.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      }, [doc, 'roaster-day.jsonld']);
+      const card = page.locator(T('epcis-checked'));
+      await card.waitFor();
+      expect(await card.getAttribute('data-events') === '2', `events: ${await card.getAttribute('data-events')}`);
+      const text = await card.innerText();
+      expect(text.includes('roaster-day.jsonld') && text.includes('ObjectEvent') && text.includes('Commissioned'), text);
+      expect((await page.locator(`${T('epcis-event')}[data-status="new"]`).count()) === 2, 'two new events');
+      // Checking wrote nothing: the new bag is still never commissioned.
+      const v = await api(node.base, `/v1/verify/${encodeURIComponent(`(01)00614141025015(21)${serials[0]}`)}`);
+      expect(v.reasons.some((r) => r.code === 'NEVER_COMMISSIONED'), JSON.stringify(v));
+      await shot('epcis-checked');
+    });
+
+    await check(`${vp.name}: importing reports each event: committed with its block, or refused with the ledger's rule`, async () => {
+      await page.locator(T('epcis-import')).click();
+      const report = page.locator(T('epcis-report'));
+      await report.waitFor();
+      expect(await report.getAttribute('data-committed') === '1' && await report.getAttribute('data-rejected') === '1',
+        `committed ${await report.getAttribute('data-committed')}, rejected ${await report.getAttribute('data-rejected')}`);
+      const why = await page.locator(T('epcis-why')).allInnerTexts();
+      expect(why.some((w) => w.startsWith('block ')), why.join(' | '));
+      expect(why.some((w) => /^[A-Z_]+: /.test(w) && !w.startsWith('block')), `a refusal with its code: ${why.join(' | ')}`);
+      await noticeSaying(page, 'Imported: 1 committed');
+      await shot('epcis-report');
+      // The bags are on the ledger, the roaster's.
+      await nav(page, 'scan');
+      await scan(page, `(01)00614141025015(21)${serials[0]}`);
+      const card = page.locator(T('item-card'));
+      await card.waitFor();
+      expect((await card.innerText()).includes(ROASTER), await card.innerText());
+      await nav(page, 'exchange');
+      // The same file again: the imported event is found by its hash id.
+      await page.locator(T('epcis-file')).setInputFiles(file);
+      await page.locator(T('epcis-checked')).waitFor();
+      expect((await page.locator(`${T('epcis-event')}[data-status="already"]`).count()) === 1, 'one already on the ledger');
+      await page.locator(T('epcis-cancel')).click();
+    });
+
+    await check(`${vp.name}: everything exports as one EPCIS document holding the imported event`, async () => {
+      const [download] = await Promise.all([page.waitForEvent('download'), page.locator(T('epcis-export-all')).click()]);
+      expect(/^handoff-epcis-all-\d{4}-\d\d-\d\dT\d{6}Z\.jsonld$/.test(download.suggestedFilename()), download.suggestedFilename());
+      const saved = path.join(tmp, 'all.jsonld');
+      await download.saveAs(saved);
+      const out = JSON.parse(fs.readFileSync(saved, 'utf8'));
+      const events = out.epcisBody.eventList;
+      expect(out.type === 'EPCISDocument' && events.length > 10, `${out.type}, ${events.length} events`);
+      const mine = events.filter((e) => (e.epcList ?? []).some((id) => id.endsWith(`/21/${serials[0]}`)));
+      expect(mine.length === 1 && mine[0].bizStep === 'commissioning', JSON.stringify(mine));
+      const notice = await noticeSaying(page, 'Exported');
+      expect(notice.includes(`${events.length}`), notice);
+      // XML too.
+      await page.locator(T('epcis-format')).selectOption('xml');
+      const [xml] = await Promise.all([page.waitForEvent('download'), page.locator(T('epcis-export-all')).click()]);
+      expect(xml.suggestedFilename().endsWith('.xml'), xml.suggestedFilename());
+      await xml.saveAs(path.join(tmp, 'all.xml'));
+      expect(fs.readFileSync(path.join(tmp, 'all.xml'), 'utf8').includes('EPCISDocument'), 'an XML EPCIS document');
+    });
+
+    await check(`${vp.name}: one item's history exports from its page`, async () => {
+      await nav(page, 'scan');
+      await scan(page, `(01)00614141025015(21)${serials[1]}`);
+      await page.locator(T('item-card')).waitFor();
+      await nav(page, 'item');
+      const [download] = await Promise.all([page.waitForEvent('download'), page.locator(T('item-export-epcis')).click()]);
+      expect(download.suggestedFilename().includes(serials[1]), download.suggestedFilename());
+      const saved = path.join(tmp, 'item.jsonld');
+      await download.saveAs(saved);
+      const events = JSON.parse(fs.readFileSync(saved, 'utf8')).epcisBody.eventList;
+      expect(events.length === 1 && events[0].epcList.some((id) => id.endsWith(`/21/${serials[1]}`)), JSON.stringify(events));
+    });
+
+    if (vp.name === 'phone') await check('phone: the EPCIS screen in Chinese', async () => {
+      await nav(page, 'node');
+      await page.locator(T('lang-zh')).click();
+      await nav(page, 'exchange');
+      const text = await page.locator('.exchange-screen').innerText();
+      expect(text.includes('导入合作方的 EPCIS 文件') && text.includes('全部导出'), text);
+      await shot('epcis-zh');
+      await nav(page, 'node');
+      await page.locator(T('lang-en')).click();
+    });
+
+    await check(`${vp.name}: the EPCIS screen fits and raises no script errors`, async () => {
+      await nav(page, 'exchange');
+      await page.locator(T('epcis-file')).setInputFiles(file);
+      await page.locator(T('epcis-checked')).waitFor();
+      const over = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      expect(over <= 0, `overflows by ${over}px`);
+      expect(errors.length === 0, errors.join('\n'));
+    });
+  } finally {
+    await ctx.close();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
 // ---------------------------------------------------------------- the runs
 
 try {
   for (const vp of RUN_FULL ? VIEWPORTS : []) {
     let node;
     await check(`${vp.name}: a full node on the demo chain starts and serves the UI`, async () => {
-      node = await fullNodeOnDemoChain([WAREHOUSE, GROCER, DEMO_AUDITOR], [AUDITOR]);
+      node = await fullNodeOnDemoChain([WAREHOUSE, GROCER, DEMO_AUDITOR, ROASTER], [AUDITOR]);
     });
     if (!node) continue;
     try {
       await fullNodeChecks(vp, node);
       await certificationChecks(vp, node);
+      await epcisChecks(vp, node);
       if (vp.name === 'desktop') {
         await check('desktop: a node that stopped is said to be unreachable, in the language on screen', async () => {
           const { ctx, page, errors, shot } = await openPage(vp, signIn(node, WAREHOUSE));
@@ -965,6 +1103,7 @@ try {
         page.on('pageerror', (e) => errors.push(String(e)));
         // A consumer's phone: no sign-in link.
         await page.goto(`${node.base}/`);
+        await nav(page, 'scan');
         await page.locator(T('camera-button')).click();
         const card = page.locator(T('item-card'));
         await card.waitFor({ timeout: 20000 });

@@ -90,6 +90,14 @@ async fn shot(c: &Client, dir: &Path, name: &str) {
 }
 
 async fn scan(c: &Client, code: &str) {
+    // Go to the Scan screen first when another screen is shown.
+    if c.find(css("[data-testid='scan-input']")).await.is_err() {
+        wait(c, "[data-testid='nav-scan']")
+            .await
+            .click()
+            .await
+            .expect("nav");
+    }
     let input = wait(c, "[data-testid='scan-input']").await;
     // A keyboard-wedge scanner: the whole code as keystrokes, then Enter.
     input
@@ -222,6 +230,11 @@ async fn without_a_camera_the_camera_button_says_so() {
     let driver = env_path("TAURI_DRIVER");
     let dir = tempfile::tempdir().expect("tmp");
     let (_driver, c) = open_app(&app, &driver, json!(["--data", dir.path().join("data")])).await;
+    wait(&c, "[data-testid='nav-scan']")
+        .await
+        .click()
+        .await
+        .expect("nav");
     wait(&c, "[data-testid='camera-button']")
         .await
         .click()
@@ -333,6 +346,42 @@ async fn staff_ship_a_pallet_and_the_grocer_receives_it_with_one_bag_missing() {
         .expect("backup");
     until_text(&c, "[data-testid='notice-banner']", "backups").await;
     shot(&c, &artifacts, "5-node").await;
+
+    // Every event as an EPCIS document, which the app saves and names.
+    wait(&c, "[data-testid='nav-exchange']")
+        .await
+        .click()
+        .await
+        .expect("nav");
+    wait(&c, "[data-testid='epcis-export-all']")
+        .await
+        .click()
+        .await
+        .expect("export everything");
+    until_text(&c, "[data-testid='notice-banner']", "Exported").await;
+    shot(&c, &artifacts, "5b-epcis-exported").await;
+    let said = text_of(&c, "[data-testid='notice-banner'] .banner-message").await;
+    let saved = PathBuf::from(
+        said.split_once(" to ")
+            .map(|(_, p)| p.trim())
+            .unwrap_or_else(|| panic!("no path in '{said}'")),
+    );
+    let exported: Value = serde_json::from_str(
+        &std::fs::read_to_string(&saved).unwrap_or_else(|e| panic!("{}: {e}", saved.display())),
+    )
+    .expect("the saved file is JSON");
+    let events = exported["epcisBody"]["eventList"]
+        .as_array()
+        .expect("an EPCIS document");
+    assert!(
+        said.contains(&format!("Exported {} events", events.len())),
+        "{said}"
+    );
+    assert!(
+        events.iter().any(|e| e.to_string().contains(PALLET)),
+        "the pallet's events are in the export"
+    );
+    let _ = std::fs::remove_file(&saved);
 
     // Receive the pallet with one bag missing.
     wait(&c, "[data-testid='nav-inbox']")

@@ -435,6 +435,73 @@ pub async fn backup() -> Res<Backup> {
     shell("backup", json!({})).await
 }
 
+/// An EPCIS document validated and mapped as the acting org, nothing written.
+pub async fn epcis_check(document: String) -> Res<api::EpcisCheckResponse> {
+    request(api::EpcisCheckRequest { document }).await
+}
+
+/// An EPCIS document imported: each event a transaction of the acting org.
+pub async fn epcis_import(document: String) -> Res<api::EpcisImportResponse> {
+    request(api::EpcisImportRequest { document }).await
+}
+
+/// One item's history (`scan`) or every event (`None`) as an EPCIS document.
+pub async fn epcis_export(scan: Option<String>, format: &str) -> Res<api::EpcisExportResponse> {
+    request(api::EpcisExportRequest {
+        all: scan.is_none(),
+        scan,
+        format: format.into(),
+    })
+    .await
+}
+
+/// Where a saved file went: in the app, a file written by the app (`save_file`); in a
+/// browser, a download the browser keeps where its user says.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct Saved {
+    /// The file's path (the app) or its name (a browser download).
+    pub path: String,
+}
+
+/// Saves `text` as a file named `name`: the app writes it to the user's Downloads folder
+/// (or the data folder's `exports/` where there is none) and says where; a browser offers
+/// it as a download.
+pub async fn save_file(name: &str, mime: &str, text: &str) -> Res<Saved> {
+    if tauri::available() {
+        return shell("save_file", json!({ "name": name, "text": text })).await;
+    }
+    download(name, mime, text)?;
+    Ok(Saved { path: name.into() })
+}
+
+/// A browser download of `text` (a Blob URL on a clicked link).
+fn download(name: &str, mime: &str, text: &str) -> Res<()> {
+    use wasm_bindgen::JsCast;
+    let fail = || ApiError::new("SAVE_FAILED", format!("the browser did not save {name}"));
+    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
+    let opts = web_sys::BlobPropertyBag::new();
+    opts.set_type(mime);
+    let blob =
+        web_sys::Blob::new_with_str_sequence_and_options(&parts, &opts).map_err(|_| fail())?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|_| fail())?;
+    let a = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.create_element("a").ok())
+        .and_then(|e| e.dyn_into::<web_sys::HtmlAnchorElement>().ok())
+        .ok_or_else(fail)?;
+    a.set_href(&url);
+    a.set_download(name);
+    a.click();
+    // The download has started by the time the URL is let go.
+    leptos::prelude::set_timeout(
+        move || {
+            let _ = web_sys::Url::revoke_object_url(&url);
+        },
+        std::time::Duration::from_secs(60),
+    );
+    Ok(())
+}
+
 /// Tells the app the first screen is interactive (start-up benchmark).
 pub async fn ready() {
     if tauri::available() {
