@@ -1629,3 +1629,99 @@ response! {
         pub document: String,
     }
 }
+
+request! {
+    /// The EPCIS 2.0 simple event query, as the REST bindings carry it (`GET
+    /// /epcis/events?…`): the ledger's supply-chain events that match, one page of them,
+    /// as an `EPCISQueryDocument`. Public, like an export.
+    pub struct EpcisQueryRequest {
+        /// The query string as the bindings write it, without `?`
+        /// (`eventType=ObjectEvent&EQ_bizStep=shipping%7Creceiving&perPage=2`).
+        #[serde(default)]
+        pub query: String,
+        /// `jsonld` or `xml`.
+        #[serde(default = "default_epcis_format")]
+        pub format: String,
+    }
+}
+
+response! {
+    /// Where the inclusion proof of one answered event's transaction is.
+    pub struct EpcisProofLink {
+        /// The event's `eventID` as the document gives it.
+        pub event_id: String,
+        /// Its CBV 2.0 hash id.
+        pub hash: String,
+        /// The transaction it is, hex.
+        pub tx: String,
+        /// Its block.
+        pub height: u64,
+        /// Its place in the block.
+        pub index: u64,
+        /// The proof's path on this node (`/v1/transactions/{tx}/proof`).
+        pub proof: String,
+    }
+}
+
+response! {
+    /// See [`EpcisQueryRequest`].
+    pub struct EpcisQueryResponse {
+        /// `jsonld` or `xml`.
+        pub format: String,
+        /// Events on this page.
+        pub events: u64,
+        /// The `EPCISQueryDocument`'s text.
+        pub document: String,
+        /// The token of the next page (none: this is the last).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub next_page_token: Option<String>,
+        /// Every event's proof link, in the document's order.
+        pub proofs: Vec<EpcisProofLink>,
+    }
+}
+
+request! {
+    /// The inclusion proof of a committed transaction: the record the ledger keeps of it
+    /// (`StateKey::Event`), proven against the newest certified header, with that header
+    /// and its commit certificate, so a client checks it with the chain's validator set.
+    /// Public.
+    pub struct TxProofRequest {
+        /// The transaction id, hex.
+        pub id: String,
+    }
+}
+
+response! {
+    /// See [`TxProofRequest`]. Every encoded field is the canonical (borsh) encoding, hex.
+    pub struct TxProofResponse {
+        /// The transaction id, hex.
+        pub tx: String,
+        /// Its block, when the node finds it through the histories it names.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub block: Option<u64>,
+        /// Its place in that block.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub index: Option<u64>,
+        /// Its type (`commission`, `observe`…), as the proven record says.
+        #[serde(rename = "type")]
+        pub kind: String,
+        /// The org that made it, hex.
+        pub org: String,
+        /// The height the record is proven at.
+        pub height: u64,
+        /// The block header at that height (`BlockHeader`), hex.
+        pub header: String,
+        /// Its commit certificate (`Certificate`), hex.
+        pub certificate: String,
+        /// The record's Merkle proof (`RecordProof`), hex.
+        pub record: String,
+        /// The header's state root, hex.
+        pub state_root: String,
+        /// The header's hash, hex.
+        pub header_hash: String,
+        /// The node checked the certificate against the validator set of that height.
+        pub certified: bool,
+        /// The node checked the proof against the state root.
+        pub verified: bool,
+    }
+}

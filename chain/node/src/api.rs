@@ -654,6 +654,67 @@ pub(crate) fn prove_view(ledger: &Ledger, key: &StateKey) -> R<ProofView> {
     })
 }
 
+/// `tx_proof`: the record the ledger keeps of a committed transaction
+/// (`StateKey::Event`), proven against the newest committed header, with that header and
+/// its commit certificate, so that a client checks the inclusion itself with the chain's
+/// validator set.
+fn tx_proof(ledger: &Ledger, id: &str) -> R<TxProofResponse> {
+    let tx = Hash32::from_hex(id.trim())
+        .ok_or_else(|| CliError::input("BAD_TX_ID", "a transaction id is 64 hex digits"))?;
+    let header = ledger.store.last_header()?;
+    let height = header.height;
+    let block = ledger.store.block(height)?.ok_or_else(|| {
+        CliError::failed(
+            "STORE_FAULT",
+            format!("block {height} is missing from the store"),
+        )
+    })?;
+    let key = StateKey::Event(tx);
+    let p = ledger.store.prove(&key, Some(height))?;
+    let Some(value) = &p.value else {
+        return Err(CliError::input(
+            "UNKNOWN_TX",
+            format!("no committed transaction {} on this chain", tx.to_hex()),
+        ));
+    };
+    let Some(Record::Event(meta)) = Record::decode(value) else {
+        return Err(CliError::failed(
+            "STORE_FAULT",
+            format!("the record of transaction {} does not decode", tx.to_hex()),
+        ));
+    };
+    // Where it is: through the history of the first thing it names (a transaction that
+    // names nothing, such as an org's, has no place found here).
+    let mut place = None;
+    'keys: for k in &meta.keys {
+        for ev in ledger.store.history(&k.canonical())? {
+            if ev.tx == tx {
+                place = Some((ev.height, u64::from(ev.index)));
+                break 'keys;
+            }
+        }
+    }
+    let validators = ledger.store.validators_at(height)?.validators;
+    let certified = height == 0 || block.certificate.verify(&header, &validators);
+    let encode = |v: Vec<u8>| hex::encode(v);
+    let bytes = |e: std::io::Result<Vec<u8>>| e.map_err(anyhow::Error::from);
+    Ok(TxProofResponse {
+        tx: tx.to_hex(),
+        block: place.map(|p| p.0),
+        index: place.map(|p| p.1),
+        kind: meta.kind.clone(),
+        org: meta.org.to_hex(),
+        height,
+        header: encode(bytes(borsh::to_vec(&header))?),
+        certificate: encode(bytes(borsh::to_vec(&block.certificate))?),
+        record: encode(bytes(borsh::to_vec(&p))?),
+        state_root: header.state_root.to_hex(),
+        header_hash: header.hash().to_hex(),
+        certified,
+        verified: p.verify(&header.state_root).is_ok(),
+    })
+}
+
 fn handoff_view(ledger: &Ledger, id: &Hash32) -> R<Option<HandoffView>> {
     match ledger.store.handoff(id)? {
         Some(h) => Ok(Some(typed(view::handoff_json(&ledger.store, &h)?)?)),
@@ -783,6 +844,8 @@ fn embedded(
             Response::EpcisImport(crate::epcis::import(ledger, &signer()?, r)?)
         }
         Request::EpcisExport(r) => Response::EpcisExport(crate::epcis::export(ledger, r)?),
+        Request::EpcisQuery(r) => Response::EpcisQuery(crate::epcis::query(ledger, r)?),
+        Request::TxProof(r) => Response::TxProof(tx_proof(ledger, &r.id)?),
         Request::CertIssue(r) => Response::CertIssue(crate::certs::issue(ledger, &signer()?, r)?),
         Request::CertChange(r) => {
             Response::CertChange(crate::certs::change(ledger, &signer()?, r)?)
@@ -1610,9 +1673,10 @@ fn light(l: &LightSession, me: Option<&str>, signed_in: bool, req: Request) -> R
                 "product_define" => "Defining a product".to_string(),
                 "pack" => "Packing a container".to_string(),
                 "unpack" => "Unpacking a container".to_string(),
-                "epcis_check" | "epcis_import" | "epcis_export" => {
-                    "EPCIS import and export".to_string()
+                "epcis_check" | "epcis_import" | "epcis_export" | "epcis_query" => {
+                    "EPCIS import, export and query".to_string()
                 }
+                "tx_proof" => "A transaction's inclusion proof".to_string(),
                 op => format!("`{op}`"),
             };
             return Err(light_node_error(&what).into());
