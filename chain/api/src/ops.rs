@@ -1658,7 +1658,7 @@ response! {
         pub height: u64,
         /// Its place in the block.
         pub index: u64,
-        /// The proof's path on this node (`/v1/transactions/{tx}/proof`).
+        /// The proof's path on this node (`/v1/transactions/{tx}/proof?height={height}`).
         pub proof: String,
     }
 }
@@ -1681,47 +1681,60 @@ response! {
 }
 
 request! {
-    /// The inclusion proof of a committed transaction: the record the ledger keeps of it
-    /// (`StateKey::Event`), proven against the newest certified header, with that header
-    /// and its commit certificate, so a client checks it with the chain's validator set.
+    /// The inclusion proof of a transaction: its block's certified header, the header's
+    /// commit certificate, the transaction with its outcome and the Merkle path from them
+    /// to the header's `tx_root`, so that a client checks with the chain's validator set
+    /// that the transaction is on the ledger (`handoff_core::block::tx_path_root`).
     /// Public.
     pub struct TxProofRequest {
         /// The transaction id, hex.
         pub id: String,
+        /// Its block, when the caller knows it (a query answer's proof link says it);
+        /// without it the node finds it through what the transaction names.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub height: Option<u64>,
     }
 }
 
 response! {
-    /// See [`TxProofRequest`]. Every encoded field is the canonical (borsh) encoding, hex.
+    /// One step of a transaction's Merkle path (`handoff_core::block::TxPathStep`).
+    pub struct TxPathStepView {
+        /// The sibling is the left child.
+        pub left: bool,
+        /// The sibling's hash, hex.
+        pub sibling: String,
+    }
+}
+
+response! {
+    /// See [`TxProofRequest`]. Encoded fields are the canonical (borsh) encodings, hex.
     pub struct TxProofResponse {
         /// The transaction id, hex.
         pub tx: String,
-        /// Its block, when the node finds it through the histories it names.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub block: Option<u64>,
-        /// Its place in that block.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub index: Option<u64>,
-        /// Its type (`commission`, `observe`…), as the proven record says.
+        /// Its block's height.
+        pub height: u64,
+        /// Its place in the block.
+        pub index: u64,
+        /// Its type (`commission`, `handoff_proposed`…).
         #[serde(rename = "type")]
         pub kind: String,
-        /// The org that made it, hex.
-        pub org: String,
-        /// The height the record is proven at.
-        pub height: u64,
-        /// The block header at that height (`BlockHeader`), hex.
+        /// Whether the block applied it (its outcome has no rejection code).
+        pub applied: bool,
+        /// The signed transaction (`SignedTx`), hex.
+        pub transaction: String,
+        /// Its outcome in the block (`Outcome`), hex.
+        pub outcome: String,
+        /// The Merkle path from the transaction's leaf to the header's `tx_root`.
+        pub path: Vec<TxPathStepView>,
+        /// The block's header (`BlockHeader`), hex.
         pub header: String,
-        /// Its commit certificate (`Certificate`), hex.
+        /// The header's commit certificate (`Certificate`), hex.
         pub certificate: String,
-        /// The record's Merkle proof (`RecordProof`), hex.
-        pub record: String,
-        /// The header's state root, hex.
-        pub state_root: String,
         /// The header's hash, hex.
         pub header_hash: String,
         /// The node checked the certificate against the validator set of that height.
         pub certified: bool,
-        /// The node checked the proof against the state root.
+        /// The node checked the path against the header's `tx_root`.
         pub verified: bool,
     }
 }

@@ -225,10 +225,9 @@ pub(crate) async fn shape(r: Response) -> Response {
         .ok()
         .and_then(|v| v["error"]["message"].as_str().map(str::to_string));
     let (kind, title) = match status {
-        StatusCode::PAYLOAD_TOO_LARGE => (
-            "CaptureLimitExceededException",
-            "Capture payload too large",
-        ),
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            ("CaptureLimitExceededException", "Capture payload too large")
+        }
         StatusCode::URI_TOO_LONG => ("URITooLongException", "URI too long"),
         StatusCode::NOT_FOUND => ("NoSuchNameException", "Resource not found"),
         StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
@@ -391,10 +390,9 @@ async fn run_query(
         format: if xml { "xml" } else { "jsonld" }.into(),
     };
     let s = s.clone();
-    let out = tokio::task::spawn_blocking(move || {
-        api::call_typed(&*s.api, &Caller::anonymous(), req)
-    })
-    .await;
+    let out =
+        tokio::task::spawn_blocking(move || api::call_typed(&*s.api, &Caller::anonymous(), req))
+            .await;
     match out {
         Ok(Ok(r)) => Ok((xml, r)),
         Ok(Err(e)) => Err(api_problem(&e, false)),
@@ -706,7 +704,11 @@ mod tests {
     #[test]
     fn the_next_page_keeps_the_query_and_replaces_the_token() {
         assert_eq!(
-            next_page_url("/epcis/events", "perPage=2&nextPageToken=aa&EQ_bizStep=x", "bb"),
+            next_page_url(
+                "/epcis/events",
+                "perPage=2&nextPageToken=aa&EQ_bizStep=x",
+                "bb"
+            ),
             "/epcis/events?perPage=2&EQ_bizStep=x&nextPageToken=bb"
         );
         assert_eq!(

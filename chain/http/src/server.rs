@@ -557,8 +557,8 @@ pub fn app(api: Arc<dyn Api>, opts: &ServerOptions) -> Result<Router, ServerErro
 /// server's own (see [`shape_errors`]).
 async fn shape_by_path(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let path = req.uri().path();
-    let gs1 = path == crate::epcis::PREFIX
-        || path.starts_with(&format!("{}/", crate::epcis::PREFIX));
+    let gs1 =
+        path == crate::epcis::PREFIX || path.starts_with(&format!("{}/", crate::epcis::PREFIX));
     let r = next.run(req).await;
     if gs1 {
         crate::epcis::shape(r).await

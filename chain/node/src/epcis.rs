@@ -560,9 +560,14 @@ pub(crate) fn query(ledger: &Ledger, r: EpcisQueryRequest) -> R<EpcisQueryRespon
         .map(|h| {
             let tx = h.tx.to_hex();
             EpcisProofLink {
-                event_id: h.x.event.event_id.clone().unwrap_or_else(|| h.x.hash.clone()),
+                event_id: h
+                    .x
+                    .event
+                    .event_id
+                    .clone()
+                    .unwrap_or_else(|| h.x.hash.clone()),
                 hash: h.x.hash.clone(),
-                proof: format!("/v1/transactions/{tx}/proof"),
+                proof: format!("/v1/transactions/{tx}/proof?height={}", h.height),
                 tx,
                 height: h.height,
                 index: u64::from(h.index),
