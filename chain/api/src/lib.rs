@@ -322,6 +322,8 @@ endpoints! {
     DocVerify: DocVerifyRequest => DocVerifyResponse, Get "/v1/documents/{hash}", "doc_verify", false;
     ValidatorsShow: ValidatorsShowRequest => ValidatorsResponse, Get "/v1/validators", "validators_show", false;
     EpcisExport: EpcisExportRequest => EpcisExportResponse, Get "/v1/epcis/export", "epcis_export", false;
+    EpcisQuery: EpcisQueryRequest => EpcisQueryResponse, Get "/v1/epcis/query", "epcis_query", false;
+    TxProof: TxProofRequest => TxProofResponse, Get "/v1/transactions/{id}/proof", "tx_proof", false;
     // Actions.
     Commission: CommissionRequest => CommissionResponse, Post "/v1/items", "commission", true;
     Propose: ProposeRequest => HandoffReceipt, Post "/v1/handoffs", "propose", true;

@@ -1629,3 +1629,112 @@ response! {
         pub document: String,
     }
 }
+
+request! {
+    /// The EPCIS 2.0 simple event query, as the REST bindings carry it (`GET
+    /// /epcis/events?…`): the ledger's supply-chain events that match, one page of them,
+    /// as an `EPCISQueryDocument`. Public, like an export.
+    pub struct EpcisQueryRequest {
+        /// The query string as the bindings write it, without `?`
+        /// (`eventType=ObjectEvent&EQ_bizStep=shipping%7Creceiving&perPage=2`).
+        #[serde(default)]
+        pub query: String,
+        /// `jsonld` or `xml`.
+        #[serde(default = "default_epcis_format")]
+        pub format: String,
+    }
+}
+
+response! {
+    /// Where the inclusion proof of one answered event's transaction is.
+    pub struct EpcisProofLink {
+        /// The event's `eventID` as the document gives it.
+        pub event_id: String,
+        /// Its CBV 2.0 hash id.
+        pub hash: String,
+        /// The transaction it is, hex.
+        pub tx: String,
+        /// Its block.
+        pub height: u64,
+        /// Its place in the block.
+        pub index: u64,
+        /// The proof's path on this node (`/v1/transactions/{tx}/proof?height={height}`).
+        pub proof: String,
+    }
+}
+
+response! {
+    /// See [`EpcisQueryRequest`].
+    pub struct EpcisQueryResponse {
+        /// `jsonld` or `xml`.
+        pub format: String,
+        /// Events on this page.
+        pub events: u64,
+        /// The `EPCISQueryDocument`'s text.
+        pub document: String,
+        /// The token of the next page (none: this is the last).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub next_page_token: Option<String>,
+        /// Every event's proof link, in the document's order.
+        pub proofs: Vec<EpcisProofLink>,
+    }
+}
+
+request! {
+    /// The inclusion proof of a transaction: its block's certified header, the header's
+    /// commit certificate, the transaction with its outcome and the Merkle path from them
+    /// to the header's `tx_root`, so that a client checks with the chain's validator set
+    /// that the transaction is on the ledger (`handoff_core::block::tx_path_root`).
+    /// Public.
+    pub struct TxProofRequest {
+        /// The transaction id, hex.
+        pub id: String,
+        /// Its block, when the caller knows it (a query answer's proof link says it);
+        /// without it the node finds it through what the transaction names.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub height: Option<u64>,
+    }
+}
+
+response! {
+    /// One step of a transaction's Merkle path (`handoff_core::block::TxPathStep`).
+    pub struct TxPathStepView {
+        /// The sibling is the left child.
+        pub left: bool,
+        /// The sibling's hash, hex.
+        pub sibling: String,
+    }
+}
+
+response! {
+    /// See [`TxProofRequest`]. Encoded fields are the canonical (borsh) encodings, hex.
+    pub struct TxProofResponse {
+        /// The transaction id, hex.
+        pub tx: String,
+        /// Its block's height.
+        pub height: u64,
+        /// Its place in the block.
+        pub index: u64,
+        /// Its type (`commission`, `handoff_proposed`…).
+        #[serde(rename = "type")]
+        pub kind: String,
+        /// Whether the block applied it (its outcome has no rejection code).
+        pub applied: bool,
+        /// The signed transaction (`SignedTx`), hex.
+        pub transaction: String,
+        /// Its outcome in the block (`Outcome`), hex.
+        pub outcome: String,
+        /// The Merkle path from the transaction's leaf to the header's `tx_root`.
+        pub path: Vec<TxPathStepView>,
+        /// The block's header (`BlockHeader`), hex.
+        pub header: String,
+        /// The header's commit certificate (`Certificate`), hex.
+        pub certificate: String,
+        /// The header's hash, hex.
+        pub header_hash: String,
+        /// The node checked the certificate against the validator set of that height.
+        pub certified: bool,
+        /// The node checked the path against the header's `tx_root`.
+        pub verified: bool,
+    }
+}

@@ -264,23 +264,75 @@ pub fn tx_root(leaves: &[(Hash32, Outcome)]) -> Hash32 {
     if leaves.is_empty() {
         return sha256(&[]);
     }
-    let mut level: Vec<Hash32> = leaves
-        .iter()
-        .map(|(id, o)| sha256(&[&[0], &id.0, &borsh::to_vec(o).unwrap_or_default()]))
-        .collect();
+    let mut level: Vec<Hash32> = leaves.iter().map(|(id, o)| tx_leaf(id, o)).collect();
     while level.len() > 1 {
-        level = level
-            .chunks(2)
-            .map(|c| {
-                if c.len() == 2 {
-                    sha256(&[&[1], &c[0].0, &c[1].0])
-                } else {
-                    c[0]
-                }
-            })
-            .collect();
+        level = next_level(&level);
     }
     level[0]
+}
+
+/// The leaf of a transaction in its block's [`tx_root`].
+pub fn tx_leaf(id: &Hash32, outcome: &Outcome) -> Hash32 {
+    sha256(&[&[0], &id.0, &borsh::to_vec(outcome).unwrap_or_default()])
+}
+
+fn next_level(level: &[Hash32]) -> Vec<Hash32> {
+    level
+        .chunks(2)
+        .map(|c| {
+            if c.len() == 2 {
+                sha256(&[&[1], &c[0].0, &c[1].0])
+            } else {
+                c[0]
+            }
+        })
+        .collect()
+}
+
+/// One step of a transaction's way up to its block's [`tx_root`]: the sibling hash, and
+/// whether it stands on the left. (A last node without a sibling rises alone: no step.)
+#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
+pub struct TxPathStep {
+    /// The sibling is the left child.
+    pub left: bool,
+    /// The sibling's hash.
+    pub sibling: Hash32,
+}
+
+/// The inclusion path of leaf `index` of `leaves` in [`tx_root`]; `None` when there is no
+/// such leaf. With the certified header, it proves the transaction is in the block with
+/// its outcome ([`tx_path_root`]).
+pub fn tx_path(leaves: &[(Hash32, Outcome)], index: usize) -> Option<Vec<TxPathStep>> {
+    if index >= leaves.len() {
+        return None;
+    }
+    let mut level: Vec<Hash32> = leaves.iter().map(|(id, o)| tx_leaf(id, o)).collect();
+    let mut i = index;
+    let mut path = Vec::new();
+    while level.len() > 1 {
+        let sibling = i ^ 1;
+        if let Some(h) = level.get(sibling) {
+            path.push(TxPathStep {
+                left: sibling < i,
+                sibling: *h,
+            });
+        }
+        level = next_level(&level);
+        i /= 2;
+    }
+    Some(path)
+}
+
+/// The root that transaction `id` with `outcome` and `path` lead to: equal to the
+/// header's `tx_root` when the transaction is in that block with that outcome.
+pub fn tx_path_root(id: &Hash32, outcome: &Outcome, path: &[TxPathStep]) -> Hash32 {
+    path.iter().fold(tx_leaf(id, outcome), |h, step| {
+        if step.left {
+            sha256(&[&[1], &step.sibling.0, &h.0])
+        } else {
+            sha256(&[&[1], &h.0, &step.sibling.0])
+        }
+    })
 }
 
 /// The result of executing transactions on top of a state.
@@ -337,4 +389,57 @@ pub fn execute_verified(
         results,
         writes: overlay.into_writes(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn leaves(n: u8) -> Vec<(Hash32, Outcome)> {
+        (0..n)
+            .map(|i| {
+                let o = if i % 3 == 2 {
+                    Outcome {
+                        code: Some("NOT_CUSTODIAN".into()),
+                        message: Some("no".into()),
+                    }
+                } else {
+                    Outcome {
+                        code: None,
+                        message: None,
+                    }
+                };
+                (Hash32([i; 32]), o)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_leaf_s_path_leads_to_the_root_and_a_changed_leaf_does_not() {
+        for n in 1..=9u8 {
+            let ls = leaves(n);
+            let root = tx_root(&ls);
+            for (i, (id, o)) in ls.iter().enumerate() {
+                let path = tx_path(&ls, i).expect("a leaf");
+                assert_eq!(tx_path_root(id, o, &path), root, "{n} leaves, leaf {i}");
+                // Another outcome, another id, or the path of another leaf: another root.
+                let other = Outcome {
+                    code: Some("X".into()),
+                    message: None,
+                };
+                assert_ne!(tx_path_root(id, &other, &path), root);
+                assert_ne!(tx_path_root(&Hash32([99; 32]), o, &path), root);
+                if n > 1 {
+                    let j = (i + 1) % ls.len();
+                    let theirs = tx_path(&ls, j).expect("a leaf");
+                    assert_ne!(
+                        tx_path_root(id, o, &theirs),
+                        root,
+                        "{n}: {i} with {j}'s path"
+                    );
+                }
+            }
+            assert_eq!(tx_path(&ls, ls.len()), None);
+        }
+    }
 }

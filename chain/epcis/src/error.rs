@@ -58,6 +58,12 @@ codes! {
     NoOpenHandoff = "EPCIS_NO_OPEN_HANDOFF",
     /// An error declaration of an event that is not on the ledger.
     UnknownTarget = "EPCIS_UNKNOWN_TARGET",
+    /// A query parameter that is unknown, unsupported, given twice or of a bad value, or
+    /// a page token that is not one this repository gave (GS1's `QueryParameterException`).
+    QueryParameter = "EPCIS_QUERY_PARAMETER",
+    /// A query that matches more events than its `maxEventCount` (GS1's
+    /// `QueryTooLargeException`).
+    QueryTooLarge = "EPCIS_QUERY_TOO_LARGE",
 }
 
 /// Why a document, an event or an identifier was refused.
@@ -72,7 +78,8 @@ pub struct EpcisError {
 }
 
 impl EpcisError {
-    pub(crate) fn new(kind: ErrorCode, message: impl Into<String>) -> Self {
+    /// An error of `kind` with `message`, about no one event.
+    pub fn new(kind: ErrorCode, message: impl Into<String>) -> Self {
         EpcisError {
             kind,
             message: message.into(),

@@ -3,7 +3,8 @@
 //! ([`model`]); JSON-LD ([`json`]) and XML ([`xml`], EPCIS 2.0 and the 1.2 placement of
 //! newer fields inside `<extension>`) read and written; CBV vocabulary in its bare, URN
 //! and Web URI forms ([`cbv`]); EPC URNs and GS1 Digital Link URIs both ways ([`ids`],
-//! over `handoff-core`'s GS1 keys); event hash ids as CBV 2.0 specifies ([`hash`]).
+//! over `handoff-core`'s GS1 keys); event hash ids as CBV 2.0 specifies ([`hash`]); the
+//! simple event query of the REST bindings, parsed and matched ([`query`]).
 //! Every bound on outside data is in [`limits`]; every refusal is an [`EpcisError`] with
 //! a stable code and, when it is about one event, that event's index. Nothing here
 //! panics on input.
@@ -17,6 +18,7 @@ pub mod json;
 pub mod ledger;
 pub mod limits;
 pub mod model;
+pub mod query;
 pub mod time;
 pub mod xml;
 

@@ -38,3 +38,20 @@ pub const MAX_NAMESPACES: usize = 256;
 /// JSON-LD document): an event with this much extension data is refused at import rather
 /// than kept in part, so that every kept event exports whole.
 pub const MAX_KEPT_EVENT_BYTES: usize = 64 * 1024;
+
+/// The longest query string of a REST query (`GET /epcis/events?…`), in bytes.
+pub const MAX_QUERY_STRING_BYTES: usize = 8 * 1024;
+
+/// The most parameters in one query string.
+pub const MAX_QUERY_PARAMS: usize = 64;
+
+/// The most values of one query parameter (`EQ_bizStep=a|b|…`).
+pub const MAX_QUERY_VALUES: usize = 64;
+
+/// Events a page of a query answer holds when the client does not say (`perPage`; the
+/// REST bindings' default).
+pub const DEFAULT_PER_PAGE: usize = 30;
+
+/// The most events a page of a query answer holds, whatever `perPage` asks: a page of the
+/// largest events stays a few megabytes.
+pub const MAX_PER_PAGE: usize = 500;

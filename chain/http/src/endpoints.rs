@@ -39,7 +39,8 @@ pub(crate) fn visit<V: Visit>(v: &mut V) {
         NetworkSetRequest, CertListRequest, DocVerifyRequest, CertIssueRequest,
         CertChangeRequest, DocNotarizeRequest,
         ValidatorsShowRequest, ValidatorsApproveRequest, ValidatorsSetRequest,
-        EpcisCheckRequest, EpcisImportRequest, EpcisExportRequest,
+        EpcisCheckRequest, EpcisImportRequest, EpcisExportRequest, EpcisQueryRequest,
+        TxProofRequest,
     );
 }
 

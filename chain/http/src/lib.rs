@@ -8,6 +8,8 @@
 //! command line's error shape, `{"error": {"code", "message"}}`. The OpenAPI document of
 //! the routes is served at `/v1/openapi.json`; the built UI can be served at `/`. GS1 Digital Links under any path are resolved
 //! ([`resolver`]): the consumer page for browsers, the verdict and journey for programs.
+//! The GS1 EPCIS 2.0 REST bindings (query and capture) are served under `/epcis`
+//! ([`epcis`]), over the same typed API, with GS1's headers and error shape.
 //!
 //! The crate never names the node: it is generic over the `Api` trait, so the node links
 //! it, not the other way around.
@@ -18,6 +20,7 @@ pub mod auth;
 pub mod client;
 pub mod decode;
 mod endpoints;
+pub mod epcis;
 pub mod error;
 pub mod limits;
 pub mod openapi;

@@ -29,3 +29,9 @@ pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(600);
 /// Threads the server's runtime keeps for calls into the node (they block on the store
 /// and on consensus).
 pub const MAX_BLOCKING_CALLS: usize = 32;
+/// Capture jobs (`POST /epcis/capture`) the server keeps for `GET /epcis/capture/{id}`:
+/// the oldest go first.
+pub const MAX_CAPTURE_JOBS: usize = 100;
+/// The bytes the kept capture jobs may take together (each holds one line per event of its
+/// document): the oldest go first, the newest is always kept.
+pub const MAX_CAPTURE_JOB_BYTES: usize = 16 * 1024 * 1024;

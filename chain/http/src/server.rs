@@ -152,7 +152,10 @@ pub enum ServerError {
 /// read and so stays with the callers who hold a token. `cert_list` and `doc_verify` are
 /// public too: anyone may ask what certifies an item and whether a document was
 /// registered (a shopper, a lender, an auditor checking a file). `evidence` is what the
-/// consumer page checks a verdict with.
+/// consumer page checks a verdict with. `epcis_query` answers the EPCIS REST query
+/// (`GET /epcis/events`): the ledger's events are public to the network's members
+/// already, as an item's history is; `tx_proof` is the inclusion proof each answered
+/// event links to.
 pub const PUBLIC_OPS: &[&str] = &[
     "status",
     "id_parse",
@@ -165,6 +168,8 @@ pub const PUBLIC_OPS: &[&str] = &[
     "product_image",
     "cert_list",
     "doc_verify",
+    "epcis_query",
+    "tx_proof",
 ];
 
 /// Whether an operation of the route table answers without a token.
@@ -448,8 +453,13 @@ pub fn app(api: Arc<dyn Api>, opts: &ServerOptions) -> Result<Router, ServerErro
         let r = resolver.clone();
         get(move || r.clone().genesis())
     };
+    // The EPCIS REST bindings under /epcis: queries public and rate-limited, capture
+    // behind the token.
+    let (mut epcis_queries, epcis_capture) =
+        crate::epcis::routers(api.clone(), opts.tokens.clone());
     if let Some(layer) = governor {
         anchor = anchor.layer(layer.clone());
+        epcis_queries = epcis_queries.layer(layer.clone());
         resolving = resolving.layer(layer);
     }
     let shared = Arc::new(Shared {
@@ -477,7 +487,9 @@ pub fn app(api: Arc<dyn Api>, opts: &ServerOptions) -> Result<Router, ServerErro
         // A path under /v1 that names no endpoint is an API 404, never the UI's page.
         .route("/v1", axum::routing::any(not_found))
         .route("/v1/{*rest}", axum::routing::any(not_found))
-        .with_state(shared);
+        .with_state(shared)
+        .merge(epcis_queries)
+        .merge(epcis_capture);
     // The anchor is a route of its own, so the static folder below does not shadow it.
     router = router.route("/c/genesis.json", anchor);
     if let Some(dir) = &opts.consumer_dir {
@@ -538,7 +550,21 @@ pub fn app(api: Arc<dyn Api>, opts: &ServerOptions) -> Result<Router, ServerErro
                 ]),
         );
     }
-    Ok(router.layer(axum::middleware::map_response(shape_errors)))
+    Ok(router.layer(axum::middleware::from_fn(shape_by_path)))
+}
+
+/// The outermost layer: an error answer under `/epcis` in GS1's shape, any other in the
+/// server's own (see [`shape_errors`]).
+async fn shape_by_path(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let path = req.uri().path();
+    let gs1 =
+        path == crate::epcis::PREFIX || path.starts_with(&format!("{}/", crate::epcis::PREFIX));
+    let r = next.run(req).await;
+    if gs1 {
+        crate::epcis::shape(r).await
+    } else {
+        shape_errors(r).await
+    }
 }
 
 /// A running server.

@@ -654,6 +654,105 @@ pub(crate) fn prove_view(ledger: &Ledger, key: &StateKey) -> R<ProofView> {
     })
 }
 
+/// `tx_proof`: a transaction's inclusion proof — its block's header and certificate, the
+/// transaction, its outcome and its Merkle path to the header's `tx_root` — so that a
+/// client checks with the chain's validator set that it is on the ledger.
+fn tx_proof(ledger: &Ledger, id: &str, height: Option<u64>) -> R<TxProofResponse> {
+    let tx = Hash32::from_hex(id.trim())
+        .ok_or_else(|| CliError::input("BAD_TX_ID", "a transaction id is 64 hex digits"))?;
+    let unknown = || {
+        CliError::input(
+            "UNKNOWN_TX",
+            format!(
+                "no committed transaction {} on this chain{}",
+                tx.to_hex(),
+                match height {
+                    Some(h) => format!(" at height {h}"),
+                    None => String::new(),
+                },
+            ),
+        )
+    };
+    let height = match height {
+        Some(h) => h,
+        None => locate_tx(ledger, &tx)?.ok_or_else(unknown)?,
+    };
+    if height == 0 || height > ledger.store.height() {
+        return Err(unknown());
+    }
+    let block = ledger.store.block(height)?.ok_or_else(|| {
+        CliError::failed(
+            "STORE_FAULT",
+            format!("block {height} is missing from the store"),
+        )
+    })?;
+    let mut leaves = Vec::with_capacity(block.txs.len());
+    let mut found = None;
+    for (i, (bytes, outcome)) in block.txs.iter().zip(&block.outcomes).enumerate() {
+        let t = SignedTx::decode(bytes).map_err(|e| {
+            CliError::failed(
+                "STORE_FAULT",
+                format!("a stored transaction does not decode: {e}"),
+            )
+        })?;
+        let tid = t.id();
+        if tid == tx {
+            found = Some((i, t, outcome.clone()));
+        }
+        leaves.push((tid, outcome.clone()));
+    }
+    let (index, signed, outcome) = found.ok_or_else(unknown)?;
+    let path = handoff_core::block::tx_path(&leaves, index).ok_or_else(unknown)?;
+    let header = block.header;
+    let validators = ledger.store.validators_at(height)?.validators;
+    let certified = block.certificate.verify(&header, &validators);
+    let verified = handoff_core::block::tx_path_root(&tx, &outcome, &path) == header.tx_root;
+    let hexed = |b: Vec<u8>| hex::encode(b);
+    let enc = |r: std::io::Result<Vec<u8>>| r.map(hexed).map_err(anyhow::Error::from);
+    Ok(TxProofResponse {
+        tx: tx.to_hex(),
+        height,
+        index: index as u64,
+        kind: signed.body.payload.type_name().to_string(),
+        applied: outcome.code.is_none(),
+        transaction: hex::encode(&block.txs[index]),
+        outcome: enc(borsh::to_vec(&outcome))?,
+        path: path
+            .iter()
+            .map(|s| TxPathStepView {
+                left: s.left,
+                sibling: s.sibling.to_hex(),
+            })
+            .collect(),
+        header_hash: header.hash().to_hex(),
+        header: enc(borsh::to_vec(&header))?,
+        certificate: enc(borsh::to_vec(&block.certificate))?,
+        certified,
+        verified,
+    })
+}
+
+/// The block of a committed transaction found through what it names: the record of its
+/// event (the things whose histories it is in), or for a handoff's proposal, the height
+/// the handoff record says it was proposed at.
+fn locate_tx(ledger: &Ledger, tx: &Hash32) -> R<Option<u64>> {
+    if let Some(Record::Event(meta)) =
+        handoff_core::state::StateRead::read(&ledger.store, &StateKey::Event(*tx))?
+    {
+        for k in &meta.keys {
+            for ev in ledger.store.history(&k.canonical())? {
+                if ev.tx == *tx {
+                    return Ok(Some(ev.height));
+                }
+            }
+        }
+    }
+    if let Some(h) = ledger.store.handoff(tx)? {
+        return Ok(Some(h.proposed_height));
+    }
+    Ok(None)
+}
+
 fn handoff_view(ledger: &Ledger, id: &Hash32) -> R<Option<HandoffView>> {
     match ledger.store.handoff(id)? {
         Some(h) => Ok(Some(typed(view::handoff_json(&ledger.store, &h)?)?)),
@@ -783,6 +882,8 @@ fn embedded(
             Response::EpcisImport(crate::epcis::import(ledger, &signer()?, r)?)
         }
         Request::EpcisExport(r) => Response::EpcisExport(crate::epcis::export(ledger, r)?),
+        Request::EpcisQuery(r) => Response::EpcisQuery(crate::epcis::query(ledger, r)?),
+        Request::TxProof(r) => Response::TxProof(tx_proof(ledger, &r.id, r.height)?),
         Request::CertIssue(r) => Response::CertIssue(crate::certs::issue(ledger, &signer()?, r)?),
         Request::CertChange(r) => {
             Response::CertChange(crate::certs::change(ledger, &signer()?, r)?)
@@ -1610,9 +1711,10 @@ fn light(l: &LightSession, me: Option<&str>, signed_in: bool, req: Request) -> R
                 "product_define" => "Defining a product".to_string(),
                 "pack" => "Packing a container".to_string(),
                 "unpack" => "Unpacking a container".to_string(),
-                "epcis_check" | "epcis_import" | "epcis_export" => {
-                    "EPCIS import and export".to_string()
+                "epcis_check" | "epcis_import" | "epcis_export" | "epcis_query" => {
+                    "EPCIS import, export and query".to_string()
                 }
+                "tx_proof" => "A transaction's inclusion proof".to_string(),
                 op => format!("`{op}`"),
             };
             return Err(light_node_error(&what).into());

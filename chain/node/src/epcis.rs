@@ -11,7 +11,8 @@ use crate::identity::Identity;
 use crate::ledger::{Ledger, Sequencer};
 use handoff_api::{
     EpcisCheckRequest, EpcisCheckResponse, EpcisEventView, EpcisExportRequest, EpcisExportResponse,
-    EpcisImportRequest, EpcisImportResponse, EpcisImportView,
+    EpcisImportRequest, EpcisImportResponse, EpcisImportView, EpcisProofLink, EpcisQueryRequest,
+    EpcisQueryResponse,
 };
 use handoff_core::block::Outcome;
 use handoff_core::gs1::Gs1Key;
@@ -19,7 +20,8 @@ use handoff_core::state::{EventMeta, Record, StateKey, StateRead, StateReadExt};
 use handoff_core::tx::{Payload, ProposeHandoff, SignedTx};
 use handoff_core::types::{HandoffId, OrgId, TxId};
 use handoff_epcis::ledger::{self as map, Committed, ExportLookup, Kept, Lookup, Mapped};
-use handoff_epcis::{Document, EpcisError, Event, Namespace};
+use handoff_epcis::query::{Query, SortKey};
+use handoff_epcis::{Document, DocumentKind, EpcisError, ErrorCode, Event, Namespace};
 use std::cell::RefCell;
 use std::collections::HashSet;
 
@@ -301,15 +303,19 @@ pub(crate) fn import(
     Ok(EpcisImportResponse { events })
 }
 
+/// One committed transaction as an EPCIS event: the namespaces of the document it came
+/// in (none for a mapped one), the event, and its CBV 2.0 hash id.
+struct Exported {
+    namespaces: Vec<Namespace>,
+    event: Event,
+    hash: String,
+}
+
 /// The EPCIS event of one committed transaction: the kept original when it was imported
 /// here, else its mapping; `None` for a transaction that is no supply-chain event.
-fn export_one(
-    reader: &Reader<'_>,
-    tx: &SignedTx,
-    record_time_ms: i64,
-) -> R<Option<(Vec<Namespace>, Event)>> {
+fn export_one(reader: &Reader<'_>, tx: &SignedTx, record_time_ms: i64) -> R<Option<Exported>> {
     let id = tx.id();
-    if let Some((_, jsonld)) = reader.ledger.store.epcis_kept(&id)? {
+    if let Some((hash, jsonld)) = reader.ledger.store.epcis_kept(&id)? {
         let d = map::restore(&jsonld).map_err(|e| {
             CliError::failed(
                 "STORE_FAULT",
@@ -317,7 +323,11 @@ fn export_one(
             )
         })?;
         let event = d.events.into_iter().next();
-        return Ok(event.map(|e| (d.namespaces, e)));
+        return Ok(event.map(|event| Exported {
+            namespaces: d.namespaces,
+            event,
+            hash,
+        }));
     }
     let by = event_meta(reader.ledger, &id)?.map_or(tx.body.signer, |m| m.org);
     let c = Committed {
@@ -329,7 +339,12 @@ fn export_one(
     };
     let e = map::from_payload(&c, reader);
     reader.check()?;
-    Ok(e.map(|e| (Vec::new(), e)))
+    // A mapped event has no extensions: no namespace declaration changes its hash.
+    Ok(e.map(|event| Exported {
+        hash: handoff_epcis::hash_id(&Document::new("", Vec::new()), &event),
+        namespaces: Vec::new(),
+        event,
+    }))
 }
 
 /// `epcis_export`: one item's journey or every supply-chain event, as a document.
@@ -362,9 +377,9 @@ pub(crate) fn export(ledger: &Ledger, r: EpcisExportRequest) -> R<EpcisExportRes
                     continue;
                 }
                 if let Some((tx, time, _)) = reader.tx_at(ev.height, ev.index)?
-                    && let Some(p) = export_one(&reader, &tx, time)?
+                    && let Some(x) = export_one(&reader, &tx, time)?
                 {
-                    parts.push(p);
+                    parts.push((x.namespaces, x.event));
                 }
             }
         }
@@ -376,9 +391,9 @@ pub(crate) fn export(ledger: &Ledger, r: EpcisExportRequest) -> R<EpcisExportRes
                 for i in 0..block.txs.len() {
                     if let Some((tx, time, outcome)) = reader.tx_at(height, i as u32)?
                         && outcome.code.is_none()
-                        && let Some(p) = export_one(&reader, &tx, time)?
+                        && let Some(x) = export_one(&reader, &tx, time)?
                     {
-                        parts.push(p);
+                        parts.push((x.namespaces, x.event));
                     }
                 }
             }
@@ -403,5 +418,189 @@ pub(crate) fn export(ledger: &Ledger, r: EpcisExportRequest) -> R<EpcisExportRes
         format: if xml { "xml" } else { "jsonld" }.into(),
         events: doc.events.len() as u64,
         document,
+    })
+}
+
+/// The key the query document's proof links are under: an absolute IRI, so no prefix is
+/// declared in the document's context (a declared prefix would expand a kept event's
+/// values that use it, and change its hash id).
+pub const PROOFS_KEY: &str = "urn:handoff:proofs";
+
+/// One event of a query's answer, with where it is on the ledger.
+struct Hit {
+    key: SortKey,
+    x: Exported,
+    tx: TxId,
+    height: u64,
+    index: u32,
+}
+
+/// The events of block `height` that `q` matches and that come after its page token, in
+/// block order. Each carries the block's time as its `recordTime` and, when it has none
+/// of its own, its hash id as its `eventID` (neither counts in the hash id).
+fn block_hits(reader: &Reader<'_>, q: &Query, height: u64) -> R<Vec<Hit>> {
+    let Some(block) = reader.ledger.store.block(height)? else {
+        return Err(CliError::failed(
+            "STORE_FAULT",
+            format!("block {height} is missing from the store"),
+        ));
+    };
+    let time = block.header.time_ms;
+    let mut out = Vec::new();
+    for (i, (bytes, outcome)) in block.txs.iter().zip(&block.outcomes).enumerate() {
+        if outcome.code.is_some() {
+            continue;
+        }
+        let tx = SignedTx::decode(bytes).map_err(|e| {
+            CliError::failed(
+                "STORE_FAULT",
+                format!("a stored transaction does not decode: {e}"),
+            )
+        })?;
+        let Some(mut x) = export_one(reader, &tx, time)? else {
+            continue;
+        };
+        x.event.record_time = Some(handoff_epcis::time::format_ms(time));
+        if x.event.event_id.is_none() {
+            x.event.event_id = Some(x.hash.clone());
+        }
+        let index = i as u32;
+        let key = q.sort_key(&x.event, height, index);
+        if q.after_page(&key) && q.matches(&x.event, &x.hash) {
+            out.push(Hit {
+                key,
+                x,
+                tx: tx.id(),
+                height,
+                index,
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn query_error(e: &EpcisError) -> CliError {
+    CliError::input(e.code(), e.message.clone())
+}
+
+/// `epcis_query`: one page of the ledger's supply-chain events that match a simple event
+/// query, as an `EPCISQueryDocument`. In ledger order (the default, and `recordTime`)
+/// blocks are read from the page token on and the scan stops once the page is full (and
+/// one more event shows there is a next page); ordered by `eventTime`, or with
+/// `maxEventCount`, every block is read and the matches sorted.
+pub(crate) fn query(ledger: &Ledger, r: EpcisQueryRequest) -> R<EpcisQueryResponse> {
+    let xml = match r.format.as_str() {
+        "jsonld" | "json" => false,
+        "xml" => true,
+        other => {
+            return Err(CliError::input(
+                "BAD_FORMAT",
+                format!("the format is jsonld or xml, not '{other}'"),
+            ));
+        }
+    };
+    let q = Query::from_query_string(&r.query).map_err(|e| query_error(&e))?;
+    let reader = Reader::new(ledger)?;
+    let (want, _) = q.page_len();
+    let tip = ledger.store.height();
+    let mut hits: Vec<Hit> = Vec::new();
+    if want == 0 {
+        // eventCountLimit reached by the pages before: nothing more.
+    } else if q.streams() {
+        if q.descending {
+            let start = q.page.map_or(tip, |t| t.after.height.min(tip));
+            for height in (1..=start).rev() {
+                let mut found = block_hits(&reader, &q, height)?;
+                found.reverse();
+                hits.extend(found);
+                if hits.len() > want {
+                    break;
+                }
+            }
+        } else {
+            let start = q.page.map_or(1, |t| t.after.height.max(1));
+            for height in start..=tip {
+                hits.extend(block_hits(&reader, &q, height)?);
+                if hits.len() > want {
+                    break;
+                }
+            }
+        }
+    } else {
+        let mut all = Vec::new();
+        for height in 1..=tip {
+            all.extend(block_hits(&reader, &q, height)?);
+        }
+        if let Some(max) = q.max_event_count {
+            // Counted on the first page only: later pages are of a query already allowed.
+            if q.page.is_none() && all.len() as u64 > max {
+                return Err(CliError::input(
+                    ErrorCode::QueryTooLarge.as_str(),
+                    format!(
+                        "the query matches {} events, more than its maxEventCount {max}",
+                        all.len()
+                    ),
+                ));
+            }
+        }
+        all.sort_by_key(|h| h.key);
+        if q.descending {
+            all.reverse();
+        }
+        hits = all;
+    }
+    let more = hits.len() > want;
+    hits.truncate(want);
+    let next_page_token = match hits.last() {
+        Some(last) if more => q.next_token(last.key, hits.len()).map(|t| t.encode()),
+        _ => None,
+    };
+    let proofs: Vec<EpcisProofLink> = hits
+        .iter()
+        .map(|h| {
+            let tx = h.tx.to_hex();
+            EpcisProofLink {
+                event_id: h
+                    .x
+                    .event
+                    .event_id
+                    .clone()
+                    .unwrap_or_else(|| h.x.hash.clone()),
+                hash: h.x.hash.clone(),
+                proof: format!("/v1/transactions/{tx}/proof?height={}", h.height),
+                tx,
+                height: h.height,
+                index: u64::from(h.index),
+            }
+        })
+        .collect();
+    let now = handoff_epcis::time::format_ms(crate::ledger::now_ms());
+    let mut doc = map::merge(
+        &now,
+        hits.into_iter()
+            .map(|h| (h.x.namespaces, h.x.event))
+            .collect(),
+    );
+    doc.kind = DocumentKind::Query;
+    doc.query_name = Some("SimpleEventQuery".into());
+    let document = if xml {
+        handoff_epcis::write_xml(&doc).map_err(|e| CliError::input(e.code(), e.to_string()))?
+    } else {
+        // The proof links are a member of the document, not of each event: an event's
+        // own extension would change its hash id when a client recomputes it.
+        let mut text = handoff_epcis::write_jsonld(&doc);
+        let links = serde_json::to_string(&proofs).map_err(anyhow::Error::from)?;
+        if text.ends_with('}') {
+            text.pop();
+            text.push_str(&format!(",\"{PROOFS_KEY}\":{links}}}"));
+        }
+        text
+    };
+    Ok(EpcisQueryResponse {
+        format: if xml { "xml" } else { "jsonld" }.into(),
+        events: doc.events.len() as u64,
+        document,
+        next_page_token,
+        proofs,
     })
 }

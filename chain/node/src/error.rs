@@ -132,6 +132,7 @@ pub const NOT_FOUND_CODES: &[&str] = &[
     "UNKNOWN_HANDOFF",
     "UNKNOWN_ORG",
     "UNKNOWN_IDENTITY",
+    "UNKNOWN_TX",
     "NOT_FOUND",
 ];
 
