@@ -21,11 +21,11 @@ pub const EPCIS_QUERY_NS: &str = "urn:epcglobal:epcis-query:xsd:2";
 const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
 
 #[derive(Clone, Debug, Default)]
-struct XNode {
-    name: Name,
+pub(crate) struct XNode {
+    pub(crate) name: Name,
     attrs: Vec<(Name, String)>,
     text: String,
-    children: Vec<XNode>,
+    pub(crate) children: Vec<XNode>,
 }
 
 fn bad(msg: impl Into<String>) -> EpcisError {
@@ -78,8 +78,42 @@ fn check_text(s: &str) -> Result<(), EpcisError> {
 
 /// The element tree of `text`, with every namespace declaration seen (in order).
 fn tree(text: &str) -> Result<(XNode, Vec<Namespace>), EpcisError> {
-    let mut r = Reader::from_str(text);
+    let mut r = Reader::from_reader(text.as_bytes());
+    tree_from(&mut r, None)
+}
+
+/// What the streaming reader ([`crate::stream`]) is told while a document is read: an
+/// element of the event list begins, and one is complete (it is handed over instead of
+/// being kept in the tree).
+pub(crate) trait EventSink {
+    /// An element of the event list begins.
+    fn begin(&mut self);
+    /// An element of the event list is complete; `root` is the document element (its
+    /// attributes read, no children kept) and `declared` the namespace declarations so far.
+    fn event(&mut self, node: XNode, root: &XNode, declared: &[Namespace])
+    -> Result<(), EpcisError>;
+}
+
+/// Whether the open elements are a document's event list (the children of which are its
+/// events).
+fn in_event_list(stack: &[(XNode, usize)]) -> bool {
+    let names: Vec<&str> = stack.iter().map(|(n, _)| n.name.local.as_str()).collect();
+    stack.iter().all(|(n, _)| n.name.ns.is_empty())
+        && matches!(
+            names.as_slice(),
+            ["EPCISDocument", "EPCISBody", "EventList"]
+                | ["EPCISQueryDocument", "EPCISBody", "QueryResults", "resultsBody", "EventList"]
+        )
+}
+
+/// The element tree read from `r`, with every namespace declaration seen (in order). With
+/// a sink, the event list's elements go to it as each is complete and are not kept.
+pub(crate) fn tree_from<R: std::io::BufRead>(
+    r: &mut Reader<R>,
+    mut sink: Option<&mut dyn EventSink>,
+) -> Result<(XNode, Vec<Namespace>), EpcisError> {
     r.config_mut().trim_text(false);
+    let mut buf = Vec::new();
     let mut scopes: Vec<(String, String)> = Vec::new();
     // Each open element and the length of `scopes` before it.
     let mut stack: Vec<(XNode, usize)> = Vec::new();
@@ -87,7 +121,8 @@ fn tree(text: &str) -> Result<(XNode, Vec<Namespace>), EpcisError> {
     let mut root: Option<XNode> = None;
     let mut nodes = 0usize;
     loop {
-        let ev = r.read_event().map_err(|e| {
+        buf.clear();
+        let ev = r.read_event_into(&mut buf).map_err(|e| {
             bad(format!(
                 "not well-formed XML at byte {}: {e}",
                 r.buffer_position()
@@ -104,6 +139,13 @@ fn tree(text: &str) -> Result<(XNode, Vec<Namespace>), EpcisError> {
                         ErrorCode::TooDeep,
                         format!("elements nested deeper than {MAX_DEPTH} levels"),
                     );
+                }
+                if let Some(sk) = sink.as_deref_mut()
+                    && in_event_list(&stack)
+                {
+                    sk.begin();
+                    // Each event is bounded on its own (see limits::MAX_EVENT_BYTES).
+                    nodes = 0;
                 }
                 nodes += 1;
                 if nodes > MAX_NODES {
@@ -183,6 +225,12 @@ fn tree(text: &str) -> Result<(XNode, Vec<Namespace>), EpcisError> {
                 }
                 if matches!(ev, X::Empty(_)) {
                     scopes.truncate(mark);
+                    if let Some(sk) = sink.as_deref_mut()
+                        && in_event_list(&stack)
+                    {
+                        sk.event(node, &stack[0].0, &declared)?;
+                        continue;
+                    }
                     match stack.last_mut() {
                         Some((parent, _)) => push_child(parent, node)?,
                         None => root = Some(node),
@@ -196,6 +244,12 @@ fn tree(text: &str) -> Result<(XNode, Vec<Namespace>), EpcisError> {
                     .pop()
                     .ok_or_else(|| bad("an end tag without a start"))?;
                 scopes.truncate(mark);
+                if let Some(sk) = sink.as_deref_mut()
+                    && in_event_list(&stack)
+                {
+                    sk.event(node, &stack[0].0, &declared)?;
+                    continue;
+                }
                 match stack.last_mut() {
                     Some((parent, _)) => push_child(parent, node)?,
                     None => root = Some(node),
@@ -297,24 +351,10 @@ pub fn parse_xml(text: &str) -> Result<Document, EpcisError> {
         );
     }
     let (root, namespaces) = tree(text)?;
-    let kind = match root.name.local.as_str() {
-        "EPCISDocument" => DocumentKind::Epcis,
-        "EPCISQueryDocument" => DocumentKind::Query,
-        other => return Err(bad(format!("<{other}> is not an EPCIS document"))),
-    };
-    let schema_version = attr(&root, "schemaVersion").unwrap_or_default().to_string();
-    let creation_date = attr(&root, "creationDate")
-        .ok_or_else(|| {
-            EpcisError::new(ErrorCode::MissingField, "the document has no creationDate")
-        })?
-        .trim()
-        .to_string();
-    crate::time::parse_time_ms(&creation_date)?;
+    let mut doc = head(&root, namespaces)?;
     let body = child(&root, "EPCISBody")
         .ok_or_else(|| EpcisError::new(ErrorCode::MissingField, "the document has no EPCISBody"))?;
-    let mut query_name = None;
-    let mut subscription_id = None;
-    let list = match kind {
+    let list = match doc.kind {
         DocumentKind::Epcis => child(body, "EventList"),
         DocumentKind::Query => {
             let qr = child(body, "QueryResults").ok_or_else(|| {
@@ -323,8 +363,8 @@ pub fn parse_xml(text: &str) -> Result<Document, EpcisError> {
                     "the query document has no QueryResults",
                 )
             })?;
-            query_name = child(qr, "queryName").map(|q| q.text.trim().to_string());
-            subscription_id = child(qr, "subscriptionID").map(|q| q.text.trim().to_string());
+            doc.query_name = child(qr, "queryName").map(|q| q.text.trim().to_string());
+            doc.subscription_id = child(qr, "subscriptionID").map(|q| q.text.trim().to_string());
             child(qr, "resultsBody").and_then(|rb| child(rb, "EventList"))
         }
     };
@@ -339,16 +379,46 @@ pub fn parse_xml(text: &str) -> Result<Document, EpcisError> {
     for (i, n) in nodes.into_iter().enumerate() {
         events.push(event(n).map_err(|e| e.at_event(i))?);
     }
+    doc.events = events;
+    Ok(doc)
+}
+
+/// A document's header (no events) from its root element's name and attributes; the
+/// whole-document reader and the streaming one ([`crate::stream`]) both read it here.
+pub(crate) fn head(root: &XNode, namespaces: Vec<Namespace>) -> Result<Document, EpcisError> {
+    let kind = match root.name.local.as_str() {
+        "EPCISDocument" => DocumentKind::Epcis,
+        "EPCISQueryDocument" => DocumentKind::Query,
+        other => return Err(bad(format!("<{other}> is not an EPCIS document"))),
+    };
+    let schema_version = attr(root, "schemaVersion").unwrap_or_default().to_string();
+    let creation_date = attr(root, "creationDate")
+        .ok_or_else(|| {
+            EpcisError::new(ErrorCode::MissingField, "the document has no creationDate")
+        })?
+        .trim()
+        .to_string();
+    crate::time::parse_time_ms(&creation_date)?;
     Ok(Document {
         kind,
         schema_version,
         creation_date,
         namespaces,
         expand_value_prefixes: false,
-        query_name,
-        subscription_id,
-        events,
+        query_name: None,
+        subscription_id: None,
+        events: Vec::new(),
     })
+}
+
+/// The events of one element of an event list: itself, or (EPCIS 1.x) those inside an
+/// `extension` wrapper, each read onto the model.
+pub(crate) fn events_in(node: XNode) -> Vec<Result<Event, EpcisError>> {
+    let wrapper = XNode {
+        children: vec![node],
+        ..XNode::default()
+    };
+    flat(&wrapper).into_iter().map(event).collect()
 }
 
 fn text(n: &XNode) -> String {
