@@ -992,15 +992,149 @@ pub fn write_xml(doc: &Document) -> Result<String, EpcisError> {
     Ok(o.s)
 }
 
+/// The fields of an event after the common ones, as GS1's EPCIS 2.0 XSD orders them.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Part {
+    ParentId,
+    EpcList,
+    ChildEpcs,
+    InputEpcs,
+    InputQuantities,
+    OutputEpcs,
+    OutputQuantities,
+    TransformationId,
+    Quantities,
+    ChildQuantities,
+    Action,
+    BizStep,
+    Disposition,
+    ReadPoint,
+    BizLocation,
+    BizTransactions,
+    Sources,
+    Destinations,
+    Sensors,
+    PersistentDisposition,
+    Ilmd,
+}
+
+/// Each event type's sequence in the XSD (`ObjectEventType`, …). A field the model holds
+/// that the type's sequence has not (read from a document that had it) is written after
+/// them, before the extensions: nothing read is dropped.
+fn sequence(t: EventType) -> &'static [Part] {
+    use Part::*;
+    match t {
+        EventType::ObjectEvent => &[
+            EpcList,
+            Action,
+            BizStep,
+            Disposition,
+            ReadPoint,
+            BizLocation,
+            BizTransactions,
+            Quantities,
+            Sources,
+            Destinations,
+            Sensors,
+            PersistentDisposition,
+            Ilmd,
+        ],
+        EventType::AggregationEvent => &[
+            ParentId,
+            ChildEpcs,
+            Action,
+            BizStep,
+            Disposition,
+            ReadPoint,
+            BizLocation,
+            BizTransactions,
+            ChildQuantities,
+            Sources,
+            Destinations,
+            Sensors,
+            PersistentDisposition,
+        ],
+        EventType::TransactionEvent => &[
+            BizTransactions,
+            ParentId,
+            EpcList,
+            Action,
+            BizStep,
+            Disposition,
+            ReadPoint,
+            BizLocation,
+            Quantities,
+            Sources,
+            Destinations,
+            Sensors,
+            PersistentDisposition,
+        ],
+        EventType::TransformationEvent => &[
+            InputEpcs,
+            InputQuantities,
+            OutputEpcs,
+            OutputQuantities,
+            TransformationId,
+            BizStep,
+            Disposition,
+            ReadPoint,
+            BizLocation,
+            BizTransactions,
+            Sources,
+            Destinations,
+            Sensors,
+            PersistentDisposition,
+            Ilmd,
+        ],
+        EventType::AssociationEvent => &[
+            ParentId,
+            ChildEpcs,
+            ChildQuantities,
+            Action,
+            BizStep,
+            Disposition,
+            ReadPoint,
+            BizLocation,
+            BizTransactions,
+            Sources,
+            Destinations,
+            Sensors,
+            PersistentDisposition,
+        ],
+    }
+}
+
+const ALL_PARTS: [Part; 21] = [
+    Part::ParentId,
+    Part::EpcList,
+    Part::ChildEpcs,
+    Part::InputEpcs,
+    Part::InputQuantities,
+    Part::OutputEpcs,
+    Part::OutputQuantities,
+    Part::TransformationId,
+    Part::Quantities,
+    Part::ChildQuantities,
+    Part::Action,
+    Part::BizStep,
+    Part::Disposition,
+    Part::ReadPoint,
+    Part::BizLocation,
+    Part::BizTransactions,
+    Part::Sources,
+    Part::Destinations,
+    Part::Sensors,
+    Part::PersistentDisposition,
+    Part::Ilmd,
+];
+
 fn write_event(o: &mut Out, e: &Event) {
     let tag = e.event_type.as_str();
     o.s += &format!("<{tag}>");
+    // EPCISEventType's sequence.
     o.leaf("eventTime", &e.event_time);
     o.opt("recordTime", &e.record_time);
     o.leaf("eventTimeZoneOffset", &e.event_time_zone_offset);
-    for c in &e.certification_info {
-        o.leaf("certificationInfo", c);
-    }
     o.opt("eventID", &e.event_id);
     if let Some(d) = &e.error_declaration {
         o.s += "<errorDeclaration>";
@@ -1017,102 +1151,127 @@ fn write_event(o: &mut Out, e: &Event) {
         o.elements(&d.extensions);
         o.s += "</errorDeclaration>";
     }
-    if e.event_type == EventType::TransactionEvent {
-        write_biz_transactions(o, e);
+    for c in &e.certification_info {
+        o.leaf("certificationInfo", c);
     }
-    o.opt("parentID", &e.parent_id);
-    let epc_list_always = matches!(
-        e.event_type,
-        EventType::ObjectEvent | EventType::TransactionEvent
-    );
-    if epc_list_always && e.epc_list.is_empty() {
-        o.s += "<epcList/>";
-    }
-    o.list("epcList", "epc", &e.epc_list);
-    o.list("childEPCs", "epc", &e.child_epcs);
-    o.list("inputEPCList", "epc", &e.input_epc_list);
-    o.quantities("inputQuantityList", &e.input_quantity_list);
-    o.list("outputEPCList", "epc", &e.output_epc_list);
-    o.quantities("outputQuantityList", &e.output_quantity_list);
-    o.opt("transformationID", &e.transformation_id);
-    o.quantities("quantityList", &e.quantity_list);
-    o.quantities("childQuantityList", &e.child_quantity_list);
-    if let Some(a) = e.action {
-        o.leaf("action", a.as_str());
-    }
-    o.opt(
-        "bizStep",
-        &e.biz_step.as_deref().map(|v| o.vocab(Vocab::BizStep, v)),
-    );
-    o.opt(
-        "disposition",
-        &e.disposition
-            .as_deref()
-            .map(|v| o.vocab(Vocab::Disposition, v)),
-    );
-    if let Some(p) = &e.persistent_disposition {
-        o.s += "<persistentDisposition>";
-        for s in &p.set {
-            o.leaf("set", &o.vocab(Vocab::Disposition, s));
-        }
-        for s in &p.unset {
-            o.leaf("unset", &o.vocab(Vocab::Disposition, s));
-        }
-        o.s += "</persistentDisposition>";
-    }
-    for (tag, p) in [
-        ("readPoint", &e.read_point),
-        ("bizLocation", &e.biz_location),
-    ] {
-        if let Some(p) = p {
-            o.s += &format!("<{tag}>");
-            o.leaf("id", &p.id);
-            o.elements(&p.extensions);
-            o.s += &format!("</{tag}>");
-        }
-    }
-    if e.event_type != EventType::TransactionEvent {
-        write_biz_transactions(o, e);
-    }
-    for (tag, item, xs) in [
-        ("sourceList", "source", &e.source_list),
-        ("destinationList", "destination", &e.destination_list),
-    ] {
-        if xs.is_empty() {
-            continue;
-        }
-        o.s += &format!("<{tag}>");
-        for s in xs {
-            o.s += &format!(
-                "<{item} type=\"{}\">{}</{item}>",
-                o.val(&o.vocab(Vocab::SourceDestType, &s.kind)),
-                o.val(&s.id)
-            );
-        }
-        o.s += &format!("</{tag}>");
-    }
-    if !e.sensor_element_list.is_empty() {
-        o.s += "<sensorElementList>";
-        for s in &e.sensor_element_list {
-            o.s += "<sensorElement>";
-            if let Some(m) = &s.metadata {
-                o.attrs("sensorMetadata", m);
-            }
-            for r in &s.reports {
-                o.attrs("sensorReport", r);
-            }
-            o.elements(&s.extensions);
-            o.s += "</sensorElement>";
-        }
-        o.s += "</sensorElementList>";
-    }
-    if let Some(ilmd) = &e.ilmd {
-        o.s += "<ilmd>";
-        o.elements(ilmd);
-        o.s += "</ilmd>";
+    let order = sequence(e.event_type);
+    for part in order
+        .iter()
+        .chain(ALL_PARTS.iter().filter(|p| !order.contains(p)))
+    {
+        write_part(o, e, *part);
     }
     o.elements(&e.extensions);
     o.s += &format!("</{tag}>");
+}
+
+fn write_part(o: &mut Out, e: &Event, part: Part) {
+    match part {
+        Part::ParentId => o.opt("parentID", &e.parent_id),
+        Part::EpcList => {
+            let always = matches!(
+                e.event_type,
+                EventType::ObjectEvent | EventType::TransactionEvent
+            );
+            if always && e.epc_list.is_empty() {
+                o.s += "<epcList/>";
+            }
+            o.list("epcList", "epc", &e.epc_list);
+        }
+        Part::ChildEpcs => o.list("childEPCs", "epc", &e.child_epcs),
+        Part::InputEpcs => o.list("inputEPCList", "epc", &e.input_epc_list),
+        Part::InputQuantities => o.quantities("inputQuantityList", &e.input_quantity_list),
+        Part::OutputEpcs => o.list("outputEPCList", "epc", &e.output_epc_list),
+        Part::OutputQuantities => o.quantities("outputQuantityList", &e.output_quantity_list),
+        Part::TransformationId => o.opt("transformationID", &e.transformation_id),
+        Part::Quantities => o.quantities("quantityList", &e.quantity_list),
+        Part::ChildQuantities => o.quantities("childQuantityList", &e.child_quantity_list),
+        Part::Action => {
+            if let Some(a) = e.action {
+                o.leaf("action", a.as_str());
+            }
+        }
+        Part::BizStep => o.opt(
+            "bizStep",
+            &e.biz_step.as_deref().map(|v| o.vocab(Vocab::BizStep, v)),
+        ),
+        Part::Disposition => o.opt(
+            "disposition",
+            &e.disposition
+                .as_deref()
+                .map(|v| o.vocab(Vocab::Disposition, v)),
+        ),
+        Part::PersistentDisposition => {
+            if let Some(p) = &e.persistent_disposition {
+                o.s += "<persistentDisposition>";
+                for s in &p.set {
+                    o.leaf("set", &o.vocab(Vocab::Disposition, s));
+                }
+                for s in &p.unset {
+                    o.leaf("unset", &o.vocab(Vocab::Disposition, s));
+                }
+                o.s += "</persistentDisposition>";
+            }
+        }
+        Part::ReadPoint | Part::BizLocation => {
+            let (tag, p) = if part == Part::ReadPoint {
+                ("readPoint", &e.read_point)
+            } else {
+                ("bizLocation", &e.biz_location)
+            };
+            if let Some(p) = p {
+                o.s += &format!("<{tag}>");
+                o.leaf("id", &p.id);
+                o.elements(&p.extensions);
+                o.s += &format!("</{tag}>");
+            }
+        }
+        Part::BizTransactions => write_biz_transactions(o, e),
+        Part::Sources | Part::Destinations => {
+            let (tag, item, xs) = if part == Part::Sources {
+                ("sourceList", "source", &e.source_list)
+            } else {
+                ("destinationList", "destination", &e.destination_list)
+            };
+            if xs.is_empty() {
+                return;
+            }
+            o.s += &format!("<{tag}>");
+            for s in xs {
+                o.s += &format!(
+                    "<{item} type=\"{}\">{}</{item}>",
+                    o.val(&o.vocab(Vocab::SourceDestType, &s.kind)),
+                    o.val(&s.id)
+                );
+            }
+            o.s += &format!("</{tag}>");
+        }
+        Part::Sensors => {
+            if e.sensor_element_list.is_empty() {
+                return;
+            }
+            o.s += "<sensorElementList>";
+            for s in &e.sensor_element_list {
+                o.s += "<sensorElement>";
+                if let Some(m) = &s.metadata {
+                    o.attrs("sensorMetadata", m);
+                }
+                for r in &s.reports {
+                    o.attrs("sensorReport", r);
+                }
+                o.elements(&s.extensions);
+                o.s += "</sensorElement>";
+            }
+            o.s += "</sensorElementList>";
+        }
+        Part::Ilmd => {
+            if let Some(ilmd) = &e.ilmd {
+                o.s += "<ilmd>";
+                o.elements(ilmd);
+                o.s += "</ilmd>";
+            }
+        }
+    }
 }
 
 fn write_biz_transactions(o: &mut Out, e: &Event) {
