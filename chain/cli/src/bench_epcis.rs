@@ -98,7 +98,14 @@ fn chain(dir: &Path) -> Result<(String, String)> {
     let gtin = with_check("0061414100001");
     handoff(
         dir,
-        &["product", "define", "--gtin", &gtin, "--name", "Green beans 60 kg"],
+        &[
+            "product",
+            "define",
+            "--gtin",
+            &gtin,
+            "--name",
+            "Green beans 60 kg",
+        ],
     )?;
     Ok((gtin, store_gln))
 }

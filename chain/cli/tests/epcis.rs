@@ -519,7 +519,9 @@ fn farm_week(c: &Chain, groups: usize) -> Vec<String> {
             &t(0),
             "ADD",
             "commissioning",
-            &format!(r#","epcList":[{bags}],"bizLocation":{{"id":"https://id.gs1.org/414/{FARM_GLN}"}}"#),
+            &format!(
+                r#","epcList":[{bags}],"bizLocation":{{"id":"https://id.gs1.org/414/{FARM_GLN}"}}"#
+            ),
         ));
         out.push(format!(
             r#"{{"type":"AggregationEvent","eventTime":"{}","eventTimeZoneOffset":"+00:00","parentID":"{pallet}","childEPCs":[{bags}],"action":"ADD","bizStep":"packing"}}"#,
@@ -549,7 +551,10 @@ fn a_large_document_is_imported_in_few_blocks_and_reimported_as_already() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(statuses(&j), vec!["committed"; n]);
     for (i, e) in j["events"].as_array().expect("events").iter().enumerate() {
-        assert_eq!((e["index"].as_u64(), &e["hash"]), (Some(i as u64), &json!(hashes[i])));
+        assert_eq!(
+            (e["index"].as_u64(), &e["hash"]),
+            (Some(i as u64), &json!(hashes[i]))
+        );
     }
     assert_eq!(j["committed"], n);
     let blocks = c.height() - before;
@@ -566,7 +571,11 @@ fn a_large_document_is_imported_in_few_blocks_and_reimported_as_already() {
         .iter()
         .map(|e| e["type"].as_str().unwrap_or_default())
         .collect();
-    assert_eq!(types, ["commission", "pack", "handoff_proposed"], "{history}");
+    assert_eq!(
+        types,
+        ["commission", "pack", "handoff_proposed"],
+        "{history}"
+    );
     let inbox = ok(c.dir(), &["--as", "Roastery", "handoff", "inbox"]);
     assert_eq!(inbox["incoming"].as_array().map(Vec::len), Some(1_000));
 

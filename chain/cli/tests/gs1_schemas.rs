@@ -75,7 +75,10 @@ fn the_demo_chain_exports_valid_epcis_by_gs1s_schemas() {
     );
     let xml = export(d, &["--all", "--format", "xml"]);
     let errors = xsd_errors(d, "all.xml", &xml);
-    assert!(errors.is_empty(), "the XML export breaks GS1's XSD:\n{errors}");
+    assert!(
+        errors.is_empty(),
+        "the XML export breaks GS1's XSD:\n{errors}"
+    );
 
     // One item's journey: the first item the export names.
     let doc = handoff_epcis::parse(&all).expect("reads back");

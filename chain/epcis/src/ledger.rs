@@ -656,11 +656,13 @@ pub fn from_payload(c: &Committed<'_>, lookup: &impl ExportLookup) -> Option<Eve
                 .map(|d| BizTransaction {
                     // EPCIS requires URIs: a type or number the CBV has no word for is
                     // written in Handoff's vocabulary (read back by the import).
-                    kind: Some(if crate::cbv::BIZ_TRANSACTION_TYPES.contains(&d.kind.as_str()) {
-                        d.kind.clone()
-                    } else {
-                        crate::cbv::handoff_uri("btt", &d.kind)
-                    }),
+                    kind: Some(
+                        if crate::cbv::BIZ_TRANSACTION_TYPES.contains(&d.kind.as_str()) {
+                            d.kind.clone()
+                        } else {
+                            crate::cbv::handoff_uri("btt", &d.kind)
+                        },
+                    ),
                     id: if crate::cbv::is_uri(&d.id) {
                         d.id.clone()
                     } else {

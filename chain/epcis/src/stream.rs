@@ -145,7 +145,9 @@ impl Meter {
             return Some(StreamError::Bad(match over {
                 Over::Event => EpcisError::new(
                     ErrorCode::TooLarge,
-                    format!("an event (or the text between events) of more than {MAX_EVENT_BYTES} bytes"),
+                    format!(
+                        "an event (or the text between events) of more than {MAX_EVENT_BYTES} bytes"
+                    ),
                 ),
                 Over::Document => EpcisError::new(
                     ErrorCode::TooLarge,
@@ -320,7 +322,8 @@ where
             EpcisError::new(ErrorCode::MissingField, "the document has no EPCISBody").into(),
         );
     };
-    if head.kind == DocumentKind::Query && !body.children.iter().any(|c| c.name.local == "QueryResults")
+    if head.kind == DocumentKind::Query
+        && !body.children.iter().any(|c| c.name.local == "QueryResults")
     {
         return Err(EpcisError::new(
             ErrorCode::MissingField,
@@ -440,7 +443,9 @@ where
         st.header()?;
     }
     if !st.body {
-        return Err(EpcisError::new(ErrorCode::MissingField, "the document has no epcisBody").into());
+        return Err(
+            EpcisError::new(ErrorCode::MissingField, "the document has no epcisBody").into(),
+        );
     }
     Ok(Pass::Done(Streamed {
         format: Format::JsonLd,
@@ -521,9 +526,7 @@ where
             // Where the events are: known from the header, or (skipping) either place.
             let child = match (self.at, k.as_str()) {
                 (Level::Root, "epcisBody") => Some(Level::Body),
-                (Level::Body, "eventList")
-                    if st.skip || kind == Some(DocumentKind::Epcis) =>
-                {
+                (Level::Body, "eventList") if st.skip || kind == Some(DocumentKind::Epcis) => {
                     Some(Level::List(here + 1))
                 }
                 (Level::Body, "queryResults") if st.skip || kind == Some(DocumentKind::Query) => {
@@ -549,10 +552,7 @@ where
                 }
             }
             match child {
-                Some(at) => map.next_value_seed(Node {
-                    st: &mut *st,
-                    at,
-                })?,
+                Some(at) => map.next_value_seed(Node { st: &mut *st, at })?,
                 None => {
                     let v: J = map.next_value()?;
                     st.bounded::<A::Error>(&v, here)?;
@@ -574,7 +574,10 @@ where
         }
         if self.at == Level::Body
             && !st.skip
-            && st.head.as_ref().is_some_and(|h| h.kind == DocumentKind::Query)
+            && st
+                .head
+                .as_ref()
+                .is_some_and(|h| h.kind == DocumentKind::Query)
             && !seen.iter().any(|k| k == "queryResults")
         {
             return Err(st.refuse(EpcisError::new(

@@ -90,8 +90,12 @@ pub(crate) trait EventSink {
     fn begin(&mut self);
     /// An element of the event list is complete; `root` is the document element (its
     /// attributes read, no children kept) and `declared` the namespace declarations so far.
-    fn event(&mut self, node: XNode, root: &XNode, declared: &[Namespace])
-    -> Result<(), EpcisError>;
+    fn event(
+        &mut self,
+        node: XNode,
+        root: &XNode,
+        declared: &[Namespace],
+    ) -> Result<(), EpcisError>;
 }
 
 /// Whether the open elements are a document's event list (the children of which are its
@@ -102,7 +106,13 @@ fn in_event_list(stack: &[(XNode, usize)]) -> bool {
         && matches!(
             names.as_slice(),
             ["EPCISDocument", "EPCISBody", "EventList"]
-                | ["EPCISQueryDocument", "EPCISBody", "QueryResults", "resultsBody", "EventList"]
+                | [
+                    "EPCISQueryDocument",
+                    "EPCISBody",
+                    "QueryResults",
+                    "resultsBody",
+                    "EventList"
+                ]
         )
 }
 

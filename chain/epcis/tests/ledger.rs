@@ -576,13 +576,25 @@ fn exported_events_carry_cbv_steps_parties_and_places() {
         kind: "cupping".into(),
         readings: Vec::new(),
     });
-    let e = from_payload(&Committed { payload: &obs, ..c.clone() }, &ledger).expect("an event");
+    let e = from_payload(
+        &Committed {
+            payload: &obs,
+            ..c.clone()
+        },
+        &ledger,
+    )
+    .expect("an event");
     assert_eq!(
         e.biz_step.as_deref(),
         Some("https://voc.handoff.invalid/bizstep/cupping")
     );
-    let back = to_payload(&Document::new("2026-01-01T00:00:00Z", vec![e]), 0, &farm(), &ledger)
-        .expect("mapped back");
+    let back = to_payload(
+        &Document::new("2026-01-01T00:00:00Z", vec![e]),
+        0,
+        &farm(),
+        &ledger,
+    )
+    .expect("mapped back");
     assert!(
         matches!(&back.payload, Payload::Observe(o) if o.kind == "cupping"),
         "{back:?}"

@@ -112,7 +112,9 @@ fn a_document_beyond_the_whole_document_bounds_streams() {
     let events: Vec<String> = (0..n).map(event).collect();
     let text = doc_with(&events, false);
     assert_eq!(
-        parse(&text).expect_err("too many for a whole document").kind,
+        parse(&text)
+            .expect_err("too many for a whole document")
+            .kind,
         ErrorCode::TooLarge
     );
     let (read, hashes) = streamed(&text).expect("streamed");

@@ -313,8 +313,9 @@ pub fn import_stream<Rd: std::io::Read>(
     let me = signer.key.public();
     // Pass 1: everything that needs no state the import itself changes.
     let validate = Tracked::new(&reader, true);
-    streamed(
-        handoff_epcis::stream(&mut open, |i, head, event| -> R<()> {
+    streamed(handoff_epcis::stream(
+        &mut open,
+        |i, head, event| -> R<()> {
             if i >= max_events {
                 return Err(CliError::input(
                     handoff_epcis::ErrorCode::TooLarge.as_str(),
@@ -331,49 +332,52 @@ pub fn import_stream<Rd: std::io::Read>(
             mapped.map_err(|e| bad_at(e, i, &hash))?;
             map::keep(&one, 0).map_err(|e| bad_at(e, i, &hash))?;
             Ok(())
-        }),
-    )?;
+        },
+    ))?;
     // Pass 2: map against the ledger and submit in batches.
     let height = ledger.store.height();
     let mut batch = Batch::new(ledger, signer)?;
     let mut sum = ImportSummary::default();
     let lookup = Tracked::new(&reader, false);
-    streamed(handoff_epcis::stream(&mut open, |i, head, event| -> R<()> {
-        let (one, hash) = one_event(head, event);
-        sum.events += 1;
-        // The same event twice in one document: the second finds the first.
-        if batch.hashes.contains(&hash) {
-            batch.flush(report, &mut sum)?;
-        }
-        if let Some(tx) = ledger.store.epcis_tx(&hash)? {
-            batch.items.push(Item::Already { index: i, hash, tx });
-            return Ok(());
-        }
-        lookup.stateful.set(false);
-        let mut mapped = map::to_payload(&one, 0, &me, &lookup);
-        reader.check()?;
-        if lookup.stateful.get() && batch.pending() {
-            batch.flush(report, &mut sum)?;
-            mapped = map::to_payload(&one, 0, &me, &lookup);
-            reader.check()?;
-        }
-        match mapped {
-            Ok(m) => {
-                let kept = map::keep(&one, 0).map_err(|e| bad_at(e, i, &hash))?;
-                batch.add(i, hash, m, kept.jsonld)?;
+    streamed(handoff_epcis::stream(
+        &mut open,
+        |i, head, event| -> R<()> {
+            let (one, hash) = one_event(head, event);
+            sum.events += 1;
+            // The same event twice in one document: the second finds the first.
+            if batch.hashes.contains(&hash) {
+                batch.flush(report, &mut sum)?;
             }
-            Err(e) => batch.items.push(Item::Refused {
-                index: i,
-                hash,
-                code: e.code().to_string(),
-                message: e.message,
-            }),
-        }
-        if batch.txs.len() >= IMPORT_BATCH {
-            batch.flush(report, &mut sum)?;
-        }
-        Ok(())
-    }))?;
+            if let Some(tx) = ledger.store.epcis_tx(&hash)? {
+                batch.items.push(Item::Already { index: i, hash, tx });
+                return Ok(());
+            }
+            lookup.stateful.set(false);
+            let mut mapped = map::to_payload(&one, 0, &me, &lookup);
+            reader.check()?;
+            if lookup.stateful.get() && batch.pending() {
+                batch.flush(report, &mut sum)?;
+                mapped = map::to_payload(&one, 0, &me, &lookup);
+                reader.check()?;
+            }
+            match mapped {
+                Ok(m) => {
+                    let kept = map::keep(&one, 0).map_err(|e| bad_at(e, i, &hash))?;
+                    batch.add(i, hash, m, kept.jsonld)?;
+                }
+                Err(e) => batch.items.push(Item::Refused {
+                    index: i,
+                    hash,
+                    code: e.code().to_string(),
+                    message: e.message,
+                }),
+            }
+            if batch.txs.len() >= IMPORT_BATCH {
+                batch.flush(report, &mut sum)?;
+            }
+            Ok(())
+        },
+    ))?;
     batch.flush(report, &mut sum)?;
     sum.blocks = ledger.store.height().saturating_sub(height);
     Ok(sum)
@@ -406,10 +410,7 @@ fn one_event(head: &Document, event: Event) -> (Document, String) {
 
 fn bad_at(mut e: EpcisError, index: usize, hash: &str) -> CliError {
     e.event = Some(index);
-    CliError::input(
-        e.code(),
-        format!("event {index} ({hash}): {}", e.message),
-    )
+    CliError::input(e.code(), format!("event {index} ({hash}): {}", e.message))
 }
 
 /// The mapping's questions to the ledger, noting those whose answer a pending batch may
@@ -443,9 +444,10 @@ impl Lookup for Tracked<'_, '_> {
 
     fn tx_of_event(&self, id: &str) -> Option<TxId> {
         self.stateful.set(true);
-        self.reader
-            .tx_of_event(id)
-            .or_else(|| self.validating.then_some(handoff_core::types::Hash32([0; 32])))
+        self.reader.tx_of_event(id).or_else(|| {
+            self.validating
+                .then_some(handoff_core::types::Hash32([0; 32]))
+        })
     }
 }
 
