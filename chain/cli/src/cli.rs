@@ -974,11 +974,7 @@ fn import_file(
     let mut report = |v: handoff_api::EpcisImportView| -> R<()> {
         if json {
             let line = serde_json::to_string(&v).map_err(|e| CliError::Other(e.into()))?;
-            let _ = write!(
-                w,
-                "{}{line}\n",
-                if started { "," } else { "{\"events\":[\n" }
-            );
+            let _ = writeln!(w, "{}{line}", if started { "," } else { "{\"events\":[\n" });
         } else {
             let why = match (&v.code, &v.message) {
                 (Some(c), Some(m)) => format!(" {m} [{c}]"),
