@@ -43,6 +43,8 @@ const APT_PACKAGES: &[&str] = &[
     "fonts-wqy-microhei",
     "fuse3",
     "libfuse3-dev",
+    // xmllint: the EPCIS exports validated against GS1's XSD (chain/cli/tests/gs1_schemas.rs).
+    "libxml2-utils",
 ];
 /// Rust targets: wasm32 for the pure ledger crate (the browser verifies with it).
 const RUST_TARGETS: &[&str] = &["wasm32-unknown-unknown"];

@@ -50,6 +50,9 @@ pub enum BenchCmd {
     /// `handoff stock` latency (p50/p99) for an org holding 100,000 items in lots,
     /// pallets and open handoffs, answered from the store's stock index.
     Stock(crate::bench_stock::StockBenchArgs),
+    /// EPCIS events imported a second from a 100,000-event JSON-LD document (and from a
+    /// tenth and a half of it), with the importing process's peak memory at each size.
+    Epcis(crate::bench_epcis::EpcisBenchArgs),
 }
 
 /// Options of `bench ledger`.
@@ -107,6 +110,7 @@ pub fn run(cmd: BenchCmd) -> Result<crate::cli::Output> {
         BenchCmd::Resolver(a) => crate::bench_http::run(a, crate::bench_http::Mode::Resolver)?,
         BenchCmd::Docs(a) => crate::bench_docs::run(a)?,
         BenchCmd::Stock(a) => crate::bench_stock::run(a)?,
+        BenchCmd::Epcis(a) => crate::bench_epcis::run(a)?,
     };
     let text = serde_json::to_string_pretty(&json)?;
     Ok(crate::cli::Output { json, text })

@@ -724,6 +724,7 @@ pub fn run(cli: Cli) -> R<Output> {
         .clone()
         .unwrap_or_else(handoff_node::folder::default_data_dir);
     let me = cli.as_.as_deref();
+    let json = cli.json;
     let who = Caller::local(me);
     if cli.node.is_some()
         && let Some(what) = local_only(&cli.cmd)
@@ -780,6 +781,9 @@ pub fn run(cli: Cli) -> R<Output> {
             let ledger = Ledger::open(&data)?;
             match cmd {
                 Cmd::Load { items, rounds } => crate::load::run(&ledger, &data, items, rounds),
+                Cmd::Epcis(EpcisCmd::Import { file }) => {
+                    import_file(&ledger, &data, me, &file, json)
+                }
                 cmd => with_api(&NodeApi::ledger_at(&ledger, &data), &who, cmd),
             }
         }
@@ -942,6 +946,112 @@ fn read_document(path: &std::path::Path) -> R<String> {
             format!("{} is not UTF-8 text", path.display()),
         )
     })
+}
+
+/// `epcis import FILE` on this process's ledger: the file is streamed (twice; see
+/// `handoff_node::epcis::import_stream`), never held whole, and the report is written
+/// as each batch is durable: a line per event, or with `--json` one object
+/// `{"events":[…],"committed","already","rejected","blocks"}` written as it goes (so a
+/// report of 100,000 events is not held either). Its output is printed here, not by the
+/// caller: the `Output` returned is empty.
+fn import_file(
+    ledger: &Ledger,
+    data: &Path,
+    me: Option<&str>,
+    file: &Path,
+    json: bool,
+) -> R<Output> {
+    use std::io::Write;
+    let signer = handoff_node::identity::select(data, me)
+        .map_err(|e| CliError::input("UNKNOWN_IDENTITY", format!("{e:#}")))?;
+    let open = || std::fs::File::open(file);
+    open().map_err(|e| CliError::input("FILE_UNREADABLE", format!("{}: {e}", file.display())))?;
+    let stdout = std::io::stdout();
+    let mut w = std::io::BufWriter::new(stdout.lock());
+    let mut started = false;
+    let mut refused: Option<handoff_core::rejection::Rejection> = None;
+    // A reader that went away (`| head`) is not an error of the import.
+    let mut report = |v: handoff_api::EpcisImportView| -> R<()> {
+        if json {
+            let line = serde_json::to_string(&v).map_err(|e| CliError::Other(e.into()))?;
+            let _ = writeln!(w, "{}{line}", if started { "," } else { "{\"events\":[\n" });
+        } else {
+            let why = match (&v.code, &v.message) {
+                (Some(c), Some(m)) => format!(" {m} [{c}]"),
+                _ => String::new(),
+            };
+            let _ = writeln!(w, "event {} {} {}{why}", v.index, v.status, v.hash);
+        }
+        started = true;
+        if v.status == "rejected" && refused.is_none() {
+            refused = Some(rejection_of(&v));
+        }
+        Ok(())
+    };
+    let done = handoff_node::epcis::import_stream(
+        ledger,
+        &signer,
+        open,
+        handoff_epcis::limits::MAX_STREAM_EVENTS,
+        &mut report,
+    );
+    let sum = match done {
+        Ok(sum) => sum,
+        // Nothing was written yet: the error is the whole answer.
+        Err(e) if !started => return Err(e),
+        Err(e) => {
+            // The report so far stands (those events are committed); the error follows
+            // it (with --json, as a second JSON value on stdout).
+            if json {
+                let _ = writeln!(w, "]}}");
+            }
+            let _ = w.flush();
+            return Err(e);
+        }
+    };
+    if json {
+        let _ = writeln!(
+            w,
+            "{}],\"committed\":{},\"already\":{},\"rejected\":{},\"blocks\":{}}}",
+            if started { "" } else { "{\"events\":[" },
+            sum.committed,
+            sum.already,
+            sum.rejected,
+            sum.blocks
+        );
+    } else {
+        let _ = writeln!(
+            w,
+            "{} events: {} committed, {} already, {} rejected, in {} blocks",
+            sum.events, sum.committed, sum.already, sum.rejected, sum.blocks
+        );
+    }
+    let _ = w.flush();
+    match refused {
+        Some(rejection) => Err(CliError::Partial {
+            output: Box::new(Output::printed()),
+            rejection,
+        }),
+        None => Ok(Output::printed()),
+    }
+}
+
+/// The rule that refused an imported event, as the command's exit (3).
+fn rejection_of(e: &handoff_api::EpcisImportView) -> handoff_core::rejection::Rejection {
+    let code = e.code.as_deref().unwrap_or_default();
+    let code = handoff_core::rejection::Code::ALL
+        .iter()
+        .copied()
+        .find(|c| c.as_str() == code)
+        .unwrap_or(handoff_core::rejection::Code::Malformed);
+    handoff_core::rejection::Rejection::new(
+        code,
+        format!(
+            "event {}: {}",
+            e.index,
+            e.message.as_deref().unwrap_or_default()
+        ),
+    )
 }
 
 /// SHA-256 of a file, hex, read in pieces (a document may be large; it never leaves
@@ -1675,6 +1785,22 @@ fn with_api(node: &dyn Api, who: &Caller, cmd: Cmd) -> R<Output> {
             answer(&r, text)
         }
         Cmd::Epcis(EpcisCmd::Import { file }) => {
+            // Here the document goes to a node (at --node, or the one running on the
+            // folder) in one request, within the request's bound; on this machine's
+            // ledger it is streamed instead (`import_file`).
+            let max = handoff_epcis::limits::MAX_DOCUMENT_BYTES as u64;
+            if std::fs::metadata(&file).is_ok_and(|m| m.len() > max) {
+                return Err(CliError::input(
+                    handoff_epcis::ErrorCode::TooLarge.as_str(),
+                    format!(
+                        "{} is larger than {max} bytes, the most a node takes in one request; \
+                         import it on the node's machine with the node stopped (the file is \
+                         then streamed, up to {} events), or split it",
+                        file.display(),
+                        handoff_epcis::limits::MAX_STREAM_EVENTS
+                    ),
+                ));
+            }
             let document = read_document(&file)?;
             let r = typed_call!(a::EpcisImportRequest { document })?;
             let text = r
@@ -1689,22 +1815,11 @@ fn with_api(node: &dyn Api, who: &Caller, cmd: Cmd) -> R<Output> {
                 })
                 .collect::<Vec<_>>()
                 .join("\n");
-            let refused = r.events.iter().find(|e| e.status == "rejected").map(|e| {
-                let code = e.code.as_deref().unwrap_or_default();
-                let code = handoff_core::rejection::Code::ALL
-                    .iter()
-                    .copied()
-                    .find(|c| c.as_str() == code)
-                    .unwrap_or(handoff_core::rejection::Code::Malformed);
-                handoff_core::rejection::Rejection::new(
-                    code,
-                    format!(
-                        "event {}: {}",
-                        e.index,
-                        e.message.as_deref().unwrap_or_default()
-                    ),
-                )
-            });
+            let refused = r
+                .events
+                .iter()
+                .find(|e| e.status == "rejected")
+                .map(rejection_of);
             let output = answer(&r, text)?;
             match refused {
                 Some(rejection) => Err(CliError::Partial {

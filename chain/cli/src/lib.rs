@@ -9,6 +9,7 @@ pub mod bench;
 #[cfg(feature = "p2p")]
 pub mod bench_cluster;
 pub mod bench_docs;
+pub mod bench_epcis;
 #[cfg(feature = "p2p")]
 pub mod bench_http;
 #[cfg(feature = "p2p")]

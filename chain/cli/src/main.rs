@@ -18,7 +18,8 @@ fn main() {
             let json = cli.json;
             match cli::run(cli) {
                 Ok(out) => {
-                    if json {
+                    if out.is_printed() {
+                    } else if json {
                         emit(&serde_json::to_string_pretty(&out.json).unwrap_or_default());
                     } else if !out.text.is_empty() {
                         emit(out.text.trim_end());
@@ -56,7 +57,8 @@ fn emit(s: &str) {
 
 fn report(e: &CliError, json: bool) -> i32 {
     if let CliError::Partial { output, .. } = e {
-        if json {
+        if output.is_printed() {
+        } else if json {
             emit(&serde_json::to_string_pretty(&output.json).unwrap_or_default());
         } else {
             emit(output.text.trim_end());

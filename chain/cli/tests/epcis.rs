@@ -9,7 +9,7 @@ mod common;
 
 use common::{gtin, handoff, ok};
 use handoff_epcis::{Document, Event, hash_ids, parse};
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::path::Path;
 
 const FARM_GLN: &str = "0614141000005";
@@ -491,4 +491,132 @@ fn a_running_node_imports_and_exports_over_http() {
     }
     let _ = child.kill();
     let _ = child.wait();
+}
+
+/// A farm's week as one document of `groups` × (commission 4 bags, pack them onto a
+/// pallet, ship the pallet to the roaster): every event maps without the ledger's state,
+/// so an import puts hundreds of them in each block, in document order.
+fn farm_week(c: &Chain, groups: usize) -> Vec<String> {
+    let roaster = roaster_gln();
+    let mut out = Vec::new();
+    for g in 0..groups {
+        let t = |k: usize| {
+            let s = g * 3 + k;
+            format!(
+                "2026-06-{:02}T{:02}:{:02}:{:02}+00:00",
+                1 + s / 86_400,
+                s / 3600 % 24,
+                s / 60 % 60,
+                s % 60
+            )
+        };
+        let bags: Vec<String> = (0..4)
+            .map(|b| format!("\"{}\"", c.item(&format!("W{g}-{b}"))))
+            .collect();
+        let bags = bags.join(",");
+        let pallet = format!("https://id.gs1.org/00/{}", gtin(&format!("10614141{g:09}")));
+        out.push(object(
+            &t(0),
+            "ADD",
+            "commissioning",
+            &format!(
+                r#","epcList":[{bags}],"bizLocation":{{"id":"https://id.gs1.org/414/{FARM_GLN}"}}"#
+            ),
+        ));
+        out.push(format!(
+            r#"{{"type":"AggregationEvent","eventTime":"{}","eventTimeZoneOffset":"+00:00","parentID":"{pallet}","childEPCs":[{bags}],"action":"ADD","bizStep":"packing"}}"#,
+            t(1)
+        ));
+        out.push(object(
+            &t(2),
+            "OBSERVE",
+            "shipping",
+            &format!(
+                r#","epcList":["{pallet}"],"destinationList":[{{"type":"owning_party","destination":"https://id.gs1.org/417/{roaster}"}}]"#
+            ),
+        ));
+    }
+    out
+}
+
+#[test]
+fn a_large_document_is_imported_in_few_blocks_and_reimported_as_already() {
+    let c = chain();
+    let events = farm_week(&c, 1_000);
+    let n = events.len();
+    let doc = document(&events);
+    let hashes = hash_ids(&parse(&doc).expect("well-formed"));
+    let before = c.height();
+    let (code, j, err) = c.epcis("Acme Farms", "import", &doc);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(statuses(&j), vec!["committed"; n]);
+    for (i, e) in j["events"].as_array().expect("events").iter().enumerate() {
+        assert_eq!(
+            (e["index"].as_u64(), &e["hash"]),
+            (Some(i as u64), &json!(hashes[i]))
+        );
+    }
+    assert_eq!(j["committed"], n);
+    let blocks = c.height() - before;
+    assert_eq!(j["blocks"], blocks);
+    assert!(
+        blocks <= (n / 100) as u64,
+        "{n} events in {blocks} blocks: batched, not a block each"
+    );
+    // Commission, pack and ship of one pallet went in the same block, in order.
+    let history = ok(c.dir(), &["item", "history", &c.item("W7-2")]);
+    let types: Vec<&str> = history["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| e["type"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        types,
+        ["commission", "pack", "handoff_proposed"],
+        "{history}"
+    );
+    let inbox = ok(c.dir(), &["--as", "Roastery", "handoff", "inbox"]);
+    assert_eq!(inbox["incoming"].as_array().map(Vec::len), Some(1_000));
+
+    let height = c.height();
+    let (code, j, _) = c.epcis("Acme Farms", "import", &doc);
+    assert_eq!(code, 0);
+    assert_eq!(statuses(&j), vec!["already"; n]);
+    assert_eq!(c.height(), height, "a re-import commits nothing");
+}
+
+#[test]
+fn a_bad_event_near_the_end_writes_nothing_and_a_refused_one_stands_alone() {
+    let c = chain();
+    let mut events = farm_week(&c, 700);
+    let n = events.len();
+    // The second-to-last event's time is no time: the document is refused whole.
+    let good = events[n - 2].clone();
+    events[n - 2] = good.replacen(r#""eventTime":""#, r#""eventTime":"yesterday "#, 1);
+    let height = c.height();
+    let (code, j, _) = c.epcis("Acme Farms", "import", &document(&events));
+    assert_eq!(code, 2, "{j}");
+    assert_eq!(j["error"]["code"], "EPCIS_BAD_TIME");
+    let message = j["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains(&format!("event {}", n - 2)), "{message}");
+    assert_eq!(c.height(), height, "nothing was written");
+    let (code, _, _) = handoff(c.dir(), &["item", "show", &c.item("W0-0")]);
+    assert_eq!(code, 2, "not even the first event");
+
+    // The same bags commissioned again in the middle: that one event is refused by the
+    // ledger's rule, reported with its index and code; every other event stands.
+    events[n - 2] = good;
+    let again = events[0].replacen("T00:00:00", "T23:59:59", 1);
+    events.insert(1_000, again);
+    let doc = document(&events);
+    let (code, j, _) = c.epcis("Acme Farms", "import", &doc);
+    assert_eq!(code, 3, "{j}");
+    let st = statuses(&j);
+    assert_eq!(st.len(), n + 1);
+    assert_eq!(st[1_000], "rejected");
+    assert_eq!(j["events"][1_000]["index"], 1_000);
+    assert_eq!(j["events"][1_000]["code"], "ALREADY_COMMISSIONED");
+    assert_eq!(st.iter().filter(|s| *s == "committed").count(), n);
+    assert_eq!(j["rejected"], 1);
 }

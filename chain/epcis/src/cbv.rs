@@ -26,6 +26,122 @@ pub enum Vocab {
 }
 
 const WEB_CBV: &str = "https://ref.gs1.org/cbv/";
+
+/// CBV 2.0's business steps (bare words).
+pub const BIZ_STEPS: &[&str] = &[
+    "accepting",
+    "arriving",
+    "assembling",
+    "collecting",
+    "commissioning",
+    "consigning",
+    "creating_class_instance",
+    "cycle_counting",
+    "decommissioning",
+    "departing",
+    "destroying",
+    "disassembling",
+    "dispensing",
+    "encoding",
+    "entering_exiting",
+    "holding",
+    "inspecting",
+    "installing",
+    "killing",
+    "loading",
+    "other",
+    "packing",
+    "picking",
+    "receiving",
+    "removing",
+    "repackaging",
+    "repairing",
+    "replacing",
+    "reserving",
+    "retail_selling",
+    "sampling",
+    "sensor_reporting",
+    "shipping",
+    "staging_outbound",
+    "stock_taking",
+    "stocking",
+    "storing",
+    "transporting",
+    "unloading",
+    "unpacking",
+    "void_shipping",
+];
+
+/// CBV 2.0's business transaction types (bare words).
+pub const BIZ_TRANSACTION_TYPES: &[&str] = &[
+    "bol",
+    "cert",
+    "desadv",
+    "inv",
+    "pedigree",
+    "po",
+    "poc",
+    "prodorder",
+    "recadv",
+    "rma",
+    "testprd",
+    "testres",
+    "upevt",
+];
+
+/// Handoff's own vocabulary, for what the ledger records outside the CBV (an observation
+/// kind, a document type, a document number): a business step outside the CBV is written
+/// `{HANDOFF_VOCAB}bizstep/{word}`, a transaction type `…btt/{word}`, a document number
+/// that is no URI `…bt/{number}` (percent-encoded), since EPCIS requires URIs there; the
+/// import reads them back to the ledger's words.
+pub const HANDOFF_VOCAB: &str = "https://voc.handoff.invalid/";
+
+const URI_ESCAPE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// `word` as a URI of Handoff's vocabulary `kind` (`bizstep`, `btt`, `bt`).
+pub fn handoff_uri(kind: &str, word: &str) -> String {
+    format!(
+        "{HANDOFF_VOCAB}{kind}/{}",
+        percent_encoding::utf8_percent_encode(word, URI_ESCAPE)
+    )
+}
+
+/// The word of a URI of Handoff's vocabulary `kind`, or `None` for any other value.
+pub fn handoff_word(kind: &str, value: &str) -> Option<String> {
+    let rest = value
+        .trim()
+        .strip_prefix(HANDOFF_VOCAB)?
+        .strip_prefix(kind)?
+        .strip_prefix('/')?;
+    percent_encoding::percent_decode_str(rest)
+        .decode_utf8()
+        .ok()
+        .map(|w| w.into_owned())
+}
+
+/// Whether `s` is an absolute URI as far as its form goes: a scheme, `:`, and no white
+/// space or characters a URI never holds.
+pub fn is_uri(s: &str) -> bool {
+    let Some((scheme, rest)) = s.split_once(':') else {
+        return false;
+    };
+    scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
+        && !rest.is_empty()
+        && rest.bytes().all(|b| {
+            b.is_ascii_graphic()
+                && !matches!(
+                    b,
+                    b'"' | b'<' | b'>' | b'\\' | b'^' | b'`' | b'{' | b'|' | b'}'
+                )
+        })
+}
 const WEB_GS1: &str = "https://gs1.org/voc/";
 
 impl Vocab {

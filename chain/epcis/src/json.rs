@@ -95,7 +95,7 @@ impl<'de> Visitor<'de> for JVisitor {
     }
 }
 
-fn depth(v: &J) -> usize {
+pub(crate) fn depth(v: &J) -> usize {
     // Iterative, so a deep value cannot overflow the stack here.
     let mut max = 0;
     let mut stack = vec![(v, 1usize)];
@@ -110,11 +110,11 @@ fn depth(v: &J) -> usize {
     max
 }
 
-fn get<'a>(m: &'a [(String, J)], k: &str) -> Option<&'a J> {
+pub(crate) fn get<'a>(m: &'a [(String, J)], k: &str) -> Option<&'a J> {
     m.iter().find(|(x, _)| x == k).map(|(_, v)| v)
 }
 
-fn bad(msg: impl Into<String>) -> EpcisError {
+pub(crate) fn bad(msg: impl Into<String>) -> EpcisError {
     EpcisError::new(ErrorCode::BadJson, msg)
 }
 
@@ -140,16 +140,7 @@ pub fn parse_jsonld(text: &str) -> Result<Document, EpcisError> {
         );
     }
     let mut de = serde_json::Deserializer::from_str(text);
-    let root = J::deserialize(&mut de).map_err(|e| {
-        let msg = e.to_string();
-        if msg.contains("recursion limit") {
-            EpcisError::new(ErrorCode::TooDeep, format!("nested too deeply: {msg}"))
-        } else if msg.contains("at most") || msg.contains("more than") || msg.contains("too many") {
-            EpcisError::new(ErrorCode::TooLarge, msg)
-        } else {
-            bad(format!("not JSON: {msg}"))
-        }
-    })?;
+    let root = J::deserialize(&mut de).map_err(serde_error)?;
     de.end().map_err(|e| bad(format!("not JSON: {e}")))?;
     if depth(&root) > MAX_DEPTH {
         return err(
@@ -160,8 +151,75 @@ pub fn parse_jsonld(text: &str) -> Result<Document, EpcisError> {
     let J::Obj(doc) = &root else {
         return Err(bad("the document is not a JSON object"));
     };
+    let mut head = head(
+        get(doc, "@context"),
+        get(doc, "type"),
+        get(doc, "schemaVersion"),
+        get(doc, "creationDate"),
+    )?;
+    let kind = head.kind;
+    let Some(J::Obj(body)) = get(doc, "epcisBody") else {
+        return err(ErrorCode::MissingField, "the document has no epcisBody");
+    };
+    let list = match kind {
+        DocumentKind::Epcis => get(body, "eventList"),
+        DocumentKind::Query => {
+            let Some(J::Obj(qr)) = get(body, "queryResults") else {
+                return err(
+                    ErrorCode::MissingField,
+                    "the query document has no queryResults",
+                );
+            };
+            query_field(&mut head, "queryName", get(qr, "queryName"));
+            query_field(&mut head, "subscriptionID", get(qr, "subscriptionID"));
+            match get(qr, "resultsBody") {
+                Some(J::Obj(rb)) => get(rb, "eventList"),
+                _ => None,
+            }
+        }
+    };
+    let events_json: &[J] = match list {
+        Some(J::Arr(xs)) => xs,
+        None => &[],
+        Some(_) => return Err(bad("eventList is not an array")),
+    };
+    if events_json.len() > MAX_EVENTS {
+        return err(
+            ErrorCode::TooLarge,
+            format!("{} events (at most {MAX_EVENTS})", events_json.len()),
+        );
+    }
+    let mut events = Vec::with_capacity(events_json.len());
+    for (i, e) in events_json.iter().enumerate() {
+        events.push(event_of(&head, e).map_err(|x| x.at_event(i))?);
+    }
+    head.events = events;
+    Ok(head)
+}
+
+/// A serde_json error as the reader's refusal: too deep, over a bound, or not JSON.
+pub(crate) fn serde_error(e: serde_json::Error) -> EpcisError {
+    let msg = e.to_string();
+    if msg.contains("recursion limit") {
+        EpcisError::new(ErrorCode::TooDeep, format!("nested too deeply: {msg}"))
+    } else if msg.contains("at most") || msg.contains("more than") || msg.contains("too many") {
+        EpcisError::new(ErrorCode::TooLarge, msg)
+    } else {
+        bad(format!("not JSON: {msg}"))
+    }
+}
+
+/// A document's header (no events yet) from its top-level members: the context's
+/// namespace prefixes, the document type, schema version and creation date. The whole
+/// document reader and the streaming one ([`crate::stream`]) both read it here.
+pub(crate) fn head(
+    context: Option<&J>,
+    kind: Option<&J>,
+    schema_version: Option<&J>,
+    creation_date: Option<&J>,
+) -> Result<Document, EpcisError> {
     let mut namespaces = Vec::new();
-    if let Some(ctx) = get(doc, "@context") {
+    if let Some(ctx) = context {
         let entries: Vec<&J> = match ctx {
             J::Arr(xs) => xs.iter().collect(),
             x => vec![x],
@@ -191,7 +249,7 @@ pub fn parse_jsonld(text: &str) -> Result<Document, EpcisError> {
             format!("more than {MAX_NAMESPACES} namespace prefixes"),
         );
     }
-    let kind = match get(doc, "type") {
+    let kind = match kind {
         Some(J::Str(t)) if t == "EPCISDocument" => DocumentKind::Epcis,
         Some(J::Str(t)) if t == "EPCISQueryDocument" => DocumentKind::Query,
         Some(J::Str(t)) => return Err(bad(format!("'{t}' is not an EPCIS document type"))),
@@ -202,73 +260,48 @@ pub fn parse_jsonld(text: &str) -> Result<Document, EpcisError> {
             );
         }
     };
-    let s = |k: &str| match get(doc, k) {
+    let s = |k: &str, v: Option<&J>| match v {
         Some(J::Str(v)) => Ok(Some(v.clone())),
         Some(J::Num(v)) => Ok(Some(v.clone())),
         None => Ok(None),
         Some(_) => Err(bad(format!("document {k} is not a string"))),
     };
-    let schema_version = s("schemaVersion")?.unwrap_or_default();
-    let creation_date = s("creationDate")?.ok_or_else(|| {
+    let schema_version = s("schemaVersion", schema_version)?.unwrap_or_default();
+    let creation_date = s("creationDate", creation_date)?.ok_or_else(|| {
         EpcisError::new(ErrorCode::MissingField, "the document has no creationDate")
     })?;
     crate::time::parse_time_ms(&creation_date)?;
-    let Some(J::Obj(body)) = get(doc, "epcisBody") else {
-        return err(ErrorCode::MissingField, "the document has no epcisBody");
-    };
-    let mut query_name = None;
-    let mut subscription_id = None;
-    let list = match kind {
-        DocumentKind::Epcis => get(body, "eventList"),
-        DocumentKind::Query => {
-            let Some(J::Obj(qr)) = get(body, "queryResults") else {
-                return err(
-                    ErrorCode::MissingField,
-                    "the query document has no queryResults",
-                );
-            };
-            query_name = match get(qr, "queryName") {
-                Some(J::Str(q)) => Some(q.clone()),
-                _ => None,
-            };
-            subscription_id = match get(qr, "subscriptionID") {
-                Some(J::Str(q)) => Some(q.clone()),
-                _ => None,
-            };
-            match get(qr, "resultsBody") {
-                Some(J::Obj(rb)) => get(rb, "eventList"),
-                _ => None,
-            }
-        }
-    };
-    let events_json: &[J] = match list {
-        Some(J::Arr(xs)) => xs,
-        None => &[],
-        Some(_) => return Err(bad("eventList is not an array")),
-    };
-    if events_json.len() > MAX_EVENTS {
-        return err(
-            ErrorCode::TooLarge,
-            format!("{} events (at most {MAX_EVENTS})", events_json.len()),
-        );
-    }
-    let cx = Cx {
-        namespaces: &namespaces,
-    };
-    let mut events = Vec::with_capacity(events_json.len());
-    for (i, e) in events_json.iter().enumerate() {
-        events.push(cx.event(e).map_err(|x| x.at_event(i))?);
-    }
     Ok(Document {
         kind,
         schema_version,
         creation_date,
         namespaces,
         expand_value_prefixes: true,
-        query_name,
-        subscription_id,
-        events,
+        query_name: None,
+        subscription_id: None,
+        events: Vec::new(),
     })
+}
+
+/// A query document's `queryName` or `subscriptionID` (a string; anything else is not
+/// kept).
+pub(crate) fn query_field(head: &mut Document, key: &str, v: Option<&J>) {
+    let v = match v {
+        Some(J::Str(q)) => Some(q.clone()),
+        _ => None,
+    };
+    match key {
+        "queryName" => head.query_name = v,
+        _ => head.subscription_id = v,
+    }
+}
+
+/// One event of a document whose header is `head`.
+pub(crate) fn event_of(head: &Document, v: &J) -> Result<Event, EpcisError> {
+    Cx {
+        namespaces: &head.namespaces,
+    }
+    .event(v)
 }
 
 /// The prefixes the EPCIS 2.0 context itself defines.

@@ -66,12 +66,15 @@ fn refuse(kind: ErrorCode, message: impl Into<String>) -> EpcisError {
     EpcisError::new(kind, message)
 }
 
-/// The business step of `e` as a bare CBV word (`shipping`), or the value as written when
-/// it is outside the CBV.
+/// The business step of `e` as a bare CBV word (`shipping`), the word of a step of
+/// Handoff's vocabulary, or the value as written when it is outside both.
 fn step(e: &Event) -> Option<String> {
-    e.biz_step
-        .as_deref()
-        .map(|s| Vocab::BizStep.bare(s).unwrap_or_else(|| s.to_string()))
+    e.biz_step.as_deref().map(|s| {
+        Vocab::BizStep
+            .bare(s)
+            .or_else(|| crate::cbv::handoff_word("bizstep", s))
+            .unwrap_or_else(|| s.to_string())
+    })
 }
 
 fn disposition(e: &Event) -> Option<String> {
@@ -490,12 +493,16 @@ fn propose(
                     .map(|k| {
                         Vocab::BizTransactionType
                             .bare(k)
+                            .or_else(|| crate::cbv::handoff_word("btt", k))
                             .unwrap_or_else(|| k.to_string())
                     })
                     .unwrap_or_else(|| "reference".into()),
                 handoff_core::limits::MAX_NAME_LEN,
             ),
-            id: text(b.id.clone(), handoff_core::limits::MAX_NAME_LEN),
+            id: text(
+                crate::cbv::handoff_word("bt", &b.id).unwrap_or_else(|| b.id.clone()),
+                handoff_core::limits::MAX_NAME_LEN,
+            ),
         })
         .collect();
     Ok(ProposeHandoff {
@@ -647,8 +654,20 @@ pub fn from_payload(c: &Committed<'_>, lookup: &impl ExportLookup) -> Option<Eve
                 .docs
                 .iter()
                 .map(|d| BizTransaction {
-                    kind: Some(d.kind.clone()),
-                    id: d.id.clone(),
+                    // EPCIS requires URIs: a type or number the CBV has no word for is
+                    // written in Handoff's vocabulary (read back by the import).
+                    kind: Some(
+                        if crate::cbv::BIZ_TRANSACTION_TYPES.contains(&d.kind.as_str()) {
+                            d.kind.clone()
+                        } else {
+                            crate::cbv::handoff_uri("btt", &d.kind)
+                        },
+                    ),
+                    id: if crate::cbv::is_uri(&d.id) {
+                        d.id.clone()
+                    } else {
+                        crate::cbv::handoff_uri("bt", &d.id)
+                    },
                 })
                 .collect();
             e
@@ -719,6 +738,13 @@ pub fn from_payload(c: &Committed<'_>, lookup: &impl ExportLookup) -> Option<Eve
                     k.to_string()
                 }
                 _ => "inspecting".to_string(),
+            };
+            // A kind outside the CBV is a step of Handoff's vocabulary (a URI, as EPCIS
+            // requires), read back to the same kind by the import.
+            let step = if crate::cbv::BIZ_STEPS.contains(&step.as_str()) {
+                step
+            } else {
+                crate::cbv::handoff_uri("bizstep", &step)
             };
             let mut e = object(c, Action::Observe, &step, None, &o.entries);
             place(&mut e, &o.at);

@@ -4,7 +4,8 @@
 //! newer fields inside `<extension>`) read and written; CBV vocabulary in its bare, URN
 //! and Web URI forms ([`cbv`]); EPC URNs and GS1 Digital Link URIs both ways ([`ids`],
 //! over `handoff-core`'s GS1 keys); event hash ids as CBV 2.0 specifies ([`hash`]); the
-//! simple event query of the REST bindings, parsed and matched ([`query`]).
+//! simple event query of the REST bindings, parsed and matched ([`query`]). Documents
+//! larger than the whole-document readers take are read one event at a time ([`stream`]).
 //! Every bound on outside data is in [`limits`]; every refusal is an [`EpcisError`] with
 //! a stable code and, when it is about one event, that event's index. Nothing here
 //! panics on input.
@@ -19,6 +20,7 @@ pub mod ledger;
 pub mod limits;
 pub mod model;
 pub mod query;
+pub mod stream;
 pub mod time;
 pub mod xml;
 
@@ -26,6 +28,7 @@ pub use error::{EpcisError, ErrorCode};
 pub use hash::{hash_id, hash_ids, pre_hash};
 pub use json::{parse_jsonld, write_jsonld};
 pub use model::*;
+pub use stream::{StreamError, Streamed, stream};
 pub use xml::{parse_xml, write_xml};
 
 /// The two formats of an EPCIS document.

@@ -55,3 +55,20 @@ pub const DEFAULT_PER_PAGE: usize = 30;
 /// The most events a page of a query answer holds, whatever `perPage` asks: a page of the
 /// largest events stays a few megabytes.
 pub const MAX_PER_PAGE: usize = 500;
+/// The most bytes of one event read by the streaming reader ([`crate::stream`]), counted
+/// from the end of the event before it (so separators and white space count too); the
+/// document's header before the first event and what follows the last one are each
+/// bounded by it as well. Four times [`MAX_KEPT_EVENT_BYTES`]: any event that can be kept
+/// fits in its pretty-printed form, and what one event takes while it is read stays a few
+/// megabytes at most, whatever the document's length.
+pub const MAX_EVENT_BYTES: usize = 4 * MAX_KEPT_EVENT_BYTES;
+
+/// The most events of a document read by the streaming reader. Far above [`MAX_EVENTS`]
+/// because streaming keeps one event at a time: memory no longer bounds the document,
+/// only the time an import takes does (about a day of a large site's events at a few
+/// thousand events a second); a larger export is split by the sender.
+pub const MAX_STREAM_EVENTS: usize = 1_000_000;
+
+/// The largest document read by the streaming reader, in bytes: [`MAX_STREAM_EVENTS`]
+/// events of about 1 KiB each.
+pub const MAX_STREAM_BYTES: u64 = 1 << 30;

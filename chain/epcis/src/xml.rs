@@ -21,11 +21,11 @@ pub const EPCIS_QUERY_NS: &str = "urn:epcglobal:epcis-query:xsd:2";
 const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
 
 #[derive(Clone, Debug, Default)]
-struct XNode {
-    name: Name,
+pub(crate) struct XNode {
+    pub(crate) name: Name,
     attrs: Vec<(Name, String)>,
     text: String,
-    children: Vec<XNode>,
+    pub(crate) children: Vec<XNode>,
 }
 
 fn bad(msg: impl Into<String>) -> EpcisError {
@@ -78,8 +78,52 @@ fn check_text(s: &str) -> Result<(), EpcisError> {
 
 /// The element tree of `text`, with every namespace declaration seen (in order).
 fn tree(text: &str) -> Result<(XNode, Vec<Namespace>), EpcisError> {
-    let mut r = Reader::from_str(text);
+    let mut r = Reader::from_reader(text.as_bytes());
+    tree_from(&mut r, None)
+}
+
+/// What the streaming reader ([`crate::stream`]) is told while a document is read: an
+/// element of the event list begins, and one is complete (it is handed over instead of
+/// being kept in the tree).
+pub(crate) trait EventSink {
+    /// An element of the event list begins.
+    fn begin(&mut self);
+    /// An element of the event list is complete; `root` is the document element (its
+    /// attributes read, no children kept) and `declared` the namespace declarations so far.
+    fn event(
+        &mut self,
+        node: XNode,
+        root: &XNode,
+        declared: &[Namespace],
+    ) -> Result<(), EpcisError>;
+}
+
+/// Whether the open elements are a document's event list (the children of which are its
+/// events).
+fn in_event_list(stack: &[(XNode, usize)]) -> bool {
+    let names: Vec<&str> = stack.iter().map(|(n, _)| n.name.local.as_str()).collect();
+    stack.iter().all(|(n, _)| n.name.ns.is_empty())
+        && matches!(
+            names.as_slice(),
+            ["EPCISDocument", "EPCISBody", "EventList"]
+                | [
+                    "EPCISQueryDocument",
+                    "EPCISBody",
+                    "QueryResults",
+                    "resultsBody",
+                    "EventList"
+                ]
+        )
+}
+
+/// The element tree read from `r`, with every namespace declaration seen (in order). With
+/// a sink, the event list's elements go to it as each is complete and are not kept.
+pub(crate) fn tree_from<R: std::io::BufRead>(
+    r: &mut Reader<R>,
+    mut sink: Option<&mut dyn EventSink>,
+) -> Result<(XNode, Vec<Namespace>), EpcisError> {
     r.config_mut().trim_text(false);
+    let mut buf = Vec::new();
     let mut scopes: Vec<(String, String)> = Vec::new();
     // Each open element and the length of `scopes` before it.
     let mut stack: Vec<(XNode, usize)> = Vec::new();
@@ -87,7 +131,8 @@ fn tree(text: &str) -> Result<(XNode, Vec<Namespace>), EpcisError> {
     let mut root: Option<XNode> = None;
     let mut nodes = 0usize;
     loop {
-        let ev = r.read_event().map_err(|e| {
+        buf.clear();
+        let ev = r.read_event_into(&mut buf).map_err(|e| {
             bad(format!(
                 "not well-formed XML at byte {}: {e}",
                 r.buffer_position()
@@ -104,6 +149,13 @@ fn tree(text: &str) -> Result<(XNode, Vec<Namespace>), EpcisError> {
                         ErrorCode::TooDeep,
                         format!("elements nested deeper than {MAX_DEPTH} levels"),
                     );
+                }
+                if let Some(sk) = sink.as_deref_mut()
+                    && in_event_list(&stack)
+                {
+                    sk.begin();
+                    // Each event is bounded on its own (see limits::MAX_EVENT_BYTES).
+                    nodes = 0;
                 }
                 nodes += 1;
                 if nodes > MAX_NODES {
@@ -183,6 +235,12 @@ fn tree(text: &str) -> Result<(XNode, Vec<Namespace>), EpcisError> {
                 }
                 if matches!(ev, X::Empty(_)) {
                     scopes.truncate(mark);
+                    if let Some(sk) = sink.as_deref_mut()
+                        && in_event_list(&stack)
+                    {
+                        sk.event(node, &stack[0].0, &declared)?;
+                        continue;
+                    }
                     match stack.last_mut() {
                         Some((parent, _)) => push_child(parent, node)?,
                         None => root = Some(node),
@@ -196,6 +254,12 @@ fn tree(text: &str) -> Result<(XNode, Vec<Namespace>), EpcisError> {
                     .pop()
                     .ok_or_else(|| bad("an end tag without a start"))?;
                 scopes.truncate(mark);
+                if let Some(sk) = sink.as_deref_mut()
+                    && in_event_list(&stack)
+                {
+                    sk.event(node, &stack[0].0, &declared)?;
+                    continue;
+                }
                 match stack.last_mut() {
                     Some((parent, _)) => push_child(parent, node)?,
                     None => root = Some(node),
@@ -297,24 +361,10 @@ pub fn parse_xml(text: &str) -> Result<Document, EpcisError> {
         );
     }
     let (root, namespaces) = tree(text)?;
-    let kind = match root.name.local.as_str() {
-        "EPCISDocument" => DocumentKind::Epcis,
-        "EPCISQueryDocument" => DocumentKind::Query,
-        other => return Err(bad(format!("<{other}> is not an EPCIS document"))),
-    };
-    let schema_version = attr(&root, "schemaVersion").unwrap_or_default().to_string();
-    let creation_date = attr(&root, "creationDate")
-        .ok_or_else(|| {
-            EpcisError::new(ErrorCode::MissingField, "the document has no creationDate")
-        })?
-        .trim()
-        .to_string();
-    crate::time::parse_time_ms(&creation_date)?;
+    let mut doc = head(&root, namespaces)?;
     let body = child(&root, "EPCISBody")
         .ok_or_else(|| EpcisError::new(ErrorCode::MissingField, "the document has no EPCISBody"))?;
-    let mut query_name = None;
-    let mut subscription_id = None;
-    let list = match kind {
+    let list = match doc.kind {
         DocumentKind::Epcis => child(body, "EventList"),
         DocumentKind::Query => {
             let qr = child(body, "QueryResults").ok_or_else(|| {
@@ -323,8 +373,8 @@ pub fn parse_xml(text: &str) -> Result<Document, EpcisError> {
                     "the query document has no QueryResults",
                 )
             })?;
-            query_name = child(qr, "queryName").map(|q| q.text.trim().to_string());
-            subscription_id = child(qr, "subscriptionID").map(|q| q.text.trim().to_string());
+            doc.query_name = child(qr, "queryName").map(|q| q.text.trim().to_string());
+            doc.subscription_id = child(qr, "subscriptionID").map(|q| q.text.trim().to_string());
             child(qr, "resultsBody").and_then(|rb| child(rb, "EventList"))
         }
     };
@@ -339,16 +389,46 @@ pub fn parse_xml(text: &str) -> Result<Document, EpcisError> {
     for (i, n) in nodes.into_iter().enumerate() {
         events.push(event(n).map_err(|e| e.at_event(i))?);
     }
+    doc.events = events;
+    Ok(doc)
+}
+
+/// A document's header (no events) from its root element's name and attributes; the
+/// whole-document reader and the streaming one ([`crate::stream`]) both read it here.
+pub(crate) fn head(root: &XNode, namespaces: Vec<Namespace>) -> Result<Document, EpcisError> {
+    let kind = match root.name.local.as_str() {
+        "EPCISDocument" => DocumentKind::Epcis,
+        "EPCISQueryDocument" => DocumentKind::Query,
+        other => return Err(bad(format!("<{other}> is not an EPCIS document"))),
+    };
+    let schema_version = attr(root, "schemaVersion").unwrap_or_default().to_string();
+    let creation_date = attr(root, "creationDate")
+        .ok_or_else(|| {
+            EpcisError::new(ErrorCode::MissingField, "the document has no creationDate")
+        })?
+        .trim()
+        .to_string();
+    crate::time::parse_time_ms(&creation_date)?;
     Ok(Document {
         kind,
         schema_version,
         creation_date,
         namespaces,
         expand_value_prefixes: false,
-        query_name,
-        subscription_id,
-        events,
+        query_name: None,
+        subscription_id: None,
+        events: Vec::new(),
     })
+}
+
+/// The events of one element of an event list: itself, or (EPCIS 1.x) those inside an
+/// `extension` wrapper, each read onto the model.
+pub(crate) fn events_in(node: XNode) -> Vec<Result<Event, EpcisError>> {
+    let wrapper = XNode {
+        children: vec![node],
+        ..XNode::default()
+    };
+    flat(&wrapper).into_iter().map(event).collect()
 }
 
 fn text(n: &XNode) -> String {
@@ -922,15 +1002,149 @@ pub fn write_xml(doc: &Document) -> Result<String, EpcisError> {
     Ok(o.s)
 }
 
+/// The fields of an event after the common ones, as GS1's EPCIS 2.0 XSD orders them.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Part {
+    ParentId,
+    EpcList,
+    ChildEpcs,
+    InputEpcs,
+    InputQuantities,
+    OutputEpcs,
+    OutputQuantities,
+    TransformationId,
+    Quantities,
+    ChildQuantities,
+    Action,
+    BizStep,
+    Disposition,
+    ReadPoint,
+    BizLocation,
+    BizTransactions,
+    Sources,
+    Destinations,
+    Sensors,
+    PersistentDisposition,
+    Ilmd,
+}
+
+/// Each event type's sequence in the XSD (`ObjectEventType`, …). A field the model holds
+/// that the type's sequence has not (read from a document that had it) is written after
+/// them, before the extensions: nothing read is dropped.
+fn sequence(t: EventType) -> &'static [Part] {
+    use Part::*;
+    match t {
+        EventType::ObjectEvent => &[
+            EpcList,
+            Action,
+            BizStep,
+            Disposition,
+            ReadPoint,
+            BizLocation,
+            BizTransactions,
+            Quantities,
+            Sources,
+            Destinations,
+            Sensors,
+            PersistentDisposition,
+            Ilmd,
+        ],
+        EventType::AggregationEvent => &[
+            ParentId,
+            ChildEpcs,
+            Action,
+            BizStep,
+            Disposition,
+            ReadPoint,
+            BizLocation,
+            BizTransactions,
+            ChildQuantities,
+            Sources,
+            Destinations,
+            Sensors,
+            PersistentDisposition,
+        ],
+        EventType::TransactionEvent => &[
+            BizTransactions,
+            ParentId,
+            EpcList,
+            Action,
+            BizStep,
+            Disposition,
+            ReadPoint,
+            BizLocation,
+            Quantities,
+            Sources,
+            Destinations,
+            Sensors,
+            PersistentDisposition,
+        ],
+        EventType::TransformationEvent => &[
+            InputEpcs,
+            InputQuantities,
+            OutputEpcs,
+            OutputQuantities,
+            TransformationId,
+            BizStep,
+            Disposition,
+            ReadPoint,
+            BizLocation,
+            BizTransactions,
+            Sources,
+            Destinations,
+            Sensors,
+            PersistentDisposition,
+            Ilmd,
+        ],
+        EventType::AssociationEvent => &[
+            ParentId,
+            ChildEpcs,
+            ChildQuantities,
+            Action,
+            BizStep,
+            Disposition,
+            ReadPoint,
+            BizLocation,
+            BizTransactions,
+            Sources,
+            Destinations,
+            Sensors,
+            PersistentDisposition,
+        ],
+    }
+}
+
+const ALL_PARTS: [Part; 21] = [
+    Part::ParentId,
+    Part::EpcList,
+    Part::ChildEpcs,
+    Part::InputEpcs,
+    Part::InputQuantities,
+    Part::OutputEpcs,
+    Part::OutputQuantities,
+    Part::TransformationId,
+    Part::Quantities,
+    Part::ChildQuantities,
+    Part::Action,
+    Part::BizStep,
+    Part::Disposition,
+    Part::ReadPoint,
+    Part::BizLocation,
+    Part::BizTransactions,
+    Part::Sources,
+    Part::Destinations,
+    Part::Sensors,
+    Part::PersistentDisposition,
+    Part::Ilmd,
+];
+
 fn write_event(o: &mut Out, e: &Event) {
     let tag = e.event_type.as_str();
     o.s += &format!("<{tag}>");
+    // EPCISEventType's sequence.
     o.leaf("eventTime", &e.event_time);
     o.opt("recordTime", &e.record_time);
     o.leaf("eventTimeZoneOffset", &e.event_time_zone_offset);
-    for c in &e.certification_info {
-        o.leaf("certificationInfo", c);
-    }
     o.opt("eventID", &e.event_id);
     if let Some(d) = &e.error_declaration {
         o.s += "<errorDeclaration>";
@@ -947,102 +1161,127 @@ fn write_event(o: &mut Out, e: &Event) {
         o.elements(&d.extensions);
         o.s += "</errorDeclaration>";
     }
-    if e.event_type == EventType::TransactionEvent {
-        write_biz_transactions(o, e);
+    for c in &e.certification_info {
+        o.leaf("certificationInfo", c);
     }
-    o.opt("parentID", &e.parent_id);
-    let epc_list_always = matches!(
-        e.event_type,
-        EventType::ObjectEvent | EventType::TransactionEvent
-    );
-    if epc_list_always && e.epc_list.is_empty() {
-        o.s += "<epcList/>";
-    }
-    o.list("epcList", "epc", &e.epc_list);
-    o.list("childEPCs", "epc", &e.child_epcs);
-    o.list("inputEPCList", "epc", &e.input_epc_list);
-    o.quantities("inputQuantityList", &e.input_quantity_list);
-    o.list("outputEPCList", "epc", &e.output_epc_list);
-    o.quantities("outputQuantityList", &e.output_quantity_list);
-    o.opt("transformationID", &e.transformation_id);
-    o.quantities("quantityList", &e.quantity_list);
-    o.quantities("childQuantityList", &e.child_quantity_list);
-    if let Some(a) = e.action {
-        o.leaf("action", a.as_str());
-    }
-    o.opt(
-        "bizStep",
-        &e.biz_step.as_deref().map(|v| o.vocab(Vocab::BizStep, v)),
-    );
-    o.opt(
-        "disposition",
-        &e.disposition
-            .as_deref()
-            .map(|v| o.vocab(Vocab::Disposition, v)),
-    );
-    if let Some(p) = &e.persistent_disposition {
-        o.s += "<persistentDisposition>";
-        for s in &p.set {
-            o.leaf("set", &o.vocab(Vocab::Disposition, s));
-        }
-        for s in &p.unset {
-            o.leaf("unset", &o.vocab(Vocab::Disposition, s));
-        }
-        o.s += "</persistentDisposition>";
-    }
-    for (tag, p) in [
-        ("readPoint", &e.read_point),
-        ("bizLocation", &e.biz_location),
-    ] {
-        if let Some(p) = p {
-            o.s += &format!("<{tag}>");
-            o.leaf("id", &p.id);
-            o.elements(&p.extensions);
-            o.s += &format!("</{tag}>");
-        }
-    }
-    if e.event_type != EventType::TransactionEvent {
-        write_biz_transactions(o, e);
-    }
-    for (tag, item, xs) in [
-        ("sourceList", "source", &e.source_list),
-        ("destinationList", "destination", &e.destination_list),
-    ] {
-        if xs.is_empty() {
-            continue;
-        }
-        o.s += &format!("<{tag}>");
-        for s in xs {
-            o.s += &format!(
-                "<{item} type=\"{}\">{}</{item}>",
-                o.val(&o.vocab(Vocab::SourceDestType, &s.kind)),
-                o.val(&s.id)
-            );
-        }
-        o.s += &format!("</{tag}>");
-    }
-    if !e.sensor_element_list.is_empty() {
-        o.s += "<sensorElementList>";
-        for s in &e.sensor_element_list {
-            o.s += "<sensorElement>";
-            if let Some(m) = &s.metadata {
-                o.attrs("sensorMetadata", m);
-            }
-            for r in &s.reports {
-                o.attrs("sensorReport", r);
-            }
-            o.elements(&s.extensions);
-            o.s += "</sensorElement>";
-        }
-        o.s += "</sensorElementList>";
-    }
-    if let Some(ilmd) = &e.ilmd {
-        o.s += "<ilmd>";
-        o.elements(ilmd);
-        o.s += "</ilmd>";
+    let order = sequence(e.event_type);
+    for part in order
+        .iter()
+        .chain(ALL_PARTS.iter().filter(|p| !order.contains(p)))
+    {
+        write_part(o, e, *part);
     }
     o.elements(&e.extensions);
     o.s += &format!("</{tag}>");
+}
+
+fn write_part(o: &mut Out, e: &Event, part: Part) {
+    match part {
+        Part::ParentId => o.opt("parentID", &e.parent_id),
+        Part::EpcList => {
+            let always = matches!(
+                e.event_type,
+                EventType::ObjectEvent | EventType::TransactionEvent
+            );
+            if always && e.epc_list.is_empty() {
+                o.s += "<epcList/>";
+            }
+            o.list("epcList", "epc", &e.epc_list);
+        }
+        Part::ChildEpcs => o.list("childEPCs", "epc", &e.child_epcs),
+        Part::InputEpcs => o.list("inputEPCList", "epc", &e.input_epc_list),
+        Part::InputQuantities => o.quantities("inputQuantityList", &e.input_quantity_list),
+        Part::OutputEpcs => o.list("outputEPCList", "epc", &e.output_epc_list),
+        Part::OutputQuantities => o.quantities("outputQuantityList", &e.output_quantity_list),
+        Part::TransformationId => o.opt("transformationID", &e.transformation_id),
+        Part::Quantities => o.quantities("quantityList", &e.quantity_list),
+        Part::ChildQuantities => o.quantities("childQuantityList", &e.child_quantity_list),
+        Part::Action => {
+            if let Some(a) = e.action {
+                o.leaf("action", a.as_str());
+            }
+        }
+        Part::BizStep => o.opt(
+            "bizStep",
+            &e.biz_step.as_deref().map(|v| o.vocab(Vocab::BizStep, v)),
+        ),
+        Part::Disposition => o.opt(
+            "disposition",
+            &e.disposition
+                .as_deref()
+                .map(|v| o.vocab(Vocab::Disposition, v)),
+        ),
+        Part::PersistentDisposition => {
+            if let Some(p) = &e.persistent_disposition {
+                o.s += "<persistentDisposition>";
+                for s in &p.set {
+                    o.leaf("set", &o.vocab(Vocab::Disposition, s));
+                }
+                for s in &p.unset {
+                    o.leaf("unset", &o.vocab(Vocab::Disposition, s));
+                }
+                o.s += "</persistentDisposition>";
+            }
+        }
+        Part::ReadPoint | Part::BizLocation => {
+            let (tag, p) = if part == Part::ReadPoint {
+                ("readPoint", &e.read_point)
+            } else {
+                ("bizLocation", &e.biz_location)
+            };
+            if let Some(p) = p {
+                o.s += &format!("<{tag}>");
+                o.leaf("id", &p.id);
+                o.elements(&p.extensions);
+                o.s += &format!("</{tag}>");
+            }
+        }
+        Part::BizTransactions => write_biz_transactions(o, e),
+        Part::Sources | Part::Destinations => {
+            let (tag, item, xs) = if part == Part::Sources {
+                ("sourceList", "source", &e.source_list)
+            } else {
+                ("destinationList", "destination", &e.destination_list)
+            };
+            if xs.is_empty() {
+                return;
+            }
+            o.s += &format!("<{tag}>");
+            for s in xs {
+                o.s += &format!(
+                    "<{item} type=\"{}\">{}</{item}>",
+                    o.val(&o.vocab(Vocab::SourceDestType, &s.kind)),
+                    o.val(&s.id)
+                );
+            }
+            o.s += &format!("</{tag}>");
+        }
+        Part::Sensors => {
+            if e.sensor_element_list.is_empty() {
+                return;
+            }
+            o.s += "<sensorElementList>";
+            for s in &e.sensor_element_list {
+                o.s += "<sensorElement>";
+                if let Some(m) = &s.metadata {
+                    o.attrs("sensorMetadata", m);
+                }
+                for r in &s.reports {
+                    o.attrs("sensorReport", r);
+                }
+                o.elements(&s.extensions);
+                o.s += "</sensorElement>";
+            }
+            o.s += "</sensorElementList>";
+        }
+        Part::Ilmd => {
+            if let Some(ilmd) = &e.ilmd {
+                o.s += "<ilmd>";
+                o.elements(ilmd);
+                o.s += "</ilmd>";
+            }
+        }
+    }
 }
 
 fn write_biz_transactions(o: &mut Out, e: &Event) {

@@ -562,7 +562,43 @@ fn exported_events_carry_cbv_steps_parties_and_places() {
         e.read_point.as_ref().map(|p| p.id.as_str()),
         Some("https://id.gs1.org/414/9506000000015")
     );
-    assert_eq!(e.biz_transaction_list[0].id, "PO-7");
+    // EPCIS requires a URI for a business transaction: a document number that is none is
+    // written in Handoff's vocabulary (GS1's JSON schema refused the bare number).
+    assert_eq!(
+        e.biz_transaction_list[0].id,
+        "https://voc.handoff.invalid/bt/PO-7"
+    );
+    // Likewise an observation kind outside the CBV's business steps; the import reads
+    // it back to the same kind.
+    let obs = Payload::Observe(handoff_core::tx::Observe {
+        entries: vec![handoff_core::tx::Entry::item(key(BAG))],
+        at: None,
+        kind: "cupping".into(),
+        readings: Vec::new(),
+    });
+    let e = from_payload(
+        &Committed {
+            payload: &obs,
+            ..c.clone()
+        },
+        &ledger,
+    )
+    .expect("an event");
+    assert_eq!(
+        e.biz_step.as_deref(),
+        Some("https://voc.handoff.invalid/bizstep/cupping")
+    );
+    let back = to_payload(
+        &Document::new("2026-01-01T00:00:00Z", vec![e]),
+        0,
+        &farm(),
+        &ledger,
+    )
+    .expect("mapped back");
+    assert!(
+        matches!(&back.payload, Payload::Observe(o) if o.kind == "cupping"),
+        "{back:?}"
+    );
     let org = Payload::SuspendOrg {
         org: farm(),
         reason: "x".into(),

@@ -1,9 +1,10 @@
 //! EPCIS 2.0 import, check and export over the embedded ledger: the I/O around
-//! `handoff_epcis::ledger`'s pure mapping. Import reads and maps the whole document
-//! before it signs anything; each event then becomes one transaction of the caller's org,
-//! committed in document order, and is kept (hash id and one-event JSON-LD) beside the
-//! transaction in the store, so re-importing it finds it ("already") and exporting it
-//! writes it back as it came.
+//! `handoff_epcis::ledger`'s pure mapping. Import ([`import_stream`]) streams the document
+//! twice, one event at a time: it reads and maps every event before it signs anything,
+//! then each event becomes one transaction of the caller's org, submitted in batches (one
+//! block for thousands of events) in document order, and is kept (hash id and one-event
+//! JSON-LD) beside the transaction in the store, so re-importing it finds it ("already")
+//! and exporting it writes it back as it came.
 
 use crate::api::R;
 use crate::error::CliError;
@@ -178,7 +179,7 @@ fn bad(e: &EpcisError, hashes: &[String]) -> CliError {
     CliError::input(e.code(), message)
 }
 
-/// A document read whole, with every event's hash id.
+/// A document read whole, with every event's hash id (`epcis_check`).
 fn read(text: &str) -> R<(Document, Vec<String>)> {
     let doc = handoff_epcis::parse(text).map_err(|e| bad(&e, &[]))?;
     let hashes = handoff_epcis::hash_ids(&doc);
@@ -190,7 +191,7 @@ fn read(text: &str) -> R<(Document, Vec<String>)> {
 #[allow(clippy::large_enum_variant)] // one a document event, moved once
 enum Plan {
     Already(TxId),
-    Submit(Mapped, Kept),
+    Submit(Mapped),
 }
 
 /// Maps every event (refusing the document at the first that cannot be mapped).
@@ -204,8 +205,9 @@ fn plan(reader: &Reader<'_>, doc: &Document, hashes: &[String], me: &OrgId) -> R
         let mapped = map::to_payload(doc, i, me, reader);
         reader.check()?;
         let mapped = mapped.map_err(|e| bad(&e, hashes))?;
-        let kept = map::keep(doc, i).map_err(|e| bad(&e, hashes))?;
-        out.push(Plan::Submit(mapped, kept));
+        // An event too large to be kept would be refused by the import.
+        map::keep(doc, i).map_err(|e| bad(&e, hashes))?;
+        out.push(Plan::Submit(mapped));
     }
     Ok(out)
 }
@@ -226,7 +228,7 @@ pub(crate) fn check(
             Plan::Already(tx) => {
                 event_meta(ledger, tx)?.map_or_else(|| "unknown".to_string(), |m| m.kind)
             }
-            Plan::Submit(m, _) => m.payload.type_name().to_string(),
+            Plan::Submit(m) => m.payload.type_name().to_string(),
         };
         events.push(EpcisEventView {
             index: i as u64,
@@ -239,68 +241,411 @@ pub(crate) fn check(
     Ok(EpcisCheckResponse { events })
 }
 
-/// `epcis_import`: the whole document mapped first (nothing submitted if any event cannot
-/// be), then each event committed in order as `signer`'s transaction and kept with it.
+/// `epcis_import`: a document sent whole (over HTTP, at most
+/// `handoff_epcis::limits::MAX_DOCUMENT_BYTES` and `MAX_EVENTS`), imported as
+/// [`import_stream`] imports a file.
 pub(crate) fn import(
     ledger: &Ledger,
     signer: &Identity,
     r: EpcisImportRequest,
 ) -> R<EpcisImportResponse> {
-    let (doc, hashes) = read(&r.document)?;
+    let text = r.document.as_bytes();
+    if text.len() > handoff_epcis::limits::MAX_DOCUMENT_BYTES {
+        return Err(CliError::input(
+            handoff_epcis::ErrorCode::TooLarge.as_str(),
+            format!(
+                "the document has {} bytes (at most {} in one request)",
+                text.len(),
+                handoff_epcis::limits::MAX_DOCUMENT_BYTES
+            ),
+        ));
+    }
+    let mut events = Vec::new();
+    import_stream(
+        ledger,
+        signer,
+        || Ok(text),
+        handoff_epcis::limits::MAX_EVENTS,
+        &mut |v| {
+            events.push(v);
+            Ok(())
+        },
+    )?;
+    Ok(EpcisImportResponse { events })
+}
+
+/// What an import did, counted.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ImportSummary {
+    /// Events in the document.
+    pub events: u64,
+    /// Committed as new transactions.
+    pub committed: u64,
+    /// Already on the ledger (imported before, or twice in the document).
+    pub already: u64,
+    /// Refused (a ledger rule, or a mapping that needs the ledger's state).
+    pub rejected: u64,
+    /// Blocks made.
+    pub blocks: u64,
+}
+
+/// Imports the EPCIS document `open` gives (called three or four times: the file is read
+/// again rather than held) as `signer`'s transactions, handing each event's outcome to
+/// `report` in document order as soon as its block is durable.
+///
+/// Pass 1 reads every event (syntax, bounds, at most `max_events`) and maps it as far as
+/// the ledger's state before the import allows: a document with an event that does not
+/// read or map is refused (exit 2) before anything is signed. Pass 2 reads it again, maps
+/// each event against the ledger (which now includes the document's earlier events) and
+/// submits them in batches of up to [`IMPORT_BATCH`] transactions, one block each when
+/// they fit: commission → pack → ship in one batch apply in order within the block. An
+/// event whose mapping reads state that the pending batch may change (a receipt's open
+/// handoff, an error declaration's target) is mapped after the batch is committed. What
+/// a rule refuses, or a mapping that the ledger's state refuses in pass 2 (an error
+/// declaration of an event that is nowhere, a receipt whose handoff an earlier event
+/// accepted), is reported `rejected` with its code; the others stand.
+pub fn import_stream<Rd: std::io::Read>(
+    ledger: &Ledger,
+    signer: &Identity,
+    mut open: impl FnMut() -> std::io::Result<Rd>,
+    max_events: usize,
+    report: &mut dyn FnMut(EpcisImportView) -> R<()>,
+) -> R<ImportSummary> {
     let reader = Reader::new(ledger)?;
     let me = signer.key.public();
-    let plans = plan(&reader, &doc, &hashes, &me)?;
-    let mut events = Vec::with_capacity(plans.len());
-    for (i, p) in plans.into_iter().enumerate() {
-        let hash = hashes[i].clone();
-        let view = |status: &str| EpcisImportView {
-            index: i as u64,
-            hash: hash.clone(),
-            status: status.to_string(),
-            code: None,
-            message: None,
-            tx: None,
-            height: None,
-        };
-        // The same event twice in one document: the second finds the first.
-        let found = match &p {
-            Plan::Already(tx) => Some(*tx),
-            Plan::Submit(..) => ledger.store.epcis_tx(&hash)?,
-        };
-        if let Some(tx) = found {
-            events.push(EpcisImportView {
-                tx: Some(tx.to_hex()),
-                ..view("already")
-            });
-            continue;
-        }
-        let Plan::Submit(m, kept) = p else { continue };
-        let tx = ledger.sign_at(&signer.key, m.payload, m.event_time_ms)?;
-        let receipt = ledger
-            .submit(vec![tx])?
-            .pop()
-            .ok_or_else(|| CliError::Other(anyhow::anyhow!("no receipt")))?;
-        match receipt.result {
-            Ok(()) => {
-                ledger
-                    .store
-                    .keep_epcis(&kept.hash_id, &receipt.tx, &kept.jsonld)?;
-                events.push(EpcisImportView {
-                    tx: Some(receipt.tx.to_hex()),
-                    height: receipt.height,
-                    ..view("committed")
-                });
+    // Pass 1: everything that needs no state the import itself changes.
+    let validate = Tracked::new(&reader, true);
+    streamed(handoff_epcis::stream(
+        &mut open,
+        |i, head, event| -> R<()> {
+            if i >= max_events {
+                return Err(CliError::input(
+                    handoff_epcis::ErrorCode::TooLarge.as_str(),
+                    format!("more than {max_events} events"),
+                ));
             }
-            Err(rej) => events.push(EpcisImportView {
-                code: Some(rej.code.as_str().to_string()),
-                message: Some(rej.message),
-                tx: Some(receipt.tx.to_hex()),
-                height: receipt.height,
-                ..view("rejected")
-            }),
+            let (one, hash) = one_event(head, event);
+            if ledger.store.epcis_tx(&hash)?.is_some() {
+                // Imported before: it will be reported "already", not mapped again.
+                return Ok(());
+            }
+            let mapped = map::to_payload(&one, 0, &me, &validate);
+            reader.check()?;
+            mapped.map_err(|e| bad_at(e, i, &hash))?;
+            map::keep(&one, 0).map_err(|e| bad_at(e, i, &hash))?;
+            Ok(())
+        },
+    ))?;
+    // Pass 2: map against the ledger and submit in batches.
+    let height = ledger.store.height();
+    let mut batch = Batch::new(ledger, signer)?;
+    let mut sum = ImportSummary::default();
+    let lookup = Tracked::new(&reader, false);
+    streamed(handoff_epcis::stream(
+        &mut open,
+        |i, head, event| -> R<()> {
+            let (one, hash) = one_event(head, event);
+            sum.events += 1;
+            // The same event twice in one document: the second finds the first.
+            if batch.hashes.contains(&hash) {
+                batch.flush(report, &mut sum)?;
+            }
+            if let Some(tx) = ledger.store.epcis_tx(&hash)? {
+                batch.items.push(Item::Already { index: i, hash, tx });
+                return Ok(());
+            }
+            lookup.stateful.set(false);
+            let mut mapped = map::to_payload(&one, 0, &me, &lookup);
+            reader.check()?;
+            if lookup.stateful.get() && batch.pending() {
+                batch.flush(report, &mut sum)?;
+                mapped = map::to_payload(&one, 0, &me, &lookup);
+                reader.check()?;
+            }
+            match mapped {
+                Ok(m) => {
+                    let kept = map::keep(&one, 0).map_err(|e| bad_at(e, i, &hash))?;
+                    batch.add(i, hash, m, kept.jsonld)?;
+                }
+                Err(e) => batch.items.push(Item::Refused {
+                    index: i,
+                    hash,
+                    code: e.code().to_string(),
+                    message: e.message,
+                }),
+            }
+            if batch.txs.len() >= IMPORT_BATCH {
+                batch.flush(report, &mut sum)?;
+            }
+            Ok(())
+        },
+    ))?;
+    batch.flush(report, &mut sum)?;
+    sum.blocks = ledger.store.height().saturating_sub(height);
+    Ok(sum)
+}
+
+/// The most transactions submitted together by an import (one block each). Well below a
+/// block's limit (`handoff_core::limits::MAX_BLOCK_TXS`) because the store keeps the last
+/// few blocks' state layers in memory: with blocks of 512 events an import's memory
+/// stays flat whatever the document's length, and 100,000 events still make only 196
+/// blocks.
+pub const IMPORT_BATCH: usize = 512;
+
+/// A streamed read's outcome as the command line's error.
+fn streamed<T>(r: Result<T, handoff_epcis::StreamError<CliError>>) -> R<T> {
+    use handoff_epcis::StreamError;
+    r.map_err(|e| match e {
+        StreamError::Bad(e) => bad(&e, &[]),
+        StreamError::Io(e) => CliError::input("FILE_UNREADABLE", e.to_string()),
+        StreamError::Stopped(e) => e,
+    })
+}
+
+/// A one-event document of `event` with `head`'s header, and the event's hash id.
+fn one_event(head: &Document, event: Event) -> (Document, String) {
+    let mut one = head.clone();
+    one.events = vec![event];
+    let hash = handoff_epcis::hash_ids(&one).pop().unwrap_or_default();
+    (one, hash)
+}
+
+fn bad_at(mut e: EpcisError, index: usize, hash: &str) -> CliError {
+    e.event = Some(index);
+    CliError::input(e.code(), format!("event {index} ({hash}): {}", e.message))
+}
+
+/// The mapping's questions to the ledger, noting those whose answer a pending batch may
+/// change. Validating, an error declaration's target may be an earlier event of the same
+/// document, not yet imported: it is taken as found, and looked up for real in pass 2.
+struct Tracked<'r, 'a> {
+    reader: &'r Reader<'a>,
+    validating: bool,
+    stateful: std::cell::Cell<bool>,
+}
+
+impl<'r, 'a> Tracked<'r, 'a> {
+    fn new(reader: &'r Reader<'a>, validating: bool) -> Self {
+        Tracked {
+            reader,
+            validating,
+            stateful: std::cell::Cell::new(false),
         }
     }
-    Ok(EpcisImportResponse { events })
+}
+
+impl Lookup for Tracked<'_, '_> {
+    fn org_by_gln(&self, gln: &str) -> Option<OrgId> {
+        self.reader.org_by_gln(gln)
+    }
+
+    fn open_handoff(&self, to: &OrgId, keys: &[Gs1Key]) -> Option<HandoffId> {
+        self.stateful.set(true);
+        self.reader.open_handoff(to, keys)
+    }
+
+    fn tx_of_event(&self, id: &str) -> Option<TxId> {
+        self.stateful.set(true);
+        self.reader.tx_of_event(id).or_else(|| {
+            self.validating
+                .then_some(handoff_core::types::Hash32([0; 32]))
+        })
+    }
+}
+
+/// One event of a pending batch, reported in document order once the batch is durable.
+enum Item {
+    Already {
+        index: usize,
+        hash: String,
+        tx: TxId,
+    },
+    Submit {
+        index: usize,
+        hash: String,
+        /// Its position among the batch's transactions.
+        at: usize,
+        jsonld: String,
+    },
+    Refused {
+        index: usize,
+        hash: String,
+        code: String,
+        message: String,
+    },
+}
+
+/// Transactions signed and waiting to be submitted together, with the nonces they take.
+struct Batch<'l> {
+    ledger: &'l Ledger,
+    signer: &'l Identity,
+    items: Vec<Item>,
+    /// Each transaction's payload and event time (to sign it again if a refusal that
+    /// consumes no nonce left a gap before it).
+    txs: Vec<(Payload, i64)>,
+    hashes: HashSet<String>,
+    nonce: u64,
+}
+
+impl<'l> Batch<'l> {
+    fn new(ledger: &'l Ledger, signer: &'l Identity) -> R<Batch<'l>> {
+        Ok(Batch {
+            ledger,
+            signer,
+            items: Vec::new(),
+            txs: Vec::new(),
+            hashes: HashSet::new(),
+            nonce: ledger.store.next_nonce(&signer.key.public())?,
+        })
+    }
+
+    fn pending(&self) -> bool {
+        !self.txs.is_empty()
+    }
+
+    fn add(&mut self, index: usize, hash: String, m: Mapped, jsonld: String) -> R<()> {
+        self.hashes.insert(hash.clone());
+        self.items.push(Item::Submit {
+            index,
+            hash,
+            at: self.txs.len(),
+            jsonld,
+        });
+        self.txs.push((m.payload, m.event_time_ms));
+        Ok(())
+    }
+
+    /// Signs `txs` from the next nonce on.
+    fn sign(&mut self, txs: &[&(Payload, i64)]) -> R<Vec<SignedTx>> {
+        let mut out = Vec::with_capacity(txs.len());
+        for (payload, time) in txs {
+            let tx = self
+                .ledger
+                .sign_at_nonce(&self.signer.key, self.nonce, payload.clone(), *time)
+                .map_err(CliError::Rejected)?;
+            self.nonce += 1;
+            out.push(tx);
+        }
+        Ok(out)
+    }
+
+    /// Submits the pending transactions (as few blocks as the ledger's limits allow),
+    /// keeps the committed events with their transactions, and reports every pending
+    /// event in document order.
+    fn flush(
+        &mut self,
+        report: &mut dyn FnMut(EpcisImportView) -> R<()>,
+        sum: &mut ImportSummary,
+    ) -> R<()> {
+        use handoff_core::rejection::Code;
+        let txs = std::mem::take(&mut self.txs);
+        let mut receipts: Vec<Option<handoff_application::Receipt>> = vec![None; txs.len()];
+        // Transactions still to submit: at first all; then those a refusal that takes no
+        // nonce (and so leaves a gap) kept out, signed again with the nonces that follow.
+        let mut todo: Vec<usize> = (0..txs.len()).collect();
+        let mut rounds = 0;
+        while !todo.is_empty() {
+            rounds += 1;
+            let refs: Vec<&(Payload, i64)> = todo.iter().map(|&i| &txs[i]).collect();
+            let signed = self.sign(&refs)?;
+            let got = self.ledger.submit(signed)?;
+            if got.len() != todo.len() {
+                return Err(CliError::Other(anyhow::anyhow!(
+                    "{} receipts for {} transactions",
+                    got.len(),
+                    todo.len()
+                )));
+            }
+            let mut again = Vec::new();
+            for (&i, r) in todo.iter().zip(got) {
+                let gap = matches!(&r.result, Err(e) if e.code == Code::NonceGap);
+                if gap && rounds < 16 {
+                    again.push(i);
+                } else {
+                    receipts[i] = Some(r);
+                }
+            }
+            todo = again;
+            self.nonce = self.ledger.store.next_nonce(&self.signer.key.public())?;
+        }
+        let mut keep = Vec::new();
+        for item in &self.items {
+            if let Item::Submit {
+                hash, at, jsonld, ..
+            } = item
+                && let Some(r) = &receipts[*at]
+                && r.result.is_ok()
+            {
+                keep.push((hash.clone(), r.tx, jsonld.clone()));
+            }
+        }
+        if !keep.is_empty() {
+            self.ledger.store.keep_epcis_many(&keep)?;
+        }
+        for item in std::mem::take(&mut self.items) {
+            let view = |index: usize, hash: String, status: &str| EpcisImportView {
+                index: index as u64,
+                hash,
+                status: status.to_string(),
+                code: None,
+                message: None,
+                tx: None,
+                height: None,
+            };
+            let v = match item {
+                Item::Already { index, hash, tx } => {
+                    sum.already += 1;
+                    EpcisImportView {
+                        tx: Some(tx.to_hex()),
+                        ..view(index, hash, "already")
+                    }
+                }
+                Item::Refused {
+                    index,
+                    hash,
+                    code,
+                    message,
+                } => {
+                    sum.rejected += 1;
+                    EpcisImportView {
+                        code: Some(code),
+                        message: Some(message),
+                        ..view(index, hash, "rejected")
+                    }
+                }
+                Item::Submit {
+                    index, hash, at, ..
+                } => {
+                    let Some(r) = receipts[at].take() else {
+                        return Err(CliError::Other(anyhow::anyhow!("no receipt")));
+                    };
+                    match r.result {
+                        Ok(()) => {
+                            sum.committed += 1;
+                            EpcisImportView {
+                                tx: Some(r.tx.to_hex()),
+                                height: r.height,
+                                ..view(index, hash, "committed")
+                            }
+                        }
+                        Err(rej) => {
+                            sum.rejected += 1;
+                            EpcisImportView {
+                                code: Some(rej.code.as_str().to_string()),
+                                message: Some(rej.message),
+                                tx: Some(r.tx.to_hex()),
+                                height: r.height,
+                                ..view(index, hash, "rejected")
+                            }
+                        }
+                    }
+                }
+            };
+            report(v)?;
+        }
+        self.hashes.clear();
+        Ok(())
+    }
 }
 
 /// One committed transaction as an EPCIS event: the namespaces of the document it came

@@ -124,6 +124,22 @@ pub struct Output {
     pub text: String,
 }
 
+impl Output {
+    /// The output of a command that printed its answer itself as it went (a streamed
+    /// report): nothing is left to print.
+    pub fn printed() -> Output {
+        Output {
+            json: Value::Null,
+            text: String::new(),
+        }
+    }
+
+    /// Whether the command printed its answer itself.
+    pub fn is_printed(&self) -> bool {
+        self.json.is_null() && self.text.is_empty()
+    }
+}
+
 /// Input codes that name something missing: answered as "not found" (HTTP 404; on the
 /// command line, bad input like every other input code).
 pub const NOT_FOUND_CODES: &[&str] = &[

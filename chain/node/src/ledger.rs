@@ -240,6 +240,25 @@ impl Ledger {
         })?)
     }
 
+    /// A signed transaction with an explicit nonce and the time the event happened: one of
+    /// a batch signed before any of it is committed (the nonces counted by the caller).
+    pub fn sign_at_nonce(
+        &self,
+        key: &Keypair,
+        nonce: u64,
+        payload: Payload,
+        event_time_ms: i64,
+    ) -> Result<SignedTx, Rejection> {
+        key.sign_tx(TxBody {
+            version: TX_VERSION,
+            chain_id: self.chain_id,
+            signer: key.public(),
+            nonce,
+            event_time_ms,
+            payload,
+        })
+    }
+
     /// A signed transaction with an explicit nonce.
     pub fn sign_with_nonce(
         &self,

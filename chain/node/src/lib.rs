@@ -4,7 +4,7 @@
 
 pub mod api;
 mod certs;
-mod epcis;
+pub mod epcis;
 pub mod error;
 pub mod evidence;
 pub mod folder;

@@ -1140,6 +1140,25 @@ impl Store {
         Ok(())
     }
 
+    /// Keeps many imported EPCIS events with their transactions (`(hash id, tx, JSON-LD)`),
+    /// durably: every index entry in one batch, flushed once before this returns.
+    pub fn keep_epcis_many(&self, kept: &[(String, TxId, String)]) -> Result<()> {
+        let mut batch = sled::Batch::default();
+        for (hash_id, tx, jsonld) in kept {
+            let mut by_hash = vec![b'h'];
+            by_hash.extend_from_slice(hash_id.as_bytes());
+            let mut by_tx = vec![b't'];
+            by_tx.extend_from_slice(&tx.0);
+            let value = borsh::to_vec(&(hash_id.clone(), jsonld.clone()))
+                .map_err(|_| StoreError::Corrupt("kept EPCIS event"))?;
+            batch.insert(by_hash, tx.0.to_vec());
+            batch.insert(by_tx, value);
+        }
+        self.epcis.apply_batch(batch)?;
+        self.durable.flush(&self.db)?;
+        Ok(())
+    }
+
     /// Bytes the store occupies on disk.
     pub fn size_on_disk(&self) -> u64 {
         self.db.size_on_disk().unwrap_or(0)

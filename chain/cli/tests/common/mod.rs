@@ -24,23 +24,34 @@ pub fn handoff(data: &Path, args: &[&str]) -> (i32, Value, String) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("run handoff");
+    // Read while it runs: a large report would fill the pipe and stall it otherwise.
+    let drain = |r: Option<Box<dyn std::io::Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut out = Vec::new();
+            if let Some(mut r) = r {
+                let _ = r.read_to_end(&mut out);
+            }
+            out
+        })
+    };
+    let stdout = drain(child.stdout.take().map(|r| Box::new(r) as _));
+    let stderr = drain(child.stderr.take().map(|r| Box::new(r) as _));
     let t = Instant::now();
-    while child.try_wait().expect("wait").is_none() {
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s;
+        }
         if t.elapsed() > Duration::from_secs(120) {
             let _ = child.kill();
             panic!("{args:?} did not finish in two minutes");
         }
         std::thread::sleep(Duration::from_millis(20));
-    }
-    let out = child.wait_with_output().expect("output");
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    };
+    let stdout = String::from_utf8_lossy(&stdout.join().expect("stdout")).to_string();
+    let stderr = String::from_utf8_lossy(&stderr.join().expect("stderr")).to_string();
     let json = serde_json::from_str(&stdout)
         .unwrap_or_else(|e| panic!("{args:?}: stdout is not JSON ({e}): {stdout}"));
-    (
-        out.status.code().unwrap_or(-1),
-        json,
-        String::from_utf8_lossy(&out.stderr).to_string(),
-    )
+    (status.code().unwrap_or(-1), json, stderr)
 }
 
 pub fn ok(data: &Path, args: &[&str]) -> Value {
