@@ -20,7 +20,7 @@ use handoff_core::gs1::Gs1Key;
 use handoff_core::state::{EventMeta, Record, StateKey, StateRead, StateReadExt};
 use handoff_core::tx::{Payload, ProposeHandoff, SignedTx};
 use handoff_core::types::{HandoffId, OrgId, TxId};
-use handoff_epcis::ledger::{self as map, Committed, ExportLookup, Kept, Lookup, Mapped};
+use handoff_epcis::ledger::{self as map, Committed, ExportLookup, Lookup, Mapped};
 use handoff_epcis::query::{Query, SortKey};
 use handoff_epcis::{Document, DocumentKind, EpcisError, ErrorCode, Event, Namespace};
 use std::cell::RefCell;
