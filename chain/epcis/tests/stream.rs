@@ -205,3 +205,25 @@ fn the_handler_can_stop_the_read() {
     );
     assert!(matches!(r, Err(StreamError::Stopped("enough"))), "{r:?}");
 }
+
+/// Found by the `epcis_stream` fuzz target: a document whose root element is declared in
+/// another namespace is read whole by `parse`; the streaming reader must hand over the
+/// same events, not none (an import would have reported nothing to do).
+#[test]
+fn a_root_in_another_namespace_streams_the_same_events_as_the_whole_document() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/regress/root-in-other-namespace.xml");
+    let bytes = std::fs::read(&path).expect("fixture");
+    let whole = handoff_epcis::parse(std::str::from_utf8(&bytes).expect("utf-8")).expect("parses");
+    let mut streamed = Vec::new();
+    handoff_epcis::stream(
+        || Ok(bytes.as_slice()),
+        |_, _, e| -> Result<(), std::convert::Infallible> {
+            streamed.push(e);
+            Ok(())
+        },
+    )
+    .expect("streams");
+    assert!(!whole.events.is_empty());
+    assert_eq!(streamed, whole.events);
+}
