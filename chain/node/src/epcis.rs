@@ -692,18 +692,22 @@ fn export_one(reader: &Reader<'_>, tx: &SignedTx, record_time_ms: i64) -> R<Opti
     }))
 }
 
+/// Whether an export or query answer is asked for as XML (`xml`) or JSON-LD (`jsonld`,
+/// `json`); any other format is `BAD_FORMAT`.
+fn is_xml(format: &str) -> R<bool> {
+    match format {
+        "jsonld" | "json" => Ok(false),
+        "xml" => Ok(true),
+        other => Err(CliError::input(
+            "BAD_FORMAT",
+            format!("the format is jsonld or xml, not '{other}'"),
+        )),
+    }
+}
+
 /// `epcis_export`: one item's journey or every supply-chain event, as a document.
 pub(crate) fn export(ledger: &Ledger, r: EpcisExportRequest) -> R<EpcisExportResponse> {
-    let xml = match r.format.as_str() {
-        "jsonld" | "json" => false,
-        "xml" => true,
-        other => {
-            return Err(CliError::input(
-                "BAD_FORMAT",
-                format!("the format is jsonld or xml, not '{other}'"),
-            ));
-        }
-    };
+    let xml = is_xml(&r.format)?;
     let reader = Reader::new(ledger)?;
     let mut parts = Vec::new();
     match (&r.scan, r.all) {
@@ -834,16 +838,7 @@ fn query_error(e: &EpcisError) -> CliError {
 /// one more event shows there is a next page); ordered by `eventTime`, or with
 /// `maxEventCount`, every block is read and the matches sorted.
 pub(crate) fn query(ledger: &Ledger, r: EpcisQueryRequest) -> R<EpcisQueryResponse> {
-    let xml = match r.format.as_str() {
-        "jsonld" | "json" => false,
-        "xml" => true,
-        other => {
-            return Err(CliError::input(
-                "BAD_FORMAT",
-                format!("the format is jsonld or xml, not '{other}'"),
-            ));
-        }
-    };
+    let xml = is_xml(&r.format)?;
     let q = Query::from_query_string(&r.query).map_err(|e| query_error(&e))?;
     let reader = Reader::new(ledger)?;
     let (want, _) = q.page_len();
