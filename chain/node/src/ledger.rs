@@ -14,6 +14,7 @@ use handoff_core::rejection::Rejection;
 use handoff_core::state::StateReadExt;
 use handoff_core::tx::{Payload, SignedTx, TX_VERSION, TxBody};
 use handoff_core::types::{Hash32, PublicKey};
+pub use handoff_store::Caches;
 use handoff_store::{Staged, Store, TxMeta};
 use rayon::prelude::*;
 use std::path::Path;
@@ -144,13 +145,19 @@ impl Ledger {
     /// Opens the chain in `data` for a networked node (`handoff node run`), which may
     /// be one validator of many or no validator at all.
     pub fn open_node(data: &Path) -> Result<Ledger> {
+        Ledger::open_with(data, Caches::SERVING)
+    }
+
+    /// Opens the chain in `data` keeping in memory what `caches` allows: a command that
+    /// does one large job and exits (`epcis import`) opens it with [`Caches::ONE_SHOT`].
+    pub fn open_with(data: &Path, caches: Caches) -> Result<Ledger> {
         if !chain_dir(data).exists() {
             bail!(
                 "{} holds no Handoff chain; run `handoff init` first",
                 data.display()
             );
         }
-        let store = Store::open(&chain_dir(data)).map_err(|e| {
+        let store = Store::open_with(&chain_dir(data), caches).map_err(|e| {
             anyhow::anyhow!(
                 "cannot open the chain in {} ({e}); is a `handoff node` already running on it?",
                 data.display()

@@ -57,10 +57,35 @@ impl<K: Eq + Hash, V: Clone> Cache<K, V> {
     }
 }
 
-/// Latest records kept decoded in memory (entries).
-const RECORD_CACHE: usize = 100_000;
-/// State tree nodes read from sled kept in memory (entries).
-const NODE_CACHE: usize = 100_000;
+/// How much of the chain a store keeps in memory: each cache is bounded, so a store's
+/// memory is set by these figures, never by the length of the chain or of a workload.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Caches {
+    /// sled's page cache (bytes).
+    pub sled_bytes: u64,
+    /// Latest records kept decoded (entries per generation: at most twice this is held).
+    pub records: usize,
+    /// State tree nodes read from sled (entries per generation).
+    pub nodes: usize,
+}
+
+impl Caches {
+    /// A node that builds blocks and answers reads for a long time (`node run`, the app):
+    /// hot items and tree paths stay in memory.
+    pub const SERVING: Caches = Caches {
+        sled_bytes: 512 * 1024 * 1024,
+        records: 100_000,
+        nodes: 100_000,
+    };
+    /// A command that opens the chain, does one job and exits (an EPCIS import of a
+    /// large document): a block's own reads and writes fit, little more is kept, so
+    /// the job's memory stops growing after its first blocks.
+    pub const ONE_SHOT: Caches = Caches {
+        sled_bytes: 32 * 1024 * 1024,
+        records: 8_192,
+        nodes: 16_384,
+    };
+}
 /// Durable blocks whose tree nodes stay in memory as they were written (a block of 4,096
 /// handoff transactions writes about 15,000 nodes).
 const RECENT_BLOCKS: usize = 8;
@@ -387,12 +412,18 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens (or creates) the store in `path`. Recovery is sled's: the last batch that
-    /// was flushed is there whole; anything after it is not.
+    /// Opens (or creates) the store in `path` with the caches of a serving node
+    /// ([`Caches::SERVING`]). Recovery is sled's: the last batch that was flushed is there
+    /// whole; anything after it is not.
     pub fn open(path: &Path) -> Result<Store> {
+        Store::open_with(path, Caches::SERVING)
+    }
+
+    /// Opens (or creates) the store in `path`, keeping in memory what `caches` allows.
+    pub fn open_with(path: &Path, caches: Caches) -> Result<Store> {
         let db = open_locked(
             &durable::config(path)
-                .cache_capacity(512 * 1024 * 1024)
+                .cache_capacity(caches.sled_bytes)
                 .mode(sled::Mode::HighThroughput),
         )?;
         let durable = durable::Durable::open(path).map_err(StoreError::Sync)?;
@@ -424,8 +455,8 @@ impl Store {
             tree,
             epcis,
             height: AtomicU64::new(height),
-            records: Mutex::new(Cache::new(RECORD_CACHE)),
-            nodes: Mutex::new(Cache::new(NODE_CACHE)),
+            records: Mutex::new(Cache::new(caches.records)),
+            nodes: Mutex::new(Cache::new(caches.nodes)),
             pending: Mutex::new(None),
             recent: Mutex::new(std::collections::VecDeque::new()),
             #[cfg(feature = "fault-injection")]
