@@ -272,7 +272,7 @@ pub fn verify(
 /// A deterministic verifier RNG for `apply` (validators must agree; the verifier's
 /// random weights only make cheating detectable, and a seed from the proof bytes
 /// themselves keeps them unpredictable to the prover's choice of everything else).
-pub fn verifier_rng(context: &Hash32, proof: &[u8]) -> impl FinanceRng {
+pub fn verifier_rng(context: &Hash32, proof: &[u8]) -> impl FinanceRng + use<> {
     Sha256Rng {
         seed: sha256(&[b"HANDOFF/FINANCE/VERIFIER/1", &context.0, proof]).0,
         counter: 0,
@@ -371,6 +371,11 @@ pub fn sum(commitments: &[Commitment]) -> Result<Commitment, FinanceError> {
         acc += point(c)?;
     }
     Ok(Commitment(acc.compress().to_bytes()))
+}
+
+/// `a − b` (what the node computes for a new balance before proving it).
+pub fn difference(a: &Commitment, b: &Commitment) -> Result<Commitment, FinanceError> {
+    Ok(Commitment((point(a)? - point(b)?).compress().to_bytes()))
 }
 
 /// Whether `c` commits to zero with `blinding` (how a settled balance is shown empty).

@@ -1,0 +1,367 @@
+//! The private-terms layer of supply-chain finance: commitments, range proofs,
+//! conservation checks a validator runs without reading any amount, and sealed boxes.
+
+use handoff_core::finance::*;
+use handoff_core::types::{Hash32, PublicKey, sha256};
+use proptest::prelude::*;
+
+/// A deterministic test RNG (the library's SHA-256 counter RNG, seeded by name).
+fn rng(name: &str) -> impl FinanceRng + use<> {
+    verifier_rng(&sha256(&[name.as_bytes()]), b"test")
+}
+
+fn asset(name: &str) -> Hash32 {
+    sha256(&[b"asset", name.as_bytes()])
+}
+
+fn opening(amount: u64, r: &mut impl FinanceRng) -> Opening {
+    Opening {
+        amount,
+        blinding: Blinding::random(r),
+    }
+}
+
+#[test]
+fn a_proven_amount_verifies_and_has_the_documented_size() {
+    let mut r = rng("size");
+    let a = asset("inv-1");
+    let o = opening(125_000, &mut r);
+    let p = prove(&a, &o, &mut r).expect("prove");
+    assert_eq!(p.proof.len(), RANGE_PROOF_BYTES);
+    assert_eq!(p.commitment, commit(&o).expect("commit"));
+    verify_deterministic(&a, &p).expect("verifies");
+}
+
+#[test]
+fn a_proof_is_bound_to_its_asset() {
+    let mut r = rng("bound");
+    let p = prove(&asset("a"), &opening(7, &mut r), &mut r).expect("prove");
+    assert_eq!(
+        verify_deterministic(&asset("b"), &p),
+        Err(FinanceError::BadRangeProof)
+    );
+}
+
+#[test]
+fn a_proof_for_another_commitment_is_refused() {
+    let mut r = rng("swap");
+    let a = asset("a");
+    let p1 = prove(&a, &opening(7, &mut r), &mut r).expect("prove");
+    let p2 = prove(&a, &opening(7, &mut r), &mut r).expect("prove");
+    let forged = ProvenAmount {
+        commitment: p1.commitment,
+        proof: p2.proof,
+    };
+    assert_eq!(
+        verify_deterministic(&a, &forged),
+        Err(FinanceError::BadRangeProof)
+    );
+    let truncated = ProvenAmount {
+        commitment: p1.commitment,
+        proof: p1.proof[..100].to_vec(),
+    };
+    assert_eq!(
+        verify_deterministic(&a, &truncated),
+        Err(FinanceError::BadRangeProof)
+    );
+}
+
+/// Builds an honest split of `before` into `parts` (and what is kept).
+fn split(
+    a: &Hash32,
+    before: &Opening,
+    parts: &[u64],
+    r: &mut impl FinanceRng,
+) -> (ProvenAmount, Vec<ProvenAmount>, Vec<Opening>) {
+    let part_openings: Vec<Opening> = parts.iter().map(|v| opening(*v, r)).collect();
+    let kept = Opening {
+        amount: before.amount - parts.iter().sum::<u64>(),
+        blinding: before
+            .blinding
+            .minus(&Blinding::sum(part_openings.iter().map(|o| &o.blinding)).expect("sum"))
+            .expect("minus"),
+    };
+    let kept_p = prove(a, &kept, r).expect("prove kept");
+    let parts_p = part_openings
+        .iter()
+        .map(|o| prove(a, o, r).expect("prove part"))
+        .collect();
+    let mut all = vec![kept];
+    all.extend(part_openings);
+    (kept_p, parts_p, all)
+}
+
+#[test]
+fn a_split_that_adds_up_is_accepted() {
+    let mut r = rng("split-ok");
+    let a = asset("inv");
+    let before = opening(1_000_00, &mut r);
+    let c_before = commit(&before).expect("commit");
+    let (kept, parts, _) = split(&a, &before, &[300_00, 200_00], &mut r);
+    check_split(&a, &c_before, &kept, &parts).expect("balanced");
+}
+
+#[test]
+fn a_split_whose_parts_do_not_add_up_is_refused() {
+    let mut r = rng("split-bad");
+    let a = asset("inv");
+    let before = opening(1_000_00, &mut r);
+    let c_before = commit(&before).expect("commit");
+    // Honest kept, but a part committed to one unit more than was split off.
+    let (kept, mut parts, openings) = split(&a, &before, &[300_00], &mut r);
+    let inflated = Opening {
+        amount: openings[1].amount + 1,
+        blinding: openings[1].blinding,
+    };
+    parts[0] = prove(&a, &inflated, &mut r).expect("prove");
+    assert_eq!(
+        check_split(&a, &c_before, &kept, &parts),
+        Err(FinanceError::Unbalanced)
+    );
+}
+
+#[test]
+fn a_split_with_a_negative_part_is_refused() {
+    // Parts: +1001 to a friend and −1 (l − 1 modulo the group order) "kept": the
+    // commitments add up, but no range proof exists for the negative one.
+    let mut r = rng("split-neg");
+    let a = asset("inv");
+    let before = opening(1000, &mut r);
+    let c_before = commit(&before).expect("commit");
+    let big = opening(1001, &mut r);
+    let big_p = prove(&a, &big, &mut r).expect("prove");
+    let c_kept = difference(&c_before, &big_p.commitment).expect("difference");
+    // The best a cheater can attach: a valid proof of some other (non-negative) value.
+    let other = prove(&a, &opening(0, &mut r), &mut r).expect("prove");
+    let kept = ProvenAmount {
+        commitment: c_kept,
+        proof: other.proof,
+    };
+    assert_eq!(
+        check_split(&a, &c_before, &kept, &[big_p]),
+        Err(FinanceError::BadRangeProof)
+    );
+    // And a commitment to u64::MAX wrapping as "−1" does not even balance.
+    let wrapped = Opening {
+        amount: u64::MAX,
+        blinding: before.blinding.minus(&big.blinding).expect("minus"),
+    };
+    let wrapped_p = prove(&a, &wrapped, &mut r).expect("a u64 is provable");
+    let big_p = prove(&a, &big, &mut r).expect("prove");
+    assert_eq!(
+        check_split(&a, &c_before, &wrapped_p, &[big_p]),
+        Err(FinanceError::Unbalanced)
+    );
+}
+
+#[test]
+fn repayments_keep_the_balance_and_overpayment_is_refused() {
+    let mut r = rng("repay");
+    let a = asset("inv");
+    let before = opening(100, &mut r);
+    let c_before = commit(&before).expect("commit");
+    let pay = opening(40, &mut r);
+    let after = Opening {
+        amount: 60,
+        blinding: before.blinding.minus(&pay.blinding).expect("minus"),
+    };
+    let pay_p = prove(&a, &pay, &mut r).expect("prove");
+    let after_p = prove(&a, &after, &mut r).expect("prove");
+    check_decrease(&a, &c_before, &pay_p, &after_p).expect("balanced");
+
+    // Paying 150 of 100: the remainder is −50; its commitment has no range proof.
+    let over = opening(150, &mut r);
+    let over_p = prove(&a, &over, &mut r).expect("prove");
+    let c_after = difference(&c_before, &over_p.commitment).expect("difference");
+    let other = prove(&a, &opening(50, &mut r), &mut r).expect("prove");
+    let forged_after = ProvenAmount {
+        commitment: c_after,
+        proof: other.proof,
+    };
+    assert_eq!(
+        check_decrease(&a, &c_before, &over_p, &forged_after),
+        Err(FinanceError::BadRangeProof)
+    );
+    // A wrapped remainder (u64 arithmetic) does not balance.
+    let wrapped = Opening {
+        amount: 100u64.wrapping_sub(150),
+        blinding: before.blinding.minus(&over.blinding).expect("minus"),
+    };
+    let wrapped_p = prove(&a, &wrapped, &mut r).expect("prove");
+    assert_eq!(
+        check_decrease(&a, &c_before, &over_p, &wrapped_p),
+        Err(FinanceError::Unbalanced)
+    );
+}
+
+#[test]
+fn a_settled_balance_is_shown_zero_by_its_blinding() {
+    let mut r = rng("zero");
+    let z = opening(0, &mut r);
+    let c = commit(&z).expect("commit");
+    check_zero(&c, &z.blinding).expect("zero");
+    let one = Opening {
+        amount: 1,
+        blinding: z.blinding,
+    };
+    assert_eq!(
+        check_zero(&commit(&one).expect("commit"), &z.blinding),
+        Err(FinanceError::Unbalanced)
+    );
+}
+
+#[test]
+fn face_value_is_the_sum_of_line_commitments() {
+    let mut r = rng("face");
+    let lines: Vec<Opening> = [10u64, 20, 30]
+        .iter()
+        .map(|v| opening(*v, &mut r))
+        .collect();
+    let cs: Vec<Commitment> = lines.iter().map(|o| commit(o).expect("commit")).collect();
+    let face = Opening {
+        amount: 60,
+        blinding: Blinding::sum(lines.iter().map(|o| &o.blinding)).expect("sum"),
+    };
+    assert_eq!(sum(&cs).expect("sum"), commit(&face).expect("commit"));
+}
+
+#[test]
+fn sealed_terms_open_only_for_their_recipient_and_asset() {
+    let mut r = rng("seal");
+    let (buyer_sk, buyer_pk) = seal_keypair(&[7; 32]);
+    let (other_sk, _) = seal_keypair(&[8; 32]);
+    check_seal_key(&buyer_pk).expect("usable key");
+    let a = asset("inv");
+    let d = Disclosure {
+        openings: vec![("line/0".into(), opening(4_200_17, &mut r))],
+        terms: vec![("invoice".into(), "INV-2026-0042".into())],
+    };
+    let boxed = seal(&a, PublicKey([1; 32]), &buyer_pk, &d.encode(), &mut r).expect("seal");
+    let opened = open(&a, &buyer_sk, &boxed).expect("open");
+    assert_eq!(Disclosure::decode(&opened), Some(d));
+    assert_eq!(open(&a, &other_sk, &boxed), Err(FinanceError::Seal));
+    assert_eq!(
+        open(&asset("other"), &buyer_sk, &boxed),
+        Err(FinanceError::Seal)
+    );
+    let mut tampered = boxed.clone();
+    tampered.ciphertext[0] ^= 1;
+    assert_eq!(open(&a, &buyer_sk, &tampered), Err(FinanceError::Seal));
+}
+
+#[test]
+fn low_order_seal_keys_are_refused() {
+    assert_eq!(check_seal_key(&[0; 32]), Err(FinanceError::BadSealKey));
+    let mut one = [0u8; 32];
+    one[0] = 1;
+    assert_eq!(check_seal_key(&one), Err(FinanceError::BadSealKey));
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+#[test]
+fn nothing_on_chain_shows_an_amount_or_invoice_number() {
+    let mut r = rng("privacy");
+    let (_, pk) = seal_keypair(&[9; 32]);
+    let number = "INV-2026-0042";
+    let salt = [3u8; 32];
+    let reference = invoice_ref(&salt, number);
+    let id = receivable_id(&PublicKey([1; 32]), &PublicKey([2; 32]), &reference);
+    let amount: u64 = 4_200_17;
+    let o = opening(amount, &mut r);
+    let proven = prove(&id, &o, &mut r).expect("prove");
+    let d = Disclosure {
+        openings: vec![("line/0".into(), o)],
+        terms: vec![
+            ("invoice".into(), number.into()),
+            ("unit_price".into(), "1234.56".into()),
+        ],
+    };
+    let boxed = seal(&id, PublicKey([2; 32]), &pk, &d.encode(), &mut r).expect("seal");
+    let mut public = borsh::to_vec(&proven).expect("encode");
+    public.extend(borsh::to_vec(&boxed).expect("encode"));
+    public.extend(id.0);
+    public.extend(reference.0);
+    for needle in [
+        &amount.to_le_bytes()[..],
+        &amount.to_be_bytes()[..],
+        &(amount as u32).to_le_bytes()[..],
+        number.as_bytes(),
+        b"1234.56",
+        b"420017",
+    ] {
+        assert!(
+            !contains(&public, needle),
+            "found {needle:?} in public bytes"
+        );
+    }
+    // The plaintext does contain them (the search would find them).
+    assert!(contains(&d.encode(), number.as_bytes()));
+    assert!(contains(&d.encode(), &amount.to_le_bytes()));
+}
+
+#[test]
+fn costs_of_private_terms() {
+    // `cargo test -p handoff-core --release --test finance costs -- --nocapture`
+    let mut r = rng("costs");
+    let a = asset("bench");
+    let o = opening(123_456, &mut r);
+    let n = 10;
+    let t = std::time::Instant::now();
+    let proofs: Vec<ProvenAmount> = (0..n)
+        .map(|_| prove(&a, &o, &mut r).expect("prove"))
+        .collect();
+    let prove_ms = t.elapsed().as_secs_f64() * 1000.0 / n as f64;
+    let t = std::time::Instant::now();
+    for p in &proofs {
+        verify_deterministic(&a, p).expect("verify");
+    }
+    let verify_ms = t.elapsed().as_secs_f64() * 1000.0 / n as f64;
+    println!(
+        "range proof: {} bytes, prove {prove_ms:.2} ms, verify {verify_ms:.2} ms",
+        proofs[0].proof.len()
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(12))]
+    /// A random sequence of repayments, dilutions and splits: every step that the
+    /// validator accepts conserves value (outstanding + paid + diluted + split off =
+    /// face, checked with the openings the test knows), and the final commitment opens to
+    /// the tracked balance.
+    #[test]
+    fn random_finance_steps_conserve_value(
+        face in 1u64..1_000_000,
+        steps in proptest::collection::vec((0u8..3, 0u64..400_000), 1..5),
+        seed in any::<u64>(),
+    ) {
+        let mut r = rng(&format!("prop{seed}"));
+        let a = asset("prop");
+        let mut out = opening(face, &mut r);
+        let (mut paid, mut diluted, mut split_off) = (0u64, 0u64, 0u64);
+        for (kind, v) in steps {
+            let c_before = commit(&out).expect("commit");
+            let v = v.min(out.amount);
+            if kind == 2 {
+                let (kept, parts, openings) = split(&a, &out, &[v], &mut r);
+                prop_assert!(check_split(&a, &c_before, &kept, &parts).is_ok());
+                split_off += v;
+                out = openings[0];
+            } else {
+                let pay = opening(v, &mut r);
+                let after = Opening {
+                    amount: out.amount - v,
+                    blinding: out.blinding.minus(&pay.blinding).expect("minus"),
+                };
+                let pay_p = prove(&a, &pay, &mut r).expect("prove");
+                let after_p = prove(&a, &after, &mut r).expect("prove");
+                prop_assert!(check_decrease(&a, &c_before, &pay_p, &after_p).is_ok());
+                if kind == 0 { paid += v } else { diluted += v }
+                out = after;
+            }
+            prop_assert_eq!(out.amount + paid + diluted + split_off, face);
+        }
+    }
+}
