@@ -95,9 +95,9 @@ fn split(
 fn a_split_that_adds_up_is_accepted() {
     let mut r = rng("split-ok");
     let a = asset("inv");
-    let before = opening(1_000_00, &mut r);
+    let before = opening(100_000, &mut r);
     let c_before = commit(&before).expect("commit");
-    let (kept, parts, _) = split(&a, &before, &[300_00, 200_00], &mut r);
+    let (kept, parts, _) = split(&a, &before, &[30_000, 20_000], &mut r);
     check_split(&a, &c_before, &kept, &parts).expect("balanced");
 }
 
@@ -105,10 +105,10 @@ fn a_split_that_adds_up_is_accepted() {
 fn a_split_whose_parts_do_not_add_up_is_refused() {
     let mut r = rng("split-bad");
     let a = asset("inv");
-    let before = opening(1_000_00, &mut r);
+    let before = opening(100_000, &mut r);
     let c_before = commit(&before).expect("commit");
     // Honest kept, but a part committed to one unit more than was split off.
-    let (kept, mut parts, openings) = split(&a, &before, &[300_00], &mut r);
+    let (kept, mut parts, openings) = split(&a, &before, &[30_000], &mut r);
     let inflated = Opening {
         amount: openings[1].amount + 1,
         blinding: openings[1].blinding,
@@ -233,7 +233,7 @@ fn sealed_terms_open_only_for_their_recipient_and_asset() {
     check_seal_key(&buyer_pk).expect("usable key");
     let a = asset("inv");
     let d = Disclosure {
-        openings: vec![("line/0".into(), opening(4_200_17, &mut r))],
+        openings: vec![("line/0".into(), opening(420_017, &mut r))],
         terms: vec![("invoice".into(), "INV-2026-0042".into())],
     };
     let boxed = seal(&a, PublicKey([1; 32]), &buyer_pk, &d.encode(), &mut r).expect("seal");
@@ -269,7 +269,7 @@ fn nothing_on_chain_shows_an_amount_or_invoice_number() {
     let salt = [3u8; 32];
     let reference = invoice_ref(&salt, number);
     let id = receivable_id(&PublicKey([1; 32]), &PublicKey([2; 32]), &reference);
-    let amount: u64 = 4_200_17;
+    let amount: u64 = 420_017;
     let o = opening(amount, &mut r);
     let proven = prove(&id, &o, &mut r).expect("prove");
     let d = Disclosure {
@@ -333,7 +333,7 @@ proptest! {
     /// the tracked balance.
     #[test]
     fn random_finance_steps_conserve_value(
-        face in 1u64..1_000_000,
+        face in 1u64..100_0000,
         steps in proptest::collection::vec((0u8..3, 0u64..400_000), 1..5),
         seed in any::<u64>(),
     ) {
