@@ -673,7 +673,29 @@ impl<'r, 'a> Run<'r, 'a> {
                 self.change_certification(id, change, reason)
             }
             Payload::NotarizeDocument(n) => self.notarize(n),
+            Payload::SetSealKey { key } => self.set_seal_key(key),
         }
+    }
+
+    /// Publishes the org's seal key (org key only: whoever holds the matching secret
+    /// reads every finance term sealed to the org).
+    fn set_seal_key(&mut self, key: [u8; 32]) -> Result<(), Stop> {
+        self.actor.need_org_key("publish the seal key")?;
+        let org = self.actor.id()?;
+        if crate::finance::check_seal_key(&key).is_err() {
+            return reject(
+                Code::BadSealKey,
+                "the seal key is not an X25519 key of large order",
+            );
+        }
+        self.state.put(
+            StateKey::SealKey(org),
+            Record::SealKey(SealKeyRecord {
+                key,
+                set_height: self.ctx.height,
+            }),
+        );
+        Ok(())
     }
 
     fn remember(&mut self, keys: Vec<Gs1Key>) {

@@ -154,6 +154,22 @@ pub struct ProvenAmount {
     pub proof: Vec<u8>,
 }
 
+/// Serializes 32 key bytes as lower-case hex.
+pub fn serialize_key32<S: serde::Serializer>(v: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&hex::encode(v))
+}
+
+/// An org's published seal key, if any (a failed read is an error, never "none").
+pub fn seal_key(
+    state: &dyn crate::state::StateRead,
+    org: &OrgId,
+) -> crate::state::ReadResult<Option<crate::state::SealKeyRecord>> {
+    Ok(match state.read(&crate::state::StateKey::SealKey(*org))? {
+        Some(crate::state::Record::SealKey(r)) => Some(r),
+        _ => None,
+    })
+}
+
 fn serialize_hex<S: serde::Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&hex::encode(v))
 }

@@ -162,6 +162,9 @@ codes! {
     /// Only a party of the handoff, or an org that made, owns or holds the item, links a
     /// document to it.
     NotParty => "NOT_PARTY",
+    /// A published seal key is not a usable X25519 key (not on the curve, or of small
+    /// order, which would let anyone read what is sealed to it).
+    BadSealKey => "BAD_SEAL_KEY",
 }
 
 impl Serialize for Code {

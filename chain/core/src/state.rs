@@ -391,6 +391,8 @@ pub enum StateKey {
     Document(Hash32),
     /// The documents linked to an item, lot or handoff (`DocLink::index_key`).
     DocsOf(String),
+    /// An org's published seal key (finance terms are sealed to it).
+    SealKey(OrgId),
 }
 
 impl StateKey {
@@ -411,6 +413,7 @@ impl StateKey {
             StateKey::CertsOf(s) => (b'C', s.as_bytes()),
             StateKey::Document(h) => (b'D', &h.0),
             StateKey::DocsOf(s) => (b'L', s.as_bytes()),
+            StateKey::SealKey(o) => (b'K', &o.0),
         };
         let mut v = Vec::with_capacity(1 + body.len());
         v.push(tag);
@@ -435,6 +438,7 @@ impl StateKey {
             StateKey::CertsOf(s) => format!("the certifications of {s}"),
             StateKey::Document(h) => format!("document {}", h.short()),
             StateKey::DocsOf(s) => format!("the documents of {s}"),
+            StateKey::SealKey(o) => format!("the seal key of org {}", o.short()),
         }
     }
 
@@ -479,6 +483,18 @@ pub enum Record {
     Document(DocumentRecord),
     /// The documents linked to something.
     DocList(DocList),
+    /// An org's published seal key.
+    SealKey(SealKeyRecord),
+}
+
+/// An org's X25519 seal key, under [`StateKey::SealKey`].
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
+pub struct SealKeyRecord {
+    /// The X25519 public key.
+    #[serde(serialize_with = "crate::finance::serialize_key32")]
+    pub key: [u8; 32],
+    /// Height it was published at.
+    pub set_height: u64,
 }
 
 impl Record {
@@ -646,6 +662,7 @@ impl Overlay<'_> {
     typed_get!(cert_list, CertList, CertList);
     typed_get!(document, Document, DocumentRecord);
     typed_get!(doc_list, DocList, DocList);
+    typed_get!(seal_key, SealKey, SealKeyRecord);
 }
 
 /// Typed reads straight from committed state (for queries). A record of another kind

@@ -370,6 +370,13 @@ pub enum Payload {
     Commission(Commission),
     /// A consumer proves purchase with the item's claim code.
     Claim(Claim),
+    /// An org publishes the X25519 key that finance terms are sealed to (see
+    /// [`crate::finance`]); a later one replaces it.
+    SetSealKey {
+        /// The X25519 public key (a curve point of large order).
+        #[serde(serialize_with = "crate::finance::serialize_key32")]
+        key: [u8; 32],
+    },
 }
 
 /// A consumer's claim of a sold item (signed by the consumer's own key).
@@ -416,6 +423,7 @@ impl Payload {
                 CertChange::Revoke => "certification_revoked",
             },
             Payload::NotarizeDocument(_) => "notarize_document",
+            Payload::SetSealKey { .. } => "set_seal_key",
         }
     }
 }
@@ -686,7 +694,7 @@ pub fn check_limits(p: &Payload) -> Result<(), Rejection> {
             check_entries("missing entries", &a.missing)?;
             check_entries("damaged entries", &a.damaged)?;
         }
-        Payload::CancelHandoff { .. } => {}
+        Payload::CancelHandoff { .. } | Payload::SetSealKey { .. } => {}
         Payload::Observe(o) => {
             check_entries("observed entries", &o.entries)?;
             check_opt("GLN", &o.at, 13)?;

@@ -365,3 +365,19 @@ proptest! {
         }
     }
 }
+
+mod common;
+
+#[test]
+fn an_org_publishes_its_seal_key() {
+    use handoff_core::tx::Payload;
+    use handoff_core::types::Role;
+    let mut w = common::World::new();
+    let lender = w.org("bank", &[], &[Role::Lender]);
+    let (_, pk) = seal_keypair(&[5; 32]);
+    w.ok(&lender, Payload::SetSealKey { key: pk });
+    let rec = seal_key(&w.state, &lender.public())
+        .expect("read")
+        .expect("published");
+    assert_eq!(rec.key, pk);
+}

@@ -1213,3 +1213,18 @@ fn every_code_has_a_test() {
         assert!(src.contains(&test_name), "no test named {test_name}");
     }
 }
+
+#[test]
+fn bad_seal_key() {
+    let mut c = chain();
+    // All zeros: a point of small order (anyone could read what is sealed to it).
+    c.w.refused(
+        &c.farm,
+        Payload::SetSealKey { key: [0; 32] },
+        Code::BadSealKey,
+    );
+    assert_eq!(
+        handoff_core::finance::seal_key(&c.w.state, &c.farm.public()).expect("read"),
+        None
+    );
+}
