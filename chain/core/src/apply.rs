@@ -617,6 +617,7 @@ impl<'r, 'a> Run<'r, 'a> {
 
     fn payload(&mut self) -> Result<(), Stop> {
         let p = self.tx.body.payload.clone();
+        self.refuse_pledged(&p)?;
         match p {
             Payload::AdmitOrg(a) => self.admit_org(a),
             Payload::SuspendOrg { org, reason } => self.suspend_org(org, reason),
@@ -674,7 +675,251 @@ impl<'r, 'a> Run<'r, 'a> {
             }
             Payload::NotarizeDocument(n) => self.notarize(n),
             Payload::SetSealKey { key } => self.set_seal_key(key),
+            Payload::Receipt(op) => self.receipt(op),
         }
+    }
+
+    /// Pledged goods cannot move, be packed, unpacked, transformed, sold or destroyed
+    /// until the lender releases them: checked before any other rule, so the refusal
+    /// names the pledge.
+    fn refuse_pledged(&self, p: &Payload) -> Result<(), Stop> {
+        let keys: Vec<&Gs1Key> = match p {
+            Payload::Pack { container, entries } => std::iter::once(container)
+                .chain(entries.iter().map(|e| &e.key))
+                .collect(),
+            Payload::Unpack { container, .. } => vec![container],
+            Payload::ProposeHandoff(h) => h.entries.iter().map(|e| &e.key).collect(),
+            Payload::Transform(t) => t.inputs.iter().map(|e| &e.key).collect(),
+            Payload::Sell { entries } | Payload::Decommission { entries, .. } => {
+                entries.iter().map(|e| &e.key).collect()
+            }
+            _ => return Ok(()),
+        };
+        for k in keys {
+            if let Some(Record::PledgeLock(PledgeLock {
+                receipt: r,
+                pledged: true,
+            })) = self.state.get(&StateKey::PledgeLock(k.canonical()))?
+            {
+                return reject(
+                    Code::Pledged,
+                    format!(
+                        "{} is pledged under receipt {}: the lender must release it first",
+                        k.canonical(),
+                        r.short()
+                    ),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    fn load_receipt(&self, id: Hash32) -> Result<ReceiptRecord, Stop> {
+        match self.state.receipt(&StateKey::Asset(id))? {
+            Some(r) => Ok(r),
+            None => reject(Code::UnknownAsset, format!("no receipt {}", id.short())),
+        }
+    }
+
+    /// Checks goods for a receipt: loose, active, not in transit, held by `warehouse`,
+    /// owned by `owner`, and not pledged under any receipt.
+    fn check_receipt_goods(
+        &self,
+        goods: &[Gs1Key],
+        warehouse: OrgId,
+        owner: OrgId,
+    ) -> Result<(), Stop> {
+        for k in goods {
+            let c = k.canonical();
+            let Some(it) = self.state.item(&StateKey::item(k))? else {
+                return reject(
+                    Code::UnknownItem,
+                    format!(
+                        "{c} is not a commissioned item or container (lots are not receipted yet)"
+                    ),
+                );
+            };
+            if it.status != ItemStatus::Active {
+                return reject(Code::ItemInactive, format!("{c} is no longer active"));
+            }
+            if it.container.is_some() {
+                return reject(
+                    Code::ItemPacked,
+                    format!("{c} is packed; receipt its container"),
+                );
+            }
+            if it.handoff.is_some() {
+                return reject(Code::ItemInTransit, format!("{c} is in an open handoff"));
+            }
+            if it.custodian != warehouse {
+                return reject(
+                    Code::NotCustodian,
+                    format!("{c} is not held by the warehouse"),
+                );
+            }
+            if it.owner != owner {
+                return reject(
+                    Code::NotOwner,
+                    format!("{c} is not owned by the receipt's owner"),
+                );
+            }
+            if let Some(Record::PledgeLock(PledgeLock {
+                receipt: r,
+                pledged: true,
+            })) = self.state.get(&StateKey::PledgeLock(c.clone()))?
+            {
+                return reject(
+                    Code::AlreadyPledged,
+                    format!("{c} is already pledged under receipt {}", r.short()),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    fn receipt(&mut self, op: ReceiptOp) -> Result<(), Stop> {
+        self.actor.need_org_key("sign warehouse receipt steps")?;
+        let me = self.actor.id()?;
+        match op {
+            ReceiptOp::Issue { owner, goods } => {
+                self.actor
+                    .need_role(&[Role::Warehouse], "issue warehouse receipts")?;
+                if goods.is_empty() {
+                    return reject(Code::BadField, "a receipt needs goods");
+                }
+                no_duplicates(&goods.iter().cloned().map(Entry::item).collect::<Vec<_>>())?;
+                if self.state.org(&StateKey::Org(owner))?.is_none() {
+                    return reject(Code::UnknownOrg, format!("no org {}", owner.short()));
+                }
+                self.check_receipt_goods(&goods, me, owner)?;
+                let id = self.tx.id();
+                self.state.put(
+                    StateKey::Asset(id),
+                    Record::Receipt(ReceiptRecord {
+                        id,
+                        warehouse: me,
+                        owner,
+                        lender: None,
+                        goods,
+                        released: Vec::new(),
+                        status: ReceiptStatus::Issued,
+                        issued_height: self.ctx.height,
+                        updated_height: self.ctx.height,
+                    }),
+                );
+            }
+            ReceiptOp::Pledge { receipt, lender } => {
+                let mut r = self.load_receipt(receipt)?;
+                if r.owner != me {
+                    return reject(
+                        Code::NotOwner,
+                        "only the goods' owner may pledge the receipt",
+                    );
+                }
+                if r.status != ReceiptStatus::Issued {
+                    return reject(
+                        Code::AssetStatus,
+                        format!("receipt {} is {:?}, not issued", receipt.short(), r.status),
+                    );
+                }
+                match self.state.org(&StateKey::Org(lender))? {
+                    Some(o) if o.has_role(Role::Lender) => {}
+                    Some(o) => {
+                        return reject(Code::WrongRole, format!("{} is not a lender", o.name));
+                    }
+                    None => return reject(Code::UnknownOrg, format!("no org {}", lender.short())),
+                }
+                r.lender = Some(lender);
+                r.status = ReceiptStatus::PledgeOffered;
+                r.updated_height = self.ctx.height;
+                self.state.put(StateKey::Asset(receipt), Record::Receipt(r));
+            }
+            ReceiptOp::AcceptPledge { receipt } => {
+                let mut r = self.load_receipt(receipt)?;
+                if r.status != ReceiptStatus::PledgeOffered || r.lender != Some(me) {
+                    return reject(
+                        Code::AssetStatus,
+                        format!("receipt {} is not offered to you", receipt.short()),
+                    );
+                }
+                // The goods may have moved since the receipt was issued: check again.
+                self.check_receipt_goods(&r.goods, r.warehouse, r.owner)?;
+                for k in &r.goods {
+                    self.put_lock(k, receipt, true);
+                }
+                r.status = ReceiptStatus::Pledged;
+                r.updated_height = self.ctx.height;
+                self.state.put(StateKey::Asset(receipt), Record::Receipt(r));
+            }
+            ReceiptOp::Release { receipt, goods } => {
+                let mut r = self.pledged_to_me(receipt, me)?;
+                let pledged: Vec<Gs1Key> = r
+                    .goods
+                    .iter()
+                    .filter(|k| !r.released.contains(k))
+                    .cloned()
+                    .collect();
+                let release = if goods.is_empty() {
+                    pledged.clone()
+                } else {
+                    goods
+                };
+                no_duplicates(&release.iter().cloned().map(Entry::item).collect::<Vec<_>>())?;
+                for k in &release {
+                    if !pledged.contains(k) {
+                        return reject(
+                            Code::BadField,
+                            format!("{} is not pledged under this receipt", k.canonical()),
+                        );
+                    }
+                    self.put_lock(k, receipt, false);
+                }
+                r.released.extend(release);
+                if r.released.len() == r.goods.len() {
+                    r.status = ReceiptStatus::Released;
+                }
+                r.updated_height = self.ctx.height;
+                self.state.put(StateKey::Asset(receipt), Record::Receipt(r));
+            }
+            ReceiptOp::Enforce { receipt } => {
+                let mut r = self.pledged_to_me(receipt, me)?;
+                for k in r.goods.clone() {
+                    if r.released.contains(&k) {
+                        continue;
+                    }
+                    self.put_lock(&k, receipt, false);
+                    if let Some(mut it) = self.state.item(&StateKey::item(&k))? {
+                        it.owner = me;
+                        let mut ev = self.event("pledge_enforced");
+                        ev.counterparty = Some(r.owner);
+                        self.append(&k, &mut it.history, &ev);
+                        self.put_item(it);
+                    }
+                }
+                r.status = ReceiptStatus::Enforced;
+                r.updated_height = self.ctx.height;
+                self.state.put(StateKey::Asset(receipt), Record::Receipt(r));
+            }
+        }
+        Ok(())
+    }
+
+    fn put_lock(&mut self, k: &Gs1Key, receipt: Hash32, pledged: bool) {
+        self.state.put(
+            StateKey::PledgeLock(k.canonical()),
+            Record::PledgeLock(PledgeLock { receipt, pledged }),
+        );
+    }
+
+    fn pledged_to_me(&self, receipt: Hash32, me: OrgId) -> Result<ReceiptRecord, Stop> {
+        let r = self.load_receipt(receipt)?;
+        if r.status != ReceiptStatus::Pledged || r.lender != Some(me) {
+            return reject(
+                Code::AssetStatus,
+                format!("receipt {} is not pledged to you", receipt.short()),
+            );
+        }
+        Ok(r)
     }
 
     /// Publishes the org's seal key (org key only: whoever holds the matching secret

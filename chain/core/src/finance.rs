@@ -52,6 +52,21 @@
 //! [`receivable_id`]`(seller, buyer, invoice_ref)`. Each party can check the number it
 //! was told against the id; nobody else learns anything.
 //!
+//! # Warehouse receipts
+//!
+//! `Receipt(Issue)` by a warehouse org for loose, active items or containers in its
+//! custody (custody it got through accepted handoffs), naming their owner; its id is the
+//! issuing transaction's id. `Pledge` (owner names a lender) → `AcceptPledge` (the lender;
+//! the warehouse's consent is its issuing the receipt) → `Release` (lender, listed goods
+//! or all) or `Enforce` (lender becomes the owner of what is still pledged). At
+//! `AcceptPledge` the goods are checked again (they may have moved since the receipt was
+//! issued) and a pledge lock is written per good under its own state key
+//! (`StateKey::PledgeLock`), so item records keep their layout and state roots without
+//! finance are unchanged. While locked, `ProposeHandoff`, `Pack` (as content or
+//! container), `Unpack`, `Transform`, `Sell` and `Decommission` naming the good are refused
+//! with `PLEDGED`; goods pledged under one receipt cannot be pledged under another
+//! (`ALREADY_PLEDGED`). Lots on receipts are not supported yet.
+//!
 //! # Costs
 //!
 //! A 64-bit range proof is [`RANGE_PROOF_BYTES`] bytes; a commitment 32 bytes; a sealed
@@ -168,6 +183,30 @@ pub fn seal_key(
         Some(crate::state::Record::SealKey(r)) => Some(r),
         _ => None,
     })
+}
+
+/// A warehouse receipt by id.
+pub fn receipt(
+    state: &dyn crate::state::StateRead,
+    id: &Hash32,
+) -> crate::state::ReadResult<Option<crate::state::ReceiptRecord>> {
+    Ok(match state.read(&crate::state::StateKey::Asset(*id))? {
+        Some(crate::state::Record::Receipt(r)) => Some(r),
+        _ => None,
+    })
+}
+
+/// The receipt an item or container is pledged under now, if any.
+pub fn pledged_under(
+    state: &dyn crate::state::StateRead,
+    key: &crate::gs1::Gs1Key,
+) -> crate::state::ReadResult<Option<Hash32>> {
+    Ok(
+        match state.read(&crate::state::StateKey::PledgeLock(key.canonical()))? {
+            Some(crate::state::Record::PledgeLock(l)) if l.pledged => Some(l.receipt),
+            _ => None,
+        },
+    )
 }
 
 fn serialize_hex<S: serde::Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {

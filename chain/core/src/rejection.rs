@@ -165,6 +165,15 @@ codes! {
     /// A published seal key is not a usable X25519 key (not on the curve, or of small
     /// order, which would let anyone read what is sealed to it).
     BadSealKey => "BAD_SEAL_KEY",
+    /// The goods are pledged to a lender: they cannot be handed off, packed, unpacked,
+    /// transformed, sold or decommissioned until the lender releases them.
+    Pledged => "PLEDGED",
+    /// The goods are already pledged under another receipt (no double pledging).
+    AlreadyPledged => "ALREADY_PLEDGED",
+    /// No such finance asset.
+    UnknownAsset => "UNKNOWN_ASSET",
+    /// The step does not apply in the asset's status (or not for this signer's part).
+    AssetStatus => "ASSET_STATUS",
 }
 
 impl Serialize for Code {

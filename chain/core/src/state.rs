@@ -393,6 +393,11 @@ pub enum StateKey {
     DocsOf(String),
     /// An org's published seal key (finance terms are sealed to it).
     SealKey(OrgId),
+    /// A finance asset (warehouse receipt) by id.
+    Asset(Hash32),
+    /// The pledge lock of an item or container (canonical key): the receipt it is
+    /// pledged under. Absent when not pledged, so item records keep their layout.
+    PledgeLock(String),
 }
 
 impl StateKey {
@@ -414,6 +419,8 @@ impl StateKey {
             StateKey::Document(h) => (b'D', &h.0),
             StateKey::DocsOf(s) => (b'L', s.as_bytes()),
             StateKey::SealKey(o) => (b'K', &o.0),
+            StateKey::Asset(a) => (b'F', &a.0),
+            StateKey::PledgeLock(c) => (b'P', c.as_bytes()),
         };
         let mut v = Vec::with_capacity(1 + body.len());
         v.push(tag);
@@ -439,6 +446,8 @@ impl StateKey {
             StateKey::Document(h) => format!("document {}", h.short()),
             StateKey::DocsOf(s) => format!("the documents of {s}"),
             StateKey::SealKey(o) => format!("the seal key of org {}", o.short()),
+            StateKey::Asset(a) => format!("finance asset {}", a.short()),
+            StateKey::PledgeLock(c) => format!("the pledge lock of {c}"),
         }
     }
 
@@ -485,6 +494,59 @@ pub enum Record {
     DocList(DocList),
     /// An org's published seal key.
     SealKey(SealKeyRecord),
+    /// A warehouse receipt.
+    Receipt(ReceiptRecord),
+    /// The pledge lock of an item or container.
+    PledgeLock(PledgeLock),
+}
+
+/// The pledge lock of an item or container, under [`StateKey::PledgeLock`]. The state
+/// map keeps no deletions, so a release leaves the lock with `pledged: false`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
+pub struct PledgeLock {
+    /// The receipt it was last pledged under.
+    pub receipt: Hash32,
+    /// Whether it is pledged now.
+    pub pledged: bool,
+}
+
+/// Where a warehouse receipt stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReceiptStatus {
+    /// Issued; the goods are not locked.
+    Issued,
+    /// Offered to a lender, who has not accepted yet.
+    PledgeOffered,
+    /// Accepted by the lender: the goods still pledged are locked.
+    Pledged,
+    /// Every good released.
+    Released,
+    /// The lender took ownership of the goods still pledged.
+    Enforced,
+}
+
+/// A warehouse receipt, under [`StateKey::Asset`].
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
+pub struct ReceiptRecord {
+    /// Id (= the issuing transaction's id).
+    pub id: Hash32,
+    /// The warehouse that holds the goods.
+    pub warehouse: OrgId,
+    /// The goods' owner.
+    pub owner: OrgId,
+    /// The lender, once named.
+    pub lender: Option<OrgId>,
+    /// The goods on the receipt.
+    pub goods: Vec<Gs1Key>,
+    /// Goods released so far.
+    pub released: Vec<Gs1Key>,
+    /// Status.
+    pub status: ReceiptStatus,
+    /// Height issued.
+    pub issued_height: u64,
+    /// Height of the last step.
+    pub updated_height: u64,
 }
 
 /// An org's X25519 seal key, under [`StateKey::SealKey`].
@@ -663,6 +725,7 @@ impl Overlay<'_> {
     typed_get!(document, Document, DocumentRecord);
     typed_get!(doc_list, DocList, DocList);
     typed_get!(seal_key, SealKey, SealKeyRecord);
+    typed_get!(receipt, Receipt, ReceiptRecord);
 }
 
 /// Typed reads straight from committed state (for queries). A record of another kind

@@ -377,6 +377,48 @@ pub enum Payload {
         #[serde(serialize_with = "crate::finance::serialize_key32")]
         key: [u8; 32],
     },
+    /// A step of a warehouse receipt (see [`crate::finance`]).
+    Receipt(ReceiptOp),
+}
+
+/// The steps of a warehouse receipt: issued by the warehouse holding the goods, pledged
+/// by their owner to a lender, accepted by the lender (the goods are then locked), and
+/// released (whole or in part) or enforced by the lender.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
+#[serde(tag = "step", rename_all = "snake_case")]
+pub enum ReceiptOp {
+    /// The warehouse issues a receipt for loose items or containers in its custody,
+    /// naming their owner. The receipt's id is this transaction's id.
+    Issue {
+        /// The goods' owner (who may pledge the receipt).
+        owner: OrgId,
+        /// Serialized items or containers (SSCC), each loose in the warehouse.
+        goods: Vec<Gs1Key>,
+    },
+    /// The owner offers the receipt as collateral to a lender.
+    Pledge {
+        /// The receipt.
+        receipt: Hash32,
+        /// The lender.
+        lender: OrgId,
+    },
+    /// The named lender accepts: the goods are locked until released.
+    AcceptPledge {
+        /// The receipt.
+        receipt: Hash32,
+    },
+    /// The lender releases goods (empty: all that are still pledged).
+    Release {
+        /// The receipt.
+        receipt: Hash32,
+        /// What is released.
+        goods: Vec<Gs1Key>,
+    },
+    /// The lender enforces the pledge: it becomes the owner of the goods still pledged.
+    Enforce {
+        /// The receipt.
+        receipt: Hash32,
+    },
 }
 
 /// A consumer's claim of a sold item (signed by the consumer's own key).
@@ -424,6 +466,13 @@ impl Payload {
             },
             Payload::NotarizeDocument(_) => "notarize_document",
             Payload::SetSealKey { .. } => "set_seal_key",
+            Payload::Receipt(op) => match op {
+                ReceiptOp::Issue { .. } => "receipt_issued",
+                ReceiptOp::Pledge { .. } => "receipt_pledged",
+                ReceiptOp::AcceptPledge { .. } => "pledge_accepted",
+                ReceiptOp::Release { .. } => "pledge_released",
+                ReceiptOp::Enforce { .. } => "pledge_enforced",
+            },
         }
     }
 }
@@ -695,6 +744,14 @@ pub fn check_limits(p: &Payload) -> Result<(), Rejection> {
             check_entries("damaged entries", &a.damaged)?;
         }
         Payload::CancelHandoff { .. } | Payload::SetSealKey { .. } => {}
+        Payload::Receipt(ReceiptOp::Issue { goods, .. } | ReceiptOp::Release { goods, .. }) => {
+            check_count("receipt goods", goods, MAX_RECEIPT_GOODS)?;
+            for k in goods {
+                k.validate()
+                    .map_err(|e| Rejection::new(Code::BadId, format!("receipt goods: {e}")))?;
+            }
+        }
+        Payload::Receipt(_) => {}
         Payload::Observe(o) => {
             check_entries("observed entries", &o.entries)?;
             check_opt("GLN", &o.at, 13)?;

@@ -381,3 +381,205 @@ fn an_org_publishes_its_seal_key() {
         .expect("published");
     assert_eq!(rec.key, pk);
 }
+
+mod receipts {
+    use super::common::*;
+    use handoff_core::crypto::Keypair;
+    use handoff_core::finance::{pledged_under, receipt};
+    use handoff_core::gs1::Gs1Key;
+    use handoff_core::rejection::Code;
+    use handoff_core::state::ReceiptStatus;
+    use handoff_core::tx::*;
+    use handoff_core::types::{Hash32, Role};
+
+    pub struct Stock {
+        pub w: World,
+        pub farm: Keypair,
+        pub store: Keypair,
+        pub bank: Keypair,
+        pub shop: Keypair,
+        pub bag1: Gs1Key,
+        pub bag2: Gs1Key,
+    }
+
+    /// Two bags owned by the farm, held by a warehouse; a bank.
+    pub fn stock() -> Stock {
+        let mut w = World::new();
+        let (farm, _carrier, shop, g) = w.farm_carrier_shop();
+        let store = w.org("Store", &[], &[Role::Warehouse]);
+        let bank = w.org("Bank", &[], &[Role::Lender]);
+        let (bag1, bag2) = (serial(&g, "BAG1"), serial(&g, "BAG2"));
+        w.commission(&farm, items(&[&bag1, &bag2]));
+        let tx = w.sign(
+            &farm,
+            World::propose_payload(&store, items(&[&bag1, &bag2]), Transfer::Custody),
+        );
+        w.submit(&tx).expect("proposed");
+        w.accept(&store, tx.id());
+        Stock {
+            w,
+            farm,
+            store,
+            bank,
+            shop,
+            bag1,
+            bag2,
+        }
+    }
+
+    pub fn issue(s: &mut Stock, goods: &[&Gs1Key]) -> Hash32 {
+        let tx = s.w.sign(
+            &s.store,
+            Payload::Receipt(ReceiptOp::Issue {
+                owner: s.farm.public(),
+                goods: goods.iter().map(|k| (*k).clone()).collect(),
+            }),
+        );
+        s.w.submit(&tx).expect("issued");
+        tx.id()
+    }
+
+    pub fn pledge(s: &mut Stock, r: Hash32) {
+        let bank = s.bank.public();
+        s.w.ok(
+            &s.farm,
+            Payload::Receipt(ReceiptOp::Pledge {
+                receipt: r,
+                lender: bank,
+            }),
+        );
+        s.w.ok(
+            &s.bank,
+            Payload::Receipt(ReceiptOp::AcceptPledge { receipt: r }),
+        );
+    }
+
+    fn ship(s: &Stock, k: &Gs1Key) -> Payload {
+        World::propose_payload(&s.shop, items(&[k]), Transfer::Custody)
+    }
+
+    #[test]
+    fn pledged_goods_stay_put_until_the_lender_releases_them() {
+        let mut s = stock();
+        let (b1, b2) = (s.bag1.clone(), s.bag2.clone());
+        let r = issue(&mut s, &[&b1, &b2]);
+        assert_eq!(
+            receipt(&s.w.state, &r)
+                .expect("read")
+                .expect("stored")
+                .status,
+            ReceiptStatus::Issued
+        );
+        pledge(&mut s, r);
+        assert_eq!(pledged_under(&s.w.state, &s.bag1).expect("read"), Some(r));
+        let rec = receipt(&s.w.state, &r).expect("read").expect("stored");
+        assert_eq!(rec.status, ReceiptStatus::Pledged);
+        assert_eq!(rec.lender, Some(s.bank.public()));
+
+        let (bag1, bag2) = (s.bag1.clone(), s.bag2.clone());
+        // The warehouse cannot ship, pack or destroy them; nor can the owner.
+        let p = ship(&s, &bag1);
+        s.w.refused(&s.store, p, Code::Pledged);
+        s.w.refused(
+            &s.store,
+            Payload::Pack {
+                container: sscc(1),
+                entries: items(&[&bag1]),
+            },
+            Code::Pledged,
+        );
+        s.w.refused(
+            &s.farm,
+            Payload::Decommission {
+                entries: items(&[&bag2]),
+                reason: "gone".into(),
+            },
+            Code::Pledged,
+        );
+        s.w.refused(
+            &s.farm,
+            Payload::Transform(Transform {
+                inputs: items(&[&bag2]),
+                outputs: items(&[&serial(&gtin("0061414100001"), "ROAST1")]),
+                at: None,
+                expiry: None,
+                attributes: vec![],
+            }),
+            Code::Pledged,
+        );
+
+        // A partial release frees only the released bag.
+        s.w.ok(
+            &s.bank,
+            Payload::Receipt(ReceiptOp::Release {
+                receipt: r,
+                goods: vec![bag1.clone()],
+            }),
+        );
+        assert_eq!(pledged_under(&s.w.state, &bag1).expect("read"), None);
+        assert_eq!(pledged_under(&s.w.state, &bag2).expect("read"), Some(r));
+        let p = ship(&s, &bag2);
+        s.w.refused(&s.store, p, Code::Pledged);
+        let p = ship(&s, &bag1);
+        s.w.ok(&s.store, p);
+
+        // Releasing the rest closes the receipt.
+        s.w.ok(
+            &s.bank,
+            Payload::Receipt(ReceiptOp::Release {
+                receipt: r,
+                goods: vec![],
+            }),
+        );
+        let rec = receipt(&s.w.state, &r).expect("read").expect("stored");
+        assert_eq!(rec.status, ReceiptStatus::Released);
+        let p = ship(&s, &bag2);
+        s.w.ok(&s.store, p);
+    }
+
+    #[test]
+    fn enforcing_makes_the_lender_the_owner() {
+        let mut s = stock();
+        let bag1 = s.bag1.clone();
+        let r = issue(&mut s, &[&bag1]);
+        pledge(&mut s, r);
+        s.w.ok(&s.bank, Payload::Receipt(ReceiptOp::Enforce { receipt: r }));
+        assert_eq!(s.w.item(&bag1).owner, s.bank.public());
+        assert_eq!(pledged_under(&s.w.state, &bag1).expect("read"), None);
+        let rec = receipt(&s.w.state, &r).expect("read").expect("stored");
+        assert_eq!(rec.status, ReceiptStatus::Enforced);
+    }
+
+    #[test]
+    fn pledged_stock_cannot_be_pledged_twice() {
+        let mut s = stock();
+        let bag1 = s.bag1.clone();
+        // Two receipts over the same bag, issued before either is pledged.
+        let first = issue(&mut s, &[&bag1]);
+        let second = issue(&mut s, &[&bag1]);
+        pledge(&mut s, first);
+        let bank = s.bank.public();
+        s.w.ok(
+            &s.farm,
+            Payload::Receipt(ReceiptOp::Pledge {
+                receipt: second,
+                lender: bank,
+            }),
+        );
+        s.w.refused(
+            &s.bank,
+            Payload::Receipt(ReceiptOp::AcceptPledge { receipt: second }),
+            Code::AlreadyPledged,
+        );
+        // Nor can a new receipt be issued over pledged goods.
+        let owner = s.farm.public();
+        s.w.refused(
+            &s.store,
+            Payload::Receipt(ReceiptOp::Issue {
+                owner,
+                goods: vec![bag1],
+            }),
+            Code::AlreadyPledged,
+        );
+    }
+}

@@ -1228,3 +1228,88 @@ fn bad_seal_key() {
         None
     );
 }
+
+// ---- warehouse receipts ----
+
+/// The chain's bags handed to a warehouse (custody only), a bank, and a receipt over
+/// bag1 issued by the warehouse (not yet pledged).
+fn receipted() -> (Chain, Keypair, Keypair, Hash32) {
+    let mut c = chain();
+    let store = c.w.org("Store", &[], &[Role::Warehouse]);
+    let bank = c.w.org("Bank", &[], &[Role::Lender]);
+    let tx = c.w.sign(
+        &c.farm,
+        World::propose_payload(&store, items(&[&c.bag1, &c.bag2]), Transfer::Custody),
+    );
+    c.w.submit(&tx).expect("proposed");
+    c.w.accept(&store, tx.id());
+    let tx = c.w.sign(
+        &store,
+        Payload::Receipt(ReceiptOp::Issue {
+            owner: c.farm.public(),
+            goods: vec![c.bag1.clone()],
+        }),
+    );
+    c.w.submit(&tx).expect("issued");
+    (c, store, bank, tx.id())
+}
+
+fn pledge_to(c: &mut Chain, bank: &Keypair, r: Hash32) {
+    c.w.ok(
+        &c.farm,
+        Payload::Receipt(ReceiptOp::Pledge {
+            receipt: r,
+            lender: bank.public(),
+        }),
+    );
+    c.w.ok(
+        bank,
+        Payload::Receipt(ReceiptOp::AcceptPledge { receipt: r }),
+    );
+}
+
+#[test]
+fn pledged() {
+    let (mut c, store, bank, r) = receipted();
+    pledge_to(&mut c, &bank, r);
+    let p = offer(&c.shop, items(&[&c.bag1]));
+    c.w.refused(&store, p, Code::Pledged);
+}
+
+#[test]
+fn already_pledged() {
+    let (mut c, store, bank, r) = receipted();
+    pledge_to(&mut c, &bank, r);
+    let owner = c.farm.public();
+    c.w.refused(
+        &store,
+        Payload::Receipt(ReceiptOp::Issue {
+            owner,
+            goods: vec![c.bag1.clone()],
+        }),
+        Code::AlreadyPledged,
+    );
+}
+
+#[test]
+fn unknown_asset() {
+    let (mut c, _store, bank, _r) = receipted();
+    c.w.refused(
+        &bank,
+        Payload::Receipt(ReceiptOp::AcceptPledge {
+            receipt: Hash32([9; 32]),
+        }),
+        Code::UnknownAsset,
+    );
+}
+
+#[test]
+fn asset_status() {
+    // A lender cannot accept a pledge nobody offered it.
+    let (mut c, _store, bank, r) = receipted();
+    c.w.refused(
+        &bank,
+        Payload::Receipt(ReceiptOp::AcceptPledge { receipt: r }),
+        Code::AssetStatus,
+    );
+}
