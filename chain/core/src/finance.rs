@@ -67,6 +67,27 @@
 //! with `PLEDGED`; goods pledged under one receipt cannot be pledged under another
 //! (`ALREADY_PLEDGED`). Lots on receipts are not supported yet.
 //!
+//! # Receivables (planned; the primitives above are what they are built from)
+//!
+//! Not on the ledger yet. The design the primitives were built for:
+//! - id = [`receivable_id`]`(seller, buyer, `[`invoice_ref`]`(salt, number))`; status
+//!   `issued → confirmed → finance_requested → offered → offer_accepted → funded`, then
+//!   `overdue` (anyone may mark it once the block time passes the public due date),
+//!   `defaulted`, `settled`, `written_off`;
+//! - `Issue` lines name (accepted handoff to the buyer, item or lot quantity, proven
+//!   amount); a per-line lock under its own state key makes each handoff line invoiced
+//!   at most once; the face value is [`sum`] of the line commitments, the outstanding
+//!   balance starts there;
+//! - `Repay`/`Dilute`/`Recover` carry the payment's and the new balance's
+//!   [`ProvenAmount`]s, checked by [`check_decrease`]; a payment reference is stored
+//!   only as its hash and used once; `Split` carries the kept balance and the parts,
+//!   checked by [`check_split`]; `Settle` reveals the zero balance's blinding
+//!   ([`check_zero`]);
+//! - every step that creates or changes a commitment carries one [`SealedBox`] of a
+//!   [`Disclosure`] per party (seller or holder, buyer, lender once named), each to the
+//!   party's published seal key (`SetSealKey`); a step to a party without one is refused;
+//! - one financing at a time: `RequestFinance` is refused while a lender is named.
+//!
 //! # Costs
 //!
 //! A 64-bit range proof is [`RANGE_PROOF_BYTES`] bytes; a commitment 32 bytes; a sealed
