@@ -40,6 +40,18 @@ impl From<ReadError> for Stop {
     }
 }
 
+/// A finance proof's failure as a rejection.
+fn finance_rejection(what: &str, e: crate::finance::FinanceError) -> Stop {
+    use crate::finance::FinanceError as F;
+    let code = match e {
+        F::BadRangeProof | F::BadCommitment | F::BadBlinding | F::Prove => Code::BadRangeProof,
+        F::Unbalanced => Code::Unbalanced,
+        F::TooManyParts => Code::TooLarge,
+        F::BadSealKey | F::Seal => Code::NoSealKey,
+    };
+    Stop::Rejected(Rejection::new(code, format!("{what}: {e}")))
+}
+
 /// A rule's refusal.
 fn reject<T>(code: Code, message: impl Into<String>) -> Result<T, Stop> {
     Err(Stop::Rejected(Rejection::new(code, message)))
@@ -676,6 +688,7 @@ impl<'r, 'a> Run<'r, 'a> {
             Payload::NotarizeDocument(n) => self.notarize(n),
             Payload::SetSealKey { key } => self.set_seal_key(key),
             Payload::Receipt(op) => self.receipt(op),
+            Payload::Receivable(op) => self.receivable(op),
         }
     }
 
@@ -901,6 +914,296 @@ impl<'r, 'a> Run<'r, 'a> {
                 self.state.put(StateKey::Asset(receipt), Record::Receipt(r));
             }
         }
+        Ok(())
+    }
+
+    fn load_receivable(&self, id: Hash32) -> Result<ReceivableRecord, Stop> {
+        match self.state.receivable(&StateKey::Asset(id))? {
+            Some(r) => Ok(r),
+            None => reject(Code::UnknownAsset, format!("no receivable {}", id.short())),
+        }
+    }
+
+    /// Every party has a seal key and the boxes go to exactly the parties, once each.
+    fn check_sealed(
+        &self,
+        parties: &[OrgId],
+        sealed: &[crate::finance::SealedBox],
+    ) -> Result<(), Stop> {
+        for p in parties {
+            if self.state.seal_key(&StateKey::SealKey(*p))?.is_none() {
+                return reject(
+                    Code::NoSealKey,
+                    format!("org {} has published no seal key", p.short()),
+                );
+            }
+        }
+        let mut to: Vec<OrgId> = sealed.iter().map(|b| b.to).collect();
+        to.sort();
+        let mut want = parties.to_vec();
+        want.sort();
+        want.dedup();
+        if to != want {
+            return reject(
+                Code::NoSealKey,
+                "the sealed boxes must go to exactly the asset's parties, one each",
+            );
+        }
+        Ok(())
+    }
+
+    fn verify_amount(
+        &self,
+        id: &Hash32,
+        what: &str,
+        a: &crate::finance::ProvenAmount,
+    ) -> Result<(), Stop> {
+        crate::finance::verify_deterministic(id, a).map_err(|e| finance_rejection(what, e))?;
+        Ok(())
+    }
+
+    fn receivable(&mut self, op: ReceivableOp) -> Result<(), Stop> {
+        self.actor.need_org_key("sign finance steps")?;
+        let me = self.actor.id()?;
+        let h = self.ctx.height;
+        let (id, mut r) = match op {
+            ReceivableOp::Issue {
+                buyer,
+                invoice_ref,
+                currency,
+                due_ms,
+                lines,
+                sealed,
+            } => {
+                if !crate::finance::valid_currency(&currency) {
+                    return reject(
+                        Code::BadCurrency,
+                        format!("'{currency}' is not an ISO 4217 currency code"),
+                    );
+                }
+                if lines.is_empty() {
+                    return reject(Code::BadField, "an invoice needs lines");
+                }
+                if self.state.org(&StateKey::Org(buyer))?.is_none() {
+                    return reject(Code::UnknownOrg, format!("no org {}", buyer.short()));
+                }
+                let id = crate::finance::receivable_id(&me, &buyer, &invoice_ref);
+                if self.state.get(&StateKey::Asset(id))?.is_some() {
+                    return reject(Code::AssetStatus, "this invoice was already issued");
+                }
+                let mut seen = HashSet::new();
+                for l in &lines {
+                    let c = l.entry.key.canonical();
+                    if !seen.insert((l.handoff, c.clone())) {
+                        return reject(Code::DuplicateEntry, format!("{c} is invoiced twice"));
+                    }
+                    let Some(ho) = self.state.handoff(&StateKey::Handoff(l.handoff))? else {
+                        return reject(
+                            Code::UnknownHandoff,
+                            format!("no handoff {}", l.handoff.short()),
+                        );
+                    };
+                    if ho.status != HandoffStatus::Accepted || ho.from != me || ho.to != buyer {
+                        return reject(
+                            Code::NotDelivered,
+                            format!(
+                                "handoff {} is not an accepted delivery from you to the buyer",
+                                l.handoff.short()
+                            ),
+                        );
+                    }
+                    let Some(offered) = ho.entries.iter().find(|e| e.key == l.entry.key) else {
+                        return reject(
+                            Code::NotDelivered,
+                            format!("{c} is not in handoff {}", l.handoff.short()),
+                        );
+                    };
+                    let excepted: u64 = ho
+                        .missing
+                        .iter()
+                        .chain(&ho.damaged)
+                        .filter(|e| e.key == l.entry.key)
+                        .map(|e| e.quantity.unwrap_or(offered.quantity.unwrap_or(1)))
+                        .sum();
+                    let delivered = offered.quantity.unwrap_or(1).saturating_sub(excepted);
+                    let q = match (offered.quantity, l.entry.quantity) {
+                        (None, None) => 1,
+                        (Some(_), Some(q)) => q,
+                        _ => {
+                            return reject(
+                                Code::BadQuantity,
+                                format!("{c}: a quantity for lots only"),
+                            );
+                        }
+                    };
+                    let key = crate::finance::invoiced_key(&l.handoff, &l.entry.key);
+                    let before = match self.state.get(&key)? {
+                        Some(Record::Invoiced(x)) => x.quantity,
+                        _ => 0,
+                    };
+                    if before + q > delivered {
+                        return reject(
+                            Code::AlreadyInvoiced,
+                            format!(
+                                "{c} of handoff {}: {before} of {delivered} already invoiced",
+                                l.handoff.short()
+                            ),
+                        );
+                    }
+                    self.verify_amount(&id, "an invoice line", &l.amount)?;
+                    self.state.put(
+                        key,
+                        Record::Invoiced(InvoicedLine {
+                            receivable: id,
+                            quantity: before + q,
+                        }),
+                    );
+                }
+                self.check_sealed(&[me, buyer], &sealed)?;
+                let commitments: Vec<_> = lines.iter().map(|l| l.amount.commitment).collect();
+                let face = crate::finance::sum(&commitments)
+                    .map_err(|e| finance_rejection("the face value", e))?;
+                let rec = ReceivableRecord {
+                    id,
+                    seller: me,
+                    buyer,
+                    holder: me,
+                    lender: None,
+                    currency,
+                    due_ms,
+                    lines: lines.into_iter().map(|l| (l.handoff, l.entry)).collect(),
+                    face,
+                    outstanding: face,
+                    status: ReceivableStatus::Issued,
+                    issued_height: h,
+                    updated_height: h,
+                };
+                (id, rec)
+            }
+            ReceivableOp::Confirm { receivable } => {
+                let mut r = self.load_receivable(receivable)?;
+                if r.buyer != me || r.status != ReceivableStatus::Issued {
+                    return reject(
+                        Code::AssetStatus,
+                        "only the buyer confirms an issued receivable",
+                    );
+                }
+                r.status = ReceivableStatus::Confirmed;
+                (receivable, r)
+            }
+            ReceivableOp::RequestFinance { receivable, lender } => {
+                let mut r = self.load_receivable(receivable)?;
+                if r.holder != me {
+                    return reject(Code::NotOwner, "only the holder may ask for finance");
+                }
+                if r.lender.is_some() {
+                    return reject(
+                        Code::AlreadyFinanced,
+                        "this receivable is already financed or being financed",
+                    );
+                }
+                if r.status != ReceivableStatus::Confirmed {
+                    return reject(Code::AssetStatus, "only a confirmed receivable is financed");
+                }
+                match self.state.org(&StateKey::Org(lender))? {
+                    Some(o) if o.has_role(Role::Lender) => {}
+                    Some(o) => {
+                        return reject(Code::WrongRole, format!("{} is not a lender", o.name));
+                    }
+                    None => return reject(Code::UnknownOrg, format!("no org {}", lender.short())),
+                }
+                r.lender = Some(lender);
+                r.status = ReceivableStatus::FinanceRequested;
+                (receivable, r)
+            }
+            ReceivableOp::Offer {
+                receivable,
+                advance,
+                fee,
+                sealed,
+            } => {
+                let mut r = self.load_receivable(receivable)?;
+                if r.lender != Some(me) || r.status != ReceivableStatus::FinanceRequested {
+                    return reject(Code::AssetStatus, "only the requested lender offers, once");
+                }
+                self.check_sealed(&[r.holder, r.buyer, me], &sealed)?;
+                self.verify_amount(&receivable, "the advance", &advance)?;
+                self.verify_amount(&receivable, "the fee", &fee)?;
+                r.status = ReceivableStatus::Offered;
+                (receivable, r)
+            }
+            ReceivableOp::AcceptOffer { receivable } => {
+                let mut r = self.load_receivable(receivable)?;
+                if r.holder != me || r.status != ReceivableStatus::Offered {
+                    return reject(Code::AssetStatus, "only the holder accepts an offer");
+                }
+                r.status = ReceivableStatus::OfferAccepted;
+                (receivable, r)
+            }
+            ReceivableOp::Fund { receivable } => {
+                let mut r = self.load_receivable(receivable)?;
+                if r.lender != Some(me) || r.status != ReceivableStatus::OfferAccepted {
+                    return reject(Code::AssetStatus, "the lender funds only an accepted offer");
+                }
+                r.status = ReceivableStatus::Funded;
+                (receivable, r)
+            }
+            ReceivableOp::Repay {
+                receivable,
+                payment,
+                outstanding,
+                reference,
+                sealed,
+            } => {
+                let mut r = self.load_receivable(receivable)?;
+                if r.buyer != me
+                    || matches!(
+                        r.status,
+                        ReceivableStatus::Issued | ReceivableStatus::Settled
+                    )
+                {
+                    return reject(Code::AssetStatus, "the buyer repays a confirmed receivable");
+                }
+                let rk = StateKey::PaymentRef(reference);
+                if self.state.get(&rk)?.is_some() {
+                    return reject(
+                        Code::PaymentRefUsed,
+                        "this payment reference was used before",
+                    );
+                }
+                let mut parties = vec![r.holder, r.buyer];
+                parties.extend(r.lender);
+                self.check_sealed(&parties, &sealed)?;
+                crate::finance::check_decrease(&receivable, &r.outstanding, &payment, &outstanding)
+                    .map_err(|e| finance_rejection("the repayment", e))?;
+                self.state.put(rk, Record::PaymentRef(receivable));
+                r.outstanding = outstanding.commitment;
+                (receivable, r)
+            }
+            ReceivableOp::Settle {
+                receivable,
+                blinding,
+            } => {
+                let mut r = self.load_receivable(receivable)?;
+                if (r.holder != me && r.lender != Some(me))
+                    || matches!(
+                        r.status,
+                        ReceivableStatus::Issued | ReceivableStatus::Settled
+                    )
+                {
+                    return reject(
+                        Code::AssetStatus,
+                        "the holder or lender settles an open receivable",
+                    );
+                }
+                crate::finance::check_zero(&r.outstanding, &blinding)
+                    .map_err(|e| finance_rejection("the outstanding balance is not zero:", e))?;
+                r.status = ReceivableStatus::Settled;
+                (receivable, r)
+            }
+        };
+        r.updated_height = h;
+        self.state.put(StateKey::Asset(id), Record::Receivable(r));
         Ok(())
     }
 

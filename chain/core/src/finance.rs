@@ -142,6 +142,12 @@ impl Serialize for Commitment {
 #[derive(Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct Blinding(pub [u8; 32]);
 
+impl Serialize for Blinding {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&hex::encode(self.0))
+    }
+}
+
 impl std::fmt::Debug for Blinding {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Blinding(…)")
@@ -465,6 +471,47 @@ pub fn check_zero(c: &Commitment, blinding: &Blinding) -> Result<(), FinanceErro
     } else {
         Err(FinanceError::Unbalanced)
     }
+}
+
+/// ISO 4217 alphabetic codes of active currencies (and the funds codes in use).
+pub const ISO_4217: &str = "AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB \
+BOV BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNY COP COU CRC CUP CVE CZK DJF DKK DOP \
+DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR \
+ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK \
+MNT MOP MRU MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG \
+QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND \
+TOP TRY TTD TWD TZS UAH UGX USD USN UYI UYU UYW UZS VED VES VND VUV WST XAF XCD XCG XOF XPF YER \
+ZAR ZMW ZWG";
+
+/// Whether `code` is an ISO 4217 currency code.
+pub fn valid_currency(code: &str) -> bool {
+    code.len() == 3 && ISO_4217.split_whitespace().any(|c| c == code)
+}
+
+/// The hash under which a payment reference is remembered:
+/// `sha256(domain ‖ buyer ‖ reference)`. Only the hash is on the chain.
+pub fn payment_ref_hash(buyer: &OrgId, reference: &str) -> Hash32 {
+    sha256(&[
+        b"HANDOFF/FINANCE/PAYREF/1\0",
+        &buyer.0,
+        reference.as_bytes(),
+    ])
+}
+
+/// A receivable by id.
+pub fn receivable(
+    state: &dyn crate::state::StateRead,
+    id: &Hash32,
+) -> crate::state::ReadResult<Option<crate::state::ReceivableRecord>> {
+    Ok(match state.read(&crate::state::StateKey::Asset(*id))? {
+        Some(crate::state::Record::Receivable(r)) => Some(r),
+        _ => None,
+    })
+}
+
+/// The state key of a handoff line's invoiced quantity.
+pub fn invoiced_key(handoff: &Hash32, key: &crate::gs1::Gs1Key) -> crate::state::StateKey {
+    crate::state::StateKey::Invoiced(format!("{}{}", handoff.to_hex(), key.canonical()))
 }
 
 // ---- invoice references and ids ----

@@ -398,6 +398,10 @@ pub enum StateKey {
     /// The pledge lock of an item or container (canonical key): the receipt it is
     /// pledged under. Absent when not pledged, so item records keep their layout.
     PledgeLock(String),
+    /// The invoiced quantity of a handoff line (`handoff hex ‖ canonical key`).
+    Invoiced(String),
+    /// A used payment reference (its hash).
+    PaymentRef(Hash32),
 }
 
 impl StateKey {
@@ -421,6 +425,8 @@ impl StateKey {
             StateKey::SealKey(o) => (b'K', &o.0),
             StateKey::Asset(a) => (b'F', &a.0),
             StateKey::PledgeLock(c) => (b'P', c.as_bytes()),
+            StateKey::Invoiced(c) => (b'I', c.as_bytes()),
+            StateKey::PaymentRef(h) => (b'R', &h.0),
         };
         let mut v = Vec::with_capacity(1 + body.len());
         v.push(tag);
@@ -448,6 +454,8 @@ impl StateKey {
             StateKey::SealKey(o) => format!("the seal key of org {}", o.short()),
             StateKey::Asset(a) => format!("finance asset {}", a.short()),
             StateKey::PledgeLock(c) => format!("the pledge lock of {c}"),
+            StateKey::Invoiced(c) => format!("the invoiced quantity of handoff line {c}"),
+            StateKey::PaymentRef(h) => format!("payment reference {}", h.short()),
         }
     }
 
@@ -498,6 +506,72 @@ pub enum Record {
     Receipt(ReceiptRecord),
     /// The pledge lock of an item or container.
     PledgeLock(PledgeLock),
+    /// A receivable.
+    Receivable(ReceivableRecord),
+    /// How much of a handoff line is invoiced, and by which receivable last.
+    Invoiced(InvoicedLine),
+    /// The receivable a payment reference was used for.
+    PaymentRef(Hash32),
+}
+
+/// Where a receivable stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReceivableStatus {
+    /// Issued by the seller.
+    Issued,
+    /// Confirmed by the buyer.
+    Confirmed,
+    /// The holder asked a lender.
+    FinanceRequested,
+    /// The lender offered terms.
+    Offered,
+    /// The holder accepted them.
+    OfferAccepted,
+    /// The lender funded it.
+    Funded,
+    /// Paid in full.
+    Settled,
+}
+
+/// A receivable, under [`StateKey::Asset`]. Amounts are commitments only.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
+pub struct ReceivableRecord {
+    /// Id ([`crate::finance::receivable_id`]).
+    pub id: Hash32,
+    /// Seller.
+    pub seller: OrgId,
+    /// Buyer (obligor).
+    pub buyer: OrgId,
+    /// Who holds the claim.
+    pub holder: OrgId,
+    /// The lender, once named.
+    pub lender: Option<OrgId>,
+    /// ISO 4217.
+    pub currency: String,
+    /// Due date, unix ms.
+    pub due_ms: Option<i64>,
+    /// Covered handoff lines (public already).
+    pub lines: Vec<(HandoffId, Entry)>,
+    /// Face value (sum of the line commitments).
+    pub face: crate::finance::Commitment,
+    /// Outstanding balance.
+    pub outstanding: crate::finance::Commitment,
+    /// Status.
+    pub status: ReceivableStatus,
+    /// Height issued.
+    pub issued_height: u64,
+    /// Height of the last step.
+    pub updated_height: u64,
+}
+
+/// The invoiced quantity of a handoff line, under [`StateKey::Invoiced`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
+pub struct InvoicedLine {
+    /// The receivable that invoiced it last.
+    pub receivable: Hash32,
+    /// Quantity invoiced so far (1 for an item or container).
+    pub quantity: u64,
 }
 
 /// The pledge lock of an item or container, under [`StateKey::PledgeLock`]. The state
@@ -726,6 +800,7 @@ impl Overlay<'_> {
     typed_get!(doc_list, DocList, DocList);
     typed_get!(seal_key, SealKey, SealKeyRecord);
     typed_get!(receipt, Receipt, ReceiptRecord);
+    typed_get!(receivable, Receivable, ReceivableRecord);
 }
 
 /// Typed reads straight from committed state (for queries). A record of another kind

@@ -379,6 +379,96 @@ pub enum Payload {
     },
     /// A step of a warehouse receipt (see [`crate::finance`]).
     Receipt(ReceiptOp),
+    /// A step of a receivable (see [`crate::finance`]).
+    Receivable(ReceivableOp),
+}
+
+/// One invoiced handoff line: an item (or container) or a lot quantity of an accepted
+/// handoff from the seller to the buyer, with its committed amount.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
+pub struct InvoiceLine {
+    /// The accepted handoff.
+    pub handoff: HandoffId,
+    /// What of it is invoiced.
+    pub entry: Entry,
+    /// The line amount, committed and range-proven.
+    pub amount: crate::finance::ProvenAmount,
+}
+
+/// The steps of a receivable implemented so far (see [`crate::finance`] for the rest).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
+#[serde(tag = "step", rename_all = "snake_case")]
+pub enum ReceivableOp {
+    /// The seller issues an invoice over accepted handoffs to the buyer.
+    Issue {
+        /// The buyer (obligor).
+        buyer: OrgId,
+        /// [`crate::finance::invoice_ref`] of the invoice number (salted; the number
+        /// and salt are sealed).
+        invoice_ref: Hash32,
+        /// ISO 4217 code.
+        currency: String,
+        /// Due date, unix ms (chain time).
+        due_ms: Option<i64>,
+        /// The lines.
+        lines: Vec<InvoiceLine>,
+        /// The openings and terms, sealed to seller and buyer.
+        sealed: Vec<crate::finance::SealedBox>,
+    },
+    /// The buyer confirms the payment promise.
+    Confirm {
+        /// The receivable.
+        receivable: Hash32,
+    },
+    /// The holder asks a lender to finance it.
+    RequestFinance {
+        /// The receivable.
+        receivable: Hash32,
+        /// The lender.
+        lender: OrgId,
+    },
+    /// The named lender offers terms (sealed), with the advance and fee committed.
+    Offer {
+        /// The receivable.
+        receivable: Hash32,
+        /// The advance.
+        advance: crate::finance::ProvenAmount,
+        /// The fee.
+        fee: crate::finance::ProvenAmount,
+        /// Openings and terms (rate, due), sealed to holder, buyer and lender.
+        sealed: Vec<crate::finance::SealedBox>,
+    },
+    /// The holder accepts the offer.
+    AcceptOffer {
+        /// The receivable.
+        receivable: Hash32,
+    },
+    /// The lender funds (only after the holder accepted).
+    Fund {
+        /// The receivable.
+        receivable: Hash32,
+    },
+    /// The buyer pays part or all of the outstanding balance.
+    Repay {
+        /// The receivable.
+        receivable: Hash32,
+        /// The payment.
+        payment: crate::finance::ProvenAmount,
+        /// The new outstanding balance (= before − payment).
+        outstanding: crate::finance::ProvenAmount,
+        /// [`crate::finance::payment_ref_hash`] of the payment reference (used once).
+        reference: Hash32,
+        /// Openings, sealed to every party.
+        sealed: Vec<crate::finance::SealedBox>,
+    },
+    /// The holder (or lender) closes a receivable whose balance is zero, shown by the
+    /// balance's blinding.
+    Settle {
+        /// The receivable.
+        receivable: Hash32,
+        /// The blinding of the zero outstanding balance.
+        blinding: crate::finance::Blinding,
+    },
 }
 
 /// The steps of a warehouse receipt: issued by the warehouse holding the goods, pledged
@@ -472,6 +562,16 @@ impl Payload {
                 ReceiptOp::AcceptPledge { .. } => "pledge_accepted",
                 ReceiptOp::Release { .. } => "pledge_released",
                 ReceiptOp::Enforce { .. } => "pledge_enforced",
+            },
+            Payload::Receivable(op) => match op {
+                ReceivableOp::Issue { .. } => "receivable_issued",
+                ReceivableOp::Confirm { .. } => "receivable_confirmed",
+                ReceivableOp::RequestFinance { .. } => "finance_requested",
+                ReceivableOp::Offer { .. } => "finance_offered",
+                ReceivableOp::AcceptOffer { .. } => "offer_accepted",
+                ReceivableOp::Fund { .. } => "receivable_funded",
+                ReceivableOp::Repay { .. } => "receivable_repaid",
+                ReceivableOp::Settle { .. } => "receivable_settled",
             },
         }
     }
@@ -752,6 +852,36 @@ pub fn check_limits(p: &Payload) -> Result<(), Rejection> {
             }
         }
         Payload::Receipt(_) => {}
+        Payload::Receivable(op) => {
+            let sealed = match op {
+                ReceivableOp::Issue {
+                    currency,
+                    lines,
+                    sealed,
+                    ..
+                } => {
+                    check_len("currency", currency, 3)?;
+                    check_count("invoice lines", lines, crate::finance::MAX_PARTS)?;
+                    check_entries(
+                        "invoice lines",
+                        &lines.iter().map(|l| l.entry.clone()).collect::<Vec<_>>(),
+                    )?;
+                    sealed.as_slice()
+                }
+                ReceivableOp::Offer { sealed, .. } | ReceivableOp::Repay { sealed, .. } => {
+                    sealed.as_slice()
+                }
+                _ => &[],
+            };
+            check_count("sealed boxes", sealed, MAX_SEALED_BOXES)?;
+            for b in sealed {
+                check_count(
+                    "sealed box",
+                    &b.ciphertext,
+                    crate::finance::MAX_SEALED_PLAINTEXT + 16,
+                )?;
+            }
+        }
         Payload::Observe(o) => {
             check_entries("observed entries", &o.entries)?;
             check_opt("GLN", &o.at, 13)?;

@@ -583,3 +583,135 @@ mod receipts {
         );
     }
 }
+
+mod receivables {
+    use super::common::trade::*;
+    use handoff_core::finance::*;
+    use handoff_core::rejection::Code;
+    use handoff_core::state::{ReceivableStatus, Record};
+    use handoff_core::tx::*;
+
+    fn contains(hay: &[u8], needle: &[u8]) -> bool {
+        hay.windows(needle.len()).any(|w| w == needle)
+    }
+
+    #[test]
+    fn a_receivable_is_issued_financed_repaid_and_settled() {
+        let mut t = trade();
+        let (id, face) = t.confirmed(125_000);
+        let rec = receivable(&t.w.state, &id).expect("read").expect("stored");
+        assert_eq!(rec.status, ReceivableStatus::Confirmed);
+        assert_eq!(rec.face, commit(&face).expect("commit"));
+        let bank = t.bank.public();
+        t.w.ok(
+            &t.seller,
+            Payload::Receivable(ReceivableOp::RequestFinance {
+                receivable: id,
+                lender: bank,
+            }),
+        );
+        let mut r = t.rng();
+        let advance = Opening {
+            amount: 100_000,
+            blinding: Blinding::random(&mut r),
+        };
+        let fee = Opening {
+            amount: 1_500,
+            blinding: Blinding::random(&mut r),
+        };
+        let parties = [t.seller.public(), t.buyer.public(), bank];
+        let d = Disclosure {
+            openings: vec![("advance".into(), advance), ("fee".into(), fee)],
+            terms: vec![("advance_rate".into(), "80%".into())],
+        };
+        let sealed = t.seal_to(&id, &parties, &d);
+        t.w.ok(
+            &t.bank,
+            Payload::Receivable(ReceivableOp::Offer {
+                receivable: id,
+                advance: prove(&id, &advance, &mut r).expect("prove"),
+                fee: prove(&id, &fee, &mut r).expect("prove"),
+                sealed,
+            }),
+        );
+        // Funding before the holder accepts is refused.
+        t.w.refused(
+            &t.bank,
+            Payload::Receivable(ReceivableOp::Fund { receivable: id }),
+            Code::AssetStatus,
+        );
+        t.w.ok(
+            &t.seller,
+            Payload::Receivable(ReceivableOp::AcceptOffer { receivable: id }),
+        );
+        t.w.ok(
+            &t.bank,
+            Payload::Receivable(ReceivableOp::Fund { receivable: id }),
+        );
+        assert_eq!(
+            receivable(&t.w.state, &id)
+                .expect("read")
+                .expect("stored")
+                .status,
+            ReceivableStatus::Funded
+        );
+        // A partial repayment, then the rest.
+        let (p, rest) = t.repay(id, &face, 25_000, "PAY-1", &parties);
+        let tx = t.w.sign(&t.buyer, p);
+        // Privacy: the transaction bytes hold no amount, reference or invoice number.
+        for needle in [
+            &25_000u64.to_le_bytes()[..],
+            &125_000u64.to_le_bytes()[..],
+            &100_000u64.to_le_bytes()[..],
+            b"PAY-1",
+            b"INV-1",
+        ] {
+            assert!(
+                !contains(tx.body_bytes(), needle),
+                "{needle:?} in the repayment"
+            );
+        }
+        t.w.submit(&tx).expect("repaid");
+        let (p, zero) = t.repay(id, &rest, 100_000, "PAY-2", &parties);
+        t.w.ok(&t.buyer, p);
+        assert_eq!(zero.amount, 0);
+        t.w.ok(
+            &t.bank,
+            Payload::Receivable(ReceivableOp::Settle {
+                receivable: id,
+                blinding: zero.blinding,
+            }),
+        );
+        let rec = receivable(&t.w.state, &id).expect("read").expect("stored");
+        assert_eq!(rec.status, ReceivableStatus::Settled);
+        // No state record holds an amount or the invoice number in clear.
+        for (_, v) in t.w.state.iter() {
+            let bytes = v.encode();
+            for needle in [
+                &125_000u64.to_le_bytes()[..],
+                &25_000u64.to_le_bytes()[..],
+                b"INV-1",
+                b"PAY-1",
+            ] {
+                assert!(!contains(&bytes, needle), "{needle:?} in a state record");
+            }
+            if let Record::Receivable(_) = v {
+                assert!(!contains(&bytes, b"EUR") || rec.currency == "EUR");
+            }
+        }
+    }
+
+    #[test]
+    fn settling_a_balance_that_is_not_zero_is_refused() {
+        let mut t = trade();
+        let (id, face) = t.confirmed(500);
+        t.w.refused(
+            &t.seller,
+            Payload::Receivable(ReceivableOp::Settle {
+                receivable: id,
+                blinding: face.blinding,
+            }),
+            Code::Unbalanced,
+        );
+    }
+}

@@ -1313,3 +1313,125 @@ fn asset_status() {
         Code::AssetStatus,
     );
 }
+
+// ---- receivables ----
+
+mod finance_codes {
+    use super::common::trade::*;
+    use handoff_core::finance::*;
+    use handoff_core::rejection::Code;
+    use handoff_core::tx::*;
+    use handoff_core::types::Hash32;
+
+    #[test]
+    fn already_invoiced() {
+        let mut t = trade();
+        let (h, bag) = (t.delivery, t.bag1.clone());
+        let (p, _, _) = t.issue("INV-1", "EUR", &[(h, bag.clone(), 100)]);
+        t.w.ok(&t.seller, p);
+        // The same handoff line on a second invoice.
+        let (p, _, _) = t.issue("INV-2", "EUR", &[(h, bag, 100)]);
+        t.w.refused(&t.seller, p, Code::AlreadyInvoiced);
+    }
+
+    #[test]
+    fn not_delivered() {
+        let mut t = trade();
+        let bag = t.bag1.clone();
+        let (p, _, _) = t.issue("INV-1", "EUR", &[(Hash32([0; 32]), bag, 100)]);
+        t.w.refused(&t.seller, p, Code::UnknownHandoff);
+        // A delivery to the shop invoiced to the bank.
+        let (h, bag) = (t.delivery, t.bag2.clone());
+        let (mut p, _, _) = t.issue("INV-2", "EUR", &[(h, bag, 100)]);
+        if let Payload::Receivable(ReceivableOp::Issue { buyer, .. }) = &mut p {
+            *buyer = t.bank.public();
+        }
+        t.w.refused(&t.seller, p, Code::NotDelivered);
+    }
+
+    #[test]
+    fn already_financed() {
+        // A second lender for a financed receivable.
+        let mut t = trade();
+        let (id, _) = t.confirmed(100);
+        let bank = t.bank.public();
+        t.w.ok(
+            &t.seller,
+            Payload::Receivable(ReceivableOp::RequestFinance {
+                receivable: id,
+                lender: bank,
+            }),
+        );
+        let other =
+            t.w.org("Other Bank", &[], &[handoff_core::types::Role::Lender]);
+        t.w.refused(
+            &t.seller,
+            Payload::Receivable(ReceivableOp::RequestFinance {
+                receivable: id,
+                lender: other.public(),
+            }),
+            Code::AlreadyFinanced,
+        );
+    }
+
+    #[test]
+    fn bad_range_proof() {
+        // A line whose proof belongs to another commitment.
+        let mut t = trade();
+        let (h, bag) = (t.delivery, t.bag1.clone());
+        let (mut p, _, _) = t.issue("INV-1", "EUR", &[(h, bag, 100)]);
+        if let Payload::Receivable(ReceivableOp::Issue { lines, .. }) = &mut p {
+            lines[0].amount.proof[40] ^= 1;
+        }
+        t.w.refused(&t.seller, p, Code::BadRangeProof);
+    }
+
+    #[test]
+    fn unbalanced() {
+        // A repayment whose new balance does not equal the old one minus the payment.
+        let mut t = trade();
+        let (id, face) = t.confirmed(1000);
+        let parties = [t.seller.public(), t.buyer.public()];
+        let (mut p, _) = t.repay(id, &face, 100, "PAY-1", &parties);
+        let mut r = t.rng();
+        if let Payload::Receivable(ReceivableOp::Repay { outstanding, .. }) = &mut p {
+            let fake = Opening {
+                amount: 950,
+                blinding: Blinding::random(&mut r),
+            };
+            *outstanding = prove(&id, &fake, &mut r).expect("prove");
+        }
+        t.w.refused(&t.buyer, p, Code::Unbalanced);
+    }
+
+    #[test]
+    fn no_seal_key() {
+        // Sealed to the seller only: the buyer's box is missing.
+        let mut t = trade();
+        let (h, bag) = (t.delivery, t.bag1.clone());
+        let (mut p, _, _) = t.issue("INV-1", "EUR", &[(h, bag, 100)]);
+        if let Payload::Receivable(ReceivableOp::Issue { sealed, .. }) = &mut p {
+            sealed.pop();
+        }
+        t.w.refused(&t.seller, p, Code::NoSealKey);
+    }
+
+    #[test]
+    fn payment_ref_used() {
+        let mut t = trade();
+        let (id, face) = t.confirmed(1000);
+        let parties = [t.seller.public(), t.buyer.public()];
+        let (p, rest) = t.repay(id, &face, 100, "PAY-1", &parties);
+        t.w.ok(&t.buyer, p);
+        let (p, _) = t.repay(id, &rest, 100, "PAY-1", &parties);
+        t.w.refused(&t.buyer, p, Code::PaymentRefUsed);
+    }
+
+    #[test]
+    fn bad_currency() {
+        let mut t = trade();
+        let (h, bag) = (t.delivery, t.bag1.clone());
+        let (p, _, _) = t.issue("INV-1", "EUX", &[(h, bag, 100)]);
+        t.w.refused(&t.seller, p, Code::BadCurrency);
+    }
+}
