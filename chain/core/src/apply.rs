@@ -1077,6 +1077,8 @@ impl<'r, 'a> Run<'r, 'a> {
                     status: ReceivableStatus::Issued,
                     issued_height: h,
                     updated_height: h,
+                    splits: 0,
+                    parent: None,
                 };
                 (id, rec)
             }
@@ -1180,6 +1182,106 @@ impl<'r, 'a> Run<'r, 'a> {
                 r.outstanding = outstanding.commitment;
                 (receivable, r)
             }
+            ReceivableOp::Split {
+                receivable,
+                kept,
+                parts,
+                sealed,
+            } => {
+                let mut r = self.unfinanced_held_by(receivable, me)?;
+                if parts.is_empty() {
+                    return reject(Code::BadField, "a split needs parts");
+                }
+                self.check_sealed(&[r.holder, r.buyer], &sealed)?;
+                let amounts: Vec<_> = parts.iter().map(|p| p.amount.clone()).collect();
+                crate::finance::check_split(&receivable, &r.outstanding, &kept, &amounts)
+                    .map_err(|e| finance_rejection("the split", e))?;
+                for p in parts {
+                    if self.state.org(&StateKey::Org(p.to))?.is_none() {
+                        return reject(Code::UnknownOrg, format!("no org {}", p.to.short()));
+                    }
+                    self.check_sealed(&[p.to, r.buyer], &p.sealed)?;
+                    let cid = crate::finance::split_id(&receivable, r.splits);
+                    r.splits += 1;
+                    let child = ReceivableRecord {
+                        id: cid,
+                        holder: p.to,
+                        lender: None,
+                        lines: r.lines.clone(),
+                        currency: r.currency.clone(),
+                        face: p.amount.commitment,
+                        outstanding: p.amount.commitment,
+                        status: ReceivableStatus::Confirmed,
+                        issued_height: h,
+                        updated_height: h,
+                        splits: 0,
+                        parent: Some(receivable),
+                        ..r.clone()
+                    };
+                    self.state
+                        .put(StateKey::Asset(cid), Record::Receivable(child));
+                }
+                r.outstanding = kept.commitment;
+                (receivable, r)
+            }
+            ReceivableOp::Transfer { receivable, to } => {
+                let mut r = self.unfinanced_held_by(receivable, me)?;
+                if self.state.org(&StateKey::Org(to))?.is_none() {
+                    return reject(Code::UnknownOrg, format!("no org {}", to.short()));
+                }
+                if self.state.seal_key(&StateKey::SealKey(to))?.is_none() {
+                    return reject(
+                        Code::NoSealKey,
+                        format!("org {} has published no seal key", to.short()),
+                    );
+                }
+                r.holder = to;
+                (receivable, r)
+            }
+            ReceivableOp::Dilute {
+                receivable,
+                credit,
+                outstanding,
+                sealed,
+            } => {
+                let mut r = self.load_receivable(receivable)?;
+                if r.holder != me
+                    || matches!(
+                        r.status,
+                        ReceivableStatus::Issued | ReceivableStatus::Settled
+                    )
+                {
+                    return reject(
+                        Code::AssetStatus,
+                        "the holder dilutes a confirmed, open receivable",
+                    );
+                }
+                let mut parties = vec![r.holder, r.buyer];
+                parties.extend(r.lender);
+                self.check_sealed(&parties, &sealed)?;
+                crate::finance::check_decrease(&receivable, &r.outstanding, &credit, &outstanding)
+                    .map_err(|e| finance_rejection("the dilution", e))?;
+                r.outstanding = outstanding.commitment;
+                (receivable, r)
+            }
+            ReceivableOp::MarkOverdue { receivable } => {
+                let mut r = self.load_receivable(receivable)?;
+                let due = r.due_ms.unwrap_or(i64::MAX);
+                if matches!(
+                    r.status,
+                    ReceivableStatus::Issued
+                        | ReceivableStatus::Settled
+                        | ReceivableStatus::Overdue
+                ) || self.ctx.time_ms <= due
+                {
+                    return reject(
+                        Code::AssetStatus,
+                        "only an open receivable past its due date (block time) becomes overdue",
+                    );
+                }
+                r.status = ReceivableStatus::Overdue;
+                (receivable, r)
+            }
             ReceivableOp::Settle {
                 receivable,
                 blinding,
@@ -1205,6 +1307,24 @@ impl<'r, 'a> Run<'r, 'a> {
         r.updated_height = h;
         self.state.put(StateKey::Asset(id), Record::Receivable(r));
         Ok(())
+    }
+
+    /// A confirmed receivable held by `me`, with no lender named.
+    fn unfinanced_held_by(&self, id: Hash32, me: OrgId) -> Result<ReceivableRecord, Stop> {
+        let r = self.load_receivable(id)?;
+        if r.holder != me {
+            return reject(Code::NotOwner, "only the holder may do this");
+        }
+        if r.lender.is_some() {
+            return reject(
+                Code::AlreadyFinanced,
+                "a financed receivable cannot be split or transferred",
+            );
+        }
+        if r.status != ReceivableStatus::Confirmed {
+            return reject(Code::AssetStatus, "only a confirmed receivable");
+        }
+        Ok(r)
     }
 
     fn put_lock(&mut self, k: &Gs1Key, receipt: Hash32, pledged: bool) {

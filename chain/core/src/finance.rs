@@ -509,6 +509,15 @@ pub fn receivable(
     })
 }
 
+/// The id of the `index`-th part split from `parent` (counting every split's parts).
+pub fn split_id(parent: &Hash32, index: u32) -> Hash32 {
+    sha256(&[
+        b"HANDOFF/FINANCE/SPLIT/1\0",
+        &parent.0,
+        &index.to_be_bytes(),
+    ])
+}
+
 /// The state key of a handoff line's invoiced quantity.
 pub fn invoiced_key(handoff: &Hash32, key: &crate::gs1::Gs1Key) -> crate::state::StateKey {
     crate::state::StateKey::Invoiced(format!("{}{}", handoff.to_hex(), key.canonical()))

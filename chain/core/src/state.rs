@@ -532,6 +532,8 @@ pub enum ReceivableStatus {
     Funded,
     /// Paid in full.
     Settled,
+    /// Past its due date, not settled.
+    Overdue,
 }
 
 /// A receivable, under [`StateKey::Asset`]. Amounts are commitments only.
@@ -563,6 +565,10 @@ pub struct ReceivableRecord {
     pub issued_height: u64,
     /// Height of the last step.
     pub updated_height: u64,
+    /// Splits made from it so far (numbers the next part's id).
+    pub splits: u32,
+    /// The receivable it was split from.
+    pub parent: Option<Hash32>,
 }
 
 /// The invoiced quantity of a handoff line, under [`StateKey::Invoiced`].

@@ -395,6 +395,18 @@ pub struct InvoiceLine {
     pub amount: crate::finance::ProvenAmount,
 }
 
+/// One part of a split: a new receivable held by `to`.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
+pub struct SplitPart {
+    /// The new holder.
+    pub to: OrgId,
+    /// The part's amount.
+    pub amount: crate::finance::ProvenAmount,
+    /// Its opening, sealed to the new holder and the buyer (bound to the new
+    /// receivable's id, [`crate::finance::split_id`]).
+    pub sealed: Vec<crate::finance::SealedBox>,
+}
+
 /// The steps of a receivable implemented so far (see [`crate::finance`] for the rest).
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
 #[serde(tag = "step", rename_all = "snake_case")]
@@ -460,6 +472,41 @@ pub enum ReceivableOp {
         reference: Hash32,
         /// Openings, sealed to every party.
         sealed: Vec<crate::finance::SealedBox>,
+    },
+    /// The holder splits part of a confirmed, unfinanced claim to other orgs (e.g.
+    /// upstream suppliers): `outstanding = kept + Σ parts`.
+    Split {
+        /// The receivable.
+        receivable: Hash32,
+        /// What the holder keeps.
+        kept: crate::finance::ProvenAmount,
+        /// The parts.
+        parts: Vec<SplitPart>,
+        /// The kept balance's opening, sealed to holder and buyer.
+        sealed: Vec<crate::finance::SealedBox>,
+    },
+    /// The holder transfers a confirmed, unfinanced claim whole.
+    Transfer {
+        /// The receivable.
+        receivable: Hash32,
+        /// The new holder.
+        to: OrgId,
+    },
+    /// The holder records a return or credit note: `after = before − credit`.
+    Dilute {
+        /// The receivable.
+        receivable: Hash32,
+        /// The credit.
+        credit: crate::finance::ProvenAmount,
+        /// The new outstanding balance.
+        outstanding: crate::finance::ProvenAmount,
+        /// Openings and the reason, sealed to every party.
+        sealed: Vec<crate::finance::SealedBox>,
+    },
+    /// Any org marks a receivable overdue once the block time is past its due date.
+    MarkOverdue {
+        /// The receivable.
+        receivable: Hash32,
     },
     /// The holder (or lender) closes a receivable whose balance is zero, shown by the
     /// balance's blinding.
@@ -572,6 +619,10 @@ impl Payload {
                 ReceivableOp::Fund { .. } => "receivable_funded",
                 ReceivableOp::Repay { .. } => "receivable_repaid",
                 ReceivableOp::Settle { .. } => "receivable_settled",
+                ReceivableOp::Split { .. } => "receivable_split",
+                ReceivableOp::Transfer { .. } => "receivable_transferred",
+                ReceivableOp::Dilute { .. } => "receivable_diluted",
+                ReceivableOp::MarkOverdue { .. } => "receivable_overdue",
             },
         }
     }
@@ -868,9 +919,23 @@ pub fn check_limits(p: &Payload) -> Result<(), Rejection> {
                     )?;
                     sealed.as_slice()
                 }
-                ReceivableOp::Offer { sealed, .. } | ReceivableOp::Repay { sealed, .. } => {
+                ReceivableOp::Split { parts, sealed, .. } => {
+                    check_count("split parts", parts, crate::finance::MAX_PARTS)?;
+                    for p in parts {
+                        check_count("sealed boxes", &p.sealed, MAX_SEALED_BOXES)?;
+                        for b in &p.sealed {
+                            check_count(
+                                "sealed box",
+                                &b.ciphertext,
+                                crate::finance::MAX_SEALED_PLAINTEXT + 16,
+                            )?;
+                        }
+                    }
                     sealed.as_slice()
                 }
+                ReceivableOp::Offer { sealed, .. }
+                | ReceivableOp::Repay { sealed, .. }
+                | ReceivableOp::Dilute { sealed, .. } => sealed.as_slice(),
                 _ => &[],
             };
             check_count("sealed boxes", sealed, MAX_SEALED_BOXES)?;

@@ -715,3 +715,176 @@ mod receivables {
         );
     }
 }
+
+mod ledger_conservation {
+    use super::common::trade::*;
+    use handoff_core::finance::*;
+    use handoff_core::rejection::Code;
+    use handoff_core::state::ReceivableStatus;
+    use handoff_core::tx::*;
+
+    #[test]
+    fn a_confirmed_claim_is_split_to_an_upstream_supplier() {
+        let mut t = trade();
+        let (id, face) = t.confirmed(1_000);
+        let mill = t.mill.public();
+        let (p, kept, parts) = t.split(id, &face, 0, &[(mill, 300)]);
+        t.w.ok(&t.seller, p);
+        let parent = receivable(&t.w.state, &id).expect("read").expect("stored");
+        assert_eq!(parent.outstanding, commit(&kept).expect("commit"));
+        let child_id = split_id(&id, 0);
+        let child = receivable(&t.w.state, &child_id)
+            .expect("read")
+            .expect("stored");
+        assert_eq!(child.holder, mill);
+        assert_eq!(child.buyer, t.buyer.public());
+        assert_eq!(child.status, ReceivableStatus::Confirmed);
+        assert_eq!(child.outstanding, commit(&parts[0]).expect("commit"));
+        assert_eq!(kept.amount + parts[0].amount, face.amount);
+        // The supplier's claim is then transferred on; the parent's holder dilutes its own.
+        let bank = t.bank.public();
+        t.w.ok(
+            &t.mill,
+            Payload::Receivable(ReceivableOp::Transfer {
+                receivable: child_id,
+                to: bank,
+            }),
+        );
+        assert_eq!(
+            receivable(&t.w.state, &child_id)
+                .expect("read")
+                .expect("stored")
+                .holder,
+            bank
+        );
+    }
+
+    #[test]
+    fn a_split_whose_parts_do_not_add_up_is_refused_by_the_ledger() {
+        let mut t = trade();
+        let (id, face) = t.confirmed(1_000);
+        let mill = t.mill.public();
+        let (mut p, _, _) = t.split(id, &face, 0, &[(mill, 300)]);
+        // The part claims 400 while the kept balance assumes 300 went out.
+        let mut r = t.rng();
+        if let Payload::Receivable(ReceivableOp::Split { parts, .. }) = &mut p {
+            let more = Opening {
+                amount: 400,
+                blinding: Blinding::random(&mut r),
+            };
+            parts[0].amount = prove(&id, &more, &mut r).expect("prove");
+        }
+        t.w.refused(&t.seller, p, Code::Unbalanced);
+    }
+
+    #[test]
+    fn a_split_with_a_negative_part_is_refused_by_the_ledger() {
+        // 1001 to the mill out of 1000, "keeping" −1: the sums balance, the range proof of
+        // the kept balance cannot exist.
+        let mut t = trade();
+        let (id, face) = t.confirmed(1_000);
+        let mill = t.mill.public();
+        let (mut p, _, _) = t.split(id, &face, 0, &[(mill, 1)]);
+        let mut r = t.rng();
+        if let Payload::Receivable(ReceivableOp::Split { kept, parts, .. }) = &mut p {
+            let big = Opening {
+                amount: 1_001,
+                blinding: Blinding::random(&mut r),
+            };
+            parts[0].amount = prove(&id, &big, &mut r).expect("prove");
+            let before = commit(&face).expect("commit");
+            kept.commitment = difference(&before, &parts[0].amount.commitment).expect("diff");
+        }
+        t.w.refused(&t.seller, p, Code::BadRangeProof);
+    }
+
+    #[test]
+    fn a_repayment_larger_than_the_balance_is_refused() {
+        let mut t = trade();
+        let (id, face) = t.confirmed(1_000);
+        let parties = [t.seller.public(), t.buyer.public()];
+        let (mut p, _) = t.repay(id, &face, 0, "PAY-1", &parties);
+        let mut r = t.rng();
+        if let Payload::Receivable(ReceivableOp::Repay {
+            payment,
+            outstanding,
+            ..
+        }) = &mut p
+        {
+            let pay = Opening {
+                amount: 1_500,
+                blinding: Blinding::random(&mut r),
+            };
+            *payment = prove(&id, &pay, &mut r).expect("prove");
+            // The remainder (−500) balances but has no valid range proof.
+            outstanding.commitment =
+                difference(&commit(&face).expect("commit"), &payment.commitment).expect("diff");
+        }
+        t.w.refused(&t.buyer, p, Code::BadRangeProof);
+    }
+
+    #[test]
+    fn a_credit_note_dilutes_the_balance() {
+        let mut t = trade();
+        let (id, face) = t.confirmed(1_000);
+        let parties = [t.seller.public(), t.buyer.public()];
+        // A dilution has the shape of a repayment, signed by the holder.
+        let (p, after) = t.repay(id, &face, 200, "unused", &parties);
+        let Payload::Receivable(ReceivableOp::Repay {
+            payment,
+            outstanding,
+            sealed,
+            ..
+        }) = p
+        else {
+            unreachable!()
+        };
+        t.w.ok(
+            &t.seller,
+            Payload::Receivable(ReceivableOp::Dilute {
+                receivable: id,
+                credit: payment,
+                outstanding,
+                sealed,
+            }),
+        );
+        let rec = receivable(&t.w.state, &id).expect("read").expect("stored");
+        assert_eq!(rec.outstanding, commit(&after).expect("commit"));
+    }
+
+    #[test]
+    fn a_receivable_past_due_by_chain_time_is_marked_overdue() {
+        let mut t = trade();
+        let (id, _) = t.confirmed(1_000);
+        // Not yet due: refused.
+        t.w.refused(
+            &t.bank,
+            Payload::Receivable(ReceivableOp::MarkOverdue { receivable: id }),
+            Code::AssetStatus,
+        );
+        t.w.time_ms += 31 * 86_400_000;
+        t.w.ok(
+            &t.bank,
+            Payload::Receivable(ReceivableOp::MarkOverdue { receivable: id }),
+        );
+        let rec = receivable(&t.w.state, &id).expect("read").expect("stored");
+        assert_eq!(rec.status, ReceivableStatus::Overdue);
+    }
+
+    #[test]
+    fn a_financed_claim_cannot_be_split() {
+        let mut t = trade();
+        let (id, face) = t.confirmed(1_000);
+        let bank = t.bank.public();
+        t.w.ok(
+            &t.seller,
+            Payload::Receivable(ReceivableOp::RequestFinance {
+                receivable: id,
+                lender: bank,
+            }),
+        );
+        let mill = t.mill.public();
+        let (p, _, _) = t.split(id, &face, 0, &[(mill, 300)]);
+        t.w.refused(&t.seller, p, Code::AlreadyFinanced);
+    }
+}

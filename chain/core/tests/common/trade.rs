@@ -11,6 +11,8 @@ pub struct Trade {
     pub seller: Keypair,
     pub buyer: Keypair,
     pub bank: Keypair,
+    /// An upstream supplier of the seller.
+    pub mill: Keypair,
     pub delivery: HandoffId,
     pub bag1: Gs1Key,
     pub bag2: Gs1Key,
@@ -26,12 +28,18 @@ pub fn trade() -> Trade {
     let mut w = World::new();
     let (farm, _carrier, shop, g) = w.farm_carrier_shop();
     let bank = w.org("Bank", &[], &[Role::Lender]);
+    let mill = w.org("Mill", &[], &[Role::Manufacturer]);
     let (bag1, bag2) = (serial(&g, "BAG1"), serial(&g, "BAG2"));
     w.commission(&farm, items(&[&bag1, &bag2]));
     let delivery = w.propose(&farm, &shop, items(&[&bag1, &bag2]));
     w.accept(&shop, delivery);
     let mut keys = Vec::new();
-    for (k, label) in [(&farm, "farm"), (&shop, "shop"), (&bank, "bank")] {
+    for (k, label) in [
+        (&farm, "farm"),
+        (&shop, "shop"),
+        (&bank, "bank"),
+        (&mill, "mill"),
+    ] {
         let (_, pk) = seal_keypair(&seal_secret(label));
         w.ok(k, Payload::SetSealKey { key: pk });
         keys.push((k.public(), pk));
@@ -41,6 +49,7 @@ pub fn trade() -> Trade {
         seller: farm,
         buyer: shop,
         bank,
+        mill,
         delivery,
         bag1,
         bag2,
@@ -158,6 +167,60 @@ impl Trade {
             sealed,
         });
         (p, after)
+    }
+
+    /// An honest split of `before`: `parts` (new holder, amount); returns the payload,
+    /// the kept opening and the parts' openings.
+    pub fn split(
+        &mut self,
+        id: Hash32,
+        before: &Opening,
+        first_index: u32,
+        parts: &[(PublicKey, u64)],
+    ) -> (Payload, Opening, Vec<Opening>) {
+        let mut r = self.rng();
+        let openings: Vec<Opening> = parts
+            .iter()
+            .map(|(_, v)| Opening {
+                amount: *v,
+                blinding: Blinding::random(&mut r),
+            })
+            .collect();
+        let kept = Opening {
+            amount: before.amount - openings.iter().map(|o| o.amount).sum::<u64>(),
+            blinding: before
+                .blinding
+                .minus(&Blinding::sum(openings.iter().map(|o| &o.blinding)).expect("sum"))
+                .expect("minus"),
+        };
+        let buyer = self.buyer.public();
+        let holder = self.seller.public();
+        let mut tx_parts = Vec::new();
+        for (i, ((to, _), o)) in parts.iter().zip(&openings).enumerate() {
+            let cid = split_id(&id, first_index + i as u32);
+            let d = Disclosure {
+                openings: vec![("outstanding".into(), *o)],
+                terms: vec![],
+            };
+            let sealed = self.seal_to(&cid, &[*to, buyer], &d);
+            tx_parts.push(SplitPart {
+                to: *to,
+                amount: prove(&id, o, &mut r).expect("prove"),
+                sealed,
+            });
+        }
+        let d = Disclosure {
+            openings: vec![("outstanding".into(), kept)],
+            terms: vec![],
+        };
+        let sealed = self.seal_to(&id, &[holder, buyer], &d);
+        let p = Payload::Receivable(ReceivableOp::Split {
+            receivable: id,
+            kept: prove(&id, &kept, &mut r).expect("prove"),
+            parts: tx_parts,
+            sealed,
+        });
+        (p, kept, openings)
     }
 
     /// Issues and confirms an invoice of one line (bag1) for `amount`.
