@@ -1158,12 +1158,7 @@ impl<'r, 'a> Run<'r, 'a> {
                 sealed,
             } => {
                 let mut r = self.load_receivable(receivable)?;
-                if r.buyer != me
-                    || matches!(
-                        r.status,
-                        ReceivableStatus::Issued | ReceivableStatus::Settled
-                    )
-                {
+                if r.buyer != me || !r.status.is_open() {
                     return reject(Code::AssetStatus, "the buyer repays a confirmed receivable");
                 }
                 let rk = StateKey::PaymentRef(reference);
@@ -1245,12 +1240,7 @@ impl<'r, 'a> Run<'r, 'a> {
                 sealed,
             } => {
                 let mut r = self.load_receivable(receivable)?;
-                if r.holder != me
-                    || matches!(
-                        r.status,
-                        ReceivableStatus::Issued | ReceivableStatus::Settled
-                    )
-                {
+                if r.holder != me || !r.status.is_open() {
                     return reject(
                         Code::AssetStatus,
                         "the holder dilutes a confirmed, open receivable",
@@ -1264,15 +1254,61 @@ impl<'r, 'a> Run<'r, 'a> {
                 r.outstanding = outstanding.commitment;
                 (receivable, r)
             }
+            ReceivableOp::Default { receivable } => {
+                let mut r = self.load_receivable(receivable)?;
+                if r.lender.unwrap_or(r.holder) != me || r.status != ReceivableStatus::Overdue {
+                    return reject(
+                        Code::AssetStatus,
+                        "only the creditor declares an overdue receivable in default",
+                    );
+                }
+                r.status = ReceivableStatus::Defaulted;
+                (receivable, r)
+            }
+            ReceivableOp::Recover {
+                receivable,
+                recovered,
+                outstanding,
+                sealed,
+            } => {
+                let mut r = self.load_receivable(receivable)?;
+                if r.lender.unwrap_or(r.holder) != me || r.status != ReceivableStatus::Defaulted {
+                    return reject(
+                        Code::AssetStatus,
+                        "only the creditor records recoveries on a defaulted receivable",
+                    );
+                }
+                let mut parties = vec![r.holder, r.buyer];
+                parties.extend(r.lender);
+                self.check_sealed(&parties, &sealed)?;
+                crate::finance::check_decrease(
+                    &receivable,
+                    &r.outstanding,
+                    &recovered,
+                    &outstanding,
+                )
+                .map_err(|e| finance_rejection("the recovery", e))?;
+                r.outstanding = outstanding.commitment;
+                (receivable, r)
+            }
+            ReceivableOp::WriteOff { receivable } => {
+                let mut r = self.load_receivable(receivable)?;
+                if r.lender.unwrap_or(r.holder) != me || r.status != ReceivableStatus::Defaulted {
+                    return reject(
+                        Code::AssetStatus,
+                        "only the creditor writes off a defaulted receivable",
+                    );
+                }
+                r.status = ReceivableStatus::WrittenOff;
+                (receivable, r)
+            }
             ReceivableOp::MarkOverdue { receivable } => {
                 let mut r = self.load_receivable(receivable)?;
                 let due = r.due_ms.unwrap_or(i64::MAX);
-                if matches!(
-                    r.status,
-                    ReceivableStatus::Issued
-                        | ReceivableStatus::Settled
-                        | ReceivableStatus::Overdue
-                ) || self.ctx.time_ms <= due
+                if !r.status.is_open()
+                    || r.status == ReceivableStatus::Overdue
+                    || r.status == ReceivableStatus::Defaulted
+                    || self.ctx.time_ms <= due
                 {
                     return reject(
                         Code::AssetStatus,
@@ -1287,12 +1323,7 @@ impl<'r, 'a> Run<'r, 'a> {
                 blinding,
             } => {
                 let mut r = self.load_receivable(receivable)?;
-                if (r.holder != me && r.lender != Some(me))
-                    || matches!(
-                        r.status,
-                        ReceivableStatus::Issued | ReceivableStatus::Settled
-                    )
-                {
+                if (r.holder != me && r.lender != Some(me)) || !r.status.is_open() {
                     return reject(
                         Code::AssetStatus,
                         "the holder or lender settles an open receivable",

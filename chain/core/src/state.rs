@@ -534,6 +534,21 @@ pub enum ReceivableStatus {
     Settled,
     /// Past its due date, not settled.
     Overdue,
+    /// Declared in default by the creditor.
+    Defaulted,
+    /// Written off (final).
+    WrittenOff,
+}
+
+impl ReceivableStatus {
+    /// Confirmed and not yet closed (settled or written off): payments, dilutions and
+    /// settlement apply.
+    pub fn is_open(self) -> bool {
+        !matches!(
+            self,
+            ReceivableStatus::Issued | ReceivableStatus::Settled | ReceivableStatus::WrittenOff
+        )
+    }
 }
 
 /// A receivable, under [`StateKey::Asset`]. Amounts are commitments only.

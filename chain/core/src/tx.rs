@@ -503,6 +503,29 @@ pub enum ReceivableOp {
         /// Openings and the reason, sealed to every party.
         sealed: Vec<crate::finance::SealedBox>,
     },
+    /// The creditor (the lender once financed, else the holder) declares an overdue
+    /// receivable in default.
+    Default {
+        /// The receivable.
+        receivable: Hash32,
+    },
+    /// The creditor records an amount recovered on a defaulted receivable:
+    /// `after = before − recovered`.
+    Recover {
+        /// The receivable.
+        receivable: Hash32,
+        /// What was recovered.
+        recovered: crate::finance::ProvenAmount,
+        /// The new outstanding balance.
+        outstanding: crate::finance::ProvenAmount,
+        /// Openings, sealed to every party.
+        sealed: Vec<crate::finance::SealedBox>,
+    },
+    /// The creditor writes off what is left of a defaulted receivable (final).
+    WriteOff {
+        /// The receivable.
+        receivable: Hash32,
+    },
     /// Any org marks a receivable overdue once the block time is past its due date.
     MarkOverdue {
         /// The receivable.
@@ -623,6 +646,9 @@ impl Payload {
                 ReceivableOp::Transfer { .. } => "receivable_transferred",
                 ReceivableOp::Dilute { .. } => "receivable_diluted",
                 ReceivableOp::MarkOverdue { .. } => "receivable_overdue",
+                ReceivableOp::Default { .. } => "receivable_defaulted",
+                ReceivableOp::Recover { .. } => "receivable_recovered",
+                ReceivableOp::WriteOff { .. } => "receivable_written_off",
             },
         }
     }
@@ -935,7 +961,8 @@ pub fn check_limits(p: &Payload) -> Result<(), Rejection> {
                 }
                 ReceivableOp::Offer { sealed, .. }
                 | ReceivableOp::Repay { sealed, .. }
-                | ReceivableOp::Dilute { sealed, .. } => sealed.as_slice(),
+                | ReceivableOp::Dilute { sealed, .. }
+                | ReceivableOp::Recover { sealed, .. } => sealed.as_slice(),
                 _ => &[],
             };
             check_count("sealed boxes", sealed, MAX_SEALED_BOXES)?;

@@ -888,3 +888,74 @@ mod ledger_conservation {
         t.w.refused(&t.seller, p, Code::AlreadyFinanced);
     }
 }
+
+mod default_path {
+    use super::common::trade::*;
+    use handoff_core::finance::*;
+    use handoff_core::state::ReceivableStatus;
+    use handoff_core::tx::*;
+
+    #[test]
+    fn an_overdue_receivable_defaults_recovers_in_part_and_is_written_off() {
+        let mut t = trade();
+        let (id, face) = t.confirmed(1_000);
+        t.w.time_ms += 31 * 86_400_000;
+        t.w.ok(
+            &t.bank,
+            Payload::Receivable(ReceivableOp::MarkOverdue { receivable: id }),
+        );
+        // No lender: the holder is the creditor.
+        t.w.ok(
+            &t.seller,
+            Payload::Receivable(ReceivableOp::Default { receivable: id }),
+        );
+        let parties = [t.seller.public(), t.buyer.public()];
+        let (p, after) = t.repay(id, &face, 400, "unused", &parties);
+        let Payload::Receivable(ReceivableOp::Repay {
+            payment,
+            outstanding,
+            sealed,
+            ..
+        }) = p
+        else {
+            unreachable!()
+        };
+        t.w.ok(
+            &t.seller,
+            Payload::Receivable(ReceivableOp::Recover {
+                receivable: id,
+                recovered: payment,
+                outstanding,
+                sealed,
+            }),
+        );
+        let rec = receivable(&t.w.state, &id).expect("read").expect("stored");
+        assert_eq!(rec.outstanding, commit(&after).expect("commit"));
+        t.w.ok(
+            &t.seller,
+            Payload::Receivable(ReceivableOp::WriteOff { receivable: id }),
+        );
+        let rec = receivable(&t.w.state, &id).expect("read").expect("stored");
+        assert_eq!(rec.status, ReceivableStatus::WrittenOff);
+    }
+}
+
+#[test]
+fn a_written_off_receivable_takes_no_more_payments() {
+    use common::trade::*;
+    use handoff_core::rejection::Code;
+    use handoff_core::tx::*;
+    let mut t = trade();
+    let (id, face) = t.confirmed(1_000);
+    t.w.time_ms += 31 * 86_400_000;
+    for (k, op) in [
+        (&t.bank, ReceivableOp::MarkOverdue { receivable: id }),
+        (&t.seller, ReceivableOp::Default { receivable: id }),
+        (&t.seller, ReceivableOp::WriteOff { receivable: id }),
+    ] {
+        t.w.ok(k, Payload::Receivable(op));
+    }
+    let parties = [t.seller.public(), t.buyer.public()];
+    let (p, _) = t.repay(id, &face, 100, "PAY-9", &parties);
+    t.w.refused(&t.buyer, p, Code::AssetStatus);
+}
