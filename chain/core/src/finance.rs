@@ -1,7 +1,9 @@
 //! Supply-chain finance: private terms with public commitments.
 //!
-//! This module holds the cryptographic layer the finance rules (receivables and warehouse
-//! receipts, PRODUCT.md §5) are built on. Everything is pure: randomness (blinding
+//! This module holds the cryptographic layer of the finance rules (receivables and
+//! warehouse receipts, PRODUCT.md §5), the design of those rules (applied in `apply`),
+//! and the queries the node needs ([`receivable`], [`receipt`], [`pledged_under`],
+//! [`seal_key`]). Everything is pure: randomness (blinding
 //! factors, proof nonces, HPKE ephemeral keys) comes from an RNG the caller passes in, so
 //! the ledger's `apply` stays deterministic and only ever *verifies*.
 //!
@@ -67,26 +69,43 @@
 //! with `PLEDGED`; goods pledged under one receipt cannot be pledged under another
 //! (`ALREADY_PLEDGED`). Lots on receipts are not supported yet.
 //!
-//! # Receivables (planned; the primitives above are what they are built from)
+//! # Receivables
 //!
-//! Not on the ledger yet. The design the primitives were built for:
-//! - id = [`receivable_id`]`(seller, buyer, `[`invoice_ref`]`(salt, number))`; status
-//!   `issued → confirmed → finance_requested → offered → offer_accepted → funded`, then
-//!   `overdue` (anyone may mark it once the block time passes the public due date),
-//!   `defaulted`, `settled`, `written_off`;
-//! - `Issue` lines name (accepted handoff to the buyer, item or lot quantity, proven
-//!   amount); a per-line lock under its own state key makes each handoff line invoiced
-//!   at most once; the face value is [`sum`] of the line commitments, the outstanding
-//!   balance starts there;
+//! `Payload::Receivable` steps, applied in `apply`:
+//!
+//! ```text
+//! Issue (seller) → Confirm (buyer) → RequestFinance (holder names a lender)
+//!   → Offer (that lender: advance and fee committed, terms sealed) → AcceptOffer (holder)
+//!   → Fund (lender)
+//! Repay (buyer, partial allowed)   Dilute (holder: returns, credit notes)
+//! Split (holder, confirmed and unfinanced: parts become new confirmed receivables)
+//! Transfer (holder, confirmed and unfinanced)
+//! MarkOverdue (any org, once block time > due) → Default (creditor) → Recover → WriteOff
+//! Settle (holder or lender, when the balance is shown to be zero)
+//! ```
+//!
+//! - id = [`receivable_id`]`(seller, buyer, `[`invoice_ref`]`(salt, number))`; issuing the
+//!   same id twice is refused;
+//! - `Issue` lines name (accepted handoff from the seller to the buyer, item or lot
+//!   quantity, proven amount); `NOT_DELIVERED` otherwise; goods listed missing or damaged
+//!   at acceptance were not delivered. The invoiced quantity of each handoff line is kept
+//!   under its own state key ([`invoiced_key`]), so a line is invoiced at most once
+//!   (`ALREADY_INVOICED`), a lot quantity at most up to what was delivered;
+//! - the face value is [`sum`] of the line commitments; the outstanding balance starts
+//!   there; currency is public and must be ISO 4217 (`BAD_CURRENCY`), so lenders can sum
+//!   exposure per currency; the due date is public (overdue is decided by block time);
 //! - `Repay`/`Dilute`/`Recover` carry the payment's and the new balance's
-//!   [`ProvenAmount`]s, checked by [`check_decrease`]; a payment reference is stored
-//!   only as its hash and used once; `Split` carries the kept balance and the parts,
-//!   checked by [`check_split`]; `Settle` reveals the zero balance's blinding
-//!   ([`check_zero`]);
+//!   [`ProvenAmount`]s, checked by [`check_decrease`] (`UNBALANCED`, `BAD_RANGE_PROOF`);
+//!   the payment reference is on chain only as [`payment_ref_hash`] and used once
+//!   (`PAYMENT_REF_USED`); `Split` carries the kept balance and the parts, checked by
+//!   [`check_split`]; `Settle` reveals the zero balance's blinding ([`check_zero`]);
 //! - every step that creates or changes a commitment carries one [`SealedBox`] of a
-//!   [`Disclosure`] per party (seller or holder, buyer, lender once named), each to the
-//!   party's published seal key (`SetSealKey`); a step to a party without one is refused;
-//! - one financing at a time: `RequestFinance` is refused while a lender is named.
+//!   [`Disclosure`] per party (holder, buyer, and the lender once named; for a split part:
+//!   its new holder and the buyer), each to the party's published seal key
+//!   (`SetSealKey`); a missing key or a box set that is not exactly the parties is
+//!   refused (`NO_SEAL_KEY`). Validators cannot check what is inside a box;
+//! - one financing at a time: a lender is named once (`ALREADY_FINANCED` for a second),
+//!   and a financed receivable can no longer be split or transferred.
 //!
 //! # Costs
 //!

@@ -407,7 +407,7 @@ pub struct SplitPart {
     pub sealed: Vec<crate::finance::SealedBox>,
 }
 
-/// The steps of a receivable implemented so far (see [`crate::finance`] for the rest).
+/// The steps of a receivable (see [`crate::finance`]).
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
 #[serde(tag = "step", rename_all = "snake_case")]
 pub enum ReceivableOp {
