@@ -1109,3 +1109,31 @@ mod ledger_props {
         }
     }
 }
+
+#[test]
+fn an_invoice_on_chain_shows_no_number_and_no_line_amount() {
+    use common::trade::*;
+    let mut t = trade();
+    let (h, b1, b2) = (t.delivery, t.bag1.clone(), t.bag2.clone());
+    let (p, id, _) = t.issue("INV-2026-0042", "EUR", &[(h, b1, 420_017), (h, b2, 99_950)]);
+    let tx = t.w.sign(&t.seller, p);
+    t.w.submit(&tx).expect("issued");
+    let mut public = tx.encode();
+    public.extend(
+        t.w.state
+            .get(&handoff_core::state::StateKey::Asset(id))
+            .expect("stored")
+            .encode(),
+    );
+    for needle in [
+        &420_017u64.to_le_bytes()[..],
+        &99_950u64.to_le_bytes()[..],
+        &520_967u64.to_le_bytes()[..],
+        b"INV-2026-0042",
+        b"0042",
+        b"420017",
+        b"4200.17",
+    ] {
+        assert!(!contains(&public, needle), "{needle:?} is public");
+    }
+}
