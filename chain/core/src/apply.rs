@@ -40,6 +40,18 @@ impl From<ReadError> for Stop {
     }
 }
 
+/// A finance proof's failure as a rejection.
+fn finance_rejection(what: &str, e: crate::finance::FinanceError) -> Stop {
+    use crate::finance::FinanceError as F;
+    let code = match e {
+        F::BadRangeProof | F::BadCommitment | F::BadBlinding | F::Prove => Code::BadRangeProof,
+        F::Unbalanced => Code::Unbalanced,
+        F::TooManyParts => Code::TooLarge,
+        F::BadSealKey | F::Seal => Code::NoSealKey,
+    };
+    Stop::Rejected(Rejection::new(code, format!("{what}: {e}")))
+}
+
 /// A rule's refusal.
 fn reject<T>(code: Code, message: impl Into<String>) -> Result<T, Stop> {
     Err(Stop::Rejected(Rejection::new(code, message)))
@@ -617,6 +629,7 @@ impl<'r, 'a> Run<'r, 'a> {
 
     fn payload(&mut self) -> Result<(), Stop> {
         let p = self.tx.body.payload.clone();
+        self.refuse_pledged(&p)?;
         match p {
             Payload::AdmitOrg(a) => self.admit_org(a),
             Payload::SuspendOrg { org, reason } => self.suspend_org(org, reason),
@@ -673,7 +686,715 @@ impl<'r, 'a> Run<'r, 'a> {
                 self.change_certification(id, change, reason)
             }
             Payload::NotarizeDocument(n) => self.notarize(n),
+            Payload::SetSealKey { key } => self.set_seal_key(key),
+            Payload::Receipt(op) => self.receipt(op),
+            Payload::Receivable(op) => self.receivable(op),
         }
+    }
+
+    /// Pledged goods cannot move, be packed, unpacked, transformed, sold or destroyed
+    /// until the lender releases them: checked before any other rule, so the refusal
+    /// names the pledge.
+    fn refuse_pledged(&self, p: &Payload) -> Result<(), Stop> {
+        let keys: Vec<&Gs1Key> = match p {
+            Payload::Pack { container, entries } => std::iter::once(container)
+                .chain(entries.iter().map(|e| &e.key))
+                .collect(),
+            Payload::Unpack { container, .. } => vec![container],
+            Payload::ProposeHandoff(h) => h.entries.iter().map(|e| &e.key).collect(),
+            Payload::Transform(t) => t.inputs.iter().map(|e| &e.key).collect(),
+            Payload::Sell { entries } | Payload::Decommission { entries, .. } => {
+                entries.iter().map(|e| &e.key).collect()
+            }
+            _ => return Ok(()),
+        };
+        for k in keys {
+            if let Some(Record::PledgeLock(PledgeLock {
+                receipt: r,
+                pledged: true,
+            })) = self.state.get(&StateKey::PledgeLock(k.canonical()))?
+            {
+                return reject(
+                    Code::Pledged,
+                    format!(
+                        "{} is pledged under receipt {}: the lender must release it first",
+                        k.canonical(),
+                        r.short()
+                    ),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    fn load_receipt(&self, id: Hash32) -> Result<ReceiptRecord, Stop> {
+        match self.state.receipt(&StateKey::Asset(id))? {
+            Some(r) => Ok(r),
+            None => reject(Code::UnknownAsset, format!("no receipt {}", id.short())),
+        }
+    }
+
+    /// Checks goods for a receipt: loose, active, not in transit, held by `warehouse`,
+    /// owned by `owner`, and not pledged under any receipt.
+    fn check_receipt_goods(
+        &self,
+        goods: &[Gs1Key],
+        warehouse: OrgId,
+        owner: OrgId,
+    ) -> Result<(), Stop> {
+        for k in goods {
+            let c = k.canonical();
+            let Some(it) = self.state.item(&StateKey::item(k))? else {
+                return reject(
+                    Code::UnknownItem,
+                    format!(
+                        "{c} is not a commissioned item or container (lots are not receipted yet)"
+                    ),
+                );
+            };
+            if it.status != ItemStatus::Active {
+                return reject(Code::ItemInactive, format!("{c} is no longer active"));
+            }
+            if it.container.is_some() {
+                return reject(
+                    Code::ItemPacked,
+                    format!("{c} is packed; receipt its container"),
+                );
+            }
+            if it.handoff.is_some() {
+                return reject(Code::ItemInTransit, format!("{c} is in an open handoff"));
+            }
+            if it.custodian != warehouse {
+                return reject(
+                    Code::NotCustodian,
+                    format!("{c} is not held by the warehouse"),
+                );
+            }
+            if it.owner != owner {
+                return reject(
+                    Code::NotOwner,
+                    format!("{c} is not owned by the receipt's owner"),
+                );
+            }
+            if let Some(Record::PledgeLock(PledgeLock {
+                receipt: r,
+                pledged: true,
+            })) = self.state.get(&StateKey::PledgeLock(c.clone()))?
+            {
+                return reject(
+                    Code::AlreadyPledged,
+                    format!("{c} is already pledged under receipt {}", r.short()),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    fn receipt(&mut self, op: ReceiptOp) -> Result<(), Stop> {
+        self.actor.need_org_key("sign warehouse receipt steps")?;
+        let me = self.actor.id()?;
+        match op {
+            ReceiptOp::Issue { owner, goods } => {
+                self.actor
+                    .need_role(&[Role::Warehouse], "issue warehouse receipts")?;
+                if goods.is_empty() {
+                    return reject(Code::BadField, "a receipt needs goods");
+                }
+                no_duplicates(&goods.iter().cloned().map(Entry::item).collect::<Vec<_>>())?;
+                if self.state.org(&StateKey::Org(owner))?.is_none() {
+                    return reject(Code::UnknownOrg, format!("no org {}", owner.short()));
+                }
+                self.check_receipt_goods(&goods, me, owner)?;
+                let id = self.tx.id();
+                self.state.put(
+                    StateKey::Asset(id),
+                    Record::Receipt(ReceiptRecord {
+                        id,
+                        warehouse: me,
+                        owner,
+                        lender: None,
+                        goods,
+                        released: Vec::new(),
+                        status: ReceiptStatus::Issued,
+                        issued_height: self.ctx.height,
+                        updated_height: self.ctx.height,
+                    }),
+                );
+            }
+            ReceiptOp::Pledge { receipt, lender } => {
+                let mut r = self.load_receipt(receipt)?;
+                if r.owner != me {
+                    return reject(
+                        Code::NotOwner,
+                        "only the goods' owner may pledge the receipt",
+                    );
+                }
+                if r.status != ReceiptStatus::Issued {
+                    return reject(
+                        Code::AssetStatus,
+                        format!("receipt {} is {:?}, not issued", receipt.short(), r.status),
+                    );
+                }
+                match self.state.org(&StateKey::Org(lender))? {
+                    Some(o) if o.has_role(Role::Lender) => {}
+                    Some(o) => {
+                        return reject(Code::WrongRole, format!("{} is not a lender", o.name));
+                    }
+                    None => return reject(Code::UnknownOrg, format!("no org {}", lender.short())),
+                }
+                r.lender = Some(lender);
+                r.status = ReceiptStatus::PledgeOffered;
+                r.updated_height = self.ctx.height;
+                self.state.put(StateKey::Asset(receipt), Record::Receipt(r));
+            }
+            ReceiptOp::AcceptPledge { receipt } => {
+                let mut r = self.load_receipt(receipt)?;
+                if r.status != ReceiptStatus::PledgeOffered || r.lender != Some(me) {
+                    return reject(
+                        Code::AssetStatus,
+                        format!("receipt {} is not offered to you", receipt.short()),
+                    );
+                }
+                // The goods may have moved since the receipt was issued: check again.
+                self.check_receipt_goods(&r.goods, r.warehouse, r.owner)?;
+                for k in &r.goods {
+                    self.put_lock(k, receipt, true);
+                }
+                r.status = ReceiptStatus::Pledged;
+                r.updated_height = self.ctx.height;
+                self.state.put(StateKey::Asset(receipt), Record::Receipt(r));
+            }
+            ReceiptOp::Release { receipt, goods } => {
+                let mut r = self.pledged_to_me(receipt, me)?;
+                let pledged: Vec<Gs1Key> = r
+                    .goods
+                    .iter()
+                    .filter(|k| !r.released.contains(k))
+                    .cloned()
+                    .collect();
+                let release = if goods.is_empty() {
+                    pledged.clone()
+                } else {
+                    goods
+                };
+                no_duplicates(&release.iter().cloned().map(Entry::item).collect::<Vec<_>>())?;
+                for k in &release {
+                    if !pledged.contains(k) {
+                        return reject(
+                            Code::BadField,
+                            format!("{} is not pledged under this receipt", k.canonical()),
+                        );
+                    }
+                    self.put_lock(k, receipt, false);
+                }
+                r.released.extend(release);
+                if r.released.len() == r.goods.len() {
+                    r.status = ReceiptStatus::Released;
+                }
+                r.updated_height = self.ctx.height;
+                self.state.put(StateKey::Asset(receipt), Record::Receipt(r));
+            }
+            ReceiptOp::Enforce { receipt } => {
+                let mut r = self.pledged_to_me(receipt, me)?;
+                for k in r.goods.clone() {
+                    if r.released.contains(&k) {
+                        continue;
+                    }
+                    self.put_lock(&k, receipt, false);
+                    if let Some(mut it) = self.state.item(&StateKey::item(&k))? {
+                        it.owner = me;
+                        let mut ev = self.event("pledge_enforced");
+                        ev.counterparty = Some(r.owner);
+                        self.append(&k, &mut it.history, &ev);
+                        self.put_item(it);
+                    }
+                }
+                r.status = ReceiptStatus::Enforced;
+                r.updated_height = self.ctx.height;
+                self.state.put(StateKey::Asset(receipt), Record::Receipt(r));
+            }
+        }
+        Ok(())
+    }
+
+    fn load_receivable(&self, id: Hash32) -> Result<ReceivableRecord, Stop> {
+        match self.state.receivable(&StateKey::Asset(id))? {
+            Some(r) => Ok(r),
+            None => reject(Code::UnknownAsset, format!("no receivable {}", id.short())),
+        }
+    }
+
+    /// Every party has a seal key and the boxes go to exactly the parties, once each.
+    fn check_sealed(
+        &self,
+        parties: &[OrgId],
+        sealed: &[crate::finance::SealedBox],
+    ) -> Result<(), Stop> {
+        for p in parties {
+            if self.state.seal_key(&StateKey::SealKey(*p))?.is_none() {
+                return reject(
+                    Code::NoSealKey,
+                    format!("org {} has published no seal key", p.short()),
+                );
+            }
+        }
+        let mut to: Vec<OrgId> = sealed.iter().map(|b| b.to).collect();
+        to.sort();
+        let mut want = parties.to_vec();
+        want.sort();
+        want.dedup();
+        if to != want {
+            return reject(
+                Code::NoSealKey,
+                "the sealed boxes must go to exactly the asset's parties, one each",
+            );
+        }
+        Ok(())
+    }
+
+    fn verify_amount(
+        &self,
+        id: &Hash32,
+        what: &str,
+        a: &crate::finance::ProvenAmount,
+    ) -> Result<(), Stop> {
+        crate::finance::verify_deterministic(id, a).map_err(|e| finance_rejection(what, e))?;
+        Ok(())
+    }
+
+    fn receivable(&mut self, op: ReceivableOp) -> Result<(), Stop> {
+        self.actor.need_org_key("sign finance steps")?;
+        let me = self.actor.id()?;
+        let h = self.ctx.height;
+        let (id, mut r) = match op {
+            ReceivableOp::Issue {
+                buyer,
+                invoice_ref,
+                currency,
+                due_ms,
+                lines,
+                sealed,
+            } => {
+                if !crate::finance::valid_currency(&currency) {
+                    return reject(
+                        Code::BadCurrency,
+                        format!("'{currency}' is not an ISO 4217 currency code"),
+                    );
+                }
+                if lines.is_empty() {
+                    return reject(Code::BadField, "an invoice needs lines");
+                }
+                if self.state.org(&StateKey::Org(buyer))?.is_none() {
+                    return reject(Code::UnknownOrg, format!("no org {}", buyer.short()));
+                }
+                let id = crate::finance::receivable_id(&me, &buyer, &invoice_ref);
+                if self.state.get(&StateKey::Asset(id))?.is_some() {
+                    return reject(Code::AssetStatus, "this invoice was already issued");
+                }
+                let mut seen = HashSet::new();
+                for l in &lines {
+                    let c = l.entry.key.canonical();
+                    if !seen.insert((l.handoff, c.clone())) {
+                        return reject(Code::DuplicateEntry, format!("{c} is invoiced twice"));
+                    }
+                    let Some(ho) = self.state.handoff(&StateKey::Handoff(l.handoff))? else {
+                        return reject(
+                            Code::UnknownHandoff,
+                            format!("no handoff {}", l.handoff.short()),
+                        );
+                    };
+                    if ho.status != HandoffStatus::Accepted || ho.from != me || ho.to != buyer {
+                        return reject(
+                            Code::NotDelivered,
+                            format!(
+                                "handoff {} is not an accepted delivery from you to the buyer",
+                                l.handoff.short()
+                            ),
+                        );
+                    }
+                    let Some(offered) = ho.entries.iter().find(|e| e.key == l.entry.key) else {
+                        return reject(
+                            Code::NotDelivered,
+                            format!("{c} is not in handoff {}", l.handoff.short()),
+                        );
+                    };
+                    let excepted: u64 = ho
+                        .missing
+                        .iter()
+                        .chain(&ho.damaged)
+                        .filter(|e| e.key == l.entry.key)
+                        .map(|e| e.quantity.unwrap_or(offered.quantity.unwrap_or(1)))
+                        .sum();
+                    let delivered = offered.quantity.unwrap_or(1).saturating_sub(excepted);
+                    let q = match (offered.quantity, l.entry.quantity) {
+                        (None, None) => 1,
+                        (Some(_), Some(q)) => q,
+                        _ => {
+                            return reject(
+                                Code::BadQuantity,
+                                format!("{c}: a quantity for lots only"),
+                            );
+                        }
+                    };
+                    let key = crate::finance::invoiced_key(&l.handoff, &l.entry.key);
+                    let before = match self.state.get(&key)? {
+                        Some(Record::Invoiced(x)) => x.quantity,
+                        _ => 0,
+                    };
+                    if before + q > delivered {
+                        return reject(
+                            Code::AlreadyInvoiced,
+                            format!(
+                                "{c} of handoff {}: {before} of {delivered} already invoiced",
+                                l.handoff.short()
+                            ),
+                        );
+                    }
+                    self.verify_amount(&id, "an invoice line", &l.amount)?;
+                    self.state.put(
+                        key,
+                        Record::Invoiced(InvoicedLine {
+                            receivable: id,
+                            quantity: before + q,
+                        }),
+                    );
+                }
+                self.check_sealed(&[me, buyer], &sealed)?;
+                let commitments: Vec<_> = lines.iter().map(|l| l.amount.commitment).collect();
+                let face = crate::finance::sum(&commitments)
+                    .map_err(|e| finance_rejection("the face value", e))?;
+                let rec = ReceivableRecord {
+                    id,
+                    seller: me,
+                    buyer,
+                    holder: me,
+                    lender: None,
+                    currency,
+                    due_ms,
+                    lines: lines.into_iter().map(|l| (l.handoff, l.entry)).collect(),
+                    face,
+                    outstanding: face,
+                    status: ReceivableStatus::Issued,
+                    issued_height: h,
+                    updated_height: h,
+                    splits: 0,
+                    parent: None,
+                };
+                (id, rec)
+            }
+            ReceivableOp::Confirm { receivable } => {
+                let mut r = self.load_receivable(receivable)?;
+                if r.buyer != me || r.status != ReceivableStatus::Issued {
+                    return reject(
+                        Code::AssetStatus,
+                        "only the buyer confirms an issued receivable",
+                    );
+                }
+                r.status = ReceivableStatus::Confirmed;
+                (receivable, r)
+            }
+            ReceivableOp::RequestFinance { receivable, lender } => {
+                let mut r = self.load_receivable(receivable)?;
+                if r.holder != me {
+                    return reject(Code::NotOwner, "only the holder may ask for finance");
+                }
+                if r.lender.is_some() {
+                    return reject(
+                        Code::AlreadyFinanced,
+                        "this receivable is already financed or being financed",
+                    );
+                }
+                if r.status != ReceivableStatus::Confirmed {
+                    return reject(Code::AssetStatus, "only a confirmed receivable is financed");
+                }
+                match self.state.org(&StateKey::Org(lender))? {
+                    Some(o) if o.has_role(Role::Lender) => {}
+                    Some(o) => {
+                        return reject(Code::WrongRole, format!("{} is not a lender", o.name));
+                    }
+                    None => return reject(Code::UnknownOrg, format!("no org {}", lender.short())),
+                }
+                r.lender = Some(lender);
+                r.status = ReceivableStatus::FinanceRequested;
+                (receivable, r)
+            }
+            ReceivableOp::Offer {
+                receivable,
+                advance,
+                fee,
+                sealed,
+            } => {
+                let mut r = self.load_receivable(receivable)?;
+                if r.lender != Some(me) || r.status != ReceivableStatus::FinanceRequested {
+                    return reject(Code::AssetStatus, "only the requested lender offers, once");
+                }
+                self.check_sealed(&[r.holder, r.buyer, me], &sealed)?;
+                self.verify_amount(&receivable, "the advance", &advance)?;
+                self.verify_amount(&receivable, "the fee", &fee)?;
+                r.status = ReceivableStatus::Offered;
+                (receivable, r)
+            }
+            ReceivableOp::AcceptOffer { receivable } => {
+                let mut r = self.load_receivable(receivable)?;
+                if r.holder != me || r.status != ReceivableStatus::Offered {
+                    return reject(Code::AssetStatus, "only the holder accepts an offer");
+                }
+                r.status = ReceivableStatus::OfferAccepted;
+                (receivable, r)
+            }
+            ReceivableOp::Fund { receivable } => {
+                let mut r = self.load_receivable(receivable)?;
+                if r.lender != Some(me) || r.status != ReceivableStatus::OfferAccepted {
+                    return reject(Code::AssetStatus, "the lender funds only an accepted offer");
+                }
+                r.status = ReceivableStatus::Funded;
+                (receivable, r)
+            }
+            ReceivableOp::Repay {
+                receivable,
+                payment,
+                outstanding,
+                reference,
+                sealed,
+            } => {
+                let mut r = self.load_receivable(receivable)?;
+                if r.buyer != me || !r.status.is_open() {
+                    return reject(Code::AssetStatus, "the buyer repays a confirmed receivable");
+                }
+                let rk = StateKey::PaymentRef(reference);
+                if self.state.get(&rk)?.is_some() {
+                    return reject(
+                        Code::PaymentRefUsed,
+                        "this payment reference was used before",
+                    );
+                }
+                let mut parties = vec![r.holder, r.buyer];
+                parties.extend(r.lender);
+                self.check_sealed(&parties, &sealed)?;
+                crate::finance::check_decrease(&receivable, &r.outstanding, &payment, &outstanding)
+                    .map_err(|e| finance_rejection("the repayment", e))?;
+                self.state.put(rk, Record::PaymentRef(receivable));
+                r.outstanding = outstanding.commitment;
+                (receivable, r)
+            }
+            ReceivableOp::Split {
+                receivable,
+                kept,
+                parts,
+                sealed,
+            } => {
+                let mut r = self.unfinanced_held_by(receivable, me)?;
+                if parts.is_empty() {
+                    return reject(Code::BadField, "a split needs parts");
+                }
+                self.check_sealed(&[r.holder, r.buyer], &sealed)?;
+                let amounts: Vec<_> = parts.iter().map(|p| p.amount.clone()).collect();
+                crate::finance::check_split(&receivable, &r.outstanding, &kept, &amounts)
+                    .map_err(|e| finance_rejection("the split", e))?;
+                for p in parts {
+                    if self.state.org(&StateKey::Org(p.to))?.is_none() {
+                        return reject(Code::UnknownOrg, format!("no org {}", p.to.short()));
+                    }
+                    self.check_sealed(&[p.to, r.buyer], &p.sealed)?;
+                    let cid = crate::finance::split_id(&receivable, r.splits);
+                    r.splits += 1;
+                    let child = ReceivableRecord {
+                        id: cid,
+                        holder: p.to,
+                        lender: None,
+                        lines: r.lines.clone(),
+                        currency: r.currency.clone(),
+                        face: p.amount.commitment,
+                        outstanding: p.amount.commitment,
+                        status: ReceivableStatus::Confirmed,
+                        issued_height: h,
+                        updated_height: h,
+                        splits: 0,
+                        parent: Some(receivable),
+                        ..r.clone()
+                    };
+                    self.state
+                        .put(StateKey::Asset(cid), Record::Receivable(child));
+                }
+                r.outstanding = kept.commitment;
+                (receivable, r)
+            }
+            ReceivableOp::Transfer { receivable, to } => {
+                let mut r = self.unfinanced_held_by(receivable, me)?;
+                if self.state.org(&StateKey::Org(to))?.is_none() {
+                    return reject(Code::UnknownOrg, format!("no org {}", to.short()));
+                }
+                if self.state.seal_key(&StateKey::SealKey(to))?.is_none() {
+                    return reject(
+                        Code::NoSealKey,
+                        format!("org {} has published no seal key", to.short()),
+                    );
+                }
+                r.holder = to;
+                (receivable, r)
+            }
+            ReceivableOp::Dilute {
+                receivable,
+                credit,
+                outstanding,
+                sealed,
+            } => {
+                let mut r = self.load_receivable(receivable)?;
+                if r.holder != me || !r.status.is_open() {
+                    return reject(
+                        Code::AssetStatus,
+                        "the holder dilutes a confirmed, open receivable",
+                    );
+                }
+                let mut parties = vec![r.holder, r.buyer];
+                parties.extend(r.lender);
+                self.check_sealed(&parties, &sealed)?;
+                crate::finance::check_decrease(&receivable, &r.outstanding, &credit, &outstanding)
+                    .map_err(|e| finance_rejection("the dilution", e))?;
+                r.outstanding = outstanding.commitment;
+                (receivable, r)
+            }
+            ReceivableOp::Default { receivable } => {
+                let mut r = self.load_receivable(receivable)?;
+                if r.lender.unwrap_or(r.holder) != me || r.status != ReceivableStatus::Overdue {
+                    return reject(
+                        Code::AssetStatus,
+                        "only the creditor declares an overdue receivable in default",
+                    );
+                }
+                r.status = ReceivableStatus::Defaulted;
+                (receivable, r)
+            }
+            ReceivableOp::Recover {
+                receivable,
+                recovered,
+                outstanding,
+                sealed,
+            } => {
+                let mut r = self.load_receivable(receivable)?;
+                if r.lender.unwrap_or(r.holder) != me || r.status != ReceivableStatus::Defaulted {
+                    return reject(
+                        Code::AssetStatus,
+                        "only the creditor records recoveries on a defaulted receivable",
+                    );
+                }
+                let mut parties = vec![r.holder, r.buyer];
+                parties.extend(r.lender);
+                self.check_sealed(&parties, &sealed)?;
+                crate::finance::check_decrease(
+                    &receivable,
+                    &r.outstanding,
+                    &recovered,
+                    &outstanding,
+                )
+                .map_err(|e| finance_rejection("the recovery", e))?;
+                r.outstanding = outstanding.commitment;
+                (receivable, r)
+            }
+            ReceivableOp::WriteOff { receivable } => {
+                let mut r = self.load_receivable(receivable)?;
+                if r.lender.unwrap_or(r.holder) != me || r.status != ReceivableStatus::Defaulted {
+                    return reject(
+                        Code::AssetStatus,
+                        "only the creditor writes off a defaulted receivable",
+                    );
+                }
+                r.status = ReceivableStatus::WrittenOff;
+                (receivable, r)
+            }
+            ReceivableOp::MarkOverdue { receivable } => {
+                let mut r = self.load_receivable(receivable)?;
+                let due = r.due_ms.unwrap_or(i64::MAX);
+                if !r.status.is_open()
+                    || r.status == ReceivableStatus::Overdue
+                    || r.status == ReceivableStatus::Defaulted
+                    || self.ctx.time_ms <= due
+                {
+                    return reject(
+                        Code::AssetStatus,
+                        "only an open receivable past its due date (block time) becomes overdue",
+                    );
+                }
+                r.status = ReceivableStatus::Overdue;
+                (receivable, r)
+            }
+            ReceivableOp::Settle {
+                receivable,
+                blinding,
+            } => {
+                let mut r = self.load_receivable(receivable)?;
+                if (r.holder != me && r.lender != Some(me)) || !r.status.is_open() {
+                    return reject(
+                        Code::AssetStatus,
+                        "the holder or lender settles an open receivable",
+                    );
+                }
+                crate::finance::check_zero(&r.outstanding, &blinding)
+                    .map_err(|e| finance_rejection("the outstanding balance is not zero:", e))?;
+                r.status = ReceivableStatus::Settled;
+                (receivable, r)
+            }
+        };
+        r.updated_height = h;
+        self.state.put(StateKey::Asset(id), Record::Receivable(r));
+        Ok(())
+    }
+
+    /// A confirmed receivable held by `me`, with no lender named.
+    fn unfinanced_held_by(&self, id: Hash32, me: OrgId) -> Result<ReceivableRecord, Stop> {
+        let r = self.load_receivable(id)?;
+        if r.holder != me {
+            return reject(Code::NotOwner, "only the holder may do this");
+        }
+        if r.lender.is_some() {
+            return reject(
+                Code::AlreadyFinanced,
+                "a financed receivable cannot be split or transferred",
+            );
+        }
+        if r.status != ReceivableStatus::Confirmed {
+            return reject(Code::AssetStatus, "only a confirmed receivable");
+        }
+        Ok(r)
+    }
+
+    fn put_lock(&mut self, k: &Gs1Key, receipt: Hash32, pledged: bool) {
+        self.state.put(
+            StateKey::PledgeLock(k.canonical()),
+            Record::PledgeLock(PledgeLock { receipt, pledged }),
+        );
+    }
+
+    fn pledged_to_me(&self, receipt: Hash32, me: OrgId) -> Result<ReceiptRecord, Stop> {
+        let r = self.load_receipt(receipt)?;
+        if r.status != ReceiptStatus::Pledged || r.lender != Some(me) {
+            return reject(
+                Code::AssetStatus,
+                format!("receipt {} is not pledged to you", receipt.short()),
+            );
+        }
+        Ok(r)
+    }
+
+    /// Publishes the org's seal key (org key only: whoever holds the matching secret
+    /// reads every finance term sealed to the org).
+    fn set_seal_key(&mut self, key: [u8; 32]) -> Result<(), Stop> {
+        self.actor.need_org_key("publish the seal key")?;
+        let org = self.actor.id()?;
+        if crate::finance::check_seal_key(&key).is_err() {
+            return reject(
+                Code::BadSealKey,
+                "the seal key is not an X25519 key of large order",
+            );
+        }
+        self.state.put(
+            StateKey::SealKey(org),
+            Record::SealKey(SealKeyRecord {
+                key,
+                set_height: self.ctx.height,
+            }),
+        );
+        Ok(())
     }
 
     fn remember(&mut self, keys: Vec<Gs1Key>) {

@@ -12,6 +12,8 @@
 //!   block holding its own transaction.
 //! - [`query`]: provenance (an item's journey) and the consumer verdict.
 //! - [`evidence`]: a verdict and journey with every read proven, checkable anywhere.
+//! - [`finance`]: private terms of supply-chain finance: Pedersen commitments, range
+//!   proofs, conservation checks and sealed boxes.
 
 pub mod apply;
 pub mod block;
@@ -22,6 +24,7 @@ pub mod crafted;
 pub mod crypto;
 pub mod event;
 pub mod evidence;
+pub mod finance;
 pub mod governance;
 pub mod gs1;
 pub mod light;

@@ -51,6 +51,10 @@ pub const MAX_PIN_LEN: usize = 64;
 pub const MAX_CLAIM_CODE_LEN: usize = 64;
 /// How far an event's device time may be ahead of the block time.
 pub const MAX_CLOCK_SKEW_MS: i64 = 5 * 60 * 1000;
+/// Items or containers on one warehouse receipt.
+pub const MAX_RECEIPT_GOODS: usize = 1000;
+/// Sealed boxes on one finance step (one per party).
+pub const MAX_SEALED_BOXES: usize = 4;
 /// Transactions in one block.
 pub const MAX_BLOCK_TXS: usize = 8192;
 /// Encoded size of one block.

@@ -162,6 +162,36 @@ codes! {
     /// Only a party of the handoff, or an org that made, owns or holds the item, links a
     /// document to it.
     NotParty => "NOT_PARTY",
+    /// A published seal key is not a usable X25519 key (not on the curve, or of small
+    /// order, which would let anyone read what is sealed to it).
+    BadSealKey => "BAD_SEAL_KEY",
+    /// The goods are pledged to a lender: they cannot be handed off, packed, unpacked,
+    /// transformed, sold or decommissioned until the lender releases them.
+    Pledged => "PLEDGED",
+    /// The goods are already pledged under another receipt (no double pledging).
+    AlreadyPledged => "ALREADY_PLEDGED",
+    /// No such finance asset.
+    UnknownAsset => "UNKNOWN_ASSET",
+    /// The step does not apply in the asset's status (or not for this signer's part).
+    AssetStatus => "ASSET_STATUS",
+    /// The handoff line is already invoiced (in full, for a lot quantity).
+    AlreadyInvoiced => "ALREADY_INVOICED",
+    /// An invoice line names a handoff that is not an accepted delivery from the seller
+    /// to the buyer, or goods it did not deliver.
+    NotDelivered => "NOT_DELIVERED",
+    /// The asset is already financed or being financed (one financing at a time).
+    AlreadyFinanced => "ALREADY_FINANCED",
+    /// A range proof does not verify: an amount is not shown to be non-negative.
+    BadRangeProof => "BAD_RANGE_PROOF",
+    /// The commitments do not add up: value would be created or destroyed.
+    Unbalanced => "UNBALANCED",
+    /// A party has no published seal key, or the sealed boxes do not go to exactly the
+    /// asset's parties.
+    NoSealKey => "NO_SEAL_KEY",
+    /// The payment reference was used before.
+    PaymentRefUsed => "PAYMENT_REF_USED",
+    /// Not an ISO 4217 currency code.
+    BadCurrency => "BAD_CURRENCY",
 }
 
 impl Serialize for Code {

@@ -391,6 +391,17 @@ pub enum StateKey {
     Document(Hash32),
     /// The documents linked to an item, lot or handoff (`DocLink::index_key`).
     DocsOf(String),
+    /// An org's published seal key (finance terms are sealed to it).
+    SealKey(OrgId),
+    /// A finance asset (warehouse receipt) by id.
+    Asset(Hash32),
+    /// The pledge lock of an item or container (canonical key): the receipt it is
+    /// pledged under. Absent when not pledged, so item records keep their layout.
+    PledgeLock(String),
+    /// The invoiced quantity of a handoff line (`handoff hex ‖ canonical key`).
+    Invoiced(String),
+    /// A used payment reference (its hash).
+    PaymentRef(Hash32),
 }
 
 impl StateKey {
@@ -411,6 +422,11 @@ impl StateKey {
             StateKey::CertsOf(s) => (b'C', s.as_bytes()),
             StateKey::Document(h) => (b'D', &h.0),
             StateKey::DocsOf(s) => (b'L', s.as_bytes()),
+            StateKey::SealKey(o) => (b'K', &o.0),
+            StateKey::Asset(a) => (b'F', &a.0),
+            StateKey::PledgeLock(c) => (b'P', c.as_bytes()),
+            StateKey::Invoiced(c) => (b'I', c.as_bytes()),
+            StateKey::PaymentRef(h) => (b'R', &h.0),
         };
         let mut v = Vec::with_capacity(1 + body.len());
         v.push(tag);
@@ -435,6 +451,11 @@ impl StateKey {
             StateKey::CertsOf(s) => format!("the certifications of {s}"),
             StateKey::Document(h) => format!("document {}", h.short()),
             StateKey::DocsOf(s) => format!("the documents of {s}"),
+            StateKey::SealKey(o) => format!("the seal key of org {}", o.short()),
+            StateKey::Asset(a) => format!("finance asset {}", a.short()),
+            StateKey::PledgeLock(c) => format!("the pledge lock of {c}"),
+            StateKey::Invoiced(c) => format!("the invoiced quantity of handoff line {c}"),
+            StateKey::PaymentRef(h) => format!("payment reference {}", h.short()),
         }
     }
 
@@ -479,6 +500,158 @@ pub enum Record {
     Document(DocumentRecord),
     /// The documents linked to something.
     DocList(DocList),
+    /// An org's published seal key.
+    SealKey(SealKeyRecord),
+    /// A warehouse receipt.
+    Receipt(ReceiptRecord),
+    /// The pledge lock of an item or container.
+    PledgeLock(PledgeLock),
+    /// A receivable.
+    Receivable(ReceivableRecord),
+    /// How much of a handoff line is invoiced, and by which receivable last.
+    Invoiced(InvoicedLine),
+    /// The receivable a payment reference was used for.
+    PaymentRef(Hash32),
+}
+
+/// Where a receivable stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReceivableStatus {
+    /// Issued by the seller.
+    Issued,
+    /// Confirmed by the buyer.
+    Confirmed,
+    /// The holder asked a lender.
+    FinanceRequested,
+    /// The lender offered terms.
+    Offered,
+    /// The holder accepted them.
+    OfferAccepted,
+    /// The lender funded it.
+    Funded,
+    /// Paid in full.
+    Settled,
+    /// Past its due date, not settled.
+    Overdue,
+    /// Declared in default by the creditor.
+    Defaulted,
+    /// Written off (final).
+    WrittenOff,
+}
+
+impl ReceivableStatus {
+    /// Confirmed and not yet closed (settled or written off): payments, dilutions and
+    /// settlement apply.
+    pub fn is_open(self) -> bool {
+        !matches!(
+            self,
+            ReceivableStatus::Issued | ReceivableStatus::Settled | ReceivableStatus::WrittenOff
+        )
+    }
+}
+
+/// A receivable, under [`StateKey::Asset`]. Amounts are commitments only.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
+pub struct ReceivableRecord {
+    /// Id ([`crate::finance::receivable_id`]).
+    pub id: Hash32,
+    /// Seller.
+    pub seller: OrgId,
+    /// Buyer (obligor).
+    pub buyer: OrgId,
+    /// Who holds the claim.
+    pub holder: OrgId,
+    /// The lender, once named.
+    pub lender: Option<OrgId>,
+    /// ISO 4217.
+    pub currency: String,
+    /// Due date, unix ms.
+    pub due_ms: Option<i64>,
+    /// Covered handoff lines (public already).
+    pub lines: Vec<(HandoffId, Entry)>,
+    /// Face value (sum of the line commitments).
+    pub face: crate::finance::Commitment,
+    /// Outstanding balance.
+    pub outstanding: crate::finance::Commitment,
+    /// Status.
+    pub status: ReceivableStatus,
+    /// Height issued.
+    pub issued_height: u64,
+    /// Height of the last step.
+    pub updated_height: u64,
+    /// Splits made from it so far (numbers the next part's id).
+    pub splits: u32,
+    /// The receivable it was split from.
+    pub parent: Option<Hash32>,
+}
+
+/// The invoiced quantity of a handoff line, under [`StateKey::Invoiced`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
+pub struct InvoicedLine {
+    /// The receivable that invoiced it last.
+    pub receivable: Hash32,
+    /// Quantity invoiced so far (1 for an item or container).
+    pub quantity: u64,
+}
+
+/// The pledge lock of an item or container, under [`StateKey::PledgeLock`]. The state
+/// map keeps no deletions, so a release leaves the lock with `pledged: false`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
+pub struct PledgeLock {
+    /// The receipt it was last pledged under.
+    pub receipt: Hash32,
+    /// Whether it is pledged now.
+    pub pledged: bool,
+}
+
+/// Where a warehouse receipt stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReceiptStatus {
+    /// Issued; the goods are not locked.
+    Issued,
+    /// Offered to a lender, who has not accepted yet.
+    PledgeOffered,
+    /// Accepted by the lender: the goods still pledged are locked.
+    Pledged,
+    /// Every good released.
+    Released,
+    /// The lender took ownership of the goods still pledged.
+    Enforced,
+}
+
+/// A warehouse receipt, under [`StateKey::Asset`].
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
+pub struct ReceiptRecord {
+    /// Id (= the issuing transaction's id).
+    pub id: Hash32,
+    /// The warehouse that holds the goods.
+    pub warehouse: OrgId,
+    /// The goods' owner.
+    pub owner: OrgId,
+    /// The lender, once named.
+    pub lender: Option<OrgId>,
+    /// The goods on the receipt.
+    pub goods: Vec<Gs1Key>,
+    /// Goods released so far.
+    pub released: Vec<Gs1Key>,
+    /// Status.
+    pub status: ReceiptStatus,
+    /// Height issued.
+    pub issued_height: u64,
+    /// Height of the last step.
+    pub updated_height: u64,
+}
+
+/// An org's X25519 seal key, under [`StateKey::SealKey`].
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
+pub struct SealKeyRecord {
+    /// The X25519 public key.
+    #[serde(serialize_with = "crate::finance::serialize_key32")]
+    pub key: [u8; 32],
+    /// Height it was published at.
+    pub set_height: u64,
 }
 
 impl Record {
@@ -646,6 +819,9 @@ impl Overlay<'_> {
     typed_get!(cert_list, CertList, CertList);
     typed_get!(document, Document, DocumentRecord);
     typed_get!(doc_list, DocList, DocList);
+    typed_get!(seal_key, SealKey, SealKeyRecord);
+    typed_get!(receipt, Receipt, ReceiptRecord);
+    typed_get!(receivable, Receivable, ReceivableRecord);
 }
 
 /// Typed reads straight from committed state (for queries). A record of another kind

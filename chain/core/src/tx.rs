@@ -370,6 +370,215 @@ pub enum Payload {
     Commission(Commission),
     /// A consumer proves purchase with the item's claim code.
     Claim(Claim),
+    /// An org publishes the X25519 key that finance terms are sealed to (see
+    /// [`crate::finance`]); a later one replaces it.
+    SetSealKey {
+        /// The X25519 public key (a curve point of large order).
+        #[serde(serialize_with = "crate::finance::serialize_key32")]
+        key: [u8; 32],
+    },
+    /// A step of a warehouse receipt (see [`crate::finance`]).
+    Receipt(ReceiptOp),
+    /// A step of a receivable (see [`crate::finance`]).
+    Receivable(ReceivableOp),
+}
+
+/// One invoiced handoff line: an item (or container) or a lot quantity of an accepted
+/// handoff from the seller to the buyer, with its committed amount.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
+pub struct InvoiceLine {
+    /// The accepted handoff.
+    pub handoff: HandoffId,
+    /// What of it is invoiced.
+    pub entry: Entry,
+    /// The line amount, committed and range-proven.
+    pub amount: crate::finance::ProvenAmount,
+}
+
+/// One part of a split: a new receivable held by `to`.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
+pub struct SplitPart {
+    /// The new holder.
+    pub to: OrgId,
+    /// The part's amount.
+    pub amount: crate::finance::ProvenAmount,
+    /// Its opening, sealed to the new holder and the buyer (bound to the new
+    /// receivable's id, [`crate::finance::split_id`]).
+    pub sealed: Vec<crate::finance::SealedBox>,
+}
+
+/// The steps of a receivable (see [`crate::finance`]).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
+#[serde(tag = "step", rename_all = "snake_case")]
+pub enum ReceivableOp {
+    /// The seller issues an invoice over accepted handoffs to the buyer.
+    Issue {
+        /// The buyer (obligor).
+        buyer: OrgId,
+        /// [`crate::finance::invoice_ref`] of the invoice number (salted; the number
+        /// and salt are sealed).
+        invoice_ref: Hash32,
+        /// ISO 4217 code.
+        currency: String,
+        /// Due date, unix ms (chain time).
+        due_ms: Option<i64>,
+        /// The lines.
+        lines: Vec<InvoiceLine>,
+        /// The openings and terms, sealed to seller and buyer.
+        sealed: Vec<crate::finance::SealedBox>,
+    },
+    /// The buyer confirms the payment promise.
+    Confirm {
+        /// The receivable.
+        receivable: Hash32,
+    },
+    /// The holder asks a lender to finance it.
+    RequestFinance {
+        /// The receivable.
+        receivable: Hash32,
+        /// The lender.
+        lender: OrgId,
+    },
+    /// The named lender offers terms (sealed), with the advance and fee committed.
+    Offer {
+        /// The receivable.
+        receivable: Hash32,
+        /// The advance.
+        advance: crate::finance::ProvenAmount,
+        /// The fee.
+        fee: crate::finance::ProvenAmount,
+        /// Openings and terms (rate, due), sealed to holder, buyer and lender.
+        sealed: Vec<crate::finance::SealedBox>,
+    },
+    /// The holder accepts the offer.
+    AcceptOffer {
+        /// The receivable.
+        receivable: Hash32,
+    },
+    /// The lender funds (only after the holder accepted).
+    Fund {
+        /// The receivable.
+        receivable: Hash32,
+    },
+    /// The buyer pays part or all of the outstanding balance.
+    Repay {
+        /// The receivable.
+        receivable: Hash32,
+        /// The payment.
+        payment: crate::finance::ProvenAmount,
+        /// The new outstanding balance (= before − payment).
+        outstanding: crate::finance::ProvenAmount,
+        /// [`crate::finance::payment_ref_hash`] of the payment reference (used once).
+        reference: Hash32,
+        /// Openings, sealed to every party.
+        sealed: Vec<crate::finance::SealedBox>,
+    },
+    /// The holder splits part of a confirmed, unfinanced claim to other orgs (e.g.
+    /// upstream suppliers): `outstanding = kept + Σ parts`.
+    Split {
+        /// The receivable.
+        receivable: Hash32,
+        /// What the holder keeps.
+        kept: crate::finance::ProvenAmount,
+        /// The parts.
+        parts: Vec<SplitPart>,
+        /// The kept balance's opening, sealed to holder and buyer.
+        sealed: Vec<crate::finance::SealedBox>,
+    },
+    /// The holder transfers a confirmed, unfinanced claim whole.
+    Transfer {
+        /// The receivable.
+        receivable: Hash32,
+        /// The new holder.
+        to: OrgId,
+    },
+    /// The holder records a return or credit note: `after = before − credit`.
+    Dilute {
+        /// The receivable.
+        receivable: Hash32,
+        /// The credit.
+        credit: crate::finance::ProvenAmount,
+        /// The new outstanding balance.
+        outstanding: crate::finance::ProvenAmount,
+        /// Openings and the reason, sealed to every party.
+        sealed: Vec<crate::finance::SealedBox>,
+    },
+    /// The creditor (the lender once financed, else the holder) declares an overdue
+    /// receivable in default.
+    Default {
+        /// The receivable.
+        receivable: Hash32,
+    },
+    /// The creditor records an amount recovered on a defaulted receivable:
+    /// `after = before − recovered`.
+    Recover {
+        /// The receivable.
+        receivable: Hash32,
+        /// What was recovered.
+        recovered: crate::finance::ProvenAmount,
+        /// The new outstanding balance.
+        outstanding: crate::finance::ProvenAmount,
+        /// Openings, sealed to every party.
+        sealed: Vec<crate::finance::SealedBox>,
+    },
+    /// The creditor writes off what is left of a defaulted receivable (final).
+    WriteOff {
+        /// The receivable.
+        receivable: Hash32,
+    },
+    /// Any org marks a receivable overdue once the block time is past its due date.
+    MarkOverdue {
+        /// The receivable.
+        receivable: Hash32,
+    },
+    /// The holder (or lender) closes a receivable whose balance is zero, shown by the
+    /// balance's blinding.
+    Settle {
+        /// The receivable.
+        receivable: Hash32,
+        /// The blinding of the zero outstanding balance.
+        blinding: crate::finance::Blinding,
+    },
+}
+
+/// The steps of a warehouse receipt: issued by the warehouse holding the goods, pledged
+/// by their owner to a lender, accepted by the lender (the goods are then locked), and
+/// released (whole or in part) or enforced by the lender.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
+#[serde(tag = "step", rename_all = "snake_case")]
+pub enum ReceiptOp {
+    /// The warehouse issues a receipt for loose items or containers in its custody,
+    /// naming their owner. The receipt's id is this transaction's id.
+    Issue {
+        /// The goods' owner (who may pledge the receipt).
+        owner: OrgId,
+        /// Serialized items or containers (SSCC), each loose in the warehouse.
+        goods: Vec<Gs1Key>,
+    },
+    /// The owner offers the receipt as collateral to a lender.
+    Pledge {
+        /// The receipt.
+        receipt: Hash32,
+        /// The lender.
+        lender: OrgId,
+    },
+    /// The named lender accepts: the goods are locked until released.
+    AcceptPledge {
+        /// The receipt.
+        receipt: Hash32,
+    },
+    /// The lender releases goods (empty: all that are still pledged).
+    Release {
+        /// The receipt.
+        receipt: Hash32,
+        /// What is released.
+        goods: Vec<Gs1Key>,
+    },
+    /// The lender enforces the pledge: it becomes the owner of the goods still pledged.
+    Enforce {
+        /// The receipt.
+        receipt: Hash32,
+    },
 }
 
 /// A consumer's claim of a sold item (signed by the consumer's own key).
@@ -416,6 +625,31 @@ impl Payload {
                 CertChange::Revoke => "certification_revoked",
             },
             Payload::NotarizeDocument(_) => "notarize_document",
+            Payload::SetSealKey { .. } => "set_seal_key",
+            Payload::Receipt(op) => match op {
+                ReceiptOp::Issue { .. } => "receipt_issued",
+                ReceiptOp::Pledge { .. } => "receipt_pledged",
+                ReceiptOp::AcceptPledge { .. } => "pledge_accepted",
+                ReceiptOp::Release { .. } => "pledge_released",
+                ReceiptOp::Enforce { .. } => "pledge_enforced",
+            },
+            Payload::Receivable(op) => match op {
+                ReceivableOp::Issue { .. } => "receivable_issued",
+                ReceivableOp::Confirm { .. } => "receivable_confirmed",
+                ReceivableOp::RequestFinance { .. } => "finance_requested",
+                ReceivableOp::Offer { .. } => "finance_offered",
+                ReceivableOp::AcceptOffer { .. } => "offer_accepted",
+                ReceivableOp::Fund { .. } => "receivable_funded",
+                ReceivableOp::Repay { .. } => "receivable_repaid",
+                ReceivableOp::Settle { .. } => "receivable_settled",
+                ReceivableOp::Split { .. } => "receivable_split",
+                ReceivableOp::Transfer { .. } => "receivable_transferred",
+                ReceivableOp::Dilute { .. } => "receivable_diluted",
+                ReceivableOp::MarkOverdue { .. } => "receivable_overdue",
+                ReceivableOp::Default { .. } => "receivable_defaulted",
+                ReceivableOp::Recover { .. } => "receivable_recovered",
+                ReceivableOp::WriteOff { .. } => "receivable_written_off",
+            },
         }
     }
 }
@@ -686,7 +920,60 @@ pub fn check_limits(p: &Payload) -> Result<(), Rejection> {
             check_entries("missing entries", &a.missing)?;
             check_entries("damaged entries", &a.damaged)?;
         }
-        Payload::CancelHandoff { .. } => {}
+        Payload::CancelHandoff { .. } | Payload::SetSealKey { .. } => {}
+        Payload::Receipt(ReceiptOp::Issue { goods, .. } | ReceiptOp::Release { goods, .. }) => {
+            check_count("receipt goods", goods, MAX_RECEIPT_GOODS)?;
+            for k in goods {
+                k.validate()
+                    .map_err(|e| Rejection::new(Code::BadId, format!("receipt goods: {e}")))?;
+            }
+        }
+        Payload::Receipt(_) => {}
+        Payload::Receivable(op) => {
+            let sealed = match op {
+                ReceivableOp::Issue {
+                    currency,
+                    lines,
+                    sealed,
+                    ..
+                } => {
+                    check_len("currency", currency, 3)?;
+                    check_count("invoice lines", lines, crate::finance::MAX_PARTS)?;
+                    check_entries(
+                        "invoice lines",
+                        &lines.iter().map(|l| l.entry.clone()).collect::<Vec<_>>(),
+                    )?;
+                    sealed.as_slice()
+                }
+                ReceivableOp::Split { parts, sealed, .. } => {
+                    check_count("split parts", parts, crate::finance::MAX_PARTS)?;
+                    for p in parts {
+                        check_count("sealed boxes", &p.sealed, MAX_SEALED_BOXES)?;
+                        for b in &p.sealed {
+                            check_count(
+                                "sealed box",
+                                &b.ciphertext,
+                                crate::finance::MAX_SEALED_PLAINTEXT + 16,
+                            )?;
+                        }
+                    }
+                    sealed.as_slice()
+                }
+                ReceivableOp::Offer { sealed, .. }
+                | ReceivableOp::Repay { sealed, .. }
+                | ReceivableOp::Dilute { sealed, .. }
+                | ReceivableOp::Recover { sealed, .. } => sealed.as_slice(),
+                _ => &[],
+            };
+            check_count("sealed boxes", sealed, MAX_SEALED_BOXES)?;
+            for b in sealed {
+                check_count(
+                    "sealed box",
+                    &b.ciphertext,
+                    crate::finance::MAX_SEALED_PLAINTEXT + 16,
+                )?;
+            }
+        }
         Payload::Observe(o) => {
             check_entries("observed entries", &o.entries)?;
             check_opt("GLN", &o.at, 13)?;

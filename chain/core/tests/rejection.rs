@@ -1213,3 +1213,225 @@ fn every_code_has_a_test() {
         assert!(src.contains(&test_name), "no test named {test_name}");
     }
 }
+
+#[test]
+fn bad_seal_key() {
+    let mut c = chain();
+    // All zeros: a point of small order (anyone could read what is sealed to it).
+    c.w.refused(
+        &c.farm,
+        Payload::SetSealKey { key: [0; 32] },
+        Code::BadSealKey,
+    );
+    assert_eq!(
+        handoff_core::finance::seal_key(&c.w.state, &c.farm.public()).expect("read"),
+        None
+    );
+}
+
+// ---- warehouse receipts ----
+
+/// The chain's bags handed to a warehouse (custody only), a bank, and a receipt over
+/// bag1 issued by the warehouse (not yet pledged).
+fn receipted() -> (Chain, Keypair, Keypair, Hash32) {
+    let mut c = chain();
+    let store = c.w.org("Store", &[], &[Role::Warehouse]);
+    let bank = c.w.org("Bank", &[], &[Role::Lender]);
+    let tx = c.w.sign(
+        &c.farm,
+        World::propose_payload(&store, items(&[&c.bag1, &c.bag2]), Transfer::Custody),
+    );
+    c.w.submit(&tx).expect("proposed");
+    c.w.accept(&store, tx.id());
+    let tx = c.w.sign(
+        &store,
+        Payload::Receipt(ReceiptOp::Issue {
+            owner: c.farm.public(),
+            goods: vec![c.bag1.clone()],
+        }),
+    );
+    c.w.submit(&tx).expect("issued");
+    (c, store, bank, tx.id())
+}
+
+fn pledge_to(c: &mut Chain, bank: &Keypair, r: Hash32) {
+    c.w.ok(
+        &c.farm,
+        Payload::Receipt(ReceiptOp::Pledge {
+            receipt: r,
+            lender: bank.public(),
+        }),
+    );
+    c.w.ok(
+        bank,
+        Payload::Receipt(ReceiptOp::AcceptPledge { receipt: r }),
+    );
+}
+
+#[test]
+fn pledged() {
+    let (mut c, store, bank, r) = receipted();
+    pledge_to(&mut c, &bank, r);
+    let p = offer(&c.shop, items(&[&c.bag1]));
+    c.w.refused(&store, p, Code::Pledged);
+}
+
+#[test]
+fn already_pledged() {
+    let (mut c, store, bank, r) = receipted();
+    pledge_to(&mut c, &bank, r);
+    let owner = c.farm.public();
+    c.w.refused(
+        &store,
+        Payload::Receipt(ReceiptOp::Issue {
+            owner,
+            goods: vec![c.bag1.clone()],
+        }),
+        Code::AlreadyPledged,
+    );
+}
+
+#[test]
+fn unknown_asset() {
+    let (mut c, _store, bank, _r) = receipted();
+    c.w.refused(
+        &bank,
+        Payload::Receipt(ReceiptOp::AcceptPledge {
+            receipt: Hash32([9; 32]),
+        }),
+        Code::UnknownAsset,
+    );
+}
+
+#[test]
+fn asset_status() {
+    // A lender cannot accept a pledge nobody offered it.
+    let (mut c, _store, bank, r) = receipted();
+    c.w.refused(
+        &bank,
+        Payload::Receipt(ReceiptOp::AcceptPledge { receipt: r }),
+        Code::AssetStatus,
+    );
+}
+
+// ---- receivables ----
+
+mod finance_codes {
+    use super::common::trade::*;
+    use handoff_core::finance::*;
+    use handoff_core::rejection::Code;
+    use handoff_core::tx::*;
+    use handoff_core::types::Hash32;
+
+    #[test]
+    fn already_invoiced() {
+        let mut t = trade();
+        let (h, bag) = (t.delivery, t.bag1.clone());
+        let (p, _, _) = t.issue("INV-1", "EUR", &[(h, bag.clone(), 100)]);
+        t.w.ok(&t.seller, p);
+        // The same handoff line on a second invoice.
+        let (p, _, _) = t.issue("INV-2", "EUR", &[(h, bag, 100)]);
+        t.w.refused(&t.seller, p, Code::AlreadyInvoiced);
+    }
+
+    #[test]
+    fn not_delivered() {
+        let mut t = trade();
+        let bag = t.bag1.clone();
+        let (p, _, _) = t.issue("INV-1", "EUR", &[(Hash32([0; 32]), bag, 100)]);
+        t.w.refused(&t.seller, p, Code::UnknownHandoff);
+        // A delivery to the shop invoiced to the bank.
+        let (h, bag) = (t.delivery, t.bag2.clone());
+        let (mut p, _, _) = t.issue("INV-2", "EUR", &[(h, bag, 100)]);
+        if let Payload::Receivable(ReceivableOp::Issue { buyer, .. }) = &mut p {
+            *buyer = t.bank.public();
+        }
+        t.w.refused(&t.seller, p, Code::NotDelivered);
+    }
+
+    #[test]
+    fn already_financed() {
+        // A second lender for a financed receivable.
+        let mut t = trade();
+        let (id, _) = t.confirmed(100);
+        let bank = t.bank.public();
+        t.w.ok(
+            &t.seller,
+            Payload::Receivable(ReceivableOp::RequestFinance {
+                receivable: id,
+                lender: bank,
+            }),
+        );
+        let other =
+            t.w.org("Other Bank", &[], &[handoff_core::types::Role::Lender]);
+        t.w.refused(
+            &t.seller,
+            Payload::Receivable(ReceivableOp::RequestFinance {
+                receivable: id,
+                lender: other.public(),
+            }),
+            Code::AlreadyFinanced,
+        );
+    }
+
+    #[test]
+    fn bad_range_proof() {
+        // A line whose proof belongs to another commitment.
+        let mut t = trade();
+        let (h, bag) = (t.delivery, t.bag1.clone());
+        let (mut p, _, _) = t.issue("INV-1", "EUR", &[(h, bag, 100)]);
+        if let Payload::Receivable(ReceivableOp::Issue { lines, .. }) = &mut p {
+            lines[0].amount.proof[40] ^= 1;
+        }
+        t.w.refused(&t.seller, p, Code::BadRangeProof);
+    }
+
+    #[test]
+    fn unbalanced() {
+        // A repayment whose new balance does not equal the old one minus the payment.
+        let mut t = trade();
+        let (id, face) = t.confirmed(1000);
+        let parties = [t.seller.public(), t.buyer.public()];
+        let (mut p, _) = t.repay(id, &face, 100, "PAY-1", &parties);
+        let mut r = t.rng();
+        if let Payload::Receivable(ReceivableOp::Repay { outstanding, .. }) = &mut p {
+            let fake = Opening {
+                amount: 950,
+                blinding: Blinding::random(&mut r),
+            };
+            *outstanding = prove(&id, &fake, &mut r).expect("prove");
+        }
+        t.w.refused(&t.buyer, p, Code::Unbalanced);
+    }
+
+    #[test]
+    fn no_seal_key() {
+        // Sealed to the seller only: the buyer's box is missing.
+        let mut t = trade();
+        let (h, bag) = (t.delivery, t.bag1.clone());
+        let (mut p, _, _) = t.issue("INV-1", "EUR", &[(h, bag, 100)]);
+        if let Payload::Receivable(ReceivableOp::Issue { sealed, .. }) = &mut p {
+            sealed.pop();
+        }
+        t.w.refused(&t.seller, p, Code::NoSealKey);
+    }
+
+    #[test]
+    fn payment_ref_used() {
+        let mut t = trade();
+        let (id, face) = t.confirmed(1000);
+        let parties = [t.seller.public(), t.buyer.public()];
+        let (p, rest) = t.repay(id, &face, 100, "PAY-1", &parties);
+        t.w.ok(&t.buyer, p);
+        let (p, _) = t.repay(id, &rest, 100, "PAY-1", &parties);
+        t.w.refused(&t.buyer, p, Code::PaymentRefUsed);
+    }
+
+    #[test]
+    fn bad_currency() {
+        let mut t = trade();
+        let (h, bag) = (t.delivery, t.bag1.clone());
+        let (p, _, _) = t.issue("INV-1", "EUX", &[(h, bag, 100)]);
+        t.w.refused(&t.seller, p, Code::BadCurrency);
+    }
+}

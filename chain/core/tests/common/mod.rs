@@ -14,6 +14,8 @@ use handoff_core::tx::*;
 use handoff_core::types::{HandoffId, Hash32, PublicKey, Role};
 use std::collections::HashMap;
 
+pub mod trade;
+
 pub const T0: i64 = 1_790_000_000_000;
 
 pub struct World {
