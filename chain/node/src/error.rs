@@ -104,6 +104,11 @@ impl From<crate::ledger::SignError> for CliError {
         }
     }
 }
+impl From<crate::ledger::OpenError> for CliError {
+    fn from(e: crate::ledger::OpenError) -> Self {
+        CliError::Other(e.into())
+    }
+}
 impl From<handoff_store::light::LightStoreError> for CliError {
     fn from(e: handoff_store::light::LightStoreError) -> Self {
         CliError::Other(e.into())

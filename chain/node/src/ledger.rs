@@ -17,7 +17,7 @@ use handoff_core::types::{Hash32, PublicKey};
 pub use handoff_store::Caches;
 use handoff_store::{Staged, Store, TxMeta};
 use rayon::prelude::*;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 pub use handoff_application::Receipt;
@@ -100,6 +100,31 @@ fn block_chunks(txs: Vec<SignedTx>, ok: Vec<bool>) -> Vec<(Vec<SignedTx>, Vec<bo
     out
 }
 
+/// Why a chain folder could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// The folder has no chain store.
+    #[error("{} holds no Handoff chain; run `handoff init` first", .0.display())]
+    NoChain(PathBuf),
+    /// The store could not be opened, most often because a running node holds it.
+    #[error(
+        "cannot open the chain in {} ({source}); is a `handoff node` already running on it?",
+        data.display()
+    )]
+    Unavailable {
+        /// The node folder.
+        data: PathBuf,
+        /// What the store said.
+        source: handoff_store::StoreError,
+    },
+    /// The head or genesis could not be read back whole.
+    #[error("the chain store failed its integrity check: {0}")]
+    Integrity(handoff_store::StoreError),
+    /// The folder's validator key is missing or unreadable.
+    #[error("cannot read this folder's validator key: {0}")]
+    ValidatorKey(String),
+}
+
 /// Why [`Ledger::sign`] gave no transaction: the signer's account could not be read, or
 /// the transaction is refused by a rule before it is signed.
 #[derive(Debug, thiserror::Error)]
@@ -145,29 +170,25 @@ impl Ledger {
     /// Opens the chain in `data` for a networked node (`handoff node run`), which may
     /// be one validator of many or no validator at all.
     pub fn open_node(data: &Path) -> Result<Ledger> {
-        Ledger::open_with(data, Caches::SERVING)
+        Ok(Ledger::open_with(data, Caches::SERVING)?)
     }
 
     /// Opens the chain in `data` keeping in memory what `caches` allows: a command that
     /// does one large job and exits (`epcis import`) opens it with [`Caches::ONE_SHOT`].
-    pub fn open_with(data: &Path, caches: Caches) -> Result<Ledger> {
+    pub fn open_with(data: &Path, caches: Caches) -> std::result::Result<Ledger, OpenError> {
         if !chain_dir(data).exists() {
-            bail!(
-                "{} holds no Handoff chain; run `handoff init` first",
-                data.display()
-            );
+            return Err(OpenError::NoChain(data.to_path_buf()));
         }
-        let store = Store::open_with(&chain_dir(data), caches).map_err(|e| {
-            anyhow::anyhow!(
-                "cannot open the chain in {} ({e}); is a `handoff node` already running on it?",
-                data.display()
-            )
+        let store = Store::open_with(&chain_dir(data), caches).map_err(|source| {
+            OpenError::Unavailable {
+                data: data.to_path_buf(),
+                source,
+            }
         })?;
-        store
-            .check_head()
-            .context("the chain store failed its integrity check")?;
-        let genesis = store.genesis()?;
-        let validator = crate::identity::validator(data)?;
+        store.check_head().map_err(OpenError::Integrity)?;
+        let genesis = store.genesis().map_err(OpenError::Integrity)?;
+        let validator = crate::identity::validator(data)
+            .map_err(|e| OpenError::ValidatorKey(format!("{e:#}")))?;
         // Whether this key may still certify blocks is checked per block (`build`): the
         // set can change, and a folder whose key left it must still answer queries.
         Ok(Ledger {
