@@ -324,6 +324,8 @@ endpoints! {
     EpcisExport: EpcisExportRequest => EpcisExportResponse, Get "/v1/epcis/export", "epcis_export", false;
     EpcisQuery: EpcisQueryRequest => EpcisQueryResponse, Get "/v1/epcis/query", "epcis_query", false;
     TxProof: TxProofRequest => TxProofResponse, Get "/v1/transactions/{id}/proof", "tx_proof", false;
+    FinanceList: FinanceListRequest => FinanceListResponse, Get "/v1/finance/assets", "finance_list", false;
+    FinanceShow: FinanceShowRequest => FinanceShowResponse, Get "/v1/finance/assets/{id}", "finance_show", false;
     // Actions.
     Commission: CommissionRequest => CommissionResponse, Post "/v1/items", "commission", true;
     Propose: ProposeRequest => HandoffReceipt, Post "/v1/handoffs", "propose", true;
@@ -355,6 +357,27 @@ endpoints! {
     ValidatorsSet: ValidatorsSetRequest => ValidatorsSetResponse, Post "/v1/validators", "validators_set", true;
     EpcisCheck: EpcisCheckRequest => EpcisCheckResponse, Post "/v1/epcis/check", "epcis_check", true;
     EpcisImport: EpcisImportRequest => EpcisImportResponse, Post "/v1/epcis/import", "epcis_import", true;
+    FinanceEnable: FinanceEnableRequest => FinanceEnableResponse, Put "/v1/finance/seal-key", "finance_enable", true;
+    ReceivableIssue: ReceivableIssueRequest => FinanceActionResponse, Post "/v1/finance/receivables", "receivable_issue", true;
+    ReceivableConfirm: ReceivableConfirmRequest => FinanceActionResponse, Post "/v1/finance/receivables/{id}/confirm", "receivable_confirm", true;
+    ReceivableRequestFinance: ReceivableRequestFinanceRequest => FinanceActionResponse, Post "/v1/finance/receivables/{id}/request", "receivable_request", true;
+    ReceivableOffer: ReceivableOfferRequest => FinanceActionResponse, Post "/v1/finance/receivables/{id}/offer", "receivable_offer", true;
+    ReceivableAcceptOffer: ReceivableAcceptOfferRequest => FinanceActionResponse, Post "/v1/finance/receivables/{id}/accept-offer", "receivable_accept_offer", true;
+    ReceivableFund: ReceivableFundRequest => FinanceActionResponse, Post "/v1/finance/receivables/{id}/fund", "receivable_fund", true;
+    ReceivableRepay: ReceivableRepayRequest => FinanceActionResponse, Post "/v1/finance/receivables/{id}/repay", "receivable_repay", true;
+    ReceivableSplit: ReceivableSplitRequest => FinanceActionResponse, Post "/v1/finance/receivables/{id}/split", "receivable_split", true;
+    ReceivableTransfer: ReceivableTransferRequest => FinanceActionResponse, Post "/v1/finance/receivables/{id}/transfer", "receivable_transfer", true;
+    ReceivableDilute: ReceivableDiluteRequest => FinanceActionResponse, Post "/v1/finance/receivables/{id}/dilute", "receivable_dilute", true;
+    ReceivableOverdue: ReceivableOverdueRequest => FinanceActionResponse, Post "/v1/finance/receivables/{id}/overdue", "receivable_overdue", true;
+    ReceivableDefault: ReceivableDefaultRequest => FinanceActionResponse, Post "/v1/finance/receivables/{id}/default", "receivable_default", true;
+    ReceivableRecover: ReceivableRecoverRequest => FinanceActionResponse, Post "/v1/finance/receivables/{id}/recover", "receivable_recover", true;
+    ReceivableWriteOff: ReceivableWriteOffRequest => FinanceActionResponse, Post "/v1/finance/receivables/{id}/write-off", "receivable_write_off", true;
+    ReceivableSettle: ReceivableSettleRequest => FinanceActionResponse, Post "/v1/finance/receivables/{id}/settle", "receivable_settle", true;
+    ReceiptIssue: ReceiptIssueRequest => FinanceActionResponse, Post "/v1/finance/receipts", "receipt_issue", true;
+    ReceiptPledge: ReceiptPledgeRequest => FinanceActionResponse, Post "/v1/finance/receipts/{id}/pledge", "receipt_pledge", true;
+    ReceiptAcceptPledge: ReceiptAcceptPledgeRequest => FinanceActionResponse, Post "/v1/finance/receipts/{id}/accept-pledge", "receipt_accept_pledge", true;
+    ReceiptRelease: ReceiptReleaseRequest => FinanceActionResponse, Post "/v1/finance/receipts/{id}/release", "receipt_release", true;
+    ReceiptEnforce: ReceiptEnforceRequest => FinanceActionResponse, Post "/v1/finance/receipts/{id}/enforce", "receipt_enforce", true;
 }
 
 #[cfg(test)]

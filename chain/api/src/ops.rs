@@ -1738,3 +1738,380 @@ response! {
         pub verified: bool,
     }
 }
+
+// ---------------------------------------------------------------- finance
+
+response! {
+    /// A party of a finance asset.
+    pub struct FinancePartyView {
+        /// `seller`, `buyer`, `holder`, `lender`, `warehouse` or `owner`.
+        pub role: String,
+        /// Org key, hex.
+        pub org: String,
+        /// Org name.
+        pub name: String,
+    }
+}
+
+response! {
+    /// One invoiced handoff line. The amount is there only for a party the terms are
+    /// sealed to.
+    pub struct FinanceLineView {
+        /// The accepted handoff, hex.
+        pub handoff: String,
+        /// The item, container or lot (canonical).
+        pub item: String,
+        /// Lot quantity.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub quantity: Option<u64>,
+        /// Line amount, a decimal in the currency.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub amount: Option<String>,
+    }
+}
+
+response! {
+    /// A private term (`label`: `invoice`, `reference`, `reason`, `advance_percent`…).
+    pub struct FinanceTermView {
+        /// What it is.
+        pub label: String,
+        /// Its value.
+        pub value: String,
+    }
+}
+
+response! {
+    /// The terms of an asset as this node could open them (amounts as decimals in the
+    /// asset's currency). Only the asset's parties and its lender have them.
+    pub struct FinanceTermsView {
+        /// The invoice number.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub invoice: Option<String>,
+        /// Face value.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub face: Option<String>,
+        /// Outstanding balance.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub outstanding: Option<String>,
+        /// Outstanding balance in minor units (for sums).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub outstanding_minor: Option<u64>,
+        /// Paid so far.
+        pub paid: String,
+        /// Credited by dilutions so far.
+        pub diluted: String,
+        /// Recovered after default so far.
+        pub recovered: String,
+        /// The lender's advance.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub advance: Option<String>,
+        /// The lender's fee.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub fee: Option<String>,
+        /// Other private terms, in the order they were sealed.
+        pub notes: Vec<FinanceTermView>,
+        /// Whether what was opened matches the chain's commitments (face and outstanding
+        /// balance). `false`: a party sealed terms that do not match; do not rely on them.
+        pub consistent: bool,
+        /// What did not open or match, in words.
+        pub problems: Vec<String>,
+    }
+}
+
+response! {
+    /// A receivable or warehouse receipt as the caller sees it.
+    pub struct FinanceAssetView {
+        /// Id, hex.
+        pub id: String,
+        /// `receivable` or `receipt`.
+        pub kind: String,
+        /// Status (`issued`, `confirmed`, `funded`, `pledged`…).
+        pub status: String,
+        /// The caller's roles in it (empty: not a party).
+        pub roles: Vec<String>,
+        /// Its parties.
+        pub parties: Vec<FinancePartyView>,
+        /// ISO 4217 currency (receivables).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub currency: Option<String>,
+        /// Due date, Unix ms (receivables).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub due_ms: Option<i64>,
+        /// Invoiced handoff lines (receivables).
+        pub lines: Vec<FinanceLineView>,
+        /// Goods on the receipt (receipts).
+        pub goods: Vec<String>,
+        /// Goods released so far (receipts).
+        pub released: Vec<String>,
+        /// The receivable it was split from, hex.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub parent: Option<String>,
+        /// Height issued.
+        pub issued_height: u64,
+        /// Height of its last step.
+        pub updated_height: u64,
+        /// The terms, when sealed to the caller.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub terms: Option<FinanceTermsView>,
+        /// The steps the caller may take now (`confirm`, `request`, `offer`, `repay`…).
+        pub next: Vec<String>,
+    }
+}
+
+response! {
+    /// One committed step of an asset.
+    pub struct FinanceStepView {
+        /// The transaction, hex.
+        pub tx: String,
+        /// Its block.
+        pub height: u64,
+        /// The step (`receivable_issued`, `finance_offered`, `receipt_pledged`…).
+        pub step: String,
+        /// The org that took it, by name.
+        pub by: String,
+        /// Block time, Unix ms.
+        pub time_ms: i64,
+    }
+}
+
+request! {
+    /// The finance assets the caller's org is a party of (`handoff finance list`).
+    pub struct FinanceListRequest {
+        /// Only where the caller has this role (`seller`, `buyer`, `holder`, `lender`,
+        /// `warehouse`, `owner`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub role: Option<String>,
+        /// Only with this status.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub status: Option<String>,
+    }
+}
+
+response! {
+    /// See [`FinanceListRequest`].
+    pub struct FinanceListResponse {
+        /// The caller's org, hex.
+        pub org: String,
+        /// Newest first.
+        pub assets: Vec<FinanceAssetView>,
+    }
+}
+
+request! {
+    /// One asset with its steps (`handoff finance show ID`).
+    pub struct FinanceShowRequest {
+        /// Asset id, hex.
+        pub id: String,
+    }
+}
+
+response! {
+    /// See [`FinanceShowRequest`].
+    pub struct FinanceShowResponse {
+        /// The asset.
+        pub asset: FinanceAssetView,
+        /// Its steps, oldest first.
+        pub steps: Vec<FinanceStepView>,
+    }
+}
+
+request! {
+    /// Publishes the caller's seal key, so finance terms can be sealed to it (`handoff
+    /// finance enable`). Every finance action does it first when needed.
+    pub struct FinanceEnableRequest {}
+}
+
+response! {
+    /// See [`FinanceEnableRequest`].
+    pub struct FinanceEnableResponse {
+        /// The org, hex.
+        pub org: String,
+        /// Its X25519 seal key, hex.
+        pub seal_key: String,
+        /// Whether it was published now (false: it was already).
+        pub published: bool,
+    }
+}
+
+response! {
+    /// What a finance step did.
+    pub struct FinanceActionResponse {
+        /// The asset, hex.
+        pub id: String,
+        /// Its status after the step.
+        pub status: String,
+        /// The transaction, hex.
+        pub tx: String,
+        /// Its block.
+        pub height: u64,
+        /// New assets the step made (a split's parts), hex.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub created: Vec<String>,
+    }
+}
+
+request! {
+    /// The seller invoices the buyer for accepted handoffs (`handoff finance receivable
+    /// issue`).
+    pub struct ReceivableIssueRequest {
+        /// The buyer: org name or key.
+        pub buyer: String,
+        /// The invoice number (sealed: only seller, buyer and later the lender read it).
+        pub invoice: String,
+        /// ISO 4217 currency.
+        pub currency: String,
+        /// `HANDOFF=AMOUNT` (every delivered line of the handoff, the amount spread over
+        /// them by quantity) or `HANDOFF/SCAN=AMOUNT` (one line); amounts are decimals in
+        /// the currency.
+        pub lines: Vec<String>,
+        /// Due date, `YYYY-MM-DD` (overdue after the end of that day, UTC).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub due: Option<String>,
+    }
+}
+
+macro_rules! id_step {
+    ($($(#[$m:meta])* $name:ident;)*) => {$(
+        request! {
+            $(#[$m])*
+            pub struct $name {
+                /// The asset, hex.
+                pub id: String,
+            }
+        }
+    )*};
+}
+
+id_step! {
+    /// The buyer confirms an invoice: the payment promise.
+    ReceivableConfirmRequest;
+    /// The holder accepts the lender's offer.
+    ReceivableAcceptOfferRequest;
+    /// The lender funds an accepted offer.
+    ReceivableFundRequest;
+    /// Any org marks an open receivable past its due date overdue.
+    ReceivableOverdueRequest;
+    /// The creditor declares an overdue receivable in default.
+    ReceivableDefaultRequest;
+    /// The creditor writes off what is left of a defaulted receivable.
+    ReceivableWriteOffRequest;
+    /// The holder or lender closes a receivable whose balance is zero.
+    ReceivableSettleRequest;
+    /// The lender accepts a pledged receipt: the goods are locked.
+    ReceiptAcceptPledgeRequest;
+    /// The lender takes ownership of the goods still pledged.
+    ReceiptEnforceRequest;
+}
+
+request! {
+    /// The holder asks a lender to finance a confirmed receivable; the invoice and its
+    /// amounts are sealed to that lender.
+    pub struct ReceivableRequestFinanceRequest {
+        /// The receivable, hex.
+        pub id: String,
+        /// The lender: org name or key.
+        pub lender: String,
+    }
+}
+
+request! {
+    /// The lender offers an advance (a percentage of the outstanding balance) and a fee.
+    pub struct ReceivableOfferRequest {
+        /// The receivable, hex.
+        pub id: String,
+        /// Advance, percent of the outstanding balance (`80`, `92.5`).
+        pub advance: String,
+        /// Fee, a decimal in the currency.
+        pub fee: String,
+    }
+}
+
+request! {
+    /// The buyer pays part or all of the outstanding balance.
+    pub struct ReceivableRepayRequest {
+        /// The receivable, hex.
+        pub id: String,
+        /// Amount, a decimal in the currency.
+        pub amount: String,
+        /// The payment's reference (used once per buyer).
+        pub reference: String,
+    }
+}
+
+request! {
+    /// The holder splits part of a confirmed, unfinanced claim to another org.
+    pub struct ReceivableSplitRequest {
+        /// The receivable, hex.
+        pub id: String,
+        /// The new part's holder: org name or key.
+        pub to: String,
+        /// The part, a decimal in the currency.
+        pub amount: String,
+    }
+}
+
+request! {
+    /// The holder transfers a confirmed, unfinanced claim whole.
+    pub struct ReceivableTransferRequest {
+        /// The receivable, hex.
+        pub id: String,
+        /// The new holder: org name or key.
+        pub to: String,
+    }
+}
+
+request! {
+    /// The holder records a return or credit note.
+    pub struct ReceivableDiluteRequest {
+        /// The receivable, hex.
+        pub id: String,
+        /// The credit, a decimal in the currency.
+        pub amount: String,
+        /// Why (sealed).
+        pub reason: String,
+    }
+}
+
+request! {
+    /// The creditor records an amount recovered on a defaulted receivable.
+    pub struct ReceivableRecoverRequest {
+        /// The receivable, hex.
+        pub id: String,
+        /// The amount, a decimal in the currency.
+        pub amount: String,
+        /// Its reference (sealed).
+        pub reference: String,
+    }
+}
+
+request! {
+    /// The warehouse issues a receipt for goods in its custody (`handoff finance receipt
+    /// issue`).
+    pub struct ReceiptIssueRequest {
+        /// The goods' owner: org name or key.
+        pub owner: String,
+        /// Scans of the items or containers.
+        pub goods: Vec<String>,
+    }
+}
+
+request! {
+    /// The owner offers a receipt as collateral to a lender.
+    pub struct ReceiptPledgeRequest {
+        /// The receipt, hex.
+        pub id: String,
+        /// The lender: org name or key.
+        pub lender: String,
+    }
+}
+
+request! {
+    /// The lender releases goods (none listed: all still pledged).
+    pub struct ReceiptReleaseRequest {
+        /// The receipt, hex.
+        pub id: String,
+        /// Scans of the goods released.
+        #[serde(default)]
+        pub goods: Vec<String>,
+    }
+}

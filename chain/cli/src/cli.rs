@@ -112,6 +112,10 @@ enum Cmd {
     /// Documents: register a file by its SHA-256 (the file stays here), check one.
     #[command(subcommand)]
     Doc(DocCmd),
+    /// Supply-chain finance: receivables and warehouse receipts over accepted custody,
+    /// amounts sealed to the parties and proven to validators without showing them.
+    #[command(subcommand)]
+    Finance(FinanceCmd),
     /// GS1 EPCIS 2.0 (JSON-LD or XML, told from the content): event hash ids, check,
     /// import as transactions of `--as`, export of the ledger's events.
     #[command(subcommand)]
@@ -365,6 +369,152 @@ enum DocCmd {
         /// The file (read and hashed here).
         file: PathBuf,
     },
+}
+
+/// `handoff finance …` (PRODUCT.md §5, §7).
+#[derive(Subcommand, Debug)]
+enum FinanceCmd {
+    /// Publish this org's seal key so finance terms can be sealed to it.
+    Enable,
+    /// Receivables: invoices over accepted handoffs, financed by a lender.
+    #[command(subcommand)]
+    Receivable(ReceivableCmd),
+    /// Warehouse receipts: goods in a warehouse's custody pledged to a lender.
+    #[command(subcommand)]
+    Receipt(ReceiptCmd),
+    /// One asset with its terms (when sealed to you) and its steps.
+    Show {
+        /// The asset id.
+        id: String,
+    },
+    /// The assets your org is a party of, newest first.
+    List {
+        /// Only where you are seller, buyer, holder, lender, warehouse or owner.
+        #[arg(long)]
+        role: Option<String>,
+        /// Only with this status.
+        #[arg(long)]
+        status: Option<String>,
+    },
+}
+
+/// `handoff finance receivable …`.
+#[derive(Subcommand, Debug)]
+enum ReceivableCmd {
+    /// The seller invoices the buyer for accepted handoffs.
+    Issue {
+        /// The buyer (org name or key).
+        #[arg(long)]
+        buyer: String,
+        /// The invoice number (sealed to the parties).
+        #[arg(long)]
+        invoice: String,
+        /// ISO 4217 currency.
+        #[arg(long)]
+        currency: String,
+        /// HANDOFF_ID=AMOUNT or HANDOFF_ID/SCAN=AMOUNT (repeatable).
+        #[arg(long = "line", required = true)]
+        lines: Vec<String>,
+        /// Due date, YYYY-MM-DD.
+        #[arg(long)]
+        due: Option<String>,
+    },
+    /// The buyer confirms the payment promise.
+    Confirm { id: String },
+    /// The holder asks a lender to finance it.
+    Request {
+        id: String,
+        /// The lender.
+        #[arg(long)]
+        lender: String,
+    },
+    /// The lender offers an advance (percent of the balance) and a fee.
+    Offer {
+        id: String,
+        /// Percent of the outstanding balance.
+        #[arg(long)]
+        advance: String,
+        /// Fee, in the currency.
+        #[arg(long)]
+        fee: String,
+    },
+    /// The holder accepts the offer.
+    AcceptOffer { id: String },
+    /// The lender funds an accepted offer.
+    Fund { id: String },
+    /// The buyer pays part or all of the balance.
+    Repay {
+        id: String,
+        #[arg(long)]
+        amount: String,
+        /// The payment reference (used once).
+        #[arg(long = "ref")]
+        reference: String,
+    },
+    /// The holder splits part of the claim to another org.
+    Split {
+        id: String,
+        #[arg(long)]
+        to: String,
+        #[arg(long)]
+        amount: String,
+    },
+    /// The holder transfers the claim whole.
+    Transfer {
+        id: String,
+        #[arg(long)]
+        to: String,
+    },
+    /// The holder records a return or credit note.
+    Dilute {
+        id: String,
+        #[arg(long)]
+        amount: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Mark a receivable past its due date overdue.
+    Overdue { id: String },
+    /// The creditor declares an overdue receivable in default.
+    Default { id: String },
+    /// The creditor records an amount recovered after default.
+    Recover {
+        id: String,
+        #[arg(long)]
+        amount: String,
+        #[arg(long = "ref")]
+        reference: String,
+    },
+    /// The creditor writes off what is left after default.
+    WriteOff { id: String },
+    /// Close a receivable whose balance is zero.
+    Settle { id: String },
+}
+
+/// `handoff finance receipt …`.
+#[derive(Subcommand, Debug)]
+enum ReceiptCmd {
+    /// The warehouse issues a receipt for goods in its custody.
+    Issue {
+        /// The goods' owner.
+        #[arg(long)]
+        owner: String,
+        /// Scans of the items or containers.
+        #[arg(required = true)]
+        goods: Vec<String>,
+    },
+    /// The owner offers the receipt to a lender as collateral.
+    Pledge {
+        id: String,
+        #[arg(long)]
+        lender: String,
+    },
+    /// The lender accepts the pledge: the goods are locked.
+    AcceptPledge { id: String },
+    /// The lender releases goods (none listed: all).
+    Release { id: String, goods: Vec<String> },
+    /// The lender takes ownership of the goods still pledged.
+    Enforce { id: String },
 }
 
 /// `handoff epcis …`.
@@ -1277,6 +1427,214 @@ fn answer<T: serde::Serialize>(v: &T, text: impl Into<String>) -> R<Output> {
     out(json_of(v)?, text)
 }
 
+/// A finance step's answer as text.
+fn finance_done(r: &handoff_api::FinanceActionResponse, what: &str) -> R<Output> {
+    let mut text = format!("{what} {}: {} (block {})", short(&r.id), r.status, r.height);
+    for c in &r.created {
+        text.push_str(&format!("\n  new receivable {c}"));
+    }
+    text.push_str(&format!("\n  id {}", r.id));
+    answer(r, text)
+}
+
+fn finance_asset_text(a: &handoff_api::FinanceAssetView) -> String {
+    let parties: Vec<String> = a
+        .parties
+        .iter()
+        .map(|p| format!("{} {}", p.role, p.name))
+        .collect();
+    let mut t = format!(
+        "{} {} {}  {}",
+        a.kind,
+        short(&a.id),
+        a.status,
+        parties.join(", ")
+    );
+    if let Some(terms) = &a.terms {
+        let cur = a.currency.clone().unwrap_or_default();
+        if let Some(inv) = &terms.invoice {
+            t.push_str(&format!("\n  invoice {inv}"));
+        }
+        if let Some(f) = &terms.face {
+            t.push_str(&format!("\n  face {f} {cur}"));
+        }
+        if let Some(o) = &terms.outstanding {
+            t.push_str(&format!(
+                "\n  outstanding {o} {cur} (paid {}, diluted {})",
+                terms.paid, terms.diluted
+            ));
+        }
+        if let (Some(adv), Some(fee)) = (&terms.advance, &terms.fee) {
+            t.push_str(&format!("\n  advance {adv} {cur}, fee {fee} {cur}"));
+        }
+        for p in &terms.problems {
+            t.push_str(&format!("\n  WARNING: {p}"));
+        }
+    } else if a.kind == "receivable" {
+        t.push_str("\n  terms: not sealed to you");
+    }
+    for g in &a.goods {
+        let state = if a.released.contains(g) {
+            "released"
+        } else {
+            "on receipt"
+        };
+        t.push_str(&format!("\n  {g} ({state})"));
+    }
+    if !a.next.is_empty() {
+        t.push_str(&format!("\n  you can: {}", a.next.join(", ")));
+    }
+    t
+}
+
+fn finance_cmd(node: &dyn handoff_api::Api, who: &handoff_api::Caller, f: FinanceCmd) -> R<Output> {
+    macro_rules! call {
+        ($req:expr) => {
+            handoff_api::call_typed(node, who, $req).map_err(CliError::from)
+        };
+    }
+    match f {
+        FinanceCmd::Enable => {
+            let r = call!(handoff_api::FinanceEnableRequest {})?;
+            let text = if r.published {
+                format!("published seal key {}", short(&r.seal_key))
+            } else {
+                format!("seal key {} already published", short(&r.seal_key))
+            };
+            answer(&r, text)
+        }
+        FinanceCmd::Show { id } => {
+            let r = call!(handoff_api::FinanceShowRequest { id })?;
+            let mut text = finance_asset_text(&r.asset);
+            for s in &r.steps {
+                text.push_str(&format!(
+                    "\n  block {:>6}  {:<24} by {}",
+                    s.height, s.step, s.by
+                ));
+            }
+            answer(&r, text)
+        }
+        FinanceCmd::List { role, status } => {
+            let r = call!(handoff_api::FinanceListRequest { role, status })?;
+            let text = if r.assets.is_empty() {
+                "no finance assets".to_string()
+            } else {
+                r.assets
+                    .iter()
+                    .map(finance_asset_text)
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            };
+            answer(&r, text)
+        }
+        FinanceCmd::Receivable(c) => match c {
+            ReceivableCmd::Issue {
+                buyer,
+                invoice,
+                currency,
+                lines,
+                due,
+            } => finance_done(
+                &call!(handoff_api::ReceivableIssueRequest {
+                    buyer,
+                    invoice,
+                    currency,
+                    lines,
+                    due
+                })?,
+                "issued receivable",
+            ),
+            ReceivableCmd::Confirm { id } => {
+                finance_done(&call!(handoff_api::ReceivableConfirmRequest { id })?, "confirmed")
+            }
+            ReceivableCmd::Request { id, lender } => finance_done(
+                &call!(handoff_api::ReceivableRequestFinanceRequest { id, lender })?,
+                "finance requested for",
+            ),
+            ReceivableCmd::Offer { id, advance, fee } => finance_done(
+                &call!(handoff_api::ReceivableOfferRequest { id, advance, fee })?,
+                "offered on",
+            ),
+            ReceivableCmd::AcceptOffer { id } => finance_done(
+                &call!(handoff_api::ReceivableAcceptOfferRequest { id })?,
+                "accepted the offer on",
+            ),
+            ReceivableCmd::Fund { id } => {
+                finance_done(&call!(handoff_api::ReceivableFundRequest { id })?, "funded")
+            }
+            ReceivableCmd::Repay {
+                id,
+                amount,
+                reference,
+            } => finance_done(
+                &call!(handoff_api::ReceivableRepayRequest {
+                    id,
+                    amount,
+                    reference
+                })?,
+                "repaid",
+            ),
+            ReceivableCmd::Split { id, to, amount } => finance_done(
+                &call!(handoff_api::ReceivableSplitRequest { id, to, amount })?,
+                "split",
+            ),
+            ReceivableCmd::Transfer { id, to } => finance_done(
+                &call!(handoff_api::ReceivableTransferRequest { id, to })?,
+                "transferred",
+            ),
+            ReceivableCmd::Dilute { id, amount, reason } => finance_done(
+                &call!(handoff_api::ReceivableDiluteRequest { id, amount, reason })?,
+                "diluted",
+            ),
+            ReceivableCmd::Overdue { id } => finance_done(
+                &call!(handoff_api::ReceivableOverdueRequest { id })?,
+                "marked overdue",
+            ),
+            ReceivableCmd::Default { id } => finance_done(
+                &call!(handoff_api::ReceivableDefaultRequest { id })?,
+                "declared in default",
+            ),
+            ReceivableCmd::Recover {
+                id,
+                amount,
+                reference,
+            } => finance_done(
+                &call!(handoff_api::ReceivableRecoverRequest {
+                    id,
+                    amount,
+                    reference
+                })?,
+                "recovered on",
+            ),
+            ReceivableCmd::WriteOff { id } => {
+                finance_done(&call!(handoff_api::ReceivableWriteOffRequest { id })?, "wrote off")
+            }
+            ReceivableCmd::Settle { id } => {
+                finance_done(&call!(handoff_api::ReceivableSettleRequest { id })?, "settled")
+            }
+        },
+        FinanceCmd::Receipt(c) => match c {
+            ReceiptCmd::Issue { owner, goods } => finance_done(
+                &call!(handoff_api::ReceiptIssueRequest { owner, goods })?,
+                "issued receipt",
+            ),
+            ReceiptCmd::Pledge { id, lender } => {
+                finance_done(&call!(handoff_api::ReceiptPledgeRequest { id, lender })?, "pledged")
+            }
+            ReceiptCmd::AcceptPledge { id } => finance_done(
+                &call!(handoff_api::ReceiptAcceptPledgeRequest { id })?,
+                "accepted the pledge of",
+            ),
+            ReceiptCmd::Release { id, goods } => {
+                finance_done(&call!(handoff_api::ReceiptReleaseRequest { id, goods })?, "released")
+            }
+            ReceiptCmd::Enforce { id } => {
+                finance_done(&call!(handoff_api::ReceiptEnforceRequest { id })?, "enforced")
+            }
+        },
+    }
+}
+
 /// Runs a command on a node: the command line as a typed request to the node's API
 /// (this process's `NodeApi` on the ledger, or a node's over HTTP), its typed answer
 /// rendered as text or JSON.
@@ -1747,6 +2105,7 @@ fn with_api(node: &dyn Api, who: &Caller, cmd: Cmd) -> R<Output> {
             let text = format!("registered {} in block {}", r.hash, block_of(r.height));
             answer(&r, text)
         }
+        Cmd::Finance(f) => finance_cmd(node, who, f),
         Cmd::Doc(DocCmd::Verify { file }) => {
             let hash = file_sha256(&file)?;
             let r = typed_call!(a::DocVerifyRequest { hash })?;

@@ -806,20 +806,17 @@ impl<'r, 'a> Run<'r, 'a> {
                 }
                 self.check_receipt_goods(&goods, me, owner)?;
                 let id = self.tx.id();
-                self.state.put(
-                    StateKey::Asset(id),
-                    Record::Receipt(ReceiptRecord {
-                        id,
-                        warehouse: me,
-                        owner,
-                        lender: None,
-                        goods,
-                        released: Vec::new(),
-                        status: ReceiptStatus::Issued,
-                        issued_height: self.ctx.height,
-                        updated_height: self.ctx.height,
-                    }),
-                );
+                self.put_receipt(ReceiptRecord {
+                    id,
+                    warehouse: me,
+                    owner,
+                    lender: None,
+                    goods,
+                    released: Vec::new(),
+                    status: ReceiptStatus::Issued,
+                    issued_height: self.ctx.height,
+                    updated_height: self.ctx.height,
+                });
             }
             ReceiptOp::Pledge { receipt, lender } => {
                 let mut r = self.load_receipt(receipt)?;
@@ -845,7 +842,7 @@ impl<'r, 'a> Run<'r, 'a> {
                 r.lender = Some(lender);
                 r.status = ReceiptStatus::PledgeOffered;
                 r.updated_height = self.ctx.height;
-                self.state.put(StateKey::Asset(receipt), Record::Receipt(r));
+                self.put_receipt(r);
             }
             ReceiptOp::AcceptPledge { receipt } => {
                 let mut r = self.load_receipt(receipt)?;
@@ -862,7 +859,7 @@ impl<'r, 'a> Run<'r, 'a> {
                 }
                 r.status = ReceiptStatus::Pledged;
                 r.updated_height = self.ctx.height;
-                self.state.put(StateKey::Asset(receipt), Record::Receipt(r));
+                self.put_receipt(r);
             }
             ReceiptOp::Release { receipt, goods } => {
                 let mut r = self.pledged_to_me(receipt, me)?;
@@ -892,7 +889,7 @@ impl<'r, 'a> Run<'r, 'a> {
                     r.status = ReceiptStatus::Released;
                 }
                 r.updated_height = self.ctx.height;
-                self.state.put(StateKey::Asset(receipt), Record::Receipt(r));
+                self.put_receipt(r);
             }
             ReceiptOp::Enforce { receipt } => {
                 let mut r = self.pledged_to_me(receipt, me)?;
@@ -911,7 +908,7 @@ impl<'r, 'a> Run<'r, 'a> {
                 }
                 r.status = ReceiptStatus::Enforced;
                 r.updated_height = self.ctx.height;
-                self.state.put(StateKey::Asset(receipt), Record::Receipt(r));
+                self.put_receipt(r);
             }
         }
         Ok(())
@@ -1093,7 +1090,11 @@ impl<'r, 'a> Run<'r, 'a> {
                 r.status = ReceivableStatus::Confirmed;
                 (receivable, r)
             }
-            ReceivableOp::RequestFinance { receivable, lender } => {
+            ReceivableOp::RequestFinance {
+                receivable,
+                lender,
+                sealed,
+            } => {
                 let mut r = self.load_receivable(receivable)?;
                 if r.holder != me {
                     return reject(Code::NotOwner, "only the holder may ask for finance");
@@ -1114,6 +1115,7 @@ impl<'r, 'a> Run<'r, 'a> {
                     }
                     None => return reject(Code::UnknownOrg, format!("no org {}", lender.short())),
                 }
+                self.check_sealed(&[lender], &sealed)?;
                 r.lender = Some(lender);
                 r.status = ReceivableStatus::FinanceRequested;
                 (receivable, r)
@@ -1213,23 +1215,21 @@ impl<'r, 'a> Run<'r, 'a> {
                         parent: Some(receivable),
                         ..r.clone()
                     };
-                    self.state
-                        .put(StateKey::Asset(cid), Record::Receivable(child));
+                    self.put_receivable(child);
                 }
                 r.outstanding = kept.commitment;
                 (receivable, r)
             }
-            ReceivableOp::Transfer { receivable, to } => {
+            ReceivableOp::Transfer {
+                receivable,
+                to,
+                sealed,
+            } => {
                 let mut r = self.unfinanced_held_by(receivable, me)?;
                 if self.state.org(&StateKey::Org(to))?.is_none() {
                     return reject(Code::UnknownOrg, format!("no org {}", to.short()));
                 }
-                if self.state.seal_key(&StateKey::SealKey(to))?.is_none() {
-                    return reject(
-                        Code::NoSealKey,
-                        format!("org {} has published no seal key", to.short()),
-                    );
-                }
+                self.check_sealed(&[to], &sealed)?;
                 r.holder = to;
                 (receivable, r)
             }
@@ -1336,8 +1336,32 @@ impl<'r, 'a> Run<'r, 'a> {
             }
         };
         r.updated_height = h;
-        self.state.put(StateKey::Asset(id), Record::Receivable(r));
+        debug_assert_eq!(r.id, id);
+        self.put_receivable(r);
         Ok(())
+    }
+
+    /// Writes a receipt and indexes this step under it for its parties.
+    fn put_receipt(&mut self, r: ReceiptRecord) {
+        let parties = [Some(r.warehouse), Some(r.owner), r.lender];
+        self.index_finance_step(r.id, parties.into_iter().flatten());
+        self.state.put(StateKey::Asset(r.id), Record::Receipt(r));
+    }
+
+    /// Writes a receivable and indexes this step under it for its parties.
+    fn put_receivable(&mut self, r: ReceivableRecord) {
+        let parties = [Some(r.seller), Some(r.buyer), Some(r.holder), r.lender];
+        self.index_finance_step(r.id, parties.into_iter().flatten());
+        self.state.put(StateKey::Asset(r.id), Record::Receivable(r));
+    }
+
+    fn index_finance_step(&mut self, asset: Hash32, parties: impl Iterator<Item = OrgId>) {
+        let mut parties: Vec<OrgId> = parties.collect();
+        parties.sort_unstable();
+        parties.dedup();
+        self.effects
+            .index
+            .push(IndexOp::FinanceStep { asset, parties });
     }
 
     /// A confirmed receivable held by `me`, with no lender named.

@@ -85,6 +85,16 @@ pub enum IndexOp {
         /// The height it was proposed at (the store groups open handoffs by it).
         opened_height: u64,
     },
+    /// A finance step changed an asset (a receivable or warehouse receipt): the store
+    /// lists the asset's steps and, per party, its assets, so a party's node finds the
+    /// terms sealed to it.
+    FinanceStep {
+        /// The asset.
+        asset: crate::types::Hash32,
+        /// Its parties after the step (seller, buyer, holder, lender; warehouse, owner,
+        /// lender), sorted, each once.
+        parties: Vec<PublicKey>,
+    },
 }
 
 /// An event appended to a history.

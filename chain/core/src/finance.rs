@@ -507,6 +507,92 @@ pub fn valid_currency(code: &str) -> bool {
     code.len() == 3 && ISO_4217.split_whitespace().any(|c| c == code)
 }
 
+/// Digits after the decimal point of `code`'s minor unit (ISO 4217): 0 for JPY, KRW…,
+/// 3 for BHD, KWD…, 4 for CLF and UYW, else 2.
+pub fn minor_digits(code: &str) -> u32 {
+    const ZERO: &str = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF";
+    const THREE: &str = "BHD IQD JOD KWD LYD OMR TND";
+    const FOUR: &str = "CLF UYW";
+    let has = |list: &str| list.split_whitespace().any(|c| c == code);
+    if has(ZERO) {
+        0
+    } else if has(THREE) {
+        3
+    } else if has(FOUR) {
+        4
+    } else {
+        2
+    }
+}
+
+/// Why a written amount was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum AmountError {
+    /// Not a decimal number (digits with at most one `.`).
+    #[error("'{0}' is not an amount: write digits with at most one decimal point, e.g. 1250.00")]
+    NotANumber(String),
+    /// More decimals than the currency's minor unit has.
+    #[error("'{text}' has more decimals than {currency} has ({digits})")]
+    TooPrecise {
+        /// What was written.
+        text: String,
+        /// The currency.
+        currency: String,
+        /// Its minor-unit digits.
+        digits: u32,
+    },
+    /// Past what 64 bits of minor units hold.
+    #[error("'{0}' is too large an amount")]
+    TooLarge(String),
+}
+
+/// Reads a decimal amount (`1250`, `1250.5`, `1250.50`) in `currency`'s minor units
+/// (`125050` for EUR). Signs, exponents, separators and more decimals than the currency
+/// has are refused: an amount is never rounded.
+pub fn parse_amount(text: &str, currency: &str) -> Result<u64, AmountError> {
+    let digits = minor_digits(currency);
+    let t = text.trim();
+    let (whole, frac) = t.split_once('.').unwrap_or((t, ""));
+    let ok = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() && frac.is_empty() || !ok(whole) || !ok(frac) || t.ends_with('.') {
+        return Err(AmountError::NotANumber(text.to_string()));
+    }
+    if frac.len() > digits as usize {
+        return Err(AmountError::TooPrecise {
+            text: text.to_string(),
+            currency: currency.to_string(),
+            digits,
+        });
+    }
+    let too_large = || AmountError::TooLarge(text.to_string());
+    let mut v: u64 = 0;
+    for b in whole.bytes().chain(frac.bytes()) {
+        v = v
+            .checked_mul(10)
+            .and_then(|v| v.checked_add(u64::from(b - b'0')))
+            .ok_or_else(too_large)?;
+    }
+    for _ in frac.len()..digits as usize {
+        v = v.checked_mul(10).ok_or_else(too_large)?;
+    }
+    Ok(v)
+}
+
+/// Writes minor units as a decimal amount of `currency` (`125050` EUR → `1250.50`).
+pub fn format_amount(minor: u64, currency: &str) -> String {
+    let digits = minor_digits(currency);
+    if digits == 0 {
+        return minor.to_string();
+    }
+    let unit = 10u64.pow(digits);
+    format!(
+        "{}.{:0width$}",
+        minor / unit,
+        minor % unit,
+        width = digits as usize
+    )
+}
+
 /// The hash under which a payment reference is remembered:
 /// `sha256(domain ‖ buyer ‖ reference)`. Only the hash is on the chain.
 pub fn payment_ref_hash(buyer: &OrgId, reference: &str) -> Hash32 {

@@ -438,6 +438,10 @@ pub enum ReceivableOp {
         receivable: Hash32,
         /// The lender.
         lender: OrgId,
+        /// What the lender needs to weigh and later settle the claim (the invoice
+        /// number, the face value's, lines' and outstanding balance's openings), sealed to
+        /// the lender alone.
+        sealed: Vec<crate::finance::SealedBox>,
     },
     /// The named lender offers terms (sealed), with the advance and fee committed.
     Offer {
@@ -491,6 +495,9 @@ pub enum ReceivableOp {
         receivable: Hash32,
         /// The new holder.
         to: OrgId,
+        /// The claim's terms and outstanding balance's opening, sealed to the new holder
+        /// alone (it needs them to prove its next steps).
+        sealed: Vec<crate::finance::SealedBox>,
     },
     /// The holder records a return or credit note: `after = before − credit`.
     Dilute {

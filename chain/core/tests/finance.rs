@@ -603,13 +603,8 @@ mod receivables {
         assert_eq!(rec.status, ReceivableStatus::Confirmed);
         assert_eq!(rec.face, commit(&face).expect("commit"));
         let bank = t.bank.public();
-        t.w.ok(
-            &t.seller,
-            Payload::Receivable(ReceivableOp::RequestFinance {
-                receivable: id,
-                lender: bank,
-            }),
-        );
+        let p = t.request(id, bank);
+        t.w.ok(&t.seller, p);
         let mut r = t.rng();
         let advance = Opening {
             amount: 100_000,
@@ -743,13 +738,8 @@ mod ledger_conservation {
         assert_eq!(kept.amount + parts[0].amount, face.amount);
         // The supplier's claim is then transferred on; the parent's holder dilutes its own.
         let bank = t.bank.public();
-        t.w.ok(
-            &t.mill,
-            Payload::Receivable(ReceivableOp::Transfer {
-                receivable: child_id,
-                to: bank,
-            }),
-        );
+        let p = t.transfer(child_id, bank, &parts[0]);
+        t.w.ok(&t.mill, p);
         assert_eq!(
             receivable(&t.w.state, &child_id)
                 .expect("read")
@@ -876,13 +866,8 @@ mod ledger_conservation {
         let mut t = trade();
         let (id, face) = t.confirmed(1_000);
         let bank = t.bank.public();
-        t.w.ok(
-            &t.seller,
-            Payload::Receivable(ReceivableOp::RequestFinance {
-                receivable: id,
-                lender: bank,
-            }),
-        );
+        let p = t.request(id, bank);
+        t.w.ok(&t.seller, p);
         let mill = t.mill.public();
         let (p, _, _) = t.split(id, &face, 0, &[(mill, 300)]);
         t.w.refused(&t.seller, p, Code::AlreadyFinanced);
@@ -1073,10 +1058,7 @@ mod ledger_props {
                     } else {
                         t.bank.public()
                     };
-                    let p = Payload::Receivable(ReceivableOp::RequestFinance {
-                        receivable: id,
-                        lender: to,
-                    });
+                    let p = t.request(id, to);
                     if lender.is_some() {
                         t.w.refused(&t.seller, p, Code::AlreadyFinanced);
                     } else if other {
@@ -1136,4 +1118,35 @@ fn an_invoice_on_chain_shows_no_number_and_no_line_amount() {
     ] {
         assert!(!contains(&public, needle), "{needle:?} is public");
     }
+}
+
+#[test]
+fn amounts_are_read_in_the_currency_minor_units_and_never_rounded() {
+    assert_eq!(parse_amount("1250.50", "EUR"), Ok(125_050));
+    assert_eq!(parse_amount("1250", "EUR"), Ok(125_000));
+    assert_eq!(parse_amount("0.5", "EUR"), Ok(50));
+    assert_eq!(parse_amount("1250", "JPY"), Ok(1250));
+    assert_eq!(parse_amount("1.234", "KWD"), Ok(1234));
+    assert!(matches!(
+        parse_amount("1250.5", "JPY"),
+        Err(AmountError::TooPrecise { digits: 0, .. })
+    ));
+    assert!(matches!(
+        parse_amount("0.001", "EUR"),
+        Err(AmountError::TooPrecise { .. })
+    ));
+    for bad in ["", ".", "1.", "-5", "+5", "1,000", "1e3", "1.2.3", "12a"] {
+        assert!(
+            matches!(parse_amount(bad, "EUR"), Err(AmountError::NotANumber(_))),
+            "{bad:?} was read as an amount"
+        );
+    }
+    assert!(matches!(
+        parse_amount("184467440737095516.16", "EUR"),
+        Err(AmountError::TooLarge(_))
+    ));
+    assert_eq!(format_amount(125_050, "EUR"), "1250.50");
+    assert_eq!(format_amount(5, "EUR"), "0.05");
+    assert_eq!(format_amount(1250, "JPY"), "1250");
+    assert_eq!(format_amount(1234, "KWD"), "1.234");
 }

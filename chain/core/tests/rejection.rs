@@ -1355,23 +1355,12 @@ mod finance_codes {
         let mut t = trade();
         let (id, _) = t.confirmed(100);
         let bank = t.bank.public();
-        t.w.ok(
-            &t.seller,
-            Payload::Receivable(ReceivableOp::RequestFinance {
-                receivable: id,
-                lender: bank,
-            }),
-        );
+        let p = t.request(id, bank);
+        t.w.ok(&t.seller, p);
         let other =
             t.w.org("Other Bank", &[], &[handoff_core::types::Role::Lender]);
-        t.w.refused(
-            &t.seller,
-            Payload::Receivable(ReceivableOp::RequestFinance {
-                receivable: id,
-                lender: other.public(),
-            }),
-            Code::AlreadyFinanced,
-        );
+        let p = t.request(id, other.public());
+        t.w.refused(&t.seller, p, Code::AlreadyFinanced);
     }
 
     #[test]

@@ -275,6 +275,14 @@ fn commit(ledger: &Ledger, txs: Vec<SignedTx>) -> R<Vec<Receipt>> {
     Ok(receipts)
 }
 
+/// Commits one signed transaction and answers its receipt (a rejection is
+/// `CliError::Rejected`).
+pub(crate) fn commit_signed(ledger: &Ledger, tx: SignedTx) -> R<Receipt> {
+    let mut r = commit(ledger, vec![tx])?;
+    r.pop()
+        .ok_or_else(|| CliError::Other(anyhow::anyhow!("no receipt")))
+}
+
 /// Signs `payload` as `signer`, commits it, and answers its receipt (a rejection is
 /// `CliError::Rejected`).
 pub fn commit_one(ledger: &Ledger, signer: &identity::Identity, payload: Payload) -> R<Receipt> {
@@ -888,6 +896,103 @@ fn embedded(
         Request::CertChange(r) => {
             Response::CertChange(crate::certs::change(ledger, &signer()?, r)?)
         }
+        Request::FinanceList(r) => {
+            if !who.authenticated {
+                return Err(ApiError::unauthorized().into());
+            }
+            Response::FinanceList(crate::finance::list(ledger, &signer()?, &r)?)
+        }
+        Request::FinanceShow(r) => {
+            if !who.authenticated {
+                return Err(ApiError::unauthorized().into());
+            }
+            Response::FinanceShow(crate::finance::show(ledger, &signer()?, &r.id)?)
+        }
+        Request::FinanceEnable(_) => {
+            Response::FinanceEnable(crate::finance::enable(ledger, &signer()?)?)
+        }
+        Request::ReceivableIssue(r) => {
+            Response::ReceivableIssue(crate::finance::issue(ledger, &signer()?, r)?)
+        }
+        Request::ReceivableConfirm(r) => Response::ReceivableConfirm(crate::finance::simple(
+            ledger,
+            &signer()?,
+            &r.id,
+            |receivable| ReceivableOp::Confirm { receivable },
+        )?),
+        Request::ReceivableRequestFinance(r) => {
+            Response::ReceivableRequestFinance(crate::finance::request(ledger, &signer()?, r)?)
+        }
+        Request::ReceivableOffer(r) => {
+            Response::ReceivableOffer(crate::finance::offer(ledger, &signer()?, r)?)
+        }
+        Request::ReceivableAcceptOffer(r) => Response::ReceivableAcceptOffer(
+            crate::finance::simple(ledger, &signer()?, &r.id, |receivable| {
+                ReceivableOp::AcceptOffer { receivable }
+            })?,
+        ),
+        Request::ReceivableFund(r) => Response::ReceivableFund(crate::finance::simple(
+            ledger,
+            &signer()?,
+            &r.id,
+            |receivable| ReceivableOp::Fund { receivable },
+        )?),
+        Request::ReceivableRepay(r) => {
+            Response::ReceivableRepay(crate::finance::repay(ledger, &signer()?, r)?)
+        }
+        Request::ReceivableSplit(r) => {
+            Response::ReceivableSplit(crate::finance::split(ledger, &signer()?, r)?)
+        }
+        Request::ReceivableTransfer(r) => {
+            Response::ReceivableTransfer(crate::finance::transfer(ledger, &signer()?, r)?)
+        }
+        Request::ReceivableDilute(r) => {
+            Response::ReceivableDilute(crate::finance::dilute(ledger, &signer()?, r)?)
+        }
+        Request::ReceivableOverdue(r) => Response::ReceivableOverdue(crate::finance::simple(
+            ledger,
+            &signer()?,
+            &r.id,
+            |receivable| ReceivableOp::MarkOverdue { receivable },
+        )?),
+        Request::ReceivableDefault(r) => Response::ReceivableDefault(crate::finance::simple(
+            ledger,
+            &signer()?,
+            &r.id,
+            |receivable| ReceivableOp::Default { receivable },
+        )?),
+        Request::ReceivableRecover(r) => {
+            Response::ReceivableRecover(crate::finance::recover(ledger, &signer()?, r)?)
+        }
+        Request::ReceivableWriteOff(r) => Response::ReceivableWriteOff(crate::finance::simple(
+            ledger,
+            &signer()?,
+            &r.id,
+            |receivable| ReceivableOp::WriteOff { receivable },
+        )?),
+        Request::ReceivableSettle(r) => {
+            Response::ReceivableSettle(crate::finance::settle(ledger, &signer()?, &r.id)?)
+        }
+        Request::ReceiptIssue(r) => {
+            Response::ReceiptIssue(crate::finance::receipt_issue(ledger, &signer()?, r)?)
+        }
+        Request::ReceiptPledge(r) => {
+            Response::ReceiptPledge(crate::finance::receipt_pledge(ledger, &signer()?, r)?)
+        }
+        Request::ReceiptAcceptPledge(r) => Response::ReceiptAcceptPledge(
+            crate::finance::receipt_simple(ledger, &signer()?, &r.id, |receipt| {
+                ReceiptOp::AcceptPledge { receipt }
+            })?,
+        ),
+        Request::ReceiptRelease(r) => {
+            Response::ReceiptRelease(crate::finance::receipt_release(ledger, &signer()?, r)?)
+        }
+        Request::ReceiptEnforce(r) => Response::ReceiptEnforce(crate::finance::receipt_simple(
+            ledger,
+            &signer()?,
+            &r.id,
+            |receipt| ReceiptOp::Enforce { receipt },
+        )?),
         Request::DocNotarize(r) => {
             Response::DocNotarize(crate::certs::notarize(ledger, &signer()?, r)?)
         }

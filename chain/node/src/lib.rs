@@ -7,6 +7,7 @@ mod certs;
 pub mod epcis;
 pub mod error;
 pub mod evidence;
+pub mod finance;
 pub mod folder;
 #[cfg(feature = "p2p")]
 pub mod gateway;

@@ -165,6 +165,10 @@ const P_EVENT: u8 = b'E';
 const P_OPEN: u8 = b'I';
 const P_ORG_TX: u8 = b'O';
 const P_ORG: u8 = b'G';
+/// Finance steps per asset: `F` + asset + height + index → tx id.
+const P_FIN_STEP: u8 = b'F';
+/// Finance assets per party: `A` + org + asset → (nothing).
+const P_FIN_ORG: u8 = b'A';
 const META_HEIGHT: &[u8] = b"Mheight";
 const META_GENESIS: &[u8] = b"Mgenesis";
 const META_FORMAT: &[u8] = b"Mformat";
@@ -658,6 +662,18 @@ impl Store {
                             closed.entry(k).or_default().insert(*id);
                         }
                     }
+                    IndexOp::FinanceStep { asset, parties } => {
+                        let tx = txs.get(i).map(|t| t.id).unwrap_or_default();
+                        let mut k = Vec::with_capacity(45);
+                        k.push(P_FIN_STEP);
+                        k.extend_from_slice(&asset.0);
+                        k.extend_from_slice(&be8(height));
+                        k.extend_from_slice(&(i as u32).to_be_bytes());
+                        ops.push((k, tx.0.to_vec()));
+                        for org in parties {
+                            ops.push(([&[P_FIN_ORG][..], &org.0, &asset.0].concat(), Vec::new()));
+                        }
+                    }
                 }
             }
             if let Some(org) = eff.org {
@@ -1053,6 +1069,49 @@ impl Store {
                 stock::decode_row(prefix.len(), &k, &v)
                     .ok_or(StoreError::Corrupt("stock index"))?,
             );
+        }
+        Ok(out)
+    }
+
+    /// The committed finance steps of an asset (receivable or warehouse receipt), oldest
+    /// first: where each transaction is and its id. A step of a split names both the
+    /// receivable split and each new part.
+    pub fn finance_steps(&self, asset: &Hash32) -> Result<Vec<(TxLocation, TxId)>> {
+        let mut prefix = vec![P_FIN_STEP];
+        prefix.extend_from_slice(&asset.0);
+        let mut out = Vec::new();
+        for kv in self.tree.scan_prefix(&prefix) {
+            let (k, v) = kv?;
+            let rest = k.get(prefix.len()..).unwrap_or_default();
+            let (Some(height), Some(index), Ok(id)) = (
+                rest.get(..8)
+                    .and_then(|b| b.try_into().ok())
+                    .map(u64::from_be_bytes),
+                rest.get(8..12)
+                    .and_then(|b| b.try_into().ok())
+                    .map(u32::from_be_bytes),
+                <[u8; 32]>::try_from(v.as_ref()),
+            ) else {
+                return Err(StoreError::Corrupt("finance step index"));
+            };
+            out.push((TxLocation { height, index }, Hash32(id)));
+        }
+        Ok(out)
+    }
+
+    /// The finance assets `org` has been a party of (it may no longer be: a transferred
+    /// claim stays listed for its former holder), in id order.
+    pub fn finance_assets(&self, org: &PublicKey) -> Result<Vec<Hash32>> {
+        let mut prefix = vec![P_FIN_ORG];
+        prefix.extend_from_slice(&org.0);
+        let mut out = Vec::new();
+        for kv in self.tree.scan_prefix(&prefix) {
+            let (k, _) = kv?;
+            let id: [u8; 32] = k
+                .get(prefix.len()..)
+                .and_then(|b| b.try_into().ok())
+                .ok_or(StoreError::Corrupt("finance party index"))?;
+            out.push(Hash32(id));
         }
         Ok(out)
     }

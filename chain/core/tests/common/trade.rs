@@ -223,6 +223,39 @@ impl Trade {
         (p, kept, openings)
     }
 
+    /// The holder's request to `lender`, with what the lender needs sealed to it (a
+    /// lender with no published seal key gets no box: the step is then refused).
+    pub fn request(&mut self, id: Hash32, lender: PublicKey) -> Payload {
+        let d = Disclosure {
+            openings: vec![],
+            terms: vec![("invoice".into(), "INV-1".into())],
+        };
+        let sealed = if self.keys.iter().any(|(o, _)| *o == lender) {
+            self.seal_to(&id, &[lender], &d)
+        } else {
+            vec![]
+        };
+        Payload::Receivable(ReceivableOp::RequestFinance {
+            receivable: id,
+            lender,
+            sealed,
+        })
+    }
+
+    /// A transfer of `id` to `to`, its balance's opening sealed to the new holder.
+    pub fn transfer(&mut self, id: Hash32, to: PublicKey, outstanding: &Opening) -> Payload {
+        let d = Disclosure {
+            openings: vec![("outstanding".into(), *outstanding)],
+            terms: vec![],
+        };
+        let sealed = self.seal_to(&id, &[to], &d);
+        Payload::Receivable(ReceivableOp::Transfer {
+            receivable: id,
+            to,
+            sealed,
+        })
+    }
+
     /// Issues and confirms an invoice of one line (bag1) for `amount`.
     pub fn confirmed(&mut self, amount: u64) -> (Hash32, Opening) {
         let (h, bag) = (self.delivery, self.bag1.clone());

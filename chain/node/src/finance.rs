@@ -1,0 +1,1308 @@
+//! Supply-chain finance in the node: builds every finance step from plain terms (amounts
+//! as decimals, orgs by name) into a transaction with its commitments, range proofs and
+//! sealed boxes, and reads assets back with the terms sealed to the caller opened.
+//!
+//! Nothing private is kept on disk: an org's seal secret is derived from its signing key
+//! ([`seal_secret`]), and the openings a party needs for its next proof are read back from
+//! the boxes sealed to it on chain. So any node holding the org's key (its desktop app,
+//! its `node run`, a restored backup) sees the same terms, and separate orgs on separate
+//! nodes work together through the chain alone: a request is answered by an offer, a
+//! pledge by its acceptance, each from the party's own node.
+
+use crate::api::{R, commit_one, resolve_org, scan};
+use crate::error::CliError;
+use crate::identity::Identity;
+use crate::ledger::Ledger;
+use handoff_api::{
+    FinanceActionResponse, FinanceAssetView, FinanceEnableResponse, FinanceLineView,
+    FinanceListRequest, FinanceListResponse, FinancePartyView, FinanceShowResponse,
+    FinanceStepView, FinanceTermView, FinanceTermsView,
+};
+use handoff_core::crypto::Keypair;
+use handoff_core::finance::{
+    self, Blinding, Disclosure, FinanceRng, Opening, ProvenAmount, SealedBox,
+};
+use handoff_core::gs1::Gs1Key;
+use handoff_core::state::{
+    HandoffStatus, ReceiptRecord, ReceiptStatus, ReceivableRecord, ReceivableStatus, Record,
+    StateKey, StateRead, StateReadExt,
+};
+use handoff_core::tx::{Entry, InvoiceLine, Payload, ReceiptOp, ReceivableOp, SignedTx, SplitPart};
+use handoff_core::types::{Hash32, PublicKey, sha256};
+use std::collections::BTreeMap;
+
+/// The domain of [`seal_secret`].
+const SEAL_SECRET_DOMAIN: &[u8] = b"HANDOFF/FINANCE/SEAL-SECRET/1\0";
+
+/// An org's X25519 seal secret, derived from its ed25519 signing key: whoever holds the
+/// org key can open what is sealed to the org, and nothing else needs backing up.
+pub fn seal_secret(key: &Keypair) -> [u8; 32] {
+    sha256(&[SEAL_SECRET_DOMAIN, &key.secret()]).0
+}
+
+/// The public seal key an org publishes.
+pub fn seal_public(key: &Keypair) -> [u8; 32] {
+    finance::seal_keypair(&seal_secret(key)).1
+}
+
+/// A fresh RNG for blinding factors, proof nonces and HPKE: the SHA-256 counter RNG of
+/// the finance module seeded with 32 bytes of the operating system's randomness.
+fn os_rng() -> R<impl FinanceRng + use<>> {
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed)
+        .map_err(|e| CliError::Other(anyhow::anyhow!("no randomness available: {e}")))?;
+    Ok(finance::verifier_rng(&Hash32(seed), b"HANDOFF/NODE-RNG/1"))
+}
+
+fn fault(e: finance::FinanceError) -> CliError {
+    CliError::Other(anyhow::anyhow!("a finance proof could not be built: {e}"))
+}
+
+fn bad(code: &str, message: impl Into<String>) -> CliError {
+    CliError::input(code, message)
+}
+
+/// Publishes the caller's seal key unless the chain already has it.
+pub(crate) fn enable(ledger: &Ledger, signer: &Identity) -> R<FinanceEnableResponse> {
+    let me = signer.key.public();
+    let key = seal_public(&signer.key);
+    let published = match finance::seal_key(&ledger.store, &me)? {
+        Some(r) if r.key == key => false,
+        _ => {
+            commit_one(ledger, signer, Payload::SetSealKey { key })?;
+            true
+        }
+    };
+    Ok(FinanceEnableResponse {
+        org: me.to_hex(),
+        seal_key: hex::encode(key),
+        published,
+    })
+}
+
+/// The published seal key of a party, or a clear error naming the org.
+fn party_key(ledger: &Ledger, org: &PublicKey) -> R<[u8; 32]> {
+    match finance::seal_key(&ledger.store, org)? {
+        Some(r) => Ok(r.key),
+        None => Err(bad(
+            "NO_SEAL_KEY",
+            format!(
+                "{} has not enabled finance yet (it runs `handoff finance enable`, or any finance step)",
+                crate::view::org_name(&ledger.store, org)?
+            ),
+        )),
+    }
+}
+
+/// Seals `d` to each party for `asset`.
+fn seal_all(
+    ledger: &Ledger,
+    asset: &Hash32,
+    parties: &[PublicKey],
+    d: &Disclosure,
+    rng: &mut impl FinanceRng,
+) -> R<Vec<SealedBox>> {
+    let mut want = parties.to_vec();
+    want.sort();
+    want.dedup();
+    let bytes = d.encode();
+    want.iter()
+        .map(|p| {
+            let key = party_key(ledger, p)?;
+            finance::seal(asset, *p, &key, &bytes, rng).map_err(fault)
+        })
+        .collect()
+}
+
+fn hash_id(s: &str) -> R<Hash32> {
+    Hash32::from_hex(s.trim()).ok_or_else(|| {
+        bad(
+            "BAD_ASSET_ID",
+            format!("'{s}' is not a finance asset id (64 hex digits)"),
+        )
+    })
+}
+
+fn load_receivable(ledger: &Ledger, id: &Hash32) -> R<ReceivableRecord> {
+    match ledger.store.read(&StateKey::Asset(*id))? {
+        Some(Record::Receivable(r)) => Ok(r),
+        Some(_) => Err(bad(
+            "UNKNOWN_ASSET",
+            format!("{} is a warehouse receipt, not a receivable", id.short()),
+        )),
+        None => Err(bad(
+            "UNKNOWN_ASSET",
+            format!("no receivable {}", id.short()),
+        )),
+    }
+}
+
+fn load_receipt(ledger: &Ledger, id: &Hash32) -> R<ReceiptRecord> {
+    match ledger.store.read(&StateKey::Asset(*id))? {
+        Some(Record::Receipt(r)) => Ok(r),
+        Some(_) => Err(bad(
+            "UNKNOWN_ASSET",
+            format!("{} is a receivable, not a warehouse receipt", id.short()),
+        )),
+        None => Err(bad(
+            "UNKNOWN_ASSET",
+            format!("no warehouse receipt {}", id.short()),
+        )),
+    }
+}
+
+fn amount(text: &str, currency: &str) -> R<u64> {
+    finance::parse_amount(text, currency).map_err(|e| bad("BAD_AMOUNT", e.to_string()))
+}
+
+/// What the caller's node could open of an asset's sealed terms, merged step by step.
+#[derive(Default)]
+struct Known {
+    openings: BTreeMap<String, Opening>,
+    terms: Vec<(String, String)>,
+    paid: u64,
+    diluted: u64,
+    recovered: u64,
+    opened: usize,
+    problems: Vec<String>,
+}
+
+impl Known {
+    fn term(&self, label: &str) -> Option<&str> {
+        self.terms
+            .iter()
+            .rev()
+            .find(|(l, _)| l == label)
+            .map(|(_, v)| v.as_str())
+    }
+    fn outstanding(&self) -> Option<Opening> {
+        self.openings
+            .get("outstanding")
+            .or_else(|| self.openings.get("face"))
+            .copied()
+    }
+    fn merge(&mut self, d: Disclosure) {
+        for (label, o) in d.openings {
+            match label.as_str() {
+                "payment" => self.paid = self.paid.saturating_add(o.amount),
+                "credit" => self.diluted = self.diluted.saturating_add(o.amount),
+                "recovered" => self.recovered = self.recovered.saturating_add(o.amount),
+                _ => {}
+            }
+            self.openings.insert(label, o);
+        }
+        for (k, v) in d.terms {
+            self.terms.retain(|(l, _)| *l != k);
+            self.terms.push((k, v));
+        }
+        self.opened += 1;
+    }
+}
+
+/// The boxes of a step that may be sealed for `asset`, and whether each set is certainly
+/// this asset's (a split's parts are tried: only the part made for `asset` opens).
+fn boxes_of<'p>(p: &'p Payload, asset: &Hash32) -> Vec<(&'p [SealedBox], bool)> {
+    let Payload::Receivable(op) = p else {
+        return vec![];
+    };
+    match op {
+        ReceivableOp::Issue { sealed, .. } => vec![(sealed, true)],
+        ReceivableOp::RequestFinance {
+            receivable, sealed, ..
+        }
+        | ReceivableOp::Offer {
+            receivable, sealed, ..
+        }
+        | ReceivableOp::Repay {
+            receivable, sealed, ..
+        }
+        | ReceivableOp::Transfer {
+            receivable, sealed, ..
+        }
+        | ReceivableOp::Dilute {
+            receivable, sealed, ..
+        }
+        | ReceivableOp::Recover {
+            receivable, sealed, ..
+        } if receivable == asset => vec![(sealed, true)],
+        ReceivableOp::Split {
+            receivable,
+            sealed,
+            parts,
+            ..
+        } => {
+            if receivable == asset {
+                vec![(sealed, true)]
+            } else {
+                parts.iter().map(|p| (&p.sealed[..], false)).collect()
+            }
+        }
+        _ => vec![],
+    }
+}
+
+/// The committed steps of an asset, decoded, oldest first. A step that cannot be read
+/// back is an error, never skipped.
+/// A committed step: its block height, block time and transaction.
+type Step = (u64, i64, SignedTx);
+
+/// One `--line`: the handoff, its entries with their units, and the amount written.
+type LineSpec = (Hash32, Vec<(Entry, u64)>, String);
+
+fn steps(ledger: &Ledger, asset: &Hash32) -> R<Vec<Step>> {
+    let mut out = Vec::new();
+    let mut block: Option<handoff_core::block::Block> = None;
+    for (loc, id) in ledger.store.finance_steps(asset)? {
+        if block.as_ref().map(|b| b.header.height) != Some(loc.height) {
+            block = ledger.store.block(loc.height)?;
+        }
+        let b = block.as_ref().ok_or_else(|| {
+            CliError::Other(anyhow::anyhow!(
+                "block {} of a finance step of {} is missing from the store",
+                loc.height,
+                asset.short()
+            ))
+        })?;
+        let tx = b
+            .txs
+            .get(loc.index as usize)
+            .and_then(|w| SignedTx::decode(w).ok())
+            .filter(|t| t.id() == id)
+            .ok_or_else(|| {
+                CliError::Other(anyhow::anyhow!(
+                    "finance step {} of {} does not read back from block {}",
+                    id.short(),
+                    asset.short(),
+                    loc.height
+                ))
+            })?;
+        out.push((loc.height, b.header.time_ms, tx));
+    }
+    Ok(out)
+}
+
+/// Opens every box sealed to `me` for `asset`, in chain order.
+fn known(asset: &Hash32, me: &Keypair, steps: &[Step]) -> Known {
+    let (secret, _) = finance::seal_keypair(&seal_secret(me));
+    let who = me.public();
+    let mut k = Known::default();
+    for (height, _, tx) in steps {
+        for (boxes, certain) in boxes_of(&tx.body.payload, asset) {
+            for b in boxes.iter().filter(|b| b.to == who) {
+                match finance::open(asset, &secret, b).map(|p| Disclosure::decode(&p)) {
+                    Ok(Some(d)) => k.merge(d),
+                    Ok(None) => k.problems.push(format!(
+                        "the terms sealed to you at block {height} are not readable"
+                    )),
+                    Err(_) if !certain => {}
+                    Err(_) => k.problems.push(format!(
+                        "the box sealed to you at block {height} does not open with your key"
+                    )),
+                }
+            }
+        }
+    }
+    k
+}
+
+fn party(ledger: &Ledger, role: &str, org: &PublicKey) -> R<FinancePartyView> {
+    Ok(FinancePartyView {
+        role: role.into(),
+        org: org.to_hex(),
+        name: crate::view::org_name(&ledger.store, org)?,
+    })
+}
+
+fn status_name<T: serde::Serialize>(s: &T) -> String {
+    serde_json::to_value(s)
+        .ok()
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_default()
+}
+
+fn terms_view(r: &ReceivableRecord, k: &Known) -> Option<FinanceTermsView> {
+    if k.opened == 0 && k.problems.is_empty() {
+        return None;
+    }
+    let c = &r.currency;
+    let fmt = |v: u64| finance::format_amount(v, c);
+    let mut problems = k.problems.clone();
+    let face = k.openings.get("face").copied();
+    if let Some(f) = face
+        && finance::commit(&f).ok() != Some(r.face)
+    {
+        problems.push("the face value sealed to you does not match the chain's commitment".into());
+    }
+    let out = k.outstanding();
+    // The balance a node shows must be the chain's: an opening that does not commit to the
+    // record's outstanding balance is reported, never shown as the balance.
+    let out = match out {
+        Some(o) if finance::commit(&o).ok() == Some(r.outstanding) => Some(o),
+        Some(_) => {
+            problems.push(
+                "the outstanding balance sealed to you does not match the chain's commitment"
+                    .into(),
+            );
+            None
+        }
+        None => None,
+    };
+    let notes = k
+        .terms
+        .iter()
+        .filter(|(l, _)| l != "salt" && l != "invoice")
+        .map(|(l, v)| FinanceTermView {
+            label: l.clone(),
+            value: v.clone(),
+        })
+        .collect();
+    Some(FinanceTermsView {
+        invoice: k.term("invoice").map(String::from),
+        face: face.map(|o| fmt(o.amount)),
+        outstanding: out.map(|o| fmt(o.amount)),
+        outstanding_minor: out.map(|o| o.amount),
+        paid: fmt(k.paid),
+        diluted: fmt(k.diluted),
+        recovered: fmt(k.recovered),
+        advance: k.openings.get("advance").map(|o| fmt(o.amount)),
+        fee: k.openings.get("fee").map(|o| fmt(o.amount)),
+        notes,
+        consistent: problems.is_empty(),
+        problems,
+    })
+}
+
+/// The steps `me` may take on a receivable now.
+fn receivable_next(r: &ReceivableRecord, me: &PublicKey, now_ms: i64, k: &Known) -> Vec<String> {
+    use ReceivableStatus as S;
+    let mut n: Vec<&str> = Vec::new();
+    let holder = r.holder == *me;
+    let buyer = r.buyer == *me;
+    let lender = r.lender == Some(*me);
+    let creditor = r.lender.unwrap_or(r.holder) == *me;
+    match r.status {
+        S::Issued if buyer => n.push("confirm"),
+        S::Confirmed if holder => n.extend(["request", "split", "transfer"]),
+        S::FinanceRequested if lender => n.push("offer"),
+        S::Offered if holder => n.push("accept-offer"),
+        S::OfferAccepted if lender => n.push("fund"),
+        S::Overdue if creditor => n.push("default"),
+        S::Defaulted if creditor => n.extend(["recover", "write-off"]),
+        _ => {}
+    }
+    let open = r.status.is_open();
+    if open && buyer && r.status != S::Defaulted {
+        n.push("repay");
+    }
+    if open && holder {
+        n.push("dilute");
+    }
+    let zero = k
+        .outstanding()
+        .is_some_and(|o| o.amount == 0 && finance::commit(&o).ok() == Some(r.outstanding));
+    if open && (holder || lender) && zero {
+        n.push("settle");
+    }
+    if open
+        && !matches!(r.status, S::Overdue | S::Defaulted)
+        && r.due_ms.is_some_and(|d| now_ms > d)
+    {
+        n.push("overdue");
+    }
+    n.into_iter().map(String::from).collect()
+}
+
+fn receipt_next(r: &ReceiptRecord, me: &PublicKey) -> Vec<String> {
+    let lender = r.lender == Some(*me);
+    match r.status {
+        ReceiptStatus::Issued if r.owner == *me => vec!["pledge".into()],
+        ReceiptStatus::PledgeOffered if lender => vec!["accept-pledge".into()],
+        ReceiptStatus::Pledged if lender => vec!["release".into(), "enforce".into()],
+        _ => vec![],
+    }
+}
+
+fn receivable_view(
+    ledger: &Ledger,
+    r: &ReceivableRecord,
+    me: &Keypair,
+    k: &Known,
+    now_ms: i64,
+) -> R<FinanceAssetView> {
+    let who = me.public();
+    let mut parties = vec![
+        party(ledger, "seller", &r.seller)?,
+        party(ledger, "buyer", &r.buyer)?,
+        party(ledger, "holder", &r.holder)?,
+    ];
+    if let Some(l) = &r.lender {
+        parties.push(party(ledger, "lender", l)?);
+    }
+    let roles = parties
+        .iter()
+        .filter(|p| p.org == who.to_hex())
+        .map(|p| p.role.clone())
+        .collect();
+    let lines = r
+        .lines
+        .iter()
+        .enumerate()
+        .map(|(i, (h, e))| FinanceLineView {
+            handoff: h.to_hex(),
+            item: e.key.canonical(),
+            quantity: e.quantity,
+            amount: k
+                .openings
+                .get(&format!("line/{i}"))
+                .map(|o| finance::format_amount(o.amount, &r.currency)),
+        })
+        .collect();
+    Ok(FinanceAssetView {
+        id: r.id.to_hex(),
+        kind: "receivable".into(),
+        status: status_name(&r.status),
+        roles,
+        parties,
+        currency: Some(r.currency.clone()),
+        due_ms: r.due_ms,
+        lines,
+        goods: vec![],
+        released: vec![],
+        parent: r.parent.map(|p| p.to_hex()),
+        issued_height: r.issued_height,
+        updated_height: r.updated_height,
+        terms: terms_view(r, k),
+        next: receivable_next(r, &who, now_ms, k),
+    })
+}
+
+fn receipt_view(ledger: &Ledger, r: &ReceiptRecord, me: &PublicKey) -> R<FinanceAssetView> {
+    let mut parties = vec![
+        party(ledger, "warehouse", &r.warehouse)?,
+        party(ledger, "owner", &r.owner)?,
+    ];
+    if let Some(l) = &r.lender {
+        parties.push(party(ledger, "lender", l)?);
+    }
+    let roles = parties
+        .iter()
+        .filter(|p| p.org == me.to_hex())
+        .map(|p| p.role.clone())
+        .collect();
+    Ok(FinanceAssetView {
+        id: r.id.to_hex(),
+        kind: "receipt".into(),
+        status: status_name(&r.status),
+        roles,
+        parties,
+        currency: None,
+        due_ms: None,
+        lines: vec![],
+        goods: r.goods.iter().map(Gs1Key::canonical).collect(),
+        released: r.released.iter().map(Gs1Key::canonical).collect(),
+        parent: None,
+        issued_height: r.issued_height,
+        updated_height: r.updated_height,
+        terms: None,
+        next: receipt_next(r, me),
+    })
+}
+
+/// An asset as `me` sees it, with its decoded steps.
+fn asset_view(
+    ledger: &Ledger,
+    id: &Hash32,
+    me: &Keypair,
+    now_ms: i64,
+) -> R<(FinanceAssetView, Vec<Step>)> {
+    let s = steps(ledger, id)?;
+    let view = match ledger.store.read(&StateKey::Asset(*id))? {
+        Some(Record::Receivable(r)) => receivable_view(ledger, &r, me, &known(id, me, &s), now_ms)?,
+        Some(Record::Receipt(r)) => receipt_view(ledger, &r, &me.public())?,
+        Some(_) => {
+            return Err(CliError::Other(anyhow::anyhow!(
+                "the record under finance asset {} is not an asset",
+                id.short()
+            )));
+        }
+        None => {
+            return Err(bad(
+                "UNKNOWN_ASSET",
+                format!("no finance asset {}", id.short()),
+            ));
+        }
+    };
+    Ok((view, s))
+}
+
+/// `handoff finance show ID`.
+pub(crate) fn show(ledger: &Ledger, me: &Identity, id: &str) -> R<FinanceShowResponse> {
+    let id = hash_id(id)?;
+    let (asset, s) = asset_view(ledger, &id, &me.key, crate::ledger::now_ms())?;
+    let steps = s
+        .iter()
+        .map(|(height, time_ms, tx)| {
+            Ok(FinanceStepView {
+                tx: tx.id().to_hex(),
+                height: *height,
+                step: tx.body.payload.type_name().to_string(),
+                by: crate::view::org_name(&ledger.store, &tx.body.signer)?,
+                time_ms: *time_ms,
+            })
+        })
+        .collect::<R<Vec<_>>>()?;
+    Ok(FinanceShowResponse { asset, steps })
+}
+
+/// `handoff finance list`: the assets the caller is a party of, newest first.
+pub(crate) fn list(
+    ledger: &Ledger,
+    me: &Identity,
+    r: &FinanceListRequest,
+) -> R<FinanceListResponse> {
+    let now = crate::ledger::now_ms();
+    let mut assets = Vec::new();
+    for id in ledger.store.finance_assets(&me.key.public())? {
+        let (a, _) = asset_view(ledger, &id, &me.key, now)?;
+        if r.role.as_ref().is_some_and(|role| !a.roles.contains(role)) {
+            continue;
+        }
+        if r.status.as_ref().is_some_and(|s| *s != a.status) {
+            continue;
+        }
+        assets.push(a);
+    }
+    assets.sort_by(|a, b| {
+        b.updated_height
+            .cmp(&a.updated_height)
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    Ok(FinanceListResponse {
+        org: me.key.public().to_hex(),
+        assets,
+    })
+}
+
+/// Commits a step of `id` (after publishing the caller's seal key if needed) and answers
+/// where the asset stands.
+fn act(
+    ledger: &Ledger,
+    signer: &Identity,
+    id: Hash32,
+    created: Vec<Hash32>,
+    payload: Payload,
+) -> R<FinanceActionResponse> {
+    let rc = commit_one(ledger, signer, payload)?;
+    let status = match ledger.store.read(&StateKey::Asset(id))? {
+        Some(Record::Receivable(r)) => status_name(&r.status),
+        Some(Record::Receipt(r)) => status_name(&r.status),
+        _ => String::new(),
+    };
+    Ok(FinanceActionResponse {
+        id: id.to_hex(),
+        status,
+        tx: rc.tx.to_hex(),
+        height: rc.height.unwrap_or_default(),
+        created: created.iter().map(Hash32::to_hex).collect(),
+    })
+}
+
+/// The due date `YYYY-MM-DD` as the last millisecond of that day, UTC.
+fn due_ms(s: &str) -> R<i64> {
+    let bad_date = || {
+        bad(
+            "BAD_DATE",
+            format!("'{s}' is not a due date: write YYYY-MM-DD"),
+        )
+    };
+    let d: jiff::civil::Date = s.trim().parse().map_err(|_| bad_date())?;
+    let days = crate::stock::days_from_civil(
+        i64::from(d.year()),
+        i64::from(d.month()),
+        i64::from(d.day()),
+    );
+    Ok((days + 1) * 86_400_000 - 1)
+}
+
+/// The handoff lines one `HANDOFF[/SCAN]=AMOUNT` names, each with its share of units.
+fn invoice_lines(
+    ledger: &Ledger,
+    seller: &PublicKey,
+    buyer: &PublicKey,
+    spec: &str,
+) -> R<LineSpec> {
+    let (what, amount) = spec.rsplit_once('=').ok_or_else(|| {
+        bad(
+            "BAD_ARGUMENT",
+            format!("'{spec}' is not a line: write HANDOFF=AMOUNT or HANDOFF/SCAN=AMOUNT"),
+        )
+    })?;
+    let (h, item) = match what.split_once('/') {
+        Some((h, rest)) => (h, Some(rest)),
+        None => (what, None),
+    };
+    let hid = Hash32::from_hex(h.trim()).ok_or_else(|| {
+        bad(
+            "BAD_HANDOFF_ID",
+            format!("'{h}' is not a handoff id (64 hex digits)"),
+        )
+    })?;
+    let ho = ledger
+        .store
+        .handoff(&hid)?
+        .ok_or_else(|| bad("UNKNOWN_HANDOFF", format!("no handoff {}", hid.short())))?;
+    if ho.status != HandoffStatus::Accepted || ho.from != *seller || ho.to != *buyer {
+        return Err(CliError::Rejected(handoff_core::rejection::Rejection::new(
+            handoff_core::rejection::Code::NotDelivered,
+            format!(
+                "handoff {} is not an accepted delivery from you to the buyer",
+                hid.short()
+            ),
+        )));
+    }
+    let want = match item {
+        Some(s) => Some(scan(s)?.key),
+        None => None,
+    };
+    let mut out = Vec::new();
+    for e in &ho.entries {
+        if want.as_ref().is_some_and(|k| *k != e.key) {
+            continue;
+        }
+        let excepted: u64 = ho
+            .missing
+            .iter()
+            .chain(&ho.damaged)
+            .filter(|x| x.key == e.key)
+            .map(|x| x.quantity.unwrap_or(e.quantity.unwrap_or(1)))
+            .sum();
+        let delivered = e.quantity.unwrap_or(1).saturating_sub(excepted);
+        let invoiced = match ledger.store.read(&finance::invoiced_key(&hid, &e.key))? {
+            Some(Record::Invoiced(x)) => x.quantity,
+            _ => 0,
+        };
+        let left = delivered.saturating_sub(invoiced);
+        if left == 0 {
+            continue;
+        }
+        let entry = Entry {
+            key: e.key.clone(),
+            quantity: e.quantity.map(|_| left),
+        };
+        out.push((entry, left));
+    }
+    if out.is_empty() {
+        let what = want.map_or("handoff".to_string(), |k| k.canonical());
+        return Err(CliError::Rejected(handoff_core::rejection::Rejection::new(
+            handoff_core::rejection::Code::AlreadyInvoiced,
+            format!(
+                "nothing of {what} in handoff {} is left to invoice (invoiced already, or missing or damaged at acceptance)",
+                hid.short()
+            ),
+        )));
+    }
+    Ok((hid, out, amount.trim().to_string()))
+}
+
+/// `handoff finance receivable issue`.
+pub(crate) fn issue(
+    ledger: &Ledger,
+    signer: &Identity,
+    r: handoff_api::ReceivableIssueRequest,
+) -> R<FinanceActionResponse> {
+    let me = signer.key.public();
+    let currency = r.currency.trim().to_uppercase();
+    if !finance::valid_currency(&currency) {
+        return Err(bad(
+            "BAD_CURRENCY",
+            format!("'{}' is not an ISO 4217 currency code", r.currency),
+        ));
+    }
+    if r.lines.is_empty() {
+        return Err(bad("BAD_ARGUMENT", "an invoice needs at least one --line"));
+    }
+    if r.invoice.trim().is_empty() {
+        return Err(bad("BAD_ARGUMENT", "an invoice needs its number"));
+    }
+    let buyer = resolve_org(ledger, &r.buyer)?;
+    let due = r.due.as_deref().map(due_ms).transpose()?;
+    enable(ledger, signer)?;
+    party_key(ledger, &buyer)?;
+    let mut rng = os_rng()?;
+    let mut salt = [0u8; 32];
+    getrandom::fill(&mut salt)
+        .map_err(|e| CliError::Other(anyhow::anyhow!("no randomness available: {e}")))?;
+    let number = r.invoice.trim().to_string();
+    let reference = finance::invoice_ref(&salt, &number);
+    let id = finance::receivable_id(&me, &buyer, &reference);
+    // Lines with their amounts in minor units: a handoff's amount spread over its lines
+    // by units, the remainder on the first, so the lines add up to what was written.
+    let mut lines: Vec<(Hash32, Entry, u64)> = Vec::new();
+    for spec in &r.lines {
+        let (hid, entries, text) = invoice_lines(ledger, &me, &buyer, spec)?;
+        let total = amount(&text, &currency)?;
+        let units: u64 = entries.iter().map(|(_, u)| *u).sum();
+        let mut shares: Vec<u64> = entries
+            .iter()
+            .map(|(_, u)| ((u128::from(total) * u128::from(*u)) / u128::from(units)) as u64)
+            .collect();
+        let rest = total - shares.iter().sum::<u64>();
+        shares[0] += rest;
+        for ((e, _), v) in entries.into_iter().zip(shares) {
+            lines.push((hid, e, v));
+        }
+    }
+    let mut openings = Vec::new();
+    let mut tx_lines = Vec::new();
+    for (hid, e, v) in lines {
+        let o = Opening {
+            amount: v,
+            blinding: Blinding::random(&mut rng),
+        };
+        tx_lines.push(InvoiceLine {
+            handoff: hid,
+            entry: e,
+            amount: finance::prove(&id, &o, &mut rng).map_err(fault)?,
+        });
+        openings.push(o);
+    }
+    let face = Opening {
+        amount: openings
+            .iter()
+            .try_fold(0u64, |a, o| a.checked_add(o.amount))
+            .ok_or_else(|| {
+                bad(
+                    "BAD_AMOUNT",
+                    "the invoice's lines add up to too large an amount",
+                )
+            })?,
+        blinding: Blinding::sum(openings.iter().map(|o| &o.blinding))
+            .ok_or_else(|| fault(finance::FinanceError::Unbalanced))?,
+    };
+    let mut d = Disclosure {
+        openings: vec![("face".into(), face)],
+        terms: vec![
+            ("invoice".into(), number),
+            ("salt".into(), hex::encode(salt)),
+        ],
+    };
+    for (i, o) in openings.iter().enumerate() {
+        d.openings.push((format!("line/{i}"), *o));
+    }
+    let sealed = seal_all(ledger, &id, &[me, buyer], &d, &mut rng)?;
+    let p = Payload::Receivable(ReceivableOp::Issue {
+        buyer,
+        invoice_ref: reference,
+        currency,
+        due_ms: due,
+        lines: tx_lines,
+        sealed,
+    });
+    act(ledger, signer, id, vec![], p)
+}
+
+/// What the caller knows of a receivable now (for the next proof).
+fn current(ledger: &Ledger, signer: &Identity, id: &Hash32) -> R<(ReceivableRecord, Known)> {
+    let r = load_receivable(ledger, id)?;
+    let s = steps(ledger, id)?;
+    Ok((r, known(id, &signer.key, &s)))
+}
+
+/// The outstanding balance's opening as the caller knows it, checked against the chain.
+fn balance(r: &ReceivableRecord, k: &Known) -> R<Opening> {
+    match k.outstanding() {
+        Some(o) if finance::commit(&o).ok() == Some(r.outstanding) => Ok(o),
+        Some(_) => Err(bad(
+            "TERMS_MISMATCH",
+            format!(
+                "the balance of {} sealed to you does not match the chain's commitment; ask its holder to re-seal it",
+                r.id.short()
+            ),
+        )),
+        None => Err(bad(
+            "NO_TERMS",
+            format!(
+                "no terms of {} are sealed to you, so this node cannot prove its next amount",
+                r.id.short()
+            ),
+        )),
+    }
+}
+
+/// Every party a balance change is sealed to.
+fn all_parties(r: &ReceivableRecord) -> Vec<PublicKey> {
+    let mut p = vec![r.holder, r.buyer];
+    p.extend(r.lender);
+    p
+}
+
+/// The shared shape of repay, dilute and recover: `after = before − amount`.
+fn decrease(
+    ledger: &Ledger,
+    signer: &Identity,
+    id: &str,
+    text: &str,
+    label: &str,
+    note: (&str, &str),
+    build: impl FnOnce(Hash32, ProvenAmount, ProvenAmount, Vec<SealedBox>) -> ReceivableOp,
+) -> R<FinanceActionResponse> {
+    let id = hash_id(id)?;
+    enable(ledger, signer)?;
+    let (r, k) = current(ledger, signer, &id)?;
+    let before = balance(&r, &k)?;
+    let v = amount(text, &r.currency)?;
+    if v == 0 {
+        return Err(bad("BAD_AMOUNT", "the amount must be more than zero"));
+    }
+    if v > before.amount {
+        return Err(CliError::Rejected(handoff_core::rejection::Rejection::new(
+            handoff_core::rejection::Code::Unbalanced,
+            format!(
+                "{} is more than the outstanding {} {}",
+                finance::format_amount(v, &r.currency),
+                finance::format_amount(before.amount, &r.currency),
+                r.currency
+            ),
+        )));
+    }
+    let mut rng = os_rng()?;
+    let part = Opening {
+        amount: v,
+        blinding: Blinding::random(&mut rng),
+    };
+    let after = Opening {
+        amount: before.amount - v,
+        blinding: before
+            .blinding
+            .minus(&part.blinding)
+            .ok_or_else(|| fault(finance::FinanceError::Unbalanced))?,
+    };
+    let d = Disclosure {
+        openings: vec![(label.into(), part), ("outstanding".into(), after)],
+        terms: vec![(note.0.into(), note.1.into())],
+    };
+    let sealed = seal_all(ledger, &id, &all_parties(&r), &d, &mut rng)?;
+    let op = build(
+        id,
+        finance::prove(&id, &part, &mut rng).map_err(fault)?,
+        finance::prove(&id, &after, &mut rng).map_err(fault)?,
+        sealed,
+    );
+    act(ledger, signer, id, vec![], Payload::Receivable(op))
+}
+
+pub(crate) fn repay(
+    ledger: &Ledger,
+    signer: &Identity,
+    r: handoff_api::ReceivableRepayRequest,
+) -> R<FinanceActionResponse> {
+    let reference = r.reference.trim().to_string();
+    if reference.is_empty() {
+        return Err(bad(
+            "BAD_ARGUMENT",
+            "a repayment needs its payment reference",
+        ));
+    }
+    let hash = finance::payment_ref_hash(&signer.key.public(), &reference);
+    decrease(
+        ledger,
+        signer,
+        &r.id,
+        &r.amount,
+        "payment",
+        ("reference", &reference),
+        |receivable, payment, outstanding, sealed| ReceivableOp::Repay {
+            receivable,
+            payment,
+            outstanding,
+            reference: hash,
+            sealed,
+        },
+    )
+}
+
+pub(crate) fn dilute(
+    ledger: &Ledger,
+    signer: &Identity,
+    r: handoff_api::ReceivableDiluteRequest,
+) -> R<FinanceActionResponse> {
+    decrease(
+        ledger,
+        signer,
+        &r.id,
+        &r.amount,
+        "credit",
+        ("reason", r.reason.trim()),
+        |receivable, credit, outstanding, sealed| ReceivableOp::Dilute {
+            receivable,
+            credit,
+            outstanding,
+            sealed,
+        },
+    )
+}
+
+pub(crate) fn recover(
+    ledger: &Ledger,
+    signer: &Identity,
+    r: handoff_api::ReceivableRecoverRequest,
+) -> R<FinanceActionResponse> {
+    decrease(
+        ledger,
+        signer,
+        &r.id,
+        &r.amount,
+        "recovered",
+        ("recovery_reference", r.reference.trim()),
+        |receivable, recovered, outstanding, sealed| ReceivableOp::Recover {
+            receivable,
+            recovered,
+            outstanding,
+            sealed,
+        },
+    )
+}
+
+/// What the holder discloses to a lender or a new holder: every term and opening it
+/// knows (invoice number, face, lines, outstanding balance).
+fn everything(k: &Known, out: Opening) -> Disclosure {
+    let mut openings: Vec<(String, Opening)> = k
+        .openings
+        .iter()
+        .filter(|(l, _)| *l == "face" || l.starts_with("line/"))
+        .map(|(l, o)| (l.clone(), *o))
+        .collect();
+    openings.push(("outstanding".into(), out));
+    Disclosure {
+        openings,
+        terms: k
+            .terms
+            .iter()
+            .filter(|(l, _)| l == "invoice" || l == "salt")
+            .cloned()
+            .collect(),
+    }
+}
+
+pub(crate) fn request(
+    ledger: &Ledger,
+    signer: &Identity,
+    r: handoff_api::ReceivableRequestFinanceRequest,
+) -> R<FinanceActionResponse> {
+    let id = hash_id(&r.id)?;
+    let lender = resolve_org(ledger, &r.lender)?;
+    enable(ledger, signer)?;
+    let (rec, k) = current(ledger, signer, &id)?;
+    let out = balance(&rec, &k)?;
+    let mut rng = os_rng()?;
+    let sealed = seal_all(ledger, &id, &[lender], &everything(&k, out), &mut rng)?;
+    act(
+        ledger,
+        signer,
+        id,
+        vec![],
+        Payload::Receivable(ReceivableOp::RequestFinance {
+            receivable: id,
+            lender,
+            sealed,
+        }),
+    )
+}
+
+pub(crate) fn transfer(
+    ledger: &Ledger,
+    signer: &Identity,
+    r: handoff_api::ReceivableTransferRequest,
+) -> R<FinanceActionResponse> {
+    let id = hash_id(&r.id)?;
+    let to = resolve_org(ledger, &r.to)?;
+    enable(ledger, signer)?;
+    let (rec, k) = current(ledger, signer, &id)?;
+    let out = balance(&rec, &k)?;
+    let mut rng = os_rng()?;
+    let sealed = seal_all(ledger, &id, &[to], &everything(&k, out), &mut rng)?;
+    act(
+        ledger,
+        signer,
+        id,
+        vec![],
+        Payload::Receivable(ReceivableOp::Transfer {
+            receivable: id,
+            to,
+            sealed,
+        }),
+    )
+}
+
+/// Reads a percentage (`80`, `92.5`) as basis points.
+fn percent_bp(s: &str) -> R<u64> {
+    // Two decimals of a percent are basis points: the same reader as a 2-digit currency.
+    let bp = finance::parse_amount(s, "EUR").map_err(|_| {
+        bad(
+            "BAD_ARGUMENT",
+            format!("'{s}' is not a percentage (e.g. 80 or 92.5)"),
+        )
+    })?;
+    if bp == 0 || bp > 10_000 {
+        return Err(bad(
+            "BAD_ARGUMENT",
+            format!("an advance is more than 0% and at most 100% ('{s}')"),
+        ));
+    }
+    Ok(bp)
+}
+
+pub(crate) fn offer(
+    ledger: &Ledger,
+    signer: &Identity,
+    r: handoff_api::ReceivableOfferRequest,
+) -> R<FinanceActionResponse> {
+    let id = hash_id(&r.id)?;
+    enable(ledger, signer)?;
+    let (rec, k) = current(ledger, signer, &id)?;
+    let out = balance(&rec, &k)?;
+    let bp = percent_bp(&r.advance)?;
+    let advance = ((u128::from(out.amount) * u128::from(bp)) / 10_000) as u64;
+    let fee = amount(&r.fee, &rec.currency)?;
+    let mut rng = os_rng()?;
+    let a = Opening {
+        amount: advance,
+        blinding: Blinding::random(&mut rng),
+    };
+    let f = Opening {
+        amount: fee,
+        blinding: Blinding::random(&mut rng),
+    };
+    let d = Disclosure {
+        openings: vec![("advance".into(), a), ("fee".into(), f)],
+        terms: vec![("advance_percent".into(), r.advance.trim().to_string())],
+    };
+    let sealed = seal_all(
+        ledger,
+        &id,
+        &[rec.holder, rec.buyer, signer.key.public()],
+        &d,
+        &mut rng,
+    )?;
+    let p = Payload::Receivable(ReceivableOp::Offer {
+        receivable: id,
+        advance: finance::prove(&id, &a, &mut rng).map_err(fault)?,
+        fee: finance::prove(&id, &f, &mut rng).map_err(fault)?,
+        sealed,
+    });
+    act(ledger, signer, id, vec![], p)
+}
+
+pub(crate) fn split(
+    ledger: &Ledger,
+    signer: &Identity,
+    r: handoff_api::ReceivableSplitRequest,
+) -> R<FinanceActionResponse> {
+    let id = hash_id(&r.id)?;
+    let to = resolve_org(ledger, &r.to)?;
+    enable(ledger, signer)?;
+    let (rec, k) = current(ledger, signer, &id)?;
+    let before = balance(&rec, &k)?;
+    let v = amount(&r.amount, &rec.currency)?;
+    if v == 0 || v > before.amount {
+        return Err(CliError::Rejected(handoff_core::rejection::Rejection::new(
+            handoff_core::rejection::Code::Unbalanced,
+            format!(
+                "a part is more than zero and at most the outstanding {} {}",
+                finance::format_amount(before.amount, &rec.currency),
+                rec.currency
+            ),
+        )));
+    }
+    let mut rng = os_rng()?;
+    let part = Opening {
+        amount: v,
+        blinding: Blinding::random(&mut rng),
+    };
+    let kept = Opening {
+        amount: before.amount - v,
+        blinding: before
+            .blinding
+            .minus(&part.blinding)
+            .ok_or_else(|| fault(finance::FinanceError::Unbalanced))?,
+    };
+    let cid = finance::split_id(&id, rec.splits);
+    let mut child_terms: Vec<(String, String)> = k
+        .terms
+        .iter()
+        .filter(|(l, _)| l == "invoice")
+        .cloned()
+        .collect();
+    child_terms.push(("split_from".into(), id.to_hex()));
+    let child = Disclosure {
+        openings: vec![("face".into(), part), ("outstanding".into(), part)],
+        terms: child_terms,
+    };
+    let part_sealed = seal_all(ledger, &cid, &[to, rec.buyer], &child, &mut rng)?;
+    let d = Disclosure {
+        openings: vec![("outstanding".into(), kept)],
+        terms: vec![],
+    };
+    let sealed = seal_all(ledger, &id, &[rec.holder, rec.buyer], &d, &mut rng)?;
+    let p = Payload::Receivable(ReceivableOp::Split {
+        receivable: id,
+        kept: finance::prove(&id, &kept, &mut rng).map_err(fault)?,
+        parts: vec![SplitPart {
+            to,
+            amount: finance::prove(&id, &part, &mut rng).map_err(fault)?,
+            sealed: part_sealed,
+        }],
+        sealed,
+    });
+    act(ledger, signer, id, vec![cid], p)
+}
+
+pub(crate) fn settle(ledger: &Ledger, signer: &Identity, id: &str) -> R<FinanceActionResponse> {
+    let id = hash_id(id)?;
+    let (rec, k) = current(ledger, signer, &id)?;
+    let out = balance(&rec, &k)?;
+    if out.amount != 0 {
+        return Err(CliError::Rejected(handoff_core::rejection::Rejection::new(
+            handoff_core::rejection::Code::Unbalanced,
+            format!(
+                "{} {} is still outstanding",
+                finance::format_amount(out.amount, &rec.currency),
+                rec.currency
+            ),
+        )));
+    }
+    act(
+        ledger,
+        signer,
+        id,
+        vec![],
+        Payload::Receivable(ReceivableOp::Settle {
+            receivable: id,
+            blinding: out.blinding,
+        }),
+    )
+}
+
+/// A receivable step that carries only the id.
+pub(crate) fn simple(
+    ledger: &Ledger,
+    signer: &Identity,
+    id: &str,
+    op: fn(Hash32) -> ReceivableOp,
+) -> R<FinanceActionResponse> {
+    let id = hash_id(id)?;
+    load_receivable(ledger, &id)?;
+    act(ledger, signer, id, vec![], Payload::Receivable(op(id)))
+}
+
+fn goods(list: &[String]) -> R<Vec<Gs1Key>> {
+    list.iter().map(|s| Ok(scan(s)?.key)).collect()
+}
+
+pub(crate) fn receipt_issue(
+    ledger: &Ledger,
+    signer: &Identity,
+    r: handoff_api::ReceiptIssueRequest,
+) -> R<FinanceActionResponse> {
+    let owner = resolve_org(ledger, &r.owner)?;
+    if r.goods.is_empty() {
+        return Err(bad("BAD_ARGUMENT", "a receipt needs the goods it covers"));
+    }
+    let p = Payload::Receipt(ReceiptOp::Issue {
+        owner,
+        goods: goods(&r.goods)?,
+    });
+    let tx = ledger.sign(&signer.key, p)?;
+    let id = tx.id();
+    let rc = crate::api::commit_signed(ledger, tx)?;
+    let status = load_receipt(ledger, &id).map(|r| status_name(&r.status))?;
+    Ok(FinanceActionResponse {
+        id: id.to_hex(),
+        status,
+        tx: rc.tx.to_hex(),
+        height: rc.height.unwrap_or_default(),
+        created: vec![],
+    })
+}
+
+pub(crate) fn receipt_pledge(
+    ledger: &Ledger,
+    signer: &Identity,
+    r: handoff_api::ReceiptPledgeRequest,
+) -> R<FinanceActionResponse> {
+    let id = hash_id(&r.id)?;
+    load_receipt(ledger, &id)?;
+    let lender = resolve_org(ledger, &r.lender)?;
+    act(
+        ledger,
+        signer,
+        id,
+        vec![],
+        Payload::Receipt(ReceiptOp::Pledge {
+            receipt: id,
+            lender,
+        }),
+    )
+}
+
+pub(crate) fn receipt_release(
+    ledger: &Ledger,
+    signer: &Identity,
+    r: handoff_api::ReceiptReleaseRequest,
+) -> R<FinanceActionResponse> {
+    let id = hash_id(&r.id)?;
+    load_receipt(ledger, &id)?;
+    act(
+        ledger,
+        signer,
+        id,
+        vec![],
+        Payload::Receipt(ReceiptOp::Release {
+            receipt: id,
+            goods: goods(&r.goods)?,
+        }),
+    )
+}
+
+/// A receipt step that carries only the id.
+pub(crate) fn receipt_simple(
+    ledger: &Ledger,
+    signer: &Identity,
+    id: &str,
+    op: fn(Hash32) -> ReceiptOp,
+) -> R<FinanceActionResponse> {
+    let id = hash_id(id)?;
+    load_receipt(ledger, &id)?;
+    act(ledger, signer, id, vec![], Payload::Receipt(op(id)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_due_date_ends_at_the_last_millisecond_of_its_day() {
+        // 2027-01-31T23:59:59.999Z
+        assert_eq!(due_ms("2027-01-31").expect("date"), 1_801_439_999_999);
+        assert!(due_ms("31/01/2027").is_err());
+        assert!(due_ms("2027-02-30").is_err());
+    }
+
+    #[test]
+    fn percentages_are_read_as_basis_points() {
+        assert_eq!(percent_bp("80").expect("80"), 8_000);
+        assert_eq!(percent_bp("92.5").expect("92.5"), 9_250);
+        assert!(percent_bp("0").is_err());
+        assert!(percent_bp("101").is_err());
+        assert!(percent_bp("-5").is_err());
+    }
+
+    #[test]
+    fn the_seal_key_follows_the_org_key() {
+        let a = Keypair::from_secret([1; 32]);
+        let b = Keypair::from_secret([2; 32]);
+        assert_eq!(seal_public(&a), seal_public(&a));
+        assert_ne!(seal_public(&a), seal_public(&b));
+        finance::check_seal_key(&seal_public(&a)).expect("a usable key");
+    }
+}
