@@ -1544,9 +1544,10 @@ fn finance_cmd(node: &dyn handoff_api::Api, who: &handoff_api::Caller, f: Financ
                 })?,
                 "issued receivable",
             ),
-            ReceivableCmd::Confirm { id } => {
-                finance_done(&call!(handoff_api::ReceivableConfirmRequest { id })?, "confirmed")
-            }
+            ReceivableCmd::Confirm { id } => finance_done(
+                &call!(handoff_api::ReceivableConfirmRequest { id })?,
+                "confirmed",
+            ),
             ReceivableCmd::Request { id, lender } => finance_done(
                 &call!(handoff_api::ReceivableRequestFinanceRequest { id, lender })?,
                 "finance requested for",
@@ -1606,31 +1607,36 @@ fn finance_cmd(node: &dyn handoff_api::Api, who: &handoff_api::Caller, f: Financ
                 })?,
                 "recovered on",
             ),
-            ReceivableCmd::WriteOff { id } => {
-                finance_done(&call!(handoff_api::ReceivableWriteOffRequest { id })?, "wrote off")
-            }
-            ReceivableCmd::Settle { id } => {
-                finance_done(&call!(handoff_api::ReceivableSettleRequest { id })?, "settled")
-            }
+            ReceivableCmd::WriteOff { id } => finance_done(
+                &call!(handoff_api::ReceivableWriteOffRequest { id })?,
+                "wrote off",
+            ),
+            ReceivableCmd::Settle { id } => finance_done(
+                &call!(handoff_api::ReceivableSettleRequest { id })?,
+                "settled",
+            ),
         },
         FinanceCmd::Receipt(c) => match c {
             ReceiptCmd::Issue { owner, goods } => finance_done(
                 &call!(handoff_api::ReceiptIssueRequest { owner, goods })?,
                 "issued receipt",
             ),
-            ReceiptCmd::Pledge { id, lender } => {
-                finance_done(&call!(handoff_api::ReceiptPledgeRequest { id, lender })?, "pledged")
-            }
+            ReceiptCmd::Pledge { id, lender } => finance_done(
+                &call!(handoff_api::ReceiptPledgeRequest { id, lender })?,
+                "pledged",
+            ),
             ReceiptCmd::AcceptPledge { id } => finance_done(
                 &call!(handoff_api::ReceiptAcceptPledgeRequest { id })?,
                 "accepted the pledge of",
             ),
-            ReceiptCmd::Release { id, goods } => {
-                finance_done(&call!(handoff_api::ReceiptReleaseRequest { id, goods })?, "released")
-            }
-            ReceiptCmd::Enforce { id } => {
-                finance_done(&call!(handoff_api::ReceiptEnforceRequest { id })?, "enforced")
-            }
+            ReceiptCmd::Release { id, goods } => finance_done(
+                &call!(handoff_api::ReceiptReleaseRequest { id, goods })?,
+                "released",
+            ),
+            ReceiptCmd::Enforce { id } => finance_done(
+                &call!(handoff_api::ReceiptEnforceRequest { id })?,
+                "enforced",
+            ),
         },
     }
 }

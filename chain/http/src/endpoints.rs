@@ -41,6 +41,14 @@ pub(crate) fn visit<V: Visit>(v: &mut V) {
         ValidatorsShowRequest, ValidatorsApproveRequest, ValidatorsSetRequest,
         EpcisCheckRequest, EpcisImportRequest, EpcisExportRequest, EpcisQueryRequest,
         TxProofRequest,
+        FinanceListRequest, FinanceShowRequest, FinanceEnableRequest, ReceivableIssueRequest,
+        ReceivableConfirmRequest, ReceivableRequestFinanceRequest, ReceivableOfferRequest,
+        ReceivableAcceptOfferRequest, ReceivableFundRequest, ReceivableRepayRequest,
+        ReceivableSplitRequest, ReceivableTransferRequest, ReceivableDiluteRequest,
+        ReceivableOverdueRequest, ReceivableDefaultRequest, ReceivableRecoverRequest,
+        ReceivableWriteOffRequest, ReceivableSettleRequest, ReceiptIssueRequest,
+        ReceiptPledgeRequest, ReceiptAcceptPledgeRequest, ReceiptReleaseRequest,
+        ReceiptEnforceRequest,
     );
 }
 
