@@ -829,6 +829,38 @@ fn balance(r: &ReceivableRecord, k: &Known) -> R<Opening> {
     }
 }
 
+/// Takes `v` (more than zero, at most the balance) out of `before`: the part's opening
+/// with a fresh blinding, and what is left, whose blinding makes the commitments add up.
+fn take(
+    before: &Opening,
+    v: u64,
+    currency: &str,
+    rng: &mut impl FinanceRng,
+) -> R<(Opening, Opening)> {
+    if v == 0 || v > before.amount {
+        return Err(CliError::Rejected(handoff_core::rejection::Rejection::new(
+            handoff_core::rejection::Code::Unbalanced,
+            format!(
+                "cannot take {} {currency}: an amount is more than zero and at most the outstanding {} {currency}",
+                finance::format_amount(v, currency),
+                finance::format_amount(before.amount, currency),
+            ),
+        )));
+    }
+    let part = Opening {
+        amount: v,
+        blinding: Blinding::random(rng),
+    };
+    let rest = Opening {
+        amount: before.amount - v,
+        blinding: before
+            .blinding
+            .minus(&part.blinding)
+            .ok_or_else(|| fault(finance::FinanceError::Unbalanced))?,
+    };
+    Ok((part, rest))
+}
+
 /// Every party a balance change is sealed to.
 fn all_parties(r: &ReceivableRecord) -> Vec<PublicKey> {
     let mut p = vec![r.holder, r.buyer];
@@ -851,32 +883,8 @@ fn decrease(
     let (r, k) = current(ledger, signer, &id)?;
     let before = balance(&r, &k)?;
     let v = amount(text, &r.currency)?;
-    if v == 0 {
-        return Err(bad("BAD_AMOUNT", "the amount must be more than zero"));
-    }
-    if v > before.amount {
-        return Err(CliError::Rejected(handoff_core::rejection::Rejection::new(
-            handoff_core::rejection::Code::Unbalanced,
-            format!(
-                "{} is more than the outstanding {} {}",
-                finance::format_amount(v, &r.currency),
-                finance::format_amount(before.amount, &r.currency),
-                r.currency
-            ),
-        )));
-    }
     let mut rng = os_rng()?;
-    let part = Opening {
-        amount: v,
-        blinding: Blinding::random(&mut rng),
-    };
-    let after = Opening {
-        amount: before.amount - v,
-        blinding: before
-            .blinding
-            .minus(&part.blinding)
-            .ok_or_else(|| fault(finance::FinanceError::Unbalanced))?,
-    };
+    let (part, after) = take(&before, v, &r.currency, &mut rng)?;
     let d = Disclosure {
         openings: vec![(label.into(), part), ("outstanding".into(), after)],
         terms: vec![(note.0.into(), note.1.into())],
@@ -1104,28 +1112,8 @@ pub(crate) fn split(
     let (rec, k) = current(ledger, signer, &id)?;
     let before = balance(&rec, &k)?;
     let v = amount(&r.amount, &rec.currency)?;
-    if v == 0 || v > before.amount {
-        return Err(CliError::Rejected(handoff_core::rejection::Rejection::new(
-            handoff_core::rejection::Code::Unbalanced,
-            format!(
-                "a part is more than zero and at most the outstanding {} {}",
-                finance::format_amount(before.amount, &rec.currency),
-                rec.currency
-            ),
-        )));
-    }
     let mut rng = os_rng()?;
-    let part = Opening {
-        amount: v,
-        blinding: Blinding::random(&mut rng),
-    };
-    let kept = Opening {
-        amount: before.amount - v,
-        blinding: before
-            .blinding
-            .minus(&part.blinding)
-            .ok_or_else(|| fault(finance::FinanceError::Unbalanced))?,
-    };
+    let (part, kept) = take(&before, v, &rec.currency, &mut rng)?;
     let cid = finance::split_id(&id, rec.splits);
     let mut child_terms: Vec<(String, String)> = k
         .terms
