@@ -1820,6 +1820,12 @@ fn light(l: &LightSession, me: Option<&str>, signed_in: bool, req: Request) -> R
                     "EPCIS import, export and query".to_string()
                 }
                 "tx_proof" => "A transaction's inclusion proof".to_string(),
+                op if op.starts_with("finance_")
+                    || op.starts_with("receivable_")
+                    || op.starts_with("receipt_") =>
+                {
+                    "Supply-chain finance (receivables and warehouse receipts)".to_string()
+                }
                 op => format!("`{op}`"),
             };
             return Err(light_node_error(&what).into());
