@@ -1943,7 +1943,7 @@ response! {
         /// The transaction, hex.
         pub tx: String,
         /// Its block.
-        pub height: u64,
+        pub height: Option<u64>,
         /// New assets the step made (a split's parts), hex.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         pub created: Vec<String>,

@@ -1429,7 +1429,12 @@ fn answer<T: serde::Serialize>(v: &T, text: impl Into<String>) -> R<Output> {
 
 /// A finance step's answer as text.
 fn finance_done(r: &handoff_api::FinanceActionResponse, what: &str) -> R<Output> {
-    let mut text = format!("{what} {}: {} (block {})", short(&r.id), r.status, r.height);
+    let mut text = format!(
+        "{what} {}: {} (block {})",
+        short(&r.id),
+        r.status,
+        block_of(r.height)
+    );
     for c in &r.created {
         text.push_str(&format!("\n  new receivable {c}"));
     }

@@ -123,30 +123,55 @@ fn hash_id(s: &str) -> R<Hash32> {
     })
 }
 
-fn load_receivable(ledger: &Ledger, id: &Hash32) -> R<ReceivableRecord> {
+/// A finance asset as the chain holds it.
+enum Asset {
+    Receivable(ReceivableRecord),
+    Receipt(ReceiptRecord),
+}
+
+impl Asset {
+    /// Its status as the API names it.
+    fn status(&self) -> R<String> {
+        match self {
+            Asset::Receivable(r) => status_name(&r.status),
+            Asset::Receipt(r) => status_name(&r.status),
+        }
+    }
+}
+
+/// The asset under `id`: `UNKNOWN_ASSET` when there is none; a record of another kind
+/// there (which no rule writes) is a fault, never "no asset".
+fn read_asset(ledger: &Ledger, id: &Hash32) -> R<Asset> {
     match ledger.store.read(&StateKey::Asset(*id))? {
-        Some(Record::Receivable(r)) => Ok(r),
-        Some(_) => Err(bad(
-            "UNKNOWN_ASSET",
-            format!("{} is a warehouse receipt, not a receivable", id.short()),
-        )),
+        Some(Record::Receivable(r)) => Ok(Asset::Receivable(r)),
+        Some(Record::Receipt(r)) => Ok(Asset::Receipt(r)),
+        Some(_) => Err(CliError::Other(anyhow::anyhow!(
+            "the record under finance asset {} is not an asset",
+            id.short()
+        ))),
         None => Err(bad(
             "UNKNOWN_ASSET",
-            format!("no receivable {}", id.short()),
+            format!("no finance asset {}", id.short()),
+        )),
+    }
+}
+
+fn load_receivable(ledger: &Ledger, id: &Hash32) -> R<ReceivableRecord> {
+    match read_asset(ledger, id)? {
+        Asset::Receivable(r) => Ok(r),
+        Asset::Receipt(_) => Err(bad(
+            "UNKNOWN_ASSET",
+            format!("{} is a warehouse receipt, not a receivable", id.short()),
         )),
     }
 }
 
 fn load_receipt(ledger: &Ledger, id: &Hash32) -> R<ReceiptRecord> {
-    match ledger.store.read(&StateKey::Asset(*id))? {
-        Some(Record::Receipt(r)) => Ok(r),
-        Some(_) => Err(bad(
+    match read_asset(ledger, id)? {
+        Asset::Receipt(r) => Ok(r),
+        Asset::Receivable(_) => Err(bad(
             "UNKNOWN_ASSET",
             format!("{} is a receivable, not a warehouse receipt", id.short()),
-        )),
-        None => Err(bad(
-            "UNKNOWN_ASSET",
-            format!("no warehouse receipt {}", id.short()),
         )),
     }
 }
@@ -313,11 +338,15 @@ fn party(ledger: &Ledger, role: &str, org: &PublicKey) -> R<FinancePartyView> {
     })
 }
 
-fn status_name<T: serde::Serialize>(s: &T) -> String {
-    serde_json::to_value(s)
-        .ok()
-        .and_then(|v| v.as_str().map(String::from))
-        .unwrap_or_default()
+/// A status enum's API name (its serde name); one that does not serialize to a string is
+/// a fault, never an empty status.
+fn status_name<T: serde::Serialize + std::fmt::Debug>(s: &T) -> R<String> {
+    match serde_json::to_value(s) {
+        Ok(serde_json::Value::String(name)) => Ok(name),
+        _ => Err(CliError::Other(anyhow::anyhow!(
+            "status {s:?} has no API name"
+        ))),
+    }
 }
 
 fn terms_view(r: &ReceivableRecord, k: &Known) -> Option<FinanceTermsView> {
@@ -460,7 +489,7 @@ fn receivable_view(
     Ok(FinanceAssetView {
         id: r.id.to_hex(),
         kind: "receivable".into(),
-        status: status_name(&r.status),
+        status: status_name(&r.status)?,
         roles,
         parties,
         currency: Some(r.currency.clone()),
@@ -492,7 +521,7 @@ fn receipt_view(ledger: &Ledger, r: &ReceiptRecord, me: &PublicKey) -> R<Finance
     Ok(FinanceAssetView {
         id: r.id.to_hex(),
         kind: "receipt".into(),
-        status: status_name(&r.status),
+        status: status_name(&r.status)?,
         roles,
         parties,
         currency: None,
@@ -516,21 +545,9 @@ fn asset_view(
     now_ms: i64,
 ) -> R<(FinanceAssetView, Vec<Step>)> {
     let s = steps(ledger, id)?;
-    let view = match ledger.store.read(&StateKey::Asset(*id))? {
-        Some(Record::Receivable(r)) => receivable_view(ledger, &r, me, &known(id, me, &s), now_ms)?,
-        Some(Record::Receipt(r)) => receipt_view(ledger, &r, &me.public())?,
-        Some(_) => {
-            return Err(CliError::Other(anyhow::anyhow!(
-                "the record under finance asset {} is not an asset",
-                id.short()
-            )));
-        }
-        None => {
-            return Err(bad(
-                "UNKNOWN_ASSET",
-                format!("no finance asset {}", id.short()),
-            ));
-        }
+    let view = match read_asset(ledger, id)? {
+        Asset::Receivable(r) => receivable_view(ledger, &r, me, &known(id, me, &s), now_ms)?,
+        Asset::Receipt(r) => receipt_view(ledger, &r, &me.public())?,
     };
     Ok((view, s))
 }
@@ -592,17 +609,22 @@ fn act(
     created: Vec<Hash32>,
     payload: Payload,
 ) -> R<FinanceActionResponse> {
-    let rc = commit_one(ledger, signer, payload)?;
-    let status = match ledger.store.read(&StateKey::Asset(id))? {
-        Some(Record::Receivable(r)) => status_name(&r.status),
-        Some(Record::Receipt(r)) => status_name(&r.status),
-        _ => String::new(),
-    };
+    act_signed(ledger, id, created, ledger.sign(&signer.key, payload)?)
+}
+
+/// Commits a signed step of `id` and answers where the asset stands.
+fn act_signed(
+    ledger: &Ledger,
+    id: Hash32,
+    created: Vec<Hash32>,
+    tx: SignedTx,
+) -> R<FinanceActionResponse> {
+    let rc = crate::api::commit_signed(ledger, tx)?;
     Ok(FinanceActionResponse {
         id: id.to_hex(),
-        status,
+        status: read_asset(ledger, &id)?.status()?,
         tx: rc.tx.to_hex(),
-        height: rc.height.unwrap_or_default(),
+        height: rc.height,
         created: created.iter().map(Hash32::to_hex).collect(),
     })
 }
@@ -992,6 +1014,20 @@ fn everything(k: &Known, out: Opening) -> Disclosure {
     }
 }
 
+/// Everything the holder knows of claim `id`, sealed to `to` alone (a lender asked to
+/// finance it, or its new holder).
+fn seal_claim_to(
+    ledger: &Ledger,
+    signer: &Identity,
+    id: &Hash32,
+    to: PublicKey,
+) -> R<Vec<SealedBox>> {
+    enable(ledger, signer)?;
+    let (rec, k) = current(ledger, signer, id)?;
+    let out = balance(&rec, &k)?;
+    seal_all(ledger, id, &[to], &everything(&k, out), &mut os_rng()?)
+}
+
 pub(crate) fn request(
     ledger: &Ledger,
     signer: &Identity,
@@ -999,22 +1035,13 @@ pub(crate) fn request(
 ) -> R<FinanceActionResponse> {
     let id = hash_id(&r.id)?;
     let lender = resolve_org(ledger, &r.lender)?;
-    enable(ledger, signer)?;
-    let (rec, k) = current(ledger, signer, &id)?;
-    let out = balance(&rec, &k)?;
-    let mut rng = os_rng()?;
-    let sealed = seal_all(ledger, &id, &[lender], &everything(&k, out), &mut rng)?;
-    act(
-        ledger,
-        signer,
-        id,
-        vec![],
-        Payload::Receivable(ReceivableOp::RequestFinance {
-            receivable: id,
-            lender,
-            sealed,
-        }),
-    )
+    let sealed = seal_claim_to(ledger, signer, &id, lender)?;
+    let op = ReceivableOp::RequestFinance {
+        receivable: id,
+        lender,
+        sealed,
+    };
+    act(ledger, signer, id, vec![], Payload::Receivable(op))
 }
 
 pub(crate) fn transfer(
@@ -1024,22 +1051,13 @@ pub(crate) fn transfer(
 ) -> R<FinanceActionResponse> {
     let id = hash_id(&r.id)?;
     let to = resolve_org(ledger, &r.to)?;
-    enable(ledger, signer)?;
-    let (rec, k) = current(ledger, signer, &id)?;
-    let out = balance(&rec, &k)?;
-    let mut rng = os_rng()?;
-    let sealed = seal_all(ledger, &id, &[to], &everything(&k, out), &mut rng)?;
-    act(
-        ledger,
-        signer,
-        id,
-        vec![],
-        Payload::Receivable(ReceivableOp::Transfer {
-            receivable: id,
-            to,
-            sealed,
-        }),
-    )
+    let sealed = seal_claim_to(ledger, signer, &id, to)?;
+    let op = ReceivableOp::Transfer {
+        receivable: id,
+        to,
+        sealed,
+    };
+    act(ledger, signer, id, vec![], Payload::Receivable(op))
 }
 
 /// Reads a percentage (`80`, `92.5`) as basis points.
@@ -1201,16 +1219,9 @@ pub(crate) fn receipt_issue(
         goods: goods(&r.goods)?,
     });
     let tx = ledger.sign(&signer.key, p)?;
+    // A receipt's id is the id of the transaction that issues it.
     let id = tx.id();
-    let rc = crate::api::commit_signed(ledger, tx)?;
-    let status = load_receipt(ledger, &id).map(|r| status_name(&r.status))?;
-    Ok(FinanceActionResponse {
-        id: id.to_hex(),
-        status,
-        tx: rc.tx.to_hex(),
-        height: rc.height.unwrap_or_default(),
-        created: vec![],
-    })
+    act_signed(ledger, id, vec![], tx)
 }
 
 pub(crate) fn receipt_pledge(

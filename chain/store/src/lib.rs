@@ -632,6 +632,9 @@ impl Store {
         let mut closed: HashMap<Vec<u8>, HashSet<HandoffId>> = HashMap::new();
         for (i, eff) in effects.iter().enumerate() {
             let Some(eff) = eff else { continue };
+            // Effects and transactions are parallel; a step indexed under a zero id would
+            // not read back (`finance_steps` readers compare the id), never pass as another.
+            let tx = txs.get(i).map(|t| t.id).unwrap_or_default();
             for h in &eff.history {
                 ops.push((event_key(&h.key, h.seq), h.event.clone()));
             }
@@ -663,7 +666,6 @@ impl Store {
                         }
                     }
                     IndexOp::FinanceStep { asset, parties } => {
-                        let tx = txs.get(i).map(|t| t.id).unwrap_or_default();
                         let mut k = Vec::with_capacity(45);
                         k.push(P_FIN_STEP);
                         k.extend_from_slice(&asset.0);
@@ -677,10 +679,7 @@ impl Store {
                 }
             }
             if let Some(org) = eff.org {
-                by_org
-                    .entry(org)
-                    .or_default()
-                    .push((i as u32, txs.get(i).map(|t| t.id).unwrap_or_default()));
+                by_org.entry(org).or_default().push((i as u32, tx));
             }
         }
         for (k, gone) in &closed {
