@@ -326,6 +326,9 @@ endpoints! {
     TxProof: TxProofRequest => TxProofResponse, Get "/v1/transactions/{id}/proof", "tx_proof", false;
     FinanceList: FinanceListRequest => FinanceListResponse, Get "/v1/finance/assets", "finance_list", false;
     FinanceShow: FinanceShowRequest => FinanceShowResponse, Get "/v1/finance/assets/{id}", "finance_show", false;
+    FinanceEvidence: FinanceEvidenceRequest => FinanceEvidenceResponse, Get "/v1/finance/assets/{id}/evidence", "finance_evidence", false;
+    FinancePortfolio: FinancePortfolioRequest => FinancePortfolioResponse, Get "/v1/finance/portfolio", "finance_portfolio", false;
+    FinanceExport: FinanceExportRequest => FinanceExportResponse, Get "/v1/finance/export", "finance_export", false;
     // Actions.
     Commission: CommissionRequest => CommissionResponse, Post "/v1/items", "commission", true;
     Propose: ProposeRequest => HandoffReceipt, Post "/v1/handoffs", "propose", true;

@@ -1915,6 +1915,354 @@ response! {
     }
 }
 
+response! {
+    /// Something about an asset its lender (or owner) should look at now.
+    pub struct FinanceAlertView {
+        /// The asset, hex.
+        pub asset: String,
+        /// `overdue`, `defaulted`, `recalled`, `reported_stolen`, `decommissioned`,
+        /// `moved` (pledged goods out of the warehouse's custody), `move_refused` (an
+        /// attempt to move pledged goods that this node refused), `org_suspended` (a party
+        /// suspended), `exception` (invoiced goods reported missing or damaged at
+        /// acceptance), `terms_mismatch` (sealed terms that do not match the chain).
+        pub kind: String,
+        /// What it concerns: an item, lot or container (canonical), or an org name.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub subject: Option<String>,
+        /// What happened, in words.
+        pub message: String,
+        /// The block that made it so, when one did.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub height: Option<u64>,
+        /// When, Unix ms (block time, or the node's time for a refused attempt).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub time_ms: Option<i64>,
+    }
+}
+
+response! {
+    /// A trade document behind a handoff line: a reference the handoff carries (a PO or
+    /// despatch advice number) and/or a document notarized on the chain for it.
+    pub struct FinanceDocView {
+        /// `po`, `invoice`, `despatch`, `bill_of_lading`, `lab_report`, `photo`, `other`.
+        pub kind: String,
+        /// The document's number as the handoff names it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub number: Option<String>,
+        /// SHA-256 of the notarized file, hex.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub sha256: Option<String>,
+        /// Title it was notarized with.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub title: Option<String>,
+        /// Who notarized it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub by: Option<String>,
+    }
+}
+
+response! {
+    /// One invoiced line matched against the chain: the handoff that delivered it, its
+    /// acceptance and exceptions, and its documents.
+    pub struct FinanceEvidenceLineView {
+        /// Line number on the invoice, from 1.
+        pub line: u32,
+        /// The handoff, hex.
+        pub handoff: String,
+        /// The item, container or lot (canonical).
+        pub item: String,
+        /// Invoiced lot quantity.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub quantity: Option<u64>,
+        /// Line amount, when the terms are sealed to the caller.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub amount: Option<String>,
+        /// Sender, by name.
+        pub from: String,
+        /// Recipient, by name.
+        pub to: String,
+        /// The handoff's status (`accepted`…).
+        pub status: String,
+        /// When it was proposed (device time), Unix ms.
+        pub proposed_ms: i64,
+        /// The block that accepted it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub accepted_height: Option<u64>,
+        /// That block's time, Unix ms.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub accepted_ms: Option<i64>,
+        /// Ship-from GLN.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub ship_from: Option<String>,
+        /// Ship-to GLN.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub ship_to: Option<String>,
+        /// `missing` or `damaged` when the recipient reported it so at acceptance.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub exception: Option<String>,
+        /// The documents of the handoff.
+        pub documents: Vec<FinanceDocView>,
+        /// Whether the line is fully backed: accepted, no exception, and a purchase order
+        /// behind it.
+        pub matched: bool,
+        /// What does not match, in words.
+        pub problems: Vec<String>,
+    }
+}
+
+response! {
+    /// One good on a warehouse receipt and where it stands now.
+    pub struct FinanceGoodView {
+        /// The item, container or lot (canonical).
+        pub item: String,
+        /// Who holds it now, by name.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub custodian: Option<String>,
+        /// Whether the lender has released it.
+        pub released: bool,
+        /// What the chain says of it now: `recalled`, `reported_stolen`, `decommissioned`,
+        /// `in_transit`, `moved`.
+        pub flags: Vec<String>,
+    }
+}
+
+request! {
+    /// The trade evidence of one asset, matched line by line, with its alerts (`handoff
+    /// finance evidence ID`).
+    pub struct FinanceEvidenceRequest {
+        /// Asset id, hex.
+        pub id: String,
+    }
+}
+
+response! {
+    /// See [`FinanceEvidenceRequest`].
+    pub struct FinanceEvidenceResponse {
+        /// The chain height it was read at.
+        pub height: u64,
+        /// The node's time of the answer, Unix ms.
+        pub as_of_ms: i64,
+        /// The asset.
+        pub asset: FinanceAssetView,
+        /// Its steps, oldest first.
+        pub steps: Vec<FinanceStepView>,
+        /// Receivables: each invoiced line against the chain.
+        pub lines: Vec<FinanceEvidenceLineView>,
+        /// Receipts: each good and where it stands.
+        pub goods: Vec<FinanceGoodView>,
+        /// Whether every line (or good) is backed and the terms match the chain.
+        pub matched: bool,
+        /// What to look at now.
+        pub alerts: Vec<FinanceAlertView>,
+    }
+}
+
+response! {
+    /// An amount in one currency.
+    pub struct FinanceAmountView {
+        /// ISO 4217 currency.
+        pub currency: String,
+        /// A decimal in the currency.
+        pub amount: String,
+        /// In minor units.
+        pub minor: u64,
+    }
+}
+
+response! {
+    /// How much is outstanding from or through one counterparty.
+    pub struct FinanceExposureView {
+        /// Org key, hex.
+        pub org: String,
+        /// Org name.
+        pub name: String,
+        /// `buyer` (it owes the money) or `seller` (it sold the claim or goods).
+        pub role: String,
+        /// Outstanding, per currency.
+        pub outstanding: Vec<FinanceAmountView>,
+        /// Open assets.
+        pub assets: u32,
+    }
+}
+
+response! {
+    /// Outstanding money of one age: `current` (not yet due), `1-30`, `31-60`, `61-90`
+    /// or `90+` days past due.
+    pub struct FinanceBucketView {
+        /// The bucket.
+        pub bucket: String,
+        /// Outstanding, per currency.
+        pub outstanding: Vec<FinanceAmountView>,
+        /// Receivables in it.
+        pub assets: u32,
+    }
+}
+
+response! {
+    /// A counterparty's record, computed from the whole chain.
+    pub struct FinanceCounterpartyView {
+        /// Org key, hex.
+        pub org: String,
+        /// Org name.
+        pub name: String,
+        /// Handoffs it sent that were decided (accepted, rejected, or cancelled).
+        pub deliveries: u64,
+        /// Of those, accepted.
+        pub accepted: u64,
+        /// Accepted before the proposal's deadline (every accepted handoff: a lapsed one
+        /// cannot be accepted).
+        pub on_time: u64,
+        /// Closed after they lapsed, not accepted.
+        pub lapsed: u64,
+        /// Accepted with goods reported missing or damaged.
+        pub exceptions: u64,
+        /// Rejected by the recipient before their deadline.
+        pub disputes: u64,
+        /// On-time share of deliveries that were accepted or lapsed, basis points.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub on_time_bp: Option<u32>,
+        /// Exception share of accepted deliveries, basis points.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub exception_bp: Option<u32>,
+        /// Dispute share of deliveries, basis points.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub dispute_bp: Option<u32>,
+        /// Credited by dilution as a share of face value, over the receivables it sold
+        /// whose terms the caller reads, basis points.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub dilution_bp: Option<u32>,
+        /// Its unpaid receivables as buyer, by age.
+        pub ageing: Vec<FinanceBucketView>,
+    }
+}
+
+response! {
+    /// How many assets had a status.
+    pub struct FinanceStatusCountView {
+        /// The status.
+        pub status: String,
+        /// Assets.
+        pub count: u32,
+    }
+}
+
+response! {
+    /// The caller's assets by status at the end of one day (UTC).
+    pub struct FinanceStatusDayView {
+        /// `YYYY-MM-DD`.
+        pub day: String,
+        /// Assets per status that day (statuses with none left out).
+        pub counts: Vec<FinanceStatusCountView>,
+    }
+}
+
+response! {
+    /// One asset of a portfolio.
+    pub struct FinancePortfolioRowView {
+        /// Id, hex.
+        pub id: String,
+        /// `receivable` or `receipt`.
+        pub kind: String,
+        /// Status.
+        pub status: String,
+        /// The caller's roles in it.
+        pub roles: Vec<String>,
+        /// Receivable: the seller; receipt: the warehouse.
+        pub seller: String,
+        /// Receivable: the buyer; receipt: the owner.
+        pub buyer: String,
+        /// The lender, when there is one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub lender: Option<String>,
+        /// Invoice number, when sealed to the caller.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub invoice: Option<String>,
+        /// Face value, when sealed to the caller.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub face: Option<FinanceAmountView>,
+        /// Outstanding, when sealed to the caller.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub outstanding: Option<FinanceAmountView>,
+        /// Due date, Unix ms.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub due_ms: Option<i64>,
+        /// Whole days past due (open receivables past their due date).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub days_past_due: Option<i64>,
+        /// Goods on the receipt, and how many are released.
+        pub goods: u32,
+        /// Released goods.
+        pub released: u32,
+        /// Its alerts now.
+        pub alerts: u32,
+        /// Height of its last step.
+        pub updated_height: u64,
+    }
+}
+
+request! {
+    /// The caller's finance portfolio and a lender's analytics, computed by the node from
+    /// the chain (`handoff finance portfolio`).
+    pub struct FinancePortfolioRequest {
+        /// Only assets where the caller has this role (`lender`, `holder`…).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub role: Option<String>,
+    }
+}
+
+response! {
+    /// See [`FinancePortfolioRequest`].
+    pub struct FinancePortfolioResponse {
+        /// The caller's org, hex.
+        pub org: String,
+        /// The chain height it was read at.
+        pub height: u64,
+        /// The node's time of the answer, Unix ms (ageing is counted from it).
+        pub as_of_ms: i64,
+        /// Assets by status now.
+        pub by_status: Vec<FinanceStatusCountView>,
+        /// Outstanding where the caller is the lender (or the holder, when it has no
+        /// lender), per counterparty, largest first.
+        pub exposure: Vec<FinanceExposureView>,
+        /// Outstanding of open receivables by age.
+        pub ageing: Vec<FinanceBucketView>,
+        /// The sellers and buyers of the portfolio and their records.
+        pub counterparties: Vec<FinanceCounterpartyView>,
+        /// Assets by status at the end of each day with a step, oldest first.
+        pub timeline: Vec<FinanceStatusDayView>,
+        /// What to look at now, newest first.
+        pub alerts: Vec<FinanceAlertView>,
+        /// Every asset, newest step first.
+        pub rows: Vec<FinancePortfolioRowView>,
+    }
+}
+
+request! {
+    /// A file for the lender's records (`handoff finance export`): an asset's evidence
+    /// pack (`json` or a printable `pdf`) or the portfolio (`csv` or `json`).
+    pub struct FinanceExportRequest {
+        /// The asset, hex; absent: the whole portfolio.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub id: Option<String>,
+        /// `json`, `pdf` (evidence pack) or `csv` (portfolio).
+        pub format: String,
+    }
+}
+
+response! {
+    /// See [`FinanceExportRequest`].
+    pub struct FinanceExportResponse {
+        /// A file name for it.
+        pub name: String,
+        /// Media type.
+        pub mime: String,
+        /// The file, base64.
+        pub data_base64: String,
+        /// SHA-256 of the file, hex.
+        pub sha256: String,
+    }
+}
+
 request! {
     /// Publishes the caller's seal key, so finance terms can be sealed to it (`handoff
     /// finance enable`). Every finance action does it first when needed.
