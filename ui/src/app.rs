@@ -24,6 +24,10 @@ pub enum Tab {
     Auditor,
     /// EPCIS files in and out.
     Exchange,
+    /// Invoices and warehouse receipts (suppliers, buyers, warehouses).
+    Finance,
+    /// A lender's portfolio.
+    Lender,
     /// Identity and chain.
     Node,
 }
@@ -239,6 +243,27 @@ pub fn App() -> impl IntoView {
         },
         std::time::Duration::from_secs(3),
     );
+    // The Lender tab is for orgs with the lender role (read from the org list whenever the
+    // acting identity changes).
+    let lender = RwSignal::new(false);
+    Effect::new(move |_| {
+        let me = ctx.my_org();
+        if me.is_empty() {
+            lender.set(false);
+            return;
+        }
+        spawn_local(async move {
+            let is = backend::orgs().await.is_ok_and(|o| {
+                o.orgs
+                    .iter()
+                    .any(|o| o.key == me && o.roles.iter().any(|r| r == "lender"))
+            });
+            lender.set(is);
+            if !is && ctx.tab.get_untracked() == Tab::Lender {
+                ctx.tab.set(Tab::Finance);
+            }
+        });
+    });
     // Interactive: tell the app (start-up benchmark) once, after the first paint.
     request_animation_frame(move || spawn_local(backend::ready()));
 
@@ -278,6 +303,8 @@ pub fn App() -> impl IntoView {
                 {nav(Tab::Pack, "nav.pack", "nav-pack")}
                 {nav(Tab::Auditor, "nav.auditor", "nav-auditor")}
                 {nav(Tab::Exchange, "nav.exchange", "nav-exchange")}
+                {backend::signed_in().then(|| nav(Tab::Finance, "nav.finance", "nav-finance"))}
+                {move || lender.get().then(|| nav(Tab::Lender, "nav.lender", "nav-lender"))}
                 {nav(Tab::Node, "nav.node", "nav-node")}
                 <div class="whoami" data-testid="whoami">{move || ctx.me()}</div>
             </nav>
@@ -291,6 +318,8 @@ pub fn App() -> impl IntoView {
                     Tab::Pack => view! { <screens::PackScreen/> }.into_any(),
                     Tab::Auditor => view! { <crate::certs::AuditorScreen/> }.into_any(),
                     Tab::Exchange => view! { <crate::exchange::ExchangeScreen/> }.into_any(),
+                    Tab::Finance => view! { <crate::finance::FinanceScreen/> }.into_any(),
+                    Tab::Lender => view! { <crate::lender::LenderScreen/> }.into_any(),
                     Tab::Node => view! { <screens::NodeScreen/> }.into_any(),
                 }}
             </main>

@@ -455,6 +455,197 @@ pub async fn epcis_export(scan: Option<String>, format: &str) -> Res<api::EpcisE
     .await
 }
 
+/// The acting org's latest transactions, newest first (at most `limit`).
+pub async fn activity(limit: usize) -> Res<api::ActivityResponse> {
+    request(api::ActivityRequest { since: None, limit }).await
+}
+
+/// One handoff, open or closed (full id).
+pub async fn handoff_show(id: &str) -> Res<api::HandoffShowResponse> {
+    request(api::HandoffShowRequest { id: id.into() }).await
+}
+
+// ---------------------------------------------------------------- finance
+
+/// The finance assets the acting org is a party of, newest first.
+pub async fn finance_list() -> Res<api::FinanceListResponse> {
+    request(api::FinanceListRequest {
+        role: None,
+        status: None,
+    })
+    .await
+}
+
+/// One finance asset with its steps.
+pub async fn finance_show(id: &str) -> Res<api::FinanceShowResponse> {
+    request(api::FinanceShowRequest { id: id.into() }).await
+}
+
+/// One asset's trade evidence, matched line by line, with its alerts.
+pub async fn finance_evidence(id: &str) -> Res<api::FinanceEvidenceResponse> {
+    request(api::FinanceEvidenceRequest { id: id.into() }).await
+}
+
+/// The acting org's portfolio and analytics (`role`: only where it has that role).
+pub async fn finance_portfolio(role: Option<String>) -> Res<api::FinancePortfolioResponse> {
+    request(api::FinancePortfolioRequest { role }).await
+}
+
+/// A file for the lender's records: an asset's evidence pack (`id`, `json` or `pdf`) or
+/// the portfolio (no `id`, `csv` or `json`).
+pub async fn finance_export(id: Option<String>, format: &str) -> Res<api::FinanceExportResponse> {
+    request(api::FinanceExportRequest {
+        id,
+        format: format.into(),
+    })
+    .await
+}
+
+/// The seller invoices the buyer for accepted handoffs.
+pub async fn receivable_issue(req: api::ReceivableIssueRequest) -> Res<api::FinanceActionResponse> {
+    request(req).await
+}
+
+/// The buyer confirms an invoice.
+pub async fn receivable_confirm(id: &str) -> Res<api::FinanceActionResponse> {
+    request(api::ReceivableConfirmRequest { id: id.into() }).await
+}
+
+/// The holder asks a lender to finance a confirmed receivable.
+pub async fn receivable_request(id: &str, lender: &str) -> Res<api::FinanceActionResponse> {
+    request(api::ReceivableRequestFinanceRequest {
+        id: id.into(),
+        lender: lender.into(),
+    })
+    .await
+}
+
+/// The lender offers an advance (percent of the outstanding balance) and a fee.
+pub async fn receivable_offer(id: &str, advance: &str, fee: &str) -> Res<api::FinanceActionResponse> {
+    request(api::ReceivableOfferRequest {
+        id: id.into(),
+        advance: advance.into(),
+        fee: fee.into(),
+    })
+    .await
+}
+
+/// The holder accepts the lender's offer.
+pub async fn receivable_accept_offer(id: &str) -> Res<api::FinanceActionResponse> {
+    request(api::ReceivableAcceptOfferRequest { id: id.into() }).await
+}
+
+/// The lender funds an accepted offer.
+pub async fn receivable_fund(id: &str) -> Res<api::FinanceActionResponse> {
+    request(api::ReceivableFundRequest { id: id.into() }).await
+}
+
+/// The buyer pays part or all of the outstanding balance.
+pub async fn receivable_repay(id: &str, amount: &str, reference: &str) -> Res<api::FinanceActionResponse> {
+    request(api::ReceivableRepayRequest {
+        id: id.into(),
+        amount: amount.into(),
+        reference: reference.into(),
+    })
+    .await
+}
+
+/// The holder splits part of a confirmed, unfinanced claim to another org.
+pub async fn receivable_split(id: &str, to: &str, amount: &str) -> Res<api::FinanceActionResponse> {
+    request(api::ReceivableSplitRequest {
+        id: id.into(),
+        to: to.into(),
+        amount: amount.into(),
+    })
+    .await
+}
+
+/// The holder transfers a confirmed, unfinanced claim whole.
+pub async fn receivable_transfer(id: &str, to: &str) -> Res<api::FinanceActionResponse> {
+    request(api::ReceivableTransferRequest {
+        id: id.into(),
+        to: to.into(),
+    })
+    .await
+}
+
+/// The holder records a return or credit note.
+pub async fn receivable_dilute(id: &str, amount: &str, reason: &str) -> Res<api::FinanceActionResponse> {
+    request(api::ReceivableDiluteRequest {
+        id: id.into(),
+        amount: amount.into(),
+        reason: reason.into(),
+    })
+    .await
+}
+
+/// Marks an open receivable past its due date overdue.
+pub async fn receivable_overdue(id: &str) -> Res<api::FinanceActionResponse> {
+    request(api::ReceivableOverdueRequest { id: id.into() }).await
+}
+
+/// The creditor declares an overdue receivable in default.
+pub async fn receivable_default(id: &str) -> Res<api::FinanceActionResponse> {
+    request(api::ReceivableDefaultRequest { id: id.into() }).await
+}
+
+/// The creditor records an amount recovered on a defaulted receivable.
+pub async fn receivable_recover(id: &str, amount: &str, reference: &str) -> Res<api::FinanceActionResponse> {
+    request(api::ReceivableRecoverRequest {
+        id: id.into(),
+        amount: amount.into(),
+        reference: reference.into(),
+    })
+    .await
+}
+
+/// The creditor writes off what is left of a defaulted receivable.
+pub async fn receivable_write_off(id: &str) -> Res<api::FinanceActionResponse> {
+    request(api::ReceivableWriteOffRequest { id: id.into() }).await
+}
+
+/// The holder or lender closes a receivable whose balance is zero.
+pub async fn receivable_settle(id: &str) -> Res<api::FinanceActionResponse> {
+    request(api::ReceivableSettleRequest { id: id.into() }).await
+}
+
+/// A warehouse issues a receipt for goods in its custody.
+pub async fn receipt_issue(owner: &str, goods: &[String]) -> Res<api::FinanceActionResponse> {
+    request(api::ReceiptIssueRequest {
+        owner: owner.into(),
+        goods: goods.to_vec(),
+    })
+    .await
+}
+
+/// The owner offers a receipt as collateral to a lender.
+pub async fn receipt_pledge(id: &str, lender: &str) -> Res<api::FinanceActionResponse> {
+    request(api::ReceiptPledgeRequest {
+        id: id.into(),
+        lender: lender.into(),
+    })
+    .await
+}
+
+/// The lender accepts a pledged receipt: the goods are locked.
+pub async fn receipt_accept_pledge(id: &str) -> Res<api::FinanceActionResponse> {
+    request(api::ReceiptAcceptPledgeRequest { id: id.into() }).await
+}
+
+/// The lender releases goods (none listed: every good still pledged).
+pub async fn receipt_release(id: &str, goods: &[String]) -> Res<api::FinanceActionResponse> {
+    request(api::ReceiptReleaseRequest {
+        id: id.into(),
+        goods: goods.to_vec(),
+    })
+    .await
+}
+
+/// The lender takes ownership of the goods still pledged.
+pub async fn receipt_enforce(id: &str) -> Res<api::FinanceActionResponse> {
+    request(api::ReceiptEnforceRequest { id: id.into() }).await
+}
+
 /// Where a saved file went: in the app, a file written by the app (`save_file`); in a
 /// browser, a download the browser keeps where its user says.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
@@ -474,15 +665,38 @@ pub async fn save_file(name: &str, mime: &str, text: &str) -> Res<Saved> {
     Ok(Saved { path: name.into() })
 }
 
+/// Saves a file the node made (`bytes`): text (JSON, CSV) through [`save_file`]; other
+/// bytes (a PDF) as a browser download. The app's `save_file` command writes text only,
+/// so there a file that is no UTF-8 text answers `SAVE_BINARY_UNSUPPORTED` rather than a
+/// damaged file.
+pub async fn save_bytes(name: &str, mime: &str, bytes: Vec<u8>) -> Res<Saved> {
+    match String::from_utf8(bytes) {
+        Ok(text) => save_file(name, mime, &text).await,
+        Err(e) if !tauri::available() => {
+            download_bytes(name, mime, e.as_bytes())?;
+            Ok(Saved { path: name.into() })
+        }
+        Err(_) => Err(ApiError::new(
+            "SAVE_BINARY_UNSUPPORTED",
+            format!("{name} is a binary file; this version of the app saves text files only"),
+        )),
+    }
+}
+
 /// A browser download of `text` (a Blob URL on a clicked link).
 fn download(name: &str, mime: &str, text: &str) -> Res<()> {
+    download_bytes(name, mime, text.as_bytes())
+}
+
+/// A browser download of `bytes` (a Blob URL on a clicked link).
+fn download_bytes(name: &str, mime: &str, bytes: &[u8]) -> Res<()> {
     use wasm_bindgen::JsCast;
     let fail = || ApiError::new("SAVE_FAILED", format!("the browser did not save {name}"));
-    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
     let opts = web_sys::BlobPropertyBag::new();
     opts.set_type(mime);
     let blob =
-        web_sys::Blob::new_with_str_sequence_and_options(&parts, &opts).map_err(|_| fail())?;
+        web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &opts).map_err(|_| fail())?;
     let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|_| fail())?;
     let a = web_sys::window()
         .and_then(|w| w.document())
