@@ -146,8 +146,8 @@ pub fn date(lang: Lang, ms: i64) -> String {
 /// An alert in the language on screen, from its kind and subject (the node's English
 /// message is kept as the tooltip).
 pub fn alert_text(lang: Lang, a: &api::FinanceAlertView) -> String {
-    let template = lookup(lang, &format!("alert.{}", a.kind))
-        .unwrap_or_else(|| t(lang, "alert.other"));
+    let template =
+        lookup(lang, &format!("alert.{}", a.kind)).unwrap_or_else(|| t(lang, "alert.other"));
     let subject = a.subject.clone().unwrap_or_else(|| {
         if lookup(lang, &format!("alert.{}", a.kind)).is_some() {
             String::new()
@@ -444,8 +444,8 @@ fn DetailBody(d: Detail, orgs: RwSignal<Vec<api::OrgView>>, lender: bool) -> imp
                     {tm.face.as_deref().map(|v| kv("fin.face", m(v), "fin-face"))}
                     {tm.outstanding.as_deref().map(|v| kv("fin.outstanding", m(v), "fin-outstanding"))}
                     {kv("fin.paid", m(&tm.paid), "fin-paid")}
-                    {(tm.diluted.trim_start_matches(['0', '.']) != "").then(|| kv("fin.diluted", m(&tm.diluted), "fin-diluted"))}
-                    {(tm.recovered.trim_start_matches(['0', '.']) != "").then(|| kv("fin.recovered", m(&tm.recovered), "fin-recovered"))}
+                    {(!tm.diluted.trim_start_matches(['0', '.']).is_empty()).then(|| kv("fin.diluted", m(&tm.diluted), "fin-diluted"))}
+                    {(!tm.recovered.trim_start_matches(['0', '.']).is_empty()).then(|| kv("fin.recovered", m(&tm.recovered), "fin-recovered"))}
                     {tm.advance.as_deref().map(|v| kv("fin.advance", m(v), "fin-advance"))}
                     {tm.fee.as_deref().map(|v| kv("fin.fee", m(v), "fin-fee"))}
                 </div>
@@ -465,7 +465,7 @@ fn DetailBody(d: Detail, orgs: RwSignal<Vec<api::OrgView>>, lender: bool) -> imp
         None => ().into_any(),
     };
     let due = a.due_ms;
-    let goods_n = (a.kind == "receipt").then(|| (a.goods.len(), a.released.len()));
+    let goods_n = (a.kind == "receipt").then_some((a.goods.len(), a.released.len()));
     view! {
         <div class="card" data-testid="fin-asset-card">
             <header class="card-head">
@@ -485,9 +485,9 @@ fn DetailBody(d: Detail, orgs: RwSignal<Vec<api::OrgView>>, lender: bool) -> imp
                     view! { <div class="kv"><span class="k">{move || word(ctx.lang.get(), "fin.role.", &role)}</span><span class="v">{p.name.clone()}</span></div> }
                 }).collect_view()}
             </div>
+            {lender.then(|| view! { <ExportButtons id=Some(id.clone())/> })}
         </div>
         <ActionPanel id=id.clone() kind=a.kind.clone() next=a.next.clone() orgs=orgs/>
-        {lender.then(|| view! { <ExportButtons id=Some(id.clone())/> })}
         {(!alerts.is_empty()).then(|| view! {
             <div class="card" data-testid="fin-detail-alerts">
                 <h3 class="section">{move || ctx.t("fin.alerts")}</h3>
@@ -507,7 +507,7 @@ fn DetailBody(d: Detail, orgs: RwSignal<Vec<api::OrgView>>, lender: bool) -> imp
                         <li class="event" data-testid="fin-step" data-step=s.step.clone()>
                             <div class="when">{move || datetime_ms(ctx.lang.get(), s.time_ms)}</div>
                             <div class="what">{move || word(ctx.lang.get(), "fin.step.", &step)}</div>
-                            <div class="who">{move || fill(ctx.t("fin.by"), &[s.by.clone()])}</div>
+                            <div class="who">{move || fill(ctx.t("fin.by"), std::slice::from_ref(&s.by))}</div>
                             <div class="gln">{move || fill(ctx.t("fin.block"), &[number(ctx.lang.get(), s.height as f64)])}" · "<span class="mono">{short_id(&s.tx)}</span></div>
                         </li>
                     }
@@ -523,12 +523,18 @@ fn DetailBody(d: Detail, orgs: RwSignal<Vec<api::OrgView>>, lender: bool) -> imp
 fn Evidence(e: api::FinanceEvidenceResponse, currency: String) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let matched = e.matched;
+    let receipt = e.asset.kind == "receipt";
     view! {
         <div class="card" data-testid="fin-evidence" data-matched=matched.to_string()>
             <header class="card-head">
                 <h3 class="section">{move || ctx.t("fin.evidence")}</h3>
                 <span class=if matched { "chip chip-committed" } else { "chip chip-rejected" } data-testid="fin-evidence-verdict">
-                    {move || ctx.t(if matched { "fin.evidence_ok" } else { "fin.evidence_bad" })}
+                    {move || ctx.t(match (receipt, matched) {
+                        (false, true) => "fin.evidence_ok",
+                        (false, false) => "fin.evidence_bad",
+                        (true, true) => "fin.goods_ok",
+                        (true, false) => "fin.goods_bad",
+                    })}
                 </span>
             </header>
             {(!e.lines.is_empty()).then(|| view! { <p class="hint">{move || ctx.t("fin.evidence_hint")}</p> })}
@@ -596,7 +602,7 @@ fn Evidence(e: api::FinanceEvidenceResponse, currency: String) -> impl IntoView 
                                     <span class="tag">{move || ctx.t(if g.released { "fin.released" } else { "fin.pledged_good" })}</span>
                                     {flags.into_iter().map(|f| view! { <span class="chip chip-rejected">{move || word(ctx.lang.get(), "fin.flag.", &f)}</span> }).collect_view()}
                                 </div>
-                                {g.custodian.clone().map(|c| view! { <div class="ev-line-sub">{move || fill(ctx.t("fin.custodian"), &[c.clone()])}</div> })}
+                                {g.custodian.clone().map(|c| view! { <div class="ev-line-sub">{move || fill(ctx.t("fin.custodian"), std::slice::from_ref(&c))}</div> })}
                             </li>
                         }
                     }).collect_view()}
@@ -675,7 +681,11 @@ pub fn scan_lines(text: &str) -> Vec<String> {
 }
 
 /// Sends `step` on asset `id` with the form's values.
-async fn send_step(id: String, step: String, f: Values) -> Result<api::FinanceActionResponse, ApiError> {
+async fn send_step(
+    id: String,
+    step: String,
+    f: Values,
+) -> Result<api::FinanceActionResponse, ApiError> {
     let id = id.as_str();
     match step.as_str() {
         "confirm" => backend::receivable_confirm(id).await,
@@ -784,9 +794,13 @@ fn ActionPanel(
                     Ok(r) => {
                         open.set(None);
                         let key = static_key(&format!("fin.done.{step}")).unwrap_or("msg.saved");
-                        ctx.done(Notice::new(key).arg(Arg::Text(
-                            r.height.map(|h| h.to_string()).unwrap_or_else(|| "…".into()),
-                        )));
+                        ctx.done(
+                            Notice::new(key).arg(Arg::Text(
+                                r.height
+                                    .map(|h| h.to_string())
+                                    .unwrap_or_else(|| "…".into()),
+                            )),
+                        );
                     }
                     Err(e) => ctx.fail(e),
                 }
@@ -880,7 +894,12 @@ pub fn checked_export(x: &api::FinanceExportResponse) -> Result<Vec<u8>, ApiErro
     use base64::Engine;
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(x.data_base64.trim())
-        .map_err(|e| ApiError::new("BAD_RESPONSE", format!("finance_export: the file is no base64: {e}")))?;
+        .map_err(|e| {
+            ApiError::new(
+                "BAD_RESPONSE",
+                format!("finance_export: the file is no base64: {e}"),
+            )
+        })?;
     let sum = handoff_core::types::sha256(&[&bytes]).to_hex();
     if !sum.eq_ignore_ascii_case(&x.sha256) {
         return Err(ApiError::new(
@@ -972,11 +991,7 @@ async fn deliveries() -> Result<Vec<Delivery>, ApiError> {
             to: h.to.key.clone(),
             to_name: h.to.name.clone(),
             items: h.entries.len(),
-            first: h
-                .entries
-                .first()
-                .map(|e| e.key.clone())
-                .unwrap_or_default(),
+            first: h.entries.first().map(|e| e.key.clone()).unwrap_or_default(),
             exceptions: h.missing.len() + h.damaged.len(),
             height: h.closed_height,
             time: h.proposed_time.clone(),
@@ -1064,9 +1079,13 @@ fn IssueInvoice(
             match backend::receivable_issue(req).await {
                 Ok(r) => {
                     done.run(());
-                    ctx.done(Notice::new("fin.done.issue_invoice").arg(Arg::Text(
-                        r.height.map(|h| h.to_string()).unwrap_or_else(|| "…".into()),
-                    )));
+                    ctx.done(
+                        Notice::new("fin.done.issue_invoice").arg(Arg::Text(
+                            r.height
+                                .map(|h| h.to_string())
+                                .unwrap_or_else(|| "…".into()),
+                        )),
+                    );
                 }
                 Err(e) => ctx.fail(e),
             }
@@ -1173,7 +1192,10 @@ fn IssueReceipt(orgs: RwSignal<Vec<api::OrgView>>, done: Callback<()>) -> impl I
     let submit = move |_| {
         let o = owner.get_untracked();
         let goods = scan_lines(&scans.get_untracked());
-        let missing = [(o.is_empty(), "fin.f.owner"), (goods.is_empty(), "fin.f.goods")];
+        let missing = [
+            (o.is_empty(), "fin.f.owner"),
+            (goods.is_empty(), "fin.f.goods"),
+        ];
         if let Some((_, key)) = missing.iter().find(|(m, _)| *m) {
             ctx.fail(ApiError::new(
                 "FIELD_MISSING",
@@ -1186,9 +1208,13 @@ fn IssueReceipt(orgs: RwSignal<Vec<api::OrgView>>, done: Callback<()>) -> impl I
             match backend::receipt_issue(&o, &goods).await {
                 Ok(r) => {
                     done.run(());
-                    ctx.done(Notice::new("fin.done.issue_receipt").arg(Arg::Text(
-                        r.height.map(|h| h.to_string()).unwrap_or_else(|| "…".into()),
-                    )));
+                    ctx.done(
+                        Notice::new("fin.done.issue_receipt").arg(Arg::Text(
+                            r.height
+                                .map(|h| h.to_string())
+                                .unwrap_or_else(|| "…".into()),
+                        )),
+                    );
                 }
                 Err(e) => ctx.fail(e),
             }
@@ -1243,13 +1269,31 @@ mod tests {
     #[test]
     fn every_step_the_node_names_has_words_and_a_confirmation() {
         for step in [
-            "confirm", "request", "split", "transfer", "offer", "accept-offer", "fund", "repay",
-            "dilute", "settle", "overdue", "default", "recover", "write-off", "pledge",
-            "accept-pledge", "release", "enforce",
+            "confirm",
+            "request",
+            "split",
+            "transfer",
+            "offer",
+            "accept-offer",
+            "fund",
+            "repay",
+            "dilute",
+            "settle",
+            "overdue",
+            "default",
+            "recover",
+            "write-off",
+            "pledge",
+            "accept-pledge",
+            "release",
+            "enforce",
         ] {
             for lang in [Lang::En, Lang::Zh] {
                 assert!(lookup(lang, &format!("fin.do.{step}")).is_some(), "{step}");
-                assert!(lookup(lang, &format!("fin.done.{step}")).is_some(), "{step}");
+                assert!(
+                    lookup(lang, &format!("fin.done.{step}")).is_some(),
+                    "{step}"
+                );
             }
         }
     }
@@ -1257,8 +1301,16 @@ mod tests {
     #[test]
     fn every_alert_kind_is_said_in_both_languages() {
         for kind in [
-            "overdue", "defaulted", "recalled", "reported_stolen", "decommissioned", "moved",
-            "move_refused", "org_suspended", "exception", "terms_mismatch",
+            "overdue",
+            "defaulted",
+            "recalled",
+            "reported_stolen",
+            "decommissioned",
+            "moved",
+            "move_refused",
+            "org_suspended",
+            "exception",
+            "terms_mismatch",
         ] {
             let en = lookup(Lang::En, &format!("alert.{kind}")).expect(kind);
             let zh = lookup(Lang::Zh, &format!("alert.{kind}")).expect(kind);

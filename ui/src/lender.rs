@@ -42,20 +42,26 @@ const STATUS_ORDER: [&str; 14] = [
 /// The currencies of a portfolio, the largest outstanding first.
 fn currencies(p: &api::FinancePortfolioResponse) -> Vec<String> {
     let mut sums: Vec<(String, u64)> = Vec::new();
-    for a in p.exposure.iter().flat_map(|e| e.outstanding.iter()).chain(
-        p.ageing.iter().flat_map(|b| b.outstanding.iter()),
-    ) {
+    for a in p
+        .exposure
+        .iter()
+        .flat_map(|e| e.outstanding.iter())
+        .chain(p.ageing.iter().flat_map(|b| b.outstanding.iter()))
+    {
         match sums.iter_mut().find(|(c, _)| *c == a.currency) {
             Some((_, s)) => *s = s.saturating_add(a.minor),
             None => sums.push((a.currency.clone(), a.minor)),
         }
     }
-    sums.sort_by(|a, b| b.1.cmp(&a.1));
+    sums.sort_by_key(|s| std::cmp::Reverse(s.1));
     sums.into_iter().map(|(c, _)| c).collect()
 }
 
 /// The amount in `currency` of a list (zero when it has none).
-fn in_currency<'a>(list: &'a [api::FinanceAmountView], currency: &str) -> Option<&'a api::FinanceAmountView> {
+fn in_currency<'a>(
+    list: &'a [api::FinanceAmountView],
+    currency: &str,
+) -> Option<&'a api::FinanceAmountView> {
     list.iter().find(|a| a.currency == currency)
 }
 
@@ -146,7 +152,12 @@ fn Portfolio(
     let open_assets = p
         .by_status
         .iter()
-        .filter(|s| !matches!(s.status.as_str(), "settled" | "written_off" | "released" | "enforced"))
+        .filter(|s| {
+            !matches!(
+                s.status.as_str(),
+                "settled" | "written_off" | "released" | "enforced"
+            )
+        })
         .map(|s| s.count)
         .sum::<u32>();
     // Outstanding per currency: the ageing buckets hold every open receivable once.
@@ -159,7 +170,7 @@ fn Portfolio(
                 None => t.push((a.currency.clone(), a.minor, d)),
             }
         }
-        t.sort_by(|a, b| b.1.cmp(&a.1));
+        t.sort_by_key(|x| std::cmp::Reverse(x.1));
         t.into_iter()
             .map(|(c, m, d)| {
                 let s = m.to_string();
@@ -247,7 +258,11 @@ fn ExposureChart(p: api::FinancePortfolioResponse, currency: String, lang: Lang)
         .iter()
         .filter_map(|e| {
             in_currency(&e.outstanding, &currency).map(|a| {
-                let role = if e.role == "buyer" { "lender.as_buyer" } else { "lender.as_seller" };
+                let role = if e.role == "buyer" {
+                    "lender.as_buyer"
+                } else {
+                    "lender.as_seller"
+                };
                 (
                     e.name.clone(),
                     format!("{} · {}", t(lang, role), assets_n(lang, e.assets)),
@@ -260,10 +275,17 @@ fn ExposureChart(p: api::FinancePortfolioResponse, currency: String, lang: Lang)
     if rows.is_empty() {
         return view! { <p class="hint">{t(lang, "lender.no_data")}</p> }.into_any();
     }
-    let max = rows.iter().map(|r| r.2).fold(0.0, f64::max).max(f64::MIN_POSITIVE);
+    let max = rows
+        .iter()
+        .map(|r| r.2)
+        .fold(0.0, f64::max)
+        .max(f64::MIN_POSITIVE);
     let row_h = 48.0;
     let h = rows.len() as f64 * row_h + 4.0;
-    let desc = fill(t(lang, "lender.chart_exposure_desc"), &[currency.clone()]);
+    let desc = fill(
+        t(lang, "lender.chart_exposure_desc"),
+        std::slice::from_ref(&currency),
+    );
     view! {
         <svg class="chart" viewBox=format!("0 0 {W} {h}") role="img" aria-label=desc.clone() data-testid="exposure-svg"
             style=format!("max-width: {}px", W * 1.25)>
@@ -309,7 +331,10 @@ fn AgeingChart(p: api::FinancePortfolioResponse, currency: String, lang: Lang) -
     let plot = h - top - bottom;
     let max = nice_max(bars.iter().map(|b| b.1).fold(0.0, f64::max));
     let slot = W / bars.len() as f64;
-    let desc = fill(t(lang, "lender.chart_ageing_desc"), &[currency.clone()]);
+    let desc = fill(
+        t(lang, "lender.chart_ageing_desc"),
+        std::slice::from_ref(&currency),
+    );
     view! {
         <svg class="chart" viewBox=format!("0 0 {W} {h}") role="img" aria-label=desc.clone() data-testid="ageing-svg"
             style=format!("max-width: {}px", W * 1.25)>
@@ -346,7 +371,10 @@ fn TimelineChart(days: Vec<api::FinanceStatusDayView>, lang: Lang) -> impl IntoV
     let statuses: Vec<&str> = STATUS_ORDER
         .iter()
         .copied()
-        .filter(|s| days.iter().any(|d| d.counts.iter().any(|c| c.status == *s && c.count > 0)))
+        .filter(|s| {
+            days.iter()
+                .any(|d| d.counts.iter().any(|c| c.status == *s && c.count > 0))
+        })
         .chain(
             // Statuses this version has no place for go on top, in the order met.
             days.iter()
@@ -371,11 +399,16 @@ fn TimelineChart(days: Vec<api::FinanceStatusDayView>, lang: Lang) -> impl IntoV
     let plot_w = w - left - 4.0;
     let total = |d: &api::FinanceStatusDayView| d.counts.iter().map(|c| c.count).sum::<u32>();
     let max = nice_max(days.iter().map(total).max().unwrap_or(0) as f64);
-    let ticks: Vec<f64> = (0..=4).map(|i| max * i as f64 / 4.0).filter(|v| v.fract() == 0.0).collect();
+    let ticks: Vec<f64> = (0..=4)
+        .map(|i| max * i as f64 / 4.0)
+        .filter(|v| v.fract() == 0.0)
+        .collect();
     let slot = plot_w / days.len() as f64;
     let bw = (slot * 0.7).min(36.0);
     // Day labels: the first, the last, and a few between so they never collide.
-    let every = (days.len() as f64 / if narrow { 3.0 } else { 5.0 }).ceil().max(1.0) as usize;
+    let every = (days.len() as f64 / if narrow { 3.0 } else { 5.0 })
+        .ceil()
+        .max(1.0) as usize;
     let n = days.len();
     let short_day = |d: &str| d.get(5..).unwrap_or(d).to_string();
     let statuses2 = statuses.clone();
@@ -494,6 +527,7 @@ fn Rows(rows: Vec<api::FinancePortfolioRowView>, open: Callback<String>) -> impl
                 let title = r.invoice.clone();
                 let rid = r.id.clone();
                 let out = r.outstanding.as_ref().map(|a| money(&a.amount, &a.currency));
+                let goods = (r.kind == "receipt").then_some((r.goods, r.released));
                 let due = r.due_ms;
                 let late = r.days_past_due.filter(|d| *d > 0);
                 let alerts = r.alerts;
@@ -507,7 +541,11 @@ fn Rows(rows: Vec<api::FinancePortfolioRowView>, open: Callback<String>) -> impl
                         <span class="fr-seller">{r.seller.clone()}</span>
                         <span class="fr-buyer">{"→ "}{r.buyer.clone()}</span>
                         <span class="fr-status"><StatusBadge status=r.status.clone()/></span>
-                        <span class="fr-out num">{out.unwrap_or_else(|| "—".into())}</span>
+                        <span class="fr-out num">{move || match (&out, goods) {
+                            (Some(o), _) => o.clone(),
+                            (None, Some((g, r))) => fill(ctx.t("fin.goods_n"), &[number(ctx.lang.get(), g as f64), number(ctx.lang.get(), r as f64)]),
+                            (None, None) => "—".into(),
+                        }}</span>
                         <span class="fr-due">
                             {due.map(|ms| view! { <span>{move || date(ctx.lang.get(), ms)}</span> })}
                             {late.map(|d| view! { <span class="late" data-testid="days-past-due">{move || fill(ctx.t("lender.days_past_due"), &[number(ctx.lang.get(), d as f64)])}</span> })}

@@ -521,7 +521,11 @@ pub async fn receivable_request(id: &str, lender: &str) -> Res<api::FinanceActio
 }
 
 /// The lender offers an advance (percent of the outstanding balance) and a fee.
-pub async fn receivable_offer(id: &str, advance: &str, fee: &str) -> Res<api::FinanceActionResponse> {
+pub async fn receivable_offer(
+    id: &str,
+    advance: &str,
+    fee: &str,
+) -> Res<api::FinanceActionResponse> {
     request(api::ReceivableOfferRequest {
         id: id.into(),
         advance: advance.into(),
@@ -541,7 +545,11 @@ pub async fn receivable_fund(id: &str) -> Res<api::FinanceActionResponse> {
 }
 
 /// The buyer pays part or all of the outstanding balance.
-pub async fn receivable_repay(id: &str, amount: &str, reference: &str) -> Res<api::FinanceActionResponse> {
+pub async fn receivable_repay(
+    id: &str,
+    amount: &str,
+    reference: &str,
+) -> Res<api::FinanceActionResponse> {
     request(api::ReceivableRepayRequest {
         id: id.into(),
         amount: amount.into(),
@@ -570,7 +578,11 @@ pub async fn receivable_transfer(id: &str, to: &str) -> Res<api::FinanceActionRe
 }
 
 /// The holder records a return or credit note.
-pub async fn receivable_dilute(id: &str, amount: &str, reason: &str) -> Res<api::FinanceActionResponse> {
+pub async fn receivable_dilute(
+    id: &str,
+    amount: &str,
+    reason: &str,
+) -> Res<api::FinanceActionResponse> {
     request(api::ReceivableDiluteRequest {
         id: id.into(),
         amount: amount.into(),
@@ -590,7 +602,11 @@ pub async fn receivable_default(id: &str) -> Res<api::FinanceActionResponse> {
 }
 
 /// The creditor records an amount recovered on a defaulted receivable.
-pub async fn receivable_recover(id: &str, amount: &str, reference: &str) -> Res<api::FinanceActionResponse> {
+pub async fn receivable_recover(
+    id: &str,
+    amount: &str,
+    reference: &str,
+) -> Res<api::FinanceActionResponse> {
     request(api::ReceivableRecoverRequest {
         id: id.into(),
         amount: amount.into(),
