@@ -396,6 +396,29 @@ enum FinanceCmd {
         #[arg(long)]
         status: Option<String>,
     },
+    /// An asset's trade evidence: each invoiced line against its handoff, acceptance and
+    /// documents, the goods of a receipt, and alerts.
+    Evidence {
+        /// The asset id.
+        id: String,
+    },
+    /// Your portfolio with a lender's analytics: exposure, ageing, counterparties, alerts.
+    Portfolio {
+        /// Only where you have this role (lender, holder…).
+        #[arg(long)]
+        role: Option<String>,
+    },
+    /// Write an asset's evidence pack (json, pdf) or the portfolio (csv, json) to a file.
+    Export {
+        /// The asset id; without it, the portfolio.
+        id: Option<String>,
+        /// json, pdf (evidence pack) or csv, json (portfolio).
+        #[arg(long)]
+        format: String,
+        /// The file to write.
+        #[arg(long, short)]
+        output: PathBuf,
+    },
 }
 
 /// `handoff finance receivable …`.
@@ -1427,6 +1450,123 @@ fn answer<T: serde::Serialize>(v: &T, text: impl Into<String>) -> R<Output> {
     out(json_of(v)?, text)
 }
 
+fn amounts_text(a: &[handoff_api::FinanceAmountView]) -> String {
+    if a.is_empty() {
+        return "0".into();
+    }
+    a.iter()
+        .map(|x| format!("{} {}", x.amount, x.currency))
+        .collect::<Vec<_>>()
+        .join(" + ")
+}
+
+fn evidence_text(r: &handoff_api::FinanceEvidenceResponse) -> String {
+    let mut t = finance_asset_text(&r.asset);
+    t.push_str(if r.matched {
+        "\n  evidence: every line matched"
+    } else {
+        "\n  evidence: NOT fully matched"
+    });
+    for l in &r.lines {
+        let q = l.quantity.map(|q| format!(" ×{q}")).unwrap_or_default();
+        let amount = l.amount.clone().unwrap_or_default();
+        let docs: Vec<String> = l
+            .documents
+            .iter()
+            .map(|d| {
+                let what = d.number.clone().or(d.title.clone()).unwrap_or_default();
+                format!("{} {what}", d.kind)
+            })
+            .collect();
+        t.push_str(&format!(
+            "\n  {:>3} {} {}{q} {amount}  {} → {} {}  [{}]",
+            l.line,
+            if l.matched { "ok " } else { "BAD" },
+            l.item,
+            l.from,
+            l.to,
+            l.status,
+            docs.join("; ")
+        ));
+        for p in &l.problems {
+            t.push_str(&format!("\n        ! {p}"));
+        }
+    }
+    for g in &r.goods {
+        t.push_str(&format!(
+            "\n  {} {}{}{}",
+            g.item,
+            g.custodian.clone().unwrap_or_default(),
+            if g.released { " released" } else { "" },
+            if g.flags.is_empty() {
+                String::new()
+            } else {
+                format!(" ! {}", g.flags.join(", "))
+            }
+        ));
+    }
+    for a in &r.alerts {
+        t.push_str(&format!("\n  alert {}: {}", a.kind, a.message));
+    }
+    t
+}
+
+fn portfolio_text(r: &handoff_api::FinancePortfolioResponse) -> String {
+    let status: Vec<String> = r
+        .by_status
+        .iter()
+        .map(|s| format!("{} {}", s.count, s.status))
+        .collect();
+    let assets = |n: usize| format!("{n} asset{}", if n == 1 { "" } else { "s" });
+    let mut t = format!("{}: {}", assets(r.rows.len()), status.join(", "));
+    if !r.exposure.is_empty() {
+        t.push_str("\nexposure");
+        for e in &r.exposure {
+            t.push_str(&format!(
+                "\n  {:<7} {:<28} {} ({})",
+                e.role,
+                e.name,
+                amounts_text(&e.outstanding),
+                assets(e.assets as usize)
+            ));
+        }
+    }
+    t.push_str("\nageing");
+    for b in &r.ageing {
+        t.push_str(&format!(
+            "\n  {:<8} {} ({})",
+            b.bucket,
+            amounts_text(&b.outstanding),
+            b.assets
+        ));
+    }
+    let pct =
+        |bp: Option<u32>| bp.map_or("-".to_string(), |b| format!("{:.1}%", f64::from(b) / 100.0));
+    if !r.counterparties.is_empty() {
+        t.push_str("\ncounterparties (deliveries, on time, exceptions, disputes, dilution)");
+        for c in &r.counterparties {
+            t.push_str(&format!(
+                "\n  {:<28} {:>6} {:>7} {:>7} {:>7} {:>7}",
+                c.name,
+                c.deliveries,
+                pct(c.on_time_bp),
+                pct(c.exception_bp),
+                pct(c.dispute_bp),
+                pct(c.dilution_bp)
+            ));
+        }
+    }
+    for a in &r.alerts {
+        t.push_str(&format!(
+            "\nalert {} {}: {}",
+            short(&a.asset),
+            a.kind,
+            a.message
+        ));
+    }
+    t
+}
+
 /// A finance step's answer as text.
 fn finance_done(r: &handoff_api::FinanceActionResponse, what: &str) -> R<Output> {
     let mut text = format!(
@@ -1531,6 +1671,33 @@ fn finance_cmd(node: &dyn handoff_api::Api, who: &handoff_api::Caller, f: Financ
                     .join("\n")
             };
             answer(&r, text)
+        }
+        FinanceCmd::Evidence { id } => {
+            let r = call!(handoff_api::FinanceEvidenceRequest { id })?;
+            answer(&r, evidence_text(&r))
+        }
+        FinanceCmd::Portfolio { role } => {
+            let r = call!(handoff_api::FinancePortfolioRequest { role })?;
+            answer(&r, portfolio_text(&r))
+        }
+        FinanceCmd::Export { id, format, output } => {
+            use base64::Engine;
+            let r = call!(handoff_api::FinanceExportRequest { id, format })?;
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(&r.data_base64)
+                .map_err(|e| CliError::Other(anyhow::anyhow!("the file did not decode: {e}")))?;
+            std::fs::write(&output, &bytes)
+                .with_context(|| format!("cannot write {}", output.display()))?;
+            out(
+                json!({"file": output.display().to_string(), "name": r.name, "mime": r.mime,
+                       "bytes": bytes.len(), "sha256": r.sha256}),
+                format!(
+                    "wrote {} ({} bytes, sha256 {})",
+                    output.display(),
+                    bytes.len(),
+                    short(&r.sha256)
+                ),
+            )
         }
         FinanceCmd::Receivable(c) => match c {
             ReceivableCmd::Issue {

@@ -85,6 +85,8 @@ fn a_receivable_is_split_financed_repaid_and_settled_and_a_pledge_holds_the_good
             "--to",
             "Corner Shop",
             "--ownership",
+            "--doc",
+            "po=PO-7",
             &sn("SN1"),
             &sn("SN2"),
         ],
@@ -252,6 +254,148 @@ fn a_receivable_is_split_financed_repaid_and_settled_and_a_pledge_holds_the_good
         &["--as", "First Bank", "finance", "receivable", "fund", &id],
     );
     assert_eq!(funded["status"], "funded");
+
+    // The bank's evidence: each invoiced line is an accepted handoff with its PO, matched.
+    let ev = ok(d, &["--as", "First Bank", "finance", "evidence", &id]);
+    assert_eq!(ev["matched"], true, "{ev}");
+    let lines = ev["lines"].as_array().expect("lines");
+    assert_eq!(lines.len(), 2, "{ev}");
+    for (n, l) in lines.iter().enumerate() {
+        assert_eq!(l["line"], n + 1);
+        assert_eq!(l["handoff"], delivery.as_str());
+        assert_eq!(l["status"], "accepted");
+        assert_eq!(l["from"], "Acme Farms");
+        assert_eq!(l["to"], "Corner Shop");
+        assert_eq!(l["amount"], "625.00");
+        assert!(l["accepted_height"].as_u64().is_some(), "{l}");
+        assert_eq!(l["documents"][0]["kind"], "po", "{l}");
+        assert_eq!(l["documents"][0]["number"], "PO-7", "{l}");
+        assert_eq!(l["matched"], true, "{l}");
+    }
+    assert_eq!(ev["alerts"], serde_json::json!([]), "{ev}");
+    // A lender the farm did not ask sees no evidence of it.
+    refused(
+        d,
+        &["--as", "Second Bank", "finance", "evidence", &id],
+        "NOT_A_PARTY",
+    );
+
+    // The bank's portfolio: the shop owes it the funded balance, not yet due.
+    let pf = ok(d, &["--as", "First Bank", "finance", "portfolio"]);
+    let exposure = pf["exposure"].as_array().expect("exposure");
+    let shop_owes = exposure
+        .iter()
+        .find(|e| e["name"] == "Corner Shop")
+        .unwrap_or_else(|| panic!("no exposure to the shop: {pf}"));
+    assert_eq!(shop_owes["role"], "buyer");
+    assert_eq!(shop_owes["outstanding"][0]["amount"], "950.00", "{pf}");
+    assert_eq!(shop_owes["outstanding"][0]["currency"], "EUR");
+    let current = &pf["ageing"][0];
+    assert_eq!(current["bucket"], "current", "{pf}");
+    assert_eq!(current["outstanding"][0]["minor"], 95_000, "{pf}");
+    let farm_record = pf["counterparties"]
+        .as_array()
+        .expect("counterparties")
+        .iter()
+        .find(|c| c["name"] == "Acme Farms")
+        .unwrap_or_else(|| panic!("no record of the farm: {pf}"));
+    assert_eq!(farm_record["deliveries"], 1, "{pf}");
+    assert_eq!(farm_record["accepted"], 1, "{pf}");
+    assert_eq!(farm_record["exceptions"], 0, "{pf}");
+    // The mill's part is not the bank's: its portfolio holds the farm's claim only.
+    assert_eq!(pf["rows"].as_array().map(Vec::len), Some(1), "{pf}");
+    // Nor does the portfolio show the bank a price it was not sealed: a lender the farm
+    // never asked has an empty one.
+    let other = ok(d, &["--as", "Second Bank", "finance", "portfolio"]);
+    assert_eq!(other["rows"], serde_json::json!([]), "{other}");
+
+    // Exports: the evidence pack as JSON anchored to the chain and as a PDF; the CSV.
+    let out = d.join("exports");
+    std::fs::create_dir_all(&out).expect("mkdir");
+    let file = |n: &str| out.join(n).display().to_string();
+    let w = ok(
+        d,
+        &[
+            "--as",
+            "First Bank",
+            "finance",
+            "export",
+            &id,
+            "--format",
+            "json",
+            "--output",
+            &file("pack.json"),
+        ],
+    );
+    assert_eq!(w["mime"], "application/json");
+    let pack: Value =
+        serde_json::from_slice(&std::fs::read(out.join("pack.json")).expect("pack")).expect("json");
+    assert_eq!(pack["format"], "handoff-evidence-pack/1");
+    assert_eq!(pack["evidence"]["asset"]["id"], id.as_str());
+    assert_eq!(
+        pack["chain"]["state_root"].as_str().map(str::len),
+        Some(64),
+        "{pack}"
+    );
+    let w = ok(
+        d,
+        &[
+            "--as",
+            "First Bank",
+            "finance",
+            "export",
+            &id,
+            "--format",
+            "pdf",
+            "--output",
+            &file("pack.pdf"),
+        ],
+    );
+    assert_eq!(w["mime"], "application/pdf");
+    let pdf = std::fs::read(out.join("pack.pdf")).expect("pdf");
+    assert!(pdf.starts_with(b"%PDF-"), "not a PDF");
+    assert!(pdf.len() > 2_000, "{} bytes", pdf.len());
+    ok(
+        d,
+        &[
+            "--as",
+            "First Bank",
+            "finance",
+            "export",
+            "--format",
+            "csv",
+            "--output",
+            &file("portfolio.csv"),
+        ],
+    );
+    let csv = std::fs::read_to_string(out.join("portfolio.csv")).expect("csv");
+    let rows: Vec<&str> = csv.lines().collect();
+    assert!(rows[0].starts_with("id,kind,status,"), "{csv}");
+    assert_eq!(rows.len(), 2, "{csv}");
+    assert!(
+        rows[1].starts_with(&format!("{id},receivable,funded,")),
+        "{csv}"
+    );
+    assert!(
+        rows[1].contains("INV-0042") && rows[1].contains("950.00"),
+        "{csv}"
+    );
+    refused(
+        d,
+        &[
+            "--as",
+            "First Bank",
+            "finance",
+            "export",
+            &id,
+            "--format",
+            "csv",
+            "--output",
+            &file("x"),
+        ],
+        "BAD_FORMAT",
+    );
+
     // A financed claim is no longer split.
     refused(
         d,
@@ -392,9 +536,226 @@ fn a_receivable_is_split_financed_repaid_and_settled_and_a_pledge_holds_the_good
         &sn("SN3"),
     ];
     refused(d, &ship, "PLEDGED");
+    // The refused attempt is a collateral alert on the bank's receipt and portfolio.
+    let ev = ok(d, &["--as", "First Bank", "finance", "evidence", &rid]);
+    let kinds: Vec<&str> = ev["alerts"]
+        .as_array()
+        .expect("alerts")
+        .iter()
+        .map(|a| a["kind"].as_str().expect("kind"))
+        .collect();
+    assert_eq!(kinds, ["move_refused"], "{ev}");
+    assert_eq!(ev["goods"][0]["custodian"], "Harbor Store", "{ev}");
+    assert_eq!(ev["goods"][0]["released"], false);
+    let pf = ok(d, &["--as", "First Bank", "finance", "portfolio"]);
+    assert!(
+        pf["alerts"]
+            .as_array()
+            .expect("alerts")
+            .iter()
+            .any(|a| a["kind"] == "move_refused" && a["asset"] == rid.as_str()),
+        "{pf}"
+    );
     ok(
         d,
         &["--as", "First Bank", "finance", "receipt", "release", &rid],
     );
     ok(d, &ship);
+}
+
+#[test]
+fn a_lender_sees_an_overdue_claim_aged_and_an_exception_flagged_in_its_evidence() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    ok(
+        d,
+        &[
+            "init",
+            "--org",
+            "Acme Farms",
+            "--prefix",
+            "0614141",
+            "--role",
+            "producer",
+        ],
+    );
+    ok(d, &["org", "add", "Corner Shop", "--role", "retailer"]);
+    ok(d, &["org", "add", "First Bank", "--role", "lender"]);
+    let g = gtin13("061414100002");
+    ok(
+        d,
+        &[
+            "--as",
+            "Acme Farms",
+            "product",
+            "define",
+            "--gtin",
+            &g,
+            "--name",
+            "Honey 500 g",
+        ],
+    );
+    let sn = |s: &str| format!("(01)0{g}(21){s}");
+    ok(
+        d,
+        &[
+            "--as",
+            "Acme Farms",
+            "item",
+            "commission",
+            &sn("A"),
+            &sn("B"),
+        ],
+    );
+    for org in ["Corner Shop", "First Bank"] {
+        ok(d, &["--as", org, "finance", "enable"]);
+    }
+    // Two jars sent without a purchase order; the shop reports one damaged.
+    let prop = ok(
+        d,
+        &[
+            "--as",
+            "Acme Farms",
+            "handoff",
+            "propose",
+            "--to",
+            "Corner Shop",
+            "--ownership",
+            &sn("A"),
+            &sn("B"),
+        ],
+    );
+    let h = prop["handoff"].as_str().expect("handoff").to_string();
+    ok(
+        d,
+        &[
+            "--as",
+            "Corner Shop",
+            "handoff",
+            "accept",
+            &h,
+            "--damaged",
+            &sn("B"),
+        ],
+    );
+    // Invoiced with a due date long past, and asked of the bank.
+    let inv = ok(
+        d,
+        &[
+            "--as",
+            "Acme Farms",
+            "finance",
+            "receivable",
+            "issue",
+            "--buyer",
+            "Corner Shop",
+            "--invoice",
+            "INV-9",
+            "--currency",
+            "EUR",
+            "--line",
+            &format!("{h}=80.00"),
+            "--due",
+            "2020-01-31",
+        ],
+    );
+    let id = inv["id"].as_str().expect("id").to_string();
+    ok(
+        d,
+        &[
+            "--as",
+            "Corner Shop",
+            "finance",
+            "receivable",
+            "confirm",
+            &id,
+        ],
+    );
+    ok(
+        d,
+        &[
+            "--as",
+            "Acme Farms",
+            "finance",
+            "receivable",
+            "request",
+            &id,
+            "--lender",
+            "First Bank",
+        ],
+    );
+
+    // The damaged jar was not delivered, so the chain let the farm invoice the good one
+    // only; the shop later reports that one stolen.
+    ok(
+        d,
+        &[
+            "--as",
+            "Corner Shop",
+            "item",
+            "stolen",
+            &sn("A"),
+            "--note",
+            "shop break-in",
+        ],
+    );
+    let ev = ok(d, &["--as", "First Bank", "finance", "evidence", &id]);
+    assert_eq!(ev["matched"], false, "{ev}");
+    let lines = ev["lines"].as_array().expect("lines");
+    assert_eq!(lines.len(), 1, "{ev}");
+    let a = &lines[0];
+    assert!(
+        a["item"].as_str().is_some_and(|i| i.ends_with("/21/A")),
+        "{a}"
+    );
+    assert!(a["exception"].is_null(), "{a}");
+    assert_eq!(a["matched"], false);
+    let problems = a["problems"].as_array().expect("problems").clone();
+    assert!(
+        problems.contains(&"no purchase order behind the handoff".into()),
+        "{a}"
+    );
+    assert!(problems.contains(&"reported stolen since".into()), "{a}");
+    let kinds: Vec<&str> = ev["alerts"]
+        .as_array()
+        .expect("alerts")
+        .iter()
+        .map(|a| a["kind"].as_str().expect("kind"))
+        .collect();
+    assert!(
+        kinds.contains(&"overdue") && kinds.contains(&"reported_stolen"),
+        "{ev}"
+    );
+
+    // The portfolio ages the claim past 90 days and counts the farm's exception.
+    let pf = ok(d, &["--as", "First Bank", "finance", "portfolio"]);
+    let bucket = |name: &str| {
+        pf["ageing"]
+            .as_array()
+            .expect("ageing")
+            .iter()
+            .find(|b| b["bucket"] == name)
+            .unwrap_or_else(|| panic!("no {name} bucket: {pf}"))
+            .clone()
+    };
+    assert_eq!(bucket("90+")["outstanding"][0]["amount"], "80.00", "{pf}");
+    assert_eq!(
+        bucket("current")["outstanding"],
+        serde_json::json!([]),
+        "{pf}"
+    );
+    let farm = pf["counterparties"]
+        .as_array()
+        .expect("counterparties")
+        .iter()
+        .find(|c| c["name"] == "Acme Farms")
+        .cloned()
+        .unwrap_or_else(|| panic!("no record of the farm: {pf}"));
+    assert_eq!(farm["exceptions"], 1, "{pf}");
+    assert_eq!(farm["exception_bp"], 10_000, "{pf}");
+    assert_eq!(
+        pf["rows"][0]["days_past_due"].as_i64().map(|d| d > 90),
+        Some(true),
+        "{pf}"
+    );
 }

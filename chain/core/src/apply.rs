@@ -10,7 +10,7 @@ use crate::certify::{
     CertChange, CertId, CertRecord, CertSubject, Certify, DocLink, DocList, DocumentRecord,
     Notarize, Registration,
 };
-use crate::event::{Effects, Event, HistoryAppend, IndexOp};
+use crate::event::{Effects, Event, HandoffOutcome, HistoryAppend, IndexOp};
 use crate::gs1::{self, Gs1Key};
 use crate::limits::*;
 use crate::rejection::{Code, Rejection};
@@ -696,19 +696,7 @@ impl<'r, 'a> Run<'r, 'a> {
     /// until the lender releases them: checked before any other rule, so the refusal
     /// names the pledge.
     fn refuse_pledged(&self, p: &Payload) -> Result<(), Stop> {
-        let keys: Vec<&Gs1Key> = match p {
-            Payload::Pack { container, entries } => std::iter::once(container)
-                .chain(entries.iter().map(|e| &e.key))
-                .collect(),
-            Payload::Unpack { container, .. } => vec![container],
-            Payload::ProposeHandoff(h) => h.entries.iter().map(|e| &e.key).collect(),
-            Payload::Transform(t) => t.inputs.iter().map(|e| &e.key).collect(),
-            Payload::Sell { entries } | Payload::Decommission { entries, .. } => {
-                entries.iter().map(|e| &e.key).collect()
-            }
-            _ => return Ok(()),
-        };
-        for k in keys {
+        for k in pledge_subjects(p) {
             if let Some(Record::PledgeLock(PledgeLock {
                 receipt: r,
                 pledged: true,
@@ -2490,6 +2478,9 @@ impl<'r, 'a> Run<'r, 'a> {
         h.closed_height = Some(self.ctx.height);
         h.missing = a.missing;
         h.damaged = a.damaged;
+        let outcome = HandoffOutcome::Accepted {
+            exceptions: !h.missing.is_empty() || !h.damaged.is_empty(),
+        };
         let (from, to, opened_height) = (h.from, h.to, h.proposed_height);
         self.state.put(StateKey::Handoff(id), Record::Handoff(h));
         self.effects.index.push(IndexOp::HandoffClosed {
@@ -2497,6 +2488,7 @@ impl<'r, 'a> Run<'r, 'a> {
             to,
             id,
             opened_height,
+            outcome,
         });
         Ok(())
     }
@@ -2551,6 +2543,11 @@ impl<'r, 'a> Run<'r, 'a> {
         };
         h.closed_height = Some(self.ctx.height);
         h.reason = reason;
+        let outcome = if cancel {
+            HandoffOutcome::Cancelled { lapsed: expired }
+        } else {
+            HandoffOutcome::Rejected { lapsed: expired }
+        };
         let (from, to, opened_height) = (h.from, h.to, h.proposed_height);
         self.state.put(StateKey::Handoff(id), Record::Handoff(h));
         self.effects.index.push(IndexOp::HandoffClosed {
@@ -2558,6 +2555,7 @@ impl<'r, 'a> Run<'r, 'a> {
             to,
             id,
             opened_height,
+            outcome,
         });
         Ok(())
     }
@@ -3298,5 +3296,22 @@ impl<'r, 'a> Run<'r, 'a> {
             Record::Validators(ValidatorSetRecord { epoch, validators }),
         );
         Ok(())
+    }
+}
+
+/// The goods a transaction would move, pack, unpack, transform, sell or destroy: what a
+/// pledge forbids until the lender releases them.
+pub fn pledge_subjects(p: &Payload) -> Vec<&Gs1Key> {
+    match p {
+        Payload::Pack { container, entries } => std::iter::once(container)
+            .chain(entries.iter().map(|e| &e.key))
+            .collect(),
+        Payload::Unpack { container, .. } => vec![container],
+        Payload::ProposeHandoff(h) => h.entries.iter().map(|e| &e.key).collect(),
+        Payload::Transform(t) => t.inputs.iter().map(|e| &e.key).collect(),
+        Payload::Sell { entries } | Payload::Decommission { entries, .. } => {
+            entries.iter().map(|e| &e.key).collect()
+        }
+        _ => Vec::new(),
     }
 }

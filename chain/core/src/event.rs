@@ -84,6 +84,8 @@ pub enum IndexOp {
         id: HandoffId,
         /// The height it was proposed at (the store groups open handoffs by it).
         opened_height: u64,
+        /// How it closed (the store keeps each sender's delivery record).
+        outcome: HandoffOutcome,
     },
     /// A finance step changed an asset (a receivable or warehouse receipt): the store
     /// lists the asset's steps and, per party, its assets, so a party's node finds the
@@ -94,6 +96,26 @@ pub enum IndexOp {
         /// Its parties after the step (seller, buyer, holder, lender; warehouse, owner,
         /// lender), sorted, each once.
         parties: Vec<PublicKey>,
+    },
+}
+
+/// How a handoff closed: what a sender's delivery record counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HandoffOutcome {
+    /// The recipient took it; `exceptions`: it reported goods missing or damaged.
+    Accepted {
+        /// Goods were reported missing or damaged.
+        exceptions: bool,
+    },
+    /// The recipient refused it; `lapsed`: after its deadline.
+    Rejected {
+        /// Closed after the proposal's expiry height.
+        lapsed: bool,
+    },
+    /// The proposer withdrew it (or the recipient closed it after it lapsed).
+    Cancelled {
+        /// Closed after the proposal's expiry height.
+        lapsed: bool,
     },
 }
 

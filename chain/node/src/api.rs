@@ -268,7 +268,16 @@ pub(crate) fn resolve_handoff(ledger: &Ledger, me: &PublicKey, s: &str) -> R<Has
 
 /// Commits transactions, mapping the first rejection to exit 3.
 fn commit(ledger: &Ledger, txs: Vec<SignedTx>) -> R<Vec<Receipt>> {
+    // What a pledge may refuse is kept to note the attempt for the lender.
+    let watched: Vec<SignedTx> = txs
+        .iter()
+        .filter(|t| !handoff_core::apply::pledge_subjects(&t.body.payload).is_empty())
+        .cloned()
+        .collect();
     let receipts = ledger.submit(txs)?;
+    if !watched.is_empty() {
+        crate::finance_view::note_refused_moves(ledger, &watched, &receipts)?;
+    }
     if let Some(r) = first_rejection(&receipts) {
         return Err(CliError::Rejected(r.clone()));
     }
@@ -907,6 +916,24 @@ fn embedded(
                 return Err(ApiError::unauthorized().into());
             }
             Response::FinanceShow(crate::finance::show(ledger, &signer()?, &r.id)?)
+        }
+        Request::FinanceEvidence(r) => {
+            if !who.authenticated {
+                return Err(ApiError::unauthorized().into());
+            }
+            Response::FinanceEvidence(crate::finance_view::evidence(ledger, &signer()?, &r.id)?)
+        }
+        Request::FinancePortfolio(r) => {
+            if !who.authenticated {
+                return Err(ApiError::unauthorized().into());
+            }
+            Response::FinancePortfolio(crate::finance_view::portfolio(ledger, &signer()?, &r)?)
+        }
+        Request::FinanceExport(r) => {
+            if !who.authenticated {
+                return Err(ApiError::unauthorized().into());
+            }
+            Response::FinanceExport(crate::finance_view::export(ledger, &signer()?, &r)?)
         }
         Request::FinanceEnable(_) => {
             Response::FinanceEnable(crate::finance::enable(ledger, &signer()?)?)

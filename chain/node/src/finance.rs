@@ -58,7 +58,7 @@ fn fault(e: finance::FinanceError) -> CliError {
     CliError::Other(anyhow::anyhow!("a finance proof could not be built: {e}"))
 }
 
-fn bad(code: &str, message: impl Into<String>) -> CliError {
+pub(crate) fn bad(code: &str, message: impl Into<String>) -> CliError {
     CliError::input(code, message)
 }
 
@@ -114,7 +114,7 @@ fn seal_all(
         .collect()
 }
 
-fn hash_id(s: &str) -> R<Hash32> {
+pub(crate) fn hash_id(s: &str) -> R<Hash32> {
     Hash32::from_hex(s.trim()).ok_or_else(|| {
         bad(
             "BAD_ASSET_ID",
@@ -124,14 +124,14 @@ fn hash_id(s: &str) -> R<Hash32> {
 }
 
 /// A finance asset as the chain holds it.
-enum Asset {
+pub(crate) enum Asset {
     Receivable(ReceivableRecord),
     Receipt(ReceiptRecord),
 }
 
 impl Asset {
     /// Its status as the API names it.
-    fn status(&self) -> R<String> {
+    pub(crate) fn status(&self) -> R<String> {
         match self {
             Asset::Receivable(r) => status_name(&r.status),
             Asset::Receipt(r) => status_name(&r.status),
@@ -141,7 +141,7 @@ impl Asset {
 
 /// The asset under `id`: `UNKNOWN_ASSET` when there is none; a record of another kind
 /// there (which no rule writes) is a fault, never "no asset".
-fn read_asset(ledger: &Ledger, id: &Hash32) -> R<Asset> {
+pub(crate) fn read_asset(ledger: &Ledger, id: &Hash32) -> R<Asset> {
     match ledger.store.read(&StateKey::Asset(*id))? {
         Some(Record::Receivable(r)) => Ok(Asset::Receivable(r)),
         Some(Record::Receipt(r)) => Ok(Asset::Receipt(r)),
@@ -182,11 +182,11 @@ fn amount(text: &str, currency: &str) -> R<u64> {
 
 /// What the caller's node could open of an asset's sealed terms, merged step by step.
 #[derive(Default)]
-struct Known {
-    openings: BTreeMap<String, Opening>,
+pub(crate) struct Known {
+    pub(crate) openings: BTreeMap<String, Opening>,
     terms: Vec<(String, String)>,
-    paid: u64,
-    diluted: u64,
+    pub(crate) paid: u64,
+    pub(crate) diluted: u64,
     recovered: u64,
     opened: usize,
     problems: Vec<String>,
@@ -269,12 +269,12 @@ fn boxes_of<'p>(p: &'p Payload, asset: &Hash32) -> Vec<(&'p [SealedBox], bool)> 
 /// The committed steps of an asset, decoded, oldest first. A step that cannot be read
 /// back is an error, never skipped.
 /// A committed step: its block height, block time and transaction.
-type Step = (u64, i64, SignedTx);
+pub(crate) type Step = (u64, i64, SignedTx);
 
 /// One `--line`: the handoff, its entries with their units, and the amount written.
 type LineSpec = (Hash32, Vec<(Entry, u64)>, String);
 
-fn steps(ledger: &Ledger, asset: &Hash32) -> R<Vec<Step>> {
+pub(crate) fn steps(ledger: &Ledger, asset: &Hash32) -> R<Vec<Step>> {
     let mut out = Vec::new();
     let mut block: Option<handoff_core::block::Block> = None;
     for (loc, id) in ledger.store.finance_steps(asset)? {
@@ -307,7 +307,7 @@ fn steps(ledger: &Ledger, asset: &Hash32) -> R<Vec<Step>> {
 }
 
 /// Opens every box sealed to `me` for `asset`, in chain order.
-fn known(asset: &Hash32, me: &Keypair, steps: &[Step]) -> Known {
+pub(crate) fn known(asset: &Hash32, me: &Keypair, steps: &[Step]) -> Known {
     let (secret, _) = finance::seal_keypair(&seal_secret(me));
     let who = me.public();
     let mut k = Known::default();
@@ -340,7 +340,7 @@ fn party(ledger: &Ledger, role: &str, org: &PublicKey) -> R<FinancePartyView> {
 
 /// A status enum's API name (its serde name); one that does not serialize to a string is
 /// a fault, never an empty status.
-fn status_name<T: serde::Serialize + std::fmt::Debug>(s: &T) -> R<String> {
+pub(crate) fn status_name<T: serde::Serialize + std::fmt::Debug>(s: &T) -> R<String> {
     match serde_json::to_value(s) {
         Ok(serde_json::Value::String(name)) => Ok(name),
         _ => Err(CliError::Other(anyhow::anyhow!(
@@ -349,7 +349,7 @@ fn status_name<T: serde::Serialize + std::fmt::Debug>(s: &T) -> R<String> {
     }
 }
 
-fn terms_view(r: &ReceivableRecord, k: &Known) -> Option<FinanceTermsView> {
+pub(crate) fn terms_view(r: &ReceivableRecord, k: &Known) -> Option<FinanceTermsView> {
     if k.opened == 0 && k.problems.is_empty() {
         return None;
     }
@@ -538,7 +538,7 @@ fn receipt_view(ledger: &Ledger, r: &ReceiptRecord, me: &PublicKey) -> R<Finance
 }
 
 /// An asset as `me` sees it, with its decoded steps.
-fn asset_view(
+pub(crate) fn asset_view(
     ledger: &Ledger,
     id: &Hash32,
     me: &Keypair,

@@ -8,6 +8,7 @@ pub mod epcis;
 pub mod error;
 pub mod evidence;
 pub mod finance;
+mod finance_view;
 pub mod folder;
 #[cfg(feature = "p2p")]
 pub mod gateway;
@@ -22,6 +23,7 @@ pub mod light;
 pub mod limits;
 #[cfg(feature = "p2p")]
 pub mod noderun;
+mod pdfdoc;
 pub mod producer;
 pub mod qr;
 #[cfg(feature = "p2p")]

@@ -169,6 +169,8 @@ const P_ORG: u8 = b'G';
 const P_FIN_STEP: u8 = b'F';
 /// Finance assets per party: `A` + org + asset → (nothing).
 const P_FIN_ORG: u8 = b'A';
+/// Each org's delivery record as sender: `Q` + org → [`Deliveries`].
+const P_DELIVERIES: u8 = b'Q';
 const META_HEIGHT: &[u8] = b"Mheight";
 const META_GENESIS: &[u8] = b"Mgenesis";
 const META_FORMAT: &[u8] = b"Mformat";
@@ -176,8 +178,49 @@ const META_FORMAT: &[u8] = b"Mformat";
 /// open rather than misread. 3: certificates carry their consensus round; transaction
 /// locations per signer and block; open handoffs grouped per proposal block. 4: the
 /// validator set is a state record (written at genesis). 5: state values grouped per
-/// block and first key hash byte, found through the tree.
-pub const STORE_FORMAT: u16 = 6;
+/// block and first key hash byte, found through the tree. 6: the stock index. 7: each
+/// org's delivery record (how the handoffs it sent closed).
+pub const STORE_FORMAT: u16 = 7;
+
+/// How the handoffs an org sent have closed, counted as blocks apply (what a lender reads
+/// as a counterparty's delivery record).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct Deliveries {
+    /// Accepted by the recipient.
+    pub accepted: u64,
+    /// Of those, with goods reported missing or damaged.
+    pub exceptions: u64,
+    /// Rejected by the recipient before the deadline.
+    pub rejected: u64,
+    /// Withdrawn by the sender before the deadline.
+    pub cancelled: u64,
+    /// Closed, not accepted, after the deadline.
+    pub lapsed: u64,
+}
+
+impl Deliveries {
+    fn add(&mut self, o: handoff_core::event::HandoffOutcome) {
+        use handoff_core::event::HandoffOutcome as O;
+        match o {
+            O::Accepted { exceptions } => {
+                self.accepted += 1;
+                self.exceptions += u64::from(exceptions);
+            }
+            O::Rejected { lapsed: true } | O::Cancelled { lapsed: true } => self.lapsed += 1,
+            O::Rejected { lapsed: false } => self.rejected += 1,
+            O::Cancelled { lapsed: false } => self.cancelled += 1,
+        }
+    }
+
+    /// Handoffs decided: accepted, rejected, cancelled or lapsed.
+    pub fn closed(&self) -> u64 {
+        self.accepted + self.rejected + self.cancelled + self.lapsed
+    }
+}
+
+fn deliveries_key(org: &PublicKey) -> Vec<u8> {
+    [&[P_DELIVERIES][..], &org.0].concat()
+}
 
 fn be8(v: u64) -> [u8; 8] {
     v.to_be_bytes()
@@ -403,6 +446,8 @@ pub struct Store {
     tree: sled::Tree,
     /// Imported EPCIS events: `h` + hash id → tx id, `t` + tx id → kept event.
     epcis: sled::Tree,
+    /// The node's own notes beside the chain, never part of it: see [`Store::local_put`].
+    local: sled::Tree,
     height: AtomicU64,
     records: Mutex<Cache<KeyHash, Record>>,
     nodes: Mutex<Cache<NodeKey, Node>>,
@@ -433,6 +478,7 @@ impl Store {
         let durable = durable::Durable::open(path).map_err(StoreError::Sync)?;
         let tree = db.open_tree("chain")?;
         let epcis = db.open_tree("epcis")?;
+        let local = db.open_tree("local")?;
         let height = match tree.get(META_HEIGHT)? {
             Some(v) => u64::from_be_bytes(
                 v.as_ref()
@@ -458,6 +504,7 @@ impl Store {
             durable,
             tree,
             epcis,
+            local,
             height: AtomicU64::new(height),
             records: Mutex::new(Cache::new(caches.records)),
             nodes: Mutex::new(Cache::new(caches.nodes)),
@@ -656,6 +703,7 @@ impl Store {
                         to,
                         id,
                         opened_height,
+                        ..
                     } => {
                         for k in [
                             open_group_key(to, b'i', *opened_height),
@@ -732,6 +780,53 @@ impl Store {
         stock::index(&records, &history, &read, &|| {
             StoreError::Corrupt("stock index")
         })
+    }
+
+    /// Adds the handoffs this block closed to their senders' delivery records, reading
+    /// each record as the block before left it (pending, else durable). The rows travel
+    /// with the stock rows: same layering, same batch.
+    fn index_deliveries(
+        &self,
+        writes: &mut stock::StockWrites,
+        effects: &[Option<&Effects>],
+        earlier: Option<&Pending>,
+    ) -> Result<()> {
+        let mut by_org: BTreeMap<PublicKey, Deliveries> = BTreeMap::new();
+        for op in effects.iter().flatten().flat_map(|e| e.index.iter()) {
+            if let IndexOp::HandoffClosed { from, outcome, .. } = op {
+                let d = match by_org.entry(*from) {
+                    std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+                    std::collections::btree_map::Entry::Vacant(e) => {
+                        let k = deliveries_key(from);
+                        let stored = match earlier.and_then(|p| p.stock.get(&k)) {
+                            Some(v) => v.clone(),
+                            None => self.tree.get(&k)?.map(|v| v.to_vec()),
+                        };
+                        e.insert(match stored {
+                            Some(v) => borsh::from_slice(&v)
+                                .map_err(|_| StoreError::Corrupt("delivery record"))?,
+                            None => Deliveries::default(),
+                        })
+                    }
+                };
+                d.add(*outcome);
+            }
+        }
+        for (org, d) in by_org {
+            writes.insert(
+                deliveries_key(&org),
+                Some(borsh::to_vec(&d).unwrap_or_default()),
+            );
+        }
+        Ok(())
+    }
+
+    /// How the handoffs `org` sent have closed, as of the last durable block.
+    pub fn deliveries(&self, org: &PublicKey) -> Result<Deliveries> {
+        match self.tree.get(deliveries_key(org))? {
+            Some(v) => borsh::from_slice(&v).map_err(|_| StoreError::Corrupt("delivery record")),
+            None => Ok(Deliveries::default()),
+        }
     }
 
     /// The ids of an open handoff group as this block sees them: already changed by this
@@ -833,7 +928,8 @@ impl Store {
     ) -> Result<(Pending, Ops)> {
         let values = self.leaf_values(&prepared, earlier)?;
         let (ops, open) = self.index_block(block, txs, effects, earlier)?;
-        let stock = self.index_stock(&prepared, effects, earlier)?;
+        let mut stock = self.index_stock(&prepared, effects, earlier)?;
+        self.index_deliveries(&mut stock, effects, earlier)?;
         let pending = Pending {
             header: block.header.clone(),
             open,
@@ -1180,6 +1276,29 @@ impl Store {
         copy.import(self.db.export());
         synced.flush(&copy)?;
         Ok(())
+    }
+
+    /// Writes a node-local note under `key`: something this node saw or computed that is
+    /// not part of the chain (an attempt it refused, a view it derived). Kept until
+    /// overwritten; lost notes are recomputed or simply not shown, never read as chain data.
+    pub fn local_put(&self, key: &[u8], value: &[u8]) -> Result<()> {
+        self.local.insert(key, value)?;
+        Ok(())
+    }
+
+    /// A node-local note (see [`Store::local_put`]).
+    pub fn local_get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        Ok(self.local.get(key)?.map(|v| v.to_vec()))
+    }
+
+    /// The node-local notes under `prefix`, in key order.
+    pub fn local_scan(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        let mut out = Vec::new();
+        for kv in self.local.scan_prefix(prefix) {
+            let (k, v) = kv?;
+            out.push((k.to_vec(), v.to_vec()));
+        }
+        Ok(out)
     }
 
     /// The transaction an imported EPCIS event (by its hash id) became, if it was
