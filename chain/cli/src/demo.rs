@@ -11,21 +11,42 @@
 //! EU organic and the farm Fairtrade, and revokes the filter roast's Rainforest Alliance
 //! certificate; the exporter, roaster and warehouse notarize their shipping documents
 //! (written to `documents/` in the folder, so `handoff doc verify` has files to check).
+//!
+//! Finance (PRODUCT.md §5), with two lenders, Harbor Bank and Coastal Credit: each sale
+//! the buyer accepted backs an invoice in USD, which the buyer confirms. The farm's
+//! invoice for the harvest (a contract, no purchase order: the lender's evidence flags
+//! it) is financed by Harbor Bank, falls due unpaid and is marked overdue; the
+//! exporter's for lot A (under the roaster's purchase order) is financed, repaid by the
+//! roaster in two wires and settled; the roaster's for the grocer's four pallets
+//! (NR-INV-5531, under the grocer's purchase order) has part split to Andes Export, its
+//! supplier, and the rest financed. Harbor Logistics issues the roaster a warehouse
+//! receipt for the filter pallet, pledged to Harbor Bank; after the recall the
+//! warehouse's attempt to send it back is refused (PLEDGED, noted for the bank's alerts).
+//! The farm's double financing is refused: a second lender for the funded invoice
+//! (ALREADY_FINANCED), a second invoice over the same delivery (ALREADY_INVOICED). These
+//! steps go through the node's typed API in this process, which seals the terms to the
+//! parties and commits amounts with range proofs; they carry the time they were built
+//! (due dates are set on the story's backdated days, so "overdue" is by chain time).
+//! The summary's `finance` says where each asset ended and what was refused.
+//!
 //! Every org's key is saved in the data folder so any of them can act with `--as`.
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
+use handoff_api::{self as api, ApiError, Caller, Endpoint};
 use handoff_core::block::Genesis;
 use handoff_core::certify::{CertChange, CertSubject, Certify, DocKind, DocLink, Notarize};
 use handoff_core::crypto::Keypair;
 use handoff_core::gs1::{Gs1Key, check_digit};
+use handoff_core::state::StateReadExt;
 use handoff_core::tx::*;
 use handoff_core::types::{Hash32, PublicKey, Role};
+use handoff_node::api::NodeApi;
 use handoff_node::identity;
 use handoff_node::images;
 use handoff_node::ledger::{Ledger, Receipt, Sequencer, first_rejection, now_ms};
 use indicatif::{ProgressBar, ProgressStyle};
-use serde_json::json;
+use serde_json::{Value, json};
 use std::path::Path;
 
 /// Options of `handoff demo`.
@@ -41,6 +62,9 @@ pub struct DemoArgs {
 }
 
 const DAY_MS: i64 = 86_400_000;
+
+/// The story's steps, for the progress bar.
+const STEPS: u64 = 73;
 
 /// Appends the GS1 check digit.
 pub fn with_check(digits: &str) -> String {
@@ -69,10 +93,49 @@ pub struct Cast {
     warehouse: Org,
     grocer: Org,
     auditor: Org,
+    bank: Org,
+    credit: Org,
+}
+
+impl Cast {
+    fn all(&self) -> [&Org; 9] {
+        [
+            &self.registry,
+            &self.farm,
+            &self.exporter,
+            &self.roaster,
+            &self.warehouse,
+            &self.grocer,
+            &self.auditor,
+            &self.bank,
+            &self.credit,
+        ]
+    }
+
+    /// Catches each org's nonce up with the chain after steps the node signed itself
+    /// (the finance chapter's, through its API).
+    fn resync(&mut self, ledger: &Ledger) -> Result<()> {
+        for o in [
+            &mut self.registry,
+            &mut self.farm,
+            &mut self.exporter,
+            &mut self.roaster,
+            &mut self.warehouse,
+            &mut self.grocer,
+            &mut self.auditor,
+            &mut self.bank,
+            &mut self.credit,
+        ] {
+            o.nonce = ledger.store.next_nonce(&o.id())?;
+        }
+        Ok(())
+    }
 }
 
 struct Run<'a> {
     ledger: &'a Ledger,
+    /// The data folder, whose `keys/` hold every demo org's key (the API signs with them).
+    data: &'a Path,
     bar: ProgressBar,
     start_ms: i64,
     /// Demo days since the harvest; event times are backdated onto this timeline.
@@ -116,6 +179,41 @@ impl Run<'_> {
         let id = t.id();
         self.commit(what, vec![t])?;
         Ok(id)
+    }
+
+    /// One request to the node's typed API in this process, as `who` (whose key is in the
+    /// folder). The finance steps go this way: the node draws the blinding factors,
+    /// proves the amounts and seals the terms to the parties, as it does for `handoff
+    /// finance …`; it signs with the org's next nonce and the time now (so
+    /// [`Cast::resync`] follows a chapter of them).
+    fn call<E: Endpoint>(&self, who: &Org, req: E) -> Result<E::Response, ApiError> {
+        let node = NodeApi::ledger_at(self.ledger, self.data);
+        handoff_node::api::call(&node, &Caller::local(Some(who.name)), req).map_err(ApiError::from)
+    }
+
+    /// An action through the API (one transaction, one block).
+    fn api<E: Endpoint>(&mut self, what: &str, who: &Org, req: E) -> Result<E::Response> {
+        self.bar.set_message(what.to_string());
+        let r = self
+            .call(who, req)
+            .map_err(|e| anyhow::anyhow!("demo step '{what}' failed: {e}"))?;
+        self.txs += 1;
+        self.bar.inc(1);
+        Ok(r)
+    }
+
+    /// An action through the API that a ledger rule is meant to refuse with `code`:
+    /// answers what the summary records of the attempt.
+    fn refused<E: Endpoint>(&mut self, what: &str, who: &Org, req: E, code: &str) -> Result<Value> {
+        self.bar.set_message(what.to_string());
+        match self.call(who, req) {
+            Ok(_) => bail!("demo step '{what}' was meant to be refused ({code}) but went through"),
+            Err(e) if e.code == code => {
+                self.bar.inc(1);
+                Ok(json!({"step": what, "by": who.name, "code": e.code, "message": e.message}))
+            }
+            Err(e) => bail!("demo step '{what}' was meant to be refused with {code}, not: {e}"),
+        }
     }
 }
 
@@ -192,7 +290,7 @@ fn handoff(
     transfer: Transfer,
     from_gln: &str,
     to_gln: &str,
-    doc: (&str, &str),
+    docs: &[(&str, &str)],
 ) -> Payload {
     Payload::ProposeHandoff(ProposeHandoff {
         to,
@@ -200,10 +298,13 @@ fn handoff(
         transfer,
         ship_from: Some(from_gln.to_string()),
         ship_to: Some(to_gln.to_string()),
-        docs: vec![DocRef {
-            kind: doc.0.into(),
-            id: doc.1.into(),
-        }],
+        docs: docs
+            .iter()
+            .map(|(kind, id)| DocRef {
+                kind: (*kind).into(),
+                id: (*id).into(),
+            })
+            .collect(),
         expires_at_height: None,
     })
 }
@@ -229,6 +330,320 @@ fn org(name: &'static str, gln_prefix: &str) -> Result<Org> {
     })
 }
 
+/// The accepted deliveries the finance chapter invoices and the goods it pledges.
+struct Delivered {
+    /// Farm → exporter, both harvest lots, custody and ownership (under a contract: no
+    /// purchase order, which the lender's evidence flags).
+    harvest: Hash32,
+    /// Exporter → roaster, both lots (purchase order and bill of lading; 60 kg of lot B
+    /// arrived damaged).
+    green: Hash32,
+    /// Lot A as a scan, the part of `green` invoiced.
+    lot_a: String,
+    /// Roaster → grocer, ownership of four pallets (purchase order and invoice).
+    pallets: Hash32,
+    /// The filter-roast pallet the warehouse holds for the roaster.
+    filter_pallet: String,
+    /// The story's day 0.
+    start_ms: i64,
+}
+
+impl Delivered {
+    /// The date (`YYYY-MM-DD`, UTC) of the story's day `day`: due dates, which the chain
+    /// compares with its block time, so a date before today is past due.
+    fn date(&self, day: i64) -> String {
+        let (y, m, d) = handoff_core::query::civil_date(self.start_ms + day * DAY_MS);
+        format!("{y:04}-{m:02}-{d:02}")
+    }
+}
+
+/// The finance chapter's assets (ids, hex).
+struct Deals {
+    /// The farm's invoice to the exporter, funded by Harbor Bank, left unpaid.
+    overdue: String,
+    /// The exporter's invoice to the roaster, funded by Harbor Bank, repaid and settled.
+    repaid: String,
+    /// The roaster's invoice to the grocer, part split to the exporter, the rest funded.
+    split: String,
+    /// The part of `split` the exporter holds.
+    part: String,
+    /// Harbor Logistics' warehouse receipt over the filter pallet, pledged to Harbor Bank.
+    receipt: String,
+}
+
+/// The finance chapter, its first part (after the grocer received the four pallets):
+/// every finance org publishes its seal key; the farm, the exporter and the roaster each
+/// invoice a delivery their buyer accepted, and the buyer confirms (a payment promise);
+/// the roaster passes part of the grocer's promise to its own supplier, the exporter;
+/// Harbor Bank finances the three sellers (request, offer, acceptance, funding); and
+/// Harbor Logistics issues the roaster a warehouse receipt for the filter pallet, which
+/// the roaster pledges to Harbor Bank. Every step is the node's own (`handoff finance
+/// …` through the typed API): amounts sealed to the parties, commitments on chain.
+fn finance_deals(r: &mut Run, c: &Cast, d: &Delivered) -> Result<Deals> {
+    for o in [
+        &c.farm,
+        &c.exporter,
+        &c.roaster,
+        &c.grocer,
+        &c.bank,
+        &c.credit,
+    ] {
+        r.api(
+            &format!("{} enables finance", o.name),
+            o,
+            api::FinanceEnableRequest {},
+        )?;
+    }
+    let issue =
+        |buyer: &Org, invoice: &str, line: String, due: String| api::ReceivableIssueRequest {
+            buyer: buyer.name.into(),
+            invoice: invoice.into(),
+            currency: "USD".into(),
+            lines: vec![line],
+            due: Some(due),
+        };
+    // The harvest, 21,000 kg at $3.90, net 30 from delivery: past due by now.
+    let overdue = r
+        .api(
+            "farm invoices the exporter for the harvest",
+            &c.farm,
+            issue(
+                &c.exporter,
+                "FLE-2026-031",
+                format!("{}=81900.00", d.harvest.to_hex()),
+                d.date(37),
+            ),
+        )?
+        .id;
+    r.api(
+        "exporter confirms the farm's invoice",
+        &c.exporter,
+        api::ReceivableConfirmRequest {
+            id: overdue.clone(),
+        },
+    )?;
+    // Lot A, 12,000 kg at $5.10 (lot B waits on the insurance claim for the water
+    // damage), net 60.
+    let repaid = r
+        .api(
+            "exporter invoices the roaster for lot A",
+            &c.exporter,
+            issue(
+                &c.roaster,
+                "AE-INV-2026-207",
+                format!("{}/{}=61200.00", d.green.to_hex(), d.lot_a),
+                d.date(75),
+            ),
+        )?
+        .id;
+    r.api(
+        "roaster confirms the exporter's invoice",
+        &c.roaster,
+        api::ReceivableConfirmRequest { id: repaid.clone() },
+    )?;
+    // The four pallets, 200 bags at $8.40, under the invoice notarized with the sale.
+    let split = r
+        .api(
+            "roaster invoices the grocer for four pallets",
+            &c.roaster,
+            issue(
+                &c.grocer,
+                "NR-INV-5531",
+                format!("{}=1680.00", d.pallets.to_hex()),
+                d.date(70),
+            ),
+        )?
+        .id;
+    r.api(
+        "grocer confirms the roaster's invoice",
+        &c.grocer,
+        api::ReceivableConfirmRequest { id: split.clone() },
+    )?;
+    let part = r
+        .api(
+            "roaster passes part of the grocer's promise to Andes Export",
+            &c.roaster,
+            api::ReceivableSplitRequest {
+                id: split.clone(),
+                to: c.exporter.name.into(),
+                amount: "600.00".into(),
+            },
+        )?
+        .created
+        .first()
+        .cloned()
+        .context("splitting the roaster's invoice answered no new part")?;
+    for (seller, id, advance, fee) in [
+        (&c.farm, &overdue, "80", "1150.00"),
+        (&c.exporter, &repaid, "90", "420.00"),
+        (&c.roaster, &split, "85", "14.00"),
+    ] {
+        r.api(
+            &format!("{} asks Harbor Bank to finance its invoice", seller.name),
+            seller,
+            api::ReceivableRequestFinanceRequest {
+                id: id.clone(),
+                lender: c.bank.name.into(),
+            },
+        )?;
+        r.api(
+            &format!("Harbor Bank offers {advance}% to {}", seller.name),
+            &c.bank,
+            api::ReceivableOfferRequest {
+                id: id.clone(),
+                advance: advance.into(),
+                fee: fee.into(),
+            },
+        )?;
+        r.api(
+            &format!("{} accepts the offer", seller.name),
+            seller,
+            api::ReceivableAcceptOfferRequest { id: id.clone() },
+        )?;
+        r.api(
+            &format!("Harbor Bank funds {}", seller.name),
+            &c.bank,
+            api::ReceivableFundRequest { id: id.clone() },
+        )?;
+    }
+    // Inventory finance on the roaster's stock at the warehouse.
+    let receipt = r
+        .api(
+            "warehouse issues a receipt for the filter pallet",
+            &c.warehouse,
+            api::ReceiptIssueRequest {
+                owner: c.roaster.name.into(),
+                goods: vec![d.filter_pallet.clone()],
+            },
+        )?
+        .id;
+    r.api(
+        "roaster pledges the receipt to Harbor Bank",
+        &c.roaster,
+        api::ReceiptPledgeRequest {
+            id: receipt.clone(),
+            lender: c.bank.name.into(),
+        },
+    )?;
+    r.api(
+        "Harbor Bank accepts the pledge",
+        &c.bank,
+        api::ReceiptAcceptPledgeRequest {
+            id: receipt.clone(),
+        },
+    )?;
+    Ok(Deals {
+        overdue,
+        repaid,
+        split,
+        part,
+        receipt,
+    })
+}
+
+/// The finance chapter's outcome (after the recall): the warehouse tries to send the
+/// recalled filter pallet back to the roaster and is refused (PLEDGED: the bank holds
+/// it), an attempt the node notes for the bank; the roaster pays the exporter's invoice
+/// in two wires and the bank settles it; the exporter has not paid the farm, so the bank
+/// marks that invoice overdue; and the farm's double financing is refused: a second
+/// lender for the funded invoice (ALREADY_FINANCED) and a second invoice over the same
+/// delivery (ALREADY_INVOICED). Answers the refused attempts.
+fn finance_outcomes(r: &mut Run, c: &Cast, d: &Delivered, deals: &Deals) -> Result<Vec<Value>> {
+    let mut refused = vec![r.refused(
+        "warehouse tries to return the pledged filter pallet to the roaster",
+        &c.warehouse,
+        api::ProposeRequest {
+            to: c.roaster.name.into(),
+            scans: vec![d.filter_pallet.clone()],
+            transfer: api::TransferKind::Custody,
+            qty: None,
+            ship_from: Some(c.warehouse.gln.clone()),
+            ship_to: Some(c.roaster.gln.clone()),
+            docs: vec![api::DocRef {
+                kind: "despatch_advice".into(),
+                id: "HL-RET-0031".into(),
+            }],
+            expires_in: None,
+        },
+        "PLEDGED",
+    )?];
+    for (amount, reference) in [("36720.00", "NR-WIRE-0915"), ("24480.00", "NR-WIRE-0930")] {
+        r.api(
+            &format!("roaster pays {amount} of the exporter's invoice"),
+            &c.roaster,
+            api::ReceivableRepayRequest {
+                id: deals.repaid.clone(),
+                amount: amount.into(),
+                reference: reference.into(),
+            },
+        )?;
+    }
+    r.api(
+        "Harbor Bank settles the exporter's invoice",
+        &c.bank,
+        api::ReceivableSettleRequest {
+            id: deals.repaid.clone(),
+        },
+    )?;
+    r.api(
+        "Harbor Bank marks the farm's invoice overdue",
+        &c.bank,
+        api::ReceivableOverdueRequest {
+            id: deals.overdue.clone(),
+        },
+    )?;
+    refused.push(r.refused(
+        "farm asks Coastal Credit to finance the funded invoice",
+        &c.farm,
+        api::ReceivableRequestFinanceRequest {
+            id: deals.overdue.clone(),
+            lender: c.credit.name.into(),
+        },
+        "ALREADY_FINANCED",
+    )?);
+    refused.push(r.refused(
+        "farm invoices the harvest a second time",
+        &c.farm,
+        api::ReceivableIssueRequest {
+            buyer: c.exporter.name.into(),
+            invoice: "FLE-2026-031-B".into(),
+            currency: "USD".into(),
+            lines: vec![format!("{}=81900.00", d.harvest.to_hex())],
+            due: None,
+        },
+        "ALREADY_INVOICED",
+    )?);
+    Ok(refused)
+}
+
+/// What the summary says of a finance asset, read back through the API as `who` (a party,
+/// so with its terms).
+fn asset_summary(r: &Run, who: &Org, id: &str) -> Result<Value> {
+    let a = r
+        .call(who, api::FinanceShowRequest { id: id.into() })
+        .map_err(|e| anyhow::anyhow!("reading finance asset {id} back: {e}"))?
+        .asset;
+    let mut v = json!({"id": a.id, "kind": a.kind, "status": a.status});
+    for p in &a.parties {
+        v[p.role.as_str()] = json!(p.name);
+    }
+    if let Some(t) = &a.terms {
+        v["invoice"] = json!(t.invoice);
+        v["currency"] = json!(a.currency);
+        v["face"] = json!(t.face);
+        v["outstanding"] = json!(t.outstanding);
+        v["paid"] = json!(t.paid);
+    }
+    if let Some(due) = a.due_ms {
+        let (y, m, d) = handoff_core::query::civil_date(due);
+        v["due"] = json!(format!("{y:04}-{m:02}-{d:02}"));
+    }
+    if !a.goods.is_empty() {
+        v["goods"] = json!(a.goods);
+    }
+    Ok(v)
+}
+
 /// Seeds the demo into `data` (which must not hold a chain yet).
 pub fn run(data: &Path, a: DemoArgs) -> Result<crate::cli::Output> {
     if handoff_node::ledger::chain_dir(data).exists() {
@@ -250,6 +665,8 @@ pub fn run(data: &Path, a: DemoArgs) -> Result<crate::cli::Output> {
         warehouse: org("Harbor Logistics", "0614142")?,
         grocer: org("Corner Grocer", "0614143")?,
         auditor: org("Verde Certification", "7701234")?,
+        bank: org("Harbor Bank", "0614144")?,
+        credit: org("Coastal Credit", "0614145")?,
     };
     let (gln_farm, gln_exporter, gln_roaster, gln_warehouse) = (
         c.farm.gln.clone(),
@@ -281,17 +698,11 @@ pub fn run(data: &Path, a: DemoArgs) -> Result<crate::cli::Output> {
             admit(&c.warehouse, &[], vec![Role::Warehouse, Role::Carrier]),
             admit(&c.grocer, &[], vec![Role::Retailer]),
             admit(&c.auditor, &[], vec![Role::Auditor]),
+            admit(&c.bank, &[], vec![Role::Lender]),
+            admit(&c.credit, &[], vec![Role::Lender]),
         ],
     };
-    for o in [
-        &c.registry,
-        &c.farm,
-        &c.exporter,
-        &c.roaster,
-        &c.warehouse,
-        &c.grocer,
-        &c.auditor,
-    ] {
+    for o in c.all() {
         identity::save(data, o.name, &o.key, now)?;
     }
     identity::save_validator(data, &validator, now)?;
@@ -300,7 +711,7 @@ pub fn run(data: &Path, a: DemoArgs) -> Result<crate::cli::Output> {
     let bar = if a.quiet {
         ProgressBar::hidden()
     } else {
-        ProgressBar::new(33)
+        ProgressBar::new(STEPS)
     };
     bar.set_style(
         ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} {msg}")
@@ -309,6 +720,7 @@ pub fn run(data: &Path, a: DemoArgs) -> Result<crate::cli::Output> {
     );
     let mut r = Run {
         ledger: &ledger,
+        data,
         bar,
         start_ms,
         day: 0.0,
@@ -384,7 +796,7 @@ pub fn run(data: &Path, a: DemoArgs) -> Result<crate::cli::Output> {
             Transfer::Both,
             &gln_farm,
             &exp_gln,
-            ("contract", "AE-2026-118"),
+            &[("contract", "AE-2026-118")],
         ),
     )?;
     r.day = 7.0;
@@ -426,7 +838,10 @@ pub fn run(data: &Path, a: DemoArgs) -> Result<crate::cli::Output> {
             Transfer::Both,
             &gln_exporter,
             &roast_gln,
-            ("bill_of_lading", "MAEU-240981337"),
+            &[
+                ("po", "NR-PO-2026-044"),
+                ("bill_of_lading", "MAEU-240981337"),
+            ],
         ),
     )?;
     r.day = 12.5;
@@ -615,7 +1030,7 @@ pub fn run(data: &Path, a: DemoArgs) -> Result<crate::cli::Output> {
             Transfer::Custody,
             &gln_roaster,
             &wh_gln,
-            ("asn", "NR-ASN-20261029"),
+            &[("asn", "NR-ASN-20261029")],
         ),
     )?;
     let missing_bag = bags.get(17).cloned();
@@ -657,7 +1072,7 @@ pub fn run(data: &Path, a: DemoArgs) -> Result<crate::cli::Output> {
             Transfer::Ownership,
             &gln_roaster,
             &grocer_gln,
-            ("invoice", "NR-INV-5531"),
+            &[("po", "CG-PO-2210"), ("invoice", "NR-INV-5531")],
         ),
     )?;
     let doc = docs.notarize(
@@ -684,7 +1099,7 @@ pub fn run(data: &Path, a: DemoArgs) -> Result<crate::cli::Output> {
             Transfer::Custody,
             &gln_warehouse,
             &grocer_gln,
-            ("delivery_note", "HL-DN-88412"),
+            &[("delivery_note", "HL-DN-88412")],
         ),
     )?;
     let doc = docs.notarize(
@@ -704,6 +1119,19 @@ pub fn run(data: &Path, a: DemoArgs) -> Result<crate::cli::Output> {
         &mut c.grocer,
         accept(h5, vec![], vec![]),
     )?;
+
+    // Finance: each accepted sale backs an invoice and Harbor Bank finances them; the
+    // roaster pledges the stock it keeps at the warehouse (see `finance_deals`).
+    let delivered = Delivered {
+        harvest: h1,
+        green: h2,
+        lot_a: format!("(01){green}(10)HUI-2609-A"),
+        pallets: h4,
+        filter_pallet: filter_pallet.canonical(),
+        start_ms,
+    };
+    let deals = finance_deals(&mut r, &c, &delivered)?;
+    c.resync(&ledger)?;
 
     // On the shelf: unpack the first pallet, sell some bags; a consumer claims one.
     r.day = 42.0;
@@ -775,7 +1203,7 @@ pub fn run(data: &Path, a: DemoArgs) -> Result<crate::cli::Output> {
             Transfer::Both,
             &gln_roaster,
             &grocer_gln,
-            ("despatch_advice", "NR-DA-20412"),
+            &[("despatch_advice", "NR-DA-20412")],
         ),
     )?;
     r.one(
@@ -836,6 +1264,11 @@ pub fn run(data: &Path, a: DemoArgs) -> Result<crate::cli::Output> {
             reason: "chain-of-custody audit failed after the recall".into(),
         },
     )?;
+    // Finance, the outcome: a refused move of the pledged pallet, a repaid invoice, an
+    // overdue one, and a double financing the chain refuses.
+    r.day = 44.2;
+    let refused = finance_outcomes(&mut r, &c, &delivered, &deals)?;
+    c.resync(&ledger)?;
     // Still on the road: the next delivery waits in the grocer's inbox.
     r.day = 44.5;
     r.one(
@@ -847,23 +1280,38 @@ pub fn run(data: &Path, a: DemoArgs) -> Result<crate::cli::Output> {
             Transfer::Custody,
             &gln_warehouse,
             &grocer_gln,
-            ("delivery_note", "HL-DN-88519"),
+            &[("delivery_note", "HL-DN-88519")],
         ),
     )?;
     r.bar.finish_and_clear();
 
-    let orgs: Vec<_> = [
-        &c.registry,
-        &c.farm,
-        &c.exporter,
-        &c.roaster,
-        &c.warehouse,
-        &c.grocer,
-        &c.auditor,
-    ]
-    .iter()
-    .map(|o| json!({"name": o.name, "key": o.id().to_hex(), "gln": o.gln}))
-    .collect();
+    let orgs: Vec<_> = c
+        .all()
+        .iter()
+        .map(|o| json!({"name": o.name, "key": o.id().to_hex(), "gln": o.gln}))
+        .collect();
+    // The finance chapter as its parties read it back (the lender, and the exporter for
+    // the part it holds): status, parties and the terms sealed to them.
+    let codes: Vec<&str> = refused.iter().filter_map(|x| x["code"].as_str()).collect();
+    let finance = json!({
+        "lender": c.bank.name,
+        "receivables": {
+            "split": asset_summary(&r, &c.bank, &deals.split)?,
+            "supplier_part": asset_summary(&r, &c.exporter, &deals.part)?,
+            "repaid": asset_summary(&r, &c.bank, &deals.repaid)?,
+            "overdue": asset_summary(&r, &c.bank, &deals.overdue)?,
+        },
+        "receipt": asset_summary(&r, &c.bank, &deals.receipt)?,
+        "refused": refused,
+    });
+    let finance_text = format!(
+        "finance: {} finances the roaster's invoice to the grocer (part split to {}), the \
+         exporter's (repaid, settled) and the farm's (overdue), and holds the filter pallet \
+         under a pledged warehouse receipt; refused: {}",
+        c.bank.name,
+        c.exporter.name,
+        codes.join(", ")
+    );
     let height = ledger.store.height();
     let seconds = started.elapsed().as_secs_f64();
     let sold_bag = sold[0].canonical();
@@ -887,34 +1335,32 @@ pub fn run(data: &Path, a: DemoArgs) -> Result<crate::cli::Output> {
             "claim_codes": codes_path.display().to_string(),
             "documents": docs.dir.display().to_string(),
         },
+        "finance": finance,
         "seconds": seconds,
     });
     let text = format!(
         "seeded {} transactions in {height} blocks in {seconds:.1} s into {}\n\
          orgs: {}\n\
+         {finance_text}\n\
          try:\n  handoff --data {d} item history {sold_bag}\n  handoff --data {d} verify {shelf_bag}\n  \
          handoff --data {d} verify {missing}\n  handoff --data {d} item show {}\n  handoff --data {d} --as \"Corner Grocer\" handoff inbox\n  \
          handoff --data {d} cert list --for {shelf_bag}\n  handoff --data {d} doc verify {}\n  \
-         handoff --data {d} item claim {} CODE   (codes in {})",
+         handoff --data {d} item claim {} CODE   (codes in {})\n  \
+         handoff --data {d} --as \"{bank}\" finance portfolio\n  \
+         handoff --data {d} --as \"{bank}\" finance evidence {}",
         r.txs,
         data.display(),
-        [
-            &c.registry,
-            &c.farm,
-            &c.exporter,
-            &c.roaster,
-            &c.warehouse,
-            &c.grocer,
-            &c.auditor
-        ]
-        .iter()
-        .map(|o| o.name)
-        .collect::<Vec<_>>()
-        .join(", "),
+        c.all()
+            .iter()
+            .map(|o| o.name)
+            .collect::<Vec<_>>()
+            .join(", "),
         filter_lot.canonical(),
         docs.dir.join("bill-of-lading-MAEU-240981337.txt").display(),
         tins[1].canonical(),
         codes_path.display(),
+        deals.repaid,
+        bank = c.bank.name,
         d = data.display(),
     );
     Ok(crate::cli::Output { json: out, text })

@@ -531,6 +531,139 @@ fn demo_seeds_a_traceable_coffee_chain() {
             "{example}: {product}"
         );
     }
+
+    // Finance: what the summary says, and what Harbor Bank reads through the command line.
+    let fin = &demo["finance"];
+    let asset = |k: &str| {
+        fin["receivables"][k]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no {k} receivable: {fin}"))
+            .to_string()
+    };
+    let (split, part, repaid, overdue) = (
+        asset("split"),
+        asset("supplier_part"),
+        asset("repaid"),
+        asset("overdue"),
+    );
+    let receipt = fin["receipt"]["id"].as_str().expect("receipt").to_string();
+    assert_eq!(fin["receivables"]["split"]["status"], "funded", "{fin}");
+    assert_eq!(fin["receivables"]["split"]["invoice"], "NR-INV-5531");
+    assert_eq!(fin["receivables"]["split"]["outstanding"], "1080.00");
+    let supplier = &fin["receivables"]["supplier_part"];
+    assert_eq!(supplier["holder"], "Andes Export", "{fin}");
+    assert_eq!(supplier["buyer"], "Corner Grocer");
+    assert_eq!(supplier["status"], "confirmed");
+    assert_eq!(supplier["outstanding"], "600.00");
+    assert_eq!(fin["receivables"]["repaid"]["status"], "settled", "{fin}");
+    assert_eq!(fin["receivables"]["repaid"]["paid"], "61200.00");
+    assert_eq!(fin["receivables"]["overdue"]["status"], "overdue", "{fin}");
+    assert_eq!(fin["receipt"]["status"], "pledged", "{fin}");
+    let codes: Vec<&str> = fin["refused"]
+        .as_array()
+        .expect("refused")
+        .iter()
+        .filter_map(|r| r["code"].as_str())
+        .collect();
+    assert_eq!(
+        codes,
+        ["PLEDGED", "ALREADY_FINANCED", "ALREADY_INVOICED"],
+        "{fin}"
+    );
+
+    let bank = ["--as", "Harbor Bank"];
+    let as_bank = |args: &[&str]| ok(d, &[&bank[..], args].concat());
+    let pf = as_bank(&["finance", "portfolio"]);
+    let status_of = |id: &str| {
+        pf["rows"]
+            .as_array()
+            .expect("rows")
+            .iter()
+            .find(|r| r["id"] == id)
+            .map(|r| r["status"].clone())
+            .unwrap_or_else(|| panic!("{id} is not in the bank's portfolio: {pf}"))
+    };
+    assert_eq!(status_of(&split), "funded");
+    assert_eq!(status_of(&overdue), "overdue");
+    assert_eq!(status_of(&repaid), "settled");
+    assert_eq!(status_of(&receipt), "pledged");
+    // The part the exporter holds is not the bank's.
+    assert!(
+        !pf["rows"]
+            .as_array()
+            .expect("rows")
+            .iter()
+            .any(|r| r["id"] == part.as_str()),
+        "{pf}"
+    );
+    let owes = |name: &str| {
+        pf["exposure"]
+            .as_array()
+            .expect("exposure")
+            .iter()
+            .find(|e| e["name"] == name && e["role"] == "buyer")
+            .map(|e| e["outstanding"][0]["amount"].clone())
+            .unwrap_or_else(|| panic!("no exposure to {name}: {pf}"))
+    };
+    assert_eq!(owes("Corner Grocer"), "1080.00");
+    assert_eq!(owes("Andes Export"), "81900.00");
+    let bucket = |name: &str| {
+        pf["ageing"]
+            .as_array()
+            .expect("ageing")
+            .iter()
+            .find(|b| b["bucket"] == name)
+            .map(|b| b["outstanding"].clone())
+            .unwrap_or_else(|| panic!("no {name} bucket: {pf}"))
+    };
+    assert_eq!(bucket("current")[0]["amount"], "1080.00", "{pf}");
+    assert_eq!(bucket("1-30")[0]["amount"], "81900.00", "{pf}");
+    let alert = |kind: &str, id: &str| {
+        pf["alerts"]
+            .as_array()
+            .expect("alerts")
+            .iter()
+            .any(|a| a["kind"] == kind && a["asset"] == id)
+    };
+    assert!(alert("overdue", &overdue), "{pf}");
+    assert!(alert("move_refused", &receipt), "{pf}");
+
+    // The repaid invoice's evidence: lot A, accepted by the roaster under its purchase
+    // order, matched; the overdue one's harvest went under a contract, no PO: flagged.
+    let ev = as_bank(&["finance", "evidence", &repaid]);
+    assert_eq!(ev["matched"], true, "{ev}");
+    let lines = ev["lines"].as_array().expect("lines");
+    assert_eq!(lines.len(), 1, "{ev}");
+    assert_eq!(lines[0]["status"], "accepted");
+    assert_eq!(lines[0]["to"], "Northside Roasters");
+    assert_eq!(lines[0]["quantity"], 12_000);
+    assert!(
+        lines[0]["documents"]
+            .as_array()
+            .expect("documents")
+            .iter()
+            .any(|x| x["kind"] == "po" && x["number"] == "NR-PO-2026-044"),
+        "{ev}"
+    );
+    let ev = as_bank(&["finance", "evidence", &overdue]);
+    assert_eq!(ev["matched"], false, "{ev}");
+    assert!(
+        ev["lines"]
+            .as_array()
+            .expect("lines")
+            .iter()
+            .all(|l| l["problems"]
+                .as_array()
+                .is_some_and(|p| p.contains(&"no purchase order behind the handoff".into()))),
+        "{ev}"
+    );
+    // The bank's pledged pallet is still at the warehouse, and still pledged.
+    let ev = as_bank(&["finance", "evidence", &receipt]);
+    assert_eq!(ev["goods"][0]["custodian"], "Harbor Logistics", "{ev}");
+    assert_eq!(ev["goods"][0]["released"], false, "{ev}");
+    // Coastal Credit, asked for nothing that went through, holds nothing.
+    let other = ok(d, &["--as", "Coastal Credit", "finance", "portfolio"]);
+    assert_eq!(other["rows"], serde_json::json!([]), "{other}");
 }
 
 #[test]
