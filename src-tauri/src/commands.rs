@@ -210,14 +210,39 @@ pub async fn backup(app: AppHandle) -> Res<Backup> {
     blocking(app, |n| n.backup()).await
 }
 
-/// Saves a file the window made (an EPCIS export) in the user's Downloads folder, or in
-/// the data folder's `exports/` where there is none; answers where it went.
+/// Saves a file the window made in the user's Downloads folder, or in the data folder's
+/// `exports/` where there is none; answers where it went. The content is either `text`
+/// (an EPCIS export, a CSV) or `data`, bytes in standard base64 (a PDF evidence pack:
+/// the node's `data_base64` as it came); exactly one of them. Content that is no base64
+/// is `BAD_BASE64`, neither or both `BAD_ARGUMENT`.
 #[tauri::command]
-pub async fn save_file(app: AppHandle, name: String, text: String) -> Res<Saved> {
+pub async fn save_file(
+    app: AppHandle,
+    name: String,
+    text: Option<String>,
+    data: Option<String>,
+) -> Res<Saved> {
     let downloads = app.path().download_dir().ok().filter(|d| d.is_dir());
     blocking(app, move |n| {
         let dir = downloads.unwrap_or_else(|| n.exports_dir());
-        crate::node::save_file(&dir, &name, &text)
+        save_content(&dir, &name, text.as_deref(), data.as_deref())
     })
     .await
+}
+
+/// The save_file command's work (see [`save_file`]).
+pub fn save_content(
+    dir: &std::path::Path,
+    name: &str,
+    text: Option<&str>,
+    data: Option<&str>,
+) -> Res<Saved> {
+    match (text, data) {
+        (Some(text), None) => crate::node::save_file(dir, name, text),
+        (None, Some(data)) => crate::node::save_base64(dir, name, data),
+        _ => Err(ApiError::input(
+            "BAD_ARGUMENT",
+            format!("saving {name} takes its content as text or as base64 data, one of them"),
+        )),
+    }
 }

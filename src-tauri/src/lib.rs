@@ -16,7 +16,8 @@ pub mod commands;
 mod node;
 
 pub use node::{
-    ApiError, AppNode, Backup, Saved, Startup, light_node_error, parse_genesis, save_file,
+    ApiError, AppNode, Backup, Saved, Startup, light_node_error, parse_genesis, save_base64,
+    save_bytes, save_file,
 };
 
 /// Starts the app. `args` are the process arguments after the program name:

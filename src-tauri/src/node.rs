@@ -600,33 +600,76 @@ pub struct Saved {
     pub path: String,
 }
 
-/// Writes `text` as `dir/name`, never over an existing file (`name-1.ext`, `name-2.ext`…
-/// instead) and never outside `dir`: the name is a plain file name of letters, digits,
-/// `.`, `-` and `_`. The file is written under a temporary name and renamed, so a file
-/// with the final name is always whole.
+/// Writes `text` as `dir/name` (see [`save_bytes`]).
 pub fn save_file(dir: &Path, name: &str, text: &str) -> Result<Saved, ApiError> {
+    save_bytes(dir, name, text.as_bytes())
+}
+
+/// Writes the bytes `data` holds in standard base64 (a PDF the node exported, whose
+/// answer carries it as `data_base64`) as `dir/name` (see [`save_bytes`]). Content that
+/// is no base64 is `BAD_BASE64`, and nothing is written.
+pub fn save_base64(dir: &Path, name: &str, data: &str) -> Result<Saved, ApiError> {
+    check_name(name)?;
+    // Four base64 characters carry three bytes: refuse what would decode over the bound
+    // before decoding it.
+    if data.len() / 4 * 3 > MAX_SAVED_BYTES {
+        return Err(too_large(data.len() / 4 * 3));
+    }
+    use base64::Engine as _;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(data.trim())
+        .map_err(|e| {
+            ApiError::input(
+                "BAD_BASE64",
+                format!("the content of {name} did not arrive whole (it is no base64: {e})"),
+            )
+        })?;
+    save_bytes(dir, name, &bytes)
+}
+
+/// A plain file name of letters, digits, `.`, `-` and `_`, so a save stays in its folder.
+fn check_name(name: &str) -> Result<(), ApiError> {
     let plain = !name.is_empty()
         && name.len() <= 128
         && !name.starts_with('.')
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'));
-    if !plain {
-        return Err(ApiError::input(
+    if plain {
+        Ok(())
+    } else {
+        Err(ApiError::input(
             "BAD_FILE_NAME",
             format!(
                 "'{name}' is not a plain file name (letters, digits, '.', '-', '_'; at most 128)"
             ),
-        ));
+        ))
     }
-    if text.len() > MAX_SAVED_BYTES {
-        return Err(ApiError::input(
-            "TOO_LARGE",
-            format!(
-                "a file of {} bytes is over the {MAX_SAVED_BYTES} bytes the app saves",
-                text.len()
-            ),
-        ));
+}
+
+/// Creates `path` with `bytes`, on disk before it answers.
+fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut f = std::fs::File::create(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}
+
+fn too_large(len: usize) -> ApiError {
+    ApiError::input(
+        "TOO_LARGE",
+        format!("a file of {len} bytes is over the {MAX_SAVED_BYTES} bytes the app saves"),
+    )
+}
+
+/// Writes `bytes` as `dir/name`, never over an existing file (`name-1.ext`,
+/// `name-2.ext`… instead) and never outside `dir`: the name is a plain file name of
+/// letters, digits, `.`, `-` and `_`. The file is written and synced under a temporary
+/// name, then linked to its final name, so a file with the final name is always whole.
+pub fn save_bytes(dir: &Path, name: &str, bytes: &[u8]) -> Result<Saved, ApiError> {
+    check_name(name)?;
+    if bytes.len() > MAX_SAVED_BYTES {
+        return Err(too_large(bytes.len()));
     }
     let fail = |e: std::io::Error| {
         ApiError::fault(
@@ -639,8 +682,15 @@ pub fn save_file(dir: &Path, name: &str, text: &str) -> Result<Saved, ApiError> 
         Some((s, e)) if !s.is_empty() => (s, format!(".{e}")),
         _ => (name, String::new()),
     };
-    let tmp = dir.join(format!(".{name}.partial"));
-    std::fs::write(&tmp, text).map_err(fail)?;
+    // A temporary name of its own, so two saves of one name at once do not write into
+    // each other's file.
+    static SAVES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = SAVES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = dir.join(format!(".{name}.{}-{n}.partial", std::process::id()));
+    if let Err(e) = write_synced(&tmp, bytes) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(fail(e));
+    }
     for n in 0..1000 {
         let candidate = if n == 0 {
             dir.join(name)

@@ -279,3 +279,64 @@ fn saved_exports_never_overwrite_and_stay_in_their_folder() {
         .collect();
     assert_eq!(names.len(), 2, "{names:?}");
 }
+
+/// What the window's "PDF" evidence pack saves: the node's bytes as they were, sent to the
+/// `save_file` command as base64, beside an earlier save of the same name; content that is
+/// no base64, a name that would leave the folder, and neither or both kinds of content
+/// answer their codes and write nothing.
+#[test]
+fn saved_binary_exports_arrive_byte_for_byte() {
+    use base64::Engine;
+    use handoff_app_lib::commands::save_content;
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = dir.path().join("Downloads");
+    // A PDF's binary comment and every byte value: no UTF-8 text.
+    let pdf: Vec<u8> = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"
+        .iter()
+        .copied()
+        .chain((0..=255u8).cycle().take(5_000))
+        .collect();
+    assert!(String::from_utf8(pdf.clone()).is_err());
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&pdf);
+    let a = handoff_app_lib::save_base64(&out, "evidence-pack.pdf", &b64).expect("saved");
+    let b = save_content(&out, "evidence-pack.pdf", None, Some(&b64)).expect("saved again");
+    assert_eq!(a.path, out.join("evidence-pack.pdf").display().to_string());
+    assert_eq!(
+        b.path,
+        out.join("evidence-pack-1.pdf").display().to_string()
+    );
+    assert_eq!(std::fs::read(&a.path).expect("a"), pdf);
+    assert_eq!(std::fs::read(&b.path).expect("b"), pdf);
+    // Text still saves as text through the same command.
+    let csv = save_content(&out, "portfolio.csv", Some("id,kind\n"), None).expect("csv");
+    assert_eq!(
+        std::fs::read_to_string(&csv.path).expect("csv"),
+        "id,kind\n"
+    );
+
+    let e = handoff_app_lib::save_base64(&out, "broken.pdf", "%PDF-1.7 is not base64")
+        .expect_err("no base64");
+    assert_eq!(
+        (e.code.as_str(), e.kind),
+        ("BAD_BASE64", ErrorKind::Input),
+        "{e:?}"
+    );
+    let e = handoff_app_lib::save_base64(&out, "../escape.pdf", &b64).expect_err("path");
+    assert_eq!(e.code, "BAD_FILE_NAME", "{e:?}");
+    for (text, data) in [(None, None), (Some("x"), Some(b64.as_str()))] {
+        let e = save_content(&out, "either.pdf", text, data).expect_err("one content");
+        assert_eq!(e.code, "BAD_ARGUMENT", "{e:?}");
+    }
+    assert!(!dir.path().join("escape.pdf").exists());
+    // The two PDFs and the CSV, nothing else: no partial file left behind.
+    let mut names: Vec<_> = std::fs::read_dir(&out)
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().to_string())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["evidence-pack-1.pdf", "evidence-pack.pdf", "portfolio.csv"],
+        "{names:?}"
+    );
+}

@@ -681,22 +681,17 @@ pub async fn save_file(name: &str, mime: &str, text: &str) -> Res<Saved> {
     Ok(Saved { path: name.into() })
 }
 
-/// Saves a file the node made (`bytes`): text (JSON, CSV) through [`save_file`]; other
-/// bytes (a PDF) as a browser download. The app's `save_file` command writes text only,
-/// so there a file that is no UTF-8 text answers `SAVE_BINARY_UNSUPPORTED` rather than a
-/// damaged file.
+/// Saves a file the node made (`bytes`: a JSON or PDF evidence pack, a CSV): the app
+/// writes the bytes as they are (sent to its `save_file` command in base64), in the same
+/// place as [`save_file`]; a browser offers them as a download.
 pub async fn save_bytes(name: &str, mime: &str, bytes: Vec<u8>) -> Res<Saved> {
-    match String::from_utf8(bytes) {
-        Ok(text) => save_file(name, mime, &text).await,
-        Err(e) if !tauri::available() => {
-            download_bytes(name, mime, e.as_bytes())?;
-            Ok(Saved { path: name.into() })
-        }
-        Err(_) => Err(ApiError::new(
-            "SAVE_BINARY_UNSUPPORTED",
-            format!("{name} is a binary file; this version of the app saves text files only"),
-        )),
+    if tauri::available() {
+        use base64::Engine;
+        let data = base64::engine::general_purpose::STANDARD.encode(&bytes);
+        return shell("save_file", json!({ "name": name, "data": data })).await;
     }
+    download_bytes(name, mime, &bytes)?;
+    Ok(Saved { path: name.into() })
 }
 
 /// A browser download of `text` (a Blob URL on a clicked link).
