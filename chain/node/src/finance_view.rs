@@ -9,7 +9,9 @@
 //! - a memo per org and asset of what its sealed terms say and when its status changed:
 //!   opening the boxes means decoding every step of the asset, which is the expensive
 //!   part of a portfolio. The memo is valid while the asset has no newer step and is
-//!   recomputed from the chain otherwise.
+//!   recomputed from the chain otherwise. A portfolio reads the org's memos in one scan
+//!   and recomputes its stale ones in batches, reading each block that holds their steps
+//!   once per batch and opening the boxes on every core.
 
 use crate::api::R;
 use crate::error::CliError;
@@ -37,6 +39,7 @@ use handoff_core::state::{
 };
 use handoff_core::tx::{Payload, RecallScope, ReceiptOp, ReceivableOp, SignedTx};
 use handoff_core::types::{Hash32, PublicKey};
+use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 const DAY_MS: i64 = 86_400_000;
@@ -234,10 +237,7 @@ fn apply_terms(m: &mut Memo, r: &ReceivableRecord, k: &Known) {
 /// The memo of `asset` for `me`: the stored one while the asset has no newer step, else
 /// computed from the chain and stored.
 fn memo(ledger: &Ledger, me: &Keypair, id: &Hash32, asset: &Asset) -> R<Memo> {
-    let updated = match asset {
-        Asset::Receivable(r) => r.updated_height,
-        Asset::Receipt(r) => r.updated_height,
-    };
+    let updated = updated_height(asset);
     let key = memo_key(&me.public(), id);
     if let Some(v) = ledger.store.local_get(&key)?
         && let Ok(m) = Memo::try_from_slice(&v)
@@ -252,6 +252,121 @@ fn memo(ledger: &Ledger, me: &Keypair, id: &Hash32, asset: &Asset) -> R<Memo> {
         .store
         .local_put(&key, &borsh::to_vec(&m).unwrap_or_default())?;
     Ok(m)
+}
+
+/// Stale memos are computed this many assets at a time: the steps of one batch are held
+/// in memory while its memos are computed.
+const MEMO_BATCH: usize = 2048;
+
+fn updated_height(asset: &Asset) -> u64 {
+    match asset {
+        Asset::Receivable(r) => r.updated_height,
+        Asset::Receipt(r) => r.updated_height,
+    }
+}
+
+/// The memos of many of `me`'s assets, in their order: the stored ones still valid, read
+/// in one scan of the org's memos; the others computed from the chain (each batch's
+/// blocks read once, its boxes opened on every core) and stored. What [`memo`] answers
+/// for one asset.
+fn memos_of(ledger: &Ledger, me: &Keypair, assets: &[(Hash32, Asset)]) -> R<Vec<Memo>> {
+    let org = me.public();
+    let prefix = [&[LOCAL_MEMO][..], &org.0].concat();
+    let mut stored: HashMap<Hash32, Memo> = HashMap::new();
+    for (k, v) in ledger.store.local_scan(&prefix)? {
+        let Some(id) = k
+            .get(prefix.len()..)
+            .and_then(|b| <[u8; 32]>::try_from(b).ok())
+        else {
+            continue;
+        };
+        if let Ok(m) = Memo::try_from_slice(&v)
+            && m.version == MEMO_VERSION
+        {
+            stored.insert(Hash32(id), m);
+        }
+    }
+    let mut out: Vec<Option<Memo>> = assets
+        .iter()
+        .map(|(id, a)| {
+            stored
+                .remove(id)
+                .filter(|m| m.updated_height == updated_height(a))
+        })
+        .collect();
+    let stale: Vec<usize> = (0..assets.len()).filter(|i| out[*i].is_none()).collect();
+    for batch in stale.chunks(MEMO_BATCH) {
+        let ids: Vec<Hash32> = batch.iter().map(|i| assets[*i].0).collect();
+        let steps = steps_of_many(ledger, &ids)?;
+        let computed: Vec<Memo> = batch
+            .par_iter()
+            .zip(steps.par_iter())
+            .map(|(i, s)| compute_memo(me, &assets[*i].0, &assets[*i].1, s))
+            .collect();
+        for (i, m) in batch.iter().zip(computed) {
+            ledger.store.local_put(
+                &memo_key(&org, &assets[*i].0),
+                &borsh::to_vec(&m).unwrap_or_default(),
+            )?;
+            out[*i] = Some(m);
+        }
+    }
+    out.into_iter()
+        .zip(assets)
+        .map(|(m, (id, _))| {
+            m.ok_or_else(|| fault(format!("no memo of {} was computed", id.short())))
+        })
+        .collect()
+}
+
+/// The committed steps of many assets, oldest first for each (what
+/// [`crate::finance::steps`] answers for one), reading each block that holds any of them
+/// once.
+fn steps_of_many(ledger: &Ledger, ids: &[Hash32]) -> R<Vec<Vec<Step>>> {
+    // Block height → (index in the block, tx id, asset, step) of every step wanted there.
+    let mut wanted: BTreeMap<u64, Vec<(u32, Hash32, usize, usize)>> = BTreeMap::new();
+    let mut out: Vec<Vec<Option<Step>>> = Vec::with_capacity(ids.len());
+    for (a, id) in ids.iter().enumerate() {
+        let locs = ledger.store.finance_steps(id)?;
+        for (s, (loc, tx)) in locs.iter().enumerate() {
+            wanted
+                .entry(loc.height)
+                .or_default()
+                .push((loc.index, *tx, a, s));
+        }
+        out.push((0..locs.len()).map(|_| None).collect());
+    }
+    for (height, txs) in wanted {
+        let b = ledger.store.block(height)?.ok_or_else(|| {
+            fault(format!(
+                "block {height} of a finance step is missing from the store"
+            ))
+        })?;
+        for (index, id, a, s) in txs {
+            let tx = b
+                .txs
+                .get(index as usize)
+                .and_then(|w| SignedTx::decode(w).ok())
+                .filter(|t| t.id() == id)
+                .ok_or_else(|| {
+                    fault(format!(
+                        "finance step {} of {} does not read back from block {height}",
+                        id.short(),
+                        ids[a].short()
+                    ))
+                })?;
+            out[a][s] = Some((height, b.header.time_ms, tx));
+        }
+    }
+    out.into_iter()
+        .zip(ids)
+        .map(|(steps, id)| {
+            steps
+                .into_iter()
+                .collect::<Option<Vec<Step>>>()
+                .ok_or_else(|| fault(format!("a finance step of {} was not read", id.short())))
+        })
+        .collect()
 }
 
 // ---------------------------------------------------------------- reading the chain
@@ -889,8 +1004,10 @@ fn timeline(memos: &[&Memo]) -> Vec<FinanceStatusDayView> {
     let mut out: Vec<FinanceStatusDayView> = Vec::new();
     let mut i = 0;
     while i < events.len() {
-        let day = day_of(events[i].0);
-        while i < events.len() && day_of(events[i].0) == day {
+        // Days compared as numbers (UTC, as `day_of` names them), named once each.
+        let n = events[i].0.div_euclid(DAY_MS);
+        let day = day_of(n * DAY_MS);
+        while i < events.len() && events[i].0.div_euclid(DAY_MS) == n {
             now[events[i].1] = Some(events[i].2);
             i += 1;
         }
@@ -929,13 +1046,18 @@ pub(crate) fn portfolio(
     let mut by_status: BTreeMap<String, u32> = BTreeMap::new();
     // Counterparties: org → (receivables it sold with readable terms: dilution shares).
     let mut parties: BTreeMap<PublicKey, Vec<u32>> = BTreeMap::new();
+    let mut assets = Vec::new();
     for id in ledger.store.finance_assets(&who)? {
         let asset = read_asset(ledger, &id)?;
         let roles = roles_of(&asset, &who);
         if req.role.as_ref().is_some_and(|r| !roles.contains(r)) {
             continue;
         }
-        let m = memo(ledger, &me.key, &id, &asset)?;
+        assets.push((id, asset));
+    }
+    let all_memos = memos_of(ledger, &me.key, &assets)?;
+    for ((id, asset), m) in assets.into_iter().zip(all_memos) {
+        let roles = roles_of(&asset, &who);
         let mut a = alerts_of(&mut reads, ledger, &asset, &m, now)?;
         let status = asset.status()?;
         *by_status.entry(status.clone()).or_default() += 1;
