@@ -10,6 +10,7 @@ pub mod bench;
 pub mod bench_cluster;
 pub mod bench_docs;
 pub mod bench_epcis;
+pub mod bench_finance;
 #[cfg(feature = "p2p")]
 pub mod bench_http;
 #[cfg(feature = "p2p")]

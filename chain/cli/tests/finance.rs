@@ -759,3 +759,65 @@ fn a_lender_sees_an_overdue_claim_aged_and_an_exception_flagged_in_its_evidence(
         "{pf}"
     );
 }
+
+/// `handoff bench finance` at a small size, so the benchmark cannot rot: it builds its
+/// chain (handoffs, receivables in every status with real proofs and boxes, receipts),
+/// checks the lender's portfolio reads back every asset and its terms, and reports.
+#[test]
+fn the_finance_bench_runs_at_a_small_size() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let j = ok(
+        dir.path(),
+        &[
+            "bench",
+            "finance",
+            "--handoffs",
+            "320",
+            "--receivables",
+            "40",
+            "--receipts",
+            "10",
+            "--sellers",
+            "4",
+            "--buyers",
+            "4",
+            "--portfolio-samples",
+            "3",
+            "--evidence-samples",
+            "5",
+            "--api-samples",
+            "2",
+            "--block-txs",
+            "64",
+            "--quiet",
+        ],
+    );
+    assert_eq!(j["bench"], "finance", "{j}");
+    // 40 receivables: 34 with the bench's lender named; 8 of 10 receipts.
+    assert_eq!(j["chain"]["lender_receivables"], 34, "{j}");
+    assert_eq!(j["chain"]["lender_receipts"], 8, "{j}");
+    assert_eq!(j["chain"]["split_parts"], 1, "{j}");
+    assert_eq!(j["portfolio_ms"]["assets"], 42, "{j}");
+    assert_eq!(j["portfolio_ms"]["warm_samples"], 3, "{j}");
+    assert_eq!(j["evidence_ms"]["samples"], 5, "{j}");
+    assert_eq!(j["api_one_block_each_ms"]["samples"], 2, "{j}");
+    let kinds = &j["private_terms"]["by_kind"];
+    for k in [
+        "issue_1_line",
+        "issue_2_lines",
+        "issue_3_lines",
+        "request_finance",
+        "offer",
+        "repay",
+        "split",
+    ] {
+        assert!(kinds[k]["txs"].as_u64().unwrap_or(0) > 0, "no {k}: {j}");
+    }
+    // A repayment carries two commitments with their 672-byte range proofs.
+    assert_eq!(
+        kinds["repay"]["range_proof_and_commitment_bytes"],
+        2.0 * (672.0 + 32.0),
+        "{j}"
+    );
+    assert!(j["machine"]["cpus"].as_u64().unwrap_or(0) >= 1, "{j}");
+}
