@@ -163,7 +163,7 @@ fn Portfolio(
     // Outstanding per currency: the ageing buckets hold every open receivable once.
     let totals: Vec<(String, String)> = {
         let mut t: Vec<(String, u64, usize)> = Vec::new();
-        for a in p.exposure.iter().flat_map(|e| e.outstanding.iter()) {
+        for a in p.ageing.iter().flat_map(|b| b.outstanding.iter()) {
             let d = a.amount.split_once('.').map_or(0, |(_, f)| f.len());
             match t.iter_mut().find(|(c, _, _)| *c == a.currency) {
                 Some((_, s, _)) => *s = s.saturating_add(a.minor),

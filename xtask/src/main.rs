@@ -356,6 +356,12 @@ fn test(quick: bool, no_setup: bool, long: bool) -> Result<()> {
             .env("HANDOFF_CLI", target_dir()?.join("debug").join("handoff")),
     )?;
     step(
+        "Finance and Lender screens in Chromium (component test: the node's answers mocked; desktop and phone size, English and Chinese)",
+        Command::new("node")
+            .current_dir(root())
+            .arg("ui/tests/finance.mjs"),
+    )?;
+    step(
         "consumer page in Chromium at phone size against real nodes (demo chain; English and Chinese; a tampering node)",
         Command::new("node")
             .current_dir(root())

@@ -3,6 +3,8 @@
 //! pallet the way a scanner types it, see its timeline, ship it to the grocer, switch
 //! identity, accept it with one bag missing; then, after the app has exited, check with
 //! the `handoff` command line on the same data folder that the ledger says exactly that.
+//! A lender reviews a receivable's evidence and funds it, sees a refused attempt to ship
+//! pledged goods as an alert, and releases them (English and Chinese screenshots).
 //!
 //! Needs `HANDOFF_APP`, `HANDOFF_CLI` and `TAURI_DRIVER` (paths) and a display;
 //! `cargo xtask test` sets all of them. Screenshots go to `HANDOFF_ARTIFACTS`
@@ -517,4 +519,293 @@ async fn staff_ship_a_pallet_and_the_grocer_receives_it_with_one_bag_missing() {
         .iter()
         .any(|h| h.to_string().contains(PALLET));
     assert!(!open_for_pallet, "the pallet's handoff is closed: {inbox}");
+}
+
+/// Waits until an element matching `sel` exists.
+async fn until_there(c: &Client, sel: &str) {
+    let t0 = Instant::now();
+    while c.find(css(sel)).await.is_err() {
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "{sel} never appeared"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn click(c: &Client, testid: &str) {
+    wait(c, &format!("[data-testid='{testid}']"))
+        .await
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("click {testid}: {e}"));
+}
+
+async fn act_as(c: &Client, org: &str) {
+    click(c, "nav-node").await;
+    wait(c, "[data-testid='identity-select']")
+        .await
+        .select_by_value(org)
+        .await
+        .expect("switch identity");
+    until_text(c, "[data-testid='node-org']", org).await;
+}
+
+async fn open_lender_row(c: &Client, id: &str) {
+    click(c, "nav-lender").await;
+    wait(c, &format!("[data-testid='lender-row'][data-id='{id}']"))
+        .await
+        .click()
+        .await
+        .expect("open the asset");
+    wait(c, "[data-testid='fin-evidence']").await;
+    // The asset card at the top of the view, as the user sees it on opening.
+    c.execute(
+        "document.querySelector(\"[data-testid='fin-asset-card']\").scrollIntoView({block: 'start'})",
+        vec![],
+    )
+    .await
+    .expect("scroll");
+}
+
+/// A lender in the real app window: reviews a receivable's trade evidence line by line and
+/// funds it; sees a collateral alert after the warehouse's attempt to ship pledged goods
+/// was refused; releases the goods, and the same shipment then goes through. The
+/// dashboard and the asset detail are photographed in English and Chinese.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lender_reviews_evidence_funds_a_receivable_and_sees_a_refused_move_of_pledged_goods() {
+    let app = env_path("HANDOFF_APP");
+    let handoff = env_path("HANDOFF_CLI");
+    let driver = env_path("TAURI_DRIVER");
+    let artifacts = artifacts_dir();
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("data");
+    let h = |args: &[&str]| cli(&handoff, &data, args);
+    // The trade, made with the command line before the app opens the folder: a farm's
+    // delivery to a shop (with its purchase order) invoiced, confirmed, offered on by the
+    // bank and the offer accepted; a bag in a warehouse pledged to the bank.
+    h(&[
+        "init",
+        "--org",
+        "Acme Farms",
+        "--prefix",
+        "0614141",
+        "--role",
+        "producer",
+    ]);
+    h(&["org", "add", "Corner Shop", "--role", "retailer"]);
+    h(&["org", "add", "First Bank", "--role", "lender"]);
+    h(&["org", "add", "Harbor Store", "--role", "warehouse"]);
+    let gtin = "00614141000012";
+    h(&[
+        "product",
+        "define",
+        "--gtin",
+        gtin,
+        "--name",
+        "Arabica 1 kg",
+    ]);
+    let sn = |s: &str| format!("(01){gtin}(21){s}");
+    h(&["item", "commission", &sn("SN1"), &sn("SN2"), &sn("SN3")]);
+    let p = h(&[
+        "handoff",
+        "propose",
+        "--to",
+        "Corner Shop",
+        "--ownership",
+        "--doc",
+        "po=PO-7",
+        &sn("SN1"),
+        &sn("SN2"),
+    ]);
+    let delivery = p["handoff"].as_str().expect("handoff").to_string();
+    h(&["--as", "Corner Shop", "handoff", "accept", &delivery]);
+    for org in ["Acme Farms", "Corner Shop", "First Bank", "Harbor Store"] {
+        h(&["--as", org, "finance", "enable"]);
+    }
+    let inv = h(&[
+        "finance",
+        "receivable",
+        "issue",
+        "--buyer",
+        "Corner Shop",
+        "--invoice",
+        "INV-0042",
+        "--currency",
+        "EUR",
+        "--line",
+        &format!("{delivery}=1250.00"),
+        "--due",
+        "2099-12-31",
+    ]);
+    let rid = inv["id"].as_str().expect("receivable").to_string();
+    h(&[
+        "--as",
+        "Corner Shop",
+        "finance",
+        "receivable",
+        "confirm",
+        &rid,
+    ]);
+    h(&[
+        "finance",
+        "receivable",
+        "request",
+        &rid,
+        "--lender",
+        "First Bank",
+    ]);
+    h(&[
+        "--as",
+        "First Bank",
+        "finance",
+        "receivable",
+        "offer",
+        &rid,
+        "--advance",
+        "80",
+        "--fee",
+        "12.50",
+    ]);
+    h(&["finance", "receivable", "accept-offer", &rid]);
+    let to_store = h(&["handoff", "propose", "--to", "Harbor Store", &sn("SN3")]);
+    let hs = to_store["handoff"].as_str().expect("handoff").to_string();
+    h(&["--as", "Harbor Store", "handoff", "accept", &hs]);
+    let receipt = h(&[
+        "--as",
+        "Harbor Store",
+        "finance",
+        "receipt",
+        "issue",
+        "--owner",
+        "Acme Farms",
+        &sn("SN3"),
+    ]);
+    let wr = receipt["id"].as_str().expect("receipt").to_string();
+    h(&[
+        "finance",
+        "receipt",
+        "pledge",
+        &wr,
+        "--lender",
+        "First Bank",
+    ]);
+    h(&[
+        "--as",
+        "First Bank",
+        "finance",
+        "receipt",
+        "accept-pledge",
+        &wr,
+    ]);
+
+    let (_driver, c) = open_app(&app, &driver, json!(["--data", data, "--as", "First Bank"])).await;
+    until_text(&c, "[data-testid='whoami']", "First Bank").await;
+
+    // The dashboard: the receivable awaiting funds and the pledged receipt.
+    click(&c, "nav-lender").await;
+    wait(&c, &format!("[data-testid='lender-row'][data-id='{rid}']")).await;
+    wait(&c, &format!("[data-testid='lender-row'][data-id='{wr}']")).await;
+    let exposure = text_of(&c, "[data-testid='chart-exposure']").await;
+    assert!(exposure.contains("Corner Shop"), "{exposure}");
+    let total = text_of(&c, "[data-testid='kpi-outstanding']").await;
+    assert!(
+        total.contains("EUR 1,250.00"),
+        "one claim of 1,250 is outstanding: {total}"
+    );
+    shot(&c, &artifacts, "lender-1-dashboard-en").await;
+
+    // The evidence: both invoiced bags are accepted handoffs with the purchase order.
+    open_lender_row(&c, &rid).await;
+    let ev = wait(&c, "[data-testid='fin-evidence']").await;
+    assert_eq!(
+        ev.attr("data-matched").await.expect("attr").as_deref(),
+        Some("true")
+    );
+    let lines = c
+        .find_all(css("[data-testid='ev-line']"))
+        .await
+        .expect("lines");
+    assert_eq!(lines.len(), 2);
+    for l in &lines {
+        let t = l.text().await.expect("text");
+        assert!(t.contains("PO-7") && t.contains("Corner Shop"), "{t}");
+    }
+    shot(&c, &artifacts, "lender-2-asset-en").await;
+
+    // Fund it (a step without a form goes at once).
+    click(&c, "fin-do-fund").await;
+    until_there(&c, "[data-testid='fin-status'][data-status='funded']").await;
+    shot(&c, &artifacts, "lender-3-funded").await;
+
+    // The warehouse tries to ship the pledged bag: refused.
+    act_as(&c, "Harbor Store").await;
+    let ship = |c: &Client| {
+        let c = c.clone();
+        let bag = sn("SN3");
+        async move {
+            scan(&c, &bag).await;
+            wait(&c, "[data-testid='item-card']").await;
+            wait(&c, "[data-testid='ship-to']")
+                .await
+                .select_by_value("Corner Shop")
+                .await
+                .expect("choose the shop");
+            click(&c, "ship-button").await;
+        }
+    };
+    ship(&c).await;
+    until_text(&c, "[data-testid='error-banner']", "PLEDGED").await;
+    shot(&c, &artifacts, "lender-4-ship-refused").await;
+
+    // The bank sees the attempt as a collateral alert, and releases the goods.
+    act_as(&c, "First Bank").await;
+    click(&c, "nav-lender").await;
+    until_text(
+        &c,
+        "[data-testid='lender-alerts']",
+        "An attempt to move pledged goods was refused",
+    )
+    .await;
+    shot(&c, &artifacts, "lender-5-alert").await;
+    open_lender_row(&c, &wr).await;
+    until_text(
+        &c,
+        "[data-testid='fin-detail-alerts']",
+        "An attempt to move pledged goods was refused",
+    )
+    .await;
+    click(&c, "fin-do-release").await;
+    click(&c, "fin-step-submit").await;
+    until_there(&c, "[data-testid='fin-status'][data-status='released']").await;
+
+    // Now the same shipment goes through.
+    act_as(&c, "Harbor Store").await;
+    ship(&c).await;
+    until_there(&c, "[data-testid='notice-banner']").await;
+    assert!(
+        c.find(css("[data-testid='error-banner']")).await.is_err(),
+        "the shipment after release is not refused"
+    );
+    shot(&c, &artifacts, "lender-6-shipped-after-release").await;
+
+    // The lender's dashboard and asset detail in Chinese.
+    click(&c, "nav-node").await;
+    click(&c, "lang-zh").await;
+    act_as(&c, "First Bank").await;
+    click(&c, "nav-lender").await;
+    wait(&c, &format!("[data-testid='lender-row'][data-id='{rid}']")).await;
+    shot(&c, &artifacts, "lender-7-dashboard-zh").await;
+    open_lender_row(&c, &rid).await;
+    shot(&c, &artifacts, "lender-8-asset-zh").await;
+    click(&c, "nav-node").await;
+    click(&c, "lang-en").await;
+    c.close().await.expect("close");
+
+    // After the app: the chain says the receivable is funded and the receipt released.
+    std::thread::sleep(Duration::from_secs(1));
+    let shown = h(&["--as", "First Bank", "finance", "show", &rid]);
+    assert_eq!(shown["asset"]["status"], "funded", "{shown}");
+    let shown = h(&["--as", "First Bank", "finance", "show", &wr]);
+    assert_eq!(shown["asset"]["status"], "released", "{shown}");
 }
