@@ -1311,6 +1311,7 @@ mod tests {
             "org_suspended",
             "exception",
             "terms_mismatch",
+            "contents_unchecked",
         ] {
             let en = lookup(Lang::En, &format!("alert.{kind}")).expect(kind);
             let zh = lookup(Lang::Zh, &format!("alert.{kind}")).expect(kind);

@@ -601,6 +601,11 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("fin.flag.decommissioned", "destroyed", "已销毁"),
     ("fin.flag.in_transit", "in transit", "运输中"),
     ("fin.flag.moved", "moved out of the warehouse", "已移出仓库"),
+    (
+        "fin.flag.contents_unchecked",
+        "too many contents to check",
+        "内含货物过多，未能全部核查",
+    ),
     ("fin.alerts", "Alerts", "预警"),
     ("fin.no_alerts", "No alerts.", "暂无预警。"),
     ("fin.ev_pack_json", "Evidence pack (JSON)", "凭证包（JSON）"),
@@ -939,7 +944,7 @@ const TABLE: &[(&str, &str, &str)] = &[
         "Computed by the node from the chain: what you financed, how old it is, and what to look at now.",
         "由节点依据链上数据计算：您融资的资产、账龄以及需要关注的事项。",
     ),
-    ("lender.open", "Open assets", "在途资产"),
+    ("lender.open", "Open assets", "未结资产"),
     ("lender.total_out", "Outstanding", "未付余额"),
     ("lender.alerts_n", "Alerts", "预警"),
     ("lender.as_of", "As of block {0}, {1}", "截至区块 {0}，{1}"),
@@ -1050,6 +1055,11 @@ const TABLE: &[(&str, &str, &str)] = &[
         "alert.terms_mismatch",
         "Sealed terms do not match the chain",
         "加密条款与链上记录不符",
+    ),
+    (
+        "alert.contents_unchecked",
+        "Collateral too large to check every item inside: {0}",
+        "抵押物内含货物过多，未能逐一核查：{0}",
     ),
     (
         "alert.other",

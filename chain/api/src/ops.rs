@@ -1924,7 +1924,9 @@ response! {
         /// `moved` (pledged goods out of the warehouse's custody), `move_refused` (an
         /// attempt to move pledged goods that this node refused), `org_suspended` (a party
         /// suspended), `exception` (invoiced goods reported missing or damaged at
-        /// acceptance), `terms_mismatch` (sealed terms that do not match the chain).
+        /// acceptance), `terms_mismatch` (sealed terms that do not match the chain),
+        /// `contents_unchecked` (a container with more inside than the node reads for
+        /// alerts). A container's recall or theft alert may come from what is inside it.
         pub kind: String,
         /// What it concerns: an item, lot or container (canonical), or an org name.
         #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -10,6 +10,12 @@
 //! memory is the child's `VmHWM` (from `/proc/PID/status`, sampled every 5 ms while it
 //! runs: the high-water mark only grows, so the last sample is the peak up to 5 ms
 //! before the end).
+//!
+//! To tell the document's share of memory from the chain's, each chain that an import
+//! filled then takes a probe: a further document of a fixed size (`--probe`, [`PROBE_EVENTS`] events) (new
+//! pallets, later times) imported the same way. A streaming import's peak follows the
+//! chain it writes into, not the document it reads: the probe into a chain of N events
+//! should peak where the N-event import did.
 
 use crate::bench::machine;
 use anyhow::{Context, Result, bail};
@@ -32,6 +38,9 @@ pub struct EpcisBenchArgs {
     /// afterwards).
     #[arg(long)]
     pub dir: Option<PathBuf>,
+    /// Events of the probe document imported into each chain once its import is done.
+    #[arg(long, default_value_t = PROBE_EVENTS)]
+    pub probe: usize,
     /// No progress output.
     #[arg(long)]
     pub quiet: bool,
@@ -40,6 +49,8 @@ pub struct EpcisBenchArgs {
 const FARM_GLN: &str = "0614141000005";
 const STORE_PREFIX: &str = "0614142";
 const BAGS_PER_PALLET: usize = 4;
+/// Events of the probe document imported into each filled chain, unless `--probe` says.
+pub const PROBE_EVENTS: usize = 5_000;
 
 fn with_check(d: &str) -> String {
     format!("{d}{}", check_digit(d).unwrap_or(0))
@@ -111,8 +122,15 @@ fn chain(dir: &Path) -> Result<(String, String)> {
 }
 
 /// Writes a JSON-LD document of `events` events to `path`, event by event (never held
-/// whole); returns its size in bytes.
-fn write_document(path: &Path, events: usize, gtin: &str, store_gln: &str) -> Result<u64> {
+/// whole), numbering them from `first` on (a later document continues an earlier one:
+/// new pallets, later times); returns its size in bytes.
+fn write_document(
+    path: &Path,
+    first: usize,
+    events: usize,
+    gtin: &str,
+    store_gln: &str,
+) -> Result<u64> {
     let f = std::fs::File::create(path).with_context(|| format!("{}", path.display()))?;
     let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
     write!(
@@ -122,7 +140,7 @@ fn write_document(path: &Path, events: usize, gtin: &str, store_gln: &str) -> Re
 "epcisBody":{{"eventList":["#
     )?;
     let loc = format!(r#"{{"id":"https://id.gs1.org/414/{FARM_GLN}"}}"#);
-    for i in 0..events {
+    for i in first..first + events {
         let group = i / 4;
         // One second per event from 2026-06-01 on.
         let t = 1_780_272_000 + i as i64;
@@ -148,7 +166,7 @@ fn write_document(path: &Path, events: usize, gtin: &str, store_gln: &str) -> Re
         let bags = bags.join(",");
         let sscc = with_check(&format!("10614141{group:09}"));
         let pallet = format!("https://id.gs1.org/00/{sscc}");
-        if i > 0 {
+        if i > first {
             w.write_all(b",\n")?;
         }
         match i % 4 {
@@ -185,24 +203,70 @@ fn vm_hwm_kib(pid: u32) -> Option<u64> {
         .and_then(|n| n.parse().ok())
 }
 
-/// One size: a fresh chain, the document written, imported by a child process.
-fn one(root: &Path, events: usize, quiet: bool) -> Result<Value> {
+/// One size: a fresh chain, the document written, imported by a child process; then the
+/// probe document imported into the chain it filled.
+fn one(root: &Path, events: usize, probe_events: usize, quiet: bool) -> Result<Value> {
     let dir = root.join(format!("chain-{events}"));
     std::fs::create_dir_all(&dir)?;
     let (gtin, store_gln) = chain(&dir)?;
     let doc = root.join(format!("events-{events}.jsonld"));
-    let bytes = write_document(&doc, events, &gtin, &store_gln)?;
-    let report = root.join(format!("report-{events}.json"));
+    let bytes = write_document(&doc, 0, events, &gtin, &store_gln)?;
     if !quiet {
         eprintln!("importing {events} events ({bytes} bytes)…");
     }
+    let main = import(
+        &dir,
+        &doc,
+        events,
+        &root.join(format!("report-{events}.json")),
+    )?;
+    let probe_doc = root.join(format!("probe-{events}.jsonld"));
+    write_document(&probe_doc, events, probe_events, &gtin, &store_gln)?;
+    if !quiet {
+        eprintln!("importing the {probe_events}-event probe into that chain…");
+    }
+    let probe = import(
+        &dir,
+        &probe_doc,
+        probe_events,
+        &root.join(format!("probe-report-{events}.json")),
+    )?;
+    Ok(json!({
+        "events": events,
+        "document_bytes": bytes,
+        "committed": main.committed,
+        "blocks": main.blocks,
+        "wall_s": (main.wall * 100.0).round() / 100.0,
+        "events_per_s": (main.committed as f64 / main.wall).round(),
+        "peak_rss_kib": main.peak_kib,
+        "probe": {
+            "events": probe_events,
+            "chain_events_before": events,
+            "wall_s": (probe.wall * 100.0).round() / 100.0,
+            "events_per_s": (probe.committed as f64 / probe.wall).round(),
+            "peak_rss_kib": probe.peak_kib,
+        },
+    }))
+}
+
+/// What one child import did.
+struct Imported {
+    committed: u64,
+    blocks: Value,
+    wall: f64,
+    peak_kib: u64,
+}
+
+/// `handoff epcis import` of `doc` into `dir` as a child process, its peak memory
+/// sampled; every one of the `events` events must be committed.
+fn import(dir: &Path, doc: &Path, events: usize, report: &Path) -> Result<Imported> {
     let t = Instant::now();
     let mut child = Command::new(me()?)
         .arg("--data")
-        .arg(&dir)
+        .arg(dir)
         .args(["--json", "--as", "Bench Farm", "epcis", "import"])
-        .arg(&doc)
-        .stdout(std::fs::File::create(&report)?)
+        .arg(doc)
+        .stdout(std::fs::File::create(report)?)
         .stderr(Stdio::piped())
         .spawn()
         .context("running handoff epcis import")?;
@@ -217,7 +281,7 @@ fn one(root: &Path, events: usize, quiet: bool) -> Result<Value> {
         std::thread::sleep(Duration::from_millis(5));
     };
     let wall = t.elapsed().as_secs_f64();
-    let text = std::fs::read_to_string(&report)?;
+    let text = std::fs::read_to_string(report)?;
     if !status.success() {
         let mut err = String::new();
         if let Some(mut e) = child.stderr.take() {
@@ -235,21 +299,21 @@ fn one(root: &Path, events: usize, quiet: bool) -> Result<Value> {
     if committed != events as u64 || reported != events {
         bail!("{committed} of {events} events committed ({reported} reported)");
     }
-    Ok(json!({
-        "events": events,
-        "document_bytes": bytes,
-        "committed": committed,
-        "blocks": r["blocks"],
-        "wall_s": (wall * 100.0).round() / 100.0,
-        "events_per_s": (committed as f64 / wall).round(),
-        "peak_rss_kib": peak,
-    }))
+    Ok(Imported {
+        committed,
+        blocks: r["blocks"].clone(),
+        wall,
+        peak_kib: peak,
+    })
 }
 
 /// Runs the benchmark.
 pub fn run(a: EpcisBenchArgs) -> Result<Value> {
     if a.events < 10 {
         bail!("--events is at least 10");
+    }
+    if a.probe == 0 {
+        bail!("--probe is at least 1");
     }
     let tmp;
     let root = match &a.dir {
@@ -266,11 +330,11 @@ pub fn run(a: EpcisBenchArgs) -> Result<Value> {
     sizes.dedup();
     let mut runs = Vec::new();
     for n in sizes {
-        runs.push(one(&root, n, a.quiet)?);
+        runs.push(one(&root, n, a.probe, a.quiet)?);
     }
     Ok(json!({
         "bench": "epcis",
-        "what": "handoff epcis import of a JSON-LD document (commission, pack, inspect, ship; 4 bags a pallet) into a fresh chain, as a child process",
+        "what": "handoff epcis import of a JSON-LD document (commission, pack, inspect, ship; 4 bags a pallet) into a fresh chain, as a child process; then a probe document of a fixed size into the chain it filled",
         "runs": runs,
         "build": if cfg!(debug_assertions) { "debug" } else { "release" },
         "machine": machine(),

@@ -620,3 +620,42 @@ fn a_bad_event_near_the_end_writes_nothing_and_a_refused_one_stands_alone() {
     assert_eq!(st.iter().filter(|s| *s == "committed").count(), n);
     assert_eq!(j["rejected"], 1);
 }
+
+/// The bench at a small size: every event of each document is committed, and the probe
+/// goes into the chain each import filled (later pallets, so nothing is "already").
+#[test]
+fn bench_epcis_imports_each_size_and_a_probe_into_the_filled_chain() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let out = root.path().join("out");
+    let j = ok(
+        root.path(),
+        &[
+            "bench",
+            "epcis",
+            "--events",
+            "40",
+            "--probe",
+            "8",
+            "--quiet",
+            "--dir",
+            out.to_str().expect("utf-8 path"),
+        ],
+    );
+    let runs = j["runs"].as_array().expect("runs");
+    let sizes: Vec<u64> = runs.iter().filter_map(|r| r["events"].as_u64()).collect();
+    assert_eq!(sizes, [4, 20, 40]);
+    for r in runs {
+        assert_eq!(r["committed"], r["events"], "{r}");
+        assert!(r["peak_rss_kib"].as_u64().unwrap_or(0) > 0, "{r}");
+        assert_eq!(r["probe"]["events"], 8, "{r}");
+        assert_eq!(r["probe"]["chain_events_before"], r["events"], "{r}");
+        assert!(r["probe"]["peak_rss_kib"].as_u64().unwrap_or(0) > 0, "{r}");
+    }
+    // The probe's serials follow the big document's: the 40-event chain now holds the
+    // bags of pallet 10 (event 40 commissions them) as well as those of pallet 0.
+    let chain = out.join("chain-40");
+    let last = ok(&chain, &["--as", "Bench Farm", "epcis", "export", "--all"]);
+    let text = last.to_string();
+    assert!(text.contains("/21/B0-0"), "the document's first bag");
+    assert!(text.contains("/21/B10-0"), "the probe's first bag");
+}

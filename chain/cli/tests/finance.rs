@@ -821,3 +821,180 @@ fn the_finance_bench_runs_at_a_small_size() {
     );
     assert!(j["machine"]["cpus"].as_u64().unwrap_or(0) >= 1, "{j}");
 }
+
+/// A pledged pallet is worth what is on it: when a lot of the bags packed on it is
+/// recalled, the lender's receipt and portfolio carry a recall alert for the pallet,
+/// naming the bag inside; a pallet of another lot carries none.
+#[test]
+fn a_recall_of_a_lot_packed_on_a_pledged_pallet_is_a_collateral_alert() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    ok(
+        d,
+        &[
+            "init",
+            "--org",
+            "Acme Farms",
+            "--prefix",
+            "0614141",
+            "--role",
+            "producer",
+        ],
+    );
+    ok(d, &["org", "add", "Harbor Store", "--role", "warehouse"]);
+    ok(d, &["org", "add", "First Bank", "--role", "lender"]);
+    let g = gtin13("061414100001");
+    ok(
+        d,
+        &[
+            "--as",
+            "Acme Farms",
+            "product",
+            "define",
+            "--gtin",
+            &g,
+            "--name",
+            "Arabica 1 kg",
+        ],
+    );
+    for org in ["Acme Farms", "Harbor Store", "First Bank"] {
+        ok(d, &["--as", org, "finance", "enable"]);
+    }
+    let bag = |lot: &str, sn: &str| format!("(01)0{g}(10){lot}(21){sn}");
+    let pallet = |n: &str| {
+        let body = format!("1061414100000000{n}");
+        format!("(00){body}{}", check_digit(&body).expect("digits"))
+    };
+    let mut receipts = Vec::new();
+    for (p, lot) in [("1", "L7"), ("2", "L8")] {
+        let bags = [bag(lot, &format!("{lot}-1")), bag(lot, &format!("{lot}-2"))];
+        ok(
+            d,
+            &[
+                "--as",
+                "Acme Farms",
+                "item",
+                "commission",
+                &bags[0],
+                &bags[1],
+            ],
+        );
+        ok(
+            d,
+            &[
+                "--as",
+                "Acme Farms",
+                "item",
+                "pack",
+                "--into",
+                &pallet(p),
+                &bags[0],
+                &bags[1],
+            ],
+        );
+        let h = ok(
+            d,
+            &[
+                "--as",
+                "Acme Farms",
+                "handoff",
+                "propose",
+                "--to",
+                "Harbor Store",
+                &pallet(p),
+            ],
+        );
+        let h = h["handoff"].as_str().expect("handoff").to_string();
+        ok(d, &["--as", "Harbor Store", "handoff", "accept", &h]);
+        let r = ok(
+            d,
+            &[
+                "--as",
+                "Harbor Store",
+                "finance",
+                "receipt",
+                "issue",
+                "--owner",
+                "Acme Farms",
+                &pallet(p),
+            ],
+        );
+        let rid = r["id"].as_str().expect("receipt id").to_string();
+        ok(
+            d,
+            &[
+                "--as",
+                "Acme Farms",
+                "finance",
+                "receipt",
+                "pledge",
+                &rid,
+                "--lender",
+                "First Bank",
+            ],
+        );
+        ok(
+            d,
+            &[
+                "--as",
+                "First Bank",
+                "finance",
+                "receipt",
+                "accept-pledge",
+                &rid,
+            ],
+        );
+        receipts.push(rid);
+    }
+    let alerts = |rid: &str| -> Vec<Value> {
+        let ev = ok(d, &["--as", "First Bank", "finance", "evidence", rid]);
+        ev["alerts"].as_array().expect("alerts").clone()
+    };
+    assert!(
+        alerts(&receipts[0]).is_empty(),
+        "nothing to say before the recall"
+    );
+
+    ok(
+        d,
+        &[
+            "--as",
+            "Acme Farms",
+            "product",
+            "recall",
+            "--gtin",
+            &g,
+            "--lot",
+            "L7",
+            "--reason",
+            "mould in the lot",
+        ],
+    );
+    let a = alerts(&receipts[0]);
+    assert_eq!(a.len(), 1, "{a:?}");
+    assert_eq!(a[0]["kind"], "recalled");
+    let subject = a[0]["subject"].as_str().expect("subject");
+    assert!(
+        subject.contains("00"),
+        "the pallet is the subject: {subject}"
+    );
+    let message = a[0]["message"].as_str().expect("message");
+    assert!(message.contains("mould in the lot"), "{message}");
+    assert!(message.contains("L7-"), "names the bag inside: {message}");
+    assert!(alerts(&receipts[1]).is_empty(), "the other lot's pallet");
+    let ev = ok(
+        d,
+        &["--as", "First Bank", "finance", "evidence", &receipts[0]],
+    );
+    let flags = ev["goods"][0]["flags"].to_string();
+    assert!(flags.contains("recalled"), "{ev}");
+    let pf = ok(d, &["--as", "First Bank", "finance", "portfolio"]);
+    let recalled: Vec<&Value> = pf["alerts"]
+        .as_array()
+        .expect("alerts")
+        .iter()
+        .filter(|a| a["kind"] == "recalled")
+        .collect();
+    assert_eq!(recalled.len(), 1, "{pf}");
+    assert_eq!(recalled[0]["asset"], receipts[0].as_str());
+}

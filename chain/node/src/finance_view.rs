@@ -37,7 +37,7 @@ use handoff_core::state::{
     HandoffRecord, HandoffStatus, ItemRecord, ItemStatus, PledgeLock, ProductRecord, ReceiptRecord,
     ReceiptStatus, ReceivableRecord, ReceivableStatus, Record, StateKey, StateRead, StateReadExt,
 };
-use handoff_core::tx::{Payload, RecallScope, ReceiptOp, ReceivableOp, SignedTx};
+use handoff_core::tx::{Entry, Payload, RecallScope, ReceiptOp, ReceivableOp, SignedTx};
 use handoff_core::types::{Hash32, PublicKey};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -476,6 +476,22 @@ fn good_flags(
             if c.handoff.is_some() {
                 flags.push("in_transit");
             }
+            let mut recall = recall;
+            if !i.contents.is_empty() {
+                // A pallet is worth what is on it: a recalled or stolen lot inside is
+                // the pallet's alert too.
+                let inside = inside(reads, ledger, &i.contents)?;
+                if let (None, Some((child, reason))) = (&recall, inside.recall) {
+                    recall = Some(format!("{reason} ({child} inside)"));
+                    flags.push("recalled");
+                }
+                if inside.stolen && !i.stolen {
+                    flags.push("reported_stolen");
+                }
+                if inside.unchecked {
+                    flags.push("contents_unchecked");
+                }
+            }
             Ok((flags, Some(c.custodian), recall))
         }
         Some(Record::Lot(l)) => {
@@ -497,6 +513,74 @@ fn good_flags(
             key.canonical()
         ))),
     }
+}
+
+/// The message of a `contents_unchecked` alert.
+fn unchecked() -> String {
+    format!(
+        "more than {MAX_CONTENTS_WALK} records inside: not all were checked for recalls and thefts"
+    )
+}
+
+/// What the chain says of a container's contents at any depth.
+#[derive(Default)]
+struct Inside {
+    /// The first recall found inside: the key it covers and its reason.
+    recall: Option<(String, String)>,
+    /// Something inside is reported stolen.
+    stolen: bool,
+    /// More than [`MAX_CONTENTS_WALK`] records inside: the rest were not read.
+    unchecked: bool,
+}
+
+/// The most records read under one container for its alerts (the ledger allows
+/// [`handoff_core::limits::MAX_CONTAINER_CONTENTS`] a level, [`MAX_NESTING`] levels).
+///
+/// [`MAX_NESTING`]: handoff_core::limits::MAX_NESTING
+const MAX_CONTENTS_WALK: usize = 10_000;
+
+/// Walks a container's contents (nested containers too) for recalls and thefts. A
+/// content without a record is a fault, never "fine".
+fn inside(reads: &mut Reads, ledger: &Ledger, contents: &[Entry]) -> R<Inside> {
+    let mut out = Inside::default();
+    let mut todo: Vec<Gs1Key> = contents.iter().map(|e| e.key.clone()).collect();
+    let mut read = 0;
+    while let Some(k) = todo.pop() {
+        if read == MAX_CONTENTS_WALK {
+            out.unchecked = true;
+            break;
+        }
+        read += 1;
+        match ledger.store.thing(&k)? {
+            Some(Record::Item(c)) => {
+                if out.recall.is_none() {
+                    out.recall =
+                        recall_of(reads, ledger, &k, Some(&c))?.map(|r| (k.canonical(), r));
+                }
+                out.stolen |= c.stolen;
+                todo.extend(c.contents.iter().map(|e| e.key.clone()));
+            }
+            Some(Record::Lot(l)) => {
+                if out.recall.is_none() {
+                    out.recall = recall_of(reads, ledger, &k, None)?.map(|r| (k.canonical(), r));
+                }
+                out.stolen |= l.stolen > 0;
+            }
+            Some(_) => {
+                return Err(fault(format!(
+                    "{} is packed in a container but is not an item or lot",
+                    k.canonical()
+                )));
+            }
+            None => {
+                return Err(fault(format!(
+                    "{} is packed in a container but has no record",
+                    k.canonical()
+                )));
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Whole days `now` is past `due` (0 when not yet due).
@@ -613,6 +697,7 @@ fn alerts_of(
                         ),
                         "reported_stolen" => ("reported_stolen", "reported stolen".into()),
                         "missing" => ("exception", "reported missing".into()),
+                        "contents_unchecked" => ("contents_unchecked", unchecked()),
                         _ => continue,
                     };
                     out.push(alert(id, kind, Some(e.key.canonical()), msg));
@@ -656,6 +741,7 @@ fn alerts_of(
                         "reported_stolen" => ("reported_stolen", "reported stolen".into()),
                         "missing" => ("exception", "reported missing".into()),
                         "decommissioned" => ("decommissioned", "destroyed".into()),
+                        "contents_unchecked" => ("contents_unchecked", unchecked()),
                         _ => continue,
                     };
                     out.push(alert(id, kind, Some(g.canonical()), msg));
