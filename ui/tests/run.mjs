@@ -232,6 +232,7 @@ const GROCER = 'Corner Grocer';
 const AUDITOR = 'Organic Audit'; // admitted for these tests, beside the demo's own auditor
 const DEMO_AUDITOR = 'Verde Certification'; // certified the demo's espresso EU organic
 const ROASTER = 'Northside Roasters'; // brand owner of the espresso (GTIN 00614141025015)
+const BANK = 'Harbor Bank'; // the demo's lender: a pledged pallet, a funded and an overdue invoice
 
 // `UI_ONLY=desktop` (or `phone`: both nodes at one size; `full`, `light`: one node at
 // both sizes; `camera`) runs one part, when working on it.
@@ -1008,19 +1009,70 @@ async function epcisChecks(vp, node) {
   }
 }
 
+// ---------------------------------------------------------------- a lender on its own node
+
+// The Lender screen in a plain browser against the node (no app): the demo bank's
+// portfolio as the node computes it from the chain, its alerts in words, a pledged
+// receipt's goods and an invoice's evidence, in English and Chinese.
+async function lenderChecks(vp, node) {
+  const { ctx, page, errors, shot } = await openPage(vp, signIn(node, BANK));
+  const pf = await api(node.base, '/v1/finance/portfolio', { token: node.tokens[BANK] });
+  const receipt = pf.rows.find((r) => r.kind === 'receipt');
+  const funded = pf.rows.find((r) => r.kind === 'receivable' && r.status === 'funded');
+  await check(`${vp.name}: a lender's portfolio from its own node shows exposure, ageing and alerts in words`, async () => {
+    expect(receipt && funded, `the demo bank holds a receipt and a funded invoice: ${JSON.stringify(pf.rows)}`);
+    await nav(page, 'lender');
+    await page.locator(T('lender-screen')).waitFor();
+    await page.locator(T('lender-row')).first().waitFor();
+    expect(await page.locator(T('lender-row')).count() === pf.rows.length, 'one row per asset of the node\'s portfolio');
+    const alerts = await page.locator(T('lender-alerts')).innerText();
+    for (const said of ['Overdue', 'An attempt to move pledged goods was refused', 'Collateral recalled']) {
+      expect(alerts.includes(said), `"${said}" in the alerts: ${alerts}`);
+    }
+    expect(await page.locator(T('exposure-bar')).count() > 0, 'exposure chart has bars');
+    expect(await page.locator(T('ageing-bar')).count() === 5, 'five ageing buckets');
+    await shot('lender-dashboard');
+  });
+  await check(`${vp.name}: the pledged pallet's detail names the recall of the lot packed on it`, async () => {
+    await page.locator(`${T('lender-row')}[data-id="${receipt.id}"]`).click();
+    await page.locator(T('fin-evidence')).waitFor();
+    const detail = await page.locator(T('fin-detail-alerts')).innerText();
+    expect(detail.includes('Collateral recalled') && detail.includes('/00/'), detail);
+    await shot('lender-receipt');
+  });
+  await check(`${vp.name}: a funded invoice's evidence matches its lines, and the screen speaks Chinese`, async () => {
+    await nav(page, 'lender');
+    await page.locator(`${T('lender-row')}[data-id="${funded.id}"]`).click();
+    await page.locator(T('fin-evidence')).waitFor();
+    expect(await page.locator(T('ev-line')).count() > 0, 'evidence lines');
+    expect(await page.locator(T('fin-evidence')).getAttribute('data-matched') === 'true', 'every line matched');
+    await nav(page, 'node');
+    await page.locator(T('lang-zh')).click();
+    await nav(page, 'lender');
+    const zh = await page.locator(T('lender-alerts')).innerText();
+    expect(zh.includes('抵押物被召回') && zh.includes('逾期'), zh);
+    await shot('lender-dashboard-zh');
+    await nav(page, 'node');
+    await page.locator(T('lang-en')).click();
+    expect(errors.length === 0, errors.join('\n'));
+  });
+  await ctx.close();
+}
+
 // ---------------------------------------------------------------- the runs
 
 try {
   for (const vp of RUN_FULL ? VIEWPORTS : []) {
     let node;
     await check(`${vp.name}: a full node on the demo chain starts and serves the UI`, async () => {
-      node = await fullNodeOnDemoChain([WAREHOUSE, GROCER, DEMO_AUDITOR, ROASTER], [AUDITOR]);
+      node = await fullNodeOnDemoChain([WAREHOUSE, GROCER, DEMO_AUDITOR, ROASTER, BANK], [AUDITOR]);
     });
     if (!node) continue;
     try {
       await fullNodeChecks(vp, node);
       await certificationChecks(vp, node);
       await epcisChecks(vp, node);
+      await lenderChecks(vp, node);
       if (vp.name === 'desktop') {
         await check('desktop: a node that stopped is said to be unreachable, in the language on screen', async () => {
           const { ctx, page, errors, shot } = await openPage(vp, signIn(node, WAREHOUSE));
