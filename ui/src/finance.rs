@@ -465,7 +465,7 @@ fn DetailBody(d: Detail, orgs: RwSignal<Vec<api::OrgView>>, lender: bool) -> imp
         None => ().into_any(),
     };
     let due = a.due_ms;
-    let goods_n = (a.kind == "receipt").then_some((a.goods.len(), a.released.len()));
+    let goods_n = (a.kind == "receipt").then_some((a.goods.len() + a.lots.len(), a.released.len()));
     view! {
         <div class="card" data-testid="fin-asset-card">
             <header class="card-head">
@@ -603,6 +603,7 @@ fn Evidence(e: api::FinanceEvidenceResponse, currency: String) -> impl IntoView 
                                     {flags.into_iter().map(|f| view! { <span class="chip chip-rejected">{move || word(ctx.lang.get(), "fin.flag.", &f)}</span> }).collect_view()}
                                 </div>
                                 {g.custodian.clone().map(|c| view! { <div class="ev-line-sub">{move || fill(ctx.t("fin.custodian"), std::slice::from_ref(&c))}</div> })}
+                                {g.quantity.zip(g.held).map(|(q, h)| view! { <div class="ev-line-sub" data-testid="ev-good-qty">{move || fill(ctx.t("fin.lot_qty"), &[number(ctx.lang.get(), q as f64), number(ctx.lang.get(), h as f64)])}</div> })}
                             </li>
                         }
                     }).collect_view()}

@@ -594,6 +594,11 @@ const TABLE: &[(&str, &str, &str)] = &[
     ),
     ("fin.docs", "Documents", "单据"),
     ("fin.custodian", "held by {0}", "由 {0} 保管"),
+    (
+        "fin.lot_qty",
+        "{0} pledged · {1} held",
+        "质押 {0} · 库存 {1}",
+    ),
     ("fin.released", "released", "已解押"),
     ("fin.pledged_good", "pledged", "质押中"),
     ("fin.flag.recalled", "recalled", "已召回"),
@@ -902,8 +907,8 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("fin.f.owner", "Owner of the goods", "货主"),
     (
         "fin.f.goods",
-        "Goods in your custody, one scan per line",
-        "您保管的货物，每行一个条码",
+        "Goods in your custody, one scan per line (a lot with its quantity: …(10)LOT(30)QTY)",
+        "您保管的货物，每行一个条码（批次需注明数量：…(10)批号(30)数量）",
     ),
     (
         "fin.f.handoffs",

@@ -1839,9 +1839,12 @@ response! {
         pub due_ms: Option<i64>,
         /// Invoiced handoff lines (receivables).
         pub lines: Vec<FinanceLineView>,
-        /// Goods on the receipt (receipts).
+        /// Goods on the receipt (receipts): items and containers.
         pub goods: Vec<String>,
-        /// Goods released so far (receipts).
+        /// Lot quantities on the receipt (receipts).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub lots: Vec<FinanceLotView>,
+        /// Goods released so far (receipts), lots by their key.
         pub released: Vec<String>,
         /// The receivable it was split from, hex.
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2020,6 +2023,12 @@ response! {
         /// Who holds it now, by name.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub custodian: Option<String>,
+        /// For a lot: the quantity on the receipt.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub quantity: Option<u64>,
+        /// For a lot: how much of it the warehouse holds for the owner now.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub held: Option<u64>,
         /// Whether the lender has released it.
         pub released: bool,
         /// What the chain says of it now: `recalled`, `reported_stolen`, `decommissioned`,
@@ -2440,8 +2449,19 @@ request! {
     pub struct ReceiptIssueRequest {
         /// The goods' owner: org name or key.
         pub owner: String,
-        /// Scans of the items or containers.
+        /// Scans of the items, containers and lots; a lot's scan carries its quantity
+        /// (AI 30, e.g. `(01)…(10)L7(30)40`).
         pub goods: Vec<String>,
+    }
+}
+
+response! {
+    /// A lot quantity on a warehouse receipt.
+    pub struct FinanceLotView {
+        /// The lot (canonical).
+        pub lot: String,
+        /// How much of it.
+        pub quantity: u64,
     }
 }
 

@@ -962,6 +962,7 @@ pub fn run(a: FinanceBenchArgs) -> Result<Value> {
                     goods: (0..GOODS_PER_RECEIPT)
                         .map(|g| w.item(s, format!("W{r:07}G{g}")))
                         .collect(),
+                    lots: vec![],
                 }),
             )
         })

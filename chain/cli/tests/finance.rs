@@ -998,3 +998,163 @@ fn a_recall_of_a_lot_packed_on_a_pledged_pallet_is_a_collateral_alert() {
     assert_eq!(recalled.len(), 1, "{pf}");
     assert_eq!(recalled[0]["asset"], receipts[0].as_str());
 }
+
+/// A warehouse receipt over a lot quantity (the scan carries it, AI 30): the lender sees
+/// the quantity and what the warehouse holds; the warehouse may ship what is beyond the
+/// pledge, not into it, and the refused attempt is an alert.
+#[test]
+fn a_receipt_over_part_of_a_lot_holds_that_quantity_in_the_warehouse() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    ok(
+        d,
+        &[
+            "init",
+            "--org",
+            "Acme Farms",
+            "--prefix",
+            "0614141",
+            "--role",
+            "producer",
+        ],
+    );
+    ok(d, &["org", "add", "Harbor Store", "--role", "warehouse"]);
+    ok(d, &["org", "add", "Corner Shop", "--role", "retailer"]);
+    ok(d, &["org", "add", "First Bank", "--role", "lender"]);
+    let g = gtin13("061414100001");
+    ok(
+        d,
+        &[
+            "--as",
+            "Acme Farms",
+            "product",
+            "define",
+            "--gtin",
+            &g,
+            "--name",
+            "Green beans",
+        ],
+    );
+    for org in ["Acme Farms", "Harbor Store", "First Bank"] {
+        ok(d, &["--as", org, "finance", "enable"]);
+    }
+    let beans = format!("(01)0{g}(10)L9");
+    ok(
+        d,
+        &[
+            "--as",
+            "Acme Farms",
+            "item",
+            "commission",
+            &format!("(01)0{g}"),
+            "--lot",
+            "L9",
+            "--qty",
+            "100",
+        ],
+    );
+    let h = ok(
+        d,
+        &[
+            "--as",
+            "Acme Farms",
+            "handoff",
+            "propose",
+            "--to",
+            "Harbor Store",
+            &beans,
+            "--qty",
+            "100",
+        ],
+    );
+    let h = h["handoff"].as_str().expect("handoff").to_string();
+    ok(d, &["--as", "Harbor Store", "handoff", "accept", &h]);
+    // A lot without its quantity is no receipt line.
+    refused(
+        d,
+        &[
+            "--as",
+            "Harbor Store",
+            "finance",
+            "receipt",
+            "issue",
+            "--owner",
+            "Acme Farms",
+            &beans,
+        ],
+        "QTY_REQUIRED",
+    );
+    let r = ok(
+        d,
+        &[
+            "--as",
+            "Harbor Store",
+            "finance",
+            "receipt",
+            "issue",
+            "--owner",
+            "Acme Farms",
+            &format!("{beans}(30)40"),
+        ],
+    );
+    let rid = r["id"].as_str().expect("receipt id").to_string();
+    let shown = show(d, "Harbor Store", &rid);
+    assert_eq!(shown["asset"]["lots"][0]["quantity"], 40, "{shown}");
+    ok(
+        d,
+        &[
+            "--as",
+            "Acme Farms",
+            "finance",
+            "receipt",
+            "pledge",
+            &rid,
+            "--lender",
+            "First Bank",
+        ],
+    );
+    ok(
+        d,
+        &[
+            "--as",
+            "First Bank",
+            "finance",
+            "receipt",
+            "accept-pledge",
+            &rid,
+        ],
+    );
+    let ship = |q: &str| {
+        vec![
+            "--as".to_string(),
+            "Harbor Store".into(),
+            "handoff".into(),
+            "propose".into(),
+            "--to".into(),
+            "Corner Shop".into(),
+            beans.clone(),
+            "--qty".into(),
+            q.into(),
+        ]
+    };
+    let args = ship("70");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    refused(d, &args, "PLEDGED");
+    let ev = ok(d, &["--as", "First Bank", "finance", "evidence", &rid]);
+    assert_eq!(ev["goods"][0]["quantity"], 40, "{ev}");
+    assert_eq!(ev["goods"][0]["held"], 100, "{ev}");
+    assert_eq!(ev["goods"][0]["flags"], serde_json::json!([]), "{ev}");
+    let kinds: Vec<&str> = ev["alerts"]
+        .as_array()
+        .expect("alerts")
+        .iter()
+        .map(|a| a["kind"].as_str().expect("kind"))
+        .collect();
+    assert_eq!(kinds, ["move_refused"], "{ev}");
+    let args = ship("60");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    ok(d, &args);
+    let ev = ok(d, &["--as", "First Bank", "finance", "evidence", &rid]);
+    assert_eq!(ev["goods"][0]["held"], 40, "{ev}");
+    assert_eq!(ev["goods"][0]["flags"], serde_json::json!([]), "{ev}");
+}

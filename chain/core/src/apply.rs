@@ -584,6 +584,8 @@ impl<'r, 'a> Run<'r, 'a> {
         ownership: bool,
     ) -> Result<Vec<(OrgId, OrgId, u64)>, Stop> {
         let me = self.actor.id()?;
+        let pledges = self.lot_pledges(&lot.key)?;
+        let mut pledged_here = 0;
         let mut positions: Vec<(bool, OrgId, OrgId, u64)> = lot
             .balances
             .iter()
@@ -591,13 +593,34 @@ impl<'r, 'a> Run<'r, 'a> {
                 Holder::Org { custodian, owner }
                     if (!custody || *custodian == me) && (!ownership || *owner == me) =>
                 {
-                    Some((!(*custodian == me && *owner == me), *custodian, *owner, *n))
+                    // What a receipt pledges stays where it is.
+                    let p = Self::pledged_of(&pledges, *custodian, *owner).min(*n);
+                    pledged_here += p;
+                    Some((
+                        !(*custodian == me && *owner == me),
+                        *custodian,
+                        *owner,
+                        *n - p,
+                    ))
                 }
                 _ => None,
             })
             .collect();
         positions.sort();
         let available: u64 = positions.iter().map(|p| p.3).sum();
+        if available < q && available + pledged_here >= q {
+            let under = pledges
+                .first()
+                .map(|p| p.receipt.short())
+                .unwrap_or_default();
+            return reject(
+                Code::Pledged,
+                format!(
+                    "{pledged_here} of lot {} is pledged (receipt {under}): the lender must release it first; {available} free, {q} asked",
+                    lot.key.canonical()
+                ),
+            );
+        }
         if available < q {
             return reject(
                 Code::InsufficientQuantity,
@@ -736,7 +759,7 @@ impl<'r, 'a> Run<'r, 'a> {
                 return reject(
                     Code::UnknownItem,
                     format!(
-                        "{c} is not a commissioned item or container (lots are not receipted yet)"
+                        "{c} is not a commissioned item or container (a lot goes on a receipt as a lot line, with its quantity)"
                     ),
                 );
             };
@@ -782,17 +805,21 @@ impl<'r, 'a> Run<'r, 'a> {
         self.actor.need_org_key("sign warehouse receipt steps")?;
         let me = self.actor.id()?;
         match op {
-            ReceiptOp::Issue { owner, goods } => {
+            ReceiptOp::Issue { owner, goods, lots } => {
                 self.actor
                     .need_role(&[Role::Warehouse], "issue warehouse receipts")?;
-                if goods.is_empty() {
+                if goods.is_empty() && lots.is_empty() {
                     return reject(Code::BadField, "a receipt needs goods");
                 }
-                no_duplicates(&goods.iter().cloned().map(Entry::item).collect::<Vec<_>>())?;
+                let items: Vec<Entry> = goods.iter().cloned().map(Entry::item).collect();
+                no_duplicates(items.iter().chain(&lots))?;
                 if self.state.org(&StateKey::Org(owner))?.is_none() {
                     return reject(Code::UnknownOrg, format!("no org {}", owner.short()));
                 }
                 self.check_receipt_goods(&goods, me, owner)?;
+                for e in &lots {
+                    self.free_lot_quantity(e, me, owner)?;
+                }
                 let id = self.tx.id();
                 self.put_receipt(ReceiptRecord {
                     id,
@@ -804,6 +831,7 @@ impl<'r, 'a> Run<'r, 'a> {
                     status: ReceiptStatus::Issued,
                     issued_height: self.ctx.height,
                     updated_height: self.ctx.height,
+                    lots,
                 });
             }
             ReceiptOp::Pledge { receipt, lender } => {
@@ -845,6 +873,23 @@ impl<'r, 'a> Run<'r, 'a> {
                 for k in &r.goods {
                     self.put_lock(k, receipt, true);
                 }
+                for e in &r.lots {
+                    let q = self.free_lot_quantity(e, r.warehouse, r.owner)?;
+                    let mut pledges = self.lot_pledges(&e.key)?;
+                    if pledges.len() >= MAX_LOT_HOLDERS {
+                        return reject(
+                            Code::RecordFull,
+                            format!("lot {} has too many pledges", e.key.canonical()),
+                        );
+                    }
+                    pledges.push(LotPledge {
+                        receipt,
+                        warehouse: r.warehouse,
+                        owner: r.owner,
+                        quantity: q,
+                    });
+                    self.put_lot_pledges(&e.key, pledges);
+                }
                 r.status = ReceiptStatus::Pledged;
                 r.updated_height = self.ctx.height;
                 self.put_receipt(r);
@@ -854,6 +899,7 @@ impl<'r, 'a> Run<'r, 'a> {
                 let pledged: Vec<Gs1Key> = r
                     .goods
                     .iter()
+                    .chain(r.lots.iter().map(|e| &e.key))
                     .filter(|k| !r.released.contains(k))
                     .cloned()
                     .collect();
@@ -870,10 +916,14 @@ impl<'r, 'a> Run<'r, 'a> {
                             format!("{} is not pledged under this receipt", k.canonical()),
                         );
                     }
-                    self.put_lock(k, receipt, false);
+                    if matches!(k, Gs1Key::Lot { .. }) {
+                        self.unpledge_lot(k, receipt)?;
+                    } else {
+                        self.put_lock(k, receipt, false);
+                    }
                 }
                 r.released.extend(release);
-                if r.released.len() == r.goods.len() {
+                if r.released.len() == r.goods.len() + r.lots.len() {
                     r.status = ReceiptStatus::Released;
                 }
                 r.updated_height = self.ctx.height;
@@ -892,6 +942,43 @@ impl<'r, 'a> Run<'r, 'a> {
                         ev.counterparty = Some(r.owner);
                         self.append(&k, &mut it.history, &ev);
                         self.put_item(it);
+                    }
+                }
+                for e in r.lots.clone() {
+                    if r.released.contains(&e.key) {
+                        continue;
+                    }
+                    self.unpledge_lot(&e.key, receipt)?;
+                    let q = e.quantity.unwrap_or(0);
+                    if let Some(mut lot) = self.state.lot(&StateKey::item(&e.key))? {
+                        // The pledge kept the quantity in place: it is all there.
+                        if !lot.debit(
+                            &Holder::Org {
+                                custodian: r.warehouse,
+                                owner: r.owner,
+                            },
+                            q,
+                        ) {
+                            return reject(
+                                Code::InsufficientQuantity,
+                                format!(
+                                    "the warehouse no longer holds {q} of lot {} for the owner",
+                                    e.key.canonical()
+                                ),
+                            );
+                        }
+                        lot.credit(
+                            Holder::Org {
+                                custodian: r.warehouse,
+                                owner: me,
+                            },
+                            q,
+                        );
+                        let mut ev = self.event("pledge_enforced");
+                        ev.counterparty = Some(r.owner);
+                        ev.quantity = Some(q);
+                        self.append(&e.key, &mut lot.history, &ev);
+                        self.put_lot(lot);
                     }
                 }
                 r.status = ReceiptStatus::Enforced;
@@ -1375,6 +1462,76 @@ impl<'r, 'a> Run<'r, 'a> {
             StateKey::PledgeLock(k.canonical()),
             Record::PledgeLock(PledgeLock { receipt, pledged }),
         );
+    }
+
+    /// The quantities of a lot pledged now.
+    fn lot_pledges(&self, key: &Gs1Key) -> Result<Vec<LotPledge>, Stop> {
+        let sk = StateKey::PledgeLock(key.canonical());
+        match self.state.get(&sk)? {
+            None => Ok(Vec::new()),
+            Some(Record::LotPledges(v)) => Ok(v),
+            Some(_) => Err(Stop::Unreadable(ReadError::Undecodable {
+                key: sk.describe(),
+            })),
+        }
+    }
+
+    fn put_lot_pledges(&mut self, key: &Gs1Key, pledges: Vec<LotPledge>) {
+        self.state.put(
+            StateKey::PledgeLock(key.canonical()),
+            Record::LotPledges(pledges),
+        );
+    }
+
+    /// Ends `receipt`'s pledge of a lot quantity.
+    fn unpledge_lot(&mut self, key: &Gs1Key, receipt: Hash32) -> Result<(), Stop> {
+        let mut pledges = self.lot_pledges(key)?;
+        pledges.retain(|p| p.receipt != receipt);
+        self.put_lot_pledges(key, pledges);
+        Ok(())
+    }
+
+    /// How much of a lot's position (held by `custodian` for `owner`) is pledged.
+    fn pledged_of(pledges: &[LotPledge], custodian: OrgId, owner: OrgId) -> u64 {
+        pledges
+            .iter()
+            .filter(|p| p.warehouse == custodian && p.owner == owner)
+            .map(|p| p.quantity)
+            .sum()
+    }
+
+    /// Checks a receipt's lot line: a lot, loose in `warehouse` for `owner` in at least
+    /// the quantity, beyond what is pledged already. Returns the quantity.
+    fn free_lot_quantity(&self, e: &Entry, warehouse: OrgId, owner: OrgId) -> Result<u64, Stop> {
+        let c = e.key.canonical();
+        if !matches!(e.key, Gs1Key::Lot { .. }) {
+            return reject(
+                Code::BadField,
+                format!("{c} is not a lot: list items and containers as goods"),
+            );
+        }
+        let Thing::Lot(lot, q) = self.load(e)? else {
+            return reject(Code::BadField, format!("{c} is not a lot"));
+        };
+        let held = lot.balance(&Holder::Org {
+            custodian: warehouse,
+            owner,
+        });
+        let pledged = Self::pledged_of(&self.lot_pledges(&e.key)?, warehouse, owner);
+        if held.saturating_sub(pledged) < q {
+            let code = if pledged > 0 && held >= q {
+                Code::AlreadyPledged
+            } else {
+                Code::InsufficientQuantity
+            };
+            return reject(
+                code,
+                format!(
+                    "the warehouse holds {held} of lot {c} for the owner ({pledged} pledged); {q} on the receipt"
+                ),
+            );
+        }
+        Ok(q)
     }
 
     fn pledged_to_me(&self, receipt: Hash32, me: OrgId) -> Result<ReceiptRecord, Stop> {
@@ -2003,6 +2160,15 @@ impl<'r, 'a> Run<'r, 'a> {
                         custodian: me,
                         owner: cc.owner,
                     };
+                    let pledged = Self::pledged_of(&self.lot_pledges(&lot.key)?, me, cc.owner);
+                    if pledged > 0 && lot.balance(&src).saturating_sub(pledged) < q {
+                        return reject(
+                            Code::Pledged,
+                            format!(
+                                "{pledged} of lot {c} is pledged under a receipt: the lender must release it first"
+                            ),
+                        );
+                    }
                     if !lot.debit(&src, q) {
                         return reject(
                             Code::InsufficientQuantity,

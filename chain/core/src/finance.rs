@@ -67,7 +67,14 @@
 //! finance are unchanged. While locked, `ProposeHandoff`, `Pack` (as content or
 //! container), `Unpack`, `Transform`, `Sell` and `Decommission` naming the good are refused
 //! with `PLEDGED`; goods pledged under one receipt cannot be pledged under another
-//! (`ALREADY_PLEDGED`). Lots on receipts are not supported yet.
+//! (`ALREADY_PLEDGED`). A receipt may also hold lot quantities (`lots`, each a lot key with
+//! its quantity, loose in the warehouse for the owner): at `AcceptPledge` each is added to
+//! the lot's pledged quantities (`Record::LotPledges` under the lot's `PledgeLock` key), and
+//! a handoff, pack, transform, sale or decommissioning may then take from that position
+//! only what it holds beyond them (`PLEDGED` when the pledge is what stops it). A second
+//! receipt needs free quantity (`ALREADY_PLEDGED` when only pledged quantity is left);
+//! `Release` of the lot key frees its quantity, `Enforce` moves it to the lender's
+//! ownership, still in the warehouse.
 //!
 //! # Receivables
 //!

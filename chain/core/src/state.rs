@@ -512,6 +512,8 @@ pub enum Record {
     Invoiced(InvoicedLine),
     /// The receivable a payment reference was used for.
     PaymentRef(Hash32),
+    /// The quantities of a lot pledged now, under the lot's [`StateKey::PledgeLock`].
+    LotPledges(Vec<LotPledge>),
 }
 
 /// Where a receivable stands.
@@ -605,6 +607,21 @@ pub struct PledgeLock {
     pub pledged: bool,
 }
 
+/// A quantity of a lot pledged under a receipt: held loose by `warehouse` for `owner`.
+/// Handoffs, packing, transforms, sales and decommissioning may take only what the
+/// position holds beyond its pledged quantities.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
+pub struct LotPledge {
+    /// The receipt.
+    pub receipt: Hash32,
+    /// Who holds the quantity.
+    pub warehouse: OrgId,
+    /// Whose it is.
+    pub owner: OrgId,
+    /// How much.
+    pub quantity: u64,
+}
+
 /// Where a warehouse receipt stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -642,6 +659,9 @@ pub struct ReceiptRecord {
     pub issued_height: u64,
     /// Height of the last step.
     pub updated_height: u64,
+    /// Lot quantities on the receipt (released ones are listed by lot key in
+    /// `released`).
+    pub lots: Vec<Entry>,
 }
 
 /// An org's X25519 seal key, under [`StateKey::SealKey`].

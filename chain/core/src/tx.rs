@@ -554,13 +554,16 @@ pub enum ReceivableOp {
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
 #[serde(tag = "step", rename_all = "snake_case")]
 pub enum ReceiptOp {
-    /// The warehouse issues a receipt for loose items or containers in its custody,
-    /// naming their owner. The receipt's id is this transaction's id.
+    /// The warehouse issues a receipt for loose items, containers or lot quantities in
+    /// its custody, naming their owner. The receipt's id is this transaction's id.
     Issue {
         /// The goods' owner (who may pledge the receipt).
         owner: OrgId,
         /// Serialized items or containers (SSCC), each loose in the warehouse.
         goods: Vec<Gs1Key>,
+        /// Lot quantities (each a lot key with its quantity), loose in the warehouse and
+        /// owned by `owner`.
+        lots: Vec<Entry>,
     },
     /// The owner offers the receipt as collateral to a lender.
     Pledge {
@@ -928,7 +931,16 @@ pub fn check_limits(p: &Payload) -> Result<(), Rejection> {
             check_entries("damaged entries", &a.damaged)?;
         }
         Payload::CancelHandoff { .. } | Payload::SetSealKey { .. } => {}
-        Payload::Receipt(ReceiptOp::Issue { goods, .. } | ReceiptOp::Release { goods, .. }) => {
+        Payload::Receipt(ReceiptOp::Issue { goods, lots, .. }) => {
+            check_count("receipt goods", goods, MAX_RECEIPT_GOODS)?;
+            check_count("receipt lots", lots, MAX_RECEIPT_GOODS - goods.len())?;
+            for k in goods {
+                k.validate()
+                    .map_err(|e| Rejection::new(Code::BadId, format!("receipt goods: {e}")))?;
+            }
+            check_entries("receipt lots", lots)?;
+        }
+        Payload::Receipt(ReceiptOp::Release { goods, .. }) => {
             check_count("receipt goods", goods, MAX_RECEIPT_GOODS)?;
             for k in goods {
                 k.validate()

@@ -433,6 +433,7 @@ mod receipts {
             Payload::Receipt(ReceiptOp::Issue {
                 owner: s.farm.public(),
                 goods: goods.iter().map(|k| (*k).clone()).collect(),
+                lots: vec![],
             }),
         );
         s.w.submit(&tx).expect("issued");
@@ -578,8 +579,178 @@ mod receipts {
             Payload::Receipt(ReceiptOp::Issue {
                 owner,
                 goods: vec![bag1],
+                lots: vec![],
             }),
             Code::AlreadyPledged,
+        );
+    }
+
+    /// 100 of a lot owned by the farm, held by the warehouse (the bags as well).
+    fn lot_stock() -> (Stock, Gs1Key) {
+        let mut s = stock();
+        let g = match &s.bag1 {
+            Gs1Key::Serial { gtin, .. } => gtin.clone(),
+            k => panic!("bag1 is not serialized: {k:?}"),
+        };
+        let beans = lot(&g, "L7");
+        s.w.commission(&s.farm, vec![Entry::lot(beans.clone(), 100)]);
+        let tx = s.w.sign(
+            &s.farm,
+            World::propose_payload(
+                &s.store,
+                vec![Entry::lot(beans.clone(), 100)],
+                Transfer::Custody,
+            ),
+        );
+        s.w.submit(&tx).expect("proposed");
+        s.w.accept(&s.store, tx.id());
+        (s, beans)
+    }
+
+    fn issue_lot(s: &mut Stock, beans: &Gs1Key, q: u64) -> Result<Hash32, Code> {
+        let tx = s.w.sign(
+            &s.store,
+            Payload::Receipt(ReceiptOp::Issue {
+                owner: s.farm.public(),
+                goods: vec![],
+                lots: vec![Entry::lot(beans.clone(), q)],
+            }),
+        );
+        s.w.submit(&tx).map(|_| tx.id()).map_err(|r| r.code)
+    }
+
+    fn ship_lot(s: &Stock, beans: &Gs1Key, q: u64) -> Payload {
+        World::propose_payload(
+            &s.shop,
+            vec![Entry::lot(beans.clone(), q)],
+            Transfer::Custody,
+        )
+    }
+
+    fn held(s: &Stock, beans: &Gs1Key, custodian: &Keypair, owner: &Keypair) -> u64 {
+        s.w.lot(beans).balance(&handoff_core::state::Holder::Org {
+            custodian: custodian.public(),
+            owner: owner.public(),
+        })
+    }
+
+    #[test]
+    fn a_pledged_lot_quantity_stays_in_the_warehouse_and_the_rest_moves() {
+        let (mut s, beans) = lot_stock();
+        // More than the warehouse holds is refused at issue.
+        assert_eq!(
+            issue_lot(&mut s, &beans, 101),
+            Err(Code::InsufficientQuantity)
+        );
+        let r = issue_lot(&mut s, &beans, 40).expect("issued");
+        pledge(&mut s, r);
+        let rec = receipt(&s.w.state, &r).expect("read").expect("stored");
+        assert_eq!(rec.status, ReceiptStatus::Pledged);
+        assert_eq!(rec.lots, vec![Entry::lot(beans.clone(), 40)]);
+
+        // 60 are free: shipping 70 is refused as pledged, 60 go.
+        let p = ship_lot(&s, &beans, 70);
+        let why = s.w.refused(&s.store, p, Code::Pledged);
+        assert!(why.message.contains("40"), "{}", why.message);
+        let p = ship_lot(&s, &beans, 60);
+        s.w.ok(&s.store, p);
+        assert_eq!(held(&s, &beans, &s.store, &s.farm), 40);
+        // The pledged 40 can be neither shipped nor decommissioned.
+        let p = ship_lot(&s, &beans, 1);
+        s.w.refused(&s.store, p, Code::Pledged);
+        s.w.refused(
+            &s.store,
+            Payload::Decommission {
+                entries: vec![Entry::lot(beans.clone(), 5)],
+                reason: "spoilt".into(),
+            },
+            Code::Pledged,
+        );
+
+        // Released (the lot line by its key), they move again.
+        s.w.ok(
+            &s.bank,
+            Payload::Receipt(ReceiptOp::Release {
+                receipt: r,
+                goods: vec![beans.clone()],
+            }),
+        );
+        let rec = receipt(&s.w.state, &r).expect("read").expect("stored");
+        assert_eq!(rec.status, ReceiptStatus::Released);
+        let p = ship_lot(&s, &beans, 40);
+        s.w.ok(&s.store, p);
+        assert_eq!(held(&s, &beans, &s.store, &s.farm), 0);
+    }
+
+    #[test]
+    fn a_lot_quantity_cannot_be_pledged_twice_and_enforcing_hands_it_to_the_lender() {
+        let (mut s, beans) = lot_stock();
+        let first = issue_lot(&mut s, &beans, 70).expect("issued");
+        // A second receipt over 50 more: issued while nothing is pledged, it cannot be
+        // accepted once the first holds 70 of the 100.
+        let second = issue_lot(&mut s, &beans, 50).expect("issued");
+        pledge(&mut s, first);
+        let bank = s.bank.public();
+        s.w.ok(
+            &s.farm,
+            Payload::Receipt(ReceiptOp::Pledge {
+                receipt: second,
+                lender: bank,
+            }),
+        );
+        s.w.refused(
+            &s.bank,
+            Payload::Receipt(ReceiptOp::AcceptPledge { receipt: second }),
+            Code::AlreadyPledged,
+        );
+        // Nor can a new receipt be issued over more than the 30 left free.
+        assert_eq!(issue_lot(&mut s, &beans, 31), Err(Code::AlreadyPledged));
+        let third = issue_lot(&mut s, &beans, 30).expect("the free 30");
+        pledge(&mut s, third);
+        let p = ship_lot(&s, &beans, 1);
+        s.w.refused(&s.store, p, Code::Pledged);
+
+        // The lender enforces the first: it owns the 70, still in the warehouse.
+        s.w.ok(
+            &s.bank,
+            Payload::Receipt(ReceiptOp::Enforce { receipt: first }),
+        );
+        assert_eq!(held(&s, &beans, &s.store, &s.bank), 70);
+        assert_eq!(held(&s, &beans, &s.store, &s.farm), 30);
+        let rec = receipt(&s.w.state, &first).expect("read").expect("stored");
+        assert_eq!(rec.status, ReceiptStatus::Enforced);
+        // The farm's 30 are still pledged under the third receipt: the warehouse may
+        // ship the bank's 70, not one more.
+        let p = ship_lot(&s, &beans, 71);
+        s.w.refused(&s.store, p, Code::Pledged);
+        let p = ship_lot(&s, &beans, 70);
+        s.w.ok(&s.store, p);
+        assert_eq!(held(&s, &beans, &s.store, &s.farm), 30);
+    }
+
+    #[test]
+    fn a_receipt_lists_lots_only_as_lots() {
+        let (mut s, beans) = lot_stock();
+        // A serialized bag given as a lot line is refused; so is a lot line twice.
+        let owner = s.farm.public();
+        let bag = s.bag1.clone();
+        s.w.refused(
+            &s.store,
+            Payload::Receipt(ReceiptOp::Issue {
+                owner,
+                goods: vec![],
+                lots: vec![Entry::item(bag)],
+            }),
+            Code::BadField,
+        );
+        s.w.refused(
+            &s.store,
+            Payload::Receipt(ReceiptOp::Issue {
+                owner,
+                goods: vec![],
+                lots: vec![Entry::lot(beans.clone(), 10), Entry::lot(beans.clone(), 10)],
+            }),
+            Code::DuplicateEntry,
         );
     }
 }

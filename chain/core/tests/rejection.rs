@@ -1248,6 +1248,7 @@ fn receipted() -> (Chain, Keypair, Keypair, Hash32) {
         Payload::Receipt(ReceiptOp::Issue {
             owner: c.farm.public(),
             goods: vec![c.bag1.clone()],
+            lots: vec![],
         }),
     );
     c.w.submit(&tx).expect("issued");
@@ -1286,6 +1287,7 @@ fn already_pledged() {
         Payload::Receipt(ReceiptOp::Issue {
             owner,
             goods: vec![c.bag1.clone()],
+            lots: vec![],
         }),
         Code::AlreadyPledged,
     );

@@ -15,7 +15,7 @@ use crate::identity::Identity;
 use crate::ledger::Ledger;
 use handoff_api::{
     FinanceActionResponse, FinanceAssetView, FinanceEnableResponse, FinanceLineView,
-    FinanceListRequest, FinanceListResponse, FinancePartyView, FinanceShowResponse,
+    FinanceListRequest, FinanceListResponse, FinanceLotView, FinancePartyView, FinanceShowResponse,
     FinanceStepView, FinanceTermView, FinanceTermsView,
 };
 use handoff_core::crypto::Keypair;
@@ -496,6 +496,7 @@ fn receivable_view(
         due_ms: r.due_ms,
         lines,
         goods: vec![],
+        lots: vec![],
         released: vec![],
         parent: r.parent.map(|p| p.to_hex()),
         issued_height: r.issued_height,
@@ -528,6 +529,14 @@ fn receipt_view(ledger: &Ledger, r: &ReceiptRecord, me: &PublicKey) -> R<Finance
         due_ms: None,
         lines: vec![],
         goods: r.goods.iter().map(Gs1Key::canonical).collect(),
+        lots: r
+            .lots
+            .iter()
+            .map(|e| FinanceLotView {
+                lot: e.key.canonical(),
+                quantity: e.quantity.unwrap_or(0),
+            })
+            .collect(),
         released: r.released.iter().map(Gs1Key::canonical).collect(),
         parent: None,
         issued_height: r.issued_height,
@@ -1214,9 +1223,13 @@ pub(crate) fn receipt_issue(
     if r.goods.is_empty() {
         return Err(bad("BAD_ARGUMENT", "a receipt needs the goods it covers"));
     }
+    let (lots, items): (Vec<Entry>, Vec<Entry>) = crate::api::entries(&r.goods, None)?
+        .into_iter()
+        .partition(|e| matches!(e.key, Gs1Key::Lot { .. }));
     let p = Payload::Receipt(ReceiptOp::Issue {
         owner,
-        goods: goods(&r.goods)?,
+        goods: items.into_iter().map(|e| e.key).collect(),
+        lots,
     });
     let tx = ledger.sign(&signer.key, p)?;
     // A receipt's id is the id of the transaction that issues it.

@@ -34,8 +34,9 @@ use handoff_core::finance::{self, commit};
 use handoff_core::gs1::Gs1Key;
 use handoff_core::rejection::Code;
 use handoff_core::state::{
-    HandoffRecord, HandoffStatus, ItemRecord, ItemStatus, PledgeLock, ProductRecord, ReceiptRecord,
-    ReceiptStatus, ReceivableRecord, ReceivableStatus, Record, StateKey, StateRead, StateReadExt,
+    HandoffRecord, HandoffStatus, Holder, ItemRecord, ItemStatus, PledgeLock, ProductRecord,
+    ReceiptRecord, ReceiptStatus, ReceivableRecord, ReceivableStatus, Record, StateKey, StateRead,
+    StateReadExt,
 };
 use handoff_core::tx::{Entry, Payload, RecallScope, ReceiptOp, ReceivableOp, SignedTx};
 use handoff_core::types::{Hash32, PublicKey};
@@ -81,28 +82,31 @@ pub(crate) fn note_refused_moves(ledger: &Ledger, txs: &[SignedTx], receipts: &[
         };
         let now = crate::ledger::now_ms();
         for k in pledge_subjects(&tx.body.payload) {
-            let Some(Record::PledgeLock(PledgeLock {
-                receipt,
-                pledged: true,
-            })) = ledger.store.read(&StateKey::PledgeLock(k.canonical()))?
-            else {
-                continue;
+            let receipts = match ledger.store.read(&StateKey::PledgeLock(k.canonical()))? {
+                Some(Record::PledgeLock(PledgeLock {
+                    receipt,
+                    pledged: true,
+                })) => vec![receipt],
+                Some(Record::LotPledges(v)) => v.iter().map(|p| p.receipt).collect(),
+                _ => continue,
             };
-            let note = Refusal {
-                time_ms: now,
-                signer: tx.body.signer,
-                step: tx.body.payload.type_name().to_string(),
-                item: k.canonical(),
-                message: rej.message.clone(),
-            };
-            let mut key = vec![LOCAL_REFUSAL];
-            key.extend_from_slice(&receipt.0);
-            key.extend_from_slice(&now.to_be_bytes());
-            key.extend_from_slice(&rc.tx.0);
-            key.extend_from_slice(k.canonical().as_bytes());
-            ledger
-                .store
-                .local_put(&key, &borsh::to_vec(&note).unwrap_or_default())?;
+            for receipt in receipts {
+                let note = Refusal {
+                    time_ms: now,
+                    signer: tx.body.signer,
+                    step: tx.body.payload.type_name().to_string(),
+                    item: k.canonical(),
+                    message: rej.message.clone(),
+                };
+                let mut key = vec![LOCAL_REFUSAL];
+                key.extend_from_slice(&receipt.0);
+                key.extend_from_slice(&now.to_be_bytes());
+                key.extend_from_slice(&rc.tx.0);
+                key.extend_from_slice(k.canonical().as_bytes());
+                ledger
+                    .store
+                    .local_put(&key, &borsh::to_vec(&note).unwrap_or_default())?;
+            }
         }
     }
     Ok(())
@@ -194,7 +198,7 @@ fn status_after(
 fn compute_memo(me: &Keypair, id: &Hash32, asset: &Asset, steps: &[Step]) -> Memo {
     let (updated_height, total) = match asset {
         Asset::Receivable(r) => (r.updated_height, 0),
-        Asset::Receipt(r) => (r.updated_height, r.goods.len()),
+        Asset::Receipt(r) => (r.updated_height, r.goods.len() + r.lots.len()),
     };
     let mut released = 0;
     let statuses = steps
@@ -747,6 +751,30 @@ fn alerts_of(
                     out.push(alert(id, kind, Some(g.canonical()), msg));
                 }
             }
+            for e in r.lots.iter().filter(|e| !r.released.contains(&e.key)) {
+                let q = e.quantity.unwrap_or(0);
+                let (flags, _, recall) = good_flags(reads, ledger, &e.key)?;
+                let held = lot_held(ledger, &e.key, r)?;
+                if held < q {
+                    out.push(alert(
+                        id,
+                        "moved",
+                        Some(e.key.canonical()),
+                        format!("the warehouse holds {held} of the {q} pledged for the owner"),
+                    ));
+                }
+                for f in flags {
+                    let (kind, msg) = match f {
+                        "recalled" => (
+                            "recalled",
+                            format!("recalled: {}", recall.clone().unwrap_or_default()),
+                        ),
+                        "reported_stolen" => ("reported_stolen", "reported stolen".into()),
+                        _ => continue,
+                    };
+                    out.push(alert(id, kind, Some(e.key.canonical()), msg));
+                }
+            }
             for n in refusals(ledger, id)? {
                 let who = reads.name(ledger, &n.signer)?;
                 let mut a = alert(
@@ -942,8 +970,45 @@ fn evidence_line(
     })
 }
 
+/// How much of a receipt's lot the warehouse holds loose for the receipt's owner now.
+fn lot_held(ledger: &Ledger, key: &Gs1Key, r: &ReceiptRecord) -> R<u64> {
+    match ledger.store.thing(key)? {
+        Some(Record::Lot(l)) => Ok(l.balance(&Holder::Org {
+            custodian: r.warehouse,
+            owner: r.owner,
+        })),
+        _ => Err(fault(format!(
+            "{} is on a receipt but has no lot record",
+            key.canonical()
+        ))),
+    }
+}
+
 fn receipt_goods(reads: &mut Reads, ledger: &Ledger, r: &ReceiptRecord) -> R<Vec<FinanceGoodView>> {
-    r.goods
+    let lots = r
+        .lots
+        .iter()
+        .map(|e| {
+            let q = e.quantity.unwrap_or(0);
+            let (flags, _, _) = good_flags(reads, ledger, &e.key)?;
+            let released = r.released.contains(&e.key);
+            let held = lot_held(ledger, &e.key, r)?;
+            let mut flags: Vec<String> = flags.into_iter().map(String::from).collect();
+            if !released && held < q {
+                flags.push("moved".into());
+            }
+            Ok(FinanceGoodView {
+                item: e.key.canonical(),
+                custodian: Some(reads.name(ledger, &r.warehouse)?),
+                quantity: Some(q),
+                held: Some(held),
+                released,
+                flags,
+            })
+        })
+        .collect::<R<Vec<_>>>()?;
+    let items = r
+        .goods
         .iter()
         .map(|g| {
             let (flags, custodian, _) = good_flags(reads, ledger, g)?;
@@ -958,11 +1023,14 @@ fn receipt_goods(reads: &mut Reads, ledger: &Ledger, r: &ReceiptRecord) -> R<Vec
                     Some(c) => Some(reads.name(ledger, &c)?),
                     None => None,
                 },
+                quantity: None,
+                held: None,
                 released,
                 flags,
             })
         })
-        .collect()
+        .collect::<R<Vec<_>>>()?;
+    Ok(items.into_iter().chain(lots).collect())
 }
 
 /// `handoff finance evidence ID`: an asset's trade evidence, matched line by line.
@@ -1213,7 +1281,7 @@ pub(crate) fn portfolio(
                     outstanding: None,
                     due_ms: None,
                     days_past_due: None,
-                    goods: r.goods.len() as u32,
+                    goods: (r.goods.len() + r.lots.len()) as u32,
                     released: r.released.len() as u32,
                     alerts: a.len() as u32,
                     updated_height: r.updated_height,
@@ -1565,7 +1633,10 @@ fn evidence_pdf(e: &FinanceEvidenceResponse, chain: &serde_json::Value, me: &Ide
             .iter()
             .map(|g| {
                 vec![
-                    g.item.clone(),
+                    match (g.quantity, g.held) {
+                        (Some(q), Some(h)) => format!("{} × {q} ({h} held)", g.item),
+                        _ => g.item.clone(),
+                    },
                     g.custodian.clone().unwrap_or_default(),
                     if g.released { "released" } else { "pledged" }.into(),
                     g.flags.join(", "),

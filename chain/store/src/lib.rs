@@ -179,8 +179,9 @@ const META_FORMAT: &[u8] = b"Mformat";
 /// locations per signer and block; open handoffs grouped per proposal block. 4: the
 /// validator set is a state record (written at genesis). 5: state values grouped per
 /// block and first key hash byte, found through the tree. 6: the stock index. 7: each
-/// org's delivery record (how the handoffs it sent closed).
-pub const STORE_FORMAT: u16 = 7;
+/// org's delivery record (how the handoffs it sent closed). 8: warehouse receipts carry
+/// lot quantities, and a lot's pledged quantities are a state record.
+pub const STORE_FORMAT: u16 = 8;
 
 /// How the handoffs an org sent have closed, counted as blocks apply (what a lender reads
 /// as a counterparty's delivery record).
