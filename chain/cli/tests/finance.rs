@@ -822,13 +822,10 @@ fn the_finance_bench_runs_at_a_small_size() {
     assert!(j["machine"]["cpus"].as_u64().unwrap_or(0) >= 1, "{j}");
 }
 
-/// A pledged pallet is worth what is on it: when a lot of the bags packed on it is
-/// recalled, the lender's receipt and portfolio carry a recall alert for the pallet,
-/// naming the bag inside; a pallet of another lot carries none.
-#[test]
-fn a_recall_of_a_lot_packed_on_a_pledged_pallet_is_a_collateral_alert() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let d = dir.path();
+/// A folder with a farm (the brand owner of one product, named `product`), a warehouse,
+/// a bank and `more` orgs (name, role); the farm, the warehouse and the bank publish
+/// their seal keys. Answers the product's GTIN.
+fn farm_store_bank(d: &Path, product: &str, more: &[(&str, &str)]) -> String {
     ok(
         d,
         &[
@@ -843,6 +840,9 @@ fn a_recall_of_a_lot_packed_on_a_pledged_pallet_is_a_collateral_alert() {
     );
     ok(d, &["org", "add", "Harbor Store", "--role", "warehouse"]);
     ok(d, &["org", "add", "First Bank", "--role", "lender"]);
+    for (name, role) in more {
+        ok(d, &["org", "add", name, "--role", role]);
+    }
     let g = gtin13("061414100001");
     ok(
         d,
@@ -854,12 +854,23 @@ fn a_recall_of_a_lot_packed_on_a_pledged_pallet_is_a_collateral_alert() {
             "--gtin",
             &g,
             "--name",
-            "Arabica 1 kg",
+            product,
         ],
     );
     for org in ["Acme Farms", "Harbor Store", "First Bank"] {
         ok(d, &["--as", org, "finance", "enable"]);
     }
+    g
+}
+
+/// A pledged pallet is worth what is on it: when a lot of the bags packed on it is
+/// recalled, the lender's receipt and portfolio carry a recall alert for the pallet,
+/// naming the bag inside; a pallet of another lot carries none.
+#[test]
+fn a_recall_of_a_lot_packed_on_a_pledged_pallet_is_a_collateral_alert() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let g = farm_store_bank(d, "Arabica 1 kg", &[]);
     let bag = |lot: &str, sn: &str| format!("(01)0{g}(10){lot}(21){sn}");
     let pallet = |n: &str| {
         let body = format!("1061414100000000{n}");
@@ -1006,38 +1017,7 @@ fn a_recall_of_a_lot_packed_on_a_pledged_pallet_is_a_collateral_alert() {
 fn a_receipt_over_part_of_a_lot_holds_that_quantity_in_the_warehouse() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    ok(
-        d,
-        &[
-            "init",
-            "--org",
-            "Acme Farms",
-            "--prefix",
-            "0614141",
-            "--role",
-            "producer",
-        ],
-    );
-    ok(d, &["org", "add", "Harbor Store", "--role", "warehouse"]);
-    ok(d, &["org", "add", "Corner Shop", "--role", "retailer"]);
-    ok(d, &["org", "add", "First Bank", "--role", "lender"]);
-    let g = gtin13("061414100001");
-    ok(
-        d,
-        &[
-            "--as",
-            "Acme Farms",
-            "product",
-            "define",
-            "--gtin",
-            &g,
-            "--name",
-            "Green beans",
-        ],
-    );
-    for org in ["Acme Farms", "Harbor Store", "First Bank"] {
-        ok(d, &["--as", org, "finance", "enable"]);
-    }
+    let g = farm_store_bank(d, "Green beans", &[("Corner Shop", "retailer")]);
     let beans = format!("(01)0{g}(10)L9");
     ok(
         d,
