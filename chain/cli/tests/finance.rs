@@ -863,6 +863,50 @@ fn farm_store_bank(d: &Path, product: &str, more: &[(&str, &str)]) -> String {
     g
 }
 
+/// A receipt the warehouse issues to the farm over `goods`, pledged to the bank and
+/// accepted; its id.
+fn pledged_receipt(d: &Path, goods: &str) -> String {
+    let r = ok(
+        d,
+        &[
+            "--as",
+            "Harbor Store",
+            "finance",
+            "receipt",
+            "issue",
+            "--owner",
+            "Acme Farms",
+            goods,
+        ],
+    );
+    let rid = r["id"].as_str().expect("receipt id").to_string();
+    ok(
+        d,
+        &[
+            "--as",
+            "Acme Farms",
+            "finance",
+            "receipt",
+            "pledge",
+            &rid,
+            "--lender",
+            "First Bank",
+        ],
+    );
+    ok(
+        d,
+        &[
+            "--as",
+            "First Bank",
+            "finance",
+            "receipt",
+            "accept-pledge",
+            &rid,
+        ],
+    );
+    rid
+}
+
 /// A pledged pallet is worth what is on it: when a lot of the bags packed on it is
 /// recalled, the lender's receipt and portfolio carry a recall alert for the pallet,
 /// naming the bag inside; a pallet of another lot carries none.
@@ -917,44 +961,7 @@ fn a_recall_of_a_lot_packed_on_a_pledged_pallet_is_a_collateral_alert() {
         );
         let h = h["handoff"].as_str().expect("handoff").to_string();
         ok(d, &["--as", "Harbor Store", "handoff", "accept", &h]);
-        let r = ok(
-            d,
-            &[
-                "--as",
-                "Harbor Store",
-                "finance",
-                "receipt",
-                "issue",
-                "--owner",
-                "Acme Farms",
-                &pallet(p),
-            ],
-        );
-        let rid = r["id"].as_str().expect("receipt id").to_string();
-        ok(
-            d,
-            &[
-                "--as",
-                "Acme Farms",
-                "finance",
-                "receipt",
-                "pledge",
-                &rid,
-                "--lender",
-                "First Bank",
-            ],
-        );
-        ok(
-            d,
-            &[
-                "--as",
-                "First Bank",
-                "finance",
-                "receipt",
-                "accept-pledge",
-                &rid,
-            ],
-        );
+        let rid = pledged_receipt(d, &pallet(p));
         receipts.push(rid);
     }
     let alerts = |rid: &str| -> Vec<Value> {
@@ -1064,46 +1071,9 @@ fn a_receipt_over_part_of_a_lot_holds_that_quantity_in_the_warehouse() {
         ],
         "QTY_REQUIRED",
     );
-    let r = ok(
-        d,
-        &[
-            "--as",
-            "Harbor Store",
-            "finance",
-            "receipt",
-            "issue",
-            "--owner",
-            "Acme Farms",
-            &format!("{beans}(30)40"),
-        ],
-    );
-    let rid = r["id"].as_str().expect("receipt id").to_string();
+    let rid = pledged_receipt(d, &format!("{beans}(30)40"));
     let shown = show(d, "Harbor Store", &rid);
     assert_eq!(shown["asset"]["lots"][0]["quantity"], 40, "{shown}");
-    ok(
-        d,
-        &[
-            "--as",
-            "Acme Farms",
-            "finance",
-            "receipt",
-            "pledge",
-            &rid,
-            "--lender",
-            "First Bank",
-        ],
-    );
-    ok(
-        d,
-        &[
-            "--as",
-            "First Bank",
-            "finance",
-            "receipt",
-            "accept-pledge",
-            &rid,
-        ],
-    );
     let ship = |q: &str| {
         vec![
             "--as".to_string(),

@@ -519,6 +519,33 @@ fn good_flags(
     }
 }
 
+/// The alerts of one good's flags (see [`good_flags`]), with `recall` the recall's
+/// reason. A destroyed good is alarming only as `collateral` (pledged under a receipt):
+/// invoiced goods are sold, and may be used up.
+fn good_alerts(
+    out: &mut Vec<FinanceAlertView>,
+    id: &Hash32,
+    key: &Gs1Key,
+    flags: &[&str],
+    recall: Option<&str>,
+    collateral: bool,
+) {
+    for f in flags {
+        let (kind, msg) = match *f {
+            "recalled" => (
+                "recalled",
+                format!("recalled: {}", recall.unwrap_or_default()),
+            ),
+            "reported_stolen" => ("reported_stolen", "reported stolen".into()),
+            "missing" => ("exception", "reported missing".into()),
+            "decommissioned" if collateral => ("decommissioned", "destroyed".into()),
+            "contents_unchecked" => ("contents_unchecked", unchecked()),
+            _ => continue,
+        };
+        out.push(alert(id, kind, Some(key.canonical()), msg));
+    }
+}
+
 /// The message of a `contents_unchecked` alert.
 fn unchecked() -> String {
     format!(
@@ -693,19 +720,7 @@ fn alerts_of(
                     continue;
                 }
                 let (flags, _, recall) = good_flags(reads, ledger, &e.key)?;
-                for f in flags {
-                    let (kind, msg) = match f {
-                        "recalled" => (
-                            "recalled",
-                            format!("recalled: {}", recall.clone().unwrap_or_default()),
-                        ),
-                        "reported_stolen" => ("reported_stolen", "reported stolen".into()),
-                        "missing" => ("exception", "reported missing".into()),
-                        "contents_unchecked" => ("contents_unchecked", unchecked()),
-                        _ => continue,
-                    };
-                    out.push(alert(id, kind, Some(e.key.canonical()), msg));
-                }
+                good_alerts(&mut out, id, &e.key, &flags, recall.as_deref(), false);
             }
         }
         Asset::Receipt(r) => {
@@ -736,20 +751,7 @@ fn alerts_of(
                         format!("pledged goods are now held by {who}, not the warehouse"),
                     ));
                 }
-                for f in flags {
-                    let (kind, msg) = match f {
-                        "recalled" => (
-                            "recalled",
-                            format!("recalled: {}", recall.clone().unwrap_or_default()),
-                        ),
-                        "reported_stolen" => ("reported_stolen", "reported stolen".into()),
-                        "missing" => ("exception", "reported missing".into()),
-                        "decommissioned" => ("decommissioned", "destroyed".into()),
-                        "contents_unchecked" => ("contents_unchecked", unchecked()),
-                        _ => continue,
-                    };
-                    out.push(alert(id, kind, Some(g.canonical()), msg));
-                }
+                good_alerts(&mut out, id, g, &flags, recall.as_deref(), true);
             }
             for e in r.lots.iter().filter(|e| !r.released.contains(&e.key)) {
                 let q = e.quantity.unwrap_or(0);
@@ -763,17 +765,7 @@ fn alerts_of(
                         format!("the warehouse holds {held} of the {q} pledged for the owner"),
                     ));
                 }
-                for f in flags {
-                    let (kind, msg) = match f {
-                        "recalled" => (
-                            "recalled",
-                            format!("recalled: {}", recall.clone().unwrap_or_default()),
-                        ),
-                        "reported_stolen" => ("reported_stolen", "reported stolen".into()),
-                        _ => continue,
-                    };
-                    out.push(alert(id, kind, Some(e.key.canonical()), msg));
-                }
+                good_alerts(&mut out, id, &e.key, &flags, recall.as_deref(), true);
             }
             for n in refusals(ledger, id)? {
                 let who = reads.name(ledger, &n.signer)?;
