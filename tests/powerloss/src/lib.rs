@@ -877,12 +877,17 @@ impl Disk {
             && let Err(e) = session.umount_and_join()
         {
             // Busy: a file is still open. The power is off, so the old mount can change
-            // nothing durable any more: detach it lazily.
-            let detached = std::process::Command::new("umount")
-                .arg("-l")
-                .arg(&self.mountpoint)
-                .status();
-            if !detached.is_ok_and(|s| s.success()) {
+            // nothing durable any more: detach it lazily. The session may also end with
+            // an error after the kernel already dropped the mount (an aborted FUSE
+            // connection): then there is nothing left to detach.
+            let gone = !is_mounted(&self.mountpoint);
+            let detached = gone
+                || std::process::Command::new("umount")
+                    .arg("-l")
+                    .arg(&self.mountpoint)
+                    .status()
+                    .is_ok_and(|s| s.success());
+            if !detached {
                 return Err(Error::Io(
                     e,
                     format!("unmounting {}", self.mountpoint.display()),
@@ -901,6 +906,23 @@ impl Drop for Disk {
             let _ = session.umount_and_join();
         }
     }
+}
+
+/// Whether `mountpoint` is still a mount point of this process's mount namespace (read
+/// from `/proc/self/mountinfo`; when that cannot be read, assumed mounted).
+fn is_mounted(mountpoint: &Path) -> bool {
+    let Ok(info) = std::fs::read_to_string("/proc/self/mountinfo") else {
+        return true;
+    };
+    let target = mountpoint
+        .canonicalize()
+        .unwrap_or_else(|_| mountpoint.to_path_buf());
+    // Field 5 is the mount point, with spaces and the like escaped as octal.
+    info.lines().any(|line| {
+        line.split(' ')
+            .nth(4)
+            .is_some_and(|m| Path::new(&m.replace("\\040", " ")) == target)
+    })
 }
 
 /// Loads the backing folder `dir` as the durable (and live) content of directory `ino`.
