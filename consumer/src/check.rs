@@ -9,6 +9,7 @@ use handoff_core::evidence::{Anchor, Evidence, check};
 use handoff_core::query::Verdict;
 
 /// One step of the journey as the page lists it.
+use handoff_core::scans::{self, Observation, ScanCounts};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Step {
     /// The event type (`commission`, `handoff_accepted`, …).
@@ -135,9 +136,8 @@ pub fn judge(anchor: &Anchor, evidence_json: &str, scan: &str, now_ms: i64) -> O
         .collect();
     let signed = evidence.certificate.sigs.len();
     Outcome::Checked(Box::new(View {
-        verdict: checked.report.verdict,
-        reasons: checked
-            .report
+        verdict: report.verdict,
+        reasons: report
             .reasons
             .iter()
             .map(|r| (r.code.to_string(), r.message.clone()))
@@ -149,3 +149,17 @@ pub fn judge(anchor: &Anchor, evidence_json: &str, scan: &str, now_ms: i64) -> O
         signed: (signed, anchor.validators.len()),
     }))
 }
+    // The node's count of lookups is its own observation, not proven: it may only lower
+    // the verdict the proofs gave (a node that could not read its count says so, and the
+    // page then cannot say "genuine").
+    let mut report = checked.report.clone();
+    let observed = match (&r.scans, &r.scans_unchecked) {
+        (_, Some(why)) => Observation::Unchecked(why.clone()),
+        (Some(c), None) => Observation::Seen(ScanCounts {
+            networks_hour: c.networks_hour,
+            networks_day: c.networks_day,
+            networks_30d: c.networks_30d,
+        }),
+        (None, None) => Observation::NotWatched,
+    };
+    scans::apply(&mut report, &observed);

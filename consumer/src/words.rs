@@ -124,6 +124,14 @@ impl Lang {
                 "它已被用于制造其他产品。",
             ),
             "DECOMMISSIONED" => self.pick("It was taken out of circulation.", "它已退出流通。"),
+            "MANY_SCANS" => self.pick(
+                "This code has been scanned by many different people since it was sold. The label may have been copied.",
+                "此代码售出后已被许多不同的人扫描，标签可能被复制。",
+            ),
+            "SCANS_UNCHECKED" => self.pick(
+                "We could not check how often this code was scanned, so we cannot confirm it.",
+                "无法查明此代码被扫描的次数，因此不能确认。",
+            ),
             "CERTIFICATION_NOT_VALID" => self.pick(
                 "A certification the product claims is not valid now.",
                 "产品声称的认证目前无效。",
@@ -241,7 +249,10 @@ mod tests {
 
     #[test]
     fn every_reason_the_ledger_gives_has_words() {
-        let source = include_str!("../../chain/core/src/query.rs");
+        let source = concat!(
+            include_str!("../../chain/core/src/query.rs"),
+            include_str!("../../chain/core/src/scans.rs")
+        );
         let mut codes: Vec<&str> = source
             .split('"')
             .filter(|s| s.len() > 3 && s.bytes().all(|b| b.is_ascii_uppercase() || b == b'_'))

@@ -88,16 +88,18 @@ fn main() -> ExitCode {
         Some("bench") => bench(),
         Some("tidy") => tidy::check(&root()),
         Some("ui") => ui_build(),
+        Some("fuzz") => fuzz_smoke(),
         _ => {
             eprintln!(
-                "usage: cargo xtask <run|test [--quick] [--no-setup] [--long]|setup|ui|bench|network [--no-apps]|tidy>\n\
+                "usage: cargo xtask <run|test [--quick] [--no-setup] [--long]|setup|ui|bench|network [--no-apps]|tidy|fuzz>\n\
                  \n  run    set up, build and launch Handoff with demo data\
                  \n  test   set up and run every check CI runs (--quick skips fuzzing, --long adds the long simulation)\
                  \n  setup  install what this machine lacks\
                  \n  ui     build the UI and the consumer page (ui/dist, consumer/dist)\
                  \n  bench  ledger and history benchmarks (bench app: app start-up and bundle size)\
                  \n  network  four local validators and two light desktop apps (--no-apps: validators only)\
-                 \n  tidy   the repository's own rules"
+                 \n  tidy   the repository's own rules\
+                 \n  fuzz   the fuzz smoke run of `test` alone (every target, side by side)"
             );
             return ExitCode::from(2);
         }
@@ -501,30 +503,63 @@ fn fuzz_smoke() -> Result<()> {
         .filter(|l| !l.is_empty())
         .collect();
     if targets.is_empty() {
+        // Never linted: a clippy wrapper left in the caller's environment would lint the
+        // fuzz crate with the workspace's rules and rebuild it.
         return Err("no fuzz targets".into());
     }
+            .env_remove("RUSTC_WORKSPACE_WRAPPER")
+            .env_remove("CLIPPY_ARGS")
     // A dev build (no optimisation; overflow checks and debug assertions on, as in
     // release fuzz builds): a smoke run of seconds per target finds what it finds either
     // way, and this build takes less than half the time of an optimised one on CI's two
     // cores. Long runs (`cargo fuzz run TARGET`) build optimised.
     step("fuzz build (dev)", &mut fuzz(&["build", "--dev"]))?;
-    for t in targets {
-        let corpus = dir.join("corpus").join(t);
-        std::fs::create_dir_all(&corpus).map_err(|e| format!("{}: {e}", corpus.display()))?;
-        let seeds = dir.join("seeds").join(t);
-        let mut cmd = fuzz(&["run", "--dev", t]);
-        cmd.arg(&corpus);
-        if seeds.exists() {
-            cmd.arg(&seeds);
+    // A fuzzing process uses one core: the targets run side by side, one per core, each
+    // one's output printed whole when it ends (so lanes do not interleave).
+    let lanes = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let t0 = Instant::now();
+    eprintln!(
+        "==> fuzz smoke: {} targets, {FUZZ_SMOKE_SECONDS} s each, {lanes} at a time",
+        targets.len()
+    );
+    let queue = std::sync::Mutex::new(targets.clone());
+    let failed = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..lanes {
+            s.spawn(|| {
+                loop {
+                    let Some(t) = queue.lock().ok().and_then(|mut q| q.pop()) else {
+                        return;
+                    };
+                    if let Err(e) = fuzz_one(&dir, t, &fuzz)
+                        && let Ok(mut f) = failed.lock()
+                    {
+                        f.push(e);
+                    }
+                }
+            });
         }
-        cmd.args([
-            "--",
-            &format!("-max_total_time={FUZZ_SMOKE_SECONDS}"),
-            "-rss_limit_mb=2048",
-            "-max_len=8192",
-            "-print_final_stats=1",
-        ]);
-        step(&format!("fuzz {t} ({FUZZ_SMOKE_SECONDS} s)"), &mut cmd)?;
+    });
+    let failed = failed.into_inner().unwrap_or_default();
+    if !failed.is_empty() {
+        return Err(failed.join("; "));
+    }
+    eprintln!("    fuzz smoke: ok in {:.1} s", t0.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// One fuzz target's smoke run on its corpus and seeds; its output is printed when it
+/// ends.
+fn fuzz_one(dir: &Path, t: &str, fuzz: &(dyn Fn(&[&str]) -> Command + Sync)) -> Result<()> {
+    let name = format!("fuzz {t} ({FUZZ_SMOKE_SECONDS} s)");
+    let t0 = Instant::now();
+    let corpus = dir.join("corpus").join(t);
+    std::fs::create_dir_all(&corpus).map_err(|e| format!("{}: {e}", corpus.display()))?;
+    let seeds = dir.join("seeds").join(t);
+    let mut cmd = fuzz(&["run", "--dev", t]);
+    cmd.arg(&corpus);
+    if seeds.exists() {
+        cmd.arg(&seeds);
     }
     Ok(())
 }
@@ -539,6 +574,31 @@ fn handoff_bin() -> Result<PathBuf> {
 
 /// The string value of the first `"key":"…"` in a JSON text (enough for cargo metadata).
 fn json_string(json: &str, key: &str) -> Option<String> {
+    cmd.args([
+        "--",
+        &format!("-max_total_time={FUZZ_SMOKE_SECONDS}"),
+        "-rss_limit_mb=2048",
+        "-max_len=8192",
+        "-print_final_stats=1",
+    ]);
+    let out = cmd
+        .output()
+        .map_err(|e| format!("{name}: cannot start: {e}"))?;
+    let text = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() {
+        eprintln!("==> {name}\n{text}");
+        return Err(format!("step '{name}' failed ({})", out.status));
+    }
+    // The run's final statistics (libFuzzer prints them last).
+    let stats: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("stat::") || l.starts_with("Done "))
+        .collect();
+    eprintln!(
+        "    {name}: ok in {:.1} s ({})",
+        t0.elapsed().as_secs_f64(),
+        stats.join(", ")
+    );
     let at = json.find(&format!("\"{key}\""))?;
     let rest = &json[at + key.len() + 2..];
     let start = rest.find('"')? + 1;

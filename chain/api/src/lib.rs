@@ -82,6 +82,11 @@ pub struct Caller {
     /// Whether the caller is the folder's owner (may act as any identity, and sign with
     /// the node's validator key).
     pub owner: bool,
+    /// The network of the client that sent the request (`203.0.113.0/24`), set by the
+    /// HTTP server from the connection (never from the request), for clone detection:
+    /// a lookup of a sold item from a known network is counted. `None` for the command
+    /// line and the app.
+    pub client: Option<String>,
 }
 
 impl Caller {
@@ -91,6 +96,7 @@ impl Caller {
             identity: identity.map(String::from),
             authenticated: true,
             owner: true,
+            client: None,
         }
     }
     /// A caller holding a token made for `identity` only.
@@ -99,6 +105,7 @@ impl Caller {
             identity: Some(identity.to_string()),
             authenticated: true,
             owner: false,
+            client: None,
         }
     }
     /// A caller that may only read.
@@ -341,7 +348,7 @@ endpoints! {
     ProductLicense: ProductLicenseRequest => Receipt, Post "/v1/products/{gtin}/licenses", "product_license", true;
     ProductRecall: ProductRecallRequest => Receipt, Post "/v1/products/{gtin}/recalls", "product_recall", true;
     Observe: ObserveRequest => Receipt, Post "/v1/observations", "observe", true;
-    Transform: TransformRequest => Receipt, Post "/v1/transformations", "transform", true;
+    Transform: TransformRequest => TransformResponse, Post "/v1/transformations", "transform", true;
     Sell: SellRequest => Receipt, Post "/v1/sales", "sell", true;
     Claim: ClaimRequest => Receipt, Post "/v1/items/{key}/claim", "claim", true;
     Stolen: StolenRequest => Receipt, Post "/v1/thefts", "stolen", true;

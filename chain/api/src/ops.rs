@@ -627,6 +627,14 @@ response! {
         pub evidence: String,
         /// Its size in bytes.
         pub bytes: u64,
+        /// The lookups of a sold item this node counted (absent for anything not sold):
+        /// this node's observation, not proven; the page lowers its verdict by it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub scans: Option<ScanCountsView>,
+        /// Set when this node could not read its scan log (why): the page then cannot
+        /// say "genuine".
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub scans_unchecked: Option<String>,
     }
 }
 
@@ -1091,6 +1099,25 @@ request! {
         /// Where (GLN).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub at: Option<String>,
+        /// Give every serialized output its own claim code, as commissioning does: a
+        /// random secret returned once in `claim_codes`, only its public key on chain.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        pub claim_codes: bool,
+    }
+}
+
+response! {
+    /// See [`TransformRequest`].
+    pub struct TransformResponse {
+        /// Transaction id.
+        pub tx: String,
+        /// The block it is in.
+        pub height: Option<u64>,
+        /// Canonical keys of the outputs.
+        pub outputs: Vec<String>,
+        /// The outputs' claim codes, when asked for: shown this once, kept nowhere.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub claim_codes: Option<Vec<ClaimCode>>,
     }
 }
 

@@ -505,6 +505,19 @@ pub struct ReasonView {
     pub message: String,
 }
 
+/// How many distinct networks looked a sold item up, per window, as the node that
+/// answered counted them (clone detection). Not chain data: it can only lower a verdict.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ScanCountsView {
+    /// Within the last hour.
+    pub networks_hour: u32,
+    /// Within the last day.
+    pub networks_day: u32,
+    /// Within the last 30 days.
+    pub networks_30d: u32,
+}
+
 /// A pair of a name and a value (an attribute, a reading, a corrected field). Order
 /// and repeats are kept as given: the ledger records the list.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -716,6 +716,11 @@ enum ItemCmd {
         /// Where (GLN).
         #[arg(long)]
         at: Option<String>,
+        /// Give each serialized output its own claim code and write the codes (CSV
+        /// `item,code`) to this new file for the label printer; only their public keys
+        /// go on the chain.
+        #[arg(long = "claim-codes", value_name = "FILE")]
+        claim_codes: Option<PathBuf>,
     },
     /// Sold to a consumer (retailers).
     Sell {
@@ -1439,7 +1444,7 @@ fn write_codes(mut file: std::fs::File, path: &Path, codes: &[handoff_api::Claim
         .and_then(|()| file.sync_all())
         .map_err(|e| {
             CliError::Other(anyhow::anyhow!(
-                "the items are commissioned but their claim codes could not be written to \
+                "the items are on the chain but their claim codes could not be written to \
                  {}: {e}; here they are, print them before they are lost:\n{text}",
                 path.display()
             ))
@@ -2009,14 +2014,27 @@ fn with_api(node: &dyn Api, who: &Caller, cmd: Cmd) -> R<Output> {
             inputs,
             outputs,
             at,
-        }) => receipt(
-            typed_call!(a::TransformRequest {
+            claim_codes,
+        }) => {
+            // As for commissioning: the file first, so no code can be lost.
+            let codes_file = claim_codes.as_deref().map(codes_file).transpose()?;
+            let r = typed_call!(a::TransformRequest {
                 inputs,
                 outputs,
-                at
-            })?,
-            "transformed",
-        ),
+                at,
+                claim_codes: codes_file.is_some()
+            })?;
+            let mut text = format!("transformed into {}", r.outputs.join(" "));
+            if let (Some((file, path)), Some(codes)) = (codes_file, &r.claim_codes) {
+                write_codes(file, path, codes)?;
+                text.push_str(&format!(
+                    "\n{} claim codes written to {} (keep it secret until printed)",
+                    codes.len(),
+                    path.display()
+                ));
+            }
+            answer(&r, text)
+        }
         Cmd::Item(ItemCmd::Sell { scans }) => {
             receipt(typed_call!(a::SellRequest { scans })?, "sold")
         }

@@ -306,3 +306,66 @@ fn wrong_codes_copies_and_replays_are_refused_and_a_second_claim_warns() {
         "{v}"
     );
 }
+
+#[test]
+fn a_transform_gives_its_outputs_their_own_codes_and_a_bought_one_can_be_claimed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let printer = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    // The farm (a producer may transform) commissions green beans without codes and
+    // roasts them into three bags that get codes.
+    let (scans, _) = commissioned(d, &printer.path().join("beans.csv"), 1);
+    let g = gtin("061414100001");
+    let bags: Vec<String> = (1..=3).map(|i| format!("(01)0{g}(21)ROAST{i}")).collect();
+    let codes = printer.path().join("roast.csv");
+    let mut args = vec![
+        "--as",
+        "Acme Farms",
+        "item",
+        "transform",
+        "--input",
+        &scans[0],
+    ];
+    for b in &bags {
+        args.extend(["--output", b.as_str()]);
+    }
+    args.extend(["--claim-codes", codes.to_str().expect("utf-8")]);
+    let out = ok(d, &args);
+    let answered = out["claim_codes"].as_array().expect("codes").clone();
+    assert_eq!(answered.len(), 3, "{out}");
+    let text = std::fs::read_to_string(&codes).expect("codes file");
+    let mut distinct = std::collections::HashSet::new();
+    for (c, bag) in answered.iter().zip(&bags) {
+        assert_eq!(s(&c["item"]), key_of(bag).canonical());
+        assert!(text.contains(&s(&c["code"])), "{text}");
+        let secret = ClaimSecret::parse(&s(&c["code"])).expect("a claim code");
+        assert!(
+            distinct.insert(secret.bytes().to_vec()),
+            "two bags share a code"
+        );
+    }
+    // A bag bought at the shop: the wrong bag's code is refused, its own is accepted.
+    sell(d, &bags[0]);
+    let wrong = handoff(d, &["item", "claim", &bags[0], &s(&answered[1]["code"])]);
+    assert_eq!(wrong.0, 3, "{}", wrong.1);
+    assert_eq!(wrong.1["error"]["code"], "BAD_CLAIM_CODE", "{}", wrong.1);
+    ok(d, &["item", "claim", &bags[0], &s(&answered[0]["code"])]);
+    // A lot output cannot take a code.
+    let lot = handoff(
+        d,
+        &[
+            "--as",
+            "Acme Farms",
+            "item",
+            "transform",
+            "--input",
+            &bags[2],
+            "--output",
+            &format!("(01)0{g}(10)R7(30)5"),
+            "--claim-codes",
+            printer.path().join("lot.csv").to_str().expect("utf-8"),
+        ],
+    );
+    assert_ne!(lot.0, 0, "{}", lot.1);
+    assert_eq!(lot.1["error"]["code"], "CLAIM_CODE_NOT_ITEM", "{}", lot.1);
+}

@@ -68,10 +68,15 @@ impl Answer {
 }
 
 fn get(n: &Node, path: &str, accept: &str) -> Answer {
+    get_with(n, path, accept, "")
+}
+
+/// [`get`] with `extra` header lines (each ending in CRLF).
+fn get_with(n: &Node, path: &str, accept: &str, extra: &str) -> Answer {
     let mut s = TcpStream::connect(&n.http).expect("connect");
     write!(
         s,
-        "GET {path} HTTP/1.1\r\nHost: {}\r\nAccept: {accept}\r\nConnection: close\r\n\r\n",
+        "GET {path} HTTP/1.1\r\nHost: {}\r\nAccept: {accept}\r\n{extra}Connection: close\r\n\r\n",
         n.http
     )
     .expect("request");
@@ -345,4 +350,84 @@ fn a_node_that_tampers_with_evidence_is_caught_and_the_resolver_is_rate_limited(
         "no request of {} was limited at 5 a second",
         burst + 40
     );
+}
+
+/// A sold bag's Digital Link looked up from `net` (through the trusted proxy on
+/// loopback, which names the client in X-Forwarded-For).
+fn look_up_from(n: &Node, scan: &str, net: u8) -> Value {
+    let a = get_with(
+        n,
+        scan,
+        JSON,
+        &format!("X-Forwarded-For: 198.51.{net}.7\r\n"),
+    );
+    assert_eq!(a.status, 200, "{}", a.body);
+    a.json()
+}
+
+#[test]
+fn a_sold_code_looked_up_from_many_networks_warns_of_a_copied_label() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (d, ex, _page) = demo(dir.path());
+    let sold = ex["sold_bag"].as_str().expect("sold bag");
+    let shelf = ex["shelf_bag"].as_str().expect("shelf bag");
+    let tin = ex["sold_tin"].as_str().expect("sold tin");
+    // Without a trusted proxy the header is the client's own word: ignored, so every
+    // lookup here is loopback's one network.
+    let n = start(dir.path(), &d, &["--public-rate", "0"], &[]);
+    for net in 1..=6 {
+        let v = look_up_from(&n, tin, net);
+        assert_eq!(v["verdict"], "genuine", "{v}");
+    }
+    drop(n);
+    // Behind a trusted proxy: three networks within the hour are a household ...
+    let n = start(
+        dir.path(),
+        &d,
+        &["--public-rate", "0", "--trusted-proxy", "127.0.0.1"],
+        &[],
+    );
+    for net in 1..=3 {
+        let v = look_up_from(&n, sold, net);
+        assert_eq!(v["verdict"], "genuine", "network {net}: {v}");
+        // A reload from a network already counted adds nothing.
+        assert_eq!(look_up_from(&n, sold, net)["verdict"], "genuine");
+    }
+    // ... a fourth is a copied label.
+    let v = look_up_from(&n, sold, 4);
+    assert_eq!(v["verdict"], "warning", "{v}");
+    assert_eq!(reasons(&v), ["MANY_SCANS"], "{v}");
+    // `handoff verify` on the node's folder (sent to the running node) says the same:
+    // the count is the node's.
+    let out = ok(&d, &["verify", sold]);
+    assert_eq!(out["verdict"], "warning", "{out}");
+    assert_eq!(reasons(&out), ["MANY_SCANS"], "{out}");
+    // The page's evidence carries the count beside the proofs; the page lowers the
+    // proven verdict by it (consumer/src/check.rs).
+    let enc = percent_encoding::utf8_percent_encode(sold, percent_encoding::NON_ALPHANUMERIC);
+    let a = get_with(
+        &n,
+        &format!("/v1/evidence/{enc}"),
+        JSON,
+        "X-Forwarded-For: 198.51.5.7\r\n",
+    );
+    assert_eq!(a.status, 200, "{}", a.body);
+    let counts = &a.json()["scans"];
+    assert_eq!(counts["networks_hour"], 5, "{}", a.body);
+    assert_eq!(counts["networks_30d"], 5, "{}", a.body);
+    // A bag still on the shelf is not watched: staff scan goods from many places.
+    for net in 1..=6 {
+        let v = look_up_from(&n, shelf, net);
+        assert!(!reasons(&v).contains(&"MANY_SCANS".to_string()), "{v}");
+    }
+    let a = get(
+        &n,
+        &format!(
+            "/v1/evidence/{}",
+            percent_encoding::utf8_percent_encode(shelf, percent_encoding::NON_ALPHANUMERIC)
+        ),
+        JSON,
+    );
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert!(a.json().get("scans").is_none(), "{}", a.body);
 }

@@ -426,6 +426,41 @@ fn check_expiry(expiry: &Option<String>) -> Result<(), Stop> {
     Ok(())
 }
 
+/// Claim keys given with new items (commission or transform outputs): one per entry or
+/// none, serialized items only, valid keys, no key on two items (one purchase would
+/// claim both).
+fn check_claim_keys(entries: &[Entry], keys: &[PublicKey]) -> Result<(), Stop> {
+    if keys.is_empty() {
+        return Ok(());
+    }
+    if keys.len() != entries.len() {
+        return reject(Code::BadField, "give one claim key per entry, or none");
+    }
+    let mut seen = HashSet::new();
+    for (e, k) in entries.iter().zip(keys) {
+        let name = e.key.canonical();
+        if !matches!(e.key, Gs1Key::Serial { .. }) {
+            return reject(
+                Code::BadField,
+                format!("{name}: only serialized items take a claim key"),
+            );
+        }
+        if !crate::crypto::key_is_acceptable(k) {
+            return reject(
+                Code::BadField,
+                format!("{name}: the claim key is not a valid ed25519 key"),
+            );
+        }
+        if !seen.insert(*k) {
+            return reject(
+                Code::BadField,
+                format!("{name}: the same claim key is given to two items"),
+            );
+        }
+    }
+    Ok(())
+}
+
 fn no_duplicates<'e>(entries: impl IntoIterator<Item = &'e Entry>) -> Result<(), Stop> {
     let mut seen = HashSet::new();
     for e in entries {
@@ -680,7 +715,8 @@ impl<'r, 'a> Run<'r, 'a> {
             Payload::RejectHandoff { handoff, reason } => self.close(handoff, Some(reason), false),
             Payload::CancelHandoff { handoff } => self.close(handoff, None, true),
             Payload::Observe(o) => self.observe(o),
-            Payload::Transform(t) => self.transform(t),
+            Payload::Transform(t) => self.transform(t, &[]),
+            Payload::ClaimedTransform(c) => self.transform(c.transform, &c.claim_keys),
             Payload::Sell { entries } => self.sell(entries),
             Payload::Claim(c) => self.claim(c),
             Payload::PinClaim { .. } => reject(
@@ -1977,34 +2013,7 @@ impl<'r, 'a> Run<'r, 'a> {
         if c.entries.is_empty() {
             return reject(Code::BadField, "nothing to commission");
         }
-        if !c.claim_keys.is_empty() {
-            if c.claim_keys.len() != c.entries.len() {
-                return reject(Code::BadField, "give one claim key per entry, or none");
-            }
-            let mut seen = HashSet::new();
-            for (e, k) in c.entries.iter().zip(&c.claim_keys) {
-                let name = e.key.canonical();
-                if !matches!(e.key, Gs1Key::Serial { .. }) {
-                    return reject(
-                        Code::BadField,
-                        format!("{name}: only serialized items take a claim key"),
-                    );
-                }
-                if !crate::crypto::key_is_acceptable(k) {
-                    return reject(
-                        Code::BadField,
-                        format!("{name}: the claim key is not a valid ed25519 key"),
-                    );
-                }
-                // One code on two items would let one purchase claim both.
-                if !seen.insert(*k) {
-                    return reject(
-                        Code::BadField,
-                        format!("{name}: the same claim key is given to two items"),
-                    );
-                }
-            }
-        }
+        check_claim_keys(&c.entries, &c.claim_keys)?;
         check_gln("commissioning location", &c.at)?;
         check_expiry(&c.expiry)?;
         if let Some(lot) = &c.lot {
@@ -2806,7 +2815,7 @@ impl<'r, 'a> Run<'r, 'a> {
         Ok(())
     }
 
-    fn transform(&mut self, t: Transform) -> Result<(), Stop> {
+    fn transform(&mut self, t: Transform, claim_keys: &[PublicKey]) -> Result<(), Stop> {
         self.actor.need_scope(scope::TRANSFORM, "transform goods")?;
         self.actor
             .need_role(&[Role::Producer, Role::Manufacturer], "transform goods")?;
@@ -2814,6 +2823,7 @@ impl<'r, 'a> Run<'r, 'a> {
             return reject(Code::BadField, "a transform needs inputs and outputs");
         }
         no_duplicates(t.inputs.iter().chain(&t.outputs))?;
+        check_claim_keys(&t.outputs, claim_keys)?;
         check_gln("transform location", &t.at)?;
         check_expiry(&t.expiry)?;
         let mut ev = self.event("transform");
@@ -2830,7 +2840,7 @@ impl<'r, 'a> Run<'r, 'a> {
         oev.data = t.attributes.clone();
         self.create(
             &t.outputs,
-            &[],
+            claim_keys,
             &t.at,
             &None,
             &t.expiry,
@@ -3475,6 +3485,7 @@ pub fn pledge_subjects(p: &Payload) -> Vec<&Gs1Key> {
         Payload::Unpack { container, .. } => vec![container],
         Payload::ProposeHandoff(h) => h.entries.iter().map(|e| &e.key).collect(),
         Payload::Transform(t) => t.inputs.iter().map(|e| &e.key).collect(),
+        Payload::ClaimedTransform(c) => c.transform.inputs.iter().map(|e| &e.key).collect(),
         Payload::Sell { entries } | Payload::Decommission { entries, .. } => {
             entries.iter().map(|e| &e.key).collect()
         }

@@ -32,6 +32,7 @@ pub mod limits;
 pub mod proof;
 pub mod query;
 pub mod rejection;
+pub mod scans;
 pub mod state;
 pub mod tx;
 pub mod types;

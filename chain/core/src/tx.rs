@@ -188,6 +188,17 @@ pub struct Transform {
     pub attributes: Vec<Attr>,
 }
 
+/// A transform whose outputs take claim codes, as commissioned items do (appended to the
+/// encoding, so a plain [`Transform`]'s bytes are unchanged).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
+pub struct ClaimedTransform {
+    /// The transform.
+    pub transform: Transform,
+    /// One claim key per output, in order: the public key derived from each output
+    /// item's own random claim secret (see [`crate::claim`]); serialized outputs only.
+    pub claim_keys: Vec<PublicKey>,
+}
+
 /// What a recall covers.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -381,6 +392,8 @@ pub enum Payload {
     Receipt(ReceiptOp),
     /// A step of a receivable (see [`crate::finance`]).
     Receivable(ReceivableOp),
+    /// Consume inputs into outputs that take claim codes.
+    ClaimedTransform(ClaimedTransform),
 }
 
 /// One invoiced handoff line: an item (or container) or a lot quantity of an accepted
@@ -620,7 +633,7 @@ impl Payload {
             Payload::RejectHandoff { .. } => "handoff_rejected",
             Payload::CancelHandoff { .. } => "handoff_cancelled",
             Payload::Observe(_) => "observe",
-            Payload::Transform(_) => "transform",
+            Payload::Transform(_) | Payload::ClaimedTransform(_) => "transform",
             Payload::Sell { .. } => "sell",
             Payload::Claim(_) | Payload::PinClaim { .. } => "claim",
             Payload::Recall { .. } => "recall",
@@ -843,6 +856,14 @@ fn check_attrs(what: &str, attrs: &[Attr]) -> Result<(), Rejection> {
     Ok(())
 }
 
+fn check_transform(t: &Transform) -> Result<(), Rejection> {
+    check_entries("inputs", &t.inputs)?;
+    check_entries("outputs", &t.outputs)?;
+    check_opt("GLN", &t.at, 13)?;
+    check_opt("expiry", &t.expiry, 6)?;
+    check_attrs("attributes", &t.attributes)
+}
+
 fn check_entries(what: &str, entries: &[Entry]) -> Result<(), Rejection> {
     check_count(what, entries, MAX_ENTRIES)?;
     for e in entries {
@@ -999,12 +1020,10 @@ pub fn check_limits(p: &Payload) -> Result<(), Rejection> {
             check_len("observation kind", &o.kind, MAX_ATTR_KEY_LEN)?;
             check_attrs("readings", &o.readings)?;
         }
-        Payload::Transform(t) => {
-            check_entries("inputs", &t.inputs)?;
-            check_entries("outputs", &t.outputs)?;
-            check_opt("GLN", &t.at, 13)?;
-            check_opt("expiry", &t.expiry, 6)?;
-            check_attrs("attributes", &t.attributes)?;
+        Payload::Transform(t) => check_transform(t)?,
+        Payload::ClaimedTransform(c) => {
+            check_transform(&c.transform)?;
+            check_count("claim keys", &c.claim_keys, MAX_ENTRIES)?;
         }
         Payload::Sell { entries } => check_entries("sold entries", entries)?,
         Payload::Claim(c) => c

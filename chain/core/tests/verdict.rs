@@ -9,6 +9,7 @@ use handoff_core::claim::{CLAIM_SECRET_BYTES, ClaimSecret};
 use handoff_core::crypto::Keypair;
 use handoff_core::gs1::{Gs1Key, parse_scan};
 use handoff_core::query::{CERTIFICATION_ATTR, Verdict, VerdictReport, verdict};
+use handoff_core::scans::{DAY_MS, Observation, ScanLog, apply};
 use handoff_core::state::{Record, StateKey};
 use handoff_core::tx::*;
 use handoff_core::types::Role;
@@ -228,6 +229,67 @@ fn already_claimed() {
     assert_reason(&s.check(&tin), Verdict::Warning, "ALREADY_CLAIMED");
 }
 
+impl Shelf {
+    /// The bag handed to the shop and sold.
+    fn sell(&mut self) {
+        self.hand_to_shop();
+        self.w.ok(
+            &self.shop,
+            Payload::Sell {
+                entries: items(&[&self.bag]),
+            },
+        );
+    }
+}
+
+/// Lookups of a sold bag from `networks` different networks, one a minute, as a node
+/// counts them; the verdict lowered by the counts.
+fn looked_up_from(s: &Shelf, networks: u8) -> VerdictReport {
+    let mut log = ScanLog::default();
+    let t0 = s.w.time_ms;
+    for n in 0..networks {
+        log.record([n; 8], t0 + i64::from(n) * 60_000);
+    }
+    let now = t0 + i64::from(networks) * 60_000;
+    let mut r = s.check_at(&s.bag, now);
+    apply(&mut r, &Observation::Seen(log.observed(now)));
+    r
+}
+
+#[test]
+fn many_scans() {
+    let mut s = shelf();
+    s.sell();
+    // A household (three networks in an hour) is still a genuine purchase.
+    assert_eq!(looked_up_from(&s, 3).verdict, Verdict::Genuine);
+    // A fourth network within the hour: a copied label.
+    assert_reason(&looked_up_from(&s, 4), Verdict::Warning, "MANY_SCANS");
+    // Across a month, scans from 13 networks a day apart: copied too.
+    let mut log = ScanLog::default();
+    let t0 = s.w.time_ms;
+    for n in 0..13u8 {
+        log.record([n; 8], t0 + i64::from(n) * DAY_MS);
+    }
+    let now = t0 + 13 * DAY_MS;
+    let mut r = s.check_at(&s.bag, now);
+    assert_eq!(r.verdict, Verdict::Genuine, "{:?}", r.reasons);
+    apply(&mut r, &Observation::Seen(log.observed(now)));
+    assert_reason(&r, Verdict::Warning, "MANY_SCANS");
+}
+
+#[test]
+fn scans_unchecked() {
+    let mut s = shelf();
+    s.sell();
+    let mut r = s.check(&s.bag);
+    assert_eq!(r.verdict, Verdict::Genuine);
+    apply(
+        &mut r,
+        &Observation::Unchecked("the scan log cannot be read".into()),
+    );
+    assert_reason(&r, Verdict::Warning, "SCANS_UNCHECKED");
+}
+
 #[test]
 fn open_handoff() {
     let mut s = shelf();
@@ -326,7 +388,10 @@ fn certification_not_valid() {
 /// Every reason code the verdict can give has a test named after it in this file.
 #[test]
 fn every_reason_has_a_test() {
-    let query = include_str!("../src/query.rs");
+    let query = concat!(
+        include_str!("../src/query.rs"),
+        include_str!("../src/scans.rs")
+    );
     let tests = include_str!("verdict.rs");
     let mut found = 0;
     // Warnings name their code in a `Reason { code: "…" }`, counterfeits in a call
@@ -342,5 +407,8 @@ fn every_reason_has_a_test() {
         let test = format!("fn {}()", code.to_lowercase());
         assert!(tests.contains(&test), "no test `{test}` for reason {code}");
     }
-    assert!(found >= 17, "only {found} reason codes found in query.rs");
+    assert!(
+        found >= 19,
+        "only {found} reason codes found in query.rs and scans.rs"
+    );
 }

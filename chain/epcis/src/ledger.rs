@@ -27,8 +27,8 @@ use crate::time::{format_ms, parse_time_ms};
 use handoff_core::gs1::Gs1Key;
 use handoff_core::limits::{MAX_ATTR_KEY_LEN, MAX_ATTR_VALUE_LEN, MAX_ATTRS, MAX_TEXT_LEN};
 use handoff_core::tx::{
-    AcceptHandoff, Commission, DocRef, Entry, Observe, Payload, ProposeHandoff, RecallScope,
-    Transfer, Transform,
+    AcceptHandoff, ClaimedTransform, Commission, DocRef, Entry, Observe, Payload, ProposeHandoff,
+    RecallScope, Transfer, Transform,
 };
 use handoff_core::types::{HandoffId, OrgId, TxId};
 
@@ -750,7 +750,8 @@ pub fn from_payload(c: &Committed<'_>, lookup: &impl ExportLookup) -> Option<Eve
             place(&mut e, &o.at);
             e
         }
-        Payload::Transform(t) => {
+        Payload::Transform(t)
+        | Payload::ClaimedTransform(ClaimedTransform { transform: t, .. }) => {
             let mut e = base(c, EventType::TransformationEvent);
             e.biz_step = Some("commissioning".into());
             e.disposition = Some("active".into());

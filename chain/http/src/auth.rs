@@ -78,6 +78,7 @@ impl Tokens {
             identity: identity.clone(),
             authenticated: true,
             owner: identity.is_none(),
+            client: None,
         })
     }
 
@@ -180,6 +181,7 @@ mod tests {
                 identity: None,
                 authenticated: true,
                 owner: true,
+                client: None,
             })
         );
         // One wrong character, at the start or at the end; a prefix; the token alone.

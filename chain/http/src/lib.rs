@@ -18,6 +18,7 @@ pub(crate) use handoff_api as api;
 
 pub mod auth;
 pub mod client;
+pub mod clientnet;
 pub mod decode;
 mod endpoints;
 pub mod epcis;

@@ -15,6 +15,7 @@ use crate::api::{
     self, ApiError, Caller, GenesisRequest, IdParseRequest, ItemHistoryRequest, VerifyRequest,
     VerifyResponse,
 };
+use crate::clientnet::ClientNetwork;
 use crate::error::{api_error_response, code, err, error_response, json_response};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -89,6 +90,7 @@ impl Resolver {
         self: Arc<Self>,
         req: ResolverRequest,
         headers: HeaderMap,
+        net: ClientNetwork,
     ) -> Response {
         let ResolverRequest {
             path: dl,
@@ -98,7 +100,7 @@ impl Resolver {
         let want = wanted(&headers, link_type.as_deref());
         let me = self.clone();
         let s = scan.clone();
-        let (parsed, verdict) = match blocking(move || me.look_up(&s)).await {
+        let (parsed, verdict) = match blocking(move || me.look_up(&s, net)).await {
             Ok(x) => x,
             Err(r) => return r,
         };
@@ -184,8 +186,17 @@ impl Resolver {
     }
 
     /// The parsed scan (none when malformed) and the verdict.
-    fn look_up(&self, scan: &str) -> Result<(Option<api::ScanView>, VerifyResponse), ApiError> {
+    fn look_up(
+        &self,
+        scan: &str,
+        net: ClientNetwork,
+    ) -> Result<(Option<api::ScanView>, VerifyResponse), ApiError> {
         let anyone = Caller::anonymous();
+        // The verdict counts this lookup by the client's network (clone detection).
+        let shopper = Caller {
+            client: net.0,
+            ..Caller::anonymous()
+        };
         // A scan that does not parse is an answer (the verdict says so); any other
         // failure of the node is the request's failure.
         let parsed = match api::call_typed(
@@ -201,7 +212,7 @@ impl Resolver {
         };
         let verdict = api::call_typed(
             &*self.api,
-            &anyone,
+            &shopper,
             VerifyRequest {
                 scan: scan.to_string(),
             },

@@ -8,6 +8,7 @@
 
 use crate::api::{self, Api, ApiError, Caller, Endpoint, Method};
 use crate::auth::Tokens;
+use crate::clientnet::{self, ClientNetwork};
 use crate::decode::decode;
 use crate::endpoints::Visit;
 use crate::error::{api_error_response, code, err, error_response, json_response, shape_errors};
@@ -15,14 +16,14 @@ use crate::limits::{
     MAX_BLOCKING_CALLS, MAX_BODY_BYTES, PUBLIC_BURST, PUBLIC_REQUESTS_PER_SECOND, REQUEST_TIMEOUT,
 };
 use crate::resolver::{self, Resolver};
-use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, RawPathParamsRejection};
 use axum::extract::{DefaultBodyLimit, RawPathParams, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, delete, get, post, put};
-use std::net::SocketAddr;
+use axum::{Extension, Router};
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -103,6 +104,10 @@ pub struct ServerOptions {
     pub timeout: Duration,
     /// Node-specific actions outside the API's route table.
     pub node_actions: Vec<NodeAction>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (clone detection counts
+    /// lookups per client network; see [`crate::clientnet`]). Empty: the peer is the
+    /// client.
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 impl ServerOptions {
@@ -117,6 +122,7 @@ impl ServerOptions {
             rate_limit: Some(RateLimit::default()),
             timeout: REQUEST_TIMEOUT,
             node_actions: Vec::new(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -202,8 +208,9 @@ impl Visit for Routes {
                             headers: HeaderMap,
                             uri: Uri,
                             body: Result<Bytes, BytesRejection>| async move {
-            handle::<E>(s, public, params, headers, uri, body).await
+            handle::<E>(s, public, params, net, headers, uri, body).await
         };
+                            Extension(net): Extension<ClientNetwork>,
         let mr: MethodRouter<S> = match E::METHOD {
             Method::Get => get(handler),
             Method::Post => post(handler),
@@ -228,13 +235,19 @@ async fn handle<E>(
     body: Result<Bytes, BytesRejection>,
 ) -> Response
 where
+    net: ClientNetwork,
     E: Endpoint + Send + 'static,
     E::Response: Send,
 {
     let caller = match s.tokens.caller_as(&headers) {
         Ok(Some(c)) => c,
         Err(e) => return api_error_response(e),
-        Ok(None) if public => Caller::anonymous(),
+        // An anonymous reader (a shopper's page, a verifying program) is counted by its
+        // network where the node counts lookups (clone detection).
+        Ok(None) if public => Caller {
+            client: net.0,
+            ..Caller::anonymous()
+        },
         Ok(None) => {
             return error_response(
                 StatusCode::UNAUTHORIZED,
@@ -439,11 +452,11 @@ pub fn app(api: Arc<dyn Api>, opts: &ServerOptions) -> Result<Router, ServerErro
         )
         .fallback({
             let r = resolver.clone();
-            move |uri: Uri, headers: HeaderMap| {
+            move |uri: Uri, Extension(net): Extension<ClientNetwork>, headers: HeaderMap| {
                 let r = r.clone();
                 async move {
                     match resolver::resolver_request(uri.path(), uri.query()) {
-                        Some(req) => r.answer(req, headers).await,
+                        Some(req) => r.answer(req, headers, net).await,
                         None => not_found().await,
                     }
                 }
@@ -528,7 +541,11 @@ pub fn app(api: Arc<dyn Api>, opts: &ServerOptions) -> Result<Router, ServerErro
             opts.timeout,
         ))
         .layer(CompressionLayer::new());
+    let trusted = Arc::new(opts.trusted_proxies.clone());
     if !opts.cors_origins.is_empty() {
+        .layer(axum::middleware::from_fn(move |req, next| {
+            clientnet::note(trusted.clone(), req, next)
+        }))
         let origins = opts
             .cors_origins
             .iter()

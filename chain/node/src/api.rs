@@ -20,6 +20,7 @@ use crate::view;
 use handoff_api::*;
 use handoff_core::gs1::{self, Gs1Key, Scan};
 use handoff_core::query;
+use handoff_core::scans::Observation;
 use handoff_core::state::{Record, StateKey, StateReadExt};
 use handoff_core::tx::*;
 use handoff_core::types::{Hash32, PublicKey, Role, scope};
@@ -783,9 +784,25 @@ fn handoff_view(ledger: &Ledger, id: &Hash32) -> R<Option<HandoffView>> {
 #[cfg(feature = "fault-injection")]
 pub const FAULT_TAMPER_EVIDENCE_ENV: &str = "HANDOFF_FAULT_TAMPER_EVIDENCE";
 
-fn evidence(ledger: &Ledger, s: &str) -> R<EvidenceResponse> {
+fn evidence(ledger: &Ledger, s: &str, client: Option<&str>) -> R<EvidenceResponse> {
+    let now = now_ms();
     #[allow(unused_mut)]
-    let mut ev = crate::evidence::build(&ledger.store, s, now_ms())?;
+    let mut ev = crate::evidence::build(&ledger.store, s, now)?;
+    let (scans, scans_unchecked) = match gs1::parse_scan(s) {
+        Ok(sc) => match crate::scans::observe(&ledger.store, &sc.key, client, now) {
+            Observation::NotWatched => (None, None),
+            Observation::Seen(c) => (
+                Some(ScanCountsView {
+                    networks_hour: c.networks_hour,
+                    networks_day: c.networks_day,
+                    networks_30d: c.networks_30d,
+                }),
+                None,
+            ),
+            Observation::Unchecked(why) => (None, Some(why)),
+        },
+        Err(_) => (None, None),
+    };
     #[cfg(feature = "fault-injection")]
     if std::env::var(FAULT_TAMPER_EVIDENCE_ENV).as_deref() == Ok("1")
         && let Some(byte) = ev
@@ -802,12 +819,21 @@ fn evidence(ledger: &Ledger, s: &str) -> R<EvidenceResponse> {
         evidence: hex::encode(bytes),
     })
 }
+        scans,
+        scans_unchecked,
 
-fn verify(ledger: &Ledger, s: &str) -> R<VerifyResponse> {
+/// The verdict of a scan, lowered by the lookups of the item this node counted
+/// (noting this one when the client's network is known).
+fn verify(ledger: &Ledger, s: &str, client: Option<&str>) -> R<VerifyResponse> {
     let parsed = gs1::parse_scan(s);
     // No verdict from a record that cannot be read (STORE_FAULT), never "counterfeit"
     // for an item the store failed to find.
-    let report = query::verdict(&ledger.store, &parsed, now_ms())?;
+    let now = now_ms();
+    let mut report = query::verdict(&ledger.store, &parsed, now)?;
+    if let Ok(sc) = &parsed {
+        let seen = crate::scans::observe(&ledger.store, &sc.key, client, now);
+        handoff_core::scans::apply(&mut report, &seen);
+    }
     let mut j = serde_json::to_value(&report).map_err(anyhow::Error::from)?;
     if let Ok(sc) = &parsed {
         j["item"] = serde_json::json!(sc.key.canonical());
@@ -857,7 +883,7 @@ fn embedded(
             };
             // The genuine/counterfeit verdict is about products; an SSCC has none.
             let verdict = match sc.key.gtin() {
-                Some(_) => Some(verify(ledger, &canonical)?),
+                Some(_) => Some(verify(ledger, &canonical, None)?),
                 None => None,
             };
             Response::Lookup(LookupResponse {
@@ -883,8 +909,10 @@ fn embedded(
                 events,
             })
         }
-        Request::Verify(r) => Response::Verify(verify(ledger, &r.scan)?),
-        Request::Evidence(r) => Response::Evidence(evidence(ledger, &r.scan)?),
+        Request::Verify(r) => Response::Verify(verify(ledger, &r.scan, who.client.as_deref())?),
+        Request::Evidence(r) => {
+            Response::Evidence(evidence(ledger, &r.scan, who.client.as_deref())?)
+        }
         Request::CertList(r) => {
             let me = if who.authenticated && r.for_.trim().is_empty() && r.by.is_none() {
                 Some(signer()?.key.public())
@@ -1330,14 +1358,32 @@ fn embedded(
             Response::Observe(receipt(&commit_one(ledger, &signer()?, p)?))
         }
         Request::Transform(r) => {
-            let p = Payload::Transform(Transform {
+            let outputs = entries(&r.outputs, None)?;
+            let (claim_keys, claim_codes) = claim_codes_for(&outputs, r.claim_codes)?;
+            let keys = outputs.iter().map(|e| e.key.canonical()).collect();
+            let transform = Transform {
                 inputs: entries(&r.inputs, None)?,
-                outputs: entries(&r.outputs, None)?,
+                outputs,
                 at: r.at,
                 expiry: None,
                 attributes: vec![],
-            });
-            Response::Transform(receipt(&commit_one(ledger, &signer()?, p)?))
+            };
+            // Without codes, the plain transform (its encoding unchanged).
+            let p = if claim_keys.is_empty() {
+                Payload::Transform(transform)
+            } else {
+                Payload::ClaimedTransform(ClaimedTransform {
+                    transform,
+                    claim_keys,
+                })
+            };
+            let rc = commit_one(ledger, &signer()?, p)?;
+            Response::Transform(TransformResponse {
+                tx: rc.tx.to_hex(),
+                height: rc.height,
+                outputs: keys,
+                claim_codes,
+            })
         }
         Request::Sell(r) => {
             let p = Payload::Sell {
@@ -1459,38 +1505,7 @@ fn commission(
     // The labels' lot, expiry and other AIs stay with the items (a recall of the lot
     // then reaches its serialized items).
     let fields = commission_fields(&parsed, lot, r.expiry)?;
-    // One secret per item from the operating system's random source; the secrets leave
-    // only in the response (for the label printer), the chain gets their public keys.
-    let secrets = if r.claim_codes {
-        list.iter()
-            .map(|e| match e.key {
-                Gs1Key::Serial { .. } => identity::claim_secret(),
-                _ => Err(CliError::input(
-                    "CLAIM_CODE_NOT_ITEM",
-                    format!(
-                        "{}: claim codes go on serialized items only, not lots",
-                        e.key.canonical()
-                    ),
-                )),
-            })
-            .collect::<R<Vec<_>>>()?
-    } else {
-        Vec::new()
-    };
-    let claim_keys = list
-        .iter()
-        .zip(&secrets)
-        .map(|(e, s)| s.public_key(&e.key))
-        .collect();
-    let claim_codes = r.claim_codes.then(|| {
-        list.iter()
-            .zip(&secrets)
-            .map(|(e, s)| ClaimCode {
-                item: e.key.canonical(),
-                code: s.code(),
-            })
-            .collect()
-    });
+    let (claim_keys, claim_codes) = claim_codes_for(&list, r.claim_codes)?;
     let keys: Vec<String> = list.iter().map(|e| e.key.canonical()).collect();
     let rc = commit_one(
         ledger,
@@ -1533,6 +1548,42 @@ fn org_add(ledger: &Ledger, data: &Path, me: Option<&str>, r: OrgAddRequest) -> 
     let reg = registrar(ledger, data, me)?;
     let key = identity::generate()?;
     let payload = Payload::AdmitOrg(AdmitOrg {
+/// One claim secret per new item when `wanted`, from the operating system's random
+/// source: their public keys for the chain, the codes for the label printer (returned
+/// once, kept nowhere). Only serialized items take one.
+fn claim_codes_for(list: &[Entry], wanted: bool) -> R<(Vec<PublicKey>, Option<Vec<ClaimCode>>)> {
+    if !wanted {
+        return Ok((Vec::new(), None));
+    }
+    let secrets = list
+        .iter()
+        .map(|e| match e.key {
+            Gs1Key::Serial { .. } => identity::claim_secret(),
+            _ => Err(CliError::input(
+                "CLAIM_CODE_NOT_ITEM",
+                format!(
+                    "{}: claim codes go on serialized items only, not lots",
+                    e.key.canonical()
+                ),
+            )),
+        })
+        .collect::<R<Vec<_>>>()?;
+    let keys = list
+        .iter()
+        .zip(&secrets)
+        .map(|(e, s)| s.public_key(&e.key))
+        .collect();
+    let codes = list
+        .iter()
+        .zip(&secrets)
+        .map(|(e, s)| ClaimCode {
+            item: e.key.canonical(),
+            code: s.code(),
+        })
+        .collect();
+    Ok((keys, Some(codes)))
+}
+
         org: key.public(),
         name: name.trim().to_string(),
         prefixes: r.prefixes,

@@ -182,6 +182,8 @@ pub struct GatewayOptions {
     pub cors_origins: Vec<String>,
     /// Public reads a second per client address (0: no limit).
     pub public_rate: u64,
+    /// Reverse proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// A running server.
@@ -199,6 +201,7 @@ impl Gateway {
         o.ui_dir = opts.ui_dir;
         o.consumer_dir = opts.consumer_dir;
         o.cors_origins = opts.cors_origins;
+        o.trusted_proxies = opts.trusted_proxies;
         o.rate_limit = match opts.public_rate {
             0 => None,
             n => Some(RateLimit {

@@ -26,6 +26,7 @@ pub mod noderun;
 mod pdfdoc;
 pub mod producer;
 pub mod qr;
+pub mod scans;
 #[cfg(feature = "p2p")]
 pub mod service;
 pub mod stock;

@@ -75,6 +75,11 @@ pub struct RunArgs {
     /// address; 0 turns the limit off.
     #[arg(long, default_value_t = handoff_http::limits::PUBLIC_REQUESTS_PER_SECOND)]
     pub public_rate: u64,
+    /// A reverse proxy in front of this node whose `X-Forwarded-For` names the client
+    /// (repeatable). Lookups of sold items are counted per client network to spot copied
+    /// labels; without this, every lookup through a proxy counts as the proxy's.
+    #[arg(long = "trusted-proxy")]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Vote in consensus with this folder's validator key.
     #[arg(long)]
     pub validator: bool,
@@ -176,6 +181,7 @@ pub fn run(data: &Path, cmd: NodeCmd) -> R<Output> {
             consumer_dir,
             cors_origins: a.cors,
             public_rate: a.public_rate,
+            trusted_proxies: a.trusted_proxies,
         },
     )?;
     let browser_url = serves_ui.then(|| gateway.browser_url(&token));

@@ -1292,6 +1292,23 @@ impl Store {
         Ok(self.local.get(key)?.map(|v| v.to_vec()))
     }
 
+    /// Replaces the node-local note under `key` by `f` of the old one, atomically (two
+    /// writers never lose each other's change); `f` may run more than once. Answers the
+    /// new note.
+    pub fn local_update(
+        &self,
+        key: &[u8],
+        mut f: impl FnMut(Option<&[u8]>) -> Vec<u8>,
+    ) -> Result<Vec<u8>> {
+        let new = self
+            .local
+            .update_and_fetch(key, |old| Some(f(old)))?
+            .ok_or(StoreError::Corrupt(
+                "a node-local note vanished while written",
+            ))?;
+        Ok(new.to_vec())
+    }
+
     /// The node-local notes under `prefix`, in key order.
     pub fn local_scan(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
         let mut out = Vec::new();
