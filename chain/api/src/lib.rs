@@ -132,12 +132,13 @@ pub trait Validate: Serialize {
 }
 
 /// The bound of a string field: a whole document (`document`, an EPCIS file) is larger
-/// than any other field.
+/// than any other field, and a signed transaction in hex (`signed_tx`) may be twice the
+/// ledger's largest transaction.
 fn string_bound(field: &str) -> usize {
-    if field == "document" {
-        limits::MAX_DOCUMENT_BYTES
-    } else {
-        limits::MAX_STRING_BYTES
+    match field {
+        "document" => limits::MAX_DOCUMENT_BYTES,
+        "signed_tx" => limits::MAX_SIGNED_TX_HEX,
+        _ => limits::MAX_STRING_BYTES,
     }
 }
 
@@ -336,6 +337,7 @@ endpoints! {
     FinanceEvidence: FinanceEvidenceRequest => FinanceEvidenceResponse, Get "/v1/finance/assets/{id}/evidence", "finance_evidence", false;
     FinancePortfolio: FinancePortfolioRequest => FinancePortfolioResponse, Get "/v1/finance/portfolio", "finance_portfolio", false;
     FinanceExport: FinanceExportRequest => FinanceExportResponse, Get "/v1/finance/export", "finance_export", false;
+    SignerNonce: SignerNonceRequest => SignerNonceResponse, Get "/v1/signers/{key}/nonce", "signer_nonce", false;
     // Actions.
     Commission: CommissionRequest => CommissionResponse, Post "/v1/items", "commission", true;
     Propose: ProposeRequest => HandoffReceipt, Post "/v1/handoffs", "propose", true;
@@ -357,6 +359,9 @@ endpoints! {
     OrgAdd: OrgAddRequest => OrgAddResponse, Post "/v1/orgs", "org_add", true;
     DeviceAuthorize: DeviceAuthorizeRequest => Receipt, Post "/v1/devices", "device_authorize", true;
     DeviceRevoke: DeviceRevokeRequest => Receipt, Post "/v1/devices/{key}/revoke", "device_revoke", true;
+    PairTicket: PairTicketRequest => PairTicketResponse, Post "/v1/pairing/tickets", "pair_ticket", true;
+    PairRedeem: PairRedeemRequest => PairRedeemResponse, Post "/v1/pairing/redeem", "pair_redeem", true;
+    TxSubmit: TxSubmitRequest => TxSubmitResponse, Post "/v1/transactions", "tx_submit", true;
     Label: LabelRequest => LabelResponse, Post "/v1/labels", "label", false;
     IdentitySwitch: IdentitySwitchRequest => IdentitySwitchResponse, Post "/v1/identities/{name}/switch", "identity_switch", true;
     NetworkSet: NetworkSetRequest => NetworkResponse, Put "/v1/network", "network_set", true;

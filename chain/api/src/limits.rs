@@ -11,6 +11,9 @@ pub const MAX_STRING_BYTES: usize = 64 * 1024;
 /// A document field (an EPCIS file to check or import): the size of the largest EPCIS
 /// document the node reads (`handoff_epcis::limits::MAX_DOCUMENT_BYTES`).
 pub const MAX_DOCUMENT_BYTES: usize = 16 * 1024 * 1024;
+/// A signed transaction in hex (`tx_submit`): twice the ledger's largest transaction
+/// (`handoff_core::limits::MAX_TX_BYTES`, 64 KiB; the node checks the two agree).
+pub const MAX_SIGNED_TX_HEX: usize = 2 * 64 * 1024;
 /// Longest list field (scans of one request, attributes, peers).
 pub const MAX_LIST_LEN: usize = 10_000;
 /// The code of a request over one of these bounds.

@@ -2512,3 +2512,150 @@ request! {
         pub goods: Vec<String>,
     }
 }
+
+// ---------------------------------------------------------------- phones
+
+fn default_phone_label() -> String {
+    "phone".into()
+}
+
+request! {
+    /// A one-time pairing ticket for a phone of the caller's org: the phone that opens
+    /// its link (the desktop shows it as a QR code) generates a device key in its browser
+    /// and redeems the ticket with `pair_redeem`, and the node authorizes that key for the
+    /// org (`AuthorizeDevice`). A ticket is good once, for a few minutes.
+    pub struct PairTicketRequest {
+        /// The address phones reach this node's HTTP server at (`http://HOST:PORT`); the
+        /// ticket's link and QR code point there. None: the answer has no link.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub base: Option<String>,
+        /// The label the phone's device key gets on chain.
+        #[serde(default = "default_phone_label")]
+        pub label: String,
+    }
+}
+
+response! {
+    /// See [`PairTicketRequest`].
+    pub struct PairTicketResponse {
+        /// The ticket (shown once; the node keeps only its SHA-256).
+        pub ticket: String,
+        /// The org the phone will sign for, key hex.
+        pub org: String,
+        /// Its identity name.
+        pub name: String,
+        /// The device label.
+        pub label: String,
+        /// When the ticket expires, Unix ms.
+        pub expires_ms: i64,
+        /// The link a phone opens: `BASE/#pair=TICKET` (absent without a base).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub url: Option<String>,
+        /// The link as a QR code, SVG (absent without a base).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub qr_svg: Option<String>,
+    }
+}
+
+request! {
+    /// A phone redeems a pairing ticket for the device key it generated. Needs no bearer
+    /// token: the ticket is the authority, and the signature shows the phone holds the key.
+    pub struct PairRedeemRequest {
+        /// The ticket from the pairing link.
+        pub ticket: String,
+        /// The device's ed25519 public key, hex.
+        pub device: String,
+        /// The device key's signature, hex, over `handoff pairing v1 ‖ chain id ‖ ticket`
+        /// (the chain id as 32 bytes, the ticket as its text).
+        pub signature: String,
+    }
+}
+
+response! {
+    /// An org the phone may name as a recipient (its name and key).
+    pub struct PairOrg {
+        /// Name.
+        pub name: String,
+        /// Key, hex.
+        pub key: String,
+    }
+}
+
+response! {
+    /// See [`PairRedeemRequest`]: the device key is authorized for the org.
+    pub struct PairRedeemResponse {
+        /// The org key, hex.
+        pub org: String,
+        /// The org's name.
+        pub name: String,
+        /// The device key, hex.
+        pub device: String,
+        /// Its label on chain.
+        pub label: String,
+        /// The chain the device signs for, hex.
+        pub chain_id: String,
+        /// The `AuthorizeDevice` transaction, hex.
+        pub tx: String,
+        /// Its block.
+        pub height: Option<u64>,
+        /// The device's next nonce.
+        pub next_nonce: u64,
+        /// The chain's orgs, so the phone can name a recipient while offline.
+        pub orgs: Vec<PairOrg>,
+    }
+}
+
+request! {
+    /// Submits a transaction signed elsewhere (a paired phone's device key): the wire
+    /// encoding of the signed transaction in hex. Needs no bearer token; the node checks
+    /// the signature and the nonce as for any transaction and commits it, or refuses it
+    /// with the ledger's code.
+    pub struct TxSubmitRequest {
+        /// The signed transaction (`u32 LE body length ‖ body ‖ signature`), hex.
+        pub signed_tx: String,
+    }
+}
+
+response! {
+    /// See [`TxSubmitRequest`].
+    pub struct TxSubmitResponse {
+        /// Transaction id, hex.
+        pub tx: String,
+        /// The block it is in.
+        pub height: u64,
+        /// Its signer, hex.
+        pub signer: String,
+        /// Its nonce.
+        pub nonce: u64,
+        /// It was in a block already (a resubmission answers the first commit).
+        #[serde(default, skip_serializing_if = "is_false")]
+        pub already: bool,
+    }
+}
+
+request! {
+    /// A signer's standing and next nonce (what its next transaction must carry).
+    pub struct SignerNonceRequest {
+        /// The signer's public key, hex.
+        pub key: String,
+    }
+}
+
+response! {
+    /// See [`SignerNonceRequest`].
+    pub struct SignerNonceResponse {
+        /// The key, hex.
+        pub key: String,
+        /// What its next transaction must carry.
+        pub next_nonce: u64,
+        /// `org`, `device`, `revoked_device` or `unknown` (a consumer key, or a key the
+        /// chain has never seen).
+        pub standing: String,
+        /// The org a device key signs for, hex.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub org: Option<String>,
+        /// A device key's label.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub label: Option<String>,
+    }
+}

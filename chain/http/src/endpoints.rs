@@ -50,6 +50,7 @@ pub(crate) fn visit<V: Visit>(v: &mut V) {
         ReceivableWriteOffRequest, ReceivableSettleRequest, ReceiptIssueRequest,
         ReceiptPledgeRequest, ReceiptAcceptPledgeRequest, ReceiptReleaseRequest,
         ReceiptEnforceRequest,
+        PairTicketRequest, PairRedeemRequest, TxSubmitRequest, SignerNonceRequest,
     );
 }
 

@@ -161,8 +161,13 @@ pub enum ServerError {
 /// consumer page checks a verdict with. `epcis_query` answers the EPCIS REST query
 /// (`GET /epcis/events`): the ledger's events are public to the network's members
 /// already, as an item's history is; `tx_proof` is the inclusion proof each answered
-/// event links to.
+/// event links to. A paired phone holds no token: `pair_redeem` is authorized by its
+/// one-time ticket, `tx_submit` by the transaction's own signature (checked by the ledger
+/// like any other), and `signer_nonce` reads public chain state.
 pub const PUBLIC_OPS: &[&str] = &[
+    "pair_redeem",
+    "tx_submit",
+    "signer_nonce",
     "status",
     "id_parse",
     "lookup",
@@ -522,11 +527,14 @@ pub fn app(api: Arc<dyn Api>, opts: &ServerOptions) -> Result<Router, ServerErro
                 resolving.oneshot(req).await
             } else {
                 match ui {
-                    Some(dir) => ServeDir::new(&dir)
-                        .fallback(ServeFile::new(dir.join("index.html")))
-                        .oneshot(req)
-                        .await
-                        .map(IntoResponse::into_response),
+                    Some(dir) => {
+                        let path = path.to_string();
+                        ServeDir::new(&dir)
+                            .fallback(ServeFile::new(dir.join("index.html")))
+                            .oneshot(req)
+                            .await
+                            .map(|r| app_shell_headers(&path, r.into_response()))
+                    }
                     None => Ok(not_found().await),
                 }
             };
@@ -568,6 +576,35 @@ pub fn app(api: Arc<dyn Api>, opts: &ServerOptions) -> Result<Router, ServerErro
         );
     }
     Ok(router.layer(axum::middleware::from_fn(shape_by_path)))
+}
+
+/// The installable web app's files (see `xtask/src/pwa.rs`): the service worker and the
+/// manifest with their own media types, and they and every page (`index.html`, which
+/// names the current hashed bundle) with `Cache-Control: no-cache`, so a browser asks
+/// again each time and a new build reaches installed phones. The hashed files need no
+/// header: a new build has new names.
+fn app_shell_headers(path: &str, mut r: Response) -> Response {
+    let kind = if path == "/sw.js" {
+        Some("text/javascript; charset=utf-8")
+    } else if path.ends_with(".webmanifest") {
+        Some("application/manifest+json")
+    } else {
+        None
+    };
+    let page = r
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if r.status().is_success() && (kind.is_some() || page) {
+        if let Some(k) = kind {
+            r.headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static(k));
+        }
+        r.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    }
+    r
 }
 
 /// The outermost layer: an error answer under `/epcis` in GS1's shape, any other in the

@@ -171,7 +171,15 @@ pub const UNAVAILABLE_CODES: &[&str] = &[
 
 /// Codes of credentials that do not allow the operation (HTTP 403): a token made for one
 /// identity asking for another, or for the node's validator key.
-pub const FORBIDDEN_CODES: &[&str] = &["IDENTITY_FORBIDDEN", "VALIDATOR_KEY_FORBIDDEN"];
+/// A pairing ticket that does not allow pairing (`phone.rs`) is refused the same way.
+pub const FORBIDDEN_CODES: &[&str] = &[
+    "IDENTITY_FORBIDDEN",
+    "VALIDATOR_KEY_FORBIDDEN",
+    "PAIR_TICKET_UNKNOWN",
+    "PAIR_TICKET_EXPIRED",
+    "PAIR_TICKET_USED",
+    "PAIR_PROOF_INVALID",
+];
 
 impl From<CliError> for handoff_api::ApiError {
     fn from(e: CliError) -> Self {

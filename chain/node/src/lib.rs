@@ -24,6 +24,7 @@ pub mod limits;
 #[cfg(feature = "p2p")]
 pub mod noderun;
 mod pdfdoc;
+pub mod phone;
 pub mod producer;
 pub mod qr;
 pub mod scans;
