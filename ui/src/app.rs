@@ -182,6 +182,8 @@ pub fn refresh_status(ctx: Ctx) {
                 ctx.status.set(Some(s));
                 light
             }
+            // A paired phone that is offline says so on its own card (phone.rs).
+            Err(e) if e.code == "NODE_UNREACHABLE" && crate::phone::offline_and_paired() => false,
             Err(e) => {
                 ctx.fail(e);
                 false
@@ -220,6 +222,8 @@ pub fn App() -> impl IntoView {
         busy: RwSignal::new(false),
     };
     provide_context(ctx);
+    // A paired phone: its device key, its queue, a pairing link in the address.
+    crate::phone::start(ctx);
     Effect::new(move |_| {
         ctx.version.get();
         refresh_status(ctx);

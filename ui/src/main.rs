@@ -10,6 +10,7 @@ mod exchange;
 mod finance;
 mod i18n;
 mod lender;
+mod phone;
 mod picture;
 mod scan;
 mod screens;

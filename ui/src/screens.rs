@@ -349,6 +349,20 @@ pub fn ScanScreen() -> impl IntoView {
         if code.is_empty() {
             return;
         }
+        // A paired phone also lists what it scans for a handoff it signs itself
+        // (phone.rs); offline, that is all a scan does.
+        if let Some(listed) = crate::phone::collect(&code)
+            && !crate::phone::browser_online()
+        {
+            let good = listed.is_ok();
+            flash.set(Some(good));
+            beep(good);
+            match listed {
+                Ok(_) => ctx.error.set(None),
+                Err(e) => ctx.fail(e),
+            }
+            return;
+        }
         if batch_mode.get_untracked() {
             let added = batch.try_update(|b| b.add(&code));
             let good = added == Some(Added::New);
@@ -561,6 +575,7 @@ pub fn ScanScreen() -> impl IntoView {
                 <canvas node_ref=canvas class="hidden"></canvas>
             </div>
             <p class="hint">{move || ctx.t("scan.hint")}</p>
+            <crate::phone::PhoneCard/>
             {move || if batch_mode.get() {
                 view! {
                     <div class="card batch" data-testid="batch-list">
@@ -1321,7 +1336,8 @@ pub fn NodeScreen() -> impl IntoView {
         set_setting("lang", l.tag());
     };
     let peers = RwSignal::new(String::new());
-    // Network settings, pairing and backups belong to the app (a browser shows why not).
+    // Network settings and backups belong to the app (a browser shows why not); pairing a
+    // phone is the panel below (phone.rs).
     let in_app = backend::in_app();
     if in_app {
         spawn_local(async move {
@@ -1369,8 +1385,9 @@ pub fn NodeScreen() -> impl IntoView {
             }
         });
     });
-    let pair = RwSignal::new(None::<backend::PairQr>);
-    let show_pair = move |_| act(ctx, backend::pair_qr(), move |v| pair.set(Some(v)));
+    // Whether the node is a light one, as a memo: the pairing panel is drawn again only
+    // when that changes, not at every status refresh.
+    let light_mode = Memo::new(move |_| ctx.light());
     let backup = move |_| {
         act(ctx, backend::backup(), move |v| {
             ctx.done(Notice::new("notice.backed_up").arg(Arg::Text(v.path)))
@@ -1455,6 +1472,9 @@ pub fn NodeScreen() -> impl IntoView {
                 ctx.lang.track();
                 outbox.get().map(|o| view! { <OutboxList outbox=o/> })
             }}
+            // Pairing a phone with the signed-in org (phone.rs).
+            // (A light node keeps no ledger to authorize a device on.)
+            {move || ((in_app || backend::signed_in()) && !light_mode.get()).then(|| view! { <crate::phone::PairPanel/> })}
             <div class="card">
                 <div class="field">
                     <span>{move || ctx.t("node.language")}</span>
@@ -1484,16 +1504,8 @@ pub fn NodeScreen() -> impl IntoView {
                     <button class="secondary" data-testid="peers-save" on:click=save_peers>
                         {move || ctx.t(if genesis.get().trim().is_empty() { "node.save_peers" } else { "node.join" })}
                     </button>
-                    <button class="secondary" data-testid="pair-show" on:click=show_pair>{move || ctx.t("node.pair")}</button>
                     <button class="secondary" data-testid="backup-button" class:hidden=move || ctx.light() on:click=backup>{move || ctx.t("node.backup")}</button>
                 </div>
-                {move || pair.get().map(|p| view! {
-                    <div class="pair" data-testid="pair-qr">
-                        <div class="pair-qr" inner_html=p.svg.clone()></div>
-                        <p class="hint">{ctx.t("node.pair_hint")}</p>
-                        <div class="mono">{p.text.clone()}</div>
-                    </div>
-                })}
                 </div>
                 <label class="field">
                     <span>{move || ctx.t("node.fnc1")}</span>

@@ -13,6 +13,7 @@
 //! warm machine spends well under a second on it.
 
 mod network;
+mod pwa;
 mod tidy;
 mod web;
 
@@ -375,6 +376,13 @@ fn test(quick: bool, no_setup: bool, long: bool) -> Result<()> {
         eprintln!("    (fuzz smoke skipped: --quick)");
     } else {
         fuzz_smoke()?;
+    step(
+        "the installable phone app in Chromium against a real node (pair, offline reload, a handoff queued offline then committed; English and Chinese)",
+        Command::new("node")
+            .current_dir(root())
+            .arg("ui/tests/pwa.mjs")
+            .env("HANDOFF_CLI", target_dir()?.join("debug").join("handoff")),
+    )?;
     }
     if long {
         long_simulation()?;

@@ -23,6 +23,8 @@ pub struct Bundle {
     /// The URL path the files are served under (`/` for the staff app, `/c/` for the
     /// consumer page, whose own address is a product's Digital Link).
     pub base: &'static str,
+    /// Whether it is an installable web app (manifest, icons, service worker: `pwa.rs`).
+    pub installable: bool,
 }
 
 /// The staff app (`ui/dist`, which the desktop app bundles and nodes serve with `--ui`).
@@ -30,6 +32,7 @@ pub const STAFF_UI: Bundle = Bundle {
     package: "handoff-ui",
     dir: "ui",
     base: "/",
+    installable: true,
 };
 
 /// The consumer page (`consumer/dist`, served by nodes at `/c/` and to browsers that open
@@ -38,6 +41,7 @@ pub const CONSUMER: Bundle = Bundle {
     package: "handoff-consumer",
     dir: "consumer",
     base: "/c/",
+    installable: false,
 };
 
 /// The marker in `index.html` replaced by the preload links and the start-up script.
@@ -105,6 +109,7 @@ pub fn build(root: &Path, target_dir: &Path, bundle: &Bundle) -> Result<()> {
     )?;
     remove_dir(&glue)?;
     let mut html = template.clone();
+    let mut files = vec![js.clone(), wasm_name.clone()];
     for (rel, href) in linked_files(&template) {
         let src = page.join(&href);
         let stem = src
@@ -113,6 +118,7 @@ pub fn build(root: &Path, target_dir: &Path, bundle: &Bundle) -> Result<()> {
             .ok_or_else(|| format!("{}: bad file name {href}", page.display()))?;
         let ext = src.extension().and_then(|s| s.to_str()).unwrap_or("");
         let name = copy_hashed(&src, &staging, stem, ext)?;
+        files.push(name.clone());
         html = html.replace(
             &format!("rel=\"{rel}\" href=\"{href}\""),
             &format!("rel=\"{rel}\" href=\"{}{name}\"", bundle.base),
@@ -127,6 +133,9 @@ pub fn build(root: &Path, target_dir: &Path, bundle: &Bundle) -> Result<()> {
          '{base}{wasm_name}' }});</script>"
     );
     html = html.replace(MARKER, &start);
+    if bundle.installable {
+        html = crate::pwa::add(root, &staging, bundle.base, &html, &files)?;
+    }
     fs::write(staging.join("index.html"), html)
         .map_err(|e| format!("{}: {e}", staging.display()))?;
     remove_dir(&dist)?;

@@ -6,10 +6,11 @@
 //! - in a plain browser, `fetch` on the endpoint's `/v1/…` route of the node that served
 //!   the page ([`http`]), signed in with the token of the link the node printed.
 //!
-//! The app's own commands (pictures, QR decoding, pairing, backups) answer the typed
+//! The app's own commands (pictures, QR decoding, backups) answer the typed
 //! structs below, the shapes of the shell's answers. In a browser a product's picture
 //! comes from the node's `product_image` endpoint and QR codes are read in the page
-//! ([`qr`]); pairing, backups and network settings belong to the app and are not offered.
+//! ([`qr`]); backups and network settings belong to the app and are not offered. Pairing a
+//! phone is the typed API's (`pair_ticket`), in the app and in a browser alike.
 
 mod http;
 mod qr;
@@ -82,15 +83,6 @@ pub struct DecodedImage {
     pub codes: Vec<DecodedCode>,
 }
 
-/// The pairing QR code of the acting org (`pair_qr`).
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-pub struct PairQr {
-    /// What the code holds.
-    pub text: String,
-    /// The code as SVG.
-    pub svg: String,
-}
-
 /// Where a backup went (`backup`).
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 pub struct Backup {
@@ -139,7 +131,7 @@ async fn request<E: Endpoint>(req: E) -> Res<E::Response> {
         .ok_or_else(|| ApiError::new("BAD_RESPONSE", format!("{op}: another operation's answer")))
 }
 
-/// Runs one of the app's own commands (pairing, backup, images). A browser has no app:
+/// Runs one of the app's own commands (backup, images). A browser has no app:
 /// the screens hide what needs one and say why; this answers `APP_ONLY` if asked anyway.
 async fn shell<T: DeserializeOwned>(cmd: &str, args: Value) -> Res<T> {
     if !tauri::available() {
@@ -425,9 +417,28 @@ pub async fn outbox() -> Res<api::OutboxResponse> {
     request(api::OutboxRequest {}).await
 }
 
-/// The pairing QR code of the acting org.
-pub async fn pair_qr() -> Res<PairQr> {
-    shell("pair_qr", json!({})).await
+/// A one-time pairing ticket for a phone of the acting org; its link points at `base`.
+pub async fn pair_ticket(base: Option<String>) -> Res<api::PairTicketResponse> {
+    request(api::PairTicketRequest {
+        base,
+        label: "phone".into(),
+    })
+    .await
+}
+
+/// Redeems a pairing ticket for this phone's device key (no token needed).
+pub async fn pair_redeem(req: api::PairRedeemRequest) -> Res<api::PairRedeemResponse> {
+    request(req).await
+}
+
+/// Submits a transaction this phone signed, in hex (no token needed).
+pub async fn tx_submit(signed_tx: String) -> Res<api::TxSubmitResponse> {
+    request(api::TxSubmitRequest { signed_tx }).await
+}
+
+/// A signer's next nonce and standing.
+pub async fn signer_nonce(key: &str) -> Res<api::SignerNonceResponse> {
+    request(api::SignerNonceRequest { key: key.into() }).await
 }
 
 /// Backs the data folder up.
