@@ -16,6 +16,7 @@ use crate::block::{BlockHeader, Certificate};
 use crate::event::Event;
 use crate::gs1::{Gs1Key, parse_scan};
 use crate::limits::{MAX_EVIDENCE_BYTES, MAX_EVIDENCE_EVENTS, MAX_EVIDENCE_RECORDS};
+use crate::governance::{SetChange, follow_changes};
 use crate::proof::RecordProof;
 use crate::query::{HistoryRead, JourneyEvent, VerdictReport, journey, verdict};
 use crate::state::{HistoryHead, ReadError, ReadResult, Record, StateKey, StateRead, StateReadExt};
@@ -58,6 +59,9 @@ pub struct Evidence {
     pub histories: Vec<HistoryProof>,
 }
 
+    /// The validator-set changes since genesis before the header, oldest first, so a
+    /// reader anchored at the genesis set reaches the set that certified the header.
+    pub set_changes: Vec<SetChange>,
 /// Why evidence was not taken. Each is "could not verify" for a user, never a verdict.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum EvidenceError {
@@ -73,6 +77,9 @@ pub enum EvidenceError {
     Certificate,
     /// A record's proof failed.
     #[error("{key}: {detail}")]
+    /// The validator-set changes from the anchor to the header do not check.
+    #[error("{0}")]
+    SetChange(String),
     Proof {
         /// Which record.
         key: String,
@@ -98,6 +105,7 @@ impl EvidenceError {
             EvidenceError::Certificate => "EVIDENCE_NOT_CERTIFIED",
             EvidenceError::Proof { .. } => "EVIDENCE_PROOF_INVALID",
             EvidenceError::History(_) => "EVIDENCE_HISTORY_INVALID",
+            EvidenceError::SetChange(_) => "EVIDENCE_SET_CHANGE_INVALID",
             EvidenceError::Incomplete(_) => "EVIDENCE_INCOMPLETE",
         }
     }
@@ -149,6 +157,13 @@ impl Evidence {
             )));
         }
         let events: usize = self.histories.iter().map(|h| h.events.len()).sum();
+        if self.set_changes.len() > crate::limits::MAX_SET_CHANGES {
+            return Err(EvidenceError::Malformed(format!(
+                "{} validator-set changes, more than {}",
+                self.set_changes.len(),
+                crate::limits::MAX_SET_CHANGES
+            )));
+        }
         if events > MAX_EVIDENCE_EVENTS || self.histories.len() > MAX_EVIDENCE_RECORDS {
             return Err(EvidenceError::Malformed(format!(
                 "{events} history events in {} histories, more than {MAX_EVIDENCE_EVENTS}",
@@ -172,7 +187,17 @@ pub fn check(
     if header.chain_id != anchor.chain_id {
         return Err(EvidenceError::OtherChain);
     }
-    if !evidence.certificate.verify(header, &anchor.validators) {
+    // The anchor is the genesis set (epoch 0); the evidence's set changes lead from it to
+    // the set that certified the header.
+    let validators = follow_changes(
+        &anchor.chain_id,
+        &anchor.validators,
+        0,
+        &evidence.set_changes,
+        header.height,
+    )
+    .map_err(|e| EvidenceError::SetChange(e.to_string()))?;
+    if !evidence.certificate.verify(header, &validators) {
         return Err(EvidenceError::Certificate);
     }
     let mut records: BTreeMap<Vec<u8>, Option<Record>> = BTreeMap::new();

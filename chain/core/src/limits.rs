@@ -68,6 +68,9 @@ pub const MAX_EVIDENCE_BYTES: usize = 8 * 1024 * 1024;
 pub const MAX_EVIDENCE_RECORDS: usize = 4096;
 /// History events in one evidence, over all its histories.
 pub const MAX_EVIDENCE_EVENTS: usize = 20_000;
+/// Validator-set changes one evidence carries from the genesis set to its header's set
+/// (a chain changing its set monthly reaches this in 20 years).
+pub const MAX_SET_CHANGES: usize = 256;
 /// Validators in one set (and so signatures in one certificate).
 pub const MAX_VALIDATORS: usize = 256;
 /// Approvals carried by one validator-set change (at most one per current validator).

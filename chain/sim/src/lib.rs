@@ -1344,6 +1344,46 @@ impl Sim {
                 .count() as u64;
             parent = block.header;
         }
+        // A reader that trusts only the genesis set (the consumer page) reaches the set
+        // of the last block through the store's set changes, and finds it certified.
+        if height > 0 {
+            let genesis = store.validators_at(0).map_err(|e| e.to_string())?;
+            let changes = store
+                .set_changes_before(height)
+                .map_err(|e| format!("set changes: {e}"))?;
+            let governing = store.validators_at(height).map_err(|e| e.to_string())?;
+            if changes.len() as u64 > governing.epoch
+                || (governing.epoch > genesis.epoch && changes.is_empty())
+            {
+                return Err(format!(
+                    "{} set changes found before block {height}, governed by epoch {}",
+                    changes.len(),
+                    governing.epoch
+                ));
+            }
+            let last = store
+                .block(height)
+                .map_err(|e| e.to_string())?
+                .ok_or(format!("block {height} missing"))?;
+            let set = handoff_core::governance::follow_changes(
+                &last.header.chain_id,
+                &genesis.validators,
+                genesis.epoch,
+                &changes,
+                height,
+            )
+            .map_err(|e| format!("following the set changes from genesis: {e}"))?;
+            if set != governing.validators {
+                return Err(format!(
+                    "the set reached from genesis is not the set of block {height}"
+                ));
+            }
+            if !last.certificate.verify(&last.header, &set) {
+                return Err(format!(
+                    "block {height} is not certified by the set reached from genesis"
+                ));
+            }
+        }
         Ok((proposals, signatures))
     }
 }

@@ -17,6 +17,7 @@ pub mod stock;
 use borsh::{BorshDeserialize, BorshSerialize};
 use handoff_core::block::{Block, BlockHeader, Genesis};
 use handoff_core::event::{Effects, Event, IndexOp};
+use handoff_core::governance::SetChange;
 use handoff_core::proof::{RecordProof, StateHasher, key_hash};
 use handoff_core::query::HistoryRead;
 use handoff_core::state::{ReadError, ReadResult, Record, StateKey, StateRead, ValidatorSetRecord};
@@ -1097,6 +1098,47 @@ impl Store {
             Some(Record::Validators(r)) => Ok(r),
             _ => Err(StoreError::Corrupt("validator set")),
         }
+    }
+
+    /// The validator-set changes before the block at `height`, oldest first: for each, the
+    /// block whose `SetValidators` changed the set (certified by the set then governing)
+    /// and the new set's record proven against its state root. A reader anchored at the
+    /// genesis set follows them to the set of `height` (`governance::follow_changes`).
+    /// Each change is found by a binary search over the epochs of `validators_at`.
+    pub fn set_changes_before(&self, height: u64) -> Result<Vec<SetChange>> {
+        let last = self.validators_at(height)?.epoch;
+        let mut epoch = self.validators_at(0)?.epoch;
+        let mut out = Vec::new();
+        let mut lo = 1;
+        while epoch < last {
+            // The first height governed by a newer set (one block may hold more than one
+            // change: then the newest of them governs, and one proof covers them).
+            let mut hi = height;
+            while lo < hi {
+                let mid = lo + (hi - lo) / 2;
+                if self.validators_at(mid)?.epoch > epoch {
+                    hi = mid;
+                } else {
+                    lo = mid + 1;
+                }
+            }
+            let next = self.validators_at(lo)?.epoch;
+            if next <= epoch {
+                return Err(StoreError::Corrupt("validator set epochs"));
+            }
+            let at = lo - 1;
+            let block = self.block(at)?.ok_or(StoreError::Corrupt(
+                "a block that changed the validator set",
+            ))?;
+            out.push(SetChange {
+                header: block.header,
+                certificate: block.certificate,
+                proof: self.prove(&StateKey::Validators, Some(at))?,
+            });
+            epoch = next;
+            lo += 1;
+        }
+        Ok(out)
     }
 
     /// Where a signer's transaction with `nonce` was committed, if it was.
