@@ -47,8 +47,9 @@ const APT_PACKAGES: &[&str] = &[
     // xmllint: the EPCIS exports validated against GS1's XSD (chain/cli/tests/gs1_schemas.rs).
     "libxml2-utils",
 ];
-/// Rust targets: wasm32 for the pure ledger crate (the browser verifies with it).
-const RUST_TARGETS: &[&str] = &["wasm32-unknown-unknown"];
+/// Rust targets: wasm32 for the pure ledger crate (the browser verifies with it),
+/// and aarch64 Android for the check of the mobile app's library.
+const RUST_TARGETS: &[&str] = &["wasm32-unknown-unknown", "aarch64-linux-android"];
 const RUST_COMPONENTS: &[&str] = &["rustfmt", "clippy"];
 /// Pinned cargo tools: (crate, version, binary, `--locked`). wasm-bindgen-cli must equal
 /// the `wasm-bindgen` crate of Cargo.lock and is installed without `--locked`.
@@ -88,8 +89,8 @@ fn main() -> ExitCode {
         Some("bench") if args.get(1).map(String::as_str) == Some("app") => bench_app(),
         Some("bench") => bench(),
         Some("tidy") => tidy::check(&root()),
-        Some("ui") => ui_build(),
         Some("fuzz") => fuzz_smoke(),
+        Some("ui") => ui_build(),
         _ => {
             eprintln!(
                 "usage: cargo xtask <run|test [--quick] [--no-setup] [--long]|setup|ui|bench|network [--no-apps]|tidy|fuzz>\n\
@@ -258,10 +259,15 @@ fn setup() -> Result<()> {
         }
         step(&format!("cargo install {krate} {version}"), &mut cmd)?;
     }
-    // The browser tests' one npm dependency (playwright-core, pinned by its lock file).
+    // The browser tests' npm dependencies (playwright-core, and qrcode-generator for the
+    // consumer page's camera frames), pinned by its lock file.
     let tests = root().join("ui").join("tests");
     if tests.join("package-lock.json").exists() {
-        if tests.join("node_modules").join("playwright-core").exists() {
+        let modules = tests.join("node_modules");
+        if ["playwright-core", "qrcode-generator"]
+            .iter()
+            .all(|p| modules.join(p).exists())
+        {
             eprintln!("ok   npm packages of ui/tests");
         } else {
             step(
@@ -349,6 +355,9 @@ fn test(quick: bool, no_setup: bool, long: bool) -> Result<()> {
             "not package(handoff-e2e)",
         ]),
     )?;
+    // The Android check compiles while the browser and E2E tests (which mostly wait on
+    // nodes and browsers) run, in a target folder of its own so it holds no lock they need.
+    let mut android = AndroidCheck::start()?;
     step(
         "UI in Chromium against a real node (demo chain; desktop and phone size, English and Chinese)",
         Command::new("node")
@@ -365,17 +374,12 @@ fn test(quick: bool, no_setup: bool, long: bool) -> Result<()> {
             .arg("ui/tests/finance.mjs"),
     )?;
     step(
-        "consumer page in Chromium at phone size against real nodes (demo chain; English and Chinese; a tampering node)",
+        "consumer page in Chromium at phone size against real nodes (demo chain; English and Chinese; the fake camera reading a demo label; a tampering node)",
         Command::new("node")
             .current_dir(root())
             .arg("ui/tests/consumer.mjs")
             .env("HANDOFF_CLI", target_dir()?.join("debug").join("handoff")),
     )?;
-    e2e()?;
-    if quick {
-        eprintln!("    (fuzz smoke skipped: --quick)");
-    } else {
-        fuzz_smoke()?;
     step(
         "the installable phone app in Chromium against a real node (pair, offline reload, a handoff queued offline then committed; English and Chinese)",
         Command::new("node")
@@ -383,6 +387,12 @@ fn test(quick: bool, no_setup: bool, long: bool) -> Result<()> {
             .arg("ui/tests/pwa.mjs")
             .env("HANDOFF_CLI", target_dir()?.join("debug").join("handoff")),
     )?;
+    e2e()?;
+    android.finish()?;
+    if quick {
+        eprintln!("    (fuzz smoke skipped: --quick)");
+    } else {
+        fuzz_smoke()?;
     }
     if long {
         long_simulation()?;
@@ -488,6 +498,111 @@ fn target_dir() -> Result<PathBuf> {
     Ok(PathBuf::from(dir))
 }
 
+/// `cargo check` of the mobile app's library for Android (aarch64-linux-android), in the
+/// background. No Android SDK or NDK can be fetched on these machines, so nothing is
+/// linked: wry's and tauri's build scripts get the app's Android names as `cargo tauri
+/// android` would give them, and C sources of dependencies (ring, aws-lc) compile to empty
+/// objects through a stand-in compiler: the check covers Rust code for the target, which
+/// is what `cfg(mobile)` and target-specific code can break. `mobile/README.md` says how
+/// to build the APK where the SDK exists.
+struct AndroidCheck {
+    child: std::process::Child,
+    log: PathBuf,
+    started: Instant,
+}
+
+/// The stand-in C compiler for the Android check (see [`AndroidCheck`]).
+const ANDROID_STUB_CC: &str = r#"#!/bin/sh
+# Handoff's Android check: no NDK here and nothing is linked, so C objects are empty.
+out=""; pre=0; prev=""
+for a in "$@"; do
+  case "$a" in -E) pre=1;; esac
+  if [ "$prev" = "-o" ]; then out="$a"; fi
+  case "$a" in -o*) [ "$a" != "-o" ] && out="${a#-o}";; -Fo*) out="${a#-Fo}";; esac
+  prev="$a"
+done
+if [ "$pre" = 1 ]; then
+  last=""; for a in "$@"; do last="$a"; done
+  exec cc -E "$last"
+fi
+if [ -n "$out" ]; then exec cc -c -x c /dev/null -o "$out"; fi
+exit 0
+"#;
+
+impl AndroidCheck {
+    fn start() -> Result<AndroidCheck> {
+        let target = target_dir()?;
+        let dir = target.join("android-check");
+        let kotlin = dir.join("kotlin");
+        std::fs::create_dir_all(&kotlin).map_err(|e| format!("{}: {e}", kotlin.display()))?;
+        let cc = dir.join("aarch64-linux-android-clang");
+        std::fs::write(&cc, ANDROID_STUB_CC).map_err(|e| format!("{}: {e}", cc.display()))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&cc, std::fs::Permissions::from_mode(0o755))
+                .map_err(|e| format!("{}: {e}", cc.display()))?;
+        }
+        let log = dir.join("check.log");
+        let out = std::fs::File::create(&log).map_err(|e| format!("{}: {e}", log.display()))?;
+        let err = out.try_clone().map_err(|e| e.to_string())?;
+        eprintln!("==> Android check of the app library started in the background");
+        let child = cargo()
+            .args([
+                "check",
+                "--locked",
+                "--target",
+                "aarch64-linux-android",
+                "-p",
+                "handoff-app",
+                "--lib",
+            ])
+            .env("CARGO_TARGET_DIR", dir.join("target"))
+            .env("CC_aarch64_linux_android", &cc)
+            .env("AR_aarch64_linux_android", "ar")
+            .env("WRY_ANDROID_PACKAGE", "org.handoff.app")
+            .env("WRY_ANDROID_LIBRARY", "handoff_app_lib")
+            .env("WRY_ANDROID_KOTLIN_FILES_OUT_DIR", &kotlin)
+            .env("TAURI_ANDROID_PACKAGE_NAME_APP_NAME", "app")
+            .env("TAURI_ANDROID_PACKAGE_NAME_PREFIX", "org_handoff")
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .map_err(|e| format!("cannot start the Android check: {e}"))?;
+        Ok(AndroidCheck {
+            child,
+            log,
+            started: Instant::now(),
+        })
+    }
+
+    fn finish(&mut self) -> Result<()> {
+        let status = self.child.wait().map_err(|e| e.to_string())?;
+        let name = "Android check of the app library (cargo check --target aarch64-linux-android)";
+        if !status.success() {
+            let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+            eprintln!(
+                "==> {name}
+{text}"
+            );
+            return Err(format!("step '{name}' failed ({status})"));
+        }
+        eprintln!(
+            "    {name}: ok in {:.1} s (beside the browser and E2E tests)",
+            self.started.elapsed().as_secs_f64()
+        );
+        Ok(())
+    }
+}
+
+impl Drop for AndroidCheck {
+    /// A failed step before the end stops the check too.
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// Runs every fuzz target briefly on its checked-in seeds. The fuzz crate builds with the
 /// pinned stable toolchain: `RUSTC_BOOTSTRAP=1` enables the sanitizer flags cargo-fuzz
 /// passes, so no nightly toolchain is needed.
@@ -498,8 +613,12 @@ fn fuzz_smoke() -> Result<()> {
     }
     let fuzz = |args: &[&str]| {
         let mut c = cargo();
+        // Never linted: a clippy wrapper left in the caller's environment would lint the
+        // fuzz crate with the workspace's rules and rebuild it.
         c.current_dir(&dir)
             .env("RUSTC_BOOTSTRAP", "1")
+            .env_remove("RUSTC_WORKSPACE_WRAPPER")
+            .env_remove("CLIPPY_ARGS")
             .arg("fuzz")
             .args(args);
         c
@@ -511,12 +630,8 @@ fn fuzz_smoke() -> Result<()> {
         .filter(|l| !l.is_empty())
         .collect();
     if targets.is_empty() {
-        // Never linted: a clippy wrapper left in the caller's environment would lint the
-        // fuzz crate with the workspace's rules and rebuild it.
         return Err("no fuzz targets".into());
     }
-            .env_remove("RUSTC_WORKSPACE_WRAPPER")
-            .env_remove("CLIPPY_ARGS")
     // A dev build (no optimisation; overflow checks and debug assertions on, as in
     // release fuzz builds): a smoke run of seconds per target finds what it finds either
     // way, and this build takes less than half the time of an optimised one on CI's two
@@ -569,19 +684,6 @@ fn fuzz_one(dir: &Path, t: &str, fuzz: &(dyn Fn(&[&str]) -> Command + Sync)) -> 
     if seeds.exists() {
         cmd.arg(&seeds);
     }
-    Ok(())
-}
-
-fn handoff_bin() -> Result<PathBuf> {
-    step(
-        "build handoff (release)",
-        cargo().args(["build", "--release", "--locked", "-p", "handoff-cli"]),
-    )?;
-    Ok(target_dir()?.join("release").join("handoff"))
-}
-
-/// The string value of the first `"key":"…"` in a JSON text (enough for cargo metadata).
-fn json_string(json: &str, key: &str) -> Option<String> {
     cmd.args([
         "--",
         &format!("-max_total_time={FUZZ_SMOKE_SECONDS}"),
@@ -607,6 +709,19 @@ fn json_string(json: &str, key: &str) -> Option<String> {
         t0.elapsed().as_secs_f64(),
         stats.join(", ")
     );
+    Ok(())
+}
+
+fn handoff_bin() -> Result<PathBuf> {
+    step(
+        "build handoff (release)",
+        cargo().args(["build", "--release", "--locked", "-p", "handoff-cli"]),
+    )?;
+    Ok(target_dir()?.join("release").join("handoff"))
+}
+
+/// The string value of the first `"key":"…"` in a JSON text (enough for cargo metadata).
+fn json_string(json: &str, key: &str) -> Option<String> {
     let at = json.find(&format!("\"{key}\""))?;
     let rest = &json[at + key.len() + 2..];
     let start = rest.find('"')? + 1;
