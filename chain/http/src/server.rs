@@ -210,12 +210,12 @@ impl Visit for Routes {
         let public = is_public(E::OP);
         let handler = move |State(s): State<S>,
                             params: Result<RawPathParams, RawPathParamsRejection>,
+                            Extension(net): Extension<ClientNetwork>,
                             headers: HeaderMap,
                             uri: Uri,
                             body: Result<Bytes, BytesRejection>| async move {
             handle::<E>(s, public, params, net, headers, uri, body).await
         };
-                            Extension(net): Extension<ClientNetwork>,
         let mr: MethodRouter<S> = match E::METHOD {
             Method::Get => get(handler),
             Method::Post => post(handler),
@@ -235,12 +235,12 @@ async fn handle<E>(
     s: S,
     public: bool,
     params: Result<RawPathParams, RawPathParamsRejection>,
+    net: ClientNetwork,
     headers: HeaderMap,
     uri: Uri,
     body: Result<Bytes, BytesRejection>,
 ) -> Response
 where
-    net: ClientNetwork,
     E: Endpoint + Send + 'static,
     E::Response: Send,
 {
@@ -541,7 +541,11 @@ pub fn app(api: Arc<dyn Api>, opts: &ServerOptions) -> Result<Router, ServerErro
             answer.unwrap_or_else(|e| match e {})
         }
     });
+    let trusted = Arc::new(opts.trusted_proxies.clone());
     router = router
+        .layer(axum::middleware::from_fn(move |req, next| {
+            clientnet::note(trusted.clone(), req, next)
+        }))
         .layer(DefaultBodyLimit::disable())
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(
@@ -549,11 +553,7 @@ pub fn app(api: Arc<dyn Api>, opts: &ServerOptions) -> Result<Router, ServerErro
             opts.timeout,
         ))
         .layer(CompressionLayer::new());
-    let trusted = Arc::new(opts.trusted_proxies.clone());
     if !opts.cors_origins.is_empty() {
-        .layer(axum::middleware::from_fn(move |req, next| {
-            clientnet::note(trusted.clone(), req, next)
-        }))
         let origins = opts
             .cors_origins
             .iter()

@@ -819,18 +819,18 @@ fn evidence(ledger: &Ledger, s: &str, client: Option<&str>) -> R<EvidenceRespons
         height: ev.header.height,
         bytes: bytes.len() as u64,
         evidence: hex::encode(bytes),
-    })
-}
         scans,
         scans_unchecked,
+    })
+}
 
 /// The verdict of a scan, lowered by the lookups of the item this node counted
 /// (noting this one when the client's network is known).
 fn verify(ledger: &Ledger, s: &str, client: Option<&str>) -> R<VerifyResponse> {
     let parsed = gs1::parse_scan(s);
+    let now = now_ms();
     // No verdict from a record that cannot be read (STORE_FAULT), never "counterfeit"
     // for an item the store failed to find.
-    let now = now_ms();
     let mut report = query::verdict(&ledger.store, &parsed, now)?;
     if let Ok(sc) = &parsed {
         let seen = crate::scans::observe(&ledger.store, &sc.key, client, now);
@@ -1548,22 +1548,6 @@ fn commission(
     })
 }
 
-/// The answer to any use of the retired claim PIN.
-fn pin_retired(what: &str) -> CliError {
-    CliError::input(
-        "PIN_RETIRED",
-        format!(
-            "claim PINs are retired (one PIN for a whole batch, recoverable from the chain); \
-             {what}"
-        ),
-    )
-}
-
-fn org_add(ledger: &Ledger, data: &Path, me: Option<&str>, r: OrgAddRequest) -> R<OrgAddResponse> {
-    let name = r.name;
-    let reg = registrar(ledger, data, me)?;
-    let key = identity::generate()?;
-    let payload = Payload::AdmitOrg(AdmitOrg {
 /// One claim secret per new item when `wanted`, from the operating system's random
 /// source: their public keys for the chain, the codes for the label printer (returned
 /// once, kept nowhere). Only serialized items take one.
@@ -1600,6 +1584,22 @@ fn claim_codes_for(list: &[Entry], wanted: bool) -> R<(Vec<PublicKey>, Option<Ve
     Ok((keys, Some(codes)))
 }
 
+/// The answer to any use of the retired claim PIN.
+fn pin_retired(what: &str) -> CliError {
+    CliError::input(
+        "PIN_RETIRED",
+        format!(
+            "claim PINs are retired (one PIN for a whole batch, recoverable from the chain); \
+             {what}"
+        ),
+    )
+}
+
+fn org_add(ledger: &Ledger, data: &Path, me: Option<&str>, r: OrgAddRequest) -> R<OrgAddResponse> {
+    let name = r.name;
+    let reg = registrar(ledger, data, me)?;
+    let key = identity::generate()?;
+    let payload = Payload::AdmitOrg(AdmitOrg {
         org: key.public(),
         name: name.trim().to_string(),
         prefixes: r.prefixes,
