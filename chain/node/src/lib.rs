@@ -26,8 +26,8 @@ pub mod noderun;
 mod pdfdoc;
 pub mod phone;
 pub mod producer;
-pub mod scans;
 pub mod qr;
+pub mod scans;
 #[cfg(feature = "p2p")]
 pub mod service;
 pub mod stock;
