@@ -5,11 +5,13 @@
 
 use handoff_api::{EvidenceResponse, GenesisResponse};
 use handoff_core::block::Genesis;
+use handoff_core::certify::CertSubject;
 use handoff_core::evidence::{Anchor, Evidence, check};
+use handoff_core::gs1::Gs1Key;
 use handoff_core::query::Verdict;
+use handoff_core::scans::{self, Observation, ScanCounts};
 
 /// One step of the journey as the page lists it.
-use handoff_core::scans::{self, Observation, ScanCounts};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Step {
     /// The event type (`commission`, `handoff_accepted`, …).
@@ -28,6 +30,27 @@ pub struct Step {
     pub quantity: Option<u64>,
 }
 
+/// A certification covering the item, as the page lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cert {
+    /// The scheme ("EU organic").
+    pub scheme: String,
+    /// The standard or programme version; may be empty.
+    pub standard: String,
+    /// The certificate number.
+    pub number: String,
+    /// The auditor that issued it, by name.
+    pub issuer: String,
+    /// `valid`, `not_yet_valid`, `expired`, `suspended` or `revoked` (at the page's clock).
+    pub status: &'static str,
+    /// Valid from, unix ms.
+    pub from_ms: i64,
+    /// Valid until (exclusive), unix ms.
+    pub until_ms: i64,
+    /// What it certifies: `item`, `lot`, `product`, `maker` or `place`.
+    pub via: &'static str,
+}
+
 /// A checked answer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct View {
@@ -39,6 +62,8 @@ pub struct View {
     pub product: Option<String>,
     /// Oldest first.
     pub journey: Vec<Step>,
+    /// The certifications covering the item, proven like the rest.
+    pub certifications: Vec<Cert>,
     /// The block height proven at.
     pub height: u64,
     /// The chain id, hex (first 8 characters).
@@ -134,21 +159,27 @@ pub fn judge(anchor: &Anchor, evidence_json: &str, scan: &str, now_ms: i64) -> O
             quantity: j.event.quantity,
         })
         .collect();
+    let certifications = checked
+        .certifications
+        .iter()
+        .map(|a| Cert {
+            scheme: a.record.cert.scheme.clone(),
+            standard: a.record.cert.standard.clone(),
+            number: a.record.cert.number.clone(),
+            issuer: name(&a.record.issuer),
+            status: a.status.as_str(),
+            from_ms: a.record.cert.valid_from_ms,
+            until_ms: a.record.cert.valid_until_ms,
+            via: match &a.via {
+                CertSubject::Thing(Gs1Key::Lot { .. }) => "lot",
+                CertSubject::Thing(_) => "item",
+                CertSubject::Product(_) => "product",
+                CertSubject::Org(_) => "maker",
+                CertSubject::Location(_) => "place",
+            },
+        })
+        .collect();
     let signed = evidence.certificate.sigs.len();
-    Outcome::Checked(Box::new(View {
-        verdict: report.verdict,
-        reasons: report
-            .reasons
-            .iter()
-            .map(|r| (r.code.to_string(), r.message.clone()))
-            .collect(),
-        product: checked.product.clone(),
-        journey,
-        height: checked.height,
-        chain: anchor.chain_id.to_hex()[..8].to_string(),
-        signed: (signed, anchor.validators.len()),
-    }))
-}
     // The node's count of lookups is its own observation, not proven: it may only lower
     // the verdict the proofs gave (a node that could not read its count says so, and the
     // page then cannot say "genuine").
@@ -163,3 +194,18 @@ pub fn judge(anchor: &Anchor, evidence_json: &str, scan: &str, now_ms: i64) -> O
         (None, None) => Observation::NotWatched,
     };
     scans::apply(&mut report, &observed);
+    Outcome::Checked(Box::new(View {
+        verdict: report.verdict,
+        reasons: report
+            .reasons
+            .iter()
+            .map(|r| (r.code.to_string(), r.message.clone()))
+            .collect(),
+        product: checked.product.clone(),
+        journey,
+        certifications,
+        height: checked.height,
+        chain: anchor.chain_id.to_hex()[..8].to_string(),
+        signed: (signed, anchor.validators.len()),
+    }))
+}

@@ -3,9 +3,13 @@
 //! beside the page's files: the anchor) and a node's evidence, checks the evidence with
 //! `handoff-core` compiled to wasm ([`check`]), and shows the verdict, its reasons in
 //! everyday words and the journey — or "could not verify" when the node's answer does
-//! not check. English or Chinese by the browser's language ([`words`]).
+//! not check. English or Chinese by the browser's language ([`words`]). Opened
+//! without a code (at `/c/`), or under a verdict, it offers the phone's camera
+//! ([`camera`]): a product's QR code read in the page ([`scan`]) opens its Digital Link.
 
+mod camera;
 mod check;
+mod scan;
 mod words;
 
 use check::{Outcome, View};
@@ -13,6 +17,7 @@ use handoff_api::EvidenceRequest;
 use handoff_core::gs1::resolve::resolver_request;
 use handoff_core::query::Verdict;
 use leptos::prelude::*;
+use scan::Target;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use words::{Lang, date};
@@ -145,6 +150,11 @@ fn Page() -> impl IntoView {
                 .into_any(),
                 Stage::Done(Outcome::Checked(v)) => checked(lang, *v).into_any(),
             }}
+            {move || match stage.get() {
+                Stage::Checking => None,
+                Stage::NoCode => Some(view! { <Scanner lang=lang first=true /> }),
+                Stage::Done(_) => Some(view! { <Scanner lang=lang first=false /> }),
+            }}
         </main>
     }
 }
@@ -182,6 +192,27 @@ fn checked(lang: Lang, v: View) -> impl IntoView {
         })
         .collect();
     let has_journey = !steps.is_empty();
+    let certs: Vec<_> = v
+        .certifications
+        .iter()
+        .map(|c| {
+            let line = lang.cert_line(&c.issuer, c.via, &date(c.from_ms), &date(c.until_ms));
+            let number = if c.standard.is_empty() {
+                c.number.clone()
+            } else {
+                format!("{} · {}", c.standard, c.number)
+            };
+            view! {
+                <li class=format!("cert {}", c.status) data-status=c.status data-scheme=c.scheme.clone()>
+                    <span class="scheme">{c.scheme.clone()}</span>
+                    <span class="status">{lang.cert_status(c.status)}</span>
+                    <span class="by">{line}</span>
+                    <span class="number">{number}</span>
+                </li>
+            }
+        })
+        .collect();
+    let has_certs = !certs.is_empty();
     view! {
         {recalled.then(|| view! { <div class="banner recall">{lang.recall_banner()}</div> })}
         {stolen.then(|| view! { <div class="banner stolen">{lang.stolen_banner()}</div> })}
@@ -195,6 +226,106 @@ fn checked(lang: Lang, v: View) -> impl IntoView {
             <h2>{lang.journey()}</h2>
             <ol class="journey">{steps}</ol>
         })}
+        {has_certs.then(|| view! {
+            <h2>{lang.certifications()}</h2>
+            <ul class="certs">{certs}</ul>
+        })}
         <p class="proof">{lang.proven(v.height, &v.chain, v.signed)}</p>
     }
+}
+
+/// The camera: a button that opens it, the viewfinder while it looks for a code, and a
+/// note when what it read is no product code or the camera cannot be used. Not shown
+/// where the browser has no camera to offer.
+#[component]
+fn Scanner(lang: Lang, first: bool) -> impl IntoView {
+    let scanning = RwSignal::new(false);
+    let note = RwSignal::new(None::<&'static str>);
+    let video = NodeRef::<leptos::html::Video>::new();
+    let start = move |_| {
+        if scanning.get_untracked() {
+            return;
+        }
+        let Some(v) = video.get_untracked() else {
+            return;
+        };
+        note.set(None);
+        scanning.set(true);
+        leptos::task::spawn_local(look(v, scanning, note));
+    };
+    let label = if first {
+        lang.scan_button()
+    } else {
+        lang.scan_another()
+    };
+    camera::available().then(|| {
+        view! {
+            <section class="scanner">
+                <div class="camera" class:on=move || scanning.get()>
+                    <video node_ref=video class="viewfinder"></video>
+                    <p class="hint">{lang.scan_hint()}</p>
+                    <button class="cancel" on:click=move |_| scanning.set(false)>
+                        {lang.scan_cancel()}
+                    </button>
+                </div>
+                {move || {
+                    note.get()
+                        .map(|code| {
+                            let text = if code == "NOT_A_PRODUCT" {
+                                lang.not_a_product_code()
+                            } else {
+                                lang.camera_problem(code)
+                            };
+                            view! { <p class="scan-note" data-note=code>{text}</p> }
+                        })
+                }}
+                <button class="scan" data-action="scan" hidden=move || scanning.get() on:click=start>
+                    {label}
+                </button>
+            </section>
+        }
+    })
+}
+
+/// Looks at the camera's frames until a code is read or the shopper cancels: a product
+/// code opens its Digital Link on this host (its verdict then shows); any other code
+/// leaves a note and the camera looking.
+async fn look(
+    video: web_sys::HtmlVideoElement,
+    scanning: RwSignal<bool>,
+    note: RwSignal<Option<&'static str>>,
+) {
+    let stream = match camera::open(&video).await {
+        Ok(s) => s,
+        Err(code) => {
+            let _ = scanning.try_set(false);
+            let _ = note.try_set(Some(code));
+            return;
+        }
+    };
+    let canvas: Option<web_sys::HtmlCanvasElement> = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.create_element("canvas").ok())
+        .and_then(|c| c.dyn_into().ok());
+    while scanning.try_get_untracked().unwrap_or(false) {
+        if let Some(c) = &canvas
+            && let Some((w, h, luma)) = camera::grab(&video, c)
+        {
+            match scan::pick(&scan::codes_in(w, h, &luma)) {
+                Some(Target::Open(path)) => {
+                    camera::close(&video, &stream);
+                    if let Some(w) = web_sys::window() {
+                        let _ = w.location().assign(&path);
+                    }
+                    return;
+                }
+                Some(Target::NotAProduct) => {
+                    let _ = note.try_set(Some("NOT_A_PRODUCT"));
+                }
+                None => {}
+            }
+        }
+        camera::sleep(camera::FRAME_EVERY_MS).await;
+    }
+    camera::close(&video, &stream);
 }

@@ -221,6 +221,92 @@ impl Lang {
     pub fn stolen_banner(self) -> &'static str {
         self.pick("REPORTED STOLEN", "已报告失窃")
     }
+
+    /// The certifications' heading.
+    pub fn certifications(self) -> &'static str {
+        self.pick("Certifications", "认证")
+    }
+
+    /// A certification's standing (`CertStatus::as_str`), in words.
+    pub fn cert_status(self, status: &str) -> &'static str {
+        match status {
+            "valid" => self.pick("Valid", "有效"),
+            "not_yet_valid" => self.pick("Not valid yet", "尚未生效"),
+            "expired" => self.pick("Expired", "已过期"),
+            "suspended" => self.pick("Suspended", "已暂停"),
+            "revoked" => self.pick("Revoked", "已撤销"),
+            _ => self.pick("Unknown", "未知"),
+        }
+    }
+
+    /// What a certification covers (`item`, `lot`, `product`, `maker`, `place`).
+    pub fn cert_via(self, via: &str) -> &'static str {
+        match via {
+            "item" => self.pick("this item", "此商品"),
+            "lot" => self.pick("its batch", "其批次"),
+            "product" => self.pick("this product", "此产品"),
+            "maker" => self.pick("its maker", "其生产商"),
+            _ => self.pick("a place it passed", "其经过的地点"),
+        }
+    }
+
+    /// Who certified what, and for how long.
+    pub fn cert_line(self, issuer: &str, via: &str, from: &str, until: &str) -> String {
+        let via = self.cert_via(via);
+        match self {
+            Lang::En => format!("Certified by {issuer} for {via}, {from} to {until}"),
+            Lang::Zh => format!("由{issuer}认证（{via}），{from} 至 {until}"),
+        }
+    }
+
+    /// The camera button on a page opened without a code.
+    pub fn scan_button(self) -> &'static str {
+        self.pick("Scan a product", "扫描商品")
+    }
+
+    /// The camera button under a verdict.
+    pub fn scan_another(self) -> &'static str {
+        self.pick("Scan another product", "扫描其他商品")
+    }
+
+    /// While the camera looks for a code.
+    pub fn scan_hint(self) -> &'static str {
+        self.pick(
+            "Point the camera at the QR code on the product.",
+            "将摄像头对准商品上的二维码。",
+        )
+    }
+
+    /// Closes the camera.
+    pub fn scan_cancel(self) -> &'static str {
+        self.pick("Cancel", "取消")
+    }
+
+    /// A QR code that names no product.
+    pub fn not_a_product_code(self) -> &'static str {
+        self.pick(
+            "This QR code is not a product code. Look for the code printed on the product or its pack.",
+            "此二维码不是商品代码。请扫描印在商品或包装上的二维码。",
+        )
+    }
+
+    /// The camera could not be used (`CAMERA_*` codes).
+    pub fn camera_problem(self, code: &str) -> &'static str {
+        match code {
+            "CAMERA_DENIED" => self.pick(
+                "This page may not use the camera. Allow it in your browser's settings, or open the link in the QR code with your phone's camera app.",
+                "本页无权使用摄像头。请在浏览器设置中允许，或用手机相机应用打开二维码中的链接。",
+            ),
+            "CAMERA_NOT_FOUND" => self.pick(
+                "No camera was found on this device.",
+                "此设备上没有找到摄像头。",
+            ),
+            _ => self.pick(
+                "The camera could not be started. Open the link in the QR code with your phone's camera app instead.",
+                "无法启动摄像头。请改用手机相机应用打开二维码中的链接。",
+            ),
+        }
+    }
 }
 
 /// `YYYY-MM-DD` of unix milliseconds (UTC).

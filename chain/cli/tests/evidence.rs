@@ -3,14 +3,18 @@
 //! of the demo's bags, the verdict recomputed from the evidence alone, anchored only in
 //! the genesis, equals the node's own `verify`; and evidence that a lying node altered —
 //! a changed record, a record left out, a history cut short, another chain's header, a
-//! header no validator signed, garbage — is refused with its code, never a verdict.
+//! header no validator signed, garbage — is refused with its code, never a verdict. The
+//! certifications it proves are those the node's certification list gives, and hiding
+//! one is refused too.
 
 use handoff_api::Caller;
-use handoff_api::{EvidenceRequest, VerifyRequest, call_typed};
+use handoff_api::{CertListRequest, EvidenceRequest, VerifyRequest, call_typed};
 use handoff_core::evidence::{Anchor, Evidence, EvidenceError, check};
+use handoff_core::state::StateKey;
 use handoff_core::types::Hash32;
 use handoff_node::api::NodeApi;
 use handoff_node::ledger::{Ledger, now_ms};
+use handoff_node::view::rfc3339;
 use std::path::Path;
 
 struct Demo {
@@ -231,4 +235,149 @@ fn evidence_a_node_altered_is_refused_never_believed() {
         Evidence::decode(&huge).expect_err("oversized").code(),
         "EVIDENCE_MALFORMED"
     );
+}
+
+/// A certification as both sides name it.
+#[derive(Debug, PartialEq, Eq)]
+struct CertLine {
+    id: String,
+    scheme: String,
+    number: String,
+    issuer: String,
+    status: String,
+    via: String,
+    from: String,
+    until: String,
+}
+
+/// The certifications the evidence proves for an item or lot, as the node's certification
+/// list names them.
+fn proven_certs(c: &handoff_core::evidence::Checked, scan: &str) -> Vec<CertLine> {
+    use handoff_core::certify::CertSubject;
+    let thing = handoff_core::gs1::parse_scan(scan).expect("a scan").key;
+    c.certifications
+        .iter()
+        .map(|a| {
+            let via = match &a.via {
+                CertSubject::Thing(k) if *k == thing => "thing",
+                CertSubject::Thing(_) => "lot",
+                CertSubject::Product(_) => "product",
+                CertSubject::Org(_) => "producer",
+                CertSubject::Location(_) => "location",
+            };
+            CertLine {
+                id: a.record.id.to_hex(),
+                scheme: a.record.cert.scheme.clone(),
+                number: a.record.cert.number.clone(),
+                issuer: c.names.get(&a.record.issuer).cloned().unwrap_or_default(),
+                status: a.status.as_str().to_string(),
+                via: via.to_string(),
+                from: rfc3339(a.record.cert.valid_from_ms),
+                until: rfc3339(a.record.cert.valid_until_ms),
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn the_certifications_the_page_shows_are_the_nodes_proven() {
+    let d = demo();
+    let api = NodeApi::ledger(&d.ledger);
+    let anchor = anchor(&d.ledger);
+    let mut seen = std::collections::BTreeSet::new();
+    // Bags, the recalled lot (its certificate was revoked), a pallet, the green lot.
+    for scan in &d.examples {
+        let listed = call_typed(
+            &api,
+            &Caller::anonymous(),
+            CertListRequest {
+                for_: scan.clone(),
+                by: None,
+                valid: false,
+            },
+        )
+        .expect("cert list");
+        let e = served(&api, scan);
+        // At the chain time the node's list judges by (no block comes in between).
+        let got = check(&e, &anchor, scan, e.header.time_ms).expect("evidence checks");
+        let node: Vec<_> = listed
+            .certifications
+            .iter()
+            .map(|c| CertLine {
+                id: c.id.clone(),
+                scheme: c.scheme.clone(),
+                number: c.number.clone(),
+                issuer: c.issuer_name.clone(),
+                status: c.status.clone(),
+                via: c.via.clone().unwrap_or_default(),
+                from: c.valid_from.clone(),
+                until: c.valid_until.clone(),
+            })
+            .collect();
+        assert_eq!(proven_certs(&got, scan), node, "{scan}");
+        for c in &node {
+            seen.insert((c.scheme.clone(), c.status.clone()));
+        }
+    }
+    // The demo's certifications reach the page: the espresso's organic one through its
+    // product, the farm's Fairtrade through the green lot's maker, the filter roast's
+    // revoked one.
+    for want in [
+        ("EU organic", "valid"),
+        ("Fairtrade", "valid"),
+        ("Rainforest Alliance", "revoked"),
+    ] {
+        assert!(
+            seen.contains(&(want.0.to_string(), want.1.to_string())),
+            "{want:?} not among {seen:?}"
+        );
+    }
+}
+
+#[test]
+fn evidence_without_a_certification_is_refused() {
+    let d = demo();
+    let api = NodeApi::ledger(&d.ledger);
+    let anchor = anchor(&d.ledger);
+    let scan = d.examples[1].clone();
+    let honest = served(&api, &scan);
+    let got = check(&honest, &anchor, &scan, now_ms()).expect("honest evidence checks");
+    assert!(
+        !got.certifications.is_empty(),
+        "no certification for {scan}"
+    );
+    // The certification record itself, and the product's list of certifications: a
+    // node that hides either (to drop a revoked or a valid certificate from the page)
+    // gets "could not verify".
+    let cert_key = |k: &[u8]| {
+        got.certifications
+            .iter()
+            .any(|a| k == StateKey::Certification(a.record.id).to_bytes().as_slice())
+    };
+    let list_key = |k: &[u8]| {
+        got.certifications
+            .iter()
+            .any(|a| k == StateKey::CertsOf(a.via.index_key()).to_bytes().as_slice())
+    };
+    for hidden in [
+        &cert_key as &dyn Fn(&[u8]) -> bool,
+        &list_key as &dyn Fn(&[u8]) -> bool,
+    ] {
+        let mut e = honest.clone();
+        let before = e.records.len();
+        e.records.retain(|r| !hidden(&r.key));
+        assert!(e.records.len() < before, "no such record in the evidence");
+        expect_refused(&e, &anchor, &scan, "EVIDENCE_INCOMPLETE");
+    }
+    // A certification's record changed (say, its revocation removed): its proof fails.
+    let mut e = honest.clone();
+    let rec = e
+        .records
+        .iter_mut()
+        .find(|r| cert_key(&r.key))
+        .expect("a certification record");
+    let v = rec.value.as_mut().expect("present");
+    let last = v.len() - 1;
+    v[last] ^= 1;
+    expect_refused(&e, &anchor, &scan, "EVIDENCE_PROOF_INVALID");
 }

@@ -3,20 +3,22 @@
 //! id and validator set) recomputes both without trusting the node that served them —
 //! the consumer page does it in the browser with this crate compiled to wasm.
 //!
-//! A node builds evidence by running [`crate::query::verdict`] and
-//! [`crate::query::journey`] over [`Recording`] readers, which note every state key and
-//! history they touch, then proving each at one height ([`Evidence`]). [`check`] does
-//! the reverse: it verifies the header's certificate, every proof and every history
-//! against the history head its proven record commits to, and runs the same two queries
+//! A node builds evidence by running [`crate::query::verdict`],
+//! [`crate::query::journey`] and the certifications that cover the item
+//! ([`crate::certify::applicable`]) over [`Recording`] readers, which note every state
+//! key and history they touch, then proving each at one height ([`Evidence`]). [`check`]
+//! does the reverse: it verifies the header's certificate, every proof and every history
+//! against the history head its proven record commits to, and runs the same queries
 //! over the proven records only. A read of anything the evidence does not prove is an
 //! error, so a node that leaves out a recall or a handoff gets "could not verify", never
 //! a clean verdict.
 
 use crate::block::{BlockHeader, Certificate};
+use crate::certify::{self, Applied};
 use crate::event::Event;
+use crate::governance::{SetChange, follow_changes};
 use crate::gs1::{Gs1Key, parse_scan};
 use crate::limits::{MAX_EVIDENCE_BYTES, MAX_EVIDENCE_EVENTS, MAX_EVIDENCE_RECORDS};
-use crate::governance::{SetChange, follow_changes};
 use crate::proof::RecordProof;
 use crate::query::{HistoryRead, JourneyEvent, VerdictReport, journey, verdict};
 use crate::state::{HistoryHead, ReadError, ReadResult, Record, StateKey, StateRead, StateReadExt};
@@ -57,11 +59,11 @@ pub struct Evidence {
     pub records: Vec<RecordProof>,
     /// Every history the journey read.
     pub histories: Vec<HistoryProof>,
-}
-
     /// The validator-set changes since genesis before the header, oldest first, so a
     /// reader anchored at the genesis set reaches the set that certified the header.
     pub set_changes: Vec<SetChange>,
+}
+
 /// Why evidence was not taken. Each is "could not verify" for a user, never a verdict.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum EvidenceError {
@@ -75,11 +77,11 @@ pub enum EvidenceError {
     /// header, or a validator set changed since the anchor).
     #[error("the block header is not certified by the chain's validators")]
     Certificate,
-    /// A record's proof failed.
-    #[error("{key}: {detail}")]
     /// The validator-set changes from the anchor to the header do not check.
     #[error("{0}")]
     SetChange(String),
+    /// A record's proof failed.
+    #[error("{key}: {detail}")]
     Proof {
         /// Which record.
         key: String,
@@ -103,9 +105,9 @@ impl EvidenceError {
             EvidenceError::Malformed(_) => "EVIDENCE_MALFORMED",
             EvidenceError::OtherChain => "EVIDENCE_OTHER_CHAIN",
             EvidenceError::Certificate => "EVIDENCE_NOT_CERTIFIED",
+            EvidenceError::SetChange(_) => "EVIDENCE_SET_CHANGE_INVALID",
             EvidenceError::Proof { .. } => "EVIDENCE_PROOF_INVALID",
             EvidenceError::History(_) => "EVIDENCE_HISTORY_INVALID",
-            EvidenceError::SetChange(_) => "EVIDENCE_SET_CHANGE_INVALID",
             EvidenceError::Incomplete(_) => "EVIDENCE_INCOMPLETE",
         }
     }
@@ -123,6 +125,11 @@ pub struct Checked {
     pub names: BTreeMap<PublicKey, String>,
     /// The product's name, when the scan names a defined product.
     pub product: Option<String>,
+    /// The certifications that cover the item or lot the scan names — its own, its lot's,
+    /// its product's, its maker's and those of the places in its history
+    /// ([`certify::subjects_of`]) — each with its status at the checker's clock (as the
+    /// verdict judges them); their issuers are in `names`. Empty for anything else.
+    pub certifications: Vec<Applied>,
     /// The height proven at.
     pub height: u64,
     /// The block time of that height, unix ms.
@@ -150,13 +157,6 @@ impl Evidence {
     }
 
     fn check_bounds(&self) -> Result<(), EvidenceError> {
-        if self.records.len() > MAX_EVIDENCE_RECORDS {
-            return Err(EvidenceError::Malformed(format!(
-                "{} records, more than {MAX_EVIDENCE_RECORDS}",
-                self.records.len()
-            )));
-        }
-        let events: usize = self.histories.iter().map(|h| h.events.len()).sum();
         if self.set_changes.len() > crate::limits::MAX_SET_CHANGES {
             return Err(EvidenceError::Malformed(format!(
                 "{} validator-set changes, more than {}",
@@ -164,6 +164,13 @@ impl Evidence {
                 crate::limits::MAX_SET_CHANGES
             )));
         }
+        if self.records.len() > MAX_EVIDENCE_RECORDS {
+            return Err(EvidenceError::Malformed(format!(
+                "{} records, more than {MAX_EVIDENCE_RECORDS}",
+                self.records.len()
+            )));
+        }
+        let events: usize = self.histories.iter().map(|h| h.events.len()).sum();
         if events > MAX_EVIDENCE_EVENTS || self.histories.len() > MAX_EVIDENCE_RECORDS {
             return Err(EvidenceError::Malformed(format!(
                 "{events} history events in {} histories, more than {MAX_EVIDENCE_EVENTS}",
@@ -241,13 +248,14 @@ pub fn check(
         histories.insert(h.key.clone(), events);
     }
     let proven = Proven { records, histories };
-    let (report, journey, names, product) =
+    let (report, journey, names, product, certifications) =
         queries(&proven, scan, now_ms).map_err(EvidenceError::Incomplete)?;
     Ok(Checked {
         report,
         journey,
         names,
         product,
+        certifications,
         height: header.height,
         time_ms: header.time_ms,
     })
@@ -258,17 +266,20 @@ type Answers = (
     Vec<JourneyEvent>,
     BTreeMap<PublicKey, String>,
     Option<String>,
+    Vec<Applied>,
 );
 
 /// What the evidence answers, read the same way by the node that builds it and the page
 /// that checks it: the verdict, the journey (for a scan naming an item, lot or
-/// container), the names of the orgs in it and the product's name.
+/// container), the certifications covering an item or lot, the names of the orgs in
+/// them and the product's name.
 fn queries<R: StateRead + HistoryRead>(r: &R, scan: &str, now_ms: i64) -> ReadResult<Answers> {
     let parsed = parse_scan(scan);
     let report = verdict(r, &parsed, now_ms)?;
     let mut names = BTreeMap::new();
     let mut product = None;
     let mut trail = Vec::new();
+    let mut certifications = Vec::new();
     if let Ok(s) = &parsed {
         if let Some(g) = s.key.gtin() {
             product = r.product(g)?.map(|p| p.name);
@@ -280,18 +291,46 @@ fn queries<R: StateRead + HistoryRead>(r: &R, scan: &str, now_ms: i64) -> ReadRe
             );
         if has {
             trail = journey(r, r, &s.key)?;
+            certifications = covering(r, &s.key, now_ms)?;
         }
-        for e in &trail {
-            for org in std::iter::once(e.event.by).chain(e.event.counterparty) {
-                if let std::collections::btree_map::Entry::Vacant(v) = names.entry(org)
-                    && let Some(o) = r.org(&org)?
-                {
-                    v.insert(o.name);
-                }
+        let actors = trail
+            .iter()
+            .flat_map(|e| std::iter::once(e.event.by).chain(e.event.counterparty));
+        let issuers = certifications.iter().map(|a| a.record.issuer);
+        for org in actors.chain(issuers) {
+            if let std::collections::btree_map::Entry::Vacant(v) = names.entry(org)
+                && let Some(o) = r.org(&org)?
+            {
+                v.insert(o.name);
             }
         }
     }
-    Ok((report, trail, names, product))
+    Ok((report, trail, names, product, certifications))
+}
+
+/// The certifications covering an item or lot (`key` names one on the chain), as the
+/// node's certification list gives them: its own, its lot's, its product's, its maker's
+/// and those of the places its history names.
+fn covering<R: StateRead + HistoryRead>(
+    r: &R,
+    key: &Gs1Key,
+    now_ms: i64,
+) -> ReadResult<Vec<Applied>> {
+    let (lot, producer) = match r.read(&StateKey::item(key))? {
+        Some(Record::Item(it)) => (it.lot, it.commissioned_by),
+        Some(Record::Lot(l)) => (None, l.commissioned_by),
+        _ => return Ok(Vec::new()),
+    };
+    let mut places: Vec<String> = Vec::new();
+    for e in r.events(&key.canonical())? {
+        if let Some(g) = e.at
+            && !places.contains(&g)
+        {
+            places.push(g);
+        }
+    }
+    let subjects = certify::subjects_of(key, lot.as_deref(), Some(producer), places);
+    certify::applicable(r, &subjects, now_ms)
 }
 
 /// A proven key's name for messages: printable keys as they are (`i/01/…/21/…`), others
