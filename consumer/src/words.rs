@@ -334,6 +334,28 @@ mod tests {
     }
 
     #[test]
+    fn every_standing_of_a_certification_has_words() {
+        use handoff_core::certify::CertStatus as S;
+        for s in [
+            S::Valid,
+            S::NotYetValid,
+            S::Expired,
+            S::Suspended,
+            S::Revoked,
+        ] {
+            for l in [Lang::En, Lang::Zh] {
+                assert_ne!(
+                    l.cert_status(s.as_str()),
+                    l.cert_status("?"),
+                    "{s:?} in {l:?}"
+                );
+            }
+        }
+        assert_eq!(Lang::En.cert_status("suspended"), "Suspended");
+        assert_eq!(Lang::Zh.cert_status("expired"), "已过期");
+    }
+
+    #[test]
     fn every_reason_the_ledger_gives_has_words() {
         let source = concat!(
             include_str!("../../chain/core/src/query.rs"),
