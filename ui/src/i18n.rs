@@ -410,6 +410,11 @@ const TABLE: &[(&str, &str, &str)] = &[
     ),
     ("pair.make", "Make pairing code", "生成配对码"),
     (
+        "pair.loopback",
+        "A phone cannot reach this address: it is this computer's own. Use the address this computer has on your network, e.g. http://192.168.1.20:8080.",
+        "手机无法访问此地址（它指向这台电脑自身）。请使用这台电脑在局域网中的地址，例如 http://192.168.1.20:8080。",
+    ),
+    (
         "pair.expires",
         "Works once, until {0}",
         "仅可使用一次，有效期至 {0}",

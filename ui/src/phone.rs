@@ -713,6 +713,15 @@ fn entry_view(lang: Lang, e: Queued) -> impl IntoView {
     }
 }
 
+/// Whether a pairing link's base names this computer itself (a phone cannot reach it).
+fn loopback(base: &str) -> bool {
+    let host = base
+        .trim()
+        .trim_start_matches("http://")
+        .trim_start_matches("https://");
+    host.starts_with("127.") || host.starts_with("localhost") || host.starts_with("[::1]")
+}
+
 /// The desktop's side: a one-time pairing code for a phone of the signed-in org, as a QR
 /// code of the link the phone opens.
 #[component]
@@ -755,6 +764,9 @@ pub fn PairPanel() -> impl IntoView {
                     placeholder="http://192.168.1.20:8080"
                     on:input=move |ev| base.set(event_target_value(&ev))/>
             </label>
+            {move || loopback(&base.get()).then(|| view! {
+                <p class="hint phone-offline-note" data-testid="pair-loopback">{ctx.t("pair.loopback")}</p>
+            })}
             <div class="actions">
                 <button class="primary" data-testid="pair-make" on:click=make>{move || ctx.t("pair.make")}</button>
             </div>
@@ -769,5 +781,29 @@ pub fn PairPanel() -> impl IntoView {
                 }
             })}
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_loopback_base_is_told_apart_from_a_network_address() {
+        assert!(loopback("http://127.0.0.1:8080"));
+        assert!(loopback("http://localhost:8080"));
+        assert!(loopback("http://[::1]:8080"));
+        assert!(!loopback("http://192.168.1.20:8080"));
+        assert!(!loopback("https://node.example.com"));
+    }
+
+    #[test]
+    fn hex_round_trips_and_refuses_odd_or_bad_digits() {
+        assert_eq!(
+            unhex(&hex(&[0, 1, 0xab, 0xff])),
+            Some(vec![0, 1, 0xab, 0xff])
+        );
+        assert_eq!(unhex("abc"), None);
+        assert_eq!(unhex("zz"), None);
     }
 }

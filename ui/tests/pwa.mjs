@@ -67,6 +67,8 @@ try {
     await page.locator(T('nav-node')).click();
     const base = await page.locator(T('pair-base')).inputValue();
     expect(base === node.base, `the address is prefilled with the node's: ${base}`);
+    // Loopback is this computer's own address: the panel says a phone cannot reach it.
+    expect((await page.locator(T('pair-loopback')).innerText()).includes('cannot reach'), 'a loopback warning');
     await page.locator(T('pair-make')).click();
     const ticket = page.locator(T('pair-ticket'));
     await ticket.waitFor();
