@@ -39,10 +39,10 @@ process.on('exit', () => { for (const c of running) { try { c.kill('SIGKILL'); }
 
 const handoff = (data, ...args) => JSON.parse(execFileSync(cli, ['--data', data, '--json', ...args]).toString());
 
-async function node(data, env = {}) {
+async function node(data, env = {}, extra = []) {
   const log = fs.openSync(path.join(data, `node-${Date.now()}.log`), 'w');
   const child = spawn(cli, ['--data', data, 'node', 'run', '--validator', '--no-mdns',
-    '--listen', '/ip4/127.0.0.1/tcp/0', '--http', '127.0.0.1:0', '--consumer', dist],
+    '--listen', '/ip4/127.0.0.1/tcp/0', '--http', '127.0.0.1:0', '--consumer', dist, ...extra],
   { stdio: ['ignore', 'pipe', log], env: { ...process.env, ...env } });
   running.add(child);
   await new Promise((resolve, reject) => {
@@ -83,9 +83,10 @@ function assert(cond, msg) { if (!cond) throw new Error(msg); }
 
 // Opens `url` on a phone in `locale` and waits until the page has answered; returns the
 // page and what it shows.
-async function open(url, locale, shot, slow4g = false) {
+async function open(url, locale, shot, slow4g = false, headers = {}) {
   const ctx = await browser.newContext({
     viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale,
+    extraHTTPHeaders: headers,
   });
   const page = await ctx.newPage();
   if (slow4g) {
@@ -209,6 +210,7 @@ async function withCamera(y4m, locale, fn) {
 
 const data = fs.mkdtempSync(path.join(os.tmpdir(), 'handoff-consumer-'));
 let honest;
+let counted;
 let liar;
 try {
   const demo = JSON.parse(execFileSync(cli, ['--data', data, '--json', 'demo', '--quiet']).toString());
@@ -349,6 +351,47 @@ try {
   await honest.stop();
   honest = null;
 
+  // Clone detection: the same chain behind a trusted proxy (loopback), which names each
+  // shopper's network in X-Forwarded-For; the sold bag looked up from one network after
+  // another.
+  counted = await node(data, {}, ['--trusted-proxy', '127.0.0.1']);
+  await check('a sold bag looked up from more than three networks within the hour: a copied-label warning', async () => {
+    // The checks above may have looked the bag up from loopback already: the node's own
+    // count (beside the evidence, from the same network, so it adds nothing) says how
+    // many networks it has seen, and the page must say "genuine" up to three, then warn.
+    const counts = async (net) => {
+      const r = await fetch(`${counted.base}/v1/evidence/${encodeURIComponent(ex.sold_bag)}`,
+        { headers: { 'X-Forwarded-For': `198.51.${net}.7` } });
+      return (await r.json()).scans?.networks_hour;
+    };
+    let genuine = 0;
+    let warned = null;
+    for (const net of [1, 2, 3, 4, 5]) {
+      const s = await open(`${counted.base}${ex.sold_bag}`, 'en-US', null, false,
+        { 'X-Forwarded-For': `198.51.${net}.7` });
+      const n = await counts(net);
+      assert(Number.isInteger(n) && n >= net, `network ${net}: the node counts ${n}`);
+      if (n <= 3) {
+        assert(s.verdict === 'genuine', `network ${net} (${n} seen): verdict ${s.verdict} ${s.reasons}`);
+        genuine += 1;
+      } else {
+        assert(s.verdict === 'warning', `network ${net} (${n} seen): verdict ${s.verdict}`);
+        assert(s.reasons.includes('MANY_SCANS'), `reasons ${s.reasons}`);
+        assert(s.text.includes('may have been copied'), s.text);
+        warned = net;
+      }
+    }
+    assert(genuine >= 2 && warned !== null, `genuine ${genuine} times, warned at ${warned}`);
+    const shot = await open(`${counted.base}${ex.sold_bag}`, 'en-US', 'many-scans', false,
+      { 'X-Forwarded-For': '198.51.5.7' });
+    assert(shot.reasons.includes('MANY_SCANS'), `reasons ${shot.reasons}`);
+    const zh = await open(`${counted.base}${ex.sold_bag}`, 'zh-CN', 'many-scans-zh', false,
+      { 'X-Forwarded-For': '198.51.5.7' });
+    assert(zh.reasons.includes('MANY_SCANS') && zh.text.includes('标签可能被复制'), zh.text);
+  });
+  await counted.stop();
+  counted = null;
+
   // The same chain served by a node that alters what it proves.
   liar = await node(data, { HANDOFF_FAULT_TAMPER_EVIDENCE: '1' });
   await check('a node that tampers with the evidence: Could not verify', async () => {
@@ -360,6 +403,7 @@ try {
 } finally {
   if (honest) await honest.stop();
   if (liar) await liar.stop();
+  if (counted) await counted.stop();
   await browser.close();
   fs.rmSync(data, { recursive: true, force: true });
 }
