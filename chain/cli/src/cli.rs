@@ -1433,6 +1433,25 @@ fn codes_file(path: &Path) -> R<(std::fs::File, &Path)> {
     Ok((file, path))
 }
 
+/// Writes the claim codes an answer carries to the file made for them (see
+/// [`codes_file`]); the line that says so, or nothing.
+fn save_codes(
+    file: Option<(std::fs::File, &Path)>,
+    codes: &Option<Vec<handoff_api::ClaimCode>>,
+) -> R<String> {
+    match (file, codes) {
+        (Some((file, path)), Some(codes)) => {
+            write_codes(file, path, codes)?;
+            Ok(format!(
+                "\n{} claim codes written to {} (keep it secret until printed)",
+                codes.len(),
+                path.display()
+            ))
+        }
+        _ => Ok(String::new()),
+    }
+}
+
 /// Writes the codes as CSV `item,code` and syncs the file.
 fn write_codes(mut file: std::fs::File, path: &Path, codes: &[handoff_api::ClaimCode]) -> R<()> {
     use std::io::Write;
@@ -1948,16 +1967,8 @@ fn with_api(node: &dyn Api, who: &Caller, cmd: Cmd) -> R<Output> {
                 claim_codes: claim_codes.is_some(),
                 pin
             })?;
-            let mut text = format!("commissioned {}", r.items.join(" "));
-            if let (Some((file, path)), Some(codes)) = (codes_file, &r.claim_codes) {
-                write_codes(file, path, codes)?;
-                text.push_str(&format!(
-                    "\n{} claim codes written to {} (keep it secret until printed)",
-                    codes.len(),
-                    path.display()
-                ));
-            }
-            answer(&r, text)
+            let saved = save_codes(codes_file, &r.claim_codes)?;
+            answer(&r, format!("commissioned {}{saved}", r.items.join(" ")))
         }
         Cmd::Item(ItemCmd::Pack { into, scans }) => {
             receipt(typed_call!(a::PackRequest { into, scans })?, "packed")
@@ -2024,16 +2035,11 @@ fn with_api(node: &dyn Api, who: &Caller, cmd: Cmd) -> R<Output> {
                 at,
                 claim_codes: codes_file.is_some()
             })?;
-            let mut text = format!("transformed into {}", r.outputs.join(" "));
-            if let (Some((file, path)), Some(codes)) = (codes_file, &r.claim_codes) {
-                write_codes(file, path, codes)?;
-                text.push_str(&format!(
-                    "\n{} claim codes written to {} (keep it secret until printed)",
-                    codes.len(),
-                    path.display()
-                ));
-            }
-            answer(&r, text)
+            let saved = save_codes(codes_file, &r.claim_codes)?;
+            answer(
+                &r,
+                format!("transformed into {}{saved}", r.outputs.join(" ")),
+            )
         }
         Cmd::Item(ItemCmd::Sell { scans }) => {
             receipt(typed_call!(a::SellRequest { scans })?, "sold")

@@ -335,12 +335,19 @@ async fn staff_ship_a_pallet_and_the_grocer_receives_it_with_one_bag_missing() {
         .await
         .expect("save peers");
     wait(&c, "[data-testid='notice-banner']").await;
-    wait(&c, "[data-testid='pair-show']")
+    // A phone's pairing code: the address phones reach the org's node at, then a
+    // one-time ticket as a QR code of the link.
+    wait(&c, "[data-testid='pair-base']")
+        .await
+        .send_keys("http://192.168.1.20:8080")
+        .await
+        .expect("type the node's address");
+    wait(&c, "[data-testid='pair-make']")
         .await
         .click()
         .await
         .expect("pairing code");
-    wait(&c, "[data-testid='pair-qr'] svg").await;
+    wait(&c, "[data-testid='pair-ticket'] .pair-qr svg").await;
     wait(&c, "[data-testid='backup-button']")
         .await
         .click()
