@@ -90,10 +90,11 @@ fn main() -> ExitCode {
         Some("bench") => bench(),
         Some("tidy") => tidy::check(&root()),
         Some("fuzz") => fuzz_smoke(),
+        Some("android") => AndroidCheck::start().and_then(|mut a| a.finish()),
         Some("ui") => ui_build(),
         _ => {
             eprintln!(
-                "usage: cargo xtask <run|test [--quick] [--no-setup] [--long]|setup|ui|bench|network [--no-apps]|tidy|fuzz>\n\
+                "usage: cargo xtask <run|test [--quick] [--no-setup] [--long]|setup|ui|bench|network [--no-apps]|tidy|fuzz|android>\n\
                  \n  run    set up, build and launch Handoff with demo data\
                  \n  test   set up and run every check CI runs (--quick skips fuzzing, --long adds the long simulation)\
                  \n  setup  install what this machine lacks\
@@ -101,7 +102,8 @@ fn main() -> ExitCode {
                  \n  bench  ledger and history benchmarks (bench app: app start-up and bundle size)\
                  \n  network  four local validators and two light desktop apps (--no-apps: validators only)\
                  \n  tidy   the repository's own rules\
-                 \n  fuzz   the fuzz smoke run of `test` alone (every target, side by side)"
+                 \n  fuzz   the fuzz smoke run of `test` alone (every target, side by side)\
+                 \n  android  the Android check of the app library that `test` runs in the background"
             );
             return ExitCode::from(2);
         }
