@@ -132,9 +132,32 @@ fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok()?
 }
 
-fn load<T: for<'de> Deserialize<'de>>(key: &str) -> Option<T> {
-    let text = storage()?.get_item(key).ok()??;
-    serde_json::from_str(&text).ok()
+/// What is stored under `key`. Stored text that no longer decodes (a damaged queue of
+/// signed handoffs, say) is an error, never "nothing stored": it is first copied to
+/// `{key}.unreadable`, so the next save under `key` cannot destroy it.
+fn load<T: for<'de> Deserialize<'de>>(key: &str) -> Result<Option<T>, ApiError> {
+    let Some(s) = storage() else { return Ok(None) };
+    let Some(text) = s.get_item(key).ok().flatten() else {
+        return Ok(None);
+    };
+    serde_json::from_str(&text).map(Some).map_err(|e| {
+        let kept = format!("{key}.unreadable");
+        let _ = s.set_item(&kept, &text);
+        ApiError::new(
+            "PHONE_STORAGE_UNREADABLE",
+            format!(
+                "what this phone stored under {key} cannot be read ({e}); it is kept as {kept}"
+            ),
+        )
+    })
+}
+
+/// What [`load`] found; an unreadable store is shown to the user (and kept aside).
+fn loaded<T>(ctx: Ctx, r: Result<Option<T>, ApiError>) -> Option<T> {
+    r.unwrap_or_else(|e| {
+        ctx.fail(e);
+        None
+    })
 }
 
 fn store<T: Serialize>(key: &str, v: &T) {
@@ -202,8 +225,8 @@ pub fn phone() -> Option<Phone> {
 /// wait). Call once, in the app's root.
 pub fn start(ctx: Ctx) {
     let phone = Phone {
-        paired: RwSignal::new(load::<Paired>(PAIRED_KEY)),
-        queue: RwSignal::new(load::<Vec<Queued>>(QUEUE_KEY).unwrap_or_default()),
+        paired: RwSignal::new(loaded(ctx, load::<Paired>(PAIRED_KEY))),
+        queue: RwSignal::new(loaded(ctx, load::<Vec<Queued>>(QUEUE_KEY)).unwrap_or_default()),
         codes: RwSignal::new(Vec::new()),
         online: RwSignal::new(browser_online()),
         sending: RwSignal::new(false),
