@@ -98,6 +98,13 @@ response! {
         /// The data folder (the app).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub data_dir: Option<String>,
+        /// A light node: how fresh its verified index of its org is.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub index: Option<IndexFreshness>,
+        /// A light node: what it refused from peers lately (a header whose filter does
+        /// not match its hash, a block that does not match its header), oldest first.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub refused: Option<Vec<String>>,
     }
 }
 
@@ -220,6 +227,28 @@ response! {
         pub incoming: Vec<HandoffView>,
         /// Offers from it.
         pub outgoing: Vec<HandoffView>,
+        /// A light node answering from its own verified index: how fresh it is.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub light: Option<IndexFreshness>,
+    }
+}
+
+response! {
+    /// How fresh a light node's answer from its own index is: it holds what concerns its
+    /// org, each record proven against a certified header, and answers from disk when no
+    /// peer is reachable ("as of block N, 3 min ago").
+    pub struct IndexFreshness {
+        /// Every block up to this height was looked at (those naming the org indexed).
+        pub height: u64,
+        /// That block's time, RFC 3339 UTC.
+        pub block_time: String,
+        /// When this node last brought its index up to date (RFC 3339 UTC; absent: never).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub checked: Option<String>,
+        /// The newest certified header this node holds (the index catches up to it).
+        pub tip: u64,
+        /// Peers connected now (0: the answer comes from disk alone).
+        pub peers: usize,
     }
 }
 
@@ -536,6 +565,9 @@ response! {
         pub arrivals: Vec<ArrivalGroup>,
         /// Open handoffs from the org (shipments not yet accepted).
         pub in_transit: Vec<HandoffView>,
+        /// A light node answering from its own verified index: how fresh it is.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub light: Option<IndexFreshness>,
     }
 }
 
@@ -583,6 +615,9 @@ response! {
         pub since: Option<String>,
         /// Newest first.
         pub events: Vec<ActivityRow>,
+        /// A light node answering from its own verified index: how fresh it is.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub light: Option<IndexFreshness>,
     }
 }
 

@@ -34,6 +34,7 @@ use handoff_core::apply::BlockContext;
 use handoff_core::block::{
     BLOCK_VERSION, Block, BlockHeader, Certificate, Execution, Outcome, execute_verified, tx_root,
 };
+use handoff_core::concerns::Concerns;
 use handoff_core::crypto::{BATCH_CHUNK, verify_txs};
 use handoff_core::event::Effects;
 use handoff_core::limits::{MAX_BLOCK_BYTES, MAX_BLOCK_TXS};
@@ -215,6 +216,10 @@ pub enum BlockError {
     /// The state root is not the one this node computes.
     #[error("the state root differs from this node's execution of the block")]
     StateRoot,
+    /// The filter of whom the block concerns is not the one this node computes, or does
+    /// not hash to the header's `concerns_root`.
+    #[error("the block's filter of the orgs it concerns differs from this node's execution")]
+    Concerns,
     /// The certificate does not carry more than 2/3 of the validators of the height.
     #[error("the certificate is not signed by more than 2/3 of the validators of this height")]
     Certificate,
@@ -238,6 +243,7 @@ impl BlockError {
         "BLOCK_OUTCOME",
         "BLOCK_TX_ROOT",
         "BLOCK_STATE_ROOT",
+        "BLOCK_CONCERNS",
         "BLOCK_CERTIFICATE",
     ];
 
@@ -258,6 +264,7 @@ impl BlockError {
             BlockError::Refused { .. } => "BLOCK_REFUSED_TX",
             BlockError::Outcome { .. } => "BLOCK_OUTCOME",
             BlockError::TxRoot => "BLOCK_TX_ROOT",
+            BlockError::Concerns => "BLOCK_CONCERNS",
             BlockError::StateRoot => "BLOCK_STATE_ROOT",
             BlockError::Certificate => "BLOCK_CERTIFICATE",
         }
@@ -383,6 +390,9 @@ pub struct Application {
     /// Blocks of the next height executed here, by header hash, so the decided one is
     /// committed without a second execution. Cleared at every commit.
     checked: HashMap<Hash32, Checked>,
+    /// Time spent computing blocks' filters of whom they concern, in nanoseconds (what
+    /// `bench ledger` reports as the filters' share of block production).
+    filter_ns: std::sync::atomic::AtomicU64,
 }
 
 impl Application {
@@ -394,7 +404,23 @@ impl Application {
             verify,
             mempool: Mempool::default(),
             checked: HashMap::new(),
+            filter_ns: std::sync::atomic::AtomicU64::new(0),
         }
+    }
+
+    /// Time spent so far computing blocks' filters of whom they concern.
+    pub fn filter_time(&self) -> std::time::Duration {
+        std::time::Duration::from_nanos(self.filter_ns.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
+    fn concerns_of(&self, txs: &[&SignedTx], exec: &Execution, included: &[usize]) -> Concerns {
+        let t = std::time::Instant::now();
+        let c = handoff_core::concerns::of_block(txs, exec, included);
+        self.filter_ns.fetch_add(
+            t.elapsed().as_nanos() as u64,
+            std::sync::atomic::Ordering::Relaxed,
+        );
+        c
     }
 
     /// The chain.
@@ -630,6 +656,7 @@ impl Application {
             included.push(i);
         }
         let prepared = store.prepare(height, &exec.writes)?;
+        let concerns = self.concerns_of(&refs, &exec, &included);
         let header = BlockHeader {
             version: BLOCK_VERSION,
             chain_id: self.chain_id,
@@ -640,12 +667,14 @@ impl Application {
             tx_count: wire.len() as u32,
             tx_root: tx_root(&leaves),
             state_root: prepared.root,
+            concerns_root: concerns.root(),
         };
         let block = Block {
             header,
             certificate: Certificate::default(),
             txs: wire,
             outcomes,
+            concerns,
         };
         self.checked.insert(
             block.header.hash(),
@@ -881,6 +910,11 @@ impl Application {
         let prepared = store.prepare(h.height, &exec.writes)?;
         if prepared.root != h.state_root {
             return Err(BlockError::StateRoot.into());
+        }
+        let all: Vec<usize> = (0..txs.len()).collect();
+        let concerns = self.concerns_of(&refs, &exec, &all);
+        if concerns != block.concerns || concerns.root() != h.concerns_root {
+            return Err(BlockError::Concerns.into());
         }
         Ok(Checked {
             included: (0..txs.len()).collect(),

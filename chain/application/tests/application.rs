@@ -435,6 +435,26 @@ fn block_state_root() {
 }
 
 #[test]
+fn block_concerns() {
+    let mut c = chain();
+    let b = proposal(&mut c);
+    // The admission concerns the registrar (its signer) and the new org.
+    assert_eq!(b.concerns.len(), 2);
+    assert_eq!(b.header.concerns_root, b.concerns.root());
+    // A filter that leaves an org out, with the header's root made to match it: the
+    // validators' own execution names the org, so no vote.
+    let mut hidden = b.clone();
+    hidden.concerns.0.remove(0);
+    hidden.header.concerns_root = hidden.concerns.root();
+    assert_eq!(refusal(c.validate(1, &hidden)).code(), "BLOCK_CONCERNS");
+    // The filter alone changed, the header kept: it does not hash to the header's root.
+    let mut swapped = b.clone();
+    swapped.concerns.0[0] ^= 1;
+    assert_eq!(refusal(c.validate(1, &swapped)).code(), "BLOCK_CONCERNS");
+    c.validate(1, &b).expect("the honest block is valid");
+}
+
+#[test]
 fn block_certificate() {
     let mut c = chain();
     let b = proposal(&mut c);

@@ -403,6 +403,7 @@ fn ledger(a: LedgerArgs) -> Result<Value> {
     let batches: Vec<Vec<SignedTx>> = txs.chunks(a.block_txs).map(|c| c.to_vec()).collect();
     let mut committed = 0usize;
     let mut rejected = 0usize;
+    let filter0 = b.ledger.filter_time().as_secs_f64();
     let t0 = Instant::now();
     b.ledger.submit_pipelined(batches.into_iter(), |receipts| {
         for r in receipts {
@@ -415,6 +416,7 @@ fn ledger(a: LedgerArgs) -> Result<Value> {
         pb.inc(receipts.len() as u64);
     })?;
     let commit_s = t0.elapsed().as_secs_f64();
+    let filter_s = b.ledger.filter_time().as_secs_f64() - filter0;
     pb.finish_and_clear();
     if rejected > 0 {
         bail!("{rejected} bench transactions were rejected");
@@ -433,6 +435,8 @@ fn ledger(a: LedgerArgs) -> Result<Value> {
         "verify_per_s": verify_per_s,
         "batch_verify_per_s_all_cores": batch_verify_per_s,
         "efficiency": committed_tx_per_s / verify_per_s,
+        "filter_seconds": filter_s,
+        "filter_share_of_commit_time": filter_s / commit_s,
         "disk_bytes_per_tx": (b.ledger.store.size_on_disk().saturating_sub(bytes0)) as f64 / committed as f64,
         "durable": "each block flushed to disk before its receipts",
         "machine": machine(),

@@ -76,26 +76,42 @@ fn time_stock(b: &Bench, req: &StockRequest, samples: usize, items: u64) -> Resu
     Ok(us)
 }
 
-/// Runs the benchmark.
-pub fn run(a: StockBenchArgs) -> Result<Value> {
-    if a.items < LOTS * PALLET * 2 || a.samples == 0 {
-        bail!(
-            "need --items of at least {} and --samples > 0",
-            LOTS * PALLET * 2
-        );
+/// A chain in which org A holds `items` items as `bench stock` spreads them.
+pub(crate) struct Built {
+    /// The chain.
+    pub(crate) bench: Bench,
+    /// The pallets A packed.
+    pub(crate) pallets: Vec<Gs1Key>,
+    /// The offers A made to B.
+    pub(crate) handoffs: Vec<handoff_core::types::Hash32>,
+    /// Items offered (in transit).
+    pub(crate) offered: u64,
+    /// Seconds it took.
+    pub(crate) setup_s: f64,
+}
+
+/// The API's stock answer for A.
+pub(crate) fn answer(b: &Bench, req: &StockRequest) -> Result<handoff_api::StockResponse> {
+    stock(b, &b.a.public(), req)
+}
+
+/// Builds the chain of `bench stock` in `dir`: `items` items of A, 50 lots, a fifth on
+/// pallets of 100, a tenth offered to B.
+pub(crate) fn build(dir: &std::path::Path, items: u64, quiet: bool) -> Result<Built> {
+    if items < LOTS * PALLET * 2 {
+        bail!("need at least {} items", LOTS * PALLET * 2);
     }
-    let dir = scratch(&a.dir)?;
-    let mut b = Bench::new(&dir.path)?;
+    let mut b = Bench::new(dir)?;
     let now_yy = 26; // expiries spread over the next years, one lot a month
     let gln = format!("061414100001{}", check_digit("061414100001").unwrap_or(0));
     let t0 = Instant::now();
 
     // Commission: a thousand items a transaction, each thousand of one lot.
-    let pb = bar(a.quiet, a.items, "commission");
+    let pb = bar(quiet, items, "commission");
     let mut batch: Vec<SignedTx> = Vec::new();
     let mut i = 0;
-    while i < a.items {
-        let end = (i + MAX_ENTRIES as u64).min(a.items);
+    while i < items {
+        let end = (i + MAX_ENTRIES as u64).min(items);
         let lot = (i / MAX_ENTRIES as u64) % LOTS;
         let expiry = format!("{:02}{:02}15", now_yy + 1 + lot / 12, lot % 12 + 1);
         batch.push(b.sign_a(Payload::Commission(Commission {
@@ -118,8 +134,10 @@ pub fn run(a: StockBenchArgs) -> Result<Value> {
     pb.finish_and_clear();
 
     // A fifth on pallets of 100.
-    let packed = a.items / 5 / PALLET * PALLET;
+    let packed = items / 5 / PALLET * PALLET;
+    let mut pallets = Vec::new();
     for p in 0..packed / PALLET {
+        pallets.push(pallet(p + 1));
         batch.push(
             b.sign_a(Payload::Pack {
                 container: pallet(p + 1),
@@ -137,11 +155,12 @@ pub fn run(a: StockBenchArgs) -> Result<Value> {
     }
 
     // A tenth offered to the other org (still held, in transit).
-    let offered = a.items / 10;
+    let offered = items / 10;
+    let mut handoffs = Vec::new();
     let mut k = packed;
     while k < packed + offered {
         let end = (k + MAX_ENTRIES as u64).min(packed + offered);
-        batch.push(b.sign_a(Payload::ProposeHandoff(ProposeHandoff {
+        let t = b.sign_a(Payload::ProposeHandoff(ProposeHandoff {
             to: b.b.public(),
             entries: (k..end).map(|x| Entry::item(b.item(x))).collect(),
             transfer: Transfer::Custody,
@@ -149,12 +168,35 @@ pub fn run(a: StockBenchArgs) -> Result<Value> {
             ship_to: None,
             docs: vec![],
             expires_at_height: None,
-        }))?);
+        }))?;
+        handoffs.push(t.id());
+        batch.push(t);
         k = end;
     }
     b.submit(std::mem::take(&mut batch))?;
     settle(&b)?;
-    let setup_s = t0.elapsed().as_secs_f64();
+    Ok(Built {
+        bench: b,
+        pallets,
+        handoffs,
+        offered,
+        setup_s: t0.elapsed().as_secs_f64(),
+    })
+}
+
+/// Runs the benchmark.
+pub fn run(a: StockBenchArgs) -> Result<Value> {
+    if a.items < LOTS * PALLET * 2 || a.samples == 0 {
+        bail!(
+            "need --items of at least {} and --samples > 0",
+            LOTS * PALLET * 2
+        );
+    }
+    let dir = scratch(&a.dir)?;
+    let built = build(&dir.path, a.items, a.quiet)?;
+    let b = &built.bench;
+    let offered = built.offered;
+    let setup_s = built.setup_s;
 
     let all = StockRequest {
         product: None,
@@ -163,11 +205,11 @@ pub fn run(a: StockBenchArgs) -> Result<Value> {
         status: None,
         expiring_days: None,
     };
-    let first = stock(&b, &b.a.public(), &all)?;
+    let first = stock(b, &b.a.public(), &all)?;
     let lines = first.totals.lines;
     let containers = first.totals.containers;
     let in_transit = first.in_transit.len();
-    let unfiltered = time_stock(&b, &all, a.samples, a.items)?;
+    let unfiltered = time_stock(b, &all, a.samples, a.items)?;
     let expiring = StockRequest {
         expiring_days: Some(30),
         ..all
@@ -177,7 +219,7 @@ pub fn run(a: StockBenchArgs) -> Result<Value> {
         let mut us = Vec::with_capacity(a.samples);
         for _ in 0..a.samples {
             let t = Instant::now();
-            let r = stock(&b, &me, &expiring)?;
+            let r = stock(b, &me, &expiring)?;
             us.push(t.elapsed().as_secs_f64() * 1e6);
             std::hint::black_box(r);
         }

@@ -203,6 +203,9 @@ fn check_block(b: &Block) -> Result<(), DecodeError> {
     if b.certificate.sigs.len() > MAX_VALIDATORS {
         return Err(DecodeError::OverBound("signatures"));
     }
+    if b.concerns.len() > handoff_core::limits::MAX_BLOCK_CONCERNS {
+        return Err(DecodeError::OverBound("filter tags"));
+    }
     Ok(())
 }
 

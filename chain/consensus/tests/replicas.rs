@@ -121,10 +121,12 @@ impl Net {
                 tx_count: 0,
                 tx_root: Hash32::default(),
                 state_root: root,
+                concerns_root: handoff_core::concerns::Concerns::default().root(),
             },
             certificate: Certificate::default(),
             txs: vec![],
             outcomes: vec![],
+            concerns: Default::default(),
         }
     }
 

@@ -30,10 +30,12 @@ fn block() -> Block {
             tx_count: 0,
             tx_root: Hash32::default(),
             state_root: Hash32::default(),
+            concerns_root: handoff_core::concerns::Concerns::default().root(),
         },
         certificate: Certificate::default(),
         txs: vec![],
         outcomes: vec![],
+        concerns: Default::default(),
     }
 }
 

@@ -2,6 +2,7 @@
 //! state root after them; commit certificates; executing a block against a state.
 
 use crate::apply::{BlockContext, apply_verified};
+use crate::concerns::Concerns;
 use crate::crypto::{Keypair, verify, verify_txs};
 use crate::event::Effects;
 use crate::rejection::{Code, Rejection};
@@ -14,7 +15,9 @@ use borsh::{BorshDeserialize, BorshSerialize};
 use serde::Serialize;
 
 /// Version byte of the block header layout.
-pub const BLOCK_VERSION: u8 = 1;
+/// 2: the header carries `concerns_root`, the hash of the block's filter
+/// ([`crate::concerns`]).
+pub const BLOCK_VERSION: u8 = 2;
 /// Domain tag of precommit votes: a commit signature is a consensus precommit for the
 /// header hash, so the certificate a light node checks is made of the very signatures
 /// the validators exchanged while deciding the block.
@@ -123,6 +126,8 @@ pub struct BlockHeader {
     pub tx_root: Hash32,
     /// State root after the block.
     pub state_root: Hash32,
+    /// Hash of the block's filter of whom it concerns ([`Concerns::root`]).
+    pub concerns_root: Hash32,
 }
 
 impl BlockHeader {
@@ -257,6 +262,8 @@ pub struct Block {
     pub txs: Vec<Vec<u8>>,
     /// One outcome per transaction.
     pub outcomes: Vec<Outcome>,
+    /// Whom the block concerns (its hash is the header's `concerns_root`).
+    pub concerns: Concerns,
 }
 
 /// Merkle root (RFC 6962 shape: 0x00 leaf / 0x01 node prefixes) over tx leaves.

@@ -218,6 +218,7 @@ mod tests {
             tx_count: 0,
             tx_root: Hash32([0; 32]),
             state_root: Hash32([7; 32]),
+            concerns_root: crate::concerns::Concerns::default().root(),
         }
     }
 

@@ -19,6 +19,7 @@ pub mod apply;
 pub mod block;
 pub mod certify;
 pub mod claim;
+pub mod concerns;
 #[cfg(feature = "crafted-signatures")]
 pub mod crafted;
 pub mod crypto;

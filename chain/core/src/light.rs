@@ -4,10 +4,12 @@
 //! store), so the same checks run in the light node, in tests and in a browser.
 
 use crate::block::{Block, BlockHeader, Certificate, tx_root};
+use crate::concerns::Concerns;
+use crate::gs1::Gs1Key;
 use crate::proof::{ProofError, RecordProof};
 use crate::rejection::Code;
-use crate::state::Record;
-use crate::tx::SignedTx;
+use crate::state::{Record, StateKey};
+use crate::tx::{Entry, Payload, RecallScope, SignedTx};
 use crate::types::{Hash32, PublicKey, TxId};
 use borsh::{BorshDeserialize, BorshSerialize};
 
@@ -20,6 +22,19 @@ pub enum HeaderError {
     /// The certificate does not verify against the held set (maybe a set change).
     #[error("the certificate does not verify against the validator set")]
     Certificate,
+    /// The filter of whom the block concerns does not hash to the header's
+    /// `concerns_root` (a peer left an org out, or added one), or is not sorted.
+    #[error("the block's filter of the orgs it concerns does not match the header's hash")]
+    Filter,
+}
+
+/// Checks the filter a peer sent with a certified header: it must be the one whose hash
+/// the header carries (so no org was left out of it) and sorted (so a lookup is exact).
+pub fn check_filter(header: &BlockHeader, concerns: &Concerns) -> Result<(), HeaderError> {
+    if !concerns.is_canonical() || concerns.root() != header.concerns_root {
+        return Err(HeaderError::Filter);
+    }
+    Ok(())
 }
 
 /// Checks that `header` is the next header after `tip` (none: genesis) on `chain_id`
@@ -133,6 +148,100 @@ pub enum BlockMismatch {
     /// The block is shorter than the reported index.
     #[error("no transaction at index {0}")]
     NoIndex(u32),
+    /// The block's filter does not hash to the header's `concerns_root`.
+    #[error("the block's filter of the orgs it concerns does not match the certified header")]
+    Filter,
+}
+
+/// Checks a fetched block against its certified `header`: the same header, as many
+/// transactions as outcomes and as the header counts, the transaction root recomputed
+/// from the transactions' ids and outcomes, and the filter's hash. Answers the decoded
+/// transactions.
+pub fn check_block(header: &BlockHeader, block: &Block) -> Result<Vec<SignedTx>, BlockMismatch> {
+    if block.header != *header || block.header.hash() != header.hash() {
+        return Err(BlockMismatch::Header);
+    }
+    if block.txs.len() != block.outcomes.len() || block.txs.len() != header.tx_count as usize {
+        return Err(BlockMismatch::Count);
+    }
+    let mut txs = Vec::with_capacity(block.txs.len());
+    let mut leaves = Vec::with_capacity(block.txs.len());
+    for (wire, o) in block.txs.iter().zip(&block.outcomes) {
+        let tx = SignedTx::decode(wire).map_err(|e| BlockMismatch::Undecodable(e.to_string()))?;
+        leaves.push((tx.id(), o.clone()));
+        txs.push(tx);
+    }
+    if tx_root(&leaves) != header.tx_root {
+        return Err(BlockMismatch::TxRoot);
+    }
+    if block.concerns.root() != header.concerns_root {
+        return Err(BlockMismatch::Filter);
+    }
+    Ok(txs)
+}
+
+/// The state records an applied transaction may have changed that a light node's own
+/// indexes keep (items, containers and lots with what they carry, handoffs, products,
+/// orgs, devices). A light node reads each with a proof at the block's height. Records a
+/// handoff or a container leads to (the goods of a handoff, the contents of a pallet)
+/// are read from those records.
+pub fn touched_keys(tx: &SignedTx) -> Vec<StateKey> {
+    let item = |k: &Gs1Key| StateKey::Item(k.canonical());
+    let entries = |es: &[Entry]| es.iter().map(|e| item(&e.key)).collect::<Vec<_>>();
+    let mut keys = match &tx.body.payload {
+        Payload::AdmitOrg(a) => vec![StateKey::Org(a.org)],
+        Payload::SuspendOrg { org, .. } => vec![StateKey::Org(*org)],
+        Payload::AuthorizeDevice { device, .. } | Payload::RevokeDevice { device, .. } => {
+            vec![StateKey::Device(*device)]
+        }
+        Payload::DefineProduct { gtin, .. } | Payload::LicenseProduct { gtin, .. } => {
+            vec![StateKey::Product(gtin.clone())]
+        }
+        Payload::PinCommission(c) => entries(&c.entries),
+        Payload::Commission(c) => entries(&c.entries),
+        Payload::Pack {
+            container,
+            entries: es,
+        }
+        | Payload::Unpack {
+            container,
+            entries: es,
+        } => {
+            let mut v = entries(es);
+            v.push(item(container));
+            v
+        }
+        Payload::ProposeHandoff(p) => {
+            let mut v = entries(&p.entries);
+            v.push(StateKey::Handoff(tx.id()));
+            v
+        }
+        Payload::AcceptHandoff(a) => vec![StateKey::Handoff(a.handoff)],
+        Payload::RejectHandoff { handoff, .. } | Payload::CancelHandoff { handoff } => {
+            vec![StateKey::Handoff(*handoff)]
+        }
+        Payload::Observe(o) => entries(&o.entries),
+        Payload::Transform(t) => [entries(&t.inputs), entries(&t.outputs)].concat(),
+        Payload::ClaimedTransform(c) => {
+            [entries(&c.transform.inputs), entries(&c.transform.outputs)].concat()
+        }
+        Payload::Sell { entries: es }
+        | Payload::ReportStolen { entries: es, .. }
+        | Payload::Decommission { entries: es, .. } => entries(es),
+        Payload::PinClaim { item: k, .. } => vec![item(k)],
+        Payload::Claim(c) => vec![item(&c.item)],
+        Payload::Recall { gtin, scope, .. } => {
+            let mut v = vec![StateKey::Product(gtin.clone())];
+            if let RecallScope::Items(ks) = scope {
+                v.extend(ks.iter().map(item));
+            }
+            v
+        }
+        _ => Vec::new(),
+    };
+    keys.sort();
+    keys.dedup();
+    keys
 }
 
 /// What a fetched block says about the light node's transaction `id` (signed with
@@ -146,25 +255,13 @@ pub fn entry_outcome(
     id: &TxId,
     nonce: u64,
 ) -> Result<OutboxStatus, BlockMismatch> {
-    if block.header != *header || block.header.hash() != header.hash() {
-        return Err(BlockMismatch::Header);
-    }
-    if block.txs.len() != block.outcomes.len() || block.txs.len() != header.tx_count as usize {
-        return Err(BlockMismatch::Count);
-    }
-    let mut leaves = Vec::with_capacity(block.txs.len());
-    for (wire, o) in block.txs.iter().zip(&block.outcomes) {
-        let tx = SignedTx::decode(wire).map_err(|e| BlockMismatch::Undecodable(e.to_string()))?;
-        leaves.push((tx.id(), o.clone()));
-    }
-    if tx_root(&leaves) != header.tx_root {
-        return Err(BlockMismatch::TxRoot);
-    }
+    let txs = check_block(header, block)?;
     let i = index as usize;
-    let (Some((found, _)), Some(o)) = (leaves.get(i), block.outcomes.get(i)) else {
+    let (Some(tx), Some(o)) = (txs.get(i), block.outcomes.get(i)) else {
         return Err(BlockMismatch::NoIndex(index));
     };
-    if found != id {
+    let found = tx.id();
+    if found != *id {
         return Ok(OutboxStatus::Rejected {
             code: Code::NonceReused.as_str().to_string(),
             message: format!(
@@ -227,6 +324,7 @@ mod tests {
             tx_count: 0,
             tx_root: tx_root(&[]),
             state_root: Hash32([7; 32]),
+            concerns_root: crate::concerns::Concerns::default().root(),
         }
     }
 
@@ -445,6 +543,7 @@ mod tests {
                 certificate: Certificate::default(),
                 txs: vec![t.encode()],
                 outcomes: vec![o],
+                concerns: Default::default(),
             }
         };
         let b = block_of(&mine, Outcome::applied());

@@ -59,6 +59,10 @@ pub const MAX_SEALED_BOXES: usize = 4;
 pub const MAX_BLOCK_TXS: usize = 8192;
 /// Encoded size of one block.
 pub const MAX_BLOCK_BYTES: usize = 32 * 1024 * 1024;
+/// Most tags a block's filter of whom it concerns may hold ([`crate::concerns`]): far
+/// more than the orgs a block of [`MAX_BLOCK_TXS`] transactions can name (a handful per
+/// transaction), 512 KiB at 8 bytes a tag.
+pub const MAX_BLOCK_CONCERNS: usize = 65_536;
 /// A Merkle proof's encoded size.
 pub const MAX_PROOF_BYTES: usize = 16 * 1024;
 /// Encoded size of the evidence of one verdict and journey (`evidence`): a consumer's

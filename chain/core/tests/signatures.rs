@@ -477,6 +477,7 @@ fn header() -> BlockHeader {
         tx_count: 0,
         tx_root: Hash32([2; 32]),
         state_root: Hash32([3; 32]),
+        concerns_root: handoff_core::concerns::Concerns::default().root(),
     }
 }
 

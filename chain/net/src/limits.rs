@@ -26,6 +26,8 @@ pub const MAX_RESPONSE_BYTES: usize = MAX_BLOCK_BYTES + 64 * 1024;
 pub const MAX_BLOCKS_PER_REQUEST: u32 = 64;
 /// Headers (each with its certificate) asked for (and returned) in one request.
 pub const MAX_HEADERS_PER_REQUEST: u32 = 512;
+/// Most state keys one [`crate::Request::Records`] asks for.
+pub const MAX_RECORDS_PER_REQUEST: usize = 256;
 /// Commit signatures in one certificate (validators of one chain).
 pub const MAX_CERTIFICATE_SIGS: usize = 256;
 /// Transactions in a block received from a peer.

@@ -10,6 +10,8 @@
 use crate::limits::*;
 use borsh::{BorshDeserialize, BorshSerialize};
 use handoff_core::block::{Block, BlockHeader, Certificate, CommitSig, Outcome};
+use handoff_core::concerns::Concerns;
+use handoff_core::limits::MAX_BLOCK_CONCERNS;
 use handoff_core::proof::RecordProof;
 use handoff_core::types::{Hash32, PublicKey};
 
@@ -55,6 +57,16 @@ pub enum Request {
         /// Its nonce.
         nonce: u64,
     },
+    /// Several state records (or their absence) with their proofs at one height (a light
+    /// node indexing a block reads a pallet's contents in one request);
+    /// 1..=[`MAX_RECORDS_PER_REQUEST`] keys. The answer may hold fewer, in order (a
+    /// prefix that fits in one response); the rest are asked again.
+    Records {
+        /// The height whose state root the proofs must lead to.
+        height: u64,
+        /// The state key bytes (each at most [`MAX_STATE_KEY_BYTES`]).
+        keys: Vec<Vec<u8>>,
+    },
 }
 
 /// A peer's chain and tip.
@@ -75,6 +87,9 @@ pub struct CertifiedHeader {
     pub header: BlockHeader,
     /// Its commit signatures.
     pub certificate: Certificate,
+    /// The block's filter of whom it concerns (it must hash to the header's
+    /// `concerns_root`; the light node checks).
+    pub concerns: Concerns,
 }
 
 /// What a full node did with a submitted transaction.
@@ -126,6 +141,8 @@ pub enum Response {
     },
     /// Answer to [`Request::TxLocation`]: the block height and index in it, if committed.
     TxLocation(Option<(u64, u32)>),
+    /// Answer to [`Request::Records`]: proofs of a prefix of the keys asked, in order.
+    Records(Vec<RecordProof>),
 }
 
 /// Why bytes from a peer were refused.
@@ -267,7 +284,7 @@ impl<'a> Cursor<'a> {
 }
 
 /// Encoded sizes of fixed-layout parts, for plausibility checks of counts.
-const HEADER_BYTES: usize = 1 + 32 + 8 + 32 + 8 + 32 + 4 + 32 + 32;
+const HEADER_BYTES: usize = 1 + 32 + 8 + 32 + 8 + 32 + 4 + 32 + 32 + 32;
 const COMMIT_SIG_BYTES: usize = 32 + 64;
 
 fn certificate(c: &mut Cursor<'_>) -> Result<Certificate, WireError> {
@@ -312,12 +329,23 @@ fn block(c: &mut Cursor<'_>) -> Result<Block, WireError> {
     for _ in 0..n {
         outcomes.push(outcome(c)?);
     }
+    let concerns = concerns(c)?;
     Ok(Block {
         header,
         certificate,
         txs,
         outcomes,
+        concerns,
     })
+}
+
+fn concerns(c: &mut Cursor<'_>) -> Result<Concerns, WireError> {
+    let n = c.count("filter tags", MAX_BLOCK_CONCERNS, 8)?;
+    let mut tags = Vec::with_capacity(n);
+    for _ in 0..n {
+        tags.push(c.fixed::<u64>("filter tag")?);
+    }
+    Ok(Concerns(tags))
 }
 
 fn record_proof(c: &mut Cursor<'_>) -> Result<RecordProof, WireError> {
@@ -407,6 +435,18 @@ impl Request {
                 signer: PublicKey(c.hash("signer")?.0),
                 nonce: c.u64("nonce")?,
             },
+            6 => {
+                let height = c.u64("records height")?;
+                let n = c.count("state keys", MAX_RECORDS_PER_REQUEST, 4)?;
+                if n == 0 {
+                    return Err(WireError::Invalid("no state keys asked"));
+                }
+                let mut keys = Vec::with_capacity(n);
+                for _ in 0..n {
+                    keys.push(c.bytes("state key", MAX_STATE_KEY_BYTES)?);
+                }
+                Request::Records { height, keys }
+            }
             tag => {
                 return Err(WireError::UnknownTag {
                     what: "request",
@@ -478,9 +518,11 @@ impl Response {
                 for _ in 0..n {
                     let header = header(&mut c)?;
                     let certificate = certificate(&mut c)?;
+                    let concerns = concerns(&mut c)?;
                     headers.push(CertifiedHeader {
                         header,
                         certificate,
+                        concerns,
                     });
                 }
                 Response::Headers(headers)
@@ -525,6 +567,14 @@ impl Response {
                     });
                 }
             }),
+            7 => {
+                let n = c.count("records returned", MAX_RECORDS_PER_REQUEST, 8 + 4 + 1 + 4)?;
+                let mut proofs = Vec::with_capacity(n);
+                for _ in 0..n {
+                    proofs.push(record_proof(&mut c)?);
+                }
+                Response::Records(proofs)
+            }
             tag => {
                 return Err(WireError::UnknownTag {
                     what: "response",
@@ -585,6 +635,7 @@ mod tests {
             tx_count: 1,
             tx_root: Hash32([3; 32]),
             state_root: Hash32([4; 32]),
+            concerns_root: handoff_core::concerns::Concerns::default().root(),
         }
     }
 
@@ -611,6 +662,10 @@ mod tests {
                 key: b"item/01/09506000134352/21/A1".to_vec(),
             },
             Request::SubmitTx { tx: vec![1; 300] },
+            Request::Records {
+                height: 9,
+                keys: vec![b"org/a".to_vec(), b"item/01/09506000134352/21/A1".to_vec()],
+            },
             Request::TxLocation {
                 signer: PublicKey([6; 32]),
                 nonce: 41,
@@ -628,6 +683,7 @@ mod tests {
             Response::Blocks(vec![Block {
                 header: header_at(5),
                 certificate: cert(),
+                concerns: Concerns::of(&[PublicKey([7; 32]), PublicKey([8; 32])]),
                 txs: vec![vec![1, 2, 3]],
                 outcomes: vec![Outcome {
                     code: Some("STALE_HANDOFF".into()),
@@ -638,10 +694,12 @@ mod tests {
                 CertifiedHeader {
                     header: header_at(1),
                     certificate: cert(),
+                    concerns: Concerns::of(&[PublicKey([7; 32])]),
                 },
                 CertifiedHeader {
                     header: header_at(2),
                     certificate: Certificate::default(),
+                    concerns: Default::default(),
                 },
             ]),
             Response::Record(RecordProof {
@@ -658,6 +716,21 @@ mod tests {
             Response::error(ErrorCode::Unavailable, "beyond tip"),
             Response::TxLocation(None),
             Response::TxLocation(Some((12, 3))),
+            Response::Records(vec![]),
+            Response::Records(vec![
+                RecordProof {
+                    height: 3,
+                    key: b"k".to_vec(),
+                    value: Some(vec![1; 20]),
+                    proof: vec![0; 40],
+                },
+                RecordProof {
+                    height: 3,
+                    key: b"l".to_vec(),
+                    value: None,
+                    proof: vec![0; 8],
+                },
+            ]),
         ]
     }
 
@@ -771,6 +844,28 @@ mod tests {
                 },
             ),
             (vec![1, 0, 0], WireError::Truncated("from height")),
+            (
+                [
+                    vec![6],
+                    5u64.to_le_bytes().to_vec(),
+                    0u32.to_le_bytes().to_vec(),
+                ]
+                .concat(),
+                WireError::Invalid("no state keys asked"),
+            ),
+            (
+                [
+                    vec![6],
+                    5u64.to_le_bytes().to_vec(),
+                    (MAX_RECORDS_PER_REQUEST as u32 + 1).to_le_bytes().to_vec(),
+                ]
+                .concat(),
+                WireError::TooLarge {
+                    what: "state keys",
+                    len: MAX_RECORDS_PER_REQUEST as u64 + 1,
+                    max: MAX_RECORDS_PER_REQUEST as u64,
+                },
+            ),
         ];
         for (bytes, want) in cases {
             assert_eq!(Request::decode(&bytes), Err(want), "{bytes:?}");

@@ -222,6 +222,7 @@ fn header_at(height: u64) -> BlockHeader {
         tx_count: 1,
         tx_root: Hash32([3; 32]),
         state_root: Hash32([4; 32]),
+        concerns_root: handoff_core::concerns::Concerns::default().root(),
     }
 }
 
@@ -248,6 +249,7 @@ fn answer(request: &Request) -> Response {
                 .map(|h| Block {
                     header: header_at(h),
                     certificate: certificate(),
+                    concerns: Default::default(),
                     txs: vec![vec![h as u8; 100]],
                     outcomes: vec![Outcome {
                         code: None,
@@ -261,6 +263,7 @@ fn answer(request: &Request) -> Response {
                 .map(|h| CertifiedHeader {
                     header: header_at(h),
                     certificate: certificate(),
+                    concerns: Default::default(),
                 })
                 .collect(),
         ),
@@ -272,6 +275,7 @@ fn answer(request: &Request) -> Response {
         }),
         Request::Record { .. } => Response::error(ErrorCode::Unavailable, "beyond the tip"),
         Request::TxLocation { nonce, .. } => Response::TxLocation(Some((*nonce, 0))),
+        Request::Records { .. } => Response::Records(vec![]),
         Request::SubmitTx { tx } if tx.starts_with(b"good") => {
             Response::Submitted(SubmitOutcome::Accepted)
         }

@@ -636,6 +636,8 @@ fn status(ledger: &Ledger) -> R<StatusResponse> {
         identity: None,
         identities: None,
         data_dir: None,
+        index: None,
+        refused: None,
     })
 }
 
@@ -1059,6 +1061,7 @@ fn embedded(
                 org: me.to_hex(),
                 incoming: open_handoffs(ledger, &me, false)?,
                 outgoing: open_handoffs(ledger, &me, true)?,
+                light: None,
             })
         }
         Request::Stock(r) => {
@@ -1751,6 +1754,9 @@ fn light(l: &LightSession, me: Option<&str>, signed_in: bool, req: Request) -> R
             // node (its proofs, its outbox) rather than a full node's screens.
             let mut st = light_status(l)?;
             st.mode = Some("light".into());
+            st.index = Some(crate::light::index::freshness(l)?);
+            let refused = l.running().node().refusals();
+            st.refused = (!refused.is_empty()).then_some(refused);
             if signed_in {
                 let id = identity::select(data, me)
                     .map_err(|e| CliError::input("UNKNOWN_IDENTITY", format!("{e:#}")))?;
@@ -1810,6 +1816,34 @@ fn light(l: &LightSession, me: Option<&str>, signed_in: bool, req: Request) -> R
             })
         }
         Request::LightShow(r) => Response::LightShow(l.show(&r.scan)?),
+        // The org's own business, from the light node's verified index of it (answered
+        // from disk, with how fresh it is, when no peer is reachable).
+        Request::Inbox(_) => Response::Inbox(crate::light::index::inbox(l)?),
+        Request::Outgoing(_) => {
+            let inbox = crate::light::index::inbox(l)?;
+            Response::Outgoing(OutgoingResponse {
+                org: inbox.org,
+                handoffs: inbox.outgoing,
+            })
+        }
+        Request::Stock(r) => {
+            if !signed_in {
+                return Err(ApiError::unauthorized().into());
+            }
+            Response::Stock(crate::light::index::stock(l, &r)?)
+        }
+        Request::Activity(r) => {
+            if !signed_in {
+                return Err(ApiError::unauthorized().into());
+            }
+            Response::Activity(crate::light::index::activity(l, &r)?)
+        }
+        Request::HandoffShow(r) => Response::HandoffShow(HandoffShowResponse {
+            handoff: crate::light::index::handoff(l, &r.id)?,
+        }),
+        Request::ProductList(_) => Response::ProductList(ProductListResponse {
+            products: crate::light::index::products(l)?,
+        }),
         Request::DocVerify(r) => Response::DocVerify(crate::certs::verify_light(l, r)?),
         Request::Outbox(_) => {
             let mut o: OutboxResponse = typed(l.run(me, LightCmd::Outbox)?.json)?;
@@ -1900,12 +1934,9 @@ fn light(l: &LightSession, me: Option<&str>, signed_in: bool, req: Request) -> R
             let what = match r.op() {
                 "item_history" => "An item's full history".to_string(),
                 "evidence" => "The evidence of a verdict (a full node proves it)".to_string(),
-                "inbox" | "outgoing" => "The inbox of open handoffs".to_string(),
-                "stock" => "Stock on hand".to_string(),
-                "activity" => "The org's activity".to_string(),
                 "reject" => "Refusing an offer".to_string(),
                 "cancel" => "Withdrawing an offer".to_string(),
-                "product_show" | "product_list" => "The product list".to_string(),
+                "product_show" => "A product's page".to_string(),
                 "product_image" => "A product's picture".to_string(),
                 "product_define" => "Defining a product".to_string(),
                 "pack" => "Packing a container".to_string(),

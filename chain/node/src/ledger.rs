@@ -241,6 +241,12 @@ impl Ledger {
         self.chain_id
     }
 
+    /// Time this ledger's application spent computing blocks' filters of whom they
+    /// concern (for `bench ledger`).
+    pub fn filter_time(&self) -> std::time::Duration {
+        self.app.lock().map(|a| a.filter_time()).unwrap_or_default()
+    }
+
     /// A signed transaction from `key` with its next nonce. [`SignError::Read`] when the
     /// account cannot be read (a guessed nonce would be refused, or worse, replay nothing
     /// it should); [`SignError::Rejected`] (`TOO_LARGE`) when the body has no encoding.

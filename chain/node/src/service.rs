@@ -785,6 +785,7 @@ impl Core {
         let announce = Response::Headers(vec![CertifiedHeader {
             header: block.header.clone(),
             certificate: block.certificate.clone(),
+            concerns: block.concerns.clone(),
         }]);
         if let Ok(bytes) = announce.encode() {
             let _ = self.net.publish(Topic::Blocks, bytes).await;
@@ -1074,6 +1075,8 @@ impl Core {
                         break;
                     }
                     size += len;
+                    #[cfg(feature = "fault-injection")]
+                    let b = forge_block(b);
                     out.push(b);
                 }
                 Response::Blocks(out)
@@ -1083,11 +1086,22 @@ impl Core {
                     return unavailable("beyond this node's tip");
                 }
                 let mut out = Vec::new();
+                let mut size = 0usize;
+                let budget = handoff_net::limits::MAX_RESPONSE_BYTES - 64 * 1024;
                 for h in from..=tip.min(from + count as u64 - 1) {
                     let Ok(Some(b)) = store.block(h) else { break };
+                    // Header, certificate and the block's filter of whom it concerns.
+                    let len = 400 + 96 * b.certificate.sigs.len() + 8 * b.concerns.len();
+                    if !out.is_empty() && size + len > budget {
+                        break;
+                    }
+                    size += len;
+                    #[cfg(feature = "fault-injection")]
+                    let b = hide_org(b);
                     out.push(CertifiedHeader {
                         header: b.header,
                         certificate: b.certificate,
+                        concerns: b.concerns,
                     });
                 }
                 Response::Headers(out)
@@ -1136,6 +1150,34 @@ impl Core {
                 Ok(loc) => Response::TxLocation(loc.map(|l| (l.height, l.index))),
                 Err(e) => unavailable(&format!("no index: {e}")),
             },
+            Request::Records { height, keys } => {
+                if height == 0 || height > tip {
+                    return unavailable("beyond this node's tip");
+                }
+                let mut out = Vec::with_capacity(keys.len());
+                let mut size = 0usize;
+                let budget = handoff_net::limits::MAX_RESPONSE_BYTES - 64 * 1024;
+                for key in keys {
+                    match store.prove_raw(&key, height) {
+                        Ok(p) => {
+                            #[cfg(feature = "fault-injection")]
+                            let p = forge_proof(p);
+                            let len = 64
+                                + p.key.len()
+                                + p.proof.len()
+                                + p.value.as_ref().map_or(0, Vec::len);
+                            // A prefix that fits; the light node asks again for the rest.
+                            if !out.is_empty() && size + len > budget {
+                                break;
+                            }
+                            size += len;
+                            out.push(p);
+                        }
+                        Err(e) => return unavailable(&format!("no proof: {e}")),
+                    }
+                }
+                Response::Records(out)
+            }
         }
     }
 }
@@ -1146,6 +1188,46 @@ impl Core {
 /// lying peer hiding a recall or a pallet). A light node must answer `PROOF_INVALID`.
 #[cfg(feature = "fault-injection")]
 pub const FAULT_FORGE_PROOFS_ENV: &str = "HANDOFF_FAULT_FORGE_PROOFS";
+
+/// Fault injection (feature `fault-injection`, never in a release build): with this
+/// variable set to an org key (hex), the node serves headers whose filter leaves that org
+/// out (a peer hiding blocks from a light node). The light node must refuse them: the
+/// filter no longer hashes to the certified header's `concerns_root`.
+#[cfg(feature = "fault-injection")]
+pub const FAULT_HIDE_ORG_ENV: &str = "HANDOFF_FAULT_HIDE_ORG";
+
+/// Fault injection: with this variable set to `1`, the node serves blocks whose first
+/// transaction's outcome is changed (a peer lying about what a block did). A light node
+/// must refuse them: they no longer match the certified header's transaction root.
+#[cfg(feature = "fault-injection")]
+pub const FAULT_BAD_BLOCKS_ENV: &str = "HANDOFF_FAULT_BAD_BLOCKS";
+
+#[cfg(feature = "fault-injection")]
+fn hide_org(mut b: Block) -> Block {
+    if let Ok(v) = std::env::var(FAULT_HIDE_ORG_ENV)
+        && let Some(org) = handoff_core::types::PublicKey::from_hex(v.trim())
+    {
+        let tag = handoff_core::concerns::tag(&org);
+        b.concerns.0.retain(|t| *t != tag);
+    }
+    b
+}
+
+#[cfg(feature = "fault-injection")]
+fn forge_block(mut b: Block) -> Block {
+    if std::env::var(FAULT_BAD_BLOCKS_ENV).as_deref() == Ok("1")
+        && let Some(o) = b.outcomes.first_mut()
+    {
+        *o = match o.code {
+            None => handoff_core::block::Outcome {
+                code: Some("FORGED".into()),
+                message: Some("a lying peer's outcome".into()),
+            },
+            Some(_) => handoff_core::block::Outcome::applied(),
+        };
+    }
+    b
+}
 
 #[cfg(feature = "fault-injection")]
 fn forge_proof(mut p: handoff_core::proof::RecordProof) -> handoff_core::proof::RecordProof {

@@ -9,7 +9,7 @@ use crate::view;
 use handoff_api::*;
 use handoff_core::gs1;
 use handoff_core::limits::MAX_NESTING;
-use handoff_core::state::{ProductRecord, StateReadExt};
+use handoff_core::state::{ProductRecord, StateRead, StateReadExt};
 use handoff_core::tx::{RecallScope, SignedTx};
 use handoff_core::types::PublicKey;
 use handoff_store::stock::{StockHolder, StockKind, StockRow, StockStatus};
@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 
 const DAY_MS: i64 = 86_400_000;
 /// At most this many rows of activity in one answer.
-const MAX_ACTIVITY: usize = 10_000;
+pub(crate) const MAX_ACTIVITY: usize = 10_000;
 
 /// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
 pub(crate) fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
@@ -102,16 +102,45 @@ fn kind_name(k: StockKind) -> &'static str {
     }
 }
 
+/// Where a stock answer is read from: a full node's store, or a light node's own
+/// verified index. Both keep the same stock rows ([`handoff_store::stock`]).
+pub trait StockSource {
+    /// The block the answer is as of: height and block time.
+    fn as_of(&self) -> R<(u64, i64)>;
+    /// The rows a holder holds directly.
+    fn rows(&self, holder: &StockHolder) -> R<Vec<(StockRow, u64)>>;
+    /// Records (products, orgs) as of that block.
+    fn state(&self) -> &dyn StateRead;
+    /// Open handoffs to (`outgoing` false) or from the org.
+    fn open(&self, me: &PublicKey, outgoing: bool) -> R<Vec<HandoffView>>;
+}
+
+impl StockSource for Ledger {
+    fn as_of(&self) -> R<(u64, i64)> {
+        let h = self.store.last_header()?;
+        Ok((h.height, h.time_ms))
+    }
+    fn rows(&self, holder: &StockHolder) -> R<Vec<(StockRow, u64)>> {
+        Ok(self.store.stock_rows(holder)?)
+    }
+    fn state(&self) -> &dyn StateRead {
+        &self.store
+    }
+    fn open(&self, me: &PublicKey, outgoing: bool) -> R<Vec<HandoffView>> {
+        crate::api::open_handoffs(self, me, outgoing)
+    }
+}
+
 /// Product records and names, read once per GTIN.
 struct Products<'a> {
-    ledger: &'a Ledger,
+    state: &'a dyn StateRead,
     seen: BTreeMap<String, Option<ProductRecord>>,
 }
 
 impl Products<'_> {
     fn get(&mut self, gtin: &str) -> R<Option<&ProductRecord>> {
         if !self.seen.contains_key(gtin) {
-            let p = self.ledger.store.product(gtin)?;
+            let p = self.state.product(gtin)?;
             self.seen.insert(gtin.to_string(), p);
         }
         Ok(self.seen.get(gtin).and_then(|p| p.as_ref()))
@@ -222,12 +251,11 @@ struct Placed {
 }
 
 /// Answers a stock request for `me`.
-pub fn stock(ledger: &Ledger, me: &PublicKey, r: &StockRequest) -> R<StockResponse> {
+pub fn stock(src: &dyn StockSource, me: &PublicKey, r: &StockRequest) -> R<StockResponse> {
     let filter = Filter::of(r)?;
-    let header = ledger.store.last_header()?;
-    let now = header.time_ms;
+    let (height, now) = src.as_of()?;
     let mut products = Products {
-        ledger,
+        state: src.state(),
         seen: BTreeMap::new(),
     };
     // The org's rows, then every container's, outermost first.
@@ -241,7 +269,7 @@ pub fn stock(ledger: &Ledger, me: &PublicKey, r: &StockRequest) -> R<StockRespon
         0,
     )];
     while let Some((holder, loc, st, inside, depth)) = frontier.pop() {
-        for (row, q) in ledger.store.stock_rows(&holder)? {
+        for (row, q) in src.rows(&holder)? {
             let (location, status) = match holder {
                 StockHolder::Org(_) => (row.location.clone(), products.status(&row)?),
                 // Packed goods are where their container is; a container in transit or
@@ -389,7 +417,7 @@ pub fn stock(ledger: &Ledger, me: &PublicKey, r: &StockRequest) -> R<StockRespon
     totals.containers = containers_out.len() as u64;
     // Arrivals by sender, shipments in transit.
     let mut arrivals: BTreeMap<String, ArrivalGroup> = BTreeMap::new();
-    for h in crate::api::open_handoffs(ledger, me, false)? {
+    for h in src.open(me, false)? {
         arrivals
             .entry(h.from.key.clone())
             .or_insert_with(|| ArrivalGroup {
@@ -404,15 +432,16 @@ pub fn stock(ledger: &Ledger, me: &PublicKey, r: &StockRequest) -> R<StockRespon
     Ok(StockResponse {
         org: OrgRef {
             key: me.to_hex(),
-            name: view::org_name(&ledger.store, me)?,
+            name: view::org_name(src.state(), me)?,
         },
-        height: header.height,
+        height,
         as_of: view::rfc3339(now),
         products: products_out,
         containers: containers_out,
         totals,
         arrivals,
-        in_transit: crate::api::open_handoffs(ledger, me, true)?,
+        in_transit: src.open(me, true)?,
+        light: None,
     })
 }
 
@@ -547,6 +576,7 @@ pub fn activity(ledger: &Ledger, me: &PublicKey, r: &ActivityRequest) -> R<Activ
         },
         since: since.map(view::rfc3339),
         events,
+        light: None,
     })
 }
 

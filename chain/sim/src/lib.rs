@@ -1510,6 +1510,7 @@ fn garbage(bytes: &[u8], key: &Keypair, ctx: &HandoffContext, rng: &mut Rng) -> 
                 tx_count: 0,
                 tx_root: tx_root(&[]),
                 state_root: Hash32([3; 32]),
+                concerns_root: handoff_core::concerns::Concerns::default().root(),
             };
             let certificate = Certificate {
                 round: 0,
@@ -1520,6 +1521,7 @@ fn garbage(bytes: &[u8], key: &Keypair, ctx: &HandoffContext, rng: &mut Rng) -> 
                 certificate,
                 txs: vec![],
                 outcomes: vec![],
+                concerns: Default::default(),
             })
         }
     }

@@ -181,8 +181,9 @@ const META_FORMAT: &[u8] = b"Mformat";
 /// validator set is a state record (written at genesis). 5: state values grouped per
 /// block and first key hash byte, found through the tree. 6: the stock index. 7: each
 /// org's delivery record (how the handoffs it sent closed). 8: warehouse receipts carry
-/// lot quantities, and a lot's pledged quantities are a state record.
-pub const STORE_FORMAT: u16 = 8;
+/// lot quantities, and a lot's pledged quantities are a state record. 9: headers carry
+/// `concerns_root` and blocks their filter of the orgs and devices they concern.
+pub const STORE_FORMAT: u16 = 9;
 
 /// How the handoffs an org sent have closed, counted as blocks apply (what a lender reads
 /// as a counterparty's delivery record).
@@ -545,12 +546,14 @@ impl Store {
             tx_count: 0,
             tx_root: handoff_core::block::tx_root(&[]),
             state_root: prepared.root,
+            concerns_root: handoff_core::concerns::Concerns::default().root(),
         };
         let block = Block {
             header: header.clone(),
             certificate: Default::default(),
             txs: vec![],
             outcomes: vec![],
+            concerns: Default::default(),
         };
         let (pending, mut ops) = self.pending_layer(&block, prepared, &[], &[], None)?;
         ops.push((META_FORMAT.to_vec(), STORE_FORMAT.to_be_bytes().to_vec()));
@@ -2053,6 +2056,7 @@ mod tests {
                     certificate: Default::default(),
                     txs: vec![],
                     outcomes: vec![],
+                    concerns: Default::default(),
                 };
                 store.commit(&block, prepared, &[], &[]).expect("commit");
                 last = header;

@@ -13,6 +13,7 @@ use crate::StoreError;
 use crate::durable::{self, Durable};
 use borsh::{BorshDeserialize, BorshSerialize};
 use handoff_core::block::{BlockHeader, Certificate, Genesis};
+use handoff_core::concerns::Concerns;
 use handoff_core::crypto::Keypair;
 use handoff_core::light::OutboxStatus;
 use handoff_core::rejection::Rejection;
@@ -27,9 +28,18 @@ const K_VALIDATORS: &[u8] = b"m/validators";
 const K_TIP: &[u8] = b"m/tip";
 const K_NET_KEY: &[u8] = b"m/netkey";
 const K_NEXT_SEQ: &[u8] = b"m/nextseq";
+const K_FORMAT: &[u8] = b"m/format";
+/// Layout version of the light folder; one written in another layout is refused on open.
+/// 2: headers carry `concerns_root`, each header's filter is kept, and the org's own
+/// indexes ([`light_index`](crate::light_index)).
+pub const LIGHT_FORMAT: u64 = 2;
 const P_HEADER: u8 = b'h';
 const P_OUTBOX: u8 = b'o';
 const P_ACCOUNT: u8 = b'a';
+
+#[path = "light_index.rs"]
+mod light_index;
+pub use light_index::{Freshness, Indexed, IndexedBlock, LightActivity};
 
 fn header_key(h: u64) -> [u8; 9] {
     let mut k = [0u8; 9];
@@ -72,6 +82,19 @@ pub enum LightStoreError {
     /// Stored bytes are missing or do not decode.
     #[error("the light store's {0} is missing or corrupt")]
     Corrupt(&'static str),
+    /// The folder was written by a Handoff of another layout.
+    #[error(
+        "the light folder {dir} has layout {found}, this Handoff reads layout {expected}; \
+         make it again with `handoff light init` (its outbox entries are lost with it)"
+    )]
+    Format {
+        /// The folder.
+        dir: PathBuf,
+        /// Its layout.
+        found: u64,
+        /// This build's.
+        expected: u64,
+    },
     /// The genesis names a key no honest key generation makes, or a transaction could
     /// not be signed.
     #[error("{0}")]
@@ -191,6 +214,7 @@ impl LightStore {
         b.insert(K_TIP, &0u64.to_be_bytes()[..]);
         b.insert(K_NET_KEY, &seed[..]);
         b.insert(K_NEXT_SEQ, &1u64.to_be_bytes()[..]);
+        b.insert(K_FORMAT, &LIGHT_FORMAT.to_be_bytes()[..]);
         s.db.apply_batch(b)?;
         s.durable.flush(&s.db)?;
         Ok(s)
@@ -203,6 +227,17 @@ impl LightStore {
             return Err(LightStoreError::NotLight(data.to_path_buf()));
         }
         let s = LightStore::open_dir(&dir)?;
+        let found = match s.db.get(K_FORMAT)? {
+            Some(v) => decode_u64(&v, "layout version")?,
+            None => 1,
+        };
+        if found != LIGHT_FORMAT {
+            return Err(LightStoreError::Format {
+                dir,
+                found,
+                expected: LIGHT_FORMAT,
+            });
+        }
         s.genesis()?;
         Ok(s)
     }
@@ -260,20 +295,24 @@ impl LightStore {
         }
     }
 
-    /// Appends verified headers (consecutive from tip + 1) and, when they changed it, the
-    /// validator set that certifies the next one; durable on return.
+    /// Appends verified headers (consecutive from tip + 1) with their blocks' filters
+    /// (each checked against its header) and, when they changed it, the validator set that
+    /// certifies the next one; durable on return.
     pub fn append_headers(
         &self,
-        headers: &[(BlockHeader, Certificate)],
+        headers: &[(BlockHeader, Certificate, Concerns)],
         set: Option<&ValidatorSetRecord>,
     ) -> LightResult<()> {
         let Some(last) = headers.last() else {
             return Ok(());
         };
         let mut b = sled::Batch::default();
-        for h in headers {
-            b.insert(&header_key(h.0.height)[..], encode(h, "header")?);
+        let mut filters = Vec::with_capacity(headers.len());
+        for (h, c, f) in headers {
+            b.insert(&header_key(h.height)[..], encode(&(h, c), "header")?);
+            filters.push((h.height, f));
         }
+        LightStore::filter_writes(&mut b, &filters)?;
         b.insert(K_TIP, &last.0.height.to_be_bytes()[..]);
         if let Some(s) = set {
             b.insert(K_VALIDATORS, encode(s, "validator set")?);

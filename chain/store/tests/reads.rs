@@ -115,10 +115,12 @@ fn produce(store: &Store, txs: &[SignedTx]) -> Block {
             tx_count: txs.len() as u32,
             tx_root: tx_root(&leaves),
             state_root: prepared.root,
+            concerns_root: handoff_core::concerns::Concerns::default().root(),
         },
         certificate: Default::default(),
         txs: txs.iter().map(SignedTx::encode).collect(),
         outcomes,
+        concerns: Default::default(),
     };
     let effects: Vec<Option<&Effects>> = exec.results.iter().map(|r| r.as_ref().ok()).collect();
     store

@@ -115,6 +115,7 @@ fn produce(store: &Store, txs: &[SignedTx], signers: &[&Keypair]) -> (Block, Vec
         tx_count: wire.len() as u32,
         tx_root: tx_root(&leaves),
         state_root: prepared.root,
+        concerns_root: handoff_core::concerns::Concerns::default().root(),
     };
     let certificate = Certificate {
         round: 0,
@@ -128,6 +129,7 @@ fn produce(store: &Store, txs: &[SignedTx], signers: &[&Keypair]) -> (Block, Vec
         certificate,
         txs: wire,
         outcomes,
+        concerns: Default::default(),
     };
     store
         .commit(&block, prepared, &metas, &effects)

@@ -53,6 +53,8 @@
 
 pub mod cli;
 pub mod daemon;
+pub mod follow;
+pub mod index;
 pub mod node;
 pub mod session;
 
@@ -61,8 +63,10 @@ pub use daemon::{DaemonFile, daemon_file};
 pub use handoff_core::light::{
     BlockMismatch, HeaderError, OutboxStatus, RecordError, check_next, entry_outcome, verify_record,
 };
-pub use handoff_store::light::{LightStore, LightStoreError, OutboxEntry, store_dir};
-pub use node::{LightNode, LightOptions, Running};
+pub use handoff_store::light::{
+    Freshness, IndexedBlock, LightActivity, LightStore, LightStoreError, OutboxEntry, store_dir,
+};
+pub use node::{LightNode, LightOptions, Running, Traffic};
 pub use session::{LightSession, show_oneshot};
 
 #[cfg(test)]

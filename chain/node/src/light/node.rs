@@ -6,6 +6,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use handoff_core::block::{Block, BlockHeader};
 use handoff_core::governance::follow_validator_change;
 use handoff_core::light::HeaderError;
+use handoff_core::light::check_filter;
 use handoff_core::rejection::Code;
 use handoff_core::state::{ReadError, Record, StateKey, StateRead};
 use handoff_core::types::PublicKey;
@@ -18,6 +19,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch};
+
+use handoff_net::limits::MAX_RECORDS_PER_REQUEST;
 
 /// Headers asked for in one request.
 const HEADER_BATCH: u32 = handoff_net::limits::MAX_HEADERS_PER_REQUEST;
@@ -53,7 +56,7 @@ fn transient(code: &str, message: &str) -> bool {
 
 /// A light node on the network.
 pub struct LightNode {
-    store: Arc<LightStore>,
+    pub(super) store: Arc<LightStore>,
     net: NetHandle,
     /// The identities whose account nonces the node keeps read (the folder's identity at
     /// start, and every identity that queues a transaction here).
@@ -66,7 +69,28 @@ pub struct LightNode {
     rr: Mutex<usize>,
     /// When each watched signer's account was last read.
     nonce_read: Mutex<HashMap<PublicKey, Instant>>,
+    /// What this node refused from peers lately (headers whose filter does not match,
+    /// blocks that do not match their header), newest last.
+    refusals: Mutex<std::collections::VecDeque<String>>,
+    /// What it downloaded.
+    traffic: Mutex<Traffic>,
 }
+
+/// What a light node downloaded since it started.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Traffic {
+    /// Requests answered.
+    pub requests: u64,
+    /// Encoded bytes of every answer.
+    pub bytes: u64,
+    /// Of those, answers with headers (and their blocks' filters).
+    pub header_bytes: u64,
+    /// Blocks fetched (to index the org's, or to confirm an outbox entry).
+    pub blocks: u64,
+}
+
+/// Refusals kept for the status answer.
+const MAX_REFUSALS: usize = 32;
 
 /// Where a submitted entry stands after a look at the chain.
 enum Confirm {
@@ -83,6 +107,68 @@ fn request_err(r: Result<Response, handoff_net::NetError>) -> Result<Response> {
 }
 
 impl LightNode {
+    /// The identity the folder signs with (the first watched signer).
+    pub(super) fn identity(&self) -> Option<PublicKey> {
+        self.signers.lock().ok().and_then(|s| s.first().copied())
+    }
+
+    /// Every key that signs on this node.
+    pub(super) fn signer_keys(&self) -> Vec<PublicKey> {
+        self.signers.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// Notes a refusal of a peer's data (kept for the status answer and logged).
+    pub(super) fn refused(&self, why: String) {
+        eprintln!("light: {why}");
+        if let Ok(mut r) = self.refusals.lock() {
+            if r.len() >= MAX_REFUSALS {
+                r.pop_front();
+            }
+            r.push_back(why);
+        }
+    }
+
+    /// What this node refused from peers lately, oldest first.
+    pub fn refusals(&self) -> Vec<String> {
+        self.refusals
+            .lock()
+            .map(|r| r.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// What the node downloaded since it started.
+    pub fn traffic(&self) -> Traffic {
+        self.traffic.lock().map(|t| *t).unwrap_or_default()
+    }
+
+    fn count(&self, r: &Response) {
+        if let Ok(mut t) = self.traffic.lock() {
+            let n = r.encoded_len() as u64;
+            t.requests += 1;
+            t.bytes += n;
+            match r {
+                Response::Headers(_) => t.header_bytes += n,
+                Response::Blocks(bs) => t.blocks += bs.len() as u64,
+                _ => {}
+            }
+        }
+    }
+
+    /// Tells the host that what the node shows changed.
+    pub(super) fn changed_now(&self) {
+        self.changed();
+    }
+
+    /// One request to `peer` (answered `Busy`, asked again after a pause).
+    pub(super) async fn request(&self, peer: PeerId, request: Request) -> Result<Response> {
+        Ok(self.ask(peer, request).await.map_err(|e| anyhow!("{e}"))?.1)
+    }
+
+    /// Reports a peer that sent data that does not verify.
+    pub(super) async fn report_peer(&self, peer: PeerId, m: Misbehaviour) -> Result<()> {
+        self.net.report(peer, m).await.map_err(|e| anyhow!("{e}"))
+    }
+
     /// A peer to ask (round robin over the connected ones).
     pub(super) fn peer(&self) -> Option<PeerId> {
         let peers = self.peers.lock().ok()?;
@@ -113,10 +199,15 @@ impl LightNode {
                     tokio::time::sleep(pause).await;
                     to = self.peer().unwrap_or(peer);
                 }
-                answer => return Ok((to, answer)),
+                answer => {
+                    self.count(&answer);
+                    return Ok((to, answer));
+                }
             }
         }
-        Ok((to, self.net.request(to, request).await?))
+        let answer = self.net.request(to, request).await?;
+        self.count(&answer);
+        Ok((to, answer))
     }
 
     /// Takes headers from `peer` until this node is at its tip.
@@ -221,12 +312,21 @@ impl LightNode {
                 Err(e) => {
                     self.store.append_headers(&good, new_set.then_some(&set))?;
                     let _ = self.net.report(peer, Misbehaviour::InvalidBlock).await;
+                    self.refused(format!("header {} from {peer}: {e}", ch.header.height));
                     bail!("header {} from {peer}: {e}", ch.header.height);
                 }
             }
+            // The filter must be the one the certified header commits to: a peer that
+            // leaves the org out of it (to hide a block) is refused and reported.
+            if let Err(e) = check_filter(&ch.header, &ch.concerns) {
+                self.store.append_headers(&good, new_set.then_some(&set))?;
+                let _ = self.net.report(peer, Misbehaviour::InvalidBlock).await;
+                self.refused(format!("header {} from {peer}: {e}", ch.header.height));
+                bail!("header {} from {peer}: {e}", ch.header.height);
+            }
             tip = ch.header.height;
             tip_header = Some(ch.header.clone());
-            good.push((ch.header, ch.certificate));
+            good.push((ch.header, ch.certificate, ch.concerns));
         }
         Ok(self.store.append_headers(&good, new_set.then_some(&set))?)
     }
@@ -320,6 +420,65 @@ impl LightNode {
                 })
             }
         }
+    }
+
+    /// Records from `peer` at `header`'s height, each proof verified against that
+    /// certified header's state root, asked [`MAX_RECORDS_PER_REQUEST`] at a time (a
+    /// pallet's contents in one request). Same verdicts as [`LightNode::proven`].
+    pub(super) async fn proven_many(
+        &self,
+        peer: PeerId,
+        header: &BlockHeader,
+        keys: &[StateKey],
+    ) -> Result<Vec<Option<Record>>, ReadError> {
+        let mut out = Vec::with_capacity(keys.len());
+        while out.len() < keys.len() {
+            let rest = &keys[out.len()..];
+            let chunk = &rest[..rest.len().min(MAX_RECORDS_PER_REQUEST)];
+            let first = chunk[0].describe();
+            let unavailable = |detail: String| ReadError::Unavailable {
+                key: first.clone(),
+                detail,
+            };
+            let (peer, r) = self
+                .ask(
+                    peer,
+                    Request::Records {
+                        height: header.height,
+                        keys: chunk.iter().map(StateKey::to_bytes).collect(),
+                    },
+                )
+                .await
+                .map_err(|e| unavailable(format!("the peer did not answer: {e}")))?;
+            let proofs = match r {
+                Response::Records(ps) if !ps.is_empty() && ps.len() <= chunk.len() => ps,
+                Response::Error { code, message } => {
+                    return Err(unavailable(format!(
+                        "the peer has no proof ({code:?}: {message})"
+                    )));
+                }
+                _ => {
+                    let _ = self.net.report(peer, Misbehaviour::BadResponse).await;
+                    return Err(ReadError::Proof {
+                        key: first,
+                        detail: "the peer answered without the proofs asked".into(),
+                    });
+                }
+            };
+            for (key, p) in chunk.iter().zip(&proofs) {
+                match verify_record(header, &key.to_bytes(), p) {
+                    Ok(rec) => out.push(rec),
+                    Err(e) => {
+                        let _ = self.net.report(peer, Misbehaviour::BadResponse).await;
+                        return Err(ReadError::Proof {
+                            key: key.describe(),
+                            detail: format!("{e:#} (block {})", header.height),
+                        });
+                    }
+                }
+            }
+        }
+        Ok(out)
     }
 
     fn changed(&self) {
@@ -554,6 +713,9 @@ impl LightNode {
         if let Err(e) = self.refresh_nonce(peer).await {
             eprintln!("light: account nonce: {e:#}");
         }
+        if let Err(e) = self.follow(peer).await {
+            eprintln!("light: following the org: {e:#}");
+        }
         if self.pump
             && let Err(e) = self.pump(peer).await
         {
@@ -681,6 +843,8 @@ impl Running {
             changed,
             rr: Mutex::new(0),
             nonce_read: Mutex::new(HashMap::new()),
+            refusals: Mutex::new(std::collections::VecDeque::new()),
+            traffic: Mutex::new(Traffic::default()),
         });
         let (ann_tx, mut ann_rx) = mpsc::channel(16);
         runtime.spawn(net_loop(store, net, peers, events, ann_tx));
