@@ -10,12 +10,16 @@ use leptos::task::spawn_local;
 /// The screens.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Tab {
-    /// Scan (home).
+    /// What the org holds, expects, ships and must look at (the first screen).
+    Home,
+    /// Scan.
     Scan,
     /// One item's timeline.
     Item,
     /// Incoming and outgoing handoffs.
     Inbox,
+    /// What the org holds, with filters and a CSV download.
+    Stock,
     /// Products and labels.
     Products,
     /// Build and break containers.
@@ -59,6 +63,10 @@ pub struct Ctx {
     pub version: RwSignal<u32>,
     /// An action is running.
     pub busy: RwSignal<bool>,
+    /// A code to look up when the Scan screen opens (a code tried from Home).
+    pub pending_scan: RwSignal<Option<String>>,
+    /// The Stock screen's filters (kept across screens; set by Home's drill-downs).
+    pub stock_view: RwSignal<crate::home::StockView>,
 }
 
 impl Ctx {
@@ -209,7 +217,14 @@ pub fn App() -> impl IntoView {
     }));
     let ctx = Ctx {
         lang: RwSignal::new(lang),
-        tab: RwSignal::new(Tab::Scan),
+        // Home is the org's own business: it opens first wherever the page acts for an
+        // org (the app, a signed-in browser, a light node's page); a visitor or a paired
+        // phone without a sign-in opens on Scan.
+        tab: RwSignal::new(if backend::signed_in() {
+            Tab::Home
+        } else {
+            Tab::Scan
+        }),
         status: RwSignal::new(None),
         error: RwSignal::new(None),
         notice: RwSignal::new(None),
@@ -220,6 +235,8 @@ pub fn App() -> impl IntoView {
         fnc1: RwSignal::new(setting("fnc1").unwrap_or_default()),
         version: RwSignal::new(0),
         busy: RwSignal::new(false),
+        pending_scan: RwSignal::new(None),
+        stock_view: RwSignal::new(Default::default()),
     };
     provide_context(ctx);
     // A paired phone: its device key, its queue, a pairing link in the address.
@@ -271,13 +288,19 @@ pub fn App() -> impl IntoView {
     // Interactive: tell the app (start-up benchmark) once, after the first paint.
     request_animation_frame(move || spawn_local(backend::ready()));
 
+    // On a phone the bar holds Home, Scan, Inbox, Stock and "More", which opens the other
+    // screens in a sheet above the bar; on a wider screen every screen is in the side bar.
+    let more_open = RwSignal::new(false);
     let nav = move |tab: Tab, key: &'static str, id: &'static str| {
         view! {
             <button
                 class="nav-item"
                 class:active=move || ctx.tab.get() == tab
                 data-testid=id
-                on:click=move |_| ctx.tab.set(tab)
+                on:click=move |_| {
+                    more_open.set(false);
+                    ctx.tab.set(tab)
+                }
             >
                 <span class="nav-label">{move || ctx.t(key)}</span>
                 {(tab == Tab::Inbox).then(|| view! {
@@ -300,21 +323,37 @@ pub fn App() -> impl IntoView {
         <div class="shell">
             <nav class="nav">
                 <div class="brand">"Handoff"</div>
+                {nav(Tab::Home, "nav.home", "nav-home")}
                 {nav(Tab::Scan, "nav.scan", "nav-scan")}
-                {nav(Tab::Item, "nav.item", "nav-item")}
                 {nav(Tab::Inbox, "nav.inbox", "nav-inbox")}
-                {nav(Tab::Products, "nav.products", "nav-products")}
-                {nav(Tab::Pack, "nav.pack", "nav-pack")}
-                {nav(Tab::Auditor, "nav.auditor", "nav-auditor")}
-                {nav(Tab::Exchange, "nav.exchange", "nav-exchange")}
-                {backend::signed_in().then(|| nav(Tab::Finance, "nav.finance", "nav-finance"))}
-                {move || lender.get().then(|| nav(Tab::Lender, "nav.lender", "nav-lender"))}
-                {nav(Tab::Node, "nav.node", "nav-node")}
+                {nav(Tab::Stock, "nav.stock", "nav-stock")}
+                <button class="nav-item nav-more" data-testid="nav-more"
+                    class:active=move || more_open.get() || !matches!(ctx.tab.get(), Tab::Home | Tab::Scan | Tab::Inbox | Tab::Stock)
+                    aria-expanded=move || if more_open.get() { "true" } else { "false" }
+                    on:click=move |_| more_open.update(|o| *o = !*o)>
+                    <span class="nav-label">{move || ctx.t("nav.more")}</span>
+                    <span class="badge outbox-badge" class:hidden=move || !ctx.light() || ctx.outbox_count.get() == 0>
+                        {move || ctx.outbox_count.get()}
+                    </span>
+                </button>
+                <div class="nav-rest" class:open=move || more_open.get() data-testid="nav-rest">
+                    {nav(Tab::Item, "nav.item", "nav-item")}
+                    {nav(Tab::Products, "nav.products", "nav-products")}
+                    {nav(Tab::Pack, "nav.pack", "nav-pack")}
+                    {nav(Tab::Auditor, "nav.auditor", "nav-auditor")}
+                    {nav(Tab::Exchange, "nav.exchange", "nav-exchange")}
+                    {backend::signed_in().then(|| nav(Tab::Finance, "nav.finance", "nav-finance"))}
+                    {move || lender.get().then(|| nav(Tab::Lender, "nav.lender", "nav-lender"))}
+                    {nav(Tab::Node, "nav.node", "nav-node")}
+                </div>
                 <div class="whoami" data-testid="whoami">{move || ctx.me()}</div>
             </nav>
+            <div class="nav-scrim" class:hidden=move || !more_open.get() on:click=move |_| more_open.set(false)></div>
             <main class="main">
                 <Banner/>
                 {move || match ctx.tab.get() {
+                    Tab::Home => view! { <crate::home::HomeScreen/> }.into_any(),
+                    Tab::Stock => view! { <crate::home::StockScreen/> }.into_any(),
                     Tab::Scan => view! { <screens::ScanScreen/> }.into_any(),
                     Tab::Item => view! { <screens::ItemScreen/> }.into_any(),
                     Tab::Inbox => view! { <screens::InboxScreen/> }.into_any(),

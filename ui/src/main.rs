@@ -8,10 +8,13 @@ mod camera;
 mod certs;
 mod exchange;
 mod finance;
+mod goods;
+mod home;
 mod i18n;
 mod lender;
 mod phone;
 mod picture;
+mod receive;
 mod scan;
 mod screens;
 

@@ -29,7 +29,7 @@ fn now_ms() -> f64 {
 }
 
 /// A short tone: high for a good scan, low for a bad one.
-fn beep(ok: bool) {
+pub(crate) fn beep(ok: bool) {
     let Ok(ac) = web_sys::AudioContext::new() else {
         return;
     };
@@ -63,7 +63,7 @@ fn is_form_field(target: Option<web_sys::EventTarget>) -> bool {
 }
 
 /// Runs an action with the busy indicator; errors go to the banner.
-fn act<T, F>(ctx: Ctx, fut: F, ok: impl FnOnce(T) + 'static)
+pub(crate) fn act<T, F>(ctx: Ctx, fut: F, ok: impl FnOnce(T) + 'static)
 where
     T: 'static,
     F: std::future::Future<Output = Result<T, ApiError>> + 'static,
@@ -83,7 +83,7 @@ where
 
 /// The confirmation of an action a light node queued instead of committing (`None`: the
 /// action was committed).
-fn queued_note(queued: Option<&[api::QueuedTx]>) -> Option<Notice> {
+pub(crate) fn queued_note(queued: Option<&[api::QueuedTx]>) -> Option<Notice> {
     queued.map(|queued| {
         let seqs: Vec<String> = queued.iter().map(|q| format!("#{}", q.seq)).collect();
         Notice::new("notice.queued").arg(Arg::Text(seqs.join(", ")))
@@ -91,7 +91,7 @@ fn queued_note(queued: Option<&[api::QueuedTx]>) -> Option<Notice> {
 }
 
 /// The confirmation of a committed action: `key` with the block it went into.
-fn committed_note(key: &'static str, height: Option<u64>) -> Notice {
+pub(crate) fn committed_note(key: &'static str, height: Option<u64>) -> Notice {
     Notice::new(key).arg(Arg::Text(opt(height)))
 }
 
@@ -399,6 +399,12 @@ pub fn ScanScreen() -> impl IntoView {
             ctx.busy.set(false);
         });
     };
+
+    // A code tried from Home (a search that was a scan, a code to try): looked up now.
+    if let Some(code) = ctx.pending_scan.get_untracked() {
+        ctx.pending_scan.set(None);
+        submit(code);
+    }
 
     let on_files = move |files: Option<web_sys::FileList>| {
         let Some(files) = files else { return };
@@ -832,89 +838,18 @@ pub fn ItemScreen() -> impl IntoView {
     }
 }
 
-/// How a received entry arrived.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Arrival {
-    Arrived,
-    Missing,
-    Damaged,
-}
-
-/// One incoming or outgoing handoff.
+/// One incoming or outgoing handoff: who, what it carries by product, and for an
+/// incoming one the receiving tally (`receive.rs`) or a refusal.
 #[component]
-fn HandoffCard(h: api::HandoffView, incoming: bool) -> impl IntoView {
+pub(crate) fn HandoffCard(h: api::HandoffView, incoming: bool) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let lang = ctx.lang.get_untracked();
     let id = h.id.clone();
     let doc_link = h.id.clone();
-    let rows = RwSignal::new(
-        h.entries
-            .iter()
-            .map(|e| (e.key.clone(), 0usize, Arrival::Arrived))
-            .collect::<Vec<_>>(),
-    );
-    // Containers: list what is inside, so single items can be marked missing or damaged.
-    if incoming {
-        let containers: Vec<String> = rows
-            .get_untracked()
-            .iter()
-            .map(|r| r.0.clone())
-            .filter(|k| k.starts_with("/00/"))
-            .collect();
-        spawn_local(async move {
-            for c in containers {
-                if let Ok(v) = backend::lookup(&c).await {
-                    let inside: Vec<String> = match v.thing.item {
-                        api::Thing::Item(i) => i.contents.unwrap_or_default(),
-                        api::Thing::Lot(_) => Vec::new(),
-                    }
-                    .into_iter()
-                    .map(|e| e.key)
-                    .collect();
-                    rows.update(|r| {
-                        let at = r.iter().position(|x| x.0 == c).map_or(r.len(), |p| p + 1);
-                        for (i, k) in inside.into_iter().enumerate() {
-                            r.insert(at + i, (k, 1, Arrival::Arrived));
-                        }
-                    });
-                }
-            }
-        });
-    }
-    let open = RwSignal::new(Vec::<String>::new());
     let reason = RwSignal::new(String::new());
-    let scan_arrived = move |code: String| {
-        if let Ok(sc) = handoff_core::gs1::parse_scan(&code) {
-            let c = sc.key.canonical();
-            rows.update(|r| {
-                for x in r.iter_mut() {
-                    if x.0 == c {
-                        x.2 = Arrival::Arrived;
-                    }
-                }
-            });
-        }
-    };
-    let (id1, id2, id3) = (id.clone(), id.clone(), id.clone());
-    let accept = move |_| {
-        let r = rows.get_untracked();
-        let pick = |a: Arrival| -> Vec<String> {
-            r.iter().filter(|x| x.2 == a).map(|x| x.0.clone()).collect()
-        };
-        let (missing, damaged) = (pick(Arrival::Missing), pick(Arrival::Damaged));
-        let id = id1.clone();
-        act(
-            ctx,
-            async move { backend::accept(&id, &missing, &damaged).await },
-            move |v| {
-                beep(true);
-                ctx.done(
-                    queued_note(v.queued.as_deref())
-                        .unwrap_or_else(|| committed_note("notice.accepted", v.height)),
-                )
-            },
-        );
-    };
+    // The tally opens on request: a card lists what arrives, counting is a step.
+    let receiving = RwSignal::new(false);
+    let (id2, id3) = (id.clone(), id.clone());
     let reject = move |_| {
         let id = id2.clone();
         let why = reason.get_untracked();
@@ -935,6 +870,7 @@ fn HandoffCard(h: api::HandoffView, incoming: bool) -> impl IntoView {
     } else {
         format!("{} {}", t(lang, "inbox.to"), h.to.name)
     };
+    let tally_h = h.clone();
     view! {
         <article class="card handoff" data-testid=if incoming { "handoff-incoming" } else { "handoff-outgoing" } data-id=id.clone()>
             <header class="card-head">
@@ -948,62 +884,36 @@ fn HandoffCard(h: api::HandoffView, incoming: bool) -> impl IntoView {
             <div class="docs">{h.docs.iter().map(|d| view! {
                 <span class="tag">{format!("{}: {}", d.kind, d.id)}</span>
             }).collect_view()}</div>
-            {incoming.then(|| view! {
-                <input class="small-scan" type="text" data-testid="receive-scan"
-                    placeholder=t(lang, "inbox.scan_arrived")
-                    on:keydown=move |ev: web_sys::KeyboardEvent| {
-                        if ev.key() == "Enter" {
-                            let v = event_target_value(&ev);
-                            scan_arrived(v);
-                            if let Some(t) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) { t.set_value(""); }
-                        }
-                    }/>
-            })}
-            <ul class="entries">
-                {move || {
-                    let all = rows.get();
-                    let expanded = open.get();
-                    let mut parent = String::new();
-                    all.iter().cloned().enumerate().filter_map(|(i, (k, depth, state))| {
-                        if depth == 0 {
-                            parent = k.clone();
-                        } else if !expanded.contains(&parent) {
-                            return None;
-                        }
-                        let inside = all.iter().skip(i + 1).take_while(|r| r.1 > depth).count();
-                        let key = k.clone();
-                        let mark = move |a: Arrival| move |_| rows.update(|r| { if let Some(x) = r.get_mut(i) { x.2 = a; } });
-                        Some(view! {
-                            <li class=format!("entry depth-{depth}") data-testid=format!("entry-{k}") data-state=format!("{state:?}")>
-                                <span class="code">{k.clone()}</span>
-                                {(inside > 0).then(|| view! {
-                                    <button class="ghost" data-testid="toggle-contents" on:click=move |_| open.update(|o| {
-                                        if let Some(p) = o.iter().position(|x| *x == key) { o.remove(p); } else { o.push(key.clone()); }
-                                    })>{format!("{} ({inside})", t(lang, "item.contents"))}</button>
-                                })}
-                                {incoming.then(|| view! {
-                                    <span class="seg">
-                                        <button class:on=state == Arrival::Arrived data-testid="mark-arrived" on:click=mark(Arrival::Arrived)>"✓"</button>
-                                        <button class:on=state == Arrival::Missing data-testid="mark-missing" on:click=mark(Arrival::Missing)>{t(lang, "inbox.missing")}</button>
-                                        <button class:on=state == Arrival::Damaged data-testid="mark-damaged" on:click=mark(Arrival::Damaged)>{t(lang, "inbox.damaged")}</button>
-                                    </span>
-                                })}
-                            </li>
-                        })
-                    }).collect_view()
-                }}
-            </ul>
-            <div class="actions">
-                {if incoming {
-                    view! {
-                        <button class="primary" data-testid="accept-button" disabled=move || ctx.busy.get() on:click=accept>{t(lang, "action.accept")}</button>
+            <crate::receive::GoodsSummary h=h.clone()/>
+            // The keys themselves, for whoever needs them (labels, a phone call).
+            <details class="handoff-keys">
+                <summary>{t(lang, "goods.keys")}</summary>
+                <ul class="keys">{h.entries.iter().map(|e| view! {
+                    <li class="code">{match e.quantity {
+                        Some(q) => format!("{} × {q}", e.key),
+                        None => e.key.clone(),
+                    }}</li>
+                }).collect_view()}</ul>
+            </details>
+            {if incoming {
+                view! {
+                    {move || if receiving.get() {
+                        view! { <crate::receive::TallyPanel h=tally_h.clone()/> }.into_any()
+                    } else {
+                        view! {
+                            <div class="actions">
+                                <button class="primary" data-testid="tally-open" on:click=move |_| receiving.set(true)>{t(lang, "tally.open")}</button>
+                            </div>
+                        }.into_any()
+                    }}
+                    <div class="actions reject-row">
                         <input type="text" class="reason" placeholder=t(lang, "inbox.reason") on:input=move |ev| reason.set(event_target_value(&ev))/>
                         <button class="danger" data-testid="reject-button" on:click=reject>{t(lang, "action.reject")}</button>
-                    }.into_any()
-                } else {
-                    view! { <button class="secondary" data-testid="cancel-button" on:click=cancel>{t(lang, "action.cancel")}</button> }.into_any()
-                }}
-            </div>
+                    </div>
+                }.into_any()
+            } else {
+                view! { <div class="actions"><button class="secondary" data-testid="cancel-button" on:click=cancel>{t(lang, "action.cancel")}</button></div> }.into_any()
+            }}
             <details class="handoff-docs" data-testid="handoff-docs">
                 <summary>{t(lang, "doc.title")}</summary>
                 <DocumentsPanel links=vec![doc_link]/>
@@ -1017,7 +927,7 @@ fn HandoffCard(h: api::HandoffView, incoming: bool) -> impl IntoView {
 pub fn InboxScreen() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let data = RwSignal::new(None::<api::InboxResponse>);
-    // A light node has no inbox index: its answer is shown in place, not as a banner that
+    // A light node that has not found its org yet says so: shown in place, not as a banner that
     // would come back with every refresh.
     let light_note = RwSignal::new(None::<ApiError>);
     Effect::new(move |_| {
@@ -1029,7 +939,7 @@ pub fn InboxScreen() -> impl IntoView {
                     light_note.set(None);
                     data.set(Some(v));
                 }
-                Err(e) if e.code == "LIGHT_NODE" => {
+                Err(e) if crate::home::light_note(&e) => {
                     data.set(None);
                     light_note.set(Some(e));
                 }
@@ -1064,6 +974,7 @@ pub fn InboxScreen() -> impl IntoView {
                     <p class="hint" data-testid="light-receive-hint">{ctx.t("inbox.light_scan")}</p>
                 </div>
             })}
+            {move || data.get().map(|d| view! { <crate::home::Freshness light=d.light.clone()/> })}
             {move || light_note.get().is_none().then(|| view! {
                 <h2 class="section">{move || ctx.t("inbox.incoming")}</h2>
                 <div data-testid="inbox-incoming">{list(true)}</div>

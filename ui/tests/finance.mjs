@@ -184,6 +184,9 @@ function answer(method, url, body, token) {
   if (p === '/v1/nonce') return me ? ok({ org: me.key, name: me.name, next_nonce: 1 }) : { status: 401, json: { error: { code: 'UNAUTHORIZED', message: 'sign in' } } };
   if (p === '/v1/orgs') return ok({ orgs: Object.values(ORGS).map((o) => ({ ...o, prefixes: [], glns: [], suspended: false, admitted_at: 0 })) });
   if (p === '/v1/handoffs/inbox') return ok({ org: me.key, incoming: [], outgoing: [] });
+  // Home (the first screen) reads the org's stock: nothing held here.
+  if (p === '/v1/stock') return ok({ org: { key: me.key, name: me.name }, height: 120, as_of: '2026-12-05T00:00:00Z', products: [], containers: [],
+    totals: { products: 0, items: 0, lot_quantity: 0, containers: 0, lines: 0 }, arrivals: [], in_transit: [] });
   if (p === '/v1/activity') {
     return ok({ org: { key: me.key, name: me.name }, events: [H1, H3, H4, H5].map((h, i) => ({ tx: h, height: 90 + i, time: '2026-11-28T10:00:00Z', event_time: '2026-11-28T10:00:00Z', type: 'handoff_proposed', rejected: null }))
       .concat([{ tx: hex('99'), height: 80, time: '2026-11-20T10:00:00Z', event_time: '2026-11-20T10:00:00Z', type: 'commission', rejected: null }]) });
@@ -264,8 +267,14 @@ async function openPage(vp, token, locale = 'en-US') {
     return route.fulfill({ status: 200, contentType: MIME[path.extname(file)] ?? 'application/octet-stream', body: fs.readFileSync(file) });
   });
   await page.goto(`${ORIGIN}/#token=${token}`);
-  await page.locator(T('nav-finance')).waitFor();
+  await page.locator(T('nav-finance')).waitFor({ state: 'attached' });
   return { ctx, page, sent, errors };
+}
+// On a phone, screens other than Home, Scan, Inbox and Stock are under "More".
+async function nav(page, id) {
+  const item = page.locator(T(`nav-${id}`));
+  if (!(await item.isVisible())) await page.locator(T('nav-more')).click();
+  await item.click();
 }
 const lastPost = (sent) => sent.filter((s) => s.method === 'POST').at(-1);
 const shot = (page, name) => page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
@@ -291,7 +300,7 @@ try {
       const { ctx, page, sent, errors } = await openPage(vp, 'seller');
       await check(`${vp.name}: the supplier's invoices and receipts, with their status in words`, async () => {
         expect(await page.locator(T('nav-lender')).count() === 0, 'a supplier sees no Lender tab');
-        await page.locator(T('nav-finance')).click();
+        await nav(page, 'finance');
         await page.locator(T('fin-asset')).first().waitFor();
         expect(await page.locator(T('fin-asset')).count() === 3, 'three assets');
         const text = await page.locator(T('fin-assets')).innerText();
@@ -395,7 +404,7 @@ try {
       const lang = locale === 'en-US' ? 'en' : 'zh';
       const { ctx, page, sent, errors } = await openPage(vp, 'lender', locale);
       await check(`${vp.name} ${lang}: the lender's dashboard: figures, alerts in words, charts, assets`, async () => {
-        await page.locator(T('nav-lender')).click();
+        await nav(page, 'lender');
         await page.locator(T('lender-rows')).waitFor();
         const q = sent.find((s) => s.path === '/v1/finance/portfolio');
         expect(q.query.role === 'lender', JSON.stringify(q.query));

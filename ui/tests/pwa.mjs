@@ -199,6 +199,7 @@ try {
   });
 
   await check('phone: the phone screen in Chinese', async () => {
+    await page.locator(T('nav-more')).tap();
     await page.locator(T('nav-node')).tap();
     await page.locator(T('lang-zh')).tap();
     await page.locator(T('nav-scan')).tap();

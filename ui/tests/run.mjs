@@ -39,7 +39,8 @@ async function lightNodeOnDemoChain(org) {
     const height = (await api(full.base, '/v1/status')).height;
     await until('the light node to follow the full node', 60000, async () => {
       const st = await api(base, '/v1/status');
-      return st.peers > 0 && st.height >= height;
+      // Its own index too: every block to the full node's height looked at.
+      return st.peers > 0 && st.height >= height && st.index && st.index.height >= height;
     });
     return {
       base,
@@ -83,13 +84,20 @@ function expect(cond, msg) {
 
 const T = (id) => `[data-testid="${id}"]`;
 async function scan(page, code) {
+  // Home opens first: go to the Scan screen when another screen is shown.
+  if (!(await page.locator(T('scan-input')).count())) await nav(page, 'scan');
   await page.locator(T('scan-input')).focus();
   await page.keyboard.type(code); // a keyboard-wedge scanner types the code…
   await page.keyboard.press('Enter'); // …and ends with Enter
 }
+// On a phone, screens other than Home, Scan, Inbox and Stock are under "More".
 async function nav(page, id) {
-  await page.locator(T(`nav-${id}`)).click();
+  const item = page.locator(T(`nav-${id}`));
+  if (!(await item.isVisible())) await page.locator(T('nav-more')).click();
+  await item.click();
 }
+// A number as the page shows it (grouped by the locale: 1,234).
+const num = (s) => Number(String(s).replace(/[^0-9-]/g, ''));
 // Waits until the notice says `text` (a notice of an earlier action may still be up) or
 // an error is shown, and returns what the notice says.
 async function noticeSaying(page, text) {
@@ -107,6 +115,9 @@ async function dismiss(page, id) {
 const BAG = '(01)00614141025015(21)E261000022'; // at the grocer, genuine
 const LOOSE_A = '(01)00614141025015(21)E261000260'; // loose bags at the warehouse
 const LOOSE_B = 'https://id.gs1.org/01/00614141025015/21/E261000261';
+const LOOSE_C = '(01)00614141025015(21)E261000262';
+const LOOSE_D = '(01)00614141025015(21)E261000263';
+const LOOSE_E = '(01)00614141025015(21)E261000264';
 const WAREHOUSE = 'Harbor Logistics';
 const GROCER = 'Corner Grocer';
 const AUDITOR = 'Organic Audit'; // admitted for these tests, beside the demo's own auditor
@@ -133,20 +144,89 @@ async function openPage(vp, address) {
   // not a script error.
   page.on('console', (m) => { if (m.type() === 'error' && !/status of 4\d\d/.test(m.text())) errors.push(m.text()); });
   await page.goto(address);
-  await page.locator(T('scan-input')).waitFor();
+  // Home opens first for an org (signed in); a visitor's page opens on Scan.
+  await page.locator(`${T('home-screen')}, ${T('scan-input')}`).first().waitFor();
   const shot = (n) => page.screenshot({ path: path.join(artifacts, `${vp.name}-${n}.png`), fullPage: true });
   return { ctx, page, errors, shot };
 }
 const signIn = (node, name) => `${node.base}/#token=${node.tokens[name]}`;
 
+// Home's numbers against the node's stock answer for `org` (`GET /v1/stock`, the typed
+// answer `handoff stock --json` prints): items held, products, lines expiring within 30
+// days (expired included), arrivals, shipments in transit, and exceptions (lines flagged
+// missing or damaged, plus offers of the org's latest 20 that were refused).
+async function homeMatchesStock(page, node, org) {
+  const token = node.tokens[org];
+  const stock = await api(node.base, '/v1/stock', { token });
+  const lines = stock.products.flatMap((p) => p.lines);
+  const activity = await api(node.base, '/v1/activity?limit=50', { token });
+  let refused = 0;
+  for (const r of activity.events.filter((e) => e.type === 'handoff_proposed' && !e.rejected).slice(0, 20)) {
+    if ((await api(node.base, `/v1/handoffs/${r.tx}`, { token })).handoff.status === 'rejected') refused++;
+  }
+  const want = {
+    'home-items': stock.totals.items,
+    'home-expiring': lines.filter((l) => l.expires_in_days !== undefined && l.expires_in_days <= 30).length,
+    'home-arrivals': stock.arrivals.reduce((n, a) => n + a.handoffs.length, 0),
+    'home-transit': stock.in_transit.length,
+    'home-exceptions': lines.filter((l) => l.status === 'missing' || l.status === 'damaged').length + refused,
+  };
+  await page.locator(T('tile-stock')).waitFor();
+  for (const [id, n] of Object.entries(want)) {
+    await until(`${id} = ${n}`, 10000, async () => num(await page.locator(T(id)).innerText()) === n);
+  }
+  expect((await page.locator(T('home-stock-sub')).innerText()).includes(`${stock.totals.products} products`), 'products');
+  const shown = await page.locator(T('home-product')).evaluateAll((els) => els.map((e) => e.dataset.gtin));
+  expect(JSON.stringify(shown) === JSON.stringify(stock.products.slice(0, 6).map((p) => p.gtin)), `products shown: ${shown}`);
+  return stock;
+}
+
 async function fullNodeChecks(vp, node) {
   const { ctx, page, errors, shot } = await openPage(vp, signIn(node, WAREHOUSE));
 
-  await check(`${vp.name}: the sign-in link's token leaves the address bar and signs in`, async () => {
+  await check(`${vp.name}: the sign-in link's token leaves the address bar and signs in, on Home`, async () => {
     expect(!page.url().includes('token'), page.url());
+    await page.locator(T('home-screen')).waitFor();
     const focused = await page.evaluate(() => document.activeElement?.dataset?.testid);
-    expect(focused === 'scan-input', `focused: ${focused}`);
+    expect(focused === 'home-search', `focused: ${focused}`);
     await page.waitForFunction(() => document.querySelector('[data-testid="whoami"]')?.textContent === 'Harbor Logistics');
+  });
+
+  await check(`${vp.name}: Home's numbers are the node's stock answer (handoff stock --json)`, async () => {
+    await homeMatchesStock(page, node, WAREHOUSE);
+    // The warehouse's shipment to the grocer (the demo's last pallet) is in transit.
+    const transit = await page.locator(T('home-shipment')).allInnerTexts();
+    expect(transit.some((t) => t.includes(GROCER) && t.includes('Northside Espresso Roast 250 g')), transit.join(' | '));
+    await shot('home');
+  });
+
+  await check(`${vp.name}: Stock lists what the warehouse holds by product, filters by status and downloads as CSV`, async () => {
+    const stock = await api(node.base, '/v1/stock', { token: node.tokens[WAREHOUSE] });
+    await nav(page, 'stock');
+    await page.locator(T('stock-totals')).waitFor();
+    await until('the stock lines', 10000, async () => (await page.locator(T('stock-line')).count()) === stock.totals.lines);
+    const totals = page.locator(T('stock-totals'));
+    expect(Number(await totals.getAttribute('data-items')) === stock.totals.items, `items ${await totals.getAttribute('data-items')} vs ${stock.totals.items}`);
+    expect(Number(await totals.getAttribute('data-lots')) === stock.totals.lot_quantity, 'lot quantity');
+    for (const p of stock.products) {
+      const card = page.locator(`${T('stock-product-card')}[data-gtin="${p.gtin}"]`);
+      expect((await card.innerText()).includes(p.name), p.name);
+      expect(Number(await card.getAttribute('data-items')) === p.items, `${p.name}: ${await card.getAttribute('data-items')} vs ${p.items}`);
+    }
+    await shot('stock');
+    // Only what is recalled (the demo's filter-roast lot): the node's own filter.
+    const recalled = await api(node.base, '/v1/stock?status=recalled', { token: node.tokens[WAREHOUSE] });
+    await page.locator(T('stock-status')).selectOption('recalled');
+    await until('the recalled lines', 10000, async () => (await page.locator(T('stock-line')).count()) === recalled.totals.lines);
+    expect(recalled.totals.lines > 0, 'the demo holds a recalled lot');
+    expect((await page.locator(`${T('stock-line')}:not([data-status="recalled"])`).count()) === 0, 'only recalled lines');
+    // The CSV holds the lines shown, one a row.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator(T('stock-csv')).click()]);
+    expect(/^handoff-stock-.*\.csv$/.test(download.suggestedFilename()), download.suggestedFilename());
+    const rows = fs.readFileSync(await download.path(), 'utf8').trim().split('\r\n');
+    expect(rows[0].startsWith('gtin,product,kind,lot,expiry'), rows[0]);
+    expect(rows.length === recalled.totals.lines + 1 && rows.slice(1).every((r) => r.includes(',recalled,')), rows.join('\n'));
+    await page.locator(T('stock-clear')).click();
   });
 
   await check(`${vp.name}: a scanned code shows its product, journey and verified record`, async () => {
@@ -264,15 +344,112 @@ async function fullNodeChecks(vp, node) {
 
   // The other organization, in a tab of its own, signed in with its own link.
   const grocer = await openPage(vp, signIn(node, GROCER));
-  await check(`${vp.name}: the recipient accepts the shipment with one bag missing`, async () => {
+  await check(`${vp.name}: the grocer's Home shows the pallet arriving, its stock by product, and codes to try`, async () => {
     const p = grocer.page;
     await p.waitForFunction(() => document.querySelector('[data-testid="whoami"]')?.textContent === 'Corner Grocer');
+    await homeMatchesStock(p, node, GROCER);
+    const arriving = await p.locator(T('home-arrival')).allInnerTexts();
+    expect(arriving.some((t) => t.includes(WAREHOUSE) && t.includes('Northside Espresso Roast 250 g')), arriving.join(' | '));
+    // Codes to try are real: a bag in stock, a pallet in stock, the pallet arriving.
+    const tries = await p.locator(T('home-try')).evaluateAll((els) => els.map((e) => e.dataset.code));
+    expect(tries.includes('/00/306141410000000051'), `the arriving pallet: ${tries.join(', ')}`);
+    const bag = tries.find((c) => c.includes('/21/'));
+    expect(bag, `a bag: ${tries.join(', ')}`);
+    await grocer.shot('home');
+    await p.locator(`${T('home-try')}[data-code="${bag}"]`).click();
+    await p.waitForFunction((k) => document.querySelector('[data-testid="item-card"]')?.dataset.key === k, bag);
+    expect((await p.locator(T('item-card')).innerText()).includes(GROCER), 'the grocer holds the bag');
+  });
+
+  await check(`${vp.name}: searching a product name on Home finds it in stock; a lot and a serial too`, async () => {
+    const p = grocer.page;
+    const stock = await api(node.base, '/v1/stock', { token: node.tokens[GROCER] });
+    const espresso = stock.products.find((x) => x.name === 'Northside Espresso Roast 250 g');
+    expect(espresso, JSON.stringify(stock.products.map((x) => x.name)));
+    await nav(p, 'home');
+    await p.locator(T('home-search')).fill('espresso roast');
+    await p.locator(T('home-search')).press('Enter');
+    await p.locator(T('stock-screen')).waitFor();
+    const card = p.locator(`${T('stock-product-card')}[data-gtin="${espresso.gtin}"]`);
+    await card.waitFor();
+    expect(Number(await card.getAttribute('data-items')) === espresso.items, `${await card.getAttribute('data-items')} vs ${espresso.items}`);
+    expect((await p.locator(T('stock-product-card')).count()) === 1, 'only the espresso');
+    await grocer.shot('stock-search');
+    // A lot: every line shown is of it.
+    const lot = espresso.lines.find((l) => l.lot)?.lot;
+    expect(lot, 'the espresso bags have a lot');
+    await p.locator(T('stock-search')).fill(lot);
+    await until('the lot\'s lines', 10000, async () => (await p.locator(T('stock-line')).count()) > 0
+      && (await p.locator(T('stock-line')).allInnerTexts()).every((t) => t.includes(lot)));
+    // A serial: the bag is found among the products held.
+    await p.locator(T('stock-search')).fill('E261000022');
+    await p.locator(T('stock-serial-hit')).first().waitFor();
+    expect((await p.locator(T('stock-serial-hit')).first().innerText()).includes('E261000022'), 'the bag');
+    await p.locator(T('stock-clear')).click();
+  });
+
+  await check(`${vp.name}: the inbox names the pallet's goods, and its tally accepts with one bag missing, on the ledger`, async () => {
+    const p = grocer.page;
+    await nav(p, 'inbox');
+    expect((await p.locator(T('inbox-count')).innerText()).trim() === '2', 'badge counts 2 incoming');
+    const card = p.locator(T('handoff-incoming')).filter({ hasText: '306141410000000051' });
+    await card.waitFor();
+    const inbox = await api(node.base, '/v1/handoffs/inbox', { token: node.tokens[GROCER] });
+    const offer = inbox.incoming.find((h) => h.entries.some((e) => e.key === '/00/306141410000000051'));
+    const bags = offer.goods.filter((g) => g.kind === 'item');
+    expect(bags.length === 50 && bags.every((g) => g.name === 'Northside Espresso Roast 250 g'), `goods: ${bags.length}`);
+    // By product with its count, not a list of keys.
+    const summary = await card.locator(T('goods-product')).first().innerText();
+    expect(summary.includes('Northside Espresso Roast 250 g') && summary.includes('50'), summary);
+    await card.locator(T('tally-open')).click();
+    expect(num(await card.locator(T('tally-expected')).innerText()) === 50, 'expects 50 bags');
+    expect(num(await card.locator(T('tally-missing')).innerText()) === 50, 'nothing counted yet');
+    await card.locator(T('receive-scan')).fill('(00)306141410000000051');
+    await card.locator(T('receive-scan')).press('Enter');
+    await until('50 scanned', 5000, async () => num(await card.locator(T('tally-scanned')).innerText()) === 50);
+    // A scan that is not in the shipment is flagged, not counted.
+    await card.locator(T('receive-scan')).fill(BAG);
+    await card.locator(T('receive-scan')).press('Enter');
+    await until('one unexpected', 5000, async () => num(await card.locator(T('tally-unexpected')).innerText()) === 1);
+    const lost = bags[7].key;
+    await card.locator(`${T('tally-group')} summary`).first().click();
+    await card.locator(`[data-testid="entry-${lost}"] ${T('mark-missing')}`).click();
+    expect(num(await card.locator(T('tally-scanned')).innerText()) === 49, '49 scanned');
+    expect(num(await card.locator(T('tally-missing')).innerText()) === 1, '1 missing');
+    const accept = await card.locator(T('accept-button')).innerText();
+    expect(accept.includes('49 arrived') && accept.includes('1 missing'), accept);
+    await grocer.shot('tally');
+    await card.locator(T('accept-button')).click();
+    const notice = await noticeSaying(p, 'Received');
+    expect(notice.includes('Received · block'), notice);
+    // The ledger holds the exception on the handoff, and the bag stays with the sender.
+    const h = (await api(node.base, `/v1/handoffs/${offer.id}`, { token: node.tokens[GROCER] })).handoff;
+    expect(h.status === 'accepted' && h.missing.length === 1 && h.missing[0].key === lost && h.damaged.length === 0, JSON.stringify(h.missing));
+    const item = await api(node.base, `/v1/items/${encodeURIComponent(lost)}`);
+    expect(item.item.custodian.name === WAREHOUSE && item.item.exception?.kind === 'missing', JSON.stringify(item.item.exception));
+  });
+
+  await check(`${vp.name}: the sender's Home lists the missing bag to resolve`, async () => {
+    await nav(page, 'home');
+    await page.reload();
+    await page.locator(T('home-screen')).waitFor();
+    await homeMatchesStock(page, node, WAREHOUSE);
+    expect(num(await page.locator(T('home-exceptions')).innerText()) >= 1, 'an exception');
+    expect((await page.locator(T('home-flagged')).allInnerTexts()).some((t) => t.includes('missing')), 'the missing bag');
+    await page.locator(`${T('tile-exceptions')} .tile-head`).click();
+    await page.locator(`${T('stock-line')}[data-status="missing"]`).first().waitFor();
+    await shot('stock-missing');
+  });
+
+  await check(`${vp.name}: the recipient counts one bag of two and accepts: the other is missing`, async () => {
+    const p = grocer.page;
     await nav(p, 'inbox');
     const card = p.locator(T('handoff-incoming')).filter({ hasText: 'E261000261' });
     await card.waitFor();
-    expect((await p.locator(T('inbox-count')).innerText()).trim() === '2', 'badge counts 2 incoming');
-    await card.locator('[data-testid="entry-/01/00614141025015/21/E261000261"] [data-testid="mark-missing"]').click();
-    await grocer.shot('inbox');
+    await card.locator(T('tally-open')).click();
+    await card.locator(T('receive-scan')).fill(LOOSE_A);
+    await card.locator(T('receive-scan')).press('Enter');
+    await until('1 scanned', 5000, async () => num(await card.locator(T('tally-scanned')).innerText()) === 1);
     await card.locator(T('accept-button')).click();
     const notice = await noticeSaying(p, 'Received');
     expect(notice.includes('Received · block'), notice);
@@ -289,28 +466,72 @@ async function fullNodeChecks(vp, node) {
 
   await check(`${vp.name}: the recipient rejects an offer, the sender withdraws one`, async () => {
     const p = grocer.page;
-    await nav(p, 'inbox');
-    // The demo's pallet offer from the warehouse, refused.
-    const pallet = p.locator(T('handoff-incoming')).filter({ hasText: '/00/306141410000000051' });
-    await pallet.waitFor();
-    await pallet.locator('input.reason').fill('not ordered');
-    await pallet.locator(T('reject-button')).click();
-    await noticeSaying(p, 'Rejected');
-    await p.waitForFunction(() => !document.querySelector('[data-testid="inbox-incoming"]')?.textContent.includes('306141410000000051'));
-    // The warehouse offers the pallet again, then withdraws the offer.
+    // The warehouse offers a loose bag; the grocer refuses it.
     await nav(page, 'scan');
-    await scan(page, '(00)306141410000000051');
+    await scan(page, LOOSE_C);
+    await page.locator(T('item-card')).waitFor();
+    await page.locator(T('ship-to')).selectOption(GROCER);
+    await page.locator(T('ship-button')).click();
+    await noticeSaying(page, 'Shipped');
+    await nav(p, 'home');
+    await nav(p, 'inbox');
+    const offer = p.locator(T('handoff-incoming')).filter({ hasText: 'E261000262' });
+    await offer.waitFor();
+    await offer.locator('input.reason').fill('not ordered');
+    await offer.locator(T('reject-button')).click();
+    await noticeSaying(p, 'Rejected');
+    await p.waitForFunction(() => !document.querySelector('[data-testid="inbox-incoming"]')?.textContent.includes('E261000262'));
+    // The refusal is on the sender's Home, to resolve.
+    await nav(page, 'home');
+    await page.locator(T('home-refused')).first().waitFor();
+    expect((await page.locator(T('home-refused')).first().innerText()).includes(GROCER), 'refused by the grocer');
+    // The warehouse offers another bag, then withdraws the offer.
+    await scan(page, LOOSE_D);
     await page.locator(T('item-card')).waitFor();
     await page.locator(T('ship-to')).selectOption(GROCER);
     await page.locator(T('ship-button')).click();
     await noticeSaying(page, 'Shipped');
     await nav(page, 'inbox');
-    const out = page.locator(T('handoff-outgoing')).filter({ hasText: '/00/306141410000000051' });
+    const out = page.locator(T('handoff-outgoing')).filter({ hasText: 'E261000263' });
     await out.waitFor();
     await shot('inbox');
     await out.locator(T('cancel-button')).click();
     await noticeSaying(page, 'Withdrawn');
-    await page.waitForFunction(() => !document.querySelector('[data-testid="inbox-outgoing"]')?.textContent.includes('306141410000000051'));
+    await page.waitForFunction(() => !document.querySelector('[data-testid="inbox-outgoing"]')?.textContent.includes('E261000263'));
+  });
+
+  await check(`${vp.name}: Home, Stock and the tally in Chinese`, async () => {
+    const p = grocer.page;
+    await nav(p, 'node');
+    await p.locator(T('lang-zh')).click();
+    await nav(p, 'home');
+    await p.locator(T('tile-stock')).waitFor();
+    const home = await p.locator(T('home-screen')).innerText();
+    expect(home.includes('在库') && home.includes('即将过期') && home.includes('待处理'), home.slice(0, 200));
+    expect((await p.locator(T('nav-home')).innerText()).includes('首页'), 'nav label');
+    await grocer.shot('home-zh');
+    await nav(p, 'stock');
+    await p.locator(T('stock-totals')).waitFor();
+    expect((await p.locator(T('stock-totals')).innerText()).includes('种产品'), 'totals in Chinese');
+    await grocer.shot('stock-zh');
+    // A tally in Chinese: the warehouse ships a bag, the grocer opens its count.
+    await scan(page, LOOSE_E);
+    await page.locator(T('item-card')).waitFor();
+    await page.locator(T('ship-to')).selectOption(GROCER);
+    await page.locator(T('ship-button')).click();
+    await noticeSaying(page, 'Shipped');
+    await nav(p, 'home');
+    await nav(p, 'inbox');
+    const card = p.locator(T('handoff-incoming')).filter({ hasText: 'E261000264' });
+    await card.waitFor();
+    await card.locator(T('tally-open')).click();
+    await card.locator(T('receive-scan')).fill(LOOSE_E);
+    await card.locator(T('receive-scan')).press('Enter');
+    await until('1 scanned', 5000, async () => num(await card.locator(T('tally-scanned')).innerText()) === 1);
+    expect((await card.locator(T('accept-button')).innerText()).includes('确认收货'), 'accept in Chinese');
+    await grocer.shot('tally-zh');
+    await nav(p, 'node');
+    await p.locator(T('lang-en')).click();
   });
 
   await check(`${vp.name}: Chinese switches every navigation label and the verdict`, async () => {
@@ -331,7 +552,7 @@ async function fullNodeChecks(vp, node) {
     await shot('item-zh');
     // The choice and the sign-in are kept across a reload of the tab.
     await page.reload();
-    await page.locator(T('scan-input')).waitFor();
+    await page.locator(`${T('home-screen')}, ${T('scan-input')}`).first().waitFor();
     expect((await page.locator(T('nav-scan')).innerText()).includes('扫描'), 'language kept');
     await page.waitForFunction(() => document.querySelector('[data-testid="whoami"]')?.textContent === 'Harbor Logistics');
     await nav(page, 'node');
@@ -404,6 +625,30 @@ async function lightNodeChecks(vp, node) {
     expect(Number((await page.locator(T('node-peers')).innerText()).trim()) >= 1, 'a peer');
     expect((await page.locator(T('outbox-list')).innerText()).includes('Nothing queued'), 'empty outbox');
     await light('node');
+  });
+
+  await check(`${vp.name} light: Home opens first with the warehouse's stock from its own index, saying how fresh it is`, async () => {
+    await nav(page, 'home');
+    const fresh = page.locator(T('index-freshness'));
+    await fresh.waitFor();
+    const text = await fresh.innerText();
+    expect(text.includes("From this node's own verified index: as of block") && text.includes('reachable'), text);
+    // The same stock the full node's index answers for the warehouse.
+    const full = await api(node.full.base, '/v1/stock', { token: node.full.tokens[WAREHOUSE] });
+    const items = num(await page.locator(T('home-items')).innerText());
+    expect(items === full.totals.items && items > 0, `light ${items}, full ${full.totals.items}`);
+    expect(await page.locator(T('home-note')).count() === 0, 'no light-node note');
+    await page.locator(T('home-search')).waitFor();
+    await light('home');
+  });
+
+  await check(`${vp.name} light: Stock lists what the warehouse holds, by product, from the index`, async () => {
+    await page.locator(T('home-items')).click();
+    await page.locator(T('stock-screen')).waitFor();
+    await page.locator(`${T('stock-screen')} ${T('index-freshness')}`).waitFor();
+    const text = await page.locator(T('stock-screen')).innerText();
+    expect(text.includes('Northside Espresso Roast 250 g'), text.slice(0, 400));
+    await light('stock');
   });
 
   await check(`${vp.name} light: a scan shows the record verified against a certified block`, async () => {
@@ -482,13 +727,12 @@ async function lightNodeChecks(vp, node) {
     expect(v.includes('Verified against block'), v);
   });
 
-  await check(`${vp.name} light: what needs a full node's index says so, in words`, async () => {
+  await check(`${vp.name} light: the inbox and outbox come from the index; an item's history still needs a full node`, async () => {
     await nav(page, 'inbox');
-    const note = page.locator(T('light-node-note'));
-    await note.waitFor();
-    const text = await note.innerText();
-    expect(text.includes('LIGHT_NODE') && text.includes('needs a full node') && text.includes('light node'), text);
-    expect((await page.locator(T('light-receive-hint')).innerText()).includes('scan one of them'), 'how to receive');
+    await page.locator(`${T('inbox-incoming')}`).waitFor();
+    const fresh = await page.locator(T('index-freshness')).innerText();
+    expect(fresh.includes('as of block'), fresh);
+    expect(await page.locator(T('light-node-note')).count() === 0, 'no light-node note on the inbox');
     await light('inbox');
     await nav(page, 'item');
     await page.locator(T('history-light')).waitFor();
@@ -498,7 +742,7 @@ async function lightNodeChecks(vp, node) {
     await light('item');
   });
 
-  await check(`${vp.name} light: in Chinese, the mode, the outbox, the scan and the light-node notes`, async () => {
+  await check(`${vp.name} light: in Chinese, the mode, the outbox, the scan, the inbox and Home with their freshness`, async () => {
     await nav(page, 'node');
     await page.locator(T('lang-zh')).click();
     await dismiss(page, 'notice-banner');
@@ -512,15 +756,19 @@ async function lightNodeChecks(vp, node) {
     expect((await page.locator(T('verified-at')).innerText()).includes('已校验'), 'verified in Chinese');
     await light('scan-zh');
     await nav(page, 'inbox');
-    const note = await page.locator(T('light-node-note')).innerText();
-    expect(note.includes('轻节点') && note.includes('LIGHT_NODE'), note);
+    await page.locator(T('inbox-incoming')).waitFor();
+    const fresh = await page.locator(T('index-freshness')).innerText();
+    expect(fresh.includes('来自本节点已校验的索引') && fresh.includes('截至区块'), fresh);
     await light('inbox-zh');
+    await nav(page, 'home');
+    await page.locator(T('index-freshness')).waitFor();
+    await light('home-zh');
     await nav(page, 'node');
     await page.locator(T('lang-en')).click();
   });
 
   await check(`${vp.name} light: nothing overflows the screen`, async () => {
-    for (const tab of ['scan', 'inbox', 'node']) {
+    for (const tab of ['home', 'scan', 'inbox', 'node']) {
       await nav(page, tab);
       const over = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       expect(over <= 0, `${tab}: page is ${over}px wider than the viewport`);
@@ -611,7 +859,7 @@ async function certificationChecks(vp, node) {
     await check(`${vp.name}: the item screen shows the certification through its product`, async () => {
       const p = staff.page;
       await p.reload();
-      await p.locator(T('scan-input')).waitFor();
+      await p.locator(`${T('home-screen')}, ${T('scan-input')}`).first().waitFor();
       await openItem(p, BAG);
       const cert = p.locator(`${T('cert')}[data-id="${certId}"]`);
       await cert.waitFor();
@@ -634,7 +882,7 @@ async function certificationChecks(vp, node) {
       await p.locator(T('cert-changed')).waitFor();
       const s = staff.page;
       await s.reload();
-      await s.locator(T('scan-input')).waitFor();
+      await s.locator(`${T('home-screen')}, ${T('scan-input')}`).first().waitFor();
       await openItem(s, BAG);
       // Gone from the list of those that count; folded below, revoked and muted.
       await s.locator(T('cert-lapsed')).waitFor();
@@ -667,7 +915,7 @@ async function certificationChecks(vp, node) {
       await noticeSaying(p, 'Certification changed');
       const s = staff.page;
       await s.reload();
-      await s.locator(T('scan-input')).waitFor();
+      await s.locator(`${T('home-screen')}, ${T('scan-input')}`).first().waitFor();
       await openItem(s, BAG);
       // Neither certification counts now: the list says so, both are folded below.
       await s.locator(T('cert-none-valid')).waitFor();

@@ -386,6 +386,50 @@ pub struct HandoffView {
     pub damaged: Vec<EntryView>,
     /// Why it was rejected.
     pub reason: Option<String>,
+    /// Everything the handoff carries, line by line: each entry and, under a container,
+    /// what is packed in it now (depth first, a container before its contents), with
+    /// product names. Absent where the node did not walk the goods (a light node's
+    /// answer): the entries' keys are then all there is.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub goods: Vec<GoodsLine>,
+    /// `goods` stops at the node's bound (10,000 lines) and lists less than the handoff
+    /// carries (absent when it lists everything).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub goods_cut: bool,
+}
+
+/// One line of what a handoff carries: a serialized item, a container or a lot quantity,
+/// named for people.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct GoodsLine {
+    /// Canonical key.
+    pub key: String,
+    /// `item`, `container` or `lot`.
+    pub kind: String,
+    /// GTIN-14 (absent for a container).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gtin: Option<String>,
+    /// Product name (absent for a container, or when the GTIN is not defined).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Serial (items).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serial: Option<String>,
+    /// SSCC (containers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sscc: Option<String>,
+    /// Lot (absent when none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lot: Option<String>,
+    /// Expiry YYMMDD (absent when none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiry: Option<String>,
+    /// 1 for an item or a container, the quantity for a lot.
+    pub quantity: u64,
+    /// The SSCC of the container it is packed in (absent for the handoff's own entries).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container: Option<String>,
 }
 
 /// A GS1 key as the ledger records it (named by its kind).

@@ -777,7 +777,13 @@ fn locate_tx(ledger: &Ledger, tx: &Hash32) -> R<Option<u64>> {
 
 fn handoff_view(ledger: &Ledger, id: &Hash32) -> R<Option<HandoffView>> {
     match ledger.store.handoff(id)? {
-        Some(h) => Ok(Some(typed(view::handoff_json(&ledger.store, &h)?)?)),
+        Some(h) => {
+            let mut v: HandoffView = typed(view::handoff_json(&ledger.store, &h)?)?;
+            let goods = crate::goods::of_entries(&ledger.store, &h.entries)?;
+            v.goods = goods.lines;
+            v.goods_cut = goods.cut;
+            Ok(Some(v))
+        }
         None => Ok(None),
     }
 }

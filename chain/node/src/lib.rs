@@ -12,6 +12,7 @@ mod finance_view;
 pub mod folder;
 #[cfg(feature = "p2p")]
 pub mod gateway;
+pub mod goods;
 pub mod govern;
 pub mod identity;
 pub mod images;

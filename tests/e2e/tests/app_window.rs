@@ -113,6 +113,10 @@ async fn text_of(c: &Client, sel: &str) -> String {
 }
 
 async fn until_text(c: &Client, sel: &str, want: &str) {
+    until_text_within(c, sel, want, Duration::from_secs(30)).await;
+}
+
+async fn until_text_within(c: &Client, sel: &str, want: &str, limit: Duration) {
     let t0 = Instant::now();
     loop {
         if let Ok(e) = c.find(css(sel)).await
@@ -121,10 +125,17 @@ async fn until_text(c: &Client, sel: &str, want: &str) {
         {
             return;
         }
-        assert!(
-            t0.elapsed() < Duration::from_secs(30),
-            "{sel} never showed '{want}'"
-        );
+        if t0.elapsed() > limit {
+            let shown = match c.find(css(sel)).await {
+                Ok(e) => e.text().await.unwrap_or_default(),
+                Err(_) => "(not on the screen)".into(),
+            };
+            let _ = std::fs::write(
+                artifacts_dir().join("app-failed.png"),
+                c.screenshot().await.unwrap_or_default(),
+            );
+            panic!("{sel} never showed '{want}'; it shows: {shown}");
+        }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -269,7 +280,7 @@ async fn staff_ship_a_pallet_and_the_grocer_receives_it_with_one_bag_missing() {
 
     // Scan the warehouse's pallet: the item appears with its holder and verdict.
     until_text(&c, "[data-testid='whoami']", "Harbor Logistics").await;
-    shot(&c, &artifacts, "1-scan-empty").await;
+    shot(&c, &artifacts, "1-home").await;
     scan(&c, PALLET_SCAN).await;
     let card = text_of(&c, "[data-testid='item-card']").await;
     assert!(card.contains(PALLET), "{card}");
@@ -410,15 +421,24 @@ async fn staff_ship_a_pallet_and_the_grocer_receives_it_with_one_bag_missing() {
         }
     }
     let card = ours.expect("the pallet is in the grocer's inbox");
-    let toggle = c
-        .wait()
-        .at_most(Duration::from_secs(30))
-        .for_element(css(&format!(
-            "[data-testid='entry-{PALLET}'] [data-testid='toggle-contents']"
-        )))
+    // The receiving tally: scan the pallet (its bags count), mark one bag missing.
+    card.find(css("[data-testid='tally-open']"))
         .await
-        .expect("the pallet's contents are listed");
-    toggle.click().await.expect("show contents");
+        .expect("the tally button")
+        .click()
+        .await
+        .expect("open the tally");
+    wait(&c, "[data-testid='receive-scan']")
+        .await
+        .send_keys(&format!("{PALLET_SCAN}\u{E007}"))
+        .await
+        .expect("scan the pallet");
+    until_text(&c, "[data-testid='tally-last']", "Counted").await;
+    wait(&c, "[data-testid='tally-group'] summary")
+        .await
+        .click()
+        .await
+        .expect("show the bags");
     wait(
         &c,
         &format!("[data-testid='entry-{LOST_BAG}'] [data-testid='mark-missing']"),
@@ -427,6 +447,7 @@ async fn staff_ship_a_pallet_and_the_grocer_receives_it_with_one_bag_missing() {
     .click()
     .await
     .expect("mark missing");
+    until_text(&c, "[data-testid='accept-button']", "1 missing").await;
     shot(&c, &artifacts, "6-inbox").await;
     card.find(css("[data-testid='accept-button']"))
         .await
@@ -815,4 +836,387 @@ async fn a_lender_reviews_evidence_funds_a_receivable_and_sees_a_refused_move_of
     assert_eq!(shown["asset"]["status"], "funded", "{shown}");
     let shown = h(&["--as", "First Bank", "finance", "show", &wr]);
     assert_eq!(shown["asset"]["status"], "released", "{shown}");
+}
+
+/// A full node (the demo chain's validator) running as a child process; stopped on drop.
+struct FullNode {
+    child: std::process::Child,
+    /// Its libp2p listen addresses (with `/p2p/<peer id>`), from its `ready` line.
+    listen: Vec<String>,
+}
+
+impl FullNode {
+    /// `handoff --data DATA node run --validator --no-mdns --listen 127.0.0.1:0`, once it
+    /// has printed its `ready` line.
+    fn start(cli: &Path, data: &Path) -> FullNode {
+        use std::io::BufRead;
+        let log = std::fs::File::create(data.with_extension("log")).expect("node log");
+        let mut child = Command::new(cli)
+            .arg("--data")
+            .arg(data)
+            .args(["node", "run", "--validator", "--no-mdns"])
+            .args(["--listen", "/ip4/127.0.0.1/tcp/0"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .expect("start the full node");
+        let out = child.stdout.take().expect("stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+                if line.contains("\"ready\"") {
+                    let _ = tx.send(line);
+                }
+            }
+        });
+        let Ok(line) = rx.recv_timeout(Duration::from_secs(60)) else {
+            let _ = child.kill();
+            panic!(
+                "the full node did not start: {}",
+                std::fs::read_to_string(data.with_extension("log")).unwrap_or_default()
+            );
+        };
+        let ready: Value = serde_json::from_str(&line).expect("the ready line is JSON");
+        let listen = ready["listen"]
+            .as_array()
+            .expect("listen addresses")
+            .iter()
+            .filter_map(|a| a.as_str().map(String::from))
+            .collect();
+        FullNode { child, listen }
+    }
+}
+
+impl Drop for FullNode {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let t0 = Instant::now();
+        while t0.elapsed() < Duration::from_secs(10) {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A number as the page shows it (grouped by the locale: 1,234).
+fn number(s: &str) -> u64 {
+    s.chars()
+        .filter(char::is_ascii_digit)
+        .collect::<String>()
+        .parse()
+        .unwrap_or_else(|_| panic!("no number in '{s}'"))
+}
+
+/// The warehouse's own app as a light node of the demo chain (its full node in another
+/// folder, reached over libp2p): Home opens with the warehouse's stock from its own
+/// verified index and says how fresh it is; the grocer returns a pallet, which the inbox
+/// lists by product and the warehouse receives with a tally (one bag missing); Stock
+/// then holds the pallet's bags and the Item screen shows one, verified. Desktop and
+/// phone size, English and Chinese.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_warehouse_light_node_opens_home_tallies_a_returned_pallet_and_shows_stock() {
+    let app = env_path("HANDOFF_APP");
+    let handoff = env_path("HANDOFF_CLI");
+    let driver = env_path("TAURI_DRIVER");
+    let artifacts = artifacts_dir();
+    let dir = tempfile::tempdir().expect("tmp");
+    let full = dir.path().join("full");
+    let light = dir.path().join("light");
+    cli(&handoff, &full, &["demo", "--quiet"]);
+    let genesis = cli(&handoff, &full, &["genesis"])["genesis"]
+        .as_str()
+        .expect("genesis")
+        .to_string();
+    cli(
+        &handoff,
+        &light,
+        &[
+            "--as",
+            "Harbor Logistics",
+            "light",
+            "init",
+            "--genesis",
+            &genesis,
+            "--org-key-from",
+            full.to_str().expect("utf-8 path"),
+        ],
+    );
+    let node = FullNode::start(&handoff, &full);
+    // The grocer sends one of its pallets back to the warehouse (through the running
+    // node: the command line forwards to it).
+    let on_full = |args: &[&str]| cli(&handoff, &full, args);
+    let grocer = on_full(&["--as", "Corner Grocer", "stock"]);
+    let pallet = grocer["containers"]
+        .as_array()
+        .expect("containers")
+        .iter()
+        .find(|c| c["inside"].is_null() && c["items"].as_u64().is_some_and(|n| n > 1))
+        .unwrap_or_else(|| panic!("the grocer holds a full pallet: {grocer}"));
+    let sscc = pallet["sscc"].as_str().expect("sscc").to_string();
+    let bags = pallet["items"].as_u64().expect("items");
+    let proposed = on_full(&[
+        "--as",
+        "Corner Grocer",
+        "handoff",
+        "propose",
+        "--to",
+        "Harbor Logistics",
+        &format!("(00){sscc}"),
+    ]);
+    let handoff_id = proposed["handoff"]
+        .as_str()
+        .expect("handoff id")
+        .to_string();
+    let before = on_full(&["--as", "Harbor Logistics", "stock"])["totals"]["items"]
+        .as_u64()
+        .expect("the warehouse's items");
+
+    let mut args = vec![
+        json!("--data"),
+        json!(light),
+        json!("--as"),
+        json!("Harbor Logistics"),
+        json!("--no-mdns"),
+    ];
+    for a in &node.listen {
+        args.extend([json!("--peer"), json!(a)]);
+    }
+    let (_driver, c) = open_app(&app, &driver, Value::Array(args)).await;
+    until_text(&c, "[data-testid='whoami']", "Harbor Logistics").await;
+    // English first (the window keeps the language a user chose last time).
+    click(&c, "nav-node").await;
+    click(&c, "lang-en").await;
+    click(&c, "nav-home").await;
+
+    // Home first: the warehouse's stock from its own verified index, as fresh as the
+    // full node's tip, with the grocer's pallet expected.
+    // (The first sync reads every block of the demo chain's filters: up to 2 minutes on a
+    // loaded 2-core machine.)
+    until_text_within(
+        &c,
+        "[data-testid='home-screen'] [data-testid='index-freshness']",
+        "From this node's own verified index: as of block",
+        Duration::from_secs(120),
+    )
+    .await;
+    until_text(&c, "[data-testid='home-arrival']", "Corner Grocer").await;
+    let t0 = Instant::now();
+    loop {
+        let shown = number(&text_of(&c, "[data-testid='home-items']").await);
+        if shown == before {
+            break;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "Home shows {shown} items, the full node's index {before}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(
+        c.find(css("[data-testid='home-note']")).await.is_err(),
+        "no light-node note on Home"
+    );
+    shot(&c, &artifacts, "light-1-home").await;
+
+    // Stock, from the index too.
+    click(&c, "nav-stock").await;
+    wait(
+        &c,
+        "[data-testid='stock-screen'] [data-testid='index-freshness']",
+    )
+    .await;
+    let stock = text_of(&c, "[data-testid='stock-screen']").await;
+    assert!(stock.contains("Espresso Roast 250 g"), "{stock}");
+    shot(&c, &artifacts, "light-2-stock").await;
+
+    // The inbox lists the pallet by product; the tally counts what arrived.
+    click(&c, "nav-inbox").await;
+    let t0 = Instant::now();
+    let card = loop {
+        let mut found = None;
+        for h in c
+            .find_all(css("[data-testid='handoff-incoming']"))
+            .await
+            .expect("cards")
+        {
+            if h.text().await.unwrap_or_default().contains(&sscc) {
+                found = Some(h);
+            }
+        }
+        if let Some(card) = found {
+            break card;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "the returned pallet is not in the light node's inbox"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let listed = card.text().await.expect("card text");
+    assert!(listed.contains("Espresso Roast 250 g"), "{listed}");
+    assert!(
+        c.find(css("[data-testid='light-node-note']"))
+            .await
+            .is_err(),
+        "the inbox answers from the index"
+    );
+    card.find(css("[data-testid='tally-open']"))
+        .await
+        .expect("the tally button")
+        .click()
+        .await
+        .expect("open the tally");
+    assert_eq!(
+        number(&text_of(&c, "[data-testid='tally-expected']").await),
+        bags
+    );
+    wait(&c, "[data-testid='receive-scan']")
+        .await
+        .send_keys(&format!("]C100{sscc}\u{E007}"))
+        .await
+        .expect("scan the pallet");
+    until_text(&c, "[data-testid='tally-last']", "Counted").await;
+    assert_eq!(
+        number(&text_of(&c, "[data-testid='tally-scanned']").await),
+        bags
+    );
+    wait(&c, "[data-testid='tally-group'] summary")
+        .await
+        .click()
+        .await
+        .expect("show the bags");
+    let missing = wait(&c, "[data-testid^='entry-/01/']").await;
+    let lost = missing
+        .attr("data-testid")
+        .await
+        .expect("attr")
+        .expect("testid")
+        .trim_start_matches("entry-")
+        .to_string();
+    missing
+        .find(css("[data-testid='mark-missing']"))
+        .await
+        .expect("mark missing")
+        .click()
+        .await
+        .expect("mark missing");
+    until_text(&c, "[data-testid='accept-button']", "1 missing").await;
+    assert_eq!(
+        number(&text_of(&c, "[data-testid='tally-missing']").await),
+        1
+    );
+    shot(&c, &artifacts, "light-3-tally").await;
+    card.find(css("[data-testid='accept-button']"))
+        .await
+        .expect("accept button")
+        .click()
+        .await
+        .expect("accept");
+    until_text(&c, "[data-testid='notice-banner']", "Queued").await;
+    shot(&c, &artifacts, "light-4-accepted").await;
+
+    // Committed by the validators; the index follows: Home and Stock now hold the bags
+    // that arrived.
+    click(&c, "nav-home").await;
+    let t0 = Instant::now();
+    loop {
+        if let Ok(e) = c.find(css("[data-testid='home-items']")).await
+            && let Ok(t) = e.text().await
+            && number(&t) == before + bags - 1
+        {
+            break;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(60),
+            "Home never showed the {} bags received",
+            bags - 1
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    shot(&c, &artifacts, "light-5-home-after").await;
+
+    // An item that arrived, verified against a certified block.
+    scan(&c, &format!("(00){sscc}")).await;
+    until_text(&c, "[data-testid='item-card']", "Harbor Logistics").await;
+    until_text(&c, "[data-testid='verified-at']", "Verified against block").await;
+    shot(&c, &artifacts, "light-6-item").await;
+
+    // Chinese: Home, Stock, the inbox and the item.
+    click(&c, "nav-node").await;
+    click(&c, "lang-zh").await;
+    click(&c, "nav-home").await;
+    until_text(&c, "[data-testid='index-freshness']", "截至区块").await;
+    shot(&c, &artifacts, "light-7-home-zh").await;
+    click(&c, "nav-stock").await;
+    wait(
+        &c,
+        "[data-testid='stock-screen'] [data-testid='index-freshness']",
+    )
+    .await;
+    shot(&c, &artifacts, "light-8-stock-zh").await;
+    scan(&c, &format!("(00){sscc}")).await;
+    until_text(&c, "[data-testid='verified-at']", "已校验").await;
+    shot(&c, &artifacts, "light-9-item-zh").await;
+
+    // Phone size: the same screens fit a phone (Chinese, then English).
+    c.set_window_size(390, 844).await.expect("phone size");
+    click(&c, "nav-home").await;
+    until_text(&c, "[data-testid='index-freshness']", "截至区块").await;
+    shot(&c, &artifacts, "light-10-phone-home-zh").await;
+    click(&c, "nav-stock").await;
+    wait(&c, "[data-testid='stock-screen']").await;
+    shot(&c, &artifacts, "light-10b-phone-stock-zh").await;
+    // Back in English (chosen at desktop size, where the Node screen is one click away).
+    c.set_window_size(1280, 800).await.expect("desktop size");
+    click(&c, "nav-node").await;
+    click(&c, "lang-en").await;
+    c.set_window_size(390, 844).await.expect("phone size");
+    click(&c, "nav-home").await;
+    until_text(&c, "[data-testid='index-freshness']", "as of block").await;
+    shot(&c, &artifacts, "light-11-phone-home").await;
+    click(&c, "nav-stock").await;
+    wait(&c, "[data-testid='stock-screen']").await;
+    shot(&c, &artifacts, "light-12-phone-stock").await;
+    click(&c, "nav-inbox").await;
+    wait(&c, "[data-testid='index-freshness']").await;
+    shot(&c, &artifacts, "light-13-phone-inbox").await;
+    scan(&c, &format!("(00){sscc}")).await;
+    until_text(&c, "[data-testid='verified-at']", "Verified against block").await;
+    shot(&c, &artifacts, "light-14-phone-item").await;
+    for tab in ["home", "stock", "inbox", "scan"] {
+        click(&c, &format!("nav-{tab}")).await;
+        let over = c
+            .execute(
+                "return document.documentElement.scrollWidth - window.innerWidth",
+                vec![],
+            )
+            .await
+            .expect("widths");
+        assert!(
+            over.as_i64().is_some_and(|o| o <= 0),
+            "{tab} is {over}px wider than a phone"
+        );
+    }
+    c.close().await.expect("close");
+
+    // The chain, read on the full node: the pallet is the warehouse's, the bag marked
+    // missing stayed with the grocer, the handoff is closed.
+    let show = |code: &str| on_full(&["item", "show", code]);
+    let p = show(&format!("(00){sscc}"));
+    assert_eq!(p["item"]["custodian"]["name"], "Harbor Logistics", "{p}");
+    let l = show(&lost);
+    assert_eq!(l["item"]["custodian"]["name"], "Corner Grocer", "{l}");
+    assert_eq!(l["item"]["exception"]["kind"], "missing", "{l}");
+    let inbox = on_full(&["--as", "Harbor Logistics", "handoff", "inbox"]);
+    assert!(
+        !inbox.to_string().contains(&handoff_id),
+        "the handoff is closed: {inbox}"
+    );
+    drop(node);
 }

@@ -471,6 +471,12 @@ pub async fn activity(limit: usize) -> Res<api::ActivityResponse> {
     request(api::ActivityRequest { since: None, limit }).await
 }
 
+/// What the acting org holds, expects and ships (`handoff stock`), with the node's own
+/// filters.
+pub async fn stock(req: api::StockRequest) -> Res<api::StockResponse> {
+    request(req).await
+}
+
 /// One handoff, open or closed (full id).
 pub async fn handoff_show(id: &str) -> Res<api::HandoffShowResponse> {
     request(api::HandoffShowRequest { id: id.into() }).await

@@ -72,8 +72,15 @@ impl StockSource for LightStock<'_> {
     }
 }
 
+/// A handoff as the full node shows it, with its goods named and counted (the index
+/// holds the records of what it carries: they concern the org).
 fn handoff_view(store: &LightStore, h: &HandoffRecord) -> R<HandoffView> {
-    typed(view::handoff_json(&IndexState(store), h)?)
+    let state = IndexState(store);
+    let mut v: HandoffView = typed(view::handoff_json(&state, h)?)?;
+    let goods = crate::goods::of_entries(&state, &h.entries)?;
+    v.goods = goods.lines;
+    v.goods_cut = goods.cut;
+    Ok(v)
 }
 
 /// The org's open handoffs in the index: to it (`outgoing` false) or from it, oldest
