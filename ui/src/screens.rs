@@ -219,7 +219,7 @@ pub fn ItemSummary(
             <div class="kvs">
                 {row("item.custodian", item.custodian)}
                 {row("item.owner", item.owner)}
-                {row("item.status", item.status)}
+                {row("item.status", item_status(lang, &item.status))}
                 {row("item.container", item.container)}
                 {row("item.exception", exception)}
                 {(n_contents > 0).then(|| view! {
@@ -936,7 +936,10 @@ pub fn InboxScreen() -> impl IntoView {
         spawn_local(async move {
             match backend::inbox().await {
                 Ok(v) => {
-                    light_note.set(None);
+                    // Set only on a change: the lists below are redrawn when it changes.
+                    if light_note.with_untracked(Option::is_some) {
+                        light_note.set(None);
+                    }
                     data.set(Some(v));
                 }
                 Err(e) if crate::home::light_note(&e) => {
@@ -947,21 +950,30 @@ pub fn InboxScreen() -> impl IntoView {
             }
         });
     });
+    // Cards are keyed by what they show: a refresh (each new block, each status poll)
+    // keeps the cards whose handoff did not change, with what staff were doing in them (a
+    // tally half counted, a reason half typed).
     let list = move |incoming: bool| {
-        move || {
-            let items = data
-                .get()
-                .map(|d| if incoming { d.incoming } else { d.outgoing })
-                .unwrap_or_default();
-            if items.is_empty() {
-                view! { <p class="hint">{ctx.t("inbox.empty")}</p> }.into_any()
-            } else {
-                items
-                    .into_iter()
-                    .map(|h| view! { <HandoffCard h=h incoming=incoming/> })
-                    .collect_view()
-                    .into_any()
-            }
+        let items = Memo::new(move |_| {
+            data.with(|d| {
+                d.as_ref()
+                    .map(|d| {
+                        if incoming {
+                            d.incoming.clone()
+                        } else {
+                            d.outgoing.clone()
+                        }
+                    })
+                    .unwrap_or_default()
+            })
+        });
+        view! {
+            <Show when=move || items.with(|v| !v.is_empty())
+                fallback=move || view! { <p class="hint">{ctx.t("inbox.empty")}</p> }>
+                <For each=move || items.get()
+                    key=card_key
+                    children=move |h| view! { <HandoffCard h=h incoming=incoming/> }/>
+            </Show>
         }
     };
     view! {
@@ -983,6 +995,18 @@ pub fn InboxScreen() -> impl IntoView {
             })}
         </section>
     }
+}
+
+/// What identifies an inbox card: the handoff and everything about it that can change
+/// while it is open (its goods resolve on a light node, it closes).
+fn card_key(h: &api::HandoffView) -> (String, String, usize, usize, Option<u64>) {
+    (
+        h.id.clone(),
+        h.status.clone(),
+        h.goods.len(),
+        h.entries.len(),
+        h.closed_height,
+    )
 }
 
 fn field(
@@ -1481,6 +1505,19 @@ fn OutboxList(outbox: api::OutboxResponse) -> impl IntoView {
             </ol>
         </div>
     }
+}
+
+/// An item's ledger status in the user's language (an unknown one as the ledger says it).
+fn item_status(lang: Lang, status: &str) -> String {
+    let key = match status {
+        "active" => "item.st.active",
+        "consumed" => "item.st.consumed",
+        "sold" => "item.st.sold",
+        "claimed" => "item.st.claimed",
+        "decommissioned" => "item.st.decommissioned",
+        _ => return status.to_string(),
+    };
+    t(lang, key).to_string()
 }
 
 #[cfg(test)]
