@@ -125,7 +125,12 @@ struct Try {
 /// story's goods.
 async fn codes_to_try(s: &api::StockResponse) -> Vec<Try> {
     let mut out = Vec::new();
-    if let Some(c) = s.containers.iter().find(|c| c.status == "in_stock") {
+    // A pallet with something on it (an unpacked one is empty), else any.
+    let held = |c: &&api::StockContainer| c.status == "in_stock";
+    let pallet = (s.containers.iter().filter(held))
+        .find(|c| c.items > 0)
+        .or_else(|| s.containers.iter().find(held));
+    if let Some(c) = pallet {
         let pallet = format!("/00/{}", c.sscc);
         // A bag packed on it, read from the node (its contents are keys).
         if let Ok(v) = backend::lookup(&pallet).await

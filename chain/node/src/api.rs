@@ -775,11 +775,13 @@ fn locate_tx(ledger: &Ledger, tx: &Hash32) -> R<Option<u64>> {
     Ok(None)
 }
 
-fn handoff_view(ledger: &Ledger, id: &Hash32) -> R<Option<HandoffView>> {
+use crate::goods::Depth;
+
+fn handoff_view(ledger: &Ledger, id: &Hash32, depth: Depth) -> R<Option<HandoffView>> {
     match ledger.store.handoff(id)? {
         Some(h) => {
             let mut v: HandoffView = typed(view::handoff_json(&ledger.store, &h)?)?;
-            let goods = crate::goods::of_entries(&ledger.store, &h.entries)?;
+            let goods = crate::goods::of_entries(&ledger.store, &h.entries, depth)?;
             v.goods = goods.lines;
             v.goods_cut = goods.cut;
             Ok(Some(v))
@@ -855,10 +857,11 @@ pub(crate) fn open_handoffs(
     ledger: &Ledger,
     me: &PublicKey,
     outgoing: bool,
+    depth: Depth,
 ) -> R<Vec<HandoffView>> {
     let mut out = Vec::new();
     for id in ledger.store.open_handoffs(me, outgoing)? {
-        if let Some(h) = handoff_view(ledger, &id)? {
+        if let Some(h) = handoff_view(ledger, &id, depth)? {
             out.push(h);
         }
     }
@@ -888,7 +891,7 @@ fn embedded(
             let thing = item_show(ledger, &canonical, false)?;
             // The offer the thing travels in, so it can be accepted from the scan.
             let handoff = match thing.item.open_handoff().and_then(Hash32::from_hex) {
-                Some(id) => handoff_view(ledger, &id)?,
+                Some(id) => handoff_view(ledger, &id, Depth::Full)?,
                 None => None,
             };
             // The genuine/counterfeit verdict is about products; an SSCC has none.
@@ -1065,8 +1068,8 @@ fn embedded(
             let me = signer()?.key.public();
             Response::Inbox(InboxResponse {
                 org: me.to_hex(),
-                incoming: open_handoffs(ledger, &me, false)?,
-                outgoing: open_handoffs(ledger, &me, true)?,
+                incoming: open_handoffs(ledger, &me, false, Depth::Full)?,
+                outgoing: open_handoffs(ledger, &me, true, Depth::Full)?,
                 light: None,
             })
         }
@@ -1087,13 +1090,13 @@ fn embedded(
             let me = signer()?.key.public();
             Response::Outgoing(OutgoingResponse {
                 org: me.to_hex(),
-                handoffs: open_handoffs(ledger, &me, true)?,
+                handoffs: open_handoffs(ledger, &me, true, Depth::Full)?,
             })
         }
         Request::HandoffShow(r) => {
             let s = signer()?;
             let hid = resolve_handoff(ledger, &s.key.public(), &r.id)?;
-            let handoff = handoff_view(ledger, &hid)?.ok_or_else(|| {
+            let handoff = handoff_view(ledger, &hid, Depth::Full)?.ok_or_else(|| {
                 CliError::input("UNKNOWN_HANDOFF", format!("no handoff {}", hid.short()))
             })?;
             Response::HandoffShow(HandoffShowResponse { handoff })

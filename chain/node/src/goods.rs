@@ -62,7 +62,21 @@ fn fault(message: String) -> CliError {
     CliError::failed("STORE_FAULT", message)
 }
 
+/// How much of each line a walk reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Depth {
+    /// Every record read: each line with its lot and expiry, a key without a record a
+    /// fault (the inbox, one handoff).
+    Full,
+    /// Only containers' records read, for what is packed in them: item and lot lines carry
+    /// their product, serial or lot and quantity from the key and the entry, not their
+    /// expiry or an item's lot (stock's arrivals and shipments in transit, summed by
+    /// product on Home: one read per pallet instead of one per bag).
+    Summary,
+}
+
 struct Walk<'a> {
+    depth: Depth,
     item: ItemLookup<'a>,
     product_name: NameLookup<'a>,
     names: BTreeMap<String, Option<String>>,
@@ -79,6 +93,45 @@ impl Walk<'_> {
         Ok(n)
     }
 
+    /// An item's or a lot's line from its key and entry alone ([`Depth::Summary`]).
+    fn summary_line(
+        &mut self,
+        e: &Entry,
+        key: String,
+        container: Option<&str>,
+    ) -> Result<GoodsLine, CliError> {
+        let gtin = e.key.gtin().map(str::to_string);
+        let name = match &gtin {
+            Some(g) => self.name(g)?,
+            None => None,
+        };
+        let (kind, serial, lot, quantity) = match &e.key {
+            Gs1Key::Serial { serial, .. } => ("item", Some(serial.clone()), None, 1),
+            Gs1Key::Lot { lot, .. } => (
+                "lot",
+                None,
+                Some(lot.clone()),
+                e.quantity
+                    .ok_or_else(|| fault(format!("{key} is listed without a quantity")))?,
+            ),
+            _ => {
+                return Err(fault(format!("{key} is not an item, a lot or a container")));
+            }
+        };
+        Ok(GoodsLine {
+            key,
+            kind: kind.into(),
+            gtin,
+            name,
+            serial,
+            sscc: None,
+            lot,
+            expiry: None,
+            quantity,
+            container: container.map(str::to_string),
+        })
+    }
+
     /// Lists `entries` (packed in `container`, at `depth`) and what they hold; `false`
     /// once the bound is reached.
     fn entries(
@@ -93,6 +146,11 @@ impl Walk<'_> {
                 return Ok(false);
             }
             let key = e.key.canonical();
+            if self.depth == Depth::Summary && !matches!(e.key, Gs1Key::Sscc { .. }) {
+                let line = self.summary_line(e, key, container)?;
+                self.out.lines.push(line);
+                continue;
+            }
             let held = (self.item)(&key)?.ok_or_else(|| {
                 fault(match container {
                     Some(c) => format!("container {c} holds {key}, which has no record"),
@@ -168,7 +226,18 @@ pub fn walk(
     item: ItemLookup<'_>,
     product_name: NameLookup<'_>,
 ) -> Result<Goods, CliError> {
+    walk_to(Depth::Full, entries, item, product_name)
+}
+
+/// [`walk`] reading as much as `depth` says.
+pub fn walk_to(
+    depth: Depth,
+    entries: &[Entry],
+    item: ItemLookup<'_>,
+    product_name: NameLookup<'_>,
+) -> Result<Goods, CliError> {
     let mut w = Walk {
+        depth,
         item,
         product_name,
         names: BTreeMap::new(),
@@ -180,8 +249,13 @@ pub fn walk(
 
 /// [`walk`] over records read from `state`: a full node's store or a light node's
 /// verified index (where a record the index does not hold is an error, not an absence).
-pub fn of_entries(state: &dyn StateRead, entries: &[Entry]) -> Result<Goods, CliError> {
-    walk(
+pub fn of_entries(
+    state: &dyn StateRead,
+    entries: &[Entry],
+    depth: Depth,
+) -> Result<Goods, CliError> {
+    walk_to(
+        depth,
         entries,
         &|k| Held::from_record(k, state.read(&StateKey::Item(k.to_string()))?),
         &|gtin| match state.read(&StateKey::Product(gtin.to_string()))? {
@@ -297,7 +371,11 @@ mod tests {
             }
         }
         fn walk(&self, entries: &[Entry]) -> Result<Goods, CliError> {
-            walk(
+            self.walk_to(Depth::Full, entries)
+        }
+        fn walk_to(&self, depth: Depth, entries: &[Entry]) -> Result<Goods, CliError> {
+            walk_to(
+                depth,
                 entries,
                 &|k| {
                     self.reads.set(self.reads.get() + 1);
@@ -309,6 +387,51 @@ mod tests {
                 },
             )
         }
+    }
+
+    #[test]
+    fn a_summary_reads_only_the_pallets_and_lists_the_same_goods_by_product() {
+        let entries = [
+            Entry::item(pallet(1)),
+            Entry::item(bag("LOOSE")),
+            Entry::item(pallet(2)),
+        ];
+        let full = World::new();
+        let all = full.walk(&entries).expect("full walk");
+        let w = World::new();
+        let sum = w.walk_to(Depth::Summary, &entries).expect("summary walk");
+        // Three pallets read (1, 2 and 3 packed in 2); no bag, no lot record.
+        assert_eq!((full.reads.get(), w.reads.get()), (8, 3));
+        // What Home sums: each line's key, kind, product, quantity and container.
+        let what = |g: &Goods| -> Vec<String> {
+            g.lines
+                .iter()
+                .map(|l| {
+                    format!(
+                        "{} {} {:?} {} {:?}",
+                        l.key, l.kind, l.name, l.quantity, l.container
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(what(&sum), what(&all));
+        let b = &sum.lines[1];
+        assert_eq!(b.serial.as_deref(), Some("B1"));
+        assert_eq!((b.lot.as_deref(), b.expiry.as_deref()), (None, None));
+        let l = sum.lines.iter().find(|l| l.kind == "lot").expect("the lot");
+        assert_eq!((l.lot.as_deref(), l.quantity), (Some("F-1"), 40));
+        // A bag the ledger has no record of is not looked for in a summary; the full walk
+        // still calls it a fault.
+        let ghost = [Entry::item(bag("GHOST"))];
+        assert!(World::new().walk(&ghost).is_err());
+        assert_eq!(
+            World::new()
+                .walk_to(Depth::Summary, &ghost)
+                .expect("summary")
+                .lines
+                .len(),
+            1
+        );
     }
 
     #[test]

@@ -127,7 +127,7 @@ impl StockSource for Ledger {
         &self.store
     }
     fn open(&self, me: &PublicKey, outgoing: bool) -> R<Vec<HandoffView>> {
-        crate::api::open_handoffs(self, me, outgoing)
+        crate::api::open_handoffs(self, me, outgoing, crate::goods::Depth::Summary)
     }
 }
 

@@ -6,6 +6,7 @@
 use super::LightSession;
 use crate::api::{R, typed};
 use crate::error::CliError;
+use crate::goods::Depth;
 use crate::stock::StockSource;
 use crate::view;
 use handoff_api::{
@@ -68,16 +69,16 @@ impl StockSource for LightStock<'_> {
         &self.state
     }
     fn open(&self, me: &PublicKey, outgoing: bool) -> R<Vec<HandoffView>> {
-        open_handoffs(self.store, me, outgoing)
+        open_handoffs(self.store, me, outgoing, Depth::Summary)
     }
 }
 
 /// A handoff as the full node shows it, with its goods named and counted (the index
 /// holds the records of what it carries: they concern the org).
-fn handoff_view(store: &LightStore, h: &HandoffRecord) -> R<HandoffView> {
+fn handoff_view(store: &LightStore, h: &HandoffRecord, depth: Depth) -> R<HandoffView> {
     let state = IndexState(store);
     let mut v: HandoffView = typed(view::handoff_json(&state, h)?)?;
-    let goods = crate::goods::of_entries(&state, &h.entries)?;
+    let goods = crate::goods::of_entries(&state, &h.entries, depth)?;
     v.goods = goods.lines;
     v.goods_cut = goods.cut;
     Ok(v)
@@ -85,7 +86,12 @@ fn handoff_view(store: &LightStore, h: &HandoffRecord) -> R<HandoffView> {
 
 /// The org's open handoffs in the index: to it (`outgoing` false) or from it, oldest
 /// first.
-fn open_handoffs(store: &LightStore, me: &PublicKey, outgoing: bool) -> R<Vec<HandoffView>> {
+fn open_handoffs(
+    store: &LightStore,
+    me: &PublicKey,
+    outgoing: bool,
+    depth: Depth,
+) -> R<Vec<HandoffView>> {
     let mut hs: Vec<HandoffRecord> = store
         .indexed_handoffs()?
         .into_iter()
@@ -93,7 +99,7 @@ fn open_handoffs(store: &LightStore, me: &PublicKey, outgoing: bool) -> R<Vec<Ha
         .filter(|h| if outgoing { h.from == *me } else { h.to == *me })
         .collect();
     hs.sort_by_key(|h| (h.proposed_height, h.id));
-    hs.iter().map(|h| handoff_view(store, h)).collect()
+    hs.iter().map(|h| handoff_view(store, h, depth)).collect()
 }
 
 /// The org the index follows; an error before the node has found it on the chain.
@@ -132,8 +138,8 @@ pub fn inbox(l: &LightSession) -> R<InboxResponse> {
     let me = followed(store)?;
     Ok(InboxResponse {
         org: me.to_hex(),
-        incoming: open_handoffs(store, &me, false)?,
-        outgoing: open_handoffs(store, &me, true)?,
+        incoming: open_handoffs(store, &me, false, Depth::Full)?,
+        outgoing: open_handoffs(store, &me, true, Depth::Full)?,
         light: Some(freshness(l)?),
     })
 }
@@ -204,7 +210,7 @@ pub fn handoff(l: &LightSession, id: &str) -> R<HandoffView> {
         .filter(|h| !want.is_empty() && h.id.to_hex().starts_with(&want))
         .collect();
     match found.as_slice() {
-        [h] => handoff_view(store, h),
+        [h] => handoff_view(store, h, Depth::Full),
         [] => Err(CliError::input(
             "UNKNOWN_HANDOFF",
             format!("no handoff {want} of this org in the light node's index"),
