@@ -15,6 +15,9 @@ pub mod gateway;
 pub mod govern;
 pub mod identity;
 pub mod images;
+pub mod invite;
+#[cfg(feature = "p2p")]
+pub mod join;
 pub mod label;
 pub mod ledger;
 #[cfg(feature = "p2p")]
