@@ -29,6 +29,7 @@ use crate::ledger::Ledger;
 use anyhow::Context;
 use base64::Engine;
 use handoff_core::state::{StateKey, StateRead, StateReadExt};
+#[cfg(feature = "p2p")]
 use handoff_core::tx::{AdmitOrg, Payload};
 #[cfg(feature = "p2p")]
 use handoff_core::types::PublicKey;
@@ -855,7 +856,7 @@ mod tests {
         let t = good.rsplit("&ticket=").next().unwrap_or_default();
         let mut odd = t.to_string();
         odd.pop();
-        odd.push('8');
+        odd.push('9');
         assert!(InviteLink::parse(&good.replace(t, &odd)).is_err());
     }
 
