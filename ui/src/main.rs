@@ -9,6 +9,7 @@ mod certs;
 mod exchange;
 mod finance;
 mod i18n;
+mod join;
 mod lender;
 mod phone;
 mod picture;

@@ -666,6 +666,29 @@ pub fn admit(
             "the join request's signature does not verify against the org key it names",
         ));
     }
+    // A node that holds no registrar identity admits no one; it says so rather than
+    // "unknown ticket".
+    let registrars = identity::list(data)
+        .map_err(|e| {
+            refusal(
+                "STORE_FAULT",
+                format!("cannot read the node's identities: {e:#}"),
+            )
+        })?
+        .into_iter()
+        .filter_map(|id| match ledger.store.org(&id.key.public()) {
+            Ok(Some(o)) if o.has_role(Role::Registrar) && !o.suspended => Some(Ok(())),
+            Ok(_) => None,
+            Err(e) => Some(Err(e)),
+        })
+        .collect::<Result<Vec<()>, _>>()
+        .map_err(|e| refusal("STORE_FAULT", format!("cannot read the node's orgs: {e}")))?;
+    if registrars.is_empty() {
+        return Err(refusal(
+            "NOT_REGISTRAR_NODE",
+            "this node holds no registrar identity, so it admits no org by invitation;              join through the registrar's node",
+        ));
+    }
     let sha_hex = sha.to_hex();
     let (at, inv) = {
         let _guard = INVITATIONS.lock().unwrap_or_else(|p| p.into_inner());
