@@ -883,6 +883,32 @@ mod tests {
         assert!(InviteLink::parse(&good.replace(t, &odd)).is_err());
     }
 
+    proptest::proptest! {
+        /// Any text, and any one-byte edit of a good link: never a panic; refused with
+        /// `BAD_INVITE` and a message, or accepted and written back as itself.
+        #[test]
+        fn any_text_is_read_or_refused_never_a_panic(
+            text in ".{0,300}",
+            at in 0usize..400,
+            byte in proptest::prelude::any::<u8>(),
+            delete in proptest::prelude::any::<bool>(),
+        ) {
+            let mut edited = link().to_link().into_bytes();
+            let at = at.min(edited.len() - 1);
+            if delete { edited.remove(at); } else { edited[at] = byte; }
+            let edited = String::from_utf8_lossy(&edited).into_owned();
+            for t in [text, edited] {
+                match InviteLink::parse(&t) {
+                    Ok(l) => proptest::prop_assert_eq!(InviteLink::parse(&l.to_link()), Ok(l.clone())),
+                    Err(e) => {
+                        proptest::prop_assert_eq!(e.code, BAD_INVITE);
+                        proptest::prop_assert!(!e.message.is_empty());
+                    }
+                }
+            }
+        }
+    }
+
     /// Writes the `invite_link` fuzz seeds when `HANDOFF_FUZZ_SEEDS` names the seeds
     /// folder.
     #[test]
