@@ -595,6 +595,34 @@ const TABLE: &[(&str, &str, &str)] = &[
         "Works once, until {0}",
         "仅可使用一次，有效期至 {0}",
     ),
+    ("invite.title", "Invite an organisation", "邀请机构加入"),
+    (
+        "invite.hint",
+        "Makes a link that works once: the organisation runs `handoff join LINK` in its own folder. Its node checks it is on this chain and makes its own key; this node keeps only the invitation's fingerprint.",
+        "生成一次性邀请链接：对方在自己的文件夹中运行 `handoff join 链接`。其节点会核对所加入的链并生成自己的密钥；本节点只保存邀请的指纹。",
+    ),
+    ("invite.name", "Organisation name", "机构名称"),
+    (
+        "invite.roles",
+        "Roles (comma-separated; default: all trading roles)",
+        "角色（逗号分隔；默认：全部交易角色）",
+    ),
+    (
+        "invite.peer",
+        "This node's address others reach (optional)",
+        "他人可访问的本节点地址（可选）",
+    ),
+    ("invite.make", "Make invitation", "生成邀请"),
+    (
+        "invite.expires",
+        "Works once, until {0}",
+        "仅可使用一次，有效期至 {0}",
+    ),
+    (
+        "error.NOT_NETWORKED",
+        "This node is not on a network, so an invitation could name no address: run the node on the network, or give the address others reach it at.",
+        "本节点未接入网络，邀请无法包含可连接的地址：请让节点联网运行，或填写他人可访问的地址。",
+    ),
     (
         "error.PAIR_TICKET_UNKNOWN",
         "This pairing code was not made by this node. Make a new one on the desktop.",

@@ -11,6 +11,7 @@ mod finance;
 mod goods;
 mod home;
 mod i18n;
+mod join;
 mod lender;
 mod phone;
 mod picture;

@@ -1410,6 +1410,7 @@ pub fn NodeScreen() -> impl IntoView {
             // Pairing a phone with the signed-in org (phone.rs).
             // (A light node keeps no ledger to authorize a device on.)
             {move || ((in_app || backend::signed_in()) && !light_mode.get()).then(|| view! { <crate::phone::PairPanel/> })}
+            {move || ((in_app || backend::signed_in()) && !light_mode.get()).then(|| view! { <crate::join::InvitePanel/> })}
             <div class="card">
                 <div class="field">
                     <span>{move || ctx.t("node.language")}</span>

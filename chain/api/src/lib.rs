@@ -357,6 +357,7 @@ endpoints! {
     Decommission: DecommissionRequest => Receipt, Post "/v1/decommissions", "decommission", true;
     Correct: CorrectRequest => Receipt, Post "/v1/corrections", "correct", true;
     OrgAdd: OrgAddRequest => OrgAddResponse, Post "/v1/orgs", "org_add", true;
+    OrgInvite: OrgInviteRequest => OrgInviteResponse, Post "/v1/orgs/invitations", "org_invite", true;
     DeviceAuthorize: DeviceAuthorizeRequest => Receipt, Post "/v1/devices", "device_authorize", true;
     DeviceRevoke: DeviceRevokeRequest => Receipt, Post "/v1/devices/{key}/revoke", "device_revoke", true;
     PairTicket: PairTicketRequest => PairTicketResponse, Post "/v1/pairing/tickets", "pair_ticket", true;

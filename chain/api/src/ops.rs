@@ -29,6 +29,9 @@ fn default_device_label() -> String {
 fn default_revoke_reason() -> String {
     "revoked".into()
 }
+fn default_valid_hours() -> u32 {
+    72
+}
 
 macro_rules! request {
     ($(#[$m:meta])* pub struct $name:ident { $($body:tt)* }) => {
@@ -1241,6 +1244,47 @@ response! {
         pub tx: String,
         /// Block.
         pub height: Option<u64>,
+    }
+}
+
+request! {
+    /// Invites an org to join the network (`handoff org invite`): the registrar's node
+    /// keeps only the SHA-256 of a one-time ticket and the terms; the invited org joins
+    /// with the link (`handoff join LINK`) and its own new key. Only a registrar invites.
+    pub struct OrgInviteRequest {
+        /// The org's display name.
+        pub name: String,
+        /// Roles (default: every trading role).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub roles: Vec<String>,
+        /// GS1 company prefixes.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub prefixes: Vec<String>,
+        /// Location numbers.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub glns: Vec<String>,
+        /// Hours the invitation stays good (1 to 720; default 72).
+        #[serde(default = "default_valid_hours")]
+        pub valid_hours: u32,
+        /// Addresses of this node that the invited org can dial (multiaddrs; default: the
+        /// running node's listen addresses).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub peers: Vec<String>,
+    }
+}
+
+response! {
+    /// See [`OrgInviteRequest`].
+    pub struct OrgInviteResponse {
+        /// The link to hand to the invited org (`handoff://join?…`): shown once, the node
+        /// keeps only its ticket's hash.
+        pub link: String,
+        /// The link as a QR code (SVG).
+        pub qr_svg: String,
+        /// When it stops being good (RFC 3339, UTC).
+        pub expires: String,
+        /// A short name for the invitation (not the ticket).
+        pub ticket_id: String,
     }
 }
 

@@ -157,6 +157,14 @@ enum Cmd {
     Testnet(handoff_node::noderun::TestnetArgs),
     /// This chain's genesis (hex of its encoding) and chain id, to start a light node.
     Genesis,
+    /// Join a network with an invitation link (`handoff org invite` on the registrar's
+    /// node makes one): a new org key in this new folder, admitted by the registrar, and
+    /// a light node that follows the org (`handoff light run`).
+    #[cfg(feature = "p2p")]
+    Join {
+        /// The invitation link (`handoff://join?…`).
+        link: String,
+    },
     /// The light node: certified headers, verified reads, an outbox of signed scans.
     #[cfg(feature = "p2p")]
     #[command(subcommand)]
@@ -216,6 +224,31 @@ enum OrgCmd {
         /// Location number (repeatable).
         #[arg(long = "gln")]
         glns: Vec<String>,
+    },
+    /// Invite an org to join the network: prints a one-time link (and writes its QR
+    /// code with --qr) that the org opens with `handoff join LINK` in its own folder.
+    Invite {
+        /// The org's display name.
+        name: String,
+        /// Role (repeatable); default: producer, manufacturer, warehouse, carrier, distributor, retailer.
+        #[arg(long = "role")]
+        roles: Vec<String>,
+        /// GS1 company prefix (repeatable).
+        #[arg(long = "prefix")]
+        prefixes: Vec<String>,
+        /// Location number (repeatable).
+        #[arg(long = "gln")]
+        glns: Vec<String>,
+        /// Hours the link stays good (1 to 720).
+        #[arg(long, default_value_t = 72)]
+        valid_hours: u32,
+        /// An address of this node the org can dial (repeatable; default: the running
+        /// node's listen addresses).
+        #[arg(long = "peer")]
+        peers: Vec<String>,
+        /// Write the link's QR code to this SVG file.
+        #[arg(long, value_name = "FILE.svg")]
+        qr: Option<PathBuf>,
     },
     /// Every org on the chain.
     List,
@@ -890,6 +923,8 @@ fn local_only(cmd: &Cmd) -> Option<&'static str> {
         Cmd::Testnet(_) => "testnet",
         #[cfg(feature = "p2p")]
         Cmd::Light(_) => "light",
+        #[cfg(feature = "p2p")]
+        Cmd::Join { .. } => "join",
         _ => return None,
     })
 }
@@ -921,6 +956,7 @@ pub fn run(cli: Cli) -> R<Output> {
     #[cfg(feature = "p2p")]
     let cmd = match cmd {
         Cmd::Light(l) => return handoff_node::light::run(&data, me, l),
+        Cmd::Join { link } => return handoff_node::join::join(&data, me, &link),
         cmd => cmd,
     };
     #[cfg(feature = "p2p")]
@@ -1864,6 +1900,37 @@ fn with_api(node: &dyn Api, who: &Caller, cmd: Cmd) -> R<Output> {
             let text = format!("admitted {} ({})", r.name, short(&r.org));
             answer(&r, text)
         }
+        Cmd::Org(OrgCmd::Invite {
+            name,
+            roles,
+            prefixes,
+            glns,
+            valid_hours,
+            peers,
+            qr,
+        }) => {
+            let r = typed_call!(a::OrgInviteRequest {
+                name,
+                roles,
+                prefixes,
+                glns,
+                valid_hours,
+                peers
+            })?;
+            if let Some(file) = &qr {
+                std::fs::write(file, &r.qr_svg).map_err(|e| {
+                    CliError::input(
+                        "FILE_UNWRITABLE",
+                        format!("cannot write {}: {e}", file.display()),
+                    )
+                })?;
+            }
+            let text = format!(
+                "{}\n(good until {}; invitation {}; hand it to the org: `handoff --data FOLDER join LINK`)",
+                r.link, r.expires, r.ticket_id
+            );
+            answer(&r, text)
+        }
         Cmd::Org(OrgCmd::Nonce) => {
             let r = typed_call!(a::OrgNonceRequest {})?;
             let text = format!("{}: next nonce {}", r.name, r.next_nonce);
@@ -2417,9 +2484,9 @@ fn with_api(node: &dyn Api, who: &Caller, cmd: Cmd) -> R<Output> {
             answer(&r, text)
         }
         #[cfg(feature = "p2p")]
-        Cmd::Node(_) | Cmd::Testnet(_) | Cmd::Light(_) => Err(CliError::Other(anyhow::anyhow!(
-            "handled before a node is asked"
-        ))),
+        Cmd::Node(_) | Cmd::Testnet(_) | Cmd::Light(_) | Cmd::Join { .. } => Err(CliError::Other(
+            anyhow::anyhow!("handled before a node is asked"),
+        )),
         Cmd::Init(_)
         | Cmd::Demo(_)
         | Cmd::Bench(_)

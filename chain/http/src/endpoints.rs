@@ -34,7 +34,7 @@ pub(crate) fn visit<V: Visit>(v: &mut V) {
         CommissionRequest, ProposeRequest, AcceptRequest, RejectRequest, CancelRequest,
         PackRequest, UnpackRequest, ProductDefineRequest, ProductLicenseRequest,
         ProductRecallRequest, ObserveRequest, TransformRequest, SellRequest, ClaimRequest,
-        StolenRequest, DecommissionRequest, CorrectRequest, OrgAddRequest,
+        StolenRequest, DecommissionRequest, CorrectRequest, OrgAddRequest, OrgInviteRequest,
         DeviceAuthorizeRequest, DeviceRevokeRequest, LabelRequest, IdentitySwitchRequest,
         NetworkSetRequest, CertListRequest, DocVerifyRequest, CertIssueRequest,
         CertChangeRequest, DocNotarizeRequest,

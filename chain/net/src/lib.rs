@@ -24,11 +24,14 @@ pub mod wire;
 #[cfg(feature = "p2p")]
 pub use libp2p::gossipsub::MessageId;
 #[cfg(feature = "p2p")]
-pub use libp2p::{Multiaddr, PeerId};
+pub use libp2p::{Multiaddr, PeerId, multiaddr::Protocol};
 #[cfg(feature = "p2p")]
 pub use network::{
     IDENTIFY_PROTOCOL, Limits, NetConfig, NetError, NetEvent, NetHandle, Network, Reply, Topic,
     Verdict, peer_id_of,
 };
 pub use score::{Misbehaviour, ScoreConfig};
-pub use wire::{CertifiedHeader, ErrorCode, Request, Response, Status, SubmitOutcome, WireError};
+pub use wire::{
+    CertifiedHeader, ErrorCode, JoinOutcome, Request, Response, Status, SubmitOutcome, WireError,
+    join_message,
+};

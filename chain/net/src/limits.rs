@@ -45,6 +45,12 @@ pub const MAX_CODE_LEN: usize = 64;
 /// A human-readable message in a response (same bound as a block outcome message).
 pub const MAX_MESSAGE_LEN: usize = MAX_OUTCOME_MESSAGE;
 
+/// A genesis encoding sent to a node joining by invitation (the validators, the first
+/// orgs and the chain's name: far below this).
+pub const MAX_GENESIS_BYTES: usize = 1024 * 1024;
+/// The org name in a join request (the ledger's own bound on org names).
+pub const MAX_JOIN_NAME_LEN: usize = handoff_core::limits::MAX_NAME_LEN;
+
 /// How long a request may wait for its response.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
 /// Inbound and outbound request streams open at once on one connection.

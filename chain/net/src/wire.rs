@@ -67,6 +67,65 @@ pub enum Request {
         /// The state key bytes (each at most [`MAX_STATE_KEY_BYTES`]).
         keys: Vec<Vec<u8>>,
     },
+    /// The chain's genesis, as its encoding (at most [`MAX_GENESIS_BYTES`]): a node
+    /// joining by invitation checks its hash against the one its link carries.
+    Genesis,
+    /// Redeem an invitation: admit `org` under `name` with the one-time `ticket` the
+    /// registrar's node made. `signature` is the new org key's signature over
+    /// [`join_message`], so the registrar knows the joiner holds the key and a ticket
+    /// seen in transit cannot admit anyone else's.
+    Join {
+        /// The invitation's ticket (the registrar's node keeps only its SHA-256).
+        ticket: [u8; 32],
+        /// The name the joiner agrees to be admitted under (at most [`MAX_JOIN_NAME_LEN`]).
+        name: String,
+        /// The new org key.
+        org: PublicKey,
+        /// Its signature over [`join_message`].
+        signature: [u8; 64],
+    },
+}
+
+/// What the new org key signs to redeem an invitation: a domain tag, the chain id, the
+/// SHA-256 of the ticket (never the ticket itself), the org key and the name, each name
+/// byte counted (`u32` LE length first), so no two joins sign the same bytes.
+pub fn join_message(
+    chain_id: &Hash32,
+    ticket_sha256: &Hash32,
+    org: &PublicKey,
+    name: &str,
+) -> Vec<u8> {
+    let mut m = Vec::with_capacity(JOIN_DOMAIN.len() + 32 * 3 + 4 + name.len());
+    m.extend_from_slice(JOIN_DOMAIN);
+    m.extend_from_slice(&chain_id.0);
+    m.extend_from_slice(&ticket_sha256.0);
+    m.extend_from_slice(&org.0);
+    m.extend_from_slice(&(name.len() as u32).to_le_bytes());
+    m.extend_from_slice(name.as_bytes());
+    m
+}
+
+/// The domain tag of [`join_message`].
+pub const JOIN_DOMAIN: &[u8] = b"handoff-join-v1\0";
+
+/// What a registrar's node did with a [`Request::Join`].
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize)]
+pub enum JoinOutcome {
+    /// The org is on the chain.
+    Admitted {
+        /// The `AdmitOrg` transaction id.
+        tx: Hash32,
+        /// The block it was committed in.
+        height: u64,
+    },
+    /// Not admitted.
+    Refused {
+        /// A stable code (`UNKNOWN_TICKET`, `TICKET_USED`, `TICKET_EXPIRED`,
+        /// `BAD_JOIN_SIGNATURE`, `NOT_REGISTRAR`, a ledger rejection code…).
+        code: String,
+        /// Why, for people.
+        message: String,
+    },
 }
 
 /// A peer's chain and tip.
@@ -143,6 +202,10 @@ pub enum Response {
     TxLocation(Option<(u64, u32)>),
     /// Answer to [`Request::Records`]: proofs of a prefix of the keys asked, in order.
     Records(Vec<RecordProof>),
+    /// Answer to [`Request::Genesis`]: the genesis encoding.
+    Genesis(Vec<u8>),
+    /// Answer to [`Request::Join`].
+    Joined(JoinOutcome),
 }
 
 /// Why bytes from a peer were refused.
@@ -447,6 +510,19 @@ impl Request {
                 }
                 Request::Records { height, keys }
             }
+            7 => Request::Genesis,
+            8 => {
+                let ticket = c.array::<32>("ticket")?;
+                let name = c.string("join name", MAX_JOIN_NAME_LEN)?;
+                let org = PublicKey(c.array::<32>("org key")?);
+                let signature = c.array::<64>("join signature")?;
+                Request::Join {
+                    ticket,
+                    name,
+                    org,
+                    signature,
+                }
+            }
             tag => {
                 return Err(WireError::UnknownTag {
                     what: "request",
@@ -575,6 +651,23 @@ impl Response {
                 }
                 Response::Records(proofs)
             }
+            8 => Response::Genesis(c.bytes("genesis", MAX_GENESIS_BYTES)?),
+            9 => Response::Joined(match c.u8("join outcome")? {
+                0 => JoinOutcome::Admitted {
+                    tx: c.hash("admission transaction")?,
+                    height: c.u64("admission height")?,
+                },
+                1 => JoinOutcome::Refused {
+                    code: c.string("join refusal code", MAX_CODE_LEN)?,
+                    message: c.string("join refusal message", MAX_MESSAGE_LEN)?,
+                },
+                tag => {
+                    return Err(WireError::UnknownTag {
+                        what: "join outcome",
+                        tag,
+                    });
+                }
+            }),
             tag => {
                 return Err(WireError::UnknownTag {
                     what: "response",
@@ -670,6 +763,13 @@ mod tests {
                 signer: PublicKey([6; 32]),
                 nonce: 41,
             },
+            Request::Genesis,
+            Request::Join {
+                ticket: [3; 32],
+                name: "Harbor Logistics 港口".into(),
+                org: PublicKey([4; 32]),
+                signature: [5; 64],
+            },
         ]
     }
 
@@ -731,6 +831,15 @@ mod tests {
                     proof: vec![0; 8],
                 },
             ]),
+            Response::Genesis(vec![9; 700]),
+            Response::Joined(JoinOutcome::Admitted {
+                tx: Hash32([8; 32]),
+                height: 12,
+            }),
+            Response::Joined(JoinOutcome::Refused {
+                code: "TICKET_USED".into(),
+                message: "this invitation was already used".into(),
+            }),
         ]
     }
 
@@ -893,6 +1002,111 @@ mod tests {
                 tag: 2
             })
         );
+    }
+
+    #[test]
+    fn invitation_messages_are_bounded() {
+        // A join name over its bound, before any byte of it is read.
+        let b = [
+            vec![8],
+            vec![3; 32],
+            (MAX_JOIN_NAME_LEN as u32 + 1).to_le_bytes().to_vec(),
+        ]
+        .concat();
+        assert_eq!(
+            Request::decode(&b),
+            Err(WireError::TooLarge {
+                what: "join name",
+                len: MAX_JOIN_NAME_LEN as u64 + 1,
+                max: MAX_JOIN_NAME_LEN as u64,
+            })
+        );
+        // A join without its signature.
+        let b = [
+            vec![8],
+            vec![3; 32],
+            1u32.to_le_bytes().to_vec(),
+            b"H".to_vec(),
+            vec![4; 32],
+            vec![5; 63],
+        ]
+        .concat();
+        assert_eq!(
+            Request::decode(&b),
+            Err(WireError::Truncated("join signature"))
+        );
+        // A name that is not UTF-8.
+        let b = [
+            vec![8],
+            vec![3; 32],
+            2u32.to_le_bytes().to_vec(),
+            vec![0xff, 0xfe],
+            vec![4; 32],
+            vec![5; 64],
+        ]
+        .concat();
+        assert_eq!(Request::decode(&b), Err(WireError::BadUtf8("join name")));
+        // A genesis request carries nothing.
+        assert_eq!(Request::decode(&[7, 0]), Err(WireError::TrailingBytes(1)));
+        // A genesis over its bound is refused before it is read.
+        let b = [
+            vec![8],
+            (MAX_GENESIS_BYTES as u32 + 1).to_le_bytes().to_vec(),
+        ]
+        .concat();
+        assert!(Response::decode(&b).expect_err("refused").is_oversized());
+        let r = Response::Genesis(vec![0; MAX_GENESIS_BYTES + 1]);
+        assert!(Response::decode(&borsh::to_vec(&r).expect("borsh")).is_err());
+        // An outcome tag that means nothing.
+        assert_eq!(
+            Response::decode(&[9, 2]),
+            Err(WireError::UnknownTag {
+                what: "join outcome",
+                tag: 2
+            })
+        );
+        // A refusal code over its bound.
+        let b = [vec![9, 1], (MAX_CODE_LEN as u32 + 1).to_le_bytes().to_vec()].concat();
+        assert!(Response::decode(&b).expect_err("refused").is_oversized());
+    }
+
+    #[test]
+    fn the_join_message_binds_chain_ticket_key_and_name() {
+        let base = join_message(
+            &Hash32([1; 32]),
+            &Hash32([2; 32]),
+            &PublicKey([3; 32]),
+            "Harbor",
+        );
+        assert!(base.starts_with(JOIN_DOMAIN));
+        for other in [
+            join_message(
+                &Hash32([9; 32]),
+                &Hash32([2; 32]),
+                &PublicKey([3; 32]),
+                "Harbor",
+            ),
+            join_message(
+                &Hash32([1; 32]),
+                &Hash32([9; 32]),
+                &PublicKey([3; 32]),
+                "Harbor",
+            ),
+            join_message(
+                &Hash32([1; 32]),
+                &Hash32([2; 32]),
+                &PublicKey([9; 32]),
+                "Harbor",
+            ),
+            join_message(
+                &Hash32([1; 32]),
+                &Hash32([2; 32]),
+                &PublicKey([3; 32]),
+                "Harbour",
+            ),
+        ] {
+            assert_ne!(base, other);
+        }
     }
 
     #[test]

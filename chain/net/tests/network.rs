@@ -276,6 +276,11 @@ fn answer(request: &Request) -> Response {
         Request::Record { .. } => Response::error(ErrorCode::Unavailable, "beyond the tip"),
         Request::TxLocation { nonce, .. } => Response::TxLocation(Some((*nonce, 0))),
         Request::Records { .. } => Response::Records(vec![]),
+        Request::Genesis => Response::Genesis(b"genesis".to_vec()),
+        Request::Join { .. } => Response::Joined(handoff_net::JoinOutcome::Refused {
+            code: "UNKNOWN_TICKET".into(),
+            message: "no such invitation".into(),
+        }),
         Request::SubmitTx { tx } if tx.starts_with(b"good") => {
             Response::Submitted(SubmitOutcome::Accepted)
         }
@@ -331,6 +336,13 @@ fn every_request() -> Vec<Request> {
             tx: b"good: propose bag 17 to the roaster".to_vec(),
         },
         Request::SubmitTx { tx: vec![0xff; 40] },
+        Request::Genesis,
+        Request::Join {
+            ticket: [7; 32],
+            name: "Harbor Logistics".into(),
+            org: PublicKey([4; 32]),
+            signature: [1; 64],
+        },
     ]
 }
 

@@ -380,7 +380,13 @@ impl<'a> NodeApi<'a> {
             return Err(ApiError::unauthorized().into());
         }
         match self.chain {
-            Chain::Ledger(l) => embedded(l, self.data, who, self.node_info(), req),
+            Chain::Ledger(l) => match req {
+                Request::OrgInvite(r) => {
+                    org_invite(l, self.data, who.identity.as_deref(), self.listen(), r)
+                        .map(Response::OrgInvite)
+                }
+                req => embedded(l, self.data, who, self.node_info(), req),
+            },
             #[cfg(feature = "p2p")]
             Chain::Light(l) => light(l, who.identity.as_deref(), who.authenticated, req),
             Chain::Offline => offline(req),
@@ -410,6 +416,101 @@ impl<'a> NodeApi<'a> {
     fn node_info(&self) -> Option<NodeInfoResponse> {
         None
     }
+
+    /// The running network node's listen addresses (none without one).
+    fn listen(&self) -> Vec<String> {
+        #[cfg(feature = "p2p")]
+        if let Some(n) = self.node {
+            return n.listen_addrs().iter().map(|a| a.to_string()).collect();
+        }
+        Vec::new()
+    }
+}
+
+/// `org_invite`: an invitation made by a registrar identity of the folder (see
+/// [`crate::invite`]); its link names `r.peers`, else the running node's addresses, each
+/// with this node's peer id.
+fn org_invite(
+    ledger: &Ledger,
+    data: &Path,
+    me: Option<&str>,
+    listen: Vec<String>,
+    r: OrgInviteRequest,
+) -> R<OrgInviteResponse> {
+    let reg = registrar(ledger, data, me)?;
+    let peers = invite_peers(ledger, &r.peers, &listen)?;
+    let (link, inv) = crate::invite::make(
+        ledger,
+        data,
+        &reg,
+        crate::invite::Terms {
+            name: r.name,
+            roles: r.roles,
+            prefixes: r.prefixes,
+            glns: r.glns,
+            valid_hours: r.valid_hours,
+        },
+        peers,
+        now_ms(),
+    )?;
+    let text = link.to_link();
+    let qr_svg = crate::qr::encode_svg(&text).map_err(|e| CliError::input(e.code, e.message))?;
+    let expires = jiff::Timestamp::from_millisecond(inv.expires_ms)
+        .map(|t| t.to_string())
+        .map_err(|e| CliError::Other(anyhow::anyhow!("expiry out of range: {e}")))?;
+    Ok(OrgInviteResponse {
+        link: text,
+        qr_svg,
+        expires,
+        ticket_id: inv.ticket_id,
+    })
+}
+
+/// The addresses an invitation names: those given (this node's public addresses), else
+/// the node's listen addresses that others can dial, each ending in this node's peer id
+/// (an address that already names a peer is kept as it is: another bootstrap peer).
+#[cfg(feature = "p2p")]
+fn invite_peers(ledger: &Ledger, given: &[String], listen: &[String]) -> R<Vec<String>> {
+    use handoff_net::Multiaddr;
+    use handoff_net::Protocol as proto;
+    let me = handoff_net::peer_id_of(&ledger.node_key().public())
+        .ok_or_else(|| CliError::Other(anyhow::anyhow!("this node's key has no peer id")))?;
+    let from_given = !given.is_empty();
+    let mut out = Vec::new();
+    for a in if from_given { given } else { listen } {
+        let mut m: Multiaddr = a
+            .trim()
+            .parse()
+            .map_err(|e| CliError::input("BAD_PEER", format!("'{a}' is not a multiaddr: {e}")))?;
+        let unspecified = m.iter().any(|p| match p {
+            proto::Ip4(ip) => ip.is_unspecified(),
+            proto::Ip6(ip) => ip.is_unspecified(),
+            _ => false,
+        });
+        if unspecified {
+            if from_given {
+                return Err(CliError::input(
+                    "BAD_PEER",
+                    format!("'{a}' is no address another machine can dial (0.0.0.0 or ::)"),
+                ));
+            }
+            continue;
+        }
+        if !m.iter().any(|p| matches!(p, proto::P2p(_))) {
+            m.push(proto::P2p(me));
+        }
+        let s = m.to_string();
+        if !out.contains(&s) {
+            out.push(s);
+        }
+    }
+    out.truncate(crate::invite::MAX_LINK_PEERS);
+    Ok(out)
+}
+
+#[cfg(not(feature = "p2p"))]
+fn invite_peers(_: &Ledger, _: &[String], _: &[String]) -> R<Vec<String>> {
+    Ok(Vec::new())
 }
 
 impl Api for NodeApi<'_> {
@@ -1448,6 +1549,8 @@ fn embedded(
             Response::Correct(receipt(&commit_one(ledger, &signer()?, p)?))
         }
         Request::OrgAdd(r) => Response::OrgAdd(org_add(ledger, data, me, r)?),
+        // With a running node, `NodeApi::run` answers it with the node's addresses.
+        Request::OrgInvite(r) => Response::OrgInvite(org_invite(ledger, data, me, Vec::new(), r)?),
         Request::DeviceAuthorize(r) => {
             let device = PublicKey::from_hex(&r.key)
                 .ok_or_else(|| CliError::input("BAD_KEY", "a device key is 64 hex digits"))?;

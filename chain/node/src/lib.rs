@@ -16,6 +16,9 @@ pub mod goods;
 pub mod govern;
 pub mod identity;
 pub mod images;
+pub mod invite;
+#[cfg(feature = "p2p")]
+pub mod join;
 pub mod label;
 pub mod ledger;
 #[cfg(feature = "p2p")]

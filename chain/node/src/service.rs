@@ -41,8 +41,8 @@ use handoff_core::state::{ReadError, StateKey};
 use handoff_core::tx::SignedTx;
 use handoff_core::types::{Hash32, PublicKey, TxId};
 use handoff_net::{
-    CertifiedHeader, ErrorCode, Misbehaviour, Multiaddr, NetConfig, NetEvent, NetHandle, Network,
-    PeerId, Request, Response, Status, SubmitOutcome, Topic, Verdict,
+    CertifiedHeader, ErrorCode, JoinOutcome, Misbehaviour, Multiaddr, NetConfig, NetEvent,
+    NetHandle, Network, PeerId, Request, Response, Status, SubmitOutcome, Topic, Verdict,
 };
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -148,6 +148,7 @@ enum Cmd {
 pub struct Node {
     runtime: Option<tokio::runtime::Runtime>,
     cmds: mpsc::Sender<Cmd>,
+    listen_shared: Arc<Vec<Multiaddr>>,
     task: Option<tokio::task::JoinHandle<()>>,
     status: Arc<Mutex<NodeStatus>>,
     /// This node's peer id.
@@ -161,12 +162,18 @@ pub struct Node {
 pub struct NodeHandle {
     cmds: mpsc::Sender<Cmd>,
     status: Arc<Mutex<NodeStatus>>,
+    listen: Arc<Vec<Multiaddr>>,
 }
 
 impl NodeHandle {
     /// The node's status now.
     pub fn status(&self) -> NodeStatus {
         self.status.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// The addresses the node listens on (as the network reported them at start).
+    pub fn listen_addrs(&self) -> Vec<Multiaddr> {
+        self.listen.as_ref().clone()
     }
 }
 
@@ -264,12 +271,14 @@ impl Node {
             status: status.clone(),
             next_start: None,
             broadcasts: now_ms() as u64 * 1000,
+            joins: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
         };
         let peer_id = net.local_peer_id();
         let task = runtime.spawn(core.run(events, cmd_rx, sync_rx));
         Ok(Node {
             runtime: Some(runtime),
             cmds,
+            listen_shared: Arc::new(listen.clone()),
             task: Some(task),
             status,
             peer_id,
@@ -282,6 +291,7 @@ impl Node {
         NodeHandle {
             cmds: self.cmds.clone(),
             status: self.status.clone(),
+            listen: self.listen_shared.clone(),
         }
     }
 
@@ -368,7 +378,12 @@ struct Core {
     /// Consensus broadcasts sent (their envelope number; starts at the clock so a
     /// restarted node does not repeat its earlier envelopes).
     broadcasts: u64,
+    /// Invitations being redeemed now (each waits for its admission's block).
+    joins: Arc<std::sync::atomic::AtomicUsize>,
 }
+
+/// Invitations redeemed at once, at most; more are answered `Busy`.
+const MAX_CONCURRENT_JOINS: usize = 4;
 
 /// Whether an error is a state read that failed (a store fault), not a bad block.
 fn read_fault(e: &anyhow::Error) -> Option<&ReadError> {
@@ -809,6 +824,17 @@ impl Core {
             }
             NetEvent::Request {
                 peer,
+                request:
+                    Request::Join {
+                        ticket,
+                        name,
+                        org,
+                        signature,
+                    },
+                reply,
+            } => self.join(peer, ticket, name, org, signature, reply),
+            NetEvent::Request {
+                peer,
                 request,
                 reply,
             } => {
@@ -1047,6 +1073,65 @@ impl Core {
         false
     }
 
+    /// Redeems an invitation for a peer (`crate::invite::admit`). The admission waits
+    /// for its block, which this task itself commits, so it runs on a blocking thread and
+    /// answers from there; at most [`MAX_CONCURRENT_JOINS`] at once.
+    fn join(
+        &mut self,
+        peer: PeerId,
+        ticket: [u8; 32],
+        name: String,
+        org: PublicKey,
+        signature: [u8; 64],
+        reply: handoff_net::Reply,
+    ) {
+        use std::sync::atomic::Ordering;
+        let net = self.net.clone();
+        if self.joins.fetch_add(1, Ordering::SeqCst) >= MAX_CONCURRENT_JOINS {
+            self.joins.fetch_sub(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                let _ = net
+                    .respond(
+                        reply,
+                        Response::error(ErrorCode::Busy, "joins in progress; try again"),
+                    )
+                    .await;
+            });
+            return;
+        }
+        let ledger = self.ledger.clone();
+        let joins = self.joins.clone();
+        tokio::task::spawn_blocking(move || {
+            let data = ledger.data().to_path_buf();
+            let outcome = match crate::invite::admit(
+                &ledger,
+                &data,
+                &ticket,
+                &name,
+                &org,
+                &signature,
+                now_ms(),
+            ) {
+                Ok((tx, height)) => {
+                    eprintln!(
+                        "node: {name} ({}) joined by invitation from {peer}",
+                        org.short()
+                    );
+                    JoinOutcome::Admitted { tx, height }
+                }
+                Err(r) => JoinOutcome::Refused {
+                    code: truncate(r.code, handoff_net::limits::MAX_CODE_LEN),
+                    message: truncate(r.message, handoff_net::limits::MAX_MESSAGE_LEN),
+                },
+            };
+            joins.fetch_sub(1, Ordering::SeqCst);
+            let handle = tokio::runtime::Handle::current();
+            handle.block_on(async move {
+                let _ = net.respond(reply, Response::Joined(outcome)).await;
+            });
+        });
+    }
+
     /// Answers a peer's request from the committed store.
     fn serve(&mut self, request: Request) -> Response {
         let store = &self.ledger.store;
@@ -1146,6 +1231,17 @@ impl Core {
                 };
                 Response::Submitted(outcome)
             }
+            Request::Genesis => match store.genesis().map(|g| borsh::to_vec(&g)) {
+                Ok(Ok(bytes)) if bytes.len() <= handoff_net::limits::MAX_GENESIS_BYTES => {
+                    Response::Genesis(bytes)
+                }
+                Ok(_) => unavailable("the genesis does not fit in an answer"),
+                Err(e) => unavailable(&format!("no genesis: {e}")),
+            },
+            // Taken before `serve` (it waits for a block); never reached.
+            Request::Join { .. } => {
+                Response::error(ErrorCode::Unsupported, "joins are served apart")
+            }
             Request::TxLocation { signer, nonce } => match store.tx_location(&signer, nonce) {
                 Ok(loc) => Response::TxLocation(loc.map(|l| (l.height, l.index))),
                 Err(e) => unavailable(&format!("no index: {e}")),
@@ -1180,6 +1276,18 @@ impl Core {
             }
         }
     }
+}
+
+/// Cuts a text to at most `max` bytes on a character boundary (wire bounds).
+fn truncate(mut s: String, max: usize) -> String {
+    if s.len() > max {
+        let mut cut = max;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        s.truncate(cut);
+    }
+    s
 }
 
 /// Fault injection for tests of light nodes (feature `fault-injection`, never in a

@@ -426,6 +426,11 @@ pub async fn pair_ticket(base: Option<String>) -> Res<api::PairTicketResponse> {
     .await
 }
 
+/// A one-time invitation for an org to join the network (registrars only).
+pub async fn org_invite(req: api::OrgInviteRequest) -> Res<api::OrgInviteResponse> {
+    request(req).await
+}
+
 /// Redeems a pairing ticket for this phone's device key (no token needed).
 pub async fn pair_redeem(req: api::PairRedeemRequest) -> Res<api::PairRedeemResponse> {
     request(req).await

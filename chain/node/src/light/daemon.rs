@@ -106,7 +106,14 @@ fn new_token() -> R<String> {
 pub(super) fn run_daemon(data: &Path, me: Option<&str>, a: LightRunArgs) -> R<Output> {
     let store = Arc::new(LightStore::open(data)?);
     let signer = signer_of(data, me).ok().map(|i| i.key.public());
-    let peers = parse_addrs(&a.peer)?;
+    // The peers given, then those the folder saved when it joined by invitation.
+    let mut listed = a.peer.clone();
+    for p in crate::join::saved_peers(data)? {
+        if !listed.contains(&p) {
+            listed.push(p);
+        }
+    }
+    let peers = parse_addrs(&listed)?;
     let session = Arc::new(LightSession::start_with(
         store.clone(),
         data,
