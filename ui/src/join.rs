@@ -92,7 +92,7 @@ pub fn InvitePanel() -> impl IntoView {
                     view! {
                         <div class="pair" data-testid="invite-link" data-link=v.link.clone()>
                             <div class="pair-qr" inner_html=v.qr_svg.clone()></div>
-                            <p class="hint">{crate::i18n::fill(t(lang, "invite.expires"), std::slice::from_ref(&v.expires))}</p>
+                            <p class="hint">{crate::i18n::fill(t(lang, "invite.expires"), &[crate::i18n::datetime(lang, &v.expires)])}</p>
                             <div class="mono pair-url">{v.link.clone()}</div>
                         </div>
                     }

@@ -273,7 +273,9 @@ async function openPage(vp, token, locale = 'en-US') {
 // On a phone, screens other than Home, Scan, Inbox and Stock are under "More".
 async function nav(page, id) {
   const item = page.locator(T(`nav-${id}`));
-  if (!(await item.isVisible())) await page.locator(T('nav-more')).click();
+  // On a wide screen every item is in the side bar (the Lender item appears once the
+  // node has said the org is a lender): wait for it there.
+  if (!(await item.isVisible()) && await page.locator(T('nav-more')).isVisible()) await page.locator(T('nav-more')).click();
   await item.click();
 }
 const lastPost = (sent) => sent.filter((s) => s.method === 'POST').at(-1);
