@@ -403,51 +403,11 @@ async fn staff_ship_a_pallet_and_the_grocer_receives_it_with_one_bag_missing() {
     );
     let _ = std::fs::remove_file(&saved);
 
-    // Receive the pallet with one bag missing.
-    wait(&c, "[data-testid='nav-inbox']")
-        .await
-        .click()
-        .await
-        .expect("nav");
-    wait(&c, "[data-testid='handoff-incoming']").await;
-    let mut ours = None;
-    for h in c
-        .find_all(css("[data-testid='handoff-incoming']"))
-        .await
-        .expect("cards")
-    {
-        if h.text().await.unwrap_or_default().contains(PALLET) {
-            ours = Some(h);
-        }
-    }
-    let card = ours.expect("the pallet is in the grocer's inbox");
-    // The receiving tally: scan the pallet (its bags count), mark one bag missing.
-    card.find(css("[data-testid='tally-open']"))
-        .await
-        .expect("the tally button")
-        .click()
-        .await
-        .expect("open the tally");
-    wait(&c, "[data-testid='receive-scan']")
-        .await
-        .send_keys(&format!("{PALLET_SCAN}\u{E007}"))
-        .await
-        .expect("scan the pallet");
-    until_text(&c, "[data-testid='tally-last']", "Counted").await;
-    wait(&c, "[data-testid='tally-group'] summary")
-        .await
-        .click()
-        .await
-        .expect("show the bags");
-    wait(
-        &c,
-        &format!("[data-testid='entry-{LOST_BAG}'] [data-testid='mark-missing']"),
-    )
-    .await
-    .click()
-    .await
-    .expect("mark missing");
-    until_text(&c, "[data-testid='accept-button']", "1 missing").await;
+    // Receive the pallet with one bag missing: the receiving tally counts the pallet's
+    // bags from one scan of the pallet, and one bag is marked missing.
+    click(&c, "nav-inbox").await;
+    let card = incoming_card(&c, PALLET).await;
+    tally_one_missing(&c, &card, PALLET_SCAN, Some(LOST_BAG)).await;
     shot(&c, &artifacts, "6-inbox").await;
     card.find(css("[data-testid='accept-button']"))
         .await
@@ -547,6 +507,70 @@ async fn staff_ship_a_pallet_and_the_grocer_receives_it_with_one_bag_missing() {
         .iter()
         .any(|h| h.to_string().contains(PALLET));
     assert!(!open_for_pallet, "the pallet's handoff is closed: {inbox}");
+}
+
+/// The inbox card of the incoming handoff that lists `needle` (waits for it: a light
+/// node's index may be a block behind).
+async fn incoming_card(c: &Client, needle: &str) -> Element {
+    let t0 = Instant::now();
+    loop {
+        for h in c
+            .find_all(css("[data-testid='handoff-incoming']"))
+            .await
+            .expect("cards")
+        {
+            if h.text().await.unwrap_or_default().contains(needle) {
+                return h;
+            }
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "no incoming handoff lists {needle}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Receives with the tally: opens it on `card`, scans `scan` (a pallet counts its bags),
+/// marks one bag missing (`bag`, or the first bag listed) and waits for the acceptance to
+/// say so. Answers the bag marked missing.
+async fn tally_one_missing(c: &Client, card: &Element, scan: &str, bag: Option<&str>) -> String {
+    card.find(css("[data-testid='tally-open']"))
+        .await
+        .expect("the tally button")
+        .click()
+        .await
+        .expect("open the tally");
+    wait(c, "[data-testid='receive-scan']")
+        .await
+        .send_keys(&format!("{scan}\u{E007}"))
+        .await
+        .expect("scan what arrived");
+    until_text(c, "[data-testid='tally-last']", "Counted").await;
+    wait(c, "[data-testid='tally-group'] summary")
+        .await
+        .click()
+        .await
+        .expect("show the bags");
+    let row = match bag {
+        Some(b) => wait(c, &format!("[data-testid='entry-{b}']")).await,
+        None => wait(c, "[data-testid^='entry-/01/']").await,
+    };
+    let lost = row
+        .attr("data-testid")
+        .await
+        .expect("attr")
+        .expect("testid")
+        .trim_start_matches("entry-")
+        .to_string();
+    row.find(css("[data-testid='mark-missing']"))
+        .await
+        .expect("mark missing")
+        .click()
+        .await
+        .expect("mark missing");
+    until_text(c, "[data-testid='accept-button']", "1 missing").await;
+    lost
 }
 
 /// Waits until an element matching `sel` exists.
@@ -1037,27 +1061,7 @@ async fn a_warehouse_light_node_opens_home_tallies_a_returned_pallet_and_shows_s
 
     // The inbox lists the pallet by product; the tally counts what arrived.
     click(&c, "nav-inbox").await;
-    let t0 = Instant::now();
-    let card = loop {
-        let mut found = None;
-        for h in c
-            .find_all(css("[data-testid='handoff-incoming']"))
-            .await
-            .expect("cards")
-        {
-            if h.text().await.unwrap_or_default().contains(&sscc) {
-                found = Some(h);
-            }
-        }
-        if let Some(card) = found {
-            break card;
-        }
-        assert!(
-            t0.elapsed() < Duration::from_secs(30),
-            "the returned pallet is not in the light node's inbox"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let card = incoming_card(&c, &sscc).await;
     let listed = card.text().await.expect("card text");
     assert!(listed.contains("Espresso Roast 250 g"), "{listed}");
     assert!(
@@ -1066,47 +1070,15 @@ async fn a_warehouse_light_node_opens_home_tallies_a_returned_pallet_and_shows_s
             .is_err(),
         "the inbox answers from the index"
     );
-    card.find(css("[data-testid='tally-open']"))
-        .await
-        .expect("the tally button")
-        .click()
-        .await
-        .expect("open the tally");
+    let lost = tally_one_missing(&c, &card, &format!("]C100{sscc}"), None).await;
     assert_eq!(
         number(&text_of(&c, "[data-testid='tally-expected']").await),
         bags
     );
-    wait(&c, "[data-testid='receive-scan']")
-        .await
-        .send_keys(&format!("]C100{sscc}\u{E007}"))
-        .await
-        .expect("scan the pallet");
-    until_text(&c, "[data-testid='tally-last']", "Counted").await;
     assert_eq!(
         number(&text_of(&c, "[data-testid='tally-scanned']").await),
-        bags
+        bags - 1
     );
-    wait(&c, "[data-testid='tally-group'] summary")
-        .await
-        .click()
-        .await
-        .expect("show the bags");
-    let missing = wait(&c, "[data-testid^='entry-/01/']").await;
-    let lost = missing
-        .attr("data-testid")
-        .await
-        .expect("attr")
-        .expect("testid")
-        .trim_start_matches("entry-")
-        .to_string();
-    missing
-        .find(css("[data-testid='mark-missing']"))
-        .await
-        .expect("mark missing")
-        .click()
-        .await
-        .expect("mark missing");
-    until_text(&c, "[data-testid='accept-button']", "1 missing").await;
     assert_eq!(
         number(&text_of(&c, "[data-testid='tally-missing']").await),
         1
