@@ -272,9 +272,18 @@ impl AppNode {
                 identities: self.identities()?,
             }),
             Request::NetworkShow(_) => Response::NetworkShow(self.network()?),
-            Request::NetworkSet(r) => {
-                Response::NetworkSet(self.set_network(&r.peers, r.genesis.as_deref())?)
-            }
+            Request::NetworkSet(r) => Response::NetworkSet(match r.invite.as_deref() {
+                Some(link) if !link.trim().is_empty() => {
+                    if !r.peers.is_empty() || r.genesis.is_some() {
+                        return Err(ApiError::input(
+                            "BAD_REQUEST",
+                            "an invitation carries its own peers and genesis: give it alone",
+                        ));
+                    }
+                    self.join_invited(link.trim())?
+                }
+                _ => self.set_network(&r.peers, r.genesis.as_deref())?,
+            }),
             Request::Outbox(_) => {
                 let mode = self.mode();
                 let mut o = match self.node_call(Request::Outbox(OutboxRequest {}))? {
@@ -502,6 +511,39 @@ impl AppNode {
             v.switched = Some(true);
             v.message = Some(msg);
         }
+        Ok(v)
+    }
+
+    /// Joins the network of a registrar's invitation link: the folder makes the invited
+    /// organisation's key, redeems the ticket with the registrar's node (the genesis
+    /// checked against the link), and the app switches to light mode as that
+    /// organisation. The network is not waited on under the app's lock.
+    pub fn join_invited(&self, link: &str) -> Result<NetworkResponse, ApiError> {
+        if self.light().is_some() {
+            return Err(ApiError::input(
+                "ALREADY_JOINED",
+                "this folder already follows a network; a folder joins one network",
+            ));
+        }
+        if let Chain::Embedded(Err(e)) = &self.lock().chain {
+            return Err(e.clone());
+        }
+        let data = self.data();
+        let out = handoff_node::join::join_beside_embedded(&data, None, link)?;
+        let name = out.json["name"].as_str().unwrap_or_default().to_string();
+        let mut inner = self.lock();
+        let (saved, _) = read_network(&inner.data);
+        let all = all_peers(&inner.cli_peers, &saved);
+        let session = LightSession::open(&inner.data, Some(&name), &all, inner.mdns)?;
+        inner.act_as = Some(name.clone());
+        inner.chain = Chain::Light(Arc::new(session));
+        drop(inner);
+        let mut v = self.network()?;
+        v.switched = Some(true);
+        v.message = Some(format!(
+            "{name} was admitted to the network at block {}; Handoff now runs as its light              node and follows what concerns it",
+            out.json["height"]
+        ));
         Ok(v)
     }
 

@@ -505,6 +505,12 @@ const TABLE: &[(&str, &str, &str)] = &[
     ),
     ("node.outbox_empty", "Nothing queued.", "暂无排队操作。"),
     (
+        "node.invite",
+        "Join a network by invitation: paste the link its registrar sent you",
+        "通过邀请加入网络：粘贴登记机构发给您的链接",
+    ),
+    ("node.invite_join", "Join", "加入"),
+    (
         "node.genesis",
         "Network genesis (hex, from `handoff genesis` on one of its full nodes)",
         "网络创世块（十六进制，在其全节点上运行 `handoff genesis` 获得）",

@@ -1282,6 +1282,18 @@ pub fn NodeScreen() -> impl IntoView {
         });
     }
     let genesis = RwSignal::new(String::new());
+    let invite = RwSignal::new(String::new());
+    let join_invited = move |_| {
+        let link = invite.get_untracked().trim().to_string();
+        act(
+            ctx,
+            async move { backend::join_invited(link).await },
+            move |_| {
+                invite.set(String::new());
+                ctx.done(Notice::new("msg.joined"))
+            },
+        );
+    };
     let save_peers = move |_| {
         let list: Vec<String> = peers
             .get_untracked()
@@ -1423,6 +1435,19 @@ pub fn NodeScreen() -> impl IntoView {
                     <p class="hint" data-testid="app-only-note">{move || ctx.t("node.app_only")}</p>
                 })}
                 <div class="app-only" class:hidden=!in_app>
+                {move || (!ctx.light()).then(|| view! {
+                    <label class="field">
+                        <span>{ctx.t("node.invite")}</span>
+                        <textarea rows="2" data-testid="invite-input" prop:value=move || invite.get()
+                            placeholder="handoff://join?…"
+                            on:input=move |ev| invite.set(event_target_value(&ev))></textarea>
+                    </label>
+                    <div class="actions">
+                        <button class="primary" data-testid="invite-join"
+                            disabled=move || invite.get().trim().is_empty()
+                            on:click=join_invited>{ctx.t("node.invite_join")}</button>
+                    </div>
+                })}
                 <label class="field">
                     <span>{move || ctx.t("node.network")}</span>
                     <textarea rows="3" data-testid="peers-input" prop:value=move || peers.get()

@@ -840,6 +840,11 @@ request! {
         /// Hex of the genesis (as `handoff genesis` prints it).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub genesis: Option<String>,
+        /// An invitation link from a registrar's node (`handoff://join?…`): joins that
+        /// network as the organisation it invites, with a key made here; the link carries
+        /// the peers and the genesis' hash (nothing else is given with it).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub invite: Option<String>,
     }
 }
 

@@ -51,6 +51,23 @@ pub fn join(data: &Path, me: Option<&str>, link: &str) -> R<Output> {
             ),
         ));
     }
+    join_here(data, me, link)
+}
+
+/// [`join`] in the app's folder, which may hold its embedded single-node chain: the light
+/// store is made beside it (the chain stays, unused, as when the app joins with a
+/// genesis). A folder that already follows a network is refused.
+pub fn join_beside_embedded(data: &Path, me: Option<&str>, link: &str) -> R<Output> {
+    if crate::light::store_dir(data).exists() {
+        return Err(CliError::input(
+            "ALREADY_JOINED",
+            format!("{} already follows a network", data.display()),
+        ));
+    }
+    join_here(data, me, link)
+}
+
+fn join_here(data: &Path, me: Option<&str>, link: &str) -> R<Output> {
     let link = InviteLink::parse(link)?;
     let name = me.map(str::trim).unwrap_or(&link.name).to_string();
     crate::invite::check_name(&name).map_err(|m| CliError::input("BAD_NAME", m))?;

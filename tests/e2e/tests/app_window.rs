@@ -1192,3 +1192,93 @@ async fn a_warehouse_light_node_opens_home_tallies_a_returned_pallet_and_shows_s
     );
     drop(node);
 }
+
+/// A new organisation's app joins a network by its registrar's invitation: the link
+/// pasted on the Node screen (no genesis, no key copied), the app admitted as the
+/// invited organisation and switched to light mode, following its own org: Home then
+/// shows a pallet proposed to it on the network.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_org_joins_by_invitation_in_the_app_and_sees_what_is_sent_to_it() {
+    let app = env_path("HANDOFF_APP");
+    let handoff = env_path("HANDOFF_CLI");
+    let driver = env_path("TAURI_DRIVER");
+    let artifacts = artifacts_dir();
+    let dir = tempfile::tempdir().expect("tmp");
+    let full = dir.path().join("full");
+    let mine = dir.path().join("quay");
+    cli(&handoff, &full, &["demo", "--quiet"]);
+    let node = FullNode::start(&handoff, &full);
+    let on_full = |args: &[&str]| cli(&handoff, &full, args);
+    let inv = on_full(&[
+        "--as",
+        "Handoff Demo Registry",
+        "org",
+        "invite",
+        "Quay Freight",
+        "--role",
+        "carrier",
+    ]);
+    let link = inv["link"].as_str().expect("link").to_string();
+
+    // A fresh app folder (its own embedded chain until it joins).
+    let (_driver, c) = open_app(
+        &app,
+        &driver,
+        json!(["--data", mine, "--org", "Quay Start", "--no-mdns"]),
+    )
+    .await;
+    until_text(&c, "[data-testid='whoami']", "Quay Start").await;
+    click(&c, "nav-node").await;
+    click(&c, "lang-en").await;
+    wait(&c, "[data-testid='invite-input']")
+        .await
+        .send_keys(&link)
+        .await
+        .expect("paste the link");
+    shot(&c, &artifacts, "join-1-pasted").await;
+    click(&c, "invite-join").await;
+    until_text_within(
+        &c,
+        "[data-testid='notice-banner']",
+        "Joined the network",
+        Duration::from_secs(90),
+    )
+    .await;
+    until_text(&c, "[data-testid='whoami']", "Quay Freight").await;
+    until_text(&c, "[data-testid='node-mode']", "Light node").await;
+    shot(&c, &artifacts, "join-2-joined").await;
+
+    // The chain has admitted it; a pallet proposed to it reaches its Home.
+    let orgs = on_full(&["org", "list"]);
+    assert!(orgs.to_string().contains("Quay Freight"), "{orgs}");
+    let grocer = on_full(&["--as", "Corner Grocer", "stock"]);
+    let sscc = grocer["containers"]
+        .as_array()
+        .expect("containers")
+        .iter()
+        .find(|c| c["inside"].is_null() && c["items"].as_u64().is_some_and(|n| n > 1))
+        .and_then(|c| c["sscc"].as_str())
+        .expect("a full pallet at the grocer")
+        .to_string();
+    on_full(&[
+        "--as",
+        "Corner Grocer",
+        "handoff",
+        "propose",
+        "--to",
+        "Quay Freight",
+        &format!("(00){sscc}"),
+    ]);
+    click(&c, "nav-home").await;
+    until_text_within(
+        &c,
+        "[data-testid='home-arrival']",
+        "Corner Grocer",
+        Duration::from_secs(90),
+    )
+    .await;
+    until_text(&c, "[data-testid='index-freshness']", "as of block").await;
+    shot(&c, &artifacts, "join-3-home").await;
+    c.close().await.expect("close");
+    drop(node);
+}

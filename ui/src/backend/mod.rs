@@ -361,6 +361,18 @@ pub async fn set_network(peers: &[String], genesis: Option<String>) -> Res<api::
     request(api::NetworkSetRequest {
         peers: peers.to_vec(),
         genesis,
+        invite: None,
+    })
+    .await
+}
+
+/// Joins the network of a registrar's invitation link as the organisation it invites
+/// (the app makes its key; the link carries the peers and the genesis' hash).
+pub async fn join_invited(link: String) -> Res<api::NetworkResponse> {
+    request(api::NetworkSetRequest {
+        peers: Vec::new(),
+        genesis: None,
+        invite: Some(link),
     })
     .await
 }
