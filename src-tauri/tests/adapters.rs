@@ -340,3 +340,36 @@ fn saved_binary_exports_arrive_byte_for_byte() {
         "{names:?}"
     );
 }
+
+/// Joining by invitation refuses, with its code and nothing changed, a link that is not
+/// an invitation and an invitation given together with peers or a genesis (the link
+/// carries its own); the folder stays on its embedded chain.
+#[test]
+fn a_bad_invitation_is_refused_with_its_code_and_the_app_stays_embedded() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let node = demo_node(dir.path(), "Harbor Logistics");
+    let set = |invite: &str, peers: Vec<String>| {
+        node.call(NetworkSetRequest {
+            peers,
+            genesis: None,
+            invite: Some(invite.into()),
+        })
+    };
+    let e = set("https://example.org/not-an-invitation", vec![]).expect_err("refused");
+    assert_eq!(e.code, "BAD_INVITE", "{e:?}");
+    let e = set("handoff://join?v=1", vec!["/ip4/10.0.0.5/tcp/4001".into()]).expect_err("refused");
+    assert_eq!(e.code, "BAD_REQUEST", "{e:?}");
+    assert!(e.message.contains("alone"), "{}", e.message);
+    let st = node.call(StatusRequest {}).expect("status");
+    assert_eq!(st.mode.as_deref(), Some("embedded"));
+    assert!(
+        !dir.path().join("light").exists(),
+        "no light store was made"
+    );
+    assert!(!dir.path().join("keys").read_dir().expect("keys").any(|e| {
+        e.expect("entry")
+            .file_name()
+            .to_string_lossy()
+            .contains("Quay")
+    }));
+}
