@@ -530,7 +530,15 @@ impl AppNode {
         }
         let data = self.data();
         let out = handoff_node::join::join_beside_embedded(&data, None, link)?;
-        let name = out.json["name"].as_str().unwrap_or_default().to_string();
+        let name = out.json["name"]
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| {
+                ApiError::fault(
+                    "BAD_RESPONSE",
+                    "the join did not say which organisation it admitted",
+                )
+            })?;
         let mut inner = self.lock();
         let (saved, _) = read_network(&inner.data);
         let all = all_peers(&inner.cli_peers, &saved);
