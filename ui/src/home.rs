@@ -621,7 +621,8 @@ pub fn StockScreen() -> impl IntoView {
                     found.push((i.key, format!("{name} · {} {}", q, i.custodian.name)));
                 }
             }
-            if view_.with_untracked(|v| v.text.trim() == q) {
+            // Only if the search is still this one (and the screen still open).
+            if view_.try_with_untracked(|v| v.text.trim() == q) == Some(true) {
                 serials.set(found);
             }
         });

@@ -108,7 +108,11 @@ pub fn LenderScreen() -> impl IntoView {
             match backend::finance_portfolio(Some("lender".into())).await {
                 Ok(p) => {
                     let cs = currencies(&p);
-                    if !cs.contains(&currency.get_untracked()) {
+                    // The screen may have been left while the answer was on its way.
+                    let Some(shown) = currency.try_get_untracked() else {
+                        return;
+                    };
+                    if !cs.contains(&shown) {
                         currency.set(cs.first().cloned().unwrap_or_default());
                     }
                     data.set(Some(p));

@@ -936,8 +936,10 @@ pub fn InboxScreen() -> impl IntoView {
         spawn_local(async move {
             match backend::inbox().await {
                 Ok(v) => {
-                    // Set only on a change: the lists below are redrawn when it changes.
-                    if light_note.with_untracked(Option::is_some) {
+                    // Set only on a change: the lists below are redrawn when it changes. The
+                    // screen may have been left while the answer was on its way: its signals
+                    // are then gone, and nothing is set.
+                    if light_note.try_with_untracked(Option::is_some) == Some(true) {
                         light_note.set(None);
                     }
                     data.set(Some(v));
