@@ -281,6 +281,7 @@ fn headers(a: LightBenchArgs) -> Result<Value> {
     let all = t0.elapsed().as_secs_f64();
     let rss = rss_kib("VmRSS:");
     let hwm = rss_kib("VmHWM:");
+    let (anon, file) = (rss_kib("RssAnon:"), rss_kib("RssFile:"));
     running.shutdown();
     let first = first.unwrap_or(all);
     Ok(json!({
@@ -291,6 +292,8 @@ fn headers(a: LightBenchArgs) -> Result<Value> {
         "day_sync_s": (all * 1000.0).round() / 1000.0,
         "light_rss_mb_after_day": (rss as f64 / 1024.0 * 10.0).round() / 10.0,
         "light_peak_rss_mb": (hwm as f64 / 1024.0 * 10.0).round() / 10.0,
+        "light_rss_anon_mb_after_day": (anon as f64 / 1024.0 * 10.0).round() / 10.0,
+        "light_rss_file_mb_after_day": (file as f64 / 1024.0 * 10.0).round() / 10.0,
         "process_rss_mb_before_light": (rss_before as f64 / 1024.0 * 10.0).round() / 10.0,
         "validators": 4,
         "chain_build": serde_json::from_slice::<Value>(&built.stdout).unwrap_or(Value::Null),
@@ -488,6 +491,7 @@ fn follow(a: LightBenchArgs) -> Result<Value> {
     let traffic = running.node().traffic();
     let rss = rss_kib("VmRSS:");
     let hwm = rss_kib("VmHWM:");
+    let (anon, file) = (rss_kib("RssAnon:"), rss_kib("RssFile:"));
     // What the index holds: every offer to the warehouse, in its inbox.
     let offers = store
         .indexed_handoffs()?
@@ -514,6 +518,10 @@ fn follow(a: LightBenchArgs) -> Result<Value> {
         "follow_seconds": (seconds * 1000.0).round() / 1000.0,
         "light_rss_mb_after_day": mb(rss),
         "light_peak_rss_mb": mb(hwm),
+        // What the process itself allocated, and the file pages (mostly this program's own
+        // code) that RSS also counts.
+        "light_rss_anon_mb_after_day": mb(anon),
+        "light_rss_file_mb_after_day": mb(file),
         "process_rss_mb_before_light": mb(rss_before),
         "chain_build": built,
     }))

@@ -33,6 +33,8 @@ const K_FORMAT: &[u8] = b"m/format";
 /// 2: headers carry `concerns_root`, each header's filter is kept, and the org's own
 /// indexes ([`light_index`](crate::light_index)).
 pub const LIGHT_FORMAT: u64 = 2;
+/// sled's page cache of a light store.
+const LIGHT_CACHE_BYTES: u64 = 2 * 1024 * 1024;
 const P_HEADER: u8 = b'h';
 const P_OUTBOX: u8 = b'o';
 const P_ACCOUNT: u8 = b'a';
@@ -247,8 +249,11 @@ impl LightStore {
             dir: dir.to_path_buf(),
             source,
         };
+        // A light store is small and read little (its tip, the index a screen asks for):
+        // 2 MiB of page cache. 16 MiB cost about 10 MB more RSS after a day of headers and
+        // no speed (`bench light`, BENCHMARKS.md).
         let db = durable::config(dir)
-            .cache_capacity(16 * 1024 * 1024)
+            .cache_capacity(LIGHT_CACHE_BYTES)
             .open()
             .map_err(|e| open_err(StoreError::Sled(e)))?;
         let durable = Durable::open(dir).map_err(|e| open_err(StoreError::Sync(e)))?;
