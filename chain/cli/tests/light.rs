@@ -584,6 +584,164 @@ fn light_node_serves_the_typed_api_over_http() {
     };
     assert_eq!(item.custodian.key, shop_key, "{after:?}");
 
+    // The org's other business is a light node's too, each action queued at once and
+    // then committed: a product defined, bags commissioned, packed onto a pallet and one
+    // taken off again, an offer of ownership with its purchase order and an expiry that
+    // the shop refuses (by a prefix of its id, which the shop's own index resolves), and
+    // an offer of the pallet the registry withdraws.
+    let wait_tx = |what: &str, tx: &str| -> u64 {
+        let mut at = None;
+        wait_for(what, Duration::from_secs(120), || {
+            at = committed_at(tx);
+            at.is_some()
+        });
+        at.expect("height")
+    };
+    let tea = gtin("0061414100002");
+    let defined = registry
+        .call(&ProductDefineRequest {
+            gtin: tea.clone(),
+            name: "Tea".into(),
+            description: "Green tea, 100 g".into(),
+            attributes: vec![],
+        })
+        .expect("product define");
+    assert_eq!(defined.height, None, "{defined:?}");
+    let (bag2, bag3) = (format!("(01){g}(21)BAG2"), format!("(01){g}(21)BAG3"));
+    let made = registry
+        .call(&CommissionRequest {
+            scans: vec![bag2.clone(), bag3.clone()],
+            lot: None,
+            qty: None,
+            at: None,
+            expiry: None,
+            claim_codes: false,
+            pin: None,
+        })
+        .expect("commission");
+    let body = "00614141000000001";
+    let sscc = format!(
+        "(00){body}{}",
+        handoff_core::gs1::check_digit(body).expect("digits")
+    );
+    let packed = registry
+        .call(&PackRequest {
+            into: sscc.clone(),
+            scans: vec![bag2.clone(), bag3.clone()],
+        })
+        .expect("pack");
+    let unpacked = registry
+        .call(&UnpackRequest {
+            container: sscc.clone(),
+            scans: vec![bag3.clone()],
+        })
+        .expect("unpack");
+    for (what, tx) in [
+        ("the product committed", &defined.tx),
+        ("the bags committed", &made.tx),
+        ("the pallet packed", &packed.tx),
+        ("the bag unpacked", &unpacked.tx),
+    ] {
+        assert!(
+            [&made.queued, &packed.queued, &unpacked.queued]
+                .iter()
+                .all(|q| q.is_some()),
+            "{what}: not queued"
+        );
+        wait_tx(what, tx);
+    }
+    let offer3 = registry
+        .call(&ProposeRequest {
+            to: shop_key.clone(),
+            scans: vec![bag3.clone()],
+            transfer: TransferKind::Both,
+            qty: None,
+            ship_from: None,
+            ship_to: None,
+            docs: vec![DocRef {
+                kind: "po".into(),
+                id: "PO-7".into(),
+            }],
+            expires_in: Some(500),
+        })
+        .expect("propose with ownership");
+    let offer_pallet = registry
+        .call(&ProposeRequest {
+            to: shop_key.clone(),
+            scans: vec![sscc.clone()],
+            transfer: TransferKind::Custody,
+            qty: None,
+            ship_from: None,
+            ship_to: None,
+            docs: vec![],
+            expires_in: None,
+        })
+        .expect("propose the pallet");
+    wait_tx("the offer of ownership committed", &offer3.tx);
+    let offered_at = wait_tx("the pallet's offer committed", &offer_pallet.tx);
+    // The shop's index must hold the offer before a prefix of its id resolves.
+    let mut refused = None;
+    wait_for(
+        "the shop's index to know the offer",
+        Duration::from_secs(60),
+        || {
+            refused = shop_client
+                .call(&RejectRequest {
+                    id: offer3.tx[..12].to_string(),
+                    reason: "not what we ordered".into(),
+                })
+                .ok();
+            refused.is_some()
+        },
+    );
+    let refused = refused.expect("reject");
+    assert_eq!(refused.height, None, "{refused:?}");
+    let withdrawn = registry
+        .call(&CancelRequest {
+            id: offer_pallet.tx.clone(),
+        })
+        .expect("cancel");
+    let closed = wait_tx("the refusal committed", &refused.tx)
+        .max(wait_tx("the withdrawal committed", &withdrawn.tx));
+    assert!(closed > offered_at);
+    c.wait_height(3, closed, Duration::from_secs(60));
+    let n3 = c.dir(3);
+    let shown_handoff = |id: &str| ok(&n3, &["handoff", "show", id])["handoff"].clone();
+    let h3 = shown_handoff(&offer3.tx);
+    assert_eq!(
+        (h3["status"].as_str(), h3["reason"].as_str(), h3["transfer"].as_str()),
+        (Some("rejected"), Some("not what we ordered"), Some("both")),
+        "{h3}"
+    );
+    assert_eq!(h3["docs"][0]["id"], "PO-7", "{h3}");
+    assert!(h3["expires_at_height"].as_u64().is_some(), "{h3}");
+    assert_eq!(
+        shown_handoff(&offer_pallet.tx)["status"],
+        "cancelled",
+        "the pallet's offer"
+    );
+    let bag3_now = item_at(&c, 3, &bag3);
+    assert_eq!(bag3_now["item"]["custodian"]["name"], "Registry");
+    assert!(bag3_now["item"]["container"].is_null(), "{bag3_now}");
+    assert_eq!(
+        item_at(&c, 3, &bag2)["item"]["container"].as_str(),
+        handoff_core::gs1::parse_scan(&sscc)
+            .ok()
+            .map(|s| s.key.canonical())
+            .as_deref(),
+    );
+    assert_eq!(
+        ok(&n3, &["product", "show", &tea])["product"]["name"],
+        "Tea"
+    );
+    // A prefix that names no open handoff of the org is refused, nothing queued.
+    let e = registry
+        .call(&CancelRequest {
+            id: "ffff0000".into(),
+        })
+        .expect_err("unknown prefix");
+    assert_eq!(e.code, "BAD_HANDOFF_ID");
+
     // A document registered on the full node is checked on the light node, by anyone,
     // with its own proof: found, and a one-byte-changed copy proven never registered.
     let invoice = root.join("invoice.txt");

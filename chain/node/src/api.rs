@@ -1829,6 +1829,49 @@ fn light_org_key(l: &LightSession, to: &str) -> R<String> {
         })
 }
 
+/// A handoff id for a light node: 64 hex digits, or a unique prefix of a handoff of the
+/// org's that its own index holds open.
+#[cfg(feature = "p2p")]
+fn light_handoff_id(l: &LightSession, id: &str) -> R<Hash32> {
+    let s = id.trim().to_lowercase();
+    if let Some(h) = Hash32::from_hex(&s) {
+        return Ok(h);
+    }
+    if s.len() >= 4 && s.bytes().all(|b| b.is_ascii_hexdigit()) {
+        let mut found: Vec<Hash32> = l
+            .store()
+            .indexed_handoffs()?
+            .into_iter()
+            .filter(|h| h.status == handoff_core::state::HandoffStatus::Open)
+            .map(|h| h.id)
+            .filter(|h| h.to_hex().starts_with(&s))
+            .collect();
+        found.sort();
+        found.dedup();
+        if found.len() == 1 {
+            return Ok(found[0]);
+        }
+    }
+    Err(CliError::input(
+        "BAD_HANDOFF_ID",
+        format!(
+            "'{s}' is not a handoff id (64 hex digits, or a unique prefix of one of your open \
+             handoffs this light node has indexed)"
+        ),
+    ))
+}
+
+/// The receipt of an action a light node queued: its transaction, no block yet.
+#[cfg(feature = "p2p")]
+fn light_receipt(out: crate::error::Output) -> R<handoff_api::Receipt> {
+    let (tx, q) = light_queued(out)?;
+    Ok(handoff_api::Receipt {
+        tx,
+        height: None,
+        queued: Some(q),
+    })
+}
+
 #[cfg(feature = "p2p")]
 fn light_status(l: &LightSession) -> R<StatusResponse> {
     typed(l.status()?)
@@ -1997,28 +2040,39 @@ fn light(l: &LightSession, me: Option<&str>, signed_in: bool, req: Request) -> R
             })
         }
         Request::Propose(r) => {
-            if r.transfer == TransferKind::Ownership
-                || r.qty.is_some()
-                || r.ship_from.is_some()
-                || r.ship_to.is_some()
-                || !r.docs.is_empty()
-                || r.expires_in.is_some()
-            {
-                return Err(light_node_error(
-                    "An offer of ownership only, or with quantities, places, documents or \
-                     an expiry,",
-                )
-                .into());
-            }
             let to = light_org_key(l, &r.to)?;
-            let (tx, q) = light_queued(l.run(
-                me,
-                LightCmd::Propose {
-                    to,
-                    ownership: r.transfer == TransferKind::Both,
-                    scans: r.scans,
-                },
-            )?)?;
+            let to = PublicKey::from_hex(&to).ok_or_else(|| {
+                CliError::input("BAD_KEY", "the recipient is an org key, 64 hex digits")
+            })?;
+            let transfer = match r.transfer {
+                TransferKind::Custody => Transfer::Custody,
+                TransferKind::Ownership => Transfer::Ownership,
+                TransferKind::Both => Transfer::Both,
+            };
+            let docs = r
+                .docs
+                .into_iter()
+                .map(|d| handoff_core::tx::DocRef {
+                    kind: d.kind,
+                    id: d.id,
+                })
+                .collect();
+            // Counted from the newest certified header this node holds: the offer lapses
+            // no sooner than the caller asked (a queued offer reaches a later block).
+            let expires_at_height = match r.expires_in {
+                Some(n) => Some(l.store().tip()? + 1 + n),
+                None => None,
+            };
+            let p = Payload::ProposeHandoff(ProposeHandoff {
+                to,
+                entries: entries(&r.scans, r.qty)?,
+                transfer,
+                ship_from: r.ship_from,
+                ship_to: r.ship_to,
+                docs,
+                expires_at_height,
+            });
+            let (tx, q) = light_queued(l.queue(me, vec![p])?)?;
             Response::Propose(HandoffReceipt {
                 handoff: tx.clone(),
                 tx,
@@ -2027,32 +2081,69 @@ fn light(l: &LightSession, me: Option<&str>, signed_in: bool, req: Request) -> R
             })
         }
         Request::Accept(r) => {
-            let (tx, q) = light_queued(l.run(
-                me,
-                LightCmd::Accept {
-                    id: r.id.clone(),
-                    missing: r.missing,
-                    damaged: r.damaged,
-                },
-            )?)?;
+            let handoff = light_handoff_id(l, &r.id)?;
+            let p = Payload::AcceptHandoff(AcceptHandoff {
+                handoff,
+                missing: entries(&r.missing, None)?,
+                damaged: entries(&r.damaged, None)?,
+            });
+            let (tx, q) = light_queued(l.queue(me, vec![p])?)?;
             Response::Accept(HandoffReceipt {
                 tx,
                 height: None,
-                handoff: r.id.trim().to_lowercase(),
+                handoff: handoff.to_hex(),
                 queued: Some(q),
+            })
+        }
+        Request::Reject(r) => {
+            let handoff = light_handoff_id(l, &r.id)?;
+            let p = Payload::RejectHandoff {
+                handoff,
+                reason: r.reason,
+            };
+            Response::Reject(light_receipt(l.queue(me, vec![p])?)?)
+        }
+        Request::Cancel(r) => {
+            let handoff = light_handoff_id(l, &r.id)?;
+            let p = Payload::CancelHandoff { handoff };
+            Response::Cancel(light_receipt(l.queue(me, vec![p])?)?)
+        }
+        Request::Pack(r) => {
+            let p = Payload::Pack {
+                container: scan(&r.into)?.key,
+                entries: entries(&r.scans, None)?,
+            };
+            Response::Pack(light_receipt(l.queue(me, vec![p])?)?)
+        }
+        Request::Unpack(r) => {
+            let p = Payload::Unpack {
+                container: scan(&r.container)?.key,
+                entries: entries(&r.scans, None)?,
+            };
+            Response::Unpack(light_receipt(l.queue(me, vec![p])?)?)
+        }
+        Request::ProductDefine(r) => {
+            let g = gtin14(&r.gtin)?;
+            let p = Payload::DefineProduct {
+                gtin: g.clone(),
+                name: r.name,
+                description: r.description,
+                attributes: pairs(r.attributes),
+                image_hash: None,
+            };
+            let (tx, _) = light_queued(l.queue(me, vec![p])?)?;
+            Response::ProductDefine(ProductDefineResponse {
+                tx,
+                height: None,
+                gtin: g,
             })
         }
         r => {
             let what = match r.op() {
                 "item_history" => "An item's full history".to_string(),
                 "evidence" => "The evidence of a verdict (a full node proves it)".to_string(),
-                "reject" => "Refusing an offer".to_string(),
-                "cancel" => "Withdrawing an offer".to_string(),
                 "product_show" => "A product's page".to_string(),
                 "product_image" => "A product's picture".to_string(),
-                "product_define" => "Defining a product".to_string(),
-                "pack" => "Packing a container".to_string(),
-                "unpack" => "Unpacking a container".to_string(),
                 "epcis_check" | "epcis_import" | "epcis_export" | "epcis_query" => {
                     "EPCIS import, export and query".to_string()
                 }

@@ -403,7 +403,7 @@ pub(super) fn local(
 /// never read (another identity of the folder, first used here) is read from a peer
 /// first, and cannot queue while offline (`NONCE_UNKNOWN`): a guessed nonce would be
 /// refused by the chain after the fact.
-fn queued(
+pub(super) fn queued(
     store: &LightStore,
     running: Option<&Running>,
     signer: &identity::Identity,

@@ -1,7 +1,7 @@
 //! The light node for a long-running host (the desktop app), and `light show --peer`'s
 //! one-shot session.
 
-use super::cli::{LightCmd, local, parse_addrs, signer_of};
+use super::cli::{LightCmd, local, parse_addrs, queued, signer_of};
 use super::node::{LightOptions, Running};
 use super::{LightStore, OutboxStatus, store_dir};
 use crate::error::{CliError, Output};
@@ -106,6 +106,17 @@ impl LightSession {
     /// node: the typed API's way in ([`crate::api`]).
     pub fn run(&self, me: Option<&str>, cmd: LightCmd) -> R<Output> {
         local(&self.store, &self.data, me, Some(&self.running), cmd)
+    }
+
+    /// Signs `payloads` as the identity `me` (None: the folder's first) and queues them in
+    /// the outbox, in order: the node sends them when a peer is reachable.
+    pub fn queue(
+        &self,
+        me: Option<&str>,
+        payloads: Vec<handoff_core::tx::Payload>,
+    ) -> R<Output> {
+        let signer = signer_of(&self.data, me)?;
+        queued(&self.store, Some(&self.running), &signer, payloads)
     }
 
     /// An item's record read with a proof against the newest certified header, with the
