@@ -625,9 +625,9 @@ pub fn ScanScreen() -> impl IntoView {
                                 on:click=move |_| {
                                     let c = codes.get_untracked();
                                     let i = into.get_untracked();
-                                    act(ctx, async move { backend::pack(&i, &c).await }, move |_| {
+                                    act(ctx, async move { backend::pack(&i, &c).await }, move |v| {
                                         batch.set(Batch::default());
-                                        ctx.done(Notice::new("msg.packed"));
+                                        ctx.done(queued_note(v.queued.as_deref()).unwrap_or_else(|| Notice::new("msg.packed")));
                                     });
                                 }>{move || ctx.t("action.pack")}</button>
                         </div>
@@ -856,13 +856,19 @@ pub(crate) fn HandoffCard(h: api::HandoffView, incoming: bool) -> impl IntoView 
         act(
             ctx,
             async move { backend::reject(&id, &why).await },
-            move |_| ctx.done(Notice::new("msg.rejected")),
+            move |v| {
+                ctx.done(
+                    queued_note(v.queued.as_deref()).unwrap_or_else(|| Notice::new("msg.rejected")),
+                )
+            },
         );
     };
     let cancel = move |_| {
         let id = id3.clone();
-        act(ctx, async move { backend::cancel(&id).await }, move |_| {
-            ctx.done(Notice::new("msg.cancelled"))
+        act(ctx, async move { backend::cancel(&id).await }, move |v| {
+            ctx.done(
+                queued_note(v.queued.as_deref()).unwrap_or_else(|| Notice::new("msg.cancelled")),
+            )
         });
     };
     let other = if incoming {
@@ -1205,16 +1211,20 @@ pub fn PackScreen() -> impl IntoView {
         act(
             ctx,
             async move { backend::pack(&c, &codes).await },
-            move |_| {
+            move |v| {
                 batch.set(Batch::default());
-                ctx.done(Notice::new("msg.packed"))
+                ctx.done(
+                    queued_note(v.queued.as_deref()).unwrap_or_else(|| Notice::new("msg.packed")),
+                )
             },
         );
     };
     let unpack = move |_| {
         let c = container.get_untracked();
-        act(ctx, async move { backend::unpack(&c).await }, move |_| {
-            ctx.done(Notice::new("msg.unpacked"))
+        act(ctx, async move { backend::unpack(&c).await }, move |v| {
+            ctx.done(
+                queued_note(v.queued.as_deref()).unwrap_or_else(|| Notice::new("msg.unpacked")),
+            )
         });
     };
     view! {

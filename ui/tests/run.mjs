@@ -733,6 +733,33 @@ async function lightNodeChecks(vp, node) {
     expect(v.includes('Verified against block'), v);
   });
 
+  await check(`${vp.name} light: the warehouse refuses an offer in its inbox: queued, then committed, and the full node has the refusal`, async () => {
+    // The grocer sends the pallet back (on the full node); the warehouse's light node
+    // finds the offer in the blocks that name it and refuses it from the inbox.
+    const back = await api(node.full.base, '/v1/handoffs', {
+      token: node.full.tokens[GROCER],
+      body: { to: WAREHOUSE, scans: [PALLET], transfer: 'custody' },
+    });
+    await nav(page, 'home');
+    await nav(page, 'inbox');
+    const card = page.locator(`${T('handoff-incoming')}[data-id="${back.handoff}"]`);
+    await until('the offer in the light node\'s inbox', 60000, async () => {
+      if (await card.count()) return true;
+      await nav(page, 'home');
+      await nav(page, 'inbox');
+      return false;
+    });
+    await card.locator('input.reason').fill('no room this week');
+    await card.locator(T('reject-button')).click();
+    const notice = await noticeSaying(page, 'Queued');
+    expect(notice.includes('Queued — will be sent when a peer is reachable'), notice);
+    await until('the refusal on the full node', 60000, async () => {
+      const h = (await api(node.full.base, `/v1/handoffs/${back.handoff}`, { token: node.full.tokens[GROCER] })).handoff;
+      return h.status === 'rejected' && h.reason === 'no room this week';
+    });
+    await light('refused');
+  });
+
   await check(`${vp.name} light: the inbox and outbox come from the index; an item's history still needs a full node`, async () => {
     await nav(page, 'inbox');
     await page.locator(`${T('inbox-incoming')}`).waitFor();
@@ -753,8 +780,8 @@ async function lightNodeChecks(vp, node) {
     await page.locator(T('lang-zh')).click();
     await dismiss(page, 'notice-banner');
     expect((await page.locator(T('node-mode')).innerText()).includes('轻节点'), 'mode in Chinese');
-    await entry('committed').waitFor();
-    expect((await entry('committed').innerText()).includes('已上链'), 'committed in Chinese');
+    await entry('committed').first().waitFor();
+    expect((await entry('committed').first().innerText()).includes('已上链'), 'committed in Chinese');
     await light('node-zh');
     await nav(page, 'scan');
     await scan(page, BAG);
