@@ -226,22 +226,26 @@ pub fn call_typed<E: Endpoint>(
 macro_rules! endpoints {
     ($($variant:ident : $req:ident => $resp:ident, $method:ident $path:literal, $op:literal, $action:literal;)*) => {
         /// Every request, tagged by its operation name (`{"op": "item_show", "key": …}`).
+        /// The tag is the operation's name itself, so a transport that tags an answer with
+        /// [`Endpoint::OP`] (the typed HTTP client) reads back the variant it asked for.
         #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-        #[serde(tag = "op", rename_all = "snake_case")]
+        #[serde(tag = "op")]
         pub enum Request {
             $(
                 #[doc = concat!("`", $op, "`: ", stringify!($method), " `", $path, "`.")]
+                #[serde(rename = $op)]
                 $variant($req),
             )*
         }
 
         /// Every response, tagged by its operation (`{"op": "item_show", "body": …}`).
         #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-        #[serde(tag = "op", content = "body", rename_all = "snake_case")]
+        #[serde(tag = "op", content = "body")]
         #[allow(clippy::large_enum_variant)] // one answer at a time, moved once
         pub enum Response {
             $(
                 #[doc = concat!("Answer of `", $op, "`.")]
+                #[serde(rename = $op)]
                 $variant($resp),
             )*
         }
@@ -421,6 +425,32 @@ mod tests {
         let v = serde_json::to_value(&item).expect("json");
         assert_eq!(v["op"], "item_show");
         assert_eq!(v["key"], "x");
+    }
+
+    #[test]
+    fn every_operation_is_tagged_with_its_name_in_the_route_table() {
+        // The typed HTTP client reads an answer as `{"op": E::OP, "body": …}`: for every
+        // route, that tag must name a variant (it may miss fields, never be unknown).
+        for r in routes() {
+            for v in [
+                serde_json::json!({"op": r.op, "body": {}}),
+                serde_json::json!({"op": r.op}),
+            ] {
+                let e = serde_json::from_value::<Response>(v.clone()).err();
+                let e = e.map(|e| e.to_string()).unwrap_or_default();
+                assert!(!e.contains("unknown variant"), "answer of {}: {e}", r.op);
+                let e = serde_json::from_value::<Request>(v).err();
+                let e = e.map(|e| e.to_string()).unwrap_or_default();
+                assert!(!e.contains("unknown variant"), "request {}: {e}", r.op);
+            }
+        }
+        let asked: Request = ReceivableRequestFinanceRequest {
+            id: "ab".into(),
+            lender: "First Bank".into(),
+        }
+        .into();
+        let v = serde_json::to_value(&asked).expect("json");
+        assert_eq!(v["op"], asked.op());
     }
 
     #[test]
