@@ -23,6 +23,7 @@ use handoff_core::finance::{
     self, Blinding, Disclosure, FinanceRng, Opening, ProvenAmount, SealedBox,
 };
 use handoff_core::gs1::Gs1Key;
+use handoff_core::rejection::{Code, Rejection};
 use handoff_core::state::{
     HandoffStatus, ReceiptRecord, ReceiptStatus, ReceivableRecord, ReceivableStatus, Record,
     StateKey, StateRead, StateReadExt,
@@ -757,7 +758,6 @@ pub(crate) fn issue(
     }
     let buyer = resolve_org(ledger, &r.buyer)?;
     let due = r.due.as_deref().map(due_ms).transpose()?;
-    enable(ledger, signer)?;
     party_key(ledger, &buyer)?;
     let mut rng = os_rng()?;
     let mut salt = [0u8; 32];
@@ -820,6 +820,7 @@ pub(crate) fn issue(
     for (i, o) in openings.iter().enumerate() {
         d.openings.push((format!("line/{i}"), *o));
     }
+    enable(ledger, signer)?;
     let sealed = seal_all(ledger, &id, &[me, buyer], &d, &mut rng)?;
     let p = Payload::Receivable(ReceivableOp::Issue {
         buyer,
@@ -899,27 +900,132 @@ fn all_parties(r: &ReceivableRecord) -> Vec<PublicKey> {
     p
 }
 
+/// A ledger rule said by the node before it builds, signs or publishes anything: the
+/// same code the validators would give, so an org that has no part in the step (and
+/// often no terms sealed to it either) learns why, and nothing of a refused step (not
+/// even its seal key) reaches the chain.
+fn rule(ok: bool, code: Code, message: impl FnOnce() -> String) -> R<()> {
+    if ok {
+        Ok(())
+    } else {
+        Err(CliError::Rejected(Rejection::new(code, message())))
+    }
+}
+
+/// Who may take a balance step, as the ledger checks it.
+#[derive(Clone, Copy)]
+enum Part {
+    /// The buyer, on a confirmed, open receivable (repay).
+    Buyer,
+    /// The holder, on a confirmed, open receivable (dilute).
+    Holder,
+    /// The creditor (the lender, else the holder), on a defaulted receivable (recover).
+    Creditor,
+}
+
+impl Part {
+    /// The label of the amount the step takes off the balance, in its sealed terms.
+    fn label(self) -> &'static str {
+        match self {
+            Part::Buyer => "payment",
+            Part::Holder => "credit",
+            Part::Creditor => "recovered",
+        }
+    }
+}
+
+fn check_part(ledger: &Ledger, r: &ReceivableRecord, me: &PublicKey, part: Part) -> R<()> {
+    let status = status_name(&r.status)?;
+    let short = r.id.short();
+    match part {
+        Part::Buyer => rule(
+            r.buyer == *me && r.status.is_open(),
+            Code::AssetStatus,
+            || {
+                format!(
+                    "only the buyer, {}, repays receivable {short}, once confirmed and while open (it is {status})",
+                    org_name(ledger, &r.buyer)
+                )
+            },
+        ),
+        Part::Holder => rule(
+            r.holder == *me && r.status.is_open(),
+            Code::AssetStatus,
+            || {
+                format!(
+                    "only the holder, {}, dilutes receivable {short}, once confirmed and while open (it is {status})",
+                    org_name(ledger, &r.holder)
+                )
+            },
+        ),
+        Part::Creditor => {
+            let creditor = r.lender.unwrap_or(r.holder);
+            rule(
+                creditor == *me && r.status == ReceivableStatus::Defaulted,
+                Code::AssetStatus,
+                || {
+                    format!(
+                        "only the creditor, {}, records recoveries on receivable {short} once it is in default (it is {status})",
+                        org_name(ledger, &creditor)
+                    )
+                },
+            )
+        }
+    }
+}
+
+/// The holder's own claim, not financed and confirmed: what a finance request, a
+/// transfer and a split need (the ledger's codes: `NOT_OWNER`, `ALREADY_FINANCED`,
+/// `ASSET_STATUS`).
+fn check_held_unfinanced(ledger: &Ledger, r: &ReceivableRecord, me: &PublicKey) -> R<()> {
+    let short = r.id.short();
+    rule(r.holder == *me, Code::NotOwner, || {
+        format!(
+            "only the holder of receivable {short}, {}, may do this",
+            org_name(ledger, &r.holder)
+        )
+    })?;
+    rule(r.lender.is_none(), Code::AlreadyFinanced, || {
+        format!(
+            "receivable {short} is already financed or being financed, by {}",
+            r.lender.map(|l| org_name(ledger, &l)).unwrap_or_default()
+        )
+    })?;
+    let status = status_name(&r.status)?;
+    rule(
+        r.status == ReceivableStatus::Confirmed,
+        Code::AssetStatus,
+        || format!("receivable {short} is {status}: only a confirmed one (the buyer confirms it)"),
+    )
+}
+
+/// An org's name for a message (its key when the name cannot be read).
+fn org_name(ledger: &Ledger, org: &PublicKey) -> String {
+    crate::view::org_name(&ledger.store, org).unwrap_or_else(|_| org.to_hex())
+}
+
 /// The shared shape of repay, dilute and recover: `after = before − amount`.
 fn decrease(
     ledger: &Ledger,
     signer: &Identity,
     id: &str,
     text: &str,
-    label: &str,
+    who: Part,
     note: (&str, &str),
     build: impl FnOnce(Hash32, ProvenAmount, ProvenAmount, Vec<SealedBox>) -> ReceivableOp,
 ) -> R<FinanceActionResponse> {
     let id = hash_id(id)?;
-    enable(ledger, signer)?;
     let (r, k) = current(ledger, signer, &id)?;
+    check_part(ledger, &r, &signer.key.public(), who)?;
     let before = balance(&r, &k)?;
     let v = amount(text, &r.currency)?;
     let mut rng = os_rng()?;
     let (part, after) = take(&before, v, &r.currency, &mut rng)?;
     let d = Disclosure {
-        openings: vec![(label.into(), part), ("outstanding".into(), after)],
+        openings: vec![(who.label().into(), part), ("outstanding".into(), after)],
         terms: vec![(note.0.into(), note.1.into())],
     };
+    enable(ledger, signer)?;
     let sealed = seal_all(ledger, &id, &all_parties(&r), &d, &mut rng)?;
     let op = build(
         id,
@@ -948,7 +1054,7 @@ pub(crate) fn repay(
         signer,
         &r.id,
         &r.amount,
-        "payment",
+        Part::Buyer,
         ("reference", &reference),
         |receivable, payment, outstanding, sealed| ReceivableOp::Repay {
             receivable,
@@ -970,7 +1076,7 @@ pub(crate) fn dilute(
         signer,
         &r.id,
         &r.amount,
-        "credit",
+        Part::Holder,
         ("reason", r.reason.trim()),
         |receivable, credit, outstanding, sealed| ReceivableOp::Dilute {
             receivable,
@@ -991,7 +1097,7 @@ pub(crate) fn recover(
         signer,
         &r.id,
         &r.amount,
-        "recovered",
+        Part::Creditor,
         ("recovery_reference", r.reference.trim()),
         |receivable, recovered, outstanding, sealed| ReceivableOp::Recover {
             receivable,
@@ -1031,9 +1137,10 @@ fn seal_claim_to(
     id: &Hash32,
     to: PublicKey,
 ) -> R<Vec<SealedBox>> {
-    enable(ledger, signer)?;
     let (rec, k) = current(ledger, signer, id)?;
+    check_held_unfinanced(ledger, &rec, &signer.key.public())?;
     let out = balance(&rec, &k)?;
+    enable(ledger, signer)?;
     seal_all(ledger, id, &[to], &everything(&k, out), &mut os_rng()?)
 }
 
@@ -1093,12 +1200,34 @@ pub(crate) fn offer(
     r: handoff_api::ReceivableOfferRequest,
 ) -> R<FinanceActionResponse> {
     let id = hash_id(&r.id)?;
-    enable(ledger, signer)?;
     let (rec, k) = current(ledger, signer, &id)?;
+    let status = status_name(&rec.status)?;
+    rule(
+        rec.status == ReceivableStatus::FinanceRequested,
+        Code::AssetStatus,
+        || {
+            format!(
+                "receivable {} is {status}: an offer answers its holder's finance request, once",
+                id.short()
+            )
+        },
+    )?;
+    rule(
+        rec.lender == Some(signer.key.public()),
+        Code::AssetStatus,
+        || {
+            format!(
+                "only {}, the lender asked to finance receivable {}, offers on it",
+                rec.lender.map(|l| org_name(ledger, &l)).unwrap_or_default(),
+                id.short()
+            )
+        },
+    )?;
     let out = balance(&rec, &k)?;
     let bp = percent_bp(&r.advance)?;
     let advance = ((u128::from(out.amount) * u128::from(bp)) / 10_000) as u64;
     let fee = amount(&r.fee, &rec.currency)?;
+    enable(ledger, signer)?;
     let mut rng = os_rng()?;
     let a = Opening {
         amount: advance,
@@ -1135,12 +1264,13 @@ pub(crate) fn split(
 ) -> R<FinanceActionResponse> {
     let id = hash_id(&r.id)?;
     let to = resolve_org(ledger, &r.to)?;
-    enable(ledger, signer)?;
     let (rec, k) = current(ledger, signer, &id)?;
+    check_held_unfinanced(ledger, &rec, &signer.key.public())?;
     let before = balance(&rec, &k)?;
     let v = amount(&r.amount, &rec.currency)?;
     let mut rng = os_rng()?;
     let (part, kept) = take(&before, v, &rec.currency, &mut rng)?;
+    enable(ledger, signer)?;
     let cid = finance::split_id(&id, rec.splits);
     let mut child_terms: Vec<(String, String)> = k
         .terms
