@@ -65,6 +65,8 @@ pub struct Ctx {
     pub busy: RwSignal<bool>,
     /// A code to look up when the Scan screen opens (a code tried from Home).
     pub pending_scan: RwSignal<Option<String>>,
+    /// An invitation link scanned on the Scan screen, for the Node screen's join form.
+    pub pending_invite: RwSignal<Option<String>>,
     /// The Stock screen's filters (kept across screens; set by Home's drill-downs).
     pub stock_view: RwSignal<crate::home::StockView>,
 }
@@ -236,6 +238,7 @@ pub fn App() -> impl IntoView {
         version: RwSignal::new(0),
         busy: RwSignal::new(false),
         pending_scan: RwSignal::new(None),
+        pending_invite: RwSignal::new(None),
         stock_view: RwSignal::new(Default::default()),
     };
     provide_context(ctx);

@@ -506,8 +506,8 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("node.outbox_empty", "Nothing queued.", "暂无排队操作。"),
     (
         "node.invite",
-        "Join a network by invitation: paste the link its registrar sent you",
-        "通过邀请加入网络：粘贴登记机构发给您的链接",
+        "Join a network by invitation: paste the link its registrar sent you, or scan its QR code on the Scan screen",
+        "通过邀请加入网络：粘贴登记机构发给您的链接，或在“扫描”页扫描其二维码",
     ),
     ("node.invite_join", "Join", "加入"),
     (
@@ -568,6 +568,16 @@ const TABLE: &[(&str, &str, &str)] = &[
         "notice.phone_queued",
         "Signed on this phone · waiting to send (#{0})",
         "已在本机签名 · 等待发送（#{0}）",
+    ),
+    (
+        "notice.invite_scanned",
+        "An invitation to join a network: check it below, then press Join.",
+        "这是加入网络的邀请：请在下方核对后点击“加入”。",
+    ),
+    (
+        "notice.invite_elsewhere",
+        "An invitation to join a network: open it in the Handoff app of the organization it invites, on a device not yet on a network.",
+        "这是加入网络的邀请：请在受邀机构尚未加入网络的设备上，用 Handoff 应用打开。",
     ),
     (
         "notice.phone_paired",

@@ -1,7 +1,8 @@
 //! Inviting an organisation to the network: a registrar's panel on the Node screen that
 //! makes a one-time invitation (`org_invite`) and shows its link and QR code. The invited
-//! org opens the link with `handoff join LINK` in its own folder (the app's "join by
-//! invitation" comes later); its node checks the chain against the link and makes its
+//! org opens the link with `handoff join LINK` in its own folder, or in the app: pasted on
+//! the Node screen, or its QR code scanned on the Scan screen, which opens the Node
+//! screen's join form with the link in it; its node checks the chain against the link and makes its
 //! own key, so nothing secret is copied by hand. The node keeps only the ticket's hash.
 //! A node without a network answers `NOT_NETWORKED` (its text says to run the node or to
 //! give its public address).
@@ -12,6 +13,14 @@ use crate::i18n::t;
 use handoff_api as api;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+
+/// Whether a scanned code is an invitation to join a network (`handoff org invite`'s link,
+/// as its QR code carries it) rather than a GS1 code.
+pub fn is_invitation(code: &str) -> bool {
+    code.trim()
+        .get(..15)
+        .is_some_and(|p| p.eq_ignore_ascii_case("handoff://join?"))
+}
 
 /// The panel, shown when the acting org is a registrar.
 #[component]

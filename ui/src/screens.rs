@@ -345,6 +345,19 @@ pub fn ScanScreen() -> impl IntoView {
     on_cleanup(move || click.remove());
 
     let submit = move |raw: String| {
+        // An invitation's QR code: the Node screen's join form, with the link in it (the
+        // org checks the network it names before it joins).
+        if crate::join::is_invitation(&raw) {
+            ctx.pending_invite.set(Some(raw.trim().to_string()));
+            ctx.tab.set(Tab::Node);
+            beep(true);
+            ctx.done(Notice::new(if backend::in_app() && !ctx.light() {
+                "notice.invite_scanned"
+            } else {
+                "notice.invite_elsewhere"
+            }));
+            return;
+        }
         let code = normalize(&raw, &ctx.fnc1.get_untracked());
         if code.is_empty() {
             return;
@@ -1294,7 +1307,18 @@ pub fn NodeScreen() -> impl IntoView {
         });
     }
     let genesis = RwSignal::new(String::new());
-    let invite = RwSignal::new(String::new());
+    // An invitation scanned on the Scan screen arrives here, in the join form.
+    let invite = RwSignal::new(ctx.pending_invite.get_untracked().unwrap_or_default());
+    ctx.pending_invite.set(None);
+    // A scanned invitation: its form is shown, below the other panels.
+    let invite_ref = NodeRef::<html::Textarea>::new();
+    if !invite.get_untracked().is_empty() {
+        Effect::new(move |_| {
+            if let Some(el) = invite_ref.get() {
+                el.scroll_into_view();
+            }
+        });
+    }
     let join_invited = move |_| {
         let link = invite.get_untracked().trim().to_string();
         act(
@@ -1450,7 +1474,7 @@ pub fn NodeScreen() -> impl IntoView {
                 {move || (!ctx.light()).then(|| view! {
                     <label class="field">
                         <span>{ctx.t("node.invite")}</span>
-                        <textarea rows="2" data-testid="invite-input" prop:value=move || invite.get()
+                        <textarea rows="2" data-testid="invite-input" node_ref=invite_ref prop:value=move || invite.get()
                             placeholder="handoff://join?…"
                             on:input=move |ev| invite.set(event_target_value(&ev))></textarea>
                     </label>
