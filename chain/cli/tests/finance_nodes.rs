@@ -599,10 +599,29 @@ fn a_receivable_and_a_pledge_go_between_the_nodes_of_four_orgs_each_with_its_own
         .filter_map(|a| a["kind"].as_str())
         .collect();
     assert_eq!(kinds, ["move_refused"], "{ev}");
-    // The bank's node reads the pledge from the chain: the bag still in the warehouse's
-    // custody, not released. (The refused attempt never reached the chain: it is noted by
-    // the node that refused it.)
-    let ev = net.read(BANK, &["finance", "evidence", &rid]);
+    // The refused attempt is in its block (its outcome says PLEDGED), so the bank's own
+    // node, committing that block, raises the same alert, naming who tried; and it reads
+    // the pledge from the chain: the bag still in the warehouse's custody, not released.
+    let started = Instant::now();
+    let ev = loop {
+        let ev = net.read(BANK, &["finance", "evidence", &rid]);
+        let refused: Vec<&Value> = ev["alerts"]
+            .as_array()
+            .expect("alerts")
+            .iter()
+            .filter(|a| a["kind"] == "move_refused")
+            .collect();
+        if let [a] = refused.as_slice() {
+            let said = a["message"].as_str().unwrap_or_default();
+            assert!(said.contains(ORGS[HARBOR]), "{a}");
+            break ev;
+        }
+        assert!(
+            refused.is_empty() && started.elapsed() < Duration::from_secs(30),
+            "the bank's node: {ev}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
     assert_eq!(ev["goods"][0]["custodian"], ORGS[HARBOR], "{ev}");
     assert_eq!(ev["goods"][0]["released"], false, "{ev}");
     // Only the bank releases.

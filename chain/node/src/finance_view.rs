@@ -44,7 +44,7 @@ use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 const DAY_MS: i64 = 86_400_000;
-/// Node-local notes: refused attempts on pledged goods, `r` + receipt + time + tx.
+/// Node-local notes: refused attempts on pledged goods, `r` + receipt + height + tx + goods.
 const LOCAL_REFUSAL: u8 = b'r';
 /// Node-local notes: the memo of an asset for an org, `m` + org + asset.
 const LOCAL_MEMO: u8 = b'm';
@@ -59,7 +59,7 @@ fn fault(what: String) -> CliError {
 
 // ---------------------------------------------------------------- refused attempts
 
-/// An attempt to move pledged goods that this node refused.
+/// An attempt to move pledged goods that the chain refused.
 #[derive(Clone, Debug, BorshSerialize, BorshDeserialize)]
 struct Refusal {
     time_ms: i64,
@@ -69,8 +69,12 @@ struct Refusal {
     message: String,
 }
 
-/// Notes each submitted transaction that a pledge refused, under the receipt that
-/// pledges its goods, so the lender's view shows the attempt.
+/// Notes each transaction that a pledge refused, under the receipt that pledges its goods,
+/// so the lender's view shows the attempt. A refused move is in its block (its outcome
+/// says `PLEDGED`), so every full node notes it as it commits that block
+/// ([`note_refused_in_block`]), the lender's among them; the node that submitted it also
+/// notes it from its receipts. Keys are made of the block, the transaction and the goods,
+/// so the same attempt noted twice is one note.
 pub(crate) fn note_refused_moves(ledger: &Ledger, txs: &[SignedTx], receipts: &[Receipt]) -> R<()> {
     for rc in receipts {
         let Err(rej) = &rc.result else { continue };
@@ -80,7 +84,19 @@ pub(crate) fn note_refused_moves(ledger: &Ledger, txs: &[SignedTx], receipts: &[
         let Some(tx) = txs.iter().find(|t| t.id() == rc.tx) else {
             continue;
         };
-        let now = crate::ledger::now_ms();
+        // When the chain recorded the attempt: its block's time (this machine's clock
+        // only for a refusal that no block holds).
+        let (height, time_ms) = match rc.height {
+            Some(h) => match ledger.store.header(h)? {
+                Some(header) => (h, header.time_ms),
+                None => {
+                    return Err(fault(format!(
+                        "block {h} of a refused move is not in this node's store"
+                    )));
+                }
+            },
+            None => (u64::MAX, crate::ledger::now_ms()),
+        };
         for k in pledge_subjects(&tx.body.payload) {
             let receipts = match ledger.store.read(&StateKey::PledgeLock(k.canonical()))? {
                 Some(Record::PledgeLock(PledgeLock {
@@ -92,7 +108,7 @@ pub(crate) fn note_refused_moves(ledger: &Ledger, txs: &[SignedTx], receipts: &[
             };
             for receipt in receipts {
                 let note = Refusal {
-                    time_ms: now,
+                    time_ms,
                     signer: tx.body.signer,
                     step: tx.body.payload.type_name().to_string(),
                     item: k.canonical(),
@@ -100,7 +116,7 @@ pub(crate) fn note_refused_moves(ledger: &Ledger, txs: &[SignedTx], receipts: &[
                 };
                 let mut key = vec![LOCAL_REFUSAL];
                 key.extend_from_slice(&receipt.0);
-                key.extend_from_slice(&now.to_be_bytes());
+                key.extend_from_slice(&height.to_be_bytes());
                 key.extend_from_slice(&rc.tx.0);
                 key.extend_from_slice(k.canonical().as_bytes());
                 ledger
@@ -110,6 +126,35 @@ pub(crate) fn note_refused_moves(ledger: &Ledger, txs: &[SignedTx], receipts: &[
         }
     }
     Ok(())
+}
+
+/// Notes the refused moves of pledged goods in a block this node committed (its own,
+/// another validator's, or one fetched to catch up), from the block's transactions and
+/// their receipts.
+pub(crate) fn note_refused_in_block(
+    ledger: &Ledger,
+    block: &handoff_core::block::Block,
+    receipts: &[Receipt],
+) -> R<()> {
+    if !receipts
+        .iter()
+        .any(|r| matches!(&r.result, Err(e) if e.code == Code::Pledged))
+    {
+        return Ok(());
+    }
+    let mut txs = Vec::new();
+    for bytes in &block.txs {
+        let tx = SignedTx::decode(bytes).map_err(|e| {
+            fault(format!(
+                "a transaction of committed block {} does not decode: {e}",
+                block.header.height
+            ))
+        })?;
+        if !pledge_subjects(&tx.body.payload).is_empty() {
+            txs.push(tx);
+        }
+    }
+    note_refused_moves(ledger, &txs, receipts)
 }
 
 fn refusals(ledger: &Ledger, receipt: &Hash32) -> R<Vec<Refusal>> {
