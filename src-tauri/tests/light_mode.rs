@@ -231,14 +231,14 @@ fn a_light_folder_queues_offline_and_shows_its_outbox() {
     );
 
     // The inbox comes from the light node's own index of its org, which it builds once
-    // a peer is reachable: never synced, it says so (never an empty inbox). An item's full
-    // history needs a full node's indexes; reads need a peer to verify against.
+    // a peer is reachable: never synced, it says so (never an empty inbox). An item's
+    // history and every other read need a peer to verify against (never an empty one).
     let e = inbox_of(&node).expect_err("inbox");
     assert_eq!(e.code, "NOT_INDEXED_YET", "{e:?}");
     assert!(e.message.contains("light node"), "{}", e.message);
     let e = history_of(&node, BAG).expect_err("history");
-    assert_eq!(e.code, "LIGHT_NODE", "{e:?}");
-    assert!(e.message.contains("light node"), "{}", e.message);
+    assert_eq!(e.code, "NO_PEER", "{e:?}");
+    assert!(e.message.contains("no full node"), "{}", e.message);
     let e = node.backup().expect_err("backup");
     assert_eq!(e.code, "LIGHT_NODE");
     let e = lookup_of(&node, BAG).expect_err("no peer");

@@ -213,6 +213,12 @@ response! {
         pub item: Thing,
         /// Its journey, oldest first (containers it travelled in, inputs it was made from).
         pub events: Vec<EventView>,
+        /// Light node only: the certified header the journey was verified against. The
+        /// record of the item and of every container and input the journey follows is
+        /// proven against its state root, and each one's events hash to the history head
+        /// that record holds; the journey is the full node's, as of that block.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub verified: Option<VerifiedAt>,
     }
 }
 

@@ -408,6 +408,131 @@ fn light_node_fed_forged_proofs_says_it_could_not_verify() {
     guard.0 = None;
 }
 
+/// A full node that serves an item's history one event short (as a peer hiding the
+/// newest event would): the light node refuses it as unverifiable and shows no history,
+/// short or empty. Restarted with honest peers, it shows the history, verified, event for
+/// event the validators'.
+#[test]
+fn light_node_refuses_a_short_history_and_verifies_an_honest_one() {
+    use handoff_api::{ItemHistoryRequest, LookupRequest};
+    use handoff_http::Client;
+
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = tmp.path().to_path_buf();
+    let (mut c, _) = Cluster::testnet(&root);
+    for i in 0..3 {
+        c.start(i);
+    }
+    c.start_with(3, &[("HANDOFF_FAULT_SHORT_HISTORY", "1")]);
+    let n0 = c.dir(0);
+    let g = gtin("0061414100001");
+    ok(
+        &n0,
+        &[
+            "--as", "Registry", "product", "define", "--gtin", &g, "--name", "Coffee",
+        ],
+    );
+    let bag = format!("(01){g}(21)BAG1");
+    ok(&n0, &["--as", "Registry", "item", "commission", &bag]);
+    let h = ok(
+        &n0,
+        &[
+            "--as",
+            "Registry",
+            "item",
+            "observe",
+            &bag,
+            "--kind",
+            "inspection",
+        ],
+    )["height"]
+        .as_u64()
+        .expect("height");
+    c.wait_height(3, h, Duration::from_secs(60));
+    let hex = ok(&n0, &["genesis"])["genesis"]
+        .as_str()
+        .expect("genesis")
+        .to_string();
+    let light = root.join("light");
+    let log = root.join("light.log");
+    ok(
+        &light,
+        &[
+            "--as",
+            "Registry",
+            "light",
+            "init",
+            "--genesis",
+            &hex,
+            "--org-key-from",
+            n0.to_str().expect("path"),
+        ],
+    );
+    let client = |light: &Path| {
+        let file: Value =
+            serde_json::from_slice(&std::fs::read(light.join("light.json")).expect("light.json"))
+                .expect("light.json is JSON");
+        Client::new(
+            &format!("http://{}", file["http"].as_str().expect("http")),
+            file["token"].as_str(),
+        )
+    };
+    let http = ["--http", "127.0.0.1:0"];
+    let mut guard = Light(None, log.clone());
+    // The lying node is the light node's only peer.
+    guard.0 = Some(start_light_with(&light, &c.ports[3..], &log, 4, &http));
+    let liar = client(&light);
+    wait_for("a verified read", Duration::from_secs(60), || {
+        liar.call(&LookupRequest { scan: bag.clone() })
+            .ok()
+            .and_then(|l| l.verified)
+            .is_some_and(|v| v.height >= h)
+    });
+    let e = liar
+        .call(&ItemHistoryRequest { key: bag.clone() })
+        .expect_err("refused");
+    assert_eq!(
+        (e.code.as_str(), e.http_status()),
+        ("PROOF_INVALID", 500),
+        "{e:?}"
+    );
+    assert!(e.message.contains("the history of"), "{e:?}");
+    assert!(e.message.contains("no events served"), "{e:?}");
+    terminate(guard.0.as_mut().expect("light"));
+
+    // Honest peers: the validators' history, verified.
+    guard.0 = Some(start_light_with(&light, &c.ports[..3], &log, 4, &http));
+    let honest = client(&light);
+    let full = ok(&n0, &["item", "history", &bag]);
+    let want: Vec<(String, u64)> = full["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| {
+            (
+                e["type"].as_str().expect("type").to_string(),
+                e["height"].as_u64().expect("height"),
+            )
+        })
+        .collect();
+    assert_eq!(want.len(), 2, "{full}");
+    let mut got = None;
+    wait_for("the verified history", Duration::from_secs(60), || {
+        got = honest.call(&ItemHistoryRequest { key: bag.clone() }).ok();
+        got.is_some()
+    });
+    let got = got.expect("history");
+    let rows: Vec<(String, u64)> = got
+        .events
+        .iter()
+        .map(|e| (e.kind.clone(), e.height))
+        .collect();
+    assert_eq!(rows, want);
+    assert!(got.verified.is_some_and(|v| v.height >= h));
+    terminate(guard.0.as_mut().expect("light"));
+    guard.0 = None;
+}
+
 /// `handoff light run` serves the typed API of its light session, as a client program
 /// (the browser's UI, a script) meets it: a read proven against a certified header (the
 /// same header, record and state root the validators hold), an action queued and then
@@ -709,7 +834,11 @@ fn light_node_serves_the_typed_api_over_http() {
     let shown_handoff = |id: &str| ok(&n3, &["handoff", "show", id])["handoff"].clone();
     let h3 = shown_handoff(&offer3.tx);
     assert_eq!(
-        (h3["status"].as_str(), h3["reason"].as_str(), h3["transfer"].as_str()),
+        (
+            h3["status"].as_str(),
+            h3["reason"].as_str(),
+            h3["transfer"].as_str()
+        ),
         (Some("rejected"), Some("not what we ordered"), Some("both")),
         "{h3}"
     );
@@ -785,10 +914,78 @@ fn light_node_serves_the_typed_api_over_http() {
         .expect("doc verify");
     assert!(!never.registered && never.proof.verified, "{never:?}");
 
+    // An item's history, verified by the light node: the first bag's (commissioned,
+    // offered, accepted by the shop) and the second's, which also travelled on the pallet
+    // while the pallet was offered and withdrawn. Each is the full node's journey, event
+    // for event, in order, with the same types, blocks, transactions and subjects.
+    for scan in [&bag, &bag2] {
+        let full = ok(&n3, &["item", "history", scan]);
+        let want = full["events"].as_array().expect("events").clone();
+        assert!(want.len() >= 2, "{full}");
+        let mut got = None;
+        wait_for(
+            "the light node's history to reach the full node's",
+            Duration::from_secs(60),
+            || {
+                got = registry
+                    .call(&ItemHistoryRequest { key: scan.clone() })
+                    .ok()
+                    .filter(|h| h.events.len() >= want.len());
+                got.is_some()
+            },
+        );
+        let got = got.expect("history");
+        let v = got.verified.as_ref().expect("verified against a header");
+        assert!(v.height >= closed, "{v:?}");
+        let row = |e: &Value| {
+            (
+                e["type"].as_str().map(String::from),
+                e["height"].as_u64(),
+                e["index"].as_u64(),
+                e["tx"].as_str().map(String::from),
+                e["subject"].as_str().map(String::from),
+                e["via"].as_str().map(String::from),
+                e["by_name"].as_str().map(String::from),
+            )
+        };
+        let light_rows: Vec<_> = got
+            .events
+            .iter()
+            .map(|e| row(&serde_json::to_value(e).expect("event")))
+            .collect();
+        let full_rows: Vec<_> = want.iter().map(row).collect();
+        assert_eq!(light_rows, full_rows, "{scan}");
+        // The record beside it is the full node's too.
+        assert_eq!(
+            serde_json::to_value(&got.item).expect("item")["custodian"],
+            full["item"]["custodian"],
+            "{scan}"
+        );
+    }
+    let journey = registry
+        .call(&ItemHistoryRequest { key: bag2.clone() })
+        .expect("history");
+    let kinds: Vec<(&str, &str)> = journey
+        .events
+        .iter()
+        .map(|e| (e.kind.as_str(), e.via.as_str()))
+        .collect();
+    assert!(
+        kinds.contains(&("handoff_cancelled", "container")),
+        "the pallet's withdrawn offer is in the bag's journey: {kinds:?}"
+    );
+    // A scan of something never commissioned is proven absent, not an empty history.
+    let e = registry
+        .call(&ItemHistoryRequest {
+            key: format!("(01){g}(21)NEVER"),
+        })
+        .expect_err("unknown");
+    assert_eq!(e.code, "UNKNOWN_ITEM", "{e:?}");
+
     // What a light node cannot answer says so.
     let e = registry
-        .call(&ItemHistoryRequest { key: bag.clone() })
-        .expect_err("history");
+        .call(&EvidenceRequest { scan: bag.clone() })
+        .expect_err("evidence");
     assert_eq!((e.code.as_str(), e.http_status()), ("LIGHT_NODE", 503));
 
     // A wrong token, or none, acts on nothing and reads no outbox.

@@ -28,6 +28,16 @@ pub const MAX_BLOCKS_PER_REQUEST: u32 = 64;
 pub const MAX_HEADERS_PER_REQUEST: u32 = 512;
 /// Most state keys one [`crate::Request::Records`] asks for.
 pub const MAX_RECORDS_PER_REQUEST: usize = 256;
+/// Events of one item's history in one [`crate::Response::History`] page. A longer
+/// history is asked for again from where the page ended (`from`).
+pub const MAX_HISTORY_EVENTS_PER_RESPONSE: usize = 1024;
+/// One encoded event in a history page. An event holds what its transaction named (at
+/// most a container's whole contents when it is unpacked, each a short GS1 key, and its
+/// attributes): far below this.
+pub const MAX_HISTORY_EVENT_BYTES: usize = MAX_RECORD_BYTES;
+/// The events of one history page together; a full node sends the prefix that fits (at
+/// least one event), so a phone on a slow link never waits on one huge answer.
+pub const MAX_HISTORY_PAGE_BYTES: usize = 4 * 1024 * 1024;
 /// Commit signatures in one certificate (validators of one chain).
 pub const MAX_CERTIFICATE_SIGS: usize = 256;
 /// Transactions in a block received from a peer.

@@ -84,6 +84,22 @@ pub enum Request {
         /// Its signature over [`join_message`].
         signature: [u8; 64],
     },
+    /// An item's, container's or lot's history as of `height`: the proof of its state
+    /// record there (which holds the head of its event chain, [`HistoryHead`]) and its
+    /// encoded events from sequence number `from` on, in order. The answer may stop
+    /// short of the record's length (at most [`MAX_HISTORY_EVENTS_PER_RESPONSE`] events
+    /// and [`MAX_HISTORY_PAGE_BYTES`]); the rest is asked again from where it stopped.
+    ///
+    /// [`HistoryHead`]: handoff_core::state::HistoryHead
+    History {
+        /// The height whose state root the record's proof must lead to.
+        height: u64,
+        /// The canonical key (`/01/…/21/…`, `/01/…/10/…`, `/00/…`; at most
+        /// [`MAX_STATE_KEY_BYTES`], not empty).
+        key: String,
+        /// The sequence number of the first event wanted (0: from the start).
+        from: u32,
+    },
 }
 
 /// What the new org key signs to redeem an invitation: a domain tag, the chain id, the
@@ -165,6 +181,19 @@ pub enum SubmitOutcome {
     },
 }
 
+/// A page of a history: the answer to [`Request::History`].
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize)]
+pub struct HistoryPage {
+    /// The proof of the state record under the key at the height asked (or of its
+    /// absence): the record's `history` is the length and head the events must hash to.
+    pub record: RecordProof,
+    /// The sequence number of the first event here (the `from` asked).
+    pub from: u32,
+    /// Encoded events (`Event::encode`) from `from` on, in order, at most
+    /// [`MAX_HISTORY_EVENTS_PER_RESPONSE`] of them and [`MAX_HISTORY_PAGE_BYTES`] in all.
+    pub events: Vec<Vec<u8>>,
+}
+
 /// Why a request was not answered with data.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize)]
 pub enum ErrorCode {
@@ -206,6 +235,8 @@ pub enum Response {
     Genesis(Vec<u8>),
     /// Answer to [`Request::Join`].
     Joined(JoinOutcome),
+    /// Answer to [`Request::History`].
+    History(HistoryPage),
 }
 
 /// Why bytes from a peer were refused.
@@ -426,6 +457,32 @@ fn record_proof(c: &mut Cursor<'_>) -> Result<RecordProof, WireError> {
     })
 }
 
+fn history_page(c: &mut Cursor<'_>) -> Result<HistoryPage, WireError> {
+    let record = record_proof(c)?;
+    let from = c.u32("history from")?;
+    let n = c.count("history events", MAX_HISTORY_EVENTS_PER_RESPONSE, 4)?;
+    if u64::from(from) + n as u64 > u64::from(u32::MAX) {
+        return Err(WireError::Invalid(
+            "a history page runs past the last sequence number",
+        ));
+    }
+    let mut events = Vec::with_capacity(n);
+    let mut total = 0usize;
+    for _ in 0..n {
+        let e = c.bytes("history event", MAX_HISTORY_EVENT_BYTES)?;
+        total += e.len();
+        if total > MAX_HISTORY_PAGE_BYTES {
+            return Err(too_large("history page", total, MAX_HISTORY_PAGE_BYTES));
+        }
+        events.push(e);
+    }
+    Ok(HistoryPage {
+        record,
+        from,
+        events,
+    })
+}
+
 fn range_count(count: u32, max: u32, what: &'static str) -> Result<u32, WireError> {
     if count == 0 {
         return Err(WireError::Invalid(
@@ -522,6 +579,15 @@ impl Request {
                     org,
                     signature,
                 }
+            }
+            9 => {
+                let height = c.u64("history height")?;
+                let key = c.string("history key", MAX_STATE_KEY_BYTES)?;
+                if key.is_empty() {
+                    return Err(WireError::Invalid("no history key asked"));
+                }
+                let from = c.u32("history from")?;
+                Request::History { height, key, from }
             }
             tag => {
                 return Err(WireError::UnknownTag {
@@ -668,6 +734,7 @@ impl Response {
                     });
                 }
             }),
+            10 => Response::History(history_page(&mut c)?),
             tag => {
                 return Err(WireError::UnknownTag {
                     what: "response",
@@ -770,6 +837,16 @@ mod tests {
                 org: PublicKey([4; 32]),
                 signature: [5; 64],
             },
+            Request::History {
+                height: 9,
+                key: "/01/09506000134352/21/A1".into(),
+                from: 0,
+            },
+            Request::History {
+                height: 12,
+                key: "/00/306141410000000068".into(),
+                from: 1024,
+            },
         ]
     }
 
@@ -840,7 +917,210 @@ mod tests {
                 code: "TICKET_USED".into(),
                 message: "this invitation was already used".into(),
             }),
+            Response::History(HistoryPage {
+                record: RecordProof {
+                    height: 9,
+                    key: b"i/01/09506000134352/21/A1".to_vec(),
+                    value: Some(vec![2; 120]),
+                    proof: vec![0; 40],
+                },
+                from: 0,
+                events: vec![vec![1; 180], vec![2; 90], vec![3; 200]],
+            }),
+            // The last page of a history: nothing after event 3.
+            Response::History(HistoryPage {
+                record: RecordProof {
+                    height: 9,
+                    key: b"i/00/306141410000000068".to_vec(),
+                    value: None,
+                    proof: vec![0; 8],
+                },
+                from: 3,
+                events: vec![],
+            }),
         ]
+    }
+
+    /// A history page answer over the wire: the encoding of `page` as a response.
+    fn history_bytes(page: &HistoryPage) -> Vec<u8> {
+        Response::History(page.clone()).encode().expect("encode")
+    }
+
+    fn page(events: Vec<Vec<u8>>, from: u32) -> HistoryPage {
+        HistoryPage {
+            record: RecordProof {
+                height: 4,
+                key: b"i/01/09506000134352/21/A1".to_vec(),
+                value: Some(vec![7; 64]),
+                proof: vec![1; 32],
+            },
+            from,
+            events,
+        }
+    }
+
+    #[test]
+    fn history_pages_are_bounded() {
+        // Over the count of events one page may carry, before any is read.
+        let over = page(vec![vec![0; 4]; MAX_HISTORY_EVENTS_PER_RESPONSE + 1], 0);
+        let e = Response::decode(&borsh::to_vec(&Response::History(over)).expect("borsh"))
+            .expect_err("refused");
+        assert_eq!(
+            e,
+            WireError::TooLarge {
+                what: "history events",
+                len: MAX_HISTORY_EVENTS_PER_RESPONSE as u64 + 1,
+                max: MAX_HISTORY_EVENTS_PER_RESPONSE as u64,
+            }
+        );
+        // One event over its bound.
+        let big = page(vec![vec![0; MAX_HISTORY_EVENT_BYTES + 1]], 0);
+        let e = Response::decode(&history_bytes(&big)).expect_err("refused");
+        assert!(e.is_oversized(), "{e}");
+        // Events each within bound but over the page's bound together.
+        let n = MAX_HISTORY_PAGE_BYTES / MAX_HISTORY_EVENT_BYTES + 1;
+        let heavy = page(vec![vec![0; MAX_HISTORY_EVENT_BYTES]; n], 0);
+        assert_eq!(
+            Response::decode(&history_bytes(&heavy)),
+            Err(WireError::TooLarge {
+                what: "history page",
+                len: (n * MAX_HISTORY_EVENT_BYTES) as u64,
+                max: MAX_HISTORY_PAGE_BYTES as u64,
+            })
+        );
+        // Exactly at the page's bound is fine.
+        let full = page(vec![vec![0; MAX_HISTORY_EVENT_BYTES]; n - 1], 0);
+        assert_eq!(
+            Response::decode(&history_bytes(&full)),
+            Ok(Response::History(full))
+        );
+        // A page that would run past the last sequence number.
+        let late = page(vec![vec![1; 4], vec![2; 4]], u32::MAX);
+        assert_eq!(
+            Response::decode(&history_bytes(&late)),
+            Err(WireError::Invalid(
+                "a history page runs past the last sequence number"
+            ))
+        );
+        // A count of events the bytes left could never hold.
+        let mut b = history_bytes(&page(vec![], 0));
+        let n = b.len();
+        b[n - 4..].copy_from_slice(&3u32.to_le_bytes());
+        assert_eq!(
+            Response::decode(&b),
+            Err(WireError::Truncated("history events"))
+        );
+        // Requests: an empty key, a key over its bound, a key that is not UTF-8.
+        let req = |key: Vec<u8>| {
+            [
+                vec![9],
+                5u64.to_le_bytes().to_vec(),
+                (key.len() as u32).to_le_bytes().to_vec(),
+                key,
+                0u32.to_le_bytes().to_vec(),
+            ]
+            .concat()
+        };
+        assert_eq!(
+            Request::decode(&req(vec![])),
+            Err(WireError::Invalid("no history key asked"))
+        );
+        assert!(
+            Request::decode(&req(vec![b'a'; MAX_STATE_KEY_BYTES + 1]))
+                .expect_err("refused")
+                .is_oversized()
+        );
+        assert_eq!(
+            Request::decode(&req(vec![0xff, 0xfe])),
+            Err(WireError::BadUtf8("history key"))
+        );
+        assert_eq!(
+            Request::decode(&req(b"/00/306141410000000068".to_vec())),
+            Ok(Request::History {
+                height: 5,
+                key: "/00/306141410000000068".into(),
+                from: 0,
+            })
+        );
+        let too_long = Request::History {
+            height: 1,
+            key: "k".repeat(MAX_STATE_KEY_BYTES + 1),
+            from: 0,
+        };
+        assert!(too_long.encode().expect_err("refused").is_oversized());
+    }
+
+    /// A small deterministic generator (xorshift), so the property tests below need no
+    /// crate and fail the same way every run.
+    struct Gen(u64);
+    impl Gen {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n.max(1)
+        }
+        fn bytes(&mut self, max: u64) -> Vec<u8> {
+            let n = self.below(max + 1) as usize;
+            (0..n).map(|_| self.next() as u8).collect()
+        }
+    }
+
+    /// Properties of history pages and requests: any page within the bounds encodes to
+    /// bytes that decode back to it; no shorter prefix of them decodes; a page with any
+    /// byte changed either decodes to another page that re-encodes to exactly those
+    /// bytes, or is refused, never a panic.
+    #[test]
+    fn history_pages_round_trip_and_refuse_damage() {
+        let mut g = Gen(0x9e37_79b9_7f4a_7c15);
+        for round in 0..300 {
+            let events = (0..g.below(12)).map(|_| g.bytes(300)).collect::<Vec<_>>();
+            let p = HistoryPage {
+                record: RecordProof {
+                    height: g.next(),
+                    key: g.bytes(80),
+                    value: (g.below(2) == 0).then(|| g.bytes(400)),
+                    proof: g.bytes(200),
+                },
+                from: g.below(u64::from(u32::MAX) - 16) as u32,
+                events,
+            };
+            let r = Response::History(p);
+            let b = r.encode().expect("encode");
+            assert_eq!(b.len(), r.encoded_len());
+            assert_eq!(Response::decode(&b).as_ref(), Ok(&r), "round {round}");
+            for cut in 0..b.len() {
+                assert!(
+                    Response::decode(&b[..cut]).is_err(),
+                    "round {round} cut {cut}"
+                );
+            }
+            let mut damaged = b.clone();
+            let at = g.below(b.len() as u64) as usize;
+            damaged[at] ^= 1 << g.below(8);
+            if let Ok(other) = Response::decode(&damaged) {
+                assert_eq!(other.encode().expect("re-encode"), damaged, "round {round}");
+            }
+            let q = Request::History {
+                height: g.next(),
+                key: "/01/09506000134352/21/"
+                    .chars()
+                    .chain((0..g.below(20)).map(|i| char::from(b'A' + (i as u8 % 26))))
+                    .collect(),
+                from: g.next() as u32,
+            };
+            let b = q.encode().expect("encode");
+            assert_eq!(Request::decode(&b), Ok(q.clone()), "round {round}");
+            for cut in 0..b.len() {
+                assert!(
+                    Request::decode(&b[..cut]).is_err(),
+                    "round {round} cut {cut}"
+                );
+            }
+        }
     }
 
     #[test]
@@ -923,10 +1203,10 @@ mod tests {
         let cases: Vec<(Vec<u8>, WireError)> = vec![
             (vec![], WireError::Truncated("request kind")),
             (
-                vec![9],
+                vec![10],
                 WireError::UnknownTag {
                     what: "request",
-                    tag: 9,
+                    tag: 10,
                 },
             ),
             (vec![0, 0], WireError::TrailingBytes(1)),

@@ -276,6 +276,16 @@ fn answer(request: &Request) -> Response {
         Request::Record { .. } => Response::error(ErrorCode::Unavailable, "beyond the tip"),
         Request::TxLocation { nonce, .. } => Response::TxLocation(Some((*nonce, 0))),
         Request::Records { .. } => Response::Records(vec![]),
+        Request::History { height, key, from } => Response::History(handoff_net::HistoryPage {
+            record: RecordProof {
+                height: *height,
+                key: key.as_bytes().to_vec(),
+                value: Some(b"the bag's record".to_vec()),
+                proof: vec![2; 200],
+            },
+            from: *from,
+            events: vec![b"commissioned".to_vec(), b"offered to the roaster".to_vec()],
+        }),
         Request::Genesis => Response::Genesis(b"genesis".to_vec()),
         Request::Join { .. } => Response::Joined(handoff_net::JoinOutcome::Refused {
             code: "UNKNOWN_TICKET".into(),
@@ -336,6 +346,11 @@ fn every_request() -> Vec<Request> {
             tx: b"good: propose bag 17 to the roaster".to_vec(),
         },
         Request::SubmitTx { tx: vec![0xff; 40] },
+        Request::History {
+            height: 40,
+            key: "/01/09506000134352/21/BAG17".into(),
+            from: 0,
+        },
         Request::Genesis,
         Request::Join {
             ticket: [7; 32],

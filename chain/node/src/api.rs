@@ -1021,6 +1021,7 @@ fn embedded(
             Response::ItemHistory(ItemHistoryResponse {
                 item: typed(item)?,
                 events,
+                verified: None,
             })
         }
         Request::Verify(r) => Response::Verify(verify(ledger, &r.scan, who.client.as_deref())?),
@@ -1999,6 +2000,10 @@ fn light(l: &LightSession, me: Option<&str>, signed_in: bool, req: Request) -> R
         Request::ProductList(_) => Response::ProductList(ProductListResponse {
             products: crate::light::index::products(l)?,
         }),
+        // An item's journey, every history in it verified against a certified header.
+        Request::ItemHistory(r) => {
+            Response::ItemHistory(crate::light::history::item_history(l, &r.key)?)
+        }
         Request::DocVerify(r) => Response::DocVerify(crate::certs::verify_light(l, r)?),
         Request::Outbox(_) => {
             let mut o: OutboxResponse = typed(l.run(me, LightCmd::Outbox)?.json)?;
@@ -2140,7 +2145,6 @@ fn light(l: &LightSession, me: Option<&str>, signed_in: bool, req: Request) -> R
         }
         r => {
             let what = match r.op() {
-                "item_history" => "An item's full history".to_string(),
                 "evidence" => "The evidence of a verdict (a full node proves it)".to_string(),
                 "product_show" => "A product's page".to_string(),
                 "product_image" => "A product's picture".to_string(),

@@ -160,6 +160,7 @@ pub const NOT_FOUND_CODES: &[&str] = &[
 /// Codes of what a node cannot answer now or in its mode (HTTP 503).
 pub const UNAVAILABLE_CODES: &[&str] = &[
     "PROOF_UNAVAILABLE",
+    "HISTORY_TOO_LONG",
     "LIGHT_NODE",
     "LIGHT_ONLY",
     "NO_PEER",

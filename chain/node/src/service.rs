@@ -1280,8 +1280,74 @@ impl Core {
                 }
                 Response::Records(out)
             }
+            Request::History { height, key, from } => {
+                if height == 0 || height > tip {
+                    return unavailable("beyond this node's tip");
+                }
+                history_page(store, height, &key, from)
+            }
         }
     }
+}
+
+/// A page of the history of `canonical` as of `height` (a light node's
+/// [`Request::History`]): the proof of its record there, whose history head fixes how
+/// many events it had then, and its encoded events from `from` on, as many as one page
+/// carries ([`MAX_HISTORY_EVENTS_PER_RESPONSE`], [`MAX_HISTORY_PAGE_BYTES`]). Events are
+/// only ever appended, so the first `len` events in the store are those of `height`
+/// whatever the tip is now.
+///
+/// [`MAX_HISTORY_EVENTS_PER_RESPONSE`]: handoff_net::limits::MAX_HISTORY_EVENTS_PER_RESPONSE
+/// [`MAX_HISTORY_PAGE_BYTES`]: handoff_net::limits::MAX_HISTORY_PAGE_BYTES
+pub(crate) fn history_page(
+    store: &handoff_store::Store,
+    height: u64,
+    canonical: &str,
+    from: u32,
+) -> Response {
+    use handoff_core::state::Record;
+    use handoff_net::limits::{
+        MAX_HISTORY_EVENT_BYTES, MAX_HISTORY_EVENTS_PER_RESPONSE, MAX_HISTORY_PAGE_BYTES,
+    };
+    let unavailable = |m: &str| Response::error(ErrorCode::Unavailable, m);
+    let key = StateKey::Item(canonical.to_string()).to_bytes();
+    let record = match store.prove_raw(&key, height) {
+        Ok(p) => p,
+        Err(e) => return unavailable(&format!("no proof: {e}")),
+    };
+    let len = match record.value.as_deref().map(Record::decode) {
+        // Never commissioned (as of `height`): proven absent, no events.
+        None => 0,
+        Some(Some(Record::Item(it))) => it.history.len,
+        Some(Some(Record::Lot(l))) => l.history.len,
+        Some(_) => return unavailable("the record under that key does not read as a history"),
+    };
+    if from > len {
+        return Response::error(
+            ErrorCode::BadRequest,
+            format!("{canonical} had {len} events at block {height}: none from {from}"),
+        );
+    }
+    let to = len.min(from.saturating_add(MAX_HISTORY_EVENTS_PER_RESPONSE as u32));
+    #[allow(unused_mut)]
+    let mut events = match store.history_encoded(canonical, from, to, MAX_HISTORY_PAGE_BYTES) {
+        Ok(ev) => ev,
+        Err(e) => return unavailable(&format!("the history cannot be read: {e}")),
+    };
+    if events.iter().any(|e| e.len() > MAX_HISTORY_EVENT_BYTES) {
+        return unavailable("an event of this history is larger than a page may carry");
+    }
+    #[cfg(feature = "fault-injection")]
+    let record = forge_proof(record);
+    #[cfg(feature = "fault-injection")]
+    if std::env::var_os(FAULT_SHORT_HISTORY_ENV).is_some() && from + events.len() as u32 == len {
+        events.pop();
+    }
+    Response::History(handoff_net::HistoryPage {
+        record,
+        from,
+        events,
+    })
 }
 
 /// Cuts a text to at most `max` bytes on a character boundary (wire bounds).
@@ -1309,6 +1375,13 @@ pub const FAULT_FORGE_PROOFS_ENV: &str = "HANDOFF_FAULT_FORGE_PROOFS";
 /// filter no longer hashes to the certified header's `concerns_root`.
 #[cfg(feature = "fault-injection")]
 pub const FAULT_HIDE_ORG_ENV: &str = "HANDOFF_FAULT_HIDE_ORG";
+
+/// Fault injection (feature `fault-injection`): with this variable set, the node serves
+/// every item's history one event short (a page that reaches the end leaves the last
+/// event out), as a peer hiding the newest event (a recall, a theft) would. A light node
+/// must refuse it: the events no longer hash to the head its proven record holds.
+#[cfg(feature = "fault-injection")]
+pub const FAULT_SHORT_HISTORY_ENV: &str = "HANDOFF_FAULT_SHORT_HISTORY";
 
 /// Fault injection: with this variable set to `1`, the node serves blocks whose first
 /// transaction's outcome is changed (a peer lying about what a block did). A light node

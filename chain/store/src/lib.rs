@@ -1309,6 +1309,49 @@ impl Store {
         Ok(out)
     }
 
+    /// Encoded events of a canonical key with sequence numbers `from..to`, oldest first,
+    /// as they were appended (the bytes its history head chains): what a full node
+    /// serves a light node a page at a time. Stops before the event that would take the
+    /// page over `max_bytes` (the first is always taken). An event missing in the range
+    /// is [`StoreError::Corrupt`], never a shorter history.
+    pub fn history_encoded(
+        &self,
+        canonical: &str,
+        from: u32,
+        to: u32,
+        max_bytes: usize,
+    ) -> Result<Vec<Vec<u8>>> {
+        let mut out = Vec::new();
+        if from >= to {
+            return Ok(out);
+        }
+        let mut size = 0usize;
+        let mut want = from;
+        for kv in self
+            .tree
+            .range(event_key(canonical, from)..event_key(canonical, to))
+        {
+            let (k, v) = kv?;
+            let seq = k
+                .get(k.len().saturating_sub(4)..)
+                .and_then(|b| <[u8; 4]>::try_from(b).ok())
+                .map(u32::from_be_bytes);
+            if seq != Some(want) {
+                return Err(StoreError::Corrupt("history"));
+            }
+            if !out.is_empty() && size + v.len() > max_bytes {
+                return Ok(out);
+            }
+            size += v.len();
+            out.push(v.to_vec());
+            want += 1;
+        }
+        if want != to {
+            return Err(StoreError::Corrupt("history"));
+        }
+        Ok(out)
+    }
+
     /// Writes a consistent copy of the whole store into a new folder `dest` (which must
     /// not exist yet): every tree is exported and imported into a fresh sled database,
     /// then flushed. The caller keeps writers out meanwhile (the node serializes commits).

@@ -506,7 +506,7 @@ fn render_outbox(o: &OutboxResponse) -> Output {
 
 /// The peer to read from and the newest certified header (after asking that peer for
 /// newer ones): every proven read starts here. No peer connected: `NO_PEER`.
-fn peer_and_tip(r: &Running) -> R<(handoff_net::PeerId, BlockHeader)> {
+pub(super) fn peer_and_tip(r: &Running) -> R<(handoff_net::PeerId, BlockHeader)> {
     let node = r.node();
     let peer = node.peer().ok_or_else(|| {
         CliError::from(ApiError::unavailable(

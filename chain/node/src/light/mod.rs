@@ -54,6 +54,7 @@
 pub mod cli;
 pub mod daemon;
 pub mod follow;
+pub mod history;
 pub mod index;
 pub mod node;
 pub mod session;

@@ -184,7 +184,7 @@ impl LightNode {
     /// [`BUSY_BACKOFF`]), of the next connected peer when there is one. Answers the
     /// peer that answered (the one to hold to its answer) and its answer; any answer
     /// other than `Busy`, and the last `Busy`, is the caller's to judge.
-    async fn ask(
+    pub(super) async fn ask(
         &self,
         peer: PeerId,
         request: Request,
