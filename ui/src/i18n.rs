@@ -783,8 +783,13 @@ const TABLE: &[(&str, &str, &str)] = &[
     ),
     (
         "item.history_light",
-        "The full history needs a full node; this light node verified the current record.",
-        "完整流转记录需要全节点；本轻节点已校验当前记录。",
+        "This history is longer than a light node fetches and verifies for one answer: a full node shows it. The current record is verified.",
+        "此流转记录超出轻节点单次可获取并校验的长度：请在全节点查看。当前记录已校验。",
+    ),
+    (
+        "item.history_verified",
+        "Every event checked by this light node against certified block {0}: each history (the item's, its containers', its inputs') hashes to the record proven there.",
+        "每个事件均已由本轻节点对照已认证区块 {0} 校验：本品、所在容器及原料的流转记录，其哈希均与该区块中已证明的记录一致。",
     ),
     (
         "inbox.light_node",

@@ -4,7 +4,7 @@ use crate::app::{Arg, Ctx, Notice, Tab, set_setting};
 use crate::backend::{self, ApiError};
 use crate::camera;
 use crate::certs::{CertSection, DocumentsPanel};
-use crate::i18n::{Lang, datetime, datetime_ms, number, t};
+use crate::i18n::{Lang, datetime, datetime_ms, fill, number, t};
 use crate::picture::ProductPicture;
 use crate::scan::{Added, Batch, normalize};
 use handoff_api as api;
@@ -751,7 +751,9 @@ fn ReceivePanel(#[prop(into)] codes: Signal<Vec<String>>) -> impl IntoView {
 #[component]
 pub fn ItemScreen() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
-    // The history (`None`: a light node, which keeps none) and the lookup.
+    // The history (`None`: a light node that cannot fetch it whole for one answer, which
+    // says so) and the lookup. A light node's history is verified: its `verified` names
+    // the certified block every event was checked against.
     let data = RwSignal::new(None::<(Option<api::ItemHistoryResponse>, api::LookupResponse)>);
     // A full node's proof of the record: the block it verified against, shown only when
     // the proof verified against a certified header (never assumed).
@@ -765,7 +767,9 @@ pub fn ItemScreen() -> impl IntoView {
             let h = backend::history(&code).await;
             let l = backend::lookup(&code).await;
             proven.set(None);
-            if h.is_ok()
+            // A light node's history names its header already; a full node proves the
+            // record on request.
+            if h.as_ref().is_ok_and(|h| h.verified.is_none())
                 && let Ok(p) = backend::item_proof(&code).await
             {
                 proven.set(p.proof.filter(|p| p.verified && p.certified).map(|p| {
@@ -778,8 +782,9 @@ pub fn ItemScreen() -> impl IntoView {
             }
             match (h, l) {
                 (Ok(h), Ok(l)) => data.set(Some((Some(h), l))),
-                // A light node verifies the record but keeps no history.
-                (Err(e), Ok(l)) if e.code == "LIGHT_NODE" => data.set(Some((None, l))),
+                // A history longer than a light node fetches for one answer: the verified
+                // record, and why there is no timeline.
+                (Err(e), Ok(l)) if e.code == "HISTORY_TOO_LONG" => data.set(Some((None, l))),
                 (Err(e), _) | (_, Err(e)) => ctx.fail(e),
             }
         });
@@ -797,10 +802,16 @@ pub fn ItemScreen() -> impl IntoView {
                     let events = h.events;
                     let n = events.len();
                     let code = ctx.current.get_untracked().unwrap_or_default();
+                    let light_verified = h.verified.clone();
                     view! {
-                        <ItemSummary thing=l.thing.item verdict=l.verdict verified=proven.get()/>
+                        <ItemSummary thing=l.thing.item verdict=l.verdict verified=h.verified.or_else(|| proven.get())/>
                         <CertSection code=code.clone()/>
                         <h3 class="section">{format!("{} {}", number(lang, n as f64), t(lang, "item.events"))}</h3>
+                        {light_verified.map(|v| view! {
+                            <p class="hint" data-testid="history-verified">
+                                {fill(t(lang, "item.history_verified"), &[number(lang, v.height as f64)])}
+                            </p>
+                        })}
                         <ol class="timeline" data-testid="timeline">
                             {events.into_iter().map(|e| {
                                 let via = e.via.clone();
@@ -838,12 +849,15 @@ pub fn ItemScreen() -> impl IntoView {
                             }).collect_view()}
                         </ol>
                         <DocumentsPanel links=vec![code.clone()]/>
-                        <div class="actions">
-                            <button class="secondary" data-testid="item-export-epcis"
-                                on:click=move |_| crate::exchange::export(ctx, Some(code.clone()), "jsonld".into())>
-                                {t(lang, "epcis.export_item")}
-                            </button>
-                        </div>
+                        // EPCIS export reads a full node's blocks; a light node has none.
+                        {(!ctx.light()).then(|| view! {
+                            <div class="actions">
+                                <button class="secondary" data-testid="item-export-epcis"
+                                    on:click=move |_| crate::exchange::export(ctx, Some(code.clone()), "jsonld".into())>
+                                    {t(lang, "epcis.export_item")}
+                                </button>
+                            </div>
+                        })}
                     }.into_any()
                 }
             }}

@@ -760,18 +760,37 @@ async function lightNodeChecks(vp, node) {
     await light('refused');
   });
 
-  await check(`${vp.name} light: the inbox and outbox come from the index; an item's history still needs a full node`, async () => {
+  await check(`${vp.name} light: the inbox and outbox come from the index; an item's history is verified by the light node, the full node's journey event for event`, async () => {
     await nav(page, 'inbox');
     await page.locator(`${T('inbox-incoming')}`).waitFor();
     const fresh = await page.locator(T('index-freshness')).innerText();
     expect(fresh.includes('as of block'), fresh);
     expect(await page.locator(T('light-node-note')).count() === 0, 'no light-node note on the inbox');
     await light('inbox');
-    await nav(page, 'item');
-    await page.locator(T('history-light')).waitFor();
-    expect(await page.locator(T('timeline')).count() === 0, 'no timeline');
-    expect((await page.locator(T('history-light')).innerText()).includes('needs a full node'), 'why no history');
+    // A bag that travelled on the pallet: its journey holds the pallet's offers too.
+    const key = '/01/00614141025015/21/E261000260';
+    const full = await api(node.full.base, `/v1/items/${encodeURIComponent(key)}/history`);
+    const want = full.events.map((e) => e.type);
+    expect(full.events.some((e) => e.via === 'container'), `no container events: ${want}`);
+    await nav(page, 'scan');
+    await scan(page, LOOSE_A);
+    await page.waitForFunction(() => document.querySelector('[data-testid="item-card"]')?.dataset.key?.endsWith('E261000260'));
+    // Opened again until the light node's certified headers reach the full node's last
+    // event for the bag (bounded wait).
+    let got = [];
+    await until("the light node's timeline to reach the full node's", 60000, async () => {
+      await nav(page, 'scan');
+      await nav(page, 'item');
+      await page.locator(T('timeline')).waitFor({ timeout: 20000 });
+      got = await page.locator(T('timeline-event')).evaluateAll((es) => es.map((e) => e.dataset.type));
+      return got.length >= want.length;
+    });
+    expect(JSON.stringify(got) === JSON.stringify(want), `light ${got}; full ${want}`);
+    const note = await page.locator(T('history-verified')).innerText();
+    expect(note.includes('checked by this light node against certified block'), note);
     expect((await page.locator(T('verified-at')).innerText()).includes('Verified against block'), 'the verified record');
+    expect(await page.locator(T('history-light')).count() === 0, 'no note that the history is missing');
+    expect(await page.locator(T('item-export-epcis')).count() === 0, 'no EPCIS export on a light node');
     await light('item');
   });
 
@@ -788,6 +807,11 @@ async function lightNodeChecks(vp, node) {
     await page.waitForFunction(() => document.querySelector('[data-testid="item-card"]')?.dataset.key?.endsWith('E261000022'));
     expect((await page.locator(T('verified-at')).innerText()).includes('已校验'), 'verified in Chinese');
     await light('scan-zh');
+    await nav(page, 'item');
+    await page.locator(T('timeline-event')).first().waitFor();
+    const zhNote = await page.locator(T('history-verified')).innerText();
+    expect(zhNote.includes('已认证区块'), zhNote);
+    await light('item-zh');
     await nav(page, 'inbox');
     await page.locator(T('inbox-incoming')).waitFor();
     const fresh = await page.locator(T('index-freshness')).innerText();
