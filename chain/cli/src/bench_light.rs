@@ -391,6 +391,21 @@ fn build_follow_chain(dir: &Path, blocks: u64) -> Result<Value> {
 }
 
 /// A temporary folder in `/dev/shm` when there is one.
+/// The bytes of the files under `dir`.
+fn dir_bytes(dir: &Path) -> Result<u64> {
+    let mut total = 0;
+    for e in std::fs::read_dir(dir)? {
+        let e = e?;
+        let meta = e.metadata()?;
+        total += if meta.is_dir() {
+            dir_bytes(&e.path())?
+        } else {
+            meta.len()
+        };
+    }
+    Ok(total)
+}
+
 fn shm_tmp() -> Result<tempfile::TempDir> {
     let base = if Path::new("/dev/shm").is_dir() {
         PathBuf::from("/dev/shm")
@@ -492,6 +507,10 @@ fn follow(a: LightBenchArgs) -> Result<Value> {
     let rss = rss_kib("VmRSS:");
     let hwm = rss_kib("VmHWM:");
     let (anon, file) = (rss_kib("RssAnon:"), rss_kib("RssFile:"));
+    // What stays on disk: the headers and filters the node still needs (from the first
+    // not pruned to the tip), and the light folder's bytes.
+    let headers_kept = store.tip()? + 1 - store.pruned_below()?;
+    let disk_bytes = dir_bytes(&tmp.path().join("light"))?;
     // What the index holds: every offer to the warehouse, in its inbox.
     let offers = store
         .indexed_handoffs()?
@@ -523,6 +542,8 @@ fn follow(a: LightBenchArgs) -> Result<Value> {
         "light_rss_anon_mb_after_day": mb(anon),
         "light_rss_file_mb_after_day": mb(file),
         "process_rss_mb_before_light": mb(rss_before),
+        "headers_kept_after_day": headers_kept,
+        "light_folder_mb_after_day": (disk_bytes as f64 / 1e6 * 10.0).round() / 10.0,
         "chain_build": built,
     }))
 }

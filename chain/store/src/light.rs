@@ -29,6 +29,13 @@ const K_TIP: &[u8] = b"m/tip";
 const K_NET_KEY: &[u8] = b"m/netkey";
 const K_NEXT_SEQ: &[u8] = b"m/nextseq";
 const K_FORMAT: &[u8] = b"m/format";
+/// Every header and filter below this height was pruned (absent: none was).
+const K_PRUNED: &[u8] = b"m/pruned";
+/// The tip when the oldest outbox entry still waiting for the chain was queued: its block
+/// comes after it, so headers from there on are kept to check that block.
+const K_OUTBOX_FROM: &[u8] = b"m/outbox_from";
+/// Heights pruned in one batch, at most.
+const PRUNE_BATCH: u64 = 4096;
 /// Layout version of the light folder; one written in another layout is refused on open.
 /// 2: headers carry `concerns_root`, each header's filter is kept, and the org's own
 /// indexes ([`light_index`](crate::light_index)).
@@ -432,9 +439,86 @@ impl LightStore {
             seq += 1;
         }
         b.insert(K_NEXT_SEQ, &seq.to_be_bytes()[..]);
+        if self.db.get(K_OUTBOX_FROM)?.is_none() {
+            b.insert(K_OUTBOX_FROM, &self.tip()?.to_be_bytes()[..]);
+        }
         self.db.apply_batch(b)?;
         self.durable.flush(&self.db)?;
         Ok(out)
+    }
+
+    /// The lowest height whose header and filter this store may hold: those below were
+    /// pruned (1 when none was).
+    pub fn pruned_below(&self) -> LightResult<u64> {
+        match self.db.get(K_PRUNED)? {
+            Some(v) => decode_u64(&v, "pruned height"),
+            None => Ok(1),
+        }
+    }
+
+    /// Deletes headers and filters the node no longer needs, at most [`PRUNE_BATCH`]
+    /// heights a call: those below the height the org's index has reached (that header
+    /// stays: its time is the index's "as of") and below the tip at which the oldest
+    /// outbox entry still waiting for the chain was queued (its block is checked against
+    /// its header). Nothing is pruned before an org is followed: its index is built from
+    /// genesis. Returns how many heights went; durable on return.
+    pub fn prune(&self) -> LightResult<u64> {
+        if self.followed()?.is_none() {
+            return Ok(0);
+        }
+        // Not while an entry is being queued (it sets the outbox mark).
+        let _g = self.queue.lock().map_err(|_| LightStoreError::Poisoned)?;
+        let start = self.pruned_below()?;
+        let mut low = self.freshness()?.height;
+        let waiting = self.entries()?.iter().any(OutboxEntry::is_open);
+        let mark = match self.db.get(K_OUTBOX_FROM)? {
+            Some(v) => Some(decode_u64(&v, "outbox mark")?),
+            None => None,
+        };
+        let mut b = sled::Batch::default();
+        match (waiting, mark) {
+            (true, Some(m)) => low = low.min(m),
+            // Entries queued before the store kept the mark: nothing more goes until they
+            // are final.
+            (true, None) => {
+                low = start;
+                b.insert(K_OUTBOX_FROM, &start.to_be_bytes()[..]);
+            }
+            (false, Some(_)) => b.remove(K_OUTBOX_FROM),
+            (false, None) => {}
+        }
+        let end = low.min(start.saturating_add(PRUNE_BATCH)).max(start);
+        for h in start..end {
+            b.remove(&header_key(h)[..]);
+            LightStore::filter_remove(&mut b, h);
+        }
+        if end > start {
+            b.insert(K_PRUNED, &end.to_be_bytes()[..]);
+        }
+        self.db.apply_batch(b)?;
+        self.durable.flush(&self.db)?;
+        Ok(end - start)
+    }
+
+    /// After pruning, another org's index needs the headers from genesis again: they are
+    /// dropped, and the node syncs them anew (tip 0, the genesis validators).
+    fn resync_headers(&self, b: &mut sled::Batch) -> LightResult<()> {
+        if self.pruned_below()? <= 1 {
+            return Ok(());
+        }
+        for p in [P_HEADER, light_index::P_FILTER] {
+            for kv in self.db.scan_prefix([p]) {
+                b.remove(kv?.0);
+            }
+        }
+        let set = ValidatorSetRecord {
+            epoch: 0,
+            validators: self.genesis()?.validators,
+        };
+        b.insert(K_VALIDATORS, encode(&set, "validator set")?);
+        b.insert(K_TIP, &0u64.to_be_bytes()[..]);
+        b.remove(K_PRUNED);
+        Ok(())
     }
 
     /// Test support: overwrites the raw value under `key` (to damage the store the way a
@@ -462,6 +546,79 @@ mod tests {
 
     fn sell() -> Payload {
         Payload::Sell { entries: vec![] }
+    }
+
+    /// Headers `from..=to` (the store takes them as the node verified them).
+    fn headers(from: u64, to: u64) -> Vec<(BlockHeader, Certificate, Concerns)> {
+        (from..=to)
+            .map(|h| {
+                let header = BlockHeader {
+                    version: 1,
+                    chain_id: genesis().chain_id(),
+                    height: h,
+                    prev_hash: Hash32([0; 32]),
+                    time_ms: h as i64,
+                    proposer: Keypair::from_secret([1; 32]).public(),
+                    tx_count: 0,
+                    tx_root: Hash32([0; 32]),
+                    state_root: Hash32([0; 32]),
+                    concerns_root: Hash32([0; 32]),
+                };
+                (header, Certificate::default(), Concerns(vec![h]))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn headers_are_pruned_below_the_index_and_the_oldest_waiting_entry_and_read_again_for_another_org()
+     {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let s = LightStore::create(tmp.path(), &genesis()).expect("created");
+        let org = Keypair::from_secret([30; 32]).public();
+        s.append_headers(&headers(1, 100), None).expect("headers");
+        // No org followed yet: its index will need every header from genesis.
+        assert_eq!(s.prune().expect("prune"), 0);
+        s.set_followed(&org).expect("followed");
+        s.advance_indexed(40).expect("indexed");
+        // An entry queued at tip 100 waits for its block (after 100): it does not hold
+        // back pruning below the index.
+        let key = Keypair::from_secret([21; 32]);
+        s.set_known_nonce(&key.public(), 0).expect("nonce");
+        s.queue(&key, vec![sell()]).expect("queued");
+        assert_eq!(s.prune().expect("prune"), 39);
+        assert_eq!(s.pruned_below().expect("pruned"), 40);
+        assert!(s.header(39).expect("read").is_none() && s.filter(39).expect("read").is_none());
+        // The index's own header (its "as of" time) and all above it stay.
+        assert!(s.header(40).expect("read").is_some() && s.filter(41).expect("read").is_some());
+        // The index moves past the entry's mark: headers from the mark on stay while the
+        // entry waits for its block.
+        s.append_headers(&headers(101, 300), None).expect("headers");
+        s.advance_indexed(250).expect("indexed");
+        assert_eq!(s.prune().expect("prune"), 60);
+        assert_eq!(s.pruned_below().expect("pruned"), 100);
+        assert!(s.header(100).expect("read").is_some());
+        // Once final, the mark goes and the rest is pruned up to the index.
+        let mut e = s.entries().expect("entries").remove(0);
+        e.status = OutboxStatus::Committed {
+            height: 120,
+            index: 0,
+        };
+        s.put_entry(&e).expect("final");
+        assert_eq!(s.prune().expect("prune"), 150);
+        assert_eq!(s.pruned_below().expect("pruned"), 250);
+        assert_eq!(s.prune().expect("prune"), 0);
+        // Another org's index starts at genesis: the headers are dropped and read again.
+        s.set_followed(&Keypair::from_secret([31; 32]).public())
+            .expect("another org");
+        assert_eq!(
+            (s.pruned_below().expect("pruned"), s.tip().expect("tip")),
+            (1, 0)
+        );
+        assert!(s.header(260).expect("read").is_none());
+        assert_eq!(
+            s.validators().expect("set").validators,
+            genesis().validators
+        );
     }
 
     #[test]

@@ -27,7 +27,7 @@ use handoff_core::types::{PublicKey, TxId};
 const K_ORG: &[u8] = b"m/org";
 const K_INDEXED: &[u8] = b"m/indexed";
 const K_INDEXED_AT: &[u8] = b"m/indexed_at";
-const P_FILTER: u8 = b'F';
+pub(super) const P_FILTER: u8 = b'F';
 const P_RECORD: u8 = b'R';
 const P_ACTIVITY: u8 = b'A';
 
@@ -129,6 +129,8 @@ impl LightStore {
                 b.remove(kv?.0);
             }
         }
+        // Pruned headers are read again from genesis for the new org's index.
+        self.resync_headers(&mut b)?;
         b.insert(K_ORG, &org.0[..]);
         b.insert(K_INDEXED, &0u64.to_be_bytes()[..]);
         b.insert(K_INDEXED_AT, &0i64.to_be_bytes()[..]);
@@ -166,6 +168,10 @@ impl LightStore {
             b.insert(&filter_key(*h)[..], encode(*c, "block filter")?);
         }
         Ok(())
+    }
+
+    pub(super) fn filter_remove(b: &mut sled::Batch, h: u64) {
+        b.remove(&filter_key(h)[..]);
     }
 
     /// Every block up to `height` was looked at and none of those not indexed names the

@@ -166,6 +166,8 @@ impl LightNode {
         let Some(org) = self.followed_org(peer).await? else {
             return Ok(());
         };
+        // Headers and filters the index and the outbox no longer need go, a batch a step.
+        self.store.prune()?;
         let mut mine = self.signer_keys();
         mine.push(org);
         let start = self.store.freshness()?.height;
