@@ -786,11 +786,12 @@ impl Core {
         // A governance transaction in this block changes who certifies the next one.
         self.validators = self.app.validators(&self.ledger.store)?;
         // Attempts to move pledged goods, for the lenders' alerts on this node.
-        crate::finance_view::note_refused_in_block(&self.ledger, block, &receipts)
-            .map_err(|e| {
+        crate::finance_view::note_refused_in_block(&self.ledger, block, &receipts).map_err(
+            |e| {
                 let (code, message) = e.parts();
                 anyhow!("noting refused moves of pledged goods: {message} [{code}]")
-            })?;
+            },
+        )?;
         Ok(receipts)
     }
 

@@ -110,11 +110,7 @@ impl LightSession {
 
     /// Signs `payloads` as the identity `me` (None: the folder's first) and queues them in
     /// the outbox, in order: the node sends them when a peer is reachable.
-    pub fn queue(
-        &self,
-        me: Option<&str>,
-        payloads: Vec<handoff_core::tx::Payload>,
-    ) -> R<Output> {
+    pub fn queue(&self, me: Option<&str>, payloads: Vec<handoff_core::tx::Payload>) -> R<Output> {
         let signer = signer_of(&self.data, me)?;
         queued(&self.store, Some(&self.running), &signer, payloads)
     }
