@@ -267,6 +267,32 @@ pub(crate) fn resolve_handoff(ledger: &Ledger, me: &PublicKey, s: &str) -> R<Has
     ))
 }
 
+/// The offer a propose request makes to `to`, lapsing at `expires_at_height`.
+fn propose_payload(r: ProposeRequest, to: PublicKey, expires_at_height: Option<u64>) -> R<Payload> {
+    let transfer = match r.transfer {
+        TransferKind::Custody => Transfer::Custody,
+        TransferKind::Ownership => Transfer::Ownership,
+        TransferKind::Both => Transfer::Both,
+    };
+    let docs = r
+        .docs
+        .into_iter()
+        .map(|d| handoff_core::tx::DocRef {
+            kind: d.kind,
+            id: d.id,
+        })
+        .collect();
+    Ok(Payload::ProposeHandoff(ProposeHandoff {
+        to,
+        entries: entries(&r.scans, r.qty)?,
+        transfer,
+        ship_from: r.ship_from,
+        ship_to: r.ship_to,
+        docs,
+        expires_at_height,
+    }))
+}
+
 /// Commits transactions, mapping the first rejection to exit 3.
 fn commit(ledger: &Ledger, txs: Vec<SignedTx>) -> R<Vec<Receipt>> {
     // What a pledge may refuse is kept to note the attempt for the lender.
@@ -1326,32 +1352,11 @@ fn embedded(
         Request::Commission(r) => Response::Commission(commission(ledger, &signer()?, r)?),
         Request::Propose(r) => {
             let to = resolve_org(ledger, &r.to)?;
-            let transfer = match r.transfer {
-                TransferKind::Custody => Transfer::Custody,
-                TransferKind::Ownership => Transfer::Ownership,
-                TransferKind::Both => Transfer::Both,
-            };
-            let docs = r
-                .docs
-                .into_iter()
-                .map(|d| handoff_core::tx::DocRef {
-                    kind: d.kind,
-                    id: d.id,
-                })
-                .collect();
             let expires_at_height = r.expires_in.map(|n| ledger.store.height() + 1 + n);
             let rc = commit_one(
                 ledger,
                 &signer()?,
-                Payload::ProposeHandoff(ProposeHandoff {
-                    to,
-                    entries: entries(&r.scans, r.qty)?,
-                    transfer,
-                    ship_from: r.ship_from,
-                    ship_to: r.ship_to,
-                    docs,
-                    expires_at_height,
-                }),
+                propose_payload(r, to, expires_at_height)?,
             )?;
             Response::Propose(HandoffReceipt {
                 tx: rc.tx.to_hex(),
@@ -2049,34 +2054,13 @@ fn light(l: &LightSession, me: Option<&str>, signed_in: bool, req: Request) -> R
             let to = PublicKey::from_hex(&to).ok_or_else(|| {
                 CliError::input("BAD_KEY", "the recipient is an org key, 64 hex digits")
             })?;
-            let transfer = match r.transfer {
-                TransferKind::Custody => Transfer::Custody,
-                TransferKind::Ownership => Transfer::Ownership,
-                TransferKind::Both => Transfer::Both,
-            };
-            let docs = r
-                .docs
-                .into_iter()
-                .map(|d| handoff_core::tx::DocRef {
-                    kind: d.kind,
-                    id: d.id,
-                })
-                .collect();
             // Counted from the newest certified header this node holds: the offer lapses
             // no sooner than the caller asked (a queued offer reaches a later block).
             let expires_at_height = match r.expires_in {
                 Some(n) => Some(l.store().tip()? + 1 + n),
                 None => None,
             };
-            let p = Payload::ProposeHandoff(ProposeHandoff {
-                to,
-                entries: entries(&r.scans, r.qty)?,
-                transfer,
-                ship_from: r.ship_from,
-                ship_to: r.ship_to,
-                docs,
-                expires_at_height,
-            });
+            let p = propose_payload(r, to, expires_at_height)?;
             let (tx, q) = light_queued(l.queue(me, vec![p])?)?;
             Response::Propose(HandoffReceipt {
                 handoff: tx.clone(),

@@ -131,6 +131,7 @@ pub(crate) fn note_refused_moves(ledger: &Ledger, txs: &[SignedTx], receipts: &[
 /// Notes the refused moves of pledged goods in a block this node committed (its own,
 /// another validator's, or one fetched to catch up), from the block's transactions and
 /// their receipts.
+#[cfg(feature = "p2p")]
 pub(crate) fn note_refused_in_block(
     ledger: &Ledger,
     block: &handoff_core::block::Block,
