@@ -324,6 +324,7 @@ endpoints! {
     OrgList: OrgListRequest => OrgListResponse, Get "/v1/orgs", "org_list", false;
     OrgNonce: OrgNonceRequest => OrgNonceResponse, Get "/v1/nonce", "org_nonce", false;
     OrgLog: OrgLogRequest => OrgLogResponse, Get "/v1/log", "org_log", false;
+    OrgInvitations: OrgInvitationsRequest => OrgInvitationsResponse, Get "/v1/orgs/invitations", "org_invitations", false;
     Outbox: OutboxRequest => OutboxResponse, Get "/v1/outbox", "outbox", false;
     LightShow: LightShowRequest => LightShowResponse, Get "/v1/light/items/{scan}", "light_show", false;
     NodeInfo: NodeInfoRequest => NodeInfoResponse, Get "/v1/node", "node_info", false;
@@ -362,6 +363,7 @@ endpoints! {
     Correct: CorrectRequest => Receipt, Post "/v1/corrections", "correct", true;
     OrgAdd: OrgAddRequest => OrgAddResponse, Post "/v1/orgs", "org_add", true;
     OrgInvite: OrgInviteRequest => OrgInviteResponse, Post "/v1/orgs/invitations", "org_invite", true;
+    OrgInviteRevoke: OrgInviteRevokeRequest => OrgInviteRevokeResponse, Post "/v1/orgs/invitations/{id}/revoke", "org_invite_revoke", true;
     DeviceAuthorize: DeviceAuthorizeRequest => Receipt, Post "/v1/devices", "device_authorize", true;
     DeviceRevoke: DeviceRevokeRequest => Receipt, Post "/v1/devices/{key}/revoke", "device_revoke", true;
     PairTicket: PairTicketRequest => PairTicketResponse, Post "/v1/pairing/tickets", "pair_ticket", true;

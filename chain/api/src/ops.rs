@@ -1300,6 +1300,65 @@ response! {
 }
 
 request! {
+    /// The invitations this registrar's node made (`handoff org invitations`), newest
+    /// first: never a ticket, only a short public id. Only a registrar lists them.
+    pub struct OrgInvitationsRequest {}
+}
+
+response! {
+    /// One invitation a registrar's node made.
+    pub struct InvitationView {
+        /// Its public id: the first 16 hex digits of the ticket's SHA-256 (never the
+        /// ticket).
+        pub id: String,
+        /// The org's name.
+        pub name: String,
+        /// Its roles.
+        pub roles: Vec<String>,
+        /// When it was made (RFC 3339, UTC).
+        pub created: String,
+        /// When it stops being good (RFC 3339, UTC).
+        pub expires: String,
+        /// `open`, `used`, `expired` or `revoked`.
+        pub status: String,
+        /// When it was used or revoked (RFC 3339, UTC).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub ended: Option<String>,
+        /// The org key it admitted, hex (used ones).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub org: Option<String>,
+        /// The admission's block, once known.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub height: Option<u64>,
+    }
+}
+
+response! {
+    /// See [`OrgInvitationsRequest`].
+    pub struct OrgInvitationsResponse {
+        /// Newest first.
+        pub invitations: Vec<InvitationView>,
+    }
+}
+
+request! {
+    /// Revokes an open invitation (`handoff org revoke-invitation ID`): a join with its
+    /// link is then refused (`TICKET_REVOKED`). Only a registrar revokes.
+    pub struct OrgInviteRevokeRequest {
+        /// The invitation's public id (from `org_invitations` or `org_invite`).
+        pub id: String,
+    }
+}
+
+response! {
+    /// See [`OrgInviteRevokeRequest`].
+    pub struct OrgInviteRevokeResponse {
+        /// The invitation, now revoked.
+        pub invitation: InvitationView,
+    }
+}
+
+request! {
     /// Authorizes a device key to sign for the caller's org.
     pub struct DeviceAuthorizeRequest {
         /// The device's public key, hex.

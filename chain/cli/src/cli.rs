@@ -250,6 +250,14 @@ enum OrgCmd {
         #[arg(long, value_name = "FILE.svg")]
         qr: Option<PathBuf>,
     },
+    /// The invitations this registrar's node made, newest first: id, org, roles, status
+    /// (open, used, expired, revoked), expiry, and the org a used one admitted.
+    Invitations,
+    /// Revoke an open invitation: a join with its link is then refused.
+    RevokeInvitation {
+        /// The invitation's id (from `handoff org invitations` or `org invite`).
+        id: String,
+    },
     /// Every org on the chain.
     List,
     /// The next nonce of the signing identity (what its next transaction must carry).
@@ -1928,6 +1936,38 @@ fn with_api(node: &dyn Api, who: &Caller, cmd: Cmd) -> R<Output> {
             let text = format!(
                 "{}\n(good until {}; invitation {}; hand it to the org: `handoff --data FOLDER join LINK`)",
                 r.link, r.expires, r.ticket_id
+            );
+            answer(&r, text)
+        }
+        Cmd::Org(OrgCmd::Invitations) => {
+            let r = typed_call!(a::OrgInvitationsRequest {})?;
+            let mut text = String::new();
+            if r.invitations.is_empty() {
+                text.push_str("no invitations\n");
+            }
+            for i in &r.invitations {
+                let admitted = match (&i.org, i.height) {
+                    (Some(o), Some(h)) => format!("  admitted {} at block {h}", short(o)),
+                    (Some(o), None) => format!("  admitted {}", short(o)),
+                    _ => String::new(),
+                };
+                text.push_str(&format!(
+                    "{}  {:<8} {}  [{}]  expires {}{admitted}\n",
+                    i.id,
+                    i.status,
+                    i.name,
+                    i.roles.join(","),
+                    i.expires
+                ));
+            }
+            answer(&r, text)
+        }
+        Cmd::Org(OrgCmd::RevokeInvitation { id }) => {
+            let r = typed_call!(a::OrgInviteRevokeRequest { id })?;
+            let i = &r.invitation;
+            let text = format!(
+                "revoked invitation {} for {}: a join with its link is refused",
+                i.id, i.name
             );
             answer(&r, text)
         }

@@ -4,7 +4,9 @@
 //! node sees the handoff the registrar then proposes to it. The same link again is
 //! `TICKET_USED`; a forged ticket `UNKNOWN_TICKET`; a link whose genesis hash was altered
 //! `GENESIS_MISMATCH` (nothing kept); an expired invitation `TICKET_EXPIRED`; a
-//! malformed link exits 2 with `BAD_INVITE`.
+//! malformed link exits 2 with `BAD_INVITE`. The registrar lists its invitations (open,
+//! used with the org admitted, expired, revoked) and revokes one: a join with that link
+//! is `TICKET_REVOKED`.
 
 mod common;
 
@@ -76,6 +78,18 @@ fn refused_join(data: &Path, link: &str) -> (i32, String) {
         "{json}"
     );
     (code, e)
+}
+
+/// The registrar's invitation `id` as `org invitations` lists it.
+fn listed(reg: &Path, id: &str) -> Value {
+    let all = ok(reg, &["org", "invitations"]);
+    all["invitations"]
+        .as_array()
+        .expect("invitations")
+        .iter()
+        .find(|i| i["id"] == id)
+        .cloned()
+        .unwrap_or_else(|| panic!("invitation {id} not listed: {all}"))
 }
 
 /// The value of `param` in a link.
@@ -172,6 +186,50 @@ fn an_org_joins_by_invitation_once_and_only_on_its_chain() {
         "only the ticket's hash is kept"
     );
 
+    // The registrar lists it as open, by its public id (never the ticket); the one made
+    // 100 hours ago for 72 hours as expired.
+    let harbor_id = inv["ticket_id"].as_str().expect("ticket id").to_string();
+    let open = listed(&reg, &harbor_id);
+    assert_eq!(
+        (&open["status"], &open["name"], &open["roles"]),
+        (
+            &Value::from("open"),
+            &Value::from("Harbor Logistics"),
+            &serde_json::json!(["warehouse"])
+        ),
+        "{open}"
+    );
+    assert!(open["expires"].as_str().expect("expires").ends_with('Z'));
+    let old_id = old["ticket_id"].as_str().expect("ticket id");
+    assert_eq!(listed(&reg, old_id)["status"], "expired");
+    let (code, all) = handoff_env(&reg, &[], &["org", "invitations"]);
+    assert_eq!(code, 0, "{all}");
+    assert!(!all.to_string().contains(param(&link, "ticket")), "{all}");
+
+    // A second invitation, sent to the wrong person: revoked, kept as revoked, and a join
+    // with its link is refused.
+    let wrong = ok(
+        &reg,
+        &["org", "invite", "Quay Traders", "--role", "retailer"],
+    );
+    let wrong_link = wrong["link"].as_str().expect("link").to_string();
+    let wrong_id = wrong["ticket_id"].as_str().expect("ticket id").to_string();
+    let revoked = ok(&reg, &["org", "revoke-invitation", &wrong_id]);
+    assert_eq!(revoked["invitation"]["status"], "revoked", "{revoked}");
+    assert_eq!(listed(&reg, &wrong_id)["status"], "revoked");
+    let (code, e) = refused_join(&root.join("quay"), &wrong_link);
+    assert_eq!((code, e.as_str()), (1, "TICKET_REVOKED"));
+    assert!(!root.join("quay").join("light").exists());
+    assert_eq!(listed(&reg, &wrong_id)["status"], "revoked");
+    for (id, want) in [
+        (wrong_id.as_str(), "INVITATION_REVOKED"),
+        ("0123456789abcdef", "UNKNOWN_INVITATION"),
+        (old_id, "INVITATION_EXPIRED"),
+    ] {
+        let (code, e) = handoff_env(&reg, &[], &["org", "revoke-invitation", id]);
+        assert_eq!((code, e["error"]["code"].as_str()), (2, Some(want)), "{e}");
+    }
+
     // A link whose genesis hash was altered: refused before any key is made or kept.
     let chain_hex = param(&link, "genesis").to_string();
     let other = format!(
@@ -212,6 +270,24 @@ fn an_org_joins_by_invitation_once_and_only_on_its_chain() {
         .unwrap_or_else(|| panic!("Harbor Logistics not admitted: {orgs}"));
     assert_eq!(listed["key"], harbor_key.as_str());
     assert_eq!(listed["roles"], serde_json::json!(["warehouse"]));
+    // The invitation lists as used, with the org it admitted and its block; it can no
+    // longer be revoked.
+    let used = self::listed(&reg, &harbor_id);
+    assert_eq!(
+        (&used["status"], &used["org"], &used["height"]),
+        (
+            &Value::from("used"),
+            &Value::from(harbor_key.as_str()),
+            &joined["height"]
+        ),
+        "{used}"
+    );
+    let (code, e) = handoff_env(&reg, &[], &["org", "revoke-invitation", &harbor_id]);
+    assert_eq!(
+        (code, e["error"]["code"].as_str()),
+        (2, Some("INVITATION_USED")),
+        "{e}"
+    );
 
     // The same link again: used.
     let (code, e) = refused_join(&root.join("again"), &link);

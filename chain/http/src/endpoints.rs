@@ -35,6 +35,7 @@ pub(crate) fn visit<V: Visit>(v: &mut V) {
         PackRequest, UnpackRequest, ProductDefineRequest, ProductLicenseRequest,
         ProductRecallRequest, ObserveRequest, TransformRequest, SellRequest, ClaimRequest,
         StolenRequest, DecommissionRequest, CorrectRequest, OrgAddRequest, OrgInviteRequest,
+        OrgInvitationsRequest, OrgInviteRevokeRequest,
         DeviceAuthorizeRequest, DeviceRevokeRequest, LabelRequest, IdentitySwitchRequest,
         NetworkSetRequest, CertListRequest, DocVerifyRequest, CertIssueRequest,
         CertChangeRequest, DocNotarizeRequest,

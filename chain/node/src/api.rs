@@ -492,6 +492,46 @@ fn org_invite(
     })
 }
 
+/// Who may list and revoke the folder's invitations: as for `org_invite`, a signed-in
+/// caller whose identity is a registrar on the chain.
+fn invitations_registrar(ledger: &Ledger, data: &Path, who: &Caller) -> R<()> {
+    if !who.authenticated {
+        return Err(ApiError::unauthorized().into());
+    }
+    let reg = registrar(ledger, data, who.identity.as_deref())?;
+    let org = ledger.store.org(&reg.key.public())?;
+    if !org.is_some_and(|o| o.has_role(Role::Registrar) && !o.suspended) {
+        return Err(CliError::failed(
+            "NOT_REGISTRAR",
+            format!(
+                "{} is not a registrar on this chain, so it has no invitations to show or revoke",
+                reg.name
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// An invitation as the API shows it: its public id, never its ticket.
+fn invitation_view(i: &crate::invite::Invitation, now: i64) -> R<InvitationView> {
+    let time = |ms: i64| {
+        jiff::Timestamp::from_millisecond(ms)
+            .map(|t| t.to_string())
+            .map_err(|e| CliError::Other(anyhow::anyhow!("time out of range: {e}")))
+    };
+    Ok(InvitationView {
+        id: i.ticket_id.clone(),
+        name: i.name.clone(),
+        roles: i.roles.clone(),
+        created: time(i.created_ms)?,
+        expires: time(i.expires_ms)?,
+        status: crate::invite::status_at(i, now).to_string(),
+        ended: i.revoked_ms.or(i.used_ms).map(time).transpose()?,
+        org: i.org.clone(),
+        height: i.height,
+    })
+}
+
 /// The addresses an invitation names: those given (this node's public addresses), else
 /// the node's listen addresses that others can dial, each ending in this node's peer id
 /// (an address that already names a peer is kept as it is: another bootstrap peer).
@@ -1557,6 +1597,23 @@ fn embedded(
         Request::OrgAdd(r) => Response::OrgAdd(org_add(ledger, data, me, r)?),
         // With a running node, `NodeApi::run` answers it with the node's addresses.
         Request::OrgInvite(r) => Response::OrgInvite(org_invite(ledger, data, me, Vec::new(), r)?),
+        Request::OrgInvitations(_) => {
+            invitations_registrar(ledger, data, who)?;
+            let now = now_ms();
+            let invitations = crate::invite::list(data)?
+                .iter()
+                .map(|i| invitation_view(i, now))
+                .collect::<R<Vec<_>>>()?;
+            Response::OrgInvitations(OrgInvitationsResponse { invitations })
+        }
+        Request::OrgInviteRevoke(r) => {
+            invitations_registrar(ledger, data, who)?;
+            let now = now_ms();
+            let inv = crate::invite::revoke(data, &r.id, now)?;
+            Response::OrgInviteRevoke(OrgInviteRevokeResponse {
+                invitation: invitation_view(&inv, now)?,
+            })
+        }
         Request::DeviceAuthorize(r) => {
             let device = PublicKey::from_hex(&r.key)
                 .ok_or_else(|| CliError::input("BAD_KEY", "a device key is 64 hex digits"))?;

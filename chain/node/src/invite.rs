@@ -46,6 +46,16 @@ pub const UNKNOWN_TICKET: &str = "UNKNOWN_TICKET";
 pub const TICKET_USED: &str = "TICKET_USED";
 /// A ticket past its validity.
 pub const TICKET_EXPIRED: &str = "TICKET_EXPIRED";
+/// A ticket its registrar revoked.
+pub const TICKET_REVOKED: &str = "TICKET_REVOKED";
+/// An invitation id this node does not know.
+pub const UNKNOWN_INVITATION: &str = "UNKNOWN_INVITATION";
+/// Revoking an invitation already used.
+pub const INVITATION_USED: &str = "INVITATION_USED";
+/// Revoking an invitation already revoked.
+pub const INVITATION_REVOKED: &str = "INVITATION_REVOKED";
+/// Revoking an invitation past its validity.
+pub const INVITATION_EXPIRED: &str = "INVITATION_EXPIRED";
 /// The joiner asked for another name than the invitation's.
 pub const NAME_MISMATCH: &str = "NAME_MISMATCH";
 /// The join signature does not verify against the key it names.
@@ -357,6 +367,8 @@ pub enum Status {
     Open,
     /// Redeemed (marked before the org is committed; `tx` once it is).
     Used,
+    /// Revoked by its registrar before it was used: a join with it is refused.
+    Revoked,
 }
 
 /// One invitation as the registrar's folder keeps it.
@@ -381,8 +393,11 @@ pub struct Invitation {
     pub created_ms: i64,
     /// When it stops being good, Unix ms.
     pub expires_ms: i64,
-    /// Open or used.
+    /// Open, used or revoked.
     pub status: Status,
+    /// When it was revoked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoked_ms: Option<i64>,
     /// When it was redeemed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub used_ms: Option<i64>,
@@ -455,7 +470,11 @@ fn save(data: &Path, file: &InvitationFile) -> R<()> {
 
 fn prune(file: &mut InvitationFile, now: i64) {
     file.invitations.retain(|i| {
-        let ended = i.used_ms.unwrap_or(i.expires_ms).min(i.expires_ms);
+        let ended = i
+            .revoked_ms
+            .or(i.used_ms)
+            .unwrap_or(i.expires_ms)
+            .min(i.expires_ms);
         i.status == Status::Open && i.expires_ms > now
             || now.saturating_sub(ended) < REMEMBER_INVITATION_MS
     });
@@ -587,6 +606,7 @@ pub fn make(
         created_ms: now,
         expires_ms: now + i64::from(terms.valid_hours) * 3_600_000,
         status: Status::Open,
+        revoked_ms: None,
         used_ms: None,
         org: None,
         tx: None,
@@ -612,6 +632,73 @@ pub fn make(
     file.invitations.push(inv.clone());
     save(data, &file)?;
     Ok((link, inv))
+}
+
+/// Where an invitation stands at `now`: `open`, `used`, `expired` or `revoked`.
+pub fn status_at(inv: &Invitation, now: i64) -> &'static str {
+    match inv.status {
+        Status::Used => "used",
+        Status::Revoked => "revoked",
+        Status::Open if now >= inv.expires_ms => "expired",
+        Status::Open => "open",
+    }
+}
+
+/// The folder's invitations, newest first. A file that does not read is an error.
+pub fn list(data: &Path) -> R<Vec<Invitation>> {
+    let _guard = INVITATIONS.lock().unwrap_or_else(|p| p.into_inner());
+    let mut all = load(data)?.invitations;
+    all.sort_by_key(|i| std::cmp::Reverse(i.created_ms));
+    Ok(all)
+}
+
+/// Revokes the open invitation whose public id is `id` (its ticket's first 16 hex
+/// digits): kept in the file as revoked, so a join with its link hears why it is
+/// refused. Used, revoked, expired and unknown ids are refused with their codes.
+pub fn revoke(data: &Path, id: &str, now: i64) -> R<Invitation> {
+    let id = id.trim().to_ascii_lowercase();
+    let _guard = INVITATIONS.lock().unwrap_or_else(|p| p.into_inner());
+    let mut file = load(data)?;
+    let found = (id.len() == 16 && id.bytes().all(|c| c.is_ascii_hexdigit()))
+        .then(|| file.invitations.iter().position(|i| i.ticket_id == id))
+        .flatten();
+    let Some(at) = found else {
+        return Err(handoff_api::ApiError::not_found(
+            UNKNOWN_INVITATION,
+            format!("this node made no invitation '{id}' (see `handoff org invitations`)"),
+        )
+        .into());
+    };
+    let inv = &mut file.invitations[at];
+    match status_at(inv, now) {
+        "used" => {
+            return Err(CliError::input(
+                INVITATION_USED,
+                format!(
+                    "invitation {id} has already been used by '{}'; it cannot be revoked",
+                    inv.name
+                ),
+            ));
+        }
+        "revoked" => {
+            return Err(CliError::input(
+                INVITATION_REVOKED,
+                format!("invitation {id} is already revoked"),
+            ));
+        }
+        "expired" => {
+            return Err(CliError::input(
+                INVITATION_EXPIRED,
+                format!("invitation {id} has expired; no join can use it"),
+            ));
+        }
+        _ => {}
+    }
+    inv.status = Status::Revoked;
+    inv.revoked_ms = Some(now);
+    let out = inv.clone();
+    save(data, &file)?;
+    Ok(out)
 }
 
 /// A refused join: its code and message.
@@ -717,6 +804,12 @@ pub fn admit(
             return Err(refusal(
                 TICKET_USED,
                 "this invitation has already been used; ask the registrar for a new one",
+            ));
+        }
+        if inv.status == Status::Revoked {
+            return Err(refusal(
+                TICKET_REVOKED,
+                "the registrar revoked this invitation; ask the registrar for a new one",
             ));
         }
         if now >= inv.expires_ms {
