@@ -629,6 +629,18 @@ const TABLE: &[(&str, &str, &str)] = &[
         "他人可访问的本节点地址（可选）",
     ),
     ("invite.make", "Make invitation", "生成邀请"),
+    ("invite.list", "Invitations made", "已发出的邀请"),
+    ("invite.until", "Open until {0}", "有效期至 {0}"),
+    ("invite.revoke", "Revoke", "撤销"),
+    ("invite.status.open", "Open", "有效"),
+    ("invite.status.used", "Used", "已使用"),
+    ("invite.status.expired", "Expired", "已过期"),
+    ("invite.status.revoked", "Revoked", "已撤销"),
+    (
+        "error.TICKET_REVOKED",
+        "The registrar revoked this invitation: ask the registrar for a new one.",
+        "登记机构已撤销此邀请：请向其索取新的邀请。",
+    ),
     (
         "invite.expires",
         "Works once, until {0}",

@@ -5,7 +5,9 @@
 //! screen's join form with the link in it; its node checks the chain against the link and makes its
 //! own key, so nothing secret is copied by hand. The node keeps only the ticket's hash.
 //! A node without a network answers `NOT_NETWORKED` (its text says to run the node or to
-//! give its public address).
+//! give its public address). Below the form, the invitations this node made
+//! (`org_invitations`): each open one with a Revoke button (`org_invite_revoke`; a join
+//! with its link is then refused), the used, expired and revoked ones muted.
 
 use crate::app::Ctx;
 use crate::backend;
@@ -43,6 +45,40 @@ pub fn InvitePanel() -> impl IntoView {
     let role = RwSignal::new(String::new());
     let peer = RwSignal::new(String::new());
     let made = RwSignal::new(None::<api::OrgInviteResponse>);
+    let invitations = RwSignal::new(Vec::<api::InvitationView>::new());
+    let reload = move || {
+        spawn_local(async move {
+            match backend::org_invitations().await {
+                Ok(v) => invitations.set(v.invitations),
+                Err(e) => ctx.fail(e),
+            }
+        });
+    };
+    Effect::new(move |_| {
+        ctx.version.get();
+        if registrar.get() {
+            reload();
+        }
+    });
+    let revoke = move |id: String| {
+        ctx.busy.set(true);
+        spawn_local(async move {
+            match backend::org_invite_revoke(id).await {
+                Ok(r) => {
+                    ctx.error.set(None);
+                    // The link just made, if that is the one revoked, is no longer shown.
+                    if made.with_untracked(|m| {
+                        m.as_ref().is_some_and(|m| m.ticket_id == r.invitation.id)
+                    }) {
+                        made.set(None);
+                    }
+                    reload();
+                }
+                Err(e) => ctx.fail(e),
+            }
+            ctx.busy.set(false);
+        });
+    };
     let make = move |_| {
         let list = |s: String| -> Vec<String> {
             s.split([',', '\n'])
@@ -65,6 +101,7 @@ pub fn InvitePanel() -> impl IntoView {
                 Ok(v) => {
                     ctx.error.set(None);
                     made.set(Some(v));
+                    reload();
                 }
                 Err(e) => ctx.fail(e),
             }
@@ -106,6 +143,37 @@ pub fn InvitePanel() -> impl IntoView {
                         </div>
                     }
                 })}
+                <Show when=move || !invitations.get().is_empty()>
+                    <h4>{move || ctx.t("invite.list")}</h4>
+                    <ul class="invite-list" data-testid="invite-list">
+                        {move || {
+                            let lang = ctx.lang.get();
+                            invitations.get().into_iter().map(|i| {
+                                let open = i.status == "open";
+                                let status = crate::i18n::lookup(lang, &format!("invite.status.{}", i.status))
+                                    .map(String::from)
+                                    .unwrap_or_else(|| i.status.clone());
+                                let when = crate::i18n::fill(t(lang, "invite.until"), &[crate::i18n::datetime(lang, &i.expires)]);
+                                let roles = i.roles.join(", ");
+                                let id = i.id.clone();
+                                view! {
+                                    <li class="invitation" class:muted=!open data-testid="invitation"
+                                        data-id=i.id.clone() data-status=i.status.clone()>
+                                        <div class="invitation-text">
+                                            <strong>{i.name.clone()}</strong>
+                                            <span class="hint">{roles}</span>
+                                            <span class="hint">{if open { when } else { status }}</span>
+                                        </div>
+                                        {open.then(|| view! {
+                                            <button class="danger" data-testid="invite-revoke"
+                                                on:click=move |_| revoke(id.clone())>{t(lang, "invite.revoke")}</button>
+                                        })}
+                                    </li>
+                                }
+                            }).collect_view()
+                        }}
+                    </ul>
+                </Show>
             </div>
         </Show>
     }

@@ -1317,6 +1317,11 @@ try {
           const link = await made.getAttribute('data-link');
           expect(link.startsWith('handoff://join?') && link.includes('ticket=') && link.includes('/p2p/'), link);
           expect(await made.locator('.pair-qr svg').count() === 1, 'a QR code of the link');
+          // The panel lists the new invitation as open, with a Revoke button.
+          const row = (n) => page.locator(`${T('invitation')}`).filter({ hasText: n }).first();
+          await page.waitForFunction((n) => [...document.querySelectorAll('[data-testid="invitation"]')]
+            .some((li) => li.textContent.includes(n) && li.dataset.status === 'open'), name);
+          expect(await row(name).locator(T('invite-revoke')).count() === 1, 'an open invitation has a Revoke button');
           await made.scrollIntoViewIfNeeded();
           await shot('invite');
           const over = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
@@ -1341,6 +1346,30 @@ try {
           await page.locator(T('invite-panel')).waitFor();
           expect(await page.locator(T('error-banner')).count() === 0, 'no lookup error');
           await shot('invite-scanned');
+          // The panel shows the invitation used (muted, no Revoke button).
+          await page.waitForFunction((n) => [...document.querySelectorAll('[data-testid="invitation"]')]
+            .some((li) => li.textContent.includes(n) && li.dataset.status === 'used'), name);
+          expect(await row(name).locator(T('invite-revoke')).count() === 0, 'a used invitation has no Revoke button');
+          // A second invitation, sent to the wrong person: revoked in the panel; its link
+          // is then refused.
+          const wrong = `Wrong Party ${vp.name}`;
+          await page.locator(T('invite-name')).fill(wrong);
+          await page.locator(T('invite-roles')).fill('retailer');
+          await page.locator(T('invite-make')).click();
+          await page.waitForFunction((n) => [...document.querySelectorAll('[data-testid="invitation"]')]
+            .some((li) => li.textContent.includes(n) && li.dataset.status === 'open'), wrong);
+          const wrongLink = await page.locator(T('invite-link')).getAttribute('data-link');
+          await row(wrong).locator(T('invite-revoke')).click();
+          await page.waitForFunction((n) => [...document.querySelectorAll('[data-testid="invitation"]')]
+            .some((li) => li.textContent.includes(n) && li.dataset.status === 'revoked'), wrong);
+          expect((await row(wrong).innerText()).includes('Revoked'), await row(wrong).innerText());
+          expect(await page.locator(T('error-banner')).count() === 0, 'no error on revoking');
+          expect(await page.locator(T('invite-link')).count() === 0, 'the revoked link is no longer shown');
+          let revoked = '';
+          try { handoff(path.join(joined, `${vp.name}-wrong`), 'join', wrongLink); } catch (e) { revoked = String(e.stdout ?? e); }
+          expect(revoked.includes('TICKET_REVOKED'), revoked);
+          await page.locator(T('invite-list')).scrollIntoViewIfNeeded();
+          await shot('invite-list');
           await page.locator(T('lang-zh')).click();
           await page.locator(T('invite-panel')).waitFor();
           expect((await page.locator(T('invite-panel')).innerText()).includes('邀请'), 'the panel in Chinese');

@@ -443,6 +443,16 @@ pub async fn org_invite(req: api::OrgInviteRequest) -> Res<api::OrgInviteRespons
     request(req).await
 }
 
+/// The invitations this registrar's node made, newest first.
+pub async fn org_invitations() -> Res<api::OrgInvitationsResponse> {
+    request(api::OrgInvitationsRequest {}).await
+}
+
+/// Revokes an open invitation: a join with its link is then refused.
+pub async fn org_invite_revoke(id: String) -> Res<api::OrgInviteRevokeResponse> {
+    request(api::OrgInviteRevokeRequest { id }).await
+}
+
 /// Redeems a pairing ticket for this phone's device key (no token needed).
 pub async fn pair_redeem(req: api::PairRedeemRequest) -> Res<api::PairRedeemResponse> {
     request(req).await
