@@ -248,6 +248,25 @@ fn cli_json_is_the_typed_api_response_for_every_step() {
         ProductShowRequest { gtin: g.clone() },
     );
     query(d, None, &["org", "list"], OrgListRequest {});
+    let inv = ok(
+        d,
+        &[
+            "org",
+            "invite",
+            "Quay Traders",
+            "--peer",
+            "/ip4/127.0.0.1/tcp/7420",
+        ],
+    );
+    let inv = same_shape::<OrgInviteResponse>("org_invite", &inv);
+    let listed = query(d, None, &["org", "invitations"], OrgInvitationsRequest {});
+    assert_eq!(listed.invitations[0].id, inv.ticket_id);
+    assert_eq!(listed.invitations[0].status, "open");
+    let revoked = same_shape::<OrgInviteRevokeResponse>(
+        "org_invite_revoke",
+        &ok(d, &["org", "revoke-invitation", &inv.ticket_id]),
+    );
+    assert_eq!(revoked.invitation.status, "revoked");
     query(d, None, &["org", "nonce"], OrgNonceRequest {});
     query(
         d,
