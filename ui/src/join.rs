@@ -46,11 +46,18 @@ pub fn InvitePanel() -> impl IntoView {
     let peer = RwSignal::new(String::new());
     let made = RwSignal::new(None::<api::OrgInviteResponse>);
     let invitations = RwSignal::new(Vec::<api::InvitationView>::new());
+    // Why the list could not be read, said in the panel: a reload in the background
+    // (each new block) must not replace what the screen is saying (a join that just
+    // switched this app to light mode, where the list is not kept, answers LIGHT_NODE).
+    let list_error = RwSignal::new(None::<String>);
     let reload = move || {
         spawn_local(async move {
             match backend::org_invitations().await {
-                Ok(v) => invitations.set(v.invitations),
-                Err(e) => ctx.fail(e),
+                Ok(v) => {
+                    list_error.set(None);
+                    invitations.set(v.invitations);
+                }
+                Err(e) => list_error.set(Some(format!("{} [{}]", e.message, e.code))),
             }
         });
     };
@@ -67,9 +74,11 @@ pub fn InvitePanel() -> impl IntoView {
                 Ok(r) => {
                     ctx.error.set(None);
                     // The link just made, if that is the one revoked, is no longer shown.
-                    if made.with_untracked(|m| {
+                    // (The panel may be gone by now: then nothing is read or set.)
+                    if made.try_with_untracked(|m| {
                         m.as_ref().is_some_and(|m| m.ticket_id == r.invitation.id)
-                    }) {
+                    }) == Some(true)
+                    {
                         made.set(None);
                     }
                     reload();
@@ -142,6 +151,9 @@ pub fn InvitePanel() -> impl IntoView {
                             <div class="mono pair-url">{v.link.clone()}</div>
                         </div>
                     }
+                })}
+                {move || list_error.get().map(|e| view! {
+                    <p class="hint warn" data-testid="invite-list-error">{e}</p>
                 })}
                 <Show when=move || !invitations.get().is_empty()>
                     <h4>{move || ctx.t("invite.list")}</h4>
