@@ -245,13 +245,23 @@ pub fn resolve_org(ledger: &Ledger, s: &str) -> R<PublicKey> {
 }
 
 pub(crate) fn resolve_handoff(ledger: &Ledger, me: &PublicKey, s: &str) -> R<Hash32> {
+    handoff_id(s, "", || {
+        let mut open: Vec<Hash32> = ledger.store.open_handoffs(me, false)?;
+        open.extend(ledger.store.open_handoffs(me, true)?);
+        Ok(open)
+    })
+}
+
+/// A handoff id: 64 hex digits, or a unique prefix (4 or more hex digits) of one of the
+/// open handoffs `open` lists (read only for a prefix). `where_` ends the refusal's
+/// message (what was looked in, when it is not the node's whole index).
+fn handoff_id(s: &str, where_: &str, open: impl FnOnce() -> R<Vec<Hash32>>) -> R<Hash32> {
     let s = s.trim().to_lowercase();
     if let Some(h) = Hash32::from_hex(&s) {
         return Ok(h);
     }
     if s.len() >= 4 && s.bytes().all(|b| b.is_ascii_hexdigit()) {
-        let mut found: Vec<Hash32> = ledger.store.open_handoffs(me, false)?;
-        found.extend(ledger.store.open_handoffs(me, true)?);
+        let mut found = open()?;
         found.retain(|h| h.to_hex().starts_with(&s));
         found.sort();
         found.dedup();
@@ -262,7 +272,7 @@ pub(crate) fn resolve_handoff(ledger: &Ledger, me: &PublicKey, s: &str) -> R<Has
     Err(CliError::input(
         "BAD_HANDOFF_ID",
         format!(
-            "'{s}' is not a handoff id (64 hex digits, or a unique prefix of one of your open handoffs)"
+            "'{s}' is not a handoff id (64 hex digits, or a unique prefix of one of your open handoffs{where_})"
         ),
     ))
 }
@@ -1896,32 +1906,14 @@ fn light_org_key(l: &LightSession, to: &str) -> R<String> {
 /// org's that its own index holds open.
 #[cfg(feature = "p2p")]
 fn light_handoff_id(l: &LightSession, id: &str) -> R<Hash32> {
-    let s = id.trim().to_lowercase();
-    if let Some(h) = Hash32::from_hex(&s) {
-        return Ok(h);
-    }
-    if s.len() >= 4 && s.bytes().all(|b| b.is_ascii_hexdigit()) {
-        let mut found: Vec<Hash32> = l
-            .store()
+    handoff_id(id, " this light node has indexed", || {
+        Ok(l.store()
             .indexed_handoffs()?
             .into_iter()
             .filter(|h| h.status == handoff_core::state::HandoffStatus::Open)
             .map(|h| h.id)
-            .filter(|h| h.to_hex().starts_with(&s))
-            .collect();
-        found.sort();
-        found.dedup();
-        if found.len() == 1 {
-            return Ok(found[0]);
-        }
-    }
-    Err(CliError::input(
-        "BAD_HANDOFF_ID",
-        format!(
-            "'{s}' is not a handoff id (64 hex digits, or a unique prefix of one of your open \
-             handoffs this light node has indexed)"
-        ),
-    ))
+            .collect())
+    })
 }
 
 /// The receipt of an action a light node queued: its transaction, no block yet.
