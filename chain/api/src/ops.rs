@@ -2463,8 +2463,12 @@ response! {
         pub org: String,
         /// Its X25519 seal key, hex.
         pub seal_key: String,
-        /// Whether it was published now (false: it was already).
+        /// Whether it was published now (false: it was already; light node: queued
+        /// now, published once its outbox sends it).
         pub published: bool,
+        /// The transactions a light node signed and queued (absent on a full node).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub queued: Option<Vec<QueuedTx>>,
     }
 }
 
@@ -2473,15 +2477,20 @@ response! {
     pub struct FinanceActionResponse {
         /// The asset, hex.
         pub id: String,
-        /// Its status after the step.
+        /// Its status after the step (`queued` on a light node: the step is signed and
+        /// waits in its outbox; the asset's status changes once it is committed).
         pub status: String,
-        /// The transaction, hex.
+        /// The transaction, hex (light node: the step's, the last queued).
         pub tx: String,
-        /// Its block.
+        /// Its block (light node: none yet).
         pub height: Option<u64>,
         /// New assets the step made (a split's parts), hex.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         pub created: Vec<String>,
+        /// The transactions a light node signed and queued (its seal key's, when not yet
+        /// published, then the step's); absent on a full node.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub queued: Option<Vec<QueuedTx>>,
     }
 }
 

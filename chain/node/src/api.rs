@@ -1124,18 +1124,6 @@ fn embedded(
         Request::CertChange(r) => {
             Response::CertChange(crate::certs::change(ledger, &signer()?, r)?)
         }
-        Request::FinanceList(r) => {
-            if !who.authenticated {
-                return Err(ApiError::unauthorized().into());
-            }
-            Response::FinanceList(crate::finance::list(ledger, &signer()?, &r)?)
-        }
-        Request::FinanceShow(r) => {
-            if !who.authenticated {
-                return Err(ApiError::unauthorized().into());
-            }
-            Response::FinanceShow(crate::finance::show(ledger, &signer()?, &r.id)?)
-        }
         Request::FinanceEvidence(r) => {
             if !who.authenticated {
                 return Err(ApiError::unauthorized().into());
@@ -1154,91 +1142,32 @@ fn embedded(
             }
             Response::FinanceExport(crate::finance_view::export(ledger, &signer()?, &r)?)
         }
-        Request::FinanceEnable(_) => {
-            Response::FinanceEnable(crate::finance::enable(ledger, &signer()?)?)
+        // List, show, enable and every step: one implementation for both kinds of node.
+        r @ (Request::FinanceList(_)
+        | Request::FinanceShow(_)
+        | Request::FinanceEnable(_)
+        | Request::ReceivableIssue(_)
+        | Request::ReceivableConfirm(_)
+        | Request::ReceivableRequestFinance(_)
+        | Request::ReceivableOffer(_)
+        | Request::ReceivableAcceptOffer(_)
+        | Request::ReceivableFund(_)
+        | Request::ReceivableRepay(_)
+        | Request::ReceivableSplit(_)
+        | Request::ReceivableTransfer(_)
+        | Request::ReceivableDilute(_)
+        | Request::ReceivableOverdue(_)
+        | Request::ReceivableDefault(_)
+        | Request::ReceivableRecover(_)
+        | Request::ReceivableWriteOff(_)
+        | Request::ReceivableSettle(_)
+        | Request::ReceiptIssue(_)
+        | Request::ReceiptPledge(_)
+        | Request::ReceiptAcceptPledge(_)
+        | Request::ReceiptRelease(_)
+        | Request::ReceiptEnforce(_)) => {
+            crate::finance::run(ledger, &signer, who.authenticated, r)?
         }
-        Request::ReceivableIssue(r) => {
-            Response::ReceivableIssue(crate::finance::issue(ledger, &signer()?, r)?)
-        }
-        Request::ReceivableConfirm(r) => Response::ReceivableConfirm(crate::finance::simple(
-            ledger,
-            &signer()?,
-            &r.id,
-            |receivable| ReceivableOp::Confirm { receivable },
-        )?),
-        Request::ReceivableRequestFinance(r) => {
-            Response::ReceivableRequestFinance(crate::finance::request(ledger, &signer()?, r)?)
-        }
-        Request::ReceivableOffer(r) => {
-            Response::ReceivableOffer(crate::finance::offer(ledger, &signer()?, r)?)
-        }
-        Request::ReceivableAcceptOffer(r) => Response::ReceivableAcceptOffer(
-            crate::finance::simple(ledger, &signer()?, &r.id, |receivable| {
-                ReceivableOp::AcceptOffer { receivable }
-            })?,
-        ),
-        Request::ReceivableFund(r) => Response::ReceivableFund(crate::finance::simple(
-            ledger,
-            &signer()?,
-            &r.id,
-            |receivable| ReceivableOp::Fund { receivable },
-        )?),
-        Request::ReceivableRepay(r) => {
-            Response::ReceivableRepay(crate::finance::repay(ledger, &signer()?, r)?)
-        }
-        Request::ReceivableSplit(r) => {
-            Response::ReceivableSplit(crate::finance::split(ledger, &signer()?, r)?)
-        }
-        Request::ReceivableTransfer(r) => {
-            Response::ReceivableTransfer(crate::finance::transfer(ledger, &signer()?, r)?)
-        }
-        Request::ReceivableDilute(r) => {
-            Response::ReceivableDilute(crate::finance::dilute(ledger, &signer()?, r)?)
-        }
-        Request::ReceivableOverdue(r) => Response::ReceivableOverdue(crate::finance::simple(
-            ledger,
-            &signer()?,
-            &r.id,
-            |receivable| ReceivableOp::MarkOverdue { receivable },
-        )?),
-        Request::ReceivableDefault(r) => Response::ReceivableDefault(crate::finance::simple(
-            ledger,
-            &signer()?,
-            &r.id,
-            |receivable| ReceivableOp::Default { receivable },
-        )?),
-        Request::ReceivableRecover(r) => {
-            Response::ReceivableRecover(crate::finance::recover(ledger, &signer()?, r)?)
-        }
-        Request::ReceivableWriteOff(r) => Response::ReceivableWriteOff(crate::finance::simple(
-            ledger,
-            &signer()?,
-            &r.id,
-            |receivable| ReceivableOp::WriteOff { receivable },
-        )?),
-        Request::ReceivableSettle(r) => {
-            Response::ReceivableSettle(crate::finance::settle(ledger, &signer()?, &r.id)?)
-        }
-        Request::ReceiptIssue(r) => {
-            Response::ReceiptIssue(crate::finance::receipt_issue(ledger, &signer()?, r)?)
-        }
-        Request::ReceiptPledge(r) => {
-            Response::ReceiptPledge(crate::finance::receipt_pledge(ledger, &signer()?, r)?)
-        }
-        Request::ReceiptAcceptPledge(r) => Response::ReceiptAcceptPledge(
-            crate::finance::receipt_simple(ledger, &signer()?, &r.id, |receipt| {
-                ReceiptOp::AcceptPledge { receipt }
-            })?,
-        ),
-        Request::ReceiptRelease(r) => {
-            Response::ReceiptRelease(crate::finance::receipt_release(ledger, &signer()?, r)?)
-        }
-        Request::ReceiptEnforce(r) => Response::ReceiptEnforce(crate::finance::receipt_simple(
-            ledger,
-            &signer()?,
-            &r.id,
-            |receipt| ReceiptOp::Enforce { receipt },
-        )?),
         Request::DocNotarize(r) => {
             Response::DocNotarize(crate::certs::notarize(ledger, &signer()?, r)?)
         }
@@ -1863,7 +1792,7 @@ fn product_gtins(ledger: &Ledger) -> R<std::collections::BTreeSet<String>> {
 }
 
 #[cfg(feature = "p2p")]
-fn light_queued(out: crate::error::Output) -> R<(String, Vec<QueuedTx>)> {
+pub(crate) fn light_queued(out: crate::error::Output) -> R<(String, Vec<QueuedTx>)> {
     #[derive(serde::Deserialize)]
     struct Queued {
         queued: Vec<QueuedTx>,
@@ -1881,7 +1810,7 @@ fn light_queued(out: crate::error::Output) -> R<(String, Vec<QueuedTx>)> {
 
 /// An org key for a light node: 64 hex digits, or the name of an org of the genesis.
 #[cfg(feature = "p2p")]
-fn light_org_key(l: &LightSession, to: &str) -> R<String> {
+pub(crate) fn light_org_key(l: &LightSession, to: &str) -> R<String> {
     let t = to.trim();
     if t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Ok(t.to_lowercase());
@@ -2176,6 +2105,12 @@ fn light(l: &LightSession, me: Option<&str>, signed_in: bool, req: Request) -> R
                 gtin: g,
             })
         }
+        // The org's own finance assets: list, show, enable and every step, over the
+        // light index (steps signed and queued), the full node's code.
+        r if crate::finance::shared_op(&r) => {
+            let books = crate::light::finance::LightBooks::new(l, me);
+            crate::finance::run(&books, &|| books.signer(), signed_in, r)?
+        }
         r => {
             let what = match r.op() {
                 "evidence" => "The evidence of a verdict (a full node proves it)".to_string(),
@@ -2185,12 +2120,20 @@ fn light(l: &LightSession, me: Option<&str>, signed_in: bool, req: Request) -> R
                     "EPCIS import, export and query".to_string()
                 }
                 "tx_proof" => "A transaction's inclusion proof".to_string(),
-                op if op.starts_with("finance_")
-                    || op.starts_with("receivable_")
-                    || op.starts_with("receipt_") =>
-                {
-                    "Supply-chain finance (receivables and warehouse receipts)".to_string()
-                }
+                // The org's own assets are answered above from its index; these read
+                // what a light node does not index: other orgs' deliveries, documents and
+                // the goods behind every asset of a portfolio.
+                "finance_evidence" => "A finance asset's trade evidence (it reads the handoffs, \
+                                       documents and goods behind each line, which a light \
+                                       node does not index)"
+                    .to_string(),
+                "finance_portfolio" => "The lender's portfolio (it reads every counterparty's \
+                                        delivery record and the goods behind each asset, which \
+                                        a light node does not index)"
+                    .to_string(),
+                "finance_export" => "The finance export (the evidence pack and the portfolio \
+                                     read what a light node does not index)"
+                    .to_string(),
                 op => format!("`{op}`"),
             };
             return Err(light_node_error(&what).into());

@@ -9,14 +9,14 @@
 //! nodes work together through the chain alone: a request is answered by an offer, a
 //! pledge by its acceptance, each from the party's own node.
 
-use crate::api::{R, commit_one, resolve_org, scan};
+use crate::api::{R, scan};
 use crate::error::CliError;
 use crate::identity::Identity;
 use crate::ledger::Ledger;
 use handoff_api::{
     FinanceActionResponse, FinanceAssetView, FinanceEnableResponse, FinanceLineView,
     FinanceListRequest, FinanceListResponse, FinanceLotView, FinancePartyView, FinanceShowResponse,
-    FinanceStepView, FinanceTermView, FinanceTermsView,
+    FinanceStepView, FinanceTermView, FinanceTermsView, QueuedTx,
 };
 use handoff_core::crypto::Keypair;
 use handoff_core::finance::{
@@ -63,41 +63,111 @@ pub(crate) fn bad(code: &str, message: impl Into<String>) -> CliError {
     CliError::input(code, message)
 }
 
+/// Where finance reads the chain and where its steps go: a full node's [`Ledger`] (its
+/// store and finance index; a step is committed) or a light node's verified index of its
+/// org (`crate::light::finance`: a step is signed and queued in its outbox). Every view,
+/// check and sealing below is written once against this.
+pub(crate) trait Books {
+    /// The chain's records as this node can read them; a record it cannot read or
+    /// verify is an error, never absent.
+    fn state(&self) -> &dyn StateRead;
+    /// The record under an asset's key (`None`: there is none).
+    fn asset(&self, id: &Hash32) -> R<Option<Record>> {
+        Ok(self.state().read(&StateKey::Asset(*id))?)
+    }
+    /// The committed steps of an asset, decoded, oldest first.
+    fn steps(&self, asset: &Hash32) -> R<Vec<Step>>;
+    /// The assets `org` is (or was) a party of.
+    fn assets(&self, org: &PublicKey) -> R<Vec<Hash32>>;
+    /// An org by name or key.
+    fn org(&self, name_or_key: &str) -> R<PublicKey>;
+    /// Signs `payloads` as `signer` and sends them, in order (committed, or queued).
+    fn send(&self, signer: &Identity, payloads: Vec<Payload>) -> R<Sent>;
+}
+
+/// What [`Books::send`] did with the last of its payloads.
+pub(crate) struct Sent {
+    /// Its transaction.
+    pub(crate) tx: Hash32,
+    /// Its block, when committed.
+    pub(crate) height: Option<u64>,
+    /// The transactions queued, on a light node.
+    pub(crate) queued: Option<Vec<QueuedTx>>,
+}
+
+impl Books for Ledger {
+    fn state(&self) -> &dyn StateRead {
+        &self.store
+    }
+    fn steps(&self, asset: &Hash32) -> R<Vec<Step>> {
+        steps(self, asset)
+    }
+    fn assets(&self, org: &PublicKey) -> R<Vec<Hash32>> {
+        Ok(self.store.finance_assets(org)?)
+    }
+    fn org(&self, name_or_key: &str) -> R<PublicKey> {
+        crate::api::resolve_org(self, name_or_key)
+    }
+    fn send(&self, signer: &Identity, payloads: Vec<Payload>) -> R<Sent> {
+        let mut last = None;
+        for p in payloads {
+            last = Some(crate::api::commit_signed(self, self.sign(&signer.key, p)?)?);
+        }
+        let rc = last.ok_or_else(|| CliError::Other(anyhow::anyhow!("no finance step to send")))?;
+        Ok(Sent {
+            tx: rc.tx,
+            height: rc.height,
+            queued: None,
+        })
+    }
+}
+
+/// The step that publishes the caller's seal key, unless the chain has it already.
+fn seal_key_step(books: &dyn Books, signer: &Identity) -> R<Option<Payload>> {
+    let key = seal_public(&signer.key);
+    Ok(
+        match finance::seal_key(books.state(), &signer.key.public())? {
+            Some(r) if r.key == key => None,
+            _ => Some(Payload::SetSealKey { key }),
+        },
+    )
+}
+
 /// Publishes the caller's seal key unless the chain already has it.
-pub(crate) fn enable(ledger: &Ledger, signer: &Identity) -> R<FinanceEnableResponse> {
+pub(crate) fn enable(books: &dyn Books, signer: &Identity) -> R<FinanceEnableResponse> {
     let me = signer.key.public();
     let key = seal_public(&signer.key);
-    let published = match finance::seal_key(&ledger.store, &me)? {
-        Some(r) if r.key == key => false,
-        _ => {
-            commit_one(ledger, signer, Payload::SetSealKey { key })?;
-            true
-        }
+    let (published, queued) = match seal_key_step(books, signer)? {
+        None => (false, None),
+        Some(p) => (true, books.send(signer, vec![p])?.queued),
     };
     Ok(FinanceEnableResponse {
         org: me.to_hex(),
         seal_key: hex::encode(key),
         published,
+        queued,
     })
 }
 
 /// The published seal key of a party, or a clear error naming the org.
-fn party_key(ledger: &Ledger, org: &PublicKey) -> R<[u8; 32]> {
-    match finance::seal_key(&ledger.store, org)? {
+fn party_key(books: &dyn Books, org: &PublicKey) -> R<[u8; 32]> {
+    match finance::seal_key(books.state(), org)? {
         Some(r) => Ok(r.key),
         None => Err(bad(
             "NO_SEAL_KEY",
             format!(
                 "{} has not enabled finance yet (it runs `handoff finance enable`, or any finance step)",
-                crate::view::org_name(&ledger.store, org)?
+                crate::view::org_name(books.state(), org)?
             ),
         )),
     }
 }
 
-/// Seals `d` to each party for `asset`.
+/// Seals `d` to each party for `asset` (to the signer with its own key: the step that
+/// publishes it goes first, see [`seal_key_step`]).
 fn seal_all(
-    ledger: &Ledger,
+    books: &dyn Books,
+    signer: &Identity,
     asset: &Hash32,
     parties: &[PublicKey],
     d: &Disclosure,
@@ -109,7 +179,11 @@ fn seal_all(
     let bytes = d.encode();
     want.iter()
         .map(|p| {
-            let key = party_key(ledger, p)?;
+            let key = if *p == signer.key.public() {
+                seal_public(&signer.key)
+            } else {
+                party_key(books, p)?
+            };
             finance::seal(asset, *p, &key, &bytes, rng).map_err(fault)
         })
         .collect()
@@ -142,8 +216,8 @@ impl Asset {
 
 /// The asset under `id`: `UNKNOWN_ASSET` when there is none; a record of another kind
 /// there (which no rule writes) is a fault, never "no asset".
-pub(crate) fn read_asset(ledger: &Ledger, id: &Hash32) -> R<Asset> {
-    match ledger.store.read(&StateKey::Asset(*id))? {
+pub(crate) fn read_asset(books: &dyn Books, id: &Hash32) -> R<Asset> {
+    match books.asset(id)? {
         Some(Record::Receivable(r)) => Ok(Asset::Receivable(r)),
         Some(Record::Receipt(r)) => Ok(Asset::Receipt(r)),
         Some(_) => Err(CliError::Other(anyhow::anyhow!(
@@ -157,8 +231,8 @@ pub(crate) fn read_asset(ledger: &Ledger, id: &Hash32) -> R<Asset> {
     }
 }
 
-fn load_receivable(ledger: &Ledger, id: &Hash32) -> R<ReceivableRecord> {
-    match read_asset(ledger, id)? {
+fn load_receivable(books: &dyn Books, id: &Hash32) -> R<ReceivableRecord> {
+    match read_asset(books, id)? {
         Asset::Receivable(r) => Ok(r),
         Asset::Receipt(_) => Err(bad(
             "UNKNOWN_ASSET",
@@ -167,8 +241,8 @@ fn load_receivable(ledger: &Ledger, id: &Hash32) -> R<ReceivableRecord> {
     }
 }
 
-fn load_receipt(ledger: &Ledger, id: &Hash32) -> R<ReceiptRecord> {
-    match read_asset(ledger, id)? {
+fn load_receipt(books: &dyn Books, id: &Hash32) -> R<ReceiptRecord> {
+    match read_asset(books, id)? {
         Asset::Receipt(r) => Ok(r),
         Asset::Receivable(_) => Err(bad(
             "UNKNOWN_ASSET",
@@ -331,11 +405,11 @@ pub(crate) fn known(asset: &Hash32, me: &Keypair, steps: &[Step]) -> Known {
     k
 }
 
-fn party(ledger: &Ledger, role: &str, org: &PublicKey) -> R<FinancePartyView> {
+fn party(books: &dyn Books, role: &str, org: &PublicKey) -> R<FinancePartyView> {
     Ok(FinancePartyView {
         role: role.into(),
         org: org.to_hex(),
-        name: crate::view::org_name(&ledger.store, org)?,
+        name: crate::view::org_name(books.state(), org)?,
     })
 }
 
@@ -453,7 +527,7 @@ fn receipt_next(r: &ReceiptRecord, me: &PublicKey) -> Vec<String> {
 }
 
 fn receivable_view(
-    ledger: &Ledger,
+    books: &dyn Books,
     r: &ReceivableRecord,
     me: &Keypair,
     k: &Known,
@@ -461,12 +535,12 @@ fn receivable_view(
 ) -> R<FinanceAssetView> {
     let who = me.public();
     let mut parties = vec![
-        party(ledger, "seller", &r.seller)?,
-        party(ledger, "buyer", &r.buyer)?,
-        party(ledger, "holder", &r.holder)?,
+        party(books, "seller", &r.seller)?,
+        party(books, "buyer", &r.buyer)?,
+        party(books, "holder", &r.holder)?,
     ];
     if let Some(l) = &r.lender {
-        parties.push(party(ledger, "lender", l)?);
+        parties.push(party(books, "lender", l)?);
     }
     let roles = parties
         .iter()
@@ -507,13 +581,13 @@ fn receivable_view(
     })
 }
 
-fn receipt_view(ledger: &Ledger, r: &ReceiptRecord, me: &PublicKey) -> R<FinanceAssetView> {
+fn receipt_view(books: &dyn Books, r: &ReceiptRecord, me: &PublicKey) -> R<FinanceAssetView> {
     let mut parties = vec![
-        party(ledger, "warehouse", &r.warehouse)?,
-        party(ledger, "owner", &r.owner)?,
+        party(books, "warehouse", &r.warehouse)?,
+        party(books, "owner", &r.owner)?,
     ];
     if let Some(l) = &r.lender {
-        parties.push(party(ledger, "lender", l)?);
+        parties.push(party(books, "lender", l)?);
     }
     let roles = parties
         .iter()
@@ -549,23 +623,23 @@ fn receipt_view(ledger: &Ledger, r: &ReceiptRecord, me: &PublicKey) -> R<Finance
 
 /// An asset as `me` sees it, with its decoded steps.
 pub(crate) fn asset_view(
-    ledger: &Ledger,
+    books: &dyn Books,
     id: &Hash32,
     me: &Keypair,
     now_ms: i64,
 ) -> R<(FinanceAssetView, Vec<Step>)> {
-    let s = steps(ledger, id)?;
-    let view = match read_asset(ledger, id)? {
-        Asset::Receivable(r) => receivable_view(ledger, &r, me, &known(id, me, &s), now_ms)?,
-        Asset::Receipt(r) => receipt_view(ledger, &r, &me.public())?,
+    let s = books.steps(id)?;
+    let view = match read_asset(books, id)? {
+        Asset::Receivable(r) => receivable_view(books, &r, me, &known(id, me, &s), now_ms)?,
+        Asset::Receipt(r) => receipt_view(books, &r, &me.public())?,
     };
     Ok((view, s))
 }
 
 /// `handoff finance show ID`.
-pub(crate) fn show(ledger: &Ledger, me: &Identity, id: &str) -> R<FinanceShowResponse> {
+pub(crate) fn show(books: &dyn Books, me: &Identity, id: &str) -> R<FinanceShowResponse> {
     let id = hash_id(id)?;
-    let (asset, s) = asset_view(ledger, &id, &me.key, crate::ledger::now_ms())?;
+    let (asset, s) = asset_view(books, &id, &me.key, crate::ledger::now_ms())?;
     let steps = s
         .iter()
         .map(|(height, time_ms, tx)| {
@@ -573,7 +647,7 @@ pub(crate) fn show(ledger: &Ledger, me: &Identity, id: &str) -> R<FinanceShowRes
                 tx: tx.id().to_hex(),
                 height: *height,
                 step: tx.body.payload.type_name().to_string(),
-                by: crate::view::org_name(&ledger.store, &tx.body.signer)?,
+                by: crate::view::org_name(books.state(), &tx.body.signer)?,
                 time_ms: *time_ms,
             })
         })
@@ -583,14 +657,14 @@ pub(crate) fn show(ledger: &Ledger, me: &Identity, id: &str) -> R<FinanceShowRes
 
 /// `handoff finance list`: the assets the caller is a party of, newest first.
 pub(crate) fn list(
-    ledger: &Ledger,
+    books: &dyn Books,
     me: &Identity,
     r: &FinanceListRequest,
 ) -> R<FinanceListResponse> {
     let now = crate::ledger::now_ms();
     let mut assets = Vec::new();
-    for id in ledger.store.finance_assets(&me.key.public())? {
-        let (a, _) = asset_view(ledger, &id, &me.key, now)?;
+    for id in books.assets(&me.key.public())? {
+        let (a, _) = asset_view(books, &id, &me.key, now)?;
         if r.role.as_ref().is_some_and(|role| !a.roles.contains(role)) {
             continue;
         }
@@ -610,32 +684,38 @@ pub(crate) fn list(
     })
 }
 
-/// Commits a step of `id` (after publishing the caller's seal key if needed) and answers
-/// where the asset stands.
+/// Sends a step of `id` (after `pre`, the step publishing the caller's seal key when it
+/// is needed) and answers where the asset stands: its status after a committed step, or
+/// `queued` for a step a light node queued.
 fn act(
-    ledger: &Ledger,
+    books: &dyn Books,
     signer: &Identity,
     id: Hash32,
     created: Vec<Hash32>,
+    pre: Option<Payload>,
     payload: Payload,
 ) -> R<FinanceActionResponse> {
-    act_signed(ledger, id, created, ledger.sign(&signer.key, payload)?)
+    let sent = books.send(signer, pre.into_iter().chain([payload]).collect())?;
+    answer(books, id, created, sent)
 }
 
-/// Commits a signed step of `id` and answers where the asset stands.
-fn act_signed(
-    ledger: &Ledger,
+fn answer(
+    books: &dyn Books,
     id: Hash32,
     created: Vec<Hash32>,
-    tx: SignedTx,
+    sent: Sent,
 ) -> R<FinanceActionResponse> {
-    let rc = crate::api::commit_signed(ledger, tx)?;
+    let status = match sent.queued {
+        None => read_asset(books, &id)?.status()?,
+        Some(_) => "queued".to_string(),
+    };
     Ok(FinanceActionResponse {
         id: id.to_hex(),
-        status: read_asset(ledger, &id)?.status()?,
-        tx: rc.tx.to_hex(),
-        height: rc.height,
+        status,
+        tx: sent.tx.to_hex(),
+        height: sent.height,
         created: created.iter().map(Hash32::to_hex).collect(),
+        queued: sent.queued,
     })
 }
 
@@ -658,7 +738,7 @@ fn due_ms(s: &str) -> R<i64> {
 
 /// The handoff lines one `HANDOFF[/SCAN]=AMOUNT` names, each with its share of units.
 fn invoice_lines(
-    ledger: &Ledger,
+    books: &dyn Books,
     seller: &PublicKey,
     buyer: &PublicKey,
     spec: &str,
@@ -679,8 +759,8 @@ fn invoice_lines(
             format!("'{h}' is not a handoff id (64 hex digits)"),
         )
     })?;
-    let ho = ledger
-        .store
+    let ho = books
+        .state()
         .handoff(&hid)?
         .ok_or_else(|| bad("UNKNOWN_HANDOFF", format!("no handoff {}", hid.short())))?;
     if ho.status != HandoffStatus::Accepted || ho.from != *seller || ho.to != *buyer {
@@ -709,7 +789,7 @@ fn invoice_lines(
             .map(|x| x.quantity.unwrap_or(e.quantity.unwrap_or(1)))
             .sum();
         let delivered = e.quantity.unwrap_or(1).saturating_sub(excepted);
-        let invoiced = match ledger.store.read(&finance::invoiced_key(&hid, &e.key))? {
+        let invoiced = match books.state().read(&finance::invoiced_key(&hid, &e.key))? {
             Some(Record::Invoiced(x)) => x.quantity,
             _ => 0,
         };
@@ -738,7 +818,7 @@ fn invoice_lines(
 
 /// `handoff finance receivable issue`.
 pub(crate) fn issue(
-    ledger: &Ledger,
+    books: &dyn Books,
     signer: &Identity,
     r: handoff_api::ReceivableIssueRequest,
 ) -> R<FinanceActionResponse> {
@@ -756,9 +836,9 @@ pub(crate) fn issue(
     if r.invoice.trim().is_empty() {
         return Err(bad("BAD_ARGUMENT", "an invoice needs its number"));
     }
-    let buyer = resolve_org(ledger, &r.buyer)?;
+    let buyer = books.org(&r.buyer)?;
     let due = r.due.as_deref().map(due_ms).transpose()?;
-    party_key(ledger, &buyer)?;
+    party_key(books, &buyer)?;
     let mut rng = os_rng()?;
     let mut salt = [0u8; 32];
     getrandom::fill(&mut salt)
@@ -770,7 +850,7 @@ pub(crate) fn issue(
     // by units, the remainder on the first, so the lines add up to what was written.
     let mut lines: Vec<(Hash32, Entry, u64)> = Vec::new();
     for spec in &r.lines {
-        let (hid, entries, text) = invoice_lines(ledger, &me, &buyer, spec)?;
+        let (hid, entries, text) = invoice_lines(books, &me, &buyer, spec)?;
         let total = amount(&text, &currency)?;
         let units: u64 = entries.iter().map(|(_, u)| *u).sum();
         let mut shares: Vec<u64> = entries
@@ -820,8 +900,8 @@ pub(crate) fn issue(
     for (i, o) in openings.iter().enumerate() {
         d.openings.push((format!("line/{i}"), *o));
     }
-    enable(ledger, signer)?;
-    let sealed = seal_all(ledger, &id, &[me, buyer], &d, &mut rng)?;
+    let pre = seal_key_step(books, signer)?;
+    let sealed = seal_all(books, signer, &id, &[me, buyer], &d, &mut rng)?;
     let p = Payload::Receivable(ReceivableOp::Issue {
         buyer,
         invoice_ref: reference,
@@ -830,13 +910,13 @@ pub(crate) fn issue(
         lines: tx_lines,
         sealed,
     });
-    act(ledger, signer, id, vec![], p)
+    act(books, signer, id, vec![], pre, p)
 }
 
 /// What the caller knows of a receivable now (for the next proof).
-fn current(ledger: &Ledger, signer: &Identity, id: &Hash32) -> R<(ReceivableRecord, Known)> {
-    let r = load_receivable(ledger, id)?;
-    let s = steps(ledger, id)?;
+fn current(books: &dyn Books, signer: &Identity, id: &Hash32) -> R<(ReceivableRecord, Known)> {
+    let r = load_receivable(books, id)?;
+    let s = books.steps(id)?;
     Ok((r, known(id, &signer.key, &s)))
 }
 
@@ -934,7 +1014,7 @@ impl Part {
     }
 }
 
-fn check_part(ledger: &Ledger, r: &ReceivableRecord, me: &PublicKey, part: Part) -> R<()> {
+fn check_part(books: &dyn Books, r: &ReceivableRecord, me: &PublicKey, part: Part) -> R<()> {
     let status = status_name(&r.status)?;
     let short = r.id.short();
     match part {
@@ -944,7 +1024,7 @@ fn check_part(ledger: &Ledger, r: &ReceivableRecord, me: &PublicKey, part: Part)
             || {
                 format!(
                     "only the buyer, {}, repays receivable {short}, once confirmed and while open (it is {status})",
-                    org_name(ledger, &r.buyer)
+                    org_name(books, &r.buyer)
                 )
             },
         ),
@@ -954,7 +1034,7 @@ fn check_part(ledger: &Ledger, r: &ReceivableRecord, me: &PublicKey, part: Part)
             || {
                 format!(
                     "only the holder, {}, dilutes receivable {short}, once confirmed and while open (it is {status})",
-                    org_name(ledger, &r.holder)
+                    org_name(books, &r.holder)
                 )
             },
         ),
@@ -966,7 +1046,7 @@ fn check_part(ledger: &Ledger, r: &ReceivableRecord, me: &PublicKey, part: Part)
                 || {
                     format!(
                         "only the creditor, {}, records recoveries on receivable {short} once it is in default (it is {status})",
-                        org_name(ledger, &creditor)
+                        org_name(books, &creditor)
                     )
                 },
             )
@@ -977,18 +1057,18 @@ fn check_part(ledger: &Ledger, r: &ReceivableRecord, me: &PublicKey, part: Part)
 /// The holder's own claim, not financed and confirmed: what a finance request, a
 /// transfer and a split need (the ledger's codes: `NOT_OWNER`, `ALREADY_FINANCED`,
 /// `ASSET_STATUS`).
-fn check_held_unfinanced(ledger: &Ledger, r: &ReceivableRecord, me: &PublicKey) -> R<()> {
+fn check_held_unfinanced(books: &dyn Books, r: &ReceivableRecord, me: &PublicKey) -> R<()> {
     let short = r.id.short();
     rule(r.holder == *me, Code::NotOwner, || {
         format!(
             "only the holder of receivable {short}, {}, may do this",
-            org_name(ledger, &r.holder)
+            org_name(books, &r.holder)
         )
     })?;
     rule(r.lender.is_none(), Code::AlreadyFinanced, || {
         format!(
             "receivable {short} is already financed or being financed, by {}",
-            r.lender.map(|l| org_name(ledger, &l)).unwrap_or_default()
+            r.lender.map(|l| org_name(books, &l)).unwrap_or_default()
         )
     })?;
     let status = status_name(&r.status)?;
@@ -1000,13 +1080,13 @@ fn check_held_unfinanced(ledger: &Ledger, r: &ReceivableRecord, me: &PublicKey) 
 }
 
 /// An org's name for a message (its key when the name cannot be read).
-fn org_name(ledger: &Ledger, org: &PublicKey) -> String {
-    crate::view::org_name(&ledger.store, org).unwrap_or_else(|_| org.to_hex())
+fn org_name(books: &dyn Books, org: &PublicKey) -> String {
+    crate::view::org_name(books.state(), org).unwrap_or_else(|_| org.to_hex())
 }
 
 /// The shared shape of repay, dilute and recover: `after = before − amount`.
 fn decrease(
-    ledger: &Ledger,
+    books: &dyn Books,
     signer: &Identity,
     id: &str,
     text: &str,
@@ -1015,8 +1095,8 @@ fn decrease(
     build: impl FnOnce(Hash32, ProvenAmount, ProvenAmount, Vec<SealedBox>) -> ReceivableOp,
 ) -> R<FinanceActionResponse> {
     let id = hash_id(id)?;
-    let (r, k) = current(ledger, signer, &id)?;
-    check_part(ledger, &r, &signer.key.public(), who)?;
+    let (r, k) = current(books, signer, &id)?;
+    check_part(books, &r, &signer.key.public(), who)?;
     let before = balance(&r, &k)?;
     let v = amount(text, &r.currency)?;
     let mut rng = os_rng()?;
@@ -1025,19 +1105,19 @@ fn decrease(
         openings: vec![(who.label().into(), part), ("outstanding".into(), after)],
         terms: vec![(note.0.into(), note.1.into())],
     };
-    enable(ledger, signer)?;
-    let sealed = seal_all(ledger, &id, &all_parties(&r), &d, &mut rng)?;
+    let pre = seal_key_step(books, signer)?;
+    let sealed = seal_all(books, signer, &id, &all_parties(&r), &d, &mut rng)?;
     let op = build(
         id,
         finance::prove(&id, &part, &mut rng).map_err(fault)?,
         finance::prove(&id, &after, &mut rng).map_err(fault)?,
         sealed,
     );
-    act(ledger, signer, id, vec![], Payload::Receivable(op))
+    act(books, signer, id, vec![], pre, Payload::Receivable(op))
 }
 
 pub(crate) fn repay(
-    ledger: &Ledger,
+    books: &dyn Books,
     signer: &Identity,
     r: handoff_api::ReceivableRepayRequest,
 ) -> R<FinanceActionResponse> {
@@ -1050,7 +1130,7 @@ pub(crate) fn repay(
     }
     let hash = finance::payment_ref_hash(&signer.key.public(), &reference);
     decrease(
-        ledger,
+        books,
         signer,
         &r.id,
         &r.amount,
@@ -1067,12 +1147,12 @@ pub(crate) fn repay(
 }
 
 pub(crate) fn dilute(
-    ledger: &Ledger,
+    books: &dyn Books,
     signer: &Identity,
     r: handoff_api::ReceivableDiluteRequest,
 ) -> R<FinanceActionResponse> {
     decrease(
-        ledger,
+        books,
         signer,
         &r.id,
         &r.amount,
@@ -1088,12 +1168,12 @@ pub(crate) fn dilute(
 }
 
 pub(crate) fn recover(
-    ledger: &Ledger,
+    books: &dyn Books,
     signer: &Identity,
     r: handoff_api::ReceivableRecoverRequest,
 ) -> R<FinanceActionResponse> {
     decrease(
-        ledger,
+        books,
         signer,
         &r.id,
         &r.amount,
@@ -1132,48 +1212,56 @@ fn everything(k: &Known, out: Opening) -> Disclosure {
 /// Everything the holder knows of claim `id`, sealed to `to` alone (a lender asked to
 /// finance it, or its new holder).
 fn seal_claim_to(
-    ledger: &Ledger,
+    books: &dyn Books,
     signer: &Identity,
     id: &Hash32,
     to: PublicKey,
-) -> R<Vec<SealedBox>> {
-    let (rec, k) = current(ledger, signer, id)?;
-    check_held_unfinanced(ledger, &rec, &signer.key.public())?;
+) -> R<(Option<Payload>, Vec<SealedBox>)> {
+    let (rec, k) = current(books, signer, id)?;
+    check_held_unfinanced(books, &rec, &signer.key.public())?;
     let out = balance(&rec, &k)?;
-    enable(ledger, signer)?;
-    seal_all(ledger, id, &[to], &everything(&k, out), &mut os_rng()?)
+    let pre = seal_key_step(books, signer)?;
+    let sealed = seal_all(
+        books,
+        signer,
+        id,
+        &[to],
+        &everything(&k, out),
+        &mut os_rng()?,
+    )?;
+    Ok((pre, sealed))
 }
 
 pub(crate) fn request(
-    ledger: &Ledger,
+    books: &dyn Books,
     signer: &Identity,
     r: handoff_api::ReceivableRequestFinanceRequest,
 ) -> R<FinanceActionResponse> {
     let id = hash_id(&r.id)?;
-    let lender = resolve_org(ledger, &r.lender)?;
-    let sealed = seal_claim_to(ledger, signer, &id, lender)?;
+    let lender = books.org(&r.lender)?;
+    let (pre, sealed) = seal_claim_to(books, signer, &id, lender)?;
     let op = ReceivableOp::RequestFinance {
         receivable: id,
         lender,
         sealed,
     };
-    act(ledger, signer, id, vec![], Payload::Receivable(op))
+    act(books, signer, id, vec![], pre, Payload::Receivable(op))
 }
 
 pub(crate) fn transfer(
-    ledger: &Ledger,
+    books: &dyn Books,
     signer: &Identity,
     r: handoff_api::ReceivableTransferRequest,
 ) -> R<FinanceActionResponse> {
     let id = hash_id(&r.id)?;
-    let to = resolve_org(ledger, &r.to)?;
-    let sealed = seal_claim_to(ledger, signer, &id, to)?;
+    let to = books.org(&r.to)?;
+    let (pre, sealed) = seal_claim_to(books, signer, &id, to)?;
     let op = ReceivableOp::Transfer {
         receivable: id,
         to,
         sealed,
     };
-    act(ledger, signer, id, vec![], Payload::Receivable(op))
+    act(books, signer, id, vec![], pre, Payload::Receivable(op))
 }
 
 /// Reads a percentage (`80`, `92.5`) as basis points.
@@ -1195,12 +1283,12 @@ fn percent_bp(s: &str) -> R<u64> {
 }
 
 pub(crate) fn offer(
-    ledger: &Ledger,
+    books: &dyn Books,
     signer: &Identity,
     r: handoff_api::ReceivableOfferRequest,
 ) -> R<FinanceActionResponse> {
     let id = hash_id(&r.id)?;
-    let (rec, k) = current(ledger, signer, &id)?;
+    let (rec, k) = current(books, signer, &id)?;
     let status = status_name(&rec.status)?;
     rule(
         rec.status == ReceivableStatus::FinanceRequested,
@@ -1218,7 +1306,7 @@ pub(crate) fn offer(
         || {
             format!(
                 "only {}, the lender asked to finance receivable {}, offers on it",
-                rec.lender.map(|l| org_name(ledger, &l)).unwrap_or_default(),
+                rec.lender.map(|l| org_name(books, &l)).unwrap_or_default(),
                 id.short()
             )
         },
@@ -1227,7 +1315,7 @@ pub(crate) fn offer(
     let bp = percent_bp(&r.advance)?;
     let advance = ((u128::from(out.amount) * u128::from(bp)) / 10_000) as u64;
     let fee = amount(&r.fee, &rec.currency)?;
-    enable(ledger, signer)?;
+    let pre = seal_key_step(books, signer)?;
     let mut rng = os_rng()?;
     let a = Opening {
         amount: advance,
@@ -1242,7 +1330,8 @@ pub(crate) fn offer(
         terms: vec![("advance_percent".into(), r.advance.trim().to_string())],
     };
     let sealed = seal_all(
-        ledger,
+        books,
+        signer,
         &id,
         &[rec.holder, rec.buyer, signer.key.public()],
         &d,
@@ -1254,23 +1343,23 @@ pub(crate) fn offer(
         fee: finance::prove(&id, &f, &mut rng).map_err(fault)?,
         sealed,
     });
-    act(ledger, signer, id, vec![], p)
+    act(books, signer, id, vec![], pre, p)
 }
 
 pub(crate) fn split(
-    ledger: &Ledger,
+    books: &dyn Books,
     signer: &Identity,
     r: handoff_api::ReceivableSplitRequest,
 ) -> R<FinanceActionResponse> {
     let id = hash_id(&r.id)?;
-    let to = resolve_org(ledger, &r.to)?;
-    let (rec, k) = current(ledger, signer, &id)?;
-    check_held_unfinanced(ledger, &rec, &signer.key.public())?;
+    let to = books.org(&r.to)?;
+    let (rec, k) = current(books, signer, &id)?;
+    check_held_unfinanced(books, &rec, &signer.key.public())?;
     let before = balance(&rec, &k)?;
     let v = amount(&r.amount, &rec.currency)?;
     let mut rng = os_rng()?;
     let (part, kept) = take(&before, v, &rec.currency, &mut rng)?;
-    enable(ledger, signer)?;
+    let pre = seal_key_step(books, signer)?;
     let cid = finance::split_id(&id, rec.splits);
     let mut child_terms: Vec<(String, String)> = k
         .terms
@@ -1283,12 +1372,12 @@ pub(crate) fn split(
         openings: vec![("face".into(), part), ("outstanding".into(), part)],
         terms: child_terms,
     };
-    let part_sealed = seal_all(ledger, &cid, &[to, rec.buyer], &child, &mut rng)?;
+    let part_sealed = seal_all(books, signer, &cid, &[to, rec.buyer], &child, &mut rng)?;
     let d = Disclosure {
         openings: vec![("outstanding".into(), kept)],
         terms: vec![],
     };
-    let sealed = seal_all(ledger, &id, &[rec.holder, rec.buyer], &d, &mut rng)?;
+    let sealed = seal_all(books, signer, &id, &[rec.holder, rec.buyer], &d, &mut rng)?;
     let p = Payload::Receivable(ReceivableOp::Split {
         receivable: id,
         kept: finance::prove(&id, &kept, &mut rng).map_err(fault)?,
@@ -1299,12 +1388,12 @@ pub(crate) fn split(
         }],
         sealed,
     });
-    act(ledger, signer, id, vec![cid], p)
+    act(books, signer, id, vec![cid], pre, p)
 }
 
-pub(crate) fn settle(ledger: &Ledger, signer: &Identity, id: &str) -> R<FinanceActionResponse> {
+pub(crate) fn settle(books: &dyn Books, signer: &Identity, id: &str) -> R<FinanceActionResponse> {
     let id = hash_id(id)?;
-    let (rec, k) = current(ledger, signer, &id)?;
+    let (rec, k) = current(books, signer, &id)?;
     let out = balance(&rec, &k)?;
     if out.amount != 0 {
         return Err(CliError::Rejected(handoff_core::rejection::Rejection::new(
@@ -1317,10 +1406,11 @@ pub(crate) fn settle(ledger: &Ledger, signer: &Identity, id: &str) -> R<FinanceA
         )));
     }
     act(
-        ledger,
+        books,
         signer,
         id,
         vec![],
+        None,
         Payload::Receivable(ReceivableOp::Settle {
             receivable: id,
             blinding: out.blinding,
@@ -1330,14 +1420,14 @@ pub(crate) fn settle(ledger: &Ledger, signer: &Identity, id: &str) -> R<FinanceA
 
 /// A receivable step that carries only the id.
 pub(crate) fn simple(
-    ledger: &Ledger,
+    books: &dyn Books,
     signer: &Identity,
     id: &str,
     op: fn(Hash32) -> ReceivableOp,
 ) -> R<FinanceActionResponse> {
     let id = hash_id(id)?;
-    load_receivable(ledger, &id)?;
-    act(ledger, signer, id, vec![], Payload::Receivable(op(id)))
+    load_receivable(books, &id)?;
+    act(books, signer, id, vec![], None, Payload::Receivable(op(id)))
 }
 
 fn goods(list: &[String]) -> R<Vec<Gs1Key>> {
@@ -1345,11 +1435,11 @@ fn goods(list: &[String]) -> R<Vec<Gs1Key>> {
 }
 
 pub(crate) fn receipt_issue(
-    ledger: &Ledger,
+    books: &dyn Books,
     signer: &Identity,
     r: handoff_api::ReceiptIssueRequest,
 ) -> R<FinanceActionResponse> {
-    let owner = resolve_org(ledger, &r.owner)?;
+    let owner = books.org(&r.owner)?;
     if r.goods.is_empty() {
         return Err(bad("BAD_ARGUMENT", "a receipt needs the goods it covers"));
     }
@@ -1361,25 +1451,25 @@ pub(crate) fn receipt_issue(
         goods: items.into_iter().map(|e| e.key).collect(),
         lots,
     });
-    let tx = ledger.sign(&signer.key, p)?;
     // A receipt's id is the id of the transaction that issues it.
-    let id = tx.id();
-    act_signed(ledger, id, vec![], tx)
+    let sent = books.send(signer, vec![p])?;
+    answer(books, sent.tx, vec![], sent)
 }
 
 pub(crate) fn receipt_pledge(
-    ledger: &Ledger,
+    books: &dyn Books,
     signer: &Identity,
     r: handoff_api::ReceiptPledgeRequest,
 ) -> R<FinanceActionResponse> {
     let id = hash_id(&r.id)?;
-    load_receipt(ledger, &id)?;
-    let lender = resolve_org(ledger, &r.lender)?;
+    load_receipt(books, &id)?;
+    let lender = books.org(&r.lender)?;
     act(
-        ledger,
+        books,
         signer,
         id,
         vec![],
+        None,
         Payload::Receipt(ReceiptOp::Pledge {
             receipt: id,
             lender,
@@ -1388,17 +1478,18 @@ pub(crate) fn receipt_pledge(
 }
 
 pub(crate) fn receipt_release(
-    ledger: &Ledger,
+    books: &dyn Books,
     signer: &Identity,
     r: handoff_api::ReceiptReleaseRequest,
 ) -> R<FinanceActionResponse> {
     let id = hash_id(&r.id)?;
-    load_receipt(ledger, &id)?;
+    load_receipt(books, &id)?;
     act(
-        ledger,
+        books,
         signer,
         id,
         vec![],
+        None,
         Payload::Receipt(ReceiptOp::Release {
             receipt: id,
             goods: goods(&r.goods)?,
@@ -1408,14 +1499,116 @@ pub(crate) fn receipt_release(
 
 /// A receipt step that carries only the id.
 pub(crate) fn receipt_simple(
-    ledger: &Ledger,
+    books: &dyn Books,
     signer: &Identity,
     id: &str,
     op: fn(Hash32) -> ReceiptOp,
 ) -> R<FinanceActionResponse> {
     let id = hash_id(id)?;
-    load_receipt(ledger, &id)?;
-    act(ledger, signer, id, vec![], Payload::Receipt(op(id)))
+    load_receipt(books, &id)?;
+    act(books, signer, id, vec![], None, Payload::Receipt(op(id)))
+}
+
+/// Whether [`run`] answers `req`: the finance operations a full and a light node answer
+/// alike (list, show, enable and every step of a receivable or a warehouse receipt).
+pub(crate) fn shared_op(req: &handoff_api::Request) -> bool {
+    use handoff_api::Request as Q;
+    matches!(
+        req,
+        Q::FinanceList(_)
+            | Q::FinanceShow(_)
+            | Q::FinanceEnable(_)
+            | Q::ReceivableIssue(_)
+            | Q::ReceivableConfirm(_)
+            | Q::ReceivableRequestFinance(_)
+            | Q::ReceivableOffer(_)
+            | Q::ReceivableAcceptOffer(_)
+            | Q::ReceivableFund(_)
+            | Q::ReceivableRepay(_)
+            | Q::ReceivableSplit(_)
+            | Q::ReceivableTransfer(_)
+            | Q::ReceivableDilute(_)
+            | Q::ReceivableOverdue(_)
+            | Q::ReceivableDefault(_)
+            | Q::ReceivableRecover(_)
+            | Q::ReceivableWriteOff(_)
+            | Q::ReceivableSettle(_)
+            | Q::ReceiptIssue(_)
+            | Q::ReceiptPledge(_)
+            | Q::ReceiptAcceptPledge(_)
+            | Q::ReceiptRelease(_)
+            | Q::ReceiptEnforce(_)
+    )
+}
+
+/// Answers a finance operation of [`shared_op`] over `books`, as `signer`; the reads
+/// (list, show) need a signed-in caller (`authenticated`), as the terms are the caller's.
+pub(crate) fn run(
+    books: &dyn Books,
+    signer: &dyn Fn() -> R<Identity>,
+    authenticated: bool,
+    req: handoff_api::Request,
+) -> R<handoff_api::Response> {
+    use ReceiptOp as T;
+    use ReceivableOp as V;
+    use handoff_api::{ApiError, Request as Q, Response as A};
+    if matches!(req, Q::FinanceList(_) | Q::FinanceShow(_)) && !authenticated {
+        return Err(ApiError::unauthorized().into());
+    }
+    let me = &signer()?;
+    Ok(match req {
+        Q::FinanceList(r) => A::FinanceList(list(books, me, &r)?),
+        Q::FinanceShow(r) => A::FinanceShow(show(books, me, &r.id)?),
+        Q::FinanceEnable(_) => A::FinanceEnable(enable(books, me)?),
+        Q::ReceivableIssue(r) => A::ReceivableIssue(issue(books, me, r)?),
+        Q::ReceivableConfirm(r) => A::ReceivableConfirm(simple(books, me, &r.id, |receivable| {
+            V::Confirm { receivable }
+        })?),
+        Q::ReceivableRequestFinance(r) => A::ReceivableRequestFinance(request(books, me, r)?),
+        Q::ReceivableOffer(r) => A::ReceivableOffer(offer(books, me, r)?),
+        Q::ReceivableAcceptOffer(r) => {
+            A::ReceivableAcceptOffer(simple(books, me, &r.id, |receivable| V::AcceptOffer {
+                receivable,
+            })?)
+        }
+        Q::ReceivableFund(r) => A::ReceivableFund(simple(books, me, &r.id, |receivable| {
+            V::Fund { receivable }
+        })?),
+        Q::ReceivableRepay(r) => A::ReceivableRepay(repay(books, me, r)?),
+        Q::ReceivableSplit(r) => A::ReceivableSplit(split(books, me, r)?),
+        Q::ReceivableTransfer(r) => A::ReceivableTransfer(transfer(books, me, r)?),
+        Q::ReceivableDilute(r) => A::ReceivableDilute(dilute(books, me, r)?),
+        Q::ReceivableOverdue(r) => A::ReceivableOverdue(simple(books, me, &r.id, |receivable| {
+            V::MarkOverdue { receivable }
+        })?),
+        Q::ReceivableDefault(r) => A::ReceivableDefault(simple(books, me, &r.id, |receivable| {
+            V::Default { receivable }
+        })?),
+        Q::ReceivableRecover(r) => A::ReceivableRecover(recover(books, me, r)?),
+        Q::ReceivableWriteOff(r) => {
+            A::ReceivableWriteOff(simple(books, me, &r.id, |receivable| V::WriteOff {
+                receivable,
+            })?)
+        }
+        Q::ReceivableSettle(r) => A::ReceivableSettle(settle(books, me, &r.id)?),
+        Q::ReceiptIssue(r) => A::ReceiptIssue(receipt_issue(books, me, r)?),
+        Q::ReceiptPledge(r) => A::ReceiptPledge(receipt_pledge(books, me, r)?),
+        Q::ReceiptAcceptPledge(r) => {
+            A::ReceiptAcceptPledge(receipt_simple(books, me, &r.id, |receipt| {
+                T::AcceptPledge { receipt }
+            })?)
+        }
+        Q::ReceiptRelease(r) => A::ReceiptRelease(receipt_release(books, me, r)?),
+        Q::ReceiptEnforce(r) => A::ReceiptEnforce(receipt_simple(books, me, &r.id, |receipt| {
+            T::Enforce { receipt }
+        })?),
+        other => {
+            return Err(CliError::Other(anyhow::anyhow!(
+                "`{}` is not a finance step",
+                other.op()
+            )));
+        }
+    })
 }
 
 #[cfg(test)]

@@ -11,8 +11,18 @@
 //! - `K…`, `J…` → the stock index of [`crate::stock`], fed with those records.
 //! - `A` ‖ height ‖ index → a transaction of the org (signed by it, or touching what it
 //!   holds, sends or receives).
+//! - `f` ‖ asset ‖ height ‖ index → a finance step of an asset the org is a party of
+//!   (seller, buyer, holder, lender; warehouse, owner, lender): the transaction as its
+//!   block carried it (checked against the certified header), with the block's time. The
+//!   asset's record is under `R` (`StateKey::Asset`), with the parties' orgs and seal keys
+//!   and a receipt's pledge locks beside it, so the org's finance screens answer from disk
+//!   and its own terms open with its own key. The steps are those of the blocks that named
+//!   the org: an asset it joined later (a lender asked to finance, a new holder) lists
+//!   its steps from then on, and the terms sealed to it then say all it needs.
 //! - `m/org` the followed org, `m/indexed` the height every block up to which was looked
-//!   at (and the ones naming the org indexed), `m/indexed_at` when that happened.
+//!   at (and the ones naming the org indexed), `m/indexed_at` when that happened,
+//!   `m/finance` set when the index was started with its finance steps (an index made
+//!   before them is started again from genesis, [`LightStore::index_has_finance`]).
 //!
 //! One block's index writes are one sled batch, flushed durably, and `m/indexed` moves in
 //! the same batch: after a crash the index is as of a whole block, never half of one.
@@ -22,9 +32,11 @@ use crate::stock::{self, StockHolder, StockRow};
 use borsh::{BorshDeserialize, BorshSerialize};
 use handoff_core::concerns::Concerns;
 use handoff_core::state::{HandoffRecord, ProductRecord, Record, StateKey};
-use handoff_core::types::{PublicKey, TxId};
+use handoff_core::types::{Hash32, PublicKey, TxId};
 
 const K_ORG: &[u8] = b"m/org";
+const K_FINANCE: &[u8] = b"m/finance";
+const P_FIN_STEP: u8 = b'f';
 const K_INDEXED: &[u8] = b"m/indexed";
 const K_INDEXED_AT: &[u8] = b"m/indexed_at";
 pub(super) const P_FILTER: u8 = b'F';
@@ -48,6 +60,31 @@ fn activity_key(height: u64, index: u32) -> [u8; 13] {
     k[1..9].copy_from_slice(&height.to_be_bytes());
     k[9..].copy_from_slice(&index.to_be_bytes());
     k
+}
+
+fn step_key(asset: &Hash32, height: u64, index: u32) -> [u8; 45] {
+    let mut k = [0u8; 45];
+    k[0] = P_FIN_STEP;
+    k[1..33].copy_from_slice(&asset.0);
+    k[33..41].copy_from_slice(&height.to_be_bytes());
+    k[41..].copy_from_slice(&index.to_be_bytes());
+    k
+}
+
+/// A finance step of an asset the followed org is a party of, from a block checked
+/// against its certified header.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct LightStep {
+    /// The asset (receivable or warehouse receipt) the step wrote.
+    pub asset: Hash32,
+    /// Block height.
+    pub height: u64,
+    /// Position in the block.
+    pub index: u32,
+    /// Block time, unix ms.
+    pub time_ms: i64,
+    /// The signed transaction as the block carried it (`SignedTx::encode`).
+    pub tx: Vec<u8>,
 }
 
 /// A record as the light index keeps it: proven at `height` (`None`: proven absent).
@@ -120,11 +157,17 @@ impl LightStore {
     /// Sets the followed org. Another org than the one set before starts the index
     /// afresh (its rows are about the other org); durable on return.
     pub fn set_followed(&self, org: &PublicKey) -> LightResult<()> {
-        if self.followed()? == Some(*org) {
+        if self.followed()? == Some(*org) && self.index_has_finance()? {
             return Ok(());
         }
         let mut b = sled::Batch::default();
-        for p in [P_RECORD, P_ACTIVITY, stock::P_STOCK, stock::P_CONTRIB] {
+        for p in [
+            P_RECORD,
+            P_ACTIVITY,
+            P_FIN_STEP,
+            stock::P_STOCK,
+            stock::P_CONTRIB,
+        ] {
             for kv in self.db.scan_prefix([p]) {
                 b.remove(kv?.0);
             }
@@ -132,11 +175,23 @@ impl LightStore {
         // Pruned headers are read again from genesis for the new org's index.
         self.resync_headers(&mut b)?;
         b.insert(K_ORG, &org.0[..]);
+        b.insert(K_FINANCE, &[1u8][..]);
         b.insert(K_INDEXED, &0u64.to_be_bytes()[..]);
         b.insert(K_INDEXED_AT, &0i64.to_be_bytes()[..]);
         self.db.apply_batch(b)?;
         self.durable.flush(&self.db)?;
         Ok(())
+    }
+
+    /// Whether the index was started with its finance steps. One started before them
+    /// lacks the steps of the blocks it indexed, so [`LightStore::set_followed`] starts
+    /// it again from genesis rather than show an asset without its history.
+    pub fn index_has_finance(&self) -> LightResult<bool> {
+        match self.db.get(K_FINANCE)? {
+            None => Ok(false),
+            Some(v) if v.as_ref() == [1u8] => Ok(true),
+            Some(_) => Err(LightStoreError::Corrupt("finance index mark")),
+        }
     }
 
     /// How far the index is.
@@ -188,6 +243,16 @@ impl LightStore {
     /// Adds a followed block: its proven records (and the stock rows they make), its
     /// activity, and `m/indexed` = its height, in one durable batch.
     pub fn index_block(&self, block: &IndexedBlock) -> LightResult<()> {
+        self.index_block_with_steps(block, &[])
+    }
+
+    /// [`LightStore::index_block`] with the finance steps of the org's assets in the
+    /// block, in the same durable batch.
+    pub fn index_block_with_steps(
+        &self,
+        block: &IndexedBlock,
+        steps: &[LightStep],
+    ) -> LightResult<()> {
         let mut b = sled::Batch::default();
         for (key, rec) in &block.records {
             let v = Indexed {
@@ -223,6 +288,15 @@ impl LightStore {
         }
         for a in &block.activity {
             b.insert(&activity_key(a.height, a.index)[..], encode(a, "activity")?);
+        }
+        for st in steps {
+            if st.height != block.height {
+                return Err(LightStoreError::Corrupt("finance step of another block"));
+            }
+            b.insert(
+                &step_key(&st.asset, st.height, st.index)[..],
+                encode(st, "finance step")?,
+            );
         }
         b.insert(K_INDEXED, &block.height.to_be_bytes()[..]);
         b.insert(K_INDEXED_AT, &now_ms().to_be_bytes()[..]);
@@ -295,6 +369,38 @@ impl LightStore {
         Ok(out)
     }
 
+    /// Every finance asset in the index (receivables and warehouse receipts the org is
+    /// or was a party of), id order. A record there of another kind, or one that does
+    /// not decode, is `Corrupt`, never skipped.
+    pub fn indexed_assets(&self) -> LightResult<Vec<Record>> {
+        let mut out = Vec::new();
+        let tag = StateKey::Asset(Hash32([0; 32])).to_bytes()[0];
+        for kv in self.db.scan_prefix([P_RECORD, tag]) {
+            let (_, v) = kv?;
+            let i: Indexed = decode(&v, "indexed record")?;
+            let Some(bytes) = i.value else { continue };
+            match Record::decode(&bytes) {
+                Some(r @ (Record::Receivable(_) | Record::Receipt(_))) => out.push(r),
+                _ => return Err(LightStoreError::Corrupt("indexed finance asset")),
+            }
+        }
+        Ok(out)
+    }
+
+    /// The finance steps of `asset` the index holds, oldest first.
+    pub fn finance_steps(&self, asset: &Hash32) -> LightResult<Vec<LightStep>> {
+        let mut out = Vec::new();
+        for kv in self.db.scan_prefix([&[P_FIN_STEP][..], &asset.0].concat()) {
+            let (k, v) = kv?;
+            let st: LightStep = decode(&v, "finance step")?;
+            if k.as_ref() != step_key(&st.asset, st.height, st.index) {
+                return Err(LightStoreError::Corrupt("finance step"));
+            }
+            out.push(st);
+        }
+        Ok(out)
+    }
+
     /// The org's transactions, newest first, at most `limit`.
     pub fn activity(&self, limit: usize) -> LightResult<Vec<LightActivity>> {
         let mut out = Vec::new();
@@ -321,5 +427,204 @@ impl LightStore {
             );
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use handoff_core::block::Genesis;
+    use handoff_core::crypto::Keypair;
+    use handoff_core::state::{ReceiptRecord, ReceiptStatus, SealKeyRecord};
+
+    fn store() -> (tempfile::TempDir, LightStore) {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let g = Genesis {
+            name: "light finance index test".into(),
+            time_ms: 1,
+            validators: vec![Keypair::from_secret([1; 32]).public()],
+            orgs: vec![],
+        };
+        let s = LightStore::create(tmp.path(), &g).expect("created");
+        (tmp, s)
+    }
+
+    fn org(i: u8) -> PublicKey {
+        Keypair::from_secret([i; 32]).public()
+    }
+
+    fn receipt(id: u8, status: ReceiptStatus, height: u64) -> Record {
+        Record::Receipt(ReceiptRecord {
+            id: Hash32([id; 32]),
+            warehouse: org(40),
+            owner: org(41),
+            lender: Some(org(42)),
+            goods: vec![],
+            released: vec![],
+            status,
+            issued_height: 3,
+            updated_height: height,
+            lots: vec![],
+        })
+    }
+
+    fn step(asset: u8, height: u64, index: u32) -> LightStep {
+        LightStep {
+            asset: Hash32([asset; 32]),
+            height,
+            index,
+            time_ms: height as i64 * 1_000,
+            tx: vec![asset, height as u8, index as u8],
+        }
+    }
+
+    fn block(height: u64, records: Vec<(StateKey, Option<Record>)>) -> IndexedBlock {
+        IndexedBlock {
+            height,
+            records,
+            ..IndexedBlock::default()
+        }
+    }
+
+    #[test]
+    fn an_assets_record_and_steps_are_kept_per_block_and_read_back_in_chain_order() {
+        let (_tmp, s) = store();
+        s.set_followed(&org(41)).expect("followed");
+        assert!(s.index_has_finance().expect("mark"));
+        let a = StateKey::Asset(Hash32([7; 32]));
+        let seal = StateKey::SealKey(org(42));
+        let sk = Record::SealKey(SealKeyRecord {
+            key: [9; 32],
+            set_height: 2,
+        });
+        let b3 = block(
+            3,
+            vec![
+                (a.clone(), Some(receipt(7, ReceiptStatus::Issued, 3))),
+                (seal.clone(), Some(sk.clone())),
+            ],
+        );
+        s.index_block_with_steps(&b3, &[step(7, 3, 0)])
+            .expect("block 3");
+        let b5 = block(
+            5,
+            vec![(a.clone(), Some(receipt(7, ReceiptStatus::Pledged, 5)))],
+        );
+        s.index_block_with_steps(&b5, &[step(7, 5, 2), step(7, 5, 1)])
+            .expect("block 5");
+        // Another asset's step is not this one's.
+        let b6 = block(6, vec![]);
+        s.index_block_with_steps(&b6, &[step(8, 6, 0)])
+            .expect("block 6");
+        assert_eq!(
+            s.finance_steps(&Hash32([7; 32])).expect("steps"),
+            vec![step(7, 3, 0), step(7, 5, 1), step(7, 5, 2)]
+        );
+        assert_eq!(s.finance_steps(&Hash32([9; 32])).expect("none"), vec![]);
+        // The record as of the newest block that read it, beside its party's seal key.
+        assert_eq!(
+            s.indexed_assets().expect("assets"),
+            vec![receipt(7, ReceiptStatus::Pledged, 5)]
+        );
+        assert_eq!(
+            s.indexed(&seal).expect("read").and_then(|i| i.value),
+            Some(sk.encode())
+        );
+        assert_eq!(s.freshness().expect("fresh").height, 6);
+    }
+
+    #[test]
+    fn a_step_of_another_block_is_refused_and_nothing_of_the_block_is_written() {
+        let (_tmp, s) = store();
+        s.set_followed(&org(41)).expect("followed");
+        let a = StateKey::Asset(Hash32([7; 32]));
+        let b = block(
+            4,
+            vec![(a.clone(), Some(receipt(7, ReceiptStatus::Issued, 4)))],
+        );
+        assert!(matches!(
+            s.index_block_with_steps(&b, &[step(7, 3, 0)]),
+            Err(LightStoreError::Corrupt(_))
+        ));
+        assert!(!s.has_indexed(&a).expect("read"));
+        assert_eq!(s.freshness().expect("fresh").height, 0);
+    }
+
+    #[test]
+    fn damaged_finance_bytes_are_corrupt_never_an_empty_list() {
+        let (_tmp, s) = store();
+        s.set_followed(&org(41)).expect("followed");
+        let a = StateKey::Asset(Hash32([7; 32]));
+        let b = block(
+            3,
+            vec![(a.clone(), Some(receipt(7, ReceiptStatus::Issued, 3)))],
+        );
+        s.index_block_with_steps(&b, &[step(7, 3, 0)])
+            .expect("block");
+        // A step whose bytes do not decode.
+        s.put_raw(&step_key(&Hash32([7; 32]), 3, 0), b"\xff");
+        assert!(matches!(
+            s.finance_steps(&Hash32([7; 32])),
+            Err(LightStoreError::Corrupt(_))
+        ));
+        // A step filed under another asset than it names.
+        let moved = encode(&step(7, 3, 0), "step").expect("encode");
+        s.put_raw(&step_key(&Hash32([7; 32]), 3, 0), &moved);
+        s.put_raw(&step_key(&Hash32([6; 32]), 3, 0), &moved);
+        assert!(matches!(
+            s.finance_steps(&Hash32([6; 32])),
+            Err(LightStoreError::Corrupt(_))
+        ));
+        // Another kind of record under an asset key.
+        let other = Indexed {
+            height: 3,
+            value: Some(
+                Record::SealKey(SealKeyRecord {
+                    key: [1; 32],
+                    set_height: 1,
+                })
+                .encode(),
+            ),
+        };
+        s.put_raw(&record_key(&a), &encode(&other, "rec").expect("encode"));
+        assert!(matches!(
+            s.indexed_assets(),
+            Err(LightStoreError::Corrupt(_))
+        ));
+        s.put_raw(&record_key(&a), b"\x01\x02");
+        assert!(matches!(
+            s.indexed_assets(),
+            Err(LightStoreError::Corrupt(_))
+        ));
+    }
+
+    #[test]
+    fn an_index_made_before_finance_steps_or_for_another_org_starts_again() {
+        let (_tmp, s) = store();
+        s.set_followed(&org(41)).expect("followed");
+        let a = StateKey::Asset(Hash32([7; 32]));
+        let b = block(
+            3,
+            vec![(a.clone(), Some(receipt(7, ReceiptStatus::Issued, 3)))],
+        );
+        s.index_block_with_steps(&b, &[step(7, 3, 0)])
+            .expect("block");
+        // The same org again: nothing changes.
+        s.set_followed(&org(41)).expect("followed");
+        assert_eq!(s.finance_steps(&Hash32([7; 32])).expect("steps").len(), 1);
+        // An index written before this version has no mark: following its org again
+        // starts it from genesis, so no asset is shown without its steps.
+        s.db.remove(K_FINANCE).expect("remove");
+        assert!(!s.index_has_finance().expect("mark"));
+        s.set_followed(&org(41)).expect("followed");
+        assert!(s.index_has_finance().expect("mark"));
+        assert_eq!(s.freshness().expect("fresh").height, 0);
+        assert!(s.indexed_assets().expect("assets").is_empty());
+        assert!(s.finance_steps(&Hash32([7; 32])).expect("steps").is_empty());
+        // Another org's index holds none of the first one's steps.
+        s.index_block_with_steps(&b, &[step(7, 3, 0)])
+            .expect("block");
+        s.set_followed(&org(40)).expect("followed");
+        assert!(s.finance_steps(&Hash32([7; 32])).expect("steps").is_empty());
     }
 }

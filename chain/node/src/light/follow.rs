@@ -11,6 +11,12 @@
 //! its payload names the org (an offer to it, a licence, its admission), or it changes a
 //! record the index already holds (an offer it made being accepted, goods it holds being
 //! recalled). Blocks whose filter does not name the org are never fetched.
+//!
+//! **Finance.** A finance step of an asset the org is a party of (the filter names every
+//! party of every step) is the org's too: the asset's record is read with its proof, with
+//! the parties' org records and published seal keys and a receipt's pledge locks, and the
+//! step itself (the transaction as the checked block carried it, whose sealed boxes hold
+//! the terms) is kept under the asset, in the same batch as the rest of the block.
 
 use super::node::LightNode;
 use anyhow::{Context, Result, anyhow, bail};
@@ -19,14 +25,14 @@ use handoff_core::event::Event;
 use handoff_core::gs1::Gs1Key;
 use handoff_core::light::{check_block, touched_keys};
 use handoff_core::state::{Record, StateKey};
-use handoff_core::tx::{Payload, SignedTx};
-use handoff_core::types::PublicKey;
+use handoff_core::tx::{Payload, ReceiptOp, ReceivableOp, SignedTx};
+use handoff_core::types::{Hash32, PublicKey};
 use handoff_net::{Misbehaviour, PeerId, Request, Response};
-use handoff_store::light::{IndexedBlock, LightActivity};
+use handoff_store::light::{IndexedBlock, LightActivity, LightStep};
 use std::collections::BTreeMap;
 
-/// Blocks looked at in one step (the rest in the next steps).
-const FOLLOW_BLOCKS_PER_STEP: u64 = 512;
+/// Kept filters looked at in one step (the rest in the next steps).
+const FOLLOW_BLOCKS_PER_STEP: usize = 512;
 /// Records one block may add to the index (a handoff of pallets of cases of bags).
 const MAX_RECORDS_PER_BLOCK: usize = 50_000;
 
@@ -37,7 +43,65 @@ fn names_org(tx: &SignedTx, org: &PublicKey) -> bool {
         Payload::LicenseProduct { licensee, .. } => licensee == org,
         Payload::AdmitOrg(a) => a.org == *org,
         Payload::SuspendOrg { org: o, .. } => o == org,
+        Payload::Receivable(op) => match op {
+            ReceivableOp::Issue { buyer, .. } => buyer == org,
+            ReceivableOp::RequestFinance { lender, .. } => lender == org,
+            ReceivableOp::Transfer { to, .. } => to == org,
+            ReceivableOp::Split { parts, .. } => parts.iter().any(|p| p.to == *org),
+            _ => false,
+        },
+        Payload::Receipt(op) => match op {
+            ReceiptOp::Issue { owner, .. } => owner == org,
+            ReceiptOp::Pledge { lender, .. } => lender == org,
+            _ => false,
+        },
         _ => false,
+    }
+}
+
+/// The finance asset a step writes (a split's parts aside, see [`split_parts`]): a
+/// receivable's issue makes the id of its seller (the signer: finance steps are signed
+/// with the org key), buyer and invoice reference; a receipt's issue has its own
+/// transaction's id; every other step names its asset.
+fn finance_asset(tx: &SignedTx) -> Option<Hash32> {
+    match &tx.body.payload {
+        Payload::Receivable(op) => Some(match op {
+            ReceivableOp::Issue {
+                buyer, invoice_ref, ..
+            } => handoff_core::finance::receivable_id(&tx.body.signer, buyer, invoice_ref),
+            ReceivableOp::Confirm { receivable }
+            | ReceivableOp::RequestFinance { receivable, .. }
+            | ReceivableOp::Offer { receivable, .. }
+            | ReceivableOp::AcceptOffer { receivable }
+            | ReceivableOp::Fund { receivable }
+            | ReceivableOp::Repay { receivable, .. }
+            | ReceivableOp::Split { receivable, .. }
+            | ReceivableOp::Transfer { receivable, .. }
+            | ReceivableOp::Dilute { receivable, .. }
+            | ReceivableOp::Default { receivable }
+            | ReceivableOp::Recover { receivable, .. }
+            | ReceivableOp::WriteOff { receivable }
+            | ReceivableOp::MarkOverdue { receivable }
+            | ReceivableOp::Settle { receivable, .. } => *receivable,
+        }),
+        Payload::Receipt(op) => Some(match op {
+            ReceiptOp::Issue { .. } => tx.id(),
+            ReceiptOp::Pledge { receipt, .. }
+            | ReceiptOp::AcceptPledge { receipt }
+            | ReceiptOp::Release { receipt, .. }
+            | ReceiptOp::Enforce { receipt } => *receipt,
+        }),
+        _ => None,
+    }
+}
+
+/// The number of parts a split step makes (0 for any other step).
+fn split_parts(tx: &SignedTx) -> u32 {
+    match &tx.body.payload {
+        Payload::Receivable(ReceivableOp::Split { parts, .. }) => {
+            u32::try_from(parts.len()).unwrap_or(u32::MAX)
+        }
+        _ => 0,
     }
 }
 
@@ -72,6 +136,19 @@ fn leads_to(r: &Record) -> Vec<StateKey> {
             .map(StateKey::Org)
             .collect(),
         Record::Device(d) => vec![StateKey::Org(d.org)],
+        // An asset's parties (their names, and the seal keys the org's next step seals
+        // its terms to) and a receipt's pledge locks.
+        Record::Receivable(r) => [r.seller, r.buyer, r.holder]
+            .into_iter()
+            .chain(r.lender)
+            .flat_map(|o| [StateKey::Org(o), StateKey::SealKey(o)])
+            .collect(),
+        Record::Receipt(r) => [r.warehouse, r.owner]
+            .into_iter()
+            .chain(r.lender)
+            .flat_map(|o| [StateKey::Org(o), StateKey::SealKey(o)])
+            .chain(r.goods.iter().map(|k| StateKey::PledgeLock(k.canonical())))
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -127,8 +204,12 @@ impl LightNode {
     /// The org the index follows: set, or found from the node's identity (its org
     /// record, or the org of its device record) proven at the tip. `None` while the
     /// identity is not on the chain yet.
-    async fn followed_org(&self, peer: PeerId) -> Result<Option<PublicKey>> {
-        if let Some(org) = self.store.followed()? {
+    pub(super) async fn followed_org(&self, peer: PeerId) -> Result<Option<PublicKey>> {
+        // An index made before it kept finance steps is found again from the identity,
+        // which starts it afresh (`set_followed`).
+        if let Some(org) = self.store.followed()?
+            && self.store.index_has_finance()?
+        {
             return Ok(Some(org));
         }
         let Some(me) = self.identity() else {
@@ -168,18 +249,23 @@ impl LightNode {
         };
         // Headers and filters the index and the outbox no longer need go, a batch a step.
         self.store.prune()?;
-        let mut mine = self.signer_keys();
-        mine.push(org);
+        let mine = self.followed_keys()?;
         let start = self.store.freshness()?.height;
-        let end = self.store.tip()?.min(start + FOLLOW_BLOCKS_PER_STEP);
-        if end <= start {
+        let tip = self.store.tip()?;
+        if tip <= start {
             return Ok(());
         }
+        // The filters the store kept: those of blocks naming the org's keys (the rest were
+        // looked at as their headers arrived), every one before the org was known.
+        let kept = self
+            .store
+            .kept_filters(start + 1, tip, FOLLOW_BLOCKS_PER_STEP)?;
+        let end = match kept.last() {
+            Some((h, _)) if kept.len() == FOLLOW_BLOCKS_PER_STEP => *h,
+            _ => tip,
+        };
         let mut done = start;
-        for h in start + 1..=end {
-            let filter = self.store.filter(h)?.ok_or_else(|| {
-                anyhow!("the filter of block {h} is missing from the light store")
-            })?;
+        for (h, filter) in kept {
             if !mine.iter().any(|k| filter.names(k)) {
                 continue;
             }
@@ -187,8 +273,8 @@ impl LightNode {
                 .store
                 .header(h)?
                 .ok_or_else(|| anyhow!("header {h} is missing from the light store"))?;
-            let indexed = self.index_block(peer, &header, &org, &mine).await?;
-            self.store.index_block(&indexed)?;
+            let (indexed, steps) = self.index_block(peer, &header, &org, &mine).await?;
+            self.store.index_block_with_steps(&indexed, &steps)?;
             done = h;
             self.changed_now();
         }
@@ -199,15 +285,55 @@ impl LightNode {
         Ok(())
     }
 
+    /// Reads `level` with proofs at `header` into `records`, and what those records lead
+    /// to, level by level (a handoff, its pallets, their cases, their bags), each level in
+    /// batched requests.
+    async fn read_closure(
+        &self,
+        peer: PeerId,
+        header: &BlockHeader,
+        records: &mut BTreeMap<StateKey, Option<Record>>,
+        mut level: Vec<StateKey>,
+    ) -> Result<()> {
+        let h = header.height;
+        while !level.is_empty() {
+            level.sort();
+            level.dedup();
+            level.retain(|k| !records.contains_key(k));
+            if level.is_empty() {
+                break;
+            }
+            if records.len() + level.len() > MAX_RECORDS_PER_BLOCK {
+                bail!(
+                    "block {h} leads to more than {MAX_RECORDS_PER_BLOCK} records; the light \
+                     index stops here rather than keep part of it"
+                );
+            }
+            // A proof that fails or cannot be fetched stops the block: the index is
+            // never written with a guess.
+            let recs = self.proven_many(peer, header, &level).await?;
+            let mut next = Vec::new();
+            for (k, rec) in level.into_iter().zip(recs) {
+                if let Some(r) = &rec {
+                    next.extend(leads_to(r));
+                }
+                records.insert(k, rec);
+            }
+            level = next;
+        }
+        Ok(())
+    }
+
     /// Fetches block `header.height` from `peer`, checks it against the certified header
-    /// and reads what the org's transactions in it changed.
+    /// and reads what the org's transactions in it changed, with the finance steps of
+    /// the org's assets in it.
     async fn index_block(
         &self,
         peer: PeerId,
         header: &BlockHeader,
         org: &PublicKey,
         mine: &[PublicKey],
-    ) -> Result<IndexedBlock> {
+    ) -> Result<(IndexedBlock, Vec<LightStep>)> {
         let h = header.height;
         let r = self
             .request(peer, Request::Blocks { from: h, count: 1 })
@@ -234,13 +360,27 @@ impl LightNode {
             height: h,
             ..IndexedBlock::default()
         };
+        let mut steps = Vec::new();
+        // The parts every applied split of the block made, per receivable: the parts'
+        // ids follow the parent's split count, read as of the end of the block.
+        let mut split_in_block: BTreeMap<Hash32, u32> = BTreeMap::new();
+        for (tx, outcome) in txs.iter().zip(&block.outcomes) {
+            if *outcome == Outcome::applied()
+                && let (Some(a), n @ 1..) = (finance_asset(tx), split_parts(tx))
+            {
+                *split_in_block.entry(a).or_default() += n;
+            }
+        }
+        let mut split_seen: BTreeMap<Hash32, u32> = BTreeMap::new();
         for (i, (tx, outcome)) in txs.iter().zip(&block.outcomes).enumerate() {
             let applied = *outcome == Outcome::applied();
-            let keys = if applied {
+            let asset = if applied { finance_asset(tx) } else { None };
+            let mut keys = if applied {
                 touched_keys(tx)
             } else {
                 Vec::new()
             };
+            keys.extend(asset.map(StateKey::Asset));
             let mut ours = mine.contains(&tx.body.signer) || names_org(tx, org);
             if !ours {
                 for k in &keys {
@@ -267,36 +407,77 @@ impl LightNode {
             if tx.body.signer == *org {
                 level.push(StateKey::Org(*org));
             }
-            // Level by level (a handoff, its pallets, their cases, their bags), each level
-            // in batched requests.
-            while !level.is_empty() {
-                level.sort();
-                level.dedup();
-                level.retain(|k| !records.contains_key(k));
-                if level.is_empty() {
-                    break;
-                }
-                if records.len() + level.len() > MAX_RECORDS_PER_BLOCK {
-                    bail!(
-                        "block {h} leads to more than {MAX_RECORDS_PER_BLOCK} records; the light \
-                         index stops here rather than keep part of it"
-                    );
-                }
-                // A proof that fails or cannot be fetched stops the block: the index is
-                // never written with a guess.
-                let recs = self.proven_many(peer, header, &level).await?;
-                let mut next = Vec::new();
-                for (k, rec) in level.into_iter().zip(recs) {
-                    if let Some(r) = &rec {
-                        next.extend(leads_to(r));
+            if applied {
+                match &tx.body.payload {
+                    // Who took a finance step, for its line in the asset's steps.
+                    Payload::Receivable(_) | Payload::Receipt(_) => {
+                        level.push(StateKey::Org(tx.body.signer));
                     }
-                    records.insert(k, rec);
+                    Payload::SetSealKey { .. } => level.push(StateKey::SealKey(tx.body.signer)),
+                    _ => {}
                 }
-                level = next;
+            }
+            self.read_closure(peer, header, &mut records, level).await?;
+            if let Some(a) = asset {
+                let mut assets = vec![a];
+                let n = split_parts(tx);
+                if n > 0 {
+                    let Some(Some(Record::Receivable(parent))) = records.get(&StateKey::Asset(a))
+                    else {
+                        bail!(
+                            "block {h} splits receivable {} but its record does not read back",
+                            a.short()
+                        );
+                    };
+                    let seen = split_seen.entry(a).or_default();
+                    let first = parent
+                        .splits
+                        .checked_sub(split_in_block.get(&a).copied().unwrap_or(0))
+                        .map(|b| b + *seen)
+                        .ok_or_else(|| {
+                            anyhow!(
+                                "receivable {} counts fewer splits than block {h} made",
+                                a.short()
+                            )
+                        })?;
+                    *seen += n;
+                    let parts: Vec<Hash32> = (first..first + n)
+                        .map(|k| handoff_core::finance::split_id(&a, k))
+                        .collect();
+                    self.read_closure(
+                        peer,
+                        header,
+                        &mut records,
+                        parts.iter().copied().map(StateKey::Asset).collect(),
+                    )
+                    .await?;
+                    assets.extend(parts);
+                }
+                for asset in assets {
+                    match records.get(&StateKey::Asset(asset)) {
+                        Some(Some(Record::Receivable(_) | Record::Receipt(_))) => {
+                            steps.push(LightStep {
+                                asset,
+                                height: h,
+                                index: i as u32,
+                                time_ms: header.time_ms,
+                                tx: block
+                                    .txs
+                                    .get(i)
+                                    .cloned()
+                                    .ok_or_else(|| anyhow!("block {h} has no transaction {i}"))?,
+                            });
+                        }
+                        _ => bail!(
+                            "finance asset {} written in block {h} does not read back as one",
+                            asset.short()
+                        ),
+                    }
+                }
             }
             out.history.extend(located(tx, org, &records));
         }
         out.records = records.into_iter().collect();
-        Ok(out)
+        Ok((out, steps))
     }
 }

@@ -103,7 +103,7 @@ fn open_handoffs(
 }
 
 /// The org the index follows; an error before the node has found it on the chain.
-fn followed(store: &LightStore) -> R<PublicKey> {
+pub(super) fn followed(store: &LightStore) -> R<PublicKey> {
     store.followed()?.ok_or_else(|| {
         ApiError::unavailable(
             "NOT_INDEXED_YET",

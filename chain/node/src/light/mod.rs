@@ -53,6 +53,7 @@
 
 pub mod cli;
 pub mod daemon;
+pub mod finance;
 pub mod follow;
 pub mod history;
 pub mod index;
@@ -65,7 +66,8 @@ pub use handoff_core::light::{
     BlockMismatch, HeaderError, OutboxStatus, RecordError, check_next, entry_outcome, verify_record,
 };
 pub use handoff_store::light::{
-    Freshness, IndexedBlock, LightActivity, LightStore, LightStoreError, OutboxEntry, store_dir,
+    Freshness, IndexedBlock, LightActivity, LightStep, LightStore, LightStoreError, OutboxEntry,
+    store_dir,
 };
 pub use node::{LightNode, LightOptions, Running, Traffic};
 pub use session::{LightSession, show_oneshot};

@@ -1,0 +1,374 @@
+//! Supply-chain finance from a light node: four validator processes on loopback TCP and
+//! the Registry's light node (`handoff light run`, its typed API over HTTP). The Registry
+//! sells coffee to Corner Shop, which accepts the delivery on a full node; the light
+//! node invoices the shop (its seal key published in the same queue), the shop confirms
+//! on its full node, the light node asks First Bank for finance, the bank offers and
+//! funds from its full node, and the light node accepts the offer in between. The light
+//! node lists and shows the receivable from its own verified index with the terms sealed
+//! to it opened by its key: face, balance, the bank's advance and fee. A step the seller
+//! has no part in is refused with its code before anything is queued. After a restart
+//! with no peer at all, it answers the same, as of its last block; a step that needs a
+//! record its index does not hold says it cannot be read now.
+
+mod common;
+
+use common::*;
+use handoff_api::*;
+use handoff_http::Client;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+struct Light {
+    dir: PathBuf,
+    log: PathBuf,
+    child: Option<Child>,
+}
+
+impl Light {
+    /// `light run --http` with these peers; the typed client of its API.
+    fn start(&mut self, ports: &[u16]) -> Client {
+        let _ = std::fs::remove_file(self.dir.join("light.json"));
+        let mut cmd = Command::new(bin());
+        cmd.arg("--data").arg(&self.dir).args([
+            "light",
+            "run",
+            "--no-mdns",
+            "--http",
+            "127.0.0.1:0",
+        ]);
+        for p in ports {
+            cmd.arg("--peer").arg(format!("/ip4/127.0.0.1/tcp/{p}"));
+        }
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .expect("log");
+        self.child = Some(spawn_ready(&mut cmd, log, "light node"));
+        let file: Value = serde_json::from_slice(
+            &std::fs::read(self.dir.join("light.json")).expect("light.json"),
+        )
+        .expect("light.json is JSON");
+        let base = format!("http://{}", file["http"].as_str().expect("http"));
+        Client::new(&base, Some(file["token"].as_str().expect("token")))
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = Command::new("kill")
+                .arg("-TERM")
+                .arg(c.id().to_string())
+                .status();
+            let t = Instant::now();
+            while c.try_wait().expect("wait").is_none() {
+                if t.elapsed() > Duration::from_secs(20) {
+                    let _ = c.kill();
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Drop for Light {
+    fn drop(&mut self) {
+        if let Some(c) = self.child.as_mut() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        if std::thread::panicking() {
+            let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+            let tail: Vec<&str> = log.lines().rev().take(40).collect();
+            eprintln!("--- light log (newest first) ---\n{}", tail.join("\n"));
+        }
+    }
+}
+
+fn wait_for<T>(what: &str, limit: Duration, mut f: impl FnMut() -> Option<T>) -> T {
+    let t = Instant::now();
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(t.elapsed() < limit, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// The receivable as the light node shows it, once its index has it in `status`.
+fn shown_with(api: &Client, id: &str, status: &str) -> FinanceShowResponse {
+    wait_for(
+        &format!("the receivable {status} in the light index"),
+        Duration::from_secs(120),
+        || {
+            api.call(&FinanceShowRequest { id: id.to_string() })
+                .ok()
+                .filter(|s| s.asset.status == status)
+        },
+    )
+}
+
+/// A full node's `finance show` as `who`, once the asset is in `status`.
+fn full_with(dir: &Path, who: &str, id: &str, status: &str) -> Value {
+    wait_for(
+        &format!("the receivable {status} on the full node"),
+        Duration::from_secs(120),
+        || {
+            let (code, json, _) = handoff(dir, &["--as", who, "finance", "show", id]);
+            (code == 0 && json["asset"]["status"] == status).then_some(json)
+        },
+    )
+}
+
+#[test]
+fn a_light_node_finances_its_own_receivable_and_shows_it_offline() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = tmp.path().to_path_buf();
+    let (mut c, _) = Cluster::testnet(&root);
+    for i in 0..4 {
+        c.start(i);
+    }
+    let n0 = c.dir(0);
+    let g = gtin("0061414100001");
+    let reg = |args: &[&str]| ok(&n0, &[&["--as", "Registry"][..], args].concat());
+    reg(&["product", "define", "--gtin", &g, "--name", "Arabica 1 kg"]);
+    let shop = ok(&n0, &["org", "add", "Corner Shop", "--role", "retailer"])["org"]
+        .as_str()
+        .expect("key")
+        .to_string();
+    let bank = ok(&n0, &["org", "add", "First Bank", "--role", "lender"])["org"]
+        .as_str()
+        .expect("key")
+        .to_string();
+    let bag = |s: &str| format!("(01){g}(21){s}");
+    reg(&["item", "commission", &bag("F1"), &bag("F2")]);
+    let delivery = reg(&[
+        "handoff",
+        "propose",
+        "--to",
+        "Corner Shop",
+        "--ownership",
+        &bag("F1"),
+        &bag("F2"),
+    ])["handoff"]
+        .as_str()
+        .expect("handoff")
+        .to_string();
+    ok(
+        &n0,
+        &["--as", "Corner Shop", "handoff", "accept", &delivery],
+    );
+    for org in ["Corner Shop", "First Bank"] {
+        ok(&n0, &["--as", org, "finance", "enable"]);
+    }
+    let genesis = ok(&n0, &["genesis"])["genesis"]
+        .as_str()
+        .expect("genesis")
+        .to_string();
+    let dir = root.join("registry-light");
+    ok(
+        &dir,
+        &[
+            "--as",
+            "Registry",
+            "light",
+            "init",
+            "--genesis",
+            &genesis,
+            "--org-key-from",
+            n0.to_str().expect("path"),
+        ],
+    );
+    let mut light = Light {
+        log: root.join("light.log"),
+        dir,
+        child: None,
+    };
+    let api = light.start(&c.ports);
+
+    // The delivery is in the light node's own index once it has followed its blocks.
+    wait_for("the delivery indexed", Duration::from_secs(120), || {
+        api.call(&HandoffShowRequest {
+            id: delivery.clone(),
+        })
+        .ok()
+        .filter(|h| h.handoff.status == "accepted")
+    });
+    assert!(
+        api.call(&FinanceListRequest {
+            role: None,
+            status: None
+        })
+        .expect("list")
+        .assets
+        .is_empty()
+    );
+
+    // The invoice, queued with the seal key the terms need (not yet on the chain).
+    let issued = api
+        .call(&ReceivableIssueRequest {
+            buyer: shop.clone(),
+            invoice: "INV-77".into(),
+            currency: "EUR".into(),
+            lines: vec![format!("{delivery}=1250.00")],
+            due: Some("2099-12-31".into()),
+        })
+        .expect("issue queued");
+    assert_eq!(issued.status, "queued", "{issued:?}");
+    assert_eq!(issued.height, None);
+    let queued = issued.queued.clone().expect("queued");
+    assert_eq!(queued.len(), 2, "seal key, then the invoice: {issued:?}");
+    assert_eq!(queued[1].tx, issued.tx);
+    let id = issued.id.clone();
+
+    let s = shown_with(&api, &id, "issued");
+    let terms = s
+        .asset
+        .terms
+        .clone()
+        .unwrap_or_else(|| panic!("no terms sealed to the seller: {s:?}"));
+    assert_eq!(terms.invoice.as_deref(), Some("INV-77"), "{s:?}");
+    assert_eq!(terms.face.as_deref(), Some("1250.00"));
+    assert_eq!(terms.outstanding.as_deref(), Some("1250.00"));
+    assert!(terms.consistent, "{terms:?}");
+    assert_eq!(s.asset.roles, vec!["seller", "holder"]);
+    let names: Vec<&str> = s.asset.parties.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["Registry", "Corner Shop", "Registry"]);
+    assert_eq!(s.steps.len(), 1, "{s:?}");
+    assert_eq!(s.steps[0].step, "receivable_issued");
+    assert_eq!(s.steps[0].by, "Registry");
+
+    // The shop confirms on its full node, where the terms sealed to it open too.
+    let shop_view = full_with(&n0, "Corner Shop", &id, "issued");
+    assert_eq!(shop_view["asset"]["terms"]["outstanding"], "1250.00");
+    ok(
+        &n0,
+        &[
+            "--as",
+            "Corner Shop",
+            "finance",
+            "receivable",
+            "confirm",
+            &id,
+        ],
+    );
+    shown_with(&api, &id, "confirmed");
+
+    // A step the seller has no part in is refused with the ledger's code before it is
+    // signed or queued.
+    let before = api.call(&OutboxRequest {}).expect("outbox").entries.len();
+    let e = api
+        .call(&ReceivableRepayRequest {
+            id: id.clone(),
+            amount: "100".into(),
+            reference: "PAY-1".into(),
+        })
+        .expect_err("only the buyer repays");
+    assert_eq!(e.code, "ASSET_STATUS", "{e:?}");
+    assert!(e.message.contains("Corner Shop"), "{e:?}");
+    assert_eq!(
+        api.call(&OutboxRequest {}).expect("outbox").entries.len(),
+        before
+    );
+
+    // The light node asks First Bank; the bank offers and (after the light node accepts)
+    // funds from its full node.
+    let asked = api
+        .call(&ReceivableRequestFinanceRequest {
+            id: id.clone(),
+            lender: bank.clone(),
+        })
+        .expect("request queued");
+    assert_eq!(asked.queued.as_ref().map(Vec::len), Some(1), "{asked:?}");
+    let bank_view = full_with(&n0, "First Bank", &id, "finance_requested");
+    assert_eq!(bank_view["asset"]["terms"]["outstanding"], "1250.00");
+    ok(
+        &n0,
+        &[
+            "--as",
+            "First Bank",
+            "finance",
+            "receivable",
+            "offer",
+            &id,
+            "--advance",
+            "80",
+            "--fee",
+            "12.50",
+        ],
+    );
+    shown_with(&api, &id, "offered");
+    api.call(&ReceivableAcceptOfferRequest { id: id.clone() })
+        .expect("accept queued");
+    full_with(&n0, "First Bank", &id, "offer_accepted");
+    ok(
+        &n0,
+        &["--as", "First Bank", "finance", "receivable", "fund", &id],
+    );
+    let funded = shown_with(&api, &id, "funded");
+    let terms = funded.asset.terms.clone().expect("terms");
+    assert_eq!(terms.advance.as_deref(), Some("1000.00"), "{terms:?}");
+    assert_eq!(terms.fee.as_deref(), Some("12.50"));
+    assert_eq!(terms.outstanding.as_deref(), Some("1250.00"));
+    assert!(terms.consistent, "{terms:?}");
+    let steps: Vec<&str> = funded.steps.iter().map(|s| s.step.as_str()).collect();
+    assert_eq!(
+        steps,
+        [
+            "receivable_issued",
+            "receivable_confirmed",
+            "finance_requested",
+            "finance_offered",
+            "offer_accepted",
+            "receivable_funded"
+        ]
+    );
+    assert_eq!(funded.steps[1].by, "Corner Shop");
+    assert_eq!(funded.steps[3].by, "First Bank");
+    // The same view as the seller's full node gives.
+    let full = full_with(&n0, "Registry", &id, "funded");
+    assert_eq!(
+        serde_json::to_value(&funded).expect("json")["asset"],
+        full["asset"]
+    );
+    let listed = api
+        .call(&FinanceListRequest {
+            role: Some("seller".into()),
+            status: None,
+        })
+        .expect("list");
+    assert_eq!(listed.assets.len(), 1, "{listed:?}");
+    assert_eq!(listed.assets[0].id, id);
+    // The lender's analytics read what a light node does not index.
+    let e = api
+        .call(&FinancePortfolioRequest { role: None })
+        .expect_err("a full node's analytics");
+    assert_eq!(e.code, "LIGHT_NODE", "{e:?}");
+
+    // No peer at all: the same answers from disk, as of the last block indexed.
+    light.stop();
+    let api = light.start(&[]);
+    let offline = api
+        .call(&FinanceShowRequest { id: id.clone() })
+        .expect("show offline");
+    assert_eq!(offline, funded);
+    let status = api.call(&StatusRequest {}).expect("status");
+    assert_eq!(status.peers, Some(0), "{status:?}");
+    // A step that needs a record the index does not hold (how much of the delivery is
+    // invoiced) cannot be built on a guess.
+    let e = api
+        .call(&ReceivableIssueRequest {
+            buyer: shop.clone(),
+            invoice: "INV-78".into(),
+            currency: "EUR".into(),
+            lines: vec![format!("{delivery}=10.00")],
+            due: None,
+        })
+        .expect_err("offline");
+    assert_eq!(e.code, "PROOF_UNAVAILABLE", "{e:?}");
+    light.stop();
+}
