@@ -12,92 +12,13 @@
 
 mod common;
 
+use common::light::{Light, wait_for};
 use common::*;
 use handoff_api::*;
 use handoff_http::Client;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
-use std::time::{Duration, Instant};
-
-struct Light {
-    dir: PathBuf,
-    log: PathBuf,
-    child: Option<Child>,
-}
-
-impl Light {
-    /// `light run --http` with these peers; the typed client of its API.
-    fn start(&mut self, ports: &[u16]) -> Client {
-        let _ = std::fs::remove_file(self.dir.join("light.json"));
-        let mut cmd = Command::new(bin());
-        cmd.arg("--data").arg(&self.dir).args([
-            "light",
-            "run",
-            "--no-mdns",
-            "--http",
-            "127.0.0.1:0",
-        ]);
-        for p in ports {
-            cmd.arg("--peer").arg(format!("/ip4/127.0.0.1/tcp/{p}"));
-        }
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.log)
-            .expect("log");
-        self.child = Some(spawn_ready(&mut cmd, log, "light node"));
-        let file: Value = serde_json::from_slice(
-            &std::fs::read(self.dir.join("light.json")).expect("light.json"),
-        )
-        .expect("light.json is JSON");
-        let base = format!("http://{}", file["http"].as_str().expect("http"));
-        Client::new(&base, Some(file["token"].as_str().expect("token")))
-    }
-
-    fn stop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = Command::new("kill")
-                .arg("-TERM")
-                .arg(c.id().to_string())
-                .status();
-            let t = Instant::now();
-            while c.try_wait().expect("wait").is_none() {
-                if t.elapsed() > Duration::from_secs(20) {
-                    let _ = c.kill();
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            let _ = c.wait();
-        }
-    }
-}
-
-impl Drop for Light {
-    fn drop(&mut self) {
-        if let Some(c) = self.child.as_mut() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-        if std::thread::panicking() {
-            let log = std::fs::read_to_string(&self.log).unwrap_or_default();
-            let tail: Vec<&str> = log.lines().rev().take(40).collect();
-            eprintln!("--- light log (newest first) ---\n{}", tail.join("\n"));
-        }
-    }
-}
-
-fn wait_for<T>(what: &str, limit: Duration, mut f: impl FnMut() -> Option<T>) -> T {
-    let t = Instant::now();
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(t.elapsed() < limit, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
+use std::path::Path;
+use std::time::Duration;
 
 /// The receivable as the light node shows it, once its index has it in `status`.
 fn shown_with(api: &Client, id: &str, status: &str) -> FinanceShowResponse {
@@ -169,25 +90,7 @@ fn a_light_node_finances_its_own_receivable_and_shows_it_offline() {
         .as_str()
         .expect("genesis")
         .to_string();
-    let dir = root.join("registry-light");
-    ok(
-        &dir,
-        &[
-            "--as",
-            "Registry",
-            "light",
-            "init",
-            "--genesis",
-            &genesis,
-            "--org-key-from",
-            n0.to_str().expect("path"),
-        ],
-    );
-    let mut light = Light {
-        log: root.join("light.log"),
-        dir,
-        child: None,
-    };
+    let mut light = Light::init(&root, "registry-light", "Registry", &genesis, &n0);
     let api = light.start(&c.ports);
 
     // The delivery is in the light node's own index once it has followed its blocks.

@@ -2,6 +2,8 @@
 //! and a local network of validator processes on loopback TCP.
 #![allow(dead_code)]
 
+pub mod light;
+
 use handoff_core::gs1::check_digit;
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
