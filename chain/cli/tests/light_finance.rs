@@ -6,7 +6,9 @@
 //! funds from its full node, and the light node accepts the offer in between. The light
 //! node lists and shows the receivable from its own verified index with the terms sealed
 //! to it opened by its key: face, balance, the bank's advance and fee. A step the seller
-//! has no part in is refused with its code before anything is queued. After a restart
+//! has no part in is refused with its code before anything is queued. Harbor Store
+//! issues a warehouse receipt over the Registry's bag in its custody; the light node, the
+//! goods' owner, pledges it to the bank, which accepts on its full node. After a restart
 //! with no peer at all, it answers the same, as of its last block; a step that needs a
 //! record its index does not hold says it cannot be read now.
 
@@ -66,7 +68,8 @@ fn a_light_node_finances_its_own_receivable_and_shows_it_offline() {
         .expect("key")
         .to_string();
     let bag = |s: &str| format!("(01){g}(21){s}");
-    reg(&["item", "commission", &bag("F1"), &bag("F2")]);
+    reg(&["item", "commission", &bag("F1"), &bag("F2"), &bag("F3")]);
+    ok(&n0, &["org", "add", "Harbor Store", "--role", "warehouse"]);
     let delivery = reg(&[
         "handoff",
         "propose",
@@ -83,6 +86,13 @@ fn a_light_node_finances_its_own_receivable_and_shows_it_offline() {
         &n0,
         &["--as", "Corner Shop", "handoff", "accept", &delivery],
     );
+    // The third bag to the warehouse, in its custody (the Registry signs nothing on a
+    // full node once its light node numbers its transactions).
+    let stored = reg(&["handoff", "propose", "--to", "Harbor Store", &bag("F3")])["handoff"]
+        .as_str()
+        .expect("handoff")
+        .to_string();
+    ok(&n0, &["--as", "Harbor Store", "handoff", "accept", &stored]);
     for org in ["Corner Shop", "First Bank"] {
         ok(&n0, &["--as", org, "finance", "enable"]);
     }
@@ -251,6 +261,73 @@ fn a_light_node_finances_its_own_receivable_and_shows_it_offline() {
         .call(&FinancePortfolioRequest { role: None })
         .expect_err("a full node's analytics");
     assert_eq!(e.code, "LIGHT_NODE", "{e:?}");
+
+    // A warehouse receipt over the Registry's bag in Harbor Store's custody, pledged from
+    // the light node (the Registry owns the goods) and accepted by the bank.
+    let rid = ok(
+        &n0,
+        &[
+            "--as",
+            "Harbor Store",
+            "finance",
+            "receipt",
+            "issue",
+            "--owner",
+            "Registry",
+            &bag("F3"),
+        ],
+    )["id"]
+        .as_str()
+        .expect("receipt id")
+        .to_string();
+    let r = shown_with(&api, &rid, "issued");
+    assert_eq!(r.asset.roles, vec!["owner"], "{r:?}");
+    assert_eq!(r.asset.next, vec!["pledge"], "{r:?}");
+    let pledged = api
+        .call(&ReceiptPledgeRequest {
+            id: rid.clone(),
+            lender: bank.clone(),
+        })
+        .expect("pledge queued");
+    assert_eq!(pledged.status, "queued", "{pledged:?}");
+    let entry = wait_for(
+        "the pledge out of the outbox",
+        Duration::from_secs(120),
+        || {
+            api.call(&OutboxRequest {})
+                .ok()?
+                .entries
+                .into_iter()
+                .find(|e| e.tx == pledged.tx && e.status != "pending" && e.status != "submitted")
+        },
+    );
+    assert_eq!(entry.status, "committed", "{entry:?}");
+    full_with(&n0, "First Bank", &rid, "pledge_offered");
+    ok(
+        &n0,
+        &[
+            "--as",
+            "First Bank",
+            "finance",
+            "receipt",
+            "accept-pledge",
+            &rid,
+        ],
+    );
+    let r = shown_with(&api, &rid, "pledged");
+    assert_eq!(r.asset.goods, vec![format!("/01/{g}/21/F3")], "{r:?}");
+    let steps: Vec<&str> = r.steps.iter().map(|s| s.step.as_str()).collect();
+    assert_eq!(
+        steps,
+        ["receipt_issued", "receipt_pledged", "pledge_accepted"]
+    );
+    let listed = api
+        .call(&FinanceListRequest {
+            role: None,
+            status: None,
+        })
+        .expect("list");
+    assert_eq!(listed.assets.len(), 2, "{listed:?}");
 
     // No peer at all: the same answers from disk, as of the last block indexed.
     light.stop();
