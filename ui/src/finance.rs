@@ -376,15 +376,16 @@ pub fn AssetDetail(id: String, on_back: Callback<()>, lender: bool) -> impl Into
             ctx.version.get();
             let id = id.clone();
             spawn_local(async move {
-                // The evidence is the fuller answer; a node that does not give it yet still
-                // shows the asset and its steps.
+                // The evidence is the fuller answer; a node that does not give it (a light
+                // node: it does not index the goods and documents behind the lines) still
+                // shows the asset, its terms and its steps.
                 let r = match backend::finance_evidence(&id).await {
                     Ok(e) => Ok(Detail {
                         asset: e.asset.clone(),
                         steps: e.steps.clone(),
                         evidence: Some(e),
                     }),
-                    Err(e) if e.code == "LIGHT_NODE" || e.code == "NOT_FOUND" => Err(e),
+                    Err(e) if e.code == "NOT_FOUND" => Err(e),
                     Err(_) => backend::finance_show(&id).await.map(|s| Detail {
                         asset: s.asset,
                         steps: s.steps,

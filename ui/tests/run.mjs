@@ -824,8 +824,25 @@ async function lightNodeChecks(vp, node) {
     await page.locator(T('lang-en')).click();
   });
 
+  await check(`${vp.name} light: Finance lists the warehouse's own assets from its index and opens one with its steps`, async () => {
+    const full = await api(node.full.base, '/v1/finance/assets', { token: node.full.tokens[WAREHOUSE] });
+    expect(full.assets.length > 0, 'the demo warehouse is a party of a finance asset');
+    await nav(page, 'finance');
+    await page.locator(T('finance-screen')).waitFor();
+    await page.locator(T('fin-asset')).first().waitFor();
+    // The same assets, in the same status, as the full node's index answers.
+    const rows = await page.locator(T('fin-asset')).evaluateAll((els) => els.map((e) => `${e.dataset.id} ${e.dataset.status}`));
+    const want = full.assets.map((a) => `${a.id} ${a.status}`);
+    expect(JSON.stringify(rows) === JSON.stringify(want), `light ${rows.join(', ')}; full ${want.join(', ')}`);
+    await light('finance');
+    await page.locator(`${T('fin-asset')}[data-id="${full.assets[0].id}"]`).click();
+    await page.locator(T('fin-detail')).waitFor();
+    await page.locator(T('fin-asset-card')).waitFor();
+    await light('finance-asset');
+  });
+
   await check(`${vp.name} light: nothing overflows the screen`, async () => {
-    for (const tab of ['home', 'scan', 'inbox', 'node']) {
+    for (const tab of ['home', 'scan', 'inbox', 'finance', 'node']) {
       await nav(page, tab);
       const over = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       expect(over <= 0, `${tab}: page is ${over}px wider than the viewport`);
