@@ -2241,6 +2241,15 @@ response! {
         pub matched: bool,
         /// What to look at now.
         pub alerts: Vec<FinanceAlertView>,
+        /// A light node's answer: how fresh its index is (the asset and its steps are as
+        /// of `light.height`); absent on a full node.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub light: Option<IndexFreshness>,
+        /// A light node's answer: the certified header the handoffs, documents, goods,
+        /// orgs and products were read at with proofs from a peer; absent offline, when
+        /// they come from its index as of `light.height` (and on a full node).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub proven_at: Option<u64>,
     }
 }
 
@@ -2320,6 +2329,11 @@ response! {
         pub dilution_bp: Option<u32>,
         /// Its unpaid receivables as buyer, by age.
         pub ageing: Vec<FinanceBucketView>,
+        /// Which deliveries the counts cover: absent, every handoff it sent (a full
+        /// node's index); `with_your_org` on a light node, the handoffs it sent to the
+        /// caller's org (those its verified index holds).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub deliveries_scope: Option<String>,
     }
 }
 
@@ -2421,6 +2435,15 @@ response! {
         pub alerts: Vec<FinanceAlertView>,
         /// Every asset, newest step first.
         pub rows: Vec<FinancePortfolioRowView>,
+        /// A light node's answer: how fresh its index is (the assets and their steps are
+        /// as of `light.height`); absent on a full node.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub light: Option<IndexFreshness>,
+        /// A light node's answer: the certified header the goods, orgs and products
+        /// behind the alerts were read at with proofs from a peer; absent offline, when
+        /// they come from its index as of `light.height` (and on a full node).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub proven_at: Option<u64>,
     }
 }
 

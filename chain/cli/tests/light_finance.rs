@@ -10,7 +10,10 @@
 //! issues a warehouse receipt over the Registry's bag in its custody; the light node, the
 //! goods' owner, pledges it to the bank, which accepts on its full node. After a restart
 //! with no peer at all, it answers the same, as of its last block; a step that needs a
-//! record its index does not hold says it cannot be read now.
+//! record its index does not hold says it cannot be read now. Its portfolio, CSV export
+//! and evidence equal the full node's for the Registry, online (goods proven at the
+//! newest header) and offline (from its index, saying so), with the alert of its own
+//! refused attempt to hand on the pledged bag.
 
 mod common;
 
@@ -45,6 +48,87 @@ fn full_with(dir: &Path, who: &str, id: &str, status: &str) -> Value {
             (code == 0 && json["asset"]["status"] == status).then_some(json)
         },
     )
+}
+
+/// The status of outbox entry `tx` once the chain has decided it.
+fn settled(api: &Client, tx: &str, what: &str) -> String {
+    wait_for(
+        &format!("{what} out of the outbox"),
+        Duration::from_secs(120),
+        || {
+            api.call(&OutboxRequest {})
+                .ok()?
+                .entries
+                .into_iter()
+                .find(|e| e.tx == tx && e.status != "pending" && e.status != "submitted")
+        },
+    )
+    .status
+}
+
+/// The full node's portfolio as the Registry.
+fn full_portfolio(n0: &Path) -> FinancePortfolioResponse {
+    let (code, json, err) = handoff(n0, &["--as", "Registry", "finance", "portfolio"]);
+    assert_eq!(code, 0, "{err}");
+    serde_json::from_value(json).expect("a portfolio")
+}
+
+/// The full node's portfolio CSV as the Registry.
+fn full_csv(root: &Path, n0: &Path) -> String {
+    let file = root.join("portfolio.csv");
+    let out = file.display().to_string();
+    let args = [
+        "--as", "Registry", "finance", "export", "--format", "csv", "--output", &out,
+    ];
+    let (code, _, err) = handoff(n0, &args);
+    assert_eq!(code, 0, "{err}");
+    std::fs::read_to_string(&file).expect("the CSV")
+}
+
+/// The full node's evidence of `id` as the Registry.
+fn full_evidence(n0: &Path, id: &str) -> FinanceEvidenceResponse {
+    let (code, json, err) = handoff(n0, &["--as", "Registry", "finance", "evidence", id]);
+    assert_eq!(code, 0, "{err}");
+    serde_json::from_value(json).expect("evidence")
+}
+
+/// What a light node's answer says of how it was read (its height is its index's, its
+/// time its own): left out when it is compared with a full node's.
+const HOW_READ: [&str; 4] = ["height", "as_of_ms", "light", "proven_at"];
+
+/// `v` as JSON without the top-level fields `skip`.
+fn without(v: &impl serde::Serialize, skip: &[&str]) -> Value {
+    let mut v = serde_json::to_value(v).expect("json");
+    if let Some(o) = v.as_object_mut() {
+        for k in skip {
+            o.remove(*k);
+        }
+    }
+    v
+}
+
+/// A light node's portfolio against a full node's: everything but how it was read and
+/// the delivery counts' scope (a light node counts the deliveries to its org; none of
+/// the counterparties here delivered to anyone else).
+fn same_portfolio(light: &FinancePortfolioResponse, full: &FinancePortfolioResponse) {
+    assert_eq!(full.light, None);
+    let mut light = light.clone();
+    for c in &mut light.counterparties {
+        assert_eq!(
+            c.deliveries_scope.as_deref(),
+            Some("with_your_org"),
+            "{c:?}"
+        );
+        c.deliveries_scope = None;
+    }
+    assert_eq!(without(&light, &HOW_READ), without(full, &HOW_READ));
+}
+
+/// A light node's evidence against a full node's: the asset, its steps, every line or
+/// good, the match and the alerts.
+fn same_evidence(light: &FinanceEvidenceResponse, full: &FinanceEvidenceResponse) {
+    assert!(light.light.is_some() && full.light.is_none());
+    assert_eq!(without(light, &HOW_READ), without(full, &HOW_READ));
 }
 
 #[test]
@@ -256,11 +340,6 @@ fn a_light_node_finances_its_own_receivable_and_shows_it_offline() {
         .expect("list");
     assert_eq!(listed.assets.len(), 1, "{listed:?}");
     assert_eq!(listed.assets[0].id, id);
-    // The lender's analytics read what a light node does not index.
-    let e = api
-        .call(&FinancePortfolioRequest { role: None })
-        .expect_err("a full node's analytics");
-    assert_eq!(e.code, "LIGHT_NODE", "{e:?}");
 
     // A warehouse receipt over the Registry's bag in Harbor Store's custody, pledged from
     // the light node (the Registry owns the goods) and accepted by the bank.
@@ -290,18 +369,7 @@ fn a_light_node_finances_its_own_receivable_and_shows_it_offline() {
         })
         .expect("pledge queued");
     assert_eq!(pledged.status, "queued", "{pledged:?}");
-    let entry = wait_for(
-        "the pledge out of the outbox",
-        Duration::from_secs(120),
-        || {
-            api.call(&OutboxRequest {})
-                .ok()?
-                .entries
-                .into_iter()
-                .find(|e| e.tx == pledged.tx && e.status != "pending" && e.status != "submitted")
-        },
-    );
-    assert_eq!(entry.status, "committed", "{entry:?}");
+    assert_eq!(settled(&api, &pledged.tx, "the pledge"), "committed");
     full_with(&n0, "First Bank", &rid, "pledge_offered");
     ok(
         &n0,
@@ -329,6 +397,78 @@ fn a_light_node_finances_its_own_receivable_and_shows_it_offline() {
         .expect("list");
     assert_eq!(listed.assets.len(), 2, "{listed:?}");
 
+    // The light node (the goods' owner) tries to hand the pledged bag on: the chain
+    // refuses it (PLEDGED), and the attempt is an alert on the receipt, in its own
+    // index as on the full node.
+    let offer: ProposeRequest =
+        serde_json::from_value(serde_json::json!({"to": shop, "scans": [bag("F3")]}))
+            .expect("an offer");
+    let tried = api.call(&offer).expect("offer queued");
+    assert_eq!(
+        settled(&api, &tried.tx, "the offer of the pledged bag"),
+        "rejected"
+    );
+
+    // Portfolio, export and evidence from the light node: the full node's answers for
+    // the same org (amounts, statuses, counts, alerts), read from its index and proven
+    // reads.
+    let light_pf = wait_for(
+        "the refused move in the light portfolio",
+        Duration::from_secs(120),
+        || {
+            api.call(&FinancePortfolioRequest { role: None })
+                .ok()
+                .filter(|p| p.alerts.iter().any(|a| a.kind == "move_refused"))
+        },
+    );
+    let full_pf = full_portfolio(&n0);
+    same_portfolio(&light_pf, &full_pf);
+    let f = light_pf
+        .light
+        .clone()
+        .expect("a light node says how fresh it is");
+    assert!(f.peers > 0, "{f:?}");
+    assert!(light_pf.proven_at.is_some(), "online: proven reads");
+    assert_eq!(light_pf.rows.len(), 2, "{light_pf:?}");
+    let refused: Vec<&FinanceAlertView> = light_pf
+        .alerts
+        .iter()
+        .filter(|a| a.kind == "move_refused")
+        .collect();
+    assert_eq!(refused.len(), 1, "{light_pf:?}");
+    assert_eq!(refused[0].asset, rid);
+    assert!(
+        refused[0].message.starts_with("Registry tried"),
+        "{refused:?}"
+    );
+    let csv = |r: &FinanceExportResponse| {
+        use base64::Engine;
+        String::from_utf8(
+            base64::engine::general_purpose::STANDARD
+                .decode(&r.data_base64)
+                .expect("base64"),
+        )
+        .expect("utf-8")
+    };
+    let light_csv = csv(&api
+        .call(&FinanceExportRequest {
+            id: None,
+            format: "csv".into(),
+        })
+        .expect("export"));
+    assert_eq!(light_csv, full_csv(&root, &n0));
+    assert!(
+        light_csv.contains("INV-77") && light_csv.contains("1250.00"),
+        "{light_csv}"
+    );
+    for asset in [&id, &rid] {
+        let e = api
+            .call(&FinanceEvidenceRequest { id: asset.clone() })
+            .expect("evidence");
+        same_evidence(&e, &full_evidence(&n0, asset));
+        assert!(e.proven_at.is_some(), "{e:?}");
+    }
+
     // No peer at all: the same answers from disk, as of the last block indexed.
     light.stop();
     let api = light.start(&[]);
@@ -336,6 +476,22 @@ fn a_light_node_finances_its_own_receivable_and_shows_it_offline() {
         .call(&FinanceShowRequest { id: id.clone() })
         .expect("show offline");
     assert_eq!(offline, funded);
+    let pf = api
+        .call(&FinancePortfolioRequest { role: None })
+        .expect("portfolio offline");
+    same_portfolio(&pf, &full_pf);
+    let f = pf.light.clone().expect("freshness");
+    assert_eq!(f.peers, 0, "{f:?}");
+    assert_eq!(f.height, pf.height);
+    assert_eq!(
+        pf.proven_at, None,
+        "offline: from the index, as of its last block"
+    );
+    let e = api
+        .call(&FinanceEvidenceRequest { id: id.clone() })
+        .expect("evidence offline");
+    same_evidence(&e, &full_evidence(&n0, &id));
+    assert_eq!(e.proven_at, None);
     let status = api.call(&StatusRequest {}).expect("status");
     assert_eq!(status.peers, Some(0), "{status:?}");
     // A step that needs a record the index does not hold (how much of the delivery is

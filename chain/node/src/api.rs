@@ -1124,23 +1124,11 @@ fn embedded(
         Request::CertChange(r) => {
             Response::CertChange(crate::certs::change(ledger, &signer()?, r)?)
         }
-        Request::FinanceEvidence(r) => {
-            if !who.authenticated {
-                return Err(ApiError::unauthorized().into());
-            }
-            Response::FinanceEvidence(crate::finance_view::evidence(ledger, &signer()?, &r.id)?)
-        }
-        Request::FinancePortfolio(r) => {
-            if !who.authenticated {
-                return Err(ApiError::unauthorized().into());
-            }
-            Response::FinancePortfolio(crate::finance_view::portfolio(ledger, &signer()?, &r)?)
-        }
-        Request::FinanceExport(r) => {
-            if !who.authenticated {
-                return Err(ApiError::unauthorized().into());
-            }
-            Response::FinanceExport(crate::finance_view::export(ledger, &signer()?, &r)?)
+        // Evidence, portfolio and export: one implementation for both kinds of node.
+        r @ (Request::FinanceEvidence(_)
+        | Request::FinancePortfolio(_)
+        | Request::FinanceExport(_)) => {
+            crate::finance_view::run(ledger, &signer, who.authenticated, r)?
         }
         // List, show, enable and every step: one implementation for both kinds of node.
         r @ (Request::FinanceList(_)
@@ -2111,6 +2099,12 @@ fn light(l: &LightSession, me: Option<&str>, signed_in: bool, req: Request) -> R
             let books = crate::light::finance::LightBooks::new(l, me);
             crate::finance::run(&books, &|| books.signer(), signed_in, r)?
         }
+        // Its evidence, portfolio and export: the full node's views over the same books,
+        // goods and orgs proven at the newest certified header (the index offline).
+        r if crate::finance_view::view_op(&r) => {
+            let books = crate::light::finance::LightBooks::new(l, me);
+            crate::finance_view::run(&books, &|| books.signer(), signed_in, r)?
+        }
         r => {
             let what = match r.op() {
                 "evidence" => "The evidence of a verdict (a full node proves it)".to_string(),
@@ -2120,20 +2114,6 @@ fn light(l: &LightSession, me: Option<&str>, signed_in: bool, req: Request) -> R
                     "EPCIS import, export and query".to_string()
                 }
                 "tx_proof" => "A transaction's inclusion proof".to_string(),
-                // The org's own assets are answered above from its index; these read
-                // what a light node does not index: other orgs' deliveries, documents and
-                // the goods behind every asset of a portfolio.
-                "finance_evidence" => "A finance asset's trade evidence (it reads the handoffs, \
-                                       documents and goods behind each line, which a light \
-                                       node does not index)"
-                    .to_string(),
-                "finance_portfolio" => "The lender's portfolio (it reads every counterparty's \
-                                        delivery record and the goods behind each asset, which \
-                                        a light node does not index)"
-                    .to_string(),
-                "finance_export" => "The finance export (the evidence pack and the portfolio \
-                                     read what a light node does not index)"
-                    .to_string(),
                 op => format!("`{op}`"),
             };
             return Err(light_node_error(&what).into());

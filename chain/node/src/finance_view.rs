@@ -25,7 +25,7 @@ use handoff_api::{
     FinanceDocView, FinanceEvidenceLineView, FinanceEvidenceResponse, FinanceExportRequest,
     FinanceExportResponse, FinanceExposureView, FinanceGoodView, FinancePortfolioRequest,
     FinancePortfolioResponse, FinancePortfolioRowView, FinanceStatusCountView,
-    FinanceStatusDayView,
+    FinanceStatusDayView, IndexFreshness,
 };
 use handoff_core::apply::{pledge_subjects, resolve_custody};
 use handoff_core::certify::DocKind;
@@ -40,6 +40,7 @@ use handoff_core::state::{
 };
 use handoff_core::tx::{Entry, Payload, RecallScope, ReceiptOp, ReceivableOp, SignedTx};
 use handoff_core::types::{Hash32, PublicKey};
+use handoff_store::Deliveries;
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -57,16 +58,127 @@ fn fault(what: String) -> CliError {
     CliError::Other(anyhow::anyhow!(what))
 }
 
+// ---------------------------------------------------------------- where views read
+
+/// What the lender's views read beyond the books ([`crate::finance::Books`]: the assets,
+/// their records and steps): a full node's store and node-local notes
+/// ([`Ledger`]), or a light node's verified index and proven reads
+/// (`crate::light::finance::LightBooks`). Evidence, portfolio and export are written once
+/// against this.
+pub(crate) trait View: crate::finance::Books {
+    /// What the chain says now of handoffs, documents, goods, orgs and products: a full
+    /// node's store; a light node's records proven at its newest certified header, or its
+    /// index as of its last block with no peer. A record that cannot be read or verified
+    /// is an error, never absent.
+    fn now(&self) -> &dyn StateRead;
+    /// The height the assets are read as of.
+    fn height(&self) -> R<u64>;
+    /// The time of block `height` (`None`: this node does not know it).
+    fn block_time(&self, height: u64) -> R<Option<i64>>;
+    /// The memos of `assets` for `me`, in their order (see [`compute_memo`]).
+    fn memos(&self, me: &Keypair, assets: &[(Hash32, Asset)]) -> R<Vec<Memo>>;
+    /// The refused attempts to move the goods `receipt` pledges that this node noted.
+    fn refusals(&self, receipt: &Hash32) -> R<Vec<Refusal>>;
+    /// How the handoffs `org` sent closed, and which of them are counted (`None`: all).
+    fn deliveries(&self, org: &PublicKey) -> R<(Deliveries, Option<String>)>;
+    /// The chain a file was read from (chain id, height, block hash, state root, time).
+    fn anchor(&self) -> R<serde_json::Value>;
+    /// A light node's freshness and the header its proven reads were made at.
+    fn light(&self) -> R<(Option<IndexFreshness>, Option<u64>)>;
+}
+
+impl View for Ledger {
+    fn now(&self) -> &dyn StateRead {
+        &self.store
+    }
+    fn height(&self) -> R<u64> {
+        Ok(self.store.height())
+    }
+    fn block_time(&self, height: u64) -> R<Option<i64>> {
+        Ok(Some(
+            self.store
+                .header(height)?
+                .ok_or_else(|| fault(format!("block {height} is missing from the store")))?
+                .time_ms,
+        ))
+    }
+    fn memos(&self, me: &Keypair, assets: &[(Hash32, Asset)]) -> R<Vec<Memo>> {
+        match assets {
+            [(id, asset)] => Ok(vec![memo(self, me, id, asset)?]),
+            _ => memos_of(self, me, assets),
+        }
+    }
+    fn refusals(&self, receipt: &Hash32) -> R<Vec<Refusal>> {
+        refusals(self, receipt)
+    }
+    fn deliveries(&self, org: &PublicKey) -> R<(Deliveries, Option<String>)> {
+        Ok((self.store.deliveries(org)?, None))
+    }
+    fn anchor(&self) -> R<serde_json::Value> {
+        let head = self.store.tip()?;
+        Ok(anchor_of(&self.chain_id(), &head))
+    }
+    fn light(&self) -> R<(Option<IndexFreshness>, Option<u64>)> {
+        Ok((None, None))
+    }
+}
+
+/// The chain a file was read from: what lets a reader check it against the chain later.
+pub(crate) fn anchor_of(
+    chain: &Hash32,
+    head: &handoff_core::block::BlockHeader,
+) -> serde_json::Value {
+    serde_json::json!({
+        "chain_id": chain.to_hex(),
+        "height": head.height,
+        "block": head.hash().to_hex(),
+        "state_root": head.state_root.to_hex(),
+        "time_ms": head.time_ms,
+    })
+}
+
+/// Evidence, portfolio and export: whether `req` is one of them.
+pub(crate) fn view_op(req: &handoff_api::Request) -> bool {
+    use handoff_api::Request as Q;
+    matches!(
+        req,
+        Q::FinanceEvidence(_) | Q::FinancePortfolio(_) | Q::FinanceExport(_)
+    )
+}
+
+/// Answers a [`view_op`] over `v` as `signer` (for the caller's org only: an
+/// unauthenticated caller is refused).
+pub(crate) fn run(
+    v: &dyn View,
+    signer: &dyn Fn() -> R<Identity>,
+    authenticated: bool,
+    req: handoff_api::Request,
+) -> R<handoff_api::Response> {
+    use handoff_api::{ApiError, Request as Q, Response as A};
+    if !authenticated {
+        return Err(ApiError::unauthorized().into());
+    }
+    let me = &signer()?;
+    Ok(match req {
+        Q::FinanceEvidence(r) => A::FinanceEvidence(evidence(v, me, &r.id)?),
+        Q::FinancePortfolio(r) => A::FinancePortfolio(portfolio(v, me, &r)?),
+        Q::FinanceExport(r) => A::FinanceExport(export(v, me, &r)?),
+        other => {
+            return Err(fault(format!("`{}` is not a finance view", other.op())));
+        }
+    })
+}
+
 // ---------------------------------------------------------------- refused attempts
 
 /// An attempt to move pledged goods that the chain refused.
 #[derive(Clone, Debug, BorshSerialize, BorshDeserialize)]
-struct Refusal {
-    time_ms: i64,
-    signer: PublicKey,
-    step: String,
-    item: String,
-    message: String,
+pub(crate) struct Refusal {
+    pub(crate) time_ms: i64,
+    pub(crate) signer: PublicKey,
+    pub(crate) step: String,
+    pub(crate) item: String,
+    pub(crate) message: String,
 }
 
 /// Notes each transaction that a pledge refused, under the receipt that pledges its goods,
@@ -180,7 +292,7 @@ fn refusals(ledger: &Ledger, receipt: &Hash32) -> R<Vec<Refusal>> {
 
 /// What an org's node read of an asset's sealed terms, and its status history.
 #[derive(Clone, Debug, Default, BorshSerialize, BorshDeserialize)]
-struct Memo {
+pub(crate) struct Memo {
     version: u8,
     /// The asset's last step when computed.
     updated_height: u64,
@@ -241,7 +353,7 @@ fn status_after(
     }
 }
 
-fn compute_memo(me: &Keypair, id: &Hash32, asset: &Asset, steps: &[Step]) -> Memo {
+pub(crate) fn compute_memo(me: &Keypair, id: &Hash32, asset: &Asset, steps: &[Step]) -> Memo {
     let (updated_height, total) = match asset {
         Asset::Receivable(r) => (r.updated_height, 0),
         Asset::Receipt(r) => (r.updated_height, r.goods.len() + r.lots.len()),
@@ -430,27 +542,27 @@ struct Reads {
 }
 
 impl Reads {
-    fn name(&mut self, ledger: &Ledger, org: &PublicKey) -> R<String> {
+    fn name(&mut self, v: &dyn View, org: &PublicKey) -> R<String> {
         if let Some(n) = self.names.get(org) {
             return Ok(n.clone());
         }
-        let n = crate::view::org_name(&ledger.store, org)?;
+        let n = crate::view::org_name(v.now(), org)?;
         self.names.insert(*org, n.clone());
         Ok(n)
     }
-    fn suspended(&mut self, ledger: &Ledger, org: &PublicKey) -> R<bool> {
+    fn suspended(&mut self, v: &dyn View, org: &PublicKey) -> R<bool> {
         if let Some(s) = self.suspended.get(org) {
             return Ok(*s);
         }
-        let s = ledger.store.org(org)?.is_some_and(|o| o.suspended);
+        let s = v.now().org(org)?.is_some_and(|o| o.suspended);
         self.suspended.insert(*org, s);
         Ok(s)
     }
-    fn product(&mut self, ledger: &Ledger, gtin: &str) -> R<Option<ProductRecord>> {
+    fn product(&mut self, v: &dyn View, gtin: &str) -> R<Option<ProductRecord>> {
         if let Some(p) = self.products.get(gtin) {
             return Ok(p.clone());
         }
-        let p = ledger.store.product(gtin)?;
+        let p = v.now().product(gtin)?;
         self.products.insert(gtin.to_string(), p.clone());
         Ok(p)
     }
@@ -466,14 +578,14 @@ impl Reads {
 /// A recall that covers `key` (by item, lot or product), with its reason.
 fn recall_of(
     reads: &mut Reads,
-    ledger: &Ledger,
+    v: &dyn View,
     key: &Gs1Key,
     item: Option<&ItemRecord>,
 ) -> R<Option<String>> {
     let Some(gtin) = key.gtin() else {
         return Ok(None);
     };
-    let Some(p) = reads.product(ledger, gtin)? else {
+    let Some(p) = reads.product(v, gtin)? else {
         return Ok(None);
     };
     let lot = match (key, item) {
@@ -497,20 +609,20 @@ fn recall_of(
 /// What the chain says now of a good: its flags, and its custodian (items).
 fn good_flags(
     reads: &mut Reads,
-    ledger: &Ledger,
+    v: &dyn View,
     key: &Gs1Key,
 ) -> R<(Vec<&'static str>, Option<PublicKey>, Option<String>)> {
     let mut flags = Vec::new();
-    match ledger.store.thing(key)? {
+    match v.now().thing(key)? {
         Some(Record::Item(i)) => {
             let c = resolve_custody(
-                &|k| match ledger.store.thing(k)? {
+                &|k| match v.now().thing(k)? {
                     Some(Record::Item(i)) => Ok(Some(i)),
                     _ => Ok(None),
                 },
                 &i,
             )?;
-            let recall = recall_of(reads, ledger, key, Some(&i))?;
+            let recall = recall_of(reads, v, key, Some(&i))?;
             if recall.is_some() {
                 flags.push("recalled");
             }
@@ -530,7 +642,7 @@ fn good_flags(
             if !i.contents.is_empty() {
                 // A pallet is worth what is on it: a recalled or stolen lot inside is
                 // the pallet's alert too.
-                let inside = inside(reads, ledger, &i.contents)?;
+                let inside = inside(reads, v, &i.contents)?;
                 if let (None, Some((child, reason))) = (&recall, inside.recall) {
                     recall = Some(format!("{reason} ({child} inside)"));
                     flags.push("recalled");
@@ -545,7 +657,7 @@ fn good_flags(
             Ok((flags, Some(c.custodian), recall))
         }
         Some(Record::Lot(l)) => {
-            let recall = recall_of(reads, ledger, key, None)?;
+            let recall = recall_of(reads, v, key, None)?;
             if recall.is_some() {
                 flags.push("recalled");
             }
@@ -618,7 +730,7 @@ const MAX_CONTENTS_WALK: usize = 10_000;
 
 /// Walks a container's contents (nested containers too) for recalls and thefts. A
 /// content without a record is a fault, never "fine".
-fn inside(reads: &mut Reads, ledger: &Ledger, contents: &[Entry]) -> R<Inside> {
+fn inside(reads: &mut Reads, v: &dyn View, contents: &[Entry]) -> R<Inside> {
     let mut out = Inside::default();
     let mut todo: Vec<Gs1Key> = contents.iter().map(|e| e.key.clone()).collect();
     let mut read = 0;
@@ -628,18 +740,17 @@ fn inside(reads: &mut Reads, ledger: &Ledger, contents: &[Entry]) -> R<Inside> {
             break;
         }
         read += 1;
-        match ledger.store.thing(&k)? {
+        match v.now().thing(&k)? {
             Some(Record::Item(c)) => {
                 if out.recall.is_none() {
-                    out.recall =
-                        recall_of(reads, ledger, &k, Some(&c))?.map(|r| (k.canonical(), r));
+                    out.recall = recall_of(reads, v, &k, Some(&c))?.map(|r| (k.canonical(), r));
                 }
                 out.stolen |= c.stolen;
                 todo.extend(c.contents.iter().map(|e| e.key.clone()));
             }
             Some(Record::Lot(l)) => {
                 if out.recall.is_none() {
-                    out.recall = recall_of(reads, ledger, &k, None)?.map(|r| (k.canonical(), r));
+                    out.recall = recall_of(reads, v, &k, None)?.map(|r| (k.canonical(), r));
                 }
                 out.stolen |= l.stolen > 0;
             }
@@ -693,7 +804,7 @@ fn alert(asset: &Hash32, kind: &str, subject: Option<String>, message: String) -
 /// The alerts of an asset now.
 fn alerts_of(
     reads: &mut Reads,
-    ledger: &Ledger,
+    v: &dyn View,
     asset: &Asset,
     memo: &Memo,
     now: i64,
@@ -750,8 +861,8 @@ fn alerts_of(
                 ));
             }
             for (role, org) in [("buyer", &r.buyer), ("seller", &r.seller)] {
-                if reads.suspended(ledger, org)? {
-                    let name = reads.name(ledger, org)?;
+                if reads.suspended(v, org)? {
+                    let name = reads.name(v, org)?;
                     out.push(alert(
                         id,
                         "org_suspended",
@@ -765,7 +876,7 @@ fn alerts_of(
                 if !seen.insert(e.key.canonical()) {
                     continue;
                 }
-                let (flags, _, recall) = good_flags(reads, ledger, &e.key)?;
+                let (flags, _, recall) = good_flags(reads, v, &e.key)?;
                 good_alerts(&mut out, id, &e.key, &flags, recall.as_deref(), false);
             }
         }
@@ -777,8 +888,8 @@ fn alerts_of(
             ) {
                 return Ok(out);
             }
-            if reads.suspended(ledger, &r.warehouse)? {
-                let name = reads.name(ledger, &r.warehouse)?;
+            if reads.suspended(v, &r.warehouse)? {
+                let name = reads.name(v, &r.warehouse)?;
                 out.push(alert(
                     id,
                     "org_suspended",
@@ -787,9 +898,9 @@ fn alerts_of(
                 ));
             }
             for g in r.goods.iter().filter(|g| !r.released.contains(g)) {
-                let (flags, custodian, recall) = good_flags(reads, ledger, g)?;
+                let (flags, custodian, recall) = good_flags(reads, v, g)?;
                 if let Some(c) = custodian.filter(|c| *c != r.warehouse) {
-                    let who = reads.name(ledger, &c)?;
+                    let who = reads.name(v, &c)?;
                     out.push(alert(
                         id,
                         "moved",
@@ -801,8 +912,8 @@ fn alerts_of(
             }
             for e in r.lots.iter().filter(|e| !r.released.contains(&e.key)) {
                 let q = e.quantity.unwrap_or(0);
-                let (flags, _, recall) = good_flags(reads, ledger, &e.key)?;
-                let held = lot_held(ledger, &e.key, r)?;
+                let (flags, _, recall) = good_flags(reads, v, &e.key)?;
+                let held = lot_held(v, &e.key, r)?;
                 if held < q {
                     out.push(alert(
                         id,
@@ -813,8 +924,8 @@ fn alerts_of(
                 }
                 good_alerts(&mut out, id, &e.key, &flags, recall.as_deref(), true);
             }
-            for n in refusals(ledger, id)? {
-                let who = reads.name(ledger, &n.signer)?;
+            for n in v.refusals(id)? {
+                let who = reads.name(v, &n.signer)?;
                 let mut a = alert(
                     id,
                     "move_refused",
@@ -870,13 +981,13 @@ struct LineOf<'a> {
 
 fn evidence_line(
     reads: &mut Reads,
-    ledger: &Ledger,
+    v: &dyn View,
     r: &ReceivableRecord,
     LineOf { n, handoff, entry }: LineOf<'_>,
     amount: Option<String>,
     invoice: Option<&str>,
 ) -> R<FinanceEvidenceLineView> {
-    let h: HandoffRecord = ledger.store.handoff(handoff)?.ok_or_else(|| {
+    let h: HandoffRecord = v.now().handoff(handoff)?.ok_or_else(|| {
         fault(format!(
             "handoff {} of receivable {} has no record",
             handoff.short(),
@@ -885,13 +996,7 @@ fn evidence_line(
     })?;
     let mut problems = Vec::new();
     let accepted_ms = match (h.status, h.closed_height) {
-        (HandoffStatus::Accepted, Some(height)) => Some(
-            ledger
-                .store
-                .header(height)?
-                .ok_or_else(|| fault(format!("block {height} is missing from the store")))?
-                .time_ms,
-        ),
+        (HandoffStatus::Accepted, Some(height)) => v.block_time(height)?,
         _ => None,
     };
     if h.status != HandoffStatus::Accepted {
@@ -943,9 +1048,9 @@ fn evidence_line(
         })
         .collect();
     let link = handoff_core::certify::DocLink::Handoff(*handoff).index_key();
-    if let Some(Record::DocList(list)) = ledger.store.read(&StateKey::DocsOf(link))? {
+    if let Some(Record::DocList(list)) = v.now().read(&StateKey::DocsOf(link))? {
         for hash in &list.hashes {
-            let Some(Record::Document(d)) = ledger.store.read(&StateKey::Document(*hash))? else {
+            let Some(Record::Document(d)) = v.now().read(&StateKey::Document(*hash))? else {
                 return Err(fault(format!("document {} has no record", hash.short())));
             };
             for reg in &d.registrations {
@@ -954,7 +1059,7 @@ fn evidence_line(
                     number: None,
                     sha256: Some(hash.to_hex()),
                     title: Some(reg.title.clone()),
-                    by: Some(reads.name(ledger, &reg.by)?),
+                    by: Some(reads.name(v, &reg.by)?),
                 });
             }
         }
@@ -974,7 +1079,7 @@ fn evidence_line(
             ));
         }
     }
-    let (flags, _, recall) = good_flags(reads, ledger, &entry.key)?;
+    let (flags, _, recall) = good_flags(reads, v, &entry.key)?;
     for f in flags {
         match f {
             "recalled" => problems.push(format!(
@@ -991,8 +1096,8 @@ fn evidence_line(
         item: entry.key.canonical(),
         quantity: entry.quantity,
         amount,
-        from: reads.name(ledger, &h.from)?,
-        to: reads.name(ledger, &h.to)?,
+        from: reads.name(v, &h.from)?,
+        to: reads.name(v, &h.to)?,
         status: status_name(&h.status)?.to_lowercase(),
         proposed_ms: h.proposed_time_ms,
         accepted_height: h
@@ -1009,8 +1114,8 @@ fn evidence_line(
 }
 
 /// How much of a receipt's lot the warehouse holds loose for the receipt's owner now.
-fn lot_held(ledger: &Ledger, key: &Gs1Key, r: &ReceiptRecord) -> R<u64> {
-    match ledger.store.thing(key)? {
+fn lot_held(v: &dyn View, key: &Gs1Key, r: &ReceiptRecord) -> R<u64> {
+    match v.now().thing(key)? {
         Some(Record::Lot(l)) => Ok(l.balance(&Holder::Org {
             custodian: r.warehouse,
             owner: r.owner,
@@ -1022,22 +1127,22 @@ fn lot_held(ledger: &Ledger, key: &Gs1Key, r: &ReceiptRecord) -> R<u64> {
     }
 }
 
-fn receipt_goods(reads: &mut Reads, ledger: &Ledger, r: &ReceiptRecord) -> R<Vec<FinanceGoodView>> {
+fn receipt_goods(reads: &mut Reads, v: &dyn View, r: &ReceiptRecord) -> R<Vec<FinanceGoodView>> {
     let lots = r
         .lots
         .iter()
         .map(|e| {
             let q = e.quantity.unwrap_or(0);
-            let (flags, _, _) = good_flags(reads, ledger, &e.key)?;
+            let (flags, _, _) = good_flags(reads, v, &e.key)?;
             let released = r.released.contains(&e.key);
-            let held = lot_held(ledger, &e.key, r)?;
+            let held = lot_held(v, &e.key, r)?;
             let mut flags: Vec<String> = flags.into_iter().map(String::from).collect();
             if !released && held < q {
                 flags.push("moved".into());
             }
             Ok(FinanceGoodView {
                 item: e.key.canonical(),
-                custodian: Some(reads.name(ledger, &r.warehouse)?),
+                custodian: Some(reads.name(v, &r.warehouse)?),
                 quantity: Some(q),
                 held: Some(held),
                 released,
@@ -1049,7 +1154,7 @@ fn receipt_goods(reads: &mut Reads, ledger: &Ledger, r: &ReceiptRecord) -> R<Vec
         .goods
         .iter()
         .map(|g| {
-            let (flags, custodian, _) = good_flags(reads, ledger, g)?;
+            let (flags, custodian, _) = good_flags(reads, v, g)?;
             let released = r.released.contains(g);
             let mut flags: Vec<String> = flags.into_iter().map(String::from).collect();
             if !released && custodian.is_some_and(|c| c != r.warehouse) {
@@ -1058,7 +1163,7 @@ fn receipt_goods(reads: &mut Reads, ledger: &Ledger, r: &ReceiptRecord) -> R<Vec
             Ok(FinanceGoodView {
                 item: g.canonical(),
                 custodian: match custodian {
-                    Some(c) => Some(reads.name(ledger, &c)?),
+                    Some(c) => Some(reads.name(v, &c)?),
                     None => None,
                 },
                 quantity: None,
@@ -1072,10 +1177,10 @@ fn receipt_goods(reads: &mut Reads, ledger: &Ledger, r: &ReceiptRecord) -> R<Vec
 }
 
 /// `handoff finance evidence ID`: an asset's trade evidence, matched line by line.
-pub(crate) fn evidence(ledger: &Ledger, me: &Identity, id: &str) -> R<FinanceEvidenceResponse> {
-    let height = ledger.store.height();
+pub(crate) fn evidence(v: &dyn View, me: &Identity, id: &str) -> R<FinanceEvidenceResponse> {
+    let height = v.height()?;
     let now = crate::ledger::now_ms();
-    let show = crate::finance::show(ledger, me, id)?;
+    let show = crate::finance::show(v, me, id)?;
     let id = hash_id(id)?;
     if show.asset.roles.is_empty() {
         return Err(bad(
@@ -1086,18 +1191,22 @@ pub(crate) fn evidence(ledger: &Ledger, me: &Identity, id: &str) -> R<FinanceEvi
             ),
         ));
     }
-    let asset = read_asset(ledger, &id)?;
-    let memo = memo(ledger, &me.key, &id, &asset)?;
+    let one = [(id, read_asset(v, &id)?)];
+    let memo = v
+        .memos(&me.key, &one)?
+        .pop()
+        .ok_or_else(|| fault(format!("no memo of {} was computed", id.short())))?;
+    let asset = &one[0].1;
     let mut reads = Reads::default();
     let mut lines = Vec::new();
     let mut goods = Vec::new();
-    match &asset {
+    match asset {
         Asset::Receivable(r) => {
             for (n, (h, e)) in r.lines.iter().enumerate() {
                 let amount = show.asset.lines.get(n).and_then(|l| l.amount.clone());
                 lines.push(evidence_line(
                     &mut reads,
-                    ledger,
+                    v,
                     r,
                     LineOf {
                         n,
@@ -1109,13 +1218,16 @@ pub(crate) fn evidence(ledger: &Ledger, me: &Identity, id: &str) -> R<FinanceEvi
                 )?);
             }
         }
-        Asset::Receipt(r) => goods = receipt_goods(&mut reads, ledger, r)?,
+        Asset::Receipt(r) => goods = receipt_goods(&mut reads, v, r)?,
     }
-    let alerts = alerts_of(&mut reads, ledger, &asset, &memo, now)?;
+    let alerts = alerts_of(&mut reads, v, asset, &memo, now)?;
     let matched = memo.consistent
         && lines.iter().all(|l| l.matched)
         && goods.iter().all(|g| g.flags.is_empty() || g.released);
+    let (light, proven_at) = v.light()?;
     Ok(FinanceEvidenceResponse {
+        light,
+        proven_at,
         height,
         as_of_ms: now,
         asset: show.asset,
@@ -1223,11 +1335,11 @@ fn timeline(memos: &[&Memo]) -> Vec<FinanceStatusDayView> {
 
 /// `handoff finance portfolio`: the caller's assets with a lender's analytics.
 pub(crate) fn portfolio(
-    ledger: &Ledger,
+    v: &dyn View,
     me: &Identity,
     req: &FinancePortfolioRequest,
 ) -> R<FinancePortfolioResponse> {
-    let height = ledger.store.height();
+    let height = v.height()?;
     let now = crate::ledger::now_ms();
     let who = me.key.public();
     let mut reads = Reads::default();
@@ -1239,18 +1351,18 @@ pub(crate) fn portfolio(
     // Counterparties: org → (receivables it sold with readable terms: dilution shares).
     let mut parties: BTreeMap<PublicKey, Vec<u32>> = BTreeMap::new();
     let mut assets = Vec::new();
-    for id in ledger.store.finance_assets(&who)? {
-        let asset = read_asset(ledger, &id)?;
+    for id in v.assets(&who)? {
+        let asset = read_asset(v, &id)?;
         let roles = roles_of(&asset, &who);
         if req.role.as_ref().is_some_and(|r| !roles.contains(r)) {
             continue;
         }
         assets.push((id, asset));
     }
-    let all_memos = memos_of(ledger, &me.key, &assets)?;
+    let all_memos = v.memos(&me.key, &assets)?;
     for ((id, asset), m) in assets.into_iter().zip(all_memos) {
         let roles = roles_of(&asset, &who);
-        let mut a = alerts_of(&mut reads, ledger, &asset, &m, now)?;
+        let mut a = alerts_of(&mut reads, v, &asset, &m, now)?;
         let status = asset.status()?;
         *by_status.entry(status.clone()).or_default() += 1;
         let row = match &asset {
@@ -1282,10 +1394,10 @@ pub(crate) fn portfolio(
                     kind: "receivable".into(),
                     status,
                     roles,
-                    seller: reads.name(ledger, &r.seller)?,
-                    buyer: reads.name(ledger, &r.buyer)?,
+                    seller: reads.name(v, &r.seller)?,
+                    buyer: reads.name(v, &r.buyer)?,
                     lender: match &r.lender {
-                        Some(l) => Some(reads.name(ledger, l)?),
+                        Some(l) => Some(reads.name(v, l)?),
                         None => None,
                     },
                     invoice: m.invoice.clone(),
@@ -1308,10 +1420,10 @@ pub(crate) fn portfolio(
                     kind: "receipt".into(),
                     status,
                     roles,
-                    seller: reads.name(ledger, &r.warehouse)?,
-                    buyer: reads.name(ledger, &r.owner)?,
+                    seller: reads.name(v, &r.warehouse)?,
+                    buyer: reads.name(v, &r.owner)?,
                     lender: match &r.lender {
-                        Some(l) => Some(reads.name(ledger, l)?),
+                        Some(l) => Some(reads.name(v, l)?),
                         None => None,
                     },
                     invoice: None,
@@ -1356,7 +1468,7 @@ pub(crate) fn portfolio(
                 sums.total(),
                 FinanceExposureView {
                     org: org.to_hex(),
-                    name: reads.name(ledger, &org)?,
+                    name: reads.name(v, &org)?,
                     role: role.into(),
                     outstanding: sums.view(),
                     assets: n,
@@ -1371,14 +1483,14 @@ pub(crate) fn portfolio(
         if *org == who {
             continue;
         }
-        let d = ledger.store.deliveries(org)?;
+        let (d, deliveries_scope) = v.deliveries(org)?;
         let owed: Vec<&Money> = money.iter().filter(|m| m.buyer == *org).collect();
         let dilution_bp = (!shares.is_empty()).then(|| {
             (shares.iter().map(|s| u64::from(*s)).sum::<u64>() / shares.len() as u64) as u32
         });
         counterparties.push(FinanceCounterpartyView {
             org: org.to_hex(),
-            name: reads.name(ledger, org)?,
+            name: reads.name(v, org)?,
             deliveries: d.closed(),
             accepted: d.accepted,
             on_time: d.accepted,
@@ -1390,11 +1502,15 @@ pub(crate) fn portfolio(
             dispute_bp: share_bp(d.rejected, d.closed()),
             dilution_bp,
             ageing: ageing(&owed),
+            deliveries_scope,
         });
     }
     counterparties.sort_by(|a, b| a.name.cmp(&b.name));
     let memo_refs: Vec<&Memo> = memos.iter().collect();
+    let (light, proven_at) = v.light()?;
     Ok(FinancePortfolioResponse {
+        light,
+        proven_at,
         org: who.to_hex(),
         height,
         as_of_ms: now,
@@ -1421,18 +1537,6 @@ fn file(name: String, mime: &str, data: Vec<u8>) -> FinanceExportResponse {
         sha256: handoff_core::types::sha256(&[&data]).to_hex(),
         data_base64: base64::engine::general_purpose::STANDARD.encode(&data),
     }
-}
-
-/// The chain a file was read from: what lets a reader check it against the chain later.
-fn anchor(ledger: &Ledger) -> R<serde_json::Value> {
-    let head = ledger.store.tip()?;
-    Ok(serde_json::json!({
-        "chain_id": ledger.chain_id().to_hex(),
-        "height": head.height,
-        "block": head.hash().to_hex(),
-        "state_root": head.state_root.to_hex(),
-        "time_ms": head.time_ms,
-    }))
 }
 
 fn portfolio_csv(p: &FinancePortfolioResponse) -> R<Vec<u8>> {
@@ -1751,7 +1855,7 @@ fn evidence_pdf(e: &FinanceEvidenceResponse, chain: &serde_json::Value, me: &Ide
 
 /// `handoff finance export`: an asset's evidence pack or the portfolio, as a file.
 pub(crate) fn export(
-    ledger: &Ledger,
+    v: &dyn View,
     me: &Identity,
     req: &FinanceExportRequest,
 ) -> R<FinanceExportResponse> {
@@ -1761,10 +1865,10 @@ pub(crate) fn export(
     };
     match (&req.id, req.format.as_str()) {
         (Some(id), "json") => {
-            let e = evidence(ledger, me, id)?;
+            let e = evidence(v, me, id)?;
             let pack = serde_json::json!({
                 "format": "handoff-evidence-pack/1",
-                "chain": anchor(ledger)?,
+                "chain": v.anchor()?,
                 "evidence": e,
             });
             Ok(file(
@@ -1774,8 +1878,8 @@ pub(crate) fn export(
             ))
         }
         (Some(id), "pdf") => {
-            let e = evidence(ledger, me, id)?;
-            let doc = evidence_pdf(&e, &anchor(ledger)?, me);
+            let e = evidence(v, me, id)?;
+            let doc = evidence_pdf(&e, &v.anchor()?, me);
             let pdf = crate::pdfdoc::render(&doc, crate::label::fonts())
                 .map_err(|e| fault(format!("printing the evidence pack: {e}")))?;
             Ok(file(
@@ -1785,7 +1889,7 @@ pub(crate) fn export(
             ))
         }
         (None, "csv") => {
-            let p = portfolio(ledger, me, &FinancePortfolioRequest { role: None })?;
+            let p = portfolio(v, me, &FinancePortfolioRequest { role: None })?;
             Ok(file(
                 format!("portfolio-{day}.csv"),
                 "text/csv",
@@ -1793,10 +1897,10 @@ pub(crate) fn export(
             ))
         }
         (None, "json") => {
-            let p = portfolio(ledger, me, &FinancePortfolioRequest { role: None })?;
+            let p = portfolio(v, me, &FinancePortfolioRequest { role: None })?;
             let doc = serde_json::json!({
                 "format": "handoff-portfolio/1",
-                "chain": anchor(ledger)?,
+                "chain": v.anchor()?,
                 "portfolio": p,
             });
             Ok(file(

@@ -48,7 +48,7 @@ const P_ACCOUNT: u8 = b'a';
 
 #[path = "light_index.rs"]
 mod light_index;
-pub use light_index::{Freshness, Indexed, IndexedBlock, LightActivity, LightStep};
+pub use light_index::{Freshness, Indexed, IndexedBlock, LightActivity, LightRefusal, LightStep};
 
 fn header_key(h: u64) -> [u8; 9] {
     let mut k = [0u8; 9];

@@ -19,10 +19,15 @@
 //!   and its own terms open with its own key. The steps are those of the blocks that named
 //!   the org: an asset it joined later (a lender asked to finance, a new holder) lists
 //!   its steps from then on, and the terms sealed to it then say all it needs.
+//! - `P` ‖ receipt ‖ height ‖ index ‖ goods → an attempt to move goods a receipt of the
+//!   org pledges that the chain refused (outcome `PLEDGED`), from a block the node
+//!   fetched (one naming the org: the attempt was its own, or its block named it for
+//!   another reason), for the lender's "move refused" alert.
 //! - `m/org` the followed org, `m/indexed` the height every block up to which was looked
 //!   at (and the ones naming the org indexed), `m/indexed_at` when that happened,
-//!   `m/finance` set when the index was started with its finance steps (an index made
-//!   before them is started again from genesis, [`LightStore::index_has_finance`]).
+//!   `m/finance` the layout of its finance part (an index made before the current one,
+//!   without finance steps or without the goods and handoffs behind its assets, is
+//!   started again from genesis, [`LightStore::index_has_finance`]).
 //!
 //! One block's index writes are one sled batch, flushed durably, and `m/indexed` moves in
 //! the same batch: after a crash the index is as of a whole block, never half of one.
@@ -42,6 +47,10 @@ const K_INDEXED_AT: &[u8] = b"m/indexed_at";
 pub(super) const P_FILTER: u8 = b'F';
 const P_RECORD: u8 = b'R';
 const P_ACTIVITY: u8 = b'A';
+const P_REFUSAL: u8 = b'P';
+/// The finance part's layout: 2 = steps, and the goods and handoffs behind each asset
+/// (its records under `R`), and refused moves of pledged goods.
+const FINANCE_LAYOUT: u8 = 2;
 
 fn filter_key(h: u64) -> [u8; 9] {
     let mut k = [0u8; 9];
@@ -69,6 +78,39 @@ fn step_key(asset: &Hash32, height: u64, index: u32) -> [u8; 45] {
     k[33..41].copy_from_slice(&height.to_be_bytes());
     k[41..].copy_from_slice(&index.to_be_bytes());
     k
+}
+
+fn refusal_key(r: &LightRefusal) -> Vec<u8> {
+    [
+        &[P_REFUSAL][..],
+        &r.receipt.0,
+        &r.height.to_be_bytes(),
+        &r.index.to_be_bytes(),
+        r.item.as_bytes(),
+    ]
+    .concat()
+}
+
+/// An attempt to move, pack or transform goods a receipt pledges that the chain refused
+/// (`PLEDGED`), from a block checked against its certified header.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct LightRefusal {
+    /// The receipt that pledges the goods.
+    pub receipt: Hash32,
+    /// Block height.
+    pub height: u64,
+    /// Position in the block.
+    pub index: u32,
+    /// Block time, unix ms.
+    pub time_ms: i64,
+    /// Who signed the attempt.
+    pub signer: PublicKey,
+    /// Its step (payload type name).
+    pub step: String,
+    /// The pledged goods' canonical key.
+    pub item: String,
+    /// The chain's message.
+    pub message: String,
 }
 
 /// A finance step of an asset the followed org is a party of, from a block checked
@@ -165,6 +207,7 @@ impl LightStore {
             P_RECORD,
             P_ACTIVITY,
             P_FIN_STEP,
+            P_REFUSAL,
             stock::P_STOCK,
             stock::P_CONTRIB,
         ] {
@@ -175,7 +218,7 @@ impl LightStore {
         // Pruned headers are read again from genesis for the new org's index.
         self.resync_headers(&mut b)?;
         b.insert(K_ORG, &org.0[..]);
-        b.insert(K_FINANCE, &[1u8][..]);
+        b.insert(K_FINANCE, &[FINANCE_LAYOUT][..]);
         b.insert(K_INDEXED, &0u64.to_be_bytes()[..]);
         b.insert(K_INDEXED_AT, &0i64.to_be_bytes()[..]);
         self.db.apply_batch(b)?;
@@ -183,13 +226,16 @@ impl LightStore {
         Ok(())
     }
 
-    /// Whether the index was started with its finance steps. One started before them
-    /// lacks the steps of the blocks it indexed, so [`LightStore::set_followed`] starts
-    /// it again from genesis rather than show an asset without its history.
+    /// Whether the index was started with the current finance layout
+    /// ([`FINANCE_LAYOUT`]). One started before lacks the steps, or the goods and
+    /// handoffs behind the assets, of the blocks it indexed, so
+    /// [`LightStore::set_followed`] starts it again from genesis rather than show an
+    /// asset without its history or its collateral.
     pub fn index_has_finance(&self) -> LightResult<bool> {
         match self.db.get(K_FINANCE)? {
             None => Ok(false),
-            Some(v) if v.as_ref() == [1u8] => Ok(true),
+            Some(v) if v.as_ref() == [FINANCE_LAYOUT] => Ok(true),
+            Some(v) if v.len() == 1 && v[0] < FINANCE_LAYOUT => Ok(false),
             Some(_) => Err(LightStoreError::Corrupt("finance index mark")),
         }
     }
@@ -253,6 +299,17 @@ impl LightStore {
         block: &IndexedBlock,
         steps: &[LightStep],
     ) -> LightResult<()> {
+        self.index_block_with_finance(block, steps, &[])
+    }
+
+    /// [`LightStore::index_block_with_steps`] with the refused moves of goods the org's
+    /// receipts pledge, in the same durable batch.
+    pub fn index_block_with_finance(
+        &self,
+        block: &IndexedBlock,
+        steps: &[LightStep],
+        refusals: &[LightRefusal],
+    ) -> LightResult<()> {
         let mut b = sled::Batch::default();
         for (key, rec) in &block.records {
             let v = Indexed {
@@ -298,11 +355,48 @@ impl LightStore {
                 encode(st, "finance step")?,
             );
         }
+        for r in refusals {
+            if r.height != block.height {
+                return Err(LightStoreError::Corrupt("refused move of another block"));
+            }
+            b.insert(refusal_key(r), encode(r, "refused move")?);
+        }
         b.insert(K_INDEXED, &block.height.to_be_bytes()[..]);
         b.insert(K_INDEXED_AT, &now_ms().to_be_bytes()[..]);
         self.db.apply_batch(b)?;
         self.durable.flush(&self.db)?;
         Ok(())
+    }
+
+    /// The refused moves of goods `receipt` pledges that the index holds, oldest first.
+    pub fn refusals(&self, receipt: &Hash32) -> LightResult<Vec<LightRefusal>> {
+        let mut out = Vec::new();
+        for kv in self.db.scan_prefix([&[P_REFUSAL][..], &receipt.0].concat()) {
+            let (k, v) = kv?;
+            let r: LightRefusal = decode(&v, "refused move")?;
+            if k.as_ref() != refusal_key(&r).as_slice() {
+                return Err(LightStoreError::Corrupt("refused move"));
+            }
+            out.push(r);
+        }
+        Ok(out)
+    }
+
+    /// The time of block `height` when the index holds a transaction of it (`None`:
+    /// it holds none).
+    pub fn activity_time(&self, height: u64) -> LightResult<Option<i64>> {
+        match self
+            .db
+            .scan_prefix([&[P_ACTIVITY][..], &height.to_be_bytes()].concat())
+            .next()
+        {
+            Some(kv) => {
+                let (_, v) = kv?;
+                let a: LightActivity = decode(&v, "activity")?;
+                Ok(Some(a.time_ms))
+            }
+            None => Ok(None),
+        }
     }
 
     /// Adds proven records (the followed org's own record, found when the node first
@@ -614,6 +708,8 @@ mod tests {
         assert_eq!(s.finance_steps(&Hash32([7; 32])).expect("steps").len(), 1);
         // An index written before this version has no mark: following its org again
         // starts it from genesis, so no asset is shown without its steps.
+        s.db.insert(K_FINANCE, &[1u8][..]).expect("older layout");
+        assert!(!s.index_has_finance().expect("mark"));
         s.db.remove(K_FINANCE).expect("remove");
         assert!(!s.index_has_finance().expect("mark"));
         s.set_followed(&org(41)).expect("followed");

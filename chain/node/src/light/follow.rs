@@ -16,19 +16,25 @@
 //! party of every step) is the org's too: the asset's record is read with its proof, with
 //! the parties' org records and published seal keys and a receipt's pledge locks, and the
 //! step itself (the transaction as the checked block carried it, whose sealed boxes hold
-//! the terms) is kept under the asset, in the same batch as the rest of the block.
+//! the terms) is kept under the asset, in the same batch as the rest of the block. The
+//! goods behind the asset (a receivable's invoiced handoffs and their goods, a receipt's
+//! items and lots, with their contents and products) are read with it, so the lender's
+//! views answer from disk offline too; and an attempt to move goods a receipt of the org
+//! pledges that the block carries refused (`PLEDGED`) is kept under the receipt.
 
 use super::node::LightNode;
 use anyhow::{Context, Result, anyhow, bail};
+use handoff_core::apply::pledge_subjects;
 use handoff_core::block::{BlockHeader, Outcome};
 use handoff_core::event::Event;
 use handoff_core::gs1::Gs1Key;
 use handoff_core::light::{check_block, touched_keys};
-use handoff_core::state::{Record, StateKey};
+use handoff_core::rejection::Code;
+use handoff_core::state::{PledgeLock, Record, StateKey};
 use handoff_core::tx::{Payload, ReceiptOp, ReceivableOp, SignedTx};
 use handoff_core::types::{Hash32, PublicKey};
 use handoff_net::{Misbehaviour, PeerId, Request, Response};
-use handoff_store::light::{IndexedBlock, LightActivity, LightStep};
+use handoff_store::light::{IndexedBlock, LightActivity, LightRefusal, LightStep};
 use std::collections::BTreeMap;
 
 /// Kept filters looked at in one step (the rest in the next steps).
@@ -137,17 +143,34 @@ fn leads_to(r: &Record) -> Vec<StateKey> {
             .collect(),
         Record::Device(d) => vec![StateKey::Org(d.org)],
         // An asset's parties (their names, and the seal keys the org's next step seals
-        // its terms to) and a receipt's pledge locks.
+        // its terms to), what backs it (a receivable's handoffs and their goods, a
+        // receipt's goods: the lender's views read them) and a receipt's pledge locks.
         Record::Receivable(r) => [r.seller, r.buyer, r.holder]
             .into_iter()
             .chain(r.lender)
             .flat_map(|o| [StateKey::Org(o), StateKey::SealKey(o)])
+            .chain(r.lines.iter().flat_map(|(h, e)| {
+                [
+                    StateKey::Handoff(*h),
+                    StateKey::DocsOf(handoff_core::certify::DocLink::Handoff(*h).index_key()),
+                    item(&e.key),
+                ]
+            }))
+            .collect(),
+        // The documents notarized for a handoff of the org's receivables, and who did.
+        Record::DocList(l) => l.hashes.iter().map(|h| StateKey::Document(*h)).collect(),
+        Record::Document(d) => d
+            .registrations
+            .iter()
+            .map(|r| StateKey::Org(r.by))
             .collect(),
         Record::Receipt(r) => [r.warehouse, r.owner]
             .into_iter()
             .chain(r.lender)
             .flat_map(|o| [StateKey::Org(o), StateKey::SealKey(o)])
             .chain(r.goods.iter().map(|k| StateKey::PledgeLock(k.canonical())))
+            .chain(r.goods.iter().map(item))
+            .chain(r.lots.iter().map(|e| item(&e.key)))
             .collect(),
         _ => Vec::new(),
     }
@@ -273,8 +296,9 @@ impl LightNode {
                 .store
                 .header(h)?
                 .ok_or_else(|| anyhow!("header {h} is missing from the light store"))?;
-            let (indexed, steps) = self.index_block(peer, &header, &org, &mine).await?;
-            self.store.index_block_with_steps(&indexed, &steps)?;
+            let (indexed, steps, refusals) = self.index_block(peer, &header, &org, &mine).await?;
+            self.store
+                .index_block_with_finance(&indexed, &steps, &refusals)?;
             done = h;
             self.changed_now();
         }
@@ -333,7 +357,7 @@ impl LightNode {
         header: &BlockHeader,
         org: &PublicKey,
         mine: &[PublicKey],
-    ) -> Result<(IndexedBlock, Vec<LightStep>)> {
+    ) -> Result<(IndexedBlock, Vec<LightStep>, Vec<LightRefusal>)> {
         let h = header.height;
         let r = self
             .request(peer, Request::Blocks { from: h, count: 1 })
@@ -361,6 +385,7 @@ impl LightNode {
             ..IndexedBlock::default()
         };
         let mut steps = Vec::new();
+        let mut refusals = Vec::new();
         // The parts every applied split of the block made, per receivable: the parts'
         // ids follow the parent's split count, read as of the end of the block.
         let mut split_in_block: BTreeMap<Hash32, u32> = BTreeMap::new();
@@ -418,6 +443,10 @@ impl LightNode {
                 }
             }
             self.read_closure(peer, header, &mut records, level).await?;
+            if outcome.code.as_deref() == Some(Code::Pledged.as_str()) {
+                self.refused_move(peer, header, &mut records, (i, tx, outcome), &mut refusals)
+                    .await?;
+            }
             if let Some(a) = asset {
                 let mut assets = vec![a];
                 let n = split_parts(tx);
@@ -478,6 +507,53 @@ impl LightNode {
             out.history.extend(located(tx, org, &records));
         }
         out.records = records.into_iter().collect();
-        Ok((out, steps))
+        Ok((out, steps, refusals))
+    }
+
+    /// An attempt the chain refused because its goods are pledged (transaction `i` of
+    /// the block at `header`): each goods' pledge lock is read with its proof at that
+    /// block, and the attempt is kept under every receipt of the org's (one the index or
+    /// this block holds) that pledges them, for the lender's "move refused" alert.
+    async fn refused_move(
+        &self,
+        peer: PeerId,
+        header: &BlockHeader,
+        records: &mut BTreeMap<StateKey, Option<Record>>,
+        (i, tx, outcome): (usize, &SignedTx, &Outcome),
+        out: &mut Vec<LightRefusal>,
+    ) -> Result<()> {
+        let subjects = pledge_subjects(&tx.body.payload);
+        let locks: Vec<StateKey> = subjects
+            .iter()
+            .map(|k| StateKey::PledgeLock(k.canonical()))
+            .collect();
+        self.read_closure(peer, header, records, locks).await?;
+        for k in subjects {
+            let receipts = match records.get(&StateKey::PledgeLock(k.canonical())) {
+                Some(Some(Record::PledgeLock(PledgeLock {
+                    receipt,
+                    pledged: true,
+                }))) => vec![*receipt],
+                Some(Some(Record::LotPledges(v))) => v.iter().map(|p| p.receipt).collect(),
+                _ => Vec::new(),
+            };
+            for receipt in receipts {
+                let key = StateKey::Asset(receipt);
+                if !(matches!(records.get(&key), Some(Some(_))) || self.store.has_indexed(&key)?) {
+                    continue;
+                }
+                out.push(LightRefusal {
+                    receipt,
+                    height: header.height,
+                    index: i as u32,
+                    time_ms: header.time_ms,
+                    signer: tx.body.signer,
+                    step: tx.body.payload.type_name().to_string(),
+                    item: k.canonical(),
+                    message: outcome.message.clone().unwrap_or_default(),
+                });
+            }
+        }
+        Ok(())
     }
 }
