@@ -507,9 +507,9 @@ fn follow(a: LightBenchArgs) -> Result<Value> {
     let rss = rss_kib("VmRSS:");
     let hwm = rss_kib("VmHWM:");
     let (anon, file) = (rss_kib("RssAnon:"), rss_kib("RssFile:"));
-    // What stays on disk: the headers and filters the node still needs (from the first
-    // not pruned to the tip), and the light folder's bytes.
-    let headers_kept = store.tip()? + 1 - store.pruned_below()?;
+    // What stays on disk: the certified headers the store holds (the org's blocks not yet
+    // pruned, the tip, the index's own), and the light folder's bytes.
+    let headers_kept = store.kept_headers()?;
     let disk_bytes = dir_bytes(&tmp.path().join("light"))?;
     // What the index holds: every offer to the warehouse, in its inbox.
     let offers = store

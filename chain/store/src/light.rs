@@ -34,6 +34,13 @@ const K_PRUNED: &[u8] = b"m/pruned";
 /// The tip when the oldest outbox entry still waiting for the chain was queued: its block
 /// comes after it, so headers from there on are kept to check that block.
 const K_OUTBOX_FROM: &[u8] = b"m/outbox_from";
+/// The newest certified header with its certificate and filter. It is rewritten in
+/// place as the tip moves: a header the org's keys do not need is never written under
+/// its height.
+const K_TIP_HEADER: &[u8] = b"m/tiphdr";
+/// The header the org's index stands at, once the tip has moved past it and it was not
+/// kept under its height (its time is the index's "as of").
+const K_ASOF_HEADER: &[u8] = b"m/asofhdr";
 /// Heights pruned in one batch, at most.
 const PRUNE_BATCH: u64 = 4096;
 /// Layout version of the light folder; one written in another layout is refused on open.
@@ -299,10 +306,27 @@ impl LightStore {
         decode_u64(&self.required(K_TIP, "tip")?, "tip")
     }
 
-    /// The certified header at `h`.
+    /// The certified header at `h`: kept under its height, or the tip, or the header the
+    /// index stands at ([`LightStore::append_headers`] says which are kept).
     pub fn header(&self, h: u64) -> LightResult<Option<(BlockHeader, Certificate)>> {
-        match self.db.get(header_key(h))? {
-            Some(v) => Ok(Some(decode(&v, "header")?)),
+        if let Some(v) = self.db.get(header_key(h))? {
+            return Ok(Some(decode(&v, "header")?));
+        }
+        for k in [K_TIP_HEADER, K_ASOF_HEADER] {
+            if let Some(v) = self.db.get(k)? {
+                let (header, cert, _): (BlockHeader, Certificate, Concerns) = decode(&v, "header")?;
+                if header.height == h {
+                    return Ok(Some((header, cert)));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// The tip's header, certificate and filter, if it is not kept under its height.
+    fn tip_entry(&self) -> LightResult<Option<(BlockHeader, Certificate, Concerns)>> {
+        match self.db.get(K_TIP_HEADER)? {
+            Some(v) => Ok(Some(decode(&v, "tip header")?)),
             None => Ok(None),
         }
     }
@@ -310,21 +334,46 @@ impl LightStore {
     /// Appends verified headers (consecutive from tip + 1) with their blocks' filters
     /// (each checked against its header) and, when they changed it, the validator set that
     /// certifies the next one; durable on return.
+    ///
+    /// Once an org is followed, a header and its filter are kept under their height only
+    /// when the filter names one of `keep` (the org and the node's signers: the blocks the
+    /// index fetches and the outbox checks). The others were looked at here, as they
+    /// arrived, and are not needed again: the newest is held as the tip (the next header
+    /// links to it), and the one the index stands at keeps its time. So a day of blocks
+    /// costs the store the org's blocks, not every block. Before an org is followed every
+    /// header and filter is kept: the index, once it knows its org, starts from genesis.
     pub fn append_headers(
         &self,
         headers: &[(BlockHeader, Certificate, Concerns)],
         set: Option<&ValidatorSetRecord>,
+        keep: &[PublicKey],
     ) -> LightResult<()> {
         let Some(last) = headers.last() else {
             return Ok(());
         };
+        let followed = self.followed()?.is_some();
         let mut b = sled::Batch::default();
         let mut filters = Vec::with_capacity(headers.len());
         for (h, c, f) in headers {
-            b.insert(&header_key(h.height)[..], encode(&(h, c), "header")?);
-            filters.push((h.height, f));
+            if !followed || keep.iter().any(|k| f.names(k)) {
+                b.insert(&header_key(h.height)[..], encode(&(h, c), "header")?);
+                filters.push((h.height, f));
+            }
         }
         LightStore::filter_writes(&mut b, &filters)?;
+        // The header the index stands at keeps its time when the tip moves past it.
+        let old_tip = self.tip()?;
+        if old_tip == self.freshness()?.height
+            && let Some(entry) = self.tip_entry()?
+            && entry.0.height == old_tip
+            && self.db.get(header_key(old_tip))?.is_none()
+        {
+            b.insert(K_ASOF_HEADER, encode(&entry, "header")?);
+        }
+        b.insert(
+            K_TIP_HEADER,
+            encode(&(&last.0, &last.1, &last.2), "tip header")?,
+        );
         b.insert(K_TIP, &last.0.height.to_be_bytes()[..]);
         if let Some(s) = set {
             b.insert(K_VALIDATORS, encode(s, "validator set")?);
@@ -332,6 +381,62 @@ impl LightStore {
         self.db.apply_batch(b)?;
         self.durable.flush(&self.db)?;
         Ok(())
+    }
+
+    /// How many certified headers the store holds: those kept under their height, and the
+    /// tip and the index's header when they are not among them.
+    pub fn kept_headers(&self) -> LightResult<u64> {
+        let mut n = 0u64;
+        for kv in self.db.scan_prefix([P_HEADER]) {
+            kv?;
+            n += 1;
+        }
+        for k in [K_TIP_HEADER, K_ASOF_HEADER] {
+            if let Some(v) = self.db.get(k)? {
+                let (h, _, _): (BlockHeader, Certificate, Concerns) = decode(&v, "header")?;
+                if self.db.get(header_key(h.height))?.is_none() {
+                    n += 1;
+                }
+            }
+        }
+        Ok(n)
+    }
+
+    /// The filters of the blocks from `from` to `to` that the store kept (see
+    /// [`LightStore::append_headers`]), at most `limit`, in height order; the tip's is
+    /// among them when it is in range. A height in range with no filter here was looked
+    /// at as its header arrived and names none of the org's keys.
+    pub fn kept_filters(
+        &self,
+        from: u64,
+        to: u64,
+        limit: usize,
+    ) -> LightResult<Vec<(u64, Concerns)>> {
+        let mut out = Vec::new();
+        if from > to || limit == 0 {
+            return Ok(out);
+        }
+        let key = |h: u64| {
+            let mut k = [0u8; 9];
+            k[0] = light_index::P_FILTER;
+            k[1..].copy_from_slice(&h.to_be_bytes());
+            k
+        };
+        for kv in self.db.range(key(from)..=key(to)) {
+            let (k, v) = kv?;
+            let h = decode_u64(&k[1..], "filter height")?;
+            out.push((h, decode(&v, "block filter")?));
+            if out.len() == limit {
+                return Ok(out);
+            }
+        }
+        if let Some((h, _, f)) = self.tip_entry()?
+            && (from..=to).contains(&h.height)
+            && out.last().is_none_or(|(last, _)| *last < h.height)
+        {
+            out.push((h.height, f));
+        }
+        Ok(out)
     }
 
     /// The libp2p key of this light node (not the org key: the peer id says nothing about
@@ -488,9 +593,13 @@ impl LightStore {
             (false, None) => {}
         }
         let end = low.min(start.saturating_add(PRUNE_BATCH)).max(start);
-        for h in start..end {
-            b.remove(&header_key(h)[..]);
-            LightStore::filter_remove(&mut b, h);
+        if end > start {
+            for kv in self.db.range(header_key(start)..header_key(end)) {
+                b.remove(kv?.0);
+            }
+            for (h, _) in self.kept_filters(start, end - 1, usize::MAX)? {
+                LightStore::filter_remove(&mut b, h);
+            }
         }
         if end > start {
             b.insert(K_PRUNED, &end.to_be_bytes()[..]);
@@ -517,6 +626,8 @@ impl LightStore {
         };
         b.insert(K_VALIDATORS, encode(&set, "validator set")?);
         b.insert(K_TIP, &0u64.to_be_bytes()[..]);
+        b.remove(K_TIP_HEADER);
+        b.remove(K_ASOF_HEADER);
         b.remove(K_PRUNED);
         Ok(())
     }
@@ -575,7 +686,8 @@ mod tests {
         let tmp = tempfile::tempdir().expect("tmp");
         let s = LightStore::create(tmp.path(), &genesis()).expect("created");
         let org = Keypair::from_secret([30; 32]).public();
-        s.append_headers(&headers(1, 100), None).expect("headers");
+        s.append_headers(&headers(1, 100), None, &[])
+            .expect("headers");
         // No org followed yet: its index will need every header from genesis.
         assert_eq!(s.prune().expect("prune"), 0);
         s.set_followed(&org).expect("followed");
@@ -592,7 +704,8 @@ mod tests {
         assert!(s.header(40).expect("read").is_some() && s.filter(41).expect("read").is_some());
         // The index moves past the entry's mark: headers from the mark on stay while the
         // entry waits for its block.
-        s.append_headers(&headers(101, 300), None).expect("headers");
+        s.append_headers(&headers(101, 300), None, &[])
+            .expect("headers");
         s.advance_indexed(250).expect("indexed");
         assert_eq!(s.prune().expect("prune"), 60);
         assert_eq!(s.pruned_below().expect("pruned"), 100);
@@ -619,6 +732,62 @@ mod tests {
             s.validators().expect("set").validators,
             genesis().validators
         );
+    }
+
+    #[test]
+    fn once_an_org_is_followed_only_headers_naming_its_keys_the_tip_and_the_index_header_are_kept()
+    {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let s = LightStore::create(tmp.path(), &genesis()).expect("created");
+        let org = Keypair::from_secret([30; 32]).public();
+        let device = Keypair::from_secret([32; 32]).public();
+        let keep = [org, device];
+        // Before an org is followed, every header is kept: its index starts at genesis.
+        s.append_headers(&headers(1, 10), None, &keep)
+            .expect("headers");
+        assert!((1..=10).all(|h| s.header(h).expect("read").is_some()));
+        s.set_followed(&org).expect("followed");
+        s.advance_indexed(10).expect("indexed");
+        // From then on a header is kept under its height only when its filter names one
+        // of the keys; the newest is the tip.
+        let mut day = headers(11, 20);
+        day[4].2 = Concerns::of([&device]);
+        s.append_headers(&day, None, &keep).expect("headers");
+        assert_eq!(s.tip().expect("tip"), 20);
+        assert!(s.header(15).expect("read").is_some());
+        assert!(s.header(12).expect("read").is_none() && s.header(19).expect("read").is_none());
+        assert_eq!(s.header(20).expect("read").map(|(h, _)| h.height), Some(20));
+        let kept: Vec<u64> = s
+            .kept_filters(11, 20, 512)
+            .expect("filters")
+            .into_iter()
+            .map(|(h, _)| h)
+            .collect();
+        assert_eq!(kept, vec![15, 20]);
+        assert_eq!(s.kept_filters(11, 20, 1).expect("filters").len(), 1);
+        // Ten from before the org was known, the one naming its device, and the tip.
+        assert_eq!(s.kept_headers().expect("count"), 12);
+        // The index reaches the tip; the tip moves past it: that header keeps its time
+        // (the index's "as of"), and survives a restart.
+        s.advance_indexed(20).expect("indexed");
+        s.append_headers(&headers(21, 22), None, &keep)
+            .expect("headers");
+        drop(s);
+        let s = LightStore::open(tmp.path()).expect("reopened");
+        assert_eq!(
+            s.header(20).expect("read").map(|(h, _)| h.time_ms),
+            Some(20)
+        );
+        assert!(s.header(21).expect("read").is_none());
+        assert_eq!(s.header(22).expect("read").map(|(h, _)| h.height), Some(22));
+        // Pruning below the index takes the kept ones too; the tip stays.
+        assert_eq!(s.prune().expect("prune"), 19);
+        assert!(s.header(15).expect("read").is_none());
+        assert!(s.kept_filters(1, 19, 512).expect("filters").is_empty());
+        assert!(s.header(20).expect("read").is_some() && s.header(22).expect("read").is_some());
+        // A damaged tip entry is an error, never "no header".
+        s.put_raw(K_TIP_HEADER, b"not a header");
+        assert!(matches!(s.header(22), Err(LightStoreError::Corrupt(_))));
     }
 
     #[test]

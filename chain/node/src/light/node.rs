@@ -29,9 +29,11 @@ const HEADER_BATCH: u32 = handoff_net::limits::MAX_HEADERS_PER_REQUEST;
 const RESUBMIT_AFTER: Duration = Duration::from_secs(15);
 /// How often the node looks for work when nothing is announced.
 const TICK: Duration = Duration::from_millis(500);
-/// Pause between two header requests to one peer while catching up: stays well under
-/// the full nodes' per-peer request limit (`MAX_REQUESTS_PER_PEER_PER_SEC`).
-const HEADER_REQUEST_GAP: Duration = Duration::from_millis(25);
+/// Requests this node sends in any one second, at most: under the full nodes' per-peer
+/// limit (`MAX_REQUESTS_PER_PEER_PER_SEC`), which scores a peer over it and bans one that
+/// stays over it. Catching up on a day of the org's blocks is a burst of block and record
+/// requests; without this the node was banned by the peer it depends on.
+const REQUESTS_PER_SECOND: usize = 40;
 /// Requests one outbox step makes, at most.
 const STEP_REQUESTS: usize = 24;
 /// How often the account nonce is read again.
@@ -67,6 +69,8 @@ pub struct LightNode {
     submitted_at: Mutex<HashMap<u64, Instant>>,
     changed: Arc<dyn Fn() + Send + Sync>,
     rr: Mutex<usize>,
+    /// When the requests of the last second were (or will be) sent (see [`LightNode::send`]).
+    sent: Mutex<std::collections::VecDeque<Instant>>,
     /// When each watched signer's account was last read.
     nonce_read: Mutex<HashMap<PublicKey, Instant>>,
     /// What this node refused from peers lately (headers whose filter does not match,
@@ -115,6 +119,23 @@ impl LightNode {
     /// Every key that signs on this node.
     pub(super) fn signer_keys(&self) -> Vec<PublicKey> {
         self.signers.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// The keys whose blocks this node follows: the followed org's (once it is known),
+    /// every key that signs here, and the signers of outbox entries still waiting for
+    /// the chain (queued before this run watched them). A header whose filter names one
+    /// of them is kept for its block; the others are looked at once, as they arrive.
+    pub(super) fn followed_keys(&self) -> Result<Vec<PublicKey>> {
+        let mut keys = self.signer_keys();
+        keys.extend(self.store.followed()?);
+        for e in self.store.entries()? {
+            if e.is_open() {
+                keys.push(e.signer);
+            }
+        }
+        keys.sort_unstable_by_key(|k| k.0);
+        keys.dedup();
+        Ok(keys)
     }
 
     /// Notes a refusal of a peer's data (kept for the status answer and logged).
@@ -180,6 +201,42 @@ impl LightNode {
         Some(peers[*rr % peers.len()])
     }
 
+    /// Sends one request, paced to at most [`REQUESTS_PER_SECOND`] in any second: every
+    /// request of this node to a peer goes through here.
+    async fn send(
+        &self,
+        peer: PeerId,
+        request: Request,
+    ) -> Result<Response, handoff_net::NetError> {
+        let wait = {
+            let mut sent = self.sent.lock().unwrap_or_else(|p| p.into_inner());
+            let now = Instant::now();
+            let second = Duration::from_secs(1);
+            while sent
+                .front()
+                .is_some_and(|t| now.saturating_duration_since(*t) >= second)
+            {
+                sent.pop_front();
+            }
+            // The slot of this request: now, or a second after the oldest of the last
+            // `REQUESTS_PER_SECOND` (reserved, so concurrent callers queue behind it).
+            let at = match sent.front() {
+                Some(first) if sent.len() >= REQUESTS_PER_SECOND => {
+                    let at = *first + second;
+                    sent.pop_front();
+                    at
+                }
+                _ => now,
+            };
+            sent.push_back(at);
+            at.saturating_duration_since(now)
+        };
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
+        }
+        self.net.request(peer, request).await
+    }
+
     /// A request to `peer`; answered `Busy`, it is asked again after a pause (of
     /// [`BUSY_BACKOFF`]), of the next connected peer when there is one. Answers the
     /// peer that answered (the one to hold to its answer) and its answer; any answer
@@ -191,7 +248,7 @@ impl LightNode {
     ) -> Result<(PeerId, Response), handoff_net::NetError> {
         let mut to = peer;
         for pause in BUSY_BACKOFF {
-            match self.net.request(to, request.clone()).await? {
+            match self.send(to, request.clone()).await? {
                 Response::Error {
                     code: ErrorCode::Busy,
                     ..
@@ -205,7 +262,7 @@ impl LightNode {
                 }
             }
         }
-        let answer = self.net.request(to, request).await?;
+        let answer = self.send(to, request).await?;
         self.count(&answer);
         Ok((to, answer))
     }
@@ -238,11 +295,17 @@ impl LightNode {
             let n = hs.len();
             self.take_headers(from, hs).await?;
             self.changed();
+            // The org is known as soon as the chain holds it: from then on only the
+            // headers of its blocks are kept (`LightStore::append_headers`).
+            // Until then every header is kept, so a failed read here only costs disk.
+            if self.store.followed()?.is_none()
+                && let Err(e) = self.followed_org(from).await
+            {
+                eprintln!("light: the org of this node's identity: {e:#}");
+            }
             if n < HEADER_BATCH as usize {
                 return Ok(());
             }
-            // Full nodes answer a bounded number of requests per peer and second.
-            tokio::time::sleep(HEADER_REQUEST_GAP).await;
         }
     }
 
@@ -254,6 +317,7 @@ impl LightNode {
         let mut set = self.store.validators()?;
         let mut good = Vec::new();
         let mut new_set = false;
+        let keep = self.followed_keys()?;
         for ch in hs {
             if ch.header.height <= tip && good.is_empty() {
                 continue;
@@ -273,15 +337,14 @@ impl LightNode {
                     let prev = tip_header.clone().ok_or_else(|| anyhow!("no tip"))?;
                     // Asked of the peer that sent the headers: it answers for both.
                     let r = request_err(
-                        self.net
-                            .request(
-                                peer,
-                                Request::Record {
-                                    height: prev.height,
-                                    key: StateKey::Validators.to_bytes(),
-                                },
-                            )
-                            .await,
+                        self.send(
+                            peer,
+                            Request::Record {
+                                height: prev.height,
+                                key: StateKey::Validators.to_bytes(),
+                            },
+                        )
+                        .await,
                     )?;
                     let followed = match r {
                         Response::Record(p) => follow_validator_change(
@@ -300,7 +363,8 @@ impl LightNode {
                             new_set = true;
                         }
                         None => {
-                            self.store.append_headers(&good, new_set.then_some(&set))?;
+                            self.store
+                                .append_headers(&good, new_set.then_some(&set), &keep)?;
                             let _ = self.net.report(peer, Misbehaviour::InvalidBlock).await;
                             bail!(
                                 "header {} from {peer} is not certified by its validators",
@@ -310,7 +374,8 @@ impl LightNode {
                     }
                 }
                 Err(e) => {
-                    self.store.append_headers(&good, new_set.then_some(&set))?;
+                    self.store
+                        .append_headers(&good, new_set.then_some(&set), &keep)?;
                     let _ = self.net.report(peer, Misbehaviour::InvalidBlock).await;
                     self.refused(format!("header {} from {peer}: {e}", ch.header.height));
                     bail!("header {} from {peer}: {e}", ch.header.height);
@@ -319,7 +384,8 @@ impl LightNode {
             // The filter must be the one the certified header commits to: a peer that
             // leaves the org out of it (to hide a block) is refused and reported.
             if let Err(e) = check_filter(&ch.header, &ch.concerns) {
-                self.store.append_headers(&good, new_set.then_some(&set))?;
+                self.store
+                    .append_headers(&good, new_set.then_some(&set), &keep)?;
                 let _ = self.net.report(peer, Misbehaviour::InvalidBlock).await;
                 self.refused(format!("header {} from {peer}: {e}", ch.header.height));
                 bail!("header {} from {peer}: {e}", ch.header.height);
@@ -328,7 +394,9 @@ impl LightNode {
             tip_header = Some(ch.header.clone());
             good.push((ch.header, ch.certificate, ch.concerns));
         }
-        Ok(self.store.append_headers(&good, new_set.then_some(&set))?)
+        Ok(self
+            .store
+            .append_headers(&good, new_set.then_some(&set), &keep)?)
     }
 
     /// A record read at the light tip with its proof verified against the certified
@@ -546,8 +614,7 @@ impl LightNode {
     /// Submits a pending entry; whether it was accepted (or refused for good).
     async fn submit(&self, peer: PeerId, e: &mut OutboxEntry) -> Result<bool> {
         let r = self
-            .net
-            .request(peer, Request::SubmitTx { tx: e.tx.clone() })
+            .send(peer, Request::SubmitTx { tx: e.tx.clone() })
             .await;
         match r {
             Ok(Response::Submitted(SubmitOutcome::Accepted)) => {
@@ -587,8 +654,7 @@ impl LightNode {
     ) -> Result<Confirm> {
         *budget = budget.saturating_sub(1);
         let r = self
-            .net
-            .request(
+            .send(
                 peer,
                 Request::TxLocation {
                     signer: e.signer,
@@ -619,15 +685,14 @@ impl LightNode {
         if let std::collections::hash_map::Entry::Vacant(slot) = blocks.entry(height) {
             *budget = budget.saturating_sub(1);
             let r = request_err(
-                self.net
-                    .request(
-                        peer,
-                        Request::Blocks {
-                            from: height,
-                            count: 1,
-                        },
-                    )
-                    .await,
+                self.send(
+                    peer,
+                    Request::Blocks {
+                        from: height,
+                        count: 1,
+                    },
+                )
+                .await,
             )?;
             let Response::Blocks(bs) = r else {
                 return Ok(Confirm::Later);
@@ -842,6 +907,7 @@ impl Running {
             submitted_at: Mutex::new(HashMap::new()),
             changed,
             rr: Mutex::new(0),
+            sent: Mutex::new(std::collections::VecDeque::new()),
             nonce_read: Mutex::new(HashMap::new()),
             refusals: Mutex::new(std::collections::VecDeque::new()),
             traffic: Mutex::new(Traffic::default()),
