@@ -8,6 +8,9 @@ use std::io::Write;
 
 // glibc's allocator slows down as sled's page cache fragments the heap (measured: history
 // queries 2x slower after a bulk load); mimalloc keeps allocation cost flat.
+// `--features system-alloc` links the system allocator instead, so heap profilers that
+// interpose malloc (heaptrack) see every allocation.
+#[cfg(not(feature = "system-alloc"))]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
