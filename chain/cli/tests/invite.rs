@@ -6,7 +6,8 @@
 //! `GENESIS_MISMATCH` (nothing kept); an expired invitation `TICKET_EXPIRED`; a
 //! malformed link exits 2 with `BAD_INVITE`. The registrar lists its invitations (open,
 //! used with the org admitted, expired, revoked) and revokes one: a join with that link
-//! is `TICKET_REVOKED`.
+//! is `TICKET_REVOKED`. A join whose answer was lost finishes when run again, with the
+//! key it made.
 
 mod common;
 
@@ -110,6 +111,86 @@ fn wait_for<T>(what: &str, limit: Duration, mut f: impl FnMut() -> Option<T>) ->
     }
 }
 
+/// The registrar's folder `reg` running as the chain's validator on `addr`.
+fn registrar_node(root: &Path, reg: &Path, addr: &str) -> Proc {
+    let log = root.join("registry.log");
+    let mut cmd = Command::new(bin());
+    cmd.arg("--data")
+        .arg(reg)
+        .args(["node", "run", "--validator", "--no-mdns", "--listen", addr]);
+    Proc {
+        child: spawn_ready(
+            &mut cmd,
+            std::fs::File::create(&log).expect("log"),
+            "registrar's node",
+        ),
+        log,
+    }
+}
+
+/// A join whose answer is lost on its way back: the org is admitted, the joiner does not
+/// know it. The same join again finishes it with the key the first one made (not another
+/// org, not `TICKET_USED`), and the invitation stays the one org's.
+#[test]
+fn a_join_whose_answer_was_lost_finishes_when_run_again() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = tmp.path().to_path_buf();
+    let reg = root.join("registry");
+    ok(&reg, &["init", "--org", "Registry", "--prefix", "0614141"]);
+    let addr = format!("/ip4/127.0.0.1/tcp/{}", free_port());
+    let _node = registrar_node(&root, &reg, &addr);
+    let inv = ok(&reg, &["org", "invite", "Dock Nine", "--role", "warehouse"]);
+    let link = inv["link"].as_str().expect("link").to_string();
+    let id = inv["ticket_id"].as_str().expect("ticket id").to_string();
+
+    let dock = root.join("dock");
+    let (code, lost) = handoff_env(
+        &dock,
+        &[("HANDOFF_FAULT_LOSE_JOIN_ANSWER", "1")],
+        &["join", &link],
+    );
+    assert_eq!(
+        (code, lost["error"]["code"].as_str()),
+        (1, Some("JOIN_UNKNOWN")),
+        "{lost}"
+    );
+    assert!(
+        lost["error"]["message"]
+            .as_str()
+            .expect("message")
+            .contains("run the same join again"),
+        "{lost}"
+    );
+    assert!(!dock.join("light").exists());
+    // The registrar did admit it: the invitation is used by that key.
+    let used = wait_for("the admission", Duration::from_secs(30), || {
+        let i = listed(&reg, &id);
+        i["height"].as_u64().is_some().then_some(i)
+    });
+    assert_eq!(used["status"], "used", "{used}");
+    let admitted = used["org"].as_str().expect("org").to_string();
+
+    // The same join again: the registrar's node answers the admission it made; the
+    // folder is the admitted org's light node.
+    let joined = ok(&dock, &["join", &link]);
+    assert_eq!(joined["org"].as_str(), Some(admitted.as_str()), "{joined}");
+    assert_eq!(joined["height"], used["height"], "{joined}");
+    assert!(dock.join("light").exists());
+    assert!(!dock.join("join-pending.json").exists());
+    let orgs = ok(&reg, &["org", "list"]);
+    let docks: Vec<&Value> = orgs["orgs"]
+        .as_array()
+        .expect("orgs")
+        .iter()
+        .filter(|o| o["name"] == "Dock Nine")
+        .collect();
+    assert_eq!(docks.len(), 1, "{orgs}");
+    assert_eq!(docks[0]["key"].as_str(), Some(admitted.as_str()));
+    // Anyone else with the link: used.
+    let (code, e) = refused_join(&root.join("other"), &link);
+    assert_eq!((code, e.as_str()), (1, "TICKET_USED"));
+}
+
 #[test]
 fn an_org_joins_by_invitation_once_and_only_on_its_chain() {
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -137,24 +218,7 @@ fn an_org_joins_by_invitation_once_and_only_on_its_chain() {
         "{e}"
     );
 
-    let log = root.join("registry.log");
-    let mut cmd = Command::new(bin());
-    cmd.arg("--data").arg(&reg).args([
-        "node",
-        "run",
-        "--validator",
-        "--no-mdns",
-        "--listen",
-        &addr,
-    ]);
-    let _node = Proc {
-        child: spawn_ready(
-            &mut cmd,
-            std::fs::File::create(&log).expect("log"),
-            "registrar's node",
-        ),
-        log,
-    };
+    let _node = registrar_node(&root, &reg, &addr);
 
     // The invitation, made by the running node: its link and QR code.
     let qr = root.join("invite.svg");

@@ -158,11 +158,16 @@ fn to_identity(f: IdentityFile) -> Result<Identity> {
     })
 }
 
+/// Where the identity `name` of a folder is kept.
+pub fn key_path(data: &Path, name: &str) -> PathBuf {
+    keys_dir(data).join(file_name(name))
+}
+
 /// Saves a new org identity in the data folder (durably); returns the key file's path.
 pub fn save(data: &Path, name: &str, key: &Keypair, now_ms: i64) -> Result<PathBuf> {
     let dir = keys_dir(data);
     fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let path = dir.join(file_name(name));
+    let path = key_path(data, name);
     if path.exists() {
         bail!("an identity named '{name}' already exists in this folder");
     }

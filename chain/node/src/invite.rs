@@ -44,6 +44,9 @@ pub const BAD_INVITE: &str = "BAD_INVITE";
 pub const UNKNOWN_TICKET: &str = "UNKNOWN_TICKET";
 /// A ticket that already admitted an org.
 pub const TICKET_USED: &str = "TICKET_USED";
+/// A join repeated with the key its invitation was admitting, whose admission the
+/// registrar's node does not see on the chain yet.
+pub const JOIN_PENDING: &str = "JOIN_PENDING";
 /// A ticket past its validity.
 pub const TICKET_EXPIRED: &str = "TICKET_EXPIRED";
 /// A ticket its registrar revoked.
@@ -800,6 +803,12 @@ pub fn admit(
             ));
         };
         let inv = file.invitations[at].clone();
+        if inv.status == Status::Used && inv.org.as_deref() == Some(org.to_hex().as_str()) {
+            // The same org key again (its signature verified above): the joiner did not
+            // hear the answer. It gets the admission again; a join never half happens.
+            drop(_guard);
+            return readmit(ledger, data, &inv, org);
+        }
         if inv.status == Status::Used {
             return Err(refusal(
                 TICKET_USED,
@@ -892,6 +901,82 @@ pub fn admit(
         let _ = save(data, &file);
     }
     Ok((rc.tx, height))
+}
+
+/// A join repeated with the key a used invitation admitted (or was admitting when its
+/// answer was lost): the admission as recorded, else as the chain holds it. An admission
+/// not on the chain is not made again here: its transaction may still be on its way, so
+/// the joiner is told to try again shortly (`JOIN_PENDING`); a registrar sees it in
+/// `org invitations` (used, with no block) and `org list`.
+#[cfg(feature = "p2p")]
+fn readmit(
+    ledger: &Ledger,
+    data: &Path,
+    inv: &Invitation,
+    org: &PublicKey,
+) -> Result<(Hash32, u64), Refusal> {
+    if let (Some(tx), Some(height)) = (&inv.tx, inv.height) {
+        let tx = Hash32::from_hex(tx).ok_or_else(|| {
+            refusal(
+                "INVITATIONS_UNREADABLE",
+                "the registrar's node holds a damaged admission record for this invitation",
+            )
+        })?;
+        return Ok((tx, height));
+    }
+    fn fault(e: impl std::fmt::Display) -> Refusal {
+        refusal(
+            "STORE_FAULT",
+            format!("the registrar's node cannot read its chain: {e}"),
+        )
+    }
+    let Some(record) = ledger.store.org(org).map_err(fault)? else {
+        return Err(refusal(
+            JOIN_PENDING,
+            "the registrar's node has not seen this org's admission on the chain yet; try              the same join again in a minute",
+        ));
+    };
+    let height = record.admitted_at;
+    let block = ledger.store.block(height).map_err(fault)?.ok_or_else(|| {
+        refusal(
+            "STORE_FAULT",
+            format!("the block {height} that admitted this org is missing"),
+        )
+    })?;
+    let mut found = None;
+    for bytes in &block.txs {
+        let t = handoff_core::tx::SignedTx::decode(bytes).map_err(|r| {
+            refusal(
+                "STORE_FAULT",
+                format!(
+                    "a transaction of block {height} does not decode: {}",
+                    r.message
+                ),
+            )
+        })?;
+        if matches!(&t.body.payload, Payload::AdmitOrg(a) if a.org == *org) {
+            found = Some(t.id());
+            break;
+        }
+    }
+    let tx = found.ok_or_else(|| {
+        refusal(
+            "STORE_FAULT",
+            format!("block {height} holds no admission of this org"),
+        )
+    })?;
+    let _guard = INVITATIONS.lock().unwrap_or_else(|p| p.into_inner());
+    if let Ok(mut file) = load(data)
+        && let Some(i) = file
+            .invitations
+            .iter_mut()
+            .find(|i| i.ticket_sha256 == inv.ticket_sha256)
+    {
+        i.tx = Some(tx.to_hex());
+        i.height = Some(height);
+        let _ = save(data, &file);
+    }
+    Ok((tx, height))
 }
 
 #[cfg(test)]

@@ -24,12 +24,74 @@ use std::time::Duration;
 
 type R<T> = Result<T, CliError>;
 
+/// Fault injection for tests (feature `fault-injection`, never in a release build): the
+/// registrar's answer to the join is dropped, as a connection lost on its way back would.
+#[cfg(feature = "fault-injection")]
+pub const FAULT_LOSE_JOIN_ANSWER_ENV: &str = "HANDOFF_FAULT_LOSE_JOIN_ANSWER";
+
 /// How long the joiner waits for the registrar's node to connect.
 pub const CONNECT_WAIT: Duration = Duration::from_secs(30);
 /// The joiner's peer on another chain, or a genesis that is not the link's.
 pub const GENESIS_MISMATCH: &str = "GENESIS_MISMATCH";
 /// No peer of the link could be reached.
 pub const NO_PEER: &str = "NO_PEER";
+/// A join whose answer did not arrive: which ticket it redeemed with which identity, so
+/// the same join again resumes with that key instead of making another (the registrar's
+/// node answers the admission it made again: [`crate::invite`]).
+const PENDING_FILE: &str = "join-pending.json";
+
+/// What [`PENDING_FILE`] holds.
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PendingJoin {
+    /// SHA-256 of the ticket, hex.
+    ticket_sha256: String,
+    /// The local identity's name.
+    identity: String,
+    /// Its key, hex.
+    org: String,
+}
+
+/// The folder's pending join (none when there is none; a file that does not read is an
+/// error, never "none").
+fn pending(data: &Path) -> R<Option<PendingJoin>> {
+    let path = data.join(PENDING_FILE);
+    match std::fs::read(&path) {
+        Ok(b) => serde_json::from_slice(&b)
+            .map(Some)
+            .with_context(|| format!("{} does not read", path.display()))
+            .map_err(CliError::Other),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(CliError::Other(
+            anyhow::Error::from(e).context(format!("cannot read {}", path.display())),
+        )),
+    }
+}
+
+/// Writes (synced, renamed, the folder synced) or removes the pending join.
+fn set_pending(data: &Path, p: Option<&PendingJoin>) -> R<()> {
+    use std::io::Write;
+    let path = data.join(PENDING_FILE);
+    let write = || -> std::io::Result<()> {
+        match p {
+            Some(p) => {
+                let tmp = data.join("join-pending.json.tmp");
+                let mut f = std::fs::File::create(&tmp)?;
+                f.write_all(&serde_json::to_vec_pretty(p)?)?;
+                f.sync_all()?;
+                std::fs::rename(&tmp, &path)?;
+            }
+            None => match std::fs::remove_file(&path) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+                other => other?,
+            },
+        }
+        std::fs::File::open(data)?.sync_all()
+    };
+    write()
+        .with_context(|| format!("cannot write {}", path.display()))
+        .map_err(CliError::Other)
+}
 
 /// The peer id an address ends with.
 fn peer_of(m: &Multiaddr) -> Option<PeerId> {
@@ -71,7 +133,25 @@ fn join_here(data: &Path, me: Option<&str>, link: &str) -> R<Output> {
     let link = InviteLink::parse(link)?;
     let name = me.map(str::trim).unwrap_or(&link.name).to_string();
     crate::invite::check_name(&name).map_err(|m| CliError::input("BAD_NAME", m))?;
-    if identity::select(data, Some(&name)).is_ok() {
+    // The same join again after its answer was lost: it goes on with the key it made.
+    let resume = match pending(data)? {
+        Some(p) if p.ticket_sha256 == link.ticket_sha256().to_hex() && p.identity == name => {
+            let id = identity::select(data, Some(&name))?;
+            if id.key.public().to_hex() != p.org {
+                return Err(CliError::failed(
+                    "JOIN_UNKNOWN",
+                    format!(
+                        "{} holds a pending join for {name} with another key than the \
+                         identity {name}; sort it out by hand",
+                        data.display()
+                    ),
+                ));
+            }
+            Some(id)
+        }
+        _ => None,
+    };
+    if resume.is_none() && identity::select(data, Some(&name)).is_ok() {
         return Err(CliError::input(
             "IDENTITY_EXISTS",
             format!("{} already holds an identity named {name}", data.display()),
@@ -104,7 +184,15 @@ fn join_here(data: &Path, me: Option<&str>, link: &str) -> R<Output> {
     let (net, events) = runtime
         .block_on(Network::start(cfg))
         .context("cannot start the network")?;
-    let result = runtime.block_on(redeem(data, &name, &link, registrar, net.clone(), events));
+    let result = runtime.block_on(redeem(
+        data,
+        &name,
+        &link,
+        resume,
+        registrar,
+        net.clone(),
+        events,
+    ));
     runtime.block_on(async {
         let _ = net.shutdown().await;
     });
@@ -116,6 +204,7 @@ async fn redeem(
     data: &Path,
     name: &str,
     link: &InviteLink,
+    resume: Option<identity::Identity>,
     registrar: PeerId,
     net: NetHandle,
     mut events: tokio::sync::mpsc::Receiver<NetEvent>,
@@ -202,11 +291,32 @@ async fn redeem(
     genesis
         .check_keys()
         .map_err(|r| CliError::failed(GENESIS_MISMATCH, r.message))?;
-    // The key is the joiner's own, saved durably before it is named to anyone.
-    let key = identity::generate()?;
-    let org = key.public();
+    // The key is the joiner's own, saved durably before it is named to anyone (or the
+    // one a join whose answer was lost made), and the join is noted as pending until an
+    // answer comes.
     std::fs::create_dir_all(data).with_context(|| format!("cannot create {}", data.display()))?;
-    let key_path = identity::save(data, name, &key, now_ms())?;
+    let (key, key_path) = match resume {
+        Some(id) => (id.key, identity::key_path(data, name)),
+        None => {
+            let key = identity::generate()?;
+            let path = identity::save(data, name, &key, now_ms())?;
+            (key, path)
+        }
+    };
+    let org = key.public();
+    set_pending(
+        data,
+        Some(&PendingJoin {
+            ticket_sha256: link.ticket_sha256().to_hex(),
+            identity: name.to_string(),
+            org: org.to_hex(),
+        }),
+    )?;
+    // Test support: the answer is lost on its way back, as a dropped connection would.
+    #[cfg(feature = "fault-injection")]
+    let lose_answer = std::env::var_os(FAULT_LOSE_JOIN_ANSWER_ENV).is_some();
+    #[cfg(not(feature = "fault-injection"))]
+    let lose_answer = false;
     let msg = handoff_net::join_message(&link.chain, &link.ticket_sha256(), &org, &link.name);
     let join = Request::Join {
         ticket: link.ticket,
@@ -214,15 +324,27 @@ async fn redeem(
         org,
         signature: key.sign_raw(&msg),
     };
-    let (tx, height) = match ask(join).await {
+    let answer = match ask(join).await {
+        Ok(_) if lose_answer => Err(anyhow!("the answer was lost (test fault)")),
+        other => other,
+    };
+    let (tx, height) = match answer {
         Ok(Response::Joined(JoinOutcome::Admitted { tx, height })) => (tx, height),
+        // Not admitted yet, and maybe on its way: the key and the pending join stay.
+        Ok(Response::Joined(JoinOutcome::Refused { code, message }))
+            if code == crate::invite::JOIN_PENDING =>
+        {
+            return Err(CliError::failed(&code, message));
+        }
         Ok(Response::Joined(JoinOutcome::Refused { code, message })) => {
             // Not admitted: nothing on the chain names the key.
             identity::remove_key(&key_path)?;
+            set_pending(data, None)?;
             return Err(CliError::failed(&code, message));
         }
         Ok(Response::Error { code, message }) => {
             identity::remove_key(&key_path)?;
+            set_pending(data, None)?;
             let code = match code {
                 ErrorCode::Unsupported => "NOT_REGISTRAR_NODE",
                 _ => "JOIN_UNAVAILABLE",
@@ -234,6 +356,7 @@ async fn redeem(
         }
         Ok(other) => {
             identity::remove_key(&key_path)?;
+            set_pending(data, None)?;
             return Err(CliError::failed(
                 "BAD_ANSWER",
                 format!("the registrar's node answered the join with {other:?}"),
@@ -244,7 +367,9 @@ async fn redeem(
                 "JOIN_UNKNOWN",
                 format!(
                     "no answer from the registrar's node ({e}); whether {} was admitted is \
-                     unknown; its key is kept in {}",
+                     unknown; its key is kept in {}: run the same join again to finish (it \
+                     goes on with this key, and the registrar's node answers the admission \
+                     it made)",
                     link.name,
                     key_path.display()
                 ),
@@ -255,6 +380,7 @@ async fn redeem(
     // A new key has signed nothing: its first transaction carries nonce 0.
     store.set_known_nonce(&org, 0)?;
     write_network(data, &link.peers, &hex::encode(&bytes))?;
+    set_pending(data, None)?;
     let chain_id = genesis.chain_id().to_hex();
     Ok(Output {
         json: json!({
