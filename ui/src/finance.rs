@@ -376,21 +376,29 @@ pub fn AssetDetail(id: String, on_back: Callback<()>, lender: bool) -> impl Into
             ctx.version.get();
             let id = id.clone();
             spawn_local(async move {
-                // The evidence is the fuller answer; a node that does not give it (a light
-                // node: it does not index the goods and documents behind the lines) still
-                // shows the asset, its terms and its steps.
+                // The evidence is the fuller answer. A light node builds it from its index
+                // and proven reads; when it cannot now (no peer, and its index does not hold
+                // a record the evidence reads) or not at all (`LIGHT_NODE`), the asset, its
+                // terms and its steps still show. Any other failure is said, never hidden.
                 let r = match backend::finance_evidence(&id).await {
                     Ok(e) => Ok(Detail {
                         asset: e.asset.clone(),
                         steps: e.steps.clone(),
                         evidence: Some(e),
                     }),
-                    Err(e) if e.code == "NOT_FOUND" => Err(e),
-                    Err(_) => backend::finance_show(&id).await.map(|s| Detail {
-                        asset: s.asset,
-                        steps: s.steps,
-                        evidence: None,
-                    }),
+                    Err(e)
+                        if matches!(
+                            e.code.as_str(),
+                            "LIGHT_NODE" | "PROOF_UNAVAILABLE" | "NO_PEER"
+                        ) =>
+                    {
+                        backend::finance_show(&id).await.map(|s| Detail {
+                            asset: s.asset,
+                            steps: s.steps,
+                            evidence: None,
+                        })
+                    }
+                    Err(e) => Err(e),
                 };
                 match r {
                     Ok(d) => data.set(Some(d)),
@@ -518,6 +526,26 @@ fn DetailBody(d: Detail, orgs: RwSignal<Vec<api::OrgView>>, lender: bool) -> imp
     }
 }
 
+/// Where a light node's finance view read the chain: its index's freshness, and the
+/// block the handoffs, goods, orgs and products were verified against (or, with no
+/// peer, that they are as its index last saw them). Nothing on a full node.
+#[component]
+pub fn LightSource(light: Option<api::IndexFreshness>, proven_at: Option<u64>) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let on_light = light.is_some();
+    view! {
+        <crate::home::Freshness light=light/>
+        {on_light.then(|| view! {
+            <p class="hint" data-testid="fin-proven-at" data-height=proven_at.map(|h| h.to_string()).unwrap_or_default()>
+                {move || match proven_at {
+                    Some(h) => fill(ctx.t("fin.proven_at"), &[number(ctx.lang.get(), h as f64)]),
+                    None => ctx.t("fin.from_index").to_string(),
+                }}
+            </p>
+        })}
+    }
+}
+
 /// The trade evidence: each invoiced line matched (✓) or flagged (✗, with why), or each
 /// good on a receipt and where it stands.
 #[component]
@@ -525,6 +553,8 @@ fn Evidence(e: api::FinanceEvidenceResponse, currency: String) -> impl IntoView 
     let ctx = expect_context::<Ctx>();
     let matched = e.matched;
     let receipt = e.asset.kind == "receipt";
+    let light = e.light.clone();
+    let proven_at = e.proven_at;
     view! {
         <div class="card" data-testid="fin-evidence" data-matched=matched.to_string()>
             <header class="card-head">
@@ -538,6 +568,7 @@ fn Evidence(e: api::FinanceEvidenceResponse, currency: String) -> impl IntoView 
                     })}
                 </span>
             </header>
+            <LightSource light=light proven_at=proven_at/>
             {(!e.lines.is_empty()).then(|| view! { <p class="hint">{move || ctx.t("fin.evidence_hint")}</p> })}
             <ol class="ev-lines">
                 {e.lines.into_iter().map(|l| {

@@ -1277,6 +1277,21 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("lender.alerts_n", "Alerts", "预警"),
     ("lender.as_of", "As of block {0}, {1}", "截至区块 {0}，{1}"),
     (
+        "lender.deliveries_yours",
+        "Deliveries counted on this light node: those of each counterparty in its verified index (to your organisation and behind your assets), not all of them.",
+        "此轻节点统计的交付：各交易对手在其已校验索引中的交付（交给贵组织的以及您资产背后的），并非全部。",
+    ),
+    (
+        "fin.proven_at",
+        "Handoffs, goods, organisations and products verified against block {0}",
+        "交接、货物、组织和产品已对照区块 {0} 校验",
+    ),
+    (
+        "fin.from_index",
+        "No peer reachable: handoffs, goods, organisations and products as this node's index last saw them",
+        "无可连接节点：交接、货物、组织和产品为本节点索引最后所见",
+    ),
+    (
         "lender.exposure",
         "Exposure by counterparty",
         "按交易对手的风险敞口",

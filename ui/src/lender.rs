@@ -11,7 +11,8 @@
 use crate::app::Ctx;
 use crate::backend;
 use crate::finance::{
-    AlertList, AssetDetail, ExportButtons, StatusBadge, compact, date, money, short_id, word,
+    AlertList, AssetDetail, ExportButtons, LightSource, StatusBadge, compact, date, money,
+    short_id, word,
 };
 use crate::i18n::{Lang, datetime_ms, fill, number, t};
 use handoff_api as api;
@@ -196,6 +197,7 @@ fn Portfolio(
     let timeline = p.timeline.clone();
     view! {
         <p class="hint" data-testid="lender-as-of">{move || fill(ctx.t("lender.as_of"), &[number(ctx.lang.get(), height as f64), datetime_ms(ctx.lang.get(), as_of)])}</p>
+        <LightSource light=p.light.clone() proven_at=p.proven_at/>
         <div class="fin-kpis">
             <div class="fin-kpi" data-testid="kpi-outstanding">
                 <span class="k">{move || ctx.t("lender.total_out")}</span>
@@ -471,9 +473,15 @@ fn Counterparties(list: Vec<api::FinanceCounterpartyView>) -> impl IntoView {
     if list.is_empty() {
         return ().into_any();
     }
+    // A light node counts the deliveries its verified index holds (to the caller's org
+    // and behind its assets), not every one a full node's index counts.
+    let yours = list
+        .iter()
+        .any(|c| c.deliveries_scope.as_deref() == Some("indexed"));
     view! {
         <div class="card">
             <h3 class="section">{move || ctx.t("lender.counterparties")}</h3>
+            {yours.then(|| view! { <p class="hint" data-testid="deliveries-yours">{move || ctx.t("lender.deliveries_yours")}</p> })}
             <div class="table-wrap">
                 <table class="fin-table" data-testid="lender-counterparties">
                     <thead><tr>

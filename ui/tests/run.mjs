@@ -122,6 +122,56 @@ const LOOSE_D = '(01)00614141025015(21)E261000263';
 const LOOSE_E = '(01)00614141025015(21)E261000264';
 const WAREHOUSE = 'Harbor Logistics';
 const GROCER = 'Corner Grocer';
+// The Lender screen on the demo bank's light node: its portfolio and an asset's evidence
+// from its own index and proven reads, the full node's answer for the bank (but for the
+// refused move, whose block names only the org that tried it, so a lender's light node
+// never fetches it), and where each was read.
+async function lightLenderChecks(vp, node) {
+  const { ctx, page, errors, shot } = await openPage(vp, signIn(node, BANK));
+  const light = (n) => shot(`light-${n}`);
+  const full = await api(node.full.base, '/v1/finance/portfolio', { token: node.full.tokens[BANK] });
+  const mine = await api(node.base, '/v1/finance/portfolio', { token: node.tokens[BANK] });
+  const receipt = full.rows.find((r) => r.kind === 'receipt');
+  const funded = full.rows.find((r) => r.kind === 'receivable' && r.status === 'funded');
+  await check(`${vp.name} light: the lender's dashboard from its light node is the full node's, saying where it was read`, async () => {
+    expect(JSON.stringify(mine.rows.map((r) => ({ ...r, alerts: 0 }))) === JSON.stringify(full.rows.map((r) => ({ ...r, alerts: 0 }))),
+      `light rows ${JSON.stringify(mine.rows)}; full ${JSON.stringify(full.rows)}`);
+    expect(JSON.stringify(mine.ageing) === JSON.stringify(full.ageing) && JSON.stringify(mine.exposure) === JSON.stringify(full.exposure), 'ageing and exposure');
+    const kinds = (p) => p.alerts.map((a) => `${a.asset} ${a.kind} ${a.subject}`).filter((k) => !k.includes('move_refused')).sort();
+    expect(JSON.stringify(kinds(mine)) === JSON.stringify(kinds(full)), `light ${kinds(mine)}; full ${kinds(full)}`);
+    expect(mine.light && mine.light.peers > 0 && mine.proven_at > 0, JSON.stringify(mine.light));
+    await page.waitForFunction((n) => document.querySelector('[data-testid="whoami"]')?.textContent === n, BANK);
+    await nav(page, 'lender');
+    await page.locator(T('lender-screen')).waitFor();
+    await page.locator(T('lender-row')).first().waitFor();
+    expect(await page.locator(T('lender-row')).count() === full.rows.length, 'one row per asset');
+    const alerts = await page.locator(T('lender-alerts')).innerText();
+    for (const said of ['Overdue', 'Collateral recalled']) {
+      expect(alerts.includes(said), `"${said}" in the alerts: ${alerts}`);
+    }
+    await page.locator(`${T('lender-screen')} ${T('index-freshness')}`).waitFor();
+    const at = await page.locator(`${T('lender-screen')} ${T('fin-proven-at')}`).innerText();
+    expect(at.includes('verified against block'), at);
+    await light('lender-dashboard');
+  });
+  await check(`${vp.name} light: a pledged pallet's evidence on the lender's light node names the recall of the lot on it`, async () => {
+    await page.locator(`${T('lender-row')}[data-id="${receipt.id}"]`).click();
+    await page.locator(T('fin-evidence')).waitFor();
+    const detail = await page.locator(T('fin-detail-alerts')).innerText();
+    expect(detail.includes('Collateral recalled') && detail.includes('/00/'), detail);
+    await page.locator(`${T('fin-evidence')} ${T('fin-proven-at')}`).waitFor();
+    await light('lender-evidence');
+    await nav(page, 'lender');
+    await page.locator(`${T('lender-row')}[data-id="${funded.id}"]`).click();
+    await page.locator(T('fin-evidence')).waitFor();
+    expect(await page.locator(T('ev-line')).count() > 0, 'evidence lines');
+    expect(await page.locator(T('fin-evidence')).getAttribute('data-matched') === 'true', 'every line matched');
+    await light('lender-invoice');
+    expect(errors.length === 0, errors.join('\n'));
+  });
+  await ctx.close();
+}
+
 const AUDITOR = 'Organic Audit'; // admitted for these tests, beside the demo's own auditor
 const DEMO_AUDITOR = 'Verde Certification'; // certified the demo's espresso EU organic
 const ROASTER = 'Northside Roasters'; // brand owner of the espresso (GTIN 00614141025015)
@@ -1309,6 +1359,16 @@ try {
       await lightNodeChecks(vp, node);
     } finally {
       await node.stop();
+    }
+    let bank;
+    await check(`${vp.name} light: the demo bank's light node starts`, async () => {
+      bank = await lightNodeOnDemoChain(BANK);
+    });
+    if (!bank) continue;
+    try {
+      await lightLenderChecks(vp, bank);
+    } finally {
+      await bank.stop();
     }
   }
 

@@ -2330,8 +2330,9 @@ response! {
         /// Its unpaid receivables as buyer, by age.
         pub ageing: Vec<FinanceBucketView>,
         /// Which deliveries the counts cover: absent, every handoff it sent (a full
-        /// node's index); `with_your_org` on a light node, the handoffs it sent to the
-        /// caller's org (those its verified index holds).
+        /// node's index); `indexed` on a light node, the handoffs it sent that the light
+        /// node's verified index holds (to the caller's org, and those behind the
+        /// caller's finance assets).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub deliveries_scope: Option<String>,
     }

@@ -19,8 +19,8 @@
 //! org's assets) as of its last block, each answer saying which. A record the index does
 //! not hold with no peer is an error naming it, never absent. Counterparty delivery
 //! counts are a full node's own index of every org's handoffs (not in the state root, so
-//! not provable): a light node counts the handoffs the counterparty sent to its org, and
-//! says so (`deliveries_scope`).
+//! not provable): a light node counts the handoffs the counterparty sent that its index
+//! holds (to its org, and those behind its assets), and says so (`deliveries_scope`).
 
 use super::LightSession;
 use super::cli::{peer_and_tip, signer_of};
@@ -45,6 +45,8 @@ pub struct LightBooks<'a> {
     me: Option<&'a str>,
     state: Layered<'a>,
     now: Layered<'a>,
+    /// The index's freshness when a view first asked: one answer says one height.
+    fresh: OnceCell<IndexFreshness>,
 }
 
 impl<'a> LightBooks<'a> {
@@ -63,7 +65,17 @@ impl<'a> LightBooks<'a> {
                 proven: OnceCell::new(),
                 index_first: false,
             },
+            fresh: OnceCell::new(),
         }
+    }
+
+    /// The index's freshness as of the first view read of this answer.
+    fn fresh(&self) -> R<IndexFreshness> {
+        if let Some(f) = self.fresh.get() {
+            return Ok(f.clone());
+        }
+        let f = super::index::freshness(self.l)?;
+        Ok(self.fresh.get_or_init(|| f).clone())
     }
 
     /// The identity acting.
@@ -224,7 +236,7 @@ impl View for LightBooks<'_> {
     }
 
     fn height(&self) -> R<u64> {
-        Ok(self.l.store().freshness()?.height)
+        Ok(self.fresh()?.height)
     }
 
     /// From the header when the store still holds it, else from a transaction of that
@@ -260,8 +272,9 @@ impl View for LightBooks<'_> {
             .collect())
     }
 
-    /// The handoffs `org` sent to this node's org, as its index holds them (a full
-    /// node's count of all of them is its own index, not provable to a light node).
+    /// The handoffs `org` sent that the index holds (to this node's org, and those
+    /// behind its assets); a full node's count of all of them is its own index, not
+    /// provable to a light node.
     fn deliveries(&self, org: &PublicKey) -> R<(Deliveries, Option<String>)> {
         let mut d = Deliveries::default();
         for h in self.l.store().indexed_handoffs()? {
@@ -285,13 +298,13 @@ impl View for LightBooks<'_> {
                 HandoffStatus::Cancelled => d.cancelled += 1,
             }
         }
-        Ok((d, Some("with_your_org".to_string())))
+        Ok((d, Some("indexed".to_string())))
     }
 
     /// The header the index is as of (a light node's files are read at that block).
     fn anchor(&self) -> R<serde_json::Value> {
         let store = self.l.store();
-        let f = store.freshness()?;
+        let f = self.fresh()?;
         let (head, _) = store.header(f.height)?.ok_or_else(|| {
             CliError::Other(anyhow::anyhow!(
                 "the header of block {} the index is as of is not in the light store",
@@ -303,6 +316,6 @@ impl View for LightBooks<'_> {
 
     fn light(&self) -> R<(Option<IndexFreshness>, Option<u64>)> {
         let proven = self.now.proven().as_ref().ok().map(|(_, h)| *h);
-        Ok((Some(super::index::freshness(self.l)?), proven))
+        Ok((Some(self.fresh()?), proven))
     }
 }
