@@ -1,5 +1,7 @@
 //! The light node's own database (`<data>/light`): the trusted genesis, the validator set
-//! that certifies the next header, certified headers by height, the account nonces last
+//! that certifies the next header, the certified headers it still needs (once its org is
+//! known: those of the org's blocks, the tip and the index's own; see
+//! [`LightStore::append_headers`]), the account nonces last
 //! verified from the chain, the light node's network key, and the **outbox** of
 //! transactions signed on this machine.
 //!
