@@ -1752,7 +1752,8 @@ response! {
         /// Its GS1 event hash id.
         pub hash: String,
         /// `committed`, `already` (an event with this hash id is on the ledger: nothing
-        /// done) or `rejected` (a ledger rule refused it).
+        /// done), `rejected` (a ledger rule refused it) or, on a light node, `queued`
+        /// (signed and in its outbox, sent when a peer is reachable).
         pub status: String,
         /// The rule's code, when rejected.
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1775,6 +1776,12 @@ response! {
     pub struct EpcisImportResponse {
         /// Every event, in document order.
         pub events: Vec<EpcisImportView>,
+        /// On a light node: the transactions signed and queued in its outbox, in order.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub queued: Option<Vec<QueuedTx>>,
+        /// On a light node: its index (as of which "already" was decided).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub light: Option<IndexFreshness>,
     }
 }
 
@@ -1803,6 +1810,10 @@ response! {
         pub events: u64,
         /// The document's text.
         pub document: String,
+        /// A light node answering from its own verified index: only its org's own events
+        /// (signed by its keys), as of the index's height.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub light: Option<IndexFreshness>,
     }
 }
 
@@ -1853,6 +1864,10 @@ response! {
         pub next_page_token: Option<String>,
         /// Every event's proof link, in the document's order.
         pub proofs: Vec<EpcisProofLink>,
+        /// A light node answering from its own verified index: only its org's own events
+        /// (signed by its keys), as of the index's height.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub light: Option<IndexFreshness>,
     }
 }
 

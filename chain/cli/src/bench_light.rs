@@ -579,6 +579,7 @@ fn stock(a: LightBenchArgs) -> Result<Value> {
             records,
             history: vec![],
             activity: vec![],
+            own: vec![],
         })?;
     }
     light.advance_indexed(height)?;

@@ -2105,14 +2105,16 @@ fn light(l: &LightSession, me: Option<&str>, signed_in: bool, req: Request) -> R
             let books = crate::light::finance::LightBooks::new(l, me);
             crate::finance_view::run(&books, &|| books.signer(), signed_in, r)?
         }
+        // EPCIS over the org's own events in the index; imported events signed and queued.
+        Request::EpcisCheck(r) => Response::EpcisCheck(crate::light::epcis::check(l, me, r)?),
+        Request::EpcisImport(r) => Response::EpcisImport(crate::light::epcis::import(l, me, r)?),
+        Request::EpcisExport(r) => Response::EpcisExport(crate::light::epcis::export(l, r)?),
+        Request::EpcisQuery(r) => Response::EpcisQuery(crate::light::epcis::query(l, r)?),
         r => {
             let what = match r.op() {
                 "evidence" => "The evidence of a verdict (a full node proves it)".to_string(),
                 "product_show" => "A product's page".to_string(),
                 "product_image" => "A product's picture".to_string(),
-                "epcis_check" | "epcis_import" | "epcis_export" | "epcis_query" => {
-                    "EPCIS import, export and query".to_string()
-                }
                 "tx_proof" => "A transaction's inclusion proof".to_string(),
                 op => format!("`{op}`"),
             };

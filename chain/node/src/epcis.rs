@@ -26,6 +26,78 @@ use handoff_epcis::{Document, DocumentKind, EpcisError, ErrorCode, Event, Namesp
 use std::cell::RefCell;
 use std::collections::HashSet;
 
+/// A block as [`Source::block`] gives it: its time and its applied transactions with
+/// their places.
+pub(crate) type SourceBlock = (i64, Vec<(u32, SignedTx)>);
+
+/// Where EPCIS events are read from: a full node's ledger ([`Reader`], every transaction
+/// of the chain) or a light node's verified index of its org
+/// ([`crate::light::epcis::LightSource`], the transactions the org's keys signed). Check,
+/// export and query are written once against it.
+pub(crate) trait Source: Lookup + ExportLookup {
+    /// The first read that failed during a mapping, as the operation's error.
+    fn fault(&self) -> R<()>;
+    /// The event kept when a transaction was imported here: (hash id, one-event JSON-LD).
+    fn kept(&self, id: &TxId) -> R<Option<(String, String)>>;
+    /// The org a committed transaction is of (its signer's org).
+    fn by(&self, tx: &SignedTx) -> R<OrgId>;
+    /// The transaction an event with this hash id was imported as before, if any.
+    fn imported(&self, hash: &str) -> R<Option<TxId>>;
+    /// The kind (payload type name) of a transaction found by [`Source::imported`].
+    fn kind(&self, tx: &TxId) -> R<String>;
+    /// The height events are read up to.
+    fn height(&self) -> R<u64>;
+    /// Block `height`'s time and the transactions in it to export, applied ones only,
+    /// with their places; `None`: the source does not hold that block.
+    fn block(&self, height: u64) -> R<Option<SourceBlock>>;
+}
+
+fn undecodable(e: impl std::fmt::Display) -> CliError {
+    CliError::failed(
+        "STORE_FAULT",
+        format!("a stored transaction does not decode: {e}"),
+    )
+}
+
+impl Source for Reader<'_> {
+    fn fault(&self) -> R<()> {
+        self.check()
+    }
+
+    fn kept(&self, id: &TxId) -> R<Option<(String, String)>> {
+        Ok(self.ledger.store.epcis_kept(id)?)
+    }
+
+    fn by(&self, tx: &SignedTx) -> R<OrgId> {
+        Ok(event_meta(self.ledger, &tx.id())?.map_or(tx.body.signer, |m| m.org))
+    }
+
+    fn imported(&self, hash: &str) -> R<Option<TxId>> {
+        Ok(self.ledger.store.epcis_tx(hash)?)
+    }
+
+    fn kind(&self, tx: &TxId) -> R<String> {
+        Ok(event_meta(self.ledger, tx)?.map_or_else(|| "unknown".to_string(), |m| m.kind))
+    }
+
+    fn height(&self) -> R<u64> {
+        Ok(self.ledger.store.height())
+    }
+
+    fn block(&self, height: u64) -> R<Option<SourceBlock>> {
+        let Some(block) = self.ledger.store.block(height)? else {
+            return Ok(None);
+        };
+        let mut txs = Vec::new();
+        for (i, (bytes, outcome)) in block.txs.iter().zip(&block.outcomes).enumerate() {
+            if outcome.code.is_none() {
+                txs.push((i as u32, SignedTx::decode(bytes).map_err(undecodable)?));
+            }
+        }
+        Ok(Some((block.header.time_ms, txs)))
+    }
+}
+
 /// The ledger as the mapping asks it. A failed read is kept and turns the whole operation
 /// into an error after the mapping returns (fail closed: never "no such org").
 struct Reader<'a> {
@@ -180,7 +252,7 @@ fn bad(e: &EpcisError, hashes: &[String]) -> CliError {
 }
 
 /// A document read whole, with every event's hash id (`epcis_check`).
-fn read(text: &str) -> R<(Document, Vec<String>)> {
+pub(crate) fn read(text: &str) -> R<(Document, Vec<String>)> {
     let doc = handoff_epcis::parse(text).map_err(|e| bad(&e, &[]))?;
     let hashes = handoff_epcis::hash_ids(&doc);
     Ok((doc, hashes))
@@ -189,21 +261,26 @@ fn read(text: &str) -> R<(Document, Vec<String>)> {
 /// What one event of a document becomes: already on the ledger, or its transaction and
 /// kept form.
 #[allow(clippy::large_enum_variant)] // one a document event, moved once
-enum Plan {
+pub(crate) enum Plan {
     Already(TxId),
     Submit(Mapped),
 }
 
 /// Maps every event (refusing the document at the first that cannot be mapped).
-fn plan(reader: &Reader<'_>, doc: &Document, hashes: &[String], me: &OrgId) -> R<Vec<Plan>> {
+pub(crate) fn plan<S: Source>(
+    reader: &S,
+    doc: &Document,
+    hashes: &[String],
+    me: &OrgId,
+) -> R<Vec<Plan>> {
     let mut out = Vec::with_capacity(doc.events.len());
     for (i, hash) in hashes.iter().enumerate() {
-        if let Some(tx) = reader.ledger.store.epcis_tx(hash)? {
+        if let Some(tx) = reader.imported(hash)? {
             out.push(Plan::Already(tx));
             continue;
         }
         let mapped = map::to_payload(doc, i, me, reader);
-        reader.check()?;
+        reader.fault()?;
         let mapped = mapped.map_err(|e| bad(&e, hashes))?;
         // An event too large to be kept would be refused by the import.
         map::keep(doc, i).map_err(|e| bad(&e, hashes))?;
@@ -218,16 +295,22 @@ pub(crate) fn check(
     signer: &Identity,
     r: EpcisCheckRequest,
 ) -> R<EpcisCheckResponse> {
-    let (doc, hashes) = read(&r.document)?;
     let reader = Reader::new(ledger)?;
-    let me = signer.key.public();
-    let plans = plan(&reader, &doc, &hashes, &me)?;
+    check_with(&reader, &signer.key.public(), r)
+}
+
+/// [`check`] over any [`Source`], as the org `me`.
+pub(crate) fn check_with<S: Source>(
+    reader: &S,
+    me: &OrgId,
+    r: EpcisCheckRequest,
+) -> R<EpcisCheckResponse> {
+    let (doc, hashes) = read(&r.document)?;
+    let plans = plan(reader, &doc, &hashes, me)?;
     let mut events = Vec::with_capacity(plans.len());
     for (i, p) in plans.iter().enumerate() {
         let kind = match p {
-            Plan::Already(tx) => {
-                event_meta(ledger, tx)?.map_or_else(|| "unknown".to_string(), |m| m.kind)
-            }
+            Plan::Already(tx) => reader.kind(tx)?,
             Plan::Submit(m) => m.payload.type_name().to_string(),
         };
         events.push(EpcisEventView {
@@ -271,7 +354,11 @@ pub(crate) fn import(
             Ok(())
         },
     )?;
-    Ok(EpcisImportResponse { events })
+    Ok(EpcisImportResponse {
+        events,
+        queued: None,
+        light: None,
+    })
 }
 
 /// What an import did, counted.
@@ -650,17 +737,22 @@ impl<'l> Batch<'l> {
 
 /// One committed transaction as an EPCIS event: the namespaces of the document it came
 /// in (none for a mapped one), the event, and its CBV 2.0 hash id.
-struct Exported {
+pub(crate) struct Exported {
     namespaces: Vec<Namespace>,
     event: Event,
-    hash: String,
+    /// Its hash id.
+    pub(crate) hash: String,
 }
 
 /// The EPCIS event of one committed transaction: the kept original when it was imported
 /// here, else its mapping; `None` for a transaction that is no supply-chain event.
-fn export_one(reader: &Reader<'_>, tx: &SignedTx, record_time_ms: i64) -> R<Option<Exported>> {
+pub(crate) fn export_one<S: Source>(
+    reader: &S,
+    tx: &SignedTx,
+    record_time_ms: i64,
+) -> R<Option<Exported>> {
     let id = tx.id();
-    if let Some((hash, jsonld)) = reader.ledger.store.epcis_kept(&id)? {
+    if let Some((hash, jsonld)) = reader.kept(&id)? {
         let d = map::restore(&jsonld).map_err(|e| {
             CliError::failed(
                 "STORE_FAULT",
@@ -674,7 +766,7 @@ fn export_one(reader: &Reader<'_>, tx: &SignedTx, record_time_ms: i64) -> R<Opti
             hash,
         }));
     }
-    let by = event_meta(reader.ledger, &id)?.map_or(tx.body.signer, |m| m.org);
+    let by = reader.by(tx)?;
     let c = Committed {
         payload: &tx.body.payload,
         event_time_ms: tx.body.event_time_ms,
@@ -683,7 +775,7 @@ fn export_one(reader: &Reader<'_>, tx: &SignedTx, record_time_ms: i64) -> R<Opti
         tx: id,
     };
     let e = map::from_payload(&c, reader);
-    reader.check()?;
+    reader.fault()?;
     // A mapped event has no extensions: no namespace declaration changes its hash.
     Ok(e.map(|event| Exported {
         hash: handoff_epcis::hash_id(&Document::new("", Vec::new()), &event),
@@ -694,7 +786,7 @@ fn export_one(reader: &Reader<'_>, tx: &SignedTx, record_time_ms: i64) -> R<Opti
 
 /// Whether an export or query answer is asked for as XML (`xml`) or JSON-LD (`jsonld`,
 /// `json`); any other format is `BAD_FORMAT`.
-fn is_xml(format: &str) -> R<bool> {
+pub(crate) fn is_xml(format: &str) -> R<bool> {
     match format {
         "jsonld" | "json" => Ok(false),
         "xml" => Ok(true),
@@ -732,21 +824,7 @@ pub(crate) fn export(ledger: &Ledger, r: EpcisExportRequest) -> R<EpcisExportRes
                 }
             }
         }
-        (None, true) => {
-            for height in 1..=ledger.store.height() {
-                let Some(block) = ledger.store.block(height)? else {
-                    continue;
-                };
-                for i in 0..block.txs.len() {
-                    if let Some((tx, time, outcome)) = reader.tx_at(height, i as u32)?
-                        && outcome.code.is_none()
-                        && let Some(x) = export_one(&reader, &tx, time)?
-                    {
-                        parts.push((x.namespaces, x.event));
-                    }
-                }
-            }
-        }
+        (None, true) => return export_all(&reader, xml),
         _ => {
             return Err(CliError::input(
                 "BAD_ARGUMENTS",
@@ -754,6 +832,27 @@ pub(crate) fn export(ledger: &Ledger, r: EpcisExportRequest) -> R<EpcisExportRes
             ));
         }
     }
+    write_export(parts, xml)
+}
+
+/// Every event `reader` holds (a full node's: the chain's; a light node's: its org's
+/// own), as a document.
+pub(crate) fn export_all<S: Source>(reader: &S, xml: bool) -> R<EpcisExportResponse> {
+    let mut parts = Vec::new();
+    for height in 1..=reader.height()? {
+        let Some((time, txs)) = reader.block(height)? else {
+            continue;
+        };
+        for (_, tx) in txs {
+            if let Some(x) = export_one(reader, &tx, time)? {
+                parts.push((x.namespaces, x.event));
+            }
+        }
+    }
+    write_export(parts, xml)
+}
+
+fn write_export(parts: Vec<(Vec<Namespace>, Event)>, xml: bool) -> R<EpcisExportResponse> {
     let now = handoff_epcis::time::format_ms(crate::ledger::now_ms());
     let doc = map::merge(&now, parts);
     let document = if xml {
@@ -767,6 +866,7 @@ pub(crate) fn export(ledger: &Ledger, r: EpcisExportRequest) -> R<EpcisExportRes
         format: if xml { "xml" } else { "jsonld" }.into(),
         events: doc.events.len() as u64,
         document,
+        light: None,
     })
 }
 
@@ -787,25 +887,15 @@ struct Hit {
 /// The events of block `height` that `q` matches and that come after its page token, in
 /// block order. Each carries the block's time as its `recordTime` and, when it has none
 /// of its own, its hash id as its `eventID` (neither counts in the hash id).
-fn block_hits(reader: &Reader<'_>, q: &Query, height: u64) -> R<Vec<Hit>> {
-    let Some(block) = reader.ledger.store.block(height)? else {
+fn block_hits<S: Source>(reader: &S, q: &Query, height: u64) -> R<Vec<Hit>> {
+    let Some((time, txs)) = reader.block(height)? else {
         return Err(CliError::failed(
             "STORE_FAULT",
             format!("block {height} is missing from the store"),
         ));
     };
-    let time = block.header.time_ms;
     let mut out = Vec::new();
-    for (i, (bytes, outcome)) in block.txs.iter().zip(&block.outcomes).enumerate() {
-        if outcome.code.is_some() {
-            continue;
-        }
-        let tx = SignedTx::decode(bytes).map_err(|e| {
-            CliError::failed(
-                "STORE_FAULT",
-                format!("a stored transaction does not decode: {e}"),
-            )
-        })?;
+    for (index, tx) in txs {
         let Some(mut x) = export_one(reader, &tx, time)? else {
             continue;
         };
@@ -813,7 +903,6 @@ fn block_hits(reader: &Reader<'_>, q: &Query, height: u64) -> R<Vec<Hit>> {
         if x.event.event_id.is_none() {
             x.event.event_id = Some(x.hash.clone());
         }
-        let index = i as u32;
         let key = q.sort_key(&x.event, height, index);
         if q.after_page(&key) && q.matches(&x.event, &x.hash) {
             out.push(Hit {
@@ -838,11 +927,15 @@ fn query_error(e: &EpcisError) -> CliError {
 /// one more event shows there is a next page); ordered by `eventTime`, or with
 /// `maxEventCount`, every block is read and the matches sorted.
 pub(crate) fn query(ledger: &Ledger, r: EpcisQueryRequest) -> R<EpcisQueryResponse> {
+    query_with(&Reader::new(ledger)?, r)
+}
+
+/// [`query`] over any [`Source`].
+pub(crate) fn query_with<S: Source>(reader: &S, r: EpcisQueryRequest) -> R<EpcisQueryResponse> {
     let xml = is_xml(&r.format)?;
     let q = Query::from_query_string(&r.query).map_err(|e| query_error(&e))?;
-    let reader = Reader::new(ledger)?;
     let (want, _) = q.page_len();
-    let tip = ledger.store.height();
+    let tip = reader.height()?;
     let mut hits: Vec<Hit> = Vec::new();
     if want == 0 {
         // eventCountLimit reached by the pages before: nothing more.
@@ -850,7 +943,7 @@ pub(crate) fn query(ledger: &Ledger, r: EpcisQueryRequest) -> R<EpcisQueryRespon
         if q.descending {
             let start = q.page.map_or(tip, |t| t.after.height.min(tip));
             for height in (1..=start).rev() {
-                let mut found = block_hits(&reader, &q, height)?;
+                let mut found = block_hits(reader, &q, height)?;
                 found.reverse();
                 hits.extend(found);
                 if hits.len() > want {
@@ -860,7 +953,7 @@ pub(crate) fn query(ledger: &Ledger, r: EpcisQueryRequest) -> R<EpcisQueryRespon
         } else {
             let start = q.page.map_or(1, |t| t.after.height.max(1));
             for height in start..=tip {
-                hits.extend(block_hits(&reader, &q, height)?);
+                hits.extend(block_hits(reader, &q, height)?);
                 if hits.len() > want {
                     break;
                 }
@@ -869,7 +962,7 @@ pub(crate) fn query(ledger: &Ledger, r: EpcisQueryRequest) -> R<EpcisQueryRespon
     } else {
         let mut all = Vec::new();
         for height in 1..=tip {
-            all.extend(block_hits(&reader, &q, height)?);
+            all.extend(block_hits(reader, &q, height)?);
         }
         if let Some(max) = q.max_event_count {
             // Counted on the first page only: later pages are of a query already allowed.
@@ -942,5 +1035,6 @@ pub(crate) fn query(ledger: &Ledger, r: EpcisQueryRequest) -> R<EpcisQueryRespon
         document,
         next_page_token,
         proofs,
+        light: None,
     })
 }

@@ -57,7 +57,9 @@ const P_ACCOUNT: u8 = b'a';
 
 #[path = "light_index.rs"]
 mod light_index;
-pub use light_index::{Freshness, Indexed, IndexedBlock, LightActivity, LightRefusal, LightStep};
+pub use light_index::{
+    Freshness, Indexed, IndexedBlock, LightActivity, LightOwnTx, LightRefusal, LightStep,
+};
 
 fn header_key(h: u64) -> [u8; 9] {
     let mut k = [0u8; 9];
@@ -515,6 +517,17 @@ impl LightStore {
     /// Signs one transaction per payload with consecutive nonces and appends them to the
     /// outbox; durable on return.
     pub fn queue(&self, key: &Keypair, payloads: Vec<Payload>) -> LightResult<Vec<OutboxEntry>> {
+        let now = now_ms();
+        self.queue_timed(key, payloads.into_iter().map(|p| (p, now)).collect())
+    }
+
+    /// [`LightStore::queue`] with each transaction's device time given (an imported
+    /// EPCIS event keeps its `eventTime`).
+    pub fn queue_timed(
+        &self,
+        key: &Keypair,
+        payloads: Vec<(Payload, i64)>,
+    ) -> LightResult<Vec<OutboxEntry>> {
         let _g = self.queue.lock().map_err(|_| LightStoreError::Poisoned)?;
         let chain_id = self.chain_id()?;
         let nonce = self.next_nonce(&key.public())?;
@@ -524,13 +537,13 @@ impl LightStore {
         )?;
         let mut out = Vec::new();
         let mut b = sled::Batch::default();
-        for (nonce, payload) in (nonce..).zip(payloads) {
+        for (nonce, (payload, event_time_ms)) in (nonce..).zip(payloads) {
             let tx = key.sign_tx(TxBody {
                 version: TX_VERSION,
                 chain_id,
                 signer: key.public(),
                 nonce,
-                event_time_ms: now_ms(),
+                event_time_ms,
                 payload,
             })?;
             let e = OutboxEntry {

@@ -23,6 +23,10 @@
 //!   org pledges that the chain refused (outcome `PLEDGED`), from a block the node
 //!   fetched (one naming the org: the attempt was its own, or its block named it for
 //!   another reason), for the lender's "move refused" alert.
+//! - `e` ‖ height ‖ index → a transaction signed by one of the org's keys, as its checked
+//!   block carried it, with the block's time and outcome: the org's own EPCIS events
+//!   (export and query map them as a full node does). `m/epcis` is that part's layout (an
+//!   index made before it is started again from genesis, [`LightStore::index_has_epcis`]).
 //! - `m/org` the followed org, `m/indexed` the height every block up to which was looked
 //!   at (and the ones naming the org indexed), `m/indexed_at` when that happened,
 //!   `m/finance` the layout of its finance part (an index made before the current one,
@@ -41,6 +45,10 @@ use handoff_core::types::{Hash32, PublicKey, TxId};
 
 const K_ORG: &[u8] = b"m/org";
 const K_FINANCE: &[u8] = b"m/finance";
+const K_EPCIS: &[u8] = b"m/epcis";
+const P_OWN_TX: u8 = b'e';
+/// The own-transactions part's layout: 1 = every transaction the org's keys signed.
+const EPCIS_LAYOUT: u8 = 1;
 const P_FIN_STEP: u8 = b'f';
 const K_INDEXED: &[u8] = b"m/indexed";
 const K_INDEXED_AT: &[u8] = b"m/indexed_at";
@@ -68,6 +76,12 @@ fn activity_key(height: u64, index: u32) -> [u8; 13] {
     k[0] = P_ACTIVITY;
     k[1..9].copy_from_slice(&height.to_be_bytes());
     k[9..].copy_from_slice(&index.to_be_bytes());
+    k
+}
+
+fn own_tx_key(height: u64, index: u32) -> [u8; 13] {
+    let mut k = activity_key(height, index);
+    k[0] = P_OWN_TX;
     k
 }
 
@@ -129,6 +143,22 @@ pub struct LightStep {
     pub tx: Vec<u8>,
 }
 
+/// A transaction signed by one of the followed org's keys, from a block checked against
+/// its certified header.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct LightOwnTx {
+    /// Block height.
+    pub height: u64,
+    /// Position in the block.
+    pub index: u32,
+    /// Block time, unix ms.
+    pub time_ms: i64,
+    /// The signed transaction as the block carried it (`SignedTx::encode`).
+    pub tx: Vec<u8>,
+    /// Rejection code, when a ledger rule refused it.
+    pub rejected: Option<String>,
+}
+
 /// A record as the light index keeps it: proven at `height` (`None`: proven absent).
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct Indexed {
@@ -170,6 +200,8 @@ pub struct IndexedBlock {
     pub history: Vec<(String, Vec<u8>)>,
     /// The org's transactions in the block.
     pub activity: Vec<LightActivity>,
+    /// Those signed by one of the org's keys, as the block carried them.
+    pub own: Vec<LightOwnTx>,
 }
 
 /// How fresh the light index is.
@@ -199,7 +231,7 @@ impl LightStore {
     /// Sets the followed org. Another org than the one set before starts the index
     /// afresh (its rows are about the other org); durable on return.
     pub fn set_followed(&self, org: &PublicKey) -> LightResult<()> {
-        if self.followed()? == Some(*org) && self.index_has_finance()? {
+        if self.followed()? == Some(*org) && self.index_has_finance()? && self.index_has_epcis()? {
             return Ok(());
         }
         let mut b = sled::Batch::default();
@@ -208,6 +240,7 @@ impl LightStore {
             P_ACTIVITY,
             P_FIN_STEP,
             P_REFUSAL,
+            P_OWN_TX,
             stock::P_STOCK,
             stock::P_CONTRIB,
         ] {
@@ -219,6 +252,7 @@ impl LightStore {
         self.resync_headers(&mut b)?;
         b.insert(K_ORG, &org.0[..]);
         b.insert(K_FINANCE, &[FINANCE_LAYOUT][..]);
+        b.insert(K_EPCIS, &[EPCIS_LAYOUT][..]);
         b.insert(K_INDEXED, &0u64.to_be_bytes()[..]);
         b.insert(K_INDEXED_AT, &0i64.to_be_bytes()[..]);
         self.db.apply_batch(b)?;
@@ -238,6 +272,52 @@ impl LightStore {
             Some(v) if v.len() == 1 && v[0] < FINANCE_LAYOUT => Ok(false),
             Some(_) => Err(LightStoreError::Corrupt("finance index mark")),
         }
+    }
+
+    /// Whether the index keeps the org's own transactions ([`EPCIS_LAYOUT`]). One
+    /// started before lacks those of the blocks it indexed, so
+    /// [`LightStore::set_followed`] starts it again from genesis rather than export part
+    /// of the org's events.
+    pub fn index_has_epcis(&self) -> LightResult<bool> {
+        match self.db.get(K_EPCIS)? {
+            None => Ok(false),
+            Some(v) if v.as_ref() == [EPCIS_LAYOUT] => Ok(true),
+            Some(_) => Err(LightStoreError::Corrupt("epcis index mark")),
+        }
+    }
+
+    /// The org's own transactions the index holds (of block `height` only, when given),
+    /// in chain order. One whose key does not match its place is `Corrupt`.
+    pub fn own_txs(&self, height: Option<u64>) -> LightResult<Vec<LightOwnTx>> {
+        let prefix = match height {
+            Some(h) => [&[P_OWN_TX][..], &h.to_be_bytes()].concat(),
+            None => vec![P_OWN_TX],
+        };
+        let mut out = Vec::new();
+        for kv in self.db.scan_prefix(prefix) {
+            let (k, v) = kv?;
+            let t: LightOwnTx = decode(&v, "own transaction")?;
+            if k.as_ref() != own_tx_key(t.height, t.index) {
+                return Err(LightStoreError::Corrupt("own transaction"));
+            }
+            out.push(t);
+        }
+        Ok(out)
+    }
+
+    /// Every org record in the index (the org's own and those it dealt with), key order.
+    pub fn indexed_orgs(&self) -> LightResult<Vec<handoff_core::state::OrgRecord>> {
+        let mut out = Vec::new();
+        for kv in self.db.scan_prefix([P_RECORD, b'o']) {
+            let (_, v) = kv?;
+            let i: Indexed = decode(&v, "indexed record")?;
+            let Some(bytes) = i.value else { continue };
+            match Record::decode(&bytes) {
+                Some(Record::Org(o)) => out.push(o),
+                _ => return Err(LightStoreError::Corrupt("indexed org")),
+            }
+        }
+        Ok(out)
     }
 
     /// How far the index is.
@@ -345,6 +425,15 @@ impl LightStore {
         }
         for a in &block.activity {
             b.insert(&activity_key(a.height, a.index)[..], encode(a, "activity")?);
+        }
+        for t in &block.own {
+            if t.height != block.height {
+                return Err(LightStoreError::Corrupt("own transaction of another block"));
+            }
+            b.insert(
+                &own_tx_key(t.height, t.index)[..],
+                encode(t, "own transaction")?,
+            );
         }
         for st in steps {
             if st.height != block.height {
@@ -722,5 +811,58 @@ mod tests {
             .expect("block");
         s.set_followed(&org(40)).expect("followed");
         assert!(s.finance_steps(&Hash32([7; 32])).expect("steps").is_empty());
+    }
+
+    fn own(height: u64, index: u32) -> LightOwnTx {
+        LightOwnTx {
+            height,
+            index,
+            time_ms: height as i64 * 1000,
+            tx: vec![height as u8, index as u8],
+            rejected: None,
+        }
+    }
+
+    #[test]
+    fn the_orgs_own_transactions_are_kept_with_their_block_and_an_older_index_starts_again() {
+        let (_tmp, s) = store();
+        s.set_followed(&org(41)).expect("followed");
+        assert!(s.index_has_epcis().expect("mark"));
+        for (h, txs) in [(3, vec![own(3, 1), own(3, 0)]), (5, vec![own(5, 2)])] {
+            let b = IndexedBlock {
+                height: h,
+                own: txs,
+                ..IndexedBlock::default()
+            };
+            s.index_block(&b).expect("block");
+        }
+        assert_eq!(
+            s.own_txs(None).expect("all"),
+            vec![own(3, 0), own(3, 1), own(5, 2)]
+        );
+        assert_eq!(s.own_txs(Some(5)).expect("block 5"), vec![own(5, 2)]);
+        assert_eq!(s.own_txs(Some(4)).expect("block 4"), vec![]);
+        // One of another block is refused, and nothing of its block is written.
+        let wrong = IndexedBlock {
+            height: 6,
+            own: vec![own(7, 0)],
+            ..IndexedBlock::default()
+        };
+        assert!(matches!(
+            s.index_block(&wrong),
+            Err(LightStoreError::Corrupt(_))
+        ));
+        assert_eq!(s.freshness().expect("fresh").height, 5);
+        // Damaged bytes are a fault, never fewer events.
+        s.db.insert(own_tx_key(5, 2), &[0xff][..]).expect("damage");
+        assert!(s.own_txs(None).is_err());
+        // An index made before own transactions were kept has no mark: following its
+        // org again starts it from genesis, so no export misses the events before.
+        s.db.remove(K_EPCIS).expect("remove");
+        assert!(!s.index_has_epcis().expect("mark"));
+        s.set_followed(&org(41)).expect("followed");
+        assert!(s.index_has_epcis().expect("mark"));
+        assert_eq!(s.freshness().expect("fresh").height, 0);
+        assert!(s.own_txs(None).expect("none").is_empty());
     }
 }

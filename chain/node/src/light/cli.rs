@@ -409,6 +409,18 @@ pub(super) fn queued(
     signer: &identity::Identity,
     payloads: Vec<Payload>,
 ) -> R<Output> {
+    let now = crate::ledger::now_ms();
+    let payloads = payloads.into_iter().map(|p| (p, now)).collect();
+    queued_timed(store, running, signer, payloads)
+}
+
+/// [`queued`] with each transaction's device time given.
+pub(super) fn queued_timed(
+    store: &LightStore,
+    running: Option<&Running>,
+    signer: &identity::Identity,
+    payloads: Vec<(Payload, i64)>,
+) -> R<Output> {
     let pk = signer.key.public();
     let mut known = store.nonce_known(&pk)?;
     if let Some(r) = running {
@@ -431,7 +443,7 @@ pub(super) fn queued(
             ),
         ));
     }
-    let entries = store.queue(&signer.key, payloads)?;
+    let entries = store.queue_timed(&signer.key, payloads)?;
     let rows: Vec<QueuedTx> = entries
         .iter()
         .map(|e| QueuedTx {

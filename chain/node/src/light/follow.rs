@@ -34,7 +34,7 @@ use handoff_core::state::{PledgeLock, Record, StateKey};
 use handoff_core::tx::{Payload, ReceiptOp, ReceivableOp, SignedTx};
 use handoff_core::types::{Hash32, PublicKey};
 use handoff_net::{Misbehaviour, PeerId, Request, Response};
-use handoff_store::light::{IndexedBlock, LightActivity, LightRefusal, LightStep};
+use handoff_store::light::{IndexedBlock, LightActivity, LightOwnTx, LightRefusal, LightStep};
 use std::collections::BTreeMap;
 
 /// Kept filters looked at in one step (the rest in the next steps).
@@ -428,6 +428,20 @@ impl LightNode {
                 rejected: outcome.code.clone(),
                 signer: tx.body.signer,
             });
+            // The org's own events, for EPCIS export, query and "already" on import.
+            if mine.contains(&tx.body.signer) {
+                out.own.push(LightOwnTx {
+                    height: h,
+                    index: i as u32,
+                    time_ms: header.time_ms,
+                    tx: block
+                        .txs
+                        .get(i)
+                        .cloned()
+                        .ok_or_else(|| anyhow!("block {h} has no transaction {i}"))?,
+                    rejected: outcome.code.clone(),
+                });
+            }
             let mut level = keys;
             if tx.body.signer == *org {
                 level.push(StateKey::Org(*org));

@@ -115,6 +115,17 @@ impl LightSession {
         queued(&self.store, Some(&self.running), &signer, payloads)
     }
 
+    /// [`LightSession::queue`] with each transaction's device time given (an imported
+    /// EPCIS event keeps its own time).
+    pub fn queue_timed(
+        &self,
+        me: Option<&str>,
+        payloads: Vec<(handoff_core::tx::Payload, i64)>,
+    ) -> R<Output> {
+        let signer = signer_of(&self.data, me)?;
+        super::cli::queued_timed(&self.store, Some(&self.running), &signer, payloads)
+    }
+
     /// An item's record read with a proof against the newest certified header, with the
     /// view people read (`light show`).
     pub fn show(&self, scan: &str) -> R<LightShowResponse> {
