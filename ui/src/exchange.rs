@@ -35,7 +35,8 @@ pub fn tally(events: &[api::EpcisImportView]) -> (usize, usize, usize) {
     events
         .iter()
         .fold((0, 0, 0), |(c, a, r), e| match e.status.as_str() {
-            "committed" => (c + 1, a, r),
+            // On a light node: signed and in its outbox.
+            "committed" | "queued" => (c + 1, a, r),
             "already" => (c, a + 1, r),
             _ => (c, a, r + 1),
         })
@@ -81,11 +82,18 @@ pub fn export(ctx: Ctx, scan: Option<String>, format: String) {
             let doc = backend::epcis_export(scan, &format).await?;
             let name = export_name(&what, &doc.format, js_sys::Date::now());
             let saved = backend::save_file(&name, mime(&doc.format), &doc.document).await?;
-            Ok::<_, ApiError>((doc.events, saved.path))
+            Ok::<_, ApiError>((doc.events, saved.path, doc.light.map(|l| l.height)))
         }
         .await;
         match result {
-            Ok((events, path)) => ctx.done(
+            // A light node's export is its org's own events as of its index.
+            Ok((events, path, Some(height))) => ctx.done(
+                Notice::new("epcis.exported_light")
+                    .arg(Arg::Number(events))
+                    .arg(Arg::Text(path))
+                    .arg(Arg::Number(height)),
+            ),
+            Ok((events, path, None)) => ctx.done(
                 Notice::new("epcis.exported")
                     .arg(Arg::Number(events))
                     .arg(Arg::Text(path)),
@@ -327,6 +335,7 @@ struct Row {
 fn status_key(status: &str) -> &'static str {
     match status {
         "committed" => "epcis.st.committed",
+        "queued" => "epcis.st.queued",
         "already" => "epcis.st.already",
         "rejected" => "epcis.st.rejected",
         _ => "epcis.st.new",
@@ -353,7 +362,7 @@ fn EventTable(lang: Lang, rows: Vec<Row>) -> impl IntoView {
                 let chip = match r.status.as_str() {
                     "committed" => "chip chip-committed",
                     "rejected" => "chip chip-rejected",
-                    "already" => "chip chip-pending",
+                    "already" | "queued" => "chip chip-pending",
                     _ => "chip chip-new",
                 };
                 view! {

@@ -45,8 +45,8 @@ const TABLE: &[(&str, &str, &str)] = &[
     ),
     (
         "epcis.light",
-        "This light node cannot read EPCIS files: import them on a full node.",
-        "轻节点无法读取 EPCIS 文件：请在全节点上导入。",
+        "On this light node an imported file's events are signed as your org and queued in the outbox (sent when a full node is reachable); the export is your org's own events, as of the light node's index.",
+        "在轻节点上，导入文件的事件以您的组织签名并排入发件箱（连接到全节点时发送）；导出的是您组织自己的事件，截至轻节点索引的区块。",
     ),
     (
         "epcis.drop",
@@ -74,6 +74,7 @@ const TABLE: &[(&str, &str, &str)] = &[
     ),
     ("epcis.st.new", "new", "新"),
     ("epcis.st.committed", "committed", "已提交"),
+    ("epcis.st.queued", "queued", "已排队"),
     ("epcis.st.already", "already on the ledger", "已在账本上"),
     ("epcis.st.rejected", "refused", "被拒"),
     ("epcis.export", "Export EPCIS", "导出 EPCIS"),
@@ -89,6 +90,11 @@ const TABLE: &[(&str, &str, &str)] = &[
         "epcis.exported",
         "Exported {0} events to {1}",
         "已导出 {0} 个事件至 {1}",
+    ),
+    (
+        "epcis.exported_light",
+        "Exported your org's {0} events, as of block {2}, to {1}",
+        "已导出您组织的 {0} 个事件（截至区块 {2}）至 {1}",
     ),
     (
         "epcis.imported",

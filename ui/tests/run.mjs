@@ -844,6 +844,26 @@ async function lightNodeChecks(vp, node) {
     await light('item');
   });
 
+  await check(`${vp.name} light: the EPCIS screen exports the warehouse's own events from its index, as the full node exports them`, async () => {
+    await nav(page, 'exchange');
+    const hint = await page.locator(T('epcis-light')).innerText();
+    expect(hint.includes('queued in the outbox') && hint.includes("your org's own events"), hint);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator(T('epcis-export-all')).click()]);
+    const saved = path.join(os.tmpdir(), `handoff-light-epcis-${vp.name}-${process.pid}.jsonld`);
+    await download.saveAs(saved);
+    const events = JSON.parse(fs.readFileSync(saved, 'utf8')).epcisBody.eventList;
+    fs.rmSync(saved, { force: true });
+    expect(events.length > 0, 'the warehouse has events of its own');
+    // Each one is the full node's export of the same event, field for field.
+    const full = await api(node.full.base, '/v1/epcis/export?all=true', { token: node.full.tokens[WAREHOUSE] });
+    const theirs = new Set(JSON.parse(full.document).epcisBody.eventList.map((e) => JSON.stringify(e)));
+    const missing = events.filter((e) => !theirs.has(JSON.stringify(e)));
+    expect(missing.length === 0, `not in the full node's export: ${JSON.stringify(missing).slice(0, 400)}`);
+    const notice = await noticeSaying(page, "Exported your org's");
+    expect(notice.includes(`${events.length} events, as of block`), notice);
+    await light('epcis-export');
+  });
+
   await check(`${vp.name} light: in Chinese, the mode, the outbox, the scan, the inbox and Home with their freshness`, async () => {
     await nav(page, 'node');
     await page.locator(T('lang-zh')).click();
