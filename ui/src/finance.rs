@@ -378,8 +378,10 @@ pub fn AssetDetail(id: String, on_back: Callback<()>, lender: bool) -> impl Into
             spawn_local(async move {
                 // The evidence is the fuller answer. A light node builds it from its index
                 // and proven reads; when it cannot now (no peer, and its index does not hold
-                // a record the evidence reads) or not at all (`LIGHT_NODE`), the asset, its
-                // terms and its steps still show. Any other failure is said, never hidden.
+                // a record the evidence reads) or a node not at all (`LIGHT_NODE`, or one
+                // that does not have it yet), the asset, its terms and its steps still
+                // show. Any other failure (a fault, a proof that fails) is said, never
+                // hidden.
                 let r = match backend::finance_evidence(&id).await {
                     Ok(e) => Ok(Detail {
                         asset: e.asset.clone(),
@@ -389,7 +391,7 @@ pub fn AssetDetail(id: String, on_back: Callback<()>, lender: bool) -> impl Into
                     Err(e)
                         if matches!(
                             e.code.as_str(),
-                            "LIGHT_NODE" | "PROOF_UNAVAILABLE" | "NO_PEER"
+                            "LIGHT_NODE" | "PROOF_UNAVAILABLE" | "NO_PEER" | "NOT_IMPLEMENTED"
                         ) =>
                     {
                         backend::finance_show(&id).await.map(|s| Detail {
