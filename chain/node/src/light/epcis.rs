@@ -253,10 +253,31 @@ impl Source for LightSource<'_> {
     }
 }
 
-/// A mapping refusal of a GLN no org it knows holds, said for a light node.
-fn light_refusal(e: CliError) -> CliError {
+/// A mapping refusal said for a light node. One that rests on the chain's state as its
+/// index has it (an open handoff to receive, an earlier event to correct) while the index
+/// is behind the certified tip is no answer yet (`NOT_INDEXED_YET`), never "there is
+/// none"; a GLN no org it knows holds is said with where it looked.
+fn light_refusal(src: &LightSource<'_>, e: CliError) -> CliError {
+    use handoff_epcis::ErrorCode;
     let (code, message) = e.parts();
-    if code == handoff_epcis::ErrorCode::UnknownParty.as_str() {
+    let from_index = [ErrorCode::NoOpenHandoff, ErrorCode::UnknownTarget]
+        .iter()
+        .any(|c| c.as_str() == code);
+    let tip = match src.store.tip() {
+        Ok(t) => t,
+        Err(err) => return err.into(),
+    };
+    if from_index && src.height < tip {
+        return handoff_api::ApiError::unavailable(
+            "NOT_INDEXED_YET",
+            format!(
+                "{message}: this light node's index is as of block {}, the chain's certified                  tip is {tip}; try again once it has caught up",
+                src.height
+            ),
+        )
+        .into();
+    }
+    if code == ErrorCode::UnknownParty.as_str() {
         return CliError::input(
             &code,
             format!(
@@ -272,7 +293,7 @@ fn light_refusal(e: CliError) -> CliError {
 pub fn check(l: &LightSession, me: Option<&str>, r: EpcisCheckRequest) -> R<EpcisCheckResponse> {
     let signer = signer_of(l.data(), me)?;
     let src = LightSource::new(l)?;
-    crate::epcis::check_with(&src, &signer.key.public(), r).map_err(light_refusal)
+    crate::epcis::check_with(&src, &signer.key.public(), r).map_err(|e| light_refusal(&src, e))
 }
 
 /// `epcis_import` on a light node: the whole document mapped first (an event that does
@@ -293,7 +314,8 @@ pub fn import(l: &LightSession, me: Option<&str>, r: EpcisImportRequest) -> R<Ep
     let signer = signer_of(l.data(), me)?;
     let src = LightSource::new(l)?;
     let (doc, hashes) = read(&r.document)?;
-    let plans = plan(&src, &doc, &hashes, &signer.key.public()).map_err(light_refusal)?;
+    let plans =
+        plan(&src, &doc, &hashes, &signer.key.public()).map_err(|e| light_refusal(&src, e))?;
     // The first time each new event's hash appears in the document: its place among the
     // queued transactions.
     let mut first: HashMap<&str, usize> = HashMap::new();
