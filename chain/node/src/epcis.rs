@@ -203,19 +203,7 @@ impl ExportLookup for Reader<'_> {
     }
 
     fn proposal(&self, id: &HandoffId) -> Option<(OrgId, ProposeHandoff)> {
-        let h = self.note(self.ledger.store.handoff(id))?;
-        Some((
-            h.from,
-            ProposeHandoff {
-                to: h.to,
-                entries: h.entries,
-                transfer: h.transfer,
-                ship_from: h.ship_from,
-                ship_to: h.ship_to,
-                docs: h.docs,
-                expires_at_height: h.expires_at_height,
-            },
-        ))
+        self.note(self.ledger.store.handoff(id)).map(proposal_of)
     }
 
     fn transaction(&self, id: &TxId) -> Option<(Payload, i64, OrgId)> {
@@ -264,6 +252,23 @@ pub(crate) fn read(text: &str) -> R<(Document, Vec<String>)> {
 pub(crate) enum Plan {
     Already(TxId),
     Submit(Mapped),
+}
+
+/// A handoff record as the offer that opened it (who offered, and what), for the mapping
+/// of a receiving event.
+pub(crate) fn proposal_of(h: handoff_core::state::HandoffRecord) -> (OrgId, ProposeHandoff) {
+    (
+        h.from,
+        ProposeHandoff {
+            to: h.to,
+            entries: h.entries,
+            transfer: h.transfer,
+            ship_from: h.ship_from,
+            ship_to: h.ship_to,
+            docs: h.docs,
+            expires_at_height: h.expires_at_height,
+        },
+    )
 }
 
 /// Maps every event (refusing the document at the first that cannot be mapped).

@@ -19,7 +19,7 @@ use super::cli::signer_of;
 use super::index::followed;
 use super::{LightStore, OutboxEntry};
 use crate::api::R;
-use crate::epcis::{Plan, Source, SourceBlock, export_one, plan, read};
+use crate::epcis::{Plan, Source, SourceBlock, export_one, plan, proposal_of, read};
 use crate::error::CliError;
 use handoff_api::{
     EpcisCheckRequest, EpcisCheckResponse, EpcisExportRequest, EpcisExportResponse,
@@ -27,7 +27,7 @@ use handoff_api::{
     EpcisQueryResponse,
 };
 use handoff_core::gs1::Gs1Key;
-use handoff_core::state::HandoffStatus;
+use handoff_core::state::{HandoffStatus, Record, StateKey};
 use handoff_core::tx::{Payload, ProposeHandoff, SignedTx};
 use handoff_core::types::{HandoffId, OrgId, TxId};
 use handoff_epcis::ledger::{ExportLookup, Lookup};
@@ -172,20 +172,20 @@ impl ExportLookup for LightSource<'_> {
     }
 
     fn proposal(&self, id: &HandoffId) -> Option<(OrgId, ProposeHandoff)> {
-        let hs = self.note(self.store.indexed_handoffs().map(Some))?;
-        let h = hs.into_iter().find(|h| h.id == *id)?;
-        Some((
-            h.from,
-            ProposeHandoff {
-                to: h.to,
-                entries: h.entries,
-                transfer: h.transfer,
-                ship_from: h.ship_from,
-                ship_to: h.ship_to,
-                docs: h.docs,
-                expires_at_height: h.expires_at_height,
-            },
-        ))
+        // The handoff's own row of the index (a proven absence, or a row that is not a
+        // handoff, is no offer; a row that does not decode is a fault).
+        let row = self.note(self.store.indexed(&StateKey::Handoff(*id)))?;
+        let bytes = row.value?;
+        match Record::decode(&bytes) {
+            Some(Record::Handoff(h)) => Some(proposal_of(h)),
+            _ => {
+                self.fault.borrow_mut().get_or_insert(format!(
+                    "the indexed handoff {} does not decode",
+                    id.to_hex()
+                ));
+                None
+            }
+        }
     }
 
     fn transaction(&self, id: &TxId) -> Option<(Payload, i64, OrgId)> {
