@@ -307,15 +307,29 @@ impl LightStore {
 
     /// Every org record in the index (the org's own and those it dealt with), key order.
     pub fn indexed_orgs(&self) -> LightResult<Vec<handoff_core::state::OrgRecord>> {
+        self.indexed_of(b'o', "indexed org", |r| match r {
+            Record::Org(o) => Some(o),
+            _ => None,
+        })
+    }
+
+    /// Every present record the index holds under state keys of one kind (`tag`: the
+    /// first byte of their encoding), key order, each picked by `pick`. A row that does
+    /// not decode, or holds a record of another kind, is `Corrupt` (`what`), never
+    /// skipped; proven absences are left out.
+    fn indexed_of<T>(
+        &self,
+        tag: u8,
+        what: &'static str,
+        pick: impl Fn(Record) -> Option<T>,
+    ) -> LightResult<Vec<T>> {
         let mut out = Vec::new();
-        for kv in self.db.scan_prefix([P_RECORD, b'o']) {
+        for kv in self.db.scan_prefix([P_RECORD, tag]) {
             let (_, v) = kv?;
             let i: Indexed = decode(&v, "indexed record")?;
             let Some(bytes) = i.value else { continue };
-            match Record::decode(&bytes) {
-                Some(Record::Org(o)) => out.push(o),
-                _ => return Err(LightStoreError::Corrupt("indexed org")),
-            }
+            let r = Record::decode(&bytes).ok_or(LightStoreError::Corrupt(what))?;
+            out.push(pick(r).ok_or(LightStoreError::Corrupt(what))?);
         }
         Ok(out)
     }
@@ -524,50 +538,29 @@ impl LightStore {
 
     /// Every handoff in the index (the org's, sent or received), id order.
     pub fn indexed_handoffs(&self) -> LightResult<Vec<HandoffRecord>> {
-        let mut out = Vec::new();
-        for kv in self.db.scan_prefix([P_RECORD, b'h']) {
-            let (_, v) = kv?;
-            let i: Indexed = decode(&v, "indexed record")?;
-            let Some(bytes) = i.value else { continue };
-            match Record::decode(&bytes) {
-                Some(Record::Handoff(h)) => out.push(h),
-                _ => return Err(LightStoreError::Corrupt("indexed handoff")),
-            }
-        }
-        Ok(out)
+        self.indexed_of(b'h', "indexed handoff", |r| match r {
+            Record::Handoff(h) => Some(h),
+            _ => None,
+        })
     }
 
     /// Every product record in the index (the org's own and those of goods it handled).
     pub fn indexed_products(&self) -> LightResult<Vec<ProductRecord>> {
-        let mut out = Vec::new();
-        for kv in self.db.scan_prefix([P_RECORD, b'p']) {
-            let (_, v) = kv?;
-            let i: Indexed = decode(&v, "indexed record")?;
-            let Some(bytes) = i.value else { continue };
-            match Record::decode(&bytes) {
-                Some(Record::Product(p)) => out.push(p),
-                _ => return Err(LightStoreError::Corrupt("indexed product")),
-            }
-        }
-        Ok(out)
+        self.indexed_of(b'p', "indexed product", |r| match r {
+            Record::Product(p) => Some(p),
+            _ => None,
+        })
     }
 
     /// Every finance asset in the index (receivables and warehouse receipts the org is
     /// or was a party of), id order. A record there of another kind, or one that does
     /// not decode, is `Corrupt`, never skipped.
     pub fn indexed_assets(&self) -> LightResult<Vec<Record>> {
-        let mut out = Vec::new();
         let tag = StateKey::Asset(Hash32([0; 32])).to_bytes()[0];
-        for kv in self.db.scan_prefix([P_RECORD, tag]) {
-            let (_, v) = kv?;
-            let i: Indexed = decode(&v, "indexed record")?;
-            let Some(bytes) = i.value else { continue };
-            match Record::decode(&bytes) {
-                Some(r @ (Record::Receivable(_) | Record::Receipt(_))) => out.push(r),
-                _ => return Err(LightStoreError::Corrupt("indexed finance asset")),
-            }
-        }
-        Ok(out)
+        self.indexed_of(tag, "indexed finance asset", |r| match r {
+            r @ (Record::Receivable(_) | Record::Receipt(_)) => Some(r),
+            _ => None,
+        })
     }
 
     /// The finance steps of `asset` the index holds, oldest first.
