@@ -1511,6 +1511,7 @@ pub(crate) fn receipt_simple(
 
 /// Whether [`run`] answers `req`: the finance operations a full and a light node answer
 /// alike (list, show, enable and every step of a receivable or a warehouse receipt).
+#[cfg(feature = "p2p")]
 pub(crate) fn shared_op(req: &handoff_api::Request) -> bool {
     use handoff_api::Request as Q;
     matches!(

@@ -138,6 +138,7 @@ pub(crate) fn anchor_of(
 }
 
 /// Evidence, portfolio and export: whether `req` is one of them.
+#[cfg(feature = "p2p")]
 pub(crate) fn view_op(req: &handoff_api::Request) -> bool {
     use handoff_api::Request as Q;
     matches!(
