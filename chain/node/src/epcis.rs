@@ -175,10 +175,7 @@ impl<'a> Reader<'a> {
 
 impl Lookup for Reader<'_> {
     fn org_by_gln(&self, gln: &str) -> Option<OrgId> {
-        self.orgs
-            .iter()
-            .find(|(_, glns)| glns.iter().any(|g| g == gln))
-            .map(|(k, _)| *k)
+        org_of_gln(&self.orgs, gln)
     }
 
     fn open_handoff(&self, to: &OrgId, keys: &[Gs1Key]) -> Option<HandoffId> {
@@ -196,10 +193,7 @@ impl Lookup for Reader<'_> {
 
 impl ExportLookup for Reader<'_> {
     fn gln_of(&self, org: &OrgId) -> Option<String> {
-        self.orgs
-            .iter()
-            .find(|(k, _)| k == org)
-            .and_then(|(_, g)| g.first().cloned())
+        gln_of_org(&self.orgs, org)
     }
 
     fn proposal(&self, id: &HandoffId) -> Option<(OrgId, ProposeHandoff)> {
@@ -252,6 +246,20 @@ pub(crate) fn read(text: &str) -> R<(Document, Vec<String>)> {
 pub(crate) enum Plan {
     Already(TxId),
     Submit(Mapped),
+}
+
+/// The org whose location numbers include `gln`, among `orgs` (key, GLNs).
+pub(crate) fn org_of_gln(orgs: &[(OrgId, Vec<String>)], gln: &str) -> Option<OrgId> {
+    orgs.iter()
+        .find(|(_, glns)| glns.iter().any(|g| g == gln))
+        .map(|(k, _)| *k)
+}
+
+/// An org's first location number, among `orgs` (key, GLNs).
+pub(crate) fn gln_of_org(orgs: &[(OrgId, Vec<String>)], org: &OrgId) -> Option<String> {
+    orgs.iter()
+        .find(|(k, _)| k == org)
+        .and_then(|(_, g)| g.first().cloned())
 }
 
 /// A handoff record as the offer that opened it (who offered, and what), for the mapping

@@ -19,7 +19,9 @@ use super::cli::signer_of;
 use super::index::followed;
 use super::{LightStore, OutboxEntry};
 use crate::api::R;
-use crate::epcis::{Plan, Source, SourceBlock, export_one, plan, proposal_of, read};
+use crate::epcis::{
+    Plan, Source, SourceBlock, export_one, gln_of_org, org_of_gln, plan, proposal_of, read,
+};
 use crate::error::CliError;
 use handoff_api::{
     EpcisCheckRequest, EpcisCheckResponse, EpcisExportRequest, EpcisExportResponse,
@@ -135,10 +137,7 @@ fn waiting(e: &OutboxEntry) -> R<SignedTx> {
 
 impl Lookup for LightSource<'_> {
     fn org_by_gln(&self, gln: &str) -> Option<OrgId> {
-        self.orgs
-            .iter()
-            .find(|(_, glns)| glns.iter().any(|g| g == gln))
-            .map(|(k, _)| *k)
+        org_of_gln(&self.orgs, gln)
     }
 
     fn open_handoff(&self, to: &OrgId, keys: &[Gs1Key]) -> Option<HandoffId> {
@@ -165,10 +164,7 @@ impl Lookup for LightSource<'_> {
 
 impl ExportLookup for LightSource<'_> {
     fn gln_of(&self, org: &OrgId) -> Option<String> {
-        self.orgs
-            .iter()
-            .find(|(k, _)| k == org)
-            .and_then(|(_, g)| g.first().cloned())
+        gln_of_org(&self.orgs, org)
     }
 
     fn proposal(&self, id: &HandoffId) -> Option<(OrgId, ProposeHandoff)> {
