@@ -55,7 +55,37 @@ struct PendingJoin {
 /// The folder's pending join (none when there is none; a file that does not read is an
 /// error, never "none").
 fn pending(data: &Path) -> R<Option<PendingJoin>> {
-    let path = data.join(PENDING_FILE);
+    read_json(data, PENDING_FILE)
+}
+
+/// Writes or removes the pending join (durably, as [`write_synced`] does).
+fn set_pending(data: &Path, p: Option<&PendingJoin>) -> R<()> {
+    match p {
+        Some(p) => write_synced(
+            data,
+            PENDING_FILE,
+            &serde_json::to_vec_pretty(p).map_err(|e| CliError::Other(e.into()))?,
+        ),
+        None => {
+            let path = data.join(PENDING_FILE);
+            let remove = || -> std::io::Result<()> {
+                match std::fs::remove_file(&path) {
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+                    other => other?,
+                }
+                std::fs::File::open(data)?.sync_all()
+            };
+            remove()
+                .with_context(|| format!("cannot remove {}", path.display()))
+                .map_err(CliError::Other)
+        }
+    }
+}
+
+/// A folder's JSON file `name` (none when it is not there; one that does not read is an
+/// error, never "none").
+fn read_json<T: serde::de::DeserializeOwned>(data: &Path, name: &str) -> R<Option<T>> {
+    let path = data.join(name);
     match std::fs::read(&path) {
         Ok(b) => serde_json::from_slice(&b)
             .map(Some)
@@ -68,24 +98,17 @@ fn pending(data: &Path) -> R<Option<PendingJoin>> {
     }
 }
 
-/// Writes (synced, renamed, the folder synced) or removes the pending join.
-fn set_pending(data: &Path, p: Option<&PendingJoin>) -> R<()> {
+/// Writes a folder's file `name` durably: a temporary file, synced, renamed over it, and
+/// the folder synced.
+fn write_synced(data: &Path, name: &str, bytes: &[u8]) -> R<()> {
     use std::io::Write;
-    let path = data.join(PENDING_FILE);
+    let path = data.join(name);
+    let tmp = data.join(format!("{name}.tmp"));
     let write = || -> std::io::Result<()> {
-        match p {
-            Some(p) => {
-                let tmp = data.join("join-pending.json.tmp");
-                let mut f = std::fs::File::create(&tmp)?;
-                f.write_all(&serde_json::to_vec_pretty(p)?)?;
-                f.sync_all()?;
-                std::fs::rename(&tmp, &path)?;
-            }
-            None => match std::fs::remove_file(&path) {
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-                other => other?,
-            },
-        }
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, &path)?;
         std::fs::File::open(data)?.sync_all()
     };
     write()
@@ -407,21 +430,9 @@ async fn redeem(
 /// The folder's bootstrap peers and genesis (`network.json`, as the app keeps them), so
 /// `light run` and the app dial the network without being told.
 fn write_network(data: &Path, peers: &[String], genesis_hex: &str) -> R<()> {
-    use std::io::Write;
-    let path = data.join("network.json");
-    let tmp = data.join("network.json.tmp");
     let bytes = serde_json::to_vec_pretty(&json!({"peers": peers, "genesis": genesis_hex}))
         .map_err(|e| CliError::Other(e.into()))?;
-    let write = || -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(&bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, &path)?;
-        std::fs::File::open(data)?.sync_all()
-    };
-    write()
-        .with_context(|| format!("cannot write {}", path.display()))
-        .map_err(CliError::Other)
+    write_synced(data, "network.json", &bytes)
 }
 
 /// The bootstrap peers saved in a folder's `network.json` (none when it has none; a file
@@ -432,15 +443,5 @@ pub fn saved_peers(data: &Path) -> R<Vec<String>> {
         #[serde(default)]
         peers: Vec<String>,
     }
-    let path = data.join("network.json");
-    match std::fs::read(&path) {
-        Ok(b) => serde_json::from_slice::<NetworkFile>(&b)
-            .map(|f| f.peers)
-            .with_context(|| format!("{} does not read", path.display()))
-            .map_err(CliError::Other),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
-        Err(e) => Err(CliError::Other(
-            anyhow::Error::from(e).context(format!("cannot read {}", path.display())),
-        )),
-    }
+    Ok(read_json::<NetworkFile>(data, "network.json")?.map_or_else(Vec::new, |f| f.peers))
 }
