@@ -420,13 +420,10 @@ impl LightStore {
         if from > to || limit == 0 {
             return Ok(out);
         }
-        let key = |h: u64| {
-            let mut k = [0u8; 9];
-            k[0] = light_index::P_FILTER;
-            k[1..].copy_from_slice(&h.to_be_bytes());
-            k
-        };
-        for kv in self.db.range(key(from)..=key(to)) {
+        for kv in self
+            .db
+            .range(light_index::filter_key(from)..=light_index::filter_key(to))
+        {
             let (k, v) = kv?;
             let h = decode_u64(&k[1..], "filter height")?;
             out.push((h, decode(&v, "block filter")?));
@@ -609,11 +606,14 @@ impl LightStore {
         }
         let end = low.min(start.saturating_add(PRUNE_BATCH)).max(start);
         if end > start {
-            for kv in self.db.range(header_key(start)..header_key(end)) {
-                b.remove(kv?.0);
-            }
-            for (h, _) in self.kept_filters(start, end - 1, usize::MAX)? {
-                LightStore::filter_remove(&mut b, h);
+            // Only the keys: what was kept below `end` goes, nothing is decoded.
+            for range in [
+                header_key(start)..header_key(end),
+                light_index::filter_key(start)..light_index::filter_key(end),
+            ] {
+                for kv in self.db.range(range) {
+                    b.remove(kv?.0);
+                }
             }
         }
         if end > start {

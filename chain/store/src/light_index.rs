@@ -60,7 +60,7 @@ const P_REFUSAL: u8 = b'P';
 /// (its records under `R`), and refused moves of pledged goods.
 const FINANCE_LAYOUT: u8 = 2;
 
-fn filter_key(h: u64) -> [u8; 9] {
+pub(super) fn filter_key(h: u64) -> [u8; 9] {
     let mut k = [0u8; 9];
     k[0] = P_FILTER;
     k[1..].copy_from_slice(&h.to_be_bytes());
@@ -363,10 +363,6 @@ impl LightStore {
             b.insert(&filter_key(*h)[..], encode(*c, "block filter")?);
         }
         Ok(())
-    }
-
-    pub(super) fn filter_remove(b: &mut sled::Batch, h: u64) {
-        b.remove(&filter_key(h)[..]);
     }
 
     /// Every block up to `height` was looked at and none of those not indexed names the
