@@ -29,10 +29,15 @@ pub const DOC_KINDS: &[(&str, &str)] = &[
     ("other", "doc.kind.other"),
 ];
 
+/// Document types named on handoffs beside the ones above (shown translated; not offered
+/// when a document is attached).
+const MORE_DOC_KINDS: &[(&str, &str)] = &[("delivery_note", "doc.kind.delivery_note")];
+
 /// A document type in `lang` (an unknown one as it is).
 pub fn doc_kind_text(lang: Lang, kind: &str) -> String {
     DOC_KINDS
         .iter()
+        .chain(MORE_DOC_KINDS)
         .find(|(k, _)| *k == kind)
         .map(|(_, key)| t(lang, key).to_string())
         .unwrap_or_else(|| kind.to_string())

@@ -231,7 +231,10 @@ pub fn ExchangeScreen() -> impl IntoView {
             {move || imported.get().map(|r| view! { <ReportCard report=r/> })}
             <div class="card">
                 <h3 class="section">{move || ctx.t("epcis.export")}</h3>
-                <p class="hint">{move || ctx.t("epcis.export_hint")}</p>
+                // A light node exports only its org's own events (from its index).
+                <p class="hint" data-testid="epcis-export-hint">{move || {
+                    ctx.t(if ctx.light() { "epcis.export_hint_light" } else { "epcis.export_hint" })
+                }}</p>
                 <div class="row">
                     <label class="field"><span>{move || ctx.t("epcis.format")}</span>
                         <select data-testid="epcis-format" on:change=move |ev| format.set(event_target_value(&ev))>
@@ -243,7 +246,7 @@ pub fn ExchangeScreen() -> impl IntoView {
                 <div class="actions">
                     <button class="secondary" data-testid="epcis-export-all"
                         on:click=move |_| export(ctx, None, format.get_untracked())>
-                        {move || ctx.t("epcis.export_all")}
+                        {move || ctx.t(if ctx.light() { "epcis.export_own" } else { "epcis.export_all" })}
                     </button>
                 </div>
             </div>

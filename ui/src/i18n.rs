@@ -83,8 +83,14 @@ const TABLE: &[(&str, &str, &str)] = &[
         "Every supply-chain event of the chain as one EPCIS 2.0 document, for partners and their systems. One item's history is exported from its page.",
         "将链上全部供应链事件导出为一份 EPCIS 2.0 文档，供合作方及其系统使用。单个货品的记录可在其页面导出。",
     ),
+    (
+        "epcis.export_hint_light",
+        "Your org's own supply-chain events, as far as this light node has indexed them, as one EPCIS 2.0 document for partners and their systems. Other orgs' events are on the full nodes.",
+        "将本组织自己的供应链事件（截至本轻节点已索引的区块）导出为一份 EPCIS 2.0 文档，供合作方及其系统使用。其他组织的事件在全节点上。",
+    ),
     ("epcis.format", "Format", "格式"),
     ("epcis.export_all", "Export everything", "全部导出"),
+    ("epcis.export_own", "Export our events", "导出本组织事件"),
     ("epcis.export_item", "Export as EPCIS", "导出为 EPCIS"),
     (
         "epcis.exported",
@@ -715,6 +721,10 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("doc.kind.lab_report", "Lab report", "检测报告"),
     ("doc.kind.photo", "Photo", "照片"),
     ("doc.kind.other", "Other", "其他"),
+    ("doc.kind.delivery_note", "Delivery note", "送货单"),
+    ("transfer.custody", "Custody", "保管"),
+    ("transfer.ownership", "Ownership", "所有权"),
+    ("transfer.both", "Custody and ownership", "保管与所有权"),
     (
         "doc.too_large",
         "This file is {0} MB; files over {1} MB are not read here.",

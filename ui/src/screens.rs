@@ -865,6 +865,17 @@ pub fn ItemScreen() -> impl IntoView {
     }
 }
 
+/// What a handoff transfers (`custody`, `ownership`, `both`) in `lang`; an unknown value
+/// as it is.
+fn transfer_text(lang: Lang, transfer: &str) -> String {
+    match transfer {
+        "custody" => t(lang, "transfer.custody").to_string(),
+        "ownership" => t(lang, "transfer.ownership").to_string(),
+        "both" => t(lang, "transfer.both").to_string(),
+        other => other.to_string(),
+    }
+}
+
 /// One incoming or outgoing handoff: who, what it carries by product, and for an
 /// incoming one the receiving tally (`receive.rs`) or a refusal.
 #[component]
@@ -912,10 +923,10 @@ pub(crate) fn HandoffCard(h: api::HandoffView, incoming: bool) -> impl IntoView 
                     <div class="code">{format!("#{}", &id[..id.len().min(12)])}
                         {format!(" · {}", datetime(lang, &h.proposed_time))}</div>
                 </div>
-                <span class="pill">{h.transfer.clone()}</span>
+                <span class="pill" data-testid="handoff-transfer">{transfer_text(lang, &h.transfer)}</span>
             </header>
             <div class="docs">{h.docs.iter().map(|d| view! {
-                <span class="tag">{format!("{}: {}", d.kind, d.id)}</span>
+                <span class="tag">{format!("{}: {}", crate::certs::doc_kind_text(lang, &d.kind), d.id)}</span>
             }).collect_view()}</div>
             <crate::receive::GoodsSummary h=h.clone()/>
             // The keys themselves, for whoever needs them (labels, a phone call).

@@ -848,6 +848,11 @@ async function lightNodeChecks(vp, node) {
     await nav(page, 'exchange');
     const hint = await page.locator(T('epcis-light')).innerText();
     expect(hint.includes('queued in the outbox') && hint.includes("your org's own events"), hint);
+    // The export panel says the same: the org's own events, not the chain's.
+    const panel = await page.locator(T('epcis-export-hint')).innerText();
+    expect(panel.includes("Your org's own supply-chain events") && !panel.includes('of the chain'), panel);
+    const button = await page.locator(T('epcis-export-all')).innerText();
+    expect(button.trim() === 'Export our events', button);
     const [download] = await Promise.all([page.waitForEvent('download'), page.locator(T('epcis-export-all')).click()]);
     const saved = path.join(os.tmpdir(), `handoff-light-epcis-${vp.name}-${process.pid}.jsonld`);
     await download.saveAs(saved);
@@ -886,6 +891,11 @@ async function lightNodeChecks(vp, node) {
     await page.locator(T('inbox-incoming')).waitFor();
     const fresh = await page.locator(T('index-freshness')).innerText();
     expect(fresh.includes('来自本节点已校验的索引') && fresh.includes('截至区块'), fresh);
+    // What the handoff transfers and its documents' types are words of the language too.
+    const pills = await page.locator(T('handoff-transfer')).allInnerTexts();
+    expect(pills.length > 0 && pills.every((p) => ['保管', '所有权', '保管与所有权'].includes(p.trim())), `${pills}`);
+    const tags = (await page.locator('[data-testid^="handoff-"] .docs .tag').allInnerTexts()).join(' ');
+    expect(!tags.includes('delivery_note'), tags);
     await light('inbox-zh');
     await nav(page, 'home');
     await page.locator(T('index-freshness')).waitFor();
@@ -1224,6 +1234,8 @@ async function epcisChecks(vp, node) {
     });
 
     await check(`${vp.name}: everything exports as one EPCIS document holding the imported event`, async () => {
+      const panel = await page.locator(T('epcis-export-hint')).innerText();
+      expect(panel.includes('Every supply-chain event of the chain'), panel);
       const [download] = await Promise.all([page.waitForEvent('download'), page.locator(T('epcis-export-all')).click()]);
       expect(/^handoff-epcis-all-\d{4}-\d\d-\d\dT\d{6}Z\.jsonld$/.test(download.suggestedFilename()), download.suggestedFilename());
       const saved = path.join(tmp, 'all.jsonld');
