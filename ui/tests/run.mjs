@@ -265,6 +265,9 @@ async function fullNodeChecks(vp, node) {
       expect((await card.innerText()).includes(p.name), p.name);
       expect(Number(await card.getAttribute('data-items')) === p.items, `${p.name}: ${await card.getAttribute('data-items')} vs ${p.items}`);
     }
+    // The first-expiry-first box is a box beside its words, not stretched across the row.
+    const box = await page.locator(T('stock-fefo')).boundingBox();
+    expect(box && box.width <= 30, `the checkbox is ${box && box.width} px wide`);
     await shot('stock');
     // Only what is recalled (the demo's filter-roast lot): the node's own filter.
     const recalled = await api(node.base, '/v1/stock?status=recalled', { token: node.tokens[WAREHOUSE] });
