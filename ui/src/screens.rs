@@ -1547,11 +1547,15 @@ fn OutboxList(outbox: api::OutboxResponse) -> impl IntoView {
     let lang = ctx.lang.get_untracked();
     let entries = outbox.entries;
     let empty = entries.is_empty();
+    // The listing holds the newest final entries only; the counts hold them all.
+    let total = outbox.counts.map_or(entries.len() as u64, |c| {
+        c.pending + c.submitted + c.committed + c.rejected
+    });
     view! {
         <div class="card outbox" data-testid="outbox-list">
             <header class="card-head">
                 <h3 class="title">{t(lang, "node.outbox_list")}</h3>
-                <span class="pill">{format!("{} {}", number(lang, entries.len() as f64), t(lang, if entries.len() == 1 { "outbox.entry" } else { "outbox.entries" }))}</span>
+                <span class="pill">{format!("{} {}", number(lang, total as f64), t(lang, if total == 1 { "outbox.entry" } else { "outbox.entries" }))}</span>
             </header>
             <p class="hint">{t(lang, "node.outbox_hint")}</p>
             {empty.then(|| view! { <p class="hint">{t(lang, "node.outbox_empty")}</p> })}

@@ -690,7 +690,8 @@ request! {
 response! {
     /// See [`OutboxRequest`]. A full node commits at once and has no outbox: empty.
     pub struct OutboxResponse {
-        /// Entries in order.
+        /// Entries in order: every one still waiting for the chain, and the newest 200
+        /// that are final (committed or rejected); `counts` counts them all.
         pub entries: Vec<OutboxRow>,
         /// Newest certified header.
         pub tip: u64,
@@ -701,7 +702,7 @@ response! {
         /// `light` or `embedded` (the app).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mode: Option<String>,
-        /// Entries by status (the app, light mode).
+        /// Entries by status, all of them (a light node).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub counts: Option<OutboxCounts>,
     }

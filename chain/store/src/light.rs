@@ -43,17 +43,28 @@ const K_TIP_HEADER: &[u8] = b"m/tiphdr";
 /// The header the org's index stands at, once the tip has moved past it and it was not
 /// kept under its height (its time is the index's "as of").
 const K_ASOF_HEADER: &[u8] = b"m/asofhdr";
+/// Outbox entries by status (pending, submitted, committed, rejected): four counters,
+/// written in the batch that changes an entry.
+const K_OUTBOX_COUNTS: &[u8] = b"m/outbox_counts";
 /// Heights pruned in one batch, at most.
 const PRUNE_BATCH: u64 = 4096;
 /// Layout version of the light folder; one written in another layout is refused on open.
 /// 2: headers carry `concerns_root`, each header's filter is kept, and the org's own
 /// indexes ([`light_index`](crate::light_index)).
-pub const LIGHT_FORMAT: u64 = 2;
+/// 3: the outbox is indexed (its waiting entries, each signer's highest queued nonce, the
+/// counts by status), so what runs on every follow step reads the few entries still
+/// waiting, not every entry ever queued. A layout-2 folder is brought to 3 on open.
+pub const LIGHT_FORMAT: u64 = 3;
 /// sled's page cache of a light store.
 const LIGHT_CACHE_BYTES: u64 = 2 * 1024 * 1024;
 const P_HEADER: u8 = b'h';
 const P_OUTBOX: u8 = b'o';
 const P_ACCOUNT: u8 = b'a';
+/// An outbox entry still waiting for the chain (pending or submitted): `w` + its number,
+/// no value. Present exactly while the entry is open.
+const P_WAITING: u8 = b'w';
+/// The highest nonce a signer queued here: `q` + the signer.
+const P_QUEUED: u8 = b'q';
 
 #[path = "light_index.rs"]
 mod light_index;
@@ -77,6 +88,60 @@ fn outbox_key(seq: u64) -> [u8; 9] {
 
 fn account_key(signer: &PublicKey) -> Vec<u8> {
     [&[P_ACCOUNT][..], &signer.0].concat()
+}
+
+fn waiting_key(seq: u64) -> [u8; 9] {
+    let mut k = outbox_key(seq);
+    k[0] = P_WAITING;
+    k
+}
+
+fn queued_key(signer: &PublicKey) -> Vec<u8> {
+    [&[P_QUEUED][..], &signer.0].concat()
+}
+
+/// Where a status is counted in [`OutboxCounts`].
+fn status_slot(s: &OutboxStatus) -> usize {
+    match s {
+        OutboxStatus::Pending => 0,
+        OutboxStatus::Submitted => 1,
+        OutboxStatus::Committed { .. } => 2,
+        OutboxStatus::Rejected { .. } => 3,
+    }
+}
+
+/// How many outbox entries stand at each status.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct OutboxCounts {
+    /// Signed here, not yet accepted by a full node.
+    pub pending: u64,
+    /// Accepted, waiting for a block.
+    pub submitted: u64,
+    /// In a certified block.
+    pub committed: u64,
+    /// Refused for good.
+    pub rejected: u64,
+}
+
+impl OutboxCounts {
+    fn slot(&mut self, i: usize) -> &mut u64 {
+        match i {
+            0 => &mut self.pending,
+            1 => &mut self.submitted,
+            2 => &mut self.committed,
+            _ => &mut self.rejected,
+        }
+    }
+
+    /// Every entry.
+    pub fn total(&self) -> u64 {
+        self.pending + self.submitted + self.committed + self.rejected
+    }
+
+    /// Entries still waiting for the chain.
+    pub fn open(&self) -> u64 {
+        self.pending + self.submitted
+    }
 }
 
 /// Errors of the light store.
@@ -234,6 +299,10 @@ impl LightStore {
         b.insert(K_TIP, &0u64.to_be_bytes()[..]);
         b.insert(K_NET_KEY, &seed[..]);
         b.insert(K_NEXT_SEQ, &1u64.to_be_bytes()[..]);
+        b.insert(
+            K_OUTBOX_COUNTS,
+            encode(&OutboxCounts::default(), "outbox counts")?,
+        );
         b.insert(K_FORMAT, &LIGHT_FORMAT.to_be_bytes()[..]);
         s.db.apply_batch(b)?;
         s.durable.flush(&s.db)?;
@@ -251,7 +320,9 @@ impl LightStore {
             Some(v) => decode_u64(&v, "layout version")?,
             None => 1,
         };
-        if found != LIGHT_FORMAT {
+        if found == 2 {
+            s.index_outbox()?;
+        } else if found != LIGHT_FORMAT {
             return Err(LightStoreError::Format {
                 dir,
                 found,
@@ -280,6 +351,30 @@ impl LightStore {
             durable,
             queue: Mutex::new(()),
         })
+    }
+
+    /// Brings a layout-2 folder to 3: the outbox's index, written from its entries in the
+    /// batch that sets the new layout (a crash before it leaves layout 2, done again).
+    fn index_outbox(&self) -> LightResult<()> {
+        let mut b = sled::Batch::default();
+        let mut counts = OutboxCounts::default();
+        let mut queued: std::collections::BTreeMap<[u8; 32], u64> = Default::default();
+        for e in self.entries()? {
+            *counts.slot(status_slot(&e.status)) += 1;
+            if e.is_open() {
+                b.insert(&waiting_key(e.seq)[..], &[][..]);
+            }
+            let q = queued.entry(e.signer.0).or_insert(e.nonce);
+            *q = (*q).max(e.nonce);
+        }
+        for (signer, nonce) in queued {
+            b.insert(queued_key(&PublicKey(signer)), &nonce.to_be_bytes()[..]);
+        }
+        b.insert(K_OUTBOX_COUNTS, encode(&counts, "outbox counts")?);
+        b.insert(K_FORMAT, &LIGHT_FORMAT.to_be_bytes()[..]);
+        self.db.apply_batch(b)?;
+        self.durable.flush(&self.db)?;
+        Ok(())
     }
 
     /// The value a created store always holds under `key`.
@@ -481,31 +576,113 @@ impl LightStore {
             .collect()
     }
 
-    /// Writes an entry's new status; durable on return.
-    pub fn put_entry(&self, e: &OutboxEntry) -> LightResult<()> {
+    /// The entries still waiting for the chain (pending or submitted), in order: read
+    /// through the outbox's index, so their cost does not grow with the entries that are
+    /// final.
+    pub fn open_entries(&self) -> LightResult<Vec<OutboxEntry>> {
         self.db
-            .insert(&outbox_key(e.seq)[..], encode(e, "outbox entry")?)?;
+            .scan_prefix([P_WAITING])
+            .map(|kv| {
+                let (k, _) = kv?;
+                let seq = decode_u64(&k[1..], "outbox index")?;
+                self.entry(seq)
+            })
+            .collect()
+    }
+
+    /// Whether any entry still waits for the chain.
+    pub fn any_open(&self) -> LightResult<bool> {
+        Ok(self
+            .db
+            .scan_prefix([P_WAITING])
+            .next()
+            .transpose()?
+            .is_some())
+    }
+
+    /// The entries still waiting, and the newest `final_limit` of those that are final
+    /// (committed or rejected), in order: what a listing shows ([`LightStore::outbox_counts`]
+    /// counts them all).
+    pub fn recent_entries(&self, final_limit: usize) -> LightResult<Vec<OutboxEntry>> {
+        let mut out = Vec::new();
+        let mut finals = 0usize;
+        for kv in self.db.scan_prefix([P_OUTBOX]).rev() {
+            if finals == final_limit {
+                break;
+            }
+            let (_, v) = kv?;
+            let e: OutboxEntry = decode(&v, "outbox entry")?;
+            if !e.is_open() {
+                finals += 1;
+                out.push(e);
+            }
+        }
+        out.extend(self.open_entries()?);
+        out.sort_unstable_by_key(|e| e.seq);
+        Ok(out)
+    }
+
+    /// The entry numbered `seq`; one the index names that is not there is damage.
+    fn entry(&self, seq: u64) -> LightResult<OutboxEntry> {
+        decode(
+            &self.required(&outbox_key(seq), "outbox entry")?,
+            "outbox entry",
+        )
+    }
+
+    /// How many entries stand at each status.
+    pub fn outbox_counts(&self) -> LightResult<OutboxCounts> {
+        decode(
+            &self.required(K_OUTBOX_COUNTS, "outbox counts")?,
+            "outbox counts",
+        )
+    }
+
+    /// Writes an entry's new status, with the outbox's index and counts in the same
+    /// batch; durable on return.
+    pub fn put_entry(&self, e: &OutboxEntry) -> LightResult<()> {
+        let _g = self.queue.lock().map_err(|_| LightStoreError::Poisoned)?;
+        let old = self.entry(e.seq)?;
+        let mut b = sled::Batch::default();
+        b.insert(&outbox_key(e.seq)[..], encode(e, "outbox entry")?);
+        let (from, to) = (status_slot(&old.status), status_slot(&e.status));
+        if from != to {
+            let mut counts = self.outbox_counts()?;
+            let n = counts.slot(from);
+            *n = n
+                .checked_sub(1)
+                .ok_or(LightStoreError::Corrupt("outbox counts"))?;
+            *counts.slot(to) += 1;
+            b.insert(K_OUTBOX_COUNTS, encode(&counts, "outbox counts")?);
+        }
+        if e.is_open() {
+            b.insert(&waiting_key(e.seq)[..], &[][..]);
+        } else {
+            b.remove(&waiting_key(e.seq)[..]);
+        }
+        self.db.apply_batch(b)?;
         self.durable.flush(&self.db)?;
         Ok(())
+    }
+
+    /// The highest nonce `signer` queued here (None: it never queued here).
+    fn queued_nonce(&self, signer: &PublicKey) -> LightResult<Option<u64>> {
+        match self.db.get(queued_key(signer))? {
+            Some(v) => Ok(Some(decode_u64(&v, "queued nonce")?)),
+            None => Ok(None),
+        }
     }
 
     /// Whether the signer's next nonce is known: it has queued here, or its account was
     /// read with a proof.
     pub fn nonce_known(&self, signer: &PublicKey) -> LightResult<bool> {
-        Ok(self.known_nonce(signer)?.is_some()
-            || self.entries()?.iter().any(|e| e.signer == *signer))
+        Ok(self.known_nonce(signer)?.is_some() || self.queued_nonce(signer)?.is_some())
     }
 
     /// The nonce the next transaction of `signer` takes: its highest nonce in the outbox
     /// plus one, else its account's next nonce as last verified, else 0.
     pub fn next_nonce(&self, signer: &PublicKey) -> LightResult<u64> {
-        let mut best: Option<u64> = None;
-        for e in self.entries()? {
-            if e.signer == *signer {
-                best = Some(best.map_or(e.nonce, |b| b.max(e.nonce)));
-            }
-        }
-        Ok(match best {
+        Ok(match self.queued_nonce(signer)? {
             Some(n) => n + 1,
             None => self.known_nonce(signer)?.unwrap_or(0),
         })
@@ -552,8 +729,15 @@ impl LightStore {
                 status: OutboxStatus::Pending,
             };
             b.insert(&outbox_key(seq)[..], encode(&e, "outbox entry")?);
+            b.insert(&waiting_key(seq)[..], &[][..]);
             out.push(e);
             seq += 1;
+        }
+        if let Some(last) = out.last() {
+            b.insert(queued_key(&key.public()), &last.nonce.to_be_bytes()[..]);
+            let mut counts = self.outbox_counts()?;
+            counts.pending += out.len() as u64;
+            b.insert(K_OUTBOX_COUNTS, encode(&counts, "outbox counts")?);
         }
         b.insert(K_NEXT_SEQ, &seq.to_be_bytes()[..]);
         if self.db.get(K_OUTBOX_FROM)?.is_none() {
@@ -587,7 +771,7 @@ impl LightStore {
         let _g = self.queue.lock().map_err(|_| LightStoreError::Poisoned)?;
         let start = self.pruned_below()?;
         let mut low = self.freshness()?.height;
-        let waiting = self.entries()?.iter().any(OutboxEntry::is_open);
+        let waiting = self.any_open()?;
         let mark = match self.db.get(K_OUTBOX_FROM)? {
             Some(v) => Some(decode_u64(&v, "outbox mark")?),
             None => None,
@@ -840,6 +1024,86 @@ mod tests {
     }
 
     #[test]
+    fn the_outbox_index_follows_every_status_change_and_a_layout_2_folder_gets_it_on_open() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let (a, b) = (
+            Keypair::from_secret([21; 32]),
+            Keypair::from_secret([22; 32]),
+        );
+        let seqs = |es: Vec<OutboxEntry>| es.iter().map(|e| e.seq).collect::<Vec<_>>();
+        let s = LightStore::create(tmp.path(), &genesis()).expect("created");
+        s.set_known_nonce(&a.public(), 5).expect("nonce");
+        s.queue(&a, vec![sell(), sell(), sell()]).expect("queued");
+        s.queue(&b, vec![sell()]).expect("queued");
+        assert_eq!(s.outbox_counts().expect("counts").pending, 4);
+        assert_eq!(seqs(s.open_entries().expect("open")), vec![1, 2, 3, 4]);
+        let mut es = s.entries().expect("entries");
+        es[0].status = OutboxStatus::Submitted;
+        es[1].status = OutboxStatus::Committed {
+            height: 9,
+            index: 0,
+        };
+        es[2].status = OutboxStatus::Rejected {
+            code: "WRONG_ROLE".into(),
+            message: "no".into(),
+            height: Some(9),
+        };
+        for e in &es[..3] {
+            s.put_entry(e).expect("status written");
+        }
+        // Writing the same status again counts nothing twice.
+        s.put_entry(&es[1]).expect("status written");
+        let counts = OutboxCounts {
+            pending: 1,
+            submitted: 1,
+            committed: 1,
+            rejected: 1,
+        };
+        assert_eq!(s.outbox_counts().expect("counts"), counts);
+        assert_eq!(seqs(s.open_entries().expect("open")), vec![1, 4]);
+        // The newest final entry, and every open one.
+        assert_eq!(seqs(s.recent_entries(1).expect("recent")), vec![1, 3, 4]);
+        assert_eq!(seqs(s.recent_entries(0).expect("recent")), vec![1, 4]);
+        assert_eq!(s.next_nonce(&a.public()).expect("nonce"), 8);
+        assert_eq!(s.next_nonce(&b.public()).expect("nonce"), 1);
+        // An entry the outbox does not hold is not written.
+        let mut ghost = es[3].clone();
+        ghost.seq = 99;
+        assert!(matches!(
+            s.put_entry(&ghost),
+            Err(LightStoreError::Corrupt("outbox entry"))
+        ));
+        // The folder as a layout-2 Handoff left it: entries, no index.
+        for p in [P_WAITING, P_QUEUED] {
+            for kv in s.db.scan_prefix([p]) {
+                s.db.remove(kv.expect("read").0).expect("removed");
+            }
+        }
+        s.db.remove(K_OUTBOX_COUNTS).expect("removed");
+        s.put_raw(K_FORMAT, &2u64.to_be_bytes());
+        assert!(matches!(
+            s.outbox_counts(),
+            Err(LightStoreError::Corrupt("outbox counts"))
+        ));
+        drop(s);
+        let s = LightStore::open(tmp.path()).expect("a layout-2 folder opens");
+        assert_eq!(s.outbox_counts().expect("counts"), counts);
+        assert_eq!(seqs(s.open_entries().expect("open")), vec![1, 4]);
+        assert_eq!(s.next_nonce(&a.public()).expect("nonce"), 8);
+        assert_eq!(s.next_nonce(&b.public()).expect("nonce"), 1);
+        assert!(s.nonce_known(&b.public()).expect("known"));
+        drop(s);
+        // Another layout is still refused.
+        let s = LightStore::open(tmp.path()).expect("opens");
+        s.put_raw(K_FORMAT, &9u64.to_be_bytes());
+        drop(s);
+        assert!(matches!(
+            LightStore::open(tmp.path()),
+            Err(LightStoreError::Format { found: 9, .. })
+        ));
+    }
+
+    #[test]
     fn damaged_bytes_are_an_error_never_absent_or_zero() {
         let tmp = tempfile::tempdir().expect("tmp");
         let key = Keypair::from_secret([21; 32]);
@@ -861,6 +1125,15 @@ mod tests {
         assert!(matches!(
             s.entries(),
             Err(LightStoreError::Corrupt("outbox entry"))
+        ));
+        assert!(matches!(
+            s.open_entries(),
+            Err(LightStoreError::Corrupt("outbox entry"))
+        ));
+        s.put_raw(K_OUTBOX_COUNTS, b"bad");
+        assert!(matches!(
+            s.outbox_counts(),
+            Err(LightStoreError::Corrupt("outbox counts"))
         ));
         s.put_raw(K_GENESIS, b"\x01");
         drop(s);

@@ -15,8 +15,8 @@ use crate::ledger::now_ms;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use handoff_api::{
-    AcceptRequest, ApiError, CommissionRequest, LightShowRequest, LightShowResponse, OutboxRequest,
-    OutboxResponse, OutboxRow, ProposeRequest, QueuedTx, TransferKind, VerifiedAt,
+    AcceptRequest, ApiError, CommissionRequest, LightShowRequest, LightShowResponse, OutboxCounts,
+    OutboxRequest, OutboxResponse, OutboxRow, ProposeRequest, QueuedTx, TransferKind, VerifiedAt,
 };
 use handoff_core::block::{BlockHeader, Genesis};
 use handoff_core::state::{Record, StateKey, StateReadExt};
@@ -463,8 +463,14 @@ fn render_queued(rows: &[QueuedTx]) -> R<Output> {
     )
 }
 
-/// The outbox as `me` (None: the folder's first identity) sees it: every entry, and the
-/// signer's account nonce as last proven. `running`: whether a light node runs on it.
+/// Final entries (committed or rejected) an outbox listing shows, newest first; every
+/// entry still waiting is shown whatever its age, and the counts cover them all.
+pub(super) const OUTBOX_SHOWN_FINAL: usize = 200;
+
+/// The outbox as `me` (None: the folder's first identity) sees it: every entry still
+/// waiting and the newest [`OUTBOX_SHOWN_FINAL`] final ones, the counts of all of them,
+/// and the signer's account nonce as last proven. `running`: whether a light node runs
+/// on it.
 pub(super) fn outbox(
     store: &LightStore,
     data: &Path,
@@ -472,7 +478,7 @@ pub(super) fn outbox(
     running: bool,
 ) -> R<OutboxResponse> {
     let entries = store
-        .entries()?
+        .recent_entries(OUTBOX_SHOWN_FINAL)?
         .iter()
         .map(|e| typed::<OutboxRow>(outbox_json(e)))
         .collect::<R<Vec<_>>>()?;
@@ -481,13 +487,19 @@ pub(super) fn outbox(
         Some(s) => store.known_nonce(s)?,
         None => None,
     };
+    let c = store.outbox_counts()?;
     Ok(OutboxResponse {
         entries,
         tip: store.tip()?,
         account_nonce,
         running,
         mode: None,
-        counts: None,
+        counts: Some(OutboxCounts {
+            pending: c.pending,
+            submitted: c.submitted,
+            committed: c.committed,
+            rejected: c.rejected,
+        }),
     })
 }
 
@@ -508,11 +520,21 @@ fn render_outbox(o: &OutboxResponse) -> Output {
                 e.seq, e.nonce, e.status
             )
         })
-        .collect::<Vec<_>>()
-        .join("\n");
-    // The app's fields (mode, counts) are not the command's.
+        .collect::<Vec<_>>();
+    let total = o
+        .counts
+        .as_ref()
+        .map_or(0, |c| c.pending + c.submitted + c.committed + c.rejected);
+    let older = total.saturating_sub(o.entries.len() as u64);
+    let mut text = text.join("\n");
+    if older > 0 {
+        text.push_str(&format!(
+            "\n({older} older committed or rejected entries not shown)"
+        ));
+    }
+    // The app's field (mode) is not the command's.
     let json = json!({"entries": o.entries, "tip": o.tip, "account_nonce": o.account_nonce,
-                      "running": o.running});
+                      "running": o.running, "counts": o.counts});
     Output { json, text }
 }
 

@@ -99,14 +99,12 @@ impl<'a> LightSource<'a> {
             }
         }
         if open_too {
-            for e in self.store.entries()? {
-                if e.is_open() {
-                    // No block yet: its device time stands for the record time (which
-                    // no hash id counts).
-                    let tx = waiting(&e)?;
-                    let time = tx.body.event_time_ms;
-                    out.push((tx, time));
-                }
+            for e in self.store.open_entries()? {
+                // No block yet: its device time stands for the record time (which no
+                // hash id counts).
+                let tx = waiting(&e)?;
+                let time = tx.body.event_time_ms;
+                out.push((tx, time));
             }
         }
         Ok(out)

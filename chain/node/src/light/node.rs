@@ -128,10 +128,8 @@ impl LightNode {
     pub(super) fn followed_keys(&self) -> Result<Vec<PublicKey>> {
         let mut keys = self.signer_keys();
         keys.extend(self.store.followed()?);
-        for e in self.store.entries()? {
-            if e.is_open() {
-                keys.push(e.signer);
-            }
+        for e in self.store.open_entries()? {
+            keys.push(e.signer);
         }
         keys.sort_unstable_by_key(|k| k.0);
         keys.dedup();
@@ -557,7 +555,7 @@ impl LightNode {
     /// [`STEP_REQUESTS`] requests (a full node answers more than a few dozen a second
     /// from one peer with `Busy` and scores it down).
     async fn pump(&self, peer: PeerId) -> Result<()> {
-        let entries = self.store.entries()?;
+        let entries = self.store.open_entries()?;
         let mut budget = STEP_REQUESTS;
         let mut inflight = 0usize;
         // One signer's transactions commit in nonce order: once one is not on the chain

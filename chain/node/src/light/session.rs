@@ -3,7 +3,7 @@
 
 use super::cli::{LightCmd, local, parse_addrs, queued, signer_of};
 use super::node::{LightOptions, Running};
-use super::{LightStore, OutboxStatus, store_dir};
+use super::{LightStore, store_dir};
 use crate::error::{CliError, Output};
 use handoff_api::LightShowResponse;
 use handoff_core::block::Genesis;
@@ -173,16 +173,8 @@ impl LightSession {
         let genesis = self.store.genesis()?;
         let tip = self.store.tip()?;
         let header = self.store.header(tip)?.map(|(h, _)| h);
-        let mut counts: [u64; 4] = [0; 4];
-        for e in self.store.entries()? {
-            let i = match e.status {
-                OutboxStatus::Pending => 0,
-                OutboxStatus::Submitted => 1,
-                OutboxStatus::Committed { .. } => 2,
-                OutboxStatus::Rejected { .. } => 3,
-            };
-            counts[i] += 1;
-        }
+        let c = self.store.outbox_counts()?;
+        let counts = [c.pending, c.submitted, c.committed, c.rejected];
         Ok(json!({
             "chain_id": genesis.chain_id().to_hex(),
             "chain_name": genesis.name,
