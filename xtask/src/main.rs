@@ -124,14 +124,24 @@ fn root() -> PathBuf {
 }
 
 fn cargo() -> Command {
-    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    let mut c = Command::new(cargo_path());
     c.current_dir(root());
-    // CI builds from scratch: incremental state only costs time there, and rustc 1.95 has
-    // hit an internal error in incremental builds of the network crate.
+    not_incremental_on_ci(&mut c);
+    c
+}
+
+fn cargo_path() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
+}
+
+/// CI builds from scratch: incremental state only costs time there, and rustc 1.95 has
+/// hit an internal error in incremental builds of the network crate. Every command that
+/// runs cargo on the workspace's target folder sets it the same way: a build whose
+/// `CARGO_INCREMENTAL` differs from the test build's compiles every workspace crate again.
+fn not_incremental_on_ci(c: &mut Command) {
     if std::env::var_os("CI").is_some() && std::env::var_os("CARGO_INCREMENTAL").is_none() {
         c.env("CARGO_INCREMENTAL", "0");
     }
-    c
 }
 
 /// A cargo command whose builds of the workspace's own crates also run clippy with
@@ -470,12 +480,15 @@ fn e2e() -> Result<()> {
             return Err(format!("{} was not built by the test build", b.display()));
         }
     }
+    // cargo runs under xvfb-run with the test build's environment (linted, and not
+    // incremental on CI), so it reuses that build: nothing is compiled again.
+    let mut cmd = linted(Command::new("xvfb-run"));
+    not_incremental_on_ci(&mut cmd);
     step(
         "end-to-end test of the real app window (Xvfb, tauri-driver)",
-        linted(Command::new("xvfb-run"))
-            .current_dir(root())
+        cmd.current_dir(root())
             .args(["-a", "-s", "-screen 0 1280x800x24"])
-            .arg(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .arg(cargo_path())
             .args([
                 "nextest",
                 "run",

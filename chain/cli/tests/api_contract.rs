@@ -4,7 +4,7 @@
 //! null where it was absent or absent where it was null); and every query asked of the
 //! node's API in-process answers exactly what the command line printed.
 
-mod common;
+use crate::common;
 
 use common::{gtin, handoff, ok};
 use handoff_api::*;

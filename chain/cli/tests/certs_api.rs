@@ -6,7 +6,7 @@
 //! verified proof of absence). The `cert` and `doc` commands do the same on files, with
 //! the command line's exit codes.
 
-mod common;
+use crate::common;
 
 use common::{gtin, handoff, ok};
 use handoff_api::*;

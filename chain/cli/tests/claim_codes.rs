@@ -2,7 +2,7 @@
 //! a shop sells them, consumers claim them; then the chain on disk is opened to look for
 //! the secrets and to replay and copy claim transactions.
 
-mod common;
+use crate::common;
 
 use common::*;
 use handoff_core::claim::ClaimSecret;

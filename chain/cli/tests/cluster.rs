@@ -3,7 +3,7 @@
 //! against a certified header, at every node; with one validator killed the chain goes
 //! on; restarted, it catches up.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::Value;

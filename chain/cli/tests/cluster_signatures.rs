@@ -7,7 +7,7 @@
 //! it: the four validators include it, agree on the block and the state root, and keep
 //! committing.
 
-mod common;
+use crate::common;
 
 use common::*;
 use handoff_core::crafted;

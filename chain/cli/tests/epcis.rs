@@ -5,7 +5,7 @@
 //! reported with its code while the others stand (exit 3); the demo chain exports in both
 //! formats and reads back with handoff-epcis.
 
-mod common;
+use crate::common;
 
 use common::{gtin, handoff, ok};
 use handoff_epcis::{Document, Event, hash_ids, parse};

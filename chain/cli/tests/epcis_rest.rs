@@ -8,7 +8,7 @@
 //! capture without a token is 401; and the proof link of an answered event leads to an
 //! inclusion proof that verifies against the certified header.
 
-mod common;
+use crate::common;
 
 use common::*;
 use handoff_core::block::{BlockHeader, Certificate, Genesis, Outcome, TxPathStep, tx_path_root};

@@ -5,7 +5,7 @@
 //! until the bank releases them. Every org acts with its own key; only the parties read
 //! the amounts.
 
-mod common;
+use crate::common;
 
 use common::*;
 use handoff_core::gs1::check_digit;

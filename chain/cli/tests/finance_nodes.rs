@@ -10,7 +10,7 @@
 //! accepts from its own, and the warehouse cannot ship the goods until the bank releases
 //! them.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::{Value, json};

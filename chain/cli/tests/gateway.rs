@@ -2,7 +2,7 @@
 //! the token, and a request body over its bound is answered 413 with the error shape,
 //! never cut and read on.
 
-mod common;
+use crate::common;
 
 use common::*;
 use handoff_http::limits::MAX_BODY_BYTES;

@@ -3,7 +3,7 @@
 //! the JSON schema, in XML against the XSD (with `xmllint`, libxml2-utils), and one item's
 //! journey both ways.
 
-mod common;
+use crate::common;
 
 use common::ok;
 use serde_json::Value;

@@ -2,7 +2,7 @@
 //! with three orgs, driven through the typed client (`handoff_http::Client`) with a token
 //! per identity, through a whole custody scenario and the ways a request is refused.
 
-mod common;
+use crate::common;
 
 use common::*;
 use handoff_api::*;

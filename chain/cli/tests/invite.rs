@@ -9,7 +9,7 @@
 //! is `TICKET_REVOKED`. A join whose answer was lost finishes when run again, with the
 //! key it made.
 
-mod common;
+use crate::common;
 
 use common::*;
 use handoff_api::*;

@@ -6,7 +6,7 @@
 //! validator. The light node's HTTP API driven with the typed client: proven reads, a
 //! queued action committed, refusals of bad tokens and bodies.
 
-mod common;
+use crate::common;
 
 use common::*;
 

@@ -9,7 +9,7 @@
 //! to a GLN no org it knows holds is refused naming the GLN, nothing queued; after a
 //! restart with no peer the export still answers, as of its last block.
 
-mod common;
+use crate::common;
 
 use common::light::{Light, wait_for};
 use common::*;

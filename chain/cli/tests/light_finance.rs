@@ -15,7 +15,7 @@
 //! newest header) and offline (from its index, saying so), with the alert of its own
 //! refused attempt to hand on the pledged bag.
 
-mod common;
+use crate::common;
 
 use common::light::{Light, wait_for};
 use common::*;

@@ -6,7 +6,7 @@
 //! refused; after a restart with no peer at all the stock still answers, as of the last
 //! block indexed. The retailer's light node receives what the warehouse sends on.
 
-mod common;
+use crate::common;
 
 use common::light::{Light, wait_for};
 use common::*;

@@ -3,7 +3,7 @@
 //! (`POST /v1/transactions`). What is refused is refused with the status and stable code
 //! a program can act on.
 
-mod common;
+use crate::common;
 
 use common::*;
 use handoff_api::*;

@@ -5,7 +5,7 @@
 //! types and the resolver description follow GS1; the evidence the page checks gives the
 //! node's verdict from the genesis alone, and a node that tampers with it is caught.
 
-mod common;
+use crate::common;
 
 use common::*;
 use handoff_core::block::Genesis;

@@ -3,7 +3,7 @@
 //! (commission, offer, accept with a missing item, pack, split a lot across handoffs),
 //! with filters, expiry, CSV, and the HTTP door refusing another org's token.
 
-mod common;
+use crate::common;
 
 use common::*;
 use handoff_api::*;
