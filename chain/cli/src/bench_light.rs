@@ -2,8 +2,9 @@
 //! and how much memory it holds after a day's worth of blocks; what a light node
 //! following its own org downloads in a day when the org is touched by 1% of the
 //! transactions, and its memory after that day; and how long its stock answer takes
-//! from its own index for an org holding 100,000 items. Each part runs in its own
-//! process (`--part headers|follow|stock`), so each resident set is its own.
+//! from its own index for an org holding 100,000 items; and what the outbox costs the
+//! node's every step once 100,000 of its entries are final. Each part runs in its own
+//! process (`--part headers|follow|stock|outbox`), so each resident set is its own.
 //!
 //! **Headers.**
 //! A child process builds a chain of empty blocks, each certified by all four validators
@@ -36,7 +37,8 @@ use std::time::{Duration, Instant};
 /// Options of `bench light`.
 #[derive(Args, Debug)]
 pub struct LightBenchArgs {
-    /// One part only: `headers`, `follow` or `stock` (default: each, in its own process).
+    /// One part only: `headers`, `follow`, `stock` or `outbox` (default: each, in its own
+    /// process).
     #[arg(long)]
     pub part: Option<String>,
     /// Blocks of the followed day (one transaction each; 1 in 100 concerns the org).
@@ -48,6 +50,9 @@ pub struct LightBenchArgs {
     /// Stock queries timed.
     #[arg(long, default_value_t = 200)]
     pub stock_samples: usize,
+    /// Final (committed) entries in the outbox of the outbox part.
+    #[arg(long, default_value_t = 100_000)]
+    pub outbox_final: u64,
     /// Build the followed day's chain in this folder and exit (run in a child process).
     #[arg(long, hide = true)]
     pub build_follow_chain: Option<PathBuf>,
@@ -161,11 +166,12 @@ pub fn run(a: LightBenchArgs) -> Result<Value> {
         Some("headers") => headers(a),
         Some("follow") => follow(a),
         Some("stock") => stock(a),
-        Some(p) => bail!("no part {p}: headers, follow or stock"),
+        Some("outbox") => outbox(a),
+        Some(p) => bail!("no part {p}: headers, follow, stock or outbox"),
         None => {
             let exe = std::env::current_exe().context("cannot find the handoff binary")?;
             let mut out = serde_json::Map::new();
-            for part in ["headers", "follow", "stock"] {
+            for part in ["headers", "follow", "stock", "outbox"] {
                 if !a.quiet {
                     eprintln!("== part {part}");
                 }
@@ -175,7 +181,8 @@ pub fn run(a: LightBenchArgs) -> Result<Value> {
                     .args(["--blocks", &a.blocks.to_string()])
                     .args(["--follow-blocks", &a.follow_blocks.to_string()])
                     .args(["--stock-items", &a.stock_items.to_string()])
-                    .args(["--stock-samples", &a.stock_samples.to_string()]);
+                    .args(["--stock-samples", &a.stock_samples.to_string()])
+                    .args(["--outbox-final", &a.outbox_final.to_string()]);
                 if a.quiet {
                     cmd.arg("--quiet");
                 }
@@ -620,5 +627,85 @@ fn stock(a: LightBenchArgs) -> Result<Value> {
         "index_records": keys.len(),
         "index_build_seconds": index_s,
         "same_totals_as_full_node": true,
+    }))
+}
+
+/// The outbox part: a light store whose outbox holds `--outbox-final` committed entries
+/// (a busy org's months) and 10 still waiting. Timed, each as the median of 50 calls:
+/// what the node reads on every follow step (the waiting entries: the keys it follows,
+/// the pump, pruning), the next nonce and the counts, a listing (waiting and the newest
+/// 200 final), and queueing one more entry (durable: one flush). `read_every_entry` is
+/// the whole outbox read once, what every step read before the outbox had its index.
+fn outbox(a: LightBenchArgs) -> Result<Value> {
+    use handoff_node::light::OutboxStatus;
+    let tmp = shm_tmp()?;
+    let light = LightStore::create(tmp.path(), &genesis())?;
+    let me = key(7);
+    let sell = || Payload::Sell { entries: vec![] };
+    let t0 = Instant::now();
+    let mut left = a.outbox_final;
+    while left > 0 {
+        let n = left.min(1_000);
+        for mut e in light.queue(&me, (0..n).map(|_| sell()).collect())? {
+            e.status = OutboxStatus::Committed {
+                height: e.seq,
+                index: 0,
+            };
+            light.put_entry(&e)?;
+        }
+        left -= n;
+    }
+    light.queue(&me, (0..10).map(|_| sell()).collect())?;
+    let fill_s = t0.elapsed().as_secs_f64();
+    let median_us = |f: &mut dyn FnMut() -> Result<()>| -> Result<f64> {
+        let mut us = Vec::with_capacity(50);
+        for _ in 0..50 {
+            let t = Instant::now();
+            f()?;
+            us.push(t.elapsed().as_secs_f64() * 1e6);
+        }
+        us.sort_by(f64::total_cmp);
+        Ok(crate::bench::percentile(&us, 0.5))
+    };
+    let waiting = median_us(&mut || {
+        let open = light.open_entries()?;
+        if open.len() != 10 {
+            bail!("{} entries waiting, 10 queued", open.len());
+        }
+        Ok(())
+    })?;
+    let nonce = median_us(&mut || {
+        let n = light.next_nonce(&me.public())?;
+        if n != a.outbox_final + 10 {
+            bail!("next nonce {n}, {} queued", a.outbox_final + 10);
+        }
+        std::hint::black_box(light.outbox_counts()?);
+        Ok(())
+    })?;
+    let listing = median_us(&mut || {
+        std::hint::black_box(light.recent_entries(200)?);
+        Ok(())
+    })?;
+    let every = median_us(&mut || {
+        std::hint::black_box(light.entries()?);
+        Ok(())
+    })?;
+    // Counted before the queueing below adds its 50 entries.
+    let counts = light.outbox_counts()?;
+    let queue = median_us(&mut || {
+        light.queue(&me, vec![sell()])?;
+        Ok(())
+    })?;
+    Ok(json!({
+        "final_entries": counts.committed,
+        "waiting_entries": counts.open(),
+        "fill_seconds": fill_s,
+        "waiting_entries_read_us": waiting,
+        "next_nonce_and_counts_us": nonce,
+        "listing_us": listing,
+        "queue_one_us": queue,
+        "read_every_entry_us": every,
+        "step_read_speedup": every / waiting,
+        "store_bytes": dir_bytes(tmp.path())?,
     }))
 }
