@@ -72,7 +72,7 @@ const WASM_BINDGEN_VERSION: &str = "0.2.130";
 /// changes) in the long simulation of `test --long`.
 const LONG_SIM_SEEDS: u64 = 500;
 /// Seconds each fuzz target runs in `test` (a smoke run; long runs are `cargo fuzz run`).
-const FUZZ_SMOKE_SECONDS: u32 = 15;
+const FUZZ_SMOKE_SECONDS: u32 = 10;
 /// The demo's data folder, under the repository root.
 const DEMO_DATA: &str = ".handoff-demo";
 

@@ -767,5 +767,21 @@ mod tests {
             (&json!(9), &json!(6), &json!(true))
         );
         assert!(out.json.get("mode").is_none(), "{}", out.json);
+        // A listing holds the newest final entries; the counts say how many more there are.
+        let counts = OutboxCounts {
+            pending: 1,
+            submitted: 0,
+            committed: 240,
+            rejected: 9,
+        };
+        let out = render_outbox(&OutboxResponse {
+            counts: Some(counts),
+            ..o
+        });
+        assert_eq!(
+            out.text.lines().last(),
+            Some("(247 older committed or rejected entries not shown)")
+        );
+        assert_eq!(out.json["counts"]["committed"], 240);
     }
 }
