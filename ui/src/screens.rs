@@ -1548,9 +1548,7 @@ fn OutboxList(outbox: api::OutboxResponse) -> impl IntoView {
     let entries = outbox.entries;
     let empty = entries.is_empty();
     // The listing holds the newest final entries only; the counts hold them all.
-    let total = outbox.counts.map_or(entries.len() as u64, |c| {
-        c.pending + c.submitted + c.committed + c.rejected
-    });
+    let total = outbox.counts.map_or(entries.len() as u64, |c| c.total());
     view! {
         <div class="card outbox" data-testid="outbox-list">
             <header class="card-head">

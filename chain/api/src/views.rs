@@ -639,6 +639,13 @@ pub struct OutboxCounts {
     pub rejected: u64,
 }
 
+impl OutboxCounts {
+    /// Every entry, whatever its status.
+    pub fn total(&self) -> u64 {
+        self.pending + self.submitted + self.committed + self.rejected
+    }
+}
+
 /// A local identity (a key in the data folder's `keys/`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -1976,11 +1976,8 @@ fn light(l: &LightSession, me: Option<&str>, signed_in: bool, req: Request) -> R
             Response::ItemHistory(crate::light::history::item_history(l, &r.key)?)
         }
         Request::DocVerify(r) => Response::DocVerify(crate::certs::verify_light(l, r)?),
-        Request::Outbox(_) => {
-            let mut o: OutboxResponse = typed(l.run(me, LightCmd::Outbox)?.json)?;
-            o.counts = light_status(l)?.outbox_counts;
-            Response::Outbox(o)
-        }
+        // The listing carries the counts of every entry (`light::cli::outbox`).
+        Request::Outbox(_) => Response::Outbox(typed(l.run(me, LightCmd::Outbox)?.json)?),
         Request::Genesis(_) => genesis_response(&l.store().genesis()?)?,
         Request::Identities(_) => Response::Identities(IdentitiesResponse {
             identities: identities(data)?,

@@ -100,16 +100,6 @@ fn queued_key(signer: &PublicKey) -> Vec<u8> {
     [&[P_QUEUED][..], &signer.0].concat()
 }
 
-/// Where a status is counted in [`OutboxCounts`].
-fn status_slot(s: &OutboxStatus) -> usize {
-    match s {
-        OutboxStatus::Pending => 0,
-        OutboxStatus::Submitted => 1,
-        OutboxStatus::Committed { .. } => 2,
-        OutboxStatus::Rejected { .. } => 3,
-    }
-}
-
 /// How many outbox entries stand at each status.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct OutboxCounts {
@@ -124,18 +114,14 @@ pub struct OutboxCounts {
 }
 
 impl OutboxCounts {
-    fn slot(&mut self, i: usize) -> &mut u64 {
-        match i {
-            0 => &mut self.pending,
-            1 => &mut self.submitted,
-            2 => &mut self.committed,
-            _ => &mut self.rejected,
+    /// The counter of entries at `status`.
+    fn of(&mut self, status: &OutboxStatus) -> &mut u64 {
+        match status {
+            OutboxStatus::Pending => &mut self.pending,
+            OutboxStatus::Submitted => &mut self.submitted,
+            OutboxStatus::Committed { .. } => &mut self.committed,
+            OutboxStatus::Rejected { .. } => &mut self.rejected,
         }
-    }
-
-    /// Every entry.
-    pub fn total(&self) -> u64 {
-        self.pending + self.submitted + self.committed + self.rejected
     }
 
     /// Entries still waiting for the chain.
@@ -360,7 +346,7 @@ impl LightStore {
         let mut counts = OutboxCounts::default();
         let mut queued: std::collections::BTreeMap<[u8; 32], u64> = Default::default();
         for e in self.entries()? {
-            *counts.slot(status_slot(&e.status)) += 1;
+            *counts.of(&e.status) += 1;
             if e.is_open() {
                 b.insert(&waiting_key(e.seq)[..], &[][..]);
             }
@@ -645,14 +631,13 @@ impl LightStore {
         let old = self.entry(e.seq)?;
         let mut b = sled::Batch::default();
         b.insert(&outbox_key(e.seq)[..], encode(e, "outbox entry")?);
-        let (from, to) = (status_slot(&old.status), status_slot(&e.status));
-        if from != to {
+        if std::mem::discriminant(&old.status) != std::mem::discriminant(&e.status) {
             let mut counts = self.outbox_counts()?;
-            let n = counts.slot(from);
+            let n = counts.of(&old.status);
             *n = n
                 .checked_sub(1)
                 .ok_or(LightStoreError::Corrupt("outbox counts"))?;
-            *counts.slot(to) += 1;
+            *counts.of(&e.status) += 1;
             b.insert(K_OUTBOX_COUNTS, encode(&counts, "outbox counts")?);
         }
         if e.is_open() {

@@ -521,10 +521,7 @@ fn render_outbox(o: &OutboxResponse) -> Output {
             )
         })
         .collect::<Vec<_>>();
-    let total = o
-        .counts
-        .as_ref()
-        .map_or(0, |c| c.pending + c.submitted + c.committed + c.rejected);
+    let total = o.counts.as_ref().map_or(0, OutboxCounts::total);
     let older = total.saturating_sub(o.entries.len() as u64);
     let mut text = text.join("\n");
     if older > 0 {

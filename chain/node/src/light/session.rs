@@ -174,7 +174,6 @@ impl LightSession {
         let tip = self.store.tip()?;
         let header = self.store.header(tip)?.map(|(h, _)| h);
         let c = self.store.outbox_counts()?;
-        let counts = [c.pending, c.submitted, c.committed, c.rejected];
         Ok(json!({
             "chain_id": genesis.chain_id().to_hex(),
             "chain_name": genesis.name,
@@ -182,9 +181,9 @@ impl LightSession {
             "time_ms": header.as_ref().map_or(genesis.time_ms, |h| h.time_ms),
             "state_root": header.as_ref().map(|h| h.state_root.to_hex()),
             "peers": self.peer_count(),
-            "outbox": counts[0] + counts[1],
-            "outbox_counts": {"pending": counts[0], "submitted": counts[1],
-                              "committed": counts[2], "rejected": counts[3]},
+            "outbox": c.open(),
+            "outbox_counts": {"pending": c.pending, "submitted": c.submitted,
+                              "committed": c.committed, "rejected": c.rejected},
         }))
     }
 
