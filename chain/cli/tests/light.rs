@@ -320,7 +320,8 @@ fn light_node_submits_an_offline_outbox_in_order_across_a_crash() {
 /// A peer that serves forged record proofs (it claims records are absent, keeping the
 /// real proof: a lying full node hiding a product's record, or an item): the light node
 /// answers "could not verify" (`PROOF_INVALID`), never "absent" and never "verified
-/// against block N". Records the peer does not forge still verify through it.
+/// against block N". Records the peer does not forge still verify through it. After its
+/// third lie the peer is banned, and reads say no full node is reachable and why.
 #[test]
 fn light_node_fed_forged_proofs_says_it_could_not_verify() {
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -408,6 +409,26 @@ fn light_node_fed_forged_proofs_says_it_could_not_verify() {
     assert_eq!(code, 1, "{j}");
     assert_eq!(j["error"]["code"], "PROOF_INVALID", "{j}");
     assert_ne!(j["error"]["code"], "UNKNOWN_ITEM", "{j}");
+
+    // A third forged answer bans the liar. With no other peer, a read then says that no
+    // full node is reachable, and why: not "verified", not a bare "no connection".
+    let (code, j, _) = handoff(&light, &["light", "show", &bag1]);
+    assert_eq!(
+        (code, j["error"]["code"].as_str()),
+        (1, Some("PROOF_INVALID")),
+        "{j}"
+    );
+    let mut last = Value::Null;
+    wait_for("the liar banned", Duration::from_secs(30), || {
+        last = handoff(&light, &["light", "show", &tea]).1;
+        last["error"]["code"] == "NO_PEER"
+    });
+    assert!(last.get("verified").is_none(), "{last}");
+    let message = last["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("one peer is refused for now because it served data that does not verify"),
+        "{last}"
+    );
 
     terminate(guard.0.as_mut().expect("light"));
     guard.0 = None;

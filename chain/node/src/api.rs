@@ -1853,12 +1853,7 @@ fn light_status(l: &LightSession) -> R<StatusResponse> {
 #[cfg(feature = "p2p")]
 fn light_show(l: &LightSession, canonical: String) -> R<(Thing, Option<HandoffView>, VerifiedAt)> {
     if l.peer_count() == 0 {
-        return Err(ApiError::unavailable(
-            "NO_PEER",
-            "no full node is reachable, so the record cannot be verified now; actions you \
-             take are queued and sent once a peer is reachable",
-        )
-        .into());
+        return Err(crate::light::cli::no_peer(l.running()));
     }
     let s = l.show(&canonical)?;
     let thing = s.thing.ok_or_else(|| {

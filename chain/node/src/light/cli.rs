@@ -535,16 +535,34 @@ fn render_outbox(o: &OutboxResponse) -> Output {
     Output { json, text }
 }
 
+/// `NO_PEER`: no full node is connected, so nothing can be read with a proof now. When
+/// peers this node caught serving data that does not verify are banned, it says so: the
+/// user then knows the network, not their connection, is the trouble.
+pub(crate) fn no_peer(r: &Running) -> CliError {
+    let banned = r.block_on(r.node().banned_peers());
+    let why = match banned {
+        0 => String::new(),
+        1 => {
+            "; one peer is refused for now because it served data that does not verify".to_string()
+        }
+        n => {
+            format!("; {n} peers are refused for now because they served data that does not verify")
+        }
+    };
+    CliError::from(ApiError::unavailable(
+        "NO_PEER",
+        format!(
+            "no full node is reachable, so the record cannot be verified now{why}; actions \
+             you take are queued and sent once a peer is reachable"
+        ),
+    ))
+}
+
 /// The peer to read from and the newest certified header (after asking that peer for
 /// newer ones): every proven read starts here. No peer connected: `NO_PEER`.
 pub(super) fn peer_and_tip(r: &Running) -> R<(handoff_net::PeerId, BlockHeader)> {
     let node = r.node();
-    let peer = node.peer().ok_or_else(|| {
-        CliError::from(ApiError::unavailable(
-            "NO_PEER",
-            "no full node is connected, so the record cannot be read with a proof now",
-        ))
-    })?;
+    let peer = node.peer().ok_or_else(|| no_peer(r))?;
     let _ = r.block_on(node.sync_headers(peer));
     Ok((peer, node.tip_header()?))
 }

@@ -78,6 +78,8 @@ pub struct LightNode {
     refusals: Mutex<std::collections::VecDeque<String>>,
     /// What it downloaded.
     traffic: Mutex<Traffic>,
+    /// Peers this node reported for data that does not verify (some may be banned now).
+    reported: Mutex<std::collections::HashSet<PeerId>>,
 }
 
 /// What a light node downloaded since it started.
@@ -183,9 +185,30 @@ impl LightNode {
         Ok(self.ask(peer, request).await.map_err(|e| anyhow!("{e}"))?.1)
     }
 
-    /// Reports a peer that sent data that does not verify.
+    /// Reports a peer that sent data that does not verify (every report of this node goes
+    /// through here): the network scores it, and bans it at the threshold.
     pub(super) async fn report_peer(&self, peer: PeerId, m: Misbehaviour) -> Result<()> {
+        if let Ok(mut r) = self.reported.lock() {
+            r.insert(peer);
+        }
         self.net.report(peer, m).await.map_err(|e| anyhow!("{e}"))
+    }
+
+    /// How many of the peers this node reported are banned now: with no peer connected,
+    /// the reason a read cannot be proven may be that the only ones known lied.
+    pub(super) async fn banned_peers(&self) -> usize {
+        let reported: Vec<PeerId> = self
+            .reported
+            .lock()
+            .map(|r| r.iter().copied().collect())
+            .unwrap_or_default();
+        let mut banned = 0;
+        for p in reported {
+            if matches!(self.net.score(p).await, Ok((_, true))) {
+                banned += 1;
+            }
+        }
+        banned
     }
 
     /// A peer to ask (round robin over the connected ones).
@@ -363,7 +386,7 @@ impl LightNode {
                         None => {
                             self.store
                                 .append_headers(&good, new_set.then_some(&set), &keep)?;
-                            let _ = self.net.report(peer, Misbehaviour::InvalidBlock).await;
+                            let _ = self.report_peer(peer, Misbehaviour::InvalidBlock).await;
                             bail!(
                                 "header {} from {peer} is not certified by its validators",
                                 ch.header.height
@@ -374,7 +397,7 @@ impl LightNode {
                 Err(e) => {
                     self.store
                         .append_headers(&good, new_set.then_some(&set), &keep)?;
-                    let _ = self.net.report(peer, Misbehaviour::InvalidBlock).await;
+                    let _ = self.report_peer(peer, Misbehaviour::InvalidBlock).await;
                     self.refused(format!("header {} from {peer}: {e}", ch.header.height));
                     bail!("header {} from {peer}: {e}", ch.header.height);
                 }
@@ -384,7 +407,7 @@ impl LightNode {
             if let Err(e) = check_filter(&ch.header, &ch.concerns) {
                 self.store
                     .append_headers(&good, new_set.then_some(&set), &keep)?;
-                let _ = self.net.report(peer, Misbehaviour::InvalidBlock).await;
+                let _ = self.report_peer(peer, Misbehaviour::InvalidBlock).await;
                 self.refused(format!("header {} from {peer}: {e}", ch.header.height));
                 bail!("header {} from {peer}: {e}", ch.header.height);
             }
@@ -469,7 +492,7 @@ impl LightNode {
                 )));
             }
             _ => {
-                let _ = self.net.report(peer, Misbehaviour::BadResponse).await;
+                let _ = self.report_peer(peer, Misbehaviour::BadResponse).await;
                 return Err(ReadError::Proof {
                     key: key.describe(),
                     detail: "the peer answered without a proof".into(),
@@ -479,7 +502,7 @@ impl LightNode {
         match verify_record(header, &kb, &p) {
             Ok(rec) => Ok((rec, p.proof.len() as u64)),
             Err(e) => {
-                let _ = self.net.report(peer, Misbehaviour::BadResponse).await;
+                let _ = self.report_peer(peer, Misbehaviour::BadResponse).await;
                 Err(ReadError::Proof {
                     key: key.describe(),
                     detail: format!("{e:#} (block {})", header.height),
@@ -524,7 +547,7 @@ impl LightNode {
                     )));
                 }
                 _ => {
-                    let _ = self.net.report(peer, Misbehaviour::BadResponse).await;
+                    let _ = self.report_peer(peer, Misbehaviour::BadResponse).await;
                     return Err(ReadError::Proof {
                         key: first,
                         detail: "the peer answered without the proofs asked".into(),
@@ -535,7 +558,7 @@ impl LightNode {
                 match verify_record(header, &key.to_bytes(), p) {
                     Ok(rec) => out.push(rec),
                     Err(e) => {
-                        let _ = self.net.report(peer, Misbehaviour::BadResponse).await;
+                        let _ = self.report_peer(peer, Misbehaviour::BadResponse).await;
                         return Err(ReadError::Proof {
                             key: key.describe(),
                             detail: format!("{e:#} (block {})", header.height),
@@ -715,7 +738,7 @@ impl LightNode {
             }
             Err(err) => {
                 blocks.remove(&height);
-                let _ = self.net.report(peer, Misbehaviour::InvalidBlock).await;
+                let _ = self.report_peer(peer, Misbehaviour::InvalidBlock).await;
                 Err(err.into())
             }
         }
@@ -908,6 +931,7 @@ impl Running {
             sent: Mutex::new(std::collections::VecDeque::new()),
             nonce_read: Mutex::new(HashMap::new()),
             refusals: Mutex::new(std::collections::VecDeque::new()),
+            reported: Mutex::new(std::collections::HashSet::new()),
             traffic: Mutex::new(Traffic::default()),
         });
         let (ann_tx, mut ann_rx) = mpsc::channel(16);
