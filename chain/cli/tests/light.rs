@@ -49,6 +49,28 @@ fn outbox(dir: &Path) -> Value {
     ok(dir, &["light", "outbox"])
 }
 
+/// `light init` of a light folder for `org`, with the genesis node 0's gateway serves and
+/// the org's key from node 0's folder: what `light init` answered.
+fn init_light(light: &Path, n0: &Path, org: &str) -> Value {
+    let genesis = ok(n0, &["genesis"]);
+    let hex = genesis["genesis"].as_str().expect("genesis hex");
+    let made = ok(
+        light,
+        &[
+            "--as",
+            org,
+            "light",
+            "init",
+            "--genesis",
+            hex,
+            "--org-key-from",
+            n0.to_str().expect("path"),
+        ],
+    );
+    assert_eq!(made["chain_id"], genesis["chain_id"], "{made}");
+    made
+}
+
 /// What a command prints for people (without `--json`).
 fn text_of(dir: &Path, args: &[&str]) -> String {
     let out = Command::new(bin())
@@ -144,29 +166,10 @@ fn light_node_submits_an_offline_outbox_in_order_across_a_crash() {
     // The retailer the light node hands an item to at the end.
     let shop = ok(&n0, &["org", "add", "Shop", "--role", "retailer"]);
     let shop_key = shop["org"].as_str().expect("shop key").to_string();
-    // The genesis, read through node 0's gateway.
-    let genesis = ok(&n0, &["genesis"]);
-    let hex = genesis["genesis"]
-        .as_str()
-        .expect("genesis hex")
-        .to_string();
-
     let light = root.join("light");
     let log = root.join("light.log");
-    let made = ok(
-        &light,
-        &[
-            "--as",
-            "Registry",
-            "light",
-            "init",
-            "--genesis",
-            &hex,
-            "--org-key-from",
-            n0.to_str().expect("path"),
-        ],
-    );
-    assert_eq!(made["chain_id"], genesis["chain_id"]);
+    // Trusts the genesis node 0's gateway serves (the same chain id).
+    init_light(&light, &n0, "Registry");
     let mut guard = Light(None, log.clone());
 
     // Online once: the light node learns (with a proof) that the registrar's next nonce
@@ -364,23 +367,9 @@ fn light_node_fed_forged_proofs_says_it_could_not_verify() {
     // by the registrar, the loop would meet them on every step and report the liar each
     // time: three reports ban the peer, and a read after the ban finds no peer at all.)
     ok(&n0, &["org", "add", "Shop", "--role", "retailer"]);
-    let genesis = ok(&n0, &["genesis"]);
-    let hex = genesis["genesis"].as_str().expect("genesis").to_string();
     let light = root.join("light");
     let log = root.join("light.log");
-    ok(
-        &light,
-        &[
-            "--as",
-            "Shop",
-            "light",
-            "init",
-            "--genesis",
-            &hex,
-            "--org-key-from",
-            n0.to_str().expect("path"),
-        ],
-    );
+    init_light(&light, &n0, "Shop");
     let mut guard = Light(None, log.clone());
     // The lying node is the light node's only peer.
     guard.0 = Some(start_light(&light, &c.ports[3..], &log, 4));
@@ -475,25 +464,9 @@ fn light_node_refuses_a_short_history_and_verifies_an_honest_one() {
         .as_u64()
         .expect("height");
     c.wait_height(3, h, Duration::from_secs(60));
-    let hex = ok(&n0, &["genesis"])["genesis"]
-        .as_str()
-        .expect("genesis")
-        .to_string();
     let light = root.join("light");
     let log = root.join("light.log");
-    ok(
-        &light,
-        &[
-            "--as",
-            "Registry",
-            "light",
-            "init",
-            "--genesis",
-            &hex,
-            "--org-key-from",
-            n0.to_str().expect("path"),
-        ],
-    );
+    init_light(&light, &n0, "Registry");
     let client = |light: &Path| {
         let file: Value =
             serde_json::from_slice(&std::fs::read(light.join("light.json")).expect("light.json"))
@@ -591,25 +564,9 @@ fn light_node_serves_the_typed_api_over_http() {
     let h = ok(&n0, &["--as", "Registry", "item", "commission", &bag])["height"]
         .as_u64()
         .expect("height");
-    let hex = ok(&n0, &["genesis"])["genesis"]
-        .as_str()
-        .expect("genesis")
-        .to_string();
     let light = root.join("light");
     let log = root.join("light.log");
-    ok(
-        &light,
-        &[
-            "--as",
-            "Registry",
-            "light",
-            "init",
-            "--genesis",
-            &hex,
-            "--org-key-from",
-            n0.to_str().expect("path"),
-        ],
-    );
+    init_light(&light, &n0, "Registry");
     // A second identity in the light folder: the shop, signing with its own token.
     let shop_id = handoff_node::identity::select(&n0, Some("Shop")).expect("shop identity");
     handoff_node::identity::save(
