@@ -31,6 +31,30 @@ pub fn config(dir: &Path) -> sled::Config {
     sled::Config::new().path(dir).flush_every_ms(None)
 }
 
+/// How long [`open`] waits for the folder's lock: sled releases it from its own threads a
+/// moment after the previous handle of this process is dropped (seen under load, when a
+/// store is reopened at once: the app's light node opened right after its folder was
+/// made, a node restarted in the same process). Another process holding the folder still
+/// gets the error, after this wait.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Opens the database `cfg` describes, waiting up to [`LOCK_WAIT`] for its lock. Every
+/// store of the crate opens through here.
+pub fn open(cfg: &sled::Config) -> Result<sled::Db, sled::Error> {
+    let start = std::time::Instant::now();
+    loop {
+        match cfg.open() {
+            Err(sled::Error::Io(e))
+                if e.to_string().contains("could not acquire lock")
+                    && start.elapsed() < LOCK_WAIT =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            r => return r,
+        }
+    }
+}
+
 fn sync_dir(dir: &Path) -> std::io::Result<()> {
     File::open(dir)?.sync_all()
 }

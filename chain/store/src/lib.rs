@@ -327,26 +327,6 @@ fn event_key(canonical: &str, seq: u32) -> Vec<u8> {
 /// key lists every still-open handoff an org proposed (or received) in one block, so a
 /// block of thousands of handoffs opens two keys, and accepting them rewrites or removes
 /// the few groups they came from, instead of two keys per handoff each way.
-/// How long `open` waits for the folder's lock: sled releases it from its own threads a
-/// moment after the previous handle of this process is dropped (seen under load, when a
-/// store is reopened at once). Another process holding the folder still gets the error.
-const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
-
-fn open_locked(cfg: &sled::Config) -> std::result::Result<sled::Db, sled::Error> {
-    let start = std::time::Instant::now();
-    loop {
-        match cfg.open() {
-            Err(sled::Error::Io(e))
-                if e.to_string().contains("could not acquire lock")
-                    && start.elapsed() < LOCK_WAIT =>
-            {
-                std::thread::sleep(std::time::Duration::from_millis(20));
-            }
-            r => return r,
-        }
-    }
-}
-
 fn open_group_key(org: &PublicKey, dir: u8, opened_height: u64) -> Vec<u8> {
     let mut k = Vec::with_capacity(42);
     k.push(P_OPEN);
@@ -473,7 +453,7 @@ impl Store {
 
     /// Opens (or creates) the store in `path`, keeping in memory what `caches` allows.
     pub fn open_with(path: &Path, caches: Caches) -> Result<Store> {
-        let db = open_locked(
+        let db = durable::open(
             &durable::config(path)
                 .cache_capacity(caches.sled_bytes)
                 .mode(sled::Mode::HighThroughput),
@@ -1360,7 +1340,7 @@ impl Store {
             return Err(StoreError::AlreadyInitialized);
         }
         self.durable.flush(&self.db)?;
-        let copy = durable::config(dest).open()?;
+        let copy = durable::open(&durable::config(dest))?;
         let synced = durable::Durable::open(dest).map_err(StoreError::Sync)?;
         copy.import(self.db.export());
         synced.flush(&copy)?;

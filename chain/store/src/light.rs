@@ -327,9 +327,7 @@ impl LightStore {
         // A light store is small and read little (its tip, the index a screen asks for):
         // 2 MiB of page cache. 16 MiB cost about 10 MB more RSS after a day of headers and
         // no speed (`bench light`, BENCHMARKS.md).
-        let db = durable::config(dir)
-            .cache_capacity(LIGHT_CACHE_BYTES)
-            .open()
+        let db = durable::open(&durable::config(dir).cache_capacity(LIGHT_CACHE_BYTES))
             .map_err(|e| open_err(StoreError::Sled(e)))?;
         let durable = Durable::open(dir).map_err(|e| open_err(StoreError::Sync(e)))?;
         Ok(LightStore {
@@ -841,6 +839,38 @@ mod tests {
 
     fn sell() -> Payload {
         Payload::Sell { entries: vec![] }
+    }
+
+    /// A light folder opened while this process still holds it (sled lets go of the lock
+    /// from its own threads a moment after the last handle is dropped) opens once the lock
+    /// is free, within the wait; held past the wait, the open fails with the lock error,
+    /// never hangs. The app opened its light node right after making the folder, and under
+    /// load that open failed as "the folder is in use".
+    #[test]
+    fn an_open_waits_for_a_lock_this_process_is_letting_go_of() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let held = LightStore::create(dir.path(), &genesis()).expect("create");
+        let letting_go = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            drop(held);
+        });
+        let s = LightStore::open(dir.path()).expect("opens once the first handle is gone");
+        assert_eq!(s.genesis().expect("genesis"), genesis());
+        letting_go.join().expect("thread");
+
+        let t = std::time::Instant::now();
+        let e = LightStore::open(dir.path())
+            .err()
+            .expect("held past the wait");
+        assert!(e.to_string().contains("could not acquire lock"), "{e}");
+        assert!(
+            t.elapsed() >= std::time::Duration::from_secs(2),
+            "waited first"
+        );
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(10),
+            "then gave up"
+        );
     }
 
     /// Headers `from..=to` (the store takes them as the node verified them).
