@@ -97,6 +97,8 @@ pub struct Traffic {
 
 /// Refusals kept for the status answer.
 const MAX_REFUSALS: usize = 32;
+/// Reported peers remembered (to say why none is connected); a light node dials a few.
+const MAX_REPORTED: usize = 256;
 
 /// Where a submitted entry stands after a look at the chain.
 enum Confirm {
@@ -188,7 +190,9 @@ impl LightNode {
     /// Reports a peer that sent data that does not verify (every report of this node goes
     /// through here): the network scores it, and bans it at the threshold.
     pub(super) async fn report_peer(&self, peer: PeerId, m: Misbehaviour) -> Result<()> {
-        if let Ok(mut r) = self.reported.lock() {
+        if let Ok(mut r) = self.reported.lock()
+            && r.len() < MAX_REPORTED
+        {
             r.insert(peer);
         }
         self.net.report(peer, m).await.map_err(|e| anyhow!("{e}"))
