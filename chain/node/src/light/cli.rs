@@ -538,7 +538,7 @@ fn render_outbox(o: &OutboxResponse) -> Output {
 /// `NO_PEER`: no full node is connected, so nothing can be read with a proof now. When
 /// peers this node caught serving data that does not verify are banned, it says so: the
 /// user then knows the network, not their connection, is the trouble.
-pub(crate) fn no_peer(r: &Running) -> CliError {
+fn no_peer(r: &Running) -> CliError {
     let banned = r.block_on(r.node().banned_peers());
     let why = match banned {
         0 => String::new(),

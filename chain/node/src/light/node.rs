@@ -190,10 +190,11 @@ impl LightNode {
     /// Reports a peer that sent data that does not verify (every report of this node goes
     /// through here): the network scores it, and bans it at the threshold.
     pub(super) async fn report_peer(&self, peer: PeerId, m: Misbehaviour) -> Result<()> {
-        if let Ok(mut r) = self.reported.lock()
-            && r.len() < MAX_REPORTED
         {
-            r.insert(peer);
+            let mut reported = self.reported.lock().unwrap_or_else(|p| p.into_inner());
+            if reported.len() < MAX_REPORTED {
+                reported.insert(peer);
+            }
         }
         self.net.report(peer, m).await.map_err(|e| anyhow!("{e}"))
     }
@@ -204,8 +205,10 @@ impl LightNode {
         let reported: Vec<PeerId> = self
             .reported
             .lock()
-            .map(|r| r.iter().copied().collect())
-            .unwrap_or_default();
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .copied()
+            .collect();
         let mut banned = 0;
         for p in reported {
             if matches!(self.net.score(p).await, Ok((_, true))) {
